@@ -1,0 +1,85 @@
+package recorder
+
+import (
+	"time"
+)
+
+// Outcome classifies how a request ended. Only OutcomeOK requests enter latency statistics; the others are
+// counted apart, never averaged in as zero.
+type Outcome string
+
+// Outcomes, as DESIGN.md's measurement-integrity rules separate them.
+const (
+	// OutcomeOK: the request produced at least one token and finished ([DONE] or a finish reason).
+	OutcomeOK Outcome = "ok"
+	// OutcomeFailed: a transport error, an HTTP error status other than a rejection, or an error event in the stream.
+	OutcomeFailed Outcome = "failed"
+	// OutcomeIncomplete: the stream ended without [DONE] and without a finish reason, or produced no token.
+	OutcomeIncomplete Outcome = "incomplete"
+	// OutcomeRejected: the server refused the request for load (HTTP 429 or 503).
+	OutcomeRejected Outcome = "rejected"
+)
+
+// Request is one timed LLM request, as a test's own client or vmtest's loadgen reports it through
+// Collector.RecordRequest. Times must come from time.Now() so that they carry Go's monotonic clock reading;
+// durations are computed from them with Sub, never from wall-clock differences.
+type Request struct {
+	// ID is an optional caller-chosen identifier, copied into the requests CSV.
+	ID string
+	// Start is when the request was sent (actual send time). Required.
+	Start time.Time
+	// IntendedStart is when an open-loop schedule meant to send it; zero in closed loop. When set, latencies
+	// are also reported from it, so a generator that falls behind cannot hide queueing (coordinated omission).
+	IntendedStart time.Time
+	// FirstToken is when the first chunk carrying a generated token arrived in any channel (content,
+	// reasoning_content, reasoning, tool_calls, completions text); a role-only or empty chunk is not a token.
+	// Zero when no token arrived.
+	FirstToken time.Time
+	// FirstContent is when the first chunk carrying visible content (not reasoning) arrived; zero if none.
+	FirstContent time.Time
+	// End is when the last token-bearing chunk arrived (E2E latency = End − Start). Required for OutcomeOK.
+	End time.Time
+	// TokenTimes optionally holds the arrival time of every token-bearing chunk, in order; ITL is computed from
+	// the gaps between consecutive entries (vLLM bench serve's per-chunk ITL).
+	TokenTimes []time.Time
+	// PromptTokens is usage.prompt_tokens (0 when unknown).
+	PromptTokens int
+	// OutputTokens is usage.completion_tokens from the last chunk carrying usage; else the count of
+	// token-bearing chunks with OutputTokensEstimated set.
+	OutputTokens int
+	// OutputTokensEstimated is true when OutputTokens was counted from chunks rather than read from usage.
+	OutputTokensEstimated bool
+	// RequestedOutputTokens is the max_tokens the request asked for (0 when not set).
+	RequestedOutputTokens int
+	// FinishReason is the last finish_reason the server sent ("stop", "length", ...).
+	FinishReason string
+	// HTTPStatus is the response status code (0 when no response arrived).
+	HTTPStatus int
+	// SlotWait is how long the request waited for a concurrency slot before Start (load driver only).
+	SlotWait time.Duration
+	// Outcome classifies the request; when empty it is derived: Err != nil → failed, else ok.
+	Outcome Outcome
+	// Err is why the request failed; nil for a success.
+	Err error
+}
+
+// Sink receives timed requests. *vmtest.Collector implements it; loadgen writes to it. RecordRequest must be
+// safe for concurrent use.
+type Sink interface {
+	RecordRequest(Request)
+}
+
+// EffectiveOutcome returns r.Outcome, or the outcome derived from r when it is empty: Err != nil → failed,
+// no first token → incomplete, else ok.
+func (r *Request) EffectiveOutcome() Outcome {
+	if r.Outcome != "" {
+		return r.Outcome
+	}
+	if r.Err != nil {
+		return OutcomeFailed
+	}
+	if r.FirstToken.IsZero() || r.End.IsZero() {
+		return OutcomeIncomplete
+	}
+	return OutcomeOK
+}

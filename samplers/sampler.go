@@ -1,0 +1,33 @@
+// Package samplers holds vmtest's metric sources, one file per source: the host (gopsutil), the vLLM server's
+// /metrics (expfmt), and GPUs (NVML, nvidia-smi, dcgm-exporter). A sampler never fails a test: whatever it meets
+// (an unreachable server, a malformed payload, a missing driver) comes back as a Reading with nil fields and
+// an error describing why.
+package samplers
+
+import (
+	"context"
+
+	"github.com/vmtest/vmtest/snapshot"
+)
+
+// Sampler is one metric source. The collector calls Sample once per tick with a context whose deadline is
+// shorter than the interval, never concurrently with itself; Sample must return promptly when ctx is done.
+// Implementations keep whatever state they need between calls (previous counters for rates).
+type Sampler interface {
+	// Name is the source's short name, used as the key in Snapshot.Errors ("system", "vllm", "gpu").
+	Name() string
+	// Sample takes one reading. It returns the parts of the snapshot it fills; the collector merges them.
+	Sample(ctx context.Context) Reading
+}
+
+// Reading is what one sampler produced for one tick. Only the parts the sampler owns are set.
+type Reading struct {
+	// GPU is set by GPU sources, keyed as in Snapshot.GPUMetrics.
+	GPU map[string]snapshot.GPU
+	// VLLM is set by the server scrape. Its client-side latency fields are left nil (the collector fills them).
+	VLLM *snapshot.VLLM
+	// System is set by the host sampler.
+	System *snapshot.System
+	// Err, when non-nil, is why the reading is missing or partial; it is recorded, never fatal.
+	Err error
+}

@@ -1,0 +1,161 @@
+// Package snapshot defines one tick of vmtest's sampling: the GPU, vLLM server and host readings taken at one
+// instant on one clock, in the JSON schema of the original Python collector (seed field names and units kept
+// exactly; new fields carry their unit in the name). Unknown values are nil pointers, written as JSON null and
+// as empty CSV cells, never 0 and never NaN.
+package snapshot
+
+import (
+	"math"
+	"time"
+)
+
+// Snapshot is one tick: every reading merged under one timestamp.
+//
+// JSON shape (seed-compatible, extended):
+//
+//	{"timestamp": RFC 3339 with offset, "config_id": ..., "run_id": ..., "elapsed_s": ...,
+//	 "gpu_metrics": {"gpu_0": {...}}, "vllm_metrics": {...}, "system_metrics": {...}, "errors": {...}}
+type Snapshot struct {
+	// Timestamp is the wall-clock time of the tick, for display and export only (RFC 3339 with offset in JSON).
+	Timestamp time.Time `json:"timestamp"`
+	// ConfigID names the configuration under test (the seed's config_id).
+	ConfigID string `json:"config_id"`
+	// RunID identifies the run, so a stale or cached file is visibly not this run.
+	RunID string `json:"run_id"`
+	// ElapsedS is seconds since collection started, from the monotonic clock.
+	ElapsedS float64 `json:"elapsed_s"`
+	// GPUMetrics maps "gpu_<index>" (or "<host>_gpu_<index>" for several dcgm-exporter nodes) to that GPU's
+	// reading. It is empty ({}), never null, when no GPU source is available; Errors["gpu"] then says why.
+	GPUMetrics map[string]GPU `json:"gpu_metrics"`
+	// VLLMMetrics holds the server's /metrics readings and the client-side latency of requests that
+	// finished during the interval ending at this tick.
+	VLLMMetrics VLLM `json:"vllm_metrics"`
+	// SystemMetrics holds the host's CPU, memory, network and disk readings.
+	SystemMetrics System `json:"system_metrics"`
+	// Errors maps a source ("vllm", "system", "gpu", ...) to why its reading is missing or partial this tick.
+	Errors map[string]string `json:"errors,omitempty"`
+}
+
+// GPU is one GPU's reading. Seed fields first (utilization in %, memory in MiB as nvidia-smi's "MiB",
+// temperature in °C, power in W); fields a source cannot give are nil, with the reason in Unavailable.
+type GPU struct {
+	// Index is the GPU's index as the source numbers it (NVML/nvidia-smi index, dcgm-exporter "gpu" label).
+	Index int `json:"index"`
+	// UUID is the GPU's UUID ("GPU-..."), or the MIG instance's, when the source gives it.
+	UUID string `json:"uuid,omitempty"`
+	// Name is the product name (e.g. "NVIDIA H200").
+	Name string `json:"name,omitempty"`
+	// Host is the node's hostname, set for dcgm-exporter sources.
+	Host string `json:"host,omitempty"`
+	// Utilization is the percent of time over the driver's sample period that a kernel ran (0–100).
+	Utilization *float64 `json:"utilization"`
+	// MemoryUsedMB is device memory in use, MiB.
+	MemoryUsedMB *float64 `json:"memory_used_mb"`
+	// MemoryFreeMB is device memory free, MiB.
+	MemoryFreeMB *float64 `json:"memory_free_mb"`
+	// MemoryTotalMB is total device memory, MiB.
+	MemoryTotalMB *float64 `json:"memory_total_mb"`
+	// TempC is the GPU core temperature, °C.
+	TempC *float64 `json:"temp_c"`
+	// PowerW is the board power draw, W.
+	PowerW *float64 `json:"power_w"`
+	// MemoryUtilizationPercent is the percent of time device memory was read or written (0–100).
+	MemoryUtilizationPercent *float64 `json:"memory_utilization_percent"`
+	// SMClockMHz is the current SM clock, MHz.
+	SMClockMHz *float64 `json:"sm_clock_mhz"`
+	// MemoryClockMHz is the current memory clock, MHz.
+	MemoryClockMHz *float64 `json:"memory_clock_mhz"`
+	// EnergyJ is the energy consumed since collection started, J (from NVML's total energy counter).
+	EnergyJ *float64 `json:"energy_j"`
+	// ThrottleReasons lists the active clock throttle reasons (e.g. "sw_power_cap"); nil when unknown.
+	ThrottleReasons []string `json:"throttle_reasons"`
+	// Processes lists the compute processes on this GPU with their memory, when the source gives them.
+	Processes []GPUProcess `json:"processes,omitempty"`
+	// Unavailable maps a JSON field name to why it is null (e.g. "not_supported", "gpu_lost").
+	Unavailable map[string]string `json:"unavailable,omitempty"`
+}
+
+// GPUProcess is one process using a GPU.
+type GPUProcess struct {
+	// PID is the process id.
+	PID uint32 `json:"pid"`
+	// UsedMemoryMB is the GPU memory the process holds, MiB; nil when the driver does not say.
+	UsedMemoryMB *float64 `json:"used_memory_mb"`
+}
+
+// VLLM holds the server-side readings from /metrics and the client-side latency of the requests that finished
+// during the interval ending at this tick.
+type VLLM struct {
+	// TokensPerSecond is the rate of the server's generation-token counter (vllm:generation_tokens_total) over
+	// the interval since the previous successful scrape, tokens/s. Nil on the first scrape.
+	TokensPerSecond *float64 `json:"tokens_per_second"`
+	// FirstTokenLatencyMS is the mean TTFT, ms, of requests recorded during the interval (client side).
+	FirstTokenLatencyMS *float64 `json:"first_token_latency_ms"`
+	// MeanLatencyMS is the mean E2E latency, ms, of requests recorded during the interval (client side).
+	MeanLatencyMS *float64 `json:"mean_latency_ms"`
+	// P50LatencyMS is the p50 E2E latency, ms, of requests recorded during the interval (numpy linear).
+	P50LatencyMS *float64 `json:"p50_latency_ms"`
+	// P90LatencyMS is the p90 E2E latency, ms, of requests recorded during the interval (numpy linear).
+	P90LatencyMS *float64 `json:"p90_latency_ms"`
+	// P99LatencyMS is the p99 E2E latency, ms, of requests recorded during the interval (numpy linear).
+	P99LatencyMS *float64 `json:"p99_latency_ms"`
+	// RequestQueueSize is vllm:num_requests_waiting (summed over engines).
+	RequestQueueSize *float64 `json:"request_queue_size"`
+	// ActiveBatchSize is vllm:num_requests_running (summed over engines).
+	ActiveBatchSize *float64 `json:"active_batch_size"`
+	// KVCacheUsagePercent is the KV-cache usage, 0–100 (vllm:kv_cache_usage_perc, or V0's
+	// vllm:gpu_cache_usage_perc, which are 0–1 fractions, times 100; mean over engines).
+	KVCacheUsagePercent *float64 `json:"kv_cache_usage_percent"`
+	// PromptTokensPerSecond is the rate of vllm:prompt_tokens_total over the interval, tokens/s.
+	PromptTokensPerSecond *float64 `json:"prompt_tokens_per_second"`
+	// RequestsPerSecond is the rate of vllm:request_success_total (all finish reasons) over the interval, req/s.
+	RequestsPerSecond *float64 `json:"requests_per_second"`
+	// GenerationTokensTotal is the raw vllm:generation_tokens_total counter.
+	GenerationTokensTotal *float64 `json:"generation_tokens_total"`
+	// PromptTokensTotal is the raw vllm:prompt_tokens_total counter.
+	PromptTokensTotal *float64 `json:"prompt_tokens_total"`
+	// RequestSuccessTotal is the raw vllm:request_success_total counter, summed over finish reasons.
+	RequestSuccessTotal *float64 `json:"request_success_total"`
+	// RequestsFinished is the number of requests recorded by the client during the interval.
+	RequestsFinished int `json:"requests_finished"`
+	// ClientTokensPerSecond is output tokens of the requests recorded during the interval divided by the
+	// interval's length, tokens/s (client side).
+	ClientTokensPerSecond *float64 `json:"client_tokens_per_second"`
+}
+
+// System holds host readings (gopsutil). Counters are cumulative as the OS reports them (since boot), as the
+// seed's psutil fields are; the _per_second fields are rates over the interval.
+type System struct {
+	// CPUPercent is host CPU busy time over the interval, percent of all cores (0–100); nil on the first tick.
+	CPUPercent *float64 `json:"cpu_percent"`
+	// MemoryGB is host memory in use, GiB (total − available).
+	MemoryGB *float64 `json:"memory_gb"`
+	// MemoryAvailableGB is host memory available, GiB.
+	MemoryAvailableGB *float64 `json:"memory_available_gb"`
+	// MemoryTotalGB is total host memory, GiB.
+	MemoryTotalGB *float64 `json:"memory_total_gb"`
+	// NetworkSentBytes is bytes sent on all interfaces since boot.
+	NetworkSentBytes *float64 `json:"network_sent_bytes"`
+	// NetworkRecvBytes is bytes received on all interfaces since boot.
+	NetworkRecvBytes *float64 `json:"network_recv_bytes"`
+	// DiskReadBytes is bytes read from all disks since boot.
+	DiskReadBytes *float64 `json:"disk_read_bytes"`
+	// DiskWriteBytes is bytes written to all disks since boot.
+	DiskWriteBytes *float64 `json:"disk_write_bytes"`
+	// NetworkSentBytesPerSecond is the send rate over the interval, bytes/s; nil on the first tick.
+	NetworkSentBytesPerSecond *float64 `json:"network_sent_bytes_per_second"`
+	// NetworkRecvBytesPerSecond is the receive rate over the interval, bytes/s; nil on the first tick.
+	NetworkRecvBytesPerSecond *float64 `json:"network_recv_bytes_per_second"`
+	// DiskReadBytesPerSecond is the disk read rate over the interval, bytes/s; nil on the first tick.
+	DiskReadBytesPerSecond *float64 `json:"disk_read_bytes_per_second"`
+	// DiskWriteBytesPerSecond is the disk write rate over the interval, bytes/s; nil on the first tick.
+	DiskWriteBytesPerSecond *float64 `json:"disk_write_bytes_per_second"`
+}
+
+// F returns a pointer to v, or nil when v is NaN or ±Inf, so that a non-finite value becomes null.
+func F(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
