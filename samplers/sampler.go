@@ -6,6 +6,7 @@ package samplers
 
 import (
 	"context"
+	"time"
 
 	"github.com/vmtest/vmtest/snapshot"
 )
@@ -30,4 +31,17 @@ type Reading struct {
 	System *snapshot.System
 	// Err, when non-nil, is why the reading is missing or partial; it is recorded, never fatal.
 	Err error
+	// Events are notable happenings this tick (a GPU lost, a server restart, a source falling back), kept in
+	// the summary with their time.
+	Events []Event
+}
+
+// Event is something that happened during collection that a reader of the summary must know about.
+type Event struct {
+	// Time is when the sampler noticed it (wall clock, for display).
+	Time time.Time `json:"time"`
+	// Source is the sampler's Name.
+	Source string `json:"source"`
+	// Message says what happened, e.g. "gpu_3 lost: ERROR_GPU_IS_LOST".
+	Message string `json:"message"`
 }
