@@ -1,0 +1,172 @@
+package recorder
+
+import (
+	"errors"
+	"math"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// req builds a successful request starting at t0+startMS with the given TTFT, chunk gaps (ms) and token count.
+func req(t0 time.Time, startMS, ttftMS float64, gapsMS []float64, outTokens int) Request {
+	d := func(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
+	start := t0.Add(d(startMS))
+	first := start.Add(d(ttftMS))
+	times := []time.Time{first}
+	at := first
+	for _, g := range gapsMS {
+		at = at.Add(d(g))
+		times = append(times, at)
+	}
+	return Request{Start: start, FirstToken: first, FirstContent: first, End: at, TokenTimes: times,
+		OutputTokens: outTokens, PromptTokens: 10, FinishReason: "length", HTTPStatus: 200}
+}
+
+func TestRecordDerivesTTFTTPOTITLE2E(t *testing.T) {
+	t0 := time.Now()
+	r := New(t0, 0)
+	// TTFT 100 ms, then gaps 10, 20, 30 ms: E2E = 160, TPOT = (160−100)/(4−1) = 20, ITL = {10, 20, 30}.
+	r.RecordRequest(req(t0, 0, 100, []float64{10, 20, 30}, 4))
+	recs, next := r.Records(0)
+	require.Len(t, recs, 1)
+	assert.Equal(t, 1, next)
+	rec := recs[0]
+	assert.InDelta(t, 100, rec.TTFTMS, 1e-6)
+	assert.InDelta(t, 160, rec.E2EMS, 1e-6)
+	assert.InDelta(t, 20, rec.TPOTMS, 1e-6)
+	assert.InDelta(t, 20, rec.ITLMeanMS, 1e-6)
+	assert.True(t, math.IsNaN(rec.TTFTFromIntendedMS), "closed loop has no intended start")
+	s := r.Summarize()
+	assert.Equal(t, 3, s.ITLMS.N)
+	assert.InDelta(t, 20, *s.ITLMS.P50, 1e-6)
+	assert.InDelta(t, 30, *s.ITLMS.Max, 1e-6)
+}
+
+func TestSingleTokenHasNoTPOT(t *testing.T) {
+	t0 := time.Now()
+	r := New(t0, 0)
+	r.RecordRequest(req(t0, 0, 50, nil, 1))
+	s := r.Summarize()
+	assert.Equal(t, 1, s.TTFTMS.N)
+	assert.Equal(t, 0, s.TPOTMS.N, "TPOT needs output_tokens > 1")
+	assert.Nil(t, s.TPOTMS.Mean)
+}
+
+// Issue 5's pinned input, through the recorder: failed requests are counted, never averaged in as 0.
+func TestFailedRequestsCountedNotAveraged(t *testing.T) {
+	t0 := time.Now()
+	r := New(t0, 0)
+	for i, v := range []float64{120, 95, 110, 400, 105, 98, 130, 101, 99, 2500} {
+		r.RecordRequest(req(t0, float64(i), v, []float64{1}, 2))
+	}
+	r.RecordRequest(Request{Start: t0, Err: errors.New("connection refused")})
+	r.RecordRequest(Request{Start: t0, HTTPStatus: 500, Err: errors.New("HTTP 500")})
+	s := r.Summarize()
+	assert.Equal(t, 12, s.Total)
+	assert.Equal(t, 10, s.OK)
+	assert.Equal(t, 2, s.Failed)
+	assert.InDelta(t, 375.8, *s.TTFTMS.Mean, 1e-6)
+	assert.InDelta(t, 107.5, *s.TTFTMS.P50, 1e-6)
+	assert.InDelta(t, 610, *s.TTFTMS.P90, 1e-6)
+	assert.InDelta(t, 2311, *s.TTFTMS.P99, 1e-6)
+	assert.InDelta(t, 2.0/12, *s.ErrorRate, 1e-12)
+	assert.Equal(t, "HTTP 500", s.LastError)
+}
+
+func TestOutcomesAndThroughput(t *testing.T) {
+	t0 := time.Now()
+	r := New(t0, 0)
+	// Two successes: [0, 1000] ms and [500, 2000] ms → window 2 s, 2 req / 2 s = 1 req/s, 30 tokens/2 s.
+	r.RecordRequest(req(t0, 0, 100, []float64{900}, 10))
+	r.RecordRequest(req(t0, 500, 500, []float64{1000}, 20))
+	r.RecordRequest(Request{Start: t0, Outcome: OutcomeRejected, HTTPStatus: 429})
+	r.RecordRequest(Request{Start: t0, Outcome: OutcomeIncomplete})
+	r.RecordRequest(Request{Start: t0}) // no token, no error → incomplete
+	s := r.Summarize()
+	assert.Equal(t, Counts{Total: 5, OK: 2, Rejected: 1, Incomplete: 2, OutputTokens: 30, PromptTokens: 20}, s.Counts)
+	require.NotNil(t, s.WindowS)
+	assert.InDelta(t, 2.0, *s.WindowS, 1e-6)
+	assert.InDelta(t, 1.0, *s.RequestThroughput, 1e-6)
+	assert.InDelta(t, 15.0, *s.OutputTokenThroughput, 1e-6)
+	assert.InDelta(t, 25.0, *s.TotalTokenThroughput, 1e-6)
+}
+
+func TestEmptyRecorderIsNoData(t *testing.T) {
+	s := New(time.Now(), 0).Summarize()
+	assert.Equal(t, 0, s.Total)
+	assert.Nil(t, s.ErrorRate)
+	assert.Nil(t, s.RequestThroughput)
+	assert.Nil(t, s.TTFTMS.P99)
+}
+
+func TestIntendedStartLatencies(t *testing.T) {
+	t0 := time.Now()
+	r := New(t0, 0)
+	q := req(t0, 100, 50, []float64{10}, 2)
+	q.IntendedStart = t0 // the request went out 100 ms late
+	r.RecordRequest(q)
+	recs, _ := r.Records(0)
+	assert.InDelta(t, 150, recs[0].TTFTFromIntendedMS, 1e-6)
+	assert.InDelta(t, 160, recs[0].E2EFromIntendedMS, 1e-6)
+}
+
+func TestRowBoundCountsDropped(t *testing.T) {
+	t0 := time.Now()
+	r := New(t0, 2)
+	for i := 0; i < 5; i++ {
+		r.RecordRequest(req(t0, 0, 10, nil, 1))
+	}
+	assert.Equal(t, 2, r.Len())
+	c := r.Counts()
+	assert.Equal(t, 5, c.Total)
+	assert.Equal(t, 3, c.Dropped)
+}
+
+func TestZeroStartIsFailed(t *testing.T) {
+	r := New(time.Now(), 0)
+	r.RecordRequest(Request{})
+	recs, _ := r.Records(0)
+	assert.Equal(t, OutcomeFailed, recs[0].Outcome)
+	assert.Contains(t, recs[0].Error, "zero Start")
+}
+
+func TestRecordsWindowCursor(t *testing.T) {
+	t0 := time.Now()
+	r := New(t0, 0)
+	r.RecordRequest(req(t0, 0, 10, nil, 1))
+	_, cur := r.Records(0)
+	r.RecordRequest(req(t0, 0, 20, nil, 1))
+	r.RecordRequest(req(t0, 0, 30, nil, 1))
+	recs, cur2 := r.Records(cur)
+	require.Len(t, recs, 2)
+	assert.Equal(t, 3, cur2)
+	assert.InDelta(t, 20, recs[0].TTFTMS, 1e-6)
+}
+
+func TestConcurrentRecord(t *testing.T) {
+	t0 := time.Now()
+	r := New(t0, 0)
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 500; i++ {
+				r.RecordRequest(req(t0, 0, float64(g+1), []float64{1, 1}, 3))
+				if i%100 == 0 {
+					_ = r.Summarize()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	s := r.Summarize()
+	assert.Equal(t, 4000, s.OK)
+	assert.Equal(t, 8000, s.ITLMS.N)
+	// TTFTs are 1..8 ms, 500 each: mean 4.5.
+	assert.InDelta(t, 4.5, *s.TTFTMS.Mean, 1e-6)
+}
