@@ -1,0 +1,109 @@
+package samplers
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/shirou/gopsutil/v4/cpu"
+	"github.com/shirou/gopsutil/v4/disk"
+	"github.com/shirou/gopsutil/v4/mem"
+	psnet "github.com/shirou/gopsutil/v4/net"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+type fakeHost struct {
+	cpu    []cpu.TimesStat
+	mem    mem.VirtualMemoryStat
+	net    []psnet.IOCountersStat
+	disk   []map[string]disk.IOCountersStat
+	i      int
+	netErr error
+}
+
+func (f *fakeHost) cpuTimes(context.Context) (cpu.TimesStat, error) { return f.cpu[f.i], nil }
+func (f *fakeHost) memory(context.Context) (*mem.VirtualMemoryStat, error) {
+	m := f.mem
+	return &m, nil
+}
+func (f *fakeHost) netIO(context.Context) (psnet.IOCountersStat, error) {
+	if f.netErr != nil {
+		return psnet.IOCountersStat{}, f.netErr
+	}
+	return f.net[f.i], nil
+}
+func (f *fakeHost) diskIO(context.Context) (map[string]disk.IOCountersStat, error) {
+	return f.disk[f.i], nil
+}
+
+func TestSystemSamplerComputesRatesFromTwoReadings(t *testing.T) {
+	f := &fakeHost{
+		// Between the two readings: busy = (30−10)+(15−5)+(1−0)+(2−1)=32 (user, system, irq, steal),
+		// idle +60, iowait +8 → total 100; CPU% = 32/100·100 = 32.
+		cpu: []cpu.TimesStat{
+			{User: 10, System: 5, Idle: 100, Iowait: 2, Irq: 0, Steal: 1, Guest: 3},
+			{User: 30, System: 15, Idle: 160, Iowait: 10, Irq: 1, Steal: 2, Guest: 50},
+		},
+		mem: mem.VirtualMemoryStat{Total: 64 << 30, Available: 48 << 30},
+		net: []psnet.IOCountersStat{{BytesSent: 1000, BytesRecv: 5000}, {BytesSent: 3000, BytesRecv: 4000}},
+		disk: []map[string]disk.IOCountersStat{
+			{"sda": {ReadBytes: 100, WriteBytes: 200}, "sda1": {ReadBytes: 100, WriteBytes: 200}, "loop0": {ReadBytes: 9999}},
+			{"sda": {ReadBytes: 500, WriteBytes: 600}, "sda1": {ReadBytes: 500, WriteBytes: 600}, "loop0": {ReadBytes: 99999}},
+		},
+	}
+	clock := time.Unix(1000, 0)
+	s := &System{host: f, now: func() time.Time { return clock }}
+
+	r := s.Sample(context.Background())
+	require.NoError(t, r.Err)
+	require.NotNil(t, r.System)
+	assert.Nil(t, r.System.CPUPercent, "first reading has no CPU percent")
+	assert.Nil(t, r.System.NetworkSentBytesPerSecond)
+	assert.InDelta(t, 16.0, *r.System.MemoryGB, 1e-9)
+	assert.InDelta(t, 48.0, *r.System.MemoryAvailableGB, 1e-9)
+	assert.InDelta(t, 64.0, *r.System.MemoryTotalGB, 1e-9)
+	assert.InDelta(t, 100.0, *r.System.DiskReadBytes, 0, "partitions and loop devices are not double counted")
+
+	f.i, clock = 1, clock.Add(2*time.Second)
+	r = s.Sample(context.Background())
+	require.NoError(t, r.Err)
+	assert.InDelta(t, 32.0, *r.System.CPUPercent, 1e-9)
+	assert.InDelta(t, 1000.0, *r.System.NetworkSentBytesPerSecond, 1e-9) // (3000−1000)/2 s
+	assert.Nil(t, r.System.NetworkRecvBytesPerSecond, "a counter that went down is a reset, not a negative rate")
+	assert.InDelta(t, 200.0, *r.System.DiskReadBytesPerSecond, 1e-9) // (500−100)/2 s
+	assert.InDelta(t, 200.0, *r.System.DiskWriteBytesPerSecond, 1e-9)
+}
+
+func TestSystemSamplerKeepsOtherPartsWhenOneFails(t *testing.T) {
+	f := &fakeHost{
+		cpu:    []cpu.TimesStat{{User: 1, Idle: 1}},
+		mem:    mem.VirtualMemoryStat{Total: 8 << 30, Available: 2 << 30},
+		disk:   []map[string]disk.IOCountersStat{{"nvme0n1": {ReadBytes: 7}, "nvme0n1p1": {ReadBytes: 7}}},
+		netErr: errors.New("no /proc/net/dev"),
+	}
+	s := &System{host: f, now: time.Now}
+	r := s.Sample(context.Background())
+	require.Error(t, r.Err)
+	assert.Contains(t, r.Err.Error(), "network counters: no /proc/net/dev")
+	assert.Nil(t, r.System.NetworkSentBytes)
+	assert.InDelta(t, 6.0, *r.System.MemoryGB, 1e-9)
+	assert.InDelta(t, 7.0, *r.System.DiskReadBytes, 0)
+}
+
+// The real gopsutil path on this machine: values present and sane.
+func TestSystemSamplerRealHost(t *testing.T) {
+	s := NewSystem()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	r := s.Sample(ctx)
+	require.NotNil(t, r.System)
+	require.NotNil(t, r.System.MemoryTotalGB, "err: %v", r.Err)
+	assert.Greater(t, *r.System.MemoryTotalGB, 0.1)
+	time.Sleep(300 * time.Millisecond)
+	r = s.Sample(ctx)
+	require.NotNil(t, r.System.CPUPercent, "err: %v", r.Err)
+	assert.GreaterOrEqual(t, *r.System.CPUPercent, 0.0)
+	assert.LessOrEqual(t, *r.System.CPUPercent, 100.0)
+}
