@@ -6,7 +6,6 @@ package samplers
 
 import (
 	"context"
-	"time"
 
 	"github.com/vmtest/vmtest/snapshot"
 )
@@ -36,12 +35,6 @@ type Reading struct {
 	Events []Event
 }
 
-// Event is something that happened during collection that a reader of the summary must know about.
-type Event struct {
-	// Time is when the sampler noticed it (wall clock, for display).
-	Time time.Time `json:"time"`
-	// Source is the sampler's Name.
-	Source string `json:"source"`
-	// Message says what happened, e.g. "gpu_3 lost: ERROR_GPU_IS_LOST".
-	Message string `json:"message"`
-}
+// Event is something that happened during collection that a reader of the summary must know about
+// (an alias of snapshot.Event, so that the summary need not import the samplers).
+type Event = snapshot.Event

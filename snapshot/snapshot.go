@@ -159,3 +159,14 @@ func F(v float64) *float64 {
 	}
 	return &v
 }
+
+// Event is something that happened during collection that a reader of the summary must know about: a GPU
+// lost, a server restart, a source falling back.
+type Event struct {
+	// Time is when the sampler noticed it (wall clock, for display).
+	Time time.Time `json:"time"`
+	// Source is the sampler's name ("gpu", "vllm", ...).
+	Source string `json:"source"`
+	// Message says what happened, e.g. "gpu_3 lost: ERROR_GPU_IS_LOST".
+	Message string `json:"message"`
+}

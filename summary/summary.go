@@ -1,0 +1,323 @@
+// Package summary computes a test's summary statistics from its snapshots and request records: the seed's
+// per-GPU, vLLM and system averages and maxima, plus request-level latency distributions, outcomes,
+// throughput, the state of each metric source and the events met on the way. It is what
+// summary_statistics.json holds and what the assert package checks.
+package summary
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/vmtest/vmtest/recorder"
+	"github.com/vmtest/vmtest/snapshot"
+)
+
+// Summary is a test's summary statistics. Unknown values are nil (JSON null), never 0.
+type Summary struct {
+	// RunID identifies the run; ConfigID the configuration.
+	RunID    string `json:"run_id"`
+	ConfigID string `json:"config_id"`
+	// TestName is the Go test's name (t.Name()).
+	TestName string `json:"test_name,omitempty"`
+	// Start and End are the collection's wall-clock bounds; DurationS its monotonic length in seconds.
+	Start     time.Time `json:"start"`
+	End       time.Time `json:"end"`
+	DurationS float64   `json:"duration_s"`
+	// IntervalS is the sampling interval, s.
+	IntervalS float64 `json:"interval_s"`
+	// Snapshots is the number of snapshots taken; SnapshotsDropped those evicted by the bound on kept snapshots.
+	Snapshots        int `json:"snapshots"`
+	SnapshotsDropped int `json:"snapshots_dropped"`
+	// GPU maps each GPU key ("gpu_0") to its statistics; empty when no GPU source was available (see Sources).
+	GPU map[string]GPUStats `json:"gpu_statistics"`
+	// VLLM holds the server-side statistics over the snapshots.
+	VLLM VLLMStats `json:"vllm_statistics"`
+	// System holds the host statistics over the snapshots.
+	System SystemStats `json:"system_statistics"`
+	// Requests holds the client-side request statistics (all requests recorded).
+	Requests recorder.Summary `json:"request_statistics"`
+	// EnergyPerOutputTokenJ is the energy of all GPUs over the run divided by the server's generation-token
+	// counter delta over the run, J/token; nil when either is unknown.
+	EnergyPerOutputTokenJ *float64 `json:"energy_per_output_token_j"`
+	// Sources says, per sampler, how many readings succeeded and failed and why.
+	Sources map[string]SourceStatus `json:"sources"`
+	// Events lists what happened during collection (GPU lost, server restart, ...), in time order.
+	Events []snapshot.Event `json:"events"`
+	// Files maps a file kind ("snapshots_json", "snapshots_csv", "summary_json", "requests_csv") to its path.
+	// Set once the files are written.
+	Files map[string]string `json:"files,omitempty"`
+}
+
+// SourceStatus is one metric source's record over the run.
+type SourceStatus struct {
+	// Readings is the number of ticks the source was asked for a reading.
+	Readings int `json:"readings"`
+	// Failed is the number of those that came back with an error (including timeouts).
+	Failed int `json:"failed"`
+	// LastError is the last error's message.
+	LastError string `json:"last_error,omitempty"`
+	// Note says why a source gave nothing at all, e.g. why gpu_metrics is {}.
+	Note string `json:"note,omitempty"`
+}
+
+// MinMax is an average and a maximum over the snapshots where the value was known.
+type MinMax struct {
+	// Avg is the arithmetic mean over the snapshots that had the value; nil when none had it.
+	Avg *float64
+	// Max is the largest value seen; nil when none.
+	Max *float64
+	// N is the number of snapshots that had the value.
+	N int
+}
+
+func agg(vals []*float64) MinMax {
+	var m MinMax
+	var sum float64
+	for _, v := range vals {
+		if v == nil {
+			continue
+		}
+		m.N++
+		sum += *v
+		if m.Max == nil || *v > *m.Max {
+			x := *v
+			m.Max = &x
+		}
+	}
+	if m.N > 0 {
+		m.Avg = snapshot.F(sum / float64(m.N))
+	}
+	return m
+}
+
+// GPUStats is one GPU's statistics over the run (seed: average/max utilization and memory usage per GPU).
+type GPUStats struct {
+	// Name and UUID identify the GPU, from its last reading.
+	Name string `json:"name,omitempty"`
+	UUID string `json:"uuid,omitempty"`
+	// AvgUtilization and MaxUtilization are in percent.
+	AvgUtilization *float64 `json:"avg_utilization"`
+	MaxUtilization *float64 `json:"max_utilization"`
+	// AvgMemoryUsedMB and MaxMemoryUsedMB are in MiB.
+	AvgMemoryUsedMB *float64 `json:"avg_memory_used_mb"`
+	MaxMemoryUsedMB *float64 `json:"max_memory_used_mb"`
+	// AvgPowerW and MaxPowerW are in W.
+	AvgPowerW *float64 `json:"avg_power_w"`
+	MaxPowerW *float64 `json:"max_power_w"`
+	// MaxTempC is in °C.
+	MaxTempC *float64 `json:"max_temp_c"`
+	// EnergyJ is the energy used over the run, J (the last reading's energy since start).
+	EnergyJ *float64 `json:"energy_j"`
+	// Samples is the number of snapshots that had this GPU.
+	Samples int `json:"samples"`
+}
+
+// VLLMStats is the server-side statistics over the snapshots (seed: average/max throughput, latency
+// percentiles), plus queue, batch and KV-cache figures.
+type VLLMStats struct {
+	// AvgTokensPerSecond and MaxTokensPerSecond are over the per-interval generation-token rates, tokens/s.
+	AvgTokensPerSecond *float64 `json:"avg_tokens_per_second"`
+	MaxTokensPerSecond *float64 `json:"max_tokens_per_second"`
+	// AvgRequestsPerSecond is the mean per-interval rate of vllm:request_success_total, req/s.
+	AvgRequestsPerSecond *float64 `json:"avg_requests_per_second"`
+	// AvgRequestQueueSize and MaxRequestQueueSize are over vllm:num_requests_waiting.
+	AvgRequestQueueSize *float64 `json:"avg_request_queue_size"`
+	MaxRequestQueueSize *float64 `json:"max_request_queue_size"`
+	// AvgActiveBatchSize and MaxActiveBatchSize are over vllm:num_requests_running.
+	AvgActiveBatchSize *float64 `json:"avg_active_batch_size"`
+	MaxActiveBatchSize *float64 `json:"max_active_batch_size"`
+	// AvgKVCacheUsagePercent and MaxKVCacheUsagePercent are in percent (0–100).
+	AvgKVCacheUsagePercent *float64 `json:"avg_kv_cache_usage_percent"`
+	MaxKVCacheUsagePercent *float64 `json:"max_kv_cache_usage_percent"`
+	// GenerationTokens is the generation-token counter's increase over the run (first to last scrape);
+	// nil when fewer than two scrapes succeeded or the counter went down (a restart).
+	GenerationTokens *float64 `json:"generation_tokens"`
+	// Scrapes is the number of snapshots with a successful /metrics scrape.
+	Scrapes int `json:"scrapes"`
+	// P50LatencyMS, P90LatencyMS, P99LatencyMS, MeanLatencyMS and FirstTokenLatencyMS repeat the client-side
+	// E2E percentiles, mean E2E and mean TTFT over all successful requests (seed names), ms.
+	P50LatencyMS        *float64 `json:"p50_latency_ms"`
+	P90LatencyMS        *float64 `json:"p90_latency_ms"`
+	P99LatencyMS        *float64 `json:"p99_latency_ms"`
+	MeanLatencyMS       *float64 `json:"mean_latency_ms"`
+	FirstTokenLatencyMS *float64 `json:"first_token_latency_ms"`
+}
+
+// SystemStats is the host statistics over the snapshots (seed: average/max CPU and memory usage).
+type SystemStats struct {
+	// AvgCPUPercent and MaxCPUPercent are in percent of all cores.
+	AvgCPUPercent *float64 `json:"avg_cpu_percent"`
+	MaxCPUPercent *float64 `json:"max_cpu_percent"`
+	// AvgMemoryGB and MaxMemoryGB are memory in use, GiB.
+	AvgMemoryGB *float64 `json:"avg_memory_gb"`
+	MaxMemoryGB *float64 `json:"max_memory_gb"`
+	// NetworkSentBytes, NetworkRecvBytes, DiskReadBytes and DiskWriteBytes are the counters' increase over
+	// the run (first to last snapshot); nil when unknown or reset.
+	NetworkSentBytes *float64 `json:"network_sent_bytes"`
+	NetworkRecvBytes *float64 `json:"network_recv_bytes"`
+	DiskReadBytes    *float64 `json:"disk_read_bytes"`
+	DiskWriteBytes   *float64 `json:"disk_write_bytes"`
+}
+
+// Input is everything Compute needs.
+type Input struct {
+	RunID, ConfigID, TestName string
+	Start, End                time.Time
+	DurationS, IntervalS      float64
+	Snapshots                 []snapshot.Snapshot
+	SnapshotsDropped          int
+	Requests                  recorder.Summary
+	Sources                   map[string]SourceStatus
+	Events                    []snapshot.Event
+}
+
+// delta returns last − first over the non-nil values of vals, or nil with fewer than two or when the counter
+// went down anywhere in between (a reset: the increase is not knowable from these readings alone).
+func delta(vals []*float64) *float64 {
+	var first, prev *float64
+	for _, v := range vals {
+		if v == nil {
+			continue
+		}
+		if first == nil {
+			first = v
+		} else if *v < *prev {
+			return nil
+		}
+		prev = v
+	}
+	if first == nil || prev == first {
+		return nil
+	}
+	return snapshot.F(*prev - *first)
+}
+
+// Compute builds the Summary. It never fails: what is unknown is nil.
+func Compute(in Input) *Summary {
+	s := &Summary{
+		RunID: in.RunID, ConfigID: in.ConfigID, TestName: in.TestName, Start: in.Start, End: in.End,
+		DurationS: in.DurationS, IntervalS: in.IntervalS, Snapshots: len(in.Snapshots),
+		SnapshotsDropped: in.SnapshotsDropped, Requests: in.Requests, Sources: in.Sources,
+		Events: append([]snapshot.Event{}, in.Events...), GPU: map[string]GPUStats{},
+	}
+	if s.Sources == nil {
+		s.Sources = map[string]SourceStatus{}
+	}
+	sort.SliceStable(s.Events, func(i, j int) bool { return s.Events[i].Time.Before(s.Events[j].Time) })
+
+	col := func(get func(*snapshot.Snapshot) *float64) []*float64 {
+		out := make([]*float64, len(in.Snapshots))
+		for i := range in.Snapshots {
+			out[i] = get(&in.Snapshots[i])
+		}
+		return out
+	}
+
+	// GPUs, keyed as in the snapshots.
+	keys := map[string]bool{}
+	for i := range in.Snapshots {
+		for k := range in.Snapshots[i].GPUMetrics {
+			keys[k] = true
+		}
+	}
+	var totalEnergy *float64
+	for k := range keys {
+		g := func(f func(*snapshot.GPU) *float64) []*float64 {
+			return col(func(sn *snapshot.Snapshot) *float64 {
+				if v, ok := sn.GPUMetrics[k]; ok {
+					return f(&v)
+				}
+				return nil
+			})
+		}
+		util, memU := agg(g(func(v *snapshot.GPU) *float64 { return v.Utilization })), agg(g(func(v *snapshot.GPU) *float64 { return v.MemoryUsedMB }))
+		pow, temp := agg(g(func(v *snapshot.GPU) *float64 { return v.PowerW })), agg(g(func(v *snapshot.GPU) *float64 { return v.TempC }))
+		st := GPUStats{AvgUtilization: util.Avg, MaxUtilization: util.Max, AvgMemoryUsedMB: memU.Avg, MaxMemoryUsedMB: memU.Max,
+			AvgPowerW: pow.Avg, MaxPowerW: pow.Max, MaxTempC: temp.Max}
+		for i := range in.Snapshots {
+			if v, ok := in.Snapshots[i].GPUMetrics[k]; ok {
+				st.Samples++
+				st.Name, st.UUID = v.Name, v.UUID
+				if v.EnergyJ != nil {
+					st.EnergyJ = v.EnergyJ
+				}
+			}
+		}
+		if st.EnergyJ != nil {
+			if totalEnergy == nil {
+				totalEnergy = new(float64)
+			}
+			*totalEnergy += *st.EnergyJ
+		}
+		s.GPU[k] = st
+	}
+
+	v := func(f func(*snapshot.VLLM) *float64) []*float64 {
+		return col(func(sn *snapshot.Snapshot) *float64 { return f(&sn.VLLMMetrics) })
+	}
+	tps := agg(v(func(x *snapshot.VLLM) *float64 { return x.TokensPerSecond }))
+	rps := agg(v(func(x *snapshot.VLLM) *float64 { return x.RequestsPerSecond }))
+	q := agg(v(func(x *snapshot.VLLM) *float64 { return x.RequestQueueSize }))
+	b := agg(v(func(x *snapshot.VLLM) *float64 { return x.ActiveBatchSize }))
+	kv := agg(v(func(x *snapshot.VLLM) *float64 { return x.KVCacheUsagePercent }))
+	genTotals := v(func(x *snapshot.VLLM) *float64 { return x.GenerationTokensTotal })
+	s.VLLM = VLLMStats{
+		AvgTokensPerSecond: tps.Avg, MaxTokensPerSecond: tps.Max, AvgRequestsPerSecond: rps.Avg,
+		AvgRequestQueueSize: q.Avg, MaxRequestQueueSize: q.Max, AvgActiveBatchSize: b.Avg, MaxActiveBatchSize: b.Max,
+		AvgKVCacheUsagePercent: kv.Avg, MaxKVCacheUsagePercent: kv.Max,
+		GenerationTokens: delta(genTotals), Scrapes: agg(genTotals).N,
+		P50LatencyMS: in.Requests.E2EMS.P50, P90LatencyMS: in.Requests.E2EMS.P90, P99LatencyMS: in.Requests.E2EMS.P99,
+		MeanLatencyMS: in.Requests.E2EMS.Mean, FirstTokenLatencyMS: in.Requests.TTFTMS.Mean,
+	}
+	if totalEnergy != nil && s.VLLM.GenerationTokens != nil && *s.VLLM.GenerationTokens > 0 {
+		s.EnergyPerOutputTokenJ = snapshot.F(*totalEnergy / *s.VLLM.GenerationTokens)
+	}
+
+	y := func(f func(*snapshot.System) *float64) []*float64 {
+		return col(func(sn *snapshot.Snapshot) *float64 { return f(&sn.SystemMetrics) })
+	}
+	cpuA := agg(y(func(x *snapshot.System) *float64 { return x.CPUPercent }))
+	memA := agg(y(func(x *snapshot.System) *float64 { return x.MemoryGB }))
+	s.System = SystemStats{
+		AvgCPUPercent: cpuA.Avg, MaxCPUPercent: cpuA.Max, AvgMemoryGB: memA.Avg, MaxMemoryGB: memA.Max,
+		NetworkSentBytes: delta(y(func(x *snapshot.System) *float64 { return x.NetworkSentBytes })),
+		NetworkRecvBytes: delta(y(func(x *snapshot.System) *float64 { return x.NetworkRecvBytes })),
+		DiskReadBytes:    delta(y(func(x *snapshot.System) *float64 { return x.DiskReadBytes })),
+		DiskWriteBytes:   delta(y(func(x *snapshot.System) *float64 { return x.DiskWriteBytes })),
+	}
+	return s
+}
+
+// Latency returns the client-side distribution (ms) named by metric: "ttft", "tpot", "itl", "e2e" (or
+// "latency"), "ttft_from_intended", "e2e_from_intended". Names are case-insensitive. It returns an error
+// listing the valid names for any other.
+func (s *Summary) Latency(metric string) (recorder.Stats, error) {
+	switch strings.ToLower(metric) {
+	case "ttft":
+		return s.Requests.TTFTMS, nil
+	case "tpot":
+		return s.Requests.TPOTMS, nil
+	case "itl":
+		return s.Requests.ITLMS, nil
+	case "e2e", "latency", "e2e_latency":
+		return s.Requests.E2EMS, nil
+	case "ttft_from_intended":
+		return s.Requests.TTFTFromIntendedMS, nil
+	case "e2e_from_intended":
+		return s.Requests.E2EFromIntendedMS, nil
+	}
+	return recorder.Stats{}, fmt.Errorf("unknown latency metric %q (want ttft, tpot, itl, e2e, ttft_from_intended or e2e_from_intended)", metric)
+}
+
+// DataFile returns the path of the file a reader should open to see the data behind a figure: the requests
+// CSV, else the snapshots JSON, else "(files not written)".
+func (s *Summary) DataFile() string {
+	for _, k := range []string{"requests_csv", "snapshots_json", "summary_json"} {
+		if p := s.Files[k]; p != "" {
+			return p
+		}
+	}
+	return "(files not written)"
+}

@@ -1,0 +1,88 @@
+package summary
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/vmtest/vmtest/recorder"
+	"github.com/vmtest/vmtest/snapshot"
+)
+
+func f(v float64) *float64 { return &v }
+
+func TestComputeAveragesMaximaAndDeltas(t *testing.T) {
+	snaps := []snapshot.Snapshot{
+		{GPUMetrics: map[string]snapshot.GPU{"gpu_0": {Name: "H200", Utilization: f(80), MemoryUsedMB: f(1000), PowerW: f(300), EnergyJ: f(0)}},
+			VLLMMetrics:   snapshot.VLLM{GenerationTokensTotal: f(1000), RequestQueueSize: f(2), KVCacheUsagePercent: f(10)},
+			SystemMetrics: snapshot.System{CPUPercent: nil, MemoryGB: f(4), NetworkSentBytes: f(100)}},
+		{GPUMetrics: map[string]snapshot.GPU{"gpu_0": {Name: "H200", Utilization: f(90), MemoryUsedMB: f(3000), PowerW: f(500), EnergyJ: f(800)}},
+			VLLMMetrics:   snapshot.VLLM{GenerationTokensTotal: f(1400), TokensPerSecond: f(200), RequestQueueSize: f(6), KVCacheUsagePercent: f(30)},
+			SystemMetrics: snapshot.System{CPUPercent: f(50), MemoryGB: f(6), NetworkSentBytes: f(700)}},
+		{GPUMetrics: map[string]snapshot.GPU{}, // GPU missing this tick: not averaged in as 0
+			VLLMMetrics:   snapshot.VLLM{}, // failed scrape: nil everywhere
+			SystemMetrics: snapshot.System{CPUPercent: f(70), MemoryGB: f(5), NetworkSentBytes: f(900)}},
+	}
+	reqs := recorder.Summary{E2EMS: recorder.ComputeStats([]float64{10, 20, 30}), TTFTMS: recorder.ComputeStats([]float64{4, 6})}
+	ev := []snapshot.Event{{Time: time.Unix(20, 0), Message: "b"}, {Time: time.Unix(10, 0), Message: "a"}}
+	s := Compute(Input{Snapshots: snaps, Requests: reqs, Events: ev})
+
+	g := s.GPU["gpu_0"]
+	assert.Equal(t, 2, g.Samples)
+	assert.InDelta(t, 85, *g.AvgUtilization, 1e-9)
+	assert.InDelta(t, 90, *g.MaxUtilization, 1e-9)
+	assert.InDelta(t, 2000, *g.AvgMemoryUsedMB, 1e-9)
+	assert.InDelta(t, 500, *g.MaxPowerW, 1e-9)
+	assert.InDelta(t, 800, *g.EnergyJ, 1e-9)
+	// 800 J over 1400−1000 = 400 generated tokens = 2 J/token.
+	require.NotNil(t, s.EnergyPerOutputTokenJ)
+	assert.InDelta(t, 2, *s.EnergyPerOutputTokenJ, 1e-9)
+
+	assert.InDelta(t, 400, *s.VLLM.GenerationTokens, 1e-9)
+	assert.Equal(t, 2, s.VLLM.Scrapes)
+	assert.InDelta(t, 200, *s.VLLM.AvgTokensPerSecond, 1e-9)
+	assert.InDelta(t, 4, *s.VLLM.AvgRequestQueueSize, 1e-9)
+	assert.InDelta(t, 6, *s.VLLM.MaxRequestQueueSize, 1e-9)
+	assert.InDelta(t, 20, *s.VLLM.AvgKVCacheUsagePercent, 1e-9)
+	assert.Nil(t, s.VLLM.AvgActiveBatchSize, "never exposed → null, not 0")
+	assert.InDelta(t, 20, *s.VLLM.P50LatencyMS, 1e-9)
+	assert.InDelta(t, 5, *s.VLLM.FirstTokenLatencyMS, 1e-9)
+
+	assert.InDelta(t, 60, *s.System.AvgCPUPercent, 1e-9, "the first tick's null CPU is not a 0")
+	assert.InDelta(t, 70, *s.System.MaxCPUPercent, 1e-9)
+	assert.InDelta(t, 5, *s.System.AvgMemoryGB, 1e-9)
+	assert.InDelta(t, 800, *s.System.NetworkSentBytes, 1e-9)
+
+	require.Len(t, s.Events, 2)
+	assert.Equal(t, "a", s.Events[0].Message, "events are in time order")
+}
+
+func TestCounterResetGivesNoDelta(t *testing.T) {
+	snaps := []snapshot.Snapshot{
+		{VLLMMetrics: snapshot.VLLM{GenerationTokensTotal: f(1000)}},
+		{VLLMMetrics: snapshot.VLLM{GenerationTokensTotal: f(50)}},
+		{VLLMMetrics: snapshot.VLLM{GenerationTokensTotal: f(90)}},
+	}
+	s := Compute(Input{Snapshots: snaps})
+	assert.Nil(t, s.VLLM.GenerationTokens)
+	assert.Nil(t, s.EnergyPerOutputTokenJ)
+}
+
+func TestEmptyRunIsAllNull(t *testing.T) {
+	s := Compute(Input{})
+	assert.Empty(t, s.GPU)
+	assert.NotNil(t, s.GPU, "gpu_statistics is {}, not null")
+	assert.Nil(t, s.VLLM.AvgTokensPerSecond)
+	assert.Nil(t, s.System.AvgCPUPercent)
+	assert.Equal(t, "(files not written)", s.DataFile())
+}
+
+func TestLatencyNames(t *testing.T) {
+	s := &Summary{Requests: recorder.Summary{TTFTMS: recorder.ComputeStats([]float64{1})}}
+	st, err := s.Latency("TTFT")
+	require.NoError(t, err)
+	assert.Equal(t, 1, st.N)
+	_, err = s.Latency("ttfb")
+	assert.ErrorContains(t, err, `unknown latency metric "ttfb"`)
+}
