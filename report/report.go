@@ -1,0 +1,333 @@
+// Package report writes a test's files: the snapshots as JSON and as a flat CSV (the seed's column names, so
+// the seed's pandas example runs unchanged), summary_statistics.json, and one row per request in a requests
+// CSV. Every file is written atomically: to a temporary file in the same directory, synced, then renamed.
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gocarina/gocsv"
+	"github.com/vmtest/vmtest/recorder"
+	"github.com/vmtest/vmtest/snapshot"
+	"github.com/vmtest/vmtest/summary"
+)
+
+// TimestampLayout is the timestamp in file names, as the seed's metrics_<config>_<timestamp> files use it.
+const TimestampLayout = "20060102_150405"
+
+// WriteFileAtomic writes data to path through a temporary file in the same directory and a rename, so a
+// reader never sees a partial file. It creates the directory if needed. Errors name the path.
+func WriteFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create directory %s: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	fail := func(err error) error {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		return fail(err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := f.Chmod(0o644); err != nil {
+		return fail(err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// SnapshotFile is the JSON document of metrics_<config>_<timestamp>.json: run metadata and every snapshot in
+// the seed's schema.
+type SnapshotFile struct {
+	RunID     string              `json:"run_id"`
+	ConfigID  string              `json:"config_id"`
+	Start     time.Time           `json:"start"`
+	IntervalS float64             `json:"interval_s"`
+	Snapshots []snapshot.Snapshot `json:"snapshots"`
+}
+
+// marshal is the indented JSON encoding of every file vmtest writes.
+func marshal(v any) ([]byte, error) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// WriteJSON writes v as indented JSON to path, atomically.
+func WriteJSON(path string, v any) error {
+	b, err := marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", path, err)
+	}
+	return WriteFileAtomic(path, b)
+}
+
+// fieldCols lists, for a struct type whose exported fields are *float64 or int with json tags, the JSON names
+// and field indexes in declaration order.
+type fieldCol struct {
+	name  string
+	index int
+}
+
+func fieldCols(t reflect.Type) []fieldCol {
+	var out []fieldCol
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		switch f.Type.Kind() {
+		case reflect.Pointer:
+			if f.Type.Elem().Kind() != reflect.Float64 {
+				continue
+			}
+		case reflect.Int:
+		default:
+			continue
+		}
+		out = append(out, fieldCol{name, i})
+	}
+	return out
+}
+
+var (
+	gpuCols    = fieldCols(reflect.TypeOf(snapshot.GPU{}))
+	vllmCols   = fieldCols(reflect.TypeOf(snapshot.VLLM{}))
+	systemCols = fieldCols(reflect.TypeOf(snapshot.System{}))
+)
+
+// cell formats a *float64 or int field: "" for nil, shortest decimal without exponent otherwise.
+func cell(v reflect.Value) string {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			return ""
+		}
+		return formatFloat(v.Elem().Float())
+	case reflect.Int:
+		return strconv.FormatInt(v.Int(), 10)
+	}
+	return ""
+}
+
+func formatFloat(x float64) string {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return ""
+	}
+	return strconv.FormatFloat(x, 'f', -1, 64)
+}
+
+// SnapshotsCSV renders snaps as one row per snapshot with the seed's flattened column names: timestamp,
+// config_id, run_id, elapsed_s, then gpu_<i>_<field> for every GPU seen in any snapshot (sorted by key), then
+// the vllm_metrics fields (tokens_per_second, mean_latency_ms, ...) and system_metrics fields (cpu_percent,
+// ...) under their JSON names, then "errors". An unknown value is an empty cell.
+func SnapshotsCSV(snaps []snapshot.Snapshot) ([]byte, error) {
+	keySet := map[string]bool{}
+	for i := range snaps {
+		for k := range snaps[i].GPUMetrics {
+			keySet[k] = true
+		}
+	}
+	gpuKeys := make([]string, 0, len(keySet))
+	for k := range keySet {
+		gpuKeys = append(gpuKeys, k)
+	}
+	sort.Slice(gpuKeys, func(i, j int) bool { return naturalLess(gpuKeys[i], gpuKeys[j]) })
+
+	header := []string{"timestamp", "config_id", "run_id", "elapsed_s"}
+	for _, k := range gpuKeys {
+		for _, c := range gpuCols {
+			header = append(header, k+"_"+c.name)
+		}
+	}
+	for _, c := range vllmCols {
+		header = append(header, c.name)
+	}
+	for _, c := range systemCols {
+		header = append(header, c.name)
+	}
+	header = append(header, "errors")
+
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	if err := w.Write(header); err != nil {
+		return nil, err
+	}
+	row := make([]string, 0, len(header))
+	for i := range snaps {
+		s := &snaps[i]
+		row = append(row[:0], s.Timestamp.Format(time.RFC3339Nano), s.ConfigID, s.RunID, formatFloat(s.ElapsedS))
+		for _, k := range gpuKeys {
+			g, ok := s.GPUMetrics[k]
+			gv := reflect.ValueOf(g)
+			for _, c := range gpuCols {
+				if !ok {
+					row = append(row, "")
+				} else {
+					row = append(row, cell(gv.Field(c.index)))
+				}
+			}
+		}
+		vv := reflect.ValueOf(s.VLLMMetrics)
+		for _, c := range vllmCols {
+			row = append(row, cell(vv.Field(c.index)))
+		}
+		sv := reflect.ValueOf(s.SystemMetrics)
+		for _, c := range systemCols {
+			row = append(row, cell(sv.Field(c.index)))
+		}
+		row = append(row, joinErrors(s.Errors))
+		if err := w.Write(row); err != nil {
+			return nil, err
+		}
+	}
+	w.Flush()
+	return buf.Bytes(), w.Error()
+}
+
+func joinErrors(m map[string]string) string {
+	if len(m) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + ": " + m[k]
+	}
+	return strings.Join(parts, "; ")
+}
+
+// naturalLess orders "gpu_2" before "gpu_10".
+func naturalLess(a, b string) bool {
+	ai, bi := strings.LastIndexByte(a, '_'), strings.LastIndexByte(b, '_')
+	if ai >= 0 && bi >= 0 && a[:ai] == b[:bi] {
+		x, err1 := strconv.Atoi(a[ai+1:])
+		y, err2 := strconv.Atoi(b[bi+1:])
+		if err1 == nil && err2 == nil {
+			return x < y
+		}
+	}
+	return a < b
+}
+
+// RequestRow is one row of the requests CSV (column names in the csv tags). Durations are in milliseconds;
+// an unknown value is an empty cell.
+type RequestRow struct {
+	ID                    string   `csv:"id"`
+	StartS                float64  `csv:"start_s"`
+	EndS                  float64  `csv:"end_s"`
+	Outcome               string   `csv:"outcome"`
+	HTTPStatus            int      `csv:"http_status"`
+	TTFTMS                *float64 `csv:"ttft_ms"`
+	TPOTMS                *float64 `csv:"tpot_ms"`
+	ITLMeanMS             *float64 `csv:"itl_mean_ms"`
+	E2EMS                 *float64 `csv:"e2e_ms"`
+	TTFTFromIntendedMS    *float64 `csv:"ttft_from_intended_ms"`
+	E2EFromIntendedMS     *float64 `csv:"e2e_from_intended_ms"`
+	SlotWaitMS            float64  `csv:"slot_wait_ms"`
+	PromptTokens          int      `csv:"prompt_tokens"`
+	OutputTokens          int      `csv:"output_tokens"`
+	OutputTokensEstimated bool     `csv:"output_tokens_estimated"`
+	RequestedOutputTokens int      `csv:"requested_output_tokens"`
+	FinishReason          string   `csv:"finish_reason"`
+	Error                 string   `csv:"error"`
+}
+
+// RequestsCSV renders the request records, one row each, through gocsv.
+func RequestsCSV(recs []recorder.Record) ([]byte, error) {
+	rows := make([]RequestRow, len(recs))
+	for i := range recs {
+		r := &recs[i]
+		rows[i] = RequestRow{
+			ID: r.ID, StartS: r.StartS, EndS: r.EndS, Outcome: string(r.Outcome), HTTPStatus: r.HTTPStatus,
+			TTFTMS: snapshot.F(r.TTFTMS), TPOTMS: snapshot.F(r.TPOTMS), ITLMeanMS: snapshot.F(r.ITLMeanMS), E2EMS: snapshot.F(r.E2EMS),
+			TTFTFromIntendedMS: snapshot.F(r.TTFTFromIntendedMS), E2EFromIntendedMS: snapshot.F(r.E2EFromIntendedMS),
+			SlotWaitMS: r.SlotWaitMS, PromptTokens: r.PromptTokens, OutputTokens: r.OutputTokens,
+			OutputTokensEstimated: r.OutputTokensEstimated, RequestedOutputTokens: r.RequestedOutputTokens,
+			FinishReason: r.FinishReason, Error: r.Error,
+		}
+	}
+	return gocsv.MarshalBytes(&rows)
+}
+
+// Files are the paths one test's export produced.
+type Files struct {
+	SnapshotsJSON, SnapshotsCSV, SummaryJSON, RequestsCSV string
+}
+
+// Map returns the paths keyed as summary.Summary.Files keys them.
+func (f Files) Map() map[string]string {
+	return map[string]string{"snapshots_json": f.SnapshotsJSON, "snapshots_csv": f.SnapshotsCSV,
+		"summary_json": f.SummaryJSON, "requests_csv": f.RequestsCSV}
+}
+
+// Names returns the file names for one run: metrics_<config>_<timestamp>.json/.csv, summary_statistics.json
+// and requests_<config>_<timestamp>.csv, under dir. config must already be safe as a file name.
+func Names(dir, config string, start time.Time) Files {
+	ts := start.Format(TimestampLayout)
+	return Files{
+		SnapshotsJSON: filepath.Join(dir, "metrics_"+config+"_"+ts+".json"),
+		SnapshotsCSV:  filepath.Join(dir, "metrics_"+config+"_"+ts+".csv"),
+		SummaryJSON:   filepath.Join(dir, "summary_statistics.json"),
+		RequestsCSV:   filepath.Join(dir, "requests_"+config+"_"+ts+".csv"),
+	}
+}
+
+// WriteAll writes the four files named by files. sum.Files is set to their paths before the summary is
+// written. It writes every file it can and returns the errors of those it could not, joined.
+func WriteAll(files Files, sf SnapshotFile, recs []recorder.Record, sum *summary.Summary) error {
+	var errs []error
+	sum.Files = files.Map()
+	if err := WriteJSON(files.SnapshotsJSON, sf); err != nil {
+		errs = append(errs, err)
+	}
+	if b, err := SnapshotsCSV(sf.Snapshots); err != nil {
+		errs = append(errs, fmt.Errorf("encode %s: %w", files.SnapshotsCSV, err))
+	} else if err := WriteFileAtomic(files.SnapshotsCSV, b); err != nil {
+		errs = append(errs, err)
+	}
+	if b, err := RequestsCSV(recs); err != nil {
+		errs = append(errs, fmt.Errorf("encode %s: %w", files.RequestsCSV, err))
+	} else if err := WriteFileAtomic(files.RequestsCSV, b); err != nil {
+		errs = append(errs, err)
+	}
+	if err := WriteJSON(files.SummaryJSON, sum); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}

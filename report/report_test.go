@@ -1,0 +1,134 @@
+package report
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/vmtest/vmtest/recorder"
+	"github.com/vmtest/vmtest/snapshot"
+	"github.com/vmtest/vmtest/summary"
+)
+
+func f(v float64) *float64 { return &v }
+
+func sampleSnaps() []snapshot.Snapshot {
+	ts := time.Date(2025, 9, 9, 10, 30, 0, 0, time.FixedZone("", 2*3600))
+	return []snapshot.Snapshot{
+		{Timestamp: ts, ConfigID: "cfg", RunID: "r1", GPUMetrics: map[string]snapshot.GPU{},
+			VLLMMetrics:   snapshot.VLLM{RequestQueueSize: f(5)},
+			SystemMetrics: snapshot.System{MemoryGB: f(32)}, Errors: map[string]string{"gpu": "no GPU source"}},
+		{Timestamp: ts.Add(2 * time.Second), ConfigID: "cfg", RunID: "r1", ElapsedS: 2,
+			GPUMetrics: map[string]snapshot.GPU{
+				"gpu_10": {Index: 10, Utilization: f(1)},
+				"gpu_2":  {Index: 2, Utilization: f(85), MemoryUsedMB: f(40000), TempC: f(72), PowerW: f(250.5)},
+			},
+			VLLMMetrics:   snapshot.VLLM{TokensPerSecond: f(15000), MeanLatencyMS: f(85), RequestsFinished: 3},
+			SystemMetrics: snapshot.System{CPUPercent: f(45), NetworkSentBytes: f(1048576)}},
+	}
+}
+
+func TestSnapshotsCSVSeedColumnsAndEmptyUnknowns(t *testing.T) {
+	b, err := SnapshotsCSV(sampleSnaps())
+	require.NoError(t, err)
+	rows, err := csv.NewReader(strings.NewReader(string(b))).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, rows, 3)
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	// The seed's pandas example reads these columns.
+	for _, name := range []string{"gpu_2_utilization", "gpu_10_utilization", "tokens_per_second", "mean_latency_ms",
+		"first_token_latency_ms", "p99_latency_ms", "request_queue_size", "active_batch_size", "cpu_percent",
+		"memory_gb", "memory_available_gb", "network_sent_bytes", "network_recv_bytes", "gpu_2_memory_used_mb",
+		"gpu_2_temp_c", "gpu_2_power_w"} {
+		assert.Contains(t, col, name)
+	}
+	assert.Less(t, col["gpu_2_utilization"], col["gpu_10_utilization"], "GPUs in numeric order")
+	assert.Equal(t, "2025-09-09T10:30:00+02:00", rows[1][col["timestamp"]])
+	assert.Equal(t, "", rows[1][col["gpu_2_utilization"]], "GPU absent that tick → empty")
+	assert.Equal(t, "", rows[1][col["cpu_percent"]], "unknown → empty, never 0")
+	assert.Equal(t, "5", rows[1][col["request_queue_size"]])
+	assert.Equal(t, "gpu: no GPU source", rows[1][col["errors"]])
+	assert.Equal(t, "85", rows[2][col["gpu_2_utilization"]])
+	assert.Equal(t, "250.5", rows[2][col["gpu_2_power_w"]])
+	assert.Equal(t, "15000", rows[2][col["tokens_per_second"]])
+	assert.Equal(t, "1048576", rows[2][col["network_sent_bytes"]])
+	assert.Equal(t, "3", rows[2][col["requests_finished"]])
+}
+
+func TestRequestsCSVEmptyForUnknown(t *testing.T) {
+	b, err := RequestsCSV([]recorder.Record{
+		{ID: "a", Outcome: recorder.OutcomeOK, TTFTMS: 12.5, E2EMS: 100, TPOTMS: math.NaN(), ITLMeanMS: math.NaN(),
+			TTFTFromIntendedMS: math.NaN(), E2EFromIntendedMS: math.NaN(), OutputTokens: 1, HTTPStatus: 200},
+		{ID: "b", Outcome: recorder.OutcomeFailed, TTFTMS: math.NaN(), E2EMS: math.NaN(), TPOTMS: math.NaN(),
+			ITLMeanMS: math.NaN(), TTFTFromIntendedMS: math.NaN(), E2EFromIntendedMS: math.NaN(), Error: "refused, \"x\""},
+	})
+	require.NoError(t, err)
+	rows, err := csv.NewReader(strings.NewReader(string(b))).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, rows, 3)
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	assert.Equal(t, "12.5", rows[1][col["ttft_ms"]])
+	assert.Equal(t, "", rows[1][col["tpot_ms"]])
+	assert.Equal(t, "", rows[2][col["ttft_ms"]])
+	assert.Equal(t, `refused, "x"`, rows[2][col["error"]])
+	assert.Equal(t, "failed", rows[2][col["outcome"]])
+}
+
+func TestWriteAllAtomicFilesAndNulls(t *testing.T) {
+	dir := t.TempDir()
+	start := time.Date(2025, 9, 9, 10, 30, 0, 0, time.UTC)
+	files := Names(dir, "cfg", start)
+	assert.Equal(t, filepath.Join(dir, "metrics_cfg_20250909_103000.json"), files.SnapshotsJSON)
+	sum := summary.Compute(summary.Input{ConfigID: "cfg"})
+	err := WriteAll(files, SnapshotFile{ConfigID: "cfg", Snapshots: sampleSnaps()}, nil, sum)
+	require.NoError(t, err)
+	entries, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	assert.ElementsMatch(t, []string{"metrics_cfg_20250909_103000.json", "metrics_cfg_20250909_103000.csv",
+		"summary_statistics.json", "requests_cfg_20250909_103000.csv"}, names, "no temporary file left behind")
+
+	var doc map[string]any
+	b, _ := os.ReadFile(files.SnapshotsJSON)
+	require.NoError(t, json.Unmarshal(b, &doc))
+	first := doc["snapshots"].([]any)[0].(map[string]any)
+	assert.Equal(t, map[string]any{}, first["gpu_metrics"])
+	v := first["vllm_metrics"].(map[string]any)
+	assert.Contains(t, v, "tokens_per_second")
+	assert.Nil(t, v["tokens_per_second"], "unknown → null")
+	assert.Equal(t, 5.0, v["request_queue_size"])
+
+	var s map[string]any
+	b, _ = os.ReadFile(files.SummaryJSON)
+	require.NoError(t, json.Unmarshal(b, &s))
+	assert.Equal(t, files.RequestsCSV, s["files"].(map[string]any)["requests_csv"])
+	assert.Nil(t, s["system_statistics"].(map[string]any)["avg_cpu_percent"])
+}
+
+func TestWriteFileAtomicReplacesAndNamesPathOnError(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "x.json")
+	require.NoError(t, WriteFileAtomic(p, []byte("1")))
+	require.NoError(t, WriteFileAtomic(p, []byte("2")))
+	b, _ := os.ReadFile(p)
+	assert.Equal(t, "2", string(b))
+	blocker := filepath.Join(dir, "file")
+	require.NoError(t, os.WriteFile(blocker, nil, 0o644))
+	err := WriteFileAtomic(filepath.Join(blocker, "y.json"), []byte("3"))
+	assert.ErrorContains(t, err, blocker)
+}
