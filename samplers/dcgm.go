@@ -1,0 +1,306 @@
+package samplers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/vmtest/vmtest/snapshot"
+)
+
+// dcgmMaxBody bounds one scrape's body (a node with 8 GPUs and the default counters is ~40 KiB).
+const dcgmMaxBody = 16 << 20
+
+// dcgm-exporter field names (etc/default-counters.csv) and the snapshot fields they fill.
+const (
+	dcgmGPUUtil      = "DCGM_FI_DEV_GPU_UTIL"                 // %, not exported for MIG GPUs
+	dcgmMemCopyUtil  = "DCGM_FI_DEV_MEM_COPY_UTIL"            // %
+	dcgmFBUsed       = "DCGM_FI_DEV_FB_USED"                  // MiB
+	dcgmFBFree       = "DCGM_FI_DEV_FB_FREE"                  // MiB
+	dcgmFBReserved   = "DCGM_FI_DEV_FB_RESERVED"              // MiB
+	dcgmFBTotal      = "DCGM_FI_DEV_FB_TOTAL"                 // MiB, not in the default counters
+	dcgmGPUTemp      = "DCGM_FI_DEV_GPU_TEMP"                 // °C
+	dcgmPower        = "DCGM_FI_DEV_POWER_USAGE"              // W
+	dcgmSMClock      = "DCGM_FI_DEV_SM_CLOCK"                 // MHz
+	dcgmMemClock     = "DCGM_FI_DEV_MEM_CLOCK"                // MHz
+	dcgmEnergy       = "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION" // mJ since boot
+	dcgmThrottle     = "DCGM_FI_DEV_CLOCK_THROTTLE_REASONS"   // NVML bitmask
+	dcgmEventReasons = "DCGM_FI_DEV_CLOCKS_EVENT_REASONS"     // its newer name
+)
+
+var dcgmWanted = map[string]bool{
+	dcgmGPUUtil: true, dcgmMemCopyUtil: true, dcgmFBUsed: true, dcgmFBFree: true, dcgmFBReserved: true,
+	dcgmFBTotal: true, dcgmGPUTemp: true, dcgmPower: true, dcgmSMClock: true, dcgmMemClock: true,
+	dcgmEnergy: true, dcgmThrottle: true, dcgmEventReasons: true,
+}
+
+// dcgm scrapes dcgm-exporter. One URL keys GPUs "gpu_<index>"; several key them "<host>_gpu_<index>", the
+// host from the Hostname/hostname label (or the URL's host when the exporter runs with --no-hostname).
+type dcgm struct {
+	urls   []*url.URL
+	client *http.Client
+}
+
+func newDCGM(cfg GPUConfig) (*dcgm, error) {
+	d := &dcgm{client: cfg.HTTPClient}
+	if d.client == nil {
+		d.client = &http.Client{}
+	}
+	for i, raw := range cfg.DCGMURLs {
+		u, err := url.Parse(strings.TrimSpace(raw))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("GPUConfig.DCGMURLs[%d]: %q is not an http(s) URL", i, raw)
+		}
+		d.urls = append(d.urls, u)
+	}
+	return d, nil
+}
+
+func (d *dcgm) Close() error { d.client.CloseIdleConnections(); return nil }
+
+func (d *dcgm) Sample(ctx context.Context) Reading {
+	type result struct {
+		gpus map[int]snapshot.GPU
+		err  error
+	}
+	results := make([]result, len(d.urls))
+	var wg sync.WaitGroup
+	for i, u := range d.urls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			gpus, err := d.scrape(ctx, u)
+			results[i] = result{gpus, err}
+		}()
+	}
+	wg.Wait()
+	out := map[string]snapshot.GPU{}
+	var errs []error
+	for i, r := range results {
+		if r.err != nil {
+			errs = append(errs, fmt.Errorf("dcgm %s: %w", d.urls[i].Redacted(), r.err))
+		}
+		for _, g := range r.gpus {
+			host := ""
+			if len(d.urls) > 1 {
+				host = g.Host
+				if host == "" {
+					host = d.urls[i].Hostname()
+				}
+			}
+			out[GPUKey(host, g.Index)] = g
+		}
+	}
+	return Reading{GPU: out, Err: errors.Join(errs...)}
+}
+
+func (d *dcgm) scrape(ctx context.Context, u *url.URL) (map[int]snapshot.GPU, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "text/plain;version=0.0.4")
+	resp, err := d.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		return nil, fmt.Errorf("HTTP %s", resp.Status)
+	}
+	return parseDCGM(io.LimitReader(resp.Body, dcgmMaxBody))
+}
+
+// dcgmAcc gathers one physical GPU's series. A MIG GPU has one series per GPU instance (labels GPU_I_ID,
+// GPU_I_PROFILE): framebuffer fields are summed over instances, device-wide fields (temperature, power,
+// clocks, energy) taken from the first.
+type dcgmAcc struct {
+	g      snapshot.GPU
+	mig    bool
+	vals   map[string]float64
+	blank  map[string]string // field → why the value was a DCGM blank
+	fbSeen map[string]int
+}
+
+// parseDCGM parses a dcgm-exporter payload into GPUs by index. A payload the Prometheus text parser rejects
+// is an error and yields nothing.
+func parseDCGM(r io.Reader) (map[int]snapshot.GPU, error) {
+	p := expfmt.NewTextParser(model.LegacyValidation)
+	fams, err := p.TextToMetricFamilies(r)
+	if err != nil {
+		return nil, fmt.Errorf("parse: %w", err)
+	}
+	accs := map[int]*dcgmAcc{}
+	var order []int
+	for name, fam := range fams {
+		if !dcgmWanted[name] {
+			continue
+		}
+		for _, m := range fam.GetMetric() {
+			labels := make(map[string]string, len(m.GetLabel()))
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			idx, err := strconv.Atoi(labels["gpu"])
+			if err != nil {
+				continue // not a GPU series (e.g. an NVSwitch or CPU entity)
+			}
+			a := accs[idx]
+			if a == nil {
+				a = &dcgmAcc{vals: map[string]float64{}, blank: map[string]string{}, fbSeen: map[string]int{}}
+				a.g.Index = idx
+				accs[idx] = a
+				order = append(order, idx)
+			}
+			if a.g.UUID == "" {
+				a.g.UUID = labels["UUID"]
+				a.g.Name = labels["modelName"]
+				a.g.Host = labels["Hostname"]
+				if a.g.Host == "" {
+					a.g.Host = labels["hostname"]
+				}
+			}
+			if labels["GPU_I_ID"] != "" {
+				a.mig = true
+			}
+			var v float64
+			switch {
+			case m.GetGauge() != nil:
+				v = m.GetGauge().GetValue()
+			case m.GetCounter() != nil:
+				v = m.GetCounter().GetValue()
+			case m.GetUntyped() != nil:
+				v = m.GetUntyped().GetValue()
+			default:
+				continue
+			}
+			if why, blank := dcgmBlank(v); blank {
+				a.blank[name] = why
+				continue
+			}
+			switch name {
+			case dcgmFBUsed, dcgmFBFree, dcgmFBReserved, dcgmFBTotal:
+				a.vals[name] += v
+				a.fbSeen[name]++
+			default:
+				if _, dup := a.vals[name]; !dup {
+					a.vals[name] = v
+				}
+			}
+		}
+	}
+	out := make(map[int]snapshot.GPU, len(accs))
+	for _, idx := range order {
+		out[idx] = accs[idx].gpu()
+	}
+	return out, nil
+}
+
+func (a *dcgmAcc) gpu() snapshot.GPU {
+	g := a.g
+	get := func(field, metric string) *float64 {
+		if v, ok := a.vals[metric]; ok && a.blank[metric] == "" {
+			return snapshot.F(v)
+		}
+		switch {
+		case a.blank[metric] != "":
+			setUnavailable(&g, field, a.blank[metric])
+		case a.mig && (metric == dcgmGPUUtil || metric == dcgmMemCopyUtil):
+			setUnavailable(&g, field, GPUReasonNotReported+" (dcgm-exporter omits "+metric+" for MIG GPUs)")
+		default:
+			setUnavailable(&g, field, GPUReasonNotReported)
+		}
+		return nil
+	}
+	g.Utilization = get(GPUFieldUtilization, dcgmGPUUtil)
+	g.MemoryUtilizationPercent = get(GPUFieldMemoryUtilization, dcgmMemCopyUtil)
+	g.MemoryUsedMB = get(GPUFieldMemoryUsedMB, dcgmFBUsed)
+	g.MemoryFreeMB = get(GPUFieldMemoryFreeMB, dcgmFBFree)
+	g.TempC = get(GPUFieldTempC, dcgmGPUTemp)
+	g.PowerW = get(GPUFieldPowerW, dcgmPower)
+	g.SMClockMHz = get(GPUFieldSMClockMHz, dcgmSMClock)
+	g.MemoryClockMHz = get(GPUFieldMemoryClockMHz, dcgmMemClock)
+	if e := get(GPUFieldEnergyJ, dcgmEnergy); e != nil {
+		g.EnergyJ = snapshot.F(*e / 1000) // mJ → J
+	}
+	// Total: FB_TOTAL when exported; else FB_USED + FB_FREE + FB_RESERVED, which is how NVML's v2 memory
+	// info adds up (all three must be present, or the sum would understate it).
+	if v, ok := a.vals[dcgmFBTotal]; ok && a.blank[dcgmFBTotal] == "" {
+		g.MemoryTotalMB = snapshot.F(v)
+	} else if _, ok := a.vals[dcgmFBReserved]; ok && g.MemoryUsedMB != nil && g.MemoryFreeMB != nil && a.blank[dcgmFBReserved] == "" &&
+		a.fbSeen[dcgmFBReserved] == a.fbSeen[dcgmFBUsed] && a.fbSeen[dcgmFBUsed] == a.fbSeen[dcgmFBFree] {
+		g.MemoryTotalMB = snapshot.F(*g.MemoryUsedMB + *g.MemoryFreeMB + a.vals[dcgmFBReserved])
+	} else {
+		setUnavailable(&g, GPUFieldMemoryTotalMB, GPUReasonNotReported)
+	}
+	// A framebuffer field blank in one MIG instance leaves the sum over instances incomplete: null it.
+	for field, metric := range map[string]string{GPUFieldMemoryUsedMB: dcgmFBUsed, GPUFieldMemoryFreeMB: dcgmFBFree} {
+		if a.blank[metric] != "" && a.fbSeen[metric] > 0 {
+			setUnavailable(&g, field, a.blank[metric])
+			if field == GPUFieldMemoryUsedMB {
+				g.MemoryUsedMB = nil
+			} else {
+				g.MemoryFreeMB = nil
+			}
+		}
+	}
+	mask, ok := a.vals[dcgmEventReasons]
+	if !ok {
+		mask, ok = a.vals[dcgmThrottle]
+	}
+	if ok {
+		g.ThrottleReasons = GPUThrottleReasons(uint64(mask))
+	} else if why := a.blank[dcgmEventReasons] + a.blank[dcgmThrottle]; why != "" {
+		setUnavailable(&g, GPUFieldThrottleReasons, why)
+	} else {
+		setUnavailable(&g, GPUFieldThrottleReasons, GPUReasonNotReported)
+	}
+	setUnavailable(&g, GPUFieldProcesses, GPUReasonNotReported)
+	return g
+}
+
+// DCGM "blank" values (dcgm_structs.h): a base per type, +1 not found, +2 not supported, +3 not permissioned.
+// INT64 blanks are ≈2^63 and all print to the same float64, so they are told apart only as "blank".
+const (
+	dcgmInt32Blank = 2147483632.0    // 0x7ffffff0
+	dcgmFP64Blank  = 140737488355328 // 2^47
+	dcgmInt64Blank = 9223372036854775792.0
+)
+
+// dcgmBlank reports whether v is one of DCGM's blank sentinels, and which.
+func dcgmBlank(v float64) (string, bool) {
+	kind := func(off float64) string {
+		switch off {
+		case 0:
+			return "dcgm_blank"
+		case 1:
+			return "dcgm_not_found"
+		case 2:
+			return GPUReasonNotSupported
+		default:
+			return "dcgm_not_permissioned"
+		}
+	}
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return "dcgm_blank", true
+	case v >= dcgmInt64Blank:
+		return "dcgm_blank", true
+	case v >= dcgmInt32Blank && v <= dcgmInt32Blank+3 && v == math.Trunc(v):
+		return kind(v - dcgmInt32Blank), true
+	case v >= dcgmFP64Blank && v <= dcgmFP64Blank+3 && v == math.Trunc(v):
+		return kind(v - dcgmFP64Blank), true
+	}
+	return "", false
+}
