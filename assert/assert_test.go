@@ -49,7 +49,7 @@ type fakeTB struct {
 	msgs []string
 }
 
-func (f *fakeTB) Helper()                       {}
+func (f *fakeTB) Helper()                        {}
 func (f *fakeTB) Errorf(format string, a ...any) { f.msgs = append(f.msgs, fmt.Sprintf(format, a...)) }
 
 func TestAssertReportsThroughTB(t *testing.T) {
