@@ -1,0 +1,191 @@
+package vllmsim
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+)
+
+// apiRequest holds the request fields the simulator reads; others are
+// accepted and ignored, as sampling parameters do not change a simulation.
+type apiRequest struct {
+	Model               *string         `json:"model"`
+	Prompt              json.RawMessage `json:"prompt"`
+	Messages            []chatMessage   `json:"messages"`
+	MaxTokens           *int            `json:"max_tokens"`
+	MaxCompletionTokens *int            `json:"max_completion_tokens"`
+	Stream              bool            `json:"stream"`
+	StreamOptions       *struct {
+		IncludeUsage bool `json:"include_usage"`
+	} `json:"stream_options"`
+	N *int `json:"n"`
+}
+
+type chatMessage struct {
+	Role    string          `json:"role"`
+	Content json.RawMessage `json:"content"`
+}
+
+// parsed is a validated request.
+type parsed struct {
+	stream       bool
+	includeUsage bool
+	promptTokens int
+	promptHash   uint64
+	maxTokens    int
+}
+
+// requestError is a 4xx answer: status, offending parameter, message.
+type requestError struct {
+	status int
+	param  string
+	msg    string
+}
+
+func (e *requestError) Error() string { return e.msg }
+
+func badRequest(param, format string, args ...any) *requestError {
+	return &requestError{status: 400, param: param, msg: fmt.Sprintf(format, args...)}
+}
+
+// parseRequest decodes and validates a completions (chat=false) or chat
+// completions request against cfg.
+func parseRequest(body []byte, chat bool, cfg *Config) (parsed, *requestError) {
+	var p parsed
+	var req apiRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		return p, badRequest("", "invalid JSON body: %v", err)
+	}
+	if req.Model != nil && *req.Model != cfg.Model {
+		return p, &requestError{status: 404, param: "model",
+			msg: fmt.Sprintf("The model `%s` does not exist.", *req.Model)}
+	}
+	if req.N != nil && *req.N != 1 {
+		return p, badRequest("n", "vllmsim serves n=1 only, got n=%d", *req.N)
+	}
+	if req.StreamOptions != nil && !req.Stream {
+		return p, badRequest("stream_options", "Stream options can only be defined when `stream=True`.")
+	}
+	p.stream = req.Stream
+	p.includeUsage = req.StreamOptions != nil && req.StreamOptions.IncludeUsage
+
+	if chat {
+		if req.Messages == nil {
+			return p, badRequest("messages", "field `messages` is required")
+		}
+		if len(req.Messages) == 0 {
+			return p, badRequest("messages", "`messages` must not be empty")
+		}
+		for i, m := range req.Messages {
+			if m.Role == "" {
+				return p, badRequest("messages", "messages[%d].role is required", i)
+			}
+			text, err := messageText(m.Content)
+			if err != nil {
+				return p, badRequest("messages", "messages[%d].content: %v", i, err)
+			}
+			p.promptTokens += countTokens(text) + ChatTokensPerMessage
+			p.promptHash = fnv64(fnv64(p.promptHash, m.Role), text)
+		}
+	} else {
+		if len(req.Prompt) == 0 || string(req.Prompt) == "null" {
+			return p, badRequest("prompt", "field `prompt` is required")
+		}
+		n, h, err := promptTokens(req.Prompt)
+		if err != nil {
+			return p, badRequest("prompt", "%v", err)
+		}
+		p.promptTokens, p.promptHash = n, h
+	}
+
+	p.maxTokens = cfg.DefaultMaxTokens
+	mt := req.MaxTokens
+	if chat && req.MaxCompletionTokens != nil {
+		mt = req.MaxCompletionTokens
+	}
+	if mt != nil {
+		if *mt < 1 {
+			return p, badRequest("max_tokens", "max_tokens must be at least 1, got %d.", *mt)
+		}
+		p.maxTokens = *mt
+	}
+	if total := p.promptTokens + p.maxTokens; total > cfg.MaxModelLen {
+		return p, badRequest("max_tokens", "This model's maximum context length is %d tokens. However, you requested %d tokens (%d in the messages, %d in the completion). Please reduce the length of the messages or completion.",
+			cfg.MaxModelLen, total, p.promptTokens, p.maxTokens)
+	}
+	if total := p.promptTokens + p.maxTokens; total > cfg.KVCacheTokens {
+		return p, badRequest("max_tokens", "request needs %d KV-cache tokens, more than the simulated capacity of %d", total, cfg.KVCacheTokens)
+	}
+	return p, nil
+}
+
+// messageText returns a chat message's text: a string, null, or an array
+// of content parts whose "text" fields are joined with spaces.
+func messageText(raw json.RawMessage) (string, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", nil
+	}
+	switch raw[0] {
+	case '"':
+		var s string
+		err := json.Unmarshal(raw, &s)
+		return s, err
+	case '[':
+		var parts []struct {
+			Type string `json:"type"`
+			Text string `json:"text"`
+		}
+		if err := json.Unmarshal(raw, &parts); err != nil {
+			return "", err
+		}
+		var b []byte
+		for i, pt := range parts {
+			if i > 0 {
+				b = append(b, ' ')
+			}
+			b = append(b, pt.Text...)
+		}
+		return string(b), nil
+	}
+	return "", fmt.Errorf("want a string or an array of content parts")
+}
+
+// promptTokens counts a completions prompt: a string (its words), an array
+// of token ids (its length), or a one-element array of either.
+func promptTokens(raw json.RawMessage) (int, uint64, error) {
+	raw = bytes.TrimSpace(raw)
+	switch raw[0] {
+	case '"':
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return 0, 0, err
+		}
+		return countTokens(s), fnv64(0, s), nil
+	case '[':
+		var items []json.RawMessage
+		if err := json.Unmarshal(raw, &items); err != nil {
+			return 0, 0, err
+		}
+		if len(items) == 0 {
+			return 0, 0, fmt.Errorf("prompt must not be empty")
+		}
+		first := bytes.TrimSpace(items[0])
+		if len(first) > 0 && (first[0] == '"' || first[0] == '[') {
+			if len(items) != 1 {
+				return 0, 0, fmt.Errorf("vllmsim serves one prompt per request, got %d", len(items))
+			}
+			return promptTokens(first)
+		}
+		var h uint64
+		for _, it := range items {
+			if _, err := strconv.ParseInt(string(bytes.TrimSpace(it)), 10, 64); err != nil {
+				return 0, 0, fmt.Errorf("prompt token ids must be integers")
+			}
+			h = fnv64(h, string(it)+",")
+		}
+		return len(items), h, nil
+	}
+	return 0, 0, fmt.Errorf("prompt must be a string, an array of strings, or an array of token ids")
+}

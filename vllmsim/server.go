@@ -1,0 +1,267 @@
+package vllmsim
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Server is a running simulated vLLM OpenAI-compatible server. Its methods
+// are safe for concurrent use.
+type Server struct {
+	// URL is the base URL, "http://host:port" with no trailing slash; the
+	// OpenAI API is under URL+"/v1".
+	URL string
+
+	cfg         Config
+	quotedModel []byte
+	created     int64 // unix seconds at start: /v1/models "created"
+	eng         *engine
+	met         *metrics
+	mux         *http.ServeMux
+	reqSeq      atomic.Uint64
+
+	srv    *http.Server
+	ln     net.Listener
+	ctx    context.Context // cancelled by Close: ends in-flight generations
+	cancel context.CancelFunc
+
+	mu     sync.Mutex
+	closed bool
+	active sync.WaitGroup
+	done   chan struct{} // closed when Serve returns
+}
+
+// New starts a simulator for a test on 127.0.0.1 at a random port (or
+// cfg.Addr), like httptest.NewServer, and closes it in tb.Cleanup. An
+// invalid cfg calls tb.Fatal with an error naming the field.
+func New(tb testing.TB, cfg Config) *Server {
+	tb.Helper()
+	s, err := NewServer(cfg)
+	if err != nil {
+		tb.Fatal(err)
+		return nil
+	}
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// NewServer starts a simulator listening on cfg.Addr (default
+// "127.0.0.1:0") and serving in a background goroutine until Close or
+// Shutdown. It returns an error naming the field for an invalid cfg, or
+// the listen error.
+func NewServer(cfg Config) (*Server, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	s := newServer(cfg)
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		s.cancel()
+		return nil, fmt.Errorf("vllmsim: listen on Config.Addr %q: %w", cfg.Addr, err)
+	}
+	s.ln = ln
+	s.URL = "http://" + ln.Addr().String()
+	s.srv = &http.Server{
+		Handler:           s.mux,
+		BaseContext:       func(net.Listener) context.Context { return s.ctx },
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	go func() {
+		defer close(s.done)
+		_ = s.srv.Serve(ln)
+	}()
+	return s, nil
+}
+
+func newServer(cfg Config) *Server {
+	ctx, cancel := context.WithCancel(context.Background())
+	q, _ := json.Marshal(cfg.Model)
+	s := &Server{
+		cfg:         cfg,
+		quotedModel: q,
+		created:     time.Now().Unix(),
+		eng:         &engine{maxSeqs: cfg.MaxNumSeqs, kvCap: int64(cfg.KVCacheTokens)},
+		ctx:         ctx,
+		cancel:      cancel,
+		done:        make(chan struct{}),
+	}
+	s.met = newMetrics(&s.cfg, s.eng)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
+	mux.HandleFunc("GET /v1/models", s.serveModels)
+	mux.HandleFunc("POST /v1/completions", func(w http.ResponseWriter, r *http.Request) { s.serveGenerate(w, r, false) })
+	mux.HandleFunc("POST /v1/chat/completions", func(w http.ResponseWriter, r *http.Request) { s.serveGenerate(w, r, true) })
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.met.reg, promhttp.HandlerOpts{}))
+	s.mux = mux
+	return s
+}
+
+// Handler returns the simulator's routes: GET /health, GET /v1/models,
+// POST /v1/completions, POST /v1/chat/completions and GET /metrics. It lets
+// a caller mount the simulator in its own server; Close still ends
+// generations served through it.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Config returns the configuration in effect, defaults filled in.
+func (s *Server) Config() Config { return s.cfg }
+
+// Close stops the server at once: it refuses new requests, ends in-flight
+// generations (their streams stop without [DONE]; they count as "abort"),
+// closes every connection, and waits up to 5 s for handlers to return.
+// Calling it again does nothing.
+func (s *Server) Close() {
+	if !s.markClosed() {
+		return
+	}
+	s.cancel()
+	if s.srv != nil {
+		_ = s.srv.Close()
+		<-s.done
+	}
+	s.waitHandlers(5 * time.Second)
+}
+
+// Shutdown stops the server gracefully, as http.Server.Shutdown: it stops
+// accepting, lets in-flight requests finish until ctx ends, then ends the
+// rest as Close does. It returns ctx.Err() if ctx ended first.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if s.srv == nil {
+		s.Close()
+		return nil
+	}
+	err := s.srv.Shutdown(ctx)
+	if err != nil {
+		s.Close()
+		return err
+	}
+	s.markClosed()
+	s.cancel()
+	<-s.done
+	return nil
+}
+
+func (s *Server) markClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.closed = true
+	return true
+}
+
+func (s *Server) waitHandlers(limit time.Duration) {
+	ch := make(chan struct{})
+	go func() { s.active.Wait(); close(ch) }()
+	select {
+	case <-ch:
+	case <-time.After(limit):
+	}
+}
+
+// enter registers an in-flight handler; it fails once the server is closed.
+func (s *Server) enter() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.active.Add(1)
+	return true
+}
+
+func (s *Server) serveModels(w http.ResponseWriter, _ *http.Request) {
+	type permission struct {
+		ID                 string  `json:"id"`
+		Object             string  `json:"object"`
+		Created            int64   `json:"created"`
+		AllowCreateEngine  bool    `json:"allow_create_engine"`
+		AllowSampling      bool    `json:"allow_sampling"`
+		AllowLogprobs      bool    `json:"allow_logprobs"`
+		AllowSearchIndices bool    `json:"allow_search_indices"`
+		AllowView          bool    `json:"allow_view"`
+		AllowFineTuning    bool    `json:"allow_fine_tuning"`
+		Organization       string  `json:"organization"`
+		Group              *string `json:"group"`
+		IsBlocking         bool    `json:"is_blocking"`
+	}
+	type model struct {
+		ID          string       `json:"id"`
+		Object      string       `json:"object"`
+		Created     int64        `json:"created"`
+		OwnedBy     string       `json:"owned_by"`
+		Root        string       `json:"root"`
+		Parent      *string      `json:"parent"`
+		MaxModelLen int          `json:"max_model_len"`
+		Permission  []permission `json:"permission"`
+	}
+	body := struct {
+		Object string  `json:"object"`
+		Data   []model `json:"data"`
+	}{"list", []model{{
+		ID: s.cfg.Model, Object: "model", Created: s.created, OwnedBy: "vllm", Root: s.cfg.Model,
+		MaxModelLen: s.cfg.MaxModelLen,
+		Permission: []permission{{ID: "modelperm-vllmsim", Object: "model_permission", Created: s.created,
+			AllowSampling: true, AllowLogprobs: true, AllowView: true, Organization: "*"}},
+	}}}
+	writeJSON(w, http.StatusOK, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// errorBody is the OpenAI-style error object vLLM returns.
+type errorBody struct {
+	Error errorInfo `json:"error"`
+}
+
+type errorInfo struct {
+	Message string  `json:"message"`
+	Type    string  `json:"type"`
+	Param   *string `json:"param"`
+	Code    int     `json:"code"`
+}
+
+func errorType(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return "BadRequestError"
+	case http.StatusNotFound:
+		return "NotFoundError"
+	case http.StatusTooManyRequests:
+		return "TooManyRequestsError"
+	case http.StatusServiceUnavailable:
+		return "ServiceUnavailableError"
+	default:
+		return "InternalServerError"
+	}
+}
+
+func writeError(w http.ResponseWriter, status int, param, msg string) {
+	e := errorBody{Error: errorInfo{Message: msg, Type: errorType(status), Code: status}}
+	if param != "" {
+		e.Error.Param = &param
+	}
+	writeJSON(w, status, e)
+}
+
+var errClosed = errors.New("vllmsim: server closed")
