@@ -1,0 +1,508 @@
+package loadgen
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	sse "github.com/tmaxmax/go-sse"
+
+	"github.com/vmtest/vmtest/recorder"
+)
+
+// Endpoint is the path of an OpenAI-compatible generation endpoint.
+type Endpoint string
+
+// The two endpoints the client speaks, as the OpenAI API (and vLLM's server) names them.
+const (
+	// Completions is /v1/completions: a text "prompt"; tokens arrive in choices[].text.
+	Completions Endpoint = "/v1/completions"
+	// ChatCompletions is /v1/chat/completions: "messages"; tokens arrive in choices[].delta.content,
+	// reasoning_content, reasoning or tool_calls.
+	ChatCompletions Endpoint = "/v1/chat/completions"
+)
+
+// Defaults of ClientConfig.
+const (
+	// DefaultMaxConns is the connection-pool size when ClientConfig.MaxConns is 0.
+	DefaultMaxConns = 64
+	// DefaultConnectTimeout bounds TCP connect plus TLS handshake.
+	DefaultConnectTimeout = 10 * time.Second
+	// DefaultFirstTokenTimeout bounds Start → first token (headers included). Generous: a loaded server may
+	// legitimately queue a request for minutes; the limit is there to end hung requests, not to judge latency.
+	DefaultFirstTokenTimeout = 5 * time.Minute
+	// DefaultStallTimeout bounds the gap between two reads of the stream after the first token.
+	DefaultStallTimeout = time.Minute
+	// DefaultMaxEventSize bounds one server-sent event (16 MiB); larger events fail the request.
+	DefaultMaxEventSize = 16 << 20
+)
+
+// Errors a request can end with (in recorder.Request.Err, wrapped; test with errors.Is or errors.As).
+var (
+	// ErrConnectTimeout: the TCP connection (and TLS handshake) did not complete within ConnectTimeout.
+	// Outcome failed.
+	ErrConnectTimeout = errors.New("loadgen: connect timeout")
+	// ErrFirstTokenTimeout: no token arrived within FirstTokenTimeout of Start. Outcome failed.
+	ErrFirstTokenTimeout = errors.New("loadgen: first-token timeout")
+	// ErrStallTimeout: after the first token, the stream delivered no bytes for StallTimeout. Outcome failed.
+	ErrStallTimeout = errors.New("loadgen: stall timeout")
+	// ErrTruncated: the stream ended (cleanly or with an unexpected EOF) before [DONE] and without a finish
+	// reason. Outcome incomplete.
+	ErrTruncated = errors.New("loadgen: stream ended without [DONE] or a finish reason")
+	// ErrNoTokens: the response finished ([DONE] or a finish reason) without carrying a single token.
+	// Outcome incomplete.
+	ErrNoTokens = errors.New("loadgen: response finished without a token")
+	// ErrCanceled: the caller's context ended while the request was in flight (for example when a load run is
+	// stopped). Outcome incomplete; the context's cause is wrapped too.
+	ErrCanceled = errors.New("loadgen: request cancelled by its context")
+)
+
+// HTTPError is a response with a non-2xx status. Status 429 and 503 make the outcome rejected (the server
+// shed load); any other status makes it failed.
+type HTTPError struct {
+	// StatusCode is the HTTP status code.
+	StatusCode int
+	// Body is the start of the response body (at most 1 KiB, trimmed).
+	Body string
+}
+
+func (e *HTTPError) Error() string {
+	if e.Body == "" {
+		return fmt.Sprintf("loadgen: HTTP %d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	}
+	return fmt.Sprintf("loadgen: HTTP %d %s: %s", e.StatusCode, http.StatusText(e.StatusCode), e.Body)
+}
+
+// ClientConfig configures a Client. Only BaseURL is required.
+type ClientConfig struct {
+	// BaseURL is the server's root, e.g. "http://127.0.0.1:8000"; a trailing "/" or "/v1" is accepted.
+	BaseURL string
+	// Endpoint forces every request to one endpoint. Empty (the default) sends chat prompts (Prompt.Messages)
+	// to ChatCompletions and text prompts to Completions. With ChatCompletions, a text prompt is sent as
+	// one user message; with Completions, a chat prompt is an error.
+	Endpoint Endpoint
+	// APIKey, when set, is sent as "Authorization: Bearer <APIKey>".
+	APIKey string
+	// Header is added to every request.
+	Header http.Header
+	// MaxConns sizes the connection pool (idle connections kept per host); set it to the run's concurrency.
+	// Default DefaultMaxConns. The pool never limits how many requests are in flight: the caller does.
+	MaxConns int
+	// ConnectTimeout bounds dialing plus the TLS handshake; default DefaultConnectTimeout, negative: none.
+	ConnectTimeout time.Duration
+	// FirstTokenTimeout bounds Start → first token; default DefaultFirstTokenTimeout, negative: none.
+	FirstTokenTimeout time.Duration
+	// StallTimeout bounds the silence between reads of the stream after the first token; default
+	// DefaultStallTimeout, negative: none.
+	StallTimeout time.Duration
+	// MaxEventSize bounds one server-sent event in bytes; default DefaultMaxEventSize.
+	MaxEventSize int
+	// Transport replaces the client's own transport (tests, custom TLS). MaxConns and ConnectTimeout then
+	// have no effect.
+	Transport http.RoundTripper
+}
+
+// Client sends requests to one OpenAI-compatible server and times each into a recorder.Request. It is safe for
+// concurrent use. Its http.Client has no overall Timeout (that would cut long streams); the connect,
+// first-token and stall limits of ClientConfig apply instead.
+type Client struct {
+	cfg        ClientConfig
+	hc         *http.Client
+	ownTr      *http.Transport
+	completURL string
+	chatURL    string
+	sseCfg     *sse.ReadConfig
+}
+
+// NewClient validates cfg, fills in its defaults and builds the client's own http.Transport. It returns an
+// error naming the field when BaseURL is empty or not http(s), Endpoint is unknown, or a size is negative.
+func NewClient(cfg ClientConfig) (*Client, error) {
+	base := strings.TrimRight(cfg.BaseURL, "/")
+	base = strings.TrimSuffix(base, "/v1")
+	if !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://") {
+		return nil, fmt.Errorf("loadgen: ClientConfig.BaseURL %q is not an http(s) URL", cfg.BaseURL)
+	}
+	switch cfg.Endpoint {
+	case "", Completions, ChatCompletions:
+	default:
+		return nil, fmt.Errorf("loadgen: ClientConfig.Endpoint %q is neither %s nor %s", cfg.Endpoint, Completions, ChatCompletions)
+	}
+	if cfg.MaxConns < 0 {
+		return nil, fmt.Errorf("loadgen: ClientConfig.MaxConns %d is negative", cfg.MaxConns)
+	}
+	if cfg.MaxEventSize < 0 {
+		return nil, fmt.Errorf("loadgen: ClientConfig.MaxEventSize %d is negative", cfg.MaxEventSize)
+	}
+	if cfg.MaxConns == 0 {
+		cfg.MaxConns = DefaultMaxConns
+	}
+	if cfg.MaxEventSize == 0 {
+		cfg.MaxEventSize = DefaultMaxEventSize
+	}
+	cfg.ConnectTimeout = orDefault(cfg.ConnectTimeout, DefaultConnectTimeout)
+	cfg.FirstTokenTimeout = orDefault(cfg.FirstTokenTimeout, DefaultFirstTokenTimeout)
+	cfg.StallTimeout = orDefault(cfg.StallTimeout, DefaultStallTimeout)
+
+	c := &Client{
+		cfg:        cfg,
+		completURL: base + string(Completions),
+		chatURL:    base + string(ChatCompletions),
+		sseCfg:     &sse.ReadConfig{MaxEventSize: cfg.MaxEventSize},
+	}
+	rt := cfg.Transport
+	if rt == nil {
+		dialer := &net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second}
+		c.ownTr = &http.Transport{
+			Proxy:               http.ProxyFromEnvironment,
+			DialContext:         dialer.DialContext,
+			TLSHandshakeTimeout: cfg.ConnectTimeout,
+			MaxIdleConns:        cfg.MaxConns,
+			MaxIdleConnsPerHost: cfg.MaxConns,
+			IdleConnTimeout:     90 * time.Second,
+			// Compressed SSE would be buffered by the decompressor; ask for identity.
+			DisableCompression: true,
+		}
+		rt = c.ownTr
+	}
+	c.hc = &http.Client{Transport: rt} // no Timeout: see the type's doc
+	return c, nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	switch {
+	case d == 0:
+		return def
+	case d < 0:
+		return 0
+	}
+	return d
+}
+
+// Close closes the client's idle connections. In-flight requests are not affected.
+func (c *Client) Close() {
+	if c.ownTr != nil {
+		c.ownTr.CloseIdleConnections()
+	}
+}
+
+// Do sends one request for prompt p with params and returns its timed record; it never returns an error
+// apart from the record's Outcome and Err (an invalid prompt or params gives a failed record). The request
+// ends when the response body has been read to its end. Cancelling ctx ends it at once (Outcome incomplete,
+// Err wrapping ErrCanceled).
+func (c *Client) Do(ctx context.Context, p Prompt, params Params) recorder.Request {
+	enc, err := newEncoder(params)
+	if err != nil {
+		return recorder.Request{ID: p.ID, Start: time.Now(), Outcome: recorder.OutcomeFailed, Err: err}
+	}
+	return c.do(ctx, enc, &p)
+}
+
+// request phases, for the timer that enforces first-token and stall limits.
+const (
+	phaseFirstToken int32 = iota
+	phaseStreaming
+	phaseDone
+)
+
+// watchdog enforces FirstTokenTimeout and StallTimeout with one timer per request.
+type watchdog struct {
+	phase  atomic.Int32
+	timer  *time.Timer
+	stall  time.Duration
+	cancel context.CancelCauseFunc
+}
+
+func (w *watchdog) fire() {
+	switch w.phase.Load() {
+	case phaseFirstToken:
+		w.cancel(ErrFirstTokenTimeout)
+	case phaseStreaming:
+		w.cancel(ErrStallTimeout)
+	}
+}
+
+// gotToken moves from the first-token limit to the stall limit.
+func (w *watchdog) gotToken() {
+	if w.phase.Load() != phaseFirstToken {
+		return
+	}
+	w.phase.Store(phaseStreaming)
+	if w.timer == nil {
+		if w.stall > 0 {
+			w.timer = time.AfterFunc(w.stall, w.fire)
+		}
+		return
+	}
+	if w.stall > 0 {
+		w.timer.Reset(w.stall)
+	} else {
+		w.timer.Stop()
+	}
+}
+
+// progress restarts the stall limit after bytes arrived.
+func (w *watchdog) progress() {
+	if w.timer != nil && w.stall > 0 && w.phase.Load() == phaseStreaming {
+		w.timer.Reset(w.stall)
+	}
+}
+
+func (w *watchdog) stop() {
+	w.phase.Store(phaseDone)
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+}
+
+// progressReader reports every successful read to the watchdog.
+type progressReader struct {
+	r io.Reader
+	w *watchdog
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if n > 0 {
+		p.w.progress()
+	}
+	return n, err
+}
+
+// do times one request. It is the whole measurement: Start is taken right before the transport gets the
+// request, each event's arrival right after the parser completes it.
+func (c *Client) do(ctx context.Context, enc *encoder, p *Prompt) (rec recorder.Request) {
+	rec.ID = p.ID
+	rec.RequestedOutputTokens = enc.maxTokens(p)
+	chat := p.IsChat()
+	switch c.cfg.Endpoint {
+	case ChatCompletions:
+		chat = true
+	case Completions:
+		chat = false
+	}
+	body, err := enc.body(p, chat)
+	if err != nil {
+		rec.Start, rec.Outcome, rec.Err = time.Now(), recorder.OutcomeFailed, err
+		return rec
+	}
+	url := c.completURL
+	if chat {
+		url = c.chatURL
+	}
+	rctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	req, err := http.NewRequestWithContext(rctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		rec.Start, rec.Outcome, rec.Err = time.Now(), recorder.OutcomeFailed, err
+		return rec
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if !enc.params.NoStream {
+		req.Header.Set("Accept", "text/event-stream")
+	}
+	if c.cfg.APIKey != "" {
+		req.Header.Set("Authorization", "Bearer "+c.cfg.APIKey)
+	}
+	for k, vs := range c.cfg.Header {
+		req.Header[k] = append(req.Header[k], vs...)
+	}
+
+	wd := &watchdog{stall: c.cfg.StallTimeout, cancel: cancel}
+	defer wd.stop()
+
+	rec.Start = time.Now()
+	if c.cfg.FirstTokenTimeout > 0 {
+		wd.timer = time.AfterFunc(c.cfg.FirstTokenTimeout, wd.fire)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		rec.Outcome, rec.Err = c.classify(ctx, rctx, err)
+		return rec
+	}
+	defer resp.Body.Close()
+	rec.HTTPStatus = resp.StatusCode
+	br := &progressReader{r: resp.Body, w: wd}
+
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		head, _ := io.ReadAll(io.LimitReader(br, 1024))
+		drain(br)
+		rec.Err = &HTTPError{StatusCode: resp.StatusCode, Body: excerpt(head, 1024)}
+		rec.Outcome = recorder.OutcomeFailed
+		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+			rec.Outcome = recorder.OutcomeRejected
+		}
+		return rec
+	}
+
+	if enc.params.NoStream || isJSON(resp.Header.Get("Content-Type")) {
+		c.readWhole(ctx, rctx, br, wd, &rec)
+		return rec
+	}
+	c.readStream(ctx, rctx, br, wd, &rec)
+	return rec
+}
+
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == "application/json"
+}
+
+// drain reads what is left of a body (bounded) so the connection can be reused.
+func drain(r io.Reader) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(r, 256<<10))
+}
+
+// streamState accumulates one stream's timing.
+type streamState struct {
+	finish     string
+	done       bool
+	usage      *wireUsage
+	tokenCount int
+}
+
+// readStream parses the SSE body and fills rec.
+func (c *Client) readStream(ctx, rctx context.Context, body io.Reader, wd *watchdog, rec *recorder.Request) {
+	var st streamState
+	var readErr error
+	for ev, err := range sse.Read(body, c.sseCfg) {
+		if err != nil {
+			readErr = err
+			break
+		}
+		now := time.Now()
+		data := strings.TrimSpace(ev.Data)
+		if data == "" || ev.Type == "ping" {
+			continue // keep-alives: empty data frames, `event: ping`
+		}
+		if data == "[DONE]" {
+			st.done = true
+			break
+		}
+		if ev.Type == "error" && !strings.HasPrefix(data, "{") {
+			rec.Outcome, rec.Err = recorder.OutcomeFailed, &StreamError{Message: data, Raw: excerpt([]byte(data), 1024)}
+			drain(body)
+			return
+		}
+		ci, perr := parseChunk([]byte(data))
+		if perr != nil {
+			rec.Outcome, rec.Err = recorder.OutcomeFailed, perr
+			drain(body)
+			return
+		}
+		if ci.err != nil {
+			rec.Outcome, rec.Err = recorder.OutcomeFailed, ci.err
+			drain(body)
+			return
+		}
+		if ci.token {
+			if rec.FirstToken.IsZero() {
+				rec.FirstToken = now
+				wd.gotToken()
+			}
+			if ci.content && rec.FirstContent.IsZero() {
+				rec.FirstContent = now
+			}
+			rec.End = now
+			rec.TokenTimes = append(rec.TokenTimes, now)
+			st.tokenCount++
+		}
+		if ci.finish != "" {
+			st.finish = ci.finish
+		}
+		if ci.usage != nil {
+			st.usage = ci.usage // the last usage wins; never summed
+		}
+	}
+	if st.done {
+		drain(body) // the server closes the stream right after [DONE]
+	}
+	c.finish(ctx, rctx, rec, &st, readErr)
+}
+
+// finish decides the outcome of a read response.
+func (c *Client) finish(ctx, rctx context.Context, rec *recorder.Request, st *streamState, readErr error) {
+	rec.FinishReason = st.finish
+	if st.usage != nil {
+		rec.PromptTokens = st.usage.PromptTokens
+		rec.OutputTokens = st.usage.CompletionTokens
+	} else {
+		rec.OutputTokens = st.tokenCount
+		rec.OutputTokensEstimated = true
+	}
+	finished := st.done || st.finish != ""
+	switch {
+	case readErr != nil && !finished:
+		if errors.Is(readErr, io.ErrUnexpectedEOF) && rctx.Err() == nil {
+			rec.Outcome, rec.Err = recorder.OutcomeIncomplete, fmt.Errorf("%w: %w", ErrTruncated, readErr)
+			return
+		}
+		rec.Outcome, rec.Err = c.classify(ctx, rctx, readErr)
+	case !finished:
+		rec.Outcome, rec.Err = recorder.OutcomeIncomplete, ErrTruncated
+	case rec.FirstToken.IsZero():
+		rec.Outcome, rec.Err = recorder.OutcomeIncomplete, ErrNoTokens
+	default:
+		rec.Outcome = recorder.OutcomeOK
+	}
+}
+
+// readWhole handles a non-streaming (application/json) response: the whole body is one chunk.
+func (c *Client) readWhole(ctx, rctx context.Context, body io.Reader, wd *watchdog, rec *recorder.Request) {
+	data, err := io.ReadAll(io.LimitReader(body, int64(c.cfg.MaxEventSize)+1))
+	now := time.Now()
+	var st streamState
+	if err != nil {
+		c.finish(ctx, rctx, rec, &st, err)
+		return
+	}
+	if len(data) > c.cfg.MaxEventSize {
+		drain(body)
+		rec.Outcome, rec.Err = recorder.OutcomeFailed, fmt.Errorf("loadgen: response body larger than MaxEventSize (%d bytes)", c.cfg.MaxEventSize)
+		return
+	}
+	ci, perr := parseChunk(data)
+	switch {
+	case perr != nil:
+		rec.Outcome, rec.Err = recorder.OutcomeFailed, perr
+		return
+	case ci.err != nil:
+		rec.Outcome, rec.Err = recorder.OutcomeFailed, ci.err
+		return
+	}
+	if ci.token {
+		rec.FirstToken, rec.End = now, now
+		if ci.content {
+			rec.FirstContent = now
+		}
+		st.tokenCount = 1
+	}
+	st.finish, st.usage = ci.finish, ci.usage
+	st.done = true // a complete JSON body is a finished response
+	c.finish(ctx, rctx, rec, &st, nil)
+}
+
+// classify maps a transport error to an outcome and a specific error.
+func (c *Client) classify(ctx, rctx context.Context, err error) (recorder.Outcome, error) {
+	switch cause := context.Cause(rctx); {
+	case errors.Is(cause, ErrFirstTokenTimeout):
+		return recorder.OutcomeFailed, fmt.Errorf("%w (%v)", ErrFirstTokenTimeout, c.cfg.FirstTokenTimeout)
+	case errors.Is(cause, ErrStallTimeout):
+		return recorder.OutcomeFailed, fmt.Errorf("%w (%v without data)", ErrStallTimeout, c.cfg.StallTimeout)
+	}
+	if ctx.Err() != nil {
+		return recorder.OutcomeIncomplete, fmt.Errorf("%w: %w", ErrCanceled, context.Cause(ctx))
+	}
+	var op *net.OpError
+	if (errors.As(err, &op) && op.Op == "dial" && op.Timeout()) || strings.Contains(err.Error(), "TLS handshake timeout") {
+		return recorder.OutcomeFailed, fmt.Errorf("%w (%v): %w", ErrConnectTimeout, c.cfg.ConnectTimeout, err)
+	}
+	return recorder.OutcomeFailed, fmt.Errorf("loadgen: %w", err)
+}

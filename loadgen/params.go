@@ -1,0 +1,124 @@
+package loadgen
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
+
+// Params are the request parameters sent with every prompt, named as in the OpenAI Completions and Chat
+// Completions APIs that vLLM serves.
+type Params struct {
+	// Model is the "model" field. Required by most servers (vLLM answers 404 for an unknown model).
+	Model string
+	// MaxTokens is "max_tokens", the requested output length (vLLM accepts it on both endpoints); 0 leaves it
+	// out. Prompt.MaxTokens overrides it per prompt. It is recorded as recorder.Request.RequestedOutputTokens.
+	MaxTokens int
+	// Temperature is "temperature"; nil leaves it out (the server's default).
+	Temperature *float64
+	// TopP is "top_p"; nil leaves it out.
+	TopP *float64
+	// NoStream sends "stream": false and times the whole response as one chunk (FirstToken = End = when the
+	// body was read). Default false: streaming with stream_options.include_usage, which is what TTFT needs.
+	NoStream bool
+	// Extra holds further top-level body fields, encoded as given (for example "ignore_eos": true,
+	// "min_tokens": 16, "seed": 1). It may not set model, prompt, messages, max_tokens, stream,
+	// stream_options, temperature or top_p, which have their own fields.
+	Extra map[string]any
+}
+
+// Float returns a pointer to v, for Params.Temperature and Params.TopP.
+func Float(v float64) *float64 { return &v }
+
+var reservedBodyKeys = []string{"model", "prompt", "messages", "max_tokens", "stream", "stream_options", "temperature", "top_p"}
+
+// encoder builds request bodies: the parameters that are the same for every request are encoded once.
+type encoder struct {
+	params Params
+	model  []byte // JSON string
+	tail   []byte // `,"stream":...,...}` — everything after max_tokens, including the closing brace
+}
+
+func newEncoder(p Params) (*encoder, error) {
+	if p.MaxTokens < 0 {
+		return nil, fmt.Errorf("loadgen: Params.MaxTokens %d is negative", p.MaxTokens)
+	}
+	for _, k := range reservedBodyKeys {
+		if _, ok := p.Extra[k]; ok {
+			return nil, fmt.Errorf("loadgen: Params.Extra may not set %q; use its own field", k)
+		}
+	}
+	model, err := json.Marshal(p.Model)
+	if err != nil {
+		return nil, err
+	}
+	fixed := map[string]any{}
+	for k, v := range p.Extra {
+		fixed[k] = v
+	}
+	if p.NoStream {
+		fixed["stream"] = false
+	} else {
+		fixed["stream"] = true
+		fixed["stream_options"] = map[string]any{"include_usage": true}
+	}
+	if p.Temperature != nil {
+		fixed["temperature"] = *p.Temperature
+	}
+	if p.TopP != nil {
+		fixed["top_p"] = *p.TopP
+	}
+	tail, err := json.Marshal(fixed) // sorted keys: stable bodies
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: encoding Params.Extra: %w", err)
+	}
+	tail[0] = ',' // `{...}` → `,...}` to follow the per-request fields
+	return &encoder{params: p, model: model, tail: tail}, nil
+}
+
+// maxTokens is what a request with prompt pr asks for.
+func (e *encoder) maxTokens(pr *Prompt) int {
+	if pr.MaxTokens > 0 {
+		return pr.MaxTokens
+	}
+	return e.params.MaxTokens
+}
+
+// body encodes one request. chat selects the messages form; a text prompt sent to chat becomes one user message.
+func (e *encoder) body(pr *Prompt, chat bool) ([]byte, error) {
+	var b bytes.Buffer
+	b.Grow(len(e.model) + len(e.tail) + len(pr.Text) + 64)
+	b.WriteString(`{"model":`)
+	b.Write(e.model)
+	if chat {
+		b.WriteString(`,"messages":`)
+		msgs := pr.Messages
+		if len(msgs) == 0 {
+			msgs = []Message{{Role: "user", Content: pr.Text}}
+		}
+		m, err := json.Marshal(msgs)
+		if err != nil {
+			return nil, fmt.Errorf("loadgen: encoding messages: %w", err)
+		}
+		b.Write(m)
+	} else {
+		if len(pr.Messages) > 0 {
+			return nil, fmt.Errorf("loadgen: a chat prompt (messages) cannot be sent to %s", Completions)
+		}
+		b.WriteString(`,"prompt":`)
+		t, err := json.Marshal(pr.Text)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(t)
+	}
+	if mt := e.maxTokens(pr); mt > 0 {
+		fmt.Fprintf(&b, `,"max_tokens":%d`, mt)
+	}
+	if len(e.tail) > 2 {
+		b.Write(e.tail)
+	} else {
+		b.WriteByte('}')
+	}
+	return b.Bytes(), nil
+}
