@@ -168,7 +168,7 @@ type VLLM struct {
 	now     func() time.Time
 
 	// Owned by Sample (never concurrent with itself).
-	buf         bytes.Buffer
+	body        []byte // read buffer, reused between scrapes while small
 	prev        *vllmCounters
 	warnedMulti bool
 
@@ -351,9 +351,6 @@ func (v *VLLM) sample(ctx context.Context) (Reading, error) {
 		defer cancel()
 	}
 	body, at, err := v.fetch(ctx)
-	if v.buf.Cap() > vllmKeepBufferBytes {
-		defer func() { v.buf = bytes.Buffer{} }()
-	}
 	if err != nil {
 		return Reading{}, err
 	}
@@ -394,22 +391,67 @@ func (v *VLLM) fetch(ctx context.Context) ([]byte, time.Time, error) {
 	if resp.ContentLength > v.max {
 		return nil, at, fmt.Errorf("GET %s: body exceeds %d bytes (Content-Length %d; VLLMConfig.MaxBodyBytes)", v.url, v.max, resp.ContentLength)
 	}
-	v.buf.Reset()
-	if resp.ContentLength > 0 {
-		v.buf.Grow(int(resp.ContentLength) + 1)
-	}
-	n, err := v.buf.ReadFrom(io.LimitReader(resp.Body, v.max+1))
-	if err != nil {
-		return nil, at, fmt.Errorf("GET %s: reading body after %d bytes: %w", v.url, n, err)
-	}
-	if n > v.max {
+	body, err := v.readBody(resp.Body, resp.ContentLength)
+	if errors.Is(err, errVLLMBodyTooLarge) {
 		return nil, at, fmt.Errorf("GET %s: body exceeds %d bytes (VLLMConfig.MaxBodyBytes)", v.url, v.max)
 	}
-	body := v.buf.Bytes()
+	if err != nil {
+		return nil, at, fmt.Errorf("GET %s: reading body after %d bytes: %w", v.url, len(body), err)
+	}
 	if t := bytes.TrimLeft(body, " \t\r\n\ufeff"); len(t) > 0 && t[0] == '<' {
 		return nil, at, fmt.Errorf("GET %s: body is HTML (starts with %q), not Prometheus text: is this the server's metrics URL?", v.url, vllmFirstLine(t, 40))
 	}
 	return body, at, nil
+}
+
+var errVLLMBodyTooLarge = errors.New("body too large")
+
+// readBody reads r to EOF into a buffer reused between scrapes, never holding more than MaxBodyBytes: it
+// returns errVLLMBodyTooLarge as soon as one byte more arrives. The buffer grows by doubling from the
+// Content-Length hint (or 64 KiB) up to MaxBodyBytes, so a refused body costs at most about 2×MaxBodyBytes
+// of transient allocation. A buffer over vllmKeepBufferBytes is not kept.
+func (v *VLLM) readBody(r io.Reader, hint int64) ([]byte, error) {
+	buf := v.body[:0]
+	if want := min(max(hint+1, 64<<10), v.max); int64(cap(buf)) < want {
+		buf = make([]byte, 0, want)
+	}
+	for {
+		if len(buf) == cap(buf) {
+			if int64(len(buf)) >= v.max {
+				var one [1]byte
+				n, err := io.ReadFull(r, one[:])
+				switch {
+				case n > 0:
+					return nil, errVLLMBodyTooLarge
+				case err == io.EOF:
+					v.keep(buf)
+					return buf, nil
+				default:
+					return buf, err
+				}
+			}
+			nb := make([]byte, len(buf), min(2*int64(cap(buf)), v.max))
+			copy(nb, buf)
+			buf = nb
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			v.keep(buf)
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
+func (v *VLLM) keep(buf []byte) {
+	if cap(buf) <= vllmKeepBufferBytes {
+		v.body = buf
+	} else {
+		v.body = nil
+	}
 }
 
 func vllmFirstLine(b []byte, max int) string {
