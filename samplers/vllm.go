@@ -354,6 +354,11 @@ func (v *VLLM) sample(ctx context.Context) (Reading, error) {
 	if err != nil {
 		return Reading{}, err
 	}
+	return v.parseExtract(body, at)
+}
+
+// parseExtract parses a Prometheus text body and extracts the reading from it.
+func (v *VLLM) parseExtract(body []byte, at time.Time) (Reading, error) {
 	p := expfmt.NewTextParser(model.LegacyValidation)
 	fams, err := p.TextToMetricFamilies(bytes.NewReader(body))
 	if err != nil {
