@@ -262,14 +262,14 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 
 	switch reason {
 	case finishAbort:
-		if fault == finishAbort && ctx.Err() == nil {
-			// Injected truncation: drop the connection mid-response.
-			if fl != nil {
+		if fault == finishAbort && ctx.Err() == nil || s.ctx.Err() != nil && p.stream {
+			// Injected truncation, or Close: drop the connection mid-response.
+			if fl != nil && !writeErr {
 				fl.Flush()
 			}
 			panic(http.ErrAbortHandler)
 		}
-		return // the client is gone or the server is closing
+		return // the client is gone
 	case finishError:
 		msg := "vllmsim: injected error after " + strconv.Itoa(generated) + " tokens"
 		if !p.stream {
