@@ -1,0 +1,457 @@
+// Package vmtest turns `go test` into a performance lab for LLM inference servers (vLLM and any
+// OpenAI-compatible server with vLLM-style Prometheus metrics). A test calls Collect; from then until the test
+// ends, GPU, server and host metrics are sampled on one clock, every request the test reports through
+// RecordRequest is timed, and when the test ends the files are written under the test's name and the SLOs
+// registered on the Collector are checked.
+//
+//	func TestServe(t *testing.T) {
+//		c := vmtest.Collect(t, vmtest.Options{VLLMBaseURL: url})
+//		c.AssertP99Below("ttft", 500*time.Millisecond)
+//		// ... send requests, c.RecordRequest(...) each ...
+//	}
+package vmtest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vmtest/vmtest/assert"
+	"github.com/vmtest/vmtest/recorder"
+	"github.com/vmtest/vmtest/report"
+	"github.com/vmtest/vmtest/samplers"
+	"github.com/vmtest/vmtest/snapshot"
+	"github.com/vmtest/vmtest/summary"
+)
+
+// Request is one timed LLM request; see recorder.Request for each field's definition.
+type Request = recorder.Request
+
+// Collector samples metrics for one test and records its requests. Create it with Collect; it is safe for
+// concurrent use. Its goroutines never call the testing.TB: everything reaches the test through the cleanup
+// (or Stop), on the test's goroutine.
+type Collector struct {
+	tb       testing.TB
+	opts     Options
+	runID    string
+	configID string
+	start    time.Time
+	dir      string
+	files    report.Files
+	rec      *recorder.Recorder
+	samplers []samplers.Sampler
+	gpu      *samplers.GPUSampler
+	display  io.Writer
+
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu       sync.Mutex
+	snaps    []snapshot.Snapshot
+	dropped  int
+	sources  map[string]*summary.SourceStatus
+	events   []snapshot.Event
+	busy     map[string]bool
+	cursor   int
+	lastTick time.Time
+	checks   []func(*summary.Summary) error
+
+	stopOnce sync.Once
+	final    *summary.Summary
+	writeErr error
+}
+
+// Collect starts collecting for the test tb (a *testing.T or *testing.B): it validates opts, takes a first
+// snapshot at once, then one every Interval, and registers one tb.Cleanup that stops sampling, takes a last
+// snapshot, computes the summary, writes the files, logs their paths and runs the assertions registered on
+// the Collector. An invalid option fails the test at once (tb.Fatalf) naming the field; so does RequireGPU
+// when no GPU source is available. Nothing a sampler meets later fails the test.
+func Collect(tb testing.TB, opts Options) *Collector {
+	tb.Helper()
+	o, err := opts.resolve()
+	if err != nil {
+		tb.Fatalf("%v", err)
+		return nil
+	}
+	start := time.Now()
+	c := &Collector{
+		tb: tb, opts: o, start: start, lastTick: start,
+		runID:   fmt.Sprintf("%s-%06x", start.UTC().Format("20060102T150405Z"), rand.Uint32()&0xffffff),
+		sources: map[string]*summary.SourceStatus{}, busy: map[string]bool{},
+		rec: recorder.New(start, o.MaxRequests),
+	}
+	c.configID = Sanitize(o.ConfigID)
+	if o.ConfigID == "" {
+		c.configID = Sanitize(tb.Name())
+	}
+	c.dir = outputDir(tb, o.OutputDir)
+	c.files = report.Names(c.dir, c.configID, start)
+	if o.Display {
+		c.display = os.Stderr
+	}
+	if err := c.buildSamplers(); err != nil {
+		tb.Fatalf("%v", err)
+		return nil
+	}
+	tb.Logf("vmtest: run %s, config %q, interval %v, files in %s", c.runID, c.configID, o.Interval, c.dir)
+	for _, name := range []string{"vllm", "gpu"} {
+		if st := c.sources[name]; st != nil && st.Note != "" {
+			tb.Logf("vmtest: %s: %s", name, st.Note)
+		}
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	c.cancel, c.done = cancel, make(chan struct{})
+	c.tick(ctx, start)
+	go c.loop(ctx)
+	tb.Cleanup(c.cleanup)
+	return c
+}
+
+func (c *Collector) buildSamplers() error {
+	o := c.opts
+	if !o.NoSystem {
+		c.samplers = append(c.samplers, samplers.NewSystem())
+	}
+	if o.VLLMBaseURL != "" || o.MetricsURL != "" {
+		v, err := samplers.NewVLLM(samplers.VLLMConfig{BaseURL: o.VLLMBaseURL, MetricsURL: o.MetricsURL})
+		if err != nil {
+			return fmt.Errorf("vmtest: Options.VLLMBaseURL: %w", err)
+		}
+		c.samplers = append(c.samplers, v)
+	} else {
+		c.sources["vllm"] = &summary.SourceStatus{Note: "no server to scrape: set Options.VLLMBaseURL or " + EnvVLLMURL}
+	}
+	g, err := samplers.NewGPU(samplers.GPUConfig{Source: o.GPUSource, GPUs: o.GPUIDs, DCGMURLs: o.DCGMURLs})
+	if err != nil {
+		return fmt.Errorf("vmtest: Options.GPUSource/GPUIDs/DCGMURLs: %w", err)
+	}
+	if g.Source() == samplers.GPUSourceNone {
+		reason := "no GPU source"
+		if g.Reason() != nil {
+			reason = g.Reason().Error()
+		}
+		if o.RequireGPU {
+			return fmt.Errorf("vmtest: Options.RequireGPU (or %s=1): %s", EnvRequireGPU, reason)
+		}
+		c.sources["gpu"] = &summary.SourceStatus{Note: reason}
+	} else {
+		c.gpu = g
+		c.samplers = append(c.samplers, g)
+	}
+	c.samplers = append(c.samplers, o.Samplers...)
+	for _, s := range c.samplers {
+		if c.sources[s.Name()] == nil {
+			c.sources[s.Name()] = &summary.SourceStatus{}
+		}
+	}
+	if c.gpu != nil {
+		c.sources["gpu"].Note = "source: " + c.gpu.Source()
+	}
+	return nil
+}
+
+// loop takes a snapshot at start + k·Interval for k = 1, 2, ... (an absolute schedule: a slow tick does not
+// shift the ones after it; missed slots are skipped) until ctx is cancelled.
+func (c *Collector) loop(ctx context.Context) {
+	defer close(c.done)
+	iv := c.opts.Interval
+	for k := int64(1); ; k++ {
+		next := c.start.Add(time.Duration(k) * iv)
+		if late := time.Since(next); late > 0 {
+			k += int64(late / iv)
+			next = c.start.Add(time.Duration(k) * iv)
+		}
+		t := time.NewTimer(time.Until(next))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		c.tick(ctx, time.Now())
+	}
+}
+
+type result struct {
+	name string
+	r    samplers.Reading
+}
+
+// tick asks every sampler that is not still busy for a reading, waits at most SampleTimeout, merges what
+// came back into one snapshot stamped now, and appends it.
+func (c *Collector) tick(parent context.Context, now time.Time) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), c.opts.SampleTimeout)
+	defer cancel()
+	results := make(chan result, len(c.samplers))
+	asked := map[string]bool{}
+	skipped := map[string]bool{}
+	c.mu.Lock()
+	for _, s := range c.samplers {
+		name := s.Name()
+		if c.busy[name] {
+			skipped[name] = true
+			continue
+		}
+		c.busy[name], asked[name] = true, true
+		go func(s samplers.Sampler) {
+			r := s.Sample(ctx)
+			c.mu.Lock()
+			c.busy[name] = false
+			c.mu.Unlock()
+			results <- result{name, r}
+		}(s)
+	}
+	c.mu.Unlock()
+
+	got := map[string]samplers.Reading{}
+	// A sampler that honours ctx returns just after the deadline; give it a short grace, well inside the interval.
+	grace := time.NewTimer(c.opts.SampleTimeout + min(50*time.Millisecond, (c.opts.Interval-c.opts.SampleTimeout)/2))
+	defer grace.Stop()
+wait:
+	for len(got) < len(asked) {
+		select {
+		case res := <-results:
+			got[res.name] = res.r
+		case <-grace.C:
+			break wait
+		}
+	}
+
+	snap := snapshot.Snapshot{
+		Timestamp: now, ConfigID: c.configID, RunID: c.runID, ElapsedS: now.Sub(c.start).Seconds(),
+		GPUMetrics: map[string]snapshot.GPU{}, Errors: map[string]string{},
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	// A source that was never set up says why on every snapshot, so a null is never unexplained.
+	for _, name := range []string{"vllm", "gpu"} {
+		if st := c.sources[name]; st != nil && st.Readings == 0 && st.Note != "" && !c.hasSampler(name) {
+			snap.Errors[name] = st.Note
+		}
+	}
+	for _, s := range c.samplers {
+		name := s.Name()
+		st := c.sources[name]
+		st.Readings++
+		r, ok := got[name]
+		switch {
+		case skipped[name]:
+			st.Failed++
+			st.LastError = "previous reading still in flight past its deadline"
+			snap.Errors[name] = st.LastError
+			continue
+		case !ok:
+			st.Failed++
+			st.LastError = fmt.Sprintf("no reading within %v", c.opts.SampleTimeout)
+			snap.Errors[name] = st.LastError
+			continue
+		}
+		if r.Err != nil {
+			st.Failed++
+			st.LastError = r.Err.Error()
+			snap.Errors[name] = st.LastError
+		}
+		for k, g := range r.GPU {
+			snap.GPUMetrics[k] = g
+		}
+		if r.VLLM != nil {
+			snap.VLLMMetrics = *r.VLLM
+		}
+		if r.System != nil {
+			snap.SystemMetrics = *r.System
+		}
+		c.events = append(c.events, r.Events...)
+	}
+	if len(snap.Errors) == 0 {
+		snap.Errors = nil
+	}
+	c.fillClientLatency(&snap.VLLMMetrics, now)
+	if len(c.snaps) >= c.opts.MaxSnapshots {
+		c.snaps = c.snaps[1:]
+		c.dropped++
+	}
+	c.snaps = append(c.snaps, snap)
+	if c.display != nil {
+		render(c.display, &snap, c.rec.Counts())
+	}
+}
+
+func (c *Collector) hasSampler(name string) bool {
+	for _, s := range c.samplers {
+		if s.Name() == name {
+			return true
+		}
+	}
+	return false
+}
+
+// fillClientLatency sets the seed's latency fields from the successful requests recorded since the previous
+// tick. Called with c.mu held.
+func (c *Collector) fillClientLatency(v *snapshot.VLLM, now time.Time) {
+	recs, next := c.rec.Records(c.cursor)
+	c.cursor = next
+	dt := now.Sub(c.lastTick).Seconds()
+	c.lastTick = now
+	ttft, _, e2e, _, _ := recorder.SummarizeRecords(recs)
+	v.FirstTokenLatencyMS = ttft.Mean
+	v.MeanLatencyMS, v.P50LatencyMS, v.P90LatencyMS, v.P99LatencyMS = e2e.Mean, e2e.P50, e2e.P90, e2e.P99
+	var tokens int
+	for i := range recs {
+		if recs[i].Outcome == recorder.OutcomeOK {
+			v.RequestsFinished++
+			tokens += recs[i].OutputTokens
+		}
+	}
+	if dt > 0 && len(recs) > 0 {
+		v.ClientTokensPerSecond = snapshot.F(float64(tokens) / dt)
+	}
+}
+
+// RecordRequest records one timed request (see recorder.Request for the fields and the definitions of TTFT,
+// TPOT, ITL and E2E latency computed from them). Safe for concurrent use from any goroutine; it never calls
+// the testing.TB. A request recorded after the Collector stopped is counted in Counts but not in the files.
+func (c *Collector) RecordRequest(r Request) { c.rec.RecordRequest(r) }
+
+// RunID returns this run's identifier, carried in every file and log line.
+func (c *Collector) RunID() string { return c.runID }
+
+// ConfigID returns the sanitized configuration id used in file names.
+func (c *Collector) ConfigID() string { return c.configID }
+
+// Dir returns the output directory.
+func (c *Collector) Dir() string { return c.dir }
+
+// Files returns the paths the files are (or will be) written to, keyed as summary.Summary.Files.
+func (c *Collector) Files() map[string]string { return c.files.Map() }
+
+// Snapshots returns a copy of the snapshots kept so far.
+func (c *Collector) Snapshots() []snapshot.Snapshot {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]snapshot.Snapshot(nil), c.snaps...)
+}
+
+// Summary returns the final summary once the Collector has stopped; before that, a summary of what has been
+// collected so far (without file paths). It never returns nil.
+func (c *Collector) Summary() *summary.Summary {
+	c.mu.Lock()
+	if f := c.final; f != nil {
+		c.mu.Unlock()
+		return f
+	}
+	c.mu.Unlock()
+	return c.computeSummary(time.Now())
+}
+
+func (c *Collector) computeSummary(end time.Time) *summary.Summary {
+	reqs := c.rec.Summarize()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	srcs := make(map[string]summary.SourceStatus, len(c.sources))
+	for k, v := range c.sources {
+		srcs[k] = *v
+	}
+	return summary.Compute(summary.Input{
+		RunID: c.runID, ConfigID: c.configID, TestName: c.tb.Name(), Start: c.start, End: end,
+		DurationS: end.Sub(c.start).Seconds(), IntervalS: c.opts.Interval.Seconds(),
+		Snapshots: c.snaps, SnapshotsDropped: c.dropped, Requests: reqs, Sources: srcs, Events: c.events,
+	})
+}
+
+// Stop ends collection now instead of at the end of the test: it stops the sampling loop (waiting for it,
+// bounded), takes a last snapshot so the final interval's requests are in the files, computes the summary,
+// writes the files and logs their paths. It returns the final summary. Later calls return the same summary;
+// the cleanup calls it too. Call it from the test's goroutine.
+func (c *Collector) Stop() *summary.Summary {
+	c.tb.Helper()
+	c.stopOnce.Do(func() {
+		c.cancel()
+		select {
+		case <-c.done:
+		case <-time.After(c.opts.Interval + time.Second):
+			c.tb.Logf("vmtest: sampling loop did not stop within %v; going on without it", c.opts.Interval+time.Second)
+		}
+		c.tick(context.Background(), time.Now())
+		for _, s := range c.samplers {
+			if cl, ok := s.(io.Closer); ok {
+				_ = cl.Close()
+			}
+		}
+		end := time.Now()
+		sum := c.computeSummary(end)
+		c.mu.Lock()
+		sf := report.SnapshotFile{RunID: c.runID, ConfigID: c.configID, Start: c.start, IntervalS: c.opts.Interval.Seconds(), Snapshots: c.snaps}
+		c.mu.Unlock()
+		recs, _ := c.rec.Records(0)
+		c.writeErr = report.WriteAll(c.files, sf, recs, sum)
+		c.mu.Lock()
+		c.final = sum
+		c.mu.Unlock()
+		for _, line := range report.TextSummary(sum) {
+			c.tb.Log("vmtest: " + line)
+		}
+		if c.writeErr != nil {
+			// Losing the files is not a sampler problem: the run's record is gone, so the test must say so.
+			c.tb.Errorf("vmtest: writing files: %v", c.writeErr)
+		} else {
+			keys := make([]string, 0, len(sum.Files))
+			for k := range sum.Files {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				c.tb.Logf("vmtest: wrote %s", sum.Files[k])
+			}
+		}
+	})
+	return c.final
+}
+
+func (c *Collector) cleanup() {
+	c.tb.Helper()
+	sum := c.Stop()
+	c.mu.Lock()
+	checks := c.checks
+	c.mu.Unlock()
+	for _, check := range checks {
+		if err := check(sum); err != nil {
+			c.tb.Errorf("%v", err)
+		}
+	}
+}
+
+// Check registers an SLO check to run over the final summary at the end of the test; a non-nil error fails
+// the test with that message. Checks run in the order registered.
+func (c *Collector) Check(check func(*summary.Summary) error) {
+	c.mu.Lock()
+	c.checks = append(c.checks, check)
+	c.mu.Unlock()
+}
+
+// AssertP99Below registers assert.CheckP99Below(summary, metric, limit) to run at the end of the test.
+// metric is "ttft", "tpot", "itl" or "e2e" (client side, successful requests); no data fails.
+func (c *Collector) AssertP99Below(metric string, limit time.Duration) {
+	c.Check(func(s *summary.Summary) error { return assert.CheckP99Below(s, metric, limit) })
+}
+
+// AssertP90Below registers assert.CheckP90Below to run at the end of the test.
+func (c *Collector) AssertP90Below(metric string, limit time.Duration) {
+	c.Check(func(s *summary.Summary) error { return assert.CheckP90Below(s, metric, limit) })
+}
+
+// AssertP50Below registers assert.CheckP50Below to run at the end of the test.
+func (c *Collector) AssertP50Below(metric string, limit time.Duration) {
+	c.Check(func(s *summary.Summary) error { return assert.CheckP50Below(s, metric, limit) })
+}
+
+// AssertMeanBelow registers assert.CheckMeanBelow to run at the end of the test.
+func (c *Collector) AssertMeanBelow(metric string, limit time.Duration) {
+	c.Check(func(s *summary.Summary) error { return assert.CheckMeanBelow(s, metric, limit) })
+}

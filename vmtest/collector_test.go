@@ -1,0 +1,353 @@
+package vmtest
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/vmtest/vmtest/recorder"
+)
+
+// fakeTB records what the collector says to the test and runs cleanups on demand, so tests can check the
+// failures the collector reports without failing themselves.
+type fakeTB struct {
+	testing.TB
+	name     string
+	mu       sync.Mutex
+	logs     []string
+	errs     []string
+	fatal    []string
+	cleanups []func()
+}
+
+func (f *fakeTB) Helper()      {}
+func (f *fakeTB) Name() string { return f.name }
+func (f *fakeTB) Logf(format string, a ...any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.logs = append(f.logs, fmt.Sprintf(format, a...))
+}
+func (f *fakeTB) Log(a ...any) { f.Logf("%s", fmt.Sprint(a...)) }
+func (f *fakeTB) Errorf(format string, a ...any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.errs = append(f.errs, fmt.Sprintf(format, a...))
+}
+func (f *fakeTB) Fatalf(format string, a ...any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fatal = append(f.fatal, fmt.Sprintf(format, a...))
+}
+func (f *fakeTB) Cleanup(fn func()) { f.cleanups = append(f.cleanups, fn) }
+func (f *fakeTB) runCleanups() {
+	for i := len(f.cleanups) - 1; i >= 0; i-- {
+		f.cleanups[i]()
+	}
+}
+
+// metricsServer serves body at /metrics; body can be swapped while running.
+type metricsServer struct {
+	*httptest.Server
+	body atomic.Value
+	hits atomic.Int64
+}
+
+func newMetricsServer(t *testing.T, body string) *metricsServer {
+	m := &metricsServer{}
+	m.body.Store(body)
+	m.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m.hits.Add(1)
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		fmt.Fprint(w, m.body.Load().(string))
+	}))
+	t.Cleanup(m.Close)
+	return m
+}
+
+func capture(t *testing.T) string {
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "vllm", "v0-busy-qwen3-0.6b.prom"))
+	require.NoError(t, err)
+	return string(b)
+}
+
+func okReq(start time.Time, ttft, e2e time.Duration, tokens int) Request {
+	return Request{Start: start, FirstToken: start.Add(ttft), End: start.Add(e2e), OutputTokens: tokens, HTTPStatus: 200}
+}
+
+func TestCollectEndToEndWritesSeedFiles(t *testing.T) {
+	srv := newMetricsServer(t, capture(t))
+	dir := t.TempDir()
+	ft := &fakeTB{name: "TestServe/qwen 0.6b"}
+	c := Collect(ft, Options{VLLMBaseURL: srv.URL, Interval: 100 * time.Millisecond, OutputDir: dir, GPUSource: "none"})
+	require.NotNil(t, c)
+	require.Empty(t, ft.fatal)
+	assert.Equal(t, "TestServe_qwen_0.6b", c.ConfigID())
+	snaps := c.Snapshots()
+	require.Len(t, snaps, 1, "the first snapshot is taken at once")
+	require.NotNil(t, snaps[0].VLLMMetrics.ActiveBatchSize, "errors: %v", snaps[0].Errors)
+	assert.Equal(t, 0.0, *snaps[0].VLLMMetrics.ActiveBatchSize) // capture line 286: num_requests_running 0.0
+	assert.Equal(t, 4874.0, *snaps[0].VLLMMetrics.GenerationTokensTotal)
+
+	// TTFTs 10..50 ms, E2E 100..500 ms.
+	now := time.Now()
+	for i := 1; i <= 5; i++ {
+		c.RecordRequest(okReq(now, time.Duration(i)*10*time.Millisecond, time.Duration(i)*100*time.Millisecond, 8))
+	}
+	c.RecordRequest(Request{Start: now, Err: fmt.Errorf("connection refused")})
+	c.AssertP99Below("ttft", 100*time.Millisecond)
+	c.AssertP99Below("e2e", 450*time.Millisecond) // p99 E2E = 400+0.96·100 = 496 ms → must fail
+	time.Sleep(250 * time.Millisecond)
+	ft.runCleanups()
+
+	sum := c.Summary()
+	assert.Equal(t, 6, sum.Requests.Total)
+	assert.Equal(t, 5, sum.Requests.OK)
+	assert.Equal(t, 1, sum.Requests.Failed)
+	assert.InDelta(t, 30, *sum.Requests.TTFTMS.Mean, 1e-6)
+	assert.InDelta(t, 300, *sum.Requests.E2EMS.P50, 1e-6)
+	assert.InDelta(t, 496, *sum.Requests.E2EMS.P99, 1e-6)
+	require.Len(t, ft.errs, 1, "only the e2e SLO fails: %v", ft.errs)
+	assert.Contains(t, ft.errs[0], "p99 e2e = 496.000 ms, want < 450ms (n=5")
+	assert.Contains(t, ft.errs[0], sum.Files["requests_csv"])
+	assert.GreaterOrEqual(t, sum.Snapshots, 3)
+	// The capture's running=0 waiting=0 gauges reach every snapshot; with a static capture the rate is 0.
+	require.NotNil(t, sum.VLLM.AvgRequestQueueSize)
+	assert.Equal(t, 0.0, *sum.VLLM.AvgRequestQueueSize)
+	assert.Equal(t, 0.0, *sum.VLLM.AvgTokensPerSecond)
+	assert.Equal(t, "gpu source is \"none\"", sum.Sources["gpu"].Note)
+
+	// Files: names, seed fields, and the requests CSV.
+	for _, k := range []string{"snapshots_json", "snapshots_csv", "summary_json", "requests_csv"} {
+		p := sum.Files[k]
+		require.FileExists(t, p)
+		assert.Equal(t, dir, filepath.Dir(p))
+	}
+	assert.Regexp(t, `metrics_TestServe_qwen_0\.6b_\d{8}_\d{6}\.json$`, sum.Files["snapshots_json"])
+	var doc struct {
+		RunID     string           `json:"run_id"`
+		Snapshots []map[string]any `json:"snapshots"`
+	}
+	b, err := os.ReadFile(sum.Files["snapshots_json"])
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &doc))
+	assert.Equal(t, c.RunID(), doc.RunID)
+	require.Equal(t, sum.Snapshots, len(doc.Snapshots))
+	first := doc.Snapshots[0]
+	for _, k := range []string{"timestamp", "config_id", "gpu_metrics", "vllm_metrics", "system_metrics"} {
+		assert.Contains(t, first, k)
+	}
+	ts, err := time.Parse(time.RFC3339, first["timestamp"].(string))
+	require.NoError(t, err)
+	assert.WithinDuration(t, now, ts, 5*time.Second)
+	assert.Nil(t, first["system_metrics"].(map[string]any)["cpu_percent"], "first snapshot's CPU is null, not 0")
+	assert.Equal(t, map[string]any{}, first["gpu_metrics"])
+	assert.Equal(t, "gpu source is \"none\"", first["errors"].(map[string]any)["gpu"])
+	// The requests were recorded between the first and second tick: that interval's snapshot carries them.
+	second := doc.Snapshots[1]["vllm_metrics"].(map[string]any)
+	assert.Equal(t, 5.0, second["requests_finished"])
+	assert.InDelta(t, 30, second["first_token_latency_ms"], 1e-6)
+	assert.InDelta(t, 300, second["p50_latency_ms"], 1e-6)
+	assert.InDelta(t, 300, second["mean_latency_ms"], 1e-6)
+
+	f, err := os.Open(sum.Files["requests_csv"])
+	require.NoError(t, err)
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	require.NoError(t, err)
+	assert.Len(t, rows, 7)
+
+	var s map[string]any
+	b, _ = os.ReadFile(sum.Files["summary_json"])
+	require.NoError(t, json.Unmarshal(b, &s))
+	for _, k := range []string{"gpu_statistics", "vllm_statistics", "system_statistics", "request_statistics"} {
+		assert.Contains(t, s, k)
+	}
+	logs := strings.Join(ft.logs, "\n")
+	assert.Contains(t, logs, "wrote "+sum.Files["summary_json"])
+	assert.Contains(t, logs, c.RunID())
+}
+
+func TestInvalidOptionsNameTheField(t *testing.T) {
+	for _, tc := range []struct {
+		opts Options
+		want string
+	}{
+		{Options{Interval: time.Millisecond}, "Options.Interval"},
+		{Options{Interval: time.Second, SampleTimeout: 2 * time.Second}, "Options.SampleTimeout"},
+		{Options{MaxSnapshots: -1}, "Options.MaxSnapshots"},
+		{Options{MaxRequests: -1}, "Options.MaxRequests"},
+		{Options{VLLMBaseURL: "localhost:8000"}, "Options.VLLMBaseURL"},
+		{Options{GPUSource: "cuda"}, "GPUSource"},
+	} {
+		ft := &fakeTB{name: "T"}
+		c := Collect(ft, tc.opts)
+		assert.Nil(t, c)
+		require.Len(t, ft.fatal, 1, "%+v", tc.opts)
+		assert.Contains(t, ft.fatal[0], tc.want)
+	}
+}
+
+func TestRequireGPUFailsWithoutGPU(t *testing.T) {
+	ft := &fakeTB{name: "T"}
+	assert.Nil(t, Collect(ft, Options{RequireGPU: true, GPUSource: "none", OutputDir: t.TempDir()}))
+	require.Len(t, ft.fatal, 1)
+	assert.Contains(t, ft.fatal[0], "RequireGPU")
+}
+
+func TestUnreachableServerAtStartAndMidRun(t *testing.T) {
+	srv := newMetricsServer(t, capture(t))
+	url := srv.URL
+	srv.Close() // unreachable at start
+	ft := &fakeTB{name: "T"}
+	c := Collect(ft, Options{VLLMBaseURL: url, Interval: 50 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none"})
+	time.Sleep(170 * time.Millisecond)
+	ft.runCleanups()
+	sum := c.Summary()
+	st := sum.Sources["vllm"]
+	assert.Equal(t, st.Readings, st.Failed, "every scrape failed")
+	assert.GreaterOrEqual(t, st.Readings, 3, "collection went on")
+	assert.Contains(t, st.LastError, "connect")
+	assert.Nil(t, sum.VLLM.AvgRequestQueueSize)
+	for _, s := range c.Snapshots() {
+		assert.Nil(t, s.VLLMMetrics.RequestQueueSize)
+		assert.NotEmpty(t, s.Errors["vllm"])
+		assert.NotNil(t, s.SystemMetrics.MemoryGB, "the other samplers are unaffected")
+	}
+	assert.Empty(t, ft.errs, "a broken scrape is recorded, not fatal")
+
+	// Mid-run: good scrapes, then the server goes away.
+	srv2 := newMetricsServer(t, capture(t))
+	ft2 := &fakeTB{name: "T2"}
+	c2 := Collect(ft2, Options{VLLMBaseURL: srv2.URL, Interval: 50 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none"})
+	time.Sleep(120 * time.Millisecond)
+	srv2.CloseClientConnections()
+	srv2.Close()
+	time.Sleep(120 * time.Millisecond)
+	ft2.runCleanups()
+	st2 := c2.Summary().Sources["vllm"]
+	assert.Greater(t, st2.Failed, 0)
+	assert.Less(t, st2.Failed, st2.Readings)
+	assert.Equal(t, 0.0, *c2.Summary().VLLM.MaxRequestQueueSize, "samples before the failure kept")
+	assert.Empty(t, ft2.errs)
+}
+
+func TestHungServerDoesNotDelayTicks(t *testing.T) {
+	release := make(chan struct{})
+	hung := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer hung.Close()
+	defer close(release)
+	ft := &fakeTB{name: "T"}
+	start := time.Now()
+	c := Collect(ft, Options{VLLMBaseURL: hung.URL, Interval: 100 * time.Millisecond, SampleTimeout: 50 * time.Millisecond,
+		OutputDir: t.TempDir(), GPUSource: "none"})
+	assert.Less(t, time.Since(start), 300*time.Millisecond, "Collect's first tick waits at most the deadline")
+	time.Sleep(520 * time.Millisecond)
+	stopAt := time.Now()
+	ft.runCleanups()
+	assert.Less(t, time.Since(stopAt), time.Second, "stopping is bounded")
+	snaps := c.Snapshots()
+	// Ticks at 0, 100, ..., 500 ms and the final one: a hung scrape does not stretch the interval.
+	assert.GreaterOrEqual(t, len(snaps), 6)
+	for i := 1; i < len(snaps)-1; i++ {
+		gap := snaps[i].ElapsedS - snaps[i-1].ElapsedS
+		assert.InDelta(t, 0.1, gap, 0.06, "tick %d", i)
+		assert.NotEmpty(t, snaps[i].Errors["vllm"])
+	}
+}
+
+func TestNoRequestsMeansNoData(t *testing.T) {
+	ft := &fakeTB{name: "T"}
+	c := Collect(ft, Options{Interval: 50 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none"})
+	c.AssertP99Below("ttft", time.Second)
+	ft.runCleanups()
+	sum := c.Summary()
+	assert.Equal(t, 0, sum.Requests.TTFTMS.N)
+	require.Len(t, ft.errs, 1)
+	assert.Contains(t, ft.errs[0], "no data")
+	assert.Contains(t, ft.errs[0], "n=0")
+	assert.Contains(t, sum.Sources["vllm"].Note, "no server to scrape")
+}
+
+func TestSnapshotBound(t *testing.T) {
+	ft := &fakeTB{name: "T"}
+	c := Collect(ft, Options{Interval: 20 * time.Millisecond, MaxSnapshots: 3, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true})
+	time.Sleep(150 * time.Millisecond)
+	ft.runCleanups()
+	sum := c.Summary()
+	assert.Equal(t, 3, sum.Snapshots)
+	assert.Greater(t, sum.SnapshotsDropped, 2)
+	assert.Len(t, c.Snapshots(), 3)
+}
+
+func TestStopIsIdempotentAndLateRecordsAreCounted(t *testing.T) {
+	ft := &fakeTB{name: "T"}
+	c := Collect(ft, Options{Interval: 50 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true})
+	now := time.Now()
+	c.RecordRequest(okReq(now, 5*time.Millisecond, 10*time.Millisecond, 2))
+	s1 := c.Stop()
+	c.RecordRequest(okReq(now, 5*time.Millisecond, 10*time.Millisecond, 2))
+	ft.runCleanups()
+	assert.Same(t, s1, c.Summary())
+	assert.Equal(t, 1, s1.Requests.OK)
+	assert.Equal(t, 1, s1.Snapshots-1, "first tick at Collect plus the final one")
+}
+
+func TestConcurrentRecordRequest(t *testing.T) {
+	ft := &fakeTB{name: "T"}
+	c := Collect(ft, Options{Interval: 20 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true})
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 200; i++ {
+				now := time.Now()
+				c.RecordRequest(okReq(now, time.Millisecond, 2*time.Millisecond, 3))
+				if i%50 == 0 {
+					_ = c.Summary()
+					time.Sleep(5 * time.Millisecond)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	ft.runCleanups()
+	sum := c.Summary()
+	assert.Equal(t, 1600, sum.Requests.OK)
+	finished := 0
+	for _, s := range c.Snapshots() {
+		finished += s.VLLMMetrics.RequestsFinished
+	}
+	assert.Equal(t, 1600, finished, "every request lands in exactly one interval")
+	assert.Equal(t, recorder.Counts{Total: 1600, OK: 1600, OutputTokens: 4800}, sum.Requests.Counts)
+}
+
+func TestOutputDirDefaultsAndSanitizing(t *testing.T) {
+	assert.Equal(t, "a_b_c", Sanitize("a/b c"))
+	assert.Equal(t, "etc_passwd", Sanitize("../../etc/passwd"))
+	assert.Equal(t, "test", Sanitize(".."))
+	assert.Equal(t, "test", Sanitize(""))
+	assert.Equal(t, "TestX_sub-1.5", Sanitize("TestX/sub-1.5"))
+
+	ft := &fakeTB{name: "TestA/../../b"}
+	assert.Equal(t, filepath.Join("metrics_output", "TestA_b"), outputDir(ft, ""))
+	t.Setenv(EnvOutputDir, "/tmp/out")
+	assert.Equal(t, filepath.Join("/tmp/out", "TestA_b"), outputDir(ft, ""))
+	assert.Equal(t, "/x", outputDir(ft, "/x"))
+}

@@ -1,0 +1,47 @@
+package vmtest
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/vmtest/vmtest/recorder"
+	"github.com/vmtest/vmtest/snapshot"
+)
+
+func dv(v *float64, format string) string {
+	if v == nil {
+		return "-"
+	}
+	return fmt.Sprintf(format, *v)
+}
+
+// render writes one dashboard frame for snap: GPUs, server, client latency and host, as the seed's console
+// dashboard shows them. Called on the sampling goroutine; it writes to w only (never to the testing.TB).
+func render(w io.Writer, s *snapshot.Snapshot, counts recorder.Counts) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "── vmtest %s  %s  +%.1fs ──\n", s.ConfigID, s.Timestamp.Format("15:04:05"), s.ElapsedS)
+	keys := make([]string, 0, len(s.GPUMetrics))
+	for k := range s.GPUMetrics {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		g := s.GPUMetrics[k]
+		fmt.Fprintf(&b, "  %-8s util %5s%%  mem %s/%s MiB  %s°C  %s W\n", k, dv(g.Utilization, "%.0f"),
+			dv(g.MemoryUsedMB, "%.0f"), dv(g.MemoryTotalMB, "%.0f"), dv(g.TempC, "%.0f"), dv(g.PowerW, "%.0f"))
+	}
+	v := &s.VLLMMetrics
+	fmt.Fprintf(&b, "  server   %s tok/s  queue %s  batch %s  KV %s%%\n", dv(v.TokensPerSecond, "%.1f"),
+		dv(v.RequestQueueSize, "%.0f"), dv(v.ActiveBatchSize, "%.0f"), dv(v.KVCacheUsagePercent, "%.1f"))
+	fmt.Fprintf(&b, "  client   %d done (%d ok, %d failed total)  TTFT %s ms  E2E p50 %s p99 %s ms\n", v.RequestsFinished,
+		counts.OK, counts.Total-counts.OK, dv(v.FirstTokenLatencyMS, "%.1f"), dv(v.P50LatencyMS, "%.1f"), dv(v.P99LatencyMS, "%.1f"))
+	y := &s.SystemMetrics
+	fmt.Fprintf(&b, "  host     CPU %s%%  mem %s GiB used, %s GiB free\n", dv(y.CPUPercent, "%.1f"),
+		dv(y.MemoryGB, "%.2f"), dv(y.MemoryAvailableGB, "%.2f"))
+	for src, e := range s.Errors {
+		fmt.Fprintf(&b, "  ! %s: %s\n", src, e)
+	}
+	io.WriteString(w, b.String())
+}

@@ -1,0 +1,119 @@
+package vmtest
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/vmtest/vmtest/samplers"
+)
+
+// Defaults for Options.
+const (
+	// DefaultInterval is the sampling interval when Options.Interval is 0 (the seed's collection_interval).
+	DefaultInterval = 2 * time.Second
+	// DefaultMaxSnapshots keeps 24 h of snapshots at the default interval.
+	DefaultMaxSnapshots = 24 * 60 * 60 / 2
+	// MinInterval is the shortest Interval accepted.
+	MinInterval = 10 * time.Millisecond
+)
+
+// Environment variables read when the matching option is empty.
+const (
+	// EnvVLLMURL is the vLLM base URL used when Options.VLLMBaseURL is empty.
+	EnvVLLMURL = "VMTEST_VLLM_URL"
+	// EnvOutputDir is the output directory used when Options.OutputDir is empty and -artifacts was not given.
+	EnvOutputDir = "VMTEST_OUTPUT_DIR"
+	// EnvRequireGPU set to "1" or "true" turns a missing GPU into a test failure, as Options.RequireGPU does.
+	EnvRequireGPU = "VMTEST_REQUIRE_GPU"
+	// EnvDisplay set to "1" or "true" turns on the console dashboard, as Options.Display does.
+	EnvDisplay = "VMTEST_DISPLAY"
+)
+
+// Options configures Collect. The zero value is valid: a 2 s interval, the server from VMTEST_VLLM_URL (none
+// if unset), every GPU from the best available source, files under metrics_output/<test name>/.
+type Options struct {
+	// ConfigID names the configuration under test in file names and snapshots (the seed's config_id).
+	// Default: the sanitized test name. It is sanitized for use in file names.
+	ConfigID string
+	// Interval is the time between snapshots; 0 means DefaultInterval. Must be at least MinInterval.
+	Interval time.Duration
+	// SampleTimeout bounds each sampler's reading per tick; 0 means 80% of Interval. Must be less than Interval.
+	// A sampler that misses it yields nulls with reason "timeout" and is not called again until it returns.
+	SampleTimeout time.Duration
+	// VLLMBaseURL is the server's base URL (e.g. "http://localhost:8000"); /metrics is scraped from it.
+	// Default: $VMTEST_VLLM_URL. When both are empty no server metrics are sampled and the summary says so.
+	VLLMBaseURL string
+	// MetricsURL, when set, is the full /metrics URL to scrape instead of VLLMBaseURL+"/metrics".
+	MetricsURL string
+	// OutputDir is where files go. Default: t.ArtifactDir() when `go test -artifacts` was given, else
+	// $VMTEST_OUTPUT_DIR/<test name>, else metrics_output/<test name>/ in the package directory.
+	OutputDir string
+	// Display prints a live console dashboard to stderr every interval (also turned on by VMTEST_DISPLAY=1).
+	Display bool
+	// MaxSnapshots bounds the snapshots kept in memory and written; the oldest are dropped past it and the
+	// summary counts them. 0 means DefaultMaxSnapshots (24 h at 2 s). Negative is invalid.
+	MaxSnapshots int
+	// MaxRequests bounds the per-request rows kept (outcomes are still counted past it); 0 means
+	// recorder.DefaultMaxRecords. Negative is invalid.
+	MaxRequests int
+	// GPUSource is "auto" (default), "nvml", "nvidia-smi", "dcgm" or "none"; see samplers.GPUConfig.
+	GPUSource string
+	// GPUIDs selects GPUs by index ("0") or UUID, the seed's gpu_ids; empty means all.
+	GPUIDs []string
+	// DCGMURLs are dcgm-exporter /metrics URLs; setting them selects the dcgm source under "auto".
+	DCGMURLs []string
+	// RequireGPU fails the test at Collect when no GPU source is available (also VMTEST_REQUIRE_GPU=1).
+	RequireGPU bool
+	// NoSystem turns off host sampling.
+	NoSystem bool
+	// Samplers are extra metric sources sampled on the same clock.
+	Samplers []samplers.Sampler
+}
+
+func envTrue(name string) bool {
+	v := strings.ToLower(strings.TrimSpace(os.Getenv(name)))
+	return v == "1" || v == "true" || v == "yes"
+}
+
+// resolve fills defaults and validates, naming the field of the first invalid option.
+func (o Options) resolve() (Options, error) {
+	if o.Interval == 0 {
+		o.Interval = DefaultInterval
+	}
+	if o.Interval < MinInterval {
+		return o, fmt.Errorf("vmtest: Options.Interval = %v: must be at least %v", o.Interval, MinInterval)
+	}
+	if o.SampleTimeout == 0 {
+		o.SampleTimeout = o.Interval * 4 / 5
+	}
+	if o.SampleTimeout < 0 || o.SampleTimeout >= o.Interval {
+		return o, fmt.Errorf("vmtest: Options.SampleTimeout = %v: must be positive and less than Interval (%v)", o.SampleTimeout, o.Interval)
+	}
+	if o.MaxSnapshots == 0 {
+		o.MaxSnapshots = DefaultMaxSnapshots
+	}
+	if o.MaxSnapshots < 0 {
+		return o, fmt.Errorf("vmtest: Options.MaxSnapshots = %d: must not be negative", o.MaxSnapshots)
+	}
+	if o.MaxRequests < 0 {
+		return o, fmt.Errorf("vmtest: Options.MaxRequests = %d: must not be negative", o.MaxRequests)
+	}
+	if o.VLLMBaseURL == "" {
+		o.VLLMBaseURL = os.Getenv(EnvVLLMURL)
+	}
+	if envTrue(EnvRequireGPU) {
+		o.RequireGPU = true
+	}
+	if envTrue(EnvDisplay) {
+		o.Display = true
+	}
+	for i, s := range o.Samplers {
+		if s == nil {
+			return o, errors.New("vmtest: Options.Samplers[" + fmt.Sprint(i) + "] is nil")
+		}
+	}
+	return o, nil
+}
