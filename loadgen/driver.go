@@ -1,0 +1,433 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vmtest/vmtest/recorder"
+)
+
+// LoadConfig describes one load run. Rate selects the mode: 0 is a closed loop (Concurrency workers, each
+// sending its next request when the previous one ends); > 0 is an open loop (requests sent on an absolute
+// schedule of intended start times, whatever the server's latency, optionally capped by MaxConcurrency).
+// At least one of Requests and Duration must be set; the run stops at whichever comes first.
+type LoadConfig struct {
+	// Client configures the run's own client. When Client.MaxConns is 0 it is sized to the run: Concurrency,
+	// or MaxConcurrency, or 512 for an uncapped open loop.
+	Client ClientConfig
+	// Prompts are sent in order, cycling: measured request i uses Prompts[i % len(Prompts)], so runs with the
+	// same prompts send the same requests whatever the warm-up. Required. See ReadPrompts for JSONL files.
+	Prompts []Prompt
+	// Params are the request parameters of every request.
+	Params Params
+
+	// Concurrency is the number of closed-loop workers; default 1. Must be 0 when Rate > 0.
+	Concurrency int
+	// Rate is the open-loop request rate in requests per second; 0 selects the closed loop.
+	Rate float64
+	// Burstiness is the shape of the gamma distribution of open-loop inter-arrival times, as in vLLM's
+	// `bench serve --burstiness`: gaps ~ Gamma(shape=Burstiness, scale=1/(Rate·Burstiness)). Default 1
+	// (a Poisson process); below 1 is burstier, above 1 more regular. Must be 0 in closed loop.
+	Burstiness float64
+	// MaxConcurrency caps the open loop's requests in flight (vLLM's `--max-concurrency`); a request whose
+	// intended time has come waits for a slot, and that wait is recorded as recorder.Request.SlotWait (so
+	// later requests start late and their IntendedStart shows it). 0: no cap. Must be 0 in closed loop.
+	MaxConcurrency int
+	// Seed seeds the arrival schedule: the same Seed, Rate and Burstiness give the same intended start offsets.
+	Seed uint64
+
+	// Requests is how many measured requests to send; 0: no count limit.
+	Requests int
+	// Duration is how long to send measured requests (no request starts, nor is intended to start, after
+	// it); 0: no time limit.
+	Duration time.Duration
+	// DrainTimeout bounds how long Run waits, once sending has stopped, for requests still in flight; they
+	// are then cancelled and recorded as incomplete (ErrCanceled). 0 (the default): wait for all of them,
+	// each bounded by the client's first-token and stall limits.
+	DrainTimeout time.Duration
+	// Warmup is how many requests to send before the measured phase, in a closed loop at the run's
+	// concurrency (Concurrency, MaxConcurrency, or all at once when uncapped), using the prompts in order.
+	// They are NOT sent to Sink; Result counts them. The measured phase and its schedule start after they
+	// have all ended.
+	Warmup int
+
+	// Sink receives every measured request's record, from the driver's goroutines (it must be safe for
+	// concurrent use; *vmtest.Collector is). Required.
+	Sink recorder.Sink
+}
+
+// Result summarizes a run for logs and for judging the client itself; latency statistics come from the
+// records sent to the sink.
+type Result struct {
+	// Mode is "closed" or "open".
+	Mode string
+	// Sent is the number of measured requests started.
+	Sent int
+	// Completed is the number of measured requests that ended and were recorded (any outcome).
+	Completed int
+	// Outcomes counts Completed by recorder.Outcome.
+	Outcomes map[recorder.Outcome]int
+	// Warmup is the number of warm-up requests sent; WarmupNotOK how many of them did not end OK, and
+	// WarmupErr the first such error.
+	Warmup, WarmupNotOK int
+	WarmupErr           error
+	// Start is when the measured phase began (the open loop's schedule origin).
+	Start time.Time
+	// Wall is the measured phase's duration: from Start until the last measured request ended.
+	Wall time.Duration
+	// ClientCPU is this process's CPU time (user + system, getrusage) over the measured phase. It includes
+	// everything else in the process too, such as an in-process simulator.
+	ClientCPU time.Duration
+	// CPUUtilization is ClientCPU / (Wall × GOMAXPROCS): near 1 means the process was CPU-bound and the
+	// client may have been the bottleneck.
+	CPUUtilization float64
+	// SchedLatencyP50, SchedLatencyP99 and SchedLatencyMax are quantiles of the Go scheduler latency (time a
+	// runnable goroutine waited to run) over the measured phase, from runtime/metrics /sched/latencies:seconds
+	// (each the upper bound of its histogram bucket). Large values mean event arrival times were taken late.
+	SchedLatencyP50, SchedLatencyP99, SchedLatencyMax time.Duration
+	// MaxSendLag is, in open loop, the largest Start − IntendedStart − SlotWait: how far the generator itself
+	// fell behind its schedule (not counting waits for a MaxConcurrency slot). Zero in closed loop.
+	MaxSendLag time.Duration
+}
+
+// String formats r on one line for t.Logf.
+func (r Result) String() string {
+	return fmt.Sprintf("loadgen %s loop: sent %d, completed %d (ok %d, failed %d, incomplete %d, rejected %d), warm-up %d (%d not ok), wall %v, %.1f req/s; client CPU %v (%.0f%% of %d procs), sched latency p50 %v p99 %v max %v, max send lag %v",
+		r.Mode, r.Sent, r.Completed, r.Outcomes[recorder.OutcomeOK], r.Outcomes[recorder.OutcomeFailed],
+		r.Outcomes[recorder.OutcomeIncomplete], r.Outcomes[recorder.OutcomeRejected], r.Warmup, r.WarmupNotOK,
+		r.Wall.Round(time.Millisecond), r.RequestsPerSecond(), r.ClientCPU.Round(time.Millisecond),
+		100*r.CPUUtilization, runtime.GOMAXPROCS(0), r.SchedLatencyP50, r.SchedLatencyP99, r.SchedLatencyMax, r.MaxSendLag)
+}
+
+// RequestsPerSecond is Completed / Wall (all outcomes); 0 when Wall is 0.
+func (r Result) RequestsPerSecond() float64 {
+	if r.Wall <= 0 {
+		return 0
+	}
+	return float64(r.Completed) / r.Wall.Seconds()
+}
+
+func (cfg *LoadConfig) validate() error {
+	switch {
+	case len(cfg.Prompts) == 0:
+		return errors.New("loadgen: LoadConfig.Prompts is empty")
+	case cfg.Sink == nil:
+		return errors.New("loadgen: LoadConfig.Sink is nil")
+	case cfg.Requests < 0:
+		return fmt.Errorf("loadgen: LoadConfig.Requests %d is negative", cfg.Requests)
+	case cfg.Duration < 0:
+		return fmt.Errorf("loadgen: LoadConfig.Duration %v is negative", cfg.Duration)
+	case cfg.Requests == 0 && cfg.Duration == 0:
+		return errors.New("loadgen: LoadConfig needs Requests or Duration")
+	case cfg.Warmup < 0:
+		return fmt.Errorf("loadgen: LoadConfig.Warmup %d is negative", cfg.Warmup)
+	case cfg.Concurrency < 0:
+		return fmt.Errorf("loadgen: LoadConfig.Concurrency %d is negative", cfg.Concurrency)
+	case cfg.MaxConcurrency < 0:
+		return fmt.Errorf("loadgen: LoadConfig.MaxConcurrency %d is negative", cfg.MaxConcurrency)
+	case cfg.Rate < 0 || math.IsNaN(cfg.Rate) || math.IsInf(cfg.Rate, 0):
+		return fmt.Errorf("loadgen: LoadConfig.Rate %v is not a finite rate ≥ 0", cfg.Rate)
+	case cfg.Burstiness < 0 || math.IsNaN(cfg.Burstiness) || math.IsInf(cfg.Burstiness, 0):
+		return fmt.Errorf("loadgen: LoadConfig.Burstiness %v is not a finite value > 0", cfg.Burstiness)
+	case cfg.Rate == 0 && (cfg.Burstiness != 0 || cfg.MaxConcurrency != 0):
+		return errors.New("loadgen: LoadConfig.Burstiness and MaxConcurrency apply to the open loop only (set Rate)")
+	case cfg.Rate > 0 && cfg.Concurrency != 0:
+		return errors.New("loadgen: LoadConfig.Concurrency is the closed loop's; with Rate use MaxConcurrency")
+	}
+	for i := range cfg.Prompts {
+		if err := cfg.Prompts[i].validate(); err != nil {
+			return fmt.Errorf("loadgen: LoadConfig.Prompts[%d]: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// run holds one run's shared state.
+type run struct {
+	cfg    LoadConfig
+	client *Client
+	enc    *encoder
+
+	mu       sync.Mutex
+	outcomes map[recorder.Outcome]int
+	lastEnd  time.Time
+	maxLag   time.Duration
+	sent     atomic.Int64
+}
+
+// Run sends the load cfg describes and returns when every measured request has been recorded, or, when ctx
+// is cancelled, promptly after cancelling the requests in flight (they are recorded as incomplete with
+// ErrCanceled). It returns an error naming the field for an invalid cfg (and sends nothing), or ctx's error
+// when ctx ended the run early (with the Result so far). Run never calls testing.T methods.
+func Run(ctx context.Context, cfg LoadConfig) (Result, error) {
+	if err := cfg.validate(); err != nil {
+		return Result{}, err
+	}
+	open := cfg.Rate > 0
+	if !open && cfg.Concurrency == 0 {
+		cfg.Concurrency = 1
+	}
+	if open && cfg.Burstiness == 0 {
+		cfg.Burstiness = 1
+	}
+	width := cfg.Concurrency
+	if open {
+		width = cfg.MaxConcurrency
+	}
+	cc := cfg.Client
+	if cc.MaxConns == 0 {
+		cc.MaxConns = width
+		if cc.MaxConns == 0 {
+			cc.MaxConns = 512
+		}
+	}
+	client, err := NewClient(cc)
+	if err != nil {
+		return Result{}, err
+	}
+	defer client.Close()
+	enc, err := newEncoder(cfg.Params)
+	if err != nil {
+		return Result{}, err
+	}
+	r := &run{cfg: cfg, client: client, enc: enc, outcomes: map[recorder.Outcome]int{}}
+	res := Result{Mode: "closed", Outcomes: r.outcomes}
+	if open {
+		res.Mode = "open"
+	}
+
+	if cfg.Warmup > 0 {
+		ww := width
+		if ww == 0 || ww > cfg.Warmup {
+			ww = cfg.Warmup
+		}
+		res.Warmup, res.WarmupNotOK, res.WarmupErr = r.warmup(ctx, ww)
+		if ctx.Err() != nil {
+			return res, context.Cause(ctx)
+		}
+	}
+
+	// The measured phase.
+	runCtx, cancelRun := context.WithCancelCause(ctx)
+	defer cancelRun(nil)
+	cpu0, sched0 := processCPU(), readSched()
+	res.Start = time.Now()
+	var wg sync.WaitGroup
+	if open {
+		r.openLoop(ctx, runCtx, res.Start, &wg)
+	} else {
+		r.closedLoop(ctx, runCtx, res.Start, &wg)
+	}
+	// Sending has stopped; drain.
+	drained := make(chan struct{})
+	go func() { wg.Wait(); close(drained) }()
+	var drainTimer <-chan time.Time
+	if cfg.DrainTimeout > 0 {
+		t := time.NewTimer(cfg.DrainTimeout)
+		defer t.Stop()
+		drainTimer = t.C
+	} else if cfg.DrainTimeout < 0 {
+		cancelRun(errors.New("loadgen: drain timeout"))
+	}
+	select {
+	case <-drained:
+	case <-drainTimer:
+		cancelRun(fmt.Errorf("loadgen: requests still in flight after DrainTimeout %v", cfg.DrainTimeout))
+		<-drained
+	case <-ctx.Done():
+		<-drained // runCtx is a child of ctx: in-flight requests are being cancelled
+	}
+	end := time.Now()
+	cpu1, sched1 := processCPU(), readSched()
+
+	r.mu.Lock()
+	if !r.lastEnd.IsZero() {
+		end = r.lastEnd
+	}
+	res.Sent = int(r.sent.Load())
+	for _, n := range r.outcomes {
+		res.Completed += n
+	}
+	res.MaxSendLag = r.maxLag
+	r.mu.Unlock()
+	res.Wall = end.Sub(res.Start)
+	res.ClientCPU = cpu1 - cpu0
+	if res.Wall > 0 {
+		res.CPUUtilization = res.ClientCPU.Seconds() / (res.Wall.Seconds() * float64(runtime.GOMAXPROCS(0)))
+	}
+	if q, mx, ok := schedQuantiles(sched0, sched1, 0.5, 0.99); ok {
+		res.SchedLatencyP50, res.SchedLatencyP99, res.SchedLatencyMax = q[0], q[1], mx
+	}
+	if ctx.Err() != nil {
+		return res, context.Cause(ctx)
+	}
+	return res, nil
+}
+
+// warmup sends cfg.Warmup requests with w closed-loop workers and discards their records.
+func (r *run) warmup(ctx context.Context, w int) (sent, notOK int, firstErr error) {
+	var next, bad atomic.Int64
+	var once sync.Once
+	var wg sync.WaitGroup
+	for range w {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= r.cfg.Warmup {
+					return
+				}
+				rec := r.client.do(ctx, r.enc, &r.cfg.Prompts[i%len(r.cfg.Prompts)])
+				if rec.EffectiveOutcome() != recorder.OutcomeOK {
+					bad.Add(1)
+					once.Do(func() { firstErr = rec.Err })
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	n := int(next.Load())
+	if n > r.cfg.Warmup {
+		n = r.cfg.Warmup
+	}
+	return n, int(bad.Load()), firstErr
+}
+
+// send times measured request i and records it. intended and slotWait are the open loop's (zero otherwise).
+func (r *run) send(ctx context.Context, i int, intended time.Time, slotWait time.Duration) {
+	p := &r.cfg.Prompts[i%len(r.cfg.Prompts)]
+	rec := r.client.do(ctx, r.enc, p)
+	if p.ID == "" {
+		rec.ID = strconv.Itoa(i)
+	} else {
+		rec.ID = p.ID + "/" + strconv.Itoa(i)
+	}
+	rec.IntendedStart = intended
+	rec.SlotWait = slotWait
+	if rec.Outcome == "" {
+		rec.Outcome = rec.EffectiveOutcome()
+	}
+	var lag time.Duration
+	if !intended.IsZero() {
+		lag = rec.Start.Sub(intended) - slotWait
+	}
+	r.mu.Lock()
+	r.outcomes[rec.Outcome]++
+	if end := time.Now(); end.After(r.lastEnd) {
+		r.lastEnd = end
+	}
+	if lag > r.maxLag {
+		r.maxLag = lag
+	}
+	r.mu.Unlock()
+	r.cfg.Sink.RecordRequest(rec)
+}
+
+// more reports whether request i may start at (or be intended for) time at.
+func (r *run) more(i int, start, at time.Time) bool {
+	if r.cfg.Requests > 0 && i >= r.cfg.Requests {
+		return false
+	}
+	if r.cfg.Duration > 0 && at.Sub(start) >= r.cfg.Duration {
+		return false
+	}
+	return true
+}
+
+// closedLoop runs Concurrency workers until the count or the duration is reached or ctx ends. It returns
+// once sending has stopped (the deadline passed, or the last request started), with the workers, which finish
+// their current request before exiting, counted in wg.
+func (r *run) closedLoop(ctx, runCtx context.Context, start time.Time, wg *sync.WaitGroup) {
+	var next atomic.Int64
+	stopped := make(chan struct{})
+	var stopOnce sync.Once
+	stop := func() { stopOnce.Do(func() { close(stopped) }) }
+	for range r.cfg.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer stop()
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if !r.more(i, start, time.Now()) {
+					return
+				}
+				r.sent.Add(1)
+				if r.cfg.Requests > 0 && i == r.cfg.Requests-1 {
+					stop() // the last request has started
+				}
+				r.send(runCtx, i, time.Time{}, 0)
+			}
+		}()
+	}
+	var deadline <-chan time.Time
+	if r.cfg.Duration > 0 {
+		t := time.NewTimer(time.Until(start.Add(r.cfg.Duration)))
+		defer t.Stop()
+		deadline = t.C
+	}
+	select {
+	case <-stopped:
+	case <-deadline:
+	case <-ctx.Done():
+	}
+}
+
+// openLoop sends requests at their intended times until the count or the duration is reached or ctx ends;
+// it returns when sending has stopped, with the requests still in flight counted in wg.
+func (r *run) openLoop(ctx, runCtx context.Context, start time.Time, wg *sync.WaitGroup) {
+	arr := newArrivals(r.cfg.Rate, r.cfg.Burstiness, r.cfg.Seed)
+	var slots chan struct{}
+	if r.cfg.MaxConcurrency > 0 {
+		slots = make(chan struct{}, r.cfg.MaxConcurrency)
+	}
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	var offset time.Duration // intended start − start; the schedule is absolute, so errors never accumulate
+	for i := 0; ; i++ {
+		intended := start.Add(offset)
+		if !r.more(i, start, intended) {
+			return
+		}
+		if d := time.Until(intended); d > 0 {
+			timer.Reset(d)
+			select {
+			case <-timer.C:
+			case <-ctx.Done():
+				return
+			}
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		// As vLLM's bench serve does, the request is launched at its intended time and then waits for a slot
+		// (blocked channel senders are served in FIFO order), so the schedule itself never slips.
+		ready := time.Now()
+		wg.Add(1)
+		go func(i int, intended, ready time.Time) {
+			defer wg.Done()
+			var slotWait time.Duration
+			if slots != nil {
+				select {
+				case slots <- struct{}{}:
+				case <-runCtx.Done():
+					return
+				}
+				defer func() { <-slots }()
+				slotWait = time.Since(ready)
+			}
+			r.sent.Add(1)
+			r.send(runCtx, i, intended, slotWait)
+		}(i, intended, ready)
+		offset += arr.nextDuration()
+	}
+}

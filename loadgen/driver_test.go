@@ -1,0 +1,353 @@
+package loadgen
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vmtest/vmtest/recorder"
+)
+
+// fakeServer streams `tokens` completions tokens after `delay`, and counts what it sees.
+type fakeServer struct {
+	*httptest.Server
+	delay    time.Duration
+	tokens   int
+	stall    bool // never finish: hold the stream open after the first token
+	inFlight atomic.Int64
+	maxIn    atomic.Int64
+	total    atomic.Int64
+	mu       sync.Mutex
+	prompts  map[string]int
+}
+
+func newFakeServer(t *testing.T, delay time.Duration, tokens int) *fakeServer {
+	fs := &fakeServer{delay: delay, tokens: tokens, prompts: map[string]int{}}
+	fs.Server = httptest.NewServer(http.HandlerFunc(fs.serve))
+	t.Cleanup(fs.Close)
+	return fs
+}
+
+func (fs *fakeServer) serve(w http.ResponseWriter, r *http.Request) {
+	n := fs.inFlight.Add(1)
+	defer fs.inFlight.Add(-1)
+	for {
+		m := fs.maxIn.Load()
+		if n <= m || fs.maxIn.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	fs.total.Add(1)
+	var body struct {
+		Prompt string `json:"prompt"`
+	}
+	_ = json.NewDecoder(r.Body).Decode(&body)
+	fs.mu.Lock()
+	fs.prompts[body.Prompt]++
+	fs.mu.Unlock()
+	w.Header().Set("Content-Type", "text/event-stream")
+	select {
+	case <-time.After(fs.delay):
+	case <-r.Context().Done():
+		return
+	}
+	f := w.(http.Flusher)
+	for k := 0; k < fs.tokens; k++ {
+		fin := ""
+		if k == fs.tokens-1 && !fs.stall {
+			fin = "stop"
+		}
+		_, _ = io.WriteString(w, textChunk("t", fin))
+		f.Flush()
+	}
+	if fs.stall {
+		<-r.Context().Done()
+		return
+	}
+	_, _ = io.WriteString(w, usageChunk(3, fs.tokens)+done)
+}
+
+func TestClosedLoopCountConcurrencyAndPrompts(t *testing.T) {
+	fs := newFakeServer(t, 10*time.Millisecond, 3)
+	sink := &sliceSink{}
+	prompts := TextPrompts("a", "b", "c", "d")
+	res, err := Run(context.Background(), LoadConfig{
+		Client: ClientConfig{BaseURL: fs.URL}, Prompts: prompts, Params: Params{Model: "m", MaxTokens: 3},
+		Concurrency: 4, Requests: 40, Sink: sink,
+	})
+	require.NoError(t, err)
+	recs := sink.all()
+	require.Len(t, recs, 40)
+	assert.Equal(t, 40, res.Sent)
+	assert.Equal(t, 40, res.Completed)
+	assert.Equal(t, 40, res.Outcomes[recorder.OutcomeOK])
+	assert.EqualValues(t, 4, fs.maxIn.Load(), "exactly Concurrency requests in flight")
+	assert.Equal(t, map[string]int{"a": 10, "b": 10, "c": 10, "d": 10}, fs.prompts)
+	ids := map[string]bool{}
+	for _, r := range recs {
+		ids[r.ID] = true
+		assert.True(t, r.IntendedStart.IsZero(), "closed loop: no schedule")
+		assert.Zero(t, r.SlotWait)
+		assert.Equal(t, 3, r.OutputTokens)
+		assert.Equal(t, 3, r.RequestedOutputTokens)
+		assert.GreaterOrEqual(t, r.FirstToken.Sub(r.Start), 10*time.Millisecond)
+	}
+	assert.Len(t, ids, 40)
+	assert.Equal(t, "closed", res.Mode)
+	// 40 requests of ≥10 ms over 4 workers: at least 100 ms.
+	assert.GreaterOrEqual(t, res.Wall, 100*time.Millisecond)
+	assert.Greater(t, res.ClientCPU, time.Duration(0))
+	assert.Greater(t, res.SchedLatencyMax, time.Duration(0))
+	t.Log(res)
+}
+
+func TestOpenLoopFollowsAbsoluteSchedule(t *testing.T) {
+	fs := newFakeServer(t, 0, 2)
+	sink := &sliceSink{}
+	const rate, n = 200.0, 100
+	res, err := Run(context.Background(), LoadConfig{
+		Client: ClientConfig{BaseURL: fs.URL}, Prompts: TextPrompts("p"), Params: Params{Model: "m"},
+		Rate: rate, Seed: 42, Requests: n, Sink: sink,
+	})
+	require.NoError(t, err)
+	require.Len(t, sink.all(), n)
+	recs := sink.all()
+	sort.Slice(recs, func(i, j int) bool { return recs[i].IntendedStart.Before(recs[j].IntendedStart) })
+
+	// The intended offsets are the running sums of the seeded gaps, whatever the timing of the sends.
+	arr := newArrivals(rate, 1, 42)
+	var want time.Duration
+	var lags []time.Duration
+	for i, r := range recs {
+		require.False(t, r.IntendedStart.IsZero())
+		assert.Equal(t, want, r.IntendedStart.Sub(res.Start), "request %d", i)
+		want += arr.nextDuration()
+		lags = append(lags, r.Start.Sub(r.IntendedStart))
+		assert.GreaterOrEqual(t, r.Start.Sub(r.IntendedStart), time.Duration(0))
+	}
+	sort.Slice(lags, func(i, j int) bool { return lags[i] < lags[j] })
+	assert.Less(t, lags[len(lags)/2], 5*time.Millisecond, "the generator keeps its schedule")
+	// 100 requests at 200/s: the last is intended about 0.5 s in.
+	last := recs[n-1].IntendedStart.Sub(res.Start)
+	assert.InDelta(t, 0.5, last.Seconds(), 0.25)
+	assert.Equal(t, "open", res.Mode)
+	assert.Less(t, res.MaxSendLag, 50*time.Millisecond)
+
+	// Same seed, same schedule; another seed, another.
+	a, b, c := newArrivals(rate, 1, 42), newArrivals(rate, 1, 42), newArrivals(rate, 1, 43)
+	same, diff := true, false
+	for range 10 {
+		x, y, z := a.next(), b.next(), c.next()
+		same = same && x == y
+		diff = diff || x != z
+	}
+	assert.True(t, same)
+	assert.True(t, diff)
+}
+
+func TestArrivalGapsAreGammaDistributed(t *testing.T) {
+	const rate, n = 50.0, 200_000
+	for _, b := range []float64{0.25, 1, 4} {
+		arr := newArrivals(rate, b, 1)
+		var sum, sumSq float64
+		for range n {
+			g := arr.next()
+			require.Greater(t, g, 0.0)
+			sum += g
+			sumSq += g * g
+		}
+		mean := sum / n
+		variance := sumSq/n - mean*mean
+		// Gamma(shape=b, scale=1/(rate·b)): mean 1/rate, variance b·scale² = 1/(rate²·b), so CV² = 1/b.
+		assert.InDelta(t, 1/rate, mean, 0.02/rate, "burstiness %v: mean gap", b)
+		cv2 := variance / (mean * mean)
+		assert.InDelta(t, 1/b, cv2, 0.05/b, "burstiness %v: squared coefficient of variation", b)
+	}
+}
+
+func TestMaxConcurrencyRecordsSlotWait(t *testing.T) {
+	fs := newFakeServer(t, 40*time.Millisecond, 1)
+	sink := &sliceSink{}
+	// Burstiness 10000 makes the gaps almost exactly 1/rate = 10 ms.
+	res, err := Run(context.Background(), LoadConfig{
+		Client: ClientConfig{BaseURL: fs.URL}, Prompts: TextPrompts("p"), Params: Params{Model: "m"},
+		Rate: 100, Burstiness: 10000, MaxConcurrency: 1, Requests: 5, Sink: sink,
+	})
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, fs.maxIn.Load())
+	recs := sink.all()
+	require.Len(t, recs, 5)
+	sort.Slice(recs, func(i, j int) bool { return recs[i].IntendedStart.Before(recs[j].IntendedStart) })
+	for k, r := range recs {
+		assert.InDelta(t, float64(10*k), float64(r.IntendedStart.Sub(res.Start))/1e6, 0.5, "request %d intended at 10k ms", k)
+		// Request k gets the slot when request k-1 ends (≈ 40k ms) but was due at 10k ms.
+		assert.InDelta(t, float64(30*k), float64(r.SlotWait)/1e6, 15, "request %d slot wait (ms)", k)
+		assert.InDelta(t, float64(r.SlotWait), float64(r.Start.Sub(r.IntendedStart)), float64(5*time.Millisecond),
+			"request %d: lateness is the slot wait", k)
+	}
+	assert.Less(t, res.MaxSendLag, 10*time.Millisecond)
+}
+
+func TestWarmupNotRecorded(t *testing.T) {
+	fs := newFakeServer(t, 0, 2)
+	sink := &sliceSink{}
+	res, err := Run(context.Background(), LoadConfig{
+		Client: ClientConfig{BaseURL: fs.URL}, Prompts: TextPrompts("a", "b"), Params: Params{Model: "m"},
+		Concurrency: 2, Warmup: 3, Requests: 5, Sink: sink,
+	})
+	require.NoError(t, err)
+	assert.EqualValues(t, 8, fs.total.Load(), "the server saw warm-up and measured requests")
+	assert.Len(t, sink.all(), 5, "only measured requests reach the sink")
+	assert.Equal(t, 3, res.Warmup)
+	assert.Equal(t, 0, res.WarmupNotOK)
+	assert.Equal(t, 5, res.Sent)
+	// Warm-up used a, b, a; measured used a, b, a, b, a.
+	assert.Equal(t, map[string]int{"a": 5, "b": 3}, fs.prompts)
+}
+
+func TestDurationBoundsTheRun(t *testing.T) {
+	fs := newFakeServer(t, 10*time.Millisecond, 1)
+	sink := &sliceSink{}
+	res, err := Run(context.Background(), LoadConfig{
+		Client: ClientConfig{BaseURL: fs.URL}, Prompts: TextPrompts("p"), Params: Params{Model: "m"},
+		Concurrency: 2, Duration: 200 * time.Millisecond, Sink: sink,
+	})
+	require.NoError(t, err)
+	recs := sink.all()
+	for _, r := range recs {
+		assert.Less(t, r.Start.Sub(res.Start), 200*time.Millisecond)
+	}
+	// 2 workers × 200 ms / ≥10 ms each.
+	assert.LessOrEqual(t, len(recs), 40)
+	assert.GreaterOrEqual(t, len(recs), 10)
+	assert.GreaterOrEqual(t, res.Wall, 200*time.Millisecond)
+	assert.Less(t, res.Wall, time.Second)
+}
+
+func TestCancelStopsRunPromptly(t *testing.T) {
+	for _, mode := range []string{"closed", "open"} {
+		t.Run(mode, func(t *testing.T) {
+			fs := newFakeServer(t, 0, 1)
+			fs.stall = true
+			sink := &sliceSink{}
+			cfg := LoadConfig{
+				Client: ClientConfig{BaseURL: fs.URL}, Prompts: TextPrompts("p"), Params: Params{Model: "m"},
+				Duration: time.Minute, Sink: sink,
+			}
+			if mode == "closed" {
+				cfg.Concurrency = 4
+			} else {
+				cfg.Rate, cfg.MaxConcurrency = 100, 3
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(150*time.Millisecond, cancel)
+			t0 := time.Now()
+			res, err := Run(ctx, cfg)
+			assert.ErrorIs(t, err, context.Canceled)
+			assert.Less(t, time.Since(t0), 2*time.Second, "Run returns promptly")
+			recs := sink.all()
+			require.NotEmpty(t, recs)
+			for _, r := range recs {
+				assert.Equal(t, recorder.OutcomeIncomplete, r.Outcome)
+				assert.ErrorIs(t, r.Err, ErrCanceled)
+			}
+			assert.Equal(t, len(recs), res.Completed)
+			assert.Eventually(t, func() bool { return fs.inFlight.Load() == 0 }, 2*time.Second, 10*time.Millisecond,
+				"in-flight requests were cancelled on the wire")
+		})
+	}
+}
+
+func TestDrainTimeoutCancelsStragglers(t *testing.T) {
+	fs := newFakeServer(t, 0, 1)
+	fs.stall = true
+	sink := &sliceSink{}
+	t0 := time.Now()
+	res, err := Run(context.Background(), LoadConfig{
+		Client: ClientConfig{BaseURL: fs.URL}, Prompts: TextPrompts("p"), Params: Params{Model: "m"},
+		Concurrency: 2, Duration: 50 * time.Millisecond, DrainTimeout: 100 * time.Millisecond, Sink: sink,
+	})
+	require.NoError(t, err)
+	el := time.Since(t0)
+	assert.GreaterOrEqual(t, el, 150*time.Millisecond)
+	assert.Less(t, el, 2*time.Second)
+	assert.Equal(t, 2, res.Outcomes[recorder.OutcomeIncomplete])
+	assert.Len(t, sink.all(), 2)
+}
+
+func TestRunValidates(t *testing.T) {
+	ok := LoadConfig{Client: ClientConfig{BaseURL: "http://127.0.0.1:1"}, Prompts: TextPrompts("p"), Requests: 1, Sink: &sliceSink{}}
+	for name, mut := range map[string]func(*LoadConfig){
+		"Prompts":        func(c *LoadConfig) { c.Prompts = nil },
+		"Sink":           func(c *LoadConfig) { c.Sink = nil },
+		"Requests":       func(c *LoadConfig) { c.Requests = 0 },
+		"Rate":           func(c *LoadConfig) { c.Rate = -1 },
+		"Burstiness":     func(c *LoadConfig) { c.Burstiness = 2 },
+		"MaxConcurrency": func(c *LoadConfig) { c.Rate, c.Concurrency = 1, 2 },
+		"BaseURL":        func(c *LoadConfig) { c.Client.BaseURL = "" },
+		"Extra":          func(c *LoadConfig) { c.Params.Extra = map[string]any{"model": "x"} },
+		"Prompts[0]":     func(c *LoadConfig) { c.Prompts = []Prompt{{}} },
+	} {
+		c := ok
+		mut(&c)
+		_, err := Run(context.Background(), c)
+		assert.ErrorContains(t, err, strings.TrimSuffix(name, "[0]"), name)
+	}
+}
+
+func TestReadPromptsJSONL(t *testing.T) {
+	in := `{"prompt": "Once upon"}` + "\n\n" +
+		`{"messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": [{"type": "text", "text": "hi"}]}], "max_tokens": 8, "id": "q2"}` + "\r\n" +
+		`{"prompt": "` + strings.Repeat("x", 100_000) + `"}`
+	ps, err := ReadPrompts(strings.NewReader(in))
+	require.NoError(t, err)
+	require.Len(t, ps, 3)
+	assert.Equal(t, "Once upon", ps[0].Text)
+	assert.False(t, ps[0].IsChat())
+	assert.True(t, ps[1].IsChat())
+	assert.Equal(t, "q2", ps[1].ID)
+	assert.Equal(t, 8, ps[1].MaxTokens)
+	assert.Equal(t, "system", ps[1].Messages[0].Role)
+	assert.Len(t, ps[2].Text, 100_000)
+
+	for _, bad := range []struct{ in, line string }{
+		{`{"prompt": "a"}` + "\n" + `{"prompt": "b"` + "\n", "line 2"},
+		{`{"prompt": "a"}` + "\n\n" + `{"promt": "b"}`, "line 3"},
+		{`{"prompt": "a", "messages": [{"role":"user","content":"b"}]}`, "line 1"},
+		{"\n\n", "no prompts"},
+	} {
+		_, err := ReadPrompts(strings.NewReader(bad.in))
+		assert.ErrorContains(t, err, bad.line, bad.in)
+	}
+
+	path := filepath.Join(t.TempDir(), "p.jsonl")
+	require.NoError(t, os.WriteFile(path, []byte("{\"prompt\":\"a\"}\nnot json\n"), 0o644))
+	_, err = LoadPrompts(path)
+	assert.ErrorContains(t, err, "p.jsonl")
+	assert.ErrorContains(t, err, "line 2")
+}
+
+func TestSchedQuantiles(t *testing.T) {
+	before := schedSnapshot{counts: []uint64{5, 5, 5, 5}, buckets: []float64{0, 1e-6, 1e-5, 1e-4, math.Inf(1)}}
+	after := schedSnapshot{counts: []uint64{5 + 50, 5 + 49, 5, 5 + 1}, buckets: before.buckets}
+	q, mx, ok := schedQuantiles(before, after, 0.5, 0.99, 1)
+	require.True(t, ok)
+	assert.Equal(t, []time.Duration{time.Microsecond, 10 * time.Microsecond, 100 * time.Microsecond}, q)
+	assert.Equal(t, 100*time.Microsecond, mx, "+Inf bucket reports its lower bound")
+	_, _, ok = schedQuantiles(before, before, 0.5)
+	assert.False(t, ok)
+}
