@@ -90,7 +90,9 @@ func TestTrailingUsageChunkLastWinsNeverSummed(t *testing.T) {
 	w := <-pt.streams
 	// continuous_usage_stats style: usage on every chunk, cumulative; then a trailing usage chunk with
 	// "choices": [] (include_usage), which must not panic and must win.
-	u := func(p, n int) string { return `,"usage":{"prompt_tokens":` + itoa(p) + `,"completion_tokens":` + itoa(n) + `}` }
+	u := func(p, n int) string {
+		return `,"usage":{"prompt_tokens":` + itoa(p) + `,"completion_tokens":` + itoa(n) + `}`
+	}
 	write(t, w, `data: {"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"a"}}]`+u(9, 1)+"}\n\n")
 	write(t, w, `data: {"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"b"}}]`+u(9, 2)+"}\n\n")
 	write(t, w, `data: {"object":"chat.completion.chunk","choices":[{"index":0,"delta":{},"finish_reason":"length"}]`+u(9, 2)+"}\n\n")
