@@ -17,6 +17,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 	"testing"
@@ -91,6 +92,9 @@ func Collect(tb testing.TB, opts Options) *Collector {
 		c.configID = Sanitize(tb.Name())
 	}
 	c.dir = outputDir(tb, o.OutputDir)
+	if abs, err := filepath.Abs(c.dir); err == nil {
+		c.dir = abs
+	}
 	c.files = report.Names(c.dir, c.configID, start)
 	if o.Display {
 		c.display = os.Stderr
@@ -279,7 +283,7 @@ wait:
 	}
 	c.snaps = append(c.snaps, snap)
 	if c.display != nil {
-		render(c.display, &snap, c.rec.Counts())
+		render(c.display, &snap, c.rec.Counts(), len(c.snaps) == 1)
 	}
 }
 

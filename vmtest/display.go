@@ -18,8 +18,9 @@ func dv(v *float64, format string) string {
 }
 
 // render writes one dashboard frame for snap: GPUs, server, client latency and host, as the seed's console
-// dashboard shows them. Called on the sampling goroutine; it writes to w only (never to the testing.TB).
-func render(w io.Writer, s *snapshot.Snapshot, counts recorder.Counts) {
+// dashboard shows them, then each source's error; an error that repeats the previous frame's is shown only
+// on the first frame. Called on the sampling goroutine; it writes to w only (never to the testing.TB).
+func render(w io.Writer, s *snapshot.Snapshot, counts recorder.Counts, first bool) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "── vmtest %s  %s  +%.1fs ──\n", s.ConfigID, s.Timestamp.Format("15:04:05"), s.ElapsedS)
 	keys := make([]string, 0, len(s.GPUMetrics))
@@ -40,7 +41,16 @@ func render(w io.Writer, s *snapshot.Snapshot, counts recorder.Counts) {
 	y := &s.SystemMetrics
 	fmt.Fprintf(&b, "  host     CPU %s%%  mem %s GiB used, %s GiB free\n", dv(y.CPUPercent, "%.1f"),
 		dv(y.MemoryGB, "%.2f"), dv(y.MemoryAvailableGB, "%.2f"))
-	for src, e := range s.Errors {
+	srcs := make([]string, 0, len(s.Errors))
+	for src := range s.Errors {
+		srcs = append(srcs, src)
+	}
+	sort.Strings(srcs)
+	for _, src := range srcs {
+		e := s.Errors[src]
+		if !first && src == "gpu" && len(s.GPUMetrics) == 0 {
+			continue // the reason there is no GPU source was shown on the first frame
+		}
 		fmt.Fprintf(&b, "  ! %s: %s\n", src, e)
 	}
 	io.WriteString(w, b.String())

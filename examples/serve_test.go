@@ -1,0 +1,93 @@
+// Package examples holds perf tests to copy into your own repository. Each runs against the embedded vLLM
+// simulator by default, or against a real server when VMTEST_VLLM_URL is set (e.g. http://localhost:8000),
+// and leaves its files under metrics_output/<test name>/ in this directory.
+//
+//	go test -count=1 -v -run TestServePerf ./examples/
+//	VMTEST_VLLM_URL=http://localhost:8000 go test -count=1 -v -run TestServePerf ./examples/
+package examples
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/vmtest/vmtest/loadgen"
+	"github.com/vmtest/vmtest/vllmsim"
+	"github.com/vmtest/vmtest/vmtest"
+)
+
+// server returns the base URL and model to test: VMTEST_VLLM_URL (model from VMTEST_MODEL, else the first
+// entry of its /v1/models), or a simulator started for this test with vLLM-like latencies.
+func server(t *testing.T) (url, model string) {
+	t.Helper()
+	if url = os.Getenv(vmtest.EnvVLLMURL); url != "" {
+		if model = os.Getenv("VMTEST_MODEL"); model != "" {
+			return url, model
+		}
+		return url, firstModel(t, url)
+	}
+	sim := vllmsim.New(t, vllmsim.Config{
+		Seed:               1,
+		TTFTBase:           40 * time.Millisecond,  // prefill overhead
+		TTFTPerPromptToken: 200 * time.Microsecond, // prefill cost per prompt token
+		TimePerOutputToken: 8 * time.Millisecond,   // decode step
+		Jitter:             0.1,
+		MaxNumSeqs:         16, // requests beyond 16 queue, as vLLM's --max-num-seqs makes them
+	})
+	t.Logf("no %s set: testing the embedded simulator at %s", vmtest.EnvVLLMURL, sim.URL)
+	return sim.URL, sim.Config().Model
+}
+
+func firstModel(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url + "/v1/models")
+	if err != nil {
+		t.Fatalf("list models at %s: %v (set VMTEST_MODEL to skip this)", url, err)
+	}
+	defer resp.Body.Close()
+	var list struct {
+		Data []struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || len(list.Data) == 0 {
+		t.Fatalf("list models at %s: no model in the answer (err %v); set VMTEST_MODEL", url, err)
+	}
+	return list.Data[0].ID
+}
+
+// TestServePerf streams chat requests from 8 concurrent clients for 5 seconds, records every request,
+// samples the server's /metrics, the GPUs and the host every second, and checks the p99 TTFT at the end.
+func TestServePerf(t *testing.T) {
+	url, model := server(t)
+
+	c := vmtest.Collect(t, vmtest.Options{
+		VLLMBaseURL: url,
+		Interval:    time.Second,
+		Display:     testing.Verbose(),
+	})
+	c.AssertP99Below("ttft", 500*time.Millisecond)
+	c.AssertP99Below("tpot", 50*time.Millisecond)
+
+	res, err := loadgen.Run(context.Background(), loadgen.LoadConfig{
+		Client: loadgen.ClientConfig{BaseURL: url},
+		Prompts: loadgen.ChatPrompts(
+			"Explain the difference between prefill and decode in one paragraph.",
+			"Write a haiku about GPUs.",
+			"List three ways to reduce time to first token in an LLM server, with one sentence on each of them.",
+			"What is a KV cache?",
+		),
+		Params:      loadgen.Params{Model: model, MaxTokens: 64, Temperature: loadgen.Float(0)},
+		Concurrency: 8,
+		Warmup:      4,
+		Duration:    5 * time.Second,
+		Sink:        c,
+	})
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	t.Log(res)
+}
