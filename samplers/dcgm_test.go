@@ -1,0 +1,192 @@
+package samplers
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func dcgmCapture(t testing.TB, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "dcgm", name))
+	require.NoError(t, err)
+	return string(b)
+}
+
+func dcgmServe(t testing.TB, body string) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		_, _ = w.Write([]byte(body))
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func dcgmSampler(t *testing.T, urls ...string) *GPUSampler {
+	t.Helper()
+	s, err := NewGPU(GPUConfig{Source: GPUSourceDCGM, DCGMURLs: urls})
+	require.NoError(t, err)
+	require.Equal(t, GPUSourceDCGM, s.Source())
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// Expected values below were read by hand from the captures.
+func TestDCGML40S(t *testing.T) {
+	srv := dcgmServe(t, dcgmCapture(t, "upcloud_accelerator-metrics.prom"))
+	r := gpuTick(t, dcgmSampler(t, srv.URL+"/metrics"))
+	require.NoError(t, r.Err)
+	require.Len(t, r.GPU, 1)
+	g := r.GPU["gpu_0"]
+	assert.Equal(t, "GPU-5b4e07f6-3a86-4340-039d-25f2a83cdc43", g.UUID)
+	assert.Equal(t, "NVIDIA L40S", g.Name)
+	assert.Equal(t, "gpu1-wl8sg", g.Host)
+	gpuVal(t, 0, g.Utilization, "utilization")
+	gpuVal(t, 0, g.MemoryUtilizationPercent, "memory_utilization_percent")
+	gpuVal(t, 0, g.MemoryUsedMB, "memory_used_mb")
+	gpuVal(t, 45459, g.MemoryFreeMB, "memory_free_mb")
+	gpuVal(t, 45459+0+608, g.MemoryTotalMB, "memory_total_mb (FREE+USED+RESERVED)")
+	gpuVal(t, 32, g.TempC, "temp_c")
+	gpuVal(t, 35.686, g.PowerW, "power_w")
+	gpuVal(t, 210, g.SMClockMHz, "sm_clock_mhz")
+	gpuVal(t, 405, g.MemoryClockMHz, "memory_clock_mhz")
+	gpuVal(t, 0, g.EnergyJ, "energy_j is 0 at the first reading")
+	assert.Nil(t, g.ThrottleReasons)
+	assert.Equal(t, GPUReasonNotReported, g.Unavailable[GPUFieldThrottleReasons])
+
+	// The raw counter is 5551899580 mJ; the parser hands it on in J for the sampler to rebase.
+	raw, err := parseDCGM(strings.NewReader(dcgmCapture(t, "upcloud_accelerator-metrics.prom")))
+	require.NoError(t, err)
+	gpuVal(t, 5551899.580, raw[0].EnergyJ, "raw energy, J")
+}
+
+func TestDCGMEnergySinceFirstReading(t *testing.T) {
+	body := dcgmCapture(t, "upcloud_accelerator-metrics.prom")
+	var cur atomic.Pointer[string]
+	cur.Store(&body)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(*cur.Load())) }))
+	defer srv.Close()
+	s := dcgmSampler(t, srv.URL)
+	r := gpuTick(t, s)
+	gpuVal(t, 0, r.GPU["gpu_0"].EnergyJ, "first")
+	next := strings.Replace(body, "} 5551899580", "} 5552149580", 1) // +250000 mJ
+	cur.Store(&next)
+	r = gpuTick(t, s)
+	gpuVal(t, 250, r.GPU["gpu_0"].EnergyJ, "second")
+}
+
+func TestDCGMMIG(t *testing.T) {
+	srv := dcgmServe(t, dcgmCapture(t, "a800-mig-excerpt.prom"))
+	r := gpuTick(t, dcgmSampler(t, srv.URL))
+	require.NoError(t, r.Err)
+	require.Len(t, r.GPU, 8)
+	g := r.GPU["gpu_0"] // three 2g.20gb instances (GPU_I_ID 3, 5, 6), no DCGM_FI_DEV_GPU_UTIL
+	assert.Equal(t, "NVIDIA A800-SXM4-80GB", g.Name)
+	assert.Equal(t, "msxf-hpc-64-35-ai", g.Host)
+	assert.Nil(t, g.Utilization, "a MIG GPU without DCGM_FI_DEV_GPU_UTIL is null, not 0")
+	assert.Contains(t, g.Unavailable[GPUFieldUtilization], GPUReasonNotReported)
+	gpuVal(t, 3*10, g.MemoryUsedMB, "FB_USED summed over instances")
+	gpuVal(t, 3*19957, g.MemoryFreeMB, "FB_FREE summed over instances")
+	assert.Nil(t, g.MemoryTotalMB, "no FB_RESERVED in the excerpt: total unknown")
+	gpuVal(t, 33, g.TempC, "temp_c")
+	gpuVal(t, 78.174, g.PowerW, "power_w, first instance's series")
+
+	g = r.GPU["gpu_1"]
+	gpuVal(t, 0, g.Utilization, "utilization")
+	gpuVal(t, 2, g.MemoryUsedMB, "memory_used_mb")
+	gpuVal(t, 81226, g.MemoryFreeMB, "memory_free_mb")
+	gpuVal(t, 27, g.TempC, "temp_c")
+	gpuVal(t, 55.942, g.PowerW, "power_w")
+	gpuVal(t, 55.011, r.GPU["gpu_7"].PowerW, "gpu_7 power_w")
+}
+
+func TestDCGMSeveralNodes(t *testing.T) {
+	a := dcgmServe(t, dcgmCapture(t, "upcloud_accelerator-metrics.prom"))
+	b := dcgmServe(t, dcgmCapture(t, "ericsson-ccd_accelerator_metrics.prom"))
+	// A third node runs with --no-hostname and the newer lowercase label elsewhere: keyed by its URL host.
+	noHost := strings.ReplaceAll(dcgmCapture(t, "ericsson-ccd_accelerator_metrics.prom"), `,Hostname="cp-bm14r7"`, "")
+	c := dcgmServe(t, noHost)
+	lower := strings.ReplaceAll(dcgmCapture(t, "upcloud_accelerator-metrics.prom"), `Hostname="gpu1-wl8sg"`, `hostname="node-lower"`)
+	d := dcgmServe(t, lower)
+	s := dcgmSampler(t, a.URL, b.URL, strings.Replace(c.URL, "127.0.0.1", "localhost", 1), d.URL)
+	r := gpuTick(t, s)
+	require.NoError(t, r.Err)
+	assert.Equal(t, "cp-bm14r7_gpu_0, gpu1-wl8sg_gpu_0, localhost_gpu_0, node-lower_gpu_0", keysOf(r.GPU))
+	t4 := r.GPU["cp-bm14r7_gpu_0"]
+	assert.Equal(t, "Tesla T4", t4.Name)
+	gpuVal(t, 91, t4.Utilization, "utilization")
+	gpuVal(t, 73, t4.MemoryUtilizationPercent, "memory_utilization_percent")
+	gpuVal(t, 5120, t4.MemoryUsedMB, "memory_used_mb")
+	gpuVal(t, 9791, t4.MemoryFreeMB, "memory_free_mb")
+	gpuVal(t, 9791+5120+447, t4.MemoryTotalMB, "memory_total_mb")
+	gpuVal(t, 74, t4.TempC, "temp_c")
+	gpuVal(t, 68.244, t4.PowerW, "power_w")
+	gpuVal(t, 660, t4.SMClockMHz, "sm_clock_mhz")
+	gpuVal(t, 5000, t4.MemoryClockMHz, "memory_clock_mhz")
+
+	// One node going down keeps its GPU in the map, null, with the reason; the others are read.
+	b.Close()
+	r = gpuTick(t, s)
+	require.Error(t, r.Err)
+	gpuVal(t, 35.686, r.GPU["gpu1-wl8sg_gpu_0"].PowerW, "healthy node")
+	down := r.GPU["cp-bm14r7_gpu_0"]
+	assert.Nil(t, down.PowerW)
+	assert.Equal(t, "Tesla T4", down.Name)
+	assert.NotEmpty(t, down.Unavailable[GPUFieldPowerW])
+}
+
+func TestDCGMBlankSentinels(t *testing.T) {
+	body := dcgmCapture(t, "upcloud_accelerator-metrics.prom")
+	// Put DCGM blank values (../shared/testdata/dcgm/blank-sentinel-values.txt) where readings were.
+	body = strings.Replace(body, "} 35.686000", "} 140737488355330", 1)     // power: FP64 NOT_SUPPORTED
+	body = strings.Replace(body, "} 210\n", "} 9223372036854775794\n", 1)   // SM clock: INT64 NOT_SUPPORTED
+	body = strings.Replace(body, "} 405\n", "} 2147483633\n", 1)            // mem clock: INT32 NOT_FOUND
+	body = strings.Replace(body, "} 45459\n", "} 9223372036854775792\n", 1) // FB free: INT64 BLANK
+	g, err := parseDCGM(strings.NewReader(body))
+	require.NoError(t, err)
+	assert.Nil(t, g[0].PowerW)
+	assert.Equal(t, GPUReasonNotSupported, g[0].Unavailable[GPUFieldPowerW])
+	assert.Nil(t, g[0].SMClockMHz)
+	assert.Equal(t, "dcgm_blank", g[0].Unavailable[GPUFieldSMClockMHz])
+	assert.Nil(t, g[0].MemoryClockMHz)
+	assert.Equal(t, "dcgm_not_found", g[0].Unavailable[GPUFieldMemoryClockMHz])
+	assert.Nil(t, g[0].MemoryFreeMB)
+	assert.Nil(t, g[0].MemoryTotalMB, "a total built from a blank is unknown")
+	gpuVal(t, 32, g[0].TempC, "the rest is kept")
+}
+
+func TestDCGMThrottleReasons(t *testing.T) {
+	body := dcgmCapture(t, "upcloud_accelerator-metrics.prom") +
+		`DCGM_FI_DEV_CLOCK_THROTTLE_REASONS{gpu="0",UUID="GPU-5b4e07f6-3a86-4340-039d-25f2a83cdc43",modelName="NVIDIA L40S",Hostname="gpu1-wl8sg"} 68` + "\n"
+	g, err := parseDCGM(strings.NewReader(body))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"sw_power_cap", "hw_thermal_slowdown"}, g[0].ThrottleReasons) // 0x44
+}
+
+func TestDCGMBadPayloadAndStatus(t *testing.T) {
+	bad := dcgmServe(t, "DCGM_FI_DEV_GPU_UTIL{gpu=\"0\" 12\n")
+	r := gpuTick(t, dcgmSampler(t, bad.URL))
+	require.Error(t, r.Err)
+	assert.Contains(t, r.Err.Error(), "parse")
+	assert.Empty(t, r.GPU)
+
+	notFound := httptest.NewServer(http.NotFoundHandler())
+	defer notFound.Close()
+	r = gpuTick(t, dcgmSampler(t, notFound.URL))
+	assert.ErrorContains(t, r.Err, "404")
+}
+
+func TestDCGMConfigErrors(t *testing.T) {
+	_, err := NewGPU(GPUConfig{Source: "dcgm"})
+	assert.ErrorContains(t, err, "GPUConfig.DCGMURLs")
+	_, err = NewGPU(GPUConfig{Source: "dcgm", DCGMURLs: []string{"node1:9400"}})
+	assert.ErrorContains(t, err, "GPUConfig.DCGMURLs[0]")
+}
