@@ -333,9 +333,9 @@ func (s *GPUSampler) rebaseEnergy(key string, raw *float64) *float64 {
 		s.energy[key] = &energyBase{base: *raw, last: *raw}
 		return snapshot.F(0)
 	}
-	if *raw < e.last { // the counter restarted (driver reload, GPU reset): keep what was counted so far
+	if *raw < e.last { // the counter restarted from 0 (driver reload, GPU reset): keep what was counted so far
 		e.acc += e.last - e.base
-		e.base = *raw
+		e.base = 0
 	}
 	e.last = *raw
 	return snapshot.F(e.acc + *raw - e.base)
