@@ -35,10 +35,13 @@ func post(t *testing.T, ctx context.Context, url, body string) *http.Response {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testClient.Do(req)
 	require.NoError(t, err)
 	return resp
 }
+
+// testClient keeps enough idle connections for the concurrent tests.
+var testClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 
 // stream posts body and reads every SSE data event, timing each from the
 // moment the request was sent.

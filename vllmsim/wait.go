@@ -8,7 +8,7 @@ import (
 // coarseMargin is how far before a deadline the Go timer is aimed. Go's
 // timers wake up to ~1 ms late on Linux (the netpoller waits in whole
 // milliseconds), so the last stretch is slept with fineSleep instead.
-const coarseMargin = time.Millisecond
+const coarseMargin = 2 * time.Millisecond
 
 // fineSlots bounds how many goroutines may be in fineSleep at once; each
 // holds an OS thread for at most coarseMargin. Beyond it, waits fall back

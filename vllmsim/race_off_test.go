@@ -1,0 +1,5 @@
+//go:build !race
+
+package vllmsim
+
+const raceEnabled = false
