@@ -265,7 +265,7 @@ func (s *Source) recover() []samplers.Event {
 		if !d.lost || r != gonvml.SUCCESS || d.h == nil {
 			continue
 		}
-		if _, pr := d.h.GetMemoryInfo(); pr == gonvml.SUCCESS {
+		if _, _, _, pr := s.memory(d.h); pr == gonvml.SUCCESS {
 			d.lost = false
 			if d.uuid == "" {
 				if u, r := d.h.GetUUID(); r == gonvml.SUCCESS {
