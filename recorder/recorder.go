@@ -6,10 +6,34 @@ import (
 	"time"
 )
 
-// DefaultMaxRecords bounds the per-request rows a Recorder keeps when New is given 0: about 24 h at 10
-// requests/s. Requests past the bound still count in outcomes and token totals but are not kept as rows;
-// Dropped says how many.
-const DefaultMaxRecords = 1_000_000
+// DefaultMaxRecords bounds the per-request rows a Recorder keeps for the requests CSV when Config.MaxRecords
+// is 0: about 70 h at 1 request/s, or 4 min at 1,000 requests/s, in about 50 MiB. Requests past the bound are
+// still counted and still enter every statistic (see ExactCap); they are only missing from the CSV, and
+// Counts.Dropped says how many.
+const DefaultMaxRecords = 250_000
+
+// SLO is a per-request service-level objective for goodput: a request counts toward goodput when it succeeded
+// and each set limit holds (TTFT ≤ TTFT, TPOT ≤ TPOT, E2E ≤ E2E), as vLLM's `bench serve --goodput` and
+// DistServe define it. A zero field is not checked.
+type SLO struct {
+	TTFT, TPOT, E2E time.Duration
+}
+
+func (o SLO) set() bool { return o.TTFT > 0 || o.TPOT > 0 || o.E2E > 0 }
+
+// meets reports whether a successful record meets every set limit; an unknown value (NaN) never meets one.
+func (o SLO) meets(r *Record) bool {
+	le := func(v float64, lim time.Duration) bool { return lim <= 0 || (!math.IsNaN(v) && v <= ms(lim)) }
+	return le(r.TTFTMS, o.TTFT) && le(r.TPOTMS, o.TPOT) && le(r.E2EMS, o.E2E)
+}
+
+// Config configures a Recorder.
+type Config struct {
+	// MaxRecords bounds the rows kept for the requests CSV; 0 means DefaultMaxRecords, negative means none.
+	MaxRecords int
+	// Goodput is the SLO that goodput counts against; the zero value means goodput is not computed.
+	Goodput SLO
+}
 
 // Record is the compact form of one request that a Recorder keeps: durations in milliseconds (NaN when
 // unknown), offsets from the recorder's start in seconds. It is what the requests CSV is written from.
@@ -65,30 +89,50 @@ type Counts struct {
 	Dropped int `json:"dropped"`
 }
 
-// Recorder keeps the requests of one test. It is safe for concurrent use; RecordRequest takes one short lock.
+// Recorder keeps the requests of one test in bounded memory: the rows for the CSV up to Config.MaxRecords,
+// and every distribution exactly up to ExactCap values, then in a DDSketch. It is safe for concurrent use;
+// RecordRequest takes one short lock.
 type Recorder struct {
 	start   time.Time
 	maxRecs int
+	slo     SLO
 
 	mu        sync.Mutex
 	recs      []Record
-	itl       []float64 // every inter-token gap of successful requests, ms
 	counts    Counts
 	lastError string
 	firstS    float64 // earliest StartS of a successful request (NaN before one)
 	lastS     float64 // latest EndS of a successful request
+	good      int     // successful requests meeting slo
+
+	ttft, tpot, e2e, itl, ttftInt, e2eInt dist
+
+	win Window
+}
+
+// Window is what was recorded since the previous DrainWindow: the successful requests' TTFT and E2E latency
+// (ms), their output tokens, and the number of requests of any outcome.
+type Window struct {
+	// TTFTMS and E2EMS hold one value per successful request (NaN where unknown).
+	TTFTMS, E2EMS []float64
+	// OK is the number of successful requests; OutputTokens their output tokens.
+	OK           int
+	OutputTokens int64
+	// Total is the number of requests of any outcome.
+	Total int
 }
 
 // New returns a Recorder whose time offsets count from start (which must carry a monotonic reading, i.e. come
-// from time.Now()). maxRecords bounds the rows kept; 0 means DefaultMaxRecords, negative is treated as 0 rows.
-func New(start time.Time, maxRecords int) *Recorder {
+// from time.Now()).
+func New(start time.Time, cfg Config) *Recorder {
+	maxRecords := cfg.MaxRecords
 	if maxRecords == 0 {
 		maxRecords = DefaultMaxRecords
 	}
 	if maxRecords < 0 {
 		maxRecords = 0
 	}
-	return &Recorder{start: start, maxRecs: maxRecords, firstS: math.NaN()}
+	return &Recorder{start: start, maxRecs: maxRecords, slo: cfg.Goodput, firstS: math.NaN()}
 }
 
 // Start returns the time offsets count from.
@@ -150,10 +194,10 @@ func (r *Recorder) RecordRequest(q Request) {
 		q.Start = time.Now()
 	}
 	rec := r.toRecord(&q)
-	ok := rec.Outcome == OutcomeOK
 	r.mu.Lock()
 	c := &r.counts
 	c.Total++
+	r.win.Total++
 	switch rec.Outcome {
 	case OutcomeOK:
 		c.OK++
@@ -165,6 +209,21 @@ func (r *Recorder) RecordRequest(q Request) {
 		if rec.EndS > r.lastS {
 			r.lastS = rec.EndS
 		}
+		r.ttft.add(rec.TTFTMS)
+		r.tpot.add(rec.TPOTMS)
+		r.e2e.add(rec.E2EMS)
+		r.ttftInt.add(rec.TTFTFromIntendedMS)
+		r.e2eInt.add(rec.E2EFromIntendedMS)
+		for i := 1; i < len(q.TokenTimes); i++ {
+			r.itl.add(ms(q.TokenTimes[i].Sub(q.TokenTimes[i-1])))
+		}
+		if r.slo.set() && r.slo.meets(&rec) {
+			r.good++
+		}
+		r.win.OK++
+		r.win.OutputTokens += int64(rec.OutputTokens)
+		r.win.TTFTMS = append(r.win.TTFTMS, rec.TTFTMS)
+		r.win.E2EMS = append(r.win.E2EMS, rec.E2EMS)
 	case OutcomeRejected:
 		c.Rejected++
 	case OutcomeIncomplete:
@@ -177,15 +236,19 @@ func (r *Recorder) RecordRequest(q Request) {
 	}
 	if len(r.recs) < r.maxRecs {
 		r.recs = append(r.recs, rec)
-		if ok {
-			for i := 1; i < len(q.TokenTimes); i++ {
-				r.itl = append(r.itl, ms(q.TokenTimes[i].Sub(q.TokenTimes[i-1])))
-			}
-		}
 	} else {
 		c.Dropped++
 	}
 	r.mu.Unlock()
+}
+
+// DrainWindow returns what was recorded since the previous call (or since New) and starts a new window.
+func (r *Recorder) DrainWindow() Window {
+	r.mu.Lock()
+	w := r.win
+	r.win = Window{}
+	r.mu.Unlock()
+	return w
 }
 
 type recorderError string
@@ -245,54 +308,47 @@ type Summary struct {
 	TotalTokenThroughput *float64 `json:"total_token_throughput"`
 	// ErrorRate is (Total − OK)/Total; nil when Total is 0.
 	ErrorRate *float64 `json:"error_rate"`
+	// Goodput is successful requests meeting every SLO in GoodputSLOs per second over WindowS (DistServe;
+	// vLLM bench serve --goodput); nil when no SLO was given or no request succeeded.
+	Goodput *float64 `json:"goodput"`
+	// GoodputRequests is the number of successful requests meeting every SLO.
+	GoodputRequests int `json:"goodput_requests"`
+	// GoodputSLOs are the limits goodput counted against, ms, keyed "ttft", "tpot", "e2e"; nil when none.
+	GoodputSLOs map[string]float64 `json:"goodput_slos_ms"`
 	// LastError is the message of the last failed request.
 	LastError string `json:"last_error,omitempty"`
 }
 
-// Summarize computes the Summary over every kept row.
+// Summarize computes the Summary over every request recorded (including those past the row bound).
 func (r *Recorder) Summarize() Summary {
 	r.mu.Lock()
-	recs := r.recs
-	itl := make([]float64, len(r.itl))
-	copy(itl, r.itl)
-	s := Summary{Counts: r.counts, LastError: r.lastError}
-	firstS, lastS := r.firstS, r.lastS
-	r.mu.Unlock()
-	// recs is append-only: the prefix read here is never modified, so it can be read without the lock.
-	s.TTFTMS, s.TPOTMS, s.E2EMS, s.TTFTFromIntendedMS, s.E2EFromIntendedMS = SummarizeRecords(recs)
-	s.ITLMS = statsOfOwned(itl)
+	defer r.mu.Unlock()
+	s := Summary{Counts: r.counts, LastError: r.lastError, GoodputRequests: r.good}
+	s.TTFTMS, s.TPOTMS, s.E2EMS, s.ITLMS = r.ttft.stats(), r.tpot.stats(), r.e2e.stats(), r.itl.stats()
+	s.TTFTFromIntendedMS, s.E2EFromIntendedMS = r.ttftInt.stats(), r.e2eInt.stats()
 	if s.Total > 0 {
 		er := float64(s.Total-s.OK) / float64(s.Total)
 		s.ErrorRate = &er
 	}
-	if !math.IsNaN(firstS) && lastS > firstS {
-		w := lastS - firstS
+	if r.slo.set() {
+		s.GoodputSLOs = map[string]float64{}
+		for k, v := range map[string]time.Duration{"ttft": r.slo.TTFT, "tpot": r.slo.TPOT, "e2e": r.slo.E2E} {
+			if v > 0 {
+				s.GoodputSLOs[k] = ms(v)
+			}
+		}
+	}
+	if !math.IsNaN(r.firstS) && r.lastS > r.firstS {
+		w := r.lastS - r.firstS
 		s.WindowS = &w
 		rt := float64(s.OK) / w
 		ot := float64(s.OutputTokens) / w
 		tt := float64(s.OutputTokens+s.PromptTokens) / w
 		s.RequestThroughput, s.OutputTokenThroughput, s.TotalTokenThroughput = &rt, &ot, &tt
+		if r.slo.set() {
+			g := float64(r.good) / w
+			s.Goodput = &g
+		}
 	}
 	return s
-}
-
-// SummarizeRecords returns the TTFT, TPOT, E2E, TTFT-from-intended and E2E-from-intended distributions (ms)
-// over the successful records in recs.
-func SummarizeRecords(recs []Record) (ttft, tpot, e2e, ttftIntended, e2eIntended Stats) {
-	cols := make([][]float64, 5)
-	for i := range cols {
-		cols[i] = make([]float64, 0, len(recs))
-	}
-	for i := range recs {
-		rec := &recs[i]
-		if rec.Outcome != OutcomeOK {
-			continue
-		}
-		for j, v := range [5]float64{rec.TTFTMS, rec.TPOTMS, rec.E2EMS, rec.TTFTFromIntendedMS, rec.E2EFromIntendedMS} {
-			if !math.IsNaN(v) && !math.IsInf(v, 0) {
-				cols[j] = append(cols[j], v)
-			}
-		}
-	}
-	return statsOfOwned(cols[0]), statsOfOwned(cols[1]), statsOfOwned(cols[2]), statsOfOwned(cols[3]), statsOfOwned(cols[4])
 }

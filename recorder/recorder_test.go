@@ -28,7 +28,7 @@ func req(t0 time.Time, startMS, ttftMS float64, gapsMS []float64, outTokens int)
 
 func TestRecordDerivesTTFTTPOTITLE2E(t *testing.T) {
 	t0 := time.Now()
-	r := New(t0, 0)
+	r := New(t0, Config{})
 	// TTFT 100 ms, then gaps 10, 20, 30 ms: E2E = 160, TPOT = (160−100)/(4−1) = 20, ITL = {10, 20, 30}.
 	r.RecordRequest(req(t0, 0, 100, []float64{10, 20, 30}, 4))
 	recs, next := r.Records(0)
@@ -48,7 +48,7 @@ func TestRecordDerivesTTFTTPOTITLE2E(t *testing.T) {
 
 func TestSingleTokenHasNoTPOT(t *testing.T) {
 	t0 := time.Now()
-	r := New(t0, 0)
+	r := New(t0, Config{})
 	r.RecordRequest(req(t0, 0, 50, nil, 1))
 	s := r.Summarize()
 	assert.Equal(t, 1, s.TTFTMS.N)
@@ -59,7 +59,7 @@ func TestSingleTokenHasNoTPOT(t *testing.T) {
 // Issue 5's pinned input, through the recorder: failed requests are counted, never averaged in as 0.
 func TestFailedRequestsCountedNotAveraged(t *testing.T) {
 	t0 := time.Now()
-	r := New(t0, 0)
+	r := New(t0, Config{})
 	for i, v := range []float64{120, 95, 110, 400, 105, 98, 130, 101, 99, 2500} {
 		r.RecordRequest(req(t0, float64(i), v, []float64{1}, 2))
 	}
@@ -79,7 +79,7 @@ func TestFailedRequestsCountedNotAveraged(t *testing.T) {
 
 func TestOutcomesAndThroughput(t *testing.T) {
 	t0 := time.Now()
-	r := New(t0, 0)
+	r := New(t0, Config{})
 	// Two successes: [0, 1000] ms and [500, 2000] ms → window 2 s, 2 req / 2 s = 1 req/s, 30 tokens/2 s.
 	r.RecordRequest(req(t0, 0, 100, []float64{900}, 10))
 	r.RecordRequest(req(t0, 500, 500, []float64{1000}, 20))
@@ -96,7 +96,7 @@ func TestOutcomesAndThroughput(t *testing.T) {
 }
 
 func TestEmptyRecorderIsNoData(t *testing.T) {
-	s := New(time.Now(), 0).Summarize()
+	s := New(time.Now(), Config{}).Summarize()
 	assert.Equal(t, 0, s.Total)
 	assert.Nil(t, s.ErrorRate)
 	assert.Nil(t, s.RequestThroughput)
@@ -105,7 +105,7 @@ func TestEmptyRecorderIsNoData(t *testing.T) {
 
 func TestIntendedStartLatencies(t *testing.T) {
 	t0 := time.Now()
-	r := New(t0, 0)
+	r := New(t0, Config{})
 	q := req(t0, 100, 50, []float64{10}, 2)
 	q.IntendedStart = t0 // the request went out 100 ms late
 	r.RecordRequest(q)
@@ -116,7 +116,7 @@ func TestIntendedStartLatencies(t *testing.T) {
 
 func TestRowBoundCountsDropped(t *testing.T) {
 	t0 := time.Now()
-	r := New(t0, 2)
+	r := New(t0, Config{MaxRecords: 2})
 	for i := 0; i < 5; i++ {
 		r.RecordRequest(req(t0, 0, 10, nil, 1))
 	}
@@ -127,7 +127,7 @@ func TestRowBoundCountsDropped(t *testing.T) {
 }
 
 func TestZeroStartIsFailed(t *testing.T) {
-	r := New(time.Now(), 0)
+	r := New(time.Now(), Config{})
 	r.RecordRequest(Request{})
 	recs, _ := r.Records(0)
 	assert.Equal(t, OutcomeFailed, recs[0].Outcome)
@@ -136,7 +136,7 @@ func TestZeroStartIsFailed(t *testing.T) {
 
 func TestRecordsWindowCursor(t *testing.T) {
 	t0 := time.Now()
-	r := New(t0, 0)
+	r := New(t0, Config{})
 	r.RecordRequest(req(t0, 0, 10, nil, 1))
 	_, cur := r.Records(0)
 	r.RecordRequest(req(t0, 0, 20, nil, 1))
@@ -149,7 +149,7 @@ func TestRecordsWindowCursor(t *testing.T) {
 
 func TestConcurrentRecord(t *testing.T) {
 	t0 := time.Now()
-	r := New(t0, 0)
+	r := New(t0, Config{})
 	var wg sync.WaitGroup
 	for g := 0; g < 8; g++ {
 		wg.Add(1)
@@ -169,4 +169,56 @@ func TestConcurrentRecord(t *testing.T) {
 	assert.Equal(t, 8000, s.ITLMS.N)
 	// TTFTs are 1..8 ms, 500 each: mean 4.5.
 	assert.InDelta(t, 4.5, *s.TTFTMS.Mean, 1e-6)
+}
+
+func TestGoodputCountsRequestsMeetingEverySLO(t *testing.T) {
+	t0 := time.Now()
+	r := New(t0, Config{Goodput: SLO{TTFT: 100 * time.Millisecond, TPOT: 20 * time.Millisecond}})
+	// (ttft, gaps) → TPOT = sum(gaps)/len(gaps):
+	r.RecordRequest(req(t0, 0, 50, []float64{10, 10}, 3))     // meets both
+	r.RecordRequest(req(t0, 0, 150, []float64{10, 10}, 3))    // TTFT too high
+	r.RecordRequest(req(t0, 0, 50, []float64{30, 30}, 3))     // TPOT too high
+	r.RecordRequest(req(t0, 0, 100, []float64{20, 1980}, 2))  // TPOT = 2000 ms: too high
+	r.RecordRequest(req(t0, 1000, 100, []float64{20, 20}, 3)) // exactly at both limits: meets
+	r.RecordRequest(req(t0, 0, 10, nil, 1))                   // single token: TPOT unknown → does not meet
+	r.RecordRequest(Request{Start: t0, Err: errors.New("x")}) // failed: never counts
+	s := r.Summarize()
+	assert.Equal(t, 2, s.GoodputRequests)
+	// Window: first start 0 ms → last end 2100 ms (request 4: 0 + 100 + 20 + 1980).
+	require.NotNil(t, s.WindowS)
+	assert.InDelta(t, 2.1, *s.WindowS, 1e-6)
+	assert.InDelta(t, 2/2.1, *s.Goodput, 1e-6)
+	assert.Equal(t, map[string]float64{"ttft": 100, "tpot": 20}, s.GoodputSLOs)
+
+	none := New(t0, Config{})
+	none.RecordRequest(req(t0, 0, 50, []float64{10}, 2))
+	assert.Nil(t, none.Summarize().Goodput, "no SLO → no goodput, not 0")
+}
+
+func TestStatsIncludeRequestsPastTheRowBound(t *testing.T) {
+	t0 := time.Now()
+	r := New(t0, Config{MaxRecords: 3})
+	for i := 1; i <= 10; i++ {
+		r.RecordRequest(req(t0, 0, float64(i), nil, 1))
+	}
+	s := r.Summarize()
+	assert.Equal(t, 3, r.Len())
+	assert.Equal(t, 7, s.Dropped)
+	assert.Equal(t, 10, s.TTFTMS.N)
+	assert.InDelta(t, 5.5, *s.TTFTMS.Mean, 1e-9)
+	assert.InDelta(t, 5.5, *s.TTFTMS.P50, 1e-9)
+}
+
+func TestDrainWindow(t *testing.T) {
+	t0 := time.Now()
+	r := New(t0, Config{})
+	r.RecordRequest(req(t0, 0, 10, []float64{5}, 2))
+	r.RecordRequest(Request{Start: t0, Outcome: OutcomeRejected})
+	w := r.DrainWindow()
+	assert.Equal(t, 2, w.Total)
+	assert.Equal(t, 1, w.OK)
+	assert.Equal(t, int64(2), w.OutputTokens)
+	assert.Equal(t, []float64{10}, w.TTFTMS)
+	assert.InDelta(t, 15, w.E2EMS[0], 1e-9)
+	assert.Equal(t, Window{}, r.DrainWindow(), "a drained window starts empty")
 }

@@ -26,6 +26,10 @@ type Stats struct {
 	P90 *float64 `json:"p90"`
 	P95 *float64 `json:"p95"`
 	P99 *float64 `json:"p99"`
+	// Approximate is true when the percentiles come from a DDSketch because more than ExactCap values were
+	// recorded; each is then within SketchRelativeAccuracy of an order statistic at its rank. N, Mean, Std,
+	// Min and Max stay exact.
+	Approximate bool `json:"approximate,omitempty"`
 }
 
 // Percentile returns the q-th percentile (0 ≤ q ≤ 100) of sorted, by linear interpolation between the order

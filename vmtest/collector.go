@@ -59,7 +59,6 @@ type Collector struct {
 	sources  map[string]*summary.SourceStatus
 	events   []snapshot.Event
 	busy     map[string]bool
-	cursor   int
 	lastTick time.Time
 	checks   []func(*summary.Summary) error
 
@@ -85,7 +84,7 @@ func Collect(tb testing.TB, opts Options) *Collector {
 		tb: tb, opts: o, start: start, lastTick: start,
 		runID:   fmt.Sprintf("%s-%06x", start.UTC().Format("20060102T150405Z"), rand.Uint32()&0xffffff),
 		sources: map[string]*summary.SourceStatus{}, busy: map[string]bool{},
-		rec: recorder.New(start, o.MaxRequests),
+		rec: recorder.New(start, recorder.Config{MaxRecords: o.MaxRequests, Goodput: o.Goodput}),
 	}
 	c.configID = Sanitize(o.ConfigID)
 	if o.ConfigID == "" {
@@ -299,22 +298,15 @@ func (c *Collector) hasSampler(name string) bool {
 // fillClientLatency sets the seed's latency fields from the successful requests recorded since the previous
 // tick. Called with c.mu held.
 func (c *Collector) fillClientLatency(v *snapshot.VLLM, now time.Time) {
-	recs, next := c.rec.Records(c.cursor)
-	c.cursor = next
+	w := c.rec.DrainWindow()
 	dt := now.Sub(c.lastTick).Seconds()
 	c.lastTick = now
-	ttft, _, e2e, _, _ := recorder.SummarizeRecords(recs)
+	ttft, e2e := recorder.ComputeStats(w.TTFTMS), recorder.ComputeStats(w.E2EMS)
 	v.FirstTokenLatencyMS = ttft.Mean
 	v.MeanLatencyMS, v.P50LatencyMS, v.P90LatencyMS, v.P99LatencyMS = e2e.Mean, e2e.P50, e2e.P90, e2e.P99
-	var tokens int
-	for i := range recs {
-		if recs[i].Outcome == recorder.OutcomeOK {
-			v.RequestsFinished++
-			tokens += recs[i].OutputTokens
-		}
-	}
-	if dt > 0 && len(recs) > 0 {
-		v.ClientTokensPerSecond = snapshot.F(float64(tokens) / dt)
+	v.RequestsFinished = w.OK
+	if dt > 0 && w.Total > 0 {
+		v.ClientTokensPerSecond = snapshot.F(float64(w.OutputTokens) / dt)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/samplers"
 )
 
@@ -56,9 +57,12 @@ type Options struct {
 	// MaxSnapshots bounds the snapshots kept in memory and written; the oldest are dropped past it and the
 	// summary counts them. 0 means DefaultMaxSnapshots (24 h at 2 s). Negative is invalid.
 	MaxSnapshots int
-	// MaxRequests bounds the per-request rows kept (outcomes are still counted past it); 0 means
-	// recorder.DefaultMaxRecords. Negative is invalid.
+	// MaxRequests bounds the rows kept for the requests CSV; 0 means recorder.DefaultMaxRecords. Requests past
+	// it still enter every statistic. Negative is invalid.
 	MaxRequests int
+	// Goodput is the per-request SLO that goodput (successful requests per second meeting every limit, as
+	// DistServe and vLLM's bench serve --goodput define it) counts against; zero fields are not checked.
+	Goodput recorder.SLO
 	// GPUSource is "auto" (default), "nvml", "nvidia-smi", "dcgm" or "none"; see samplers.GPUConfig.
 	GPUSource string
 	// GPUIDs selects GPUs by index ("0") or UUID, the seed's gpu_ids; empty means all.
