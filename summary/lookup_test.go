@@ -1,0 +1,242 @@
+package summary
+
+import (
+	"errors"
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/vmtest/vmtest/recorder"
+)
+
+func lp(v float64) *float64 { return &v }
+
+// lookupFixture is issue 5's pinned input (TTFT in ms, two failed requests) plus hand-set sampled figures.
+func lookupFixture() *Summary {
+	return &Summary{
+		RunID: "run-1", DurationS: 30, Snapshots: 15,
+		Requests: recorder.Summary{
+			Counts:                recorder.Counts{Total: 12, OK: 10, Failed: 2, OutputTokens: 1000, PromptTokens: 500},
+			TTFTMS:                recorder.ComputeStats([]float64{120, 95, 110, 400, 105, 98, 130, 101, 99, 2500}),
+			WindowS:               lp(12),
+			RequestThroughput:     lp(10.0 / 12),
+			OutputTokenThroughput: lp(1000.0 / 12),
+			TotalTokenThroughput:  lp(1500.0 / 12),
+			ErrorRate:             lp(2.0 / 12),
+		},
+		GPU: map[string]GPUStats{
+			"gpu_0": {AvgUtilization: lp(80), MaxUtilization: lp(95), AvgMemoryUsedMB: lp(1000), MaxMemoryUsedMB: lp(1200),
+				AvgPowerW: lp(300), MaxPowerW: lp(450), MaxTempC: lp(70), EnergyJ: lp(9000), Samples: 10},
+			"gpu_1": {AvgUtilization: lp(60), MaxUtilization: lp(100), AvgMemoryUsedMB: lp(3000), MaxMemoryUsedMB: lp(3100),
+				MaxTempC: lp(75), EnergyJ: lp(3000), Samples: 8}, // power never reported
+		},
+		VLLM: VLLMStats{AvgTokensPerSecond: lp(83), MaxTokensPerSecond: lp(140), AvgRequestQueueSize: lp(1.5),
+			MaxRequestQueueSize: lp(4), AvgActiveBatchSize: lp(6), MaxActiveBatchSize: lp(8), AvgKVCacheUsagePercent: lp(12.5),
+			MaxKVCacheUsagePercent: lp(30), GenerationTokens: lp(1000), Scrapes: 14},
+		System:                SystemStats{AvgCPUPercent: lp(20), MaxCPUPercent: lp(55), AvgMemoryGB: lp(6), MaxMemoryGB: lp(7.5)},
+		EnergyPerOutputTokenJ: lp(12),
+	}
+}
+
+func TestLookupPinnedLatency(t *testing.T) {
+	s := lookupFixture()
+	// Sorted: 95 98 99 101 105 110 120 130 400 2500. numpy-linear, h = 9·q/100.
+	cases := map[string]struct {
+		canon string
+		want  float64
+	}{
+		"ttft.p50":    {"ttft.p50", 107.5},  // h 4.5: 105 + .5·5
+		"TTFT.median": {"ttft.p50", 107.5},  // synonyms, any case
+		"ttft.med":    {"ttft.p50", 107.5},  //
+		"ttft.p90":    {"ttft.p90", 610},    // h 8.1: 400 + .1·2100
+		"ttft.p95":    {"ttft.p95", 1555},   // h 8.55: 400 + .55·2100
+		"ttft.p99":    {"ttft.p99", 2311},   // h 8.91: 400 + .91·2100
+		"ttft.mean":   {"ttft.mean", 375.8}, // 3758 / 10
+		"ttft.avg":    {"ttft.mean", 375.8},
+		"ttft.min":    {"ttft.min", 95},
+		"ttft.max":    {"ttft.max", 2500},
+		// population std: mean of squares 650305.6 − 375.8² = 509079.96
+		"ttft.std": {"ttft.std", math.Sqrt(509079.96)},
+	}
+	for name, c := range cases {
+		v, err := s.Lookup(name)
+		require.NoError(t, err, name)
+		assert.True(t, v.Known, name)
+		assert.Equal(t, c.canon, v.Name, name)
+		assert.InDelta(t, c.want, v.Value, 1e-9, name)
+		assert.Equal(t, "ms", v.Unit, name)
+		assert.Equal(t, 10, v.N, name)
+		require.NotNil(t, v.WindowS, name)
+		assert.Equal(t, 12.0, *v.WindowS, name)
+	}
+	// A latency with no sample is unknown, not 0, and says why.
+	v, err := s.Lookup("tpot.p99")
+	require.NoError(t, err)
+	assert.False(t, v.Known)
+	assert.Equal(t, 0, v.N)
+	assert.Equal(t, "n=0 values from 10 successful requests", v.Note)
+	v, err = (&Summary{Requests: recorder.Summary{Counts: recorder.Counts{Total: 3, Failed: 2, Rejected: 1}}}).Lookup("e2e.p50")
+	require.NoError(t, err)
+	assert.False(t, v.Known)
+	assert.Equal(t, "n=0 successful requests of 3 recorded: 2 failed, 0 incomplete, 1 rejected", v.Note)
+	v, err = s.Lookup("latency.p99")
+	require.NoError(t, err)
+	assert.Equal(t, "e2e.p99", v.Name)
+}
+
+func TestLookupRequestFigures(t *testing.T) {
+	s := lookupFixture()
+	for name, want := range map[string]struct {
+		canon, unit string
+		v           float64
+		n           int
+	}{
+		"error_rate":              {"error_rate", "fraction", 2.0 / 12, 12},
+		"throughput":              {"request_throughput", "req/s", 10.0 / 12, 10},
+		"request_throughput":      {"request_throughput", "req/s", 10.0 / 12, 10},
+		"output_token_throughput": {"output_token_throughput", "tok/s", 1000.0 / 12, 10},
+		"total_token_throughput":  {"total_token_throughput", "tok/s", 1500.0 / 12, 10},
+		"requests.ok":             {"requests.ok", "requests", 10, 12},
+		"requests.failed":         {"requests.failed", "requests", 2, 12},
+		"requests.incomplete":     {"requests.incomplete", "requests", 0, 12},
+		"requests.rejected":       {"requests.rejected", "requests", 0, 12},
+		"Requests.Total":          {"requests.total", "requests", 12, 12},
+		"requests.output_tokens":  {"requests.output_tokens", "tokens", 1000, 12},
+	} {
+		v, err := s.Lookup(name)
+		require.NoError(t, err, name)
+		assert.True(t, v.Known, name)
+		assert.Equal(t, want.canon, v.Name, name)
+		assert.Equal(t, want.unit, v.Unit, name)
+		assert.InDelta(t, want.v, v.Value, 1e-12, name)
+		assert.Equal(t, want.n, v.N, name)
+	}
+	empty := &Summary{}
+	v, err := empty.Lookup("error_rate")
+	require.NoError(t, err)
+	assert.False(t, v.Known, "no request: the error rate is unknown, not 0")
+	v, err = empty.Lookup("throughput")
+	require.NoError(t, err)
+	assert.False(t, v.Known)
+	v, err = empty.Lookup("requests.failed")
+	require.NoError(t, err)
+	assert.True(t, v.Known, "a count of 0 is a fact")
+}
+
+func TestLookupSampledFigures(t *testing.T) {
+	s := lookupFixture()
+	for name, want := range map[string]struct {
+		canon, unit string
+		v           float64
+		n           int
+	}{
+		// avg: mean of per-GPU averages (80, 60); max: max of maxima (95, 100); n: snapshots behind them.
+		"gpu.utilization.avg":          {"gpu.utilization.avg", "%", 70, 18},
+		"gpu.utilization.mean":         {"gpu.utilization.avg", "%", 70, 18},
+		"gpu.utilization.max":          {"gpu.utilization.max", "%", 100, 18},
+		"gpu.memory_used_mb.avg":       {"gpu.memory_used_mb.avg", "MiB", 2000, 18},
+		"gpu.memory_used_mb.max":       {"gpu.memory_used_mb.max", "MiB", 3100, 18},
+		"gpu.power_w.avg":              {"gpu.power_w.avg", "W", 300, 10}, // gpu_1 never reported power
+		"gpu.power_w.max":              {"gpu.power_w.max", "W", 450, 10},
+		"gpu.temp_c.max":               {"gpu.temp_c.max", "°C", 75, 18},
+		"gpu.energy_j":                 {"gpu.energy_j", "J", 12000, 18},
+		"gpu_0.utilization.avg":        {"gpu_0.utilization.avg", "%", 80, 10},
+		"GPU_1.utilization.max":        {"gpu_1.utilization.max", "%", 100, 8},
+		"gpu_1.energy_j":               {"gpu_1.energy_j", "J", 3000, 8},
+		"energy_per_output_token_j":    {"energy_per_output_token_j", "J/token", 12, 14},
+		"server.tokens_per_second.avg": {"server.tokens_per_second.avg", "tok/s", 83, 14},
+		"server.tokens_per_second.max": {"server.tokens_per_second.max", "tok/s", 140, 14},
+		"server.queue.avg":             {"server.queue.avg", "requests", 1.5, 14},
+		"server.queue.max":             {"server.queue.max", "requests", 4, 14},
+		"server.batch.mean":            {"server.batch.avg", "requests", 6, 14},
+		"server.batch.max":             {"server.batch.max", "requests", 8, 14},
+		"server.kv_cache_usage.avg":    {"server.kv_cache_usage.avg", "%", 12.5, 14},
+		"server.kv_cache_usage.max":    {"server.kv_cache_usage.max", "%", 30, 14},
+		"server.generation_tokens":     {"server.generation_tokens", "tokens", 1000, 14},
+		"cpu.avg":                      {"cpu.avg", "%", 20, 15},
+		"cpu.max":                      {"cpu.max", "%", 55, 15},
+		"memory_gb.avg":                {"memory_gb.avg", "GiB", 6, 15},
+		"memory_gb.max":                {"memory_gb.max", "GiB", 7.5, 15},
+	} {
+		v, err := s.Lookup(name)
+		require.NoError(t, err, name)
+		assert.True(t, v.Known, name)
+		assert.Equal(t, want.canon, v.Name, name)
+		assert.Equal(t, want.unit, v.Unit, name)
+		assert.InDelta(t, want.v, v.Value, 1e-12, name)
+		assert.Equal(t, want.n, v.N, name)
+		require.NotNil(t, v.WindowS, name)
+		assert.Equal(t, 30.0, *v.WindowS, name)
+	}
+}
+
+func TestLookupUnknownFigures(t *testing.T) {
+	s := lookupFixture()
+	s.Sources = map[string]SourceStatus{"vllm": {Note: "no server to scrape"}}
+	for name, note := range map[string]string{
+		"gpu_1.power_w.avg":              "gpu_1 never reported it",
+		"gpu_7.utilization.avg":          "no gpu_7 in this run (GPUs: gpu_0, gpu_1)",
+		"server.requests_per_second.avg": "no server reading: no server to scrape",
+		"tpot.p50":                       "n=0 values from 10 successful requests",
+	} {
+		v, err := s.Lookup(name)
+		require.NoError(t, err, name)
+		assert.False(t, v.Known, name)
+		assert.Zero(t, v.Value, name)
+		assert.Equal(t, note, v.Note, name)
+	}
+	none := &Summary{Sources: map[string]SourceStatus{"gpu": {Note: `gpu source is "none"`}}, GPU: map[string]GPUStats{}}
+	v, err := none.Lookup("gpu.utilization.avg")
+	require.NoError(t, err)
+	assert.False(t, v.Known)
+	assert.Equal(t, `no GPU reported it (GPUs: none): gpu source is "none"`, v.Note)
+	v, err = (*Summary)(nil).Lookup("ttft.p99")
+	require.NoError(t, err)
+	assert.False(t, v.Known)
+	assert.Equal(t, "no summary", v.Note)
+	assert.Equal(t, "ms", v.Unit, "the unit is known without data")
+}
+
+func TestLookupBadNames(t *testing.T) {
+	s := lookupFixture()
+	for name, reason := range map[string]string{
+		"ttfb.p99":              "",
+		"ttft":                  "ttft takes one statistic",
+		"ttft.p98":              `no statistic "p98" for ttft`,
+		"ttft.p99.x":            "ttft takes one statistic",
+		"gpu.utilization":       "",
+		"gpu.utilization.p99":   "want .avg or .max after gpu.utilization",
+		"gpu.fan.avg":           `no GPU field "fan"`,
+		"gpu.temp_c.avg":        "gpu.temp_c has only .max",
+		"gpu_x.utilization.avg": "",
+		"server.queue.p50":      "want .avg or .max after server.queue",
+		"server.nope.avg":       "",
+		"cpu":                   "",
+		"cpu.min":               "want cpu.avg or cpu.max",
+		"requests.ok2":          `no count "ok2"`,
+		"error_rate.avg":        "",
+		"":                      "empty name part",
+		"ttft..p99":             "empty name part",
+	} {
+		_, err := s.Lookup(name)
+		require.Error(t, err, name)
+		var ue *UnknownMetricError
+		require.True(t, errors.As(err, &ue), name)
+		assert.Equal(t, name, ue.Name)
+		assert.Contains(t, ue.Reason, reason, name)
+		assert.Contains(t, err.Error(), "valid names: ttft|tpot|itl|e2e", name)
+		assert.Contains(t, err.Error(), "server.<tokens_per_second|queue|batch|kv_cache_usage>.<avg|max>", name)
+	}
+}
+
+func TestLookupGoodputWithoutRecorderFields(t *testing.T) {
+	// Goodput is read by field name; until recorder.Summary has it, the name is valid and the figure unknown.
+	v, err := lookupFixture().Lookup("goodput")
+	require.NoError(t, err)
+	assert.Equal(t, "req/s", v.Unit)
+	if _, ok := fieldOf[*float64](recorder.Summary{}, "Goodput"); !ok {
+		assert.False(t, v.Known)
+		assert.Contains(t, v.Note, "not computed")
+	}
+}
