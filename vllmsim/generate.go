@@ -164,7 +164,6 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 	if chat {
 		reasoning = cfg.ReasoningTokens
 	}
-	reasoningKey := []byte(`"` + cfg.ReasoningField + `":`)
 	if !p.stream {
 		gb.toks = gb.toks[:0]
 	}
@@ -218,7 +217,7 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 		if chat {
 			out = append(out, chatOpen...)
 			if k < reasoning {
-				out = append(out, reasoningKey...)
+				out = append(out, s.reasoningKey...)
 			} else {
 				out = append(out, contentKey...)
 			}

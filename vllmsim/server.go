@@ -22,13 +22,14 @@ type Server struct {
 	// OpenAI API is under URL+"/v1".
 	URL string
 
-	cfg         Config
-	quotedModel []byte
-	created     int64 // unix seconds at start: /v1/models "created"
-	eng         *engine
-	met         *metrics
-	mux         *http.ServeMux
-	reqSeq      atomic.Uint64
+	cfg          Config
+	quotedModel  []byte
+	reasoningKey []byte // `"reasoning_content":` or `"reasoning":`
+	created      int64  // unix seconds at start: /v1/models "created"
+	eng          *engine
+	met          *metrics
+	mux          *http.ServeMux
+	reqSeq       atomic.Uint64
 
 	srv    *http.Server
 	ln     net.Listener
@@ -88,13 +89,14 @@ func newServer(cfg Config) *Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	q, _ := json.Marshal(cfg.Model)
 	s := &Server{
-		cfg:         cfg,
-		quotedModel: q,
-		created:     time.Now().Unix(),
-		eng:         &engine{maxSeqs: cfg.MaxNumSeqs, kvCap: int64(cfg.KVCacheTokens)},
-		ctx:         ctx,
-		cancel:      cancel,
-		done:        make(chan struct{}),
+		cfg:          cfg,
+		quotedModel:  q,
+		reasoningKey: []byte(`"` + cfg.ReasoningField + `":`),
+		created:      time.Now().Unix(),
+		eng:          &engine{maxSeqs: cfg.MaxNumSeqs, kvCap: int64(cfg.KVCacheTokens)},
+		ctx:          ctx,
+		cancel:       cancel,
+		done:         make(chan struct{}),
 	}
 	s.met = newMetrics(&s.cfg, s.eng)
 	mux := http.NewServeMux()
@@ -109,8 +111,9 @@ func newServer(cfg Config) *Server {
 
 // Handler returns the simulator's routes: GET /health, GET /v1/models,
 // POST /v1/completions, POST /v1/chat/completions and GET /metrics. It lets
-// a caller mount the simulator in its own server; Close still ends
-// generations served through it.
+// a caller mount the simulator in its own server (sharing its engine,
+// queue and metrics); generations served that way end with their request's
+// context, not with Close.
 func (s *Server) Handler() http.Handler { return s.mux }
 
 // Config returns the configuration in effect, defaults filled in.

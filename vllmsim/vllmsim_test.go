@@ -18,31 +18,51 @@ import (
 
 var labels = map[string]string{"model_name": DefaultModel, "engine": "0"}
 
+// Wall-clock tests run on shared CI machines: a check gets up to three tries
+// and passes on the first whose figures are all in bounds. Lower bounds (a
+// token never arrives before it is due) are checked on every try.
 func TestStreamTimingMatchesInjectedLatency(t *testing.T) {
-	s := New(t, Config{TTFTBase: 50 * time.Millisecond, TimePerOutputToken: 10 * time.Millisecond})
-	r := stream(t, s.URL+"/v1/completions", `{"prompt":"one two three","max_tokens":5,"stream":true}`)
-	require.Equal(t, http.StatusOK, r.status)
-	require.Len(t, r.events, 6) // 5 tokens + [DONE]
-	ttft, last := r.events[0].at, r.events[4].at
-	t.Logf("TTFT %v, last token %v", ttft, last)
-	assert.GreaterOrEqual(t, ttft, 50*time.Millisecond)
-	assert.Less(t, ttft, 50*time.Millisecond+15*time.Millisecond)
-	assert.GreaterOrEqual(t, last, 90*time.Millisecond)
-	assert.Less(t, last, 90*time.Millisecond+15*time.Millisecond)
-	// Each token arrives on its own, one TPOT after the previous (absolute schedule).
-	for k := 1; k < 5; k++ {
-		gap := r.events[k].at - r.events[k-1].at
-		assert.InDelta(t, 10, float64(gap)/1e6, 6, "gap before token %d", k)
+	const tries = 3
+	for try := 1; ; try++ {
+		s := New(t, Config{TTFTBase: 50 * time.Millisecond, TimePerOutputToken: 10 * time.Millisecond})
+		r := stream(t, s.URL+"/v1/completions", `{"prompt":"one two three","max_tokens":5,"stream":true}`)
+		require.Equal(t, http.StatusOK, r.status)
+		require.Len(t, r.events, 6) // 5 tokens + [DONE]
+		for k := 0; k < 5; k++ {
+			require.GreaterOrEqual(t, r.events[k].at, 50*time.Millisecond+time.Duration(k)*10*time.Millisecond, "token %d early", k)
+		}
+		fams := scrape(t, s)
+		h := fams["vllm:time_to_first_token_seconds"].GetMetric()[0].GetHistogram()
+		itl := fams["vllm:inter_token_latency_seconds"].GetMetric()[0].GetHistogram()
+		e2e := fams["vllm:e2e_request_latency_seconds"].GetMetric()[0].GetHistogram()
+		require.EqualValues(t, 1, h.GetSampleCount())
+		require.EqualValues(t, 4, itl.GetSampleCount())
+		require.EqualValues(t, 1, e2e.GetSampleCount())
+
+		ttft, last := r.events[0].at, r.events[4].at
+		var problems []string
+		check := func(ok bool, format string, args ...any) {
+			if !ok {
+				problems = append(problems, fmt.Sprintf(format, args...))
+			}
+		}
+		check(ttft < 60*time.Millisecond, "client TTFT %v, want ~50ms", ttft)
+		check(last < 100*time.Millisecond, "client last token %v, want ~90ms", last)
+		for k := 1; k < 5; k++ {
+			gap := r.events[k].at - r.events[k-1].at
+			check(gap > 5*time.Millisecond && gap < 15*time.Millisecond, "gap before token %d: %v, want ~10ms", k, gap)
+		}
+		check(h.GetSampleSum() >= 0.050 && h.GetSampleSum() < 0.053, "server TTFT %.4fs", h.GetSampleSum())
+		check(itl.GetSampleSum() > 0.038 && itl.GetSampleSum() < 0.043, "server ITL sum %.4fs", itl.GetSampleSum())
+		check(e2e.GetSampleSum() >= 0.090 && e2e.GetSampleSum() < 0.095, "server E2E %.4fs", e2e.GetSampleSum())
+		t.Logf("try %d: client TTFT %v, last token %v; server TTFT %.4fs, E2E %.4fs", try, ttft, last, h.GetSampleSum(), e2e.GetSampleSum())
+		if len(problems) == 0 {
+			return
+		}
+		if try == tries {
+			t.Fatalf("timing out of bounds on %d tries; last: %s", tries, strings.Join(problems, "; "))
+		}
 	}
-	fams := scrape(t, s)
-	h := fams["vllm:time_to_first_token_seconds"].GetMetric()[0].GetHistogram()
-	assert.EqualValues(t, 1, h.GetSampleCount())
-	assert.InDelta(t, 0.050, h.GetSampleSum(), 0.010)
-	itl := fams["vllm:inter_token_latency_seconds"].GetMetric()[0].GetHistogram()
-	assert.EqualValues(t, 4, itl.GetSampleCount())
-	assert.InDelta(t, 0.040, itl.GetSampleSum(), 0.010)
-	e2e := fams["vllm:e2e_request_latency_seconds"].GetMetric()[0].GetHistogram()
-	assert.InDelta(t, 0.090, e2e.GetSampleSum(), 0.015)
 }
 
 func TestPromptTokensAddPrefillTime(t *testing.T) {
@@ -51,7 +71,10 @@ func TestPromptTokensAddPrefillTime(t *testing.T) {
 	r := stream(t, s.URL+"/v1/completions", `{"prompt":"a b c d e f","max_tokens":1,"stream":true}`)
 	require.Len(t, r.events, 2)
 	assert.GreaterOrEqual(t, r.events[0].at, 40*time.Millisecond)
-	assert.Less(t, r.events[0].at, 55*time.Millisecond)
+	assert.Less(t, r.events[0].at, 150*time.Millisecond)
+	h := scrape(t, s)["vllm:time_to_first_token_seconds"].GetMetric()[0].GetHistogram()
+	assert.GreaterOrEqual(t, h.GetSampleSum(), 0.040)
+	assert.Less(t, h.GetSampleSum(), 0.050)
 }
 
 func TestCompletionStreamWireFormat(t *testing.T) {
@@ -214,7 +237,7 @@ func TestNonStreamingWaitsForWholeGeneration(t *testing.T) {
 	resp.Body.Close()
 	el := time.Since(start)
 	assert.GreaterOrEqual(t, el, 50*time.Millisecond)
-	assert.Less(t, el, 70*time.Millisecond)
+	assert.Less(t, el, 150*time.Millisecond)
 }
 
 func TestQueueingMetricsMidFlight(t *testing.T) {
@@ -282,7 +305,8 @@ func TestQueueTimeCountsInTTFT(t *testing.T) {
 	f := scrape(t, s)
 	q := f["vllm:request_queue_time_seconds"].GetMetric()[0].GetHistogram()
 	assert.EqualValues(t, 2, q.GetSampleCount())
-	assert.InDelta(t, 0.025, q.GetSampleSum(), 0.012)
+	assert.Greater(t, q.GetSampleSum(), 0.015)
+	assert.Less(t, q.GetSampleSum(), 0.1)
 }
 
 func TestKVCacheCapacityAdmission(t *testing.T) {
@@ -588,7 +612,7 @@ func TestClientCancelFreesSlot(t *testing.T) {
 	start := time.Now()
 	r := stream(t, s.URL+"/v1/completions", `{"prompt":"x","max_tokens":1,"stream":true}`)
 	require.Equal(t, http.StatusOK, r.status)
-	assert.Less(t, time.Since(start), 200*time.Millisecond, "the slot was freed")
+	assert.Less(t, time.Since(start), 500*time.Millisecond, "the slot was freed")
 	f := scrape(t, s)
 	assert.Equal(t, 1.0, value(t, f, "vllm:request_success_total", map[string]string{"finished_reason": "abort"}))
 }
