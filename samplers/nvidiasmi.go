@@ -107,6 +107,9 @@ func (n *nvidiaSMI) Sample(ctx context.Context) Reading {
 // run executes nvidia-smi with args in its own process group, returning stdout. A non-zero exit, or an NVML
 // initialization failure printed on either stream, is an error carrying nvidia-smi's own words.
 func (n *nvidiaSMI) run(ctx context.Context, args ...string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("nvidia-smi: not started: %w", err)
+	}
 	n.mu.Lock()
 	if n.closed {
 		n.mu.Unlock()
