@@ -111,7 +111,8 @@ type Recorder struct {
 }
 
 // Window is what was recorded since the previous DrainWindow: the successful requests' TTFT and E2E latency
-// (ms), their output tokens, and the number of requests of any outcome.
+// (ms; the first ExactCap of them, so an undrained window stays bounded), their output tokens, and the number
+// of requests of any outcome.
 type Window struct {
 	// TTFTMS and E2EMS hold one value per successful request (NaN where unknown).
 	TTFTMS, E2EMS []float64
@@ -222,8 +223,10 @@ func (r *Recorder) RecordRequest(q Request) {
 		}
 		r.win.OK++
 		r.win.OutputTokens += int64(rec.OutputTokens)
-		r.win.TTFTMS = append(r.win.TTFTMS, rec.TTFTMS)
-		r.win.E2EMS = append(r.win.E2EMS, rec.E2EMS)
+		if len(r.win.TTFTMS) < ExactCap { // bounded even if nobody drains the window
+			r.win.TTFTMS = append(r.win.TTFTMS, rec.TTFTMS)
+			r.win.E2EMS = append(r.win.E2EMS, rec.E2EMS)
+		}
 	case OutcomeRejected:
 		c.Rejected++
 	case OutcomeIncomplete:
