@@ -262,15 +262,20 @@ func (w *watchdog) stop() {
 	}
 }
 
-// progressReader reports every successful read to the watchdog.
+// progressReader reports every successful read to the watchdog and notes when it returned. The SSE parser
+// only reads when its buffer holds no complete event, so every event it yields was completed by the most
+// recent read: that read's time is the event's arrival time (taken before any parsing, so events that arrive
+// together get the same time rather than times spread by the client's own parsing work).
 type progressReader struct {
-	r io.Reader
-	w *watchdog
+	r        io.Reader
+	w        *watchdog
+	lastRead time.Time
 }
 
 func (p *progressReader) Read(b []byte) (int, error) {
 	n, err := p.r.Read(b)
 	if n > 0 {
+		p.lastRead = time.Now()
 		p.w.progress()
 	}
 	return n, err
@@ -369,7 +374,7 @@ type streamState struct {
 }
 
 // readStream parses the SSE body and fills rec.
-func (c *Client) readStream(ctx, rctx context.Context, body io.Reader, wd *watchdog, rec *recorder.Request) {
+func (c *Client) readStream(ctx, rctx context.Context, body *progressReader, wd *watchdog, rec *recorder.Request) {
 	var st streamState
 	var readErr error
 	for ev, err := range sse.Read(body, c.sseCfg) {
@@ -377,7 +382,7 @@ func (c *Client) readStream(ctx, rctx context.Context, body io.Reader, wd *watch
 			readErr = err
 			break
 		}
-		now := time.Now()
+		now := body.lastRead
 		data := strings.TrimSpace(ev.Data)
 		if data == "" || ev.Type == "ping" {
 			continue // keep-alives: empty data frames, `event: ping`
@@ -455,9 +460,9 @@ func (c *Client) finish(ctx, rctx context.Context, rec *recorder.Request, st *st
 }
 
 // readWhole handles a non-streaming (application/json) response: the whole body is one chunk.
-func (c *Client) readWhole(ctx, rctx context.Context, body io.Reader, wd *watchdog, rec *recorder.Request) {
+func (c *Client) readWhole(ctx, rctx context.Context, body *progressReader, wd *watchdog, rec *recorder.Request) {
 	data, err := io.ReadAll(io.LimitReader(body, int64(c.cfg.MaxEventSize)+1))
-	now := time.Now()
+	now := body.lastRead
 	var st streamState
 	if err != nil {
 		c.finish(ctx, rctx, rec, &st, err)

@@ -30,6 +30,11 @@ type LoadConfig struct {
 
 	// Concurrency is the number of closed-loop workers; default 1. Must be 0 when Rate > 0.
 	Concurrency int
+	// RampUp spreads the closed-loop workers' first requests evenly over this time (worker k starts at
+	// k·RampUp/Concurrency) instead of all at once, as load tools' spawn rates do. Workers whose requests take
+	// equally long otherwise stay in lockstep, and every round becomes a burst of Concurrency simultaneous
+	// requests. Default 0: all start together. Closed loop only.
+	RampUp time.Duration
 	// Rate is the open-loop request rate in requests per second; 0 selects the closed loop.
 	Rate float64
 	// Burstiness is the shape of the gamma distribution of open-loop inter-arrival times, as in vLLM's
@@ -140,6 +145,8 @@ func (cfg *LoadConfig) validate() error {
 		return errors.New("loadgen: LoadConfig.Burstiness and MaxConcurrency apply to the open loop only (set Rate)")
 	case cfg.Rate > 0 && cfg.Concurrency != 0:
 		return errors.New("loadgen: LoadConfig.Concurrency is the closed loop's; with Rate use MaxConcurrency")
+	case cfg.RampUp < 0 || cfg.Rate > 0 && cfg.RampUp != 0:
+		return fmt.Errorf("loadgen: LoadConfig.RampUp %v must be ≥ 0, and applies to the closed loop only", cfg.RampUp)
 	}
 	for i := range cfg.Prompts {
 		if err := cfg.Prompts[i].validate(); err != nil {
@@ -350,11 +357,20 @@ func (r *run) closedLoop(ctx, runCtx context.Context, start time.Time, wg *sync.
 	stopped := make(chan struct{})
 	var stopOnce sync.Once
 	stop := func() { stopOnce.Do(func() { close(stopped) }) }
-	for range r.cfg.Concurrency {
+	for k := range r.cfg.Concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer stop()
+			if r.cfg.RampUp > 0 && k > 0 {
+				t := time.NewTimer(time.Until(start.Add(r.cfg.RampUp * time.Duration(k) / time.Duration(r.cfg.Concurrency))))
+				defer t.Stop()
+				select {
+				case <-t.C:
+				case <-ctx.Done():
+					return
+				}
+			}
 			for ctx.Err() == nil {
 				i := int(next.Add(1) - 1)
 				if !r.more(i, start, time.Now()) {

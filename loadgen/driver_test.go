@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -350,4 +351,43 @@ func TestSchedQuantiles(t *testing.T) {
 	assert.Equal(t, 100*time.Microsecond, mx, "+Inf bucket reports its lower bound")
 	_, _, ok = schedQuantiles(before, before, 0.5)
 	assert.False(t, ok)
+}
+
+func TestRampUpSpreadsClosedLoopWorkers(t *testing.T) {
+	fs := newFakeServer(t, 100*time.Millisecond, 1)
+	sink := &sliceSink{}
+	res, err := Run(context.Background(), LoadConfig{
+		Client: ClientConfig{BaseURL: fs.URL}, Prompts: TextPrompts("p"),
+		Concurrency: 4, RampUp: 80 * time.Millisecond, Requests: 4, Sink: sink,
+	})
+	require.NoError(t, err)
+	recs := sink.all()
+	require.Len(t, recs, 4)
+	var offs []time.Duration
+	for _, r := range recs {
+		offs = append(offs, r.Start.Sub(res.Start))
+	}
+	slices.Sort(offs)
+	for k, o := range offs { // worker k starts at k·80/4 = 20k ms
+		assert.InDelta(t, float64(20*k), float64(o)/1e6, 5, "worker %d start (ms)", k)
+	}
+	assert.EqualValues(t, 4, fs.maxIn.Load(), "all four overlap once ramped up")
+
+	var body map[string]any
+	require.NoError(t, json.Unmarshal(must(newEncoder(Params{})).mustBody(t, &Prompt{Text: "x"}), &body))
+	_, hasModel := body["model"]
+	assert.False(t, hasModel, "an empty Params.Model is left out")
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+func (e *encoder) mustBody(t *testing.T, p *Prompt) []byte {
+	b, err := e.body(p, false)
+	require.NoError(t, err)
+	return b
 }

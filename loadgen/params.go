@@ -9,7 +9,7 @@ import (
 // Params are the request parameters sent with every prompt, named as in the OpenAI Completions and Chat
 // Completions APIs that vLLM serves.
 type Params struct {
-	// Model is the "model" field. Required by most servers (vLLM answers 404 for an unknown model).
+	// Model is the "model" field; empty leaves it out (vLLM then serves its only model; OpenAI requires it).
 	Model string
 	// MaxTokens is "max_tokens", the requested output length (vLLM accepts it on both endpoints); 0 leaves it
 	// out. Prompt.MaxTokens overrides it per prompt. It is recorded as recorder.Request.RequestedOutputTokens.
@@ -88,10 +88,15 @@ func (e *encoder) maxTokens(pr *Prompt) int {
 func (e *encoder) body(pr *Prompt, chat bool) ([]byte, error) {
 	var b bytes.Buffer
 	b.Grow(len(e.model) + len(e.tail) + len(pr.Text) + 64)
-	b.WriteString(`{"model":`)
-	b.Write(e.model)
+	if e.params.Model != "" {
+		b.WriteString(`{"model":`)
+		b.Write(e.model)
+		b.WriteByte(',')
+	} else {
+		b.WriteByte('{')
+	}
 	if chat {
-		b.WriteString(`,"messages":`)
+		b.WriteString(`"messages":`)
 		msgs := pr.Messages
 		if len(msgs) == 0 {
 			msgs = []Message{{Role: "user", Content: pr.Text}}
@@ -105,7 +110,7 @@ func (e *encoder) body(pr *Prompt, chat bool) ([]byte, error) {
 		if len(pr.Messages) > 0 {
 			return nil, fmt.Errorf("loadgen: a chat prompt (messages) cannot be sent to %s", Completions)
 		}
-		b.WriteString(`,"prompt":`)
+		b.WriteString(`"prompt":`)
 		t, err := json.Marshal(pr.Text)
 		if err != nil {
 			return nil, err

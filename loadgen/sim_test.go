@@ -1,0 +1,93 @@
+package loadgen
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/vmtest/vmtest/recorder"
+	"github.com/vmtest/vmtest/vllmsim"
+)
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func within(got, want, tol time.Duration) bool { return got >= want-tol && got <= want+tol }
+
+// At 32 concurrent streams against the simulator with an injected TTFT of 50 ms and 10 ms per output token,
+// the measured medians are within 2 ms of the injected values (issue 4, item 5).
+//
+// The machine has 2 cores shared by the client, the simulator and whatever else runs: CPU contention only
+// ever makes a measurement late, while a systematic error of the client shows in every attempt. So a
+// measurement is repeated (at most 3 attempts) until one is within tolerance. Under the race detector, which
+// slows both sides several times, the run and its outcomes are checked but the 2 ms bounds are not.
+func TestMeasuresInjectedLatenciesAt32Streams(t *testing.T) {
+	if testing.Short() {
+		t.Skip("timing test")
+	}
+	const (
+		ttft   = 50 * time.Millisecond
+		tpot   = 10 * time.Millisecond
+		tokens = 16
+		tol    = 2 * time.Millisecond
+	)
+	sim := vllmsim.New(t, vllmsim.Config{TTFTBase: ttft, TTFTPerPromptToken: 0, TimePerOutputToken: tpot})
+	for _, chat := range []bool{false, true} {
+		prompts := TextPrompts("The quick brown fox", "jumps over the lazy dog")
+		if chat {
+			prompts = ChatPrompts("The quick brown fox", "jumps over the lazy dog")
+		}
+		for attempt := 1; ; attempt++ {
+			sink := &sliceSink{}
+			res, err := Run(context.Background(), LoadConfig{
+				Client:      ClientConfig{BaseURL: sim.URL},
+				Prompts:     prompts,
+				Params:      Params{Model: vllmsim.DefaultModel, MaxTokens: tokens},
+				Concurrency: 32,
+				// One request lasts ≈ 50 + 15×10 = 200 ms: spreading the workers over it keeps 32 streams in
+				// flight without every round arriving as one burst of 32 simultaneous requests, whose HTTP
+				// handling on a 2-core machine (client and simulator share it) would itself delay admission.
+				RampUp:   200 * time.Millisecond,
+				Warmup:   32,
+				Requests: 128,
+				Sink:     sink,
+			})
+			require.NoError(t, err)
+			recs := sink.all()
+			require.Len(t, recs, 128)
+			var ttfts, tpots, itls []time.Duration
+			for _, r := range recs {
+				require.Equal(t, recorder.OutcomeOK, r.Outcome, "err: %v", r.Err)
+				require.Equal(t, tokens, r.OutputTokens)
+				require.False(t, r.OutputTokensEstimated)
+				require.Len(t, r.TokenTimes, tokens)
+				ttfts = append(ttfts, r.FirstToken.Sub(r.Start))
+				// TPOT as vLLM's bench serve computes it: (E2E − TTFT) / (output_tokens − 1).
+				tpots = append(tpots, r.End.Sub(r.FirstToken)/time.Duration(r.OutputTokens-1))
+				for k := 1; k < len(r.TokenTimes); k++ {
+					itls = append(itls, r.TokenTimes[k].Sub(r.TokenTimes[k-1]))
+				}
+			}
+			mt, mp, mi := median(ttfts), median(tpots), median(itls)
+			t.Logf("chat=%v attempt %d: median TTFT %v, TPOT %v, ITL %v; %v", chat, attempt, mt, mp, mi, res)
+			ok := within(mt, ttft, tol) && within(mp, tpot, tol) && within(mi, tpot, tol)
+			if ok || raceEnabled {
+				break
+			}
+			if attempt == 3 {
+				t.Errorf("chat=%v: median TTFT %v, TPOT %v, ITL %v: not within %v of the injected %v / %v in 3 attempts",
+					chat, mt, mp, mi, tol, ttft, tpot)
+				break
+			}
+		}
+	}
+}
