@@ -90,7 +90,7 @@ func Collect(tb testing.TB, opts Options) *Collector {
 	if o.ConfigID == "" {
 		c.configID = Sanitize(tb.Name())
 	}
-	c.dir = outputDir(tb, o.OutputDir)
+	c.dir = OutputDir(tb, o.OutputDir)
 	if abs, err := filepath.Abs(c.dir); err == nil {
 		c.dir = abs
 	}

@@ -346,8 +346,8 @@ func TestOutputDirDefaultsAndSanitizing(t *testing.T) {
 	assert.Equal(t, "TestX_sub-1.5", Sanitize("TestX/sub-1.5"))
 
 	ft := &fakeTB{name: "TestA/../../b"}
-	assert.Equal(t, filepath.Join("metrics_output", "TestA_b"), outputDir(ft, ""))
+	assert.Equal(t, filepath.Join("metrics_output", "TestA_b"), OutputDir(ft, ""))
 	t.Setenv(EnvOutputDir, "/tmp/out")
-	assert.Equal(t, filepath.Join("/tmp/out", "TestA_b"), outputDir(ft, ""))
-	assert.Equal(t, "/x", outputDir(ft, "/x"))
+	assert.Equal(t, filepath.Join("/tmp/out", "TestA_b"), OutputDir(ft, ""))
+	assert.Equal(t, "/x", OutputDir(ft, "/x"))
 }

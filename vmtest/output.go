@@ -46,9 +46,11 @@ func artifactsRequested() bool {
 	return f != nil && f.Value.String() == "true"
 }
 
-// outputDir picks the directory as DESIGN.md orders it: Options.OutputDir; t.ArtifactDir() under -artifacts;
-// $VMTEST_OUTPUT_DIR/<test>; else metrics_output/<test> in the package directory.
-func outputDir(tb testing.TB, opt string) string {
+// OutputDir returns the directory a test's files go to, as DESIGN.md orders the choices: opt when not empty;
+// t.ArtifactDir() when `go test -artifacts` was given; $VMTEST_OUTPUT_DIR/<sanitized test name>; else
+// metrics_output/<sanitized test name> relative to the working directory (the package directory under go
+// test). It creates nothing.
+func OutputDir(tb testing.TB, opt string) string {
 	if opt != "" {
 		return opt
 	}
