@@ -30,8 +30,9 @@ type waiter struct {
 }
 
 // acquire blocks until the request may run or ctx ends. need is the KV
-// reservation in tokens and must not exceed kvCap.
-func (e *engine) acquire(ctx context.Context, need int64) error {
+// reservation in tokens and must not exceed kvCap. onWait, if not nil, is
+// called once when the request has to queue.
+func (e *engine) acquire(ctx context.Context, need int64, onWait func()) error {
 	e.mu.Lock()
 	if len(e.queue) == 0 && e.fitsLocked(need) {
 		e.admitLocked(need)
@@ -42,6 +43,9 @@ func (e *engine) acquire(ctx context.Context, need int64) error {
 	e.queue = append(e.queue, w)
 	e.nWaiting.Store(int64(len(e.queue)))
 	e.mu.Unlock()
+	if onWait != nil {
+		onWait()
+	}
 
 	select {
 	case <-w.ready:

@@ -87,10 +87,41 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 		}
 	}
 
+	// Output plumbing. Bytes are flushed to the socket only before a wait,
+	// so chunks already due leave together.
+	var fl http.Flusher
+	dirty := false // bytes (or headers) written since the last flush
+	writeErr := false
+	write := func(b []byte) {
+		if writeErr {
+			return
+		}
+		if _, err := w.Write(b); err != nil {
+			writeErr = true
+		}
+		dirty = true
+	}
+	flushIfDirty := func() {
+		if dirty && fl != nil {
+			fl.Flush()
+			dirty = false
+		}
+	}
+	if p.stream {
+		// Headers go out as soon as the request waits (in the queue or for
+		// its first token), as vLLM's StreamingResponse sends them at once.
+		fl, _ = w.(http.Flusher)
+		h := w.Header()
+		h.Set("Content-Type", "text/event-stream; charset=utf-8")
+		h.Set("Cache-Control", "no-cache")
+		w.WriteHeader(http.StatusOK)
+		dirty = true
+	}
+
 	ctx := r.Context()
 	arrival := time.Now()
 	need := int64(p.promptTokens + p.maxTokens)
-	if err := s.eng.acquire(ctx, need); err != nil {
+	if err := s.eng.acquire(ctx, need, flushIfDirty); err != nil {
 		s.met.success[finishAbort].Inc()
 		return
 	}
@@ -130,34 +161,9 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 	out = append(out, `,"choices":[`...)
 	gb.head = len(out)
 
-	var fl http.Flusher
-	dirty := false // bytes written since the last flush
-	writeErr := false
-	write := func(b []byte) {
-		if writeErr {
-			return
-		}
-		if _, err := w.Write(b); err != nil {
-			writeErr = true
-		}
-		dirty = true
-	}
-	if p.stream {
-		fl, _ = w.(http.Flusher)
-		h := w.Header()
-		h.Set("Content-Type", "text/event-stream; charset=utf-8")
-		h.Set("Cache-Control", "no-cache")
-		w.WriteHeader(http.StatusOK)
-		if chat {
-			out = append(append(out[:gb.head], chatOpen...), roleChunk...)
-			write(out)
-		}
-	}
-	flushIfDirty := func() {
-		if dirty && fl != nil {
-			fl.Flush()
-			dirty = false
-		}
+	if p.stream && chat {
+		out = append(append(out[:gb.head], chatOpen...), roleChunk...)
+		write(out)
 	}
 
 	reasoning := 0

@@ -788,3 +788,16 @@ func median(v []float64) float64 {
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
+
+// Response headers arrive before the first token, also while queued, as
+// vLLM's StreamingResponse sends them at once.
+func TestStreamHeadersBeforeFirstToken(t *testing.T) {
+	s := New(t, Config{TTFTBase: 300 * time.Millisecond})
+	start := time.Now()
+	resp := post(t, context.Background(), s.URL+"/v1/completions", `{"prompt":"x","max_tokens":1,"stream":true}`)
+	defer resp.Body.Close()
+	assert.Less(t, time.Since(start), 200*time.Millisecond)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	_, _ = io.Copy(io.Discard, resp.Body)
+	assert.GreaterOrEqual(t, time.Since(start), 300*time.Millisecond)
+}
