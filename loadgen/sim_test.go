@@ -3,6 +3,7 @@ package loadgen
 import (
 	"context"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -90,4 +91,53 @@ func TestMeasuresInjectedLatenciesAt32Streams(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Against the simulator's fault injection, each fault becomes its own outcome, request by request.
+func TestSimulatorFaultsBecomeOutcomes(t *testing.T) {
+	sim := vllmsim.New(t, vllmsim.Config{
+		Reject429: vllmsim.Fault{Every: 2}, Error500: vllmsim.Fault{Every: 3},
+		StreamError: vllmsim.Fault{Every: 5}, Truncate: vllmsim.Fault{Every: 7},
+		ReasoningTokens: 3, TimePerOutputToken: time.Millisecond, // tokens apart, so reasoning precedes content
+	})
+	sink := &sliceSink{}
+	const n = 70
+	res, err := Run(context.Background(), LoadConfig{
+		Client: ClientConfig{BaseURL: sim.URL}, Prompts: ChatPrompts("Why?"), Params: Params{MaxTokens: 8},
+		Concurrency: 1, Requests: n, Sink: sink, // one worker: request i is the simulator's request number i+1
+	})
+	require.NoError(t, err)
+	want := map[recorder.Outcome]int{}
+	for _, r := range sink.all() {
+		i, err := strconv.Atoi(r.ID)
+		require.NoError(t, err)
+		num := i + 1
+		var exp recorder.Outcome
+		switch {
+		case num%2 == 0:
+			exp = recorder.OutcomeRejected
+			require.Equal(t, 429, r.HTTPStatus)
+		case num%3 == 0:
+			exp = recorder.OutcomeFailed
+			require.Equal(t, 500, r.HTTPStatus)
+		case num%5 == 0:
+			exp = recorder.OutcomeFailed
+			var se *StreamError
+			require.ErrorAs(t, r.Err, &se, "request %d", num)
+			require.Equal(t, 200, r.HTTPStatus)
+		case num%7 == 0:
+			exp = recorder.OutcomeIncomplete
+			require.ErrorIs(t, r.Err, ErrTruncated, "request %d", num)
+		default:
+			exp = recorder.OutcomeOK
+			require.Equal(t, 8, r.OutputTokens)
+			require.Len(t, r.TokenTimes, 8)
+			require.True(t, r.FirstToken.Before(r.FirstContent), "3 reasoning tokens come before content")
+			require.Equal(t, r.TokenTimes[3], r.FirstContent)
+		}
+		require.Equal(t, exp, r.Outcome, "request %d: %v", num, r.Err)
+		want[exp]++
+	}
+	require.Equal(t, want, res.Outcomes)
+	require.Len(t, sink.all(), n)
 }
