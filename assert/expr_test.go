@@ -1,0 +1,186 @@
+package assert
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/vmtest/vmtest/recorder"
+	"github.com/vmtest/vmtest/summary"
+)
+
+func fp(v float64) *float64 { return &v }
+
+// issue5 is issue 5's pinned input — TTFT [120 95 110 400 105 98 130 101 99 2500] ms and two failed requests:
+// p50 107.5, p90 610, p99 2311, mean 375.8 — with a 12 s window, one GPU and a server reading.
+func issue5() *summary.Summary {
+	return &summary.Summary{
+		RunID: "run-1", DurationS: 20, Snapshots: 10,
+		Files: map[string]string{"requests_csv": "/tmp/requests.csv"},
+		Requests: recorder.Summary{
+			Counts:            recorder.Counts{Total: 12, OK: 10, Failed: 2},
+			TTFTMS:            recorder.ComputeStats([]float64{120, 95, 110, 400, 105, 98, 130, 101, 99, 2500}),
+			WindowS:           fp(12),
+			RequestThroughput: fp(10.0 / 12),
+			ErrorRate:         fp(2.0 / 12),
+			LastError:         "HTTP 500",
+		},
+		GPU:  map[string]summary.GPUStats{"gpu_0": {AvgUtilization: fp(62.5), MaxUtilization: fp(99), Samples: 10}},
+		VLLM: summary.VLLMStats{AvgKVCacheUsagePercent: fp(40), MaxKVCacheUsagePercent: fp(80), Scrapes: 9},
+	}
+}
+
+// recTB records what a check reports.
+type recTB struct {
+	testing.TB
+	errs, logs []string
+}
+
+func (r *recTB) Helper()                        {}
+func (r *recTB) Errorf(format string, a ...any) { r.errs = append(r.errs, fmt.Sprintf(format, a...)) }
+func (r *recTB) Logf(format string, a ...any)   { r.logs = append(r.logs, fmt.Sprintf(format, a...)) }
+
+func TestParseThresholdForms(t *testing.T) {
+	for expr, want := range map[string]Threshold{
+		"p(99) ttft < 150ms":             {Metric: "ttft.p99", Op: "<", Limit: 150, Unit: "ms", LimitText: "150ms"},
+		"P( 95 )TTFT<150ms":              {Metric: "ttft.p95", Op: "<", Limit: 150, Unit: "ms", LimitText: "150ms"},
+		"p99 ttft < 150ms":               {Metric: "ttft.p99", Op: "<", Limit: 150, Unit: "ms", LimitText: "150ms"},
+		"p(90) e2e <= 2s":                {Metric: "e2e.p90", Op: "<=", Limit: 2000, Unit: "ms", LimitText: "2s"},
+		"mean tpot < 20ms":               {Metric: "tpot.mean", Op: "<", Limit: 20, Unit: "ms", LimitText: "20ms"},
+		"avg ttft < 100ms":               {Metric: "ttft.mean", Op: "<", Limit: 100, Unit: "ms", LimitText: "100ms"},
+		"median ttft < 1.5 s":            {Metric: "ttft.p50", Op: "<", Limit: 1500, Unit: "ms", LimitText: "1.5 s"},
+		"max itl < 1s":                   {Metric: "itl.max", Op: "<", Limit: 1000, Unit: "ms", LimitText: "1s"},
+		"min itl >= 500us":               {Metric: "itl.min", Op: ">=", Limit: 0.5, Unit: "ms", LimitText: "500us"},
+		"ttft.min > 250µs":               {Metric: "ttft.min", Op: ">", Limit: 0.25, Unit: "ms", LimitText: "250µs"},
+		"ttft.min > 2e6ns":               {Metric: "ttft.min", Op: ">", Limit: 2, Unit: "ms", LimitText: "2e6ns"},
+		"e2e.max < 1.5m":                 {Metric: "e2e.max", Op: "<", Limit: 90000, Unit: "ms", LimitText: "1.5m"},
+		"std e2e < 300":                  {Metric: "e2e.std", Op: "<", Limit: 300, Unit: "ms", LimitText: "300"},
+		"ttft.p99 < 150ms":               {Metric: "ttft.p99", Op: "<", Limit: 150, Unit: "ms", LimitText: "150ms"},
+		"error_rate < 1%":                {Metric: "error_rate", Op: "<", Limit: 0.01, Unit: "fraction", LimitText: "1%"},
+		"error_rate<0.01":                {Metric: "error_rate", Op: "<", Limit: 0.01, Unit: "fraction", LimitText: "0.01"},
+		"throughput > 10":                {Metric: "request_throughput", Op: ">", Limit: 10, Unit: "req/s", LimitText: "10"},
+		"throughput > 10 req/s":          {Metric: "request_throughput", Op: ">", Limit: 10, Unit: "req/s", LimitText: "10 req/s"},
+		"gpu.utilization.mean > 50":      {Metric: "gpu.utilization.avg", Op: ">", Limit: 50, Unit: "%", LimitText: "50"},
+		"gpu.utilization.avg > 50%":      {Metric: "gpu.utilization.avg", Op: ">", Limit: 50, Unit: "%", LimitText: "50%"},
+		"avg gpu.utilization > 50":       {Metric: "gpu.utilization.avg", Op: ">", Limit: 50, Unit: "%", LimitText: "50"},
+		"requests.failed == 0":           {Metric: "requests.failed", Op: "==", Limit: 0, Unit: "requests", LimitText: "0"},
+		"requests.ok != 0":               {Metric: "requests.ok", Op: "!=", Limit: 0, Unit: "requests", LimitText: "0"},
+		"  server.queue.max <= +4  ":     {Metric: "server.queue.max", Op: "<=", Limit: 4, Unit: "requests", LimitText: "+4"},
+		"gpu_0.power_w.max < 700 W":      {Metric: "gpu_0.power_w.max", Op: "<", Limit: 700, Unit: "W", LimitText: "700 W"},
+		"energy_per_output_token_j < .5": {Metric: "energy_per_output_token_j", Op: "<", Limit: 0.5, Unit: "J/token", LimitText: ".5"},
+	} {
+		got, err := ParseThreshold(expr)
+		require.NoError(t, err, expr)
+		want.Expr = expr
+		require.InDelta(t, want.Limit, got.Limit, 1e-12, expr)
+		want.Limit = got.Limit
+		require.Equal(t, want, got, expr)
+	}
+}
+
+func TestParseThresholdErrorsNamePosition(t *testing.T) {
+	cases := []struct {
+		expr string
+		pos  int
+		msg  string
+	}{
+		{"", 0, "empty expression"},
+		{"   ", 3, "empty expression"},
+		{"< 150ms", 0, "expected a metric name or an aggregation"},
+		{"p(99 ttft < 150ms", 5, `expected ")" after "p(99"`},
+		{"p() ttft < 1s", 2, "expected a percentile (50, 90, 95 or 99)"},
+		{"p(99.9) ttft < 1s", 2, "percentile 99.9 is not kept"},
+		{"p98 ttft < 1s", 1, "percentile 98 is not kept"},
+		{"p(99) < 150ms", 6, `expected a metric name after the aggregation "p(99)"`},
+		{"p(99) ttfb < 150ms", 6, `unknown metric "ttfb.p99"`},
+		{"ttft < 150ms", 0, "ttft takes one statistic"},
+		{"avg gpu.utilization.avg > 5", 4, `(the aggregation "avg" with the metric "gpu.utilization.avg")`},
+		{"ttft p99 < 1s", 4, `expected an operator (<, <=, >, >=, ==, !=) after the metric "ttft"`},
+		{"ttft.p99 = 150ms", 9, "expected an operator"},
+		{"ttft.p99 => 150ms", 9, "expected an operator"},
+		{"ttft.p99 150ms", 9, "expected an operator"},
+		{"ttft.p99 < ms", 11, `expected a number after "<"`},
+		{"ttft.p99 <", 10, `expected a number after "<"`},
+		{"ttft.p99 < 150 ms extra", 18, `expected the end of the expression after "150 ms"`},
+		{"ttft.p99 < 150parsecs", 14, `unknown unit "parsecs" for ttft.p99 (unit ms)`},
+		{"ttft.p99 < 15%", 13, "a percentage does not apply to ttft.p99 (unit ms)"},
+		{"error_rate < 1s", 14, "a duration does not apply to error_rate (unit fraction)"},
+		{"throughput > 10tok/s", 15, `unknown unit "tok/s" for request_throughput (unit req/s)`},
+		{"throughput > 5%", 14, "a percentage does not apply to request_throughput"},
+		{"ttft.p99 < 1e999", 11, "expected a finite number"},
+		{"µttft.p99 < 1", 0, "expected a metric name"},
+		{"ttft.p99 < 150ms)", 14, `unknown unit "ms)"`},
+	}
+	for _, c := range cases {
+		_, err := ParseThreshold(c.expr)
+		require.Error(t, err, c.expr)
+		var te *ThresholdError
+		require.True(t, errors.As(err, &te), c.expr)
+		require.Equal(t, c.pos, te.Pos, "%q: %v", c.expr, err)
+		require.Contains(t, te.Msg, c.msg, c.expr)
+		require.True(t, errors.Is(err, ErrBadThreshold), c.expr)
+		require.Contains(t, err.Error(), fmt.Sprintf("at byte %d: ", c.pos), c.expr)
+	}
+	// The caret points at the byte, counted in characters for display.
+	_, err := ParseThreshold("p(99) ttft <> 150ms")
+	require.Equal(t, "vmtest: threshold \"p(99) ttft <> 150ms\": at byte 12: expected a number after \"<\"\n"+
+		"\tp(99) ttft <> 150ms\n"+
+		"\t            ^", err.Error())
+	_, err = ParseThreshold("ttft.min > 250µs x")
+	require.Equal(t, "vmtest: threshold \"ttft.min > 250µs x\": at byte 18: expected the end of the expression after \"250µs\"\n"+
+		"\tttft.min > 250µs x\n"+
+		"\t                 ^", err.Error())
+}
+
+func TestCheckThresholdPinned(t *testing.T) {
+	s := issue5()
+	pass := []string{
+		"p(99) ttft < 2312ms", "p(99) ttft <= 2311ms", "p(99) ttft == 2311", "p(99) ttft >= 2.311s",
+		"p(90) ttft < 611ms", "p(90) ttft > 609ms", "p(50) ttft == 107.5ms", "median ttft < 108",
+		"mean ttft < 376ms", "avg ttft > 375ms", "ttft.mean != 375", "min ttft >= 95ms", "max ttft <= 2.5s",
+		"error_rate < 17%", "error_rate > 0.16", // 2/12 = 16.67 %
+		"throughput > 0.8", "throughput < 0.84 req/s", // 10/12 = 0.833 req/s
+		"gpu.utilization.mean > 50", "gpu.utilization.avg < 62.6%", "gpu_0.utilization.max == 99",
+		"server.kv_cache_usage.max <= 80", "requests.failed == 2", "requests.total > 11",
+	}
+	for _, e := range pass {
+		require.NoError(t, CheckThreshold(s, e), e)
+	}
+	for expr, msg := range map[string]string{
+		"p(99) ttft < 150ms":        `vmtest: threshold "p(99) ttft < 150ms" not met: ttft.p99 = 2311.000 ms, want < 150ms (n=10, window 12.0 s, run run-1; data: /tmp/requests.csv)`,
+		"p(99) ttft < 2311":         `vmtest: threshold "p(99) ttft < 2311" not met: ttft.p99 = 2311.000 ms, want < 2311 (n=10, window 12.0 s, run run-1; data: /tmp/requests.csv)`,
+		"p(90) e2e <= 2s":           `vmtest: threshold "p(90) e2e <= 2s": e2e.p90 <= 2s: no data (n=0 values from 10 successful requests; run run-1; data: /tmp/requests.csv)`,
+		"mean tpot < 20ms":          `vmtest: threshold "mean tpot < 20ms": tpot.mean < 20ms: no data (n=0 values from 10 successful requests; run run-1; data: /tmp/requests.csv)`,
+		"error_rate < 1%":           `vmtest: threshold "error_rate < 1%" not met: error_rate = 0.1667 (16.67%), want < 1% (n=12, window 12.0 s, run run-1; data: /tmp/requests.csv)`,
+		"throughput > 10":           `vmtest: threshold "throughput > 10" not met: request_throughput = 0.833 req/s, want > 10 (n=10, window 12.0 s, run run-1; data: /tmp/requests.csv)`,
+		"gpu.utilization.mean > 80": `vmtest: threshold "gpu.utilization.mean > 80" not met: gpu.utilization.avg = 62.500%, want > 80 (n=10, window 20.0 s, run run-1; data: /tmp/requests.csv)`,
+		"requests.failed == 0":      `vmtest: threshold "requests.failed == 0" not met: requests.failed = 2 requests, want == 0 (n=12, window 12.0 s, run run-1; data: /tmp/requests.csv)`,
+		"server.queue.max < 5":      `vmtest: threshold "server.queue.max < 5": server.queue.max < 5: no data (n=9, no server reading; run run-1; data: /tmp/requests.csv)`,
+		"gpu_3.utilization.avg > 1": `vmtest: threshold "gpu_3.utilization.avg > 1": gpu_3.utilization.avg > 1: no data (n=0, no gpu_3 in this run (GPUs: gpu_0); run run-1; data: /tmp/requests.csv)`,
+	} {
+		err := CheckThreshold(s, expr)
+		require.Error(t, err, expr)
+		require.Equal(t, msg, err.Error())
+	}
+	// No data never passes, whatever the operator.
+	for _, e := range []string{"p(99) e2e < 1h", "p(99) e2e > 0", "p(99) e2e != 1", "cpu.avg >= 0"} {
+		require.ErrorContains(t, CheckThreshold(s, e), "no data", e)
+	}
+	require.ErrorContains(t, CheckThreshold(nil, "ttft.p99 < 1s"), "no summary")
+	none := &summary.Summary{RunID: "r", Requests: recorder.Summary{Counts: recorder.Counts{Total: 3, Failed: 2, Rejected: 1}}}
+	require.EqualError(t, CheckThreshold(none, "p(99) ttft < 1h"),
+		`vmtest: threshold "p(99) ttft < 1h": ttft.p99 < 1h: no data (n=0 successful requests of 3 recorded: 2 failed, 0 incomplete, 1 rejected; run r; data: (files not written))`)
+	require.ErrorIs(t, CheckThreshold(s, "ttft.p99 <"), ErrBadThreshold)
+}
+
+func TestAssertThreshold(t *testing.T) {
+	tb := &recTB{}
+	require.True(t, AssertThreshold(tb, issue5(), "p(99) ttft < 3s", "error_rate < 20%"))
+	require.Empty(t, tb.errs)
+	require.False(t, AssertThreshold(tb, issue5(), "p(99) ttft < 1s", "error_rate < 20%", "ttft <", "p(50) ttft < 1s"))
+	require.Len(t, tb.errs, 2, "every failing expression is reported, the others are not")
+	require.True(t, strings.HasPrefix(tb.errs[0], `vmtest: threshold "p(99) ttft < 1s" not met: ttft.p99 = 2311.000 ms`))
+	require.Contains(t, tb.errs[1], `vmtest: threshold "ttft <": at byte 0:`)
+}

@@ -1,0 +1,50 @@
+package assert
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/vmtest/vmtest/recorder"
+	"github.com/vmtest/vmtest/summary"
+)
+
+func TestErrorRateBelow(t *testing.T) {
+	s := issue5() // 2 failed of 12: 0.1667
+	require.NoError(t, CheckErrorRateBelow(s, 0.17))
+	require.NoError(t, CheckErrorRateBelow(s, 1))
+	require.EqualError(t, CheckErrorRateBelow(s, 0.01),
+		"vmtest: error_rate = 0.1667 (16.67%), want < 0.01 (1%) (n=12, window 12.0 s, run run-1; data: /tmp/requests.csv); "+
+			"10 ok, 2 failed, 0 incomplete, 0 rejected; last error: HTTP 500")
+	require.ErrorContains(t, CheckErrorRateBelow(s, 2.0/12), "want < 0.1666", "the limit is strict")
+	clean := &summary.Summary{RunID: "r", Requests: recorder.Summary{Counts: recorder.Counts{Total: 5, OK: 5}, ErrorRate: fp(0)}}
+	require.NoError(t, CheckErrorRateBelow(clean, 0.01))
+	require.ErrorContains(t, CheckErrorRateBelow(clean, 0), "want < 0 (0%)", "a zero limit can never be met")
+	require.EqualError(t, CheckErrorRateBelow(&summary.Summary{RunID: "r"}, 0.01),
+		"vmtest: error_rate < 0.01 (1%): no data (n=0, no request recorded; run r; data: (files not written)); 0 ok, 0 failed, 0 incomplete, 0 rejected")
+	require.ErrorContains(t, CheckErrorRateBelow(s, 1.5), "not a fraction in [0, 1]")
+	require.ErrorContains(t, CheckErrorRateBelow(s, -0.1), "not a fraction in [0, 1]")
+	require.ErrorContains(t, CheckErrorRateBelow(nil, 0.1), "no summary")
+
+	tb := &recTB{}
+	require.True(t, AssertErrorRateBelow(tb, s, 0.5))
+	require.False(t, AssertErrorRateBelow(tb, s, 0.1))
+	require.Len(t, tb.errs, 1)
+	require.Contains(t, tb.errs[0], "error_rate = 0.1667 (16.67%), want < 0.1 (10%)")
+}
+
+func TestThroughputAbove(t *testing.T) {
+	s := issue5() // 10 ok over 12 s: 0.8333 req/s
+	require.NoError(t, CheckThroughputAbove(s, 0.83))
+	require.EqualError(t, CheckThroughputAbove(s, 0.84),
+		"vmtest: request_throughput = 0.833 req/s, want > 0.84 req/s (n=10, window 12.0 s, run run-1; data: /tmp/requests.csv)")
+	require.Error(t, CheckThroughputAbove(s, 10.0/12), "the limit is strict")
+	none := &summary.Summary{RunID: "r", Requests: recorder.Summary{Counts: recorder.Counts{Total: 4, Failed: 4}, ErrorRate: fp(1)}}
+	require.EqualError(t, CheckThroughputAbove(none, 0),
+		"vmtest: request_throughput > 0 req/s: no data (n=0 successful requests of 4 recorded: 4 failed, 0 incomplete, 0 rejected; run r; data: (files not written))")
+
+	tb := &recTB{}
+	require.True(t, AssertThroughputAbove(tb, s, 0.5))
+	require.False(t, AssertThroughputAbove(tb, none, 0.5))
+	require.Len(t, tb.errs, 1)
+	require.Contains(t, tb.errs[0], "no data")
+}
