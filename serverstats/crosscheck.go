@@ -1,0 +1,81 @@
+package serverstats
+
+import (
+	"fmt"
+	"math"
+)
+
+// Tolerances of CrossCheck. A server figure and the client's differ "beyond tolerance" when
+// |server − client| > max(floor, CrossCheckRelTolerance × max(server, client)).
+const (
+	// CrossCheckRelTolerance is the relative part of the tolerance: 5 % of the larger of the two figures.
+	CrossCheckRelTolerance = 0.05
+	// CrossCheckMinRequests is the floor of the tolerance on request counts, requests: one request in flight
+	// at each edge of the window is not worth a warning.
+	CrossCheckMinRequests = 2
+	// CrossCheckMinTokens is the floor of the tolerance on token counts, tokens.
+	CrossCheckMinTokens = 64
+)
+
+// CrossCheck compares the server's view of the window with the client's and returns one warning per figure
+// that differs beyond tolerance (see CrossCheckRelTolerance). They are warnings, never failures: the two can
+// legitimately differ.
+//
+//   - Requests: the server's TTFT observation count over the window (stats.TTFT.Count, one observation per
+//     request that produced a first token) against clientOK, the requests the client completed successfully
+//     in the window.
+//   - Tokens: the increase of vllm:generation_tokens_total (stats.GenerationTokens) against
+//     clientOutputTokens, the output tokens of the client's requests in the window (usage.completion_tokens,
+//     or counted chunks when the server sent no usage).
+//
+// Why they can differ: other clients of the same server, or warm-up requests, inside the window (server
+// higher); requests in flight at either edge of the window, whose first token or tokens fall on one side of a
+// scrape and whose client record on the other; requests that got a first token and then failed, were aborted
+// or cut by the client's limits (server higher: the client counts them as failed); the scrape interval, since
+// the window's server figures run from the first to the last successful scrape, not from the test's first to
+// last request; and vLLM versions whose TTFT histogram miscounts (vllm-project/vllm#8115). A large difference
+// with none of these usually means the scrapes are of another server or model (VLLMConfig.Model).
+//
+// It returns nil when stats has fewer than two scrapes (nothing to compare); a figure the server does not
+// expose gives one line saying it was not checked.
+func CrossCheck(stats Stats, clientOK int, clientOutputTokens int64) []string {
+	if stats.Scrapes < 2 {
+		return nil
+	}
+	var out []string
+	if stats.TTFT == nil {
+		out = append(out, "cross-check of requests not done: the server's TTFT histogram gives no increase over the window ("+
+			stats.NotExposed[ttftField()]+")")
+	} else if msg := compare(stats.TTFT.Count, float64(clientOK), CrossCheckMinRequests); msg != "" {
+		out = append(out, fmt.Sprintf("server TTFT observations over the window (%s from %s) and requests the client completed (%d) %s: "+
+			"other clients or warm-up on the server, requests in flight at the window's edges, or requests that failed after their first token",
+			fmtF(stats.TTFT.Count), stats.TTFT.Metric, clientOK, msg))
+	}
+	if stats.GenerationTokens == nil {
+		out = append(out, "cross-check of output tokens not done: the server's generation-token counter gives no increase over the window ("+
+			stats.NotExposed[scalarFields[cGen].field]+")")
+	} else if msg := compare(*stats.GenerationTokens, float64(clientOutputTokens), CrossCheckMinTokens); msg != "" {
+		name := stats.NamesUsed[scalarFields[cGen].field]
+		out = append(out, fmt.Sprintf("server generation tokens over the window (%s from %s) and the client's output tokens (%d) %s: "+
+			"other clients or warm-up on the server, requests in flight at the window's edges, failed requests, or output_tokens estimated from chunks",
+			fmtF(*stats.GenerationTokens), name, clientOutputTokens, msg))
+	}
+	return out
+}
+
+// compare returns "" when server and client agree within tolerance, else how they differ.
+func compare(server, client, floor float64) string {
+	diff := server - client
+	tol := math.Max(floor, CrossCheckRelTolerance*math.Max(server, client))
+	if math.Abs(diff) <= tol {
+		return ""
+	}
+	rel := "∞"
+	if client > 0 {
+		rel = fmt.Sprintf("%+.1f%%", 100*diff/client)
+	}
+	return fmt.Sprintf("differ by %s (%s of the client's), beyond the tolerance of %s (max(%s, %.0f%% of the larger))",
+		fmtF(diff), rel, fmtF(tol), fmtF(floor), 100*CrossCheckRelTolerance)
+}
+
+func ttftField() string { return histFields[hTTFT] }

@@ -1,0 +1,157 @@
+package serverstats
+
+import "time"
+
+// Stats is the server-side statistics of one test window (or, from Window.Interval, of the last interval
+// between two successful scrapes), as computed from the vLLM /metrics scrapes given to Window.Add. It is
+// meant to go into summary_statistics.json as is.
+//
+// Increases (histogram counts and sums, counters) are Prometheus increase() over the window, made
+// reset-proof per series (see Window), summed over series: over the `engine` label of a data-parallel
+// server and over any other label (model_name, finished_reason) the Model filter of the scrape kept. The
+// embedded Figures are those sums; PerEngine has the same figures for each `engine` label value.
+//
+// Unknown values are nil (JSON null), never 0 and never NaN; NotExposed says why a field is nil.
+type Stats struct {
+	// Start is when the first scrape of the window (or the interval) arrived (VLLMScrape.At); nil before any.
+	Start *time.Time `json:"start"`
+	// End is when the last scrape arrived; nil before any.
+	End *time.Time `json:"end"`
+	// DurationS is End − Start in seconds (monotonic clock when the scrapes carry it); nil before two scrapes.
+	DurationS *float64 `json:"duration_s"`
+	// Scrapes is the number of successful scrapes in the window (2 for an interval once there are two).
+	Scrapes int `json:"scrapes"`
+
+	// Figures holds the histograms, counter increases and gauges summed (or averaged) over every series.
+	Figures
+
+	// PerEngine maps each value of the `engine` label (V1 data-parallel servers: "0", "1", ...) to the same
+	// figures over that engine's series only. Nil when no series carries an `engine` label (V0 servers),
+	// whose figures are then only the embedded ones — the same numbers a one-engine V1 server gives.
+	PerEngine map[string]Figures `json:"per_engine,omitempty"`
+
+	// NamesUsed maps each logical field that was read (samplers.VLLMTTFTSeconds, samplers.VLLMITLSeconds,
+	// ..., FieldPreemptions) to the metric name it was read from in the last scrape that exposed it, e.g.
+	// "itl_seconds" → "vllm:time_per_output_token_seconds" on a V0 server. Fields are read from the first
+	// candidate name the server exposes (samplers.VLLMCandidates; FieldPreemptions: PreemptionsCandidates).
+	NamesUsed map[string]string `json:"names_used"`
+	// NotExposed maps each logical field whose figure is nil to why: "not exposed (looked for ...)" when no
+	// scrape had it, or "exposed in only one scrape: no increase" for a counter or histogram.
+	NotExposed map[string]string `json:"not_exposed,omitempty"`
+
+	// Restarts counts the server restarts seen in the window: process_start_time_seconds changed between two
+	// scrapes. Each is also an Event.
+	Restarts int `json:"restarts"`
+	// CounterResets counts the series (counter or histogram) whose value went down or whose bucket set
+	// changed between two scrapes without a process restart being seen; their increase for that step was
+	// counted from 0. Each is also an Event.
+	CounterResets int `json:"counter_resets"`
+}
+
+// Figures is the set of server-side figures of a window, either over all series or over one engine's.
+type Figures struct {
+	// TTFT is vllm:time_to_first_token_seconds (samplers.VLLMTTFTSeconds): the server's time from request
+	// arrival to the first generated token, one observation per request that produced a token.
+	TTFT *Histogram `json:"ttft"`
+	// E2ELatency is vllm:e2e_request_latency_seconds (samplers.VLLME2ELatencySeconds): request arrival to
+	// finish, one observation per finished request.
+	E2ELatency *Histogram `json:"e2e_latency"`
+	// QueueTime is vllm:request_queue_time_seconds (samplers.VLLMQueueTimeSeconds): time spent waiting to be
+	// scheduled, one observation per request.
+	QueueTime *Histogram `json:"queue_time"`
+	// ITL is the inter-token latency (samplers.VLLMITLSeconds): vllm:inter_token_latency_seconds, or before
+	// vLLM 0.11 vllm:time_per_output_token_seconds; one observation per generated token after the first.
+	// Never vllm:request_time_per_output_token_seconds, which is per-request TPOT, another metric.
+	ITL *Histogram `json:"itl"`
+
+	// GenerationTokens is the increase of vllm:generation_tokens_total over the window, tokens.
+	GenerationTokens *float64 `json:"generation_tokens"`
+	// PromptTokens is the increase of vllm:prompt_tokens_total over the window, tokens.
+	PromptTokens *float64 `json:"prompt_tokens"`
+	// RequestSuccess is the increase of vllm:request_success_total over the window, summed over finish
+	// reasons, requests.
+	RequestSuccess *float64 `json:"request_success"`
+	// RequestSuccessByReason splits RequestSuccess by the value of its `finished_reason` label (vLLM) or
+	// `finish_reason` label (llm-d-inference-sim): "stop", "length", "abort", ...; a series with neither
+	// label is under "unlabelled". Nil when RequestSuccess is nil.
+	RequestSuccessByReason map[string]float64 `json:"request_success_by_reason"`
+	// Preemptions is the increase of vllm:num_preemptions_total over the window, preemptions
+	// (FieldPreemptions).
+	Preemptions *float64 `json:"preemptions"`
+
+	// KVCacheUsagePercent is the KV-cache usage, percent 0–100, from the gauge vllm:kv_cache_usage_perc (or
+	// V0's vllm:gpu_cache_usage_perc), a 0–1 fraction ×100, over every scrape of the window: Mean is the mean
+	// over scrapes of the mean across series (engines), Max the largest value of any one series (the fullest
+	// engine) in any scrape.
+	KVCacheUsagePercent *Gauge `json:"kv_cache_usage_percent"`
+	// RequestQueueSize is the gauge vllm:num_requests_waiting summed over series (engines) in each scrape,
+	// requests; Mean and Max over the scrapes of the window.
+	RequestQueueSize *Gauge `json:"request_queue_size"`
+	// ActiveBatchSize is the gauge vllm:num_requests_running summed over series (engines) in each scrape,
+	// requests; Mean and Max over the scrapes of the window.
+	ActiveBatchSize *Gauge `json:"active_batch_size"`
+}
+
+// Histogram is one vLLM latency histogram over the window, converted from seconds to milliseconds.
+type Histogram struct {
+	// Metric is the metric family the figures were read from, e.g. "vllm:time_to_first_token_seconds".
+	Metric string `json:"metric"`
+	// Count is the increase of the histogram's _count over the window: the number of observations.
+	Count float64 `json:"count"`
+	// SumMS is the increase of the histogram's _sum over the window, ms.
+	SumMS float64 `json:"sum_ms"`
+	// MeanMS is SumMS / Count, ms; nil when Count is 0.
+	MeanMS *float64 `json:"mean_ms"`
+	// P50MS, P90MS, P95MS and P99MS are quantiles of the observations made in the window, ms, from the
+	// increase of each bucket over the window summed per `le` across series, computed as Prometheus's
+	// histogram_quantile does (BucketQuantile). Nil when there is no data: zero observations in the window,
+	// fewer than 2 buckets, or no +Inf bucket. A quantile that lies in the +Inf bucket is only a lower bound
+	// (Quantile.IsLowerBound).
+	P50MS *Quantile `json:"p50_ms"`
+	P90MS *Quantile `json:"p90_ms"`
+	P95MS *Quantile `json:"p95_ms"`
+	P99MS *Quantile `json:"p99_ms"`
+	// MonotonicityForced is true when the window's cumulative bucket counts were not monotonic (or differed by
+	// float rounding only) and were fixed before the quantiles were computed, as Prometheus does (it reports
+	// an info annotation then). The quantiles are then less trustworthy.
+	MonotonicityForced bool `json:"monotonicity_forced"`
+}
+
+// Quantile is a histogram quantile, ms. Exactly one of ValueMS and LowerBoundMS is set:
+//
+//	{"value_ms": 182.5, "lower_bound_ms": null, "is_lower_bound": false}   the quantile is 182.5 ms
+//	{"value_ms": null, "lower_bound_ms": 2560000, "is_lower_bound": true}  the quantile is above 2560000 ms
+//
+// The second form is what Prometheus's histogram_quantile returns, as if it were a value, when the quantile
+// lies in the +Inf bucket: the highest finite bucket bound. Here it is never a value: a reader that only looks
+// at value_ms sees null.
+type Quantile struct {
+	// ValueMS is the interpolated quantile, ms; nil when IsLowerBound.
+	ValueMS *float64 `json:"value_ms"`
+	// LowerBoundMS is the highest finite bucket upper bound, ms, when the quantile lies in the +Inf bucket
+	// (the quantile is greater than it); nil otherwise.
+	LowerBoundMS *float64 `json:"lower_bound_ms"`
+	// IsLowerBound is true when the quantile lies in the +Inf bucket (LowerBoundMS is set, ValueMS nil).
+	IsLowerBound bool `json:"is_lower_bound"`
+}
+
+// MS returns the quantile in ms and whether it is a value (true) or only a lower bound (false).
+func (q Quantile) MS() (ms float64, exact bool) {
+	if q.ValueMS != nil {
+		return *q.ValueMS, true
+	}
+	if q.LowerBoundMS != nil {
+		return *q.LowerBoundMS, false
+	}
+	return 0, false
+}
+
+// Gauge summarizes a gauge over the scrapes of a window.
+type Gauge struct {
+	// Mean is the mean over the scrapes that exposed the gauge, in the gauge's unit.
+	Mean *float64 `json:"mean"`
+	// Max is the largest value seen in the window, in the gauge's unit.
+	Max *float64 `json:"max"`
+	// Samples is the number of scrapes that exposed the gauge.
+	Samples int `json:"samples"`
+}

@@ -1,0 +1,277 @@
+package serverstats
+
+import (
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/vmtest/vmtest/samplers"
+	"github.com/vmtest/vmtest/snapshot"
+)
+
+// quantileLevels are the quantiles every Histogram carries (P50MS, P90MS, P95MS, P99MS).
+var quantileLevels = [...]float64{0.50, 0.90, 0.95, 0.99}
+
+// Summary returns the statistics over the whole window: from the first scrape added to the last. Counter and
+// histogram figures are nil until two scrapes have exposed them; gauges are over every scrape. The result is
+// a fresh value; the Window can go on taking scrapes.
+func (w *Window) Summary() Stats { return w.build(false) }
+
+// Interval returns the statistics over the last step only: the increases between the last two scrapes, and
+// the gauges of the last scrape (Mean = Max = its value, Samples 1). Scrapes is 2 (1 after the first scrape,
+// whose increases are all nil). The collector can use it for per-tick server-side quantiles.
+func (w *Window) Interval() Stats { return w.build(true) }
+
+func (w *Window) build(step bool) Stats {
+	st := Stats{NamesUsed: maps.Clone(w.names), Restarts: w.restarts, CounterResets: w.resets}
+	if w.scrapes == 0 {
+		st.NotExposed = map[string]string{}
+		for _, f := range allFields() {
+			st.NotExposed[f] = "no successful scrape"
+		}
+		return st
+	}
+	from := w.first
+	st.Scrapes = w.scrapes
+	if step {
+		st.Scrapes = min(w.scrapes, 2)
+		if w.scrapes > 1 {
+			from = w.prevAt
+		}
+	}
+	end := w.last
+	st.Start, st.End = &from, &end
+	if w.scrapes > 1 {
+		st.DurationS = snapshot.F(end.Sub(from).Seconds())
+	}
+
+	st.Figures = w.figures(step, "", false)
+	for _, e := range w.engines() {
+		if st.PerEngine == nil {
+			st.PerEngine = map[string]Figures{}
+		}
+		st.PerEngine[e] = w.figures(step, e, true)
+	}
+
+	// Why each nil field is nil.
+	notExposed := func(field string, exposedOnce bool) {
+		if st.NotExposed == nil {
+			st.NotExposed = map[string]string{}
+		}
+		switch {
+		case !exposedOnce:
+			st.NotExposed[field] = "not exposed (looked for " + strings.Join(candidates(field), ", ") + ")"
+		case step:
+			st.NotExposed[field] = "not exposed in both of the last two scrapes: no increase"
+		default:
+			st.NotExposed[field] = "exposed in only one scrape: no increase"
+		}
+	}
+	hists := [nHist]*Histogram{st.TTFT, st.E2ELatency, st.QueueTime, st.ITL}
+	for hi, h := range hists {
+		if h == nil {
+			notExposed(histFields[hi], w.names[histFields[hi]] != "")
+		}
+	}
+	counters := [...]*float64{st.GenerationTokens, st.PromptTokens, st.RequestSuccess, st.Preemptions}
+	for ci, c := range counters {
+		if c == nil {
+			notExposed(scalarFields[ci].field, w.names[scalarFields[ci].field] != "")
+		}
+	}
+	gauges := [...]*Gauge{st.RequestQueueSize, st.ActiveBatchSize, st.KVCacheUsagePercent}
+	for i, g := range gauges {
+		if g == nil {
+			f := scalarFields[gQueue+i].field
+			if w.names[f] == "" {
+				notExposed(f, false)
+			} else {
+				if st.NotExposed == nil {
+					st.NotExposed = map[string]string{}
+				}
+				st.NotExposed[f] = "not exposed in the last scrape"
+			}
+		}
+	}
+	return st
+}
+
+// figures computes the figures over every series (filter false) or over one engine's.
+func (w *Window) figures(step bool, engine string, filter bool) Figures {
+	var f Figures
+	f.TTFT = w.histogram(hTTFT, step, engine, filter)
+	f.E2ELatency = w.histogram(hE2E, step, engine, filter)
+	f.QueueTime = w.histogram(hQueue, step, engine, filter)
+	f.ITL = w.histogram(hITL, step, engine, filter)
+	f.GenerationTokens, _ = w.counter(cGen, step, engine, filter, false)
+	f.PromptTokens, _ = w.counter(cPrompt, step, engine, filter, false)
+	f.RequestSuccess, f.RequestSuccessByReason = w.counter(cSuccess, step, engine, filter, true)
+	f.Preemptions, _ = w.counter(cPreempt, step, engine, filter, false)
+	f.RequestQueueSize = w.gauge(gQueue, step, engine, filter)
+	f.ActiveBatchSize = w.gauge(gRunning, step, engine, filter)
+	f.KVCacheUsagePercent = w.gauge(gKV, step, engine, filter)
+	return f
+}
+
+// counter sums a counter field's increases over its series, in id order.
+func (w *Window) counter(ci int, step bool, engine string, filter, byReason bool) (*float64, map[string]float64) {
+	var (
+		total   float64
+		any     bool
+		reasons map[string]float64
+	)
+	for _, cs := range w.cList[ci] {
+		if filter && cs.engine != engine {
+			continue
+		}
+		var inc float64
+		switch {
+		case step && cs.stepAt == w.scrapes:
+			inc = cs.step
+		case !step && cs.has:
+			inc = cs.total
+		default:
+			continue
+		}
+		any = true
+		total += inc
+		if byReason {
+			if reasons == nil {
+				reasons = map[string]float64{}
+			}
+			reasons[cs.reason] += inc
+		}
+	}
+	if !any {
+		return nil, nil
+	}
+	return snapshot.F(total), reasons
+}
+
+// gauge returns a gauge field's figure over the window (or the last scrape).
+func (w *Window) gauge(gi int, step bool, engine string, filter bool) *Gauge {
+	a := &w.gAll[gi]
+	if filter {
+		a = w.gEng[gi][engine]
+		if a == nil {
+			return nil
+		}
+	}
+	if step {
+		if a.n == 0 || a.lastAt != w.scrapes {
+			return nil
+		}
+		return &Gauge{Mean: snapshot.F(a.last), Max: snapshot.F(a.lastMax), Samples: 1}
+	}
+	if a.n == 0 {
+		return nil
+	}
+	return &Gauge{Mean: snapshot.F(a.sum / float64(a.n)), Max: snapshot.F(a.max), Samples: a.n}
+}
+
+// histogram sums a histogram field's bucket increases per bound over its series (in id order) and computes
+// its figures, converting seconds to ms.
+func (w *Window) histogram(hi int, step bool, engine string, filter bool) *Histogram {
+	var (
+		count, sum float64
+		any        bool
+	)
+	bk := w.buckets[:0]
+	for _, hs := range w.hList[hi] {
+		if filter && hs.engine != engine {
+			continue
+		}
+		switch {
+		case step && hs.stepAt == w.scrapes:
+			for i, ub := range hs.bounds {
+				bk = append(bk, Bucket{UpperBound: ub, Count: hs.stepIncs[i]})
+			}
+			count += hs.stepCount
+			sum += hs.stepSum
+		case !step && hs.has:
+			for _, seg := range hs.segs {
+				for i, ub := range seg.bounds {
+					bk = append(bk, Bucket{UpperBound: ub, Count: seg.incs[i]})
+				}
+			}
+			count += hs.count
+			sum += hs.sum
+		default:
+			continue
+		}
+		any = true
+	}
+	w.buckets = bk
+	if !any {
+		return nil
+	}
+	h := &Histogram{Metric: w.names[histFields[hi]], Count: count, SumMS: sum * 1000}
+	if count > 0 {
+		h.MeanMS = snapshot.F(sum / count * 1000)
+	}
+	norm, forced, ok := normalize(bk)
+	h.MonotonicityForced = forced
+	if !ok {
+		return h
+	}
+	dst := [...]**Quantile{&h.P50MS, &h.P90MS, &h.P95MS, &h.P99MS}
+	for i, q := range quantileLevels {
+		v, lower, ok := quantileOfNormalized(q, norm)
+		if !ok {
+			continue
+		}
+		ms := snapshot.F(v * 1000)
+		if ms == nil {
+			continue
+		}
+		if lower {
+			*dst[i] = &Quantile{LowerBoundMS: ms, IsLowerBound: true}
+		} else {
+			*dst[i] = &Quantile{ValueMS: ms}
+		}
+	}
+	return h
+}
+
+// engines returns the `engine` label values seen in any series, sorted.
+func (w *Window) engines() []string {
+	set := map[string]bool{}
+	for _, l := range w.cList {
+		for _, cs := range l {
+			if cs.engine != "" {
+				set[cs.engine] = true
+			}
+		}
+	}
+	for _, l := range w.hList {
+		for _, hs := range l {
+			if hs.engine != "" {
+				set[hs.engine] = true
+			}
+		}
+	}
+	for _, m := range w.gEng {
+		for e := range m {
+			set[e] = true
+		}
+	}
+	if len(set) == 0 {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(set))
+}
+
+func allFields() []string {
+	out := make([]string, 0, nScalar+nHist)
+	for _, f := range scalarFields {
+		out = append(out, f.field)
+	}
+	return append(out, histFields[:]...)
+}
+
+func candidates(field string) []string {
+	if field == FieldPreemptions {
+		return PreemptionsCandidates()
+	}
+	return samplers.VLLMCandidates(field)
+}

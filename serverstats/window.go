@@ -1,0 +1,646 @@
+// Package serverstats turns the successful vLLM /metrics scrapes of one test into server-side statistics over
+// the test window: reset-proof counter and histogram increases per series, histogram quantiles computed as
+// Prometheus's histogram_quantile does (DESIGN.md, Definitions, "Server histograms"), gauges averaged over the
+// window, per `engine` and summed over engines, and a cross-check of the server's counts against the client's.
+//
+// The collector creates one Window per test, calls Add after every successful scrape (in order) with
+// samplers.VLLM.LastScrape(), records the events Add returns, and at the end puts Window.Summary() into the
+// summary, with CrossCheck's warnings.
+package serverstats
+
+import (
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/vmtest/vmtest/samplers"
+	"github.com/vmtest/vmtest/snapshot"
+)
+
+// Source is the snapshot.Event Source of the events Add returns: the vLLM sampler's name.
+const Source = "vllm"
+
+// FieldPreemptions is the logical field of the preemption counter, read from the first name in
+// PreemptionsCandidates the server exposes (vllm:num_preemptions_total in V0 and V1). The samplers package has
+// no constant for it since the snapshot does not carry it.
+const FieldPreemptions = "preemptions_total"
+
+// UnlabelledReason is the key of Figures.RequestSuccessByReason for request_success_total series that carry
+// neither a `finished_reason` nor a `finish_reason` label.
+const UnlabelledReason = "unlabelled"
+
+// maxResetEvents is the largest number of per-series reset events one Add returns; the rest are counted in one
+// more event.
+const maxResetEvents = 8
+
+// PreemptionsCandidates returns the metric names FieldPreemptions is read from, most preferred first (a copy).
+func PreemptionsCandidates() []string { return []string{"vllm:num_preemptions_total"} }
+
+type scalarKind int
+
+const (
+	kindCounter   scalarKind = iota // increase over the window, summed over series
+	kindGaugeSum                    // per scrape: sum over series
+	kindGaugeMean                   // per scrape: mean over series (and max of one series)
+)
+
+type scalarField struct {
+	field string
+	names []string
+	kind  scalarKind
+	scale float64
+}
+
+// The counters first (indexes cGen...cPreempt), then the gauges (gQueue...gKV).
+var scalarFields = []scalarField{
+	{samplers.VLLMGenerationTokensTotal, samplers.VLLMCandidates(samplers.VLLMGenerationTokensTotal), kindCounter, 1},
+	{samplers.VLLMPromptTokensTotal, samplers.VLLMCandidates(samplers.VLLMPromptTokensTotal), kindCounter, 1},
+	{samplers.VLLMRequestSuccessTotal, samplers.VLLMCandidates(samplers.VLLMRequestSuccessTotal), kindCounter, 1},
+	{FieldPreemptions, PreemptionsCandidates(), kindCounter, 1},
+	{samplers.VLLMRequestQueueSize, samplers.VLLMCandidates(samplers.VLLMRequestQueueSize), kindGaugeSum, 1},
+	{samplers.VLLMActiveBatchSize, samplers.VLLMCandidates(samplers.VLLMActiveBatchSize), kindGaugeSum, 1},
+	{samplers.VLLMKVCacheUsagePercent, samplers.VLLMCandidates(samplers.VLLMKVCacheUsagePercent), kindGaugeMean, 100},
+}
+
+const (
+	cGen = iota
+	cPrompt
+	cSuccess
+	cPreempt
+	gQueue
+	gRunning
+	gKV
+	nScalar
+)
+
+// The histograms, in the order of Figures.
+var histFields = [...]string{samplers.VLLMTTFTSeconds, samplers.VLLME2ELatencySeconds, samplers.VLLMQueueTimeSeconds, samplers.VLLMITLSeconds}
+
+const (
+	hTTFT = iota
+	hE2E
+	hQueue
+	hITL
+	nHist
+)
+
+const processStart = "process_start_time_seconds"
+
+// Window accumulates the server-side increases of one test window from successive successful scrapes. Create it
+// with NewWindow, call Add after each successful scrape in order, and read Summary (whole window) or Interval
+// (last step) at any time. A Window is not safe for concurrent use: the collector calls it from one goroutine,
+// or guards it with its own lock.
+//
+// Increases are taken per series (metric name and full label set, `engine` included) between consecutive
+// scrapes that have it, and added up, as Prometheus's increase() does, with these rules:
+//
+//   - Reset: a counter that goes down, or a histogram whose _count, _sum or any bucket goes down, restarted
+//     from 0: the increase for that step is its new value, never negative (Prometheus's counter-reset rule).
+//     An Event names the series and the values seen.
+//   - Restart: when process_start_time_seconds changes between two scrapes the server restarted; every series
+//     counts from 0 for that step, and one Event says so.
+//   - Bucket set: a histogram series whose bucket bounds change between two scrapes is treated as reset (its
+//     increase for that step is its new cumulative counts, under the new bounds), with an Event.
+//   - New series: a series that appears after the first scrape, under a metric name the previous scrape was
+//     already read from for that field, is counted from 0 (its first value is all increase). vLLM creates a
+//     labelled series on first use (V0: a request_success_total finished_reason seen for the first time; a
+//     data-parallel engine that starts late), at 0, so its first value happened inside the window; Prometheus's
+//     increase() would miss it by counting from the first sample. A series that appears because the field
+//     switched to another candidate name (the old name vanished) is counted from its first value instead: its
+//     history predates the window. After a restart every series counts from 0.
+//   - A series that vanishes keeps its last value; if it comes back, its increase is taken from that value (or
+//     from 0 if it came back lower).
+//
+// Series are filtered by the scrape's Model (model_name label) as the sampler does. Results never depend on the
+// order of series in a scrape: sums across series are taken in the order of their sorted label sets.
+type Window struct {
+	scrapes       int       // successful scrapes added
+	first, prevAt time.Time // first scrape's time; the scrape before the last
+	last          time.Time // last scrape's time
+	start         float64   // process_start_time_seconds of the last scrape that had it; NaN when none
+	restarts      int
+	resets        int
+
+	names     map[string]string // field → name in the last scrape that exposed it
+	prevNames map[string]string // field → name in the previous scrape (nil entry: not exposed)
+	curNames  map[string]string // field → name in the scrape being added
+
+	counters map[string]*counterSeries
+	cList    [nScalar][]*counterSeries // per counter field, sorted by id
+	hists    map[string]*histSeries
+	hList    [nHist][]*histSeries // per histogram field, sorted by id
+
+	gAll [nScalar]gaugeAcc             // per gauge field, over all series
+	gEng [nScalar]map[string]*gaugeAcc // per gauge field, per engine
+
+	// Scratch, reused between calls.
+	buf     []byte
+	bounds  []float64
+	cum     []float64
+	pairs   []engineValue
+	vals    []float64
+	buckets []Bucket
+	events  eventSink
+}
+
+type counterSeries struct {
+	id     string
+	engine string
+	reason string
+	prev   float64
+	total  float64 // increase over the window
+	step   float64 // increase over the last step; valid when stepAt == Window.scrapes
+	stepAt int
+	has    bool // at least one step contributed to total
+}
+
+type histSeries struct {
+	id        string
+	engine    string
+	bounds    []float64 // current bounds, sorted, +Inf last
+	prev      []float64 // cumulative counts at the last scrape that had the series
+	prevCount float64
+	prevSum   float64
+	segs      []histSeg // increases over the window; the last segment has the current bounds
+	count     float64   // increase of _count over the window
+	sum       float64   // increase of _sum over the window
+	stepIncs  []float64 // increases over the last step (current bounds); valid when stepAt == Window.scrapes
+	stepCount float64
+	stepSum   float64
+	stepAt    int
+	has       bool
+}
+
+type histSeg struct {
+	bounds []float64
+	incs   []float64
+}
+
+type gaugeAcc struct {
+	n       int
+	sum     float64 // sum over scrapes of the per-scrape aggregate
+	max     float64
+	last    float64 // per-scrape aggregate of the last scrape that had it
+	lastMax float64
+	lastAt  int
+}
+
+type engineValue struct {
+	engine string
+	v      float64
+}
+
+// NewWindow returns an empty window.
+func NewWindow() *Window {
+	return &Window{
+		start:     math.NaN(),
+		names:     map[string]string{},
+		prevNames: map[string]string{},
+		curNames:  map[string]string{},
+		counters:  map[string]*counterSeries{},
+		hists:     map[string]*histSeries{},
+	}
+}
+
+// Add takes in one successful scrape, which must come after every scrape added before (the collector calls it
+// after each successful vLLM sample with samplers.VLLM.LastScrape()). The first scrape is the window's
+// baseline; each later one adds its increases since the previous one. A zero VLLMScrape (no families) is
+// ignored.
+//
+// It returns the events a reader of the summary must know about (Source "vllm", Time s.At): a server restart
+// (process_start_time_seconds changed) and each series reset (value went down, bucket set changed), naming the
+// series and the values seen. Nil when there is nothing to report.
+func (w *Window) Add(s samplers.VLLMScrape) []snapshot.Event {
+	if s.Families == nil {
+		return nil
+	}
+	w.scrapes++
+	if w.scrapes == 1 {
+		w.first = s.At
+	} else {
+		w.prevAt = w.last
+	}
+	w.last = s.At
+	w.events = eventSink{at: s.At}
+
+	restarted := false
+	if ms := s.Families[processStart].GetMetric(); len(ms) > 0 {
+		if x, ok := scalarValue(ms[0]); ok {
+			if !math.IsNaN(w.start) && x != w.start && w.scrapes > 1 {
+				restarted = true
+				w.restarts++
+				w.events.add("server restarted: " + processStart + " changed from " + fmtF(w.start) + " to " + fmtF(x) +
+					"; every counter and histogram increase for this interval is counted from 0")
+			}
+			w.start = x
+		}
+	}
+
+	clear(w.curNames)
+	for fi := range scalarFields {
+		w.addScalar(fi, s, restarted)
+	}
+	for hi := range histFields {
+		w.addHist(hi, s, restarted)
+	}
+	w.prevNames, w.curNames = w.curNames, w.prevNames
+	return w.events.done()
+}
+
+// addScalar reads one counter or gauge field from the scrape.
+func (w *Window) addScalar(fi int, s samplers.VLLMScrape, restarted bool) {
+	f := &scalarFields[fi]
+	var fam *dto.MetricFamily
+	name := ""
+	for _, cand := range f.names {
+		for _, m := range s.Families[cand].GetMetric() {
+			if _, ok := scalarValue(m); ok && modelMatches(m, s.Model) {
+				name, fam = cand, s.Families[cand]
+				break
+			}
+		}
+		if name != "" {
+			break
+		}
+	}
+	if name == "" {
+		return
+	}
+	w.curNames[f.field] = name
+	w.names[f.field] = name
+	countFrom0 := w.scrapes > 1 && (restarted || w.prevNames[f.field] == name)
+
+	if f.kind != kindCounter {
+		w.pairs = w.pairs[:0]
+		for _, m := range fam.GetMetric() {
+			x, ok := scalarValue(m)
+			if !ok || !modelMatches(m, s.Model) {
+				continue
+			}
+			e, _ := label(m, "engine")
+			w.pairs = append(w.pairs, engineValue{e, x * f.scale})
+		}
+		w.addGauge(fi, f.kind)
+		return
+	}
+
+	for _, m := range fam.GetMetric() {
+		x, ok := scalarValue(m)
+		if !ok || !modelMatches(m, s.Model) || x < 0 {
+			continue
+		}
+		id := w.seriesID(name, m)
+		cs := w.counters[string(id)]
+		if cs == nil {
+			cs = &counterSeries{id: string(id)}
+			cs.engine, _ = label(m, "engine")
+			if r, ok := label(m, "finished_reason"); ok {
+				cs.reason = r
+			} else if r, ok := label(m, "finish_reason"); ok {
+				cs.reason = r
+			} else {
+				cs.reason = UnlabelledReason
+			}
+			w.counters[cs.id] = cs
+			w.cList[fi] = insertSorted(w.cList[fi], cs, func(c *counterSeries) string { return c.id })
+			cs.prev = x
+			if !countFrom0 {
+				continue // baseline
+			}
+			cs.prev = 0
+		}
+		inc := x - cs.prev
+		switch {
+		case restarted:
+			inc = x
+		case x < cs.prev:
+			inc = x
+			w.resets++
+			w.events.reset(cs.id + " went down from " + fmtF(cs.prev) + " to " + fmtF(x) +
+				" with no process restart seen: counter reset, its increase for this interval is counted from 0")
+		}
+		cs.total += inc
+		cs.step = inc
+		cs.stepAt = w.scrapes
+		cs.has = true
+		cs.prev = x
+	}
+}
+
+// addGauge folds the (engine, value) pairs of one gauge field in w.pairs into its accumulators.
+func (w *Window) addGauge(fi int, kind scalarKind) {
+	if len(w.pairs) == 0 {
+		return
+	}
+	slices.SortFunc(w.pairs, func(a, b engineValue) int {
+		if c := strings.Compare(a.engine, b.engine); c != 0 {
+			return c
+		}
+		return cmpFloat(a.v, b.v)
+	})
+	// Over all series: values sorted by value, so that the sum does not depend on series order.
+	all := w.vals[:0]
+	for _, p := range w.pairs {
+		all = append(all, p.v)
+	}
+	w.vals = all
+	sort.Float64s(all)
+	agg, mx := aggregate(all, kind)
+	w.gAll[fi].add(agg, mx, w.scrapes)
+	// Per engine.
+	for i := 0; i < len(w.pairs); {
+		j := i
+		for j < len(w.pairs) && w.pairs[j].engine == w.pairs[i].engine {
+			j++
+		}
+		if e := w.pairs[i].engine; e != "" {
+			vals := all[:0]
+			for _, p := range w.pairs[i:j] {
+				vals = append(vals, p.v)
+			}
+			agg, mx := aggregate(vals, kind)
+			if w.gEng[fi] == nil {
+				w.gEng[fi] = map[string]*gaugeAcc{}
+			}
+			a := w.gEng[fi][e]
+			if a == nil {
+				a = &gaugeAcc{}
+				w.gEng[fi][e] = a
+			}
+			a.add(agg, mx, w.scrapes)
+		}
+		i = j
+	}
+}
+
+// aggregate returns a gauge's per-scrape figure over series (sum or mean) and the largest figure of a single
+// series for kindGaugeMean (of the sum for kindGaugeSum). vals must be sorted.
+func aggregate(vals []float64, kind scalarKind) (agg, mx float64) {
+	var s float64
+	for _, v := range vals {
+		s += v
+	}
+	if kind == kindGaugeMean {
+		return s / float64(len(vals)), vals[len(vals)-1]
+	}
+	return s, s
+}
+
+func (a *gaugeAcc) add(agg, mx float64, scrape int) {
+	if a.n == 0 || mx > a.max {
+		a.max = mx
+	}
+	a.n++
+	a.sum += agg
+	a.last, a.lastMax, a.lastAt = agg, mx, scrape
+}
+
+// addHist reads one histogram field from the scrape.
+func (w *Window) addHist(hi int, s samplers.VLLMScrape, restarted bool) {
+	field := histFields[hi]
+	name, series := s.Histogram(field)
+	if name == "" {
+		return
+	}
+	w.curNames[field] = name
+	w.names[field] = name
+	countFrom0 := w.scrapes > 1 && (restarted || w.prevNames[field] == name)
+
+	for _, m := range series {
+		count, sum, ok := w.readHist(m.GetHistogram())
+		if !ok {
+			continue
+		}
+		id := w.seriesID(name, m)
+		hs := w.hists[string(id)]
+		if hs == nil {
+			hs = &histSeries{id: string(id)}
+			hs.engine, _ = label(m, "engine")
+			w.hists[hs.id] = hs
+			w.hList[hi] = insertSorted(w.hList[hi], hs, func(h *histSeries) string { return h.id })
+			hs.setBounds(w.bounds)
+			if !countFrom0 {
+				hs.remember(w.cum, count, sum)
+				continue // baseline
+			}
+			clear(hs.prev)
+			hs.prevCount, hs.prevSum = 0, 0
+		}
+		fromZero := restarted
+		switch {
+		case restarted:
+		case !slices.Equal(hs.bounds, w.bounds):
+			fromZero = true
+			w.resets++
+			w.events.reset(hs.id + ": bucket bounds changed (" + strconv.Itoa(len(hs.bounds)) + " → " +
+				strconv.Itoa(len(w.bounds)) + " buckets): treated as a reset, its increase for this interval is counted from 0")
+			hs.setBounds(w.bounds)
+		case count < hs.prevCount || sum < hs.prevSum || anyBelow(w.cum, hs.prev):
+			fromZero = true
+			w.resets++
+			w.events.reset(hs.id + " went down (_count " + fmtF(hs.prevCount) + " → " + fmtF(count) + ", _sum " +
+				fmtF(hs.prevSum) + " → " + fmtF(sum) + ") with no process restart seen: histogram reset, its increase for this interval is counted from 0")
+		}
+		seg := &hs.segs[len(hs.segs)-1]
+		for i, c := range w.cum {
+			inc := c
+			if !fromZero {
+				inc -= hs.prev[i]
+			}
+			seg.incs[i] += inc
+			hs.stepIncs[i] = inc
+		}
+		hs.stepCount, hs.stepSum = count, sum
+		if !fromZero {
+			hs.stepCount -= hs.prevCount
+			hs.stepSum -= hs.prevSum
+		}
+		hs.count += hs.stepCount
+		hs.sum += hs.stepSum
+		hs.stepAt = w.scrapes
+		hs.has = true
+		hs.remember(w.cum, count, sum)
+	}
+}
+
+// setBounds starts a new segment with bounds (copied).
+func (h *histSeries) setBounds(bounds []float64) {
+	h.bounds = slices.Clone(bounds)
+	h.prev = make([]float64, len(bounds))
+	h.stepIncs = make([]float64, len(bounds))
+	h.segs = append(h.segs, histSeg{bounds: h.bounds, incs: make([]float64, len(bounds))})
+}
+
+func (h *histSeries) remember(cum []float64, count, sum float64) {
+	copy(h.prev, cum)
+	h.prevCount, h.prevSum = count, sum
+}
+
+func anyBelow(cur, prev []float64) bool {
+	for i := range cur {
+		if cur[i] < prev[i] {
+			return true
+		}
+	}
+	return false
+}
+
+// readHist reads a histogram's buckets into w.bounds and w.cum (sorted by bound, +Inf last: an exposition
+// without an explicit +Inf bucket, as client_golang's protobuf, gets one with the _count, as Prometheus's scrape
+// does) and returns its _count and _sum. ok is false for a histogram with a non-finite or negative count or sum,
+// or a NaN bound, which is skipped for this scrape.
+func (w *Window) readHist(h *dto.Histogram) (count, sum float64, ok bool) {
+	count = float64(h.GetSampleCount())
+	if h.SampleCountFloat != nil {
+		count = h.GetSampleCountFloat()
+	}
+	sum = h.GetSampleSum()
+	if !validCount(count) || math.IsNaN(sum) || math.IsInf(sum, 0) {
+		return 0, 0, false
+	}
+	w.bounds, w.cum = w.bounds[:0], w.cum[:0]
+	sorted := true
+	for _, b := range h.GetBucket() {
+		ub := b.GetUpperBound()
+		c := float64(b.GetCumulativeCount())
+		if b.CumulativeCountFloat != nil {
+			c = b.GetCumulativeCountFloat()
+		}
+		if math.IsNaN(ub) || !validCount(c) {
+			return 0, 0, false
+		}
+		if n := len(w.bounds); n > 0 && ub < w.bounds[n-1] {
+			sorted = false
+		}
+		w.bounds = append(w.bounds, ub)
+		w.cum = append(w.cum, c)
+	}
+	if !sorted {
+		idx := make([]int, len(w.bounds))
+		for i := range idx {
+			idx[i] = i
+		}
+		sort.SliceStable(idx, func(a, b int) bool { return w.bounds[idx[a]] < w.bounds[idx[b]] })
+		nb, nc := make([]float64, len(idx)), make([]float64, len(idx))
+		for i, j := range idx {
+			nb[i], nc[i] = w.bounds[j], w.cum[j]
+		}
+		w.bounds, w.cum = nb, nc
+	}
+	if n := len(w.bounds); n == 0 || !math.IsInf(w.bounds[n-1], +1) {
+		w.bounds = append(w.bounds, math.Inf(+1))
+		w.cum = append(w.cum, count)
+	}
+	return count, sum, true
+}
+
+func validCount(c float64) bool { return c >= 0 && !math.IsInf(c, 0) }
+
+// seriesID writes the series' identity, name{label="value",...} with labels sorted by name, into w.buf.
+func (w *Window) seriesID(name string, m *dto.Metric) []byte {
+	b := append(w.buf[:0], name...)
+	b = append(b, '{')
+	ls := m.GetLabel()
+	sorted := slices.IsSortedFunc(ls, func(a, b *dto.LabelPair) int { return strings.Compare(a.GetName(), b.GetName()) })
+	if !sorted {
+		ls = slices.Clone(ls)
+		slices.SortFunc(ls, func(a, b *dto.LabelPair) int { return strings.Compare(a.GetName(), b.GetName()) })
+	}
+	for i, lp := range ls {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, lp.GetName()...)
+		b = append(b, '=')
+		b = strconv.AppendQuote(b, lp.GetValue())
+	}
+	b = append(b, '}')
+	w.buf = b
+	return b
+}
+
+func insertSorted[T any](list []T, x T, key func(T) string) []T {
+	i := sort.Search(len(list), func(i int) bool { return key(list[i]) >= key(x) })
+	return slices.Insert(list, i, x)
+}
+
+// scalarValue is a counter's, gauge's or untyped sample's value; false for other types and non-finite values.
+func scalarValue(m *dto.Metric) (float64, bool) {
+	var x float64
+	switch {
+	case m.GetCounter() != nil:
+		x = m.GetCounter().GetValue()
+	case m.GetGauge() != nil:
+		x = m.GetGauge().GetValue()
+	case m.GetUntyped() != nil:
+		x = m.GetUntyped().GetValue()
+	default:
+		return 0, false
+	}
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return 0, false
+	}
+	return x, true
+}
+
+func label(m *dto.Metric, name string) (string, bool) {
+	for _, lp := range m.GetLabel() {
+		if lp.GetName() == name {
+			return lp.GetValue(), true
+		}
+	}
+	return "", false
+}
+
+func modelMatches(m *dto.Metric, model string) bool {
+	if model == "" {
+		return true
+	}
+	v, _ := label(m, "model_name")
+	return v == model
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func fmtF(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+
+// eventSink collects one Add's events, capping the per-series reset events.
+type eventSink struct {
+	at       time.Time
+	list     []snapshot.Event
+	resets   int
+	overflow int
+}
+
+func (e *eventSink) add(msg string) {
+	e.list = append(e.list, snapshot.Event{Time: e.at, Source: Source, Message: msg})
+}
+
+func (e *eventSink) reset(msg string) {
+	e.resets++
+	if e.resets > maxResetEvents {
+		e.overflow++
+		return
+	}
+	e.add(msg)
+}
+
+func (e *eventSink) done() []snapshot.Event {
+	if e.overflow > 0 {
+		e.add(strconv.Itoa(e.overflow) + " more series reset in this scrape (not listed); their increases for this interval are counted from 0")
+	}
+	return e.list
+}
