@@ -123,6 +123,9 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 	need := int64(p.promptTokens + p.maxTokens)
 	if err := s.eng.acquire(ctx, need, flushIfDirty); err != nil {
 		s.met.success[finishAbort].Inc()
+		if p.stream && s.ctx.Err() != nil {
+			panic(http.ErrAbortHandler) // Close: cut the response, as for running streams
+		}
 		return
 	}
 	admitted := time.Now()
