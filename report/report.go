@@ -287,17 +287,17 @@ func RequestsCSV(recs []recorder.Record) ([]byte, error) {
 
 // Files are the paths one test's export produced.
 type Files struct {
-	SnapshotsJSON, SnapshotsCSV, SummaryJSON, RequestsCSV string
+	SnapshotsJSON, SnapshotsCSV, SummaryJSON, RequestsCSV, PlotPNG string
 }
 
 // Map returns the paths keyed as summary.Summary.Files keys them.
 func (f Files) Map() map[string]string {
 	return map[string]string{"snapshots_json": f.SnapshotsJSON, "snapshots_csv": f.SnapshotsCSV,
-		"summary_json": f.SummaryJSON, "requests_csv": f.RequestsCSV}
+		"summary_json": f.SummaryJSON, "requests_csv": f.RequestsCSV, "plot_png": f.PlotPNG}
 }
 
-// Names returns the file names for one run: metrics_<config>_<timestamp>.json/.csv, summary_statistics.json
-// and requests_<config>_<timestamp>.csv, under dir. config must already be safe as a file name.
+// Names returns the file names for one run: metrics_<config>_<timestamp>.json/.csv/.png,
+// summary_statistics.json and requests_<config>_<timestamp>.csv, under dir. config must already be safe as a file name.
 func Names(dir, config string, start time.Time) Files {
 	ts := start.Format(TimestampLayout)
 	return Files{
@@ -305,10 +305,11 @@ func Names(dir, config string, start time.Time) Files {
 		SnapshotsCSV:  filepath.Join(dir, "metrics_"+config+"_"+ts+".csv"),
 		SummaryJSON:   filepath.Join(dir, "summary_statistics.json"),
 		RequestsCSV:   filepath.Join(dir, "requests_"+config+"_"+ts+".csv"),
+		PlotPNG:       filepath.Join(dir, "metrics_"+config+"_"+ts+".png"),
 	}
 }
 
-// WriteAll writes the four files named by files. sum.Files is set to their paths before the summary is
+// WriteAll writes the five files named by files (the plot titled with the configuration id). sum.Files is set to their paths before the summary is
 // written. It writes every file it can and returns the errors of those it could not, joined.
 func WriteAll(files Files, sf SnapshotFile, recs []recorder.Record, sum *summary.Summary) error {
 	var errs []error
@@ -324,6 +325,11 @@ func WriteAll(files Files, sf SnapshotFile, recs []recorder.Record, sum *summary
 	if b, err := RequestsCSV(recs); err != nil {
 		errs = append(errs, fmt.Errorf("encode %s: %w", files.RequestsCSV, err))
 	} else if err := WriteFileAtomic(files.RequestsCSV, b); err != nil {
+		errs = append(errs, err)
+	}
+	if b, err := PlotPNG(sf.Snapshots, sf.ConfigID); err != nil {
+		errs = append(errs, fmt.Errorf("plot %s: %w", files.PlotPNG, err))
+	} else if err := WriteFileAtomic(files.PlotPNG, b); err != nil {
 		errs = append(errs, err)
 	}
 	if err := WriteJSON(files.SummaryJSON, sum); err != nil {

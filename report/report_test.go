@@ -3,6 +3,7 @@ package report
 import (
 	"encoding/csv"
 	"encoding/json"
+	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -101,7 +102,14 @@ func TestWriteAllAtomicFilesAndNulls(t *testing.T) {
 		names = append(names, e.Name())
 	}
 	assert.ElementsMatch(t, []string{"metrics_cfg_20250909_103000.json", "metrics_cfg_20250909_103000.csv",
-		"summary_statistics.json", "requests_cfg_20250909_103000.csv"}, names, "no temporary file left behind")
+		"summary_statistics.json", "requests_cfg_20250909_103000.csv", "metrics_cfg_20250909_103000.png"}, names,
+		"no temporary file left behind")
+	pf, err := os.Open(files.PlotPNG)
+	require.NoError(t, err)
+	defer pf.Close()
+	img, err := png.Decode(pf)
+	require.NoError(t, err)
+	assert.Equal(t, 1152, img.Bounds().Dx(), "12 in at 96 dpi")
 
 	var doc map[string]any
 	b, _ := os.ReadFile(files.SnapshotsJSON)

@@ -116,11 +116,8 @@ type VLLM struct {
 	PromptTokensTotal *float64 `json:"prompt_tokens_total"`
 	// RequestSuccessTotal is the raw vllm:request_success_total counter, summed over finish reasons.
 	RequestSuccessTotal *float64 `json:"request_success_total"`
-	// RequestsFinished is the number of requests recorded by the client during the interval.
+	// RequestsFinished is the number of successful requests recorded by the client during the interval.
 	RequestsFinished int `json:"requests_finished"`
-	// ClientTokensPerSecond is output tokens of the requests recorded during the interval divided by the
-	// interval's length, tokens/s (client side).
-	ClientTokensPerSecond *float64 `json:"client_tokens_per_second"`
 }
 
 // System holds host readings (gopsutil). Counters are cumulative as the OS reports them (since boot), as the

@@ -53,14 +53,13 @@ type Collector struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
-	mu       sync.Mutex
-	snaps    []snapshot.Snapshot
-	dropped  int
-	sources  map[string]*summary.SourceStatus
-	events   []snapshot.Event
-	busy     map[string]bool
-	lastTick time.Time
-	checks   []func(*summary.Summary) error
+	mu      sync.Mutex
+	snaps   []snapshot.Snapshot
+	dropped int
+	sources map[string]*summary.SourceStatus
+	events  []snapshot.Event
+	busy    map[string]bool
+	checks  []func(*summary.Summary) error
 
 	stopOnce sync.Once
 	final    *summary.Summary
@@ -81,7 +80,7 @@ func Collect(tb testing.TB, opts Options) *Collector {
 	}
 	start := time.Now()
 	c := &Collector{
-		tb: tb, opts: o, start: start, lastTick: start,
+		tb: tb, opts: o, start: start,
 		runID:   fmt.Sprintf("%s-%06x", start.UTC().Format("20060102T150405Z"), rand.Uint32()&0xffffff),
 		sources: map[string]*summary.SourceStatus{}, busy: map[string]bool{},
 		rec: recorder.New(start, recorder.Config{MaxRecords: o.MaxRequests, Goodput: o.Goodput}),
@@ -275,7 +274,7 @@ wait:
 	if len(snap.Errors) == 0 {
 		snap.Errors = nil
 	}
-	c.fillClientLatency(&snap.VLLMMetrics, now)
+	c.fillClientLatency(&snap.VLLMMetrics)
 	if len(c.snaps) >= c.opts.MaxSnapshots {
 		c.snaps = c.snaps[1:]
 		c.dropped++
@@ -297,17 +296,12 @@ func (c *Collector) hasSampler(name string) bool {
 
 // fillClientLatency sets the seed's latency fields from the successful requests recorded since the previous
 // tick. Called with c.mu held.
-func (c *Collector) fillClientLatency(v *snapshot.VLLM, now time.Time) {
+func (c *Collector) fillClientLatency(v *snapshot.VLLM) {
 	w := c.rec.DrainWindow()
-	dt := now.Sub(c.lastTick).Seconds()
-	c.lastTick = now
 	ttft, e2e := recorder.ComputeStats(w.TTFTMS), recorder.ComputeStats(w.E2EMS)
 	v.FirstTokenLatencyMS = ttft.Mean
 	v.MeanLatencyMS, v.P50LatencyMS, v.P90LatencyMS, v.P99LatencyMS = e2e.Mean, e2e.P50, e2e.P90, e2e.P99
 	v.RequestsFinished = w.OK
-	if dt > 0 && w.Total > 0 {
-		v.ClientTokensPerSecond = snapshot.F(float64(w.OutputTokens) / dt)
-	}
 }
 
 // RecordRequest records one timed request (see recorder.Request for the fields and the definitions of TTFT,

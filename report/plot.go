@@ -1,0 +1,119 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/vmtest/vmtest/snapshot"
+)
+
+// series collects the (elapsed s, value) points of one field over the snapshots, skipping unknown values (a
+// gap in the data is drawn as a straight segment between the known neighbours, never as a drop to 0).
+func series(snaps []snapshot.Snapshot, get func(*snapshot.Snapshot) *float64) plotter.XYs {
+	var xy plotter.XYs
+	for i := range snaps {
+		if v := get(&snaps[i]); v != nil {
+			xy = append(xy, plotter.XY{X: snaps[i].ElapsedS, Y: *v})
+		}
+	}
+	return xy
+}
+
+// panel builds one chart from named series; a series with no point is left out of it, and a chart with none
+// says "no data" in its title.
+func panel(title, ylabel string, named ...any) (*plot.Plot, error) {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = "elapsed (s)"
+	p.Y.Label.Text = ylabel
+	p.Legend.Top = true
+	var args []any
+	for i := 0; i+1 < len(named); i += 2 {
+		if xy := named[i+1].(plotter.XYs); len(xy) > 0 {
+			args = append(args, named[i], xy)
+		}
+	}
+	if len(args) == 0 {
+		p.Title.Text += " (no data)"
+		return p, nil
+	}
+	if err := plotutil.AddLinePoints(p, args...); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// PlotPNG draws the run's dashboard as one PNG of four charts over elapsed time: client latency per interval
+// (mean TTFT, p50 and p99 E2E latency, ms), throughput (the server's generation and prompt tokens/s),
+// the server's queue, batch and KV-cache usage, and utilization (host CPU and each GPU, %).
+func PlotPNG(snaps []snapshot.Snapshot, title string) ([]byte, error) {
+	v := func(f func(*snapshot.VLLM) *float64) plotter.XYs {
+		return series(snaps, func(s *snapshot.Snapshot) *float64 { return f(&s.VLLMMetrics) })
+	}
+	lat, err := panel(title+": client latency per interval", "ms",
+		"TTFT mean", v(func(x *snapshot.VLLM) *float64 { return x.FirstTokenLatencyMS }),
+		"E2E p50", v(func(x *snapshot.VLLM) *float64 { return x.P50LatencyMS }),
+		"E2E p99", v(func(x *snapshot.VLLM) *float64 { return x.P99LatencyMS }))
+	if err != nil {
+		return nil, err
+	}
+	thr, err := panel("throughput (server counters)", "per second",
+		"generation tokens", v(func(x *snapshot.VLLM) *float64 { return x.TokensPerSecond }),
+		"prompt tokens", v(func(x *snapshot.VLLM) *float64 { return x.PromptTokensPerSecond }))
+	if err != nil {
+		return nil, err
+	}
+	srv, err := panel("server", "requests / %",
+		"queue (waiting)", v(func(x *snapshot.VLLM) *float64 { return x.RequestQueueSize }),
+		"batch (running)", v(func(x *snapshot.VLLM) *float64 { return x.ActiveBatchSize }),
+		"KV cache %", v(func(x *snapshot.VLLM) *float64 { return x.KVCacheUsagePercent }))
+	if err != nil {
+		return nil, err
+	}
+	util := []any{"host CPU", series(snaps, func(s *snapshot.Snapshot) *float64 { return s.SystemMetrics.CPUPercent })}
+	keys := map[string]bool{}
+	for i := range snaps {
+		for k := range snaps[i].GPUMetrics {
+			keys[k] = true
+		}
+	}
+	sorted := make([]string, 0, len(keys))
+	for k := range keys {
+		sorted = append(sorted, k)
+	}
+	sort.Slice(sorted, func(i, j int) bool { return naturalLess(sorted[i], sorted[j]) })
+	for _, k := range sorted {
+		util = append(util, k, series(snaps, func(s *snapshot.Snapshot) *float64 {
+			if g, ok := s.GPUMetrics[k]; ok {
+				return g.Utilization
+			}
+			return nil
+		}))
+	}
+	ut, err := panel("utilization", "%", util...)
+	if err != nil {
+		return nil, err
+	}
+
+	const w, h = 12 * vg.Inch, 8 * vg.Inch
+	img := vgimg.New(w, h)
+	dc := draw.New(img)
+	tiles := draw.Tiles{Rows: 2, Cols: 2, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
+		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
+	for i, p := range []*plot.Plot{lat, thr, srv, ut} {
+		p.Draw(tiles.At(dc, i%2, i/2))
+	}
+	var buf bytes.Buffer
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("encode PNG: %w", err)
+	}
+	return buf.Bytes(), nil
+}
