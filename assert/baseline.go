@@ -1,0 +1,362 @@
+package assert
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vmtest/vmtest/summary"
+)
+
+// UpdateFlag is the name of the command-line flag (registered by this package with the flag package, unless
+// another package registered it first) that makes CheckBaseline and AssertBaseline rewrite baseline files
+// from the current run instead of comparing: go test -run TestX -vmtest.update. It is read when a baseline
+// is checked, after the test binary has parsed its flags. UpdateEnv=1 does the same where the flag cannot be
+// given (go test ./... with packages that do not import assert).
+const (
+	UpdateFlag = "vmtest.update"
+	UpdateEnv  = "VMTEST_UPDATE"
+)
+
+func init() {
+	if flag.Lookup(UpdateFlag) == nil {
+		flag.Bool(UpdateFlag, false, "vmtest: rewrite baseline files from this run instead of comparing with them")
+	}
+}
+
+// updateRequested reports whether -vmtest.update (or VMTEST_UPDATE) is set.
+func updateRequested() bool {
+	if f := flag.Lookup(UpdateFlag); f != nil {
+		if b, err := strconv.ParseBool(f.Value.String()); err == nil && b {
+			return true
+		}
+	}
+	b, _ := strconv.ParseBool(os.Getenv(UpdateEnv))
+	return b
+}
+
+// Direction says which way a metric improves.
+type Direction int
+
+const (
+	// AutoDirection infers the direction from the metric's name (see DirectionOf).
+	AutoDirection Direction = iota
+	// LowerIsBetter: a larger value is a regression (latencies, error rate, memory, power, energy).
+	LowerIsBetter
+	// HigherIsBetter: a smaller value is a regression (throughputs, goodput).
+	HigherIsBetter
+)
+
+func (d Direction) String() string {
+	switch d {
+	case LowerIsBetter:
+		return "lower is better"
+	case HigherIsBetter:
+		return "higher is better"
+	}
+	return "auto"
+}
+
+// DirectionOf infers the direction of a summary.Lookup metric from its name: higher is better for request
+// and token throughputs, goodput, requests.ok and the server's token and request rates; lower is better for
+// everything else (latencies, error rate, failures, queue, memory, power, energy, utilization). Set
+// Tolerance.Direction where that is not what a metric means to you.
+func DirectionOf(metric string) Direction {
+	m := strings.ToLower(metric)
+	switch {
+	case strings.HasSuffix(m, "throughput"), strings.HasPrefix(m, "goodput"), m == "requests.ok",
+		strings.HasPrefix(m, "server.tokens_per_second."), strings.HasPrefix(m, "server.requests_per_second."):
+		return HigherIsBetter
+	}
+	return LowerIsBetter
+}
+
+// Tolerance chooses a metric to compare with the baseline and how far it may regress. A regression is
+// allowed up to the larger of Rel·|baseline| and Abs; with both zero any regression fails. Improvements
+// always pass.
+type Tolerance struct {
+	// Metric is a summary.Lookup name ("ttft.p99", "throughput", "gpu.power_w.avg").
+	Metric string
+	// Rel is the allowed regression relative to the baseline value, a fraction: 0.10 allows 10 %.
+	Rel float64
+	// Abs is the allowed regression in the metric's unit (ms for latencies, req/s for throughput, ...).
+	Abs float64
+	// Direction is which way the metric improves; AutoDirection infers it with DirectionOf.
+	Direction Direction
+}
+
+// Rel returns a Tolerance allowing metric to regress by frac of its baseline value (0.10 = 10 %), in the
+// direction DirectionOf infers.
+func Rel(metric string, frac float64) Tolerance { return Tolerance{Metric: metric, Rel: frac} }
+
+// Abs returns a Tolerance allowing metric to regress by amount in its unit (ms for latencies), in the
+// direction DirectionOf infers.
+func Abs(metric string, amount float64) Tolerance { return Tolerance{Metric: metric, Abs: amount} }
+
+// BaselineFormat is the version of the baseline file format this package writes and reads.
+const BaselineFormat = 1
+
+// Baseline is a baseline file: the chosen metrics' values from one run, with what identifies the run. It is
+// written as indented JSON, small enough to review in a diff.
+type Baseline struct {
+	// Format is BaselineFormat.
+	Format int `json:"vmtest_baseline"`
+	// RunID, ConfigID and TestName identify the run the values come from.
+	RunID    string `json:"run_id"`
+	ConfigID string `json:"config_id,omitempty"`
+	TestName string `json:"test_name,omitempty"`
+	// Time is the run's start.
+	Time time.Time `json:"time"`
+	// Metrics maps a canonical summary.Lookup name to its value.
+	Metrics map[string]BaselineValue `json:"metrics"`
+}
+
+// BaselineValue is one metric's value in a baseline file.
+type BaselineValue struct {
+	// Value is in Unit, rounded to 12 significant digits.
+	Value float64 `json:"value"`
+	// Unit is summary.Value.Unit.
+	Unit string `json:"unit"`
+	// N is the number of samples behind the value.
+	N int `json:"n"`
+}
+
+// ReadBaseline reads a baseline file. It returns an error wrapping fs.ErrNotExist when there is none, and an
+// error naming the file when it is not a baseline this package can read.
+func ReadBaseline(path string) (Baseline, error) {
+	var b Baseline
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return b, err
+	}
+	if err := json.Unmarshal(data, &b); err != nil {
+		return b, fmt.Errorf("baseline %s: %w", path, err)
+	}
+	if b.Format != BaselineFormat {
+		return b, fmt.Errorf("baseline %s: format %d, want vmtest_baseline %d", path, b.Format, BaselineFormat)
+	}
+	return b, nil
+}
+
+// writeBaseline writes b to path atomically (temp file in the same directory, then rename), creating the
+// directory.
+func writeBaseline(path string, b Baseline) error {
+	data, err := json.MarshalIndent(b, "", "  ")
+	if err != nil {
+		return err
+	}
+	data = append(data, '\n')
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // after a successful rename there is nothing left to remove
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// CheckBaseline compares the chosen metrics of s with the baseline file at path (JSON, see Baseline). It
+// returns nil when no metric regressed beyond its tolerance; otherwise an error with one line per failing
+// metric: a regression beyond tolerance (both values, the change in %, the tolerance, the direction, n, the
+// window, both runs, the data file and the baseline file), a metric with no data in this run, a metric the
+// baseline does not hold or holds in another unit. A missing baseline file is an error saying to run with
+// -vmtest.update. An unknown metric name, a negative or non-finite tolerance, or no metric at all is an error.
+//
+// With -vmtest.update (or VMTEST_UPDATE=1) it writes the chosen metrics of s to path instead, atomically,
+// replacing the file, and returns nil; a chosen metric with no data is then an error and nothing is written.
+// Use AssertBaseline to have the update and improvements logged.
+func CheckBaseline(s *summary.Summary, path string, metrics ...Tolerance) error {
+	_, err := baseline(s, path, updateRequested(), metrics)
+	return err
+}
+
+// AssertBaseline runs CheckBaseline, logs through tb.Logf what it did for each metric (the update, an
+// improvement, a change within tolerance), reports its error through tb.Errorf and returns whether the run
+// held up against the baseline.
+func AssertBaseline(tb testing.TB, s *summary.Summary, path string, metrics ...Tolerance) bool {
+	tb.Helper()
+	notes, err := baseline(s, path, updateRequested(), metrics)
+	for _, n := range notes {
+		tb.Logf("%s", n)
+	}
+	return report(tb, err)
+}
+
+// round12 rounds x to 12 significant digits, so a file reads 2311 rather than 2311.0000000000005.
+func round12(x float64) float64 {
+	y, err := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 12, 64), 64)
+	if err != nil {
+		return x
+	}
+	return y
+}
+
+// baseline does CheckBaseline's work and returns the lines AssertBaseline logs.
+func baseline(s *summary.Summary, path string, update bool, tols []Tolerance) ([]string, error) {
+	if s == nil {
+		return nil, fmt.Errorf("vmtest: baseline %s: no summary", path)
+	}
+	if len(tols) == 0 {
+		return nil, fmt.Errorf("vmtest: baseline %s: no metric chosen", path)
+	}
+	type chosen struct {
+		tol Tolerance
+		cur summary.Value
+	}
+	var cs []chosen
+	var errs []error
+	for _, t := range tols {
+		if math.IsNaN(t.Rel) || math.IsInf(t.Rel, 0) || t.Rel < 0 || math.IsNaN(t.Abs) || math.IsInf(t.Abs, 0) || t.Abs < 0 {
+			return nil, fmt.Errorf("vmtest: baseline %s: %s: tolerance Rel %v, Abs %v: want finite values ≥ 0", path, t.Metric, t.Rel, t.Abs)
+		}
+		v, err := s.Lookup(t.Metric)
+		if err != nil {
+			return nil, fmt.Errorf("vmtest: baseline %s: %w", path, err)
+		}
+		if t.Direction == AutoDirection {
+			t.Direction = DirectionOf(v.Name)
+		}
+		if !v.Known {
+			errs = append(errs, fmt.Errorf("vmtest: baseline: %s: no data in this run (%s; run %s; data: %s)",
+				v.Name, noDataNote(v), s.RunID, s.DataFile()))
+			continue
+		}
+		cs = append(cs, chosen{t, v})
+	}
+
+	if update {
+		if len(errs) > 0 {
+			errs = append(errs, fmt.Errorf("vmtest: baseline %s not updated: a chosen metric has no data", path))
+			return nil, errors.Join(errs...)
+		}
+		b := Baseline{Format: BaselineFormat, RunID: s.RunID, ConfigID: s.ConfigID, TestName: s.TestName,
+			Time: s.Start, Metrics: map[string]BaselineValue{}}
+		var parts []string
+		for _, c := range cs {
+			b.Metrics[c.cur.Name] = BaselineValue{Value: round12(c.cur.Value), Unit: c.cur.Unit, N: c.cur.N}
+			parts = append(parts, c.cur.Name+" "+formatValue(c.cur.Value, c.cur.Unit))
+		}
+		if err := writeBaseline(path, b); err != nil {
+			return nil, fmt.Errorf("vmtest: baseline %s: writing: %w", path, err)
+		}
+		return []string{fmt.Sprintf("vmtest: baseline %s updated from run %s (-%s): %s", path, s.RunID, UpdateFlag, strings.Join(parts, ", "))}, nil
+	}
+
+	b, err := ReadBaseline(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("vmtest: baseline %s does not exist; run the test with -%s (or %s=1) to write it from this run", path, UpdateFlag, UpdateEnv)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("vmtest: %w", err)
+	}
+	var notes []string
+	for _, c := range cs {
+		line, regressed, err := compareOne(s, b, path, c.tol, c.cur)
+		switch {
+		case err != nil:
+			errs = append(errs, err)
+		case regressed:
+			errs = append(errs, errors.New(line))
+		default:
+			notes = append(notes, line)
+		}
+	}
+	return notes, errors.Join(errs...)
+}
+
+// compareOne compares one metric with the baseline and returns the line to log or report and whether it
+// regressed beyond tolerance.
+func compareOne(s *summary.Summary, b Baseline, path string, t Tolerance, cur summary.Value) (string, bool, error) {
+	base, ok := b.Metrics[cur.Name]
+	if !ok {
+		return "", false, fmt.Errorf("vmtest: baseline %s does not hold %s (it holds %s); run with -%s to rewrite it",
+			path, cur.Name, strings.Join(sortedNames(b.Metrics), ", "), UpdateFlag)
+	}
+	if base.Unit != cur.Unit {
+		return "", false, fmt.Errorf("vmtest: baseline %s holds %s in %q, this run has it in %q; run with -%s to rewrite it",
+			path, cur.Name, base.Unit, cur.Unit, UpdateFlag)
+	}
+	worse := cur.Value - base.Value
+	if t.Direction == HigherIsBetter {
+		worse = -worse
+	}
+	allowed := math.Max(t.Rel*math.Abs(base.Value), t.Abs)
+	// A hair of slack (1 ppb) so that a value exactly at the tolerance, or equal to the rounded value in the
+	// file, is not a regression or an improvement by rounding.
+	eps := 1e-9 * math.Max(math.Abs(base.Value), math.Abs(cur.Value))
+
+	change := "from 0"
+	if base.Value != 0 {
+		change = fmt.Sprintf("%+.1f%%", 100*(cur.Value-base.Value)/math.Abs(base.Value))
+	} else if cur.Value == 0 {
+		change = "+0.0%"
+	}
+	tol := toleranceText(t, allowed, cur.Unit)
+	vals := fmt.Sprintf("%s now vs %s in baseline", formatValue(cur.Value, cur.Unit), formatValue(base.Value, base.Unit))
+	switch {
+	case worse > allowed+eps:
+		return fmt.Sprintf("vmtest: baseline: %s regressed: %s (%s, tolerance %s; %s) (n=%d vs %d, window %s, run %s vs baseline run %s of %s; data: %s; baseline: %s)",
+			cur.Name, vals, change, tol, t.Direction, cur.N, base.N, windowText(cur.WindowS), s.RunID, b.RunID,
+			b.Time.Format(time.RFC3339), s.DataFile(), path), true, nil
+	case worse < -eps:
+		return fmt.Sprintf("vmtest: baseline: %s improved: %s (%s; %s); run with -%s to keep the new figure",
+			cur.Name, vals, change, t.Direction, UpdateFlag), false, nil
+	}
+	return fmt.Sprintf("vmtest: baseline: %s within tolerance: %s (%s, tolerance %s; %s)",
+		cur.Name, vals, change, tol, t.Direction), false, nil
+}
+
+// toleranceText describes a tolerance: "10% = 200.000 ms", "50.000 ms", "max(10%, 50.000 ms) = 200.000 ms", "0".
+func toleranceText(t Tolerance, allowed float64, unit string) string {
+	rel := strconv.FormatFloat(100*t.Rel, 'g', 4, 64) + "%"
+	switch {
+	case t.Rel > 0 && t.Abs > 0:
+		return fmt.Sprintf("max(%s, %s) = %s", rel, formatValue(t.Abs, unit), formatValue(allowed, unit))
+	case t.Rel > 0:
+		return fmt.Sprintf("%s = %s", rel, formatValue(allowed, unit))
+	case t.Abs > 0:
+		return formatValue(t.Abs, unit)
+	}
+	return "0"
+}
+
+func sortedNames(m map[string]BaselineValue) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	if len(ks) == 0 {
+		return []string{"nothing"}
+	}
+	return ks
+}
