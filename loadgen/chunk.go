@@ -115,6 +115,7 @@ type StreamError struct {
 	Raw string
 }
 
+// Error formats the error's type and message (or the raw object when it has no message).
 func (e *StreamError) Error() string {
 	msg := e.Message
 	if msg == "" {

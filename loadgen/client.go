@@ -74,6 +74,7 @@ type HTTPError struct {
 	Body string
 }
 
+// Error formats the status and the body excerpt.
 func (e *HTTPError) Error() string {
 	if e.Body == "" {
 		return fmt.Sprintf("loadgen: HTTP %d %s", e.StatusCode, http.StatusText(e.StatusCode))

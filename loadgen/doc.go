@@ -5,8 +5,10 @@
 //
 // # What is measured, and when
 //
-// The client takes Start from time.Now() right before the request is handed to the HTTP transport, and the
-// arrival time of every server-sent event from time.Now() as soon as the SSE parser has the event's last byte.
+// The client takes Start from time.Now() right before the request is handed to the HTTP transport (as vLLM's
+// `bench serve` starts its clock before posting), and the arrival time of every server-sent event from
+// time.Now() right after the read of the response body that delivered the event's last byte, before any
+// parsing (events that arrive in one read share its time, as AIPerf stamps each received chunk).
 // All times carry Go's monotonic clock reading, so durations computed from them with Sub are immune to
 // wall-clock steps. The definitions follow DESIGN.md:
 //
