@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -30,6 +31,7 @@ type fakeServer struct {
 	tokens   int
 	stall    bool // never finish: hold the stream open after the first token
 	inFlight atomic.Int64
+	conns    atomic.Int64 // TCP connections accepted
 	maxIn    atomic.Int64
 	total    atomic.Int64
 	mu       sync.Mutex
@@ -38,7 +40,13 @@ type fakeServer struct {
 
 func newFakeServer(t *testing.T, delay time.Duration, tokens int) *fakeServer {
 	fs := &fakeServer{delay: delay, tokens: tokens, prompts: map[string]int{}}
-	fs.Server = httptest.NewServer(http.HandlerFunc(fs.serve))
+	fs.Server = httptest.NewUnstartedServer(http.HandlerFunc(fs.serve))
+	fs.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			fs.conns.Add(1)
+		}
+	}
+	fs.Start()
 	t.Cleanup(fs.Close)
 	return fs
 }
@@ -97,6 +105,7 @@ func TestClosedLoopCountConcurrencyAndPrompts(t *testing.T) {
 	assert.Equal(t, 40, res.Completed)
 	assert.Equal(t, 40, res.Outcomes[recorder.OutcomeOK])
 	assert.EqualValues(t, 4, fs.maxIn.Load(), "exactly Concurrency requests in flight")
+	assert.EqualValues(t, 4, fs.conns.Load(), "bodies are read to the end, so connections are reused")
 	assert.Equal(t, map[string]int{"a": 10, "b": 10, "c": 10, "d": 10}, fs.prompts)
 	ids := map[string]bool{}
 	for _, r := range recs {
