@@ -3,7 +3,6 @@ package summary
 import (
 	"fmt"
 	"math"
-	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -83,7 +82,8 @@ func (e *UnknownMetricError) Error() string {
 //	error_rate                                    (total − ok) / total, fraction 0–1
 //	throughput (= request_throughput)             successful requests per second, req/s
 //	output_token_throughput, total_token_throughput  tok/s
-//	goodput, goodput_requests                     requests meeting every SLO (DistServe), req/s and count
+//	goodput, goodput_requests                     successful requests meeting every SLO (DistServe), req/s and
+//	                                              count; unknown when no SLO was given
 //	requests.ok|failed|incomplete|rejected|total  counts
 //	gpu.utilization.avg, gpu.power_w.max          over all GPUs: avg is the mean of per-GPU averages, max the max
 //	gpu_0.memory_used_mb.max                      one GPU
@@ -153,21 +153,18 @@ func (s *Summary) Lookup(name string) (Value, error) {
 			return s.requestValue(Value{Name: head, Unit: UnitTokPerS, N: s.Requests.OK}, s.Requests.TotalTokenThroughput), nil
 		case "goodput":
 			v := Value{Name: head, Unit: UnitReqPerS, N: s.Requests.OK}
-			p, ok := fieldOf[*float64](s.Requests, "Goodput")
-			if !ok {
-				v.Note = "goodput is not computed by this version of recorder.Summary"
-				v.WindowS = s.Requests.WindowS
+			if len(s.Requests.GoodputSLOs) == 0 {
+				v.WindowS, v.Note = s.Requests.WindowS, "no goodput SLO given"
 				return v, nil
 			}
-			return s.requestValue(v, p), nil
+			return s.requestValue(v, s.Requests.Goodput), nil
 		case "goodput_requests":
 			v := Value{Name: head, Unit: UnitRequests, N: s.Requests.Total, WindowS: s.Requests.WindowS}
-			c, ok := fieldOf[int](s.Requests, "GoodputRequests")
-			if !ok {
-				v.Note = "goodput is not computed by this version of recorder.Summary"
+			if len(s.Requests.GoodputSLOs) == 0 {
+				v.Note = "no goodput SLO given"
 				return v, nil
 			}
-			v.Value, v.Known = float64(c), true
+			v.Value, v.Known = float64(s.Requests.GoodputRequests), true
 			return v, nil
 		case "energy_per_output_token_j":
 			return s.sampledValue(Value{Name: head, Unit: "J/token", N: s.VLLM.Scrapes}, s.EnergyPerOutputTokenJ,
@@ -454,17 +451,4 @@ func statOf(st recorder.Stats, stat string) (string, *float64, bool) {
 		return "max", st.Max, true
 	}
 	return "", nil, false
-}
-
-// fieldOf reads the field of recorder.Summary named name when it exists with type T. Goodput is read by name
-// so that this package builds with and without the recorder's goodput fields (Goodput *float64,
-// GoodputRequests int); once they are in place for good this can become a plain field access.
-func fieldOf[T any](r recorder.Summary, name string) (T, bool) {
-	var zero T
-	f := reflect.ValueOf(r).FieldByName(name)
-	if !f.IsValid() || !f.CanInterface() {
-		return zero, false
-	}
-	x, ok := f.Interface().(T)
-	return x, ok
 }

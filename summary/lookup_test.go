@@ -230,13 +230,29 @@ func TestLookupBadNames(t *testing.T) {
 	}
 }
 
-func TestLookupGoodputWithoutRecorderFields(t *testing.T) {
-	// Goodput is read by field name; until recorder.Summary has it, the name is valid and the figure unknown.
-	v, err := lookupFixture().Lookup("goodput")
+func TestLookupGoodput(t *testing.T) {
+	s := lookupFixture()
+	v, err := s.Lookup("goodput")
 	require.NoError(t, err)
-	assert.Equal(t, "req/s", v.Unit)
-	if _, ok := fieldOf[*float64](recorder.Summary{}, "Goodput"); !ok {
-		assert.False(t, v.Known)
-		assert.Contains(t, v.Note, "not computed")
-	}
+	assert.False(t, v.Known, "no SLO given: goodput is unknown")
+	assert.Equal(t, "no goodput SLO given", v.Note)
+	v, err = s.Lookup("goodput_requests")
+	require.NoError(t, err)
+	assert.False(t, v.Known)
+
+	// 6 of the 10 successful requests met TTFT ≤ 150 ms over the 12 s window: 0.5 req/s.
+	s.Requests.GoodputSLOs, s.Requests.Goodput, s.Requests.GoodputRequests = map[string]float64{"ttft": 150}, lp(0.5), 6
+	v, err = s.Lookup("GOODPUT")
+	require.NoError(t, err)
+	assert.Equal(t, Value{Name: "goodput", Value: 0.5, Unit: "req/s", N: 10, Known: true, WindowS: lp(12)}, v)
+	v, err = s.Lookup("goodput_requests")
+	require.NoError(t, err)
+	assert.Equal(t, Value{Name: "goodput_requests", Value: 6, Unit: "requests", N: 12, Known: true, WindowS: lp(12)}, v)
+
+	// SLOs given but no request succeeded: unknown, and says so.
+	none := &Summary{Requests: recorder.Summary{Counts: recorder.Counts{Total: 2, Failed: 2}, GoodputSLOs: map[string]float64{"e2e": 1000}}}
+	v, err = none.Lookup("goodput")
+	require.NoError(t, err)
+	assert.False(t, v.Known)
+	assert.Equal(t, "n=0 successful requests of 2 recorded: 2 failed, 0 incomplete, 0 rejected", v.Note)
 }
