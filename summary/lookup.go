@@ -67,6 +67,7 @@ type UnknownMetricError struct {
 	Reason string
 }
 
+// Error names the metric, what is wrong with it, and lists MetricFamilies.
 func (e *UnknownMetricError) Error() string {
 	msg := fmt.Sprintf("unknown metric %q", e.Name)
 	if e.Reason != "" {
