@@ -615,7 +615,13 @@ func cmpFloat(a, b float64) int {
 	return 0
 }
 
-func fmtF(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+// fmtF formats x without an exponent in the usual range (a Unix time reads 1774011384.6, not 1.7740113846e+09).
+func fmtF(x float64) string {
+	if a := math.Abs(x); a == 0 || (a >= 1e-4 && a < 1e15) {
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(x, 'g', -1, 64)
+}
 
 // eventSink collects one Add's events, capping the per-series reset events.
 type eventSink struct {

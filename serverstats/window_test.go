@@ -1,0 +1,482 @@
+package serverstats
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vmtest/vmtest/samplers"
+)
+
+const v0 = "v0-busy-qwen3-0.6b.prom"
+const v0Labels = `model_name="Qwen/Qwen3-0.6B"`
+
+func v0TTFT(le string) string {
+	return `vllm:time_to_first_token_seconds_bucket{le="` + le + `",` + v0Labels + `}`
+}
+
+// v0Busier is the V0 capture after, by construction, these observations and counter increases:
+//
+//	TTFT: 10 requests at 0.2 s   → every bucket from le=0.25 up gains 10
+//	       5 requests at 2.0 s   → every bucket from le=2.5 up gains 5
+//	       1 request at 3000 s   → only +Inf gains 1 (above the highest finite bound, 2560)
+//	       _count +16, _sum +10×0.2 + 5×2.0 + 3000 = +3012
+//	generation_tokens_total +1234, prompt_tokens_total +567,
+//	request_success_total{finished_reason="length"} +16 and a new series finished_reason="stop" at 3,
+//	num_requests_running 0 → 5, num_requests_waiting 0 → 2, gpu_cache_usage_perc 0 → 0.25.
+func v0Busier(t *testing.T, base string) string {
+	b := base
+	for _, le := range []string{"0.25", "0.5", "0.75", "1.0"} {
+		b = bump(t, b, v0TTFT(le), 10)
+	}
+	for _, le := range []string{"2.5", "5.0", "7.5", "10.0", "20.0", "40.0", "80.0", "160.0", "640.0", "2560.0"} {
+		b = bump(t, b, v0TTFT(le), 15)
+	}
+	b = bump(t, b, v0TTFT("+Inf"), 16)
+	b = bump(t, b, `vllm:time_to_first_token_seconds_count{`+v0Labels+`}`, 16)
+	b = bump(t, b, `vllm:time_to_first_token_seconds_sum{`+v0Labels+`}`, 3012)
+	b = bump(t, b, `vllm:generation_tokens_total{`+v0Labels+`}`, 1234)
+	b = bump(t, b, `vllm:prompt_tokens_total{`+v0Labels+`}`, 567)
+	b = bump(t, b, `vllm:request_success_total{finished_reason="length",`+v0Labels+`}`, 16)
+	b += "\n" + `vllm:request_success_total{finished_reason="stop",` + v0Labels + `} 3.0` + "\n"
+	b = set(t, b, `vllm:num_requests_running{`+v0Labels+`}`, 5)
+	b = set(t, b, `vllm:num_requests_waiting{`+v0Labels+`}`, 2)
+	b = set(t, b, `vllm:gpu_cache_usage_perc{`+v0Labels+`}`, 0.25)
+	return b
+}
+
+// Window deltas from two real-capture scrapes, every figure computed by hand from v0Busier.
+func TestWindowDeltasFromV0Capture(t *testing.T) {
+	base := capture(t, v0)
+	w := NewWindow()
+	require.Empty(t, w.Add(scrape(t, base, t0)))
+	require.Empty(t, w.Add(scrape(t, v0Busier(t, base), t0.Add(2*time.Second))))
+	st := w.Summary()
+
+	assert.Equal(t, 2, st.Scrapes)
+	assert.Equal(t, 2.0, deref(st.DurationS))
+	assert.Nil(t, st.PerEngine, "V0: no engine label")
+
+	h := st.TTFT
+	require.NotNil(t, h)
+	assert.Equal(t, "vllm:time_to_first_token_seconds", h.Metric)
+	assert.Equal(t, 16.0, h.Count)
+	assert.InDelta(t, 3012e3, h.SumMS, 1e-6)
+	assert.InDelta(t, 3012e3/16, deref(h.MeanMS), 1e-6)
+	// Window buckets: le ≤ 0.1: 0; 0.25…1.0: 10; 2.5…2560: 15; +Inf: 16.
+	// p50: rank 8 → le=0.25 (10 ≥ 8), bucket (0.1, 0.25] holds 10, rank inside 8 → 0.1 + 0.15 × 8/10 = 0.22 s.
+	assert.InDelta(t, 220, ms(h.P50MS), 1e-9)
+	// p90: rank 14.4 → le=2.5 (15), bucket (1.0, 2.5] holds 5, rank inside 4.4 → 1.0 + 1.5 × 4.4/5 = 2.32 s.
+	assert.InDelta(t, 2320, ms(h.P90MS), 1e-9)
+	// p95: rank 15.2 > 15, the highest finite count: in +Inf → lower bound 2560 s.
+	for _, q := range []*Quantile{h.P95MS, h.P99MS} {
+		require.NotNil(t, q)
+		assert.True(t, q.IsLowerBound)
+		assert.Nil(t, q.ValueMS)
+		assert.Equal(t, 2560e3, deref(q.LowerBoundMS))
+	}
+	assert.False(t, h.MonotonicityForced)
+
+	// E2E was exposed but saw no observation in the window: count 0, no mean, no quantiles.
+	require.NotNil(t, st.E2ELatency)
+	assert.Equal(t, 0.0, st.E2ELatency.Count)
+	assert.Nil(t, st.E2ELatency.MeanMS)
+	assert.Nil(t, st.E2ELatency.P50MS)
+	assert.Nil(t, st.E2ELatency.P99MS)
+
+	assert.Equal(t, 1234.0, deref(st.GenerationTokens))
+	assert.Equal(t, 567.0, deref(st.PromptTokens))
+	// The "stop" series appeared in the second scrape under a name already read: created at 0, counted from 0.
+	assert.Equal(t, 19.0, deref(st.RequestSuccess))
+	assert.Equal(t, map[string]float64{"length": 16, "stop": 3}, st.RequestSuccessByReason)
+	assert.Equal(t, 0.0, deref(st.Preemptions))
+
+	require.NotNil(t, st.ActiveBatchSize)
+	assert.Equal(t, 2.5, deref(st.ActiveBatchSize.Mean)) // (0 + 5) / 2
+	assert.Equal(t, 5.0, deref(st.ActiveBatchSize.Max))
+	assert.Equal(t, 2, st.ActiveBatchSize.Samples)
+	assert.Equal(t, 1.0, deref(st.RequestQueueSize.Mean))
+	assert.Equal(t, 2.0, deref(st.RequestQueueSize.Max))
+	assert.Equal(t, 12.5, deref(st.KVCacheUsagePercent.Mean)) // (0 + 25) / 2, percent
+	assert.Equal(t, 25.0, deref(st.KVCacheUsagePercent.Max))
+
+	// V0 names.
+	assert.Equal(t, "vllm:time_per_output_token_seconds", st.NamesUsed[samplers.VLLMITLSeconds])
+	assert.Equal(t, "vllm:time_per_output_token_seconds", st.ITL.Metric)
+	assert.Equal(t, "vllm:gpu_cache_usage_perc", st.NamesUsed[samplers.VLLMKVCacheUsagePercent])
+	assert.Equal(t, "vllm:num_preemptions_total", st.NamesUsed[FieldPreemptions])
+	assert.Empty(t, st.NotExposed)
+	assert.Zero(t, st.Restarts)
+	assert.Zero(t, st.CounterResets)
+
+	// The interval is the same step here.
+	iv := w.Interval()
+	assert.Equal(t, 16.0, iv.TTFT.Count)
+	assert.InDelta(t, 2320, ms(iv.TTFT.P90MS), 1e-9)
+	assert.Equal(t, 5.0, deref(iv.ActiveBatchSize.Mean), "interval gauges: the last scrape")
+}
+
+// One scrape: no increase yet. Counters and histograms are nil with a reason; gauges are known.
+func TestWindowOneScrape(t *testing.T) {
+	w := NewWindow()
+	w.Add(scrape(t, capture(t, v0), t0))
+	st := w.Summary()
+	assert.Nil(t, st.TTFT)
+	assert.Nil(t, st.GenerationTokens)
+	assert.Nil(t, st.DurationS)
+	assert.Equal(t, "exposed in only one scrape: no increase", st.NotExposed[samplers.VLLMTTFTSeconds])
+	require.NotNil(t, st.ActiveBatchSize)
+	assert.Equal(t, 1, st.ActiveBatchSize.Samples)
+
+	empty := NewWindow().Summary()
+	assert.Equal(t, 0, empty.Scrapes)
+	assert.Nil(t, empty.Start)
+	assert.Equal(t, "no successful scrape", empty.NotExposed[samplers.VLLMTTFTSeconds])
+}
+
+// A counter that goes down mid-window restarted from 0: the increase of that step is its new value, and an
+// event names the series and the values.
+func TestWindowCounterReset(t *testing.T) {
+	base := capture(t, v0)
+	gen := `vllm:generation_tokens_total{` + v0Labels + `}`
+	b2 := bump(t, base, gen, 1000) // 4874 → 5874: +1000
+	b3 := set(t, b2, gen, 300)     // 5874 → 300: reset, +300
+	b4 := set(t, b3, gen, 350)     // +50
+
+	w := NewWindow()
+	w.Add(scrape(t, base, t0))
+	assert.Empty(t, w.Add(scrape(t, b2, t0.Add(2*time.Second))))
+	ev := w.Add(scrape(t, b3, t0.Add(4*time.Second)))
+	require.Len(t, ev, 1)
+	assert.Equal(t, "vllm", ev[0].Source)
+	assert.Equal(t, t0.Add(4*time.Second), ev[0].Time)
+	assert.Contains(t, ev[0].Message, `vllm:generation_tokens_total{model_name="Qwen/Qwen3-0.6B"} went down from 5874 to 300`)
+	assert.Contains(t, ev[0].Message, "counted from 0")
+	assert.Equal(t, 300.0, deref(w.Interval().GenerationTokens))
+	w.Add(scrape(t, b4, t0.Add(6*time.Second)))
+
+	st := w.Summary()
+	assert.Equal(t, 1350.0, deref(st.GenerationTokens)) // 1000 + 300 + 50, never negative
+	assert.Equal(t, 1, st.CounterResets)
+	assert.Zero(t, st.Restarts)
+}
+
+// A histogram that goes down is reset as a whole (all its buckets count from 0 for that step).
+func TestWindowHistogramReset(t *testing.T) {
+	body := func(c1, c2, cInf, sum float64) string {
+		return fmt.Sprintf(`# TYPE vllm:time_to_first_token_seconds histogram
+vllm:time_to_first_token_seconds_bucket{le="0.1",model_name="m"} %g
+vllm:time_to_first_token_seconds_bucket{le="1.0",model_name="m"} %g
+vllm:time_to_first_token_seconds_bucket{le="+Inf",model_name="m"} %g
+vllm:time_to_first_token_seconds_count{model_name="m"} %g
+vllm:time_to_first_token_seconds_sum{model_name="m"} %g
+`, c1, c2, cInf, cInf, sum)
+	}
+	w := NewWindow()
+	w.Add(scrape(t, body(100, 200, 210, 90), t0))
+	w.Add(scrape(t, body(110, 220, 230, 95), t0.Add(time.Second)))  // +10, +20, +20, sum +5
+	ev := w.Add(scrape(t, body(1, 3, 4, 2), t0.Add(2*time.Second))) // reset: +1, +3, +4, sum +2
+	require.Len(t, ev, 1)
+	assert.Contains(t, ev[0].Message, `vllm:time_to_first_token_seconds{model_name="m"} went down (_count 230 → 4`)
+	h := w.Summary().TTFT
+	assert.Equal(t, 24.0, h.Count)
+	assert.InDelta(t, 7000, h.SumMS, 1e-9)
+	// Window buckets 11, 23, 24. p50: rank 12 → le=1.0, (0.1, 1.0] holds 12, rank inside 1 → 0.1 + 0.9/12 = 0.175 s.
+	assert.InDelta(t, 175, ms(h.P50MS), 1e-9)
+	assert.Equal(t, 1, w.Summary().CounterResets)
+}
+
+// A histogram whose bucket set changes is treated as reset, under its new bounds.
+func TestWindowBucketSetChange(t *testing.T) {
+	two := func(c float64) string {
+		return fmt.Sprintf(`# TYPE vllm:e2e_request_latency_seconds histogram
+vllm:e2e_request_latency_seconds_bucket{le="1.0"} %g
+vllm:e2e_request_latency_seconds_bucket{le="+Inf"} %g
+vllm:e2e_request_latency_seconds_count %g
+vllm:e2e_request_latency_seconds_sum %g
+`, c, c, c, c)
+	}
+	three := `# TYPE vllm:e2e_request_latency_seconds histogram
+vllm:e2e_request_latency_seconds_bucket{le="0.5"} 2
+vllm:e2e_request_latency_seconds_bucket{le="2.0"} 4
+vllm:e2e_request_latency_seconds_bucket{le="+Inf"} 4
+vllm:e2e_request_latency_seconds_count 4
+vllm:e2e_request_latency_seconds_sum 3
+`
+	w := NewWindow()
+	w.Add(scrape(t, two(10), t0))
+	w.Add(scrape(t, two(14), t0.Add(time.Second))) // +4 in (0, 1.0]
+	ev := w.Add(scrape(t, three, t0.Add(2*time.Second)))
+	require.Len(t, ev, 1)
+	assert.Contains(t, ev[0].Message, "bucket bounds changed (2 → 3 buckets)")
+	h := w.Summary().E2ELatency
+	assert.Equal(t, 8.0, h.Count)
+	// Merged per le: 0.5: 2, 1.0: 4, 2.0: 4, +Inf: 4 + 4 = 8. Monotonic as it stands (2 ≤ 4 ≤ 4 ≤ 8).
+	// p50: rank 4 → le=1.0 (4 ≥ 4), (0.5, 1.0] holds 2, rank inside 2 → 1.0 s.
+	assert.InDelta(t, 1000, ms(h.P50MS), 1e-9)
+	// p90: rank 7.2 → +Inf: lower bound 2.0 s.
+	assert.True(t, h.P90MS.IsLowerBound)
+	assert.Equal(t, 2000.0, deref(h.P90MS.LowerBoundMS))
+}
+
+// process_start_time_seconds changing means the server restarted: every series counts from 0 for that step,
+// even those that did not go down, and one event says so.
+func TestWindowProcessRestart(t *testing.T) {
+	base := capture(t, "v1-idle-qwen2.5-0.5b.prom")
+	lbl := `engine="0",model_name="Qwen/Qwen2.5-0.5B-Instruct"`
+	gen := `vllm:generation_tokens_total{` + lbl + `}`
+	b2 := bump(t, base, gen, 500)
+	// After the restart the counter is at 700 (> 500: going down would not show it), TTFT saw 3 requests ≤ 0.1 s.
+	b3 := set(t, b2, "process_start_time_seconds", 1.7740113846e+09+600)
+	b3 = set(t, b3, gen, 700)
+	for _, le := range []string{"0.1", "0.25", "0.5", "0.75", "1.0", "2.5", "5.0", "7.5", "10.0", "20.0", "40.0", "80.0", "160.0", "640.0", "2560.0", "+Inf"} {
+		b3 = bump(t, b3, `vllm:time_to_first_token_seconds_bucket{engine="0",le="`+le+`",model_name="Qwen/Qwen2.5-0.5B-Instruct"}`, 3)
+	}
+	b3 = bump(t, b3, `vllm:time_to_first_token_seconds_count{`+lbl+`}`, 3)
+	b3 = bump(t, b3, `vllm:time_to_first_token_seconds_sum{`+lbl+`}`, 0.24)
+
+	w := NewWindow()
+	w.Add(scrape(t, base, t0))
+	w.Add(scrape(t, b2, t0.Add(2*time.Second)))
+	ev := w.Add(scrape(t, b3, t0.Add(4*time.Second)))
+	require.Len(t, ev, 1, "one event for the restart, none per series")
+	assert.Contains(t, ev[0].Message, "server restarted: process_start_time_seconds changed from 1774011384.6 to 1774011984.6")
+
+	st := w.Summary()
+	assert.Equal(t, 1200.0, deref(st.GenerationTokens)) // 500, then 700 from 0
+	assert.Equal(t, 1, st.Restarts)
+	assert.Zero(t, st.CounterResets)
+	assert.Equal(t, 3.0, st.TTFT.Count)
+	// 3 observations in (0.08, 0.1]: p50 rank 1.5 → 0.08 + 0.02 × 1.5/3 = 0.09 s.
+	assert.InDelta(t, 90, ms(st.TTFT.P50MS), 1e-9)
+	assert.InDelta(t, 80, deref(st.TTFT.MeanMS), 1e-9)
+}
+
+// V1 names: ITL from vllm:inter_token_latency_seconds, never from vllm:request_time_per_output_token_seconds
+// (per-request TPOT, exposed beside it); KV cache from vllm:kv_cache_usage_perc.
+func TestWindowV1Names(t *testing.T) {
+	base := capture(t, "v1-idle-qwen2.5-0.5b.prom")
+	lbl := `engine="0",model_name="Qwen/Qwen2.5-0.5B-Instruct"`
+	b := base
+	// 40 inter-token gaps of 0.02 s: buckets from le=0.025 up gain 40.
+	for _, le := range []string{"0.025", "0.05", "0.075", "0.1", "0.15", "0.2", "0.3", "0.4", "0.5", "0.75", "1.0", "2.5", "5.0", "7.5", "10.0", "20.0", "40.0", "80.0", "+Inf"} {
+		b = bump(t, b, `vllm:inter_token_latency_seconds_bucket{engine="0",le="`+le+`",model_name="Qwen/Qwen2.5-0.5B-Instruct"}`, 40)
+	}
+	b = bump(t, b, `vllm:inter_token_latency_seconds_count{`+lbl+`}`, 40)
+	b = bump(t, b, `vllm:inter_token_latency_seconds_sum{`+lbl+`}`, 0.8)
+	// 2 requests' TPOT, which must not be read as ITL.
+	b = bump(t, b, `vllm:request_time_per_output_token_seconds_bucket{engine="0",le="+Inf",model_name="Qwen/Qwen2.5-0.5B-Instruct"}`, 2)
+	b = bump(t, b, `vllm:request_time_per_output_token_seconds_count{`+lbl+`}`, 2)
+	b = set(t, b, `vllm:kv_cache_usage_perc{`+lbl+`}`, 0.5)
+
+	w := NewWindow()
+	w.Add(scrape(t, base, t0))
+	w.Add(scrape(t, b, t0.Add(time.Second)))
+	st := w.Summary()
+	assert.Equal(t, "vllm:inter_token_latency_seconds", st.NamesUsed[samplers.VLLMITLSeconds])
+	require.NotNil(t, st.ITL)
+	assert.Equal(t, "vllm:inter_token_latency_seconds", st.ITL.Metric)
+	assert.Equal(t, 40.0, st.ITL.Count)
+	assert.InDelta(t, 20, deref(st.ITL.MeanMS), 1e-9)
+	// 40 in (0.01, 0.025]: p50 rank 20 → 0.01 + 0.015 × 20/40 = 0.0175 s.
+	assert.InDelta(t, 17.5, ms(st.ITL.P50MS), 1e-9)
+	assert.Equal(t, "vllm:kv_cache_usage_perc", st.NamesUsed[samplers.VLLMKVCacheUsagePercent])
+	assert.Equal(t, 25.0, deref(st.KVCacheUsagePercent.Mean))
+	assert.Equal(t, 50.0, deref(st.KVCacheUsagePercent.Max))
+	// One engine, "0": the per-engine figures are the totals.
+	require.Contains(t, st.PerEngine, "0")
+	assert.Equal(t, st.ITL, st.PerEngine["0"].ITL)
+	assert.Equal(t, map[string]float64{"stop": 0, "length": 0, "abort": 0, "error": 0, "repetition": 0}, st.RequestSuccessByReason)
+}
+
+// A field the server does not expose stays nil, with the names looked for.
+func TestWindowNotExposed(t *testing.T) {
+	base := dropFamily(dropFamily(capture(t, v0), "vllm:request_queue_time_seconds"), "vllm:num_preemptions_total")
+	base = dropFamily(base, "vllm:num_requests_waiting")
+	w := NewWindow()
+	w.Add(scrape(t, base, t0))
+	w.Add(scrape(t, base, t0.Add(time.Second)))
+	st := w.Summary()
+	assert.Nil(t, st.QueueTime)
+	assert.Nil(t, st.Preemptions)
+	assert.Nil(t, st.RequestQueueSize)
+	assert.Equal(t, "not exposed (looked for vllm:request_queue_time_seconds)", st.NotExposed[samplers.VLLMQueueTimeSeconds])
+	assert.Equal(t, "not exposed (looked for vllm:num_preemptions_total)", st.NotExposed[FieldPreemptions])
+	assert.Equal(t, "not exposed (looked for vllm:num_requests_waiting)", st.NotExposed[samplers.VLLMRequestQueueSize])
+	assert.NotContains(t, st.NamesUsed, samplers.VLLMQueueTimeSeconds)
+	require.NotNil(t, st.TTFT, "the others are still there")
+	assert.Equal(t, 0.0, st.TTFT.Count)
+
+	js, err := json.Marshal(st)
+	require.NoError(t, err)
+	assert.Contains(t, string(js), `"queue_time":null`)
+	assert.Contains(t, string(js), `"preemptions":null`)
+}
+
+// engineBody is a V1-style body with one series per engine, in the order given.
+type engineFig struct {
+	engine  string
+	buckets [4]float64 // cumulative counts at le 0.05, 0.1, 0.5, +Inf
+	sum     float64
+	gen     float64
+	waiting float64
+	kv      float64
+}
+
+func engineBody(engs []engineFig, withEngineLabel bool) string {
+	var b strings.Builder
+	lbl := func(e string) string {
+		if !withEngineLabel {
+			return `model_name="m"`
+		}
+		return `engine="` + e + `",model_name="m"`
+	}
+	b.WriteString("# TYPE vllm:time_to_first_token_seconds histogram\n")
+	for _, e := range engs {
+		for i, le := range []string{"0.05", "0.1", "0.5", "+Inf"} {
+			l := `le="` + le + `",model_name="m"`
+			if withEngineLabel {
+				l = `engine="` + e.engine + `",` + l
+			}
+			fmt.Fprintf(&b, "vllm:time_to_first_token_seconds_bucket{%s} %g\n", l, e.buckets[i])
+		}
+		fmt.Fprintf(&b, "vllm:time_to_first_token_seconds_count{%s} %g\n", lbl(e.engine), e.buckets[3])
+		fmt.Fprintf(&b, "vllm:time_to_first_token_seconds_sum{%s} %g\n", lbl(e.engine), e.sum)
+	}
+	b.WriteString("# TYPE vllm:generation_tokens_total counter\n")
+	for _, e := range engs {
+		fmt.Fprintf(&b, "vllm:generation_tokens_total{%s} %g\n", lbl(e.engine), e.gen)
+	}
+	b.WriteString("# TYPE vllm:num_requests_waiting gauge\n")
+	for _, e := range engs {
+		fmt.Fprintf(&b, "vllm:num_requests_waiting{%s} %g\n", lbl(e.engine), e.waiting)
+	}
+	b.WriteString("# TYPE vllm:kv_cache_usage_perc gauge\n")
+	for _, e := range engs {
+		fmt.Fprintf(&b, "vllm:kv_cache_usage_perc{%s} %g\n", lbl(e.engine), e.kv)
+	}
+	return b.String()
+}
+
+func runWindow(t *testing.T, bodies ...string) Stats {
+	w := NewWindow()
+	for i, b := range bodies {
+		w.Add(scrape(t, b, t0.Add(time.Duration(i)*time.Second)))
+	}
+	return w.Summary()
+}
+
+// Two engines, in both orders, give the same result, which is the sum per le of the two; each engine's
+// figures are those of a one-engine server with its numbers; a server without engine labels gives the same
+// numbers as one engine.
+func TestWindowTwoEngines(t *testing.T) {
+	zero0 := engineFig{engine: "0"}
+	zero1 := engineFig{engine: "1"}
+	// Engine 0: 4 requests ≤ 0.05 s, 4 in (0.1, 0.5]; engine 1: 2 in (0.05, 0.1], 2 above 0.5 s.
+	e0 := engineFig{engine: "0", buckets: [4]float64{4, 4, 8, 8}, sum: 1.0, gen: 100, waiting: 3, kv: 0.2}
+	e1 := engineFig{engine: "1", buckets: [4]float64{0, 2, 2, 4}, sum: 2.5, gen: 50, waiting: 1, kv: 0.6}
+
+	a := runWindow(t, engineBody([]engineFig{zero0, zero1}, true), engineBody([]engineFig{e0, e1}, true))
+	b := runWindow(t, engineBody([]engineFig{zero1, zero0}, true), engineBody([]engineFig{e1, e0}, true))
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	assert.JSONEq(t, string(ja), string(jb), "series order does not matter")
+
+	// Sum per le: 4, 6, 10, 12. p50: rank 6 → le=0.1 (6 ≥ 6), (0.05, 0.1] holds 2, rank inside 2 → 0.1 s.
+	// p90: rank 10.8 → +Inf (highest finite 10): lower bound 0.5 s.
+	h := a.TTFT
+	assert.Equal(t, 12.0, h.Count)
+	assert.InDelta(t, 3500, h.SumMS, 1e-9)
+	assert.InDelta(t, 100, ms(h.P50MS), 1e-9)
+	assert.True(t, h.P90MS.IsLowerBound)
+	assert.Equal(t, 500.0, deref(h.P90MS.LowerBoundMS))
+	assert.Equal(t, 150.0, deref(a.GenerationTokens))
+	// Queue summed over engines in each scrape: 0 then 4 → mean 2, max 4.
+	assert.Equal(t, 2.0, deref(a.RequestQueueSize.Mean))
+	assert.Equal(t, 4.0, deref(a.RequestQueueSize.Max))
+	// KV: per-scrape mean across engines 0 then 40 % → mean 20 %; max of one engine 60 %.
+	assert.InDelta(t, 20, deref(a.KVCacheUsagePercent.Mean), 1e-9)
+	assert.InDelta(t, 60, deref(a.KVCacheUsagePercent.Max), 1e-9)
+
+	// The sum is what a single engine with the summed buckets gives.
+	sum := engineFig{engine: "0", buckets: [4]float64{4, 6, 10, 12}, sum: 3.5, gen: 150}
+	one := runWindow(t, engineBody([]engineFig{zero0}, true), engineBody([]engineFig{sum}, true))
+	assert.Equal(t, one.TTFT, a.TTFT)
+
+	// Per engine: engine 1 alone. p50: rank 2 → le=0.1 (2 ≥ 2), (0.05, 0.1] holds 2 → 0.1 s.
+	require.Len(t, a.PerEngine, 2)
+	only1 := runWindow(t, engineBody([]engineFig{zero1}, true), engineBody([]engineFig{e1}, true))
+	assert.Equal(t, only1.TTFT, a.PerEngine["1"].TTFT)
+	assert.InDelta(t, 100, ms(a.PerEngine["1"].TTFT.P50MS), 1e-9)
+	assert.Equal(t, 50.0, deref(a.PerEngine["1"].GenerationTokens))
+	assert.Equal(t, 1.0, deref(a.PerEngine["1"].RequestQueueSize.Max))
+	assert.InDelta(t, 30, deref(a.PerEngine["1"].KVCacheUsagePercent.Mean), 1e-9)
+
+	// No engine label at all = one engine.
+	noEng := runWindow(t, engineBody([]engineFig{{}}, false), engineBody([]engineFig{{buckets: e0.buckets, sum: e0.sum, gen: e0.gen, waiting: e0.waiting, kv: e0.kv}}, false))
+	oneEng := runWindow(t, engineBody([]engineFig{zero0}, true), engineBody([]engineFig{e0}, true))
+	assert.Nil(t, noEng.PerEngine)
+	assert.Equal(t, oneEng.Figures, noEng.Figures)
+}
+
+// A series that appears mid-window because the field switched to another candidate name counts from its first
+// value (its history predates the window), not from 0.
+func TestWindowNameSwitchCountsFromFirstValue(t *testing.T) {
+	hist := func(name string, c float64) string {
+		return fmt.Sprintf(`# TYPE %[1]s histogram
+%[1]s_bucket{le="0.1"} %[2]g
+%[1]s_bucket{le="+Inf"} %[2]g
+%[1]s_count %[2]g
+%[1]s_sum %[3]g
+`, name, c, c*0.05)
+	}
+	w := NewWindow()
+	w.Add(scrape(t, hist("vllm:time_per_output_token_seconds", 100), t0))
+	w.Add(scrape(t, hist("vllm:time_per_output_token_seconds", 110), t0.Add(time.Second)))        // +10
+	w.Add(scrape(t, hist("vllm:inter_token_latency_seconds", 5000), t0.Add(2*time.Second)))       // baseline
+	ev := w.Add(scrape(t, hist("vllm:inter_token_latency_seconds", 5007), t0.Add(3*time.Second))) // +7
+	assert.Empty(t, ev)
+	st := w.Summary()
+	assert.Equal(t, 17.0, st.ITL.Count)
+	assert.Equal(t, "vllm:inter_token_latency_seconds", st.NamesUsed[samplers.VLLMITLSeconds])
+}
+
+// The JSON never carries NaN, and a lower-bound quantile has value_ms null.
+func TestStatsJSON(t *testing.T) {
+	base := capture(t, v0)
+	w := NewWindow()
+	w.Add(scrape(t, base, t0))
+	w.Add(scrape(t, v0Busier(t, base), t0.Add(2*time.Second)))
+	js, err := json.Marshal(w.Summary())
+	require.NoError(t, err)
+	s := string(js)
+	assert.NotContains(t, s, "NaN")
+	assert.Contains(t, s, `"p99_ms":{"value_ms":null,"lower_bound_ms":2560000,"is_lower_bound":true}`)
+	assert.Contains(t, s, `"p50_ms":{"value_ms":220,"lower_bound_ms":null,"is_lower_bound":false}`)
+
+	var back Stats
+	require.NoError(t, json.Unmarshal(js, &back))
+	v, exact := back.TTFT.P99MS.MS()
+	assert.False(t, exact)
+	assert.Equal(t, 2560e3, v)
+}
+
+// Non-finite values in a scrape are skipped, never propagated.
+func TestWindowNonFinite(t *testing.T) {
+	body := func(v string) string {
+		return "# TYPE vllm:generation_tokens_total counter\nvllm:generation_tokens_total " + v + "\n"
+	}
+	w := NewWindow()
+	w.Add(scrape(t, body("10"), t0))
+	w.Add(scrape(t, body("NaN"), t0.Add(time.Second)))
+	w.Add(scrape(t, body("+Inf"), t0.Add(2*time.Second)))
+	w.Add(scrape(t, body("15"), t0.Add(3*time.Second)))
+	assert.Equal(t, 5.0, deref(w.Summary().GenerationTokens))
+	_ = math.NaN
+}
