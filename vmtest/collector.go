@@ -445,3 +445,41 @@ func (c *Collector) AssertP50Below(metric string, limit time.Duration) {
 func (c *Collector) AssertMeanBelow(metric string, limit time.Duration) {
 	c.Check(func(s *summary.Summary) error { return assert.CheckMeanBelow(s, metric, limit) })
 }
+
+// AssertThreshold registers threshold expressions (assert.ParseThreshold: "p(99) ttft < 150ms",
+// "error_rate < 1%", "gpu.utilization.avg > 50", ...) to be checked at the end of the test. An expression that
+// does not parse fails the test at once (tb.Fatalf), naming the position of the error.
+func (c *Collector) AssertThreshold(exprs ...string) {
+	c.tb.Helper()
+	for _, e := range exprs {
+		th, err := assert.ParseThreshold(e)
+		if err != nil {
+			c.tb.Fatalf("%v", err)
+			return
+		}
+		c.Check(th.Check)
+	}
+}
+
+// AssertErrorRateBelow registers assert.CheckErrorRateBelow (limit is a fraction, e.g. 0.01) for the end of the test.
+func (c *Collector) AssertErrorRateBelow(limit float64) {
+	c.Check(func(s *summary.Summary) error { return assert.CheckErrorRateBelow(s, limit) })
+}
+
+// AssertThroughputAbove registers assert.CheckThroughputAbove (successful requests/s) for the end of the test.
+func (c *Collector) AssertThroughputAbove(reqPerSec float64) {
+	c.Check(func(s *summary.Summary) error { return assert.CheckThroughputAbove(s, reqPerSec) })
+}
+
+// AssertGoodputAbove registers assert.CheckGoodputAbove (requests/s meeting Options.Goodput) for the end of
+// the test; without Options.Goodput there is no goodput and the check fails with "no data".
+func (c *Collector) AssertGoodputAbove(reqPerSec float64) {
+	c.Check(func(s *summary.Summary) error { return assert.CheckGoodputAbove(s, reqPerSec) })
+}
+
+// AssertBaseline registers assert.CheckBaseline against the baseline file at path for the end of the test:
+// each metric may not regress beyond its tolerance; run with -vmtest.update (or VMTEST_UPDATE=1) to rewrite
+// the file from this run instead.
+func (c *Collector) AssertBaseline(path string, metrics ...assert.Tolerance) {
+	c.Check(func(s *summary.Summary) error { return assert.CheckBaseline(s, path, metrics...) })
+}

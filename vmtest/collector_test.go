@@ -351,3 +351,33 @@ func TestOutputDirDefaultsAndSanitizing(t *testing.T) {
 	assert.Equal(t, filepath.Join("/tmp/out", "TestA_b"), OutputDir(ft, ""))
 	assert.Equal(t, "/x", OutputDir(ft, "/x"))
 }
+
+func TestCollectorThresholdsAndRateChecks(t *testing.T) {
+	ft := &fakeTB{name: "T"}
+	c := Collect(ft, Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true,
+		Goodput: recorder.SLO{TTFT: 150 * time.Millisecond}})
+	now := time.Now()
+	for i := 1; i <= 4; i++ { // TTFT 100..400 ms, E2E +100 ms → window 0.5 s
+		ttft := time.Duration(i) * 100 * time.Millisecond
+		c.RecordRequest(okReq(now, ttft, ttft+100*time.Millisecond, 2))
+	}
+	c.RecordRequest(Request{Start: now, Err: fmt.Errorf("boom")})
+	c.AssertThreshold("p(50) ttft < 260ms", "error_rate < 25%") // p50 = 250 ms; error rate 1/5 = 20 %
+	c.AssertThreshold("p(99) ttft < 300ms")                     // p99 = 397 ms: fails
+	c.AssertErrorRateBelow(0.1)                                 // 0.2: fails
+	c.AssertThroughputAbove(7.9)                                // 4 / 0.5 s = 8 req/s: passes
+	c.AssertGoodputAbove(2.1)                                   // 1 request (TTFT 100 ms) / 0.5 s = 2 req/s: fails
+	require.Empty(t, ft.fatal)
+	ft.runCleanups()
+	require.Len(t, ft.errs, 3, "%v", ft.errs)
+	assert.Contains(t, ft.errs[0], "p(99) ttft < 300ms")
+	assert.Contains(t, ft.errs[1], "error_rate = 0.2000 (20.00%), want < 0.1")
+	assert.Contains(t, ft.errs[2], "goodput")
+
+	bad := &fakeTB{name: "T"}
+	c2 := Collect(bad, Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true})
+	c2.AssertThreshold("p(99) ttft <")
+	require.Len(t, bad.fatal, 1)
+	assert.Contains(t, bad.fatal[0], "byte")
+	bad.runCleanups()
+}
