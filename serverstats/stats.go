@@ -25,6 +25,12 @@ type Stats struct {
 	// Figures holds the histograms, counter increases and gauges summed (or averaged) over every series.
 	Figures
 
+	// CounterIncreases maps the name of every vllm:* counter the server exposes (as exposed, with its
+	// "_total" suffix: "vllm:prefix_cache_hits_total", "vllm:num_preemptions_total", ...) to its increase over
+	// the window, summed over its series (engines, labels), with the same reset rules. Only counters with an
+	// increase (exposed in two scrapes) are present; nil when none.
+	CounterIncreases map[string]float64 `json:"counter_increases,omitempty"`
+
 	// PerEngine maps each value of the `engine` label (V1 data-parallel servers: "0", "1", ...) to the same
 	// figures over that engine's series only. Nil when no series carries an `engine` label (V0 servers),
 	// whose figures are then only the embedded ones — the same numbers a one-engine V1 server gives.

@@ -46,6 +46,7 @@ func (w *Window) build(step bool) Stats {
 	}
 
 	st.Figures = w.figures(step, "", false)
+	st.CounterIncreases = w.counterIncreases(step)
 	for _, e := range w.engines() {
 		if st.PerEngine == nil {
 			st.PerEngine = map[string]Figures{}
@@ -120,7 +121,7 @@ func (w *Window) counter(ci int, step bool, engine string, filter, byReason bool
 		any     bool
 		reasons map[string]float64
 	)
-	for _, cs := range w.cList[ci] {
+	for _, cs := range w.counterSeriesOf(scalarFields[ci].field) {
 		if filter && cs.engine != engine {
 			continue
 		}
@@ -146,6 +147,47 @@ func (w *Window) counter(ci int, step bool, engine string, filter, byReason bool
 		return nil, nil
 	}
 	return snapshot.F(total), reasons
+}
+
+// counterSeriesOf returns the series of every name a counter field was read from in the window.
+func (w *Window) counterSeriesOf(field string) []*counterSeries {
+	names := w.usedNames[field]
+	if len(names) == 1 {
+		return w.cByName[names[0]]
+	}
+	var out []*counterSeries
+	for _, n := range names {
+		out = append(out, w.cByName[n]...)
+	}
+	return out
+}
+
+// counterIncreases returns the increase of every vllm:* counter over the window (or the last step), summed
+// over its series in id order; nil when none has one.
+func (w *Window) counterIncreases(step bool) map[string]float64 {
+	var out map[string]float64
+	for name, list := range w.cByName {
+		var total float64
+		any := false
+		for _, cs := range list {
+			switch {
+			case step && cs.stepAt == w.scrapes:
+				total += cs.step
+			case !step && cs.has:
+				total += cs.total
+			default:
+				continue
+			}
+			any = true
+		}
+		if any {
+			if out == nil {
+				out = make(map[string]float64, len(w.cByName))
+			}
+			out[name] = total
+		}
+	}
+	return out
 }
 
 // gauge returns a gauge field's figure over the window (or the last scrape).
@@ -236,7 +278,7 @@ func (w *Window) histogram(hi int, step bool, engine string, filter bool) *Histo
 // engines returns the `engine` label values seen in any series, sorted.
 func (w *Window) engines() []string {
 	set := map[string]bool{}
-	for _, l := range w.cList {
+	for _, l := range w.cByName {
 		for _, cs := range l {
 			if cs.engine != "" {
 				set[cs.engine] = true

@@ -97,7 +97,8 @@ const processStart = "process_start_time_seconds"
 // or guards it with its own lock.
 //
 // Increases are taken per series (metric name and full label set, `engine` included) between consecutive
-// scrapes that have it, and added up, as Prometheus's increase() does, with these rules:
+// scrapes that have it, and added up, as Prometheus's increase() does, for every vllm:* counter family and the
+// four latency histograms of Figures, with these rules:
 //
 //   - Reset: a counter that goes down, or a histogram whose _count, _sum or any bucket goes down, restarted
 //     from 0: the increase for that step is its new value, never negative (Prometheus's counter-reset rule).
@@ -106,12 +107,12 @@ const processStart = "process_start_time_seconds"
 //     counts from 0 for that step, and one Event says so.
 //   - Bucket set: a histogram series whose bucket bounds change between two scrapes is treated as reset (its
 //     increase for that step is its new cumulative counts, under the new bounds), with an Event.
-//   - New series: a series that appears after the first scrape, under a metric name the previous scrape was
-//     already read from for that field, is counted from 0 (its first value is all increase). vLLM creates a
-//     labelled series on first use (V0: a request_success_total finished_reason seen for the first time; a
-//     data-parallel engine that starts late), at 0, so its first value happened inside the window; Prometheus's
-//     increase() would miss it by counting from the first sample. A series that appears because the field
-//     switched to another candidate name (the old name vanished) is counted from its first value instead: its
+//   - New series: a series that appears after the first scrape counts from 0 (its first value is all
+//     increase). vLLM creates a labelled series on first use, at 0 (V0: a request_success_total
+//     finished_reason seen for the first time, a histogram before its first observation; a data-parallel
+//     engine that starts late), so its first value happened inside the window; Prometheus's increase() would
+//     miss it by counting from the first sample. The one exception: a series of the name a field switched to
+//     (the previous scrape read that field from another candidate name) counts from its first value, since its
 //     history predates the window. After a restart every series counts from 0.
 //   - A series that vanishes keeps its last value; if it comes back, its increase is taken from that value (or
 //     from 0 if it came back lower).
@@ -130,8 +131,10 @@ type Window struct {
 	prevNames map[string]string // field → name in the previous scrape (nil entry: not exposed)
 	curNames  map[string]string // field → name in the scrape being added
 
+	usedNames map[string][]string // field → every name it was read from in the window, in order of first use
+
 	counters map[string]*counterSeries
-	cList    [nScalar][]*counterSeries // per counter field, sorted by id
+	cByName  map[string][]*counterSeries // per vllm:* counter name, sorted by id
 	hists    map[string]*histSeries
 	hList    [nHist][]*histSeries // per histogram field, sorted by id
 
@@ -202,7 +205,9 @@ func NewWindow() *Window {
 		names:     map[string]string{},
 		prevNames: map[string]string{},
 		curNames:  map[string]string{},
+		usedNames: map[string][]string{},
 		counters:  map[string]*counterSeries{},
+		cByName:   map[string][]*counterSeries{},
 		hists:     map[string]*histSeries{},
 	}
 }
@@ -243,7 +248,10 @@ func (w *Window) Add(s samplers.VLLMScrape) []snapshot.Event {
 
 	clear(w.curNames)
 	for fi := range scalarFields {
-		w.addScalar(fi, s, restarted)
+		w.addScalar(fi, s)
+	}
+	for name, fam := range s.Families {
+		w.addCounterFamily(name, fam, s.Model, restarted)
 	}
 	for hi := range histFields {
 		w.addHist(hi, s, restarted)
@@ -252,8 +260,9 @@ func (w *Window) Add(s samplers.VLLMScrape) []snapshot.Event {
 	return w.events.done()
 }
 
-// addScalar reads one counter or gauge field from the scrape.
-func (w *Window) addScalar(fi int, s samplers.VLLMScrape, restarted bool) {
+// addScalar chooses the metric name a counter or gauge field is read from in this scrape (the first candidate
+// with a series) and folds a gauge's values into its accumulators. Counters are read by addCounterFamily.
+func (w *Window) addScalar(fi int, s samplers.VLLMScrape) {
 	f := &scalarFields[fi]
 	var fam *dto.MetricFamily
 	name := ""
@@ -271,33 +280,86 @@ func (w *Window) addScalar(fi int, s samplers.VLLMScrape, restarted bool) {
 	if name == "" {
 		return
 	}
-	w.curNames[f.field] = name
-	w.names[f.field] = name
-	countFrom0 := w.scrapes > 1 && (restarted || w.prevNames[f.field] == name)
-
-	if f.kind != kindCounter {
-		w.pairs = w.pairs[:0]
-		for _, m := range fam.GetMetric() {
-			x, ok := scalarValue(m)
-			if !ok || !modelMatches(m, s.Model) {
-				continue
-			}
-			e, _ := label(m, "engine")
-			w.pairs = append(w.pairs, engineValue{e, x * f.scale})
-		}
-		w.addGauge(fi, f.kind)
+	w.useName(f.field, name)
+	if f.kind == kindCounter {
 		return
 	}
-
+	w.pairs = w.pairs[:0]
 	for _, m := range fam.GetMetric() {
 		x, ok := scalarValue(m)
-		if !ok || !modelMatches(m, s.Model) || x < 0 {
+		if !ok || !modelMatches(m, s.Model) {
+			continue
+		}
+		e, _ := label(m, "engine")
+		w.pairs = append(w.pairs, engineValue{e, x * f.scale})
+	}
+	w.addGauge(fi, f.kind)
+}
+
+// useName records that field is read from name in the scrape being added.
+func (w *Window) useName(field, name string) {
+	w.curNames[field] = name
+	w.names[field] = name
+	if !slices.Contains(w.usedNames[field], name) {
+		w.usedNames[field] = append(w.usedNames[field], name)
+	}
+}
+
+// newSeriesFrom0 says whether a series of metric name first seen in the scrape being added (not the first)
+// counts from 0: yes, unless name is read for a field that the previous scrape read from another candidate
+// name (the field switched names: the new name's history predates the window).
+func (w *Window) newSeriesFrom0(name string, restarted bool) bool {
+	if w.scrapes == 1 {
+		return false
+	}
+	if restarted {
+		return true
+	}
+	for field, cur := range w.curNames {
+		if cur == name {
+			if prev := w.prevNames[field]; prev != "" && prev != name {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// isCounterFieldName says whether name is the name a counter field is read from in the scrape being added.
+func (w *Window) isCounterFieldName(name string) bool {
+	for _, f := range scalarFields[:gQueue] {
+		if w.curNames[f.field] == name {
+			return true
+		}
+	}
+	return false
+}
+
+// addCounterFamily takes the increases of every series of one family if it is a vllm:* counter (or an
+// untyped family a counter field is read from).
+func (w *Window) addCounterFamily(name string, fam *dto.MetricFamily, model string, restarted bool) {
+	if !strings.HasPrefix(name, "vllm:") {
+		return
+	}
+	switch fam.GetType() {
+	case dto.MetricType_COUNTER:
+	case dto.MetricType_UNTYPED:
+		if !w.isCounterFieldName(name) {
+			return
+		}
+	default:
+		return
+	}
+	from0 := -1 // computed on the first new series
+	for _, m := range fam.GetMetric() {
+		x, ok := scalarValue(m)
+		if !ok || !modelMatches(m, model) || x < 0 {
 			continue
 		}
 		id := w.seriesID(name, m)
 		cs := w.counters[string(id)]
 		if cs == nil {
-			cs = &counterSeries{id: string(id)}
+			cs = &counterSeries{id: string(id), prev: x}
 			cs.engine, _ = label(m, "engine")
 			if r, ok := label(m, "finished_reason"); ok {
 				cs.reason = r
@@ -307,9 +369,14 @@ func (w *Window) addScalar(fi int, s samplers.VLLMScrape, restarted bool) {
 				cs.reason = UnlabelledReason
 			}
 			w.counters[cs.id] = cs
-			w.cList[fi] = insertSorted(w.cList[fi], cs, func(c *counterSeries) string { return c.id })
-			cs.prev = x
-			if !countFrom0 {
+			w.cByName[name] = insertSorted(w.cByName[name], cs, func(c *counterSeries) string { return c.id })
+			if from0 < 0 {
+				from0 = 0
+				if w.newSeriesFrom0(name, restarted) {
+					from0 = 1
+				}
+			}
+			if from0 == 0 {
 				continue // baseline
 			}
 			cs.prev = 0
@@ -407,9 +474,8 @@ func (w *Window) addHist(hi int, s samplers.VLLMScrape, restarted bool) {
 	if name == "" {
 		return
 	}
-	w.curNames[field] = name
-	w.names[field] = name
-	countFrom0 := w.scrapes > 1 && (restarted || w.prevNames[field] == name)
+	w.useName(field, name)
+	countFrom0 := w.newSeriesFrom0(name, restarted)
 
 	for _, m := range series {
 		count, sum, ok := w.readHist(m.GetHistogram())
@@ -623,30 +689,28 @@ func fmtF(x float64) string {
 	return strconv.FormatFloat(x, 'g', -1, 64)
 }
 
-// eventSink collects one Add's events, capping the per-series reset events.
+// eventSink collects one Add's events: restarts first, then the per-series resets sorted (so that the events
+// do not depend on the order of families and series in the scrape) and capped at maxResetEvents.
 type eventSink struct {
-	at       time.Time
-	list     []snapshot.Event
-	resets   int
-	overflow int
+	at     time.Time
+	list   []snapshot.Event
+	resets []string
 }
 
 func (e *eventSink) add(msg string) {
 	e.list = append(e.list, snapshot.Event{Time: e.at, Source: Source, Message: msg})
 }
 
-func (e *eventSink) reset(msg string) {
-	e.resets++
-	if e.resets > maxResetEvents {
-		e.overflow++
-		return
-	}
-	e.add(msg)
-}
+func (e *eventSink) reset(msg string) { e.resets = append(e.resets, msg) }
 
 func (e *eventSink) done() []snapshot.Event {
-	if e.overflow > 0 {
-		e.add(strconv.Itoa(e.overflow) + " more series reset in this scrape (not listed); their increases for this interval are counted from 0")
+	slices.Sort(e.resets)
+	for i, msg := range e.resets {
+		if i == maxResetEvents {
+			e.add(strconv.Itoa(len(e.resets)-i) + " more series reset in this scrape (not listed); their increases for this interval are counted from 0")
+			break
+		}
+		e.add(msg)
 	}
 	return e.list
 }

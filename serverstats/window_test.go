@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vmtest/vmtest/samplers"
+	"github.com/vmtest/vmtest/snapshot"
 )
 
 const v0 = "v0-busy-qwen3-0.6b.prom"
@@ -30,7 +31,7 @@ func v0TTFT(le string) string {
 //	generation_tokens_total +1234, prompt_tokens_total +567,
 //	request_success_total{finished_reason="length"} +16 and a new series finished_reason="stop" at 3,
 //	num_requests_running 0 → 5, num_requests_waiting 0 → 2, gpu_cache_usage_perc 0 → 0.25.
-func v0Busier(t *testing.T, base string) string {
+func v0Busier(t testing.TB, base string) string {
 	b := base
 	for _, le := range []string{"0.25", "0.5", "0.75", "1.0"} {
 		b = bump(t, b, v0TTFT(le), 10)
@@ -96,6 +97,9 @@ func TestWindowDeltasFromV0Capture(t *testing.T) {
 	assert.Equal(t, 19.0, deref(st.RequestSuccess))
 	assert.Equal(t, map[string]float64{"length": 16, "stop": 3}, st.RequestSuccessByReason)
 	assert.Equal(t, 0.0, deref(st.Preemptions))
+	assert.Equal(t, 1234.0, st.CounterIncreases["vllm:generation_tokens_total"])
+	assert.Equal(t, 0.0, st.CounterIncreases["vllm:num_preemptions_total"])
+	assert.Equal(t, 19.0, st.CounterIncreases["vllm:request_success_total"])
 
 	require.NotNil(t, st.ActiveBatchSize)
 	assert.Equal(t, 2.5, deref(st.ActiveBatchSize.Mean)) // (0 + 5) / 2
@@ -479,4 +483,74 @@ func TestWindowNonFinite(t *testing.T) {
 	w.Add(scrape(t, body("15"), t0.Add(3*time.Second)))
 	assert.Equal(t, 5.0, deref(w.Summary().GenerationTokens))
 	_ = math.NaN
+}
+
+// A V0 histogram family with no series yet (no request before the test) whose series appears mid-window is
+// counted from 0: its first value is all increase. Every vllm:* counter has its increase in CounterIncreases.
+func TestWindowSeriesAppearsMidWindow(t *testing.T) {
+	empty := "# HELP vllm:time_to_first_token_seconds x\n# TYPE vllm:time_to_first_token_seconds histogram\n" +
+		"# TYPE vllm:prefix_cache_hits_total counter\nvllm:prefix_cache_hits_total 7\n"
+	one := `# TYPE vllm:time_to_first_token_seconds histogram
+vllm:time_to_first_token_seconds_bucket{le="0.5",model_name="m"} 2
+vllm:time_to_first_token_seconds_bucket{le="+Inf",model_name="m"} 2
+vllm:time_to_first_token_seconds_count{model_name="m"} 2
+vllm:time_to_first_token_seconds_sum{model_name="m"} 0.5
+# TYPE vllm:prefix_cache_hits_total counter
+vllm:prefix_cache_hits_total 12
+`
+	w := NewWindow()
+	w.Add(scrape(t, empty, t0))
+	w.Add(scrape(t, one, t0.Add(time.Second)))
+	st := w.Summary()
+	require.NotNil(t, st.TTFT)
+	assert.Equal(t, 2.0, st.TTFT.Count)
+	// 2 in (0, 0.5]: p50 rank 1 → 0.25 s.
+	assert.InDelta(t, 250, ms(st.TTFT.P50MS), 1e-9)
+	assert.Equal(t, map[string]float64{"vllm:prefix_cache_hits_total": 5}, st.CounterIncreases)
+}
+
+// The Model filter of the scrape keeps only that model_name's series.
+func TestWindowModelFilter(t *testing.T) {
+	body := func(a, b float64) string {
+		return fmt.Sprintf("# TYPE vllm:generation_tokens_total counter\n"+
+			"vllm:generation_tokens_total{model_name=\"base\"} %g\nvllm:generation_tokens_total{model_name=\"lora\"} %g\n", a, b)
+	}
+	parse := func(s string, at time.Time) samplers.VLLMScrape {
+		sc := scrape(t, s, at)
+		sc.Model = "lora"
+		return sc
+	}
+	w := NewWindow()
+	w.Add(parse(body(10, 100), t0))
+	w.Add(parse(body(20, 130), t0.Add(time.Second)))
+	assert.Equal(t, 30.0, deref(w.Summary().GenerationTokens))
+}
+
+// Events do not depend on the order of series in the scrape.
+func TestWindowEventsOrderIndependent(t *testing.T) {
+	body := func(first, second string) string {
+		return "# TYPE vllm:generation_tokens_total counter\n" + first + "\n" + second + "\n"
+	}
+	run := func(order bool) []string {
+		w := NewWindow()
+		a, b := `vllm:generation_tokens_total{engine="0"} 10`, `vllm:generation_tokens_total{engine="1"} 20`
+		a2, b2 := `vllm:generation_tokens_total{engine="0"} 1`, `vllm:generation_tokens_total{engine="1"} 2`
+		if order {
+			w.Add(scrape(t, body(a, b), t0))
+			return msgs(w.Add(scrape(t, body(a2, b2), t0.Add(time.Second))))
+		}
+		w.Add(scrape(t, body(b, a), t0))
+		return msgs(w.Add(scrape(t, body(b2, a2), t0.Add(time.Second))))
+	}
+	x := run(true)
+	require.Len(t, x, 2)
+	assert.Equal(t, x, run(false))
+}
+
+func msgs(ev []snapshot.Event) []string {
+	var out []string
+	for _, e := range ev {
+		out = append(out, e.Message)
+	}
+	return out
 }
