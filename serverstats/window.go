@@ -100,9 +100,11 @@ const processStart = "process_start_time_seconds"
 // scrapes that have it, and added up, as Prometheus's increase() does, for every vllm:* counter family and the
 // four latency histograms of Figures, with these rules:
 //
-//   - Reset: a counter that goes down, or a histogram whose _count, _sum or any bucket goes down, restarted
-//     from 0: the increase for that step is its new value, never negative (Prometheus's counter-reset rule).
-//     An Event names the series and the values seen.
+//   - Reset: a counter that goes down, or a histogram whose _count or any bucket goes down, restarted from 0:
+//     the increase for that step is its new value, never negative (Prometheus's counter-reset rule). An Event
+//     names the series and the values seen. A histogram's _sum that goes down while its counts do not is not a
+//     reset (float rounding: a multiprocess server adds its processes' sums in varying order); its increase
+//     for that step is 0.
 //   - Restart: when process_start_time_seconds changes between two scrapes the server restarted; every series
 //     counts from 0 for that step, and one Event says so.
 //   - Bucket set: a histogram series whose bucket bounds change between two scrapes is treated as reset (its
@@ -499,14 +501,16 @@ func (w *Window) addHist(hi int, s samplers.VLLMScrape, restarted bool) {
 		}
 		fromZero := restarted
 		switch {
-		case restarted:
 		case !slices.Equal(hs.bounds, w.bounds):
 			fromZero = true
-			w.resets++
-			w.events.reset(hs.id + ": bucket bounds changed (" + strconv.Itoa(len(hs.bounds)) + " → " +
-				strconv.Itoa(len(w.bounds)) + " buckets): treated as a reset, its increase for this interval is counted from 0")
+			if !restarted {
+				w.resets++
+				w.events.reset(hs.id + ": bucket bounds changed (" + strconv.Itoa(len(hs.bounds)) + " → " +
+					strconv.Itoa(len(w.bounds)) + " buckets): treated as a reset, its increase for this interval is counted from 0")
+			}
 			hs.setBounds(w.bounds)
-		case count < hs.prevCount || sum < hs.prevSum || anyBelow(w.cum, hs.prev):
+		case restarted:
+		case count < hs.prevCount || anyBelow(w.cum, hs.prev):
 			fromZero = true
 			w.resets++
 			w.events.reset(hs.id + " went down (_count " + fmtF(hs.prevCount) + " → " + fmtF(count) + ", _sum " +
@@ -524,7 +528,9 @@ func (w *Window) addHist(hi int, s samplers.VLLMScrape, restarted bool) {
 		hs.stepCount, hs.stepSum = count, sum
 		if !fromZero {
 			hs.stepCount -= hs.prevCount
-			hs.stepSum -= hs.prevSum
+			// A _sum can come back a rounding lower with no new observation (a multiprocess server adds its
+			// processes' sums in varying order); that is no reset and no negative increase.
+			hs.stepSum = max(0, hs.stepSum-hs.prevSum)
 		}
 		hs.count += hs.stepCount
 		hs.sum += hs.stepSum

@@ -194,6 +194,11 @@ vllm:time_to_first_token_seconds_sum{model_name="m"} %g
 	// Window buckets 11, 23, 24. p50: rank 12 → le=1.0, (0.1, 1.0] holds 12, rank inside 1 → 0.1 + 0.9/12 = 0.175 s.
 	assert.InDelta(t, 175, ms(h.P50MS), 1e-9)
 	assert.Equal(t, 1, w.Summary().CounterResets)
+
+	// A _sum a rounding lower with the same counts is no reset and adds nothing.
+	assert.Empty(t, w.Add(scrape(t, body(1, 3, 4, 1.9999999999), t0.Add(3*time.Second))))
+	assert.InDelta(t, 7000, w.Summary().TTFT.SumMS, 1e-9)
+	assert.Equal(t, 24.0, w.Summary().TTFT.Count)
 }
 
 // A histogram whose bucket set changes is treated as reset, under its new bounds.
@@ -227,6 +232,15 @@ vllm:e2e_request_latency_seconds_sum 3
 	// p90: rank 7.2 → +Inf: lower bound 2.0 s.
 	assert.True(t, h.P90MS.IsLowerBound)
 	assert.Equal(t, 2000.0, deref(h.P90MS.LowerBoundMS))
+
+	// The same change together with a restart: one restart event, the new bounds, counted from 0.
+	w = NewWindow()
+	w.Add(scrape(t, "process_start_time_seconds 100\n"+two(10), t0))
+	ev = w.Add(scrape(t, "process_start_time_seconds 200\n"+three, t0.Add(time.Second)))
+	require.Len(t, ev, 1)
+	assert.Contains(t, ev[0].Message, "server restarted")
+	assert.Equal(t, 4.0, w.Summary().E2ELatency.Count)
+	assert.InDelta(t, 500, ms(w.Summary().E2ELatency.P50MS), 1e-9) // rank 2 → le=0.5 (2 ≥ 2) → 0.5 s
 }
 
 // process_start_time_seconds changing means the server restarted: every series counts from 0 for that step,
