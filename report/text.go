@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/vmtest/vmtest/recorder"
+	"github.com/vmtest/vmtest/serverstats"
 	"github.com/vmtest/vmtest/summary"
 )
 
@@ -44,6 +45,15 @@ func TextSummary(s *summary.Summary) []string {
 			num(s.VLLM.AvgRequestQueueSize, "%.1f"), num(s.VLLM.MaxRequestQueueSize, "%.0f"),
 			num(s.VLLM.AvgActiveBatchSize, "%.1f"), num(s.VLLM.MaxActiveBatchSize, "%.0f"),
 			num(s.VLLM.AvgKVCacheUsagePercent, "%.1f"), num(s.VLLM.MaxKVCacheUsagePercent, "%.1f")),
+	}
+	if sv := s.Server; sv != nil {
+		lines = append(lines, "server-side, from /metrics histograms over the test window:")
+		for _, h := range []struct {
+			name string
+			h    *serverstats.Histogram
+		}{{"TTFT", sv.TTFT}, {"E2E", sv.E2ELatency}, {"queue", sv.QueueTime}, {"ITL", sv.ITL}} {
+			lines = append(lines, fmt.Sprintf("  %-5s %s", h.name, serverHist(h.h)))
+		}
 	}
 	keys := make([]string, 0, len(s.GPU))
 	for k := range s.GPU {
@@ -86,5 +96,30 @@ func TextSummary(s *summary.Summary) []string {
 	if r.LastError != "" {
 		lines = append(lines, "last request error: "+r.LastError)
 	}
+	for _, w := range s.Warnings {
+		lines = append(lines, "warning: "+w)
+	}
 	return lines
+}
+
+// serverHist formats a server-side histogram's window figures; a lower bound is shown as "≥ X".
+func serverHist(h *serverstats.Histogram) string {
+	if h == nil {
+		return "not exposed"
+	}
+	if h.Count == 0 {
+		return "no observation"
+	}
+	q := func(x *serverstats.Quantile) string {
+		if x == nil {
+			return "n/a"
+		}
+		v, exact := x.MS()
+		if !exact {
+			return fmt.Sprintf("≥%.1f", v)
+		}
+		return fmt.Sprintf("%.1f", v)
+	}
+	return fmt.Sprintf("mean %s  p50 %s  p90 %s  p99 %s ms (n=%.0f, %s)", num(h.MeanMS, "%.1f"), q(h.P50MS), q(h.P90MS),
+		q(h.P99MS), h.Count, h.Metric)
 }

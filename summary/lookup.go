@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/vmtest/vmtest/recorder"
+	"github.com/vmtest/vmtest/samplers"
+	"github.com/vmtest/vmtest/serverstats"
 )
 
 // Value is one figure of a Summary looked up by name (see Summary.Lookup).
@@ -56,6 +58,7 @@ var MetricFamilies = []string{
 	"gpu_<i>.<utilization|memory_used_mb|power_w>.<avg|max>, gpu_<i>.temp_c.max, gpu_<i>.energy_j (one GPU)",
 	"energy_per_output_token_j (J/token)",
 	"server.<tokens_per_second|queue|batch|kv_cache_usage>.<avg|max>, server.requests_per_second.avg, server.generation_tokens",
+	"server.<ttft|e2e|queue_time|itl>.<p50|p90|p95|p99|mean> (ms, from the server's histograms over the test window)",
 	"cpu.<avg|max> (%), memory_gb.<avg|max> (GiB)",
 }
 
@@ -201,6 +204,9 @@ func (s *Summary) Lookup(name string) (Value, error) {
 		}
 		if len(rest) != 2 {
 			return unknown("")
+		}
+		if v, ok, err := s.serverHistValue(rest[0], rest[1]); ok {
+			return v, err
 		}
 		agg, ok := aggName(rest[1])
 		if !ok {
@@ -452,4 +458,80 @@ func statOf(st recorder.Stats, stat string) (string, *float64, bool) {
 		return "max", st.Max, true
 	}
 	return "", nil, false
+}
+
+// serverHistValue looks up server.<ttft|e2e|queue_time|itl>.<stat> in the server-side window statistics. ok
+// is false when field is not a server histogram name. A percentile that is only a lower bound (it fell in the
+// +Inf bucket) is not known: a bound is not a value.
+func (s *Summary) serverHistValue(field, stat string) (Value, bool, error) {
+	pick := func(f *serverstats.Figures) *serverstats.Histogram {
+		switch field {
+		case "ttft":
+			return f.TTFT
+		case "e2e":
+			return f.E2ELatency
+		case "queue_time":
+			return f.QueueTime
+		case "itl":
+			return f.ITL
+		}
+		return nil
+	}
+	switch field {
+	case "ttft", "e2e", "queue_time", "itl":
+	default:
+		return Value{}, false, nil
+	}
+	name := "server." + field + "." + stat
+	if stat == "avg" {
+		name = "server." + field + ".mean"
+	}
+	v := Value{Name: name, Unit: UnitMS}
+	if s.Server == nil {
+		v.Note = "no successful /metrics scrape" + s.sourceNote("vllm")
+		return v, true, nil
+	}
+	v.WindowS = s.Server.DurationS
+	h := pick(&s.Server.Figures)
+	if h == nil {
+		v.Note = "the server does not expose this histogram"
+		key := map[string]string{"ttft": samplers.VLLMTTFTSeconds, "e2e": samplers.VLLME2ELatencySeconds,
+			"queue_time": samplers.VLLMQueueTimeSeconds, "itl": samplers.VLLMITLSeconds}[field]
+		if why := s.Server.NotExposed[key]; why != "" {
+			v.Note += ": " + why
+		}
+		return v, true, nil
+	}
+	v.N = int(h.Count)
+	var q *serverstats.Quantile
+	switch stat {
+	case "p50", "median", "med":
+		q = h.P50MS
+	case "p90":
+		q = h.P90MS
+	case "p95":
+		q = h.P95MS
+	case "p99":
+		q = h.P99MS
+	case "mean", "avg":
+		if h.MeanMS == nil {
+			v.Note = "no observation in the window"
+			return v, true, nil
+		}
+		v.Value, v.Known = *h.MeanMS, true
+		return v, true, nil
+	default:
+		return Value{}, true, &UnknownMetricError{Name: name, Reason: "want p50, p90, p95, p99 or mean after server." + field}
+	}
+	if q == nil {
+		v.Note = "no observation in the window"
+		return v, true, nil
+	}
+	ms, exact := q.MS()
+	if !exact {
+		v.Note = fmt.Sprintf("only a lower bound is known: >= %g ms (the percentile falls in the +Inf bucket)", ms)
+		return v, true, nil
+	}
+	v.Value, v.Known = ms, true
+	return v, true, nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vmtest/vmtest/recorder"
+	"github.com/vmtest/vmtest/serverstats"
 	"github.com/vmtest/vmtest/snapshot"
 )
 
@@ -38,6 +39,15 @@ type Summary struct {
 	System SystemStats `json:"system_statistics"`
 	// Requests holds the client-side request statistics (all requests recorded).
 	Requests recorder.Summary `json:"request_statistics"`
+	// Server holds the server-side statistics over the test window, from the deltas of the server's
+	// counters and histograms between the first and last successful /metrics scrape: TTFT, E2E latency, queue
+	// time and ITL percentiles as Prometheus histogram_quantile computes them (a percentile in the +Inf bucket
+	// is a lower bound, marked so), token and request counts, queue, batch and KV-cache gauges. Nil when the
+	// server was never scraped successfully.
+	Server *serverstats.Stats `json:"server_statistics"`
+	// Warnings are cross-checks between the client's and the server's figures that did not agree (e.g. server
+	// TTFT observations vs requests the client completed); they inform, they never fail a test.
+	Warnings []string `json:"warnings"`
 	// EnergyPerOutputTokenJ is the energy of all GPUs over the run divided by the server's generation-token
 	// counter delta over the run, J/token; nil when either is unknown.
 	EnergyPerOutputTokenJ *float64 `json:"energy_per_output_token_j"`
@@ -170,6 +180,7 @@ type Input struct {
 	Snapshots                 []snapshot.Snapshot
 	SnapshotsDropped          int
 	Requests                  recorder.Summary
+	Server                    *serverstats.Stats
 	Sources                   map[string]SourceStatus
 	Events                    []snapshot.Event
 }
@@ -202,6 +213,10 @@ func Compute(in Input) *Summary {
 		DurationS: in.DurationS, IntervalS: in.IntervalS, Snapshots: len(in.Snapshots),
 		SnapshotsDropped: in.SnapshotsDropped, Requests: in.Requests, Sources: in.Sources,
 		Events: append([]snapshot.Event{}, in.Events...), GPU: map[string]GPUStats{},
+		Server: in.Server, Warnings: []string{},
+	}
+	if in.Server != nil {
+		s.Warnings = append(s.Warnings, serverstats.CrossCheck(*in.Server, in.Requests.OK, in.Requests.OutputTokens)...)
 	}
 	if s.Sources == nil {
 		s.Sources = map[string]SourceStatus{}

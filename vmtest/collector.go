@@ -27,6 +27,7 @@ import (
 	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/report"
 	"github.com/vmtest/vmtest/samplers"
+	"github.com/vmtest/vmtest/serverstats"
 	"github.com/vmtest/vmtest/snapshot"
 	"github.com/vmtest/vmtest/summary"
 )
@@ -48,6 +49,9 @@ type Collector struct {
 	rec      *recorder.Recorder
 	samplers []samplers.Sampler
 	gpu      *samplers.GPUSampler
+	vllm     *samplers.VLLM
+	window   *serverstats.Window // server-side counters and histograms over the test; guarded by mu
+	lastAt   time.Time           // the last scrape added to window
 	display  io.Writer
 
 	cancel context.CancelFunc
@@ -126,6 +130,7 @@ func (c *Collector) buildSamplers() error {
 		if err != nil {
 			return fmt.Errorf("vmtest: Options.VLLMBaseURL: %w", err)
 		}
+		c.vllm, c.window = v, serverstats.NewWindow()
 		c.samplers = append(c.samplers, v)
 	} else {
 		c.sources["vllm"] = &summary.SourceStatus{Note: "no server to scrape: set Options.VLLMBaseURL or " + EnvVLLMURL}
@@ -270,6 +275,12 @@ wait:
 			snap.SystemMetrics = *r.System
 		}
 		c.events = append(c.events, r.Events...)
+		if s == samplers.Sampler(c.vllm) && r.Err == nil {
+			if sc := c.vllm.LastScrape(); !sc.At.IsZero() && !sc.At.Equal(c.lastAt) {
+				c.lastAt = sc.At
+				c.events = append(c.events, c.window.Add(sc)...)
+			}
+		}
 	}
 	if len(snap.Errors) == 0 {
 		snap.Errors = nil
@@ -348,10 +359,16 @@ func (c *Collector) computeSummary(end time.Time) *summary.Summary {
 	for k, v := range c.sources {
 		srcs[k] = *v
 	}
+	var server *serverstats.Stats
+	if c.window != nil {
+		if st := c.window.Summary(); st.Scrapes > 0 {
+			server = &st
+		}
+	}
 	return summary.Compute(summary.Input{
 		RunID: c.runID, ConfigID: c.configID, TestName: c.tb.Name(), Start: c.start, End: end,
 		DurationS: end.Sub(c.start).Seconds(), IntervalS: c.opts.Interval.Seconds(),
-		Snapshots: c.snaps, SnapshotsDropped: c.dropped, Requests: reqs, Sources: srcs, Events: c.events,
+		Snapshots: c.snaps, SnapshotsDropped: c.dropped, Requests: reqs, Server: server, Sources: srcs, Events: c.events,
 	})
 }
 

@@ -1,0 +1,43 @@
+package vmtest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/vmtest/vmtest/loadgen"
+	"github.com/vmtest/vmtest/vllmsim"
+)
+
+// Server-side figures over the window agree with the client's: every request the client completed is one
+// TTFT observation in the server's histogram, and the simulator's TTFT (40 ms) lands in the (0.04, 0.06]
+// bucket, so histogram_quantile puts p50 there.
+func TestServerWindowBesideClientFigures(t *testing.T) {
+	sim := vllmsim.New(t, vllmsim.Config{Seed: 1, TTFTBase: 45 * time.Millisecond, TimePerOutputToken: time.Millisecond})
+	ft := &fakeTB{name: "T"}
+	c := Collect(ft, Options{VLLMBaseURL: sim.URL, Interval: 100 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none"})
+	_, err := loadgen.Run(context.Background(), loadgen.LoadConfig{
+		Client: loadgen.ClientConfig{BaseURL: sim.URL}, Prompts: loadgen.TextPrompts("a b c"),
+		Params: loadgen.Params{MaxTokens: 4}, Concurrency: 4, Requests: 40, Sink: c,
+	})
+	require.NoError(t, err)
+	ft.runCleanups()
+	s := c.Summary()
+	require.Equal(t, 40, s.Requests.OK)
+	require.NotNil(t, s.Server, "sources: %+v", s.Sources)
+	require.NotNil(t, s.Server.TTFT)
+	assert.Equal(t, 40.0, s.Server.TTFT.Count)
+	require.NotNil(t, s.Server.GenerationTokens)
+	assert.Equal(t, 160.0, *s.Server.GenerationTokens, "40 requests × 4 tokens")
+	p50, exact := s.Server.TTFT.P50MS.MS()
+	assert.True(t, exact)
+	assert.Greater(t, p50, 40.0)
+	assert.LessOrEqual(t, p50, 60.0)
+	assert.Empty(t, s.Warnings, "client and server agree")
+	v, err := s.Lookup("server.ttft.p50")
+	require.NoError(t, err)
+	assert.True(t, v.Known)
+	assert.Equal(t, p50, v.Value)
+}
