@@ -5,6 +5,8 @@ import (
 	"slices"
 
 	"github.com/DataDog/sketches-go/ddsketch"
+	"github.com/DataDog/sketches-go/ddsketch/mapping"
+	"github.com/DataDog/sketches-go/ddsketch/store"
 )
 
 // Bounds of a distribution's memory.
@@ -16,6 +18,17 @@ const (
 	// this fraction of the value of an order statistic at that rank (DDSketch, Masson et al., VLDB 2019).
 	SketchRelativeAccuracy = 0.005
 )
+
+// newSketch returns a DDSketch with the cubically interpolated index mapping (no logarithm per value) and
+// dense stores: the fastest Add the library offers, with memory proportional to the log of the value range
+// (about 1,600 bins for 0.01 ms to 100 s at 0.5 %).
+func newSketch() *ddsketch.DDSketch {
+	m, err := mapping.NewCubicallyInterpolatedMapping(SketchRelativeAccuracy)
+	if err != nil { // only for an invalid accuracy constant
+		panic(err)
+	}
+	return ddsketch.NewDDSketch(m, store.NewDenseStore(), store.NewDenseStore())
+}
 
 // dist accumulates one distribution in bounded memory: count, mean, variance (Welford), min and max are
 // always exact; values are kept exactly up to ExactCap, then in a DDSketch.
@@ -54,10 +67,7 @@ func (d *dist) add(v float64) {
 		d.exact = append(d.exact, v)
 		return
 	}
-	sk, err := ddsketch.NewDefaultDDSketch(SketchRelativeAccuracy)
-	if err != nil { // only for an invalid accuracy constant
-		panic(err)
-	}
+	sk := newSketch()
 	for _, x := range d.exact {
 		_ = sk.Add(x)
 	}
