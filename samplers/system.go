@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -74,6 +75,10 @@ func (s *System) Name() string { return "system" }
 
 const gib = 1 << 30
 
+// minCPUSeconds is the least CPU time (all cores) between two readings for a CPU percent: five clock ticks
+// at Linux's USER_HZ of 100.
+const minCPUSeconds = 0.05
+
 // cpuTotals returns (busy, total) jiffies-seconds as psutil's cpu_percent counts them: total is every state
 // except guest and guest_nice (Linux already counts those inside user and nice); busy is total − idle − iowait.
 func cpuTotals(t cpu.TimesStat) (busy, total float64) {
@@ -130,8 +135,9 @@ func (s *System) Sample(ctx context.Context) Reading {
 		if s.prevCPU != nil {
 			b0, t0 := cpuTotals(*s.prevCPU)
 			b1, t1 := cpuTotals(t)
-			if dtot := t1 - t0; dtot > 0 && b1 >= b0 {
-				pct := (b1 - b0) / dtot * 100
+			// Below minCPUSeconds of CPU time (a few clock ticks) the ratio is mostly rounding: unknown, not a figure.
+			if dtot := t1 - t0; dtot >= minCPUSeconds && b1 >= b0 {
+				pct := math.Round((b1-b0)/dtot*100*1e6) / 1e6 // the counters are float sums: drop their noise
 				out.CPUPercent = snapshot.F(min(max(pct, 0), 100))
 			}
 		}

@@ -103,6 +103,35 @@ func agg(vals []*float64) MinMax {
 	return m
 }
 
+// aggRate aggregates a per-interval rate (a value computed over the interval ending at its snapshot) so that
+// a short interval cannot distort it: Avg is weighted by each interval's length (for a counter's rate that is
+// the counter's increase over the covered time divided by that time), and Max only counts intervals at least
+// half the sampling interval long (the last snapshot, taken when collection stops, often covers a few ms).
+func aggRate(vals []*float64, snaps []snapshot.Snapshot, intervalS float64) MinMax {
+	var m MinMax
+	var sum, wsum float64
+	for i, v := range vals {
+		if v == nil || i == 0 {
+			continue
+		}
+		dt := snaps[i].ElapsedS - snaps[i-1].ElapsedS
+		if dt <= 0 {
+			continue
+		}
+		m.N++
+		sum += *v * dt
+		wsum += dt
+		if dt >= intervalS/2 && (m.Max == nil || *v > *m.Max) {
+			x := *v
+			m.Max = &x
+		}
+	}
+	if wsum > 0 {
+		m.Avg = snapshot.F(sum / wsum)
+	}
+	return m
+}
+
 // GPUStats is one GPU's statistics over the run (seed: average/max utilization and memory usage per GPU).
 type GPUStats struct {
 	// Name and UUID identify the GPU, from its last reading.
@@ -128,10 +157,12 @@ type GPUStats struct {
 // VLLMStats is the server-side statistics over the snapshots (seed: average/max throughput, latency
 // percentiles), plus queue, batch and KV-cache figures.
 type VLLMStats struct {
-	// AvgTokensPerSecond and MaxTokensPerSecond are over the per-interval generation-token rates, tokens/s.
+	// AvgTokensPerSecond and MaxTokensPerSecond are over the per-interval generation-token rates, tokens/s:
+	// the average weighted by interval length, the maximum over intervals at least half the sampling interval
+	// long (so the short last interval cannot produce a spike).
 	AvgTokensPerSecond *float64 `json:"avg_tokens_per_second"`
 	MaxTokensPerSecond *float64 `json:"max_tokens_per_second"`
-	// AvgRequestsPerSecond is the mean per-interval rate of vllm:request_success_total, req/s.
+	// AvgRequestsPerSecond is the interval-length-weighted mean rate of vllm:request_success_total, req/s.
 	AvgRequestsPerSecond *float64 `json:"avg_requests_per_second"`
 	// AvgRequestQueueSize and MaxRequestQueueSize are over vllm:num_requests_waiting.
 	AvgRequestQueueSize *float64 `json:"avg_request_queue_size"`
@@ -158,7 +189,7 @@ type VLLMStats struct {
 
 // SystemStats is the host statistics over the snapshots (seed: average/max CPU and memory usage).
 type SystemStats struct {
-	// AvgCPUPercent and MaxCPUPercent are in percent of all cores.
+	// AvgCPUPercent and MaxCPUPercent are in percent of all cores, weighted and bounded as the server's rates are.
 	AvgCPUPercent *float64 `json:"avg_cpu_percent"`
 	MaxCPUPercent *float64 `json:"max_cpu_percent"`
 	// AvgMemoryGB and MaxMemoryGB are memory in use, GiB.
@@ -273,8 +304,8 @@ func Compute(in Input) *Summary {
 	v := func(f func(*snapshot.VLLM) *float64) []*float64 {
 		return col(func(sn *snapshot.Snapshot) *float64 { return f(&sn.VLLMMetrics) })
 	}
-	tps := agg(v(func(x *snapshot.VLLM) *float64 { return x.TokensPerSecond }))
-	rps := agg(v(func(x *snapshot.VLLM) *float64 { return x.RequestsPerSecond }))
+	tps := aggRate(v(func(x *snapshot.VLLM) *float64 { return x.TokensPerSecond }), in.Snapshots, in.IntervalS)
+	rps := aggRate(v(func(x *snapshot.VLLM) *float64 { return x.RequestsPerSecond }), in.Snapshots, in.IntervalS)
 	q := agg(v(func(x *snapshot.VLLM) *float64 { return x.RequestQueueSize }))
 	b := agg(v(func(x *snapshot.VLLM) *float64 { return x.ActiveBatchSize }))
 	kv := agg(v(func(x *snapshot.VLLM) *float64 { return x.KVCacheUsagePercent }))
@@ -294,7 +325,7 @@ func Compute(in Input) *Summary {
 	y := func(f func(*snapshot.System) *float64) []*float64 {
 		return col(func(sn *snapshot.Snapshot) *float64 { return f(&sn.SystemMetrics) })
 	}
-	cpuA := agg(y(func(x *snapshot.System) *float64 { return x.CPUPercent }))
+	cpuA := aggRate(y(func(x *snapshot.System) *float64 { return x.CPUPercent }), in.Snapshots, in.IntervalS)
 	memA := agg(y(func(x *snapshot.System) *float64 { return x.MemoryGB }))
 	s.System = SystemStats{
 		AvgCPUPercent: cpuA.Avg, MaxCPUPercent: cpuA.Max, AvgMemoryGB: memA.Avg, MaxMemoryGB: memA.Max,

@@ -17,16 +17,16 @@ func TestComputeAveragesMaximaAndDeltas(t *testing.T) {
 		{GPUMetrics: map[string]snapshot.GPU{"gpu_0": {Name: "H200", Utilization: f(80), MemoryUsedMB: f(1000), PowerW: f(300), EnergyJ: f(0)}},
 			VLLMMetrics:   snapshot.VLLM{GenerationTokensTotal: f(1000), RequestQueueSize: f(2), KVCacheUsagePercent: f(10)},
 			SystemMetrics: snapshot.System{CPUPercent: nil, MemoryGB: f(4), NetworkSentBytes: f(100)}},
-		{GPUMetrics: map[string]snapshot.GPU{"gpu_0": {Name: "H200", Utilization: f(90), MemoryUsedMB: f(3000), PowerW: f(500), EnergyJ: f(800)}},
+		{ElapsedS: 2, GPUMetrics: map[string]snapshot.GPU{"gpu_0": {Name: "H200", Utilization: f(90), MemoryUsedMB: f(3000), PowerW: f(500), EnergyJ: f(800)}},
 			VLLMMetrics:   snapshot.VLLM{GenerationTokensTotal: f(1400), TokensPerSecond: f(200), RequestQueueSize: f(6), KVCacheUsagePercent: f(30)},
 			SystemMetrics: snapshot.System{CPUPercent: f(50), MemoryGB: f(6), NetworkSentBytes: f(700)}},
-		{GPUMetrics: map[string]snapshot.GPU{}, // GPU missing this tick: not averaged in as 0
+		{ElapsedS: 4, GPUMetrics: map[string]snapshot.GPU{}, // GPU missing this tick: not averaged in as 0
 			VLLMMetrics:   snapshot.VLLM{}, // failed scrape: nil everywhere
 			SystemMetrics: snapshot.System{CPUPercent: f(70), MemoryGB: f(5), NetworkSentBytes: f(900)}},
 	}
 	reqs := recorder.Summary{E2EMS: recorder.ComputeStats([]float64{10, 20, 30}), TTFTMS: recorder.ComputeStats([]float64{4, 6})}
 	ev := []snapshot.Event{{Time: time.Unix(20, 0), Message: "b"}, {Time: time.Unix(10, 0), Message: "a"}}
-	s := Compute(Input{Snapshots: snaps, Requests: reqs, Events: ev})
+	s := Compute(Input{Snapshots: snaps, Requests: reqs, Events: ev, IntervalS: 2})
 
 	g := s.GPU["gpu_0"]
 	assert.Equal(t, 2, g.Samples)
@@ -85,4 +85,22 @@ func TestLatencyNames(t *testing.T) {
 	assert.Equal(t, 1, st.N)
 	_, err = s.Latency("ttfb")
 	assert.ErrorContains(t, err, `unknown latency metric "ttfb"`)
+}
+
+// The last snapshot, taken when collection stops, may cover a few milliseconds: its rate must neither be the
+// maximum nor pull the average.
+func TestShortLastIntervalDoesNotDistortRates(t *testing.T) {
+	snaps := []snapshot.Snapshot{
+		{ElapsedS: 0},
+		{ElapsedS: 2, VLLMMetrics: snapshot.VLLM{TokensPerSecond: f(100)}, SystemMetrics: snapshot.System{CPUPercent: f(40)}},
+		{ElapsedS: 4, VLLMMetrics: snapshot.VLLM{TokensPerSecond: f(200)}, SystemMetrics: snapshot.System{CPUPercent: f(60)}},
+		{ElapsedS: 4.01, VLLMMetrics: snapshot.VLLM{TokensPerSecond: f(5000)}, SystemMetrics: snapshot.System{CPUPercent: f(0)}},
+	}
+	s := Compute(Input{Snapshots: snaps, IntervalS: 2})
+	// Weighted: (100·2 + 200·2 + 5000·0.01) / 4.01 = 650 / 4.01.
+	assert.InDelta(t, 650/4.01, *s.VLLM.AvgTokensPerSecond, 1e-9)
+	assert.InDelta(t, 200, *s.VLLM.MaxTokensPerSecond, 1e-9)
+	// CPU: (40·2 + 60·2 + 0·0.01) / 4.01.
+	assert.InDelta(t, 200/4.01, *s.System.AvgCPUPercent, 1e-9)
+	assert.InDelta(t, 60, *s.System.MaxCPUPercent, 1e-9)
 }
