@@ -287,29 +287,37 @@ func RequestsCSV(recs []recorder.Record) ([]byte, error) {
 
 // Files are the paths one test's export produced.
 type Files struct {
-	SnapshotsJSON, SnapshotsCSV, SummaryJSON, RequestsCSV, PlotPNG string
+	SnapshotsJSON, SnapshotsCSV, SummaryJSON, RunSummaryJSON, RequestsCSV, PlotPNG string
 }
 
 // Map returns the paths keyed as summary.Summary.Files keys them.
 func (f Files) Map() map[string]string {
 	return map[string]string{"snapshots_json": f.SnapshotsJSON, "snapshots_csv": f.SnapshotsCSV,
-		"summary_json": f.SummaryJSON, "requests_csv": f.RequestsCSV, "plot_png": f.PlotPNG}
+		"summary_json": f.SummaryJSON, "run_summary_json": f.RunSummaryJSON, "requests_csv": f.RequestsCSV,
+		"plot_png": f.PlotPNG}
 }
 
-// Names returns the file names for one run: metrics_<config>_<timestamp>.json/.csv/.png,
-// summary_statistics.json and requests_<config>_<timestamp>.csv, under dir. config must already be safe as a file name.
-func Names(dir, config string, start time.Time) Files {
-	ts := start.Format(TimestampLayout)
+// Names returns the file names for one run under dir: metrics_<config>_<stamp>.json/.csv/.png,
+// requests_<config>_<stamp>.csv, summary_<config>_<stamp>.json (this run's summary, kept) and
+// summary_statistics.json (the seed's name: the latest run's summary in dir). stamp is start in
+// TimestampLayout; when a file of that stamp already exists in dir (two runs in one second), stamp gets
+// "_" + unique appended, so no run overwrites another's files. config must already be safe as a file name.
+func Names(dir, config string, start time.Time, unique string) Files {
+	stamp := start.Format(TimestampLayout)
+	if _, err := os.Stat(filepath.Join(dir, "metrics_"+config+"_"+stamp+".json")); err == nil && unique != "" {
+		stamp += "_" + unique
+	}
 	return Files{
-		SnapshotsJSON: filepath.Join(dir, "metrics_"+config+"_"+ts+".json"),
-		SnapshotsCSV:  filepath.Join(dir, "metrics_"+config+"_"+ts+".csv"),
-		SummaryJSON:   filepath.Join(dir, "summary_statistics.json"),
-		RequestsCSV:   filepath.Join(dir, "requests_"+config+"_"+ts+".csv"),
-		PlotPNG:       filepath.Join(dir, "metrics_"+config+"_"+ts+".png"),
+		SnapshotsJSON:  filepath.Join(dir, "metrics_"+config+"_"+stamp+".json"),
+		SnapshotsCSV:   filepath.Join(dir, "metrics_"+config+"_"+stamp+".csv"),
+		SummaryJSON:    filepath.Join(dir, "summary_statistics.json"),
+		RunSummaryJSON: filepath.Join(dir, "summary_"+config+"_"+stamp+".json"),
+		RequestsCSV:    filepath.Join(dir, "requests_"+config+"_"+stamp+".csv"),
+		PlotPNG:        filepath.Join(dir, "metrics_"+config+"_"+stamp+".png"),
 	}
 }
 
-// WriteAll writes the five files named by files (the plot titled with the configuration id). sum.Files is set to their paths before the summary is
+// WriteAll writes the six files named by files (the plot titled with the configuration id). sum.Files is set to their paths before the summary is
 // written. It writes every file it can and returns the errors of those it could not, joined.
 func WriteAll(files Files, sf SnapshotFile, recs []recorder.Record, sum *summary.Summary) error {
 	var errs []error
@@ -332,8 +340,10 @@ func WriteAll(files Files, sf SnapshotFile, recs []recorder.Record, sum *summary
 	} else if err := WriteFileAtomic(files.PlotPNG, b); err != nil {
 		errs = append(errs, err)
 	}
-	if err := WriteJSON(files.SummaryJSON, sum); err != nil {
-		errs = append(errs, err)
+	for _, p := range []string{files.RunSummaryJSON, files.SummaryJSON} {
+		if err := WriteJSON(p, sum); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -91,7 +91,7 @@ func TestRequestsCSVEmptyForUnknown(t *testing.T) {
 func TestWriteAllAtomicFilesAndNulls(t *testing.T) {
 	dir := t.TempDir()
 	start := time.Date(2025, 9, 9, 10, 30, 0, 0, time.UTC)
-	files := Names(dir, "cfg", start)
+	files := Names(dir, "cfg", start, "abc")
 	assert.Equal(t, filepath.Join(dir, "metrics_cfg_20250909_103000.json"), files.SnapshotsJSON)
 	sum := summary.Compute(summary.Input{ConfigID: "cfg"})
 	err := WriteAll(files, SnapshotFile{ConfigID: "cfg", Snapshots: sampleSnaps()}, nil, sum)
@@ -102,7 +102,8 @@ func TestWriteAllAtomicFilesAndNulls(t *testing.T) {
 		names = append(names, e.Name())
 	}
 	assert.ElementsMatch(t, []string{"metrics_cfg_20250909_103000.json", "metrics_cfg_20250909_103000.csv",
-		"summary_statistics.json", "requests_cfg_20250909_103000.csv", "metrics_cfg_20250909_103000.png"}, names,
+		"summary_statistics.json", "summary_cfg_20250909_103000.json", "requests_cfg_20250909_103000.csv",
+		"metrics_cfg_20250909_103000.png"}, names,
 		"no temporary file left behind")
 	pf, err := os.Open(files.PlotPNG)
 	require.NoError(t, err)
@@ -110,6 +111,12 @@ func TestWriteAllAtomicFilesAndNulls(t *testing.T) {
 	img, err := png.Decode(pf)
 	require.NoError(t, err)
 	assert.Equal(t, 1152, img.Bounds().Dx(), "12 in at 96 dpi")
+
+	// A second run in the same second gets its own files; summary_statistics.json is the latest run's.
+	again := Names(dir, "cfg", start, "abc")
+	assert.Equal(t, filepath.Join(dir, "metrics_cfg_20250909_103000_abc.json"), again.SnapshotsJSON)
+	assert.Equal(t, filepath.Join(dir, "summary_cfg_20250909_103000_abc.json"), again.RunSummaryJSON)
+	assert.Equal(t, files.SummaryJSON, again.SummaryJSON)
 
 	var doc map[string]any
 	b, _ := os.ReadFile(files.SnapshotsJSON)

@@ -55,8 +55,8 @@ type Summary struct {
 	Sources map[string]SourceStatus `json:"sources"`
 	// Events lists what happened during collection (GPU lost, server restart, ...), in time order.
 	Events []snapshot.Event `json:"events"`
-	// Files maps a file kind ("snapshots_json", "snapshots_csv", "summary_json", "requests_csv", "plot_png") to
-	// its path.
+	// Files maps a file kind ("snapshots_json", "snapshots_csv", "summary_json", "run_summary_json",
+	// "requests_csv", "plot_png") to its path.
 	// Set once the files are written.
 	Files map[string]string `json:"files,omitempty"`
 }

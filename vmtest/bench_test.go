@@ -2,6 +2,7 @@ package vmtest
 
 import (
 	"bytes"
+	"flag"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,10 @@ import (
 
 func TestReportMetricsInBenchstatUnits(t *testing.T) {
 	dir := t.TempDir()
+	// One run of the benchmark function is enough (each run starts a collector and writes its files).
+	old := flag.Lookup("test.benchtime").Value.String()
+	require.NoError(t, flag.Set("test.benchtime", "1x"))
+	t.Cleanup(func() { _ = flag.Set("test.benchtime", old) })
 	res := testing.Benchmark(func(b *testing.B) {
 		c := Collect(b, Options{Interval: time.Second, OutputDir: dir, GPUSource: "none", NoSystem: true})
 		now := time.Now()

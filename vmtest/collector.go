@@ -66,6 +66,7 @@ type Collector struct {
 	checks  []func(*summary.Summary) error
 
 	stopOnce sync.Once
+	final0   bool // the next tick is the last one; guarded by mu
 	final    *summary.Summary
 	writeErr error
 }
@@ -97,7 +98,7 @@ func Collect(tb testing.TB, opts Options) *Collector {
 	if abs, err := filepath.Abs(c.dir); err == nil {
 		c.dir = abs
 	}
-	c.files = report.Names(c.dir, c.configID, start)
+	c.files = report.Names(c.dir, c.configID, start, c.runID[len(c.runID)-6:])
 	if o.Display {
 		c.display = os.Stderr
 	}
@@ -292,7 +293,7 @@ wait:
 	}
 	c.snaps = append(c.snaps, snap)
 	if c.display != nil {
-		render(c.display, &snap, c.rec.Counts(), len(c.snaps) == 1)
+		render(c.display, &snap, c.rec.Counts(), len(c.snaps) == 1, c.final0)
 	}
 }
 
@@ -385,6 +386,9 @@ func (c *Collector) Stop() *summary.Summary {
 		case <-time.After(c.opts.Interval + time.Second):
 			c.tb.Logf("vmtest: sampling loop did not stop within %v; going on without it", c.opts.Interval+time.Second)
 		}
+		c.mu.Lock()
+		c.final0 = true
+		c.mu.Unlock()
 		c.tick(context.Background(), time.Now())
 		for _, s := range c.samplers {
 			if cl, ok := s.(io.Closer); ok {
@@ -401,13 +405,19 @@ func (c *Collector) Stop() *summary.Summary {
 		c.mu.Lock()
 		c.final = sum
 		c.mu.Unlock()
-		for _, line := range report.TextSummary(sum) {
+		lines := report.TextSummary(sum)
+		_, bench := c.tb.(*testing.B)
+		if bench && len(lines) > 2 {
+			// go test -bench prints every run's log (b.N probes included) and truncates long ones: keep it short.
+			lines = append(lines[:2], "files in "+c.dir)
+		}
+		for _, line := range lines {
 			c.tb.Log("vmtest: " + line)
 		}
 		if c.writeErr != nil {
 			// Losing the files is not a sampler problem: the run's record is gone, so the test must say so.
 			c.tb.Errorf("vmtest: writing files: %v", c.writeErr)
-		} else {
+		} else if !bench {
 			keys := make([]string, 0, len(sum.Files))
 			for k := range sum.Files {
 				keys = append(keys, k)

@@ -128,7 +128,7 @@ func TestCollectEndToEndWritesSeedFiles(t *testing.T) {
 	assert.Equal(t, "gpu source is \"none\"", sum.Sources["gpu"].Note)
 
 	// Files: names, seed fields, and the requests CSV.
-	for _, k := range []string{"snapshots_json", "snapshots_csv", "summary_json", "requests_csv", "plot_png"} {
+	for _, k := range []string{"snapshots_json", "snapshots_csv", "summary_json", "run_summary_json", "requests_csv", "plot_png"} {
 		p := sum.Files[k]
 		require.FileExists(t, p)
 		assert.Equal(t, dir, filepath.Dir(p))

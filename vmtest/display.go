@@ -20,9 +20,13 @@ func dv(v *float64, format string) string {
 // render writes one dashboard frame for snap: GPUs, server, client latency and host, as the seed's console
 // dashboard shows them, then each source's error; an error that repeats the previous frame's is shown only
 // on the first frame. Called on the sampling goroutine; it writes to w only (never to the testing.TB).
-func render(w io.Writer, s *snapshot.Snapshot, counts recorder.Counts, first bool) {
+func render(w io.Writer, s *snapshot.Snapshot, counts recorder.Counts, first, last bool) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "── vmtest %s  %s  +%.1fs ──\n", s.ConfigID, s.Timestamp.Format("15:04:05"), s.ElapsedS)
+	label := ""
+	if last {
+		label = "  (final)"
+	}
+	fmt.Fprintf(&b, "── vmtest %s  %s  +%.2fs%s ──\n", s.ConfigID, s.Timestamp.Format("15:04:05"), s.ElapsedS, label)
 	keys := make([]string, 0, len(s.GPUMetrics))
 	for k := range s.GPUMetrics {
 		keys = append(keys, k)
@@ -36,8 +40,9 @@ func render(w io.Writer, s *snapshot.Snapshot, counts recorder.Counts, first boo
 	v := &s.VLLMMetrics
 	fmt.Fprintf(&b, "  server   %s tok/s  queue %s  batch %s  KV %s%%\n", dv(v.TokensPerSecond, "%.1f"),
 		dv(v.RequestQueueSize, "%.0f"), dv(v.ActiveBatchSize, "%.0f"), dv(v.KVCacheUsagePercent, "%.1f"))
-	fmt.Fprintf(&b, "  client   %d done (%d ok, %d failed total)  TTFT %s ms  E2E p50 %s p99 %s ms\n", v.RequestsFinished,
-		counts.OK, counts.Total-counts.OK, dv(v.FirstTokenLatencyMS, "%.1f"), dv(v.P50LatencyMS, "%.1f"), dv(v.P99LatencyMS, "%.1f"))
+	fmt.Fprintf(&b, "  client   this interval: %d ok, TTFT mean %s ms, E2E p50 %s p99 %s ms; so far: %d ok, %d not ok\n",
+		v.RequestsFinished, dv(v.FirstTokenLatencyMS, "%.1f"), dv(v.P50LatencyMS, "%.1f"), dv(v.P99LatencyMS, "%.1f"),
+		counts.OK, counts.Total-counts.OK)
 	y := &s.SystemMetrics
 	fmt.Fprintf(&b, "  host     CPU %s%%  mem %s GiB used, %s GiB free\n", dv(y.CPUPercent, "%.1f"),
 		dv(y.MemoryGB, "%.2f"), dv(y.MemoryAvailableGB, "%.2f"))
