@@ -18,8 +18,18 @@ import (
 // series collects the (elapsed s, value) points of one field over the snapshots, skipping unknown values (a
 // gap in the data is drawn as a straight segment between the known neighbours, never as a drop to 0).
 func series(snaps []snapshot.Snapshot, get func(*snapshot.Snapshot) *float64) plotter.XYs {
+	return rateSeries(snaps, 0, get)
+}
+
+// rateSeries is series for a rate computed over the interval ending at each snapshot: points whose interval
+// is shorter than minDT s (the last snapshot, taken when collection stops) are left out, as the summary
+// leaves them out of maxima.
+func rateSeries(snaps []snapshot.Snapshot, minDT float64, get func(*snapshot.Snapshot) *float64) plotter.XYs {
 	var xy plotter.XYs
 	for i := range snaps {
+		if i > 0 && snaps[i].ElapsedS-snaps[i-1].ElapsedS < minDT {
+			continue
+		}
 		if v := get(&snaps[i]); v != nil {
 			xy = append(xy, plotter.XY{X: snaps[i].ElapsedS, Y: *v})
 		}
@@ -29,12 +39,14 @@ func series(snaps []snapshot.Snapshot, get func(*snapshot.Snapshot) *float64) pl
 
 // panel builds one chart from named series; a series with no point is left out of it, and a chart with none
 // says "no data" in its title.
-func panel(title, ylabel string, named ...any) (*plot.Plot, error) {
+func panel(title, ylabel string, xmax float64, named ...any) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text = "elapsed (s)"
 	p.Y.Label.Text = ylabel
 	p.Legend.Top = true
+	p.X.Min, p.X.Max = 0, max(xmax, 1)
+	p.Y.Min = 0
 	var args []any
 	for i := 0; i+1 < len(named); i += 2 {
 		if xy := named[i+1].(plotter.XYs); len(xy) > 0 {
@@ -48,37 +60,49 @@ func panel(title, ylabel string, named ...any) (*plot.Plot, error) {
 	if err := plotutil.AddLinePoints(p, args...); err != nil {
 		return nil, err
 	}
+	// Every chart starts at 0 (AddLinePoints widened the axes to the data); the top 30% is left to the
+	// legend, so it never covers a line.
+	p.X.Min, p.Y.Min = 0, 0
+	p.Y.Max = max(p.Y.Max*1.45, 1)
 	return p, nil
 }
 
 // PlotPNG draws the run's dashboard as one PNG of four charts over elapsed time: client latency per interval
 // (mean TTFT, p50 and p99 E2E latency, ms), throughput (the server's generation and prompt tokens/s),
-// the server's queue, batch and KV-cache usage, and utilization (host CPU and each GPU, %).
-func PlotPNG(snaps []snapshot.Snapshot, title string) ([]byte, error) {
+// the server's queue and batch, and utilization (host CPU, KV cache and each GPU, %). intervalS is the
+// sampling interval: rate points over less than half of it (the stopping snapshot) are left out.
+func PlotPNG(snaps []snapshot.Snapshot, title string, intervalS float64) ([]byte, error) {
 	v := func(f func(*snapshot.VLLM) *float64) plotter.XYs {
 		return series(snaps, func(s *snapshot.Snapshot) *float64 { return f(&s.VLLMMetrics) })
 	}
-	lat, err := panel(title+": client latency per interval", "ms",
+	rate := func(f func(*snapshot.VLLM) *float64) plotter.XYs {
+		return rateSeries(snaps, intervalS/2, func(s *snapshot.Snapshot) *float64 { return f(&s.VLLMMetrics) })
+	}
+	xmax := 0.0
+	if len(snaps) > 0 {
+		xmax = snaps[len(snaps)-1].ElapsedS
+	}
+	lat, err := panel(title+": client latency per interval", "ms", xmax,
 		"TTFT mean", v(func(x *snapshot.VLLM) *float64 { return x.FirstTokenLatencyMS }),
 		"E2E p50", v(func(x *snapshot.VLLM) *float64 { return x.P50LatencyMS }),
 		"E2E p99", v(func(x *snapshot.VLLM) *float64 { return x.P99LatencyMS }))
 	if err != nil {
 		return nil, err
 	}
-	thr, err := panel("throughput (server counters)", "per second",
-		"generation tokens", v(func(x *snapshot.VLLM) *float64 { return x.TokensPerSecond }),
-		"prompt tokens", v(func(x *snapshot.VLLM) *float64 { return x.PromptTokensPerSecond }))
+	thr, err := panel("throughput (server counters)", "tokens per second", xmax,
+		"generation tokens", rate(func(x *snapshot.VLLM) *float64 { return x.TokensPerSecond }),
+		"prompt tokens", rate(func(x *snapshot.VLLM) *float64 { return x.PromptTokensPerSecond }))
 	if err != nil {
 		return nil, err
 	}
-	srv, err := panel("server", "requests / %",
+	srv, err := panel("server scheduler", "requests", xmax,
 		"queue (waiting)", v(func(x *snapshot.VLLM) *float64 { return x.RequestQueueSize }),
-		"batch (running)", v(func(x *snapshot.VLLM) *float64 { return x.ActiveBatchSize }),
-		"KV cache %", v(func(x *snapshot.VLLM) *float64 { return x.KVCacheUsagePercent }))
+		"batch (running)", v(func(x *snapshot.VLLM) *float64 { return x.ActiveBatchSize }))
 	if err != nil {
 		return nil, err
 	}
-	util := []any{"host CPU", series(snaps, func(s *snapshot.Snapshot) *float64 { return s.SystemMetrics.CPUPercent })}
+	util := []any{"host CPU", rateSeries(snaps, intervalS/2, func(s *snapshot.Snapshot) *float64 { return s.SystemMetrics.CPUPercent }),
+		"KV cache", v(func(x *snapshot.VLLM) *float64 { return x.KVCacheUsagePercent })}
 	keys := map[string]bool{}
 	for i := range snaps {
 		for k := range snaps[i].GPUMetrics {
@@ -98,7 +122,7 @@ func PlotPNG(snaps []snapshot.Snapshot, title string) ([]byte, error) {
 			return nil
 		}))
 	}
-	ut, err := panel("utilization", "%", util...)
+	ut, err := panel("utilization", "%", xmax, util...)
 	if err != nil {
 		return nil, err
 	}

@@ -335,7 +335,7 @@ func WriteAll(files Files, sf SnapshotFile, recs []recorder.Record, sum *summary
 	} else if err := WriteFileAtomic(files.RequestsCSV, b); err != nil {
 		errs = append(errs, err)
 	}
-	if b, err := PlotPNG(sf.Snapshots, sf.ConfigID); err != nil {
+	if b, err := PlotPNG(sf.Snapshots, sf.ConfigID, sf.IntervalS); err != nil {
 		errs = append(errs, fmt.Errorf("plot %s: %w", files.PlotPNG, err))
 	} else if err := WriteFileAtomic(files.PlotPNG, b); err != nil {
 		errs = append(errs, err)
