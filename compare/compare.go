@@ -1,7 +1,7 @@
 // Package compare runs several server or request configurations over the same prompts and load, each as a
 // subtest with its own vmtest collector, and writes the original tool's comparison files: per configuration
 // <config_id>_metrics.json, <config_id>_metrics.csv and <config_id>_results.json, and one
-// comparison_report_<timestamp>.md, in the parent test's output directory (the seed's VLLMConfigTester).
+// comparison_report_<timestamp>.md, in the parent test's output directory (the original Python collector's VLLMConfigTester).
 package compare
 
 import (

@@ -1,5 +1,5 @@
-// Package report writes a test's files: the snapshots as JSON and as a flat CSV (the seed's column names, so
-// the seed's pandas example runs unchanged), summary_statistics.json, and one row per request in a requests
+// Package report writes a test's files: the snapshots as JSON and as a flat CSV (the original Python collector's column names, so
+// the original Python collector's pandas example runs unchanged), summary_statistics.json, and one row per request in a requests
 // CSV. Every file is written atomically: to a temporary file in the same directory, synced, then renamed.
 package report
 
@@ -24,7 +24,7 @@ import (
 	"github.com/vmtest/vmtest/summary"
 )
 
-// TimestampLayout is the timestamp in file names, as the seed's metrics_<config>_<timestamp> files use it.
+// TimestampLayout is the timestamp in file names, as the original Python collector's metrics_<config>_<timestamp> files use it.
 const TimestampLayout = "20060102_150405"
 
 // WriteFileAtomic writes data to path through a temporary file in the same directory and a rename, so a
@@ -65,7 +65,7 @@ func WriteFileAtomic(path string, data []byte) error {
 }
 
 // SnapshotFile is the JSON document of metrics_<config>_<timestamp>.json: run metadata and every snapshot in
-// the seed's schema.
+// the original Python collector's schema.
 type SnapshotFile struct {
 	RunID     string              `json:"run_id"`
 	ConfigID  string              `json:"config_id"`
@@ -148,7 +148,7 @@ func formatFloat(x float64) string {
 	return strconv.FormatFloat(x, 'f', -1, 64)
 }
 
-// SnapshotsCSV renders snaps as one row per snapshot with the seed's flattened column names: timestamp,
+// SnapshotsCSV renders snaps as one row per snapshot with the original Python collector's flattened column names: timestamp,
 // config_id, run_id, elapsed_s, then gpu_<i>_<field> for every GPU seen in any snapshot (sorted by key), then
 // the vllm_metrics fields (tokens_per_second, mean_latency_ms, ...) and system_metrics fields (cpu_percent,
 // ...) under their JSON names, then "errors". An unknown value is an empty cell.
@@ -299,7 +299,7 @@ func (f Files) Map() map[string]string {
 
 // Names returns the file names for one run under dir: metrics_<config>_<stamp>.json/.csv/.png,
 // requests_<config>_<stamp>.csv, summary_<config>_<stamp>.json (this run's summary, kept) and
-// summary_statistics.json (the seed's name: the latest run's summary in dir). stamp is start in
+// summary_statistics.json (the original Python collector's name: the latest run's summary in dir). stamp is start in
 // TimestampLayout; when a file of that stamp already exists in dir (two runs in one second), stamp gets
 // "_" + unique appended, so no run overwrites another's files. config must already be safe as a file name.
 func Names(dir, config string, start time.Time, unique string) Files {

@@ -18,7 +18,7 @@ import (
 type Snapshot struct {
 	// Timestamp is the wall-clock time of the tick, for display and export only (RFC 3339 with offset in JSON).
 	Timestamp time.Time `json:"timestamp"`
-	// ConfigID names the configuration under test (the seed's config_id).
+	// ConfigID names the configuration under test (the original Python collector's config_id).
 	ConfigID string `json:"config_id"`
 	// RunID identifies the run, so a stale or cached file is visibly not this run.
 	RunID string `json:"run_id"`
@@ -121,7 +121,7 @@ type VLLM struct {
 }
 
 // System holds host readings (gopsutil). Counters are cumulative as the OS reports them (since boot), as the
-// seed's psutil fields are; the _per_second fields are rates over the interval.
+// original Python collector's psutil fields are; the _per_second fields are rates over the interval.
 type System struct {
 	// CPUPercent is host CPU busy time over the interval, percent of all cores (0–100); nil on the first tick.
 	CPUPercent *float64 `json:"cpu_percent"`

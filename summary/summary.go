@@ -1,5 +1,5 @@
-// Package summary computes a test's summary statistics from its snapshots and request records: the seed's
-// per-GPU, vLLM and system averages and maxima, plus request-level latency distributions, outcomes,
+// Package summary computes a test's summary statistics from its snapshots and request records: the original
+// Python collector's per-GPU, vLLM and system averages and maxima, plus request-level latency distributions, outcomes,
 // throughput, the state of each metric source and the events met on the way. It is what
 // summary_statistics.json holds and what the assert package checks.
 package summary

@@ -306,7 +306,7 @@ func (c *Collector) hasSampler(name string) bool {
 	return false
 }
 
-// fillClientLatency sets the seed's latency fields from the successful requests recorded since the previous
+// fillClientLatency sets the original Python collector's latency fields from the successful requests recorded since the previous
 // tick. Called with c.mu held.
 func (c *Collector) fillClientLatency(v *snapshot.VLLM) {
 	w := c.rec.DrainWindow()

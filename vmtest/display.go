@@ -17,7 +17,7 @@ func dv(v *float64, format string) string {
 	return fmt.Sprintf(format, *v)
 }
 
-// render writes one dashboard frame for snap: GPUs, server, client latency and host, as the seed's console
+// render writes one dashboard frame for snap: GPUs, server, client latency and host, as the original Python collector's console
 // dashboard shows them, then each source's error; an error that repeats the previous frame's is shown only
 // on the first frame. Called on the sampling goroutine; it writes to w only (never to the testing.TB).
 func render(w io.Writer, s *snapshot.Snapshot, counts recorder.Counts, first, last bool) {

@@ -13,7 +13,7 @@ import (
 
 // Defaults for Options.
 const (
-	// DefaultInterval is the sampling interval when Options.Interval is 0 (the seed's collection_interval).
+	// DefaultInterval is the sampling interval when Options.Interval is 0 (the original Python collector's collection_interval).
 	DefaultInterval = 2 * time.Second
 	// DefaultMaxSnapshots keeps 24 h of snapshots at the default interval.
 	DefaultMaxSnapshots = 24 * 60 * 60 / 2
@@ -36,7 +36,7 @@ const (
 // Options configures Collect. The zero value is valid: a 2 s interval, the server from VMTEST_VLLM_URL (none
 // if unset), every GPU from the best available source, files under metrics_output/<test name>/.
 type Options struct {
-	// ConfigID names the configuration under test in file names and snapshots (the seed's config_id).
+	// ConfigID names the configuration under test in file names and snapshots (the original Python collector's config_id).
 	// Default: the sanitized test name. It is sanitized for use in file names.
 	ConfigID string
 	// Interval is the time between snapshots; 0 means DefaultInterval. Must be at least MinInterval.
@@ -65,7 +65,7 @@ type Options struct {
 	Goodput recorder.SLO
 	// GPUSource is "auto" (default), "nvml", "nvidia-smi", "dcgm" or "none"; see samplers.GPUConfig.
 	GPUSource string
-	// GPUIDs selects GPUs by index ("0") or UUID, the seed's gpu_ids; empty means all.
+	// GPUIDs selects GPUs by index ("0") or UUID, the original Python collector's gpu_ids; empty means all.
 	GPUIDs []string
 	// DCGMURLs are dcgm-exporter /metrics URLs; setting them selects the dcgm source under "auto".
 	DCGMURLs []string

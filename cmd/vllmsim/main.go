@@ -1,7 +1,11 @@
 // Command vllmsim serves the vmtest vLLM simulator over HTTP, for trying
 // vmtest, a load driver or a dashboard without a GPU:
 //
-//	go run ./cmd/vllmsim -port 8000 -ttft 50ms -tpot 10ms
+//	go build -o vllmsim ./cmd/vllmsim && ./vllmsim -port 8000 -ttft 50ms -tpot 10ms
+//
+// By default it answers like a small model on one GPU (TTFT 40 ms + 0.2 ms per prompt token, 8 ms per
+// output token); -ttft 0 -ttft-per-prompt-token 0 -tpot 0 makes it as fast as the machine allows. (Under
+// `go run`, a signal sent to the go command does not reach the simulator: build it, or stop it with Ctrl-C.)
 //
 // It serves GET /health, GET /v1/models, POST /v1/completions,
 // POST /v1/chat/completions and GET /metrics as vLLM's OpenAI-compatible
@@ -56,9 +60,11 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(*vllms
 	shutdownTimeout := fs.Duration("shutdown-timeout", 5*time.Second, "how long in-flight requests may run on after SIGINT/SIGTERM")
 	fs.StringVar(&cfg.Model, "model", vllmsim.DefaultModel, "served model name (model_name label, /v1/models id)")
 	fs.Uint64Var(&cfg.Seed, "seed", 0, "seed for ids, text, jitter and probabilistic faults")
-	fs.DurationVar(&cfg.TTFTBase, "ttft", 0, "fixed time to first token, after queue wait (e.g. 50ms)")
-	fs.DurationVar(&cfg.TTFTPerPromptToken, "ttft-per-prompt-token", 0, "prefill time added per prompt token (e.g. 20us)")
-	fs.DurationVar(&cfg.TimePerOutputToken, "tpot", 0, "time per output token after the first (e.g. 10ms)")
+	// The command's defaults look like a small model on one GPU, so that a demo against it shows real latencies;
+	// pass 0 for a server as fast as the machine allows.
+	fs.DurationVar(&cfg.TTFTBase, "ttft", 40*time.Millisecond, "fixed time to first token, after queue wait; 0 for none")
+	fs.DurationVar(&cfg.TTFTPerPromptToken, "ttft-per-prompt-token", 200*time.Microsecond, "prefill time added per prompt token; 0 for none")
+	fs.DurationVar(&cfg.TimePerOutputToken, "tpot", 8*time.Millisecond, "time per output token after the first; 0 for none")
 	fs.Float64Var(&cfg.Jitter, "jitter", 0, "fractional jitter on TTFT and each token interval, in [0,1)")
 	fs.IntVar(&cfg.MaxNumSeqs, "max-num-seqs", vllmsim.DefaultMaxNumSeqs, "most requests running at once; the rest wait in FIFO order")
 	fs.IntVar(&cfg.KVCacheTokens, "kv-cache-tokens", vllmsim.DefaultKVCacheTokens, "KV-cache capacity in tokens")
