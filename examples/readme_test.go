@@ -1,0 +1,33 @@
+package examples
+
+// This file is the README's "Use it in your tests" example, kept here so that it compiles and passes.
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/vmtest/vmtest/loadgen"
+	"github.com/vmtest/vmtest/vllmsim"
+	"github.com/vmtest/vmtest/vmtest"
+)
+
+func TestChatLatency(t *testing.T) {
+	url := vllmsim.New(t, vllmsim.Config{TTFTBase: 50 * time.Millisecond, TimePerOutputToken: 10 * time.Millisecond}).URL
+
+	c := vmtest.Collect(t, vmtest.Options{VLLMBaseURL: url, Interval: time.Second})
+	c.AssertP99Below("ttft", 500*time.Millisecond) // checked when the test ends
+	c.AssertThreshold("p(90) tpot < 20ms", "error_rate < 1%")
+
+	_, err := loadgen.Run(context.Background(), loadgen.LoadConfig{
+		Client:      loadgen.ClientConfig{BaseURL: url},
+		Prompts:     loadgen.ChatPrompts("What is a KV cache?", "Write a haiku about GPUs."),
+		Params:      loadgen.Params{Model: vllmsim.DefaultModel, MaxTokens: 64},
+		Concurrency: 8,
+		Duration:    3 * time.Second,
+		Sink:        c, // every request is timed into the collector
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
