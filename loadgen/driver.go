@@ -104,7 +104,7 @@ type Result struct {
 
 // String formats r on one line for t.Logf.
 func (r Result) String() string {
-	return fmt.Sprintf("loadgen %s loop: sent %d, completed %d (ok %d, failed %d, incomplete %d, rejected %d), warm-up %d (%d not ok), wall %v, %.1f req/s; client CPU %v (%.0f%% of %d procs), sched latency p50 %v p99 %v max %v, max send lag %v",
+	return fmt.Sprintf("loadgen %s loop: sent %d, completed %d (ok %d, failed %d, incomplete %d, rejected %d), warm-up %d (%d not ok), wall %v, %.1f completed/s (any outcome); client CPU %v (%.0f%% of %d procs), sched latency p50 %v p99 %v max %v, max send lag %v",
 		r.Mode, r.Sent, r.Completed, r.Outcomes[recorder.OutcomeOK], r.Outcomes[recorder.OutcomeFailed],
 		r.Outcomes[recorder.OutcomeIncomplete], r.Outcomes[recorder.OutcomeRejected], r.Warmup, r.WarmupNotOK,
 		r.Wall.Round(time.Millisecond), r.RequestsPerSecond(), r.ClientCPU.Round(time.Millisecond),
