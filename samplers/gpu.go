@@ -23,7 +23,9 @@ const (
 	// GPUSourceNVML reads NVML in process. It needs the opt-in package github.com/vmtest/vmtest/samplers/nvml
 	// imported for its side effect (it registers itself), and cgo.
 	GPUSourceNVML = "nvml"
-	// GPUSourceNvidiaSMI runs `nvidia-smi --query-gpu=... --format=csv,noheader,nounits` once per tick.
+	// GPUSourceNvidiaSMI runs one long-lived `nvidia-smi --query-gpu=... --format=csv,noheader,nounits -lms
+	// <GPUConfig.Interval>` and keeps its newest block of rows; per-process memory comes from a
+	// `--query-compute-apps` call about every 10 s.
 	GPUSourceNvidiaSMI = "nvidia-smi"
 	// GPUSourceDCGM scrapes one or more dcgm-exporter /metrics URLs.
 	GPUSourceDCGM = "dcgm"
@@ -71,6 +73,10 @@ type GPUConfig struct {
 	DCGMURLs []string
 	// NvidiaSMIPath is the nvidia-smi binary; default "nvidia-smi" looked up on PATH.
 	NvidiaSMIPath string
+	// Interval is the collector's tick interval (Options.Interval); zero means 2 s, negative is invalid.
+	// The nvidia-smi source passes it to `-lms`, so nvidia-smi prints one block of rows per tick, and a block
+	// older than two intervals is reported as stale. The other sources ignore it.
+	Interval time.Duration
 	// HTTPClient scrapes dcgm-exporter; nil means a client of its own. Each scrape is bounded by the tick's
 	// context, not by the client's Timeout.
 	HTTPClient *http.Client
@@ -141,6 +147,9 @@ func NewGPU(cfg GPUConfig) (*GPUSampler, error) {
 	if err := s.parseSelection(cfg.GPUs); err != nil {
 		return nil, err
 	}
+	if cfg.Interval < 0 {
+		return nil, fmt.Errorf("GPUConfig.Interval: negative interval %v", cfg.Interval)
+	}
 	src := strings.ToLower(strings.TrimSpace(cfg.Source))
 	if src == "" {
 		src = GPUSourceAuto
@@ -177,7 +186,7 @@ func NewGPU(cfg GPUConfig) (*GPUSampler, error) {
 		if err != nil {
 			s.none(fmt.Errorf("nvidia-smi: %w", err))
 		} else {
-			s.use(GPUSourceNvidiaSMI, newNvidiaSMI(path))
+			s.use(GPUSourceNvidiaSMI, newNvidiaSMI(path, cfg.Interval))
 		}
 	case GPUSourceAuto:
 		if len(cfg.DCGMURLs) > 0 {
@@ -200,7 +209,7 @@ func NewGPU(cfg GPUConfig) (*GPUSampler, error) {
 		if path, err := exec.LookPath(smiPath); err != nil {
 			why = append(why, "nvidia-smi: "+err.Error())
 		} else {
-			s.use(GPUSourceNvidiaSMI, newNvidiaSMI(path))
+			s.use(GPUSourceNvidiaSMI, newNvidiaSMI(path, cfg.Interval))
 			break
 		}
 		s.none(errors.New("no GPU source available: " + strings.Join(why, "; ")))

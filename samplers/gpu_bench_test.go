@@ -2,23 +2,15 @@ package samplers
 
 import (
 	"context"
-	"fmt"
-	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // BenchmarkSMIParse8Rows is one parse of eight nvidia-smi rows (the H200 capture's load row, as the sampler's
-// query prints it, with indices 0–7): the sampler's own work per tick, nvidia-smi's excluded.
+// query prints it, with indices 0–7): the work per block of the loop, nvidia-smi's excluded.
 func BenchmarkSMIParse8Rows(b *testing.B) {
-	row := smiH200Row(b)
-	var sb strings.Builder
-	for i := 0; i < 8; i++ {
-		row[smiIndex] = strconv.Itoa(i)
-		row[smiUUID] = fmt.Sprintf("GPU-00000000-0000-0000-0000-00000000000%d", i)
-		sb.WriteString(strings.Join(row, ", ") + "\n")
-	}
-	out := []byte(sb.String())
+	out := []byte(smi8GPUs(b, "627.40"))
 	b.SetBytes(int64(len(out)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -29,24 +21,45 @@ func BenchmarkSMIParse8Rows(b *testing.B) {
 	}
 }
 
-// BenchmarkSMITickFakeProcess is one whole tick against a fake nvidia-smi (a shell script that cats the
-// captured rows): two process starts, their output parsed. It measures the cost of running a process per
-// call, not the real nvidia-smi's NVML work, which comes on top.
-func BenchmarkSMITickFakeProcess(b *testing.B) {
-	gpus, apps := smiCaptureOutput(b, "linux-x86_64__nvidia-h200__590.48.01.txt", "load")
-	dir := smiFake(b, `case "$1" in
---query-gpu=*) cat "$DIR/gpus.csv" ;;
+// smiBenchFake is a loop-mode fake nvidia-smi printing 8 H200 rows every interval, with the capture's compute
+// processes.
+func smiBenchFake(b *testing.B) string {
+	_, apps := smiCaptureOutput(b, "linux-x86_64__nvidia-h200__590.48.01.txt", "load")
+	return smiFake(b, `case "$1" in
+--query-gpu=*) smi_loop cat "$DIR/gpus.csv" ;;
 *) cat "$DIR/apps.csv" ;;
-esac`, map[string]string{"gpus.csv": gpus, "apps.csv": apps})
-	s, err := NewGPU(GPUConfig{Source: GPUSourceNvidiaSMI, NvidiaSMIPath: dir + "/nvidia-smi"})
-	if err != nil {
-		b.Fatal(err)
+esac`, map[string]string{"gpus.csv": smi8GPUs(b, "627.40"), "apps.csv": apps})
+}
+
+// BenchmarkSMISampleLoop is one Sample (8 GPUs) against a running loop: the newest block copied and filtered,
+// the compute processes attached; no process is started (the compute-apps refresh is left out here, see
+// BenchmarkSMIComputeAppsCall).
+func BenchmarkSMISampleLoop(b *testing.B) {
+	s, _ := smiLoopSampler(b, smiBenchFake(b), 2*time.Second, func(n *nvidiaSMI) { n.appsEvery = 1 << 30 })
+	if r := s.Sample(context.Background()); r.Err != nil || len(r.GPU) != 8 {
+		b.Fatal(r.Err, len(r.GPU))
 	}
-	defer s.Close()
 	b.ReportAllocs()
 	for b.Loop() {
 		if r := s.Sample(context.Background()); r.Err != nil {
 			b.Fatal(r.Err)
+		}
+	}
+}
+
+// BenchmarkSMIComputeAppsCall is one `--query-compute-apps` call against the fake (a process start, its output
+// parsed): what the sampler pays every appsEvery ticks (every 5th at 2 s).
+func BenchmarkSMIComputeAppsCall(b *testing.B) {
+	n := newNvidiaSMI(smiBenchFake(b)+"/nvidia-smi", 2*time.Second)
+	defer n.Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		out, err := n.run(context.Background(), "--query-compute-apps="+strings.Join(smiAppFields, ","), "--format=csv,noheader,nounits")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if apps, err := parseSMIApps(out); err != nil || len(apps) != 3 {
+			b.Fatal(err, len(apps))
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -18,7 +19,9 @@ import (
 
 // smiGPUFields is what the nvidia-smi source asks for, in this order. The names are the ones every driver in
 // ../shared/testdata/nvidia-smi accepts ("clocks.sm" and "clocks_throttle_reasons.active" are the older
-// aliases of clocks.current.sm and clocks_event_reasons.active, kept by drivers up to 610 at least).
+// aliases of clocks.current.sm and clocks_event_reasons.active, kept by drivers up to 610 at least). "count"
+// (the number of GPUs nvidia-smi sees, the same on every row) comes last: in loop mode it tells when a block
+// of rows is complete.
 var smiGPUFields = []string{
 	"index", "uuid", "name",
 	"utilization.gpu", "utilization.memory",
@@ -26,6 +29,7 @@ var smiGPUFields = []string{
 	"temperature.gpu", "power.draw",
 	"clocks.sm", "clocks.mem",
 	"clocks_throttle_reasons.active",
+	"count",
 }
 
 const (
@@ -42,33 +46,153 @@ const (
 	smiSMClock
 	smiMemClock
 	smiThrottle
+	smiCount
 )
 
 var smiAppFields = []string{"gpu_uuid", "pid", "used_memory"}
 
-// smiNoDeadline bounds a call when the tick's context has none.
-const smiNoDeadline = 10 * time.Second
+const (
+	// smiNoDeadline bounds a Sample when the tick's context has none.
+	smiNoDeadline = 10 * time.Second
+	// smiDefaultInterval is the loop interval when GPUConfig.Interval is zero (the collector's default tick).
+	smiDefaultInterval = 2 * time.Second
+	// smiStaleSlack is added to two intervals before a block counts as stale: nvidia-smi sleeps the interval
+	// after each query, so its period is the interval plus its own query time.
+	smiStaleSlack = 250 * time.Millisecond
+	// smiAppsPeriod is about how often the compute-process list (one `--query-compute-apps` call, a process
+	// start and an NVML initialization) is refreshed: every ceil(smiAppsPeriod/interval) ticks, i.e. every 5th
+	// tick at 2 s. Per-process memory moves slowly (an inference server allocates its pool once).
+	smiAppsPeriod = 10 * time.Second
+	// smiMaxBlock bounds the bytes of one block being assembled (a loop printing lines that are never rows).
+	smiMaxBlock = 64 << 10
+	// smiMaxText bounds the non-row text and stderr kept for an exit message.
+	smiMaxText = 4 << 10
+)
 
-// nvidiaSMI runs nvidia-smi once per tick (two calls: GPUs, then compute processes). At most one process is
-// in flight: when a call outlives the tick's deadline its process group is killed and Sample returns at once;
-// until that process is reaped, later ticks report it instead of starting another.
+var errSMINotStarted = errors.New("nvidia-smi: not started")
+
+// nvidiaSMI reads GPUs from ONE long-lived `nvidia-smi --query-gpu=<smiGPUFields>
+// --format=csv,noheader,nounits -lms <interval>` process, started at the first Sample. In loop mode
+// nvidia-smi prints one block of rows (one per GPU, in index order, no separator) every interval; a writer
+// on its stdout assembles the rows into blocks and keeps the newest complete one, and Sample returns that
+// block without starting anything. A block is complete when it holds "count" rows, when an index repeats (the
+// next block began), at a blank line, or when the process exits.
+//
+// Sample returns the newest block if it is at most 2 intervals (+smiStaleSlack) old; otherwise it waits for
+// a fresh one until the tick's deadline and then reports "stale" (the collector keeps the GPUs' keys with
+// null fields). When the loop process exits (an NVML failure, a crash) its exit error is what Sample returns
+// until a new one runs; it is restarted with exponential backoff (min(interval, 1 s) up to 30 s). A loop
+// that prints nothing for hungAfter (firstGrace before its first line) is killed with its process group and
+// restarted; until it is reaped no other loop is started.
+//
+// Per-process GPU memory comes from a separate one-shot `--query-compute-apps` call made from Sample every
+// appsEvery ticks (at most one in flight; killed with its process group at the tick's deadline; until it is
+// reaped the list is reported as unavailable). Close kills both processes and waits (bounded) for the loop's
+// supervisor goroutine.
 type nvidiaSMI struct {
-	path string
+	path     string
+	interval time.Duration
 
-	mu        sync.Mutex
+	// Timing, derived from interval by newNvidiaSMI; tests shorten them before the first Sample.
+	staleAfter             time.Duration // a block older than this is stale
+	hungAfter              time.Duration // a running loop silent this long is killed
+	firstGrace             time.Duration // ... before its first line (NVML start-up can take seconds)
+	backoffMin, backoffMax time.Duration
+	appsEvery              int // ticks between compute-apps refreshes
+
+	mu      sync.Mutex
+	closed  bool
+	started bool
+	stop    chan struct{} // closed by Close
+	done    chan struct{} // closed when the supervisor returns
+	changed chan struct{} // closed and replaced on every change a waiting Sample may care about
+
+	loop      *exec.Cmd // the loop process, from Start until it is reaped
+	loopStart time.Time
+	lastOut   time.Time // last stdout write from the loop
+	hung      string    // set when the watchdog killed the running loop
+	loopErr   error     // why no loop is running (nil while one is)
+	latest    *smiBlock
+
+	// The one-shot compute-apps call.
 	running   *exec.Cmd // the call in flight, if any
 	startedAt time.Time
-	closed    bool
+	ticks     int // Samples that returned GPU data
+	appsTick  int // ticks at the last refresh
+	appsDone  bool
+	apps      []smiApp
+	appsErr   error
 }
 
-func newNvidiaSMI(path string) *nvidiaSMI { return &nvidiaSMI{path: path} }
+// smiBlock is one complete block of rows from the loop, parsed.
+type smiBlock struct {
+	gpus map[string]snapshot.GPU
+	err  error     // rows that could not be used, and other lines in the block
+	at   time.Time // when its last line arrived
+}
+
+type smiApp struct {
+	uuid string
+	p    snapshot.GPUProcess
+}
+
+func newNvidiaSMI(path string, interval time.Duration) *nvidiaSMI {
+	if interval <= 0 {
+		interval = smiDefaultInterval
+	}
+	hung := max(5*interval, 10*time.Second)
+	return &nvidiaSMI{
+		path: path, interval: interval,
+		staleAfter: 2*interval + smiStaleSlack,
+		hungAfter:  hung,
+		firstGrace: max(hung, 30*time.Second),
+		backoffMin: min(interval, time.Second),
+		backoffMax: 30 * time.Second,
+		appsEvery:  max(1, int((smiAppsPeriod+interval-1)/interval)),
+		stop:       make(chan struct{}),
+		done:       make(chan struct{}),
+		changed:    make(chan struct{}),
+	}
+}
+
+// loopArgs are the loop process's arguments.
+func (n *nvidiaSMI) loopArgs() []string {
+	ms := max(1, (n.interval+time.Millisecond-1)/time.Millisecond)
+	return []string{"--query-gpu=" + strings.Join(smiGPUFields, ","), "--format=csv,noheader,nounits",
+		"-lms", strconv.FormatInt(int64(ms), 10)}
+}
+
+// notify wakes every waiting Sample. n.mu must be held.
+func (n *nvidiaSMI) notify() {
+	close(n.changed)
+	n.changed = make(chan struct{})
+}
 
 func (n *nvidiaSMI) Close() error {
 	n.mu.Lock()
-	defer n.mu.Unlock()
+	if n.closed {
+		n.mu.Unlock()
+		return nil
+	}
 	n.closed = true
+	close(n.stop)
+	if n.loop != nil {
+		killGroup(n.loop)
+	}
 	if n.running != nil {
 		killGroup(n.running)
+	}
+	started := n.started
+	n.notify()
+	n.mu.Unlock()
+	if started {
+		// Bounded: a process stuck in the driver (uninterruptible) cannot be reaped, and Close must not hang.
+		t := time.NewTimer(2 * time.Second)
+		defer t.Stop()
+		select {
+		case <-n.done:
+		case <-t.C:
+		}
 	}
 	return nil
 }
@@ -79,36 +203,344 @@ func (n *nvidiaSMI) Sample(ctx context.Context) Reading {
 		ctx, cancel = context.WithTimeout(ctx, smiNoDeadline)
 		defer cancel()
 	}
-	out, err := n.run(ctx, "--query-gpu="+strings.Join(smiGPUFields, ","), "--format=csv,noheader,nounits")
-	if err != nil {
+	block, err := n.block(ctx)
+	if block == nil {
 		return Reading{Err: err}
 	}
-	gpus, err := parseSMIGPUs(out)
-	if len(gpus) == 0 {
-		if err == nil {
-			err = errors.New("nvidia-smi: no GPU rows in output")
+	if len(block.gpus) == 0 {
+		if block.err == nil {
+			return Reading{Err: errors.New("nvidia-smi: no GPU rows in output")}
 		}
-		return Reading{Err: err}
+		return Reading{Err: block.err}
 	}
-	appsOut, appsErr := n.run(ctx, "--query-compute-apps="+strings.Join(smiAppFields, ","), "--format=csv,noheader,nounits")
+	// The block is shared by every Sample that returns it: give this reading its own maps.
+	gpus := make(map[string]snapshot.GPU, len(block.gpus))
+	for k, g := range block.gpus {
+		g.Unavailable = maps.Clone(g.Unavailable)
+		gpus[k] = g
+	}
+	apps, appsErr := n.processes(ctx)
 	if appsErr == nil {
-		appsErr = attachSMIProcesses(gpus, appsOut)
-	}
-	if appsErr != nil {
+		attachSMIProcesses(gpus, apps)
+	} else {
 		for k, g := range gpus {
 			g.Processes = nil
 			setUnavailable(&g, GPUFieldProcesses, "error: "+appsErr.Error())
 			gpus[k] = g
 		}
 	}
-	return Reading{GPU: gpus, Err: err}
+	return Reading{GPU: gpus, Err: block.err}
 }
 
-// run executes nvidia-smi with args in its own process group, returning stdout. A non-zero exit, or an NVML
-// initialization failure printed on either stream, is an error carrying nvidia-smi's own words.
+// block returns the newest block if it is fresh, else waits for one until ctx is done. With no block it
+// returns why: the loop's exit error while no loop runs, "stale" at the deadline.
+func (n *nvidiaSMI) block(ctx context.Context) (*smiBlock, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
+		return nil, errors.New("nvidia-smi: sampler closed")
+	}
+	if !n.started {
+		n.started = true
+		go n.supervise()
+	}
+	for {
+		if b := n.latest; b != nil && n.loopErr == nil && time.Since(b.at) <= n.staleAfter {
+			return b, nil
+		}
+		if n.loopErr != nil {
+			return nil, n.loopErr
+		}
+		if n.closed {
+			return nil, errors.New("nvidia-smi: sampler closed")
+		}
+		if ctx.Err() != nil {
+			return nil, n.staleErr(ctx.Err())
+		}
+		ch := n.changed
+		n.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+		}
+		n.mu.Lock()
+	}
+}
+
+// staleErr says why there is no fresh block while a loop runs (or is being reaped). n.mu must be held.
+func (n *nvidiaSMI) staleErr(cause error) error {
+	var what string
+	if n.latest == nil {
+		what = fmt.Sprintf("no block since the loop started %v ago", time.Since(n.loopStart).Round(time.Millisecond))
+	} else {
+		what = fmt.Sprintf("newest block is %v old", time.Since(n.latest.at).Round(time.Millisecond))
+	}
+	if n.hung != "" {
+		what += "; " + n.hung
+	}
+	return fmt.Errorf("nvidia-smi: stale: %s (loop interval %v): %w", what, n.interval, cause)
+}
+
+// supervise runs the loop process until Close, restarting it with backoff when it exits.
+func (n *nvidiaSMI) supervise() {
+	defer close(n.done)
+	backoff := n.backoffMin
+	for {
+		ran := n.runLoop()
+		if ran >= n.backoffMax {
+			backoff = n.backoffMin // it ran well for a while: this is a new failure, not the same one again
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-n.stop:
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		backoff = min(2*backoff, n.backoffMax)
+	}
+}
+
+// runLoop starts one loop process and returns, having recorded why, when it has exited; it returns how long
+// the process ran.
+func (n *nvidiaSMI) runLoop() time.Duration {
+	cmd := exec.Command(n.path, n.loopArgs()...)
+	out := &smiLoopWriter{n: n}
+	errOut := &smiTextBuf{}
+	cmd.Stdout, cmd.Stderr = out, errOut
+	cmd.WaitDelay = time.Second // a descendant that escaped the group and holds the pipes cannot block Wait
+	setProcessGroup(cmd)
+
+	n.mu.Lock()
+	if n.closed {
+		n.mu.Unlock()
+		return 0
+	}
+	if err := cmd.Start(); err != nil {
+		n.loopErr = fmt.Errorf("nvidia-smi: %w", err)
+		n.notify()
+		n.mu.Unlock()
+		return 0
+	}
+	start := time.Now()
+	n.loop, n.loopStart, n.lastOut, n.hung, n.loopErr = cmd, start, time.Time{}, "", nil
+	n.notify()
+	n.mu.Unlock()
+
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	// The watchdog checks at least every hungAfter/2, so a loop that goes silent after its first line is
+	// killed between hungAfter and 1.5·hungAfter after it.
+	check := max(n.hungAfter/2, time.Millisecond)
+	watchdog := time.NewTimer(min(n.firstGrace, check))
+	defer watchdog.Stop()
+	var err error
+wait:
+	for {
+		select {
+		case err = <-waited:
+			break wait
+		case <-watchdog.C:
+			n.mu.Lock()
+			deadline := n.loopStart.Add(n.firstGrace)
+			silent := n.firstGrace
+			if !n.lastOut.IsZero() {
+				deadline, silent = n.lastOut.Add(n.hungAfter), n.hungAfter
+			}
+			if d := time.Until(deadline); d > 0 {
+				watchdog.Reset(min(d, check))
+			} else if n.hung == "" {
+				n.hung = fmt.Sprintf("loop printed nothing for %v: killed with its process group", silent)
+				killGroup(cmd)
+			}
+			n.mu.Unlock()
+		}
+	}
+
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out.flush(time.Now())
+	out.done = true
+	n.loop = nil
+	switch _, rerr := smiResult(out.text.bytes(), errOut.bytes(), err); {
+	case n.closed:
+		n.loopErr = errors.New("nvidia-smi: sampler closed")
+	case n.hung != "":
+		n.loopErr = errors.New("nvidia-smi: " + n.hung)
+	case rerr != nil:
+		n.loopErr = rerr
+	default:
+		n.loopErr = errors.New("nvidia-smi: loop exited with status 0")
+	}
+	n.notify()
+	return time.Since(start)
+}
+
+// smiLoopWriter is the loop process's stdout: it splits what nvidia-smi writes into lines and the lines into
+// blocks, and publishes each complete block as n.latest. Every method runs with n.mu held.
+type smiLoopWriter struct {
+	n       *nvidiaSMI
+	partial []byte // a line not yet ended by '\n'
+	buf     []byte // the block being assembled
+	indices []int  // GPU indices of its rows
+	count   int    // GPUs per block, from its rows' "count" (0: unknown)
+	text    smiTextBuf
+	done    bool // the process was reaped; late writes are dropped
+}
+
+func (w *smiLoopWriter) Write(p []byte) (int, error) {
+	w.n.mu.Lock()
+	defer w.n.mu.Unlock()
+	if w.done {
+		return len(p), nil
+	}
+	now := time.Now()
+	w.n.lastOut = now
+	for data := p; len(data) > 0; {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			if len(w.partial)+len(data) > smiMaxBlock {
+				w.partial = w.partial[:0] // a "line" this long is not a row
+			}
+			w.partial = append(w.partial, data...)
+			break
+		}
+		if len(w.partial) > 0 {
+			w.partial = append(w.partial, data[:i]...)
+			w.line(w.partial, now)
+			w.partial = w.partial[:0]
+		} else {
+			w.line(data[:i], now)
+		}
+		data = data[i+1:]
+	}
+	return len(p), nil
+}
+
+func (w *smiLoopWriter) line(l []byte, now time.Time) {
+	l = bytes.TrimRight(l, "\r")
+	if len(bytes.TrimSpace(l)) == 0 {
+		w.flush(now)
+		return
+	}
+	idx, count, row := smiPeek(l)
+	if row {
+		for _, seen := range w.indices {
+			if seen == idx {
+				w.flush(now) // an index repeats: the next block began
+				break
+			}
+		}
+	} else {
+		w.text.write(l)
+		w.text.write([]byte{'\n'})
+	}
+	if len(w.buf)+len(l) < smiMaxBlock {
+		w.buf = append(w.buf, l...)
+		w.buf = append(w.buf, '\n')
+	}
+	if row {
+		w.indices = append(w.indices, idx)
+		if count > 0 && idx < count {
+			w.count = count
+		} else if count > 0 {
+			w.count = 0 // an index beyond "count": do not trust it, wait for an index to repeat
+		}
+		if w.count > 0 && len(w.indices) >= w.count {
+			w.flush(now)
+		}
+	}
+}
+
+// flush publishes the block assembled so far, if it has a row. Lines without one (a message between blocks)
+// stay for the next block's error.
+func (w *smiLoopWriter) flush(now time.Time) {
+	if len(w.indices) == 0 {
+		return
+	}
+	gpus, err := parseSMIGPUs(w.buf)
+	w.n.latest = &smiBlock{gpus: gpus, err: err, at: now}
+	w.buf, w.indices = w.buf[:0], w.indices[:0]
+	w.text = smiTextBuf{}
+	w.n.notify()
+}
+
+// smiPeek reads a line's first field as a GPU index and its last as "count", without a full parse. A line
+// whose first field is not a number is not a row.
+func smiPeek(l []byte) (index, count int, ok bool) {
+	first, _, found := bytes.Cut(l, []byte(","))
+	if !found {
+		return 0, 0, false
+	}
+	index, err := strconv.Atoi(string(bytes.TrimSpace(first)))
+	if err != nil || index < 0 {
+		return 0, 0, false
+	}
+	last := l[bytes.LastIndexByte(l, ',')+1:]
+	if c, err := strconv.Atoi(string(bytes.TrimSpace(last))); err == nil && c > 0 {
+		count = c
+	}
+	return index, count, true
+}
+
+// smiTextBuf keeps the first smiMaxText bytes written to it (stderr, non-row stdout) for an exit message.
+type smiTextBuf struct {
+	mu sync.Mutex
+	b  []byte
+}
+
+func (t *smiTextBuf) Write(p []byte) (int, error) {
+	t.write(p)
+	return len(p), nil
+}
+
+func (t *smiTextBuf) write(p []byte) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if room := smiMaxText - len(t.b); room > 0 {
+		t.b = append(t.b, p[:min(room, len(p))]...)
+	}
+}
+
+func (t *smiTextBuf) bytes() []byte {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return bytes.Clone(t.b)
+}
+
+// processes returns the compute-process list, refreshing it when it is due (the first tick, then every
+// appsEvery ticks). A refresh that could not start because the tick's context was already done is retried
+// on the next tick.
+func (n *nvidiaSMI) processes(ctx context.Context) ([]smiApp, error) {
+	n.mu.Lock()
+	n.ticks++
+	due := !n.appsDone || n.ticks-n.appsTick >= n.appsEvery
+	n.mu.Unlock()
+	if due {
+		out, err := n.run(ctx, "--query-compute-apps="+strings.Join(smiAppFields, ","), "--format=csv,noheader,nounits")
+		var apps []smiApp
+		if err == nil {
+			apps, err = parseSMIApps(out)
+		}
+		n.mu.Lock()
+		if !errors.Is(err, errSMINotStarted) {
+			n.apps, n.appsErr, n.appsTick, n.appsDone = apps, err, n.ticks, true
+		}
+		n.mu.Unlock()
+		if errors.Is(err, errSMINotStarted) {
+			return nil, err
+		}
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.apps, n.appsErr
+}
+
+// run executes nvidia-smi once with args in its own process group, returning stdout. A non-zero exit, or an
+// NVML initialization failure printed on either stream, is an error carrying nvidia-smi's own words.
 func (n *nvidiaSMI) run(ctx context.Context, args ...string) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("nvidia-smi: not started: %w", err)
+		return nil, fmt.Errorf("%w: %w", errSMINotStarted, err)
 	}
 	n.mu.Lock()
 	if n.closed {
@@ -233,18 +665,13 @@ func parseSMIGPUs(out []byte) (map[string]snapshot.GPU, error) {
 	return gpus, errors.Join(errs...)
 }
 
-// attachSMIProcesses adds `--query-compute-apps=gpu_uuid,pid,used_memory --format=csv,noheader,nounits` rows
-// to the GPUs they belong to (matched by UUID). Every GPU gets a non-nil list: no rows means no processes.
-func attachSMIProcesses(gpus map[string]snapshot.GPU, out []byte) error {
-	byUUID := make(map[string]string, len(gpus))
-	for k, g := range gpus {
-		byUUID[g.UUID] = k
-		g.Processes = []snapshot.GPUProcess{}
-		gpus[k] = g
-	}
+// parseSMIApps parses `--query-compute-apps=gpu_uuid,pid,used_memory --format=csv,noheader,nounits` output.
+// A bad row is named in the error; the others are kept.
+func parseSMIApps(out []byte) ([]smiApp, error) {
+	apps := []smiApp{}
 	text := strings.TrimSpace(string(out))
 	if text == "" || strings.HasPrefix(text, "No running") {
-		return nil
+		return apps, nil
 	}
 	r := csv.NewReader(strings.NewReader(text))
 	r.TrimLeadingSpace = true
@@ -260,22 +687,36 @@ func attachSMIProcesses(gpus map[string]snapshot.GPU, out []byte) error {
 			errs = append(errs, fmt.Errorf("nvidia-smi compute-apps: bad row %q", strings.Join(rec, ", ")))
 			continue
 		}
-		k, ok := byUUID[strings.TrimSpace(rec[0])]
-		if !ok {
-			continue
-		}
 		pid, err := strconv.ParseUint(strings.TrimSpace(rec[1]), 10, 32)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("nvidia-smi compute-apps: pid %q", rec[1]))
 			continue
 		}
 		var scratch snapshot.GPU
-		p := snapshot.GPUProcess{PID: uint32(pid), UsedMemoryMB: smiNumber(&scratch, "", rec[2])}
-		g := gpus[k]
-		g.Processes = append(g.Processes, p)
+		apps = append(apps, smiApp{uuid: strings.TrimSpace(rec[0]),
+			p: snapshot.GPUProcess{PID: uint32(pid), UsedMemoryMB: smiNumber(&scratch, "", rec[2])}})
+	}
+	return apps, errors.Join(errs...)
+}
+
+// attachSMIProcesses adds the compute processes to the GPUs they belong to (matched by UUID), each GPU in a
+// list of its own. Every GPU gets a non-nil list: no rows means no processes.
+func attachSMIProcesses(gpus map[string]snapshot.GPU, apps []smiApp) {
+	byUUID := make(map[string]string, len(gpus))
+	for k, g := range gpus {
+		byUUID[g.UUID] = k
+		g.Processes = []snapshot.GPUProcess{}
 		gpus[k] = g
 	}
-	return errors.Join(errs...)
+	for _, a := range apps {
+		k, ok := byUUID[a.uuid]
+		if !ok {
+			continue
+		}
+		g := gpus[k]
+		g.Processes = append(g.Processes, a.p)
+		gpus[k] = g
+	}
 }
 
 // smiPlaceholder reports whether an nvidia-smi value is a placeholder rather than data, and why:

@@ -93,7 +93,10 @@ func smiCaptureOutput(t testing.TB, capture, state string) (gpus, apps string) {
 }
 
 // smiFake writes an executable "nvidia-smi" shell script into a new directory and returns that directory.
-// The script's body may use $DIR (the directory) and finds gpus.csv and apps.csv there.
+// The script's body may use $DIR (the directory), finds gpus.csv and apps.csv there, and has $LMS (the
+// -lms argument, empty without one) and smi_loop: `smi_loop CMD...` runs CMD once, or in loop mode appends
+// the script's pid to $DIR/loop.pids and runs CMD every $LMS ms until killed (or until CMD fails), as
+// nvidia-smi -lms prints one block of rows per interval.
 func smiFake(t testing.TB, body string, files map[string]string) string {
 	t.Helper()
 	if runtime.GOOS == "windows" {
@@ -103,15 +106,28 @@ func smiFake(t testing.TB, body string, files map[string]string) string {
 	for name, content := range files {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
 	}
-	script := "#!/bin/sh\nDIR='" + dir + "'\n" + body + "\n"
+	script := "#!/bin/sh\nDIR='" + dir + "'\n" + smiFakeLoop + body + "\n"
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "nvidia-smi"), []byte(script), 0o755))
 	return dir
 }
 
-// smiReplay answers the two queries from gpus.csv and apps.csv and logs its arguments.
+const smiFakeLoop = `LMS=; _prev=
+for _a in "$@"; do [ "$_prev" = -lms ] && LMS=$_a; _prev=$_a; done
+smi_loop() {
+	[ -z "$LMS" ] && { "$@"; return; }
+	echo $$ >> "$DIR/loop.pids"
+	while :; do
+		"$@" || exit
+		sleep "$((LMS / 1000)).$(printf %03d $((LMS % 1000)))"
+	done
+}
+`
+
+// smiReplay answers the two queries from gpus.csv and apps.csv (gpus.csv every interval in loop mode) and
+// logs its arguments.
 const smiReplay = `echo "$@" >> "$DIR/args"
 case "$1" in
---query-gpu=*) cat "$DIR/gpus.csv" ;;
+--query-gpu=*) smi_loop cat "$DIR/gpus.csv" ;;
 --query-compute-apps=*) cat "$DIR/apps.csv" ;;
 *) echo "unexpected arguments: $*" >&2; exit 2 ;;
 esac`
@@ -123,6 +139,21 @@ func smiSampler(t *testing.T, dir string, gpus ...string) *GPUSampler {
 	require.Equal(t, GPUSourceNvidiaSMI, s.Source())
 	t.Cleanup(func() { _ = s.Close() })
 	return s
+}
+
+// smiLoopSampler is a sampler whose loop prints every interval; tune may change the nvidia-smi source's
+// timing before the first Sample.
+func smiLoopSampler(t testing.TB, dir string, interval time.Duration, tune func(*nvidiaSMI)) (*GPUSampler, *nvidiaSMI) {
+	t.Helper()
+	s, err := NewGPU(GPUConfig{Source: GPUSourceNvidiaSMI, NvidiaSMIPath: filepath.Join(dir, "nvidia-smi"), Interval: interval})
+	require.NoError(t, err)
+	require.Equal(t, GPUSourceNvidiaSMI, s.Source())
+	t.Cleanup(func() { _ = s.Close() })
+	n := s.src.(*nvidiaSMI)
+	if tune != nil {
+		tune(n)
+	}
+	return s, n
 }
 
 func gpuTick(t *testing.T, s Sampler) Reading {
@@ -173,7 +204,7 @@ func TestSMIH200Load(t *testing.T) {
 
 	args, err := os.ReadFile(filepath.Join(dir, "args"))
 	require.NoError(t, err)
-	assert.Equal(t, "--query-gpu="+strings.Join(smiGPUFields, ",")+" --format=csv,noheader,nounits\n"+
+	assert.Equal(t, "--query-gpu="+strings.Join(smiGPUFields, ",")+" --format=csv,noheader,nounits -lms 2000\n"+
 		"--query-compute-apps=gpu_uuid,pid,used_memory --format=csv,noheader,nounits\n", string(args))
 }
 
@@ -310,15 +341,21 @@ func TestSMIFailedToInitializeNVML(t *testing.T) {
 
 func TestSMIFailureAfterDataKeepsKeysWithNulls(t *testing.T) {
 	gpus, apps := smiCaptureOutput(t, "linux-x86_64__nvidia-h200__590.48.01.txt", "load")
-	dir := smiFake(t, `if [ -e "$DIR/broken" ]; then echo "Failed to initialize NVML: Unknown Error"; exit 255; fi
-`+smiReplay, map[string]string{"gpus.csv": gpus, "apps.csv": apps})
-	s := smiSampler(t, dir)
+	dir := smiFake(t, `gpus() {
+	if [ -e "$DIR/broken" ]; then echo "Failed to initialize NVML: Unknown Error"; exit 255; fi
+	cat "$DIR/gpus.csv"
+}
+case "$1" in
+--query-gpu=*) smi_loop gpus ;;
+*) cat "$DIR/apps.csv" ;;
+esac`, map[string]string{"gpus.csv": gpus, "apps.csv": apps})
+	s, _ := smiLoopSampler(t, dir, 50*time.Millisecond, nil)
 	r := gpuTick(t, s)
 	require.NoError(t, r.Err)
 	require.NotNil(t, r.GPU["gpu_0"].PowerW)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "broken"), nil, 0o644))
-	r = gpuTick(t, s)
-	require.Error(t, r.Err)
+	require.Eventually(t, func() bool { r = gpuTick(t, s); return r.Err != nil }, 5*time.Second, 20*time.Millisecond)
+	assert.EqualError(t, r.Err, "nvidia-smi: exit 255: Failed to initialize NVML: Unknown Error")
 	g, ok := r.GPU["gpu_0"]
 	require.True(t, ok, "a GPU seen before stays in the map")
 	assert.Nil(t, g.PowerW)
@@ -330,7 +367,7 @@ func TestSMIFailureAfterDataKeepsKeysWithNulls(t *testing.T) {
 func TestSMIComputeAppsFailureKeepsGPUData(t *testing.T) {
 	gpus, _ := smiCaptureOutput(t, "linux-x86_64__nvidia-h200__590.48.01.txt", "load")
 	dir := smiFake(t, `case "$1" in
---query-gpu=*) cat "$DIR/gpus.csv" ;;
+--query-gpu=*) smi_loop cat "$DIR/gpus.csv" ;;
 *) echo 'Field "used_memory" is not a valid field to query.' ; exit 2 ;;
 esac`, map[string]string{"gpus.csv": gpus})
 	r := gpuTick(t, smiSampler(t, dir))
@@ -345,7 +382,7 @@ func TestSMISelectByIndexAndUUID(t *testing.T) {
 	row := smiH200Row(t)
 	var sb strings.Builder
 	for i := 0; i < 4; i++ {
-		row[smiIndex] = strconv.Itoa(i)
+		row[smiIndex], row[smiCount] = strconv.Itoa(i), "4"
 		row[smiUUID] = fmt.Sprintf("GPU-aaaaaaaa-0000-0000-0000-00000000000%d", i)
 		sb.WriteString(strings.Join(row, ", ") + "\n")
 	}
@@ -369,14 +406,47 @@ func smiProcessGone(pid int) bool {
 	return strings.HasPrefix(rest, "Z") || strings.HasPrefix(rest, "X")
 }
 
-func TestSMIHungIsKilledAtDeadline(t *testing.T) {
+// smiReadPID reads the first pid in a file the fake wrote, waiting for it to appear.
+func smiReadPID(t *testing.T, file string) int {
+	t.Helper()
+	var pid int
+	require.Eventually(t, func() bool {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return false
+		}
+		first, _, _ := strings.Cut(string(b), "\n")
+		pid, err = strconv.Atoi(strings.TrimSpace(first))
+		return err == nil
+	}, 5*time.Second, 10*time.Millisecond)
+	return pid
+}
+
+// smiGroupGone reports whether no live process is left in process group pgid.
+func smiGroupGone(pgid int) bool {
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, f := range stats {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		_, rest, _ := strings.Cut(string(b), ") ")
+		fields := strings.Fields(rest) // state, ppid, pgrp, ...
+		if len(fields) > 2 && fields[2] == strconv.Itoa(pgid) && fields[0] != "Z" && fields[0] != "X" {
+			return false
+		}
+	}
+	return true
+}
+
+func TestSMIHungIsStaleAtDeadlineAndKilled(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("reads /proc")
 	}
-	// The fake starts a child that would outlive a plain kill of the shell, then hangs.
+	// The fake starts a child that would outlive a plain kill of the shell, then hangs without printing.
 	dir := smiFake(t, `if [ -e "$DIR/hang" ]; then sleep 60 & echo $! > "$DIR/child.pid"; wait; fi
 `+smiReplay, map[string]string{"hang": "", "gpus.csv": strings.Join(smiH200Row(t), ", ") + "\n", "apps.csv": ""})
-	s := smiSampler(t, dir)
+	s, _ := smiLoopSampler(t, dir, 100*time.Millisecond, func(n *nvidiaSMI) { n.firstGrace = 500 * time.Millisecond })
 
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
@@ -384,31 +454,270 @@ func TestSMIHungIsKilledAtDeadline(t *testing.T) {
 	r := s.Sample(ctx)
 	elapsed := time.Since(start)
 	require.Error(t, r.Err)
-	assert.Contains(t, r.Err.Error(), "killed at the tick's deadline")
+	assert.Contains(t, r.Err.Error(), "stale")
+	assert.GreaterOrEqual(t, elapsed, 300*time.Millisecond, "a fresh block may still come until the deadline")
 	assert.Less(t, elapsed, 1500*time.Millisecond, "Sample must return at the deadline")
+	assert.Empty(t, r.GPU)
 
-	var pid int
-	require.Eventually(t, func() bool {
-		b, err := os.ReadFile(filepath.Join(dir, "child.pid"))
-		if err != nil {
-			return false
-		}
-		pid, err = strconv.Atoi(strings.TrimSpace(string(b)))
-		return err == nil
-	}, 2*time.Second, 10*time.Millisecond)
-	assert.Eventually(t, func() bool { return smiProcessGone(pid) }, 3*time.Second, 10*time.Millisecond,
+	pid := smiReadPID(t, filepath.Join(dir, "child.pid"))
+	assert.Eventually(t, func() bool { return smiProcessGone(pid) }, 5*time.Second, 10*time.Millisecond,
 		"the hung nvidia-smi's child must die with its process group")
 
-	// Once the killed call is reaped, the next tick runs a fresh call.
+	// The killed loop is restarted (with backoff) and data flows again.
 	require.NoError(t, os.Remove(filepath.Join(dir, "hang")))
-	require.Eventually(t, func() bool { return gpuTick(t, s).Err == nil }, 3*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return gpuTick(t, s).Err == nil }, 5*time.Second, 20*time.Millisecond)
 }
 
-func TestSMIAtMostOneCallInFlight(t *testing.T) {
-	n := newNvidiaSMI("/nonexistent/nvidia-smi")
+func TestSMIAtMostOneComputeAppsCallInFlight(t *testing.T) {
+	gpus, _ := smiCaptureOutput(t, "linux-x86_64__nvidia-h200__590.48.01.txt", "load")
+	dir := smiFake(t, smiReplay, map[string]string{"gpus.csv": gpus, "apps.csv": ""})
+	n := newNvidiaSMI(filepath.Join(dir, "nvidia-smi"), time.Second)
+	t.Cleanup(func() { _ = n.Close() })
 	n.running, n.startedAt = exec.Command("nvidia-smi"), time.Now().Add(-3*time.Second) // a killed call not yet reaped
-	r := n.Sample(context.Background())
-	require.Error(t, r.Err)
-	assert.Contains(t, r.Err.Error(), "previous call still running")
-	assert.Empty(t, r.GPU)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	r := n.Sample(ctx)
+	require.NoError(t, r.Err, "the GPU rows come from the loop")
+	g := r.GPU["gpu_0"]
+	gpuVal(t, 627.40, g.PowerW, "power_w")
+	assert.Nil(t, g.Processes)
+	assert.Contains(t, g.Unavailable[GPUFieldProcesses], "previous call still running")
+}
+
+// smi8GPUs is the H200 load row for GPUs 0–7 (count 8); GPU 0 has the capture's UUID, so the capture's
+// compute processes belong to it.
+func smi8GPUs(t testing.TB, power string) string {
+	row := smiH200Row(t)
+	var sb strings.Builder
+	for i := 0; i < 8; i++ {
+		row[smiIndex], row[smiCount], row[smiPower] = strconv.Itoa(i), "8", power
+		row[smiUUID] = fmt.Sprintf("GPU-00000000-0000-0000-0000-00000000000%d", i)
+		sb.WriteString(strings.Join(row, ", ") + "\n")
+	}
+	return sb.String()
+}
+
+// smiArgLines counts the calls the fake logged whose first argument starts with prefix.
+func smiArgLines(t *testing.T, dir, prefix string) int {
+	b, err := os.ReadFile(filepath.Join(dir, "args"))
+	require.NoError(t, err)
+	n := 0
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+func TestSMILoopReplaysBlocks(t *testing.T) {
+	_, apps := smiCaptureOutput(t, "linux-x86_64__nvidia-h200__590.48.01.txt", "load")
+	dir := smiFake(t, smiReplay, map[string]string{"gpus.csv": smi8GPUs(t, "627.40"), "apps.csv": apps})
+	s, _ := smiLoopSampler(t, dir, 50*time.Millisecond, func(n *nvidiaSMI) { n.appsEvery = 5 })
+
+	const ticks = 12
+	for i := 0; i < ticks; i++ {
+		r := gpuTick(t, s)
+		require.NoError(t, r.Err, "tick %d", i)
+		require.Len(t, r.GPU, 8, "tick %d: a block is whole or not at all", i)
+		for k, g := range r.GPU {
+			gpuVal(t, 100, g.Utilization, k+" utilization")
+			gpuVal(t, 7, g.MemoryUtilizationPercent, k+" memory_utilization_percent")
+			gpuVal(t, 143771, g.MemoryTotalMB, k+" memory_total_mb")
+			gpuVal(t, 32362, g.MemoryUsedMB, k+" memory_used_mb")
+			gpuVal(t, 110796, g.MemoryFreeMB, k+" memory_free_mb")
+			gpuVal(t, 52, g.TempC, k+" temp_c")
+			gpuVal(t, 627.40, g.PowerW, k+" power_w")
+			gpuVal(t, 1980, g.SMClockMHz, k+" sm_clock_mhz")
+			gpuVal(t, 3201, g.MemoryClockMHz, k+" memory_clock_mhz")
+			assert.Equal(t, []string{}, g.ThrottleReasons, k)
+			assert.NotNil(t, g.Processes, k)
+		}
+		g0 := r.GPU["gpu_0"]
+		require.Len(t, g0.Processes, 3, "tick %d", i)
+		gpuVal(t, 28234, g0.Processes[2].UsedMemoryMB, "pid 10309")
+		assert.Empty(t, r.GPU["gpu_5"].Processes)
+		time.Sleep(50 * time.Millisecond)
+	}
+	assert.Equal(t, 1, smiArgLines(t, dir, "--query-gpu="), "one loop process for the whole run")
+	assert.Equal(t, 3, smiArgLines(t, dir, "--query-compute-apps="), "compute apps on ticks 1, 6 and 11")
+	assert.Contains(t, smiArgs(t, dir), " -lms 50\n")
+
+	// Sample returns the newest block, not the first.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "gpus.new"), []byte(smi8GPUs(t, "301.25")), 0o644))
+	require.NoError(t, os.Rename(filepath.Join(dir, "gpus.new"), filepath.Join(dir, "gpus.csv")))
+	require.Eventually(t, func() bool {
+		r := gpuTick(t, s)
+		return r.Err == nil && r.GPU["gpu_7"].PowerW != nil && *r.GPU["gpu_7"].PowerW == 301.25
+	}, 5*time.Second, 20*time.Millisecond)
+}
+
+func smiArgs(t *testing.T, dir string) string {
+	b, err := os.ReadFile(filepath.Join(dir, "args"))
+	require.NoError(t, err)
+	return string(b)
+}
+
+func TestSMILoopDiesAndIsRestarted(t *testing.T) {
+	gpus, apps := smiCaptureOutput(t, "linux-x86_64__nvidia-h200__590.48.01.txt", "load")
+	dir := smiFake(t, `gpus() {
+	if [ -e "$DIR/die" ]; then rm -f "$DIR/die"; echo "Segmentation fault" >&2; exit 3; fi
+	cat "$DIR/gpus.csv"
+}
+case "$1" in
+--query-gpu=*) smi_loop gpus ;;
+*) cat "$DIR/apps.csv" ;;
+esac`, map[string]string{"gpus.csv": gpus, "apps.csv": apps})
+	s, _ := smiLoopSampler(t, dir, 50*time.Millisecond, func(n *nvidiaSMI) { n.backoffMin = 700 * time.Millisecond })
+	require.NoError(t, gpuTick(t, s).Err)
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "die"), nil, 0o644))
+	var r Reading
+	require.Eventually(t, func() bool { r = gpuTick(t, s); return r.Err != nil }, 5*time.Second, 10*time.Millisecond)
+	assert.EqualError(t, r.Err, "nvidia-smi: exit 3: Segmentation fault", "the exit is recorded until the restart")
+	require.Contains(t, r.GPU, "gpu_0")
+	assert.Nil(t, r.GPU["gpu_0"].PowerW)
+
+	require.Eventually(t, func() bool { r = gpuTick(t, s); return r.Err == nil }, 5*time.Second, 20*time.Millisecond)
+	gpuVal(t, 627.40, r.GPU["gpu_0"].PowerW, "power_w after the restart")
+	b, err := os.ReadFile(filepath.Join(dir, "loop.pids"))
+	require.NoError(t, err)
+	pids := strings.Fields(string(b))
+	require.Len(t, pids, 2, "restarted once")
+	assert.NotEqual(t, pids[0], pids[1])
+}
+
+func TestSMILoopStale(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc")
+	}
+	// After "quiet" appears the loop prints one more block and then nothing, staying alive.
+	dir := smiFake(t, `gpus() {
+	cat "$DIR/gpus.csv"
+	if [ -e "$DIR/quiet" ]; then sleep 60 & echo $! > "$DIR/child.pid"; wait; fi
+}
+case "$1" in
+--query-gpu=*) smi_loop gpus ;;
+*) cat "$DIR/apps.csv" ;;
+esac`, map[string]string{"gpus.csv": strings.Join(smiH200Row(t), ", ") + "\n", "apps.csv": ""})
+	s, n := smiLoopSampler(t, dir, 50*time.Millisecond, func(n *nvidiaSMI) { n.hungAfter = 2 * time.Second })
+	require.NoError(t, gpuTick(t, s).Err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "quiet"), nil, 0o644))
+	childPID := smiReadPID(t, filepath.Join(dir, "child.pid"))
+
+	var r Reading
+	var elapsed time.Duration
+	require.Eventually(t, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		r = s.Sample(ctx)
+		elapsed = time.Since(start)
+		return r.Err != nil
+	}, 5*time.Second, time.Millisecond)
+	assert.Contains(t, r.Err.Error(), "nvidia-smi: stale: newest block is")
+	assert.Less(t, elapsed, time.Second, "Sample returns at its deadline")
+	g, ok := r.GPU["gpu_0"]
+	require.True(t, ok, "the GPU's key is kept")
+	assert.Nil(t, g.PowerW, "stale data is not reported")
+	assert.Contains(t, g.Unavailable[GPUFieldPowerW], "stale")
+	assert.Greater(t, time.Since(n.latestAt()), n.staleAfter)
+
+	// The silent loop is killed at hungAfter, with its child.
+	assert.Eventually(t, func() bool { return smiProcessGone(childPID) }, 5*time.Second, 10*time.Millisecond)
+	require.NoError(t, os.Remove(filepath.Join(dir, "quiet")))
+	require.Eventually(t, func() bool { return gpuTick(t, s).Err == nil }, 5*time.Second, 20*time.Millisecond)
+}
+
+func TestSMICloseKillsLoop(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc")
+	}
+	before := runtime.NumGoroutine()
+	gpus, apps := smiCaptureOutput(t, "linux-x86_64__nvidia-h200__590.48.01.txt", "load")
+	dir := smiFake(t, smiReplay, map[string]string{"gpus.csv": gpus, "apps.csv": apps})
+	s, n := smiLoopSampler(t, dir, 50*time.Millisecond, nil)
+	require.NoError(t, gpuTick(t, s).Err)
+	pid := smiReadPID(t, filepath.Join(dir, "loop.pids"))
+	require.False(t, smiProcessGone(pid), "the loop runs between ticks")
+
+	require.NoError(t, s.Close())
+	select {
+	case <-n.done:
+	default:
+		t.Fatal("Close returned before the loop's supervisor did")
+	}
+	assert.True(t, smiProcessGone(pid), "the loop process was reaped by Close")
+	assert.Eventually(t, func() bool { return smiGroupGone(pid) }, 2*time.Second, 10*time.Millisecond,
+		"nothing of the loop's process group is left")
+	assert.Error(t, gpuTick(t, s).Err, "Sample after Close")
+	// Polled here, not with assert.Eventually, which runs the condition on goroutines of its own.
+	for deadline := time.Now().Add(2 * time.Second); runtime.NumGoroutine() > before && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if runtime.NumGoroutine() > before {
+		buf := make([]byte, 1<<20)
+		t.Errorf("goroutines leaked: %d before, %d after:\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
+	}
+}
+
+func TestSMIBlockAssembly(t *testing.T) {
+	row := func(i int, count string) string {
+		r := smiH200Row(t)
+		r[smiIndex], r[smiCount] = strconv.Itoa(i), count
+		return strings.Join(r, ", ") + "\n"
+	}
+	for name, tc := range map[string]struct {
+		writes []string
+		gpus   int    // GPUs in the newest block
+		err    string // its error, if any
+	}{
+		"count completes a block": {writes: []string{row(0, "2"), row(1, "2")}, gpus: 2},
+		"split across writes": {writes: []string{row(0, "2")[:20], row(0, "2")[20:] + row(1, "2")[:5],
+			row(1, "2")[5:]}, gpus: 2},
+		"no count: an index that repeats ends it": {writes: []string{row(0, "[N/A]"), row(1, "[N/A]"), row(0, "[N/A]")}, gpus: 2},
+		"a blank line ends it":                    {writes: []string{row(0, "[N/A]"), row(1, "[N/A]"), "\n"}, gpus: 2},
+		"a message between blocks goes with the next block": {
+			writes: []string{row(0, "2"), row(1, "2"), "Xid (PCI:0000:83:00): 79, GPU has fallen off the bus.\n", row(0, "2"), row(1, "2")},
+			gpus:   2, err: "line 1"},
+		"a lost GPU's line": {
+			writes: []string{row(0, "3"), "Unable to determine the device handle for GPU0000:03:00.0: GPU has fallen off the bus.\n", row(2, "3"), row(0, "3")},
+			gpus:   2, err: "GPU has fallen off the bus"},
+		"a partial block is not published": {writes: []string{row(0, "2")}, gpus: -1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			n := newNvidiaSMI("nvidia-smi", time.Second)
+			w := &smiLoopWriter{n: n}
+			for _, s := range tc.writes {
+				_, err := w.Write([]byte(s))
+				require.NoError(t, err)
+			}
+			if tc.gpus < 0 {
+				assert.Nil(t, n.latest)
+				return
+			}
+			require.NotNil(t, n.latest)
+			assert.Len(t, n.latest.gpus, tc.gpus)
+			if tc.err == "" {
+				assert.NoError(t, n.latest.err)
+			} else {
+				assert.ErrorContains(t, n.latest.err, tc.err)
+			}
+		})
+	}
+}
+
+func TestSMINegativeInterval(t *testing.T) {
+	_, err := NewGPU(GPUConfig{Source: GPUSourceNvidiaSMI, Interval: -time.Second})
+	assert.ErrorContains(t, err, "GPUConfig.Interval")
+}
+
+// latestAt is when the newest block arrived (zero if none), for tests.
+func (n *nvidiaSMI) latestAt() time.Time {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.latest == nil {
+		return time.Time{}
+	}
+	return n.latest.at
 }
