@@ -65,7 +65,7 @@ const (
 type GPUConfig struct {
 	// Source is one of "auto" (the default when empty), "nvml", "nvidia-smi", "dcgm", "none".
 	Source string
-	// GPUs selects GPUs by index ("0") or UUID ("GPU-..."), the seed's gpu_ids; empty means all.
+	// GPUs selects GPUs by index ("0") or UUID ("GPU-..."), the original Python collector's gpu_ids; empty means all.
 	// With several dcgm-exporter nodes an index selects that index on every node.
 	GPUs []string
 	// DCGMURLs are dcgm-exporter /metrics URLs (e.g. "http://node1:9400/metrics"). With more than one, GPUs are

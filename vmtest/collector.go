@@ -136,7 +136,7 @@ func (c *Collector) buildSamplers() error {
 	} else {
 		c.sources["vllm"] = &summary.SourceStatus{Note: "no server to scrape: set Options.VLLMBaseURL or " + EnvVLLMURL}
 	}
-	g, err := samplers.NewGPU(samplers.GPUConfig{Source: o.GPUSource, GPUs: o.GPUIDs, DCGMURLs: o.DCGMURLs})
+	g, err := samplers.NewGPU(samplers.GPUConfig{Source: o.GPUSource, GPUs: o.GPUIDs, DCGMURLs: o.DCGMURLs, Interval: o.Interval})
 	if err != nil {
 		return fmt.Errorf("vmtest: Options.GPUSource/GPUIDs/DCGMURLs: %w", err)
 	}

@@ -32,7 +32,7 @@ func TestGPUCheck(t *testing.T) {
 	nv, err := samplers.NewGPU(samplers.GPUConfig{Source: samplers.GPUSourceNVML})
 	require.NoError(t, err)
 	defer nv.Close()
-	smi, err := samplers.NewGPU(samplers.GPUConfig{Source: samplers.GPUSourceNvidiaSMI})
+	smi, err := samplers.NewGPU(samplers.GPUConfig{Source: samplers.GPUSourceNvidiaSMI, Interval: time.Second})
 	require.NoError(t, err)
 	defer smi.Close()
 	require.Equal(t, samplers.GPUSourceNVML, nv.Source(), "NVML did not initialize: %v", nv.Reason())
