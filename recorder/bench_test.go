@@ -109,3 +109,22 @@ func BenchmarkSummarize1M(b *testing.B) {
 		_ = r.Summarize()
 	}
 }
+
+// BenchmarkSummarizeAtExactCap is the summary's worst case: ExactCap requests, so that TTFT, TPOT, E2E and the
+// two intended-start distributions are all still exact and must each be sorted (ITL, 15 gaps per request, is
+// in its sketch by then).
+func BenchmarkSummarizeAtExactCap(b *testing.B) {
+	t0 := time.Now()
+	r := New(t0, Config{})
+	q := benchReq()
+	q.IntendedStart = q.Start.Add(-time.Millisecond)
+	for i := 0; i < ExactCap; i++ {
+		q.FirstToken = q.Start.Add(time.Duration((i*7919)%5000) * time.Microsecond)
+		r.RecordRequest(q)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_ = r.Summarize()
+	}
+}

@@ -75,14 +75,26 @@ func (d *dist) add(v float64) {
 	d.sk, d.exact = sk, nil
 }
 
+// detached returns a copy of d that shares no memory with it, so its stats can be computed without the
+// recorder's lock (copying is a memmove; sorting is the slow part).
+func (d *dist) detached() dist {
+	c := *d
+	if d.sk != nil {
+		c.sk = d.sk.Copy()
+	} else {
+		c.exact = slices.Clone(d.exact)
+	}
+	return c
+}
+
 // approximate reports whether percentiles come from the sketch.
 func (d *dist) approximate() bool { return d.sk != nil }
 
 // stats returns the distribution's Stats: exact (numpy linear) while all values are kept, else percentiles
-// from the sketch, clamped to the exact min and max.
+// from the sketch, clamped to the exact min and max. It sorts d.exact in place: call it on a detached copy.
 func (d *dist) stats() Stats {
 	if d.sk == nil {
-		return statsOfOwned(slices.Clone(d.exact))
+		return statsOfOwned(d.exact)
 	}
 	s := Stats{N: d.n, Approximate: true}
 	p := func(v float64) *float64 { return &v }

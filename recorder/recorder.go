@@ -324,11 +324,15 @@ type Summary struct {
 
 // Summarize computes the Summary over every request recorded (including those past the row bound).
 func (r *Recorder) Summarize() Summary {
+	// Copy under the lock, sort outside it: RecordRequest is never held up by a summary.
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	s := Summary{Counts: r.counts, LastError: r.lastError, GoodputRequests: r.good}
-	s.TTFTMS, s.TPOTMS, s.E2EMS, s.ITLMS = r.ttft.stats(), r.tpot.stats(), r.e2e.stats(), r.itl.stats()
-	s.TTFTFromIntendedMS, s.E2EFromIntendedMS = r.ttftInt.stats(), r.e2eInt.stats()
+	dists := [6]dist{r.ttft.detached(), r.tpot.detached(), r.e2e.detached(), r.itl.detached(),
+		r.ttftInt.detached(), r.e2eInt.detached()}
+	firstS, lastS, good := r.firstS, r.lastS, r.good
+	r.mu.Unlock()
+	s.TTFTMS, s.TPOTMS, s.E2EMS, s.ITLMS = dists[0].stats(), dists[1].stats(), dists[2].stats(), dists[3].stats()
+	s.TTFTFromIntendedMS, s.E2EFromIntendedMS = dists[4].stats(), dists[5].stats()
 	if s.Total > 0 {
 		er := float64(s.Total-s.OK) / float64(s.Total)
 		s.ErrorRate = &er
@@ -341,15 +345,15 @@ func (r *Recorder) Summarize() Summary {
 			}
 		}
 	}
-	if !math.IsNaN(r.firstS) && r.lastS > r.firstS {
-		w := r.lastS - r.firstS
+	if !math.IsNaN(firstS) && lastS > firstS {
+		w := lastS - firstS
 		s.WindowS = &w
 		rt := float64(s.OK) / w
 		ot := float64(s.OutputTokens) / w
 		tt := float64(s.OutputTokens+s.PromptTokens) / w
 		s.RequestThroughput, s.OutputTokenThroughput, s.TotalTokenThroughput = &rt, &ot, &tt
 		if r.slo.set() {
-			g := float64(r.good) / w
+			g := float64(good) / w
 			s.Goodput = &g
 		}
 	}
