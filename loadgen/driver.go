@@ -73,7 +73,8 @@ type LoadConfig struct {
 type Result struct {
 	// Mode is "closed" or "open".
 	Mode string
-	// Sent is the number of measured requests started.
+	// Sent is the number of measured requests started, including open-loop requests that were due but still
+	// waiting for a MaxConcurrency slot when the run ended (recorded as incomplete).
 	Sent int
 	// Completed is the number of measured requests that ended and were recorded (any outcome).
 	Completed int
@@ -338,6 +339,31 @@ func (r *run) send(ctx context.Context, i int, intended time.Time, slotWait time
 	r.cfg.Sink.RecordRequest(rec)
 }
 
+// recordUnsent records request i, which was due at intended but never sent because the run ended while it
+// waited slotWait for a concurrency slot: outcome incomplete with ErrCanceled, Start when it gave up.
+func (r *run) recordUnsent(i int, intended time.Time, slotWait time.Duration, cause error) {
+	p := &r.cfg.Prompts[i%len(r.cfg.Prompts)]
+	now := time.Now()
+	rec := recorder.Request{
+		ID: strconv.Itoa(i), Start: now, IntendedStart: intended, SlotWait: slotWait,
+		RequestedOutputTokens: r.cfg.Params.MaxTokens, Outcome: recorder.OutcomeIncomplete,
+		Err: fmt.Errorf("%w while waiting for a concurrency slot: %w", ErrCanceled, cause),
+	}
+	if p.ID != "" {
+		rec.ID = p.ID + "/" + rec.ID
+	}
+	if p.MaxTokens > 0 {
+		rec.RequestedOutputTokens = p.MaxTokens
+	}
+	r.mu.Lock()
+	r.outcomes[rec.Outcome]++
+	if now.After(r.lastEnd) {
+		r.lastEnd = now
+	}
+	r.mu.Unlock()
+	r.cfg.Sink.RecordRequest(rec)
+}
+
 // more reports whether request i may start at (or be intended for) time at.
 func (r *run) more(i int, start, at time.Time) bool {
 	if r.cfg.Requests > 0 && i >= r.cfg.Requests {
@@ -436,6 +462,10 @@ func (r *run) openLoop(ctx, runCtx context.Context, start time.Time, wg *sync.Wa
 				select {
 				case slots <- struct{}{}:
 				case <-runCtx.Done():
+					// Its time had come, but the run ended while it waited for a slot: it is recorded (as
+					// incomplete), never dropped, so the queueing it suffered stays visible.
+					r.sent.Add(1)
+					r.recordUnsent(i, intended, time.Since(ready), context.Cause(runCtx))
 					return
 				}
 				defer func() { <-slots }()

@@ -3,6 +3,7 @@ package loadgen
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"math"
 	"net"
@@ -402,4 +403,33 @@ func (e *encoder) mustBody(t *testing.T, p *Prompt) []byte {
 	b, err := e.body(p, false)
 	require.NoError(t, err)
 	return b
+}
+
+// Requests whose time came but that were still waiting for a concurrency slot when the drain timeout ended the
+// run are recorded as incomplete, never dropped: dropping them would hide exactly the queueing an open loop
+// exists to expose.
+func TestOpenLoopSlotWaitersAreRecordedWhenTheRunEnds(t *testing.T) {
+	fs := newFakeServer(t, 100*time.Millisecond, 1)
+	sink := &sliceSink{}
+	res, err := Run(context.Background(), LoadConfig{
+		Client: ClientConfig{BaseURL: fs.URL}, Prompts: TextPrompts("p"),
+		Rate: 50, Burstiness: 1e6, MaxConcurrency: 1, Duration: 400 * time.Millisecond,
+		DrainTimeout: 50 * time.Millisecond, Sink: sink,
+	})
+	require.NoError(t, err)
+	recs := sink.all()
+	// Near-regular arrivals every 20 ms for 400 ms: 20 requests due; one slot, 100 ms each.
+	assert.InDelta(t, 20, len(recs), 1)
+	assert.Equal(t, len(recs), res.Sent)
+	assert.Equal(t, len(recs), res.Completed)
+	waiting := 0
+	for _, r := range recs {
+		if errors.Is(r.Err, ErrCanceled) && strings.Contains(r.Err.Error(), "waiting for a concurrency slot") {
+			waiting++
+			assert.Equal(t, recorder.OutcomeIncomplete, r.Outcome)
+			assert.False(t, r.IntendedStart.IsZero())
+			assert.Greater(t, r.SlotWait, time.Duration(0))
+		}
+	}
+	assert.GreaterOrEqual(t, waiting, 10, "most of them were still waiting for the slot")
 }
