@@ -21,10 +21,15 @@ type SLO struct {
 
 func (o SLO) set() bool { return o.TTFT > 0 || o.TPOT > 0 || o.E2E > 0 }
 
-// meets reports whether a successful record meets every set limit; an unknown value (NaN) never meets one.
+// meets reports whether a successful record meets every set limit. An unknown value never meets one, except
+// TPOT with at most one output token, which counts as 0 as vLLM's bench serve counts it for goodput.
 func (o SLO) meets(r *Record) bool {
 	le := func(v float64, lim time.Duration) bool { return lim <= 0 || (!math.IsNaN(v) && v <= ms(lim)) }
-	return le(r.TTFTMS, o.TTFT) && le(r.TPOTMS, o.TPOT) && le(r.E2EMS, o.E2E)
+	tpot := r.TPOTMS
+	if math.IsNaN(tpot) && r.OutputTokens <= 1 {
+		tpot = 0
+	}
+	return le(r.TTFTMS, o.TTFT) && le(tpot, o.TPOT) && le(r.E2EMS, o.E2E)
 }
 
 // Config configures a Recorder.

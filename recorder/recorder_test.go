@@ -180,14 +180,14 @@ func TestGoodputCountsRequestsMeetingEverySLO(t *testing.T) {
 	r.RecordRequest(req(t0, 0, 50, []float64{30, 30}, 3))     // TPOT too high
 	r.RecordRequest(req(t0, 0, 100, []float64{20, 1980}, 2))  // TPOT = 2000 ms: too high
 	r.RecordRequest(req(t0, 1000, 100, []float64{20, 20}, 3)) // exactly at both limits: meets
-	r.RecordRequest(req(t0, 0, 10, nil, 1))                   // single token: TPOT unknown → does not meet
+	r.RecordRequest(req(t0, 0, 10, nil, 1))                   // single token: TPOT counts as 0 (vLLM) → meets
 	r.RecordRequest(Request{Start: t0, Err: errors.New("x")}) // failed: never counts
 	s := r.Summarize()
-	assert.Equal(t, 2, s.GoodputRequests)
+	assert.Equal(t, 3, s.GoodputRequests)
 	// Window: first start 0 ms → last end 2100 ms (request 4: 0 + 100 + 20 + 1980).
 	require.NotNil(t, s.WindowS)
 	assert.InDelta(t, 2.1, *s.WindowS, 1e-6)
-	assert.InDelta(t, 2/2.1, *s.Goodput, 1e-6)
+	assert.InDelta(t, 3/2.1, *s.Goodput, 1e-6)
 	assert.Equal(t, map[string]float64{"ttft": 100, "tpot": 20}, s.GoodputSLOs)
 
 	none := New(t0, Config{})
