@@ -162,6 +162,7 @@ type VLLMConfig struct {
 type VLLM struct {
 	url     string
 	client  *http.Client
+	ownTr   *http.Transport // the transport NewVLLM made (nil when the caller gave a Client); closed by Close
 	max     int64
 	model   string
 	timeout time.Duration
@@ -259,7 +260,7 @@ func NewVLLM(cfg VLLMConfig) (*VLLM, error) {
 	if v.client == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConnsPerHost = 2
-		v.client = &http.Client{Transport: tr}
+		v.client, v.ownTr = &http.Client{Transport: tr}, tr
 	}
 	if v.max == 0 {
 		v.max = DefaultVLLMMaxBodyBytes
@@ -283,6 +284,15 @@ func vllmCheckURL(s string) error {
 	}
 	if u.Host == "" {
 		return errors.New("no host")
+	}
+	return nil
+}
+
+// Close closes the idle connections of the transport NewVLLM made, so no connection (and its goroutines)
+// outlives the collector; a Client given in VLLMConfig is the caller's and is left alone. It returns nil.
+func (v *VLLM) Close() error {
+	if v.ownTr != nil {
+		v.ownTr.CloseIdleConnections()
 	}
 	return nil
 }

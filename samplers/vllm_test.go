@@ -781,3 +781,23 @@ func TestVLLMAccessorsConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// Close drops the sampler's idle keep-alive connection, so no connection goroutine outlives a collector.
+func TestVLLMCloseLeavesNoConnection(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "vllm:num_requests_running 1")
+	}))
+	defer srv.Close()
+	conns := func() int {
+		buf := make([]byte, 1<<20)
+		return strings.Count(string(buf[:runtime.Stack(buf, true)]), "net/http.(*persistConn).readLoop")
+	}
+	before := conns()
+	v, err := NewVLLM(VLLMConfig{BaseURL: srv.URL})
+	require.NoError(t, err)
+	r := v.Sample(context.Background())
+	require.NoError(t, r.Err)
+	require.Equal(t, before+1, conns(), "one kept-alive connection while sampling")
+	require.NoError(t, v.Close())
+	require.Eventually(t, func() bool { return conns() == before }, time.Second, 10*time.Millisecond)
+}

@@ -50,6 +50,7 @@ type Collector struct {
 	samplers []samplers.Sampler
 	gpu      *samplers.GPUSampler
 	vllm     *samplers.VLLM
+	owned    []io.Closer // the samplers Collect made (not those in Options.Samplers): closed by Stop
 	window   *serverstats.Window // server-side counters and histograms over the test; guarded by mu
 	lastAt   time.Time           // the last scrape added to window
 	display  io.Writer
@@ -132,7 +133,7 @@ func (c *Collector) buildSamplers() error {
 			return fmt.Errorf("vmtest: Options.VLLMBaseURL: %w", err)
 		}
 		c.vllm, c.window = v, serverstats.NewWindow()
-		c.samplers = append(c.samplers, v)
+		c.samplers, c.owned = append(c.samplers, v), append(c.owned, v)
 	} else {
 		c.sources["vllm"] = &summary.SourceStatus{Note: "no server to scrape: set Options.VLLMBaseURL or " + EnvVLLMURL}
 	}
@@ -151,12 +152,21 @@ func (c *Collector) buildSamplers() error {
 		c.sources["gpu"] = &summary.SourceStatus{Note: reason}
 	} else {
 		c.gpu = g
-		c.samplers = append(c.samplers, g)
+		c.samplers, c.owned = append(c.samplers, g), append(c.owned, g)
 	}
+	builtIn := len(c.samplers)
 	c.samplers = append(c.samplers, o.Samplers...)
-	for _, s := range c.samplers {
-		if c.sources[s.Name()] == nil {
-			c.sources[s.Name()] = &summary.SourceStatus{}
+	// A source's name keys its errors, its status and its in-flight state: two sources with one name would
+	// overwrite each other's readings.
+	seen := map[string]bool{"vllm": true, "gpu": true} // reserved even when not sampled: they carry notes
+	for i, s := range c.samplers {
+		name := s.Name()
+		if i >= builtIn && seen[name] {
+			return fmt.Errorf("vmtest: Options.Samplers[%d]: name %q is taken by another source; give each source its own Name", i-builtIn, name)
+		}
+		seen[name] = true
+		if c.sources[name] == nil {
+			c.sources[name] = &summary.SourceStatus{}
 		}
 	}
 	if c.gpu != nil {
@@ -209,11 +219,18 @@ func (c *Collector) tick(parent context.Context, now time.Time) {
 		}
 		c.busy[name], asked[name] = true, true
 		go func(s samplers.Sampler) {
-			r := s.Sample(ctx)
-			c.mu.Lock()
-			c.busy[name] = false
-			c.mu.Unlock()
-			results <- result{name, r}
+			var r samplers.Reading
+			defer func() {
+				// A sampler that panics is a failed reading, never a crashed test binary.
+				if p := recover(); p != nil {
+					r = samplers.Reading{Err: fmt.Errorf("sampler %q panicked: %v", name, p)}
+				}
+				c.mu.Lock()
+				c.busy[name] = false
+				c.mu.Unlock()
+				results <- result{name, r}
+			}()
+			r = s.Sample(ctx)
 		}(s)
 	}
 	c.mu.Unlock()
@@ -390,10 +407,8 @@ func (c *Collector) Stop() *summary.Summary {
 		c.final0 = true
 		c.mu.Unlock()
 		c.tick(context.Background(), time.Now())
-		for _, s := range c.samplers {
-			if cl, ok := s.(io.Closer); ok {
-				_ = cl.Close()
-			}
+		for _, cl := range c.owned { // the caller's own samplers stay open: they may serve another collector
+			_ = cl.Close()
 		}
 		end := time.Now()
 		sum := c.computeSummary(end)

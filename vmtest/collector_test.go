@@ -1,6 +1,7 @@
 package vmtest
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/vmtest/vmtest/recorder"
+	"github.com/vmtest/vmtest/samplers"
 )
 
 // fakeTB records what the collector says to the test and runs cleanups on demand, so tests can check the
@@ -380,4 +382,52 @@ func TestCollectorThresholdsAndRateChecks(t *testing.T) {
 	require.Len(t, bad.fatal, 1)
 	assert.Contains(t, bad.fatal[0], "byte")
 	bad.runCleanups()
+}
+
+type customSampler struct {
+	name   string
+	panics bool
+	closed atomic.Bool
+}
+
+func (s *customSampler) Name() string { return s.name }
+func (s *customSampler) Sample(context.Context) samplers.Reading {
+	if s.panics {
+		var m map[string]int
+		m["x"] = 1 // a sampler bug: assignment to a nil map
+	}
+	return samplers.Reading{}
+}
+func (s *customSampler) Close() error { s.closed.Store(true); return nil }
+
+func TestDuplicateSamplerNamesAreRejected(t *testing.T) {
+	for _, tc := range []struct {
+		extra []samplers.Sampler
+		want  string
+	}{
+		{[]samplers.Sampler{&customSampler{name: "vllm"}}, `Options.Samplers[0]: name "vllm" is taken`},
+		{[]samplers.Sampler{&customSampler{name: "system"}}, `Options.Samplers[0]: name "system" is taken`},
+		{[]samplers.Sampler{&customSampler{name: "a"}, &customSampler{name: "a"}}, `Options.Samplers[1]: name "a" is taken`},
+	} {
+		ft := &fakeTB{name: "T"}
+		assert.Nil(t, Collect(ft, Options{OutputDir: t.TempDir(), GPUSource: "none", Samplers: tc.extra}))
+		require.Len(t, ft.fatal, 1)
+		assert.Contains(t, ft.fatal[0], tc.want)
+	}
+}
+
+func TestPanickingSamplerIsAFailedReading(t *testing.T) {
+	ft := &fakeTB{name: "T"}
+	bad, mine := &customSampler{name: "bad", panics: true}, &customSampler{name: "mine"}
+	c := Collect(ft, Options{Interval: 50 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true,
+		Samplers: []samplers.Sampler{bad, mine}})
+	time.Sleep(120 * time.Millisecond)
+	ft.runCleanups()
+	st := c.Summary().Sources["bad"]
+	assert.Equal(t, st.Readings, st.Failed)
+	assert.GreaterOrEqual(t, st.Readings, 3, "it was asked again every tick: a panic does not leave it busy")
+	assert.Contains(t, st.LastError, `sampler "bad" panicked: assignment to entry in nil map`)
+	assert.Equal(t, 0, c.Summary().Sources["mine"].Failed)
+	assert.False(t, mine.closed.Load(), "a sampler the caller passed in is the caller's to close")
+	assert.Empty(t, ft.errs)
 }
