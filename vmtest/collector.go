@@ -50,7 +50,7 @@ type Collector struct {
 	samplers []samplers.Sampler
 	gpu      *samplers.GPUSampler
 	vllm     *samplers.VLLM
-	owned    []io.Closer // the samplers Collect made (not those in Options.Samplers): closed by Stop
+	owned    []io.Closer         // the samplers Collect made (not those in Options.Samplers): closed by Stop
 	window   *serverstats.Window // server-side counters and histograms over the test; guarded by mu
 	lastAt   time.Time           // the last scrape added to window
 	display  io.Writer
