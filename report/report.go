@@ -299,13 +299,13 @@ func (f Files) Map() map[string]string {
 
 // Names returns the file names for one run under dir: metrics_<config>_<stamp>.json/.csv/.png,
 // requests_<config>_<stamp>.csv, summary_<config>_<stamp>.json (this run's summary, kept) and
-// summary_statistics.json (the original Python collector's name: the latest run's summary in dir). stamp is start in
-// TimestampLayout; when a file of that stamp already exists in dir (two runs in one second), stamp gets
-// "_" + unique appended, so no run overwrites another's files. config must already be safe as a file name.
-func Names(dir, config string, start time.Time, unique string) Files {
+// summary_statistics.json (the original tool's name: the latest run's summary in dir). stamp is start in
+// TimestampLayout, followed by "_" + suffix when suffix is not empty. config must already be safe as a file
+// name. Names creates nothing; Reserve picks names no other run has.
+func Names(dir, config string, start time.Time, suffix string) Files {
 	stamp := start.Format(TimestampLayout)
-	if _, err := os.Stat(filepath.Join(dir, "metrics_"+config+"_"+stamp+".json")); err == nil && unique != "" {
-		stamp += "_" + unique
+	if suffix != "" {
+		stamp += "_" + suffix
 	}
 	return Files{
 		SnapshotsJSON:  filepath.Join(dir, "metrics_"+config+"_"+stamp+".json"),
@@ -317,32 +317,73 @@ func Names(dir, config string, start time.Time, unique string) Files {
 	}
 }
 
-// WriteAll writes the six files named by files (the plot titled with the configuration id). sum.Files is set to their paths before the summary is
-// written. It writes every file it can and returns the errors of those it could not, joined.
+// Reserve picks this run's file names and claims them at once, so that no other run, even one started in
+// the same second in another process, can pick the same: it creates the snapshots JSON exclusively (O_EXCL)
+// with a placeholder document naming the run (replaced when the files are written), first under the plain
+// Names, then with runID as suffix. It creates dir if needed. It returns the plain Names and an error when
+// it cannot claim either (an unwritable directory: the error then recurs, and is reported, at WriteAll).
+func Reserve(dir, config string, start time.Time, runID string) (Files, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return Names(dir, config, start, ""), fmt.Errorf("create directory %s: %w", dir, err)
+	}
+	placeholder, _ := marshal(SnapshotFile{RunID: runID, ConfigID: config, Start: start, Snapshots: []snapshot.Snapshot{}})
+	var lastErr error
+	for _, suffix := range []string{"", runID} {
+		f := Names(dir, config, start, suffix)
+		fh, err := os.OpenFile(f.SnapshotsJSON, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		_, werr := fh.Write(placeholder)
+		if cerr := fh.Close(); werr == nil {
+			werr = cerr
+		}
+		return f, werr
+	}
+	return Names(dir, config, start, ""), fmt.Errorf("claim file names in %s: %w", dir, lastErr)
+}
+
+// WriteAll writes the six files named by files (the plot titled with the configuration id). sum.Files is set
+// to the paths of the files that were written (the summaries included), so no message points at a file that
+// does not exist. It writes every file it can and returns the errors of those it could not, joined (one error
+// when the directory itself cannot be made).
 func WriteAll(files Files, sf SnapshotFile, recs []recorder.Record, sum *summary.Summary) error {
+	sum.Files = map[string]string{}
+	dir := filepath.Dir(files.SnapshotsJSON)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create directory %s: %w", dir, err)
+	}
+	all := files.Map()
 	var errs []error
-	sum.Files = files.Map()
-	if err := WriteJSON(files.SnapshotsJSON, sf); err != nil {
-		errs = append(errs, err)
-	}
-	if b, err := SnapshotsCSV(sf.Snapshots); err != nil {
-		errs = append(errs, fmt.Errorf("encode %s: %w", files.SnapshotsCSV, err))
-	} else if err := WriteFileAtomic(files.SnapshotsCSV, b); err != nil {
-		errs = append(errs, err)
-	}
-	if b, err := RequestsCSV(recs); err != nil {
-		errs = append(errs, fmt.Errorf("encode %s: %w", files.RequestsCSV, err))
-	} else if err := WriteFileAtomic(files.RequestsCSV, b); err != nil {
-		errs = append(errs, err)
-	}
-	if b, err := PlotPNG(sf.Snapshots, sf.ConfigID, sf.IntervalS); err != nil {
-		errs = append(errs, fmt.Errorf("plot %s: %w", files.PlotPNG, err))
-	} else if err := WriteFileAtomic(files.PlotPNG, b); err != nil {
-		errs = append(errs, err)
-	}
-	for _, p := range []string{files.RunSummaryJSON, files.SummaryJSON} {
-		if err := WriteJSON(p, sum); err != nil {
+	put := func(kind string, b []byte, err error) bool {
+		path := all[kind]
+		if err == nil {
+			err = WriteFileAtomic(path, b)
+		} else {
+			err = fmt.Errorf("encode %s: %w", path, err)
+		}
+		if err != nil {
 			errs = append(errs, err)
+			return false
+		}
+		sum.Files[kind] = path
+		return true
+	}
+	b, err := marshal(sf)
+	put("snapshots_json", b, err)
+	b, err = SnapshotsCSV(sf.Snapshots)
+	put("snapshots_csv", b, err)
+	b, err = RequestsCSV(recs)
+	put("requests_csv", b, err)
+	b, err = PlotPNG(sf.Snapshots, sf.ConfigID, sf.IntervalS)
+	put("plot_png", b, err)
+	// The summary lists itself: claim its paths, then drop any that could not be written.
+	sum.Files["run_summary_json"], sum.Files["summary_json"] = files.RunSummaryJSON, files.SummaryJSON
+	b, err = marshal(sum)
+	for _, kind := range []string{"run_summary_json", "summary_json"} {
+		if !put(kind, b, err) {
+			delete(sum.Files, kind)
 		}
 	}
 	return errors.Join(errs...)

@@ -91,7 +91,7 @@ func TestRequestsCSVEmptyForUnknown(t *testing.T) {
 func TestWriteAllAtomicFilesAndNulls(t *testing.T) {
 	dir := t.TempDir()
 	start := time.Date(2025, 9, 9, 10, 30, 0, 0, time.UTC)
-	files := Names(dir, "cfg", start, "abc")
+	files := Names(dir, "cfg", start, "")
 	assert.Equal(t, filepath.Join(dir, "metrics_cfg_20250909_103000.json"), files.SnapshotsJSON)
 	sum := summary.Compute(summary.Input{ConfigID: "cfg"})
 	err := WriteAll(files, SnapshotFile{ConfigID: "cfg", Snapshots: sampleSnaps()}, nil, sum)
@@ -112,14 +112,23 @@ func TestWriteAllAtomicFilesAndNulls(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1152, img.Bounds().Dx(), "12 in at 96 dpi")
 
-	// A second run in the same second gets its own files; summary_statistics.json is the latest run's.
-	again := Names(dir, "cfg", start, "abc")
-	assert.Equal(t, filepath.Join(dir, "metrics_cfg_20250909_103000_abc.json"), again.SnapshotsJSON)
-	assert.Equal(t, filepath.Join(dir, "summary_cfg_20250909_103000_abc.json"), again.RunSummaryJSON)
+	// Claiming names: a second run in the same second, even in another process, gets its own files;
+	// summary_statistics.json stays the latest run's.
+	claimed, err := Reserve(dir, "cfg2", start, "run-a")
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(dir, "metrics_cfg2_20250909_103000.json"), claimed.SnapshotsJSON)
+	again, err := Reserve(dir, "cfg2", start, "run-b")
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(dir, "metrics_cfg2_20250909_103000_run-b.json"), again.SnapshotsJSON)
+	assert.Equal(t, filepath.Join(dir, "summary_cfg2_20250909_103000_run-b.json"), again.RunSummaryJSON)
 	assert.Equal(t, files.SummaryJSON, again.SummaryJSON)
+	var placeholder SnapshotFile
+	b, _ := os.ReadFile(again.SnapshotsJSON)
+	require.NoError(t, json.Unmarshal(b, &placeholder), "the claimed file is valid JSON until it is written")
+	assert.Equal(t, "run-b", placeholder.RunID)
 
 	var doc map[string]any
-	b, _ := os.ReadFile(files.SnapshotsJSON)
+	b, _ = os.ReadFile(files.SnapshotsJSON)
 	require.NoError(t, json.Unmarshal(b, &doc))
 	first := doc["snapshots"].([]any)[0].(map[string]any)
 	assert.Equal(t, map[string]any{}, first["gpu_metrics"])
@@ -146,4 +155,15 @@ func TestWriteFileAtomicReplacesAndNamesPathOnError(t *testing.T) {
 	require.NoError(t, os.WriteFile(blocker, nil, 0o644))
 	err := WriteFileAtomic(filepath.Join(blocker, "y.json"), []byte("3"))
 	assert.ErrorContains(t, err, blocker)
+}
+
+func TestWriteAllUnwritableDirIsOneErrorAndNoPaths(t *testing.T) {
+	blocker := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(blocker, nil, 0o644))
+	sum := summary.Compute(summary.Input{ConfigID: "cfg"})
+	err := WriteAll(Names(filepath.Join(blocker, "out"), "cfg", time.Now(), ""), SnapshotFile{}, nil, sum)
+	require.Error(t, err)
+	assert.Equal(t, 1, strings.Count(err.Error(), "create directory"), "one error, not one per file: %v", err)
+	assert.Empty(t, sum.Files, "no path to a file that was not written")
+	assert.Equal(t, "(files not written)", sum.DataFile())
 }

@@ -99,13 +99,19 @@ func Collect(tb testing.TB, opts Options) *Collector {
 	if abs, err := filepath.Abs(c.dir); err == nil {
 		c.dir = abs
 	}
-	c.files = report.Names(c.dir, c.configID, start, c.runID[len(c.runID)-6:])
 	if o.Display {
 		c.display = os.Stderr
 	}
 	if err := c.buildSamplers(); err != nil {
+		for _, cl := range c.owned {
+			_ = cl.Close()
+		}
 		tb.Fatalf("%v", err)
 		return nil
+	}
+	var rerr error
+	if c.files, rerr = report.Reserve(c.dir, c.configID, start, c.runID); rerr != nil {
+		tb.Logf("vmtest: %v (writing the files will be tried again at the end)", rerr)
 	}
 	tb.Logf("vmtest: run %s, config %q, interval %v, files in %s", c.runID, c.configID, o.Interval, c.dir)
 	for _, name := range []string{"vllm", "gpu"} {
