@@ -7,6 +7,7 @@ package assert
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,6 +30,11 @@ func checkBelow(s *summary.Summary, metric string, p int, limit time.Duration) e
 		win = strconv.FormatFloat(*w, 'f', 1, 64) + " s"
 	}
 	v, ok := st.Quantile(p)
+	if !ok && s.Requests.OK > 0 {
+		// Requests succeeded, but none carried what this metric is computed from.
+		return fmt.Errorf("vmtest: %s %s < %v: no data (n=0 %s values from %d successful requests: %s; run %s; data: %s)",
+			statName(p), metric, limit, metric, s.Requests.OK, needs(metric), s.RunID, s.DataFile())
+	}
 	if !ok {
 		return fmt.Errorf("vmtest: %s %s < %v: no data (n=0 successful requests of %d recorded: %d failed, %d incomplete, %d rejected; run %s; data: %s)",
 			statName(p), metric, limit, s.Requests.Total, s.Requests.Failed, s.Requests.Incomplete, s.Requests.Rejected,
@@ -39,6 +45,19 @@ func checkBelow(s *summary.Summary, metric string, p int, limit time.Duration) e
 			statName(p), metric, v, limit, st.N, win, s.RunID, s.DataFile())
 	}
 	return nil
+}
+
+// needs says what a request must carry for metric to have a value.
+func needs(metric string) string {
+	switch strings.ToLower(metric) {
+	case "itl":
+		return "ITL needs the time of every token-bearing chunk (Request.TokenTimes, at least two)"
+	case "tpot":
+		return "TPOT needs output_tokens > 1 and the first-token and end times"
+	case "ttft", "ttft_from_intended":
+		return "TTFT needs Request.FirstToken"
+	}
+	return "each request needs Request.End (and IntendedStart for *_from_intended)"
 }
 
 func statName(p int) string {

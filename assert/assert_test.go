@@ -61,3 +61,11 @@ func TestAssertReportsThroughTB(t *testing.T) {
 	require.True(t, strings.HasPrefix(ft.msgs[0], "vmtest: p99 ttft = 2311.000 ms"))
 	require.Contains(t, ft.msgs[1], "no data")
 }
+
+func TestNoDataWithSuccessfulRequestsSaysWhatIsMissing(t *testing.T) {
+	s := &summary.Summary{RunID: "r", Requests: recorder.Summary{Counts: recorder.Counts{Total: 100, OK: 100}}}
+	err := CheckP99Below(s, "itl", time.Second)
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "no data (n=0 itl values from 100 successful requests: ITL needs the time of every token-bearing chunk")
+	require.NotContains(t, err.Error(), "n=0 successful requests")
+}
