@@ -86,16 +86,17 @@ func cpuTotals(t cpu.TimesStat) (busy, total float64) {
 	return total - t.Idle - t.Iowait, total
 }
 
-// wholeDisks sums read and write bytes over devices that are not partitions of another listed device
-// (sda1 of sda, nvme0n1p1 of nvme0n1) and not loop or ram devices, so no byte is counted twice.
+// wholeDisks sums read and write bytes over physical whole disks, so no byte is counted twice: it leaves
+// out partitions of another listed device (isPartition), and virtual block devices that sit on top of the
+// physical ones or in memory (loop, ram, zram, device-mapper dm-*, software RAID md*).
 func wholeDisks(m map[string]disk.IOCountersStat) (read, write float64) {
 	for name, st := range m {
-		if strings.HasPrefix(name, "loop") || strings.HasPrefix(name, "ram") {
+		if virtualDisk(name) {
 			continue
 		}
 		partition := false
 		for other := range m {
-			if other != name && strings.HasPrefix(name, other) {
+			if other != name && isPartition(name, other) {
 				partition = true
 				break
 			}
@@ -106,6 +107,40 @@ func wholeDisks(m map[string]disk.IOCountersStat) (read, write float64) {
 		}
 	}
 	return read, write
+}
+
+func virtualDisk(name string) bool {
+	for _, p := range []string{"loop", "ram", "zram", "dm-", "md"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// isPartition reports whether name is a partition of disk, by the kernel's naming: the disk name followed by
+// a number when the disk name ends in a letter (sda → sda1, vdb → vdb2), or by "p" and a number when it ends
+// in a digit (nvme0n1 → nvme0n1p1, mmcblk0 → mmcblk0p1). So nvme0n10 is not a partition of nvme0n1, nor sdaa
+// of sda.
+func isPartition(name, disk string) bool {
+	rest, ok := strings.CutPrefix(name, disk)
+	if !ok || rest == "" || disk == "" {
+		return false
+	}
+	if last := disk[len(disk)-1]; last >= '0' && last <= '9' {
+		if rest, ok = strings.CutPrefix(rest, "p"); !ok {
+			return false
+		}
+	}
+	if rest == "" {
+		return false
+	}
+	for _, c := range rest {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // rate returns (cur − prev)/dt, or nil when there is no previous value, dt is not positive, or the counter

@@ -107,3 +107,18 @@ func TestSystemSamplerRealHost(t *testing.T) {
 	assert.GreaterOrEqual(t, *r.System.CPUPercent, 0.0)
 	assert.LessOrEqual(t, *r.System.CPUPercent, 100.0)
 }
+
+func TestWholeDisksCountsEachByteOnce(t *testing.T) {
+	d := func(r uint64) disk.IOCountersStat { return disk.IOCountersStat{ReadBytes: r} }
+	read, _ := wholeDisks(map[string]disk.IOCountersStat{
+		"sda": d(100), "sda1": d(60), "sda2": d(40), // a disk and its partitions: 100
+		"sdaa":    d(1000),                         // another disk, not a partition of sda: 1000
+		"nvme0n1": d(10000), "nvme0n1p1": d(10000), // 10000
+		"nvme0n10": d(100000),                                                      // another namespace, not a partition of nvme0n1: 100000
+		"dm-0":     d(7), "dm-10": d(7), "md0": d(7), "loop3": d(7), "zram0": d(7), // virtual: 0
+	})
+	assert.Equal(t, 111100.0, read)
+	assert.True(t, isPartition("mmcblk0p1", "mmcblk0"))
+	assert.False(t, isPartition("mmcblk01", "mmcblk0"))
+	assert.False(t, isPartition("sda", "sda"))
+}
