@@ -782,22 +782,28 @@ func TestVLLMAccessorsConcurrent(t *testing.T) {
 	}
 }
 
-// Close drops the sampler's idle keep-alive connection, so no connection goroutine outlives a collector.
+// Close drops the sampler's idle keep-alive connection, so no connection (nor its goroutines) outlives a
+// collector. Counted on the server side, which other tests' connections cannot disturb.
 func TestVLLMCloseLeavesNoConnection(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var open atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "vllm:num_requests_running 1")
 	}))
-	defer srv.Close()
-	conns := func() int {
-		buf := make([]byte, 1<<20)
-		return strings.Count(string(buf[:runtime.Stack(buf, true)]), "net/http.(*persistConn).readLoop")
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		switch st {
+		case http.StateNew:
+			open.Add(1)
+		case http.StateClosed, http.StateHijacked:
+			open.Add(-1)
+		}
 	}
-	before := conns()
+	srv.Start()
+	defer srv.Close()
 	v, err := NewVLLM(VLLMConfig{BaseURL: srv.URL})
 	require.NoError(t, err)
 	r := v.Sample(context.Background())
 	require.NoError(t, r.Err)
-	require.Equal(t, before+1, conns(), "one kept-alive connection while sampling")
+	require.Equal(t, int64(1), open.Load(), "one kept-alive connection while sampling")
 	require.NoError(t, v.Close())
-	require.Eventually(t, func() bool { return conns() == before }, time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return open.Load() == 0 }, 2*time.Second, 10*time.Millisecond)
 }
