@@ -1,0 +1,74 @@
+package loadgen
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// Models returns the ids of the models the server serves, in the order of its GET /v1/models answer (the
+// OpenAI API's model list, which vLLM serves; the first is what vLLM serves by default). It sends the
+// client's APIKey and Header. A non-2xx answer, an answer that is not the list's JSON, or a list without a
+// model is an error naming the URL. ctx bounds the request (the client itself has no overall timeout).
+func (c *Client) Models(ctx context.Context) ([]string, error) {
+	url := strings.TrimSuffix(c.completURL, string(Completions)) + "/v1/models"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: list models at %s: %w", url, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if c.cfg.APIKey != "" {
+		req.Header.Set("Authorization", "Bearer "+c.cfg.APIKey)
+	}
+	for k, vs := range c.cfg.Header {
+		req.Header[k] = append(req.Header[k], vs...)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: list models at %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	defer drain(resp.Body)
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		head, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+		return nil, fmt.Errorf("loadgen: list models at %s: %w", url, &HTTPError{StatusCode: resp.StatusCode, Body: excerpt(head, 1024)})
+	}
+	var list struct {
+		Data []struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(&list); err != nil {
+		return nil, fmt.Errorf("loadgen: list models at %s: not a model list: %w", url, err)
+	}
+	ids := make([]string, 0, len(list.Data))
+	for _, m := range list.Data {
+		if m.ID != "" {
+			ids = append(ids, m.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("loadgen: list models at %s: the server lists no model", url)
+	}
+	return ids, nil
+}
+
+// Validate returns the error Run would return for cfg before sending anything — an invalid load setting,
+// prompt, client setting or request parameter, naming the field — or nil when Run would start. It sends
+// nothing and leaves nothing open, so that a caller can reject a configuration before starting the work
+// around a run (a collector, a server).
+func (cfg LoadConfig) Validate() error {
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	c, err := NewClient(cfg.Client)
+	if err != nil {
+		return err
+	}
+	c.Close()
+	_, err = newEncoder(cfg.Params)
+	return err
+}
