@@ -1,0 +1,323 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/vmtest/vmtest/assert"
+	"github.com/vmtest/vmtest/loadgen"
+	"github.com/vmtest/vmtest/recorder"
+	"github.com/vmtest/vmtest/samplers"
+	"github.com/vmtest/vmtest/summary"
+	"github.com/vmtest/vmtest/vmtest"
+)
+
+// collectFlags are the flags collect and load share: they become vmtest.Options.
+type collectFlags struct {
+	url      string
+	interval time.Duration
+	out      string
+	config   string
+	gpu      string
+	gpuIDs   string
+	dcgm     stringList
+	display  bool
+}
+
+var gpuSources = []string{samplers.GPUSourceAuto, samplers.GPUSourceNVML, samplers.GPUSourceNvidiaSMI, samplers.GPUSourceDCGM, samplers.GPUSourceNone}
+
+func (f *collectFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.url, "url", os.Getenv(vmtest.EnvVLLMURL), "the server's base URL, e.g. http://localhost:8000; /metrics is scraped from it (default $"+vmtest.EnvVLLMURL+")")
+	fs.DurationVar(&f.interval, "interval", vmtest.DefaultInterval, "time between snapshots (at least "+vmtest.MinInterval.String()+")")
+	fs.StringVar(&f.out, "out", "", "output directory (default $"+vmtest.EnvOutputDir+"/<config>, else metrics_output/<config>)")
+	fs.StringVar(&f.config, "config", "", "configuration id in file names and snapshots (default the command's name)")
+	f.gpu = samplers.GPUSourceAuto
+	fs.Func("gpu", "GPU source: "+strings.Join(gpuSources, ", ")+" (default auto; nvml needs a binary built with -tags gpu)", func(s string) error {
+		for _, g := range gpuSources {
+			if s == g {
+				f.gpu = s
+				return nil
+			}
+		}
+		return fmt.Errorf("want one of %s", strings.Join(gpuSources, ", "))
+	})
+	fs.StringVar(&f.gpuIDs, "gpus", "", "comma-separated GPU indexes or UUIDs to sample (default all)")
+	fs.Var(&f.dcgm, "dcgm-url", "a dcgm-exporter /metrics URL (repeatable; selects the dcgm source under -gpu auto)")
+	fs.BoolVar(&f.display, "display", false, "print a live dashboard to stderr every interval")
+}
+
+// options checks the flags (errors name the flag) and returns the collector options for command cmd.
+func (f *collectFlags) options(cmd string) (vmtest.Options, error) {
+	if f.url != "" {
+		if err := checkURL(f.url); err != nil {
+			return vmtest.Options{}, fmt.Errorf("-url %q: %v", f.url, err)
+		}
+	}
+	if f.interval < vmtest.MinInterval {
+		return vmtest.Options{}, fmt.Errorf("-interval %v: must be at least %v", f.interval, vmtest.MinInterval)
+	}
+	if f.config == "" {
+		f.config = cmd
+	}
+	o := vmtest.Options{
+		ConfigID: f.config, Interval: f.interval, VLLMBaseURL: f.url, Display: f.display,
+		GPUSource: f.gpu, DCGMURLs: f.dcgm,
+	}
+	if f.gpuIDs != "" {
+		for _, id := range strings.Split(f.gpuIDs, ",") {
+			if id = strings.TrimSpace(id); id != "" {
+				o.GPUIDs = append(o.GPUIDs, id)
+			}
+		}
+	}
+	return o, nil
+}
+
+func checkURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return err
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("not an http(s) URL with a host")
+	}
+	return nil
+}
+
+// newTB returns the TB a collection runs under, named after the configuration (the run's test name, and the
+// default output directory's last element), and sets o.OutputDir from -out or as vmtest.OutputDir picks it.
+func newTB(o *vmtest.Options, out string, stdout, stderr io.Writer) *cliTB {
+	tb := newCLITB(vmtest.Sanitize(o.ConfigID), stdout, stderr)
+	o.OutputDir = vmtest.OutputDir(tb, out)
+	return tb
+}
+
+// waitFor waits for d (forever when 0) or ctx, and logs an interruption.
+func waitFor(ctx context.Context, tb *cliTB, d time.Duration) {
+	var timeout <-chan time.Time
+	if d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		timeout = t.C
+	}
+	start := time.Now()
+	select {
+	case <-ctx.Done():
+		tb.Logf("vmtest: interrupted after %v: stopping", time.Since(start).Round(time.Millisecond))
+	case <-timeout:
+	}
+}
+
+func collectMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("collect", "[-url URL] [-duration 60s] [-interval 2s] [-out DIR] [-config ID] [-gpu auto|nvml|nvidia-smi|dcgm|none] [-display]",
+		"Samples the server's /metrics, the GPUs and the host every -interval, as vmtest.Collect does in a test,\n"+
+			"until -duration has passed or SIGINT/SIGTERM arrives; then writes the files and prints the summary and their paths.")
+	var cf collectFlags
+	cf.register(fs)
+	duration := fs.Duration("duration", 60*time.Second, "how long to collect; 0: until SIGINT/SIGTERM")
+	if code, ok := parse(fs, args, stdout, stderr); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return usageErr(stderr, "collect", "unexpected argument %q", fs.Arg(0))
+	}
+	if *duration < 0 {
+		return usageErr(stderr, "collect", "-duration %v: must not be negative", *duration)
+	}
+	o, err := cf.options("collect")
+	if err != nil {
+		return usageErr(stderr, "collect", "%v", err)
+	}
+	tb := newTB(&o, cf.out, stdout, stderr)
+	return tb.run(func() {
+		vmtest.Collect(tb, o)
+		waitFor(ctx, tb, *duration)
+	})
+}
+
+// discardSink stands in for the collector while a load configuration is validated.
+type discardSink struct{}
+
+func (discardSink) RecordRequest(recorder.Request) {}
+
+// defaultPrompts are sent when neither -prompts nor -prompt is given.
+var defaultPrompts = []string{
+	"Explain the difference between prefill and decode in one paragraph.",
+	"Write a haiku about GPUs.",
+	"List three ways to reduce time to first token in an LLM server, with one sentence on each of them.",
+	"What is a KV cache?",
+}
+
+func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	const cmd = "load"
+	fs := newFlagSet(cmd, "-url URL [-model M] [-prompts FILE.jsonl | -prompt TEXT ...] [-concurrency N | -rate R [-burstiness B] [-max-concurrency N]]\n"+
+		"       [-duration D | -requests N] [-max-tokens N] [-warmup N] [-slo EXPR ...] [-goodput-ttft D -goodput-tpot D] [-out DIR] [-config ID]",
+		"Drives load into the server (package loadgen) while collecting as `vmtest collect` does, records every request,\n"+
+			"writes the files, prints the summary, and checks each -slo over it: exit status 1 when one is not met.\n"+
+			"The run stops at -requests or -duration, whichever comes first, or at SIGINT/SIGTERM.")
+	var cf collectFlags
+	cf.register(fs)
+	var (
+		prompts    stringList
+		slos       stringList
+		lc         loadgen.LoadConfig
+		slo        recorder.SLO
+		promptFile string
+	)
+	fs.StringVar(&lc.Params.Model, "model", "", "model to request (default the first of the server's /v1/models)")
+	fs.StringVar(&promptFile, "prompts", "", `JSON Lines prompt file: {"prompt": ...} or {"messages": [...]} per line, optional "max_tokens"`)
+	fs.Var(&prompts, "prompt", "a chat prompt (repeatable; default a few built-in prompts)")
+	fs.IntVar(&lc.Concurrency, "concurrency", 0, "closed loop: requests in flight at once (default 1 without -rate)")
+	fs.Float64Var(&lc.Rate, "rate", 0, "open loop: requests per second on a Poisson (or gamma) schedule")
+	fs.Float64Var(&lc.Burstiness, "burstiness", 0, "open loop: gamma shape of the gaps between requests; 1 is Poisson (default 1)")
+	fs.IntVar(&lc.MaxConcurrency, "max-concurrency", 0, "open loop: most requests in flight at once (default no cap)")
+	fs.DurationVar(&lc.Duration, "duration", 0, "how long to send requests (default 60s when -requests is not given)")
+	fs.IntVar(&lc.Requests, "requests", 0, "how many measured requests to send")
+	fs.IntVar(&lc.Params.MaxTokens, "max-tokens", 128, "max_tokens of each request (a prompt's own max_tokens wins); 0 leaves it to the server")
+	fs.IntVar(&lc.Warmup, "warmup", 0, "requests sent before the measured phase, not recorded")
+	fs.StringVar(&lc.Client.APIKey, "api-key", os.Getenv("OPENAI_API_KEY"), "sent as a bearer token (default $OPENAI_API_KEY)")
+	fs.Var(&slos, "slo", `threshold expression checked at the end, e.g. "p(99) ttft < 500ms" or "error_rate < 1%" (repeatable)`)
+	fs.DurationVar(&slo.TTFT, "goodput-ttft", 0, "goodput: a request counts when its TTFT is at most this")
+	fs.DurationVar(&slo.TPOT, "goodput-tpot", 0, "goodput: a request counts when its TPOT is at most this")
+	fs.DurationVar(&slo.E2E, "goodput-e2e", 0, "goodput: a request counts when its E2E latency is at most this")
+	if code, ok := parse(fs, args, stdout, stderr); !ok {
+		return code
+	}
+	bad := func(format string, args ...any) int { return usageErr(stderr, cmd, format, args...) }
+	if fs.NArg() > 0 {
+		return bad("unexpected argument %q", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	switch {
+	case cf.url == "":
+		return bad("-url is required (or $%s)", vmtest.EnvVLLMURL)
+	case promptFile != "" && len(prompts) > 0:
+		return bad("-prompts and -prompt exclude each other")
+	case set["rate"] && set["concurrency"]:
+		return bad("-concurrency is the closed loop's; with -rate use -max-concurrency")
+	case !set["rate"] && (set["burstiness"] || set["max-concurrency"]):
+		return bad("-burstiness and -max-concurrency need -rate")
+	case set["rate"] && !(lc.Rate > 0):
+		return bad("-rate %v: must be above 0", lc.Rate)
+	}
+	for _, n := range []struct {
+		name string
+		v    float64
+	}{{"concurrency", float64(lc.Concurrency)}, {"burstiness", lc.Burstiness}, {"max-concurrency", float64(lc.MaxConcurrency)},
+		{"duration", float64(lc.Duration)}, {"requests", float64(lc.Requests)}, {"max-tokens", float64(lc.Params.MaxTokens)},
+		{"warmup", float64(lc.Warmup)}, {"goodput-ttft", float64(slo.TTFT)}, {"goodput-tpot", float64(slo.TPOT)},
+		{"goodput-e2e", float64(slo.E2E)}} {
+		if n.v < 0 {
+			return bad("-%s: must not be negative", n.name)
+		}
+	}
+	thresholds := make([]string, 0, len(slos))
+	for i, e := range slos {
+		if _, err := assert.ParseThreshold(e); err != nil {
+			return bad("-slo #%d: %v", i+1, err)
+		}
+		thresholds = append(thresholds, e)
+	}
+	if lc.Duration == 0 && lc.Requests == 0 {
+		lc.Duration = 60 * time.Second
+	}
+	o, err := cf.options(cmd)
+	if err != nil {
+		return bad("%v", err)
+	}
+	o.Goodput = slo
+	switch {
+	case promptFile != "":
+		if lc.Prompts, err = loadgen.LoadPrompts(promptFile); err != nil {
+			return bad("-prompts: %v", err)
+		}
+	case len(prompts) > 0:
+		lc.Prompts = loadgen.ChatPrompts(prompts...)
+	default:
+		lc.Prompts = loadgen.ChatPrompts(defaultPrompts...)
+	}
+	lc.Client.BaseURL = cf.url
+	lc.Sink = discardSink{}
+	if err := lc.Validate(); err != nil {
+		return bad("%v", err)
+	}
+	if lc.Params.Model == "" {
+		client, err := loadgen.NewClient(lc.Client)
+		if err != nil {
+			return bad("%v", err)
+		}
+		mctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		ids, err := client.Models(mctx)
+		cancel()
+		client.Close()
+		if err != nil {
+			fmt.Fprintf(stderr, "vmtest %s: %v (give -model to skip this)\n", cmd, err)
+			return exitFail
+		}
+		lc.Params.Model = ids[0]
+	}
+
+	tb := newTB(&o, cf.out, stdout, stderr)
+	var c *vmtest.Collector
+	code := tb.run(func() {
+		c = vmtest.Collect(tb, o)
+		c.AssertThreshold(thresholds...)
+		lc.Sink = c
+		tb.Logf("vmtest: load: model %q, %s", lc.Params.Model, describeLoad(lc))
+		res, err := loadgen.Run(ctx, lc)
+		switch {
+		case ctx.Err() != nil:
+			tb.Logf("vmtest: interrupted: load stopped early")
+		case err != nil:
+			tb.Errorf("vmtest: load: %v", err)
+		}
+		tb.Logf("vmtest: load: %v", res)
+	})
+	if code != exitUsage && c != nil && len(thresholds) > 0 {
+		printSLOs(stdout, c.Summary(), thresholds)
+	}
+	return code
+}
+
+// describeLoad says in a few words what load is sent.
+func describeLoad(lc loadgen.LoadConfig) string {
+	var b strings.Builder
+	if lc.Rate > 0 {
+		fmt.Fprintf(&b, "open loop at %g req/s", lc.Rate)
+		if lc.MaxConcurrency > 0 {
+			fmt.Fprintf(&b, " (at most %d in flight)", lc.MaxConcurrency)
+		}
+	} else {
+		fmt.Fprintf(&b, "closed loop, %d in flight", max(lc.Concurrency, 1))
+	}
+	if lc.Requests > 0 {
+		fmt.Fprintf(&b, ", %d requests", lc.Requests)
+	}
+	if lc.Duration > 0 {
+		fmt.Fprintf(&b, ", for at most %v", lc.Duration)
+	}
+	fmt.Fprintf(&b, ", %d prompts", len(lc.Prompts))
+	return b.String()
+}
+
+// printSLOs prints one line per threshold: met or not (the reason of a miss was reported as an error).
+func printSLOs(w io.Writer, s *summary.Summary, exprs []string) {
+	met := 0
+	for _, e := range exprs {
+		verdict := "met    "
+		if err := assert.CheckThreshold(s, e); err != nil {
+			verdict = "NOT met"
+		} else {
+			met++
+		}
+		fmt.Fprintf(w, "vmtest: SLO %s  %s\n", verdict, e)
+	}
+	fmt.Fprintf(w, "vmtest: %d of %d SLOs met\n", met, len(exprs))
+}

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/vmtest/vmtest/assert"
+	"github.com/vmtest/vmtest/summary"
+)
+
+// defaultCompareMetrics are the rows compare prints without -metrics.
+var defaultCompareMetrics = []string{
+	"ttft.p50", "ttft.p99", "tpot.p50", "tpot.p99", "itl.p99", "e2e.p50", "e2e.p99",
+	"request_throughput", "output_token_throughput", "goodput", "error_rate",
+	"server.ttft.p99", "gpu.utilization.avg", "gpu.power_w.avg", "energy_per_output_token_j",
+}
+
+func compareMain(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	const cmd = "compare"
+	fs := newFlagSet(cmd, "[-metrics ttft.p99,e2e.p99,request_throughput,...] A.json B.json [C.json ...]",
+		"Reads summary JSON files (summary_statistics.json or summary_<config>_<ts>.json) and prints one row per metric,\n"+
+			"one column per file, and the change of each later file from the first (A) in %, marked better or worse\n"+
+			"by the metric's direction. A value a summary does not have is n/a. Metric names: `go doc\n"+
+			"github.com/vmtest/vmtest/summary Summary.Lookup`.")
+	metrics := fs.String("metrics", strings.Join(defaultCompareMetrics, ","), "comma-separated summary.Lookup names, one row each")
+	if code, ok := parse(fs, args, stdout, stderr); !ok {
+		return code
+	}
+	if fs.NArg() < 2 {
+		return usageErr(stderr, cmd, "want at least two summary files, got %d", fs.NArg())
+	}
+	var names []string
+	for _, m := range strings.Split(*metrics, ",") {
+		if m = strings.TrimSpace(m); m == "" {
+			continue
+		}
+		// A nil summary knows no figure but still tells a bad name from a good one.
+		if _, err := (*summary.Summary)(nil).Lookup(m); err != nil {
+			return usageErr(stderr, cmd, "-metrics: %v", err)
+		}
+		names = append(names, m)
+	}
+	if len(names) == 0 {
+		return usageErr(stderr, cmd, "-metrics: no metric named")
+	}
+	sums := make([]*summary.Summary, fs.NArg())
+	for i, path := range fs.Args() {
+		s, err := readSummary(path)
+		if err != nil {
+			fmt.Fprintf(stderr, "vmtest %s: %v\n", cmd, err)
+			return exitFail
+		}
+		sums[i] = s
+	}
+	writeComparison(stdout, fs.Args(), sums, names)
+	return exitOK
+}
+
+// readSummary reads a summary JSON file as vmtest writes it.
+func readSummary(path string) (*summary.Summary, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, fmt.Errorf("%s: not JSON: %v", path, err)
+	}
+	if _, ok := probe["request_statistics"]; !ok {
+		return nil, fmt.Errorf("%s: not a vmtest summary (no request_statistics; want summary_statistics.json or summary_<config>_<timestamp>.json)", path)
+	}
+	var s summary.Summary
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("%s: not a vmtest summary: %v", path, err)
+	}
+	return &s, nil
+}
+
+// columnLabel is "A", "B", ..., "Z", "AA", ...
+func columnLabel(i int) string {
+	s := ""
+	for i++; i > 0; i = (i - 1) / 26 {
+		s = string(rune('A'+(i-1)%26)) + s
+	}
+	return s
+}
+
+// writeComparison prints the legend (one line per file) and the table.
+func writeComparison(w io.Writer, paths []string, sums []*summary.Summary, names []string) {
+	for i, s := range sums {
+		fmt.Fprintf(w, "%s: %s (config %s, run %s, %s)\n", columnLabel(i), paths[i], s.ConfigID, s.RunID, s.Start.Format("2006-01-02 15:04:05"))
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	header := []string{"metric", "unit"}
+	for i := range sums {
+		header = append(header, columnLabel(i))
+		if i > 0 {
+			header = append(header, columnLabel(i)+" vs A")
+		}
+	}
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	for _, name := range names {
+		vals := make([]summary.Value, len(sums))
+		for i, s := range sums {
+			vals[i], _ = s.Lookup(name) // the name was checked
+		}
+		canon, unit := vals[0].Name, vals[0].Unit
+		dir := assert.DirectionOf(canon)
+		row := []string{canon, unit}
+		for i, v := range vals {
+			row = append(row, formatValue(v))
+			if i > 0 {
+				row = append(row, change(vals[0], v, dir))
+			}
+		}
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	_ = tw.Flush()
+}
+
+// formatValue formats a known figure with four significant digits (whole numbers from 1000 up), or "n/a".
+func formatValue(v summary.Value) string {
+	if !v.Known || math.IsNaN(v.Value) || math.IsInf(v.Value, 0) {
+		return "n/a"
+	}
+	a := math.Abs(v.Value)
+	switch {
+	case a == 0:
+		return "0"
+	case a >= 1000:
+		return strconv.FormatFloat(v.Value, 'f', 0, 64)
+	case a >= 1:
+		return strconv.FormatFloat(v.Value, 'f', 3-int(math.Floor(math.Log10(a))), 64)
+	}
+	return strconv.FormatFloat(v.Value, 'g', 4, 64)
+}
+
+// change is b's change from a in % of |a|, with "better" or "worse" by dir; "n/a" when either is unknown.
+func change(a, b summary.Value, dir assert.Direction) string {
+	if !a.Known || !b.Known {
+		return "n/a"
+	}
+	d := b.Value - a.Value
+	verdict := ""
+	switch {
+	case d == 0:
+		return "0%"
+	case (d < 0) == (dir == assert.LowerIsBetter):
+		verdict = " better"
+	default:
+		verdict = " worse"
+	}
+	if a.Value == 0 {
+		return "from 0" + verdict
+	}
+	return fmt.Sprintf("%+.1f%%%s", d/math.Abs(a.Value)*100, verdict)
+}

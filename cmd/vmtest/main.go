@@ -1,0 +1,165 @@
+// Command vmtest measures an LLM inference server (vLLM, or any OpenAI-compatible server with vLLM-style
+// Prometheus metrics) outside `go test`, with the same library and the same files a perf test produces:
+//
+//	vmtest collect -url http://localhost:8000 -duration 5m        # sample server, GPUs and host; write the files
+//	vmtest load -url http://localhost:8000 -concurrency 16 -requests 500 -slo "p(99) ttft < 500ms"
+//	vmtest compare before/summary_statistics.json after/summary_statistics.json
+//	vmtest report metrics_output/load/metrics_load_20250101_120000.json
+//
+// Subcommands:
+//
+//   - collect samples the server's /metrics, the GPUs and the host every -interval, exactly as vmtest.Collect
+//     does in a test, until -duration has passed or SIGINT/SIGTERM arrives; then it takes a last snapshot,
+//     writes metrics_<config>_<timestamp>.json/.csv/.png, requests_<config>_<timestamp>.csv,
+//     summary_<config>_<timestamp>.json and summary_statistics.json under -out, and prints the summary and the
+//     paths. -duration 0 collects until a signal. A second SIGINT kills the command at once.
+//   - load does the same while driving load into the server with package loadgen (closed loop with
+//     -concurrency, or open loop with -rate), recording every request; -slo threshold expressions
+//     (assert.ParseThreshold) are checked over the final summary. A signal ends the load early; the files are
+//     still written and the SLOs checked.
+//   - compare reads two or more summary JSON files (summary_statistics.json or summary_<config>_<ts>.json) and
+//     prints one row per metric (summary.Summary.Lookup names), one column per file, and the change of each
+//     later file from the first in %, marked better or worse by the metric's direction (assert.DirectionOf).
+//     A value a summary does not have is "n/a", never 0.
+//   - report re-renders the CSV and the PNG beside a snapshots file metrics_<config>_<ts>.json, atomically.
+//   - help prints this overview, or a subcommand's flags (also -h on each subcommand).
+//
+// The default -config is the subcommand's name; the default -out is $VMTEST_OUTPUT_DIR/<config>, else
+// metrics_output/<config> in the working directory, as for a test of that name. -url defaults to
+// $VMTEST_VLLM_URL. For GPUs through NVML in process, build with `-tags gpu` (needs cgo and, at run time, the
+// NVIDIA driver); otherwise GPUs are read with nvidia-smi or dcgm-exporter (-gpu, -dcgm-url).
+//
+// Exit status:
+//
+//	0  done: the files were written, every -slo was met; or help was asked for
+//	1  the run failed: an -slo was not met (or had no data), the files could not be written or read, the
+//	   load could not run, or the server could not be asked for its model
+//	2  invalid usage: an unknown or malformed flag, a bad -slo expression, a missing argument, or an option
+//	   vmtest.Collect rejects (it stops at once; nothing is collected)
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+// Exit statuses; see the package comment.
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal kills the command at once
+	}()
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// command is one subcommand: its main function takes the arguments after its name.
+type command struct {
+	name, summary string
+	main          func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+}
+
+func commands() []command {
+	return []command{
+		{"collect", "sample the server, GPUs and host until -duration or a signal; write the files", collectMain},
+		{"load", "drive load into the server while collecting; check -slo thresholds", loadMain},
+		{"compare", "compare summary JSON files metric by metric", compareMain},
+		{"report", "re-render the CSV and PNG of a metrics_<config>_<ts>.json file", reportMain},
+		{"help", "print this overview, or a subcommand's flags", nil},
+	}
+}
+
+// run runs the command line args (without the program name) and returns the exit status. ctx ending is
+// what SIGINT/SIGTERM does: collect and load stop early and still write their files.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		if name == "help" && len(args) > 1 {
+			return run(ctx, []string{args[1], "-h"}, stdout, stderr)
+		}
+		usage(stdout)
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == name && c.main != nil {
+			return c.main(ctx, args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "vmtest: unknown command %q\n\n", name)
+	usage(stderr)
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "vmtest measures an LLM inference server outside go test.")
+	fmt.Fprintln(w, "\nusage: vmtest <command> [flags] [arguments]\n\ncommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\n`vmtest help <command>` or `vmtest <command> -h` lists a command's flags.")
+	fmt.Fprintln(w, "exit status: 0 ok, 1 an SLO not met or the run failed, 2 invalid usage.")
+}
+
+// newFlagSet returns a flag set whose usage starts with synopsis and description.
+func newFlagSet(name, synopsis, description string) *flag.FlagSet {
+	fs := flag.NewFlagSet("vmtest "+name, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: vmtest %s %s\n\n%s\n\nflags:\n", name, synopsis, description)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses args with fs. With -h it prints the usage to stdout and returns exitOK, false; with a bad flag
+// it prints flag's error (which names the flag) and the usage to stderr and returns exitUsage, false.
+func parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (int, bool) {
+	var buf bytes.Buffer
+	fs.SetOutput(&buf)
+	err := fs.Parse(args)
+	fs.SetOutput(stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		_, _ = stdout.Write(buf.Bytes())
+		return exitOK, false
+	case err != nil:
+		_, _ = stderr.Write(buf.Bytes())
+		return exitUsage, false
+	}
+	return 0, true
+}
+
+// usageErr prints a usage error (it should name the flag or argument) and returns exitUsage.
+func usageErr(stderr io.Writer, cmd string, format string, args ...any) int {
+	fmt.Fprintf(stderr, "vmtest %s: %s\n(vmtest %s -h lists the flags)\n", cmd, fmt.Sprintf(format, args...), cmd)
+	return exitUsage
+}
+
+// stringList is a flag that may be given several times.
+type stringList []string
+
+func (s *stringList) String() string { return strings.Join(*s, ", ") }
+func (s *stringList) Set(v string) error {
+	*s = append(*s, v)
+	return nil
+}
