@@ -94,6 +94,8 @@ func checkURL(s string) error {
 // default output directory's last element), and sets o.OutputDir from -out or as vmtest.OutputDir picks it.
 func newTB(o *vmtest.Options, out string, stdout, stderr io.Writer) *cliTB {
 	tb := newCLITB(vmtest.Sanitize(o.ConfigID), stdout, stderr)
+	tb.fatalHint = "(the options come from the flags: -url VLLMBaseURL, -interval Interval, -gpu GPUSource, " +
+		"-gpus GPUIDs, -dcgm-url DCGMURLs, -config ConfigID, -out OutputDir)"
 	o.OutputDir = vmtest.OutputDir(tb, out)
 	return tb
 }

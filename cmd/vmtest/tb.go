@@ -24,6 +24,9 @@ type cliTB struct {
 
 	name        string
 	out, errOut io.Writer
+	// fatalHint, when set, is printed after a Fatalf message (which names an Options field: say which flag
+	// set it).
+	fatalHint string
 
 	mu       sync.Mutex
 	cleanups []func()
@@ -64,6 +67,9 @@ func (t *cliTB) Fatalf(format string, args ...any) {
 	t.failed, t.fatal = true, true
 	t.mu.Unlock()
 	t.print(t.errOut, fmt.Sprintf(format, args...))
+	if t.fatalHint != "" {
+		t.print(t.errOut, t.fatalHint)
+	}
 	panic(fatalPanic{})
 }
 

@@ -1,0 +1,401 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vmtest/vmtest/recorder"
+	"github.com/vmtest/vmtest/report"
+	"github.com/vmtest/vmtest/summary"
+	"github.com/vmtest/vmtest/vllmsim"
+	"github.com/vmtest/vmtest/vmtest"
+)
+
+// syncBuf is a bytes.Buffer safe for concurrent writers.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// runCmd runs the command line in process and returns its exit status, stdout and stderr.
+func runCmd(ctx context.Context, args ...string) (int, string, string) {
+	var out, errOut syncBuf
+	code := run(ctx, args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func fastSim(t *testing.T) *vllmsim.Server {
+	return vllmsim.New(t, vllmsim.Config{Model: "sim-model", TTFTBase: 5 * time.Millisecond, TimePerOutputToken: time.Millisecond})
+}
+
+// runFiles returns the files of the one run in dir, keyed by kind.
+func runFiles(t *testing.T, dir, config string) map[string]string {
+	t.Helper()
+	got := map[string]string{}
+	for kind, pattern := range map[string]string{
+		"snapshots_json": "metrics_" + config + "_*.json", "snapshots_csv": "metrics_" + config + "_*.csv",
+		"plot_png": "metrics_" + config + "_*.png", "requests_csv": "requests_" + config + "_*.csv",
+		"run_summary_json": "summary_" + config + "_*.json", "summary_json": "summary_statistics.json",
+	} {
+		m, err := filepath.Glob(filepath.Join(dir, pattern))
+		require.NoError(t, err)
+		require.Len(t, m, 1, "%s in %s", pattern, dir)
+		got[kind] = m[0]
+	}
+	return got
+}
+
+func readSummaryT(t *testing.T, path string) *summary.Summary {
+	t.Helper()
+	s, err := readSummary(path)
+	require.NoError(t, err)
+	return s
+}
+
+func TestCollectWritesFilesAndPrintsSummary(t *testing.T) {
+	sim := fastSim(t)
+	dir := t.TempDir()
+	start := time.Now()
+	code, out, errOut := runCmd(context.Background(), "collect", "-url", sim.URL, "-duration", "1s", "-interval", "200ms",
+		"-out", dir, "-config", "c1", "-gpu", "none")
+	elapsed := time.Since(start)
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	assert.GreaterOrEqual(t, elapsed, time.Second)
+	assert.Less(t, elapsed, 10*time.Second)
+
+	files := runFiles(t, dir, "c1")
+	for _, p := range files {
+		assert.Contains(t, out, "vmtest: wrote "+p)
+	}
+	assert.Contains(t, out, `config "c1", interval 200ms, files in `+dir)
+	assert.Regexp(t, `vmtest: run \S+ config c1: 1\.\d s, \d+ snapshots`, out)
+	assert.Contains(t, out, "vmtest: requests: 0 total")
+
+	s := readSummaryT(t, files["summary_json"])
+	assert.Equal(t, "c1", s.ConfigID)
+	assert.Equal(t, "c1", s.TestName)
+	assert.GreaterOrEqual(t, s.Snapshots, 5, "1 s at 200 ms, plus the first and the last")
+	assert.Equal(t, s.Snapshots, s.VLLM.Scrapes, "every snapshot scraped the simulator")
+	assert.Equal(t, 0.2, s.IntervalS)
+	assert.Equal(t, files, s.Files)
+}
+
+func TestCollectStopsEarlyOnInterrupt(t *testing.T) {
+	sim := fastSim(t)
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(600*time.Millisecond, cancel) // what SIGINT does through main's signal context
+	start := time.Now()
+	code, out, errOut := runCmd(ctx, "collect", "-url", sim.URL, "-duration", "1m", "-interval", "200ms", "-out", dir, "-gpu", "none")
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	assert.Less(t, time.Since(start), 10*time.Second, "the interrupt ended the collection, not -duration")
+	assert.Contains(t, out, "vmtest: interrupted after")
+	files := runFiles(t, dir, "collect")
+	s := readSummaryT(t, files["summary_json"])
+	assert.Equal(t, "collect", s.ConfigID, "the default config is the command's name")
+	assert.Less(t, s.DurationS, 10.0)
+	assert.GreaterOrEqual(t, s.Snapshots, 3)
+}
+
+func TestLoadChecksSLOs(t *testing.T) {
+	sim := fastSim(t)
+	for _, tc := range []struct {
+		name, slo string
+		code      int
+	}{
+		{"pass", "p(99) ttft < 10s", exitOK},
+		{"fail", "p(99) ttft < 1us", exitFail},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			code, out, errOut := runCmd(context.Background(), "load", "-url", sim.URL, "-requests", "20", "-concurrency", "4",
+				"-max-tokens", "8", "-interval", "200ms", "-out", dir, "-gpu", "none",
+				"-slo", tc.slo, "-slo", "error_rate < 1%", "-goodput-ttft", "10s")
+			require.Equal(t, tc.code, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+			assert.Contains(t, out, `vmtest: load: model "sim-model"`, "the model is the server's first")
+			assert.Contains(t, out, "vmtest: requests: 20 total, 20 ok")
+			s := readSummaryT(t, runFiles(t, dir, "load")["summary_json"])
+			assert.Equal(t, 20, s.Requests.OK)
+			require.NotNil(t, s.Requests.Goodput, "-goodput-ttft set Options.Goodput")
+			assert.Equal(t, 20, s.Requests.GoodputRequests)
+			if tc.code == exitOK {
+				assert.Contains(t, out, "vmtest: 2 of 2 SLOs met")
+				assert.Empty(t, errOut)
+			} else {
+				assert.Contains(t, out, "vmtest: SLO NOT met  "+tc.slo)
+				assert.Contains(t, out, "vmtest: 1 of 2 SLOs met")
+				assert.Contains(t, errOut, `threshold "`+tc.slo+`" not met`)
+			}
+		})
+	}
+}
+
+func TestLoadOpenLoopWithPromptFile(t *testing.T) {
+	sim := fastSim(t)
+	dir := t.TempDir()
+	prompts := filepath.Join(dir, "p.jsonl")
+	require.NoError(t, os.WriteFile(prompts, []byte(`{"prompt": "one two three", "max_tokens": 4}`+"\n"+
+		`{"messages": [{"role": "user", "content": "hi"}]}`+"\n"), 0o644))
+	code, out, errOut := runCmd(context.Background(), "load", "-url", sim.URL, "-model", "sim-model", "-prompts", prompts,
+		"-rate", "50", "-max-concurrency", "4", "-requests", "10", "-interval", "100ms", "-out", dir, "-config", "open", "-gpu", "none")
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	assert.Contains(t, out, "open loop at 50 req/s (at most 4 in flight), 10 requests")
+	s := readSummaryT(t, runFiles(t, dir, "open")["summary_json"])
+	assert.Equal(t, 10, s.Requests.OK)
+	assert.NotContains(t, out, "SLOs met", "no -slo, no verdict")
+}
+
+func TestLoadStopsEarlyOnInterrupt(t *testing.T) {
+	sim := vllmsim.New(t, vllmsim.Config{TTFTBase: 5 * time.Millisecond, TimePerOutputToken: 10 * time.Millisecond})
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(700*time.Millisecond, cancel)
+	start := time.Now()
+	code, out, errOut := runCmd(ctx, "load", "-url", sim.URL, "-duration", "1m", "-interval", "200ms", "-out", dir,
+		"-gpu", "none", "-slo", "requests.total > 0")
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	assert.Less(t, time.Since(start), 15*time.Second)
+	assert.Contains(t, out, "vmtest: interrupted: load stopped early")
+	s := readSummaryT(t, runFiles(t, dir, "load")["summary_json"])
+	assert.Positive(t, s.Requests.Total)
+}
+
+func TestBadUsageExitsTwoNamingTheFlag(t *testing.T) {
+	t.Setenv(vmtest.EnvVLLMURL, "")
+	dir := t.TempDir()
+	url := "http://127.0.0.1:1"
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "usage: vmtest <command>"},
+		{[]string{"nosuch"}, `unknown command "nosuch"`},
+		{[]string{"collect", "-nosuch"}, "-nosuch"},
+		{[]string{"collect", "-interval", "1ms"}, "-interval 1ms: must be at least 10ms"},
+		{[]string{"collect", "-interval", "soon"}, "-interval"},
+		{[]string{"collect", "-duration", "-1s"}, "-duration -1s"},
+		{[]string{"collect", "-gpu", "tpu"}, "-gpu"},
+		{[]string{"collect", "-url", "localhost:8000"}, "-url"},
+		{[]string{"collect", "extra"}, `unexpected argument "extra"`},
+		{[]string{"load"}, "-url is required"},
+		{[]string{"load", "-url", url, "-rate", "2", "-concurrency", "3"}, "-concurrency is the closed loop's"},
+		{[]string{"load", "-url", url, "-burstiness", "2"}, "-burstiness and -max-concurrency need -rate"},
+		{[]string{"load", "-url", url, "-rate", "0"}, "-rate 0"},
+		{[]string{"load", "-url", url, "-requests", "-1"}, "-requests: must not be negative"},
+		{[]string{"load", "-url", url, "-prompt", "a", "-prompts", "p.jsonl"}, "-prompts and -prompt"},
+		{[]string{"load", "-url", url, "-prompts", filepath.Join(dir, "missing.jsonl")}, "-prompts:"},
+		{[]string{"load", "-url", url, "-slo", "p(99) ttft < 1s", "-slo", "p(99) ttft <"}, "-slo #2: vmtest: threshold \"p(99) ttft <\": at byte"},
+		{[]string{"load", "-url", url, "-slo", "nosuch.metric < 1"}, "-slo #1"},
+		{[]string{"compare", filepath.Join(dir, "a.json")}, "want at least two summary files"},
+		{[]string{"compare", "-metrics", "ttft.p99,nosuch", "a", "b"}, `-metrics: unknown metric "nosuch"`},
+		{[]string{"report"}, "want a metrics_<config>_<timestamp>.json file"},
+	} {
+		code, out, errOut := runCmd(context.Background(), tc.args...)
+		assert.Equal(t, exitUsage, code, "%q: stdout %s", tc.args, out)
+		assert.Contains(t, errOut, tc.want, "%q", tc.args)
+		assert.NotContains(t, out, "vmtest: run ", "%q: nothing was collected", tc.args)
+	}
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Empty(t, entries, "no command wrote a file")
+}
+
+// An option only vmtest.Collect checks (a dcgm source without a URL) stops the command at Collect's Fatalf
+// with status 2: nothing after it runs, nothing is written.
+func TestCollectFatalStopsWithStatusTwo(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errOut := runCmd(context.Background(), "collect", "-duration", "1m", "-gpu", "dcgm", "-out", dir)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "DCGMURLs")
+	assert.Contains(t, errOut, "-dcgm-url DCGMURLs")
+	assert.NotContains(t, out, "vmtest: run ")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Empty(t, entries)
+}
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"help"}, {"-h"}} {
+		code, out, errOut := runCmd(context.Background(), args...)
+		assert.Equal(t, exitOK, code)
+		assert.Empty(t, errOut)
+		for _, c := range []string{"collect", "load", "compare", "report", "help"} {
+			assert.Contains(t, out, "  "+c+" ")
+		}
+	}
+	for _, tc := range []struct{ cmd, flag string }{{"collect", "-duration"}, {"load", "-slo"}, {"compare", "-metrics"}, {"report", "metrics_<config>"}} {
+		for _, args := range [][]string{{tc.cmd, "-h"}, {"help", tc.cmd}} {
+			code, out, errOut := runCmd(context.Background(), args...)
+			assert.Equal(t, exitOK, code, "%q", args)
+			assert.Empty(t, errOut, "%q", args)
+			assert.Contains(t, out, "usage: vmtest "+tc.cmd, "%q", args)
+			assert.Contains(t, out, tc.flag, "%q", args)
+		}
+	}
+}
+
+func ptr(v float64) *float64 { return &v }
+
+// writeSummary writes a summary whose figures the test chose.
+func writeSummary(t *testing.T, path string, ttft []float64, rps, errRate *float64) {
+	t.Helper()
+	s := &summary.Summary{RunID: filepath.Base(path), ConfigID: "cfg", Start: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}
+	s.Requests.TTFTMS = recorder.ComputeStats(ttft)
+	s.Requests.Total, s.Requests.OK = 20, len(ttft)
+	s.Requests.WindowS, s.Requests.RequestThroughput, s.Requests.ErrorRate = ptr(2), rps, errRate
+	require.NoError(t, report.WriteJSON(path, s))
+}
+
+func TestCompareChangesByHand(t *testing.T) {
+	dir := t.TempDir()
+	a, b, c := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json"), filepath.Join(dir, "c.json")
+	writeSummary(t, a, []float64{100, 100, 100}, ptr(10), ptr(0))
+	writeSummary(t, b, []float64{120, 120, 120}, ptr(12), ptr(0.05))
+	writeSummary(t, c, []float64{90, 90, 90}, nil, ptr(0))
+	code, out, errOut := runCmd(context.Background(), "compare", "-metrics", "ttft.p99,throughput,error_rate,goodput,e2e.p50", a, b, c)
+	require.Equal(t, exitOK, code, errOut)
+	rows := map[string][]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if f := regexp.MustCompile(`\s{2,}`).Split(strings.TrimSpace(line), -1); len(f) > 1 {
+			rows[f[0]] = f
+		}
+	}
+	assert.Contains(t, out, "A: "+a+" (config cfg, run a.json, 2025-01-02 03:04:05)")
+	assert.Equal(t, []string{"metric", "unit", "A", "B", "B vs A", "C", "C vs A"}, rows["metric"])
+	// ttft.p99: 100 → 120 is +20 % (lower is better: worse); 100 → 90 is −10 % (better).
+	assert.Equal(t, []string{"ttft.p99", "ms", "100.0", "120.0", "+20.0% worse", "90.00", "-10.0% better"}, rows["ttft.p99"])
+	// request_throughput: 10 → 12 is +20 % (higher is better: better); C has none.
+	assert.Equal(t, []string{"request_throughput", "req/s", "10.00", "12.00", "+20.0% better", "n/a", "n/a"}, rows["request_throughput"])
+	// error_rate: 0 → 0.05 has no % change but is worse; 0 → 0 is no change.
+	assert.Equal(t, []string{"error_rate", "fraction", "0", "0.05", "from 0 worse", "0", "0%"}, rows["error_rate"])
+	// No goodput SLO and no E2E data: unknown, never 0.
+	assert.Equal(t, []string{"goodput", "req/s", "n/a", "n/a", "n/a", "n/a", "n/a"}, rows["goodput"])
+	assert.Equal(t, []string{"e2e.p50", "ms", "n/a", "n/a", "n/a", "n/a", "n/a"}, rows["e2e.p50"])
+}
+
+func TestCompareReadsWhatLoadWrote(t *testing.T) {
+	sim := fastSim(t)
+	var paths []string
+	for _, cfg := range []string{"x", "y"} {
+		dir := t.TempDir()
+		code, out, errOut := runCmd(context.Background(), "load", "-url", sim.URL, "-requests", "10", "-concurrency", "2",
+			"-max-tokens", "4", "-interval", "100ms", "-out", dir, "-config", cfg, "-gpu", "none")
+		require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+		files := runFiles(t, dir, cfg)
+		paths = append(paths, files["summary_json"], files["run_summary_json"])
+	}
+	code, out, errOut := runCmd(context.Background(), append([]string{"compare"}, paths[0], paths[3])...)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "config x")
+	assert.Contains(t, out, "config y")
+	assert.Regexp(t, `(?m)^ttft\.p99\s+ms\s+\d+\.\d+\s+\d+\.\d+\s+[-+]\d+\.\d%\s(better|worse)|^ttft\.p99\s+ms\s+\S+\s+\S+\s+0%`, out)
+
+	// What compare reads is what was written.
+	s := readSummaryT(t, paths[0])
+	data, err := os.ReadFile(paths[0])
+	require.NoError(t, err)
+	var again summary.Summary
+	require.NoError(t, json.Unmarshal(data, &again))
+	for _, m := range defaultCompareMetrics {
+		v1, _ := s.Lookup(m)
+		v2, _ := again.Lookup(m)
+		assert.Equal(t, v1, v2, m)
+	}
+
+	code, _, errOut = runCmd(context.Background(), "compare", paths[0], filepath.Join(t.TempDir(), "missing.json"))
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, errOut, "missing.json")
+	snaps, _ := filepath.Glob(filepath.Join(filepath.Dir(paths[0]), "metrics_x_*.json"))
+	require.Len(t, snaps, 1)
+	code, _, errOut = runCmd(context.Background(), "compare", paths[0], snaps[0])
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, errOut, "not a vmtest summary")
+}
+
+func TestReportRerendersCSVAndPNG(t *testing.T) {
+	sim := fastSim(t)
+	dir := t.TempDir()
+	code, out, errOut := runCmd(context.Background(), "load", "-url", sim.URL, "-requests", "10", "-concurrency", "2",
+		"-max-tokens", "4", "-interval", "100ms", "-out", dir, "-config", "r", "-gpu", "none")
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	files := runFiles(t, dir, "r")
+	csv0, err := os.ReadFile(files["snapshots_csv"])
+	require.NoError(t, err)
+	require.NoError(t, os.Remove(files["snapshots_csv"]))
+	require.NoError(t, os.Remove(files["plot_png"]))
+
+	code, out, errOut = runCmd(context.Background(), "report", files["snapshots_json"])
+	require.Equal(t, exitOK, code, errOut)
+	assert.Equal(t, "vmtest: wrote "+files["snapshots_csv"]+"\nvmtest: wrote "+files["plot_png"]+"\n", out)
+	csv1, err := os.ReadFile(files["snapshots_csv"])
+	require.NoError(t, err)
+	assert.Equal(t, string(csv0), string(csv1), "the same CSV as the collector wrote")
+	png, err := os.ReadFile(files["plot_png"])
+	require.NoError(t, err)
+	assert.True(t, bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")))
+	left, err := filepath.Glob(filepath.Join(dir, "*.tmp*"))
+	require.NoError(t, err)
+	assert.Empty(t, left, "no temporary file left")
+
+	// Not a snapshots file, a placeholder, a missing file: status 1, the file named.
+	placeholder := filepath.Join(dir, "metrics_p_20250101_000000.json")
+	require.NoError(t, report.WriteJSON(placeholder, report.SnapshotFile{RunID: "p", Snapshots: nil}))
+	for _, path := range []string{files["summary_json"], placeholder, filepath.Join(dir, "missing.json"), files["snapshots_csv"]} {
+		code, _, errOut = runCmd(context.Background(), "report", path)
+		assert.Equal(t, exitFail, code, path)
+		assert.Contains(t, errOut, path)
+	}
+}
+
+func TestCLITBFatalStopsAndRunsCleanupsInReverse(t *testing.T) {
+	var out, errOut syncBuf
+	tb := newCLITB("x", &out, &errOut)
+	var order []string
+	after := false
+	code := tb.run(func() {
+		tb.Cleanup(func() { order = append(order, "first") })
+		tb.Cleanup(func() {
+			order = append(order, "second")
+			tb.Fatalf("fatal in cleanup")
+			order = append(order, "not reached")
+		})
+		tb.Logf("hello %d", 1)
+		tb.Fatalf("bad option %s", "-x")
+		after = true
+	})
+	assert.Equal(t, exitUsage, code)
+	assert.False(t, after, "nothing after Fatalf runs")
+	assert.Equal(t, []string{"second", "first"}, order)
+	assert.Equal(t, "hello 1\n", out.String())
+	assert.Equal(t, "bad option -x\nfatal in cleanup\n", errOut.String())
+
+	tb = newCLITB("x", &out, &errOut)
+	assert.Equal(t, exitFail, tb.run(func() { tb.Errorf("failed") }))
+	tb = newCLITB("x", &out, &errOut)
+	assert.Equal(t, exitOK, tb.run(func() { tb.Log("fine") }))
+	assert.Equal(t, "x", tb.Name())
+
+	tb = newCLITB("x", &out, &errOut)
+	ran := false
+	assert.PanicsWithValue(t, "boom", func() {
+		tb.run(func() {
+			tb.Cleanup(func() { ran = true })
+			panic("boom")
+		})
+	})
+	assert.True(t, ran, "cleanups run before a panic is re-raised")
+}
