@@ -47,7 +47,7 @@ func TextSummary(s *summary.Summary) []string {
 			num(s.VLLM.AvgKVCacheUsagePercent, "%.1f"), num(s.VLLM.MaxKVCacheUsagePercent, "%.1f")),
 	}
 	if sv := s.Server; sv != nil {
-		lines = append(lines, "server-side, from /metrics histograms over the test window:")
+		lines = append(lines, "server-side, from /metrics histograms over the test window (interpolated within buckets, as Prometheus histogram_quantile does: coarse where the buckets are wide):")
 		for _, h := range []struct {
 			name string
 			h    *serverstats.Histogram
