@@ -57,6 +57,7 @@ const (
 	HigherIsBetter
 )
 
+// String returns "auto", "lower is better" or "higher is better", as failure messages print it.
 func (d Direction) String() string {
 	switch d {
 	case LowerIsBetter:

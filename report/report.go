@@ -67,10 +67,14 @@ func WriteFileAtomic(path string, data []byte) error {
 // SnapshotFile is the JSON document of metrics_<config>_<timestamp>.json: run metadata and every snapshot in
 // the original Python collector's schema.
 type SnapshotFile struct {
-	RunID     string              `json:"run_id"`
-	ConfigID  string              `json:"config_id"`
-	Start     time.Time           `json:"start"`
-	IntervalS float64             `json:"interval_s"`
+	// RunID identifies the run; ConfigID the configuration.
+	RunID    string `json:"run_id"`
+	ConfigID string `json:"config_id"`
+	// Start is when collection began (RFC 3339 with offset).
+	Start time.Time `json:"start"`
+	// IntervalS is the sampling interval, s.
+	IntervalS float64 `json:"interval_s"`
+	// Snapshots are every snapshot kept, oldest first.
 	Snapshots []snapshot.Snapshot `json:"snapshots"`
 }
 
@@ -287,7 +291,12 @@ func RequestsCSV(recs []recorder.Record) ([]byte, error) {
 
 // Files are the paths one test's export produced.
 type Files struct {
-	SnapshotsJSON, SnapshotsCSV, SummaryJSON, RunSummaryJSON, RequestsCSV, PlotPNG string
+	// SnapshotsJSON and SnapshotsCSV are metrics_<config>_<stamp>.json and .csv; PlotPNG the .png beside them.
+	SnapshotsJSON, SnapshotsCSV string
+	// SummaryJSON is summary_statistics.json (the latest run's); RunSummaryJSON summary_<config>_<stamp>.json.
+	SummaryJSON, RunSummaryJSON string
+	// RequestsCSV is requests_<config>_<stamp>.csv; PlotPNG is metrics_<config>_<stamp>.png.
+	RequestsCSV, PlotPNG string
 }
 
 // Map returns the paths keyed as summary.Summary.Files keys them.

@@ -203,7 +203,9 @@ type SystemStats struct {
 	DiskWriteBytes   *float64 `json:"disk_write_bytes"`
 }
 
-// Input is everything Compute needs.
+// Input is everything Compute needs; each field becomes the Summary field of the same name (Requests and
+// Server as they are, Snapshots aggregated). Snapshots must be in time order with ElapsedS set, so that rates
+// can be weighted by interval length; IntervalS is the sampling interval, s.
 type Input struct {
 	RunID, ConfigID, TestName string
 	Start, End                time.Time
