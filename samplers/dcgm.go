@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -124,13 +125,26 @@ func (d *dcgm) scrape(ctx context.Context, u *url.URL) (map[int]snapshot.GPU, er
 
 // dcgmAcc gathers one physical GPU's series. A MIG GPU has one series per GPU instance (labels GPU_I_ID,
 // GPU_I_PROFILE): framebuffer fields are summed over instances, device-wide fields (temperature, power,
-// clocks, energy) taken from the first.
+// clocks, energy) taken from the first; each instance is also kept apart, to become one snapshot.MIGDevice.
 type dcgmAcc struct {
 	g      snapshot.GPU
 	mig    bool
 	vals   map[string]float64
 	blank  map[string]string // field → why the value was a DCGM blank
 	fbSeen map[string]int
+	gis    map[string]*dcgmGI // GPU_I_ID label → that GPU instance's framebuffer series
+}
+
+// dcgmGI gathers one MIG GPU instance's framebuffer series.
+type dcgmGI struct {
+	id      string // the GPU_I_ID label
+	profile string // the GPU_I_PROFILE label
+	vals    map[string]float64
+	blank   map[string]string
+}
+
+func isDCGMFB(metric string) bool {
+	return metric == dcgmFBUsed || metric == dcgmFBFree || metric == dcgmFBReserved || metric == dcgmFBTotal
 }
 
 // parseDCGM parses a dcgm-exporter payload into GPUs by index. A payload the Prometheus text parser rejects
@@ -171,8 +185,19 @@ func parseDCGM(r io.Reader) (map[int]snapshot.GPU, error) {
 					a.g.Host = labels["hostname"]
 				}
 			}
-			if labels["GPU_I_ID"] != "" {
+			var gi *dcgmGI
+			if id := labels["GPU_I_ID"]; id != "" {
 				a.mig = true
+				if gi = a.gis[id]; gi == nil {
+					gi = &dcgmGI{id: id, vals: map[string]float64{}, blank: map[string]string{}}
+					if a.gis == nil {
+						a.gis = map[string]*dcgmGI{}
+					}
+					a.gis[id] = gi
+				}
+				if gi.profile == "" {
+					gi.profile = labels["GPU_I_PROFILE"]
+				}
 			}
 			var v float64
 			switch {
@@ -187,7 +212,15 @@ func parseDCGM(r io.Reader) (map[int]snapshot.GPU, error) {
 			}
 			if why, blank := dcgmBlank(v); blank {
 				a.blank[name] = why
+				if gi != nil && isDCGMFB(name) {
+					gi.blank[name] = why
+				}
 				continue
+			}
+			if gi != nil && isDCGMFB(name) {
+				if _, dup := gi.vals[name]; !dup {
+					gi.vals[name] = v
+				}
 			}
 			switch name {
 			case dcgmFBUsed, dcgmFBFree, dcgmFBReserved, dcgmFBTotal:
@@ -267,7 +300,77 @@ func (a *dcgmAcc) gpu() snapshot.GPU {
 		setUnavailable(&g, GPUFieldThrottleReasons, GPUReasonNotReported)
 	}
 	setUnavailable(&g, GPUFieldProcesses, GPUReasonNotReported)
+	if len(a.gis) > 0 {
+		gis := make([]*dcgmGI, 0, len(a.gis))
+		for _, gi := range a.gis {
+			gis = append(gis, gi)
+		}
+		sort.Slice(gis, func(i, j int) bool {
+			x, errX := strconv.Atoi(gis[i].id)
+			y, errY := strconv.Atoi(gis[j].id)
+			if errX == nil && errY == nil {
+				return x < y
+			}
+			return gis[i].id < gis[j].id
+		})
+		g.MIGDevices = make([]snapshot.MIGDevice, 0, len(gis))
+		for _, gi := range gis {
+			g.MIGDevices = append(g.MIGDevices, gi.device())
+		}
+	}
 	return g
+}
+
+// device is the GPU instance as a MIG device. dcgm-exporter labels GPU instances only: compute instance,
+// MIG device index and MIG UUID are not reported. The total is FB_TOTAL when exported, else
+// FB_USED + FB_FREE + FB_RESERVED as for a whole GPU, else FB_USED + FB_FREE: unlike a whole GPU, a MIG
+// device has no driver-reserved memory (nvidia-smi -q prints "Reserved : 0 MiB" for each), so the two add up.
+func (gi *dcgmGI) device() snapshot.MIGDevice {
+	var d snapshot.MIGDevice
+	if id, err := strconv.Atoi(gi.id); err == nil {
+		d.GPUInstanceID = &id
+	} else {
+		setMIGUnavailable(&d, MIGFieldGPUInstanceID, GPUReasonNotReported+" (GPU_I_ID "+strconv.Quote(gi.id)+")")
+	}
+	d.Profile = gi.profile
+	if d.Profile == "" {
+		setMIGUnavailable(&d, MIGFieldProfile, GPUReasonNotReported)
+	}
+	const perGI = GPUReasonNotReported + " (dcgm-exporter labels GPU instances only)"
+	setMIGUnavailable(&d, MIGFieldComputeInstanceID, perGI)
+	setMIGUnavailable(&d, MIGFieldIndex, perGI)
+	setMIGUnavailable(&d, MIGFieldUUID, perGI)
+	why := func(metric string) string {
+		if w := gi.blank[metric]; w != "" {
+			return w
+		}
+		return GPUReasonNotReported
+	}
+	get := func(field, metric string) *float64 {
+		if v, ok := gi.vals[metric]; ok {
+			return snapshot.F(v)
+		}
+		setMIGUnavailable(&d, field, why(metric))
+		return nil
+	}
+	d.MemoryUsedMB = get(GPUFieldMemoryUsedMB, dcgmFBUsed)
+	d.MemoryFreeMB = get(GPUFieldMemoryFreeMB, dcgmFBFree)
+	reserved, hasReserved := gi.vals[dcgmFBReserved]
+	switch total, ok := gi.vals[dcgmFBTotal]; {
+	case ok:
+		d.MemoryTotalMB = snapshot.F(total)
+	case d.MemoryUsedMB == nil:
+		setMIGUnavailable(&d, GPUFieldMemoryTotalMB, why(dcgmFBUsed))
+	case d.MemoryFreeMB == nil:
+		setMIGUnavailable(&d, GPUFieldMemoryTotalMB, why(dcgmFBFree))
+	case hasReserved:
+		d.MemoryTotalMB = snapshot.F(*d.MemoryUsedMB + *d.MemoryFreeMB + reserved)
+	case gi.blank[dcgmFBReserved] != "": // exported but blank: the sum would leave out an unknown amount
+		setMIGUnavailable(&d, GPUFieldMemoryTotalMB, gi.blank[dcgmFBReserved])
+	default:
+		d.MemoryTotalMB = snapshot.F(*d.MemoryUsedMB + *d.MemoryFreeMB)
+	}
+	return d
 }
 
 // DCGM "blank" values (dcgm_structs.h): a base per type, +1 not found, +2 not supported, +3 not permissioned.

@@ -1,6 +1,7 @@
 package samplers
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -106,6 +107,81 @@ func TestDCGMMIG(t *testing.T) {
 	gpuVal(t, 27, g.TempC, "temp_c")
 	gpuVal(t, 55.942, g.PowerW, "power_w")
 	gpuVal(t, 55.011, r.GPU["gpu_7"].PowerW, "gpu_7 power_w")
+}
+
+// Each GPU instance of a MIG GPU is one MIG device. Values read by hand from a800-mig-excerpt.prom: GPU 0's
+// instances GPU_I_ID 3, 5 and 6 are all GPU_I_PROFILE "2g.20gb" with FB_USED 10 and FB_FREE 19957 MiB; the
+// excerpt has no FB_RESERVED or FB_TOTAL, so the total is 10 + 19957 = 19967 MiB.
+func TestDCGMMIGDevices(t *testing.T) {
+	srv := dcgmServe(t, dcgmCapture(t, "a800-mig-excerpt.prom"))
+	r := gpuTick(t, dcgmSampler(t, srv.URL))
+	require.NoError(t, r.Err)
+	g := r.GPU["gpu_0"]
+	require.Len(t, g.MIGDevices, 3)
+	for i, gi := range []int{3, 5, 6} {
+		m := g.MIGDevices[i]
+		if assert.NotNil(t, m.GPUInstanceID) {
+			assert.Equal(t, gi, *m.GPUInstanceID, "sorted by GPU instance ID")
+		}
+		assert.Equal(t, "2g.20gb", m.Profile)
+		gpuVal(t, 10, m.MemoryUsedMB, "FB_USED of the instance")
+		gpuVal(t, 19957, m.MemoryFreeMB, "FB_FREE of the instance")
+		gpuVal(t, 10+19957, m.MemoryTotalMB, "FB_USED + FB_FREE")
+		assert.Nil(t, m.ComputeInstanceID)
+		assert.Nil(t, m.Index)
+		assert.Empty(t, m.UUID, "the UUID label is the physical GPU's, not the instance's")
+		assert.Contains(t, m.Unavailable[MIGFieldComputeInstanceID], GPUReasonNotReported)
+		assert.Contains(t, m.Unavailable[MIGFieldIndex], GPUReasonNotReported)
+		assert.Contains(t, m.Unavailable[MIGFieldUUID], GPUReasonNotReported)
+		assert.NotContains(t, m.Unavailable, GPUFieldMemoryUsedMB)
+		assert.NotContains(t, m.Unavailable, GPUFieldMemoryTotalMB)
+	}
+	gpuVal(t, 3*10, g.MemoryUsedMB, "the physical GPU's sum is kept")
+	for k, g := range r.GPU {
+		if k != "gpu_0" {
+			assert.Nil(t, g.MIGDevices, k+" is not in MIG mode")
+		}
+	}
+
+	b, err := json.Marshal(g.MIGDevices[0])
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"gpu_instance_id":3,"compute_instance_id":null,"index":null,"profile":"2g.20gb",
+		"memory_used_mb":10,"memory_free_mb":19957,"memory_total_mb":19967,
+		"unavailable":{"compute_instance_id":"not_reported (dcgm-exporter labels GPU instances only)",
+		"index":"not_reported (dcgm-exporter labels GPU instances only)",
+		"uuid":"not_reported (dcgm-exporter labels GPU instances only)"}}`, string(b))
+	b, err = json.Marshal(r.GPU["gpu_1"])
+	require.NoError(t, err)
+	assert.NotContains(t, string(b), "mig_devices", "omitted for a GPU not in MIG mode")
+}
+
+// A blank FB_USED in one instance nulls that instance's used and total memory, with the blank's reason; the
+// other instances are read. An FB_RESERVED series, when exported, is added into the total.
+func TestDCGMMIGDeviceBlankAndReserved(t *testing.T) {
+	var lines []string
+	for _, l := range strings.Split(dcgmCapture(t, "a800-mig-excerpt.prom"), "\n") {
+		if strings.HasPrefix(l, "DCGM_FI_DEV_FB_USED{") && strings.Contains(l, `GPU_I_ID="5"`) {
+			l = strings.TrimSuffix(l, "} 10") + "} 2147483634" // INT32 NOT_SUPPORTED
+		}
+		lines = append(lines, l)
+	}
+	body := strings.Join(lines, "\n") + `DCGM_FI_DEV_FB_RESERVED{gpu="0",UUID="GPU-1f027ee8-6e1e-2b8c-0108-3d370e5f0418",GPU_I_PROFILE="2g.20gb",GPU_I_ID="6"} 3` + "\n"
+	gpus, err := parseDCGM(strings.NewReader(body))
+	require.NoError(t, err)
+	migs := gpus[0].MIGDevices
+	require.Len(t, migs, 3)
+	five := migs[1]
+	require.NotNil(t, five.GPUInstanceID)
+	assert.Equal(t, 5, *five.GPUInstanceID)
+	assert.Nil(t, five.MemoryUsedMB)
+	assert.Equal(t, GPUReasonNotSupported, five.Unavailable[GPUFieldMemoryUsedMB])
+	assert.Nil(t, five.MemoryTotalMB, "a total built from a blank is unknown")
+	assert.Equal(t, GPUReasonNotSupported, five.Unavailable[GPUFieldMemoryTotalMB])
+	gpuVal(t, 19957, five.MemoryFreeMB, "the instance's other fields are kept")
+	gpuVal(t, 10, migs[0].MemoryUsedMB, "GPU_I_ID 3 is read")
+	gpuVal(t, 10+19957, migs[0].MemoryTotalMB, "GPU_I_ID 3: no FB_RESERVED")
+	gpuVal(t, 10+19957+3, migs[2].MemoryTotalMB, "GPU_I_ID 6: FB_USED + FB_FREE + FB_RESERVED")
+	assert.Nil(t, gpus[0].MemoryUsedMB, "the physical sum misses an instance: null")
 }
 
 func TestDCGMSeveralNodes(t *testing.T) {

@@ -47,6 +47,19 @@ const (
 	GPUFieldEnergyJ           = "energy_j"
 	GPUFieldThrottleReasons   = "throttle_reasons"
 	GPUFieldProcesses         = "processes"
+	// GPUFieldMIGDevices is set in Unavailable when a source that can list MIG devices could not tell this
+	// tick whether the GPU has any, or listed only some of them.
+	GPUFieldMIGDevices = "mig_devices"
+)
+
+// JSON names of the fields of snapshot.MIGDevice that a source may leave null or empty, the keys of
+// snapshot.MIGDevice.Unavailable (besides the memory fields, named as in GPU: GPUFieldMemoryUsedMB, ...).
+const (
+	MIGFieldGPUInstanceID     = "gpu_instance_id"
+	MIGFieldComputeInstanceID = "compute_instance_id"
+	MIGFieldIndex             = "index"
+	MIGFieldUUID              = "uuid"
+	MIGFieldProfile           = "profile"
 )
 
 // Reasons a GPU field is null (values of snapshot.GPU.Unavailable) that more than one source uses.
@@ -365,6 +378,14 @@ func GPUUnavailable(g snapshot.GPU, reason string) snapshot.GPU {
 		out.Unavailable[f] = reason
 	}
 	return out
+}
+
+// setMIGUnavailable records why field of m is null or empty.
+func setMIGUnavailable(m *snapshot.MIGDevice, field, reason string) {
+	if m.Unavailable == nil {
+		m.Unavailable = map[string]string{}
+	}
+	m.Unavailable[field] = reason
 }
 
 // GPUKey is the snapshot key of a GPU: "gpu_<index>", or "<host>_gpu_<index>" when host is not empty.

@@ -71,7 +71,50 @@ type GPU struct {
 	ThrottleReasons []string `json:"throttle_reasons"`
 	// Processes lists the compute processes on this GPU with their memory, when the source gives them.
 	Processes []GPUProcess `json:"processes,omitempty"`
+	// MIGDevices lists the GPU's MIG (Multi-Instance GPU) devices, each with its own memory, in the order the
+	// source enumerates them (NVML: MIG device index; dcgm-exporter: GPU instance ID). Nil when the GPU is not
+	// in MIG mode or the source cannot tell (nvidia-smi --query-gpu has no per-MIG-device fields); when NVML
+	// could not tell, Unavailable["mig_devices"] says why. The GPU's own fields stay those of the whole
+	// physical GPU.
+	MIGDevices []MIGDevice `json:"mig_devices,omitempty"`
 	// Unavailable maps a JSON field name to why it is null (e.g. "not_supported", "gpu_lost").
+	Unavailable map[string]string `json:"unavailable,omitempty"`
+}
+
+// MIGDevice is one MIG device of a GPU in MIG mode: a compute instance inside a GPU instance, the unit that
+// CUDA_VISIBLE_DEVICES=MIG-... hands to a process such as vLLM. Memory belongs to the GPU instance, so MIG
+// devices that share a GPU instance (same GPUInstanceID, different ComputeInstanceID) report the same memory.
+// NVML fills every field; dcgm-exporter, which labels its series per GPU instance, fills GPUInstanceID,
+// Profile and the memory fields. Fields a source cannot give are nil (empty for strings), with the reason in
+// Unavailable.
+type MIGDevice struct {
+	// GPUInstanceID is the GPU instance ID (nvidia-smi's "GI ID"): NVML nvmlDeviceGetGpuInstanceId on the MIG
+	// device handle, or dcgm-exporter's GPU_I_ID label. Nil when NVML does not say (0 is a valid ID).
+	GPUInstanceID *int `json:"gpu_instance_id"`
+	// ComputeInstanceID is the compute instance ID within the GPU instance (nvidia-smi's "CI ID"): NVML
+	// nvmlDeviceGetComputeInstanceId. Nil for dcgm-exporter, which does not label compute instances.
+	ComputeInstanceID *int `json:"compute_instance_id"`
+	// Index is the MIG device index under its GPU (nvidia-smi's "MIG Dev"): the index NVML's
+	// nvmlDeviceGetMigDeviceHandleByIndex takes. Nil for dcgm-exporter.
+	Index *int `json:"index"`
+	// UUID is the MIG device's UUID ("MIG-..."), from NVML nvmlDeviceGetUUID on the MIG device handle. Empty
+	// for dcgm-exporter, whose UUID label is the physical GPU's.
+	UUID string `json:"uuid,omitempty"`
+	// Profile is the MIG profile (e.g. "1g.18gb", "3g.71gb", or "1c.3g.71gb" for a compute instance that
+	// uses part of a GPU instance): the text after " MIG " in NVML's device name ("NVIDIA H200 MIG 1g.18gb"),
+	// or dcgm-exporter's GPU_I_PROFILE label.
+	Profile string `json:"profile,omitempty"`
+	// MemoryUsedMB is the GPU instance's memory in use, MiB (NVML memory info on the MIG device handle,
+	// bytes / 2^20; dcgm-exporter DCGM_FI_DEV_FB_USED of the instance's series).
+	MemoryUsedMB *float64 `json:"memory_used_mb"`
+	// MemoryFreeMB is the GPU instance's memory free, MiB (NVML memory info; dcgm-exporter DCGM_FI_DEV_FB_FREE).
+	MemoryFreeMB *float64 `json:"memory_free_mb"`
+	// MemoryTotalMB is the GPU instance's memory, MiB (NVML memory info; dcgm-exporter DCGM_FI_DEV_FB_TOTAL
+	// when exported, else FB_USED + FB_FREE + FB_RESERVED, else FB_USED + FB_FREE: NVML reports no reserved
+	// memory on a MIG device).
+	MemoryTotalMB *float64 `json:"memory_total_mb"`
+	// Unavailable maps a JSON field name of this MIG device to why it is null or empty (e.g. "not_supported",
+	// "not_reported").
 	Unavailable map[string]string `json:"unavailable,omitempty"`
 }
 
@@ -81,6 +124,12 @@ type GPUProcess struct {
 	PID uint32 `json:"pid"`
 	// UsedMemoryMB is the GPU memory the process holds, MiB; nil when the driver does not say.
 	UsedMemoryMB *float64 `json:"used_memory_mb"`
+	// GPUInstanceID is the MIG GPU instance the process runs in (NVML ProcessInfo.GpuInstanceId); nil when the
+	// GPU is not in MIG mode (NVML gives 0xFFFFFFFF) or the source does not say (nvidia-smi, dcgm-exporter).
+	GPUInstanceID *int `json:"gpu_instance_id"`
+	// ComputeInstanceID is the MIG compute instance the process runs in (NVML ProcessInfo.ComputeInstanceId);
+	// nil as GPUInstanceID is.
+	ComputeInstanceID *int `json:"compute_instance_id"`
 }
 
 // VLLM holds the server-side readings from /metrics and the client-side latency of the requests that finished

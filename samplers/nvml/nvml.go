@@ -33,9 +33,14 @@ const (
 // Source reads GPUs through an NVML library (the system's libnvidia-ml, or a go-nvml mock in tests).
 //
 // Per field, an NVML ERROR_NOT_SUPPORTED makes that field null with reason "not_supported" and is remembered
-// per device, so the call is not made again. ERROR_GPU_IS_LOST (or ERROR_UNKNOWN that persists after an NVML
+// per device (and per MIG device, by its UUID), so the call is not made again. ERROR_GPU_IS_LOST (or ERROR_UNKNOWN that persists after an NVML
 // re-init) marks the device lost: every field null with reason "gpu_lost" and an event, then NVML is re-inited
 // with backoff (2 s doubling to 1 min) until the device answers again, which is another event.
+//
+// A GPU in MIG mode is read as a whole, as before, and each of its MIG devices is listed in
+// snapshot.GPU.MIGDevices with its IDs, profile and memory, enumerated afresh every tick (NVML may reuse a MIG
+// handle for another device after a reconfiguration). A failed call on a MIG device nulls that field of that
+// MIG device only; ERROR_GPU_IS_LOST there marks the whole GPU lost.
 type Source struct {
 	lib gonvml.Interface
 
@@ -72,7 +77,16 @@ const (
 	callEnergy    = "energy"
 	callThrottle  = "clock_event_reasons"
 	callProcesses = "processes"
+	callMIGMode   = "mig_mode"
+	// Calls on a MIG device handle, remembered as "<call>@<MIG UUID>".
+	callMIGGPUInstance     = "mig_gpu_instance_id"
+	callMIGComputeInstance = "mig_compute_instance_id"
+	callMIGMemory          = "mig_memory"
+	callMIGName            = "mig_name"
 )
+
+// migNotFound is NVML's "not MIG" value of ProcessInfo.GpuInstanceId and ComputeInstanceId (0xFFFFFFFF).
+const migNotFound = math.MaxUint32
 
 var callFields = map[string][]string{
 	callMemory:    {samplers.GPUFieldMemoryUsedMB, samplers.GPUFieldMemoryFreeMB, samplers.GPUFieldMemoryTotalMB},
@@ -400,6 +414,10 @@ func (s *Source) readDevice(d *device) (snapshot.GPU, []samplers.Event) {
 			g.ThrottleReasons = samplers.GPUThrottleReasons(mask)
 		}
 	}
+	mig, migLost := s.readMIG(d, &g)
+	if migLost != gonvml.SUCCESS && lostBy == gonvml.SUCCESS {
+		lostBy = migLost
+	}
 	if !skip(callProcesses) {
 		if ps, r := d.h.GetComputeRunningProcesses(); ok(callProcesses, r) {
 			g.Processes = make([]snapshot.GPUProcess, 0, len(ps))
@@ -407,6 +425,9 @@ func (s *Source) readDevice(d *device) (snapshot.GPU, []samplers.Event) {
 				gp := snapshot.GPUProcess{PID: p.Pid}
 				if p.UsedGpuMemory != math.MaxUint64 { // NVML_VALUE_NOT_AVAILABLE (e.g. under MIG without privileges)
 					gp.UsedMemoryMB = mib(p.UsedGpuMemory)
+				}
+				if mig != migOff {
+					gp.GPUInstanceID, gp.ComputeInstanceID = migID(p.GpuInstanceId), migID(p.ComputeInstanceId)
 				}
 				g.Processes = append(g.Processes, gp)
 			}
@@ -417,6 +438,148 @@ func (s *Source) readDevice(d *device) (snapshot.GPU, []samplers.Event) {
 		return samplers.GPUUnavailable(g, samplers.GPUReasonLost), []samplers.Event{ev}
 	}
 	return g, nil
+}
+
+// MIG mode of a device as readMIG found it.
+type migState int
+
+const (
+	migOff     migState = iota // MIG mode is disabled, or the device does not support MIG
+	migOn                      // MIG mode is enabled
+	migUnknown                 // NVML could not say this tick
+)
+
+func migID(v uint32) *int {
+	if v == migNotFound {
+		return nil
+	}
+	id := int(v)
+	return &id
+}
+
+// readMIG fills g.MIGDevices when d is in MIG mode. ERROR_NOT_SUPPORTED from GetMigMode means the device
+// has no MIG (remembered, not an error); another failure to tell is recorded in g.Unavailable["mig_devices"].
+// It returns the MIG state and, when a call said the GPU is lost, that return code (else SUCCESS).
+func (s *Source) readMIG(d *device, g *snapshot.GPU) (migState, gonvml.Return) {
+	if d.unsupported[callMIGMode] {
+		return migOff, gonvml.SUCCESS
+	}
+	cur, _, r := d.h.GetMigMode()
+	switch {
+	case r == gonvml.ERROR_NOT_SUPPORTED:
+		d.unsupported[callMIGMode] = true
+		return migOff, gonvml.SUCCESS
+	case isLost(r):
+		return migUnknown, r
+	case r != gonvml.SUCCESS:
+		setUnavailable(g, samplers.GPUFieldMIGDevices, "mig mode: "+reason(r))
+		return migUnknown, gonvml.SUCCESS
+	case cur != gonvml.DEVICE_MIG_ENABLE:
+		return migOff, gonvml.SUCCESS
+	}
+	n, r := d.h.GetMaxMigDeviceCount()
+	if isLost(r) {
+		return migOn, r
+	}
+	if r != gonvml.SUCCESS {
+		setUnavailable(g, samplers.GPUFieldMIGDevices, "max mig device count: "+reason(r))
+		return migOn, gonvml.SUCCESS
+	}
+	var missed []string
+	for i := 0; i < n; i++ {
+		h, r := d.h.GetMigDeviceHandleByIndex(i)
+		switch {
+		case r == gonvml.ERROR_NOT_FOUND: // an empty slot
+			continue
+		case isLost(r):
+			return migOn, r
+		case r != gonvml.SUCCESS || h == nil:
+			missed = append(missed, fmt.Sprintf("%d: %s", i, reason(r)))
+			continue
+		}
+		m, lost := s.readMIGDevice(d, h, i)
+		if lost != gonvml.SUCCESS {
+			return migOn, lost
+		}
+		g.MIGDevices = append(g.MIGDevices, m)
+	}
+	if len(missed) > 0 {
+		setUnavailable(g, samplers.GPUFieldMIGDevices, "incomplete: MIG device "+strings.Join(missed, ", "))
+	}
+	return migOn, gonvml.SUCCESS
+}
+
+// readMIGDevice reads the MIG device at index i of d, field by field.
+func (s *Source) readMIGDevice(d *device, h gonvml.Device, i int) (snapshot.MIGDevice, gonvml.Return) {
+	m := snapshot.MIGDevice{Index: &i}
+	uuid, r := h.GetUUID()
+	if r == gonvml.SUCCESS {
+		m.UUID = uuid
+	} else {
+		setMIGUnavailable(&m, samplers.MIGFieldUUID, reason(r))
+	}
+	var lostBy gonvml.Return
+	// read makes one call unless it was ERROR_NOT_SUPPORTED before on this MIG device; on failure it nulls
+	// fields with the reason.
+	read := func(call string, do func() gonvml.Return, fields ...string) {
+		key := call + "@" + uuid
+		why := samplers.GPUReasonNotSupported
+		if uuid == "" || !d.unsupported[key] {
+			r := do()
+			switch {
+			case r == gonvml.SUCCESS:
+				return
+			case r == gonvml.ERROR_NOT_SUPPORTED && uuid != "":
+				d.unsupported[key] = true
+			case isLost(r) && lostBy == gonvml.SUCCESS:
+				lostBy = r
+			}
+			why = reason(r)
+		}
+		for _, f := range fields {
+			setMIGUnavailable(&m, f, why)
+		}
+	}
+	read(callMIGGPUInstance, func() gonvml.Return {
+		id, r := h.GetGpuInstanceId()
+		if r == gonvml.SUCCESS {
+			m.GPUInstanceID = &id
+		}
+		return r
+	}, samplers.MIGFieldGPUInstanceID)
+	read(callMIGComputeInstance, func() gonvml.Return {
+		id, r := h.GetComputeInstanceId()
+		if r == gonvml.SUCCESS {
+			m.ComputeInstanceID = &id
+		}
+		return r
+	}, samplers.MIGFieldComputeInstanceID)
+	read(callMIGName, func() gonvml.Return {
+		nm, r := h.GetName()
+		if r == gonvml.SUCCESS {
+			if _, profile, found := strings.Cut(nm, " MIG "); found && profile != "" {
+				m.Profile = profile
+			} else {
+				setMIGUnavailable(&m, samplers.MIGFieldProfile, samplers.GPUReasonNotReported+" (name "+strconv.Quote(nm)+")")
+			}
+		}
+		return r
+	}, samplers.MIGFieldProfile)
+	read(callMIGMemory, func() gonvml.Return {
+		used, free, total, r := s.memory(h)
+		if r == gonvml.SUCCESS {
+			m.MemoryUsedMB, m.MemoryFreeMB, m.MemoryTotalMB = mib(used), mib(free), mib(total)
+		}
+		return r
+	}, samplers.GPUFieldMemoryUsedMB, samplers.GPUFieldMemoryFreeMB, samplers.GPUFieldMemoryTotalMB)
+	return m, lostBy
+}
+
+func setMIGUnavailable(m *snapshot.MIGDevice, field, why string) {
+	if m.Unavailable == nil {
+		m.Unavailable = map[string]string{}
+	}
+	m.Unavailable[field] = why
 }
 
 // memory returns used, free and total bytes: the v2 call where the driver has it (used excludes memory the
