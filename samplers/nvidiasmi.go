@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vmtest/vmtest/snapshot"
@@ -69,14 +71,25 @@ const (
 	smiMaxText = 4 << 10
 )
 
-var errSMINotStarted = errors.New("nvidia-smi: not started")
+var (
+	errSMINotStarted = errors.New("nvidia-smi: not started")
+	errSMIEmpty      = errors.New("nvidia-smi: pipe empty")
+)
 
 // nvidiaSMI reads GPUs from ONE long-lived `nvidia-smi --query-gpu=<smiGPUFields>
 // --format=csv,noheader,nounits -lms <interval>` process, started at the first Sample. In loop mode
-// nvidia-smi prints one block of rows (one per GPU, in index order, no separator) every interval; a writer
-// on its stdout assembles the rows into blocks and keeps the newest complete one, and Sample returns that
-// block without starting anything. A block is complete when it holds "count" rows, when an index repeats (the
-// next block began), at a blank line, or when the process exits.
+// nvidia-smi prints one block of rows (one per GPU, in index order, no separator) every interval. The rows
+// are assembled into blocks (smiLoopWriter), keeping the newest complete one; a block is complete when it
+// holds "count" rows, when an index repeats (the next block began), at a blank line, or when the process
+// exits.
+//
+// Where pipes can be polled (unix), nothing reads the loop's stdout between ticks: nvidia-smi's rows wait in
+// the pipe (64 KiB, dozens of blocks) and Sample reads whatever is there, so that the source's work (a read
+// and one parse) happens inside the tick, when the process is awake anyway, instead of waking it once more
+// per interval at a moment of nvidia-smi's choosing. A block read then was printed after the previous read
+// found the pipe empty: that moment is its time (at), a bound on its age that errs on the old side.
+// Elsewhere a goroutine copies stdout into the assembler as it comes, and a block's time is when its last
+// line arrived.
 //
 // Sample returns the newest block if it is at most 2 intervals (+smiStaleSlack) old; otherwise it waits for
 // a fresh one until the tick's deadline and then reports "stale" (the collector keeps the GPUs' keys with
@@ -98,7 +111,8 @@ type nvidiaSMI struct {
 	hungAfter              time.Duration // a running loop silent this long is killed
 	firstGrace             time.Duration // ... before its first line (NVML start-up can take seconds)
 	backoffMin, backoffMax time.Duration
-	appsEvery              int // ticks between compute-apps refreshes
+	appsEvery              int  // ticks between compute-apps refreshes
+	pull                   bool // read the loop's stdout at the ticks (smiPull); tests may clear it
 
 	mu      sync.Mutex
 	closed  bool
@@ -108,8 +122,9 @@ type nvidiaSMI struct {
 	changed chan struct{} // closed and replaced on every change a waiting Sample may care about
 
 	loop      *exec.Cmd // the loop process, from Start until it is reaped
+	pipe      *smiPipe  // its stdout in pull mode, from Start until it is reaped (nil in push mode)
 	loopStart time.Time
-	lastOut   time.Time // last stdout write from the loop
+	lastOut   time.Time // when output from the loop was last seen
 	hung      string    // set when the watchdog killed the running loop
 	loopErr   error     // why no loop is running (nil while one is)
 	latest    *smiBlock
@@ -149,6 +164,7 @@ func newNvidiaSMI(path string, interval time.Duration) *nvidiaSMI {
 		backoffMin: min(interval, time.Second),
 		backoffMax: 30 * time.Second,
 		appsEvery:  max(1, int((smiAppsPeriod+interval-1)/interval)),
+		pull:       smiPull,
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
 		changed:    make(chan struct{}),
@@ -178,6 +194,9 @@ func (n *nvidiaSMI) Close() error {
 	close(n.stop)
 	if n.loop != nil {
 		killGroup(n.loop)
+	}
+	if n.pipe != nil {
+		n.pipe.kick()
 	}
 	if n.running != nil {
 		killGroup(n.running)
@@ -233,7 +252,8 @@ func (n *nvidiaSMI) Sample(ctx context.Context) Reading {
 }
 
 // block returns the newest block if it is fresh, else waits for one until ctx is done. With no block it
-// returns why: the loop's exit error while no loop runs, "stale" at the deadline.
+// returns why: the loop's exit error while no loop runs, "stale" at the deadline. In pull mode it first reads
+// what the loop printed since the previous tick, and waits by reading the pipe.
 func (n *nvidiaSMI) block(ctx context.Context) (*smiBlock, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -243,6 +263,11 @@ func (n *nvidiaSMI) block(ctx context.Context) (*smiBlock, error) {
 	if !n.started {
 		n.started = true
 		go n.supervise()
+	}
+	if p := n.pipe; p != nil {
+		n.mu.Unlock()
+		p.read(time.Time{})
+		n.mu.Lock()
 	}
 	for {
 		if b := n.latest; b != nil && n.loopErr == nil && time.Since(b.at) <= n.staleAfter {
@@ -257,11 +282,16 @@ func (n *nvidiaSMI) block(ctx context.Context) (*smiBlock, error) {
 		if ctx.Err() != nil {
 			return nil, n.staleErr(ctx.Err())
 		}
-		ch := n.changed
+		ch, p := n.changed, n.pipe
 		n.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
+		deadline, _ := ctx.Deadline()
+		if p == nil || !p.read(deadline) {
+			// No pipe to read (push mode, or between loops), or it had nothing until the deadline, or it
+			// ended: wait for the supervisor's news.
+			select {
+			case <-ch:
+			case <-ctx.Done():
+			}
 		}
 		n.mu.Lock()
 	}
@@ -307,40 +337,58 @@ func (n *nvidiaSMI) runLoop() time.Duration {
 	cmd := exec.Command(n.path, n.loopArgs()...)
 	out := &smiLoopWriter{n: n}
 	errOut := &smiTextBuf{}
-	cmd.Stdout, cmd.Stderr = out, errOut
-	cmd.WaitDelay = time.Second // a descendant that escaped the group and holds the pipes cannot block Wait
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		n.mu.Lock()
+		n.loopErr = fmt.Errorf("nvidia-smi: stdout pipe: %w", err)
+		n.notify()
+		n.mu.Unlock()
+		return 0
+	}
+	cmd.Stdout, cmd.Stderr = pw, errOut
+	cmd.WaitDelay = time.Second // a descendant that escaped the group and holds stderr cannot block Wait
 	setProcessGroup(cmd)
 
 	n.mu.Lock()
 	if n.closed {
 		n.mu.Unlock()
+		_, _ = pr.Close(), pw.Close()
 		return 0
 	}
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	_ = pw.Close() // the child has its own copy; ours would keep the pipe from ever reaching EOF
+	if err != nil {
+		_ = pr.Close()
 		n.loopErr = fmt.Errorf("nvidia-smi: %w", err)
 		n.notify()
 		n.mu.Unlock()
 		return 0
 	}
 	start := time.Now()
+	pipe := newSMIPipe(pr, out, start, n.pull)
 	n.loop, n.loopStart, n.lastOut, n.hung, n.loopErr = cmd, start, time.Time{}, "", nil
+	if pipe.pull {
+		n.pipe = pipe
+	}
 	n.notify()
 	n.mu.Unlock()
 
 	waited := make(chan error, 1)
 	go func() { waited <- cmd.Wait() }()
-	// The watchdog checks at least every hungAfter/2, so a loop that goes silent after its first line is
-	// killed between hungAfter and 1.5·hungAfter after it.
-	check := max(n.hungAfter/2, time.Millisecond)
-	watchdog := time.NewTimer(min(n.firstGrace, check))
+	// The watchdog fires at the earliest moment the loop could have been silent for hungAfter (firstGrace
+	// before its first line) and looks again; in pull mode it first reads the pipe itself, since between
+	// ticks nobody else does. While output flows it fires about once per hungAfter.
+	watchdog := time.NewTimer(min(n.firstGrace, n.hungAfter))
 	defer watchdog.Stop()
-	var err error
 wait:
 	for {
 		select {
 		case err = <-waited:
 			break wait
 		case <-watchdog.C:
+			if pipe.pull {
+				pipe.read(time.Time{})
+			}
 			n.mu.Lock()
 			deadline := n.loopStart.Add(n.firstGrace)
 			silent := n.firstGrace
@@ -348,7 +396,7 @@ wait:
 				deadline, silent = n.lastOut.Add(n.hungAfter), n.hungAfter
 			}
 			if d := time.Until(deadline); d > 0 {
-				watchdog.Reset(min(d, check))
+				watchdog.Reset(d)
 			} else if n.hung == "" {
 				n.hung = fmt.Sprintf("loop printed nothing for %v: killed with its process group", silent)
 				killGroup(cmd)
@@ -357,11 +405,12 @@ wait:
 		}
 	}
 
+	pipe.finish() // what the loop printed last, and its exit message, are in the pipe
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	out.flush(time.Now())
 	out.done = true
-	n.loop = nil
+	n.loop, n.pipe = nil, nil
 	switch _, rerr := smiResult(out.text.bytes(), errOut.bytes(), err); {
 	case n.closed:
 		n.loopErr = errors.New("nvidia-smi: sampler closed")
@@ -376,6 +425,110 @@ wait:
 	return time.Since(start)
 }
 
+// smiPipe is the read end of a loop process's stdout. In pull mode (smiPull: unix, where pipes are polled) it is read
+// only when asked, by Sample at each tick and by the watchdog; otherwise (push mode) a goroutine copies it
+// into the assembler as it comes.
+type smiPipe struct {
+	f      *os.File
+	w      *smiLoopWriter
+	pull   bool
+	copied chan struct{} // push mode: closed when the copying goroutine has returned
+	kicked atomic.Bool   // set by kick: a reader waiting for data returns at once
+
+	mu      sync.Mutex // one reader at a time; guards what follows
+	buf     []byte
+	ended   bool      // EOF, a read error, or closed: nothing more will come
+	emptyAt time.Time // when a read last found the pipe empty: anything read later was written after it
+}
+
+// smiPast is a read deadline already passed: a read with it returns what the pipe holds without waiting.
+var smiPast = time.Unix(1, 0)
+
+func newSMIPipe(f *os.File, w *smiLoopWriter, start time.Time, pull bool) *smiPipe {
+	p := &smiPipe{f: f, w: w, emptyAt: start, pull: pull}
+	if !p.pull {
+		p.copied = make(chan struct{})
+		go func() {
+			defer close(p.copied)
+			_, _ = io.Copy(w, f)
+		}()
+	}
+	return p
+}
+
+// read (pull mode) hands what the pipe holds to the assembler. With a deadline in the future it waits for
+// data until then, returning as soon as some arrives; with a zero or past deadline it only takes what is
+// there. It reports whether it read anything. It must be called without n.mu held.
+func (p *smiPipe) read(deadline time.Time) (got bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.buf == nil {
+		p.buf = make([]byte, 32<<10)
+	}
+	wait := deadline.After(time.Now())
+	for !p.ended && !p.kicked.Load() {
+		var nr int
+		var err error
+		if wait {
+			if err = p.f.SetReadDeadline(deadline); err == nil && !p.kicked.Load() { // kick may have set its deadline before ours
+				nr, err = p.f.Read(p.buf)
+			}
+		} else {
+			nr, err = smiReadNow(p.f, p.buf)
+		}
+		if nr > 0 {
+			got, wait = true, false
+			p.w.writeAt(p.buf[:nr], time.Now(), p.emptyAt)
+		}
+		switch {
+		case err == nil:
+		case errors.Is(err, errSMIEmpty), errors.Is(err, os.ErrDeadlineExceeded):
+			p.emptyAt = time.Now()
+			return got
+		default: // io.EOF, or the file was closed
+			p.ended = true
+		}
+	}
+	return got
+}
+
+// kick makes a read waiting for data return at once (Close: the sampler is going away).
+func (p *smiPipe) kick() {
+	p.kicked.Store(true)
+	_ = p.f.SetReadDeadline(smiPast)
+}
+
+// finish takes the rest of the pipe once the process has exited: up to EOF, bounded by a second (a
+// descendant that escaped the process group may hold the write end open), then closes it.
+func (p *smiPipe) finish() {
+	if !p.pull {
+		select {
+		case <-p.copied:
+		case <-time.After(time.Second):
+		}
+		_ = p.f.Close() // a copy still blocked (an escaped descendant) ends with the pipe; its writes are dropped
+		return
+	}
+	p.kick() // a tick waiting for data: the process is gone, let it see that
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	deadline := time.Now().Add(time.Second)
+	if p.buf == nil {
+		p.buf = make([]byte, 32<<10)
+	}
+	for !p.ended && p.f.SetReadDeadline(deadline) == nil {
+		nr, err := p.f.Read(p.buf)
+		if nr > 0 {
+			p.w.writeAt(p.buf[:nr], time.Now(), p.emptyAt)
+		}
+		if err != nil {
+			break
+		}
+	}
+	p.ended = true
+	_ = p.f.Close()
+}
+
 // smiLoopWriter is the loop process's stdout: it splits what nvidia-smi writes into lines and the lines into
 // blocks, and publishes each complete block as n.latest. Every method runs with n.mu held.
 type smiLoopWriter struct {
@@ -388,14 +541,22 @@ type smiLoopWriter struct {
 	done    bool // the process was reaped; late writes are dropped
 }
 
+// Write is push mode's: what the loop wrote, as it arrives.
 func (w *smiLoopWriter) Write(p []byte) (int, error) {
+	now := time.Now()
+	w.writeAt(p, now, now)
+	return len(p), nil
+}
+
+// writeAt takes output seen at seen; blocks it completes get the time at (in pull mode, when the pipe was
+// last seen empty). It takes n.mu.
+func (w *smiLoopWriter) writeAt(p []byte, seen, now time.Time) {
 	w.n.mu.Lock()
 	defer w.n.mu.Unlock()
 	if w.done {
-		return len(p), nil
+		return
 	}
-	now := time.Now()
-	w.n.lastOut = now
+	w.n.lastOut = seen
 	for data := p; len(data) > 0; {
 		i := bytes.IndexByte(data, '\n')
 		if i < 0 {
@@ -414,7 +575,6 @@ func (w *smiLoopWriter) Write(p []byte) (int, error) {
 		}
 		data = data[i+1:]
 	}
-	return len(p), nil
 }
 
 func (w *smiLoopWriter) line(l []byte, now time.Time) {

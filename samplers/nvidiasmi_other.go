@@ -2,7 +2,11 @@
 
 package samplers
 
-import "os/exec"
+import (
+	"errors"
+	"os"
+	"os/exec"
+)
 
 // setProcessGroup is a no-op where process groups are not available.
 func setProcessGroup(cmd *exec.Cmd) {}
@@ -13,3 +17,9 @@ func killGroup(cmd *exec.Cmd) {
 		_ = cmd.Process.Kill()
 	}
 }
+
+// smiPull is false here: a goroutine copies a loop's stdout as it comes (pipes may not be pollable).
+const smiPull = false
+
+// smiReadNow is not used without pull mode.
+func smiReadNow(f *os.File, buf []byte) (int, error) { return 0, errors.ErrUnsupported }

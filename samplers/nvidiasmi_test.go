@@ -138,7 +138,29 @@ func smiSampler(t *testing.T, dir string, gpus ...string) *GPUSampler {
 	require.NoError(t, err)
 	require.Equal(t, GPUSourceNvidiaSMI, s.Source())
 	t.Cleanup(func() { _ = s.Close() })
+	if smiTestPush {
+		s.src.(*nvidiaSMI).pull = false
+	}
 	return s
+}
+
+// smiTestPush makes the samplers built by smiSampler and smiLoopSampler read their loop in push mode (a
+// goroutine copying stdout as it comes, as on platforms without pollable pipes), for TestSMIPushMode.
+var smiTestPush bool
+
+// TestSMIPushMode runs the loop tests again with stdout copied by a goroutine instead of read at the ticks.
+func TestSMIPushMode(t *testing.T) {
+	smiTestPush = true
+	t.Cleanup(func() { smiTestPush = false })
+	for name, test := range map[string]func(*testing.T){
+		"H200Load": TestSMIH200Load, "FailedToInitializeNVML": TestSMIFailedToInitializeNVML,
+		"FailureAfterDataKeepsKeysWithNulls": TestSMIFailureAfterDataKeepsKeysWithNulls,
+		"HungIsStaleAtDeadlineAndKilled":     TestSMIHungIsStaleAtDeadlineAndKilled,
+		"LoopReplaysBlocks":                  TestSMILoopReplaysBlocks, "LoopDiesAndIsRestarted": TestSMILoopDiesAndIsRestarted,
+		"LoopStale": TestSMILoopStale, "CloseKillsLoop": TestSMICloseKillsLoop,
+	} {
+		t.Run(name, test)
+	}
 }
 
 // smiLoopSampler is a sampler whose loop prints every interval; tune may change the nvidia-smi source's
@@ -150,6 +172,7 @@ func smiLoopSampler(t testing.TB, dir string, interval time.Duration, tune func(
 	require.Equal(t, GPUSourceNvidiaSMI, s.Source())
 	t.Cleanup(func() { _ = s.Close() })
 	n := s.src.(*nvidiaSMI)
+	n.pull = n.pull && !smiTestPush
 	if tune != nil {
 		tune(n)
 	}

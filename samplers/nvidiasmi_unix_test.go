@@ -4,22 +4,32 @@ package samplers
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // smiCPUPerTick takes b.N ticks every 2 s (the default interval, in real time: a tick's cost after 2 s idle
-// is not the cost of a hot loop) and reports this process's CPU per tick from getrusage(RUSAGE_SELF):
-// user+system of every thread, the Go runtime's own wake-ups included. s nil measures the idle process alone.
+// is not the cost of a hot loop), each one as the collector's: the host sampler and, if gpu is not nil, the
+// GPU sampler, concurrently, under a deadline. It reports this process's CPU per tick from
+// getrusage(RUSAGE_SELF): user+system of every thread, the Go runtime's own wake-ups included.
 // child-cpu-ns/tick is what the reaped children used (for the fake: its shell, and a cat and a sleep per
 // loop iteration, and the compute-apps calls), reported so that nothing is hidden; real nvidia-smi costs
-// differ.
-func smiCPUPerTick(b *testing.B, s *GPUSampler) {
+// differ. The GPU source's share is the difference from BenchmarkSMICPUPerTickHostOnly.
+func smiCPUPerTick(b *testing.B, gpu *GPUSampler) {
 	const tick = 2 * time.Second
 	ctx := context.Background()
-	if s != nil {
-		if r := s.Sample(ctx); r.Err != nil || len(r.GPU) != 8 {
+	host := NewSystem()
+	host.Sample(ctx)
+	if gpu != nil {
+		if r := gpu.Sample(ctx); r.Err != nil || len(r.GPU) != 8 {
 			b.Fatal(r.Err, len(r.GPU))
 		}
 	}
@@ -28,19 +38,25 @@ func smiCPUPerTick(b *testing.B, s *GPUSampler) {
 	for b.Loop() {
 		ticks++
 		time.Sleep(time.Until(start.Add(time.Duration(ticks) * tick)))
-		if s == nil {
-			continue
-		}
-		c, cancel := context.WithTimeout(ctx, tick*3/4)
-		r := s.Sample(c)
+		c, cancel := context.WithTimeout(ctx, tick*4/5)
+		var r Reading
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if gpu != nil {
+				r = gpu.Sample(c)
+			}
+		}()
+		host.Sample(c)
+		<-done
 		cancel()
-		if r.Err != nil || len(r.GPU) != 8 {
+		if gpu != nil && (r.Err != nil || len(r.GPU) != 8) {
 			b.Fatal(r.Err, len(r.GPU))
 		}
 	}
 	self := smiRusage(b, syscall.RUSAGE_SELF) - self0
-	if s != nil {
-		_ = s.Close() // reaps the loop, so that its CPU is counted in RUSAGE_CHILDREN
+	if gpu != nil {
+		_ = gpu.Close() // reaps the loop, so that its CPU is counted in RUSAGE_CHILDREN
 	}
 	child := smiRusage(b, syscall.RUSAGE_CHILDREN) - child0
 	perTick := float64(self.Nanoseconds()) / float64(ticks)
@@ -49,17 +65,31 @@ func smiCPUPerTick(b *testing.B, s *GPUSampler) {
 	b.ReportMetric(float64(child.Nanoseconds())/float64(ticks), "child-cpu-ns/tick")
 }
 
-// BenchmarkSMICPUPerTick is the nvidia-smi source's cost to this process at the default interval: a loop-mode
-// fake printing 8 H200 rows every 2 s, one Sample per 2 s tick, the compute processes refreshed every 5th
-// tick. Subtract BenchmarkSMICPUPerTickIdle (the same process with no sampler) for the source's own share.
-// Each op is a 2 s tick: run with e.g. -benchtime=15x.
+// BenchmarkSMICPUPerTick is a collector tick at the default interval with the nvidia-smi source: a loop-mode
+// fake printing 8 H200 rows every 2 s, read at the tick (pull mode), the compute processes refreshed every
+// 5th tick. Subtract BenchmarkSMICPUPerTickHostOnly for the source's own share. Each op is a 2 s tick: run
+// with e.g. -benchtime=30x.
 func BenchmarkSMICPUPerTick(b *testing.B) {
 	s, _ := smiLoopSampler(b, smiBenchFake(b), 2*time.Second, nil)
 	smiCPUPerTick(b, s)
 }
 
-// BenchmarkSMICPUPerTickIdle is BenchmarkSMICPUPerTick's baseline: the same 2 s ticks with nothing sampled.
-func BenchmarkSMICPUPerTickIdle(b *testing.B) { smiCPUPerTick(b, nil) }
+// BenchmarkSMICPUPerTickPush is BenchmarkSMICPUPerTick with the loop's stdout copied by a goroutine as it
+// comes (push mode: the design before pull mode, and still the one where pipes cannot be polled).
+func BenchmarkSMICPUPerTickPush(b *testing.B) {
+	s, _ := smiLoopSampler(b, smiBenchFake(b), 2*time.Second, func(n *nvidiaSMI) { n.pull = false })
+	smiCPUPerTick(b, s)
+}
+
+// BenchmarkSMICPUPerTickNoApps is BenchmarkSMICPUPerTick without the compute-apps refreshes (a process start
+// every 5th tick), to show their share.
+func BenchmarkSMICPUPerTickNoApps(b *testing.B) {
+	s, _ := smiLoopSampler(b, smiBenchFake(b), 2*time.Second, func(n *nvidiaSMI) { n.appsEvery = 1 << 30 })
+	smiCPUPerTick(b, s)
+}
+
+// BenchmarkSMICPUPerTickHostOnly is the baseline: the same ticks with the host sampler alone.
+func BenchmarkSMICPUPerTickHostOnly(b *testing.B) { smiCPUPerTick(b, nil) }
 
 func smiRusage(b *testing.B, who int) time.Duration {
 	var ru syscall.Rusage
@@ -67,4 +97,79 @@ func smiRusage(b *testing.B, who int) time.Duration {
 		b.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// smiCountingFake is a loop whose k-th block (k = 1, 2, ...) reports power_w = k on all 8 GPUs; $DIR/n holds
+// the number of blocks printed so far.
+func smiCountingFake(t *testing.T) string {
+	return smiFake(t, `gpus() {
+	c=$(cat "$DIR/n" 2>/dev/null || echo 0); c=$((c+1))
+	sed "s/POWER/$c/" "$DIR/gpus.tmpl"
+	echo $c > "$DIR/n.tmp" && mv "$DIR/n.tmp" "$DIR/n"
+}
+case "$1" in
+--query-gpu=*) smi_loop gpus ;;
+*) : ;;
+esac`, map[string]string{"gpus.tmpl": smi8GPUs(t, "POWER")})
+}
+
+func smiBlocksPrinted(t *testing.T, dir string) int {
+	b, err := os.ReadFile(filepath.Join(dir, "n"))
+	if os.IsNotExist(err) {
+		return 0
+	}
+	require.NoError(t, err)
+	k, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	require.NoError(t, err)
+	return k
+}
+
+// In pull mode the rows printed between ticks wait in the pipe; a tick reads them all and reports the newest
+// block, and its time is no later than the read that found the pipe empty before it.
+func TestSMIPullModeReadsNewestBlockAtTheTick(t *testing.T) {
+	dir := smiCountingFake(t)
+	s, n := smiLoopSampler(t, dir, 20*time.Millisecond, func(n *nvidiaSMI) { n.staleAfter = time.Minute })
+	require.NoError(t, gpuTick(t, s).Err)
+	n.mu.Lock()
+	pipe := n.pipe
+	n.mu.Unlock()
+	require.NotNil(t, pipe, "unix pipes can be polled: pull mode")
+
+	emptyAt := func() time.Time { pipe.mu.Lock(); defer pipe.mu.Unlock(); return pipe.emptyAt }
+	emptyBefore, before := emptyAt(), smiBlocksPrinted(t, dir)
+	time.Sleep(300 * time.Millisecond) // ~15 blocks printed, none read
+	require.Equal(t, emptyBefore, emptyAt(), "nothing read the pipe between ticks")
+	printed := smiBlocksPrinted(t, dir) // every block up to this one is in the pipe (the fake writes, then counts)
+	require.Greater(t, printed, before+5)
+
+	r := gpuTick(t, s)
+	require.NoError(t, r.Err)
+	require.Len(t, r.GPU, 8)
+	for k, g := range r.GPU {
+		require.NotNil(t, g.PowerW, k)
+		assert.GreaterOrEqual(t, *g.PowerW, float64(printed), "%s: the newest block, not the first one waiting", k)
+	}
+	assert.Equal(t, emptyBefore, n.latestAt(), "a block read at the tick is dated when the pipe was last seen empty")
+}
+
+// A pipe left unread long enough fills up and blocks nvidia-smi; the next tick drains it, finds the newest
+// block too old, and waits for the fresh one that the unblocked loop prints.
+func TestSMIPullModeFullPipe(t *testing.T) {
+	dir := smiCountingFake(t)
+	s, _ := smiLoopSampler(t, dir, time.Millisecond, nil)
+	require.NoError(t, gpuTick(t, s).Err)
+	// 64 KiB of pipe holds ~60 blocks of 8 rows (1.1 KiB each): well within a second at 1 ms.
+	require.Eventually(t, func() bool {
+		a := smiBlocksPrinted(t, dir)
+		time.Sleep(100 * time.Millisecond)
+		return smiBlocksPrinted(t, dir) == a
+	}, 10*time.Second, time.Millisecond, "the loop blocks once the pipe is full")
+	stuck := smiBlocksPrinted(t, dir)
+	time.Sleep(300 * time.Millisecond) // older than staleAfter (2 ms + 250 ms)
+
+	r := gpuTick(t, s)
+	require.NoError(t, r.Err)
+	g := r.GPU["gpu_0"]
+	require.NotNil(t, g.PowerW)
+	assert.Greater(t, *g.PowerW, float64(stuck), "a block printed after the pipe was drained")
 }
