@@ -425,9 +425,9 @@ wait:
 	return time.Since(start)
 }
 
-// smiPipe is the read end of a loop process's stdout. In pull mode (smiPull: unix, where pipes are polled) it is read
-// only when asked, by Sample at each tick and by the watchdog; otherwise (push mode) a goroutine copies it
-// into the assembler as it comes.
+// smiPipe is the read end of a loop process's stdout. In pull mode (smiPull: unix, where pipes are polled)
+// it is read only when asked, by Sample at each tick and by the watchdog; otherwise (push mode) a goroutine
+// copies it into the assembler as it comes.
 type smiPipe struct {
 	f      *os.File
 	w      *smiLoopWriter
@@ -441,7 +441,7 @@ type smiPipe struct {
 	emptyAt time.Time // when a read last found the pipe empty: anything read later was written after it
 }
 
-// smiPast is a read deadline already passed: a read with it returns what the pipe holds without waiting.
+// smiPast is a read deadline already passed: kick sets it so that a read waiting for data returns at once.
 var smiPast = time.Unix(1, 0)
 
 func newSMIPipe(f *os.File, w *smiLoopWriter, start time.Time, pull bool) *smiPipe {
@@ -530,7 +530,8 @@ func (p *smiPipe) finish() {
 }
 
 // smiLoopWriter is the loop process's stdout: it splits what nvidia-smi writes into lines and the lines into
-// blocks, and publishes each complete block as n.latest. Every method runs with n.mu held.
+// blocks, and publishes each complete block as n.latest. Write and writeAt take n.mu; the other methods run
+// with it held.
 type smiLoopWriter struct {
 	n       *nvidiaSMI
 	partial []byte // a line not yet ended by '\n'
@@ -550,7 +551,7 @@ func (w *smiLoopWriter) Write(p []byte) (int, error) {
 
 // writeAt takes output seen at seen; blocks it completes get the time at (in pull mode, when the pipe was
 // last seen empty). It takes n.mu.
-func (w *smiLoopWriter) writeAt(p []byte, seen, now time.Time) {
+func (w *smiLoopWriter) writeAt(p []byte, seen, at time.Time) {
 	w.n.mu.Lock()
 	defer w.n.mu.Unlock()
 	if w.done {
@@ -568,10 +569,10 @@ func (w *smiLoopWriter) writeAt(p []byte, seen, now time.Time) {
 		}
 		if len(w.partial) > 0 {
 			w.partial = append(w.partial, data[:i]...)
-			w.line(w.partial, now)
+			w.line(w.partial, at)
 			w.partial = w.partial[:0]
 		} else {
-			w.line(data[:i], now)
+			w.line(data[:i], at)
 		}
 		data = data[i+1:]
 	}
