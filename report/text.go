@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/vmtest/vmtest/recorder"
@@ -25,6 +26,36 @@ func dist(s recorder.Stats) string {
 	}
 	return fmt.Sprintf("mean %s  p50 %s  p90 %s  p99 %s ms (n=%d)",
 		num(s.Mean, "%.1f"), num(s.P50, "%.1f"), num(s.P90, "%.1f"), num(s.P99, "%.1f"), s.N)
+}
+
+// digitsLess orders strings with runs of digits compared as numbers: "gi2_ci1" before "gi9" before "gi10".
+func digitsLess(a, b string) bool {
+	for a != "" && b != "" {
+		da, db := digitRun(a), digitRun(b)
+		if da > 0 && db > 0 {
+			x, _ := strconv.Atoi(a[:da])
+			y, _ := strconv.Atoi(b[:db])
+			if x != y {
+				return x < y
+			}
+			a, b = a[da:], b[db:]
+			continue
+		}
+		if a[0] != b[0] {
+			return a[0] < b[0]
+		}
+		a, b = a[1:], b[1:]
+	}
+	return len(a) < len(b)
+}
+
+// digitRun is the length of the run of ASCII digits s starts with.
+func digitRun(s string) int {
+	n := 0
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return n
 }
 
 // TextSummary renders the summary as the few lines a person reads at the end of a test: run, requests,
@@ -65,6 +96,16 @@ func TextSummary(s *summary.Summary) []string {
 		lines = append(lines, fmt.Sprintf("%s %s: util avg %s%% max %s%%, memory avg %s MiB max %s MiB, power avg %s W, energy %s J",
 			k, g.Name, num(g.AvgUtilization, "%.1f"), num(g.MaxUtilization, "%.0f"), num(g.AvgMemoryUsedMB, "%.0f"),
 			num(g.MaxMemoryUsedMB, "%.0f"), num(g.AvgPowerW, "%.1f"), num(g.EnergyJ, "%.1f")))
+		migKeys := make([]string, 0, len(g.MIG))
+		for mk := range g.MIG {
+			migKeys = append(migKeys, mk)
+		}
+		sort.Slice(migKeys, func(i, j int) bool { return digitsLess(migKeys[i], migKeys[j]) })
+		for _, mk := range migKeys {
+			m := g.MIG[mk]
+			lines = append(lines, fmt.Sprintf("  %s MIG %s %s: memory avg %s MiB max %s MiB of %s MiB",
+				k, mk, m.Profile, num(m.AvgMemoryUsedMB, "%.0f"), num(m.MaxMemoryUsedMB, "%.0f"), num(m.MemoryTotalMB, "%.0f")))
+		}
 	}
 	if s.EnergyPerOutputTokenJ != nil {
 		lines = append(lines, fmt.Sprintf("energy per output token: %.4f J", *s.EnergyPerOutputTokenJ))

@@ -152,6 +152,71 @@ type GPUStats struct {
 	EnergyJ *float64 `json:"energy_j"`
 	// Samples is the number of snapshots that had this GPU.
 	Samples int `json:"samples"`
+	// MIG maps each MIG device of this GPU (snapshot.GPU.MIGDevices) to its memory statistics, keyed
+	// "gi<G>_ci<C>" by GPU and compute instance ID (NVML), "gi<G>" when only the GPU instance is known
+	// (dcgm-exporter), else "mig<index>". Nil when no snapshot listed a MIG device for this GPU.
+	MIG map[string]MIGStats `json:"mig_devices,omitempty"`
+}
+
+// MIGStats is one MIG device's memory over the run. Memory belongs to the GPU instance, so MIG devices that
+// share one (same "gi<G>", different "_ci<C>") show the same figures.
+type MIGStats struct {
+	// Profile is the MIG profile (e.g. "1g.18gb") and UUID the MIG device's UUID (NVML only), from its last
+	// reading.
+	Profile string `json:"profile,omitempty"`
+	UUID    string `json:"uuid,omitempty"`
+	// AvgMemoryUsedMB and MaxMemoryUsedMB are the MIG device's memory in use, MiB, over the snapshots that had
+	// it (snapshot.MIGDevice.MemoryUsedMB).
+	AvgMemoryUsedMB *float64 `json:"avg_memory_used_mb"`
+	MaxMemoryUsedMB *float64 `json:"max_memory_used_mb"`
+	// MemoryTotalMB is the MIG device's memory, MiB, from its last reading that had it.
+	MemoryTotalMB *float64 `json:"memory_total_mb"`
+	// Samples is the number of snapshots that listed this MIG device.
+	Samples int `json:"samples"`
+}
+
+// migKey is the key of a MIG device in GPUStats.MIG ("" when the reading identifies it by nothing).
+func migKey(m snapshot.MIGDevice) string {
+	switch {
+	case m.GPUInstanceID != nil && m.ComputeInstanceID != nil:
+		return fmt.Sprintf("gi%d_ci%d", *m.GPUInstanceID, *m.ComputeInstanceID)
+	case m.GPUInstanceID != nil:
+		return fmt.Sprintf("gi%d", *m.GPUInstanceID)
+	case m.Index != nil:
+		return fmt.Sprintf("mig%d", *m.Index)
+	}
+	return ""
+}
+
+// migStats aggregates the MIG devices of the GPU keyed k over snaps; nil when none listed any.
+func migStats(k string, snaps []snapshot.Snapshot) map[string]MIGStats {
+	var out map[string]MIGStats
+	used := map[string][]*float64{}
+	for i := range snaps {
+		for _, m := range snaps[i].GPUMetrics[k].MIGDevices {
+			mk := migKey(m)
+			if mk == "" {
+				continue
+			}
+			if out == nil {
+				out = map[string]MIGStats{}
+			}
+			st := out[mk]
+			st.Samples++
+			st.Profile, st.UUID = m.Profile, m.UUID
+			if m.MemoryTotalMB != nil {
+				st.MemoryTotalMB = m.MemoryTotalMB
+			}
+			out[mk] = st
+			used[mk] = append(used[mk], m.MemoryUsedMB)
+		}
+	}
+	for mk, st := range out {
+		a := agg(used[mk])
+		st.AvgMemoryUsedMB, st.MaxMemoryUsedMB = a.Avg, a.Max
+		out[mk] = st
+	}
+	return out
 }
 
 // VLLMStats is the server-side statistics over the snapshots (seed: average/max throughput, latency
@@ -300,6 +365,7 @@ func Compute(in Input) *Summary {
 			}
 			*totalEnergy += *st.EnergyJ
 		}
+		st.MIG = migStats(k, in.Snapshots)
 		s.GPU[k] = st
 	}
 

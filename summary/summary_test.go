@@ -1,6 +1,7 @@
 package summary
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -103,4 +104,53 @@ func TestShortLastIntervalDoesNotDistortRates(t *testing.T) {
 	// CPU: (40·2 + 60·2 + 0·0.01) / 4.01.
 	assert.InDelta(t, 200/4.01, *s.System.AvgCPUPercent, 1e-9)
 	assert.InDelta(t, 60, *s.System.MaxCPUPercent, 1e-9)
+}
+
+func iptr(v int) *int { return &v }
+
+// Per-MIG-device memory: NVML devices keyed by GPU and compute instance, dcgm-exporter's by GPU instance only;
+// a null reading is left out of the average, not counted as 0.
+func TestMIGDeviceMemory(t *testing.T) {
+	snaps := []snapshot.Snapshot{
+		{GPUMetrics: map[string]snapshot.GPU{
+			"gpu_0": {MemoryUsedMB: f(16959), MIGDevices: []snapshot.MIGDevice{
+				{GPUInstanceID: iptr(2), ComputeInstanceID: iptr(0), Index: iptr(0), Profile: "1c.3g.71gb", UUID: "MIG-a", MemoryUsedMB: f(16925), MemoryTotalMB: f(71424)},
+				{GPUInstanceID: iptr(9), Profile: "1g.18gb", MemoryUsedMB: f(9), MemoryTotalMB: f(16384)},
+			}},
+			"gpu_1": {MemoryUsedMB: f(2)},
+		}},
+		{ElapsedS: 2, GPUMetrics: map[string]snapshot.GPU{
+			"gpu_0": {MIGDevices: []snapshot.MIGDevice{
+				{GPUInstanceID: iptr(2), ComputeInstanceID: iptr(0), Index: iptr(0), Profile: "1c.3g.71gb", UUID: "MIG-a", MemoryUsedMB: f(20925)},
+				{GPUInstanceID: iptr(9), Profile: "1g.18gb"}, // memory null this tick
+				{Index: iptr(5), MemoryUsedMB: f(1)},
+				{}, // identified by nothing: left out
+			}},
+		}},
+		{ElapsedS: 4, GPUMetrics: map[string]snapshot.GPU{}},
+	}
+	s := Compute(Input{Snapshots: snaps, IntervalS: 2})
+	mig := s.GPU["gpu_0"].MIG
+	require.Len(t, mig, 3)
+	a := mig["gi2_ci0"]
+	assert.Equal(t, 2, a.Samples)
+	assert.Equal(t, "1c.3g.71gb", a.Profile)
+	assert.Equal(t, "MIG-a", a.UUID)
+	assert.InDelta(t, (16925+20925)/2.0, *a.AvgMemoryUsedMB, 1e-9)
+	assert.InDelta(t, 20925, *a.MaxMemoryUsedMB, 1e-9)
+	assert.InDelta(t, 71424, *a.MemoryTotalMB, 1e-9, "last known total")
+	b := mig["gi9"]
+	assert.Equal(t, 2, b.Samples)
+	assert.InDelta(t, 9, *b.AvgMemoryUsedMB, 1e-9, "the null tick is not averaged in")
+	assert.InDelta(t, 9, *b.MaxMemoryUsedMB, 1e-9)
+	assert.InDelta(t, 1, *mig["mig5"].MaxMemoryUsedMB, 1e-9)
+	assert.Nil(t, mig["mig5"].MemoryTotalMB)
+	assert.Nil(t, s.GPU["gpu_1"].MIG, "no MIG devices: nil")
+
+	raw, err := json.Marshal(s.GPU["gpu_1"])
+	require.NoError(t, err)
+	assert.NotContains(t, string(raw), "mig_devices")
+	raw, err = json.Marshal(s.GPU["gpu_0"])
+	require.NoError(t, err)
+	assert.Contains(t, string(raw), `"mig_devices":{"gi2_ci0":{"profile":"1c.3g.71gb","uuid":"MIG-a","avg_memory_used_mb":18925,`)
 }
