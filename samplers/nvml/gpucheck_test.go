@@ -86,6 +86,17 @@ func TestGPUCheck(t *testing.T) {
 		for _, k := range ks {
 			if g, ok := a.GPU[k]; ok {
 				fmt.Println(row("nvml", k, g))
+				for _, m := range g.MIGDevices {
+					id := func(p *int) string {
+						if p == nil {
+							return "null"
+						}
+						return fmt.Sprint(*p)
+					}
+					fmt.Printf("%-10s %-6s   MIG dev=%s gi=%s ci=%s %s %s used=%s free=%s total=%s unavailable=%v\n", "nvml", k,
+						id(m.Index), id(m.GPUInstanceID), id(m.ComputeInstanceID), m.Profile, m.UUID,
+						f(m.MemoryUsedMB), f(m.MemoryFreeMB), f(m.MemoryTotalMB), m.Unavailable)
+				}
 			}
 			if g, ok := b.GPU[k]; ok {
 				fmt.Println(row("nvidia-smi", k, g))
