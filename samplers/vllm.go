@@ -59,7 +59,8 @@ const (
 	VLLMRequestSuccessTotal = "request_success_total"
 
 	// VLLMTTFTSeconds: the histogram vllm:time_to_first_token_seconds (seconds). Kept in VLLMScrape for
-	// server-side quantiles; not a snapshot field.
+	// server-side quantiles; the sampler fills no snapshot field from it (serverstats.Window.SetInterval turns
+	// the four histograms' bucket increases into snapshot.VLLM's Server*MS fields).
 	VLLMTTFTSeconds = "ttft_seconds"
 	// VLLME2ELatencySeconds: the histogram vllm:e2e_request_latency_seconds (seconds). Kept in VLLMScrape.
 	VLLME2ELatencySeconds = "e2e_latency_seconds"

@@ -19,7 +19,8 @@ func (w *Window) Summary() Stats { return w.build(false) }
 
 // Interval returns the statistics over the last step only: the increases between the last two scrapes, and
 // the gauges of the last scrape (Mean = Max = its value, Samples 1). Scrapes is 2 (1 after the first scrape,
-// whose increases are all nil). The collector can use it for per-tick server-side quantiles.
+// whose increases are all nil). A step with a reset is counted from 0 here, as in Summary; SetInterval, which
+// puts the step's latency quantiles into each snapshot, leaves such a step null instead.
 func (w *Window) Interval() Stats { return w.build(true) }
 
 func (w *Window) build(step bool) Stats {

@@ -178,6 +178,8 @@ type histSeries struct {
 	stepCount float64
 	stepSum   float64
 	stepAt    int
+	stepReset bool // the last step was counted from 0 (reset, bucket-set change or restart)
+	seenAt    int  // the last scrape (Window.scrapes) that had the series
 	has       bool
 }
 
@@ -494,6 +496,7 @@ func (w *Window) addHist(hi int, s samplers.VLLMScrape, restarted bool) {
 			hs.setBounds(w.bounds)
 			if !countFrom0 {
 				hs.remember(w.cum, count, sum)
+				hs.seenAt = w.scrapes
 				continue // baseline
 			}
 			clear(hs.prev)
@@ -534,7 +537,8 @@ func (w *Window) addHist(hi int, s samplers.VLLMScrape, restarted bool) {
 		}
 		hs.count += hs.stepCount
 		hs.sum += hs.stepSum
-		hs.stepAt = w.scrapes
+		hs.stepAt, hs.seenAt = w.scrapes, w.scrapes
+		hs.stepReset = fromZero
 		hs.has = true
 		hs.remember(w.cum, count, sum)
 	}

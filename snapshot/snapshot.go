@@ -167,6 +167,65 @@ type VLLM struct {
 	RequestSuccessTotal *float64 `json:"request_success_total"`
 	// RequestsFinished is the number of successful requests recorded by the client during the interval.
 	RequestsFinished int `json:"requests_finished"`
+
+	// The Server* fields are server-side figures over the interval between the previous successful /metrics
+	// scrape and this one: from the increase of each bucket of a vLLM latency histogram between the two scrapes,
+	// summed per `le` over series (engines), a quantile interpolated as Prometheus's histogram_quantile does
+	// (serverstats.BucketQuantile), in ms. They see every request the server handled, whoever sent it.
+	//
+	// Each is null on the first successful scrape, on a tick whose scrape failed, when the server does not
+	// expose the histogram in both scrapes, when the histogram was reset in the interval (a series went down,
+	// changed its buckets or vanished, or process_start_time_seconds changed; an event says so), and — the
+	// quantiles — when the histogram saw no observation in the interval. A quantile that lies in the +Inf
+	// bucket is not a value: it is null, and its _lower_bound_ms companion holds the highest finite bucket
+	// bound (the quantile is above it); the companion is null otherwise. So a reader of the quantile column
+	// never mistakes a bound for a measurement.
+
+	// ServerTTFTP50MS is the median of vllm:time_to_first_token_seconds over the interval, ms.
+	ServerTTFTP50MS *float64 `json:"server_ttft_p50_ms"`
+	// ServerTTFTP99MS is the 99th percentile of vllm:time_to_first_token_seconds over the interval, ms.
+	ServerTTFTP99MS *float64 `json:"server_ttft_p99_ms"`
+	// ServerE2EP50MS is the median of vllm:e2e_request_latency_seconds (arrival to finish) over the interval, ms.
+	ServerE2EP50MS *float64 `json:"server_e2e_p50_ms"`
+	// ServerE2EP99MS is the 99th percentile of vllm:e2e_request_latency_seconds over the interval, ms.
+	ServerE2EP99MS *float64 `json:"server_e2e_p99_ms"`
+	// ServerITLP50MS is the median inter-token latency over the interval, ms, from vllm:inter_token_latency_seconds
+	// (or, before vLLM 0.11 and on V0, vllm:time_per_output_token_seconds): one observation per generated token
+	// after the first. Never vllm:request_time_per_output_token_seconds (per-request TPOT, another metric).
+	ServerITLP50MS *float64 `json:"server_itl_p50_ms"`
+	// ServerITLP99MS is the 99th percentile of the same inter-token latency histogram over the interval, ms.
+	ServerITLP99MS *float64 `json:"server_itl_p99_ms"`
+	// ServerQueueTimeP50MS is the median of vllm:request_queue_time_seconds (time waiting to be scheduled) over
+	// the interval, ms.
+	ServerQueueTimeP50MS *float64 `json:"server_queue_time_p50_ms"`
+	// ServerQueueTimeP99MS is the 99th percentile of vllm:request_queue_time_seconds over the interval, ms.
+	ServerQueueTimeP99MS *float64 `json:"server_queue_time_p99_ms"`
+	// ServerRequestsFinished is the number of requests the server finished in the interval: the increase of
+	// vllm:e2e_request_latency_seconds_count (one observation per finished request), summed over engines. 0 when
+	// none finished (the quantiles are then null); null under the same conditions as the quantiles otherwise.
+	ServerRequestsFinished *float64 `json:"server_requests_finished"`
+
+	// ServerTTFTP50LowerBoundMS is set, ms, only when the TTFT median lies in the +Inf bucket (ServerTTFTP50MS
+	// is then null): the highest finite bucket bound of vllm:time_to_first_token_seconds; the median is above it.
+	ServerTTFTP50LowerBoundMS *float64 `json:"server_ttft_p50_lower_bound_ms"`
+	// ServerTTFTP99LowerBoundMS is ServerTTFTP50LowerBoundMS for the 99th percentile (ServerTTFTP99MS null).
+	ServerTTFTP99LowerBoundMS *float64 `json:"server_ttft_p99_lower_bound_ms"`
+	// ServerE2EP50LowerBoundMS is set, ms, only when the E2E median lies in the +Inf bucket (ServerE2EP50MS
+	// null): the highest finite bucket bound of vllm:e2e_request_latency_seconds.
+	ServerE2EP50LowerBoundMS *float64 `json:"server_e2e_p50_lower_bound_ms"`
+	// ServerE2EP99LowerBoundMS is ServerE2EP50LowerBoundMS for the 99th percentile (ServerE2EP99MS null).
+	ServerE2EP99LowerBoundMS *float64 `json:"server_e2e_p99_lower_bound_ms"`
+	// ServerITLP50LowerBoundMS is set, ms, only when the ITL median lies in the +Inf bucket (ServerITLP50MS null):
+	// the highest finite bucket bound of the inter-token latency histogram.
+	ServerITLP50LowerBoundMS *float64 `json:"server_itl_p50_lower_bound_ms"`
+	// ServerITLP99LowerBoundMS is ServerITLP50LowerBoundMS for the 99th percentile (ServerITLP99MS null).
+	ServerITLP99LowerBoundMS *float64 `json:"server_itl_p99_lower_bound_ms"`
+	// ServerQueueTimeP50LowerBoundMS is set, ms, only when the queue-time median lies in the +Inf bucket
+	// (ServerQueueTimeP50MS null): the highest finite bucket bound of vllm:request_queue_time_seconds.
+	ServerQueueTimeP50LowerBoundMS *float64 `json:"server_queue_time_p50_lower_bound_ms"`
+	// ServerQueueTimeP99LowerBoundMS is ServerQueueTimeP50LowerBoundMS for the 99th percentile
+	// (ServerQueueTimeP99MS null).
+	ServerQueueTimeP99LowerBoundMS *float64 `json:"server_queue_time_p99_lower_bound_ms"`
 }
 
 // System holds host readings (gopsutil). Counters are cumulative as the OS reports them (since boot), as the
