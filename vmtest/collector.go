@@ -261,6 +261,7 @@ wait:
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	scraped := false // a new vLLM scrape was added to the window this tick
 	// A source that was never set up says why on every snapshot, so a null is never unexplained.
 	for _, name := range []string{"vllm", "gpu"} {
 		if st := c.sources[name]; st != nil && st.Readings == 0 && st.Note != "" && !c.hasSampler(name) {
@@ -303,8 +304,13 @@ wait:
 			if sc := c.vllm.LastScrape(); !sc.At.IsZero() && !sc.At.Equal(c.lastAt) {
 				c.lastAt = sc.At
 				c.events = append(c.events, c.window.Add(sc)...)
+				scraped = true
 			}
 		}
+	}
+	if scraped {
+		// Server-side latency quantiles over the interval since the previous successful scrape.
+		c.window.SetInterval(&snap.VLLMMetrics)
 	}
 	if len(snap.Errors) == 0 {
 		snap.Errors = nil

@@ -17,6 +17,14 @@ func dv(v *float64, format string) string {
 	return fmt.Sprintf(format, *v)
 }
 
+// dq formats a server quantile, ms: its value, ">bound" when it is only a lower bound, "-" when unknown.
+func dq(v, lowerBound *float64) string {
+	if v == nil && lowerBound != nil {
+		return ">" + dv(lowerBound, "%.0f")
+	}
+	return dv(v, "%.1f")
+}
+
 // render writes one dashboard frame for snap: GPUs, server, client latency and host, as the original Python collector's console
 // dashboard shows them, then each source's error; an error that repeats the previous frame's is shown only
 // on the first frame. Called on the sampling goroutine; it writes to w only (never to the testing.TB).
@@ -38,8 +46,9 @@ func render(w io.Writer, s *snapshot.Snapshot, counts recorder.Counts, first, la
 			dv(g.MemoryUsedMB, "%.0f"), dv(g.MemoryTotalMB, "%.0f"), dv(g.TempC, "%.0f"), dv(g.PowerW, "%.0f"))
 	}
 	v := &s.VLLMMetrics
-	fmt.Fprintf(&b, "  server   %s tok/s  queue %s  batch %s  KV %s%%\n", dv(v.TokensPerSecond, "%.1f"),
-		dv(v.RequestQueueSize, "%.0f"), dv(v.ActiveBatchSize, "%.0f"), dv(v.KVCacheUsagePercent, "%.1f"))
+	fmt.Fprintf(&b, "  server   %s tok/s  queue %s  batch %s  KV %s%%  TTFT p50 %s p99 %s ms\n", dv(v.TokensPerSecond, "%.1f"),
+		dv(v.RequestQueueSize, "%.0f"), dv(v.ActiveBatchSize, "%.0f"), dv(v.KVCacheUsagePercent, "%.1f"),
+		dq(v.ServerTTFTP50MS, v.ServerTTFTP50LowerBoundMS), dq(v.ServerTTFTP99MS, v.ServerTTFTP99LowerBoundMS))
 	fmt.Fprintf(&b, "  client   this interval: %d ok, TTFT mean %s ms, E2E p50 %s p99 %s ms; so far: %d ok, %d not ok\n",
 		v.RequestsFinished, dv(v.FirstTokenLatencyMS, "%.1f"), dv(v.P50LatencyMS, "%.1f"), dv(v.P99LatencyMS, "%.1f"),
 		counts.OK, counts.Total-counts.OK)
