@@ -67,8 +67,9 @@ func panel(title, ylabel string, xmax float64, named ...any) (*plot.Plot, error)
 	return p, nil
 }
 
-// PlotPNG draws the run's dashboard as one PNG of four charts over elapsed time: client latency per interval
-// (mean TTFT, p50 and p99 E2E latency, ms), throughput (the server's generation and prompt tokens/s),
+// PlotPNG draws the run's dashboard as one PNG of four charts over elapsed time: latency per interval
+// (the client's mean TTFT, p50 and p99 E2E latency, and the server's TTFT p50 and p99 from its histogram, ms;
+// a server quantile that is only a lower bound is left out), throughput (the server's generation and prompt tokens/s),
 // the server's queue and batch, and utilization (host CPU, KV cache and each GPU, %). intervalS is the
 // sampling interval: rate points over less than half of it (the stopping snapshot) are left out.
 func PlotPNG(snaps []snapshot.Snapshot, title string, intervalS float64) ([]byte, error) {
@@ -82,10 +83,12 @@ func PlotPNG(snaps []snapshot.Snapshot, title string, intervalS float64) ([]byte
 	if len(snaps) > 0 {
 		xmax = snaps[len(snaps)-1].ElapsedS
 	}
-	lat, err := panel(title+": client latency per interval", "ms", xmax,
-		"TTFT mean", v(func(x *snapshot.VLLM) *float64 { return x.FirstTokenLatencyMS }),
-		"E2E p50", v(func(x *snapshot.VLLM) *float64 { return x.P50LatencyMS }),
-		"E2E p99", v(func(x *snapshot.VLLM) *float64 { return x.P99LatencyMS }))
+	lat, err := panel(title+": latency per interval", "ms", xmax,
+		"TTFT mean (client)", v(func(x *snapshot.VLLM) *float64 { return x.FirstTokenLatencyMS }),
+		"E2E p50 (client)", v(func(x *snapshot.VLLM) *float64 { return x.P50LatencyMS }),
+		"E2E p99 (client)", v(func(x *snapshot.VLLM) *float64 { return x.P99LatencyMS }),
+		"TTFT p50 (server)", v(func(x *snapshot.VLLM) *float64 { return x.ServerTTFTP50MS }),
+		"TTFT p99 (server)", v(func(x *snapshot.VLLM) *float64 { return x.ServerTTFTP99MS }))
 	if err != nil {
 		return nil, err
 	}

@@ -167,3 +167,33 @@ func TestWriteAllUnwritableDirIsOneErrorAndNoPaths(t *testing.T) {
 	assert.Empty(t, sum.Files, "no path to a file that was not written")
 	assert.Equal(t, "(files not written)", sum.DataFile())
 }
+
+// The per-interval server quantiles are CSV columns under their JSON names, after the seed's, empty when null.
+func TestSnapshotsCSVServerIntervalColumns(t *testing.T) {
+	snaps := sampleSnaps()
+	snaps[1].VLLMMetrics.ServerTTFTP50MS = f(56.5)
+	snaps[1].VLLMMetrics.ServerTTFTP99LowerBoundMS = f(2560000)
+	snaps[1].VLLMMetrics.ServerRequestsFinished = f(0)
+	b, err := SnapshotsCSV(snaps)
+	require.NoError(t, err)
+	rows, err := csv.NewReader(strings.NewReader(string(b))).ReadAll()
+	require.NoError(t, err)
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	names := []string{"server_ttft_p50_ms", "server_ttft_p99_ms", "server_e2e_p50_ms", "server_e2e_p99_ms",
+		"server_itl_p50_ms", "server_itl_p99_ms", "server_queue_time_p50_ms", "server_queue_time_p99_ms",
+		"server_requests_finished", "server_ttft_p50_lower_bound_ms", "server_ttft_p99_lower_bound_ms",
+		"server_e2e_p50_lower_bound_ms", "server_e2e_p99_lower_bound_ms", "server_itl_p50_lower_bound_ms",
+		"server_itl_p99_lower_bound_ms", "server_queue_time_p50_lower_bound_ms", "server_queue_time_p99_lower_bound_ms"}
+	for _, n := range names {
+		require.Contains(t, col, n)
+		assert.Greater(t, col[n], col["requests_finished"], "%s after the seed columns", n)
+		assert.Equal(t, "", rows[1][col[n]], "%s null → empty", n)
+	}
+	assert.Equal(t, "56.5", rows[2][col["server_ttft_p50_ms"]])
+	assert.Equal(t, "", rows[2][col["server_ttft_p99_ms"]])
+	assert.Equal(t, "2560000", rows[2][col["server_ttft_p99_lower_bound_ms"]])
+	assert.Equal(t, "0", rows[2][col["server_requests_finished"]], "a known 0 is 0, not empty")
+}
