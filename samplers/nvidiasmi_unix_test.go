@@ -19,7 +19,8 @@ import (
 // smiCPUPerTick takes b.N ticks every 2 s (the default interval, in real time: a tick's cost after 2 s idle
 // is not the cost of a hot loop), each one as the collector's: the host sampler and, if gpu is not nil, the
 // GPU sampler, concurrently, under a deadline. It reports this process's CPU per tick from
-// getrusage(RUSAGE_SELF): user+system of every thread, the Go runtime's own wake-ups included.
+// getrusage(RUSAGE_SELF): user+system of every thread, the Go runtime's own wake-ups included, and its
+// context switches per tick (ctxsw/tick).
 // child-cpu-ns/tick is what the reaped children used (for the fake: its shell, and a cat and a sleep per
 // loop iteration, and the compute-apps calls), reported so that nothing is hidden; real nvidia-smi costs
 // differ. The GPU source's share is the difference from BenchmarkSMICPUPerTickHostOnly.
@@ -33,7 +34,7 @@ func smiCPUPerTick(b *testing.B, gpu *GPUSampler) {
 			b.Fatal(r.Err, len(r.GPU))
 		}
 	}
-	self0, child0 := smiRusage(b, syscall.RUSAGE_SELF), smiRusage(b, syscall.RUSAGE_CHILDREN)
+	self0, child0, csw0 := smiRusage(b, syscall.RUSAGE_SELF), smiRusage(b, syscall.RUSAGE_CHILDREN), smiSwitches(b)
 	start, ticks := time.Now(), 0
 	for b.Loop() {
 		ticks++
@@ -54,7 +55,7 @@ func smiCPUPerTick(b *testing.B, gpu *GPUSampler) {
 			b.Fatal(r.Err, len(r.GPU))
 		}
 	}
-	self := smiRusage(b, syscall.RUSAGE_SELF) - self0
+	self, csw := smiRusage(b, syscall.RUSAGE_SELF)-self0, smiSwitches(b)-csw0
 	if gpu != nil {
 		_ = gpu.Close() // reaps the loop, so that its CPU is counted in RUSAGE_CHILDREN
 	}
@@ -63,6 +64,18 @@ func smiCPUPerTick(b *testing.B, gpu *GPUSampler) {
 	b.ReportMetric(perTick, "cpu-ns/tick")
 	b.ReportMetric(100*perTick/float64(tick), "%core@2s")
 	b.ReportMetric(float64(child.Nanoseconds())/float64(ticks), "child-cpu-ns/tick")
+	b.ReportMetric(float64(csw)/float64(ticks), "ctxsw/tick")
+}
+
+// smiSwitches is this process's context switches so far (voluntary and involuntary, every thread): each one
+// a thread put to sleep or woken, the Go runtime's sysmon included. On a VM where a wake-up is expensive this
+// count, steadier than CPU time, shows what a design costs.
+func smiSwitches(b *testing.B) int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return int64(ru.Nvcsw + ru.Nivcsw)
 }
 
 // BenchmarkSMICPUPerTick is a collector tick at the default interval with the nvidia-smi source: a loop-mode
