@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"runtime"
 	"strconv"
 	"sync"
@@ -28,7 +29,11 @@ type LoadConfig struct {
 	// Params are the request parameters of every request.
 	Params Params
 
-	// Concurrency is the number of closed-loop workers; default 1. Must be 0 when Rate > 0.
+	// Concurrency is the number of closed-loop workers; default 1. Must be 0 when Rate > 0. A worker whose
+	// request could not connect to the server (a dial error: connection refused, unreachable, no such host,
+	// connect timeout) waits before its next request, ConnectBackoffMin doubling up to ConnectBackoffMax and
+	// back to none after a request that connects, so that a server that is down is not flooded with requests
+	// that fail at once; the open loop keeps its schedule.
 	Concurrency int
 	// RampUp spreads the closed-loop workers' first requests evenly over this time (worker k starts at
 	// k·RampUp/Concurrency) instead of all at once, as load tools' spawn rates do. Workers whose requests take
@@ -101,10 +106,30 @@ type Result struct {
 	// MaxSendLag is, in open loop, the largest Start − IntendedStart − SlotWait: how far the generator itself
 	// fell behind its schedule (not counting waits for a MaxConcurrency slot). Zero in closed loop.
 	MaxSendLag time.Duration
+	// ConnectFailures is the number of measured requests that could not connect to the server (counted in
+	// Outcomes as failed); in closed loop each made its worker back off (see LoadConfig.Concurrency).
+	ConnectFailures int
+	// FirstErr is the error of the first measured request to end not OK (nil when all ended OK), so that a
+	// run where nothing succeeded can say why in one line.
+	FirstErr error
 }
+
+// Closed-loop back-off after a request that could not connect (see LoadConfig.Concurrency).
+const (
+	ConnectBackoffMin = 10 * time.Millisecond
+	ConnectBackoffMax = time.Second
+)
 
 // String formats r on one line for t.Logf.
 func (r Result) String() string {
+	s := r.line()
+	if r.ConnectFailures > 0 {
+		s += fmt.Sprintf("; %d could not connect to the server", r.ConnectFailures)
+	}
+	return s
+}
+
+func (r Result) line() string {
 	return fmt.Sprintf("loadgen %s loop: sent %d, completed %d (ok %d, failed %d, incomplete %d, rejected %d), warm-up %d (%d not ok), wall %v, %.1f completed/s (any outcome); client CPU %v (%.0f%% of %d procs), sched latency p50 %v p99 %v max %v, max send lag %v",
 		r.Mode, r.Sent, r.Completed, r.Outcomes[recorder.OutcomeOK], r.Outcomes[recorder.OutcomeFailed],
 		r.Outcomes[recorder.OutcomeIncomplete], r.Outcomes[recorder.OutcomeRejected], r.Warmup, r.WarmupNotOK,
@@ -167,7 +192,9 @@ type run struct {
 	outcomes map[recorder.Outcome]int
 	lastEnd  time.Time
 	maxLag   time.Duration
+	firstErr error
 	sent     atomic.Int64
+	noConn   atomic.Int64 // requests that could not connect
 }
 
 // Run sends the load cfg describes and returns when every measured request has been recorded, or, when ctx
@@ -264,6 +291,8 @@ func Run(ctx context.Context, cfg LoadConfig) (Result, error) {
 		res.Completed += n
 	}
 	res.MaxSendLag = r.maxLag
+	res.ConnectFailures = int(r.noConn.Load())
+	res.FirstErr = r.firstErr
 	r.mu.Unlock()
 	res.Wall = end.Sub(res.Start)
 	res.ClientCPU = cpu1 - cpu0
@@ -310,7 +339,8 @@ func (r *run) warmup(ctx context.Context, w int) (sent, notOK int, firstErr erro
 }
 
 // send times measured request i and records it. intended and slotWait are the open loop's (zero otherwise).
-func (r *run) send(ctx context.Context, i int, intended time.Time, slotWait time.Duration) {
+// It reports whether the request could not connect to the server.
+func (r *run) send(ctx context.Context, i int, intended time.Time, slotWait time.Duration) (noConn bool) {
 	p := &r.cfg.Prompts[i%len(r.cfg.Prompts)]
 	rec := r.client.do(ctx, r.enc, p)
 	if p.ID == "" {
@@ -329,6 +359,12 @@ func (r *run) send(ctx context.Context, i int, intended time.Time, slotWait time
 	}
 	r.mu.Lock()
 	r.outcomes[rec.Outcome]++
+	if rec.Outcome != recorder.OutcomeOK && r.firstErr == nil {
+		r.firstErr = rec.Err
+		if r.firstErr == nil {
+			r.firstErr = fmt.Errorf("loadgen: request %s ended %s", rec.ID, rec.Outcome)
+		}
+	}
 	if end := time.Now(); end.After(r.lastEnd) {
 		r.lastEnd = end
 	}
@@ -336,7 +372,19 @@ func (r *run) send(ctx context.Context, i int, intended time.Time, slotWait time
 		r.maxLag = lag
 	}
 	r.mu.Unlock()
+	noConn = rec.Outcome == recorder.OutcomeFailed && isDialError(rec.Err)
+	if noConn {
+		r.noConn.Add(1)
+	}
 	r.cfg.Sink.RecordRequest(rec)
+	return noConn
+}
+
+// isDialError reports whether err says the client could not connect to the server at all (the request was
+// never sent): a dial error, DNS included, or a connect timeout.
+func isDialError(err error) bool {
+	var op *net.OpError
+	return errors.Is(err, ErrConnectTimeout) || (errors.As(err, &op) && op.Op == "dial")
 }
 
 // recordUnsent records request i, which was due at intended but never sent because the run ended while it
@@ -397,7 +445,11 @@ func (r *run) closedLoop(ctx, runCtx context.Context, start time.Time, wg *sync.
 					return
 				}
 			}
+			var backoff time.Duration
 			for ctx.Err() == nil {
+				if backoff > 0 && !r.pause(ctx, start, backoff, stopped) {
+					return
+				}
 				i := int(next.Add(1) - 1)
 				if !r.more(i, start, time.Now()) {
 					return
@@ -406,7 +458,14 @@ func (r *run) closedLoop(ctx, runCtx context.Context, start time.Time, wg *sync.
 				if r.cfg.Requests > 0 && i == r.cfg.Requests-1 {
 					stop() // the last request has started
 				}
-				r.send(runCtx, i, time.Time{}, 0)
+				switch {
+				case !r.send(runCtx, i, time.Time{}, 0):
+					backoff = 0
+				case backoff == 0:
+					backoff = ConnectBackoffMin
+				default:
+					backoff = min(2*backoff, ConnectBackoffMax)
+				}
 			}
 		}()
 	}
@@ -421,6 +480,23 @@ func (r *run) closedLoop(ctx, runCtx context.Context, start time.Time, wg *sync.
 	case <-deadline:
 	case <-ctx.Done():
 	}
+}
+
+// pause waits d before a closed-loop worker's next request; it reports false when the run ended meanwhile
+// (ctx done, the duration reached, or the last request started).
+func (r *run) pause(ctx context.Context, start time.Time, d time.Duration, stopped <-chan struct{}) bool {
+	if r.cfg.Duration > 0 {
+		d = min(d, time.Until(start.Add(r.cfg.Duration)))
+	}
+	t := time.NewTimer(max(d, 0))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return r.more(0, start, time.Now())
+	case <-ctx.Done():
+	case <-stopped:
+	}
+	return false
 }
 
 // openLoop sends requests at their intended times until the count or the duration is reached or ctx ends;

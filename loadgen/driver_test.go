@@ -433,3 +433,50 @@ func TestOpenLoopSlotWaitersAreRecordedWhenTheRunEnds(t *testing.T) {
 	}
 	assert.GreaterOrEqual(t, waiting, 10, "most of them were still waiting for the slot")
 }
+
+// A closed-loop worker whose request cannot connect backs off 10 ms, 20 ms, 40 ms, ... up to 1 s: against a
+// port nobody listens on, each of 4 workers sends at 0, 10, 30, 70, 150, 310 and 630 ms, and its next
+// attempt (at 1270 ms) is past the 1 s duration: 7 requests per worker, 28 in all, instead of thousands.
+func TestClosedLoopBacksOffWhenTheServerIsDown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	url := "http://" + ln.Addr().String()
+	require.NoError(t, ln.Close())
+
+	sink := &sliceSink{}
+	res, err := Run(context.Background(), LoadConfig{
+		Client: ClientConfig{BaseURL: url}, Prompts: TextPrompts("p"), Params: Params{Model: "m"},
+		Concurrency: 4, Duration: time.Second, Sink: sink,
+	})
+	require.NoError(t, err)
+	recs := sink.all()
+	assert.Len(t, recs, 28)
+	assert.Equal(t, 28, res.ConnectFailures)
+	assert.Equal(t, 28, res.Outcomes[recorder.OutcomeFailed])
+	for _, r := range recs {
+		var op *net.OpError
+		require.ErrorAs(t, r.Err, &op)
+		assert.Equal(t, "dial", op.Op)
+	}
+	assert.Contains(t, res.String(), "; 28 could not connect to the server")
+	require.Error(t, res.FirstErr)
+	assert.Contains(t, res.FirstErr.Error(), "connection refused")
+}
+
+// A server that answers, even with errors, is not backed off from: only requests that could not connect are.
+func TestClosedLoopDoesNotBackOffFromHTTPErrors(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "boom", http.StatusInternalServerError)
+	}))
+	t.Cleanup(srv.Close)
+	sink := &sliceSink{}
+	res, err := Run(context.Background(), LoadConfig{
+		Client: ClientConfig{BaseURL: srv.URL}, Prompts: TextPrompts("p"), Params: Params{Model: "m"},
+		Concurrency: 2, Duration: 300 * time.Millisecond, Sink: sink,
+	})
+	require.NoError(t, err)
+	assert.Zero(t, res.ConnectFailures)
+	// With back-off each worker could send at most 6 requests in 300 ms (0, 10, 30, 70, 150, 310 ms).
+	assert.Greater(t, len(sink.all()), 12)
+	assert.NotContains(t, res.String(), "could not connect")
+}

@@ -90,6 +90,21 @@ func checkURL(s string) error {
 	return nil
 }
 
+// checkWritable makes dir if needed and checks that a file can be created in it, so that a run whose files
+// could not be written fails before it starts rather than at its end.
+func checkWritable(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("output directory %q: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, ".vmtest-probe-*")
+	if err != nil {
+		return fmt.Errorf("output directory %q is not writable: %w", dir, err)
+	}
+	_ = f.Close()
+	_ = os.Remove(f.Name())
+	return nil
+}
+
 // newTB returns the TB a collection runs under, named after the configuration (the run's test name, and the
 // default output directory's last element), and sets o.OutputDir from -out or as vmtest.OutputDir picks it.
 func newTB(o *vmtest.Options, out string, stdout, stderr io.Writer) *cliTB {
@@ -137,6 +152,10 @@ func collectMain(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return usageErr(stderr, "collect", "%v", err)
 	}
 	tb := newTB(&o, cf.out, stdout, stderr)
+	if err := checkWritable(o.OutputDir); err != nil {
+		fmt.Fprintf(stderr, "vmtest collect: %v\n", err)
+		return exitFail
+	}
 	return tb.run(func() {
 		vmtest.Collect(tb, o)
 		waitFor(ctx, tb, *duration)
@@ -267,6 +286,10 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 
 	tb := newTB(&o, cf.out, stdout, stderr)
+	if err := checkWritable(o.OutputDir); err != nil {
+		fmt.Fprintf(stderr, "vmtest %s: %v\n", cmd, err)
+		return exitFail
+	}
 	var c *vmtest.Collector
 	code := tb.run(func() {
 		c = vmtest.Collect(tb, o)
@@ -281,6 +304,9 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			tb.Errorf("vmtest: load: %v", err)
 		}
 		tb.Logf("vmtest: load: %v", res)
+		if ctx.Err() == nil && res.Sent > 0 && res.Outcomes[recorder.OutcomeOK] == 0 {
+			tb.Errorf("vmtest: load: no request succeeded (%d sent); the first failed with: %v", res.Sent, res.FirstErr)
+		}
 	})
 	if code != exitUsage && c != nil && len(thresholds) > 0 {
 		printSLOs(stdout, c.Summary(), thresholds)

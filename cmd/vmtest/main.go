@@ -32,8 +32,9 @@
 // Exit status:
 //
 //	0  done: the files were written, every -slo was met; or help was asked for
-//	1  the run failed: an -slo was not met (or had no data), the files could not be written or read, the
-//	   load could not run, or the server could not be asked for its model
+//	1  the run failed: an -slo was not met (or had no data), no measured request succeeded (in a run that was
+//	   not interrupted), the files could not be written or read (an output directory that cannot be written
+//	   is found before anything runs), the load could not run, or the server could not be asked for its model
 //	2  invalid usage: an unknown or malformed flag, a bad -slo expression, a missing argument, or an option
 //	   vmtest.Collect rejects (it stops at once; nothing is collected)
 package main

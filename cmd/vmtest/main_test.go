@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -398,4 +399,40 @@ func TestCLITBFatalStopsAndRunsCleanupsInReverse(t *testing.T) {
 		})
 	})
 	assert.True(t, ran, "cleanups run before a panic is re-raised")
+}
+
+// A load where no request succeeds is a failed run even without an -slo, and says why; the server being
+// down does not make the client spin (the closed loop backs off).
+func TestLoadWithNothingSucceedingExitsOne(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	url := "http://" + ln.Addr().String()
+	require.NoError(t, ln.Close())
+	dir := t.TempDir()
+	code, out, errOut := runCmd(context.Background(), "load", "-url", url, "-model", "m", "-duration", "1s",
+		"-concurrency", "2", "-interval", "200ms", "-out", dir, "-gpu", "none")
+	require.Equal(t, exitFail, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	assert.Contains(t, errOut, "vmtest: load: no request succeeded (14 sent); the first failed with: ")
+	assert.Contains(t, errOut, "connection refused")
+	assert.Contains(t, out, "; 14 could not connect to the server")
+	s := readSummaryT(t, runFiles(t, dir, "load")["summary_json"])
+	assert.Equal(t, 14, s.Requests.Failed, "2 workers × 7 attempts (0, 10, 30, 70, 150, 310, 630 ms)")
+}
+
+// An output directory that cannot be written fails the command before anything runs.
+func TestUnwritableOutputFailsAtOnce(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "afile")
+	require.NoError(t, os.WriteFile(file, nil, 0o644))
+	sim := fastSim(t)
+	for _, args := range [][]string{
+		{"load", "-url", sim.URL, "-requests", "5", "-out", filepath.Join(file, "out"), "-gpu", "none"},
+		{"collect", "-url", sim.URL, "-duration", "1s", "-out", filepath.Join(file, "out"), "-gpu", "none"},
+	} {
+		start := time.Now()
+		code, out, errOut := runCmd(context.Background(), args...)
+		assert.Equal(t, exitFail, code, "%v\nstdout:\n%s\nstderr:\n%s", args, out, errOut)
+		assert.Contains(t, errOut, "vmtest "+args[0]+`: output directory "`+filepath.Join(file, "out")+`": mkdir `)
+		assert.Less(t, time.Since(start), 500*time.Millisecond, "nothing was run")
+		assert.NotContains(t, out, "vmtest: load:")
+	}
 }
