@@ -19,6 +19,14 @@ func num(v *float64, format string) string {
 	return fmt.Sprintf(format, *v)
 }
 
+// pct formats a nullable percentage with the given verb followed by "%", or "n/a" (no stray "%").
+func pct(v *float64, format string) string {
+	if v == nil {
+		return "n/a"
+	}
+	return fmt.Sprintf(format, *v) + "%"
+}
+
 // dist formats a latency distribution as "p50 X p90 Y p99 Z ms (n=N)".
 func dist(s recorder.Stats) string {
 	if s.N == 0 {
@@ -71,11 +79,11 @@ func TextSummary(s *summary.Summary) []string {
 		"E2E   " + dist(r.E2EMS),
 		fmt.Sprintf("throughput: %s req/s, %s output tok/s over %s s",
 			num(r.RequestThroughput, "%.2f"), num(r.OutputTokenThroughput, "%.1f"), num(r.WindowS, "%.2f")),
-		fmt.Sprintf("server: %s tok/s avg, %s max; queue avg %s max %s; batch avg %s max %s; KV cache avg %s%% max %s%%",
+		fmt.Sprintf("server: %s tok/s avg, %s max; queue avg %s max %s; batch avg %s max %s; KV cache avg %s max %s",
 			num(s.VLLM.AvgTokensPerSecond, "%.1f"), num(s.VLLM.MaxTokensPerSecond, "%.1f"),
 			num(s.VLLM.AvgRequestQueueSize, "%.1f"), num(s.VLLM.MaxRequestQueueSize, "%.0f"),
 			num(s.VLLM.AvgActiveBatchSize, "%.1f"), num(s.VLLM.MaxActiveBatchSize, "%.0f"),
-			num(s.VLLM.AvgKVCacheUsagePercent, "%.1f"), num(s.VLLM.MaxKVCacheUsagePercent, "%.1f")),
+			pct(s.VLLM.AvgKVCacheUsagePercent, "%.1f"), pct(s.VLLM.MaxKVCacheUsagePercent, "%.1f")),
 	}
 	if sv := s.Server; sv != nil {
 		lines = append(lines, "server-side, from /metrics histograms over the test window (interpolated within buckets, as Prometheus histogram_quantile does: coarse where the buckets are wide):")
@@ -93,8 +101,8 @@ func TextSummary(s *summary.Summary) []string {
 	sort.Slice(keys, func(i, j int) bool { return naturalLess(keys[i], keys[j]) })
 	for _, k := range keys {
 		g := s.GPU[k]
-		lines = append(lines, fmt.Sprintf("%s %s: util avg %s%% max %s%%, memory avg %s MiB max %s MiB, power avg %s W, energy %s J",
-			k, g.Name, num(g.AvgUtilization, "%.1f"), num(g.MaxUtilization, "%.0f"), num(g.AvgMemoryUsedMB, "%.0f"),
+		lines = append(lines, fmt.Sprintf("%s %s: util avg %s max %s, memory avg %s MiB max %s MiB, power avg %s W, energy %s J",
+			k, g.Name, pct(g.AvgUtilization, "%.1f"), pct(g.MaxUtilization, "%.0f"), num(g.AvgMemoryUsedMB, "%.0f"),
 			num(g.MaxMemoryUsedMB, "%.0f"), num(g.AvgPowerW, "%.1f"), num(g.EnergyJ, "%.1f")))
 		migKeys := make([]string, 0, len(g.MIG))
 		for mk := range g.MIG {
@@ -110,8 +118,8 @@ func TextSummary(s *summary.Summary) []string {
 	if s.EnergyPerOutputTokenJ != nil {
 		lines = append(lines, fmt.Sprintf("energy per output token: %.4f J", *s.EnergyPerOutputTokenJ))
 	}
-	lines = append(lines, fmt.Sprintf("host: CPU avg %s%% max %s%%, memory avg %s GiB max %s GiB",
-		num(s.System.AvgCPUPercent, "%.1f"), num(s.System.MaxCPUPercent, "%.1f"),
+	lines = append(lines, fmt.Sprintf("host: CPU avg %s max %s, memory avg %s GiB max %s GiB",
+		pct(s.System.AvgCPUPercent, "%.1f"), pct(s.System.MaxCPUPercent, "%.1f"),
 		num(s.System.AvgMemoryGB, "%.2f"), num(s.System.MaxMemoryGB, "%.2f")))
 	names := make([]string, 0, len(s.Sources))
 	for k := range s.Sources {

@@ -103,11 +103,29 @@ func agg(vals []*float64) MinMax {
 	return m
 }
 
-// aggRate aggregates a per-interval rate (a value computed over the interval ending at its snapshot) so that
-// a short interval cannot distort it: Avg is weighted by each interval's length (for a counter's rate that is
-// the counter's increase over the covered time divided by that time), and Max only counts intervals at least
-// half the sampling interval long (the last snapshot, taken when collection stops, often covers a few ms).
+// aggRate aggregates a per-interval rate: the value of snapshot i (i ≥ 1) is taken to cover the interval from
+// snapshot i−1 to snapshot i, whose length is the difference of their ElapsedS. Avg and Max are computed over
+// the same intervals, so that Avg ≤ Max always holds:
+//
+//   - the intervals used are those with a value and a length of at least intervalS/2 ("full" intervals: the
+//     last snapshot, taken when collection stops, often covers a few ms, and a rate over a few ms is mostly
+//     noise); when there is none (a run shorter than half an interval, or intervalS ≤ 0), every interval with
+//     a value and a positive length is used instead, for both;
+//   - Avg is the mean of their values weighted by their lengths (for a counter's rate: the counter's increase
+//     over the covered time divided by that time); Max is the largest of their values;
+//   - N is the number of intervals used.
+//
+// The first snapshot's value is never used (it has no interval before it).
 func aggRate(vals []*float64, snaps []snapshot.Snapshot, intervalS float64) MinMax {
+	full := aggRateOver(vals, snaps, intervalS/2)
+	if full.N > 0 {
+		return full
+	}
+	return aggRateOver(vals, snaps, 0)
+}
+
+// aggRateOver is aggRate over the intervals with a value and a length > 0 and ≥ minLen.
+func aggRateOver(vals []*float64, snaps []snapshot.Snapshot, minLen float64) MinMax {
 	var m MinMax
 	var sum, wsum float64
 	for i, v := range vals {
@@ -115,13 +133,13 @@ func aggRate(vals []*float64, snaps []snapshot.Snapshot, intervalS float64) MinM
 			continue
 		}
 		dt := snaps[i].ElapsedS - snaps[i-1].ElapsedS
-		if dt <= 0 {
+		if dt <= 0 || dt < minLen {
 			continue
 		}
 		m.N++
 		sum += *v * dt
 		wsum += dt
-		if dt >= intervalS/2 && (m.Max == nil || *v > *m.Max) {
+		if m.Max == nil || *v > *m.Max {
 			x := *v
 			m.Max = &x
 		}
@@ -222,12 +240,16 @@ func migStats(k string, snaps []snapshot.Snapshot) map[string]MIGStats {
 // VLLMStats is the server-side statistics over the snapshots (seed: average/max throughput, latency
 // percentiles), plus queue, batch and KV-cache figures.
 type VLLMStats struct {
-	// AvgTokensPerSecond and MaxTokensPerSecond are over the per-interval generation-token rates, tokens/s:
-	// the average weighted by interval length, the maximum over intervals at least half the sampling interval
-	// long (so the short last interval cannot produce a spike).
+	// AvgTokensPerSecond and MaxTokensPerSecond are over the per-interval rates of
+	// vllm:generation_tokens_total (snapshot.VLLM.TokensPerSecond, each over the interval between its snapshot
+	// and the one before), tokens/s. Both are over the same intervals: those at least half the sampling
+	// interval (IntervalS) long, or, when no interval is that long (a run shorter than half an interval),
+	// every interval. Avg is the mean weighted by interval length, Max the largest value, so Avg ≤ Max. The
+	// short last interval of a run (collection stopping a few ms after a tick) is thus left out of both.
 	AvgTokensPerSecond *float64 `json:"avg_tokens_per_second"`
 	MaxTokensPerSecond *float64 `json:"max_tokens_per_second"`
-	// AvgRequestsPerSecond is the interval-length-weighted mean rate of vllm:request_success_total, req/s.
+	// AvgRequestsPerSecond is the mean rate of vllm:request_success_total (snapshot.VLLM.RequestsPerSecond),
+	// req/s, weighted by interval length over the same intervals as AvgTokensPerSecond.
 	AvgRequestsPerSecond *float64 `json:"avg_requests_per_second"`
 	// AvgRequestQueueSize and MaxRequestQueueSize are over vllm:num_requests_waiting.
 	AvgRequestQueueSize *float64 `json:"avg_request_queue_size"`
@@ -254,7 +276,10 @@ type VLLMStats struct {
 
 // SystemStats is the host statistics over the snapshots (seed: average/max CPU and memory usage).
 type SystemStats struct {
-	// AvgCPUPercent and MaxCPUPercent are in percent of all cores, weighted and bounded as the server's rates are.
+	// AvgCPUPercent and MaxCPUPercent are the host's CPU busy time in percent of all cores
+	// (snapshot.System.CPUPercent, each over the interval between its snapshot and the one before), over the
+	// same intervals as VLLMStats.AvgTokensPerSecond: those at least half the sampling interval long, or every
+	// interval when none is. Avg is the mean weighted by interval length, Max the largest value; Avg ≤ Max.
 	AvgCPUPercent *float64 `json:"avg_cpu_percent"`
 	MaxCPUPercent *float64 `json:"max_cpu_percent"`
 	// AvgMemoryGB and MaxMemoryGB are memory in use, GiB.

@@ -88,22 +88,73 @@ func TestLatencyNames(t *testing.T) {
 	assert.ErrorContains(t, err, `unknown latency metric "ttfb"`)
 }
 
-// The last snapshot, taken when collection stops, may cover a few milliseconds: its rate must neither be the
-// maximum nor pull the average.
+// The last snapshot, taken when collection stops, may cover a few milliseconds: its rate is neither the
+// maximum nor part of the average; both are over the full intervals only.
 func TestShortLastIntervalDoesNotDistortRates(t *testing.T) {
 	snaps := []snapshot.Snapshot{
 		{ElapsedS: 0},
-		{ElapsedS: 2, VLLMMetrics: snapshot.VLLM{TokensPerSecond: f(100)}, SystemMetrics: snapshot.System{CPUPercent: f(40)}},
-		{ElapsedS: 4, VLLMMetrics: snapshot.VLLM{TokensPerSecond: f(200)}, SystemMetrics: snapshot.System{CPUPercent: f(60)}},
-		{ElapsedS: 4.01, VLLMMetrics: snapshot.VLLM{TokensPerSecond: f(5000)}, SystemMetrics: snapshot.System{CPUPercent: f(0)}},
+		{ElapsedS: 2, VLLMMetrics: snapshot.VLLM{TokensPerSecond: f(100), RequestsPerSecond: f(1)}, SystemMetrics: snapshot.System{CPUPercent: f(40)}},
+		{ElapsedS: 4, VLLMMetrics: snapshot.VLLM{TokensPerSecond: f(200), RequestsPerSecond: f(3)}, SystemMetrics: snapshot.System{CPUPercent: f(60)}},
+		{ElapsedS: 4.01, VLLMMetrics: snapshot.VLLM{TokensPerSecond: f(5000), RequestsPerSecond: f(100)}, SystemMetrics: snapshot.System{CPUPercent: f(0)}},
 	}
 	s := Compute(Input{Snapshots: snaps, IntervalS: 2})
-	// Weighted: (100·2 + 200·2 + 5000·0.01) / 4.01 = 650 / 4.01.
-	assert.InDelta(t, 650/4.01, *s.VLLM.AvgTokensPerSecond, 1e-9)
+	// Full intervals (≥ 2/2 = 1 s): (0, 2] and (2, 4]; (4, 4.01] is 0.01 s and left out of both.
+	// Weighted: (100·2 + 200·2) / (2 + 2) = 600 / 4 = 150; max 200.
+	assert.InDelta(t, 150, *s.VLLM.AvgTokensPerSecond, 1e-9)
 	assert.InDelta(t, 200, *s.VLLM.MaxTokensPerSecond, 1e-9)
-	// CPU: (40·2 + 60·2 + 0·0.01) / 4.01.
-	assert.InDelta(t, 200/4.01, *s.System.AvgCPUPercent, 1e-9)
+	// Requests: (1·2 + 3·2) / 4 = 2.
+	assert.InDelta(t, 2, *s.VLLM.AvgRequestsPerSecond, 1e-9)
+	// CPU: (40·2 + 60·2) / 4 = 50; max 60.
+	assert.InDelta(t, 50, *s.System.AvgCPUPercent, 1e-9)
 	assert.InDelta(t, 60, *s.System.MaxCPUPercent, 1e-9)
+}
+
+// The user's case: a short last interval with a higher rate than any full one used to pull the weighted
+// average above the maximum (354.1 tok/s avg, 353.1 max).
+func TestRateAverageNeverAboveMaximum(t *testing.T) {
+	snaps := []snapshot.Snapshot{
+		{ElapsedS: 0},
+		{ElapsedS: 2, VLLMMetrics: snapshot.VLLM{TokensPerSecond: f(350)}, SystemMetrics: snapshot.System{CPUPercent: f(58)}},
+		{ElapsedS: 4, VLLMMetrics: snapshot.VLLM{TokensPerSecond: f(353)}, SystemMetrics: snapshot.System{CPUPercent: f(58.9)}},
+		{ElapsedS: 4.5, VLLMMetrics: snapshot.VLLM{TokensPerSecond: f(380)}, SystemMetrics: snapshot.System{CPUPercent: f(70)}},
+	}
+	s := Compute(Input{Snapshots: snaps, IntervalS: 2})
+	// Old rule: avg (350·2 + 353·2 + 380·0.5) / 4.5 = 1596 / 4.5 = 354.67 > max 353.
+	// New rule, full intervals only: (350·2 + 353·2) / 4 = 351.5; max 353.
+	assert.InDelta(t, 351.5, *s.VLLM.AvgTokensPerSecond, 1e-9)
+	assert.InDelta(t, 353, *s.VLLM.MaxTokensPerSecond, 1e-9)
+	// CPU: (58·2 + 58.9·2) / 4 = 58.45; max 58.9.
+	assert.InDelta(t, 58.45, *s.System.AvgCPUPercent, 1e-9)
+	assert.InDelta(t, 58.9, *s.System.MaxCPUPercent, 1e-9)
+}
+
+// A run shorter than half the sampling interval has no full interval: avg and max then both come from every
+// interval, never an avg without a max.
+func TestRatesOfARunShorterThanHalfAnInterval(t *testing.T) {
+	snaps := []snapshot.Snapshot{
+		{ElapsedS: 0},
+		{ElapsedS: 0.4, VLLMMetrics: snapshot.VLLM{TokensPerSecond: f(130.5)}, SystemMetrics: snapshot.System{CPUPercent: f(9.9)}},
+	}
+	s := Compute(Input{Snapshots: snaps, IntervalS: 2})
+	// One interval of 0.4 s < 1 s: the fallback uses it for both: avg 130.5·0.4/0.4 = 130.5, max 130.5.
+	require.NotNil(t, s.VLLM.MaxTokensPerSecond)
+	assert.InDelta(t, 130.5, *s.VLLM.AvgTokensPerSecond, 1e-9)
+	assert.InDelta(t, 130.5, *s.VLLM.MaxTokensPerSecond, 1e-9)
+	require.NotNil(t, s.System.MaxCPUPercent)
+	assert.InDelta(t, 9.9, *s.System.AvgCPUPercent, 1e-9)
+	assert.InDelta(t, 9.9, *s.System.MaxCPUPercent, 1e-9)
+
+	// Two short intervals: 0.2 s at 100 and 0.3 s at 200 → avg (100·0.2 + 200·0.3)/0.5 = 80/0.5 = 160, max 200.
+	snaps = []snapshot.Snapshot{
+		{ElapsedS: 0},
+		{ElapsedS: 0.2, VLLMMetrics: snapshot.VLLM{TokensPerSecond: f(100)}},
+		{ElapsedS: 0.5, VLLMMetrics: snapshot.VLLM{TokensPerSecond: f(200)}},
+	}
+	s = Compute(Input{Snapshots: snaps, IntervalS: 2})
+	assert.InDelta(t, 160, *s.VLLM.AvgTokensPerSecond, 1e-9)
+	assert.InDelta(t, 200, *s.VLLM.MaxTokensPerSecond, 1e-9)
+	assert.Nil(t, s.System.AvgCPUPercent, "no CPU reading: null, not 0")
+	assert.Nil(t, s.System.MaxCPUPercent)
 }
 
 func iptr(v int) *int { return &v }
