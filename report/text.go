@@ -87,6 +87,9 @@ func TextSummary(s *summary.Summary) []string {
 	}
 	if sv := s.Server; sv != nil {
 		lines = append(lines, "server-side, from /metrics histograms over the test window (interpolated within buckets, as Prometheus histogram_quantile does: coarse where the buckets are wide):")
+		if r.Total == 0 {
+			lines = append(lines, "  (vmtest's client recorded no request: these figures are of requests sent by others, so they are not cross-checked against the client's)")
+		}
 		for _, h := range []struct {
 			name string
 			h    *serverstats.Histogram

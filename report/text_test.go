@@ -7,6 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vmtest/vmtest/recorder"
+	"github.com/vmtest/vmtest/serverstats"
 	"github.com/vmtest/vmtest/snapshot"
 	"github.com/vmtest/vmtest/summary"
 )
@@ -46,4 +48,27 @@ func TestTextSummaryShortRunRatesAndPercentages(t *testing.T) {
 	// Known percentages keep their "%": KV cache (10 + 30)/2 = 20.0 %, max 30.0 %.
 	s.VLLM.AvgKVCacheUsagePercent, s.VLLM.MaxKVCacheUsagePercent = f(20), f(30)
 	assert.Contains(t, lineWith(t, TextSummary(s), "server: "), "KV cache avg 20.0% max 30.0%")
+}
+
+// Server-side figures with no client request (vmtest collect): one neutral line, no warning.
+func TestTextSummaryServerOnlyRun(t *testing.T) {
+	gen := 2000.0
+	sv := &serverstats.Stats{Scrapes: 10, Figures: serverstats.Figures{
+		TTFT:             &serverstats.Histogram{Metric: "vllm:time_to_first_token_seconds", Count: 20},
+		GenerationTokens: &gen,
+	}}
+	lines := TextSummary(summary.Compute(summary.Input{Server: sv}))
+	var neutral int
+	for _, l := range lines {
+		assert.False(t, strings.HasPrefix(l, "warning: "), l)
+		if strings.Contains(l, "vmtest's client recorded no request") {
+			neutral++
+		}
+	}
+	assert.Equal(t, 1, neutral)
+
+	// With a client request recorded the line is gone and the cross-check warns (20 observations vs 0 ok).
+	lines = TextSummary(summary.Compute(summary.Input{Server: sv, Requests: recorder.Summary{Counts: recorder.Counts{Total: 1, Failed: 1}}}))
+	assert.NotContains(t, strings.Join(lines, "\n"), "vmtest's client recorded no request")
+	assert.Contains(t, strings.Join(lines, "\n"), "warning: server TTFT observations over the window (20 from")
 }

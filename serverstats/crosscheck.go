@@ -37,7 +37,9 @@ const (
 // with none of these usually means the scrapes are of another server or model (VLLMConfig.Model).
 //
 // It returns nil when stats has fewer than two scrapes (nothing to compare); a figure the server does not
-// expose gives one line saying it was not checked.
+// expose gives one line saying it was not checked. It compares whatever it is given, zeros included: a caller
+// whose client recorded no request at all (requests sent by others only) should not call it;
+// summary.Compute does not.
 func CrossCheck(stats Stats, clientOK int, clientOutputTokens int64) []string {
 	if stats.Scrapes < 2 {
 		return nil

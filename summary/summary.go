@@ -46,7 +46,10 @@ type Summary struct {
 	// server was never scraped successfully.
 	Server *serverstats.Stats `json:"server_statistics"`
 	// Warnings are cross-checks between the client's and the server's figures that did not agree (e.g. server
-	// TTFT observations vs requests the client completed); they inform, they never fail a test.
+	// TTFT observations vs requests the client completed, serverstats.CrossCheck); they inform, they never
+	// fail a test. Empty, never null. The cross-check is done only when the server was scraped (Server non-nil)
+	// and the client recorded at least one request (Requests.Total > 0, of any outcome): when it recorded
+	// none, the server's figures are of requests vmtest did not send, and there is nothing to compare.
 	Warnings []string `json:"warnings"`
 	// EnergyPerOutputTokenJ is the energy of all GPUs over the run divided by the server's generation-token
 	// counter delta over the run, J/token; nil when either is unknown.
@@ -338,7 +341,9 @@ func Compute(in Input) *Summary {
 		Events: append([]snapshot.Event{}, in.Events...), GPU: map[string]GPUStats{},
 		Server: in.Server, Warnings: []string{},
 	}
-	if in.Server != nil {
+	// With no request recorded by the client (vmtest collect, or a test that sends its requests without
+	// RecordRequest) the server's figures are all of requests sent by others: there is nothing to cross-check.
+	if in.Server != nil && in.Requests.Total > 0 {
 		s.Warnings = append(s.Warnings, serverstats.CrossCheck(*in.Server, in.Requests.OK, in.Requests.OutputTokens)...)
 	}
 	if s.Sources == nil {

@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/vmtest/vmtest/recorder"
+	"github.com/vmtest/vmtest/samplers"
+	"github.com/vmtest/vmtest/serverstats"
 	"github.com/vmtest/vmtest/snapshot"
 )
 
@@ -204,4 +206,27 @@ func TestMIGDeviceMemory(t *testing.T) {
 	raw, err = json.Marshal(s.GPU["gpu_0"])
 	require.NoError(t, err)
 	assert.Contains(t, string(raw), `"mig_devices":{"gi2_ci0":{"profile":"1c.3g.71gb","uuid":"MIG-a","avg_memory_used_mb":18925,`)
+}
+
+// serverSaw is a window in which the server saw 20 requests (20 TTFT observations) and generated 2000 tokens.
+func serverSaw() *serverstats.Stats {
+	gen := 2000.0
+	return &serverstats.Stats{Scrapes: 10, Figures: serverstats.Figures{
+		TTFT:             &serverstats.Histogram{Metric: "vllm:time_to_first_token_seconds", Count: 20},
+		GenerationTokens: &gen,
+	}, NamesUsed: map[string]string{samplers.VLLMGenerationTokensTotal: "vllm:generation_tokens_total"}}
+}
+
+// vmtest collect: the client recorded nothing, the requests came from elsewhere: no cross-check, no warning.
+func TestNoCrossCheckWhenTheClientRecordedNothing(t *testing.T) {
+	s := Compute(Input{Server: serverSaw()})
+	assert.Empty(t, s.Warnings)
+	assert.NotNil(t, s.Warnings, "warnings is [], not null")
+
+	// One request recorded, failed: the client did send requests, so the check runs. Requests: |20 − 0| = 20 >
+	// max(2, 5 % of 20 = 1) = 2; tokens: |2000 − 0| = 2000 > max(64, 5 % of 2000 = 100) = 100. Two warnings.
+	s = Compute(Input{Server: serverSaw(), Requests: recorder.Summary{Counts: recorder.Counts{Total: 1, Failed: 1}}})
+	require.Len(t, s.Warnings, 2)
+	assert.Contains(t, s.Warnings[0], "server TTFT observations over the window (20 from vllm:time_to_first_token_seconds) and requests the client completed (0) differ by 20 (∞ of the client's), beyond the tolerance of 2")
+	assert.Contains(t, s.Warnings[1], "the client's output tokens (0) differ by 2000 (∞ of the client's), beyond the tolerance of 100")
 }
