@@ -405,12 +405,17 @@ wait:
 		}
 	}
 
+	n.mu.Lock()
+	n.pipe = nil // no tick starts reading a pipe being finished
+	n.mu.Unlock()
 	pipe.finish() // what the loop printed last, and its exit message, are in the pipe
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	out.flush(time.Now())
+	if out.count == 0 || len(out.indices) >= out.count {
+		out.flush() // a block ends with the process, unless it is known to be short (killed mid-block)
+	}
 	out.done = true
-	n.loop, n.pipe = nil, nil
+	n.loop = nil
 	switch _, rerr := smiResult(out.text.bytes(), errOut.bytes(), err); {
 	case n.closed:
 		n.loopErr = errors.New("nvidia-smi: sampler closed")
@@ -441,6 +446,9 @@ type smiPipe struct {
 	emptyAt time.Time // when a read last found the pipe empty: anything read later was written after it
 }
 
+// smiFinishWait bounds finish: with cmd.WaitDelay (1 s) it keeps a loop's end within Close's 2 s.
+const smiFinishWait = 500 * time.Millisecond
+
 // smiPast is a read deadline already passed: kick sets it so that a read waiting for data returns at once.
 var smiPast = time.Unix(1, 0)
 
@@ -460,6 +468,9 @@ func newSMIPipe(f *os.File, w *smiLoopWriter, start time.Time, pull bool) *smiPi
 // data until then, returning as soon as some arrives; with a zero or past deadline it only takes what is
 // there. It reports whether it read anything. It must be called without n.mu held.
 func (p *smiPipe) read(deadline time.Time) (got bool) {
+	if p.kicked.Load() { // being finished (or closed): finish may hold p.mu for a while
+		return false
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.buf == nil {
@@ -498,13 +509,13 @@ func (p *smiPipe) kick() {
 	_ = p.f.SetReadDeadline(smiPast)
 }
 
-// finish takes the rest of the pipe once the process has exited: up to EOF, bounded by a second (a
+// finish takes the rest of the pipe once the process has exited: up to EOF, bounded by smiFinishWait (a
 // descendant that escaped the process group may hold the write end open), then closes it.
 func (p *smiPipe) finish() {
 	if !p.pull {
 		select {
 		case <-p.copied:
-		case <-time.After(time.Second):
+		case <-time.After(smiFinishWait):
 		}
 		_ = p.f.Close() // a copy still blocked (an escaped descendant) ends with the pipe; its writes are dropped
 		return
@@ -512,7 +523,7 @@ func (p *smiPipe) finish() {
 	p.kick() // a tick waiting for data: the process is gone, let it see that
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	deadline := time.Now().Add(time.Second)
+	deadline := time.Now().Add(smiFinishWait)
 	if p.buf == nil {
 		p.buf = make([]byte, 32<<10)
 	}
@@ -534,10 +545,11 @@ func (p *smiPipe) finish() {
 // with it held.
 type smiLoopWriter struct {
 	n       *nvidiaSMI
-	partial []byte // a line not yet ended by '\n'
-	buf     []byte // the block being assembled
-	indices []int  // GPU indices of its rows
-	count   int    // GPUs per block, from its rows' "count" (0: unknown)
+	partial []byte    // a line not yet ended by '\n'
+	buf     []byte    // the block being assembled
+	indices []int     // GPU indices of its rows
+	lastAt  time.Time // the time of its last row (see writeAt)
+	count   int       // GPUs per block, from its rows' "count" (0: unknown)
 	text    smiTextBuf
 	done    bool // the process was reaped; late writes are dropped
 }
@@ -581,14 +593,14 @@ func (w *smiLoopWriter) writeAt(p []byte, seen, at time.Time) {
 func (w *smiLoopWriter) line(l []byte, now time.Time) {
 	l = bytes.TrimRight(l, "\r")
 	if len(bytes.TrimSpace(l)) == 0 {
-		w.flush(now)
+		w.flush()
 		return
 	}
 	idx, count, row := smiPeek(l)
 	if row {
 		for _, seen := range w.indices {
 			if seen == idx {
-				w.flush(now) // an index repeats: the next block began
+				w.flush() // an index repeats: the next block began
 				break
 			}
 		}
@@ -602,25 +614,26 @@ func (w *smiLoopWriter) line(l []byte, now time.Time) {
 	}
 	if row {
 		w.indices = append(w.indices, idx)
+		w.lastAt = now
 		if count > 0 && idx < count {
 			w.count = count
 		} else if count > 0 {
 			w.count = 0 // an index beyond "count": do not trust it, wait for an index to repeat
 		}
 		if w.count > 0 && len(w.indices) >= w.count {
-			w.flush(now)
+			w.flush()
 		}
 	}
 }
 
 // flush publishes the block assembled so far, if it has a row. Lines without one (a message between blocks)
 // stay for the next block's error.
-func (w *smiLoopWriter) flush(now time.Time) {
+func (w *smiLoopWriter) flush() {
 	if len(w.indices) == 0 {
 		return
 	}
 	gpus, err := parseSMIGPUs(w.buf)
-	w.n.latest = &smiBlock{gpus: gpus, err: err, at: now}
+	w.n.latest = &smiBlock{gpus: gpus, err: err, at: w.lastAt}
 	w.buf, w.indices = w.buf[:0], w.indices[:0]
 	w.text = smiTextBuf{}
 	w.n.notify()

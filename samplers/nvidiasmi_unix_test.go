@@ -186,3 +186,43 @@ func TestSMIPullModeFullPipe(t *testing.T) {
 	require.NotNil(t, g.PowerW)
 	assert.Greater(t, *g.PowerW, float64(stuck), "a block printed after the pipe was drained")
 }
+
+// A loop killed in the middle of a block (4 of 8 rows printed, then silence) leaves no block behind: its rows
+// are not published as data when it is reaped, so no tick reports half the GPUs as fresh.
+func TestSMIKilledMidBlockPublishesNothing(t *testing.T) {
+	half := strings.Join(strings.SplitAfter(smi8GPUs(t, "627.40"), "\n")[:4], "")
+	dir := smiFake(t, `echo "$@" >> "$DIR/args"
+case "$1" in
+--query-gpu=*) cat "$DIR/half.csv"; exec sleep 60 ;;
+*) : ;;
+esac`, map[string]string{"half.csv": half})
+	s, n := smiLoopSampler(t, dir, 100*time.Millisecond, func(n *nvidiaSMI) {
+		n.hungAfter, n.firstGrace, n.backoffMin = 300*time.Millisecond, 300*time.Millisecond, 100*time.Millisecond
+	})
+	for deadline := time.Now().Add(1500 * time.Millisecond); time.Now().Before(deadline); {
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		r := s.Sample(ctx)
+		cancel()
+		require.Error(t, r.Err, "4 rows of an 8-GPU block are not a reading")
+	}
+	assert.Nil(t, func() *smiBlock { n.mu.Lock(); defer n.mu.Unlock(); return n.latest }())
+	assert.GreaterOrEqual(t, smiArgLines(t, dir, "--query-gpu="), 2, "the silent loop was killed and restarted")
+}
+
+// A loop that exits while a process it started still holds its stdout: the pipe is drained for a while after
+// the exit, and no tick waits on that past its own deadline.
+func TestSMIExitWithStdoutHeldKeepsTicksOnTime(t *testing.T) {
+	dir := smiFake(t, `case "$1" in
+--query-gpu=*) cat "$DIR/gpus.csv"; sleep 3 2>/dev/null & exit 0 ;;
+*) : ;;
+esac`, map[string]string{"gpus.csv": smi8GPUs(t, "627.40")})
+	s, _ := smiLoopSampler(t, dir, 100*time.Millisecond, func(n *nvidiaSMI) { n.backoffMin = 200 * time.Millisecond })
+	for end := time.Now().Add(1500 * time.Millisecond); time.Now().Before(end); {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		start := time.Now()
+		s.Sample(ctx)
+		elapsed := time.Since(start)
+		cancel()
+		require.Less(t, elapsed, 250*time.Millisecond, "a tick with a 100 ms deadline")
+	}
+}
