@@ -86,6 +86,18 @@ func normalize(buckets []Bucket) (_ []Bucket, forced, ok bool) {
 	return buckets, fixedPrecision || forcedMonotonic, true
 }
 
+// findBucket applies step 5 of BucketQuantile to buckets that normalize accepted: it returns the index of the
+// bucket the q-quantile (0 ≤ q ≤ 1) falls in, len(buckets)−1 for the +Inf bucket.
+//
+// For 0 < q, that bucket holds the ⌈q·n⌉-th smallest of the n observations (n the +Inf bucket's count, counts
+// being whole numbers): its cumulative count is the first one ≥ q·n, so the one before it is < q·n, hence
+// < ⌈q·n⌉.
+func findBucket(q float64, buckets []Bucket) int {
+	last := len(buckets) - 1
+	rank := q * buckets[last].Count
+	return sort.Search(last, func(i int) bool { return buckets[i].Count >= rank })
+}
+
 // quantileOfNormalized applies steps 5–8 of BucketQuantile to buckets that normalize accepted.
 func quantileOfNormalized(q float64, buckets []Bucket) (value float64, lowerBound, ok bool) {
 	if math.IsNaN(q) || q < 0 || q > 1 {
@@ -93,7 +105,7 @@ func quantileOfNormalized(q float64, buckets []Bucket) (value float64, lowerBoun
 	}
 	last := len(buckets) - 1
 	rank := q * buckets[last].Count
-	b := sort.Search(last, func(i int) bool { return buckets[i].Count >= rank })
+	b := findBucket(q, buckets)
 	if b == last {
 		// In the +Inf bucket: all we know is that the quantile is above the highest finite bound.
 		return finite(buckets[last-1].UpperBound, true)

@@ -123,22 +123,44 @@ type Histogram struct {
 	MonotonicityForced bool `json:"monotonicity_forced"`
 }
 
-// Quantile is a histogram quantile, ms. Exactly one of ValueMS and LowerBoundMS is set:
+// Quantile is a histogram quantile, ms, with the range the buckets (and the histogram's _sum) prove it lies
+// in. Exactly one of ValueMS and LowerBoundMS is set:
 //
-//	{"value_ms": 182.5, "lower_bound_ms": null, "is_lower_bound": false}   the quantile is 182.5 ms
-//	{"value_ms": null, "lower_bound_ms": 2560000, "is_lower_bound": true}  the quantile is above 2560000 ms
+//	{"value_ms": 182.5, "lower_bound_ms": null, "is_lower_bound": false,
+//	 "bucket_lower_ms": 100, "bucket_upper_ms": 250, "at_most_ms": 250}       the quantile is estimated at 182.5 ms;
+//	                                                                          it lies in (100, 250] ms
+//	{"value_ms": null, "lower_bound_ms": 2560000, "is_lower_bound": true,
+//	 "bucket_lower_ms": 2560000, "bucket_upper_ms": null, "at_most_ms": null}  the quantile is above 2560000 ms
 //
 // The second form is what Prometheus's histogram_quantile returns, as if it were a value, when the quantile
 // lies in the +Inf bucket: the highest finite bucket bound. Here it is never a value: a reader that only looks
 // at value_ms sees null.
+//
+// ValueMS is interpolated linearly inside its bucket, which assumes the observations are spread evenly across
+// it; where the bucket is wide it can be far from the truth (observations of 0.23 µs in a (0, 300] ms bucket
+// give a median of 150 ms). BucketLowerMS, BucketUpperMS and AtMostMS say how far: the quantile, taken as the
+// ⌈q·n⌉-th smallest of the window's n observations, lies in (BucketLowerMS, AtMostMS] (in [0, AtMostMS] for
+// the lowest bucket).
 type Quantile struct {
-	// ValueMS is the interpolated quantile, ms; nil when IsLowerBound.
+	// ValueMS is the quantile interpolated as histogram_quantile does, ms; nil when IsLowerBound.
 	ValueMS *float64 `json:"value_ms"`
 	// LowerBoundMS is the highest finite bucket upper bound, ms, when the quantile lies in the +Inf bucket
 	// (the quantile is greater than it); nil otherwise.
 	LowerBoundMS *float64 `json:"lower_bound_ms"`
 	// IsLowerBound is true when the quantile lies in the +Inf bucket (LowerBoundMS is set, ValueMS nil).
 	IsLowerBound bool `json:"is_lower_bound"`
+	// BucketLowerMS is the lower bound of the bucket the quantile lies in, ms: the previous bucket's `le`; 0
+	// for the lowest bucket when its `le` is > 0 (latencies are not negative; histogram_quantile interpolates
+	// from 0 there); nil when the lowest bucket's `le` is ≤ 0. In the +Inf bucket it equals LowerBoundMS.
+	BucketLowerMS *float64 `json:"bucket_lower_ms"`
+	// BucketUpperMS is the upper bound (`le`) of the bucket the quantile lies in, ms; nil for the +Inf bucket.
+	BucketUpperMS *float64 `json:"bucket_upper_ms"`
+	// AtMostMS is the smallest upper bound known for the quantile, ms: BucketUpperMS, or lower where the
+	// window's _sum increase proves it (at least n − ⌈q·n⌉ + 1 observations are ≥ the quantile and none is
+	// negative, so the quantile ≤ sum / (n − ⌈q·n⌉ + 1); see quantileRange for when this is used). It can be
+	// below ValueMS: the interpolated value is then known to be too high. It can bound a quantile in the +Inf
+	// bucket. Nil when no upper bound is known.
+	AtMostMS *float64 `json:"at_most_ms"`
 }
 
 // MS returns the quantile in ms and whether it is a value (true) or only a lower bound (false).

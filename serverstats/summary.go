@@ -267,13 +267,23 @@ func (w *Window) histogram(hi int, step bool, engine string, filter bool) *Histo
 		if ms == nil {
 			continue
 		}
+		qu := &Quantile{ValueMS: ms}
 		if lower {
-			*dst[i] = &Quantile{LowerBoundMS: ms, IsLowerBound: true}
-		} else {
-			*dst[i] = &Quantile{ValueMS: ms}
+			qu = &Quantile{LowerBoundMS: ms, IsLowerBound: true}
 		}
+		lo, up, most := quantileRange(q, norm, sum, count, forced)
+		qu.BucketLowerMS, qu.BucketUpperMS, qu.AtMostMS = toMS(lo), toMS(up), toMS(most)
+		*dst[i] = qu
 	}
 	return h
+}
+
+// toMS converts a value in seconds to ms; nil stays nil, and a non-finite result is nil.
+func toMS(s *float64) *float64 {
+	if s == nil {
+		return nil
+	}
+	return snapshot.F(*s * 1000)
 }
 
 // engines returns the `engine` label values seen in any series, sorted.

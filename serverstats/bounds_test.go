@@ -1,0 +1,143 @@
+package serverstats
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The user's case through the Window: 100 queue times of 0.23 µs (0.00023 ms), all in the lowest bucket
+// (0, 0.3 s]. histogram_quantile spreads them evenly over the bucket; the bucket and the _sum say better.
+func TestQueueTimeQuantilesCarryTheirBucketAndSumBound(t *testing.T) {
+	base := capture(t, v0)
+	w := NewWindow()
+	w.Add(scrape(t, base, t0))
+	w.Add(scrape(t, observe(t, base, famQueue, v0Labels, repeat(2.3e-7, 100)...), t0.Add(2*time.Second)))
+	h := w.Summary().QueueTime
+	require.NotNil(t, h)
+	require.Equal(t, 100.0, h.Count)
+	// _sum increase: 100 × 2.3e-7 s = 2.3e-5 s = 0.023 ms; mean 0.00023 ms.
+	assert.InEpsilon(t, 0.00023, deref(h.MeanMS), 1e-6)
+
+	for _, c := range []struct {
+		name  string
+		q     *Quantile
+		value float64 // histogram_quantile: 0.3 s × k/100
+		inB   float64 // observations from the k-th smallest on: 100 − k + 1
+	}{
+		{"p50", h.P50MS, 150, 51}, // k = 50
+		{"p90", h.P90MS, 270, 11}, // k = 90
+		{"p95", h.P95MS, 285, 6},  // k = 95
+		{"p99", h.P99MS, 297, 2},  // k = 99
+	} {
+		require.NotNil(t, c.q, c.name)
+		assert.InDelta(t, c.value, ms(c.q), 1e-9, c.name)
+		assert.False(t, c.q.IsLowerBound, c.name)
+		assert.Equal(t, 0.0, deref(c.q.BucketLowerMS), c.name)
+		assert.InDelta(t, 300, deref(c.q.BucketUpperMS), 1e-9, c.name)
+		// All lower bounds are 0 (lowest bucket), so the bound is Markov's: 0.023 ms / inB.
+		// p50: 0.023/51 = 0.000451 ms; p90: 0.023/11 = 0.00209 ms; p95: 0.023/6 = 0.00383 ms; p99: 0.023/2 = 0.0115 ms.
+		assert.InEpsilon(t, 0.023/c.inB, deref(c.q.AtMostMS), 1e-6, c.name)
+		assert.GreaterOrEqual(t, deref(c.q.AtMostMS), 0.00023, "%s: the bound holds the true quantile", c.name)
+		assert.Less(t, deref(c.q.AtMostMS), ms(c.q), "%s: the interpolated value is known to be too high", c.name)
+	}
+}
+
+// quantileRange by hand on the worked example's buckets with observations that fit them:
+//
+//	10 at 0.05 s, 30 at 0.2, 30 at 0.3, 20 at 0.6, 10 at 2.0 → sum 0.5 + 6 + 9 + 12 + 20 = 47.5 s
+//	le      0.1   0.25   0.5   1.0   +Inf
+//	count    10     40    70    90    100
+func TestQuantileRangeWorkedExample(t *testing.T) {
+	bk := []Bucket{{0.1, 10}, {0.25, 40}, {0.5, 70}, {1.0, 90}, {inf, 100}}
+
+	// p50 (k = 50) in (0.25, 0.5]: sum bound (47.5 − 10·0 − 30·0.1 − 9·0.25 − 20·0.5 − 10·1.0) / (70 − 50 + 1)
+	// = 22.25 / 21 = 1.06 > 0.5: the bucket's bound stays.
+	lo, up, most := quantileRange(0.5, bk, 47.5, 100, false)
+	assert.Equal(t, 0.25, deref(lo))
+	assert.Equal(t, 0.5, deref(up))
+	assert.Equal(t, 0.5, deref(most))
+
+	// p95 (k = 95) in the +Inf bucket: no bucket upper bound, but the sum bounds it:
+	// others = 10·0 + 30·0.1 + 30·0.25 + 20·0.5 + (94 − 90)·1.0 = 24.5; (47.5 − 24.5) / (100 − 95 + 1) = 23/6 s.
+	// The true p95 (2.0 s) lies in (1.0, 3.833…].
+	lo, up, most = quantileRange(0.95, bk, 47.5, 100, false)
+	assert.Equal(t, 1.0, deref(lo))
+	assert.Nil(t, up)
+	assert.InEpsilon(t, 23.0/6, deref(most), 1e-11)
+	assert.GreaterOrEqual(t, deref(most), 23.0/6, "rounded up, never down")
+
+	// p5 (k = 5) in the lowest bucket: lower 0.
+	lo, up, _ = quantileRange(0.05, bk, 47.5, 100, false)
+	assert.Equal(t, 0.0, deref(lo))
+	assert.Equal(t, 0.1, deref(up))
+}
+
+// Observations just above a bucket's lower bound: the bucket lower bounds of the others tighten Markov's
+// x ≤ sum / (n − k + 1).
+func TestQuantileRangeMidBucket(t *testing.T) {
+	// 100 observations at 0.11 s, all in (0.1, 1.0]; sum 11 s. histogram_quantile: p50 = 0.1 + 0.9 × 50/100 = 0.55 s.
+	bk := []Bucket{{0.1, 0}, {1.0, 100}, {inf, 100}}
+	// p50 (k = 50): the 49 below it in its bucket are > 0.1: (11 − 49·0.1) / 51 = 6.1/51 = 0.1196 s
+	// (Markov alone: 11/51 = 0.216 s).
+	lo, up, most := quantileRange(0.5, bk, 11, 100, false)
+	assert.Equal(t, 0.1, deref(lo))
+	assert.Equal(t, 1.0, deref(up))
+	assert.InEpsilon(t, 6.1/51, deref(most), 1e-11)
+	// p99 (k = 99): (11 − 98·0.1) / 2 = 0.6 s.
+	_, _, most = quantileRange(0.99, bk, 11, 100, false)
+	assert.InEpsilon(t, 0.6, deref(most), 1e-11)
+}
+
+// The sum bound is left out where its assumptions do not hold; the bucket bounds stay.
+func TestQuantileRangeSumBoundGuards(t *testing.T) {
+	bk := []Bucket{{0.1, 0}, {1.0, 100}, {inf, 100}}
+	for name, c := range map[string]struct {
+		sum, count float64
+		forced     bool
+	}{
+		"buckets fixed":         {11, 100, true},
+		"_count ≠ +Inf count":   {11, 101, false},
+		"sum NaN":               {math.NaN(), 100, false},
+		"sum +Inf":              {inf, 100, false},
+		"sum below the buckets": {5, 100, false}, // (5 − 4.9)/51 = 0.002 < 0.1: contradicts the bucket
+	} {
+		lo, up, most := quantileRange(0.5, bk, c.sum, c.count, c.forced)
+		assert.Equal(t, 0.1, deref(lo), name)
+		assert.Equal(t, 1.0, deref(up), name)
+		assert.Equal(t, 1.0, deref(most), name)
+	}
+
+	// Not a whole number of observations: no k.
+	_, _, most := quantileRange(0.5, []Bucket{{1, 2.5}, {inf, 2.5}}, 0.1, 2.5, false)
+	assert.Equal(t, 1.0, deref(most))
+
+	// A lowest bucket at le ≤ 0 with observations in it: their sign is unknown, no sum bound. The quantile in
+	// it has no lower bound and its value is that bucket's le (histogram_quantile).
+	neg := []Bucket{{0, 5}, {1, 10}, {inf, 10}}
+	lo, up, most := quantileRange(0.9, neg, 0.5, 10, false)
+	assert.Equal(t, 0.0, deref(lo))
+	assert.Equal(t, 1.0, deref(up))
+	assert.Equal(t, 1.0, deref(most))
+	lo, up, most = quantileRange(0.2, neg, 0.5, 10, false)
+	assert.Nil(t, lo)
+	assert.Equal(t, 0.0, deref(up))
+	assert.Equal(t, 0.0, deref(most))
+
+	// The +Inf bucket without a usable sum: nothing above it is known.
+	lo, up, most = quantileRange(0.99, []Bucket{{1, 5}, {inf, 10}}, math.NaN(), 10, false)
+	assert.Equal(t, 1.0, deref(lo))
+	assert.Nil(t, up)
+	assert.Nil(t, most)
+}
+
+func TestRoundUp(t *testing.T) {
+	// 6.1/51 = 0.11960784313725490… → 12 significant digits, up: 0.119607843138.
+	assert.Equal(t, 0.119607843138, roundUp(6.1/51, 12))
+	assert.Equal(t, 3006.0, roundUp(3006, 12))
+	assert.Equal(t, 0.0, roundUp(0, 12))
+	assert.Equal(t, -0.11960784313, roundUp(-6.1/51, 11), "towards +Inf")
+}
