@@ -367,14 +367,14 @@ func identity(g snapshot.GPU) snapshot.GPU {
 	return snapshot.GPU{Index: g.Index, UUID: g.UUID, Name: g.Name, Host: g.Host}
 }
 
-// GPUUnavailable returns g's identity (index, UUID, name, host) with every measured field null and reason
-// recorded for each in Unavailable.
+// GPUUnavailable returns g's identity (index, UUID, name, host) with every measured field null (MIG devices
+// included) and reason recorded for each in Unavailable.
 func GPUUnavailable(g snapshot.GPU, reason string) snapshot.GPU {
 	out := identity(g)
 	out.Unavailable = map[string]string{}
 	for _, f := range []string{GPUFieldUtilization, GPUFieldMemoryUsedMB, GPUFieldMemoryFreeMB, GPUFieldMemoryTotalMB,
 		GPUFieldTempC, GPUFieldPowerW, GPUFieldMemoryUtilization, GPUFieldSMClockMHz, GPUFieldMemoryClockMHz,
-		GPUFieldEnergyJ, GPUFieldThrottleReasons, GPUFieldProcesses} {
+		GPUFieldEnergyJ, GPUFieldThrottleReasons, GPUFieldProcesses, GPUFieldMIGDevices} {
 		out.Unavailable[f] = reason
 	}
 	return out

@@ -150,10 +150,14 @@ func TestGPUThrottleReasons(t *testing.T) {
 }
 
 func TestGPUUnavailableNullsEveryField(t *testing.T) {
-	g := GPUUnavailable(snapshot.GPU{Index: 2, UUID: "GPU-x", Name: "n", PowerW: snapshot.F(1)}, "gpu_lost")
+	g := GPUUnavailable(snapshot.GPU{Index: 2, UUID: "GPU-x", Name: "n", PowerW: snapshot.F(1),
+		MIGDevices: []snapshot.MIGDevice{{Profile: "1g.18gb"}}}, "gpu_lost")
 	assert.Nil(t, g.PowerW)
+	assert.Nil(t, g.MIGDevices)
 	assert.Equal(t, "GPU-x", g.UUID)
-	assert.Len(t, g.Unavailable, 12)
+	// The 11 numeric and list fields of snapshot.GPU, processes, and mig_devices.
+	assert.Len(t, g.Unavailable, 13)
+	assert.Equal(t, "gpu_lost", g.Unavailable["mig_devices"])
 	for k, v := range g.Unavailable {
 		assert.Equal(t, "gpu_lost", v, k)
 		assert.False(t, strings.ContainsAny(k, " A-Z"))

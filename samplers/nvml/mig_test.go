@@ -4,6 +4,8 @@ package nvml
 
 import (
 	"encoding/json"
+	"fmt"
+	"slices"
 	"testing"
 
 	gonvml "github.com/NVIDIA/go-nvml/pkg/nvml"
@@ -307,4 +309,81 @@ func TestNVMLMIGModeNotSupportedAndListingErrors(t *testing.T) {
 	assert.Len(t, m.devs[0].GetMigModeCalls(), 1, "ERROR_NOT_SUPPORTED is remembered")
 	assert.Len(t, m.devs[1].GetMigModeCalls(), 3)
 	assert.Len(t, m.devs[4].GetMigModeCalls(), 3)
+}
+
+// A driver without the MIG functions (before R450): go-nvml binds NVML lazily, so calling one would end the
+// process. None is called, the GPUs read as not in MIG mode, and nothing is reported missing.
+func TestNVMLDriverWithoutMIGSymbols(t *testing.T) {
+	m := newH200(t)
+	m.srv.LookupSymbolFunc = func(sym string) error {
+		if slices.Contains(migSymbols, sym) {
+			return fmt.Errorf("%s: undefined symbol", sym)
+		}
+		return nil
+	}
+	for _, d := range m.devs {
+		d.MigMode = gonvml.DEVICE_MIG_ENABLE
+		d.GetMigModeFunc = func() (int, int, gonvml.Return) {
+			t.Error("nvmlDeviceGetMigMode called on a driver that lacks it")
+			return 0, 0, gonvml.ERROR_FUNCTION_NOT_FOUND
+		}
+	}
+	s, _ := openH200(t, m)
+	r := tick(t, s)
+	require.NoError(t, r.Err)
+	for k, g := range r.GPU {
+		assert.Nil(t, g.MIGDevices, k)
+		assert.NotContains(t, g.Unavailable, samplers.GPUFieldMIGDevices, k)
+		val(t, 1980, g.SMClockMHz, k+" sm_clock_mhz")
+	}
+}
+
+// Without privileges NVML refuses the whole MIG GPU's process list (ERROR_NO_PERMISSION); the processes are
+// then gathered from the MIG devices, each of which answers for its own, with the device's instance IDs. The
+// capture's three processes run on GPU instance 2, compute instance 1 (MIG device 1).
+func TestNVMLMIGProcessesFromMIGDevicesWithoutPrivileges(t *testing.T) {
+	m, migs := newH200MIG(t)
+	m.devs[0].GetComputeRunningProcessesFunc = func() ([]gonvml.ProcessInfo, gonvml.Return) {
+		return nil, gonvml.ERROR_NO_PERMISSION
+	}
+	for i, md := range migs {
+		if md == nil {
+			continue
+		}
+		md.GetComputeRunningProcessesFunc = func() ([]gonvml.ProcessInfo, gonvml.Return) {
+			if i != 1 {
+				return []gonvml.ProcessInfo{}, gonvml.SUCCESS
+			}
+			// On a MIG device handle NVML may leave the instance IDs unset (0xFFFFFFFF).
+			return []gonvml.ProcessInfo{
+				{Pid: 12249, UsedGpuMemory: 2194 * mibBytes, GpuInstanceId: migNotFound, ComputeInstanceId: migNotFound},
+				{Pid: 12250, UsedGpuMemory: 1170 * mibBytes, GpuInstanceId: migNotFound, ComputeInstanceId: migNotFound},
+				{Pid: 12267, UsedGpuMemory: 13526 * mibBytes, GpuInstanceId: 2, ComputeInstanceId: 1},
+			}, gonvml.SUCCESS
+		}
+	}
+	s, _ := openH200(t, m)
+	r := tick(t, s)
+	require.NoError(t, r.Err)
+	g := r.GPU["gpu_0"]
+	assert.NotContains(t, g.Unavailable, samplers.GPUFieldProcesses)
+	require.Len(t, g.Processes, 3)
+	for i, want := range []struct {
+		pid uint32
+		mib float64
+	}{{12249, 2194}, {12250, 1170}, {12267, 13526}} {
+		p := g.Processes[i]
+		assert.Equal(t, want.pid, p.PID)
+		val(t, want.mib, p.UsedMemoryMB, "used_memory_mb")
+		require.NotNil(t, p.GPUInstanceID)
+		require.NotNil(t, p.ComputeInstanceID)
+		assert.Equal(t, 2, *p.GPUInstanceID)
+		assert.Equal(t, 1, *p.ComputeInstanceID)
+	}
+
+	// One MIG device refusing too: the list is unknown, with the reason.
+	migs[3].GetComputeRunningProcessesFunc = func() ([]gonvml.ProcessInfo, gonvml.Return) { return nil, gonvml.ERROR_NO_PERMISSION }
+	g = tick(t, s).GPU["gpu_0"]
+	assert.Nil(t, g.Processes)
+	assert.Equal(t, "nvml: ERROR_NO_PERMISSION", g.Unavailable[samplers.GPUFieldProcesses])
 }

@@ -50,6 +50,7 @@ type Source struct {
 	eventReason bool // the driver exports nvmlDeviceGetCurrentClocksEventReasons (else the older Throttle name)
 	memV2       bool // the driver exports nvmlDeviceGetMemoryInfo_v2
 	noTemp      bool // the driver no longer exports nvmlDeviceGetTemperature (deprecated in NVML 13)
+	migAPI      bool // the driver exports every MIG call readMIG makes (NVML 11, R450 on)
 	retryAt     time.Time
 	backoff     time.Duration
 	inFlight    bool
@@ -116,6 +117,10 @@ func Open(lib gonvml.Interface, cfg samplers.GPUConfig) (*Source, error) {
 		s.eventReason = ext.LookupSymbol("nvmlDeviceGetCurrentClocksEventReasons") == nil
 		s.memV2 = ext.LookupSymbol("nvmlDeviceGetMemoryInfo_v2") == nil
 		s.noTemp = ext.LookupSymbol("nvmlDeviceGetTemperature") != nil
+		s.migAPI = true
+		for _, sym := range migSymbols {
+			s.migAPI = s.migAPI && ext.LookupSymbol(sym) == nil
+		}
 	}
 	want := selection(cfg.GPUs)
 	for i := 0; i < n; i++ {
@@ -414,12 +419,16 @@ func (s *Source) readDevice(d *device) (snapshot.GPU, []samplers.Event) {
 			g.ThrottleReasons = samplers.GPUThrottleReasons(mask)
 		}
 	}
-	mig, migLost := s.readMIG(d, &g)
+	mig, migHandles, migLost := s.readMIG(d, &g)
 	if migLost != gonvml.SUCCESS && lostBy == gonvml.SUCCESS {
 		lostBy = migLost
 	}
 	if !skip(callProcesses) {
-		if ps, r := d.h.GetComputeRunningProcesses(); ok(callProcesses, r) {
+		ps, r := d.h.GetComputeRunningProcesses()
+		if r == gonvml.ERROR_NO_PERMISSION && mig == migOn && len(migHandles) > 0 {
+			ps, r = migProcesses(migHandles)
+		}
+		if ok(callProcesses, r) {
 			g.Processes = make([]snapshot.GPUProcess, 0, len(ps))
 			for _, p := range ps {
 				gp := snapshot.GPUProcess{PID: p.Pid}
@@ -457,56 +466,95 @@ func migID(v uint32) *int {
 	return &id
 }
 
+// migSymbols are the NVML functions readMIG calls. go-nvml binds NVML lazily, so calling one that the
+// driver lacks (before R450) would end the process: Open checks them all, and without them a GPU cannot be in
+// MIG mode anyway.
+var migSymbols = []string{"nvmlDeviceGetMigMode", "nvmlDeviceGetMaxMigDeviceCount", "nvmlDeviceGetMigDeviceHandleByIndex",
+	"nvmlDeviceGetGpuInstanceId", "nvmlDeviceGetComputeInstanceId"}
+
 // readMIG fills g.MIGDevices when d is in MIG mode. ERROR_NOT_SUPPORTED from GetMigMode means the device
 // has no MIG (remembered, not an error); another failure to tell is recorded in g.Unavailable["mig_devices"].
-// It returns the MIG state and, when a call said the GPU is lost, that return code (else SUCCESS).
-func (s *Source) readMIG(d *device, g *snapshot.GPU) (migState, gonvml.Return) {
-	if d.unsupported[callMIGMode] {
-		return migOff, gonvml.SUCCESS
+// It returns the MIG state, the MIG device handles it read (for their process lists), and, when a call said
+// the GPU is lost, that return code (else SUCCESS).
+func (s *Source) readMIG(d *device, g *snapshot.GPU) (migState, []migHandle, gonvml.Return) {
+	if !s.migAPI || d.unsupported[callMIGMode] {
+		return migOff, nil, gonvml.SUCCESS
 	}
 	cur, _, r := d.h.GetMigMode()
 	switch {
 	case r == gonvml.ERROR_NOT_SUPPORTED:
 		d.unsupported[callMIGMode] = true
-		return migOff, gonvml.SUCCESS
+		return migOff, nil, gonvml.SUCCESS
 	case isLost(r):
-		return migUnknown, r
+		return migUnknown, nil, r
 	case r != gonvml.SUCCESS:
 		setUnavailable(g, samplers.GPUFieldMIGDevices, "mig mode: "+reason(r))
-		return migUnknown, gonvml.SUCCESS
+		return migUnknown, nil, gonvml.SUCCESS
 	case cur != gonvml.DEVICE_MIG_ENABLE:
-		return migOff, gonvml.SUCCESS
+		return migOff, nil, gonvml.SUCCESS
 	}
 	n, r := d.h.GetMaxMigDeviceCount()
 	if isLost(r) {
-		return migOn, r
+		return migOn, nil, r
 	}
 	if r != gonvml.SUCCESS {
 		setUnavailable(g, samplers.GPUFieldMIGDevices, "max mig device count: "+reason(r))
-		return migOn, gonvml.SUCCESS
+		return migOn, nil, gonvml.SUCCESS
 	}
 	var missed []string
+	var handles []migHandle
 	for i := 0; i < n; i++ {
 		h, r := d.h.GetMigDeviceHandleByIndex(i)
 		switch {
 		case r == gonvml.ERROR_NOT_FOUND: // an empty slot
 			continue
 		case isLost(r):
-			return migOn, r
+			return migOn, nil, r
 		case r != gonvml.SUCCESS || h == nil:
 			missed = append(missed, fmt.Sprintf("%d: %s", i, reason(r)))
 			continue
 		}
 		m, lost := s.readMIGDevice(d, h, i)
 		if lost != gonvml.SUCCESS {
-			return migOn, lost
+			return migOn, nil, lost
 		}
 		g.MIGDevices = append(g.MIGDevices, m)
+		handles = append(handles, migHandle{h: h, gi: m.GPUInstanceID, ci: m.ComputeInstanceID})
 	}
 	if len(missed) > 0 {
 		setUnavailable(g, samplers.GPUFieldMIGDevices, "incomplete: MIG device "+strings.Join(missed, ", "))
 	}
-	return migOn, gonvml.SUCCESS
+	return migOn, handles, gonvml.SUCCESS
+}
+
+// migHandle is a MIG device handle with the instance IDs read from it (nil where NVML did not say).
+type migHandle struct {
+	h      gonvml.Device
+	gi, ci *int
+}
+
+// migProcesses is the compute-process list of a GPU in MIG mode gathered from its MIG devices: NVML gives the
+// whole GPU's list only to privileged callers (ERROR_NO_PERMISSION otherwise) and each MIG device's to
+// anyone. A process's instance IDs are the device's when NVML leaves them unset. The first failure is
+// returned (the list is then not used).
+func migProcesses(handles []migHandle) ([]gonvml.ProcessInfo, gonvml.Return) {
+	var out []gonvml.ProcessInfo
+	for _, mh := range handles {
+		ps, r := mh.h.GetComputeRunningProcesses()
+		if r != gonvml.SUCCESS {
+			return nil, r
+		}
+		for _, p := range ps {
+			if p.GpuInstanceId == migNotFound && mh.gi != nil {
+				p.GpuInstanceId = uint32(*mh.gi)
+			}
+			if p.ComputeInstanceId == migNotFound && mh.ci != nil {
+				p.ComputeInstanceId = uint32(*mh.ci)
+			}
+			out = append(out, p)
+		}
+	}
+	return out, gonvml.SUCCESS
 }
 
 // readMIGDevice reads the MIG device at index i of d, field by field.
