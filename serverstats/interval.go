@@ -19,7 +19,9 @@ import "github.com/vmtest/vmtest/snapshot"
 //   - a series of it was reset in the step (a count went down, the bucket bounds changed, or the process
 //     restarted: Window counts such a step from 0, which would miss the observations made before the reset,
 //     so here the interval is unknown rather than understated);
-//   - a series that the previous scrape had is gone from this one (its observations in the step are unknown).
+//   - a series that the previous scrape had is gone from this one (its observations in the step are unknown);
+//   - a series (or the whole histogram) is back after one or more scrapes without it: its increase spans those
+//     intervals too, and their share of it is unknown.
 //
 // With none of these, ServerRequestsFinished is the increase of the E2E histogram's _count (0 when no request
 // finished), and a quantile is nil only when the step saw no observation. A quantile in the +Inf bucket sets
@@ -53,8 +55,8 @@ func (w *Window) stepHistogram(hi int) *Histogram {
 		return nil
 	}
 	for _, hs := range w.hList[hi] {
-		if hs.stepAt == w.scrapes && hs.stepReset {
-			return nil // reset, bucket-set change or restart in the step
+		if hs.stepAt == w.scrapes && (hs.stepReset || hs.stepGap) {
+			return nil // reset, bucket-set change or restart in the step, or a step longer than one interval
 		}
 		if hs.seenAt == w.scrapes-1 {
 			return nil // in the previous scrape, not in this one

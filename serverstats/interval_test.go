@@ -294,6 +294,39 @@ func TestSetIntervalEngines(t *testing.T) {
 	assert.InDelta(t, 75, val(v.ServerTTFTP50MS), 1e-9)
 }
 
+// A series back after a scrape without it (engine 1), or a whole family back after a scrape without it:
+// its increase spans two intervals, so the interval it comes back in is null; the next one is known again.
+func TestSetIntervalSeriesBackAfterAGapIsNull(t *testing.T) {
+	zero0, zero1 := engineFig{engine: "0"}, engineFig{engine: "1"}
+	w := NewWindow()
+	w.Add(scrape(t, engineBody([]engineFig{zero0, zero1}, true), t0))
+	w.Add(scrape(t, engineBody([]engineFig{zero0}, true), t0.Add(time.Second))) // engine 1 missing
+	// Engine 1 is back with 100 observations ≤ 0.05 s made over both intervals.
+	e1 := engineFig{engine: "1", buckets: [4]float64{100, 100, 100, 100}, sum: 2.5}
+	w.Add(scrape(t, engineBody([]engineFig{zero0, e1}, true), t0.Add(2*time.Second)))
+	v := snapshot.VLLM{}
+	w.SetInterval(&v)
+	assert.Nil(t, v.ServerTTFTP50MS, "engine 1's increase spans two intervals")
+	// Next interval: engine 1 gains 4 in (0.05, 0.1]: p50 rank 2 → 0.05 + 0.05 × 2/4 = 0.075 s.
+	e1b := engineFig{engine: "1", buckets: [4]float64{100, 104, 104, 104}, sum: 2.8}
+	w.Add(scrape(t, engineBody([]engineFig{zero0, e1b}, true), t0.Add(3*time.Second)))
+	v = snapshot.VLLM{}
+	w.SetInterval(&v)
+	assert.InDelta(t, 75, val(v.ServerTTFTP50MS), 1e-9)
+
+	// The whole TTFT family missing from one scrape, then back with the V0 interval's observations.
+	base := capture(t, v0)
+	w = NewWindow()
+	w.Add(scrape(t, base, t0))
+	w.Add(scrape(t, dropFamily(base, famTTFT), t0.Add(time.Second)))
+	w.Add(scrape(t, v0Interval(t, base), t0.Add(2*time.Second)))
+	v = snapshot.VLLM{}
+	w.SetInterval(&v)
+	assert.Nil(t, v.ServerTTFTP50MS, "TTFT back after a scrape without it")
+	assert.Nil(t, v.ServerTTFTP99MS)
+	assert.InDelta(t, 1000, val(v.ServerE2EP50MS), 1e-9, "E2E was in every scrape: 50 at 0.9 s, 50 at 1.2 s → p50 1.0 s")
+}
+
 // A server restart (process_start_time_seconds changed) makes every histogram's interval null, even one
 // whose counts went up.
 func TestSetIntervalRestartIsNull(t *testing.T) {

@@ -179,6 +179,7 @@ type histSeries struct {
 	stepSum   float64
 	stepAt    int
 	stepReset bool // the last step was counted from 0 (reset, bucket-set change or restart)
+	stepGap   bool // the last step spans scrapes that lacked the series: it holds more than one interval
 	seenAt    int  // the last scrape (Window.scrapes) that had the series
 	has       bool
 }
@@ -488,6 +489,7 @@ func (w *Window) addHist(hi int, s samplers.VLLMScrape, restarted bool) {
 		}
 		id := w.seriesID(name, m)
 		hs := w.hists[string(id)]
+		gap := hs != nil && hs.seenAt < w.scrapes-1 // back after scrapes without it
 		if hs == nil {
 			hs = &histSeries{id: string(id)}
 			hs.engine, _ = label(m, "engine")
@@ -538,7 +540,7 @@ func (w *Window) addHist(hi int, s samplers.VLLMScrape, restarted bool) {
 		hs.count += hs.stepCount
 		hs.sum += hs.stepSum
 		hs.stepAt, hs.seenAt = w.scrapes, w.scrapes
-		hs.stepReset = fromZero
+		hs.stepReset, hs.stepGap = fromZero, gap
 		hs.has = true
 		hs.remember(w.cum, count, sum)
 	}
