@@ -42,8 +42,9 @@ type Summary struct {
 	// Server holds the server-side statistics over the test window, from the deltas of the server's
 	// counters and histograms between the first and last successful /metrics scrape: TTFT, E2E latency, queue
 	// time and ITL percentiles as Prometheus histogram_quantile computes them (a percentile in the +Inf bucket
-	// is a lower bound, marked so), token and request counts, queue, batch and KV-cache gauges. Nil when the
-	// server was never scraped successfully.
+	// is a lower bound, marked so), each with the bounds of the bucket it fell in and the smallest upper bound
+	// known (serverstats.Quantile: bucket_lower_ms, bucket_upper_ms, at_most_ms), token and request counts,
+	// queue, batch and KV-cache gauges. Nil when the server was never scraped successfully.
 	Server *serverstats.Stats `json:"server_statistics"`
 	// Warnings are cross-checks between the client's and the server's figures that did not agree (e.g. server
 	// TTFT observations vs requests the client completed, serverstats.CrossCheck); they inform, they never
@@ -182,10 +183,10 @@ type GPUStats struct {
 // MIGStats is one MIG device's memory over the run. Memory belongs to the GPU instance, so MIG devices that
 // share one (same "gi<G>", different "_ci<C>") show the same figures.
 type MIGStats struct {
-	// Profile is the MIG profile (e.g. "1g.18gb") and UUID the MIG device's UUID (NVML only), from its last
-	// reading.
+	// Profile is the MIG profile (e.g. "1g.18gb"), from its last reading.
 	Profile string `json:"profile,omitempty"`
-	UUID    string `json:"uuid,omitempty"`
+	// UUID is the MIG device's UUID ("MIG-...", NVML only), from its last reading.
+	UUID string `json:"uuid,omitempty"`
 	// AvgMemoryUsedMB and MaxMemoryUsedMB are the MIG device's memory in use, MiB, over the snapshots that had
 	// it (snapshot.MIGDevice.MemoryUsedMB).
 	AvgMemoryUsedMB *float64 `json:"avg_memory_used_mb"`
@@ -196,7 +197,8 @@ type MIGStats struct {
 	Samples int `json:"samples"`
 }
 
-// migKey is the key of a MIG device in GPUStats.MIG ("" when the reading identifies it by nothing).
+// migKey is the key of a MIG device in GPUStats.MIG from its own reading ("" when the reading identifies it
+// by nothing); migStats keeps a device under one key across snapshots by its UUID where it has one.
 func migKey(m snapshot.MIGDevice) string {
 	switch {
 	case m.GPUInstanceID != nil && m.ComputeInstanceID != nil:
@@ -211,14 +213,31 @@ func migKey(m snapshot.MIGDevice) string {
 
 // migStats aggregates the MIG devices of the GPU keyed k over snaps; nil when none listed any.
 func migStats(k string, snaps []snapshot.Snapshot) map[string]MIGStats {
+	// A device's key from the readings that give both instance IDs, by UUID: a tick where NVML could not
+	// read one of them still counts under the same key.
+	byUUID := map[string]string{}
+	for i := range snaps {
+		for _, m := range snaps[i].GPUMetrics[k].MIGDevices {
+			if m.UUID != "" && m.GPUInstanceID != nil && m.ComputeInstanceID != nil {
+				if _, ok := byUUID[m.UUID]; !ok {
+					byUUID[m.UUID] = migKey(m)
+				}
+			}
+		}
+	}
 	var out map[string]MIGStats
 	used := map[string][]*float64{}
 	for i := range snaps {
+		seen := map[string]bool{} // one reading per key and snapshot
 		for _, m := range snaps[i].GPUMetrics[k].MIGDevices {
-			mk := migKey(m)
-			if mk == "" {
+			mk, ok := byUUID[m.UUID]
+			if !ok || m.UUID == "" {
+				mk = migKey(m)
+			}
+			if mk == "" || seen[mk] {
 				continue
 			}
+			seen[mk] = true
 			if out == nil {
 				out = map[string]MIGStats{}
 			}

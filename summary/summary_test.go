@@ -208,6 +208,32 @@ func TestMIGDeviceMemory(t *testing.T) {
 	assert.Contains(t, string(raw), `"mig_devices":{"gi2_ci0":{"profile":"1c.3g.71gb","uuid":"MIG-a","avg_memory_used_mb":18925,`)
 }
 
+// A MIG device whose compute instance ID NVML could not read one tick stays under its gi/ci key (found by its
+// UUID), and two compute instances of one GPU instance never merge: the review's case of two ticks, the second
+// with CI IDs missing.
+func TestMIGDeviceKeyStableByUUID(t *testing.T) {
+	dev := func(ci *int, uuid string, used float64) snapshot.MIGDevice {
+		return snapshot.MIGDevice{GPUInstanceID: iptr(2), ComputeInstanceID: ci, UUID: uuid, MemoryUsedMB: f(used)}
+	}
+	snaps := []snapshot.Snapshot{
+		{GPUMetrics: map[string]snapshot.GPU{"gpu_0": {MIGDevices: []snapshot.MIGDevice{
+			dev(iptr(0), "MIG-a", 100), dev(iptr(1), "MIG-b", 200)}}}},
+		{ElapsedS: 2, GPUMetrics: map[string]snapshot.GPU{"gpu_0": {MIGDevices: []snapshot.MIGDevice{
+			dev(nil, "MIG-a", 300), dev(nil, "MIG-b", 400)}}}},
+	}
+	mig := Compute(Input{Snapshots: snaps, IntervalS: 2}).GPU["gpu_0"].MIG
+	require.Len(t, mig, 2)
+	assert.Equal(t, 2, mig["gi2_ci0"].Samples)
+	assert.InDelta(t, (100+300)/2.0, *mig["gi2_ci0"].AvgMemoryUsedMB, 1e-9)
+	assert.Equal(t, 2, mig["gi2_ci1"].Samples)
+	assert.InDelta(t, 400, *mig["gi2_ci1"].MaxMemoryUsedMB, 1e-9)
+
+	// Without UUIDs the second tick's readings share the key gi2; one snapshot counts once under a key.
+	snaps[1].GPUMetrics["gpu_0"] = snapshot.GPU{MIGDevices: []snapshot.MIGDevice{dev(nil, "", 300), dev(nil, "", 400)}}
+	mig = Compute(Input{Snapshots: snaps, IntervalS: 2}).GPU["gpu_0"].MIG
+	assert.Equal(t, 1, mig["gi2"].Samples)
+}
+
 // serverSaw is a window in which the server saw 20 requests (20 TTFT observations) and generated 2000 tokens.
 func serverSaw() *serverstats.Stats {
 	gen := 2000.0
