@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -86,7 +87,8 @@ func TextSummary(s *summary.Summary) []string {
 			pct(s.VLLM.AvgKVCacheUsagePercent, "%.1f"), pct(s.VLLM.MaxKVCacheUsagePercent, "%.1f")),
 	}
 	if sv := s.Server; sv != nil {
-		lines = append(lines, "server-side, from /metrics histograms over the test window (interpolated within buckets, as Prometheus histogram_quantile does: coarse where the buckets are wide):")
+		lines = append(lines, "server-side, from /metrics histograms over the test window: a percentile is a value (interpolated as Prometheus histogram_quantile does) where its bucket is narrow, "+
+			"else the range it is known to lie in (its bucket, narrowed by the histogram's sum; JSON bucket_lower_ms, at_most_ms):")
 		if r.Total == 0 {
 			lines = append(lines, "  (vmtest's client recorded no request: these figures are of requests sent by others, so they are not cross-checked against the client's)")
 		}
@@ -154,7 +156,8 @@ func TextSummary(s *summary.Summary) []string {
 	return lines
 }
 
-// serverHist formats a server-side histogram's window figures; a lower bound is shown as "≥ X".
+// serverHist formats a server-side histogram's window figures: mean, then p50, p90 and p99 as serverQuantile
+// renders them, ms.
 func serverHist(h *serverstats.Histogram) string {
 	if h == nil {
 		return "not exposed"
@@ -162,16 +165,84 @@ func serverHist(h *serverstats.Histogram) string {
 	if h.Count == 0 {
 		return "no observation"
 	}
-	q := func(x *serverstats.Quantile) string {
-		if x == nil {
-			return "n/a"
-		}
-		v, exact := x.MS()
-		if !exact {
-			return fmt.Sprintf("≥%.1f", v)
-		}
+	mean := "n/a"
+	if h.MeanMS != nil {
+		mean = msNum(*h.MeanMS)
+	}
+	return fmt.Sprintf("mean %s  p50 %s  p90 %s  p99 %s ms (n=%.0f, %s)", mean, serverQuantile(h.P50MS),
+		serverQuantile(h.P90MS), serverQuantile(h.P99MS), h.Count, h.Metric)
+}
+
+// narrowRange is the largest ratio of the upper to the lower end of the range a server-side quantile is
+// known to lie in for serverQuantile to print its interpolated value: at 1.5 every point of the range is
+// within ±20 % of its middle. vLLM's buckets of ratio 1.5 or less (TTFT (0.04, 0.06] s, E2E (0.8, 1] s, ITL
+// (0.05, 0.075] s, ...) give values; those of ratio 2 or more ((0.25, 0.5] s, (1, 2.5] s, the lowest bucket)
+// give ranges.
+const narrowRange = 1.5
+
+// serverQuantile formats a server-side quantile, ms, by the range it is known to lie in: lo, the lower bound
+// of its bucket (BucketLowerMS), and hi, the smallest upper bound known (AtMostMS: its bucket's upper bound,
+// or less where the histogram's _sum proves it):
+//
+//   - the value interpolated as histogram_quantile does ("%.1f") when the range is narrow, hi ≤ narrowRange·lo,
+//     and the value lies in it;
+//   - "≤hi" when lo is 0 or unknown (the lowest bucket, where interpolation is a guess);
+//   - "≥lo" when hi is unknown (the +Inf bucket and no usable _sum);
+//   - "lo–hi" otherwise (a wide bucket, or a _sum that proves the interpolated value too high).
+//
+// The ends of a range are rounded outwards to 3 significant digits; "n/a" when there is no quantile.
+func serverQuantile(x *serverstats.Quantile) string {
+	if x == nil {
+		return "n/a"
+	}
+	v, exact := x.MS()
+	lo, hi := x.BucketLowerMS, x.AtMostMS
+	if exact && lo != nil && hi != nil && *lo > 0 && *hi <= narrowRange**lo && *lo <= v && v <= *hi {
 		return fmt.Sprintf("%.1f", v)
 	}
-	return fmt.Sprintf("mean %s  p50 %s  p90 %s  p99 %s ms (n=%.0f, %s)", num(h.MeanMS, "%.1f"), q(h.P50MS), q(h.P90MS),
-		q(h.P99MS), h.Count, h.Metric)
+	switch {
+	case hi == nil && !exact: // the +Inf bucket: LowerBoundMS
+		return "≥" + roundOut(v, false)
+	case hi == nil: // not produced by serverstats; show the value as it is
+		return fmt.Sprintf("%.1f", v)
+	case lo == nil || *lo <= 0:
+		return "≤" + roundOut(*hi, true)
+	}
+	return roundOut(*lo, false) + "–" + roundOut(*hi, true)
+}
+
+// roundOut formats v rounded to 3 significant digits, up (towards +Inf) or down, with no exponent:
+// 0.000450980 → "0.000451" up, 2560000 → "2560000", 3006000 → "3010000" up, 299.99999999999994 → "300".
+func roundOut(v float64, up bool) string {
+	return sig3(v, func(x float64) float64 {
+		// 1e-9 absorbs the float error of scaling (|x| is in [100, 1000)), so a bound of exactly 300 stays 300.
+		if up {
+			return math.Ceil(x - 1e-9)
+		}
+		return math.Floor(x + 1e-9)
+	})
+}
+
+// msNum formats a value in ms: "%.1f" from 1 ms up, else rounded to 3 significant digits with no exponent (a
+// mean of 0.00023 ms is not "0.0").
+func msNum(v float64) string {
+	if math.Abs(v) >= 1 || v == 0 {
+		return fmt.Sprintf("%.1f", v)
+	}
+	return sig3(v, math.Round)
+}
+
+// sig3 formats v with 3 significant digits, rounding the 3-digit mantissa with round, with no exponent.
+func sig3(v float64, round func(float64) float64) string {
+	if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	// Scale by an exact power of ten (multiply or divide by 10^|p|), so that the result is the float nearest
+	// the rounded decimal and prints as it.
+	p := 2 - int(math.Floor(math.Log10(math.Abs(v))))
+	pow := math.Pow10(max(p, -p))
+	if p >= 0 {
+		return strconv.FormatFloat(round(v*pow)/pow, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(round(v/pow)*pow, 'f', -1, 64)
 }

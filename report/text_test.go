@@ -72,3 +72,61 @@ func TestTextSummaryServerOnlyRun(t *testing.T) {
 	assert.NotContains(t, strings.Join(lines, "\n"), "vmtest's client recorded no request")
 	assert.Contains(t, strings.Join(lines, "\n"), "warning: server TTFT observations over the window (20 from")
 }
+
+// quantile builds a server quantile, ms; value < 0 means "in the +Inf bucket" (lower bound lo); nil ends are
+// unknown.
+func quantile(value float64, lo, up, atMost *float64) *serverstats.Quantile {
+	q := &serverstats.Quantile{ValueMS: f(value), BucketLowerMS: lo, BucketUpperMS: up, AtMostMS: atMost}
+	if value < 0 {
+		q = &serverstats.Quantile{LowerBoundMS: lo, IsLowerBound: true, BucketLowerMS: lo, AtMostMS: atMost}
+	}
+	return q
+}
+
+// Server percentiles print as values only where their range is narrow (upper ≤ 1.5 × lower), else as the
+// range they are known to lie in.
+func TestTextSummaryServerPercentileRanges(t *testing.T) {
+	sv := &serverstats.Stats{Scrapes: 2, Figures: serverstats.Figures{
+		// The user's queue times: 100 of 0.00023 ms, all in (0, 300] ms; histogram_quantile 150, 270, 297 ms.
+		// Sum 0.023 ms: p50 ≤ 0.023/51 = 0.000450980 → "≤0.000451" (rounded up); p90 ≤ 0.023/11 = 0.00209091
+		// → "≤0.0021"; p99 ≤ 0.023/2 = 0.0115.
+		QueueTime: &serverstats.Histogram{Metric: "vllm:request_queue_time_seconds", Count: 100, MeanMS: f(0.00023),
+			P50MS: quantile(150, f(0), f(300), f(0.023/51)),
+			P90MS: quantile(270, f(0), f(300), f(0.023/11)),
+			P99MS: quantile(297, f(0), f(300), f(0.023/2))},
+		// p50 52.5 in (40, 60]: 60 ≤ 1.5 × 40 = 60, narrow → the value. p90 370 in (250, 500]: 500 > 375 → range.
+		// p99 above 2560000 ms with no sum bound → "≥2560000".
+		TTFT: &serverstats.Histogram{Metric: "vllm:time_to_first_token_seconds", Count: 16, MeanMS: f(188250),
+			P50MS: quantile(52.5, f(40), f(60), f(60)),
+			P90MS: quantile(370, f(250), f(500), f(500)),
+			P99MS: quantile(-1, f(2560000), nil, nil)},
+		// p50 900 in (800, 1000]: narrow → "900.0". p90 55 in a narrow (40, 60] but the sum proves ≤ 45: the
+		// value is too high → "40–45". p99 in +Inf with a sum bound of 3006000 → "2560000–3010000" (rounded up).
+		E2ELatency: &serverstats.Histogram{Metric: "vllm:e2e_request_latency_seconds", Count: 10, MeanMS: f(1000),
+			P50MS: quantile(900, f(800), f(1000), f(1000)),
+			P90MS: quantile(55, f(40), f(60), f(45)),
+			P99MS: quantile(-1, f(2560000), nil, f(3006000))},
+	}}
+	lines := TextSummary(&summary.Summary{Server: sv})
+	assert.Equal(t, "  queue mean 0.00023  p50 ≤0.000451  p90 ≤0.0021  p99 ≤0.0115 ms (n=100, vllm:request_queue_time_seconds)",
+		lineWith(t, lines, "  queue "))
+	assert.Equal(t, "  TTFT  mean 188250.0  p50 52.5  p90 250–500  p99 ≥2560000 ms (n=16, vllm:time_to_first_token_seconds)",
+		lineWith(t, lines, "  TTFT "))
+	assert.Equal(t, "  E2E   mean 1000.0  p50 900.0  p90 40–45  p99 2560000–3010000 ms (n=10, vllm:e2e_request_latency_seconds)",
+		lineWith(t, lines, "  E2E "))
+	assert.Equal(t, "  ITL   not exposed", lineWith(t, lines, "  ITL "))
+}
+
+func TestRoundOutAndMSNum(t *testing.T) {
+	assert.Equal(t, "0.000451", roundOut(0.023/51, true)) // 0.000450980… up
+	assert.Equal(t, "0.00045", roundOut(0.023/51, false)) // down: 0.000450
+	assert.Equal(t, "300", roundOut(0.3*1000, true))
+	assert.Equal(t, "300", roundOut(299.99999999999994, true))
+	assert.Equal(t, "2560000", roundOut(2560000, false))
+	assert.Equal(t, "3010000", roundOut(3006000, true))
+	assert.Equal(t, "0", roundOut(0, true))
+	assert.Equal(t, "0.00023", msNum(0.00023))
+	assert.Equal(t, "0.000451", msNum(0.023/51))
+	assert.Equal(t, "12.3", msNum(12.34))
+	assert.Equal(t, "0.0", msNum(0))
+}

@@ -80,20 +80,33 @@ func (e *UnknownMetricError) Error() string {
 }
 
 // Lookup returns the figure of s named name, one namespace over the whole summary, used by threshold
-// expressions and baselines. Names are case-insensitive and dotted; MetricFamilies lists them:
+// expressions and baselines. Names are case-insensitive and dotted; MetricFamilies lists the families. Every
+// name:
 //
-//	ttft.p99, tpot.mean, itl.max, e2e.median      client-side latency statistics, ms
-//	error_rate                                    (total − ok) / total, fraction 0–1
-//	throughput (= request_throughput)             successful requests per second, req/s
-//	output_token_throughput, total_token_throughput  tok/s
-//	goodput, goodput_requests                     successful requests meeting every SLO (DistServe), req/s and
-//	                                              count; unknown when no SLO was given
-//	requests.ok|failed|incomplete|rejected|total  counts
-//	gpu.utilization.avg, gpu.power_w.max          over all GPUs: avg is the mean of per-GPU averages, max the max
-//	gpu_0.memory_used_mb.max                      one GPU
-//	energy_per_output_token_j                     J/token
-//	server.tokens_per_second.avg, server.queue.max, server.batch.avg, server.kv_cache_usage.max
-//	cpu.avg, memory_gb.max                        host, % and GiB
+//	<latency>.<stat>            client-side latency over successful requests, ms: ttft.p99, tpot.mean, e2e.median.
+//	                            <latency> is ttft, tpot, itl, e2e, ttft_from_intended or e2e_from_intended;
+//	                            latency and e2e_latency are other names for e2e (latency.p99 is e2e.p99).
+//	                            <stat> is p50, p90, p95, p99, mean, median, std, min or max
+//	error_rate                  (total − ok) / total, fraction 0–1 (0.01 is 1%)
+//	throughput                  = request_throughput: successful requests per second, req/s
+//	output_token_throughput     tok/s; also total_token_throughput
+//	goodput, goodput_requests   successful requests meeting every SLO (DistServe), req/s and count; unknown
+//	                            when no SLO was given
+//	requests.<count>            ok, failed, incomplete, rejected, total, dropped (requests), output_tokens,
+//	                            prompt_tokens (tokens)
+//	gpu.<field>.<avg|max>       over all GPUs, <field> utilization (%), memory_used_mb (MiB) or power_w (W):
+//	                            avg is the mean of per-GPU averages, max the max; gpu.temp_c.max (°C, hottest
+//	                            GPU), gpu.energy_j (J, all GPUs over the run)
+//	gpu_<i>.<field>.<avg|max>   the same for one GPU: gpu_0.memory_used_mb.max, gpu_1.temp_c.max, gpu_0.energy_j
+//	energy_per_output_token_j   J/token
+//	server.<ttft|e2e|queue_time|itl>.<p50|p90|p95|p99|mean>
+//	                            the server's own latency histograms (vllm:*_seconds) over the test window, ms:
+//	                            server.ttft.p99, server.e2e.p50, server.queue_time.mean, server.itl.p99
+//	server.<gauge>.<avg|max>    from the server's /metrics over the test: tokens_per_second (tok/s), queue and
+//	                            batch (requests waiting and running), kv_cache_usage (%);
+//	                            server.requests_per_second.avg (req/s); server.generation_tokens (tokens the
+//	                            server generated during the test)
+//	cpu.<avg|max>               host CPU, %; memory_gb.<avg|max>, host memory used, GiB
 //
 // "mean" and "avg" are synonyms everywhere, as are "median", "med" and "p50". A name that is valid but whose
 // figure the summary does not have (a nil field, no GPU, no successful request) gives Known false with a
@@ -483,8 +496,11 @@ func (s *Summary) serverHistValue(field, stat string) (Value, bool, error) {
 		return Value{}, false, nil
 	}
 	name := "server." + field + "." + stat
-	if stat == "avg" {
+	switch stat {
+	case "avg":
 		name = "server." + field + ".mean"
+	case "median", "med":
+		name = "server." + field + ".p50"
 	}
 	v := Value{Name: name, Unit: UnitMS}
 	if s.Server == nil {
@@ -529,7 +545,11 @@ func (s *Summary) serverHistValue(field, stat string) (Value, bool, error) {
 	}
 	ms, exact := q.MS()
 	if !exact {
-		v.Note = fmt.Sprintf("only a lower bound is known: >= %g ms (the percentile falls in the +Inf bucket)", ms)
+		v.Note = "only a lower bound is known: >= " + strconv.FormatFloat(ms, 'f', -1, 64) + " ms (the percentile falls in the +Inf bucket"
+		if q.AtMostMS != nil {
+			v.Note += "; it is at most " + strconv.FormatFloat(*q.AtMostMS, 'f', -1, 64) + " ms by the histogram's sum"
+		}
+		v.Note += ")"
 		return v, true, nil
 	}
 	v.Value, v.Known = ms, true

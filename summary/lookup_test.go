@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/vmtest/vmtest/recorder"
+	"github.com/vmtest/vmtest/serverstats"
 )
 
 func lp(v float64) *float64 { return &v }
@@ -255,4 +256,39 @@ func TestLookupGoodput(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, v.Known)
 	assert.Equal(t, "n=0 successful requests of 2 recorded: 2 failed, 0 incomplete, 0 rejected", v.Note)
+}
+
+// The server.* histogram names of the Lookup doc comment resolve against the server-side window statistics:
+// a percentile is histogram_quantile's value (value_ms) even where its bucket is wide, one in the +Inf bucket
+// is unknown with its bound in the Note, mean is _sum/_count.
+func TestLookupServerHistograms(t *testing.T) {
+	dur := 20.0
+	s := &Summary{Server: &serverstats.Stats{Scrapes: 11, DurationS: &dur, Figures: serverstats.Figures{
+		// TTFT: 16 observations, _sum 3012 s → mean 3012000/16 = 188250 ms; p50 220 ms in (100, 250];
+		// p99 above 2560000 ms (≤ 3006000 by the sum).
+		TTFT: &serverstats.Histogram{Count: 16, SumMS: 3012000, MeanMS: lp(188250),
+			P50MS: &serverstats.Quantile{ValueMS: lp(220), BucketLowerMS: lp(100), BucketUpperMS: lp(250), AtMostMS: lp(250)},
+			P99MS: &serverstats.Quantile{LowerBoundMS: lp(2560000), IsLowerBound: true, BucketLowerMS: lp(2560000), AtMostMS: lp(3006000)}},
+		// Queue: 100 observations of 0.00023 ms in (0, 300]: histogram_quantile's p50 is 300 × 50/100 = 150 ms.
+		QueueTime: &serverstats.Histogram{Count: 100, SumMS: 0.023, MeanMS: lp(0.00023),
+			P50MS: &serverstats.Quantile{ValueMS: lp(150), BucketLowerMS: lp(0), BucketUpperMS: lp(300), AtMostMS: lp(0.023 / 51)}},
+	}}}
+	for name, want := range map[string]Value{
+		"server.ttft.p50":       {Name: "server.ttft.p50", Value: 220, Unit: "ms", N: 16, Known: true, WindowS: &dur},
+		"server.ttft.median":    {Name: "server.ttft.p50", Value: 220, Unit: "ms", N: 16, Known: true, WindowS: &dur},
+		"server.ttft.mean":      {Name: "server.ttft.mean", Value: 188250, Unit: "ms", N: 16, Known: true, WindowS: &dur},
+		"server.queue_time.p50": {Name: "server.queue_time.p50", Value: 150, Unit: "ms", N: 100, Known: true, WindowS: &dur},
+		"server.queue_time.avg": {Name: "server.queue_time.mean", Value: 0.00023, Unit: "ms", N: 100, Known: true, WindowS: &dur},
+		"server.ttft.p99": {Name: "server.ttft.p99", Unit: "ms", N: 16, WindowS: &dur,
+			Note: "only a lower bound is known: >= 2560000 ms (the percentile falls in the +Inf bucket; it is at most 3006000 ms by the histogram's sum)"},
+		"server.ttft.p90": {Name: "server.ttft.p90", Unit: "ms", N: 16, WindowS: &dur, Note: "no observation in the window"},
+		"server.e2e.p99":  {Name: "server.e2e.p99", Unit: "ms", WindowS: &dur, Note: "the server does not expose this histogram"},
+		"server.itl.mean": {Name: "server.itl.mean", Unit: "ms", WindowS: &dur, Note: "the server does not expose this histogram"},
+	} {
+		v, err := s.Lookup(name)
+		require.NoError(t, err, name)
+		assert.Equal(t, want, v, name)
+	}
+	_, err := s.Lookup("server.ttft.p42")
+	assert.ErrorContains(t, err, "want p50, p90, p95, p99 or mean after server.ttft")
 }
