@@ -2,6 +2,10 @@
 // describing a violation (nil when the objective is met); Assert* functions report that error through
 // testing.TB.Errorf and return whether the objective was met. A latency with no successful request behind it
 // never passes: "no data" is a failure.
+//
+// Each Check function tests its own arguments first (the metric name, the limit, the tolerances, the
+// expression) and returns an error matching ErrInvalidCheck for a name that does not exist or a limit that
+// no run could meet or fail, whatever the summary, so that a mistake in the test shows before any load runs.
 package assert
 
 import (
@@ -15,8 +19,14 @@ import (
 )
 
 // checkBelow checks that the statistic p (0 = mean, else a percentile) of the client-side latency metric is
-// strictly below limit.
+// strictly below limit. An unknown metric or a limit ≤ 0 is an ErrInvalidCheck error, whatever s is.
 func checkBelow(s *summary.Summary, metric string, p int, limit time.Duration) error {
+	if err := checkLatencyMetric(metric); err != nil {
+		return err
+	}
+	if err := checkLatencyLimit(statName(p)+" "+metric, limit); err != nil {
+		return err
+	}
 	if s == nil {
 		return fmt.Errorf("vmtest: %s %s: no summary", statName(p), metric)
 	}
@@ -67,10 +77,12 @@ func statName(p int) string {
 	return "p" + strconv.Itoa(p)
 }
 
-// CheckP99Below returns nil when the p99 of the client-side latency metric ("ttft", "tpot", "itl", "e2e";
-// see summary.Summary.Latency) over successful requests is strictly below limit. Otherwise it returns an
-// error naming the metric, value, limit, n, window, run and data file; with no successful request, an error
-// saying "no data". Percentiles are numpy-linear (DESIGN.md).
+// CheckP99Below returns nil when the p99 of the client-side latency metric over successful requests is
+// strictly below limit. metric is one of LatencyMetricsText ("ttft", "tpot", "itl", "e2e", ...; case does not
+// matter; see summary.Summary.Latency). Otherwise it returns an error naming the metric, value, limit, n,
+// window, run and data file; with no successful request, an error saying "no data". An unknown metric, or a
+// limit ≤ 0 (no latency is below 0), is an error matching ErrInvalidCheck, returned before s is looked at and
+// naming the valid metrics. Percentiles are numpy-linear (DESIGN.md).
 func CheckP99Below(s *summary.Summary, metric string, limit time.Duration) error {
 	return checkBelow(s, metric, 99, limit)
 }

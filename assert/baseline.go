@@ -190,7 +190,9 @@ func writeBaseline(path string, b Baseline) error {
 // metric: a regression beyond tolerance (both values, the change in %, the tolerance, the direction, n, the
 // window, both runs, the data file and the baseline file), a metric with no data in this run, a metric the
 // baseline does not hold or holds in another unit. A missing baseline file is an error saying to run with
-// -vmtest.update. An unknown metric name, a negative or non-finite tolerance, or no metric at all is an error.
+// -vmtest.update. An empty path, no metric at all, an unknown metric name (the error names the nearest valid
+// ones), a negative or non-finite tolerance or an unknown Direction is an error matching ErrInvalidCheck,
+// returned before s or the file is looked at.
 //
 // With -vmtest.update (or VMTEST_UPDATE=1) it writes the chosen metrics of s to path instead, atomically,
 // replacing the file, and returns nil; a chosen metric with no data is then an error and nothing is written.
@@ -221,13 +223,38 @@ func round12(x float64) float64 {
 	return y
 }
 
-// baseline does CheckBaseline's work and returns the lines AssertBaseline logs.
-func baseline(s *summary.Summary, path string, update bool, tols []Tolerance) ([]string, error) {
-	if s == nil {
-		return nil, fmt.Errorf("vmtest: baseline %s: no summary", path)
+// checkTolerances returns an ErrInvalidCheck error for a baseline check that cannot be run: no path, no
+// metric, an unknown metric name, a negative or non-finite tolerance, an unknown
+// Direction. It does not read the file.
+func checkTolerances(path string, tols []Tolerance) error {
+	if strings.TrimSpace(path) == "" {
+		return invalidf("vmtest: baseline: no file path given")
 	}
 	if len(tols) == 0 {
-		return nil, fmt.Errorf("vmtest: baseline %s: no metric chosen", path)
+		return invalidf("vmtest: baseline %s: no metric chosen", path)
+	}
+	for _, t := range tols {
+		_, err := lookupName("vmtest: baseline "+path+": ", t.Metric)
+		if err != nil {
+			return err
+		}
+		if math.IsNaN(t.Rel) || math.IsInf(t.Rel, 0) || t.Rel < 0 || math.IsNaN(t.Abs) || math.IsInf(t.Abs, 0) || t.Abs < 0 {
+			return invalidf("vmtest: baseline %s: %s: tolerance Rel %v, Abs %v: want finite values ≥ 0", path, t.Metric, t.Rel, t.Abs)
+		}
+		if t.Direction < AutoDirection || t.Direction > HigherIsBetter {
+			return invalidf("vmtest: baseline %s: %s: unknown Direction %d (want AutoDirection, LowerIsBetter or HigherIsBetter)", path, t.Metric, int(t.Direction))
+		}
+	}
+	return nil
+}
+
+// baseline does CheckBaseline's work and returns the lines AssertBaseline logs.
+func baseline(s *summary.Summary, path string, update bool, tols []Tolerance) ([]string, error) {
+	if err := checkTolerances(path, tols); err != nil {
+		return nil, err
+	}
+	if s == nil {
+		return nil, fmt.Errorf("vmtest: baseline %s: no summary", path)
 	}
 	type chosen struct {
 		tol Tolerance
@@ -236,12 +263,9 @@ func baseline(s *summary.Summary, path string, update bool, tols []Tolerance) ([
 	var cs []chosen
 	var errs []error
 	for _, t := range tols {
-		if math.IsNaN(t.Rel) || math.IsInf(t.Rel, 0) || t.Rel < 0 || math.IsNaN(t.Abs) || math.IsInf(t.Abs, 0) || t.Abs < 0 {
-			return nil, fmt.Errorf("vmtest: baseline %s: %s: tolerance Rel %v, Abs %v: want finite values ≥ 0", path, t.Metric, t.Rel, t.Abs)
-		}
 		v, err := s.Lookup(t.Metric)
 		if err != nil {
-			return nil, fmt.Errorf("vmtest: baseline %s: %w", path, err)
+			return nil, fmt.Errorf("vmtest: baseline %s: %s", path, unknownMetricText(err, ""))
 		}
 		if t.Direction == AutoDirection {
 			t.Direction = DirectionOf(v.Name)

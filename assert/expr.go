@@ -25,7 +25,9 @@ type Threshold struct {
 	Limit float64
 	// Unit is the metric's unit (summary.Value.Unit).
 	Unit string
-	// LimitText is the limit as written, e.g. "150ms" or "1%".
+	// LimitText is the limit as written, e.g. "150ms" or "1%"; a limit written without a unit has the unit it
+	// was read in appended: "40" reads "40ms" for a latency, "50%" for a percentage, "0.01 (1%)" for a
+	// fraction, "10 req/s" for a throughput.
 	LimitText string
 }
 
@@ -66,17 +68,28 @@ var aggregations = map[string]string{
 //	number      = ["+" | "-"] digits ["." digits] [("e" | "E") ["+" | "-"] digits]
 //	unit        = "ns" | "us" | "µs" | "ms" | "s" | "m" | "h" | "%" | the metric's own unit ("req/s", "W", ...)
 //
-// Spaces may separate every part, including a number and its unit. An aggregation before the metric is the
-// same as a statistic after it: "p(99) ttft" is "ttft.p99", "avg gpu.utilization" is "gpu.utilization.avg";
-// names and words are case-insensitive. A duration is converted to milliseconds and applies only to metrics
-// in ms; a percentage applies to metrics in % as is and to fractions (error_rate) divided by 100; a plain
-// number is in the metric's unit. Examples:
+// Spaces may separate every part, including a number and its unit, but not the digits of a number. An
+// aggregation before the metric is the same as a statistic after it: "p(99) ttft" is "ttft.p99", "avg
+// gpu.utilization" is "gpu.utilization.avg"; only a percentile takes parentheses ("avg(ttft)" is an error).
+// Names and words are case-insensitive; "latency" and "e2e_latency" are other names for "e2e", so "p(99)
+// latency" is "e2e.p99" (summary.Summary.Lookup lists every name).
+//
+// Units: a duration is converted to milliseconds and applies only to metrics in ms; a percentage applies to
+// metrics in % as is and to fractions (error_rate) divided by 100. A number without a unit is in the metric's
+// unit: milliseconds for a latency (k6 likewise reads a bare number as milliseconds for a time metric), a
+// fraction for error_rate (0.01 is 1%), % for utilization. Threshold.LimitText, and so every failure message,
+// shows that unit: "p(99) ttft < 40" fails with "want < 40ms". Examples:
 //
 //	p(99) ttft < 150ms    p(90) e2e <= 2s    mean tpot < 20ms    max itl < 1s    ttft.p99 < 150ms
-//	error_rate < 1%       throughput > 10    gpu.utilization.mean > 50          requests.failed == 0
+//	error_rate < 1%       error_rate < 0.01  throughput > 10     gpu.utilization.mean > 50    requests.failed == 0
 //
-// An expression it cannot read gives a *ThresholdError with the byte offset and what was expected there; a
-// metric name outside summary.Lookup's families, or a unit that does not fit the metric, is such an error too.
+// An expression it cannot read gives a *ThresholdError with the byte offset and what was expected there. So
+// does one that reads but cannot mean what was written: a metric name outside summary.Lookup's families (the
+// message names the nearest valid names), a unit that does not fit the metric (the message lists those that
+// do), a negative limit (no metric but a temperature is negative), a threshold that always or never holds
+// over the metric's range (a fraction lies in [0, 1], a percentage in [0, 100]: "error_rate <= 100%",
+// "gpu.utilization.avg > 100", "ttft.p99 < 0"), and a fraction compared with a plain number of 1 or more
+// ("error_rate < 1" would pass unless every request failed; 1% is "error_rate < 0.01" or "error_rate < 1%").
 func ParseThreshold(expr string) (Threshold, error) {
 	p := &exprParser{src: expr}
 	t, err := p.parse()
@@ -178,8 +191,13 @@ func (p *exprParser) parse() (Threshold, error) {
 			return t, p.fail(p.pos, "expected a metric name or an aggregation (p(99), mean, avg, median, min, max, std), %s", exampleExpr)
 		}
 		after := p.pos
-		p.skipSpace()
 		lw := strings.ToLower(word)
+		if p.pos < len(p.src) && p.src[p.pos] == '(' {
+			if msg := parenAggregation(lw, p.src[p.pos+1:]); msg != "" {
+				return t, p.fail(p.pos, "%s", msg)
+			}
+		}
+		p.skipSpace()
 		if p.pos < len(p.src) && isLetter(p.src[p.pos]) {
 			// Two words: the first must be an aggregation.
 			if a, ok := aggregations[lw]; ok {
@@ -204,13 +222,13 @@ func (p *exprParser) parse() (Threshold, error) {
 	if stat != "" {
 		name += "." + stat
 	}
-	v, err := (*summary.Summary)(nil).Lookup(name)
+	v, err := lookupStatic(name)
 	if err != nil {
-		msg := err.Error()
+		note := ""
 		if stat != "" {
-			msg = fmt.Sprintf("%s (the aggregation %q with the metric %q)", msg, strings.TrimSpace(p.src[aggPos:metricPos]), metric)
+			note = fmt.Sprintf("the aggregation %q with the metric %q", strings.TrimSpace(p.src[aggPos:metricPos]), metric)
 		}
-		return t, p.fail(metricPos, "%s", msg)
+		return t, p.fail(metricPos, "%s", unknownMetricText(err, note))
 	}
 	t.Metric, t.Unit = v.Name, v.Unit
 	p.skipSpace()
@@ -273,6 +291,7 @@ func (p *exprParser) parse() (Threshold, error) {
 	switch f, isDur := durationMS[unit]; {
 	case unit == "":
 		t.Limit = num
+		t.LimitText = withAssumedUnit(t.LimitText, num, t.Unit)
 	case isDur:
 		if t.Unit != summary.UnitMS {
 			return t, p.fail(unitPos, "a duration does not apply to %s (unit %s); expected a plain number%s", t.Metric, t.Unit, unitHint(t.Unit))
@@ -290,13 +309,122 @@ func (p *exprParser) parse() (Threshold, error) {
 	case strings.EqualFold(unit, t.Unit):
 		t.Limit = num
 	default:
-		return t, p.fail(unitPos, "unknown unit %q for %s (unit %s); expected ns, us, µs, ms, s, m, h, %% or %s", unit, t.Metric, t.Unit, t.Unit)
+		space := ""
+		if isDigit(unit[0]) || unit[0] == '.' {
+			space = " (is there a space inside the number?)"
+		}
+		return t, p.fail(unitPos, "unknown unit %q for %s (unit %s)%s; expected %s", unit, t.Metric, t.Unit, space, unitsFor(t.Unit))
+	}
+	if msg := pointless(t, unit == ""); msg != "" {
+		return t, p.fail(numPos, "%s", msg)
 	}
 	p.skipSpace()
 	if p.pos < len(p.src) {
 		return t, p.fail(p.pos, "expected the end of the expression after %q", t.LimitText)
 	}
 	return t, nil
+}
+
+// parenAggregation returns the message for an aggregation written as a function call ("avg(ttft)",
+// "p99(ttft)"), which the grammar does not take, or "" when word is no aggregation. rest is the text after
+// the parenthesis.
+func parenAggregation(word, rest string) string {
+	stat, ok := aggregations[word]
+	pct := ""
+	if !ok {
+		n, isP := strings.CutPrefix(word, "p")
+		if !isP || n == "" || strings.Trim(n, "0123456789") != "" {
+			return ""
+		}
+		if stat, ok = percentileStat(n); !ok {
+			return ""
+		}
+		pct = n
+	}
+	inner := &exprParser{src: rest}
+	inner.skipSpace()
+	metric := inner.ident()
+	if metric == "" {
+		metric = "ttft"
+	}
+	prefix := word + " " + metric
+	if pct != "" {
+		prefix = "p(" + pct + ") " + metric
+	}
+	return fmt.Sprintf(`%q takes no parentheses; write %q or %q (only a percentile takes them: "p(99) ttft")`,
+		word+"(", prefix, metric+"."+stat)
+}
+
+// withAssumedUnit appends to a limit written without a unit the unit it was read in, so that a message
+// shows what was compared: "40" → "40ms", "50" → "50%", "10" → "10 req/s", "0.01" → "0.01 (1%)".
+func withAssumedUnit(text string, num float64, unit string) string {
+	switch unit {
+	case summary.UnitMS, summary.UnitPercent:
+		return text + unit
+	case summary.UnitFraction:
+		return text + " (" + strconv.FormatFloat(100*num, 'g', 4, 64) + "%)"
+	}
+	return text + " " + unit
+}
+
+// unitsFor lists the units a limit for a metric in unit may carry, each once.
+func unitsFor(unit string) string {
+	switch unit {
+	case summary.UnitMS:
+		return "ns, us, µs, ms, s, m or h (a plain number is ms)"
+	case summary.UnitFraction:
+		return "% (a plain number is a fraction: 0.01 is 1%)"
+	case summary.UnitPercent:
+		return "% (a plain number is in %)"
+	}
+	return unit + " (a plain number is in " + unit + ")"
+}
+
+// pointless returns why a parsed threshold could never fail or never pass, or "". Every metric but a
+// temperature is never negative; a fraction lies in [0, 1] and a percentage in [0, 100]. A fraction compared
+// with a plain number of 1 or more is refused too: "error_rate < 1" reads as "< 100%", not "< 1%".
+func pointless(t Threshold, plain bool) string {
+	if t.Unit == "°C" {
+		return ""
+	}
+	lo, hi, rng := 0.0, math.Inf(1), "never below 0"
+	switch t.Unit {
+	case summary.UnitFraction:
+		hi, rng = 1, "a fraction from 0 to 1"
+	case summary.UnitPercent:
+		hi, rng = 100, "a percentage from 0 to 100"
+	}
+	switch {
+	case t.Limit < lo:
+		return fmt.Sprintf("negative limit %s: %s is %s", t.LimitText, t.Metric, rng)
+	case t.Unit == summary.UnitFraction && plain && t.Limit >= 1:
+		return fractionTooLarge(t.Metric, t.Op, t.Limit)
+	}
+	var always, never bool
+	switch L := t.Limit; t.Op {
+	case "<":
+		always, never = L > hi, L <= lo
+	case "<=":
+		always, never = L >= hi, L < lo
+	case ">":
+		always, never = L < lo, L >= hi
+	case ">=":
+		always, never = L <= lo, L > hi
+	case "==":
+		never = L < lo || L > hi
+	case "!=":
+		always = L < lo || L > hi
+	}
+	verdict := ""
+	switch {
+	case always:
+		verdict = "always holds, so it could never fail"
+	case never:
+		verdict = "never holds, so it could never pass"
+	default:
+		return ""
+	}
+	return fmt.Sprintf("%q %s: %s is %s", t.Metric+" "+t.Op+" "+t.LimitText, verdict, t.Metric, rng)
 }
 
 func unitHint(unit string) string {
@@ -427,5 +555,7 @@ func AssertThreshold(tb testing.TB, s *summary.Summary, exprs ...string) bool {
 // ErrBadThreshold matches (with errors.Is) every *ThresholdError.
 var ErrBadThreshold = errors.New("vmtest: bad threshold expression")
 
-// Is makes errors.Is(err, ErrBadThreshold) true for a *ThresholdError.
-func (e *ThresholdError) Is(target error) bool { return target == ErrBadThreshold }
+// Is makes errors.Is(err, ErrBadThreshold) and errors.Is(err, ErrInvalidCheck) true for a *ThresholdError.
+func (e *ThresholdError) Is(target error) bool {
+	return target == ErrBadThreshold || target == ErrInvalidCheck
+}

@@ -56,20 +56,26 @@ func TestParseThresholdForms(t *testing.T) {
 		"ttft.min > 250µs":               {Metric: "ttft.min", Op: ">", Limit: 0.25, Unit: "ms", LimitText: "250µs"},
 		"ttft.min > 2e6ns":               {Metric: "ttft.min", Op: ">", Limit: 2, Unit: "ms", LimitText: "2e6ns"},
 		"e2e.max < 1.5m":                 {Metric: "e2e.max", Op: "<", Limit: 90000, Unit: "ms", LimitText: "1.5m"},
-		"std e2e < 300":                  {Metric: "e2e.std", Op: "<", Limit: 300, Unit: "ms", LimitText: "300"},
+		"std e2e < 300":                  {Metric: "e2e.std", Op: "<", Limit: 300, Unit: "ms", LimitText: "300ms"},
+		"p(99) ttft < 40":                {Metric: "ttft.p99", Op: "<", Limit: 40, Unit: "ms", LimitText: "40ms"},
+		"p(99) latency < 1s":             {Metric: "e2e.p99", Op: "<", Limit: 1000, Unit: "ms", LimitText: "1s"},
+		"e2e_latency.p99 < 1s":           {Metric: "e2e.p99", Op: "<", Limit: 1000, Unit: "ms", LimitText: "1s"},
+		"error_rate < 100%":              {Metric: "error_rate", Op: "<", Limit: 1, Unit: "fraction", LimitText: "100%"},
+		"error_rate == 0":                {Metric: "error_rate", Op: "==", Limit: 0, Unit: "fraction", LimitText: "0 (0%)"},
+		"gpu.temp_c.max < -1":            {Metric: "gpu.temp_c.max", Op: "<", Limit: -1, Unit: "°C", LimitText: "-1 °C"},
 		"ttft.p99 < 150ms":               {Metric: "ttft.p99", Op: "<", Limit: 150, Unit: "ms", LimitText: "150ms"},
 		"error_rate < 1%":                {Metric: "error_rate", Op: "<", Limit: 0.01, Unit: "fraction", LimitText: "1%"},
-		"error_rate<0.01":                {Metric: "error_rate", Op: "<", Limit: 0.01, Unit: "fraction", LimitText: "0.01"},
-		"throughput > 10":                {Metric: "request_throughput", Op: ">", Limit: 10, Unit: "req/s", LimitText: "10"},
+		"error_rate<0.01":                {Metric: "error_rate", Op: "<", Limit: 0.01, Unit: "fraction", LimitText: "0.01 (1%)"},
+		"throughput > 10":                {Metric: "request_throughput", Op: ">", Limit: 10, Unit: "req/s", LimitText: "10 req/s"},
 		"throughput > 10 req/s":          {Metric: "request_throughput", Op: ">", Limit: 10, Unit: "req/s", LimitText: "10 req/s"},
-		"gpu.utilization.mean > 50":      {Metric: "gpu.utilization.avg", Op: ">", Limit: 50, Unit: "%", LimitText: "50"},
+		"gpu.utilization.mean > 50":      {Metric: "gpu.utilization.avg", Op: ">", Limit: 50, Unit: "%", LimitText: "50%"},
 		"gpu.utilization.avg > 50%":      {Metric: "gpu.utilization.avg", Op: ">", Limit: 50, Unit: "%", LimitText: "50%"},
-		"avg gpu.utilization > 50":       {Metric: "gpu.utilization.avg", Op: ">", Limit: 50, Unit: "%", LimitText: "50"},
-		"requests.failed == 0":           {Metric: "requests.failed", Op: "==", Limit: 0, Unit: "requests", LimitText: "0"},
-		"requests.ok != 0":               {Metric: "requests.ok", Op: "!=", Limit: 0, Unit: "requests", LimitText: "0"},
-		"  server.queue.max <= +4  ":     {Metric: "server.queue.max", Op: "<=", Limit: 4, Unit: "requests", LimitText: "+4"},
+		"avg gpu.utilization > 50":       {Metric: "gpu.utilization.avg", Op: ">", Limit: 50, Unit: "%", LimitText: "50%"},
+		"requests.failed == 0":           {Metric: "requests.failed", Op: "==", Limit: 0, Unit: "requests", LimitText: "0 requests"},
+		"requests.ok != 0":               {Metric: "requests.ok", Op: "!=", Limit: 0, Unit: "requests", LimitText: "0 requests"},
+		"  server.queue.max <= +4  ":     {Metric: "server.queue.max", Op: "<=", Limit: 4, Unit: "requests", LimitText: "+4 requests"},
 		"gpu_0.power_w.max < 700 W":      {Metric: "gpu_0.power_w.max", Op: "<", Limit: 700, Unit: "W", LimitText: "700 W"},
-		"energy_per_output_token_j < .5": {Metric: "energy_per_output_token_j", Op: "<", Limit: 0.5, Unit: "J/token", LimitText: ".5"},
+		"energy_per_output_token_j < .5": {Metric: "energy_per_output_token_j", Op: "<", Limit: 0.5, Unit: "J/token", LimitText: ".5 J/token"},
 	} {
 		got, err := ParseThreshold(expr)
 		require.NoError(t, err, expr)
@@ -150,22 +156,22 @@ func TestCheckThresholdPinned(t *testing.T) {
 	}
 	for expr, msg := range map[string]string{
 		"p(99) ttft < 150ms":        `vmtest: threshold "p(99) ttft < 150ms" not met: ttft.p99 = 2311.000 ms, want < 150ms (n=10, window 12.0 s, run run-1; data: /tmp/requests.csv)`,
-		"p(99) ttft < 2311":         `vmtest: threshold "p(99) ttft < 2311" not met: ttft.p99 = 2311.000 ms, want < 2311 (n=10, window 12.0 s, run run-1; data: /tmp/requests.csv)`,
+		"p(99) ttft < 2311":         `vmtest: threshold "p(99) ttft < 2311" not met: ttft.p99 = 2311.000 ms, want < 2311ms (n=10, window 12.0 s, run run-1; data: /tmp/requests.csv)`,
 		"p(90) e2e <= 2s":           `vmtest: threshold "p(90) e2e <= 2s": e2e.p90 <= 2s: no data (n=0 values from 10 successful requests; run run-1; data: /tmp/requests.csv)`,
 		"mean tpot < 20ms":          `vmtest: threshold "mean tpot < 20ms": tpot.mean < 20ms: no data (n=0 values from 10 successful requests; run run-1; data: /tmp/requests.csv)`,
 		"error_rate < 1%":           `vmtest: threshold "error_rate < 1%" not met: error_rate = 0.1667 (16.67%), want < 1% (n=12, window 12.0 s, run run-1; data: /tmp/requests.csv)`,
-		"throughput > 10":           `vmtest: threshold "throughput > 10" not met: request_throughput = 0.833 req/s, want > 10 (n=10, window 12.0 s, run run-1; data: /tmp/requests.csv)`,
-		"gpu.utilization.mean > 80": `vmtest: threshold "gpu.utilization.mean > 80" not met: gpu.utilization.avg = 62.500%, want > 80 (n=10, window 20.0 s, run run-1; data: /tmp/requests.csv)`,
-		"requests.failed == 0":      `vmtest: threshold "requests.failed == 0" not met: requests.failed = 2 requests, want == 0 (n=12, window 12.0 s, run run-1; data: /tmp/requests.csv)`,
-		"server.queue.max < 5":      `vmtest: threshold "server.queue.max < 5": server.queue.max < 5: no data (n=9, no server reading; run run-1; data: /tmp/requests.csv)`,
-		"gpu_3.utilization.avg > 1": `vmtest: threshold "gpu_3.utilization.avg > 1": gpu_3.utilization.avg > 1: no data (n=0, no gpu_3 in this run (GPUs: gpu_0); run run-1; data: /tmp/requests.csv)`,
+		"throughput > 10":           `vmtest: threshold "throughput > 10" not met: request_throughput = 0.833 req/s, want > 10 req/s (n=10, window 12.0 s, run run-1; data: /tmp/requests.csv)`,
+		"gpu.utilization.mean > 80": `vmtest: threshold "gpu.utilization.mean > 80" not met: gpu.utilization.avg = 62.500%, want > 80% (n=10, window 20.0 s, run run-1; data: /tmp/requests.csv)`,
+		"requests.failed == 0":      `vmtest: threshold "requests.failed == 0" not met: requests.failed = 2 requests, want == 0 requests (n=12, window 12.0 s, run run-1; data: /tmp/requests.csv)`,
+		"server.queue.max < 5":      `vmtest: threshold "server.queue.max < 5": server.queue.max < 5 requests: no data (n=9, no server reading; run run-1; data: /tmp/requests.csv)`,
+		"gpu_3.utilization.avg > 1": `vmtest: threshold "gpu_3.utilization.avg > 1": gpu_3.utilization.avg > 1%: no data (n=0, no gpu_3 in this run (GPUs: gpu_0); run run-1; data: /tmp/requests.csv)`,
 	} {
 		err := CheckThreshold(s, expr)
 		require.Error(t, err, expr)
 		require.Equal(t, msg, err.Error())
 	}
 	// No data never passes, whatever the operator.
-	for _, e := range []string{"p(99) e2e < 1h", "p(99) e2e > 0", "p(99) e2e != 1", "cpu.avg >= 0"} {
+	for _, e := range []string{"p(99) e2e < 1h", "p(99) e2e > 0", "p(99) e2e != 1", "cpu.avg >= 1"} {
 		require.ErrorContains(t, CheckThreshold(s, e), "no data", e)
 	}
 	require.ErrorContains(t, CheckThreshold(nil, "ttft.p99 < 1s"), "no summary")
@@ -183,4 +189,64 @@ func TestAssertThreshold(t *testing.T) {
 	require.Len(t, tb.errs, 2, "every failing expression is reported, the others are not")
 	require.True(t, strings.HasPrefix(tb.errs[0], `vmtest: threshold "p(99) ttft < 1s" not met: ttft.p99 = 2311.000 ms`))
 	require.Contains(t, tb.errs[1], `vmtest: threshold "ttft <": at byte 0:`)
+}
+
+// A limit without a unit is read in the metric's unit, and the failure message says which.
+func TestThresholdShowsTheAssumedUnit(t *testing.T) {
+	s := issue5()
+	for expr, want := range map[string]string{
+		"p(99) ttft < 40":      "ttft.p99 = 2311.000 ms, want < 40ms (",
+		"error_rate < 0.01":    "error_rate = 0.1667 (16.67%), want < 0.01 (1%) (",
+		"throughput > 2":       "request_throughput = 0.833 req/s, want > 2 req/s (",
+		"requests.failed <= 1": "requests.failed = 2 requests, want <= 1 requests (",
+	} {
+		err := CheckThreshold(s, expr)
+		require.Error(t, err, expr)
+		require.Contains(t, err.Error(), want, expr)
+		require.NotErrorIs(t, err, ErrInvalidCheck, "a missed SLO is not a bad check")
+	}
+}
+
+// Thresholds that read but cannot mean what was written are refused, with the fix in the message.
+func TestThresholdsThatCannotMeanWhatIsWritten(t *testing.T) {
+	for expr, want := range map[string]string{
+		"error_rate < 1": `at byte 13: error_rate is a fraction from 0 to 1 (1 is 100%), so "< 1" passes unless every request failed; ` +
+			`for 1% write "error_rate < 0.01" or "error_rate < 1%"`,
+		"error_rate <= 2": `at byte 14: error_rate is a fraction from 0 to 1 (1 is 100%), so this always passes; ` +
+			`for 2% write "error_rate <= 0.02" or "error_rate <= 2%"`,
+		"error_rate > 5": `at byte 13: error_rate is a fraction from 0 to 1 (1 is 100%), so this never holds; ` +
+			`for 5% write "error_rate > 0.05" or "error_rate > 5%"`,
+		"error_rate == 1": `at byte 14: error_rate is a fraction from 0 to 1 (1 is 100%), so this holds only when every request failed; ` +
+			`for 1% write "error_rate == 0.01" or "error_rate == 1%"`,
+		"error_rate <= 100%":        `at byte 14: "error_rate <= 100%" always holds, so it could never fail: error_rate is a fraction from 0 to 1`,
+		"error_rate < 0":            `at byte 13: "error_rate < 0 (0%)" never holds, so it could never pass: error_rate is a fraction from 0 to 1`,
+		"error_rate < -1%":          `at byte 13: negative limit -1%: error_rate is a fraction from 0 to 1`,
+		"p(99) ttft < -5ms":         `at byte 13: negative limit -5ms: ttft.p99 is never below 0`,
+		"p(99) ttft > -5":           `at byte 13: negative limit -5ms: ttft.p99 is never below 0`,
+		"p(99) ttft < 0ms":          `at byte 13: "ttft.p99 < 0ms" never holds, so it could never pass: ttft.p99 is never below 0`,
+		"p(99) ttft >= 0":           `at byte 14: "ttft.p99 >= 0ms" always holds, so it could never fail: ttft.p99 is never below 0`,
+		"gpu.utilization.avg > 100": `at byte 22: "gpu.utilization.avg > 100%" never holds, so it could never pass: gpu.utilization.avg is a percentage from 0 to 100`,
+		"cpu.max <= 100%":           `at byte 11: "cpu.max <= 100%" always holds, so it could never fail: cpu.max is a percentage from 0 to 100`,
+		"requests.failed != -1":     `at byte 19: negative limit -1 requests: requests.failed is never below 0`,
+		"p(99) ttft < 5 0ms": `at byte 15: unknown unit "0ms" for ttft.p99 (unit ms) (is there a space inside the number?); ` +
+			`expected ns, us, µs, ms, s, m or h (a plain number is ms)`,
+		"avg(ttft) < 100ms": `at byte 3: "avg(" takes no parentheses; write "avg ttft" or "ttft.mean" (only a percentile takes them: "p(99) ttft")`,
+		"p95( e2e ) < 1s":   `at byte 3: "p95(" takes no parentheses; write "p(95) e2e" or "e2e.p95" (only a percentile takes them: "p(99) ttft")`,
+		"p(99) ttfb < 150ms": `at byte 6: unknown metric "ttfb.p99" (the aggregation "p(99)" with the metric "ttfb"); did you mean ttft.p99? ` +
+			`(every name: go doc github.com/vmtest/vmtest/summary Summary.Lookup)`,
+		"error_rate < 1 fraction%":  `at byte 15: unknown unit "fraction%" for error_rate (unit fraction); expected % (a plain number is a fraction: 0.01 is 1%)`,
+		"gpu.utilization.avg > 5 W": `at byte 24: unknown unit "W" for gpu.utilization.avg (unit %); expected % (a plain number is in %)`,
+		"throughput > 5 tok/s":      `at byte 15: unknown unit "tok/s" for request_throughput (unit req/s); expected req/s (a plain number is in req/s)`,
+	} {
+		_, err := ParseThreshold(expr)
+		require.Error(t, err, expr)
+		require.ErrorIs(t, err, ErrBadThreshold, expr)
+		require.ErrorIs(t, err, ErrInvalidCheck, expr)
+		first, _, _ := strings.Cut(err.Error(), "\n")
+		require.Equal(t, fmt.Sprintf("vmtest: threshold %q: %s", expr, want), first, expr)
+	}
+	// A latency's unit error lists each unit once, and no percentage.
+	_, err := ParseThreshold("p(99) ttft < 5 0ms")
+	require.Equal(t, 1, strings.Count(err.Error(), "ms,"))
+	require.NotContains(t, err.Error(), "%")
 }

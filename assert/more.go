@@ -14,10 +14,17 @@ import (
 // CheckErrorRateBelow returns nil when the run's error rate — (total − ok) / total over every recorded
 // request, a fraction — is strictly below limit (a fraction: 0.01 is 1 %). Otherwise it returns an error
 // naming the rate, the limit, the outcome counts, the window, the run and the data file; with no request
-// recorded, an error saying "no data"; with limit outside [0, 1] or NaN, an error saying so.
+// recorded, an error saying "no data". A limit outside (0, 1) is an error matching ErrInvalidCheck, whatever
+// s is: 0 or less can never be met, and 1 or more is met by every run short of total failure (1 is 100 %, not
+// 1 %); to demand no error at all, use the threshold "error_rate == 0".
 func CheckErrorRateBelow(s *summary.Summary, limit float64) error {
-	if math.IsNaN(limit) || limit < 0 || limit > 1 {
-		return fmt.Errorf("vmtest: error_rate limit %v is not a fraction in [0, 1] (0.01 is 1%%)", limit)
+	switch {
+	case math.IsNaN(limit) || math.IsInf(limit, 0):
+		return invalidf("vmtest: error_rate < %v: want a fraction between 0 and 1 (0.01 is 1%%)", limit)
+	case limit >= 1:
+		return invalidf("vmtest: error_rate < %s: %s", formatNum(limit), fractionTooLarge("error_rate", "<", limit))
+	case limit <= 0:
+		return invalidf(`vmtest: error_rate < %s: error_rate is never below 0, so this could never pass; to allow no error at all, use the threshold "error_rate == 0"`, formatNum(limit))
 	}
 	text := strconv.FormatFloat(limit, 'g', -1, 64) + " (" + strconv.FormatFloat(100*limit, 'g', 4, 64) + "%)"
 	err := checkBound(s, "", "error_rate", "<", limit, text)
@@ -42,8 +49,12 @@ func AssertErrorRateBelow(tb testing.TB, s *summary.Summary, limit float64) bool
 // CheckThroughputAbove returns nil when the client-side request throughput — successful requests per second
 // over the requests' measured window (summary.Lookup "request_throughput") — is strictly above reqPerSec.
 // Otherwise it returns an error naming the throughput in req/s, the limit, n (successful requests), the
-// window, the run and the data file; with no successful request, an error saying "no data".
+// window, the run and the data file; with no successful request, an error saying "no data". A negative or
+// non-finite reqPerSec is an error matching ErrInvalidCheck, whatever s is.
 func CheckThroughputAbove(s *summary.Summary, reqPerSec float64) error {
+	if err := checkRateLimit("request_throughput", reqPerSec); err != nil {
+		return err
+	}
 	return checkBound(s, "", "request_throughput", ">", reqPerSec, strconv.FormatFloat(reqPerSec, 'g', -1, 64)+" req/s")
 }
 
@@ -58,8 +69,12 @@ func AssertThroughputAbove(tb testing.TB, s *summary.Summary, reqPerSec float64)
 // SLO, over the requests' measured window (DistServe; recorder.Summary.Goodput) — is strictly above
 // reqPerSec. Otherwise it returns an error naming the goodput in req/s, the limit, how many of the recorded
 // requests met the SLOs, the SLOs (ms), the window, the run and the data file. Goodput with no SLO given, or
-// with no successful request, is unknown and fails with "no data".
+// with no successful request, is unknown and fails with "no data". A negative or non-finite reqPerSec is an
+// error matching ErrInvalidCheck, whatever s is.
 func CheckGoodputAbove(s *summary.Summary, reqPerSec float64) error {
+	if err := checkRateLimit("goodput", reqPerSec); err != nil {
+		return err
+	}
 	limit := strconv.FormatFloat(reqPerSec, 'g', -1, 64) + " req/s"
 	if s == nil {
 		return fmt.Errorf("vmtest: goodput > %s: no summary", limit)
@@ -102,4 +117,23 @@ func sloText(slos map[string]float64) string {
 func AssertGoodputAbove(tb testing.TB, s *summary.Summary, reqPerSec float64) bool {
 	tb.Helper()
 	return report(tb, CheckGoodputAbove(s, reqPerSec))
+}
+
+// fractionTooLarge explains why "metric op limit", with metric a fraction (0–1) and limit ≥ 1 written without
+// a % sign, is refused, and how to write the percentage the user most likely meant.
+func fractionTooLarge(metric, op string, limit float64) string {
+	what := "is a fraction from 0 to 1 (1 is 100%)"
+	switch {
+	case op == "<" && limit == 1:
+		what += `, so "< 1" passes unless every request failed`
+	case op == "<" || op == "<=" || op == "!=":
+		what += ", so this always passes"
+	case op == ">=" && limit == 1, op == "==" && limit == 1:
+		what += ", so this holds only when every request failed"
+	default:
+		what += ", so this never holds"
+	}
+	pct := formatNum(limit)
+	return fmt.Sprintf("%s %s; for %s%% write %q or %q", metric, what, pct,
+		metric+" "+op+" "+formatNum(limit/100), metric+" "+op+" "+pct+"%")
 }

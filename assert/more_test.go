@@ -1,6 +1,7 @@
 package assert
 
 import (
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -11,18 +12,29 @@ import (
 func TestErrorRateBelow(t *testing.T) {
 	s := issue5() // 2 failed of 12: 0.1667
 	require.NoError(t, CheckErrorRateBelow(s, 0.17))
-	require.NoError(t, CheckErrorRateBelow(s, 1))
 	require.EqualError(t, CheckErrorRateBelow(s, 0.01),
 		"vmtest: error_rate = 0.1667 (16.67%), want < 0.01 (1%) (n=12, window 12.0 s, run run-1; data: /tmp/requests.csv); "+
 			"10 ok, 2 failed, 0 incomplete, 0 rejected; last error: HTTP 500")
 	require.ErrorContains(t, CheckErrorRateBelow(s, 2.0/12), "want < 0.1666", "the limit is strict")
 	clean := &summary.Summary{RunID: "r", Requests: recorder.Summary{Counts: recorder.Counts{Total: 5, OK: 5}, ErrorRate: fp(0)}}
 	require.NoError(t, CheckErrorRateBelow(clean, 0.01))
-	require.ErrorContains(t, CheckErrorRateBelow(clean, 0), "want < 0 (0%)", "a zero limit can never be met")
 	require.EqualError(t, CheckErrorRateBelow(&summary.Summary{RunID: "r"}, 0.01),
 		"vmtest: error_rate < 0.01 (1%): no data (n=0, no request recorded; run r; data: (files not written)); 0 ok, 0 failed, 0 incomplete, 0 rejected")
-	require.ErrorContains(t, CheckErrorRateBelow(s, 1.5), "not a fraction in [0, 1]")
-	require.ErrorContains(t, CheckErrorRateBelow(s, -0.1), "not a fraction in [0, 1]")
+	// A limit outside (0, 1) is refused whatever the summary: 1 is 100 %, and 0 can never be met.
+	for limit, msg := range map[float64]string{
+		1:    `vmtest: error_rate < 1: error_rate is a fraction from 0 to 1 (1 is 100%), so "< 1" passes unless every request failed; for 1% write "error_rate < 0.01" or "error_rate < 1%"`,
+		5:    `vmtest: error_rate < 5: error_rate is a fraction from 0 to 1 (1 is 100%), so this always passes; for 5% write "error_rate < 0.05" or "error_rate < 5%"`,
+		0:    `vmtest: error_rate < 0: error_rate is never below 0, so this could never pass; to allow no error at all, use the threshold "error_rate == 0"`,
+		-0.1: `vmtest: error_rate < -0.1: error_rate is never below 0, so this could never pass; to allow no error at all, use the threshold "error_rate == 0"`,
+	} {
+		for _, sum := range []*summary.Summary{s, clean, nil} {
+			err := CheckErrorRateBelow(sum, limit)
+			require.EqualError(t, err, msg)
+			require.ErrorIs(t, err, ErrInvalidCheck)
+		}
+	}
+	require.ErrorContains(t, CheckErrorRateBelow(s, math.NaN()), "want a fraction between 0 and 1")
+	require.NotErrorIs(t, CheckErrorRateBelow(s, 0.01), ErrInvalidCheck, "a missed SLO is not a bad check")
 	require.ErrorContains(t, CheckErrorRateBelow(nil, 0.1), "no summary")
 
 	tb := &recTB{}

@@ -1,0 +1,147 @@
+package assert
+
+import (
+	"errors"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/vmtest/vmtest/serverstats"
+	"github.com/vmtest/vmtest/summary"
+)
+
+// An unknown latency metric is refused before the summary is looked at, by every Check*Below, naming the
+// nearest name and every valid one.
+func TestLatencyMetricCheckedBeforeTheSummary(t *testing.T) {
+	const want = `vmtest: unknown latency metric "ttfb" (did you mean ttft?); want ttft, tpot, itl, e2e (also called latency or e2e_latency), ttft_from_intended or e2e_from_intended`
+	for name, check := range map[string]func(*summary.Summary, string, time.Duration) error{
+		"P99": CheckP99Below, "P90": CheckP90Below, "P50": CheckP50Below, "Mean": CheckMeanBelow,
+	} {
+		for _, s := range []*summary.Summary{nil, pinned()} {
+			err := check(s, "ttfb", time.Second)
+			require.EqualError(t, err, want, name)
+			require.ErrorIs(t, err, ErrInvalidCheck, name)
+		}
+	}
+	require.EqualError(t, CheckP99Below(nil, "nonsense", time.Second),
+		`vmtest: unknown latency metric "nonsense"; want ttft, tpot, itl, e2e (also called latency or e2e_latency), ttft_from_intended or e2e_from_intended`)
+
+	// latency and e2e_latency are e2e, in any case.
+	s := pinned()
+	s.Requests.E2EMS = s.Requests.TTFTMS
+	for _, m := range []string{"latency", "E2E_LATENCY", "e2e"} {
+		require.NoError(t, CheckP99Below(s, m, 3*time.Second), m)
+	}
+	// A valid check with no summary is "no summary", not a bad check.
+	err := CheckP99Below(nil, "ttft", time.Second)
+	require.EqualError(t, err, "vmtest: p99 ttft: no summary")
+	require.NotErrorIs(t, err, ErrInvalidCheck)
+}
+
+// No latency is below 0, so a limit ≤ 0 could never pass: refused at once.
+func TestLatencyLimitMustBePositive(t *testing.T) {
+	err := CheckP99Below(nil, "ttft", -5*time.Millisecond)
+	require.EqualError(t, err, "vmtest: p99 ttft < -5ms: a latency is never below 0, so the check could never pass; want a positive limit")
+	require.ErrorIs(t, err, ErrInvalidCheck)
+	require.ErrorIs(t, CheckMeanBelow(pinned(), "e2e", 0), ErrInvalidCheck)
+}
+
+func TestRateLimitsCheckedBeforeTheSummary(t *testing.T) {
+	err := CheckThroughputAbove(pinned(), -1)
+	require.EqualError(t, err, "vmtest: request_throughput > -1 req/s: a rate is never below 0, so the check could never fail; want a limit ≥ 0")
+	require.ErrorIs(t, err, ErrInvalidCheck)
+	require.ErrorIs(t, CheckThroughputAbove(nil, math.NaN()), ErrInvalidCheck)
+	err = CheckGoodputAbove(nil, -0.5)
+	require.EqualError(t, err, "vmtest: goodput > -0.5 req/s: a rate is never below 0, so the check could never fail; want a limit ≥ 0")
+	require.ErrorIs(t, err, ErrInvalidCheck)
+	require.NotErrorIs(t, CheckThroughputAbove(nil, 0), ErrInvalidCheck)
+	require.NotErrorIs(t, CheckGoodputAbove(nil, 0), ErrInvalidCheck)
+}
+
+func TestBaselineArgumentsCheckedBeforeTheSummaryAndFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "none.json")
+	for tols, want := range map[*[]Tolerance]string{
+		{Rel("ttfb.p99", 0.1)}:               `vmtest: baseline ` + path + `: unknown metric "ttfb.p99"; did you mean ttft.p99? (every name: go doc github.com/vmtest/vmtest/summary Summary.Lookup)`,
+		{Rel("ttft.p99", -1)}:                `vmtest: baseline ` + path + `: ttft.p99: tolerance Rel -1, Abs 0: want finite values ≥ 0`,
+		{{Metric: "ttft.p99", Direction: 7}}: `vmtest: baseline ` + path + `: ttft.p99: unknown Direction 7 (want AutoDirection, LowerIsBetter or HigherIsBetter)`,
+		{}:                                   `vmtest: baseline ` + path + `: no metric chosen`,
+	} {
+		for _, s := range []*summary.Summary{nil, baselineRun()} {
+			err := CheckBaseline(s, path, *tols...)
+			require.EqualError(t, err, want)
+			require.ErrorIs(t, err, ErrInvalidCheck)
+		}
+	}
+	require.ErrorIs(t, CheckBaseline(nil, " ", Rel("ttft.p99", 0)), ErrInvalidCheck)
+	// Valid arguments: the summary (here none) and the file are looked at only then.
+	err := CheckBaseline(nil, path, Rel("ttft.p99", 0.1))
+	require.EqualError(t, err, "vmtest: baseline "+path+": no summary")
+	require.NotErrorIs(t, err, ErrInvalidCheck)
+}
+
+// Every name suggestions are drawn from is one Lookup accepts, as itself (canonical).
+func TestSuggestedNamesAreCanonicalLookupNames(t *testing.T) {
+	require.Greater(t, len(lookupNames), 100)
+	for _, n := range lookupNames {
+		v, err := lookupStatic(n)
+		require.NoError(t, err, n)
+		if n != "throughput" && !strings.HasSuffix(n, ".median") {
+			require.Equal(t, n, v.Name, "%s is not canonical", n)
+		}
+	}
+}
+
+// Lookup with no server data accepts any statistic after server.<histogram>; lookupStatic refuses the ones a
+// summary with server data refuses.
+func TestServerHistogramStatisticsCheckedWithoutData(t *testing.T) {
+	withData := &summary.Summary{Server: &serverstats.Stats{Figures: serverstats.Figures{
+		TTFT: &serverstats.Histogram{}, E2ELatency: &serverstats.Histogram{}, QueueTime: &serverstats.Histogram{}, ITL: &serverstats.Histogram{},
+	}}}
+	for _, h := range []string{"ttft", "e2e", "queue_time", "itl"} {
+		for _, st := range []string{"p50", "p90", "p95", "p99", "mean", "avg", "median", "med", "p98", "std", "max", "min"} {
+			name := "server." + h + "." + st
+			_, errData := withData.Lookup(name)
+			_, errStatic := lookupStatic(name)
+			require.Equal(t, errData == nil, errStatic == nil, "%s: with data %v, statically %v", name, errData, errStatic)
+		}
+	}
+	_, err := ParseThreshold("server.ttft.p98 < 1s")
+	require.ErrorContains(t, err, `unknown metric "server.ttft.p98" (want p50, p90, p95, p99 or mean after server.ttft); did you mean server.ttft.p90, server.ttft.p95 or server.ttft.p99?`)
+}
+
+func TestNearest(t *testing.T) {
+	for name, want := range map[string][]string{
+		"ttfb.p99":      {"ttft.p99"},
+		"ttft.p98":      {"ttft.p90", "ttft.p95", "ttft.p99"},
+		"gpu.util.avg":  {"gpu.utilization.avg", "gpu_0.utilization.avg"},
+		"error_rte":     {"error_rate"},
+		"srv.ttft.p99":  {"server.ttft.p99"},
+		"zzzzzz":        nil,
+		"requests.fail": {"requests.failed"},
+	} {
+		require.Equal(t, want, nearest(name, lookupNames, 3), name)
+	}
+	require.Equal(t, 0, editDistance("ttft", "ttft"))
+	require.Equal(t, 3, editDistance("", "abc"))
+	require.Equal(t, 2, editDistance("ttfb", "tbft"))
+	require.Equal(t, "a, b or c", orList([]string{"a", "b", "c"}))
+	require.Equal(t, "a or b", orList([]string{"a", "b"}))
+}
+
+// The unknown-name message names the nearest names, or a few examples, and where the full list is: not every
+// family on one line.
+func TestUnknownMetricTextIsShort(t *testing.T) {
+	_, err := (*summary.Summary)(nil).Lookup("foo")
+	require.Error(t, err)
+	require.Equal(t, `unknown metric "foo"; names look like ttft.p99, e2e.mean, error_rate, throughput, requests.failed, `+
+		`gpu.utilization.avg, server.ttft.p99, cpu.max (every name: go doc github.com/vmtest/vmtest/summary Summary.Lookup)`,
+		unknownMetricText(err, ""))
+	_, err = (*summary.Summary)(nil).Lookup("ttft")
+	require.Equal(t, `unknown metric "ttft" (the note) (ttft takes one statistic: ttft.<p50|p90|p95|p99|mean|median|std|min|max>) `+
+		`(every name: go doc github.com/vmtest/vmtest/summary Summary.Lookup)`, unknownMetricText(err, "the note"))
+	other := errors.New("not a name problem")
+	require.Equal(t, "not a name problem", unknownMetricText(other, ""))
+}
