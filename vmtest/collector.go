@@ -13,12 +13,14 @@ package vmtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -144,7 +146,10 @@ func (c *Collector) buildSamplers() error {
 		c.sources["vllm"] = &summary.SourceStatus{Note: "no server to scrape: set Options.VLLMBaseURL or " + EnvVLLMURL}
 	}
 	g, err := samplers.NewGPU(samplers.GPUConfig{Source: o.GPUSource, GPUs: o.GPUIDs, DCGMURLs: o.DCGMURLs, Interval: o.Interval})
-	if err != nil {
+	if errors.Is(err, samplers.ErrNVMLNotLinked) {
+		return fmt.Errorf("vmtest: Options.GPUSource %q: %w", o.GPUSource, samplers.ErrNVMLNotLinked)
+	}
+	if err != nil { // resolve checks every option NewGPU reads; this is a fallback
 		return fmt.Errorf("vmtest: Options.GPUSource/GPUIDs/DCGMURLs: %w", err)
 	}
 	if g.Source() == samplers.GPUSourceNone {
@@ -472,37 +477,66 @@ func (c *Collector) cleanup() {
 }
 
 // Check registers an SLO check to run over the final summary at the end of the test; a non-nil error fails
-// the test with that message. Checks run in the order registered.
+// the test with that message. Checks run in the order registered. Check runs nothing before the end; the
+// Assert* methods below also test their arguments when they are called.
 func (c *Collector) Check(check func(*summary.Summary) error) {
 	c.mu.Lock()
 	c.checks = append(c.checks, check)
 	c.mu.Unlock()
 }
 
+// register adds one of package assert's checks. It first runs the check over no summary: assert's checks test
+// their arguments before anything else, so an unknown metric name or a limit that no run could meet (or
+// fail) shows at once, failing the test through tb.Fatalf with call (how the user called it) in front,
+// instead of after the whole load has run.
+func (c *Collector) register(call string, check func(*summary.Summary) error) {
+	c.tb.Helper()
+	if err := check(nil); errors.Is(err, assert.ErrInvalidCheck) {
+		c.tb.Fatalf("vmtest: %s: %s", call, strings.TrimPrefix(err.Error(), "vmtest: "))
+		return
+	}
+	c.Check(check)
+}
+
 // AssertP99Below registers assert.CheckP99Below(summary, metric, limit) to run at the end of the test.
-// metric is "ttft", "tpot", "itl" or "e2e" (client side, successful requests); no data fails.
+// metric is "ttft", "tpot", "itl", "e2e" (also called "latency"), "ttft_from_intended" or
+// "e2e_from_intended" (client side, successful requests; see assert.LatencyMetricsText); no data fails. An
+// unknown metric or a limit ≤ 0 fails the test at once (tb.Fatalf, naming the valid metrics), so call it from
+// the test's goroutine, as every Assert* method.
 func (c *Collector) AssertP99Below(metric string, limit time.Duration) {
-	c.Check(func(s *summary.Summary) error { return assert.CheckP99Below(s, metric, limit) })
+	c.tb.Helper()
+	c.register(fmt.Sprintf("AssertP99Below(%q, %v)", metric, limit),
+		func(s *summary.Summary) error { return assert.CheckP99Below(s, metric, limit) })
 }
 
-// AssertP90Below registers assert.CheckP90Below to run at the end of the test.
+// AssertP90Below registers assert.CheckP90Below to run at the end of the test; its arguments are checked at
+// once, as AssertP99Below's.
 func (c *Collector) AssertP90Below(metric string, limit time.Duration) {
-	c.Check(func(s *summary.Summary) error { return assert.CheckP90Below(s, metric, limit) })
+	c.tb.Helper()
+	c.register(fmt.Sprintf("AssertP90Below(%q, %v)", metric, limit),
+		func(s *summary.Summary) error { return assert.CheckP90Below(s, metric, limit) })
 }
 
-// AssertP50Below registers assert.CheckP50Below to run at the end of the test.
+// AssertP50Below registers assert.CheckP50Below to run at the end of the test; its arguments are checked at
+// once, as AssertP99Below's.
 func (c *Collector) AssertP50Below(metric string, limit time.Duration) {
-	c.Check(func(s *summary.Summary) error { return assert.CheckP50Below(s, metric, limit) })
+	c.tb.Helper()
+	c.register(fmt.Sprintf("AssertP50Below(%q, %v)", metric, limit),
+		func(s *summary.Summary) error { return assert.CheckP50Below(s, metric, limit) })
 }
 
-// AssertMeanBelow registers assert.CheckMeanBelow to run at the end of the test.
+// AssertMeanBelow registers assert.CheckMeanBelow to run at the end of the test; its arguments are checked
+// at once, as AssertP99Below's.
 func (c *Collector) AssertMeanBelow(metric string, limit time.Duration) {
-	c.Check(func(s *summary.Summary) error { return assert.CheckMeanBelow(s, metric, limit) })
+	c.tb.Helper()
+	c.register(fmt.Sprintf("AssertMeanBelow(%q, %v)", metric, limit),
+		func(s *summary.Summary) error { return assert.CheckMeanBelow(s, metric, limit) })
 }
 
 // AssertThreshold registers threshold expressions (assert.ParseThreshold: "p(99) ttft < 150ms",
 // "error_rate < 1%", "gpu.utilization.avg > 50", ...) to be checked at the end of the test. An expression that
-// does not parse fails the test at once (tb.Fatalf), naming the position of the error.
+// does not parse, names an unknown metric or always or never holds fails the test at once (tb.Fatalf), naming
+// the position of the error.
 func (c *Collector) AssertThreshold(exprs ...string) {
 	c.tb.Helper()
 	for _, e := range exprs {
@@ -515,25 +549,37 @@ func (c *Collector) AssertThreshold(exprs ...string) {
 	}
 }
 
-// AssertErrorRateBelow registers assert.CheckErrorRateBelow (limit is a fraction, e.g. 0.01) for the end of the test.
+// AssertErrorRateBelow registers assert.CheckErrorRateBelow for the end of the test. limit is a fraction:
+// 0.01 is 1 %. A limit outside (0, 1) fails the test at once (tb.Fatalf): 1 would pass unless every request
+// failed, 0 could never pass.
 func (c *Collector) AssertErrorRateBelow(limit float64) {
-	c.Check(func(s *summary.Summary) error { return assert.CheckErrorRateBelow(s, limit) })
+	c.tb.Helper()
+	c.register(fmt.Sprintf("AssertErrorRateBelow(%v)", limit),
+		func(s *summary.Summary) error { return assert.CheckErrorRateBelow(s, limit) })
 }
 
-// AssertThroughputAbove registers assert.CheckThroughputAbove (successful requests/s) for the end of the test.
+// AssertThroughputAbove registers assert.CheckThroughputAbove (successful requests/s) for the end of the
+// test. A negative or non-finite limit fails the test at once (tb.Fatalf).
 func (c *Collector) AssertThroughputAbove(reqPerSec float64) {
-	c.Check(func(s *summary.Summary) error { return assert.CheckThroughputAbove(s, reqPerSec) })
+	c.tb.Helper()
+	c.register(fmt.Sprintf("AssertThroughputAbove(%v)", reqPerSec),
+		func(s *summary.Summary) error { return assert.CheckThroughputAbove(s, reqPerSec) })
 }
 
 // AssertGoodputAbove registers assert.CheckGoodputAbove (requests/s meeting Options.Goodput) for the end of
-// the test; without Options.Goodput there is no goodput and the check fails with "no data".
+// the test; without Options.Goodput there is no goodput and the check fails with "no data". A negative or
+// non-finite limit fails the test at once (tb.Fatalf).
 func (c *Collector) AssertGoodputAbove(reqPerSec float64) {
-	c.Check(func(s *summary.Summary) error { return assert.CheckGoodputAbove(s, reqPerSec) })
+	c.tb.Helper()
+	c.register(fmt.Sprintf("AssertGoodputAbove(%v)", reqPerSec),
+		func(s *summary.Summary) error { return assert.CheckGoodputAbove(s, reqPerSec) })
 }
 
 // AssertBaseline registers assert.CheckBaseline against the baseline file at path for the end of the test:
 // each metric may not regress beyond its tolerance; run with -vmtest.update (or VMTEST_UPDATE=1) to rewrite
-// the file from this run instead.
+// the file from this run instead. An empty path, no metric, an unknown metric name (summary.Lookup) or a
+// negative tolerance fails the test at once (tb.Fatalf); the file itself is read at the end.
 func (c *Collector) AssertBaseline(path string, metrics ...assert.Tolerance) {
-	c.Check(func(s *summary.Summary) error { return assert.CheckBaseline(s, path, metrics...) })
+	c.tb.Helper()
+	c.register("AssertBaseline", func(s *summary.Summary) error { return assert.CheckBaseline(s, path, metrics...) })
 }

@@ -3,7 +3,9 @@ package vmtest
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,10 +46,12 @@ type Options struct {
 	// SampleTimeout bounds each sampler's reading per tick; 0 means 80% of Interval. Must be less than Interval.
 	// A sampler that misses it yields nulls with reason "timeout" and is not called again until it returns.
 	SampleTimeout time.Duration
-	// VLLMBaseURL is the server's base URL (e.g. "http://localhost:8000"); /metrics is scraped from it.
-	// Default: $VMTEST_VLLM_URL. When both are empty no server metrics are sampled and the summary says so.
+	// VLLMBaseURL is the server's base URL, an http or https URL with a host (e.g. "http://localhost:8000",
+	// not "localhost:8000"); /metrics is scraped from it. Default: $VMTEST_VLLM_URL. When both are empty no
+	// server metrics are sampled and the summary says so.
 	VLLMBaseURL string
-	// MetricsURL, when set, is the full /metrics URL to scrape instead of VLLMBaseURL+"/metrics".
+	// MetricsURL, when set, is the full /metrics URL to scrape instead of VLLMBaseURL+"/metrics" (an http or
+	// https URL with a host).
 	MetricsURL string
 	// OutputDir is where files go. Default: t.ArtifactDir() when `go test -artifacts` was given, else
 	// $VMTEST_OUTPUT_DIR/<test name>, else metrics_output/<test name>/ in the package directory.
@@ -65,9 +69,11 @@ type Options struct {
 	Goodput recorder.SLO
 	// GPUSource is "auto" (default), "nvml", "nvidia-smi", "dcgm" or "none"; see samplers.GPUConfig.
 	GPUSource string
-	// GPUIDs selects GPUs by index ("0") or UUID, the original Python collector's gpu_ids; empty means all.
+	// GPUIDs selects GPUs by index ("0", never negative) or UUID, the original Python collector's gpu_ids;
+	// empty means all.
 	GPUIDs []string
-	// DCGMURLs are dcgm-exporter /metrics URLs; setting them selects the dcgm source under "auto".
+	// DCGMURLs are dcgm-exporter /metrics URLs (http or https, with a host: "http://node1:9400/metrics");
+	// setting them selects the dcgm source under "auto".
 	DCGMURLs []string
 	// RequireGPU fails the test at Collect when no GPU source is available (also VMTEST_REQUIRE_GPU=1).
 	RequireGPU bool
@@ -82,7 +88,8 @@ func envTrue(name string) bool {
 	return v == "1" || v == "true" || v == "yes"
 }
 
-// resolve fills defaults and validates, naming the field of the first invalid option.
+// resolve fills defaults and validates, naming the field of the first invalid option (or the environment
+// variable it came from) as the user wrote it, never an internal type's field.
 func (o Options) resolve() (Options, error) {
 	if o.Interval == 0 {
 		o.Interval = DefaultInterval
@@ -106,7 +113,43 @@ func (o Options) resolve() (Options, error) {
 		return o, fmt.Errorf("vmtest: Options.MaxRequests = %d: must not be negative", o.MaxRequests)
 	}
 	if o.VLLMBaseURL == "" {
-		o.VLLMBaseURL = os.Getenv(EnvVLLMURL)
+		if env := os.Getenv(EnvVLLMURL); env != "" {
+			o.VLLMBaseURL = strings.TrimSpace(env)
+			if err := checkHTTPURL(o.VLLMBaseURL, "http://localhost:8000"); err != nil {
+				return o, fmt.Errorf("vmtest: %s %q (read because Options.VLLMBaseURL is empty): %v", EnvVLLMURL, env, err)
+			}
+		}
+	} else if err := checkHTTPURL(o.VLLMBaseURL, "http://localhost:8000"); err != nil {
+		return o, fmt.Errorf("vmtest: Options.VLLMBaseURL %q: %v", o.VLLMBaseURL, err)
+	}
+	if o.MetricsURL != "" {
+		if err := checkHTTPURL(o.MetricsURL, "http://localhost:8000/metrics"); err != nil {
+			return o, fmt.Errorf("vmtest: Options.MetricsURL %q: %v", o.MetricsURL, err)
+		}
+	}
+	switch src := strings.ToLower(strings.TrimSpace(o.GPUSource)); src {
+	case "", samplers.GPUSourceAuto, samplers.GPUSourceNVML, samplers.GPUSourceNvidiaSMI, samplers.GPUSourceNone:
+	case samplers.GPUSourceDCGM:
+		if len(o.DCGMURLs) == 0 {
+			return o, fmt.Errorf("vmtest: Options.GPUSource %q needs at least one dcgm-exporter URL in Options.DCGMURLs (e.g. http://localhost:9400/metrics)", o.GPUSource)
+		}
+	default:
+		return o, fmt.Errorf("vmtest: Options.GPUSource %q: unknown GPU source (want %s, %s, %s, %s or %s)", o.GPUSource,
+			samplers.GPUSourceAuto, samplers.GPUSourceNVML, samplers.GPUSourceNvidiaSMI, samplers.GPUSourceDCGM, samplers.GPUSourceNone)
+	}
+	for i, u := range o.DCGMURLs {
+		if err := checkHTTPURL(strings.TrimSpace(u), "http://localhost:9400/metrics"); err != nil {
+			return o, fmt.Errorf("vmtest: Options.DCGMURLs[%d] %q: %v", i, u, err)
+		}
+	}
+	for i, id := range o.GPUIDs {
+		id = strings.TrimSpace(id)
+		if id == "" {
+			return o, fmt.Errorf("vmtest: Options.GPUIDs[%d] is empty (want a GPU index such as \"0\" or a UUID)", i)
+		}
+		if n, err := strconv.Atoi(id); err == nil && n < 0 {
+			return o, fmt.Errorf("vmtest: Options.GPUIDs[%d] %q: a GPU index is never negative", i, id)
+		}
 	}
 	if envTrue(EnvRequireGPU) {
 		o.RequireGPU = true
@@ -120,4 +163,17 @@ func (o Options) resolve() (Options, error) {
 		}
 	}
 	return o, nil
+}
+
+// checkHTTPURL returns an error when raw is not an absolute http or https URL with a host. The message gives
+// an example: raw with http:// in front when it has no scheme ("localhost:8000"), else example.
+func checkHTTPURL(raw, example string) error {
+	u, err := url.Parse(raw)
+	if err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+		return nil
+	}
+	if guess, err := url.Parse("http://" + raw); err == nil && !strings.Contains(raw, "://") && guess.Hostname() != "" {
+		example = guess.String()
+	}
+	return fmt.Errorf("not an http(s) URL with a host (want e.g. %s)", example)
 }

@@ -1,0 +1,113 @@
+package vmtest
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	vassert "github.com/vmtest/vmtest/assert"
+)
+
+// A mistake in a registered check fails the test when the check is registered, before any load runs, with
+// the same message whichever registration method was used; the bad check is not registered.
+func TestBadChecksFailAtRegistration(t *testing.T) {
+	const latencies = "ttft, tpot, itl, e2e (also called latency or e2e_latency), ttft_from_intended or e2e_from_intended"
+	base := filepath.Join(t.TempDir(), "b.json")
+	for _, tc := range []struct {
+		register func(c *Collector)
+		want     string
+	}{
+		{func(c *Collector) { c.AssertP99Below("ttfb", 500*time.Millisecond) },
+			`vmtest: AssertP99Below("ttfb", 500ms): unknown latency metric "ttfb" (did you mean ttft?); want ` + latencies},
+		{func(c *Collector) { c.AssertP90Below("tpot ", time.Second) },
+			`vmtest: AssertP90Below("tpot ", 1s): unknown latency metric "tpot " (did you mean tpot?)`},
+		{func(c *Collector) { c.AssertP50Below("e2e_latancy", time.Second) },
+			`vmtest: AssertP50Below("e2e_latancy", 1s): unknown latency metric "e2e_latancy" (did you mean e2e_latency?); want ` + latencies},
+		{func(c *Collector) { c.AssertMeanBelow("itl", -time.Millisecond) },
+			`vmtest: AssertMeanBelow("itl", -1ms): mean itl < -1ms: a latency is never below 0, so the check could never pass; want a positive limit`},
+		{func(c *Collector) { c.AssertErrorRateBelow(1) },
+			`vmtest: AssertErrorRateBelow(1): error_rate < 1: error_rate is a fraction from 0 to 1 (1 is 100%), so "< 1" passes unless every request failed; for 1% write "error_rate < 0.01" or "error_rate < 1%"`},
+		{func(c *Collector) { c.AssertThroughputAbove(-2) },
+			`vmtest: AssertThroughputAbove(-2): request_throughput > -2 req/s: a rate is never below 0, so the check could never fail; want a limit ≥ 0`},
+		{func(c *Collector) { c.AssertGoodputAbove(-2) },
+			`vmtest: AssertGoodputAbove(-2): goodput > -2 req/s: a rate is never below 0, so the check could never fail; want a limit ≥ 0`},
+		{func(c *Collector) { c.AssertBaseline(base, vassert.Rel("ttfb.p99", 0.1)) },
+			`vmtest: AssertBaseline: baseline ` + base + `: unknown metric "ttfb.p99"; did you mean ttft.p99? (every name: go doc github.com/vmtest/vmtest/summary Summary.Lookup)`},
+		{func(c *Collector) { c.AssertBaseline(base) }, `vmtest: AssertBaseline: baseline ` + base + `: no metric chosen`},
+		{func(c *Collector) { c.AssertThreshold("avg(ttft) < 100ms") },
+			`vmtest: threshold "avg(ttft) < 100ms": at byte 3: "avg(" takes no parentheses; write "avg ttft" or "ttft.mean"`},
+		{func(c *Collector) { c.AssertThreshold("error_rate < 1") },
+			`vmtest: threshold "error_rate < 1": at byte 13: error_rate is a fraction from 0 to 1 (1 is 100%)`},
+	} {
+		ft := &fakeTB{name: "T"}
+		c := Collect(ft, Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true})
+		require.NotNil(t, c)
+		tc.register(c)
+		require.Len(t, ft.fatal, 1, tc.want)
+		assert.Contains(t, ft.fatal[0], tc.want)
+		ft.runCleanups()
+		assert.Empty(t, ft.errs, "the bad check was not registered: nothing runs at the end")
+	}
+}
+
+// Valid checks register without a word, aliases included, and run at the end.
+func TestGoodChecksRegisterQuietly(t *testing.T) {
+	ft := &fakeTB{name: "T"}
+	c := Collect(ft, Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true})
+	now := time.Now()
+	c.RecordRequest(okReq(now, 100*time.Millisecond, 300*time.Millisecond, 3))
+	c.AssertP99Below("latency", time.Second)
+	c.AssertP90Below("E2E", time.Second)
+	c.AssertP50Below("ttft", 200*time.Millisecond)
+	c.AssertMeanBelow("tpot", time.Second)
+	c.AssertErrorRateBelow(0.01)
+	c.AssertThroughputAbove(0)
+	c.AssertThreshold("p(99) latency < 1s", "p(99) ttft < 40") // the second fails at the end
+	require.Empty(t, ft.fatal)
+	ft.runCleanups()
+	require.Len(t, ft.errs, 1, "%v", ft.errs)
+	assert.Contains(t, ft.errs[0], `vmtest: threshold "p(99) ttft < 40" not met: ttft.p99 = 100.000 ms, want < 40ms (`)
+}
+
+// URL options are checked where the user set them, in the user's words: the option (or the environment
+// variable) and the value, what is wrong, and what a good one looks like.
+func TestURLOptionsNameTheOptionNotAnInternalField(t *testing.T) {
+	for _, tc := range []struct {
+		opts Options
+		want string
+	}{
+		{Options{VLLMBaseURL: "localhost:8000"},
+			`vmtest: Options.VLLMBaseURL "localhost:8000": not an http(s) URL with a host (want e.g. http://localhost:8000)`},
+		{Options{VLLMBaseURL: "ftp://gpu-box:8000"},
+			`vmtest: Options.VLLMBaseURL "ftp://gpu-box:8000": not an http(s) URL with a host (want e.g. http://localhost:8000)`},
+		{Options{VLLMBaseURL: "http://"},
+			`vmtest: Options.VLLMBaseURL "http://": not an http(s) URL with a host (want e.g. http://localhost:8000)`},
+		{Options{MetricsURL: "gpu-box:8000/metrics"},
+			`vmtest: Options.MetricsURL "gpu-box:8000/metrics": not an http(s) URL with a host (want e.g. http://gpu-box:8000/metrics)`},
+		{Options{DCGMURLs: []string{"http://node0:9400/metrics", "node1:9400/metrics"}},
+			`vmtest: Options.DCGMURLs[1] "node1:9400/metrics": not an http(s) URL with a host (want e.g. http://node1:9400/metrics)`},
+		{Options{GPUSource: "dcgm"},
+			`vmtest: Options.GPUSource "dcgm" needs at least one dcgm-exporter URL in Options.DCGMURLs (e.g. http://localhost:9400/metrics)`},
+		{Options{GPUSource: "cuda"},
+			`vmtest: Options.GPUSource "cuda": unknown GPU source (want auto, nvml, nvidia-smi, dcgm or none)`},
+		{Options{GPUSource: "nvml"},
+			`vmtest: Options.GPUSource "nvml": no NVML driver is linked: import _ "github.com/vmtest/vmtest/samplers/nvml" (needs cgo)`},
+		{Options{GPUIDs: []string{"0", " "}}, `vmtest: Options.GPUIDs[1] is empty (want a GPU index such as "0" or a UUID)`},
+		{Options{GPUIDs: []string{"-1"}}, `vmtest: Options.GPUIDs[0] "-1": a GPU index is never negative`},
+	} {
+		ft := &fakeTB{name: "T"}
+		tc.opts.OutputDir = t.TempDir()
+		assert.Nil(t, Collect(ft, tc.opts))
+		require.Len(t, ft.fatal, 1, tc.want)
+		assert.Equal(t, tc.want, ft.fatal[0])
+		assert.NotContains(t, ft.fatal[0], "Config.", "no internal type's field")
+	}
+
+	t.Setenv(EnvVLLMURL, "localhost:8000")
+	ft := &fakeTB{name: "T"}
+	assert.Nil(t, Collect(ft, Options{OutputDir: t.TempDir(), GPUSource: "none"}))
+	require.Len(t, ft.fatal, 1)
+	assert.Equal(t, `vmtest: VMTEST_VLLM_URL "localhost:8000" (read because Options.VLLMBaseURL is empty): not an http(s) URL with a host (want e.g. http://localhost:8000)`, ft.fatal[0])
+}
