@@ -42,18 +42,18 @@ func render(w io.Writer, s *snapshot.Snapshot, counts recorder.Counts, first, la
 	sort.Strings(keys)
 	for _, k := range keys {
 		g := s.GPUMetrics[k]
-		fmt.Fprintf(&b, "  %-8s util %5s%%  mem %s/%s MiB  %s°C  %s W\n", k, dv(g.Utilization, "%.0f"),
+		fmt.Fprintf(&b, "  %-8s util %5s  mem %s/%s MiB  %s°C  %s W\n", k, dv(g.Utilization, "%.0f%%"),
 			dv(g.MemoryUsedMB, "%.0f"), dv(g.MemoryTotalMB, "%.0f"), dv(g.TempC, "%.0f"), dv(g.PowerW, "%.0f"))
 	}
 	v := &s.VLLMMetrics
-	fmt.Fprintf(&b, "  server   %s tok/s  queue %s  batch %s  KV %s%%  TTFT p50 %s p99 %s ms\n", dv(v.TokensPerSecond, "%.1f"),
-		dv(v.RequestQueueSize, "%.0f"), dv(v.ActiveBatchSize, "%.0f"), dv(v.KVCacheUsagePercent, "%.1f"),
+	fmt.Fprintf(&b, "  server   %s tok/s  queue %s  batch %s  KV %s  TTFT p50 %s p99 %s ms\n", dv(v.TokensPerSecond, "%.1f"),
+		dv(v.RequestQueueSize, "%.0f"), dv(v.ActiveBatchSize, "%.0f"), dv(v.KVCacheUsagePercent, "%.1f%%"),
 		dq(v.ServerTTFTP50MS, v.ServerTTFTP50LowerBoundMS), dq(v.ServerTTFTP99MS, v.ServerTTFTP99LowerBoundMS))
 	fmt.Fprintf(&b, "  client   this interval: %d ok, TTFT mean %s ms, E2E p50 %s p99 %s ms; so far: %d ok, %d not ok\n",
 		v.RequestsFinished, dv(v.FirstTokenLatencyMS, "%.1f"), dv(v.P50LatencyMS, "%.1f"), dv(v.P99LatencyMS, "%.1f"),
 		counts.OK, counts.Total-counts.OK)
 	y := &s.SystemMetrics
-	fmt.Fprintf(&b, "  host     CPU %s%%  mem %s GiB used, %s GiB free\n", dv(y.CPUPercent, "%.1f"),
+	fmt.Fprintf(&b, "  host     CPU %s  mem %s GiB used, %s GiB free\n", dv(y.CPUPercent, "%.1f%%"),
 		dv(y.MemoryGB, "%.2f"), dv(y.MemoryAvailableGB, "%.2f"))
 	srcs := make([]string, 0, len(s.Errors))
 	for src := range s.Errors {

@@ -211,3 +211,21 @@ func TestRenderShowsServerTTFT(t *testing.T) {
 	render(&b, &snapshot.Snapshot{}, recorder.Counts{}, true, false)
 	assert.Contains(t, b.String(), "TTFT p50 - p99 - ms")
 }
+
+// An unknown percentage reads "-", not "-%"; a known one carries its %.
+func TestRenderUnknownPercentages(t *testing.T) {
+	var b strings.Builder
+	render(&b, &snapshot.Snapshot{GPUMetrics: map[string]snapshot.GPU{"gpu_0": {}}}, recorder.Counts{}, true, false)
+	assert.Contains(t, b.String(), "util     -  mem")
+	assert.Contains(t, b.String(), "KV -  TTFT")
+	assert.Contains(t, b.String(), "CPU -  mem")
+	assert.NotContains(t, b.String(), "-%")
+	b.Reset()
+	u, kv, cpu := 97.0, 41.25, 12.5
+	render(&b, &snapshot.Snapshot{GPUMetrics: map[string]snapshot.GPU{"gpu_0": {Utilization: &u}},
+		VLLMMetrics: snapshot.VLLM{KVCacheUsagePercent: &kv}, SystemMetrics: snapshot.System{CPUPercent: &cpu}},
+		recorder.Counts{}, true, false)
+	assert.Contains(t, b.String(), "util   97%  mem")
+	assert.Contains(t, b.String(), "KV 41.2%  TTFT")
+	assert.Contains(t, b.String(), "CPU 12.5%  mem")
+}
