@@ -48,7 +48,7 @@ func BenchmarkSMISampleLoop(b *testing.B) {
 }
 
 // BenchmarkSMIComputeAppsCall is one `--query-compute-apps` call against the fake (a process start, its output
-// parsed): what the sampler pays every appsEvery ticks (every 5th at 2 s).
+// parsed): what the sampler pays every appsEvery ticks (every 15th at 2 s).
 func BenchmarkSMIComputeAppsCall(b *testing.B) {
 	n := newNvidiaSMI(smiBenchFake(b)+"/nvidia-smi", 2*time.Second)
 	defer n.Close()

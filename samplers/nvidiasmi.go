@@ -62,9 +62,10 @@ const (
 	// after each query, so its period is the interval plus its own query time.
 	smiStaleSlack = 250 * time.Millisecond
 	// smiAppsPeriod is about how often the compute-process list (one `--query-compute-apps` call, a process
-	// start and an NVML initialization) is refreshed: every ceil(smiAppsPeriod/interval) ticks, i.e. every 5th
-	// tick at 2 s. Per-process memory moves slowly (an inference server allocates its pool once).
-	smiAppsPeriod = 10 * time.Second
+	// start and an NVML initialization) is refreshed: every ceil(smiAppsPeriod/interval) ticks, i.e. every
+	// 15th tick at 2 s. Per-process memory moves slowly (an inference server allocates its pool once), and a
+	// process start is most of this source's cost to the test process (BenchmarkSMICPUPerTickNoApps).
+	smiAppsPeriod = 30 * time.Second
 	// smiMaxBlock bounds the bytes of one block being assembled (a loop printing lines that are never rows).
 	smiMaxBlock = 64 << 10
 	// smiMaxText bounds the non-row text and stderr kept for an exit message.

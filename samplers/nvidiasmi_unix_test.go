@@ -80,7 +80,7 @@ func smiSwitches(b *testing.B) int64 {
 
 // BenchmarkSMICPUPerTick is a collector tick at the default interval with the nvidia-smi source: a loop-mode
 // fake printing 8 H200 rows every 2 s, read at the tick (pull mode), the compute processes refreshed every
-// 5th tick. Subtract BenchmarkSMICPUPerTickHostOnly for the source's own share. Each op is a 2 s tick: run
+// 15th tick. Subtract BenchmarkSMICPUPerTickHostOnly for the source's own share. Each op is a 2 s tick: run
 // with e.g. -benchtime=30x.
 func BenchmarkSMICPUPerTick(b *testing.B) {
 	s, _ := smiLoopSampler(b, smiBenchFake(b), 2*time.Second, nil)
@@ -95,7 +95,7 @@ func BenchmarkSMICPUPerTickPush(b *testing.B) {
 }
 
 // BenchmarkSMICPUPerTickNoApps is BenchmarkSMICPUPerTick without the compute-apps refreshes (a process start
-// every 5th tick), to show their share.
+// every 15th tick), to show their share.
 func BenchmarkSMICPUPerTickNoApps(b *testing.B) {
 	s, _ := smiLoopSampler(b, smiBenchFake(b), 2*time.Second, func(n *nvidiaSMI) { n.appsEvery = 1 << 30 })
 	smiCPUPerTick(b, s)
