@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	vassert "github.com/vmtest/vmtest/assert"
+	"github.com/vmtest/vmtest/recorder"
 )
 
 // A mistake in a registered check fails the test when the check is registered, before any load runs, with
@@ -31,8 +32,8 @@ func TestBadChecksFailAtRegistration(t *testing.T) {
 			`vmtest: AssertErrorRateBelow(1): error_rate < 1: error_rate is a fraction from 0 to 1 (1 is 100%), so "< 1" passes unless every request failed; for 1% write "error_rate < 0.01" or "error_rate < 1%"`},
 		{func(c *Collector) { c.AssertThroughputAbove(-2) },
 			`vmtest: AssertThroughputAbove(-2): request_throughput > -2 req/s: a rate is never below 0, so the check could never fail; want a limit ≥ 0`},
-		{func(c *Collector) { c.AssertGoodputAbove(-2) },
-			`vmtest: AssertGoodputAbove(-2): goodput > -2 req/s: a rate is never below 0, so the check could never fail; want a limit ≥ 0`},
+		{func(c *Collector) { c.AssertGoodputAbove(1) },
+			`vmtest: AssertGoodputAbove(1): no goodput objective: set Options.Goodput (TTFT, TPOT and/or E2E limits a request must meet to count)`},
 		{func(c *Collector) { c.AssertBaseline(base, vassert.Rel("ttfb.p99", 0.1)) },
 			`vmtest: AssertBaseline: baseline ` + base + `: unknown metric "ttfb.p99"; did you mean ttft.p99? (every name: go doc github.com/vmtest/vmtest/summary Summary.Lookup)`},
 		{func(c *Collector) { c.AssertBaseline(base) }, `vmtest: AssertBaseline: baseline ` + base + `: no metric chosen`},
@@ -50,6 +51,17 @@ func TestBadChecksFailAtRegistration(t *testing.T) {
 		ft.runCleanups()
 		assert.Empty(t, ft.errs, "the bad check was not registered: nothing runs at the end")
 	}
+}
+
+// With Options.Goodput set, a negative goodput limit is refused at registration too.
+func TestGoodputLimitCheckedAtRegistration(t *testing.T) {
+	ft := &fakeTB{name: "T"}
+	c := Collect(ft, Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true,
+		Goodput: recorder.SLO{TTFT: time.Second}})
+	c.AssertGoodputAbove(-2)
+	require.Len(t, ft.fatal, 1)
+	assert.Contains(t, ft.fatal[0], `vmtest: AssertGoodputAbove(-2): goodput > -2 req/s: a rate is never below 0, so the check could never fail; want a limit ≥ 0`)
+	ft.runCleanups()
 }
 
 // Valid checks register without a word, aliases included, and run at the end.

@@ -567,10 +567,14 @@ func (c *Collector) AssertThroughputAbove(reqPerSec float64) {
 }
 
 // AssertGoodputAbove registers assert.CheckGoodputAbove (requests/s meeting Options.Goodput) for the end of
-// the test; without Options.Goodput there is no goodput and the check fails with "no data". A negative or
-// non-finite limit fails the test at once (tb.Fatalf).
+// the test. Without Options.Goodput there is no goodput to check, and a negative or non-finite limit cannot
+// mean anything: either fails the test at once (tb.Fatalf).
 func (c *Collector) AssertGoodputAbove(reqPerSec float64) {
 	c.tb.Helper()
+	if g := c.opts.Goodput; g.TTFT <= 0 && g.TPOT <= 0 && g.E2E <= 0 {
+		c.tb.Fatalf("vmtest: AssertGoodputAbove(%v): no goodput objective: set Options.Goodput (TTFT, TPOT and/or E2E limits a request must meet to count)", reqPerSec)
+		return
+	}
 	c.register(fmt.Sprintf("AssertGoodputAbove(%v)", reqPerSec),
 		func(s *summary.Summary) error { return assert.CheckGoodputAbove(s, reqPerSec) })
 }
