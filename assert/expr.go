@@ -482,17 +482,39 @@ func checkBound(s *summary.Summary, label, metric, op string, limit float64, lim
 	if err != nil {
 		return fmt.Errorf("%s%w", prefix, err)
 	}
-	if !v.Known {
+	// A server percentile's histogram may prove more than interpolation in a wide bucket says (v.AtMost): a
+	// percentile proven below an upper limit passes, one proven below a lower limit fails.
+	provenBelow := false
+	if v.AtMost != nil {
+		switch op {
+		case "<", "<=":
+			if holds(*v.AtMost, op, limit) {
+				return nil
+			}
+		case ">", ">=":
+			provenBelow = !holds(*v.AtMost, op, limit)
+		}
+	}
+	if !v.Known && !provenBelow {
 		return fmt.Errorf("%s%s %s %s: no data (%s; run %s; data: %s)", prefix, v.Name, op, limitText, noDataNote(v), s.RunID, s.DataFile())
 	}
-	if holds(v.Value, op, limit) {
+	if !provenBelow && holds(v.Value, op, limit) {
 		return nil
 	}
 	if label != "" {
 		prefix = "vmtest: " + label + " not met: "
 	}
-	return fmt.Errorf("%s%s = %s, want %s %s (n=%d, window %s, run %s; data: %s)",
-		prefix, v.Name, formatValue(v.Value, v.Unit), op, limitText, v.N, windowText(v.WindowS), s.RunID, s.DataFile())
+	value := "unknown (" + v.Note + ")"
+	if v.Known {
+		value = formatValue(v.Value, v.Unit)
+	}
+	bound := ""
+	if v.AtMost != nil {
+		bound = fmt.Sprintf(", interpolated in its histogram bucket; the histogram proves it at most %s %s",
+			strconv.FormatFloat(*v.AtMost, 'g', 4, 64), v.Unit)
+	}
+	return fmt.Errorf("%s%s = %s%s, want %s %s (n=%d, window %s, run %s; data: %s)",
+		prefix, v.Name, value, bound, op, limitText, v.N, windowText(v.WindowS), s.RunID, s.DataFile())
 }
 
 // noDataNote says why a Value is unknown, starting with its n.

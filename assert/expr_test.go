@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/vmtest/vmtest/recorder"
+	"github.com/vmtest/vmtest/serverstats"
 	"github.com/vmtest/vmtest/summary"
 )
 
@@ -179,6 +180,36 @@ func TestCheckThresholdPinned(t *testing.T) {
 	require.EqualError(t, CheckThreshold(none, "p(99) ttft < 1h"),
 		`vmtest: threshold "p(99) ttft < 1h": ttft.p99 < 1h: no data (n=0 successful requests of 3 recorded: 2 failed, 0 incomplete, 1 rejected; run r; data: (files not written))`)
 	require.ErrorIs(t, CheckThreshold(s, "ttft.p99 <"), ErrBadThreshold)
+}
+
+// A server-percentile threshold uses what the histogram proves: all 100 queue times are 0.00023 ms, in vLLM's
+// lowest bucket (0, 300 ms]; histogram_quantile reads p50 as 150 ms, the _sum (0.023 ms) proves p50 ≤
+// 0.023/51 = 0.000451 ms. TTFT p99 lies in the +Inf bucket (> 2560 s) and the sum proves it ≤ 3006 s.
+func TestThresholdUsesServerPercentileBounds(t *testing.T) {
+	lp := func(x float64) *float64 { return &x }
+	dur := 20.0
+	s := &summary.Summary{RunID: "r", Server: &serverstats.Stats{Scrapes: 11, DurationS: &dur, Figures: serverstats.Figures{
+		QueueTime: &serverstats.Histogram{Count: 100, SumMS: 0.023, MeanMS: lp(0.00023),
+			P50MS: &serverstats.Quantile{ValueMS: lp(150), BucketLowerMS: lp(0), BucketUpperMS: lp(300), AtMostMS: lp(0.023 / 51)}},
+		TTFT: &serverstats.Histogram{Count: 16, SumMS: 3012000,
+			P99MS: &serverstats.Quantile{LowerBoundMS: lp(2560000), IsLowerBound: true, BucketLowerMS: lp(2560000), AtMostMS: lp(3006000)}},
+	}}}
+	require.NoError(t, CheckThreshold(s, "server.queue_time.p50 < 1ms"), "proven ≤ 0.000451 ms, though interpolated at 150 ms")
+	require.NoError(t, CheckThreshold(s, "server.queue_time.p50 < 200ms"))
+	err := CheckThreshold(s, "server.queue_time.p50 > 100ms")
+	require.Error(t, err, "interpolated 150 ms, but proven ≤ 0.000451 ms")
+	require.Contains(t, err.Error(), "server.queue_time.p50 = 150.000 ms, interpolated in its histogram bucket; the histogram proves it at most 0.000451 ms, want > 100ms")
+	err = CheckThreshold(s, "server.queue_time.p50 < 0.0001ms")
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "at most 0.000451 ms, want < 0.0001ms")
+
+	require.NoError(t, CheckThreshold(s, "server.ttft.p99 < 4000s"), "in the +Inf bucket but proven ≤ 3006 s")
+	err = CheckThreshold(s, "server.ttft.p99 < 1s")
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "no data", "only a lower bound is known")
+	err = CheckThreshold(s, "server.ttft.p99 > 3100s")
+	require.Error(t, err, "proven ≤ 3006 s")
+	require.Contains(t, err.Error(), "server.ttft.p99 = unknown (only a lower bound is known: >= 2560000 ms")
 }
 
 func TestAssertThreshold(t *testing.T) {

@@ -33,6 +33,12 @@ type Value struct {
 	WindowS *float64 `json:"window_s,omitempty"`
 	// Note says why the figure is unknown (empty when Known).
 	Note string `json:"note,omitempty"`
+	// AtMost is, for a server-side percentile (server.<histogram>.pNN), an upper bound the histogram proves,
+	// in Unit (serverstats.Quantile.AtMostMS: its bucket's upper bound, or lower where the window's _sum shows
+	// it); nil otherwise. Value is interpolated as histogram_quantile does and may lie above it, since
+	// interpolation assumes observations spread evenly over a bucket; AtMost may be set when Known is false
+	// (a percentile in the +Inf bucket bounded by the sum).
+	AtMost *float64 `json:"at_most,omitempty"`
 }
 
 // Units of Value.Unit that Lookup uses.
@@ -543,6 +549,7 @@ func (s *Summary) serverHistValue(field, stat string) (Value, bool, error) {
 		v.Note = "no observation in the window"
 		return v, true, nil
 	}
+	v.AtMost = q.AtMostMS
 	ms, exact := q.MS()
 	if !exact {
 		v.Note = "only a lower bound is known: >= " + strconv.FormatFloat(ms, 'f', -1, 64) + " ms (the percentile falls in the +Inf bucket"

@@ -274,12 +274,12 @@ func TestLookupServerHistograms(t *testing.T) {
 			P50MS: &serverstats.Quantile{ValueMS: lp(150), BucketLowerMS: lp(0), BucketUpperMS: lp(300), AtMostMS: lp(0.023 / 51)}},
 	}}}
 	for name, want := range map[string]Value{
-		"server.ttft.p50":       {Name: "server.ttft.p50", Value: 220, Unit: "ms", N: 16, Known: true, WindowS: &dur},
-		"server.ttft.median":    {Name: "server.ttft.p50", Value: 220, Unit: "ms", N: 16, Known: true, WindowS: &dur},
+		"server.ttft.p50":       {Name: "server.ttft.p50", Value: 220, Unit: "ms", N: 16, Known: true, WindowS: &dur, AtMost: lp(250)},
+		"server.ttft.median":    {Name: "server.ttft.p50", Value: 220, Unit: "ms", N: 16, Known: true, WindowS: &dur, AtMost: lp(250)},
 		"server.ttft.mean":      {Name: "server.ttft.mean", Value: 188250, Unit: "ms", N: 16, Known: true, WindowS: &dur},
-		"server.queue_time.p50": {Name: "server.queue_time.p50", Value: 150, Unit: "ms", N: 100, Known: true, WindowS: &dur},
+		"server.queue_time.p50": {Name: "server.queue_time.p50", Value: 150, Unit: "ms", N: 100, Known: true, WindowS: &dur, AtMost: lp(0.023 / 51)},
 		"server.queue_time.avg": {Name: "server.queue_time.mean", Value: 0.00023, Unit: "ms", N: 100, Known: true, WindowS: &dur},
-		"server.ttft.p99": {Name: "server.ttft.p99", Unit: "ms", N: 16, WindowS: &dur,
+		"server.ttft.p99": {Name: "server.ttft.p99", Unit: "ms", N: 16, WindowS: &dur, AtMost: lp(3006000),
 			Note: "only a lower bound is known: >= 2560000 ms (the percentile falls in the +Inf bucket; it is at most 3006000 ms by the histogram's sum)"},
 		"server.ttft.p90": {Name: "server.ttft.p90", Unit: "ms", N: 16, WindowS: &dur, Note: "no observation in the window"},
 		"server.e2e.p99":  {Name: "server.e2e.p99", Unit: "ms", WindowS: &dur, Note: "the server does not expose this histogram"},
@@ -291,4 +291,21 @@ func TestLookupServerHistograms(t *testing.T) {
 	}
 	_, err := s.Lookup("server.ttft.p42")
 	assert.ErrorContains(t, err, "want p50, p90, p95, p99 or mean after server.ttft")
+}
+
+// A server percentile carries the upper bound its histogram proves: all 100 queue times are 0.00023 ms, in
+// vLLM's lowest bucket (0, 300 ms], so histogram_quantile reads p50 as 150 ms, yet the _sum (0.023 ms) proves
+// p50 ≤ 0.023/51 ms (51 observations are ≥ p50).
+func TestLookupServerPercentileAtMost(t *testing.T) {
+	dur := 20.0
+	s := &Summary{Server: &serverstats.Stats{Scrapes: 11, DurationS: &dur, Figures: serverstats.Figures{
+		QueueTime: &serverstats.Histogram{Count: 100, SumMS: 0.023, MeanMS: lp(0.00023),
+			P50MS: &serverstats.Quantile{ValueMS: lp(150), BucketLowerMS: lp(0), BucketUpperMS: lp(300), AtMostMS: lp(0.023 / 51)}},
+		TTFT: &serverstats.Histogram{Count: 16, SumMS: 3012000,
+			P99MS: &serverstats.Quantile{LowerBoundMS: lp(2560000), IsLowerBound: true, BucketLowerMS: lp(2560000), AtMostMS: lp(3006000)}},
+	}}}
+	v, err := s.Lookup("server.queue_time.p50")
+	require.NoError(t, err)
+	assert.Equal(t, 150.0, v.Value, "the value stays histogram_quantile's")
+	assert.InDelta(t, 0.023/51, *v.AtMost, 1e-15)
 }
