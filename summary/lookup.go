@@ -54,7 +54,7 @@ const (
 
 // MetricFamilies lists the families of names Lookup accepts, for error messages and documentation.
 var MetricFamilies = []string{
-	"ttft|tpot|itl|e2e|ttft_from_intended|e2e_from_intended.<p50|p90|p95|p99|mean|avg|median|std|min|max> (ms)",
+	"ttft|tpot|itl|e2e|ttft_from_intended|e2e_from_intended.<p50|p90|p95|p99|mean|avg|median|std|min|max> (ms; latency and e2e_latency are e2e)",
 	"error_rate (fraction)",
 	"throughput|request_throughput (req/s)",
 	"output_token_throughput|total_token_throughput (tok/s)",
@@ -507,6 +507,11 @@ func (s *Summary) serverHistValue(field, stat string) (Value, bool, error) {
 		name = "server." + field + ".mean"
 	case "median", "med":
 		name = "server." + field + ".p50"
+	}
+	switch stat {
+	case "p50", "median", "med", "p90", "p95", "p99", "mean", "avg":
+	default: // checked before looking at the data, so that a bad name fails even in a run without a server
+		return Value{}, true, &UnknownMetricError{Name: name, Reason: "want p50, p90, p95, p99 or mean after server." + field}
 	}
 	v := Value{Name: name, Unit: UnitMS}
 	if s.Server == nil {

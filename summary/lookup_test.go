@@ -291,6 +291,11 @@ func TestLookupServerHistograms(t *testing.T) {
 	}
 	_, err := s.Lookup("server.ttft.p42")
 	assert.ErrorContains(t, err, "want p50, p90, p95, p99 or mean after server.ttft")
+	_, err = (&Summary{}).Lookup("server.ttft.p98")
+	assert.ErrorContains(t, err, "want p50, p90, p95, p99 or mean after server.ttft", "a bad name fails without a server too")
+	v, err := (&Summary{}).Lookup("server.ttft.p99")
+	require.NoError(t, err)
+	assert.False(t, v.Known)
 }
 
 // A server percentile carries the upper bound its histogram proves: all 100 queue times are 0.00023 ms, in

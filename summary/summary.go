@@ -472,7 +472,7 @@ func (s *Summary) Latency(metric string) (recorder.Stats, error) {
 	case "e2e_from_intended":
 		return s.Requests.E2EFromIntendedMS, nil
 	}
-	return recorder.Stats{}, fmt.Errorf("unknown latency metric %q (want ttft, tpot, itl, e2e, ttft_from_intended or e2e_from_intended)", metric)
+	return recorder.Stats{}, fmt.Errorf("unknown latency metric %q (want ttft, tpot, itl, e2e (also called latency or e2e_latency), ttft_from_intended or e2e_from_intended)", metric)
 }
 
 // DataFile returns the path of the file a reader should open to see the data behind a figure: the requests
