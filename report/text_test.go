@@ -83,7 +83,7 @@ func quantile(value float64, lo, up, atMost *float64) *serverstats.Quantile {
 	return q
 }
 
-// Server percentiles print as values only where their range is narrow (upper ≤ 1.5 × lower), else as the
+// Server percentiles print as values only where their range is narrow (upper ≤ 1.25 × lower), else as the
 // range they are known to lie in.
 func TestTextSummaryServerPercentileRanges(t *testing.T) {
 	sv := &serverstats.Stats{Scrapes: 2, Figures: serverstats.Figures{
@@ -94,27 +94,33 @@ func TestTextSummaryServerPercentileRanges(t *testing.T) {
 			P50MS: quantile(150, f(0), f(300), f(0.023/51)),
 			P90MS: quantile(270, f(0), f(300), f(0.023/11)),
 			P99MS: quantile(297, f(0), f(300), f(0.023/2))},
-		// p50 52.5 in (40, 60]: 60 ≤ 1.5 × 40 = 60, narrow → the value. p90 370 in (250, 500]: 500 > 375 → range.
-		// p99 above 2560000 ms with no sum bound → "≥2560000".
+		// p50 90 in (80, 100]: 100 ≤ 1.25 × 80 = 100, narrow → the value. p90 370 in (250, 500]: 500 > 312.5 →
+		// range. p99 above 2560000 ms with no sum bound → "≥2560000".
 		TTFT: &serverstats.Histogram{Metric: "vllm:time_to_first_token_seconds", Count: 16, MeanMS: f(188250),
-			P50MS: quantile(52.5, f(40), f(60), f(60)),
+			P50MS: quantile(90, f(80), f(100), f(100)),
 			P90MS: quantile(370, f(250), f(500), f(500)),
 			P99MS: quantile(-1, f(2560000), nil, nil)},
-		// p50 900 in (800, 1000]: narrow → "900.0". p90 55 in a narrow (40, 60] but the sum proves ≤ 45: the
-		// value is too high → "40–45". p99 in +Inf with a sum bound of 3006000 → "2560000–3010000" (rounded up).
+		// p50 900 in (800, 1000]: 1000 ≤ 1.25 × 800, narrow → "900.0". p90 55 in (40, 60], narrowed by the sum
+		// to ≤ 45 (45 ≤ 1.25 × 40 = 50: narrow), but the value is above it, known too high → "40–45". p99 in
+		// +Inf with a sum bound of 3006000 → "2560000–3010000" (rounded up).
 		E2ELatency: &serverstats.Histogram{Metric: "vllm:e2e_request_latency_seconds", Count: 10, MeanMS: f(1000),
 			P50MS: quantile(900, f(800), f(1000), f(1000)),
 			P90MS: quantile(55, f(40), f(60), f(45)),
 			P99MS: quantile(-1, f(2560000), nil, f(3006000))},
+		// p50 1450 in (1000, 1500]: 1500 > 1.25 × 1000 → "1000–1500", though the value lies in it (a p90 of
+		// 1450 ms that client latencies near 1060 ms showed as a precise-looking value).
+		ITL: &serverstats.Histogram{Metric: "vllm:inter_token_latency_seconds", Count: 10, MeanMS: f(1100),
+			P50MS: quantile(1450, f(1000), f(1500), f(1500))},
 	}}
 	lines := TextSummary(&summary.Summary{Server: sv})
 	assert.Equal(t, "  queue mean 0.00023  p50 ≤0.000451  p90 ≤0.0021  p99 ≤0.0115 ms (n=100, vllm:request_queue_time_seconds)",
 		lineWith(t, lines, "  queue "))
-	assert.Equal(t, "  TTFT  mean 188250.0  p50 52.5  p90 250–500  p99 ≥2560000 ms (n=16, vllm:time_to_first_token_seconds)",
+	assert.Equal(t, "  TTFT  mean 188250.0  p50 90.0  p90 250–500  p99 ≥2560000 ms (n=16, vllm:time_to_first_token_seconds)",
 		lineWith(t, lines, "  TTFT "))
 	assert.Equal(t, "  E2E   mean 1000.0  p50 900.0  p90 40–45  p99 2560000–3010000 ms (n=10, vllm:e2e_request_latency_seconds)",
 		lineWith(t, lines, "  E2E "))
-	assert.Equal(t, "  ITL   not exposed", lineWith(t, lines, "  ITL "))
+	assert.Equal(t, "  ITL   mean 1100.0  p50 1000–1500  p90 n/a  p99 n/a ms (n=10, vllm:inter_token_latency_seconds)",
+		lineWith(t, lines, "  ITL "))
 }
 
 func TestRoundOutAndMSNum(t *testing.T) {
