@@ -7,7 +7,9 @@ import (
 	"math"
 	"net"
 	"runtime"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -199,8 +201,9 @@ type run struct {
 
 // Run sends the load cfg describes and returns when every measured request has been recorded, or, when ctx
 // is cancelled, promptly after cancelling the requests in flight (they are recorded as incomplete with
-// ErrCanceled). It returns an error naming the field for an invalid cfg (and sends nothing), or ctx's error
-// when ctx ended the run early (with the Result so far). Run never calls testing.T methods.
+// ErrCanceled). It returns an error naming the field for an invalid cfg (and sends nothing), an error naming
+// the models the server lists when its /v1/models answers without Params.Model (and sends nothing), or ctx's
+// error when ctx ended the run early (with the Result so far). Run never calls testing.T methods.
 func Run(ctx context.Context, cfg LoadConfig) (Result, error) {
 	if err := cfg.validate(); err != nil {
 		return Result{}, err
@@ -230,6 +233,9 @@ func Run(ctx context.Context, cfg LoadConfig) (Result, error) {
 	defer client.Close()
 	enc, err := newEncoder(cfg.Params)
 	if err != nil {
+		return Result{}, err
+	}
+	if err := checkModel(ctx, client, cfg.Params.Model); err != nil {
 		return Result{}, err
 	}
 	r := &run{cfg: cfg, client: client, enc: enc, outcomes: map[recorder.Outcome]int{}}
@@ -307,6 +313,48 @@ func Run(ctx context.Context, cfg LoadConfig) (Result, error) {
 	}
 	return res, nil
 }
+
+// checkModel asks the server's /v1/models (for at most modelCheckTimeout) whether it serves model, so that a
+// misspelt model fails the run at once instead of every request failing (vLLM answers 404 at once). A server
+// that does not answer the list (down, or not implementing it) is not an error here: the run records what
+// happens to its requests.
+func checkModel(ctx context.Context, c *Client, model string) error {
+	if model == "" {
+		return nil
+	}
+	mctx, cancel := context.WithTimeout(ctx, modelCheckTimeout)
+	defer cancel()
+	ids, err := c.Models(mctx)
+	if err != nil || slices.Contains(ids, model) {
+		return nil
+	}
+	return &ModelNotServedError{Model: model, BaseURL: c.cfg.BaseURL, Served: ids}
+}
+
+// ModelNotServedError is Run's error when the server's /v1/models does not list Params.Model.
+type ModelNotServedError struct {
+	Model   string   // Params.Model
+	BaseURL string   // ClientConfig.BaseURL
+	Served  []string // the model ids the server lists, in its order
+}
+
+// Error names the model, the server and (up to 10 of) the models it serves.
+func (e *ModelNotServedError) Error() string {
+	return fmt.Sprintf("loadgen: Params.Model %q is not served by %s: its /v1/models lists %s", e.Model, e.BaseURL, e.ServedText())
+}
+
+// ServedText lists up to 10 of the served models, comma-separated, with the total when there are more.
+func (e *ModelNotServedError) ServedText() string {
+	const most = 10
+	list := strings.Join(e.Served[:min(len(e.Served), most)], ", ")
+	if len(e.Served) > most {
+		list += fmt.Sprintf(", ... (%d in all)", len(e.Served))
+	}
+	return list
+}
+
+// modelCheckTimeout bounds checkModel's request.
+const modelCheckTimeout = 5 * time.Second
 
 // warmup sends cfg.Warmup requests with w closed-loop workers and discards their records.
 func (r *run) warmup(ctx context.Context, w int) (sent, notOK int, firstErr error) {

@@ -53,6 +53,10 @@ func newFakeServer(t *testing.T, delay time.Duration, tokens int) *fakeServer {
 }
 
 func (fs *fakeServer) serve(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/v1/models" { // Run's model check: no list here, so no check; not counted
+		http.NotFound(w, r)
+		return
+	}
 	n := fs.inFlight.Add(1)
 	defer fs.inFlight.Add(-1)
 	for {
@@ -479,4 +483,39 @@ func TestClosedLoopDoesNotBackOffFromHTTPErrors(t *testing.T) {
 	// With back-off each worker could send at most 6 requests in 300 ms (0, 10, 30, 70, 150, 310 ms).
 	assert.Greater(t, len(sink.all()), 12)
 	assert.NotContains(t, res.String(), "could not connect")
+}
+
+// A model the server does not list fails the run before any request (vLLM would answer every one with a 404
+// at once); a server without a model list does not stop the run.
+func TestRunChecksTheModel(t *testing.T) {
+	var completions atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/models" {
+			_, _ = io.WriteString(w, `{"object":"list","data":[{"id":"sim-model"},{"id":"sim-lora"}]}`)
+			return
+		}
+		completions.Add(1)
+		http.Error(w, `{"error":{"message":"The model does not exist."}}`, http.StatusNotFound)
+	}))
+	t.Cleanup(srv.Close)
+	sink := &sliceSink{}
+	_, err := Run(context.Background(), LoadConfig{
+		Client: ClientConfig{BaseURL: srv.URL}, Prompts: TextPrompts("p"), Params: Params{Model: "sim-modle"},
+		Concurrency: 2, Duration: time.Second, Sink: sink,
+	})
+	var notServed *ModelNotServedError
+	require.ErrorAs(t, err, &notServed)
+	assert.Equal(t, []string{"sim-model", "sim-lora"}, notServed.Served)
+	assert.Equal(t, `loadgen: Params.Model "sim-modle" is not served by `+srv.URL+`: its /v1/models lists sim-model, sim-lora`, err.Error())
+	assert.Zero(t, completions.Load())
+	assert.Empty(t, sink.all())
+
+	// The fake server of the other tests has no /v1/models (404): no check, the run goes on.
+	fs := newFakeServer(t, 0, 1)
+	res, err := Run(context.Background(), LoadConfig{
+		Client: ClientConfig{BaseURL: fs.URL}, Prompts: TextPrompts("p"), Params: Params{Model: "anything"},
+		Requests: 3, Sink: &sliceSink{},
+	})
+	require.NoError(t, err)
+	assert.Equal(t, 3, res.Outcomes[recorder.OutcomeOK])
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -297,9 +298,13 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		lc.Sink = c
 		tb.Logf("vmtest: load: model %q, %s", lc.Params.Model, describeLoad(lc))
 		res, err := loadgen.Run(ctx, lc)
+		var notServed *loadgen.ModelNotServedError
 		switch {
 		case ctx.Err() != nil:
 			tb.Logf("vmtest: interrupted: load stopped early")
+		case errors.As(err, &notServed):
+			tb.Errorf("vmtest: load: -model %q is not served by %s (it serves %s); nothing was sent", notServed.Model, notServed.BaseURL, notServed.ServedText())
+			return
 		case err != nil:
 			tb.Errorf("vmtest: load: %v", err)
 		}

@@ -436,3 +436,15 @@ func TestUnwritableOutputFailsAtOnce(t *testing.T) {
 		assert.NotContains(t, out, "vmtest: load:")
 	}
 }
+
+// A -model the server does not serve stops the load before anything is sent, naming what it serves.
+func TestLoadWithAModelNotServedExitsOne(t *testing.T) {
+	sim := fastSim(t)
+	dir := t.TempDir()
+	code, out, errOut := runCmd(context.Background(), "load", "-url", sim.URL, "-model", "sim-modle", "-requests", "5",
+		"-interval", "200ms", "-out", dir, "-gpu", "none")
+	require.Equal(t, exitFail, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	assert.Contains(t, errOut, `vmtest: load: -model "sim-modle" is not served by `+sim.URL+` (it serves sim-model); nothing was sent`)
+	s := readSummaryT(t, runFiles(t, dir, "load")["summary_json"])
+	assert.Zero(t, s.Requests.Total)
+}
