@@ -250,13 +250,14 @@ func naturalLess(a, b string) bool {
 }
 
 // RequestRow is one row of the requests CSV (column names in the csv tags). Durations are in milliseconds;
-// an unknown value is an empty cell.
+// an unknown value is an empty cell: http_status when no response came, prompt_tokens when the server
+// reported no usage, requested_output_tokens when the request left max_tokens to the server.
 type RequestRow struct {
 	ID                    string   `csv:"id"`
 	StartS                float64  `csv:"start_s"`
 	EndS                  float64  `csv:"end_s"`
 	Outcome               string   `csv:"outcome"`
-	HTTPStatus            int      `csv:"http_status"`
+	HTTPStatus            *int     `csv:"http_status"`
 	TTFTMS                *float64 `csv:"ttft_ms"`
 	TPOTMS                *float64 `csv:"tpot_ms"`
 	ITLMeanMS             *float64 `csv:"itl_mean_ms"`
@@ -264,10 +265,10 @@ type RequestRow struct {
 	TTFTFromIntendedMS    *float64 `csv:"ttft_from_intended_ms"`
 	E2EFromIntendedMS     *float64 `csv:"e2e_from_intended_ms"`
 	SlotWaitMS            float64  `csv:"slot_wait_ms"`
-	PromptTokens          int      `csv:"prompt_tokens"`
+	PromptTokens          *int     `csv:"prompt_tokens"`
 	OutputTokens          int      `csv:"output_tokens"`
 	OutputTokensEstimated bool     `csv:"output_tokens_estimated"`
-	RequestedOutputTokens int      `csv:"requested_output_tokens"`
+	RequestedOutputTokens *int     `csv:"requested_output_tokens"`
 	FinishReason          string   `csv:"finish_reason"`
 	Error                 string   `csv:"error"`
 }
@@ -278,15 +279,23 @@ func RequestsCSV(recs []recorder.Record) ([]byte, error) {
 	for i := range recs {
 		r := &recs[i]
 		rows[i] = RequestRow{
-			ID: r.ID, StartS: r.StartS, EndS: r.EndS, Outcome: string(r.Outcome), HTTPStatus: r.HTTPStatus,
+			ID: r.ID, StartS: r.StartS, EndS: r.EndS, Outcome: string(r.Outcome), HTTPStatus: positive(r.HTTPStatus),
 			TTFTMS: snapshot.F(r.TTFTMS), TPOTMS: snapshot.F(r.TPOTMS), ITLMeanMS: snapshot.F(r.ITLMeanMS), E2EMS: snapshot.F(r.E2EMS),
 			TTFTFromIntendedMS: snapshot.F(r.TTFTFromIntendedMS), E2EFromIntendedMS: snapshot.F(r.E2EFromIntendedMS),
-			SlotWaitMS: r.SlotWaitMS, PromptTokens: r.PromptTokens, OutputTokens: r.OutputTokens,
-			OutputTokensEstimated: r.OutputTokensEstimated, RequestedOutputTokens: r.RequestedOutputTokens,
+			SlotWaitMS: r.SlotWaitMS, PromptTokens: positive(r.PromptTokens), OutputTokens: r.OutputTokens,
+			OutputTokensEstimated: r.OutputTokensEstimated, RequestedOutputTokens: positive(r.RequestedOutputTokens),
 			FinishReason: r.FinishReason, Error: r.Error,
 		}
 	}
 	return gocsv.MarshalBytes(&rows)
+}
+
+// positive returns &n, or nil for a count or code of 0, which the records use for "unknown".
+func positive(n int) *int {
+	if n <= 0 {
+		return nil
+	}
+	return &n
 }
 
 // Files are the paths one test's export produced.

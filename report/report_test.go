@@ -69,7 +69,8 @@ func TestSnapshotsCSVSeedColumnsAndEmptyUnknowns(t *testing.T) {
 func TestRequestsCSVEmptyForUnknown(t *testing.T) {
 	b, err := RequestsCSV([]recorder.Record{
 		{ID: "a", Outcome: recorder.OutcomeOK, TTFTMS: 12.5, E2EMS: 100, TPOTMS: math.NaN(), ITLMeanMS: math.NaN(),
-			TTFTFromIntendedMS: math.NaN(), E2EFromIntendedMS: math.NaN(), OutputTokens: 1, HTTPStatus: 200},
+			TTFTFromIntendedMS: math.NaN(), E2EFromIntendedMS: math.NaN(), OutputTokens: 1, HTTPStatus: 200,
+			PromptTokens: 17, RequestedOutputTokens: 64},
 		{ID: "b", Outcome: recorder.OutcomeFailed, TTFTMS: math.NaN(), E2EMS: math.NaN(), TPOTMS: math.NaN(),
 			ITLMeanMS: math.NaN(), TTFTFromIntendedMS: math.NaN(), E2EFromIntendedMS: math.NaN(), Error: "refused, \"x\""},
 	})
@@ -85,6 +86,11 @@ func TestRequestsCSVEmptyForUnknown(t *testing.T) {
 	assert.Equal(t, "", rows[1][col["tpot_ms"]])
 	assert.Equal(t, "", rows[2][col["ttft_ms"]])
 	assert.Equal(t, `refused, "x"`, rows[2][col["error"]])
+	assert.Equal(t, []string{"200", "17", "64", "1"}, []string{rows[1][col["http_status"]], rows[1][col["prompt_tokens"]],
+		rows[1][col["requested_output_tokens"]], rows[1][col["output_tokens"]]})
+	// No response, no usage, max_tokens left to the server: unknown, not 0. Its output_tokens is a count: 0.
+	assert.Equal(t, []string{"", "", "", "0"}, []string{rows[2][col["http_status"]], rows[2][col["prompt_tokens"]],
+		rows[2][col["requested_output_tokens"]], rows[2][col["output_tokens"]]})
 	assert.Equal(t, "failed", rows[2][col["outcome"]])
 }
 
