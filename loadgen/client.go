@@ -507,7 +507,7 @@ func (c *Client) classify(ctx, rctx context.Context, err error) (recorder.Outcom
 		return recorder.OutcomeIncomplete, fmt.Errorf("%w: %w", ErrCanceled, context.Cause(ctx))
 	}
 	var op *net.OpError
-	if (errors.As(err, &op) && op.Op == "dial" && op.Timeout()) || strings.Contains(err.Error(), "TLS handshake timeout") {
+	if (errors.As(err, &op) && (op.Op == "dial" || op.Op == "proxyconnect") && op.Timeout()) || strings.Contains(err.Error(), "TLS handshake timeout") {
 		return recorder.OutcomeFailed, fmt.Errorf("%w (%v): %w", ErrConnectTimeout, c.cfg.ConnectTimeout, err)
 	}
 	return recorder.OutcomeFailed, fmt.Errorf("loadgen: %w", err)

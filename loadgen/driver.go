@@ -35,7 +35,7 @@ type LoadConfig struct {
 	// request could not connect to the server (a dial error: connection refused, unreachable, no such host,
 	// connect timeout) waits before its next request, ConnectBackoffMin doubling up to ConnectBackoffMax and
 	// back to none after a request that connects, so that a server that is down is not flooded with requests
-	// that fail at once; the open loop keeps its schedule.
+	// that fail at once; the open loop keeps its schedule. Either stops at UnreachableAfter.
 	Concurrency int
 	// RampUp spreads the closed-loop workers' first requests evenly over this time (worker k starts at
 	// k·RampUp/Concurrency) instead of all at once, as load tools' spawn rates do. Workers whose requests take
@@ -60,6 +60,11 @@ type LoadConfig struct {
 	// Duration is how long to send measured requests (no request starts, nor is intended to start, after
 	// it); 0: no time limit.
 	Duration time.Duration
+	// UnreachableAfter stops the run when no measured request has connected to the server for this long (the
+	// start of the measured phase counts as a connection): Run stops sending, waits for the requests in
+	// flight, and returns ErrServerUnreachable with the Result so far, instead of spending the rest of a long
+	// or count-bounded run on requests that cannot connect. 0: DefaultUnreachableAfter; negative: never.
+	UnreachableAfter time.Duration
 	// DrainTimeout bounds how long Run waits, once sending has stopped, for requests still in flight; they
 	// are then cancelled and recorded as incomplete (ErrCanceled). 0 (the default): wait for all of them,
 	// each bounded by the client's first-token and stall limits.
@@ -115,6 +120,13 @@ type Result struct {
 	// run where nothing succeeded can say why in one line.
 	FirstErr error
 }
+
+// DefaultUnreachableAfter is LoadConfig.UnreachableAfter's default.
+const DefaultUnreachableAfter = 30 * time.Second
+
+// ErrServerUnreachable is Run's error when no request connected for LoadConfig.UnreachableAfter; the
+// returned error wraps it and the last connection error.
+var ErrServerUnreachable = errors.New("loadgen: server unreachable")
 
 // Closed-loop back-off after a request that could not connect (see LoadConfig.Concurrency).
 const (
@@ -197,6 +209,39 @@ type run struct {
 	firstErr error
 	sent     atomic.Int64
 	noConn   atomic.Int64 // requests that could not connect
+
+	lastConnect atomic.Int64  // UnixNano of the last measured request that connected (the start at first)
+	aborted     chan struct{} // closed when the run stops for UnreachableAfter
+	abortOnce   sync.Once
+	abortErr    error // why, set before aborted is closed
+}
+
+// abortIfUnreachable stops the run when no request has connected for UnreachableAfter; err is the
+// connection error just met.
+func (r *run) abortIfUnreachable(err error) {
+	after := r.cfg.UnreachableAfter
+	if after == 0 {
+		after = DefaultUnreachableAfter
+	}
+	since := time.Since(time.Unix(0, r.lastConnect.Load()))
+	if after < 0 || since < after {
+		return
+	}
+	r.abortOnce.Do(func() {
+		r.abortErr = fmt.Errorf("%w: no request connected for %v (UnreachableAfter %v); the last failed with: %w",
+			ErrServerUnreachable, since.Round(time.Millisecond), after, err)
+		close(r.aborted)
+	})
+}
+
+// stopped reports whether the run was stopped for UnreachableAfter.
+func (r *run) stopped() bool {
+	select {
+	case <-r.aborted:
+		return true
+	default:
+		return false
+	}
 }
 
 // Run sends the load cfg describes and returns when every measured request has been recorded, or, when ctx
@@ -238,7 +283,7 @@ func Run(ctx context.Context, cfg LoadConfig) (Result, error) {
 	if err := checkModel(ctx, client, cfg.Params.Model); err != nil {
 		return Result{}, err
 	}
-	r := &run{cfg: cfg, client: client, enc: enc, outcomes: map[recorder.Outcome]int{}}
+	r := &run{cfg: cfg, client: client, enc: enc, outcomes: map[recorder.Outcome]int{}, aborted: make(chan struct{})}
 	res := Result{Mode: "closed", Outcomes: r.outcomes}
 	if open {
 		res.Mode = "open"
@@ -260,6 +305,7 @@ func Run(ctx context.Context, cfg LoadConfig) (Result, error) {
 	defer cancelRun(nil)
 	cpu0, sched0 := processCPU(), readSched()
 	res.Start = time.Now()
+	r.lastConnect.Store(res.Start.UnixNano())
 	var wg sync.WaitGroup
 	if open {
 		r.openLoop(ctx, runCtx, res.Start, &wg)
@@ -310,6 +356,9 @@ func Run(ctx context.Context, cfg LoadConfig) (Result, error) {
 	}
 	if ctx.Err() != nil {
 		return res, context.Cause(ctx)
+	}
+	if r.stopped() {
+		return res, r.abortErr
 	}
 	return res, nil
 }
@@ -423,16 +472,20 @@ func (r *run) send(ctx context.Context, i int, intended time.Time, slotWait time
 	noConn = rec.Outcome == recorder.OutcomeFailed && isDialError(rec.Err)
 	if noConn {
 		r.noConn.Add(1)
+		r.abortIfUnreachable(rec.Err)
+	} else if !rec.Start.IsZero() {
+		r.lastConnect.Store(time.Now().UnixNano())
 	}
 	r.cfg.Sink.RecordRequest(rec)
 	return noConn
 }
 
 // isDialError reports whether err says the client could not connect to the server at all (the request was
-// never sent): a dial error, DNS included, or a connect timeout.
+// never sent): a dial error, DNS included, a proxy (from the environment) that could not be reached, or a
+// connect timeout.
 func isDialError(err error) bool {
 	var op *net.OpError
-	return errors.Is(err, ErrConnectTimeout) || (errors.As(err, &op) && op.Op == "dial")
+	return errors.Is(err, ErrConnectTimeout) || (errors.As(err, &op) && (op.Op == "dial" || op.Op == "proxyconnect"))
 }
 
 // recordUnsent records request i, which was due at intended but never sent because the run ended while it
@@ -494,7 +547,7 @@ func (r *run) closedLoop(ctx, runCtx context.Context, start time.Time, wg *sync.
 				}
 			}
 			var backoff time.Duration
-			for ctx.Err() == nil {
+			for ctx.Err() == nil && !r.stopped() {
 				if backoff > 0 && !r.pause(ctx, start, backoff, stopped) {
 					return
 				}
@@ -527,6 +580,7 @@ func (r *run) closedLoop(ctx, runCtx context.Context, start time.Time, wg *sync.
 	case <-stopped:
 	case <-deadline:
 	case <-ctx.Done():
+	case <-r.aborted:
 	}
 }
 
@@ -540,9 +594,10 @@ func (r *run) pause(ctx context.Context, start time.Time, d time.Duration, stopp
 	defer t.Stop()
 	select {
 	case <-t.C:
-		return r.more(0, start, time.Now())
+		return r.more(0, start, time.Now()) && !r.stopped()
 	case <-ctx.Done():
 	case <-stopped:
+	case <-r.aborted:
 	}
 	return false
 }
@@ -570,9 +625,11 @@ func (r *run) openLoop(ctx, runCtx context.Context, start time.Time, wg *sync.Wa
 			case <-timer.C:
 			case <-ctx.Done():
 				return
+			case <-r.aborted:
+				return
 			}
 		}
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || r.stopped() {
 			return
 		}
 		// As vLLM's bench serve does, the request is launched at its intended time and then waits for a slot

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"net"
@@ -518,4 +519,62 @@ func TestRunChecksTheModel(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.Equal(t, 3, res.Outcomes[recorder.OutcomeOK])
+}
+
+// A proxy from the environment that cannot be reached is a failure to connect, as a refused dial is; an HTTP
+// answer (a proxy's 502 included) is not.
+func TestIsDialError(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}
+	proxy := &net.OpError{Op: "proxyconnect", Net: "tcp", Err: refused}
+	assert.True(t, isDialError(fmt.Errorf("loadgen: Post \"http://h/v1/completions\": %w", refused)))
+	assert.True(t, isDialError(fmt.Errorf("loadgen: Post \"http://h/v1/completions\": %w", proxy)))
+	assert.True(t, isDialError(fmt.Errorf("%w (10s)", ErrConnectTimeout)))
+	assert.False(t, isDialError(&HTTPError{StatusCode: http.StatusBadGateway}))
+	assert.False(t, isDialError(&net.OpError{Op: "read", Net: "tcp", Err: errors.New("connection reset by peer")}))
+}
+
+// A count-bounded run against a server that is down stops once no request has connected for
+// UnreachableAfter, instead of backing off through every request: with 2 workers sending at 0, 10, 30, 70,
+// 150 and 310 ms, the failure at 310 ms is the first past 300 ms: about 12 requests of the 1000, not 1000
+// attempts over ~16 minutes of 1 s back-offs.
+func TestRunStopsWhenTheServerStaysUnreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	url := "http://" + ln.Addr().String()
+	require.NoError(t, ln.Close())
+	sink := &sliceSink{}
+	start := time.Now()
+	res, err := Run(context.Background(), LoadConfig{
+		Client: ClientConfig{BaseURL: url}, Prompts: TextPrompts("p"), Params: Params{Model: "m"},
+		Concurrency: 2, Requests: 1000, UnreachableAfter: 300 * time.Millisecond, Sink: sink,
+	})
+	elapsed := time.Since(start)
+	require.ErrorIs(t, err, ErrServerUnreachable)
+	assert.Contains(t, err.Error(), "(UnreachableAfter 300ms); the last failed with: loadgen: ")
+	assert.Contains(t, err.Error(), "connection refused")
+	assert.Less(t, elapsed, time.Second)
+	assert.GreaterOrEqual(t, res.Sent, 10)
+	assert.LessOrEqual(t, res.Sent, 12)
+	assert.Equal(t, res.Sent, res.ConnectFailures)
+	assert.Len(t, sink.all(), res.Sent, "every request sent is recorded")
+
+	// Open loop: the schedule stops too.
+	res, err = Run(context.Background(), LoadConfig{
+		Client: ClientConfig{BaseURL: url}, Prompts: TextPrompts("p"), Params: Params{Model: "m"},
+		Rate: 100, Requests: 1000, UnreachableAfter: 200 * time.Millisecond, Sink: &sliceSink{},
+	})
+	require.ErrorIs(t, err, ErrServerUnreachable)
+	assert.Less(t, res.Sent, 100, "~20 requests in 200 ms at 100 req/s")
+
+	// A server that answers, even with errors, is reachable: the run goes to its end.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "boom", http.StatusInternalServerError)
+	}))
+	t.Cleanup(srv.Close)
+	res, err = Run(context.Background(), LoadConfig{
+		Client: ClientConfig{BaseURL: srv.URL}, Prompts: TextPrompts("p"), Params: Params{Model: "m"},
+		Concurrency: 2, Duration: 400 * time.Millisecond, UnreachableAfter: 100 * time.Millisecond, Sink: &sliceSink{},
+	})
+	require.NoError(t, err)
+	assert.Positive(t, res.Sent)
 }
