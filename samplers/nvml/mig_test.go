@@ -381,9 +381,27 @@ func TestNVMLMIGProcessesFromMIGDevicesWithoutPrivileges(t *testing.T) {
 		assert.Equal(t, 1, *p.ComputeInstanceID)
 	}
 
-	// One MIG device refusing too: the list is unknown, with the reason.
-	migs[3].GetComputeRunningProcessesFunc = func() ([]gonvml.ProcessInfo, gonvml.Return) { return nil, gonvml.ERROR_NO_PERMISSION }
+	// One MIG device refusing too: the list is unknown, with the whole GPU's reason; a MIG device's
+	// NOT_SUPPORTED is not remembered as the GPU's (the next tick asks again).
+	migs[3].GetComputeRunningProcessesFunc = func() ([]gonvml.ProcessInfo, gonvml.Return) { return nil, gonvml.ERROR_NOT_SUPPORTED }
+	for range 2 {
+		g = tick(t, s).GPU["gpu_0"]
+		assert.Nil(t, g.Processes)
+		assert.Equal(t, "nvml: ERROR_NO_PERMISSION", g.Unavailable[samplers.GPUFieldProcesses])
+	}
+	assert.Len(t, m.devs[0].GetComputeRunningProcessesCalls(), 3, "asked on every tick")
+
+	// A MIG device whose handle could not be read: its processes would be missing, so no list.
+	migs[3].GetComputeRunningProcessesFunc = func() ([]gonvml.ProcessInfo, gonvml.Return) { return []gonvml.ProcessInfo{}, gonvml.SUCCESS }
+	inner := m.devs[0].GetMigDeviceHandleByIndexFunc
+	m.devs[0].GetMigDeviceHandleByIndexFunc = func(i int) (gonvml.Device, gonvml.Return) {
+		if i == 4 {
+			return nil, gonvml.ERROR_NO_PERMISSION
+		}
+		return inner(i)
+	}
 	g = tick(t, s).GPU["gpu_0"]
 	assert.Nil(t, g.Processes)
 	assert.Equal(t, "nvml: ERROR_NO_PERMISSION", g.Unavailable[samplers.GPUFieldProcesses])
+	assert.Equal(t, "incomplete: MIG device 4: nvml: ERROR_NO_PERMISSION", g.Unavailable[samplers.GPUFieldMIGDevices])
 }

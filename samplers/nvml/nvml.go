@@ -426,7 +426,11 @@ func (s *Source) readDevice(d *device) (snapshot.GPU, []samplers.Event) {
 	if !skip(callProcesses) {
 		ps, r := d.h.GetComputeRunningProcesses()
 		if r == gonvml.ERROR_NO_PERMISSION && mig == migOn && len(migHandles) > 0 {
-			ps, r = migProcesses(migHandles)
+			// The MIG devices' lists instead; if one fails, the whole GPU's refusal stands (and a MIG
+			// device's NOT_SUPPORTED is not remembered as the GPU's).
+			if mps, mr := migProcesses(migHandles); mr == gonvml.SUCCESS {
+				ps, r = mps, mr
+			}
 		}
 		if ok(callProcesses, r) {
 			g.Processes = make([]snapshot.GPUProcess, 0, len(ps))
@@ -474,8 +478,8 @@ var migSymbols = []string{"nvmlDeviceGetMigMode", "nvmlDeviceGetMaxMigDeviceCoun
 
 // readMIG fills g.MIGDevices when d is in MIG mode. ERROR_NOT_SUPPORTED from GetMigMode means the device
 // has no MIG (remembered, not an error); another failure to tell is recorded in g.Unavailable["mig_devices"].
-// It returns the MIG state, the MIG device handles it read (for their process lists), and, when a call said
-// the GPU is lost, that return code (else SUCCESS).
+// It returns the MIG state, the MIG device handles it read (for their process lists; nil when it could not
+// read them all), and, when a call said the GPU is lost, that return code (else SUCCESS).
 func (s *Source) readMIG(d *device, g *snapshot.GPU) (migState, []migHandle, gonvml.Return) {
 	if !s.migAPI || d.unsupported[callMIGMode] {
 		return migOff, nil, gonvml.SUCCESS
@@ -523,6 +527,7 @@ func (s *Source) readMIG(d *device, g *snapshot.GPU) (migState, []migHandle, gon
 	}
 	if len(missed) > 0 {
 		setUnavailable(g, samplers.GPUFieldMIGDevices, "incomplete: MIG device "+strings.Join(missed, ", "))
+		return migOn, nil, gonvml.SUCCESS // processes gathered from these handles would be incomplete too
 	}
 	return migOn, handles, gonvml.SUCCESS
 }
