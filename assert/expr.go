@@ -482,39 +482,57 @@ func checkBound(s *summary.Summary, label, metric, op string, limit float64, lim
 	if err != nil {
 		return fmt.Errorf("%s%w", prefix, err)
 	}
-	// A server percentile's histogram may prove more than interpolation in a wide bucket says (v.AtMost): a
-	// percentile proven below an upper limit passes, one proven below a lower limit fails.
-	provenBelow := false
-	if v.AtMost != nil {
-		switch op {
-		case "<", "<=":
-			if holds(*v.AtMost, op, limit) {
-				return nil
-			}
-		case ">", ">=":
-			provenBelow = !holds(*v.AtMost, op, limit)
+	// A server percentile's histogram may prove more than interpolation in a wide bucket says: v.AtMost, an
+	// upper bound, and v.Above, exceeded when the percentile falls in the +Inf bucket. A percentile proven
+	// on the right side of the limit passes, one proven on the wrong side fails.
+	provenWrong := false
+	switch op {
+	case "<", "<=":
+		if v.AtMost != nil && holds(*v.AtMost, op, limit) {
+			return nil
 		}
+		provenWrong = v.Above != nil && *v.Above >= limit // the percentile is > Above ≥ limit
+	case ">", ">=":
+		if v.Above != nil && holds(*v.Above, op, limit) {
+			return nil // the percentile is > Above, which meets the limit
+		}
+		provenWrong = v.AtMost != nil && !holds(*v.AtMost, op, limit)
 	}
-	if !v.Known && !provenBelow {
+	if !v.Known && !provenWrong {
 		return fmt.Errorf("%s%s %s %s: no data (%s; run %s; data: %s)", prefix, v.Name, op, limitText, noDataNote(v), s.RunID, s.DataFile())
 	}
-	if !provenBelow && holds(v.Value, op, limit) {
+	if !provenWrong && holds(v.Value, op, limit) {
 		return nil
 	}
 	if label != "" {
 		prefix = "vmtest: " + label + " not met: "
 	}
 	value := "unknown (" + v.Note + ")"
-	if v.Known {
+	switch {
+	case v.Known:
 		value = formatValue(v.Value, v.Unit)
+	case v.Above != nil:
+		value = fmt.Sprintf("above %s %s (it falls in the histogram's +Inf bucket)", boundText(*v.Above), v.Unit)
 	}
 	bound := ""
-	if v.AtMost != nil {
+	switch {
+	case v.AtMost != nil && v.Known:
 		bound = fmt.Sprintf(", interpolated in its histogram bucket; the histogram proves it at most %s %s",
-			strconv.FormatFloat(*v.AtMost, 'g', 4, 64), v.Unit)
+			boundText(*v.AtMost), v.Unit)
+	case v.AtMost != nil:
+		bound = fmt.Sprintf(", and at most %s %s by the histogram's sum", boundText(*v.AtMost), v.Unit)
 	}
 	return fmt.Errorf("%s%s = %s%s, want %s %s (n=%d, window %s, run %s; data: %s)",
 		prefix, v.Name, value, bound, op, limitText, v.N, windowText(v.WindowS), s.RunID, s.DataFile())
+}
+
+// boundText formats a histogram bound: whole from 1000 up (2560000, not 2.56e+06), else 4 significant digits
+// (87.71, 0.000451).
+func boundText(x float64) string {
+	if math.Abs(x) >= 1000 {
+		return strconv.FormatFloat(math.Round(x), 'f', -1, 64)
+	}
+	return strconv.FormatFloat(x, 'g', 4, 64)
 }
 
 // noDataNote says why a Value is unknown, starting with its n.

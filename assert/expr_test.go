@@ -204,12 +204,23 @@ func TestThresholdUsesServerPercentileBounds(t *testing.T) {
 	require.Contains(t, err.Error(), "at most 0.000451 ms, want < 0.0001ms")
 
 	require.NoError(t, CheckThreshold(s, "server.ttft.p99 < 4000s"), "in the +Inf bucket but proven ≤ 3006 s")
+	require.NoError(t, CheckThreshold(s, "server.ttft.p99 > 1s"), "proven > 2560 s")
 	err = CheckThreshold(s, "server.ttft.p99 < 1s")
-	require.Error(t, err)
-	require.Contains(t, err.Error(), "no data", "only a lower bound is known")
+	require.Error(t, err, "proven > 2560 s")
+	require.Contains(t, err.Error(), "server.ttft.p99 = above 2560000 ms (it falls in the histogram's +Inf bucket), and at most 3006000 ms by the histogram's sum, want < 1s")
 	err = CheckThreshold(s, "server.ttft.p99 > 3100s")
 	require.Error(t, err, "proven ≤ 3006 s")
-	require.Contains(t, err.Error(), "server.ttft.p99 = unknown (only a lower bound is known: >= 2560000 ms")
+	require.Contains(t, err.Error(), "server.ttft.p99 = above 2560000 ms")
+
+	// Without the sum's bound: > 2560 s is all that is known. A limit inside (2560 s, ∞) cannot be decided.
+	s.Server.TTFT.P99MS.AtMostMS = nil
+	require.NoError(t, CheckThreshold(s, "server.ttft.p99 > 2000s"))
+	err = CheckThreshold(s, "server.ttft.p99 < 2560s")
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "server.ttft.p99 = above 2560000 ms (it falls in the histogram's +Inf bucket), want < 2560s")
+	err = CheckThreshold(s, "server.ttft.p99 < 3000s")
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "no data (n=16, only a lower bound is known: >= 2560000 ms")
 }
 
 func TestAssertThreshold(t *testing.T) {

@@ -39,6 +39,10 @@ type Value struct {
 	// interpolation assumes observations spread evenly over a bucket; AtMost may be set when Known is false
 	// (a percentile in the +Inf bucket bounded by the sum).
 	AtMost *float64 `json:"at_most,omitempty"`
+	// Above is, for a server-side percentile that falls in the +Inf bucket (Known false), the highest finite
+	// bucket bound, in Unit: the percentile is greater than it (serverstats.Quantile.LowerBoundMS); nil
+	// otherwise.
+	Above *float64 `json:"above,omitempty"`
 }
 
 // Units of Value.Unit that Lookup uses.
@@ -556,6 +560,9 @@ func (s *Summary) serverHistValue(field, stat string) (Value, bool, error) {
 	}
 	v.AtMost = q.AtMostMS
 	ms, exact := q.MS()
+	if !exact && q.LowerBoundMS != nil {
+		v.Above = q.LowerBoundMS
+	}
 	if !exact {
 		v.Note = "only a lower bound is known: >= " + strconv.FormatFloat(ms, 'f', -1, 64) + " ms (the percentile falls in the +Inf bucket"
 		if q.AtMostMS != nil {

@@ -279,7 +279,7 @@ func TestLookupServerHistograms(t *testing.T) {
 		"server.ttft.mean":      {Name: "server.ttft.mean", Value: 188250, Unit: "ms", N: 16, Known: true, WindowS: &dur},
 		"server.queue_time.p50": {Name: "server.queue_time.p50", Value: 150, Unit: "ms", N: 100, Known: true, WindowS: &dur, AtMost: lp(0.023 / 51)},
 		"server.queue_time.avg": {Name: "server.queue_time.mean", Value: 0.00023, Unit: "ms", N: 100, Known: true, WindowS: &dur},
-		"server.ttft.p99": {Name: "server.ttft.p99", Unit: "ms", N: 16, WindowS: &dur, AtMost: lp(3006000),
+		"server.ttft.p99": {Name: "server.ttft.p99", Unit: "ms", N: 16, WindowS: &dur, AtMost: lp(3006000), Above: lp(2560000),
 			Note: "only a lower bound is known: >= 2560000 ms (the percentile falls in the +Inf bucket; it is at most 3006000 ms by the histogram's sum)"},
 		"server.ttft.p90": {Name: "server.ttft.p90", Unit: "ms", N: 16, WindowS: &dur, Note: "no observation in the window"},
 		"server.e2e.p99":  {Name: "server.e2e.p99", Unit: "ms", WindowS: &dur, Note: "the server does not expose this histogram"},

@@ -39,6 +39,8 @@ func TestBadChecksFailAtRegistration(t *testing.T) {
 		{func(c *Collector) { c.AssertBaseline(base) }, `vmtest: AssertBaseline: baseline ` + base + `: no metric chosen`},
 		{func(c *Collector) { c.AssertThreshold("avg(ttft) < 100ms") },
 			`vmtest: threshold "avg(ttft) < 100ms": at byte 3: "avg(" takes no parentheses; write "avg ttft" or "ttft.mean"`},
+		{func(c *Collector) { c.AssertThreshold("goodput > 1") },
+			`vmtest: threshold "goodput > 1": no goodput objective: set Options.Goodput`},
 		{func(c *Collector) { c.AssertThreshold("error_rate < 1") },
 			`vmtest: threshold "error_rate < 1": at byte 13: error_rate is a fraction from 0 to 1 (1 is 100%)`},
 	} {

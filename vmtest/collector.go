@@ -536,13 +536,17 @@ func (c *Collector) AssertMeanBelow(metric string, limit time.Duration) {
 // AssertThreshold registers threshold expressions (assert.ParseThreshold: "p(99) ttft < 150ms",
 // "error_rate < 1%", "gpu.utilization.avg > 50", ...) to be checked at the end of the test. An expression that
 // does not parse, names an unknown metric or always or never holds fails the test at once (tb.Fatalf), naming
-// the position of the error.
+// the position of the error; so does one on goodput without Options.Goodput.
 func (c *Collector) AssertThreshold(exprs ...string) {
 	c.tb.Helper()
 	for _, e := range exprs {
 		th, err := assert.ParseThreshold(e)
 		if err != nil {
 			c.tb.Fatalf("%v", err)
+			return
+		}
+		if g := c.opts.Goodput; strings.HasPrefix(th.Metric, "goodput") && g.TTFT <= 0 && g.TPOT <= 0 && g.E2E <= 0 {
+			c.tb.Fatalf("vmtest: threshold %q: no goodput objective: set Options.Goodput (TTFT, TPOT and/or E2E limits a request must meet to count)", e)
 			return
 		}
 		c.Check(th.Check)
