@@ -101,7 +101,7 @@ func TestSystemSamplerRealHost(t *testing.T) {
 	require.NotNil(t, r.System)
 	require.NotNil(t, r.System.MemoryTotalGB, "err: %v", r.Err)
 	assert.Greater(t, *r.System.MemoryTotalGB, 0.1)
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(600 * time.Millisecond) // ≥ minCPUSeconds of CPU time even on one core
 	r = s.Sample(ctx)
 	require.NotNil(t, r.System.CPUPercent, "err: %v", r.Err)
 	assert.GreaterOrEqual(t, *r.System.CPUPercent, 0.0)
@@ -121,4 +121,25 @@ func TestWholeDisksCountsEachByteOnce(t *testing.T) {
 	assert.True(t, isPartition("mmcblk0p1", "mmcblk0"))
 	assert.False(t, isPartition("mmcblk01", "mmcblk0"))
 	assert.False(t, isPartition("sda", "sda"))
+}
+
+// A CPU percent from less than minCPUSeconds of CPU time (the run's last, short interval) is unknown: 7 clock
+// ticks between two readings (0.07 CPU-s: 35 ms on 2 cores) all idle would read 0 %, a figure of rounding.
+// 50 ticks (0.5 CPU-s) give one: 10 busy of 50 → 20 %.
+func TestSystemCPUPercentNeedsEnoughCPUTime(t *testing.T) {
+	f := &fakeHost{
+		cpu: []cpu.TimesStat{{User: 10, Idle: 100}, {User: 10, Idle: 100.07}, {User: 10.1, Idle: 100.47}},
+		mem: mem.VirtualMemoryStat{Total: 8 << 30, Available: 4 << 30},
+		net: []psnet.IOCountersStat{{}, {}, {}}, disk: []map[string]disk.IOCountersStat{{}, {}, {}},
+	}
+	clock := time.Unix(1000, 0)
+	s := &System{host: f, now: func() time.Time { return clock }}
+	s.Sample(context.Background())
+	f.i, clock = 1, clock.Add(35*time.Millisecond)
+	r := s.Sample(context.Background())
+	assert.Nil(t, r.System.CPUPercent, "0.07 CPU-s")
+	f.i, clock = 2, clock.Add(250*time.Millisecond)
+	r = s.Sample(context.Background())
+	require.NotNil(t, r.System.CPUPercent, "0.5 CPU-s since the reading before")
+	assert.InDelta(t, 20.0, *r.System.CPUPercent, 1e-9)
 }
