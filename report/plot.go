@@ -18,16 +18,17 @@ import (
 // series collects the (elapsed s, value) points of one field over the snapshots, skipping unknown values (a
 // gap in the data is drawn as a straight segment between the known neighbours, never as a drop to 0).
 func series(snaps []snapshot.Snapshot, get func(*snapshot.Snapshot) *float64) plotter.XYs {
-	return rateSeries(snaps, 0, get)
+	return rateSeries(snaps, nil, 0, get)
 }
 
-// rateSeries is series for a rate computed over the interval ending at each snapshot: points whose interval
-// is shorter than minDT s (the last snapshot, taken when collection stops) are left out, as the summary
-// leaves them out of maxima.
-func rateSeries(snaps []snapshot.Snapshot, minDT float64, get func(*snapshot.Snapshot) *float64) plotter.XYs {
+// rateSeries is series for a rate computed over the interval ending at each snapshot, covers[i] s long
+// (snapshot.VLLMRateIntervalsS, snapshot.SystemRateIntervalsS; 0 when unknown): points whose interval is known
+// to be shorter than minDT s (the last snapshot, taken when collection stops, unless the reading before it
+// failed) are left out, as the summary leaves them out of maxima. covers nil means no point is left out.
+func rateSeries(snaps []snapshot.Snapshot, covers []float64, minDT float64, get func(*snapshot.Snapshot) *float64) plotter.XYs {
 	var xy plotter.XYs
 	for i := range snaps {
-		if i > 0 && snaps[i].ElapsedS-snaps[i-1].ElapsedS < minDT {
+		if covers != nil && covers[i] > 0 && covers[i] < minDT {
 			continue
 		}
 		if v := get(&snaps[i]); v != nil {
@@ -71,13 +72,15 @@ func panel(title, ylabel string, xmax float64, named ...any) (*plot.Plot, error)
 // (the client's mean TTFT, p50 and p99 E2E latency, and the server's TTFT p50 and p99 from its histogram, ms;
 // a server quantile that is only a lower bound is left out), throughput (the server's generation and prompt tokens/s),
 // the server's queue and batch, and utilization (host CPU, KV cache and each GPU, %). intervalS is the
-// sampling interval: rate points over less than half of it (the stopping snapshot) are left out.
+// sampling interval: rate points over less than half of it (the stopping snapshot, by the length of the
+// interval each rate covers) are left out.
 func PlotPNG(snaps []snapshot.Snapshot, title string, intervalS float64) ([]byte, error) {
 	v := func(f func(*snapshot.VLLM) *float64) plotter.XYs {
 		return series(snaps, func(s *snapshot.Snapshot) *float64 { return f(&s.VLLMMetrics) })
 	}
+	vllmCovers := snapshot.VLLMRateIntervalsS(snaps)
 	rate := func(f func(*snapshot.VLLM) *float64) plotter.XYs {
-		return rateSeries(snaps, intervalS/2, func(s *snapshot.Snapshot) *float64 { return f(&s.VLLMMetrics) })
+		return rateSeries(snaps, vllmCovers, intervalS/2, func(s *snapshot.Snapshot) *float64 { return f(&s.VLLMMetrics) })
 	}
 	xmax := 0.0
 	if len(snaps) > 0 {
@@ -104,7 +107,8 @@ func PlotPNG(snaps []snapshot.Snapshot, title string, intervalS float64) ([]byte
 	if err != nil {
 		return nil, err
 	}
-	util := []any{"host CPU", rateSeries(snaps, intervalS/2, func(s *snapshot.Snapshot) *float64 { return s.SystemMetrics.CPUPercent }),
+	util := []any{"host CPU", rateSeries(snaps, snapshot.SystemRateIntervalsS(snaps), intervalS/2,
+		func(s *snapshot.Snapshot) *float64 { return s.SystemMetrics.CPUPercent }),
 		"KV cache", v(func(x *snapshot.VLLM) *float64 { return x.KVCacheUsagePercent })}
 	keys := map[string]bool{}
 	for i := range snaps {

@@ -155,7 +155,8 @@ func rate(prev, cur, dt float64, havePrev bool) *float64 {
 }
 
 // Sample reads the host. Each part that fails is left nil and its error joined into Reading.Err; the
-// others are kept. CPUPercent and the rates are nil on the first call.
+// others are kept. CPUPercent and the rates are over the interval since the previous call, whose length is
+// RateIntervalS; they are nil on the first call, and a part's figure is nil on the call after that part failed.
 func (s *System) Sample(ctx context.Context) Reading {
 	var out snapshot.System
 	var errs []error
@@ -213,6 +214,11 @@ func (s *System) Sample(ctx context.Context) Reading {
 			out.DiskWriteBytesPerSecond = rate(p[1], wr, dt, true)
 		}
 		s.prevDisk = &[2]float64{rd, wr}
+	}
+	if dt > 0 {
+		// Every rate above is over (prevAt, now]: a part that failed last time left no base (nil prev), so none
+		// spans a longer interval.
+		out.RateIntervalS = snapshot.F(dt)
 	}
 	s.prevAt = now
 	return Reading{System: &out, Err: errors.Join(errs...)}

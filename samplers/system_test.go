@@ -21,9 +21,15 @@ type fakeHost struct {
 	disk   []map[string]disk.IOCountersStat
 	i      int
 	netErr error
+	cpuErr error
 }
 
-func (f *fakeHost) cpuTimes(context.Context) (cpu.TimesStat, error) { return f.cpu[f.i], nil }
+func (f *fakeHost) cpuTimes(context.Context) (cpu.TimesStat, error) {
+	if f.cpuErr != nil {
+		return cpu.TimesStat{}, f.cpuErr
+	}
+	return f.cpu[f.i], nil
+}
 func (f *fakeHost) memory(context.Context) (*mem.VirtualMemoryStat, error) {
 	m := f.mem
 	return &m, nil
@@ -61,6 +67,7 @@ func TestSystemSamplerComputesRatesFromTwoReadings(t *testing.T) {
 	require.NotNil(t, r.System)
 	assert.Nil(t, r.System.CPUPercent, "first reading has no CPU percent")
 	assert.Nil(t, r.System.NetworkSentBytesPerSecond)
+	assert.Nil(t, r.System.RateIntervalS, "first reading: no interval")
 	assert.InDelta(t, 16.0, *r.System.MemoryGB, 1e-9)
 	assert.InDelta(t, 48.0, *r.System.MemoryAvailableGB, 1e-9)
 	assert.InDelta(t, 64.0, *r.System.MemoryTotalGB, 1e-9)
@@ -70,6 +77,8 @@ func TestSystemSamplerComputesRatesFromTwoReadings(t *testing.T) {
 	r = s.Sample(context.Background())
 	require.NoError(t, r.Err)
 	assert.InDelta(t, 32.0, *r.System.CPUPercent, 1e-9)
+	require.NotNil(t, r.System.RateIntervalS)
+	assert.Equal(t, 2.0, *r.System.RateIntervalS, "CPU percent and rates over the 2 s since the previous reading")
 	assert.InDelta(t, 1000.0, *r.System.NetworkSentBytesPerSecond, 1e-9) // (3000−1000)/2 s
 	assert.Nil(t, r.System.NetworkRecvBytesPerSecond, "a counter that went down is a reset, not a negative rate")
 	assert.InDelta(t, 200.0, *r.System.DiskReadBytesPerSecond, 1e-9) // (500−100)/2 s
@@ -142,4 +151,35 @@ func TestSystemCPUPercentNeedsEnoughCPUTime(t *testing.T) {
 	r = s.Sample(context.Background())
 	require.NotNil(t, r.System.CPUPercent, "0.5 CPU-s since the reading before")
 	assert.InDelta(t, 20.0, *r.System.CPUPercent, 1e-9)
+}
+
+// A failed CPU reading leaves no base: the next CPU percent is nil rather than one spanning two intervals, so
+// every CPU percent covers RateIntervalS, the time since the sampler's previous reading.
+func TestSystemSamplerCPUPercentNeverSpansAFailedReading(t *testing.T) {
+	f := &fakeHost{
+		cpu: []cpu.TimesStat{{User: 10, Idle: 90}, {}, {User: 20, Idle: 180}, {User: 80, Idle: 220}},
+		net: make([]psnet.IOCountersStat, 4), disk: make([]map[string]disk.IOCountersStat, 4),
+	}
+	clock := time.Unix(1000, 0)
+	s := &System{host: f, now: func() time.Time { return clock }}
+	r := s.Sample(context.Background())
+	require.NoError(t, r.Err)
+
+	f.i, f.cpuErr, clock = 1, errors.New("no /proc/stat"), clock.Add(2*time.Second)
+	r = s.Sample(context.Background())
+	require.Error(t, r.Err)
+	assert.Nil(t, r.System.CPUPercent)
+
+	f.i, f.cpuErr, clock = 2, nil, clock.Add(2*time.Second)
+	r = s.Sample(context.Background())
+	require.NoError(t, r.Err)
+	assert.Nil(t, r.System.CPUPercent, "no base after the failed reading: not a percent over 4 s")
+	assert.Equal(t, 2.0, *r.System.RateIntervalS)
+
+	f.i, clock = 3, clock.Add(1500*time.Millisecond)
+	r = s.Sample(context.Background())
+	require.NoError(t, r.Err)
+	// busy +60, idle +40: 60 %, over the 1.5 s since the previous reading.
+	assert.InDelta(t, 60.0, *r.System.CPUPercent, 1e-9)
+	assert.Equal(t, 1.5, *r.System.RateIntervalS)
 }

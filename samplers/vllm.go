@@ -335,10 +335,11 @@ func (v *VLLM) LastScrape() VLLMScrape {
 }
 
 // Sample scrapes /metrics once and returns a Reading whose VLLM part holds RequestQueueSize, ActiveBatchSize,
-// KVCacheUsagePercent, the three raw totals and their rates (the client-side latency fields are left nil).
+// KVCacheUsagePercent, the three raw totals, their rates and ScrapeIntervalS (the client-side latency fields
+// are left nil).
 //
 // Rates are the counter's increase since the previous successful scrape divided by the time between the two
-// (from VLLMConfig.Now), per second; they are nil on the first successful scrape, when the counter was not
+// (from VLLMConfig.Now; that time is ScrapeIntervalS), per second; they are nil on the first successful scrape, when the counter was not
 // exposed in both scrapes, and for an interval over which any series of the counter went down or vanished or
 // process_start_time_seconds changed (a server restart; an Event says so). Rates are never negative.
 //
@@ -605,6 +606,9 @@ func (v *VLLM) extract(fams map[string]*dto.MetricFamily, at time.Time) (Reading
 				vllmProcessStart, vllmFmt(prev.start), vllmFmt(cur.start))
 		}
 		dt := at.Sub(prev.at).Seconds()
+		if dt > 0 {
+			out.ScrapeIntervalS = snapshot.F(dt)
+		}
 		for _, r := range []struct {
 			field, rateField string
 			dst              **float64

@@ -288,6 +288,7 @@ func TestVLLMRates(t *testing.T) {
 	assert.Nil(t, r.VLLM.TokensPerSecond, "first scrape")
 	assert.Nil(t, r.VLLM.PromptTokensPerSecond, "first scrape")
 	assert.Nil(t, r.VLLM.RequestsPerSecond, "first scrape")
+	assert.Nil(t, r.VLLM.ScrapeIntervalS, "first scrape: no interval")
 
 	b := replaceLine(t, v0, `vllm:generation_tokens_total{model_name="Qwen/Qwen3-0.6B"} 4874.0`,
 		`vllm:generation_tokens_total{model_name="Qwen/Qwen3-0.6B"} 5874.0`) // +1000
@@ -309,6 +310,8 @@ func TestVLLMRates(t *testing.T) {
 	assert.Equal(t, 250.0, *r.VLLM.PromptTokensPerSecond) // 500 tokens / 2 s
 	require.NotNil(t, r.VLLM.RequestsPerSecond)
 	assert.Equal(t, 2.5, *r.VLLM.RequestsPerSecond) // 5 requests / 2 s
+	require.NotNil(t, r.VLLM.ScrapeIntervalS)
+	assert.Equal(t, 2.0, *r.VLLM.ScrapeIntervalS, "the rates' interval")
 	assert.Equal(t, 5874.0, *r.VLLM.GenerationTokensTotal)
 	assert.Equal(t, 43.0, *r.VLLM.RequestSuccessTotal)
 
@@ -578,6 +581,8 @@ func TestVLLMScrapeUnreachableMidRunRecovers(t *testing.T) {
 	require.NoError(t, r.Err)
 	require.NotNil(t, r.VLLM.TokensPerSecond)
 	assert.Equal(t, 250.0, *r.VLLM.TokensPerSecond) // 1000 tokens / 4 s
+	require.NotNil(t, r.VLLM.ScrapeIntervalS)
+	assert.Equal(t, 4.0, *r.VLLM.ScrapeIntervalS, "the interval the rate covers spans the failed scrape")
 }
 
 func TestVLLMScrapeHTML(t *testing.T) {

@@ -136,7 +136,7 @@ type GPUProcess struct {
 // during the interval ending at this tick.
 type VLLM struct {
 	// TokensPerSecond is the rate of the server's generation-token counter (vllm:generation_tokens_total) over
-	// the interval since the previous successful scrape, tokens/s. Nil on the first scrape.
+	// the interval since the previous successful scrape (ScrapeIntervalS long), tokens/s. Nil on the first scrape.
 	TokensPerSecond *float64 `json:"tokens_per_second"`
 	// FirstTokenLatencyMS is the mean TTFT, ms, of requests recorded during the interval (client side).
 	FirstTokenLatencyMS *float64 `json:"first_token_latency_ms"`
@@ -155,9 +155,11 @@ type VLLM struct {
 	// KVCacheUsagePercent is the KV-cache usage, 0–100 (vllm:kv_cache_usage_perc, or V0's
 	// vllm:gpu_cache_usage_perc, which are 0–1 fractions, times 100; mean over engines).
 	KVCacheUsagePercent *float64 `json:"kv_cache_usage_percent"`
-	// PromptTokensPerSecond is the rate of vllm:prompt_tokens_total over the interval, tokens/s.
+	// PromptTokensPerSecond is the rate of vllm:prompt_tokens_total over the interval since the previous
+	// successful scrape (ScrapeIntervalS long), tokens/s.
 	PromptTokensPerSecond *float64 `json:"prompt_tokens_per_second"`
-	// RequestsPerSecond is the rate of vllm:request_success_total (all finish reasons) over the interval, req/s.
+	// RequestsPerSecond is the rate of vllm:request_success_total (all finish reasons) over the interval since
+	// the previous successful scrape (ScrapeIntervalS long), req/s.
 	RequestsPerSecond *float64 `json:"requests_per_second"`
 	// GenerationTokensTotal is the raw vllm:generation_tokens_total counter.
 	GenerationTokensTotal *float64 `json:"generation_tokens_total"`
@@ -167,6 +169,14 @@ type VLLM struct {
 	RequestSuccessTotal *float64 `json:"request_success_total"`
 	// RequestsFinished is the number of successful requests recorded by the client during the interval.
 	RequestsFinished int `json:"requests_finished"`
+	// ScrapeIntervalS is the length, s, of the interval TokensPerSecond, PromptTokensPerSecond and
+	// RequestsPerSecond cover: from the previous successful scrape's response to this one's (the vLLM
+	// sampler's clock, monotonic). A failed scrape does not move that start, so after one the interval spans
+	// more than one tick; nor does a scrape that came back after its tick's deadline, whose reading is in no
+	// snapshot, so the interval can also be shorter than the time since the previous snapshot with a scrape.
+	// Set on every successful scrape but the first, even when the rates are null (a restart, a counter not
+	// exposed); nil on the first successful scrape and on a failed one. The summary weights each rate by it.
+	ScrapeIntervalS *float64 `json:"scrape_interval_s"`
 
 	// The Server* fields are server-side figures over the interval between the previous successful /metrics
 	// scrape and this one: from the increase of each bucket of a vLLM latency histogram between the two scrapes,
@@ -231,7 +241,9 @@ type VLLM struct {
 // System holds host readings (gopsutil). Counters are cumulative as the OS reports them (since boot), as the
 // original Python collector's psutil fields are; the _per_second fields are rates over the interval.
 type System struct {
-	// CPUPercent is host CPU busy time over the interval, percent of all cores (0–100); nil on the first tick.
+	// CPUPercent is host CPU busy time over the interval since the host sampler's previous reading
+	// (RateIntervalS long), percent of all cores (0–100); nil on the first tick and on the tick after a failed CPU
+	// reading (which leaves no base).
 	CPUPercent *float64 `json:"cpu_percent"`
 	// MemoryGB is host memory in use, GiB (total − available).
 	MemoryGB *float64 `json:"memory_gb"`
@@ -255,6 +267,51 @@ type System struct {
 	DiskReadBytesPerSecond *float64 `json:"disk_read_bytes_per_second"`
 	// DiskWriteBytesPerSecond is the disk write rate over the interval, bytes/s; nil on the first tick.
 	DiskWriteBytesPerSecond *float64 `json:"disk_write_bytes_per_second"`
+	// RateIntervalS is the length, s, of the interval CPUPercent and the _per_second rates cover: from the host
+	// sampler's previous reading to this one (its clock, monotonic). A part that failed in the previous reading
+	// has no base, so its figure is nil here rather than spanning a longer interval; a previous reading that
+	// came back after its tick's deadline is in no snapshot, but it is the start of this interval all the
+	// same. Nil on the first reading. The summary weights each CPU percent by it.
+	RateIntervalS *float64 `json:"rate_interval_s"`
+}
+
+// VLLMRateIntervalsS returns, for each of snaps (in time order), the length, s, of the interval that its
+// VLLMMetrics rates (TokensPerSecond, PromptTokensPerSecond, RequestsPerSecond) cover, 0 where unknown: the
+// snapshot's ScrapeIntervalS where set; for a snapshot without it (one not written by vmtest's vLLM sampler,
+// e.g. from an older file), the time (ElapsedS) since the previous snapshot whose scrape did not fail (no
+// Errors["vllm"]), since a failed scrape does not move the start of the next rate; 0 when there is none.
+func VLLMRateIntervalsS(snaps []Snapshot) []float64 {
+	return rateIntervalsS(snaps, func(s *Snapshot) *float64 { return s.VLLMMetrics.ScrapeIntervalS },
+		func(s *Snapshot) bool { return s.Errors["vllm"] == "" })
+}
+
+// SystemRateIntervalsS returns, for each of snaps (in time order), the length, s, of the interval that its
+// SystemMetrics CPUPercent and _per_second rates cover, 0 where unknown: the snapshot's RateIntervalS where
+// set; for a snapshot without it, the time (ElapsedS) since the previous snapshot (the host sampler leaves a
+// figure nil after a failed reading of its part rather than let it span more than one interval); 0 for the
+// first snapshot.
+func SystemRateIntervalsS(snaps []Snapshot) []float64 {
+	return rateIntervalsS(snaps, func(s *Snapshot) *float64 { return s.SystemMetrics.RateIntervalS },
+		func(*Snapshot) bool { return true })
+}
+
+// rateIntervalsS is recorded(snaps[i]) where it is set and > 0, else the time since the last snapshot before i
+// for which isBase holds (0 when none).
+func rateIntervalsS(snaps []Snapshot, recorded func(*Snapshot) *float64, isBase func(*Snapshot) bool) []float64 {
+	out := make([]float64, len(snaps))
+	base := -1
+	for i := range snaps {
+		s := &snaps[i]
+		if r := recorded(s); r != nil && *r > 0 {
+			out[i] = *r
+		} else if base >= 0 {
+			out[i] = max(s.ElapsedS-snaps[base].ElapsedS, 0)
+		}
+		if isBase(s) {
+			base = i
+		}
+	}
+	return out
 }
 
 // F returns a pointer to v, or nil when v is NaN or ±Inf, so that a non-finite value becomes null.

@@ -107,37 +107,40 @@ func agg(vals []*float64) MinMax {
 	return m
 }
 
-// aggRate aggregates a per-interval rate: the value of snapshot i (i ≥ 1) is taken to cover the interval from
-// snapshot i−1 to snapshot i, whose length is the difference of their ElapsedS. Avg and Max are computed over
-// the same intervals, so that Avg ≤ Max always holds:
+// aggRate aggregates a per-interval rate: the value of snapshot i covers the interval of length covers[i]
+// seconds ending at that snapshot (snapshot.VLLMRateIntervalsS, snapshot.SystemRateIntervalsS: the interval
+// since the source's previous successful reading, as the sampler recorded it; for the vLLM rates, after a
+// failed scrape, more than one tick). Avg and Max are computed over the same intervals, so that Avg ≤ Max
+// always holds:
 //
 //   - the intervals used are those with a value and a length of at least intervalS/2 ("full" intervals: the
 //     last snapshot, taken when collection stops, often covers a few ms, and a rate over a few ms is mostly
 //     noise); when there is none (a run shorter than half an interval, or intervalS ≤ 0), every interval with
-//     a value and a positive length is used instead, for both;
+//     a value and a known length (> 0) is used instead, for both;
 //   - Avg is the mean of their values weighted by their lengths (for a counter's rate: the counter's increase
 //     over the covered time divided by that time); Max is the largest of their values;
 //   - N is the number of intervals used.
 //
-// The first snapshot's value is never used (it has no interval before it).
-func aggRate(vals []*float64, snaps []snapshot.Snapshot, intervalS float64) MinMax {
-	full := aggRateOver(vals, snaps, intervalS/2)
+// A value whose interval is unknown (covers[i] ≤ 0: the first reading, or a snapshot with no recorded
+// interval and no earlier reading to measure from) is never used.
+func aggRate(vals []*float64, covers []float64, intervalS float64) MinMax {
+	full := aggRateOver(vals, covers, intervalS/2)
 	if full.N > 0 {
 		return full
 	}
-	return aggRateOver(vals, snaps, 0)
+	return aggRateOver(vals, covers, 0)
 }
 
 // aggRateOver is aggRate over the intervals with a value and a length > 0 and ≥ minLen.
-func aggRateOver(vals []*float64, snaps []snapshot.Snapshot, minLen float64) MinMax {
+func aggRateOver(vals []*float64, covers []float64, minLen float64) MinMax {
 	var m MinMax
 	var sum, wsum float64
 	for i, v := range vals {
-		if v == nil || i == 0 {
+		if v == nil {
 			continue
 		}
-		dt := snaps[i].ElapsedS - snaps[i-1].ElapsedS
-		if dt <= 0 || dt < minLen {
+		dt := covers[i]
+		if !(dt > 0) || dt < minLen {
 			continue
 		}
 		m.N++
@@ -263,15 +266,19 @@ func migStats(k string, snaps []snapshot.Snapshot) map[string]MIGStats {
 // percentiles), plus queue, batch and KV-cache figures.
 type VLLMStats struct {
 	// AvgTokensPerSecond and MaxTokensPerSecond are over the per-interval rates of
-	// vllm:generation_tokens_total (snapshot.VLLM.TokensPerSecond, each over the interval between its snapshot
-	// and the one before), tokens/s. Both are over the same intervals: those at least half the sampling
-	// interval (IntervalS) long, or, when no interval is that long (a run shorter than half an interval),
-	// every interval. Avg is the mean weighted by interval length, Max the largest value, so Avg ≤ Max. The
-	// short last interval of a run (collection stopping a few ms after a tick) is thus left out of both.
+	// vllm:generation_tokens_total (snapshot.VLLM.TokensPerSecond), tokens/s. Each rate covers the interval
+	// from the previous successful scrape to its own, of length snapshot.VLLM.ScrapeIntervalS (for a snapshot
+	// without it, the time since the previous snapshot without Errors["vllm"]; snapshot.VLLMRateIntervalsS):
+	// after a failed scrape that is more than one sampling interval. Both are over the same intervals: those at
+	// least half the sampling interval (IntervalS) long, or, when no interval is that long (a run shorter than
+	// half an interval), every interval of known length. Avg is the mean weighted by the covered length (the
+	// counter's increase over the covered time divided by that time), Max the largest value, so Avg ≤ Max. The
+	// short last interval of a run (collection stopping a few ms after a tick) is thus left out of both, unless
+	// the scrape before it failed and it covers more.
 	AvgTokensPerSecond *float64 `json:"avg_tokens_per_second"`
 	MaxTokensPerSecond *float64 `json:"max_tokens_per_second"`
 	// AvgRequestsPerSecond is the mean rate of vllm:request_success_total (snapshot.VLLM.RequestsPerSecond),
-	// req/s, weighted by interval length over the same intervals as AvgTokensPerSecond.
+	// req/s, weighted by covered length over the same kind of intervals as AvgTokensPerSecond.
 	AvgRequestsPerSecond *float64 `json:"avg_requests_per_second"`
 	// AvgRequestQueueSize and MaxRequestQueueSize are over vllm:num_requests_waiting.
 	AvgRequestQueueSize *float64 `json:"avg_request_queue_size"`
@@ -299,9 +306,11 @@ type VLLMStats struct {
 // SystemStats is the host statistics over the snapshots (seed: average/max CPU and memory usage).
 type SystemStats struct {
 	// AvgCPUPercent and MaxCPUPercent are the host's CPU busy time in percent of all cores
-	// (snapshot.System.CPUPercent, each over the interval between its snapshot and the one before), over the
-	// same intervals as VLLMStats.AvgTokensPerSecond: those at least half the sampling interval long, or every
-	// interval when none is. Avg is the mean weighted by interval length, Max the largest value; Avg ≤ Max.
+	// (snapshot.System.CPUPercent), each over the interval since the host sampler's previous reading, of length
+	// snapshot.System.RateIntervalS (for a snapshot without it, the time since the previous snapshot;
+	// snapshot.SystemRateIntervalsS), chosen as for VLLMStats.AvgTokensPerSecond: those at least half the
+	// sampling interval long, or every interval of known length when none is. Avg is the mean weighted by the
+	// covered length, Max the largest value; Avg ≤ Max.
 	AvgCPUPercent *float64 `json:"avg_cpu_percent"`
 	MaxCPUPercent *float64 `json:"max_cpu_percent"`
 	// AvgMemoryGB and MaxMemoryGB are memory in use, GiB.
@@ -316,8 +325,9 @@ type SystemStats struct {
 }
 
 // Input is everything Compute needs; each field becomes the Summary field of the same name (Requests and
-// Server as they are, Snapshots aggregated). Snapshots must be in time order with ElapsedS set, so that rates
-// can be weighted by interval length; IntervalS is the sampling interval, s.
+// Server as they are, Snapshots aggregated). Snapshots must be in time order with ElapsedS set, so that each
+// rate can be weighted by the length of the interval it covers (the samplers' ScrapeIntervalS and
+// RateIntervalS, or ElapsedS differences for a snapshot without them); IntervalS is the sampling interval, s.
 type Input struct {
 	RunID, ConfigID, TestName string
 	Start, End                time.Time
@@ -421,8 +431,9 @@ func Compute(in Input) *Summary {
 	v := func(f func(*snapshot.VLLM) *float64) []*float64 {
 		return col(func(sn *snapshot.Snapshot) *float64 { return f(&sn.VLLMMetrics) })
 	}
-	tps := aggRate(v(func(x *snapshot.VLLM) *float64 { return x.TokensPerSecond }), in.Snapshots, in.IntervalS)
-	rps := aggRate(v(func(x *snapshot.VLLM) *float64 { return x.RequestsPerSecond }), in.Snapshots, in.IntervalS)
+	vllmCovers := snapshot.VLLMRateIntervalsS(in.Snapshots)
+	tps := aggRate(v(func(x *snapshot.VLLM) *float64 { return x.TokensPerSecond }), vllmCovers, in.IntervalS)
+	rps := aggRate(v(func(x *snapshot.VLLM) *float64 { return x.RequestsPerSecond }), vllmCovers, in.IntervalS)
 	q := agg(v(func(x *snapshot.VLLM) *float64 { return x.RequestQueueSize }))
 	b := agg(v(func(x *snapshot.VLLM) *float64 { return x.ActiveBatchSize }))
 	kv := agg(v(func(x *snapshot.VLLM) *float64 { return x.KVCacheUsagePercent }))
@@ -442,7 +453,7 @@ func Compute(in Input) *Summary {
 	y := func(f func(*snapshot.System) *float64) []*float64 {
 		return col(func(sn *snapshot.Snapshot) *float64 { return f(&sn.SystemMetrics) })
 	}
-	cpuA := aggRate(y(func(x *snapshot.System) *float64 { return x.CPUPercent }), in.Snapshots, in.IntervalS)
+	cpuA := aggRate(y(func(x *snapshot.System) *float64 { return x.CPUPercent }), snapshot.SystemRateIntervalsS(in.Snapshots), in.IntervalS)
 	memA := agg(y(func(x *snapshot.System) *float64 { return x.MemoryGB }))
 	s.System = SystemStats{
 		AvgCPUPercent: cpuA.Avg, MaxCPUPercent: cpuA.Max, AvgMemoryGB: memA.Avg, MaxMemoryGB: memA.Max,

@@ -256,3 +256,74 @@ func TestNoCrossCheckWhenTheClientRecordedNothing(t *testing.T) {
 	assert.Contains(t, s.Warnings[0], "server TTFT observations over the window (20 from vllm:time_to_first_token_seconds) and requests the client completed (0) differ by 20 (∞ of the client's), beyond the tolerance of 2")
 	assert.Contains(t, s.Warnings[1], "the client's output tokens (0) differ by 2000 (∞ of the client's), beyond the tolerance of 100")
 }
+
+// The reviewer's case: a rate is over the interval since the previous successful scrape, so after a failed
+// one it covers more than one tick and weighs accordingly. 100 tok/s over (0, 2] s, the scrape at 4 s fails,
+// 300 tok/s over (2, 6] s: the server generated 100·2 + 300·4 = 1400 tokens in 6 s, 233.3 tok/s (weighting
+// by the gap to the previous snapshot gave (100·2 + 300·2)/4 = 200).
+func TestRateAfterAFailedScrapeWeighsTheIntervalItCovers(t *testing.T) {
+	failed := map[string]string{"vllm": "GET http://localhost:8000/metrics: connection refused"}
+	snaps := []snapshot.Snapshot{
+		{ElapsedS: 0, VLLMMetrics: snapshot.VLLM{GenerationTokensTotal: f(0), RequestSuccessTotal: f(0)}},
+		{ElapsedS: 2, VLLMMetrics: snapshot.VLLM{GenerationTokensTotal: f(200), TokensPerSecond: f(100),
+			RequestSuccessTotal: f(2), RequestsPerSecond: f(1), ScrapeIntervalS: f(2)}},
+		{ElapsedS: 4, Errors: failed},
+		{ElapsedS: 6, VLLMMetrics: snapshot.VLLM{GenerationTokensTotal: f(1400), TokensPerSecond: f(300),
+			RequestSuccessTotal: f(14), RequestsPerSecond: f(3), ScrapeIntervalS: f(4)}},
+	}
+	check := func(name string, snaps []snapshot.Snapshot) {
+		s := Compute(Input{Snapshots: snaps, IntervalS: 2})
+		require.NotNil(t, s.VLLM.AvgTokensPerSecond, name)
+		// (100·2 + 300·4) / (2 + 4) = 1400 / 6 = 233.333…; the same as the counter's increase over the run / 6 s.
+		assert.InDelta(t, 1400.0/6, *s.VLLM.AvgTokensPerSecond, 1e-9, name)
+		assert.InDelta(t, *s.VLLM.GenerationTokens/6, *s.VLLM.AvgTokensPerSecond, 1e-9, name)
+		assert.InDelta(t, 300, *s.VLLM.MaxTokensPerSecond, 1e-9, name)
+		// Requests: (1·2 + 3·4) / 6 = 14/6 = 2.333…
+		assert.InDelta(t, 14.0/6, *s.VLLM.AvgRequestsPerSecond, 1e-9, name)
+	}
+	check("recorded interval", snaps)
+
+	// Snapshots without the recorded interval (an older file): the interval runs from the previous snapshot
+	// whose scrape did not fail (no Errors["vllm"]), here (2, 6].
+	old := append([]snapshot.Snapshot(nil), snaps...)
+	for i := range old {
+		old[i].VLLMMetrics.ScrapeIntervalS = nil
+	}
+	check("interval from the snapshots", old)
+}
+
+// The stopping snapshot comes a few ms after a tick whose scrape failed: its rate covers more than a full
+// interval and is used, where the gap to the previous snapshot alone called it short and left it out.
+func TestStoppingSnapshotAfterAFailedScrapeIsAFullInterval(t *testing.T) {
+	snaps := []snapshot.Snapshot{
+		{ElapsedS: 0, VLLMMetrics: snapshot.VLLM{GenerationTokensTotal: f(0)}},
+		{ElapsedS: 2, VLLMMetrics: snapshot.VLLM{GenerationTokensTotal: f(200), TokensPerSecond: f(100), ScrapeIntervalS: f(2)}},
+		{ElapsedS: 4, Errors: map[string]string{"vllm": "no reading within 1.5s"}},
+		{ElapsedS: 4.01, VLLMMetrics: snapshot.VLLM{GenerationTokensTotal: f(702.5), TokensPerSecond: f(250), ScrapeIntervalS: f(2.01)}},
+	}
+	s := Compute(Input{Snapshots: snaps, IntervalS: 2})
+	// Covered: (0, 2] at 100 and (2, 4.01] at 250, both ≥ 1 s: avg (100·2 + 250·2.01) / 4.01 = 702.5 / 4.01
+	// = 175.187…; max 250. (Before: 0.01 s, left out: avg 100, max 100.)
+	assert.InDelta(t, 702.5/4.01, *s.VLLM.AvgTokensPerSecond, 1e-9)
+	assert.InDelta(t, 175.18703241895262, *s.VLLM.AvgTokensPerSecond, 1e-9)
+	assert.InDelta(t, 250, *s.VLLM.MaxTokensPerSecond, 1e-9)
+}
+
+// CPU percent is over the interval since the host sampler's previous reading. A reading that came back after
+// its tick's deadline is in no snapshot (the tick at 4 s has no host figures), but it was the sampler's
+// previous reading, at 4.9 s: the CPU percent at 6 s covers (4.9, 6], 1.1 s, not the 2 s since the snapshot
+// at 4 s.
+func TestCPUPercentWeighsTheIntervalItCovers(t *testing.T) {
+	snaps := []snapshot.Snapshot{
+		{ElapsedS: 0, SystemMetrics: snapshot.System{MemoryGB: f(4)}},
+		{ElapsedS: 2, SystemMetrics: snapshot.System{CPUPercent: f(40), RateIntervalS: f(2)}},
+		{ElapsedS: 4, Errors: map[string]string{"system": "no reading within 1.5s"}},
+		{ElapsedS: 6, SystemMetrics: snapshot.System{CPUPercent: f(80), RateIntervalS: f(1.1)}},
+		{ElapsedS: 8, SystemMetrics: snapshot.System{CPUPercent: f(60), RateIntervalS: f(2)}},
+	}
+	s := Compute(Input{Snapshots: snaps, IntervalS: 2})
+	// (40·2 + 80·1.1 + 60·2) / (2 + 1.1 + 2) = 288 / 5.1 = 56.470588…; max 80. (By snapshot gaps: 360/6 = 60.)
+	assert.InDelta(t, 288/5.1, *s.System.AvgCPUPercent, 1e-9)
+	assert.InDelta(t, 56.470588235294116, *s.System.AvgCPUPercent, 1e-9)
+	assert.InDelta(t, 80, *s.System.MaxCPUPercent, 1e-9)
+}
