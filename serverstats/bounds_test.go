@@ -2,6 +2,8 @@ package serverstats
 
 import (
 	"math"
+	"math/rand/v2"
+	"strconv"
 	"testing"
 	"time"
 
@@ -56,7 +58,7 @@ func TestQuantileRangeWorkedExample(t *testing.T) {
 
 	// p50 (k = 50) in (0.25, 0.5]: sum bound (47.5 − 10·0 − 30·0.1 − 9·0.25 − 20·0.5 − 10·1.0) / (70 − 50 + 1)
 	// = 22.25 / 21 = 1.06 > 0.5: the bucket's bound stays.
-	lo, up, most := quantileRange(0.5, bk, 47.5, 100, false)
+	lo, up, most := quantileRange(0.5, bk, 47.5, 0, 100, false)
 	assert.Equal(t, 0.25, deref(lo))
 	assert.Equal(t, 0.5, deref(up))
 	assert.Equal(t, 0.5, deref(most))
@@ -64,14 +66,14 @@ func TestQuantileRangeWorkedExample(t *testing.T) {
 	// p95 (k = 95) in the +Inf bucket: no bucket upper bound, but the sum bounds it:
 	// others = 10·0 + 30·0.1 + 30·0.25 + 20·0.5 + (94 − 90)·1.0 = 24.5; (47.5 − 24.5) / (100 − 95 + 1) = 23/6 s.
 	// The true p95 (2.0 s) lies in (1.0, 3.833…].
-	lo, up, most = quantileRange(0.95, bk, 47.5, 100, false)
+	lo, up, most = quantileRange(0.95, bk, 47.5, 0, 100, false)
 	assert.Equal(t, 1.0, deref(lo))
 	assert.Nil(t, up)
 	assert.InEpsilon(t, 23.0/6, deref(most), 1e-11)
 	assert.GreaterOrEqual(t, deref(most), 23.0/6, "rounded up, never down")
 
 	// p5 (k = 5) in the lowest bucket: lower 0.
-	lo, up, _ = quantileRange(0.05, bk, 47.5, 100, false)
+	lo, up, _ = quantileRange(0.05, bk, 47.5, 0, 100, false)
 	assert.Equal(t, 0.0, deref(lo))
 	assert.Equal(t, 0.1, deref(up))
 }
@@ -83,12 +85,12 @@ func TestQuantileRangeMidBucket(t *testing.T) {
 	bk := []Bucket{{0.1, 0}, {1.0, 100}, {inf, 100}}
 	// p50 (k = 50): the 49 below it in its bucket are > 0.1: (11 − 49·0.1) / 51 = 6.1/51 = 0.1196 s
 	// (Markov alone: 11/51 = 0.216 s).
-	lo, up, most := quantileRange(0.5, bk, 11, 100, false)
+	lo, up, most := quantileRange(0.5, bk, 11, 0, 100, false)
 	assert.Equal(t, 0.1, deref(lo))
 	assert.Equal(t, 1.0, deref(up))
 	assert.InEpsilon(t, 6.1/51, deref(most), 1e-11)
 	// p99 (k = 99): (11 − 98·0.1) / 2 = 0.6 s.
-	_, _, most = quantileRange(0.99, bk, 11, 100, false)
+	_, _, most = quantileRange(0.99, bk, 11, 0, 100, false)
 	assert.InEpsilon(t, 0.6, deref(most), 1e-11)
 }
 
@@ -105,30 +107,30 @@ func TestQuantileRangeSumBoundGuards(t *testing.T) {
 		"sum +Inf":              {inf, 100, false},
 		"sum below the buckets": {5, 100, false}, // (5 − 4.9)/51 = 0.002 < 0.1: contradicts the bucket
 	} {
-		lo, up, most := quantileRange(0.5, bk, c.sum, c.count, c.forced)
+		lo, up, most := quantileRange(0.5, bk, c.sum, 0, c.count, c.forced)
 		assert.Equal(t, 0.1, deref(lo), name)
 		assert.Equal(t, 1.0, deref(up), name)
 		assert.Equal(t, 1.0, deref(most), name)
 	}
 
 	// Not a whole number of observations: no k.
-	_, _, most := quantileRange(0.5, []Bucket{{1, 2.5}, {inf, 2.5}}, 0.1, 2.5, false)
+	_, _, most := quantileRange(0.5, []Bucket{{1, 2.5}, {inf, 2.5}}, 0.1, 0, 2.5, false)
 	assert.Equal(t, 1.0, deref(most))
 
 	// A lowest bucket at le ≤ 0 with observations in it: their sign is unknown, no sum bound. The quantile in
 	// it has no lower bound and its value is that bucket's le (histogram_quantile).
 	neg := []Bucket{{0, 5}, {1, 10}, {inf, 10}}
-	lo, up, most := quantileRange(0.9, neg, 0.5, 10, false)
+	lo, up, most := quantileRange(0.9, neg, 0.5, 0, 10, false)
 	assert.Equal(t, 0.0, deref(lo))
 	assert.Equal(t, 1.0, deref(up))
 	assert.Equal(t, 1.0, deref(most))
-	lo, up, most = quantileRange(0.2, neg, 0.5, 10, false)
+	lo, up, most = quantileRange(0.2, neg, 0.5, 0, 10, false)
 	assert.Nil(t, lo)
 	assert.Equal(t, 0.0, deref(up))
 	assert.Equal(t, 0.0, deref(most))
 
 	// The +Inf bucket without a usable sum: nothing above it is known.
-	lo, up, most = quantileRange(0.99, []Bucket{{1, 5}, {inf, 10}}, math.NaN(), 10, false)
+	lo, up, most = quantileRange(0.99, []Bucket{{1, 5}, {inf, 10}}, math.NaN(), 0, 10, false)
 	assert.Equal(t, 1.0, deref(lo))
 	assert.Nil(t, up)
 	assert.Nil(t, most)
@@ -140,4 +142,113 @@ func TestRoundUp(t *testing.T) {
 	assert.Equal(t, 3006.0, roundUp(3006, 12))
 	assert.Equal(t, 0.0, roundUp(0, 12))
 	assert.Equal(t, -0.11960784313, roundUp(-6.1/51, 11), "towards +Inf")
+}
+
+// longRunQueue is the queue-time histogram of a server up for a long time: a million observations, cumulative
+// _sum sum s (observe adds new ones into it one at a time, in float64, as the server does).
+func longRunQueue(sum float64) string {
+	return `# TYPE vllm:request_queue_time_seconds histogram
+vllm:request_queue_time_seconds_bucket{le="0.001",model_name="m"} 200000
+vllm:request_queue_time_seconds_bucket{le="0.01",model_name="m"} 600000
+vllm:request_queue_time_seconds_bucket{le="0.1",model_name="m"} 900000
+vllm:request_queue_time_seconds_bucket{le="1.0",model_name="m"} 999000
+vllm:request_queue_time_seconds_bucket{le="+Inf",model_name="m"} 1000000
+vllm:request_queue_time_seconds_count{model_name="m"} 1000000
+vllm:request_queue_time_seconds_sum{model_name="m"} ` + strconv.FormatFloat(sum, 'g', -1, 64) + "\n"
+}
+
+// The reviewer's case: the window's _sum increase is the difference of two cumulative sums of ~10⁶ s, and
+// the server's float64 addition of the window's one observation into its _sum rounded it, so the increase
+// is a little less than the observation. The bound must still hold it.
+//
+// One queue time of 0.543 ms, _sum 10⁶ s → 1000000.000543 s (the float nearest 10⁶ + 0.000543; floats are
+// 2⁻³³ s apart there). The window's increase is 0.0005429999437183142 s, 5.6e-11 s (1.0e-7 of it) short of
+// the observation. With n = 1 every quantile is the observation itself, in (0, 1] ms; the sum bound used to
+// be that increase rounded up to 12 digits, 0.542999943719 ms, below the quantile. Now it is padded by
+// sumStepErr(1, 10⁶) = (1 + 8)·2⁻³³ s = 1.0477e-9 s (plus a few ulps of the increase, 2⁻⁶³ s each):
+// 0.0005429999437183142 + 0.0000000010477379 = 0.0005430009914562 s, rounded up to 12 digits:
+// 0.543000991457 ms.
+func TestSumBoundHoldsAgainstCancellationInALongRunsSum(t *testing.T) {
+	assert.Equal(t, math.Ldexp(1, -33), ulp(1e6))
+	assert.Equal(t, 9*math.Ldexp(1, -33), sumStepErr(1, 1000000.000543))
+
+	base := longRunQueue(1e6)
+	w := NewWindow()
+	w.Add(scrape(t, base, t0))
+	w.Add(scrape(t, observe(t, base, famQueue, `model_name="m"`, 0.000543), t0.Add(2*time.Second)))
+	for name, h := range map[string]*Histogram{"window": w.Summary().QueueTime, "step": w.Interval().QueueTime} {
+		require.NotNil(t, h, name)
+		require.Equal(t, 1.0, h.Count, name)
+		assert.Equal(t, 0.0005429999437183142*1000, h.SumMS, "%s: the increase is short of the observation", name)
+		for _, q := range []*Quantile{h.P50MS, h.P90MS, h.P95MS, h.P99MS} {
+			require.NotNil(t, q, name)
+			assert.Equal(t, 1.0, deref(q.BucketUpperMS), name)
+			assert.GreaterOrEqual(t, deref(q.AtMostMS), 0.543, "%s: the bound holds the quantile", name)
+			assert.InDelta(t, 0.543000991457, deref(q.AtMostMS), 1e-12, name)
+		}
+	}
+}
+
+// The reviewer's measurement: cumulative sums of 10⁵–10⁶ s, one observation of 0.1–10 ms in the window. The
+// unpadded bound fell below the observation in about half of the cases; the padded one never does.
+func TestSumBoundHoldsForRandomLongRuns(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 1000; i++ {
+		s0 := 1e5 + r.Float64()*9e5
+		x := 1e-4 + r.Float64()*1e-2
+		base := longRunQueue(s0)
+		w := NewWindow()
+		w.Add(scrape(t, base, t0))
+		w.Add(scrape(t, observe(t, base, famQueue, `model_name="m"`, x), t0.Add(2*time.Second)))
+		h := w.Summary().QueueTime
+		require.NotNil(t, h)
+		for _, q := range []*Quantile{h.P50MS, h.P99MS} {
+			require.NotNil(t, q)
+			require.GreaterOrEqual(t, deref(q.AtMostMS), x*1000, "_sum %v s, observation %v s", s0, x)
+			// Above it by at most the pad, (1 + 8) ulps of the cumulative sum, plus the ½ulp the server's
+			// rounding may have added, 9.5·2⁻³³ s ≈ 1.106e-6 ms, and the rounding up to 12 digits.
+			require.Less(t, deref(q.AtMostMS), x*1000+1.11e-6, "_sum %v s, observation %v s", s0, x)
+		}
+	}
+}
+
+// _sum read before an observation reached it while the buckets already had it (a multiprocess server, which
+// reads each process's values one at a time): the window's one observation, in the lowest bucket, is missing
+// from the _sum increase, which is then 0. That is impossible unless the observation is exactly 0, so the sum
+// bound is not used and the bucket's 1 ms stays (the unguarded bound was 0 ms: an SLO "proven" met).
+// The same holds for an observation of exactly 0, where a bound of 0 would have been right: the bucket's
+// bound is looser, never wrong.
+func TestSumBoundNotUsedWhenTheSumMissesTheObservations(t *testing.T) {
+	base := longRunQueue(1e6)
+	for name, v := range map[string]float64{"_sum behind the buckets": 0.0009, "an observation of 0": 0} {
+		end := observe(t, base, famQueue, `model_name="m"`, v)
+		end = set(t, end, `vllm:request_queue_time_seconds_sum{model_name="m"}`, 1e6)
+		w := NewWindow()
+		w.Add(scrape(t, base, t0))
+		w.Add(scrape(t, end, t0.Add(2*time.Second)))
+		h := w.Summary().QueueTime
+		require.NotNil(t, h, name)
+		require.Equal(t, 1.0, h.Count, name)
+		assert.Equal(t, 0.0, h.SumMS, name)
+		assert.Equal(t, 1.0, deref(h.P99MS.AtMostMS), name)
+	}
+
+	// Above the lowest bucket every observation exceeds its bucket's lower bound, so a sum bound equal to lower
+	// is impossible too: 3 observations in (0.001, 0.01] s and a _sum increase of exactly 3 × 0.001 s (none of
+	// their excess): p50 (k = 2), (0.003 − 0.001) / 2 = 0.001 s, is not > 0.001 and not used (it was, as
+	// 0.00100000000001 s). With 0.0036 s: (0.0036 − 0.001) / 2 = 0.0013 s.
+	bk := []Bucket{{0.001, 0}, {0.01, 3}, {inf, 3}}
+	_, _, most := quantileRange(0.5, bk, 0.003, 0, 3, false)
+	assert.Equal(t, 0.01, deref(most))
+	_, _, most = quantileRange(0.5, bk, 0.0036, 0, 3, false)
+	assert.InEpsilon(t, 0.0013, deref(most), 1e-11)
+	assert.GreaterOrEqual(t, deref(most), 0.0013)
+}
+
+func TestRoundUpNeverBelow(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 100000; i++ {
+		v := math.Ldexp(r.Float64()+0.5, r.IntN(80)-40)
+		require.GreaterOrEqual(t, roundUp(v, sumBoundDigits), v, "%v", v)
+	}
 }

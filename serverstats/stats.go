@@ -157,9 +157,12 @@ type Quantile struct {
 	BucketUpperMS *float64 `json:"bucket_upper_ms"`
 	// AtMostMS is the smallest upper bound known for the quantile, ms: BucketUpperMS, or lower where the
 	// window's _sum increase proves it (at least n − ⌈q·n⌉ + 1 observations are ≥ the quantile and none is
-	// negative, so the quantile ≤ sum / (n − ⌈q·n⌉ + 1); see quantileRange for when this is used). It can be
-	// below ValueMS: the interpolated value is then known to be too high. It can bound a quantile in the +Inf
-	// bucket. Nil when no upper bound is known.
+	// negative, so the quantile ≤ sum / (n − ⌈q·n⌉ + 1); see quantileRange for when this is used). That bound
+	// is padded by the float rounding error of the _sum increase, a difference of two cumulative _sum values
+	// (an ulp of the cumulative _sum per observation and 8 more per scrape interval: 1.05e-9 s for one
+	// observation at a cumulative 10⁶ s; see quantileRange), and rounded up to 12 significant
+	// digits, so rounding never puts it below the quantile. It can be below ValueMS: the interpolated value is
+	// then known to be too high. It can bound a quantile in the +Inf bucket. Nil when no upper bound is known.
 	AtMostMS *float64 `json:"at_most_ms"`
 }
 

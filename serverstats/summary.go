@@ -217,6 +217,8 @@ func (w *Window) gauge(gi int, step bool, engine string, filter bool) *Gauge {
 func (w *Window) histogram(hi int, step bool, engine string, filter bool) *Histogram {
 	var (
 		count, sum float64
+		sumErr     float64 // bound on the float rounding in sum, s
+		nSeries    int
 		any        bool
 	)
 	bk := w.buckets[:0]
@@ -231,6 +233,7 @@ func (w *Window) histogram(hi int, step bool, engine string, filter bool) *Histo
 			}
 			count += hs.stepCount
 			sum += hs.stepSum
+			sumErr += hs.stepErr
 		case !step && hs.has:
 			for _, seg := range hs.segs {
 				for i, ub := range seg.bounds {
@@ -239,11 +242,15 @@ func (w *Window) histogram(hi int, step bool, engine string, filter bool) *Histo
 			}
 			count += hs.count
 			sum += hs.sum
+			sumErr += hs.sumErr
 		default:
 			continue
 		}
+		nSeries++
 		any = true
 	}
+	// Adding the series up rounds by ≤ ½ulp of the (non-negative) total per addition.
+	sumErr += float64(nSeries) * ulp(sum)
 	w.buckets = bk
 	if !any {
 		return nil
@@ -271,7 +278,7 @@ func (w *Window) histogram(hi int, step bool, engine string, filter bool) *Histo
 		if lower {
 			qu = &Quantile{LowerBoundMS: ms, IsLowerBound: true}
 		}
-		lo, up, most := quantileRange(q, norm, sum, count, forced)
+		lo, up, most := quantileRange(q, norm, sum, sumErr, count, forced)
 		qu.BucketLowerMS, qu.BucketUpperMS, qu.AtMostMS = toMS(lo), toMS(up), toMS(most)
 		*dst[i] = qu
 	}

@@ -174,9 +174,11 @@ type histSeries struct {
 	segs      []histSeg // increases over the window; the last segment has the current bounds
 	count     float64   // increase of _count over the window
 	sum       float64   // increase of _sum over the window
+	sumErr    float64   // bound on the float rounding in sum, s (sumStepErr per step, plus adding the steps up)
 	stepIncs  []float64 // increases over the last step (current bounds); valid when stepAt == Window.scrapes
 	stepCount float64
 	stepSum   float64
+	stepErr   float64 // bound on the float rounding in stepSum, s (sumStepErr)
 	stepAt    int
 	stepReset bool // the last step was counted from 0 (reset, bucket-set change or restart)
 	stepGap   bool // the last step spans scrapes that lacked the series: it holds more than one interval
@@ -531,14 +533,19 @@ func (w *Window) addHist(hi int, s samplers.VLLMScrape, restarted bool) {
 			hs.stepIncs[i] = inc
 		}
 		hs.stepCount, hs.stepSum = count, sum
+		top := math.Abs(sum) // the largest cumulative _sum of the step
 		if !fromZero {
 			hs.stepCount -= hs.prevCount
 			// A _sum can come back a rounding lower with no new observation (a multiprocess server adds its
 			// processes' sums in varying order); that is no reset and no negative increase.
 			hs.stepSum = max(0, hs.stepSum-hs.prevSum)
+			top = max(top, math.Abs(hs.prevSum))
 		}
+		hs.stepErr = sumStepErr(hs.stepCount, top)
 		hs.count += hs.stepCount
 		hs.sum += hs.stepSum
+		// Adding the step into the window's total rounds by ≤ ½ulp of the (non-negative, growing) total.
+		hs.sumErr += hs.stepErr + ulp(hs.sum)
 		hs.stepAt, hs.seenAt = w.scrapes, w.scrapes
 		hs.stepReset, hs.stepGap = fromZero, gap
 		hs.has = true

@@ -479,9 +479,11 @@ func TestStatsJSON(t *testing.T) {
 	// in (0.1, 0.25] s, 5 in (1.0, 2.5] s, 1 above 2560 s; _sum 3012 s. p99 is the ⌈0.99 × 16⌉ = 16th smallest,
 	// in (2560 s, +Inf): the other 15 are at least 10 × 0.1 + 5 × 1.0 = 6 s, so it is ≤ 3012 − 6 = 3006 s.
 	// p50 (the 8th) lies in (0.1, 0.25] s; the sum bound (3012 − 7 × 0.1 − 2 × 0.1 − 5 × 1.0) / (10 − 8 + 1)
-	// = 3006.1 / 3 s is far above 0.25 s, so at_most_ms is the bucket's 250.
+	// = 3006.1 / 3 s is far above 0.25 s, so at_most_ms is the bucket's 250. The p99 bound carries the pad for
+	// float rounding (quantileRange): (16 + 8) ulps of the cumulative _sum 7953.84 s (2⁻⁴⁰ s each) plus a few
+	// ulps of 3012 s (2⁻⁴¹ s), ≈ 2.8e-11 s, so 3006 s rounded up to 12 significant digits is 3006.00000001 s.
 	assert.Contains(t, s, `"p99_ms":{"value_ms":null,"lower_bound_ms":2560000,"is_lower_bound":true,`+
-		`"bucket_lower_ms":2560000,"bucket_upper_ms":null,"at_most_ms":3006000}`)
+		`"bucket_lower_ms":2560000,"bucket_upper_ms":null,"at_most_ms":3006000.00001}`)
 	assert.Contains(t, s, `"p50_ms":{"value_ms":220,"lower_bound_ms":null,"is_lower_bound":false,`+
 		`"bucket_lower_ms":100,"bucket_upper_ms":250,"at_most_ms":250}`)
 
