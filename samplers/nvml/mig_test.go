@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vmtest/vmtest/samplers"
+	"github.com/vmtest/vmtest/snapshot"
 )
 
 // migCapture is one MIG device as ../shared/testdata/nvidia-smi/linux-x86_64__nvidia-h200-mig__590.48.01.txt
@@ -62,6 +63,25 @@ func migDevice(c migCapture) *mock.Device {
 			}
 			return gonvml.Memory{Total: c.total * mibBytes, Used: c.used * mibBytes, Free: c.free * mibBytes}, gonvml.SUCCESS
 		},
+	}
+}
+
+// h200MIGProcesses asserts ps are the capture's three processes, on GPU instance 2, compute instance 1, with
+// their memory from the "Processes" table (MiB).
+func h200MIGProcesses(t *testing.T, ps []snapshot.GPUProcess) {
+	t.Helper()
+	require.Len(t, ps, 3)
+	for i, w := range []struct {
+		pid  uint32
+		used float64
+	}{{12249, 2194}, {12250, 1170}, {12267, 13526}} {
+		p := ps[i]
+		assert.Equal(t, w.pid, p.PID)
+		val(t, w.used, p.UsedMemoryMB, "process memory")
+		require.NotNil(t, p.GPUInstanceID)
+		require.NotNil(t, p.ComputeInstanceID)
+		assert.Equal(t, 2, *p.GPUInstanceID)
+		assert.Equal(t, 1, *p.ComputeInstanceID)
 	}
 }
 
@@ -153,19 +173,7 @@ func TestNVMLMIGDevicesH200(t *testing.T) {
 			assert.Empty(t, d.Unavailable)
 		}
 
-		require.Len(t, g.Processes, 3)
-		for i, w := range []struct {
-			pid  uint32
-			used float64
-		}{{12249, 2194}, {12250, 1170}, {12267, 13526}} {
-			p := g.Processes[i]
-			assert.Equal(t, w.pid, p.PID)
-			val(t, w.used, p.UsedMemoryMB, "process memory")
-			require.NotNil(t, p.GPUInstanceID)
-			require.NotNil(t, p.ComputeInstanceID)
-			assert.Equal(t, 2, *p.GPUInstanceID)
-			assert.Equal(t, 1, *p.ComputeInstanceID)
-		}
+		h200MIGProcesses(t, g.Processes)
 
 		b, err := json.Marshal(g.MIGDevices[3])
 		require.NoError(t, err)
@@ -367,19 +375,7 @@ func TestNVMLMIGProcessesFromMIGDevicesWithoutPrivileges(t *testing.T) {
 	require.NoError(t, r.Err)
 	g := r.GPU["gpu_0"]
 	assert.NotContains(t, g.Unavailable, samplers.GPUFieldProcesses)
-	require.Len(t, g.Processes, 3)
-	for i, want := range []struct {
-		pid uint32
-		mib float64
-	}{{12249, 2194}, {12250, 1170}, {12267, 13526}} {
-		p := g.Processes[i]
-		assert.Equal(t, want.pid, p.PID)
-		val(t, want.mib, p.UsedMemoryMB, "used_memory_mb")
-		require.NotNil(t, p.GPUInstanceID)
-		require.NotNil(t, p.ComputeInstanceID)
-		assert.Equal(t, 2, *p.GPUInstanceID)
-		assert.Equal(t, 1, *p.ComputeInstanceID)
-	}
+	h200MIGProcesses(t, g.Processes)
 
 	// One MIG device refusing too: the list is unknown, with the whole GPU's reason; a MIG device's
 	// NOT_SUPPORTED is not remembered as the GPU's (the next tick asks again).
