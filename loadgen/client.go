@@ -497,7 +497,13 @@ func (c *Client) readWhole(ctx, rctx context.Context, body *progressReader, wd *
 
 // classify maps a transport error to an outcome and a specific error.
 func (c *Client) classify(ctx, rctx context.Context, err error) (recorder.Outcome, error) {
+	var op *net.OpError
+	connecting := errors.As(err, &op) && (op.Op == "dial" || op.Op == "proxyconnect")
 	switch cause := context.Cause(rctx); {
+	case errors.Is(cause, ErrFirstTokenTimeout) && connecting:
+		// Still connecting when the first token was due: a failure to connect, kept in the chain so that the
+		// load driver backs off and can tell the server unreachable.
+		return recorder.OutcomeFailed, fmt.Errorf("%w (%v) while connecting: %w", ErrFirstTokenTimeout, c.cfg.FirstTokenTimeout, err)
 	case errors.Is(cause, ErrFirstTokenTimeout):
 		return recorder.OutcomeFailed, fmt.Errorf("%w (%v)", ErrFirstTokenTimeout, c.cfg.FirstTokenTimeout)
 	case errors.Is(cause, ErrStallTimeout):
@@ -506,8 +512,7 @@ func (c *Client) classify(ctx, rctx context.Context, err error) (recorder.Outcom
 	if ctx.Err() != nil {
 		return recorder.OutcomeIncomplete, fmt.Errorf("%w: %w", ErrCanceled, context.Cause(ctx))
 	}
-	var op *net.OpError
-	if (errors.As(err, &op) && (op.Op == "dial" || op.Op == "proxyconnect") && op.Timeout()) || strings.Contains(err.Error(), "TLS handshake timeout") {
+	if (connecting && op.Timeout()) || strings.Contains(err.Error(), "TLS handshake timeout") {
 		return recorder.OutcomeFailed, fmt.Errorf("%w (%v): %w", ErrConnectTimeout, c.cfg.ConnectTimeout, err)
 	}
 	return recorder.OutcomeFailed, fmt.Errorf("loadgen: %w", err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"net/http/httptrace"
 	"runtime"
 	"slices"
 	"strconv"
@@ -60,10 +61,12 @@ type LoadConfig struct {
 	// Duration is how long to send measured requests (no request starts, nor is intended to start, after
 	// it); 0: no time limit.
 	Duration time.Duration
-	// UnreachableAfter stops the run when no measured request has connected to the server for this long (the
-	// start of the measured phase counts as a connection): Run stops sending, waits for the requests in
-	// flight, and returns ErrServerUnreachable with the Result so far, instead of spending the rest of a long
-	// or count-bounded run on requests that cannot connect. 0: DefaultUnreachableAfter; negative: never.
+	// UnreachableAfter stops the run when every attempt to connect to the server has failed for this long
+	// (from the first failure since a connection was last made) and no request that did connect is still in
+	// flight: Run stops sending, records requests still waiting for a MaxConcurrency slot as incomplete, waits
+	// for those in flight, and returns ErrServerUnreachable with the Result so far, instead of spending the
+	// rest of a long or count-bounded run on requests that cannot connect. 0: DefaultUnreachableAfter;
+	// negative: never.
 	UnreachableAfter time.Duration
 	// DrainTimeout bounds how long Run waits, once sending has stopped, for requests still in flight; they
 	// are then cancelled and recorded as incomplete (ErrCanceled). 0 (the default): wait for all of them,
@@ -210,28 +213,52 @@ type run struct {
 	sent     atomic.Int64
 	noConn   atomic.Int64 // requests that could not connect
 
-	lastConnect atomic.Int64  // UnixNano of the last measured request that connected (the start at first)
-	aborted     chan struct{} // closed when the run stops for UnreachableAfter
-	abortOnce   sync.Once
-	abortErr    error // why, set before aborted is closed
+	// Connection state for UnreachableAfter, under connMu.
+	connMu       sync.Mutex
+	failingSince time.Time     // the first failure to connect since the last connection made; zero: none
+	connected    int           // requests in flight that got a connection
+	aborted      chan struct{} // closed when the run stops for UnreachableAfter
+	abortErr     error         // why, set before aborted is closed
 }
 
-// abortIfUnreachable stops the run when no request has connected for UnreachableAfter; err is the
-// connection error just met.
-func (r *run) abortIfUnreachable(err error) {
+// gotConn notes that a request got a connection (net/http/httptrace GotConn, a reused one included).
+func (r *run) gotConn() {
+	r.connMu.Lock()
+	r.failingSince = time.Time{}
+	r.connected++
+	r.connMu.Unlock()
+}
+
+// ended notes that a request ended; conn says whether it had got a connection.
+func (r *run) ended(conn bool) {
+	if conn {
+		r.connMu.Lock()
+		r.connected--
+		r.connMu.Unlock()
+	}
+}
+
+// failedToConnect notes a request that could not connect (err) and stops the run when connecting has failed
+// for UnreachableAfter without a connection made in between, and no connected request is still in flight
+// (a server that streams to us but accepts no new connection for a while is overloaded, not unreachable).
+func (r *run) failedToConnect(err error) {
 	after := r.cfg.UnreachableAfter
 	if after == 0 {
 		after = DefaultUnreachableAfter
 	}
-	since := time.Since(time.Unix(0, r.lastConnect.Load()))
-	if after < 0 || since < after {
+	now := time.Now()
+	r.connMu.Lock()
+	defer r.connMu.Unlock()
+	if r.failingSince.IsZero() {
+		r.failingSince = now
+	}
+	failing := now.Sub(r.failingSince)
+	if after < 0 || failing < after || r.connected > 0 || r.stopped() {
 		return
 	}
-	r.abortOnce.Do(func() {
-		r.abortErr = fmt.Errorf("%w: no request connected for %v (UnreachableAfter %v); the last failed with: %w",
-			ErrServerUnreachable, since.Round(time.Millisecond), after, err)
-		close(r.aborted)
-	})
+	r.abortErr = fmt.Errorf("%w: every connection failed for %v (UnreachableAfter %v); the last: %w",
+		ErrServerUnreachable, failing.Round(time.Millisecond), after, err)
+	close(r.aborted)
 }
 
 // stopped reports whether the run was stopped for UnreachableAfter.
@@ -305,7 +332,6 @@ func Run(ctx context.Context, cfg LoadConfig) (Result, error) {
 	defer cancelRun(nil)
 	cpu0, sched0 := processCPU(), readSched()
 	res.Start = time.Now()
-	r.lastConnect.Store(res.Start.UnixNano())
 	var wg sync.WaitGroup
 	if open {
 		r.openLoop(ctx, runCtx, res.Start, &wg)
@@ -439,7 +465,14 @@ func (r *run) warmup(ctx context.Context, w int) (sent, notOK int, firstErr erro
 // It reports whether the request could not connect to the server.
 func (r *run) send(ctx context.Context, i int, intended time.Time, slotWait time.Duration) (noConn bool) {
 	p := &r.cfg.Prompts[i%len(r.cfg.Prompts)]
+	var conn atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) {
+		if !conn.Swap(true) {
+			r.gotConn()
+		}
+	}})
 	rec := r.client.do(ctx, r.enc, p)
+	r.ended(conn.Load())
 	if p.ID == "" {
 		rec.ID = strconv.Itoa(i)
 	} else {
@@ -469,12 +502,10 @@ func (r *run) send(ctx context.Context, i int, intended time.Time, slotWait time
 		r.maxLag = lag
 	}
 	r.mu.Unlock()
-	noConn = rec.Outcome == recorder.OutcomeFailed && isDialError(rec.Err)
+	noConn = rec.Outcome == recorder.OutcomeFailed && !conn.Load() && isDialError(rec.Err)
 	if noConn {
 		r.noConn.Add(1)
-		r.abortIfUnreachable(rec.Err)
-	} else if !rec.Start.IsZero() {
-		r.lastConnect.Store(time.Now().UnixNano())
+		r.failedToConnect(rec.Err)
 	}
 	r.cfg.Sink.RecordRequest(rec)
 	return noConn
@@ -543,6 +574,8 @@ func (r *run) closedLoop(ctx, runCtx context.Context, start time.Time, wg *sync.
 				select {
 				case <-t.C:
 				case <-ctx.Done():
+					return
+				case <-r.aborted:
 					return
 				}
 			}
@@ -647,6 +680,10 @@ func (r *run) openLoop(ctx, runCtx context.Context, start time.Time, wg *sync.Wa
 					// incomplete), never dropped, so the queueing it suffered stays visible.
 					r.sent.Add(1)
 					r.recordUnsent(i, intended, time.Since(ready), context.Cause(runCtx))
+					return
+				case <-r.aborted: // the same, for a server found unreachable: not sent to fail too
+					r.sent.Add(1)
+					r.recordUnsent(i, intended, time.Since(ready), r.abortErr)
 					return
 				}
 				defer func() { <-slots }()

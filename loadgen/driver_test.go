@@ -550,7 +550,7 @@ func TestRunStopsWhenTheServerStaysUnreachable(t *testing.T) {
 	})
 	elapsed := time.Since(start)
 	require.ErrorIs(t, err, ErrServerUnreachable)
-	assert.Contains(t, err.Error(), "(UnreachableAfter 300ms); the last failed with: loadgen: ")
+	assert.Contains(t, err.Error(), "(UnreachableAfter 300ms); the last: loadgen: ")
 	assert.Contains(t, err.Error(), "connection refused")
 	assert.Less(t, elapsed, time.Second)
 	assert.GreaterOrEqual(t, res.Sent, 10)
@@ -577,4 +577,105 @@ func TestRunStopsWhenTheServerStaysUnreachable(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.Positive(t, res.Sent)
+}
+
+// routeTransport sends the requests whose number (from 0, in the order they reach it) route picks to next,
+// and fails the others at once as a refused dial.
+type routeTransport struct {
+	next  http.RoundTripper
+	n     atomic.Int64
+	route func(n int64) bool
+}
+
+func (rt *routeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Path == "/v1/models" {
+		return rt.next.RoundTrip(req)
+	}
+	if rt.route(rt.n.Add(1) - 1) {
+		return rt.next.RoundTrip(req)
+	}
+	return nil, &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}
+}
+
+// A server that streams to one request while every new connection fails is not unreachable until that
+// stream ends: worker A's request streams for ~600 ms, worker B's attempts fail from 0 ms; with
+// UnreachableAfter 200 ms the run stops only after A's stream, at A's next (failing) attempt.
+func TestUnreachableWaitsForConnectedRequests(t *testing.T) {
+	fs := newFakeServer(t, 600*time.Millisecond, 2)
+	rt := &routeTransport{next: http.DefaultTransport.(*http.Transport).Clone(), route: func(n int64) bool { return n == 0 }}
+	start := time.Now()
+	res, err := Run(context.Background(), LoadConfig{
+		Client: ClientConfig{BaseURL: fs.URL, Transport: rt}, Prompts: TextPrompts("p"), Params: Params{Model: "m"},
+		Concurrency: 2, Duration: 5 * time.Second, UnreachableAfter: 200 * time.Millisecond, Sink: &sliceSink{},
+	})
+	require.ErrorIs(t, err, ErrServerUnreachable)
+	assert.Equal(t, 1, res.Outcomes[recorder.OutcomeOK], "the stream was not cut short")
+	assert.GreaterOrEqual(t, time.Since(start), 600*time.Millisecond, "no stop while a connected request streams")
+	assert.Less(t, time.Since(start), 3*time.Second)
+}
+
+// One failure to connect after a quiet gap longer than UnreachableAfter is not "every connection failed
+// for UnreachableAfter": at 4 req/s (gaps ~250 ms) with request 1 refused and the rest served, and
+// UnreachableAfter 100 ms, the run goes to its end.
+func TestUnreachableNeedsContinuousFailure(t *testing.T) {
+	fs := newFakeServer(t, 0, 1)
+	rt := &routeTransport{next: http.DefaultTransport.(*http.Transport).Clone(), route: func(n int64) bool { return n != 1 }}
+	res, err := Run(context.Background(), LoadConfig{
+		Client: ClientConfig{BaseURL: fs.URL, Transport: rt}, Prompts: TextPrompts("p"), Params: Params{Model: "m"},
+		Rate: 4, Burstiness: 1000, Requests: 5, UnreachableAfter: 100 * time.Millisecond, Sink: &sliceSink{},
+	})
+	require.NoError(t, err)
+	assert.Equal(t, 4, res.Outcomes[recorder.OutcomeOK])
+	assert.Equal(t, 1, res.ConnectFailures)
+}
+
+// Requests waiting for a MaxConcurrency slot when the server is found unreachable are recorded as
+// incomplete, not sent to fail too.
+func TestUnreachableDropsSlotWaiters(t *testing.T) {
+	// Each attempt takes 50 ms to fail, so that requests queue for the one slot.
+	delayed := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		if req.URL.Path != "/v1/models" {
+			time.Sleep(50 * time.Millisecond)
+		}
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}
+	})
+	sink := &sliceSink{}
+	start := time.Now()
+	res, err := Run(context.Background(), LoadConfig{
+		Client: ClientConfig{BaseURL: "http://127.0.0.1:9", Transport: delayed}, Prompts: TextPrompts("p"), Params: Params{Model: "m"},
+		Rate: 200, MaxConcurrency: 1, Requests: 400, UnreachableAfter: 200 * time.Millisecond, Sink: sink,
+	})
+	require.ErrorIs(t, err, ErrServerUnreachable)
+	assert.Less(t, time.Since(start), time.Second, "the queued requests are not sent one by one after the stop")
+	assert.LessOrEqual(t, res.ConnectFailures, 6, "~250 ms of 50 ms attempts on one slot")
+	assert.Positive(t, res.Outcomes[recorder.OutcomeIncomplete], "slot waiters recorded")
+	assert.Len(t, sink.all(), res.Sent)
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
+
+// A host that drops packets: the first-token timeout fires while still connecting. That is a failure to
+// connect (back-off, and UnreachableAfter), and the error still names the first-token timeout.
+func TestFirstTokenTimeoutWhileConnectingIsAConnectFailure(t *testing.T) {
+	hang := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		if req.URL.Path == "/v1/models" {
+			return nil, errors.New("no list")
+		}
+		<-req.Context().Done()
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: req.Context().Err()}
+	})
+	sink := &sliceSink{}
+	res, err := Run(context.Background(), LoadConfig{
+		Client:  ClientConfig{BaseURL: "http://10.255.255.1:8000", Transport: hang, FirstTokenTimeout: 50 * time.Millisecond},
+		Prompts: TextPrompts("p"), Params: Params{Model: "m"},
+		Concurrency: 1, Duration: 2 * time.Second, UnreachableAfter: 200 * time.Millisecond, Sink: sink,
+	})
+	require.ErrorIs(t, err, ErrServerUnreachable)
+	assert.Equal(t, res.Sent, res.ConnectFailures)
+	recs := sink.all()
+	require.NotEmpty(t, recs)
+	assert.ErrorIs(t, recs[0].Err, ErrFirstTokenTimeout)
+	assert.Contains(t, recs[0].Err.Error(), "while connecting")
 }
