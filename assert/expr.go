@@ -493,8 +493,8 @@ func checkBound(s *summary.Summary, label, metric, op string, limit float64, lim
 		}
 		provenWrong = v.Above != nil && *v.Above >= limit // the percentile is > Above ≥ limit
 	case ">", ">=":
-		if v.Above != nil && holds(*v.Above, op, limit) {
-			return nil // the percentile is > Above, which meets the limit
+		if v.Above != nil && *v.Above >= limit {
+			return nil // the percentile is > Above ≥ limit
 		}
 		provenWrong = v.AtMost != nil && !holds(*v.AtMost, op, limit)
 	}

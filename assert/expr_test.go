@@ -215,6 +215,7 @@ func TestThresholdUsesServerPercentileBounds(t *testing.T) {
 	// Without the sum's bound: > 2560 s is all that is known. A limit inside (2560 s, ∞) cannot be decided.
 	s.Server.TTFT.P99MS.AtMostMS = nil
 	require.NoError(t, CheckThreshold(s, "server.ttft.p99 > 2000s"))
+	require.NoError(t, CheckThreshold(s, "server.ttft.p99 > 2560s"), "p99 > 2560 s exactly what > says")
 	err = CheckThreshold(s, "server.ttft.p99 < 2560s")
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "server.ttft.p99 = above 2560000 ms (it falls in the histogram's +Inf bucket), want < 2560s")

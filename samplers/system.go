@@ -75,11 +75,12 @@ func (s *System) Name() string { return "system" }
 
 const gib = 1 << 30
 
-// minCPUSeconds is the least CPU time (all cores) between two readings for a CPU percent: 50 clock ticks at
-// Linux's USER_HZ of 100, so that the ticks' rounding moves the figure by at most ~2 points. A 2 s interval
-// on one core has 200; the last, short interval of a run (a final reading a few ms after a tick) has a few,
-// and its CPU percent is unknown rather than a figure made of rounding (e.g. 0 %).
-const minCPUSeconds = 0.5
+// minCPUSeconds is the least CPU time (all cores) between two readings for a CPU percent: 10 clock ticks at
+// Linux's USER_HZ of 100, so that the ticks' rounding moves the figure by at most ~10 points. A 2 s interval
+// on one core has 200, 100 ms on 1 core still 10; the last, short interval of a run (a final reading a few
+// ms after a tick) has a few, and its CPU percent is unknown rather than a figure made of rounding (its
+// rate_interval_s shows how short it was; the summary leaves such intervals out).
+const minCPUSeconds = 0.1
 
 // cpuTotals returns (busy, total) jiffies-seconds as psutil's cpu_percent counts them: total is every state
 // except guest and guest_nice (Linux already counts those inside user and nice); busy is total − idle − iowait.

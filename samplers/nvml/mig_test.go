@@ -400,4 +400,13 @@ func TestNVMLMIGProcessesFromMIGDevicesWithoutPrivileges(t *testing.T) {
 	assert.Nil(t, g.Processes)
 	assert.Equal(t, "nvml: ERROR_NO_PERMISSION", g.Unavailable[samplers.GPUFieldProcesses])
 	assert.Equal(t, "incomplete: MIG device 4: nvml: ERROR_NO_PERMISSION", g.Unavailable[samplers.GPUFieldMIGDevices])
+
+	// Every MIG device read again, and one's list failing with GPU_IS_LOST: the GPU is lost (an event, every
+	// field null with reason gpu_lost), not just its process list refused.
+	m.devs[0].GetMigDeviceHandleByIndexFunc = inner
+	migs[3].GetComputeRunningProcessesFunc = func() ([]gonvml.ProcessInfo, gonvml.Return) { return nil, gonvml.ERROR_GPU_IS_LOST }
+	r = tick(t, s)
+	require.Len(t, r.Events, 1)
+	assert.Contains(t, r.Events[0].Message, "gpu_0")
+	assert.Equal(t, samplers.GPUReasonLost, r.GPU["gpu_0"].Unavailable[samplers.GPUFieldProcesses])
 }

@@ -428,8 +428,11 @@ func (s *Source) readDevice(d *device) (snapshot.GPU, []samplers.Event) {
 		if r == gonvml.ERROR_NO_PERMISSION && mig == migOn && len(migHandles) > 0 {
 			// The MIG devices' lists instead; if one fails, the whole GPU's refusal stands (and a MIG
 			// device's NOT_SUPPORTED is not remembered as the GPU's).
-			if mps, mr := migProcesses(migHandles); mr == gonvml.SUCCESS {
+			switch mps, mr := migProcesses(migHandles); {
+			case mr == gonvml.SUCCESS:
 				ps, r = mps, mr
+			case isLost(mr):
+				r = mr // the GPU is lost: that, not the refusal, is what this tick says
 			}
 		}
 		if ok(callProcesses, r) {
