@@ -50,6 +50,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Exit statuses; see the package comment.
@@ -152,9 +153,31 @@ func parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (int, bool
 		return exitOK, false
 	case err != nil:
 		_, _ = stderr.Write(buf.Bytes())
+		if name := badDurationFlag(fs, err); name != "" {
+			fmt.Fprintf(stderr, "(-%s is a duration: give its unit, e.g. 5s, 500ms or 2m)\n", name)
+		}
 		return exitUsage, false
 	}
 	return 0, true
+}
+
+// badDurationFlag returns the name of the duration flag whose value err (from fs.Parse) rejected, or "".
+func badDurationFlag(fs *flag.FlagSet, err error) string {
+	_, rest, ok := strings.Cut(err.Error(), " for flag -")
+	if !ok {
+		return ""
+	}
+	name, _, _ := strings.Cut(rest, ":")
+	f := fs.Lookup(name)
+	if f == nil {
+		return ""
+	}
+	if g, ok := f.Value.(flag.Getter); ok {
+		if _, isDur := g.Get().(time.Duration); isDur {
+			return name
+		}
+	}
+	return ""
 }
 
 // usageErr prints a usage error (it should name the flag or argument) and returns exitUsage.

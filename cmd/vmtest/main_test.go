@@ -188,6 +188,7 @@ func TestBadUsageExitsTwoNamingTheFlag(t *testing.T) {
 		{[]string{"collect", "-nosuch"}, "-nosuch"},
 		{[]string{"collect", "-interval", "1ms"}, "-interval 1ms: must be at least 10ms"},
 		{[]string{"collect", "-interval", "soon"}, "-interval"},
+		{[]string{"load", "-url", url, "-duration", "5"}, "(-duration is a duration: give its unit, e.g. 5s, 500ms or 2m)"},
 		{[]string{"collect", "-duration", "-1s"}, "-duration -1s"},
 		{[]string{"collect", "-gpu", "tpu"}, "-gpu"},
 		{[]string{"collect", "-url", "localhost:8000"}, "-url"},
