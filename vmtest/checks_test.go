@@ -29,7 +29,7 @@ func TestBadChecksFailAtRegistration(t *testing.T) {
 		{func(c *Collector) { c.AssertMeanBelow("itl", -time.Millisecond) },
 			`vmtest: AssertMeanBelow("itl", -1ms): mean itl < -1ms: a latency is never below 0, so the check could never pass; want a positive limit`},
 		{func(c *Collector) { c.AssertErrorRateBelow(1) },
-			`vmtest: AssertErrorRateBelow(1): error_rate < 1: error_rate is a fraction from 0 to 1 (1 is 100%), so "< 1" passes unless every request failed; for 1% write "error_rate < 0.01" or "error_rate < 1%"`},
+			`vmtest: AssertErrorRateBelow(1): error_rate < 1: error_rate is a fraction from 0 to 1 (1 is 100%), so "< 1" passes unless every request failed; for 1% write "error_rate < 0.01" or "error_rate < 1%" (as this limit: 0.01)`},
 		{func(c *Collector) { c.AssertThroughputAbove(-2) },
 			`vmtest: AssertThroughputAbove(-2): request_throughput > -2 req/s: a rate is never below 0, so the check could never fail; want a limit ≥ 0`},
 		{func(c *Collector) { c.AssertGoodputAbove(1) },
