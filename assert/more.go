@@ -22,7 +22,7 @@ func CheckErrorRateBelow(s *summary.Summary, limit float64) error {
 	case math.IsNaN(limit) || math.IsInf(limit, 0):
 		return invalidf("vmtest: error_rate < %v: want a fraction between 0 and 1 (0.01 is 1%%)", limit)
 	case limit >= 1:
-		return invalidf("vmtest: error_rate < %s: %s (as this limit: 0.01)", formatNum(limit), fractionTooLarge("error_rate", "<", limit))
+		return invalidf("vmtest: error_rate < %s: %s (as this limit: %s)", formatNum(limit), fractionTooLarge("error_rate", "<", limit), formatNum(limit/100))
 	case limit <= 0:
 		return invalidf(`vmtest: error_rate < %s: error_rate is never below 0, so this could never pass; to allow no error at all, use the threshold "error_rate == 0"`, formatNum(limit))
 	}

@@ -23,7 +23,7 @@ func TestErrorRateBelow(t *testing.T) {
 	// A limit outside (0, 1) is refused whatever the summary: 1 is 100 %, and 0 can never be met.
 	for limit, msg := range map[float64]string{
 		1:    `vmtest: error_rate < 1: error_rate is a fraction from 0 to 1 (1 is 100%), so "< 1" passes unless every request failed; for 1% write "error_rate < 0.01" or "error_rate < 1%" (as this limit: 0.01)`,
-		5:    `vmtest: error_rate < 5: error_rate is a fraction from 0 to 1 (1 is 100%), so this always passes; for 5% write "error_rate < 0.05" or "error_rate < 5%"`,
+		5:    `vmtest: error_rate < 5: error_rate is a fraction from 0 to 1 (1 is 100%), so this always passes; for 5% write "error_rate < 0.05" or "error_rate < 5%" (as this limit: 0.05)`,
 		0:    `vmtest: error_rate < 0: error_rate is never below 0, so this could never pass; to allow no error at all, use the threshold "error_rate == 0"`,
 		-0.1: `vmtest: error_rate < -0.1: error_rate is never below 0, so this could never pass; to allow no error at all, use the threshold "error_rate == 0"`,
 	} {
