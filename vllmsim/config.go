@@ -195,8 +195,6 @@ func (f Fault) String() string {
 	return strings.Join(parts, ",")
 }
 
-func (f Fault) enabled() bool { return f.Probability > 0 || f.Every > 0 }
-
 // picks reports whether request n (1-based) is chosen; kind separates the
 // random streams of different faults.
 func (f Fault) picks(seed, kind, n uint64) bool {
