@@ -1,0 +1,47 @@
+package summary
+
+//go:generate go test -run TestReadmeMetricTable -update .
+
+import (
+	"strings"
+)
+
+// MarkdownTable renders the registry as the Markdown table of metric names README.md holds between
+// ReadmeBegin and ReadmeEnd: one row per entry with its name, synonyms, unit, direction and doc line, and a
+// legend of the parts a name chooses. TestReadmeMetricTable keeps README.md equal to it.
+func MarkdownTable() string {
+	var b strings.Builder
+	b.WriteString("| name | unit | better | what it is |\n|---|---|---|---|\n")
+	for _, m := range registry {
+		name := "`" + m.Name + "`"
+		if len(m.Synonyms) > 0 {
+			name += " (also " + backquoted(m.Synonyms) + ")"
+		}
+		better := "lower"
+		if m.Direction == HigherIsBetter {
+			better = "higher"
+		}
+		b.WriteString("| " + mdCell(name) + " | " + mdCell(m.Unit) + " | " + better + " | " + mdCell(m.Doc) + " |\n")
+	}
+	b.WriteString("\nA name chooses one word where the table lists several (`<p50|p99>`); `avg` and `mean` stand for\n" +
+		"each other, `median` and `med` for `p50`. `<gpu>` is `gpu`, all GPUs together (avg the mean of the GPUs'\n" +
+		"averages, max the largest), or `gpu_<i>`, GPU i alone (`gpu_0.power_w.max`). Names are case-insensitive.\n")
+	return b.String()
+}
+
+// Markers of the generated block in README.md.
+const (
+	ReadmeBegin = "<!-- metric names: generated from summary.Registry by `go generate ./summary`; do not edit -->"
+	ReadmeEnd   = "<!-- end of metric names -->"
+)
+
+func backquoted(ws []string) string {
+	q := make([]string, len(ws))
+	for i, w := range ws {
+		q[i] = "`" + w + "`"
+	}
+	return orList(q)
+}
+
+// mdCell escapes the pipes of a table cell.
+func mdCell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
