@@ -65,28 +65,71 @@ type UnknownMetricError struct {
 	Name string
 	// Reason says what is wrong with it beyond not being known, or is empty.
 	Reason string
+	// Suggestions are up to three registry names close to it (Nearest over Names), or none.
+	Suggestions []string
 }
 
-// Error names the metric, what is wrong with it, and lists MetricFamilies.
+// Error names the metric, what is wrong with it, the names it may have meant, and lists MetricFamilies.
 func (e *UnknownMetricError) Error() string {
 	msg := fmt.Sprintf("unknown metric %q", e.Name)
 	if e.Reason != "" {
 		msg += " (" + e.Reason + ")"
+	}
+	if len(e.Suggestions) > 0 {
+		msg += "; did you mean " + orList(e.Suggestions) + "?"
 	}
 	return msg + "; valid names: " + strings.Join(MetricFamilies, "; ")
 }
 
 // Lookup returns the figure of s named name, one namespace over the whole summary, used by threshold
 // expressions, baselines, benchmarks and comparisons. The names are the registry's (Registry; README.md's
-// table of metric names lists them), case-insensitive and dotted, for example:
+// table of metric names says what each is), case-insensitive and dotted: ttft.p99, latency.p99 (= e2e.p99),
+// error_rate, throughput (= request_throughput), requests.failed, gpu.utilization.avg, gpu_0.power_w.max,
+// server.ttft.p99, cpu.max. A part written <a|b> takes one of the words; <gpu> is gpu (all GPUs: avg the mean
+// of the GPUs' averages, max the largest, energy the sum) or gpu_<i> (GPU i alone).
 //
-//	ttft.p99, tpot.mean, e2e.median      client-side latency over successful requests, ms (latency.p99 is e2e.p99)
-//	error_rate                           (total − ok) / total, a fraction 0–1 (0.01 is 1%)
-//	throughput                           = request_throughput, successful requests per second
-//	requests.failed                      a count over every recorded request
-//	gpu.utilization.avg, gpu_0.power_w.max, gpu.energy_j
-//	server.ttft.p99, server.kv_cache_usage.max, server.generation_tokens
-//	cpu.max, memory_gb.avg
+// Every name, from the registry (go generate ./summary writes this list; README.md explains each):
+//
+//	ttft.<p50|p90|p95|p99|mean|median|std|min|max>                ms        lower is better
+//	tpot.<p50|p90|p95|p99|mean|median|std|min|max>                ms        lower is better
+//	itl.<p50|p90|p95|p99|mean|median|std|min|max>                 ms        lower is better
+//	e2e.<p50|p90|p95|p99|mean|median|std|min|max>                 ms        lower is better   also latency or e2e_latency
+//	ttft_from_intended.<p50|p90|p95|p99|mean|median|std|min|max>  ms        lower is better
+//	e2e_from_intended.<p50|p90|p95|p99|mean|median|std|min|max>   ms        lower is better
+//	error_rate                                                    fraction  lower is better
+//	request_throughput                                            req/s     higher is better  also throughput
+//	output_token_throughput                                       tok/s     higher is better
+//	total_token_throughput                                        tok/s     higher is better
+//	goodput                                                       req/s     higher is better
+//	goodput_requests                                              requests  higher is better
+//	requests.ok                                                   requests  higher is better
+//	requests.failed                                               requests  lower is better
+//	requests.incomplete                                           requests  lower is better
+//	requests.rejected                                             requests  lower is better
+//	requests.total                                                requests  lower is better
+//	requests.dropped                                              requests  lower is better
+//	requests.output_tokens                                        tokens    lower is better
+//	requests.prompt_tokens                                        tokens    lower is better
+//	<gpu>.utilization.<avg|max>                                   %         lower is better
+//	<gpu>.memory_used_mb.<avg|max>                                MiB       lower is better
+//	<gpu>.power_w.<avg|max>                                       W         lower is better
+//	<gpu>.temp_c.<max>                                            °C        lower is better
+//	<gpu>.energy_j                                                J         lower is better
+//	energy_per_output_token_j                                     J/token   lower is better
+//	server.tokens_per_second.<avg|max>                            tok/s     higher is better
+//	server.queue.<avg|max>                                        requests  lower is better
+//	server.batch.<avg|max>                                        requests  lower is better
+//	server.kv_cache_usage.<avg|max>                               %         lower is better
+//	server.requests_per_second.<avg>                              req/s     higher is better
+//	server.generation_tokens                                      tokens    lower is better
+//	server.ttft.<p50|p90|p95|p99|mean>                            ms        lower is better
+//	server.e2e.<p50|p90|p95|p99|mean>                             ms        lower is better
+//	server.queue_time.<p50|p90|p95|p99|mean>                      ms        lower is better
+//	server.itl.<p50|p90|p95|p99|mean>                             ms        lower is better
+//	cpu.<avg|max>                                                 %         lower is better
+//	memory_gb.<avg|max>                                           GiB       lower is better
+//
+// (end of the list)
 //
 // "mean" and "avg" are synonyms everywhere, as are "median", "med" and "p50". A name that is valid but whose
 // figure the summary does not have (a nil field, no GPU, no successful request) gives Known false with a

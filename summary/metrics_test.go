@@ -135,3 +135,44 @@ func TestReadmeMetricTable(t *testing.T) {
 	}
 	require.Equal(t, want, got, "README.md's table of metric names differs from the registry: run go generate ./summary")
 }
+
+func TestSuggestions(t *testing.T) {
+	assert.Equal(t, 0, editDistance("ttft", "ttft"))
+	assert.Equal(t, 3, editDistance("", "abc"))
+	assert.Equal(t, 2, editDistance("ttfb", "tbft"))
+	for name, want := range map[string][]string{
+		"ttfb.p99":        {"ttft.p99"},
+		"ttft..p99":       {"ttft.p99"},
+		"latncy.p99":      {"latency.p99"},
+		"gpu.util.avg":    {"gpu.utilization.avg", "gpu_0.utilization.avg"},
+		"server.ttft.p98": {"server.ttft.p90", "server.ttft.p95", "server.ttft.p99"},
+		"zzzzzz":          nil,
+	} {
+		_, err := (*Summary)(nil).Lookup(name)
+		var ue *UnknownMetricError
+		require.ErrorAs(t, err, &ue, name)
+		assert.Equal(t, want, ue.Suggestions, name)
+	}
+	_, err := (*Summary)(nil).Lookup("ttfb.p99")
+	assert.ErrorContains(t, err, `unknown metric "ttfb.p99"; did you mean ttft.p99?; valid names: `)
+}
+
+// Summary.Lookup's doc comment lists the registry's names, so that go doc shows every one.
+func TestLookupDocListsTheRegistry(t *testing.T) {
+	const path = "lookup.go"
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	text := string(data)
+	begin, end := strings.Index(text, docBegin), strings.Index(text, docEnd)
+	require.True(t, begin >= 0 && end > begin, "lookup.go has no list between %q and %q", docBegin, docEnd)
+	got, want := text[begin+len(docBegin):end], docList()
+	if *update {
+		if got != want {
+			tmp := path + ".tmp"
+			require.NoError(t, os.WriteFile(tmp, []byte(text[:begin+len(docBegin)]+want+text[end:]), 0o644))
+			require.NoError(t, os.Rename(tmp, path))
+		}
+		return
+	}
+	require.Equal(t, want, got, "Summary.Lookup's list of names differs from the registry: run go generate ./summary")
+}

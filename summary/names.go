@@ -139,7 +139,7 @@ func resolve(name string) (resolved, error) {
 	n := strings.ToLower(strings.TrimSpace(name))
 	ws := strings.Split(n, ".")
 	if slices.Contains(ws, "") {
-		return resolved{}, &UnknownMetricError{Name: name, Reason: "empty name part"}
+		return resolved{}, &UnknownMetricError{Name: name, Reason: "empty name part", Suggestions: Nearest(n, spelled, 3)}
 	}
 	best, bestLen := []pattern(nil), 0
 	var bestCanon []string
@@ -155,7 +155,7 @@ func resolve(name string) (resolved, error) {
 			best = append(best, pat)
 		}
 	}
-	return resolved{}, &UnknownMetricError{Name: name, Reason: reason(ws, best, bestLen, bestCanon)}
+	return resolved{}, &UnknownMetricError{Name: name, Reason: reason(ws, best, bestLen, bestCanon), Suggestions: Nearest(n, spelled, 3)}
 }
 
 // reason says why ws, whose first k parts (canonically prefix) fit the patterns best, fits none of them
@@ -327,6 +327,18 @@ func LatencyMetricsText() string {
 		ws = append(ws, w)
 	}
 	return orList(ws)
+}
+
+// LatencyNames returns every name Summary.Latency accepts, in lower case: LatencyMetrics, then their
+// synonyms ("latency", "e2e_latency").
+func LatencyNames() []string {
+	out := LatencyMetrics()
+	for _, m := range registry {
+		if m.dist != nil {
+			out = append(out, m.Synonyms...)
+		}
+	}
+	return out
 }
 
 // latencyEntry returns the registry entry of the client-side latency distribution metric (a canonical name

@@ -1,9 +1,11 @@
 package summary
 
-//go:generate go test -run TestReadmeMetricTable -update .
+//go:generate go test -run TestReadmeMetricTable|TestLookupDocListsTheRegistry -update .
 
 import (
+	"fmt"
 	"strings"
+	"text/tabwriter"
 )
 
 // MarkdownTable renders the registry as the Markdown table of metric names README.md holds between
@@ -45,3 +47,29 @@ func backquoted(ws []string) string {
 
 // mdCell escapes the pipes of a table cell.
 func mdCell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+// docList renders the registry as the list of names in Summary.Lookup's doc comment, between docBegin and
+// docEnd in lookup.go: one line per entry, name, unit, direction and synonyms aligned in columns.
+func docList() string {
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	for _, m := range registry {
+		syn := ""
+		if len(m.Synonyms) > 0 {
+			syn = "also " + orList(m.Synonyms)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Name, m.Unit, m.Direction, syn)
+	}
+	_ = tw.Flush() // a strings.Builder does not fail
+	var out strings.Builder
+	for _, line := range strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n") {
+		out.WriteString("//\t" + strings.TrimRight(line, " ") + "\n")
+	}
+	return out.String()
+}
+
+// Markers of the generated list in Summary.Lookup's doc comment (lookup.go).
+const (
+	docBegin = "// Every name, from the registry (go generate ./summary writes this list; README.md explains each):\n//\n"
+	docEnd   = "//\n// (end of the list)\n"
+)
