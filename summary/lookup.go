@@ -115,6 +115,7 @@ func (e *UnknownMetricError) Error() string {
 //	<gpu>.power_w.<avg|max>                                       W         lower is better
 //	<gpu>.temp_c.<max>                                            °C        lower is better
 //	<gpu>.energy_j                                                J         lower is better
+//	<gpu_i>.mig.<mig>.memory_used_mb.<avg|max>                    MiB       lower is better
 //	energy_per_output_token_j                                     J/token   lower is better
 //	server.tokens_per_second.<avg|max>                            tok/s     higher is better
 //	server.queue.<avg|max>                                        requests  lower is better

@@ -320,3 +320,31 @@ func TestLookupServerPercentileAtMost(t *testing.T) {
 	assert.Equal(t, 150.0, v.Value, "the value stays histogram_quantile's")
 	assert.InDelta(t, 0.023/51, *v.AtMost, 1e-15)
 }
+
+// A MIG device's memory by its key in mig_devices; a missing GPU, device or reading is unknown with a note.
+func TestLookupMIGMemory(t *testing.T) {
+	s := lookupFixture()
+	g := s.GPU["gpu_0"]
+	g.MIG = map[string]MIGStats{"gi1_ci0": {AvgMemoryUsedMB: lp(4000), MaxMemoryUsedMB: lp(4500), Samples: 6},
+		"gi2": {Samples: 3}}
+	s.GPU["gpu_0"] = g
+	for name, want := range map[string]Value{
+		"gpu_0.mig.gi1_ci0.memory_used_mb.max":  {Name: "gpu_0.mig.gi1_ci0.memory_used_mb.max", Value: 4500, Unit: "MiB", N: 6, Known: true, WindowS: lp(30)},
+		"GPU_0.MIG.gi1_ci0.memory_used_mb.mean": {Name: "gpu_0.mig.gi1_ci0.memory_used_mb.avg", Value: 4000, Unit: "MiB", N: 6, Known: true, WindowS: lp(30)},
+		"gpu_0.mig.gi2.memory_used_mb.avg":      {Name: "gpu_0.mig.gi2.memory_used_mb.avg", Unit: "MiB", N: 3, WindowS: lp(30), Note: "MIG device gi2 of gpu_0 never reported its memory"},
+		"gpu_0.mig.mig3.memory_used_mb.avg":     {Name: "gpu_0.mig.mig3.memory_used_mb.avg", Unit: "MiB", WindowS: lp(30), Note: "no MIG device mig3 on gpu_0 (MIG devices: gi1_ci0, gi2)"},
+		"gpu_1.mig.gi1_ci0.memory_used_mb.avg":  {Name: "gpu_1.mig.gi1_ci0.memory_used_mb.avg", Unit: "MiB", WindowS: lp(30), Note: "no MIG device gi1_ci0 on gpu_1 (MIG devices: none)"},
+		"gpu_9.mig.gi1_ci0.memory_used_mb.avg":  {Name: "gpu_9.mig.gi1_ci0.memory_used_mb.avg", Unit: "MiB", WindowS: lp(30), Note: "no gpu_9 in this run (GPUs: gpu_0, gpu_1)"},
+	} {
+		v, err := s.Lookup(name)
+		require.NoError(t, err, name)
+		assert.Equal(t, want, v, name)
+	}
+	for _, bad := range []string{"gpu.mig.gi1_ci0.memory_used_mb.max", "gpu_0.mig.ci1.memory_used_mb.max", "gpu_0.mig.gi1_ci0.memory_used_mb.p99"} {
+		_, err := s.Lookup(bad)
+		require.Error(t, err, bad)
+	}
+	d, err := Describe("gpu_0.mig.gi1_ci0.memory_used_mb.max")
+	require.NoError(t, err)
+	assert.Equal(t, "gpu_0 MIG gi1_ci0 memory used max", d.Label)
+}

@@ -1,6 +1,9 @@
 package summary
 
 import (
+	"math"
+	"strings"
+
 	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/samplers"
 	"github.com/vmtest/vmtest/serverstats"
@@ -33,8 +36,9 @@ func (d Direction) String() string {
 type Metric struct {
 	// Name is the canonical name, lower case and dotted. A part may be a choice of statistics, "<p50|p99|mean>",
 	// of which one is written ("ttft.<p50|p99>" stands for ttft.p50 and ttft.p99; "avg" and "mean" stand for
-	// each other, "median" and "med" for "p50"), or "<gpu>": "gpu" for all GPUs together or "gpu_<i>" for GPU i
-	// (summary key "gpu_0", "gpu_1", ...).
+	// each other, "median" and "med" for "p50"), or a placeholder for a key of the summary: "<gpu>" ("gpu" for
+	// all GPUs together or "gpu_<i>" for GPU i), "<gpu_i>" (GPU i only), "<mig>" (a MIG device's key in
+	// GPUStats.MIG, "gi1_ci0").
 	Name string
 	// Synonyms are other spellings of the name's leading parts: "latency" for "e2e.<...>" makes latency.p99 a
 	// name of e2e.p99, "throughput" for "request_throughput" names it whole.
@@ -64,6 +68,8 @@ type args struct {
 	stat string
 	// gpu is the GPU key ("gpu_1"), or "" for all GPUs.
 	gpu string
+	// mig is the MIG device's key in GPUStats.MIG ("gi1_ci0"), or "".
+	mig string
 }
 
 // Choices of statistics, as the registry's names write them.
@@ -132,6 +138,9 @@ var registry = []Metric{
 	{Name: "<gpu>.energy_j", Unit: "J", Direction: LowerIsBetter, Label: "energy",
 		Doc:  "GPU energy used over the run, J (for gpu: every GPU's together)",
 		read: gpuRead(func(g *GPUStats) *float64 { return g.EnergyJ }, "sum")},
+	{Name: "<gpu_i>.mig.<mig>.memory_used_mb." + avgMax, Unit: "MiB", Direction: LowerIsBetter, Label: "memory used",
+		Doc:  "memory in use on one MIG device, MiB, over the snapshots that listed it (memory belongs to the GPU instance: MIG devices sharing one show the same)",
+		read: migMemory},
 	{Name: "energy_per_output_token_j", Unit: "J/token", Direction: LowerIsBetter, Label: "energy per output token",
 		Doc: "energy of every GPU over the run divided by the server's generation-token count over the run",
 		read: func(s *Summary, _ args, v Value) Value {
@@ -282,4 +291,37 @@ func hostFigure(name, unit, label, doc string, avg, max func(*SystemStats) *floa
 			v.N = s.Snapshots
 			return s.sampledValue(v, p(&s.System), "no host reading"+s.sourceNote("system"))
 		}}
+}
+
+// migMemory reads gpu_<i>.mig.<key>.memory_used_mb.<avg|max>.
+func migMemory(s *Summary, a args, v Value) Value {
+	if s.DurationS > 0 {
+		d := s.DurationS
+		v.WindowS = &d
+	}
+	g, ok := s.GPU[a.gpu]
+	if !ok {
+		v.Note = "no " + a.gpu + " in this run (GPUs: " + s.gpuKeys() + ")" + s.sourceNote("gpu")
+		return v
+	}
+	m, ok := g.MIG[a.mig]
+	if !ok {
+		keys := "none"
+		if len(g.MIG) > 0 {
+			keys = strings.Join(sortedKeys(g.MIG), ", ")
+		}
+		v.Note = "no MIG device " + a.mig + " on " + a.gpu + " (MIG devices: " + keys + ")"
+		return v
+	}
+	v.N = m.Samples
+	p := m.MaxMemoryUsedMB
+	if a.stat == "avg" {
+		p = m.AvgMemoryUsedMB
+	}
+	if p == nil || math.IsNaN(*p) || math.IsInf(*p, 0) {
+		v.Note = "MIG device " + a.mig + " of " + a.gpu + " never reported its memory"
+		return v
+	}
+	v.Value, v.Known = *p, true
+	return v
 }

@@ -7,11 +7,58 @@ import (
 	"strings"
 )
 
-// part is one dotted part of a registry name: a word, a choice of statistics, or the <gpu> pattern.
+// part is one dotted part of a registry name: a word, a choice of statistics, or a placeholder.
 type part struct {
-	word   string   // the word a name must have here; "" for a choice or <gpu>
-	choice []string // the statistics one of which a name has here, as the registry writes them
-	gpu    bool     // "gpu" or "gpu_<i>"
+	word   string       // the word a name must have here; "" for a choice or a placeholder
+	choice []string     // the statistics one of which a name has here, as the registry writes them
+	ph     *placeholder // the placeholder, or nil
+}
+
+// placeholder is a part of a registry name that stands for a key of the summary: a GPU or a MIG device.
+type placeholder struct {
+	// name is how the registry writes it: "<gpu>".
+	name string
+	// doc says what it stands for, in README.md's legend.
+	doc string
+	// fits reports whether a (lower-case) word is one of its keys.
+	fits func(w string) bool
+	// bind records the key w in a.
+	bind func(a *args, w string)
+	// examples are the keys Names spells it as.
+	examples []string
+}
+
+// placeholders are every placeholder registry names may use.
+var placeholders = []*placeholder{
+	{name: "<gpu>", doc: "`gpu`, all GPUs together (avg the mean of the GPUs' averages, max the largest, energy the sum), " +
+		"or `gpu_<i>`, GPU i alone (`gpu_0.power_w.max`)",
+		fits: func(w string) bool { return w == "gpu" || isIndexed(w, "gpu_") },
+		bind: func(a *args, w string) {
+			if w != "gpu" {
+				a.gpu = w
+			}
+		},
+		examples: []string{"gpu", "gpu_0"}},
+	{name: "<gpu_i>", doc: "`gpu_<i>`, GPU i alone",
+		fits: func(w string) bool { return isIndexed(w, "gpu_") }, bind: func(a *args, w string) { a.gpu = w },
+		examples: []string{"gpu_0"}},
+	{name: "<mig>", doc: "a MIG device of that GPU by its key in the summary's `mig_devices`: `gi<G>_ci<C>` " +
+		"(GPU and compute instance), `gi<G>` or `mig<i>` (`gpu_0.mig.gi1_ci0.memory_used_mb.max`)",
+		fits: isMIGKey, bind: func(a *args, w string) { a.mig = w }, examples: []string{"gi1_ci0"}},
+}
+
+// isIndexed reports whether w is prefix followed by a decimal number.
+func isIndexed(w, prefix string) bool {
+	d, ok := strings.CutPrefix(w, prefix)
+	return ok && d != "" && strings.Trim(d, "0123456789") == ""
+}
+
+// isMIGKey reports whether w is a key of GPUStats.MIG: gi<G>_ci<C>, gi<G> or mig<i>.
+func isMIGKey(w string) bool {
+	if gi, ci, ok := strings.Cut(w, "_"); ok {
+		return isIndexed(gi, "gi") && isIndexed(ci, "ci")
+	}
+	return isIndexed(w, "gi") || isIndexed(w, "mig")
 }
 
 // pattern is one way to write an entry's names: its Name or one of its Synonyms.
@@ -46,8 +93,8 @@ func parseName(name string) []part {
 	var ps []part
 	for _, p := range strings.Split(name, ".") {
 		switch {
-		case p == "<gpu>":
-			ps = append(ps, part{gpu: true})
+		case placeholderNamed(p) != nil:
+			ps = append(ps, part{ph: placeholderNamed(p)})
 		case strings.HasPrefix(p, "<") && strings.HasSuffix(p, ">"):
 			ps = append(ps, part{choice: strings.Split(p[1:len(p)-1], "|")})
 		case p == "" || strings.ContainsAny(p, "<>|") || strings.ToLower(p) != p:
@@ -59,11 +106,20 @@ func parseName(name string) []part {
 	return ps
 }
 
+func placeholderNamed(name string) *placeholder {
+	for _, ph := range placeholders {
+		if ph.name == name {
+			return ph
+		}
+	}
+	return nil
+}
+
 // String writes the part as the registry does.
 func (p part) String() string {
 	switch {
-	case p.gpu:
-		return "<gpu>"
+	case p.ph != nil:
+		return p.ph.name
 	case p.choice != nil:
 		return "<" + strings.Join(p.choice, "|") + ">"
 	}
@@ -77,15 +133,8 @@ var statSynonyms = map[string]string{"avg": "mean", "mean": "avg", "median": "p5
 // canonical spelling is the one the choice lists, "p50" for "median" or "med".
 func (p part) canonical(w string) (string, bool) {
 	switch {
-	case p.gpu:
-		if w == "gpu" {
-			return w, true
-		}
-		d, ok := strings.CutPrefix(w, "gpu_")
-		if ok && d != "" && strings.Trim(d, "0123456789") == "" {
-			return w, true
-		}
-		return "", false
+	case p.ph != nil:
+		return w, p.ph.fits(w)
 	case p.choice != nil:
 		if (w == "median" || w == "med") && slices.Contains(p.choice, "p50") {
 			return "p50", true
@@ -120,8 +169,8 @@ func (pat pattern) matchLen(ws []string) (int, []string, args) {
 			break
 		}
 		switch {
-		case p.gpu && c != "gpu":
-			a.gpu = c
+		case p.ph != nil:
+			p.ph.bind(&a, c)
 		case p.choice != nil:
 			a.stat = c
 		case p.word != "":
@@ -224,12 +273,13 @@ func Describe(name string) (Described, error) {
 		return Described{}, err
 	}
 	d := Described{Name: r.name, Metric: *r.metric, Label: r.metric.Label}
-	if strings.HasPrefix(r.metric.Name, "<gpu>.") {
-		head := "GPU"
-		if r.a.gpu != "" {
-			head = r.a.gpu
-		}
-		d.Label = head + " " + d.Label
+	switch {
+	case r.a.mig != "":
+		d.Label = r.a.gpu + " MIG " + r.a.mig + " " + d.Label
+	case r.a.gpu != "":
+		d.Label = r.a.gpu + " " + d.Label
+	case strings.HasPrefix(r.metric.Name, "<gpu>."):
+		d.Label = "GPU " + d.Label
 	}
 	if r.a.stat != "" {
 		d.Label += " " + r.a.stat
@@ -259,8 +309,8 @@ type Described struct {
 	BenchScale float64
 }
 
-// Names returns every name of the registry spelled out, each statistic of a choice in turn, <gpu> as "gpu"
-// and as "gpu_0", synonyms included (after the entry's own names): the candidates of "did you mean".
+// Names returns every name of the registry spelled out, each statistic of a choice in turn, a placeholder
+// as its examples (<gpu> as "gpu" and "gpu_0", <mig> as "gi1_ci0"), synonyms included (after the entry's own names): the candidates of "did you mean".
 func Names() []string {
 	var out []string
 	for _, pat := range patterns {
@@ -268,8 +318,8 @@ func Names() []string {
 		for _, p := range pat.parts {
 			var ws []string
 			switch {
-			case p.gpu:
-				ws = []string{"gpu", "gpu_0"}
+			case p.ph != nil:
+				ws = p.ph.examples
 			case p.choice != nil:
 				ws = p.choice
 			default:

@@ -26,8 +26,14 @@ func MarkdownTable() string {
 		b.WriteString("| " + mdCell(name) + " | " + mdCell(m.Unit) + " | " + better + " | " + mdCell(m.Doc) + " |\n")
 	}
 	b.WriteString("\nA name chooses one word where the table lists several (`<p50|p99>`); `avg` and `mean` stand for\n" +
-		"each other, `median` and `med` for `p50`. `<gpu>` is `gpu`, all GPUs together (avg the mean of the GPUs'\n" +
-		"averages, max the largest), or `gpu_<i>`, GPU i alone (`gpu_0.power_w.max`). Names are case-insensitive.\n")
+		"each other, `median` and `med` for `p50`. Names are case-insensitive. In a name,\n\n")
+	for i, ph := range placeholders {
+		end := ";\n"
+		if i == len(placeholders)-1 {
+			end = ".\n"
+		}
+		b.WriteString("- `" + ph.name + "` is " + ph.doc + end)
+	}
 	return b.String()
 }
 
