@@ -384,7 +384,7 @@ func unitsFor(unit string) string {
 // temperature is never negative; a fraction lies in [0, 1] and a percentage in [0, 100]. A fraction compared
 // with a plain number of 1 or more is refused too: "error_rate < 1" reads as "< 100%", not "< 1%".
 func pointless(t Threshold, plain bool) string {
-	if t.Unit == "°C" {
+	if t.Unit == summary.UnitCelsius {
 		return ""
 	}
 	lo, hi, rng := 0.0, math.Inf(1), "never below 0"

@@ -55,7 +55,7 @@ func columnFormat(unit string) string {
 	switch unit {
 	case summary.UnitReqPerS, summary.UnitFraction:
 		return "%.2f"
-	case "J/token":
+	case summary.UnitJPerToken:
 		return "%.4f"
 	}
 	return "%.1f"

@@ -18,12 +18,14 @@ type Value struct {
 	Name string `json:"name"`
 	// Value is the figure in Unit. It is 0 and meaningless when Known is false.
 	Value float64 `json:"value"`
-	// Unit is the figure's unit: "ms", "fraction" (0–1), "%" (0–100), "req/s", "tok/s", "requests", "tokens",
-	// "MiB", "GiB", "W", "°C", "J", "J/token".
+	// Unit is the figure's unit, one of the Unit* constants: "ms", "fraction" (0–1), "%" (0–100), "req/s",
+	// "tok/s", "requests", "tokens", "MiB", "GiB", "W", "°C", "J", "J/token".
 	Unit string `json:"unit"`
 	// N is the number of samples behind the figure: successful requests (or inter-token gaps for itl) for
 	// latencies and throughputs, recorded requests for error_rate and requests.*, snapshots that had the
-	// value for GPU figures, successful /metrics scrapes for server.*, snapshots for cpu and memory_gb.
+	// value for GPU figures (that listed the device for a MIG device), successful /metrics scrapes for the
+	// server's gauges and energy_per_output_token_j, the window's observations for a server histogram,
+	// snapshots for cpu and memory_gb.
 	N int `json:"n"`
 	// Known is false when the summary has no data for the figure (a nil field, no sample): "no data" is not 0.
 	Known bool `json:"known"`
@@ -44,15 +46,21 @@ type Value struct {
 	Above *float64 `json:"above,omitempty"`
 }
 
-// Units of Value.Unit that Lookup uses.
+// Units of Value.Unit and Metric.Unit: every unit a registry entry has.
 const (
-	UnitMS       = "ms"
-	UnitFraction = "fraction"
-	UnitPercent  = "%"
-	UnitReqPerS  = "req/s"
-	UnitTokPerS  = "tok/s"
-	UnitRequests = "requests"
-	UnitTokens   = "tokens"
+	UnitMS        = "ms"
+	UnitFraction  = "fraction" // 0–1: 0.01 is 1%
+	UnitPercent   = "%"        // 0–100
+	UnitReqPerS   = "req/s"
+	UnitTokPerS   = "tok/s"
+	UnitRequests  = "requests"
+	UnitTokens    = "tokens"
+	UnitMiB       = "MiB"
+	UnitGiB       = "GiB"
+	UnitW         = "W"
+	UnitCelsius   = "°C"
+	UnitJ         = "J"
+	UnitJPerToken = "J/token"
 )
 
 // MetricFamilies lists the names Lookup accepts, family by family, for error messages and documentation:

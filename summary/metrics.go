@@ -43,8 +43,8 @@ type Metric struct {
 	// Synonyms are other spellings of the name's leading parts: "latency" for "e2e.<...>" makes latency.p99 a
 	// name of e2e.p99, "throughput" for "request_throughput" names it whole.
 	Synonyms []string
-	// Unit is the figure's unit, one of the Unit* constants or "MiB", "GiB", "W", "°C", "J", "J/token". A
-	// threshold's number written without a unit is in it.
+	// Unit is the figure's unit, one of the Unit* constants. A threshold's number written without a unit is
+	// in it.
 	Unit string
 	// Direction is which way the figure improves: baselines and comparisons judge changes by it.
 	Direction Direction
@@ -129,19 +129,19 @@ var registry = []Metric{
 
 	gpuField("utilization", UnitPercent, "utilization", "GPU utilization, %: avg the mean of per-GPU averages over the snapshots, max the largest reading",
 		func(g *GPUStats) *float64 { return g.AvgUtilization }, func(g *GPUStats) *float64 { return g.MaxUtilization }),
-	gpuField("memory_used_mb", "MiB", "memory used", "GPU memory in use, MiB: avg the mean of per-GPU averages, max the largest reading",
+	gpuField("memory_used_mb", UnitMiB, "memory used", "GPU memory in use, MiB: avg the mean of per-GPU averages, max the largest reading",
 		func(g *GPUStats) *float64 { return g.AvgMemoryUsedMB }, func(g *GPUStats) *float64 { return g.MaxMemoryUsedMB }),
-	gpuField("power_w", "W", "power", "GPU power draw, W: avg the mean of per-GPU averages, max the largest reading",
+	gpuField("power_w", UnitW, "power", "GPU power draw, W: avg the mean of per-GPU averages, max the largest reading",
 		func(g *GPUStats) *float64 { return g.AvgPowerW }, func(g *GPUStats) *float64 { return g.MaxPowerW }),
-	gpuField("temp_c", "°C", "temperature", "GPU temperature, °C: the hottest reading",
+	gpuField("temp_c", UnitCelsius, "temperature", "GPU temperature, °C: the hottest reading",
 		nil, func(g *GPUStats) *float64 { return g.MaxTempC }),
-	{Name: "<gpu>.energy_j", Unit: "J", Direction: LowerIsBetter, Label: "energy",
+	{Name: "<gpu>.energy_j", Unit: UnitJ, Direction: LowerIsBetter, Label: "energy",
 		Doc:  "GPU energy used over the run, J (for gpu: every GPU's together)",
 		read: gpuRead(func(g *GPUStats) *float64 { return g.EnergyJ }, "sum")},
-	{Name: "<gpu_i>.mig.<mig>.memory_used_mb." + avgMax, Unit: "MiB", Direction: LowerIsBetter, Label: "memory used",
+	{Name: "<gpu_i>.mig.<mig>.memory_used_mb." + avgMax, Unit: UnitMiB, Direction: LowerIsBetter, Label: "memory used",
 		Doc:  "memory in use on one MIG device, MiB, over the snapshots that listed it (memory belongs to the GPU instance: MIG devices sharing one show the same)",
 		read: migMemory},
-	{Name: "energy_per_output_token_j", Unit: "J/token", Direction: LowerIsBetter, Label: "energy per output token",
+	{Name: "energy_per_output_token_j", Unit: UnitJPerToken, Direction: LowerIsBetter, Label: "energy per output token",
 		Doc: "energy of every GPU over the run divided by the server's generation-token count over the run",
 		read: func(s *Summary, _ args, v Value) Value {
 			v.N = s.VLLM.Scrapes
@@ -171,7 +171,7 @@ var registry = []Metric{
 
 	hostFigure("cpu", UnitPercent, "host CPU", "the host's CPU busy time, % of all cores, per sampling interval",
 		func(y *SystemStats) *float64 { return y.AvgCPUPercent }, func(y *SystemStats) *float64 { return y.MaxCPUPercent }),
-	hostFigure("memory_gb", "GiB", "host memory", "the host's memory in use, GiB",
+	hostFigure("memory_gb", UnitGiB, "host memory", "the host's memory in use, GiB",
 		func(y *SystemStats) *float64 { return y.AvgMemoryGB }, func(y *SystemStats) *float64 { return y.MaxMemoryGB }),
 }
 

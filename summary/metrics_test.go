@@ -23,6 +23,8 @@ func TestRegistryIsWellFormed(t *testing.T) {
 		assert.NotZero(t, m.Direction, m.Name)
 		assert.NotNil(t, m.read, m.Name)
 		assert.NotContains(t, m.Doc, "\n", m.Name)
+		assert.Contains(t, []string{UnitMS, UnitFraction, UnitPercent, UnitReqPerS, UnitTokPerS, UnitRequests, UnitTokens,
+			UnitMiB, UnitGiB, UnitW, UnitCelsius, UnitJ, UnitJPerToken}, m.Unit, m.Name)
 	}
 	names := Names()
 	require.Greater(t, len(names), 100)
