@@ -35,7 +35,7 @@ func TestRegistryIsWellFormed(t *testing.T) {
 		full := 0
 		ws := strings.Split(n, ".")
 		for _, pat := range patterns {
-			if k, _, _ := pat.matchLen(ws); k == len(ws) && k == len(pat.parts) {
+			if k := pat.matchLen(ws); k == len(ws) && k == len(pat.parts) {
 				full++
 			}
 		}
@@ -45,6 +45,9 @@ func TestRegistryIsWellFormed(t *testing.T) {
 		again, err := (*Summary)(nil).Lookup(v.Name)
 		require.NoError(t, err, n)
 		assert.Equal(t, v.Name, again.Name, "%s: the canonical name is canonical", n)
+	}
+	for _, pat := range patterns {
+		assert.Nil(t, pat.parts[0].choice, "%v: a name starts with a word or a placeholder", pat.parts)
 	}
 	// A synonym replaces words only, never a statistic or <gpu>.
 	for _, pat := range patterns {
@@ -139,9 +142,14 @@ func TestReadmeMetricTable(t *testing.T) {
 }
 
 func TestSuggestions(t *testing.T) {
-	assert.Equal(t, 0, editDistance("ttft", "ttft"))
-	assert.Equal(t, 3, editDistance("", "abc"))
-	assert.Equal(t, 2, editDistance("ttfb", "tbft"))
+	assert.Equal(t, 0, editDistance("ttft", "ttft", nil))
+	assert.Equal(t, 3, editDistance("", "abc", nil))
+	assert.Equal(t, 2, editDistance("ttfb", "tbft", make([]int, 10)))
+	assert.Equal(t, 3, editDistance("kitten", "sitting", make([]int, 3)), "rows too short: its own")
+	assert.True(t, partsStartWith("gpu.utilization.avg", "gpu.util.a"))
+	assert.False(t, partsStartWith("gpu.utilization.avg", "gpu.util"))
+	assert.False(t, partsStartWith("gpu.utilization", "gpu.util.avg"))
+	assert.False(t, partsStartWith("gpu.utilization.avg", "gpu..avg"))
 	for name, want := range map[string][]string{
 		"ttfb.p99":        {"ttft.p99"},
 		"ttft..p99":       {"ttft.p99"},

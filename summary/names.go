@@ -71,6 +71,19 @@ type pattern struct {
 // patterns are every entry's names, parsed once.
 var patterns = parsePatterns(registry)
 
+// byHead indexes patterns by their first part: the patterns that start with that word, and under "" those
+// that start with a placeholder (which any word may fit). Only these can fit a name's first part.
+var byHead = indexHeads(patterns)
+
+func indexHeads(ps []pattern) map[string][]pattern {
+	m := map[string][]pattern{}
+	for _, p := range ps {
+		head := p.parts[0].word // "" for a placeholder; no name starts with a choice
+		m[head] = append(m[head], p)
+	}
+	return m
+}
+
 // parsePatterns parses every Name and synonym of ms; it panics on a malformed one (a registry bug, which
 // TestRegistryIsWellFormed would show at once).
 func parsePatterns(ms []Metric) []pattern {
@@ -157,17 +170,25 @@ type resolved struct {
 	a      args
 }
 
-// matchLen returns how many leading parts of ws fit pat, and the canonical parts and args they give.
-func (pat pattern) matchLen(ws []string) (int, []string, args) {
-	var a args
-	canon := make([]string, 0, len(pat.parts))
+// matchLen returns how many leading parts of ws fit pat.
+func (pat pattern) matchLen(ws []string) int {
 	n := 0
 	for n < len(ws) && n < len(pat.parts) {
-		p := pat.parts[n]
-		c, ok := p.canonical(ws[n])
-		if !ok {
+		if _, ok := pat.parts[n].canonical(ws[n]); !ok {
 			break
 		}
+		n++
+	}
+	return n
+}
+
+// bind returns the canonical spelling of the first k parts of ws, which fit pat, and the args they give.
+func (pat pattern) bind(ws []string, k int) ([]string, args) {
+	var a args
+	canon := make([]string, k)
+	for n, w := range ws[:k] {
+		p := pat.parts[n]
+		c, _ := p.canonical(w)
 		switch {
 		case p.ph != nil:
 			p.ph.bind(&a, c)
@@ -176,10 +197,9 @@ func (pat pattern) matchLen(ws []string) (int, []string, args) {
 		case p.word != "":
 			c = pat.canon[n].word
 		}
-		canon = append(canon, c)
-		n++
+		canon[n] = c
 	}
-	return n, canon, a
+	return canon, a
 }
 
 // resolve finds the registry entry name belongs to. A name outside every entry gives an
@@ -190,21 +210,28 @@ func resolve(name string) (resolved, error) {
 	if slices.Contains(ws, "") {
 		return resolved{}, &UnknownMetricError{Name: name, Reason: "empty name part", Suggestions: Nearest(n, spelled, 3)}
 	}
-	best, bestLen := []pattern(nil), 0
-	var bestCanon []string
-	for _, pat := range patterns {
-		k, canon, a := pat.matchLen(ws)
-		if k == len(ws) && k == len(pat.parts) {
-			return resolved{metric: &registry[pat.metric], name: strings.Join(canon, "."), a: a}, nil
-		}
-		switch {
-		case k > bestLen:
-			best, bestLen, bestCanon = []pattern{pat}, k, canon
-		case k == bestLen && k > 0:
-			best = append(best, pat)
+	var best []pattern
+	bestLen := 0
+	for _, group := range [...][]pattern{byHead[ws[0]], byHead[""]} {
+		for _, pat := range group {
+			k := pat.matchLen(ws)
+			if k == len(ws) && k == len(pat.parts) {
+				canon, a := pat.bind(ws, k)
+				return resolved{metric: &registry[pat.metric], name: strings.Join(canon, "."), a: a}, nil
+			}
+			switch {
+			case k > bestLen:
+				best, bestLen = []pattern{pat}, k
+			case k == bestLen && k > 0:
+				best = append(best, pat)
+			}
 		}
 	}
-	return resolved{}, &UnknownMetricError{Name: name, Reason: reason(ws, best, bestLen, bestCanon), Suggestions: Nearest(n, spelled, 3)}
+	var prefix []string
+	if bestLen > 0 {
+		prefix, _ = best[0].bind(ws, bestLen)
+	}
+	return resolved{}, &UnknownMetricError{Name: name, Reason: reason(ws, best, bestLen, prefix), Suggestions: Nearest(n, spelled, 3)}
 }
 
 // reason says why ws, whose first k parts (canonically prefix) fit the patterns best, fits none of them

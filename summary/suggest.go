@@ -17,20 +17,8 @@ func Nearest(name string, candidates []string, k int) []string {
 		return nil
 	}
 	var out []string
-	parts := strings.Split(name, ".")
 	for _, c := range candidates {
-		cp := strings.Split(c, ".")
-		if len(cp) != len(parts) || c == name {
-			continue
-		}
-		ok := true
-		for i := range cp {
-			if parts[i] == "" || !strings.HasPrefix(cp[i], parts[i]) {
-				ok = false
-				break
-			}
-		}
-		if ok && len(out) < k {
+		if c != name && partsStartWith(c, name) && len(out) < k {
 			out = append(out, c)
 		}
 	}
@@ -43,8 +31,12 @@ func Nearest(name string, candidates []string, k int) []string {
 		d    int
 	}
 	var close []scored
+	rows := make([]int, 2*(maxLen(candidates)+1))
 	for _, c := range candidates {
-		if d := editDistance(name, c); d <= limit {
+		if max(len(c)-len(name), len(name)-len(c)) > limit {
+			continue // the distance is at least the difference in length
+		}
+		if d := editDistance(name, c, rows); d <= limit {
 			close = append(close, scored{c, d})
 		}
 	}
@@ -58,10 +50,37 @@ func Nearest(name string, candidates []string, k int) []string {
 	return out
 }
 
-// editDistance is the Levenshtein distance between a and b, counted in bytes (names are ASCII).
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
+// partsStartWith reports whether c and name have as many dot-separated parts and each part of c starts with
+// the non-empty part of name at the same place.
+func partsStartWith(c, name string) bool {
+	for {
+		cp, crest, cmore := strings.Cut(c, ".")
+		np, nrest, nmore := strings.Cut(name, ".")
+		if np == "" || !strings.HasPrefix(cp, np) || cmore != nmore {
+			return false
+		}
+		if !cmore {
+			return true
+		}
+		c, name = crest, nrest
+	}
+}
+
+func maxLen(ws []string) int {
+	n := 0
+	for _, w := range ws {
+		n = max(n, len(w))
+	}
+	return n
+}
+
+// editDistance is the Levenshtein distance between a and b, counted in bytes (names are ASCII). rows, when
+// at least 2·(len(b)+1) long, is used for its work and no memory is allocated.
+func editDistance(a, b string, rows []int) int {
+	if len(rows) < 2*(len(b)+1) {
+		rows = make([]int, 2*(len(b)+1))
+	}
+	prev, cur := rows[:len(b)+1], rows[len(b)+1:2*(len(b)+1)]
 	for j := range prev {
 		prev[j] = j
 	}
