@@ -39,7 +39,7 @@ func checkLatencyMetric(metric string) error {
 		return nil
 	}
 	msg := fmt.Sprintf("vmtest: unknown latency metric %q", metric)
-	if near := nearest(m, names, 3); len(near) > 0 {
+	if near := summary.Nearest(m, names, 3); len(near) > 0 {
 		msg += " (did you mean " + orList(near) + "?)"
 	}
 	return invalidf("%s; want %s", msg, LatencyMetricsText)
@@ -66,9 +66,6 @@ func checkRateLimit(metric string, reqPerSec float64) error {
 	return nil
 }
 
-// lookupNames are the names suggestions are drawn from: every registry name spelled out (summary.Names).
-var lookupNames = summary.Names()
-
 // lookupDoc is where every summary.Lookup name is listed.
 const lookupDoc = "go doc github.com/vmtest/vmtest/summary Summary.Lookup"
 
@@ -90,7 +87,7 @@ func unknownMetricText(err error, note string) string {
 	if near := u.Suggestions; len(near) > 0 {
 		msg += "; did you mean " + orList(near) + "?"
 	} else if u.Reason == "" {
-		msg += "; names look like ttft.p99, e2e.mean, error_rate, throughput, requests.failed, gpu.utilization.avg, server.ttft.p99, cpu.max"
+		msg += "; names look like " + strings.Join(summary.ExampleNames, ", ")
 	}
 	return msg + " (every name: " + lookupDoc + ")"
 }
@@ -109,11 +106,6 @@ func lookupName(prefix, name string) (summary.Value, error) {
 		return v, invalidf("%s%s", prefix, unknownMetricText(err, ""))
 	}
 	return v, nil
-}
-
-// nearest returns up to k of candidates close to name (summary.Nearest: the registry's "did you mean" rule).
-func nearest(name string, candidates []string, k int) []string {
-	return summary.Nearest(name, candidates, k)
 }
 
 // orList joins names as "a", "a or b", "a, b or c".

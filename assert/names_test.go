@@ -84,6 +84,7 @@ func TestBaselineArgumentsCheckedBeforeTheSummaryAndFile(t *testing.T) {
 
 // Every name suggestions are drawn from is one Lookup accepts, as itself (canonical).
 func TestSuggestedNamesAreCanonicalLookupNames(t *testing.T) {
+	lookupNames := summary.Names()
 	require.Greater(t, len(lookupNames), 100)
 	for _, n := range lookupNames {
 		v, err := lookupStatic(n)
@@ -124,7 +125,7 @@ func TestNearest(t *testing.T) {
 		"zzzzzz":        nil,
 		"requests.fail": {"requests.failed"},
 	} {
-		require.Equal(t, want, nearest(name, lookupNames, 3), name)
+		require.Equal(t, want, summary.Nearest(name, summary.Names(), 3), name)
 	}
 	require.Equal(t, "a, b or c", orList([]string{"a", "b", "c"}))
 	require.Equal(t, "a or b", orList([]string{"a", "b"}))

@@ -87,6 +87,10 @@ var KeyMetrics = []string{
 	"server.ttft.p99", "gpu.utilization.avg", "gpu.power_w.avg", "energy_per_output_token_j",
 }
 
+// ExampleNames show what names look like, one of each kind, for messages about a name that fits none.
+var ExampleNames = []string{"ttft.p99", "e2e.mean", "error_rate", "throughput", "requests.failed",
+	"gpu.utilization.avg", "server.ttft.p99", "cpu.max"}
+
 // registry is the table behind Registry: every metric Lookup knows, in the order documentation lists them.
 var registry = []Metric{
 	latency("ttft", nil, "TTFT", "time to first token: request start to the first chunk carrying a token, client side, successful requests",

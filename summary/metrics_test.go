@@ -101,6 +101,10 @@ func TestDescribe(t *testing.T) {
 		require.NoError(t, err, m)
 		assert.Equal(t, m, d.Name, "KeyMetrics are canonical")
 	}
+	for _, m := range ExampleNames {
+		_, err := Describe(m)
+		require.NoError(t, err, m)
+	}
 }
 
 func TestLatencyNamesFromTheRegistry(t *testing.T) {
@@ -185,4 +189,9 @@ func TestLookupDocListsTheRegistry(t *testing.T) {
 		return
 	}
 	require.Equal(t, want, got, "Summary.Lookup's list of names differs from the registry: run go generate ./summary")
+}
+
+func TestStatisticsFromTheRegistry(t *testing.T) {
+	assert.Equal(t, []string{"p50", "p90", "p95", "p99", "mean", "median", "std", "min", "max", "avg", "med"}, Statistics())
+	assert.Equal(t, []string{"50", "90", "95", "99"}, Percentiles())
 }

@@ -2,6 +2,7 @@ package summary
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -483,4 +484,39 @@ func differsIn(group [][]part, ps []part) int {
 		diff = i
 	}
 	return diff
+}
+
+// Statistics returns the statistic words a registry name may end with, each once: every word of the
+// registry's choices in registry order (p50, p90, p95, p99, mean, median, std, min, max, avg), then the
+// synonyms that stand for one of them ("med"). Threshold expressions take the ones that are not percentiles
+// as an aggregation before the metric ("avg gpu.utilization").
+func Statistics() []string {
+	var out []string
+	for _, pat := range patterns {
+		for _, p := range pat.parts {
+			for _, w := range p.choice {
+				if !slices.Contains(out, w) {
+					out = append(out, w)
+				}
+			}
+		}
+	}
+	for _, w := range slices.Sorted(maps.Keys(statSynonyms)) {
+		if !slices.Contains(out, w) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// Percentiles returns the percentiles some registry name keeps, as numbers written ("50", "90", "95",
+// "99"), in registry order.
+func Percentiles() []string {
+	var out []string
+	for _, w := range Statistics() {
+		if isIndexed(w, "p") {
+			out = append(out, strings.TrimPrefix(w, "p"))
+		}
+	}
+	return out
 }
