@@ -151,7 +151,7 @@ func (p part) canonical(w string) (string, bool) {
 		return w, p.ph.fits(w)
 	case p.choice != nil:
 		if (w == "median" || w == "med") && slices.Contains(p.choice, "p50") {
-			return "p50", true
+			return "p50", true // even where the choice lists "median" too, for the reader
 		}
 		if slices.Contains(p.choice, w) {
 			return w, true
@@ -263,15 +263,15 @@ func reason(ws []string, best []pattern, k int, prefix []string) string {
 	case len(ws) == k && len(next) == 1 && next[0].choice != nil:
 		return p + " takes one statistic: " + p + "." + next[0].String()
 	case len(ws) == k:
-		return p + " is not a whole name; want " + p + "." + alternatives(next, "|", true)
+		return p + " is not a whole name; want " + p + "." + alternatives(next, true)
 	case len(next) == 1 && next[0].choice != nil:
 		return fmt.Sprintf("no statistic %q for %s; want %s", ws[k], p, orList(next[0].choice))
 	}
-	return fmt.Sprintf("no %q after %s; want %s", ws[k], p, alternatives(next, ", ", false))
+	return fmt.Sprintf("no %q after %s; want %s", ws[k], p, alternatives(next, false))
 }
 
-// alternatives lists parts: "<a|b|c>" (bracket true, sep "|") or "a, b or c".
-func alternatives(ps []part, sep string, bracket bool) string {
+// alternatives lists parts: "<a|b|c>" (bracket true) or "a, b or c".
+func alternatives(ps []part, bracket bool) string {
 	var ws []string
 	for _, p := range ps {
 		ws = append(ws, p.String())
@@ -280,7 +280,7 @@ func alternatives(ps []part, sep string, bracket bool) string {
 		return ws[0]
 	}
 	if bracket {
-		return "<" + strings.Join(ws, sep) + ">"
+		return "<" + strings.Join(ws, "|") + ">"
 	}
 	return orList(ws)
 }
@@ -446,7 +446,7 @@ func families() []string {
 			if len(alts) == 1 {
 				ws[i] = alts[0].String()
 			} else {
-				ws[i] = alternatives(alts, "|", true)
+				ws[i] = alternatives(alts, true)
 			}
 		}
 		out = append(out, strings.Join(ws, "."))
