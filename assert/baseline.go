@@ -45,42 +45,24 @@ func updateRequested() bool {
 	return b
 }
 
-// Direction says which way a metric improves.
-type Direction int
+// Direction says which way a metric improves (summary.Direction).
+type Direction = summary.Direction
 
 const (
-	// AutoDirection infers the direction from the metric's name (see DirectionOf).
-	AutoDirection Direction = iota
+	// AutoDirection takes the metric's direction from the metric registry (see DirectionOf).
+	AutoDirection Direction = 0
 	// LowerIsBetter: a larger value is a regression (latencies, error rate, memory, power, energy).
-	LowerIsBetter
+	LowerIsBetter = summary.LowerIsBetter
 	// HigherIsBetter: a smaller value is a regression (throughputs, goodput).
-	HigherIsBetter
+	HigherIsBetter = summary.HigherIsBetter
 )
 
-// String returns "auto", "lower is better" or "higher is better", as failure messages print it.
-func (d Direction) String() string {
-	switch d {
-	case LowerIsBetter:
-		return "lower is better"
-	case HigherIsBetter:
-		return "higher is better"
-	}
-	return "auto"
-}
-
-// DirectionOf infers the direction of a summary.Lookup metric from its name: higher is better for request
-// and token throughputs, goodput, requests.ok and the server's token and request rates; lower is better for
-// everything else (latencies, error rate, failures, queue, memory, power, energy, utilization). Set
-// Tolerance.Direction where that is not what a metric means to you.
-func DirectionOf(metric string) Direction {
-	m := strings.ToLower(metric)
-	switch {
-	case strings.HasSuffix(m, "throughput"), strings.HasPrefix(m, "goodput"), m == "requests.ok",
-		strings.HasPrefix(m, "server.tokens_per_second."), strings.HasPrefix(m, "server.requests_per_second."):
-		return HigherIsBetter
-	}
-	return LowerIsBetter
-}
+// DirectionOf returns the direction of a summary.Lookup metric as the metric registry gives it
+// (summary.DirectionOf; README.md's table of metric names): higher is better for request and token
+// throughputs, goodput, requests.ok and the server's token and request rates; lower is better for everything
+// else (latencies, error rate, failures, queue, memory, power, energy, utilization), and for a name outside
+// the registry. Set Tolerance.Direction where that is not what a metric means to you.
+func DirectionOf(metric string) Direction { return summary.DirectionOf(metric) }
 
 // Tolerance chooses a metric to compare with the baseline and how far it may regress. A regression is
 // allowed up to the larger of Rel·|baseline| and Abs; with both zero any regression fails. Improvements

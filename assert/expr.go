@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -52,9 +53,23 @@ var durationMS = map[string]float64{
 	"ns": 1e-6, "us": 1e-3, "µs": 1e-3, "μs": 1e-3, "ms": 1, "s": 1e3, "m": 60e3, "h": 3600e3,
 }
 
-// aggregations maps an aggregation word before the metric to the statistic it appends to the metric name.
-var aggregations = map[string]string{
-	"mean": "mean", "avg": "mean", "median": "median", "med": "median", "min": "min", "max": "max", "std": "std",
+// aggregation returns the statistic an aggregation word before the metric appends to the metric name: a
+// statistic of the metric registry that is not a percentile (summary.Statistics: mean, avg, median, med, std,
+// min, max); ok false for any other word.
+func aggregation(word string) (stat string, ok bool) {
+	if n, isP := strings.CutPrefix(word, "p"); isP && n != "" && strings.Trim(n, "0123456789") == "" {
+		return "", false // a percentile: p99, written "p(99)"
+	}
+	return word, slices.Contains(summary.Statistics(), word)
+}
+
+// keptPercentiles lists the percentiles the registry keeps, as messages print them: "50, 90, 95 or 99".
+func keptPercentiles() string {
+	ps := summary.Percentiles()
+	if len(ps) < 2 {
+		return strings.Join(ps, "")
+	}
+	return strings.Join(ps[:len(ps)-1], ", ") + " or " + ps[len(ps)-1]
 }
 
 // ParseThreshold reads a threshold expression in the spirit of k6's thresholds, naming the metric in the
@@ -143,10 +158,10 @@ func (p *exprParser) digits() string {
 	return p.src[start:p.pos]
 }
 
-// percentileStat maps a percentile as written to the statistic Lookup keeps.
+// percentileStat maps a percentile as written to the statistic Lookup keeps: "99" → "p99", for the
+// percentiles of summary.Percentiles.
 func percentileStat(s string) (string, bool) {
-	switch s {
-	case "50", "90", "95", "99":
+	if slices.Contains(summary.Percentiles(), s) {
 		return "p" + s, true
 	}
 	return "", false
@@ -173,11 +188,11 @@ func (p *exprParser) parse() (Threshold, error) {
 			num += "." + p.digits()
 		}
 		if num == "" {
-			return t, p.fail(numPos, `expected a percentile (50, 90, 95 or 99) after "p("`)
+			return t, p.fail(numPos, `expected a percentile (%s) after "p("`, keptPercentiles())
 		}
 		var ok bool
 		if stat, ok = percentileStat(num); !ok {
-			return t, p.fail(numPos, "percentile %s is not kept; expected 50, 90, 95 or 99", num)
+			return t, p.fail(numPos, "percentile %s is not kept; expected %s", num, keptPercentiles())
 		}
 		p.skipSpace()
 		if p.pos >= len(p.src) || p.src[p.pos] != ')' {
@@ -200,11 +215,11 @@ func (p *exprParser) parse() (Threshold, error) {
 		p.skipSpace()
 		if p.pos < len(p.src) && isLetter(p.src[p.pos]) {
 			// Two words: the first must be an aggregation.
-			if a, ok := aggregations[lw]; ok {
+			if a, ok := aggregation(lw); ok {
 				stat = a
 			} else if n, ok := strings.CutPrefix(lw, "p"); ok && n != "" && strings.Trim(n, "0123456789") == "" {
 				if stat, ok = percentileStat(n); !ok {
-					return t, p.fail(aggPos+1, "percentile %s is not kept; expected 50, 90, 95 or 99", n)
+					return t, p.fail(aggPos+1, "percentile %s is not kept; expected %s", n, keptPercentiles())
 				}
 			} else {
 				return t, p.fail(after, "expected an operator (<, <=, >, >=, ==, !=) after the metric %q", word)
@@ -329,7 +344,7 @@ func (p *exprParser) parse() (Threshold, error) {
 // "p99(ttft)"), which the grammar does not take, or "" when word is no aggregation. rest is the text after
 // the parenthesis.
 func parenAggregation(word, rest string) string {
-	stat, ok := aggregations[word]
+	stat, ok := aggregation(word)
 	pct := ""
 	if !ok {
 		n, isP := strings.CutPrefix(word, "p")
@@ -351,8 +366,12 @@ func parenAggregation(word, rest string) string {
 	if pct != "" {
 		prefix = "p(" + pct + ") " + metric
 	}
+	name := metric + "." + stat
+	if d, err := summary.Describe(name); err == nil {
+		name = d.Name // canonical: "avg(ttft)" suggests ttft.mean
+	}
 	return fmt.Sprintf(`%q takes no parentheses; write %q or %q (only a percentile takes them: "p(99) ttft")`,
-		word+"(", prefix, metric+"."+stat)
+		word+"(", prefix, name)
 }
 
 // withAssumedUnit appends to a limit written without a unit the unit it was read in, so that a message
@@ -384,7 +403,7 @@ func unitsFor(unit string) string {
 // temperature is never negative; a fraction lies in [0, 1] and a percentage in [0, 100]. A fraction compared
 // with a plain number of 1 or more is refused too: "error_rate < 1" reads as "< 100%", not "< 1%".
 func pointless(t Threshold, plain bool) string {
-	if t.Unit == "°C" {
+	if t.Unit == summary.UnitCelsius {
 		return ""
 	}
 	lo, hi, rng := 0.0, math.Inf(1), "never below 0"

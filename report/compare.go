@@ -22,62 +22,43 @@ type ComparisonColumn struct {
 	Format string
 }
 
-func statCol(header, metric string, p int) ComparisonColumn {
-	return ComparisonColumn{Header: header, LowerIsBetter: true, Format: "%.1f", Value: func(s *summary.Summary) (float64, bool) {
-		st, err := s.Latency(metric)
+// ComparisonColumns are the key metrics of the comparison report, in order: summary.KeyMetrics, each titled,
+// judged and read as the metric registry says (summary.Describe, summary.Summary.Lookup). A fraction is shown
+// in %.
+var ComparisonColumns = comparisonColumns(summary.KeyMetrics)
+
+// comparisonColumns builds the column of each name; it panics on a name outside the registry (a bug
+// TestComparisonColumnsFromTheRegistry shows).
+func comparisonColumns(names []string) []ComparisonColumn {
+	out := make([]ComparisonColumn, len(names))
+	for i, name := range names {
+		d, err := summary.Describe(name)
 		if err != nil {
-			return 0, false
+			panic(err)
 		}
-		return st.Quantile(p)
-	}}
-}
-
-func ptrCol(header string, lower bool, format string, get func(*summary.Summary) *float64) ComparisonColumn {
-	return ComparisonColumn{Header: header, LowerIsBetter: lower, Format: format, Value: func(s *summary.Summary) (float64, bool) {
-		if v := get(s); v != nil {
-			return *v, true
+		unit, scale := d.Metric.Unit, 1.0
+		if unit == summary.UnitFraction {
+			unit, scale = summary.UnitPercent, 100
 		}
-		return 0, false
-	}}
-}
-
-// meanGPUUtil is the mean over GPUs of each GPU's average utilization, %.
-func meanGPUUtil(s *summary.Summary) *float64 {
-	var sum float64
-	n := 0
-	for _, g := range s.GPU {
-		if g.AvgUtilization != nil {
-			sum += *g.AvgUtilization
-			n++
-		}
+		out[i] = ComparisonColumn{Header: d.Label + " (" + unit + ")", LowerIsBetter: d.Metric.Direction == summary.LowerIsBetter,
+			Format: columnFormat(d.Metric.Unit), Value: func(s *summary.Summary) (float64, bool) {
+				v, err := s.Lookup(d.Name)
+				return v.Value * scale, err == nil && v.Known
+			}}
 	}
-	if n == 0 {
-		return nil
-	}
-	v := sum / float64(n)
-	return &v
+	return out
 }
 
-// ComparisonColumns are the key metrics of the comparison report, in order.
-var ComparisonColumns = []ComparisonColumn{
-	statCol("TTFT p50 (ms)", "ttft", 50),
-	statCol("TTFT p99 (ms)", "ttft", 99),
-	statCol("TPOT p50 (ms)", "tpot", 50),
-	statCol("ITL p99 (ms)", "itl", 99),
-	statCol("E2E p50 (ms)", "e2e", 50),
-	statCol("E2E p99 (ms)", "e2e", 99),
-	ptrCol("req/s", false, "%.2f", func(s *summary.Summary) *float64 { return s.Requests.RequestThroughput }),
-	ptrCol("output tok/s", false, "%.1f", func(s *summary.Summary) *float64 { return s.Requests.OutputTokenThroughput }),
-	ptrCol("goodput (req/s)", false, "%.2f", func(s *summary.Summary) *float64 { return s.Requests.Goodput }),
-	ptrCol("error rate (%)", true, "%.2f", func(s *summary.Summary) *float64 {
-		if s.Requests.ErrorRate == nil {
-			return nil
-		}
-		v := *s.Requests.ErrorRate * 100
-		return &v
-	}),
-	ptrCol("GPU util avg (%)", false, "%.1f", meanGPUUtil),
-	ptrCol("J/token", true, "%.4f", func(s *summary.Summary) *float64 { return s.EnergyPerOutputTokenJ }),
+// columnFormat is the fmt verb for a figure in unit: 2 decimals for req/s and fractions (shown in %), 4 for
+// J/token, 1 otherwise (ms, %, tok/s, W, MiB).
+func columnFormat(unit string) string {
+	switch unit {
+	case summary.UnitReqPerS, summary.UnitFraction:
+		return "%.2f"
+	case summary.UnitJPerToken:
+		return "%.4f"
+	}
+	return "%.1f"
 }
 
 // ComparisonEntry is one configuration's row.

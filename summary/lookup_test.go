@@ -202,31 +202,37 @@ func TestLookupUnknownFigures(t *testing.T) {
 func TestLookupBadNames(t *testing.T) {
 	s := lookupFixture()
 	for name, reason := range map[string]string{
-		"ttfb.p99":              "",
-		"ttft":                  "ttft takes one statistic",
-		"ttft.p98":              `no statistic "p98" for ttft`,
-		"ttft.p99.x":            "ttft takes one statistic",
-		"gpu.utilization":       "",
-		"gpu.utilization.p99":   "want .avg or .max after gpu.utilization",
-		"gpu.fan.avg":           `no GPU field "fan"`,
-		"gpu.temp_c.avg":        "gpu.temp_c has only .max",
-		"gpu_x.utilization.avg": "",
-		"server.queue.p50":      "want .avg or .max after server.queue",
-		"server.nope.avg":       "",
-		"cpu":                   "",
-		"cpu.min":               "want cpu.avg or cpu.max",
-		"requests.ok2":          `no count "ok2"`,
-		"error_rate.avg":        "",
-		"":                      "empty name part",
-		"ttft..p99":             "empty name part",
+		"ttfb.p99":                       "",
+		"server.requests_per_second.max": `no statistic "max" for server.requests_per_second; want avg`,
+		"requests":                       "requests is not a whole name; want requests.<ok|failed|incomplete|rejected|total|dropped|output_tokens|prompt_tokens>",
+		"ttft":                           "ttft takes one statistic: ttft.<p50|p90|p95|p99|mean|median|std|min|max>",
+		"ttft.p98":                       `no statistic "p98" for ttft; want p50, p90, p95, p99, mean, median, std, min or max`,
+		"ttft.p99.x":                     "ttft takes one statistic: ttft.<p50|p90|p95|p99|mean|median|std|min|max>",
+		"gpu.utilization":                "gpu.utilization takes one statistic: gpu.utilization.<avg|max>",
+		"gpu.utilization.p99":            `no statistic "p99" for gpu.utilization; want avg or max`,
+		"gpu.fan.avg":                    `no "fan" after gpu; want utilization, memory_used_mb, power_w, temp_c or energy_j`,
+		"gpu.temp_c.avg":                 `no statistic "avg" for gpu.temp_c; want max`,
+		"gpu_x.utilization.avg":          "",
+		"server.queue.p50":               `no statistic "p50" for server.queue; want avg or max`,
+		"server.nope.avg":                `no "nope" after server; want tokens_per_second, queue, batch, kv_cache_usage, requests_per_second, generation_tokens, ttft, e2e, queue_time or itl`,
+		"cpu":                            "cpu takes one statistic: cpu.<avg|max>",
+		"cpu.min":                        `no statistic "min" for cpu; want avg or max`,
+		"requests.ok2":                   `no "ok2" after requests; want ok, failed, incomplete, rejected, total, dropped, output_tokens or prompt_tokens`,
+		"error_rate.avg":                 "error_rate is a whole name: nothing follows it",
+		"":                               "empty name part",
+		"ttft..p99":                      "empty name part",
 	} {
 		_, err := s.Lookup(name)
 		require.Error(t, err, name)
 		var ue *UnknownMetricError
 		require.True(t, errors.As(err, &ue), name)
 		assert.Equal(t, name, ue.Name)
-		assert.Contains(t, ue.Reason, reason, name)
-		assert.Contains(t, err.Error(), "valid names: ttft|tpot|itl|e2e", name)
+		if reason == "" {
+			assert.Empty(t, ue.Reason, name)
+		} else {
+			assert.Equal(t, reason, ue.Reason, name)
+		}
+		assert.Contains(t, err.Error(), "valid names: <ttft|tpot|itl|e2e|", name)
 		assert.Contains(t, err.Error(), "server.<tokens_per_second|queue|batch|kv_cache_usage>.<avg|max>", name)
 	}
 }
@@ -290,9 +296,9 @@ func TestLookupServerHistograms(t *testing.T) {
 		assert.Equal(t, want, v, name)
 	}
 	_, err := s.Lookup("server.ttft.p42")
-	assert.ErrorContains(t, err, "want p50, p90, p95, p99 or mean after server.ttft")
+	assert.ErrorContains(t, err, `no statistic "p42" for server.ttft; want p50, p90, p95, p99 or mean`)
 	_, err = (&Summary{}).Lookup("server.ttft.p98")
-	assert.ErrorContains(t, err, "want p50, p90, p95, p99 or mean after server.ttft", "a bad name fails without a server too")
+	assert.ErrorContains(t, err, `no statistic "p98" for server.ttft; want p50, p90, p95, p99 or mean`, "a bad name fails without a server too")
 	v, err := (&Summary{}).Lookup("server.ttft.p99")
 	require.NoError(t, err)
 	assert.False(t, v.Known)
@@ -313,4 +319,32 @@ func TestLookupServerPercentileAtMost(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 150.0, v.Value, "the value stays histogram_quantile's")
 	assert.InDelta(t, 0.023/51, *v.AtMost, 1e-15)
+}
+
+// A MIG device's memory by its key in mig_devices; a missing GPU, device or reading is unknown with a note.
+func TestLookupMIGMemory(t *testing.T) {
+	s := lookupFixture()
+	g := s.GPU["gpu_0"]
+	g.MIG = map[string]MIGStats{"gi1_ci0": {AvgMemoryUsedMB: lp(4000), MaxMemoryUsedMB: lp(4500), Samples: 6},
+		"gi2": {Samples: 3}}
+	s.GPU["gpu_0"] = g
+	for name, want := range map[string]Value{
+		"gpu_0.mig.gi1_ci0.memory_used_mb.max":  {Name: "gpu_0.mig.gi1_ci0.memory_used_mb.max", Value: 4500, Unit: "MiB", N: 6, Known: true, WindowS: lp(30)},
+		"GPU_0.MIG.gi1_ci0.memory_used_mb.mean": {Name: "gpu_0.mig.gi1_ci0.memory_used_mb.avg", Value: 4000, Unit: "MiB", N: 6, Known: true, WindowS: lp(30)},
+		"gpu_0.mig.gi2.memory_used_mb.avg":      {Name: "gpu_0.mig.gi2.memory_used_mb.avg", Unit: "MiB", N: 3, WindowS: lp(30), Note: "MIG device gi2 of gpu_0 never reported its memory"},
+		"gpu_0.mig.mig3.memory_used_mb.avg":     {Name: "gpu_0.mig.mig3.memory_used_mb.avg", Unit: "MiB", WindowS: lp(30), Note: "no MIG device mig3 on gpu_0 (MIG devices: gi1_ci0, gi2)"},
+		"gpu_1.mig.gi1_ci0.memory_used_mb.avg":  {Name: "gpu_1.mig.gi1_ci0.memory_used_mb.avg", Unit: "MiB", WindowS: lp(30), Note: "no MIG device gi1_ci0 on gpu_1 (MIG devices: none)"},
+		"gpu_9.mig.gi1_ci0.memory_used_mb.avg":  {Name: "gpu_9.mig.gi1_ci0.memory_used_mb.avg", Unit: "MiB", WindowS: lp(30), Note: "no gpu_9 in this run (GPUs: gpu_0, gpu_1)"},
+	} {
+		v, err := s.Lookup(name)
+		require.NoError(t, err, name)
+		assert.Equal(t, want, v, name)
+	}
+	for _, bad := range []string{"gpu.mig.gi1_ci0.memory_used_mb.max", "gpu_0.mig.ci1.memory_used_mb.max", "gpu_0.mig.gi1_ci0.memory_used_mb.p99"} {
+		_, err := s.Lookup(bad)
+		require.Error(t, err, bad)
+	}
+	d, err := Describe("gpu_0.mig.gi1_ci0.memory_used_mb.max")
+	require.NoError(t, err)
+	assert.Equal(t, "gpu_0 MIG gi1_ci0 memory used max", d.Label)
 }

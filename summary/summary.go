@@ -7,7 +7,6 @@ package summary
 import (
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/vmtest/vmtest/recorder"
@@ -465,25 +464,14 @@ func Compute(in Input) *Summary {
 	return s
 }
 
-// Latency returns the client-side distribution (ms) named by metric: "ttft", "tpot", "itl", "e2e" (or
-// "latency"), "ttft_from_intended", "e2e_from_intended". Names are case-insensitive. It returns an error
-// listing the valid names for any other.
+// Latency returns the client-side distribution (ms) named by metric, one of LatencyMetricsText: "ttft",
+// "tpot", "itl", "e2e" (or "latency"), "ttft_from_intended", "e2e_from_intended". Names are case-insensitive.
+// It returns an error listing the valid names for any other.
 func (s *Summary) Latency(metric string) (recorder.Stats, error) {
-	switch strings.ToLower(metric) {
-	case "ttft":
-		return s.Requests.TTFTMS, nil
-	case "tpot":
-		return s.Requests.TPOTMS, nil
-	case "itl":
-		return s.Requests.ITLMS, nil
-	case "e2e", "latency", "e2e_latency":
-		return s.Requests.E2EMS, nil
-	case "ttft_from_intended":
-		return s.Requests.TTFTFromIntendedMS, nil
-	case "e2e_from_intended":
-		return s.Requests.E2EFromIntendedMS, nil
+	if e := latencyEntry(metric); e != nil {
+		return e.dist(&s.Requests), nil
 	}
-	return recorder.Stats{}, fmt.Errorf("unknown latency metric %q (want ttft, tpot, itl, e2e (also called latency or e2e_latency), ttft_from_intended or e2e_from_intended)", metric)
+	return recorder.Stats{}, fmt.Errorf("unknown latency metric %q (want %s)", metric, LatencyMetricsText())
 }
 
 // DataFile returns the path of the file a reader should open to see the data behind a figure: the requests

@@ -21,43 +21,36 @@ type BenchMetric struct {
 	Value func(*summary.Summary) (v float64, ok bool)
 }
 
-func latencySec(metric string, p int) func(*summary.Summary) (float64, bool) {
-	return func(s *summary.Summary) (float64, bool) {
-		st, err := s.Latency(metric)
-		if err != nil {
-			return 0, false
-		}
-		v, ok := st.Quantile(p)
-		return v / 1000, ok
-	}
-}
-
-func ptr(get func(*summary.Summary) *float64) func(*summary.Summary) (float64, bool) {
-	return func(s *summary.Summary) (float64, bool) {
-		if v := get(s); v != nil {
-			return *v, true
-		}
-		return 0, false
-	}
+// benchNames are the summary.Lookup names ReportMetrics reports, in order.
+var benchNames = []string{
+	"ttft.p50", "ttft.p90", "ttft.p99", "tpot.p50", "tpot.p99", "itl.p99", "e2e.p50", "e2e.p99",
+	"request_throughput", "output_token_throughput", "goodput", "error_rate",
 }
 
 // BenchMetrics are the figures ReportMetrics reports, in order: p50/p90/p99 TTFT, p50/p99 TPOT, p99 ITL,
 // p50/p99 E2E latency (seconds, client side, successful requests), request throughput (req/s), output
 // token throughput (tok/s), goodput (req/s, when an SLO was given) and the error ratio (failed, incomplete and
-// rejected requests over all requests, "err/req").
-var BenchMetrics = []BenchMetric{
-	{"p50-ttft-sec", true, latencySec("ttft", 50)},
-	{"p90-ttft-sec", true, latencySec("ttft", 90)},
-	{"p99-ttft-sec", true, latencySec("ttft", 99)},
-	{"p50-tpot-sec", true, latencySec("tpot", 50)},
-	{"p99-tpot-sec", true, latencySec("tpot", 99)},
-	{"p99-itl-sec", true, latencySec("itl", 99)},
-	{"p50-e2e-sec", true, latencySec("e2e", 50)},
-	{"p99-e2e-sec", true, latencySec("e2e", 99)},
-	{"req/s", false, ptr(func(s *summary.Summary) *float64 { return s.Requests.RequestThroughput })},
-	{"tok/s", false, ptr(func(s *summary.Summary) *float64 { return s.Requests.OutputTokenThroughput })},
-	{"goodput-req/s", false, ptr(func(s *summary.Summary) *float64 { return s.Requests.Goodput })},
-	{"err/req", true, ptr(func(s *summary.Summary) *float64 { return s.Requests.ErrorRate })},
+// rejected requests over all requests, "err/req"). Units, directions and values come from the metric registry
+// (summary.Describe, summary.Summary.Lookup).
+var BenchMetrics = benchMetrics(benchNames)
+
+// benchMetrics builds the BenchMetric of each name; it panics on a name the registry does not report to
+// benchstat (a bug TestBenchMetricsFromTheRegistry shows).
+func benchMetrics(names []string) []BenchMetric {
+	out := make([]BenchMetric, len(names))
+	for i, name := range names {
+		d, err := summary.Describe(name)
+		if err != nil || d.BenchUnit == "" {
+			panic(fmt.Sprintf("vmtest: %s has no benchstat unit in the metric registry (%v)", name, err))
+		}
+		scale := d.BenchScale
+		out[i] = BenchMetric{Unit: d.BenchUnit, LowerIsBetter: d.Metric.Direction == summary.LowerIsBetter,
+			Value: func(s *summary.Summary) (float64, bool) {
+				v, err := s.Lookup(d.Name)
+				return v.Value * scale, err == nil && v.Known
+			}}
+	}
+	return out
 }
 
 var unitLinesOnce sync.Once

@@ -50,3 +50,19 @@ func TestUnitLines(t *testing.T) {
 	assert.Contains(t, lines, "Unit p99-ttft-sec better=lower")
 	assert.Contains(t, lines, "Unit tok/s better=higher")
 }
+
+// The benchstat units and directions are those ReportMetrics has always printed, now read from the registry.
+func TestBenchMetricsFromTheRegistry(t *testing.T) {
+	var got []string
+	for _, m := range BenchMetrics {
+		better := "higher"
+		if m.LowerIsBetter {
+			better = "lower"
+		}
+		got = append(got, m.Unit+" "+better)
+	}
+	assert.Equal(t, []string{"p50-ttft-sec lower", "p90-ttft-sec lower", "p99-ttft-sec lower", "p50-tpot-sec lower",
+		"p99-tpot-sec lower", "p99-itl-sec lower", "p50-e2e-sec lower", "p99-e2e-sec lower", "req/s higher",
+		"tok/s higher", "goodput-req/s higher", "err/req lower"}, got)
+	assert.Panics(t, func() { benchMetrics([]string{"gpu.utilization.avg"}) }, "a figure with no benchstat unit")
+}

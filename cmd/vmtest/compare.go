@@ -11,24 +11,19 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/vmtest/vmtest/assert"
 	"github.com/vmtest/vmtest/summary"
 )
 
-// defaultCompareMetrics are the rows compare prints without -metrics.
-var defaultCompareMetrics = []string{
-	"ttft.p50", "ttft.p99", "tpot.p50", "tpot.p99", "itl.p99", "e2e.p50", "e2e.p99",
-	"request_throughput", "output_token_throughput", "goodput", "error_rate",
-	"server.ttft.p99", "gpu.utilization.avg", "gpu.power_w.avg", "energy_per_output_token_j",
-}
+// defaultCompareMetrics are the rows compare prints without -metrics: the registry's key metrics.
+var defaultCompareMetrics = summary.KeyMetrics
 
 func compareMain(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	const cmd = "compare"
 	fs := newFlagSet(cmd, "[-metrics ttft.p99,e2e.p99,request_throughput,...] A.json B.json [C.json ...]",
 		"Reads summary JSON files (summary_statistics.json or summary_<config>_<ts>.json) and prints one row per metric,\n"+
 			"one column per file, and the change of each later file from the first (A) in %, marked better or worse\n"+
-			"by the metric's direction. A value a summary does not have is n/a. Metric names: `go doc\n"+
-			"github.com/vmtest/vmtest/summary Summary.Lookup`.")
+			"by the metric's direction (the metric registry's). A value a summary does not have is n/a. Metric names:\n"+
+			"README.md's table, or `go doc github.com/vmtest/vmtest/summary Summary.Lookup`.")
 	metrics := fs.String("metrics", strings.Join(defaultCompareMetrics, ","), "comma-separated summary.Lookup names, one row each")
 	if code, ok := parse(fs, args, stdout, stderr); !ok {
 		return code
@@ -113,7 +108,7 @@ func writeComparison(w io.Writer, paths []string, sums []*summary.Summary, names
 			vals[i], _ = s.Lookup(name) // the name was checked
 		}
 		canon, unit := vals[0].Name, vals[0].Unit
-		dir := assert.DirectionOf(canon)
+		dir := summary.DirectionOf(canon)
 		row := []string{canon, unit}
 		for i, v := range vals {
 			row = append(row, formatValue(v))
@@ -144,7 +139,7 @@ func formatValue(v summary.Value) string {
 }
 
 // change is b's change from a in % of |a|, with "better" or "worse" by dir; "n/a" when either is unknown.
-func change(a, b summary.Value, dir assert.Direction) string {
+func change(a, b summary.Value, dir summary.Direction) string {
 	if !a.Known || !b.Known {
 		return "n/a"
 	}
@@ -153,7 +148,7 @@ func change(a, b summary.Value, dir assert.Direction) string {
 	switch {
 	case d == 0:
 		return "0%"
-	case (d < 0) == (dir == assert.LowerIsBetter):
+	case (d < 0) == (dir == summary.LowerIsBetter):
 		verdict = " better"
 	default:
 		verdict = " worse"

@@ -18,9 +18,9 @@
 //     (assert.ParseThreshold) are checked over the final summary. A signal ends the load early; the files are
 //     still written and the SLOs checked.
 //   - compare reads two or more summary JSON files (summary_statistics.json or summary_<config>_<ts>.json) and
-//     prints one row per metric (summary.Summary.Lookup names), one column per file, and the change of each
-//     later file from the first in %, marked better or worse by the metric's direction (assert.DirectionOf).
-//     A value a summary does not have is "n/a", never 0.
+//     prints one row per metric (summary.Summary.Lookup names; by default summary.KeyMetrics), one column per
+//     file, and the change of each later file from the first in %, marked better or worse by the metric's
+//     direction in the metric registry (summary.Registry). A value a summary does not have is "n/a", never 0.
 //   - report re-renders the CSV and the PNG beside a snapshots file metrics_<config>_<ts>.json, atomically.
 //   - help prints this overview, or a subcommand's flags (also -h on each subcommand).
 //
