@@ -140,10 +140,14 @@ func P99Below(metric string, limit time.Duration) Check {
 }
 
 // P90Below is P99Below for the p90.
-func P90Below(metric string, limit time.Duration) Check { return latencyBelow("P90Below", 90, metric, limit) }
+func P90Below(metric string, limit time.Duration) Check {
+	return latencyBelow("P90Below", 90, metric, limit)
+}
 
 // P50Below is P99Below for the p50 (median).
-func P50Below(metric string, limit time.Duration) Check { return latencyBelow("P50Below", 50, metric, limit) }
+func P50Below(metric string, limit time.Duration) Check {
+	return latencyBelow("P50Below", 50, metric, limit)
+}
 
 // MeanBelow is P99Below for the arithmetic mean.
 func MeanBelow(metric string, limit time.Duration) Check {
