@@ -3,6 +3,7 @@ package assert
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -215,7 +216,7 @@ func Baseline(path string, metrics ...Tolerance) Check {
 	for i, t := range metrics {
 		names[i] = t.Metric
 	}
-	c := Check{desc: fmt.Sprintf("Baseline(%q, %s)", path, strings.Join(names, ", ")), metrics: names}
+	c := Check{desc: fmt.Sprintf("Baseline(%s)", strings.Join(append([]string{strconv.Quote(path)}, names...), ", ")), metrics: names}
 	c.invalid = checkTolerances(path, metrics)
 	c.eval = func(s *summary.Summary) ([]string, error) { return baseline(s, path, updateRequested(), metrics) }
 	return c
