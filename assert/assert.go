@@ -9,7 +9,10 @@
 // A check tests its own arguments when it is built (the metric name, the limit, the tolerances, the
 // expression): Check.Err returns an error matching ErrInvalidCheck for a name that does not exist (naming
 // the nearest valid ones) or a limit that no run could meet or fail, so a mistake in the test shows before
-// any load runs. See the package examples (go doc -all github.com/vmtest/vmtest/assert).
+// any load runs.
+//
+// Examples: ExampleExpr, ExampleExpr_invalid, ExampleParseThreshold and ExampleP99Below (example_test.go;
+// `go doc -http` shows them), run by go test with their output checked.
 package assert
 
 import (

@@ -18,7 +18,8 @@
 //	// ... send requests, c.RecordRequest(...) each ...
 //	sum, err := c.Finish()
 //
-// Runnable examples: Example_test (in a test), ExampleStart (outside one), ExampleCollector_Assert; the
-// checks' own examples are in package assert and the simulator's in package vllmsim
-// (go doc -all github.com/vmtest/vmtest/vmtest).
+// Examples: ExampleCollect (a whole perf test), ExampleStart (outside a test, run against the simulator,
+// with its output checked by go test); the checks' examples are in package assert (ExampleExpr,
+// ExampleP99Below, ExampleParseThreshold) and the simulator's in package vllmsim (ExampleNewServer). `go doc
+// -http` shows them with the documentation; their source is in example_test.go and example_collect_test.go.
 package vmtest
