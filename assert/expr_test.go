@@ -147,7 +147,7 @@ func TestParseThresholdErrorsNamePosition(t *testing.T) {
 		"\t                 ^", err.Error())
 }
 
-func TestCheckThresholdPinned(t *testing.T) {
+func TestExprPinned(t *testing.T) {
 	s := issue5()
 	pass := []string{
 		"p(99) ttft < 2312ms", "p(99) ttft <= 2311ms", "p(99) ttft == 2311", "p(99) ttft >= 2.311s",
@@ -230,7 +230,7 @@ func TestThresholdUsesServerPercentileBounds(t *testing.T) {
 	require.Contains(t, err.Error(), "no data (n=16, only a lower bound is known: >= 2560000 ms")
 }
 
-func TestAssertThreshold(t *testing.T) {
+func TestAssertExprs(t *testing.T) {
 	tb := &recTB{}
 	require.True(t, Assert(tb, issue5(), Expr("p(99) ttft < 3s"), Expr("error_rate < 20%")))
 	require.Empty(t, tb.errs)

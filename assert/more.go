@@ -10,7 +10,7 @@ import (
 	"github.com/vmtest/vmtest/summary"
 )
 
-// CheckErrorRateBelow returns nil when the run's error rate — (total − ok) / total over every recorded
+// errorRateBelow (ErrorRateBelow's check) returns nil when the run's error rate — (total − ok) / total over every recorded
 // request, a fraction — is strictly below limit (a fraction: 0.01 is 1 %). Otherwise it returns an error
 // naming the rate, the limit, the outcome counts, the window, the run and the data file; with no request
 // recorded, an error saying "no data". A limit outside (0, 1) is an error matching ErrInvalidCheck, whatever
@@ -38,7 +38,7 @@ func errorRateBelow(s *summary.Summary, limit float64) error {
 	return err
 }
 
-// CheckThroughputAbove returns nil when the client-side request throughput — successful requests per second
+// throughputAbove (ThroughputAbove's check) returns nil when the client-side request throughput — successful requests per second
 // over the requests' measured window (summary.Lookup "request_throughput") — is strictly above reqPerSec.
 // Otherwise it returns an error naming the throughput in req/s, the limit, n (successful requests), the
 // window, the run and the data file; with no successful request, an error saying "no data". A negative or
@@ -50,7 +50,7 @@ func throughputAbove(s *summary.Summary, reqPerSec float64) error {
 	return checkBound(s, "", "request_throughput", ">", reqPerSec, strconv.FormatFloat(reqPerSec, 'g', -1, 64)+" req/s")
 }
 
-// CheckGoodputAbove returns nil when the run's goodput — successful requests per second that met every given
+// goodputAbove (GoodputAbove's check) returns nil when the run's goodput — successful requests per second that met every given
 // SLO, over the requests' measured window (DistServe; recorder.Summary.Goodput) — is strictly above
 // reqPerSec. Otherwise it returns an error naming the goodput in req/s, the limit, how many of the recorded
 // requests met the SLOs, the SLOs (ms), the window, the run and the data file. Goodput with no SLO given, or

@@ -68,7 +68,7 @@ type Collector struct {
 	stopped   chan struct{} // closed when Finish has run
 }
 
-// Start starts a collector outside `go test` (or anywhere a testing.TB is not at hand): it validates opts,
+// Start starts a collector outside `go test` (or anywhere a test's TB is not at hand): it validates opts,
 // takes a first snapshot at once, then one every Interval, until Finish is called or ctx is done; when ctx
 // is done first, the collector finishes by itself (as Finish, whose later calls return the same summary),
 // writing its files and logging that it stopped because of ctx. An invalid option is an error naming the
