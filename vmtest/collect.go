@@ -164,8 +164,29 @@ func (c *Collector) Assert(checks ...assert.Check) {
 			continue
 		}
 		c.mu.Lock()
-		c.checks = append(c.checks, check)
+		late := c.checksTaken
+		if !late {
+			c.checks = append(c.checks, check)
+		}
 		c.mu.Unlock()
+		if late {
+			c.assertLate(check)
+		}
+	}
+}
+
+// assertLate evaluates a check registered after the collector finished (the test's deadline came first) over
+// the final summary at once, and reports it as a check registered in time would have been.
+func (c *Collector) assertLate(check assert.Check) {
+	sum, _ := c.Finish()
+	err := check.Eval(sum)
+	switch {
+	case err == nil:
+	case c.tb != nil:
+		c.tb.Helper()
+		c.tb.Errorf("%v (registered after the collector finished; evaluated over its final summary)", err)
+	default:
+		c.logf("%v (registered after Finish; evaluated over the final summary, not returned by Finish)", err)
 	}
 }
 

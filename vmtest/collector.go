@@ -57,7 +57,9 @@ type Collector struct {
 	events  []snapshot.Event
 	busy    map[string]bool
 	checks  []assert.Check
-	badArgs []error // checks refused by Assert on a collector from Start: Finish returns them
+	// checksTaken: finish has read checks; a later Assert evaluates its checks at once (assertLate)
+	checksTaken bool
+	badArgs     []error // checks refused by Assert on a collector from Start: Finish returns them
 
 	finMu     sync.Mutex // held while finishing; guards the fields below
 	finished  bool
@@ -502,6 +504,7 @@ func (c *Collector) finish(reason string) {
 	c.logSummary(sum)
 	c.mu.Lock()
 	checks := c.checks
+	c.checksTaken = true
 	c.mu.Unlock()
 	r := &checkReporter{logf: c.logf}
 	assert.Assert(r, sum, checks...)
