@@ -94,8 +94,8 @@ func Collect(tb TB, opts Options) *Collector {
 	}
 	tb.Cleanup(func() {
 		tb.Helper()
+		_, _ = c.Finish() // before cancel: a cancelled ctx would finish it as "stopped early"
 		cancel()
-		_, _ = c.Finish()
 		verdict(c)
 		if key, ok := tbKey(tb); ok {
 			active.Delete(key)

@@ -79,6 +79,9 @@ type Collector struct {
 // Options.OutputDir, else $VMTEST_OUTPUT_DIR/<config>, else metrics_output/<config>, where <config> is the
 // sanitized ConfigID ("vmtest" when empty), which also stands for the test name in the summary.
 func Start(ctx context.Context, opts Options) (*Collector, error) {
+	if ctx == nil {
+		return nil, errors.New("vmtest: Start: nil context (use context.Background())")
+	}
 	if opts.ConfigID == "" {
 		opts.ConfigID = "vmtest"
 	}
@@ -98,7 +101,7 @@ type runEnv struct {
 	early func(*Collector)
 }
 
-// writerLog returns a log function writing one line per call to w; nil when w is nil.
+// writerLog returns a log function writing one line per call to w; one that discards when w is nil.
 func writerLog(w io.Writer) func(string, ...any) {
 	if w == nil {
 		return func(string, ...any) {}
@@ -172,6 +175,11 @@ func (c *Collector) watch(ctx context.Context, early func(*Collector)) {
 	select {
 	case <-c.stopped:
 	case <-ctx.Done():
+		select {
+		case <-c.stopped:
+			return // finished already: ctx was cancelled after Finish
+		default:
+		}
 		c.finish("stopped early: " + context.Cause(ctx).Error())
 		if early != nil {
 			early(c)
