@@ -82,7 +82,7 @@ func Collect(tb TB, opts Options) *Collector {
 	var report sync.Once
 	verdict := func(c *Collector) { report.Do(func() { c.report(tb) }) }
 	_, bench := tb.(interface{ ReportMetric(float64, string) })
-	c, err := start(ctx, opts, runEnv{name: tb.Name(), logf: tb.Logf, brief: bench, early: verdict})
+	c, err := start(ctx, opts, runEnv{name: tb.Name(), logf: tb.Logf, helper: tb.Helper, brief: bench, early: verdict})
 	if err != nil {
 		cancel()
 		tb.Fatalf("%v", err)

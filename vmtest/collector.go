@@ -31,6 +31,7 @@ type Collector struct {
 	tb       TB     // the test (Collect); nil under Start
 	name     string // the test's name (Collect) or the sanitized ConfigID (Start): summary.Summary.TestName
 	logf     func(format string, args ...any)
+	helper   func()
 	brief    bool // log a short summary (benchmarks: go test -bench prints every b.N probe's log)
 	opts     Options
 	runID    string
@@ -95,10 +96,11 @@ func Start(ctx context.Context, opts Options) (*Collector, error) {
 // runEnv is what differs between Start and Collect: the run's name (summary.Summary.TestName), where log
 // lines go, whether the logged summary is brief (benchmarks), and what to call after ctx ended the run early.
 type runEnv struct {
-	name  string
-	logf  func(format string, args ...any)
-	brief bool
-	early func(*Collector)
+	name   string
+	logf   func(format string, args ...any)
+	helper func() // the test's Helper, so its log lines point at the test's code; nil outside a test
+	brief  bool
+	early  func(*Collector)
 }
 
 // writerLog returns a log function writing one line per call to w; one that discards when w is nil.
@@ -121,6 +123,10 @@ func writerLog(w io.Writer) func(string, ...any) {
 // start is Start and Collect's common part. When ctx is done before Finish, the collector finishes with
 // ctx's cause as the reason, then calls env.early (when not nil).
 func start(ctx context.Context, opts Options, env runEnv) (*Collector, error) {
+	if env.helper == nil {
+		env.helper = func() {}
+	}
+	env.helper()
 	logf := env.logf
 	o, err := opts.resolve()
 	if err != nil {
@@ -128,7 +134,7 @@ func start(ctx context.Context, opts Options, env runEnv) (*Collector, error) {
 	}
 	now := time.Now()
 	c := &Collector{
-		name: env.name, logf: logf, brief: env.brief, opts: o, start: now,
+		name: env.name, logf: logf, helper: env.helper, brief: env.brief, opts: o, start: now,
 		runID:   fmt.Sprintf("%s-%06x", now.UTC().Format("20060102T150405Z"), rand.Uint32()&0xffffff),
 		sources: map[string]*summary.SourceStatus{}, busy: map[string]bool{},
 		rec:     recorder.New(now, recorder.Config{MaxRecords: o.MaxRequests, Goodput: o.Goodput}),
@@ -470,12 +476,14 @@ func (c *Collector) computeSummary(end time.Time) *summary.Summary {
 // reports them itself). Later calls, and the cleanup Collect registers, return the same summary and error.
 // Safe to call from any goroutine.
 func (c *Collector) Finish() (*summary.Summary, error) {
+	c.helper()
 	c.finish("")
 	return c.final, errors.Join(append(append([]error{c.writeErr}, c.badArgs...), c.checkErrs...)...)
 }
 
 // finish does Finish's work once; reason, when not empty, is logged first: why the run stopped before its end.
 func (c *Collector) finish(reason string) {
+	c.helper()
 	c.finMu.Lock()
 	defer c.finMu.Unlock()
 	if c.finished {
@@ -535,6 +543,7 @@ func (r *checkReporter) Fatalf(format string, args ...any) { r.Errorf(format, ar
 
 // logSummary logs the text summary and the paths written.
 func (c *Collector) logSummary(sum *summary.Summary) {
+	c.helper()
 	lines := report.TextSummary(sum)
 	if c.brief && len(lines) > 2 {
 		lines = append(lines[:2], "files in "+c.dir)
