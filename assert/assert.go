@@ -1,18 +1,24 @@
-// Package assert checks service-level objectives over a test's summary. Check* functions return an error
-// describing a violation (nil when the objective is met); Assert* functions report that error through
-// testing.TB.Errorf and return whether the objective was met. A latency with no successful request behind it
-// never passes: "no data" is a failure.
+// Package assert checks service-level objectives over a run's summary. One value, Check, is every
+// objective: built by a typed constructor (P99Below("ttft", 200*time.Millisecond), ErrorRateBelow(0.01),
+// ThroughputAbove, GoodputAbove, Baseline, Func) or parsed from a threshold expression (Expr("p(99) ttft <
+// 150ms"); grammar: ParseThreshold). Check.Eval returns an error describing a violation (nil when the
+// objective is met); Assert reports violations through t.Errorf and goes on, Require stops the test with
+// t.Fatalf; vmtest's Collector.Assert registers checks to run when the test ends. A figure with no data
+// behind it never passes: "no data" is a failure.
 //
-// Each Check function tests its own arguments first (the metric name, the limit, the tolerances, the
-// expression) and returns an error matching ErrInvalidCheck for a name that does not exist or a limit that
-// no run could meet or fail, whatever the summary, so that a mistake in the test shows before any load runs.
+// A check tests its own arguments when it is built (the metric name, the limit, the tolerances, the
+// expression): Check.Err returns an error matching ErrInvalidCheck for a name that does not exist (naming
+// the nearest valid ones) or a limit that no run could meet or fail, so a mistake in the test shows before
+// any load runs.
+//
+// Examples: ExampleExpr, ExampleExpr_invalid, ExampleParseThreshold and ExampleP99Below (example_test.go;
+// `go doc -http` shows them), run by go test with their output checked.
 package assert
 
 import (
 	"fmt"
 	"strconv"
 	"strings"
-	"testing"
 	"time"
 
 	"github.com/vmtest/vmtest/summary"
@@ -75,64 +81,4 @@ func statName(p int) string {
 		return "mean"
 	}
 	return "p" + strconv.Itoa(p)
-}
-
-// CheckP99Below returns nil when the p99 of the client-side latency metric over successful requests is
-// strictly below limit. metric is one of LatencyMetricsText ("ttft", "tpot", "itl", "e2e", ...; case does not
-// matter; see summary.Summary.Latency). Otherwise it returns an error naming the metric, value, limit, n,
-// window, run and data file; with no successful request, an error saying "no data". An unknown metric, or a
-// limit ≤ 0 (no latency is below 0), is an error matching ErrInvalidCheck, returned before s is looked at and
-// naming the valid metrics. Percentiles are numpy-linear (DESIGN.md).
-func CheckP99Below(s *summary.Summary, metric string, limit time.Duration) error {
-	return checkBelow(s, metric, 99, limit)
-}
-
-// CheckP90Below is CheckP99Below for the p90.
-func CheckP90Below(s *summary.Summary, metric string, limit time.Duration) error {
-	return checkBelow(s, metric, 90, limit)
-}
-
-// CheckP50Below is CheckP99Below for the p50 (median).
-func CheckP50Below(s *summary.Summary, metric string, limit time.Duration) error {
-	return checkBelow(s, metric, 50, limit)
-}
-
-// CheckMeanBelow is CheckP99Below for the arithmetic mean.
-func CheckMeanBelow(s *summary.Summary, metric string, limit time.Duration) error {
-	return checkBelow(s, metric, 0, limit)
-}
-
-func report(tb testing.TB, err error) bool {
-	tb.Helper()
-	if err != nil {
-		tb.Errorf("%v", err)
-		return false
-	}
-	return true
-}
-
-// AssertP99Below reports CheckP99Below's error through tb.Errorf (the test goes on) and returns whether the
-// objective was met. Call it from the test goroutine, after the summary is computed (or register it on the
-// Collector to run at cleanup).
-func AssertP99Below(tb testing.TB, s *summary.Summary, metric string, limit time.Duration) bool {
-	tb.Helper()
-	return report(tb, CheckP99Below(s, metric, limit))
-}
-
-// AssertP90Below reports CheckP90Below's error through tb.Errorf and returns whether the objective was met.
-func AssertP90Below(tb testing.TB, s *summary.Summary, metric string, limit time.Duration) bool {
-	tb.Helper()
-	return report(tb, CheckP90Below(s, metric, limit))
-}
-
-// AssertP50Below reports CheckP50Below's error through tb.Errorf and returns whether the objective was met.
-func AssertP50Below(tb testing.TB, s *summary.Summary, metric string, limit time.Duration) bool {
-	tb.Helper()
-	return report(tb, CheckP50Below(s, metric, limit))
-}
-
-// AssertMeanBelow reports CheckMeanBelow's error through tb.Errorf and returns whether the objective was met.
-func AssertMeanBelow(tb testing.TB, s *summary.Summary, metric string, limit time.Duration) bool {
-	tb.Helper()
-	return report(tb, CheckMeanBelow(s, metric, limit))
 }

@@ -12,14 +12,13 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"testing"
 	"time"
 
 	"github.com/vmtest/vmtest/summary"
 )
 
 // UpdateFlag is the name of the command-line flag (registered by this package with the flag package, unless
-// another package registered it first) that makes CheckBaseline and AssertBaseline rewrite baseline files
+// another package registered it first) that makes Baseline checks rewrite baseline files
 // from the current run instead of comparing: go test -run TestX -vmtest.update. It is read when a baseline
 // is checked, after the test binary has parsed its flags. UpdateEnv=1 does the same where the flag cannot be
 // given (go test ./... with packages that do not import assert).
@@ -89,9 +88,9 @@ func Abs(metric string, amount float64) Tolerance { return Tolerance{Metric: met
 // BaselineFormat is the version of the baseline file format this package writes and reads.
 const BaselineFormat = 1
 
-// Baseline is a baseline file: the chosen metrics' values from one run, with what identifies the run. It is
+// BaselineFile is a baseline file: the chosen metrics' values from one run, with what identifies the run. It is
 // written as indented JSON, small enough to review in a diff.
-type Baseline struct {
+type BaselineFile struct {
 	// Format is BaselineFormat.
 	Format int `json:"vmtest_baseline"`
 	// RunID, ConfigID and TestName identify the run the values come from.
@@ -116,8 +115,8 @@ type BaselineValue struct {
 
 // ReadBaseline reads a baseline file. It returns an error wrapping fs.ErrNotExist when there is none, and an
 // error naming the file when it is not a baseline this package can read.
-func ReadBaseline(path string) (Baseline, error) {
-	var b Baseline
+func ReadBaseline(path string) (BaselineFile, error) {
+	var b BaselineFile
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return b, err
@@ -133,7 +132,7 @@ func ReadBaseline(path string) (Baseline, error) {
 
 // writeBaseline writes b to path atomically (temp file in the same directory, then rename), creating the
 // directory.
-func writeBaseline(path string, b Baseline) error {
+func writeBaseline(path string, b BaselineFile) error {
 	data, err := json.MarshalIndent(b, "", "  ")
 	if err != nil {
 		return err
@@ -165,35 +164,6 @@ func writeBaseline(path string, b Baseline) error {
 		return err
 	}
 	return os.Rename(tmp, path)
-}
-
-// CheckBaseline compares the chosen metrics of s with the baseline file at path (JSON, see Baseline). It
-// returns nil when no metric regressed beyond its tolerance; otherwise an error with one line per failing
-// metric: a regression beyond tolerance (both values, the change in %, the tolerance, the direction, n, the
-// window, both runs, the data file and the baseline file), a metric with no data in this run, a metric the
-// baseline does not hold or holds in another unit. A missing baseline file is an error saying to run with
-// -vmtest.update. An empty path, no metric at all, an unknown metric name (the error names the nearest valid
-// ones), a negative or non-finite tolerance or an unknown Direction is an error matching ErrInvalidCheck,
-// returned before s or the file is looked at.
-//
-// With -vmtest.update (or VMTEST_UPDATE=1) it writes the chosen metrics of s to path instead, atomically,
-// replacing the file, and returns nil; a chosen metric with no data is then an error and nothing is written.
-// Use AssertBaseline to have the update and improvements logged.
-func CheckBaseline(s *summary.Summary, path string, metrics ...Tolerance) error {
-	_, err := baseline(s, path, updateRequested(), metrics)
-	return err
-}
-
-// AssertBaseline runs CheckBaseline, logs through tb.Logf what it did for each metric (the update, an
-// improvement, a change within tolerance), reports its error through tb.Errorf and returns whether the run
-// held up against the baseline.
-func AssertBaseline(tb testing.TB, s *summary.Summary, path string, metrics ...Tolerance) bool {
-	tb.Helper()
-	notes, err := baseline(s, path, updateRequested(), metrics)
-	for _, n := range notes {
-		tb.Logf("%s", n)
-	}
-	return report(tb, err)
 }
 
 // round12 rounds x to 12 significant digits, so a file reads 2311 rather than 2311.0000000000005.
@@ -230,7 +200,7 @@ func checkTolerances(path string, tols []Tolerance) error {
 	return nil
 }
 
-// baseline does CheckBaseline's work and returns the lines AssertBaseline logs.
+// baseline does a Baseline check's work and returns the lines Assert logs.
 func baseline(s *summary.Summary, path string, update bool, tols []Tolerance) ([]string, error) {
 	if err := checkTolerances(path, tols); err != nil {
 		return nil, err
@@ -265,7 +235,7 @@ func baseline(s *summary.Summary, path string, update bool, tols []Tolerance) ([
 			errs = append(errs, fmt.Errorf("vmtest: baseline %s not updated: a chosen metric has no data", path))
 			return nil, errors.Join(errs...)
 		}
-		b := Baseline{Format: BaselineFormat, RunID: s.RunID, ConfigID: s.ConfigID, TestName: s.TestName,
+		b := BaselineFile{Format: BaselineFormat, RunID: s.RunID, ConfigID: s.ConfigID, TestName: s.TestName,
 			Time: s.Start, Metrics: map[string]BaselineValue{}}
 		var parts []string
 		for _, c := range cs {
@@ -302,7 +272,7 @@ func baseline(s *summary.Summary, path string, update bool, tols []Tolerance) ([
 
 // compareOne compares one metric with the baseline and returns the line to log or report and whether it
 // regressed beyond tolerance.
-func compareOne(s *summary.Summary, b Baseline, path string, t Tolerance, cur summary.Value) (string, bool, error) {
+func compareOne(s *summary.Summary, b BaselineFile, path string, t Tolerance, cur summary.Value) (string, bool, error) {
 	base, ok := b.Metrics[cur.Name]
 	if !ok {
 		return "", false, fmt.Errorf("vmtest: baseline %s does not hold %s (it holds %s); run with -%s to rewrite it",

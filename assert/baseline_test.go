@@ -105,7 +105,7 @@ func TestBaselineUpdateFlagAndEnv(t *testing.T) {
 
 	require.NoError(t, flag.Set(UpdateFlag, "true"))
 	tb := &recTB{}
-	ok := AssertBaseline(tb, baselineRun(), path, Rel("ttft.p99", 0.1))
+	ok := Assert(tb, baselineRun(), Baseline(path, Rel("ttft.p99", 0.1)))
 	require.NoError(t, flag.Set(UpdateFlag, "false"))
 	require.True(t, ok)
 	require.Empty(t, tb.errs)
@@ -116,11 +116,11 @@ func TestBaselineUpdateFlagAndEnv(t *testing.T) {
 
 	// Without the flag the file is compared, not rewritten.
 	writeFile(t, path, handBaseline)
-	require.ErrorContains(t, CheckBaseline(baselineRun(), path, Rel("ttft.p99", 0.1)), "ttft.p99 regressed")
+	require.ErrorContains(t, Baseline(path, Rel("ttft.p99", 0.1)).Eval(baselineRun()), "ttft.p99 regressed")
 
 	// VMTEST_UPDATE=1 rewrites it as the flag does.
 	t.Setenv(UpdateEnv, "1")
-	require.NoError(t, CheckBaseline(baselineRun(), path, Rel("ttft.p99", 0.1)))
+	require.NoError(t, Baseline(path, Rel("ttft.p99", 0.1)).Eval(baselineRun()))
 	b, err = ReadBaseline(path)
 	require.NoError(t, err)
 	require.Equal(t, "run-1", b.RunID)
@@ -139,7 +139,7 @@ func TestBaselineUpdateRefusesNoData(t *testing.T) {
 func TestBaselineMissingFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "none.json")
 	tb := &recTB{}
-	require.False(t, AssertBaseline(tb, baselineRun(), path, Rel("ttft.p99", 0.1)))
+	require.False(t, Assert(tb, baselineRun(), Baseline(path, Rel("ttft.p99", 0.1))))
 	require.Equal(t, []string{"vmtest: baseline " + path + " does not exist; run the test with -vmtest.update (or VMTEST_UPDATE=1) to write it from this run"}, tb.errs)
 }
 
@@ -148,19 +148,19 @@ func TestBaselineRegressionLowerIsBetter(t *testing.T) {
 	writeFile(t, path, handBaseline)
 	s := baselineRun()
 	// ttft.p99: 2311 now vs 2000: +15.55 %, 311 ms worse.
-	err := CheckBaseline(s, path, Rel("ttft.p99", 0.10))
+	err := Baseline(path, Rel("ttft.p99", 0.10)).Eval(s)
 	require.EqualError(t, err, "vmtest: baseline: ttft.p99 regressed: 2311.000 ms now vs 2000.000 ms in baseline "+
 		"(+15.6%, tolerance 10% = 200.000 ms; lower is better) "+
 		"(n=10 vs 10, window 12.0 s, run run-1 vs baseline run run-0 of 2025-03-01T00:00:00Z; data: /tmp/requests.csv; baseline: "+path+")")
-	require.NoError(t, CheckBaseline(s, path, Rel("ttft.p99", 0.16)))
-	require.NoError(t, CheckBaseline(s, path, Abs("ttft.p99", 311)), "exactly at the tolerance passes")
-	require.ErrorContains(t, CheckBaseline(s, path, Abs("ttft.p99", 310)), "(+15.6%, tolerance 310.000 ms; lower is better)")
-	require.NoError(t, CheckBaseline(s, path, Tolerance{Metric: "ttft.p99", Rel: 0.05, Abs: 400}), "the larger allowance counts")
-	require.ErrorContains(t, CheckBaseline(s, path, Tolerance{Metric: "ttft.p99", Rel: 0.10, Abs: 150}),
+	require.NoError(t, Baseline(path, Rel("ttft.p99", 0.16)).Eval(s))
+	require.NoError(t, Baseline(path, Abs("ttft.p99", 311)).Eval(s), "exactly at the tolerance passes")
+	require.ErrorContains(t, Baseline(path, Abs("ttft.p99", 310)).Eval(s), "(+15.6%, tolerance 310.000 ms; lower is better)")
+	require.NoError(t, Baseline(path, Tolerance{Metric: "ttft.p99", Rel: 0.05, Abs: 400}).Eval(s), "the larger allowance counts")
+	require.ErrorContains(t, Baseline(path, Tolerance{Metric: "ttft.p99", Rel: 0.10, Abs: 150}).Eval(s),
 		"tolerance max(10%, 150.000 ms) = 200.000 ms")
 	// A metric improves in one direction only: declared higher-is-better, a higher p99 passes as an improvement.
 	tb := &recTB{}
-	require.True(t, AssertBaseline(tb, s, path, Tolerance{Metric: "ttft.p99", Direction: HigherIsBetter}))
+	require.True(t, Assert(tb, s, Baseline(path, Tolerance{Metric: "ttft.p99", Direction: HigherIsBetter})))
 	require.Equal(t, []string{"vmtest: baseline: ttft.p99 improved: 2311.000 ms now vs 2000.000 ms in baseline (+15.6%; higher is better); run with -vmtest.update to keep the new figure"}, tb.logs)
 }
 
@@ -169,13 +169,13 @@ func TestBaselineRegressionHigherIsBetter(t *testing.T) {
 	writeFile(t, path, handBaseline)
 	s := baselineRun()
 	// request_throughput: 0.833 now vs 1 req/s: −16.7 %.
-	err := CheckBaseline(s, path, Rel("throughput", 0.10))
+	err := Baseline(path, Rel("throughput", 0.10)).Eval(s)
 	require.ErrorContains(t, err, "vmtest: baseline: request_throughput regressed: 0.833 req/s now vs 1.000 req/s in baseline "+
 		"(-16.7%, tolerance 10% = 0.100 req/s; higher is better)")
-	require.NoError(t, CheckBaseline(s, path, Rel("throughput", 0.17)))
+	require.NoError(t, Baseline(path, Rel("throughput", 0.17)).Eval(s))
 	// gpu utilization is lower-is-better unless told otherwise: 62.5 % now vs 70 %.
-	require.NoError(t, CheckBaseline(s, path, Rel("gpu.utilization.mean", 0)))
-	require.ErrorContains(t, CheckBaseline(s, path, Tolerance{Metric: "gpu.utilization.avg", Rel: 0.05, Direction: HigherIsBetter}),
+	require.NoError(t, Baseline(path, Rel("gpu.utilization.mean", 0)).Eval(s))
+	require.ErrorContains(t, Baseline(path, Tolerance{Metric: "gpu.utilization.avg", Rel: 0.05, Direction: HigherIsBetter}).Eval(s),
 		"gpu.utilization.avg regressed: 62.500% now vs 70.000% in baseline (-10.7%, tolerance 5% = 3.500%; higher is better)")
 }
 
@@ -184,7 +184,7 @@ func TestBaselineImprovementsPassAndAreLogged(t *testing.T) {
 	writeFile(t, path, handBaseline)
 	tb := &recTB{}
 	// ttft.p50 107.5 vs 120 (−10.4 %); error_rate 0.1667 vs 0.25 (−33.3 %); p99 within 20 %.
-	require.True(t, AssertBaseline(tb, baselineRun(), path, Rel("ttft.p50", 0), Rel("error_rate", 0), Rel("ttft.p99", 0.2)))
+	require.True(t, Assert(tb, baselineRun(), Baseline(path, Rel("ttft.p50", 0), Rel("error_rate", 0), Rel("ttft.p99", 0.2))))
 	require.Empty(t, tb.errs)
 	require.Equal(t, []string{
 		"vmtest: baseline: ttft.p50 improved: 107.500 ms now vs 120.000 ms in baseline (-10.4%; lower is better); run with -vmtest.update to keep the new figure",
@@ -200,7 +200,7 @@ func TestBaselineFailures(t *testing.T) {
 	s := baselineRun()
 
 	// Every failing metric is reported, one line each; the passing ones are not.
-	err := CheckBaseline(s, path, Rel("tpot.p99", 1), Rel("e2e.p50", 1), Rel("server.kv_cache_usage.max", 1), Rel("ttft.p50", 0), Rel("ttft.p99", 0))
+	err := Baseline(path, Rel("tpot.p99", 1), Rel("e2e.p50", 1), Rel("server.kv_cache_usage.max", 1), Rel("ttft.p50", 0), Rel("ttft.p99", 0)).Eval(s)
 	require.Error(t, err)
 	lines := strings.Split(err.Error(), "\n")
 	require.Len(t, lines, 4)
@@ -209,19 +209,19 @@ func TestBaselineFailures(t *testing.T) {
 	require.Equal(t, "vmtest: baseline "+path+" holds server.kv_cache_usage.max in \"ms\", this run has it in \"%\"; run with -vmtest.update to rewrite it", lines[2])
 	require.Contains(t, lines[3], "ttft.p99 regressed")
 	s.System.MaxCPUPercent = fp(55)
-	require.EqualError(t, CheckBaseline(s, path, Rel("cpu.max", 0)),
+	require.EqualError(t, Baseline(path, Rel("cpu.max", 0)).Eval(s),
 		"vmtest: baseline "+path+" does not hold cpu.max (it holds error_rate, gpu.utilization.avg, request_throughput, server.kv_cache_usage.max, tpot.p99, ttft.p50, ttft.p99); run with -vmtest.update to rewrite it")
 
-	require.ErrorContains(t, CheckBaseline(s, path, Rel("ttfb.p99", 0.1)), `unknown metric "ttfb.p99"`)
-	require.ErrorContains(t, CheckBaseline(s, path, Rel("ttft.p99", -0.1)), "want finite values ≥ 0")
-	require.ErrorContains(t, CheckBaseline(s, path), "no metric chosen")
-	require.ErrorContains(t, CheckBaseline(nil, path, Rel("ttft.p99", 0)), "no summary")
+	require.ErrorContains(t, Baseline(path, Rel("ttfb.p99", 0.1)).Eval(s), `unknown metric "ttfb.p99"`)
+	require.ErrorContains(t, Baseline(path, Rel("ttft.p99", -0.1)).Eval(s), "want finite values ≥ 0")
+	require.ErrorContains(t, Baseline(path).Eval(s), "no metric chosen")
+	require.ErrorContains(t, Baseline(path, Rel("ttft.p99", 0)).Eval(nil), "no summary")
 
 	bad := filepath.Join(dir, "bad.json")
 	writeFile(t, bad, `{"vmtest_baseline": 2, "metrics": {}}`)
-	require.ErrorContains(t, CheckBaseline(s, bad, Rel("ttft.p99", 0)), "format 2, want vmtest_baseline 1")
+	require.ErrorContains(t, Baseline(bad, Rel("ttft.p99", 0)).Eval(s), "format 2, want vmtest_baseline 1")
 	writeFile(t, bad, `{"metrics": [`)
-	require.ErrorContains(t, CheckBaseline(s, bad, Rel("ttft.p99", 0)), "baseline "+bad+": unexpected end of JSON input")
+	require.ErrorContains(t, Baseline(bad, Rel("ttft.p99", 0)).Eval(s), "baseline "+bad+": unexpected end of JSON input")
 }
 
 func TestDirectionOf(t *testing.T) {

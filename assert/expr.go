@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"testing"
 	"unicode/utf8"
 
 	"github.com/vmtest/vmtest/summary"
@@ -478,11 +477,8 @@ func holds(value float64, op string, limit float64) bool {
 // String returns the expression as given.
 func (t Threshold) String() string { return t.Expr }
 
-// Check returns nil when the summary's figure for t.Metric satisfies the threshold. Otherwise it returns an
-// error naming the metric, its value and unit, the limit, n, the window, the run and the data file; a figure
-// the summary does not have ("no data", summary.Value.Known false) is an error, never a pass. Comparisons are
-// exact IEEE comparisons in the metric's unit.
-func (t Threshold) Check(s *summary.Summary) error {
+// eval returns nil when the summary's figure for t.Metric satisfies the threshold (Expr's check).
+func (t Threshold) eval(s *summary.Summary) error {
 	label := fmt.Sprintf("threshold %q", t.Expr)
 	return checkBound(s, label, t.Metric, t.Op, t.Limit, t.LimitText)
 }
@@ -588,27 +584,6 @@ func formatValue(x float64, unit string) string {
 		}
 	}
 	return fmt.Sprintf("%.3f %s", x, unit)
-}
-
-// CheckThreshold parses expr (see ParseThreshold) and checks it against s (see Threshold.Check). It returns
-// the *ThresholdError of a bad expression, an error describing the violation, or nil when the threshold holds.
-func CheckThreshold(s *summary.Summary, expr string) error {
-	t, err := ParseThreshold(expr)
-	if err != nil {
-		return err
-	}
-	return t.Check(s)
-}
-
-// AssertThreshold checks every expression against s (see CheckThreshold), reports each error through
-// tb.Errorf (the test goes on) and returns whether all held. A bad expression is reported as an error too.
-func AssertThreshold(tb testing.TB, s *summary.Summary, exprs ...string) bool {
-	tb.Helper()
-	ok := true
-	for _, e := range exprs {
-		ok = report(tb, CheckThreshold(s, e)) && ok
-	}
-	return ok
 }
 
 // ErrBadThreshold matches (with errors.Is) every *ThresholdError.

@@ -33,15 +33,21 @@ func issue5() *summary.Summary {
 	}
 }
 
-// recTB records what a check reports.
+// recTB records what a check reports; Fatalf records and panics, as t.Fatalf ends the test's goroutine.
 type recTB struct {
-	testing.TB
-	errs, logs []string
+	errs, logs, fatal []string
 }
 
 func (r *recTB) Helper()                        {}
 func (r *recTB) Errorf(format string, a ...any) { r.errs = append(r.errs, fmt.Sprintf(format, a...)) }
 func (r *recTB) Logf(format string, a ...any)   { r.logs = append(r.logs, fmt.Sprintf(format, a...)) }
+func (r *recTB) Fatalf(format string, a ...any) {
+	r.fatal = append(r.fatal, fmt.Sprintf(format, a...))
+	panic(fatalStop{})
+}
+
+// fatalStop is what recTB.Fatalf panics with.
+type fatalStop struct{}
 
 func TestParseThresholdForms(t *testing.T) {
 	for expr, want := range map[string]Threshold{
@@ -141,7 +147,7 @@ func TestParseThresholdErrorsNamePosition(t *testing.T) {
 		"\t                 ^", err.Error())
 }
 
-func TestCheckThresholdPinned(t *testing.T) {
+func TestExprPinned(t *testing.T) {
 	s := issue5()
 	pass := []string{
 		"p(99) ttft < 2312ms", "p(99) ttft <= 2311ms", "p(99) ttft == 2311", "p(99) ttft >= 2.311s",
@@ -153,7 +159,7 @@ func TestCheckThresholdPinned(t *testing.T) {
 		"server.kv_cache_usage.max <= 80", "requests.failed == 2", "requests.total > 11",
 	}
 	for _, e := range pass {
-		require.NoError(t, CheckThreshold(s, e), e)
+		require.NoError(t, Expr(e).Eval(s), e)
 	}
 	for expr, msg := range map[string]string{
 		"p(99) ttft < 150ms":        `vmtest: threshold "p(99) ttft < 150ms" not met: ttft.p99 = 2311.000 ms, want < 150ms (n=10, window 12.0 s, run run-1; data: /tmp/requests.csv)`,
@@ -167,19 +173,19 @@ func TestCheckThresholdPinned(t *testing.T) {
 		"server.queue.max < 5":      `vmtest: threshold "server.queue.max < 5": server.queue.max < 5 requests: no data (n=9, no server reading; run run-1; data: /tmp/requests.csv)`,
 		"gpu_3.utilization.avg > 1": `vmtest: threshold "gpu_3.utilization.avg > 1": gpu_3.utilization.avg > 1%: no data (n=0, no gpu_3 in this run (GPUs: gpu_0); run run-1; data: /tmp/requests.csv)`,
 	} {
-		err := CheckThreshold(s, expr)
+		err := Expr(expr).Eval(s)
 		require.Error(t, err, expr)
 		require.Equal(t, msg, err.Error())
 	}
 	// No data never passes, whatever the operator.
 	for _, e := range []string{"p(99) e2e < 1h", "p(99) e2e > 0", "p(99) e2e != 1", "cpu.avg >= 1"} {
-		require.ErrorContains(t, CheckThreshold(s, e), "no data", e)
+		require.ErrorContains(t, Expr(e).Eval(s), "no data", e)
 	}
-	require.ErrorContains(t, CheckThreshold(nil, "ttft.p99 < 1s"), "no summary")
+	require.ErrorContains(t, Expr("ttft.p99 < 1s").Eval(nil), "no summary")
 	none := &summary.Summary{RunID: "r", Requests: recorder.Summary{Counts: recorder.Counts{Total: 3, Failed: 2, Rejected: 1}}}
-	require.EqualError(t, CheckThreshold(none, "p(99) ttft < 1h"),
+	require.EqualError(t, Expr("p(99) ttft < 1h").Eval(none),
 		`vmtest: threshold "p(99) ttft < 1h": ttft.p99 < 1h: no data (n=0 successful requests of 3 recorded: 2 failed, 0 incomplete, 1 rejected; run r; data: (files not written))`)
-	require.ErrorIs(t, CheckThreshold(s, "ttft.p99 <"), ErrBadThreshold)
+	require.ErrorIs(t, Expr("ttft.p99 <").Eval(s), ErrBadThreshold)
 }
 
 // A server-percentile threshold uses what the histogram proves: all 100 queue times are 0.00023 ms, in vLLM's
@@ -194,41 +200,41 @@ func TestThresholdUsesServerPercentileBounds(t *testing.T) {
 		TTFT: &serverstats.Histogram{Count: 16, SumMS: 3012000,
 			P99MS: &serverstats.Quantile{LowerBoundMS: lp(2560000), IsLowerBound: true, BucketLowerMS: lp(2560000), AtMostMS: lp(3006000)}},
 	}}}
-	require.NoError(t, CheckThreshold(s, "server.queue_time.p50 < 1ms"), "proven ≤ 0.000451 ms, though interpolated at 150 ms")
-	require.NoError(t, CheckThreshold(s, "server.queue_time.p50 < 200ms"))
-	err := CheckThreshold(s, "server.queue_time.p50 > 100ms")
+	require.NoError(t, Expr("server.queue_time.p50 < 1ms").Eval(s), "proven ≤ 0.000451 ms, though interpolated at 150 ms")
+	require.NoError(t, Expr("server.queue_time.p50 < 200ms").Eval(s))
+	err := Expr("server.queue_time.p50 > 100ms").Eval(s)
 	require.Error(t, err, "interpolated 150 ms, but proven ≤ 0.000451 ms")
 	require.Contains(t, err.Error(), "server.queue_time.p50 = 150.000 ms, interpolated in its histogram bucket; the histogram proves it at most 0.000451 ms, want > 100ms")
-	err = CheckThreshold(s, "server.queue_time.p50 < 0.0001ms")
+	err = Expr("server.queue_time.p50 < 0.0001ms").Eval(s)
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "at most 0.000451 ms, want < 0.0001ms")
 
-	require.NoError(t, CheckThreshold(s, "server.ttft.p99 < 4000s"), "in the +Inf bucket but proven ≤ 3006 s")
-	require.NoError(t, CheckThreshold(s, "server.ttft.p99 > 1s"), "proven > 2560 s")
-	err = CheckThreshold(s, "server.ttft.p99 < 1s")
+	require.NoError(t, Expr("server.ttft.p99 < 4000s").Eval(s), "in the +Inf bucket but proven ≤ 3006 s")
+	require.NoError(t, Expr("server.ttft.p99 > 1s").Eval(s), "proven > 2560 s")
+	err = Expr("server.ttft.p99 < 1s").Eval(s)
 	require.Error(t, err, "proven > 2560 s")
 	require.Contains(t, err.Error(), "server.ttft.p99 = above 2560000 ms (it falls in the histogram's +Inf bucket), and at most 3006000 ms by the histogram's sum, want < 1s")
-	err = CheckThreshold(s, "server.ttft.p99 > 3100s")
+	err = Expr("server.ttft.p99 > 3100s").Eval(s)
 	require.Error(t, err, "proven ≤ 3006 s")
 	require.Contains(t, err.Error(), "server.ttft.p99 = above 2560000 ms")
 
 	// Without the sum's bound: > 2560 s is all that is known. A limit inside (2560 s, ∞) cannot be decided.
 	s.Server.TTFT.P99MS.AtMostMS = nil
-	require.NoError(t, CheckThreshold(s, "server.ttft.p99 > 2000s"))
-	require.NoError(t, CheckThreshold(s, "server.ttft.p99 > 2560s"), "p99 > 2560 s exactly what > says")
-	err = CheckThreshold(s, "server.ttft.p99 < 2560s")
+	require.NoError(t, Expr("server.ttft.p99 > 2000s").Eval(s))
+	require.NoError(t, Expr("server.ttft.p99 > 2560s").Eval(s), "p99 > 2560 s exactly what > says")
+	err = Expr("server.ttft.p99 < 2560s").Eval(s)
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "server.ttft.p99 = above 2560000 ms (it falls in the histogram's +Inf bucket), want < 2560s")
-	err = CheckThreshold(s, "server.ttft.p99 < 3000s")
+	err = Expr("server.ttft.p99 < 3000s").Eval(s)
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "no data (n=16, only a lower bound is known: >= 2560000 ms")
 }
 
-func TestAssertThreshold(t *testing.T) {
+func TestAssertExprs(t *testing.T) {
 	tb := &recTB{}
-	require.True(t, AssertThreshold(tb, issue5(), "p(99) ttft < 3s", "error_rate < 20%"))
+	require.True(t, Assert(tb, issue5(), Expr("p(99) ttft < 3s"), Expr("error_rate < 20%")))
 	require.Empty(t, tb.errs)
-	require.False(t, AssertThreshold(tb, issue5(), "p(99) ttft < 1s", "error_rate < 20%", "ttft <", "p(50) ttft < 1s"))
+	require.False(t, Assert(tb, issue5(), Expr("p(99) ttft < 1s"), Expr("error_rate < 20%"), Expr("ttft <"), Expr("p(50) ttft < 1s")))
 	require.Len(t, tb.errs, 2, "every failing expression is reported, the others are not")
 	require.True(t, strings.HasPrefix(tb.errs[0], `vmtest: threshold "p(99) ttft < 1s" not met: ttft.p99 = 2311.000 ms`))
 	require.Contains(t, tb.errs[1], `vmtest: threshold "ttft <": at byte 0:`)
@@ -243,7 +249,7 @@ func TestThresholdShowsTheAssumedUnit(t *testing.T) {
 		"throughput > 2":       "request_throughput = 0.833 req/s, want > 2 req/s (",
 		"requests.failed <= 1": "requests.failed = 2 requests, want <= 1 requests (",
 	} {
-		err := CheckThreshold(s, expr)
+		err := Expr(expr).Eval(s)
 		require.Error(t, err, expr)
 		require.Contains(t, err.Error(), want, expr)
 		require.NotErrorIs(t, err, ErrInvalidCheck, "a missed SLO is not a bad check")

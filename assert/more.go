@@ -6,18 +6,17 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"testing"
 
 	"github.com/vmtest/vmtest/summary"
 )
 
-// CheckErrorRateBelow returns nil when the run's error rate — (total − ok) / total over every recorded
+// errorRateBelow (ErrorRateBelow's check) returns nil when the run's error rate — (total − ok) / total over every recorded
 // request, a fraction — is strictly below limit (a fraction: 0.01 is 1 %). Otherwise it returns an error
 // naming the rate, the limit, the outcome counts, the window, the run and the data file; with no request
 // recorded, an error saying "no data". A limit outside (0, 1) is an error matching ErrInvalidCheck, whatever
 // s is: 0 or less can never be met, and 1 or more is met by every run short of total failure (1 is 100 %, not
 // 1 %); to demand no error at all, use the threshold "error_rate == 0".
-func CheckErrorRateBelow(s *summary.Summary, limit float64) error {
+func errorRateBelow(s *summary.Summary, limit float64) error {
 	switch {
 	case math.IsNaN(limit) || math.IsInf(limit, 0):
 		return invalidf("vmtest: error_rate < %v: want a fraction between 0 and 1 (0.01 is 1%%)", limit)
@@ -39,39 +38,25 @@ func CheckErrorRateBelow(s *summary.Summary, limit float64) error {
 	return err
 }
 
-// AssertErrorRateBelow reports CheckErrorRateBelow's error through tb.Errorf and returns whether the objective
-// was met.
-func AssertErrorRateBelow(tb testing.TB, s *summary.Summary, limit float64) bool {
-	tb.Helper()
-	return report(tb, CheckErrorRateBelow(s, limit))
-}
-
-// CheckThroughputAbove returns nil when the client-side request throughput — successful requests per second
+// throughputAbove (ThroughputAbove's check) returns nil when the client-side request throughput — successful requests per second
 // over the requests' measured window (summary.Lookup "request_throughput") — is strictly above reqPerSec.
 // Otherwise it returns an error naming the throughput in req/s, the limit, n (successful requests), the
 // window, the run and the data file; with no successful request, an error saying "no data". A negative or
 // non-finite reqPerSec is an error matching ErrInvalidCheck, whatever s is.
-func CheckThroughputAbove(s *summary.Summary, reqPerSec float64) error {
+func throughputAbove(s *summary.Summary, reqPerSec float64) error {
 	if err := checkRateLimit("request_throughput", reqPerSec); err != nil {
 		return err
 	}
 	return checkBound(s, "", "request_throughput", ">", reqPerSec, strconv.FormatFloat(reqPerSec, 'g', -1, 64)+" req/s")
 }
 
-// AssertThroughputAbove reports CheckThroughputAbove's error through tb.Errorf and returns whether the
-// objective was met.
-func AssertThroughputAbove(tb testing.TB, s *summary.Summary, reqPerSec float64) bool {
-	tb.Helper()
-	return report(tb, CheckThroughputAbove(s, reqPerSec))
-}
-
-// CheckGoodputAbove returns nil when the run's goodput — successful requests per second that met every given
+// goodputAbove (GoodputAbove's check) returns nil when the run's goodput — successful requests per second that met every given
 // SLO, over the requests' measured window (DistServe; recorder.Summary.Goodput) — is strictly above
 // reqPerSec. Otherwise it returns an error naming the goodput in req/s, the limit, how many of the recorded
 // requests met the SLOs, the SLOs (ms), the window, the run and the data file. Goodput with no SLO given, or
 // with no successful request, is unknown and fails with "no data". A negative or non-finite reqPerSec is an
 // error matching ErrInvalidCheck, whatever s is.
-func CheckGoodputAbove(s *summary.Summary, reqPerSec float64) error {
+func goodputAbove(s *summary.Summary, reqPerSec float64) error {
 	if err := checkRateLimit("goodput", reqPerSec); err != nil {
 		return err
 	}
@@ -110,13 +95,6 @@ func sloText(slos map[string]float64) string {
 		parts[i] = k + " " + strconv.FormatFloat(slos[k], 'g', -1, 64) + " ms"
 	}
 	return strings.Join(parts, ", ")
-}
-
-// AssertGoodputAbove reports CheckGoodputAbove's error through tb.Errorf and returns whether the objective was
-// met.
-func AssertGoodputAbove(tb testing.TB, s *summary.Summary, reqPerSec float64) bool {
-	tb.Helper()
-	return report(tb, CheckGoodputAbove(s, reqPerSec))
 }
 
 // fractionTooLarge explains why "metric op limit", with metric a fraction (0–1) and limit ≥ 1 written without

@@ -12,9 +12,9 @@ import (
 	"github.com/vmtest/vmtest/summary"
 )
 
-// ErrInvalidCheck matches (with errors.Is) every error a Check function returns because of its own arguments
+// ErrInvalidCheck matches (with errors.Is) every error a Check carries because of its own arguments
 // rather than the run: an unknown metric name, a limit that is always or never met, a bad tolerance, a
-// threshold expression that does not parse (*ThresholdError). Check functions test their arguments before
+// threshold expression that does not parse (*ThresholdError). A Check tests its arguments when it is built, before
 // they look at the summary, so such an error comes back for any summary, nil included; vmtest's Collector
 // relies on this to fail a test when a check is registered instead of when the test ends.
 var ErrInvalidCheck = errors.New("vmtest: invalid check")
@@ -27,7 +27,7 @@ func (e *invalidError) Is(target error) bool { return target == ErrInvalidCheck 
 
 func invalidf(format string, a ...any) error { return &invalidError{msg: fmt.Sprintf(format, a...)} }
 
-// LatencyMetricsText lists the names CheckP99Below, CheckP90Below, CheckP50Below and CheckMeanBelow accept,
+// LatencyMetricsText lists the names P99Below, P90Below, P50Below and MeanBelow accept,
 // as their messages print it (summary.LatencyMetricsText, from the metric registry).
 var LatencyMetricsText = summary.LatencyMetricsText()
 

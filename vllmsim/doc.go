@@ -5,6 +5,9 @@
 //	s := vllmsim.New(t, vllmsim.Config{TTFTBase: 50 * time.Millisecond, TimePerOutputToken: 10 * time.Millisecond})
 //	resp, err := http.Post(s.URL+"/v1/completions", "application/json", body)
 //
+// Outside a test, NewServer returns the server or an error; ExampleNewServer (example_test.go, shown by `go
+// doc -http`) runs one and prints a completion.
+//
 // # Endpoints
 //
 //   - GET /health: 200, empty body.

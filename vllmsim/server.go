@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
-	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -42,14 +41,22 @@ type Server struct {
 	done   chan struct{} // closed when Serve returns
 }
 
+// TB is the part of *testing.T and *testing.B that New uses.
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Cleanup(func())
+}
+
 // New starts a simulator for a test on 127.0.0.1 at a random port (or
 // cfg.Addr), like httptest.NewServer, and closes it in tb.Cleanup. An
-// invalid cfg calls tb.Fatal with an error naming the field.
-func New(tb testing.TB, cfg Config) *Server {
+// invalid cfg calls tb.Fatalf with an error naming the field. Outside a
+// test, use NewServer.
+func New(tb TB, cfg Config) *Server {
 	tb.Helper()
 	s, err := NewServer(cfg)
 	if err != nil {
-		tb.Fatal(err)
+		tb.Fatalf("%v", err)
 		return nil
 	}
 	tb.Cleanup(s.Close)

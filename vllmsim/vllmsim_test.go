@@ -680,17 +680,19 @@ func TestInvalidConfigNamesField(t *testing.T) {
 }
 
 type fatalTB struct {
-	testing.TB
-	msg string
+	msg      string
+	cleanups int
 }
 
-func (f *fatalTB) Helper()           {}
-func (f *fatalTB) Fatal(args ...any) { f.msg = fmt.Sprint(args...) }
+func (f *fatalTB) Helper()                        {}
+func (f *fatalTB) Fatalf(format string, a ...any) { f.msg = fmt.Sprintf(format, a...) }
+func (f *fatalTB) Cleanup(func())                 { f.cleanups++ }
 
 func TestNewFatalOnInvalidConfig(t *testing.T) {
-	tb := &fatalTB{TB: t}
+	tb := &fatalTB{}
 	assert.Nil(t, New(tb, Config{Jitter: -1}))
 	assert.Contains(t, tb.msg, "Config.Jitter")
+	assert.Zero(t, tb.cleanups, "nothing started, nothing to close")
 }
 
 func TestParseFault(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"sync"
-	"testing"
 
 	"github.com/vmtest/vmtest/summary"
 )
@@ -67,15 +66,21 @@ func unitLines(w io.Writer) {
 	}
 }
 
-// ReportMetrics stops the collector (see Stop: the files are written and the summary final) and reports
+// MetricReporter is the part of *testing.B that ReportMetrics uses.
+type MetricReporter interface {
+	Helper()
+	ReportMetric(n float64, unit string)
+}
+
+// ReportMetrics finishes the collector (see Finish: the files are written and the summary final) and reports
 // BenchMetrics through b.ReportMetric, so that `go test -bench` prints them beside ns/op and benchstat can
 // compare two runs. Figures with no data are left out, never reported as 0. The first call in a process
 // prints benchstat's "Unit ... better=..." lines to stdout. Call it at the end of the benchmark function,
 // before it returns (metrics reported from a cleanup are lost). ns/op stays the benchmark's own timing of
 // whatever the function did.
-func (c *Collector) ReportMetrics(b *testing.B) {
+func (c *Collector) ReportMetrics(b MetricReporter) {
 	b.Helper()
-	s := c.Stop()
+	s, _ := c.Finish() // under Collect, the cleanup reports a write error or a check not met
 	unitLinesOnce.Do(func() { unitLines(os.Stdout) })
 	for _, m := range BenchMetrics {
 		if v, ok := m.Value(s); ok {

@@ -2,6 +2,7 @@ package vmtest
 
 import (
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -20,28 +21,28 @@ func TestBadChecksFailAtRegistration(t *testing.T) {
 		register func(c *Collector)
 		want     string
 	}{
-		{func(c *Collector) { c.AssertP99Below("ttfb", 500*time.Millisecond) },
-			`vmtest: AssertP99Below("ttfb", 500ms): unknown latency metric "ttfb" (did you mean ttft?); want ` + latencies},
-		{func(c *Collector) { c.AssertP90Below("tpot ", time.Second) },
-			`vmtest: AssertP90Below("tpot ", 1s): unknown latency metric "tpot " (did you mean tpot?)`},
-		{func(c *Collector) { c.AssertP50Below("e2e_latancy", time.Second) },
-			`vmtest: AssertP50Below("e2e_latancy", 1s): unknown latency metric "e2e_latancy" (did you mean e2e_latency?); want ` + latencies},
-		{func(c *Collector) { c.AssertMeanBelow("itl", -time.Millisecond) },
-			`vmtest: AssertMeanBelow("itl", -1ms): mean itl < -1ms: a latency is never below 0, so the check could never pass; want a positive limit`},
-		{func(c *Collector) { c.AssertErrorRateBelow(1) },
-			`vmtest: AssertErrorRateBelow(1): error_rate < 1: error_rate is a fraction from 0 to 1 (1 is 100%), so "< 1" passes unless every request failed; for 1% write "error_rate < 0.01" or "error_rate < 1%" (as this limit: 0.01)`},
-		{func(c *Collector) { c.AssertThroughputAbove(-2) },
-			`vmtest: AssertThroughputAbove(-2): request_throughput > -2 req/s: a rate is never below 0, so the check could never fail; want a limit ≥ 0`},
-		{func(c *Collector) { c.AssertGoodputAbove(1) },
-			`vmtest: AssertGoodputAbove(1): no goodput objective: set Options.Goodput (TTFT, TPOT and/or E2E limits a request must meet to count)`},
-		{func(c *Collector) { c.AssertBaseline(base, vassert.Rel("ttfb.p99", 0.1)) },
-			`vmtest: AssertBaseline: baseline ` + base + `: unknown metric "ttfb.p99"; did you mean ttft.p99? (every name: go doc github.com/vmtest/vmtest/summary Summary.Lookup)`},
-		{func(c *Collector) { c.AssertBaseline(base) }, `vmtest: AssertBaseline: baseline ` + base + `: no metric chosen`},
-		{func(c *Collector) { c.AssertThreshold("avg(ttft) < 100ms") },
+		{func(c *Collector) { c.Assert(vassert.P99Below("ttfb", 500*time.Millisecond)) },
+			`vmtest: P99Below("ttfb", 500ms): unknown latency metric "ttfb" (did you mean ttft?); want ` + latencies},
+		{func(c *Collector) { c.Assert(vassert.P90Below("tpot ", time.Second)) },
+			`vmtest: P90Below("tpot ", 1s): unknown latency metric "tpot " (did you mean tpot?)`},
+		{func(c *Collector) { c.Assert(vassert.P50Below("e2e_latancy", time.Second)) },
+			`vmtest: P50Below("e2e_latancy", 1s): unknown latency metric "e2e_latancy" (did you mean e2e_latency?); want ` + latencies},
+		{func(c *Collector) { c.Assert(vassert.MeanBelow("itl", -time.Millisecond)) },
+			`vmtest: MeanBelow("itl", -1ms): mean itl < -1ms: a latency is never below 0, so the check could never pass; want a positive limit`},
+		{func(c *Collector) { c.Assert(vassert.ErrorRateBelow(1)) },
+			`vmtest: ErrorRateBelow(1): error_rate < 1: error_rate is a fraction from 0 to 1 (1 is 100%), so "< 1" passes unless every request failed; for 1% write "error_rate < 0.01" or "error_rate < 1%" (as this limit: 0.01)`},
+		{func(c *Collector) { c.Assert(vassert.ThroughputAbove(-2)) },
+			`vmtest: ThroughputAbove(-2): request_throughput > -2 req/s: a rate is never below 0, so the check could never fail; want a limit ≥ 0`},
+		{func(c *Collector) { c.Assert(vassert.GoodputAbove(1)) },
+			`vmtest: GoodputAbove(1): no goodput objective: set Options.Goodput (TTFT, TPOT and/or E2E limits a request must meet to count)`},
+		{func(c *Collector) { c.Assert(vassert.Baseline(base, vassert.Rel("ttfb.p99", 0.1))) },
+			`vmtest: Baseline(` + strconv.Quote(base) + `, ttfb.p99): baseline ` + base + `: unknown metric "ttfb.p99"; did you mean ttft.p99? (every name: go doc github.com/vmtest/vmtest/summary Summary.Lookup)`},
+		{func(c *Collector) { c.Assert(vassert.Baseline(base)) }, `vmtest: Baseline(` + strconv.Quote(base) + `): baseline ` + base + `: no metric chosen`},
+		{func(c *Collector) { c.Assert(vassert.Expr("avg(ttft) < 100ms")) },
 			`vmtest: threshold "avg(ttft) < 100ms": at byte 3: "avg(" takes no parentheses; write "avg ttft" or "ttft.mean"`},
-		{func(c *Collector) { c.AssertThreshold("goodput > 1") },
+		{func(c *Collector) { c.Assert(vassert.Expr("goodput > 1")) },
 			`vmtest: threshold "goodput > 1": no goodput objective: set Options.Goodput`},
-		{func(c *Collector) { c.AssertThreshold("error_rate < 1") },
+		{func(c *Collector) { c.Assert(vassert.Expr("error_rate < 1")) },
 			`vmtest: threshold "error_rate < 1": at byte 13: error_rate is a fraction from 0 to 1 (1 is 100%)`},
 	} {
 		ft := &fakeTB{name: "T"}
@@ -60,9 +61,9 @@ func TestGoodputLimitCheckedAtRegistration(t *testing.T) {
 	ft := &fakeTB{name: "T"}
 	c := Collect(ft, Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true,
 		Goodput: recorder.SLO{TTFT: time.Second}})
-	c.AssertGoodputAbove(-2)
+	c.Assert(vassert.GoodputAbove(-2))
 	require.Len(t, ft.fatal, 1)
-	assert.Contains(t, ft.fatal[0], `vmtest: AssertGoodputAbove(-2): goodput > -2 req/s: a rate is never below 0, so the check could never fail; want a limit ≥ 0`)
+	assert.Contains(t, ft.fatal[0], `vmtest: GoodputAbove(-2): goodput > -2 req/s: a rate is never below 0, so the check could never fail; want a limit ≥ 0`)
 	ft.runCleanups()
 }
 
@@ -72,13 +73,13 @@ func TestGoodChecksRegisterQuietly(t *testing.T) {
 	c := Collect(ft, Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true})
 	now := time.Now()
 	c.RecordRequest(okReq(now, 100*time.Millisecond, 300*time.Millisecond, 3))
-	c.AssertP99Below("latency", time.Second)
-	c.AssertP90Below("E2E", time.Second)
-	c.AssertP50Below("ttft", 200*time.Millisecond)
-	c.AssertMeanBelow("tpot", time.Second)
-	c.AssertErrorRateBelow(0.01)
-	c.AssertThroughputAbove(0)
-	c.AssertThreshold("p(99) latency < 1s", "p(99) ttft < 40") // the second fails at the end
+	c.Assert(vassert.P99Below("latency", time.Second))
+	c.Assert(vassert.P90Below("E2E", time.Second))
+	c.Assert(vassert.P50Below("ttft", 200*time.Millisecond))
+	c.Assert(vassert.MeanBelow("tpot", time.Second))
+	c.Assert(vassert.ErrorRateBelow(0.01))
+	c.Assert(vassert.ThroughputAbove(0))
+	c.Assert(vassert.Expr("p(99) latency < 1s"), vassert.Expr("p(99) ttft < 40")) // the second fails at the end
 	require.Empty(t, ft.fatal)
 	ft.runCleanups()
 	require.Len(t, ft.errs, 1, "%v", ft.errs)

@@ -1,14 +1,3 @@
-// Package vmtest turns `go test` into a performance lab for LLM inference servers (vLLM and any
-// OpenAI-compatible server with vLLM-style Prometheus metrics). A test calls Collect; from then until the test
-// ends, GPU, server and host metrics are sampled on one clock, every request the test reports through
-// RecordRequest is timed, and when the test ends the files are written under the test's name and the SLOs
-// registered on the Collector are checked.
-//
-//	func TestServe(t *testing.T) {
-//		c := vmtest.Collect(t, vmtest.Options{VLLMBaseURL: url})
-//		c.AssertP99Below("ttft", 500*time.Millisecond)
-//		// ... send requests, c.RecordRequest(...) each ...
-//	}
 package vmtest
 
 import (
@@ -20,9 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/vmtest/vmtest/assert"
@@ -37,11 +24,15 @@ import (
 // Request is one timed LLM request; see recorder.Request for each field's definition.
 type Request = recorder.Request
 
-// Collector samples metrics for one test and records its requests. Create it with Collect; it is safe for
-// concurrent use. Its goroutines never call the testing.TB: everything reaches the test through the cleanup
-// (or Stop), on the test's goroutine.
+// Collector samples metrics for one run and records its requests. Create it with Start (anywhere) or
+// Collect (in a test); it is safe for concurrent use. Its sampling goroutines never log and never call the
+// test: what it says goes out from Start, Finish and, under Collect, the test's cleanup.
 type Collector struct {
-	tb       testing.TB
+	tb       TB     // the test (Collect); nil under Start
+	name     string // the test's name (Collect) or the sanitized ConfigID (Start): summary.Summary.TestName
+	logf     func(format string, args ...any)
+	helper   func()
+	brief    bool // log a short summary (benchmarks: go test -bench prints every b.N probe's log)
 	opts     Options
 	runID    string
 	configID string
@@ -66,38 +57,94 @@ type Collector struct {
 	sources map[string]*summary.SourceStatus
 	events  []snapshot.Event
 	busy    map[string]bool
-	checks  []func(*summary.Summary) error
+	checks  []assert.Check
+	// checksTaken: finish has read checks; a later Assert evaluates its checks at once (assertLate)
+	checksTaken bool
+	badArgs     []error // checks refused by Assert on a collector from Start: Finish returns them
 
-	stopOnce sync.Once
-	final0   bool // the next tick is the last one; guarded by mu
-	final    *summary.Summary
-	writeErr error
+	finMu     sync.Mutex // held while finishing; guards the fields below
+	finished  bool
+	final0    bool // the next tick is the last one; guarded by mu
+	final     *summary.Summary
+	writeErr  error
+	checkErrs []error
+	stopped   chan struct{} // closed when Finish has run
 }
 
-// Collect starts collecting for the test tb (a *testing.T or *testing.B): it validates opts, takes a first
-// snapshot at once, then one every Interval, and registers one tb.Cleanup that stops sampling, takes a last
-// snapshot, computes the summary, writes the files, logs their paths and runs the assertions registered on
-// the Collector. An invalid option fails the test at once (tb.Fatalf) naming the field; so does RequireGPU
-// when no GPU source is available. Nothing a sampler meets later fails the test.
-func Collect(tb testing.TB, opts Options) *Collector {
-	tb.Helper()
+// Start starts a collector outside `go test` (or anywhere a test's TB is not at hand): it validates opts,
+// takes a first snapshot at once, then one every Interval, until Finish is called or ctx is done; when ctx
+// is done first, the collector finishes by itself (as Finish, whose later calls return the same summary),
+// writing its files and logging that it stopped because of ctx. An invalid option is an error naming the
+// field, and nothing is started; so is RequireGPU when no GPU source is available. Nothing a sampler meets
+// later is an error. Log lines ("vmtest: ...") go to Options.Log (none when nil). The files go to
+// Options.OutputDir, else $VMTEST_OUTPUT_DIR/<config>, else metrics_output/<config>, where <config> is the
+// sanitized ConfigID ("vmtest" when empty), which also stands for the test name in the summary.
+func Start(ctx context.Context, opts Options) (*Collector, error) {
+	if ctx == nil {
+		return nil, errors.New("vmtest: Start: nil context (use context.Background())")
+	}
+	if opts.ConfigID == "" {
+		opts.ConfigID = "vmtest"
+	}
+	name := Sanitize(opts.ConfigID)
+	if opts.OutputDir == "" {
+		opts.OutputDir = defaultOutputDir(name)
+	}
+	return start(ctx, opts, runEnv{name: name, logf: writerLog(opts.Log)})
+}
+
+// runEnv is what differs between Start and Collect: the run's name (summary.Summary.TestName), where log
+// lines go, whether the logged summary is brief (benchmarks), and what to call after ctx ended the run early.
+type runEnv struct {
+	name   string
+	logf   func(format string, args ...any)
+	helper func() // the test's Helper, so its log lines point at the test's code; nil outside a test
+	brief  bool
+	early  func(*Collector)
+}
+
+// writerLog returns a log function writing one line per call to w; one that discards when w is nil.
+func writerLog(w io.Writer) func(string, ...any) {
+	if w == nil {
+		return func(string, ...any) {}
+	}
+	var mu sync.Mutex
+	return func(format string, args ...any) {
+		line := fmt.Sprintf(format, args...)
+		if line == "" || line[len(line)-1] != '\n' {
+			line += "\n"
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		_, _ = io.WriteString(w, line)
+	}
+}
+
+// start is Start and Collect's common part. When ctx is done before Finish, the collector finishes with
+// ctx's cause as the reason, then calls env.early (when not nil).
+func start(ctx context.Context, opts Options, env runEnv) (*Collector, error) {
+	if env.helper == nil {
+		env.helper = func() {}
+	}
+	env.helper()
+	logf := env.logf
 	o, err := opts.resolve()
 	if err != nil {
-		tb.Fatalf("%v", err)
-		return nil
+		return nil, err
 	}
-	start := time.Now()
+	now := time.Now()
 	c := &Collector{
-		tb: tb, opts: o, start: start,
-		runID:   fmt.Sprintf("%s-%06x", start.UTC().Format("20060102T150405Z"), rand.Uint32()&0xffffff),
+		name: env.name, logf: logf, helper: env.helper, brief: env.brief, opts: o, start: now,
+		runID:   fmt.Sprintf("%s-%06x", now.UTC().Format("20060102T150405Z"), rand.Uint32()&0xffffff),
 		sources: map[string]*summary.SourceStatus{}, busy: map[string]bool{},
-		rec: recorder.New(start, recorder.Config{MaxRecords: o.MaxRequests, Goodput: o.Goodput}),
+		rec:     recorder.New(now, recorder.Config{MaxRecords: o.MaxRequests, Goodput: o.Goodput}),
+		stopped: make(chan struct{}),
 	}
 	c.configID = Sanitize(o.ConfigID)
 	if o.ConfigID == "" {
-		c.configID = Sanitize(tb.Name())
+		c.configID = Sanitize(env.name)
 	}
-	c.dir = OutputDir(tb, o.OutputDir)
+	c.dir = o.OutputDir
 	if abs, err := filepath.Abs(c.dir); err == nil {
 		c.dir = abs
 	}
@@ -108,26 +155,42 @@ func Collect(tb testing.TB, opts Options) *Collector {
 		for _, cl := range c.owned {
 			_ = cl.Close()
 		}
-		tb.Fatalf("%v", err)
-		return nil
+		return nil, err
 	}
 	var rerr error
-	if c.files, rerr = report.Reserve(c.dir, c.configID, start, c.runID); rerr != nil {
-		tb.Logf("vmtest: %v (writing the files will be tried again at the end)", rerr)
+	if c.files, rerr = report.Reserve(c.dir, c.configID, now, c.runID); rerr != nil {
+		logf("vmtest: %v (writing the files will be tried again at the end)", rerr)
 	}
-	tb.Logf("vmtest: run %s, config %q, interval %v, files in %s", c.runID, c.configID, o.Interval, c.dir)
+	logf("vmtest: run %s, config %q, interval %v, files in %s", c.runID, c.configID, o.Interval, c.dir)
 	for _, name := range []string{"vllm", "gpu"} {
 		if st := c.sources[name]; st != nil && st.Note != "" {
-			tb.Logf("vmtest: %s: %s", name, st.Note)
+			logf("vmtest: %s: %s", name, st.Note)
 		}
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
+	loopCtx, cancel := context.WithCancel(context.Background())
 	c.cancel, c.done = cancel, make(chan struct{})
-	c.tick(ctx, start)
-	go c.loop(ctx)
-	tb.Cleanup(c.cleanup)
-	return c
+	c.tick(loopCtx, now)
+	go c.loop(loopCtx)
+	go c.watch(ctx, env.early)
+	return c, nil
+}
+
+// watch finishes the collector when ctx is done before Finish is called, then calls early.
+func (c *Collector) watch(ctx context.Context, early func(*Collector)) {
+	select {
+	case <-c.stopped:
+	case <-ctx.Done():
+		select {
+		case <-c.stopped:
+			return // finished already: ctx was cancelled after Finish
+		default:
+		}
+		c.finish("stopped early: " + context.Cause(ctx).Error())
+		if early != nil {
+			early(c)
+		}
+	}
 }
 
 func (c *Collector) buildSamplers() error {
@@ -351,8 +414,8 @@ func (c *Collector) fillClientLatency(v *snapshot.VLLM) {
 }
 
 // RecordRequest records one timed request (see recorder.Request for the fields and the definitions of TTFT,
-// TPOT, ITL and E2E latency computed from them). Safe for concurrent use from any goroutine; it never calls
-// the testing.TB. A request recorded after the Collector stopped is counted in Counts but not in the files.
+// TPOT, ITL and E2E latency computed from them). Safe for concurrent use from any goroutine; it never logs.
+// A request recorded after the Collector finished is counted in Counts but not in the files.
 func (c *Collector) RecordRequest(r Request) { c.rec.RecordRequest(r) }
 
 // RunID returns this run's identifier, carried in every file and log line.
@@ -374,15 +437,14 @@ func (c *Collector) Snapshots() []snapshot.Snapshot {
 	return append([]snapshot.Snapshot(nil), c.snaps...)
 }
 
-// Summary returns the final summary once the Collector has stopped; before that, a summary of what has been
+// Summary returns the final summary once the Collector has finished; before that, a summary of what has been
 // collected so far (without file paths). It never returns nil.
 func (c *Collector) Summary() *summary.Summary {
-	c.mu.Lock()
-	if f := c.final; f != nil {
-		c.mu.Unlock()
-		return f
+	select {
+	case <-c.stopped:
+		return c.final
+	default:
 	}
-	c.mu.Unlock()
 	return c.computeSummary(time.Now())
 }
 
@@ -401,193 +463,103 @@ func (c *Collector) computeSummary(end time.Time) *summary.Summary {
 		}
 	}
 	return summary.Compute(summary.Input{
-		RunID: c.runID, ConfigID: c.configID, TestName: c.tb.Name(), Start: c.start, End: end,
+		RunID: c.runID, ConfigID: c.configID, TestName: c.name, Start: c.start, End: end,
 		DurationS: end.Sub(c.start).Seconds(), IntervalS: c.opts.Interval.Seconds(),
 		Snapshots: c.snaps, SnapshotsDropped: c.dropped, Requests: reqs, Server: server, Sources: srcs, Events: c.events,
 	})
 }
 
-// Stop ends collection now instead of at the end of the test: it stops the sampling loop (waiting for it,
-// bounded), takes a last snapshot so the final interval's requests are in the files, computes the summary,
-// writes the files and logs their paths. It returns the final summary. Later calls return the same summary;
-// the cleanup calls it too. Call it from the test's goroutine.
-func (c *Collector) Stop() *summary.Summary {
-	c.tb.Helper()
-	c.stopOnce.Do(func() {
-		c.cancel()
-		select {
-		case <-c.done:
-		case <-time.After(c.opts.Interval + time.Second):
-			c.tb.Logf("vmtest: sampling loop did not stop within %v; going on without it", c.opts.Interval+time.Second)
-		}
-		c.mu.Lock()
-		c.final0 = true
-		c.mu.Unlock()
-		c.tick(context.Background(), time.Now())
-		for _, cl := range c.owned { // the caller's own samplers stay open: they may serve another collector
-			_ = cl.Close()
-		}
-		end := time.Now()
-		sum := c.computeSummary(end)
-		c.mu.Lock()
-		sf := report.SnapshotFile{RunID: c.runID, ConfigID: c.configID, Start: c.start, IntervalS: c.opts.Interval.Seconds(), Snapshots: c.snaps}
-		c.mu.Unlock()
-		recs, _ := c.rec.Records(0)
-		c.writeErr = report.WriteAll(c.files, sf, recs, sum)
-		c.mu.Lock()
-		c.final = sum
-		c.mu.Unlock()
-		lines := report.TextSummary(sum)
-		_, bench := c.tb.(*testing.B)
-		if bench && len(lines) > 2 {
-			// go test -bench prints every run's log (b.N probes included) and truncates long ones: keep it short.
-			lines = append(lines[:2], "files in "+c.dir)
-		}
-		for _, line := range lines {
-			c.tb.Log("vmtest: " + line)
-		}
-		if c.writeErr != nil {
-			// Losing the files is not a sampler problem: the run's record is gone, so the test must say so.
-			c.tb.Errorf("vmtest: writing files: %v", c.writeErr)
-		} else if !bench {
-			keys := make([]string, 0, len(sum.Files))
-			for k := range sum.Files {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				c.tb.Logf("vmtest: wrote %s", sum.Files[k])
-			}
-		}
-	})
-	return c.final
+// Finish ends collection: it stops the sampling loop (waiting for it, bounded), takes a last snapshot so the
+// final interval's requests are in the files, computes the summary, writes the files (atomically) and logs
+// the summary and their paths. It returns the final summary (never nil) and an error when the files could not
+// be written or a check registered with Assert was not met (errors.Join of each; under Collect the test
+// reports them itself). Later calls, and the cleanup Collect registers, return the same summary and error.
+// Safe to call from any goroutine.
+func (c *Collector) Finish() (*summary.Summary, error) {
+	c.helper()
+	c.finish("")
+	return c.final, errors.Join(append(append([]error{c.writeErr}, c.badArgs...), c.checkErrs...)...)
 }
 
-func (c *Collector) cleanup() {
-	c.tb.Helper()
-	sum := c.Stop()
+// finish does Finish's work once; reason, when not empty, is logged first: why the run stopped before its end.
+func (c *Collector) finish(reason string) {
+	c.helper()
+	c.finMu.Lock()
+	defer c.finMu.Unlock()
+	if c.finished {
+		return
+	}
+	c.finished = true
+	defer close(c.stopped)
+	if reason != "" {
+		c.logf("vmtest: %s", reason)
+	}
+	c.cancel()
+	select {
+	case <-c.done:
+	case <-time.After(c.opts.Interval + time.Second):
+		c.logf("vmtest: sampling loop did not stop within %v; going on without it", c.opts.Interval+time.Second)
+	}
+	c.mu.Lock()
+	c.final0 = true
+	c.mu.Unlock()
+	c.tick(context.Background(), time.Now())
+	for _, cl := range c.owned { // the caller's own samplers stay open: they may serve another collector
+		_ = cl.Close()
+	}
+	end := time.Now()
+	sum := c.computeSummary(end)
+	c.mu.Lock()
+	sf := report.SnapshotFile{RunID: c.runID, ConfigID: c.configID, Start: c.start, IntervalS: c.opts.Interval.Seconds(), Snapshots: c.snaps}
+	c.mu.Unlock()
+	recs, _ := c.rec.Records(0)
+	if err := report.WriteAll(c.files, sf, recs, sum); err != nil {
+		c.writeErr = fmt.Errorf("vmtest: writing files: %w", err)
+	}
+	c.final = sum
+	c.logSummary(sum)
 	c.mu.Lock()
 	checks := c.checks
+	c.checksTaken = true
 	c.mu.Unlock()
-	for _, check := range checks {
-		if err := check(sum); err != nil {
-			c.tb.Errorf("%v", err)
-		}
+	r := &checkReporter{logf: c.logf}
+	assert.Assert(r, sum, checks...)
+	c.checkErrs = r.errs
+}
+
+// checkReporter is the assert.TestingT the registered checks run under in finish: notes go to the log,
+// failures are kept for Finish to return (and Collect to report).
+type checkReporter struct {
+	logf func(string, ...any)
+	errs []error
+}
+
+func (r *checkReporter) Helper()                         {}
+func (r *checkReporter) Logf(format string, args ...any) { r.logf(format, args...) }
+func (r *checkReporter) Errorf(format string, args ...any) {
+	r.errs = append(r.errs, fmt.Errorf(format, args...))
+}
+func (r *checkReporter) Fatalf(format string, args ...any) { r.Errorf(format, args...) }
+
+// logSummary logs the text summary and the paths written.
+func (c *Collector) logSummary(sum *summary.Summary) {
+	c.helper()
+	lines := report.TextSummary(sum)
+	if c.brief && len(lines) > 2 {
+		lines = append(lines[:2], "files in "+c.dir)
 	}
-}
-
-// Check registers an SLO check to run over the final summary at the end of the test; a non-nil error fails
-// the test with that message. Checks run in the order registered. Check runs nothing before the end; the
-// Assert* methods below also test their arguments when they are called.
-func (c *Collector) Check(check func(*summary.Summary) error) {
-	c.mu.Lock()
-	c.checks = append(c.checks, check)
-	c.mu.Unlock()
-}
-
-// register adds one of package assert's checks. It first runs the check over no summary: assert's checks test
-// their arguments before anything else, so an unknown metric name or a limit that no run could meet (or
-// fail) shows at once, failing the test through tb.Fatalf with call (how the user called it) in front,
-// instead of after the whole load has run.
-func (c *Collector) register(call string, check func(*summary.Summary) error) {
-	c.tb.Helper()
-	if err := check(nil); errors.Is(err, assert.ErrInvalidCheck) {
-		c.tb.Fatalf("vmtest: %s: %s", call, strings.TrimPrefix(err.Error(), "vmtest: "))
+	for _, line := range lines {
+		c.logf("vmtest: %s", line)
+	}
+	if c.writeErr != nil || c.brief {
 		return
 	}
-	c.Check(check)
-}
-
-// AssertP99Below registers assert.CheckP99Below(summary, metric, limit) to run at the end of the test.
-// metric is "ttft", "tpot", "itl", "e2e" (also called "latency"), "ttft_from_intended" or
-// "e2e_from_intended" (client side, successful requests; see assert.LatencyMetricsText); no data fails. An
-// unknown metric or a limit ≤ 0 fails the test at once (tb.Fatalf, naming the valid metrics), so call it from
-// the test's goroutine, as every Assert* method.
-func (c *Collector) AssertP99Below(metric string, limit time.Duration) {
-	c.tb.Helper()
-	c.register(fmt.Sprintf("AssertP99Below(%q, %v)", metric, limit),
-		func(s *summary.Summary) error { return assert.CheckP99Below(s, metric, limit) })
-}
-
-// AssertP90Below registers assert.CheckP90Below to run at the end of the test; its arguments are checked at
-// once, as AssertP99Below's.
-func (c *Collector) AssertP90Below(metric string, limit time.Duration) {
-	c.tb.Helper()
-	c.register(fmt.Sprintf("AssertP90Below(%q, %v)", metric, limit),
-		func(s *summary.Summary) error { return assert.CheckP90Below(s, metric, limit) })
-}
-
-// AssertP50Below registers assert.CheckP50Below to run at the end of the test; its arguments are checked at
-// once, as AssertP99Below's.
-func (c *Collector) AssertP50Below(metric string, limit time.Duration) {
-	c.tb.Helper()
-	c.register(fmt.Sprintf("AssertP50Below(%q, %v)", metric, limit),
-		func(s *summary.Summary) error { return assert.CheckP50Below(s, metric, limit) })
-}
-
-// AssertMeanBelow registers assert.CheckMeanBelow to run at the end of the test; its arguments are checked
-// at once, as AssertP99Below's.
-func (c *Collector) AssertMeanBelow(metric string, limit time.Duration) {
-	c.tb.Helper()
-	c.register(fmt.Sprintf("AssertMeanBelow(%q, %v)", metric, limit),
-		func(s *summary.Summary) error { return assert.CheckMeanBelow(s, metric, limit) })
-}
-
-// AssertThreshold registers threshold expressions (assert.ParseThreshold: "p(99) ttft < 150ms",
-// "error_rate < 1%", "gpu.utilization.avg > 50", ...) to be checked at the end of the test. An expression that
-// does not parse, names an unknown metric or always or never holds fails the test at once (tb.Fatalf), naming
-// the position of the error; so does one on goodput without Options.Goodput.
-func (c *Collector) AssertThreshold(exprs ...string) {
-	c.tb.Helper()
-	for _, e := range exprs {
-		th, err := assert.ParseThreshold(e)
-		if err != nil {
-			c.tb.Fatalf("%v", err)
-			return
-		}
-		if g := c.opts.Goodput; strings.HasPrefix(th.Metric, "goodput") && g.TTFT <= 0 && g.TPOT <= 0 && g.E2E <= 0 {
-			c.tb.Fatalf("vmtest: threshold %q: no goodput objective: set Options.Goodput (TTFT, TPOT and/or E2E limits a request must meet to count)", e)
-			return
-		}
-		c.Check(th.Check)
+	keys := make([]string, 0, len(sum.Files))
+	for k := range sum.Files {
+		keys = append(keys, k)
 	}
-}
-
-// AssertErrorRateBelow registers assert.CheckErrorRateBelow for the end of the test. limit is a fraction:
-// 0.01 is 1 %. A limit outside (0, 1) fails the test at once (tb.Fatalf): 1 would pass unless every request
-// failed, 0 could never pass.
-func (c *Collector) AssertErrorRateBelow(limit float64) {
-	c.tb.Helper()
-	c.register(fmt.Sprintf("AssertErrorRateBelow(%v)", limit),
-		func(s *summary.Summary) error { return assert.CheckErrorRateBelow(s, limit) })
-}
-
-// AssertThroughputAbove registers assert.CheckThroughputAbove (successful requests/s) for the end of the
-// test. A negative or non-finite limit fails the test at once (tb.Fatalf).
-func (c *Collector) AssertThroughputAbove(reqPerSec float64) {
-	c.tb.Helper()
-	c.register(fmt.Sprintf("AssertThroughputAbove(%v)", reqPerSec),
-		func(s *summary.Summary) error { return assert.CheckThroughputAbove(s, reqPerSec) })
-}
-
-// AssertGoodputAbove registers assert.CheckGoodputAbove (requests/s meeting Options.Goodput) for the end of
-// the test. Without Options.Goodput there is no goodput to check, and a negative or non-finite limit cannot
-// mean anything: either fails the test at once (tb.Fatalf).
-func (c *Collector) AssertGoodputAbove(reqPerSec float64) {
-	c.tb.Helper()
-	if g := c.opts.Goodput; g.TTFT <= 0 && g.TPOT <= 0 && g.E2E <= 0 {
-		c.tb.Fatalf("vmtest: AssertGoodputAbove(%v): no goodput objective: set Options.Goodput (TTFT, TPOT and/or E2E limits a request must meet to count)", reqPerSec)
-		return
+	sort.Strings(keys)
+	for _, k := range keys {
+		c.logf("vmtest: wrote %s", sum.Files[k])
 	}
-	c.register(fmt.Sprintf("AssertGoodputAbove(%v)", reqPerSec),
-		func(s *summary.Summary) error { return assert.CheckGoodputAbove(s, reqPerSec) })
-}
-
-// AssertBaseline registers assert.CheckBaseline against the baseline file at path for the end of the test:
-// each metric may not regress beyond its tolerance; run with -vmtest.update (or VMTEST_UPDATE=1) to rewrite
-// the file from this run instead. An empty path, no metric, an unknown metric name (summary.Lookup) or a
-// negative tolerance fails the test at once (tb.Fatalf); the file itself is read at the end.
-func (c *Collector) AssertBaseline(path string, metrics ...assert.Tolerance) {
-	c.tb.Helper()
-	c.register("AssertBaseline", func(s *summary.Summary) error { return assert.CheckBaseline(s, path, metrics...) })
 }

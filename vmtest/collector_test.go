@@ -17,6 +17,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	vassert "github.com/vmtest/vmtest/assert"
 	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/samplers"
 )
@@ -24,7 +25,6 @@ import (
 // fakeTB records what the collector says to the test and runs cleanups on demand, so tests can check the
 // failures the collector reports without failing themselves.
 type fakeTB struct {
-	testing.TB
 	name     string
 	mu       sync.Mutex
 	logs     []string
@@ -40,7 +40,6 @@ func (f *fakeTB) Logf(format string, a ...any) {
 	defer f.mu.Unlock()
 	f.logs = append(f.logs, fmt.Sprintf(format, a...))
 }
-func (f *fakeTB) Log(a ...any) { f.Logf("%s", fmt.Sprint(a...)) }
 func (f *fakeTB) Errorf(format string, a ...any) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -51,7 +50,11 @@ func (f *fakeTB) Fatalf(format string, a ...any) {
 	defer f.mu.Unlock()
 	f.fatal = append(f.fatal, fmt.Sprintf(format, a...))
 }
-func (f *fakeTB) Cleanup(fn func()) { f.cleanups = append(f.cleanups, fn) }
+func (f *fakeTB) Cleanup(fn func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cleanups = append(f.cleanups, fn)
+}
 func (f *fakeTB) runCleanups() {
 	for i := len(f.cleanups) - 1; i >= 0; i-- {
 		f.cleanups[i]()
@@ -107,8 +110,8 @@ func TestCollectEndToEndWritesSeedFiles(t *testing.T) {
 		c.RecordRequest(okReq(now, time.Duration(i)*10*time.Millisecond, time.Duration(i)*100*time.Millisecond, 8))
 	}
 	c.RecordRequest(Request{Start: now, Err: fmt.Errorf("connection refused")})
-	c.AssertP99Below("ttft", 100*time.Millisecond)
-	c.AssertP99Below("e2e", 450*time.Millisecond) // p99 E2E = 400+0.96·100 = 496 ms → must fail
+	c.Assert(vassert.P99Below("ttft", 100*time.Millisecond))
+	c.Assert(vassert.P99Below("e2e", 450*time.Millisecond)) // p99 E2E = 400+0.96·100 = 496 ms → must fail
 	time.Sleep(250 * time.Millisecond)
 	ft.runCleanups()
 
@@ -278,7 +281,7 @@ func TestHungServerDoesNotDelayTicks(t *testing.T) {
 func TestNoRequestsMeansNoData(t *testing.T) {
 	ft := &fakeTB{name: "T"}
 	c := Collect(ft, Options{Interval: 50 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none"})
-	c.AssertP99Below("ttft", time.Second)
+	c.Assert(vassert.P99Below("ttft", time.Second))
 	ft.runCleanups()
 	sum := c.Summary()
 	assert.Equal(t, 0, sum.Requests.TTFTMS.N)
@@ -299,12 +302,13 @@ func TestSnapshotBound(t *testing.T) {
 	assert.Len(t, c.Snapshots(), 3)
 }
 
-func TestStopIsIdempotentAndLateRecordsAreCounted(t *testing.T) {
+func TestFinishIsIdempotentAndLateRecordsAreCounted(t *testing.T) {
 	ft := &fakeTB{name: "T"}
 	c := Collect(ft, Options{Interval: 50 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true})
 	now := time.Now()
 	c.RecordRequest(okReq(now, 5*time.Millisecond, 10*time.Millisecond, 2))
-	s1 := c.Stop()
+	s1, err := c.Finish()
+	require.NoError(t, err)
 	c.RecordRequest(okReq(now, 5*time.Millisecond, 10*time.Millisecond, 2))
 	ft.runCleanups()
 	assert.Same(t, s1, c.Summary())
@@ -366,11 +370,11 @@ func TestCollectorThresholdsAndRateChecks(t *testing.T) {
 		c.RecordRequest(okReq(now, ttft, ttft+100*time.Millisecond, 2))
 	}
 	c.RecordRequest(Request{Start: now, Err: fmt.Errorf("boom")})
-	c.AssertThreshold("p(50) ttft < 260ms", "error_rate < 25%") // p50 = 250 ms; error rate 1/5 = 20 %
-	c.AssertThreshold("p(99) ttft < 300ms")                     // p99 = 397 ms: fails
-	c.AssertErrorRateBelow(0.1)                                 // 0.2: fails
-	c.AssertThroughputAbove(7.9)                                // 4 / 0.5 s = 8 req/s: passes
-	c.AssertGoodputAbove(2.1)                                   // 1 request (TTFT 100 ms) / 0.5 s = 2 req/s: fails
+	c.Assert(vassert.Expr("p(50) ttft < 260ms"), vassert.Expr("error_rate < 25%")) // p50 = 250 ms; error rate 1/5 = 20 %
+	c.Assert(vassert.Expr("p(99) ttft < 300ms"))                                   // p99 = 397 ms: fails
+	c.Assert(vassert.ErrorRateBelow(0.1))                                          // 0.2: fails
+	c.Assert(vassert.ThroughputAbove(7.9))                                         // 4 / 0.5 s = 8 req/s: passes
+	c.Assert(vassert.GoodputAbove(2.1))                                            // 1 request (TTFT 100 ms) / 0.5 s = 2 req/s: fails
 	require.Empty(t, ft.fatal)
 	ft.runCleanups()
 	require.Len(t, ft.errs, 3, "%v", ft.errs)
@@ -380,7 +384,7 @@ func TestCollectorThresholdsAndRateChecks(t *testing.T) {
 
 	bad := &fakeTB{name: "T"}
 	c2 := Collect(bad, Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true})
-	c2.AssertThreshold("p(99) ttft <")
+	c2.Assert(vassert.Expr("p(99) ttft <"))
 	require.Len(t, bad.fatal, 1)
 	assert.Contains(t, bad.fatal[0], "byte")
 	bad.runCleanups()

@@ -27,7 +27,7 @@ func dq(v, lowerBound *float64) string {
 
 // render writes one dashboard frame for snap: GPUs, server, client latency and host, as the original Python collector's console
 // dashboard shows them, then each source's error; an error that repeats the previous frame's is shown only
-// on the first frame. Called on the sampling goroutine; it writes to w only (never to the testing.TB).
+// on the first frame. Called on the sampling goroutine; it writes to w only (never to the test).
 func render(w io.Writer, s *snapshot.Snapshot, counts recorder.Counts, first, last bool) {
 	var b strings.Builder
 	label := ""

@@ -3,6 +3,7 @@ package vmtest
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"strconv"
@@ -35,7 +36,7 @@ const (
 	EnvDisplay = "VMTEST_DISPLAY"
 )
 
-// Options configures Collect. The zero value is valid: a 2 s interval, the server from VMTEST_VLLM_URL (none
+// Options configures Start and Collect. The zero value is valid: a 2 s interval, the server from VMTEST_VLLM_URL (none
 // if unset), every GPU from the best available source, files under metrics_output/<test name>/.
 type Options struct {
 	// ConfigID names the configuration under test in file names and snapshots (the original Python collector's config_id).
@@ -81,6 +82,9 @@ type Options struct {
 	NoSystem bool
 	// Samplers are extra metric sources sampled on the same clock.
 	Samplers []samplers.Sampler
+	// Log receives Start's log lines, one "vmtest: ..." line per write (the run, its sources, the summary, the
+	// files written); nil discards them. Collect does not use it: a test's lines go to t.Logf.
+	Log io.Writer
 }
 
 func envTrue(name string) bool {

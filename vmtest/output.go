@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"testing"
 )
 
 // Sanitize turns a test name (or any label) into a safe single path element: every rune outside
@@ -46,18 +45,23 @@ func artifactsRequested() bool {
 	return f != nil && f.Value.String() == "true"
 }
 
-// OutputDir returns the directory a test's files go to, as DESIGN.md orders the choices: opt when not empty;
+// OutputDir returns the directory a test's files go to (tb is a *testing.T, *testing.B or anything with a
+// name), as DESIGN.md orders the choices: opt when not empty;
 // t.ArtifactDir() when `go test -artifacts` was given; $VMTEST_OUTPUT_DIR/<sanitized test name>; else
 // metrics_output/<sanitized test name> relative to the working directory (the package directory under go
 // test). It creates nothing.
-func OutputDir(tb testing.TB, opt string) string {
+func OutputDir(tb interface{ Name() string }, opt string) string {
 	if opt != "" {
 		return opt
 	}
 	if a, ok := tb.(artifactDirer); ok && artifactsRequested() {
 		return a.ArtifactDir()
 	}
-	name := Sanitize(tb.Name())
+	return defaultOutputDir(Sanitize(tb.Name()))
+}
+
+// defaultOutputDir is $VMTEST_OUTPUT_DIR/name, else metrics_output/name.
+func defaultOutputDir(name string) string {
 	if env := os.Getenv(EnvOutputDir); env != "" {
 		return filepath.Join(env, name)
 	}

@@ -106,18 +106,47 @@ func checkWritable(dir string) error {
 	return nil
 }
 
-// newTB returns the TB a collection runs under, named after the configuration (the run's test name, and the
-// default output directory's last element), and sets o.OutputDir from -out or as vmtest.OutputDir picks it.
-func newTB(o *vmtest.Options, out string, stdout, stderr io.Writer) *cliTB {
-	tb := newCLITB(vmtest.Sanitize(o.ConfigID), stdout, stderr)
-	tb.fatalHint = "(the options come from the flags: -url VLLMBaseURL, -interval Interval, -gpu GPUSource, " +
-		"-gpus GPUIDs, -dcgm-url DCGMURLs, -config ConfigID, -out OutputDir)"
-	o.OutputDir = vmtest.OutputDir(tb, out)
-	return tb
+// optionsHint follows an error from vmtest.Start, which names an Options field: it says which flag set it.
+const optionsHint = "(the options come from the flags: -url VLLMBaseURL, -interval Interval, -gpu GPUSource, " +
+	"-gpus GPUIDs, -dcgm-url DCGMURLs, -config ConfigID, -out OutputDir)"
+
+// configName names a run after its configuration, for vmtest.OutputDir.
+type configName string
+
+func (n configName) Name() string { return string(n) }
+
+// prepare sets o.OutputDir from -out, else as vmtest.Start would pick it, and where the log goes, and checks
+// that the directory is writable.
+func prepare(o *vmtest.Options, out string, stdout io.Writer) error {
+	o.OutputDir = vmtest.OutputDir(configName(vmtest.Sanitize(o.ConfigID)), out)
+	o.Log = stdout
+	return checkWritable(o.OutputDir)
+}
+
+// startRun starts the collector; an invalid option (which vmtest names) is printed with the flag that set
+// it and status exitUsage returned.
+func startRun(o vmtest.Options, stderr io.Writer) (*vmtest.Collector, int) {
+	c, err := vmtest.Start(context.Background(), o)
+	if err != nil {
+		fmt.Fprintf(stderr, "%v\n%s\n", err, optionsHint)
+		return nil, exitUsage
+	}
+	return c, exitOK
+}
+
+// finishRun finishes the collector and returns exitFail when its files could not be written or a check was
+// not met (each printed to stderr), else code.
+func finishRun(c *vmtest.Collector, code int, stderr io.Writer) (*summary.Summary, int) {
+	sum, err := c.Finish()
+	if err != nil {
+		fmt.Fprintf(stderr, "%v\n", err)
+		code = exitFail
+	}
+	return sum, code
 }
 
 // waitFor waits for d (forever when 0) or ctx, and logs an interruption.
-func waitFor(ctx context.Context, tb *cliTB, d time.Duration) {
+func waitFor(ctx context.Context, stdout io.Writer, d time.Duration) {
 	var timeout <-chan time.Time
 	if d > 0 {
 		t := time.NewTimer(d)
@@ -127,7 +156,7 @@ func waitFor(ctx context.Context, tb *cliTB, d time.Duration) {
 	start := time.Now()
 	select {
 	case <-ctx.Done():
-		tb.Logf("vmtest: interrupted after %v: stopping", time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(stdout, "vmtest: interrupted after %v: stopping\n", time.Since(start).Round(time.Millisecond))
 	case <-timeout:
 	}
 }
@@ -152,15 +181,17 @@ func collectMain(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if err != nil {
 		return usageErr(stderr, "collect", "%v", err)
 	}
-	tb := newTB(&o, cf.out, stdout, stderr)
-	if err := checkWritable(o.OutputDir); err != nil {
+	if err := prepare(&o, cf.out, stdout); err != nil {
 		fmt.Fprintf(stderr, "vmtest collect: %v\n", err)
 		return exitFail
 	}
-	return tb.run(func() {
-		vmtest.Collect(tb, o)
-		waitFor(ctx, tb, *duration)
-	})
+	c, code := startRun(o, stderr)
+	if c == nil {
+		return code
+	}
+	waitFor(ctx, stdout, *duration)
+	_, code = finishRun(c, code, stderr)
+	return code
 }
 
 // discardSink stands in for the collector while a load configuration is validated.
@@ -240,12 +271,13 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return bad("-%s: must not be negative", n.name)
 		}
 	}
-	thresholds := make([]string, 0, len(slos))
+	checks := make([]assert.Check, 0, len(slos))
 	for i, e := range slos {
-		if _, err := assert.ParseThreshold(e); err != nil {
+		check := assert.Expr(e)
+		if err := check.Err(); err != nil {
 			return bad("-slo #%d: %v", i+1, err)
 		}
-		thresholds = append(thresholds, e)
+		checks = append(checks, check)
 	}
 	if lc.Duration == 0 && lc.Requests == 0 {
 		lc.Duration = 60 * time.Second
@@ -286,35 +318,45 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		lc.Params.Model = ids[0]
 	}
 
-	tb := newTB(&o, cf.out, stdout, stderr)
-	if err := checkWritable(o.OutputDir); err != nil {
+	if err := prepare(&o, cf.out, stdout); err != nil {
 		fmt.Fprintf(stderr, "vmtest %s: %v\n", cmd, err)
 		return exitFail
 	}
-	var c *vmtest.Collector
-	code := tb.run(func() {
-		c = vmtest.Collect(tb, o)
-		c.AssertThreshold(thresholds...)
-		lc.Sink = c
-		tb.Logf("vmtest: load: model %q, %s", lc.Params.Model, describeLoad(lc))
-		res, err := loadgen.Run(ctx, lc)
-		var notServed *loadgen.ModelNotServedError
-		switch {
-		case ctx.Err() != nil:
-			tb.Logf("vmtest: interrupted: load stopped early")
-		case errors.As(err, &notServed):
-			tb.Errorf("vmtest: load: -model %q is not served by %s (it serves %s); nothing was sent", notServed.Model, notServed.BaseURL, notServed.ServedText())
-			return
-		case err != nil:
-			tb.Errorf("vmtest: load: %v", err)
-		}
-		tb.Logf("vmtest: load: %v", res)
-		if ctx.Err() == nil && res.Sent > 0 && res.Outcomes[recorder.OutcomeOK] == 0 {
-			tb.Errorf("vmtest: load: no request succeeded (%d sent); the first failed with: %v", res.Sent, res.FirstErr)
-		}
-	})
-	if code != exitUsage && c != nil && len(thresholds) > 0 {
-		printSLOs(stdout, c.Summary(), thresholds)
+	c, code := startRun(o, stderr)
+	if c == nil {
+		return code
+	}
+	c.Assert(checks...)
+	code = runLoad(ctx, c, lc, stdout, stderr)
+	sum, code := finishRun(c, code, stderr)
+	if len(checks) > 0 {
+		printSLOs(stdout, sum, slos, checks)
+	}
+	return code
+}
+
+// runLoad drives lc's load into the server, recording into c, and returns exitFail when the load could not
+// run or no request succeeded.
+func runLoad(ctx context.Context, c *vmtest.Collector, lc loadgen.LoadConfig, stdout, stderr io.Writer) int {
+	lc.Sink = c
+	fmt.Fprintf(stdout, "vmtest: load: model %q, %s\n", lc.Params.Model, describeLoad(lc))
+	res, err := loadgen.Run(ctx, lc)
+	code := exitOK
+	var notServed *loadgen.ModelNotServedError
+	switch {
+	case ctx.Err() != nil:
+		fmt.Fprintln(stdout, "vmtest: interrupted: load stopped early")
+	case errors.As(err, &notServed):
+		fmt.Fprintf(stderr, "vmtest: load: -model %q is not served by %s (it serves %s); nothing was sent\n", notServed.Model, notServed.BaseURL, notServed.ServedText())
+		return exitFail
+	case err != nil:
+		fmt.Fprintf(stderr, "vmtest: load: %v\n", err)
+		code = exitFail
+	}
+	fmt.Fprintf(stdout, "vmtest: load: %v\n", res)
+	if ctx.Err() == nil && res.Sent > 0 && res.Outcomes[recorder.OutcomeOK] == 0 {
+		fmt.Fprintf(stderr, "vmtest: load: no request succeeded (%d sent); the first failed with: %v\n", res.Sent, res.FirstErr)
+		code = exitFail
 	}
 	return code
 }
@@ -340,17 +382,18 @@ func describeLoad(lc loadgen.LoadConfig) string {
 	return b.String()
 }
 
-// printSLOs prints one line per threshold: met or not (the reason of a miss was reported as an error).
-func printSLOs(w io.Writer, s *summary.Summary, exprs []string) {
+// printSLOs prints one line per -slo check: met or not (the reason of a miss was printed by finishRun), with
+// the expression as given.
+func printSLOs(w io.Writer, s *summary.Summary, exprs []string, checks []assert.Check) {
 	met := 0
-	for _, e := range exprs {
+	for i, c := range checks {
 		verdict := "met    "
-		if err := assert.CheckThreshold(s, e); err != nil {
+		if err := c.Eval(s); err != nil {
 			verdict = "NOT met"
 		} else {
 			met++
 		}
-		fmt.Fprintf(w, "vmtest: SLO %s  %s\n", verdict, e)
+		fmt.Fprintf(w, "vmtest: SLO %s  %s\n", verdict, exprs[i])
 	}
-	fmt.Fprintf(w, "vmtest: %d of %d SLOs met\n", met, len(exprs))
+	fmt.Fprintf(w, "vmtest: %d of %d SLOs met\n", met, len(checks))
 }

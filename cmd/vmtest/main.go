@@ -36,7 +36,7 @@
 //	   not interrupted), the files could not be written or read (an output directory that cannot be written
 //	   is found before anything runs), the load could not run, or the server could not be asked for its model
 //	2  invalid usage: an unknown or malformed flag, a bad -slo expression, a missing argument, or an option
-//	   vmtest.Collect rejects (it stops at once; nothing is collected)
+//	   vmtest.Start rejects (it stops at once; nothing is collected)
 package main
 
 import (

@@ -217,8 +217,8 @@ func TestBadUsageExitsTwoNamingTheFlag(t *testing.T) {
 	assert.Empty(t, entries, "no command wrote a file")
 }
 
-// An option only vmtest.Collect checks (a dcgm source without a URL) stops the command at Collect's Fatalf
-// with status 2: nothing after it runs, nothing is written.
+// An option only vmtest.Start checks (a dcgm source without a URL) stops the command with status 2, naming
+// the flag: nothing after it runs, nothing is written.
 func TestCollectFatalStopsWithStatusTwo(t *testing.T) {
 	dir := t.TempDir()
 	code, out, errOut := runCmd(context.Background(), "collect", "-duration", "1m", "-gpu", "dcgm", "-out", dir)
@@ -362,45 +362,6 @@ func TestReportRerendersCSVAndPNG(t *testing.T) {
 		assert.Equal(t, exitFail, code, path)
 		assert.Contains(t, errOut, path)
 	}
-}
-
-func TestCLITBFatalStopsAndRunsCleanupsInReverse(t *testing.T) {
-	var out, errOut syncBuf
-	tb := newCLITB("x", &out, &errOut)
-	var order []string
-	after := false
-	code := tb.run(func() {
-		tb.Cleanup(func() { order = append(order, "first") })
-		tb.Cleanup(func() {
-			order = append(order, "second")
-			tb.Fatalf("fatal in cleanup")
-			order = append(order, "not reached")
-		})
-		tb.Logf("hello %d", 1)
-		tb.Fatalf("bad option %s", "-x")
-		after = true
-	})
-	assert.Equal(t, exitUsage, code)
-	assert.False(t, after, "nothing after Fatalf runs")
-	assert.Equal(t, []string{"second", "first"}, order)
-	assert.Equal(t, "hello 1\n", out.String())
-	assert.Equal(t, "bad option -x\nfatal in cleanup\n", errOut.String())
-
-	tb = newCLITB("x", &out, &errOut)
-	assert.Equal(t, exitFail, tb.run(func() { tb.Errorf("failed") }))
-	tb = newCLITB("x", &out, &errOut)
-	assert.Equal(t, exitOK, tb.run(func() { tb.Log("fine") }))
-	assert.Equal(t, "x", tb.Name())
-
-	tb = newCLITB("x", &out, &errOut)
-	ran := false
-	assert.PanicsWithValue(t, "boom", func() {
-		tb.run(func() {
-			tb.Cleanup(func() { ran = true })
-			panic("boom")
-		})
-	})
-	assert.True(t, ran, "cleanups run before a panic is re-raised")
 }
 
 // A load where no request succeeds is a failed run even without an -slo, and says why; the server being

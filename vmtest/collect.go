@@ -1,0 +1,211 @@
+package vmtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vmtest/vmtest/assert"
+)
+
+// TB is the part of *testing.T and *testing.B that Collect and the Collector use: the smallest interface, as
+// testify's TestingT is, so that another test framework's handle (or a test's fake) can stand in. Collect also
+// uses, when tb has them, Deadline() (time.Time, bool) (*testing.T: stop before go test -timeout),
+// ArtifactDir() string (go test -artifacts) and ReportMetric(float64, string) (*testing.B: a short log).
+type TB interface {
+	Helper()
+	Name() string
+	Logf(format string, args ...any)
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+	Cleanup(func())
+}
+
+// deadliner is *testing.T's Deadline.
+type deadliner interface {
+	Deadline() (time.Time, bool)
+}
+
+// MinDeadlineMargin is the least time before the test's deadline (go test -timeout) at which Collect stops
+// collecting by itself; see DeadlineMargin.
+const MinDeadlineMargin = 5 * time.Second
+
+// DeadlineMargin is how long before the test's deadline Collect stops collecting, given the sampling interval
+// and the time left when Collect was called: the largest of 2 × interval (a last tick and a slow one),
+// 5 % of the time left (the summary and files of a long run take longer to write) and MinDeadlineMargin.
+func DeadlineMargin(interval, left time.Duration) time.Duration {
+	return max(2*interval, left/20, MinDeadlineMargin)
+}
+
+// active holds the collector of every test now collecting, keyed by its TB, so a second Collect in one test
+// is refused.
+var active sync.Map
+
+// Collect starts collecting for the test tb (a *testing.T or *testing.B, or anything with TB's methods): it
+// is Start with the test's name as the run's name and ConfigID default, the test's log as the log
+// (Options.Log is not used), and the files under OutputDir(tb, opts.OutputDir). It registers one tb.Cleanup
+// that finishes the collector (Finish: last snapshot, summary, files, log) and reports through tb.Errorf
+// each check registered with Assert that was not met, and files that could not be written.
+//
+// An invalid option fails the test at once (tb.Fatalf) naming the field; so does RequireGPU when no GPU
+// source is available, and a second Collect in one test (one test, one run: use a subtest per run). Nothing
+// a sampler meets later fails the test.
+//
+// When tb has a deadline (*testing.T under go test -timeout, 10 minutes by default), Collect finishes the
+// collector DeadlineMargin before it by itself, so the summary and files exist and the checks have run
+// before the test binary is killed; it logs that it stopped early and why, and the cleanup then reports the
+// checks' results. Requests recorded after that are counted in Counts but not in the files.
+func Collect(tb TB, opts Options) *Collector {
+	tb.Helper()
+	if prev, ok := activeFor(tb); ok {
+		tb.Fatalf("vmtest: Collect called a second time in test %s (run %s is collecting for it): one Collect per test, so that its files and checks are one run's; use a subtest (t.Run) for each run", tb.Name(), prev.runID)
+		return nil
+	}
+	opts.OutputDir = OutputDir(tb, opts.OutputDir)
+	ctx, cancel := context.Background(), context.CancelFunc(func() {})
+	if d, ok := tb.(deadliner); ok {
+		if dl, ok := d.Deadline(); ok {
+			iv := opts.Interval
+			if iv <= 0 {
+				iv = DefaultInterval
+			}
+			margin := DeadlineMargin(iv, time.Until(dl))
+			cause := fmt.Errorf("the test's deadline (go test -timeout) is at %s; stopping %v before it so that the summary, the files and the checks are done in time",
+				dl.Format("15:04:05"), margin)
+			ctx, cancel = context.WithDeadlineCause(ctx, dl.Add(-margin), cause)
+		}
+	}
+	var report sync.Once
+	verdict := func(c *Collector) { report.Do(func() { c.report(tb) }) }
+	_, bench := tb.(interface{ ReportMetric(float64, string) })
+	c, err := start(ctx, opts, runEnv{name: tb.Name(), logf: tb.Logf, helper: tb.Helper, brief: bench, early: verdict})
+	if err != nil {
+		cancel()
+		tb.Fatalf("%v", err)
+		return nil
+	}
+	c.tb = tb
+	if key, ok := tbKey(tb); ok {
+		active.Store(key, c)
+	}
+	tb.Cleanup(func() {
+		tb.Helper()
+		_, _ = c.Finish() // before cancel: a cancelled ctx would finish it as "stopped early"
+		cancel()
+		verdict(c)
+		if key, ok := tbKey(tb); ok {
+			active.Delete(key)
+		}
+	})
+	return c
+}
+
+// tbKey returns tb as a map key, when its dynamic type can be one.
+func tbKey(tb TB) (any, bool) {
+	if tb == nil || !reflect.TypeOf(tb).Comparable() {
+		return nil, false
+	}
+	return tb, true
+}
+
+// activeFor returns the collector now collecting for tb, if any.
+func activeFor(tb TB) (*Collector, bool) {
+	key, ok := tbKey(tb)
+	if !ok {
+		return nil, false
+	}
+	c, ok := active.Load(key)
+	if !ok {
+		return nil, false
+	}
+	return c.(*Collector), true
+}
+
+// report tells the test what went wrong once the collector finished: files not written, checks not met.
+func (c *Collector) report(tb TB) {
+	tb.Helper()
+	if c.writeErr != nil {
+		// Losing the files is not a sampler problem: the run's record is gone, so the test must say so.
+		tb.Errorf("%v", c.writeErr)
+	}
+	for _, err := range c.checkErrs {
+		tb.Errorf("%v", err)
+	}
+}
+
+// Assert registers checks (package assert: P99Below, Expr, ErrorRateBelow, Baseline, ...) to be evaluated
+// over the final summary when the collection finishes: under Collect, each one not met is reported through
+// tb.Errorf at the end of the test (the test goes on to the others); outside a test, Finish returns them.
+// Checks run in the order registered.
+//
+// A check that is invalid in itself (an unknown metric name, naming the nearest valid ones; a limit no run
+// could meet or fail; an expression that does not parse; a goodput check without Options.Goodput) is a
+// mistake in the test rather than a result: under Collect it fails the test at once through tb.Fatalf, before
+// any load runs, and the checks after it are not registered; outside a test it is logged now and returned
+// by Finish. Call it from the test's goroutine.
+func (c *Collector) Assert(checks ...assert.Check) {
+	if c.tb != nil {
+		c.tb.Helper()
+	}
+	for _, check := range checks {
+		if err := c.checkArgs(check); err != nil {
+			if c.tb != nil {
+				c.tb.Fatalf("%v", err)
+				return
+			}
+			c.logf("%v", err)
+			c.mu.Lock()
+			c.badArgs = append(c.badArgs, err)
+			c.mu.Unlock()
+			continue
+		}
+		c.mu.Lock()
+		late := c.checksTaken
+		if !late {
+			c.checks = append(c.checks, check)
+		}
+		c.mu.Unlock()
+		if late {
+			c.assertLate(check)
+		}
+	}
+}
+
+// assertLate evaluates a check registered after the collector finished (the test's deadline came first) over
+// the final summary at once, and reports it as a check registered in time would have been.
+func (c *Collector) assertLate(check assert.Check) {
+	sum, _ := c.Finish()
+	err := check.Eval(sum)
+	switch {
+	case err == nil:
+	case c.tb != nil:
+		c.tb.Helper()
+		c.tb.Errorf("%v (registered after the collector finished; evaluated over its final summary)", err)
+	default:
+		c.logf("%v (registered after Finish; evaluated over the final summary, not returned by Finish)", err)
+	}
+}
+
+// checkArgs returns, for a check that cannot run, an error naming the check (how it was built) and why.
+func (c *Collector) checkArgs(check assert.Check) error {
+	desc := check.String()
+	if err := check.Err(); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "vmtest: ")
+		if strings.HasPrefix(msg, desc) {
+			return err
+		}
+		return fmt.Errorf("vmtest: %s: %s", desc, msg)
+	}
+	if g := c.opts.Goodput; g.TTFT <= 0 && g.TPOT <= 0 && g.E2E <= 0 {
+		for _, m := range check.Metrics() {
+			if strings.HasPrefix(strings.ToLower(m), "goodput") {
+				return errors.New("vmtest: " + desc + ": no goodput objective: set Options.Goodput (TTFT, TPOT and/or E2E limits a request must meet to count)")
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,44 @@
+package vmtest_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/vmtest/vmtest/assert"
+	"github.com/vmtest/vmtest/loadgen"
+	"github.com/vmtest/vmtest/vllmsim"
+	"github.com/vmtest/vmtest/vmtest"
+)
+
+// testChatLatency is a perf test as it is written in a _test.go file, there named TestChatLatency and run
+// with `go test -run TestChatLatency -v`: the collector samples from Collect to the end of the test, times
+// every request loadgen sends into it, writes its files under metrics_output/TestChatLatency/ and checks the
+// SLOs when the test ends (or, under go test -timeout, shortly before the deadline).
+func testChatLatency(t *testing.T) {
+	sim := vllmsim.New(t, vllmsim.Config{TTFTBase: 50 * time.Millisecond, TimePerOutputToken: 10 * time.Millisecond})
+
+	c := vmtest.Collect(t, vmtest.Options{VLLMBaseURL: sim.URL, Interval: time.Second})
+	c.Assert( // a typo in a metric name fails the test here, naming the nearest valid names
+		assert.P99Below("ttft", 500*time.Millisecond),
+		assert.Expr("p(90) tpot < 20ms"),
+		assert.Expr("error_rate < 1%"),
+	)
+
+	_, err := loadgen.Run(t.Context(), loadgen.LoadConfig{
+		Client:      loadgen.ClientConfig{BaseURL: sim.URL},
+		Prompts:     loadgen.ChatPrompts("What is a KV cache?", "Write a haiku about GPUs."),
+		Params:      loadgen.Params{Model: vllmsim.DefaultModel, MaxTokens: 64},
+		Concurrency: 8,
+		Duration:    3 * time.Second,
+		Sink:        c, // every request is timed into the collector
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// In a test, Collect starts the collector for the test and Collector.Assert registers the checks; this
+// file's testChatLatency is the whole test.
+func ExampleCollect() {
+	_ = testChatLatency // named TestChatLatency in your own _test.go file
+}

@@ -1,0 +1,177 @@
+package vmtest
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	vassert "github.com/vmtest/vmtest/assert"
+)
+
+// syncBuffer is an io.Writer safe for the collector's goroutines and the test's.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Start and Finish collect without a test: the log goes to Options.Log, the files to OutputDir, and Finish
+// returns the summary of what was recorded and the checks not met.
+func TestStartFinishOutsideATest(t *testing.T) {
+	dir := t.TempDir()
+	var log syncBuffer
+	c, err := Start(context.Background(), Options{ConfigID: "bench a/b", Interval: time.Second, OutputDir: dir,
+		GPUSource: "none", NoSystem: true, Log: &log})
+	require.NoError(t, err)
+	now := time.Now()
+	for _, ttft := range []time.Duration{100, 200, 300} { // p50 TTFT 200 ms
+		c.RecordRequest(okReq(now, ttft*time.Millisecond, 400*time.Millisecond, 3))
+	}
+	c.Assert(vassert.P50Below("ttft", 250*time.Millisecond), vassert.P50Below("ttft", 150*time.Millisecond),
+		vassert.P99Below("ttfb", time.Second))
+	sum, err := c.Finish()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `vmtest: P99Below("ttfb", 1s): unknown latency metric "ttfb" (did you mean ttft?)`)
+	assert.Contains(t, err.Error(), "vmtest: p50 ttft = 200.000 ms, want < 150ms")
+	assert.NotContains(t, err.Error(), "want < 250ms", "the check that was met is not in the error")
+	assert.Equal(t, 3, sum.Requests.OK)
+	assert.Equal(t, "bench_a_b", sum.TestName)
+	assert.Equal(t, "bench_a_b", sum.ConfigID)
+	for _, p := range sum.Files {
+		assert.FileExists(t, p)
+		assert.True(t, strings.HasPrefix(p, dir), p)
+	}
+	out := log.String()
+	assert.Contains(t, out, "vmtest: run "+c.RunID())
+	assert.Contains(t, out, `vmtest: P99Below("ttfb", 1s): unknown latency metric`, "an invalid check is logged when registered")
+	assert.Contains(t, out, "vmtest: wrote "+sum.Files["summary_json"])
+	sum2, err2 := c.Finish()
+	assert.Same(t, sum, sum2)
+	assert.Equal(t, err.Error(), err2.Error())
+
+	_, err = Start(context.Background(), Options{Interval: time.Millisecond})
+	assert.EqualError(t, err, "vmtest: Options.Interval = 1ms: must be at least 10ms")
+}
+
+// Without ConfigID, Start names the run "vmtest" and puts its files under $VMTEST_OUTPUT_DIR/vmtest.
+func TestStartDefaults(t *testing.T) {
+	t.Setenv(EnvOutputDir, t.TempDir())
+	c, err := Start(context.Background(), Options{GPUSource: "none", NoSystem: true})
+	require.NoError(t, err)
+	sum, err := c.Finish()
+	require.NoError(t, err)
+	assert.Equal(t, "vmtest", sum.ConfigID)
+	assert.Equal(t, os.Getenv(EnvOutputDir)+"/vmtest", c.Dir())
+}
+
+// A context that ends first finishes the collector by itself, saying why; Finish then returns that summary.
+func TestStartStopsWhenTheContextEnds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		var log syncBuffer
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		c, err := Start(ctx, Options{Interval: time.Second, OutputDir: dir, GPUSource: "none", NoSystem: true, Log: &log})
+		require.NoError(t, err)
+		time.Sleep(15 * time.Second)
+		synctest.Wait()
+		assert.Contains(t, log.String(), "vmtest: stopped early: context deadline exceeded")
+		sum, err := c.Finish()
+		require.NoError(t, err)
+		assert.InDelta(t, 10, sum.DurationS, 1e-9, "it stopped when the context ended, not when Finish was called")
+		assert.Equal(t, 1, strings.Count(log.String(), "stopped early"))
+	})
+}
+
+// deadlineTB is a fakeTB with a test deadline, as *testing.T has under go test -timeout.
+type deadlineTB struct {
+	fakeTB
+	deadline time.Time
+}
+
+func (d *deadlineTB) Deadline() (time.Time, bool) { return d.deadline, true }
+
+// Under a test deadline, Collect stops DeadlineMargin before it, writes the files, says why, and reports the
+// checks then, while the test can still report; the cleanup does not report them again.
+func TestCollectStopsBeforeTheTestDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		start := time.Now()
+		ft := &deadlineTB{fakeTB: fakeTB{name: "TestLong"}, deadline: start.Add(200 * time.Second)}
+		c := Collect(ft, Options{Interval: 2 * time.Second, OutputDir: dir, GPUSource: "none", NoSystem: true})
+		require.NotNil(t, c)
+		c.RecordRequest(okReq(start, 300*time.Millisecond, time.Second, 3))
+		c.Assert(vassert.P99Below("ttft", 100*time.Millisecond))
+		// margin = max(2 × 2 s, 5% of 200 s, 5 s) = 10 s: the run stops at 190 s.
+		require.Equal(t, 10*time.Second, DeadlineMargin(2*time.Second, 200*time.Second))
+		time.Sleep(189 * time.Second)
+		synctest.Wait()
+		ft.mu.Lock()
+		assert.Empty(t, ft.errs, "still collecting at 189 s")
+		ft.mu.Unlock()
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		sum := c.Summary()
+		assert.InDelta(t, 190, sum.DurationS, 1e-9)
+		assert.Equal(t, 1, sum.Requests.OK)
+		for _, p := range sum.Files {
+			assert.FileExists(t, p)
+		}
+		ft.mu.Lock()
+		logs := strings.Join(ft.logs, "\n")
+		require.Len(t, ft.errs, 1, "the check ran at the early stop")
+		assert.Contains(t, ft.errs[0], "p99 ttft = 300.000 ms, want < 100ms")
+		ft.mu.Unlock()
+		assert.Contains(t, logs, "vmtest: stopped early: the test's deadline (go test -timeout) is at "+ft.deadline.Format("15:04:05")+"; stopping 10s before it")
+		assert.Contains(t, logs, "vmtest: wrote ")
+		ft.runCleanups()
+		assert.Len(t, ft.errs, 1, "the cleanup does not report the checks twice")
+	})
+}
+
+func TestDeadlineMargin(t *testing.T) {
+	assert.Equal(t, 5*time.Second, DeadlineMargin(time.Second, 10*time.Second), "at least MinDeadlineMargin")
+	assert.Equal(t, 30*time.Second, DeadlineMargin(15*time.Second, time.Minute), "two intervals")
+	assert.Equal(t, 30*time.Second, DeadlineMargin(2*time.Second, 10*time.Minute), "5% of go test's default 10 min")
+}
+
+// A second Collect in one test is refused with a Fatalf naming the test and the run already collecting; once
+// the first test's cleanup ran, the same TB may collect again (go test reuses nothing, a fake may).
+func TestSecondCollectInOneTestIsRefused(t *testing.T) {
+	ft := &fakeTB{name: "TestTwice"}
+	opts := Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true}
+	c := Collect(ft, opts)
+	require.NotNil(t, c)
+	assert.Nil(t, Collect(ft, opts))
+	require.Len(t, ft.fatal, 1)
+	assert.Equal(t, "vmtest: Collect called a second time in test TestTwice (run "+c.RunID()+
+		" is collecting for it): one Collect per test, so that its files and checks are one run's; use a subtest (t.Run) for each run", ft.fatal[0])
+	other := &fakeTB{name: "TestTwice"}
+	c2 := Collect(other, opts)
+	require.NotNil(t, c2, "another test may collect")
+	other.runCleanups()
+	ft.runCleanups()
+	ft.cleanups, ft.fatal = nil, nil
+	c3 := Collect(ft, opts)
+	require.NotNil(t, c3)
+	assert.Empty(t, ft.fatal)
+	ft.runCleanups()
+}
