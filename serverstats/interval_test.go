@@ -120,12 +120,12 @@ func TestSetIntervalFromV0Capture(t *testing.T) {
 	// First scrape: a baseline only. Fields set before are cleared.
 	stale := snapshot.F(1)
 	v := snapshot.VLLM{ServerTTFTP50MS: stale, ServerRequestsFinished: stale, ServerE2EP99LowerBoundMS: stale}
-	w.SetInterval(&v)
+	w.FillInterval(&v)
 	allServerNil(t, v, "first scrape")
 
 	w.Add(scrape(t, v0Interval(t, base), t0.Add(2*time.Second)))
 	v = snapshot.VLLM{}
-	w.SetInterval(&v)
+	w.FillInterval(&v)
 
 	// TTFT increments per le: ≤0.04: 0; 0.06: 60; 0.08 … 0.25: 99; 0.5 … +Inf: 100.
 	// p50: rank 0.5×100 = 50 → first le with count ≥ 50 is 0.06; bucket (0.04, 0.06] holds 60, none below:
@@ -161,7 +161,7 @@ func TestSetIntervalFromV0Capture(t *testing.T) {
 	// requests finished 0 (known: none finished).
 	w.Add(scrape(t, v0Interval(t, base), t0.Add(4*time.Second)))
 	v = snapshot.VLLM{}
-	w.SetInterval(&v)
+	w.FillInterval(&v)
 	assert.Equal(t, 0.0, val(v.ServerRequestsFinished))
 	v.ServerRequestsFinished = nil
 	allServerNil(t, v, "no observations")
@@ -186,7 +186,7 @@ func TestSetIntervalResetIsNull(t *testing.T) {
 	require.Len(t, ev, 1)
 	assert.Contains(t, ev[0].Message, "vllm:time_to_first_token_seconds")
 	v := snapshot.VLLM{}
-	w.SetInterval(&v)
+	w.FillInterval(&v)
 	assert.Nil(t, v.ServerTTFTP50MS, "reset in the interval")
 	assert.Nil(t, v.ServerTTFTP99MS)
 	assert.Nil(t, v.ServerTTFTP99LowerBoundMS)
@@ -203,7 +203,7 @@ func TestSetIntervalResetIsNull(t *testing.T) {
 	third := observe(t, second, famTTFT, v0Labels, repeat(0.09, 4)...)
 	w.Add(scrape(t, third, t0.Add(4*time.Second)))
 	v = snapshot.VLLM{}
-	w.SetInterval(&v)
+	w.FillInterval(&v)
 	assert.InDelta(t, 90, val(v.ServerTTFTP50MS), 1e-9)
 	assert.InDelta(t, 99.8, val(v.ServerTTFTP99MS), 1e-9)
 }
@@ -222,7 +222,7 @@ func TestSetIntervalInfBucketIsLowerBound(t *testing.T) {
 	w.Add(scrape(t, base, t0))
 	w.Add(scrape(t, next, t0.Add(2*time.Second)))
 	v := snapshot.VLLM{}
-	w.SetInterval(&v)
+	w.FillInterval(&v)
 	assert.InDelta(t, 60, val(v.ServerTTFTP50MS), 1e-9)
 	assert.Nil(t, v.ServerTTFTP50LowerBoundMS)
 	assert.Nil(t, v.ServerTTFTP99MS, "a lower bound is never reported as a value")
@@ -242,7 +242,7 @@ func TestSetIntervalNotExposedOrGone(t *testing.T) {
 	w.Add(scrape(t, noQueue, t0))
 	w.Add(scrape(t, dropFamily(v0Interval(t, base), famQueue), t0.Add(time.Second)))
 	v := snapshot.VLLM{}
-	w.SetInterval(&v)
+	w.FillInterval(&v)
 	assert.Nil(t, v.ServerQueueTimeP50MS, "never exposed")
 	assert.Nil(t, v.ServerQueueTimeP99MS)
 	assert.InDelta(t, 80, val(v.ServerTTFTP99MS), 1e-9, "the others are there")
@@ -252,7 +252,7 @@ func TestSetIntervalNotExposedOrGone(t *testing.T) {
 	w.Add(scrape(t, base, t0))
 	w.Add(scrape(t, dropFamily(v0Interval(t, base), famE2E), t0.Add(time.Second)))
 	v = snapshot.VLLM{}
-	w.SetInterval(&v)
+	w.FillInterval(&v)
 	assert.Nil(t, v.ServerE2EP50MS, "gone in the second scrape")
 	assert.Nil(t, v.ServerRequestsFinished)
 	assert.InDelta(t, 150, val(v.ServerQueueTimeP50MS), 1e-9)
@@ -269,7 +269,7 @@ func TestSetIntervalEngines(t *testing.T) {
 	w.Add(scrape(t, engineBody([]engineFig{zero0, zero1}, true), t0))
 	w.Add(scrape(t, engineBody([]engineFig{e0, e1}, true), t0.Add(time.Second)))
 	v := snapshot.VLLM{}
-	w.SetInterval(&v)
+	w.FillInterval(&v)
 	// Summed per le: 0.05: 4, 0.1: 6, 0.5: 10, +Inf: 12.
 	// p50: rank 6 → le 0.1 (6 ≥ 6); (0.05, 0.1] holds 2, 4 below: 0.05 + 0.05 × 2/2 = 0.1 s.
 	// p99: rank 11.88 > 10 → +Inf: lower bound 0.5 s.
@@ -282,7 +282,7 @@ func TestSetIntervalEngines(t *testing.T) {
 	e0b := engineFig{engine: "0", buckets: [4]float64{6, 6, 10, 10}, sum: 1.1}
 	w.Add(scrape(t, engineBody([]engineFig{e0b}, true), t0.Add(2*time.Second)))
 	v = snapshot.VLLM{}
-	w.SetInterval(&v)
+	w.FillInterval(&v)
 	assert.Nil(t, v.ServerTTFTP50MS, "engine 1 gone in this interval")
 
 	// Next interval: engine 0 gains 10 in (0.05, 0.1]; engine 1 has been gone a whole interval.
@@ -290,7 +290,7 @@ func TestSetIntervalEngines(t *testing.T) {
 	e0c := engineFig{engine: "0", buckets: [4]float64{6, 16, 20, 20}, sum: 1.9}
 	w.Add(scrape(t, engineBody([]engineFig{e0c}, true), t0.Add(3*time.Second)))
 	v = snapshot.VLLM{}
-	w.SetInterval(&v)
+	w.FillInterval(&v)
 	assert.InDelta(t, 75, val(v.ServerTTFTP50MS), 1e-9)
 }
 
@@ -305,13 +305,13 @@ func TestSetIntervalSeriesBackAfterAGapIsNull(t *testing.T) {
 	e1 := engineFig{engine: "1", buckets: [4]float64{100, 100, 100, 100}, sum: 2.5}
 	w.Add(scrape(t, engineBody([]engineFig{zero0, e1}, true), t0.Add(2*time.Second)))
 	v := snapshot.VLLM{}
-	w.SetInterval(&v)
+	w.FillInterval(&v)
 	assert.Nil(t, v.ServerTTFTP50MS, "engine 1's increase spans two intervals")
 	// Next interval: engine 1 gains 4 in (0.05, 0.1]: p50 rank 2 → 0.05 + 0.05 × 2/4 = 0.075 s.
 	e1b := engineFig{engine: "1", buckets: [4]float64{100, 104, 104, 104}, sum: 2.8}
 	w.Add(scrape(t, engineBody([]engineFig{zero0, e1b}, true), t0.Add(3*time.Second)))
 	v = snapshot.VLLM{}
-	w.SetInterval(&v)
+	w.FillInterval(&v)
 	assert.InDelta(t, 75, val(v.ServerTTFTP50MS), 1e-9)
 
 	// The whole TTFT family missing from one scrape, then back with the V0 interval's observations.
@@ -321,7 +321,7 @@ func TestSetIntervalSeriesBackAfterAGapIsNull(t *testing.T) {
 	w.Add(scrape(t, dropFamily(base, famTTFT), t0.Add(time.Second)))
 	w.Add(scrape(t, v0Interval(t, base), t0.Add(2*time.Second)))
 	v = snapshot.VLLM{}
-	w.SetInterval(&v)
+	w.FillInterval(&v)
 	assert.Nil(t, v.ServerTTFTP50MS, "TTFT back after a scrape without it")
 	assert.Nil(t, v.ServerTTFTP99MS)
 	assert.InDelta(t, 1000, val(v.ServerE2EP50MS), 1e-9, "E2E was in every scrape: 50 at 0.9 s, 50 at 1.2 s → p50 1.0 s")
@@ -340,6 +340,6 @@ func TestSetIntervalRestartIsNull(t *testing.T) {
 	require.NotEmpty(t, ev)
 	assert.Contains(t, ev[0].Message, "server restarted")
 	v := snapshot.VLLM{}
-	w.SetInterval(&v)
+	w.FillInterval(&v)
 	allServerNil(t, v, "restart")
 }

@@ -1,11 +1,11 @@
 package serverstats
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
 
-	"github.com/vmtest/vmtest/samplers"
 	"github.com/vmtest/vmtest/snapshot"
 )
 
@@ -78,13 +78,13 @@ func (w *Window) build(step bool) Stats {
 	counters := [...]*float64{st.GenerationTokens, st.PromptTokens, st.RequestSuccess, st.Preemptions}
 	for ci, c := range counters {
 		if c == nil {
-			notExposed(scalarFields[ci].field, w.names[scalarFields[ci].field] != "")
+			notExposed(scalarFields[ci].Field, w.names[scalarFields[ci].Field] != "")
 		}
 	}
 	gauges := [...]*Gauge{st.RequestQueueSize, st.ActiveBatchSize, st.KVCacheUsagePercent}
 	for i, g := range gauges {
 		if g == nil {
-			f := scalarFields[gQueue+i].field
+			f := scalarFields[gQueue+i].Field
 			if w.names[f] == "" {
 				notExposed(f, false)
 			} else {
@@ -122,7 +122,7 @@ func (w *Window) counter(ci int, step bool, engine string, filter, byReason bool
 		any     bool
 		reasons map[string]float64
 	)
-	for _, cs := range w.counterSeriesOf(scalarFields[ci].field) {
+	for _, cs := range w.counterSeriesOf(scalarFields[ci].Field) {
 		if filter && cs.engine != engine {
 			continue
 		}
@@ -221,25 +221,19 @@ func (w *Window) histogram(hi int, step bool, engine string, filter bool) *Histo
 		nSeries    int
 		any        bool
 	)
-	bk := w.buckets[:0]
+	parts := w.parts[:0]
 	for _, hs := range w.hList[hi] {
 		if filter && hs.engine != engine {
 			continue
 		}
 		switch {
 		case step && hs.stepAt == w.scrapes:
-			for i, ub := range hs.bounds {
-				bk = append(bk, Bucket{UpperBound: ub, Count: hs.stepIncs[i]})
-			}
+			parts = append(parts, histSeg{bounds: hs.bounds, incs: hs.stepIncs})
 			count += hs.stepCount
 			sum += hs.stepSum
 			sumErr += hs.stepErr
 		case !step && hs.has:
-			for _, seg := range hs.segs {
-				for i, ub := range seg.bounds {
-					bk = append(bk, Bucket{UpperBound: ub, Count: seg.incs[i]})
-				}
-			}
+			parts = append(parts, hs.segs...)
 			count += hs.count
 			sum += hs.sum
 			sumErr += hs.sumErr
@@ -251,13 +245,18 @@ func (w *Window) histogram(hi int, step bool, engine string, filter bool) *Histo
 	}
 	// Adding the series up rounds by ≤ ½ulp of the (non-negative) total per addition.
 	sumErr += float64(nSeries) * ulp(sum)
-	w.buckets = bk
+	w.parts = parts
 	if !any {
 		return nil
 	}
 	h := &Histogram{Metric: w.names[histFields[hi]], Count: count, SumMS: sum * 1000}
 	if count > 0 {
 		h.MeanMS = snapshot.F(sum / count * 1000)
+	}
+	bk, note := w.mergeBuckets(parts)
+	h.Note = note
+	if bk == nil {
+		return h
 	}
 	norm, forced, ok := normalize(bk)
 	h.MonotonicityForced = forced
@@ -324,14 +323,89 @@ func (w *Window) engines() []string {
 func allFields() []string {
 	out := make([]string, 0, nScalar+nHist)
 	for _, f := range scalarFields {
-		out = append(out, f.field)
+		out = append(out, f.Field)
 	}
 	return append(out, histFields[:]...)
 }
 
-func candidates(field string) []string {
-	if field == FieldPreemptions {
-		return PreemptionsCandidates()
+func candidates(field string) []string { return Candidates(field) }
+
+// mergeBuckets adds up the cumulative bucket increases of parts (series, or a series' segments between bucket
+// layout changes) per upper bound, into w.buckets. Where the parts' bounds differ, each part's cumulative
+// count is taken only at the bounds every part has (exact there; a part without observations has 0 at every
+// bound and is not asked), and note says so; nil buckets, with note saying why, when no finite bound is
+// common.
+func (w *Window) mergeBuckets(parts []histSeg) ([]Bucket, string) {
+	bk := w.buckets[:0]
+	var common []float64
+	layouts, same := 0, true
+	for _, p := range parts {
+		if empty(p.incs) {
+			continue
+		}
+		layouts++
+		switch {
+		case common == nil:
+			common = p.bounds
+		case !slices.Equal(common, p.bounds):
+			same = false
+			common = intersect(common, p.bounds)
+		}
 	}
-	return samplers.VLLMCandidates(field)
+	if same {
+		for _, p := range parts {
+			for i, ub := range p.bounds {
+				bk = append(bk, Bucket{UpperBound: ub, Count: p.incs[i]})
+			}
+		}
+		w.buckets = bk
+		return bk, ""
+	}
+	if len(common) < 2 {
+		return nil, fmt.Sprintf("bucket bounds differ across the %d series or restarts merged and have no finite bound in common: quantiles unknown", layouts)
+	}
+	for _, ub := range common {
+		bk = append(bk, Bucket{UpperBound: ub})
+	}
+	for _, p := range parts {
+		if empty(p.incs) {
+			continue
+		}
+		j := 0
+		for i, ub := range p.bounds {
+			if j < len(common) && ub == common[j] {
+				bk[j].Count += p.incs[i]
+				j++
+			}
+		}
+	}
+	w.buckets = bk
+	return bk, fmt.Sprintf("bucket bounds differ across the %d series or restarts merged: merged onto the %d bounds all of them have", layouts, len(common))
+}
+
+// intersect returns the values in both sorted slices a and b, sorted (a new slice).
+func intersect(a, b []float64) []float64 {
+	var out []float64
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch {
+		case a[i] < b[j]:
+			i++
+		case a[i] > b[j]:
+			j++
+		default:
+			out = append(out, a[i])
+			i++
+			j++
+		}
+	}
+	return out
+}
+
+func empty(incs []float64) bool {
+	for _, x := range incs {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/vmtest/vmtest/samplers"
 	"github.com/vmtest/vmtest/snapshot"
 )
 
@@ -111,9 +110,9 @@ func TestWindowDeltasFromV0Capture(t *testing.T) {
 	assert.Equal(t, 25.0, deref(st.KVCacheUsagePercent.Max))
 
 	// V0 names.
-	assert.Equal(t, "vllm:time_per_output_token_seconds", st.NamesUsed[samplers.VLLMITLSeconds])
+	assert.Equal(t, "vllm:time_per_output_token_seconds", st.NamesUsed[FieldITLSeconds])
 	assert.Equal(t, "vllm:time_per_output_token_seconds", st.ITL.Metric)
-	assert.Equal(t, "vllm:gpu_cache_usage_perc", st.NamesUsed[samplers.VLLMKVCacheUsagePercent])
+	assert.Equal(t, "vllm:gpu_cache_usage_perc", st.NamesUsed[FieldKVCacheUsagePercent])
 	assert.Equal(t, "vllm:num_preemptions_total", st.NamesUsed[FieldPreemptions])
 	assert.Empty(t, st.NotExposed)
 	assert.Zero(t, st.Restarts)
@@ -134,14 +133,14 @@ func TestWindowOneScrape(t *testing.T) {
 	assert.Nil(t, st.TTFT)
 	assert.Nil(t, st.GenerationTokens)
 	assert.Nil(t, st.DurationS)
-	assert.Equal(t, "exposed in only one scrape: no increase", st.NotExposed[samplers.VLLMTTFTSeconds])
+	assert.Equal(t, "exposed in only one scrape: no increase", st.NotExposed[FieldTTFTSeconds])
 	require.NotNil(t, st.ActiveBatchSize)
 	assert.Equal(t, 1, st.ActiveBatchSize.Samples)
 
 	empty := NewWindow().Summary()
 	assert.Equal(t, 0, empty.Scrapes)
 	assert.Nil(t, empty.Start)
-	assert.Equal(t, "no successful scrape", empty.NotExposed[samplers.VLLMTTFTSeconds])
+	assert.Equal(t, "no successful scrape", empty.NotExposed[FieldTTFTSeconds])
 }
 
 // A counter that goes down mid-window restarted from 0: the increase of that step is its new value, and an
@@ -226,12 +225,13 @@ vllm:e2e_request_latency_seconds_sum 3
 	assert.Contains(t, ev[0].Message, "bucket bounds changed (2 → 3 buckets)")
 	h := w.Summary().E2ELatency
 	assert.Equal(t, 8.0, h.Count)
-	// Merged per le: 0.5: 2, 1.0: 4, 2.0: 4, +Inf: 4 + 4 = 8. Monotonic as it stands (2 ≤ 4 ≤ 4 ≤ 8).
-	// p50: rank 4 → le=1.0 (4 ≥ 4), (0.5, 1.0] holds 2, rank inside 2 → 1.0 s.
-	assert.InDelta(t, 1000, ms(h.P50MS), 1e-9)
-	// p90: rank 7.2 → +Inf: lower bound 2.0 s.
-	assert.True(t, h.P90MS.IsLowerBound)
-	assert.Equal(t, 2000.0, deref(h.P90MS.LowerBoundMS))
+	// Summed per le as `sum by (le)` would (0.5: 2, 1.0: 4, 2.0: 4, +Inf: 8) the p90 would be "above 2.0 s",
+	// yet every one of the 8 observations is ≤ 2.0 s (4 ≤ 1.0 s before the change, 4 ≤ 2.0 s after): false.
+	// The two layouts ({1.0, +Inf} and {0.5, 2.0, +Inf}) share no finite bound: the quantiles are unknown.
+	assert.Nil(t, h.P50MS)
+	assert.Nil(t, h.P90MS)
+	assert.Nil(t, h.P99MS)
+	assert.Contains(t, h.Note, "no finite bound in common: quantiles unknown")
 
 	// The same change together with a restart: one restart event, the new bounds, counted from 0.
 	w = NewWindow()
@@ -297,14 +297,14 @@ func TestWindowV1Names(t *testing.T) {
 	w.Add(scrape(t, base, t0))
 	w.Add(scrape(t, b, t0.Add(time.Second)))
 	st := w.Summary()
-	assert.Equal(t, "vllm:inter_token_latency_seconds", st.NamesUsed[samplers.VLLMITLSeconds])
+	assert.Equal(t, "vllm:inter_token_latency_seconds", st.NamesUsed[FieldITLSeconds])
 	require.NotNil(t, st.ITL)
 	assert.Equal(t, "vllm:inter_token_latency_seconds", st.ITL.Metric)
 	assert.Equal(t, 40.0, st.ITL.Count)
 	assert.InDelta(t, 20, deref(st.ITL.MeanMS), 1e-9)
 	// 40 in (0.01, 0.025]: p50 rank 20 → 0.01 + 0.015 × 20/40 = 0.0175 s.
 	assert.InDelta(t, 17.5, ms(st.ITL.P50MS), 1e-9)
-	assert.Equal(t, "vllm:kv_cache_usage_perc", st.NamesUsed[samplers.VLLMKVCacheUsagePercent])
+	assert.Equal(t, "vllm:kv_cache_usage_perc", st.NamesUsed[FieldKVCacheUsagePercent])
 	assert.Equal(t, 25.0, deref(st.KVCacheUsagePercent.Mean))
 	assert.Equal(t, 50.0, deref(st.KVCacheUsagePercent.Max))
 	// One engine, "0": the per-engine figures are the totals.
@@ -324,10 +324,10 @@ func TestWindowNotExposed(t *testing.T) {
 	assert.Nil(t, st.QueueTime)
 	assert.Nil(t, st.Preemptions)
 	assert.Nil(t, st.RequestQueueSize)
-	assert.Equal(t, "not exposed (looked for vllm:request_queue_time_seconds)", st.NotExposed[samplers.VLLMQueueTimeSeconds])
+	assert.Equal(t, "not exposed (looked for vllm:request_queue_time_seconds)", st.NotExposed[FieldQueueTimeSeconds])
 	assert.Equal(t, "not exposed (looked for vllm:num_preemptions_total)", st.NotExposed[FieldPreemptions])
-	assert.Equal(t, "not exposed (looked for vllm:num_requests_waiting)", st.NotExposed[samplers.VLLMRequestQueueSize])
-	assert.NotContains(t, st.NamesUsed, samplers.VLLMQueueTimeSeconds)
+	assert.Equal(t, "not exposed (looked for vllm:num_requests_waiting)", st.NotExposed[FieldRequestQueueSize])
+	assert.NotContains(t, st.NamesUsed, FieldQueueTimeSeconds)
 	require.NotNil(t, st.TTFT, "the others are still there")
 	assert.Equal(t, 0.0, st.TTFT.Count)
 
@@ -462,7 +462,7 @@ func TestWindowNameSwitchCountsFromFirstValue(t *testing.T) {
 	assert.Empty(t, ev)
 	st := w.Summary()
 	assert.Equal(t, 17.0, st.ITL.Count)
-	assert.Equal(t, "vllm:inter_token_latency_seconds", st.NamesUsed[samplers.VLLMITLSeconds])
+	assert.Equal(t, "vllm:inter_token_latency_seconds", st.NamesUsed[FieldITLSeconds])
 }
 
 // The JSON never carries NaN, and a lower-bound quantile has value_ms null.
@@ -538,7 +538,7 @@ func TestWindowModelFilter(t *testing.T) {
 		return fmt.Sprintf("# TYPE vllm:generation_tokens_total counter\n"+
 			"vllm:generation_tokens_total{model_name=\"base\"} %g\nvllm:generation_tokens_total{model_name=\"lora\"} %g\n", a, b)
 	}
-	parse := func(s string, at time.Time) samplers.VLLMScrape {
+	parse := func(s string, at time.Time) Scrape {
 		sc := scrape(t, s, at)
 		sc.Model = "lora"
 		return sc

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/vmtest/vmtest/recorder"
-	"github.com/vmtest/vmtest/samplers"
 	"github.com/vmtest/vmtest/serverstats"
 )
 
@@ -526,8 +525,8 @@ func (s *Summary) serverHistValue(field, stat string) (Value, bool, error) {
 	h := pick(&s.Server.Figures)
 	if h == nil {
 		v.Note = "the server does not expose this histogram"
-		key := map[string]string{"ttft": samplers.VLLMTTFTSeconds, "e2e": samplers.VLLME2ELatencySeconds,
-			"queue_time": samplers.VLLMQueueTimeSeconds, "itl": samplers.VLLMITLSeconds}[field]
+		key := map[string]string{"ttft": serverstats.FieldTTFTSeconds, "e2e": serverstats.FieldE2ELatencySeconds,
+			"queue_time": serverstats.FieldQueueTimeSeconds, "itl": serverstats.FieldITLSeconds}[field]
 		if why := s.Server.NotExposed[key]; why != "" {
 			v.Note += ": " + why
 		}
@@ -556,6 +555,9 @@ func (s *Summary) serverHistValue(field, stat string) (Value, bool, error) {
 	}
 	if q == nil {
 		v.Note = "no observation in the window"
+		if h.Note != "" {
+			v.Note = h.Note
+		}
 		return v, true, nil
 	}
 	v.AtMost = q.AtMostMS

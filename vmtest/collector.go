@@ -51,10 +51,8 @@ type Collector struct {
 	rec      *recorder.Recorder
 	samplers []samplers.Sampler
 	gpu      *samplers.GPUSampler
-	vllm     *samplers.VLLM
-	owned    []io.Closer         // the samplers Collect made (not those in Options.Samplers): closed by Stop
-	window   *serverstats.Window // server-side counters and histograms over the test; guarded by mu
-	lastAt   time.Time           // the last scrape added to window
+	server   samplers.ServerSource // the one sampler that fills vllm_metrics; nil when none
+	owned    []io.Closer           // the samplers Collect made (not those in Options.Samplers): closed by Stop
 	display  io.Writer
 
 	cancel context.CancelFunc
@@ -140,7 +138,6 @@ func (c *Collector) buildSamplers() error {
 		if err != nil {
 			return fmt.Errorf("vmtest: Options.VLLMBaseURL: %w", err)
 		}
-		c.vllm, c.window = v, serverstats.NewWindow()
 		c.samplers, c.owned = append(c.samplers, v), append(c.owned, v)
 	} else {
 		c.sources["vllm"] = &summary.SourceStatus{Note: "no server to scrape: set Options.VLLMBaseURL or " + EnvVLLMURL}
@@ -176,6 +173,9 @@ func (c *Collector) buildSamplers() error {
 			return fmt.Errorf("vmtest: Options.Samplers[%d]: name %q is taken by another source; give each source its own Name", i-builtIn, name)
 		}
 		seen[name] = true
+		if err := c.takeServer(s, i-builtIn); err != nil {
+			return err
+		}
 		if c.sources[name] == nil {
 			c.sources[name] = &summary.SourceStatus{}
 		}
@@ -183,6 +183,22 @@ func (c *Collector) buildSamplers() error {
 	if c.gpu != nil {
 		c.sources["gpu"].Note = "source: " + c.gpu.Source()
 	}
+	return nil
+}
+
+// takeServer makes s the collector's server source if it is one (samplers.ServerSource); a second one is
+// refused, naming both: two sources would overwrite each other's vllm_metrics. extra is s's index in
+// Options.Samplers (negative for a built-in sampler).
+func (c *Collector) takeServer(s samplers.Sampler, extra int) error {
+	src, ok := s.(samplers.ServerSource)
+	if !ok {
+		return nil
+	}
+	if c.server != nil {
+		return fmt.Errorf("vmtest: Options.Samplers[%d]: sampler %q fills vllm_metrics, as sampler %q already does; a collector takes one server source",
+			extra, s.Name(), c.server.Name())
+	}
+	c.server = src
 	return nil
 }
 
@@ -266,7 +282,6 @@ wait:
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	scraped := false // a new vLLM scrape was added to the window this tick
 	// A source that was never set up says why on every snapshot, so a null is never unexplained.
 	for _, name := range []string{"vllm", "gpu"} {
 		if st := c.sources[name]; st != nil && st.Readings == 0 && st.Note != "" && !c.hasSampler(name) {
@@ -290,6 +305,13 @@ wait:
 			snap.Errors[name] = st.LastError
 			continue
 		}
+		if r.Commit != nil { // kept: the sampler may advance its state now (a late reading never gets here)
+			r.Commit(&r)
+		}
+		if r.VLLM != nil && s != samplers.Sampler(c.server) {
+			r.VLLM = nil
+			r.Err = errors.Join(r.Err, errors.New("reading's VLLM part ignored: only a samplers.ServerSource fills vllm_metrics"))
+		}
 		if r.Err != nil {
 			st.Failed++
 			st.LastError = r.Err.Error()
@@ -305,17 +327,6 @@ wait:
 			snap.SystemMetrics = *r.System
 		}
 		c.events = append(c.events, r.Events...)
-		if s == samplers.Sampler(c.vllm) && r.Err == nil {
-			if sc := c.vllm.LastScrape(); !sc.At.IsZero() && !sc.At.Equal(c.lastAt) {
-				c.lastAt = sc.At
-				c.events = append(c.events, c.window.Add(sc)...)
-				scraped = true
-			}
-		}
-	}
-	if scraped {
-		// Server-side latency quantiles over the interval since the previous successful scrape.
-		c.window.SetInterval(&snap.VLLMMetrics)
 	}
 	if len(snap.Errors) == 0 {
 		snap.Errors = nil
@@ -395,8 +406,8 @@ func (c *Collector) computeSummary(end time.Time) *summary.Summary {
 		srcs[k] = *v
 	}
 	var server *serverstats.Stats
-	if c.window != nil {
-		if st := c.window.Summary(); st.Scrapes > 0 {
+	if c.server != nil {
+		if st, ok := c.server.ServerStats(); ok {
 			server = &st
 		}
 	}
