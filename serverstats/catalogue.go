@@ -135,6 +135,3 @@ func Candidates(field string) []string {
 	}
 	return nil
 }
-
-// PreemptionsCandidates returns the metric names FieldPreemptions is read from (Candidates(FieldPreemptions)).
-func PreemptionsCandidates() []string { return Candidates(FieldPreemptions) }

@@ -112,7 +112,7 @@ func allServerNil(t *testing.T, v snapshot.VLLM, msg string) {
 
 // Per-interval quantiles from two real-capture scrapes, every figure computed by hand from v0Interval's
 // bucket increases.
-func TestSetIntervalFromV0Capture(t *testing.T) {
+func TestFillIntervalFromV0Capture(t *testing.T) {
 	base := capture(t, v0)
 	w := NewWindow()
 	w.Add(scrape(t, base, t0))
@@ -153,9 +153,9 @@ func TestSetIntervalFromV0Capture(t *testing.T) {
 		v.ServerQueueTimeP50LowerBoundMS, v.ServerQueueTimeP99LowerBoundMS} {
 		assert.Nil(t, lb, "no quantile in +Inf")
 	}
-	// The interval is the last step only: the same as Interval()'s TTFT.
-	iv := w.Interval()
-	assert.InDelta(t, ms(iv.TTFT.P50MS), val(v.ServerTTFTP50MS), 1e-12)
+	// The interval is the last step only: the same as the step's TTFT histogram.
+	iv := w.stepHistogram(hTTFT)
+	assert.InDelta(t, ms(iv.P50MS), val(v.ServerTTFTP50MS), 1e-12)
 
 	// A third scrape identical to the second: every histogram exposed, no observation. Quantiles null,
 	// requests finished 0 (known: none finished).
@@ -169,7 +169,7 @@ func TestSetIntervalFromV0Capture(t *testing.T) {
 
 // A histogram that goes down between two scrapes (reset) leaves its interval fields null; the others, which
 // went up, keep their values.
-func TestSetIntervalResetIsNull(t *testing.T) {
+func TestFillIntervalResetIsNull(t *testing.T) {
 	base := capture(t, v0)
 	first := v0Interval(t, base)
 	// Second scrape: TTFT back to the capture's counts plus 5 observations (below the first scrape's: a reset,
@@ -209,7 +209,7 @@ func TestSetIntervalResetIsNull(t *testing.T) {
 }
 
 // A quantile in the +Inf bucket is null with its lower-bound companion set to the highest finite bound.
-func TestSetIntervalInfBucketIsLowerBound(t *testing.T) {
+func TestFillIntervalInfBucketIsLowerBound(t *testing.T) {
 	base := capture(t, v0)
 	// TTFT: 1 request at 0.05 s, 1 at 3000 s (above the highest finite bound, 2560 s).
 	// Per le: ≤0.04: 0; 0.06 … 2560: 1; +Inf: 2.
@@ -235,7 +235,7 @@ func TestSetIntervalInfBucketIsLowerBound(t *testing.T) {
 }
 
 // A histogram not exposed gives null; one that disappears between two scrapes gives null for that interval.
-func TestSetIntervalNotExposedOrGone(t *testing.T) {
+func TestFillIntervalNotExposedOrGone(t *testing.T) {
 	base := capture(t, v0)
 	noQueue := dropFamily(base, famQueue)
 	w := NewWindow()
@@ -260,7 +260,7 @@ func TestSetIntervalNotExposedOrGone(t *testing.T) {
 
 // Two engines: bucket increases are summed per le before the quantile; an engine whose series vanishes
 // makes that interval null (its observations are unknown), and the interval after is known again.
-func TestSetIntervalEngines(t *testing.T) {
+func TestFillIntervalEngines(t *testing.T) {
 	zero0, zero1 := engineFig{engine: "0"}, engineFig{engine: "1"}
 	// Engine 0: 4 requests ≤ 0.05 s, 4 in (0.1, 0.5]; engine 1: 2 in (0.05, 0.1], 2 above 0.5 s.
 	e0 := engineFig{engine: "0", buckets: [4]float64{4, 4, 8, 8}, sum: 1.0}
@@ -296,7 +296,7 @@ func TestSetIntervalEngines(t *testing.T) {
 
 // A series back after a scrape without it (engine 1), or a whole family back after a scrape without it:
 // its increase spans two intervals, so the interval it comes back in is null; the next one is known again.
-func TestSetIntervalSeriesBackAfterAGapIsNull(t *testing.T) {
+func TestFillIntervalSeriesBackAfterAGapIsNull(t *testing.T) {
 	zero0, zero1 := engineFig{engine: "0"}, engineFig{engine: "1"}
 	w := NewWindow()
 	w.Add(scrape(t, engineBody([]engineFig{zero0, zero1}, true), t0))
@@ -329,7 +329,7 @@ func TestSetIntervalSeriesBackAfterAGapIsNull(t *testing.T) {
 
 // A server restart (process_start_time_seconds changed) makes every histogram's interval null, even one
 // whose counts went up.
-func TestSetIntervalRestartIsNull(t *testing.T) {
+func TestFillIntervalRestartIsNull(t *testing.T) {
 	body := func(start float64, e engineFig) string {
 		return "# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds " +
 			strconv.FormatFloat(start, 'f', -1, 64) + "\n" + engineBody([]engineFig{e}, true)

@@ -13,7 +13,7 @@ import "time"
 //
 // Unknown values are nil (JSON null), never 0 and never NaN; NotExposed says why a field is nil.
 type Stats struct {
-	// Start is when the first scrape of the window (or the interval) arrived (VLLMScrape.At); nil before any.
+	// Start is when the first scrape of the window (or the interval) arrived (Scrape.At); nil before any.
 	Start *time.Time `json:"start"`
 	// End is when the last scrape arrived; nil before any.
 	End *time.Time `json:"end"`

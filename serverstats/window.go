@@ -147,12 +147,11 @@ type histSeg struct {
 }
 
 type gaugeAcc struct {
-	n       int
-	sum     float64 // sum over scrapes of the per-scrape aggregate
-	max     float64
-	last    float64 // per-scrape aggregate of the last scrape that had it
-	lastMax float64
-	lastAt  int
+	n      int
+	sum    float64 // sum over scrapes of the per-scrape aggregate
+	max    float64
+	last   float64 // per-scrape aggregate of the last scrape that had it
+	lastAt int
 }
 
 type engineValue struct {
@@ -424,7 +423,7 @@ func (a *gaugeAcc) add(agg, mx float64, scrape int) {
 	}
 	a.n++
 	a.sum += agg
-	a.last, a.lastMax, a.lastAt = agg, mx, scrape
+	a.last, a.lastAt = agg, scrape
 }
 
 // addHist reads one histogram field from the scrape.

@@ -119,10 +119,12 @@ func TestWindowDeltasFromV0Capture(t *testing.T) {
 	assert.Zero(t, st.CounterResets)
 
 	// The interval is the same step here.
-	iv := w.Interval()
-	assert.Equal(t, 16.0, iv.TTFT.Count)
-	assert.InDelta(t, 2320, ms(iv.TTFT.P90MS), 1e-9)
-	assert.Equal(t, 5.0, deref(iv.ActiveBatchSize.Mean), "interval gauges: the last scrape")
+	iv := w.stepHistogram(hTTFT)
+	assert.Equal(t, 16.0, iv.Count)
+	assert.InDelta(t, 2320, ms(iv.P90MS), 1e-9)
+	var v snapshot.VLLM
+	w.FillInterval(&v)
+	assert.Equal(t, 5.0, deref(v.ActiveBatchSize), "interval gauges: the last scrape")
 }
 
 // One scrape: no increase yet. Counters and histograms are nil with a reason; gauges are known.
@@ -161,8 +163,10 @@ func TestWindowCounterReset(t *testing.T) {
 	assert.Equal(t, t0.Add(4*time.Second), ev[0].Time)
 	assert.Contains(t, ev[0].Message, `vllm:generation_tokens_total{model_name="Qwen/Qwen3-0.6B"} went down from 5874 to 300`)
 	assert.Contains(t, ev[0].Message, "counted from 0")
-	assert.Equal(t, 300.0, deref(w.Interval().GenerationTokens))
+	// The interval view is strict: a reset in the step makes its increase (and rate) unknown.
+	assert.Nil(t, w.stepCounter(cGen))
 	w.Add(scrape(t, b4, t0.Add(6*time.Second)))
+	assert.Equal(t, 50.0, deref(w.stepCounter(cGen)), "the next step counts from the reset value")
 
 	st := w.Summary()
 	assert.Equal(t, 1350.0, deref(st.GenerationTokens)) // 1000 + 300 + 50, never negative
@@ -576,4 +580,42 @@ func msgs(ev []snapshot.Event) []string {
 		out = append(out, e.Message)
 	}
 	return out
+}
+
+// A restart inside the window changes the bucket layout from {0.5, 1, +Inf} (4 observations ≤ 0.5 s before)
+// to {1, 2, +Inf} (4 in (1, 2] s after). Summed per le the p90 would be "above 2 s" (0.5: 4, 1: 4, 2: 4,
+// +Inf: 8), yet every observation is ≤ 2 s. Merged onto the common bounds {1, +Inf} (1: 4, +Inf: 8): p50 rank
+// 4 → (0, 1], 0 + 1·4/4 = 1 s, at most 1 s (true: the 4th smallest is ≤ 0.5 s); p90 rank 7.2 → +Inf: above
+// 1 s (true: the 8th smallest is in (1, 2] s).
+func TestWindowLayoutChangeAcrossARestartMergesOnCommonBounds(t *testing.T) {
+	hist := func(start string, les []string, counts []int, sum string) string {
+		var b strings.Builder
+		b.WriteString("process_start_time_seconds " + start + "\n# TYPE vllm:e2e_request_latency_seconds histogram\n")
+		for i, le := range les {
+			fmt.Fprintf(&b, "vllm:e2e_request_latency_seconds_bucket{le=%q} %d\n", le, counts[i])
+		}
+		fmt.Fprintf(&b, "vllm:e2e_request_latency_seconds_count %d\nvllm:e2e_request_latency_seconds_sum %s\n", counts[len(counts)-1], sum)
+		return b.String()
+	}
+	before := []string{"0.5", "1", "+Inf"}
+	after := []string{"1", "2", "+Inf"}
+	w := NewWindow()
+	w.Add(scrape(t, hist("100", before, []int{0, 0, 0}, "0"), t0))
+	w.Add(scrape(t, hist("100", before, []int{4, 4, 4}, "1"), t0.Add(time.Second)))
+	ev := w.Add(scrape(t, hist("200", after, []int{0, 4, 4}, "6"), t0.Add(2*time.Second)))
+	require.Len(t, ev, 1)
+	assert.Contains(t, ev[0].Message, "server restarted")
+
+	h := w.Summary().E2ELatency
+	require.NotNil(t, h)
+	assert.Equal(t, 8.0, h.Count)
+	assert.Contains(t, h.Note, "merged onto the 2 bounds all of them have")
+	assert.InDelta(t, 1000, ms(h.P50MS), 1e-9)
+	assert.Equal(t, 1000.0, deref(h.P50MS.AtMostMS))
+	require.NotNil(t, h.P90MS)
+	assert.True(t, h.P90MS.IsLowerBound)
+	assert.Equal(t, 1000.0, deref(h.P90MS.LowerBoundMS))
+	var v snapshot.VLLM
+	w.FillInterval(&v)
+	assert.Nil(t, v.ServerE2EP50MS, "the restart's interval is unknown")
 }
