@@ -37,6 +37,7 @@ func BenchmarkRoadScrapeP99V0(b *testing.B) {
 	srv := newVLLMBodyServer(b, vllmCapture(b, vllmV0Capture))
 	v := newTestVLLM(b, VLLMConfig{BaseURL: srv.URL})
 	ctx := context.Background()
+	take(b, v) // the window's baseline: from the second scrape on it has increases and quantiles
 	b.ReportAllocs()
 	b.SetBytes(int64(len(vllmCapture(b, vllmV0Capture))))
 	for b.Loop() {

@@ -1,7 +1,6 @@
 package serverstats
 
 import (
-	"maps"
 	"slices"
 	"strings"
 )
@@ -30,30 +29,33 @@ func (w *Window) goneCounters() {
 // first scrape only when some are), a field read from another name than in the previous scrape, and, once,
 // several model_name values summed over.
 func (w *Window) exposureEvents(s Scrape) {
-	var missing []string
+	missing := w.missing[:0]
 	for _, m := range catalogue {
 		if m.Field != FieldPreemptions && s.NamesUsed[m.Field] == "" {
 			missing = append(missing, m.Field)
 		}
 	}
 	slices.Sort(missing)
+	w.missing = missing
 	first := w.scrapes == 1
-	if !slices.Equal(w.notExposed, missing) && (len(missing) > 0 || !first) {
-		if len(missing) == 0 {
-			w.events.add("every field is exposed again")
-		} else {
+	if changed := !slices.Equal(w.notExposed, missing); changed {
+		switch {
+		case len(missing) > 0:
 			parts := make([]string, len(missing))
 			for i, f := range missing {
 				parts[i] = f + " (looked for " + strings.Join(Candidates(f), ", ") + ")"
 			}
 			w.events.add("not exposed by the server, left null: " + strings.Join(parts, "; "))
+		case !first:
+			w.events.add("every field is exposed again")
 		}
+		w.notExposed = slices.Clone(missing)
 	}
-	w.notExposed = missing
 	if !first {
-		for _, f := range slices.Sorted(maps.Keys(s.NamesUsed)) {
-			if was := w.prevNames[f]; was != "" && was != s.NamesUsed[f] {
-				w.events.add(f + " now read from " + s.NamesUsed[f] + " (was " + was + ")")
+		for _, m := range catalogue {
+			now, was := s.NamesUsed[m.Field], w.prevNames[m.Field]
+			if now != "" && was != "" && was != now {
+				w.events.add(m.Field + " now read from " + now + " (was " + was + ")")
 			}
 		}
 	}

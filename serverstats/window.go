@@ -78,6 +78,7 @@ type Window struct {
 	restartAt  int               // the scrape (w.scrapes) at which the last restart was seen
 	lastNames  map[string]string // Scrape.NamesUsed of the last scrape
 	notExposed []string          // catalogue fields the last scrape did not expose, sorted
+	missing    []string          // scratch for notExposed
 	warnedMany bool              // the several-models event was given
 
 	names     map[string]string // field → name in the last scrape that exposed it
