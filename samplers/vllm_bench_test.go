@@ -72,6 +72,29 @@ func BenchmarkRoadParseV0(b *testing.B) {
 	}
 }
 
+// BenchmarkRoadParseP99V0 is BenchmarkRoadParseV0 plus the window's p99 TTFT (Summary builds every figure):
+// the road without HTTP, the counterpart of the old BenchmarkParseExtractV0 + BenchmarkWindowAddAndP99 pair.
+func BenchmarkRoadParseP99V0(b *testing.B) {
+	body := vllmCapture(b, vllmV0Capture)
+	w := serverstats.NewWindow()
+	at := time.Now()
+	var out snapshot.VLLM
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		at = at.Add(time.Second)
+		sc, err := serverstats.Parse(body, at, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		w.Add(sc)
+		w.FillInterval(&out)
+		if st := w.Summary(); st.Scrapes > 1 && (st.TTFT == nil || st.TTFT.P99MS == nil && st.TTFT.Count > 0) {
+			b.Fatal("no TTFT")
+		}
+	}
+}
+
 // BenchmarkExpfmtParseV0 is the bare expfmt parse of the same bytes, the floor for the two above.
 func BenchmarkExpfmtParseV0(b *testing.B) {
 	body := vllmCapture(b, vllmV0Capture)
