@@ -306,9 +306,9 @@ wait:
 			continue
 		}
 		if r.Commit != nil { // kept: the sampler may advance its state now (a late reading never gets here)
-			r.Commit(&r)
+			commit(name, &r)
 		}
-		if r.VLLM != nil && s != samplers.Sampler(c.server) {
+		if r.VLLM != nil && (c.server == nil || name != c.server.Name()) {
 			r.VLLM = nil
 			r.Err = errors.Join(r.Err, errors.New("reading's VLLM part ignored: only a samplers.ServerSource fills vllm_metrics"))
 		}
@@ -340,6 +340,16 @@ wait:
 	if c.display != nil {
 		render(c.display, &snap, c.rec.Counts(), len(c.snaps) == 1, c.final0)
 	}
+}
+
+// commit runs a kept reading's Commit; a panic in it is a failed reading, never a crashed test binary.
+func commit(name string, r *samplers.Reading) {
+	defer func() {
+		if p := recover(); p != nil {
+			*r = samplers.Reading{Err: fmt.Errorf("sampler %q panicked committing its reading: %v", name, p)}
+		}
+	}()
+	r.Commit(r)
 }
 
 func (c *Collector) hasSampler(name string) bool {

@@ -97,3 +97,26 @@ func TestSecondServerSourceIsRefused(t *testing.T) {
 		assert.Contains(t, ft.fatal[0], tc.want)
 	}
 }
+
+// badCommit's Commit panics.
+type badCommit struct{}
+
+func (badCommit) Name() string { return "bad" }
+func (badCommit) Sample(context.Context) samplers.Reading {
+	return samplers.Reading{Commit: func(*samplers.Reading) { panic("boom") }}
+}
+
+// A Commit that panics is a failed reading, not a crashed test binary.
+func TestPanickingCommitIsAFailedReading(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ft := &fakeTB{name: "T"}
+		c := Collect(ft, Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true,
+			Samplers: []samplers.Sampler{badCommit{}}})
+		require.NotNil(t, c)
+		ft.runCleanups()
+		st := c.Summary().Sources["bad"]
+		assert.Equal(t, 2, st.Readings) // the first tick and the final one
+		assert.Equal(t, 2, st.Failed)
+		assert.Equal(t, `sampler "bad" panicked committing its reading: boom`, st.LastError)
+	})
+}
