@@ -2,9 +2,8 @@ package serverstats
 
 import "time"
 
-// Stats is the server-side statistics of one test window (or, from Window.Interval, of the last interval
-// between two successful scrapes), as computed from the vLLM /metrics scrapes given to Window.Add. It is
-// meant to go into summary_statistics.json as is.
+// Stats is the server-side statistics of one test window, as computed from the vLLM /metrics scrapes given to
+// Window.Add (Window.Summary). It goes into summary_statistics.json as server_statistics.
 //
 // Increases (histogram counts and sums, counters) are Prometheus increase() over the window, made
 // reset-proof per series (see Window), summed over series: over the `engine` label of a data-parallel

@@ -37,10 +37,10 @@ const UnlabelledReason = "unlabelled"
 // more event.
 const maxResetEvents = 8
 
-// Window accumulates the server-side increases of one test window from successive successful scrapes. Create it
-// with NewWindow, call Add after each successful scrape in order, and read Summary (whole window) or Interval
-// (last step) at any time. A Window is not safe for concurrent use: the collector calls it from one goroutine,
-// or guards it with its own lock.
+// Window is the one tracker of a server's series over a test: it accumulates the increases of every series
+// from successive successful scrapes. Create it with NewWindow, call Add after each scrape in order, then
+// FillInterval (the last step, strict) or Summary (the whole window) at any time. A Window is not safe for
+// concurrent use: its owner (the vLLM sampler) guards it with its own lock.
 //
 // Increases are taken per series (metric name and full label set, `engine` included) between consecutive
 // scrapes that have it, and added up, as Prometheus's increase() does, for every vllm:* counter family and the
