@@ -343,3 +343,21 @@ func TestFillIntervalRestartIsNull(t *testing.T) {
 	w.FillInterval(&v)
 	allServerNil(t, v, "restart")
 }
+
+// A counter field exposed as a gauge or untyped (a simulator that mislabels it) is still tracked as a counter:
+// 100 → 160 tokens over 2 s is 30 tok/s and a window increase of 60.
+func TestFillIntervalCounterExposedAsGauge(t *testing.T) {
+	for _, typ := range []string{"gauge", "untyped"} {
+		body := func(x string) string {
+			return "# TYPE vllm:generation_tokens_total " + typ + "\nvllm:generation_tokens_total " + x + "\n"
+		}
+		w := NewWindow()
+		w.Add(scrape(t, body("100"), t0))
+		w.Add(scrape(t, body("160"), t0.Add(2*time.Second)))
+		var v snapshot.VLLM
+		w.FillInterval(&v)
+		assert.Equal(t, 30.0, val(v.TokensPerSecond), typ)
+		assert.Equal(t, 160.0, val(v.GenerationTokensTotal), typ)
+		assert.Equal(t, 60.0, deref(w.Summary().GenerationTokens), typ)
+	}
+}

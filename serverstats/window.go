@@ -291,14 +291,14 @@ func (w *Window) isCounterFieldName(name string) bool {
 }
 
 // addCounterFamily takes the increases of every series of one family if it is a vllm:* counter (or an
-// untyped family a counter field is read from).
+// untyped or gauge-typed family a counter field is read from).
 func (w *Window) addCounterFamily(name string, fam *dto.MetricFamily, model string, restarted bool) {
 	if !strings.HasPrefix(name, "vllm:") {
 		return
 	}
 	switch fam.GetType() {
 	case dto.MetricType_COUNTER:
-	case dto.MetricType_UNTYPED:
+	case dto.MetricType_UNTYPED, dto.MetricType_GAUGE: // a counter field exposed without its type
 		if !w.isCounterFieldName(name) {
 			return
 		}
