@@ -157,7 +157,7 @@ func TextSummary(s *summary.Summary) []string {
 }
 
 // serverHist formats a server-side histogram's window figures: mean, then p50, p90 and p99 as serverQuantile
-// renders them, ms.
+// renders them, ms, and the histogram's note (bucket layouts merged, or why the quantiles are unknown).
 func serverHist(h *serverstats.Histogram) string {
 	if h == nil {
 		return "not exposed"
@@ -169,8 +169,12 @@ func serverHist(h *serverstats.Histogram) string {
 	if h.MeanMS != nil {
 		mean = msNum(*h.MeanMS)
 	}
-	return fmt.Sprintf("mean %s  p50 %s  p90 %s  p99 %s ms (n=%.0f, %s)", mean, serverQuantile(h.P50MS),
+	out := fmt.Sprintf("mean %s  p50 %s  p90 %s  p99 %s ms (n=%.0f, %s)", mean, serverQuantile(h.P50MS),
 		serverQuantile(h.P90MS), serverQuantile(h.P99MS), h.Count, h.Metric)
+	if h.Note != "" {
+		out += "; " + h.Note
+	}
+	return out
 }
 
 // narrowRange is the largest ratio of the upper to the lower end of the range a server-side quantile is

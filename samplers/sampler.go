@@ -1,5 +1,5 @@
 // Package samplers holds vmtest's metric sources, one file per source: the host (gopsutil), the vLLM server's
-// /metrics (expfmt), and GPUs (NVML, nvidia-smi, dcgm-exporter). A sampler never fails a test: whatever it meets
+// /metrics (fetched here; parsed and tracked by serverstats), and GPUs (NVML, nvidia-smi, dcgm-exporter). A sampler never fails a test: whatever it meets
 // (an unreachable server, a malformed payload, a missing driver) comes back as a Reading with nil fields and
 // an error describing why.
 package samplers
@@ -7,6 +7,7 @@ package samplers
 import (
 	"context"
 
+	"github.com/vmtest/vmtest/serverstats"
 	"github.com/vmtest/vmtest/snapshot"
 )
 
@@ -33,8 +34,25 @@ type Reading struct {
 	// Events are notable happenings this tick (a GPU lost, a server restart, a source falling back), kept in
 	// the summary with their time.
 	Events []Event
+	// Commit, when non-nil, finishes the reading once the collector keeps it: it advances the sampler's state
+	// (the base of its next rates, the one-time events it has given) and fills the parts of the reading that
+	// depend on that state (it may set any field above and append Events). The collector calls it at most once,
+	// on the tick that records the reading, before merging it; it never calls it for a reading it discards
+	// (one that came back past the tick's deadline), which thus leaves the sampler as it was. A sampler with no
+	// state between readings leaves it nil.
+	Commit func(r *Reading)
 }
 
 // Event is something that happened during collection that a reader of the summary must know about
 // (an alias of snapshot.Event, so that the summary need not import the samplers).
 type Event = snapshot.Event
+
+// ServerSource is a Sampler whose readings fill Reading.VLLM, the server's metrics (vllm_metrics in the
+// snapshots), and which keeps the server-side statistics over the whole collection. A collector takes at most
+// one (it refuses a second, naming both) and puts its ServerStats into the summary (server_statistics).
+type ServerSource interface {
+	Sampler
+	// ServerStats returns the statistics over every reading committed so far (Reading.Commit), false before
+	// the first.
+	ServerStats() (serverstats.Stats, bool)
+}

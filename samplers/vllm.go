@@ -6,20 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
-	"math"
 	"net/http"
 	"net/url"
-	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
-
+	"github.com/vmtest/vmtest/serverstats"
 	"github.com/vmtest/vmtest/snapshot"
 )
 
@@ -32,102 +25,6 @@ const DefaultVLLMTimeout = 10 * time.Second
 
 // vllmKeepBufferBytes is the largest read buffer kept between scrapes; a larger one is dropped after use.
 const vllmKeepBufferBytes = 2 << 20
-
-// Logical fields of the vLLM scrape. Each is read from the first metric name in VLLMCandidates(field) that the
-// server exposes; NamesUsed and VLLMScrape.NamesUsed map these keys to the name that was found. The scalar
-// keys are the JSON names of the snapshot.VLLM fields they fill.
-const (
-	// VLLMRequestQueueSize: requests waiting to be scheduled, from the gauge vllm:num_requests_waiting (summed
-	// over engines) → snapshot.VLLM.RequestQueueSize.
-	VLLMRequestQueueSize = "request_queue_size"
-	// VLLMActiveBatchSize: requests in the running batch, from the gauge vllm:num_requests_running (summed over
-	// engines) → snapshot.VLLM.ActiveBatchSize.
-	VLLMActiveBatchSize = "active_batch_size"
-	// VLLMKVCacheUsagePercent: KV-cache usage, from the gauge vllm:kv_cache_usage_perc (V1, vLLM ≥ 0.9) or
-	// vllm:gpu_cache_usage_perc (V0 and vLLM < 0.9), a 0–1 fraction averaged over engines and reported ×100
-	// → snapshot.VLLM.KVCacheUsagePercent.
-	VLLMKVCacheUsagePercent = "kv_cache_usage_percent"
-	// VLLMGenerationTokensTotal: the counter vllm:generation_tokens_total (tokens, summed over engines) →
-	// snapshot.VLLM.GenerationTokensTotal, and its rate → TokensPerSecond.
-	VLLMGenerationTokensTotal = "generation_tokens_total"
-	// VLLMPromptTokensTotal: the counter vllm:prompt_tokens_total (tokens, summed over engines) →
-	// snapshot.VLLM.PromptTokensTotal, and its rate → PromptTokensPerSecond.
-	VLLMPromptTokensTotal = "prompt_tokens_total"
-	// VLLMRequestSuccessTotal: the counter vllm:request_success_total (requests, summed over engines and over
-	// the finish-reason label, `finished_reason` in vLLM, `finish_reason` in llm-d-inference-sim) →
-	// snapshot.VLLM.RequestSuccessTotal, and its rate → RequestsPerSecond.
-	VLLMRequestSuccessTotal = "request_success_total"
-
-	// VLLMTTFTSeconds: the histogram vllm:time_to_first_token_seconds (seconds). Kept in VLLMScrape for
-	// server-side quantiles; the sampler fills no snapshot field from it (serverstats.Window.SetInterval turns
-	// the four histograms' bucket increases into snapshot.VLLM's Server*MS fields).
-	VLLMTTFTSeconds = "ttft_seconds"
-	// VLLME2ELatencySeconds: the histogram vllm:e2e_request_latency_seconds (seconds). Kept in VLLMScrape.
-	VLLME2ELatencySeconds = "e2e_latency_seconds"
-	// VLLMITLSeconds: the inter-token latency histogram (seconds), vllm:inter_token_latency_seconds, or before
-	// vLLM 0.11 vllm:time_per_output_token_seconds. Never vllm:request_time_per_output_token_seconds, which is
-	// per-request TPOT, another metric. Kept in VLLMScrape.
-	VLLMITLSeconds = "itl_seconds"
-	// VLLMQueueTimeSeconds: the histogram vllm:request_queue_time_seconds (seconds). Kept in VLLMScrape.
-	VLLMQueueTimeSeconds = "queue_time_seconds"
-)
-
-type vllmAgg int
-
-const (
-	vllmAggSum  vllmAgg = iota // sum over series (engines, label values)
-	vllmAggMean                // mean over series
-)
-
-type vllmScalarSpec struct {
-	field   string
-	names   []string
-	agg     vllmAgg
-	scale   float64
-	counter bool
-}
-
-type vllmHistSpec struct {
-	field string
-	names []string
-}
-
-// Candidate names in order of preference (../shared/testdata/vllm/METRIC_NAMES.md has the rename history).
-var vllmScalars = []vllmScalarSpec{
-	{field: VLLMRequestQueueSize, names: []string{"vllm:num_requests_waiting"}, agg: vllmAggSum, scale: 1},
-	{field: VLLMActiveBatchSize, names: []string{"vllm:num_requests_running"}, agg: vllmAggSum, scale: 1},
-	{field: VLLMKVCacheUsagePercent, names: []string{"vllm:kv_cache_usage_perc", "vllm:gpu_cache_usage_perc"}, agg: vllmAggMean, scale: 100},
-	{field: VLLMGenerationTokensTotal, names: []string{"vllm:generation_tokens_total"}, agg: vllmAggSum, scale: 1, counter: true},
-	{field: VLLMPromptTokensTotal, names: []string{"vllm:prompt_tokens_total"}, agg: vllmAggSum, scale: 1, counter: true},
-	{field: VLLMRequestSuccessTotal, names: []string{"vllm:request_success_total"}, agg: vllmAggSum, scale: 1, counter: true},
-}
-
-var vllmHists = []vllmHistSpec{
-	{field: VLLMTTFTSeconds, names: []string{"vllm:time_to_first_token_seconds"}},
-	{field: VLLME2ELatencySeconds, names: []string{"vllm:e2e_request_latency_seconds"}},
-	{field: VLLMITLSeconds, names: []string{"vllm:inter_token_latency_seconds", "vllm:time_per_output_token_seconds"}},
-	{field: VLLMQueueTimeSeconds, names: []string{"vllm:request_queue_time_seconds"}},
-}
-
-// vllmProcessStart is the standard process collector's start time (Unix seconds); a change means the server
-// process restarted between scrapes.
-const vllmProcessStart = "process_start_time_seconds"
-
-// VLLMCandidates returns the metric names a logical field (VLLMRequestQueueSize, VLLMITLSeconds, ...) is read
-// from, most preferred first, or nil for an unknown field. The slice is a copy.
-func VLLMCandidates(field string) []string {
-	for _, s := range vllmScalars {
-		if s.field == field {
-			return slices.Clone(s.names)
-		}
-	}
-	for _, h := range vllmHists {
-		if h.field == field {
-			return slices.Clone(h.names)
-		}
-	}
-	return nil
-}
 
 // VLLMConfig configures the vLLM /metrics sampler. Only BaseURL (or MetricsURL) is required.
 type VLLMConfig struct {
@@ -156,10 +53,12 @@ type VLLMConfig struct {
 }
 
 // VLLM samples a vLLM server's Prometheus /metrics endpoint (V0 and V1 engines, old and new metric names,
-// data-parallel engines). It implements Sampler with Name "vllm". Create it with NewVLLM.
+// data-parallel engines). It implements ServerSource with Name "vllm". Create it with NewVLLM.
 //
-// Sample must not be called concurrently with itself (the collector never does); NamesUsed, NotExposed and
-// LastScrape may be called from any goroutine at any time.
+// It is the thin HTTP end of the server road: Sample fetches and parses (serverstats.Parse), and the reading's
+// Commit hands the scrape to the one tracker (serverstats.Window), which fills every VLLM field. Sample must
+// not be called concurrently with itself (the collector never does); the other methods may be called from
+// any goroutine at any time.
 type VLLM struct {
 	url     string
 	client  *http.Client
@@ -169,55 +68,11 @@ type VLLM struct {
 	timeout time.Duration
 	now     func() time.Time
 
-	// Owned by Sample (never concurrent with itself).
-	body        []byte // read buffer, reused between scrapes while small
-	prev        *vllmCounters
-	warnedMulti bool
+	body []byte // read buffer, reused between scrapes while small; owned by Sample
 
-	mu         sync.Mutex
-	last       VLLMScrape
-	namesUsed  map[string]string
-	notExposed []string
-}
-
-// vllmCounters is the counter state of the previous successful scrape, for rates.
-type vllmCounters struct {
-	at       time.Time
-	start    float64 // process_start_time_seconds; NaN when not exposed
-	series   map[string]map[string]float64
-	namesKey map[string]string
-}
-
-// VLLMScrape is one successful scrape, kept so that later code can compute deltas of any counter or histogram
-// between two scrapes (server-side quantiles over a test window). Its maps must be treated as read-only.
-type VLLMScrape struct {
-	// At is when the response arrived (from VLLMConfig.Now; carries the monotonic clock when it is time.Now).
-	At time.Time
-	// Families is every metric family parsed from the body, keyed by name as exposed (counters keep their
-	// "_total" suffix; every vllm:* family, not only those extracted). Series are not filtered by Model.
-	Families map[string]*dto.MetricFamily
-	// Model is the VLLMConfig.Model filter in force ("" for none).
-	Model string
-	// NamesUsed maps each logical field exposed in this scrape (VLLMRequestQueueSize, VLLMITLSeconds, ...)
-	// to the metric name it was read from.
-	NamesUsed map[string]string
-}
-
-// Histogram returns a logical histogram field's series in this scrape (VLLMTTFTSeconds, VLLME2ELatencySeconds,
-// VLLMITLSeconds, VLLMQueueTimeSeconds), one per label set (engine, model_name), filtered by Model, and the
-// metric name they came from. It returns "", nil when the field was not exposed or the scrape is the zero value.
-// Bucket bounds are whatever the server uses (vLLM allows custom buckets); nothing is assumed about them.
-func (s VLLMScrape) Histogram(field string) (name string, series []*dto.Metric) {
-	name = s.NamesUsed[field]
-	if name == "" {
-		return "", nil
-	}
-	for _, m := range s.Families[name].GetMetric() {
-		if m.GetHistogram() != nil && vllmModelMatches(m, s.Model) {
-			series = append(series, m)
-		}
-	}
-	return name, series
+	mu   sync.Mutex
+	win  *serverstats.Window // every committed scrape
+	last serverstats.Scrape  // the last committed scrape
 }
 
 // NewVLLM returns a sampler for the server cfg describes. It makes no request. The error names the invalid
@@ -257,6 +112,7 @@ func NewVLLM(cfg VLLMConfig) (*VLLM, error) {
 		model:   cfg.Model,
 		timeout: cfg.Timeout,
 		now:     cfg.Now,
+		win:     serverstats.NewWindow(),
 	}
 	if v.client == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
@@ -304,59 +160,71 @@ func (v *VLLM) Name() string { return "vllm" }
 // URL returns the metrics URL scraped.
 func (v *VLLM) URL() string { return v.url }
 
-// NamesUsed returns, for the last successful scrape, each exposed logical field (VLLMRequestQueueSize, ...,
-// VLLMITLSeconds) mapped to the vLLM metric name it was read from, e.g. VLLMKVCacheUsagePercent →
-// "vllm:gpu_cache_usage_perc" on a V0 server. Empty before the first successful scrape. The map is a copy.
+// NamesUsed returns, for the last committed scrape, each exposed catalogue field (serverstats.FieldTTFTSeconds,
+// ...) mapped to the vLLM metric name it was read from, e.g. serverstats.FieldKVCacheUsagePercent →
+// "vllm:gpu_cache_usage_perc" on a V0 server. Empty before the first. The map is a copy.
 func (v *VLLM) NamesUsed() map[string]string {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	out := make(map[string]string, len(v.namesUsed))
-	for k, n := range v.namesUsed {
-		out[k] = n
-	}
-	return out
+	return v.win.NamesUsed()
 }
 
-// NotExposed returns the logical fields the last successful scrape did not find under any candidate name
-// (sorted); their snapshot fields are nil. A field missing is not a failed scrape: the reading's Err stays nil
-// and an Event says so whenever this set changes. Nil before the first successful scrape.
+// NotExposed returns the catalogue fields the last committed scrape did not find under any candidate name
+// (sorted); their snapshot fields are nil. A field missing is not a failed scrape: an Event says so whenever
+// this set changes. Nil before the first committed scrape.
 func (v *VLLM) NotExposed() []string {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return slices.Clone(v.notExposed)
+	return v.win.NotExposed()
 }
 
-// LastScrape returns the last successful scrape (parsed families, time, names used), or the zero VLLMScrape
-// before the first one. A failed scrape never replaces it.
-func (v *VLLM) LastScrape() VLLMScrape {
+// LastScrape returns the last committed scrape (parsed families, time, names used), or the zero Scrape before
+// the first one. A failed or discarded scrape never replaces it.
+func (v *VLLM) LastScrape() serverstats.Scrape {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return v.last
 }
 
-// Sample scrapes /metrics once and returns a Reading whose VLLM part holds RequestQueueSize, ActiveBatchSize,
-// KVCacheUsagePercent, the three raw totals, their rates and ScrapeIntervalS (the client-side latency fields
-// are left nil).
+// ServerStats returns the server-side statistics over every committed scrape (serverstats.Window.Summary),
+// and false before the first one.
+func (v *VLLM) ServerStats() (serverstats.Stats, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	st := v.win.Summary()
+	return st, st.Scrapes > 0
+}
+
+// Sample scrapes /metrics once and parses it. It changes no state: the Reading's Commit takes the scrape into
+// the tracker and fills the VLLM part (serverstats.Window.FillInterval: RequestQueueSize, ActiveBatchSize,
+// KVCacheUsagePercent, the three totals, their rates over the interval since the previous committed scrape,
+// ScrapeIntervalS and the server-side latency quantiles; the client-side latency fields are left nil) and the
+// Events (restarts, resets, fields not exposed). Until Commit every VLLM field is nil.
 //
-// Rates are the counter's increase since the previous successful scrape divided by the time between the two
-// (from VLLMConfig.Now; that time is ScrapeIntervalS), per second; they are nil on the first successful scrape, when the counter was not
-// exposed in both scrapes, and for an interval over which any series of the counter went down or vanished or
-// process_start_time_seconds changed (a server restart; an Event says so). Rates are never negative.
-//
-// The scrape fails, with Reading.Err set and every VLLM field nil (no stale values), when: ctx's deadline
-// passes (or VLLMConfig.Timeout when ctx has none), the server is unreachable, the status is not 200, the body
-// is HTML, exceeds MaxBodyBytes, is cut short or does not parse as Prometheus text (the parser's message is
-// kept), the body has no vllm:* metric at all, or Model matches no series. A failed scrape leaves the
-// previous successful one as the base of the next rate.
+// The scrape fails, with Reading.Err set, every VLLM field nil and no Commit, when: ctx's deadline passes (or
+// VLLMConfig.Timeout when ctx has none), the server is unreachable, the status is not 200, the body is HTML,
+// exceeds MaxBodyBytes, is cut short or does not parse as Prometheus text (the parser's message is kept), the
+// body has no metric of the catalogue at all, or Model matches no series. A failed scrape leaves the previous
+// committed one as the base of the next rate.
 func (v *VLLM) Sample(ctx context.Context) Reading {
-	r, err := v.sample(ctx)
+	sc, err := v.scrape(ctx)
 	if err != nil {
 		return Reading{VLLM: &snapshot.VLLM{}, Err: err}
 	}
-	return r
+	return Reading{VLLM: &snapshot.VLLM{}, Commit: func(r *Reading) { r.Events = append(r.Events, v.commit(sc, r.VLLM)...) }}
 }
 
-func (v *VLLM) sample(ctx context.Context) (Reading, error) {
+// commit takes a scrape the collector keeps into the tracker and fills out from it.
+func (v *VLLM) commit(sc serverstats.Scrape, out *snapshot.VLLM) []Event {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	ev := v.win.Add(sc)
+	v.win.FillInterval(out)
+	v.last = sc
+	return ev
+}
+
+func (v *VLLM) scrape(ctx context.Context) (serverstats.Scrape, error) {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, v.timeout)
@@ -364,19 +232,18 @@ func (v *VLLM) sample(ctx context.Context) (Reading, error) {
 	}
 	body, at, err := v.fetch(ctx)
 	if err != nil {
-		return Reading{}, err
+		return serverstats.Scrape{}, err
 	}
-	return v.parseExtract(body, at)
+	return v.parse(body, at)
 }
 
-// parseExtract parses a Prometheus text body and extracts the reading from it.
-func (v *VLLM) parseExtract(body []byte, at time.Time) (Reading, error) {
-	p := expfmt.NewTextParser(model.LegacyValidation)
-	fams, err := p.TextToMetricFamilies(bytes.NewReader(body))
+// parse parses a Prometheus text body received at `at`.
+func (v *VLLM) parse(body []byte, at time.Time) (serverstats.Scrape, error) {
+	sc, err := serverstats.Parse(body, at, v.model)
 	if err != nil {
-		return Reading{}, fmt.Errorf("GET %s: parsing %d-byte body: %w", v.url, len(body), err)
+		return serverstats.Scrape{}, fmt.Errorf("GET %s: %w", v.url, err)
 	}
-	return v.extract(fams, at)
+	return sc, nil
 }
 
 // fetch GETs the metrics URL and returns the body (valid until the next call) and when the response arrived.
@@ -479,284 +346,4 @@ func vllmFirstLine(b []byte, max int) string {
 		b = b[:max]
 	}
 	return string(b)
-}
-
-// extract fills the reading from parsed families and, on success, makes this scrape the base of the next rate.
-func (v *VLLM) extract(fams map[string]*dto.MetricFamily, at time.Time) (Reading, error) {
-	var (
-		out        snapshot.VLLM
-		events     []Event
-		used       = make(map[string]string, len(vllmScalars)+len(vllmHists))
-		notExposed []string
-		models     = map[string]bool{}
-		cur        = &vllmCounters{at: at, start: math.NaN(), series: map[string]map[string]float64{}}
-	)
-	event := func(format string, args ...any) {
-		events = append(events, Event{Time: at, Source: v.Name(), Message: fmt.Sprintf(format, args...)})
-	}
-
-	// Model names present, for the Model filter's sanity check and the several-models note.
-	for _, s := range vllmScalars {
-		for _, name := range s.names {
-			for _, m := range fams[name].GetMetric() {
-				if mn, ok := vllmLabel(m, "model_name"); ok {
-					models[mn] = true
-				}
-			}
-		}
-	}
-	if v.model != "" && len(models) > 0 && !models[v.model] {
-		return Reading{}, fmt.Errorf("GET %s: no series with model_name=%q (VLLMConfig.Model); the server has %s",
-			v.url, v.model, vllmQuotedKeys(models))
-	}
-
-	vals := make([]float64, 0, 8)
-	for _, s := range vllmScalars {
-		var (
-			name   string
-			series map[string]float64
-		)
-		vals = vals[:0]
-		for _, cand := range s.names {
-			for _, m := range fams[cand].GetMetric() {
-				if !vllmModelMatches(m, v.model) {
-					continue
-				}
-				x, ok := vllmScalarValue(m)
-				if !ok {
-					continue
-				}
-				vals = append(vals, x)
-				if s.counter {
-					if series == nil {
-						series = map[string]float64{}
-					}
-					series[vllmSeriesKey(m)] = x
-				}
-			}
-			if len(vals) > 0 {
-				name = cand
-				break
-			}
-		}
-		if name == "" {
-			notExposed = append(notExposed, s.field)
-			continue
-		}
-		used[s.field] = name
-		x := vllmSortedSum(vals)
-		if s.agg == vllmAggMean {
-			x /= float64(len(vals))
-		}
-		p := snapshot.F(x * s.scale)
-		switch s.field {
-		case VLLMRequestQueueSize:
-			out.RequestQueueSize = p
-		case VLLMActiveBatchSize:
-			out.ActiveBatchSize = p
-		case VLLMKVCacheUsagePercent:
-			out.KVCacheUsagePercent = p
-		case VLLMGenerationTokensTotal:
-			out.GenerationTokensTotal = p
-		case VLLMPromptTokensTotal:
-			out.PromptTokensTotal = p
-		case VLLMRequestSuccessTotal:
-			out.RequestSuccessTotal = p
-		}
-		if s.counter {
-			cur.series[s.field] = series
-		}
-	}
-	for _, h := range vllmHists {
-		found := false
-		for _, cand := range h.names {
-			for _, m := range fams[cand].GetMetric() {
-				if m.GetHistogram() != nil && vllmModelMatches(m, v.model) {
-					found = true
-					break
-				}
-			}
-			if found {
-				used[h.field] = cand
-				break
-			}
-		}
-		if !found {
-			notExposed = append(notExposed, h.field)
-		}
-	}
-	if len(used) == 0 {
-		return Reading{}, fmt.Errorf("GET %s: no vllm:* metric this sampler reads (%d families parsed): is this a vLLM server's metrics URL?", v.url, len(fams))
-	}
-	sort.Strings(notExposed)
-
-	if ms := fams[vllmProcessStart].GetMetric(); len(ms) > 0 {
-		if x, ok := vllmScalarValue(ms[0]); ok {
-			cur.start = x
-		}
-	}
-	cur.namesKey = used
-
-	// Rates over the interval since the previous successful scrape.
-	restarted := false
-	if prev := v.prev; prev != nil {
-		if !math.IsNaN(prev.start) && !math.IsNaN(cur.start) && prev.start != cur.start {
-			restarted = true
-			event("server restarted: %s changed from %s to %s; rates are null for this interval",
-				vllmProcessStart, vllmFmt(prev.start), vllmFmt(cur.start))
-		}
-		dt := at.Sub(prev.at).Seconds()
-		if dt > 0 {
-			out.ScrapeIntervalS = snapshot.F(dt)
-		}
-		for _, r := range []struct {
-			field, rateField string
-			dst              **float64
-		}{
-			{VLLMGenerationTokensTotal, "tokens_per_second", &out.TokensPerSecond},
-			{VLLMPromptTokensTotal, "prompt_tokens_per_second", &out.PromptTokensPerSecond},
-			{VLLMRequestSuccessTotal, "requests_per_second", &out.RequestsPerSecond},
-		} {
-			if restarted || dt <= 0 {
-				continue
-			}
-			c, p := cur.series[r.field], prev.series[r.field]
-			if c == nil || p == nil || used[r.field] != prev.namesKey[r.field] {
-				continue
-			}
-			delta, reset := vllmCounterDelta(p, c)
-			if reset != "" {
-				event("%s went down (%s): counter reset, server restart?; %s is null for this interval",
-					used[r.field], reset, r.rateField)
-				continue
-			}
-			*r.dst = snapshot.F(delta / dt)
-		}
-	}
-
-	// Notes on what was read, only when they change.
-	v.mu.Lock()
-	prevUsed, prevNot, first := v.namesUsed, v.notExposed, v.namesUsed == nil
-	v.mu.Unlock()
-	if !slices.Equal(prevNot, notExposed) && (len(notExposed) > 0 || !first) {
-		if len(notExposed) == 0 {
-			event("every field is exposed again")
-		} else {
-			parts := make([]string, len(notExposed))
-			for i, f := range notExposed {
-				parts[i] = fmt.Sprintf("%s (looked for %s)", f, strings.Join(VLLMCandidates(f), ", "))
-			}
-			event("not exposed by the server, left null: %s", strings.Join(parts, "; "))
-		}
-	}
-	if !first {
-		for _, f := range slices.Sorted(maps.Keys(used)) {
-			if was := prevUsed[f]; was != "" && was != used[f] {
-				event("%s now read from %s (was %s)", f, used[f], was)
-			}
-		}
-	}
-	if v.model == "" && len(models) > 1 && !v.warnedMulti {
-		v.warnedMulti = true
-		event("several model_name values (%s): summing over them; set VLLMConfig.Model to read one", vllmQuotedKeys(models))
-	}
-
-	v.prev = cur
-	v.mu.Lock()
-	v.namesUsed = used
-	v.notExposed = notExposed
-	v.last = VLLMScrape{At: at, Families: fams, Model: v.model, NamesUsed: used}
-	v.mu.Unlock()
-	return Reading{VLLM: &out, Events: events}, nil
-}
-
-// vllmCounterDelta sums the per-series increases of a counter. A series that went down or vanished is a reset,
-// described in the returned string; a series new since prev counts from 0 (vLLM creates labelled series on
-// first use, e.g. a finished_reason seen for the first time).
-func vllmCounterDelta(prev, cur map[string]float64) (float64, string) {
-	deltas := make([]float64, 0, len(cur))
-	for k, c := range cur {
-		p := prev[k]
-		if c < p {
-			return 0, fmt.Sprintf("%s: %s → %s", k, vllmFmt(p), vllmFmt(c))
-		}
-		deltas = append(deltas, c-p)
-	}
-	for k, p := range prev {
-		if _, ok := cur[k]; !ok {
-			return 0, fmt.Sprintf("%s: %s → gone", k, vllmFmt(p))
-		}
-	}
-	return vllmSortedSum(deltas), ""
-}
-
-// vllmSortedSum adds vals in ascending order, so that the result does not depend on the order of the series.
-// It sorts vals in place.
-func vllmSortedSum(vals []float64) float64 {
-	sort.Float64s(vals)
-	var s float64
-	for _, x := range vals {
-		s += x
-	}
-	return s
-}
-
-// vllmScalarValue is a gauge's, counter's or untyped sample's value.
-func vllmScalarValue(m *dto.Metric) (float64, bool) {
-	switch {
-	case m.GetGauge() != nil:
-		return m.GetGauge().GetValue(), true
-	case m.GetCounter() != nil:
-		return m.GetCounter().GetValue(), true
-	case m.GetUntyped() != nil:
-		return m.GetUntyped().GetValue(), true
-	}
-	return 0, false
-}
-
-func vllmLabel(m *dto.Metric, name string) (string, bool) {
-	for _, lp := range m.GetLabel() {
-		if lp.GetName() == name {
-			return lp.GetValue(), true
-		}
-	}
-	return "", false
-}
-
-func vllmModelMatches(m *dto.Metric, want string) bool {
-	if want == "" {
-		return true
-	}
-	got, _ := vllmLabel(m, "model_name")
-	return got == want
-}
-
-// vllmSeriesKey is the series' label set in a canonical form: {a="x",b="y"} with names sorted.
-func vllmSeriesKey(m *dto.Metric) string {
-	ls := m.GetLabel()
-	idx := make([]int, len(ls))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.Slice(idx, func(a, b int) bool { return ls[idx[a]].GetName() < ls[idx[b]].GetName() })
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, j := range idx {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		fmt.Fprintf(&b, "%s=%q", ls[j].GetName(), ls[j].GetValue())
-	}
-	b.WriteByte('}')
-	return b.String()
-}
-
-func vllmFmt(x float64) string { return fmt.Sprintf("%g", x) }
-
-func vllmQuotedKeys(m map[string]bool) string {
-	ks := slices.Sorted(maps.Keys(m))
-	for i, k := range ks {
-		ks[i] = fmt.Sprintf("%q", k)
-	}
-	return strings.Join(ks, ", ")
 }

@@ -8,35 +8,89 @@ import (
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/vmtest/vmtest/serverstats"
+	"github.com/vmtest/vmtest/snapshot"
 )
 
-// BenchmarkScrapeExtractV0 is one whole Sample against a local httptest server serving the V0 capture
-// (24.8 KB): HTTP GET over loopback, capped read, parse, extract, rates.
-func BenchmarkScrapeExtractV0(b *testing.B) {
+// BenchmarkRoadScrapeV0 is one whole scrape through the server road, as the collector takes it: Sample against
+// a local httptest server serving the V0 capture (24.8 KB: HTTP GET over loopback, capped read, parse) and
+// Commit (the tracker's Add and the snapshot's fields: totals, gauges, rates, interval quantiles).
+func BenchmarkRoadScrapeV0(b *testing.B) {
 	srv := newVLLMBodyServer(b, vllmCapture(b, vllmV0Capture))
 	v := newTestVLLM(b, VLLMConfig{BaseURL: srv.URL})
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.SetBytes(int64(len(vllmCapture(b, vllmV0Capture))))
 	for b.Loop() {
-		if r := v.Sample(ctx); r.Err != nil {
+		r := v.Sample(ctx)
+		if r.Err != nil {
 			b.Fatal(r.Err)
+		}
+		r.Commit(&r)
+	}
+}
+
+// BenchmarkRoadScrapeP99V0 is BenchmarkRoadScrapeV0 plus the window's p99 TTFT (ServerStats builds every
+// figure): the new road's counterpart of the old BenchmarkScrapeExtractV0 + BenchmarkWindowAddAndP99 pair.
+func BenchmarkRoadScrapeP99V0(b *testing.B) {
+	srv := newVLLMBodyServer(b, vllmCapture(b, vllmV0Capture))
+	v := newTestVLLM(b, VLLMConfig{BaseURL: srv.URL})
+	ctx := context.Background()
+	take(b, v) // the window's baseline: from the second scrape on it has increases and quantiles
+	b.ReportAllocs()
+	b.SetBytes(int64(len(vllmCapture(b, vllmV0Capture))))
+	for b.Loop() {
+		r := v.Sample(ctx)
+		if r.Err != nil {
+			b.Fatal(r.Err)
+		}
+		r.Commit(&r)
+		if st, ok := v.ServerStats(); !ok || st.TTFT == nil {
+			b.Fatal("no TTFT")
 		}
 	}
 }
 
-// BenchmarkParseExtractV0 is Sample's work without the HTTP round trip: parse the V0 capture's bytes and
-// extract the reading (rates included, against the previous iteration).
-func BenchmarkParseExtractV0(b *testing.B) {
+// BenchmarkRoadParseV0 is the road without the HTTP round trip: parse the V0 capture's bytes, Add the scrape
+// to the tracker and fill the snapshot's fields (rates against the previous iteration).
+func BenchmarkRoadParseV0(b *testing.B) {
 	body := vllmCapture(b, vllmV0Capture)
-	v := newTestVLLM(b, VLLMConfig{BaseURL: "http://127.0.0.1:1"})
+	w := serverstats.NewWindow()
 	at := time.Now()
+	var out snapshot.VLLM
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {
 		at = at.Add(time.Second)
-		if _, err := v.parseExtract(body, at); err != nil {
+		sc, err := serverstats.Parse(body, at, "")
+		if err != nil {
 			b.Fatal(err)
+		}
+		w.Add(sc)
+		w.FillInterval(&out)
+	}
+}
+
+// BenchmarkRoadParseP99V0 is BenchmarkRoadParseV0 plus the window's p99 TTFT (Summary builds every figure):
+// the road without HTTP, the counterpart of the old BenchmarkParseExtractV0 + BenchmarkWindowAddAndP99 pair.
+func BenchmarkRoadParseP99V0(b *testing.B) {
+	body := vllmCapture(b, vllmV0Capture)
+	w := serverstats.NewWindow()
+	at := time.Now()
+	var out snapshot.VLLM
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		at = at.Add(time.Second)
+		sc, err := serverstats.Parse(body, at, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		w.Add(sc)
+		w.FillInterval(&out)
+		if st := w.Summary(); st.Scrapes > 1 && (st.TTFT == nil || st.TTFT.P99MS == nil && st.TTFT.Count > 0) {
+			b.Fatal("no TTFT")
 		}
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vmtest/vmtest/serverstats"
 	"github.com/vmtest/vmtest/snapshot"
 )
 
@@ -89,6 +90,16 @@ func newTestVLLM(tb testing.TB, cfg VLLMConfig) *VLLM {
 	return v
 }
 
+// take is what the collector does with a reading it keeps: Sample, then Commit.
+func take(tb testing.TB, v *VLLM) Reading {
+	tb.Helper()
+	r := v.Sample(vllmCtx(tb))
+	if r.Commit != nil {
+		r.Commit(&r)
+	}
+	return r
+}
+
 func vllmCtx(tb testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	tb.Cleanup(cancel)
@@ -156,7 +167,7 @@ func TestVLLMScrapeV0Capture(t *testing.T) {
 	srv := newVLLMBodyServer(t, vllmCapture(t, vllmV0Capture))
 	v := newTestVLLM(t, VLLMConfig{BaseURL: srv.URL})
 
-	r := v.Sample(vllmCtx(t))
+	r := take(t, v)
 	require.NoError(t, r.Err)
 	require.NotNil(t, r.VLLM)
 	assert.Empty(t, r.Events)
@@ -172,16 +183,17 @@ func TestVLLMScrapeV0Capture(t *testing.T) {
 	assert.Equal(t, want, *r.VLLM)
 
 	assert.Equal(t, map[string]string{
-		VLLMRequestQueueSize:      "vllm:num_requests_waiting",
-		VLLMActiveBatchSize:       "vllm:num_requests_running",
-		VLLMKVCacheUsagePercent:   "vllm:gpu_cache_usage_perc",
-		VLLMGenerationTokensTotal: "vllm:generation_tokens_total",
-		VLLMPromptTokensTotal:     "vllm:prompt_tokens_total",
-		VLLMRequestSuccessTotal:   "vllm:request_success_total",
-		VLLMTTFTSeconds:           "vllm:time_to_first_token_seconds",
-		VLLME2ELatencySeconds:     "vllm:e2e_request_latency_seconds",
-		VLLMITLSeconds:            "vllm:time_per_output_token_seconds",
-		VLLMQueueTimeSeconds:      "vllm:request_queue_time_seconds",
+		serverstats.FieldRequestQueueSize:      "vllm:num_requests_waiting",
+		serverstats.FieldActiveBatchSize:       "vllm:num_requests_running",
+		serverstats.FieldKVCacheUsagePercent:   "vllm:gpu_cache_usage_perc",
+		serverstats.FieldPreemptions:           "vllm:num_preemptions_total", // line 295
+		serverstats.FieldGenerationTokensTotal: "vllm:generation_tokens_total",
+		serverstats.FieldPromptTokensTotal:     "vllm:prompt_tokens_total",
+		serverstats.FieldRequestSuccessTotal:   "vllm:request_success_total",
+		serverstats.FieldTTFTSeconds:           "vllm:time_to_first_token_seconds",
+		serverstats.FieldE2ELatencySeconds:     "vllm:e2e_request_latency_seconds",
+		serverstats.FieldITLSeconds:            "vllm:time_per_output_token_seconds",
+		serverstats.FieldQueueTimeSeconds:      "vllm:request_queue_time_seconds",
 	}, v.NamesUsed())
 	assert.Empty(t, v.NotExposed())
 
@@ -195,13 +207,13 @@ func TestVLLMScrapeV0Capture(t *testing.T) {
 		sum   float64
 	}{
 		// lines 27, 51
-		{VLLMTTFTSeconds, "vllm:time_to_first_token_seconds", 69, 4941.843970537186},
+		{serverstats.FieldTTFTSeconds, "vllm:time_to_first_token_seconds", 69, 4941.843970537186},
 		// lines 54, 75
-		{VLLMITLSeconds, "vllm:time_per_output_token_seconds", 4805, 662.8116002082825},
+		{serverstats.FieldITLSeconds, "vllm:time_per_output_token_seconds", 4805, 662.8116002082825},
 		// lines 78, 101
-		{VLLME2ELatencySeconds, "vllm:e2e_request_latency_seconds", 38, 902.0056705474854},
+		{serverstats.FieldE2ELatencySeconds, "vllm:e2e_request_latency_seconds", 38, 902.0056705474854},
 		// lines 104, 127
-		{VLLMQueueTimeSeconds, "vllm:request_queue_time_seconds", 38, 0.017765522003173828},
+		{serverstats.FieldQueueTimeSeconds, "vllm:request_queue_time_seconds", 38, 0.017765522003173828},
 	} {
 		name, series := last.Histogram(tc.field)
 		assert.Equal(t, tc.name, name)
@@ -209,7 +221,7 @@ func TestVLLMScrapeV0Capture(t *testing.T) {
 		assert.Equal(t, tc.count, series[0].GetHistogram().GetSampleCount(), tc.field)
 		assert.Equal(t, tc.sum, series[0].GetHistogram().GetSampleSum(), tc.field)
 	}
-	_, ttft := last.Histogram(VLLMTTFTSeconds)
+	_, ttft := last.Histogram(serverstats.FieldTTFTSeconds)
 	assert.Len(t, ttft[0].GetHistogram().GetBucket(), 23, "22 default TTFT bounds and +Inf (lines 28-50)")
 }
 
@@ -218,7 +230,7 @@ func TestVLLMScrapeV1IdleCapture(t *testing.T) {
 	srv := newVLLMBodyServer(t, vllmCapture(t, vllmV1IdleCapture))
 	v := newTestVLLM(t, VLLMConfig{BaseURL: srv.URL + "/v1"})
 
-	r := v.Sample(vllmCtx(t))
+	r := take(t, v)
 	require.NoError(t, r.Err)
 	assert.Empty(t, r.Events)
 	want := snapshot.VLLM{
@@ -231,16 +243,16 @@ func TestVLLMScrapeV1IdleCapture(t *testing.T) {
 	}
 	assert.Equal(t, want, *r.VLLM)
 	used := v.NamesUsed()
-	assert.Equal(t, "vllm:kv_cache_usage_perc", used[VLLMKVCacheUsagePercent])
+	assert.Equal(t, "vllm:kv_cache_usage_perc", used[serverstats.FieldKVCacheUsagePercent])
 	// line 325 (inter_token_latency) is used; line 330's request_time_per_output_token_seconds is another metric.
-	assert.Equal(t, "vllm:inter_token_latency_seconds", used[VLLMITLSeconds])
+	assert.Equal(t, "vllm:inter_token_latency_seconds", used[serverstats.FieldITLSeconds])
 	assert.Empty(t, v.NotExposed())
 
 	for field, line := range map[string]string{
-		VLLMTTFTSeconds:       "298", // vllm:time_to_first_token_seconds_count{engine="0",...} 0.0
-		VLLMITLSeconds:        "325",
-		VLLME2ELatencySeconds: "381",
-		VLLMQueueTimeSeconds:  "410",
+		serverstats.FieldTTFTSeconds:       "298", // vllm:time_to_first_token_seconds_count{engine="0",...} 0.0
+		serverstats.FieldITLSeconds:        "325",
+		serverstats.FieldE2ELatencySeconds: "381",
+		serverstats.FieldQueueTimeSeconds:  "410",
 	} {
 		_, series := v.LastScrape().Histogram(field)
 		require.Len(t, series, 1, field)
@@ -255,15 +267,15 @@ func TestVLLMScrapeFragmentNotExposed(t *testing.T) {
 	srv := newVLLMBodyServer(t, vllmCapture(t, vllmFragmentCapture))
 	v := newTestVLLM(t, VLLMConfig{BaseURL: srv.URL})
 
-	r := v.Sample(vllmCtx(t))
+	r := take(t, v)
 	require.NoError(t, r.Err, "a missing optional metric is not a failed scrape")
 	assert.Equal(t, snapshot.VLLM{
 		RequestQueueSize:    f64(0), // line 2: vllm:num_requests_waiting{engine="0",model_name="qwen3-1.7b"} 0.0
 		ActiveBatchSize:     f64(0), // line 1: vllm:num_requests_running{engine="0",model_name="qwen3-1.7b"} 0.0
 		KVCacheUsagePercent: f64(0), // line 5: vllm:kv_cache_usage_perc{engine="0",model_name="qwen3-1.7b"} 0.0
 	}, *r.VLLM)
-	wantMissing := []string{VLLME2ELatencySeconds, VLLMGenerationTokensTotal, VLLMITLSeconds,
-		VLLMPromptTokensTotal, VLLMQueueTimeSeconds, VLLMRequestSuccessTotal, VLLMTTFTSeconds}
+	wantMissing := []string{serverstats.FieldE2ELatencySeconds, serverstats.FieldGenerationTokensTotal, serverstats.FieldITLSeconds,
+		serverstats.FieldPromptTokensTotal, serverstats.FieldQueueTimeSeconds, serverstats.FieldRequestSuccessTotal, serverstats.FieldTTFTSeconds}
 	assert.Equal(t, wantMissing, v.NotExposed())
 	require.Len(t, r.Events, 1)
 	assert.Contains(t, r.Events[0].Message, "not exposed")
@@ -271,7 +283,7 @@ func TestVLLMScrapeFragmentNotExposed(t *testing.T) {
 	assert.Equal(t, "vllm", r.Events[0].Source)
 
 	// Same set next time: no repeated event.
-	r = v.Sample(vllmCtx(t))
+	r = take(t, v)
 	require.NoError(t, r.Err)
 	assert.Empty(t, r.Events)
 	assert.Nil(t, r.VLLM.TokensPerSecond)
@@ -283,7 +295,7 @@ func TestVLLMRates(t *testing.T) {
 	clk := newVLLMFakeClock()
 	v := newTestVLLM(t, VLLMConfig{BaseURL: srv.URL, Now: clk.Now})
 
-	r := v.Sample(vllmCtx(t))
+	r := take(t, v)
 	require.NoError(t, r.Err)
 	assert.Nil(t, r.VLLM.TokensPerSecond, "first scrape")
 	assert.Nil(t, r.VLLM.PromptTokensPerSecond, "first scrape")
@@ -301,7 +313,7 @@ func TestVLLMRates(t *testing.T) {
 	srv.Set(b)
 	clk.Advance(2 * time.Second)
 
-	r = v.Sample(vllmCtx(t))
+	r = take(t, v)
 	require.NoError(t, r.Err)
 	assert.Empty(t, r.Events)
 	require.NotNil(t, r.VLLM.TokensPerSecond)
@@ -317,7 +329,7 @@ func TestVLLMRates(t *testing.T) {
 
 	// Nothing new over the next 4 s: rates are 0, not nil.
 	clk.Advance(4 * time.Second)
-	r = v.Sample(vllmCtx(t))
+	r = take(t, v)
 	require.NoError(t, r.Err)
 	assert.Equal(t, 0.0, *r.VLLM.TokensPerSecond)
 	assert.Equal(t, 0.0, *r.VLLM.RequestsPerSecond)
@@ -328,26 +340,26 @@ func TestVLLMCounterReset(t *testing.T) {
 	srv := newVLLMBodyServer(t, v0)
 	clk := newVLLMFakeClock()
 	v := newTestVLLM(t, VLLMConfig{BaseURL: srv.URL, Now: clk.Now})
-	require.NoError(t, v.Sample(vllmCtx(t)).Err)
+	require.NoError(t, take(t, v).Err)
 
 	const genLine = `vllm:generation_tokens_total{model_name="Qwen/Qwen3-0.6B"} 4874.0`
 	srv.Set(replaceLine(t, v0, genLine, `vllm:generation_tokens_total{model_name="Qwen/Qwen3-0.6B"} 10.0`))
 	clk.Advance(2 * time.Second)
-	r := v.Sample(vllmCtx(t))
+	r := take(t, v)
 	require.NoError(t, r.Err)
 	assert.Nil(t, r.VLLM.TokensPerSecond, "never a negative rate")
 	assert.Equal(t, 10.0, *r.VLLM.GenerationTokensTotal)
 	require.NotNil(t, r.VLLM.PromptTokensPerSecond, "other counters keep their rate")
 	assert.Equal(t, 0.0, *r.VLLM.PromptTokensPerSecond)
 	require.Len(t, r.Events, 1)
-	assert.Contains(t, r.Events[0].Message, "vllm:generation_tokens_total went down")
-	assert.Contains(t, r.Events[0].Message, "4874 → 10")
-	assert.Contains(t, r.Events[0].Message, "tokens_per_second is null")
+	assert.Contains(t, r.Events[0].Message, `vllm:generation_tokens_total{model_name="Qwen/Qwen3-0.6B"} went down`)
+	assert.Contains(t, r.Events[0].Message, "from 4874 to 10")
+	assert.Contains(t, r.Events[0].Message, "rate for this interval is null")
 
 	// The next interval counts from the reset value.
 	srv.Set(replaceLine(t, v0, genLine, `vllm:generation_tokens_total{model_name="Qwen/Qwen3-0.6B"} 110.0`))
 	clk.Advance(time.Second)
-	r = v.Sample(vllmCtx(t))
+	r = take(t, v)
 	require.NoError(t, r.Err)
 	assert.Empty(t, r.Events)
 	require.NotNil(t, r.VLLM.TokensPerSecond)
@@ -357,7 +369,7 @@ func TestVLLMCounterReset(t *testing.T) {
 	srv.Set(replaceLine(t, v0, `vllm:request_success_total{finished_reason="length",model_name="Qwen/Qwen3-0.6B"} 38.0`,
 		`vllm:request_success_total{finished_reason="stop",model_name="Qwen/Qwen3-0.6B"} 40.0`))
 	clk.Advance(time.Second)
-	r = v.Sample(vllmCtx(t))
+	r = take(t, v)
 	require.NoError(t, r.Err)
 	assert.Nil(t, r.VLLM.RequestsPerSecond)
 	require.Len(t, r.Events, 1)
@@ -369,7 +381,7 @@ func TestVLLMProcessRestart(t *testing.T) {
 	srv := newVLLMBodyServer(t, v1)
 	clk := newVLLMFakeClock()
 	v := newTestVLLM(t, VLLMConfig{BaseURL: srv.URL, Now: clk.Now})
-	require.NoError(t, v.Sample(vllmCtx(t)).Err)
+	require.NoError(t, take(t, v).Err)
 
 	// line 27: process_start_time_seconds 1.7740113846e+09; counters all higher, but the process is new.
 	b := replaceLine(t, v1, "process_start_time_seconds 1.7740113846e+09", "process_start_time_seconds 1.7740119e+09")
@@ -377,7 +389,7 @@ func TestVLLMProcessRestart(t *testing.T) {
 		`vllm:generation_tokens_total{engine="0",model_name="Qwen/Qwen2.5-0.5B-Instruct"} 7.0`)
 	srv.Set(b)
 	clk.Advance(2 * time.Second)
-	r := v.Sample(vllmCtx(t))
+	r := take(t, v)
 	require.NoError(t, r.Err)
 	assert.Nil(t, r.VLLM.TokensPerSecond)
 	assert.Nil(t, r.VLLM.PromptTokensPerSecond)
@@ -425,7 +437,7 @@ func TestVLLMEnginesOrderIndependent(t *testing.T) {
 		for _, label := range []string{"finished_reason", "finish_reason"} {
 			srv := newVLLMBodyServer(t, vllmEnginesBody(order, kv, label))
 			v := newTestVLLM(t, VLLMConfig{BaseURL: srv.URL})
-			r := v.Sample(vllmCtx(t))
+			r := take(t, v)
 			require.NoError(t, r.Err)
 			got := *r.VLLM
 			assert.Equal(t, 3+4+5.0, *got.RequestQueueSize)          // 3, 4, 5 summed over engines
@@ -448,7 +460,7 @@ func TestVLLMEnginesRates(t *testing.T) {
 	srv := newVLLMBodyServer(t, vllmEnginesBody([]int{0, 1}, kv, "finished_reason"))
 	clk := newVLLMFakeClock()
 	v := newTestVLLM(t, VLLMConfig{BaseURL: srv.URL, Now: clk.Now})
-	require.NoError(t, v.Sample(vllmCtx(t)).Err)
+	require.NoError(t, take(t, v).Err)
 
 	// Engine order flips and engine 1 advances by 50 tokens: the per-series deltas do not care about order.
 	b := vllmEnginesBody([]int{1, 0}, kv, "finished_reason")
@@ -456,7 +468,7 @@ func TestVLLMEnginesRates(t *testing.T) {
 		[]byte(`vllm:generation_tokens_total{engine="1",model_name="m"} 250.0`), 1)
 	srv.Set(b)
 	clk.Advance(500 * time.Millisecond)
-	r := v.Sample(vllmCtx(t))
+	r := take(t, v)
 	require.NoError(t, r.Err)
 	assert.Equal(t, 100.0, *r.VLLM.TokensPerSecond) // 50 tokens / 0.5 s
 	assert.Equal(t, 0.0, *r.VLLM.RequestsPerSecond)
@@ -473,14 +485,14 @@ vllm:generation_tokens_total{model_name="sql-lora"} 7.0
 	srv := newVLLMBodyServer(t, body)
 
 	v := newTestVLLM(t, VLLMConfig{BaseURL: srv.URL, Model: "sql-lora"})
-	r := v.Sample(vllmCtx(t))
+	r := take(t, v)
 	require.NoError(t, r.Err)
 	assert.Equal(t, 5.0, *r.VLLM.RequestQueueSize)
 	assert.Equal(t, 7.0, *r.VLLM.GenerationTokensTotal)
 	assert.Equal(t, "sql-lora", v.LastScrape().Model)
 
 	v = newTestVLLM(t, VLLMConfig{BaseURL: srv.URL})
-	r = v.Sample(vllmCtx(t))
+	r = take(t, v)
 	require.NoError(t, r.Err)
 	assert.Equal(t, 7.0, *r.VLLM.RequestQueueSize)
 	assert.Equal(t, 107.0, *r.VLLM.GenerationTokensTotal)
@@ -491,7 +503,7 @@ vllm:generation_tokens_total{model_name="sql-lora"} 7.0
 	assert.Contains(t, strings.Join(msgs, "\n"), `several model_name values ("base", "sql-lora")`)
 
 	v = newTestVLLM(t, VLLMConfig{BaseURL: srv.URL, Model: "nope"})
-	r = v.Sample(vllmCtx(t))
+	r = take(t, v)
 	require.Error(t, r.Err)
 	assert.Contains(t, r.Err.Error(), `model_name="nope"`)
 	assert.Contains(t, r.Err.Error(), `"base", "sql-lora"`)
@@ -500,7 +512,7 @@ vllm:generation_tokens_total{model_name="sql-lora"} 7.0
 
 func TestVLLMScrapeNotVLLM(t *testing.T) {
 	srv := newVLLMBodyServer(t, []byte("# TYPE up gauge\nup 1\n"))
-	r := newTestVLLM(t, VLLMConfig{BaseURL: srv.URL}).Sample(vllmCtx(t))
+	r := take(t, newTestVLLM(t, VLLMConfig{BaseURL: srv.URL}))
 	require.Error(t, r.Err)
 	assert.Contains(t, r.Err.Error(), "no vllm:* metric")
 	assertAllVLLMFieldsNil(t, r)
@@ -519,7 +531,7 @@ func closedPortURL(t *testing.T) string {
 func TestVLLMScrapeUnreachableAtStart(t *testing.T) {
 	v := newTestVLLM(t, VLLMConfig{BaseURL: closedPortURL(t)})
 	for range 2 {
-		r := v.Sample(vllmCtx(t))
+		r := take(t, v)
 		require.Error(t, r.Err)
 		assert.Contains(t, r.Err.Error(), "connection refused")
 		assertAllVLLMFieldsNil(t, r)
@@ -561,13 +573,13 @@ func TestVLLMScrapeUnreachableMidRunRecovers(t *testing.T) {
 	clk := newVLLMFakeClock()
 	v := newTestVLLM(t, VLLMConfig{BaseURL: url, Now: clk.Now})
 
-	good := v.Sample(vllmCtx(t))
+	good := take(t, v)
 	require.NoError(t, good.Err)
 	before := v.LastScrape()
 
 	stop() // the server goes away mid-run
 	clk.Advance(2 * time.Second)
-	r := v.Sample(vllmCtx(t))
+	r := take(t, v)
 	require.Error(t, r.Err)
 	assertAllVLLMFieldsNil(t, r)
 	assert.Equal(t, before.At, v.LastScrape().At, "a failed scrape keeps the last good one")
@@ -577,7 +589,7 @@ func TestVLLMScrapeUnreachableMidRunRecovers(t *testing.T) {
 		replaceLine(t, v0, `vllm:generation_tokens_total{model_name="Qwen/Qwen3-0.6B"} 4874.0`,
 			`vllm:generation_tokens_total{model_name="Qwen/Qwen3-0.6B"} 5874.0`))
 	clk.Advance(2 * time.Second)
-	r = v.Sample(vllmCtx(t))
+	r = take(t, v)
 	require.NoError(t, r.Err)
 	require.NotNil(t, r.VLLM.TokensPerSecond)
 	assert.Equal(t, 250.0, *r.VLLM.TokensPerSecond) // 1000 tokens / 4 s
@@ -594,7 +606,7 @@ func TestVLLMScrapeHTML(t *testing.T) {
 				_, _ = w.Write(page)
 			}))
 			t.Cleanup(srv.Close)
-			r := newTestVLLM(t, VLLMConfig{BaseURL: srv.URL}).Sample(vllmCtx(t))
+			r := take(t, newTestVLLM(t, VLLMConfig{BaseURL: srv.URL}))
 			require.Error(t, r.Err)
 			assert.Contains(t, r.Err.Error(), "body is HTML")
 			assertAllVLLMFieldsNil(t, r)
@@ -615,11 +627,11 @@ func TestVLLMScrapeTruncated(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			srv := newVLLMBodyServer(t, v0)
 			v := newTestVLLM(t, VLLMConfig{BaseURL: srv.URL})
-			require.NoError(t, v.Sample(vllmCtx(t)).Err)
+			require.NoError(t, take(t, v).Err)
 			before := v.LastScrape()
 
 			srv.Set(body) // served whole, with a matching Content-Length: only the parser can tell
-			r := v.Sample(vllmCtx(t))
+			r := take(t, v)
 			require.Error(t, r.Err)
 			assert.Contains(t, r.Err.Error(), "text format parsing error in line 301: unexpected end of input stream")
 			assertAllVLLMFieldsNil(t, r)
@@ -634,7 +646,7 @@ func TestVLLMScrapeTruncated(t *testing.T) {
 			_, _ = w.Write(cutLabels) // the server closes the connection when the handler returns short
 		}))
 		t.Cleanup(srv.Close)
-		r := newTestVLLM(t, VLLMConfig{BaseURL: srv.URL}).Sample(vllmCtx(t))
+		r := take(t, newTestVLLM(t, VLLMConfig{BaseURL: srv.URL}))
 		require.Error(t, r.Err)
 		assert.Contains(t, r.Err.Error(), "unexpected EOF")
 		assertAllVLLMFieldsNil(t, r)
@@ -665,7 +677,7 @@ func TestVLLMScrapeBodyTooLarge(t *testing.T) {
 			var m0, m1 runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&m0)
-			r := v.Sample(vllmCtx(t))
+			r := take(t, v)
 			runtime.ReadMemStats(&m1)
 
 			require.Error(t, r.Err)
@@ -735,7 +747,7 @@ func TestVLLMScrapeStatus500(t *testing.T) {
 		http.Error(w, "engine dead\n  traceback...", http.StatusInternalServerError)
 	}))
 	t.Cleanup(srv.Close)
-	r := newTestVLLM(t, VLLMConfig{BaseURL: srv.URL}).Sample(vllmCtx(t))
+	r := take(t, newTestVLLM(t, VLLMConfig{BaseURL: srv.URL}))
 	require.Error(t, r.Err)
 	assert.Contains(t, r.Err.Error(), "status 500 Internal Server Error: engine dead traceback...")
 	assertAllVLLMFieldsNil(t, r)
@@ -746,21 +758,12 @@ func TestVLLMNameChangeEvent(t *testing.T) {
 	v0 := vllmCapture(t, vllmV0Capture)
 	srv := newVLLMBodyServer(t, v0)
 	v := newTestVLLM(t, VLLMConfig{BaseURL: srv.URL})
-	require.NoError(t, v.Sample(vllmCtx(t)).Err)
+	require.NoError(t, take(t, v).Err)
 	srv.Set(bytes.ReplaceAll(v0, []byte("vllm:gpu_cache_usage_perc"), []byte("vllm:kv_cache_usage_perc")))
-	r := v.Sample(vllmCtx(t))
+	r := take(t, v)
 	require.NoError(t, r.Err)
 	require.Len(t, r.Events, 1)
 	assert.Equal(t, "kv_cache_usage_percent now read from vllm:kv_cache_usage_perc (was vllm:gpu_cache_usage_perc)", r.Events[0].Message)
-}
-
-func TestVLLMCandidates(t *testing.T) {
-	assert.Equal(t, []string{"vllm:kv_cache_usage_perc", "vllm:gpu_cache_usage_perc"}, VLLMCandidates(VLLMKVCacheUsagePercent))
-	assert.Equal(t, []string{"vllm:inter_token_latency_seconds", "vllm:time_per_output_token_seconds"}, VLLMCandidates(VLLMITLSeconds))
-	assert.Nil(t, VLLMCandidates("nope"))
-	c := VLLMCandidates(VLLMITLSeconds)
-	c[0] = "changed"
-	assert.Equal(t, "vllm:inter_token_latency_seconds", VLLMCandidates(VLLMITLSeconds)[0], "a copy")
 }
 
 // Accessors are safe while Sample runs on another goroutine (run with -race).
@@ -771,7 +774,7 @@ func TestVLLMAccessorsConcurrent(t *testing.T) {
 	go func() {
 		defer close(done)
 		for range 20 {
-			v.Sample(vllmCtx(t))
+			take(t, v)
 		}
 	}()
 	for {
@@ -782,7 +785,7 @@ func TestVLLMAccessorsConcurrent(t *testing.T) {
 		default:
 			_ = v.NamesUsed()
 			_ = v.NotExposed()
-			_, _ = v.LastScrape().Histogram(VLLMTTFTSeconds)
+			_, _ = v.LastScrape().Histogram(serverstats.FieldTTFTSeconds)
 		}
 	}
 }
@@ -811,4 +814,110 @@ func TestVLLMCloseLeavesNoConnection(t *testing.T) {
 	require.Equal(t, int64(1), open.Load(), "one kept-alive connection while sampling")
 	require.NoError(t, v.Close())
 	require.Eventually(t, func() bool { return open.Load() == 0 }, 2*time.Second, 10*time.Millisecond)
+}
+
+// bumpSeries adds delta to the value of every line of body that starts with one of prefixes.
+func bumpSeries(tb testing.TB, body []byte, delta float64, prefixes ...string) []byte {
+	tb.Helper()
+	lines := strings.Split(string(body), "\n")
+	n := 0
+	for i, l := range lines {
+		for _, p := range prefixes {
+			if !strings.HasPrefix(l, p) {
+				continue
+			}
+			sp := strings.LastIndexByte(l, ' ')
+			x, err := strconv.ParseFloat(l[sp+1:], 64)
+			require.NoError(tb, err, l)
+			lines[i] = l[:sp+1] + strconv.FormatFloat(x+delta, 'f', -1, 64)
+			n++
+		}
+	}
+	require.Equal(tb, len(prefixes), n, "every prefix matches one line")
+	return []byte(strings.Join(lines, "\n"))
+}
+
+// End to end through the sampler: two committed scrapes of the V0 capture, the second with 1234 more
+// generation tokens and two more TTFT observations in (0.5, 0.75] s summing 1.3 s. The snapshot's fields and
+// the window's figures come from the one tracker and agree.
+func TestVLLMServerRoadEndToEnd(t *testing.T) {
+	base := vllmCapture(t, vllmV0Capture)
+	const m = `model_name="Qwen/Qwen3-0.6B"`
+	busier := bumpSeries(t, base, 1234, `vllm:generation_tokens_total{`+m+`}`)
+	var ttft []string
+	for _, le := range []string{"0.75", "1.0", "2.5", "5.0", "7.5", "10.0", "20.0", "40.0", "80.0", "160.0", "640.0", "2560.0", "+Inf"} {
+		ttft = append(ttft, `vllm:time_to_first_token_seconds_bucket{le="`+le+`",`+m+`}`)
+	}
+	busier = bumpSeries(t, busier, 2, append(ttft, `vllm:time_to_first_token_seconds_count{`+m+`}`)...)
+	busier = bumpSeries(t, busier, 1.3, `vllm:time_to_first_token_seconds_sum{`+m+`}`)
+
+	srv := newVLLMBodyServer(t, base)
+	clk := newVLLMFakeClock()
+	v := newTestVLLM(t, VLLMConfig{BaseURL: srv.URL, Now: clk.Now})
+	_, ok := v.ServerStats()
+	assert.False(t, ok, "no committed scrape yet")
+	require.NoError(t, take(t, v).Err)
+	srv.Set(busier)
+	clk.Advance(2 * time.Second)
+	r := take(t, v)
+	require.NoError(t, r.Err)
+
+	assert.Equal(t, 617.0, *r.VLLM.TokensPerSecond) // 1234 tokens / 2 s
+	assert.Equal(t, 4874.0+1234, *r.VLLM.GenerationTokensTotal)
+	// Two observations in (0.5, 0.75]: p50 rank 1 → 0.5 + 0.25·1/2 = 0.625 s; p99 rank 1.98 → 0.5 + 0.25·0.99.
+	assert.InDelta(t, 625, *r.VLLM.ServerTTFTP50MS, 1e-9)
+	assert.InDelta(t, 747.5, *r.VLLM.ServerTTFTP99MS, 1e-9)
+
+	st, ok := v.ServerStats()
+	require.True(t, ok)
+	assert.Equal(t, 2, st.Scrapes)
+	assert.Equal(t, 1234.0, *st.GenerationTokens)
+	assert.Equal(t, 2.0, st.TTFT.Count)
+	assert.InDelta(t, 625, *st.TTFT.P50MS.ValueMS, 1e-9)
+	assert.InDelta(t, 1300, st.TTFT.SumMS, 1e-6)
+	assert.Equal(t, v.NamesUsed()[serverstats.FieldITLSeconds], st.NamesUsed[serverstats.FieldITLSeconds])
+	assert.Empty(t, serverstats.CrossCheck(st, 2, 1234))
+	assert.Len(t, serverstats.CrossCheck(st, 10, 1234), 1)
+}
+
+// A reading the collector discards (late) is never committed: the sampler's state is as before it, so the
+// next rate covers the interval from the last committed scrape and a one-time event is not lost.
+func TestVLLMDiscardedReadingLeavesStateAsItWas(t *testing.T) {
+	v0 := vllmCapture(t, vllmV0Capture)
+	const gen = `vllm:generation_tokens_total{model_name="Qwen/Qwen3-0.6B"} 4874.0`
+	body := func(start, tokens string) []byte { // the capture has no process collector: add its start time
+		b := replaceLine(t, v0, gen, `vllm:generation_tokens_total{model_name="Qwen/Qwen3-0.6B"} `+tokens)
+		return append(b, []byte("process_start_time_seconds "+start+"\n")...)
+	}
+	srv := newVLLMBodyServer(t, body("100", "4874"))
+	clk := newVLLMFakeClock()
+	v := newTestVLLM(t, VLLMConfig{BaseURL: srv.URL, Now: clk.Now})
+	require.NoError(t, take(t, v).Err) // committed at t=0: 4874 tokens
+
+	// At t=2 s the server has restarted (100 tokens since); the reading is discarded (no Commit).
+	srv.Set(body("200", "100"))
+	clk.Advance(2 * time.Second)
+	late := v.Sample(vllmCtx(t))
+	require.NoError(t, late.Err)
+	require.NotNil(t, late.Commit)
+	assert.Equal(t, snapshot.VLLM{}, *late.VLLM, "nothing filled before Commit")
+	st, _ := v.ServerStats()
+	assert.Equal(t, 1, st.Scrapes, "the discarded scrape is not in the window")
+	assert.Equal(t, 0, st.Restarts)
+	assert.Equal(t, 4874.0, v.LastScrape().Families["vllm:generation_tokens_total"].GetMetric()[0].GetCounter().GetValue())
+
+	// At t=4 s (300 tokens since the restart) the kept reading covers the 4 s since the last committed scrape
+	// and carries the restart event the discarded one would have given.
+	srv.Set(body("200", "300"))
+	clk.Advance(2 * time.Second)
+	r := take(t, v)
+	require.NoError(t, r.Err)
+	assert.Equal(t, 4.0, *r.VLLM.ScrapeIntervalS, "from the last committed scrape")
+	assert.Nil(t, r.VLLM.TokensPerSecond, "a restart in the interval: unknown")
+	require.NotEmpty(t, r.Events)
+	assert.Contains(t, r.Events[0].Message, "server restarted: process_start_time_seconds changed from 100 to 200")
+	st, _ = v.ServerStats()
+	assert.Equal(t, 2, st.Scrapes)
+	assert.Equal(t, 1, st.Restarts)
+	assert.Equal(t, 300.0, *st.GenerationTokens, "after a restart the window counts the step from 0")
 }

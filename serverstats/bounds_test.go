@@ -176,7 +176,7 @@ func TestSumBoundHoldsAgainstCancellationInALongRunsSum(t *testing.T) {
 	w := NewWindow()
 	w.Add(scrape(t, base, t0))
 	w.Add(scrape(t, observe(t, base, famQueue, `model_name="m"`, 0.000543), t0.Add(2*time.Second)))
-	for name, h := range map[string]*Histogram{"window": w.Summary().QueueTime, "step": w.Interval().QueueTime} {
+	for name, h := range map[string]*Histogram{"window": w.Summary().QueueTime, "step": w.stepHistogram(hQueue)} {
 		require.NotNil(t, h, name)
 		require.Equal(t, 1.0, h.Count, name)
 		assert.Equal(t, 0.0005429999437183142*1000, h.SumMS, "%s: the increase is short of the observation", name)

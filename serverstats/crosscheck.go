@@ -55,9 +55,9 @@ func CrossCheck(stats Stats, clientOK int, clientOutputTokens int64) []string {
 	}
 	if stats.GenerationTokens == nil {
 		out = append(out, "cross-check of output tokens not done: the server's generation-token counter gives no increase over the window ("+
-			stats.NotExposed[scalarFields[cGen].field]+")")
+			stats.NotExposed[scalarFields[cGen].Field]+")")
 	} else if msg := compare(*stats.GenerationTokens, float64(clientOutputTokens), CrossCheckMinTokens); msg != "" {
-		name := stats.NamesUsed[scalarFields[cGen].field]
+		name := stats.NamesUsed[scalarFields[cGen].Field]
 		out = append(out, fmt.Sprintf("server generation tokens over the window (%s from %s) and the client's output tokens (%d) %s: "+
 			"other clients or warm-up on the server, requests in flight at the window's edges, failed requests, or output_tokens estimated from chunks",
 			fmtF(*stats.GenerationTokens), name, clientOutputTokens, msg))

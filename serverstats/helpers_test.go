@@ -12,8 +12,6 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
-
-	"github.com/vmtest/vmtest/samplers"
 )
 
 var t0 = time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
@@ -26,9 +24,8 @@ func capture(t testing.TB, name string) string {
 	return string(b)
 }
 
-// scrape parses a Prometheus text body into a VLLMScrape the way the vLLM sampler fills one: every family, and
-// NamesUsed set to the first candidate name with a series of the right kind for each logical field.
-func scrape(t testing.TB, body string, at time.Time) samplers.VLLMScrape {
+// scrape parses a Prometheus text body into a Scrape as the vLLM sampler does (Parse, no model filter).
+func scrape(t testing.TB, body string, at time.Time) Scrape {
 	t.Helper()
 	p := expfmt.NewTextParser(model.LegacyValidation)
 	fams, err := p.TextToMetricFamilies(strings.NewReader(body))
@@ -36,26 +33,8 @@ func scrape(t testing.TB, body string, at time.Time) samplers.VLLMScrape {
 	return scrapeOf(fams, at, "")
 }
 
-func scrapeOf(fams map[string]*dto.MetricFamily, at time.Time, modelName string) samplers.VLLMScrape {
-	used := map[string]string{}
-	for _, f := range []string{samplers.VLLMRequestQueueSize, samplers.VLLMActiveBatchSize, samplers.VLLMKVCacheUsagePercent,
-		samplers.VLLMGenerationTokensTotal, samplers.VLLMPromptTokensTotal, samplers.VLLMRequestSuccessTotal} {
-		for _, n := range samplers.VLLMCandidates(f) {
-			if len(fams[n].GetMetric()) > 0 && fams[n].GetMetric()[0].GetHistogram() == nil {
-				used[f] = n
-				break
-			}
-		}
-	}
-	for _, f := range []string{samplers.VLLMTTFTSeconds, samplers.VLLME2ELatencySeconds, samplers.VLLMITLSeconds, samplers.VLLMQueueTimeSeconds} {
-		for _, n := range samplers.VLLMCandidates(f) {
-			if len(fams[n].GetMetric()) > 0 && fams[n].GetMetric()[0].GetHistogram() != nil {
-				used[f] = n
-				break
-			}
-		}
-	}
-	return samplers.VLLMScrape{At: at, Families: fams, Model: modelName, NamesUsed: used}
+func scrapeOf(fams map[string]*dto.MetricFamily, at time.Time, modelName string) Scrape {
+	return NewScrape(fams, at, modelName)
 }
 
 // bump adds delta to the value of the one line of body whose series (everything before the value) is series.

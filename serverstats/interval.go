@@ -2,31 +2,114 @@ package serverstats
 
 import "github.com/vmtest/vmtest/snapshot"
 
-// SetInterval sets the per-interval server-side fields of v — ServerTTFTP50MS ... ServerQueueTimeP99MS, their
-// _LowerBoundMS companions and ServerRequestsFinished (see snapshot.VLLM) — from the last step of the window:
-// the increase of every bucket of each latency histogram between the last two scrapes added, summed per `le`
-// over series (engines), with quantiles as Prometheus's histogram_quantile computes them (BucketQuantile),
-// converted from seconds to ms. The collector calls it on a tick right after Add took in that tick's scrape;
-// on a tick without a new scrape it must not be called (the last step is an older interval), and the fields
-// stay null.
+// FillInterval sets the server fields of v from the last scrape added and the step since the one before it
+// (the strict per-interval view of the window). The collector's vLLM sampler calls it right after Add took in
+// a scrape the collector keeps; on a tick without a new scrape it must not be called (the fields stay null).
+// Every field it sets is first cleared; the client-side fields are left alone.
 //
-// Every field it sets is first cleared. A histogram's fields stay nil when:
+//   - RequestQueueSize, ActiveBatchSize: the gauges summed over series in the last scrape; KVCacheUsagePercent:
+//     the mean over series (engines), percent. Nil when the last scrape did not expose them.
+//   - GenerationTokensTotal, PromptTokensTotal, RequestSuccessTotal: the counters' values in the last scrape,
+//     summed over series.
+//   - ScrapeIntervalS: the time between the last two scrapes added, s; nil after the first.
+//   - TokensPerSecond, PromptTokensPerSecond, RequestsPerSecond: the counters' increase over that step divided
+//     by ScrapeIntervalS. A counter not exposed in the previous scrape (created on first use, as vLLM and
+//     llm-d-inference-sim do) counts from 0, as in the window; a series created in the step likewise.
+//   - ServerTTFTP50MS ... ServerQueueTimeP99MS, their _LowerBoundMS companions and ServerRequestsFinished:
+//     the increase of every bucket of each latency histogram over the step, merged per `le` over series onto
+//     the bounds every series has, with quantiles as Prometheus's histogram_quantile computes them
+//     (BucketQuantile), converted from seconds to ms. A quantile in the +Inf bucket sets its _LowerBoundMS
+//     companion to the highest finite bound, ms, and leaves the quantile nil. ServerRequestsFinished is the
+//     increase of the E2E histogram's _count.
 //
-//   - fewer than two scrapes were added (the first scrape is only a baseline);
-//   - the histogram is not exposed in this scrape, or only under a name the previous scrape did not read it
-//     from (a series that first appears in this scrape under the same name counts from 0, as in Window: vLLM
-//     creates a series at its first use);
-//   - a series of it was reset in the step (a count went down, the bucket bounds changed, or the process
-//     restarted: Window counts such a step from 0, which would miss the observations made before the reset,
-//     so here the interval is unknown rather than understated);
-//   - a series that the previous scrape had is gone from this one (its observations in the step are unknown);
-//   - a series (or the whole histogram) is back after one or more scrapes without it: its increase spans those
-//     intervals too, and their share of it is unknown.
-//
-// With none of these, ServerRequestsFinished is the increase of the E2E histogram's _count (0 when no request
-// finished), and a quantile is nil only when the step saw no observation. A quantile in the +Inf bucket sets
-// its _LowerBoundMS companion to the highest finite bound, ms, and leaves the quantile nil.
-func (w *Window) SetInterval(v *snapshot.VLLM) {
+// A rate or histogram figure is nil (strict, unlike the window, which survives these) when fewer than two
+// scrapes were added; the process restarted in the step; a series of it went down (a reset) or changed its
+// bucket bounds in the step; a series the previous scrape had is gone; a series is back after scrapes without
+// it (the increase spans more than one interval); or the field is read from another name than in the previous
+// scrape. A quantile is also nil when the step saw no observation.
+func (w *Window) FillInterval(v *snapshot.VLLM) {
+	v.RequestQueueSize = w.lastGauge(gQueue)
+	v.ActiveBatchSize = w.lastGauge(gRunning)
+	v.KVCacheUsagePercent = w.lastGauge(gKV)
+	v.GenerationTokensTotal = w.counterValue(cGen)
+	v.PromptTokensTotal = w.counterValue(cPrompt)
+	v.RequestSuccessTotal = w.counterValue(cSuccess)
+	v.ScrapeIntervalS, v.TokensPerSecond, v.PromptTokensPerSecond, v.RequestsPerSecond = nil, nil, nil, nil
+	if w.scrapes >= 2 {
+		if dt := w.last.Sub(w.prevAt).Seconds(); dt > 0 {
+			v.ScrapeIntervalS = snapshot.F(dt)
+			v.TokensPerSecond = div(w.stepCounter(cGen), dt)
+			v.PromptTokensPerSecond = div(w.stepCounter(cPrompt), dt)
+			v.RequestsPerSecond = div(w.stepCounter(cSuccess), dt)
+		}
+	}
+	w.setIntervalQuantiles(v)
+}
+
+func div(x *float64, d float64) *float64 {
+	if x == nil {
+		return nil
+	}
+	return snapshot.F(*x / d)
+}
+
+// lastGauge is gauge field gi's per-scrape aggregate in the last scrape; nil when that scrape lacked it.
+func (w *Window) lastGauge(gi int) *float64 {
+	a := &w.gAll[gi]
+	if a.n == 0 || a.lastAt != w.scrapes {
+		return nil
+	}
+	return snapshot.F(a.last)
+}
+
+// counterValue is counter field ci's value in the last scrape, summed over its series (in id order); nil when
+// that scrape did not expose it.
+func (w *Window) counterValue(ci int) *float64 {
+	name := w.lastNames[scalarFields[ci].Field]
+	if name == "" {
+		return nil
+	}
+	var sum float64
+	any := false
+	for _, cs := range w.cByName[name] {
+		if cs.seenAt == w.scrapes {
+			sum += cs.prev
+			any = true
+		}
+	}
+	if !any {
+		return nil
+	}
+	return snapshot.F(sum)
+}
+
+// stepCounter is counter field ci's increase over the last step, nil when it is not fully known (see
+// FillInterval).
+func (w *Window) stepCounter(ci int) *float64 {
+	f := scalarFields[ci].Field
+	name := w.lastNames[f]
+	if w.scrapes < 2 || w.restartAt == w.scrapes || name == "" {
+		return nil
+	}
+	if prev := w.prevNames[f]; prev != "" && prev != name {
+		return nil // the field switched names: the new name's series are only a baseline
+	}
+	var sum float64
+	for _, cs := range w.cByName[name] {
+		switch {
+		case cs.seenAt == w.scrapes-1:
+			return nil // in the previous scrape, not in this one
+		case cs.stepAt == w.scrapes && (cs.stepReset || cs.stepGap):
+			return nil
+		case cs.stepAt == w.scrapes:
+			sum += cs.step
+		}
+	}
+	return snapshot.F(sum)
+}
+
+// setIntervalQuantiles sets the per-interval latency fields of v; see FillInterval.
+func (w *Window) setIntervalQuantiles(v *snapshot.VLLM) {
 	dsts := [nHist]struct{ p50, p99, p50LB, p99LB **float64 }{
 		hTTFT:  {&v.ServerTTFTP50MS, &v.ServerTTFTP99MS, &v.ServerTTFTP50LowerBoundMS, &v.ServerTTFTP99LowerBoundMS},
 		hE2E:   {&v.ServerE2EP50MS, &v.ServerE2EP99MS, &v.ServerE2EP50LowerBoundMS, &v.ServerE2EP99LowerBoundMS},
@@ -49,9 +132,13 @@ func (w *Window) SetInterval(v *snapshot.VLLM) {
 }
 
 // stepHistogram returns histogram field hi over the last step, or nil when that step's increase is not
-// fully known (see SetInterval).
+// fully known (see FillInterval).
 func (w *Window) stepHistogram(hi int) *Histogram {
-	if w.scrapes < 2 {
+	if w.scrapes < 2 || w.restartAt == w.scrapes {
+		return nil
+	}
+	f := histFields[hi]
+	if prev := w.prevNames[f]; prev != "" && prev != w.lastNames[f] {
 		return nil
 	}
 	for _, hs := range w.hList[hi] {

@@ -112,7 +112,7 @@ func allServerNil(t *testing.T, v snapshot.VLLM, msg string) {
 
 // Per-interval quantiles from two real-capture scrapes, every figure computed by hand from v0Interval's
 // bucket increases.
-func TestSetIntervalFromV0Capture(t *testing.T) {
+func TestFillIntervalFromV0Capture(t *testing.T) {
 	base := capture(t, v0)
 	w := NewWindow()
 	w.Add(scrape(t, base, t0))
@@ -120,12 +120,12 @@ func TestSetIntervalFromV0Capture(t *testing.T) {
 	// First scrape: a baseline only. Fields set before are cleared.
 	stale := snapshot.F(1)
 	v := snapshot.VLLM{ServerTTFTP50MS: stale, ServerRequestsFinished: stale, ServerE2EP99LowerBoundMS: stale}
-	w.SetInterval(&v)
+	w.FillInterval(&v)
 	allServerNil(t, v, "first scrape")
 
 	w.Add(scrape(t, v0Interval(t, base), t0.Add(2*time.Second)))
 	v = snapshot.VLLM{}
-	w.SetInterval(&v)
+	w.FillInterval(&v)
 
 	// TTFT increments per le: ≤0.04: 0; 0.06: 60; 0.08 … 0.25: 99; 0.5 … +Inf: 100.
 	// p50: rank 0.5×100 = 50 → first le with count ≥ 50 is 0.06; bucket (0.04, 0.06] holds 60, none below:
@@ -153,15 +153,15 @@ func TestSetIntervalFromV0Capture(t *testing.T) {
 		v.ServerQueueTimeP50LowerBoundMS, v.ServerQueueTimeP99LowerBoundMS} {
 		assert.Nil(t, lb, "no quantile in +Inf")
 	}
-	// The interval is the last step only: the same as Interval()'s TTFT.
-	iv := w.Interval()
-	assert.InDelta(t, ms(iv.TTFT.P50MS), val(v.ServerTTFTP50MS), 1e-12)
+	// The interval is the last step only: the same as the step's TTFT histogram.
+	iv := w.stepHistogram(hTTFT)
+	assert.InDelta(t, ms(iv.P50MS), val(v.ServerTTFTP50MS), 1e-12)
 
 	// A third scrape identical to the second: every histogram exposed, no observation. Quantiles null,
 	// requests finished 0 (known: none finished).
 	w.Add(scrape(t, v0Interval(t, base), t0.Add(4*time.Second)))
 	v = snapshot.VLLM{}
-	w.SetInterval(&v)
+	w.FillInterval(&v)
 	assert.Equal(t, 0.0, val(v.ServerRequestsFinished))
 	v.ServerRequestsFinished = nil
 	allServerNil(t, v, "no observations")
@@ -169,7 +169,7 @@ func TestSetIntervalFromV0Capture(t *testing.T) {
 
 // A histogram that goes down between two scrapes (reset) leaves its interval fields null; the others, which
 // went up, keep their values.
-func TestSetIntervalResetIsNull(t *testing.T) {
+func TestFillIntervalResetIsNull(t *testing.T) {
 	base := capture(t, v0)
 	first := v0Interval(t, base)
 	// Second scrape: TTFT back to the capture's counts plus 5 observations (below the first scrape's: a reset,
@@ -186,7 +186,7 @@ func TestSetIntervalResetIsNull(t *testing.T) {
 	require.Len(t, ev, 1)
 	assert.Contains(t, ev[0].Message, "vllm:time_to_first_token_seconds")
 	v := snapshot.VLLM{}
-	w.SetInterval(&v)
+	w.FillInterval(&v)
 	assert.Nil(t, v.ServerTTFTP50MS, "reset in the interval")
 	assert.Nil(t, v.ServerTTFTP99MS)
 	assert.Nil(t, v.ServerTTFTP99LowerBoundMS)
@@ -203,13 +203,13 @@ func TestSetIntervalResetIsNull(t *testing.T) {
 	third := observe(t, second, famTTFT, v0Labels, repeat(0.09, 4)...)
 	w.Add(scrape(t, third, t0.Add(4*time.Second)))
 	v = snapshot.VLLM{}
-	w.SetInterval(&v)
+	w.FillInterval(&v)
 	assert.InDelta(t, 90, val(v.ServerTTFTP50MS), 1e-9)
 	assert.InDelta(t, 99.8, val(v.ServerTTFTP99MS), 1e-9)
 }
 
 // A quantile in the +Inf bucket is null with its lower-bound companion set to the highest finite bound.
-func TestSetIntervalInfBucketIsLowerBound(t *testing.T) {
+func TestFillIntervalInfBucketIsLowerBound(t *testing.T) {
 	base := capture(t, v0)
 	// TTFT: 1 request at 0.05 s, 1 at 3000 s (above the highest finite bound, 2560 s).
 	// Per le: ≤0.04: 0; 0.06 … 2560: 1; +Inf: 2.
@@ -222,7 +222,7 @@ func TestSetIntervalInfBucketIsLowerBound(t *testing.T) {
 	w.Add(scrape(t, base, t0))
 	w.Add(scrape(t, next, t0.Add(2*time.Second)))
 	v := snapshot.VLLM{}
-	w.SetInterval(&v)
+	w.FillInterval(&v)
 	assert.InDelta(t, 60, val(v.ServerTTFTP50MS), 1e-9)
 	assert.Nil(t, v.ServerTTFTP50LowerBoundMS)
 	assert.Nil(t, v.ServerTTFTP99MS, "a lower bound is never reported as a value")
@@ -235,14 +235,14 @@ func TestSetIntervalInfBucketIsLowerBound(t *testing.T) {
 }
 
 // A histogram not exposed gives null; one that disappears between two scrapes gives null for that interval.
-func TestSetIntervalNotExposedOrGone(t *testing.T) {
+func TestFillIntervalNotExposedOrGone(t *testing.T) {
 	base := capture(t, v0)
 	noQueue := dropFamily(base, famQueue)
 	w := NewWindow()
 	w.Add(scrape(t, noQueue, t0))
 	w.Add(scrape(t, dropFamily(v0Interval(t, base), famQueue), t0.Add(time.Second)))
 	v := snapshot.VLLM{}
-	w.SetInterval(&v)
+	w.FillInterval(&v)
 	assert.Nil(t, v.ServerQueueTimeP50MS, "never exposed")
 	assert.Nil(t, v.ServerQueueTimeP99MS)
 	assert.InDelta(t, 80, val(v.ServerTTFTP99MS), 1e-9, "the others are there")
@@ -252,7 +252,7 @@ func TestSetIntervalNotExposedOrGone(t *testing.T) {
 	w.Add(scrape(t, base, t0))
 	w.Add(scrape(t, dropFamily(v0Interval(t, base), famE2E), t0.Add(time.Second)))
 	v = snapshot.VLLM{}
-	w.SetInterval(&v)
+	w.FillInterval(&v)
 	assert.Nil(t, v.ServerE2EP50MS, "gone in the second scrape")
 	assert.Nil(t, v.ServerRequestsFinished)
 	assert.InDelta(t, 150, val(v.ServerQueueTimeP50MS), 1e-9)
@@ -260,7 +260,7 @@ func TestSetIntervalNotExposedOrGone(t *testing.T) {
 
 // Two engines: bucket increases are summed per le before the quantile; an engine whose series vanishes
 // makes that interval null (its observations are unknown), and the interval after is known again.
-func TestSetIntervalEngines(t *testing.T) {
+func TestFillIntervalEngines(t *testing.T) {
 	zero0, zero1 := engineFig{engine: "0"}, engineFig{engine: "1"}
 	// Engine 0: 4 requests ≤ 0.05 s, 4 in (0.1, 0.5]; engine 1: 2 in (0.05, 0.1], 2 above 0.5 s.
 	e0 := engineFig{engine: "0", buckets: [4]float64{4, 4, 8, 8}, sum: 1.0}
@@ -269,7 +269,7 @@ func TestSetIntervalEngines(t *testing.T) {
 	w.Add(scrape(t, engineBody([]engineFig{zero0, zero1}, true), t0))
 	w.Add(scrape(t, engineBody([]engineFig{e0, e1}, true), t0.Add(time.Second)))
 	v := snapshot.VLLM{}
-	w.SetInterval(&v)
+	w.FillInterval(&v)
 	// Summed per le: 0.05: 4, 0.1: 6, 0.5: 10, +Inf: 12.
 	// p50: rank 6 → le 0.1 (6 ≥ 6); (0.05, 0.1] holds 2, 4 below: 0.05 + 0.05 × 2/2 = 0.1 s.
 	// p99: rank 11.88 > 10 → +Inf: lower bound 0.5 s.
@@ -282,7 +282,7 @@ func TestSetIntervalEngines(t *testing.T) {
 	e0b := engineFig{engine: "0", buckets: [4]float64{6, 6, 10, 10}, sum: 1.1}
 	w.Add(scrape(t, engineBody([]engineFig{e0b}, true), t0.Add(2*time.Second)))
 	v = snapshot.VLLM{}
-	w.SetInterval(&v)
+	w.FillInterval(&v)
 	assert.Nil(t, v.ServerTTFTP50MS, "engine 1 gone in this interval")
 
 	// Next interval: engine 0 gains 10 in (0.05, 0.1]; engine 1 has been gone a whole interval.
@@ -290,13 +290,13 @@ func TestSetIntervalEngines(t *testing.T) {
 	e0c := engineFig{engine: "0", buckets: [4]float64{6, 16, 20, 20}, sum: 1.9}
 	w.Add(scrape(t, engineBody([]engineFig{e0c}, true), t0.Add(3*time.Second)))
 	v = snapshot.VLLM{}
-	w.SetInterval(&v)
+	w.FillInterval(&v)
 	assert.InDelta(t, 75, val(v.ServerTTFTP50MS), 1e-9)
 }
 
 // A series back after a scrape without it (engine 1), or a whole family back after a scrape without it:
 // its increase spans two intervals, so the interval it comes back in is null; the next one is known again.
-func TestSetIntervalSeriesBackAfterAGapIsNull(t *testing.T) {
+func TestFillIntervalSeriesBackAfterAGapIsNull(t *testing.T) {
 	zero0, zero1 := engineFig{engine: "0"}, engineFig{engine: "1"}
 	w := NewWindow()
 	w.Add(scrape(t, engineBody([]engineFig{zero0, zero1}, true), t0))
@@ -305,13 +305,13 @@ func TestSetIntervalSeriesBackAfterAGapIsNull(t *testing.T) {
 	e1 := engineFig{engine: "1", buckets: [4]float64{100, 100, 100, 100}, sum: 2.5}
 	w.Add(scrape(t, engineBody([]engineFig{zero0, e1}, true), t0.Add(2*time.Second)))
 	v := snapshot.VLLM{}
-	w.SetInterval(&v)
+	w.FillInterval(&v)
 	assert.Nil(t, v.ServerTTFTP50MS, "engine 1's increase spans two intervals")
 	// Next interval: engine 1 gains 4 in (0.05, 0.1]: p50 rank 2 → 0.05 + 0.05 × 2/4 = 0.075 s.
 	e1b := engineFig{engine: "1", buckets: [4]float64{100, 104, 104, 104}, sum: 2.8}
 	w.Add(scrape(t, engineBody([]engineFig{zero0, e1b}, true), t0.Add(3*time.Second)))
 	v = snapshot.VLLM{}
-	w.SetInterval(&v)
+	w.FillInterval(&v)
 	assert.InDelta(t, 75, val(v.ServerTTFTP50MS), 1e-9)
 
 	// The whole TTFT family missing from one scrape, then back with the V0 interval's observations.
@@ -321,7 +321,7 @@ func TestSetIntervalSeriesBackAfterAGapIsNull(t *testing.T) {
 	w.Add(scrape(t, dropFamily(base, famTTFT), t0.Add(time.Second)))
 	w.Add(scrape(t, v0Interval(t, base), t0.Add(2*time.Second)))
 	v = snapshot.VLLM{}
-	w.SetInterval(&v)
+	w.FillInterval(&v)
 	assert.Nil(t, v.ServerTTFTP50MS, "TTFT back after a scrape without it")
 	assert.Nil(t, v.ServerTTFTP99MS)
 	assert.InDelta(t, 1000, val(v.ServerE2EP50MS), 1e-9, "E2E was in every scrape: 50 at 0.9 s, 50 at 1.2 s → p50 1.0 s")
@@ -329,7 +329,7 @@ func TestSetIntervalSeriesBackAfterAGapIsNull(t *testing.T) {
 
 // A server restart (process_start_time_seconds changed) makes every histogram's interval null, even one
 // whose counts went up.
-func TestSetIntervalRestartIsNull(t *testing.T) {
+func TestFillIntervalRestartIsNull(t *testing.T) {
 	body := func(start float64, e engineFig) string {
 		return "# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds " +
 			strconv.FormatFloat(start, 'f', -1, 64) + "\n" + engineBody([]engineFig{e}, true)
@@ -340,6 +340,24 @@ func TestSetIntervalRestartIsNull(t *testing.T) {
 	require.NotEmpty(t, ev)
 	assert.Contains(t, ev[0].Message, "server restarted")
 	v := snapshot.VLLM{}
-	w.SetInterval(&v)
+	w.FillInterval(&v)
 	allServerNil(t, v, "restart")
+}
+
+// A counter field exposed as a gauge or untyped (a simulator that mislabels it) is still tracked as a counter:
+// 100 → 160 tokens over 2 s is 30 tok/s and a window increase of 60.
+func TestFillIntervalCounterExposedAsGauge(t *testing.T) {
+	for _, typ := range []string{"gauge", "untyped"} {
+		body := func(x string) string {
+			return "# TYPE vllm:generation_tokens_total " + typ + "\nvllm:generation_tokens_total " + x + "\n"
+		}
+		w := NewWindow()
+		w.Add(scrape(t, body("100"), t0))
+		w.Add(scrape(t, body("160"), t0.Add(2*time.Second)))
+		var v snapshot.VLLM
+		w.FillInterval(&v)
+		assert.Equal(t, 30.0, val(v.TokensPerSecond), typ)
+		assert.Equal(t, 160.0, val(v.GenerationTokensTotal), typ)
+		assert.Equal(t, 60.0, deref(w.Summary().GenerationTokens), typ)
+	}
 }

@@ -2,9 +2,8 @@ package serverstats
 
 import "time"
 
-// Stats is the server-side statistics of one test window (or, from Window.Interval, of the last interval
-// between two successful scrapes), as computed from the vLLM /metrics scrapes given to Window.Add. It is
-// meant to go into summary_statistics.json as is.
+// Stats is the server-side statistics of one test window, as computed from the vLLM /metrics scrapes given to
+// Window.Add (Window.Summary). It goes into summary_statistics.json as server_statistics.
 //
 // Increases (histogram counts and sums, counters) are Prometheus increase() over the window, made
 // reset-proof per series (see Window), summed over series: over the `engine` label of a data-parallel
@@ -13,7 +12,7 @@ import "time"
 //
 // Unknown values are nil (JSON null), never 0 and never NaN; NotExposed says why a field is nil.
 type Stats struct {
-	// Start is when the first scrape of the window (or the interval) arrived (VLLMScrape.At); nil before any.
+	// Start is when the first scrape of the window (or the interval) arrived (Scrape.At); nil before any.
 	Start *time.Time `json:"start"`
 	// End is when the last scrape arrived; nil before any.
 	End *time.Time `json:"end"`
@@ -36,10 +35,10 @@ type Stats struct {
 	// whose figures are then only the embedded ones — the same numbers a one-engine V1 server gives.
 	PerEngine map[string]Figures `json:"per_engine,omitempty"`
 
-	// NamesUsed maps each logical field that was read (samplers.VLLMTTFTSeconds, samplers.VLLMITLSeconds,
+	// NamesUsed maps each logical field that was read (FieldTTFTSeconds, FieldITLSeconds,
 	// ..., FieldPreemptions) to the metric name it was read from in the last scrape that exposed it, e.g.
 	// "itl_seconds" → "vllm:time_per_output_token_seconds" on a V0 server. Fields are read from the first
-	// candidate name the server exposes (samplers.VLLMCandidates; FieldPreemptions: PreemptionsCandidates).
+	// candidate name the server exposes (Candidates).
 	NamesUsed map[string]string `json:"names_used"`
 	// NotExposed maps each logical field whose figure is nil to why: "not exposed (looked for ...)" when no
 	// scrape had it, or "exposed in only one scrape: no increase" for a counter or histogram.
@@ -56,16 +55,16 @@ type Stats struct {
 
 // Figures is the set of server-side figures of a window, either over all series or over one engine's.
 type Figures struct {
-	// TTFT is vllm:time_to_first_token_seconds (samplers.VLLMTTFTSeconds): the server's time from request
+	// TTFT is vllm:time_to_first_token_seconds (FieldTTFTSeconds): the server's time from request
 	// arrival to the first generated token, one observation per request that produced a token.
 	TTFT *Histogram `json:"ttft"`
-	// E2ELatency is vllm:e2e_request_latency_seconds (samplers.VLLME2ELatencySeconds): request arrival to
+	// E2ELatency is vllm:e2e_request_latency_seconds (FieldE2ELatencySeconds): request arrival to
 	// finish, one observation per finished request.
 	E2ELatency *Histogram `json:"e2e_latency"`
-	// QueueTime is vllm:request_queue_time_seconds (samplers.VLLMQueueTimeSeconds): time spent waiting to be
+	// QueueTime is vllm:request_queue_time_seconds (FieldQueueTimeSeconds): time spent waiting to be
 	// scheduled, one observation per request.
 	QueueTime *Histogram `json:"queue_time"`
-	// ITL is the inter-token latency (samplers.VLLMITLSeconds): vllm:inter_token_latency_seconds, or before
+	// ITL is the inter-token latency (FieldITLSeconds): vllm:inter_token_latency_seconds, or before
 	// vLLM 0.11 vllm:time_per_output_token_seconds; one observation per generated token after the first.
 	// Never vllm:request_time_per_output_token_seconds, which is per-request TPOT, another metric.
 	ITL *Histogram `json:"itl"`
@@ -121,6 +120,11 @@ type Histogram struct {
 	// float rounding only) and were fixed before the quantiles were computed, as Prometheus does (it reports
 	// an info annotation then). The quantiles are then less trustworthy.
 	MonotonicityForced bool `json:"monotonicity_forced"`
+	// Note, when set, says how the buckets were merged or why the quantiles are unknown: series (engines, or
+	// one series before and after a restart) whose bucket bounds differ are merged only onto the bounds every
+	// one of them has, so that every quantile and bound is true; with no finite bound in common the quantiles
+	// are nil.
+	Note string `json:"note,omitempty"`
 }
 
 // Quantile is a histogram quantile, ms, with the range the buckets (and the histogram's _sum) prove it lies

@@ -1,11 +1,11 @@
 package serverstats
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
 
-	"github.com/vmtest/vmtest/samplers"
 	"github.com/vmtest/vmtest/snapshot"
 )
 
@@ -15,15 +15,10 @@ var quantileLevels = [...]float64{0.50, 0.90, 0.95, 0.99}
 // Summary returns the statistics over the whole window: from the first scrape added to the last. Counter and
 // histogram figures are nil until two scrapes have exposed them; gauges are over every scrape. The result is
 // a fresh value; the Window can go on taking scrapes.
-func (w *Window) Summary() Stats { return w.build(false) }
-
-// Interval returns the statistics over the last step only: the increases between the last two scrapes, and
-// the gauges of the last scrape (Mean = Max = its value, Samples 1). Scrapes is 2 (1 after the first scrape,
-// whose increases are all nil). A step with a reset is counted from 0 here, as in Summary; SetInterval, which
-// puts the step's latency quantiles into each snapshot, leaves such a step null instead.
-func (w *Window) Interval() Stats { return w.build(true) }
-
-func (w *Window) build(step bool) Stats {
+//
+// It is the window view of the tracker: Prometheus increase() semantics per series (see Window: resets and
+// restarts survived, a series appearing mid-run counted from 0). The per-interval view is FillInterval.
+func (w *Window) Summary() Stats {
 	st := Stats{NamesUsed: maps.Clone(w.names), Restarts: w.restarts, CounterResets: w.resets}
 	if w.scrapes == 0 {
 		st.NotExposed = map[string]string{}
@@ -34,25 +29,19 @@ func (w *Window) build(step bool) Stats {
 	}
 	from := w.first
 	st.Scrapes = w.scrapes
-	if step {
-		st.Scrapes = min(w.scrapes, 2)
-		if w.scrapes > 1 {
-			from = w.prevAt
-		}
-	}
 	end := w.last
 	st.Start, st.End = &from, &end
 	if w.scrapes > 1 {
 		st.DurationS = snapshot.F(end.Sub(from).Seconds())
 	}
 
-	st.Figures = w.figures(step, "", false)
-	st.CounterIncreases = w.counterIncreases(step)
+	st.Figures = w.figures("", false)
+	st.CounterIncreases = w.counterIncreases()
 	for _, e := range w.engines() {
 		if st.PerEngine == nil {
 			st.PerEngine = map[string]Figures{}
 		}
-		st.PerEngine[e] = w.figures(step, e, true)
+		st.PerEngine[e] = w.figures(e, true)
 	}
 
 	// Why each nil field is nil.
@@ -62,9 +51,7 @@ func (w *Window) build(step bool) Stats {
 		}
 		switch {
 		case !exposedOnce:
-			st.NotExposed[field] = "not exposed (looked for " + strings.Join(candidates(field), ", ") + ")"
-		case step:
-			st.NotExposed[field] = "not exposed in both of the last two scrapes: no increase"
+			st.NotExposed[field] = "not exposed (looked for " + strings.Join(Candidates(field), ", ") + ")"
 		default:
 			st.NotExposed[field] = "exposed in only one scrape: no increase"
 		}
@@ -78,13 +65,13 @@ func (w *Window) build(step bool) Stats {
 	counters := [...]*float64{st.GenerationTokens, st.PromptTokens, st.RequestSuccess, st.Preemptions}
 	for ci, c := range counters {
 		if c == nil {
-			notExposed(scalarFields[ci].field, w.names[scalarFields[ci].field] != "")
+			notExposed(scalarFields[ci].Field, w.names[scalarFields[ci].Field] != "")
 		}
 	}
 	gauges := [...]*Gauge{st.RequestQueueSize, st.ActiveBatchSize, st.KVCacheUsagePercent}
 	for i, g := range gauges {
 		if g == nil {
-			f := scalarFields[gQueue+i].field
+			f := scalarFields[gQueue+i].Field
 			if w.names[f] == "" {
 				notExposed(f, false)
 			} else {
@@ -99,42 +86,37 @@ func (w *Window) build(step bool) Stats {
 }
 
 // figures computes the figures over every series (filter false) or over one engine's.
-func (w *Window) figures(step bool, engine string, filter bool) Figures {
+func (w *Window) figures(engine string, filter bool) Figures {
 	var f Figures
-	f.TTFT = w.histogram(hTTFT, step, engine, filter)
-	f.E2ELatency = w.histogram(hE2E, step, engine, filter)
-	f.QueueTime = w.histogram(hQueue, step, engine, filter)
-	f.ITL = w.histogram(hITL, step, engine, filter)
-	f.GenerationTokens, _ = w.counter(cGen, step, engine, filter, false)
-	f.PromptTokens, _ = w.counter(cPrompt, step, engine, filter, false)
-	f.RequestSuccess, f.RequestSuccessByReason = w.counter(cSuccess, step, engine, filter, true)
-	f.Preemptions, _ = w.counter(cPreempt, step, engine, filter, false)
-	f.RequestQueueSize = w.gauge(gQueue, step, engine, filter)
-	f.ActiveBatchSize = w.gauge(gRunning, step, engine, filter)
-	f.KVCacheUsagePercent = w.gauge(gKV, step, engine, filter)
+	f.TTFT = w.histogram(hTTFT, false, engine, filter)
+	f.E2ELatency = w.histogram(hE2E, false, engine, filter)
+	f.QueueTime = w.histogram(hQueue, false, engine, filter)
+	f.ITL = w.histogram(hITL, false, engine, filter)
+	f.GenerationTokens, _ = w.counter(cGen, engine, filter, false)
+	f.PromptTokens, _ = w.counter(cPrompt, engine, filter, false)
+	f.RequestSuccess, f.RequestSuccessByReason = w.counter(cSuccess, engine, filter, true)
+	f.Preemptions, _ = w.counter(cPreempt, engine, filter, false)
+	f.RequestQueueSize = w.gauge(gQueue, engine, filter)
+	f.ActiveBatchSize = w.gauge(gRunning, engine, filter)
+	f.KVCacheUsagePercent = w.gauge(gKV, engine, filter)
 	return f
 }
 
 // counter sums a counter field's increases over its series, in id order.
-func (w *Window) counter(ci int, step bool, engine string, filter, byReason bool) (*float64, map[string]float64) {
+func (w *Window) counter(ci int, engine string, filter, byReason bool) (*float64, map[string]float64) {
 	var (
 		total   float64
 		any     bool
 		reasons map[string]float64
 	)
-	for _, cs := range w.counterSeriesOf(scalarFields[ci].field) {
+	for _, cs := range w.counterSeriesOf(scalarFields[ci].Field) {
 		if filter && cs.engine != engine {
 			continue
 		}
-		var inc float64
-		switch {
-		case step && cs.stepAt == w.scrapes:
-			inc = cs.step
-		case !step && cs.has:
-			inc = cs.total
-		default:
+		if !cs.has {
 			continue
 		}
+		inc := cs.total
 		any = true
 		total += inc
 		if byReason {
@@ -163,23 +145,18 @@ func (w *Window) counterSeriesOf(field string) []*counterSeries {
 	return out
 }
 
-// counterIncreases returns the increase of every vllm:* counter over the window (or the last step), summed
-// over its series in id order; nil when none has one.
-func (w *Window) counterIncreases(step bool) map[string]float64 {
+// counterIncreases returns the increase of every vllm:* counter over the window, summed over its series in id
+// order; nil when none has one.
+func (w *Window) counterIncreases() map[string]float64 {
 	var out map[string]float64
 	for name, list := range w.cByName {
 		var total float64
 		any := false
 		for _, cs := range list {
-			switch {
-			case step && cs.stepAt == w.scrapes:
-				total += cs.step
-			case !step && cs.has:
+			if cs.has {
 				total += cs.total
-			default:
-				continue
+				any = true
 			}
-			any = true
 		}
 		if any {
 			if out == nil {
@@ -191,20 +168,14 @@ func (w *Window) counterIncreases(step bool) map[string]float64 {
 	return out
 }
 
-// gauge returns a gauge field's figure over the window (or the last scrape).
-func (w *Window) gauge(gi int, step bool, engine string, filter bool) *Gauge {
+// gauge returns a gauge field's figure over the window.
+func (w *Window) gauge(gi int, engine string, filter bool) *Gauge {
 	a := &w.gAll[gi]
 	if filter {
 		a = w.gEng[gi][engine]
 		if a == nil {
 			return nil
 		}
-	}
-	if step {
-		if a.n == 0 || a.lastAt != w.scrapes {
-			return nil
-		}
-		return &Gauge{Mean: snapshot.F(a.last), Max: snapshot.F(a.lastMax), Samples: 1}
 	}
 	if a.n == 0 {
 		return nil
@@ -221,25 +192,19 @@ func (w *Window) histogram(hi int, step bool, engine string, filter bool) *Histo
 		nSeries    int
 		any        bool
 	)
-	bk := w.buckets[:0]
+	parts := w.parts[:0]
 	for _, hs := range w.hList[hi] {
 		if filter && hs.engine != engine {
 			continue
 		}
 		switch {
 		case step && hs.stepAt == w.scrapes:
-			for i, ub := range hs.bounds {
-				bk = append(bk, Bucket{UpperBound: ub, Count: hs.stepIncs[i]})
-			}
+			parts = append(parts, histSeg{bounds: hs.bounds, incs: hs.stepIncs})
 			count += hs.stepCount
 			sum += hs.stepSum
 			sumErr += hs.stepErr
 		case !step && hs.has:
-			for _, seg := range hs.segs {
-				for i, ub := range seg.bounds {
-					bk = append(bk, Bucket{UpperBound: ub, Count: seg.incs[i]})
-				}
-			}
+			parts = append(parts, hs.segs...)
 			count += hs.count
 			sum += hs.sum
 			sumErr += hs.sumErr
@@ -251,13 +216,18 @@ func (w *Window) histogram(hi int, step bool, engine string, filter bool) *Histo
 	}
 	// Adding the series up rounds by ≤ ½ulp of the (non-negative) total per addition.
 	sumErr += float64(nSeries) * ulp(sum)
-	w.buckets = bk
+	w.parts = parts
 	if !any {
 		return nil
 	}
 	h := &Histogram{Metric: w.names[histFields[hi]], Count: count, SumMS: sum * 1000}
 	if count > 0 {
 		h.MeanMS = snapshot.F(sum / count * 1000)
+	}
+	bk, note := w.mergeBuckets(parts)
+	h.Note = note
+	if bk == nil {
+		return h
 	}
 	norm, forced, ok := normalize(bk)
 	h.MonotonicityForced = forced
@@ -324,14 +294,87 @@ func (w *Window) engines() []string {
 func allFields() []string {
 	out := make([]string, 0, nScalar+nHist)
 	for _, f := range scalarFields {
-		out = append(out, f.field)
+		out = append(out, f.Field)
 	}
 	return append(out, histFields[:]...)
 }
 
-func candidates(field string) []string {
-	if field == FieldPreemptions {
-		return PreemptionsCandidates()
+// mergeBuckets adds up the cumulative bucket increases of parts (series, or a series' segments between bucket
+// layout changes) per upper bound, into w.buckets. Where the parts' bounds differ, each part's cumulative
+// count is taken only at the bounds every part has (exact there; a part without observations has 0 at every
+// bound and is not asked), and note says so; nil buckets, with note saying why, when no finite bound is
+// common.
+func (w *Window) mergeBuckets(parts []histSeg) ([]Bucket, string) {
+	bk := w.buckets[:0]
+	var common []float64
+	layouts, same := 0, true
+	for _, p := range parts {
+		if empty(p.incs) {
+			continue
+		}
+		layouts++
+		switch {
+		case common == nil:
+			common = p.bounds
+		case !slices.Equal(common, p.bounds):
+			same = false
+			common = intersect(common, p.bounds)
+		}
 	}
-	return samplers.VLLMCandidates(field)
+	if same {
+		for _, p := range parts {
+			for i, ub := range p.bounds {
+				bk = append(bk, Bucket{UpperBound: ub, Count: p.incs[i]})
+			}
+		}
+		w.buckets = bk
+		return bk, ""
+	}
+	if len(common) < 2 {
+		return nil, fmt.Sprintf("bucket bounds differ across the %d series or restarts merged and have no finite bound in common: quantiles unknown", layouts)
+	}
+	for _, ub := range common {
+		bk = append(bk, Bucket{UpperBound: ub})
+	}
+	for _, p := range parts {
+		if empty(p.incs) {
+			continue
+		}
+		j := 0
+		for i, ub := range p.bounds {
+			if j < len(common) && ub == common[j] {
+				bk[j].Count += p.incs[i]
+				j++
+			}
+		}
+	}
+	w.buckets = bk
+	return bk, fmt.Sprintf("bucket bounds differ across the %d series or restarts merged: merged onto the %d bounds all of them have", layouts, len(common))
+}
+
+// intersect returns the values in both sorted slices a and b, sorted (a new slice).
+func intersect(a, b []float64) []float64 {
+	var out []float64
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch {
+		case a[i] < b[j]:
+			i++
+		case a[i] > b[j]:
+			j++
+		default:
+			out = append(out, a[i])
+			i++
+			j++
+		}
+	}
+	return out
+}
+
+func empty(incs []float64) bool {
+	for _, x := range incs {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
 }

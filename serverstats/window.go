@@ -1,11 +1,16 @@
-// Package serverstats turns the successful vLLM /metrics scrapes of one test into server-side statistics over
-// the test window: reset-proof counter and histogram increases per series, histogram quantiles computed as
-// Prometheus's histogram_quantile does (DESIGN.md, Definitions, "Server histograms"), gauges averaged over the
-// window, per `engine` and summed over engines, and a cross-check of the server's counts against the client's.
+// Package serverstats is vmtest's one road for a vLLM server's metrics: the catalogue of the metrics read
+// (every name across vLLM versions, kind, unit, scale: Catalogue, Candidates), the parsed scrape (Parse,
+// Scrape) and one tracker of every series over a test (Window) with two views of it:
 //
-// The collector creates one Window per test, calls Add after every successful scrape (in order) with
-// samplers.VLLM.LastScrape(), records the events Add returns, and at the end puts Window.Summary() into the
-// summary, with CrossCheck's warnings.
+//   - per interval, strict (Window.FillInterval fills a snapshot.VLLM: rates, totals, gauges, latency
+//     quantiles of the last step): a reset, a gap or a restart inside the interval makes the figure unknown;
+//   - over the whole window (Window.Summary): Prometheus increase() semantics, resets survived, a series
+//     that appears mid-run counted from zero; histogram quantiles computed as Prometheus's
+//     histogram_quantile does (DESIGN.md, Definitions, "Server histograms"); gauges averaged over the window,
+//     per `engine` and over engines; and a cross-check of the server's counts against the client's (CrossCheck).
+//
+// The vLLM sampler (samplers.VLLM) fetches the body and calls Parse; when the collector keeps the reading it
+// calls Add and FillInterval. The summary takes Window.Summary().
 package serverstats
 
 import (
@@ -18,17 +23,11 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/vmtest/vmtest/samplers"
 	"github.com/vmtest/vmtest/snapshot"
 )
 
 // Source is the snapshot.Event Source of the events Add returns: the vLLM sampler's name.
 const Source = "vllm"
-
-// FieldPreemptions is the logical field of the preemption counter, read from the first name in
-// PreemptionsCandidates the server exposes (vllm:num_preemptions_total in V0 and V1). The samplers package has
-// no constant for it since the snapshot does not carry it.
-const FieldPreemptions = "preemptions_total"
 
 // UnlabelledReason is the key of Figures.RequestSuccessByReason for request_success_total series that carry
 // neither a `finished_reason` nor a `finish_reason` label.
@@ -38,63 +37,10 @@ const UnlabelledReason = "unlabelled"
 // more event.
 const maxResetEvents = 8
 
-// PreemptionsCandidates returns the metric names FieldPreemptions is read from, most preferred first (a copy).
-func PreemptionsCandidates() []string { return []string{"vllm:num_preemptions_total"} }
-
-type scalarKind int
-
-const (
-	kindCounter   scalarKind = iota // increase over the window, summed over series
-	kindGaugeSum                    // per scrape: sum over series
-	kindGaugeMean                   // per scrape: mean over series (and max of one series)
-)
-
-type scalarField struct {
-	field string
-	names []string
-	kind  scalarKind
-	scale float64
-}
-
-// The counters first (indexes cGen...cPreempt), then the gauges (gQueue...gKV).
-var scalarFields = []scalarField{
-	{samplers.VLLMGenerationTokensTotal, samplers.VLLMCandidates(samplers.VLLMGenerationTokensTotal), kindCounter, 1},
-	{samplers.VLLMPromptTokensTotal, samplers.VLLMCandidates(samplers.VLLMPromptTokensTotal), kindCounter, 1},
-	{samplers.VLLMRequestSuccessTotal, samplers.VLLMCandidates(samplers.VLLMRequestSuccessTotal), kindCounter, 1},
-	{FieldPreemptions, PreemptionsCandidates(), kindCounter, 1},
-	{samplers.VLLMRequestQueueSize, samplers.VLLMCandidates(samplers.VLLMRequestQueueSize), kindGaugeSum, 1},
-	{samplers.VLLMActiveBatchSize, samplers.VLLMCandidates(samplers.VLLMActiveBatchSize), kindGaugeSum, 1},
-	{samplers.VLLMKVCacheUsagePercent, samplers.VLLMCandidates(samplers.VLLMKVCacheUsagePercent), kindGaugeMean, 100},
-}
-
-const (
-	cGen = iota
-	cPrompt
-	cSuccess
-	cPreempt
-	gQueue
-	gRunning
-	gKV
-	nScalar
-)
-
-// The histograms, in the order of Figures.
-var histFields = [...]string{samplers.VLLMTTFTSeconds, samplers.VLLME2ELatencySeconds, samplers.VLLMQueueTimeSeconds, samplers.VLLMITLSeconds}
-
-const (
-	hTTFT = iota
-	hE2E
-	hQueue
-	hITL
-	nHist
-)
-
-const processStart = "process_start_time_seconds"
-
-// Window accumulates the server-side increases of one test window from successive successful scrapes. Create it
-// with NewWindow, call Add after each successful scrape in order, and read Summary (whole window) or Interval
-// (last step) at any time. A Window is not safe for concurrent use: the collector calls it from one goroutine,
-// or guards it with its own lock.
+// Window is the one tracker of a server's series over a test: it accumulates the increases of every series
+// from successive successful scrapes. Create it with NewWindow, call Add after each scrape in order, then
+// FillInterval (the last step, strict) or Summary (the whole window) at any time. A Window is not safe for
+// concurrent use: its owner (the vLLM sampler) guards it with its own lock.
 //
 // Increases are taken per series (metric name and full label set, `engine` included) between consecutive
 // scrapes that have it, and added up, as Prometheus's increase() does, for every vllm:* counter family and the
@@ -129,6 +75,12 @@ type Window struct {
 	restarts      int
 	resets        int
 
+	restartAt  int               // the scrape (w.scrapes) at which the last restart was seen
+	lastNames  map[string]string // Scrape.NamesUsed of the last scrape
+	notExposed []string          // catalogue fields the last scrape did not expose, sorted
+	missing    []string          // scratch for notExposed
+	warnedMany bool              // the several-models event was given
+
 	names     map[string]string // field → name in the last scrape that exposed it
 	prevNames map[string]string // field → name in the previous scrape (nil entry: not exposed)
 	curNames  map[string]string // field → name in the scrape being added
@@ -150,18 +102,22 @@ type Window struct {
 	pairs   []engineValue
 	vals    []float64
 	buckets []Bucket
+	parts   []histSeg
 	events  eventSink
 }
 
 type counterSeries struct {
-	id     string
-	engine string
-	reason string
-	prev   float64
-	total  float64 // increase over the window
-	step   float64 // increase over the last step; valid when stepAt == Window.scrapes
-	stepAt int
-	has    bool // at least one step contributed to total
+	id        string
+	engine    string
+	reason    string
+	prev      float64 // the value in the last scrape that had the series
+	total     float64 // increase over the window
+	step      float64 // increase over the last step; valid when stepAt == Window.scrapes
+	stepAt    int
+	stepReset bool // the last step was counted from 0 (the value went down)
+	stepGap   bool // the last step spans scrapes that lacked the series
+	seenAt    int  // the last scrape (Window.scrapes) that had the series
+	has       bool // at least one step contributed to total
 }
 
 type histSeries struct {
@@ -192,12 +148,11 @@ type histSeg struct {
 }
 
 type gaugeAcc struct {
-	n       int
-	sum     float64 // sum over scrapes of the per-scrape aggregate
-	max     float64
-	last    float64 // per-scrape aggregate of the last scrape that had it
-	lastMax float64
-	lastAt  int
+	n      int
+	sum    float64 // sum over scrapes of the per-scrape aggregate
+	max    float64
+	last   float64 // per-scrape aggregate of the last scrape that had it
+	lastAt int
 }
 
 type engineValue struct {
@@ -219,15 +174,16 @@ func NewWindow() *Window {
 	}
 }
 
-// Add takes in one successful scrape, which must come after every scrape added before (the collector calls it
-// after each successful vLLM sample with samplers.VLLM.LastScrape()). The first scrape is the window's
-// baseline; each later one adds its increases since the previous one. A zero VLLMScrape (no families) is
+// Add takes in one successful scrape, which must come after every scrape added before. The first scrape is the
+// window's baseline; each later one adds its increases since the previous one. A Scrape without families is
 // ignored.
 //
 // It returns the events a reader of the summary must know about (Source "vllm", Time s.At): a server restart
-// (process_start_time_seconds changed) and each series reset (value went down, bucket set changed), naming the
-// series and the values seen. Nil when there is nothing to report.
-func (w *Window) Add(s samplers.VLLMScrape) []snapshot.Event {
+// (process_start_time_seconds changed); each series reset (value went down, bucket set changed) and each
+// series of a counter field gone since the previous scrape, naming the series and the values seen; the
+// catalogue fields not exposed, whenever that set changes; a field read from another name than before; and,
+// once, several model_name values summed over. Nil when there is nothing to report.
+func (w *Window) Add(s Scrape) []snapshot.Event {
 	if s.Families == nil {
 		return nil
 	}
@@ -246,8 +202,9 @@ func (w *Window) Add(s samplers.VLLMScrape) []snapshot.Event {
 			if !math.IsNaN(w.start) && x != w.start && w.scrapes > 1 {
 				restarted = true
 				w.restarts++
+				w.restartAt = w.scrapes
 				w.events.add("server restarted: " + processStart + " changed from " + fmtF(w.start) + " to " + fmtF(x) +
-					"; every counter and histogram increase for this interval is counted from 0")
+					"; this interval's rates and quantiles are null, and the window counts every increase in it from 0")
 			}
 			w.start = x
 		}
@@ -260,47 +217,38 @@ func (w *Window) Add(s samplers.VLLMScrape) []snapshot.Event {
 	for name, fam := range s.Families {
 		w.addCounterFamily(name, fam, s.Model, restarted)
 	}
+	w.goneCounters()
 	for hi := range histFields {
 		w.addHist(hi, s, restarted)
 	}
+	w.exposureEvents(s)
+	w.lastNames = s.NamesUsed
 	w.prevNames, w.curNames = w.curNames, w.prevNames
 	return w.events.done()
 }
 
-// addScalar chooses the metric name a counter or gauge field is read from in this scrape (the first candidate
-// with a series) and folds a gauge's values into its accumulators. Counters are read by addCounterFamily.
-func (w *Window) addScalar(fi int, s samplers.VLLMScrape) {
+// addScalar records the metric name a counter or gauge field is read from in this scrape and folds a gauge's
+// values into its accumulators. Counters are read by addCounterFamily.
+func (w *Window) addScalar(fi int, s Scrape) {
 	f := &scalarFields[fi]
-	var fam *dto.MetricFamily
-	name := ""
-	for _, cand := range f.names {
-		for _, m := range s.Families[cand].GetMetric() {
-			if _, ok := scalarValue(m); ok && modelMatches(m, s.Model) {
-				name, fam = cand, s.Families[cand]
-				break
-			}
-		}
-		if name != "" {
-			break
-		}
-	}
+	name := s.NamesUsed[f.Field]
 	if name == "" {
 		return
 	}
-	w.useName(f.field, name)
-	if f.kind == kindCounter {
+	w.useName(f.Field, name)
+	if f.Kind == KindCounter {
 		return
 	}
 	w.pairs = w.pairs[:0]
-	for _, m := range fam.GetMetric() {
+	for _, m := range s.Families[name].GetMetric() {
 		x, ok := scalarValue(m)
 		if !ok || !modelMatches(m, s.Model) {
 			continue
 		}
 		e, _ := label(m, "engine")
-		w.pairs = append(w.pairs, engineValue{e, x * f.scale})
+		w.pairs = append(w.pairs, engineValue{e, x * f.Scale})
 	}
-	w.addGauge(fi, f.kind)
+	w.addGauge(fi, f.Kind)
 }
 
 // useName records that field is read from name in the scrape being added.
@@ -335,7 +283,7 @@ func (w *Window) newSeriesFrom0(name string, restarted bool) bool {
 // isCounterFieldName says whether name is the name a counter field is read from in the scrape being added.
 func (w *Window) isCounterFieldName(name string) bool {
 	for _, f := range scalarFields[:gQueue] {
-		if w.curNames[f.field] == name {
+		if w.curNames[f.Field] == name {
 			return true
 		}
 	}
@@ -343,14 +291,14 @@ func (w *Window) isCounterFieldName(name string) bool {
 }
 
 // addCounterFamily takes the increases of every series of one family if it is a vllm:* counter (or an
-// untyped family a counter field is read from).
+// untyped or gauge-typed family a counter field is read from).
 func (w *Window) addCounterFamily(name string, fam *dto.MetricFamily, model string, restarted bool) {
 	if !strings.HasPrefix(name, "vllm:") {
 		return
 	}
 	switch fam.GetType() {
 	case dto.MetricType_COUNTER:
-	case dto.MetricType_UNTYPED:
+	case dto.MetricType_UNTYPED, dto.MetricType_GAUGE: // a counter field exposed without its type
 		if !w.isCounterFieldName(name) {
 			return
 		}
@@ -384,30 +332,35 @@ func (w *Window) addCounterFamily(name string, fam *dto.MetricFamily, model stri
 				}
 			}
 			if from0 == 0 {
+				cs.seenAt = w.scrapes
 				continue // baseline
 			}
 			cs.prev = 0
 		}
 		inc := x - cs.prev
+		gap := cs.seenAt < w.scrapes-1 && cs.seenAt > 0
+		cs.stepReset = false
 		switch {
 		case restarted:
 			inc = x
 		case x < cs.prev:
 			inc = x
+			cs.stepReset = true
 			w.resets++
 			w.events.reset(cs.id + " went down from " + fmtF(cs.prev) + " to " + fmtF(x) +
-				" with no process restart seen: counter reset, its increase for this interval is counted from 0")
+				" with no process restart seen: counter reset; its rate for this interval is null, and in the window its increase for this interval is counted from 0")
 		}
 		cs.total += inc
 		cs.step = inc
-		cs.stepAt = w.scrapes
+		cs.stepAt, cs.seenAt = w.scrapes, w.scrapes
+		cs.stepGap = gap
 		cs.has = true
 		cs.prev = x
 	}
 }
 
 // addGauge folds the (engine, value) pairs of one gauge field in w.pairs into its accumulators.
-func (w *Window) addGauge(fi int, kind scalarKind) {
+func (w *Window) addGauge(fi int, kind Kind) {
 	if len(w.pairs) == 0 {
 		return
 	}
@@ -453,13 +406,13 @@ func (w *Window) addGauge(fi int, kind scalarKind) {
 }
 
 // aggregate returns a gauge's per-scrape figure over series (sum or mean) and the largest figure of a single
-// series for kindGaugeMean (of the sum for kindGaugeSum). vals must be sorted.
-func aggregate(vals []float64, kind scalarKind) (agg, mx float64) {
+// series for KindGaugeMean (of the sum for KindGaugeSum). vals must be sorted.
+func aggregate(vals []float64, kind Kind) (agg, mx float64) {
 	var s float64
 	for _, v := range vals {
 		s += v
 	}
-	if kind == kindGaugeMean {
+	if kind == KindGaugeMean {
 		return s / float64(len(vals)), vals[len(vals)-1]
 	}
 	return s, s
@@ -471,11 +424,11 @@ func (a *gaugeAcc) add(agg, mx float64, scrape int) {
 	}
 	a.n++
 	a.sum += agg
-	a.last, a.lastMax, a.lastAt = agg, mx, scrape
+	a.last, a.lastAt = agg, scrape
 }
 
 // addHist reads one histogram field from the scrape.
-func (w *Window) addHist(hi int, s samplers.VLLMScrape, restarted bool) {
+func (w *Window) addHist(hi int, s Scrape, restarted bool) {
 	field := histFields[hi]
 	name, series := s.Histogram(field)
 	if name == "" {
@@ -652,42 +605,6 @@ func (w *Window) seriesID(name string, m *dto.Metric) []byte {
 func insertSorted[T any](list []T, x T, key func(T) string) []T {
 	i := sort.Search(len(list), func(i int) bool { return key(list[i]) >= key(x) })
 	return slices.Insert(list, i, x)
-}
-
-// scalarValue is a counter's, gauge's or untyped sample's value; false for other types and non-finite values.
-func scalarValue(m *dto.Metric) (float64, bool) {
-	var x float64
-	switch {
-	case m.GetCounter() != nil:
-		x = m.GetCounter().GetValue()
-	case m.GetGauge() != nil:
-		x = m.GetGauge().GetValue()
-	case m.GetUntyped() != nil:
-		x = m.GetUntyped().GetValue()
-	default:
-		return 0, false
-	}
-	if math.IsNaN(x) || math.IsInf(x, 0) {
-		return 0, false
-	}
-	return x, true
-}
-
-func label(m *dto.Metric, name string) (string, bool) {
-	for _, lp := range m.GetLabel() {
-		if lp.GetName() == name {
-			return lp.GetValue(), true
-		}
-	}
-	return "", false
-}
-
-func modelMatches(m *dto.Metric, model string) bool {
-	if model == "" {
-		return true
-	}
-	v, _ := label(m, "model_name")
-	return v == model
 }
 
 func cmpFloat(a, b float64) int {

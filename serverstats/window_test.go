@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/vmtest/vmtest/samplers"
 	"github.com/vmtest/vmtest/snapshot"
 )
 
@@ -111,19 +110,21 @@ func TestWindowDeltasFromV0Capture(t *testing.T) {
 	assert.Equal(t, 25.0, deref(st.KVCacheUsagePercent.Max))
 
 	// V0 names.
-	assert.Equal(t, "vllm:time_per_output_token_seconds", st.NamesUsed[samplers.VLLMITLSeconds])
+	assert.Equal(t, "vllm:time_per_output_token_seconds", st.NamesUsed[FieldITLSeconds])
 	assert.Equal(t, "vllm:time_per_output_token_seconds", st.ITL.Metric)
-	assert.Equal(t, "vllm:gpu_cache_usage_perc", st.NamesUsed[samplers.VLLMKVCacheUsagePercent])
+	assert.Equal(t, "vllm:gpu_cache_usage_perc", st.NamesUsed[FieldKVCacheUsagePercent])
 	assert.Equal(t, "vllm:num_preemptions_total", st.NamesUsed[FieldPreemptions])
 	assert.Empty(t, st.NotExposed)
 	assert.Zero(t, st.Restarts)
 	assert.Zero(t, st.CounterResets)
 
 	// The interval is the same step here.
-	iv := w.Interval()
-	assert.Equal(t, 16.0, iv.TTFT.Count)
-	assert.InDelta(t, 2320, ms(iv.TTFT.P90MS), 1e-9)
-	assert.Equal(t, 5.0, deref(iv.ActiveBatchSize.Mean), "interval gauges: the last scrape")
+	iv := w.stepHistogram(hTTFT)
+	assert.Equal(t, 16.0, iv.Count)
+	assert.InDelta(t, 2320, ms(iv.P90MS), 1e-9)
+	var v snapshot.VLLM
+	w.FillInterval(&v)
+	assert.Equal(t, 5.0, deref(v.ActiveBatchSize), "interval gauges: the last scrape")
 }
 
 // One scrape: no increase yet. Counters and histograms are nil with a reason; gauges are known.
@@ -134,14 +135,14 @@ func TestWindowOneScrape(t *testing.T) {
 	assert.Nil(t, st.TTFT)
 	assert.Nil(t, st.GenerationTokens)
 	assert.Nil(t, st.DurationS)
-	assert.Equal(t, "exposed in only one scrape: no increase", st.NotExposed[samplers.VLLMTTFTSeconds])
+	assert.Equal(t, "exposed in only one scrape: no increase", st.NotExposed[FieldTTFTSeconds])
 	require.NotNil(t, st.ActiveBatchSize)
 	assert.Equal(t, 1, st.ActiveBatchSize.Samples)
 
 	empty := NewWindow().Summary()
 	assert.Equal(t, 0, empty.Scrapes)
 	assert.Nil(t, empty.Start)
-	assert.Equal(t, "no successful scrape", empty.NotExposed[samplers.VLLMTTFTSeconds])
+	assert.Equal(t, "no successful scrape", empty.NotExposed[FieldTTFTSeconds])
 }
 
 // A counter that goes down mid-window restarted from 0: the increase of that step is its new value, and an
@@ -162,8 +163,10 @@ func TestWindowCounterReset(t *testing.T) {
 	assert.Equal(t, t0.Add(4*time.Second), ev[0].Time)
 	assert.Contains(t, ev[0].Message, `vllm:generation_tokens_total{model_name="Qwen/Qwen3-0.6B"} went down from 5874 to 300`)
 	assert.Contains(t, ev[0].Message, "counted from 0")
-	assert.Equal(t, 300.0, deref(w.Interval().GenerationTokens))
+	// The interval view is strict: a reset in the step makes its increase (and rate) unknown.
+	assert.Nil(t, w.stepCounter(cGen))
 	w.Add(scrape(t, b4, t0.Add(6*time.Second)))
+	assert.Equal(t, 50.0, deref(w.stepCounter(cGen)), "the next step counts from the reset value")
 
 	st := w.Summary()
 	assert.Equal(t, 1350.0, deref(st.GenerationTokens)) // 1000 + 300 + 50, never negative
@@ -226,12 +229,13 @@ vllm:e2e_request_latency_seconds_sum 3
 	assert.Contains(t, ev[0].Message, "bucket bounds changed (2 → 3 buckets)")
 	h := w.Summary().E2ELatency
 	assert.Equal(t, 8.0, h.Count)
-	// Merged per le: 0.5: 2, 1.0: 4, 2.0: 4, +Inf: 4 + 4 = 8. Monotonic as it stands (2 ≤ 4 ≤ 4 ≤ 8).
-	// p50: rank 4 → le=1.0 (4 ≥ 4), (0.5, 1.0] holds 2, rank inside 2 → 1.0 s.
-	assert.InDelta(t, 1000, ms(h.P50MS), 1e-9)
-	// p90: rank 7.2 → +Inf: lower bound 2.0 s.
-	assert.True(t, h.P90MS.IsLowerBound)
-	assert.Equal(t, 2000.0, deref(h.P90MS.LowerBoundMS))
+	// Summed per le as `sum by (le)` would (0.5: 2, 1.0: 4, 2.0: 4, +Inf: 8) the p90 would be "above 2.0 s",
+	// yet every one of the 8 observations is ≤ 2.0 s (4 ≤ 1.0 s before the change, 4 ≤ 2.0 s after): false.
+	// The two layouts ({1.0, +Inf} and {0.5, 2.0, +Inf}) share no finite bound: the quantiles are unknown.
+	assert.Nil(t, h.P50MS)
+	assert.Nil(t, h.P90MS)
+	assert.Nil(t, h.P99MS)
+	assert.Contains(t, h.Note, "no finite bound in common: quantiles unknown")
 
 	// The same change together with a restart: one restart event, the new bounds, counted from 0.
 	w = NewWindow()
@@ -297,14 +301,14 @@ func TestWindowV1Names(t *testing.T) {
 	w.Add(scrape(t, base, t0))
 	w.Add(scrape(t, b, t0.Add(time.Second)))
 	st := w.Summary()
-	assert.Equal(t, "vllm:inter_token_latency_seconds", st.NamesUsed[samplers.VLLMITLSeconds])
+	assert.Equal(t, "vllm:inter_token_latency_seconds", st.NamesUsed[FieldITLSeconds])
 	require.NotNil(t, st.ITL)
 	assert.Equal(t, "vllm:inter_token_latency_seconds", st.ITL.Metric)
 	assert.Equal(t, 40.0, st.ITL.Count)
 	assert.InDelta(t, 20, deref(st.ITL.MeanMS), 1e-9)
 	// 40 in (0.01, 0.025]: p50 rank 20 → 0.01 + 0.015 × 20/40 = 0.0175 s.
 	assert.InDelta(t, 17.5, ms(st.ITL.P50MS), 1e-9)
-	assert.Equal(t, "vllm:kv_cache_usage_perc", st.NamesUsed[samplers.VLLMKVCacheUsagePercent])
+	assert.Equal(t, "vllm:kv_cache_usage_perc", st.NamesUsed[FieldKVCacheUsagePercent])
 	assert.Equal(t, 25.0, deref(st.KVCacheUsagePercent.Mean))
 	assert.Equal(t, 50.0, deref(st.KVCacheUsagePercent.Max))
 	// One engine, "0": the per-engine figures are the totals.
@@ -324,10 +328,10 @@ func TestWindowNotExposed(t *testing.T) {
 	assert.Nil(t, st.QueueTime)
 	assert.Nil(t, st.Preemptions)
 	assert.Nil(t, st.RequestQueueSize)
-	assert.Equal(t, "not exposed (looked for vllm:request_queue_time_seconds)", st.NotExposed[samplers.VLLMQueueTimeSeconds])
+	assert.Equal(t, "not exposed (looked for vllm:request_queue_time_seconds)", st.NotExposed[FieldQueueTimeSeconds])
 	assert.Equal(t, "not exposed (looked for vllm:num_preemptions_total)", st.NotExposed[FieldPreemptions])
-	assert.Equal(t, "not exposed (looked for vllm:num_requests_waiting)", st.NotExposed[samplers.VLLMRequestQueueSize])
-	assert.NotContains(t, st.NamesUsed, samplers.VLLMQueueTimeSeconds)
+	assert.Equal(t, "not exposed (looked for vllm:num_requests_waiting)", st.NotExposed[FieldRequestQueueSize])
+	assert.NotContains(t, st.NamesUsed, FieldQueueTimeSeconds)
 	require.NotNil(t, st.TTFT, "the others are still there")
 	assert.Equal(t, 0.0, st.TTFT.Count)
 
@@ -462,7 +466,7 @@ func TestWindowNameSwitchCountsFromFirstValue(t *testing.T) {
 	assert.Empty(t, ev)
 	st := w.Summary()
 	assert.Equal(t, 17.0, st.ITL.Count)
-	assert.Equal(t, "vllm:inter_token_latency_seconds", st.NamesUsed[samplers.VLLMITLSeconds])
+	assert.Equal(t, "vllm:inter_token_latency_seconds", st.NamesUsed[FieldITLSeconds])
 }
 
 // The JSON never carries NaN, and a lower-bound quantile has value_ms null.
@@ -538,7 +542,7 @@ func TestWindowModelFilter(t *testing.T) {
 		return fmt.Sprintf("# TYPE vllm:generation_tokens_total counter\n"+
 			"vllm:generation_tokens_total{model_name=\"base\"} %g\nvllm:generation_tokens_total{model_name=\"lora\"} %g\n", a, b)
 	}
-	parse := func(s string, at time.Time) samplers.VLLMScrape {
+	parse := func(s string, at time.Time) Scrape {
 		sc := scrape(t, s, at)
 		sc.Model = "lora"
 		return sc
@@ -576,4 +580,42 @@ func msgs(ev []snapshot.Event) []string {
 		out = append(out, e.Message)
 	}
 	return out
+}
+
+// A restart inside the window changes the bucket layout from {0.5, 1, +Inf} (4 observations ≤ 0.5 s before)
+// to {1, 2, +Inf} (4 in (1, 2] s after). Summed per le the p90 would be "above 2 s" (0.5: 4, 1: 4, 2: 4,
+// +Inf: 8), yet every observation is ≤ 2 s. Merged onto the common bounds {1, +Inf} (1: 4, +Inf: 8): p50 rank
+// 4 → (0, 1], 0 + 1·4/4 = 1 s, at most 1 s (true: the 4th smallest is ≤ 0.5 s); p90 rank 7.2 → +Inf: above
+// 1 s (true: the 8th smallest is in (1, 2] s).
+func TestWindowLayoutChangeAcrossARestartMergesOnCommonBounds(t *testing.T) {
+	hist := func(start string, les []string, counts []int, sum string) string {
+		var b strings.Builder
+		b.WriteString("process_start_time_seconds " + start + "\n# TYPE vllm:e2e_request_latency_seconds histogram\n")
+		for i, le := range les {
+			fmt.Fprintf(&b, "vllm:e2e_request_latency_seconds_bucket{le=%q} %d\n", le, counts[i])
+		}
+		fmt.Fprintf(&b, "vllm:e2e_request_latency_seconds_count %d\nvllm:e2e_request_latency_seconds_sum %s\n", counts[len(counts)-1], sum)
+		return b.String()
+	}
+	before := []string{"0.5", "1", "+Inf"}
+	after := []string{"1", "2", "+Inf"}
+	w := NewWindow()
+	w.Add(scrape(t, hist("100", before, []int{0, 0, 0}, "0"), t0))
+	w.Add(scrape(t, hist("100", before, []int{4, 4, 4}, "1"), t0.Add(time.Second)))
+	ev := w.Add(scrape(t, hist("200", after, []int{0, 4, 4}, "6"), t0.Add(2*time.Second)))
+	require.Len(t, ev, 1)
+	assert.Contains(t, ev[0].Message, "server restarted")
+
+	h := w.Summary().E2ELatency
+	require.NotNil(t, h)
+	assert.Equal(t, 8.0, h.Count)
+	assert.Contains(t, h.Note, "merged onto the 2 bounds all of them have")
+	assert.InDelta(t, 1000, ms(h.P50MS), 1e-9)
+	assert.Equal(t, 1000.0, deref(h.P50MS.AtMostMS))
+	require.NotNil(t, h.P90MS)
+	assert.True(t, h.P90MS.IsLowerBound)
+	assert.Equal(t, 1000.0, deref(h.P90MS.LowerBoundMS))
+	var v snapshot.VLLM
+	w.FillInterval(&v)
+	assert.Nil(t, v.ServerE2EP50MS, "the restart's interval is unknown")
 }

@@ -136,7 +136,10 @@ type GPUProcess struct {
 // during the interval ending at this tick.
 type VLLM struct {
 	// TokensPerSecond is the rate of the server's generation-token counter (vllm:generation_tokens_total) over
-	// the interval since the previous successful scrape (ScrapeIntervalS long), tokens/s. Nil on the first scrape.
+	// the interval since the previous successful scrape (ScrapeIntervalS long), tokens/s, summed over series.
+	// Nil on the first scrape, and for an interval in which the server restarted, a series went down, vanished
+	// or came back after a gap (serverstats.Window.FillInterval, strict). A counter or series first exposed in
+	// this scrape (created on first use) counts from 0. PromptTokensPerSecond and RequestsPerSecond likewise.
 	TokensPerSecond *float64 `json:"tokens_per_second"`
 	// FirstTokenLatencyMS is the mean TTFT, ms, of requests recorded during the interval (client side).
 	FirstTokenLatencyMS *float64 `json:"first_token_latency_ms"`
@@ -153,7 +156,8 @@ type VLLM struct {
 	// ActiveBatchSize is vllm:num_requests_running (summed over engines).
 	ActiveBatchSize *float64 `json:"active_batch_size"`
 	// KVCacheUsagePercent is the KV-cache usage, 0–100 (vllm:kv_cache_usage_perc, or V0's
-	// vllm:gpu_cache_usage_perc, which are 0–1 fractions, times 100; mean over engines).
+	// vllm:gpu_cache_usage_perc, which are 0–1 fractions, times 100; mean over engines). The summary's maximum
+	// is the busiest engine's, not the maximum of these means.
 	KVCacheUsagePercent *float64 `json:"kv_cache_usage_percent"`
 	// PromptTokensPerSecond is the rate of vllm:prompt_tokens_total over the interval since the previous
 	// successful scrape (ScrapeIntervalS long), tokens/s.
@@ -171,22 +175,25 @@ type VLLM struct {
 	RequestsFinished int `json:"requests_finished"`
 	// ScrapeIntervalS is the length, s, of the interval TokensPerSecond, PromptTokensPerSecond and
 	// RequestsPerSecond cover: from the previous successful scrape's response to this one's (the vLLM
-	// sampler's clock, monotonic). A failed scrape does not move that start, so after one the interval spans
-	// more than one tick; nor does a scrape that came back after its tick's deadline, whose reading is in no
-	// snapshot, so the interval can also be shorter than the time since the previous snapshot with a scrape.
-	// Set on every successful scrape but the first, even when the rates are null (a restart, a counter not
-	// exposed); nil on the first successful scrape and on a failed one. The summary weights each rate by it.
+	// sampler's clock, monotonic). A failed scrape does not move that start, nor does one that came back after
+	// its tick's deadline (the collector discards that reading uncommitted), so after either the interval spans
+	// more than one tick. Set on every kept scrape but the first, even when the rates are null (a restart, a
+	// counter not exposed); nil on the first successful scrape and on a failed one. The summary weights each
+	// rate by it.
 	ScrapeIntervalS *float64 `json:"scrape_interval_s"`
 
 	// The Server* fields are server-side figures over the interval between the previous successful /metrics
 	// scrape and this one: from the increase of each bucket of a vLLM latency histogram between the two scrapes,
-	// summed per `le` over series (engines), a quantile interpolated as Prometheus's histogram_quantile does
-	// (serverstats.BucketQuantile), in ms. They see every request the server handled, whoever sent it.
+	// summed per `le` over series (engines) on the bounds every series has, a quantile interpolated as
+	// Prometheus's histogram_quantile does (serverstats.BucketQuantile), in ms. They see every request the
+	// server handled, whoever sent it. A histogram first exposed in this scrape (created on first use) counts
+	// from 0.
 	//
-	// Each is null on the first successful scrape, on a tick whose scrape failed, when the server does not
-	// expose the histogram in both scrapes, when the histogram was reset in the interval (a series went down,
-	// changed its buckets or vanished, or process_start_time_seconds changed; an event says so), and — the
-	// quantiles — when the histogram saw no observation in the interval. A quantile that lies in the +Inf
+	// Each is null on the first successful scrape, on a tick whose scrape failed, when the histogram is not
+	// exposed or read from another name than in the previous scrape, when it was reset in the interval (a
+	// series went down, changed its buckets, vanished or came back after a gap, or process_start_time_seconds
+	// changed; an event says so), and — the quantiles — when the histogram saw no observation in the interval
+	// or its series share no finite bucket bound. A quantile that lies in the +Inf
 	// bucket is not a value: it is null, and its _lower_bound_ms companion holds the highest finite bucket
 	// bound (the quantile is above it); the companion is null otherwise. So a reader of the quantile column
 	// never mistakes a bound for a measurement.

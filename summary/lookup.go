@@ -333,6 +333,9 @@ func (s *Summary) serverHistValue(v Value, stat, metric string, pick func(*serve
 	}
 	if q == nil {
 		v.Note = "no observation in the window"
+		if h.Note != "" {
+			v.Note = h.Note
+		}
 		return v
 	}
 	v.AtMost = q.AtMostMS

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/vmtest/vmtest/recorder"
-	"github.com/vmtest/vmtest/samplers"
 	"github.com/vmtest/vmtest/serverstats"
 )
 
@@ -168,10 +167,10 @@ var registry = []Metric{
 			v.N = s.VLLM.Scrapes
 			return s.sampledValue(v, s.VLLM.GenerationTokens, "fewer than two successful scrapes, or the counter was reset"+s.sourceNote("vllm"))
 		}},
-	serverHist("ttft", "server TTFT", "vllm:time_to_first_token_seconds", samplers.VLLMTTFTSeconds, func(f *serverstats.Figures) *serverstats.Histogram { return f.TTFT }),
-	serverHist("e2e", "server E2E", "vllm:e2e_request_latency_seconds", samplers.VLLME2ELatencySeconds, func(f *serverstats.Figures) *serverstats.Histogram { return f.E2ELatency }),
-	serverHist("queue_time", "server queue time", "vllm:request_queue_time_seconds", samplers.VLLMQueueTimeSeconds, func(f *serverstats.Figures) *serverstats.Histogram { return f.QueueTime }),
-	serverHist("itl", "server ITL", "vllm:inter_token_latency_seconds (before vLLM 0.11 vllm:time_per_output_token_seconds)", samplers.VLLMITLSeconds, func(f *serverstats.Figures) *serverstats.Histogram { return f.ITL }),
+	serverHist("ttft", "server TTFT", "vllm:time_to_first_token_seconds", serverstats.FieldTTFTSeconds, func(f *serverstats.Figures) *serverstats.Histogram { return f.TTFT }),
+	serverHist("e2e", "server E2E", "vllm:e2e_request_latency_seconds", serverstats.FieldE2ELatencySeconds, func(f *serverstats.Figures) *serverstats.Histogram { return f.E2ELatency }),
+	serverHist("queue_time", "server queue time", "vllm:request_queue_time_seconds", serverstats.FieldQueueTimeSeconds, func(f *serverstats.Figures) *serverstats.Histogram { return f.QueueTime }),
+	serverHist("itl", "server ITL", "vllm:inter_token_latency_seconds (before vLLM 0.11 vllm:time_per_output_token_seconds)", serverstats.FieldITLSeconds, func(f *serverstats.Figures) *serverstats.Histogram { return f.ITL }),
 
 	hostFigure("cpu", UnitPercent, "host CPU", "the host's CPU busy time, % of all cores, per sampling interval",
 		func(y *SystemStats) *float64 { return y.AvgCPUPercent }, func(y *SystemStats) *float64 { return y.MaxCPUPercent }),

@@ -279,19 +279,24 @@ type VLLMStats struct {
 	// AvgRequestsPerSecond is the mean rate of vllm:request_success_total (snapshot.VLLM.RequestsPerSecond),
 	// req/s, weighted by covered length over the same kind of intervals as AvgTokensPerSecond.
 	AvgRequestsPerSecond *float64 `json:"avg_requests_per_second"`
-	// AvgRequestQueueSize and MaxRequestQueueSize are over vllm:num_requests_waiting.
+	// AvgRequestQueueSize and MaxRequestQueueSize are over vllm:num_requests_waiting, summed over engines in
+	// each scrape: server_statistics.request_queue_size's mean and max (serverstats.Gauge).
 	AvgRequestQueueSize *float64 `json:"avg_request_queue_size"`
 	MaxRequestQueueSize *float64 `json:"max_request_queue_size"`
-	// AvgActiveBatchSize and MaxActiveBatchSize are over vllm:num_requests_running.
+	// AvgActiveBatchSize and MaxActiveBatchSize are over vllm:num_requests_running, summed over engines in
+	// each scrape: server_statistics.active_batch_size's mean and max.
 	AvgActiveBatchSize *float64 `json:"avg_active_batch_size"`
 	MaxActiveBatchSize *float64 `json:"max_active_batch_size"`
-	// AvgKVCacheUsagePercent and MaxKVCacheUsagePercent are in percent (0–100).
+	// AvgKVCacheUsagePercent is the mean over scrapes of the KV-cache usage averaged over engines, and
+	// MaxKVCacheUsagePercent the busiest engine's maximum (with data parallelism, the largest value of any
+	// one engine in any scrape), percent 0–100: server_statistics.kv_cache_usage_percent's mean and max.
 	AvgKVCacheUsagePercent *float64 `json:"avg_kv_cache_usage_percent"`
 	MaxKVCacheUsagePercent *float64 `json:"max_kv_cache_usage_percent"`
-	// GenerationTokens is the generation-token counter's increase over the run (first to last scrape);
-	// nil when fewer than two scrapes succeeded or the counter went down (a restart).
+	// GenerationTokens is the generation-token counter's increase over the window (first to last successful
+	// scrape), server_statistics.generation_tokens: Prometheus increase() semantics, so a restart or reset
+	// inside the window is survived and a counter created mid-run counts from 0. Nil before two scrapes.
 	GenerationTokens *float64 `json:"generation_tokens"`
-	// Scrapes is the number of snapshots with a successful /metrics scrape.
+	// Scrapes is the number of successful /metrics scrapes (server_statistics.scrapes).
 	Scrapes int `json:"scrapes"`
 	// P50LatencyMS, P90LatencyMS, P99LatencyMS, MeanLatencyMS and FirstTokenLatencyMS repeat the client-side
 	// E2E percentiles, mean E2E and mean TTFT over all successful requests (seed names), ms.
@@ -358,6 +363,14 @@ func delta(vals []*float64) *float64 {
 		return nil
 	}
 	return snapshot.F(*prev - *first)
+}
+
+// gaugeAvgMax is a window gauge's mean and maximum; nil, nil for a gauge never exposed.
+func gaugeAvgMax(g *serverstats.Gauge) (avg, max *float64) {
+	if g == nil {
+		return nil, nil
+	}
+	return g.Mean, g.Max
 }
 
 // Compute builds the Summary. It never fails: what is unknown is nil.
@@ -433,17 +446,16 @@ func Compute(in Input) *Summary {
 	vllmCovers := snapshot.VLLMRateIntervalsS(in.Snapshots)
 	tps := aggRate(v(func(x *snapshot.VLLM) *float64 { return x.TokensPerSecond }), vllmCovers, in.IntervalS)
 	rps := aggRate(v(func(x *snapshot.VLLM) *float64 { return x.RequestsPerSecond }), vllmCovers, in.IntervalS)
-	q := agg(v(func(x *snapshot.VLLM) *float64 { return x.RequestQueueSize }))
-	b := agg(v(func(x *snapshot.VLLM) *float64 { return x.ActiveBatchSize }))
-	kv := agg(v(func(x *snapshot.VLLM) *float64 { return x.KVCacheUsagePercent }))
-	genTotals := v(func(x *snapshot.VLLM) *float64 { return x.GenerationTokensTotal })
 	s.VLLM = VLLMStats{
 		AvgTokensPerSecond: tps.Avg, MaxTokensPerSecond: tps.Max, AvgRequestsPerSecond: rps.Avg,
-		AvgRequestQueueSize: q.Avg, MaxRequestQueueSize: q.Max, AvgActiveBatchSize: b.Avg, MaxActiveBatchSize: b.Max,
-		AvgKVCacheUsagePercent: kv.Avg, MaxKVCacheUsagePercent: kv.Max,
-		GenerationTokens: delta(genTotals), Scrapes: agg(genTotals).N,
 		P50LatencyMS: in.Requests.E2EMS.P50, P90LatencyMS: in.Requests.E2EMS.P90, P99LatencyMS: in.Requests.E2EMS.P99,
 		MeanLatencyMS: in.Requests.E2EMS.Mean, FirstTokenLatencyMS: in.Requests.TTFTMS.Mean,
+	}
+	if sv := in.Server; sv != nil {
+		s.VLLM.AvgRequestQueueSize, s.VLLM.MaxRequestQueueSize = gaugeAvgMax(sv.RequestQueueSize)
+		s.VLLM.AvgActiveBatchSize, s.VLLM.MaxActiveBatchSize = gaugeAvgMax(sv.ActiveBatchSize)
+		s.VLLM.AvgKVCacheUsagePercent, s.VLLM.MaxKVCacheUsagePercent = gaugeAvgMax(sv.KVCacheUsagePercent)
+		s.VLLM.GenerationTokens, s.VLLM.Scrapes = sv.GenerationTokens, sv.Scrapes
 	}
 	if totalEnergy != nil && s.VLLM.GenerationTokens != nil && *s.VLLM.GenerationTokens > 0 {
 		s.EnergyPerOutputTokenJ = snapshot.F(*totalEnergy / *s.VLLM.GenerationTokens)

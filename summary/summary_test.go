@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/vmtest/vmtest/recorder"
-	"github.com/vmtest/vmtest/samplers"
 	"github.com/vmtest/vmtest/serverstats"
 	"github.com/vmtest/vmtest/snapshot"
 )
@@ -29,7 +28,11 @@ func TestComputeAveragesMaximaAndDeltas(t *testing.T) {
 	}
 	reqs := recorder.Summary{E2EMS: recorder.ComputeStats([]float64{10, 20, 30}), TTFTMS: recorder.ComputeStats([]float64{4, 6})}
 	ev := []snapshot.Event{{Time: time.Unix(20, 0), Message: "b"}, {Time: time.Unix(10, 0), Message: "a"}}
-	s := Compute(Input{Snapshots: snaps, Requests: reqs, Events: ev, IntervalS: 2})
+	// The server's window over the two successful scrapes behind the first two snapshots (the third failed).
+	server := window(t,
+		"# TYPE vllm:generation_tokens_total counter\nvllm:generation_tokens_total 1000\n# TYPE vllm:num_requests_waiting gauge\nvllm:num_requests_waiting 2\n# TYPE vllm:kv_cache_usage_perc gauge\nvllm:kv_cache_usage_perc 0.1\n",
+		"# TYPE vllm:generation_tokens_total counter\nvllm:generation_tokens_total 1400\n# TYPE vllm:num_requests_waiting gauge\nvllm:num_requests_waiting 6\n# TYPE vllm:kv_cache_usage_perc gauge\nvllm:kv_cache_usage_perc 0.3\n")
+	s := Compute(Input{Snapshots: snaps, Requests: reqs, Events: ev, IntervalS: 2, Server: server})
 
 	g := s.GPU["gpu_0"]
 	assert.Equal(t, 2, g.Samples)
@@ -61,15 +64,39 @@ func TestComputeAveragesMaximaAndDeltas(t *testing.T) {
 	assert.Equal(t, "a", s.Events[0].Message, "events are in time order")
 }
 
-func TestCounterResetGivesNoDelta(t *testing.T) {
-	snaps := []snapshot.Snapshot{
-		{VLLMMetrics: snapshot.VLLM{GenerationTokensTotal: f(1000)}},
-		{VLLMMetrics: snapshot.VLLM{GenerationTokensTotal: f(50)}},
-		{VLLMMetrics: snapshot.VLLM{GenerationTokensTotal: f(90)}},
+// window is the server window over scrapes of the given Prometheus text bodies, 2 s apart.
+func window(t *testing.T, bodies ...string) *serverstats.Stats {
+	t.Helper()
+	w := serverstats.NewWindow()
+	at := time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
+	for _, b := range bodies {
+		sc, err := serverstats.Parse([]byte(b), at, "")
+		require.NoError(t, err)
+		w.Add(sc)
+		at = at.Add(2 * time.Second)
 	}
-	s := Compute(Input{Snapshots: snaps})
-	assert.Nil(t, s.VLLM.GenerationTokens)
-	assert.Nil(t, s.EnergyPerOutputTokenJ)
+	st := w.Summary()
+	return &st
+}
+
+// A counter that went down without a restart seen (1000 → 50 → 90) is a reset: the window counts the step
+// from 0 (50), then +40: 90 tokens, and the energy per token uses them (180 J / 90 = 2 J/token).
+func TestCounterResetIsSurvived(t *testing.T) {
+	gen := func(x string) string {
+		return "# TYPE vllm:generation_tokens_total counter\nvllm:generation_tokens_total " + x + "\n"
+	}
+	snaps := []snapshot.Snapshot{
+		{GPUMetrics: map[string]snapshot.GPU{"gpu_0": {EnergyJ: f(0)}}},
+		{ElapsedS: 2},
+		{ElapsedS: 4, GPUMetrics: map[string]snapshot.GPU{"gpu_0": {EnergyJ: f(180)}}},
+	}
+	s := Compute(Input{Snapshots: snaps, Server: window(t, gen("1000"), gen("50"), gen("90"))})
+	require.NotNil(t, s.VLLM.GenerationTokens)
+	assert.Equal(t, 90.0, *s.VLLM.GenerationTokens)
+	assert.Equal(t, s.Server.GenerationTokens, s.VLLM.GenerationTokens, "one figure")
+	require.NotNil(t, s.EnergyPerOutputTokenJ)
+	assert.InDelta(t, 2, *s.EnergyPerOutputTokenJ, 1e-12)
+	assert.Equal(t, 3, s.VLLM.Scrapes)
 }
 
 func TestEmptyRunIsAllNull(t *testing.T) {
@@ -240,7 +267,7 @@ func serverSaw() *serverstats.Stats {
 	return &serverstats.Stats{Scrapes: 10, Figures: serverstats.Figures{
 		TTFT:             &serverstats.Histogram{Metric: "vllm:time_to_first_token_seconds", Count: 20},
 		GenerationTokens: &gen,
-	}, NamesUsed: map[string]string{samplers.VLLMGenerationTokensTotal: "vllm:generation_tokens_total"}}
+	}, NamesUsed: map[string]string{serverstats.FieldGenerationTokensTotal: "vllm:generation_tokens_total"}}
 }
 
 // vmtest collect: the client recorded nothing, the requests came from elsewhere: no cross-check, no warning.
@@ -271,8 +298,12 @@ func TestRateAfterAFailedScrapeWeighsTheIntervalItCovers(t *testing.T) {
 		{ElapsedS: 6, VLLMMetrics: snapshot.VLLM{GenerationTokensTotal: f(1400), TokensPerSecond: f(300),
 			RequestSuccessTotal: f(14), RequestsPerSecond: f(3), ScrapeIntervalS: f(4)}},
 	}
+	gen := func(x string) string {
+		return "# TYPE vllm:generation_tokens_total counter\nvllm:generation_tokens_total " + x + "\n"
+	}
+	server := window(t, gen("0"), gen("200"), gen("1400")) // the three successful scrapes
 	check := func(name string, snaps []snapshot.Snapshot) {
-		s := Compute(Input{Snapshots: snaps, IntervalS: 2})
+		s := Compute(Input{Snapshots: snaps, IntervalS: 2, Server: server})
 		require.NotNil(t, s.VLLM.AvgTokensPerSecond, name)
 		// (100·2 + 300·4) / (2 + 4) = 1400 / 6 = 233.333…; the same as the counter's increase over the run / 6 s.
 		assert.InDelta(t, 1400.0/6, *s.VLLM.AvgTokensPerSecond, 1e-9, name)

@@ -42,10 +42,8 @@ type Collector struct {
 	rec      *recorder.Recorder
 	samplers []samplers.Sampler
 	gpu      *samplers.GPUSampler
-	vllm     *samplers.VLLM
-	owned    []io.Closer         // the samplers Collect made (not those in Options.Samplers): closed by Stop
-	window   *serverstats.Window // server-side counters and histograms over the test; guarded by mu
-	lastAt   time.Time           // the last scrape added to window
+	server   samplers.ServerSource // the one sampler that fills vllm_metrics; nil when none
+	owned    []io.Closer           // the samplers Collect made (not those in Options.Samplers): closed by Stop
 	display  io.Writer
 
 	cancel context.CancelFunc
@@ -203,7 +201,6 @@ func (c *Collector) buildSamplers() error {
 		if err != nil {
 			return fmt.Errorf("vmtest: Options.VLLMBaseURL: %w", err)
 		}
-		c.vllm, c.window = v, serverstats.NewWindow()
 		c.samplers, c.owned = append(c.samplers, v), append(c.owned, v)
 	} else {
 		c.sources["vllm"] = &summary.SourceStatus{Note: "no server to scrape: set Options.VLLMBaseURL or " + EnvVLLMURL}
@@ -239,6 +236,9 @@ func (c *Collector) buildSamplers() error {
 			return fmt.Errorf("vmtest: Options.Samplers[%d]: name %q is taken by another source; give each source its own Name", i-builtIn, name)
 		}
 		seen[name] = true
+		if err := c.takeServer(s, i-builtIn); err != nil {
+			return err
+		}
 		if c.sources[name] == nil {
 			c.sources[name] = &summary.SourceStatus{}
 		}
@@ -246,6 +246,22 @@ func (c *Collector) buildSamplers() error {
 	if c.gpu != nil {
 		c.sources["gpu"].Note = "source: " + c.gpu.Source()
 	}
+	return nil
+}
+
+// takeServer makes s the collector's server source if it is one (samplers.ServerSource); a second one is
+// refused, naming both: two sources would overwrite each other's vllm_metrics. extra is s's index in
+// Options.Samplers (negative for a built-in sampler).
+func (c *Collector) takeServer(s samplers.Sampler, extra int) error {
+	src, ok := s.(samplers.ServerSource)
+	if !ok {
+		return nil
+	}
+	if c.server != nil {
+		return fmt.Errorf("vmtest: Options.Samplers[%d]: sampler %q fills vllm_metrics, as sampler %q already does; a collector takes one server source",
+			extra, s.Name(), c.server.Name())
+	}
+	c.server = src
 	return nil
 }
 
@@ -329,7 +345,6 @@ wait:
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	scraped := false // a new vLLM scrape was added to the window this tick
 	// A source that was never set up says why on every snapshot, so a null is never unexplained.
 	for _, name := range []string{"vllm", "gpu"} {
 		if st := c.sources[name]; st != nil && st.Readings == 0 && st.Note != "" && !c.hasSampler(name) {
@@ -353,6 +368,13 @@ wait:
 			snap.Errors[name] = st.LastError
 			continue
 		}
+		if r.Commit != nil { // kept: the sampler may advance its state now (a late reading never gets here)
+			commit(name, &r)
+		}
+		if r.VLLM != nil && (c.server == nil || name != c.server.Name()) {
+			r.VLLM = nil
+			r.Err = errors.Join(r.Err, errors.New("reading's VLLM part ignored: only a samplers.ServerSource fills vllm_metrics"))
+		}
 		if r.Err != nil {
 			st.Failed++
 			st.LastError = r.Err.Error()
@@ -368,17 +390,6 @@ wait:
 			snap.SystemMetrics = *r.System
 		}
 		c.events = append(c.events, r.Events...)
-		if s == samplers.Sampler(c.vllm) && r.Err == nil {
-			if sc := c.vllm.LastScrape(); !sc.At.IsZero() && !sc.At.Equal(c.lastAt) {
-				c.lastAt = sc.At
-				c.events = append(c.events, c.window.Add(sc)...)
-				scraped = true
-			}
-		}
-	}
-	if scraped {
-		// Server-side latency quantiles over the interval since the previous successful scrape.
-		c.window.SetInterval(&snap.VLLMMetrics)
 	}
 	if len(snap.Errors) == 0 {
 		snap.Errors = nil
@@ -392,6 +403,16 @@ wait:
 	if c.display != nil {
 		render(c.display, &snap, c.rec.Counts(), len(c.snaps) == 1, c.final0)
 	}
+}
+
+// commit runs a kept reading's Commit; a panic in it is a failed reading, never a crashed test binary.
+func commit(name string, r *samplers.Reading) {
+	defer func() {
+		if p := recover(); p != nil {
+			*r = samplers.Reading{Err: fmt.Errorf("sampler %q panicked committing its reading: %v", name, p)}
+		}
+	}()
+	r.Commit(r)
 }
 
 func (c *Collector) hasSampler(name string) bool {
@@ -457,8 +478,8 @@ func (c *Collector) computeSummary(end time.Time) *summary.Summary {
 		srcs[k] = *v
 	}
 	var server *serverstats.Stats
-	if c.window != nil {
-		if st := c.window.Summary(); st.Scrapes > 0 {
+	if c.server != nil {
+		if st, ok := c.server.ServerStats(); ok {
 			server = &st
 		}
 	}

@@ -1,0 +1,161 @@
+package serverstats
+
+import (
+	"bytes"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// Scrape is one successful, parsed /metrics scrape: what a Window takes in. Its maps must be treated as
+// read-only.
+type Scrape struct {
+	// At is when the response arrived (carries the monotonic clock when it comes from time.Now).
+	At time.Time
+	// Families is every metric family parsed from the body, keyed by name as exposed (counters keep their
+	// "_total" suffix). Series are not filtered by Model.
+	Families map[string]*dto.MetricFamily
+	// Model is the model_name filter in force ("" for none): only series with that model_name label are read.
+	Model string
+	// NamesUsed maps each catalogue field exposed in this scrape (FieldRequestQueueSize, FieldITLSeconds, ...)
+	// to the metric name it is read from: the first of Candidates(field) with a series of the field's kind
+	// (a finite counter, gauge or untyped value; a histogram) that Model keeps.
+	NamesUsed map[string]string
+	// Models is every model_name label value on the catalogue's counters and gauges, sorted (unfiltered).
+	Models []string
+}
+
+// Parse parses a Prometheus text exposition (format 0.0.4) received at `at` into a Scrape whose series are
+// filtered by model (empty: all). Errors: the body does not parse (the parser's message, with the body's
+// size); model is set and no series carries it (naming the model_name values the body has); the body has no
+// metric of the catalogue at all (not a vLLM server's metrics).
+func Parse(body []byte, at time.Time, model string) (Scrape, error) {
+	p := expfmt.NewTextParser(modelValidation)
+	fams, err := p.TextToMetricFamilies(bytes.NewReader(body))
+	if err != nil {
+		return Scrape{}, fmt.Errorf("parsing %d-byte body: %w", len(body), err)
+	}
+	s := NewScrape(fams, at, model)
+	if model != "" && len(s.Models) > 0 && !slices.Contains(s.Models, model) {
+		return Scrape{}, fmt.Errorf("no series with model_name=%q (VLLMConfig.Model); the server has %s", model, quoted(s.Models))
+	}
+	if len(s.NamesUsed) == 0 {
+		return Scrape{}, fmt.Errorf("no vllm:* metric this sampler reads (%d families parsed): is this a vLLM server's metrics URL?", len(fams))
+	}
+	return s, nil
+}
+
+// modelValidation is the metric-name validation Parse uses: the classic Prometheus character set.
+var modelValidation = model.LegacyValidation
+
+// NewScrape makes a Scrape of already parsed families: it fills NamesUsed and Models. It never fails; a
+// Scrape with an empty NamesUsed has nothing a Window reads.
+func NewScrape(fams map[string]*dto.MetricFamily, at time.Time, model string) Scrape {
+	s := Scrape{At: at, Families: fams, Model: model, NamesUsed: make(map[string]string, len(catalogue))}
+	models := map[string]bool{}
+	for _, m := range catalogue {
+		for _, name := range m.Names {
+			if m.Kind == KindHistogram {
+				continue
+			}
+			for _, sr := range fams[name].GetMetric() {
+				if mn, ok := label(sr, "model_name"); ok {
+					models[mn] = true
+				}
+			}
+		}
+		if name := s.firstName(m); name != "" {
+			s.NamesUsed[m.Field] = name
+		}
+	}
+	if len(models) > 0 {
+		s.Models = slices.Sorted(maps.Keys(models))
+	}
+	return s
+}
+
+// firstName returns the first of m's names with a series of m's kind that Model keeps, "" when none.
+func (s Scrape) firstName(m Metric) string {
+	for _, name := range m.Names {
+		for _, sr := range s.Families[name].GetMetric() {
+			if !modelMatches(sr, s.Model) {
+				continue
+			}
+			if m.Kind == KindHistogram {
+				if sr.GetHistogram() != nil {
+					return name
+				}
+			} else if _, ok := scalarValue(sr); ok {
+				return name
+			}
+		}
+	}
+	return ""
+}
+
+// Histogram returns a histogram field's series in this scrape (FieldTTFTSeconds, ...), one per label set
+// (engine, model_name), filtered by Model, and the metric name they came from; "", nil when the field is not
+// exposed. Bucket bounds are whatever the server uses (vLLM allows custom buckets).
+func (s Scrape) Histogram(field string) (name string, series []*dto.Metric) {
+	name = s.NamesUsed[field]
+	if name == "" {
+		return "", nil
+	}
+	for _, m := range s.Families[name].GetMetric() {
+		if m.GetHistogram() != nil && modelMatches(m, s.Model) {
+			series = append(series, m)
+		}
+	}
+	return name, series
+}
+
+// scalarValue is a counter's, gauge's or untyped sample's value; false for other types and non-finite values.
+func scalarValue(m *dto.Metric) (float64, bool) {
+	var x float64
+	switch {
+	case m.GetCounter() != nil:
+		x = m.GetCounter().GetValue()
+	case m.GetGauge() != nil:
+		x = m.GetGauge().GetValue()
+	case m.GetUntyped() != nil:
+		x = m.GetUntyped().GetValue()
+	default:
+		return 0, false
+	}
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return 0, false
+	}
+	return x, true
+}
+
+func label(m *dto.Metric, name string) (string, bool) {
+	for _, lp := range m.GetLabel() {
+		if lp.GetName() == name {
+			return lp.GetValue(), true
+		}
+	}
+	return "", false
+}
+
+func modelMatches(m *dto.Metric, model string) bool {
+	if model == "" {
+		return true
+	}
+	v, _ := label(m, "model_name")
+	return v == model
+}
+
+func quoted(ks []string) string {
+	out := make([]string, len(ks))
+	for i, k := range ks {
+		out[i] = fmt.Sprintf("%q", k)
+	}
+	return strings.Join(out, ", ")
+}

@@ -1,0 +1,186 @@
+package summary
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vmtest/vmtest/recorder"
+	"github.com/vmtest/vmtest/serverstats"
+	"github.com/vmtest/vmtest/snapshot"
+)
+
+// road runs Prometheus text bodies, scraped 2 s apart, through the server road as the collector does: each
+// into the tracker (Add), each snapshot's vllm_metrics from it (FillInterval), the window's stats at the end.
+func road(t *testing.T, bodies ...string) ([]snapshot.Snapshot, *serverstats.Stats) {
+	t.Helper()
+	w := serverstats.NewWindow()
+	t0 := time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
+	snaps := make([]snapshot.Snapshot, len(bodies))
+	for i, b := range bodies {
+		sc, err := serverstats.Parse([]byte(b), t0.Add(time.Duration(i)*2*time.Second), "")
+		require.NoError(t, err, "body %d", i)
+		w.Add(sc)
+		snaps[i].ElapsedS = float64(2 * i)
+		w.FillInterval(&snaps[i].VLLMMetrics)
+	}
+	st := w.Summary()
+	return snaps, &st
+}
+
+func val(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// A server restart inside the window (process_start_time_seconds 100 → 200, generation tokens 1000 → 50 →
+// 90): the interval with the restart has no rate (strict), the window counts it from 0: 50 + 40 = 90 tokens,
+// in server_statistics and vllm_statistics alike, and 180 J of GPU energy make 2 J/token. (Before, the
+// snapshots' first-to-last delta said unknown, and energy per token was null.)
+func TestRoadRestartInsideTheWindow(t *testing.T) {
+	body := func(start, gen string) string {
+		return "process_start_time_seconds " + start + "\n# TYPE vllm:generation_tokens_total counter\nvllm:generation_tokens_total " + gen + "\n"
+	}
+	snaps, server := road(t, body("100", "1000"), body("200", "50"), body("200", "90"))
+	assert.Equal(t, []any{nil, nil, 20.0}, []any{val(snaps[0].VLLMMetrics.TokensPerSecond),
+		val(snaps[1].VLLMMetrics.TokensPerSecond), val(snaps[2].VLLMMetrics.TokensPerSecond)}) // 40 tokens / 2 s
+	snaps[0].GPUMetrics = map[string]snapshot.GPU{"gpu_0": {EnergyJ: snapshot.F(0)}}
+	snaps[2].GPUMetrics = map[string]snapshot.GPU{"gpu_0": {EnergyJ: snapshot.F(180)}}
+	s := Compute(Input{Snapshots: snaps, Server: server, IntervalS: 2})
+	require.NotNil(t, s.Server.GenerationTokens)
+	assert.Equal(t, 90.0, *s.Server.GenerationTokens)
+	assert.Equal(t, 90.0, *s.VLLM.GenerationTokens)
+	assert.Equal(t, 1, s.Server.Restarts)
+	require.NotNil(t, s.EnergyPerOutputTokenJ)
+	assert.InDelta(t, 2, *s.EnergyPerOutputTokenJ, 1e-12)
+	v, err := s.Lookup("server.generation_tokens")
+	require.NoError(t, err)
+	assert.Equal(t, 90.0, v.Value)
+}
+
+// llm-d-inference-sim exposes counters and histograms only once used: the first scrape has none, the second
+// has 50 generation tokens, 2 requests (finish_reason="stop") and 2 TTFT observations. They count from 0:
+// the first interval's rates are 25 tok/s and 1 req/s, and the totals agree with each other and with the
+// client (50 tokens, 2 requests: no cross-check warning). Before, vllm_statistics.generation_tokens was null.
+func TestRoadMetricsAbsentUntilFirstUsed(t *testing.T) {
+	idle := "# TYPE vllm:num_requests_running gauge\nvllm:num_requests_running{model_name=\"m\"} 0\n"
+	used := idle + `# TYPE vllm:generation_tokens_total counter
+vllm:generation_tokens_total{model_name="m"} 50
+# TYPE vllm:request_success_total counter
+vllm:request_success_total{finish_reason="stop",model_name="m"} 2
+# TYPE vllm:time_to_first_token_seconds histogram
+vllm:time_to_first_token_seconds_bucket{model_name="m",le="0.1"} 1
+vllm:time_to_first_token_seconds_bucket{model_name="m",le="0.5"} 2
+vllm:time_to_first_token_seconds_bucket{model_name="m",le="+Inf"} 2
+vllm:time_to_first_token_seconds_count{model_name="m"} 2
+vllm:time_to_first_token_seconds_sum{model_name="m"} 0.35
+`
+	snaps, server := road(t, idle, used)
+	v := snaps[1].VLLMMetrics
+	assert.Equal(t, 25.0, val(v.TokensPerSecond))  // 50 / 2 s
+	assert.Equal(t, 1.0, val(v.RequestsPerSecond)) // 2 / 2 s
+	assert.Equal(t, 50.0, val(v.GenerationTokensTotal))
+	// TTFT over the interval: p50 rank 1 → le=0.1 (1 ≥ 1): 0 + 0.1·1/1 = 100 ms.
+	assert.InDelta(t, 100, val(v.ServerTTFTP50MS), 1e-9)
+
+	reqs := recorder.Summary{Counts: recorder.Counts{Total: 2, OK: 2, OutputTokens: 50}}
+	s := Compute(Input{Snapshots: snaps, Server: server, Requests: reqs, IntervalS: 2})
+	assert.Equal(t, 50.0, val(s.VLLM.GenerationTokens))
+	assert.Equal(t, 50.0, val(s.Server.GenerationTokens))
+	assert.Equal(t, 2.0, val(s.Server.RequestSuccess))
+	assert.Equal(t, map[string]float64{"stop": 2}, s.Server.RequestSuccessByReason)
+	assert.Equal(t, 2.0, s.Server.TTFT.Count)
+	assert.Equal(t, 25.0, val(s.VLLM.AvgTokensPerSecond))
+	assert.Empty(t, s.Warnings, "server and client agree")
+}
+
+// A server that exposes no counter at all (the 0.22.1rc1 fragment: gauges only) scraped three times:
+// vllm_statistics.scrapes is 3, the successful scrapes, as in server_statistics (before: 0, the snapshots
+// with a generation-token total).
+func TestRoadScrapesCountWithoutCounters(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "vllm", "v0.22.1rc1-fragment.prom"))
+	require.NoError(t, err)
+	snaps, server := road(t, string(b), string(b), string(b))
+	s := Compute(Input{Snapshots: snaps, Server: server, IntervalS: 2})
+	assert.Equal(t, 3, s.VLLM.Scrapes)
+	assert.Equal(t, 3, s.Server.Scrapes)
+	assert.Nil(t, s.VLLM.GenerationTokens)
+	assert.Nil(t, s.VLLM.AvgTokensPerSecond)
+	assert.Equal(t, 0.0, val(s.VLLM.MaxActiveBatchSize)) // line 1: vllm:num_requests_running{engine="0",...} 0.0
+}
+
+// Data parallelism: KV-cache usage of engine 0 then 1 is 0.9, 0.1 in the first scrape and 0.2, 0.4 in the
+// second. The busiest engine's maximum is 90 %, everywhere (JSON, threshold name); the means over engines
+// (50 %, 30 %) stay per snapshot and average 40 %. (Before, the max was the max of the means: 50 %.)
+func TestRoadKVCacheMaxIsTheBusiestEngines(t *testing.T) {
+	kv := func(e0, e1 string) string {
+		return "# TYPE vllm:kv_cache_usage_perc gauge\nvllm:kv_cache_usage_perc{engine=\"0\"} " + e0 +
+			"\nvllm:kv_cache_usage_perc{engine=\"1\"} " + e1 + "\n"
+	}
+	snaps, server := road(t, kv("0.9", "0.1"), kv("0.2", "0.4"))
+	assert.InDelta(t, 50, val(snaps[0].VLLMMetrics.KVCacheUsagePercent), 1e-12)
+	assert.InDelta(t, 30, val(snaps[1].VLLMMetrics.KVCacheUsagePercent), 1e-12)
+	s := Compute(Input{Snapshots: snaps, Server: server, IntervalS: 2})
+	assert.InDelta(t, 90, val(s.VLLM.MaxKVCacheUsagePercent), 1e-12)
+	assert.InDelta(t, 40, val(s.VLLM.AvgKVCacheUsagePercent), 1e-12)
+	assert.Equal(t, s.Server.KVCacheUsagePercent.Max, s.VLLM.MaxKVCacheUsagePercent, "one figure")
+	v, err := s.Lookup("server.kv_cache_usage.max")
+	require.NoError(t, err)
+	assert.InDelta(t, 90, v.Value, 1e-12)
+}
+
+// Engines with different TTFT bucket layouts ({2, +Inf} and {1, 2, +Inf}): engine 0 saw 10 observations of
+// 0.1 s, engine 1 10 of 1.95 s (sum 20.5 s). Summed per le as `sum by (le)` does, engine 0's observations
+// are missing from le=1, so all 20 look > 1 s and the _sum bound "proves" p99 ≤ (20.5 − 19·1)/1 = 1.5 s, yet
+// the p99 (the largest) is 1.95 s: a threshold p99 < 1.6 s would pass on a false bound. Merged onto the
+// common bounds {2, +Inf}: p99 = 0 + 2·19.8/20 = 1.98 s, at most 2 s (true); p50 = 2·10/20 = 1 s, at most
+// 20.5/11 = 1.8636... s by the sum (true: the p50 is 0.1 s).
+func TestRoadHistogramLayoutsDifferAcrossEngines(t *testing.T) {
+	zero := `# TYPE vllm:time_to_first_token_seconds histogram
+vllm:time_to_first_token_seconds_bucket{engine="0",le="2"} 0
+vllm:time_to_first_token_seconds_bucket{engine="0",le="+Inf"} 0
+vllm:time_to_first_token_seconds_count{engine="0"} 0
+vllm:time_to_first_token_seconds_sum{engine="0"} 0
+vllm:time_to_first_token_seconds_bucket{engine="1",le="1"} 0
+vllm:time_to_first_token_seconds_bucket{engine="1",le="2"} 0
+vllm:time_to_first_token_seconds_bucket{engine="1",le="+Inf"} 0
+vllm:time_to_first_token_seconds_count{engine="1"} 0
+vllm:time_to_first_token_seconds_sum{engine="1"} 0
+`
+	busy := `# TYPE vllm:time_to_first_token_seconds histogram
+vllm:time_to_first_token_seconds_bucket{engine="0",le="2"} 10
+vllm:time_to_first_token_seconds_bucket{engine="0",le="+Inf"} 10
+vllm:time_to_first_token_seconds_count{engine="0"} 10
+vllm:time_to_first_token_seconds_sum{engine="0"} 1
+vllm:time_to_first_token_seconds_bucket{engine="1",le="1"} 0
+vllm:time_to_first_token_seconds_bucket{engine="1",le="2"} 10
+vllm:time_to_first_token_seconds_bucket{engine="1",le="+Inf"} 10
+vllm:time_to_first_token_seconds_count{engine="1"} 10
+vllm:time_to_first_token_seconds_sum{engine="1"} 19.5
+`
+	snaps, server := road(t, zero, busy)
+	h := server.TTFT
+	require.NotNil(t, h)
+	assert.Equal(t, 20.0, h.Count)
+	assert.Contains(t, h.Note, "merged onto the 2 bounds all of them have")
+	require.NotNil(t, h.P99MS)
+	assert.InDelta(t, 1980, val(h.P99MS.ValueMS), 1e-9)
+	assert.Equal(t, 2000.0, val(h.P99MS.AtMostMS))
+	assert.GreaterOrEqual(t, val(h.P99MS.AtMostMS), 1950.0, "the bound holds the true p99")
+	assert.InDelta(t, 1000, val(h.P50MS.ValueMS), 1e-9)
+	assert.InDelta(t, 20500.0/11, val(h.P50MS.AtMostMS), 1e-6)
+	// The interval view merges the same way.
+	assert.InDelta(t, 1980, val(snaps[1].VLLMMetrics.ServerTTFTP99MS), 1e-9)
+
+	s := Compute(Input{Snapshots: snaps, Server: server, IntervalS: 2})
+	v, err := s.Lookup("server.ttft.p99")
+	require.NoError(t, err)
+	require.NotNil(t, v.AtMost)
+	assert.Equal(t, 2000.0, *v.AtMost)
+}
