@@ -2,6 +2,7 @@ package recorder
 
 import (
 	"math"
+	"slices"
 	"sync"
 	"time"
 )
@@ -38,6 +39,9 @@ type Config struct {
 	MaxRecords int
 	// Goodput is the SLO that goodput counts against; the zero value means goodput is not computed.
 	Goodput SLO
+	// Journal keeps, for TakeJournal, the rows and ITL chunk gaps recorded since its previous call (at most
+	// ExactCap gaps over the whole run); off, RecordRequest does no extra work.
+	Journal bool
 }
 
 // Record is the compact form of one request that a Recorder keeps: durations in milliseconds (NaN when
@@ -76,6 +80,9 @@ type Record struct {
 	Outcome Outcome
 	// Error is Err's message, empty for a success.
 	Error string
+	// ITLGaps is the number of chunk gaps (len(TokenTimes) − 1) the request added to the ITL distribution; 0
+	// for a request that did not succeed.
+	ITLGaps int
 }
 
 // Counts tallies requests by outcome, including those past the row bound.
@@ -112,12 +119,25 @@ type Recorder struct {
 
 	ttft, tpot, e2e, itl, ttftInt, e2eInt dist
 
-	win Window
+	win     []winEntry // requests not yet drained, at most ExactCap
+	winOver Window     // requests past that bound: drained by the next DrainWindowUntil whatever their end
+
+	journal bool
+	jFrom   int       // rows before this index were returned by TakeJournal
+	jGaps   []float64 // ITL gaps of rows jFrom.. (successful ones), in row order
+	jN      []int32   // gaps kept in jGaps for each row from jFrom
+	jTotal  int       // gaps kept for the journal over the run (bounded by ExactCap)
 }
 
-// Window is what was recorded since the previous DrainWindow: the successful requests' TTFT and E2E latency
-// (ms; the first ExactCap of them, so an undrained window stays bounded), their output tokens, and the number
-// of requests of any outcome.
+// winEntry is one request waiting in the window: when it ended (s since start) and what the window sums.
+type winEntry struct {
+	endS, ttftMS, e2eMS float64
+	out                 int64
+	ok                  bool
+}
+
+// Window is what DrainWindowUntil returns: the successful requests' TTFT and E2E latency (ms), their output
+// tokens, and the number of requests of any outcome, over the requests that ended by the cut.
 type Window struct {
 	// TTFTMS and E2EMS hold one value per successful request (NaN where unknown).
 	TTFTMS, E2EMS []float64
@@ -138,7 +158,7 @@ func New(start time.Time, cfg Config) *Recorder {
 	if maxRecords < 0 {
 		maxRecords = 0
 	}
-	return &Recorder{start: start, maxRecs: maxRecords, slo: cfg.Goodput, firstS: math.NaN()}
+	return &Recorder{start: start, maxRecs: maxRecords, slo: cfg.Goodput, firstS: math.NaN(), journal: cfg.Journal}
 }
 
 // Start returns the time offsets count from.
@@ -200,10 +220,52 @@ func (r *Recorder) RecordRequest(q Request) {
 		q.Start = time.Now()
 	}
 	rec := r.toRecord(&q)
+	if rec.Outcome == OutcomeOK && len(q.TokenTimes) > 1 {
+		rec.ITLGaps = len(q.TokenTimes) - 1
+	}
 	r.mu.Lock()
+	kept := r.add(&rec)
+	if rec.ITLGaps > 0 {
+		jn, keep := int32(0), r.journal && kept && r.jTotal+rec.ITLGaps <= ExactCap
+		for i := 1; i < len(q.TokenTimes); i++ {
+			g := ms(q.TokenTimes[i].Sub(q.TokenTimes[i-1]))
+			r.itl.add(g)
+			if keep {
+				r.jGaps = append(r.jGaps, g)
+				jn++
+			}
+		}
+		r.jTotal += int(jn)
+		if kept && r.journal {
+			r.jN[len(r.jN)-1] = jn
+		}
+	}
+	r.mu.Unlock()
+}
+
+// AddRecord stores a record as RecordRequest would have made it, with itlMS its ITL chunk gaps (ms): it is
+// how a run's requests are rebuilt from its journal. rec.ITLGaps is set to len(itlMS) for a success.
+func (r *Recorder) AddRecord(rec Record, itlMS []float64) {
+	rec.ITLGaps = 0
+	if rec.Outcome == OutcomeOK {
+		rec.ITLGaps = len(itlMS)
+	}
+	r.mu.Lock()
+	r.add(&rec)
+	if rec.ITLGaps > 0 {
+		for _, g := range itlMS {
+			r.itl.add(g)
+		}
+	}
+	r.mu.Unlock()
+}
+
+// add counts rec in every tally, distribution (but ITL) and the window, and keeps it as a row while the row
+// bound allows; it reports whether it was kept. Called with r.mu held.
+func (r *Recorder) add(rec *Record) bool {
 	c := &r.counts
 	c.Total++
-	r.win.Total++
+	e := winEntry{endS: rec.EndS, ttftMS: rec.TTFTMS, e2eMS: rec.E2EMS}
 	switch rec.Outcome {
 	case OutcomeOK:
 		c.OK++
@@ -220,18 +282,10 @@ func (r *Recorder) RecordRequest(q Request) {
 		r.e2e.add(rec.E2EMS)
 		r.ttftInt.add(rec.TTFTFromIntendedMS)
 		r.e2eInt.add(rec.E2EFromIntendedMS)
-		for i := 1; i < len(q.TokenTimes); i++ {
-			r.itl.add(ms(q.TokenTimes[i].Sub(q.TokenTimes[i-1])))
-		}
-		if r.slo.set() && r.slo.meets(&rec) {
+		if r.slo.set() && r.slo.meets(rec) {
 			r.good++
 		}
-		r.win.OK++
-		r.win.OutputTokens += int64(rec.OutputTokens)
-		if len(r.win.TTFTMS) < ExactCap { // bounded even if nobody drains the window
-			r.win.TTFTMS = append(r.win.TTFTMS, rec.TTFTMS)
-			r.win.E2EMS = append(r.win.E2EMS, rec.E2EMS)
-		}
+		e.ok, e.out = true, int64(rec.OutputTokens)
 	case OutcomeRejected:
 		c.Rejected++
 	case OutcomeIncomplete:
@@ -239,24 +293,76 @@ func (r *Recorder) RecordRequest(q Request) {
 	default:
 		c.Failed++
 	}
+	if len(r.win) < ExactCap { // bounded even if nobody drains the window
+		r.win = append(r.win, e)
+	} else {
+		r.winOver.add(e)
+	}
 	if rec.Error != "" {
 		r.lastError = rec.Error
 	}
-	if len(r.recs) < r.maxRecs {
-		r.recs = append(r.recs, rec)
-	} else {
+	if len(r.recs) >= r.maxRecs {
 		c.Dropped++
+		return false
 	}
-	r.mu.Unlock()
+	r.recs = append(r.recs, *rec)
+	if r.journal {
+		r.jN = append(r.jN, 0)
+	}
+	return true
 }
 
-// DrainWindow returns what was recorded since the previous call (or since New) and starts a new window.
-func (r *Recorder) DrainWindow() Window {
+func (w *Window) add(e winEntry) {
+	w.Total++
+	if e.ok {
+		w.OK++
+		w.OutputTokens += e.out
+		w.TTFTMS = append(w.TTFTMS, e.ttftMS)
+		w.E2EMS = append(w.E2EMS, e.e2eMS)
+	}
+}
+
+// DrainWindowUntil returns the requests that ended (Record.EndS) at or before cut and are not yet drained,
+// and keeps the others for a later call: the requests of the interval that ends at cut, however late the
+// call. Requests past the window's bound (ExactCap undrained) go to the next call whatever their end.
+func (r *Recorder) DrainWindowUntil(cut time.Time) Window {
+	cutS := cut.Sub(r.start).Seconds()
 	r.mu.Lock()
-	w := r.win
-	r.win = Window{}
-	r.mu.Unlock()
+	defer r.mu.Unlock()
+	w := r.winOver
+	r.winOver = Window{}
+	rest := r.win[:0]
+	for _, e := range r.win {
+		if e.endS <= cutS {
+			w.add(e)
+		} else {
+			rest = append(rest, e)
+		}
+	}
+	clear(r.win[len(rest):])
+	r.win = rest
 	return w
+}
+
+// TakeJournal returns the rows kept since its previous call, each with its ITL chunk gaps (ms; nil once
+// ExactCap gaps were returned over the run, so that a journal stays bounded), and the tallies so far. It
+// returns nothing unless Config.Journal was set.
+func (r *Recorder) TakeJournal() ([]Record, [][]float64, Counts) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.journal {
+		return nil, nil, r.counts
+	}
+	rows := slices.Clone(r.recs[r.jFrom:])
+	gaps := make([][]float64, len(rows))
+	all := slices.Clone(r.jGaps)
+	for i, n := range r.jN {
+		if n > 0 {
+			gaps[i], all = all[:n:n], all[n:]
+		}
+	}
+	r.jFrom, r.jGaps, r.jN = len(r.recs), r.jGaps[:0], r.jN[:0]
+	return rows, gaps, r.counts
 }
 
 type recorderError string
@@ -329,12 +435,28 @@ type Summary struct {
 
 // Summarize computes the Summary over every request recorded (including those past the row bound).
 func (r *Recorder) Summarize() Summary {
+	s, _ := r.cut(false)
+	return s
+}
+
+// Cut returns the Summary and a copy of the rows (as Records(0)) taken at one instant, so that they describe
+// the same requests even while others are being recorded.
+func (r *Recorder) Cut() (Summary, []Record) { return r.cut(true) }
+
+func (r *Recorder) cut(rows bool) (Summary, []Record) {
 	// Copy under the lock, sort outside it: RecordRequest is never held up by a summary.
 	r.mu.Lock()
 	s := Summary{Counts: r.counts, LastError: r.lastError, GoodputRequests: r.good}
 	dists := [6]dist{r.ttft.detached(), r.tpot.detached(), r.e2e.detached(), r.itl.detached(),
 		r.ttftInt.detached(), r.e2eInt.detached()}
 	firstS, lastS, good := r.firstS, r.lastS, r.good
+	var recs []Record
+	if rows {
+		recs = slices.Clone(r.recs)
+		if recs == nil {
+			recs = []Record{}
+		}
+	}
 	r.mu.Unlock()
 	s.TTFTMS, s.TPOTMS, s.E2EMS, s.ITLMS = dists[0].stats(), dists[1].stats(), dists[2].stats(), dists[3].stats()
 	s.TTFTFromIntendedMS, s.E2EFromIntendedMS = dists[4].stats(), dists[5].stats()
@@ -362,5 +484,5 @@ func (r *Recorder) Summarize() Summary {
 			s.Goodput = &g
 		}
 	}
-	return s
+	return s, recs
 }
