@@ -324,9 +324,13 @@ func (w *Window) add(e winEntry) {
 
 // DrainWindowUntil returns the requests that ended (Record.EndS) at or before cut and are not yet drained,
 // and keeps the others for a later call: the requests of the interval that ends at cut, however late the
-// call. Requests past the window's bound (ExactCap undrained) go to the next call whatever their end.
+// call. A zero cut drains every request. Requests past the window's bound (ExactCap undrained) go to the next
+// call whatever their end.
 func (r *Recorder) DrainWindowUntil(cut time.Time) Window {
-	cutS := cut.Sub(r.start).Seconds()
+	cutS := math.Inf(1)
+	if !cut.IsZero() {
+		cutS = cut.Sub(r.start).Seconds()
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	w := r.winOver

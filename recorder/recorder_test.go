@@ -224,6 +224,8 @@ func TestDrainWindowUntilCutsAtEndTime(t *testing.T) {
 	w = r.DrainWindowUntil(t0.Add(200 * time.Millisecond))
 	assert.Equal(t, 1, w.Total, "the request that ended after the first cut is in the next window")
 	assert.Equal(t, int64(3), w.OutputTokens)
+	r.RecordRequest(req(t0, 1e6, 10, nil, 1)) // ends 1,000 s after t0
+	assert.Equal(t, 1, r.DrainWindowUntil(time.Time{}).Total, "a zero cut drains every request")
 	assert.Equal(t, Window{}, r.DrainWindowUntil(t0.Add(time.Hour)), "a drained window starts empty")
 }
 

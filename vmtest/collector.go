@@ -72,6 +72,8 @@ type Collector struct {
 	final0   bool // the next tick is the last one; guarded by mu
 	final    *summary.Summary
 	writeErr error
+
+	journal journalState // journal: the run appended to disk each tick (journal.go)
 }
 
 // Collect starts collecting for the test tb (a *testing.T or *testing.B): it validates opts, takes a first
@@ -91,7 +93,7 @@ func Collect(tb testing.TB, opts Options) *Collector {
 		tb: tb, opts: o, start: start,
 		runID:   fmt.Sprintf("%s-%06x", start.UTC().Format("20060102T150405Z"), rand.Uint32()&0xffffff),
 		sources: map[string]*summary.SourceStatus{}, busy: map[string]bool{},
-		rec: recorder.New(start, recorder.Config{MaxRecords: o.MaxRequests, Goodput: o.Goodput}),
+		rec: recorder.New(start, recorder.Config{MaxRecords: o.MaxRequests, Goodput: o.Goodput, Journal: true}),
 	}
 	c.configID = Sanitize(o.ConfigID)
 	if o.ConfigID == "" {
@@ -114,6 +116,8 @@ func Collect(tb testing.TB, opts Options) *Collector {
 	var rerr error
 	if c.files, rerr = report.Reserve(c.dir, c.configID, start, c.runID); rerr != nil {
 		tb.Logf("vmtest: %v (writing the files will be tried again at the end)", rerr)
+	} else {
+		c.openJournal() // journal
 	}
 	tb.Logf("vmtest: run %s, config %q, interval %v, files in %s", c.runID, c.configID, o.Interval, c.dir)
 	for _, name := range []string{"vllm", "gpu"} {
@@ -320,12 +324,13 @@ wait:
 	if len(snap.Errors) == 0 {
 		snap.Errors = nil
 	}
-	c.fillClientLatency(&snap.VLLMMetrics)
+	c.fillClientLatency(&snap.VLLMMetrics, now)
 	if len(c.snaps) >= c.opts.MaxSnapshots {
 		c.snaps = c.snaps[1:]
 		c.dropped++
 	}
 	c.snaps = append(c.snaps, snap)
+	c.journalTick(&snap, scraped) // journal
 	if c.display != nil {
 		render(c.display, &snap, c.rec.Counts(), len(c.snaps) == 1, c.final0)
 	}
@@ -340,10 +345,14 @@ func (c *Collector) hasSampler(name string) bool {
 	return false
 }
 
-// fillClientLatency sets the original Python collector's latency fields from the successful requests recorded since the previous
-// tick. Called with c.mu held.
-func (c *Collector) fillClientLatency(v *snapshot.VLLM) {
-	w := c.rec.DrainWindow()
+// fillClientLatency sets the original Python collector's latency fields from the successful requests that
+// ended after the previous tick's timestamp and by now, this tick's (on the last tick, every request not yet
+// counted). Called with c.mu held.
+func (c *Collector) fillClientLatency(v *snapshot.VLLM, now time.Time) {
+	if c.final0 {
+		now = time.Time{}
+	}
+	w := c.rec.DrainWindowUntil(now)
 	ttft, e2e := recorder.ComputeStats(w.TTFTMS), recorder.ComputeStats(w.E2EMS)
 	v.FirstTokenLatencyMS = ttft.Mean
 	v.MeanLatencyMS, v.P50LatencyMS, v.P90LatencyMS, v.P99LatencyMS = e2e.Mean, e2e.P50, e2e.P90, e2e.P99
@@ -383,11 +392,10 @@ func (c *Collector) Summary() *summary.Summary {
 		return f
 	}
 	c.mu.Unlock()
-	return c.computeSummary(time.Now())
+	return c.computeSummary(time.Now(), c.rec.Summarize())
 }
 
-func (c *Collector) computeSummary(end time.Time) *summary.Summary {
-	reqs := c.rec.Summarize()
+func (c *Collector) computeSummary(end time.Time, reqs recorder.Summary) *summary.Summary {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	srcs := make(map[string]summary.SourceStatus, len(c.sources))
@@ -428,12 +436,14 @@ func (c *Collector) Stop() *summary.Summary {
 			_ = cl.Close()
 		}
 		end := time.Now()
-		sum := c.computeSummary(end)
+		reqs, recs := c.rec.Cut() // one cut: the requests CSV and the summary hold the same requests
+		sum := c.computeSummary(end, reqs)
+		sum.Finished = true
 		c.mu.Lock()
 		sf := report.SnapshotFile{RunID: c.runID, ConfigID: c.configID, Start: c.start, IntervalS: c.opts.Interval.Seconds(), Snapshots: c.snaps}
 		c.mu.Unlock()
-		recs, _ := c.rec.Records(0)
 		c.writeErr = report.WriteAll(c.files, sf, recs, sum)
+		c.closeJournal(c.writeErr == nil) // journal
 		c.mu.Lock()
 		c.final = sum
 		c.mu.Unlock()

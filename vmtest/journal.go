@@ -1,0 +1,66 @@
+package vmtest
+
+import (
+	"github.com/vmtest/vmtest/journal"
+	"github.com/vmtest/vmtest/serverstats"
+	"github.com/vmtest/vmtest/snapshot"
+	"github.com/vmtest/vmtest/summary"
+)
+
+// journalState is the Collector's journal: open from Collect to Stop, appended once per tick.
+type journalState struct {
+	w   *journal.Writer
+	err error // the first error opening or appending; appending stops at it
+}
+
+// openJournal creates the journal beside the files Reserve claimed. A failure is logged; the run goes on
+// without a journal.
+func (c *Collector) openJournal() {
+	h := journal.Header{RunID: c.runID, ConfigID: c.configID, TestName: c.tb.Name(), Start: c.start,
+		IntervalS: c.opts.Interval.Seconds(), MaxSnapshots: c.opts.MaxSnapshots, GoodputSLOsMS: journal.GoodputMS(c.opts.Goodput)}
+	c.journal.w, c.journal.err = journal.Create(journal.PathsFor(c.files), h)
+	if c.journal.err != nil {
+		c.tb.Logf("vmtest: %v (the run goes on without a journal: a killed run will leave no data)", c.journal.err)
+	}
+}
+
+// journalTick appends snap, the run's state and the request rows recorded since the previous tick. Called
+// with c.mu held, from tick.
+func (c *Collector) journalTick(snap *snapshot.Snapshot, scraped bool) {
+	j := &c.journal
+	if j.w == nil || j.err != nil {
+		return
+	}
+	rows, gaps, counts := c.rec.TakeJournal()
+	srcs := make(map[string]summary.SourceStatus, len(c.sources))
+	for k, v := range c.sources {
+		srcs[k] = *v
+	}
+	var server *serverstats.Stats
+	if scraped {
+		st := c.window.Summary()
+		server = &st
+	}
+	j.err = j.w.Append(journal.Entry{Snapshot: *snap, Requests: counts, Sources: srcs, Events: c.events,
+		Server: server, Rows: rows, Gaps: gaps})
+}
+
+// closeJournal removes the journal once the files are written (written true), else keeps it for
+// `vmtest report DIR`; it logs an error met on the way. Called from Stop, on the test's goroutine.
+func (c *Collector) closeJournal(written bool) {
+	j := &c.journal
+	if j.w == nil {
+		return
+	}
+	if written {
+		if err := j.w.Remove(); err != nil {
+			c.tb.Logf("vmtest: %v", err)
+		}
+	} else {
+		_ = j.w.Close()
+		c.tb.Logf("vmtest: the journal stays in %s: `vmtest report %s` rebuilds the files from it", c.dir, c.dir)
+	}
+	if j.err != nil {
+		c.tb.Logf("vmtest: %v (the journal stopped there)", j.err)
+	}
+}
