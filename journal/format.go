@@ -66,8 +66,9 @@ type Tick struct {
 	Server *serverstats.Stats `json:"server,omitempty"`
 }
 
-// requestLine is one requests-file line: a recorder.Record with unknown durations as null, and its ITL chunk
-// gaps (ms; absent once the run's journal holds recorder.ExactCap gaps).
+// requestLine is one requests-file line, as appendRequest writes it: a recorder.Record with unknown durations
+// as null, and its ITL chunk gaps in whole ns (absent once the recorder's ITL distribution had more than
+// recorder.ExactCap gaps).
 type requestLine struct {
 	ID                    string           `json:"id,omitempty"`
 	StartS                float64          `json:"start_s"`
@@ -88,19 +89,7 @@ type requestLine struct {
 	Outcome               recorder.Outcome `json:"outcome"`
 	Error                 string           `json:"error,omitempty"`
 	ITLGaps               int              `json:"itl_gaps"`
-	ITLMS                 []float64        `json:"itl_ms,omitempty"`
-}
-
-func toLine(r *recorder.Record, gaps []float64) requestLine {
-	return requestLine{
-		ID: r.ID, StartS: r.StartS, EndS: r.EndS, TTFTMS: snapshot.F(r.TTFTMS), E2EMS: snapshot.F(r.E2EMS),
-		TPOTMS: snapshot.F(r.TPOTMS), ITLMeanMS: snapshot.F(r.ITLMeanMS),
-		TTFTFromIntendedMS: snapshot.F(r.TTFTFromIntendedMS), E2EFromIntendedMS: snapshot.F(r.E2EFromIntendedMS),
-		SlotWaitMS: r.SlotWaitMS, PromptTokens: r.PromptTokens, OutputTokens: r.OutputTokens,
-		RequestedOutputTokens: r.RequestedOutputTokens, OutputTokensEstimated: r.OutputTokensEstimated,
-		FinishReason: r.FinishReason, HTTPStatus: r.HTTPStatus, Outcome: r.Outcome, Error: r.Error,
-		ITLGaps: r.ITLGaps, ITLMS: gaps,
-	}
+	ITLNS                 []int64          `json:"itl_ns,omitempty"`
 }
 
 func (l *requestLine) record() recorder.Record {

@@ -13,7 +13,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(head + `{"seq":0,"snapshot":{"timestamp":"2026-12-04T10:00:00Z"}}` + "\n" + `{"seq":1,"snap`))
 	f.Add([]byte(head + `{"seq":0,"events":[{"message":"x"}],"events_all":true,"server":{"scrapes":2}}` + "\n"))
 	f.Add([]byte(head + "\n\n{}\n[1,2]\nnull\n"))
-	f.Add([]byte(`{"format":"vmtest-journal","version":1,"kind":"requests"}` + "\n" + `{"ttft_ms":null,"itl_ms":[1,2],"itl_gaps":5}` + "\n"))
+	f.Add([]byte(`{"format":"vmtest-journal","version":1,"kind":"requests"}` + "\n" + `{"ttft_ms":null,"itl_ns":[1,2],"itl_gaps":5}` + "\n"))
 	f.Add([]byte(`{"format":"vmtest-journal","version":99}`))
 	f.Add([]byte("timestamp,config_id\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {

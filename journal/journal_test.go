@@ -181,7 +181,7 @@ func TestRebuildWritesTheFullFileSet(t *testing.T) {
 	p := testPaths(t)
 	w, err := Create(p, header(100))
 	require.NoError(t, err)
-	live := recorder.New(time.Now(), recorder.Config{Journal: true, Goodput: recorder.SLO{TTFT: 60 * time.Millisecond}})
+	live := recorder.New(time.Now(), recorder.Config{Goodput: recorder.SLO{TTFT: 60 * time.Millisecond}})
 	start := live.Start()
 	for i := 0; i < 3; i++ {
 		for k := 0; k < 4; k++ {

@@ -117,8 +117,15 @@ func (r *Run) addRequest(line []byte) error {
 	if err := json.Unmarshal(line, &l); err != nil {
 		return err
 	}
+	var gaps []float64
+	if len(l.ITLNS) > 0 {
+		gaps = make([]float64, len(l.ITLNS))
+		for i, ns := range l.ITLNS {
+			gaps[i] = gapMS(ns)
+		}
+	}
 	r.Rows = append(r.Rows, l.record())
-	r.Gaps = append(r.Gaps, l.ITLMS)
+	r.Gaps = append(r.Gaps, gaps)
 	return nil
 }
 

@@ -24,7 +24,8 @@ type Writer struct {
 	inSeg  int // snapshots in the current segment
 	events int // events appended so far
 	server *serverstats.Stats
-	buf    bytes.Buffer
+	buf    bytes.Buffer // a tick's line
+	lines  []byte       // an interval's request lines
 	writes int
 }
 
@@ -96,18 +97,16 @@ func (w *Writer) Writes() int { return w.writes }
 // begins. Errors name the file.
 func (w *Writer) Append(e Entry) error {
 	if len(e.Rows) > 0 {
-		w.buf.Reset()
-		enc := json.NewEncoder(&w.buf)
+		b := w.lines[:0]
 		for i := range e.Rows {
 			var gaps []float64
 			if i < len(e.Gaps) {
 				gaps = e.Gaps[i]
 			}
-			if err := enc.Encode(toLine(&e.Rows[i], gaps)); err != nil {
-				return fmt.Errorf("journal: encode request: %w", err)
-			}
+			b = appendRequest(b, &e.Rows[i], gaps)
 		}
-		if err := w.write(w.reqs); err != nil {
+		w.lines = b
+		if err := w.write(w.reqs, b); err != nil {
 			return err
 		}
 	}
@@ -131,7 +130,7 @@ func (w *Writer) Append(e Entry) error {
 	if err := json.NewEncoder(&w.buf).Encode(t); err != nil {
 		return fmt.Errorf("journal: encode snapshot: %w", err)
 	}
-	if err := w.write(w.snaps); err != nil {
+	if err := w.write(w.snaps, w.buf.Bytes()); err != nil {
 		return err
 	}
 	w.events = len(e.Events)
@@ -140,9 +139,9 @@ func (w *Writer) Append(e Entry) error {
 	return nil
 }
 
-func (w *Writer) write(f *os.File) error {
+func (w *Writer) write(f *os.File, data []byte) error {
 	w.writes++
-	if _, err := f.Write(w.buf.Bytes()); err != nil {
+	if _, err := f.Write(data); err != nil {
 		return fmt.Errorf("journal: append to %s: %w", f.Name(), err)
 	}
 	return nil

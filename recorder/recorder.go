@@ -39,9 +39,6 @@ type Config struct {
 	MaxRecords int
 	// Goodput is the SLO that goodput counts against; the zero value means goodput is not computed.
 	Goodput SLO
-	// Journal keeps, for TakeJournal, the rows and ITL chunk gaps recorded since its previous call (at most
-	// ExactCap gaps over the whole run); off, RecordRequest does no extra work.
-	Journal bool
 }
 
 // Record is the compact form of one request that a Recorder keeps: durations in milliseconds (NaN when
@@ -83,6 +80,8 @@ type Record struct {
 	// ITLGaps is the number of chunk gaps (len(TokenTimes) − 1) the request added to the ITL distribution; 0
 	// for a request that did not succeed.
 	ITLGaps int
+
+	itlAt int // the ITL distribution's count before this request's gaps: where TakeJournal finds them
 }
 
 // Counts tallies requests by outcome, including those past the row bound.
@@ -120,13 +119,9 @@ type Recorder struct {
 	ttft, tpot, e2e, itl, ttftInt, e2eInt dist
 
 	win     []winEntry // requests not yet drained, at most ExactCap
-	winOver Window     // requests past that bound: drained by the next DrainWindowUntil whatever their end
+	winOver Window     // requests past that bound, counted without their latencies: drained by the next DrainWindowUntil
 
-	journal bool
-	jFrom   int       // rows before this index were returned by TakeJournal
-	jGaps   []float64 // ITL gaps of rows jFrom.. (successful ones), in row order
-	jN      []int32   // gaps kept in jGaps for each row from jFrom
-	jTotal  int       // gaps kept for the journal over the run (bounded by ExactCap)
+	jFrom int // rows before this index were returned by TakeJournal
 }
 
 // winEntry is one request waiting in the window: when it ended (s since start) and what the window sums.
@@ -158,7 +153,7 @@ func New(start time.Time, cfg Config) *Recorder {
 	if maxRecords < 0 {
 		maxRecords = 0
 	}
-	return &Recorder{start: start, maxRecs: maxRecords, slo: cfg.Goodput, firstS: math.NaN(), journal: cfg.Journal}
+	return &Recorder{start: start, maxRecs: maxRecords, slo: cfg.Goodput, firstS: math.NaN()}
 }
 
 // Start returns the time offsets count from.
@@ -224,20 +219,10 @@ func (r *Recorder) RecordRequest(q Request) {
 		rec.ITLGaps = len(q.TokenTimes) - 1
 	}
 	r.mu.Lock()
-	kept := r.add(&rec)
+	r.add(&rec)
 	if rec.ITLGaps > 0 {
-		jn, keep := int32(0), r.journal && kept && r.jTotal+rec.ITLGaps <= ExactCap
 		for i := 1; i < len(q.TokenTimes); i++ {
-			g := ms(q.TokenTimes[i].Sub(q.TokenTimes[i-1]))
-			r.itl.add(g)
-			if keep {
-				r.jGaps = append(r.jGaps, g)
-				jn++
-			}
-		}
-		r.jTotal += int(jn)
-		if kept && r.journal {
-			r.jN[len(r.jN)-1] = jn
+			r.itl.add(ms(q.TokenTimes[i].Sub(q.TokenTimes[i-1])))
 		}
 	}
 	r.mu.Unlock()
@@ -260,9 +245,10 @@ func (r *Recorder) AddRecord(rec Record, itlMS []float64) {
 	r.mu.Unlock()
 }
 
-// add counts rec in every tally, distribution (but ITL) and the window, and keeps it as a row while the row
-// bound allows; it reports whether it was kept. Called with r.mu held.
-func (r *Recorder) add(rec *Record) bool {
+// add counts rec in every tally, distribution (but ITL, whose gaps the caller adds next) and the window, and
+// keeps it as a row while the row bound allows. Called with r.mu held.
+func (r *Recorder) add(rec *Record) {
+	rec.itlAt = r.itl.n
 	c := &r.counts
 	c.Total++
 	e := winEntry{endS: rec.EndS, ttftMS: rec.TTFTMS, e2eMS: rec.E2EMS}
@@ -296,36 +282,40 @@ func (r *Recorder) add(rec *Record) bool {
 	if len(r.win) < ExactCap { // bounded even if nobody drains the window
 		r.win = append(r.win, e)
 	} else {
-		r.winOver.add(e)
+		r.winOver.count(e)
 	}
 	if rec.Error != "" {
 		r.lastError = rec.Error
 	}
 	if len(r.recs) >= r.maxRecs {
 		c.Dropped++
-		return false
+		return
 	}
 	r.recs = append(r.recs, *rec)
-	if r.journal {
-		r.jN = append(r.jN, 0)
-	}
-	return true
 }
 
+// add counts e in w with its latencies.
 func (w *Window) add(e winEntry) {
+	w.count(e)
+	if e.ok {
+		w.TTFTMS = append(w.TTFTMS, e.ttftMS)
+		w.E2EMS = append(w.E2EMS, e.e2eMS)
+	}
+}
+
+// count counts e in w without its latencies.
+func (w *Window) count(e winEntry) {
 	w.Total++
 	if e.ok {
 		w.OK++
 		w.OutputTokens += e.out
-		w.TTFTMS = append(w.TTFTMS, e.ttftMS)
-		w.E2EMS = append(w.E2EMS, e.e2eMS)
 	}
 }
 
 // DrainWindowUntil returns the requests that ended (Record.EndS) at or before cut and are not yet drained,
 // and keeps the others for a later call: the requests of the interval that ends at cut, however late the
 // call. A zero cut drains every request. Requests past the window's bound (ExactCap undrained) go to the next
-// call whatever their end.
+// call whatever their end, counted without their latencies.
 func (r *Recorder) DrainWindowUntil(cut time.Time) Window {
 	cutS := math.Inf(1)
 	if !cut.IsZero() {
@@ -348,25 +338,28 @@ func (r *Recorder) DrainWindowUntil(cut time.Time) Window {
 	return w
 }
 
-// TakeJournal returns the rows kept since its previous call, each with its ITL chunk gaps (ms; nil once
-// ExactCap gaps were returned over the run, so that a journal stays bounded), and the tallies so far. It
-// returns nothing unless Config.Journal was set.
+// TakeJournal returns the rows kept since its previous call, each with its ITL chunk gaps (ms), and the
+// tallies so far. It copies nothing: rows and gaps are read-only views of what the recorder keeps anyway (rows
+// and exact values are only ever appended, never changed), so RecordRequest does no work for the journal and
+// TakeJournal holds the lock for a moment. Once the ITL distribution has moved into its sketch (past
+// ExactCap gaps over the run) a row's gaps are nil, which also bounds what a journal holds.
 func (r *Recorder) TakeJournal() ([]Record, [][]float64, Counts) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if !r.journal {
-		return nil, nil, r.counts
-	}
-	rows := slices.Clone(r.recs[r.jFrom:])
+	n := len(r.recs)
+	rows := r.recs[r.jFrom:n:n]
+	r.jFrom = n
+	exact, sketched, counts := r.itl.exact, r.itl.sk != nil, r.counts
+	r.mu.Unlock()
 	gaps := make([][]float64, len(rows))
-	all := slices.Clone(r.jGaps)
-	for i, n := range r.jN {
-		if n > 0 {
-			gaps[i], all = all[:n:n], all[n:]
+	if sketched {
+		return rows, gaps, counts
+	}
+	for i := range rows {
+		if a, k := rows[i].itlAt, rows[i].ITLGaps; k > 0 && a+k <= len(exact) {
+			gaps[i] = exact[a : a+k : a+k]
 		}
 	}
-	r.jFrom, r.jGaps, r.jN = len(r.recs), r.jGaps[:0], r.jN[:0]
-	return rows, gaps, r.counts
+	return rows, gaps, counts
 }
 
 type recorderError string

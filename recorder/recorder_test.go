@@ -233,7 +233,7 @@ func TestDrainWindowUntilCutsAtEndTime(t *testing.T) {
 // request statistics as the run itself.
 func TestTakeJournalReplaysToTheSameSummary(t *testing.T) {
 	t0 := time.Now()
-	live := New(t0, Config{Journal: true, Goodput: SLO{TTFT: 60 * time.Millisecond}})
+	live := New(t0, Config{Goodput: SLO{TTFT: 60 * time.Millisecond}})
 	replay := New(t0, Config{Goodput: SLO{TTFT: 60 * time.Millisecond}})
 	take := func() int {
 		rows, gaps, _ := live.TakeJournal()
@@ -261,14 +261,22 @@ func TestTakeJournalReplaysToTheSameSummary(t *testing.T) {
 	assert.Equal(t, 5, a[0].ITLGaps+a[2].ITLGaps)
 }
 
-func TestTakeJournalOffKeepsNothing(t *testing.T) {
+// Once the ITL distribution has moved into its sketch, TakeJournal has no gaps to give: the rows come without
+// them, which bounds the gaps a journal holds by the distribution's exact capacity.
+func TestTakeJournalGapsBoundedByExactCapacity(t *testing.T) {
 	t0 := time.Now()
 	r := New(t0, Config{})
-	r.RecordRequest(req(t0, 0, 50, []float64{10}, 2))
+	r.itl.exactCapacity = 4
+	r.RecordRequest(req(t0, 0, 50, []float64{10, 20}, 3))
 	rows, gaps, c := r.TakeJournal()
-	assert.Nil(t, rows)
-	assert.Nil(t, gaps)
-	assert.Equal(t, 1, c.Total)
+	require.Len(t, rows, 1)
+	assert.Equal(t, []float64{10, 20}, gaps[0])
+	r.RecordRequest(req(t0, 0, 50, []float64{1, 2, 3}, 4)) // 5 gaps in all: into the sketch
+	rows, gaps, c = r.TakeJournal()
+	require.Len(t, rows, 1)
+	assert.Equal(t, 3, rows[0].ITLGaps)
+	assert.Nil(t, gaps[0])
+	assert.Equal(t, 2, c.Total)
 }
 
 // Cut's summary and rows describe the same requests while others are being recorded.
