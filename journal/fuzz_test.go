@@ -3,6 +3,8 @@ package journal
 import (
 	"bytes"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -38,6 +40,39 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("accepted header %+v", h.Header)
 			}
 			run.bound()
+		}
+	})
+}
+
+// Whatever a journal holds past a valid header, Load rebuilds a summary that says the run did not finish:
+// never a crash. (Writing the files is report's, tested there; under the fuzzer's instrumentation the plot
+// alone takes seconds an input.)
+func FuzzLoad(f *testing.F) {
+	f.Add([]byte(`{"seq":0,"snapshot":{"timestamp":"2026-12-04T10:00:00Z","elapsed_s":0}}`+"\n"+`{"seq":1,"snapshot":{"elapsed_s":-5,"gpu_metrics":{"gpu_0":{"utilization":1e308}}}}`+"\n"),
+		[]byte(`{"outcome":"ok","ttft_ms":5,"e2e_ms":1,"itl_gaps":3,"itl_ns":[1]}`+"\n"+`{"outcome":"weird","start_s":1e300}`+"\n"))
+	f.Add([]byte(""), []byte(""))
+	f.Add([]byte(`{"seq":3}`+"\n"+`{"seq":2}`+"\n"+`{"seq":9,"events_all":true}`), []byte(`{"itl_gaps":-4}`+"\n"))
+	f.Fuzz(func(t *testing.T, snaps, reqs []byte) {
+		dir := t.TempDir()
+		p := pathsOf(filepath.Join(dir, "journal_x_20261204_100000"))
+		head := func(kind string) []byte {
+			return []byte(`{"format":"vmtest-journal","version":1,"kind":"` + kind + `","run_id":"r","config_id":"x","interval_s":1,"max_snapshots":3,"goodput_slos_ms":{"ttft":5}}` + "\n")
+		}
+		if err := os.WriteFile(p.Snapshots, append(head(KindSnapshots), snaps...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p.Requests, append(head(KindRequests), reqs...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		b, err := Load(p)
+		if err != nil {
+			t.Fatalf("a journal with valid headers: %v", err)
+		}
+		if b.Summary.Finished || b.Summary.Events[len(b.Summary.Events)-1].Source != "journal" {
+			t.Fatalf("rebuilt summary does not say the run did not finish: %+v", b.Summary)
+		}
+		if len(b.Rows) != len(b.Run.Rows) {
+			t.Fatalf("%d rows rebuilt from %d", len(b.Rows), len(b.Run.Rows))
 		}
 	})
 }

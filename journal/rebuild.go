@@ -12,15 +12,28 @@ import (
 	"github.com/vmtest/vmtest/summary"
 )
 
-// Rebuild reads the journal at p and writes the run's full file set beside it (report.WriteAll: the
-// snapshots JSON, CSV and plot, the requests CSV, summary_<config>_<stamp>.json and summary_statistics.json),
-// under the names the run would have used, from what the journal holds. The summary says the run did not
-// finish: Finished is false, and an event (source "journal") says so with the number of lines skipped. It
-// returns the summary (Files set to what was written) and the first error of Read or of writing.
-func Rebuild(p Paths) (*summary.Summary, *Run, error) {
+// Rebuilt is a run rebuilt from its journal, ready to be written: what Load returns and Rebuild writes.
+type Rebuilt struct {
+	// Run is what the journal held.
+	Run *Run
+	// Summary is the run's summary: Finished false, and a last event (source "journal") saying the run did
+	// not finish. Its Files are set by Rebuild.
+	Summary *summary.Summary
+	// Snapshots is the snapshots file's document; Rows the requests CSV's rows.
+	Snapshots report.SnapshotFile
+	Rows      []recorder.Record
+	// Files are the run's files beside the journal, under the names the run would have used.
+	Files report.Files
+}
+
+// Load reads the journal at p and rebuilds the run's summary and files' contents from it: the request rows
+// are replayed through a recorder (recorder.Recorder.AddRecord), so the request statistics are computed as
+// the run computed them; the snapshots, sources, events and server statistics are the journal's last. It
+// returns Read's error.
+func Load(p Paths) (*Rebuilt, error) {
 	run, err := Read(p)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	h := run.Header
 	rec := recorder.New(h.Start, recorder.Config{MaxRecords: max(len(run.Rows), 1), Goodput: goodput(h.GoodputSLOsMS)})
@@ -59,11 +72,23 @@ func Rebuild(p Paths) (*summary.Summary, *Run, error) {
 		Server: run.Server, Sources: run.Sources, Events: events,
 	})
 	sum.Warnings = append(sum.Warnings, warnings...)
-	sf := report.SnapshotFile{RunID: h.RunID, ConfigID: h.ConfigID, Start: h.Start, IntervalS: h.IntervalS, Snapshots: snaps}
-	if err := report.WriteAll(p.files(), sf, rows, sum); err != nil {
-		return sum, run, fmt.Errorf("journal %s: %w", filepath.Base(p.Snapshots), err)
+	return &Rebuilt{Run: run, Summary: sum, Rows: rows, Files: p.files(),
+		Snapshots: report.SnapshotFile{RunID: h.RunID, ConfigID: h.ConfigID, Start: h.Start, IntervalS: h.IntervalS, Snapshots: snaps}}, nil
+}
+
+// Rebuild loads the journal at p (Load) and writes the run's full file set beside it (report.WriteAll: the
+// snapshots JSON, CSV and plot, the requests CSV, summary_<config>_<stamp>.json and summary_statistics.json).
+// It returns the summary (Files set to what was written; nil when the journal could not be read), what the
+// journal held, and the error of Load or of writing.
+func Rebuild(p Paths) (*summary.Summary, *Run, error) {
+	b, err := Load(p)
+	if err != nil {
+		return nil, nil, err
 	}
-	return sum, run, nil
+	if err := report.WriteAll(b.Files, b.Snapshots, b.Rows, b.Summary); err != nil {
+		return b.Summary, b.Run, fmt.Errorf("journal %s: %w", filepath.Base(p.Snapshots), err)
+	}
+	return b.Summary, b.Run, nil
 }
 
 // goodput turns the header's limits (ms) back into a recorder.SLO.
