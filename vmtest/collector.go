@@ -93,7 +93,7 @@ func Collect(tb testing.TB, opts Options) *Collector {
 		tb: tb, opts: o, start: start,
 		runID:   fmt.Sprintf("%s-%06x", start.UTC().Format("20060102T150405Z"), rand.Uint32()&0xffffff),
 		sources: map[string]*summary.SourceStatus{}, busy: map[string]bool{},
-		rec: recorder.New(start, recorder.Config{MaxRecords: o.MaxRequests, Goodput: o.Goodput, Journal: true}),
+		rec: recorder.New(start, recorder.Config{MaxRecords: o.MaxRequests, Goodput: o.Goodput}),
 	}
 	c.configID = Sanitize(o.ConfigID)
 	if o.ConfigID == "" {

@@ -27,7 +27,7 @@ func TestReportDirRebuildsFromTheJournal(t *testing.T) {
 	w, err := journal.Create(journal.PathsFor(files), journal.Header{RunID: "r1", ConfigID: "killed", Start: start,
 		IntervalS: 1, MaxSnapshots: 10})
 	require.NoError(t, err)
-	rec := recorder.New(time.Now(), recorder.Config{Journal: true})
+	rec := recorder.New(time.Now(), recorder.Config{})
 	for i := 0; i < 3; i++ {
 		s := rec.Start().Add(time.Duration(i) * time.Second)
 		rec.RecordRequest(recorder.Request{Start: s, FirstToken: s.Add(40 * time.Millisecond), End: s.Add(90 * time.Millisecond),
