@@ -80,7 +80,9 @@ type Collector struct {
 // snapshot at once, then one every Interval, and registers one tb.Cleanup that stops sampling, takes a last
 // snapshot, computes the summary, writes the files, logs their paths and runs the assertions registered on
 // the Collector. An invalid option fails the test at once (tb.Fatalf) naming the field; so does RequireGPU
-// when no GPU source is available. Nothing a sampler meets later fails the test.
+// when no GPU source is available. Nothing a sampler meets later fails the test. Each snapshot, and the
+// requests recorded since the previous one, are also appended to a journal beside the files (package
+// journal), removed once the files are written: a run killed before that is rebuilt by `vmtest report DIR`.
 func Collect(tb testing.TB, opts Options) *Collector {
 	tb.Helper()
 	o, err := opts.resolve()
