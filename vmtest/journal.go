@@ -48,19 +48,22 @@ func (c *Collector) journalTick(snap *snapshot.Snapshot, scraped bool) {
 // closeJournal removes the journal once the files are written (written true), else keeps it for
 // `vmtest report DIR`; it logs an error met on the way. Called from Stop, on the test's goroutine.
 func (c *Collector) closeJournal(written bool) {
-	j := &c.journal
-	if j.w == nil {
+	c.mu.Lock() // a tick still running (a loop that did not stop in time) appends under c.mu: it then sees no writer
+	w, jerr := c.journal.w, c.journal.err
+	c.journal.w = nil
+	c.mu.Unlock()
+	if w == nil {
 		return
 	}
 	if written {
-		if err := j.w.Remove(); err != nil {
+		if err := w.Remove(); err != nil {
 			c.tb.Logf("vmtest: %v", err)
 		}
 	} else {
-		_ = j.w.Close()
+		_ = w.Close()
 		c.tb.Logf("vmtest: the journal stays in %s: `vmtest report %s` rebuilds the files from it", c.dir, c.dir)
 	}
-	if j.err != nil {
-		c.tb.Logf("vmtest: %v (the journal stopped there)", j.err)
+	if jerr != nil {
+		c.tb.Logf("vmtest: %v (the journal stopped there)", jerr)
 	}
 }
