@@ -145,7 +145,6 @@ func TestOtherFormatsAreRefused(t *testing.T) {
 		"other tool":    `{"format":"k6-journal","version":1,"kind":"snapshots"}` + "\n",
 		"other version": `{"format":"vmtest-journal","version":2,"kind":"snapshots"}` + "\n",
 		"cut header":    `{"format":"vmtest-journal","vers`,
-		"empty":         "",
 	} {
 		t.Run(name, func(t *testing.T) {
 			p := testPaths(t)
@@ -161,6 +160,20 @@ func TestOtherFormatsAreRefused(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A kill between creating the requests file and writing its header leaves it empty: the run is still read.
+func TestEmptyRequestsFileIsAbsent(t *testing.T) {
+	p := testPaths(t)
+	w, err := Create(p, header(10))
+	require.NoError(t, err)
+	require.NoError(t, w.Append(Entry{Snapshot: snap(0)}))
+	require.NoError(t, w.Close())
+	require.NoError(t, os.Truncate(p.Requests, 0))
+	run, err := Read(p)
+	require.NoError(t, err)
+	assert.Len(t, run.Ticks, 1)
+	assert.Empty(t, run.Rows)
 }
 
 func TestFilesOfTwoRunsAreRefused(t *testing.T) {

@@ -134,8 +134,9 @@ type fileHead struct {
 	skipped int
 }
 
-// readFile reads one journal file: its header (ok false when the file does not exist), then each line through
-// add; a line cut short, too long or that add refuses is skipped and counted.
+// readFile reads one journal file: its header (ok false when the file does not exist or is empty, as a kill
+// between creating it and writing its header leaves it), then each line through add; a line cut short, too
+// long or that add refuses is skipped and counted.
 func readFile(path, kind string, add func([]byte) error) (fileHead, bool, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -145,6 +146,9 @@ func readFile(path, kind string, add func([]byte) error) (fileHead, bool, error)
 		return fileHead{}, false, fmt.Errorf("journal: %w", err)
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Size() == 0 {
+		return fileHead{}, false, nil
+	}
 	h, err := parse(f, kind, add)
 	if err != nil {
 		return h, false, fmt.Errorf("journal %s: %w", path, err)
