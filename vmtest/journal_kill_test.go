@@ -63,7 +63,8 @@ func TestJournalChild(t *testing.T) {
 
 // A run killed by SIGKILL, by a panic in another goroutine or by SIGTERM keeps everything up to its last
 // interval: its journal rebuilds the full file set, with exactly the snapshots and requests it had journaled,
-// and a summary that says it did not finish.
+// and a summary that says it did not finish. (`go test -timeout` ends a test binary the "panic" way: the
+// testing package's timer goroutine panics; SIGINT ends it as SIGTERM does.)
 func TestKilledRunIsRebuiltFromItsJournal(t *testing.T) {
 	if os.Getenv(envJournalChild) != "" {
 		t.Skip("in the child")
