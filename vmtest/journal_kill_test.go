@@ -58,18 +58,18 @@ func TestJournalChild(t *testing.T) {
 	case "panic":
 		go func() { panic("vmtest test: a panic in another goroutine") }()
 	}
-	select {} // until SIGKILL, the panic, or the parent's SIGTERM ends the process
+	select {} // until SIGKILL, the panic, or the parent's SIGTERM or SIGINT ends the process
 }
 
-// A run killed by SIGKILL, by a panic in another goroutine or by SIGTERM keeps everything up to its last
+// A run killed by SIGKILL, by a panic in another goroutine, by SIGTERM or by SIGINT keeps everything up to its last
 // interval: its journal rebuilds the full file set, with exactly the snapshots and requests it had journaled,
 // and a summary that says it did not finish. (`go test -timeout` ends a test binary the "panic" way: the
-// testing package's timer goroutine panics; SIGINT ends it as SIGTERM does.)
+// testing package's timer goroutine panics.)
 func TestKilledRunIsRebuiltFromItsJournal(t *testing.T) {
 	if os.Getenv(envJournalChild) != "" {
 		t.Skip("in the child")
 	}
-	for _, mode := range []string{"kill", "panic", "term"} {
+	for _, mode := range []string{"kill", "panic", "term", "int"} {
 		t.Run(mode, func(t *testing.T) {
 			dir := t.TempDir()
 			cmd := exec.Command(os.Args[0], "-test.run=^TestJournalChild$", "-test.count=1")
@@ -86,8 +86,11 @@ func TestKilledRunIsRebuiltFromItsJournal(t *testing.T) {
 					break
 				}
 			}
-			if mode == "term" {
+			switch mode {
+			case "term":
 				require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+			case "int":
+				require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
 			}
 			for sc.Scan() {
 			}
