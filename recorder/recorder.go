@@ -2,6 +2,7 @@ package recorder
 
 import (
 	"math"
+	"slices"
 	"sync"
 	"time"
 )
@@ -76,6 +77,11 @@ type Record struct {
 	Outcome Outcome
 	// Error is Err's message, empty for a success.
 	Error string
+	// ITLGaps is the number of chunk gaps (len(TokenTimes) − 1) the request added to the ITL distribution; 0
+	// for a request that did not succeed.
+	ITLGaps int
+
+	itlAt int // the ITL distribution's count before this request's gaps: where TakeJournal finds them
 }
 
 // Counts tallies requests by outcome, including those past the row bound.
@@ -112,12 +118,21 @@ type Recorder struct {
 
 	ttft, tpot, e2e, itl, ttftInt, e2eInt dist
 
-	win Window
+	win     []winEntry // requests not yet drained, at most ExactCap
+	winOver Window     // requests past that bound, counted without their latencies: drained by the next DrainWindowUntil
+
+	jFrom int // rows before this index were returned by TakeJournal
 }
 
-// Window is what was recorded since the previous DrainWindow: the successful requests' TTFT and E2E latency
-// (ms; the first ExactCap of them, so an undrained window stays bounded), their output tokens, and the number
-// of requests of any outcome.
+// winEntry is one request waiting in the window: when it ended (s since start) and what the window sums.
+type winEntry struct {
+	endS, ttftMS, e2eMS float64
+	out                 int64
+	ok                  bool
+}
+
+// Window is what DrainWindowUntil returns: the successful requests' TTFT and E2E latency (ms), their output
+// tokens, and the number of requests of any outcome, over the requests that ended by the cut.
 type Window struct {
 	// TTFTMS and E2EMS hold one value per successful request (NaN where unknown).
 	TTFTMS, E2EMS []float64
@@ -200,10 +215,43 @@ func (r *Recorder) RecordRequest(q Request) {
 		q.Start = time.Now()
 	}
 	rec := r.toRecord(&q)
+	if rec.Outcome == OutcomeOK && len(q.TokenTimes) > 1 {
+		rec.ITLGaps = len(q.TokenTimes) - 1
+	}
 	r.mu.Lock()
+	r.add(&rec)
+	if rec.ITLGaps > 0 {
+		for i := 1; i < len(q.TokenTimes); i++ {
+			r.itl.add(ms(q.TokenTimes[i].Sub(q.TokenTimes[i-1])))
+		}
+	}
+	r.mu.Unlock()
+}
+
+// AddRecord stores a record as RecordRequest would have made it, with itlMS its ITL chunk gaps (ms): it is
+// how a run's requests are rebuilt from its journal. rec.ITLGaps is set to len(itlMS) for a success.
+func (r *Recorder) AddRecord(rec Record, itlMS []float64) {
+	rec.ITLGaps = 0
+	if rec.Outcome == OutcomeOK {
+		rec.ITLGaps = len(itlMS)
+	}
+	r.mu.Lock()
+	r.add(&rec)
+	if rec.ITLGaps > 0 {
+		for _, g := range itlMS {
+			r.itl.add(g)
+		}
+	}
+	r.mu.Unlock()
+}
+
+// add counts rec in every tally, distribution (but ITL, whose gaps the caller adds next) and the window, and
+// keeps it as a row while the row bound allows. Called with r.mu held.
+func (r *Recorder) add(rec *Record) {
+	rec.itlAt = r.itl.n
 	c := &r.counts
 	c.Total++
-	r.win.Total++
+	e := winEntry{endS: rec.EndS, ttftMS: rec.TTFTMS, e2eMS: rec.E2EMS}
 	switch rec.Outcome {
 	case OutcomeOK:
 		c.OK++
@@ -220,18 +268,10 @@ func (r *Recorder) RecordRequest(q Request) {
 		r.e2e.add(rec.E2EMS)
 		r.ttftInt.add(rec.TTFTFromIntendedMS)
 		r.e2eInt.add(rec.E2EFromIntendedMS)
-		for i := 1; i < len(q.TokenTimes); i++ {
-			r.itl.add(ms(q.TokenTimes[i].Sub(q.TokenTimes[i-1])))
-		}
-		if r.slo.set() && r.slo.meets(&rec) {
+		if r.slo.set() && r.slo.meets(rec) {
 			r.good++
 		}
-		r.win.OK++
-		r.win.OutputTokens += int64(rec.OutputTokens)
-		if len(r.win.TTFTMS) < ExactCap { // bounded even if nobody drains the window
-			r.win.TTFTMS = append(r.win.TTFTMS, rec.TTFTMS)
-			r.win.E2EMS = append(r.win.E2EMS, rec.E2EMS)
-		}
+		e.ok, e.out = true, int64(rec.OutputTokens)
 	case OutcomeRejected:
 		c.Rejected++
 	case OutcomeIncomplete:
@@ -239,24 +279,87 @@ func (r *Recorder) RecordRequest(q Request) {
 	default:
 		c.Failed++
 	}
+	if len(r.win) < ExactCap { // bounded even if nobody drains the window
+		r.win = append(r.win, e)
+	} else {
+		r.winOver.count(e)
+	}
 	if rec.Error != "" {
 		r.lastError = rec.Error
 	}
-	if len(r.recs) < r.maxRecs {
-		r.recs = append(r.recs, rec)
-	} else {
+	if len(r.recs) >= r.maxRecs {
 		c.Dropped++
+		return
 	}
-	r.mu.Unlock()
+	r.recs = append(r.recs, *rec)
 }
 
-// DrainWindow returns what was recorded since the previous call (or since New) and starts a new window.
-func (r *Recorder) DrainWindow() Window {
+// add counts e in w with its latencies.
+func (w *Window) add(e winEntry) {
+	w.count(e)
+	if e.ok {
+		w.TTFTMS = append(w.TTFTMS, e.ttftMS)
+		w.E2EMS = append(w.E2EMS, e.e2eMS)
+	}
+}
+
+// count counts e in w without its latencies.
+func (w *Window) count(e winEntry) {
+	w.Total++
+	if e.ok {
+		w.OK++
+		w.OutputTokens += e.out
+	}
+}
+
+// DrainWindowUntil returns the requests that ended (Record.EndS) at or before cut and are not yet drained,
+// and keeps the others for a later call: the requests of the interval that ends at cut, however late the
+// call. A zero cut drains every request. Requests past the window's bound (ExactCap undrained) go to the next
+// call whatever their end, counted without their latencies.
+func (r *Recorder) DrainWindowUntil(cut time.Time) Window {
+	cutS := math.Inf(1)
+	if !cut.IsZero() {
+		cutS = cut.Sub(r.start).Seconds()
+	}
 	r.mu.Lock()
-	w := r.win
-	r.win = Window{}
-	r.mu.Unlock()
+	defer r.mu.Unlock()
+	w := r.winOver
+	r.winOver = Window{}
+	rest := r.win[:0]
+	for _, e := range r.win {
+		if e.endS <= cutS {
+			w.add(e)
+		} else {
+			rest = append(rest, e)
+		}
+	}
+	clear(r.win[len(rest):])
+	r.win = rest
 	return w
+}
+
+// TakeJournal returns the rows kept since its previous call, each with its ITL chunk gaps (ms), and the
+// tallies so far. It copies nothing: rows and gaps are read-only views of what the recorder keeps anyway (rows
+// and exact values are only ever appended, never changed), so RecordRequest does no work for the journal and
+// TakeJournal holds the lock for a moment. Once the ITL distribution has moved into its sketch (past
+// ExactCap gaps over the run) a row's gaps are nil, which also bounds what a journal holds.
+func (r *Recorder) TakeJournal() ([]Record, [][]float64, Counts) {
+	r.mu.Lock()
+	n := len(r.recs)
+	rows := r.recs[r.jFrom:n:n]
+	r.jFrom = n
+	exact, sketched, counts := r.itl.exact, r.itl.sk != nil, r.counts
+	r.mu.Unlock()
+	gaps := make([][]float64, len(rows))
+	if sketched {
+		return rows, gaps, counts
+	}
+	for i := range rows {
+		if a, k := rows[i].itlAt, rows[i].ITLGaps; k > 0 && a+k <= len(exact) {
+			gaps[i] = exact[a : a+k : a+k]
+		}
+	}
+	return rows, gaps, counts
 }
 
 type recorderError string
@@ -329,12 +432,28 @@ type Summary struct {
 
 // Summarize computes the Summary over every request recorded (including those past the row bound).
 func (r *Recorder) Summarize() Summary {
+	s, _ := r.cut(false)
+	return s
+}
+
+// Cut returns the Summary and a copy of the rows (as Records(0)) taken at one instant, so that they describe
+// the same requests even while others are being recorded.
+func (r *Recorder) Cut() (Summary, []Record) { return r.cut(true) }
+
+func (r *Recorder) cut(rows bool) (Summary, []Record) {
 	// Copy under the lock, sort outside it: RecordRequest is never held up by a summary.
 	r.mu.Lock()
 	s := Summary{Counts: r.counts, LastError: r.lastError, GoodputRequests: r.good}
 	dists := [6]dist{r.ttft.detached(), r.tpot.detached(), r.e2e.detached(), r.itl.detached(),
 		r.ttftInt.detached(), r.e2eInt.detached()}
 	firstS, lastS, good := r.firstS, r.lastS, r.good
+	var recs []Record
+	if rows {
+		recs = slices.Clone(r.recs)
+		if recs == nil {
+			recs = []Record{}
+		}
+	}
 	r.mu.Unlock()
 	s.TTFTMS, s.TPOTMS, s.E2EMS, s.ITLMS = dists[0].stats(), dists[1].stats(), dists[2].stats(), dists[3].stats()
 	s.TTFTFromIntendedMS, s.E2EFromIntendedMS = dists[4].stats(), dists[5].stats()
@@ -362,5 +481,5 @@ func (r *Recorder) Summarize() Summary {
 			s.Goodput = &g
 		}
 	}
-	return s
+	return s, recs
 }

@@ -209,16 +209,98 @@ func TestStatsIncludeRequestsPastTheRowBound(t *testing.T) {
 	assert.InDelta(t, 5.5, *s.TTFTMS.P50, 1e-9)
 }
 
-func TestDrainWindow(t *testing.T) {
+func TestDrainWindowUntilCutsAtEndTime(t *testing.T) {
 	t0 := time.Now()
 	r := New(t0, Config{})
-	r.RecordRequest(req(t0, 0, 10, []float64{5}, 2))
-	r.RecordRequest(Request{Start: t0, Outcome: OutcomeRejected})
-	w := r.DrainWindow()
+	r.RecordRequest(req(t0, 0, 10, []float64{5}, 2))                                         // ends at 15 ms
+	r.RecordRequest(req(t0, 100, 10, []float64{5}, 3))                                       // ends at 115 ms: after the cut
+	r.RecordRequest(Request{Start: t0.Add(50 * time.Millisecond), Outcome: OutcomeRejected}) // ends at its start, 50 ms
+	w := r.DrainWindowUntil(t0.Add(100 * time.Millisecond))
 	assert.Equal(t, 2, w.Total)
 	assert.Equal(t, 1, w.OK)
 	assert.Equal(t, int64(2), w.OutputTokens)
 	assert.Equal(t, []float64{10}, w.TTFTMS)
 	assert.InDelta(t, 15, w.E2EMS[0], 1e-9)
-	assert.Equal(t, Window{}, r.DrainWindow(), "a drained window starts empty")
+	w = r.DrainWindowUntil(t0.Add(200 * time.Millisecond))
+	assert.Equal(t, 1, w.Total, "the request that ended after the first cut is in the next window")
+	assert.Equal(t, int64(3), w.OutputTokens)
+	r.RecordRequest(req(t0, 1e6, 10, nil, 1)) // ends 1,000 s after t0
+	assert.Equal(t, 1, r.DrainWindowUntil(time.Time{}).Total, "a zero cut drains every request")
+	assert.Equal(t, Window{}, r.DrainWindowUntil(t0.Add(time.Hour)), "a drained window starts empty")
+}
+
+// A run rebuilt from its journal (TakeJournal's rows and gaps, replayed through AddRecord) has the same
+// request statistics as the run itself.
+func TestTakeJournalReplaysToTheSameSummary(t *testing.T) {
+	t0 := time.Now()
+	live := New(t0, Config{Goodput: SLO{TTFT: 60 * time.Millisecond}})
+	replay := New(t0, Config{Goodput: SLO{TTFT: 60 * time.Millisecond}})
+	take := func() int {
+		rows, gaps, _ := live.TakeJournal()
+		for i := range rows {
+			replay.AddRecord(rows[i], gaps[i])
+		}
+		return len(rows)
+	}
+	live.RecordRequest(req(t0, 0, 50, []float64{10, 20, 30}, 4))
+	live.RecordRequest(Request{Start: t0, Err: errors.New("refused")})
+	assert.Equal(t, 2, take())
+	live.RecordRequest(req(t0, 5, 70, []float64{1, 2}, 3))
+	live.RecordRequest(req(t0, 9, 40, nil, 1))
+	assert.Equal(t, 2, take())
+	assert.Equal(t, 0, take(), "each row is taken once")
+	assert.Equal(t, live.Summarize(), replay.Summarize())
+	a, _ := live.Records(0)
+	b, _ := replay.Records(0)
+	assert.Len(t, b, 4)
+	for i := range a { // NaN fields make Equal on whole rows fail
+		assert.Equal(t, a[i].ID, b[i].ID)
+		assert.Equal(t, a[i].ITLGaps, b[i].ITLGaps)
+		assert.Equal(t, a[i].Outcome, b[i].Outcome)
+	}
+	assert.Equal(t, 5, a[0].ITLGaps+a[2].ITLGaps)
+}
+
+// Once the ITL distribution has moved into its sketch, TakeJournal has no gaps to give: the rows come without
+// them, which bounds the gaps a journal holds by the distribution's exact capacity.
+func TestTakeJournalGapsBoundedByExactCapacity(t *testing.T) {
+	t0 := time.Now()
+	r := New(t0, Config{})
+	r.itl.exactCapacity = 4
+	r.RecordRequest(req(t0, 0, 50, []float64{10, 20}, 3))
+	rows, gaps, c := r.TakeJournal()
+	require.Len(t, rows, 1)
+	assert.Equal(t, []float64{10, 20}, gaps[0])
+	r.RecordRequest(req(t0, 0, 50, []float64{1, 2, 3}, 4)) // 5 gaps in all: into the sketch
+	rows, gaps, c = r.TakeJournal()
+	require.Len(t, rows, 1)
+	assert.Equal(t, 3, rows[0].ITLGaps)
+	assert.Nil(t, gaps[0])
+	assert.Equal(t, 2, c.Total)
+}
+
+// Cut's summary and rows describe the same requests while others are being recorded.
+func TestCutIsOneInstant(t *testing.T) {
+	t0 := time.Now()
+	r := New(t0, Config{})
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				r.RecordRequest(req(t0, 0, 50, []float64{10}, 2))
+			}
+		}
+	}()
+	for i := 0; i < 50; i++ {
+		s, rows := r.Cut()
+		require.Equal(t, s.Total, len(rows))
+	}
+	close(stop)
+	wg.Wait()
 }

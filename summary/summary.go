@@ -27,6 +27,9 @@ type Summary struct {
 	DurationS float64   `json:"duration_s"`
 	// IntervalS is the sampling interval, s.
 	IntervalS float64 `json:"interval_s"`
+	// Finished is true for the summary of a run that stopped and wrote its files; false for one taken while
+	// the run goes and for one rebuilt from the journal of a run that did not finish (journal.Rebuild).
+	Finished bool `json:"finished"`
 	// Snapshots is the number of snapshots taken; SnapshotsDropped those evicted by the bound on kept snapshots.
 	Snapshots        int `json:"snapshots"`
 	SnapshotsDropped int `json:"snapshots_dropped"`

@@ -67,6 +67,8 @@ type Collector struct {
 	writeErr  error
 	checkErrs []error
 	stopped   chan struct{} // closed when Finish has run
+
+	journal journalState // the run appended to disk each tick (journal.go)
 }
 
 // Start starts a collector outside `go test` (or anywhere a test's TB is not at hand): it validates opts,
@@ -158,6 +160,8 @@ func start(ctx context.Context, opts Options, env runEnv) (*Collector, error) {
 	var rerr error
 	if c.files, rerr = report.Reserve(c.dir, c.configID, now, c.runID); rerr != nil {
 		logf("vmtest: %v (writing the files will be tried again at the end)", rerr)
+	} else {
+		c.openJournal()
 	}
 	logf("vmtest: run %s, config %q, interval %v, files in %s", c.runID, c.configID, o.Interval, c.dir)
 	for _, name := range []string{"vllm", "gpu"} {
@@ -345,6 +349,7 @@ wait:
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	scraped := false // the server source's reading was kept: its window statistics changed
 	// A source that was never set up says why on every snapshot, so a null is never unexplained.
 	for _, name := range []string{"vllm", "gpu"} {
 		if st := c.sources[name]; st != nil && st.Readings == 0 && st.Note != "" && !c.hasSampler(name) {
@@ -375,6 +380,7 @@ wait:
 			r.VLLM = nil
 			r.Err = errors.Join(r.Err, errors.New("reading's VLLM part ignored: only a samplers.ServerSource fills vllm_metrics"))
 		}
+		scraped = scraped || (c.server != nil && name == c.server.Name() && r.Err == nil)
 		if r.Err != nil {
 			st.Failed++
 			st.LastError = r.Err.Error()
@@ -394,12 +400,13 @@ wait:
 	if len(snap.Errors) == 0 {
 		snap.Errors = nil
 	}
-	c.fillClientLatency(&snap.VLLMMetrics)
+	c.fillClientLatency(&snap.VLLMMetrics, now)
 	if len(c.snaps) >= c.opts.MaxSnapshots {
 		c.snaps = c.snaps[1:]
 		c.dropped++
 	}
 	c.snaps = append(c.snaps, snap)
+	c.journalTick(&snap, scraped)
 	if c.display != nil {
 		render(c.display, &snap, c.rec.Counts(), len(c.snaps) == 1, c.final0)
 	}
@@ -424,10 +431,14 @@ func (c *Collector) hasSampler(name string) bool {
 	return false
 }
 
-// fillClientLatency sets the original Python collector's latency fields from the successful requests recorded since the previous
-// tick. Called with c.mu held.
-func (c *Collector) fillClientLatency(v *snapshot.VLLM) {
-	w := c.rec.DrainWindow()
+// fillClientLatency sets the original Python collector's latency fields from the successful requests that
+// ended after the previous tick's timestamp and by now, this tick's (on the last tick, every request not yet
+// counted). Called with c.mu held.
+func (c *Collector) fillClientLatency(v *snapshot.VLLM, now time.Time) {
+	if c.final0 {
+		now = time.Time{}
+	}
+	w := c.rec.DrainWindowUntil(now)
 	ttft, e2e := recorder.ComputeStats(w.TTFTMS), recorder.ComputeStats(w.E2EMS)
 	v.FirstTokenLatencyMS = ttft.Mean
 	v.MeanLatencyMS, v.P50LatencyMS, v.P90LatencyMS, v.P99LatencyMS = e2e.Mean, e2e.P50, e2e.P90, e2e.P99
@@ -466,11 +477,10 @@ func (c *Collector) Summary() *summary.Summary {
 		return c.final
 	default:
 	}
-	return c.computeSummary(time.Now())
+	return c.computeSummary(time.Now(), c.rec.Summarize())
 }
 
-func (c *Collector) computeSummary(end time.Time) *summary.Summary {
-	reqs := c.rec.Summarize()
+func (c *Collector) computeSummary(end time.Time, reqs recorder.Summary) *summary.Summary {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	srcs := make(map[string]summary.SourceStatus, len(c.sources))
@@ -529,14 +539,16 @@ func (c *Collector) finish(reason string) {
 		_ = cl.Close()
 	}
 	end := time.Now()
-	sum := c.computeSummary(end)
+	reqs, recs := c.rec.Cut() // one cut: the requests CSV and the summary hold the same requests
+	sum := c.computeSummary(end, reqs)
+	sum.Finished = true
 	c.mu.Lock()
 	sf := report.SnapshotFile{RunID: c.runID, ConfigID: c.configID, Start: c.start, IntervalS: c.opts.Interval.Seconds(), Snapshots: c.snaps}
 	c.mu.Unlock()
-	recs, _ := c.rec.Records(0)
 	if err := report.WriteAll(c.files, sf, recs, sum); err != nil {
 		c.writeErr = fmt.Errorf("vmtest: writing files: %w", err)
 	}
+	c.closeJournal(c.writeErr == nil)
 	c.final = sum
 	c.logSummary(sum)
 	c.mu.Lock()

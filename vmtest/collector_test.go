@@ -104,8 +104,8 @@ func TestCollectEndToEndWritesSeedFiles(t *testing.T) {
 	assert.Equal(t, 0.0, *snaps[0].VLLMMetrics.ActiveBatchSize) // capture line 286: num_requests_running 0.0
 	assert.Equal(t, 4874.0, *snaps[0].VLLMMetrics.GenerationTokensTotal)
 
-	// TTFTs 10..50 ms, E2E 100..500 ms.
-	now := time.Now()
+	// TTFTs 10..50 ms, E2E 100..500 ms, all ended by now (a request counts in the interval in which it ended).
+	now := time.Now().Add(-500 * time.Millisecond)
 	for i := 1; i <= 5; i++ {
 		c.RecordRequest(okReq(now, time.Duration(i)*10*time.Millisecond, time.Duration(i)*100*time.Millisecond, 8))
 	}

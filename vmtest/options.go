@@ -60,10 +60,11 @@ type Options struct {
 	// Display prints a live console dashboard to stderr every interval (also turned on by VMTEST_DISPLAY=1).
 	Display bool
 	// MaxSnapshots bounds the snapshots kept in memory and written; the oldest are dropped past it and the
-	// summary counts them. 0 means DefaultMaxSnapshots (24 h at 2 s). Negative is invalid.
+	// summary counts them. The journal keeps at most twice as many on disk (package journal). 0 means
+	// DefaultMaxSnapshots (24 h at 2 s). Negative is invalid.
 	MaxSnapshots int
-	// MaxRequests bounds the rows kept for the requests CSV; 0 means recorder.DefaultMaxRecords. Requests past
-	// it still enter every statistic. Negative is invalid.
+	// MaxRequests bounds the rows kept for the requests CSV, and journaled; 0 means recorder.DefaultMaxRecords.
+	// Requests past it still enter every statistic. Negative is invalid.
 	MaxRequests int
 	// Goodput is the per-request SLO that goodput (successful requests per second meeting every limit, as
 	// DistServe and vLLM's bench serve --goodput define it) counts against; zero fields are not checked.

@@ -5,6 +5,7 @@
 //	vmtest load -url http://localhost:8000 -concurrency 16 -requests 500 -slo "p(99) ttft < 500ms"
 //	vmtest compare before/summary_statistics.json after/summary_statistics.json
 //	vmtest report metrics_output/load/metrics_load_20250101_120000.json
+//	vmtest report metrics_output/TestServe                       # rebuild a killed run from its journal
 //
 // Subcommands:
 //
@@ -21,7 +22,9 @@
 //     prints one row per metric (summary.Summary.Lookup names; by default summary.KeyMetrics), one column per
 //     file, and the change of each later file from the first in %, marked better or worse by the metric's
 //     direction in the metric registry (summary.Registry). A value a summary does not have is "n/a", never 0.
-//   - report re-renders the CSV and the PNG beside a snapshots file metrics_<config>_<ts>.json, atomically.
+//   - report re-renders the CSV and the PNG beside a snapshots file metrics_<config>_<ts>.json, atomically;
+//     given a directory, it rebuilds the full file set and summary of each run there that did not finish
+//     (killed, timed out: it left a journal_<config>_<ts>.jsonl) up to its last interval, and says so.
 //   - help prints this overview, or a subcommand's flags (also -h on each subcommand).
 //
 // The default -config is the subcommand's name; the default -out is $VMTEST_OUTPUT_DIR/<config>, else
@@ -89,7 +92,7 @@ func commands() []command {
 		{"collect", "sample the server, GPUs and host until -duration or a signal; write the files", collectMain},
 		{"load", "drive load into the server while collecting; check -slo thresholds", loadMain},
 		{"compare", "compare summary JSON files metric by metric", compareMain},
-		{"report", "re-render the CSV and PNG of a metrics_<config>_<ts>.json file", reportMain},
+		{"report", "rebuild a killed run's files from its journal (DIR), or re-render a metrics_<config>_<ts>.json's CSV and PNG", reportMain},
 		{"help", "print this overview, or a subcommand's flags", nil},
 	}
 }

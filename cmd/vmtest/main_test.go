@@ -205,7 +205,7 @@ func TestBadUsageExitsTwoNamingTheFlag(t *testing.T) {
 		{[]string{"compare", filepath.Join(dir, "a.json")}, "want at least two summary files"},
 		{[]string{"compare", "-metrics", "ttft.p99,nosuch", "a", "b"}, `-metrics: unknown metric "nosuch"`},
 		{[]string{"compare", "-metrics", "ttfb.p99", "a", "b"}, `-metrics: unknown metric "ttfb.p99"; did you mean ttft.p99?`},
-		{[]string{"report"}, "want a metrics_<config>_<timestamp>.json file"},
+		{[]string{"report"}, "want a directory or a metrics_<config>_<timestamp>.json file"},
 	} {
 		code, out, errOut := runCmd(context.Background(), tc.args...)
 		assert.Equal(t, exitUsage, code, "%q: stdout %s", tc.args, out)

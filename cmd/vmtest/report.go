@@ -3,28 +3,39 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 
+	"github.com/vmtest/vmtest/journal"
 	"github.com/vmtest/vmtest/report"
 )
 
 func reportMain(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	const cmd = "report"
-	fs := newFlagSet(cmd, "metrics_<config>_<timestamp>.json ...",
-		"Re-renders metrics_<config>_<timestamp>.csv and .png beside each snapshots file given, from its snapshots\n"+
-			"(each file written atomically), and prints their paths.")
+	fs := newFlagSet(cmd, "DIR | metrics_<config>_<timestamp>.json ...",
+		"For a directory: rebuilds the full file set and the summary of every run in it that did not finish (killed,\n"+
+			"timed out) from its journal (journal_<config>_<timestamp>.jsonl), up to the run's last interval, and says\n"+
+			"so. For a snapshots file: re-renders metrics_<config>_<timestamp>.csv and .png beside it. Every file is\n"+
+			"written atomically and its path printed.")
 	if code, ok := parse(fs, args, stdout, stderr); !ok {
 		return code
 	}
 	if fs.NArg() == 0 {
-		return usageErr(stderr, cmd, "want a metrics_<config>_<timestamp>.json file")
+		return usageErr(stderr, cmd, "want a directory or a metrics_<config>_<timestamp>.json file")
 	}
 	code := exitOK
 	for _, path := range fs.Args() {
-		if err := rerender(stdout, path); err != nil {
+		err := rerender(stdout, path)
+		if st, serr := os.Stat(path); serr == nil && st.IsDir() {
+			err = rebuildDir(stdout, path)
+		}
+		if err != nil {
 			fmt.Fprintf(stderr, "vmtest %s: %v\n", cmd, err)
 			code = exitFail
 		}
@@ -32,8 +43,43 @@ func reportMain(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	return code
 }
 
+// rebuildDir rebuilds the files of every run in dir that left a journal, printing what it did.
+func rebuildDir(stdout io.Writer, dir string) error {
+	found, err := journal.Find(dir)
+	if err != nil {
+		return err
+	}
+	if len(found) == 0 {
+		return fmt.Errorf("%s: no journal (journal_<config>_<timestamp>.jsonl): every run here finished and wrote its files, or none ran here", dir)
+	}
+	var errs []error
+	for _, p := range found {
+		sum, run, err := journal.Rebuild(p)
+		if sum == nil {
+			errs = append(errs, err)
+			continue
+		}
+		fmt.Fprintf(stdout, "vmtest: run %s did not finish: rebuilt from its journal %s up to its last interval (%d snapshots, %d requests; %d lines skipped)\n",
+			sum.RunID, p.Snapshots, sum.Snapshots, sum.Requests.Total, run.Skipped)
+		for _, line := range report.TextSummary(sum) {
+			fmt.Fprintln(stdout, "vmtest: "+line)
+		}
+		for _, k := range slices.Sorted(maps.Keys(sum.Files)) {
+			fmt.Fprintf(stdout, "vmtest: wrote %s\n", sum.Files[k])
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // rerender writes the CSV and the PNG of the snapshots file at path beside it, as the collector wrote them.
+// It returns nil for a directory, which rebuildDir takes.
 func rerender(stdout io.Writer, path string) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return nil
+	}
 	if !strings.HasSuffix(path, ".json") {
 		return fmt.Errorf("%s: want a metrics_<config>_<timestamp>.json file", path)
 	}
@@ -53,7 +99,7 @@ func rerender(stdout io.Writer, path string) error {
 		return fmt.Errorf("%s: not a snapshots file (metrics_<config>_<timestamp>.json): %v", path, err)
 	}
 	if len(sf.Snapshots) == 0 {
-		return fmt.Errorf("%s: no snapshots (the placeholder of a run that is still going, or that never finished)", path)
+		return fmt.Errorf("%s: no snapshots (the placeholder of a run that is still going, or that never finished: vmtest report %s rebuilds it from its journal)", path, filepath.Dir(path))
 	}
 	base := strings.TrimSuffix(path, ".json")
 	csv, err := report.SnapshotsCSV(sf.Snapshots)

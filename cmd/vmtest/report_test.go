@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vmtest/vmtest/journal"
+	"github.com/vmtest/vmtest/recorder"
+	"github.com/vmtest/vmtest/report"
+	"github.com/vmtest/vmtest/snapshot"
+	"github.com/vmtest/vmtest/summary"
+)
+
+// `vmtest report DIR` rebuilds a run that left a journal: every file, a summary that says the run did not
+// finish, and a line that says so.
+func TestReportDirRebuildsFromTheJournal(t *testing.T) {
+	dir := t.TempDir()
+	start := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	files := report.Names(dir, "killed", start, "")
+	w, err := journal.Create(journal.PathsFor(files), journal.Header{RunID: "r1", ConfigID: "killed", Start: start,
+		IntervalS: 1, MaxSnapshots: 10})
+	require.NoError(t, err)
+	rec := recorder.New(time.Now(), recorder.Config{})
+	for i := 0; i < 3; i++ {
+		s := rec.Start().Add(time.Duration(i) * time.Second)
+		rec.RecordRequest(recorder.Request{Start: s, FirstToken: s.Add(40 * time.Millisecond), End: s.Add(90 * time.Millisecond),
+			OutputTokens: 6, HTTPStatus: 200})
+		rows, gaps, counts := rec.TakeJournal()
+		require.NoError(t, w.Append(journal.Entry{Rows: rows, Gaps: gaps, Requests: counts,
+			Snapshot: snapshot.Snapshot{Timestamp: start.Add(time.Duration(i) * time.Second), ElapsedS: float64(i), RunID: "r1", ConfigID: "killed"}}))
+	}
+	require.NoError(t, w.Close()) // as a SIGKILL leaves it: no end, no files
+
+	code, out, errOut := runCmd(context.Background(), "report", dir)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "vmtest: run r1 did not finish: rebuilt from its journal "+journal.PathsFor(files).Snapshots+
+		" up to its last interval (3 snapshots, 3 requests; 0 lines skipped)")
+	for _, p := range files.Map() {
+		assert.Contains(t, out, "vmtest: wrote "+p)
+		require.FileExists(t, p)
+	}
+	b, err := os.ReadFile(files.SummaryJSON)
+	require.NoError(t, err)
+	var sum summary.Summary
+	require.NoError(t, json.Unmarshal(b, &sum))
+	assert.False(t, sum.Finished)
+	assert.Equal(t, 3, sum.Requests.OK)
+	assert.InDelta(t, 40, *sum.Requests.TTFTMS.P50, 1e-6)
+	assert.Equal(t, 3, sum.Snapshots)
+
+	// A directory without a journal, and a journal of another tool: status 1, saying what was wrong.
+	code, _, errOut = runCmd(context.Background(), "report", t.TempDir())
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, errOut, "no journal")
+	other := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(other, "journal_x_20260101_000000.jsonl"), []byte(`{"format":"other","version":1}`+"\n"), 0o644))
+	code, _, errOut = runCmd(context.Background(), "report", other)
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, errOut, `not a vmtest journal: format "other"`)
+}

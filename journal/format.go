@@ -1,0 +1,159 @@
+package journal
+
+import (
+	"math"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/vmtest/vmtest/recorder"
+	"github.com/vmtest/vmtest/report"
+	"github.com/vmtest/vmtest/serverstats"
+	"github.com/vmtest/vmtest/snapshot"
+	"github.com/vmtest/vmtest/summary"
+)
+
+// Format and Version are the first line's "format" and "version": Read refuses any other.
+const (
+	Format  = "vmtest-journal"
+	Version = 1
+)
+
+// Kinds of journal file, the header's "kind".
+const (
+	KindSnapshots = "snapshots"
+	KindRequests  = "requests"
+)
+
+// Header is the first line of each journal file: what the run was, enough to rebuild its files.
+type Header struct {
+	// Format is always Format; Version is Version.
+	Format  string `json:"format"`
+	Version int    `json:"version"`
+	// Kind is KindSnapshots or KindRequests.
+	Kind string `json:"kind"`
+	// Segment numbers the snapshots files of one run from 0 (see the package doc); 0 for requests.
+	Segment int `json:"segment"`
+	// RunID, ConfigID and TestName are the run's, as in summary.Summary.
+	RunID    string `json:"run_id"`
+	ConfigID string `json:"config_id"`
+	TestName string `json:"test_name,omitempty"`
+	// Start is when collection began; IntervalS the sampling interval, s.
+	Start     time.Time `json:"start"`
+	IntervalS float64   `json:"interval_s"`
+	// MaxSnapshots bounds the snapshots kept (the collector's Options.MaxSnapshots, resolved).
+	MaxSnapshots int `json:"max_snapshots"`
+	// GoodputSLOsMS are the goodput limits, ms, keyed "ttft", "tpot", "e2e" (recorder.Summary.GoodputSLOs).
+	GoodputSLOsMS map[string]float64 `json:"goodput_slos_ms,omitempty"`
+}
+
+// Tick is one snapshots-file line: a snapshot and the run's state when it was taken.
+type Tick struct {
+	// Seq numbers the snapshots of the run from 0.
+	Seq int `json:"seq"`
+	// Snapshot is the snapshot, as written to metrics_<config>_<stamp>.json.
+	Snapshot snapshot.Snapshot `json:"snapshot"`
+	// Requests are the request tallies at this tick (recorder.Counts: every request, kept as a row or not).
+	Requests recorder.Counts `json:"requests"`
+	// Sources is every metric source's status at this tick.
+	Sources map[string]summary.SourceStatus `json:"sources"`
+	// Events are the events met since the previous line; on a segment's first line, every event so far
+	// (EventsAll).
+	Events    []snapshot.Event `json:"events,omitempty"`
+	EventsAll bool             `json:"events_all,omitempty"`
+	// Server is the server-side statistics over the run so far; absent when unchanged since the previous line
+	// (always present on a segment's first line once known).
+	Server *serverstats.Stats `json:"server,omitempty"`
+}
+
+// requestLine is one requests-file line, as appendRequest writes it: a recorder.Record with unknown durations
+// as null, and its ITL chunk gaps in whole ns (absent once the recorder's ITL distribution had more than
+// recorder.ExactCap gaps).
+type requestLine struct {
+	ID                    string           `json:"id,omitempty"`
+	StartS                float64          `json:"start_s"`
+	EndS                  float64          `json:"end_s"`
+	TTFTMS                *float64         `json:"ttft_ms"`
+	E2EMS                 *float64         `json:"e2e_ms"`
+	TPOTMS                *float64         `json:"tpot_ms"`
+	ITLMeanMS             *float64         `json:"itl_mean_ms"`
+	TTFTFromIntendedMS    *float64         `json:"ttft_from_intended_ms"`
+	E2EFromIntendedMS     *float64         `json:"e2e_from_intended_ms"`
+	SlotWaitMS            float64          `json:"slot_wait_ms"`
+	PromptTokens          int              `json:"prompt_tokens"`
+	OutputTokens          int              `json:"output_tokens"`
+	RequestedOutputTokens int              `json:"requested_output_tokens"`
+	OutputTokensEstimated bool             `json:"output_tokens_estimated,omitempty"`
+	FinishReason          string           `json:"finish_reason,omitempty"`
+	HTTPStatus            int              `json:"http_status"`
+	Outcome               recorder.Outcome `json:"outcome"`
+	Error                 string           `json:"error,omitempty"`
+	ITLGaps               int              `json:"itl_gaps"`
+	ITLNS                 []int64          `json:"itl_ns,omitempty"`
+}
+
+func (l *requestLine) record() recorder.Record {
+	nan := func(p *float64) float64 {
+		if p == nil {
+			return math.NaN()
+		}
+		return *p
+	}
+	return recorder.Record{
+		ID: l.ID, StartS: l.StartS, EndS: l.EndS, TTFTMS: nan(l.TTFTMS), E2EMS: nan(l.E2EMS), TPOTMS: nan(l.TPOTMS),
+		ITLMeanMS: nan(l.ITLMeanMS), TTFTFromIntendedMS: nan(l.TTFTFromIntendedMS),
+		E2EFromIntendedMS: nan(l.E2EFromIntendedMS), SlotWaitMS: l.SlotWaitMS, PromptTokens: l.PromptTokens,
+		OutputTokens: l.OutputTokens, RequestedOutputTokens: l.RequestedOutputTokens,
+		OutputTokensEstimated: l.OutputTokensEstimated, FinishReason: l.FinishReason, HTTPStatus: l.HTTPStatus,
+		Outcome: l.Outcome, Error: l.Error, ITLGaps: l.ITLGaps,
+	}
+}
+
+// Paths are the journal files of one run.
+type Paths struct {
+	// Snapshots is the current snapshots file; Prev the one before it (after the bound was reached);
+	// Requests the requests file.
+	Snapshots, Prev, Requests string
+}
+
+// PathsFor returns the journal files beside a run's final files: journal_<config>_<stamp>.jsonl,
+// .prev.jsonl and .requests.jsonl, where metrics_<config>_<stamp>.json is files.SnapshotsJSON.
+func PathsFor(files report.Files) Paths {
+	dir, name := filepath.Split(files.SnapshotsJSON)
+	return pathsOf(filepath.Join(dir, "journal_"+strings.TrimSuffix(strings.TrimPrefix(name, "metrics_"), ".json")))
+}
+
+// files returns the run's final files beside the journal (as report.Names names them).
+func (p Paths) files() report.Files {
+	dir, name := filepath.Split(p.Snapshots)
+	stamp := strings.TrimSuffix(strings.TrimPrefix(name, "journal_"), ".jsonl")
+	j := func(prefix, ext string) string { return filepath.Join(dir, prefix+stamp+ext) }
+	return report.Files{SnapshotsJSON: j("metrics_", ".json"), SnapshotsCSV: j("metrics_", ".csv"),
+		PlotPNG: j("metrics_", ".png"), RequestsCSV: j("requests_", ".csv"), RunSummaryJSON: j("summary_", ".json"),
+		SummaryJSON: filepath.Join(dir, "summary_statistics.json")}
+}
+
+// pathsOf returns the journal files whose common prefix (directory included) is stem.
+func pathsOf(stem string) Paths {
+	return Paths{Snapshots: stem + ".jsonl", Prev: stem + ".prev.jsonl", Requests: stem + ".requests.jsonl"}
+}
+
+// Find returns the journals in dir, one Paths per run, ordered by file name. A run may have any of its
+// files missing (a kill before the first write, or during a rotation): Read says what it found.
+func Find(dir string) ([]Paths, error) {
+	names, err := filepath.Glob(filepath.Join(dir, "journal_*.jsonl"))
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var out []Paths
+	for _, n := range names { // Glob returns them sorted
+		stem := strings.TrimSuffix(n, ".jsonl")
+		stem = strings.TrimSuffix(strings.TrimSuffix(stem, ".prev"), ".requests")
+		if !seen[stem] {
+			seen[stem] = true
+			out = append(out, pathsOf(stem))
+		}
+	}
+	return out, nil
+}

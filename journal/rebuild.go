@@ -1,0 +1,112 @@
+package journal
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/vmtest/vmtest/recorder"
+	"github.com/vmtest/vmtest/report"
+	"github.com/vmtest/vmtest/snapshot"
+	"github.com/vmtest/vmtest/summary"
+)
+
+// Rebuilt is a run rebuilt from its journal, ready to be written: what Load returns and Rebuild writes.
+type Rebuilt struct {
+	// Run is what the journal held.
+	Run *Run
+	// Summary is the run's summary: Finished false, and a last event (source "journal") saying the run did
+	// not finish. Its Files are set by Rebuild.
+	Summary *summary.Summary
+	// Snapshots is the snapshots file's document; Rows the requests CSV's rows.
+	Snapshots report.SnapshotFile
+	Rows      []recorder.Record
+	// Files are the run's files beside the journal, under the names the run would have used.
+	Files report.Files
+}
+
+// Load reads the journal at p and rebuilds the run's summary and files' contents from it: the request rows
+// are replayed through a recorder (recorder.Recorder.AddRecord), so the request statistics are computed as
+// the run computed them; the snapshots, sources, events and server statistics are the journal's last. It
+// returns Read's error.
+func Load(p Paths) (*Rebuilt, error) {
+	run, err := Read(p)
+	if err != nil {
+		return nil, err
+	}
+	h := run.Header
+	rec := recorder.New(h.Start, recorder.Config{MaxRecords: max(len(run.Rows), 1), Goodput: goodput(h.GoodputSLOsMS)})
+	missing := 0
+	for i := range run.Rows {
+		if n := run.Rows[i].ITLGaps; n > len(run.Gaps[i]) {
+			missing += n - len(run.Gaps[i])
+		}
+		rec.AddRecord(run.Rows[i], run.Gaps[i])
+	}
+	reqs, rows := rec.Cut()
+	var warnings []string
+	if c := run.Requests; c.Dropped > 0 && c.Total > reqs.Total {
+		warnings = append(warnings, fmt.Sprintf("journal: %d requests past the row bound are counted but not in the latency distributions or throughput, which are over the %d rows kept", c.Total-reqs.Total, reqs.Total))
+		reqs.Counts = c
+		er := float64(c.Total-c.OK) / float64(c.Total)
+		reqs.ErrorRate = &er
+	}
+	if missing > 0 {
+		warnings = append(warnings, fmt.Sprintf("journal: ITL over the first %d chunk gaps; %d later ones were not journaled", reqs.ITLMS.N, missing))
+	}
+	end, dur := h.Start, 0.0
+	snaps := make([]snapshot.Snapshot, len(run.Ticks))
+	for i := range run.Ticks {
+		snaps[i] = run.Ticks[i].Snapshot
+	}
+	if n := len(snaps); n > 0 {
+		end, dur = snaps[n-1].Timestamp, snaps[n-1].ElapsedS
+	}
+	events := append(slices.Clone(run.Events), snapshot.Event{Time: end, Source: "journal", Message: fmt.Sprintf(
+		"the run did not finish: rebuilt from its journal up to its last interval (%d snapshots, %d request rows; %d lines skipped)",
+		len(snaps), len(rows), run.Skipped)})
+	sum := summary.Compute(summary.Input{
+		RunID: h.RunID, ConfigID: h.ConfigID, TestName: h.TestName, Start: h.Start, End: end, DurationS: dur,
+		IntervalS: h.IntervalS, Snapshots: snaps, SnapshotsDropped: run.SnapshotsDropped, Requests: reqs,
+		Server: run.Server, Sources: run.Sources, Events: events,
+	})
+	sum.Warnings = append(sum.Warnings, warnings...)
+	return &Rebuilt{Run: run, Summary: sum, Rows: rows, Files: p.files(),
+		Snapshots: report.SnapshotFile{RunID: h.RunID, ConfigID: h.ConfigID, Start: h.Start, IntervalS: h.IntervalS, Snapshots: snaps}}, nil
+}
+
+// Rebuild loads the journal at p (Load) and writes the run's full file set beside it (report.WriteAll: the
+// snapshots JSON, CSV and plot, the requests CSV, summary_<config>_<stamp>.json and summary_statistics.json).
+// It returns the summary (Files set to what was written; nil when the journal could not be read), what the
+// journal held, and the error of Load or of writing.
+func Rebuild(p Paths) (*summary.Summary, *Run, error) {
+	b, err := Load(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := report.WriteAll(b.Files, b.Snapshots, b.Rows, b.Summary); err != nil {
+		return b.Summary, b.Run, fmt.Errorf("journal %s: %w", filepath.Base(p.Snapshots), err)
+	}
+	return b.Summary, b.Run, nil
+}
+
+// goodput turns the header's limits (ms) back into a recorder.SLO.
+func goodput(ms map[string]float64) recorder.SLO {
+	d := func(k string) time.Duration { return time.Duration(ms[k] * float64(time.Millisecond)) }
+	return recorder.SLO{TTFT: d("ttft"), TPOT: d("tpot"), E2E: d("e2e")}
+}
+
+// GoodputMS returns the limits of slo in ms keyed as Header.GoodputSLOsMS (nil when none is set).
+func GoodputMS(slo recorder.SLO) map[string]float64 {
+	var out map[string]float64
+	for k, v := range map[string]time.Duration{"ttft": slo.TTFT, "tpot": slo.TPOT, "e2e": slo.E2E} {
+		if v > 0 {
+			if out == nil {
+				out = map[string]float64{}
+			}
+			out[k] = float64(v) / float64(time.Millisecond)
+		}
+	}
+	return out
+}

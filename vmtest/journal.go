@@ -1,0 +1,70 @@
+package vmtest
+
+import (
+	"github.com/vmtest/vmtest/journal"
+	"github.com/vmtest/vmtest/serverstats"
+	"github.com/vmtest/vmtest/snapshot"
+	"github.com/vmtest/vmtest/summary"
+)
+
+// journalState is the Collector's journal: open from start to finish, appended once per tick.
+type journalState struct {
+	w   *journal.Writer
+	err error // the first error opening or appending; appending stops at it
+}
+
+// openJournal creates the journal beside the files Reserve claimed. A failure is logged; the run goes on
+// without a journal.
+func (c *Collector) openJournal() {
+	h := journal.Header{RunID: c.runID, ConfigID: c.configID, TestName: c.name, Start: c.start,
+		IntervalS: c.opts.Interval.Seconds(), MaxSnapshots: c.opts.MaxSnapshots, GoodputSLOsMS: journal.GoodputMS(c.opts.Goodput)}
+	c.journal.w, c.journal.err = journal.Create(journal.PathsFor(c.files), h)
+	if c.journal.err != nil {
+		c.logf("vmtest: %v (the run goes on without a journal: a killed run will leave no data)", c.journal.err)
+	}
+}
+
+// journalTick appends snap, the run's state and the request rows recorded since the previous tick. Called
+// with c.mu held, from tick.
+func (c *Collector) journalTick(snap *snapshot.Snapshot, scraped bool) {
+	j := &c.journal
+	if j.w == nil || j.err != nil {
+		return
+	}
+	rows, gaps, counts := c.rec.TakeJournal()
+	srcs := make(map[string]summary.SourceStatus, len(c.sources))
+	for k, v := range c.sources {
+		srcs[k] = *v
+	}
+	var server *serverstats.Stats
+	if scraped {
+		if st, ok := c.server.ServerStats(); ok {
+			server = &st
+		}
+	}
+	j.err = j.w.Append(journal.Entry{Snapshot: *snap, Requests: counts, Sources: srcs, Events: c.events,
+		Server: server, Rows: rows, Gaps: gaps})
+}
+
+// closeJournal removes the journal once the files are written (written true), else keeps it for
+// `vmtest report DIR`; it logs an error met on the way. Called from finish.
+func (c *Collector) closeJournal(written bool) {
+	c.mu.Lock() // a tick still running (a loop that did not stop in time) appends under c.mu: it then sees no writer
+	w, jerr := c.journal.w, c.journal.err
+	c.journal.w = nil
+	c.mu.Unlock()
+	if w == nil {
+		return
+	}
+	if written {
+		if err := w.Remove(); err != nil {
+			c.logf("vmtest: %v", err)
+		}
+	} else {
+		_ = w.Close()
+		c.logf("vmtest: the journal stays in %s: `vmtest report %s` rebuilds the files from it", c.dir, c.dir)
+	}
+	if jerr != nil {
+		c.logf("vmtest: %v (the journal stopped there)", jerr)
+	}
+}
