@@ -78,7 +78,10 @@ type Collector struct {
 // field, and nothing is started; so is RequireGPU when no GPU source is available. Nothing a sampler meets
 // later is an error. Log lines ("vmtest: ...") go to Options.Log (none when nil). The files go to
 // Options.OutputDir, else $VMTEST_OUTPUT_DIR/<config>, else metrics_output/<config>, where <config> is the
-// sanitized ConfigID ("vmtest" when empty), which also stands for the test name in the summary.
+// sanitized ConfigID ("vmtest" when empty), which also stands for the test name in the summary. Each
+// snapshot, and the requests recorded since the previous one, are also appended to a journal beside the files
+// (package journal), removed once the files are written: a run killed before that is rebuilt by
+// `vmtest report DIR` (journal.Rebuild).
 func Start(ctx context.Context, opts Options) (*Collector, error) {
 	if ctx == nil {
 		return nil, errors.New("vmtest: Start: nil context (use context.Background())")
