@@ -77,7 +77,7 @@ func compare(server, client, floor float64) string {
 		rel = fmt.Sprintf("%+.1f%%", 100*diff/client)
 	}
 	return fmt.Sprintf("differ by %s (%s of the client's), beyond the tolerance of %s (max(%s, %.0f%% of the larger))",
-		fmtF(diff), rel, fmtF(tol), fmtF(floor), 100*CrossCheckRelTolerance)
+		fmtF(diff), rel, fmtF(math.Round(tol*100)/100), fmtF(floor), 100*CrossCheckRelTolerance)
 }
 
 func ttftField() string { return histFields[hTTFT] }

@@ -28,6 +28,11 @@ func TestCrossCheck(t *testing.T) {
 	assert.Contains(t, w[0], "other clients or warm-up")
 	assert.Contains(t, w[1], "server generation tokens over the window (8000 from vllm:generation_tokens_total) and the client's output tokens (10000) differ by -2000 (-20.0% of the client's), beyond the tolerance of 500")
 
+	// A tolerance that is not a whole number prints rounded: 5 % of 1926 is 96.3, not 96.30000000000001.
+	w = CrossCheck(crossStats(12, 1926), 12, 1536)
+	require.Len(t, w, 1)
+	assert.Contains(t, w[0], "differ by 390 (+25.4% of the client's), beyond the tolerance of 96.3 (max(64, 5% of the larger))")
+
 	// Not exposed: said, not silently skipped.
 	st := crossStats(0, 0)
 	st.TTFT, st.GenerationTokens = nil, nil
