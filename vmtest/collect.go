@@ -132,7 +132,10 @@ func (c *Collector) report(tb TB) {
 		// Losing the files is not a sampler problem: the run's record is gone, so the test must say so.
 		tb.Errorf("%v", c.writeErr)
 	}
-	for _, err := range c.checkErrs {
+	c.mu.Lock()
+	errs := c.checkErrs
+	c.mu.Unlock()
+	for _, err := range errs {
 		tb.Errorf("%v", err)
 	}
 }
@@ -186,7 +189,10 @@ func (c *Collector) assertLate(check assert.Check) {
 		c.tb.Helper()
 		c.tb.Errorf("%v (registered after the collector finished; evaluated over its final summary)", err)
 	default:
-		c.logf("%v (registered after Finish; evaluated over the final summary, not returned by Finish)", err)
+		c.logf("%v (registered after the collector finished; evaluated over its final summary)", err)
+		c.mu.Lock()
+		c.checkErrs = append(c.checkErrs, err) // later Finish calls return it
+		c.mu.Unlock()
 	}
 }
 

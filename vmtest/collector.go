@@ -26,7 +26,9 @@ type Request = recorder.Request
 
 // Collector samples metrics for one run and records its requests. Create it with Start (anywhere) or
 // Collect (in a test); it is safe for concurrent use. Its sampling goroutines never log and never call the
-// test: what it says goes out from Start, Finish and, under Collect, the test's cleanup.
+// test: what it says goes out from Start, Finish, under Collect the test's cleanup, and the goroutine that
+// finishes a run whose context ended first (its deadline), which logs and reports through tb.Logf and
+// tb.Errorf (never Fatalf) while the test still runs.
 type Collector struct {
 	tb       TB     // the test (Collect); nil under Start
 	name     string // the test's name (Collect) or the sanitized ConfigID (Start): summary.Summary.TestName
@@ -204,7 +206,7 @@ func (c *Collector) buildSamplers() error {
 		c.samplers = append(c.samplers, samplers.NewSystem())
 	}
 	if o.VLLMBaseURL != "" || o.MetricsURL != "" {
-		v, err := samplers.NewVLLM(samplers.VLLMConfig{BaseURL: o.VLLMBaseURL, MetricsURL: o.MetricsURL})
+		v, err := samplers.NewVLLM(samplers.VLLMConfig{BaseURL: o.VLLMBaseURL, MetricsURL: o.MetricsURL, Model: o.Model})
 		if err != nil {
 			return fmt.Errorf("vmtest: Options.VLLMBaseURL: %w", err)
 		}
@@ -236,7 +238,9 @@ func (c *Collector) buildSamplers() error {
 	c.samplers = append(c.samplers, o.Samplers...)
 	// A source's name keys its errors, its status and its in-flight state: two sources with one name would
 	// overwrite each other's readings.
-	seen := map[string]bool{"vllm": true, "gpu": true} // reserved even when not sampled: they carry notes
+	// "vllm" and "gpu" are reserved even when not sampled, as they carry notes; "vllm" is free for a caller's own
+	// server source when there is no built-in one.
+	seen := map[string]bool{"vllm": !c.userServer(builtIn), "gpu": true}
 	for i, s := range c.samplers {
 		name := s.Name()
 		if i >= builtIn && seen[name] {
@@ -254,6 +258,23 @@ func (c *Collector) buildSamplers() error {
 		c.sources["gpu"].Note = "source: " + c.gpu.Source()
 	}
 	return nil
+}
+
+// userServer reports whether the caller's samplers (c.samplers[builtIn:]) include a server source while no
+// built-in one was made; its note ("no server to scrape") is then dropped.
+func (c *Collector) userServer(builtIn int) bool {
+	for _, s := range c.samplers[:builtIn] {
+		if _, ok := s.(samplers.ServerSource); ok {
+			return false
+		}
+	}
+	for _, s := range c.samplers[builtIn:] {
+		if _, ok := s.(samplers.ServerSource); ok {
+			delete(c.sources, "vllm")
+			return true
+		}
+	}
+	return false
 }
 
 // takeServer makes s the collector's server source if it is one (samplers.ServerSource); a second one is
@@ -512,6 +533,8 @@ func (c *Collector) computeSummary(end time.Time, reqs recorder.Summary) *summar
 func (c *Collector) Finish() (*summary.Summary, error) {
 	c.helper()
 	c.finish("")
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	return c.final, errors.Join(append(append([]error{c.writeErr}, c.badArgs...), c.checkErrs...)...)
 }
 
@@ -560,7 +583,9 @@ func (c *Collector) finish(reason string) {
 	c.mu.Unlock()
 	r := &checkReporter{logf: c.logf}
 	assert.Assert(r, sum, checks...)
+	c.mu.Lock()
 	c.checkErrs = r.errs
+	c.mu.Unlock()
 }
 
 // checkReporter is the assert.TestingT the registered checks run under in finish: notes go to the log,

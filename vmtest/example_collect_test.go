@@ -38,7 +38,8 @@ func testChatLatency(t *testing.T) {
 }
 
 // In a test, Collect starts the collector for the test and Collector.Assert registers the checks; this
-// file's testChatLatency is the whole test.
+// file's testChatLatency is the whole test. It has no output to compare, so go test only compiles it here;
+// the same test runs as TestChatLatency in the module's examples/readme_test.go.
 func ExampleCollect() {
 	_ = testChatLatency // named TestChatLatency in your own _test.go file
 }

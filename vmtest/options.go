@@ -54,6 +54,10 @@ type Options struct {
 	// MetricsURL, when set, is the full /metrics URL to scrape instead of VLLMBaseURL+"/metrics" (an http or
 	// https URL with a host).
 	MetricsURL string
+	// Model, when set, keeps only the server's series whose model_name label equals it (several models on one
+	// server); empty sums every model's series (samplers.VLLMConfig.Model). A Model no series carries makes
+	// each scrape fail, naming the models the server exposes.
+	Model string
 	// OutputDir is where files go. Default: t.ArtifactDir() when `go test -artifacts` was given, else
 	// $VMTEST_OUTPUT_DIR/<test name>, else metrics_output/<test name>/ in the package directory.
 	OutputDir string

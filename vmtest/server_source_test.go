@@ -120,3 +120,25 @@ func TestPanickingCommitIsAFailedReading(t *testing.T) {
 		assert.Equal(t, `sampler "bad" panicked committing its reading: boom`, st.LastError)
 	})
 }
+
+// With no built-in server sampler, the caller's own server source may take the name "vllm" (e.g. a
+// samplers.VLLM made with its own VLLMConfig), and the "no server to scrape" note is gone.
+func TestCallersOwnVLLMSamplerIsTaken(t *testing.T) {
+	ft := &fakeTB{name: "T"}
+	open := make(chan struct{})
+	close(open)
+	c := Collect(ft, Options{OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true, Interval: time.Second,
+		Samplers: []samplers.Sampler{&fakeServer{name: "vllm", release: open}}})
+	require.NotNil(t, c)
+	require.Empty(t, ft.fatal)
+	assert.Equal(t, "vllm", c.server.Name())
+	sum, _ := c.Finish()
+	assert.Empty(t, sum.Sources["vllm"].Note, "no 'no server to scrape' note when the caller's sampler scrapes one")
+	ft.runCleanups()
+
+	// A built-in sampler keeps the name: a caller's plain sampler named "vllm" is refused as before.
+	ft = &fakeTB{name: "T"}
+	assert.Nil(t, Collect(ft, Options{OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true,
+		VLLMBaseURL: "http://127.0.0.1:1", Samplers: []samplers.Sampler{&fakeServer{name: "vllm"}}}))
+	require.Len(t, ft.fatal, 1)
+}

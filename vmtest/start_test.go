@@ -175,3 +175,24 @@ func TestSecondCollectInOneTestIsRefused(t *testing.T) {
 	assert.Empty(t, ft.fatal)
 	ft.runCleanups()
 }
+
+// Outside a test, a check registered after the context ended the run is evaluated over the final summary at
+// once, and Finish returns it when it is not met: a command must not exit 0 with an SLO broken.
+func TestLateCheckOutsideATestIsReturnedByFinish(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var log syncBuffer
+		ctx, cancel := context.WithCancel(context.Background())
+		c, err := Start(ctx, Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true, Log: &log})
+		require.NoError(t, err)
+		c.RecordRequest(okReq(time.Now(), 100*time.Millisecond, 400*time.Millisecond, 3))
+		cancel()
+		synctest.Wait()
+		c.Assert(vassert.Expr("requests.ok > 5"), vassert.Expr("requests.ok >= 1"))
+		_, err = c.Finish()
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "requests.ok")
+		assert.Contains(t, err.Error(), "> 5")
+		assert.NotContains(t, err.Error(), ">= 1", "the check that was met is not returned")
+		assert.Contains(t, log.String(), "registered after the collector finished")
+	})
+}
