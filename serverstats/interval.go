@@ -25,8 +25,8 @@ import "github.com/vmtest/vmtest/snapshot"
 // A rate or histogram figure is nil (strict, unlike the window, which survives these) when fewer than two
 // scrapes were added; the process restarted in the step; a series of it went down (a reset) or changed its
 // bucket bounds in the step; a series the previous scrape had is gone; a series is back after scrapes without
-// it (the increase spans more than one interval); or the field is read from another name than in the previous
-// scrape. A quantile is also nil when the step saw no observation.
+// it (the increase spans more than one interval; after a restart the window counts it from 0); or the field is
+// read from another name than in the previous scrape. A quantile is also nil when the step saw no observation.
 func (w *Window) FillInterval(v *snapshot.VLLM) {
 	v.RequestQueueSize = w.lastGauge(gQueue)
 	v.ActiveBatchSize = w.lastGauge(gRunning)

@@ -27,7 +27,8 @@ type Stats struct {
 	// CounterIncreases maps the name of every vllm:* counter the server exposes (as exposed, with its
 	// "_total" suffix: "vllm:prefix_cache_hits_total", "vllm:num_preemptions_total", ...) to its increase over
 	// the window, summed over its series (engines, labels), with the same reset rules. Only counters with an
-	// increase (exposed in two scrapes) are present; nil when none.
+	// increase are present (a series has one once a second scrape has it, or when it appears after the first
+	// scrape, counted from 0); nil when none.
 	CounterIncreases map[string]float64 `json:"counter_increases,omitempty"`
 
 	// PerEngine maps each value of the `engine` label (V1 data-parallel servers: "0", "1", ...) to the same
@@ -41,7 +42,8 @@ type Stats struct {
 	// candidate name the server exposes (Candidates).
 	NamesUsed map[string]string `json:"names_used"`
 	// NotExposed maps each logical field whose figure is nil to why: "not exposed (looked for ...)" when no
-	// scrape had it, or "exposed in only one scrape: no increase" for a counter or histogram.
+	// scrape had it, or for a counter or histogram whose series were all baselines (see Window.Summary)
+	// "exposed, but no increase: its series were only in the first scrape, or under a name just switched to".
 	NotExposed map[string]string `json:"not_exposed,omitempty"`
 
 	// Restarts counts the server restarts seen in the window: process_start_time_seconds changed between two

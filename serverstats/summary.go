@@ -9,12 +9,18 @@ import (
 	"github.com/vmtest/vmtest/snapshot"
 )
 
+// notIncreased is the NotExposed text of a counter or histogram field that was exposed, but whose series were
+// all baselines.
+const notIncreased = "exposed, but no increase: its series were only in the first scrape, or under a name just switched to"
+
 // quantileLevels are the quantiles every Histogram carries (P50MS, P90MS, P95MS, P99MS).
 var quantileLevels = [...]float64{0.50, 0.90, 0.95, 0.99}
 
-// Summary returns the statistics over the whole window: from the first scrape added to the last. Counter and
-// histogram figures are nil until two scrapes have exposed them; gauges are over every scrape. The result is
-// a fresh value; the Window can go on taking scrapes.
+// Summary returns the statistics over the whole window: from the first scrape added to the last. A counter or
+// histogram figure is nil until one of its series has an increase: a series has one once a second scrape has
+// it, or as soon as it appears after the first scrape (counted from 0, see Window); only a series first seen
+// in the window's first scrape, or under the name a field switched to, is a baseline without one. Gauges are
+// over every scrape. The result is a fresh value; the Window can go on taking scrapes.
 //
 // It is the window view of the tracker: Prometheus increase() semantics per series (see Window: resets and
 // restarts survived, a series appearing mid-run counted from 0). The per-interval view is FillInterval.
@@ -53,7 +59,7 @@ func (w *Window) Summary() Stats {
 		case !exposedOnce:
 			st.NotExposed[field] = "not exposed (looked for " + strings.Join(Candidates(field), ", ") + ")"
 		default:
-			st.NotExposed[field] = "exposed in only one scrape: no increase"
+			st.NotExposed[field] = notIncreased
 		}
 	}
 	hists := [nHist]*Histogram{st.TTFT, st.E2ELatency, st.QueueTime, st.ITL}
@@ -102,7 +108,8 @@ func (w *Window) figures(engine string, filter bool) Figures {
 	return f
 }
 
-// counter sums a counter field's increases over its series, in id order.
+// counter sums a counter field's increases over its series, in id order: of each name, only the steps whose
+// scrape read the field from that name (two names exposed at once count once).
 func (w *Window) counter(ci int, engine string, filter, byReason bool) (*float64, map[string]float64) {
 	var (
 		total   float64
@@ -113,10 +120,10 @@ func (w *Window) counter(ci int, engine string, filter, byReason bool) (*float64
 		if filter && cs.engine != engine {
 			continue
 		}
-		if !cs.has {
+		if !cs.readHas {
 			continue
 		}
-		inc := cs.total
+		inc := cs.read
 		any = true
 		total += inc
 		if byReason {
@@ -132,7 +139,8 @@ func (w *Window) counter(ci int, engine string, filter, byReason bool) (*float64
 	return snapshot.F(total), reasons
 }
 
-// counterSeriesOf returns the series of every name a counter field was read from in the window.
+// counterSeriesOf returns the series of every name a counter field was read from in the window; each series'
+// read holds only the steps in which the field was read from its name.
 func (w *Window) counterSeriesOf(field string) []*counterSeries {
 	names := w.usedNames[field]
 	if len(names) == 1 {
@@ -300,10 +308,10 @@ func allFields() []string {
 }
 
 // mergeBuckets adds up the cumulative bucket increases of parts (series, or a series' segments between bucket
-// layout changes) per upper bound, into w.buckets. Where the parts' bounds differ, each part's cumulative
-// count is taken only at the bounds every part has (exact there; a part without observations has 0 at every
-// bound and is not asked), and note says so; nil buckets, with note saying why, when no finite bound is
-// common.
+// layout changes) per upper bound, into w.buckets. A part without observations has 0 at every bound and is
+// not asked. Where the other parts' bounds differ, each part's cumulative count is taken only at the bounds
+// every part has (exact there), and note says so; nil buckets, with note saying why, when no finite bound is
+// common. Nil buckets and no note when no part has an observation.
 func (w *Window) mergeBuckets(parts []histSeg) ([]Bucket, string) {
 	bk := w.buckets[:0]
 	var common []float64
@@ -321,8 +329,14 @@ func (w *Window) mergeBuckets(parts []histSeg) ([]Bucket, string) {
 			common = intersect(common, p.bounds)
 		}
 	}
+	if layouts == 0 {
+		return nil, "" // no observation: no quantile
+	}
 	if same {
 		for _, p := range parts {
+			if empty(p.incs) {
+				continue
+			}
 			for i, ub := range p.bounds {
 				bk = append(bk, Bucket{UpperBound: ub, Count: p.incs[i]})
 			}

@@ -63,7 +63,12 @@ const maxResetEvents = 8
 //     (the previous scrape read that field from another candidate name) counts from its first value, since its
 //     history predates the window. After a restart every series counts from 0.
 //   - A series that vanishes keeps its last value; if it comes back, its increase is taken from that value (or
-//     from 0 if it came back lower).
+//     from 0 if it came back lower). If the server restarted while it was away (it was missing from the
+//     scrape that showed the restart), it counts from 0: its value is the new process's (a counter created on
+//     first use, as llm-d-inference-sim does after a restart and vLLM V0 does for finished_reason series).
+//   - A counter field's figure (Figures.GenerationTokens, ...) takes each step from the one name the field is
+//     read from in that step's scrape: a counter exposed under two candidate names at once counts once.
+//     CounterIncreases has every name's own increase.
 //
 // Series are filtered by the scrape's Model (model_name label) as the sampler does. Results never depend on the
 // order of series in a scrape: sums across series are taken in the order of their sorted label sets.
@@ -82,8 +87,8 @@ type Window struct {
 	warnedMany bool              // the several-models event was given
 
 	names     map[string]string // field → name in the last scrape that exposed it
-	prevNames map[string]string // field → name in the previous scrape (nil entry: not exposed)
-	curNames  map[string]string // field → name in the scrape being added
+	prevNames map[string]string // field → name in the scrape before the last one added (no entry: not exposed)
+	curNames  map[string]string // field → name in the last scrape added (during Add: the one being added)
 
 	usedNames map[string][]string // field → every name it was read from in the window, in order of first use
 
@@ -114,10 +119,12 @@ type counterSeries struct {
 	total     float64 // increase over the window
 	step      float64 // increase over the last step; valid when stepAt == Window.scrapes
 	stepAt    int
-	stepReset bool // the last step was counted from 0 (the value went down)
-	stepGap   bool // the last step spans scrapes that lacked the series
-	seenAt    int  // the last scrape (Window.scrapes) that had the series
-	has       bool // at least one step contributed to total
+	stepReset bool    // the last step was counted from 0 (the value went down)
+	stepGap   bool    // the last step spans scrapes that lacked the series
+	seenAt    int     // the last scrape (Window.scrapes) that had the series
+	has       bool    // at least one step contributed to total
+	read      float64 // the part of total from steps whose scrape read a counter field from this series' name
+	readHas   bool    // at least one step contributed to read
 }
 
 type histSeries struct {
@@ -195,6 +202,7 @@ func (w *Window) Add(s Scrape) []snapshot.Event {
 	}
 	w.last = s.At
 	w.events = eventSink{at: s.At}
+	w.prevNames, w.curNames = w.curNames, w.prevNames
 
 	restarted := false
 	if ms := s.Families[processStart].GetMetric(); len(ms) > 0 {
@@ -223,7 +231,6 @@ func (w *Window) Add(s Scrape) []snapshot.Event {
 	}
 	w.exposureEvents(s)
 	w.lastNames = s.NamesUsed
-	w.prevNames, w.curNames = w.curNames, w.prevNames
 	return w.events.done()
 }
 
@@ -296,10 +303,11 @@ func (w *Window) addCounterFamily(name string, fam *dto.MetricFamily, model stri
 	if !strings.HasPrefix(name, "vllm:") {
 		return
 	}
+	read := w.isCounterFieldName(name) // a counter field is read from this family in this scrape
 	switch fam.GetType() {
 	case dto.MetricType_COUNTER:
 	case dto.MetricType_UNTYPED, dto.MetricType_GAUGE: // a counter field exposed without its type
-		if !w.isCounterFieldName(name) {
+		if !read {
 			return
 		}
 	default:
@@ -313,6 +321,8 @@ func (w *Window) addCounterFamily(name string, fam *dto.MetricFamily, model stri
 		}
 		id := w.seriesID(name, m)
 		cs := w.counters[string(id)]
+		// Back after missing the scrape that showed a restart: its value is the new process's.
+		afterRestart := cs != nil && cs.seenAt < w.restartAt
 		if cs == nil {
 			cs = &counterSeries{id: string(id), prev: x}
 			cs.engine, _ = label(m, "engine")
@@ -341,7 +351,7 @@ func (w *Window) addCounterFamily(name string, fam *dto.MetricFamily, model stri
 		gap := cs.seenAt < w.scrapes-1 && cs.seenAt > 0
 		cs.stepReset = false
 		switch {
-		case restarted:
+		case restarted || afterRestart:
 			inc = x
 		case x < cs.prev:
 			inc = x
@@ -355,6 +365,10 @@ func (w *Window) addCounterFamily(name string, fam *dto.MetricFamily, model stri
 		cs.stepAt, cs.seenAt = w.scrapes, w.scrapes
 		cs.stepGap = gap
 		cs.has = true
+		if read {
+			cs.read += inc
+			cs.readHas = true
+		}
 		cs.prev = x
 	}
 }
@@ -445,6 +459,8 @@ func (w *Window) addHist(hi int, s Scrape, restarted bool) {
 		id := w.seriesID(name, m)
 		hs := w.hists[string(id)]
 		gap := hs != nil && hs.seenAt < w.scrapes-1 // back after scrapes without it
+		// Back after missing the scrape that showed a restart: its counts are the new process's.
+		afterRestart := hs != nil && hs.seenAt < w.restartAt
 		if hs == nil {
 			hs = &histSeries{id: string(id)}
 			hs.engine, _ = label(m, "engine")
@@ -459,17 +475,17 @@ func (w *Window) addHist(hi int, s Scrape, restarted bool) {
 			clear(hs.prev)
 			hs.prevCount, hs.prevSum = 0, 0
 		}
-		fromZero := restarted
+		fromZero := restarted || afterRestart
 		switch {
 		case !slices.Equal(hs.bounds, w.bounds):
 			fromZero = true
-			if !restarted {
+			if !restarted && !afterRestart {
 				w.resets++
 				w.events.reset(hs.id + ": bucket bounds changed (" + strconv.Itoa(len(hs.bounds)) + " → " +
 					strconv.Itoa(len(w.bounds)) + " buckets): treated as a reset, its increase for this interval is counted from 0")
 			}
 			hs.setBounds(w.bounds)
-		case restarted:
+		case restarted || afterRestart:
 		case count < hs.prevCount || anyBelow(w.cum, hs.prev):
 			fromZero = true
 			w.resets++

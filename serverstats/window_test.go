@@ -135,7 +135,7 @@ func TestWindowOneScrape(t *testing.T) {
 	assert.Nil(t, st.TTFT)
 	assert.Nil(t, st.GenerationTokens)
 	assert.Nil(t, st.DurationS)
-	assert.Equal(t, "exposed in only one scrape: no increase", st.NotExposed[FieldTTFTSeconds])
+	assert.Equal(t, "exposed, but no increase: its series were only in the first scrape, or under a name just switched to", st.NotExposed[FieldTTFTSeconds])
 	require.NotNil(t, st.ActiveBatchSize)
 	assert.Equal(t, 1, st.ActiveBatchSize.Samples)
 
@@ -618,4 +618,193 @@ func TestWindowLayoutChangeAcrossARestartMergesOnCommonBounds(t *testing.T) {
 	var v snapshot.VLLM
 	w.FillInterval(&v)
 	assert.Nil(t, v.ServerE2EP50MS, "the restart's interval is unknown")
+}
+
+// restartBody is a scrape of a server whose process started at start: generation_tokens_total at gen (absent
+// when gen < 0) and a TTFT histogram with bounds {1, 2, 5, +Inf} s at cumulative counts cum and _sum sum
+// (absent when cum is nil).
+func restartBody(start, gen float64, cum []float64, sum float64) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds %g\n", start)
+	b.WriteString("# TYPE vllm:num_requests_running gauge\nvllm:num_requests_running 0\n")
+	if gen >= 0 {
+		fmt.Fprintf(&b, "# TYPE vllm:generation_tokens_total counter\nvllm:generation_tokens_total %g\n", gen)
+	}
+	if cum != nil {
+		b.WriteString("# TYPE vllm:time_to_first_token_seconds histogram\n")
+		for i, le := range []string{"1", "2", "5", "+Inf"} {
+			fmt.Fprintf(&b, "vllm:time_to_first_token_seconds_bucket{le=%q} %g\n", le, cum[i])
+		}
+		fmt.Fprintf(&b, "vllm:time_to_first_token_seconds_count %g\nvllm:time_to_first_token_seconds_sum %g\n", cum[3], sum)
+	}
+	return b.String()
+}
+
+// A counter missing from the scrape that showed a restart counts from 0 when it comes back: its value is the
+// new process's (llm-d-inference-sim creates its counters on first use after a restart). Scrapes 2 s apart:
+// start 100, 1000 tokens → start 200, counter absent → 1500 → 1600. By hand, with Prometheus increase()'s
+// restart rule (the new process counts from 0): the window's increase is 1500 + 100 = 1600, not
+// (1500 − 1000) + 100 = 600 (which mixes the two processes). Per interval (strict): the restart's interval
+// and the one the counter comes back in are null; the next is 100 tokens / 2 s = 50 tok/s.
+func TestWindowCounterMissingAtRestartCountsFrom0(t *testing.T) {
+	w := NewWindow()
+	var v snapshot.VLLM
+	w.Add(scrape(t, restartBody(100, 1000, nil, 0), t0))
+	ev := w.Add(scrape(t, restartBody(200, -1, nil, 0), t0.Add(2*time.Second)))
+	require.NotEmpty(t, ev)
+	assert.Contains(t, ev[0].Message, "server restarted")
+	w.FillInterval(&v)
+	assert.Nil(t, v.TokensPerSecond, "the restart's interval")
+
+	ev = w.Add(scrape(t, restartBody(200, 1500, nil, 0), t0.Add(4*time.Second)))
+	for _, e := range ev {
+		assert.NotContains(t, e.Message, "went down", "a restart is no reset")
+	}
+	w.FillInterval(&v)
+	assert.Nil(t, v.TokensPerSecond, "back after a scrape without it: the increase spans two intervals")
+	assert.Equal(t, 1500.0, deref(w.Summary().GenerationTokens))
+
+	w.Add(scrape(t, restartBody(200, 1600, nil, 0), t0.Add(6*time.Second)))
+	w.FillInterval(&v)
+	assert.Equal(t, 50.0, deref(v.TokensPerSecond))
+	st := w.Summary()
+	assert.Equal(t, 1600.0, deref(st.GenerationTokens))
+	assert.Equal(t, 1600.0, st.CounterIncreases["vllm:generation_tokens_total"])
+	assert.Equal(t, 1, st.Restarts)
+	assert.Zero(t, st.CounterResets)
+}
+
+// A histogram missing from the scrape that showed a restart counts from 0 when it comes back. TTFT, bounds
+// {1, 2, 5, +Inf} s: before the restart 10 observations at 0.5 s (cumulative 10, 10, 10, 10; _sum 5 s); the
+// restart scrape lacks the family; then the new process's 15 at 0.5 s and 15 at 5 s (cumulative 15, 15, 30,
+// 30; _sum 7.5 + 75 = 82.5 s). By hand: the window holds those 30 (count 30, _sum 82.5 s), not the
+// differences 5, 5, 20, 20 (count 20, _sum 77.5 s). p50: rank 15 → le=1 (15 ≥ 15), (0, 1] holds 15 → 1 s
+// (the differences would give rank 10 → (2, 5] holding 15, 2 + 3 × 5/15 = 3 s). p90: rank 27 → le=5, (2, 5]
+// holds 15, rank inside 12 → 2 + 3 × 12/15 = 4.4 s. Per interval: null when it comes back (a gap), then 4
+// observations at 1.5 s (cumulative 15, 19, 34, 34): p50 rank 2 → (1, 2] holds 4 → 1 + 1 × 2/4 = 1.5 s.
+func TestWindowHistogramMissingAtRestartCountsFrom0(t *testing.T) {
+	w := NewWindow()
+	var v snapshot.VLLM
+	w.Add(scrape(t, restartBody(100, 0, []float64{10, 10, 10, 10}, 5), t0))
+	w.Add(scrape(t, restartBody(200, 0, nil, 0), t0.Add(2*time.Second)))
+	ev := w.Add(scrape(t, restartBody(200, 0, []float64{15, 15, 30, 30}, 82.5), t0.Add(4*time.Second)))
+	for _, e := range ev {
+		assert.NotContains(t, e.Message, "went down", "a restart is no reset")
+	}
+	w.FillInterval(&v)
+	assert.Nil(t, v.ServerTTFTP50MS, "back after a scrape without it")
+
+	h := w.Summary().TTFT
+	require.NotNil(t, h)
+	assert.Equal(t, 30.0, h.Count)
+	assert.InDelta(t, 82500, h.SumMS, 1e-9)
+	assert.InDelta(t, 1000, ms(h.P50MS), 1e-9)
+	assert.InDelta(t, 4400, ms(h.P90MS), 1e-9)
+	assert.False(t, h.MonotonicityForced)
+	assert.Zero(t, w.Summary().CounterResets)
+
+	w.Add(scrape(t, restartBody(200, 0, []float64{15, 19, 34, 34}, 88.5), t0.Add(6*time.Second)))
+	w.FillInterval(&v)
+	assert.InDelta(t, 1500, val(v.ServerTTFTP50MS), 1e-9)
+	assert.Equal(t, 34.0, w.Summary().TTFT.Count)
+}
+
+// A series without observations does not enter the merge (mergeBuckets: "a part without observations is not
+// asked"), whatever its bounds. E2E, engine 0 with bounds {1, 2, +Inf} s and no observation; engine 1 with
+// bounds {0.5, 2, +Inf} s and 10 observations at 0.4 s, 10 at 1.9 s (cumulative 10, 20, 20). By hand, from
+// engine 1 alone: p50 rank 10 → le=0.5 (10 ≥ 10) → 0.5 s; p90 rank 18 → (0.5, 2] holds 10, rank inside 8 →
+// 0.5 + 1.5 × 8/10 = 1.7 s; p99 rank 19.8 → 0.5 + 1.5 × 9.8/10 = 1.97 s. Adding engine 0's empty buckets at
+// 1 s would make the p90 1 + 1 × 8/10 = 1.8 s and report MonotonicityForced. The interval view merges the
+// same way.
+func TestMergeSkipsSeriesWithoutObservations(t *testing.T) {
+	body := func(c05, c2 float64, sum float64) string {
+		return fmt.Sprintf(`# TYPE vllm:e2e_request_latency_seconds histogram
+vllm:e2e_request_latency_seconds_bucket{engine="0",le="1"} 0
+vllm:e2e_request_latency_seconds_bucket{engine="0",le="2"} 0
+vllm:e2e_request_latency_seconds_bucket{engine="0",le="+Inf"} 0
+vllm:e2e_request_latency_seconds_count{engine="0"} 0
+vllm:e2e_request_latency_seconds_sum{engine="0"} 0
+vllm:e2e_request_latency_seconds_bucket{engine="1",le="0.5"} %[1]g
+vllm:e2e_request_latency_seconds_bucket{engine="1",le="2"} %[2]g
+vllm:e2e_request_latency_seconds_bucket{engine="1",le="+Inf"} %[2]g
+vllm:e2e_request_latency_seconds_count{engine="1"} %[2]g
+vllm:e2e_request_latency_seconds_sum{engine="1"} %[3]g
+`, c05, c2, sum)
+	}
+	w := NewWindow()
+	w.Add(scrape(t, body(0, 0, 0), t0))
+	w.Add(scrape(t, body(10, 20, 23), t0.Add(time.Second))) // _sum 10 × 0.4 + 10 × 1.9 = 23 s
+	h := w.Summary().E2ELatency
+	require.NotNil(t, h)
+	assert.Equal(t, 20.0, h.Count)
+	assert.InDelta(t, 500, ms(h.P50MS), 1e-9)
+	assert.InDelta(t, 1700, ms(h.P90MS), 1e-9)
+	assert.InDelta(t, 1970, ms(h.P99MS), 1e-9)
+	assert.False(t, h.MonotonicityForced)
+	assert.Empty(t, h.Note, "one layout asked")
+
+	var v snapshot.VLLM
+	w.FillInterval(&v)
+	assert.InDelta(t, 500, val(v.ServerE2EP50MS), 1e-9)
+	assert.InDelta(t, 1970, val(v.ServerE2EP99MS), 1e-9)
+}
+
+// genScrape is a scrape exposing the counters name=value in the order given, with the generation-token field
+// read from field (a second candidate name stands in for a future rename of the counter).
+func genScrape(t *testing.T, at time.Time, field string, counters ...any) Scrape {
+	var b strings.Builder
+	for i := 0; i < len(counters); i += 2 {
+		fmt.Fprintf(&b, "# TYPE %[1]s counter\n%[1]s %[2]g\n", counters[i], counters[i+1])
+	}
+	s := scrape(t, b.String(), at)
+	s.NamesUsed[FieldGenerationTokensTotal] = field
+	return s
+}
+
+// A counter field read from another name than in the previous scrape: that interval's rate is null (strict
+// per-interval rule), not 0. vllm:generation_tokens_total 100 → 110, then renamed (vllm:generation_tokens_v2
+// _total) 5000 → 5020, 2 s apart: rates 10/2 = 5, null, 20/2 = 10 tok/s; the window 10 + 20 = 30 (the new
+// name's first value is its baseline).
+func TestFillIntervalCounterNameSwitchIsNull(t *testing.T) {
+	const a, b = "vllm:generation_tokens_total", "vllm:generation_tokens_v2_total"
+	w := NewWindow()
+	var v snapshot.VLLM
+	w.Add(genScrape(t, t0, a, a, 100.0))
+	w.Add(genScrape(t, t0.Add(2*time.Second), a, a, 110.0))
+	w.FillInterval(&v)
+	assert.Equal(t, 5.0, val(v.TokensPerSecond))
+	ev := w.Add(genScrape(t, t0.Add(4*time.Second), b, b, 5000.0))
+	assert.Contains(t, msgs(ev), FieldGenerationTokensTotal+" now read from "+b+" (was "+a+")")
+	w.FillInterval(&v)
+	assert.Nil(t, v.TokensPerSecond, "switch interval")
+	w.Add(genScrape(t, t0.Add(6*time.Second), b, b, 5020.0))
+	w.FillInterval(&v)
+	assert.Equal(t, 10.0, val(v.TokensPerSecond))
+	assert.Equal(t, 30.0, deref(w.Summary().GenerationTokens))
+}
+
+// A counter exposed under two names at once (a deprecation period) counts once: each step from the name the
+// field is read from. Both names go 100, 110, 130, 160; the field is read from the first name in scrapes 1–2
+// and from the second in 3–4. By hand: 10 (step 2, first name) + 20 + 30 (steps 3–4, second name) = 60, not
+// 120; CounterIncreases keeps each name's own 60. Per interval: step 3 switched names (null), step 4 is
+// 30 / 2 s = 15 tok/s.
+func TestWindowCounterTwoNamesExposedCountsOnce(t *testing.T) {
+	const a, b = "vllm:generation_tokens_total", "vllm:generation_tokens_v2_total"
+	w := NewWindow()
+	var v snapshot.VLLM
+	for i, x := range []float64{100, 110, 130, 160} {
+		field := a
+		if i >= 2 {
+			field = b
+		}
+		w.Add(genScrape(t, t0.Add(time.Duration(2*i)*time.Second), field, a, x, b, x))
+		w.FillInterval(&v)
+		if i == 2 {
+			assert.Nil(t, v.TokensPerSecond, "switch interval")
+		}
+	}
+	assert.Equal(t, 15.0, val(v.TokensPerSecond))
+	st := w.Summary()
+	assert.Equal(t, 60.0, deref(st.GenerationTokens))
+	assert.Equal(t, map[string]float64{a: 60, b: 60}, st.CounterIncreases)
 }

@@ -165,7 +165,7 @@ var registry = []Metric{
 		Doc: "tokens the server generated during the test (vllm:generation_tokens_total, first to last scrape)",
 		read: func(s *Summary, _ args, v Value) Value {
 			v.N = s.VLLM.Scrapes
-			return s.sampledValue(v, s.VLLM.GenerationTokens, "fewer than two successful scrapes, or the counter was reset"+s.sourceNote("vllm"))
+			return s.sampledValue(v, s.VLLM.GenerationTokens, "no increase known: fewer than two successful scrapes, or vllm:generation_tokens_total not exposed after the first"+s.sourceNote("vllm"))
 		}},
 	serverHist("ttft", "server TTFT", "vllm:time_to_first_token_seconds", serverstats.FieldTTFTSeconds, func(f *serverstats.Figures) *serverstats.Histogram { return f.TTFT }),
 	serverHist("e2e", "server E2E", "vllm:e2e_request_latency_seconds", serverstats.FieldE2ELatencySeconds, func(f *serverstats.Figures) *serverstats.Histogram { return f.E2ELatency }),
