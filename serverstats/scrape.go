@@ -44,7 +44,7 @@ func Parse(body []byte, at time.Time, model string) (Scrape, error) {
 	}
 	s := NewScrape(fams, at, model)
 	if model != "" && len(s.Models) > 0 && !slices.Contains(s.Models, model) {
-		return Scrape{}, fmt.Errorf("no series with model_name=%q (the model: Options.Model, or -model); the server has %s", model, quoted(s.Models))
+		return Scrape{}, fmt.Errorf("no series with model_name=%q (the model: vmtest Options.Model, or the command's -metrics-model); the server has %s", model, quoted(s.Models))
 	}
 	if len(s.NamesUsed) == 0 {
 		return Scrape{}, fmt.Errorf("no vllm:* metric this sampler reads (%d families parsed): is this a vLLM server's metrics URL?", len(fams))

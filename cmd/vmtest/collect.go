@@ -22,6 +22,7 @@ import (
 // collectFlags are the flags collect and load share: they become vmtest.Options.
 type collectFlags struct {
 	url      string
+	model    string // Options.Model: the server's series of one model_name
 	interval time.Duration
 	out      string
 	config   string
@@ -35,6 +36,7 @@ var gpuSources = []string{samplers.GPUSourceAuto, samplers.GPUSourceNVML, sample
 
 func (f *collectFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.url, "url", os.Getenv(vmtest.EnvVLLMURL), "the server's base URL, e.g. http://localhost:8000; /metrics is scraped from it (default $"+vmtest.EnvVLLMURL+")")
+	fs.StringVar(&f.model, "metrics-model", "", "read only the server's /metrics series whose model_name is this (default: sum every model's)")
 	fs.DurationVar(&f.interval, "interval", vmtest.DefaultInterval, "time between snapshots (at least "+vmtest.MinInterval.String()+")")
 	fs.StringVar(&f.out, "out", "", "output directory (default $"+vmtest.EnvOutputDir+"/<config>, else metrics_output/<config>)")
 	fs.StringVar(&f.config, "config", "", "configuration id in file names and snapshots (default the command's name)")
@@ -67,7 +69,7 @@ func (f *collectFlags) options(cmd string) (vmtest.Options, error) {
 		f.config = cmd
 	}
 	o := vmtest.Options{
-		ConfigID: f.config, Interval: f.interval, VLLMBaseURL: f.url, Display: f.display,
+		ConfigID: f.config, Interval: f.interval, VLLMBaseURL: f.url, Model: f.model, Display: f.display,
 		GPUSource: f.gpu, DCGMURLs: f.dcgm,
 	}
 	if f.gpuIDs != "" {

@@ -411,3 +411,19 @@ func TestLoadWithAModelNotServedExitsOne(t *testing.T) {
 	s := readSummaryT(t, runFiles(t, dir, "load")["summary_json"])
 	assert.Zero(t, s.Requests.Total)
 }
+
+// -metrics-model reads one model's series: a model the server does not expose fails each scrape, naming the
+// flag and the models it has.
+func TestCollectMetricsModel(t *testing.T) {
+	sim := fastSim(t)
+	dir := t.TempDir()
+	code, out, errOut := runCmd(context.Background(), "collect", "-url", sim.URL, "-duration", "200ms", "-interval", "100ms",
+		"-out", dir, "-config", "m", "-gpu", "none", "-metrics-model", "no-such-model")
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	s := readSummaryT(t, runFiles(t, dir, "m")["summary_json"])
+	st := s.Sources["vllm"]
+	assert.Equal(t, st.Readings, st.Failed, "every scrape failed")
+	assert.Contains(t, st.LastError, `no series with model_name="no-such-model"`)
+	assert.Contains(t, st.LastError, "-metrics-model")
+	assert.Contains(t, st.LastError, `the server has "sim-model"`)
+}
