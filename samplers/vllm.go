@@ -55,7 +55,7 @@ type VLLMConfig struct {
 // VLLM samples a vLLM server's Prometheus /metrics endpoint (V0 and V1 engines, old and new metric names,
 // data-parallel engines). It implements ServerSource with Name "vllm". Create it with NewVLLM.
 //
-// It is the thin HTTP end of the server road: Sample fetches and parses (serverstats.Parse), and the reading's
+// It is the thin HTTP end of the server road: Sample fetches and parses (serverstats.Parser), and the reading's
 // Commit hands the scrape to the one tracker (serverstats.Window), which fills every VLLM field. Sample must
 // not be called concurrently with itself (the collector never does); the other methods may be called from
 // any goroutine at any time.
@@ -68,7 +68,8 @@ type VLLM struct {
 	timeout time.Duration
 	now     func() time.Time
 
-	body []byte // read buffer, reused between scrapes while small; owned by Sample
+	body   []byte              // read buffer, reused between scrapes while small; owned by Sample
+	parser *serverstats.Parser // owned by Sample: reuses the last parse while the lines read are unchanged
 
 	mu   sync.Mutex
 	win  *serverstats.Window // every committed scrape
@@ -113,6 +114,7 @@ func NewVLLM(cfg VLLMConfig) (*VLLM, error) {
 		timeout: cfg.Timeout,
 		now:     cfg.Now,
 		win:     serverstats.NewWindow(),
+		parser:  serverstats.NewParser(cfg.Model),
 	}
 	if v.client == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
@@ -239,7 +241,7 @@ func (v *VLLM) scrape(ctx context.Context) (serverstats.Scrape, error) {
 
 // parse parses a Prometheus text body received at `at`.
 func (v *VLLM) parse(body []byte, at time.Time) (serverstats.Scrape, error) {
-	sc, err := serverstats.Parse(body, at, v.model)
+	sc, err := v.parser.Parse(body, at)
 	if err != nil {
 		return serverstats.Scrape{}, fmt.Errorf("GET %s: %w", v.url, err)
 	}

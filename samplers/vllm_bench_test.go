@@ -17,12 +17,16 @@ import (
 // a local httptest server serving the V0 capture (24.8 KB: HTTP GET over loopback, capped read, parse) and
 // Commit (the tracker's Add and the snapshot's fields: totals, gauges, rates, interval quantiles).
 func BenchmarkRoadScrapeV0(b *testing.B) {
-	srv := newVLLMBodyServer(b, vllmCapture(b, vllmV0Capture))
+	bodies := v0Bodies(b)
+	srv := newVLLMBodyServer(b, bodies[0])
 	v := newTestVLLM(b, VLLMConfig{BaseURL: srv.URL})
 	ctx := context.Background()
 	b.ReportAllocs()
-	b.SetBytes(int64(len(vllmCapture(b, vllmV0Capture))))
+	b.SetBytes(int64(len(bodies[0])))
+	i := 0
 	for b.Loop() {
+		i++
+		srv.Set(bodies[i%2]) // a busy server: every scrape's vLLM lines differ from the last
 		r := v.Sample(ctx)
 		if r.Err != nil {
 			b.Fatal(r.Err)
@@ -34,13 +38,17 @@ func BenchmarkRoadScrapeV0(b *testing.B) {
 // BenchmarkRoadScrapeP99V0 is BenchmarkRoadScrapeV0 plus the window's p99 TTFT (ServerStats builds every
 // figure): the new road's counterpart of the old BenchmarkScrapeExtractV0 + BenchmarkWindowAddAndP99 pair.
 func BenchmarkRoadScrapeP99V0(b *testing.B) {
-	srv := newVLLMBodyServer(b, vllmCapture(b, vllmV0Capture))
+	bodies := v0Bodies(b)
+	srv := newVLLMBodyServer(b, bodies[0])
 	v := newTestVLLM(b, VLLMConfig{BaseURL: srv.URL})
 	ctx := context.Background()
 	take(b, v) // the window's baseline: from the second scrape on it has increases and quantiles
 	b.ReportAllocs()
-	b.SetBytes(int64(len(vllmCapture(b, vllmV0Capture))))
+	b.SetBytes(int64(len(bodies[0])))
+	i := 0
 	for b.Loop() {
+		i++
+		srv.Set(bodies[i%2])
 		r := v.Sample(ctx)
 		if r.Err != nil {
 			b.Fatal(r.Err)
@@ -50,6 +58,36 @@ func BenchmarkRoadScrapeP99V0(b *testing.B) {
 			b.Fatal("no TTFT")
 		}
 	}
+}
+
+// BenchmarkRoadScrapeV0Idle is BenchmarkRoadScrapeV0 against an idle server: the same vLLM lines at every
+// scrape, so serverstats.Parser reuses the last parse.
+func BenchmarkRoadScrapeV0Idle(b *testing.B) {
+	body := vllmCapture(b, vllmV0Capture)
+	srv := newVLLMBodyServer(b, body)
+	v := newTestVLLM(b, VLLMConfig{BaseURL: srv.URL})
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		r := v.Sample(ctx)
+		if r.Err != nil {
+			b.Fatal(r.Err)
+		}
+		r.Commit(&r)
+	}
+}
+
+// v0Bodies returns the V0 capture and a copy with one more generated token: two bodies whose vLLM lines
+// differ, so that alternating them makes every scrape a parse.
+func v0Bodies(b *testing.B) [2][]byte {
+	body := vllmCapture(b, vllmV0Capture)
+	line := []byte(`vllm:generation_tokens_total{model_name="Qwen/Qwen3-0.6B"} 4874.0`)
+	busier := bytes.Replace(body, line, []byte(`vllm:generation_tokens_total{model_name="Qwen/Qwen3-0.6B"} 4875.0`), 1)
+	if bytes.Equal(body, busier) {
+		b.Fatal("capture changed: generation_tokens_total line not found")
+	}
+	return [2][]byte{body, busier}
 }
 
 // BenchmarkRoadParseV0 is the road without the HTTP round trip: parse the V0 capture's bytes, Add the scrape

@@ -1,0 +1,70 @@
+package serverstats
+
+import (
+	"bytes"
+	"time"
+)
+
+// Parser parses the successive /metrics bodies of one server under one model filter. A Window reads only a
+// body's vllm:* families and process_start_time_seconds; when those lines are byte for byte the last parsed
+// body's (an idle server: only its process and runtime metrics moved), Parse returns the last Scrape again,
+// dated at, instead of parsing the body: the Scrape a parse would give differs only in families nothing
+// reads. A body that does not end in a newline (cut short) is always parsed. Not safe for concurrent use.
+type Parser struct {
+	model   string
+	key     []byte // the read lines of the last body that parsed
+	scratch []byte
+	last    Scrape
+	ok      bool // last and key hold a successful parse
+}
+
+// NewParser returns a Parser keeping only series whose model_name is model (empty: all), as Parse does.
+func NewParser(model string) *Parser { return &Parser{model: model} }
+
+// Parse is the package's Parse(body, at, model) for this Parser's model, reusing the last result when the
+// lines a Window reads are unchanged. Errors are Parse's; a failed parse leaves the Parser as it was.
+func (p *Parser) Parse(body []byte, at time.Time) (Scrape, error) {
+	p.scratch = appendReadLines(p.scratch[:0], body)
+	if p.ok && len(body) > 0 && body[len(body)-1] == '\n' && bytes.Equal(p.scratch, p.key) {
+		s := p.last
+		s.At = at
+		return s, nil
+	}
+	s, err := Parse(body, at, p.model)
+	if err != nil {
+		return s, err
+	}
+	p.key, p.scratch = p.scratch, p.key
+	p.last, p.ok = s, true
+	return s, nil
+}
+
+// appendReadLines appends to dst every line of body that belongs to a family a Window reads: samples,
+// # HELP and # TYPE lines of vllm:* families and of process_start_time_seconds.
+func appendReadLines(dst, body []byte) []byte {
+	for len(body) > 0 {
+		line := body
+		if i := bytes.IndexByte(body, '\n'); i >= 0 {
+			line, body = body[:i+1], body[i+1:]
+		} else {
+			body = nil
+		}
+		name := line
+		if bytes.HasPrefix(name, []byte("# HELP ")) || bytes.HasPrefix(name, []byte("# TYPE ")) {
+			name = name[len("# HELP "):]
+		}
+		if bytes.HasPrefix(name, []byte("vllm:")) || isFamily(name, processStart) {
+			dst = append(dst, line...)
+		}
+	}
+	return dst
+}
+
+// isFamily reports whether the text at the start of s is the metric name fam, whole.
+func isFamily(s []byte, fam string) bool {
+	if !bytes.HasPrefix(s, []byte(fam)) {
+		return false
+	}
+	rest := s[len(fam):]
+	return len(rest) == 0 || rest[0] == ' ' || rest[0] == '{' || rest[0] == '\t' || rest[0] == '\n' || rest[0] == '\r'
+}

@@ -1,0 +1,69 @@
+package serverstats
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// withProcess appends the process metrics a real server exposes beside vLLM's: its start time (read) and its
+// CPU time (not read).
+func withProcess(body string, start, cpu string) string {
+	return body + "# HELP process_start_time_seconds Start time.\n# TYPE process_start_time_seconds gauge\n" +
+		"process_start_time_seconds " + start + "\n" +
+		"# HELP process_start_time_seconds_extra Not the start time.\n# TYPE process_start_time_seconds_extra gauge\n" +
+		"process_start_time_seconds_extra 7\n" +
+		"# HELP process_cpu_seconds_total CPU time.\n# TYPE process_cpu_seconds_total counter\n" +
+		"process_cpu_seconds_total " + cpu + "\n"
+}
+
+// An idle server's scrapes differ only in metrics a Window does not read: the Parser returns the last Scrape
+// again, dated anew, and it equals what a parse gives in everything a Window reads.
+func TestParserReusesTheLastParseWhileReadLinesAreUnchanged(t *testing.T) {
+	base := capture(t, "v0-busy-qwen3-0.6b.prom")
+	p := NewParser("")
+	s1, err := p.Parse([]byte(withProcess(base, "100", "1.5")), t0)
+	require.NoError(t, err)
+
+	idle := []byte(withProcess(base, "100", "2.5")) // only process_cpu_seconds_total moved
+	s2, err := p.Parse(idle, t0.Add(2e9))
+	require.NoError(t, err)
+	assert.Equal(t, t0.Add(2e9), s2.At)
+	assert.Same(t, s1.Families["vllm:generation_tokens_total"], s2.Families["vllm:generation_tokens_total"], "not parsed again")
+	fresh, err := Parse(idle, t0.Add(2e9), "")
+	require.NoError(t, err)
+	assert.Equal(t, fresh.NamesUsed, s2.NamesUsed)
+	assert.Equal(t, fresh.Models, s2.Models)
+	for name, fam := range fresh.Families {
+		if name == "process_cpu_seconds_total" {
+			assert.Equal(t, 1.5, s2.Families[name].GetMetric()[0].GetCounter().GetValue(), "the one family that differs is not read")
+			continue
+		}
+		assert.Equal(t, fam.String(), s2.Families[name].String(), name)
+	}
+
+	// A vLLM value that moved, and a restart (process_start_time_seconds), are parsed anew.
+	busy := withProcess(bump(t, base, `vllm:generation_tokens_total{model_name="Qwen/Qwen3-0.6B"}`, 10), "100", "3")
+	s3, err := p.Parse([]byte(busy), t0.Add(4e9))
+	require.NoError(t, err)
+	assert.Equal(t, 4884.0, s3.Families["vllm:generation_tokens_total"].GetMetric()[0].GetCounter().GetValue())
+	s4, err := p.Parse([]byte(withProcess(bump(t, base, `vllm:generation_tokens_total{model_name="Qwen/Qwen3-0.6B"}`, 10), "200", "3")), t0.Add(6e9))
+	require.NoError(t, err)
+	assert.Equal(t, 200.0, s4.Families[processStart].GetMetric()[0].GetGauge().GetValue())
+
+	// A body cut short (no final newline) is parsed, and fails; the failure leaves the Parser as it was.
+	cut := []byte(busy[:len(busy)-1] + "x")
+	_, err = p.Parse(cut, t0.Add(8e9))
+	require.Error(t, err)
+	s5, err := p.Parse([]byte(withProcess(bump(t, base, `vllm:generation_tokens_total{model_name="Qwen/Qwen3-0.6B"}`, 10), "200", "9")), t0.Add(10e9))
+	require.NoError(t, err)
+	assert.Same(t, s4.Families[processStart], s5.Families[processStart], "the last good parse is still reused")
+}
+
+func TestAppendReadLines(t *testing.T) {
+	body := "# HELP vllm:a A.\n# TYPE vllm:a counter\nvllm:a_total 1\n# HELP go_x X.\ngo_x 2\n" +
+		"process_start_time_seconds 3\nprocess_start_time_seconds_extra 4\nprocess_start_time_seconds{pid=\"1\"} 5\n# EOF"
+	assert.Equal(t, "# HELP vllm:a A.\n# TYPE vllm:a counter\nvllm:a_total 1\nprocess_start_time_seconds 3\n"+
+		"process_start_time_seconds{pid=\"1\"} 5\n", string(appendReadLines(nil, []byte(body))))
+}
