@@ -48,6 +48,7 @@ type Collector struct {
 	owned    []io.Closer           // the samplers Collect made (not those in Options.Samplers): closed by Stop
 	display  io.Writer
 
+	ctx    context.Context // Start's or Collect's: when it ends first, the run finishes early
 	cancel context.CancelFunc
 	done   chan struct{}
 
@@ -179,6 +180,7 @@ func start(ctx context.Context, opts Options, env runEnv) (*Collector, error) {
 	c.cancel, c.done = cancel, make(chan struct{})
 	c.tick(loopCtx, now)
 	go c.loop(loopCtx)
+	c.ctx = ctx
 	go c.watch(ctx, env.early)
 	return c, nil
 }
@@ -193,11 +195,20 @@ func (c *Collector) watch(ctx context.Context, early func(*Collector)) {
 			return // finished already: ctx was cancelled after Finish
 		default:
 		}
-		c.finish("stopped early: " + context.Cause(ctx).Error())
+		c.finish(earlyReason(ctx))
 		if early != nil {
 			early(c)
 		}
 	}
+}
+
+// earlyReason says why the run stops early when ctx has ended ("stopped early: interrupt signal received"),
+// else "".
+func earlyReason(ctx context.Context) string {
+	if ctx == nil || ctx.Err() == nil {
+		return ""
+	}
+	return "stopped early: " + context.Cause(ctx).Error()
 }
 
 func (c *Collector) buildSamplers() error {
@@ -532,7 +543,7 @@ func (c *Collector) computeSummary(end time.Time, reqs recorder.Summary) *summar
 // Safe to call from any goroutine.
 func (c *Collector) Finish() (*summary.Summary, error) {
 	c.helper()
-	c.finish("")
+	c.finish(earlyReason(c.ctx))
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.final, errors.Join(append(append([]error{c.writeErr}, c.badArgs...), c.checkErrs...)...)
@@ -565,6 +576,11 @@ func (c *Collector) finish(reason string) {
 		_ = cl.Close()
 	}
 	end := time.Now()
+	if reason != "" { // the summary says so too, not only the log
+		c.mu.Lock()
+		c.events = append(c.events, snapshot.Event{Time: end, Source: "vmtest", Message: reason})
+		c.mu.Unlock()
+	}
 	reqs, recs := c.rec.Cut() // one cut: the requests CSV and the summary hold the same requests
 	sum := c.computeSummary(end, reqs)
 	sum.Finished = true

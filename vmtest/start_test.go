@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -97,7 +98,11 @@ func TestStartStopsWhenTheContextEnds(t *testing.T) {
 		sum, err := c.Finish()
 		require.NoError(t, err)
 		assert.InDelta(t, 10, sum.DurationS, 1e-9, "it stopped when the context ended, not when Finish was called")
-		assert.Equal(t, 1, strings.Count(log.String(), "stopped early"))
+		assert.Len(t, regexp.MustCompile(`(?m)^vmtest: stopped early`).FindAllString(log.String(), -1), 1, "logged once")
+		require.NotEmpty(t, sum.Events, "the summary says the run stopped early, not only the log")
+		last := sum.Events[len(sum.Events)-1]
+		assert.Equal(t, "vmtest", last.Source)
+		assert.Equal(t, "stopped early: context deadline exceeded", last.Message)
 	})
 }
 

@@ -125,10 +125,11 @@ func prepare(o *vmtest.Options, out string, stdout io.Writer) error {
 	return checkWritable(o.OutputDir)
 }
 
-// startRun starts the collector; an invalid option (which vmtest names) is printed with the flag that set
+// startRun starts the collector, which finishes by itself when ctx ends (a signal: the summary's events say
+// so); an invalid option (which vmtest names) is printed with the flag that set
 // it and status exitUsage returned.
-func startRun(o vmtest.Options, stderr io.Writer) (*vmtest.Collector, int) {
-	c, err := vmtest.Start(context.Background(), o)
+func startRun(ctx context.Context, o vmtest.Options, stderr io.Writer) (*vmtest.Collector, int) {
+	c, err := vmtest.Start(ctx, o)
 	if err != nil {
 		fmt.Fprintf(stderr, "%v\n%s\n", err, optionsHint)
 		return nil, exitUsage
@@ -187,7 +188,7 @@ func collectMain(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "vmtest collect: %v\n", err)
 		return exitFail
 	}
-	c, code := startRun(o, stderr)
+	c, code := startRun(ctx, o, stderr)
 	if c == nil {
 		return code
 	}
@@ -324,7 +325,7 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "vmtest %s: %v\n", cmd, err)
 		return exitFail
 	}
-	c, code := startRun(o, stderr)
+	c, code := startRun(ctx, o, stderr)
 	if c == nil {
 		return code
 	}

@@ -108,6 +108,8 @@ func TestCollectStopsEarlyOnInterrupt(t *testing.T) {
 	files := runFiles(t, dir, "collect")
 	s := readSummaryT(t, files["summary_json"])
 	assert.Equal(t, "collect", s.ConfigID, "the default config is the command's name")
+	require.NotEmpty(t, s.Events)
+	assert.Equal(t, "stopped early: context canceled", s.Events[len(s.Events)-1].Message, "the summary says why it stopped")
 	assert.Less(t, s.DurationS, 10.0)
 	assert.GreaterOrEqual(t, s.Snapshots, 3)
 }
