@@ -1,8 +1,10 @@
 package vmtest
 
 import (
+	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,6 +56,28 @@ func TestBadChecksFailAtRegistration(t *testing.T) {
 		ft.runCleanups()
 		assert.Empty(t, ft.errs, "the bad check was not registered: nothing runs at the end")
 	}
+}
+
+// One call with several mistakes names every one at once, registers none of its checks (not even the valid
+// one, which would only add a "no data" failure), and the run writes no files: summary_statistics.json stays
+// the last measured run's.
+func TestEveryBadCheckOfACallIsNamedAndNothingIsWritten(t *testing.T) {
+	dir := t.TempDir()
+	ft := &fakeTB{name: "T"}
+	c := Collect(ft, Options{Interval: time.Second, OutputDir: dir, GPUSource: "none", NoSystem: true})
+	require.NotNil(t, c)
+	c.Assert(vassert.P99Below("ttft", 500*time.Millisecond), vassert.P99Below("ttfb", time.Second),
+		vassert.Expr("p(99) e2e_latncy < 2s"))
+	require.Len(t, ft.fatal, 1)
+	assert.Contains(t, ft.fatal[0], `P99Below("ttfb", 1s): unknown latency metric "ttfb"`)
+	assert.Contains(t, ft.fatal[0], `threshold "p(99) e2e_latncy < 2s"`)
+	assert.NotContains(t, ft.fatal[0], `P99Below("ttft"`)
+	ft.runCleanups()
+	assert.Empty(t, ft.errs, "no check of the call was registered")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Empty(t, entries, "no files, no journal, no placeholder")
+	assert.Contains(t, strings.Join(ft.logs, "\n"), "no files written: the test stopped at an invalid check")
 }
 
 // With Options.Goodput set, a negative goodput limit is refused at registration too.

@@ -147,23 +147,35 @@ func (c *Collector) report(tb TB) {
 //
 // A check that is invalid in itself (an unknown metric name, naming the nearest valid ones; a limit no run
 // could meet or fail; an expression that does not parse; a goodput check without Options.Goodput) is a
-// mistake in the test rather than a result: under Collect it fails the test at once through tb.Fatalf, before
-// any load runs, and the checks after it are not registered; outside a test it is logged now and returned
-// by Finish. Call it from the test's goroutine.
+// mistake in the test rather than a result: under Collect it fails the test at once through tb.Fatalf, naming
+// every invalid check of the call, before any load runs; none of the call's checks is registered and the run
+// writes no files (it never measured anything). Outside a test it is logged now and returned by Finish, and
+// the call's valid checks are registered. Call it from the test's goroutine.
 func (c *Collector) Assert(checks ...assert.Check) {
 	if c.tb != nil {
 		c.tb.Helper()
 	}
+	var bad []error
 	for _, check := range checks {
 		if err := c.checkArgs(check); err != nil {
-			if c.tb != nil {
-				c.tb.Fatalf("%v", err)
-				return
-			}
-			c.logf("%v", err)
-			c.mu.Lock()
-			c.badArgs = append(c.badArgs, err)
-			c.mu.Unlock()
+			bad = append(bad, err)
+		}
+	}
+	if len(bad) > 0 && c.tb != nil { // every mistake at once; none of this call's checks is registered
+		c.mu.Lock()
+		c.abandoned = true
+		c.mu.Unlock()
+		c.tb.Fatalf("%v", errors.Join(bad...))
+		return
+	}
+	for _, err := range bad {
+		c.logf("%v", err)
+	}
+	c.mu.Lock()
+	c.badArgs = append(c.badArgs, bad...)
+	c.mu.Unlock()
+	for _, check := range checks {
+		if c.checkArgs(check) != nil {
 			continue
 		}
 		c.mu.Lock()

@@ -61,6 +61,7 @@ type Collector struct {
 	checks  []assert.Check
 	// checksTaken: finish has read checks; a later Assert evaluates its checks at once (assertLate)
 	checksTaken bool
+	abandoned   bool // the test stopped at an invalid check: finish writes no files
 	badArgs     []error // checks refused by Assert on a collector from Start: Finish returns them
 
 	finMu     sync.Mutex // held while finishing; guards the fields below
@@ -587,12 +588,19 @@ func (c *Collector) finish(reason string) {
 	c.mu.Lock()
 	sf := report.SnapshotFile{RunID: c.runID, ConfigID: c.configID, Start: c.start, IntervalS: c.opts.Interval.Seconds(), Snapshots: c.snaps}
 	c.mu.Unlock()
-	if err := report.WriteAll(c.files, sf, recs, sum); err != nil {
+	c.mu.Lock()
+	abandoned := c.abandoned
+	c.mu.Unlock()
+	if abandoned {
+		c.discardFiles()
+	} else if err := report.WriteAll(c.files, sf, recs, sum); err != nil {
 		c.writeErr = fmt.Errorf("vmtest: writing files: %w", err)
 	}
 	c.closeJournal(c.writeErr == nil)
 	c.final = sum
-	c.logSummary(sum)
+	if !abandoned {
+		c.logSummary(sum)
+	}
 	c.mu.Lock()
 	checks := c.checks
 	c.checksTaken = true
@@ -602,6 +610,13 @@ func (c *Collector) finish(reason string) {
 	c.mu.Lock()
 	c.checkErrs = r.errs
 	c.mu.Unlock()
+}
+
+// discardFiles removes the placeholder Reserve claimed, for a run that stopped at an invalid check: the
+// latest run's files (summary_statistics.json) stay those of the last run that measured something.
+func (c *Collector) discardFiles() {
+	_ = os.Remove(c.files.SnapshotsJSON)
+	c.logf("vmtest: no files written: the test stopped at an invalid check before measuring anything")
 }
 
 // checkReporter is the assert.TestingT the registered checks run under in finish: notes go to the log,
