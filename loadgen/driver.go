@@ -307,7 +307,7 @@ func Run(ctx context.Context, cfg LoadConfig) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	if err := checkModel(ctx, client, cfg.Params.Model); err != nil {
+	if err := CheckModel(ctx, client, cfg.Params.Model); err != nil {
 		return Result{}, err
 	}
 	r := &run{cfg: cfg, client: client, enc: enc, outcomes: map[recorder.Outcome]int{}, aborted: make(chan struct{})}
@@ -389,11 +389,12 @@ func Run(ctx context.Context, cfg LoadConfig) (Result, error) {
 	return res, nil
 }
 
-// checkModel asks the server's /v1/models (for at most modelCheckTimeout) whether it serves model, so that a
-// misspelt model fails the run at once instead of every request failing (vLLM answers 404 at once). A server
-// that does not answer the list (down, or not implementing it) is not an error here: the run records what
-// happens to its requests.
-func checkModel(ctx context.Context, c *Client, model string) error {
+// CheckModel asks the server's /v1/models (for at most 5 s) whether it serves model, so that a misspelt model
+// fails at once instead of every request failing (vLLM answers 404 at once); Run calls it before sending. It
+// returns a *ModelNotServedError when the list does not name model; nil when it does, when model is empty, or
+// when the server does not answer the list (down, or not implementing it: a run then records what happens to
+// its requests).
+func CheckModel(ctx context.Context, c *Client, model string) error {
 	if model == "" {
 		return nil
 	}
@@ -428,7 +429,7 @@ func (e *ModelNotServedError) ServedText() string {
 	return list
 }
 
-// modelCheckTimeout bounds checkModel's request.
+// modelCheckTimeout bounds CheckModel's request.
 const modelCheckTimeout = 5 * time.Second
 
 // warmup sends cfg.Warmup requests with w closed-loop workers and discards their records.

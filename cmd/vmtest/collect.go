@@ -305,20 +305,8 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err := lc.Validate(); err != nil {
 		return bad("%v", err)
 	}
-	if lc.Params.Model == "" {
-		client, err := loadgen.NewClient(lc.Client)
-		if err != nil {
-			return bad("%v", err)
-		}
-		mctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		ids, err := client.Models(mctx)
-		cancel()
-		client.Close()
-		if err != nil {
-			fmt.Fprintf(stderr, "vmtest %s: %v (give -model to skip this)\n", cmd, err)
-			return exitFail
-		}
-		lc.Params.Model = ids[0]
+	if code, ok := resolveModel(ctx, &lc, cmd, stderr); !ok {
+		return code
 	}
 
 	if err := prepare(&o, cf.out, stdout); err != nil {
@@ -336,6 +324,33 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		printSLOs(stdout, sum, slos, checks)
 	}
 	return code
+}
+
+// resolveModel sets lc's model to the server's first when -model was not given, else checks that the server
+// serves it, before anything starts: a model it does not serve fails with exitFail and no files.
+func resolveModel(ctx context.Context, lc *loadgen.LoadConfig, cmd string, stderr io.Writer) (int, bool) {
+	client, err := loadgen.NewClient(lc.Client)
+	if err != nil {
+		return usageErr(stderr, cmd, "%v", err), false
+	}
+	defer client.Close()
+	if lc.Params.Model != "" {
+		var notServed *loadgen.ModelNotServedError
+		if err := loadgen.CheckModel(ctx, client, lc.Params.Model); errors.As(err, &notServed) {
+			fmt.Fprintf(stderr, "vmtest: load: -model %q is not served by %s (it serves %s); nothing was sent\n", notServed.Model, notServed.BaseURL, notServed.ServedText())
+			return exitFail, false
+		}
+		return exitOK, true
+	}
+	mctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	ids, err := client.Models(mctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "vmtest %s: %v (give -model to skip this)\n", cmd, err)
+		return exitFail, false
+	}
+	lc.Params.Model = ids[0]
+	return exitOK, true
 }
 
 // runLoad drives lc's load into the server, recording into c, and returns exitFail when the load could not

@@ -410,8 +410,10 @@ func TestLoadWithAModelNotServedExitsOne(t *testing.T) {
 		"-interval", "200ms", "-out", dir, "-gpu", "none")
 	require.Equal(t, exitFail, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	assert.Contains(t, errOut, `vmtest: load: -model "sim-modle" is not served by `+sim.URL+` (it serves sim-model); nothing was sent`)
-	s := readSummaryT(t, runFiles(t, dir, "load")["summary_json"])
-	assert.Zero(t, s.Requests.Total)
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Empty(t, entries, "it stopped before collecting: no empty run over the latest run's files")
+	assert.NotContains(t, out, "vmtest: requests:", "no summary of a run that never started")
 }
 
 // -metrics-model reads one model's series: a model the server does not expose fails each scrape, naming the
