@@ -79,8 +79,21 @@ func Collect(tb TB, opts Options) *Collector {
 			ctx, cancel = context.WithDeadlineCause(ctx, dl.Add(-margin), cause)
 		}
 	}
-	var report sync.Once
-	verdict := func(c *Collector) { report.Do(func() { c.report(tb) }) }
+	// Reported once, by whichever comes first: the deadline's early finish or the cleanup. Every frame down to
+	// testing is a helper (no sync.Once), so failures point at the test, not at this file.
+	var (
+		reportMu sync.Mutex
+		reported bool
+	)
+	verdict := func(c *Collector) {
+		tb.Helper()
+		reportMu.Lock()
+		defer reportMu.Unlock()
+		if !reported {
+			reported = true
+			c.report(tb)
+		}
+	}
 	_, bench := tb.(interface{ ReportMetric(float64, string) })
 	c, err := start(ctx, opts, runEnv{name: tb.Name(), logf: tb.Logf, helper: tb.Helper, brief: bench, early: verdict})
 	if err != nil {

@@ -188,6 +188,7 @@ func start(ctx context.Context, opts Options, env runEnv) (*Collector, error) {
 
 // watch finishes the collector when ctx is done before Finish is called, then calls early.
 func (c *Collector) watch(ctx context.Context, early func(*Collector)) {
+	c.helper() // its log lines and the early verdict point at the test, not at this file
 	select {
 	case <-c.stopped:
 	case <-ctx.Done():
