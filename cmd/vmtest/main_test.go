@@ -431,3 +431,11 @@ func TestCollectMetricsModel(t *testing.T) {
 	assert.Contains(t, st.LastError, "-metrics-model")
 	assert.Contains(t, st.LastError, `the server has "sim-model"`)
 }
+
+// A path that does not exist is named as such, not as the wrong kind of file.
+func TestReportMissingPath(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nope")
+	code, _, errOut := runCmd(context.Background(), "report", missing)
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, errOut, "stat "+missing+": no such file or directory")
+}

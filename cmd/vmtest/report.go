@@ -31,9 +31,13 @@ func reportMain(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	code := exitOK
 	for _, path := range fs.Args() {
-		err := rerender(stdout, path)
-		if st, serr := os.Stat(path); serr == nil && st.IsDir() {
+		st, err := os.Stat(path) // a missing path says so ("no such file or directory")
+		switch {
+		case err != nil:
+		case st.IsDir():
 			err = rebuildDir(stdout, path)
+		default:
+			err = rerender(stdout, path)
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "vmtest %s: %v\n", cmd, err)
