@@ -16,28 +16,19 @@ import (
 // BenchmarkRoadScrapeV0 is one whole scrape through the server road, as the collector takes it: Sample against
 // a local httptest server serving the V0 capture (24.8 KB: HTTP GET over loopback, capped read, parse) and
 // Commit (the tracker's Add and the snapshot's fields: totals, gauges, rates, interval quantiles).
-func BenchmarkRoadScrapeV0(b *testing.B) {
-	bodies := v0Bodies(b)
-	srv := newVLLMBodyServer(b, bodies[0])
-	v := newTestVLLM(b, VLLMConfig{BaseURL: srv.URL})
-	ctx := context.Background()
-	b.ReportAllocs()
-	b.SetBytes(int64(len(bodies[0])))
-	i := 0
-	for b.Loop() {
-		i++
-		srv.Set(bodies[i%2]) // a busy server: every scrape's vLLM lines differ from the last
-		r := v.Sample(ctx)
-		if r.Err != nil {
-			b.Fatal(r.Err)
-		}
-		r.Commit(&r)
-	}
-}
+func BenchmarkRoadScrapeV0(b *testing.B) { benchRoadScrape(b, true, false) }
 
 // BenchmarkRoadScrapeP99V0 is BenchmarkRoadScrapeV0 plus the window's p99 TTFT (ServerStats builds every
 // figure): the new road's counterpart of the old BenchmarkScrapeExtractV0 + BenchmarkWindowAddAndP99 pair.
-func BenchmarkRoadScrapeP99V0(b *testing.B) {
+func BenchmarkRoadScrapeP99V0(b *testing.B) { benchRoadScrape(b, true, true) }
+
+// BenchmarkRoadScrapeV0Idle is BenchmarkRoadScrapeV0 against an idle server: the same vLLM lines at every
+// scrape, so serverstats.Parser reuses the last parse.
+func BenchmarkRoadScrapeV0Idle(b *testing.B) { benchRoadScrape(b, false, false) }
+
+// benchRoadScrape scrapes the V0 capture through Sample and Commit: busy alternates two bodies whose vLLM
+// lines differ (every scrape parses), else one body is served; p99 also builds the window's statistics.
+func benchRoadScrape(b *testing.B, busy, p99 bool) {
 	bodies := v0Bodies(b)
 	srv := newVLLMBodyServer(b, bodies[0])
 	v := newTestVLLM(b, VLLMConfig{BaseURL: srv.URL})
@@ -47,34 +38,20 @@ func BenchmarkRoadScrapeP99V0(b *testing.B) {
 	b.SetBytes(int64(len(bodies[0])))
 	i := 0
 	for b.Loop() {
-		i++
-		srv.Set(bodies[i%2])
+		if i++; busy {
+			srv.Set(bodies[i%2])
+		}
 		r := v.Sample(ctx)
 		if r.Err != nil {
 			b.Fatal(r.Err)
 		}
 		r.Commit(&r)
+		if !p99 {
+			continue
+		}
 		if st, ok := v.ServerStats(); !ok || st.TTFT == nil {
 			b.Fatal("no TTFT")
 		}
-	}
-}
-
-// BenchmarkRoadScrapeV0Idle is BenchmarkRoadScrapeV0 against an idle server: the same vLLM lines at every
-// scrape, so serverstats.Parser reuses the last parse.
-func BenchmarkRoadScrapeV0Idle(b *testing.B) {
-	body := vllmCapture(b, vllmV0Capture)
-	srv := newVLLMBodyServer(b, body)
-	v := newTestVLLM(b, VLLMConfig{BaseURL: srv.URL})
-	ctx := context.Background()
-	b.ReportAllocs()
-	b.SetBytes(int64(len(body)))
-	for b.Loop() {
-		r := v.Sample(ctx)
-		if r.Err != nil {
-			b.Fatal(r.Err)
-		}
-		r.Commit(&r)
 	}
 }
 
