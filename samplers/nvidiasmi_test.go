@@ -473,13 +473,14 @@ func TestSMIHungIsStaleAtDeadlineAndKilled(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	start := time.Now()
+	deadline, _ := ctx.Deadline()
 	r := s.Sample(ctx)
-	elapsed := time.Since(start)
+	returned := time.Now()
 	require.Error(t, r.Err)
 	assert.Contains(t, r.Err.Error(), "stale")
-	assert.GreaterOrEqual(t, elapsed, 300*time.Millisecond, "a fresh block may still come until the deadline")
-	assert.Less(t, elapsed, 1500*time.Millisecond, "Sample must return at the deadline")
+	assert.False(t, returned.Before(deadline), "a fresh block may still come until the deadline")
+	// The hang lasts 60 s: returning within 10 s of the deadline is returning at it, however loaded the machine.
+	assert.Less(t, returned.Sub(deadline), 10*time.Second, "Sample must return at the deadline")
 	assert.Empty(t, r.GPU)
 
 	pid := smiReadPID(t, filepath.Join(dir, "child.pid"))

