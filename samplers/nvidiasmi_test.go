@@ -138,20 +138,19 @@ func smiSampler(t *testing.T, dir string, gpus ...string) *GPUSampler {
 	require.NoError(t, err)
 	require.Equal(t, GPUSourceNvidiaSMI, s.Source())
 	t.Cleanup(func() { _ = s.Close() })
-	if smiTestPush {
+	if smiTestPush(t) {
 		s.src.(*nvidiaSMI).pull = false
 	}
 	return s
 }
 
-// smiTestPush makes the samplers built by smiSampler and smiLoopSampler read their loop in push mode (a
-// goroutine copying stdout as it comes, as on platforms without pollable pipes), for TestSMIPushMode.
-var smiTestPush bool
+// smiTestPush says whether the samplers built by smiSampler and smiLoopSampler for t read their loop in push
+// mode (a goroutine copying stdout as it comes, as on platforms without pollable pipes): under
+// TestSMIPushMode, decided by the test's name rather than by a package variable a test would flip.
+func smiTestPush(t testing.TB) bool { return strings.HasPrefix(t.Name(), "TestSMIPushMode/") }
 
 // TestSMIPushMode runs the loop tests again with stdout copied by a goroutine instead of read at the ticks.
 func TestSMIPushMode(t *testing.T) {
-	smiTestPush = true
-	t.Cleanup(func() { smiTestPush = false })
 	for name, test := range map[string]func(*testing.T){
 		"H200Load": TestSMIH200Load, "FailedToInitializeNVML": TestSMIFailedToInitializeNVML,
 		"FailureAfterDataKeepsKeysWithNulls": TestSMIFailureAfterDataKeepsKeysWithNulls,
@@ -172,7 +171,7 @@ func smiLoopSampler(t testing.TB, dir string, interval time.Duration, tune func(
 	require.Equal(t, GPUSourceNvidiaSMI, s.Source())
 	t.Cleanup(func() { _ = s.Close() })
 	n := s.src.(*nvidiaSMI)
-	n.pull = n.pull && !smiTestPush
+	n.pull = n.pull && !smiTestPush(t)
 	if tune != nil {
 		tune(n)
 	}
