@@ -245,8 +245,10 @@ func TestNonStreamingWaitsForWholeGeneration(t *testing.T) {
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	el := time.Since(start)
-	assert.GreaterOrEqual(t, el, 50*time.Millisecond)
-	assert.Less(t, el, 150*time.Millisecond)
+	assert.GreaterOrEqual(t, el, 50*time.Millisecond, "20 ms to the first token and 3 × 10 ms more")
+	if os.Getenv("VMTEST_TIMING") == "1" { // an upper bound checks this machine's timing
+		assert.Less(t, el, 150*time.Millisecond)
+	}
 }
 
 func TestQueueingMetricsMidFlight(t *testing.T) {
@@ -621,7 +623,8 @@ func TestClientCancelFreesSlot(t *testing.T) {
 	start := time.Now()
 	r := stream(t, s.URL+"/v1/completions", `{"prompt":"x","max_tokens":1,"stream":true}`)
 	require.Equal(t, http.StatusOK, r.status)
-	assert.Less(t, time.Since(start), 500*time.Millisecond, "the slot was freed")
+	// Had the slot stayed taken, this request would wait for the 1000 tokens of the first (50 s).
+	assert.Less(t, time.Since(start), 10*time.Second, "the slot was freed")
 	f := scrape(t, s)
 	assert.Equal(t, 1.0, value(t, f, "vllm:request_success_total", map[string]string{"finished_reason": "abort"}))
 }
@@ -633,7 +636,7 @@ func TestCloseEndsInFlightStreams(t *testing.T) {
 	defer resp.Body.Close()
 	start := time.Now()
 	s.Close()
-	assert.Less(t, time.Since(start), time.Second)
+	assert.Less(t, time.Since(start), 10*time.Second, "Close did not wait for the 1000 tokens (20 s)")
 	_, err = io.ReadAll(resp.Body)
 	assert.Error(t, err, "the stream ends without a proper end")
 	s.Close() // idempotent
@@ -801,12 +804,12 @@ func median(v []float64) float64 {
 // Response headers arrive before the first token, also while queued, as
 // vLLM's StreamingResponse sends them at once.
 func TestStreamHeadersBeforeFirstToken(t *testing.T) {
-	s := New(t, Config{TTFTBase: 300 * time.Millisecond})
-	start := time.Now()
-	resp := post(t, context.Background(), s.URL+"/v1/completions", `{"prompt":"x","max_tokens":1,"stream":true}`)
+	// The first token is due in an hour: headers that arrive at all arrived before it.
+	s := New(t, Config{TTFTBase: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	resp := post(t, ctx, s.URL+"/v1/completions", `{"prompt":"x","max_tokens":1,"stream":true}`)
 	defer resp.Body.Close()
-	assert.Less(t, time.Since(start), 200*time.Millisecond)
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
-	_, _ = io.Copy(io.Discard, resp.Body)
-	assert.GreaterOrEqual(t, time.Since(start), 300*time.Millisecond)
+	assert.Equal(t, "text/event-stream", strings.Split(resp.Header.Get("Content-Type"), ";")[0])
 }

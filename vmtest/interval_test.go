@@ -64,7 +64,7 @@ func TestSnapshotsCarryServerIntervalQuantiles(t *testing.T) {
 	ft := &fakeTB{name: "T"}
 	c := Collect(ft, Options{VLLMBaseURL: srv.URL, Interval: 100 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true})
 	require.NotNil(t, c)
-	require.Eventually(t, func() bool { return len(c.Snapshots()) >= 4 }, 5*time.Second, 10*time.Millisecond)
+	waitSnapshots(t, c, func(s []snapshot.Snapshot) bool { return len(s) >= 4 })
 	ft.runCleanups()
 	snaps := c.Snapshots()
 	require.GreaterOrEqual(t, len(snaps), 4)

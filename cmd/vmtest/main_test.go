@@ -433,11 +433,10 @@ func TestUnwritableOutputFailsAtOnce(t *testing.T) {
 		{"load", "-url", sim.URL, "-requests", "5", "-out", filepath.Join(file, "out"), "-gpu", "none"},
 		{"collect", "-url", sim.URL, "-duration", "1s", "-out", filepath.Join(file, "out"), "-gpu", "none"},
 	} {
-		start := time.Now()
 		code, out, errOut := runCmd(context.Background(), args...)
 		assert.Equal(t, exitFail, code, "%v\nstdout:\n%s\nstderr:\n%s", args, out, errOut)
 		assert.Contains(t, errOut, "vmtest "+args[0]+`: output directory "`+filepath.Join(file, "out")+`": mkdir `)
-		assert.Less(t, time.Since(start), 500*time.Millisecond, "nothing was run")
+		assert.NotContains(t, out, "vmtest: run ", "nothing was run")
 		assert.NotContains(t, out, "vmtest: load:")
 	}
 }
