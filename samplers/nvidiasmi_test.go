@@ -376,7 +376,7 @@ esac`, map[string]string{"gpus.csv": gpus, "apps.csv": apps})
 	require.NoError(t, r.Err)
 	require.NotNil(t, r.GPU["gpu_0"].PowerW)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "broken"), nil, 0o644))
-	require.Eventually(t, func() bool { r = gpuTick(t, s); return r.Err != nil }, 5*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { r = gpuTick(t, s); return r.Err != nil }, 30*time.Second, 20*time.Millisecond)
 	assert.EqualError(t, r.Err, "nvidia-smi: exit 255: Failed to initialize NVML: Unknown Error")
 	g, ok := r.GPU["gpu_0"]
 	require.True(t, ok, "a GPU seen before stays in the map")
@@ -440,7 +440,7 @@ func smiReadPID(t *testing.T, file string) int {
 		first, _, _ := strings.Cut(string(b), "\n")
 		pid, err = strconv.Atoi(strings.TrimSpace(first))
 		return err == nil
-	}, 5*time.Second, 10*time.Millisecond)
+	}, 30*time.Second, 10*time.Millisecond)
 	return pid
 }
 
@@ -483,12 +483,12 @@ func TestSMIHungIsStaleAtDeadlineAndKilled(t *testing.T) {
 	assert.Empty(t, r.GPU)
 
 	pid := smiReadPID(t, filepath.Join(dir, "child.pid"))
-	assert.Eventually(t, func() bool { return smiProcessGone(pid) }, 5*time.Second, 10*time.Millisecond,
+	assert.Eventually(t, func() bool { return smiProcessGone(pid) }, 30*time.Second, 10*time.Millisecond,
 		"the hung nvidia-smi's child must die with its process group")
 
 	// The killed loop is restarted (with backoff) and data flows again.
 	require.NoError(t, os.Remove(filepath.Join(dir, "hang")))
-	require.Eventually(t, func() bool { return gpuTick(t, s).Err == nil }, 5*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return gpuTick(t, s).Err == nil }, 30*time.Second, 20*time.Millisecond)
 }
 
 func TestSMIAtMostOneComputeAppsCallInFlight(t *testing.T) {
@@ -572,7 +572,7 @@ func TestSMILoopReplaysBlocks(t *testing.T) {
 	require.Eventually(t, func() bool {
 		r := gpuTick(t, s)
 		return r.Err == nil && r.GPU["gpu_7"].PowerW != nil && *r.GPU["gpu_7"].PowerW == 301.25
-	}, 5*time.Second, 20*time.Millisecond)
+	}, 30*time.Second, 20*time.Millisecond)
 }
 
 func smiArgs(t *testing.T, dir string) string {
@@ -596,12 +596,12 @@ esac`, map[string]string{"gpus.csv": gpus, "apps.csv": apps})
 
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "die"), nil, 0o644))
 	var r Reading
-	require.Eventually(t, func() bool { r = gpuTick(t, s); return r.Err != nil }, 5*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { r = gpuTick(t, s); return r.Err != nil }, 30*time.Second, 10*time.Millisecond)
 	assert.EqualError(t, r.Err, "nvidia-smi: exit 3: Segmentation fault", "the exit is recorded until the restart")
 	require.Contains(t, r.GPU, "gpu_0")
 	assert.Nil(t, r.GPU["gpu_0"].PowerW)
 
-	require.Eventually(t, func() bool { r = gpuTick(t, s); return r.Err == nil }, 5*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { r = gpuTick(t, s); return r.Err == nil }, 30*time.Second, 20*time.Millisecond)
 	gpuVal(t, 627.40, r.GPU["gpu_0"].PowerW, "power_w after the restart")
 	b, err := os.ReadFile(filepath.Join(dir, "loop.pids"))
 	require.NoError(t, err)
@@ -637,7 +637,7 @@ esac`, map[string]string{"gpus.csv": strings.Join(smiH200Row(t), ", ") + "\n", "
 		r = s.Sample(ctx)
 		late = time.Since(deadline)
 		return r.Err != nil
-	}, 5*time.Second, time.Millisecond)
+	}, 30*time.Second, time.Millisecond)
 	assert.Contains(t, r.Err.Error(), "nvidia-smi: stale: newest block is")
 	// The quiet loop's child sleeps 60 s: returning within 10 s of the deadline is returning at it.
 	assert.Less(t, late, 10*time.Second, "Sample returns at its deadline")
@@ -648,9 +648,9 @@ esac`, map[string]string{"gpus.csv": strings.Join(smiH200Row(t), ", ") + "\n", "
 	assert.Greater(t, time.Since(n.latestAt()), n.staleAfter)
 
 	// The silent loop is killed at hungAfter, with its child.
-	assert.Eventually(t, func() bool { return smiProcessGone(childPID) }, 5*time.Second, 10*time.Millisecond)
+	assert.Eventually(t, func() bool { return smiProcessGone(childPID) }, 30*time.Second, 10*time.Millisecond)
 	require.NoError(t, os.Remove(filepath.Join(dir, "quiet")))
-	require.Eventually(t, func() bool { return gpuTick(t, s).Err == nil }, 5*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return gpuTick(t, s).Err == nil }, 30*time.Second, 20*time.Millisecond)
 }
 
 func TestSMICloseKillsLoop(t *testing.T) {
@@ -672,7 +672,7 @@ func TestSMICloseKillsLoop(t *testing.T) {
 		t.Fatal("Close returned before the loop's supervisor did")
 	}
 	assert.True(t, smiProcessGone(pid), "the loop process was reaped by Close")
-	assert.Eventually(t, func() bool { return smiGroupGone(pid) }, 2*time.Second, 10*time.Millisecond,
+	assert.Eventually(t, func() bool { return smiGroupGone(pid) }, 30*time.Second, 10*time.Millisecond,
 		"nothing of the loop's process group is left")
 	assert.Error(t, gpuTick(t, s).Err, "Sample after Close")
 	// Polled here, not with assert.Eventually, which runs the condition on goroutines of its own.

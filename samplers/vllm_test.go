@@ -812,5 +812,5 @@ func TestVLLMCloseLeavesNoConnection(t *testing.T) {
 	require.NoError(t, r.Err)
 	require.Equal(t, int64(1), open.Load(), "one kept-alive connection while sampling")
 	require.NoError(t, v.Close())
-	require.Eventually(t, func() bool { return open.Load() == 0 }, 2*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return open.Load() == 0 }, 30*time.Second, 10*time.Millisecond)
 }
