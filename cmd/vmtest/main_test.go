@@ -107,7 +107,8 @@ func TestCollectStopsEarlyOnInterrupt(t *testing.T) {
 	start := time.Now()
 	code, out, errOut := runCmd(ctx, "collect", "-url", sim.URL, "-duration", "1m", "-interval", "200ms", "-out", dir, "-gpu", "none")
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
-	assert.Less(t, time.Since(start), 10*time.Second, "the interrupt ended the collection, not -duration")
+	// -duration is 1 minute: well under it is the interrupt, however long writing the files takes under load.
+	assert.Less(t, time.Since(start), 30*time.Second, "the interrupt ended the collection, not -duration")
 	assert.Contains(t, out, "vmtest: interrupted after")
 	files := runFiles(t, dir, "collect")
 	s := readSummaryT(t, files["summary_json"])
@@ -173,7 +174,7 @@ func TestLoadStopsEarlyOnInterrupt(t *testing.T) {
 	code, out, errOut := runCmd(ctx, "load", "-url", sim.URL, "-duration", "1m", "-interval", "200ms", "-out", dir,
 		"-gpu", "none", "-slo", "requests.total > 0")
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
-	assert.Less(t, time.Since(start), 15*time.Second)
+	assert.Less(t, time.Since(start), 30*time.Second, "the interrupt, not the 1-minute -duration, ended the load")
 	assert.Contains(t, out, "vmtest: interrupted: load stopped early")
 	s := readSummaryT(t, runFiles(t, dir, "load")["summary_json"])
 	assert.Positive(t, s.Requests.Total)
