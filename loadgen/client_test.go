@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -20,6 +21,8 @@ import (
 const gap = 20 * time.Millisecond
 
 // between asserts that got lies in [from, from+gap): the event that was written at from, not a later one.
+// The tests that use it run in a synctest bubble, where no time passes between a pipe write and the read
+// that consumes it, so a loaded machine cannot move got past from+gap.
 func between(t *testing.T, got, from time.Time, what string) {
 	t.Helper()
 	assert.False(t, got.Before(from), "%s %v is before its event was written", what, got.Sub(from))
@@ -27,59 +30,63 @@ func between(t *testing.T, got, from time.Time, what string) {
 }
 
 func TestRoleOnlyFirstChatChunkIsNotAToken(t *testing.T) {
-	c, pt := pipeClient(t, ClientConfig{})
-	ch := doAsync(c, context.Background(), chat1, Params{Model: "m"})
-	w := <-pt.streams
-	write(t, w, chatChunk(`{"role":"assistant","content":""}`))
-	write(t, w, chatChunk(`{"role":"assistant"}`))
-	time.Sleep(gap)
-	t1 := write(t, w, chatChunk(`{"content":"Hi"}`))
-	time.Sleep(gap)
-	t2 := write(t, w, chatChunk(`{"content":" there"}`))
-	time.Sleep(gap)
-	write(t, w, chatFinish("stop")) // empty content: not a token
-	write(t, w, done)
-	w.Close()
-	r := wait(t, ch)
+	synctest.Test(t, func(t *testing.T) {
+		c, pt := pipeClient(t, ClientConfig{})
+		ch := doAsync(c, context.Background(), chat1, Params{Model: "m"})
+		w := <-pt.streams
+		write(t, w, chatChunk(`{"role":"assistant","content":""}`))
+		write(t, w, chatChunk(`{"role":"assistant"}`))
+		time.Sleep(gap)
+		t1 := write(t, w, chatChunk(`{"content":"Hi"}`))
+		time.Sleep(gap)
+		t2 := write(t, w, chatChunk(`{"content":" there"}`))
+		time.Sleep(gap)
+		write(t, w, chatFinish("stop")) // empty content: not a token
+		write(t, w, done)
+		w.Close()
+		r := wait(t, ch)
 
-	require.Equal(t, recorder.OutcomeOK, r.Outcome, "err: %v", r.Err)
-	between(t, r.FirstToken, t1, "FirstToken")
-	assert.Equal(t, r.FirstToken, r.FirstContent)
-	require.Len(t, r.TokenTimes, 2)
-	between(t, r.TokenTimes[1], t2, "second token")
-	assert.Equal(t, r.TokenTimes[1], r.End, "End is the last token-bearing chunk, not the finish chunk")
-	assert.Equal(t, 2, r.OutputTokens)
-	assert.True(t, r.OutputTokensEstimated, "no usage sent: counted")
-	assert.Equal(t, "stop", r.FinishReason)
-	assert.Equal(t, 200, r.HTTPStatus)
-	assert.True(t, r.Start.Before(t1))
+		require.Equal(t, recorder.OutcomeOK, r.Outcome, "err: %v", r.Err)
+		between(t, r.FirstToken, t1, "FirstToken")
+		assert.Equal(t, r.FirstToken, r.FirstContent)
+		require.Len(t, r.TokenTimes, 2)
+		between(t, r.TokenTimes[1], t2, "second token")
+		assert.Equal(t, r.TokenTimes[1], r.End, "End is the last token-bearing chunk, not the finish chunk")
+		assert.Equal(t, 2, r.OutputTokens)
+		assert.True(t, r.OutputTokensEstimated, "no usage sent: counted")
+		assert.Equal(t, "stop", r.FinishReason)
+		assert.Equal(t, 200, r.HTTPStatus)
+		assert.True(t, r.Start.Before(t1))
+	})
 }
 
 func TestReasoningCountsAsFirstTokenFirstContentSeparate(t *testing.T) {
 	for _, field := range []string{"reasoning_content", "reasoning"} {
 		t.Run(field, func(t *testing.T) {
-			c, pt := pipeClient(t, ClientConfig{})
-			ch := doAsync(c, context.Background(), chat1, Params{Model: "m"})
-			w := <-pt.streams
-			write(t, w, chatChunk(`{"role":"assistant","content":null}`))
-			t1 := write(t, w, chatChunk(`{"`+field+`":"Let me think","content":null}`))
-			time.Sleep(gap)
-			write(t, w, chatChunk(`{"`+field+`":" hard"}`))
-			time.Sleep(gap)
-			t3 := write(t, w, chatChunk(`{"content":"42"}`))
-			time.Sleep(gap)
-			t4 := write(t, w, chatChunk(`{"tool_calls":[{"index":0,"function":{"arguments":"{}"}}]}`))
-			write(t, w, chatFinish("stop")+usageChunk(5, 4)+done)
-			w.Close()
-			r := wait(t, ch)
+			synctest.Test(t, func(t *testing.T) {
+				c, pt := pipeClient(t, ClientConfig{})
+				ch := doAsync(c, context.Background(), chat1, Params{Model: "m"})
+				w := <-pt.streams
+				write(t, w, chatChunk(`{"role":"assistant","content":null}`))
+				t1 := write(t, w, chatChunk(`{"`+field+`":"Let me think","content":null}`))
+				time.Sleep(gap)
+				write(t, w, chatChunk(`{"`+field+`":" hard"}`))
+				time.Sleep(gap)
+				t3 := write(t, w, chatChunk(`{"content":"42"}`))
+				time.Sleep(gap)
+				t4 := write(t, w, chatChunk(`{"tool_calls":[{"index":0,"function":{"arguments":"{}"}}]}`))
+				write(t, w, chatFinish("stop")+usageChunk(5, 4)+done)
+				w.Close()
+				r := wait(t, ch)
 
-			require.Equal(t, recorder.OutcomeOK, r.Outcome, "err: %v", r.Err)
-			between(t, r.FirstToken, t1, "FirstToken")
-			between(t, r.FirstContent, t3, "FirstContent")
-			require.Len(t, r.TokenTimes, 4, "reasoning, reasoning, content, tool_calls")
-			between(t, r.End, t4, "End (tool call)")
-			assert.Equal(t, 4, r.OutputTokens)
-			assert.False(t, r.OutputTokensEstimated)
+				require.Equal(t, recorder.OutcomeOK, r.Outcome, "err: %v", r.Err)
+				between(t, r.FirstToken, t1, "FirstToken")
+				between(t, r.FirstContent, t3, "FirstContent")
+				require.Len(t, r.TokenTimes, 4, "reasoning, reasoning, content, tool_calls")
+				between(t, r.End, t4, "End (tool call)")
+				assert.Equal(t, 4, r.OutputTokens)
+				assert.False(t, r.OutputTokensEstimated)
+			})
 		})
 	}
 }
@@ -112,24 +119,26 @@ func TestTrailingUsageChunkLastWinsNeverSummed(t *testing.T) {
 func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
 
 func TestKeepalivesIgnored(t *testing.T) {
-	c, pt := pipeClient(t, ClientConfig{})
-	ch := doAsync(c, context.Background(), chat1, Params{Model: "m"})
-	w := <-pt.streams
-	write(t, w, ": ping\n\n")
-	write(t, w, "data:\n\n")
-	write(t, w, "data: \n\n")
-	write(t, w, "event: ping\n\n")
-	write(t, w, "event: ping\ndata: {\"type\":\"ping\"}\n\n")
-	write(t, w, ": keep-alive comment\n")
-	time.Sleep(gap)
-	t1 := write(t, w, chatChunk(`{"content":"x"}`))
-	write(t, w, ": ping\n\n"+"event: ping\n\n"+chatChunk(`{"content":"y"}`)+": ping\n\n"+chatFinish("stop")+done)
-	w.Close()
-	r := wait(t, ch)
-	require.Equal(t, recorder.OutcomeOK, r.Outcome, "err: %v", r.Err)
-	between(t, r.FirstToken, t1, "FirstToken")
-	assert.Len(t, r.TokenTimes, 2)
-	assert.Equal(t, 2, r.OutputTokens)
+	synctest.Test(t, func(t *testing.T) {
+		c, pt := pipeClient(t, ClientConfig{})
+		ch := doAsync(c, context.Background(), chat1, Params{Model: "m"})
+		w := <-pt.streams
+		write(t, w, ": ping\n\n")
+		write(t, w, "data:\n\n")
+		write(t, w, "data: \n\n")
+		write(t, w, "event: ping\n\n")
+		write(t, w, "event: ping\ndata: {\"type\":\"ping\"}\n\n")
+		write(t, w, ": keep-alive comment\n")
+		time.Sleep(gap)
+		t1 := write(t, w, chatChunk(`{"content":"x"}`))
+		write(t, w, ": ping\n\n"+"event: ping\n\n"+chatChunk(`{"content":"y"}`)+": ping\n\n"+chatFinish("stop")+done)
+		w.Close()
+		r := wait(t, ch)
+		require.Equal(t, recorder.OutcomeOK, r.Outcome, "err: %v", r.Err)
+		between(t, r.FirstToken, t1, "FirstToken")
+		assert.Len(t, r.TokenTimes, 2)
+		assert.Equal(t, 2, r.OutputTokens)
+	})
 }
 
 // checkAStream asserts what aStream() must yield.
@@ -404,7 +413,7 @@ func TestFirstTokenTimeout(t *testing.T) {
 	assert.NotErrorIs(t, r.Err, ErrStallTimeout)
 	el := time.Since(r.Start)
 	assert.GreaterOrEqual(t, el, 100*time.Millisecond, "the stall limit does not apply before the first token")
-	assert.Less(t, el, 2*time.Second)
+	assert.Less(t, el, 10*time.Second, "the server never sends a token: the limit ended the request")
 	assert.Equal(t, 200, r.HTTPStatus)
 }
 
@@ -419,7 +428,7 @@ func TestStallTimeout(t *testing.T) {
 	assert.False(t, r.FirstToken.IsZero())
 	el := time.Since(r.FirstToken)
 	assert.GreaterOrEqual(t, el, 80*time.Millisecond)
-	assert.Less(t, el, 2*time.Second)
+	assert.Less(t, el, 10*time.Second, "the server never ends the stream: the limit ended the request")
 }
 
 func TestCancelledContextEndsRequestPromptly(t *testing.T) {
@@ -433,7 +442,7 @@ func TestCancelledContextEndsRequestPromptly(t *testing.T) {
 	assert.Equal(t, recorder.OutcomeIncomplete, r.Outcome)
 	assert.ErrorIs(t, r.Err, ErrCanceled)
 	assert.ErrorIs(t, r.Err, context.Canceled)
-	assert.Less(t, time.Since(r.Start), time.Second)
+	assert.Less(t, time.Since(r.Start), 10*time.Second, "the server never ends the stream: the cancel ended the request")
 }
 
 func TestRequestBodiesAndEndpoints(t *testing.T) {

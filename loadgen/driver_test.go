@@ -18,6 +18,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -132,47 +133,49 @@ func TestClosedLoopCountConcurrencyAndPrompts(t *testing.T) {
 }
 
 func TestOpenLoopFollowsAbsoluteSchedule(t *testing.T) {
-	fs := newFakeServer(t, 0, 2)
-	sink := &sliceSink{}
-	const rate, n = 200.0, 100
-	res, err := Run(context.Background(), LoadConfig{
-		Client: ClientConfig{BaseURL: fs.URL}, Prompts: TextPrompts("p"), Params: Params{Model: "m"},
-		Rate: rate, Seed: 42, Requests: n, Sink: sink,
+	synctest.Test(t, func(t *testing.T) {
+		fs := newFakeHandler(0, 2)
+		sink := &sliceSink{}
+		const rate, n = 200.0, 100
+		res, err := Run(context.Background(), LoadConfig{
+			Client: fs.inProcess(), Prompts: TextPrompts("p"), Params: Params{Model: "m"},
+			Rate: rate, Seed: 42, Requests: n, Sink: sink,
+		})
+		require.NoError(t, err)
+		require.Len(t, sink.all(), n)
+		recs := sink.all()
+		sort.Slice(recs, func(i, j int) bool { return recs[i].IntendedStart.Before(recs[j].IntendedStart) })
+
+		// The intended offsets are the running sums of the seeded gaps, whatever the timing of the sends.
+		arr := newArrivals(rate, 1, 42)
+		var want time.Duration
+		var lags []time.Duration
+		for i, r := range recs {
+			require.False(t, r.IntendedStart.IsZero())
+			assert.Equal(t, want, r.IntendedStart.Sub(res.Start), "request %d", i)
+			want += arr.nextDuration()
+			lags = append(lags, r.Start.Sub(r.IntendedStart))
+			assert.GreaterOrEqual(t, r.Start.Sub(r.IntendedStart), time.Duration(0))
+		}
+		sort.Slice(lags, func(i, j int) bool { return lags[i] < lags[j] })
+		assert.Zero(t, lags[len(lags)-1], "the generator keeps its schedule (no CPU time passes in the bubble)")
+		// 100 requests at 200/s: the last is intended about 0.5 s in.
+		last := recs[n-1].IntendedStart.Sub(res.Start)
+		assert.InDelta(t, 0.5, last.Seconds(), 0.25)
+		assert.Equal(t, "open", res.Mode)
+		assert.Zero(t, res.MaxSendLag)
+
+		// Same seed, same schedule; another seed, another.
+		a, b, c := newArrivals(rate, 1, 42), newArrivals(rate, 1, 42), newArrivals(rate, 1, 43)
+		same, diff := true, false
+		for range 10 {
+			x, y, z := a.next(), b.next(), c.next()
+			same = same && x == y
+			diff = diff || x != z
+		}
+		assert.True(t, same)
+		assert.True(t, diff)
 	})
-	require.NoError(t, err)
-	require.Len(t, sink.all(), n)
-	recs := sink.all()
-	sort.Slice(recs, func(i, j int) bool { return recs[i].IntendedStart.Before(recs[j].IntendedStart) })
-
-	// The intended offsets are the running sums of the seeded gaps, whatever the timing of the sends.
-	arr := newArrivals(rate, 1, 42)
-	var want time.Duration
-	var lags []time.Duration
-	for i, r := range recs {
-		require.False(t, r.IntendedStart.IsZero())
-		assert.Equal(t, want, r.IntendedStart.Sub(res.Start), "request %d", i)
-		want += arr.nextDuration()
-		lags = append(lags, r.Start.Sub(r.IntendedStart))
-		assert.GreaterOrEqual(t, r.Start.Sub(r.IntendedStart), time.Duration(0))
-	}
-	sort.Slice(lags, func(i, j int) bool { return lags[i] < lags[j] })
-	assert.Less(t, lags[len(lags)/2], 5*time.Millisecond, "the generator keeps its schedule")
-	// 100 requests at 200/s: the last is intended about 0.5 s in.
-	last := recs[n-1].IntendedStart.Sub(res.Start)
-	assert.InDelta(t, 0.5, last.Seconds(), 0.25)
-	assert.Equal(t, "open", res.Mode)
-	assert.Less(t, res.MaxSendLag, 50*time.Millisecond)
-
-	// Same seed, same schedule; another seed, another.
-	a, b, c := newArrivals(rate, 1, 42), newArrivals(rate, 1, 42), newArrivals(rate, 1, 43)
-	same, diff := true, false
-	for range 10 {
-		x, y, z := a.next(), b.next(), c.next()
-		same = same && x == y
-		diff = diff || x != z
-	}
-	assert.True(t, same)
-	assert.True(t, diff)
 }
 
 func TestArrivalGapsAreGammaDistributed(t *testing.T) {
@@ -182,7 +185,9 @@ func TestArrivalGapsAreGammaDistributed(t *testing.T) {
 		var sum, sumSq float64
 		for range n {
 			g := arr.next()
-			require.Greater(t, g, 0.0)
+			if g <= 0 {
+				t.Fatalf("burstiness %v: gap %v ≤ 0", b, g)
+			}
 			sum += g
 			sumSq += g * g
 		}
@@ -195,27 +200,30 @@ func TestArrivalGapsAreGammaDistributed(t *testing.T) {
 	}
 }
 
+// In a synctest bubble the clock moves only when every goroutine waits, so the schedule is exact: request k is
+// due at 10k ms, gets the single slot when request k−1 ends at 40k ms, and so waits 30k ms.
 func TestMaxConcurrencyRecordsSlotWait(t *testing.T) {
-	fs := newFakeServer(t, 40*time.Millisecond, 1)
-	sink := &sliceSink{}
-	// Burstiness 10000 makes the gaps almost exactly 1/rate = 10 ms.
-	res, err := Run(context.Background(), LoadConfig{
-		Client: ClientConfig{BaseURL: fs.URL}, Prompts: TextPrompts("p"), Params: Params{Model: "m"},
-		Rate: 100, Burstiness: 10000, MaxConcurrency: 1, Requests: 5, Sink: sink,
+	synctest.Test(t, func(t *testing.T) {
+		fs := newFakeHandler(40*time.Millisecond, 1)
+		sink := &sliceSink{}
+		// Burstiness 10000 makes the gaps almost exactly 1/rate = 10 ms.
+		res, err := Run(context.Background(), LoadConfig{
+			Client: fs.inProcess(), Prompts: TextPrompts("p"), Params: Params{Model: "m"},
+			Rate: 100, Burstiness: 10000, MaxConcurrency: 1, Requests: 5, Sink: sink,
+		})
+		require.NoError(t, err)
+		assert.EqualValues(t, 1, fs.maxIn.Load())
+		recs := sink.all()
+		require.Len(t, recs, 5)
+		sort.Slice(recs, func(i, j int) bool { return recs[i].IntendedStart.Before(recs[j].IntendedStart) })
+		for k, r := range recs {
+			assert.InDelta(t, float64(10*k), float64(r.IntendedStart.Sub(res.Start))/1e6, 0.5, "request %d intended at 10k ms", k)
+			end := time.Duration(40*k) * time.Millisecond // request k−1 ends
+			assert.InDelta(t, float64(end-r.IntendedStart.Sub(res.Start)), float64(r.SlotWait), 1, "request %d slot wait", k)
+			assert.Equal(t, r.SlotWait, r.Start.Sub(r.IntendedStart), "request %d: lateness is the slot wait", k)
+		}
+		assert.Zero(t, res.MaxSendLag)
 	})
-	require.NoError(t, err)
-	assert.EqualValues(t, 1, fs.maxIn.Load())
-	recs := sink.all()
-	require.Len(t, recs, 5)
-	sort.Slice(recs, func(i, j int) bool { return recs[i].IntendedStart.Before(recs[j].IntendedStart) })
-	for k, r := range recs {
-		assert.InDelta(t, float64(10*k), float64(r.IntendedStart.Sub(res.Start))/1e6, 0.5, "request %d intended at 10k ms", k)
-		// Request k gets the slot when request k-1 ends (≈ 40k ms) but was due at 10k ms.
-		assert.InDelta(t, float64(30*k), float64(r.SlotWait)/1e6, 15, "request %d slot wait (ms)", k)
-		assert.InDelta(t, float64(r.SlotWait), float64(r.Start.Sub(r.IntendedStart)), float64(5*time.Millisecond),
-			"request %d: lateness is the slot wait", k)
-	}
-	assert.Less(t, res.MaxSendLag, 10*time.Millisecond)
 }
 
 func TestWarmupNotRecorded(t *testing.T) {
@@ -236,73 +244,76 @@ func TestWarmupNotRecorded(t *testing.T) {
 }
 
 func TestDurationBoundsTheRun(t *testing.T) {
-	fs := newFakeServer(t, 10*time.Millisecond, 1)
-	sink := &sliceSink{}
-	res, err := Run(context.Background(), LoadConfig{
-		Client: ClientConfig{BaseURL: fs.URL}, Prompts: TextPrompts("p"), Params: Params{Model: "m"},
-		Concurrency: 2, Duration: 200 * time.Millisecond, Sink: sink,
+	synctest.Test(t, func(t *testing.T) {
+		fs := newFakeHandler(10*time.Millisecond, 1)
+		sink := &sliceSink{}
+		res, err := Run(context.Background(), LoadConfig{
+			Client: fs.inProcess(), Prompts: TextPrompts("p"), Params: Params{Model: "m"},
+			Concurrency: 2, Duration: 200 * time.Millisecond, Sink: sink,
+		})
+		require.NoError(t, err)
+		recs := sink.all()
+		for _, r := range recs {
+			assert.Less(t, r.Start.Sub(res.Start), 200*time.Millisecond)
+		}
+		// 2 workers × 200 ms / 10 ms each, sent at 0, 10, ..., 190 ms; the last ends at 200 ms.
+		assert.Len(t, recs, 40)
+		assert.Equal(t, 200*time.Millisecond, res.Wall)
 	})
-	require.NoError(t, err)
-	recs := sink.all()
-	for _, r := range recs {
-		assert.Less(t, r.Start.Sub(res.Start), 200*time.Millisecond)
-	}
-	// 2 workers × 200 ms / ≥10 ms each.
-	assert.LessOrEqual(t, len(recs), 40)
-	assert.GreaterOrEqual(t, len(recs), 10)
-	assert.GreaterOrEqual(t, res.Wall, 200*time.Millisecond)
-	assert.Less(t, res.Wall, time.Second)
 }
 
 func TestCancelStopsRunPromptly(t *testing.T) {
 	for _, mode := range []string{"closed", "open"} {
 		t.Run(mode, func(t *testing.T) {
-			fs := newFakeServer(t, 0, 1)
-			fs.stall = true
-			sink := &sliceSink{}
-			cfg := LoadConfig{
-				Client: ClientConfig{BaseURL: fs.URL}, Prompts: TextPrompts("p"), Params: Params{Model: "m"},
-				Duration: time.Minute, Sink: sink,
-			}
-			if mode == "closed" {
-				cfg.Concurrency = 4
-			} else {
-				cfg.Rate, cfg.MaxConcurrency = 100, 3
-			}
-			ctx, cancel := context.WithCancel(context.Background())
-			time.AfterFunc(150*time.Millisecond, cancel)
-			t0 := time.Now()
-			res, err := Run(ctx, cfg)
-			assert.ErrorIs(t, err, context.Canceled)
-			assert.Less(t, time.Since(t0), 2*time.Second, "Run returns promptly")
-			recs := sink.all()
-			require.NotEmpty(t, recs)
-			for _, r := range recs {
-				assert.Equal(t, recorder.OutcomeIncomplete, r.Outcome)
-				assert.ErrorIs(t, r.Err, ErrCanceled)
-			}
-			assert.Equal(t, len(recs), res.Completed)
-			assert.Eventually(t, func() bool { return fs.inFlight.Load() == 0 }, 2*time.Second, 10*time.Millisecond,
-				"in-flight requests were cancelled on the wire")
+			synctest.Test(t, func(t *testing.T) {
+				fs := newFakeHandler(0, 1)
+				fs.stall = true
+				sink := &sliceSink{}
+				cfg := LoadConfig{
+					Client: fs.inProcess(), Prompts: TextPrompts("p"), Params: Params{Model: "m"},
+					Duration: time.Minute, Sink: sink,
+				}
+				if mode == "closed" {
+					cfg.Concurrency = 4
+				} else {
+					cfg.Rate, cfg.MaxConcurrency = 100, 3
+				}
+				ctx, cancel := context.WithCancel(context.Background())
+				time.AfterFunc(150*time.Millisecond, cancel)
+				t0 := time.Now()
+				res, err := Run(ctx, cfg)
+				assert.ErrorIs(t, err, context.Canceled)
+				assert.Equal(t, 150*time.Millisecond, time.Since(t0), "Run returns at the cancel")
+				recs := sink.all()
+				require.NotEmpty(t, recs)
+				for _, r := range recs {
+					assert.Equal(t, recorder.OutcomeIncomplete, r.Outcome)
+					assert.ErrorIs(t, r.Err, ErrCanceled)
+				}
+				assert.Equal(t, len(recs), res.Completed)
+				synctest.Wait()
+				assert.Zero(t, fs.inFlight.Load(), "in-flight requests were cancelled on the wire")
+			})
 		})
 	}
 }
 
 func TestDrainTimeoutCancelsStragglers(t *testing.T) {
-	fs := newFakeServer(t, 0, 1)
-	fs.stall = true
-	sink := &sliceSink{}
-	t0 := time.Now()
-	res, err := Run(context.Background(), LoadConfig{
-		Client: ClientConfig{BaseURL: fs.URL}, Prompts: TextPrompts("p"), Params: Params{Model: "m"},
-		Concurrency: 2, Duration: 50 * time.Millisecond, DrainTimeout: 100 * time.Millisecond, Sink: sink,
+	synctest.Test(t, func(t *testing.T) {
+		fs := newFakeHandler(0, 1)
+		fs.stall = true
+		sink := &sliceSink{}
+		t0 := time.Now()
+		res, err := Run(context.Background(), LoadConfig{
+			Client: fs.inProcess(), Prompts: TextPrompts("p"), Params: Params{Model: "m"},
+			Concurrency: 2, Duration: 50 * time.Millisecond, DrainTimeout: 100 * time.Millisecond, Sink: sink,
+		})
+		require.NoError(t, err)
+		el := time.Since(t0)
+		assert.Equal(t, 150*time.Millisecond, el, "50 ms of run, then the 100 ms drain")
+		assert.Equal(t, 2, res.Outcomes[recorder.OutcomeIncomplete])
+		assert.Len(t, sink.all(), 2)
 	})
-	require.NoError(t, err)
-	el := time.Since(t0)
-	assert.GreaterOrEqual(t, el, 150*time.Millisecond)
-	assert.Less(t, el, 2*time.Second)
-	assert.Equal(t, 2, res.Outcomes[recorder.OutcomeIncomplete])
-	assert.Len(t, sink.all(), 2)
 }
 
 func TestRunValidates(t *testing.T) {
@@ -369,32 +380,32 @@ func TestSchedQuantiles(t *testing.T) {
 }
 
 func TestRampUpSpreadsClosedLoopWorkers(t *testing.T) {
-	fs := newFakeServer(t, 100*time.Millisecond, 1)
-	sink := &sliceSink{}
-	res, err := Run(context.Background(), LoadConfig{
-		Client: ClientConfig{BaseURL: fs.URL}, Prompts: TextPrompts("p"),
-		Concurrency: 4, RampUp: 80 * time.Millisecond, Requests: 4, Sink: sink,
-	})
-	require.NoError(t, err)
-	recs := sink.all()
-	require.Len(t, recs, 4)
-	var offs []time.Duration
-	for _, r := range recs {
-		offs = append(offs, r.Start.Sub(res.Start))
-	}
-	slices.Sort(offs)
-	for k, o := range offs { // worker k starts at k·80/4 = 20k ms: never early; late only by scheduling delay
-		ms := float64(o) / 1e6
-		assert.GreaterOrEqual(t, ms, float64(20*k)-0.5, "worker %d start (ms)", k)
-		assert.Less(t, ms, float64(20*k)+15, "worker %d start (ms): later than any scheduling delay explains", k)
-	}
-	assert.Greater(t, offs[3]-offs[0], 45*time.Millisecond, "the starts are spread, not simultaneous")
-	assert.EqualValues(t, 4, fs.maxIn.Load(), "all four overlap once ramped up")
+	synctest.Test(t, func(t *testing.T) {
+		fs := newFakeHandler(100*time.Millisecond, 1)
+		sink := &sliceSink{}
+		res, err := Run(context.Background(), LoadConfig{
+			Client: fs.inProcess(), Prompts: TextPrompts("p"),
+			Concurrency: 4, RampUp: 80 * time.Millisecond, Requests: 4, Sink: sink,
+		})
+		require.NoError(t, err)
+		recs := sink.all()
+		require.Len(t, recs, 4)
+		var offs []time.Duration
+		for _, r := range recs {
+			offs = append(offs, r.Start.Sub(res.Start))
+		}
+		slices.Sort(offs)
+		for k, o := range offs { // worker k starts at k·80/4 = 20k ms: never early; late only by scheduling delay
+			ms := float64(o) / 1e6
+			assert.Equal(t, float64(20*k), ms, "worker %d start (ms)", k)
+		}
+		assert.EqualValues(t, 4, fs.maxIn.Load(), "all four overlap once ramped up")
 
-	var body map[string]any
-	require.NoError(t, json.Unmarshal(must(newEncoder(Params{})).mustBody(t, &Prompt{Text: "x"}), &body))
-	_, hasModel := body["model"]
-	assert.False(t, hasModel, "an empty Params.Model is left out")
+		var body map[string]any
+		require.NoError(t, json.Unmarshal(must(newEncoder(Params{})).mustBody(t, &Prompt{Text: "x"}), &body))
+		_, hasModel := body["model"]
+		assert.False(t, hasModel, "an empty Params.Model is left out")
+	})
 }
 
 func must[T any](v T, err error) T {
@@ -414,76 +425,85 @@ func (e *encoder) mustBody(t *testing.T, p *Prompt) []byte {
 // run are recorded as incomplete, never dropped: dropping them would hide exactly the queueing an open loop
 // exists to expose.
 func TestOpenLoopSlotWaitersAreRecordedWhenTheRunEnds(t *testing.T) {
-	fs := newFakeServer(t, 100*time.Millisecond, 1)
-	sink := &sliceSink{}
-	res, err := Run(context.Background(), LoadConfig{
-		Client: ClientConfig{BaseURL: fs.URL}, Prompts: TextPrompts("p"),
-		Rate: 50, Burstiness: 1e6, MaxConcurrency: 1, Duration: 400 * time.Millisecond,
-		DrainTimeout: 50 * time.Millisecond, Sink: sink,
-	})
-	require.NoError(t, err)
-	recs := sink.all()
-	// Near-regular arrivals every 20 ms for 400 ms: 20 requests due; one slot, 100 ms each.
-	assert.InDelta(t, 20, len(recs), 1)
-	assert.Equal(t, len(recs), res.Sent)
-	assert.Equal(t, len(recs), res.Completed)
-	waiting := 0
-	for _, r := range recs {
-		if errors.Is(r.Err, ErrCanceled) && strings.Contains(r.Err.Error(), "waiting for a concurrency slot") {
-			waiting++
-			assert.Equal(t, recorder.OutcomeIncomplete, r.Outcome)
-			assert.False(t, r.IntendedStart.IsZero())
-			assert.Greater(t, r.SlotWait, time.Duration(0))
+	synctest.Test(t, func(t *testing.T) {
+		fs := newFakeHandler(100*time.Millisecond, 1)
+		sink := &sliceSink{}
+		res, err := Run(context.Background(), LoadConfig{
+			Client: fs.inProcess(), Prompts: TextPrompts("p"),
+			Rate: 50, Burstiness: 1e6, MaxConcurrency: 1, Duration: 400 * time.Millisecond,
+			DrainTimeout: 50 * time.Millisecond, Sink: sink,
+		})
+		require.NoError(t, err)
+		recs := sink.all()
+		// Near-regular arrivals every 20 ms for 400 ms: the schedule's own count of them (seed 0: gaps a hair
+		// under 20 ms, so 21); one slot, 100 ms each.
+		due, arr := 0, newArrivals(50, 1e6, 0)
+		for at := time.Duration(0); at < 400*time.Millisecond; at += arr.nextDuration() {
+			due++
 		}
-	}
-	assert.GreaterOrEqual(t, waiting, 10, "most of them were still waiting for the slot")
+		assert.InDelta(t, 20, due, 1)
+		assert.Len(t, recs, due)
+		assert.Equal(t, len(recs), res.Sent)
+		assert.Equal(t, len(recs), res.Completed)
+		waiting := 0
+		for _, r := range recs {
+			if errors.Is(r.Err, ErrCanceled) && strings.Contains(r.Err.Error(), "waiting for a concurrency slot") {
+				waiting++
+				assert.Equal(t, recorder.OutcomeIncomplete, r.Outcome)
+				assert.False(t, r.IntendedStart.IsZero())
+				assert.Greater(t, r.SlotWait, time.Duration(0))
+			}
+		}
+		assert.GreaterOrEqual(t, waiting, 10, "most of them were still waiting for the slot")
+	})
 }
 
 // A closed-loop worker whose request cannot connect backs off 10 ms, 20 ms, 40 ms, ... up to 1 s: against a
 // port nobody listens on, each of 4 workers sends at 0, 10, 30, 70, 150, 310 and 630 ms, and its next
 // attempt (at 1270 ms) is past the 1 s duration: 7 requests per worker, 28 in all, instead of thousands.
 func TestClosedLoopBacksOffWhenTheServerIsDown(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	url := "http://" + ln.Addr().String()
-	require.NoError(t, ln.Close())
-
-	sink := &sliceSink{}
-	res, err := Run(context.Background(), LoadConfig{
-		Client: ClientConfig{BaseURL: url}, Prompts: TextPrompts("p"), Params: Params{Model: "m"},
-		Concurrency: 4, Duration: time.Second, Sink: sink,
+	synctest.Test(t, func(t *testing.T) {
+		url, refused := "http://127.0.0.1:9", refusingTransport()
+		sink := &sliceSink{}
+		res, err := Run(context.Background(), LoadConfig{
+			Client: ClientConfig{BaseURL: url, Transport: refused}, Prompts: TextPrompts("p"), Params: Params{Model: "m"},
+			Concurrency: 4, Duration: time.Second, Sink: sink,
+		})
+		require.NoError(t, err)
+		recs := sink.all()
+		assert.Len(t, recs, 28)
+		assert.Equal(t, 28, res.ConnectFailures)
+		assert.Equal(t, 28, res.Outcomes[recorder.OutcomeFailed])
+		for _, r := range recs {
+			var op *net.OpError
+			require.ErrorAs(t, r.Err, &op)
+			assert.Equal(t, "dial", op.Op)
+		}
+		assert.Contains(t, res.String(), "; 28 could not connect to the server")
+		require.Error(t, res.FirstErr)
+		assert.Contains(t, res.FirstErr.Error(), "connection refused")
 	})
-	require.NoError(t, err)
-	recs := sink.all()
-	assert.Len(t, recs, 28)
-	assert.Equal(t, 28, res.ConnectFailures)
-	assert.Equal(t, 28, res.Outcomes[recorder.OutcomeFailed])
-	for _, r := range recs {
-		var op *net.OpError
-		require.ErrorAs(t, r.Err, &op)
-		assert.Equal(t, "dial", op.Op)
-	}
-	assert.Contains(t, res.String(), "; 28 could not connect to the server")
-	require.Error(t, res.FirstErr)
-	assert.Contains(t, res.FirstErr.Error(), "connection refused")
 }
 
 // A server that answers, even with errors, is not backed off from: only requests that could not connect are.
 func TestClosedLoopDoesNotBackOffFromHTTPErrors(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, "boom", http.StatusInternalServerError)
-	}))
-	t.Cleanup(srv.Close)
-	sink := &sliceSink{}
-	res, err := Run(context.Background(), LoadConfig{
-		Client: ClientConfig{BaseURL: srv.URL}, Prompts: TextPrompts("p"), Params: Params{Model: "m"},
-		Concurrency: 2, Duration: 300 * time.Millisecond, Sink: sink,
+	synctest.Test(t, func(t *testing.T) {
+		boom := handlerTransport{http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			time.Sleep(time.Millisecond) // in the bubble, time passes only while every goroutine waits
+			http.Error(w, "boom", http.StatusInternalServerError)
+		})}
+		sink := &sliceSink{}
+		res, err := Run(context.Background(), LoadConfig{
+			Client: ClientConfig{BaseURL: "http://fake.invalid", Transport: boom}, Prompts: TextPrompts("p"), Params: Params{Model: "m"},
+			Concurrency: 2, Duration: 300 * time.Millisecond, Sink: sink,
+		})
+		require.NoError(t, err)
+		assert.Zero(t, res.ConnectFailures)
+		// With back-off each worker could send at most 6 requests in 300 ms (0, 10, 30, 70, 150, 310 ms); without,
+		// each sends one every 1 ms answer: 300 each.
+		assert.Len(t, sink.all(), 600)
+		assert.NotContains(t, res.String(), "could not connect")
 	})
-	require.NoError(t, err)
-	assert.Zero(t, res.ConnectFailures)
-	// With back-off each worker could send at most 6 requests in 300 ms (0, 10, 30, 70, 150, 310 ms).
-	assert.Greater(t, len(sink.all()), 12)
-	assert.NotContains(t, res.String(), "could not connect")
 }
 
 // A model the server does not list fails the run before any request (vLLM would answer every one with a 404
@@ -538,45 +558,45 @@ func TestIsDialError(t *testing.T) {
 // 150 and 310 ms, the failure at 310 ms is the first past 300 ms: about 12 requests of the 1000, not 1000
 // attempts over ~16 minutes of 1 s back-offs.
 func TestRunStopsWhenTheServerStaysUnreachable(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	url := "http://" + ln.Addr().String()
-	require.NoError(t, ln.Close())
-	sink := &sliceSink{}
-	start := time.Now()
-	res, err := Run(context.Background(), LoadConfig{
-		Client: ClientConfig{BaseURL: url}, Prompts: TextPrompts("p"), Params: Params{Model: "m"},
-		Concurrency: 2, Requests: 1000, UnreachableAfter: 300 * time.Millisecond, Sink: sink,
-	})
-	elapsed := time.Since(start)
-	require.ErrorIs(t, err, ErrServerUnreachable)
-	assert.Contains(t, err.Error(), "(UnreachableAfter 300ms); the last: loadgen: ")
-	assert.Contains(t, err.Error(), "connection refused")
-	assert.Less(t, elapsed, time.Second)
-	assert.GreaterOrEqual(t, res.Sent, 10)
-	assert.LessOrEqual(t, res.Sent, 12)
-	assert.Equal(t, res.Sent, res.ConnectFailures)
-	assert.Len(t, sink.all(), res.Sent, "every request sent is recorded")
+	synctest.Test(t, func(t *testing.T) {
+		url, refused := "http://127.0.0.1:9", refusingTransport()
+		sink := &sliceSink{}
+		start := time.Now()
+		res, err := Run(context.Background(), LoadConfig{
+			Client: ClientConfig{BaseURL: url, Transport: refused}, Prompts: TextPrompts("p"), Params: Params{Model: "m"},
+			Concurrency: 2, Requests: 1000, UnreachableAfter: 300 * time.Millisecond, Sink: sink,
+		})
+		elapsed := time.Since(start)
+		require.ErrorIs(t, err, ErrServerUnreachable)
+		assert.Contains(t, err.Error(), "(UnreachableAfter 300ms); the last: loadgen: ")
+		assert.Contains(t, err.Error(), "connection refused")
+		assert.Equal(t, 310*time.Millisecond, elapsed, "the failure at 310 ms is the first past 300 ms")
+		// 2 workers × (0, 10, 30, 70, 150, 310 ms); both wake at 310 ms, and the second may find the run stopped.
+		assert.GreaterOrEqual(t, res.Sent, 11)
+		assert.LessOrEqual(t, res.Sent, 12)
+		assert.Equal(t, res.Sent, res.ConnectFailures)
+		assert.Len(t, sink.all(), res.Sent, "every request sent is recorded")
 
-	// Open loop: the schedule stops too.
-	res, err = Run(context.Background(), LoadConfig{
-		Client: ClientConfig{BaseURL: url}, Prompts: TextPrompts("p"), Params: Params{Model: "m"},
-		Rate: 100, Requests: 1000, UnreachableAfter: 200 * time.Millisecond, Sink: &sliceSink{},
-	})
-	require.ErrorIs(t, err, ErrServerUnreachable)
-	assert.Less(t, res.Sent, 100, "~20 requests in 200 ms at 100 req/s")
+		// Open loop: the schedule stops too.
+		res, err = Run(context.Background(), LoadConfig{
+			Client: ClientConfig{BaseURL: url, Transport: refused}, Prompts: TextPrompts("p"), Params: Params{Model: "m"},
+			Rate: 100, Requests: 1000, UnreachableAfter: 200 * time.Millisecond, Sink: &sliceSink{},
+		})
+		require.ErrorIs(t, err, ErrServerUnreachable)
+		assert.Less(t, res.Sent, 30, "~20 requests in 200 ms at 100 req/s")
 
-	// A server that answers, even with errors, is reachable: the run goes to its end.
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, "boom", http.StatusInternalServerError)
-	}))
-	t.Cleanup(srv.Close)
-	res, err = Run(context.Background(), LoadConfig{
-		Client: ClientConfig{BaseURL: srv.URL}, Prompts: TextPrompts("p"), Params: Params{Model: "m"},
-		Concurrency: 2, Duration: 400 * time.Millisecond, UnreachableAfter: 100 * time.Millisecond, Sink: &sliceSink{},
+		// A server that answers, even with errors, is reachable: the run goes to its end.
+		boom := handlerTransport{http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			time.Sleep(time.Millisecond) // in the bubble, time passes only while every goroutine waits
+			http.Error(w, "boom", http.StatusInternalServerError)
+		})}
+		res, err = Run(context.Background(), LoadConfig{
+			Client: ClientConfig{BaseURL: "http://fake.invalid", Transport: boom}, Prompts: TextPrompts("p"), Params: Params{Model: "m"},
+			Concurrency: 2, Duration: 400 * time.Millisecond, UnreachableAfter: 100 * time.Millisecond, Sink: &sliceSink{},
+		})
+		require.NoError(t, err)
+		assert.Positive(t, res.Sent)
 	})
-	require.NoError(t, err)
-	assert.Positive(t, res.Sent)
 }
 
 // routeTransport sends the requests whose number (from 0, in the order they reach it) route picks to next,
@@ -601,55 +621,60 @@ func (rt *routeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // stream ends: worker A's request streams for ~600 ms, worker B's attempts fail from 0 ms; with
 // UnreachableAfter 200 ms the run stops only after A's stream, at A's next (failing) attempt.
 func TestUnreachableWaitsForConnectedRequests(t *testing.T) {
-	fs := newFakeServer(t, 600*time.Millisecond, 2)
-	rt := &routeTransport{next: http.DefaultTransport.(*http.Transport).Clone(), route: func(n int64) bool { return n == 0 }}
-	start := time.Now()
-	res, err := Run(context.Background(), LoadConfig{
-		Client: ClientConfig{BaseURL: fs.URL, Transport: rt}, Prompts: TextPrompts("p"), Params: Params{Model: "m"},
-		Concurrency: 2, Duration: 5 * time.Second, UnreachableAfter: 200 * time.Millisecond, Sink: &sliceSink{},
+	synctest.Test(t, func(t *testing.T) {
+		fs := newFakeHandler(600*time.Millisecond, 2)
+		rt := &routeTransport{next: fs.inProcess().Transport, route: func(n int64) bool { return n == 0 }}
+		start := time.Now()
+		res, err := Run(context.Background(), LoadConfig{
+			Client: ClientConfig{BaseURL: "http://fake.invalid", Transport: rt}, Prompts: TextPrompts("p"), Params: Params{Model: "m"},
+			Concurrency: 2, Duration: 5 * time.Second, UnreachableAfter: 200 * time.Millisecond, Sink: &sliceSink{},
+		})
+		require.ErrorIs(t, err, ErrServerUnreachable)
+		assert.Equal(t, 1, res.Outcomes[recorder.OutcomeOK], "the stream was not cut short")
+		assert.Equal(t, 600*time.Millisecond, time.Since(start), "no stop while a connected request streams; then at once")
 	})
-	require.ErrorIs(t, err, ErrServerUnreachable)
-	assert.Equal(t, 1, res.Outcomes[recorder.OutcomeOK], "the stream was not cut short")
-	assert.GreaterOrEqual(t, time.Since(start), 600*time.Millisecond, "no stop while a connected request streams")
-	assert.Less(t, time.Since(start), 3*time.Second)
 }
 
 // One failure to connect after a quiet gap longer than UnreachableAfter is not "every connection failed
 // for UnreachableAfter": at 4 req/s (gaps ~250 ms) with request 1 refused and the rest served, and
 // UnreachableAfter 100 ms, the run goes to its end.
 func TestUnreachableNeedsContinuousFailure(t *testing.T) {
-	fs := newFakeServer(t, 0, 1)
-	rt := &routeTransport{next: http.DefaultTransport.(*http.Transport).Clone(), route: func(n int64) bool { return n != 1 }}
-	res, err := Run(context.Background(), LoadConfig{
-		Client: ClientConfig{BaseURL: fs.URL, Transport: rt}, Prompts: TextPrompts("p"), Params: Params{Model: "m"},
-		Rate: 4, Burstiness: 1000, Requests: 5, UnreachableAfter: 100 * time.Millisecond, Sink: &sliceSink{},
+	synctest.Test(t, func(t *testing.T) {
+		fs := newFakeHandler(0, 1)
+		rt := &routeTransport{next: fs.inProcess().Transport, route: func(n int64) bool { return n != 1 }}
+		res, err := Run(context.Background(), LoadConfig{
+			Client: ClientConfig{BaseURL: "http://fake.invalid", Transport: rt}, Prompts: TextPrompts("p"), Params: Params{Model: "m"},
+			Rate: 4, Burstiness: 1000, Requests: 5, UnreachableAfter: 100 * time.Millisecond, Sink: &sliceSink{},
+		})
+		require.NoError(t, err)
+		assert.Equal(t, 4, res.Outcomes[recorder.OutcomeOK])
+		assert.Equal(t, 1, res.ConnectFailures)
 	})
-	require.NoError(t, err)
-	assert.Equal(t, 4, res.Outcomes[recorder.OutcomeOK])
-	assert.Equal(t, 1, res.ConnectFailures)
 }
 
 // Requests waiting for a MaxConcurrency slot when the server is found unreachable are recorded as
 // incomplete, not sent to fail too.
 func TestUnreachableDropsSlotWaiters(t *testing.T) {
-	// Each attempt takes 50 ms to fail, so that requests queue for the one slot.
-	delayed := roundTripFunc(func(req *http.Request) (*http.Response, error) {
-		if req.URL.Path != "/v1/models" {
-			time.Sleep(50 * time.Millisecond)
-		}
-		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}
+	synctest.Test(t, func(t *testing.T) {
+		// Each attempt takes 50 ms to fail, so that requests queue for the one slot.
+		delayed := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			if req.URL.Path != "/v1/models" {
+				time.Sleep(50 * time.Millisecond)
+			}
+			return nil, &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}
+		})
+		sink := &sliceSink{}
+		start := time.Now()
+		res, err := Run(context.Background(), LoadConfig{
+			Client: ClientConfig{BaseURL: "http://127.0.0.1:9", Transport: delayed}, Prompts: TextPrompts("p"), Params: Params{Model: "m"},
+			Rate: 200, MaxConcurrency: 1, Requests: 400, UnreachableAfter: 200 * time.Millisecond, Sink: sink,
+		})
+		require.ErrorIs(t, err, ErrServerUnreachable)
+		assert.Less(t, time.Since(start), time.Second, "the queued requests are not sent one by one after the stop")
+		assert.LessOrEqual(t, res.ConnectFailures, 6, "~250 ms of 50 ms attempts on one slot")
+		assert.Positive(t, res.Outcomes[recorder.OutcomeIncomplete], "slot waiters recorded")
+		assert.Len(t, sink.all(), res.Sent)
 	})
-	sink := &sliceSink{}
-	start := time.Now()
-	res, err := Run(context.Background(), LoadConfig{
-		Client: ClientConfig{BaseURL: "http://127.0.0.1:9", Transport: delayed}, Prompts: TextPrompts("p"), Params: Params{Model: "m"},
-		Rate: 200, MaxConcurrency: 1, Requests: 400, UnreachableAfter: 200 * time.Millisecond, Sink: sink,
-	})
-	require.ErrorIs(t, err, ErrServerUnreachable)
-	assert.Less(t, time.Since(start), time.Second, "the queued requests are not sent one by one after the stop")
-	assert.LessOrEqual(t, res.ConnectFailures, 6, "~250 ms of 50 ms attempts on one slot")
-	assert.Positive(t, res.Outcomes[recorder.OutcomeIncomplete], "slot waiters recorded")
-	assert.Len(t, sink.all(), res.Sent)
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)
@@ -659,23 +684,52 @@ func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { re
 // A host that drops packets: the first-token timeout fires while still connecting. That is a failure to
 // connect (back-off, and UnreachableAfter), and the error still names the first-token timeout.
 func TestFirstTokenTimeoutWhileConnectingIsAConnectFailure(t *testing.T) {
-	hang := roundTripFunc(func(req *http.Request) (*http.Response, error) {
-		if req.URL.Path == "/v1/models" {
-			return nil, errors.New("no list")
-		}
-		<-req.Context().Done()
-		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: req.Context().Err()}
+	synctest.Test(t, func(t *testing.T) {
+		hang := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			if req.URL.Path == "/v1/models" {
+				return nil, errors.New("no list")
+			}
+			<-req.Context().Done()
+			return nil, &net.OpError{Op: "dial", Net: "tcp", Err: req.Context().Err()}
+		})
+		sink := &sliceSink{}
+		res, err := Run(context.Background(), LoadConfig{
+			Client:  ClientConfig{BaseURL: "http://10.255.255.1:8000", Transport: hang, FirstTokenTimeout: 50 * time.Millisecond},
+			Prompts: TextPrompts("p"), Params: Params{Model: "m"},
+			Concurrency: 1, Duration: 2 * time.Second, UnreachableAfter: 200 * time.Millisecond, Sink: sink,
+		})
+		require.ErrorIs(t, err, ErrServerUnreachable)
+		assert.Equal(t, res.Sent, res.ConnectFailures)
+		recs := sink.all()
+		require.NotEmpty(t, recs)
+		assert.ErrorIs(t, recs[0].Err, ErrFirstTokenTimeout)
+		assert.Contains(t, recs[0].Err.Error(), "while connecting")
 	})
+}
+
+// refusingTransport fails every request at once as a refused dial does (net.OpError "dial").
+func refusingTransport() http.RoundTripper {
+	return roundTripFunc(func(*http.Request) (*http.Response, error) {
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}
+	})
+}
+
+// A real refused dial (nobody listens on the port) is a failure to connect.
+func TestRealRefusedDialIsAConnectFailure(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	url := "http://" + ln.Addr().String()
+	require.NoError(t, ln.Close())
 	sink := &sliceSink{}
 	res, err := Run(context.Background(), LoadConfig{
-		Client:  ClientConfig{BaseURL: "http://10.255.255.1:8000", Transport: hang, FirstTokenTimeout: 50 * time.Millisecond},
-		Prompts: TextPrompts("p"), Params: Params{Model: "m"},
-		Concurrency: 1, Duration: 2 * time.Second, UnreachableAfter: 200 * time.Millisecond, Sink: sink,
+		Client: ClientConfig{BaseURL: url}, Prompts: TextPrompts("p"), Params: Params{Model: "m"},
+		Concurrency: 1, Requests: 1, Sink: sink,
 	})
-	require.ErrorIs(t, err, ErrServerUnreachable)
-	assert.Equal(t, res.Sent, res.ConnectFailures)
-	recs := sink.all()
-	require.NotEmpty(t, recs)
-	assert.ErrorIs(t, recs[0].Err, ErrFirstTokenTimeout)
-	assert.Contains(t, recs[0].Err.Error(), "while connecting")
+	require.NoError(t, err)
+	assert.Equal(t, 1, res.ConnectFailures)
+	require.Len(t, sink.all(), 1)
+	var op *net.OpError
+	require.ErrorAs(t, sink.all()[0].Err, &op)
+	assert.Equal(t, "dial", op.Op)
+	assert.Contains(t, res.FirstErr.Error(), "connection refused")
 }

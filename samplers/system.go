@@ -15,7 +15,8 @@ import (
 	"github.com/vmtest/vmtest/snapshot"
 )
 
-// hostReader is the gopsutil surface the system sampler uses; tests replace it.
+// hostReader is what the system sampler reads, in gopsutil's types: procfs directly on Linux
+// (system_linux.go), gopsutil elsewhere (system_other.go); tests replace it.
 type hostReader interface {
 	cpuTimes(ctx context.Context) (cpu.TimesStat, error)
 	memory(ctx context.Context) (*mem.VirtualMemoryStat, error)
@@ -23,40 +24,9 @@ type hostReader interface {
 	diskIO(ctx context.Context) (map[string]disk.IOCountersStat, error)
 }
 
-type gopsutilReader struct{}
-
-func (gopsutilReader) cpuTimes(ctx context.Context) (cpu.TimesStat, error) {
-	ts, err := cpu.TimesWithContext(ctx, false)
-	if err != nil {
-		return cpu.TimesStat{}, err
-	}
-	if len(ts) == 0 {
-		return cpu.TimesStat{}, errors.New("cpu.Times returned no rows")
-	}
-	return ts[0], nil
-}
-
-func (gopsutilReader) memory(ctx context.Context) (*mem.VirtualMemoryStat, error) {
-	return mem.VirtualMemoryWithContext(ctx)
-}
-
-func (gopsutilReader) netIO(ctx context.Context) (psnet.IOCountersStat, error) {
-	ns, err := psnet.IOCountersWithContext(ctx, false)
-	if err != nil {
-		return psnet.IOCountersStat{}, err
-	}
-	if len(ns) == 0 {
-		return psnet.IOCountersStat{}, errors.New("net.IOCounters returned no rows")
-	}
-	return ns[0], nil
-}
-
-func (gopsutilReader) diskIO(ctx context.Context) (map[string]disk.IOCountersStat, error) {
-	return disk.IOCountersWithContext(ctx)
-}
-
-// System samples the host through gopsutil v4: CPU percent from two cpu.Times readings, memory, and
-// network and disk byte counters with their rates over the interval. Create it with NewSystem.
+// System samples the host (procfs on Linux, gopsutil v4 elsewhere, with gopsutil's meanings): CPU percent
+// from two cpu.Times readings, memory, and network and disk byte counters with their rates over the
+// interval. Create it with NewSystem.
 type System struct {
 	host hostReader
 	now  func() time.Time
@@ -68,7 +38,7 @@ type System struct {
 }
 
 // NewSystem returns the host sampler. It reads nothing until the first Sample.
-func NewSystem() *System { return &System{host: gopsutilReader{}, now: time.Now} }
+func NewSystem() *System { return &System{host: newHostReader(), now: time.Now} }
 
 // Name returns "system".
 func (s *System) Name() string { return "system" }

@@ -110,7 +110,18 @@ func TestSystemSamplerRealHost(t *testing.T) {
 	require.NotNil(t, r.System)
 	require.NotNil(t, r.System.MemoryTotalGB, "err: %v", r.Err)
 	assert.Greater(t, *r.System.MemoryTotalGB, 0.1)
-	time.Sleep(600 * time.Millisecond) // ≥ minCPUSeconds of CPU time even on one core
+	// Wait until the host has counted ≥ minCPUSeconds of CPU time (all cores) since the first reading.
+	t0, err := s.host.cpuTimes(ctx)
+	require.NoError(t, err)
+	_, total0 := cpuTotals(t0)
+	for {
+		t1, err := s.host.cpuTimes(ctx)
+		require.NoError(t, err)
+		if _, total1 := cpuTotals(t1); total1-total0 >= 2*minCPUSeconds {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	r = s.Sample(ctx)
 	require.NotNil(t, r.System.CPUPercent, "err: %v", r.Err)
 	assert.GreaterOrEqual(t, *r.System.CPUPercent, 0.0)

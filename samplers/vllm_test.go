@@ -713,14 +713,16 @@ func TestVLLMScrapeHungServer(t *testing.T) {
 			v := newTestVLLM(t, VLLMConfig{BaseURL: srv.URL})
 			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 			defer cancel()
-			start := time.Now()
+			deadline, _ := ctx.Deadline()
 			r := v.Sample(ctx)
-			elapsed := time.Since(start)
-			t.Logf("Sample returned after %v with a 100ms deadline", elapsed)
+			late := time.Since(deadline)
+			t.Logf("Sample returned %v after its deadline", late)
 			require.Error(t, r.Err)
 			assert.Contains(t, r.Err.Error(), "context deadline exceeded")
 			assertAllVLLMFieldsNil(t, r)
-			assert.Less(t, elapsed, 150*time.Millisecond+100*time.Millisecond /* slack for -race on shared cores */)
+			// The server holds the request until the test ends: returning at all is not waiting for it; within
+			// 10 s of the deadline is returning at it, however loaded the machine.
+			assert.Less(t, late, 10*time.Second)
 		})
 	}
 
@@ -738,7 +740,7 @@ func TestVLLMScrapeHungServer(t *testing.T) {
 		start := time.Now()
 		r := v.Sample(context.Background())
 		require.Error(t, r.Err)
-		assert.Less(t, time.Since(start), time.Second)
+		assert.Less(t, time.Since(start), 10*time.Second, "the server never answers: Timeout ended the scrape")
 	})
 }
 
@@ -813,7 +815,7 @@ func TestVLLMCloseLeavesNoConnection(t *testing.T) {
 	require.NoError(t, r.Err)
 	require.Equal(t, int64(1), open.Load(), "one kept-alive connection while sampling")
 	require.NoError(t, v.Close())
-	require.Eventually(t, func() bool { return open.Load() == 0 }, 2*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return open.Load() == 0 }, 30*time.Second, 10*time.Millisecond)
 }
 
 // bumpSeries adds delta to the value of every line of body that starts with one of prefixes.

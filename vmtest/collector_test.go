@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -20,6 +21,7 @@ import (
 	vassert "github.com/vmtest/vmtest/assert"
 	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/samplers"
+	"github.com/vmtest/vmtest/snapshot"
 )
 
 // fakeTB records what the collector says to the test and runs cleanups on demand, so tests can check the
@@ -112,7 +114,7 @@ func TestCollectEndToEndWritesSeedFiles(t *testing.T) {
 	c.RecordRequest(Request{Start: now, Err: fmt.Errorf("connection refused")})
 	c.Assert(vassert.P99Below("ttft", 100*time.Millisecond))
 	c.Assert(vassert.P99Below("e2e", 450*time.Millisecond)) // p99 E2E = 400+0.96·100 = 496 ms → must fail
-	time.Sleep(250 * time.Millisecond)
+	waitSnapshots(t, c, func(s []snapshot.Snapshot) bool { return len(s) >= 2 })
 	ft.runCleanups()
 
 	sum := c.Summary()
@@ -216,7 +218,7 @@ func TestUnreachableServerAtStartAndMidRun(t *testing.T) {
 	srv.Close() // unreachable at start
 	ft := &fakeTB{name: "T"}
 	c := Collect(ft, Options{VLLMBaseURL: url, Interval: 50 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none"})
-	time.Sleep(170 * time.Millisecond)
+	waitSnapshots(t, c, func(s []snapshot.Snapshot) bool { return len(s) >= 2 })
 	ft.runCleanups()
 	sum := c.Summary()
 	st := sum.Sources["vllm"]
@@ -235,10 +237,10 @@ func TestUnreachableServerAtStartAndMidRun(t *testing.T) {
 	srv2 := newMetricsServer(t, capture(t))
 	ft2 := &fakeTB{name: "T2"}
 	c2 := Collect(ft2, Options{VLLMBaseURL: srv2.URL, Interval: 50 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none"})
-	time.Sleep(120 * time.Millisecond)
+	waitSnapshots(t, c2, func(s []snapshot.Snapshot) bool { return len(s) >= 2 && s[len(s)-1].Errors["vllm"] == "" })
 	srv2.CloseClientConnections()
 	srv2.Close()
-	time.Sleep(120 * time.Millisecond)
+	waitSnapshots(t, c2, func(s []snapshot.Snapshot) bool { return s[len(s)-1].Errors["vllm"] != "" })
 	ft2.runCleanups()
 	st2 := c2.Summary().Sources["vllm"]
 	assert.Greater(t, st2.Failed, 0)
@@ -247,35 +249,44 @@ func TestUnreachableServerAtStartAndMidRun(t *testing.T) {
 	assert.Empty(t, ft2.errs)
 }
 
-func TestHungServerDoesNotDelayTicks(t *testing.T) {
-	release := make(chan struct{})
-	hung := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-r.Context().Done():
+// hungSampler never answers: each Sample waits for its context's deadline.
+type hungSampler struct{}
+
+func (hungSampler) Name() string { return "hung" }
+func (hungSampler) Sample(ctx context.Context) samplers.Reading {
+	<-ctx.Done()
+	return samplers.Reading{Err: ctx.Err()}
+}
+
+// A source that never answers (a hung server) delays neither Collect, nor any tick, nor Stop: in a synctest
+// bubble the clock moves only when every goroutine waits, so each of these is exact.
+func TestHungSamplerDoesNotDelayTicks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ft := &fakeTB{name: "T"}
+		start := time.Now()
+		c := Collect(ft, Options{Interval: 100 * time.Millisecond, SampleTimeout: 50 * time.Millisecond, NoSystem: true,
+			OutputDir: t.TempDir(), GPUSource: "none", Samplers: []samplers.Sampler{hungSampler{}}})
+		require.NotNil(t, c)
+		firstTick := time.Since(start)
+		assert.LessOrEqual(t, firstTick, 100*time.Millisecond, "Collect's first tick waits at most the deadline and its grace")
+		time.Sleep(520*time.Millisecond - firstTick)
+		stopAt := time.Now()
+		ft.runCleanups()
+		assert.LessOrEqual(t, time.Since(stopAt), 100*time.Millisecond, "the last tick waits at most the deadline and its grace")
+		snaps := c.Snapshots()
+		// Ticks at 0, 100, ..., 500 ms and the final one once Stop (at 520 ms) has let the tick in progress
+		// reach its deadline (550 ms): a hung source does not stretch the interval.
+		require.Len(t, snaps, 7)
+		for i, s := range snaps {
+			if i < 6 {
+				assert.InDelta(t, 0.1*float64(i), s.ElapsedS, 1e-9, "tick %d", i)
+			} else {
+				assert.GreaterOrEqual(t, s.ElapsedS, 0.52)
+				assert.LessOrEqual(t, s.ElapsedS, 0.55+1e-9)
+			}
+			assert.Contains(t, s.Errors["hung"], "deadline", "tick %d", i)
 		}
-	}))
-	defer hung.Close()
-	defer close(release)
-	ft := &fakeTB{name: "T"}
-	start := time.Now()
-	c := Collect(ft, Options{VLLMBaseURL: hung.URL, Interval: 100 * time.Millisecond, SampleTimeout: 50 * time.Millisecond,
-		OutputDir: t.TempDir(), GPUSource: "none"})
-	assert.Less(t, time.Since(start), 300*time.Millisecond, "Collect's first tick waits at most the deadline")
-	time.Sleep(520 * time.Millisecond)
-	stopAt := time.Now()
-	ft.runCleanups()
-	// Stopping includes the last tick (bounded by SampleTimeout, 50 ms, whatever the hung server does) and
-	// writing the files with the PNG, which takes up to ~1 s under -race on a loaded 2-core machine.
-	assert.Less(t, time.Since(stopAt), 3*time.Second, "stopping is bounded")
-	snaps := c.Snapshots()
-	// Ticks at 0, 100, ..., 500 ms and the final one: a hung scrape does not stretch the interval.
-	assert.GreaterOrEqual(t, len(snaps), 6)
-	for i := 1; i < len(snaps)-1; i++ {
-		gap := snaps[i].ElapsedS - snaps[i-1].ElapsedS
-		assert.InDelta(t, 0.1, gap, 0.06, "tick %d", i)
-		assert.NotEmpty(t, snaps[i].Errors["vllm"])
-	}
+	})
 }
 
 func TestNoRequestsMeansNoData(t *testing.T) {
@@ -292,14 +303,16 @@ func TestNoRequestsMeansNoData(t *testing.T) {
 }
 
 func TestSnapshotBound(t *testing.T) {
-	ft := &fakeTB{name: "T"}
-	c := Collect(ft, Options{Interval: 20 * time.Millisecond, MaxSnapshots: 3, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true})
-	time.Sleep(150 * time.Millisecond)
-	ft.runCleanups()
-	sum := c.Summary()
-	assert.Equal(t, 3, sum.Snapshots)
-	assert.Greater(t, sum.SnapshotsDropped, 2)
-	assert.Len(t, c.Snapshots(), 3)
+	synctest.Test(t, func(t *testing.T) {
+		ft := &fakeTB{name: "T"}
+		c := Collect(ft, Options{Interval: 20 * time.Millisecond, MaxSnapshots: 3, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true})
+		time.Sleep(150 * time.Millisecond) // ticks at 0, 20, ..., 140 ms
+		ft.runCleanups()                   // and the last: 9 in all
+		sum := c.Summary()
+		assert.Equal(t, 3, sum.Snapshots)
+		assert.Equal(t, 6, sum.SnapshotsDropped)
+		assert.Len(t, c.Snapshots(), 3)
+	})
 }
 
 func TestFinishIsIdempotentAndLateRecordsAreCounted(t *testing.T) {
@@ -423,17 +436,30 @@ func TestDuplicateSamplerNamesAreRejected(t *testing.T) {
 }
 
 func TestPanickingSamplerIsAFailedReading(t *testing.T) {
-	ft := &fakeTB{name: "T"}
-	bad, mine := &customSampler{name: "bad", panics: true}, &customSampler{name: "mine"}
-	c := Collect(ft, Options{Interval: 50 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true,
-		Samplers: []samplers.Sampler{bad, mine}})
-	time.Sleep(120 * time.Millisecond)
-	ft.runCleanups()
-	st := c.Summary().Sources["bad"]
-	assert.Equal(t, st.Readings, st.Failed)
-	assert.GreaterOrEqual(t, st.Readings, 3, "it was asked again every tick: a panic does not leave it busy")
-	assert.Contains(t, st.LastError, `sampler "bad" panicked: assignment to entry in nil map`)
-	assert.Equal(t, 0, c.Summary().Sources["mine"].Failed)
-	assert.False(t, mine.closed.Load(), "a sampler the caller passed in is the caller's to close")
-	assert.Empty(t, ft.errs)
+	synctest.Test(t, func(t *testing.T) {
+		ft := &fakeTB{name: "T"}
+		bad, mine := &customSampler{name: "bad", panics: true}, &customSampler{name: "mine"}
+		c := Collect(ft, Options{Interval: 50 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true,
+			Samplers: []samplers.Sampler{bad, mine}})
+		time.Sleep(120 * time.Millisecond) // ticks at 0, 50, 100 ms, and the last
+		ft.runCleanups()
+		st := c.Summary().Sources["bad"]
+		assert.Equal(t, st.Readings, st.Failed)
+		assert.Equal(t, 4, st.Readings, "it was asked again every tick: a panic does not leave it busy")
+		assert.Contains(t, st.LastError, `sampler "bad" panicked: assignment to entry in nil map`)
+		assert.Equal(t, 0, c.Summary().Sources["mine"].Failed)
+		assert.False(t, mine.closed.Load(), "a sampler the caller passed in is the caller's to close")
+		assert.Empty(t, ft.errs)
+	})
+}
+
+// waitSnapshots polls c.Snapshots until done holds, however long a loaded machine takes (a minute at most):
+// it waits for ticks to have happened, and bounds no duration.
+func waitSnapshots(t *testing.T, c *Collector, done func([]snapshot.Snapshot) bool) {
+	t.Helper()
+	for start := time.Now(); !done(c.Snapshots()); time.Sleep(5 * time.Millisecond) {
+		if time.Since(start) > time.Minute {
+			t.Fatalf("condition on the snapshots not reached in a minute; %d snapshots", len(c.Snapshots()))
+		}
+	}
 }

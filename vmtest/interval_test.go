@@ -64,7 +64,7 @@ func TestSnapshotsCarryServerIntervalQuantiles(t *testing.T) {
 	ft := &fakeTB{name: "T"}
 	c := Collect(ft, Options{VLLMBaseURL: srv.URL, Interval: 100 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true})
 	require.NotNil(t, c)
-	require.Eventually(t, func() bool { return len(c.Snapshots()) >= 4 }, 5*time.Second, 10*time.Millisecond)
+	waitSnapshots(t, c, func(s []snapshot.Snapshot) bool { return len(s) >= 4 })
 	ft.runCleanups()
 	snaps := c.Snapshots()
 	require.GreaterOrEqual(t, len(snaps), 4)
@@ -157,7 +157,9 @@ func TestSnapshotsServerTTFTBesideClientTTFT(t *testing.T) {
 	// TTFT 45 ms × [0.7, 1.3): 31.5–58.5 ms, in the (0.02, 0.04] and (0.04, 0.06] buckets.
 	sim := vllmsim.New(t, vllmsim.Config{Seed: 3, TTFTBase: 45 * time.Millisecond, Jitter: 0.3, TimePerOutputToken: time.Millisecond})
 	ft := &fakeTB{name: "T"}
-	c := Collect(ft, Options{VLLMBaseURL: sim.URL, Interval: 100 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true})
+	// One interval for the whole run (the scrapes at Collect and at Stop, each with a 48 s deadline): with
+	// 100 ms ticks a loaded machine makes scrapes miss their 80 ms deadline, and then no interval has both sides.
+	c := Collect(ft, Options{VLLMBaseURL: sim.URL, Interval: time.Minute, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true})
 	_, err := loadgen.Run(context.Background(), loadgen.LoadConfig{
 		Client: loadgen.ClientConfig{BaseURL: sim.URL}, Prompts: loadgen.TextPrompts("a b c"),
 		Params: loadgen.Params{MaxTokens: 4}, Concurrency: 4, Requests: 40, Sink: c,

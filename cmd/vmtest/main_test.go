@@ -76,7 +76,6 @@ func TestCollectWritesFilesAndPrintsSummary(t *testing.T) {
 	elapsed := time.Since(start)
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	assert.GreaterOrEqual(t, elapsed, time.Second)
-	assert.Less(t, elapsed, 10*time.Second)
 
 	files := runFiles(t, dir, "c1")
 	for _, p := range files {
@@ -90,7 +89,12 @@ func TestCollectWritesFilesAndPrintsSummary(t *testing.T) {
 	assert.Equal(t, "c1", s.ConfigID)
 	assert.Equal(t, "c1", s.TestName)
 	assert.GreaterOrEqual(t, s.Snapshots, 5, "1 s at 200 ms, plus the first and the last")
-	assert.Equal(t, s.Snapshots, s.VLLM.Scrapes, "every snapshot scraped the simulator")
+	// Every successful scrape is counted; on a loaded machine a scrape can miss its deadline (a failed reading).
+	st := s.Sources["vllm"]
+	require.NotNil(t, st)
+	assert.Equal(t, s.Snapshots, st.Readings, "every snapshot asked the simulator")
+	assert.Equal(t, st.Readings-st.Failed, s.VLLM.Scrapes, "failed: %d, last error %q", st.Failed, st.LastError)
+	assert.Positive(t, s.VLLM.Scrapes)
 	assert.Equal(t, 0.2, s.IntervalS)
 	assert.Equal(t, files, s.Files)
 }
@@ -103,7 +107,8 @@ func TestCollectStopsEarlyOnInterrupt(t *testing.T) {
 	start := time.Now()
 	code, out, errOut := runCmd(ctx, "collect", "-url", sim.URL, "-duration", "1m", "-interval", "200ms", "-out", dir, "-gpu", "none")
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
-	assert.Less(t, time.Since(start), 10*time.Second, "the interrupt ended the collection, not -duration")
+	// -duration is 1 minute: well under it is the interrupt, however long writing the files takes under load.
+	assert.Less(t, time.Since(start), 30*time.Second, "the interrupt ended the collection, not -duration")
 	assert.Contains(t, out, "vmtest: interrupted after")
 	files := runFiles(t, dir, "collect")
 	s := readSummaryT(t, files["summary_json"])
@@ -171,7 +176,7 @@ func TestLoadStopsEarlyOnInterrupt(t *testing.T) {
 	code, out, errOut := runCmd(ctx, "load", "-url", sim.URL, "-duration", "1m", "-interval", "200ms", "-out", dir,
 		"-gpu", "none", "-slo", "requests.total > 0")
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
-	assert.Less(t, time.Since(start), 15*time.Second)
+	assert.Less(t, time.Since(start), 30*time.Second, "the interrupt, not the 1-minute -duration, ended the load")
 	assert.Contains(t, out, "vmtest: interrupted: load stopped early")
 	s := readSummaryT(t, runFiles(t, dir, "load")["summary_json"])
 	assert.Positive(t, s.Requests.Total)
@@ -393,11 +398,10 @@ func TestUnwritableOutputFailsAtOnce(t *testing.T) {
 		{"load", "-url", sim.URL, "-requests", "5", "-out", filepath.Join(file, "out"), "-gpu", "none"},
 		{"collect", "-url", sim.URL, "-duration", "1s", "-out", filepath.Join(file, "out"), "-gpu", "none"},
 	} {
-		start := time.Now()
 		code, out, errOut := runCmd(context.Background(), args...)
 		assert.Equal(t, exitFail, code, "%v\nstdout:\n%s\nstderr:\n%s", args, out, errOut)
 		assert.Contains(t, errOut, "vmtest "+args[0]+`: output directory "`+filepath.Join(file, "out")+`": mkdir `)
-		assert.Less(t, time.Since(start), 500*time.Millisecond, "nothing was run")
+		assert.NotContains(t, out, "vmtest: run ", "nothing was run")
 		assert.NotContains(t, out, "vmtest: load:")
 	}
 }

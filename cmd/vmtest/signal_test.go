@@ -24,7 +24,7 @@ func TestCollectEndsOnSIGINT(t *testing.T) {
 	code, out, errOut := runCmd(ctx, "collect", "-url", sim.URL, "-duration", "1m", "-interval", "200ms", "-out", dir,
 		"-config", "sig", "-gpu", "none")
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
-	assert.Less(t, time.Since(start), 10*time.Second)
+	assert.Less(t, time.Since(start), 30*time.Second, "the signal, not the 1-minute -duration, ended the collection")
 	assert.Contains(t, out, "vmtest: interrupted after")
 	files := runFiles(t, dir, "sig")
 	for _, p := range files {
