@@ -61,7 +61,7 @@ type Collector struct {
 	checks  []assert.Check
 	// checksTaken: finish has read checks; a later Assert evaluates its checks at once (assertLate)
 	checksTaken bool
-	abandoned   bool // the test stopped at an invalid check: finish writes no files
+	abandoned   bool    // the test stopped at an invalid check: finish writes no files
 	badArgs     []error // checks refused by Assert on a collector from Start: Finish returns them
 
 	finMu     sync.Mutex // held while finishing; guards the fields below
