@@ -150,3 +150,22 @@ func TestURLOptionsNameTheOptionNotAnInternalField(t *testing.T) {
 	require.Len(t, ft.fatal, 1)
 	assert.Equal(t, `vmtest: VMTEST_VLLM_URL "localhost:8000" (read because Options.VLLMBaseURL is empty): not an http(s) URL with a host (want e.g. http://localhost:8000)`, ft.fatal[0])
 }
+
+// A typo in a check registered after the load still fails the test, but the run measured something: its files
+// are written.
+func TestBadCheckAfterTheLoadKeepsTheFiles(t *testing.T) {
+	dir := t.TempDir()
+	ft := &fakeTB{name: "T"}
+	c := Collect(ft, Options{Interval: time.Second, OutputDir: dir, GPUSource: "none", NoSystem: true})
+	require.NotNil(t, c)
+	c.RecordRequest(okReq(time.Now(), 100*time.Millisecond, 300*time.Millisecond, 3))
+	c.Assert(vassert.Expr("p(99) ttfx < 1s"))
+	require.Len(t, ft.fatal, 1)
+	ft.runCleanups()
+	sum, _ := c.Finish()
+	require.NotEmpty(t, sum.Files)
+	for _, p := range sum.Files {
+		assert.FileExists(t, p)
+	}
+	assert.Equal(t, 1, sum.Requests.Total)
+}

@@ -161,8 +161,9 @@ func (c *Collector) report(tb TB) {
 // A check that is invalid in itself (an unknown metric name, naming the nearest valid ones; a limit no run
 // could meet or fail; an expression that does not parse; a goodput check without Options.Goodput) is a
 // mistake in the test rather than a result: under Collect it fails the test at once through tb.Fatalf, naming
-// every invalid check of the call, before any load runs; none of the call's checks is registered and the run
-// writes no files (it never measured anything). Outside a test it is logged now and returned by Finish, and
+// every invalid check of the call; none of the call's checks is registered, and a run that has measured
+// nothing yet (no request, no tick after the first: Assert called before the load, as it should be) writes
+// no files, so the latest run's files stay the last measured run's. Outside a test it is logged now and returned by Finish, and
 // the call's valid checks are registered. Call it from the test's goroutine.
 func (c *Collector) Assert(checks ...assert.Check) {
 	if c.tb != nil {

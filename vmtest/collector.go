@@ -61,7 +61,7 @@ type Collector struct {
 	checks  []assert.Check
 	// checksTaken: finish has read checks; a later Assert evaluates its checks at once (assertLate)
 	checksTaken bool
-	abandoned   bool    // the test stopped at an invalid check: finish writes no files
+	abandoned   bool    // the test stopped at an invalid check: finish writes no files if nothing was measured
 	badArgs     []error // checks refused by Assert on a collector from Start: Finish returns them
 
 	finMu     sync.Mutex // held while finishing; guards the fields below
@@ -572,17 +572,15 @@ func (c *Collector) finish(reason string) {
 	}
 	c.mu.Lock()
 	c.final0 = true
+	if reason != "" { // the summary says so too, not only the log; before the last tick, so its journal line has it
+		c.events = append(c.events, snapshot.Event{Time: time.Now(), Source: "vmtest", Message: reason})
+	}
 	c.mu.Unlock()
 	c.tick(context.Background(), time.Now())
 	for _, cl := range c.owned { // the caller's own samplers stay open: they may serve another collector
 		_ = cl.Close()
 	}
 	end := time.Now()
-	if reason != "" { // the summary says so too, not only the log
-		c.mu.Lock()
-		c.events = append(c.events, snapshot.Event{Time: end, Source: "vmtest", Message: reason})
-		c.mu.Unlock()
-	}
 	reqs, recs := c.rec.Cut() // one cut: the requests CSV and the summary hold the same requests
 	sum := c.computeSummary(end, reqs)
 	sum.Finished = true
@@ -590,7 +588,9 @@ func (c *Collector) finish(reason string) {
 	sf := report.SnapshotFile{RunID: c.runID, ConfigID: c.configID, Start: c.start, IntervalS: c.opts.Interval.Seconds(), Snapshots: c.snaps}
 	c.mu.Unlock()
 	c.mu.Lock()
-	abandoned := c.abandoned
+	// A run stopped at an invalid check before it measured anything (no request, no tick after the first) writes
+	// nothing; one that measured keeps its files, whatever the check.
+	abandoned := c.abandoned && c.rec.Counts().Total == 0 && len(c.snaps)+c.dropped <= 2
 	c.mu.Unlock()
 	if abandoned {
 		c.discardFiles()
