@@ -180,8 +180,8 @@ func (v *VLLM) NotExposed() []string {
 	return v.win.NotExposed()
 }
 
-// LastScrape returns the last committed scrape (parsed families, time, names used), or the zero Scrape before
-// the first one. A failed or discarded scrape never replaces it.
+// LastScrape returns the last committed scrape (parsed families, time, names used; see serverstats.Parser for
+// the families of an idle server's scrape), or the zero Scrape before the first one. A failed or discarded scrape never replaces it.
 func (v *VLLM) LastScrape() serverstats.Scrape {
 	v.mu.Lock()
 	defer v.mu.Unlock()

@@ -6,10 +6,12 @@ import (
 )
 
 // Parser parses the successive /metrics bodies of one server under one model filter. A Window reads only a
-// body's vllm:* families and process_start_time_seconds; when those lines are byte for byte the last parsed
-// body's (an idle server: only its process and runtime metrics moved), Parse returns the last Scrape again,
-// dated at, instead of parsing the body: the Scrape a parse would give differs only in families nothing
-// reads. A body that does not end in a newline (cut short) is always parsed. Not safe for concurrent use.
+// body's vllm:* families and process_start_time_seconds; when those sample lines and every comment line are
+// byte for byte the last parsed body's (an idle server: only its process and runtime values moved), Parse
+// returns the last Scrape again, dated at, instead of parsing the body. The Scrape a parse would give differs
+// only in the values of families nothing reads (Scrape.Families then holds those from the body last parsed),
+// and a body whose other sample lines would not parse is taken as well, as their values are not read. A body
+// that does not end in a newline (cut short) is always parsed. Not safe for concurrent use.
 type Parser struct {
 	model   string
 	key     []byte // the read lines of the last body that parsed
@@ -22,7 +24,8 @@ type Parser struct {
 func NewParser(model string) *Parser { return &Parser{model: model} }
 
 // Parse is the package's Parse(body, at, model) for this Parser's model, reusing the last result when the
-// lines a Window reads are unchanged. Errors are Parse's; a failed parse leaves the Parser as it was.
+// lines a Window reads and the comment lines are unchanged (see Parser). Errors are Parse's, for a body it
+// parses; a failed parse leaves the Parser as it was.
 func (p *Parser) Parse(body []byte, at time.Time) (Scrape, error) {
 	p.scratch = appendReadLines(p.scratch[:0], body)
 	if p.ok && len(body) > 0 && body[len(body)-1] == '\n' && bytes.Equal(p.scratch, p.key) {
@@ -39,8 +42,9 @@ func (p *Parser) Parse(body []byte, at time.Time) (Scrape, error) {
 	return s, nil
 }
 
-// appendReadLines appends to dst every line of body that belongs to a family a Window reads: samples,
-// # HELP and # TYPE lines of vllm:* families and of process_start_time_seconds.
+// appendReadLines appends to dst every comment line of body (# HELP, # TYPE, any other: they do not move on an
+// idle server) and every sample line of a family a Window reads (vllm:*, process_start_time_seconds), blanks
+// before the name allowed, as the text format allows them.
 func appendReadLines(dst, body []byte) []byte {
 	for len(body) > 0 {
 		line := body
@@ -49,11 +53,8 @@ func appendReadLines(dst, body []byte) []byte {
 		} else {
 			body = nil
 		}
-		name := line
-		if bytes.HasPrefix(name, []byte("# HELP ")) || bytes.HasPrefix(name, []byte("# TYPE ")) {
-			name = name[len("# HELP "):]
-		}
-		if bytes.HasPrefix(name, []byte("vllm:")) || isFamily(name, processStart) {
+		name := bytes.TrimLeft(line, " \t")
+		if len(name) > 0 && name[0] == '#' || bytes.HasPrefix(name, []byte("vllm:")) || isFamily(name, processStart) {
 			dst = append(dst, line...)
 		}
 	}

@@ -62,8 +62,8 @@ func TestParserReusesTheLastParseWhileReadLinesAreUnchanged(t *testing.T) {
 }
 
 func TestAppendReadLines(t *testing.T) {
-	body := "# HELP vllm:a A.\n# TYPE vllm:a counter\nvllm:a_total 1\n# HELP go_x X.\ngo_x 2\n" +
+	body := "# HELP vllm:a A.\n# TYPE vllm:a counter\nvllm:a_total 1\n# HELP go_x X.\ngo_x 2\n  vllm:b 3\n#TYPE go_y gauge\n" +
 		"process_start_time_seconds 3\nprocess_start_time_seconds_extra 4\nprocess_start_time_seconds{pid=\"1\"} 5\n# EOF"
-	assert.Equal(t, "# HELP vllm:a A.\n# TYPE vllm:a counter\nvllm:a_total 1\nprocess_start_time_seconds 3\n"+
-		"process_start_time_seconds{pid=\"1\"} 5\n", string(appendReadLines(nil, []byte(body))))
+	assert.Equal(t, "# HELP vllm:a A.\n# TYPE vllm:a counter\nvllm:a_total 1\n# HELP go_x X.\n  vllm:b 3\n#TYPE go_y gauge\n"+
+		"process_start_time_seconds 3\nprocess_start_time_seconds{pid=\"1\"} 5\n# EOF", string(appendReadLines(nil, []byte(body))))
 }

@@ -20,7 +20,9 @@ type Scrape struct {
 	// At is when the response arrived (carries the monotonic clock when it comes from time.Now).
 	At time.Time
 	// Families is every metric family parsed from the body, keyed by name as exposed (counters keep their
-	// "_total" suffix). Series are not filtered by Model.
+	// "_total" suffix). Series are not filtered by Model. From a Parser that reused its last parse, the
+	// families a Window does not read (not vllm:*, not process_start_time_seconds) are those of the body it
+	// last parsed.
 	Families map[string]*dto.MetricFamily
 	// Model is the model_name filter in force ("" for none): only series with that model_name label are read.
 	Model string
