@@ -136,8 +136,13 @@ func TestProcReaderBadFiles(t *testing.T) {
 }
 
 // On this machine: each counter gopsutil reads lies between two procReader readings taken just before and
-// just after it (counters only grow), and the memory total is the same.
+// just after it, and the memory total is the same. It reads the live host, whose counters need not only grow
+// (iowait may fall, an interface may vanish) and whose free memory moves, so it runs only when
+// VMTEST_HOST_CHECK=1 asks; the fixture tree above is the suite's proof.
 func TestProcReaderEqualsGopsutilOnThisHost(t *testing.T) {
+	if os.Getenv("VMTEST_HOST_CHECK") != "1" {
+		t.Skip("reads the live host: set VMTEST_HOST_CHECK=1")
+	}
 	if _, err := os.Stat("/proc/stat"); err != nil {
 		t.Skip("no /proc")
 	}
