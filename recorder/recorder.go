@@ -323,6 +323,11 @@ func (r *Recorder) DrainWindowUntil(cut time.Time) Window {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return r.drainLocked(cutS)
+}
+
+// drainLocked is DrainWindowUntil's work, cutS seconds after the start; r.mu is held.
+func (r *Recorder) drainLocked(cutS float64) Window {
 	w := r.winOver
 	r.winOver = Window{}
 	rest := r.win[:0]
@@ -440,21 +445,53 @@ func (r *Recorder) Summarize() Summary {
 // the same requests even while others are being recorded.
 func (r *Recorder) Cut() (Summary, []Record) { return r.cut(true) }
 
+// FinalCut drains every request not yet drained (DrainWindowUntil with a zero cut) and takes Cut, at one
+// instant: the last interval's requests, the Summary and the rows then account for the same requests, however
+// many are recorded meanwhile.
+func (r *Recorder) FinalCut() (Window, Summary, []Record) {
+	r.mu.Lock()
+	w := r.drainLocked(math.Inf(1))
+	c := r.copyLocked(true)
+	r.mu.Unlock()
+	s, recs := r.summarize(c)
+	return w, s, recs
+}
+
 func (r *Recorder) cut(rows bool) (Summary, []Record) {
 	// Copy under the lock, sort outside it: RecordRequest is never held up by a summary.
 	r.mu.Lock()
-	s := Summary{Counts: r.counts, LastError: r.lastError, GoodputRequests: r.good}
-	dists := [6]dist{r.ttft.detached(), r.tpot.detached(), r.e2e.detached(), r.itl.detached(),
-		r.ttftInt.detached(), r.e2eInt.detached()}
-	firstS, lastS, good := r.firstS, r.lastS, r.good
-	var recs []Record
+	c := r.copyLocked(rows)
+	r.mu.Unlock()
+	return r.summarize(c)
+}
+
+// cutCopy is what a cut copies under the lock.
+type cutCopy struct {
+	s             Summary
+	dists         [6]dist
+	firstS, lastS float64
+	good          int
+	recs          []Record
+}
+
+// copyLocked copies the tallies, detached distributions and (with rows) the rows; r.mu is held.
+func (r *Recorder) copyLocked(rows bool) cutCopy {
+	c := cutCopy{s: Summary{Counts: r.counts, LastError: r.lastError, GoodputRequests: r.good},
+		dists: [6]dist{r.ttft.detached(), r.tpot.detached(), r.e2e.detached(), r.itl.detached(),
+			r.ttftInt.detached(), r.e2eInt.detached()},
+		firstS: r.firstS, lastS: r.lastS, good: r.good}
 	if rows {
-		recs = slices.Clone(r.recs)
-		if recs == nil {
-			recs = []Record{}
+		c.recs = slices.Clone(r.recs)
+		if c.recs == nil {
+			c.recs = []Record{}
 		}
 	}
-	r.mu.Unlock()
+	return c
+}
+
+// summarize computes the Summary of a cut's copy, without the lock.
+func (r *Recorder) summarize(c cutCopy) (Summary, []Record) {
+	s, dists, firstS, lastS, good, recs := c.s, c.dists, c.firstS, c.lastS, c.good, c.recs
 	s.TTFTMS, s.TPOTMS, s.E2EMS, s.ITLMS = dists[0].stats(), dists[1].stats(), dists[2].stats(), dists[3].stats()
 	s.TTFTFromIntendedMS, s.E2EFromIntendedMS = dists[4].stats(), dists[5].stats()
 	if s.Total > 0 {

@@ -304,3 +304,32 @@ func TestCutIsOneInstant(t *testing.T) {
 	close(stop)
 	wg.Wait()
 }
+
+// FinalCut's window, summary and rows are one instant, while others record.
+func TestFinalCutIsOneInstant(t *testing.T) {
+	t0 := time.Now()
+	r := New(t0, Config{})
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				r.RecordRequest(req(t0, 0, 50, []float64{10}, 2))
+			}
+		}
+	}()
+	drained := 0
+	for i := 0; i < 50; i++ {
+		w, s, rows := r.FinalCut()
+		drained += w.Total
+		require.Equal(t, s.Total, len(rows))
+		require.Equal(t, s.Total, drained, "every request in the cut was drained by it or before")
+	}
+	close(stop)
+	wg.Wait()
+}

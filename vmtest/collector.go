@@ -61,8 +61,12 @@ type Collector struct {
 	checks  []assert.Check
 	// checksTaken: finish has read checks; a later Assert evaluates its checks at once (assertLate)
 	checksTaken bool
-	abandoned   bool    // the test stopped at an invalid check: finish writes no files if nothing was measured
-	badArgs     []error // checks refused by Assert on a collector from Start: Finish returns them
+	abandoned   bool // the test stopped at an invalid check: finish writes no files if nothing was measured
+	// finalReqs and finalRecs are the recorder's cut the last tick took (finalCut: it was taken)
+	finalReqs recorder.Summary
+	finalRecs []recorder.Record
+	finalCut  bool
+	badArgs   []error // checks refused by Assert on a collector from Start: Finish returns them
 
 	finMu     sync.Mutex // held while finishing; guards the fields below
 	finished  bool
@@ -472,10 +476,13 @@ func (c *Collector) hasSampler(name string) bool {
 // ended after the previous tick's timestamp and by now, this tick's (on the last tick, every request not yet
 // counted). Called with c.mu held.
 func (c *Collector) fillClientLatency(v *snapshot.VLLM, now time.Time) {
-	if c.final0 {
-		now = time.Time{}
+	var w recorder.Window
+	if c.final0 { // one cut for the last snapshot, the summary and the requests CSV
+		w, c.finalReqs, c.finalRecs = c.rec.FinalCut()
+		c.finalCut = true
+	} else {
+		w = c.rec.DrainWindowUntil(now)
 	}
-	w := c.rec.DrainWindowUntil(now)
 	ttft, e2e := recorder.ComputeStats(w.TTFTMS), recorder.ComputeStats(w.E2EMS)
 	v.FirstTokenLatencyMS = ttft.Mean
 	v.MeanLatencyMS, v.P50LatencyMS, v.P90LatencyMS, v.P99LatencyMS = e2e.Mean, e2e.P50, e2e.P90, e2e.P99
@@ -581,7 +588,12 @@ func (c *Collector) finish(reason string) {
 		_ = cl.Close()
 	}
 	end := time.Now()
-	reqs, recs := c.rec.Cut() // one cut: the requests CSV and the summary hold the same requests
+	c.mu.Lock()
+	reqs, recs, cut := c.finalReqs, c.finalRecs, c.finalCut
+	c.mu.Unlock()
+	if !cut { // the last tick did not get to its cut
+		reqs, recs = c.rec.Cut()
+	}
 	sum := c.computeSummary(end, reqs)
 	sum.Finished = true
 	c.mu.Lock()

@@ -63,7 +63,8 @@ func TestRequestCountsInTheIntervalItEnded(t *testing.T) {
 	})
 }
 
-// The requests CSV and the summary describe the same requests, even with requests recorded while Stop runs.
+// The requests CSV, the summary and the snapshots describe the same requests, even with requests recorded
+// while Finish runs.
 func TestSummaryAndRequestsCSVHoldTheSameRequests(t *testing.T) {
 	ft := &fakeTB{name: "T"}
 	c := Collect(ft, Options{Interval: 20 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true})
@@ -99,6 +100,11 @@ func TestSummaryAndRequestsCSVHoldTheSameRequests(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, sum.Requests.Dropped)
 	assert.Equal(t, sum.Requests.Total, len(rows)-1)
+	inSnaps := 0 // every request counted in the snapshot of its interval, the last one included
+	for _, s := range c.Snapshots() {
+		inSnaps += s.VLLMMetrics.RequestsFinished
+	}
+	assert.Equal(t, sum.Requests.OK, inSnaps, "the snapshots, the summary and the CSV account for the same requests")
 	found, err := journal.Find(c.Dir())
 	require.NoError(t, err)
 	assert.Empty(t, found, "a finished run leaves no journal")
