@@ -65,9 +65,12 @@ func firstModel(t *testing.T, url string) string {
 // second, and checks the p99 TTFT at the end.
 func TestServePerf(t *testing.T) {
 	url, model := server(t)
-	duration := 5 * time.Second
+	// Against a real server: 5 s of load, p99 TTFT under 500 ms and p99 TPOT under 50 ms. Against the
+	// simulator (40 ms TTFT, 8 ms a token): 2 s, with limits a loaded, shared CI machine still meets (its
+	// scheduler, not the simulator, is then what a p99 measures).
+	duration, ttftLimit, tpotLimit := 5*time.Second, 500*time.Millisecond, 50*time.Millisecond
 	if os.Getenv(vmtest.EnvVLLMURL) == "" {
-		duration = 2 * time.Second
+		duration, ttftLimit, tpotLimit = 2*time.Second, 2*time.Second, 200*time.Millisecond
 	}
 
 	c := vmtest.Collect(t, vmtest.Options{
@@ -75,7 +78,7 @@ func TestServePerf(t *testing.T) {
 		Interval:    time.Second,
 		Display:     testing.Verbose(),
 	})
-	c.Assert(assert.P99Below("ttft", 500*time.Millisecond), assert.P99Below("tpot", 50*time.Millisecond))
+	c.Assert(assert.P99Below("ttft", ttftLimit), assert.P99Below("tpot", tpotLimit), assert.ErrorRateBelow(0.01))
 
 	res, err := loadgen.Run(context.Background(), loadgen.LoadConfig{
 		Client: loadgen.ClientConfig{BaseURL: url},
