@@ -48,10 +48,17 @@ type Entry struct {
 }
 
 // Create creates the journal files at paths (replacing none: an existing file is an error) and writes their
-// headers; h.Format, h.Version, h.Kind and h.Segment are set here. h.MaxSnapshots must be positive.
+// headers; h.Format, h.Version, h.Kind and h.Segment are set here. h.MaxSnapshots must be 1 to MaxBound,
+// h.MaxRequests at most MaxBound (Read refuses the header otherwise).
 func Create(paths Paths, h Header) (*Writer, error) {
-	if h.MaxSnapshots <= 0 {
-		return nil, fmt.Errorf("journal: MaxSnapshots = %d: must be positive", h.MaxSnapshots)
+	if h.MaxSnapshots <= 0 || h.MaxSnapshots > MaxBound {
+		return nil, fmt.Errorf("journal: MaxSnapshots = %d: must be 1 to %d", h.MaxSnapshots, MaxBound)
+	}
+	if h.MaxRequests > MaxBound {
+		return nil, fmt.Errorf("journal: MaxRequests = %d: must be at most %d", h.MaxRequests, MaxBound)
+	}
+	if !(h.IntervalS > 0) {
+		return nil, fmt.Errorf("journal: IntervalS = %g: must be positive", h.IntervalS)
 	}
 	h.Format, h.Version, h.Segment = Format, Version, 0
 	w := &Writer{paths: paths, head: h}

@@ -17,7 +17,7 @@ type journalState struct {
 // without a journal.
 func (c *Collector) openJournal() {
 	h := journal.Header{RunID: c.runID, ConfigID: c.configID, TestName: c.name, Start: c.start,
-		IntervalS: c.opts.Interval.Seconds(), MaxSnapshots: c.opts.MaxSnapshots, GoodputSLOsMS: journal.GoodputMS(c.opts.Goodput)}
+		IntervalS: c.opts.Interval.Seconds(), MaxSnapshots: c.opts.MaxSnapshots, MaxRequests: c.opts.MaxRequests, GoodputSLOsMS: journal.GoodputMS(c.opts.Goodput)}
 	c.journal.w, c.journal.err = journal.Create(journal.PathsFor(c.files), h)
 	if c.journal.err != nil {
 		c.logf("vmtest: %v (the run goes on without a journal: a killed run will leave no data)", c.journal.err)
