@@ -69,6 +69,9 @@ type Tick struct {
 	// Server is the server-side statistics over the run so far; absent when unchanged since the previous line
 	// (always present on a segment's first line once known).
 	Server *serverstats.Stats `json:"server,omitempty"`
+	// ITLSketch is the ITL distribution's state once it is a sketch (recorder.Recorder.ITLSketch: past
+	// recorder.ExactCap chunk gaps, when rows are journaled without their gaps); absent before.
+	ITLSketch *recorder.SketchState `json:"itl_sketch,omitempty"`
 }
 
 // requestLine is one requests-file line, as appendRequest writes it: a recorder.Record with unknown durations

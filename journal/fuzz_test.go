@@ -75,6 +75,8 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte(`{"seq":0,"snapshot":{"timestamp":"2026-12-04T10:00:00Z","elapsed_s":0}}`+"\n"+`{"seq":1,"snapshot":{"elapsed_s":-5,"gpu_metrics":{"gpu_0":{"utilization":1e308}}}}`+"\n"),
 		[]byte(`{"outcome":"ok","ttft_ms":5,"e2e_ms":1,"itl_gaps":3,"itl_ns":[1]}`+"\n"+`{"outcome":"weird","start_s":1e300}`+"\n"))
 	f.Add([]byte(""), []byte(""))
+	f.Add([]byte(`{"seq":0,"itl_sketch":{"n":3,"mean":2,"m2":1,"min":1,"max":3,"sketch":"AgAAAAA="}}`+"\n"+`{"seq":1,"itl_sketch":{"n":-1,"sketch":"////"}}`+"\n"),
+		[]byte(`{"outcome":"ok","itl_gaps":2}`+"\n"))
 	f.Add([]byte(`{"seq":3}`+"\n"+`{"seq":2}`+"\n"+`{"seq":9,"events_all":true}`), []byte(`{"itl_gaps":-4}`+"\n"))
 	f.Fuzz(func(t *testing.T, snaps, reqs []byte) {
 		dir := t.TempDir()

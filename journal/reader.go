@@ -51,6 +51,8 @@ type Run struct {
 	// Events are the events up to the last tick; Server the last server-side statistics appended (nil if none).
 	Events []snapshot.Event
 	Server *serverstats.Stats
+	// ITLSketch is the last ITL sketch state appended (nil if the ITL distribution never became a sketch).
+	ITLSketch *recorder.SketchState
 	// Skipped counts the lines that could not be read (cut by a kill while writing, or corrupt) and the
 	// request lines past the row bound.
 	Skipped int
@@ -148,8 +150,11 @@ func (r *Run) addTick(line []byte) error {
 	if t.Server != nil {
 		r.Server = t.Server
 	}
+	if t.ITLSketch != nil {
+		r.ITLSketch = t.ITLSketch
+	}
 	r.Requests, r.Sources = t.Requests, t.Sources
-	t.Events, t.Server, t.Sources = nil, nil, nil // kept once, in Run
+	t.Events, t.Server, t.Sources, t.ITLSketch = nil, nil, nil, nil // kept once, in Run
 	r.seen++
 	r.lastSeq = t.Seq
 	switch {

@@ -37,29 +37,7 @@ func Load(p Paths) (*Rebuilt, error) {
 		return nil, err
 	}
 	h := run.Header
-	rec := recorder.New(h.Start, recorder.Config{MaxRecords: max(len(run.Rows), 1), Goodput: goodput(h.GoodputSLOsMS)})
-	missing := 0
-	for i := range run.Rows {
-		if n := run.Rows[i].ITLGaps; n > len(run.Gaps[i]) {
-			missing += n - len(run.Gaps[i])
-		}
-		rec.AddRecord(run.Rows[i], run.Gaps[i])
-	}
-	reqs, rows := rec.Cut()
-	var warnings []string
-	if c := run.Requests; c.Total > reqs.Total {
-		warnings = append(warnings, fmt.Sprintf("journal: %d requests past the row bound are counted but not in the latency distributions or throughput, which are over the %d rows kept (partial)", c.Total-reqs.Total, reqs.Total))
-		reqs.Counts = c
-		er := float64(c.Total-c.OK) / float64(c.Total)
-		reqs.ErrorRate = &er
-		for _, st := range []*recorder.Stats{&reqs.TTFTMS, &reqs.TPOTMS, &reqs.ITLMS, &reqs.E2EMS, &reqs.TTFTFromIntendedMS, &reqs.E2EFromIntendedMS} {
-			st.Partial = true
-		}
-	}
-	if missing > 0 {
-		reqs.ITLMS.Partial = true
-		warnings = append(warnings, fmt.Sprintf("journal: ITL over the first %d chunk gaps; %d later ones were not journaled (partial)", reqs.ITLMS.N, missing))
-	}
+	reqs, rows, warnings := requestStats(run)
 	end, dur := h.Start, 0.0
 	snaps := make([]snapshot.Snapshot, len(run.Ticks))
 	for i := range run.Ticks {
@@ -79,6 +57,52 @@ func Load(p Paths) (*Rebuilt, error) {
 	sum.Warnings = append(sum.Warnings, warnings...)
 	return &Rebuilt{Run: run, Summary: sum, Rows: rows, Files: p.files(),
 		Snapshots: report.SnapshotFile{RunID: h.RunID, ConfigID: h.ConfigID, Start: h.Start, IntervalS: h.IntervalS, Snapshots: snaps}}, nil
+}
+
+// requestStats replays run's rows through a recorder and returns its summary and rows, with the journal's
+// last tallies when rows are missing and the ITL statistics from the journaled sketch once ITL was one. A
+// statistic not over every value is marked Partial and a warning says why.
+func requestStats(run *Run) (recorder.Summary, []recorder.Record, []string) {
+	h := run.Header
+	rec := recorder.New(h.Start, recorder.Config{MaxRecords: max(len(run.Rows), 1), Goodput: goodput(h.GoodputSLOsMS)})
+	missing, journaled := 0, 0
+	for i := range run.Rows {
+		n := run.Rows[i].ITLGaps
+		journaled += n
+		missing += max(n-len(run.Gaps[i]), 0)
+		rec.AddRecord(run.Rows[i], run.Gaps[i])
+	}
+	reqs, rows := rec.Cut()
+	var warnings []string
+	itl, sketched := reqs.ITLMS, false
+	if run.ITLSketch != nil {
+		st, err := run.ITLSketch.Stats()
+		if err != nil {
+			warnings = append(warnings, "journal: the ITL sketch is unreadable ("+err.Error()+"): ITL is over the rows' gaps")
+		} else {
+			itl, sketched = st, true
+		}
+	}
+	if c := run.Requests; c.Total > reqs.Total {
+		warnings = append(warnings, fmt.Sprintf("journal: %d requests past the row bound are counted but not in the TTFT, TPOT and E2E latency distributions or throughput, which are over the %d rows kept (partial)", c.Total-reqs.Total, reqs.Total))
+		reqs.Counts = c
+		er := float64(c.Total-c.OK) / float64(c.Total)
+		reqs.ErrorRate = &er
+		for _, st := range []*recorder.Stats{&reqs.TTFTMS, &reqs.TPOTMS, &itl, &reqs.E2EMS, &reqs.TTFTFromIntendedMS, &reqs.E2EFromIntendedMS} {
+			st.Partial = true
+		}
+		itl.Partial = !sketched
+	}
+	switch {
+	case sketched && journaled > itl.N:
+		itl.Partial = true
+		warnings = append(warnings, fmt.Sprintf("journal: ITL over the %d chunk gaps of the last sketch journaled; %d rows' gaps came after it (partial)", itl.N, journaled-itl.N))
+	case !sketched && missing > 0:
+		itl.Partial = true
+		warnings = append(warnings, fmt.Sprintf("journal: ITL over the first %d chunk gaps; %d later ones were not journaled (partial)", itl.N, missing))
+	}
+	reqs.ITLMS = itl
+	return reqs, rows, warnings
 }
 
 // Result is what Rebuild did with one journal.

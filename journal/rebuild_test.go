@@ -268,3 +268,36 @@ func TestReadBoundsAllGapsAtExactCap(t *testing.T) {
 	assert.Nil(t, run.Gaps[1], "one gap past ExactCap")
 	assert.Equal(t, 1, run.Rows[1].ITLGaps, "its count stays: Load marks ITL partial")
 }
+
+// Past recorder.ExactCap chunk gaps rows are journaled without them, but each tick carries the ITL sketch:
+// the rebuilt ITL statistics equal the live recorder's, not partial.
+func TestRebuildTakesITLFromTheSketch(t *testing.T) {
+	p := testPaths(t)
+	w, err := Create(p, header(10))
+	require.NoError(t, err)
+	live := recorder.New(time.Now(), recorder.Config{})
+	for i, n := range []int{300_000, 300_000, 1_000} {
+		gaps := make([]float64, n)
+		for k := range gaps {
+			gaps[k] = 1 + float64((k*7919+i*104729)%99000)/1000
+		}
+		r, g := okRow(fmt.Sprint("q", i), float64(i), 50, gaps)
+		live.AddRecord(r, g)
+		rows, jg, counts := live.TakeJournal()
+		e := Entry{Snapshot: snap(i), Rows: rows, Gaps: jg, Requests: counts}
+		if st, ok := live.ITLSketch(); ok {
+			e.ITLSketch = &st
+		}
+		assert.Equal(t, i > 0, e.ITLSketch != nil, "a sketch from the tick that passed ExactCap")
+		require.NoError(t, w.Append(e))
+	}
+	require.NoError(t, w.Close())
+	b, err := Load(p)
+	require.NoError(t, err)
+	want := live.Summarize().ITLMS
+	require.True(t, want.Approximate)
+	assert.Equal(t, want, b.Summary.Requests.ITLMS)
+	assert.Equal(t, 601_000, b.Summary.Requests.ITLMS.N)
+	assert.False(t, b.Summary.Requests.ITLMS.Partial)
+	assert.Equal(t, live.Summarize().TTFTMS, b.Summary.Requests.TTFTMS)
+}

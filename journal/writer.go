@@ -45,6 +45,8 @@ type Entry struct {
 	// Rows and Gaps are the request rows since the previous Append and their ITL chunk gaps (ms), index by index.
 	Rows []recorder.Record
 	Gaps [][]float64
+	// ITLSketch is the ITL distribution's state once it is a sketch (recorder.Recorder.ITLSketch); nil before.
+	ITLSketch *recorder.SketchState
 }
 
 // Create creates the journal files at paths (replacing none: an existing file is an error) and writes their
@@ -127,7 +129,8 @@ func (w *Writer) Append(e Entry) error {
 	if e.Server != nil {
 		w.server = e.Server
 	}
-	t := Tick{Seq: w.seq, Snapshot: e.Snapshot, Requests: e.Requests, Sources: e.Sources, Server: e.Server}
+	t := Tick{Seq: w.seq, Snapshot: e.Snapshot, Requests: e.Requests, Sources: e.Sources, Server: e.Server,
+		ITLSketch: e.ITLSketch}
 	if first {
 		t.Events, t.EventsAll, t.Server = e.Events, true, w.server
 	} else if w.events < len(e.Events) {

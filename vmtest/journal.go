@@ -2,6 +2,7 @@ package vmtest
 
 import (
 	"github.com/vmtest/vmtest/journal"
+	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/serverstats"
 	"github.com/vmtest/vmtest/snapshot"
 	"github.com/vmtest/vmtest/summary"
@@ -42,8 +43,12 @@ func (c *Collector) journalTick(snap *snapshot.Snapshot, scraped bool) {
 			server = &st
 		}
 	}
+	var itl *recorder.SketchState
+	if st, ok := c.rec.ITLSketch(); ok {
+		itl = &st
+	}
 	j.err = j.w.Append(journal.Entry{Snapshot: *snap, Requests: counts, Sources: srcs, Events: c.events,
-		Server: server, Rows: rows, Gaps: gaps})
+		Server: server, Rows: rows, Gaps: gaps, ITLSketch: itl})
 }
 
 // closeJournal removes the journal once the files are written (written true), else keeps it for
