@@ -12,6 +12,7 @@
 // files are written; a journal left in a directory is a run that did not finish.
 //
 // Read reads a journal up to its last whole line (a kill while writing leaves the last line cut; the lines
-// skipped are counted) and refuses a file of another format or version; Rebuild writes the run's files from
-// it with a summary that says the run did not finish.
+// skipped are counted) and refuses a file of another format or version, or a header out of bounds; Rebuild
+// writes the run's files from it with a summary that says the run did not finish, then renames the journal
+// to *.rebuilt.jsonl. It leaves alone a journal whose run finished or looks still running.
 package journal

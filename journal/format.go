@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"encoding/json"
 	"math"
 	"path/filepath"
 	"strings"
@@ -41,8 +42,12 @@ type Header struct {
 	// Start is when collection began; IntervalS the sampling interval, s.
 	Start     time.Time `json:"start"`
 	IntervalS float64   `json:"interval_s"`
-	// MaxSnapshots bounds the snapshots kept (the collector's Options.MaxSnapshots, resolved).
+	// MaxSnapshots bounds the snapshots kept (the collector's Options.MaxSnapshots, resolved): 1 to MaxBound.
 	MaxSnapshots int `json:"max_snapshots"`
+	// MaxRequests bounds the request rows kept and journaled (the collector's Options.MaxRequests, resolved:
+	// negative for none); absent (0) in journals written before it was, which Read takes as
+	// recorder.DefaultMaxRecords (see Rows).
+	MaxRequests int `json:"max_requests,omitempty"`
 	// GoodputSLOsMS are the goodput limits, ms, keyed "ttft", "tpot", "e2e" (recorder.Summary.GoodputSLOs).
 	GoodputSLOsMS map[string]float64 `json:"goodput_slos_ms,omitempty"`
 }
@@ -64,6 +69,9 @@ type Tick struct {
 	// Server is the server-side statistics over the run so far; absent when unchanged since the previous line
 	// (always present on a segment's first line once known).
 	Server *serverstats.Stats `json:"server,omitempty"`
+	// ITLSketch is the ITL distribution's state once it is a sketch (recorder.Recorder.ITLSketch: past
+	// recorder.ExactCap chunk gaps, when rows are journaled without their gaps); absent before.
+	ITLSketch *recorder.SketchState `json:"itl_sketch,omitempty"`
 }
 
 // requestLine is one requests-file line, as appendRequest writes it: a recorder.Record with unknown durations
@@ -89,7 +97,7 @@ type requestLine struct {
 	Outcome               recorder.Outcome `json:"outcome"`
 	Error                 string           `json:"error,omitempty"`
 	ITLGaps               int              `json:"itl_gaps"`
-	ITLNS                 []int64          `json:"itl_ns,omitempty"`
+	ITLNS                 json.RawMessage  `json:"itl_ns,omitempty"`
 }
 
 func (l *requestLine) record() recorder.Record {
@@ -138,8 +146,9 @@ func pathsOf(stem string) Paths {
 	return Paths{Snapshots: stem + ".jsonl", Prev: stem + ".prev.jsonl", Requests: stem + ".requests.jsonl"}
 }
 
-// Find returns the journals in dir, one Paths per run, ordered by file name. A run may have any of its
-// files missing (a kill before the first write, or during a rotation): Read says what it found.
+// Find returns the journals in dir, one Paths per run, ordered by file name, leaving out those already
+// rebuilt (Paths.Rebuilt). A run may have any of its files missing (a kill before the first write, or
+// during a rotation): Read says what it found.
 func Find(dir string) ([]Paths, error) {
 	names, err := filepath.Glob(filepath.Join(dir, "journal_*.jsonl"))
 	if err != nil {
@@ -148,6 +157,9 @@ func Find(dir string) ([]Paths, error) {
 	seen := map[string]bool{}
 	var out []Paths
 	for _, n := range names { // Glob returns them sorted
+		if strings.HasSuffix(n, rebuiltSuffix) {
+			continue
+		}
 		stem := strings.TrimSuffix(n, ".jsonl")
 		stem = strings.TrimSuffix(strings.TrimSuffix(stem, ".prev"), ".requests")
 		if !seen[stem] {

@@ -6,31 +6,50 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/vmtest/vmtest/recorder"
 )
 
 // The reader never crashes, and either refuses a file with an error naming what it is not, or reads its
 // header and counts every line it did not take.
 func FuzzParse(f *testing.F) {
-	head := `{"format":"vmtest-journal","version":1,"kind":"snapshots","run_id":"r","max_snapshots":2}` + "\n"
+	head := `{"format":"vmtest-journal","version":1,"kind":"snapshots","run_id":"r","interval_s":2,"max_snapshots":2}` + "\n"
 	f.Add([]byte(head + `{"seq":0,"snapshot":{"timestamp":"2026-12-04T10:00:00Z"}}` + "\n" + `{"seq":1,"snap`))
 	f.Add([]byte(head + `{"seq":0,"events":[{"message":"x"}],"events_all":true,"server":{"scrapes":2}}` + "\n"))
 	f.Add([]byte(head + "\n\n{}\n[1,2]\nnull\n"))
-	f.Add([]byte(`{"format":"vmtest-journal","version":1,"kind":"requests"}` + "\n" + `{"ttft_ms":null,"itl_ns":[1,2],"itl_gaps":5}` + "\n"))
+	f.Add([]byte(`{"format":"vmtest-journal","version":1,"kind":"requests","interval_s":1,"max_snapshots":1,"max_requests":2}` + "\n" +
+		`{"ttft_ms":null,"itl_ns":[1,2],"itl_gaps":5}` + "\n" + `{"itl_ns":[1,2,3,4],"itl_gaps":2}` + "\n" + `{"itl_gaps":-1,"itl_ns":[7]}` + "\n"))
+	f.Add([]byte(`{"format":"vmtest-journal","version":1,"kind":"requests","interval_s":1,"max_snapshots":1,"max_requests":-1}` + "\n" + `{}` + "\n"))
+	f.Add([]byte(`{"format":"vmtest-journal","version":1,"kind":"snapshots","interval_s":1,"max_snapshots":0}` + "\n"))
+	f.Add([]byte(`{"format":"vmtest-journal","version":1,"kind":"snapshots","interval_s":1,"max_snapshots":1e12}` + "\n"))
+	f.Add([]byte(head + `{"seq":0}` + "\n" + `{"seq":1}` + "\n" + `{"seq":2}` + "\n" + `{"seq":7}` + "\n" + `{"seq":5}` + "\n"))
 	f.Add([]byte(`{"format":"vmtest-journal","version":99}`))
 	f.Add([]byte("timestamp,config_id\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, kind := range []string{KindSnapshots, KindRequests} {
 			run := &Run{}
-			add := run.addTick
-			if kind == KindRequests {
-				add = run.addRequest
-			}
-			h, err := parse(bytes.NewReader(data), kind, add)
+			h, err := parse(bytes.NewReader(data), kind, run)
 			if err != nil {
-				if !errors.Is(err, ErrNotJournal) && !errors.Is(err, ErrVersion) {
-					t.Fatalf("error wraps neither ErrNotJournal nor ErrVersion: %v", err)
+				if !errors.Is(err, ErrNotJournal) && !errors.Is(err, ErrVersion) && !errors.Is(err, ErrHeader) {
+					t.Fatalf("error wraps none of ErrNotJournal, ErrVersion, ErrHeader: %v", err)
 				}
 				continue
+			}
+			if h.MaxSnapshots < 1 || h.MaxSnapshots > MaxBound || h.MaxRequests > MaxBound || !(h.IntervalS > 0) {
+				t.Fatalf("accepted header out of range %+v", h.Header)
+			}
+			if len(run.Ticks) > h.MaxSnapshots || len(run.Rows) > h.Rows() {
+				t.Fatalf("%d ticks, %d rows held past the bounds %d, %d", len(run.Ticks), len(run.Rows), h.MaxSnapshots, h.Rows())
+			}
+			all := 0
+			for i, g := range run.Gaps {
+				if len(g) > run.Rows[i].ITLGaps {
+					t.Fatalf("row %d: %d gaps held, itl_gaps %d", i, len(g), run.Rows[i].ITLGaps)
+				}
+				all += len(g)
+			}
+			if all > recorder.ExactCap {
+				t.Fatalf("%d gaps held in all", all)
 			}
 			lines := bytes.Count(data, []byte("\n")) + 1 // the last may be cut or empty
 			if got := len(run.Ticks) + len(run.Rows) + h.skipped; got > lines {
@@ -40,6 +59,11 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("accepted header %+v", h.Header)
 			}
 			run.bound()
+			for i := 1; i < len(run.Ticks); i++ {
+				if run.Ticks[i].Seq <= run.Ticks[i-1].Seq {
+					t.Fatalf("ticks out of order: %d then %d", run.Ticks[i-1].Seq, run.Ticks[i].Seq)
+				}
+			}
 		}
 	})
 }
@@ -51,6 +75,8 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte(`{"seq":0,"snapshot":{"timestamp":"2026-12-04T10:00:00Z","elapsed_s":0}}`+"\n"+`{"seq":1,"snapshot":{"elapsed_s":-5,"gpu_metrics":{"gpu_0":{"utilization":1e308}}}}`+"\n"),
 		[]byte(`{"outcome":"ok","ttft_ms":5,"e2e_ms":1,"itl_gaps":3,"itl_ns":[1]}`+"\n"+`{"outcome":"weird","start_s":1e300}`+"\n"))
 	f.Add([]byte(""), []byte(""))
+	f.Add([]byte(`{"seq":0,"itl_sketch":{"n":3,"mean":2,"m2":1,"min":1,"max":3,"sketch":"AgAAAAA="}}`+"\n"+`{"seq":1,"itl_sketch":{"n":-1,"sketch":"////"}}`+"\n"),
+		[]byte(`{"outcome":"ok","itl_gaps":2}`+"\n"))
 	f.Add([]byte(`{"seq":3}`+"\n"+`{"seq":2}`+"\n"+`{"seq":9,"events_all":true}`), []byte(`{"itl_gaps":-4}`+"\n"))
 	f.Fuzz(func(t *testing.T, snaps, reqs []byte) {
 		dir := t.TempDir()

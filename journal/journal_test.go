@@ -181,7 +181,7 @@ func TestFilesOfTwoRunsAreRefused(t *testing.T) {
 	w, err := Create(p, header(10))
 	require.NoError(t, err)
 	require.NoError(t, w.Close())
-	b, _ := json.Marshal(Header{Format: Format, Version: Version, Kind: KindRequests, RunID: "run2"})
+	b, _ := json.Marshal(Header{Format: Format, Version: Version, Kind: KindRequests, RunID: "run2", IntervalS: 2, MaxSnapshots: 10})
 	require.NoError(t, os.WriteFile(p.Requests, append(b, '\n'), 0o644))
 	_, err = Read(p)
 	require.Error(t, err)
@@ -214,8 +214,10 @@ func TestRebuildWritesTheFullFileSet(t *testing.T) {
 	}
 	require.NoError(t, w.Close())
 
-	sum, run, err := Rebuild(p)
+	res, err := Rebuild(p, time.Now().Add(time.Hour))
 	require.NoError(t, err)
+	require.Empty(t, res.Skipped)
+	sum, run := res.Summary, res.Run
 	assert.False(t, sum.Finished)
 	assert.Equal(t, 3, sum.Snapshots)
 	assert.Equal(t, 3, sum.Sources["vllm"].Readings)

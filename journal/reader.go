@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/serverstats"
@@ -24,6 +25,14 @@ var ErrNotJournal = errors.New("not a vmtest journal")
 // ErrVersion is wrapped by Read's error for a journal of another version.
 var ErrVersion = errors.New("unsupported journal version")
 
+// ErrHeader is wrapped by Read's error for a journal header whose bounds or interval are out of range
+// (max_snapshots or max_requests past MaxBound, max_snapshots or interval_s not positive).
+var ErrHeader = errors.New("invalid journal header")
+
+// MaxBound is the largest max_snapshots and max_requests Read accepts in a header: a year of snapshots at
+// 2 s; a larger value is taken for a corrupt or hostile file, whose memory it would otherwise size.
+const MaxBound = 1 << 24
+
 // Run is what a journal holds: the run's header and everything appended up to its last whole line.
 type Run struct {
 	// Header is the snapshots file's first line (or the requests file's, when that is all there is).
@@ -31,7 +40,9 @@ type Run struct {
 	// Ticks are the last Header.MaxSnapshots ticks, oldest first; SnapshotsDropped counts those before them.
 	Ticks            []Tick
 	SnapshotsDropped int
-	// Rows are the request rows, in the order recorded; Gaps[i] the ITL chunk gaps of Rows[i] (ms).
+	// Rows are the request rows, in the order recorded, at most the header's row bound (Header.Rows); Gaps[i]
+	// the ITL chunk gaps of Rows[i] (ms), at most Rows[i].ITLGaps of them and recorder.ExactCap in all (nil
+	// past that, as the recorder journals them once its ITL distribution is a sketch).
 	Rows []recorder.Record
 	Gaps [][]float64
 	// Requests are the tallies of the last tick (zero before one); Sources its source statuses.
@@ -40,8 +51,19 @@ type Run struct {
 	// Events are the events up to the last tick; Server the last server-side statistics appended (nil if none).
 	Events []snapshot.Event
 	Server *serverstats.Stats
-	// Skipped counts the lines that could not be read: cut by a kill while writing, or corrupt.
+	// ITLSketch is the last ITL sketch state appended (nil if the ITL distribution never became a sketch).
+	ITLSketch *recorder.SketchState
+	// Skipped counts the lines that could not be read (cut by a kill while writing, or corrupt) and the
+	// request lines past the row bound.
 	Skipped int
+
+	ring     int // the index in Ticks of the oldest tick once Ticks holds MaxSnapshots
+	seen     int // ticks taken
+	lastSeq  int
+	maxSnaps int
+	maxRows  int // -1 before a header set it
+	gaps     int // ITL gaps kept over Rows
+	gapsFull bool
 }
 
 // Read reads the journal at p up to the last whole line of each file. It returns an error naming the file
@@ -51,7 +73,7 @@ func Read(p Paths) (*Run, error) {
 	run := &Run{}
 	var heads []Header
 	for _, path := range []string{p.Prev, p.Snapshots} {
-		h, ok, err := readFile(path, KindSnapshots, run.addTick)
+		h, ok, err := readFile(path, KindSnapshots, run)
 		if err != nil {
 			return nil, err
 		}
@@ -60,7 +82,7 @@ func Read(p Paths) (*Run, error) {
 			heads = append(heads, h.Header)
 		}
 	}
-	h, ok, err := readFile(p.Requests, KindRequests, run.addRequest)
+	h, ok, err := readFile(p.Requests, KindRequests, run)
 	if err != nil {
 		return nil, err
 	}
@@ -81,10 +103,32 @@ func Read(p Paths) (*Run, error) {
 	return run, nil
 }
 
-// bound keeps the last MaxSnapshots ticks, as the collector keeps them in memory.
+// Rows returns the row bound h names: MaxRequests, recorder.DefaultMaxRecords when absent (journals written
+// before it was), 0 when negative (no rows kept).
+func (h Header) Rows() int {
+	switch {
+	case h.MaxRequests == 0:
+		return recorder.DefaultMaxRecords
+	case h.MaxRequests < 0:
+		return 0
+	}
+	return h.MaxRequests
+}
+
+// limit takes the bounds of the first header read.
+func (r *Run) limit(h Header) {
+	if r.maxSnaps == 0 {
+		r.maxSnaps, r.maxRows = h.MaxSnapshots, h.Rows()
+	}
+}
+
+// bound puts the ring of ticks in order, oldest first.
 func (r *Run) bound() {
-	if n := r.Header.MaxSnapshots; n > 0 && len(r.Ticks) > n {
-		r.Ticks = r.Ticks[len(r.Ticks)-n:]
+	if r.ring > 0 {
+		slices.Reverse(r.Ticks[:r.ring])
+		slices.Reverse(r.Ticks[r.ring:])
+		slices.Reverse(r.Ticks)
+		r.ring = 0
 	}
 	if len(r.Ticks) > 0 {
 		r.SnapshotsDropped = r.Ticks[0].Seq
@@ -96,8 +140,8 @@ func (r *Run) addTick(line []byte) error {
 	if err := json.Unmarshal(line, &t); err != nil {
 		return err
 	}
-	if len(r.Ticks) > 0 && t.Seq <= r.Ticks[len(r.Ticks)-1].Seq {
-		return fmt.Errorf("snapshot %d after %d", t.Seq, r.Ticks[len(r.Ticks)-1].Seq)
+	if r.seen > 0 && t.Seq <= r.lastSeq {
+		return fmt.Errorf("snapshot %d after %d", t.Seq, r.lastSeq)
 	}
 	if t.EventsAll {
 		r.Events = nil
@@ -106,22 +150,50 @@ func (r *Run) addTick(line []byte) error {
 	if t.Server != nil {
 		r.Server = t.Server
 	}
+	if t.ITLSketch != nil {
+		r.ITLSketch = t.ITLSketch
+	}
 	r.Requests, r.Sources = t.Requests, t.Sources
-	t.Events, t.Server, t.Sources = nil, nil, nil // kept once, in Run
-	r.Ticks = append(r.Ticks, t)
+	t.Events, t.Server, t.Sources, t.ITLSketch = nil, nil, nil, nil // kept once, in Run
+	r.seen++
+	r.lastSeq = t.Seq
+	switch {
+	case r.maxSnaps <= 0 || len(r.Ticks) < r.maxSnaps:
+		r.Ticks = append(r.Ticks, t)
+	default:
+		r.Ticks[r.ring] = t
+		r.ring = (r.ring + 1) % len(r.Ticks)
+	}
 	return nil
 }
 
+// errRowBound is addRequest's error for a row past the header's row bound: the line is counted as skipped.
+var errRowBound = errors.New("past the row bound")
+
 func (r *Run) addRequest(line []byte) error {
+	if len(r.Rows) >= r.maxRows {
+		return errRowBound
+	}
 	var l requestLine
 	if err := json.Unmarshal(line, &l); err != nil {
 		return err
 	}
+	l.ITLGaps = max(l.ITLGaps, 0)
 	var gaps []float64
-	if len(l.ITLNS) > 0 {
-		gaps = make([]float64, len(l.ITLNS))
-		for i, ns := range l.ITLNS {
-			gaps[i] = gapMS(ns)
+	if len(l.ITLNS) > 0 && !r.gapsFull {
+		ns, err := decodeGaps(l.ITLNS, l.ITLGaps)
+		if err != nil {
+			return err
+		}
+		switch {
+		case r.gaps+len(ns) > recorder.ExactCap:
+			r.gapsFull = true
+		case len(ns) > 0:
+			r.gaps += len(ns)
+			gaps = make([]float64, len(ns))
+			for i, v := range ns {
+				gaps[i] = gapMS(v)
+			}
 		}
 	}
 	r.Rows = append(r.Rows, l.record())
@@ -129,15 +201,32 @@ func (r *Run) addRequest(line []byte) error {
 	return nil
 }
 
+// decodeGaps decodes the first n values of the JSON array of integers raw, allocating for at most n.
+func decodeGaps(raw json.RawMessage, n int) ([]int64, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+		return nil, fmt.Errorf("itl_ns: want an array of integers")
+	}
+	var out []int64
+	for len(out) < n && dec.More() {
+		var v int64
+		if err := dec.Decode(&v); err != nil {
+			return nil, fmt.Errorf("itl_ns: %w", err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
 type fileHead struct {
 	Header
 	skipped int
 }
 
-// readFile reads one journal file: its header (ok false when the file does not exist or is empty, as a kill
-// between creating it and writing its header leaves it), then each line through add; a line cut short, too
-// long or that add refuses is skipped and counted.
-func readFile(path, kind string, add func([]byte) error) (fileHead, bool, error) {
+// readFile reads one journal file into run: its header (ok false when the file does not exist or is empty,
+// as a kill between creating it and writing its header leaves it), then each line; a line cut short, too
+// long or that run refuses is skipped and counted.
+func readFile(path, kind string, run *Run) (fileHead, bool, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return fileHead{}, false, nil
@@ -149,17 +238,18 @@ func readFile(path, kind string, add func([]byte) error) (fileHead, bool, error)
 	if st, err := f.Stat(); err == nil && st.Size() == 0 {
 		return fileHead{}, false, nil
 	}
-	h, err := parse(f, kind, add)
+	h, err := parse(f, kind, run)
 	if err != nil {
 		return h, false, fmt.Errorf("journal %s: %w", path, err)
 	}
 	return h, true, nil
 }
 
-// parse reads a journal file of kind from r: its header line, then every line through add. A line cut short
-// (no final newline), longer than MaxLine or that add refuses is skipped and counted. The error wraps
-// ErrNotJournal or ErrVersion for a first line of another tool, kind or version.
-func parse(r io.Reader, kind string, add func([]byte) error) (fileHead, error) {
+// parse reads a journal file of kind from r into run: its header line, then every line (addTick or
+// addRequest). A line cut short (no final newline), longer than MaxLine or that run refuses is skipped and
+// counted. The error wraps ErrNotJournal or ErrVersion for a first line of another tool, kind or version,
+// ErrHeader for a header out of range.
+func parse(r io.Reader, kind string, run *Run) (fileHead, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	first, whole, err := readLine(br)
 	if err == io.EOF {
@@ -173,6 +263,11 @@ func parse(r io.Reader, kind string, add func([]byte) error) (fileHead, error) {
 		return fileHead{}, err
 	}
 	fh := fileHead{Header: h}
+	run.limit(h)
+	add := run.addTick
+	if kind == KindRequests {
+		add = run.addRequest
+	}
 	for {
 		line, whole, err := readLine(br)
 		if err == io.EOF {
@@ -200,6 +295,14 @@ func parseHeader(line []byte, whole bool, kind string) (Header, error) {
 	}
 	if h.Kind != kind {
 		return h, fmt.Errorf("%w: a %q journal where a %q one was expected", ErrNotJournal, h.Kind, kind)
+	}
+	switch {
+	case h.MaxSnapshots <= 0 || h.MaxSnapshots > MaxBound:
+		return h, fmt.Errorf("%w: max_snapshots = %d: want 1 to %d", ErrHeader, h.MaxSnapshots, MaxBound)
+	case h.MaxRequests > MaxBound:
+		return h, fmt.Errorf("%w: max_requests = %d: want at most %d", ErrHeader, h.MaxRequests, MaxBound)
+	case !(h.IntervalS > 0):
+		return h, fmt.Errorf("%w: interval_s = %g: want a positive number of seconds", ErrHeader, h.IntervalS)
 	}
 	return h, nil
 }

@@ -22,7 +22,8 @@ type Rebuilt struct {
 	// Snapshots is the snapshots file's document; Rows the requests CSV's rows.
 	Snapshots report.SnapshotFile
 	Rows      []recorder.Record
-	// Files are the run's files beside the journal, under the names the run would have used.
+	// Files are the run's files beside the journal, under the names the run would have used (SummaryJSON ""
+	// when summary_statistics.json is not to be written).
 	Files report.Files
 }
 
@@ -36,25 +37,7 @@ func Load(p Paths) (*Rebuilt, error) {
 		return nil, err
 	}
 	h := run.Header
-	rec := recorder.New(h.Start, recorder.Config{MaxRecords: max(len(run.Rows), 1), Goodput: goodput(h.GoodputSLOsMS)})
-	missing := 0
-	for i := range run.Rows {
-		if n := run.Rows[i].ITLGaps; n > len(run.Gaps[i]) {
-			missing += n - len(run.Gaps[i])
-		}
-		rec.AddRecord(run.Rows[i], run.Gaps[i])
-	}
-	reqs, rows := rec.Cut()
-	var warnings []string
-	if c := run.Requests; c.Dropped > 0 && c.Total > reqs.Total {
-		warnings = append(warnings, fmt.Sprintf("journal: %d requests past the row bound are counted but not in the latency distributions or throughput, which are over the %d rows kept", c.Total-reqs.Total, reqs.Total))
-		reqs.Counts = c
-		er := float64(c.Total-c.OK) / float64(c.Total)
-		reqs.ErrorRate = &er
-	}
-	if missing > 0 {
-		warnings = append(warnings, fmt.Sprintf("journal: ITL over the first %d chunk gaps; %d later ones were not journaled", reqs.ITLMS.N, missing))
-	}
+	reqs, rows, warnings := requestStats(run)
 	end, dur := h.Start, 0.0
 	snaps := make([]snapshot.Snapshot, len(run.Ticks))
 	for i := range run.Ticks {
@@ -76,19 +59,104 @@ func Load(p Paths) (*Rebuilt, error) {
 		Snapshots: report.SnapshotFile{RunID: h.RunID, ConfigID: h.ConfigID, Start: h.Start, IntervalS: h.IntervalS, Snapshots: snaps}}, nil
 }
 
-// Rebuild loads the journal at p (Load) and writes the run's full file set beside it (report.WriteAll: the
-// snapshots JSON, CSV and plot, the requests CSV, summary_<config>_<stamp>.json and summary_statistics.json).
-// It returns the summary (Files set to what was written; nil when the journal could not be read), what the
-// journal held, and the error of Load or of writing.
-func Rebuild(p Paths) (*summary.Summary, *Run, error) {
+// requestStats replays run's rows through a recorder and returns its summary and rows, with the journal's
+// last tallies when rows are missing and the ITL statistics from the journaled sketch once ITL was one. A
+// statistic not over every value is marked Partial and a warning says why.
+func requestStats(run *Run) (recorder.Summary, []recorder.Record, []string) {
+	h := run.Header
+	rec := recorder.New(h.Start, recorder.Config{MaxRecords: max(len(run.Rows), 1), Goodput: goodput(h.GoodputSLOsMS)})
+	missing, journaled := 0, 0
+	for i := range run.Rows {
+		n := run.Rows[i].ITLGaps
+		journaled += n
+		missing += max(n-len(run.Gaps[i]), 0)
+		rec.AddRecord(run.Rows[i], run.Gaps[i])
+	}
+	reqs, rows := rec.Cut()
+	var warnings []string
+	itl, sketched := reqs.ITLMS, false
+	if run.ITLSketch != nil {
+		st, err := run.ITLSketch.Stats()
+		if err != nil {
+			warnings = append(warnings, "journal: the ITL sketch is unreadable ("+err.Error()+"): ITL is over the rows' gaps")
+		} else {
+			itl, sketched = st, true
+		}
+	}
+	if c := run.Requests; c.Total > reqs.Total {
+		warnings = append(warnings, fmt.Sprintf("journal: %d requests past the row bound are counted but not in the TTFT, TPOT and E2E latency distributions or throughput, which are over the %d rows kept (partial)", c.Total-reqs.Total, reqs.Total))
+		reqs.Counts = c
+		er := float64(c.Total-c.OK) / float64(c.Total)
+		reqs.ErrorRate = &er
+		for _, st := range []*recorder.Stats{&reqs.TTFTMS, &reqs.TPOTMS, &itl, &reqs.E2EMS, &reqs.TTFTFromIntendedMS, &reqs.E2EFromIntendedMS} {
+			st.Partial = true
+		}
+		itl.Partial = !sketched
+	}
+	switch {
+	case sketched && journaled > itl.N:
+		itl.Partial = true
+		warnings = append(warnings, fmt.Sprintf("journal: ITL over the %d chunk gaps of the last sketch journaled; %d rows' gaps came after it (partial)", itl.N, journaled-itl.N))
+	case !sketched && missing > 0:
+		itl.Partial = true
+		warnings = append(warnings, fmt.Sprintf("journal: ITL over the first %d chunk gaps; %d later ones were not journaled (partial)", itl.N, missing))
+	}
+	reqs.ITLMS = itl
+	return reqs, rows, warnings
+}
+
+// Result is what Rebuild did with one journal.
+type Result struct {
+	// Summary is the rebuilt run's summary, Files set to what was written; nil when the journal was skipped.
+	Summary *summary.Summary
+	// Run is what the journal held; nil when it was skipped before being read.
+	Run *Run
+	// Skipped says why the journal was left as it was (the run finished, or looks still running); "" when
+	// it was rebuilt.
+	Skipped string
+	// Newer is the summary file of a run that started no earlier, when summary_statistics.json was left to
+	// it; "" when the rebuild wrote summary_statistics.json.
+	Newer string
+	// Moved are the journal's files once renamed after the rebuild (Paths.Rebuilt); zero when not renamed.
+	Moved Paths
+}
+
+// Rebuild rebuilds the run of the journal at p (Load) and writes its files beside it (report.WriteAll),
+// unless the run's own summary_<config>_<stamp>.json says it finished, or a journal file was modified less
+// than two intervals before now (the run looks still running): then Result.Skipped says why and nothing is
+// written. summary_statistics.json is written only when no other run's summary in the directory started at
+// or after this run (Result.Newer). Once every file is written, the journal's files are renamed
+// (Paths.Rebuilt) so that Find no longer finds them. The error is Load's, writing's or renaming's; Result
+// is nil only with Load's.
+func Rebuild(p Paths, now time.Time) (*Result, error) {
+	files := p.files()
+	if finished(files.RunSummaryJSON) {
+		return &Result{Skipped: fmt.Sprintf("its summary %s says it finished (the journal was kept: a file failed to write, or the process ended before removing it)", files.RunSummaryJSON)}, nil
+	}
 	b, err := Load(p)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
+	res := &Result{Run: b.Run}
+	if mt, ok := p.modified(); ok {
+		if ago, within := now.Sub(mt), 2*time.Duration(b.Run.Header.IntervalS*float64(time.Second)); ago < within {
+			res.Skipped = fmt.Sprintf("its journal was written %s ago, within two intervals (%s): it looks still running", ago.Round(time.Millisecond), within)
+			return res, nil
+		}
+	}
+	if res.Newer = newerSummary(filepath.Dir(files.SummaryJSON), b.Run.Header); res.Newer != "" {
+		b.Files.SummaryJSON = ""
+	}
+	res.Summary = b.Summary
 	if err := report.WriteAll(b.Files, b.Snapshots, b.Rows, b.Summary); err != nil {
-		return b.Summary, b.Run, fmt.Errorf("journal %s: %w", filepath.Base(p.Snapshots), err)
+		return res, fmt.Errorf("journal %s: %w", filepath.Base(p.Snapshots), err)
 	}
-	return b.Summary, b.Run, nil
+	moved, err := p.rename(p.Rebuilt())
+	if err != nil {
+		return res, err
+	}
+	res.Moved = moved
+	return res, nil
 }
 
 // goodput turns the header's limits (ms) back into a recorder.SLO.

@@ -45,13 +45,22 @@ type Entry struct {
 	// Rows and Gaps are the request rows since the previous Append and their ITL chunk gaps (ms), index by index.
 	Rows []recorder.Record
 	Gaps [][]float64
+	// ITLSketch is the ITL distribution's state once it is a sketch (recorder.Recorder.ITLSketch); nil before.
+	ITLSketch *recorder.SketchState
 }
 
 // Create creates the journal files at paths (replacing none: an existing file is an error) and writes their
-// headers; h.Format, h.Version, h.Kind and h.Segment are set here. h.MaxSnapshots must be positive.
+// headers; h.Format, h.Version, h.Kind and h.Segment are set here. h.MaxSnapshots must be 1 to MaxBound,
+// h.MaxRequests at most MaxBound (Read refuses the header otherwise).
 func Create(paths Paths, h Header) (*Writer, error) {
-	if h.MaxSnapshots <= 0 {
-		return nil, fmt.Errorf("journal: MaxSnapshots = %d: must be positive", h.MaxSnapshots)
+	if h.MaxSnapshots <= 0 || h.MaxSnapshots > MaxBound {
+		return nil, fmt.Errorf("journal: MaxSnapshots = %d: must be 1 to %d", h.MaxSnapshots, MaxBound)
+	}
+	if h.MaxRequests > MaxBound {
+		return nil, fmt.Errorf("journal: MaxRequests = %d: must be at most %d", h.MaxRequests, MaxBound)
+	}
+	if !(h.IntervalS > 0) {
+		return nil, fmt.Errorf("journal: IntervalS = %g: must be positive", h.IntervalS)
 	}
 	h.Format, h.Version, h.Segment = Format, Version, 0
 	w := &Writer{paths: paths, head: h}
@@ -120,7 +129,8 @@ func (w *Writer) Append(e Entry) error {
 	if e.Server != nil {
 		w.server = e.Server
 	}
-	t := Tick{Seq: w.seq, Snapshot: e.Snapshot, Requests: e.Requests, Sources: e.Sources, Server: e.Server}
+	t := Tick{Seq: w.seq, Snapshot: e.Snapshot, Requests: e.Requests, Sources: e.Sources, Server: e.Server,
+		ITLSketch: e.ITLSketch}
 	if first {
 		t.Events, t.EventsAll, t.Server = e.Events, true, w.server
 	} else if w.events < len(e.Events) {

@@ -30,6 +30,10 @@ type Stats struct {
 	// recorded; each is then within SketchRelativeAccuracy of an order statistic at its rank. N, Mean, Std,
 	// Min and Max stay exact.
 	Approximate bool `json:"approximate,omitempty"`
+	// Partial is true when the statistics cover only some of the values: a run rebuilt from a journal that
+	// did not hold them all (journal.Load; the summary's warnings say which are missing). N counts those
+	// covered.
+	Partial bool `json:"partial,omitempty"`
 }
 
 // Percentile returns the q-th percentile (0 ≤ q ≤ 100) of sorted, by linear interpolation between the order

@@ -365,7 +365,7 @@ func Reserve(dir, config string, start time.Time, runID string) (Files, error) {
 // WriteAll writes the six files named by files (the plot titled with the configuration id). sum.Files is set
 // to the paths of the files that were written (the summaries included), so no message points at a file that
 // does not exist. It writes every file it can and returns the errors of those it could not, joined (one error
-// when the directory itself cannot be made).
+// when the directory itself cannot be made). A file whose name in files is "" is not written.
 func WriteAll(files Files, sf SnapshotFile, recs []recorder.Record, sum *summary.Summary) error {
 	sum.Files = map[string]string{}
 	dir := filepath.Dir(files.SnapshotsJSON)
@@ -376,6 +376,9 @@ func WriteAll(files Files, sf SnapshotFile, recs []recorder.Record, sum *summary
 	var errs []error
 	put := func(kind string, b []byte, err error) bool {
 		path := all[kind]
+		if path == "" {
+			return false
+		}
 		if err == nil {
 			err = WriteFileAtomic(path, b)
 		} else {
@@ -397,7 +400,11 @@ func WriteAll(files Files, sf SnapshotFile, recs []recorder.Record, sum *summary
 	b, err = PlotPNG(sf.Snapshots, sf.ConfigID, sf.IntervalS)
 	put("plot_png", b, err)
 	// The summary lists itself: claim its paths, then drop any that could not be written.
-	sum.Files["run_summary_json"], sum.Files["summary_json"] = files.RunSummaryJSON, files.SummaryJSON
+	for kind, path := range map[string]string{"run_summary_json": files.RunSummaryJSON, "summary_json": files.SummaryJSON} {
+		if path != "" {
+			sum.Files[kind] = path
+		}
+	}
 	b, err = marshal(sum)
 	for _, kind := range []string{"run_summary_json", "summary_json"} {
 		if !put(kind, b, err) {

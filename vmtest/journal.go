@@ -2,6 +2,7 @@ package vmtest
 
 import (
 	"github.com/vmtest/vmtest/journal"
+	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/serverstats"
 	"github.com/vmtest/vmtest/snapshot"
 	"github.com/vmtest/vmtest/summary"
@@ -17,7 +18,7 @@ type journalState struct {
 // without a journal.
 func (c *Collector) openJournal() {
 	h := journal.Header{RunID: c.runID, ConfigID: c.configID, TestName: c.name, Start: c.start,
-		IntervalS: c.opts.Interval.Seconds(), MaxSnapshots: c.opts.MaxSnapshots, GoodputSLOsMS: journal.GoodputMS(c.opts.Goodput)}
+		IntervalS: c.opts.Interval.Seconds(), MaxSnapshots: c.opts.MaxSnapshots, MaxRequests: c.opts.MaxRequests, GoodputSLOsMS: journal.GoodputMS(c.opts.Goodput)}
 	c.journal.w, c.journal.err = journal.Create(journal.PathsFor(c.files), h)
 	if c.journal.err != nil {
 		c.logf("vmtest: %v (the run goes on without a journal: a killed run will leave no data)", c.journal.err)
@@ -42,8 +43,12 @@ func (c *Collector) journalTick(snap *snapshot.Snapshot, scraped bool) {
 			server = &st
 		}
 	}
+	var itl *recorder.SketchState
+	if st, ok := c.rec.ITLSketch(); ok {
+		itl = &st
+	}
 	j.err = j.w.Append(journal.Entry{Snapshot: *snap, Requests: counts, Sources: srcs, Events: c.events,
-		Server: server, Rows: rows, Gaps: gaps})
+		Server: server, Rows: rows, Gaps: gaps, ITLSketch: itl})
 }
 
 // closeJournal removes the journal once the files are written (written true), else keeps it for

@@ -105,8 +105,10 @@ func TestKilledRunIsRebuiltFromItsJournal(t *testing.T) {
 			found, err := journal.Find(dir)
 			require.NoError(t, err)
 			require.Len(t, found, 1)
-			sum, run, err := journal.Rebuild(found[0])
+			res, err := journal.Rebuild(found[0], time.Now().Add(time.Hour)) // the child is dead: no longer running
 			require.NoError(t, err)
+			require.Empty(t, res.Skipped)
+			sum, run := res.Summary, res.Run
 			assert.Equal(t, snaps, sum.Snapshots, "every snapshot journaled")
 			assert.Equal(t, reqs, sum.Requests.Total, "every request journaled")
 			assert.Equal(t, reqs, sum.Requests.OK)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/vmtest/vmtest/journal"
 	"github.com/vmtest/vmtest/report"
@@ -20,8 +21,10 @@ func reportMain(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	const cmd = "report"
 	fs := newFlagSet(cmd, "DIR | metrics_<config>_<timestamp>.json ...",
 		"For a directory: rebuilds the full file set and the summary of every run in it that did not finish (killed,\n"+
-			"timed out) from its journal (journal_<config>_<timestamp>.jsonl), up to the run's last interval, and says\n"+
-			"so. For a snapshots file: re-renders metrics_<config>_<timestamp>.csv and .png beside it. Every file is\n"+
+			"timed out) from its journal (journal_<config>_<timestamp>.jsonl), up to the run's last interval, says so,\n"+
+			"and renames the journal to .rebuilt.jsonl. A journal whose run's summary says it finished, or that was\n"+
+			"written within its last two intervals (a run still going), is skipped and said so; summary_statistics.json\n"+
+			"is left to a newer run's summary. For a snapshots file: re-renders metrics_<config>_<timestamp>.csv and .png beside it. Every file is\n"+
 			"written atomically and its path printed.")
 	if code, ok := parse(fs, args, stdout, stderr); !ok {
 		return code
@@ -35,7 +38,7 @@ func reportMain(_ context.Context, args []string, stdout, stderr io.Writer) int 
 		switch {
 		case err != nil:
 		case st.IsDir():
-			err = rebuildDir(stdout, path)
+			err = rebuildDir(stdout, path, time.Now())
 		default:
 			err = rerender(stdout, path)
 		}
@@ -47,35 +50,52 @@ func reportMain(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	return code
 }
 
-// rebuildDir rebuilds the files of every run in dir that left a journal, printing what it did.
-func rebuildDir(stdout io.Writer, dir string) error {
+// rebuildDir rebuilds the files of every run in dir that left a journal, printing what it did (journal.Rebuild:
+// a run that finished, or looks still running at now, is skipped and said so).
+func rebuildDir(stdout io.Writer, dir string, now time.Time) error {
 	found, err := journal.Find(dir)
 	if err != nil {
 		return err
 	}
 	if len(found) == 0 {
-		return fmt.Errorf("%s: no journal (journal_<config>_<timestamp>.jsonl): every run here finished and wrote its files, or none ran here", dir)
+		return fmt.Errorf("%s: no journal (journal_<config>_<timestamp>.jsonl): every run here finished and wrote its files, or none ran here, or its journal was already rebuilt (.rebuilt.jsonl)", dir)
 	}
 	var errs []error
 	for _, p := range found {
-		sum, run, err := journal.Rebuild(p)
-		if sum == nil {
+		res, err := journal.Rebuild(p, now)
+		if res == nil {
 			errs = append(errs, err)
 			continue
 		}
-		fmt.Fprintf(stdout, "vmtest: run %s did not finish: rebuilt from its journal %s up to its last interval (%d snapshots, %d requests; %d lines skipped)\n",
-			sum.RunID, p.Snapshots, sum.Snapshots, sum.Requests.Total, run.Skipped)
-		for _, line := range report.TextSummary(sum) {
-			fmt.Fprintln(stdout, "vmtest: "+line)
+		if res.Skipped != "" {
+			fmt.Fprintf(stdout, "vmtest: skipped the journal %s: %s\n", p.Snapshots, res.Skipped)
+			continue
 		}
-		for _, k := range slices.Sorted(maps.Keys(sum.Files)) {
-			fmt.Fprintf(stdout, "vmtest: wrote %s\n", sum.Files[k])
-		}
+		printRebuilt(stdout, p, res)
 		if err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// printRebuilt says what Rebuild did with the journal at p.
+func printRebuilt(stdout io.Writer, p journal.Paths, res *journal.Result) {
+	sum := res.Summary
+	fmt.Fprintf(stdout, "vmtest: run %s did not finish: rebuilt from its journal %s up to its last interval (%d snapshots, %d requests; %d lines skipped)\n",
+		sum.RunID, p.Snapshots, sum.Snapshots, sum.Requests.Total, res.Run.Skipped)
+	for _, line := range report.TextSummary(sum) {
+		fmt.Fprintln(stdout, "vmtest: "+line)
+	}
+	for _, k := range slices.Sorted(maps.Keys(sum.Files)) {
+		fmt.Fprintf(stdout, "vmtest: wrote %s\n", sum.Files[k])
+	}
+	if res.Newer != "" {
+		fmt.Fprintf(stdout, "vmtest: left summary_statistics.json to a newer run (%s)\n", res.Newer)
+	}
+	if res.Moved.Snapshots != "" {
+		fmt.Fprintf(stdout, "vmtest: renamed the journal to %s (and its other files likewise): `vmtest report` no longer rebuilds it\n", res.Moved.Snapshots)
+	}
 }
 
 // rerender writes the CSV and the PNG of the snapshots file at path beside it, as the collector wrote them.

@@ -37,8 +37,20 @@ func TestReportDirRebuildsFromTheJournal(t *testing.T) {
 			Snapshot: snapshot.Snapshot{Timestamp: start.Add(time.Duration(i) * time.Second), ElapsedS: float64(i), RunID: "r1", ConfigID: "killed"}}))
 	}
 	require.NoError(t, w.Close()) // as a SIGKILL leaves it: no end, no files
+	jp := journal.PathsFor(files)
 
+	// Written a moment ago, within two intervals: a run still going, left alone.
 	code, out, errOut := runCmd(context.Background(), "report", dir)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "vmtest: skipped the journal "+jp.Snapshots+": its journal was written ")
+	assert.Contains(t, out, "it looks still running")
+	assert.NoFileExists(t, files.RunSummaryJSON)
+
+	long := time.Now().Add(-time.Hour)
+	for _, f := range []string{jp.Snapshots, jp.Requests} {
+		require.NoError(t, os.Chtimes(f, long, long))
+	}
+	code, out, errOut = runCmd(context.Background(), "report", dir)
 	require.Equal(t, exitOK, code, errOut)
 	assert.Contains(t, out, "vmtest: run r1 did not finish: rebuilt from its journal "+journal.PathsFor(files).Snapshots+
 		" up to its last interval (3 snapshots, 3 requests; 0 lines skipped)")
@@ -54,6 +66,12 @@ func TestReportDirRebuildsFromTheJournal(t *testing.T) {
 	assert.Equal(t, 3, sum.Requests.OK)
 	assert.InDelta(t, 40, *sum.Requests.TTFTMS.P50, 1e-6)
 	assert.Equal(t, 3, sum.Snapshots)
+	assert.Contains(t, out, "vmtest: renamed the journal to "+jp.Rebuilt().Snapshots)
+
+	// Rebuilt once: a second report finds no journal, and overwrites nothing.
+	code, _, errOut = runCmd(context.Background(), "report", dir)
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, errOut, "already rebuilt")
 
 	// A directory without a journal, and a journal of another tool: status 1, saying what was wrong.
 	code, _, errOut = runCmd(context.Background(), "report", t.TempDir())
@@ -64,4 +82,29 @@ func TestReportDirRebuildsFromTheJournal(t *testing.T) {
 	code, _, errOut = runCmd(context.Background(), "report", other)
 	assert.Equal(t, exitFail, code)
 	assert.Contains(t, errOut, `not a vmtest journal: format "other"`)
+}
+
+// A journal kept beside a run whose summary says it finished is skipped, and the report says why.
+func TestReportDirSkipsAFinishedRun(t *testing.T) {
+	dir := t.TempDir()
+	start := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	files := report.Names(dir, "done", start, "")
+	jp := journal.PathsFor(files)
+	w, err := journal.Create(jp, journal.Header{RunID: "r1", ConfigID: "done", Start: start, IntervalS: 1, MaxSnapshots: 10})
+	require.NoError(t, err)
+	require.NoError(t, w.Append(journal.Entry{Snapshot: snapshot.Snapshot{Timestamp: start, RunID: "r1", ConfigID: "done"}}))
+	require.NoError(t, w.Close())
+	long := time.Now().Add(-time.Hour)
+	require.NoError(t, os.Chtimes(jp.Snapshots, long, long))
+	require.NoError(t, os.Chtimes(jp.Requests, long, long))
+	fin := []byte(`{"run_id":"r1","start":"2026-12-04T10:00:00Z","finished":true}`)
+	require.NoError(t, os.WriteFile(files.RunSummaryJSON, fin, 0o644))
+
+	code, out, errOut := runCmd(context.Background(), "report", dir)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "vmtest: skipped the journal "+jp.Snapshots+": its summary "+files.RunSummaryJSON+" says it finished")
+	b, err := os.ReadFile(files.RunSummaryJSON)
+	require.NoError(t, err)
+	assert.Equal(t, fin, b, "the finished summary is not overwritten")
+	assert.NoFileExists(t, files.SummaryJSON)
 }

@@ -1,0 +1,303 @@
+package journal
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vmtest/vmtest/recorder"
+	"github.com/vmtest/vmtest/report"
+)
+
+// killedRun writes the journal of a run that started at t0 and was killed after three ticks with one request
+// each, its files last modified at mtime; it returns the journal's paths.
+func killedRun(t *testing.T, dir string, mtime time.Time) Paths {
+	t.Helper()
+	p := PathsFor(report.Names(dir, "cfg", t0, ""))
+	w, err := Create(p, header(100))
+	require.NoError(t, err)
+	for i := 0; i < 3; i++ {
+		r, g := okRow(fmt.Sprint("q", i), float64(i), 50, []float64{10})
+		require.NoError(t, w.Append(Entry{Snapshot: snap(i), Rows: []recorder.Record{r}, Gaps: [][]float64{g},
+			Requests: recorder.Counts{Total: i + 1, OK: i + 1}}))
+	}
+	require.NoError(t, w.Close())
+	for _, f := range []string{p.Snapshots, p.Requests} {
+		require.NoError(t, os.Chtimes(f, mtime, mtime))
+	}
+	return p
+}
+
+// writeSummary writes a summary file of run id, started at start, finished or not.
+func writeSummary(t *testing.T, path, id string, start time.Time, finished bool) []byte {
+	t.Helper()
+	b, err := json.Marshal(map[string]any{"run_id": id, "start": start, "finished": finished})
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, b, 0o644))
+	return b
+}
+
+func readRunID(t *testing.T, path string) string {
+	t.Helper()
+	h, ok := readSummary(path)
+	require.True(t, ok, path)
+	return h.RunID
+}
+
+// Run A killed, run B (started later) finished in the same directory: rebuilding A writes A's own files but
+// leaves summary_statistics.json to B. An older run's summary_statistics.json is replaced.
+func TestRebuildLeavesSummaryStatisticsToANewerRun(t *testing.T) {
+	now := t0.Add(time.Hour)
+	for _, tc := range []struct {
+		name      string
+		otherFrom time.Duration
+		want      string
+	}{{"newer finished run", 10 * time.Minute, "runB"}, {"older finished run", -10 * time.Minute, "run1"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			p := killedRun(t, dir, t0)
+			other := report.Names(dir, "cfg", t0.Add(tc.otherFrom), "")
+			writeSummary(t, other.RunSummaryJSON, "runB", t0.Add(tc.otherFrom), true)
+			writeSummary(t, other.SummaryJSON, "runB", t0.Add(tc.otherFrom), true)
+
+			res, err := Rebuild(p, now)
+			require.NoError(t, err)
+			require.Empty(t, res.Skipped)
+			assert.Equal(t, tc.want, readRunID(t, other.SummaryJSON))
+			assert.Equal(t, "run1", readRunID(t, p.files().RunSummaryJSON), "the killed run's own summary is written")
+			if tc.want == "runB" {
+				assert.NotEmpty(t, res.Newer)
+				assert.NotContains(t, res.Summary.Files, "summary_json", "no message points at a file not written")
+			} else {
+				assert.Empty(t, res.Newer)
+				assert.Equal(t, other.SummaryJSON, res.Summary.Files["summary_json"])
+			}
+		})
+	}
+}
+
+// After a rebuild the journal is renamed: Find no longer finds it, so a second `vmtest report` does not
+// rebuild (and overwrite) again.
+func TestRebuildRenamesTheJournal(t *testing.T) {
+	dir := t.TempDir()
+	p := killedRun(t, dir, t0)
+	res, err := Rebuild(p, t0.Add(time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, p.Rebuilt(), res.Moved)
+	assert.True(t, strings.HasSuffix(res.Moved.Snapshots, "journal_cfg_20261204_100000.rebuilt.jsonl"), res.Moved.Snapshots)
+	assert.True(t, strings.HasSuffix(res.Moved.Requests, "journal_cfg_20261204_100000.requests.rebuilt.jsonl"), res.Moved.Requests)
+	for _, f := range []string{res.Moved.Snapshots, res.Moved.Requests} {
+		require.FileExists(t, f)
+	}
+	assert.NoFileExists(t, p.Snapshots)
+	assert.NoFileExists(t, p.Requests)
+	found, err := Find(dir)
+	require.NoError(t, err)
+	assert.Empty(t, found)
+	run, err := Read(res.Moved)
+	require.NoError(t, err, "the renamed journal is still a journal")
+	assert.Len(t, run.Rows, 3)
+}
+
+// A journal kept beside a run whose summary says it finished (a file failed to write, or a death between
+// writing and removing the journal) is not rebuilt: the finished summary stays.
+func TestRebuildSkipsAFinishedRun(t *testing.T) {
+	dir := t.TempDir()
+	p := killedRun(t, dir, t0)
+	files := p.files()
+	want := writeSummary(t, files.RunSummaryJSON, "run1", t0, true)
+	res, err := Rebuild(p, t0.Add(time.Hour))
+	require.NoError(t, err)
+	assert.Contains(t, res.Skipped, "says it finished")
+	assert.Nil(t, res.Summary)
+	got, err := os.ReadFile(files.RunSummaryJSON)
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+	assert.NoFileExists(t, files.SnapshotsJSON)
+	assert.FileExists(t, p.Snapshots, "the journal is left as it was")
+
+	// A summary that says the run did not finish (an earlier rebuild) does not stop a rebuild.
+	writeSummary(t, files.RunSummaryJSON, "run1", t0, false)
+	res, err = Rebuild(p, t0.Add(time.Hour))
+	require.NoError(t, err)
+	assert.Empty(t, res.Skipped)
+}
+
+// A journal written within its last two intervals (2 s each) is a run still going: skipped, nothing written.
+func TestRebuildSkipsARunStillGoing(t *testing.T) {
+	dir := t.TempDir()
+	last := t0.Add(4 * time.Second)
+	p := killedRun(t, dir, last)
+	res, err := Rebuild(p, last.Add(3999*time.Millisecond))
+	require.NoError(t, err)
+	assert.Contains(t, res.Skipped, "looks still running")
+	assert.Contains(t, res.Skipped, "3.999s ago")
+	assert.NoFileExists(t, p.files().RunSummaryJSON)
+	assert.FileExists(t, p.Snapshots)
+
+	res, err = Rebuild(p, last.Add(4*time.Second))
+	require.NoError(t, err)
+	assert.Empty(t, res.Skipped, "two intervals without a write: the run is gone")
+	assert.FileExists(t, p.files().RunSummaryJSON)
+}
+
+// Rows past the row bound, and ITL gaps missing from the journal, make the statistics they feed partial.
+func TestRebuildMarksPartialStatistics(t *testing.T) {
+	p := testPaths(t)
+	w, err := Create(p, header(10))
+	require.NoError(t, err)
+	r1, g1 := okRow("a", 0, 50, []float64{10, 20})
+	r2, _ := okRow("b", 1, 70, []float64{30, 40}) // journaled without its gaps, as after the ITL sketch began
+	require.NoError(t, w.Append(Entry{Snapshot: snap(0), Rows: []recorder.Record{r1, r2}, Gaps: [][]float64{g1, nil},
+		Requests: recorder.Counts{Total: 2, OK: 2}}))
+	require.NoError(t, w.Close())
+	b, err := Load(p)
+	require.NoError(t, err)
+	rq := b.Summary.Requests
+	assert.True(t, rq.ITLMS.Partial)
+	assert.Equal(t, 2, rq.ITLMS.N, "the first row's two gaps")
+	assert.False(t, rq.TTFTMS.Partial, "every row is here")
+	assert.InDelta(t, 60, *rq.TTFTMS.Mean, 1e-9)
+
+	p = testPaths(t)
+	w, err = Create(p, header(10))
+	require.NoError(t, err)
+	require.NoError(t, w.Append(Entry{Snapshot: snap(0), Rows: []recorder.Record{r1}, Gaps: [][]float64{g1},
+		Requests: recorder.Counts{Total: 5, OK: 5, Dropped: 4}}))
+	require.NoError(t, w.Close())
+	b, err = Load(p)
+	require.NoError(t, err)
+	rq = b.Summary.Requests
+	for name, st := range map[string]recorder.Stats{"ttft": rq.TTFTMS, "tpot": rq.TPOTMS, "itl": rq.ITLMS, "e2e": rq.E2EMS} {
+		assert.True(t, st.Partial, name)
+	}
+	assert.Equal(t, 5, rq.Total)
+	assert.Equal(t, 1, rq.TTFTMS.N)
+	sj, err := json.Marshal(rq)
+	require.NoError(t, err)
+	assert.Contains(t, string(sj), `"partial":true`)
+}
+
+// rawJournal writes a snapshots or requests journal file with header h and the given lines.
+func rawJournal(t *testing.T, path string, h map[string]any, lines ...string) {
+	t.Helper()
+	head := map[string]any{"format": Format, "version": Version, "run_id": "run1", "interval_s": 2.0, "max_snapshots": 3}
+	for k, v := range h {
+		head[k] = v
+	}
+	b, err := json.Marshal(head)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, []byte(string(b)+"\n"+strings.Join(lines, "\n")+"\n"), 0o644))
+}
+
+// Read holds at most max_snapshots ticks while reading, the last ones, in order.
+func TestReadKeepsTicksInARing(t *testing.T) {
+	p := testPaths(t)
+	var lines []string
+	for i := 0; i < 10; i++ {
+		lines = append(lines, fmt.Sprintf(`{"seq":%d,"snapshot":{"elapsed_s":%d}}`, i, 2*i))
+	}
+	rawJournal(t, p.Snapshots, map[string]any{"kind": KindSnapshots}, lines...)
+	run, err := Read(p)
+	require.NoError(t, err)
+	require.Len(t, run.Ticks, 3)
+	assert.Equal(t, []float64{14, 16, 18}, []float64{run.Ticks[0].Snapshot.ElapsedS, run.Ticks[1].Snapshot.ElapsedS, run.Ticks[2].Snapshot.ElapsedS})
+	assert.Equal(t, 7, run.SnapshotsDropped)
+	assert.LessOrEqual(t, cap(run.Ticks), 4, "never more than the bound held (append's growth aside)")
+}
+
+func TestReadRefusesHeadersOutOfRange(t *testing.T) {
+	for field, v := range map[string]any{"max_snapshots": 0, "interval_s": -1, "max_requests": MaxBound + 1} {
+		t.Run(field, func(t *testing.T) {
+			p := testPaths(t)
+			rawJournal(t, p.Snapshots, map[string]any{"kind": KindSnapshots, field: v}, `{"seq":0}`)
+			_, err := Read(p)
+			require.Error(t, err)
+			assert.ErrorIs(t, err, ErrHeader)
+			assert.Contains(t, err.Error(), field)
+		})
+	}
+	p := testPaths(t)
+	rawJournal(t, p.Snapshots, map[string]any{"kind": KindSnapshots, "max_snapshots": 1e12})
+	_, err := Read(p)
+	assert.ErrorContains(t, err, "max_snapshots = 1000000000000: want 1 to 16777216")
+}
+
+// Rows stop at the header's row bound (the rest counted as skipped); a row's gaps at its itl_gaps.
+func TestReadBoundsRowsAndGaps(t *testing.T) {
+	p := testPaths(t)
+	rawJournal(t, p.Requests, map[string]any{"kind": KindRequests, "max_requests": 2},
+		`{"outcome":"ok","itl_gaps":2,"itl_ns":[1000000,2000000,3000000,4000000]}`, `{"outcome":"ok","itl_gaps":-3,"itl_ns":[5]}`,
+		`{"outcome":"ok"}`, `{"outcome":"ok"}`, `{"outcome":"ok"}`)
+	run, err := Read(p)
+	require.NoError(t, err)
+	require.Len(t, run.Rows, 2)
+	assert.Equal(t, 3, run.Skipped, "three rows past the bound of 2")
+	assert.Equal(t, []float64{1, 2}, run.Gaps[0], "two gaps, as itl_gaps says")
+	assert.Nil(t, run.Gaps[1])
+	assert.Equal(t, 0, run.Rows[1].ITLGaps)
+
+	assert.Equal(t, recorder.DefaultMaxRecords, Header{}.Rows(), "a journal from before max_requests")
+	assert.Equal(t, 0, Header{MaxRequests: -1}.Rows(), "no rows kept")
+}
+
+// Past recorder.ExactCap gaps over the rows, later rows keep none, as the recorder journals them.
+func TestReadBoundsAllGapsAtExactCap(t *testing.T) {
+	p := testPaths(t)
+	var big strings.Builder
+	big.WriteString(fmt.Sprintf(`{"outcome":"ok","itl_gaps":%d,"itl_ns":[`, recorder.ExactCap))
+	for i := 0; i < recorder.ExactCap; i++ {
+		if i > 0 {
+			big.WriteByte(',')
+		}
+		big.WriteByte('7')
+	}
+	big.WriteString("]}")
+	rawJournal(t, p.Requests, map[string]any{"kind": KindRequests}, big.String(),
+		`{"outcome":"ok","itl_gaps":1,"itl_ns":[9]}`)
+	run, err := Read(p)
+	require.NoError(t, err)
+	require.Len(t, run.Rows, 2)
+	assert.Len(t, run.Gaps[0], recorder.ExactCap)
+	assert.Nil(t, run.Gaps[1], "one gap past ExactCap")
+	assert.Equal(t, 1, run.Rows[1].ITLGaps, "its count stays: Load marks ITL partial")
+}
+
+// Past recorder.ExactCap chunk gaps rows are journaled without them, but each tick carries the ITL sketch:
+// the rebuilt ITL statistics equal the live recorder's, not partial.
+func TestRebuildTakesITLFromTheSketch(t *testing.T) {
+	p := testPaths(t)
+	w, err := Create(p, header(10))
+	require.NoError(t, err)
+	live := recorder.New(time.Now(), recorder.Config{})
+	for i, n := range []int{300_000, 300_000, 1_000} {
+		gaps := make([]float64, n)
+		for k := range gaps {
+			gaps[k] = 1 + float64((k*7919+i*104729)%99000)/1000
+		}
+		r, g := okRow(fmt.Sprint("q", i), float64(i), 50, gaps)
+		live.AddRecord(r, g)
+		rows, jg, counts := live.TakeJournal()
+		e := Entry{Snapshot: snap(i), Rows: rows, Gaps: jg, Requests: counts}
+		if st, ok := live.ITLSketch(); ok {
+			e.ITLSketch = &st
+		}
+		assert.Equal(t, i > 0, e.ITLSketch != nil, "a sketch from the tick that passed ExactCap")
+		require.NoError(t, w.Append(e))
+	}
+	require.NoError(t, w.Close())
+	b, err := Load(p)
+	require.NoError(t, err)
+	want := live.Summarize().ITLMS
+	require.True(t, want.Approximate)
+	assert.Equal(t, want, b.Summary.Requests.ITLMS)
+	assert.Equal(t, 601_000, b.Summary.Requests.ITLMS.N)
+	assert.False(t, b.Summary.Requests.ITLMS.Partial)
+	assert.Equal(t, live.Summarize().TTFTMS, b.Summary.Requests.TTFTMS)
+}
