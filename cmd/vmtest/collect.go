@@ -125,16 +125,26 @@ func prepare(o *vmtest.Options, out string, stdout io.Writer) error {
 	return checkWritable(o.OutputDir)
 }
 
-// startRun starts the collector, which finishes by itself when ctx ends (a signal: the summary's events say
-// so); an invalid option (which vmtest names) is printed with the flag that set
-// it and status exitUsage returned.
-func startRun(ctx context.Context, o vmtest.Options, stderr io.Writer) (*vmtest.Collector, int) {
+// startRun starts the collector; an invalid option (which vmtest names) is printed with the flag that set it
+// and status exitUsage returned. The collector's context is not the signal's: a signal first stops the load,
+// whose last requests are recorded, and stopRun then tells the collector why it stops early.
+func startRun(o vmtest.Options, stderr io.Writer) (*vmtest.Collector, context.CancelCauseFunc, int) {
+	ctx, stop := context.WithCancelCause(context.Background())
 	c, err := vmtest.Start(ctx, o)
 	if err != nil {
+		stop(nil)
 		fmt.Fprintf(stderr, "%v\n%s\n", err, optionsHint)
-		return nil, exitUsage
+		return nil, nil, exitUsage
 	}
-	return c, exitOK
+	return c, stop, exitOK
+}
+
+// stopRun ends the collector's context with the signal's cause when sig ended (the summary's events then say
+// the run stopped early, and why), else plainly.
+func stopRun(sig context.Context, stop context.CancelCauseFunc) {
+	if sig.Err() != nil {
+		stop(context.Cause(sig))
+	}
 }
 
 // finishRun finishes the collector and returns exitFail when its files could not be written or a check was
@@ -188,11 +198,13 @@ func collectMain(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "vmtest collect: %v\n", err)
 		return exitFail
 	}
-	c, code := startRun(ctx, o, stderr)
+	c, stop, code := startRun(o, stderr)
 	if c == nil {
 		return code
 	}
+	defer stop(nil)
 	waitFor(ctx, stdout, *duration)
+	stopRun(ctx, stop)
 	_, code = finishRun(c, code, stderr)
 	return code
 }
@@ -313,12 +325,14 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "vmtest %s: %v\n", cmd, err)
 		return exitFail
 	}
-	c, code := startRun(ctx, o, stderr)
+	c, stop, code := startRun(o, stderr)
 	if c == nil {
 		return code
 	}
+	defer stop(nil)
 	c.Assert(checks...)
 	code = runLoad(ctx, c, lc, stdout, stderr)
+	stopRun(ctx, stop)
 	sum, code := finishRun(c, code, stderr)
 	if len(checks) > 0 {
 		printSLOs(stdout, sum, slos, checks)

@@ -179,7 +179,9 @@ func TestLoadStopsEarlyOnInterrupt(t *testing.T) {
 	assert.Less(t, time.Since(start), 30*time.Second, "the interrupt, not the 1-minute -duration, ended the load")
 	assert.Contains(t, out, "vmtest: interrupted: load stopped early")
 	s := readSummaryT(t, runFiles(t, dir, "load")["summary_json"])
-	assert.Positive(t, s.Requests.Total)
+	assert.Positive(t, s.Requests.Total, "the requests in flight at the interrupt are recorded before the collector stops")
+	require.NotEmpty(t, s.Events)
+	assert.Equal(t, "stopped early: context canceled", s.Events[len(s.Events)-1].Message)
 }
 
 func TestBadUsageExitsTwoNamingTheFlag(t *testing.T) {
