@@ -283,46 +283,37 @@ func TestTakeJournalGapsBoundedByExactCapacity(t *testing.T) {
 func TestCutIsOneInstant(t *testing.T) {
 	t0 := time.Now()
 	r := New(t0, Config{})
+	defer recordMeanwhile(r, t0)()
+	for i := 0; i < 50; i++ {
+		s, rows := r.Cut()
+		require.Equal(t, s.Total, len(rows))
+	}
+}
+
+// recordMeanwhile records requests into r from another goroutine until the returned func is called.
+func recordMeanwhile(r *Recorder, t0 time.Time) (stop func()) {
 	var wg sync.WaitGroup
-	stop := make(chan struct{})
+	done := make(chan struct{})
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		for {
 			select {
-			case <-stop:
+			case <-done:
 				return
 			default:
 				r.RecordRequest(req(t0, 0, 50, []float64{10}, 2))
 			}
 		}
 	}()
-	for i := 0; i < 50; i++ {
-		s, rows := r.Cut()
-		require.Equal(t, s.Total, len(rows))
-	}
-	close(stop)
-	wg.Wait()
+	return func() { close(done); wg.Wait() }
 }
 
 // FinalCut's window, summary and rows are one instant, while others record.
 func TestFinalCutIsOneInstant(t *testing.T) {
 	t0 := time.Now()
 	r := New(t0, Config{})
-	var wg sync.WaitGroup
-	stop := make(chan struct{})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-				r.RecordRequest(req(t0, 0, 50, []float64{10}, 2))
-			}
-		}
-	}()
+	defer recordMeanwhile(r, t0)()
 	drained := 0
 	for i := 0; i < 50; i++ {
 		w, s, rows := r.FinalCut()
@@ -330,6 +321,4 @@ func TestFinalCutIsOneInstant(t *testing.T) {
 		require.Equal(t, s.Total, len(rows))
 		require.Equal(t, s.Total, drained, "every request in the cut was drained by it or before")
 	}
-	close(stop)
-	wg.Wait()
 }
