@@ -52,8 +52,8 @@ func checkBelow(s *summary.Summary, metric string, p int, limit time.Duration) e
 			statName(p), metric, limit, metric, s.Requests.OK, needs(metric), s.RunID, s.DataFile())
 	}
 	if !ok {
-		return fmt.Errorf("vmtest: %s %s < %v: no data (n=0 successful requests of %d recorded: %d failed, %d incomplete, %d rejected; run %s; data: %s)",
-			statName(p), metric, limit, s.Requests.Total, s.Requests.Failed, s.Requests.Incomplete, s.Requests.Rejected,
+		return fmt.Errorf("vmtest: %s %s < %v: no data (n=0 successful requests of %d recorded: %d failed, %d incomplete, %d rejected, %d canceled; run %s; data: %s)",
+			statName(p), metric, limit, s.Requests.Total, s.Requests.Failed, s.Requests.Incomplete, s.Requests.Rejected, s.Requests.Canceled,
 			s.RunID, s.DataFile())
 	}
 	if v >= limitMS {

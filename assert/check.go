@@ -155,8 +155,8 @@ func MeanBelow(metric string, limit time.Duration) Check {
 	return latencyBelow("MeanBelow", 0, metric, limit)
 }
 
-// ErrorRateBelow checks that the run's error rate — (total − ok) / total over every recorded request, a
-// fraction — is strictly below limit (a fraction: 0.01 is 1 %). Not met, its error names the rate, the limit,
+// ErrorRateBelow checks that the run's error rate — (total − ok − canceled) / (total − canceled) over the
+// recorded requests, a fraction — is strictly below limit (a fraction: 0.01 is 1 %). Not met, its error names the rate, the limit,
 // the outcome counts, the window, the run and the data file; with no request recorded it says "no data". A
 // limit outside (0, 1) is invalid (Err): 0 or less can never be met, and 1 or more is met by every run short
 // of total failure (1 is 100 %, not 1 %); to demand no error at all, use Expr("error_rate == 0").

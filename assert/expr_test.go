@@ -184,7 +184,7 @@ func TestExprPinned(t *testing.T) {
 	require.ErrorContains(t, Expr("ttft.p99 < 1s").Eval(nil), "no summary")
 	none := &summary.Summary{RunID: "r", Requests: recorder.Summary{Counts: recorder.Counts{Total: 3, Failed: 2, Rejected: 1}}}
 	require.EqualError(t, Expr("p(99) ttft < 1h").Eval(none),
-		`vmtest: threshold "p(99) ttft < 1h": ttft.p99 < 1h: no data (n=0 successful requests of 3 recorded: 2 failed, 0 incomplete, 1 rejected; run r; data: (files not written))`)
+		`vmtest: threshold "p(99) ttft < 1h": ttft.p99 < 1h: no data (n=0 successful requests of 3 recorded: 2 failed, 0 incomplete, 1 rejected, 0 canceled; run r; data: (files not written))`)
 	require.ErrorIs(t, Expr("ttft.p99 <").Eval(s), ErrBadThreshold)
 }
 

@@ -10,8 +10,8 @@ import (
 	"github.com/vmtest/vmtest/summary"
 )
 
-// errorRateBelow (ErrorRateBelow's check) returns nil when the run's error rate — (total − ok) / total over every recorded
-// request, a fraction — is strictly below limit (a fraction: 0.01 is 1 %). Otherwise it returns an error
+// errorRateBelow (ErrorRateBelow's check) returns nil when the run's error rate — (total − ok − canceled) /
+// (total − canceled) over the recorded requests, a fraction — is strictly below limit (a fraction: 0.01 is 1 %). Otherwise it returns an error
 // naming the rate, the limit, the outcome counts, the window, the run and the data file; with no request
 // recorded, an error saying "no data". A limit outside (0, 1) is an error matching ErrInvalidCheck, whatever
 // s is: 0 or less can never be met, and 1 or more is met by every run short of total failure (1 is 100 %, not
@@ -29,7 +29,7 @@ func errorRateBelow(s *summary.Summary, limit float64) error {
 	err := checkBound(s, "", "error_rate", "<", limit, text)
 	if err != nil && s != nil {
 		r := s.Requests
-		detail := fmt.Sprintf("; %d ok, %d failed, %d incomplete, %d rejected", r.OK, r.Failed, r.Incomplete, r.Rejected)
+		detail := fmt.Sprintf("; %d ok, %d failed, %d incomplete, %d rejected, %d canceled", r.OK, r.Failed, r.Incomplete, r.Rejected, r.Canceled)
 		if r.LastError != "" {
 			detail += "; last error: " + r.LastError
 		}

@@ -14,12 +14,12 @@ func TestErrorRateBelow(t *testing.T) {
 	require.NoError(t, ErrorRateBelow(0.17).Eval(s))
 	require.EqualError(t, ErrorRateBelow(0.01).Eval(s),
 		"vmtest: error_rate = 0.1667 (16.67%), want < 0.01 (1%) (n=12, window 12.0 s, run run-1; data: /tmp/requests.csv); "+
-			"10 ok, 2 failed, 0 incomplete, 0 rejected; last error: HTTP 500")
+			"10 ok, 2 failed, 0 incomplete, 0 rejected, 0 canceled; last error: HTTP 500")
 	require.ErrorContains(t, ErrorRateBelow(2.0/12).Eval(s), "want < 0.1666", "the limit is strict")
 	clean := &summary.Summary{RunID: "r", Requests: recorder.Summary{Counts: recorder.Counts{Total: 5, OK: 5}, ErrorRate: fp(0)}}
 	require.NoError(t, ErrorRateBelow(0.01).Eval(clean))
 	require.EqualError(t, ErrorRateBelow(0.01).Eval(&summary.Summary{RunID: "r"}),
-		"vmtest: error_rate < 0.01 (1%): no data (n=0, no request recorded; run r; data: (files not written)); 0 ok, 0 failed, 0 incomplete, 0 rejected")
+		"vmtest: error_rate < 0.01 (1%): no data (n=0, no request recorded; run r; data: (files not written)); 0 ok, 0 failed, 0 incomplete, 0 rejected, 0 canceled")
 	// A limit outside (0, 1) is refused whatever the summary: 1 is 100 %, and 0 can never be met.
 	for limit, msg := range map[float64]string{
 		1:    `vmtest: error_rate < 1: error_rate is a fraction from 0 to 1 (1 is 100%), so "< 1" passes unless every request failed; for 1% write "error_rate < 0.01" or "error_rate < 1%" (as this limit: 0.01)`,
@@ -52,7 +52,7 @@ func TestThroughputAbove(t *testing.T) {
 	require.Error(t, ThroughputAbove(10.0/12).Eval(s), "the limit is strict")
 	none := &summary.Summary{RunID: "r", Requests: recorder.Summary{Counts: recorder.Counts{Total: 4, Failed: 4}, ErrorRate: fp(1)}}
 	require.EqualError(t, ThroughputAbove(0).Eval(none),
-		"vmtest: request_throughput > 0 req/s: no data (n=0 successful requests of 4 recorded: 4 failed, 0 incomplete, 0 rejected; run r; data: (files not written))")
+		"vmtest: request_throughput > 0 req/s: no data (n=0 successful requests of 4 recorded: 4 failed, 0 incomplete, 0 rejected, 0 canceled; run r; data: (files not written))")
 
 	tb := &recTB{}
 	require.True(t, Assert(tb, s, ThroughputAbove(0.5)))

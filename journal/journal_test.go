@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -246,4 +247,48 @@ func TestRebuildWritesTheFullFileSet(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(b), `"finished": false`)
 	assert.True(t, strings.HasSuffix(sum.Files["snapshots_json"], "metrics_cfg_20261204_100000.json"))
+}
+
+// A canceled row round-trips through the journal: read back as canceled, counted as canceled by Rebuild (out
+// of error_rate: (4 − 2 − 1) / (4 − 1) = 1/3), and written to the requests CSV as "canceled".
+func TestCanceledRowRoundTrips(t *testing.T) {
+	p := testPaths(t)
+	w, err := Create(p, header(100))
+	require.NoError(t, err)
+	ok1, g1 := okRow("a", 0.5, 50, []float64{10})
+	ok2, g2 := okRow("b", 0.6, 70, []float64{20})
+	rej := recorder.Record{ID: "c", StartS: 0.7, EndS: 0.7, TTFTMS: math.NaN(), E2EMS: math.NaN(), TPOTMS: math.NaN(),
+		ITLMeanMS: math.NaN(), TTFTFromIntendedMS: math.NaN(), E2EFromIntendedMS: math.NaN(), HTTPStatus: 503,
+		Outcome: recorder.OutcomeRejected, Error: "HTTP 503"}
+	can := rej
+	can.ID, can.HTTPStatus, can.Outcome, can.Error = "d", 200, recorder.OutcomeCanceled, "loadgen: request cancelled by its context: interrupt"
+	counts := recorder.Counts{Total: 4, OK: 2, Rejected: 1, Canceled: 1, OutputTokens: 4}
+	require.NoError(t, w.Append(Entry{Snapshot: snap(0), Rows: []recorder.Record{ok1, ok2, rej, can},
+		Gaps: [][]float64{g1, g2, nil, nil}, Requests: counts}))
+	require.NoError(t, w.Close())
+
+	run, err := Read(p)
+	require.NoError(t, err)
+	require.Len(t, run.Rows, 4)
+	assert.Equal(t, recorder.OutcomeCanceled, run.Rows[3].Outcome)
+	assert.Equal(t, can.Error, run.Rows[3].Error)
+	assert.Equal(t, counts, run.Requests)
+
+	res, err := Rebuild(p, time.Now().Add(time.Hour))
+	require.NoError(t, err)
+	reqs := res.Summary.Requests
+	assert.Equal(t, 1, reqs.Canceled)
+	assert.Equal(t, 4, reqs.Total)
+	require.NotNil(t, reqs.ErrorRate)
+	assert.InDelta(t, 1.0/3, *reqs.ErrorRate, 1e-12)
+	assert.Equal(t, 2, reqs.TTFTMS.N, "the canceled row enters no latency")
+	f, err := os.Open(res.Summary.Files["requests_csv"])
+	require.NoError(t, err)
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, rows, 5)
+	col := slices.Index(rows[0], "outcome")
+	require.GreaterOrEqual(t, col, 0)
+	assert.Equal(t, []string{"ok", "ok", "rejected", "canceled"}, []string{rows[1][col], rows[2][col], rows[3][col], rows[4][col]})
 }

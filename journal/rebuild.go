@@ -86,8 +86,7 @@ func requestStats(run *Run) (recorder.Summary, []recorder.Record, []string) {
 	if c := run.Requests; c.Total > reqs.Total {
 		warnings = append(warnings, fmt.Sprintf("journal: %d requests past the row bound are counted but not in the TTFT, TPOT and E2E latency distributions or throughput, which are over the %d rows kept (partial)", c.Total-reqs.Total, reqs.Total))
 		reqs.Counts = c
-		er := float64(c.Total-c.OK) / float64(c.Total)
-		reqs.ErrorRate = &er
+		reqs.ErrorRate = c.ErrorRate()
 		for _, st := range []*recorder.Stats{&reqs.TTFTMS, &reqs.TPOTMS, &itl, &reqs.E2EMS, &reqs.TTFTFromIntendedMS, &reqs.E2EFromIntendedMS} {
 			st.Partial = true
 		}

@@ -61,7 +61,8 @@ var (
 	// Outcome incomplete.
 	ErrNoTokens = errors.New("loadgen: response finished without a token")
 	// ErrCanceled: the caller's context ended while the request was in flight (for example when a load run is
-	// stopped). Outcome incomplete; the context's cause is wrapped too.
+	// stopped). Outcome incomplete from Client.Do; Run records it as recorder.OutcomeCanceled when Run's own
+	// caller ended the run (see Run). The context's cause is wrapped too.
 	ErrCanceled = errors.New("loadgen: request cancelled by its context")
 )
 

@@ -30,7 +30,9 @@
 // reason). HTTP 429 and 503 are recorder.OutcomeRejected; other HTTP errors, connection errors, the client's
 // timeouts and an {"error": ...} event inside a 200 stream are recorder.OutcomeFailed; a stream that ends
 // without [DONE] and without a finish reason, a stream that finished without any token, and a request
-// cancelled by its caller's context are recorder.OutcomeIncomplete. Err always says why.
+// cancelled by its caller's context are recorder.OutcomeIncomplete, except that Run records a request it
+// cancelled because its own caller's context ended the run as recorder.OutcomeCanceled (Err still wraps
+// ErrCanceled). Err always says why.
 //
 // # Measurement integrity
 //

@@ -69,7 +69,7 @@ type LoadConfig struct {
 	// negative: never.
 	UnreachableAfter time.Duration
 	// DrainTimeout bounds how long Run waits, once sending has stopped, for requests still in flight; they
-	// are then cancelled and recorded as incomplete (ErrCanceled). 0 (the default): wait for all of them,
+	// are then cancelled and recorded as incomplete (ErrCanceled), not canceled: they may hide overload. 0 (the default): wait for all of them,
 	// each bounded by the client's first-token and stall limits.
 	DrainTimeout time.Duration
 	// Warmup is how many requests to send before the measured phase, in a closed loop at the run's
@@ -93,7 +93,8 @@ type Result struct {
 	Sent int
 	// Completed is the number of measured requests that ended and were recorded (any outcome).
 	Completed int
-	// Outcomes counts Completed by recorder.Outcome.
+	// Outcomes counts Completed by recorder.Outcome (recorder.OutcomeCanceled: cancelled because Run's ctx
+	// ended the run while they were in flight).
 	Outcomes map[recorder.Outcome]int
 	// Warmup is the number of warm-up requests sent; WarmupNotOK how many of them did not end OK, and
 	// WarmupErr the first such error.
@@ -127,6 +128,9 @@ type Result struct {
 // DefaultUnreachableAfter is LoadConfig.UnreachableAfter's default.
 const DefaultUnreachableAfter = 30 * time.Second
 
+// errDrainTimeout is the cause with which Run cancels the requests still in flight after DrainTimeout.
+var errDrainTimeout = errors.New("loadgen: requests still in flight")
+
 // ErrServerUnreachable is Run's error when no request connected for LoadConfig.UnreachableAfter; the
 // returned error wraps it and the last connection error.
 var ErrServerUnreachable = errors.New("loadgen: server unreachable")
@@ -147,9 +151,10 @@ func (r Result) String() string {
 }
 
 func (r Result) line() string {
-	return fmt.Sprintf("loadgen %s loop: sent %d, completed %d (ok %d, failed %d, incomplete %d, rejected %d), warm-up %d (%d not ok), wall %v, %.1f completed/s (any outcome); client CPU %v (%.0f%% of %d procs), sched latency p50 %v p99 %v max %v, max send lag %v",
+	return fmt.Sprintf("loadgen %s loop: sent %d, completed %d (ok %d, failed %d, incomplete %d, rejected %d, canceled %d), warm-up %d (%d not ok), wall %v, %.1f completed/s (any outcome); client CPU %v (%.0f%% of %d procs), sched latency p50 %v p99 %v max %v, max send lag %v",
 		r.Mode, r.Sent, r.Completed, r.Outcomes[recorder.OutcomeOK], r.Outcomes[recorder.OutcomeFailed],
-		r.Outcomes[recorder.OutcomeIncomplete], r.Outcomes[recorder.OutcomeRejected], r.Warmup, r.WarmupNotOK,
+		r.Outcomes[recorder.OutcomeIncomplete], r.Outcomes[recorder.OutcomeRejected], r.Outcomes[recorder.OutcomeCanceled],
+		r.Warmup, r.WarmupNotOK,
 		r.Wall.Round(time.Millisecond), r.RequestsPerSecond(), r.ClientCPU.Round(time.Millisecond),
 		100*r.CPUUtilization, runtime.GOMAXPROCS(0), r.SchedLatencyP50, r.SchedLatencyP99, r.SchedLatencyMax, r.MaxSendLag)
 }
@@ -204,6 +209,7 @@ type run struct {
 	cfg    LoadConfig
 	client *Client
 	enc    *encoder
+	caller context.Context // Run's ctx: when it ends the run, requests cancelled in flight are canceled
 
 	mu       sync.Mutex
 	outcomes map[recorder.Outcome]int
@@ -272,8 +278,9 @@ func (r *run) stopped() bool {
 }
 
 // Run sends the load cfg describes and returns when every measured request has been recorded, or, when ctx
-// is cancelled, promptly after cancelling the requests in flight (they are recorded as incomplete with
-// ErrCanceled). It returns an error naming the field for an invalid cfg (and sends nothing), an error naming
+// is cancelled, promptly after cancelling the requests in flight (they are recorded as
+// recorder.OutcomeCanceled, Err wrapping ErrCanceled; requests cut off by DrainTimeout, or still waiting for a
+// MaxConcurrency slot, stay incomplete). It returns an error naming the field for an invalid cfg (and sends nothing), an error naming
 // the models the server lists when its /v1/models answers without Params.Model (and sends nothing), or ctx's
 // error when ctx ended the run early (with the Result so far). Run never calls testing.T methods.
 func Run(ctx context.Context, cfg LoadConfig) (Result, error) {
@@ -310,7 +317,7 @@ func Run(ctx context.Context, cfg LoadConfig) (Result, error) {
 	if err := CheckModel(ctx, client, cfg.Params.Model); err != nil {
 		return Result{}, err
 	}
-	r := &run{cfg: cfg, client: client, enc: enc, outcomes: map[recorder.Outcome]int{}, aborted: make(chan struct{})}
+	r := &run{cfg: cfg, client: client, enc: enc, caller: ctx, outcomes: map[recorder.Outcome]int{}, aborted: make(chan struct{})}
 	res := Result{Mode: "closed", Outcomes: r.outcomes}
 	if open {
 		res.Mode = "open"
@@ -347,12 +354,12 @@ func Run(ctx context.Context, cfg LoadConfig) (Result, error) {
 		defer t.Stop()
 		drainTimer = t.C
 	} else if cfg.DrainTimeout < 0 {
-		cancelRun(errors.New("loadgen: drain timeout"))
+		cancelRun(fmt.Errorf("%w: DrainTimeout %v is negative", errDrainTimeout, cfg.DrainTimeout))
 	}
 	select {
 	case <-drained:
 	case <-drainTimer:
-		cancelRun(fmt.Errorf("loadgen: requests still in flight after DrainTimeout %v", cfg.DrainTimeout))
+		cancelRun(fmt.Errorf("%w after DrainTimeout %v", errDrainTimeout, cfg.DrainTimeout))
 		<-drained
 	case <-ctx.Done():
 		<-drained // runCtx is a child of ctx: in-flight requests are being cancelled
@@ -474,6 +481,9 @@ func (r *run) send(ctx context.Context, i int, intended time.Time, slotWait time
 	}})
 	rec := r.client.do(ctx, r.enc, p)
 	r.ended(conn.Load())
+	if r.canceledByCaller(ctx, &rec) {
+		rec.Outcome = recorder.OutcomeCanceled
+	}
 	if p.ID == "" {
 		rec.ID = strconv.Itoa(i)
 	} else {
@@ -510,6 +520,13 @@ func (r *run) send(ctx context.Context, i int, intended time.Time, slotWait time
 	}
 	r.cfg.Sink.RecordRequest(rec)
 	return noConn
+}
+
+// canceledByCaller reports whether rec, sent with ctx (the run's context), was cancelled in flight because
+// Run's caller ended the run, rather than by DrainTimeout.
+func (r *run) canceledByCaller(ctx context.Context, rec *recorder.Request) bool {
+	return rec.Outcome == recorder.OutcomeIncomplete && errors.Is(rec.Err, ErrCanceled) &&
+		r.caller.Err() != nil && !errors.Is(context.Cause(ctx), errDrainTimeout)
 }
 
 // isDialError reports whether err says the client could not connect to the server at all (the request was

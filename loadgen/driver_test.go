@@ -286,10 +286,25 @@ func TestCancelStopsRunPromptly(t *testing.T) {
 				assert.Equal(t, 150*time.Millisecond, time.Since(t0), "Run returns at the cancel")
 				recs := sink.all()
 				require.NotEmpty(t, recs)
+				// The requests in flight (4 workers, or the 3 slots) were cancelled because the caller
+				// ended the run: canceled. Open-loop requests still waiting for a slot stay incomplete.
+				canceled := 0
 				for _, r := range recs {
-					assert.Equal(t, recorder.OutcomeIncomplete, r.Outcome)
 					assert.ErrorIs(t, r.Err, ErrCanceled)
+					if r.Outcome == recorder.OutcomeCanceled {
+						canceled++
+						continue
+					}
+					assert.Equal(t, recorder.OutcomeIncomplete, r.Outcome)
+					assert.Contains(t, r.Err.Error(), "waiting for a concurrency slot")
 				}
+				want := 4
+				if mode == "open" {
+					want = 3
+				}
+				assert.Equal(t, want, canceled)
+				assert.Equal(t, want, res.Outcomes[recorder.OutcomeCanceled])
+				assert.Equal(t, len(recs)-want, res.Outcomes[recorder.OutcomeIncomplete])
 				assert.Equal(t, len(recs), res.Completed)
 				synctest.Wait()
 				assert.Zero(t, fs.inFlight.Load(), "in-flight requests were cancelled on the wire")
@@ -312,7 +327,37 @@ func TestDrainTimeoutCancelsStragglers(t *testing.T) {
 		el := time.Since(t0)
 		assert.Equal(t, 150*time.Millisecond, el, "50 ms of run, then the 100 ms drain")
 		assert.Equal(t, 2, res.Outcomes[recorder.OutcomeIncomplete])
-		assert.Len(t, sink.all(), 2)
+		assert.Zero(t, res.Outcomes[recorder.OutcomeCanceled], "DrainTimeout's cut may hide overload: not canceled")
+		require.Len(t, sink.all(), 2)
+		for _, r := range sink.all() {
+			assert.Equal(t, recorder.OutcomeIncomplete, r.Outcome)
+			assert.ErrorIs(t, r.Err, ErrCanceled)
+			assert.Contains(t, r.Err.Error(), "after DrainTimeout 100ms")
+		}
+	})
+}
+
+// The caller ending the run while Run drains, before DrainTimeout, cancels the requests in flight: canceled.
+func TestCallerCancelDuringDrainIsCanceled(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fs := newFakeHandler(0, 1)
+		fs.stall = true
+		sink := &sliceSink{}
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(80*time.Millisecond, cancel)
+		res, err := Run(ctx, LoadConfig{
+			Client: fs.inProcess(), Prompts: TextPrompts("p"), Params: Params{Model: "m"},
+			Concurrency: 2, Duration: 50 * time.Millisecond, DrainTimeout: 100 * time.Millisecond, Sink: sink,
+		})
+		assert.ErrorIs(t, err, context.Canceled)
+		assert.Equal(t, 2, res.Outcomes[recorder.OutcomeCanceled])
+		assert.Zero(t, res.Outcomes[recorder.OutcomeIncomplete])
+		require.Len(t, sink.all(), 2)
+		for _, r := range sink.all() {
+			assert.Equal(t, recorder.OutcomeCanceled, r.Outcome)
+			assert.ErrorIs(t, r.Err, ErrCanceled)
+		}
+		assert.Contains(t, res.String(), "incomplete 0, rejected 0, canceled 2)")
 	})
 }
 

@@ -88,16 +88,28 @@ type Record struct {
 type Counts struct {
 	// Total is every request recorded.
 	Total int `json:"total"`
-	// OK, Failed, Incomplete and Rejected count each outcome.
+	// OK, Failed, Incomplete, Rejected and Canceled count each outcome.
 	OK         int `json:"ok"`
 	Failed     int `json:"failed"`
 	Incomplete int `json:"incomplete"`
 	Rejected   int `json:"rejected"`
+	Canceled   int `json:"canceled"`
 	// OutputTokens and PromptTokens sum the token counts of successful requests.
 	OutputTokens int64 `json:"output_tokens"`
 	PromptTokens int64 `json:"prompt_tokens"`
 	// Dropped counts requests not kept as rows because the row bound was reached.
 	Dropped int `json:"dropped"`
+}
+
+// ErrorRate is the fraction of the requests not cancelled by their caller that did not succeed:
+// (Total − OK − Canceled) / (Total − Canceled); nil when that denominator is 0.
+func (c Counts) ErrorRate() *float64 {
+	n := c.Total - c.Canceled
+	if n <= 0 {
+		return nil
+	}
+	er := float64(n-c.OK) / float64(n)
+	return &er
 }
 
 // Recorder keeps the requests of one test in bounded memory: the rows for the CSV up to Config.MaxRecords,
@@ -276,6 +288,8 @@ func (r *Recorder) add(rec *Record) {
 		c.Rejected++
 	case OutcomeIncomplete:
 		c.Incomplete++
+	case OutcomeCanceled:
+		c.Canceled++
 	default:
 		c.Failed++
 	}
@@ -422,7 +436,8 @@ type Summary struct {
 	OutputTokenThroughput *float64 `json:"output_token_throughput"`
 	// TotalTokenThroughput is prompt plus output tokens of successful requests per second over WindowS.
 	TotalTokenThroughput *float64 `json:"total_token_throughput"`
-	// ErrorRate is (Total − OK)/Total; nil when Total is 0.
+	// ErrorRate is (Total − OK − Canceled)/(Total − Canceled), as Counts.ErrorRate; nil when that
+	// denominator is 0.
 	ErrorRate *float64 `json:"error_rate"`
 	// Goodput is successful requests meeting every SLO in GoodputSLOs per second over WindowS (DistServe;
 	// vLLM bench serve --goodput); nil when no SLO was given or no request succeeded.
@@ -494,10 +509,7 @@ func (r *Recorder) summarize(c cutCopy) (Summary, []Record) {
 	s, dists, firstS, lastS, good, recs := c.s, c.dists, c.firstS, c.lastS, c.good, c.recs
 	s.TTFTMS, s.TPOTMS, s.E2EMS, s.ITLMS = dists[0].stats(), dists[1].stats(), dists[2].stats(), dists[3].stats()
 	s.TTFTFromIntendedMS, s.E2EFromIntendedMS = dists[4].stats(), dists[5].stats()
-	if s.Total > 0 {
-		er := float64(s.Total-s.OK) / float64(s.Total)
-		s.ErrorRate = &er
-	}
+	s.ErrorRate = s.Counts.ErrorRate()
 	if r.slo.set() {
 		s.GoodputSLOs = map[string]float64{}
 		for k, v := range map[string]time.Duration{"ttft": r.slo.TTFT, "tpot": r.slo.TPOT, "e2e": r.slo.E2E} {

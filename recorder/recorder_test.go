@@ -322,3 +322,44 @@ func TestFinalCutIsOneInstant(t *testing.T) {
 		require.Equal(t, s.Total, drained, "every request in the cut was drained by it or before")
 	}
 }
+
+// The interrupted run: 12 ok, 1 rejected, and 4 requests the client cancelled because its caller ended
+// the run. error_rate = (17 − 12 − 4) / (17 − 4) = 1/13; the canceled requests' tokens enter no latency.
+func TestCanceledRequestsLeaveTheErrorRate(t *testing.T) {
+	t0 := time.Now()
+	r := New(t0, Config{})
+	for i := range 12 {
+		r.RecordRequest(req(t0, float64(i), float64(100+i), []float64{10}, 2)) // TTFT 100..111 ms
+	}
+	r.RecordRequest(Request{Start: t0, Outcome: OutcomeRejected, HTTPStatus: 503})
+	for range 4 {
+		c := req(t0, 0, 5000, []float64{10}, 2) // a first token came, then the run was interrupted
+		c.Outcome, c.Err = OutcomeCanceled, errors.New("loadgen: request cancelled by its context: interrupt")
+		r.RecordRequest(c)
+	}
+	s := r.Summarize()
+	assert.Equal(t, Counts{Total: 17, OK: 12, Rejected: 1, Canceled: 4, OutputTokens: 24, PromptTokens: 120}, s.Counts)
+	require.NotNil(t, s.ErrorRate)
+	assert.InDelta(t, 1.0/13, *s.ErrorRate, 1e-12)
+	assert.Equal(t, 12, s.TTFTMS.N)
+	assert.InDelta(t, 105.5, *s.TTFTMS.Mean, 1e-9) // (100 + 111) / 2
+	assert.InDelta(t, 111, *s.TTFTMS.Max, 1e-9)
+	recs, _ := r.Records(0)
+	require.Len(t, recs, 17)
+	assert.Equal(t, OutcomeCanceled, recs[16].Outcome)
+}
+
+// Every request canceled: no request the server could fail, so error_rate is unknown, not 0.
+func TestAllCanceledErrorRateUnknown(t *testing.T) {
+	t0 := time.Now()
+	r := New(t0, Config{})
+	for range 3 {
+		r.RecordRequest(Request{Start: t0, Outcome: OutcomeCanceled, Err: errors.New("cancelled")})
+	}
+	s := r.Summarize()
+	assert.Equal(t, 3, s.Total)
+	assert.Equal(t, 3, s.Canceled)
+	assert.Nil(t, s.ErrorRate)
+	assert.Nil(t, Counts{}.ErrorRate())
+	assert.InDelta(t, 0.5, *Counts{Total: 6, OK: 2, Canceled: 2}.ErrorRate(), 1e-12)
+}

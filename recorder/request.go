@@ -18,6 +18,9 @@ const (
 	OutcomeIncomplete Outcome = "incomplete"
 	// OutcomeRejected: the server refused the request for load (HTTP 429 or 503).
 	OutcomeRejected Outcome = "rejected"
+	// OutcomeCanceled: the caller's context ended the run while the request was in flight, so the client
+	// cancelled it; not the server's failure, so error_rate leaves it out (see Counts.ErrorRate).
+	OutcomeCanceled Outcome = "canceled"
 )
 
 // Request is one timed LLM request, as a test's own client or vmtest's loadgen reports it through

@@ -132,8 +132,8 @@ func ComparisonMarkdown(title string, at time.Time, settings []string, entries [
 		fmt.Fprintf(&b, "- **%s**: %s", mdEscape(e.ID), mdEscape(e.Params))
 		if e.Summary != nil {
 			r := e.Summary.Requests
-			fmt.Fprintf(&b, "; %d requests (%d ok, %d failed, %d incomplete, %d rejected); run %s; files: %s",
-				r.Total, r.OK, r.Failed, r.Incomplete, r.Rejected, e.Summary.RunID, e.Summary.Files["summary_json"])
+			fmt.Fprintf(&b, "; %d requests (%d ok, %d failed, %d incomplete, %d rejected, %d canceled); run %s; files: %s",
+				r.Total, r.OK, r.Failed, r.Incomplete, r.Rejected, r.Canceled, e.Summary.RunID, e.Summary.Files["summary_json"])
 		}
 		if e.Err != "" {
 			fmt.Fprintf(&b, "; **did not run**: %s", mdEscape(e.Err))

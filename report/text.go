@@ -73,7 +73,7 @@ func TextSummary(s *summary.Summary) []string {
 	r := &s.Requests
 	lines := []string{
 		fmt.Sprintf("run %s config %s: %.1f s, %d snapshots", s.RunID, s.ConfigID, s.DurationS, s.Snapshots),
-		fmt.Sprintf("requests: %d total, %d ok, %d failed, %d incomplete, %d rejected", r.Total, r.OK, r.Failed, r.Incomplete, r.Rejected),
+		fmt.Sprintf("requests: %d total, %d ok, %d failed, %d incomplete, %d rejected, %d canceled", r.Total, r.OK, r.Failed, r.Incomplete, r.Rejected, r.Canceled),
 		"TTFT  " + dist(r.TTFTMS),
 		"TPOT  " + dist(r.TPOTMS),
 		"ITL   " + dist(r.ITLMS),

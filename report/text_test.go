@@ -136,3 +136,10 @@ func TestRoundOutAndMSNum(t *testing.T) {
 	assert.Equal(t, "12.3", msNum(12.34))
 	assert.Equal(t, "0.0", msNum(0))
 }
+
+func TestTextSummaryCountsCanceled(t *testing.T) {
+	c := recorder.Counts{Total: 17, OK: 12, Rejected: 1, Canceled: 4}
+	s := summary.Compute(summary.Input{Requests: recorder.Summary{Counts: c, ErrorRate: c.ErrorRate()}})
+	assert.Equal(t, "requests: 17 total, 12 ok, 0 failed, 0 incomplete, 1 rejected, 4 canceled",
+		lineWith(t, TextSummary(s), "requests: "))
+}

@@ -114,6 +114,7 @@ func (e *UnknownMetricError) Error() string {
 //	requests.failed                                               requests  lower is better
 //	requests.incomplete                                           requests  lower is better
 //	requests.rejected                                             requests  lower is better
+//	requests.canceled                                             requests  lower is better
 //	requests.total                                                requests  lower is better
 //	requests.dropped                                              requests  lower is better
 //	requests.output_tokens                                        tokens    lower is better
@@ -163,8 +164,8 @@ func (s *Summary) requestValue(v Value, p *float64) Value {
 	v.WindowS = s.Requests.WindowS
 	if p == nil || math.IsNaN(*p) || math.IsInf(*p, 0) {
 		r := s.Requests
-		v.Note = fmt.Sprintf("n=0 successful requests of %d recorded: %d failed, %d incomplete, %d rejected",
-			r.Total, r.Failed, r.Incomplete, r.Rejected)
+		v.Note = fmt.Sprintf("n=0 successful requests of %d recorded: %d failed, %d incomplete, %d rejected, %d canceled",
+			r.Total, r.Failed, r.Incomplete, r.Rejected, r.Canceled)
 		if v.Unit == UnitMS && r.OK > 0 {
 			v.Note = fmt.Sprintf("n=0 values from %d successful requests", r.OK)
 		}

@@ -80,7 +80,7 @@ func TestLookupPinnedLatency(t *testing.T) {
 	v, err = (&Summary{Requests: recorder.Summary{Counts: recorder.Counts{Total: 3, Failed: 2, Rejected: 1}}}).Lookup("e2e.p50")
 	require.NoError(t, err)
 	assert.False(t, v.Known)
-	assert.Equal(t, "n=0 successful requests of 3 recorded: 2 failed, 0 incomplete, 1 rejected", v.Note)
+	assert.Equal(t, "n=0 successful requests of 3 recorded: 2 failed, 0 incomplete, 1 rejected, 0 canceled", v.Note)
 	v, err = s.Lookup("latency.p99")
 	require.NoError(t, err)
 	assert.Equal(t, "e2e.p99", v.Name)
@@ -204,7 +204,7 @@ func TestLookupBadNames(t *testing.T) {
 	for name, reason := range map[string]string{
 		"ttfb.p99":                       "",
 		"server.requests_per_second.max": `no statistic "max" for server.requests_per_second; want avg`,
-		"requests":                       "requests is not a whole name; want requests.<ok|failed|incomplete|rejected|total|dropped|output_tokens|prompt_tokens>",
+		"requests":                       "requests is not a whole name; want requests.<ok|failed|incomplete|rejected|canceled|total|dropped|output_tokens|prompt_tokens>",
 		"ttft":                           "ttft takes one statistic: ttft.<p50|p90|p95|p99|mean|median|std|min|max>",
 		"ttft.p98":                       `no statistic "p98" for ttft; want p50, p90, p95, p99, mean, median, std, min or max`,
 		"ttft.p99.x":                     "ttft takes one statistic: ttft.<p50|p90|p95|p99|mean|median|std|min|max>",
@@ -217,7 +217,7 @@ func TestLookupBadNames(t *testing.T) {
 		"server.nope.avg":                `no "nope" after server; want tokens_per_second, queue, batch, kv_cache_usage, requests_per_second, generation_tokens, ttft, e2e, queue_time or itl`,
 		"cpu":                            "cpu takes one statistic: cpu.<avg|max>",
 		"cpu.min":                        `no statistic "min" for cpu; want avg or max`,
-		"requests.ok2":                   `no "ok2" after requests; want ok, failed, incomplete, rejected, total, dropped, output_tokens or prompt_tokens`,
+		"requests.ok2":                   `no "ok2" after requests; want ok, failed, incomplete, rejected, canceled, total, dropped, output_tokens or prompt_tokens`,
 		"error_rate.avg":                 "error_rate is a whole name: nothing follows it",
 		"":                               "empty name part",
 		"ttft..p99":                      "empty name part",
@@ -261,7 +261,7 @@ func TestLookupGoodput(t *testing.T) {
 	v, err = none.Lookup("goodput")
 	require.NoError(t, err)
 	assert.False(t, v.Known)
-	assert.Equal(t, "n=0 successful requests of 2 recorded: 2 failed, 0 incomplete, 0 rejected", v.Note)
+	assert.Equal(t, "n=0 successful requests of 2 recorded: 2 failed, 0 incomplete, 0 rejected, 0 canceled", v.Note)
 }
 
 // The server.* histogram names of the Lookup doc comment resolve against the server-side window statistics:
@@ -347,4 +347,24 @@ func TestLookupMIGMemory(t *testing.T) {
 	d, err := Describe("gpu_0.mig.gi1_ci0.memory_used_mb.max")
 	require.NoError(t, err)
 	assert.Equal(t, "gpu_0 MIG gi1_ci0 memory used max", d.Label)
+}
+
+// The issue's interrupted run through the registry: 12 ok, 1 rejected, 4 canceled → error_rate 1/13 over the
+// 13 requests the caller did not cancel, requests.canceled 4; every request canceled → unknown, saying why.
+func TestLookupCanceled(t *testing.T) {
+	c := recorder.Counts{Total: 17, OK: 12, Rejected: 1, Canceled: 4}
+	s := &Summary{Requests: recorder.Summary{Counts: c, ErrorRate: c.ErrorRate()}}
+	v, err := s.Lookup("error_rate")
+	require.NoError(t, err)
+	require.True(t, v.Known)
+	assert.InDelta(t, 1.0/13, v.Value, 1e-12)
+	assert.Equal(t, 13, v.N)
+	v, err = s.Lookup("requests.canceled")
+	require.NoError(t, err)
+	assert.Equal(t, 4.0, v.Value)
+	all := recorder.Counts{Total: 3, Canceled: 3}
+	v, err = (&Summary{Requests: recorder.Summary{Counts: all, ErrorRate: all.ErrorRate()}}).Lookup("error_rate")
+	require.NoError(t, err)
+	assert.False(t, v.Known)
+	assert.Equal(t, "every request (3) was canceled by its caller", v.Note)
 }

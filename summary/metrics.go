@@ -1,6 +1,7 @@
 package summary
 
 import (
+	"fmt"
 	"math"
 	"strings"
 
@@ -106,7 +107,7 @@ var registry = []Metric{
 		func(r *recorder.Summary) recorder.Stats { return r.E2EFromIntendedMS }),
 
 	{Name: "error_rate", Unit: UnitFraction, Direction: LowerIsBetter, Label: "error rate", Bench: "err/req",
-		Doc: "(total − ok) / total over every recorded request, a fraction (0.01 is 1%)", read: errorRate},
+		Doc: "(total − ok − canceled) / (total − canceled) over the recorded requests, a fraction (0.01 is 1%); unknown when every request was canceled", read: errorRate},
 	{Name: "request_throughput", Synonyms: []string{"throughput"}, Unit: UnitReqPerS, Direction: HigherIsBetter,
 		Label: "request throughput", Bench: "req/s", Doc: "successful requests per second over the requests' measured window",
 		read: requestFigure(func(r *recorder.Summary) *float64 { return r.RequestThroughput })},
@@ -125,6 +126,7 @@ var registry = []Metric{
 	count("failed", "requests that failed: a transport error, an HTTP error other than a rejection, or an error event in the stream", LowerIsBetter, func(c recorder.Counts) int64 { return int64(c.Failed) }),
 	count("incomplete", "requests whose stream ended without [DONE] or a finish reason, or produced no token", LowerIsBetter, func(c recorder.Counts) int64 { return int64(c.Incomplete) }),
 	count("rejected", "requests the server refused for load (HTTP 429 or 503)", LowerIsBetter, func(c recorder.Counts) int64 { return int64(c.Rejected) }),
+	count("canceled", "requests the client cancelled because its caller ended the run while they were in flight (not in error_rate)", LowerIsBetter, func(c recorder.Counts) int64 { return int64(c.Canceled) }),
 	count("total", "every recorded request", LowerIsBetter, func(c recorder.Counts) int64 { return int64(c.Total) }),
 	count("dropped", "requests counted but not kept as rows of the requests CSV (the bound on kept rows was reached)", LowerIsBetter, func(c recorder.Counts) int64 { return int64(c.Dropped) }),
 	count("output_tokens", "output tokens of every recorded request", LowerIsBetter, func(c recorder.Counts) int64 { return c.OutputTokens }),
@@ -203,9 +205,12 @@ func requestFigure(get func(*recorder.Summary) *float64) func(*Summary, args, Va
 }
 
 func errorRate(s *Summary, _ args, v Value) Value {
-	v.N, v.WindowS = s.Requests.Total, s.Requests.WindowS
+	v.N, v.WindowS = s.Requests.Total-s.Requests.Canceled, s.Requests.WindowS
 	if s.Requests.ErrorRate == nil {
 		v.Note = "no request recorded"
+		if s.Requests.Canceled > 0 {
+			v.Note = fmt.Sprintf("every request (%d) was canceled by its caller", s.Requests.Canceled)
+		}
 		return v
 	}
 	v.Value, v.Known = *s.Requests.ErrorRate, true

@@ -29,7 +29,7 @@ var benchNames = []string{
 // BenchMetrics are the figures ReportMetrics reports, in order: p50/p90/p99 TTFT, p50/p99 TPOT, p99 ITL,
 // p50/p99 E2E latency (seconds, client side, successful requests), request throughput (req/s), output
 // token throughput (tok/s), goodput (req/s, when an SLO was given) and the error ratio (failed, incomplete and
-// rejected requests over all requests, "err/req"). Units, directions and values come from the metric registry
+// rejected requests over all requests but those canceled by the caller, "err/req"). Units, directions and values come from the metric registry
 // (summary.Describe, summary.Summary.Lookup).
 var BenchMetrics = benchMetrics(benchNames)
 

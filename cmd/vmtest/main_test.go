@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -182,6 +186,37 @@ func TestLoadStopsEarlyOnInterrupt(t *testing.T) {
 	assert.Positive(t, s.Requests.Total, "the requests in flight at the interrupt are recorded before the collector stops")
 	require.NotEmpty(t, s.Events)
 	assert.Equal(t, "stopped early: context canceled", s.Events[len(s.Events)-1].Message)
+}
+
+// The issue's run: `load -concurrency 4 -slo "error_rate < 10%"` interrupted while requests are in flight.
+// The requests the client cancelled because the run was interrupted are canceled, not the server's errors:
+// error_rate is over the others (all ok here: 0), so the SLO is met and the exit status is 0. The interrupt
+// comes when the server sees the 8th request arrive: each worker sends its next request only after recording
+// the last, so at least 4 requests were recorded ok by then, and the 8th is in flight (it takes ≥ 200 ms).
+func TestLoadInterruptCancelsInFlightOutsideErrorRate(t *testing.T) {
+	sim := vllmsim.New(t, vllmsim.Config{Model: "sim-model", TTFTBase: 200 * time.Millisecond, TimePerOutputToken: 10 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	var arrived atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/completions") && arrived.Add(1) == 8 {
+			cancel()
+		}
+		sim.Handler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	code, out, errOut := runCmd(ctx, "load", "-url", srv.URL, "-concurrency", "4", "-duration", "1m", "-max-tokens", "4",
+		"-interval", "200ms", "-out", dir, "-gpu", "none", "-slo", "error_rate < 10%")
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	assert.Contains(t, out, "vmtest: interrupted: load stopped early")
+	s := readSummaryT(t, runFiles(t, dir, "load")["summary_json"])
+	r := s.Requests
+	assert.GreaterOrEqual(t, r.OK, 4)
+	assert.GreaterOrEqual(t, r.Canceled, 1, "the 8th request was in flight at the interrupt")
+	assert.Equal(t, r.Total, r.OK+r.Canceled, "nothing failed: %+v", r.Counts)
+	require.NotNil(t, r.ErrorRate)
+	assert.Zero(t, *r.ErrorRate, "canceled requests are not the server's errors")
+	assert.Contains(t, out, fmt.Sprintf("%d canceled", r.Canceled))
 }
 
 func TestBadUsageExitsTwoNamingTheFlag(t *testing.T) {
