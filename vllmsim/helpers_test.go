@@ -49,6 +49,11 @@ func stream(t *testing.T, url, body string) streamResult {
 	t.Helper()
 	start := time.Now()
 	resp := post(t, context.Background(), url, body)
+	return readStream(resp, start)
+}
+
+// readStream reads a streamed response to its end (closing it), its events timed from start.
+func readStream(resp *http.Response, start time.Time) streamResult {
 	defer resp.Body.Close()
 	res := streamResult{status: resp.StatusCode, header: resp.Header}
 	br := bufio.NewReader(resp.Body)

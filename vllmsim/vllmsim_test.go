@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	dto "github.com/prometheus/client_model/go"
 	"io"
 	"net/http"
 	"os"
@@ -272,8 +273,11 @@ func TestQueueingMetricsMidFlight(t *testing.T) {
 		f := scrape(t, s)
 		return value(t, f, "vllm:num_requests_running", labels) == 2 && value(t, f, "vllm:num_requests_waiting", labels) == 2
 	}, 30*time.Second, 5*time.Millisecond)
-	time.Sleep(100 * time.Millisecond) // a few tokens each
-	f := scrape(t, s)
+	var f map[string]*dto.MetricFamily
+	require.Eventually(t, func() bool { // a few tokens each: wait for them, however loaded the machine
+		f = scrape(t, s)
+		return value(t, f, "vllm:generation_tokens_total", labels) > 0
+	}, 30*time.Second, 5*time.Millisecond)
 	assert.Equal(t, 2.0, value(t, f, "vllm:num_requests_running", labels))
 	assert.Equal(t, 2.0, value(t, f, "vllm:num_requests_waiting", labels))
 	// Two running requests (400 tokens × 20 ms: still running however late this scrape): 10 prompt tokens
@@ -650,13 +654,16 @@ func TestCloseEndsInFlightStreams(t *testing.T) {
 func TestShutdownLetsRequestsFinish(t *testing.T) {
 	s, err := NewServer(Config{TimePerOutputToken: 5 * time.Millisecond})
 	require.NoError(t, err)
-	done := make(chan streamResult)
-	go func() { done <- stream(t, s.URL+"/v1/completions", `{"prompt":"x","max_tokens":10,"stream":true}`) }()
-	time.Sleep(10 * time.Millisecond)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	require.NoError(t, s.Shutdown(ctx))
-	r := <-done
+	// The response's header has come: the request is being served when Shutdown starts (no sleep guessing it).
+	resp := post(t, context.Background(), s.URL+"/v1/completions", `{"prompt":"x","max_tokens":10,"stream":true}`)
+	shut := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		shut <- s.Shutdown(ctx)
+	}()
+	r := readStream(resp, time.Now())
+	require.NoError(t, <-shut)
 	require.Len(t, r.events, 11)
 	assert.Equal(t, "[DONE]", r.events[10].data)
 }
