@@ -125,24 +125,29 @@ func TestLatencyNamesFromTheRegistry(t *testing.T) {
 // README.md's table of metric names is the registry's: `go generate ./summary` (this test with -update)
 // rewrites it.
 func TestReadmeMetricTable(t *testing.T) {
-	path := filepath.Join("..", "README.md")
+	generatedBlock(t, filepath.Join("..", "README.md"), ReadmeBegin, ReadmeEnd, "\n"+MarkdownTable(),
+		"README.md's table of metric names differs from the registry: run go generate ./summary")
+}
+
+// generatedBlock checks that the text between the markers begin and end in the file at path is want; with
+// -update (go generate) it rewrites that block instead, atomically.
+func generatedBlock(t *testing.T, path, begin, end, want, differs string) {
+	t.Helper()
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
 	text := string(data)
-	begin := strings.Index(text, ReadmeBegin)
-	end := strings.Index(text, ReadmeEnd)
-	require.True(t, begin >= 0 && end > begin, "README.md has no block between %q and %q", ReadmeBegin, ReadmeEnd)
-	got := text[begin+len(ReadmeBegin) : end]
-	want := "\n" + MarkdownTable()
+	b, e := strings.Index(text, begin), strings.Index(text, end)
+	require.True(t, b >= 0 && e > b, "%s has no block between %q and %q", path, begin, end)
+	got := text[b+len(begin) : e]
 	if *update {
 		if got != want {
 			tmp := path + ".tmp"
-			require.NoError(t, os.WriteFile(tmp, []byte(text[:begin+len(ReadmeBegin)]+want+text[end:]), 0o644))
+			require.NoError(t, os.WriteFile(tmp, []byte(text[:b+len(begin)]+want+text[e:]), 0o644))
 			require.NoError(t, os.Rename(tmp, path))
 		}
 		return
 	}
-	require.Equal(t, want, got, "README.md's table of metric names differs from the registry: run go generate ./summary")
+	require.Equal(t, want, got, differs)
 }
 
 func TestSuggestions(t *testing.T) {
@@ -173,22 +178,8 @@ func TestSuggestions(t *testing.T) {
 
 // Summary.Lookup's doc comment lists the registry's names, so that go doc shows every one.
 func TestLookupDocListsTheRegistry(t *testing.T) {
-	const path = "lookup.go"
-	data, err := os.ReadFile(path)
-	require.NoError(t, err)
-	text := string(data)
-	begin, end := strings.Index(text, docBegin), strings.Index(text, docEnd)
-	require.True(t, begin >= 0 && end > begin, "lookup.go has no list between %q and %q", docBegin, docEnd)
-	got, want := text[begin+len(docBegin):end], docList()
-	if *update {
-		if got != want {
-			tmp := path + ".tmp"
-			require.NoError(t, os.WriteFile(tmp, []byte(text[:begin+len(docBegin)]+want+text[end:]), 0o644))
-			require.NoError(t, os.Rename(tmp, path))
-		}
-		return
-	}
-	require.Equal(t, want, got, "Summary.Lookup's list of names differs from the registry: run go generate ./summary")
+	generatedBlock(t, "lookup.go", docBegin, docEnd, docList(),
+		"Summary.Lookup's list of names differs from the registry: run go generate ./summary")
 }
 
 func TestStatisticsFromTheRegistry(t *testing.T) {
