@@ -52,11 +52,16 @@ const gib = 1 << 30
 // rate_interval_s shows how short it was; the summary leaves such intervals out).
 const minCPUSeconds = 0.1
 
-// cpuTotals returns (busy, total) jiffies-seconds as psutil's cpu_percent counts them: total is every state
-// except guest and guest_nice (Linux already counts those inside user and nice); busy is total − idle − iowait.
-func cpuTotals(t cpu.TimesStat) (busy, total float64) {
-	total = t.User + t.System + t.Idle + t.Nice + t.Iowait + t.Irq + t.Softirq + t.Steal
-	return total - t.Idle - t.Iowait, total
+// cpuDelta returns the (busy, total) CPU-seconds between two readings as psutil's cpu_percent counts them:
+// total is every state except guest and guest_nice (Linux already counts those inside user and nice); busy is
+// total − idle − iowait. Each state's change is clamped at 0, as psutil does: idle and iowait can step back
+// (a VM's or sandbox's /proc/stat, CPU hotplug), which would otherwise make busy time negative.
+func cpuDelta(a, b cpu.TimesStat) (busy, total float64) {
+	d := func(x, y float64) float64 { return max(y-x, 0) }
+	idle := d(a.Idle, b.Idle) + d(a.Iowait, b.Iowait)
+	busy = d(a.User, b.User) + d(a.System, b.System) + d(a.Nice, b.Nice) + d(a.Irq, b.Irq) +
+		d(a.Softirq, b.Softirq) + d(a.Steal, b.Steal)
+	return busy, busy + idle
 }
 
 // wholeDisks sums read and write bytes over physical whole disks, so no byte is counted twice: it leaves
@@ -142,11 +147,10 @@ func (s *System) Sample(ctx context.Context) Reading {
 		s.prevCPU = nil
 	} else {
 		if s.prevCPU != nil {
-			b0, t0 := cpuTotals(*s.prevCPU)
-			b1, t1 := cpuTotals(t)
+			busy, dtot := cpuDelta(*s.prevCPU, t)
 			// Below minCPUSeconds of CPU time (a few clock ticks) the ratio is mostly rounding: unknown, not a figure.
-			if dtot := t1 - t0; dtot >= minCPUSeconds && b1 >= b0 {
-				pct := math.Round((b1-b0)/dtot*100*1e6) / 1e6 // the counters are float sums: drop their noise
+			if dtot >= minCPUSeconds {
+				pct := math.Round(busy/dtot*100*1e6) / 1e6 // the counters are float sums: drop their noise
 				out.CPUPercent = snapshot.F(min(max(pct, 0), 100))
 			}
 		}

@@ -113,11 +113,10 @@ func TestSystemSamplerRealHost(t *testing.T) {
 	// Wait until the host has counted ≥ minCPUSeconds of CPU time (all cores) since the first reading.
 	t0, err := s.host.cpuTimes(ctx)
 	require.NoError(t, err)
-	_, total0 := cpuTotals(t0)
 	for {
 		t1, err := s.host.cpuTimes(ctx)
 		require.NoError(t, err)
-		if _, total1 := cpuTotals(t1); total1-total0 >= 2*minCPUSeconds {
+		if _, total := cpuDelta(t0, t1); total >= 2*minCPUSeconds {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -162,6 +161,23 @@ func TestSystemCPUPercentNeedsEnoughCPUTime(t *testing.T) {
 	r = s.Sample(context.Background())
 	require.NotNil(t, r.System.CPUPercent, "0.5 CPU-s since the reading before")
 	assert.InDelta(t, 20.0, *r.System.CPUPercent, 1e-9)
+}
+
+// A state counter that steps back (idle in a VM's or sandbox's /proc/stat) counts as 0, as psutil clamps it:
+// user +0.6, system +0.2, iowait +0.2, idle −0.1 → 0.8 busy of 1.0 CPU-s = 80 % (CI's sandbox once gave no
+// figure at all, its busy time having "fallen").
+func TestSystemCPUPercentClampsCountersThatStepBack(t *testing.T) {
+	f := &fakeHost{
+		cpu: []cpu.TimesStat{{User: 10, System: 5, Idle: 100, Iowait: 5}, {User: 10.6, System: 5.2, Idle: 99.9, Iowait: 5.2}},
+		net: make([]psnet.IOCountersStat, 2), disk: make([]map[string]disk.IOCountersStat, 2),
+	}
+	clock := time.Unix(1000, 0)
+	s := &System{host: f, now: func() time.Time { return clock }}
+	s.Sample(context.Background())
+	f.i, clock = 1, clock.Add(time.Second)
+	r := s.Sample(context.Background())
+	require.NotNil(t, r.System.CPUPercent)
+	assert.InDelta(t, 80.0, *r.System.CPUPercent, 1e-9)
 }
 
 // A failed CPU reading leaves no base: the next CPU percent is nil rather than one spanning two intervals, so
