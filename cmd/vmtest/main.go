@@ -137,7 +137,14 @@ func usage(w io.Writer) {
 func newFlagSet(name, synopsis, description string) *flag.FlagSet {
 	fs := flag.NewFlagSet("vmtest "+name, flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: vmtest %s %s\n\n%s\n\nflags:\n", name, synopsis, description)
+		fmt.Fprintf(fs.Output(), "usage: vmtest %s %s\n\n%s\n", name, synopsis, description)
+		n := 0
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n == 0 {
+			fmt.Fprintln(fs.Output(), "\nIt takes no flags.")
+			return
+		}
+		fmt.Fprintln(fs.Output(), "\nflags:")
 		fs.PrintDefaults()
 	}
 	return fs

@@ -293,6 +293,9 @@ func TestHelp(t *testing.T) {
 			assert.Contains(t, out, tc.flag, "%q", args)
 		}
 	}
+	_, out, _ := runCmd(context.Background(), "report", "-h")
+	assert.NotContains(t, out, "flags:", "report takes no flags: no empty flags section")
+	assert.Contains(t, out, "It takes no flags.")
 }
 
 func ptr(v float64) *float64 { return &v }

@@ -24,8 +24,8 @@ func reportMain(_ context.Context, args []string, stdout, stderr io.Writer) int 
 			"timed out) from its journal (journal_<config>_<timestamp>.jsonl), up to the run's last interval, says so,\n"+
 			"and renames the journal to .rebuilt.jsonl. A journal whose run's summary says it finished, or that was\n"+
 			"written within its last two intervals (a run still going), is skipped and said so; summary_statistics.json\n"+
-			"is left to a newer run's summary. For a snapshots file: re-renders metrics_<config>_<timestamp>.csv and .png beside it. Every file is\n"+
-			"written atomically and its path printed.")
+			"is left to a newer run's summary. For a snapshots file: re-renders metrics_<config>_<timestamp>.csv and\n"+
+			".png beside it. Every file is written atomically and its path printed.")
 	if code, ok := parse(fs, args, stdout, stderr); !ok {
 		return code
 	}
