@@ -597,7 +597,8 @@ func (c *Collector) finish(reason string) {
 	sum := c.computeSummary(end, reqs)
 	sum.Finished = true
 	c.mu.Lock()
-	sf := report.SnapshotFile{RunID: c.runID, ConfigID: c.configID, Start: c.start, IntervalS: c.opts.Interval.Seconds(), Snapshots: c.snaps}
+	sf := report.SnapshotFile{RunID: c.runID, ConfigID: c.configID, Start: c.start, IntervalS: c.opts.Interval.Seconds(),
+		GPUKeys: report.GPUKeysOf(c.opts.GPUIDs), Snapshots: c.snaps}
 	c.mu.Unlock()
 	c.mu.Lock()
 	// A run stopped at an invalid check before it measured anything (no request, no tick after the first) writes
