@@ -2,12 +2,16 @@ package vmtest
 
 import (
 	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/vmtest/vmtest/report"
 )
 
 func TestReportMetricsInBenchstatUnits(t *testing.T) {
@@ -37,6 +41,32 @@ func TestReportMetricsInBenchstatUnits(t *testing.T) {
 	assert.False(t, hasGoodput, "no SLO given: goodput is left out, not reported as 0")
 	_, hasITL := res.Extra["p99-itl-sec"]
 	assert.False(t, hasITL, "no token times: no ITL figure")
+
+	// testing.Benchmark probed b.N = 1, then larger N, each probe a Collect: one file set is left, the last's.
+	require.Greater(t, res.N, 1, "more than one probe")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	for _, pattern := range []string{"metrics_*.json", "metrics_*.csv", "metrics_*.png", "requests_*.csv", "summary_*_*.json", "summary_statistics.json"} {
+		matches, err := filepath.Glob(filepath.Join(dir, pattern))
+		require.NoError(t, err)
+		assert.Len(t, matches, 1, "%s in %v", pattern, names)
+	}
+	var sf report.SnapshotFile
+	data, err := os.ReadFile(filepath.Join(dir, "summary_statistics.json"))
+	require.NoError(t, err)
+	var sum struct {
+		RunID string            `json:"run_id"`
+		Files map[string]string `json:"files"`
+	}
+	require.NoError(t, json.Unmarshal(data, &sum))
+	data, err = os.ReadFile(sum.Files["snapshots_json"])
+	require.NoError(t, err, "the latest summary names the file set that is left")
+	require.NoError(t, json.Unmarshal(data, &sf))
+	assert.Equal(t, sum.RunID, sf.RunID)
 }
 
 func TestUnitLines(t *testing.T) {

@@ -59,6 +59,10 @@ var active sync.Map
 // collector DeadlineMargin before it by itself, so the summary and files exist and the checks have run
 // before the test binary is killed; it logs that it stopped early and why, and the cleanup then reports the
 // checks' results. Requests recorded after that are counted in Counts but not in the files.
+//
+// In a benchmark (tb has ReportMetric), go test -bench calls the function once per b.N it tries, each call a
+// Collect on the same *testing.B: each one removes the files the previous call wrote (all but
+// summary_statistics.json, which it rewrites), so a benchmark run leaves one file set, its final b.N's.
 func Collect(tb TB, opts Options) *Collector {
 	tb.Helper()
 	if prev, ok := activeFor(tb); ok {
@@ -95,6 +99,10 @@ func Collect(tb TB, opts Options) *Collector {
 		}
 	}
 	_, bench := tb.(interface{ ReportMetric(float64, string) })
+	key, keyed := tbKey(tb)
+	if bench && keyed {
+		supersedeProbe(key, tb.Logf)
+	}
 	c, err := start(ctx, opts, runEnv{name: tb.Name(), logf: tb.Logf, helper: tb.Helper, brief: bench, early: verdict})
 	if err != nil {
 		cancel()
@@ -102,8 +110,11 @@ func Collect(tb TB, opts Options) *Collector {
 		return nil
 	}
 	c.tb = tb
-	if key, ok := tbKey(tb); ok {
+	if keyed {
 		active.Store(key, c)
+		if bench {
+			probes.Store(key, c.files)
+		}
 	}
 	tb.Cleanup(func() {
 		tb.Helper()
