@@ -31,6 +31,8 @@ func TestBadChecksFailAtRegistration(t *testing.T) {
 			`vmtest: P50Below("e2e_latancy", 1s): unknown latency metric "e2e_latancy" (did you mean e2e_latency?); want ` + latencies},
 		{func(c *Collector) { c.Assert(vassert.MeanBelow("itl", -time.Millisecond)) },
 			`vmtest: MeanBelow("itl", -1ms): mean itl < -1ms: a latency is never below 0, so the check could never pass; want a positive limit`},
+		{func(c *Collector) { c.Assert(vassert.P99Below("ttft", 500)) },
+			`vmtest: P99Below("ttft", 500ns): p99 ttft < 500ns: a latency limit under 1µs is likely a number without a unit (a time.Duration counts nanoseconds); write e.g. 500*time.Millisecond`},
 		{func(c *Collector) { c.Assert(vassert.ErrorRateBelow(1)) },
 			`vmtest: ErrorRateBelow(1): error_rate < 1: error_rate is a fraction from 0 to 1 (1 is 100%), so "< 1" passes unless every request failed; for 1% write "error_rate < 0.01" or "error_rate < 1%" (as this limit: 0.01)`},
 		{func(c *Collector) { c.Assert(vassert.ThroughputAbove(-2)) },
@@ -135,6 +137,10 @@ func TestURLOptionsNameTheOptionNotAnInternalField(t *testing.T) {
 			`vmtest: Options.GPUSource "nvml": no NVML driver is linked: import _ "github.com/vmtest/vmtest/samplers/nvml" (needs cgo)`},
 		{Options{GPUIDs: []string{"0", " "}}, `vmtest: Options.GPUIDs[1] is empty (want a GPU index such as "0" or a UUID)`},
 		{Options{GPUIDs: []string{"-1"}}, `vmtest: Options.GPUIDs[0] "-1": a GPU index is never negative`},
+		{Options{Goodput: recorder.SLO{TTFT: 500 * time.Millisecond, TPOT: 50}},
+			`vmtest: Options.Goodput.TPOT = 50ns: want 0 (not checked) or a limit of at least 1µs (a time.Duration counts nanoseconds: write e.g. 50*time.Millisecond)`},
+		{Options{Goodput: recorder.SLO{E2E: -time.Second}},
+			`vmtest: Options.Goodput.E2E = -1s: must not be negative (0: not checked)`},
 	} {
 		ft := &fakeTB{name: "T"}
 		tc.opts.OutputDir = t.TempDir()

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vmtest/vmtest/assert"
 	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/samplers"
 )
@@ -71,7 +72,8 @@ type Options struct {
 	// Requests past it still enter every statistic. Negative is invalid.
 	MaxRequests int
 	// Goodput is the per-request SLO that goodput (successful requests per second meeting every limit, as
-	// DistServe and vLLM's bench serve --goodput define it) counts against; zero fields are not checked.
+	// DistServe and vLLM's bench serve --goodput define it) counts against; zero fields are not checked. A
+	// negative limit, or one under assert.MinLatencyLimit (a number without a unit), is invalid.
 	Goodput recorder.SLO
 	// GPUSource is "auto" (default), "nvml", "nvidia-smi", "dcgm" or "none"; see samplers.GPUConfig.
 	GPUSource string
@@ -120,6 +122,18 @@ func (o Options) resolve() (Options, error) {
 	}
 	if o.MaxRequests < 0 {
 		return o, fmt.Errorf("vmtest: Options.MaxRequests = %d: must not be negative", o.MaxRequests)
+	}
+	for _, l := range []struct {
+		field string
+		limit time.Duration
+	}{{"TTFT", o.Goodput.TTFT}, {"TPOT", o.Goodput.TPOT}, {"E2E", o.Goodput.E2E}} {
+		if l.limit < 0 {
+			return o, fmt.Errorf("vmtest: Options.Goodput.%s = %v: must not be negative (0: not checked)", l.field, l.limit)
+		}
+		if l.limit > 0 && l.limit < assert.MinLatencyLimit {
+			return o, fmt.Errorf("vmtest: Options.Goodput.%s = %v: want 0 (not checked) or a limit of at least %v (a time.Duration counts nanoseconds: write e.g. %d*time.Millisecond)",
+				l.field, l.limit, assert.MinLatencyLimit, int64(l.limit))
+		}
 	}
 	if o.VLLMBaseURL == "" {
 		if env := os.Getenv(EnvVLLMURL); env != "" {
