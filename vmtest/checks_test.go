@@ -1,8 +1,10 @@
 package vmtest
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -74,12 +76,14 @@ func TestEveryBadCheckOfACallIsNamedAndNothingIsWritten(t *testing.T) {
 	assert.Contains(t, ft.fatal[0], `P99Below("ttfb", 1s): unknown latency metric "ttfb"`)
 	assert.Contains(t, ft.fatal[0], `threshold "p(99) e2e_latncy < 2s"`)
 	assert.NotContains(t, ft.fatal[0], `P99Below("ttft"`)
+	assert.Contains(t, ft.fatal[0], "\nvmtest: the test stops here (nothing was measured yet: no summary, no files)")
+	logged := len(ft.logs)
 	ft.runCleanups()
 	assert.Empty(t, ft.errs, "no check of the call was registered")
+	assert.Equal(t, logged, len(ft.logs), "nothing logged after the failure: %q", ft.logs[logged:])
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	assert.Empty(t, entries, "no files, no journal, no placeholder")
-	assert.Contains(t, strings.Join(ft.logs, "\n"), "no files written: the test stopped at an invalid check")
 }
 
 // With Options.Goodput set, a negative goodput limit is refused at registration too.
@@ -106,10 +110,14 @@ func TestGoodChecksRegisterQuietly(t *testing.T) {
 	c.Assert(vassert.ErrorRateBelow(0.01))
 	c.Assert(vassert.ThroughputAbove(0))
 	c.Assert(vassert.Expr("p(99) latency < 1s"), vassert.Expr("p(99) ttft < 40")) // the second fails at the end
+	_, _, registeredAt, _ := runtime.Caller(0)
+	registeredAt--
 	require.Empty(t, ft.fatal)
 	ft.runCleanups()
 	require.Len(t, ft.errs, 1, "%v", ft.errs)
 	assert.Contains(t, ft.errs[0], `vmtest: threshold "p(99) ttft < 40" not met: ttft.p99 = 100.000 ms, want < 40ms (`)
+	assert.True(t, strings.HasSuffix(ft.errs[0], fmt.Sprintf(" (check registered at checks_test.go:%d)", registeredAt)),
+		"the failure points at the line that registered the check: %s", ft.errs[0])
 }
 
 // URL options are checked where the user set them, in the user's words: the option (or the environment
@@ -167,7 +175,10 @@ func TestBadCheckAfterTheLoadKeepsTheFiles(t *testing.T) {
 	c.RecordRequest(okReq(time.Now(), 100*time.Millisecond, 300*time.Millisecond, 3))
 	c.Assert(vassert.Expr("p(99) ttfx < 1s"))
 	require.Len(t, ft.fatal, 1)
+	assert.Contains(t, ft.fatal[0], "\nvmtest: the test stops here (no summary; the files of what was measured are still written in "+dir+")")
+	logged := len(ft.logs)
 	ft.runCleanups()
+	assert.Equal(t, logged, len(ft.logs), "nothing logged after the failure: %q", ft.logs[logged:])
 	sum, _ := c.Finish()
 	require.NotEmpty(t, sum.Files)
 	for _, p := range sum.Files {
