@@ -138,15 +138,15 @@ func (o Options) resolve() (Options, error) {
 	if o.VLLMBaseURL == "" {
 		if env := os.Getenv(EnvVLLMURL); env != "" {
 			o.VLLMBaseURL = strings.TrimSpace(env)
-			if err := checkHTTPURL(o.VLLMBaseURL, "http://localhost:8000"); err != nil {
+			if err := CheckHTTPURL(o.VLLMBaseURL, "http://localhost:8000"); err != nil {
 				return o, fmt.Errorf("vmtest: %s %q (read because Options.VLLMBaseURL is empty): %v", EnvVLLMURL, env, err)
 			}
 		}
-	} else if err := checkHTTPURL(o.VLLMBaseURL, "http://localhost:8000"); err != nil {
+	} else if err := CheckHTTPURL(o.VLLMBaseURL, "http://localhost:8000"); err != nil {
 		return o, fmt.Errorf("vmtest: Options.VLLMBaseURL %q: %v", o.VLLMBaseURL, err)
 	}
 	if o.MetricsURL != "" {
-		if err := checkHTTPURL(o.MetricsURL, "http://localhost:8000/metrics"); err != nil {
+		if err := CheckHTTPURL(o.MetricsURL, "http://localhost:8000/metrics"); err != nil {
 			return o, fmt.Errorf("vmtest: Options.MetricsURL %q: %v", o.MetricsURL, err)
 		}
 	}
@@ -161,7 +161,7 @@ func (o Options) resolve() (Options, error) {
 			samplers.GPUSourceAuto, samplers.GPUSourceNVML, samplers.GPUSourceNvidiaSMI, samplers.GPUSourceDCGM, samplers.GPUSourceNone)
 	}
 	for i, u := range o.DCGMURLs {
-		if err := checkHTTPURL(strings.TrimSpace(u), "http://localhost:9400/metrics"); err != nil {
+		if err := CheckHTTPURL(strings.TrimSpace(u), "http://localhost:9400/metrics"); err != nil {
 			return o, fmt.Errorf("vmtest: Options.DCGMURLs[%d] %q: %v", i, u, err)
 		}
 	}
@@ -188,9 +188,11 @@ func (o Options) resolve() (Options, error) {
 	return o, nil
 }
 
-// checkHTTPURL returns an error when raw is not an absolute http or https URL with a host. The message gives
-// an example: raw with http:// in front when it has no scheme ("localhost:8000"), else example.
-func checkHTTPURL(raw, example string) error {
+// CheckHTTPURL returns an error when raw is not an absolute http or https URL with a host, as Start checks
+// Options.VLLMBaseURL, MetricsURL and DCGMURLs (the vmtest command checks -url with it too). The message,
+// "not an http(s) URL with a host (want e.g. ...)", gives an example: raw with http:// in front when it has
+// no scheme ("localhost:8000"), else example.
+func CheckHTTPURL(raw, example string) error {
 	u, err := url.Parse(raw)
 	if err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
 		return nil
