@@ -21,22 +21,22 @@ func TestReportMetricsInBenchstatUnits(t *testing.T) {
 	res := testing.Benchmark(func(b *testing.B) {
 		c := Collect(b, Options{Interval: time.Second, OutputDir: dir, GPUSource: "none", NoSystem: true})
 		now := time.Now()
-		// TTFT 100, 200, 300, 400 ms; E2E = TTFT + 100 ms; 11 tokens → TPOT 10 ms.
+		// TTFT 100, 200, 300, 400 ms; E2E = TTFT + 1600 ms; 11 tokens → TPOT 160 ms.
 		for i := 1; i <= 4; i++ {
 			ttft := time.Duration(i) * 100 * time.Millisecond
-			c.RecordRequest(Request{Start: now, FirstToken: now.Add(ttft), End: now.Add(ttft + 100*time.Millisecond), OutputTokens: 11})
+			c.RecordRequest(Request{Start: now, FirstToken: now.Add(ttft), End: now.Add(ttft + 1600*time.Millisecond), OutputTokens: 11})
 		}
 		c.ReportMetrics(b)
 	})
 	// numpy: p50 of [100 200 300 400] = 250 ms; p99: h = 2.97 → 300 + 0.97·100 = 397 ms.
 	assert.InDelta(t, 0.250, res.Extra["p50-ttft-sec"], 1e-9)
 	assert.InDelta(t, 0.397, res.Extra["p99-ttft-sec"], 1e-9)
-	assert.InDelta(t, 0.010, res.Extra["p50-tpot-sec"], 1e-9)
-	assert.InDelta(t, 0.350, res.Extra["p50-e2e-sec"], 1e-9)
+	assert.InDelta(t, 0.160, res.Extra["p50-tpot-sec"], 1e-9)
+	assert.InDelta(t, 1.850, res.Extra["p50-e2e-sec"], 1e-9)
 	assert.InDelta(t, 0, res.Extra["err/req"], 0)
-	// Window: all start at 0, last ends at 500 ms → 4 / 0.5 s = 8 req/s; 44 tokens / 0.5 s = 88 tok/s.
-	assert.InDelta(t, 8, res.Extra["req/s"], 1e-6)
-	assert.InDelta(t, 88, res.Extra["tok/s"], 1e-6)
+	// Window: all start at 0, last ends at 2 s → 4 / 2 s = 2 req/s; 44 tokens / 2 s = 22 tok/s.
+	assert.InDelta(t, 2, res.Extra["req/s"], 1e-6)
+	assert.InDelta(t, 22, res.Extra["tok/s"], 1e-6)
 	_, hasGoodput := res.Extra["goodput-req/s"]
 	assert.False(t, hasGoodput, "no SLO given: goodput is left out, not reported as 0")
 	_, hasITL := res.Extra["p99-itl-sec"]
