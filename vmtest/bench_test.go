@@ -42,8 +42,37 @@ func TestReportMetricsInBenchstatUnits(t *testing.T) {
 	_, hasITL := res.Extra["p99-itl-sec"]
 	assert.False(t, hasITL, "no token times: no ITL figure")
 
-	// testing.Benchmark probed b.N = 1, then larger N, each probe a Collect: one file set is left, the last's.
-	require.Greater(t, res.N, 1, "more than one probe")
+}
+
+// benchTB is a fakeTB that is a benchmark (it has ReportMetric), as *testing.B is.
+type benchTB struct {
+	fakeTB
+	reported map[string]float64
+}
+
+func (b *benchTB) ReportMetric(v float64, unit string) { b.reported[unit] = v }
+
+// go test -bench calls a benchmark once per b.N it probes, on the same *testing.B; each call's Collect
+// removes the files of the previous one, so one file set is left: the last call's, which the latest summary
+// names. (Three calls here, as the probes of one benchmark run; testing.Benchmark's own probing depends on
+// the machine's speed.)
+func TestBenchmarkProbesLeaveOneFileSet(t *testing.T) {
+	dir := t.TempDir()
+	b := &benchTB{fakeTB: fakeTB{name: "BenchmarkServe"}, reported: map[string]float64{}}
+	var last *Collector
+	for n := range 3 {
+		c := Collect(b, Options{Interval: time.Second, OutputDir: dir, GPUSource: "none", NoSystem: true})
+		require.NotNil(t, c, "%v", b.fatal)
+		now := time.Now()
+		for range n + 1 {
+			c.RecordRequest(Request{Start: now, FirstToken: now.Add(100 * time.Millisecond), End: now.Add(1500 * time.Millisecond), OutputTokens: 11})
+		}
+		c.ReportMetrics(b)
+		b.runCleanups()
+		b.cleanups = nil
+		last = c
+	}
+	require.Empty(t, b.errs)
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	var names []string
@@ -55,18 +84,23 @@ func TestReportMetricsInBenchstatUnits(t *testing.T) {
 		require.NoError(t, err)
 		assert.Len(t, matches, 1, "%s in %v", pattern, names)
 	}
-	var sf report.SnapshotFile
 	data, err := os.ReadFile(filepath.Join(dir, "summary_statistics.json"))
 	require.NoError(t, err)
 	var sum struct {
-		RunID string            `json:"run_id"`
+		RunID    string `json:"run_id"`
+		Requests struct {
+			Total int `json:"total"`
+		} `json:"request_statistics"`
 		Files map[string]string `json:"files"`
 	}
 	require.NoError(t, json.Unmarshal(data, &sum))
+	assert.Equal(t, last.RunID(), sum.RunID)
+	assert.Equal(t, 3, sum.Requests.Total, "the last call's run")
 	data, err = os.ReadFile(sum.Files["snapshots_json"])
 	require.NoError(t, err, "the latest summary names the file set that is left")
+	var sf report.SnapshotFile
 	require.NoError(t, json.Unmarshal(data, &sf))
-	assert.Equal(t, sum.RunID, sf.RunID)
+	assert.Equal(t, last.RunID(), sf.RunID)
 }
 
 func TestUnitLines(t *testing.T) {
