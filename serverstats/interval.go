@@ -116,12 +116,11 @@ type intervalQuantile struct {
 	value, lowerBound, bucketLower, bucketUpper, atMost **float64
 }
 
-// intervalHist is where one histogram's per-interval figures go: its mean and its quantiles.
+// intervalHist is where one histogram's per-interval figures go: its mean and its quantiles (mean and p90
+// zero where the snapshot has no field for them).
 type intervalHist struct {
-	mean *(*float64)
-	p50  intervalQuantile
-	p90  *intervalQuantile
-	p99  intervalQuantile
+	mean          **float64
+	p50, p90, p99 intervalQuantile
 }
 
 // intervalDsts maps each latency histogram to the fields of v it fills.
@@ -132,7 +131,7 @@ func intervalDsts(v *snapshot.VLLM) [nHist]intervalHist {
 			p99: intervalQuantile{&v.ServerTTFTP99MS, &v.ServerTTFTP99LowerBoundMS, &v.ServerTTFTP99BucketLowerMS, &v.ServerTTFTP99BucketUpperMS, &v.ServerTTFTP99AtMostMS}},
 		hE2E: {mean: &v.ServerE2EMeanMS,
 			p50: intervalQuantile{&v.ServerE2EP50MS, &v.ServerE2EP50LowerBoundMS, &v.ServerE2EP50BucketLowerMS, &v.ServerE2EP50BucketUpperMS, &v.ServerE2EP50AtMostMS},
-			p90: &intervalQuantile{&v.ServerE2EP90MS, &v.ServerE2EP90LowerBoundMS, &v.ServerE2EP90BucketLowerMS, &v.ServerE2EP90BucketUpperMS, &v.ServerE2EP90AtMostMS},
+			p90: intervalQuantile{&v.ServerE2EP90MS, &v.ServerE2EP90LowerBoundMS, &v.ServerE2EP90BucketLowerMS, &v.ServerE2EP90BucketUpperMS, &v.ServerE2EP90AtMostMS},
 			p99: intervalQuantile{&v.ServerE2EP99MS, &v.ServerE2EP99LowerBoundMS, &v.ServerE2EP99BucketLowerMS, &v.ServerE2EP99BucketUpperMS, &v.ServerE2EP99AtMostMS}},
 		hQueue: {
 			p50: intervalQuantile{&v.ServerQueueTimeP50MS, &v.ServerQueueTimeP50LowerBoundMS, &v.ServerQueueTimeP50BucketLowerMS, &v.ServerQueueTimeP50BucketUpperMS, &v.ServerQueueTimeP50AtMostMS},
@@ -160,7 +159,7 @@ func (w *Window) setIntervalQuantiles(v *snapshot.VLLM) {
 		}
 		d.p50.set(p50)
 		d.p99.set(p99)
-		if d.p90 != nil {
+		if d.p90.value != nil {
 			d.p90.set(p90)
 		}
 		if hi == hE2E && h != nil {
