@@ -134,8 +134,9 @@ func latencyBelow(fn string, p int, metric string, limit time.Duration) Check {
 // P99Below checks that the p99 of the client-side latency metric over successful requests is strictly below
 // limit. metric is one of LatencyMetricsText ("ttft", "tpot", "itl", "e2e", ...; case does not matter; see
 // summary.Summary.Latency). Not met, its error names the metric, value, limit, n, window, run and data file;
-// with no successful request it says "no data". An unknown metric, or a limit ≤ 0 (no latency is below 0),
-// is invalid (Err), naming the valid metrics. Percentiles are numpy-linear (DESIGN.md).
+// with no successful request it says "no data". An unknown metric, a limit ≤ 0 (no latency is below 0), or
+// one under MinLatencyLimit (a number without a unit: P99Below("ttft", 500) is 500 ns) is invalid (Err),
+// naming the valid metrics or the likely unit. Percentiles are numpy-linear (DESIGN.md).
 func P99Below(metric string, limit time.Duration) Check {
 	return latencyBelow("P99Below", 99, metric, limit)
 }

@@ -64,3 +64,12 @@ func TestFuncCheck(t *testing.T) {
 	require.EqualError(t, c.Eval(&summary.Summary{}), "fewer than 12 requests")
 	require.Nil(t, c.Metrics())
 }
+
+// A latency limit under a microsecond is a number without a unit (500 is 500 ns): refused, with the fix.
+func TestLatencyLimitWithoutUnitIsRefused(t *testing.T) {
+	err := P99Below("ttft", 500).Err()
+	require.ErrorIs(t, err, ErrInvalidCheck)
+	require.EqualError(t, err, "vmtest: p99 ttft < 500ns: a latency limit under 1µs is likely a number without a unit (a time.Duration counts nanoseconds); write e.g. 500*time.Millisecond")
+	require.ErrorIs(t, MeanBelow("e2e", time.Microsecond-1).Err(), ErrInvalidCheck)
+	require.NoError(t, P50Below("itl", time.Microsecond).Err(), "1 µs is a limit, if a tight one")
+}

@@ -68,8 +68,11 @@ func goodputAbove(s *summary.Summary, reqPerSec float64) error {
 	slos := sloText(r.GoodputSLOs)
 	if r.Goodput == nil || math.IsNaN(*r.Goodput) || math.IsInf(*r.Goodput, 0) {
 		why := fmt.Sprintf("n=0 successful requests of %d recorded", r.Total)
-		if len(r.GoodputSLOs) == 0 {
+		switch {
+		case len(r.GoodputSLOs) == 0:
 			why = "no SLO given"
+		case r.WindowTooShort():
+			why = r.TooShortText()
 		}
 		return fmt.Errorf("vmtest: goodput > %s: no data (%s; SLOs: %s; run %s; data: %s)", limit, why, slos, s.RunID, s.DataFile())
 	}

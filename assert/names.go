@@ -45,14 +45,23 @@ func checkLatencyMetric(metric string) error {
 	return invalidf("%s; want %s", msg, LatencyMetricsText)
 }
 
-// checkLatencyLimit returns an ErrInvalidCheck error for a latency limit that no run can meet: a latency is
-// never below 0, so "< 0" or "< -5ms" always fails.
+// checkLatencyLimit returns an ErrInvalidCheck error for a latency limit that no run can meet (a latency is
+// never below 0, so "< 0" or "< -5ms" always fails) or that is under MinLatencyLimit.
 func checkLatencyLimit(what string, limit time.Duration) error {
 	if limit <= 0 {
 		return invalidf("vmtest: %s < %v: a latency is never below 0, so the check could never pass; want a positive limit", what, limit)
 	}
+	if limit < MinLatencyLimit {
+		return invalidf("vmtest: %s < %v: a latency limit under %v is likely a number without a unit (a time.Duration counts nanoseconds); write e.g. %d*time.Millisecond",
+			what, limit, MinLatencyLimit, int64(limit))
+	}
 	return nil
 }
+
+// MinLatencyLimit is the least latency limit a typed check (P99Below, P90Below, P50Below, MeanBelow) accepts:
+// below it, the limit is refused as invalid (ErrInvalidCheck), as a number passed without a unit
+// (P99Below("ttft", 500) is 500 ns) is far likelier than an SLO finer than a microsecond.
+const MinLatencyLimit = time.Microsecond
 
 // checkRateLimit returns an ErrInvalidCheck error for a "rate > limit" check that is always met (a negative
 // limit: a rate is never below 0) or meaningless (NaN, ±Inf).

@@ -50,6 +50,9 @@ type Header struct {
 	MaxRequests int `json:"max_requests,omitempty"`
 	// GoodputSLOsMS are the goodput limits, ms, keyed "ttft", "tpot", "e2e" (recorder.Summary.GoodputSLOs).
 	GoodputSLOsMS map[string]float64 `json:"goodput_slos_ms,omitempty"`
+	// GPUKeys are the GPUs asked for by index (report.SnapshotFile.GPUKeys), so a rebuilt metrics CSV has their
+	// columns as the finished run's would; absent when none was named.
+	GPUKeys []string `json:"gpu_keys,omitempty"`
 }
 
 // Tick is one snapshots-file line: a snapshot and the run's state when it was taken.

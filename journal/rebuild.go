@@ -56,7 +56,8 @@ func Load(p Paths) (*Rebuilt, error) {
 	})
 	sum.Warnings = append(sum.Warnings, warnings...)
 	return &Rebuilt{Run: run, Summary: sum, Rows: rows, Files: p.files(),
-		Snapshots: report.SnapshotFile{RunID: h.RunID, ConfigID: h.ConfigID, Start: h.Start, IntervalS: h.IntervalS, Snapshots: snaps}}, nil
+		Snapshots: report.SnapshotFile{RunID: h.RunID, ConfigID: h.ConfigID, Start: h.Start, IntervalS: h.IntervalS,
+			GPUKeys: h.GPUKeys, Snapshots: snaps}}, nil
 }
 
 // requestStats replays run's rows through a recorder and returns its summary and rows, with the journal's

@@ -301,3 +301,27 @@ func TestRebuildTakesITLFromTheSketch(t *testing.T) {
 	assert.False(t, b.Summary.Requests.ITLMS.Partial)
 	assert.Equal(t, live.Summarize().TTFTMS, b.Summary.Requests.TTFTMS)
 }
+
+// The GPUs a run asked for by index are in its journal's header, so the rebuilt metrics CSV has their columns
+// as the finished run's would.
+func TestRebuildKeepsTheGPUsAskedFor(t *testing.T) {
+	dir := t.TempDir()
+	p := PathsFor(report.Names(dir, "cfg", t0, ""))
+	h := header(100)
+	h.GPUKeys = []string{"gpu_3"}
+	w, err := Create(p, h)
+	require.NoError(t, err)
+	require.NoError(t, w.Append(Entry{Snapshot: snap(0)}))
+	require.NoError(t, w.Close())
+	for _, f := range []string{p.Snapshots, p.Requests} {
+		require.NoError(t, os.Chtimes(f, t0, t0))
+	}
+	res, err := Rebuild(p, t0.Add(time.Hour))
+	require.NoError(t, err)
+	require.NotNil(t, res.Summary, res.Skipped)
+	b, err := os.ReadFile(res.Summary.Files["snapshots_csv"])
+	require.NoError(t, err)
+	header, _, _ := strings.Cut(string(b), "\n")
+	assert.Contains(t, header, ",gpu_3_utilization,")
+	assert.NotContains(t, header, "gpu_0_utilization")
+}

@@ -1,6 +1,7 @@
 package recorder
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"sync"
@@ -430,7 +431,8 @@ type Summary struct {
 	// WindowS is the measured window, s: first successful request's start to last successful request's end.
 	// Nil with no successful request.
 	WindowS *float64 `json:"window_s"`
-	// RequestThroughput is successful requests per second over WindowS.
+	// RequestThroughput is successful requests per second over WindowS; nil when WindowS is nil or shorter
+	// than MinThroughputWindow, as are the other throughputs and Goodput.
 	RequestThroughput *float64 `json:"request_throughput"`
 	// OutputTokenThroughput is output tokens of successful requests per second over WindowS.
 	OutputTokenThroughput *float64 `json:"output_token_throughput"`
@@ -504,6 +506,24 @@ func (r *Recorder) copyLocked(rows bool) cutCopy {
 	return c
 }
 
+// MinThroughputWindow is the shortest measured window (Summary.WindowS) over which throughput and goodput
+// are computed; over a shorter one they are unknown (nil). A rate per second measured over less than a second
+// is an extrapolation of what a few requests did together (3 requests in 4.5 ms read 660 req/s), not a
+// sustained rate.
+const MinThroughputWindow = time.Second
+
+// WindowTooShort reports whether s has a measured window shorter than MinThroughputWindow, which leaves its
+// throughput and goodput unknown.
+func (s *Summary) WindowTooShort() bool {
+	return s.WindowS != nil && *s.WindowS < MinThroughputWindow.Seconds()
+}
+
+// TooShortText says why a rate of s is unknown when WindowTooShort: "n=3 successful requests over 0.0045 s,
+// under 1s: too short for a rate per second".
+func (s *Summary) TooShortText() string {
+	return fmt.Sprintf("n=%d successful requests over %.3g s, under %v: too short for a rate per second", s.OK, *s.WindowS, MinThroughputWindow)
+}
+
 // summarize computes the Summary of a cut's copy, without the lock.
 func (r *Recorder) summarize(c cutCopy) (Summary, []Record) {
 	s, dists, firstS, lastS, good, recs := c.s, c.dists, c.firstS, c.lastS, c.good, c.recs
@@ -521,6 +541,9 @@ func (r *Recorder) summarize(c cutCopy) (Summary, []Record) {
 	if !math.IsNaN(firstS) && lastS > firstS {
 		w := lastS - firstS
 		s.WindowS = &w
+		if w < MinThroughputWindow.Seconds() {
+			return s, recs // too short for a rate: throughput and goodput stay unknown
+		}
 		rt := float64(s.OK) / w
 		ot := float64(s.OutputTokens) / w
 		tt := float64(s.OutputTokens+s.PromptTokens) / w

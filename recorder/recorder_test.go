@@ -363,3 +363,33 @@ func TestAllCanceledErrorRateUnknown(t *testing.T) {
 	assert.Nil(t, Counts{}.ErrorRate())
 	assert.InDelta(t, 0.5, *Counts{Total: 6, OK: 2, Canceled: 2}.ErrorRate(), 1e-12)
 }
+
+// A window shorter than MinThroughputWindow leaves throughput and goodput unknown (3 requests of 1.5 ms over
+// 4.5 ms would read 660 req/s); the window itself is still known. At the minimum they are known.
+func TestThroughputUnknownOverATooShortWindow(t *testing.T) {
+	t0 := time.Now()
+	r := New(t0, Config{Goodput: SLO{TTFT: time.Second}})
+	for i := range 3 { // [0, 1.5], [1.5, 3], [3, 4.5] ms
+		r.RecordRequest(req(t0, 1.5*float64(i), 0.5, []float64{1}, 2))
+	}
+	s := r.Summarize()
+	require.NotNil(t, s.WindowS)
+	assert.InDelta(t, 0.0045, *s.WindowS, 1e-9)
+	assert.True(t, s.WindowTooShort())
+	assert.Nil(t, s.RequestThroughput)
+	assert.Nil(t, s.OutputTokenThroughput)
+	assert.Nil(t, s.TotalTokenThroughput)
+	assert.Nil(t, s.Goodput)
+	assert.Equal(t, 3, s.GoodputRequests, "the count is known: only the rate is not")
+	assert.Equal(t, "n=3 successful requests over 0.0045 s, under 1s: too short for a rate per second", s.TooShortText())
+
+	// Two requests spanning exactly 1 s: [0, 400] and [600, 1000] ms → 2 req/s.
+	r = New(t0, Config{})
+	r.RecordRequest(req(t0, 0, 100, []float64{300}, 2))
+	r.RecordRequest(req(t0, 600, 100, []float64{300}, 2))
+	s = r.Summarize()
+	require.NotNil(t, s.WindowS)
+	assert.False(t, s.WindowTooShort())
+	require.NotNil(t, s.RequestThroughput)
+	assert.InDelta(t, 2.0, *s.RequestThroughput, 1e-6)
+}

@@ -74,6 +74,9 @@ type SnapshotFile struct {
 	Start time.Time `json:"start"`
 	// IntervalS is the sampling interval, s.
 	IntervalS float64 `json:"interval_s"`
+	// GPUKeys are the GPUs asked for by index ("gpu_<i>", from Options.GPUIDs), whose CSV columns are there
+	// even when no reading came; empty when none was named (the CSV then has DefaultCSVGPUs' columns).
+	GPUKeys []string `json:"gpu_keys,omitempty"`
 	// Snapshots are every snapshot kept, oldest first.
 	Snapshots []snapshot.Snapshot `json:"snapshots"`
 }
@@ -152,23 +155,28 @@ func formatFloat(x float64) string {
 	return strconv.FormatFloat(x, 'f', -1, 64)
 }
 
-// SnapshotsCSV renders snaps as one row per snapshot with the original Python collector's flattened column names: timestamp,
-// config_id, run_id, elapsed_s, then gpu_<i>_<field> for every GPU seen in any snapshot (sorted by key), then
-// the vllm_metrics fields (tokens_per_second, mean_latency_ms, ...) and system_metrics fields (cpu_percent,
-// ...) under their JSON names, then "errors". An unknown value is an empty cell.
-func SnapshotsCSV(snaps []snapshot.Snapshot) ([]byte, error) {
-	keySet := map[string]bool{}
-	for i := range snaps {
-		for k := range snaps[i].GPUMetrics {
-			keySet[k] = true
-		}
-	}
-	gpuKeys := make([]string, 0, len(keySet))
-	for k := range keySet {
-		gpuKeys = append(gpuKeys, k)
-	}
-	sort.Slice(gpuKeys, func(i, j int) bool { return naturalLess(gpuKeys[i], gpuKeys[j]) })
+// DefaultCSVGPUs are the GPU keys whose columns the metrics CSV always has when no GPU was asked for by
+// index: the two the original Python collector's README example plots (gpu_0_utilization, gpu_1_utilization).
+var DefaultCSVGPUs = []string{"gpu_0", "gpu_1"}
 
+// LatencySourceColumn is the metrics CSV column that names where each row's seed latency columns
+// (first_token_latency_ms, mean_latency_ms, p50/p90/p99_latency_ms) come from: "client" (requests the run
+// timed), "server" (the server's histograms over the interval, in a run that timed no request), or "" (none).
+const LatencySourceColumn = "latency_source"
+
+// SnapshotsCSV renders snaps as one row per snapshot with the original Python collector's flattened column
+// names: timestamp, config_id, run_id, elapsed_s, then gpu_<i>_<field> for each GPU key in gpus (the GPUs
+// asked for; DefaultCSVGPUs when gpus is empty) and every GPU seen in any snapshot (sorted by key), then the
+// vllm_metrics fields (tokens_per_second, mean_latency_ms, ...), latency_source, the system_metrics fields
+// (cpu_percent, ...) under their JSON names, then "errors". An unknown value is an empty cell, so the columns
+// of a GPU asked for but never read are there, empty.
+//
+// In a run whose snapshots hold no client latency (no request timed: vmtest collect), the seed latency columns
+// are filled from the server's per-interval histogram figures of the same row (first_token_latency_ms from
+// server_ttft_mean_ms, mean_latency_ms from server_e2e_mean_ms, p50/p90/p99_latency_ms from
+// server_e2e_p50/p90/p99_ms) and latency_source says "server"; see LatencySourceColumn.
+func SnapshotsCSV(snaps []snapshot.Snapshot, gpus ...string) ([]byte, error) {
+	gpuKeys := csvGPUKeys(snaps, gpus)
 	header := []string{"timestamp", "config_id", "run_id", "elapsed_s"}
 	for _, k := range gpuKeys {
 		for _, c := range gpuCols {
@@ -178,11 +186,13 @@ func SnapshotsCSV(snaps []snapshot.Snapshot) ([]byte, error) {
 	for _, c := range vllmCols {
 		header = append(header, c.name)
 	}
+	header = append(header, LatencySourceColumn)
 	for _, c := range systemCols {
 		header = append(header, c.name)
 	}
 	header = append(header, "errors")
 
+	fromServer := !anyClientLatency(snaps)
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	if err := w.Write(header); err != nil {
@@ -203,10 +213,12 @@ func SnapshotsCSV(snaps []snapshot.Snapshot) ([]byte, error) {
 				}
 			}
 		}
-		vv := reflect.ValueOf(s.VLLMMetrics)
+		v, source := rowLatency(s.VLLMMetrics, fromServer)
+		vv := reflect.ValueOf(v)
 		for _, c := range vllmCols {
 			row = append(row, cell(vv.Field(c.index)))
 		}
+		row = append(row, source)
 		sv := reflect.ValueOf(s.SystemMetrics)
 		for _, c := range systemCols {
 			row = append(row, cell(sv.Field(c.index)))
@@ -218,6 +230,74 @@ func SnapshotsCSV(snaps []snapshot.Snapshot) ([]byte, error) {
 	}
 	w.Flush()
 	return buf.Bytes(), w.Error()
+}
+
+// GPUKeysOf returns the GPU keys ("gpu_<i>") of the GPUs among ids named by index, as the original Python
+// collector's gpu_ids name them, in order; UUIDs are left out (their key is known only once read).
+func GPUKeysOf(ids []string) []string {
+	var keys []string
+	for _, id := range ids {
+		if n, err := strconv.Atoi(strings.TrimSpace(id)); err == nil && n >= 0 {
+			keys = append(keys, "gpu_"+strconv.Itoa(n))
+		}
+	}
+	return keys
+}
+
+// csvGPUKeys is gpus (DefaultCSVGPUs when empty) and every GPU key seen in snaps, once each, in natural order.
+func csvGPUKeys(snaps []snapshot.Snapshot, gpus []string) []string {
+	if len(gpus) == 0 {
+		gpus = DefaultCSVGPUs
+	}
+	keySet := map[string]bool{}
+	for _, k := range gpus {
+		keySet[k] = true
+	}
+	for i := range snaps {
+		for k := range snaps[i].GPUMetrics {
+			keySet[k] = true
+		}
+	}
+	keys := make([]string, 0, len(keySet))
+	for k := range keySet {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return naturalLess(keys[i], keys[j]) })
+	return keys
+}
+
+// hasClientLatency reports whether v holds latency the client timed in its interval.
+func hasClientLatency(v *snapshot.VLLM) bool {
+	return v.RequestsFinished > 0 || v.FirstTokenLatencyMS != nil || v.MeanLatencyMS != nil ||
+		v.P50LatencyMS != nil || v.P90LatencyMS != nil || v.P99LatencyMS != nil
+}
+
+// anyClientLatency reports whether any snapshot holds client-timed latency.
+func anyClientLatency(snaps []snapshot.Snapshot) bool {
+	for i := range snaps {
+		if hasClientLatency(&snaps[i].VLLMMetrics) {
+			return true
+		}
+	}
+	return false
+}
+
+// rowLatency returns v as its CSV row shows it and the row's latency source: v itself with "client" when it
+// holds client latency; when fromServer, v with the seed latency fields taken from its server figures and
+// "server" if any of those is known; else v and "".
+func rowLatency(v snapshot.VLLM, fromServer bool) (snapshot.VLLM, string) {
+	if hasClientLatency(&v) {
+		return v, "client"
+	}
+	if !fromServer {
+		return v, ""
+	}
+	v.FirstTokenLatencyMS, v.MeanLatencyMS = v.ServerTTFTMeanMS, v.ServerE2EMeanMS
+	v.P50LatencyMS, v.P90LatencyMS, v.P99LatencyMS = v.ServerE2EP50MS, v.ServerE2EP90MS, v.ServerE2EP99MS
+	if v.FirstTokenLatencyMS == nil && v.MeanLatencyMS == nil && v.P50LatencyMS == nil && v.P90LatencyMS == nil && v.P99LatencyMS == nil {
+		return v, ""
+	}
+	return v, "server"
 }
 
 func joinErrors(m map[string]string) string {
@@ -393,7 +473,7 @@ func WriteAll(files Files, sf SnapshotFile, recs []recorder.Record, sum *summary
 	}
 	b, err := marshal(sf)
 	put("snapshots_json", b, err)
-	b, err = SnapshotsCSV(sf.Snapshots)
+	b, err = SnapshotsCSV(sf.Snapshots, sf.GPUKeys...)
 	put("snapshots_csv", b, err)
 	b, err = RequestsCSV(recs)
 	put("requests_csv", b, err)

@@ -203,3 +203,100 @@ func TestSnapshotsCSVServerIntervalColumns(t *testing.T) {
 	assert.Equal(t, "2560000", rows[2][col["server_ttft_p99_lower_bound_ms"]])
 	assert.Equal(t, "0", rows[2][col["server_requests_finished"]], "a known 0 is 0, not empty")
 }
+
+// csvRows parses a metrics CSV into its header's column index and its rows.
+func csvRows(t *testing.T, b []byte) (map[string]int, [][]string) {
+	t.Helper()
+	rows, err := csv.NewReader(strings.NewReader(string(b))).ReadAll()
+	require.NoError(t, err)
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	return col, rows
+}
+
+// Without a GPU reading, the CSV still has the columns the seed's pandas example reads (gpu_0_utilization,
+// gpu_1_utilization), empty; GPUs asked for by index get theirs beside those seen.
+func TestSnapshotsCSVGPUColumnsWithoutReadings(t *testing.T) {
+	snaps := sampleSnaps()[:1] // no GPU reading at all
+	b, err := SnapshotsCSV(snaps)
+	require.NoError(t, err)
+	col, rows := csvRows(t, b)
+	for _, name := range []string{"gpu_0_utilization", "gpu_1_utilization", "gpu_0_memory_used_mb", "gpu_1_power_w"} {
+		require.Contains(t, col, name)
+		assert.Equal(t, "", rows[1][col[name]], name)
+	}
+	assert.NotContains(t, col, "gpu_2_utilization")
+	assert.Less(t, col["gpu_0_utilization"], col["gpu_1_utilization"])
+
+	b, err = SnapshotsCSV(sampleSnaps(), "gpu_3")
+	require.NoError(t, err)
+	col, rows = csvRows(t, b)
+	assert.NotContains(t, col, "gpu_0_utilization", "GPUs named: only those and the ones seen")
+	require.Contains(t, col, "gpu_3_utilization")
+	assert.Less(t, col["gpu_2_utilization"], col["gpu_3_utilization"])
+	assert.Less(t, col["gpu_3_utilization"], col["gpu_10_utilization"])
+	assert.Equal(t, "", rows[2][col["gpu_3_utilization"]])
+	assert.Equal(t, "85", rows[2][col["gpu_2_utilization"]])
+}
+
+// A run that timed no request (vmtest collect) gets its seed latency columns from the server's per-interval
+// histogram figures of the same row, and latency_source says so; a run that timed requests keeps the client's.
+func TestSnapshotsCSVLatencyFromServerWithoutRequests(t *testing.T) {
+	ts := time.Date(2025, 9, 9, 10, 30, 0, 0, time.UTC)
+	snaps := []snapshot.Snapshot{
+		{Timestamp: ts, VLLMMetrics: snapshot.VLLM{RequestQueueSize: f(0)}}, // first scrape: no interval yet
+		{Timestamp: ts.Add(2 * time.Second), ElapsedS: 2, VLLMMetrics: snapshot.VLLM{
+			ServerTTFTMeanMS: f(60.3), ServerE2EMeanMS: f(1050), ServerE2EP50MS: f(1000), ServerE2EP90MS: f(1400),
+			ServerE2EP99MS: nil, ServerE2EP99LowerBoundMS: f(2560000)}},
+	}
+	b, err := SnapshotsCSV(snaps)
+	require.NoError(t, err)
+	col, rows := csvRows(t, b)
+	require.Contains(t, col, "latency_source")
+	assert.Equal(t, "", rows[1][col["latency_source"]], "no figure from either side")
+	assert.Equal(t, "", rows[1][col["mean_latency_ms"]])
+	got := map[string]string{}
+	for _, c := range []string{"first_token_latency_ms", "mean_latency_ms", "p50_latency_ms", "p90_latency_ms", "p99_latency_ms", "latency_source"} {
+		got[c] = rows[2][col[c]]
+	}
+	assert.Equal(t, map[string]string{"first_token_latency_ms": "60.3", "mean_latency_ms": "1050", "p50_latency_ms": "1000",
+		"p90_latency_ms": "1400", "p99_latency_ms": "", "latency_source": "server"}, got,
+		"p99 in the +Inf bucket stays empty: its lower bound is in server_e2e_p99_lower_bound_ms")
+	assert.Equal(t, "1050", rows[2][col["server_e2e_mean_ms"]], "the server's own columns too")
+
+	// Once the client timed a request anywhere in the run, no row takes the server's figures.
+	snaps = append(snaps, snapshot.Snapshot{Timestamp: ts.Add(4 * time.Second), ElapsedS: 4,
+		VLLMMetrics: snapshot.VLLM{MeanLatencyMS: f(85), RequestsFinished: 1, ServerE2EMeanMS: f(90)}})
+	b, err = SnapshotsCSV(snaps)
+	require.NoError(t, err)
+	col, rows = csvRows(t, b)
+	assert.Equal(t, []string{"", ""}, []string{rows[2][col["mean_latency_ms"]], rows[2][col["latency_source"]]})
+	assert.Equal(t, []string{"85", "client"}, []string{rows[3][col["mean_latency_ms"]], rows[3][col["latency_source"]]})
+}
+
+// Each per-interval server quantile's bucket bounds are columns, as the summary's quantiles carry them.
+func TestSnapshotsCSVServerBucketBounds(t *testing.T) {
+	snaps := sampleSnaps()
+	snaps[1].VLLMMetrics.ServerTTFTP99MS = f(80)
+	snaps[1].VLLMMetrics.ServerTTFTP99BucketLowerMS = f(60)
+	snaps[1].VLLMMetrics.ServerTTFTP99BucketUpperMS = f(80)
+	snaps[1].VLLMMetrics.ServerTTFTP99AtMostMS = f(75.5)
+	b, err := SnapshotsCSV(snaps)
+	require.NoError(t, err)
+	col, rows := csvRows(t, b)
+	for _, q := range []string{"ttft_p50", "ttft_p99", "e2e_p50", "e2e_p90", "e2e_p99", "itl_p50", "itl_p99", "queue_time_p50", "queue_time_p99"} {
+		for _, kind := range []string{"bucket_lower_ms", "bucket_upper_ms", "at_most_ms"} {
+			assert.Contains(t, col, "server_"+q+"_"+kind)
+		}
+	}
+	assert.Equal(t, []string{"80", "60", "80", "75.5"}, []string{rows[2][col["server_ttft_p99_ms"]],
+		rows[2][col["server_ttft_p99_bucket_lower_ms"]], rows[2][col["server_ttft_p99_bucket_upper_ms"]],
+		rows[2][col["server_ttft_p99_at_most_ms"]]})
+}
+
+func TestGPUKeysOf(t *testing.T) {
+	assert.Equal(t, []string{"gpu_2", "gpu_0"}, GPUKeysOf([]string{"2", " 0", "GPU-8c0b1d2e-0000-0000-0000-000000000000"}))
+	assert.Nil(t, GPUKeysOf(nil))
+}

@@ -15,12 +15,14 @@ import "github.com/vmtest/vmtest/snapshot"
 //   - TokensPerSecond, PromptTokensPerSecond, RequestsPerSecond: the counters' increase over that step divided
 //     by ScrapeIntervalS. A counter not exposed in the previous scrape (created on first use, as vLLM and
 //     llm-d-inference-sim do) counts from 0, as in the window; a series created in the step likewise.
-//   - ServerTTFTP50MS ... ServerQueueTimeP99MS, their _LowerBoundMS companions and ServerRequestsFinished:
+//   - ServerTTFTP50MS ... ServerQueueTimeP99MS and ServerE2EP90MS, their _LowerBoundMS, _BucketLowerMS,
+//     _BucketUpperMS and _AtMostMS companions, ServerTTFTMeanMS, ServerE2EMeanMS and ServerRequestsFinished:
 //     the increase of every bucket of each latency histogram over the step, merged per `le` over series onto
 //     the bounds every series has, with quantiles as Prometheus's histogram_quantile computes them
 //     (BucketQuantile), converted from seconds to ms. A quantile in the +Inf bucket sets its _LowerBoundMS
-//     companion to the highest finite bound, ms, and leaves the quantile nil. ServerRequestsFinished is the
-//     increase of the E2E histogram's _count.
+//     companion to the highest finite bound, ms, and leaves the quantile nil; the bucket companions are the
+//     Quantile's BucketLowerMS, BucketUpperMS and AtMostMS. The means are the _sum increase over the _count
+//     increase. ServerRequestsFinished is the increase of the E2E histogram's _count.
 //
 // A rate or histogram figure is nil (strict, unlike the window, which survives these) when fewer than two
 // scrapes were added; the process restarted in the step; a series of it went down (a reset) or changed its
@@ -108,27 +110,77 @@ func (w *Window) stepCounter(ci int) *float64 {
 	return snapshot.F(sum)
 }
 
+// intervalQuantile is where one per-interval quantile goes in a snapshot.VLLM: its value, its lower bound (in
+// the +Inf bucket) and its bucket's bounds.
+type intervalQuantile struct {
+	value, lowerBound, bucketLower, bucketUpper, atMost **float64
+}
+
+// intervalHist is where one histogram's per-interval figures go: its mean and its quantiles (mean and p90
+// zero where the snapshot has no field for them).
+type intervalHist struct {
+	mean          **float64
+	p50, p90, p99 intervalQuantile
+}
+
+// intervalDsts maps each latency histogram to the fields of v it fills.
+func intervalDsts(v *snapshot.VLLM) [nHist]intervalHist {
+	return [nHist]intervalHist{
+		hTTFT: {mean: &v.ServerTTFTMeanMS,
+			p50: intervalQuantile{&v.ServerTTFTP50MS, &v.ServerTTFTP50LowerBoundMS, &v.ServerTTFTP50BucketLowerMS, &v.ServerTTFTP50BucketUpperMS, &v.ServerTTFTP50AtMostMS},
+			p99: intervalQuantile{&v.ServerTTFTP99MS, &v.ServerTTFTP99LowerBoundMS, &v.ServerTTFTP99BucketLowerMS, &v.ServerTTFTP99BucketUpperMS, &v.ServerTTFTP99AtMostMS}},
+		hE2E: {mean: &v.ServerE2EMeanMS,
+			p50: intervalQuantile{&v.ServerE2EP50MS, &v.ServerE2EP50LowerBoundMS, &v.ServerE2EP50BucketLowerMS, &v.ServerE2EP50BucketUpperMS, &v.ServerE2EP50AtMostMS},
+			p90: intervalQuantile{&v.ServerE2EP90MS, &v.ServerE2EP90LowerBoundMS, &v.ServerE2EP90BucketLowerMS, &v.ServerE2EP90BucketUpperMS, &v.ServerE2EP90AtMostMS},
+			p99: intervalQuantile{&v.ServerE2EP99MS, &v.ServerE2EP99LowerBoundMS, &v.ServerE2EP99BucketLowerMS, &v.ServerE2EP99BucketUpperMS, &v.ServerE2EP99AtMostMS}},
+		hQueue: {
+			p50: intervalQuantile{&v.ServerQueueTimeP50MS, &v.ServerQueueTimeP50LowerBoundMS, &v.ServerQueueTimeP50BucketLowerMS, &v.ServerQueueTimeP50BucketUpperMS, &v.ServerQueueTimeP50AtMostMS},
+			p99: intervalQuantile{&v.ServerQueueTimeP99MS, &v.ServerQueueTimeP99LowerBoundMS, &v.ServerQueueTimeP99BucketLowerMS, &v.ServerQueueTimeP99BucketUpperMS, &v.ServerQueueTimeP99AtMostMS}},
+		hITL: {
+			p50: intervalQuantile{&v.ServerITLP50MS, &v.ServerITLP50LowerBoundMS, &v.ServerITLP50BucketLowerMS, &v.ServerITLP50BucketUpperMS, &v.ServerITLP50AtMostMS},
+			p99: intervalQuantile{&v.ServerITLP99MS, &v.ServerITLP99LowerBoundMS, &v.ServerITLP99BucketLowerMS, &v.ServerITLP99BucketUpperMS, &v.ServerITLP99AtMostMS}},
+	}
+}
+
 // setIntervalQuantiles sets the per-interval latency fields of v; see FillInterval.
 func (w *Window) setIntervalQuantiles(v *snapshot.VLLM) {
-	dsts := [nHist]struct{ p50, p99, p50LB, p99LB **float64 }{
-		hTTFT:  {&v.ServerTTFTP50MS, &v.ServerTTFTP99MS, &v.ServerTTFTP50LowerBoundMS, &v.ServerTTFTP99LowerBoundMS},
-		hE2E:   {&v.ServerE2EP50MS, &v.ServerE2EP99MS, &v.ServerE2EP50LowerBoundMS, &v.ServerE2EP99LowerBoundMS},
-		hQueue: {&v.ServerQueueTimeP50MS, &v.ServerQueueTimeP99MS, &v.ServerQueueTimeP50LowerBoundMS, &v.ServerQueueTimeP99LowerBoundMS},
-		hITL:   {&v.ServerITLP50MS, &v.ServerITLP99MS, &v.ServerITLP50LowerBoundMS, &v.ServerITLP99LowerBoundMS},
-	}
 	v.ServerRequestsFinished = nil
-	for hi, d := range dsts {
-		*d.p50, *d.p99, *d.p50LB, *d.p99LB = nil, nil, nil, nil
+	for hi, d := range intervalDsts(v) {
 		h := w.stepHistogram(hi)
-		if h == nil {
-			continue
+		if d.mean != nil {
+			*d.mean = nil
+			if h != nil {
+				*d.mean = h.MeanMS
+			}
 		}
-		*d.p50, *d.p50LB = splitQuantile(h.P50MS)
-		*d.p99, *d.p99LB = splitQuantile(h.P99MS)
-		if hi == hE2E {
+		var p50, p90, p99 *Quantile
+		if h != nil {
+			p50, p90, p99 = h.P50MS, h.P90MS, h.P99MS
+		}
+		d.p50.set(p50)
+		d.p99.set(p99)
+		if d.p90.value != nil {
+			d.p90.set(p90)
+		}
+		if hi == hE2E && h != nil {
 			v.ServerRequestsFinished = snapshot.F(h.Count)
 		}
 	}
+}
+
+// set writes q into the fields d points at: the value, or (nil, its lower bound) when it lies in the +Inf
+// bucket, and its bucket's bounds; every field nil when q is.
+func (d intervalQuantile) set(q *Quantile) {
+	*d.value, *d.lowerBound, *d.bucketLower, *d.bucketUpper, *d.atMost = nil, nil, nil, nil, nil
+	if q == nil {
+		return
+	}
+	if q.IsLowerBound {
+		*d.lowerBound = q.LowerBoundMS
+	} else {
+		*d.value = q.ValueMS
+	}
+	*d.bucketLower, *d.bucketUpper, *d.atMost = q.BucketLowerMS, q.BucketUpperMS, q.AtMostMS
 }
 
 // stepHistogram returns histogram field hi over the last step, or nil when that step's increase is not
@@ -150,15 +202,4 @@ func (w *Window) stepHistogram(hi int) *Histogram {
 		}
 	}
 	return w.histogram(hi, true, "", false)
-}
-
-// splitQuantile returns a quantile's value, or (nil, its lower bound) when it lies in the +Inf bucket.
-func splitQuantile(q *Quantile) (value, lowerBound *float64) {
-	if q == nil {
-		return nil, nil
-	}
-	if q.IsLowerBound {
-		return nil, q.LowerBoundMS
-	}
-	return q.ValueMS, nil
 }

@@ -1,6 +1,7 @@
 package serverstats
 
 import (
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -94,20 +95,21 @@ func val(p *float64) any {
 	return *p
 }
 
-// allServerNil asserts every per-interval server field of v is nil.
+// allServerNil asserts every per-interval server figure of v (each Server* field) is nil.
 func allServerNil(t *testing.T, v snapshot.VLLM, msg string) {
 	t.Helper()
-	for name, p := range map[string]*float64{
-		"ttft_p50": v.ServerTTFTP50MS, "ttft_p99": v.ServerTTFTP99MS, "e2e_p50": v.ServerE2EP50MS, "e2e_p99": v.ServerE2EP99MS,
-		"itl_p50": v.ServerITLP50MS, "itl_p99": v.ServerITLP99MS, "queue_p50": v.ServerQueueTimeP50MS, "queue_p99": v.ServerQueueTimeP99MS,
-		"requests_finished": v.ServerRequestsFinished,
-		"ttft_p50_lb":       v.ServerTTFTP50LowerBoundMS, "ttft_p99_lb": v.ServerTTFTP99LowerBoundMS,
-		"e2e_p50_lb": v.ServerE2EP50LowerBoundMS, "e2e_p99_lb": v.ServerE2EP99LowerBoundMS,
-		"itl_p50_lb": v.ServerITLP50LowerBoundMS, "itl_p99_lb": v.ServerITLP99LowerBoundMS,
-		"queue_p50_lb": v.ServerQueueTimeP50LowerBoundMS, "queue_p99_lb": v.ServerQueueTimeP99LowerBoundMS,
-	} {
-		assert.Nil(t, p, "%s: %s = %v", msg, name, val(p))
+	rv := reflect.ValueOf(v)
+	n := 0
+	for i := 0; i < rv.NumField(); i++ {
+		f := rv.Type().Field(i)
+		if !strings.HasPrefix(f.Name, "Server") {
+			continue
+		}
+		n++
+		p := rv.Field(i).Interface().(*float64)
+		assert.Nil(t, p, "%s: %s = %v", msg, f.Name, val(p))
 	}
+	assert.Equal(t, 48, n, "every per-interval server field is checked")
 }
 
 // Per-interval quantiles from two real-capture scrapes, every figure computed by hand from v0Interval's
@@ -152,6 +154,29 @@ func TestFillIntervalFromV0Capture(t *testing.T) {
 		v.ServerE2EP99LowerBoundMS, v.ServerITLP50LowerBoundMS, v.ServerITLP99LowerBoundMS,
 		v.ServerQueueTimeP50LowerBoundMS, v.ServerQueueTimeP99LowerBoundMS} {
 		assert.Nil(t, lb, "no quantile in +Inf")
+	}
+	// Means: _sum / _count increases. TTFT (60 × 0.05 + 39 × 0.07 + 0.3) / 100 = 0.0603 s; E2E
+	// (50 × 0.9 + 50 × 1.2) / 100 = 1.05 s.
+	assert.InDelta(t, 60.3, val(v.ServerTTFTMeanMS), 1e-9)
+	assert.InDelta(t, 1050, val(v.ServerE2EMeanMS), 1e-9)
+	// E2E p90: rank 90 → le 1.5; (1.0, 1.5] holds 50, 50 below: 1.0 + 0.5 × 40/50 = 1.4 s.
+	assert.InDelta(t, 1400, val(v.ServerE2EP90MS), 1e-9)
+	assert.Nil(t, v.ServerE2EP90LowerBoundMS)
+	// Each quantile's bucket: TTFT p50 (40, 60], p99 (60, 80]; E2E p50 (800, 1000], p90 and p99 (1000, 1500];
+	// ITL p50 (10, 25], p99 (25, 50]; queue (0, 300]. at_most is the bucket's upper bound or the _sum bound,
+	// sum / (n − ⌈q·n⌉ + 1), whichever is lower: only the queue's p50 is bounded by its sum (100 × 0.1 s / 51).
+	for name, want := range map[string][3]float64{
+		"TTFTP50": {40, 60, 60}, "TTFTP99": {60, 80, 80}, "E2EP50": {800, 1000, 1000}, "E2EP90": {1000, 1500, 1500},
+		"E2EP99": {1000, 1500, 1500}, "ITLP50": {10, 25, 25}, "ITLP99": {25, 50, 50}, "QueueTimeP50": {0, 300, 10000.0 / 51},
+		"QueueTimeP99": {0, 300, 300},
+	} {
+		rv := reflect.ValueOf(v)
+		for i, kind := range []string{"BucketLowerMS", "BucketUpperMS", "AtMostMS"} {
+			got := rv.FieldByName("Server" + name + kind).Interface().(*float64)
+			if assert.NotNil(t, got, name+kind) {
+				assert.InDelta(t, want[i], *got, 1e-6, name+kind)
+			}
+		}
 	}
 	// The interval is the last step only: the same as the step's TTFT histogram.
 	iv := w.stepHistogram(hTTFT)

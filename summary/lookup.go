@@ -169,6 +169,9 @@ func (s *Summary) requestValue(v Value, p *float64) Value {
 		if v.Unit == UnitMS && r.OK > 0 {
 			v.Note = fmt.Sprintf("n=0 values from %d successful requests", r.OK)
 		}
+		if (v.Unit == UnitReqPerS || v.Unit == UnitTokPerS) && r.WindowTooShort() {
+			v.Note = r.TooShortText()
+		}
 		return v
 	}
 	v.Value, v.Known = *p, true

@@ -368,3 +368,16 @@ func TestLookupCanceled(t *testing.T) {
 	assert.False(t, v.Known)
 	assert.Equal(t, "every request (3) was canceled by its caller", v.Note)
 }
+
+// Over a window under recorder.MinThroughputWindow the rates are unknown, and both their lookup and the
+// summary's warnings say why.
+func TestThroughputOverATooShortWindow(t *testing.T) {
+	s := Compute(Input{RunID: "r", Requests: recorder.Summary{Counts: recorder.Counts{Total: 3, OK: 3}, WindowS: lp(0.0045)}})
+	for _, name := range []string{"request_throughput", "output_token_throughput", "total_token_throughput"} {
+		v, err := s.Lookup(name)
+		require.NoError(t, err)
+		assert.False(t, v.Known, name)
+		assert.Equal(t, "n=3 successful requests over 0.0045 s, under 1s: too short for a rate per second", v.Note, name)
+	}
+	assert.Equal(t, []string{"throughput and goodput unknown: n=3 successful requests over 0.0045 s, under 1s: too short for a rate per second (the window runs from the first successful request's start to the last one's end)"}, s.Warnings)
+}

@@ -390,6 +390,10 @@ func Compute(in Input) *Summary {
 	if in.Server != nil && in.Requests.Total > 0 {
 		s.Warnings = append(s.Warnings, serverstats.CrossCheck(*in.Server, in.Requests.OK, in.Requests.OutputTokens)...)
 	}
+	if in.Requests.WindowTooShort() {
+		s.Warnings = append(s.Warnings, "throughput and goodput unknown: "+in.Requests.TooShortText()+
+			" (the window runs from the first successful request's start to the last one's end)")
+	}
 	if s.Sources == nil {
 		s.Sources = map[string]SourceStatus{}
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"sync"
 
+	"github.com/vmtest/vmtest/report"
 	"github.com/vmtest/vmtest/summary"
 )
 
@@ -85,6 +86,28 @@ func (c *Collector) ReportMetrics(b MetricReporter) {
 	for _, m := range BenchMetrics {
 		if v, ok := m.Value(s); ok {
 			b.ReportMetric(v, m.Unit)
+		}
+	}
+}
+
+// probes holds, for each benchmark run now going (its *testing.B: one per -count repetition, the same for every
+// b.N that run probes), the files its latest probe wrote.
+var probes sync.Map
+
+// supersedeProbe removes the files of the previous probe of benchmark run key (a smaller b.N that go test
+// -bench ran to size the next), so that a run leaves one file set, its final b.N's. summary_statistics.json
+// is left: the probe starting now rewrites it.
+func supersedeProbe(key any, logf func(string, ...any)) {
+	prev, ok := probes.LoadAndDelete(key)
+	if !ok {
+		return
+	}
+	for kind, path := range prev.(report.Files).Map() {
+		if kind == "summary_json" || path == "" {
+			continue
+		}
+		if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+			logf("vmtest: removing the files of the benchmark's previous b.N: %v", err)
 		}
 	}
 }

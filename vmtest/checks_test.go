@@ -1,8 +1,10 @@
 package vmtest
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -31,6 +33,8 @@ func TestBadChecksFailAtRegistration(t *testing.T) {
 			`vmtest: P50Below("e2e_latancy", 1s): unknown latency metric "e2e_latancy" (did you mean e2e_latency?); want ` + latencies},
 		{func(c *Collector) { c.Assert(vassert.MeanBelow("itl", -time.Millisecond)) },
 			`vmtest: MeanBelow("itl", -1ms): mean itl < -1ms: a latency is never below 0, so the check could never pass; want a positive limit`},
+		{func(c *Collector) { c.Assert(vassert.P99Below("ttft", 500)) },
+			`vmtest: P99Below("ttft", 500ns): p99 ttft < 500ns: a latency limit under 1µs is likely a number without a unit (a time.Duration counts nanoseconds); write e.g. 500*time.Millisecond`},
 		{func(c *Collector) { c.Assert(vassert.ErrorRateBelow(1)) },
 			`vmtest: ErrorRateBelow(1): error_rate < 1: error_rate is a fraction from 0 to 1 (1 is 100%), so "< 1" passes unless every request failed; for 1% write "error_rate < 0.01" or "error_rate < 1%" (as this limit: 0.01)`},
 		{func(c *Collector) { c.Assert(vassert.ThroughputAbove(-2)) },
@@ -72,12 +76,14 @@ func TestEveryBadCheckOfACallIsNamedAndNothingIsWritten(t *testing.T) {
 	assert.Contains(t, ft.fatal[0], `P99Below("ttfb", 1s): unknown latency metric "ttfb"`)
 	assert.Contains(t, ft.fatal[0], `threshold "p(99) e2e_latncy < 2s"`)
 	assert.NotContains(t, ft.fatal[0], `P99Below("ttft"`)
+	assert.Contains(t, ft.fatal[0], "\nvmtest: the test stops here (nothing was measured yet: no summary, no files)")
+	logged := len(ft.logs)
 	ft.runCleanups()
 	assert.Empty(t, ft.errs, "no check of the call was registered")
+	assert.Equal(t, logged, len(ft.logs), "nothing logged after the failure: %q", ft.logs[logged:])
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	assert.Empty(t, entries, "no files, no journal, no placeholder")
-	assert.Contains(t, strings.Join(ft.logs, "\n"), "no files written: the test stopped at an invalid check")
 }
 
 // With Options.Goodput set, a negative goodput limit is refused at registration too.
@@ -96,18 +102,22 @@ func TestGoodChecksRegisterQuietly(t *testing.T) {
 	ft := &fakeTB{name: "T"}
 	c := Collect(ft, Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true})
 	now := time.Now()
-	c.RecordRequest(okReq(now, 100*time.Millisecond, 300*time.Millisecond, 3))
-	c.Assert(vassert.P99Below("latency", time.Second))
-	c.Assert(vassert.P90Below("E2E", time.Second))
+	c.RecordRequest(okReq(now, 100*time.Millisecond, 1500*time.Millisecond, 3)) // a window of 1.5 s: a throughput is known
+	c.Assert(vassert.P99Below("latency", 2*time.Second))
+	c.Assert(vassert.P90Below("E2E", 2*time.Second))
 	c.Assert(vassert.P50Below("ttft", 200*time.Millisecond))
 	c.Assert(vassert.MeanBelow("tpot", time.Second))
 	c.Assert(vassert.ErrorRateBelow(0.01))
 	c.Assert(vassert.ThroughputAbove(0))
-	c.Assert(vassert.Expr("p(99) latency < 1s"), vassert.Expr("p(99) ttft < 40")) // the second fails at the end
+	c.Assert(vassert.Expr("p(99) latency < 2s"), vassert.Expr("p(99) ttft < 40")) // the second fails at the end
+	_, _, registeredAt, _ := runtime.Caller(0)
+	registeredAt--
 	require.Empty(t, ft.fatal)
 	ft.runCleanups()
 	require.Len(t, ft.errs, 1, "%v", ft.errs)
 	assert.Contains(t, ft.errs[0], `vmtest: threshold "p(99) ttft < 40" not met: ttft.p99 = 100.000 ms, want < 40ms (`)
+	assert.True(t, strings.HasSuffix(ft.errs[0], fmt.Sprintf(" (check registered at checks_test.go:%d)", registeredAt)),
+		"the failure points at the line that registered the check: %s", ft.errs[0])
 }
 
 // URL options are checked where the user set them, in the user's words: the option (or the environment
@@ -135,6 +145,10 @@ func TestURLOptionsNameTheOptionNotAnInternalField(t *testing.T) {
 			`vmtest: Options.GPUSource "nvml": no NVML driver is linked: import _ "github.com/vmtest/vmtest/samplers/nvml" (needs cgo)`},
 		{Options{GPUIDs: []string{"0", " "}}, `vmtest: Options.GPUIDs[1] is empty (want a GPU index such as "0" or a UUID)`},
 		{Options{GPUIDs: []string{"-1"}}, `vmtest: Options.GPUIDs[0] "-1": a GPU index is never negative`},
+		{Options{Goodput: recorder.SLO{TTFT: 500 * time.Millisecond, TPOT: 50}},
+			`vmtest: Options.Goodput.TPOT = 50ns: want 0 (not checked) or a limit of at least 1µs (a time.Duration counts nanoseconds: write e.g. 50*time.Millisecond)`},
+		{Options{Goodput: recorder.SLO{E2E: -time.Second}},
+			`vmtest: Options.Goodput.E2E = -1s: must not be negative (0: not checked)`},
 	} {
 		ft := &fakeTB{name: "T"}
 		tc.opts.OutputDir = t.TempDir()
@@ -161,7 +175,10 @@ func TestBadCheckAfterTheLoadKeepsTheFiles(t *testing.T) {
 	c.RecordRequest(okReq(time.Now(), 100*time.Millisecond, 300*time.Millisecond, 3))
 	c.Assert(vassert.Expr("p(99) ttfx < 1s"))
 	require.Len(t, ft.fatal, 1)
+	assert.Contains(t, ft.fatal[0], "\nvmtest: the test stops here (no summary; the files of what was measured are still written in "+dir+")")
+	logged := len(ft.logs)
 	ft.runCleanups()
+	assert.Equal(t, logged, len(ft.logs), "nothing logged after the failure: %q", ft.logs[logged:])
 	sum, _ := c.Finish()
 	require.NotEmpty(t, sum.Files)
 	for _, p := range sum.Files {

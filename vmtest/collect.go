@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"reflect"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -59,6 +62,10 @@ var active sync.Map
 // collector DeadlineMargin before it by itself, so the summary and files exist and the checks have run
 // before the test binary is killed; it logs that it stopped early and why, and the cleanup then reports the
 // checks' results. Requests recorded after that are counted in Counts but not in the files.
+//
+// In a benchmark (tb has ReportMetric), go test -bench calls the function once per b.N it tries, each call a
+// Collect on the same *testing.B: each one removes the files the previous call wrote (all but
+// summary_statistics.json, which it rewrites), so a benchmark run leaves one file set, its final b.N's.
 func Collect(tb TB, opts Options) *Collector {
 	tb.Helper()
 	if prev, ok := activeFor(tb); ok {
@@ -95,6 +102,10 @@ func Collect(tb TB, opts Options) *Collector {
 		}
 	}
 	_, bench := tb.(interface{ ReportMetric(float64, string) })
+	key, keyed := tbKey(tb)
+	if bench && keyed {
+		supersedeProbe(key, tb.Logf)
+	}
 	c, err := start(ctx, opts, runEnv{name: tb.Name(), logf: tb.Logf, helper: tb.Helper, brief: bench, early: verdict})
 	if err != nil {
 		cancel()
@@ -102,8 +113,11 @@ func Collect(tb TB, opts Options) *Collector {
 		return nil
 	}
 	c.tb = tb
-	if key, ok := tbKey(tb); ok {
+	if keyed {
 		active.Store(key, c)
+		if bench {
+			probes.Store(key, c.files)
+		}
 	}
 	tb.Cleanup(func() {
 		tb.Helper()
@@ -156,19 +170,22 @@ func (c *Collector) report(tb TB) {
 // Assert registers checks (package assert: P99Below, Expr, ErrorRateBelow, Baseline, ...) to be evaluated
 // over the final summary when the collection finishes: under Collect, each one not met is reported through
 // tb.Errorf at the end of the test (the test goes on to the others); outside a test, Finish returns them.
-// Checks run in the order registered.
+// Each failure ends with "(check registered at file.go:line)", the line that called Assert. Checks run in
+// the order registered.
 //
 // A check that is invalid in itself (an unknown metric name, naming the nearest valid ones; a limit no run
 // could meet or fail; an expression that does not parse; a goodput check without Options.Goodput) is a
 // mistake in the test rather than a result: under Collect it fails the test at once through tb.Fatalf, naming
-// every invalid check of the call; none of the call's checks is registered, and a run that has measured
-// nothing yet (no request, no tick after the first: Assert called before the load, as it should be) writes
-// no files, so the latest run's files stay the last measured run's. Outside a test it is logged now and returned by Finish, and
+// every invalid check of the call; none of the call's checks is registered, nothing is logged after that
+// failure (no summary), and a run that has measured nothing yet (no request, no tick after the first: Assert
+// called before the load, as it should be) writes no files, so the latest run's files stay the last measured
+// run's; the failure says which. Outside a test it is logged now and returned by Finish, and
 // the call's valid checks are registered. Call it from the test's goroutine.
 func (c *Collector) Assert(checks ...assert.Check) {
 	if c.tb != nil {
 		c.tb.Helper()
 	}
+	site := callerSite(2)
 	var bad []error
 	for _, check := range checks {
 		if err := c.checkArgs(check); err != nil {
@@ -177,9 +194,15 @@ func (c *Collector) Assert(checks ...assert.Check) {
 	}
 	if len(bad) > 0 && c.tb != nil { // every mistake at once; none of this call's checks is registered
 		c.mu.Lock()
-		c.abandoned = true
+		// Measured: a request, or a tick after the first snapshot (Collect takes that one at once).
+		measured := c.rec.Counts().Total > 0 || len(c.snaps)+c.dropped > 1
+		c.silenced, c.abandoned = true, !measured
 		c.mu.Unlock()
-		c.tb.Fatalf("%v", errors.Join(bad...))
+		then := "nothing was measured yet: no summary, no files"
+		if measured {
+			then = "no summary; the files of what was measured are still written in " + c.dir
+		}
+		c.tb.Fatalf("%v\nvmtest: the test stops here (%s)", errors.Join(bad...), then)
 		return
 	}
 	for _, err := range bad {
@@ -195,20 +218,23 @@ func (c *Collector) Assert(checks ...assert.Check) {
 		c.mu.Lock()
 		late := c.checksTaken
 		if !late {
-			c.checks = append(c.checks, check)
+			c.checks = append(c.checks, registered{check, site})
 		}
 		c.mu.Unlock()
 		if late {
-			c.assertLate(check)
+			c.assertLate(registered{check, site})
 		}
 	}
 }
 
 // assertLate evaluates a check registered after the collector finished (the test's deadline came first) over
 // the final summary at once, and reports it as a check registered in time would have been.
-func (c *Collector) assertLate(check assert.Check) {
+func (c *Collector) assertLate(rc registered) {
 	sum, _ := c.Finish()
-	err := check.Eval(sum)
+	err := rc.check.Eval(sum)
+	if err != nil {
+		err = rc.located(err)
+	}
 	switch {
 	case err == nil:
 	case c.tb != nil:
@@ -220,6 +246,16 @@ func (c *Collector) assertLate(check assert.Check) {
 		c.checkErrs = append(c.checkErrs, err) // later Finish calls return it
 		c.mu.Unlock()
 	}
+}
+
+// callerSite returns "file.go:line" of the caller skip frames up (runtime.Caller's numbering), as go test
+// names a line; "" when unknown.
+func callerSite(skip int) string {
+	_, file, line, ok := runtime.Caller(skip)
+	if !ok {
+		return ""
+	}
+	return filepath.Base(file) + ":" + strconv.Itoa(line)
 }
 
 // checkArgs returns, for a check that cannot run, an error naming the check (how it was built) and why.

@@ -58,10 +58,11 @@ type Collector struct {
 	sources map[string]*summary.SourceStatus
 	events  []snapshot.Event
 	busy    map[string]bool
-	checks  []assert.Check
+	checks  []registered
 	// checksTaken: finish has read checks; a later Assert evaluates its checks at once (assertLate)
 	checksTaken bool
-	abandoned   bool // the test stopped at an invalid check: finish writes no files if nothing was measured
+	silenced    bool // the test stopped at an invalid check: finish logs nothing after that failure
+	abandoned   bool // ... before it measured anything: finish writes no files either
 	// finalReqs and finalRecs are the recorder's cut the last tick took (finalCut: it was taken)
 	finalReqs recorder.Summary
 	finalRecs []recorder.Record
@@ -597,12 +598,13 @@ func (c *Collector) finish(reason string) {
 	sum := c.computeSummary(end, reqs)
 	sum.Finished = true
 	c.mu.Lock()
-	sf := report.SnapshotFile{RunID: c.runID, ConfigID: c.configID, Start: c.start, IntervalS: c.opts.Interval.Seconds(), Snapshots: c.snaps}
+	sf := report.SnapshotFile{RunID: c.runID, ConfigID: c.configID, Start: c.start, IntervalS: c.opts.Interval.Seconds(),
+		GPUKeys: report.GPUKeysOf(c.opts.GPUIDs), Snapshots: c.snaps}
 	c.mu.Unlock()
 	c.mu.Lock()
-	// A run stopped at an invalid check before it measured anything (no request, no tick after the first) writes
-	// nothing; one that measured keeps its files, whatever the check.
-	abandoned := c.abandoned && c.rec.Counts().Total == 0 && len(c.snaps)+c.dropped <= 2
+	// A run stopped at an invalid check before it measured anything writes nothing; one that measured keeps its
+	// files, whatever the check. Either logs nothing after the check's failure.
+	abandoned, silenced := c.abandoned, c.silenced
 	c.mu.Unlock()
 	if abandoned {
 		c.discardFiles()
@@ -611,7 +613,7 @@ func (c *Collector) finish(reason string) {
 	}
 	c.closeJournal(c.writeErr == nil)
 	c.final = sum
-	if !abandoned {
+	if !silenced {
 		c.logSummary(sum)
 	}
 	c.mu.Lock()
@@ -619,17 +621,37 @@ func (c *Collector) finish(reason string) {
 	c.checksTaken = true
 	c.mu.Unlock()
 	r := &checkReporter{logf: c.logf}
-	assert.Assert(r, sum, checks...)
+	for _, rc := range checks {
+		n := len(r.errs)
+		assert.Assert(r, sum, rc.check)
+		for i := n; i < len(r.errs); i++ {
+			r.errs[i] = rc.located(r.errs[i])
+		}
+	}
 	c.mu.Lock()
 	c.checkErrs = r.errs
 	c.mu.Unlock()
 }
 
-// discardFiles removes the placeholder Reserve claimed, for a run that stopped at an invalid check: the
-// latest run's files (summary_statistics.json) stay those of the last run that measured something.
+// discardFiles removes the placeholder Reserve claimed, for a run that stopped at an invalid check before it
+// measured anything: the latest run's files (summary_statistics.json) stay those of the last run that
+// measured something. The check's failure said so.
 func (c *Collector) discardFiles() {
 	_ = os.Remove(c.files.SnapshotsJSON)
-	c.logf("vmtest: no files written: the test stopped at an invalid check before measuring anything")
+}
+
+// registered is a check registered with Assert and where: the file:line of the Assert call.
+type registered struct {
+	check assert.Check
+	site  string
+}
+
+// located returns err, a failure of r's check, with the line that registered the check.
+func (r registered) located(err error) error {
+	if r.site == "" {
+		return err
+	}
+	return fmt.Errorf("%w (check registered at %s)", err, r.site)
 }
 
 // checkReporter is the assert.TestingT the registered checks run under in finish: notes go to the log,

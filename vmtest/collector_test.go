@@ -378,16 +378,16 @@ func TestCollectorThresholdsAndRateChecks(t *testing.T) {
 	c := Collect(ft, Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true,
 		Goodput: recorder.SLO{TTFT: 150 * time.Millisecond}})
 	now := time.Now()
-	for i := 1; i <= 4; i++ { // TTFT 100..400 ms, E2E +100 ms → window 0.5 s
+	for i := 1; i <= 4; i++ { // TTFT 100..400 ms, E2E +1600 ms → window 2 s
 		ttft := time.Duration(i) * 100 * time.Millisecond
-		c.RecordRequest(okReq(now, ttft, ttft+100*time.Millisecond, 2))
+		c.RecordRequest(okReq(now, ttft, ttft+1600*time.Millisecond, 2))
 	}
 	c.RecordRequest(Request{Start: now, Err: fmt.Errorf("boom")})
 	c.Assert(vassert.Expr("p(50) ttft < 260ms"), vassert.Expr("error_rate < 25%")) // p50 = 250 ms; error rate 1/5 = 20 %
 	c.Assert(vassert.Expr("p(99) ttft < 300ms"))                                   // p99 = 397 ms: fails
 	c.Assert(vassert.ErrorRateBelow(0.1))                                          // 0.2: fails
-	c.Assert(vassert.ThroughputAbove(7.9))                                         // 4 / 0.5 s = 8 req/s: passes
-	c.Assert(vassert.GoodputAbove(2.1))                                            // 1 request (TTFT 100 ms) / 0.5 s = 2 req/s: fails
+	c.Assert(vassert.ThroughputAbove(1.9))                                         // 4 / 2 s = 2 req/s: passes
+	c.Assert(vassert.GoodputAbove(0.6))                                            // 1 request (TTFT 100 ms) / 2 s = 0.5 req/s: fails
 	require.Empty(t, ft.fatal)
 	ft.runCleanups()
 	require.Len(t, ft.errs, 3, "%v", ft.errs)

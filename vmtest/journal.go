@@ -3,6 +3,7 @@ package vmtest
 import (
 	"github.com/vmtest/vmtest/journal"
 	"github.com/vmtest/vmtest/recorder"
+	"github.com/vmtest/vmtest/report"
 	"github.com/vmtest/vmtest/serverstats"
 	"github.com/vmtest/vmtest/snapshot"
 	"github.com/vmtest/vmtest/summary"
@@ -18,7 +19,8 @@ type journalState struct {
 // without a journal.
 func (c *Collector) openJournal() {
 	h := journal.Header{RunID: c.runID, ConfigID: c.configID, TestName: c.name, Start: c.start,
-		IntervalS: c.opts.Interval.Seconds(), MaxSnapshots: c.opts.MaxSnapshots, MaxRequests: c.opts.MaxRequests, GoodputSLOsMS: journal.GoodputMS(c.opts.Goodput)}
+		IntervalS: c.opts.Interval.Seconds(), MaxSnapshots: c.opts.MaxSnapshots, MaxRequests: c.opts.MaxRequests, GoodputSLOsMS: journal.GoodputMS(c.opts.Goodput),
+		GPUKeys: report.GPUKeysOf(c.opts.GPUIDs)}
 	c.journal.w, c.journal.err = journal.Create(journal.PathsFor(c.files), h)
 	if c.journal.err != nil {
 		c.logf("vmtest: %v (the run goes on without a journal: a killed run will leave no data)", c.journal.err)

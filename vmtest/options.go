@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vmtest/vmtest/assert"
 	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/samplers"
 )
@@ -71,7 +72,8 @@ type Options struct {
 	// Requests past it still enter every statistic. Negative is invalid.
 	MaxRequests int
 	// Goodput is the per-request SLO that goodput (successful requests per second meeting every limit, as
-	// DistServe and vLLM's bench serve --goodput define it) counts against; zero fields are not checked.
+	// DistServe and vLLM's bench serve --goodput define it) counts against; zero fields are not checked. A
+	// negative limit, or one under assert.MinLatencyLimit (a number without a unit), is invalid.
 	Goodput recorder.SLO
 	// GPUSource is "auto" (default), "nvml", "nvidia-smi", "dcgm" or "none"; see samplers.GPUConfig.
 	GPUSource string
@@ -121,18 +123,30 @@ func (o Options) resolve() (Options, error) {
 	if o.MaxRequests < 0 {
 		return o, fmt.Errorf("vmtest: Options.MaxRequests = %d: must not be negative", o.MaxRequests)
 	}
+	for _, l := range []struct {
+		field string
+		limit time.Duration
+	}{{"TTFT", o.Goodput.TTFT}, {"TPOT", o.Goodput.TPOT}, {"E2E", o.Goodput.E2E}} {
+		if l.limit < 0 {
+			return o, fmt.Errorf("vmtest: Options.Goodput.%s = %v: must not be negative (0: not checked)", l.field, l.limit)
+		}
+		if l.limit > 0 && l.limit < assert.MinLatencyLimit {
+			return o, fmt.Errorf("vmtest: Options.Goodput.%s = %v: want 0 (not checked) or a limit of at least %v (a time.Duration counts nanoseconds: write e.g. %d*time.Millisecond)",
+				l.field, l.limit, assert.MinLatencyLimit, int64(l.limit))
+		}
+	}
 	if o.VLLMBaseURL == "" {
 		if env := os.Getenv(EnvVLLMURL); env != "" {
 			o.VLLMBaseURL = strings.TrimSpace(env)
-			if err := checkHTTPURL(o.VLLMBaseURL, "http://localhost:8000"); err != nil {
+			if err := CheckHTTPURL(o.VLLMBaseURL, "http://localhost:8000"); err != nil {
 				return o, fmt.Errorf("vmtest: %s %q (read because Options.VLLMBaseURL is empty): %v", EnvVLLMURL, env, err)
 			}
 		}
-	} else if err := checkHTTPURL(o.VLLMBaseURL, "http://localhost:8000"); err != nil {
+	} else if err := CheckHTTPURL(o.VLLMBaseURL, "http://localhost:8000"); err != nil {
 		return o, fmt.Errorf("vmtest: Options.VLLMBaseURL %q: %v", o.VLLMBaseURL, err)
 	}
 	if o.MetricsURL != "" {
-		if err := checkHTTPURL(o.MetricsURL, "http://localhost:8000/metrics"); err != nil {
+		if err := CheckHTTPURL(o.MetricsURL, "http://localhost:8000/metrics"); err != nil {
 			return o, fmt.Errorf("vmtest: Options.MetricsURL %q: %v", o.MetricsURL, err)
 		}
 	}
@@ -147,7 +161,7 @@ func (o Options) resolve() (Options, error) {
 			samplers.GPUSourceAuto, samplers.GPUSourceNVML, samplers.GPUSourceNvidiaSMI, samplers.GPUSourceDCGM, samplers.GPUSourceNone)
 	}
 	for i, u := range o.DCGMURLs {
-		if err := checkHTTPURL(strings.TrimSpace(u), "http://localhost:9400/metrics"); err != nil {
+		if err := CheckHTTPURL(strings.TrimSpace(u), "http://localhost:9400/metrics"); err != nil {
 			return o, fmt.Errorf("vmtest: Options.DCGMURLs[%d] %q: %v", i, u, err)
 		}
 	}
@@ -174,9 +188,11 @@ func (o Options) resolve() (Options, error) {
 	return o, nil
 }
 
-// checkHTTPURL returns an error when raw is not an absolute http or https URL with a host. The message gives
-// an example: raw with http:// in front when it has no scheme ("localhost:8000"), else example.
-func checkHTTPURL(raw, example string) error {
+// CheckHTTPURL returns an error when raw is not an absolute http or https URL with a host, as Start checks
+// Options.VLLMBaseURL, MetricsURL and DCGMURLs (the vmtest command checks -url with it too). The message,
+// "not an http(s) URL with a host (want e.g. ...)", gives an example: raw with http:// in front when it has
+// no scheme ("localhost:8000"), else example.
+func CheckHTTPURL(raw, example string) error {
 	u, err := url.Parse(raw)
 	if err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
 		return nil

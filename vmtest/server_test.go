@@ -15,7 +15,8 @@ import (
 // TTFT observation in the server's histogram, and the simulator's TTFT (40 ms) lands in the (0.04, 0.06]
 // bucket, so histogram_quantile puts p50 there.
 func TestServerWindowBesideClientFigures(t *testing.T) {
-	sim := vllmsim.New(t, vllmsim.Config{Seed: 1, TTFTBase: 45 * time.Millisecond, TimePerOutputToken: time.Millisecond})
+	// 40 requests of at least 45 + 3 × 30 ms, 4 at a time: a window over 1 s, so throughput is known too.
+	sim := vllmsim.New(t, vllmsim.Config{Seed: 1, TTFTBase: 45 * time.Millisecond, TimePerOutputToken: 30 * time.Millisecond})
 	ft := &fakeTB{name: "T"}
 	// One interval for the whole run: the scrape at Collect and the one at Stop, each with a 48 s deadline, so
 	// that no scrape misses its deadline on a loaded machine (a failed last scrape would leave the window short).

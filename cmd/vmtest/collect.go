@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -82,16 +81,8 @@ func (f *collectFlags) options(cmd string) (vmtest.Options, error) {
 	return o, nil
 }
 
-func checkURL(s string) error {
-	u, err := url.Parse(s)
-	if err != nil {
-		return err
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("not an http(s) URL with a host")
-	}
-	return nil
-}
+// checkURL checks a server URL flag as vmtest.Start checks Options.VLLMBaseURL, with the same message.
+func checkURL(s string) error { return vmtest.CheckHTTPURL(s, "http://localhost:8000") }
 
 // checkWritable makes dir if needed and checks that a file can be created in it, so that a run whose files
 // could not be written fails before it starts rather than at its end.

@@ -118,8 +118,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return c.main(ctx, args[1:], stdout, stderr)
 		}
 	}
-	fmt.Fprintf(stderr, "vmtest: unknown command %q\n\n", name)
-	usage(stderr)
+	fmt.Fprintf(stderr, "vmtest: unknown command %q\n(vmtest help lists the commands)\n", name)
 	return exitUsage
 }
 
@@ -151,7 +150,8 @@ func newFlagSet(name, synopsis, description string) *flag.FlagSet {
 }
 
 // parse parses args with fs. With -h it prints the usage to stdout and returns exitOK, false; with a bad flag
-// it prints flag's error (which names the flag) and the usage to stderr and returns exitUsage, false.
+// it prints one line, flag's error (which names the flag) after the command's name, then the hint (for a
+// duration, its unit; always, how to list the flags) to stderr, and returns exitUsage, false.
 func parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (int, bool) {
 	var buf bytes.Buffer
 	fs.SetOutput(&buf)
@@ -162,10 +162,11 @@ func parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (int, bool
 		_, _ = stdout.Write(buf.Bytes())
 		return exitOK, false
 	case err != nil:
-		_, _ = stderr.Write(buf.Bytes())
+		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
 		if name := badDurationFlag(fs, err); name != "" {
 			fmt.Fprintf(stderr, "(-%s is a duration: give its unit, e.g. 5s, 500ms or 2m)\n", name)
 		}
+		fmt.Fprintf(stderr, "(%s -h lists the flags)\n", fs.Name())
 		return exitUsage, false
 	}
 	return 0, true

@@ -142,7 +142,8 @@ func TestLoadChecksSLOs(t *testing.T) {
 			assert.Contains(t, out, "vmtest: requests: 20 total, 20 ok")
 			s := readSummaryT(t, runFiles(t, dir, "load")["summary_json"])
 			assert.Equal(t, 20, s.Requests.OK)
-			require.NotNil(t, s.Requests.Goodput, "-goodput-ttft set Options.Goodput")
+			// The rate itself is unknown: 20 quick requests span less than recorder.MinThroughputWindow.
+			assert.Equal(t, map[string]float64{"ttft": 10000}, s.Requests.GoodputSLOs, "-goodput-ttft set Options.Goodput")
 			assert.Equal(t, 20, s.Requests.GoodputRequests)
 			if tc.code == exitOK {
 				assert.Contains(t, out, "vmtest: 2 of 2 SLOs met")
@@ -259,6 +260,32 @@ func TestBadUsageExitsTwoNamingTheFlag(t *testing.T) {
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	assert.Empty(t, entries, "no command wrote a file")
+}
+
+// A flag error is one line naming the flag, then the hint: not the whole usage. A URL without a scheme gets the
+// library's message (vmtest.CheckHTTPURL), with the flag's name for the option's.
+func TestFlagErrorIsOneLineAndTheHint(t *testing.T) {
+	t.Setenv(vmtest.EnvVLLMURL, "")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"collect", "-nosuch"}, "vmtest collect: flag provided but not defined: -nosuch\n(vmtest collect -h lists the flags)\n"},
+		{[]string{"load", "-concurrency", "many"}, "vmtest load: invalid value \"many\" for flag -concurrency: parse error\n(vmtest load -h lists the flags)\n"},
+		{[]string{"collect", "-duration", "5"}, "vmtest collect: invalid value \"5\" for flag -duration: parse error\n" +
+			"(-duration is a duration: give its unit, e.g. 5s, 500ms or 2m)\n(vmtest collect -h lists the flags)\n"},
+		{[]string{"nosuch"}, "vmtest: unknown command \"nosuch\"\n(vmtest help lists the commands)\n"},
+		{[]string{"collect", "-url", "localhost:8000"}, "vmtest collect: -url \"localhost:8000\": not an http(s) URL with a host (want e.g. http://localhost:8000)\n(vmtest collect -h lists the flags)\n"},
+		{[]string{"load", "-url", "gpu-box:8000/v1"}, "vmtest load: -url \"gpu-box:8000/v1\": not an http(s) URL with a host (want e.g. http://gpu-box:8000/v1)\n(vmtest load -h lists the flags)\n"},
+	} {
+		code, _, errOut := runCmd(context.Background(), tc.args...)
+		assert.Equal(t, exitUsage, code, "%q", tc.args)
+		assert.Equal(t, tc.want, errOut, "%q", tc.args)
+	}
+	// The library says the same of the same URL.
+	_, err := vmtest.Start(context.Background(), vmtest.Options{VLLMBaseURL: "localhost:8000", OutputDir: t.TempDir()})
+	require.Error(t, err)
+	assert.Equal(t, `vmtest: Options.VLLMBaseURL "localhost:8000": not an http(s) URL with a host (want e.g. http://localhost:8000)`, err.Error())
 }
 
 // An option only vmtest.Start checks (a dcgm source without a URL) stops the command with status 2, naming

@@ -126,7 +126,7 @@ func rerender(stdout io.Writer, path string) error {
 		return fmt.Errorf("%s: no snapshots (the placeholder of a run that is still going, or that never finished: vmtest report %s rebuilds it from its journal)", path, filepath.Dir(path))
 	}
 	base := strings.TrimSuffix(path, ".json")
-	csv, err := report.SnapshotsCSV(sf.Snapshots)
+	csv, err := report.SnapshotsCSV(sf.Snapshots, sf.GPUKeys...)
 	if err != nil {
 		return fmt.Errorf("%s: CSV: %v", path, err)
 	}

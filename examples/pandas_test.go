@@ -1,0 +1,173 @@
+package examples
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/vmtest/vmtest/loadgen"
+	"github.com/vmtest/vmtest/recorder"
+	"github.com/vmtest/vmtest/vllmsim"
+	"github.com/vmtest/vmtest/vmtest"
+)
+
+// pandasInstall is how to get what TestSeedPandasExample needs on Debian.
+const pandasInstall = "sudo apt-get install -y python3-pandas python3-matplotlib"
+
+// pythonWithPandas returns a Python 3 that imports pandas and matplotlib: the system's /usr/bin/python3 first
+// (where Debian's python3-pandas goes), else python3 on PATH. Without one the test skips, printing the
+// install command, unless CI is set: then it fails.
+func pythonWithPandas(t *testing.T) string {
+	t.Helper()
+	candidates := []string{"/usr/bin/python3"}
+	if p, err := exec.LookPath("python3"); err == nil {
+		candidates = append(candidates, p)
+	}
+	for _, py := range candidates {
+		if exec.Command(py, "-c", "import pandas, matplotlib").Run() == nil {
+			return py
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("no python3 with pandas and matplotlib (tried %v); install them: %s", candidates, pandasInstall)
+	}
+	t.Skipf("no python3 with pandas and matplotlib (tried %v); to run this test: %s", candidates, pandasInstall)
+	return ""
+}
+
+// discard is a recorder.Sink that keeps nothing.
+type discard struct{}
+
+func (discard) RecordRequest(recorder.Request) {}
+
+// pandasView is what pandas_check.py prints about a metrics CSV.
+type pandasView struct {
+	Rows                 int      `json:"rows"`
+	GPU0UtilizationKnown int      `json:"gpu_0_utilization_known"`
+	GPU1UtilizationKnown int      `json:"gpu_1_utilization_known"`
+	MeanLatencyKnown     int      `json:"mean_latency_ms_known"`
+	MeanLatencySum       float64  `json:"mean_latency_ms_sum"`
+	TokensPerSecondKnown int      `json:"tokens_per_second_known"`
+	LatencySource        []string `json:"latency_source"`
+}
+
+// csvView computes pandasView from the file with encoding/csv, independently of pandas.
+func csvView(t *testing.T, path string) pandasView {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	require.NoError(t, err)
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	v := pandasView{Rows: len(rows) - 1, LatencySource: []string{}}
+	sources := map[string]bool{}
+	for _, r := range rows[1:] {
+		known := func(name string) int {
+			if r[col[name]] != "" {
+				return 1
+			}
+			return 0
+		}
+		v.GPU0UtilizationKnown += known("gpu_0_utilization")
+		v.GPU1UtilizationKnown += known("gpu_1_utilization")
+		v.TokensPerSecondKnown += known("tokens_per_second")
+		if s := r[col["mean_latency_ms"]]; s != "" {
+			x, err := strconv.ParseFloat(s, 64)
+			require.NoError(t, err)
+			v.MeanLatencyKnown++
+			v.MeanLatencySum += x
+		}
+		if s := r[col["latency_source"]]; s != "" {
+			sources[s] = true
+		}
+	}
+	for s := range sources {
+		v.LatencySource = append(v.LatencySource, s)
+	}
+	sort.Strings(v.LatencySource)
+	return v
+}
+
+// runSeedExample runs the original README's pandas example, unchanged, on csvPath (copied to the path the
+// example reads), then pandas_check.py, and compares what pandas read with encoding/csv's reading.
+func runSeedExample(t *testing.T, py, csvPath string) pandasView {
+	t.Helper()
+	work := t.TempDir()
+	data, err := os.ReadFile(csvPath)
+	require.NoError(t, err)
+	require.NoError(t, os.MkdirAll(filepath.Join(work, "metrics_output"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(work, "metrics_output", "metrics_test_001.csv"), data, 0o644))
+	script, err := filepath.Abs(filepath.Join("testdata", "seed_pandas_example.py"))
+	require.NoError(t, err)
+	cmd := exec.Command(py, script)
+	cmd.Dir = work
+	cmd.Env = append(os.Environ(), "MPLBACKEND=Agg") // plt.show() draws nothing without a display
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "the seed's pandas example on %s:\n%s", csvPath, out)
+
+	check, err := filepath.Abs(filepath.Join("testdata", "pandas_check.py"))
+	require.NoError(t, err)
+	out, err = exec.Command(py, check, csvPath).Output()
+	require.NoError(t, err, "pandas_check.py: %s", out)
+	var got pandasView
+	require.NoError(t, json.Unmarshal(out, &got), "%s", out)
+	want := csvView(t, csvPath)
+	assert.InDelta(t, want.MeanLatencySum, got.MeanLatencySum, 1e-6*max(1, want.MeanLatencySum))
+	got.MeanLatencySum = want.MeanLatencySum
+	assert.Equal(t, want, got, "pandas reads the file as encoding/csv does")
+	return got
+}
+
+// The original tool's README analyses the metrics CSV with pandas and matplotlib (GPU 0 and GPU 1
+// utilization over time, throughput against mean latency). That example runs unchanged on the files a run
+// writes, on a machine without a GPU: on the README example's files (requests timed by the client) and on
+// those of a run that timed none (vmtest collect beside someone else's load), whose latency comes from the
+// server's histograms.
+func TestSeedPandasExample(t *testing.T) {
+	py := pythonWithPandas(t)
+	dir := t.TempDir()
+	t.Setenv("VMTEST_OUTPUT_DIR", dir)
+
+	t.Run("readme", TestChatLatency)
+	csvs, err := filepath.Glob(filepath.Join(dir, "*", "metrics_*.csv"))
+	require.NoError(t, err)
+	require.Len(t, csvs, 1)
+	v := runSeedExample(t, py, csvs[0])
+	assert.Greater(t, v.MeanLatencyKnown, 0, "client latency per interval")
+	assert.Equal(t, []string{"client"}, v.LatencySource)
+
+	t.Run("collect", func(t *testing.T) {
+		sim := vllmsim.New(t, vllmsim.Config{Seed: 1, TTFTBase: 20 * time.Millisecond, TimePerOutputToken: 2 * time.Millisecond})
+		c, err := vmtest.Start(context.Background(), vmtest.Options{ConfigID: "collect", VLLMBaseURL: sim.URL,
+			Interval: 500 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none"})
+		require.NoError(t, err)
+		_, err = loadgen.Run(context.Background(), loadgen.LoadConfig{
+			Client:      loadgen.ClientConfig{BaseURL: sim.URL},
+			Prompts:     loadgen.ChatPrompts("What is a KV cache?"),
+			Params:      loadgen.Params{Model: vllmsim.DefaultModel, MaxTokens: 16},
+			Concurrency: 4,
+			Duration:    2 * time.Second,
+			Sink:        discard{}, // not the collector: it times no request, as vmtest collect beside another tool's load
+		})
+		require.NoError(t, err)
+		sum, err := c.Finish()
+		require.NoError(t, err)
+		require.Equal(t, 0, sum.Requests.Total)
+		v := runSeedExample(t, py, sum.Files["snapshots_csv"])
+		assert.Greater(t, v.MeanLatencyKnown, 0, "latency from the server's histograms")
+		assert.Equal(t, []string{"server"}, v.LatencySource)
+	})
+}
