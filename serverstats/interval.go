@@ -19,8 +19,9 @@ import "github.com/vmtest/vmtest/snapshot"
 //     the increase of every bucket of each latency histogram over the step, merged per `le` over series onto
 //     the bounds every series has, with quantiles as Prometheus's histogram_quantile computes them
 //     (BucketQuantile), converted from seconds to ms. A quantile in the +Inf bucket sets its _LowerBoundMS
-//     companion to the highest finite bound, ms, and leaves the quantile nil. ServerRequestsFinished is the
-//     increase of the E2E histogram's _count.
+//     companion to the highest finite bound, ms, and leaves the quantile nil. Each quantile's _BucketLowerMS,
+//     _BucketUpperMS and _AtMostMS are its Quantile's BucketLowerMS, BucketUpperMS and AtMostMS.
+//     ServerRequestsFinished is the increase of the E2E histogram's _count.
 //
 // A rate or histogram figure is nil (strict, unlike the window, which survives these) when fewer than two
 // scrapes were added; the process restarted in the step; a series of it went down (a reset) or changed its
@@ -108,27 +109,46 @@ func (w *Window) stepCounter(ci int) *float64 {
 	return snapshot.F(sum)
 }
 
+// intervalQuantile is where one per-interval quantile goes in a snapshot.VLLM: its value, its lower bound (the
+// +Inf bucket) and the range it is known to lie in.
+type intervalQuantile struct{ value, lowerBound, bucketLower, bucketUpper, atMost **float64 }
+
 // setIntervalQuantiles sets the per-interval latency fields of v; see FillInterval.
 func (w *Window) setIntervalQuantiles(v *snapshot.VLLM) {
-	dsts := [nHist]struct{ p50, p99, p50LB, p99LB **float64 }{
-		hTTFT:  {&v.ServerTTFTP50MS, &v.ServerTTFTP99MS, &v.ServerTTFTP50LowerBoundMS, &v.ServerTTFTP99LowerBoundMS},
-		hE2E:   {&v.ServerE2EP50MS, &v.ServerE2EP99MS, &v.ServerE2EP50LowerBoundMS, &v.ServerE2EP99LowerBoundMS},
-		hQueue: {&v.ServerQueueTimeP50MS, &v.ServerQueueTimeP99MS, &v.ServerQueueTimeP50LowerBoundMS, &v.ServerQueueTimeP99LowerBoundMS},
-		hITL:   {&v.ServerITLP50MS, &v.ServerITLP99MS, &v.ServerITLP50LowerBoundMS, &v.ServerITLP99LowerBoundMS},
+	dsts := [nHist][2]intervalQuantile{
+		hTTFT: {{&v.ServerTTFTP50MS, &v.ServerTTFTP50LowerBoundMS, &v.ServerTTFTP50BucketLowerMS, &v.ServerTTFTP50BucketUpperMS, &v.ServerTTFTP50AtMostMS},
+			{&v.ServerTTFTP99MS, &v.ServerTTFTP99LowerBoundMS, &v.ServerTTFTP99BucketLowerMS, &v.ServerTTFTP99BucketUpperMS, &v.ServerTTFTP99AtMostMS}},
+		hE2E: {{&v.ServerE2EP50MS, &v.ServerE2EP50LowerBoundMS, &v.ServerE2EP50BucketLowerMS, &v.ServerE2EP50BucketUpperMS, &v.ServerE2EP50AtMostMS},
+			{&v.ServerE2EP99MS, &v.ServerE2EP99LowerBoundMS, &v.ServerE2EP99BucketLowerMS, &v.ServerE2EP99BucketUpperMS, &v.ServerE2EP99AtMostMS}},
+		hQueue: {{&v.ServerQueueTimeP50MS, &v.ServerQueueTimeP50LowerBoundMS, &v.ServerQueueTimeP50BucketLowerMS, &v.ServerQueueTimeP50BucketUpperMS, &v.ServerQueueTimeP50AtMostMS},
+			{&v.ServerQueueTimeP99MS, &v.ServerQueueTimeP99LowerBoundMS, &v.ServerQueueTimeP99BucketLowerMS, &v.ServerQueueTimeP99BucketUpperMS, &v.ServerQueueTimeP99AtMostMS}},
+		hITL: {{&v.ServerITLP50MS, &v.ServerITLP50LowerBoundMS, &v.ServerITLP50BucketLowerMS, &v.ServerITLP50BucketUpperMS, &v.ServerITLP50AtMostMS},
+			{&v.ServerITLP99MS, &v.ServerITLP99LowerBoundMS, &v.ServerITLP99BucketLowerMS, &v.ServerITLP99BucketUpperMS, &v.ServerITLP99AtMostMS}},
 	}
 	v.ServerRequestsFinished = nil
 	for hi, d := range dsts {
-		*d.p50, *d.p99, *d.p50LB, *d.p99LB = nil, nil, nil, nil
 		h := w.stepHistogram(hi)
-		if h == nil {
-			continue
+		var qs [2]*Quantile
+		if h != nil {
+			qs = [2]*Quantile{h.P50MS, h.P99MS}
+			if hi == hE2E {
+				v.ServerRequestsFinished = snapshot.F(h.Count)
+			}
 		}
-		*d.p50, *d.p50LB = splitQuantile(h.P50MS)
-		*d.p99, *d.p99LB = splitQuantile(h.P99MS)
-		if hi == hE2E {
-			v.ServerRequestsFinished = snapshot.F(h.Count)
+		for i, q := range qs {
+			d[i].set(q)
 		}
 	}
+}
+
+// set writes q (nil: every field null) into the fields of one per-interval quantile.
+func (d intervalQuantile) set(q *Quantile) {
+	*d.value, *d.lowerBound, *d.bucketLower, *d.bucketUpper, *d.atMost = nil, nil, nil, nil, nil
+	if q == nil {
+		return
+	}
+	*d.value, *d.lowerBound = splitQuantile(q)
+	*d.bucketLower, *d.bucketUpper, *d.atMost = q.BucketLowerMS, q.BucketUpperMS, q.AtMostMS
 }
 
 // stepHistogram returns histogram field hi over the last step, or nil when that step's increase is not

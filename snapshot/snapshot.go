@@ -243,6 +243,45 @@ type VLLM struct {
 	// ServerQueueTimeP99LowerBoundMS is ServerQueueTimeP50LowerBoundMS for the 99th percentile
 	// (ServerQueueTimeP99MS null).
 	ServerQueueTimeP99LowerBoundMS *float64 `json:"server_queue_time_p99_lower_bound_ms"`
+
+	// The range each quantile above is known to lie in, ms, as the summary's serverstats.Quantile gives it for
+	// the window: _bucket_lower_ms is the lower bound of the bucket the quantile fell in (0 for the lowest
+	// bucket; equal to _lower_bound_ms in the +Inf bucket), _bucket_upper_ms that bucket's upper bound (`le`;
+	// null in the +Inf bucket), and _at_most_ms the smallest upper bound known (the bucket's, or lower where the
+	// interval's _sum increase proves it). Null when the quantile and its lower bound are both null.
+
+	// ServerTTFTP50BucketLowerMS, ...BucketUpperMS and ...AtMostMS bound ServerTTFTP50MS, ms.
+	ServerTTFTP50BucketLowerMS *float64 `json:"server_ttft_p50_bucket_lower_ms"`
+	ServerTTFTP50BucketUpperMS *float64 `json:"server_ttft_p50_bucket_upper_ms"`
+	ServerTTFTP50AtMostMS      *float64 `json:"server_ttft_p50_at_most_ms"`
+	// ServerTTFTP99BucketLowerMS, ...BucketUpperMS and ...AtMostMS bound ServerTTFTP99MS, ms.
+	ServerTTFTP99BucketLowerMS *float64 `json:"server_ttft_p99_bucket_lower_ms"`
+	ServerTTFTP99BucketUpperMS *float64 `json:"server_ttft_p99_bucket_upper_ms"`
+	ServerTTFTP99AtMostMS      *float64 `json:"server_ttft_p99_at_most_ms"`
+	// ServerE2EP50BucketLowerMS, ...BucketUpperMS and ...AtMostMS bound ServerE2EP50MS, ms.
+	ServerE2EP50BucketLowerMS *float64 `json:"server_e2e_p50_bucket_lower_ms"`
+	ServerE2EP50BucketUpperMS *float64 `json:"server_e2e_p50_bucket_upper_ms"`
+	ServerE2EP50AtMostMS      *float64 `json:"server_e2e_p50_at_most_ms"`
+	// ServerE2EP99BucketLowerMS, ...BucketUpperMS and ...AtMostMS bound ServerE2EP99MS, ms.
+	ServerE2EP99BucketLowerMS *float64 `json:"server_e2e_p99_bucket_lower_ms"`
+	ServerE2EP99BucketUpperMS *float64 `json:"server_e2e_p99_bucket_upper_ms"`
+	ServerE2EP99AtMostMS      *float64 `json:"server_e2e_p99_at_most_ms"`
+	// ServerITLP50BucketLowerMS, ...BucketUpperMS and ...AtMostMS bound ServerITLP50MS, ms.
+	ServerITLP50BucketLowerMS *float64 `json:"server_itl_p50_bucket_lower_ms"`
+	ServerITLP50BucketUpperMS *float64 `json:"server_itl_p50_bucket_upper_ms"`
+	ServerITLP50AtMostMS      *float64 `json:"server_itl_p50_at_most_ms"`
+	// ServerITLP99BucketLowerMS, ...BucketUpperMS and ...AtMostMS bound ServerITLP99MS, ms.
+	ServerITLP99BucketLowerMS *float64 `json:"server_itl_p99_bucket_lower_ms"`
+	ServerITLP99BucketUpperMS *float64 `json:"server_itl_p99_bucket_upper_ms"`
+	ServerITLP99AtMostMS      *float64 `json:"server_itl_p99_at_most_ms"`
+	// ServerQueueTimeP50BucketLowerMS, ...BucketUpperMS and ...AtMostMS bound ServerQueueTimeP50MS, ms.
+	ServerQueueTimeP50BucketLowerMS *float64 `json:"server_queue_time_p50_bucket_lower_ms"`
+	ServerQueueTimeP50BucketUpperMS *float64 `json:"server_queue_time_p50_bucket_upper_ms"`
+	ServerQueueTimeP50AtMostMS      *float64 `json:"server_queue_time_p50_at_most_ms"`
+	// ServerQueueTimeP99BucketLowerMS, ...BucketUpperMS and ...AtMostMS bound ServerQueueTimeP99MS, ms.
+	ServerQueueTimeP99BucketLowerMS *float64 `json:"server_queue_time_p99_bucket_lower_ms"`
+	ServerQueueTimeP99BucketUpperMS *float64 `json:"server_queue_time_p99_bucket_upper_ms"`
+	ServerQueueTimeP99AtMostMS      *float64 `json:"server_queue_time_p99_at_most_ms"`
 }
 
 // System holds host readings (gopsutil). Counters are cumulative as the OS reports them (since boot), as the
