@@ -604,22 +604,40 @@ func (c *Collector) finish(reason string) {
 	// nothing; one that measured keeps its files, whatever the check.
 	abandoned := c.abandoned && c.rec.Counts().Total == 0 && len(c.snaps)+c.dropped <= 2
 	c.mu.Unlock()
+	// The checks run once the data files are written (a failure names them) and before the HTML report, which
+	// holds their verdicts.
+	c.mu.Lock()
+	checks := c.checks
+	c.checksTaken = true
+	c.mu.Unlock()
+	r := &checkReporter{logf: c.logf}
+	checked := false
+	runChecks := func(s *summary.Summary) []report.Verdict {
+		checked = true
+		verdicts := make([]report.Verdict, len(checks))
+		for i, check := range checks {
+			n := len(r.errs)
+			assert.Assert(r, s, check)
+			verdicts[i] = report.Verdict{Check: check.String()}
+			if len(r.errs) > n {
+				verdicts[i].Err = r.errs[n].Error()
+			}
+		}
+		return verdicts
+	}
 	if abandoned {
 		c.discardFiles()
-	} else if err := report.WriteAll(c.files, sf, recs, sum); err != nil {
+	} else if err := report.WriteAll(c.files, sf, recs, sum, runChecks); err != nil {
 		c.writeErr = fmt.Errorf("vmtest: writing files: %w", err)
+	}
+	if !checked {
+		runChecks(sum)
 	}
 	c.closeJournal(c.writeErr == nil)
 	c.final = sum
 	if !abandoned {
 		c.logSummary(sum)
 	}
-	c.mu.Lock()
-	checks := c.checks
-	c.checksTaken = true
-	c.mu.Unlock()
-	r := &checkReporter{logf: c.logf}
-	assert.Assert(r, sum, checks...)
 	c.mu.Lock()
 	c.checkErrs = r.errs
 	c.mu.Unlock()
