@@ -187,7 +187,7 @@ func gpuName(snaps []snapshot.Snapshot, k string) string {
 // (tok/s) against the client's mean E2E latency (ms), one point per interval that has both.
 func tradeoffChart(r Run) *chart {
 	c := newChart("throughput_vs_latency", r.Title+": throughput vs latency", "generation throughput (tokens/s)",
-		"mean E2E latency, client (ms)")
+		"mean E2E latency (ms)")
 	c.plot.X.Tick.Marker = niceTicks{n: 6}
 	covers := snapshot.VLLMRateIntervalsS(r.Snapshots)
 	var xy plotter.XYs
@@ -444,7 +444,7 @@ func timeChart(name, title, ylabel string, r Run, ss []namedSeries, what, source
 	drawn := false
 	for i, s := range ss {
 		xys = append(xys, s.xy)
-		if c.line(s.label, s.xy, i, false) {
+		if c.line(s.label, s.xy, i, i%2 == 1) { // dashed every other, so a series under another still shows
 			drawn = true
 		}
 	}
@@ -570,9 +570,6 @@ func comparisonCharts(ss []CDFSeries) []*chart {
 		cdfChart("e2e_cdf", "E2E latency CDF per configuration", ss, func(s CDFSeries) []float64 { return s.E2EMS }),
 	}
 }
-
-// ComparisonPNG draws a comparison's pictures (ComparisonSVGs) as one PNG.
-func ComparisonPNG(ss []CDFSeries) ([]byte, error) { return gridPNG(comparisonCharts(ss), 2) }
 
 // ComparisonSVGs draws a comparison's pictures, each as its own SVG: the empirical CDF of TTFT and of E2E
 // latency (ms) of each configuration's successful requests.
