@@ -219,7 +219,8 @@ func ticksEvery(lo, hi, step float64, label func(float64) string) []plot.Tick {
 var timeSteps = []float64{0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400}
 
 // timeAxis sets p's x axis to elapsed time over [0, xmax] s with at least 6 labelled ticks where the run is
-// long enough for them: labels in s up to 10 min, in min:s beyond, the unit in the axis label.
+// long enough for them: labels in s up to 10 min, in min:s up to 2 h, in h:min beyond, the unit in the axis
+// label.
 func timeAxis(p *plot.Plot, xmax float64) {
 	xmax = max(xmax, 1)
 	p.X.Min, p.X.Max = 0, xmax
@@ -232,7 +233,11 @@ func timeAxis(p *plot.Plot, xmax float64) {
 	}
 	p.X.Label.Text = "elapsed (s)"
 	label := func(v float64) string { return strconv.FormatFloat(v, 'f', decimals(step), 64) }
-	if xmax > 600 {
+	switch {
+	case xmax > 7200:
+		p.X.Label.Text = "elapsed (h:min)"
+		label = func(v float64) string { return fmt.Sprintf("%d:%02d", int(v)/3600, int(v)%3600/60) }
+	case xmax > 600:
 		p.X.Label.Text = "elapsed (min:s)"
 		label = func(v float64) string { return fmt.Sprintf("%d:%02d", int(v)/60, int(v)%60) }
 	}

@@ -62,25 +62,66 @@ func rateSeries(snaps []snapshot.Snapshot, covers []float64, minDT float64, get 
 	return xy
 }
 
-// line adds a line (with a point at each value) for xy, in colour i, dashed when dashed; a series with no
-// point is left out and reported false.
+// maxPoints bounds the points drawn per series (a chart is about 600 px wide); markers are drawn only on series
+// of at most maxMarked points, where they still show single readings.
+const maxPoints, maxMarked = 1200, 150
+
+// thin returns xy with at most maxPoints points: beyond that, the points are cut into maxPoints/2 runs of
+// consecutive points and each run keeps its lowest and its highest point (in x order), so every peak and
+// trough is still drawn.
+func thin(xy plotter.XYs) plotter.XYs {
+	if len(xy) <= maxPoints {
+		return xy
+	}
+	runs := maxPoints / 2
+	out := make(plotter.XYs, 0, maxPoints)
+	for r := 0; r < runs; r++ {
+		lo, hi := r*len(xy)/runs, (r+1)*len(xy)/runs
+		mn, mx := lo, lo
+		for j := lo; j < hi; j++ {
+			if xy[j].Y < xy[mn].Y {
+				mn = j
+			}
+			if xy[j].Y > xy[mx].Y {
+				mx = j
+			}
+		}
+		out = append(out, xy[min(mn, mx)])
+		if mn != mx {
+			out = append(out, xy[max(mn, mx)])
+		}
+	}
+	return out
+}
+
+// line adds a line for xy (thinned, with a marker at each reading when there are few) in colour i, dashed
+// when dashed; a series with no point is left out and reported false.
 func (c *chart) line(label string, xy plotter.XYs, i int, dashed bool) bool {
 	if len(xy) == 0 {
 		return false
 	}
-	l, s, err := plotter.NewLinePoints(xy)
+	marked := len(xy) <= maxMarked
+	l, err := plotter.NewLine(thin(xy))
 	if err != nil {
 		c.note("%s: %v", label, err)
 		return false
 	}
-	l.Color, s.Color = colour(i), colour(i)
-	l.Width = vg.Points(1.5)
-	s.Radius = vg.Points(2)
-	s.Shape = draw.CircleGlyph{}
+	l.Color, l.Width = colour(i), vg.Points(1.5)
 	if dashed {
 		l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
 	}
-	c.plot.Add(l, s)
+	c.plot.Add(l)
+	if !marked {
+		c.legend.Add(label, l)
+		return true
+	}
+	s, err := plotter.NewScatter(xy)
+	if err != nil {
+		c.note("%s: %v", label, err)
+		return false
+	}
+	s.Color, s.Radius, s.Shape = colour(i), vg.Points(2), draw.CircleGlyph{}
+	c.plot.Add(s)
 	c.legend.Add(label, l, s)
 	return true
 }
@@ -205,7 +246,7 @@ func tradeoffChart(r Run) *chart {
 		}
 	}
 	if len(xy) > 0 {
-		s, err := plotter.NewScatter(xy)
+		s, err := plotter.NewScatter(onePerCell(xy))
 		if err == nil {
 			s.Color, s.Shape, s.Radius = colour(0), draw.CircleGlyph{}, vg.Points(3)
 			c.add("one sampling interval", s, s)
@@ -220,6 +261,25 @@ func tradeoffChart(r Run) *chart {
 		c.note("no request ended in any interval with a server throughput: no client latency to draw")
 	}
 	return c
+}
+
+// onePerCell keeps, of points that fall in the same cell of a 600 × 400 grid over their range (less than a
+// marker apart once drawn), the first: a long run's scatter stays bounded and looks the same.
+func onePerCell(xy plotter.XYs) plotter.XYs {
+	if len(xy) <= maxPoints {
+		return xy
+	}
+	xm, ym := max(largestX(xy), 1e-9), max(largestY(xy), 1e-9)
+	seen := map[[2]int]bool{}
+	var out plotter.XYs
+	for _, p := range xy {
+		cell := [2]int{int(p.X / xm * 600), int(p.Y / ym * 400)}
+		if !seen[cell] {
+			seen[cell] = true
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func largestX(xy plotter.XYs) float64 {
@@ -263,14 +323,42 @@ func serverRanges(snaps []snapshot.Snapshot, lower, atMost func(*snapshot.VLLM) 
 	return out
 }
 
-// band draws ranges as translucent boxes in colour i (one box per interval, from its bucket's lower bound to
-// its upper bound, or to the top of the chart, top, where none is known) and returns a legend thumbnail; nil
-// when there is no range.
+// mergeRanges joins ranges into at most maxPoints/2 boxes: neighbours with the same bounds always (buckets are
+// few, so a steady run is a few boxes), and beyond that consecutive ranges into the box that holds them all
+// (the lowest lower bound to the highest upper bound), which is still true of every interval in it.
+func mergeRanges(rs []serverRange) []serverRange {
+	var out []serverRange
+	for _, r := range rs {
+		if n := len(out); n > 0 && out[n-1].lo == r.lo && out[n-1].hi == r.hi && r.from <= out[n-1].to+1e-9 {
+			out[n-1].to = r.to
+			continue
+		}
+		out = append(out, r)
+	}
+	limit := maxPoints / 2
+	if len(out) <= limit {
+		return out
+	}
+	merged := make([]serverRange, 0, limit)
+	for g := 0; g < limit; g++ {
+		part := out[g*len(out)/limit : (g+1)*len(out)/limit]
+		box := part[0]
+		for _, r := range part[1:] {
+			box.to, box.lo, box.hi = r.to, min(box.lo, r.lo), max(box.hi, r.hi)
+		}
+		merged = append(merged, box)
+	}
+	return merged
+}
+
+// band draws ranges as translucent boxes in colour i (one box per interval, or per run of intervals
+// mergeRanges joins, from its bucket's lower bound to its upper bound, or to the top of the chart, top, where
+// none is known) and returns a legend thumbnail; nil when there is no range.
 func (c *chart) band(rs []serverRange, i int, top float64) plot.Thumbnailer {
 	line := colour(i)
 	fill := color.NRGBA{R: line.R, G: line.G, B: line.B, A: 0x50}
 	var first *plotter.Polygon
-	for _, r := range rs {
+	for _, r := range mergeRanges(rs) {
 		hi := min(r.hi, top)
 		pg, err := plotter.NewPolygon(plotter.XYs{{X: r.from, Y: r.lo}, {X: r.to, Y: r.lo}, {X: r.to, Y: hi}, {X: r.from, Y: hi}})
 		if err != nil {
@@ -543,7 +631,7 @@ func cdfChart(name, title string, ss []CDFSeries, get func(CDFSeries) []float64)
 			xy = append(xy, plotter.XY{X: x, Y: float64(j+1) / float64(len(vs))})
 		}
 		largest = max(largest, vs[len(vs)-1])
-		l, err := plotter.NewLine(xy)
+		l, err := plotter.NewLine(thin(xy))
 		if err != nil {
 			continue
 		}

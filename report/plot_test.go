@@ -63,7 +63,8 @@ func TestServerRangesAreBucketBands(t *testing.T) {
 	assert.Equal(t, 1000.0, largestFinite(rs), "an open band reaches a quarter above its lower bound at least")
 }
 
-// The time axis has a labelled tick every 15 s over 2 minutes (8 labels), in min:s every 10 min over an hour;
+// The time axis has a labelled tick every 15 s over 2 minutes (8 labels), in min:s every 10 min over an hour,
+// in h:min every 3 h over a day;
 // values ticks use 1-2-5 steps.
 func TestTimeTicks(t *testing.T) {
 	labels := func(xmax float64) []string {
@@ -79,6 +80,7 @@ func TestTimeTicks(t *testing.T) {
 	}
 	assert.Equal(t, []string{"0", "15", "30", "45", "60", "75", "90", "105"}, labels(118))
 	assert.Equal(t, []string{"0:00", "10:00", "20:00", "30:00", "40:00", "50:00", "60:00"}, labels(3600))
+	assert.Equal(t, []string{"0:00", "3:00", "6:00", "9:00", "12:00", "15:00", "18:00", "21:00", "24:00"}, labels(86400))
 	assert.Equal(t, []string{"0.0", "0.5", "1.0", "1.5", "2.0", "2.5"}, labels(2.75))
 	assert.Equal(t, 20.0, niceStep(13))
 	assert.Equal(t, 0.5, niceStep(0.31))
@@ -110,4 +112,55 @@ func TestPlotsOfAnEmptyRun(t *testing.T) {
 	}
 	_, err := PlotPNG(Run{Title: "empty"})
 	require.NoError(t, err)
+}
+
+// Thinning keeps at most maxPoints points and every run's lowest and highest: a lone spike survives.
+func TestThinKeepsPeaks(t *testing.T) {
+	xy := make(plotter.XYs, 10000)
+	for i := range xy {
+		xy[i] = plotter.XY{X: float64(i), Y: 50}
+	}
+	xy[4321].Y, xy[777].Y = 100, 0
+	th := thin(xy)
+	assert.LessOrEqual(t, len(th), maxPoints)
+	assert.Contains(t, th, plotter.XY{X: 4321, Y: 100})
+	assert.Contains(t, th, plotter.XY{X: 777, Y: 0})
+	assert.Equal(t, xy[:5], thin(xy[:5]), "a short series is drawn as it is")
+}
+
+// Neighbouring bands with the same bucket merge into one box; past maxPoints/2 boxes, consecutive ones merge
+// into the box that holds them all.
+func TestMergeRanges(t *testing.T) {
+	rs := []serverRange{{0, 2, 40, 60}, {2, 4, 40, 60}, {4, 6, 60, 80}, {8, 10, 60, 80}}
+	assert.Equal(t, []serverRange{{0, 4, 40, 60}, {4, 6, 60, 80}, {8, 10, 60, 80}}, mergeRanges(rs), "a gap is kept")
+	many := make([]serverRange, 3*maxPoints)
+	for i := range many {
+		many[i] = serverRange{from: float64(2 * i), to: float64(2*i + 2), lo: float64(40 + 20*(i%2)), hi: float64(60 + 20*(i%2))}
+	}
+	m := mergeRanges(many)
+	assert.Len(t, m, maxPoints/2)
+	assert.Equal(t, serverRange{from: 0, to: 12, lo: 40, hi: 80}, m[0])
+}
+
+// A day sampled every 2 s (43,200 snapshots, 8 GPUs, bands in every interval) renders to a bounded HTML page.
+func TestLongRunStaysBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("renders a day of snapshots")
+	}
+	r := richRun()
+	day := make([]snapshot.Snapshot, 43200)
+	for i := range day {
+		s := r.Snapshots[1+i%59] // readings that vary, as richRun's do
+		s.ElapsedS = float64(2 * i)
+		day[i] = s
+	}
+	r.Snapshots, r.Records = day, nil
+	svgs, err := PlotSVGs(r)
+	require.NoError(t, err)
+	total := 0
+	for _, s := range svgs {
+		total += len(s.Markup)
+	}
+	assert.Less(t, total, 2<<20, "the pictures of a day's run: %d bytes", total)
+	t.Logf("%d bytes", total)
 }
