@@ -172,7 +172,7 @@ type niceTicks struct{ n int }
 
 // Ticks returns the ticks between lo and hi.
 func (t niceTicks) Ticks(lo, hi float64) []plot.Tick {
-	step := niceStep((hi - lo) / float64(max(t.n, 2)))
+	step := stepNear(hi-lo, max(t.n, 2))
 	return ticksEvery(lo, hi, step, func(v float64) string { return strconv.FormatFloat(v, 'f', decimals(step), 64) })
 }
 
@@ -188,6 +188,19 @@ func niceStep(raw float64) float64 {
 		}
 	}
 	return 10 * p
+}
+
+// stepNear is the 1, 2 or 5 × 10^k step that cuts rng into the number of steps nearest n.
+func stepNear(rng float64, n int) float64 {
+	base := niceStep(rng / float64(n))
+	best := base
+	for _, c := range []float64{base / 2.5, base / 2, base, base * 2} {
+		c = niceStep(c)
+		if math.Abs(rng/c-float64(n)) < math.Abs(rng/best-float64(n)) {
+			best = c
+		}
+	}
+	return best
 }
 
 // decimals is how many decimals show a multiple of step exactly.

@@ -63,7 +63,12 @@ type svgCell struct {
 // wide, as TextSummary prints them), the GPUs, the host, the state of each source, the events, the
 // pictures PlotSVGs draws (inline SVG) and the files written. sum must not be nil.
 func RunHTML(r Run, sum *summary.Summary, verdicts []Verdict) ([]byte, error) {
-	svgs, err := PlotSVGs(r)
+	return runHTML(runCharts(r), sum, verdicts)
+}
+
+// runHTML is RunHTML with the run's charts already built.
+func runHTML(charts []*chart, sum *summary.Summary, verdicts []Verdict) ([]byte, error) {
+	svgs, err := chartSVGs(charts)
 	if err != nil {
 		return nil, err
 	}

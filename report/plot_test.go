@@ -164,3 +164,16 @@ func TestLongRunStaysBounded(t *testing.T) {
 	assert.Less(t, total, 2<<20, "the pictures of a day's run: %d bytes", total)
 	t.Logf("%d bytes", total)
 }
+
+// Value axes get about six labelled ticks: 0–130 ms in steps of 20 (7 labels), not 50 (3).
+func TestValueTicks(t *testing.T) {
+	var labels []string
+	for _, tk := range (niceTicks{n: 6}).Ticks(0, 130) {
+		if tk.Label != "" {
+			labels = append(labels, tk.Label)
+		}
+	}
+	assert.Equal(t, []string{"0", "20", "40", "60", "80", "100", "120"}, labels)
+	assert.Equal(t, 0.2, stepNear(1, 6))
+	assert.Equal(t, 200.0, stepNear(1080, 6))
+}

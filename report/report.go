@@ -318,8 +318,8 @@ func (f Files) Map() map[string]string {
 }
 
 // Names returns the file names for one run under dir: metrics_<config>_<stamp>.json/.csv/.png,
-// requests_<config>_<stamp>.csv, report_<config>_<stamp>.html, summary_<config>_<stamp>.json (this run's summary, kept) and
-// summary_statistics.json (the original tool's name: the latest run's summary in dir). stamp is start in
+// requests_<config>_<stamp>.csv, report_<config>_<stamp>.html, summary_<config>_<stamp>.json (this run's
+// summary, kept) and summary_statistics.json (the original tool's name: the latest run's summary in dir). stamp is start in
 // TimestampLayout, followed by "_" + suffix when suffix is not empty. config must already be safe as a file
 // name. Names creates nothing; Reserve picks names no other run has.
 func Names(dir, config string, start time.Time, suffix string) Files {
@@ -365,12 +365,13 @@ func Reserve(dir, config string, start time.Time, runID string) (Files, error) {
 	return Names(dir, config, start, ""), fmt.Errorf("claim file names in %s: %w", dir, lastErr)
 }
 
-// WriteAll writes the seven files named by files (the plot titled with the configuration id). checks, when not
-// nil, is called once the data files and the summaries are written (so a check's failure can name them) and
-// before the HTML report, which shows the verdicts it returns (none when checks is nil: a run whose checks are
-// not known). sum.Files is set to the paths of the files that were written (the summaries and the HTML report
-// included), so no message points at a file that does not exist. It writes every file it can and returns the errors of those it could not, joined (one error
-// when the directory itself cannot be made). A file whose name in files is "" is not written.
+// WriteAll writes the seven files named by files (the pictures titled with the configuration id). checks, when
+// not nil, is called once the data files and the summaries are written (so a check's failure can name them)
+// and before the HTML report, which shows the verdicts it returns (none when checks is nil: a run whose checks
+// are not known). sum.Files is set to the paths of the files that were written (the summaries and the HTML
+// report included), so no message points at a file that does not exist. It writes every file it can and
+// returns the errors of those it could not, joined (one error when the directory itself cannot be made). A file
+// whose name in files is "" is not written.
 func WriteAll(files Files, sf SnapshotFile, recs []recorder.Record, sum *summary.Summary, checks func(*summary.Summary) []Verdict) error {
 	sum.Files = map[string]string{}
 	dir := filepath.Dir(files.SnapshotsJSON)
@@ -405,8 +406,8 @@ func WriteAll(files Files, sf SnapshotFile, recs []recorder.Record, sum *summary
 	if recs == nil {
 		recs = []recorder.Record{} // known: none
 	}
-	run := Run{Title: sf.ConfigID, IntervalS: sf.IntervalS, Snapshots: sf.Snapshots, Records: recs}
-	b, err = PlotPNG(run)
+	charts := runCharts(Run{Title: sf.ConfigID, IntervalS: sf.IntervalS, Snapshots: sf.Snapshots, Records: recs})
+	b, err = gridPNG(charts, 2) // PlotPNG and the HTML's pictures are the same charts, built once
 	put("plot_png", b, err)
 	// The summary lists itself: claim its paths, then drop any that could not be written.
 	for kind, path := range map[string]string{"run_summary_json": files.RunSummaryJSON, "summary_json": files.SummaryJSON} {
@@ -428,7 +429,7 @@ func WriteAll(files Files, sf SnapshotFile, recs []recorder.Record, sum *summary
 	if checks != nil {
 		verdicts = checks(sum)
 	}
-	b, err = RunHTML(run, sum, verdicts)
+	b, err = runHTML(charts, sum, verdicts)
 	put("report_html", b, err)
 	return errors.Join(errs...)
 }
