@@ -216,7 +216,7 @@ func TestComparisonHTMLRendersInChromium(t *testing.T) {
 	assert.Contains(t, text, "slow 55.0")
 	assert.Contains(t, text, "4.00 ★")
 	assert.Contains(t, text, "broken – –")
-	assert.Contains(t, text, "did not run : server did not start")
+	assert.Contains(t, text, "broken ; did not run : server did not start")
 	assert.Contains(t, dom, "fast (n=4)")
 	assert.Contains(t, dom, "no successful request in broken")
 	checkPictures(t, shot, 2)
