@@ -1,7 +1,8 @@
 // Package compare runs several server or request configurations over the same prompts and load, each as a
 // subtest with its own vmtest collector, and writes the original tool's comparison files: per configuration
 // <config_id>_metrics.json, <config_id>_metrics.csv and <config_id>_results.json, and one
-// comparison_report_<timestamp>.md, in the parent test's output directory (the original Python collector's VLLMConfigTester).
+// comparison_report_<timestamp>.md with its HTML twin comparison_report_<timestamp>.html (the table and each
+// configuration's TTFT and E2E latency CDFs), in the parent test's output directory (the original Python collector's VLLMConfigTester).
 package compare
 
 import (
@@ -220,13 +221,42 @@ func Run(t *testing.T, opts Options, configs ...Config) []Result {
 		title = "Configuration comparison: " + t.Name()
 	}
 	md := report.ComparisonMarkdown(title, started, settings(opts), entries)
-	path := filepath.Join(dir, "comparison_report_"+started.Format(report.TimestampLayout)+".md")
-	if err := report.WriteFileAtomic(path, md); err != nil {
+	base := filepath.Join(dir, "comparison_report_"+started.Format(report.TimestampLayout))
+	if err := report.WriteFileAtomic(base+".md", md); err != nil {
 		t.Errorf("compare: %v", err)
 	} else {
-		t.Logf("compare: wrote %s", path)
+		t.Logf("compare: wrote %s", base+".md")
+	}
+	page, err := report.ComparisonHTML(title, started, settings(opts), entries, latencies(t, results))
+	if err == nil {
+		err = report.WriteFileAtomic(base+".html", page)
+	}
+	if err != nil {
+		t.Errorf("compare: %v", err)
+	} else {
+		t.Logf("compare: wrote %s", base+".html")
 	}
 	return results
+}
+
+// latencies reads each configuration's successful requests' latencies back from its requests CSV for the
+// CDF pictures; a configuration without one has none (a file that cannot be read is logged).
+func latencies(t *testing.T, results []Result) []report.CDFSeries {
+	t.Helper()
+	out := make([]report.CDFSeries, len(results))
+	for i, r := range results {
+		out[i] = report.CDFSeries{ID: r.ID}
+		if r.Summary == nil || r.Summary.Files["requests_csv"] == "" {
+			continue
+		}
+		rows, err := report.ReadRequestsCSV(r.Summary.Files["requests_csv"])
+		if err != nil {
+			t.Logf("compare: %s: no latency CDF: %v", r.ID, err)
+			continue
+		}
+		out[i] = report.LatenciesOf(r.ID, rows)
+	}
+	return out
 }
 
 func settings(opts Options) []string {

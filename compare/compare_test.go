@@ -73,6 +73,19 @@ func TestCompareWritesPerConfigFilesAndReport(t *testing.T) {
 	assert.Regexp(t, regexp.MustCompile(`^\| slow_one \| [0-9.]+ \|`), slowRow)
 	assert.Contains(t, text, "requests per configuration: 24")
 	assert.Contains(t, text, "temperature=0.5")
+
+	// Its HTML twin: the same table, and each configuration's 24 requests in the CDF pictures; nothing to load.
+	pages, _ := filepath.Glob(filepath.Join(dir, "comparison_report_*.html"))
+	require.Len(t, pages, 1)
+	assert.Equal(t, strings.TrimSuffix(matches[0], ".md"), strings.TrimSuffix(pages[0], ".html"))
+	page, _ := os.ReadFile(pages[0])
+	html := string(page)
+	assert.Contains(t, html, "fast (n=24)")
+	assert.Contains(t, html, "slow_one (n=24)")
+	assert.Contains(t, html, "TTFT CDF per configuration")
+	assert.Regexp(t, `<td>fast</td><td><b>[0-9.]+</b> ★</td>`, html)
+	assert.NotContains(t, html, "http://")
+	assert.NotContains(t, html, "<script")
 }
 
 func rowOf(t *testing.T, md, id string) string {

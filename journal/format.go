@@ -141,6 +141,7 @@ func (p Paths) files() report.Files {
 	j := func(prefix, ext string) string { return filepath.Join(dir, prefix+stamp+ext) }
 	return report.Files{SnapshotsJSON: j("metrics_", ".json"), SnapshotsCSV: j("metrics_", ".csv"),
 		PlotPNG: j("metrics_", ".png"), RequestsCSV: j("requests_", ".csv"), RunSummaryJSON: j("summary_", ".json"),
+		ReportHTML:  j("report_", ".html"),
 		SummaryJSON: filepath.Join(dir, "summary_statistics.json")}
 }
 

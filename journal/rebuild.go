@@ -148,7 +148,7 @@ func Rebuild(p Paths, now time.Time) (*Result, error) {
 		b.Files.SummaryJSON = ""
 	}
 	res.Summary = b.Summary
-	if err := report.WriteAll(b.Files, b.Snapshots, b.Rows, b.Summary); err != nil {
+	if err := report.WriteAll(b.Files, b.Snapshots, b.Rows, b.Summary, nil); err != nil {
 		return res, fmt.Errorf("journal %s: %w", filepath.Base(p.Snapshots), err)
 	}
 	moved, err := p.rename(p.Rebuilt())

@@ -92,6 +92,44 @@ func ComparisonMarkdown(title string, at time.Time, settings []string, entries [
 		b.WriteString("---:|")
 	}
 	b.WriteString("\n")
+	cells := comparisonCells(entries)
+	for i, e := range entries {
+		fmt.Fprintf(&b, "| %s |", mdEscape(e.ID))
+		for _, c := range cells[i] {
+			if c.Best {
+				fmt.Fprintf(&b, " **%s** ★ |", c.Text)
+			} else {
+				fmt.Fprintf(&b, " %s |", c.Text)
+			}
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\n## Configurations\n\n")
+	for _, e := range entries {
+		fmt.Fprintf(&b, "- **%s**: %s", mdEscape(e.ID), mdEscape(configText(e)))
+		if e.Err != "" {
+			fmt.Fprintf(&b, "; **did not run**: %s", mdEscape(e.Err))
+		}
+		b.WriteString("\n")
+	}
+	return b.Bytes()
+}
+
+func mdEscape(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+}
+
+// comparisonCell is one figure of the comparison table, formatted: "n/a" without data, "–" for a
+// configuration that did not run; Best marks the best value of its column (ties all marked; nothing is marked
+// in a column where fewer than two configurations have data).
+type comparisonCell struct {
+	Text string
+	Best bool
+}
+
+// comparisonCells computes the comparison table once for the Markdown and HTML reports: one row per entry,
+// one cell per ComparisonColumns.
+func comparisonCells(entries []ComparisonEntry) [][]comparisonCell {
 	best := make([]float64, len(ComparisonColumns))
 	haveN := make([]int, len(ComparisonColumns))
 	for i, c := range ComparisonColumns {
@@ -108,41 +146,33 @@ func ComparisonMarkdown(title string, at time.Time, settings []string, entries [
 			}
 		}
 	}
-	for _, e := range entries {
-		fmt.Fprintf(&b, "| %s |", mdEscape(e.ID))
+	rows := make([][]comparisonCell, len(entries))
+	for r, e := range entries {
+		rows[r] = make([]comparisonCell, len(ComparisonColumns))
 		for i, c := range ComparisonColumns {
 			if e.Summary == nil {
-				b.WriteString(" – |")
+				rows[r][i] = comparisonCell{Text: "–"}
 				continue
 			}
 			v, ok := c.Value(e.Summary)
-			switch {
-			case !ok:
-				b.WriteString(" n/a |")
-			case haveN[i] > 1 && v == best[i]:
-				fmt.Fprintf(&b, " **"+c.Format+"** ★ |", v)
-			default:
-				fmt.Fprintf(&b, " "+c.Format+" |", v)
+			if !ok {
+				rows[r][i] = comparisonCell{Text: "n/a"}
+				continue
 			}
+			rows[r][i] = comparisonCell{Text: fmt.Sprintf(c.Format, v), Best: haveN[i] > 1 && v == best[i]}
 		}
-		b.WriteString("\n")
 	}
-	b.WriteString("\n## Configurations\n\n")
-	for _, e := range entries {
-		fmt.Fprintf(&b, "- **%s**: %s", mdEscape(e.ID), mdEscape(e.Params))
-		if e.Summary != nil {
-			r := e.Summary.Requests
-			fmt.Fprintf(&b, "; %d requests (%d ok, %d failed, %d incomplete, %d rejected, %d canceled); run %s; files: %s",
-				r.Total, r.OK, r.Failed, r.Incomplete, r.Rejected, r.Canceled, e.Summary.RunID, e.Summary.Files["summary_json"])
-		}
-		if e.Err != "" {
-			fmt.Fprintf(&b, "; **did not run**: %s", mdEscape(e.Err))
-		}
-		b.WriteString("\n")
-	}
-	return b.Bytes()
+	return rows
 }
 
-func mdEscape(s string) string {
-	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+// configText describes one configuration: its parameters and, when it ran, its request counts, run and
+// summary file.
+func configText(e ComparisonEntry) string {
+	t := e.Params
+	if e.Summary != nil {
+		r := e.Summary.Requests
+		t += fmt.Sprintf("; %d requests (%d ok, %d failed, %d incomplete, %d rejected, %d canceled); run %s; files: %s",
+			r.Total, r.OK, r.Failed, r.Incomplete, r.Rejected, r.Canceled, e.Summary.RunID, e.Summary.Files["summary_json"])
+	}
+	return t
 }

@@ -386,18 +386,20 @@ type Files struct {
 	SummaryJSON, RunSummaryJSON string
 	// RequestsCSV is requests_<config>_<stamp>.csv; PlotPNG is metrics_<config>_<stamp>.png.
 	RequestsCSV, PlotPNG string
+	// ReportHTML is report_<config>_<stamp>.html, the run's self-contained HTML report (RunHTML).
+	ReportHTML string
 }
 
 // Map returns the paths keyed as summary.Summary.Files keys them.
 func (f Files) Map() map[string]string {
 	return map[string]string{"snapshots_json": f.SnapshotsJSON, "snapshots_csv": f.SnapshotsCSV,
 		"summary_json": f.SummaryJSON, "run_summary_json": f.RunSummaryJSON, "requests_csv": f.RequestsCSV,
-		"plot_png": f.PlotPNG}
+		"plot_png": f.PlotPNG, "report_html": f.ReportHTML}
 }
 
 // Names returns the file names for one run under dir: metrics_<config>_<stamp>.json/.csv/.png,
-// requests_<config>_<stamp>.csv, summary_<config>_<stamp>.json (this run's summary, kept) and
-// summary_statistics.json (the original tool's name: the latest run's summary in dir). stamp is start in
+// requests_<config>_<stamp>.csv, report_<config>_<stamp>.html, summary_<config>_<stamp>.json (this run's
+// summary, kept) and summary_statistics.json (the original tool's name: the latest run's summary in dir). stamp is start in
 // TimestampLayout, followed by "_" + suffix when suffix is not empty. config must already be safe as a file
 // name. Names creates nothing; Reserve picks names no other run has.
 func Names(dir, config string, start time.Time, suffix string) Files {
@@ -412,6 +414,7 @@ func Names(dir, config string, start time.Time, suffix string) Files {
 		RunSummaryJSON: filepath.Join(dir, "summary_"+config+"_"+stamp+".json"),
 		RequestsCSV:    filepath.Join(dir, "requests_"+config+"_"+stamp+".csv"),
 		PlotPNG:        filepath.Join(dir, "metrics_"+config+"_"+stamp+".png"),
+		ReportHTML:     filepath.Join(dir, "report_"+config+"_"+stamp+".html"),
 	}
 }
 
@@ -442,11 +445,14 @@ func Reserve(dir, config string, start time.Time, runID string) (Files, error) {
 	return Names(dir, config, start, ""), fmt.Errorf("claim file names in %s: %w", dir, lastErr)
 }
 
-// WriteAll writes the six files named by files (the plot titled with the configuration id). sum.Files is set
-// to the paths of the files that were written (the summaries included), so no message points at a file that
-// does not exist. It writes every file it can and returns the errors of those it could not, joined (one error
-// when the directory itself cannot be made). A file whose name in files is "" is not written.
-func WriteAll(files Files, sf SnapshotFile, recs []recorder.Record, sum *summary.Summary) error {
+// WriteAll writes the seven files named by files (the pictures titled with the configuration id). checks, when
+// not nil, is called once the data files and the summaries are written (so a check's failure can name them)
+// and before the HTML report, which shows the verdicts it returns (none when checks is nil: a run whose checks
+// are not known). sum.Files is set to the paths of the files that were written (the summaries and the HTML
+// report included), so no message points at a file that does not exist. It writes every file it can and
+// returns the errors of those it could not, joined (one error when the directory itself cannot be made). A file
+// whose name in files is "" is not written.
+func WriteAll(files Files, sf SnapshotFile, recs []recorder.Record, sum *summary.Summary, checks func(*summary.Summary) []Verdict) error {
 	sum.Files = map[string]string{}
 	dir := filepath.Dir(files.SnapshotsJSON)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -477,7 +483,11 @@ func WriteAll(files Files, sf SnapshotFile, recs []recorder.Record, sum *summary
 	put("snapshots_csv", b, err)
 	b, err = RequestsCSV(recs)
 	put("requests_csv", b, err)
-	b, err = PlotPNG(sf.Snapshots, sf.ConfigID, sf.IntervalS)
+	if recs == nil {
+		recs = []recorder.Record{} // known: none
+	}
+	charts := runCharts(Run{Title: sf.ConfigID, IntervalS: sf.IntervalS, Snapshots: sf.Snapshots, Records: recs})
+	b, err = gridPNG(charts, 2) // PlotPNG and the HTML's pictures are the same charts, built once
 	put("plot_png", b, err)
 	// The summary lists itself: claim its paths, then drop any that could not be written.
 	for kind, path := range map[string]string{"run_summary_json": files.RunSummaryJSON, "summary_json": files.SummaryJSON} {
@@ -485,11 +495,52 @@ func WriteAll(files Files, sf SnapshotFile, recs []recorder.Record, sum *summary
 			sum.Files[kind] = path
 		}
 	}
+	if files.ReportHTML != "" { // the summary lists it: claimed now, dropped below if it cannot be written
+		sum.Files["report_html"] = files.ReportHTML
+	}
 	b, err = marshal(sum)
 	for _, kind := range []string{"run_summary_json", "summary_json"} {
 		if !put(kind, b, err) {
 			delete(sum.Files, kind)
 		}
 	}
+	delete(sum.Files, "report_html")
+	var verdicts []Verdict
+	if checks != nil {
+		verdicts = checks(sum)
+	}
+	b, err = runHTML(charts, sum, verdicts)
+	put("report_html", b, err)
 	return errors.Join(errs...)
+}
+
+// ReadRequestsCSV reads a requests CSV as RequestsCSV writes it. Errors name the path.
+func ReadRequestsCSV(path string) ([]RequestRow, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var rows []RequestRow
+	if err := gocsv.UnmarshalBytes(b, &rows); err != nil {
+		return nil, fmt.Errorf("%s: not a requests CSV: %w", path, err)
+	}
+	return rows, nil
+}
+
+// LatenciesOf returns the CDF series of one configuration from its request rows: the TTFT and E2E latency
+// of each successful request (outcome ok), ms.
+func LatenciesOf(id string, rows []RequestRow) CDFSeries {
+	s := CDFSeries{ID: id}
+	for _, r := range rows {
+		if r.Outcome != string(recorder.OutcomeOK) {
+			continue
+		}
+		if r.TTFTMS != nil {
+			s.TTFTMS = append(s.TTFTMS, *r.TTFTMS)
+		}
+		if r.E2EMS != nil {
+			s.E2EMS = append(s.E2EMS, *r.E2EMS)
+		}
+	}
+	return s
 }

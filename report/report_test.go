@@ -100,7 +100,7 @@ func TestWriteAllAtomicFilesAndNulls(t *testing.T) {
 	files := Names(dir, "cfg", start, "")
 	assert.Equal(t, filepath.Join(dir, "metrics_cfg_20250909_103000.json"), files.SnapshotsJSON)
 	sum := summary.Compute(summary.Input{ConfigID: "cfg"})
-	err := WriteAll(files, SnapshotFile{ConfigID: "cfg", Snapshots: sampleSnaps()}, nil, sum)
+	err := WriteAll(files, SnapshotFile{ConfigID: "cfg", Snapshots: sampleSnaps()}, nil, sum, nil)
 	require.NoError(t, err)
 	entries, _ := os.ReadDir(dir)
 	var names []string
@@ -109,14 +109,14 @@ func TestWriteAllAtomicFilesAndNulls(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []string{"metrics_cfg_20250909_103000.json", "metrics_cfg_20250909_103000.csv",
 		"summary_statistics.json", "summary_cfg_20250909_103000.json", "requests_cfg_20250909_103000.csv",
-		"metrics_cfg_20250909_103000.png"}, names,
+		"metrics_cfg_20250909_103000.png", "report_cfg_20250909_103000.html"}, names,
 		"no temporary file left behind")
 	pf, err := os.Open(files.PlotPNG)
 	require.NoError(t, err)
 	defer pf.Close()
 	img, err := png.Decode(pf)
 	require.NoError(t, err)
-	assert.Equal(t, 1152, img.Bounds().Dx(), "12 in at 96 dpi")
+	assert.Equal(t, 1344, img.Bounds().Dx(), "two 7 in charts a row at 96 dpi")
 
 	// Claiming names: a second run in the same second, even in another process, gets its own files;
 	// summary_statistics.json stays the latest run's.
@@ -167,7 +167,7 @@ func TestWriteAllUnwritableDirIsOneErrorAndNoPaths(t *testing.T) {
 	blocker := filepath.Join(t.TempDir(), "file")
 	require.NoError(t, os.WriteFile(blocker, nil, 0o644))
 	sum := summary.Compute(summary.Input{ConfigID: "cfg"})
-	err := WriteAll(Names(filepath.Join(blocker, "out"), "cfg", time.Now(), ""), SnapshotFile{}, nil, sum)
+	err := WriteAll(Names(filepath.Join(blocker, "out"), "cfg", time.Now(), ""), SnapshotFile{}, nil, sum, nil)
 	require.Error(t, err)
 	assert.Equal(t, 1, strings.Count(err.Error(), "create directory"), "one error, not one per file: %v", err)
 	assert.Empty(t, sum.Files, "no path to a file that was not written")

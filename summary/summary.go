@@ -62,7 +62,7 @@ type Summary struct {
 	// Events lists what happened during collection (GPU lost, server restart, ...), in time order.
 	Events []snapshot.Event `json:"events"`
 	// Files maps a file kind ("snapshots_json", "snapshots_csv", "summary_json", "run_summary_json",
-	// "requests_csv", "plot_png") to its path.
+	// "requests_csv", "plot_png", "report_html") to its path.
 	// Set once the files are written.
 	Files map[string]string `json:"files,omitempty"`
 }

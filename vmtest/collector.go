@@ -606,27 +606,42 @@ func (c *Collector) finish(reason string) {
 	// files, whatever the check. Either logs nothing after the check's failure.
 	abandoned, silenced := c.abandoned, c.silenced
 	c.mu.Unlock()
-	if abandoned {
-		c.discardFiles()
-	} else if err := report.WriteAll(c.files, sf, recs, sum); err != nil {
-		c.writeErr = fmt.Errorf("vmtest: writing files: %w", err)
-	}
-	c.closeJournal(c.writeErr == nil)
-	c.final = sum
-	if !silenced {
-		c.logSummary(sum)
-	}
+	// The checks run once the data files are written (a failure names them) and before the HTML report, which
+	// holds their verdicts.
 	c.mu.Lock()
 	checks := c.checks
 	c.checksTaken = true
 	c.mu.Unlock()
 	r := &checkReporter{logf: c.logf}
-	for _, rc := range checks {
-		n := len(r.errs)
-		assert.Assert(r, sum, rc.check)
-		for i := n; i < len(r.errs); i++ {
-			r.errs[i] = rc.located(r.errs[i])
+	checked := false
+	runChecks := func(s *summary.Summary) []report.Verdict {
+		checked = true
+		verdicts := make([]report.Verdict, len(checks))
+		for i, rc := range checks {
+			n := len(r.errs)
+			assert.Assert(r, s, rc.check)
+			for j := n; j < len(r.errs); j++ {
+				r.errs[j] = rc.located(r.errs[j])
+			}
+			verdicts[i] = report.Verdict{Check: rc.check.String()}
+			if len(r.errs) > n {
+				verdicts[i].Err = r.errs[n].Error()
+			}
 		}
+		return verdicts
+	}
+	if abandoned {
+		c.discardFiles()
+	} else if err := report.WriteAll(c.files, sf, recs, sum, runChecks); err != nil {
+		c.writeErr = fmt.Errorf("vmtest: writing files: %w", err)
+	}
+	if !checked {
+		runChecks(sum)
+	}
+	c.closeJournal(c.writeErr == nil)
+	c.final = sum
+	if !silenced {
+		c.logSummary(sum)
 	}
 	c.mu.Lock()
 	c.checkErrs = r.errs

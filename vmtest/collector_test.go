@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -127,6 +128,12 @@ func TestCollectEndToEndWritesSeedFiles(t *testing.T) {
 	require.Len(t, ft.errs, 1, "only the e2e SLO fails: %v", ft.errs)
 	assert.Contains(t, ft.errs[0], "p99 e2e = 496.000 ms, want < 450ms (n=5")
 	assert.Contains(t, ft.errs[0], sum.Files["requests_csv"])
+	// The HTML report holds both verdicts, the failure's message as the test got it (HTML-escaped).
+	page, err := os.ReadFile(sum.Files["report_html"])
+	require.NoError(t, err)
+	assert.Contains(t, string(page), `<td class="failed">NOT MET</td><td style="text-align:left">`+
+		html.EscapeString(ft.errs[0])+`</td>`)
+	assert.Contains(t, string(page), html.EscapeString(`P99Below("ttft", 100ms)`)+`</code></td><td class="met">met</td>`)
 	assert.GreaterOrEqual(t, sum.Snapshots, 3)
 	// The capture's running=0 waiting=0 gauges reach every snapshot; with a static capture the rate is 0.
 	require.NotNil(t, sum.VLLM.AvgRequestQueueSize)

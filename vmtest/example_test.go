@@ -61,5 +61,5 @@ func ExampleStart() {
 	// Output:
 	// checks not met: <nil>
 	// requests: 6 ok of 6, 48 output tokens
-	// files in dir: [plot_png requests_csv run_summary_json snapshots_csv snapshots_json summary_json]
+	// files in dir: [plot_png report_html requests_csv run_summary_json snapshots_csv snapshots_json summary_json]
 }

@@ -92,12 +92,32 @@ func TestSnapshotsCarryServerIntervalQuantiles(t *testing.T) {
 	assert.Equal(t, 1000.0, *v2.ServerE2EP99LowerBoundMS)
 	require.NotNil(t, v2.ServerRequestsFinished)
 	assert.Equal(t, 8.0, *v2.ServerRequestsFinished)
+	// The ranges they are known to lie in: TTFT p50 in (50, 100] ms, p99 in (100, 500] ms, E2E p50 in (500,
+	// 1000] ms, E2E p99 in (1000, +Inf): lower 1000, no upper bound.
+	for _, b := range []struct {
+		name         string
+		lower, upper *float64
+		wantL, wantU float64
+	}{{"ttft p50", v2.ServerTTFTP50BucketLowerMS, v2.ServerTTFTP50BucketUpperMS, 50, 100},
+		{"ttft p99", v2.ServerTTFTP99BucketLowerMS, v2.ServerTTFTP99BucketUpperMS, 100, 500},
+		{"e2e p50", v2.ServerE2EP50BucketLowerMS, v2.ServerE2EP50BucketUpperMS, 500, 1000}} {
+		require.NotNil(t, b.lower, b.name)
+		require.NotNil(t, b.upper, b.name)
+		assert.InDelta(t, b.wantL, *b.lower, 1e-9, b.name)
+		assert.InDelta(t, b.wantU, *b.upper, 1e-9, b.name)
+	}
+	require.NotNil(t, v2.ServerE2EP99BucketLowerMS)
+	assert.InDelta(t, 1000, *v2.ServerE2EP99BucketLowerMS, 1e-9)
+	assert.Nil(t, v2.ServerE2EP99BucketUpperMS)
+	assert.Nil(t, v2.ServerITLP50BucketLowerMS, "not exposed")
 	assert.Nil(t, v2.ServerITLP50MS, "not exposed")
 	assert.Nil(t, v2.ServerQueueTimeP50MS, "not exposed")
 
 	// Scrape 4 repeats scrape 3: no observation, no request finished.
 	assert.Nil(t, v3.ServerTTFTP50MS)
 	assert.Nil(t, v3.ServerE2EP99LowerBoundMS)
+	assert.Nil(t, v3.ServerTTFTP50BucketLowerMS)
+	assert.Nil(t, v3.ServerTTFTP50AtMostMS)
 	require.NotNil(t, v3.ServerRequestsFinished)
 	assert.Equal(t, 0.0, *v3.ServerRequestsFinished)
 

@@ -12,8 +12,8 @@
 //   - collect samples the server's /metrics, the GPUs and the host every -interval, exactly as vmtest.Collect
 //     does in a test, until -duration has passed or SIGINT/SIGTERM arrives; then it takes a last snapshot,
 //     writes metrics_<config>_<timestamp>.json/.csv/.png, requests_<config>_<timestamp>.csv,
-//     summary_<config>_<timestamp>.json and summary_statistics.json under -out, and prints the summary and the
-//     paths. -duration 0 collects until a signal. A second SIGINT kills the command at once.
+//     report_<config>_<timestamp>.html, summary_<config>_<timestamp>.json and summary_statistics.json under
+//     -out, and prints the summary and the paths. -duration 0 collects until a signal. A second SIGINT kills the command at once.
 //   - load does the same while driving load into the server with package loadgen (closed loop with
 //     -concurrency, or open loop with -rate), recording every request; -slo threshold expressions
 //     (assert.ParseThreshold) are checked over the final summary. A signal ends the load early; the files are

@@ -55,6 +55,7 @@ func runFiles(t *testing.T, dir, config string) map[string]string {
 		"snapshots_json": "metrics_" + config + "_*.json", "snapshots_csv": "metrics_" + config + "_*.csv",
 		"plot_png": "metrics_" + config + "_*.png", "requests_csv": "requests_" + config + "_*.csv",
 		"run_summary_json": "summary_" + config + "_*.json", "summary_json": "summary_statistics.json",
+		"report_html": "report_" + config + "_*.html",
 	} {
 		m, err := filepath.Glob(filepath.Join(dir, pattern))
 		require.NoError(t, err)

@@ -130,7 +130,7 @@ func rerender(stdout io.Writer, path string) error {
 	if err != nil {
 		return fmt.Errorf("%s: CSV: %v", path, err)
 	}
-	png, err := report.PlotPNG(sf.Snapshots, sf.ConfigID, sf.IntervalS)
+	png, err := report.PlotPNG(report.Run{Title: sf.ConfigID, IntervalS: sf.IntervalS, Snapshots: sf.Snapshots})
 	if err != nil {
 		return fmt.Errorf("%s: plot: %v", path, err)
 	}
