@@ -15,6 +15,7 @@ import (
 
 	sse "github.com/tmaxmax/go-sse"
 
+	"github.com/vmtest/vmtest/auth"
 	"github.com/vmtest/vmtest/recorder"
 )
 
@@ -135,7 +136,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	base := strings.TrimRight(cfg.BaseURL, "/")
 	base = strings.TrimSuffix(base, "/v1")
 	if !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://") {
-		return nil, fmt.Errorf("loadgen: ClientConfig.BaseURL %q is not an http(s) URL", cfg.BaseURL)
+		return nil, fmt.Errorf("loadgen: ClientConfig.BaseURL %q is not an http(s) URL", auth.Redact(cfg.BaseURL, auth.URLSecrets(cfg.BaseURL)...))
 	}
 	switch cfg.Endpoint {
 	case "", Completions, ChatCompletions:
