@@ -627,9 +627,9 @@ func (r *run) closedLoop(ctx, runCtx context.Context, start time.Time, wg *sync.
 					return
 				}
 			}
-			var backoff backoff
+			var bo backoff
 			for ctx.Err() == nil && !r.stopped() {
-				if backoff.wait > 0 && !r.pause(ctx, start, backoff.wait, stopped) {
+				if bo.wait > 0 && !r.pause(ctx, start, bo.wait, stopped) {
 					return
 				}
 				i := int(next.Add(1) - 1)
@@ -640,7 +640,7 @@ func (r *run) closedLoop(ctx, runCtx context.Context, start time.Time, wg *sync.
 				if r.cfg.Requests > 0 && i == r.cfg.Requests-1 {
 					stop() // the last request has started
 				}
-				backoff = r.send(runCtx, i, time.Time{}, 0).next(backoff)
+				bo = r.send(runCtx, i, time.Time{}, 0).next(bo)
 			}
 		}()
 	}
