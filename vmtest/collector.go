@@ -497,8 +497,14 @@ func (c *Collector) fillClientLatency(v *snapshot.VLLM, now time.Time) {
 
 // RecordRequest records one timed request (see recorder.Request for the fields and the definitions of TTFT,
 // TPOT, ITL and E2E latency computed from them). Safe for concurrent use from any goroutine; it never logs.
-// A request recorded after the Collector finished is counted in Counts but not in the files.
-func (c *Collector) RecordRequest(r Request) { c.rec.RecordRequest(r) }
+// A request recorded after the Collector finished is counted in Counts but not in the files. Its error is
+// kept redacted (auth.Redact: the collector's credentials, and any URL's password).
+func (c *Collector) RecordRequest(r Request) {
+	if r.Err != nil { // a caller's own client may name the URL it sent to, credentials included
+		r.Err = auth.Error(r.Err, c.secrets...)
+	}
+	c.rec.RecordRequest(r)
+}
 
 // RunID returns this run's identifier, carried in every file and log line.
 func (c *Collector) RunID() string { return c.runID }

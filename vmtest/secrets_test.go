@@ -2,6 +2,7 @@ package vmtest
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -45,4 +46,16 @@ func TestScrapeAuthAndRedaction(t *testing.T) {
 	_, err := Start(context.Background(), Options{VLLMBaseURL: "http://u:" + wrong + "@h\x7f/", OutputDir: t.TempDir()})
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), wrong)
+}
+
+// A caller's own client's error that names a URL with its password is kept redacted.
+func TestRecordRequestRedactsErrors(t *testing.T) {
+	c, err := Start(context.Background(), Options{OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true,
+		VLLMAuth: auth.Config{BearerToken: "tok-own-4d2a91"}})
+	require.NoError(t, err)
+	now := time.Now()
+	c.RecordRequest(Request{Start: now, End: now, Err: errors.New(`Post "http://bob:pw-own-77a1c3@h/v1": EOF (tok-own-4d2a91)`)})
+	sum, err := c.Finish()
+	require.NoError(t, err)
+	assert.Equal(t, `Post "http://bob:xxxxx@h/v1": EOF (xxxxx)`, sum.Requests.LastError)
 }
