@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vmtest/vmtest/recorder"
+	"github.com/vmtest/vmtest/vllmsim"
 )
 
 func TestParseRetryAfter(t *testing.T) {
@@ -190,4 +191,23 @@ func TestMaxRetryAfterNegativeIsInvalid(t *testing.T) {
 	_, err := Run(context.Background(), LoadConfig{Client: ClientConfig{BaseURL: "http://x.invalid"}, Prompts: TextPrompts("p"),
 		Requests: 1, MaxRetryAfter: -time.Second, Sink: &sliceSink{}})
 	require.ErrorContains(t, err, "LoadConfig.MaxRetryAfter")
+}
+
+// Against the simulator over real sockets, a 429 storm (every request rejected with Retry-After: 1): each of
+// 4 workers sends at 0 s and 1 s within a 1.5 s run, so at most 8 requests, whatever the machine's speed (it
+// could only send fewer); without the wait they sent thousands.
+func TestClosedLoopIn429StormFromSimulator(t *testing.T) {
+	sim := vllmsim.New(t, vllmsim.Config{Reject429: vllmsim.Fault{Every: 1}})
+	sink := &sliceSink{}
+	res, err := Run(context.Background(), LoadConfig{
+		Client: ClientConfig{BaseURL: sim.URL}, Prompts: TextPrompts("p"), Concurrency: 4, Duration: 1500 * time.Millisecond, Sink: sink,
+	})
+	require.NoError(t, err)
+	n := len(sink.all())
+	assert.GreaterOrEqual(t, n, 4)
+	assert.LessOrEqual(t, n, 8)
+	assert.Equal(t, n, res.Outcomes[recorder.OutcomeRejected])
+	for _, r := range sink.all() {
+		assert.False(t, r.Responded.Before(r.Start), "time to rejection is never negative")
+	}
 }
