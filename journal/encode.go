@@ -22,6 +22,7 @@ func appendRequest(b []byte, r *recorder.Record, gaps []float64) []byte {
 	b = appendNum(append(b, `,"ttft_from_intended_ms":`...), r.TTFTFromIntendedMS)
 	b = appendNum(append(b, `,"e2e_from_intended_ms":`...), r.E2EFromIntendedMS)
 	b = appendNum(append(b, `,"slot_wait_ms":`...), r.SlotWaitMS)
+	b = appendNum(append(b, `,"time_to_reject_ms":`...), r.TimeToRejectMS)
 	b = strconv.AppendInt(append(b, `,"prompt_tokens":`...), int64(r.PromptTokens), 10)
 	b = strconv.AppendInt(append(b, `,"output_tokens":`...), int64(r.OutputTokens), 10)
 	b = strconv.AppendInt(append(b, `,"requested_output_tokens":`...), int64(r.RequestedOutputTokens), 10)

@@ -91,6 +91,7 @@ type requestLine struct {
 	TTFTFromIntendedMS    *float64         `json:"ttft_from_intended_ms"`
 	E2EFromIntendedMS     *float64         `json:"e2e_from_intended_ms"`
 	SlotWaitMS            float64          `json:"slot_wait_ms"`
+	TimeToRejectMS        *float64         `json:"time_to_reject_ms"`
 	PromptTokens          int              `json:"prompt_tokens"`
 	OutputTokens          int              `json:"output_tokens"`
 	RequestedOutputTokens int              `json:"requested_output_tokens"`
@@ -113,7 +114,8 @@ func (l *requestLine) record() recorder.Record {
 	return recorder.Record{
 		ID: l.ID, StartS: l.StartS, EndS: l.EndS, TTFTMS: nan(l.TTFTMS), E2EMS: nan(l.E2EMS), TPOTMS: nan(l.TPOTMS),
 		ITLMeanMS: nan(l.ITLMeanMS), TTFTFromIntendedMS: nan(l.TTFTFromIntendedMS),
-		E2EFromIntendedMS: nan(l.E2EFromIntendedMS), SlotWaitMS: l.SlotWaitMS, PromptTokens: l.PromptTokens,
+		E2EFromIntendedMS: nan(l.E2EFromIntendedMS), SlotWaitMS: l.SlotWaitMS, TimeToRejectMS: nan(l.TimeToRejectMS),
+		PromptTokens: l.PromptTokens,
 		OutputTokens: l.OutputTokens, RequestedOutputTokens: l.RequestedOutputTokens,
 		OutputTokensEstimated: l.OutputTokensEstimated, FinishReason: l.FinishReason, HTTPStatus: l.HTTPStatus,
 		Outcome: l.Outcome, Error: l.Error, ITLGaps: l.ITLGaps,

@@ -15,6 +15,7 @@ import (
 
 	sse "github.com/tmaxmax/go-sse"
 
+	"github.com/vmtest/vmtest/auth"
 	"github.com/vmtest/vmtest/recorder"
 )
 
@@ -71,8 +72,12 @@ var (
 type HTTPError struct {
 	// StatusCode is the HTTP status code.
 	StatusCode int
-	// Body is the start of the response body (at most 1 KiB, trimmed).
+	// Body is the start of the response body (at most 1 KiB, trimmed), with the client's secrets redacted
+	// (auth.Redact).
 	Body string
+	// RetryAfter is the response's Retry-After (RFC 9110 §10.2.3: seconds, or an HTTP date taken relative to
+	// when the response arrived), uncapped; 0 when absent, unparseable or in the past.
+	RetryAfter time.Duration
 }
 
 // Error formats the status and the body excerpt.
@@ -122,6 +127,7 @@ type Client struct {
 	completURL string
 	chatURL    string
 	sseCfg     *sse.ReadConfig
+	secrets    []string // what auth.Redact hides in every error and body excerpt the client gives
 }
 
 // NewClient validates cfg, fills in its defaults and builds the client's own http.Transport. It returns an
@@ -130,7 +136,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	base := strings.TrimRight(cfg.BaseURL, "/")
 	base = strings.TrimSuffix(base, "/v1")
 	if !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://") {
-		return nil, fmt.Errorf("loadgen: ClientConfig.BaseURL %q is not an http(s) URL", cfg.BaseURL)
+		return nil, fmt.Errorf("loadgen: ClientConfig.BaseURL %q is not an http(s) URL", auth.Redact(cfg.BaseURL, auth.URLSecrets(cfg.BaseURL)...))
 	}
 	switch cfg.Endpoint {
 	case "", Completions, ChatCompletions:
@@ -158,6 +164,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		completURL: base + string(Completions),
 		chatURL:    base + string(ChatCompletions),
 		sseCfg:     &sse.ReadConfig{MaxEventSize: cfg.MaxEventSize},
+		secrets:    clientSecrets(cfg),
 	}
 	rt := cfg.Transport
 	if rt == nil {
@@ -286,6 +293,7 @@ func (p *progressReader) Read(b []byte) (int, error) {
 // do times one request. It is the whole measurement: Start is taken right before the transport gets the
 // request, each event's arrival right after the parser completes it.
 func (c *Client) do(ctx context.Context, enc *encoder, p *Prompt) (rec recorder.Request) {
+	defer c.redact(&rec)
 	rec.ID = p.ID
 	rec.RequestedOutputTokens = enc.maxTokens(p)
 	chat := p.IsChat()
@@ -339,9 +347,10 @@ func (c *Client) do(ctx context.Context, enc *encoder, p *Prompt) (rec recorder.
 	br := &progressReader{r: resp.Body, w: wd}
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		rec.Responded = time.Now()
 		head, _ := io.ReadAll(io.LimitReader(br, 1024))
 		drain(br)
-		rec.Err = &HTTPError{StatusCode: resp.StatusCode, Body: excerpt(head, 1024)}
+		rec.Err = c.httpError(resp, head, rec.Responded)
 		rec.Outcome = recorder.OutcomeFailed
 		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 			rec.Outcome = recorder.OutcomeRejected

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/vmtest/vmtest/auth"
 	"github.com/vmtest/vmtest/recorder"
 )
 
@@ -36,8 +37,17 @@ type LoadConfig struct {
 	// request could not connect to the server (a dial error: connection refused, unreachable, no such host,
 	// connect timeout) waits before its next request, ConnectBackoffMin doubling up to ConnectBackoffMax and
 	// back to none after a request that connects, so that a server that is down is not flooded with requests
-	// that fail at once; the open loop keeps its schedule. Either stops at UnreachableAfter.
+	// that fail at once; the open loop keeps its schedule. Either stops at UnreachableAfter. A worker whose
+	// request was reset by the server before any response (ECONNRESET, or the connection closed first) backs
+	// off the same way; one whose request was rejected (HTTP 429 or 503) waits for the response's
+	// Retry-After, at most MaxRetryAfter, or without one backs off the same way (see IgnoreRetryAfter).
 	Concurrency int
+	// IgnoreRetryAfter makes closed-loop workers send their next request at once after a rejection, ignoring
+	// Retry-After and the back-off (to measure how fast a server sheds load).
+	IgnoreRetryAfter bool
+	// MaxRetryAfter caps the wait a Retry-After imposes on a closed-loop worker; 0: DefaultMaxRetryAfter.
+	// Negative is invalid.
+	MaxRetryAfter time.Duration
 	// RampUp spreads the closed-loop workers' first requests evenly over this time (worker k starts at
 	// k·RampUp/Concurrency) instead of all at once, as load tools' spawn rates do. Workers whose requests take
 	// equally long otherwise stay in lockstep, and every round becomes a burst of Concurrency simultaneous
@@ -120,6 +130,11 @@ type Result struct {
 	// ConnectFailures is the number of measured requests that could not connect to the server (counted in
 	// Outcomes as failed); in closed loop each made its worker back off (see LoadConfig.Concurrency).
 	ConnectFailures int
+	// ConnectionResets is the number of measured requests whose connection the server reset or closed
+	// before any response (counted in Outcomes as failed); in closed loop each made its worker back off.
+	ConnectionResets int
+	// RetryAfterWaits is the number of times a closed-loop worker waited for a rejection's Retry-After.
+	RetryAfterWaits int
 	// FirstErr is the error of the first measured request to end not OK (nil when all ended OK), so that a
 	// run where nothing succeeded can say why in one line.
 	FirstErr error
@@ -127,6 +142,9 @@ type Result struct {
 
 // DefaultUnreachableAfter is LoadConfig.UnreachableAfter's default.
 const DefaultUnreachableAfter = 30 * time.Second
+
+// DefaultMaxRetryAfter is LoadConfig.MaxRetryAfter's default: no Retry-After holds a worker longer.
+const DefaultMaxRetryAfter = 30 * time.Second
 
 // errDrainTimeout is the cause with which Run cancels the requests still in flight after DrainTimeout.
 var errDrainTimeout = errors.New("loadgen: requests still in flight")
@@ -146,6 +164,12 @@ func (r Result) String() string {
 	s := r.line()
 	if r.ConnectFailures > 0 {
 		s += fmt.Sprintf("; %d could not connect to the server", r.ConnectFailures)
+	}
+	if r.ConnectionResets > 0 {
+		s += fmt.Sprintf("; %d reset by the server before a response", r.ConnectionResets)
+	}
+	if r.RetryAfterWaits > 0 {
+		s += fmt.Sprintf("; %d waits for Retry-After", r.RetryAfterWaits)
 	}
 	return s
 }
@@ -193,6 +217,8 @@ func (cfg *LoadConfig) validate() error {
 		return errors.New("loadgen: LoadConfig.Burstiness and MaxConcurrency apply to the open loop only (set Rate)")
 	case cfg.Rate > 0 && cfg.Concurrency != 0:
 		return errors.New("loadgen: LoadConfig.Concurrency is the closed loop's; with Rate use MaxConcurrency")
+	case cfg.MaxRetryAfter < 0:
+		return fmt.Errorf("loadgen: LoadConfig.MaxRetryAfter %v is negative", cfg.MaxRetryAfter)
 	case cfg.RampUp < 0 || cfg.Rate > 0 && cfg.RampUp != 0:
 		return fmt.Errorf("loadgen: LoadConfig.RampUp %v must be ≥ 0, and applies to the closed loop only", cfg.RampUp)
 	}
@@ -218,6 +244,8 @@ type run struct {
 	firstErr error
 	sent     atomic.Int64
 	noConn   atomic.Int64 // requests that could not connect
+	resets   atomic.Int64 // requests reset before a response
+	raWaits  atomic.Int64 // closed-loop waits for Retry-After
 
 	// Connection state for UnreachableAfter, under connMu.
 	connMu       sync.Mutex
@@ -377,6 +405,8 @@ func Run(ctx context.Context, cfg LoadConfig) (Result, error) {
 	}
 	res.MaxSendLag = r.maxLag
 	res.ConnectFailures = int(r.noConn.Load())
+	res.ConnectionResets = int(r.resets.Load())
+	res.RetryAfterWaits = int(r.raWaits.Load())
 	res.FirstErr = r.firstErr
 	r.mu.Unlock()
 	res.Wall = end.Sub(res.Start)
@@ -411,13 +441,13 @@ func CheckModel(ctx context.Context, c *Client, model string) error {
 	if err != nil || slices.Contains(ids, model) {
 		return nil
 	}
-	return &ModelNotServedError{Model: model, BaseURL: c.cfg.BaseURL, Served: ids}
+	return &ModelNotServedError{Model: model, BaseURL: auth.Redact(c.cfg.BaseURL, c.secrets...), Served: ids}
 }
 
 // ModelNotServedError is Run's error when the server's /v1/models does not list Params.Model.
 type ModelNotServedError struct {
 	Model   string   // Params.Model
-	BaseURL string   // ClientConfig.BaseURL
+	BaseURL string   // ClientConfig.BaseURL, its credentials redacted (auth.Redact)
 	Served  []string // the model ids the server lists, in its order
 }
 
@@ -470,8 +500,8 @@ func (r *run) warmup(ctx context.Context, w int) (sent, notOK int, firstErr erro
 }
 
 // send times measured request i and records it. intended and slotWait are the open loop's (zero otherwise).
-// It reports whether the request could not connect to the server.
-func (r *run) send(ctx context.Context, i int, intended time.Time, slotWait time.Duration) (noConn bool) {
+// It returns what the request asks of a closed-loop worker before its next one (see pause).
+func (r *run) send(ctx context.Context, i int, intended time.Time, slotWait time.Duration) pause {
 	p := &r.cfg.Prompts[i%len(r.cfg.Prompts)]
 	var conn atomic.Bool
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) {
@@ -513,13 +543,13 @@ func (r *run) send(ctx context.Context, i int, intended time.Time, slotWait time
 		r.maxLag = lag
 	}
 	r.mu.Unlock()
-	noConn = rec.Outcome == recorder.OutcomeFailed && !conn.Load() && isDialError(rec.Err)
+	noConn := rec.Outcome == recorder.OutcomeFailed && !conn.Load() && isDialError(rec.Err)
 	if noConn {
 		r.noConn.Add(1)
 		r.failedToConnect(rec.Err)
 	}
 	r.cfg.Sink.RecordRequest(rec)
-	return noConn
+	return r.pauseAfter(&rec, noConn)
 }
 
 // canceledByCaller reports whether rec, sent with ctx (the run's context), was cancelled in flight because
@@ -597,9 +627,9 @@ func (r *run) closedLoop(ctx, runCtx context.Context, start time.Time, wg *sync.
 					return
 				}
 			}
-			var backoff time.Duration
+			var bo backoff
 			for ctx.Err() == nil && !r.stopped() {
-				if backoff > 0 && !r.pause(ctx, start, backoff, stopped) {
+				if bo.wait > 0 && !r.pause(ctx, start, bo.wait, stopped) {
 					return
 				}
 				i := int(next.Add(1) - 1)
@@ -610,14 +640,7 @@ func (r *run) closedLoop(ctx, runCtx context.Context, start time.Time, wg *sync.
 				if r.cfg.Requests > 0 && i == r.cfg.Requests-1 {
 					stop() // the last request has started
 				}
-				switch {
-				case !r.send(runCtx, i, time.Time{}, 0):
-					backoff = 0
-				case backoff == 0:
-					backoff = ConnectBackoffMin
-				default:
-					backoff = min(2*backoff, ConnectBackoffMax)
-				}
+				bo = r.send(runCtx, i, time.Time{}, 0).next(bo)
 			}
 		}()
 	}

@@ -7,13 +7,20 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // Models returns the ids of the models the server serves, in the order of its GET /v1/models answer (the
 // OpenAI API's model list, which vLLM serves; the first is what vLLM serves by default). It sends the
 // client's APIKey and Header. A non-2xx answer, an answer that is not the list's JSON, or a list without a
-// model is an error naming the URL. ctx bounds the request (the client itself has no overall timeout).
+// model is an error naming the URL. ctx bounds the request (the client itself has no overall timeout). Its
+// errors show no secret of the client (auth.Redact).
 func (c *Client) Models(ctx context.Context) ([]string, error) {
+	ids, err := c.models(ctx)
+	return ids, c.redactErr(err)
+}
+
+func (c *Client) models(ctx context.Context) ([]string, error) {
 	url := strings.TrimSuffix(c.completURL, string(Completions)) + "/v1/models"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
@@ -34,7 +41,7 @@ func (c *Client) Models(ctx context.Context) ([]string, error) {
 	defer drain(resp.Body)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		head, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-		return nil, fmt.Errorf("loadgen: list models at %s: %w", url, &HTTPError{StatusCode: resp.StatusCode, Body: excerpt(head, 1024)})
+		return nil, fmt.Errorf("loadgen: list models at %s: %w", url, c.httpError(resp, head, time.Now()))
 	}
 	var list struct {
 		Data []struct {

@@ -65,6 +65,9 @@ type Record struct {
 	E2EFromIntendedMS  float64
 	// SlotWaitMS is the time waited for a concurrency slot, ms.
 	SlotWaitMS float64
+	// TimeToRejectMS is, for a rejected request, Responded − Start, ms: how long the server took to refuse
+	// it. NaN for other outcomes and when Responded is unknown.
+	TimeToRejectMS float64
 	// PromptTokens, OutputTokens and RequestedOutputTokens as in Request.
 	PromptTokens          int
 	OutputTokens          int
@@ -129,7 +132,7 @@ type Recorder struct {
 	lastS     float64 // latest EndS of a successful request
 	good      int     // successful requests meeting slo
 
-	ttft, tpot, e2e, itl, ttftInt, e2eInt dist
+	ttft, tpot, e2e, itl, ttftInt, e2eInt, reject dist
 
 	win     []winEntry // requests not yet drained, at most ExactCap
 	winOver Window     // requests past that bound, counted without their latencies: drained by the next DrainWindowUntil
@@ -179,7 +182,7 @@ func (r *Recorder) toRecord(q *Request) Record {
 	nan := math.NaN()
 	rec := Record{
 		ID: q.ID, TTFTMS: nan, E2EMS: nan, TPOTMS: nan, ITLMeanMS: nan,
-		TTFTFromIntendedMS: nan, E2EFromIntendedMS: nan,
+		TTFTFromIntendedMS: nan, E2EFromIntendedMS: nan, TimeToRejectMS: nan,
 		SlotWaitMS:   ms(q.SlotWait),
 		PromptTokens: q.PromptTokens, OutputTokens: q.OutputTokens, RequestedOutputTokens: q.RequestedOutputTokens,
 		OutputTokensEstimated: q.OutputTokensEstimated, FinishReason: q.FinishReason, HTTPStatus: q.HTTPStatus,
@@ -192,6 +195,12 @@ func (r *Recorder) toRecord(q *Request) Record {
 	end := q.End
 	if end.IsZero() {
 		end = q.Start
+		if !q.Responded.IsZero() {
+			end = q.Responded
+		}
+	}
+	if rec.Outcome == OutcomeRejected && !q.Responded.IsZero() {
+		rec.TimeToRejectMS = ms(q.Responded.Sub(q.Start))
 	}
 	rec.EndS = end.Sub(r.start).Seconds()
 	if !q.FirstToken.IsZero() {
@@ -287,6 +296,7 @@ func (r *Recorder) add(rec *Record) {
 		e.ok, e.out = true, int64(rec.OutputTokens)
 	case OutcomeRejected:
 		c.Rejected++
+		r.reject.add(rec.TimeToRejectMS)
 	case OutcomeIncomplete:
 		c.Incomplete++
 	case OutcomeCanceled:
@@ -428,6 +438,8 @@ type Summary struct {
 	// TTFTFromIntendedMS and E2EFromIntendedMS are measured from the open-loop schedule (N=0 in closed loop).
 	TTFTFromIntendedMS Stats `json:"ttft_from_intended_ms"`
 	E2EFromIntendedMS  Stats `json:"e2e_from_intended_ms"`
+	// TimeToRejectMS is the distribution of rejected requests' time to rejection (Record.TimeToRejectMS), ms.
+	TimeToRejectMS Stats `json:"time_to_reject_ms"`
 	// WindowS is the measured window, s: first successful request's start to last successful request's end.
 	// Nil with no successful request.
 	WindowS *float64 `json:"window_s"`
@@ -485,7 +497,7 @@ func (r *Recorder) cut(rows bool) (Summary, []Record) {
 // cutCopy is what a cut copies under the lock.
 type cutCopy struct {
 	s             Summary
-	dists         [6]dist
+	dists         [7]dist
 	firstS, lastS float64
 	good          int
 	recs          []Record
@@ -494,8 +506,8 @@ type cutCopy struct {
 // copyLocked copies the tallies, detached distributions and (with rows) the rows; r.mu is held.
 func (r *Recorder) copyLocked(rows bool) cutCopy {
 	c := cutCopy{s: Summary{Counts: r.counts, LastError: r.lastError, GoodputRequests: r.good},
-		dists: [6]dist{r.ttft.detached(), r.tpot.detached(), r.e2e.detached(), r.itl.detached(),
-			r.ttftInt.detached(), r.e2eInt.detached()},
+		dists: [7]dist{r.ttft.detached(), r.tpot.detached(), r.e2e.detached(), r.itl.detached(),
+			r.ttftInt.detached(), r.e2eInt.detached(), r.reject.detached()},
 		firstS: r.firstS, lastS: r.lastS, good: r.good}
 	if rows {
 		c.recs = slices.Clone(r.recs)
@@ -529,6 +541,7 @@ func (r *Recorder) summarize(c cutCopy) (Summary, []Record) {
 	s, dists, firstS, lastS, good, recs := c.s, c.dists, c.firstS, c.lastS, c.good, c.recs
 	s.TTFTMS, s.TPOTMS, s.E2EMS, s.ITLMS = dists[0].stats(), dists[1].stats(), dists[2].stats(), dists[3].stats()
 	s.TTFTFromIntendedMS, s.E2EFromIntendedMS = dists[4].stats(), dists[5].stats()
+	s.TimeToRejectMS = dists[6].stats()
 	s.ErrorRate = s.Counts.ErrorRate()
 	if r.slo.set() {
 		s.GoodputSLOs = map[string]float64{}

@@ -58,6 +58,10 @@ type Request struct {
 	FinishReason string
 	// HTTPStatus is the response status code (0 when no response arrived).
 	HTTPStatus int
+	// Responded is when a response's status line and headers arrived; loadgen sets it for a non-2xx
+	// response. For a rejected request, Responded − Start is its time to rejection (Record.TimeToRejectMS).
+	// Zero when unknown.
+	Responded time.Time
 	// SlotWait is how long the request waited for a concurrency slot before Start (load driver only).
 	SlotWait time.Duration
 	// Outcome classifies the request; when empty it is derived: Err != nil → failed, else ok.

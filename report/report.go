@@ -331,7 +331,8 @@ func naturalLess(a, b string) bool {
 
 // RequestRow is one row of the requests CSV (column names in the csv tags). Durations are in milliseconds;
 // an unknown value is an empty cell: http_status when no response came, prompt_tokens when the server
-// reported no usage, requested_output_tokens when the request left max_tokens to the server.
+// reported no usage, requested_output_tokens when the request left max_tokens to the server,
+// time_to_reject_ms (Start to the rejection's response, recorder.Record.TimeToRejectMS) unless rejected.
 type RequestRow struct {
 	ID                    string   `csv:"id"`
 	StartS                float64  `csv:"start_s"`
@@ -351,6 +352,7 @@ type RequestRow struct {
 	RequestedOutputTokens *int     `csv:"requested_output_tokens"`
 	FinishReason          string   `csv:"finish_reason"`
 	Error                 string   `csv:"error"`
+	TimeToRejectMS        *float64 `csv:"time_to_reject_ms"`
 }
 
 // RequestsCSV renders the request records, one row each, through gocsv.
@@ -364,7 +366,7 @@ func RequestsCSV(recs []recorder.Record) ([]byte, error) {
 			TTFTFromIntendedMS: snapshot.F(r.TTFTFromIntendedMS), E2EFromIntendedMS: snapshot.F(r.E2EFromIntendedMS),
 			SlotWaitMS: r.SlotWaitMS, PromptTokens: positive(r.PromptTokens), OutputTokens: r.OutputTokens,
 			OutputTokensEstimated: r.OutputTokensEstimated, RequestedOutputTokens: positive(r.RequestedOutputTokens),
-			FinishReason: r.FinishReason, Error: r.Error,
+			FinishReason: r.FinishReason, Error: r.Error, TimeToRejectMS: snapshot.F(r.TimeToRejectMS),
 		}
 	}
 	return gocsv.MarshalBytes(&rows)

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/vmtest/vmtest/auth"
 	"github.com/vmtest/vmtest/snapshot"
 )
 
@@ -50,17 +51,18 @@ var dcgmWanted = map[string]bool{
 type dcgm struct {
 	urls   []*url.URL
 	client *http.Client
+	auth   auth.Config
 }
 
 func newDCGM(cfg GPUConfig) (*dcgm, error) {
-	d := &dcgm{client: cfg.HTTPClient}
+	d := &dcgm{client: cfg.HTTPClient, auth: cfg.DCGMAuth}
 	if d.client == nil {
 		d.client = &http.Client{}
 	}
 	for i, raw := range cfg.DCGMURLs {
 		u, err := url.Parse(strings.TrimSpace(raw))
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("GPUConfig.DCGMURLs[%d]: %q is not an http(s) URL", i, raw)
+			return nil, fmt.Errorf("GPUConfig.DCGMURLs[%d]: %q is not an http(s) URL", i, auth.Redact(raw, auth.URLSecrets(raw)...))
 		}
 		d.urls = append(d.urls, u)
 	}
@@ -89,7 +91,7 @@ func (d *dcgm) Sample(ctx context.Context) Reading {
 	var errs []error
 	for i, r := range results {
 		if r.err != nil {
-			errs = append(errs, fmt.Errorf("dcgm %s: %w", d.urls[i].Redacted(), r.err))
+			errs = append(errs, fmt.Errorf("dcgm %s: %w", auth.Redact(d.urls[i].String()), r.err))
 		}
 		for _, g := range r.gpus {
 			host := ""
@@ -111,6 +113,7 @@ func (d *dcgm) scrape(ctx context.Context, u *url.URL) (map[int]snapshot.GPU, er
 		return nil, err
 	}
 	req.Header.Set("Accept", "text/plain;version=0.0.4")
+	d.auth.Apply(req.Header)
 	resp, err := d.client.Do(req)
 	if err != nil {
 		return nil, err

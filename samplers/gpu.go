@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vmtest/vmtest/auth"
 	"github.com/vmtest/vmtest/snapshot"
 )
 
@@ -84,6 +85,8 @@ type GPUConfig struct {
 	// DCGMURLs are dcgm-exporter /metrics URLs (e.g. "http://node1:9400/metrics"). With more than one, GPUs are
 	// keyed "<host>_gpu_<index>". Setting them with Source "auto" selects dcgm.
 	DCGMURLs []string
+	// DCGMAuth is sent with every dcgm-exporter scrape (bearer token, basic auth, headers).
+	DCGMAuth auth.Config
 	// NvidiaSMIPath is the nvidia-smi binary; default "nvidia-smi" looked up on PATH.
 	NvidiaSMIPath string
 	// Interval is the collector's tick interval (Options.Interval); zero means 2 s, negative is invalid.

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vmtest/vmtest/auth"
 	"github.com/vmtest/vmtest/serverstats"
 	"github.com/vmtest/vmtest/snapshot"
 )
@@ -44,6 +45,9 @@ type VLLMConfig struct {
 	// on one server). Empty means all series are summed. A Model no series carries makes the scrape fail,
 	// naming the model_name values the server has.
 	Model string
+	// Auth is sent with every scrape (bearer token, basic auth, headers); credentials in the URL are sent too.
+	// Neither ever appears in an error: URLs are shown through auth.Redact.
+	Auth auth.Config
 	// Timeout bounds one scrape when Sample's context has no deadline; 0 means DefaultVLLMTimeout.
 	// Negative is invalid.
 	Timeout time.Duration
@@ -61,6 +65,8 @@ type VLLMConfig struct {
 // any goroutine at any time.
 type VLLM struct {
 	url     string
+	shown   string // url as errors show it (auth.Redact)
+	auth    auth.Config
 	client  *http.Client
 	ownTr   *http.Transport // the transport NewVLLM made (nil when the caller gave a Client); closed by Close
 	max     int64
@@ -84,12 +90,12 @@ func NewVLLM(cfg VLLMConfig) (*VLLM, error) {
 	switch {
 	case cfg.MetricsURL != "":
 		if err := vllmCheckURL(cfg.MetricsURL); err != nil {
-			return nil, fmt.Errorf("VLLMConfig.MetricsURL %q: %w", cfg.MetricsURL, err)
+			return nil, fmt.Errorf("VLLMConfig.MetricsURL %q: %w", auth.Redact(cfg.MetricsURL), auth.Error(err, auth.URLSecrets(cfg.MetricsURL)...))
 		}
 		target = cfg.MetricsURL
 	case cfg.BaseURL != "":
 		if err := vllmCheckURL(cfg.BaseURL); err != nil {
-			return nil, fmt.Errorf("VLLMConfig.BaseURL %q: %w", cfg.BaseURL, err)
+			return nil, fmt.Errorf("VLLMConfig.BaseURL %q: %w", auth.Redact(cfg.BaseURL), auth.Error(err, auth.URLSecrets(cfg.BaseURL)...))
 		}
 		u, _ := url.Parse(cfg.BaseURL)
 		p := strings.TrimRight(u.Path, "/")
@@ -108,6 +114,8 @@ func NewVLLM(cfg VLLMConfig) (*VLLM, error) {
 	}
 	v := &VLLM{
 		url:     target,
+		shown:   auth.Redact(target),
+		auth:    cfg.Auth,
 		client:  cfg.Client,
 		max:     cfg.MaxBodyBytes,
 		model:   cfg.Model,
@@ -159,8 +167,8 @@ func (v *VLLM) Close() error {
 // Name returns "vllm", the key of this source in snapshot.Snapshot.Errors.
 func (v *VLLM) Name() string { return "vllm" }
 
-// URL returns the metrics URL scraped.
-func (v *VLLM) URL() string { return v.url }
+// URL returns the metrics URL scraped, its credentials redacted (auth.Redact).
+func (v *VLLM) URL() string { return v.shown }
 
 // NamesUsed returns, for the last committed scrape, each exposed catalogue field (serverstats.FieldTTFTSeconds,
 // ...) mapped to the vLLM metric name it was read from, e.g. serverstats.FieldKVCacheUsagePercent →
@@ -243,7 +251,7 @@ func (v *VLLM) scrape(ctx context.Context) (serverstats.Scrape, error) {
 func (v *VLLM) parse(body []byte, at time.Time) (serverstats.Scrape, error) {
 	sc, err := v.parser.Parse(body, at)
 	if err != nil {
-		return serverstats.Scrape{}, fmt.Errorf("GET %s: %w", v.url, err)
+		return serverstats.Scrape{}, fmt.Errorf("GET %s: %w", v.shown, err)
 	}
 	return sc, nil
 }
@@ -256,6 +264,7 @@ func (v *VLLM) fetch(ctx context.Context) ([]byte, time.Time, error) {
 	}
 	// Ask for the classic text format (never protobuf or OpenMetrics).
 	req.Header.Set("Accept", "text/plain;version=0.0.4;q=1.0,*/*;q=0.1")
+	v.auth.Apply(req.Header)
 	resp, err := v.client.Do(req)
 	if err != nil {
 		return nil, time.Time{}, err
@@ -268,24 +277,24 @@ func (v *VLLM) fetch(ctx context.Context) ([]byte, time.Time, error) {
 		if msg != "" {
 			msg = ": " + msg
 		}
-		return nil, at, fmt.Errorf("GET %s: status %s%s", v.url, resp.Status, msg)
+		return nil, at, fmt.Errorf("GET %s: status %s%s", v.shown, resp.Status, msg)
 	}
 	ct := resp.Header.Get("Content-Type")
 	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(ct)), "text/html") {
-		return nil, at, fmt.Errorf("GET %s: body is HTML (Content-Type %q), not Prometheus text: is this the server's metrics URL?", v.url, ct)
+		return nil, at, fmt.Errorf("GET %s: body is HTML (Content-Type %q), not Prometheus text: is this the server's metrics URL?", v.shown, ct)
 	}
 	if resp.ContentLength > v.max {
-		return nil, at, fmt.Errorf("GET %s: body exceeds %d bytes (Content-Length %d; VLLMConfig.MaxBodyBytes)", v.url, v.max, resp.ContentLength)
+		return nil, at, fmt.Errorf("GET %s: body exceeds %d bytes (Content-Length %d; VLLMConfig.MaxBodyBytes)", v.shown, v.max, resp.ContentLength)
 	}
 	body, err := v.readBody(resp.Body, resp.ContentLength)
 	if errors.Is(err, errVLLMBodyTooLarge) {
-		return nil, at, fmt.Errorf("GET %s: body exceeds %d bytes (VLLMConfig.MaxBodyBytes)", v.url, v.max)
+		return nil, at, fmt.Errorf("GET %s: body exceeds %d bytes (VLLMConfig.MaxBodyBytes)", v.shown, v.max)
 	}
 	if err != nil {
-		return nil, at, fmt.Errorf("GET %s: reading body after %d bytes: %w", v.url, len(body), err)
+		return nil, at, fmt.Errorf("GET %s: reading body after %d bytes: %w", v.shown, len(body), err)
 	}
 	if t := bytes.TrimLeft(body, " \t\r\n\ufeff"); len(t) > 0 && t[0] == '<' {
-		return nil, at, fmt.Errorf("GET %s: body is HTML (starts with %q), not Prometheus text: is this the server's metrics URL?", v.url, vllmFirstLine(t, 40))
+		return nil, at, fmt.Errorf("GET %s: body is HTML (starts with %q), not Prometheus text: is this the server's metrics URL?", v.shown, vllmFirstLine(t, 40))
 	}
 	return body, at, nil
 }

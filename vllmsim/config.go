@@ -49,6 +49,16 @@ type Config struct {
 	// served.
 	Model string
 
+	// APIKey, when set, is required on every /v1 route as "Authorization:
+	// Bearer <APIKey>", as vLLM's --api-key does; a request without it gets
+	// 401 and enters no metric. /health and /metrics stay open.
+	APIKey string
+
+	// MetricsUsername and MetricsPassword, when MetricsUsername is set, are
+	// required as basic auth on /metrics, as an authenticating proxy in
+	// front of the server would; a scrape without them gets 401.
+	MetricsUsername, MetricsPassword string
+
 	// Seed makes ids, output text, jitter and probabilistic faults
 	// reproducible. Default 0 (itself a valid seed).
 	Seed uint64

@@ -28,6 +28,8 @@ type Server struct {
 	eng          *engine
 	met          *metrics
 	mux          *http.ServeMux
+	handler      http.Handler // mux behind the credentials Config requires
+	unauthorized atomic.Int64
 	reqSeq       atomic.Uint64
 
 	srv    *http.Server
@@ -81,7 +83,7 @@ func NewServer(cfg Config) (*Server, error) {
 	s.ln = ln
 	s.URL = "http://" + ln.Addr().String()
 	s.srv = &http.Server{
-		Handler:           s.mux,
+		Handler:           s.handler,
 		BaseContext:       func(net.Listener) context.Context { return s.ctx },
 		ReadHeaderTimeout: 10 * time.Second,
 	}
@@ -113,6 +115,7 @@ func newServer(cfg Config) *Server {
 	mux.HandleFunc("POST /v1/chat/completions", func(w http.ResponseWriter, r *http.Request) { s.serveGenerate(w, r, true) })
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.met.reg, promhttp.HandlerOpts{}))
 	s.mux = mux
+	s.handler = s.guard(mux)
 	return s
 }
 
@@ -121,7 +124,7 @@ func newServer(cfg Config) *Server {
 // a caller mount the simulator in its own server (sharing its engine,
 // queue and metrics); generations served that way end with their request's
 // context, not with Close.
-func (s *Server) Handler() http.Handler { return s.mux }
+func (s *Server) Handler() http.Handler { return s.handler }
 
 // Config returns the configuration in effect, defaults filled in.
 func (s *Server) Config() Config { return s.cfg }

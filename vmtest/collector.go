@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vmtest/vmtest/assert"
+	"github.com/vmtest/vmtest/auth"
 	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/report"
 	"github.com/vmtest/vmtest/samplers"
@@ -38,6 +39,7 @@ type Collector struct {
 	opts     Options
 	runID    string
 	configID string
+	secrets  []string // what c.redact hides
 	start    time.Time
 	dir      string
 	files    report.Files
@@ -139,14 +141,15 @@ func start(ctx context.Context, opts Options, env runEnv) (*Collector, error) {
 		env.helper = func() {}
 	}
 	env.helper()
-	logf := env.logf
 	o, err := opts.resolve()
+	secrets := o.secrets()
 	if err != nil {
-		return nil, err
+		return nil, auth.Error(err, secrets...)
 	}
+	logf := redactingLog(env.logf, env.helper, secrets)
 	now := time.Now()
 	c := &Collector{
-		name: env.name, logf: logf, helper: env.helper, brief: env.brief, opts: o, start: now,
+		name: env.name, logf: logf, helper: env.helper, brief: env.brief, opts: o, start: now, secrets: secrets,
 		runID:   fmt.Sprintf("%s-%06x", now.UTC().Format("20060102T150405Z"), rand.Uint32()&0xffffff),
 		sources: map[string]*summary.SourceStatus{}, busy: map[string]bool{},
 		rec:     recorder.New(now, recorder.Config{MaxRecords: o.MaxRequests, Goodput: o.Goodput}),
@@ -167,7 +170,7 @@ func start(ctx context.Context, opts Options, env runEnv) (*Collector, error) {
 		for _, cl := range c.owned {
 			_ = cl.Close()
 		}
-		return nil, err
+		return nil, auth.Error(err, secrets...)
 	}
 	var rerr error
 	if c.files, rerr = report.Reserve(c.dir, c.configID, now, c.runID); rerr != nil {
@@ -224,7 +227,7 @@ func (c *Collector) buildSamplers() error {
 		c.samplers = append(c.samplers, samplers.NewSystem())
 	}
 	if o.VLLMBaseURL != "" || o.MetricsURL != "" {
-		v, err := samplers.NewVLLM(samplers.VLLMConfig{BaseURL: o.VLLMBaseURL, MetricsURL: o.MetricsURL, Model: o.Model})
+		v, err := samplers.NewVLLM(samplers.VLLMConfig{BaseURL: o.VLLMBaseURL, MetricsURL: o.MetricsURL, Model: o.Model, Auth: o.VLLMAuth})
 		if err != nil {
 			return fmt.Errorf("vmtest: Options.VLLMBaseURL: %w", err)
 		}
@@ -232,7 +235,7 @@ func (c *Collector) buildSamplers() error {
 	} else {
 		c.sources["vllm"] = &summary.SourceStatus{Note: "no server to scrape: set Options.VLLMBaseURL or " + EnvVLLMURL}
 	}
-	g, err := samplers.NewGPU(samplers.GPUConfig{Source: o.GPUSource, GPUs: o.GPUIDs, DCGMURLs: o.DCGMURLs, Interval: o.Interval})
+	g, err := samplers.NewGPU(samplers.GPUConfig{Source: o.GPUSource, GPUs: o.GPUIDs, DCGMURLs: o.DCGMURLs, DCGMAuth: o.DCGMAuth, Interval: o.Interval})
 	if errors.Is(err, samplers.ErrNVMLNotLinked) {
 		return fmt.Errorf("vmtest: Options.GPUSource %q: %w", o.GPUSource, samplers.ErrNVMLNotLinked)
 	}
@@ -242,7 +245,7 @@ func (c *Collector) buildSamplers() error {
 	if g.Source() == samplers.GPUSourceNone {
 		reason := "no GPU source"
 		if g.Reason() != nil {
-			reason = g.Reason().Error()
+			reason = c.redact(g.Reason().Error())
 		}
 		if o.RequireGPU {
 			return fmt.Errorf("vmtest: Options.RequireGPU (or %s=1): %s", EnvRequireGPU, reason)
@@ -425,7 +428,7 @@ wait:
 		scraped = scraped || (c.server != nil && name == c.server.Name() && r.Err == nil)
 		if r.Err != nil {
 			st.Failed++
-			st.LastError = r.Err.Error()
+			st.LastError = c.redact(r.Err.Error())
 			snap.Errors[name] = st.LastError
 		}
 		for k, g := range r.GPU {
@@ -437,7 +440,10 @@ wait:
 		if r.System != nil {
 			snap.SystemMetrics = *r.System
 		}
-		c.events = append(c.events, r.Events...)
+		for _, e := range r.Events {
+			e.Message = c.redact(e.Message)
+			c.events = append(c.events, e)
+		}
 	}
 	if len(snap.Errors) == 0 {
 		snap.Errors = nil
@@ -492,8 +498,14 @@ func (c *Collector) fillClientLatency(v *snapshot.VLLM, now time.Time) {
 
 // RecordRequest records one timed request (see recorder.Request for the fields and the definitions of TTFT,
 // TPOT, ITL and E2E latency computed from them). Safe for concurrent use from any goroutine; it never logs.
-// A request recorded after the Collector finished is counted in Counts but not in the files.
-func (c *Collector) RecordRequest(r Request) { c.rec.RecordRequest(r) }
+// A request recorded after the Collector finished is counted in Counts but not in the files. Its error is
+// kept redacted (auth.Redact: the collector's credentials, and any URL's password).
+func (c *Collector) RecordRequest(r Request) {
+	if r.Err != nil { // a caller's own client may name the URL it sent to, credentials included
+		r.Err = auth.Error(r.Err, c.secrets...)
+	}
+	c.rec.RecordRequest(r)
+}
 
 // RunID returns this run's identifier, carried in every file and log line.
 func (c *Collector) RunID() string { return c.runID }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vmtest/vmtest/assert"
+	"github.com/vmtest/vmtest/auth"
 	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/samplers"
 )
@@ -83,6 +84,13 @@ type Options struct {
 	// DCGMURLs are dcgm-exporter /metrics URLs (http or https, with a host: "http://node1:9400/metrics");
 	// setting them selects the dcgm source under "auto".
 	DCGMURLs []string
+	// VLLMAuth is sent with every scrape of the server's /metrics (a bearer token, basic auth, headers);
+	// credentials in VLLMBaseURL or MetricsURL (http://user:pass@host) are sent as basic auth too. Zero: from
+	// $VMTEST_VLLM_BEARER_TOKEN, _USERNAME, _PASSWORD and _HEADERS (auth.FromEnv). No credential is ever
+	// shown: logs, errors, snapshots, summaries and files hold them redacted (auth.Redact).
+	VLLMAuth auth.Config
+	// DCGMAuth is VLLMAuth for the dcgm-exporter scrapes; zero: from $VMTEST_DCGM_*.
+	DCGMAuth auth.Config
 	// RequireGPU fails the test at Collect when no GPU source is available (also VMTEST_REQUIRE_GPU=1).
 	RequireGPU bool
 	// NoSystem turns off host sampling.
@@ -180,6 +188,12 @@ func (o Options) resolve() (Options, error) {
 	if envTrue(EnvDisplay) {
 		o.Display = true
 	}
+	if err := resolveAuth(&o.VLLMAuth, "VLLMAuth", EnvVLLMAuth); err != nil {
+		return o, err
+	}
+	if err := resolveAuth(&o.DCGMAuth, "DCGMAuth", EnvDCGMAuth); err != nil {
+		return o, err
+	}
 	for i, s := range o.Samplers {
 		if s == nil {
 			return o, errors.New("vmtest: Options.Samplers[" + fmt.Sprint(i) + "] is nil")
@@ -198,7 +212,7 @@ func CheckHTTPURL(raw, example string) error {
 		return nil
 	}
 	if guess, err := url.Parse("http://" + raw); err == nil && !strings.Contains(raw, "://") && guess.Hostname() != "" {
-		example = guess.String()
+		example = guess.Redacted()
 	}
 	return fmt.Errorf("not an http(s) URL with a host (want e.g. %s)", example)
 }

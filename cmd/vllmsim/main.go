@@ -27,6 +27,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -82,6 +83,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(*vllms
 			return err
 		})
 	}
+	fs.StringVar(&cfg.APIKey, "api-key", "", "require this bearer token on /v1 routes, as vLLM's --api-key (default $VLLM_API_KEY; never printed)")
+	var metricsAuth string
+	fs.StringVar(&metricsAuth, "metrics-basic-auth", "", "require basic auth USER:PASSWORD on /metrics (never printed)")
 	faultFlag("fault-429", "requests rejected with HTTP 429", &cfg.Reject429)
 	faultFlag("fault-500", "requests failed with HTTP 500", &cfg.Error500)
 	faultFlag("fault-stream-error", "streams that end with an error event", &cfg.StreamError)
@@ -102,6 +106,16 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(*vllms
 		return errUsage
 	}
 	cfg.Addr = net.JoinHostPort(*host, strconv.Itoa(*port))
+	if cfg.APIKey == "" {
+		cfg.APIKey = os.Getenv("VLLM_API_KEY")
+	}
+	if metricsAuth != "" {
+		var ok bool
+		if cfg.MetricsUsername, cfg.MetricsPassword, ok = strings.Cut(metricsAuth, ":"); !ok || cfg.MetricsUsername == "" {
+			fmt.Fprintln(stderr, "vllmsim: -metrics-basic-auth: want USER:PASSWORD (the value is not shown)")
+			return errUsage
+		}
+	}
 
 	logger := log.New(stderr, "", log.LstdFlags)
 	s, err := vllmsim.NewServer(cfg)
@@ -112,6 +126,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(*vllms
 	logger.Printf("vllmsim: serving model %q at %s (OpenAI API %s/v1, metrics %s/metrics)", c.Model, s.URL, s.URL, s.URL)
 	logger.Printf("vllmsim: ttft=%v+%v/prompt-token tpot=%v jitter=%g max-num-seqs=%d kv-cache-tokens=%d seed=%d",
 		c.TTFTBase, c.TTFTPerPromptToken, c.TimePerOutputToken, c.Jitter, c.MaxNumSeqs, c.KVCacheTokens, c.Seed)
+	if c.APIKey != "" || c.MetricsUsername != "" {
+		logger.Printf("vllmsim: credentials required: API key on /v1 %v, basic auth on /metrics %v", c.APIKey != "", c.MetricsUsername != "")
+	}
 	if ready != nil {
 		ready(s)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vmtest/vmtest/assert"
+	"github.com/vmtest/vmtest/auth"
 	"github.com/vmtest/vmtest/loadgen"
 	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/samplers"
@@ -29,12 +30,14 @@ type collectFlags struct {
 	gpuIDs   string
 	dcgm     stringList
 	display  bool
+	// Headers sent with the scrapes, "Name: value" (repeatable; never printed).
+	metricsHeaders, dcgmHeaders headerList
 }
 
 var gpuSources = []string{samplers.GPUSourceAuto, samplers.GPUSourceNVML, samplers.GPUSourceNvidiaSMI, samplers.GPUSourceDCGM, samplers.GPUSourceNone}
 
 func (f *collectFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.url, "url", os.Getenv(vmtest.EnvVLLMURL), "the server's base URL, e.g. http://localhost:8000; /metrics is scraped from it (default $"+vmtest.EnvVLLMURL+")")
+	fs.StringVar(&f.url, "url", "", "the server's base URL, e.g. http://localhost:8000 (http://user:password@host for basic auth); /metrics is scraped from it (default $"+vmtest.EnvVLLMURL+")")
 	fs.StringVar(&f.model, "metrics-model", "", "read only the server's /metrics series whose model_name is this (default: sum every model's)")
 	fs.DurationVar(&f.interval, "interval", vmtest.DefaultInterval, "time between snapshots (at least "+vmtest.MinInterval.String()+")")
 	fs.StringVar(&f.out, "out", "", "output directory (default $"+vmtest.EnvOutputDir+"/<config>, else metrics_output/<config>)")
@@ -52,13 +55,31 @@ func (f *collectFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.gpuIDs, "gpus", "", "comma-separated GPU indexes or UUIDs to sample (default all)")
 	fs.Var(&f.dcgm, "dcgm-url", "a dcgm-exporter /metrics URL (repeatable; selects the dcgm source under -gpu auto)")
 	fs.BoolVar(&f.display, "display", false, "print a live dashboard to stderr every interval")
+	fs.Var(&f.metricsHeaders, "metrics-header", `a header sent with every /metrics scrape, "Name: value" (repeatable; never printed; `+
+		`a bearer token or basic auth also from $`+vmtest.EnvVLLMAuth+`_BEARER_TOKEN, _USERNAME, _PASSWORD, _HEADERS)`)
+	fs.Var(&f.dcgmHeaders, "dcgm-header", `a header sent with every dcgm-exporter scrape, "Name: value" (repeatable; never printed; `+
+		`also $`+vmtest.EnvDCGMAuth+`_BEARER_TOKEN, ...)`)
+}
+
+// secrets lists what the command must never print: the credentials in its URLs and its header values.
+func (f *collectFlags) secrets() []string {
+	s := append(f.metricsHeaders.values(), f.dcgmHeaders.values()...)
+	for _, prefix := range []string{vmtest.EnvVLLMAuth, vmtest.EnvDCGMAuth} {
+		if env, err := auth.FromEnv(prefix); err == nil {
+			s = append(s, env.Secrets()...)
+		}
+	}
+	for _, u := range append([]string{f.url}, f.dcgm...) {
+		s = append(s, auth.URLSecrets(u)...)
+	}
+	return s
 }
 
 // options checks the flags (errors name the flag) and returns the collector options for command cmd.
 func (f *collectFlags) options(cmd string) (vmtest.Options, error) {
 	if f.url != "" {
 		if err := checkURL(f.url); err != nil {
-			return vmtest.Options{}, fmt.Errorf("-url %q: %v", f.url, err)
+			return vmtest.Options{}, fmt.Errorf("-url %q: %v", auth.Redact(f.url), err)
 		}
 	}
 	if f.interval < vmtest.MinInterval {
@@ -70,6 +91,13 @@ func (f *collectFlags) options(cmd string) (vmtest.Options, error) {
 	o := vmtest.Options{
 		ConfigID: f.config, Interval: f.interval, VLLMBaseURL: f.url, Model: f.model, Display: f.display,
 		GPUSource: f.gpu, DCGMURLs: f.dcgm,
+	}
+	var err error
+	if o.VLLMAuth, err = f.metricsHeaders.config("metrics-header", vmtest.EnvVLLMAuth); err != nil {
+		return vmtest.Options{}, err
+	}
+	if o.DCGMAuth, err = f.dcgmHeaders.config("dcgm-header", vmtest.EnvDCGMAuth); err != nil {
+		return vmtest.Options{}, err
 	}
 	if f.gpuIDs != "" {
 		for _, id := range strings.Split(f.gpuIDs, ",") {
@@ -175,6 +203,8 @@ func collectMain(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if code, ok := parse(fs, args, stdout, stderr); !ok {
 		return code
 	}
+	cf.fromEnv()
+	stdout, stderr = redacting(stdout, cf.secrets()), redacting(stderr, cf.secrets())
 	if fs.NArg() > 0 {
 		return usageErr(stderr, "collect", "unexpected argument %q", fs.Arg(0))
 	}
@@ -240,7 +270,11 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.IntVar(&lc.Requests, "requests", 0, "how many measured requests to send")
 	fs.IntVar(&lc.Params.MaxTokens, "max-tokens", 128, "max_tokens of each request (a prompt's own max_tokens wins); 0 leaves it to the server")
 	fs.IntVar(&lc.Warmup, "warmup", 0, "requests sent before the measured phase, not recorded")
-	fs.StringVar(&lc.Client.APIKey, "api-key", os.Getenv("OPENAI_API_KEY"), "sent as a bearer token (default $OPENAI_API_KEY)")
+	fs.StringVar(&lc.Client.APIKey, "api-key", "", "sent as a bearer token with every request and the model check (default $OPENAI_API_KEY; never printed)")
+	var headers headerList
+	fs.Var(&headers, "header", `a header sent with every request and the model check, "Name: value" (repeatable; never printed)`)
+	fs.BoolVar(&lc.IgnoreRetryAfter, "ignore-retry-after", false, "closed loop: send the next request at once after a 429/503, ignoring Retry-After and the back-off")
+	fs.DurationVar(&lc.MaxRetryAfter, "max-retry-after", loadgen.DefaultMaxRetryAfter, "closed loop: the longest a Retry-After holds a worker")
 	fs.Var(&slos, "slo", `threshold expression checked at the end, e.g. "p(99) ttft < 500ms" or "error_rate < 1%" (repeatable)`)
 	fs.DurationVar(&slo.TTFT, "goodput-ttft", 0, "goodput: a request counts when its TTFT is at most this")
 	fs.DurationVar(&slo.TPOT, "goodput-tpot", 0, "goodput: a request counts when its TPOT is at most this")
@@ -248,6 +282,12 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if code, ok := parse(fs, args, stdout, stderr); !ok {
 		return code
 	}
+	cf.fromEnv()
+	if lc.Client.APIKey == "" {
+		lc.Client.APIKey = os.Getenv("OPENAI_API_KEY")
+	}
+	secrets := append(append(cf.secrets(), headers.values()...), lc.Client.APIKey)
+	stdout, stderr = redacting(stdout, secrets), redacting(stderr, secrets)
 	bad := func(format string, args ...any) int { return usageErr(stderr, cmd, format, args...) }
 	if fs.NArg() > 0 {
 		return bad("unexpected argument %q", fs.Arg(0))
@@ -271,7 +311,7 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		v    float64
 	}{{"concurrency", float64(lc.Concurrency)}, {"burstiness", lc.Burstiness}, {"max-concurrency", float64(lc.MaxConcurrency)},
 		{"duration", float64(lc.Duration)}, {"requests", float64(lc.Requests)}, {"max-tokens", float64(lc.Params.MaxTokens)},
-		{"warmup", float64(lc.Warmup)}, {"goodput-ttft", float64(slo.TTFT)}, {"goodput-tpot", float64(slo.TPOT)},
+		{"warmup", float64(lc.Warmup)}, {"max-retry-after", float64(lc.MaxRetryAfter)}, {"goodput-ttft", float64(slo.TTFT)}, {"goodput-tpot", float64(slo.TPOT)},
 		{"goodput-e2e", float64(slo.E2E)}} {
 		if n.v < 0 {
 			return bad("-%s: must not be negative", n.name)
@@ -292,6 +332,11 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return bad("%v", err)
 	}
+	ha, err := headers.config("header", "")
+	if err != nil {
+		return bad("%v", err)
+	}
+	lc.Client.Header = ha.Header
 	o.Goodput = slo
 	switch {
 	case promptFile != "":
