@@ -2,6 +2,7 @@ package report
 
 import (
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -31,18 +32,23 @@ func SweepSVGs(loadLabel, latencyLabel string, pts []SweepPoint) ([]SVG, error) 
 	lvl := newChart("sweep_latency_vs_load", latencyLabel+" by "+loadLabel, loadLabel, latencyLabel)
 	lvl.plot.X.Tick.Marker = niceTicks{n: 6}
 	var both, byLoad plotter.XYs
-	var labels []string
+	var labels, noThroughput []string
 	for _, p := range pts {
 		if p.LatencyMS == nil {
 			continue
 		}
 		byLoad = append(byLoad, plotter.XY{X: p.Load, Y: *p.LatencyMS})
-		if p.ThroughputTokS != nil {
+		if p.ThroughputTokS == nil {
+			noThroughput = append(noThroughput, strconv.FormatFloat(p.Load, 'g', 4, 64))
+		} else {
 			both = append(both, plotter.XY{X: *p.ThroughputTokS, Y: *p.LatencyMS})
 			labels = append(labels, strconv.FormatFloat(p.Load, 'g', 4, 64))
 		}
 	}
 	sweepLine(tvl, both)
+	if len(noThroughput) > 0 && len(both) > 0 {
+		tvl.note("no throughput known at %s %s (a window under 1 s)", loadLabel, strings.Join(noThroughput, ", "))
+	}
 	if len(both) > 0 {
 		if l, err := plotter.NewLabels(plotter.XYLabels{XYs: both, Labels: labels}); err == nil {
 			l.Offset = vg.Point{X: vg.Points(4), Y: vg.Points(4)}
