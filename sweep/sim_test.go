@@ -113,6 +113,10 @@ func TestLadderFindsMaxNumSeqs(t *testing.T) {
 		assert.Contains(t, s.StoppedEarly, `stopped early: threshold "p(99) ttft < 200ms" can no longer be met: 2 successful requests have ttft ≥ 200ms`, s.ID)
 		assert.Less(t, s.Summary.Requests.Total-s.Summary.Requests.Canceled, 40, "%s stopped before its 40 requests", s.ID)
 		assert.InDelta(t, 268, ttft.Value, 3, "%s: one wait of S = 170 ms plus TTFTBase", s.ID)
+		require.NotEmpty(t, s.Summary.Events)
+		assert.Equal(t, "vmtest", s.Summary.Events[len(s.Summary.Events)-1].Source)
+		assert.Equal(t, "stopped early: sweep: "+strings.TrimPrefix(s.StoppedEarly, "stopped early: "), s.Summary.Events[len(s.Summary.Events)-1].Message,
+			"the step's own summary says why it stopped")
 		require.Len(t, s.Failures, 1)
 		assert.Contains(t, s.Failures[0], "ttft")
 	}

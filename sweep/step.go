@@ -22,7 +22,9 @@ func (r *runner) run(ctx context.Context, load float64) Step {
 	if co.Log == nil {
 		co.Log = r.opts.Log
 	}
-	c, err := vmtest.Start(ctx, co)
+	cctx, stopCollector := context.WithCancelCause(ctx)
+	defer stopCollector(nil)
+	c, err := vmtest.Start(cctx, co)
 	if err != nil {
 		st.Error = err.Error()
 		r.opts.logf("%s: not run: %v", st.ID, err)
@@ -43,6 +45,9 @@ func (r *runner) run(ctx context.Context, load float64) Step {
 	r.opts.logf("%s: %s", st.ID, stepText(r.opts.Mode, lc))
 	st.LoadResult, err = loadgen.Run(stepCtx, lc)
 	st.StoppedEarly = g.stopped()
+	if st.StoppedEarly != "" { // the step's summary says so in its events: "stopped early: sweep: ..."
+		stopCollector(errors.New("sweep: " + strings.TrimPrefix(st.StoppedEarly, "stopped early: ")))
+	}
 	sum, ferr := c.Finish()
 	st.Summary, st.Files = sum, sum.Files
 	if err != nil && !(st.StoppedEarly != "" && errors.Is(context.Cause(stepCtx), errStoppedEarly)) {
