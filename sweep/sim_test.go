@@ -30,7 +30,7 @@ import (
 //     every later round repeats it: a waiting request's TTFT is ≈ 170 + 100 = 270 ms.
 //
 // So under "p(99) ttft < 200ms" the highest concurrency that meets the SLO is MaxNumSeqs = 4, and 5 fails.
-// With 40 requests per step, p99 is decided once 40 − ⌊39·0.99⌋ = 2 requests have TTFT ≥ 200 ms, so each
+// With 20 requests per step, p99 is decided once 20 − ⌊19·0.99⌋ = 2 requests have TTFT ≥ 200 ms, so each
 // failing step stops early. The knee of ttft.p99 over the ladder 1, 2, 4, 5, 8 (≈ 100, 100, 100, 270, 270):
 // xn = 0, 1/7, 3/7, 4/7, 1; yn = 0, 0, 0, 1, 1; d = 0, 0.14, 0.43, −0.43, 0: Kneedle's knee is at 4.
 const (
@@ -70,7 +70,7 @@ func simOptions(dir string, client loadgen.ClientConfig, log *syncBuffer) Option
 			Client:   client,
 			Prompts:  loadgen.ChatPrompts("What is a KV cache?"),
 			Params:   loadgen.Params{Model: vllmsim.DefaultModel, MaxTokens: simTokens},
-			Requests: 40,
+			Requests: 20,
 		},
 		Collect:   vmtest.Options{Interval: time.Second, GPUSource: "none", NoSystem: true},
 		OutputDir: dir,
@@ -105,13 +105,13 @@ func TestLadderFindsMaxNumSeqs(t *testing.T) {
 		if s.Load <= simSeqs {
 			assert.True(t, s.Met, "%s: %v", s.ID, s.Failures)
 			assert.Empty(t, s.StoppedEarly)
-			assert.Equal(t, 40, s.Summary.Requests.OK, s.ID)
+			assert.Equal(t, 20, s.Summary.Requests.OK, s.ID)
 			assert.InDelta(t, 99, ttft.Value, 1.01, "%s: no queue: TTFT is TTFTBase (up to 2 ms early)", s.ID)
 			continue
 		}
 		assert.False(t, s.Met, s.ID)
-		assert.Contains(t, s.StoppedEarly, `stopped early: threshold "p(99) ttft < 200ms" can no longer be met: 2 successful requests have ttft ≥ 200ms`, s.ID)
-		assert.Less(t, s.Summary.Requests.Total-s.Summary.Requests.Canceled, 40, "%s stopped before its 40 requests", s.ID)
+		assert.Contains(t, s.StoppedEarly, `stopped early: threshold "p(99) ttft < 200ms" can no longer be met: 2 successful requests have ttft ≥ 200ms, and with at most 20 planned, 2 such decide the p99`, s.ID)
+		assert.Less(t, s.Summary.Requests.Total-s.Summary.Requests.Canceled, 20, "%s stopped before its 20 requests", s.ID)
 		assert.InDelta(t, 268, ttft.Value, 3, "%s: one wait of S = 170 ms plus TTFTBase", s.ID)
 		require.NotEmpty(t, s.Summary.Events)
 		assert.Equal(t, "vmtest", s.Summary.Events[len(s.Summary.Events)-1].Source)
