@@ -8,5 +8,5 @@
 //
 // A step stops early, and says so, once its SLO can no longer be met whatever its remaining requests do (its
 // error budget is spent, or enough requests are over a percentile's limit to decide that percentile); that
-// needs the step's planned request count (loadgen.LoadConfig.Requests). See guard's doc for the proof.
+// needs the step's planned request count (loadgen.LoadConfig.Requests); DESIGN.md ("Load sweeps") gives the proof.
 package sweep
