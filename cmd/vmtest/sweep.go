@@ -68,7 +68,7 @@ func sweepMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.DurationVar(&lc.Duration, "duration", 0, "longest time per step (default none)")
 	fs.IntVar(&lc.Warmup, "warmup", 0, "warm-up requests per step (default one per worker, or one second of requests at a rate; -1: none)")
 	fs.IntVar(&lc.Params.MaxTokens, "max-tokens", 128, "max_tokens of each request (a prompt's own max_tokens wins); 0 leaves it to the server")
-	fs.StringVar(&lc.Client.APIKey, "api-key", os.Getenv("OPENAI_API_KEY"), "sent as a bearer token (default $OPENAI_API_KEY)")
+	fs.StringVar(&lc.Client.APIKey, "api-key", "", "sent as a bearer token (default $OPENAI_API_KEY; never printed)")
 	fs.Var(&slos, "slo", `threshold expression every step must meet, e.g. "p(99) ttft < 500ms" or "error_rate < 1%" (repeatable; required)`)
 	fs.StringVar(&kneeMetric, "knee-metric", "ttft.p99", "the latency whose curve over the steps' loads the knee is found on (a summary metric name)")
 	fs.Float64Var(&kneeSensitivity, "knee-sensitivity", 0, "the Kneedle method's sensitivity S ≥ 0")
@@ -129,6 +129,9 @@ func sweepMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		lc.Prompts = loadgen.ChatPrompts(defaultPrompts...)
 	}
 	lc.Client.BaseURL = cf.url
+	if !set["api-key"] {
+		lc.Client.APIKey = os.Getenv("OPENAI_API_KEY") // read here, not as the flag's default, which -h would print
+	}
 	if code, ok := resolveModel(ctx, &lc, cmd, stderr); !ok {
 		return code
 	}
