@@ -199,3 +199,36 @@ func TestErrorBudgetStopsAStep(t *testing.T) {
 	assert.Equal(t, 3, s.Summary.Requests.Failed)
 	assert.Empty(t, s.Error)
 }
+
+// Open loop, arrivals made regular (gamma gaps of shape 10^6: 0.1 % spread) so the answer can be worked out:
+// at r req/s a request arrives every 1/r s and runs S = 170 ms, so at most ⌈S·r⌉ are in flight. At 20 req/s
+// (50 ms apart) that is 4 = MaxNumSeqs: nothing waits, TTFT ≈ 100 ms. At 40 req/s (25 ms apart) the server
+// serves at most 4/S = 23.5 req/s, the queue grows, and request k waits about k·(42.5 − 25) ms: from about the 6th
+// on past 100 ms, so TTFT ≥ 200 ms. The highest rate of the ladder 10, 20, 40 that meets "p(99) ttft < 200ms"
+// is 20.
+func TestRateLadder(t *testing.T) {
+	t.Setenv("VMTEST_VLLM_URL", "")
+	sim, client := newSim(t, vllmsim.Config{})
+	var log syncBuffer
+	var res *Result
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		defer sim.Close()
+		opts := simOptions(dir, client, &log)
+		opts.Mode, opts.Loads, opts.Load.Burstiness = Rate, []float64{10, 20, 40}, 1e6
+		var err error
+		res, err = Run(context.Background(), opts)
+		require.NoError(t, err)
+	})
+	require.NotNil(t, res.MaxMet, log.String())
+	assert.Equal(t, 20.0, *res.MaxMet)
+	assert.Equal(t, 40.0, *res.MinFailed)
+	require.Len(t, res.Steps, 3)
+	assert.Equal(t, "rate_40", res.Steps[2].ID)
+	assert.Contains(t, res.Steps[2].StoppedEarly, `threshold "p(99) ttft < 200ms" can no longer be met`)
+	for _, s := range res.Steps[:2] {
+		ttft, _ := s.Summary.Lookup("ttft.p99")
+		assert.InDelta(t, 99, ttft.Value, 1.01, "%s: nothing waits", s.ID)
+	}
+	assert.Contains(t, log.String(), "sweep: rate_20: open loop, 20 req/s, 20 requests, 20 warm-up")
+}
