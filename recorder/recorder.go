@@ -178,7 +178,12 @@ func (r *Recorder) Start() time.Time { return r.start }
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // toRecord derives the compact record from q, computing every duration from monotonic readings.
-func (r *Recorder) toRecord(q *Request) Record {
+func (r *Recorder) toRecord(q *Request) Record { return RecordOf(q, r.start) }
+
+// RecordOf derives the compact record a Recorder started at start keeps for q: TTFTMS, E2EMS, TPOTMS and the
+// from-intended latencies in ms (NaN when unknown), offsets in seconds since start. It is the one place these
+// per-request figures are computed; a load sweep's early stop reads them before the recorder does.
+func RecordOf(q *Request, start time.Time) Record {
 	nan := math.NaN()
 	rec := Record{
 		ID: q.ID, TTFTMS: nan, E2EMS: nan, TPOTMS: nan, ITLMeanMS: nan,
@@ -191,7 +196,7 @@ func (r *Recorder) toRecord(q *Request) Record {
 	if q.Err != nil {
 		rec.Error = q.Err.Error()
 	}
-	rec.StartS = q.Start.Sub(r.start).Seconds()
+	rec.StartS = q.Start.Sub(start).Seconds()
 	end := q.End
 	if end.IsZero() {
 		end = q.Start
@@ -202,7 +207,7 @@ func (r *Recorder) toRecord(q *Request) Record {
 	if rec.Outcome == OutcomeRejected && !q.Responded.IsZero() {
 		rec.TimeToRejectMS = ms(q.Responded.Sub(q.Start))
 	}
-	rec.EndS = end.Sub(r.start).Seconds()
+	rec.EndS = end.Sub(start).Seconds()
 	if !q.FirstToken.IsZero() {
 		rec.TTFTMS = ms(q.FirstToken.Sub(q.Start))
 	}

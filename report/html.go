@@ -218,12 +218,13 @@ type configLine struct{ ID, Text, Err string }
 // ComparisonHTML renders the comparison report as one self-contained HTML page: the run settings, the
 // table ComparisonMarkdown holds (the best of each column marked ★), the CDF pictures of ComparisonSVGs
 // (inline SVG) drawn from series (one per configuration; nil latencies draw nothing for it), and each
-// configuration's requests, files and failure.
-func ComparisonHTML(title string, at time.Time, settings []string, entries []ComparisonEntry, series []CDFSeries) ([]byte, error) {
+// configuration's requests, files and failure. extra pictures (a load sweep's, SweepSVGs) come first.
+func ComparisonHTML(title string, at time.Time, settings []string, entries []ComparisonEntry, series []CDFSeries, extra ...SVG) ([]byte, error) {
 	svgs, err := ComparisonSVGs(series)
 	if err != nil {
 		return nil, err
 	}
+	svgs = append(extra[:len(extra):len(extra)], svgs...)
 	page := comparisonPage{Title: title, At: at.Format(time.RFC3339), Settings: settings}
 	for _, c := range ComparisonColumns {
 		page.Headers = append(page.Headers, c.Header)

@@ -3,6 +3,7 @@
 //
 //	vmtest collect -url http://localhost:8000 -duration 5m        # sample server, GPUs and host; write the files
 //	vmtest load -url http://localhost:8000 -concurrency 16 -requests 500 -slo "p(99) ttft < 500ms"
+//	vmtest sweep -url http://localhost:8000 -concurrency 1:64 -requests 200 -slo "p(99) ttft < 500ms"
 //	vmtest compare before/summary_statistics.json after/summary_statistics.json
 //	vmtest report metrics_output/load/metrics_load_20250101_120000.json
 //	vmtest report metrics_output/TestServe                       # rebuild a killed run from its journal
@@ -18,6 +19,12 @@
 //     -concurrency, or open loop with -rate), recording every request; -slo threshold expressions
 //     (assert.ParseThreshold) are checked over the final summary. A signal ends the load early; the files are
 //     still written and the SLOs checked.
+//   - sweep finds the highest load that meets the -slo thresholds (package sweep): a ladder of concurrencies or
+//     rates (-concurrency 1,2,4,8; -rate 1,2,5), or a bisection between bounds (-concurrency 1:64), one step
+//     after another, each with its warm-up and its own files under -out/<step>; a step stops early once an
+//     -slo can no longer be met by its -requests. It writes comparison_report_<ts>.md/.html and sweep_<ts>.json
+//     and prints the highest load that met every -slo and the knee of -knee-metric; exit status 1 when no
+//     step met them.
 //   - compare reads two or more summary JSON files (summary_statistics.json or summary_<config>_<ts>.json) and
 //     prints one row per metric (summary.Summary.Lookup names; by default summary.KeyMetrics), one column per
 //     file, and the change of each later file from the first in %, marked better or worse by the metric's
@@ -35,7 +42,7 @@
 // Exit status:
 //
 //	0  done: the files were written, every -slo was met; or help was asked for
-//	1  the run failed: an -slo was not met (or had no data), no measured request succeeded (in a run that was
+//	1  the run failed: an -slo was not met (or had no data; for sweep: at no step), no measured request succeeded (in a run that was
 //	   not interrupted), the files could not be written or read (an output directory that cannot be written
 //	   is found before anything runs), the load could not run, or the server could not be asked for its model
 //	2  invalid usage: an unknown or malformed flag, a bad -slo expression, a missing argument, or an option
@@ -91,6 +98,7 @@ func commands() []command {
 	return []command{
 		{"collect", "sample the server, GPUs and host until -duration or a signal; write the files", collectMain},
 		{"load", "drive load into the server while collecting; check -slo thresholds", loadMain},
+		{"sweep", "find the highest concurrency or rate that meets -slo thresholds, and the latency knee", sweepMain},
 		{"compare", "compare summary JSON files metric by metric", compareMain},
 		{"report", "rebuild a killed run's files from its journal (DIR), or re-render a metrics_<config>_<ts>.json's CSV and PNG", reportMain},
 		{"help", "print this overview, or a subcommand's flags", nil},

@@ -308,11 +308,11 @@ func TestHelp(t *testing.T) {
 		code, out, errOut := runCmd(context.Background(), args...)
 		assert.Equal(t, exitOK, code)
 		assert.Empty(t, errOut)
-		for _, c := range []string{"collect", "load", "compare", "report", "help"} {
+		for _, c := range []string{"collect", "load", "sweep", "compare", "report", "help"} {
 			assert.Contains(t, out, "  "+c+" ")
 		}
 	}
-	for _, tc := range []struct{ cmd, flag string }{{"collect", "-duration"}, {"load", "-slo"}, {"compare", "-metrics"}, {"report", "metrics_<config>"}} {
+	for _, tc := range []struct{ cmd, flag string }{{"collect", "-duration"}, {"load", "-slo"}, {"sweep", "-knee-metric"}, {"compare", "-metrics"}, {"report", "metrics_<config>"}} {
 		for _, args := range [][]string{{tc.cmd, "-h"}, {"help", tc.cmd}} {
 			code, out, errOut := runCmd(context.Background(), args...)
 			assert.Equal(t, exitOK, code, "%q", args)

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The command's plumbing: flags become sweep.Options, every step writes its own files under -out, the report
+// and the verdict come out, and the exit status says whether any step met the SLO. (The answer itself,
+// worked out by hand from the simulator's timing model, is package sweep's test, on a virtual clock.)
+func TestSweepCommand(t *testing.T) {
+	sim := fastSim(t)
+	for _, tc := range []struct {
+		name, slo, want string
+		code            int
+	}{
+		{"met", "p(99) ttft < 10s", "sweep: highest concurrency that met the SLO: 2", exitOK},
+		// 1 µs: every request is over it; with 6 planned, 6 − ⌊5·0.99⌋ = 2 of them decide the p99.
+		{"not met", "p(99) ttft < 1us", "sweep: no step met the SLO", exitFail},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			code, out, errOut := runCmd(context.Background(), "sweep", "-url", sim.URL, "-concurrency", "1,2", "-requests", "6",
+				"-max-tokens", "4", "-interval", "200ms", "-out", dir, "-gpu", "none", "-slo", tc.slo, "-slo", "error_rate < 1%")
+			require.Equal(t, tc.code, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+			assert.Contains(t, out, tc.want)
+			assert.Contains(t, out, "sweep: concurrency_1: closed loop, 1 concurrent clients, 6 requests, 1 warm-up")
+			for _, step := range []string{"concurrency_1", "concurrency_2"} {
+				runFiles(t, filepath.Join(dir, step), step)
+			}
+			for _, pattern := range []string{"comparison_report_*.md", "comparison_report_*.html", "sweep_*.json"} {
+				m, err := filepath.Glob(filepath.Join(dir, pattern))
+				require.NoError(t, err)
+				require.Len(t, m, 1, pattern)
+			}
+			if tc.code == exitFail {
+				assert.Contains(t, out, `sweep: concurrency_1: SLO not met; stopped early: threshold "p(99) ttft < 1us" can no longer be met: 2 successful requests`)
+			}
+		})
+	}
+}
+
+func TestSweepUsage(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-slo", "p(99) ttft < 1s", "-concurrency", "1,2"}, "-url is required"},
+		{[]string{"-url", "http://x", "-concurrency", "1,2"}, "-slo is required"},
+		{[]string{"-url", "http://x", "-slo", "p(99) ttft < 1s"}, "give exactly one of -concurrency and -rate"},
+		{[]string{"-url", "http://x", "-slo", "p(99) ttft < 1s", "-rate", "1,x"}, `-rate "1,x": want a comma-separated list of numbers, or LO:HI`},
+		{[]string{"-url", "http://x", "-slo", "p(99) ttft < 1s", "-concurrency", "1,2", "-resolution", "2"}, "-resolution applies to a search"},
+	} {
+		code, _, errOut := runCmd(context.Background(), append([]string{"sweep"}, tc.args...)...)
+		assert.Equal(t, exitUsage, code, "%q", tc.args)
+		assert.Contains(t, errOut, tc.want, "%q", tc.args)
+	}
+}

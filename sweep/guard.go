@@ -1,0 +1,158 @@
+package sweep
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/vmtest/vmtest/assert"
+	"github.com/vmtest/vmtest/recorder"
+)
+
+// errStoppedEarly is the cause with which a step's load is cancelled once its SLO can no longer be met.
+var errStoppedEarly = fmt.Errorf("sweep: the step's SLO can no longer be met")
+
+// rule is one SLO threshold a step can be judged on before it ends (see decidable).
+type rule struct {
+	t     assert.Threshold
+	name  string                         // the latency's name, e.g. "ttft"
+	get   func(*recorder.Record) float64 // the request's figure in ms (NaN when unknown); nil for error_rate
+	q     float64                        // the percentile, 0–100
+	need  int                            // requests over the limit that decide it: planned − ⌊(planned−1)·q/100⌋
+	count int                            // requests seen so far over the limit (or, for error_rate, not OK)
+}
+
+// perRequest are the latency metrics a percentile threshold can be decided on from single requests: the
+// recorder's own per-request figures (recorder.RecordOf).
+var perRequest = map[string]func(*recorder.Record) float64{
+	"ttft":               func(r *recorder.Record) float64 { return r.TTFTMS },
+	"e2e":                func(r *recorder.Record) float64 { return r.E2EMS },
+	"tpot":               func(r *recorder.Record) float64 { return r.TPOTMS },
+	"ttft_from_intended": func(r *recorder.Record) float64 { return r.TTFTFromIntendedMS },
+	"e2e_from_intended":  func(r *recorder.Record) float64 { return r.E2EFromIntendedMS },
+}
+
+// decidable returns the rule for t when a step of planned measured requests can fail it before it ends,
+// else ok false. Two kinds can: "error_rate < e" (or <=), and an upper limit on a client percentile
+// ("p(99) ttft < L", "e2e.p90 <= L") of TTFT, E2E, TPOT or their from-intended forms.
+func decidable(t assert.Threshold, planned int) (rule, bool) {
+	if planned <= 0 || (t.Op != "<" && t.Op != "<=") {
+		return rule{}, false
+	}
+	if t.Metric == "error_rate" {
+		return rule{t: t}, true
+	}
+	name, stat, ok := cutLast(t.Metric)
+	get := perRequest[name]
+	if !ok || get == nil || len(stat) < 2 || stat[0] != 'p' {
+		return rule{}, false
+	}
+	var q float64
+	if _, err := fmt.Sscanf(stat[1:], "%g", &q); err != nil || q <= 0 || q > 100 {
+		return rule{}, false
+	}
+	need := planned - int(math.Floor(float64(planned-1)*q/100))
+	return rule{t: t, name: name, get: get, q: q, need: need}, true
+}
+
+func cutLast(metric string) (name, stat string, ok bool) {
+	i := len(metric) - 1
+	for i >= 0 && metric[i] != '.' {
+		i--
+	}
+	if i <= 0 {
+		return "", "", false
+	}
+	return metric[:i], metric[i+1:], true
+}
+
+// guard passes every request on to the step's sink and cancels the step's load the moment one rule is
+// decided: no way the rest of the step's planned requests could end can make its threshold hold.
+//
+// Why each decision is final (planned = N measured requests, error_rate's denominator total − canceled ≤ N,
+// successful requests n ≤ N):
+//   - error_rate < e: once k requests ended not OK (failed, incomplete, rejected), the final rate is at least
+//     k/N, so k/N ≥ e (k/N > e for <=) fails it whatever follows, cancelled requests included.
+//   - pq of a latency < L: the numpy-linear pq of n values is at least the ⌊(n−1)q/100⌋-th smallest (0-based),
+//     which is ≥ L once k ≥ n − ⌊(n−1)q/100⌋ values are ≥ L; that count is non-decreasing in n, so k ≥
+//     N − ⌊(N−1)q/100⌋ (the rule's need) fails it for every n ≤ N. For <=, values > L are counted.
+type guard struct {
+	sink    recorder.Sink
+	start   time.Time
+	planned int
+	cancel  context.CancelCauseFunc
+
+	mu     sync.Mutex
+	rules  []rule
+	reason string
+}
+
+func newGuard(sink recorder.Sink, planned int, rules []rule, cancel context.CancelCauseFunc) *guard {
+	return &guard{sink: sink, start: time.Now(), planned: planned, rules: slices.Clone(rules), cancel: cancel}
+}
+
+// RecordRequest records q in the step's sink, then counts it against each rule.
+func (g *guard) RecordRequest(q recorder.Request) {
+	g.sink.RecordRequest(q)
+	rec := recorder.RecordOf(&q, g.start)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.reason != "" || rec.Outcome == recorder.OutcomeCanceled {
+		return
+	}
+	for i := range g.rules {
+		r := &g.rules[i]
+		if r.get == nil {
+			if rec.Outcome == recorder.OutcomeOK {
+				continue
+			}
+			r.count++
+			if rate := float64(r.count) / float64(g.planned); !holdsLimit(rate, r.t.Op, r.t.Limit) {
+				g.stop(fmt.Sprintf("%d of %d planned requests did not succeed: error_rate is at least %.4g, want %s %s",
+					r.count, g.planned, rate, r.t.Op, r.t.LimitText), r.t.Expr)
+				return
+			}
+			continue
+		}
+		if rec.Outcome != recorder.OutcomeOK {
+			continue
+		}
+		v := r.get(&rec)
+		if math.IsNaN(v) || holdsLimit(v, r.t.Op, r.t.Limit) {
+			continue
+		}
+		r.count++
+		if r.count >= r.need {
+			over := "≥"
+			if r.t.Op == "<=" {
+				over = ">"
+			}
+			g.stop(fmt.Sprintf("%d successful requests have %s %s %s, and with at most %d planned, %d such decide the p%g",
+				r.count, r.name, over, r.t.LimitText, g.planned, r.need, r.q), r.t.Expr)
+			return
+		}
+	}
+}
+
+func holdsLimit(v float64, op string, limit float64) bool {
+	if op == "<=" {
+		return v <= limit
+	}
+	return v < limit
+}
+
+// stop records why and cancels the step's load; called with g.mu held.
+func (g *guard) stop(why, expr string) {
+	g.reason = fmt.Sprintf("stopped early: threshold %q can no longer be met: %s", expr, why)
+	g.cancel(errStoppedEarly)
+}
+
+// stopped returns why the step stopped early, "" when it did not.
+func (g *guard) stopped() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.reason
+}
