@@ -34,8 +34,13 @@ type Bar struct {
 // nothing, and costs nothing, when w is not a terminal (IsTerminal) or goal has no bound: a log or a CI
 // job's output gets no bar.
 func StartBar(w io.Writer, label string, goal Goal, done func() int) *Bar {
+	return startBar(w, IsTerminal(w), label, goal, done)
+}
+
+// startBar is StartBar on w, a terminal or not as terminal says.
+func startBar(w io.Writer, terminal bool, label string, goal Goal, done func() int) *Bar {
 	b := &Bar{w: w, label: label, goal: goal, done: done, start: time.Now(), stop: make(chan struct{})}
-	if !IsTerminal(w) || !goal.Bounded() {
+	if !terminal || !goal.Bounded() {
 		return b
 	}
 	b.bar = progressbar.NewOptions(barSteps, append(barOptions(w, BarWidth), progressbar.OptionShowDescriptionAtLineEnd())...)

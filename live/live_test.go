@@ -2,7 +2,10 @@ package live
 
 import (
 	"bytes"
+	"strings"
+	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -104,3 +107,37 @@ func TestBarOffTerminalDrawsNothing(t *testing.T) {
 	bar.Stop()
 	assert.Empty(t, b.String())
 }
+
+// On a terminal the bar redraws itself every BarRefresh from the clock and done, and Stop leaves it as the
+// work left it: 5 s into a 10 s goal is 50 %, 5 s left; stopped short of the goal (10 of 100 requests at
+// 5.125 s: 4.875 s left by the clock, 46 s at that pace), it is not filled.
+func TestBarRedrawsFromTheClock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var b syncBuffer
+		n := 0
+		bar := startBar(&b, true, "load", Goal{Duration: 10 * time.Second, Count: 100, Unit: "requests"}, func() int { return n })
+		time.Sleep(5*time.Second + BarRefresh/2)
+		synctest.Wait()
+		assert.Contains(t, b.String(), "  50% |"+strings.Repeat("█", 15)+strings.Repeat(" ", 15)+"|  load: 0/100 requests · elapsed 0:05 · remaining 0:05")
+		n = 10
+		bar.Stop()
+		out := b.String()
+		assert.True(t, strings.HasSuffix(out, "|  load: 10/100 requests · elapsed 0:05 · remaining 0:04 \n"), "%q", out[max(len(out)-120, 0):])
+		assert.Equal(t, 1, strings.Count(out, "\n"), "one line, redrawn with carriage returns, ended by Stop")
+		// A redraw per BarRefresh, the first and the last; each draws twice (the library's Set and Describe).
+		assert.Equal(t, 2*(5*int(time.Second/BarRefresh)+2), strings.Count(out, "load:"))
+	})
+}
+
+// syncBuffer is a bytes.Buffer safe for the bar's goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
