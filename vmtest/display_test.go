@@ -2,6 +2,7 @@ package vmtest
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -70,7 +71,7 @@ func TestDashboardProgressRow(t *testing.T) {
 
 // dcgmSnapshot reads the 8-GPU dcgm-exporter capture (testdata/dcgm/a800-mig-excerpt.prom) through the dcgm
 // sampler into a snapshot.
-func dcgmSnapshot(t *testing.T) *snapshot.Snapshot {
+func dcgmSnapshot(t testing.TB) *snapshot.Snapshot {
 	t.Helper()
 	body, err := os.ReadFile(filepath.Join("..", "testdata", "dcgm", "a800-mig-excerpt.prom"))
 	require.NoError(t, err)
@@ -122,4 +123,37 @@ func TestDashboardCompactLines(t *testing.T) {
 	assert.NotContains(t, lines[1], "!")
 	assert.Contains(t, lines[2], "| ! vllm: HTTP 500")
 	assert.Contains(t, lines[1], "client 0 ok 0 not ok, 0.00 req/s", "2 s since the previous snapshot: a rate of 0 is known")
+}
+
+// BenchmarkDashboardFrame: what the dashboard costs a tick with 8 GPUs when it is on (a frame for a terminal,
+// or the compact line), beside the snapshot's JSON encoding, which the journal pays every tick (reference).
+// Off, the dashboard costs nothing: the tick does not call it.
+func BenchmarkDashboardFrame(b *testing.B) {
+	s := dcgmSnapshot(b)
+	v := 1234.5
+	s.VLLMMetrics = snapshot.VLLM{TokensPerSecond: &v, RequestQueueSize: &v, ActiveBatchSize: &v, KVCacheUsagePercent: &v, ServerTTFTP50MS: &v, ServerTTFTP99MS: &v}
+	st := recorder.Stats{P50: &v, P90: &v, P99: &v}
+	f := frame{snap: s, runID: "run", intervalS: 2, counts: recorder.Counts{Total: 100, OK: 99},
+		goal: live.Goal{Duration: time.Minute, Count: 1000, Unit: "requests"}, client: clientInterval{OK: 10, TTFT: st, E2E: st}}
+	b.Run("terminal", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = f.lines()
+		}
+	})
+	b.Run("compact", func(b *testing.B) {
+		b.ReportAllocs()
+		prev := map[string]string{}
+		for b.Loop() {
+			_ = f.compact(prev)
+		}
+	})
+	b.Run("reference-snapshot-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := json.Marshal(s); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
