@@ -71,7 +71,7 @@ func TestBarText(t *testing.T) {
 }
 
 // On a terminal a frame goes back up over the previous one, erasing each line's rest and what is below;
-// lines are cut to the width. Released, the next frame starts below. Elsewhere frames follow each other as is.
+// lines are cut to the width. After a print outside, the next frame starts below it. Elsewhere frames follow each other as is.
 func TestScreenRedrawsInPlace(t *testing.T) {
 	var b bytes.Buffer
 	s := &Screen{w: &b, terminal: true, cols: 5}
@@ -81,9 +81,9 @@ func TestScreenRedrawsInPlace(t *testing.T) {
 	s.Draw([]string{"x"})
 	assert.Equal(t, "\x1b[2Fx\x1b[K\n\x1b[J", b.String())
 	b.Reset()
-	s.Release()
+	s.Outside(func() { b.WriteString("log line\n") })
 	s.Draw([]string{"y"})
-	assert.Equal(t, "y\x1b[K\n\x1b[J", b.String())
+	assert.Equal(t, "log line\ny\x1b[K\n\x1b[J", b.String(), "drawn below what was printed outside")
 
 	b.Reset()
 	plain := NewScreen(&b)

@@ -94,12 +94,14 @@ func (s *Screen) Draw(lines []string) {
 	_, _ = io.WriteString(s.w, b.String())
 }
 
-// Release leaves the frame on screen as it is: the next frame is drawn below it, not over it. Call it before
-// anything else writes to the terminal.
-func (s *Screen) Release() {
+// Outside runs print, which writes something else to the terminal (through any writer), with no frame drawn
+// meanwhile; the frame on screen stays as it is, and the next is drawn below what print wrote, not over it.
+// print must not call Draw or Outside.
+func (s *Screen) Outside(print func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.shown = 0
+	print()
 }
 
 // cut returns l cut to cols runes (all of l when cols ≤ 0); every rune a dashboard draws takes one column.

@@ -571,10 +571,7 @@ func (c *Collector) finish(reason string) {
 	c.finished = true
 	defer close(c.stopped)
 	if reason != "" {
-		if c.display != nil { // the line goes below the dashboard's frame, and the last frame below it
-			c.display.screen.Release()
-		}
-		c.logf("vmtest: %s", reason)
+		c.BesideDisplay(func() { c.logf("vmtest: %s", reason) })
 	}
 	c.cancel()
 	select {

@@ -23,6 +23,18 @@ type dashboard struct {
 	errs   map[string]string // each source's error on the previous compact line: a line repeats none
 }
 
+// BesideDisplay runs print, which writes to the terminal the live dashboard is on (the log, a line of the
+// caller's), so that the dashboard stays whole: no frame is drawn while print runs, the frame drawn so far
+// stays above what it writes, and the next is drawn below. Without Options.Display it just calls print.
+// print must not call BesideDisplay.
+func (c *Collector) BesideDisplay(print func()) {
+	if c.display == nil {
+		print()
+		return
+	}
+	c.display.screen.Outside(print)
+}
+
 func newDashboard(w io.Writer, goal live.Goal, runID string) *dashboard {
 	return &dashboard{screen: live.NewScreen(w), goal: goal, runID: runID, errs: map[string]string{}}
 }

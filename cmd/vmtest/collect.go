@@ -152,8 +152,8 @@ func finishRun(c *vmtest.Collector, code int, stderr io.Writer) (*summary.Summar
 }
 
 // waitFor waits for d (forever when 0) or ctx, drawing bar meanwhile, and logs an interruption once the bar
-// is done.
-func waitFor(ctx context.Context, stdout io.Writer, d time.Duration, bar *live.Bar) {
+// is done, beside c's dashboard.
+func waitFor(ctx context.Context, c *vmtest.Collector, stdout io.Writer, d time.Duration, bar *live.Bar) {
 	var timeout <-chan time.Time
 	if d > 0 {
 		t := time.NewTimer(d)
@@ -164,7 +164,7 @@ func waitFor(ctx context.Context, stdout io.Writer, d time.Duration, bar *live.B
 	select {
 	case <-ctx.Done():
 		bar.Stop()
-		fmt.Fprintf(stdout, "vmtest: interrupted after %v: stopping\n", time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(besideDisplay(c, stdout), "vmtest: interrupted after %v: stopping\n", time.Since(start).Round(time.Millisecond))
 	case <-timeout:
 		bar.Stop()
 	}
@@ -179,6 +179,26 @@ func progressBar(display bool, stderr io.Writer, label string, goal live.Goal, d
 		stderr = io.Discard
 	}
 	return live.StartBar(stderr, label, goal, done)
+}
+
+// besideDisplay returns w, or, when w is a terminal, a writer whose every write goes beside c's dashboard
+// (Collector.BesideDisplay), so that what the command prints while the run goes never breaks a frame.
+func besideDisplay(c *vmtest.Collector, w io.Writer) io.Writer {
+	if !live.IsTerminal(w) {
+		return w
+	}
+	return displayWriter{c: c, w: w}
+}
+
+// displayWriter writes to w beside c's dashboard.
+type displayWriter struct {
+	c *vmtest.Collector
+	w io.Writer
+}
+
+func (d displayWriter) Write(p []byte) (n int, err error) {
+	d.c.BesideDisplay(func() { n, err = d.w.Write(p) })
+	return n, err
 }
 
 // countingSink counts the requests recorded into the collector, for the progress bar.
@@ -227,7 +247,7 @@ func collectMain(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return code
 	}
 	defer stop(nil)
-	waitFor(ctx, stdout, *duration, progressBar(cf.display, stderr, "collect", o.Goal, nil))
+	waitFor(ctx, c, stdout, *duration, progressBar(cf.display, stderr, "collect", o.Goal, nil))
 	stopRun(ctx, stop)
 	_, code = finishRun(c, code, stderr)
 	return code
@@ -397,10 +417,16 @@ func resolveModel(ctx context.Context, lc *loadgen.LoadConfig, cmd string, stder
 func runLoad(ctx context.Context, c *vmtest.Collector, lc loadgen.LoadConfig, display bool, stdout, stderr io.Writer) int {
 	sink := &countingSink{c: c}
 	lc.Sink = sink
-	fmt.Fprintf(stdout, "vmtest: load: model %q, %s\n", lc.Params.Model, describeLoad(lc))
+	out, errOut := besideDisplay(c, stdout), besideDisplay(c, stderr)
+	fmt.Fprintf(out, "vmtest: load: model %q, %s\n", lc.Params.Model, describeLoad(lc))
 	bar := progressBar(display, stderr, "load", loadGoal(lc), func() int { return int(sink.n.Load()) })
 	res, err := loadgen.Run(ctx, lc)
 	bar.Stop()
+	return reportLoad(ctx, res, err, out, errOut)
+}
+
+// reportLoad prints how the load went and returns exitFail when it could not run or no request succeeded.
+func reportLoad(ctx context.Context, res loadgen.Result, err error, stdout, stderr io.Writer) int {
 	code := exitOK
 	var notServed *loadgen.ModelNotServedError
 	switch {

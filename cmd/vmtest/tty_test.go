@@ -73,7 +73,7 @@ func inTerminal(t *testing.T, line string) string {
 }
 
 // terminalRun starts a simulator (fixed seed) and a dcgm-exporter serving the 8-GPU capture, and runs
-// `vmtest load` against them in a terminal with args, stdout discarded.
+// `vmtest load` against them in a terminal with args (which may redirect stdout).
 func terminalRun(t *testing.T, args string) string {
 	t.Helper()
 	bin := buildVmtest(t)
@@ -83,7 +83,7 @@ func terminalRun(t *testing.T, args string) string {
 	dcgm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(body) }))
 	t.Cleanup(dcgm.Close)
 	line := bin + " load -url " + sim.URL + " -model sim-model -requests 40 -concurrency 2 -max-tokens 5 -interval 500ms" +
-		" -gpu dcgm -dcgm-url " + dcgm.URL + "/metrics -config tty -out " + t.TempDir() + " " + args + " >/dev/null"
+		" -gpu dcgm -dcgm-url " + dcgm.URL + "/metrics -config tty -out " + t.TempDir() + " " + args
 	return inTerminal(t, line)
 }
 
@@ -128,7 +128,7 @@ func golden(t *testing.T, name, got string) {
 // last, however many intervals went by), with a row for each of the capture's 8 GPUs, the server, the
 // client, the host and the progress, every row within the terminal's 120 columns.
 func TestDashboardInATerminal(t *testing.T) {
-	screen := terminalRun(t, "-display")
+	screen := terminalRun(t, "-display >/dev/null")
 	lines := strings.Split(screen, "\n")
 	assert.Equal(t, 1, strings.Count(screen, "── vmtest tty"), "one frame on screen: each redrew the previous in place")
 	assert.Contains(t, screen, "(final)")
@@ -142,7 +142,38 @@ func TestDashboardInATerminal(t *testing.T) {
 
 // Without -display, a terminal gets a progress bar on stderr: it ends full, at 40 of 40 requests.
 func TestProgressBarInATerminal(t *testing.T) {
-	screen := terminalRun(t, "")
+	screen := terminalRun(t, ">/dev/null")
 	assert.Contains(t, screen, "100% |"+strings.Repeat("█", 30)+"|  load: 40/40 requests · elapsed")
 	golden(t, "progress_tty.golden", normalise(screen))
+}
+
+// With stdout on the same terminal, what the command prints while the dashboard is up goes between frames,
+// never through one: the frame drawn before it stays whole above it, the next is drawn below, and every line
+// on screen is either a whole frame's or a whole printed line.
+func TestDashboardBesideOutputInATerminal(t *testing.T) {
+	screen := terminalRun(t, "-display")
+	lines := strings.Split(screen, "\n")
+	headers, model, result := -1, -1, -1
+	for i, l := range lines {
+		switch {
+		case strings.HasPrefix(l, "── vmtest tty"):
+			headers++
+			if headers == 0 {
+				assert.Greater(t, i, 0, "the run's first log lines come before the first frame")
+			}
+		case strings.HasPrefix(l, "vmtest: load: model"):
+			model = i
+		case strings.HasPrefix(l, "vmtest: load: "):
+			result = i
+		}
+		assert.True(t, strings.HasPrefix(l, "vmtest: ") || strings.HasPrefix(l, "── vmtest tty") ||
+			strings.HasPrefix(l, "  ") || strings.HasPrefix(l, "exit status "), "a line neither printed nor of a frame: %q", l)
+	}
+	assert.Equal(t, 2, headers, "three frames on screen: the first (the model line is printed under it), the last before the load's result line, the final one")
+	require.Positive(t, model)
+	require.Greater(t, result, model)
+	assert.Contains(t, lines[len(lines)-1], "exit status 0")
+	final := strings.Index(screen, "(final)")
+	require.Positive(t, final)
+	assert.Greater(t, final, strings.Index(screen, lines[result]), "the final frame is drawn below the load's result")
 }
