@@ -57,7 +57,7 @@ func TestProgressByHand(t *testing.T) {
 }
 
 func TestClock(t *testing.T) {
-	for d, want := range map[time.Duration]string{0: "0:00", 59999 * time.Millisecond: "0:59", 61 * time.Second: "1:01",
+	for d, want := range map[time.Duration]string{0: "0:00", 59499 * time.Millisecond: "0:59", 59500 * time.Millisecond: "1:00", 61 * time.Second: "1:01",
 		3723 * time.Second: "1:02:03", -time.Second: "0:00"} {
 		assert.Equal(t, want, Clock(d), "%v", d)
 	}
@@ -110,7 +110,7 @@ func TestBarOffTerminalDrawsNothing(t *testing.T) {
 
 // On a terminal the bar redraws itself every BarRefresh from the clock and done, and Stop leaves it as the
 // work left it: 5 s into a 10 s goal is 50 %, 5 s left; stopped short of the goal (10 of 100 requests at
-// 5.125 s: 4.875 s left by the clock, 46 s at that pace), it is not filled.
+// 5.125 s: 4.875 s left by the clock, 46 s at that pace; each rounded to 5 s), it is not filled.
 func TestBarRedrawsFromTheClock(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var b syncBuffer
@@ -122,7 +122,7 @@ func TestBarRedrawsFromTheClock(t *testing.T) {
 		n = 10
 		bar.Stop()
 		out := b.String()
-		assert.True(t, strings.HasSuffix(out, "|  load: 10/100 requests · elapsed 0:05 · remaining 0:04 \n"), "%q", out[max(len(out)-120, 0):])
+		assert.True(t, strings.HasSuffix(out, "|  load: 10/100 requests · elapsed 0:05 · remaining 0:05 \n"), "%q", out[max(len(out)-120, 0):])
 		assert.Equal(t, 1, strings.Count(out, "\n"), "one line, redrawn with carriage returns, ended by Stop")
 		// A redraw per BarRefresh, the first and the last; each draws twice (the library's Set and Describe).
 		assert.Equal(t, 2*(5*int(time.Second/BarRefresh)+2), strings.Count(out, "load:"))

@@ -85,9 +85,10 @@ func (p Progress) String() string {
 	return strings.Join(parts, " · ")
 }
 
-// Clock formats d, rounded down to the second, as m:ss, or h:mm:ss from an hour.
+// Clock formats d, rounded to the nearest second (so an elapsed and a remaining time add up to the goal), as
+// m:ss, or h:mm:ss from an hour.
 func Clock(d time.Duration) string {
-	s := int64(max(d, 0) / time.Second)
+	s := int64(max(d, 0).Round(time.Second) / time.Second)
 	if s >= 3600 {
 		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
 	}
