@@ -157,3 +157,16 @@ func BenchmarkDashboardFrame(b *testing.B) {
 		}
 	})
 }
+
+// The compact line gives the GPUs together, by hand: utilization the mean of those that read one ((50 +
+// 100) / 2), memory and power summed over those known, the hottest temperature.
+func TestDashboardCompactGPUTotalsByHand(t *testing.T) {
+	p := func(v float64) *float64 { return &v }
+	s := &snapshot.Snapshot{ConfigID: "c", GPUMetrics: map[string]snapshot.GPU{
+		"gpu_0": {Utilization: p(50), MemoryUsedMB: p(10), MemoryFreeMB: p(5), TempC: p(60), PowerW: p(100.5)},
+		"gpu_1": {MemoryUsedMB: p(20), TempC: p(70), PowerW: p(200.5)},
+		"gpu_2": {Utilization: p(100)},
+	}}
+	line := (&frame{snap: s}).compact(map[string]string{})
+	assert.Contains(t, line, " | 3 GPU util 75% mem 30 MiB used 5 free max 70°C power 301 W | ")
+}
