@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vmtest/vmtest/assert"
+	"github.com/vmtest/vmtest/live"
 	"github.com/vmtest/vmtest/loadgen"
 	"github.com/vmtest/vmtest/vllmsim"
 	"github.com/vmtest/vmtest/vmtest"
@@ -73,6 +74,7 @@ func TestServePerf(t *testing.T) {
 		VLLMBaseURL: url,
 		Interval:    time.Second,
 		Display:     testing.Verbose(),
+		Goal:        live.Goal{Duration: duration}, // the dashboard's progress row
 	})
 	c.Assert(assert.P99Below("ttft", ttftLimit), assert.P99Below("tpot", tpotLimit), assert.ErrorRateBelow(0.01))
 

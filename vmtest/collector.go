@@ -48,7 +48,7 @@ type Collector struct {
 	gpu      *samplers.GPUSampler
 	server   samplers.ServerSource // the one sampler that fills vllm_metrics; nil when none
 	owned    []io.Closer           // the samplers Collect made (not those in Options.Samplers): closed by Stop
-	display  io.Writer
+	display  *dashboard            // Options.Display: drawn from each snapshot tick keeps; nil when off
 
 	ctx    context.Context // Start's or Collect's: when it ends first, the run finishes early
 	cancel context.CancelFunc
@@ -164,7 +164,7 @@ func start(ctx context.Context, opts Options, env runEnv) (*Collector, error) {
 		c.dir = abs
 	}
 	if o.Display {
-		c.display = os.Stderr
+		c.display = newDashboard(os.Stderr, o.Goal, c.runID)
 	}
 	if err := c.buildSamplers(); err != nil {
 		for _, cl := range c.owned {
@@ -448,7 +448,7 @@ wait:
 	if len(snap.Errors) == 0 {
 		snap.Errors = nil
 	}
-	c.fillClientLatency(&snap.VLLMMetrics, now)
+	client := c.fillClientLatency(&snap.VLLMMetrics, now)
 	if len(c.snaps) >= c.opts.MaxSnapshots {
 		c.snaps = c.snaps[1:]
 		c.dropped++
@@ -456,7 +456,7 @@ wait:
 	c.snaps = append(c.snaps, snap)
 	c.journalTick(&snap, scraped)
 	if c.display != nil {
-		render(c.display, &snap, c.rec.Counts(), len(c.snaps) == 1, c.final0)
+		c.display.show(&snap, client, c.rec.Counts(), len(c.snaps) == 1, c.final0)
 	}
 }
 
@@ -481,8 +481,8 @@ func (c *Collector) hasSampler(name string) bool {
 
 // fillClientLatency sets the original Python collector's latency fields from the successful requests that
 // ended after the previous tick's timestamp and by now, this tick's (on the last tick, every request not yet
-// counted). Called with c.mu held.
-func (c *Collector) fillClientLatency(v *snapshot.VLLM, now time.Time) {
+// counted), and returns those requests' figures for the dashboard. Called with c.mu held.
+func (c *Collector) fillClientLatency(v *snapshot.VLLM, now time.Time) clientInterval {
 	var w recorder.Window
 	if c.final0 { // one cut for the last snapshot, the summary and the requests CSV
 		w, c.finalReqs, c.finalRecs = c.rec.FinalCut()
@@ -494,6 +494,7 @@ func (c *Collector) fillClientLatency(v *snapshot.VLLM, now time.Time) {
 	v.FirstTokenLatencyMS = ttft.Mean
 	v.MeanLatencyMS, v.P50LatencyMS, v.P90LatencyMS, v.P99LatencyMS = e2e.Mean, e2e.P50, e2e.P90, e2e.P99
 	v.RequestsFinished = w.OK
+	return clientInterval{TTFT: ttft, E2E: e2e, OK: w.OK, OutputTokens: w.OutputTokens}
 }
 
 // RecordRequest records one timed request (see recorder.Request for the fields and the definitions of TTFT,
@@ -582,7 +583,7 @@ func (c *Collector) finish(reason string) {
 	c.finished = true
 	defer close(c.stopped)
 	if reason != "" {
-		c.logf("vmtest: %s", reason)
+		c.BesideDisplay(func() { c.logf("vmtest: %s", reason) })
 	}
 	c.cancel()
 	select {

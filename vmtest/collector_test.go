@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	vassert "github.com/vmtest/vmtest/assert"
+	"github.com/vmtest/vmtest/live"
 	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/samplers"
 	"github.com/vmtest/vmtest/snapshot"
@@ -201,6 +202,8 @@ func TestInvalidOptionsNameTheField(t *testing.T) {
 		{Options{Interval: time.Second, SampleTimeout: 2 * time.Second}, "Options.SampleTimeout"},
 		{Options{MaxSnapshots: -1}, "Options.MaxSnapshots"},
 		{Options{MaxRequests: -1}, "Options.MaxRequests"},
+		{Options{Goal: live.Goal{Count: -1}}, "Options.Goal"},
+		{Options{Goal: live.Goal{Duration: -time.Second}}, "Options.Goal"},
 		{Options{VLLMBaseURL: "localhost:8000"}, "Options.VLLMBaseURL"},
 		{Options{GPUSource: "cuda"}, "GPUSource"},
 	} {

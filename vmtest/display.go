@@ -1,14 +1,78 @@
 package vmtest
 
 import (
+	"cmp"
 	"fmt"
 	"io"
-	"sort"
+	"slices"
 	"strings"
+	"time"
 
+	"github.com/vmtest/vmtest/live"
 	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/snapshot"
 )
+
+// dashboard is the live view Options.Display turns on: a frame per snapshot redrawn in place on a terminal,
+// one compact line per snapshot elsewhere. Only the sampling goroutine (tick) calls show.
+type dashboard struct {
+	screen *live.Screen
+	goal   live.Goal
+	runID  string
+	prevS  float64           // the previous snapshot's ElapsedS: the client's rates are over the time since
+	errs   map[string]string // each source's error on the previous compact line: a line repeats none
+}
+
+// BesideDisplay runs print, which writes to the terminal the live dashboard is on (the log, a line of the
+// caller's), so that the dashboard stays whole: no frame is drawn while print runs, the frame drawn so far
+// stays above what it writes, and the next is drawn below. Without Options.Display it just calls print.
+// print must not call BesideDisplay.
+func (c *Collector) BesideDisplay(print func()) {
+	if c.display == nil {
+		print()
+		return
+	}
+	c.display.screen.Outside(print)
+}
+
+func newDashboard(w io.Writer, goal live.Goal, runID string) *dashboard {
+	return &dashboard{screen: live.NewScreen(w), goal: goal, runID: runID, errs: map[string]string{}}
+}
+
+// clientInterval is what the client's requests that ended in one interval give the dashboard.
+type clientInterval struct {
+	TTFT, E2E    recorder.Stats
+	OK           int
+	OutputTokens int64
+}
+
+// frame is everything one dashboard frame shows.
+type frame struct {
+	snap        *snapshot.Snapshot
+	runID       string
+	client      clientInterval
+	counts      recorder.Counts // every request recorded so far
+	intervalS   float64         // the time the client's figures are over: since the previous snapshot
+	goal        live.Goal
+	first, last bool
+}
+
+// show draws the snapshot s: its frame on a terminal, else its compact line.
+func (d *dashboard) show(s *snapshot.Snapshot, client clientInterval, counts recorder.Counts, first, last bool) {
+	f := frame{snap: s, runID: d.runID, client: client, counts: counts, intervalS: s.ElapsedS - d.prevS, goal: d.goal, first: first, last: last}
+	d.prevS = s.ElapsedS
+	if d.screen.Terminal() {
+		d.screen.Draw(f.lines())
+		return
+	}
+	d.screen.Draw([]string{f.compact(d.errs)})
+}
+
+// progress is where the run stands against its goal at this snapshot: the time since the run started, the
+// requests recorded.
+func (f *frame) progress() live.Progress {
+	return live.Progress{Goal: f.goal, Elapsed: time.Duration(f.snap.ElapsedS * float64(time.Second)), Done: f.counts.Total}
+}
 
 func dv(v *float64, format string) string {
 	if v == nil {
@@ -25,47 +89,151 @@ func dq(v, lowerBound *float64) string {
 	return dv(v, "%.1f")
 }
 
-// render writes one dashboard frame for snap: GPUs, server, client latency and host, as the original Python collector's console
-// dashboard shows them, then each source's error; an error that repeats the previous frame's is shown only
-// on the first frame. Called on the sampling goroutine; it writes to w only (never to the test).
-func render(w io.Writer, s *snapshot.Snapshot, counts recorder.Counts, first, last bool) {
-	var b strings.Builder
-	label := ""
-	if last {
-		label = "  (final)"
+// rate is n per second over the frame's interval; nil over an interval shorter than
+// recorder.MinThroughputWindow (the first snapshot, a last one just after the previous), as the summary's
+// throughputs are.
+func (f *frame) rate(n float64) *float64 {
+	if f.intervalS < recorder.MinThroughputWindow.Seconds() {
+		return nil
 	}
-	fmt.Fprintf(&b, "── vmtest %s  %s  +%.2fs%s ──\n", s.ConfigID, s.Timestamp.Format("15:04:05"), s.ElapsedS, label)
-	keys := make([]string, 0, len(s.GPUMetrics))
-	for k := range s.GPUMetrics {
+	r := n / f.intervalS
+	return &r
+}
+
+// gpuKeys returns the snapshot's GPU keys in index order (gpu_2 before gpu_10).
+func gpuKeys(m map[string]snapshot.GPU) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	slices.SortFunc(keys, func(a, b string) int { return cmp.Or(cmp.Compare(len(a), len(b)), cmp.Compare(a, b)) })
+	return keys
+}
+
+// lines is the frame drawn on a terminal: a header, the progress against the goal (when it has a bound), a
+// row per GPU (utilization, memory used and free, temperature, power), the server (tokens/s, queue, batch, KV-cache, its
+// TTFT quantiles over the interval), the client (requests so far, rates and latency percentiles over the
+// interval), the host, then each source's error (a GPU source's absence only on the first frame). Every
+// row fits 120 columns with the widest figures a vLLM server gives.
+func (f *frame) lines() []string {
+	s := f.snap
+	label := ""
+	if f.last {
+		label = "  (final)"
+	}
+	out := []string{fmt.Sprintf("── vmtest %s  run %s  %s  +%.1fs%s ──", s.ConfigID, f.runID, s.Timestamp.Format("15:04:05"), s.ElapsedS, label)}
+	if p := f.progress(); f.goal.Bounded() {
+		fr, _ := p.Fraction()
+		out = append(out, "  progress "+live.BarText(fr, live.BarWidth)+"  "+p.String())
+	}
+	for _, k := range gpuKeys(s.GPUMetrics) {
 		g := s.GPUMetrics[k]
-		fmt.Fprintf(&b, "  %-8s util %5s  mem %s/%s MiB  %s°C  %s W\n", k, dv(g.Utilization, "%.0f%%"),
-			dv(g.MemoryUsedMB, "%.0f"), dv(g.MemoryTotalMB, "%.0f"), dv(g.TempC, "%.0f"), dv(g.PowerW, "%.0f"))
+		out = append(out, fmt.Sprintf("  %-8s util %5s  mem %6s MiB used %6s free  temp %4s  power %6s", k, dv(g.Utilization, "%.0f%%"),
+			dv(g.MemoryUsedMB, "%.0f"), dv(g.MemoryFreeMB, "%.0f"), dv(g.TempC, "%.0f°C"), dv(g.PowerW, "%.0f W")))
 	}
 	v := &s.VLLMMetrics
-	fmt.Fprintf(&b, "  server   %s tok/s  queue %s  batch %s  KV %s  TTFT p50 %s p99 %s ms\n", dv(v.TokensPerSecond, "%.1f"),
+	out = append(out, fmt.Sprintf("  server   %s tok/s  queue %s  batch %s  KV %s  TTFT p50 %s p99 %s ms", dv(v.TokensPerSecond, "%.1f"),
 		dv(v.RequestQueueSize, "%.0f"), dv(v.ActiveBatchSize, "%.0f"), dv(v.KVCacheUsagePercent, "%.1f%%"),
-		dq(v.ServerTTFTP50MS, v.ServerTTFTP50LowerBoundMS), dq(v.ServerTTFTP99MS, v.ServerTTFTP99LowerBoundMS))
-	fmt.Fprintf(&b, "  client   this interval: %d ok, TTFT mean %s ms, E2E p50 %s p99 %s ms; so far: %d ok, %d not ok\n",
-		v.RequestsFinished, dv(v.FirstTokenLatencyMS, "%.1f"), dv(v.P50LatencyMS, "%.1f"), dv(v.P99LatencyMS, "%.1f"),
-		counts.OK, counts.Total-counts.OK)
+		dq(v.ServerTTFTP50MS, v.ServerTTFTP50LowerBoundMS), dq(v.ServerTTFTP99MS, v.ServerTTFTP99LowerBoundMS)))
+	c := &f.client
+	out = append(out,
+		fmt.Sprintf("  client   so far %d requests: %d ok, %d not ok  ·  last %.1fs: %d ok, %s req/s, %s tok/s",
+			f.counts.Total, f.counts.OK, f.counts.Total-f.counts.OK, max(f.intervalS, 0), c.OK,
+			dv(f.rate(float64(c.OK)), "%.2f"), dv(f.rate(float64(c.OutputTokens)), "%.1f")),
+		fmt.Sprintf("  latency  last %.1fs: TTFT p50 %s p90 %s p99 %s ms  ·  E2E p50 %s p90 %s p99 %s ms", max(f.intervalS, 0),
+			dv(c.TTFT.P50, "%.1f"), dv(c.TTFT.P90, "%.1f"), dv(c.TTFT.P99, "%.1f"), dv(c.E2E.P50, "%.1f"), dv(c.E2E.P90, "%.1f"), dv(c.E2E.P99, "%.1f")))
 	y := &s.SystemMetrics
-	fmt.Fprintf(&b, "  host     CPU %s  mem %s GiB used, %s GiB free\n", dv(y.CPUPercent, "%.1f%%"),
-		dv(y.MemoryGB, "%.2f"), dv(y.MemoryAvailableGB, "%.2f"))
-	srcs := make([]string, 0, len(s.Errors))
-	for src := range s.Errors {
-		srcs = append(srcs, src)
-	}
-	sort.Strings(srcs)
-	for _, src := range srcs {
-		e := s.Errors[src]
-		if !first && src == "gpu" && len(s.GPUMetrics) == 0 {
+	out = append(out, fmt.Sprintf("  host     CPU %s  mem %s GiB used, %s GiB free", dv(y.CPUPercent, "%.1f%%"),
+		dv(y.MemoryGB, "%.2f"), dv(y.MemoryAvailableGB, "%.2f")))
+	for _, src := range sortedSources(s.Errors) {
+		if !f.first && src == "gpu" && len(s.GPUMetrics) == 0 {
 			continue // the reason there is no GPU source was shown on the first frame
 		}
-		fmt.Fprintf(&b, "  ! %s: %s\n", src, e)
+		out = append(out, fmt.Sprintf("  ! %s: %s", src, s.Errors[src]))
 	}
-	io.WriteString(w, b.String())
+	return out
+}
+
+func sortedSources(m map[string]string) []string {
+	srcs := make([]string, 0, len(m))
+	for src := range m {
+		srcs = append(srcs, src)
+	}
+	slices.Sort(srcs)
+	return srcs
+}
+
+// compact is the frame as one line, for a log: the progress, the GPUs together (mean utilization, memory,
+// hottest, total power), the server, the client, the host, and each source's error when it differs from the
+// one on the previous line (prev, updated).
+func (f *frame) compact(prev map[string]string) string {
+	s := f.snap
+	var b strings.Builder
+	fmt.Fprintf(&b, "vmtest %s +%.1fs", s.ConfigID, s.ElapsedS)
+	if f.last {
+		b.WriteString(" (final)")
+	}
+	if p := f.progress(); f.goal.Bounded() {
+		fr, _ := p.Fraction()
+		fmt.Fprintf(&b, " %.0f%% %s", fr*100, p.String())
+	}
+	if len(s.GPUMetrics) > 0 {
+		util, used, free, temp, power := gpuTotals(s.GPUMetrics)
+		fmt.Fprintf(&b, " | %d GPU util %s mem %s MiB used %s free max %s power %s", len(s.GPUMetrics), dv(util, "%.0f%%"),
+			dv(used, "%.0f"), dv(free, "%.0f"), dv(temp, "%.0f°C"), dv(power, "%.0f W"))
+	}
+	v := &s.VLLMMetrics
+	fmt.Fprintf(&b, " | server %s tok/s queue %s batch %s KV %s TTFT p50 %s p99 %s ms", dv(v.TokensPerSecond, "%.1f"),
+		dv(v.RequestQueueSize, "%.0f"), dv(v.ActiveBatchSize, "%.0f"), dv(v.KVCacheUsagePercent, "%.1f%%"),
+		dq(v.ServerTTFTP50MS, v.ServerTTFTP50LowerBoundMS), dq(v.ServerTTFTP99MS, v.ServerTTFTP99LowerBoundMS))
+	c := &f.client
+	fmt.Fprintf(&b, " | client %d ok %d not ok, %s req/s TTFT p50 %s p99 %s ms E2E p50 %s p99 %s ms", f.counts.OK,
+		f.counts.Total-f.counts.OK, dv(f.rate(float64(c.OK)), "%.2f"), dv(c.TTFT.P50, "%.1f"), dv(c.TTFT.P99, "%.1f"),
+		dv(c.E2E.P50, "%.1f"), dv(c.E2E.P99, "%.1f"))
+	y := &s.SystemMetrics
+	fmt.Fprintf(&b, " | host CPU %s mem %s GiB", dv(y.CPUPercent, "%.1f%%"), dv(y.MemoryGB, "%.2f"))
+	for _, src := range sortedSources(s.Errors) {
+		if e := s.Errors[src]; prev[src] != e {
+			fmt.Fprintf(&b, " | ! %s: %s", src, e)
+		}
+	}
+	clear(prev)
+	for src, e := range s.Errors {
+		prev[src] = e
+	}
+	return b.String()
+}
+
+// gpuTotals returns, over the GPUs' known readings, the mean utilization (%), the memory used and free
+// (MiB, summed), the hottest temperature (°C) and the power drawn (W, summed); nil where no GPU gave one.
+func gpuTotals(m map[string]snapshot.GPU) (util, used, free, temp, power *float64) {
+	var utilSum float64
+	var utilN int
+	add := func(dst **float64, v *float64, f func(a, b float64) float64) {
+		if v == nil {
+			return
+		}
+		if *dst == nil {
+			x := *v
+			*dst = &x
+			return
+		}
+		**dst = f(**dst, *v)
+	}
+	sum := func(a, b float64) float64 { return a + b }
+	for _, g := range m {
+		if g.Utilization != nil {
+			utilSum += *g.Utilization
+			utilN++
+		}
+		add(&used, g.MemoryUsedMB, sum)
+		add(&free, g.MemoryFreeMB, sum)
+		add(&temp, g.TempC, func(a, b float64) float64 { return max(a, b) })
+		add(&power, g.PowerW, sum)
+	}
+	if utilN > 0 {
+		u := utilSum / float64(utilN)
+		util = &u
+	}
+	return util, used, free, temp, power
 }

@@ -19,7 +19,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vmtest/vmtest/loadgen"
-	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/snapshot"
 	"github.com/vmtest/vmtest/vllmsim"
 )
@@ -220,34 +219,4 @@ func TestSnapshotsServerTTFTBesideClientTTFT(t *testing.T) {
 	assert.Positive(t, compared, "some interval had mostly the same requests on both sides")
 	assert.Positive(t, withTTFT, "some interval had server-side TTFT quantiles")
 	assert.Equal(t, 40.0, finished, "one E2E observation per request, each in exactly one interval")
-}
-
-// The live dashboard shows the server's TTFT quantiles of the interval, a lower bound as ">bound".
-func TestRenderShowsServerTTFT(t *testing.T) {
-	var b strings.Builder
-	p50, lb := 56.66, 2560000.0
-	render(&b, &snapshot.Snapshot{VLLMMetrics: snapshot.VLLM{ServerTTFTP50MS: &p50, ServerTTFTP99LowerBoundMS: &lb}},
-		recorder.Counts{}, true, false)
-	assert.Contains(t, b.String(), "TTFT p50 56.7 p99 >2560000 ms")
-	b.Reset()
-	render(&b, &snapshot.Snapshot{}, recorder.Counts{}, true, false)
-	assert.Contains(t, b.String(), "TTFT p50 - p99 - ms")
-}
-
-// An unknown percentage reads "-", not "-%"; a known one carries its %.
-func TestRenderUnknownPercentages(t *testing.T) {
-	var b strings.Builder
-	render(&b, &snapshot.Snapshot{GPUMetrics: map[string]snapshot.GPU{"gpu_0": {}}}, recorder.Counts{}, true, false)
-	assert.Contains(t, b.String(), "util     -  mem")
-	assert.Contains(t, b.String(), "KV -  TTFT")
-	assert.Contains(t, b.String(), "CPU -  mem")
-	assert.NotContains(t, b.String(), "-%")
-	b.Reset()
-	u, kv, cpu := 97.0, 41.25, 12.5
-	render(&b, &snapshot.Snapshot{GPUMetrics: map[string]snapshot.GPU{"gpu_0": {Utilization: &u}},
-		VLLMMetrics: snapshot.VLLM{KVCacheUsagePercent: &kv}, SystemMetrics: snapshot.System{CPUPercent: &cpu}},
-		recorder.Counts{}, true, false)
-	assert.Contains(t, b.String(), "util   97%  mem")
-	assert.Contains(t, b.String(), "KV 41.2%  TTFT")
-	assert.Contains(t, b.String(), "CPU 12.5%  mem")
 }

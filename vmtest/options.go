@@ -12,6 +12,7 @@ import (
 
 	"github.com/vmtest/vmtest/assert"
 	"github.com/vmtest/vmtest/auth"
+	"github.com/vmtest/vmtest/live"
 	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/samplers"
 )
@@ -63,8 +64,14 @@ type Options struct {
 	// OutputDir is where files go. Default: t.ArtifactDir() when `go test -artifacts` was given, else
 	// $VMTEST_OUTPUT_DIR/<test name>, else metrics_output/<test name>/ in the package directory.
 	OutputDir string
-	// Display prints a live console dashboard to stderr every interval (also turned on by VMTEST_DISPLAY=1).
+	// Display shows a live dashboard on stderr every interval (also turned on by VMTEST_DISPLAY=1): on a
+	// terminal one frame redrawn in place (a row per GPU, the server, the client, the host, the progress
+	// against Goal); elsewhere one compact line per interval.
 	Display bool
+	// Goal is what the run works towards, for the dashboard's progress row: a duration, a number of requests
+	// (counted as the requests recorded, of any outcome), or both, whichever comes first. The zero Goal shows
+	// the elapsed time only. It bounds nothing: the caller's load does.
+	Goal live.Goal
 	// MaxSnapshots bounds the snapshots kept in memory and written; the oldest are dropped past it and the
 	// summary counts them. The journal keeps at most twice as many on disk (package journal). 0 means
 	// DefaultMaxSnapshots (24 h at 2 s). Negative is invalid.
@@ -130,6 +137,9 @@ func (o Options) resolve() (Options, error) {
 	}
 	if o.MaxRequests < 0 {
 		return o, fmt.Errorf("vmtest: Options.MaxRequests = %d: must not be negative", o.MaxRequests)
+	}
+	if o.Goal.Duration < 0 || o.Goal.Count < 0 {
+		return o, fmt.Errorf("vmtest: Options.Goal = {Duration: %v, Count: %d}: must not be negative (0: no bound)", o.Goal.Duration, o.Goal.Count)
 	}
 	for _, l := range []struct {
 		field string

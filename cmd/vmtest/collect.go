@@ -8,10 +8,12 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/vmtest/vmtest/assert"
 	"github.com/vmtest/vmtest/auth"
+	"github.com/vmtest/vmtest/live"
 	"github.com/vmtest/vmtest/loadgen"
 	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/samplers"
@@ -54,7 +56,7 @@ func (f *collectFlags) register(fs *flag.FlagSet) {
 	})
 	fs.StringVar(&f.gpuIDs, "gpus", "", "comma-separated GPU indexes or UUIDs to sample (default all)")
 	fs.Var(&f.dcgm, "dcgm-url", "a dcgm-exporter /metrics URL (repeatable; selects the dcgm source under -gpu auto)")
-	fs.BoolVar(&f.display, "display", false, "print a live dashboard to stderr every interval")
+	fs.BoolVar(&f.display, "display", false, "show a live dashboard on stderr every interval: redrawn in place on a terminal, one line per interval elsewhere (without it, a terminal gets a progress bar)")
 	fs.Var(&f.metricsHeaders, "metrics-header", `a header sent with every /metrics scrape, "Name: value" (repeatable; never printed; `+
 		`a bearer token or basic auth also from $`+vmtest.EnvVLLMAuth+`_BEARER_TOKEN, _USERNAME, _PASSWORD, _HEADERS)`)
 	fs.Var(&f.dcgmHeaders, "dcgm-header", `a header sent with every dcgm-exporter scrape, "Name: value" (repeatable; never printed; `+
@@ -177,8 +179,9 @@ func finishRun(c *vmtest.Collector, code int, stderr io.Writer) (*summary.Summar
 	return sum, code
 }
 
-// waitFor waits for d (forever when 0) or ctx, and logs an interruption.
-func waitFor(ctx context.Context, stdout io.Writer, d time.Duration) {
+// waitFor waits for d (forever when 0) or ctx, drawing bar meanwhile, and logs an interruption once the bar
+// is done, beside c's dashboard.
+func waitFor(ctx context.Context, c *vmtest.Collector, stdout io.Writer, d time.Duration, bar *live.Bar) {
 	var timeout <-chan time.Time
 	if d > 0 {
 		t := time.NewTimer(d)
@@ -188,9 +191,58 @@ func waitFor(ctx context.Context, stdout io.Writer, d time.Duration) {
 	start := time.Now()
 	select {
 	case <-ctx.Done():
-		fmt.Fprintf(stdout, "vmtest: interrupted after %v: stopping\n", time.Since(start).Round(time.Millisecond))
+		bar.Stop()
+		fmt.Fprintf(besideDisplay(c, stdout), "vmtest: interrupted after %v: stopping\n", time.Since(start).Round(time.Millisecond))
 	case <-timeout:
+		bar.Stop()
 	}
+}
+
+// progressBar starts the bar that long work (load, collect with a duration, sweep) shows on stderr when it is a
+// terminal (live.StartBar): label, the goal, and done, the units of work done so far (nil when the goal
+// counts none). With -display on (display) the dashboard shows the progress instead, and the bar draws
+// nothing. Stop it before writing anything else.
+func progressBar(display bool, stderr io.Writer, label string, goal live.Goal, done func() int) *live.Bar {
+	if display {
+		stderr = io.Discard
+	}
+	return live.StartBar(stderr, label, goal, done)
+}
+
+// besideDisplay returns w, or, when w is a terminal, a writer whose every write goes beside c's dashboard
+// (Collector.BesideDisplay), so that what the command prints while the run goes never breaks a frame.
+func besideDisplay(c *vmtest.Collector, w io.Writer) io.Writer {
+	if !live.IsTerminal(w) {
+		return w
+	}
+	return displayWriter{c: c, w: w}
+}
+
+// displayWriter writes to w beside c's dashboard.
+type displayWriter struct {
+	c *vmtest.Collector
+	w io.Writer
+}
+
+func (d displayWriter) Write(p []byte) (n int, err error) {
+	d.c.BesideDisplay(func() { n, err = d.w.Write(p) })
+	return n, err
+}
+
+// countingSink counts the requests recorded into the collector, for the progress bar.
+type countingSink struct {
+	c *vmtest.Collector
+	n atomic.Int64
+}
+
+func (s *countingSink) RecordRequest(r recorder.Request) {
+	s.c.RecordRequest(r)
+	s.n.Add(1)
+}
+
+// loadGoal is the load's bounds, for the progress: -duration and -requests, whichever comes first.
+func loadGoal(lc loadgen.LoadConfig) live.Goal {
+	return live.Goal{Duration: lc.Duration, Count: lc.Requests, Unit: "requests"}
 }
 
 func collectMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -215,6 +267,7 @@ func collectMain(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if err != nil {
 		return usageErr(stderr, "collect", "%v", err)
 	}
+	o.Goal = live.Goal{Duration: *duration}
 	if err := prepare(&o, cf.out, stdout); err != nil {
 		fmt.Fprintf(stderr, "vmtest collect: %v\n", err)
 		return exitFail
@@ -224,7 +277,7 @@ func collectMain(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return code
 	}
 	defer stop(nil)
-	waitFor(ctx, stdout, *duration)
+	waitFor(ctx, c, stdout, *duration, progressBar(cf.display, stderr, "collect", o.Goal, nil))
 	stopRun(ctx, stop)
 	_, code = finishRun(c, code, stderr)
 	return code
@@ -338,6 +391,7 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	lc.Client.Header = ha.Header
 	o.Goodput = slo
+	o.Goal = loadGoal(lc)
 	switch {
 	case promptFile != "":
 		if lc.Prompts, err = loadgen.LoadPrompts(promptFile); err != nil {
@@ -367,7 +421,7 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	defer stop(nil)
 	c.Assert(checks...)
-	code = runLoad(ctx, c, lc, stdout, stderr)
+	code = runLoad(ctx, c, lc, cf.display, stdout, stderr)
 	stopRun(ctx, stop)
 	sum, code := finishRun(c, code, stderr)
 	if len(checks) > 0 {
@@ -403,12 +457,21 @@ func resolveModel(ctx context.Context, lc *loadgen.LoadConfig, cmd string, stder
 	return exitOK, true
 }
 
-// runLoad drives lc's load into the server, recording into c, and returns exitFail when the load could not
-// run or no request succeeded.
-func runLoad(ctx context.Context, c *vmtest.Collector, lc loadgen.LoadConfig, stdout, stderr io.Writer) int {
-	lc.Sink = c
-	fmt.Fprintf(stdout, "vmtest: load: model %q, %s\n", lc.Params.Model, describeLoad(lc))
+// runLoad drives lc's load into the server, recording into c, with a progress bar on a terminal unless the
+// dashboard is on (display), and returns exitFail when the load could not run or no request succeeded.
+func runLoad(ctx context.Context, c *vmtest.Collector, lc loadgen.LoadConfig, display bool, stdout, stderr io.Writer) int {
+	sink := &countingSink{c: c}
+	lc.Sink = sink
+	out, errOut := besideDisplay(c, stdout), besideDisplay(c, stderr)
+	fmt.Fprintf(out, "vmtest: load: model %q, %s\n", lc.Params.Model, describeLoad(lc))
+	bar := progressBar(display, stderr, "load", loadGoal(lc), func() int { return int(sink.n.Load()) })
 	res, err := loadgen.Run(ctx, lc)
+	bar.Stop()
+	return reportLoad(ctx, res, err, out, errOut)
+}
+
+// reportLoad prints how the load went and returns exitFail when it could not run or no request succeeded.
+func reportLoad(ctx context.Context, res loadgen.Result, err error, stdout, stderr io.Writer) int {
 	code := exitOK
 	var notServed *loadgen.ModelNotServedError
 	switch {

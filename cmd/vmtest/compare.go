@@ -7,11 +7,15 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
+	"github.com/vmtest/vmtest/report"
 	"github.com/vmtest/vmtest/summary"
+	"github.com/vmtest/vmtest/vmtest"
 )
 
 // defaultCompareMetrics are the rows compare prints without -metrics: the registry's key metrics.
@@ -19,12 +23,15 @@ var defaultCompareMetrics = summary.KeyMetrics
 
 func compareMain(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	const cmd = "compare"
-	fs := newFlagSet(cmd, "[-metrics ttft.p99,e2e.p99,request_throughput,...] A.json B.json [C.json ...]",
+	fs := newFlagSet(cmd, "[-metrics ttft.p99,e2e.p99,request_throughput,...] [-out DIR] A.json B.json [C.json ...]",
 		"Reads summary JSON files (summary_statistics.json or summary_<config>_<ts>.json) and prints one row per metric,\n"+
 			"one column per file, and the change of each later file from the first (A) in %, marked better or worse\n"+
 			"by the metric's direction (the metric registry's). A value a summary does not have is n/a. Metric names:\n"+
-			"README.md's table, or `go doc github.com/vmtest/vmtest/summary Summary.Lookup`.")
+			"README.md's table, or `go doc github.com/vmtest/vmtest/summary Summary.Lookup`. It also writes the comparison\n"+
+			"report, comparison_report_<timestamp>.md and its self-contained HTML twin .html (the key metrics of each\n"+
+			"file, and its TTFT and E2E latency CDFs from the requests CSV the summary names), under -out.")
 	metrics := fs.String("metrics", strings.Join(defaultCompareMetrics, ","), "comma-separated summary.Lookup names, one row each")
+	out := fs.String("out", "", "output directory of the comparison report (default $"+vmtest.EnvOutputDir+"/compare, else metrics_output/compare)")
 	if code, ok := parse(fs, args, stdout, stderr); !ok {
 		return code
 	}
@@ -55,7 +62,57 @@ func compareMain(_ context.Context, args []string, stdout, stderr io.Writer) int
 		sums[i] = s
 	}
 	writeComparison(stdout, fs.Args(), sums, names)
+	if err := writeComparisonReport(stdout, vmtest.OutputDir(configName(cmd), *out), time.Now(), fs.Args(), sums); err != nil {
+		fmt.Fprintf(stderr, "vmtest %s: %v\n", cmd, err)
+		return exitFail
+	}
 	return exitOK
+}
+
+// writeComparisonReport writes comparison_report_<at>.md and .html in dir, as compare.Run does: one row per
+// summary (its label and configuration id), and the latency CDFs of the successful requests in the
+// requests CSV each summary names (none for a summary without a readable one, said on stdout). It prints the
+// paths written.
+func writeComparisonReport(stdout io.Writer, dir string, at time.Time, paths []string, sums []*summary.Summary) error {
+	entries := make([]report.ComparisonEntry, len(sums))
+	series := make([]report.CDFSeries, len(sums))
+	settings := []string{"compared by `vmtest compare`; A is the reference"}
+	for i, s := range sums {
+		id := columnLabel(i) + ": " + s.ConfigID
+		entries[i] = report.ComparisonEntry{ID: id, Params: "run " + s.RunID + " from " + paths[i], Summary: s}
+		settings = append(settings, fmt.Sprintf("%s: %s (config %s, run %s, %s)", columnLabel(i), paths[i], s.ConfigID, s.RunID, s.Start.Format(time.RFC3339)))
+		series[i] = report.CDFSeries{ID: id}
+		csv := s.Files["requests_csv"]
+		if csv == "" {
+			fmt.Fprintf(stdout, "vmtest: %s: no latency CDF: the summary names no requests CSV\n", columnLabel(i))
+			continue
+		}
+		rows, err := report.ReadRequestsCSV(csv)
+		if err != nil {
+			fmt.Fprintf(stdout, "vmtest: %s: no latency CDF: %v\n", columnLabel(i), err)
+			continue
+		}
+		series[i] = report.LatenciesOf(id, rows)
+	}
+	const title = "Run comparison"
+	page, err := report.ComparisonHTML(title, at, settings, entries, series)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("output directory %q: %w", dir, err)
+	}
+	base := filepath.Join(dir, "comparison_report_"+at.Format(report.TimestampLayout))
+	for _, f := range []struct {
+		path string
+		data []byte
+	}{{base + ".md", report.ComparisonMarkdown(title, at, settings, entries)}, {base + ".html", page}} {
+		if err := report.WriteFileAtomic(f.path, f.data); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "vmtest: wrote %s\n", f.path)
+	}
+	return nil
 }
 
 // readSummary reads a summary JSON file as vmtest writes it.

@@ -29,10 +29,18 @@
 //     prints one row per metric (summary.Summary.Lookup names; by default summary.KeyMetrics), one column per
 //     file, and the change of each later file from the first in %, marked better or worse by the metric's
 //     direction in the metric registry (summary.Registry). A value a summary does not have is "n/a", never 0.
-//   - report re-renders the CSV and the PNG beside a snapshots file metrics_<config>_<ts>.json, atomically;
+//     It also writes comparison_report_<timestamp>.md and .html (self-contained, with each run's TTFT and E2E
+//     latency CDFs) under -out (default $VMTEST_OUTPUT_DIR/compare, else metrics_output/compare).
+//   - report re-renders the CSV, the PNG and the HTML report (from the run's summary_<config>_<ts>.json)
+//     beside a snapshots file metrics_<config>_<ts>.json, atomically;
 //     given a directory, it rebuilds the full file set and summary of each run there that did not finish
 //     (killed, timed out: it left a journal_<config>_<ts>.jsonl) up to its last interval, and says so.
 //   - help prints this overview, or a subcommand's flags (also -h on each subcommand).
+//
+// On a terminal, load and collect with a -duration draw a progress bar on stderr (elapsed and remaining time,
+// requests done against -requests); with -display, a live dashboard instead, redrawn in place every
+// -interval (a row per GPU, the server, the client, the host, the progress), or one line per interval when
+// stderr is not a terminal.
 //
 // The default -config is the subcommand's name; the default -out is $VMTEST_OUTPUT_DIR/<config>, else
 // metrics_output/<config> in the working directory, as for a test of that name. -url defaults to
@@ -100,7 +108,7 @@ func commands() []command {
 		{"load", "drive load into the server while collecting; check -slo thresholds", loadMain},
 		{"sweep", "find the highest concurrency or rate that meets -slo thresholds, and the latency knee", sweepMain},
 		{"compare", "compare summary JSON files metric by metric", compareMain},
-		{"report", "rebuild a killed run's files from its journal (DIR), or re-render a metrics_<config>_<ts>.json's CSV and PNG", reportMain},
+		{"report", "rebuild a killed run's files from its journal (DIR), or re-render a metrics_<config>_<ts>.json's CSV, PNG and HTML report", reportMain},
 		{"help", "print this overview, or a subcommand's flags", nil},
 	}
 }

@@ -344,8 +344,10 @@ func TestCompareChangesByHand(t *testing.T) {
 	writeSummary(t, a, []float64{100, 100, 100}, ptr(10), ptr(0))
 	writeSummary(t, b, []float64{120, 120, 120}, ptr(12), ptr(0.05))
 	writeSummary(t, c, []float64{90, 90, 90}, nil, ptr(0))
-	code, out, errOut := runCmd(context.Background(), "compare", "-metrics", "ttft.p99,throughput,error_rate,goodput,e2e.p50", a, b, c)
+	code, out, errOut := runCmd(context.Background(), "compare", "-metrics", "ttft.p99,throughput,error_rate,goodput,e2e.p50", "-out", dir, a, b, c)
 	require.Equal(t, exitOK, code, errOut)
+	// These summaries name no requests CSV: the report says so and draws no CDF for them.
+	assert.Contains(t, out, "vmtest: A: no latency CDF: the summary names no requests CSV")
 	rows := map[string][]string{}
 	for _, line := range strings.Split(out, "\n") {
 		if f := regexp.MustCompile(`\s{2,}`).Split(strings.TrimSpace(line), -1); len(f) > 1 {
@@ -376,10 +378,28 @@ func TestCompareReadsWhatLoadWrote(t *testing.T) {
 		files := runFiles(t, dir, cfg)
 		paths = append(paths, files["summary_json"], files["run_summary_json"])
 	}
-	code, out, errOut := runCmd(context.Background(), append([]string{"compare"}, paths[0], paths[3])...)
+	outDir := t.TempDir()
+	code, out, errOut := runCmd(context.Background(), "compare", "-out", outDir, paths[0], paths[3])
 	require.Equal(t, exitOK, code, errOut)
 	assert.Contains(t, out, "config x")
 	assert.Contains(t, out, "config y")
+	// The comparison report, as compare.Run writes it: the Markdown and its HTML twin, with both runs' rows and
+	// a CDF of each run's successful requests (read back from the requests CSV its summary names).
+	htmls, _ := filepath.Glob(filepath.Join(outDir, "comparison_report_*.html"))
+	mds, _ := filepath.Glob(filepath.Join(outDir, "comparison_report_*.md"))
+	require.Len(t, htmls, 1)
+	require.Len(t, mds, 1)
+	assert.Contains(t, out, "vmtest: wrote "+htmls[0]+"\n")
+	page, err := os.ReadFile(htmls[0])
+	require.NoError(t, err)
+	assert.Contains(t, string(page), "A: x")
+	assert.Contains(t, string(page), "B: y")
+	assert.Contains(t, string(page), "<svg")
+	assert.NotContains(t, out, "no latency CDF")
+	assert.NotContains(t, string(page), "<script")
+	md, err := os.ReadFile(mds[0])
+	require.NoError(t, err)
+	assert.Contains(t, string(md), "| A: x |")
 	assert.Regexp(t, `(?m)^ttft\.p99\s+ms\s+\d+\.\d+\s+\d+\.\d+\s+[-+]\d+\.\d%\s(better|worse)|^ttft\.p99\s+ms\s+\S+\s+\S+\s+0%`, out)
 
 	// What compare reads is what was written.
@@ -394,12 +414,12 @@ func TestCompareReadsWhatLoadWrote(t *testing.T) {
 		assert.Equal(t, v1, v2, m)
 	}
 
-	code, _, errOut = runCmd(context.Background(), "compare", paths[0], filepath.Join(t.TempDir(), "missing.json"))
+	code, _, errOut = runCmd(context.Background(), "compare", "-out", outDir, paths[0], filepath.Join(t.TempDir(), "missing.json"))
 	assert.Equal(t, exitFail, code)
 	assert.Contains(t, errOut, "missing.json")
 	snaps, _ := filepath.Glob(filepath.Join(filepath.Dir(paths[0]), "metrics_x_*.json"))
 	require.Len(t, snaps, 1)
-	code, _, errOut = runCmd(context.Background(), "compare", paths[0], snaps[0])
+	code, _, errOut = runCmd(context.Background(), "compare", "-out", outDir, paths[0], snaps[0])
 	assert.Equal(t, exitFail, code)
 	assert.Contains(t, errOut, "not a vmtest summary")
 }
@@ -415,10 +435,23 @@ func TestReportRerendersCSVAndPNG(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, os.Remove(files["snapshots_csv"]))
 	require.NoError(t, os.Remove(files["plot_png"]))
+	require.NoError(t, os.Remove(files["report_html"]))
 
 	code, out, errOut = runCmd(context.Background(), "report", files["snapshots_json"])
 	require.Equal(t, exitOK, code, errOut)
-	assert.Equal(t, "vmtest: wrote "+files["snapshots_csv"]+"\nvmtest: wrote "+files["plot_png"]+"\n", out)
+	assert.Equal(t, "vmtest: wrote "+files["snapshots_csv"]+"\nvmtest: wrote "+files["plot_png"]+"\nvmtest: wrote "+files["report_html"]+"\n", out)
+	page, err := os.ReadFile(files["report_html"])
+	require.NoError(t, err)
+	sum := readSummaryT(t, files["run_summary_json"])
+	assert.Contains(t, string(page), sum.RunID, "the run's summary")
+	assert.Contains(t, string(page), "<svg", "the pictures")
+	// Without the run's summary the CSV and PNG are still re-rendered; the HTML report is not, and it says why.
+	require.NoError(t, os.Rename(files["run_summary_json"], files["run_summary_json"]+".away"))
+	code, out, errOut = runCmd(context.Background(), "report", files["snapshots_json"])
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "vmtest: no HTML report: it needs the run's summary: open "+files["run_summary_json"])
+	assert.NotContains(t, out, "wrote "+files["report_html"])
+	require.NoError(t, os.Rename(files["run_summary_json"]+".away", files["run_summary_json"]))
 	csv1, err := os.ReadFile(files["snapshots_csv"])
 	require.NoError(t, err)
 	assert.Equal(t, string(csv0), string(csv1), "the same CSV as the collector wrote")

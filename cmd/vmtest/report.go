@@ -25,7 +25,8 @@ func reportMain(_ context.Context, args []string, stdout, stderr io.Writer) int 
 			"and renames the journal to .rebuilt.jsonl. A journal whose run's summary says it finished, or that was\n"+
 			"written within its last two intervals (a run still going), is skipped and said so; summary_statistics.json\n"+
 			"is left to a newer run's summary. For a snapshots file: re-renders metrics_<config>_<timestamp>.csv and\n"+
-			".png beside it. Every file is written atomically and its path printed.")
+			".png beside it, and report_<config>_<timestamp>.html from them and the run's summary_<config>_<timestamp>.json\n"+
+			"(without the SLO verdicts, which the summary does not hold). Every file is written atomically and its path printed.")
 	if code, ok := parse(fs, args, stdout, stderr); !ok {
 		return code
 	}
@@ -98,8 +99,9 @@ func printRebuilt(stdout io.Writer, p journal.Paths, res *journal.Result) {
 	}
 }
 
-// rerender writes the CSV and the PNG of the snapshots file at path beside it, as the collector wrote them.
-// It returns nil for a directory, which rebuildDir takes.
+// rerender writes the CSV and the PNG of the snapshots file at path beside it, as the collector wrote them, and
+// the HTML report from them and the run's summary beside it (runSummaryPath); a run without that summary gets
+// no HTML report, and a line saying why. It returns nil for a directory, which rebuildDir takes.
 func rerender(stdout io.Writer, path string) error {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return nil
@@ -130,18 +132,42 @@ func rerender(stdout io.Writer, path string) error {
 	if err != nil {
 		return fmt.Errorf("%s: CSV: %v", path, err)
 	}
-	png, err := report.PlotPNG(report.Run{Title: sf.ConfigID, IntervalS: sf.IntervalS, Snapshots: sf.Snapshots})
+	run := report.Run{Title: sf.ConfigID, IntervalS: sf.IntervalS, Snapshots: sf.Snapshots}
+	png, err := report.PlotPNG(run)
 	if err != nil {
 		return fmt.Errorf("%s: plot: %v", path, err)
 	}
-	for _, f := range []struct {
+	files := []struct {
 		path string
 		data []byte
-	}{{base + ".csv", csv}, {base + ".png", png}} {
+	}{{base + ".csv", csv}, {base + ".png", png}}
+	sumPath, htmlPath := runSummaryPath(path), reportHTMLPath(path)
+	if sum, err := readSummary(sumPath); err != nil {
+		fmt.Fprintf(stdout, "vmtest: no HTML report: it needs the run's summary: %v\n", err)
+	} else if page, err := report.RunHTML(run, sum, nil); err != nil {
+		return fmt.Errorf("%s: HTML report: %v", path, err)
+	} else {
+		files = append(files, struct {
+			path string
+			data []byte
+		}{htmlPath, page})
+	}
+	for _, f := range files {
 		if err := report.WriteFileAtomic(f.path, f.data); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "vmtest: wrote %s\n", f.path)
 	}
 	return nil
+}
+
+// runSummaryPath is the run summary beside the snapshots file metrics_<config>_<ts>.json: summary_<config>_<ts>.json.
+func runSummaryPath(snapshots string) string {
+	return filepath.Join(filepath.Dir(snapshots), "summary_"+strings.TrimPrefix(filepath.Base(snapshots), "metrics_"))
+}
+
+// reportHTMLPath is the HTML report beside the snapshots file metrics_<config>_<ts>.json: report_<config>_<ts>.html.
+func reportHTMLPath(snapshots string) string {
+	name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(snapshots), "metrics_"), ".json")
+	return filepath.Join(filepath.Dir(snapshots), "report_"+name+".html")
 }

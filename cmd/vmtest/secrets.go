@@ -69,9 +69,21 @@ type redactingWriter struct {
 	secrets []string
 }
 
+// redactingFile is a redactingWriter in front of a file, which still says which file (live.IsTerminal).
+type redactingFile struct {
+	*redactingWriter
+	f *os.File
+}
+
+func (r redactingFile) Fd() uintptr { return r.f.Fd() }
+
 // redacting returns w behind auth.Redact with secrets: everything a command prints goes through it.
 func redacting(w io.Writer, secrets []string) io.Writer {
-	return &redactingWriter{w: w, secrets: secrets}
+	r := &redactingWriter{w: w, secrets: secrets}
+	if f, ok := w.(*os.File); ok {
+		return redactingFile{r, f}
+	}
+	return r
 }
 
 func (r *redactingWriter) Write(p []byte) (int, error) {

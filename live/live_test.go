@@ -1,0 +1,143 @@
+package live
+
+import (
+	"bytes"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// Fraction and Remaining by hand: 16 of 40 requests in 12 s is 40 % done and 24 left at 0.75 s each, 18 s;
+// a time bound alone is linear; with both the run ends at whichever bound comes first.
+func TestProgressByHand(t *testing.T) {
+	p := Progress{Goal: Goal{Count: 40, Unit: "requests"}, Elapsed: 12 * time.Second, Done: 16}
+	f, ok := p.Fraction()
+	assert.True(t, ok)
+	assert.InDelta(t, 0.4, f, 1e-12)
+	d, ok := p.Remaining()
+	assert.True(t, ok)
+	assert.Equal(t, 18*time.Second, d)
+	assert.Equal(t, "16/40 requests · elapsed 0:12 · remaining 0:18", p.String())
+
+	p = Progress{Goal: Goal{Duration: time.Minute}, Elapsed: 15 * time.Second}
+	f, _ = p.Fraction()
+	d, _ = p.Remaining()
+	assert.InDelta(t, 0.25, f, 1e-12)
+	assert.Equal(t, 45*time.Second, d)
+	assert.Equal(t, "elapsed 0:15 · remaining 0:45", p.String())
+
+	// 30 of 40 requests in 15 s of a 60 s bound: the count ends it first (5 s left, 75 %).
+	p = Progress{Goal: Goal{Duration: time.Minute, Count: 40}, Elapsed: 15 * time.Second, Done: 30}
+	f, _ = p.Fraction()
+	d, _ = p.Remaining()
+	assert.InDelta(t, 0.75, f, 1e-12)
+	assert.Equal(t, 5*time.Second, d)
+	assert.Equal(t, "30/40 done · elapsed 0:15 · remaining 0:05", p.String())
+
+	// Nothing done yet under a count bound: the time left is unknown, not 0 or infinite.
+	p = Progress{Goal: Goal{Count: 10, Unit: "points"}, Elapsed: 3 * time.Second}
+	_, ok = p.Remaining()
+	assert.False(t, ok)
+	assert.Equal(t, "0/10 points · elapsed 0:03 · remaining ?", p.String())
+
+	// Past the goal: capped at 100 % and 0 left.
+	p = Progress{Goal: Goal{Duration: time.Second}, Elapsed: 3 * time.Second}
+	f, _ = p.Fraction()
+	d, _ = p.Remaining()
+	assert.Equal(t, 1.0, f)
+	assert.Equal(t, time.Duration(0), d)
+
+	_, ok = Progress{Elapsed: time.Second}.Fraction()
+	assert.False(t, ok, "no bound, no fraction")
+	assert.Equal(t, "elapsed 0:01", Progress{Elapsed: time.Second}.String())
+}
+
+func TestClock(t *testing.T) {
+	for d, want := range map[time.Duration]string{0: "0:00", 59499 * time.Millisecond: "0:59", 59500 * time.Millisecond: "1:00", 61 * time.Second: "1:01",
+		3723 * time.Second: "1:02:03", -time.Second: "0:00"} {
+		assert.Equal(t, want, Clock(d), "%v", d)
+	}
+}
+
+// The bar is the library's: its percentage, then 10 cells of which 4 are filled at 40 %.
+func TestBarText(t *testing.T) {
+	assert.Equal(t, "  40% |████      |", BarText(0.4, 10))
+	assert.Equal(t, "   0% |          |", BarText(0, 10))
+	assert.Equal(t, " 100% |██████████|", BarText(1.7, 10))
+}
+
+// On a terminal a frame goes back up over the previous one, erasing each line's rest and what is below;
+// lines are cut to the width. After a print outside, the next frame starts below it. Elsewhere frames follow each other as is.
+func TestScreenRedrawsInPlace(t *testing.T) {
+	var b bytes.Buffer
+	s := &Screen{w: &b, terminal: true, cols: 5}
+	s.Draw([]string{"ab", "cdefgh"})
+	assert.Equal(t, "ab\x1b[K\ncdefg\x1b[K\n\x1b[J", b.String())
+	b.Reset()
+	s.Draw([]string{"x"})
+	assert.Equal(t, "\x1b[2Fx\x1b[K\n\x1b[J", b.String())
+	b.Reset()
+	s.Outside(func() { b.WriteString("log line\n") })
+	s.Draw([]string{"y"})
+	assert.Equal(t, "log line\ny\x1b[K\n\x1b[J", b.String(), "drawn below what was printed outside")
+
+	b.Reset()
+	plain := NewScreen(&b)
+	assert.False(t, plain.Terminal(), "a buffer is not a terminal")
+	plain.Draw([]string{"one"})
+	plain.Draw([]string{"two"})
+	assert.Equal(t, "one\ntwo\n", b.String())
+}
+
+func TestCutCountsRunes(t *testing.T) {
+	assert.Equal(t, "40°C", cut("40°C power", 4))
+	assert.Equal(t, "short", cut("short", 10))
+	assert.Equal(t, "any", cut("any", 0))
+}
+
+// Off a terminal a bar draws nothing and Stop is safe, twice.
+func TestBarOffTerminalDrawsNothing(t *testing.T) {
+	var b bytes.Buffer
+	bar := StartBar(&b, "load", Goal{Count: 3}, func() int { return 1 })
+	bar.Stop()
+	bar.Stop()
+	assert.Empty(t, b.String())
+}
+
+// On a terminal the bar redraws itself every BarRefresh from the clock and done, and Stop leaves it as the
+// work left it: 5 s into a 10 s goal is 50 %, 5 s left; stopped short of the goal (10 of 100 requests at
+// 5.125 s: 4.875 s left by the clock, 46 s at that pace; each rounded to 5 s), it is not filled.
+func TestBarRedrawsFromTheClock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var b syncBuffer
+		n := 0
+		bar := startBar(&b, true, "load", Goal{Duration: 10 * time.Second, Count: 100, Unit: "requests"}, func() int { return n })
+		time.Sleep(5*time.Second + BarRefresh/2)
+		synctest.Wait()
+		assert.Contains(t, b.String(), "  50% |"+strings.Repeat("█", 15)+strings.Repeat(" ", 15)+"|  load: 0/100 requests · elapsed 0:05 · remaining 0:05")
+		n = 10
+		bar.Stop()
+		out := b.String()
+		assert.True(t, strings.HasSuffix(out, "|  load: 10/100 requests · elapsed 0:05 · remaining 0:05 \n"), "%q", out[max(len(out)-120, 0):])
+		assert.Equal(t, 1, strings.Count(out, "\n"), "one line, redrawn with carriage returns, ended by Stop")
+		// A redraw per BarRefresh, the first and the last; each draws twice (the library's Set and Describe).
+		assert.Equal(t, 2*(5*int(time.Second/BarRefresh)+2), strings.Count(out, "load:"))
+	})
+}
+
+// syncBuffer is a bytes.Buffer safe for the bar's goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

@@ -1,0 +1,172 @@
+package vmtest
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vmtest/vmtest/live"
+	"github.com/vmtest/vmtest/recorder"
+	"github.com/vmtest/vmtest/samplers"
+	"github.com/vmtest/vmtest/snapshot"
+)
+
+func frameText(f frame) string { return strings.Join(f.lines(), "\n") }
+
+// The live dashboard shows the server's TTFT quantiles of the interval, a lower bound as ">bound".
+func TestDashboardShowsServerTTFT(t *testing.T) {
+	p50, lb := 56.66, 2560000.0
+	s := frameText(frame{snap: &snapshot.Snapshot{VLLMMetrics: snapshot.VLLM{ServerTTFTP50MS: &p50, ServerTTFTP99LowerBoundMS: &lb}}, first: true})
+	assert.Contains(t, s, "TTFT p50 56.7 p99 >2560000 ms")
+	assert.Contains(t, frameText(frame{snap: &snapshot.Snapshot{}, first: true}), "TTFT p50 - p99 - ms")
+}
+
+// An unknown percentage reads "-", not "-%"; a known one carries its %.
+func TestDashboardUnknownPercentages(t *testing.T) {
+	s := frameText(frame{snap: &snapshot.Snapshot{GPUMetrics: map[string]snapshot.GPU{"gpu_0": {}}}, first: true})
+	assert.Contains(t, s, "util     -  mem")
+	assert.Contains(t, s, "KV -  TTFT")
+	assert.Contains(t, s, "CPU -  mem")
+	assert.NotContains(t, s, "-%")
+	u, kv, cpu := 97.0, 41.25, 12.5
+	s = frameText(frame{snap: &snapshot.Snapshot{GPUMetrics: map[string]snapshot.GPU{"gpu_0": {Utilization: &u}},
+		VLLMMetrics: snapshot.VLLM{KVCacheUsagePercent: &kv}, SystemMetrics: snapshot.System{CPUPercent: &cpu}}, first: true})
+	assert.Contains(t, s, "util   97%  mem")
+	assert.Contains(t, s, "KV 41.2%  TTFT")
+	assert.Contains(t, s, "CPU 12.5%  mem")
+}
+
+// The client row's rates are over the interval since the previous snapshot: 8 requests and 1,000 output
+// tokens in 2 s are 4.00 req/s and 500.0 tok/s; over less than a second (a first or a hurried last snapshot)
+// they are unknown, as the summary's throughputs are. Its percentiles are the interval's.
+func TestDashboardClientRatesByHand(t *testing.T) {
+	p50, p99 := 40.0, 90.0
+	f := frame{snap: &snapshot.Snapshot{ElapsedS: 6}, intervalS: 2, counts: recorder.Counts{Total: 20, OK: 18},
+		client: clientInterval{OK: 8, OutputTokens: 1000, TTFT: recorder.Stats{P50: &p50, P99: &p99}}}
+	s := frameText(f)
+	assert.Contains(t, s, "so far 20 requests: 18 ok, 2 not ok  ·  last 2.0s: 8 ok, 4.00 req/s, 500.0 tok/s")
+	assert.Contains(t, s, "TTFT p50 40.0 p90 - p99 90.0 ms")
+	f.intervalS = 0.4
+	assert.Contains(t, frameText(f), "last 0.4s: 8 ok, - req/s, - tok/s")
+}
+
+// With a goal the frame has a progress row: 16 of 40 requests after 12 s is 40 % and 18 s left at that pace.
+func TestDashboardProgressRow(t *testing.T) {
+	f := frame{snap: &snapshot.Snapshot{ElapsedS: 12}, counts: recorder.Counts{Total: 16}, goal: live.Goal{Count: 40, Unit: "requests"}}
+	assert.Contains(t, frameText(f), "  progress   40% |"+strings.Repeat("█", 12)+strings.Repeat(" ", 18)+"|  16/40 requests · elapsed 0:12 · remaining 0:18")
+	assert.Contains(t, f.compact(map[string]string{}), " 40% 16/40 requests · elapsed 0:12 · remaining 0:18 |")
+	f.goal = live.Goal{}
+	assert.NotContains(t, frameText(f), "progress")
+}
+
+// dcgmSnapshot reads the 8-GPU dcgm-exporter capture (testdata/dcgm/a800-mig-excerpt.prom) through the dcgm
+// sampler into a snapshot.
+func dcgmSnapshot(t testing.TB) *snapshot.Snapshot {
+	t.Helper()
+	body, err := os.ReadFile(filepath.Join("..", "testdata", "dcgm", "a800-mig-excerpt.prom"))
+	require.NoError(t, err)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(body) }))
+	t.Cleanup(srv.Close)
+	g, err := samplers.NewGPU(samplers.GPUConfig{Source: samplers.GPUSourceDCGM, DCGMURLs: []string{srv.URL}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = g.Close() })
+	r := g.Sample(context.Background())
+	require.NoError(t, r.Err)
+	require.Len(t, r.GPU, 8)
+	return &snapshot.Snapshot{ConfigID: "load", Timestamp: time.Date(2026, 12, 4, 23, 0, 0, 0, time.UTC), ElapsedS: 3600, GPUMetrics: r.GPU}
+}
+
+// With the 8 GPUs of a dcgm capture and the widest figures a server gives, every row fits 120 columns; the
+// GPU rows show the capture's readings (gpu 1: 0 % busy, 2 MiB used, 81226 free, 27 °C, 55.942 W).
+func TestDashboardEightGPUsFit120Columns(t *testing.T) {
+	s := dcgmSnapshot(t)
+	big := func(v float64) *float64 { return &v }
+	s.VLLMMetrics = snapshot.VLLM{TokensPerSecond: big(123456.7), RequestQueueSize: big(12345), ActiveBatchSize: big(1024),
+		KVCacheUsagePercent: big(100), ServerTTFTP50MS: big(123456.7), ServerTTFTP99LowerBoundMS: big(2560000)}
+	s.SystemMetrics = snapshot.System{CPUPercent: big(100), MemoryGB: big(2015.99), MemoryAvailableGB: big(2015.99)}
+	st := recorder.Stats{P50: big(123456.7), P90: big(123456.7), P99: big(123456.7)}
+	f := frame{snap: s, runID: "20261204T230000Z-abcdef", intervalS: 59.9, last: true,
+		counts: recorder.Counts{Total: 1234567, OK: 1234567}, goal: live.Goal{Duration: time.Hour, Count: 1234567, Unit: "requests"},
+		client: clientInterval{OK: 123456, OutputTokens: 12345678, TTFT: st, E2E: st}}
+	lines := f.lines()
+	require.Len(t, lines, 1+1+8+4)
+	for _, l := range lines {
+		assert.LessOrEqual(t, utf8.RuneCountInString(l), 120, "%q", l)
+	}
+	assert.Equal(t, "  gpu_1    util    0%  mem      2 MiB used  81226 free  temp 27°C  power   56 W", lines[3])
+}
+
+// Off a terminal each snapshot is one line; a source's error is on the first line it appears on and again
+// only when it changes.
+func TestDashboardCompactLines(t *testing.T) {
+	var b strings.Builder
+	d := newDashboard(&b, live.Goal{Duration: 10 * time.Second}, "run")
+	require.False(t, d.screen.Terminal())
+	for i, e := range []string{"connection refused", "connection refused", "HTTP 500"} {
+		d.show(&snapshot.Snapshot{ConfigID: "c", ElapsedS: float64(2 * (i + 1)), Errors: map[string]string{"vllm": e}},
+			clientInterval{}, recorder.Counts{}, i == 0, false)
+	}
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	require.Len(t, lines, 3)
+	assert.True(t, strings.HasPrefix(lines[0], "vmtest c +2.0s 20% elapsed 0:02 · remaining 0:08 | server"), lines[0])
+	assert.Contains(t, lines[0], "| ! vllm: connection refused")
+	assert.NotContains(t, lines[1], "!")
+	assert.Contains(t, lines[2], "| ! vllm: HTTP 500")
+	assert.Contains(t, lines[1], "client 0 ok 0 not ok, 0.00 req/s", "2 s since the previous snapshot: a rate of 0 is known")
+}
+
+// BenchmarkDashboardFrame: what the dashboard costs a tick with 8 GPUs when it is on (a frame for a terminal,
+// or the compact line), beside the snapshot's JSON encoding, which the journal pays every tick (reference).
+// Off, the dashboard costs nothing: the tick does not call it.
+func BenchmarkDashboardFrame(b *testing.B) {
+	s := dcgmSnapshot(b)
+	v := 1234.5
+	s.VLLMMetrics = snapshot.VLLM{TokensPerSecond: &v, RequestQueueSize: &v, ActiveBatchSize: &v, KVCacheUsagePercent: &v, ServerTTFTP50MS: &v, ServerTTFTP99MS: &v}
+	st := recorder.Stats{P50: &v, P90: &v, P99: &v}
+	f := frame{snap: s, runID: "run", intervalS: 2, counts: recorder.Counts{Total: 100, OK: 99},
+		goal: live.Goal{Duration: time.Minute, Count: 1000, Unit: "requests"}, client: clientInterval{OK: 10, TTFT: st, E2E: st}}
+	b.Run("terminal", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = f.lines()
+		}
+	})
+	b.Run("compact", func(b *testing.B) {
+		b.ReportAllocs()
+		prev := map[string]string{}
+		for b.Loop() {
+			_ = f.compact(prev)
+		}
+	})
+	b.Run("reference-snapshot-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := json.Marshal(s); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// The compact line gives the GPUs together, by hand: utilization the mean of those that read one ((50 +
+// 100) / 2), memory and power summed over those known, the hottest temperature.
+func TestDashboardCompactGPUTotalsByHand(t *testing.T) {
+	p := func(v float64) *float64 { return &v }
+	s := &snapshot.Snapshot{ConfigID: "c", GPUMetrics: map[string]snapshot.GPU{
+		"gpu_0": {Utilization: p(50), MemoryUsedMB: p(10), MemoryFreeMB: p(5), TempC: p(60), PowerW: p(100.5)},
+		"gpu_1": {MemoryUsedMB: p(20), TempC: p(70), PowerW: p(200.5)},
+		"gpu_2": {Utilization: p(100)},
+	}}
+	line := (&frame{snap: s}).compact(map[string]string{})
+	assert.Contains(t, line, " | 3 GPU util 75% mem 30 MiB used 5 free max 70°C power 301 W | ")
+}
