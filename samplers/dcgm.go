@@ -1,6 +1,7 @@
 package samplers
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -24,7 +25,7 @@ const dcgmMaxBody = 16 << 20
 
 // dcgm-exporter field names (etc/default-counters.csv) and the snapshot fields they fill.
 const (
-	dcgmGPUUtil      = "DCGM_FI_DEV_GPU_UTIL"                 // %, not exported for MIG GPUs
+	dcgmGPUUtil      = "DCGM_FI_DEV_GPU_UTIL"                 // %, not supported on MIG GPUs (absent, or 0)
 	dcgmMemCopyUtil  = "DCGM_FI_DEV_MEM_COPY_UTIL"            // %
 	dcgmFBUsed       = "DCGM_FI_DEV_FB_USED"                  // MiB
 	dcgmFBFree       = "DCGM_FI_DEV_FB_FREE"                  // MiB
@@ -37,23 +38,25 @@ const (
 	dcgmEnergy       = "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION" // mJ since boot
 	dcgmThrottle     = "DCGM_FI_DEV_CLOCK_THROTTLE_REASONS"   // NVML bitmask
 	dcgmEventReasons = "DCGM_FI_DEV_CLOCKS_EVENT_REASONS"     // its newer name
+	dcgmGRActive     = "DCGM_FI_PROF_GR_ENGINE_ACTIVE"        // ratio 0..1, per GPU instance on a MIG GPU
 )
 
 var dcgmWanted = map[string]bool{
 	dcgmGPUUtil: true, dcgmMemCopyUtil: true, dcgmFBUsed: true, dcgmFBFree: true, dcgmFBReserved: true,
 	dcgmFBTotal: true, dcgmGPUTemp: true, dcgmPower: true, dcgmSMClock: true, dcgmMemClock: true,
-	dcgmEnergy: true, dcgmThrottle: true, dcgmEventReasons: true,
+	dcgmEnergy: true, dcgmThrottle: true, dcgmEventReasons: true, dcgmGRActive: true,
 }
 
 // dcgm scrapes dcgm-exporter. One URL keys GPUs "gpu_<index>"; several key them "<host>_gpu_<index>", the
 // host from the Hostname/hostname label (or the URL's host when the exporter runs with --no-hostname).
 type dcgm struct {
-	urls   []*url.URL
-	client *http.Client
+	urls    []*url.URL
+	client  *http.Client
+	maxBody int64 // bytes; a longer body is an error (dcgmMaxBody)
 }
 
 func newDCGM(cfg GPUConfig) (*dcgm, error) {
-	d := &dcgm{client: cfg.HTTPClient}
+	d := &dcgm{client: cfg.HTTPClient, maxBody: dcgmMaxBody}
 	if d.client == nil {
 		d.client = &http.Client{}
 	}
@@ -120,7 +123,17 @@ func (d *dcgm) scrape(ctx context.Context, u *url.URL) (map[int]snapshot.GPU, er
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		return nil, fmt.Errorf("HTTP %s", resp.Status)
 	}
-	return parseDCGM(io.LimitReader(resp.Body, dcgmMaxBody))
+	if resp.ContentLength > d.maxBody {
+		return nil, fmt.Errorf("body exceeds %d bytes (Content-Length %d)", d.maxBody, resp.ContentLength)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, d.maxBody+1))
+	if err != nil {
+		return nil, fmt.Errorf("read body: %w", err)
+	}
+	if int64(len(body)) > d.maxBody {
+		return nil, fmt.Errorf("body exceeds %d bytes", d.maxBody)
+	}
+	return parseDCGM(bytes.NewReader(body))
 }
 
 // dcgmAcc gathers one physical GPU's series. A MIG GPU has one series per GPU instance (labels GPU_I_ID,
@@ -146,6 +159,9 @@ type dcgmGI struct {
 func isDCGMFB(metric string) bool {
 	return metric == dcgmFBUsed || metric == dcgmFBFree || metric == dcgmFBReserved || metric == dcgmFBTotal
 }
+
+// isDCGMPerGI reports whether a MIG GPU's series of metric are each one GPU instance's own, kept per instance.
+func isDCGMPerGI(metric string) bool { return isDCGMFB(metric) || metric == dcgmGRActive }
 
 // parseDCGM parses a dcgm-exporter payload into GPUs by index. A payload the Prometheus text parser rejects
 // is an error and yields nothing.
@@ -211,16 +227,21 @@ func parseDCGM(r io.Reader) (map[int]snapshot.GPU, error) {
 				continue
 			}
 			if why, blank := dcgmBlank(v); blank {
-				a.blank[name] = why
-				if gi != nil && isDCGMFB(name) {
+				if gi != nil && isDCGMPerGI(name) {
 					gi.blank[name] = why
+				}
+				if gi == nil || name != dcgmGRActive {
+					a.blank[name] = why
 				}
 				continue
 			}
-			if gi != nil && isDCGMFB(name) {
+			if gi != nil && isDCGMPerGI(name) {
 				if _, dup := gi.vals[name]; !dup {
 					gi.vals[name] = v
 				}
+			}
+			if gi != nil && name == dcgmGRActive {
+				continue // one instance's own: migUtilization combines them
 			}
 			switch name {
 			case dcgmFBUsed, dcgmFBFree, dcgmFBReserved, dcgmFBTotal:
@@ -249,14 +270,18 @@ func (a *dcgmAcc) gpu() snapshot.GPU {
 		switch {
 		case a.blank[metric] != "":
 			setUnavailable(&g, field, a.blank[metric])
-		case a.mig && (metric == dcgmGPUUtil || metric == dcgmMemCopyUtil):
+		case a.mig && metric == dcgmMemCopyUtil:
 			setUnavailable(&g, field, GPUReasonNotReported+" (dcgm-exporter omits "+metric+" for MIG GPUs)")
 		default:
 			setUnavailable(&g, field, GPUReasonNotReported)
 		}
 		return nil
 	}
-	g.Utilization = get(GPUFieldUtilization, dcgmGPUUtil)
+	if a.mig {
+		g.Utilization = a.migUtilization(&g)
+	} else {
+		g.Utilization = get(GPUFieldUtilization, dcgmGPUUtil)
+	}
 	g.MemoryUtilizationPercent = get(GPUFieldMemoryUtilization, dcgmMemCopyUtil)
 	g.MemoryUsedMB = get(GPUFieldMemoryUsedMB, dcgmFBUsed)
 	g.MemoryFreeMB = get(GPUFieldMemoryFreeMB, dcgmFBFree)
@@ -300,25 +325,117 @@ func (a *dcgmAcc) gpu() snapshot.GPU {
 		setUnavailable(&g, GPUFieldThrottleReasons, GPUReasonNotReported)
 	}
 	setUnavailable(&g, GPUFieldProcesses, GPUReasonNotReported)
-	if len(a.gis) > 0 {
-		gis := make([]*dcgmGI, 0, len(a.gis))
-		for _, gi := range a.gis {
-			gis = append(gis, gi)
-		}
-		sort.Slice(gis, func(i, j int) bool {
-			x, errX := strconv.Atoi(gis[i].id)
-			y, errY := strconv.Atoi(gis[j].id)
-			if errX == nil && errY == nil {
-				return x < y
-			}
-			return gis[i].id < gis[j].id
-		})
+	if gis := a.sortedGIs(); len(gis) > 0 {
 		g.MIGDevices = make([]snapshot.MIGDevice, 0, len(gis))
 		for _, gi := range gis {
 			g.MIGDevices = append(g.MIGDevices, gi.device())
 		}
 	}
 	return g
+}
+
+// sortedGIs returns the GPU instances by GPU_I_ID, numerically where both are numbers.
+func (a *dcgmAcc) sortedGIs() []*dcgmGI {
+	gis := make([]*dcgmGI, 0, len(a.gis))
+	for _, gi := range a.gis {
+		gis = append(gis, gi)
+	}
+	sort.Slice(gis, func(i, j int) bool {
+		x, errX := strconv.Atoi(gis[i].id)
+		y, errY := strconv.Atoi(gis[j].id)
+		if errX == nil && errY == nil {
+			return x < y
+		}
+		return gis[i].id < gis[j].id
+	})
+	return gis
+}
+
+// migUtilization is a MIG GPU's utilization, %: DCGM_FI_DEV_GPU_UTIL is not supported on a MIG GPU (an
+// exporter that emits it there writes 0), so it is DCGM_FI_PROF_GR_ENGINE_ACTIVE × 100 from the GPU's own
+// series when there is one, else the mean of its GPU instances' GR_ENGINE_ACTIVE weighted by their compute
+// slices (the n of an "ng.*" profile; equal weights when a profile does not say): the share of time the
+// configured instances' graphics engines were busy. Nil, with the reason in g.Unavailable, when an instance
+// has no usable value (the mean would leave it out) or none is exported.
+func (a *dcgmAcc) migUtilization(g *snapshot.GPU) *float64 {
+	const hint = " (DCGM_FI_DEV_GPU_UTIL is not supported on a MIG GPU; export DCGM_FI_PROF_GR_ENGINE_ACTIVE)"
+	if v, ok := a.vals[dcgmGRActive]; ok {
+		return dcgmRatioPercent(g, GPUFieldUtilization, v)
+	}
+	if why := a.blank[dcgmGRActive]; why != "" {
+		setUnavailable(g, GPUFieldUtilization, why)
+		return nil
+	}
+	var sum, weights float64
+	equal := false
+	gis := a.sortedGIs()
+	for _, gi := range gis {
+		if _, ok := gi.vals[dcgmGRActive]; !ok {
+			why := gi.blank[dcgmGRActive]
+			switch {
+			case why != "":
+			case a.anyGIHas(dcgmGRActive):
+				why = GPUReasonNotReported + " (no DCGM_FI_PROF_GR_ENGINE_ACTIVE for GPU instance " + gi.id + ")"
+			default:
+				why = GPUReasonNotReported + hint
+			}
+			setUnavailable(g, GPUFieldUtilization, why)
+			return nil
+		}
+		if v := gi.vals[dcgmGRActive]; v < 0 || v > 1 {
+			setUnavailable(g, GPUFieldUtilization, fmt.Sprintf("invalid: ratio %g outside 0..1 (GPU instance %s)", v, gi.id))
+			return nil
+		}
+		if _, ok := migSlices(gi.profile); !ok {
+			equal = true
+		}
+	}
+	for _, gi := range gis {
+		w, _ := migSlices(gi.profile)
+		if equal {
+			w = 1
+		}
+		sum += w * gi.vals[dcgmGRActive]
+		weights += w
+	}
+	if weights == 0 {
+		setUnavailable(g, GPUFieldUtilization, GPUReasonNotReported+hint)
+		return nil
+	}
+	return dcgmRatioPercent(g, GPUFieldUtilization, sum/weights)
+}
+
+// anyGIHas reports whether one of the GPU instances has a value of metric.
+func (a *dcgmAcc) anyGIHas(metric string) bool {
+	for _, gi := range a.gis {
+		if _, ok := gi.vals[metric]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// dcgmRatioPercent returns a DCGM profiling ratio (0..1) as a percent; a ratio outside 0..1 is not a reading:
+// nil, with the reason set on field.
+func dcgmRatioPercent(g *snapshot.GPU, field string, v float64) *float64 {
+	if v < 0 || v > 1 {
+		setUnavailable(g, field, fmt.Sprintf("invalid: ratio %g outside 0..1", v))
+		return nil
+	}
+	return snapshot.F(v * 100)
+}
+
+// migSlices returns the compute slices of a MIG profile: n in "ng.20gb", "ng.20gb+me" or "mc.ng.40gb"
+// (a compute instance of an n-slice GPU instance); false when the profile is not of that form.
+func migSlices(profile string) (float64, bool) {
+	for part := range strings.SplitSeq(profile, ".") {
+		if n, ok := strings.CutSuffix(part, "g"); ok {
+			if v, err := strconv.Atoi(n); err == nil && v > 0 {
+				return float64(v), true
+			}
+		}
+	}
+	return 0, false
 }
 
 // device is the GPU instance as a MIG device. dcgm-exporter labels GPU instances only: compute instance,
@@ -355,6 +472,13 @@ func (gi *dcgmGI) device() snapshot.MIGDevice {
 	}
 	d.MemoryUsedMB = get(GPUFieldMemoryUsedMB, dcgmFBUsed)
 	d.MemoryFreeMB = get(GPUFieldMemoryFreeMB, dcgmFBFree)
+	if v, ok := gi.vals[dcgmGRActive]; !ok {
+		setMIGUnavailable(&d, GPUFieldUtilization, why(dcgmGRActive))
+	} else if v < 0 || v > 1 {
+		setMIGUnavailable(&d, GPUFieldUtilization, fmt.Sprintf("invalid: ratio %g outside 0..1", v))
+	} else {
+		d.Utilization = snapshot.F(v * 100)
+	}
 	reserved, hasReserved := gi.vals[dcgmFBReserved]
 	switch total, ok := gi.vals[dcgmFBTotal]; {
 	case ok:

@@ -104,6 +104,9 @@ type MIGDevice struct {
 	// uses part of a GPU instance): the text after " MIG " in NVML's device name ("NVIDIA H200 MIG 1g.18gb"),
 	// or dcgm-exporter's GPU_I_PROFILE label.
 	Profile string `json:"profile,omitempty"`
+	// Utilization is the percent of time the GPU instance's graphics engine was busy (0–100): dcgm-exporter's
+	// DCGM_FI_PROF_GR_ENGINE_ACTIVE of the instance × 100. Nil for NVML and nvidia-smi, which do not report it.
+	Utilization *float64 `json:"utilization"`
 	// MemoryUsedMB is the GPU instance's memory in use, MiB (NVML memory info on the MIG device handle,
 	// bytes / 2^20; dcgm-exporter DCGM_FI_DEV_FB_USED of the instance's series).
 	MemoryUsedMB *float64 `json:"memory_used_mb"`
