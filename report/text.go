@@ -126,6 +126,18 @@ func TextSummary(s *summary.Summary) []string {
 	lines = append(lines, fmt.Sprintf("host: CPU avg %s max %s, memory avg %s GiB max %s GiB",
 		pct(s.System.AvgCPUPercent, "%.1f"), pct(s.System.MaxCPUPercent, "%.1f"),
 		num(s.System.AvgMemoryGB, "%.2f"), num(s.System.MaxMemoryGB, "%.2f")))
+	if y := s.System; y.Cgroup != "" {
+		limit, quota := "no limit", "no quota"
+		if y.CgroupMemoryLimitGB != nil {
+			limit = fmt.Sprintf("of %.2f GiB (max %s)", *y.CgroupMemoryLimitGB, pct(y.MaxCgroupMemoryPercent, "%.1f"))
+		}
+		if y.CgroupCPUQuotaCores != nil {
+			quota = fmt.Sprintf("of a %.2f-core quota (avg %s, max %s)", *y.CgroupCPUQuotaCores,
+				pct(y.AvgCgroupCPUPercent, "%.1f"), pct(y.MaxCgroupCPUPercent, "%.1f"))
+		}
+		lines = append(lines, fmt.Sprintf("cgroup %s: memory max %s GiB %s, CPU avg %s cores %s", y.Cgroup,
+			num(y.MaxCgroupMemoryGB, "%.2f"), limit, num(y.AvgCgroupCPUCores, "%.2f"), quota))
+	}
 	names := make([]string, 0, len(s.Sources))
 	for k := range s.Sources {
 		names = append(names, k)

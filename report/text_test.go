@@ -143,3 +143,18 @@ func TestTextSummaryCountsCanceled(t *testing.T) {
 	assert.Equal(t, "requests: 17 total, 12 ok, 0 failed, 0 incomplete, 1 rejected, 4 canceled",
 		lineWith(t, TextSummary(s), "requests: "))
 }
+
+// The cgroup line: its memory against the limit and its CPU against the quota, or "no limit"/"no quota".
+func TestTextSummaryCgroupLine(t *testing.T) {
+	sys := func(cores float64) snapshot.System {
+		return snapshot.System{Cgroup: "v2 /", CgroupMemoryGB: f(1), CgroupMemoryLimitGB: f(4), CgroupMemoryPercent: f(25),
+			CgroupCPUQuotaCores: f(2), CgroupCPUCores: f(cores), CgroupCPUPercent: f(cores / 2 * 100)}
+	}
+	s := summary.Compute(summary.Input{IntervalS: 2, Snapshots: []snapshot.Snapshot{
+		{ElapsedS: 0}, {ElapsedS: 2, SystemMetrics: sys(1)}, {ElapsedS: 4, SystemMetrics: sys(2)}}})
+	assert.Equal(t, "cgroup v2 /: memory max 1.00 GiB of 4.00 GiB (max 25.0%), CPU avg 1.50 cores of a 2.00-core quota (avg 75.0%, max 100.0%)",
+		lineWith(t, TextSummary(s), "cgroup "))
+	s = summary.Compute(summary.Input{IntervalS: 2, Snapshots: []snapshot.Snapshot{
+		{ElapsedS: 0, SystemMetrics: snapshot.System{Cgroup: "v1 /docker/x", CgroupMemoryGB: f(0.5)}}}})
+	assert.Equal(t, "cgroup v1 /docker/x: memory max 0.50 GiB no limit, CPU avg n/a cores no quota", lineWith(t, TextSummary(s), "cgroup "))
+}

@@ -138,6 +138,8 @@ func (e *UnknownMetricError) Error() string {
 //	server.itl.<p50|p90|p95|p99|mean>                             ms        lower is better
 //	cpu.<avg|max>                                                 %         lower is better
 //	memory_gb.<avg|max>                                           GiB       lower is better
+//	cgroup_memory_percent.<avg|max>                               %         lower is better
+//	cgroup_cpu_percent.<avg|max>                                  %         lower is better
 //
 // (end of the list)
 //

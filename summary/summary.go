@@ -329,6 +329,27 @@ type SystemStats struct {
 	NetworkRecvBytes *float64 `json:"network_recv_bytes"`
 	DiskReadBytes    *float64 `json:"disk_read_bytes"`
 	DiskWriteBytes   *float64 `json:"disk_write_bytes"`
+	// Cgroup is the process's cgroup (snapshot.System.Cgroup of the last snapshot that named one); empty when
+	// none was read, and the Cgroup* figures are then nil.
+	Cgroup string `json:"cgroup,omitempty"`
+	// AvgCgroupMemoryGB and MaxCgroupMemoryGB are the cgroup's memory in use, GiB (snapshot.System.CgroupMemoryGB).
+	AvgCgroupMemoryGB *float64 `json:"avg_cgroup_memory_gb"`
+	MaxCgroupMemoryGB *float64 `json:"max_cgroup_memory_gb"`
+	// CgroupMemoryLimitGB is the cgroup's memory limit, GiB, in the last snapshot that had one; nil when none set one.
+	CgroupMemoryLimitGB *float64 `json:"cgroup_memory_limit_gb"`
+	// AvgCgroupMemoryPercent and MaxCgroupMemoryPercent are the cgroup's memory in use in percent of its limit
+	// (snapshot.System.CgroupMemoryPercent); nil without a limit.
+	AvgCgroupMemoryPercent *float64 `json:"avg_cgroup_memory_percent"`
+	MaxCgroupMemoryPercent *float64 `json:"max_cgroup_memory_percent"`
+	// CgroupCPUQuotaCores is the cgroup's CPU quota, cores, in the last snapshot that had one; nil when none set one.
+	CgroupCPUQuotaCores *float64 `json:"cgroup_cpu_quota_cores"`
+	// AvgCgroupCPUCores and MaxCgroupCPUCores are the cores the cgroup used (snapshot.System.CgroupCPUCores),
+	// and AvgCgroupCPUPercent and MaxCgroupCPUPercent that use in percent of the quota (CgroupCPUPercent, nil
+	// without a quota), per interval, weighted and chosen as AvgCPUPercent.
+	AvgCgroupCPUCores   *float64 `json:"avg_cgroup_cpu_cores"`
+	MaxCgroupCPUCores   *float64 `json:"max_cgroup_cpu_cores"`
+	AvgCgroupCPUPercent *float64 `json:"avg_cgroup_cpu_percent"`
+	MaxCgroupCPUPercent *float64 `json:"max_cgroup_cpu_percent"`
 }
 
 // Input is everything Compute needs; each field becomes the Summary field of the same name (Requests and
@@ -476,7 +497,37 @@ func Compute(in Input) *Summary {
 		DiskReadBytes:    delta(y(func(x *snapshot.System) *float64 { return x.DiskReadBytes })),
 		DiskWriteBytes:   delta(y(func(x *snapshot.System) *float64 { return x.DiskWriteBytes })),
 	}
+	s.System.cgroup(in.Snapshots, in.IntervalS, y)
 	return s
+}
+
+// cgroup fills the Cgroup* statistics from the snapshots' cgroup fields (y reads one field of each snapshot).
+func (st *SystemStats) cgroup(snaps []snapshot.Snapshot, intervalS float64, y func(func(*snapshot.System) *float64) []*float64) {
+	for i := len(snaps) - 1; i >= 0; i-- {
+		if c := snaps[i].SystemMetrics.Cgroup; c != "" {
+			st.Cgroup = c
+			break
+		}
+	}
+	last := func(vals []*float64) *float64 {
+		for i := len(vals) - 1; i >= 0; i-- {
+			if vals[i] != nil {
+				return vals[i]
+			}
+		}
+		return nil
+	}
+	covers := snapshot.SystemRateIntervalsS(snaps)
+	mem := agg(y(func(x *snapshot.System) *float64 { return x.CgroupMemoryGB }))
+	pct := agg(y(func(x *snapshot.System) *float64 { return x.CgroupMemoryPercent }))
+	cores := aggRate(y(func(x *snapshot.System) *float64 { return x.CgroupCPUCores }), covers, intervalS)
+	cpu := aggRate(y(func(x *snapshot.System) *float64 { return x.CgroupCPUPercent }), covers, intervalS)
+	st.AvgCgroupMemoryGB, st.MaxCgroupMemoryGB = mem.Avg, mem.Max
+	st.AvgCgroupMemoryPercent, st.MaxCgroupMemoryPercent = pct.Avg, pct.Max
+	st.CgroupMemoryLimitGB = last(y(func(x *snapshot.System) *float64 { return x.CgroupMemoryLimitGB }))
+	st.CgroupCPUQuotaCores = last(y(func(x *snapshot.System) *float64 { return x.CgroupCPUQuotaCores }))
+	st.AvgCgroupCPUCores, st.MaxCgroupCPUCores = cores.Avg, cores.Max
+	st.AvgCgroupCPUPercent, st.MaxCgroupCPUPercent = cpu.Avg, cpu.Max
 }
 
 // Latency returns the client-side distribution (ms) named by metric, one of LatencyMetricsText: "ttft",
