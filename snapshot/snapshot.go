@@ -363,4 +363,10 @@ type Event struct {
 	Source string `json:"source"`
 	// Message says what happened, e.g. "gpu_3 lost: ERROR_GPU_IS_LOST".
 	Message string `json:"message"`
+	// End is when an event that lasts ended (a storm of rejected requests: the end of the last sampling
+	// interval that had one; Time is then the start of the first); nil for an event of one moment.
+	End *time.Time `json:"end,omitempty"`
+	// Count is how many times the event's thing happened between Time and End (requests rejected in a
+	// storm); 0 for an event of one moment.
+	Count int `json:"count,omitempty"`
 }

@@ -67,16 +67,32 @@ type Summary struct {
 	Files map[string]string `json:"files,omitempty"`
 }
 
-// SourceStatus is one metric source's record over the run.
+// SourceStatus is one metric source's record over the run, kept by Record.
 type SourceStatus struct {
 	// Readings is the number of ticks the source was asked for a reading.
 	Readings int `json:"readings"`
 	// Failed is the number of those that came back with an error (including timeouts).
 	Failed int `json:"failed"`
-	// LastError is the last error's message.
-	LastError string `json:"last_error,omitempty"`
+	// LastError is the last error's message. DominantError is the message most readings failed with (by
+	// class, recorder.ErrorClass: the first message of the class; the first class when tied), which a
+	// different last error would otherwise hide.
+	LastError     string `json:"last_error,omitempty"`
+	DominantError string `json:"dominant_error,omitempty"`
 	// Note says why a source gave nothing at all, e.g. why gpu_metrics is {}.
 	Note string `json:"note,omitempty"`
+	// CoveredFraction is the share of the readings that succeeded, (Readings − Failed) / Readings, 0–1: the
+	// share of the run's sampling ticks the source's figures cover. Nil before the first reading.
+	CoveredFraction *float64 `json:"covered_fraction"`
+	// FirstFailure and LastFailure are the times of the first and last failed reading; nil when none failed.
+	FirstFailure *time.Time `json:"first_failure,omitempty"`
+	LastFailure  *time.Time `json:"last_failure,omitempty"`
+	// Errors counts the failed readings per class of message, in order of first appearance (at most
+	// MaxSourceErrors; later classes are counted under OtherErrors).
+	Errors []ErrorCount `json:"errors,omitempty"`
+	// Outages lists each run of consecutive failed readings, in time order (at most MaxOutages: the first
+	// ones and the latest; OutagesOmitted counts those left out between).
+	Outages        []Outage `json:"outages,omitempty"`
+	OutagesOmitted int      `json:"outages_omitted,omitempty"`
 }
 
 // MinMax is an average and a maximum over the snapshots where the value was known.
@@ -179,6 +195,13 @@ type GPUStats struct {
 	EnergyJ *float64 `json:"energy_j"`
 	// Samples is the number of snapshots that had this GPU.
 	Samples int `json:"samples"`
+	// CoveredFraction is the share of the run's snapshots in which this GPU had a reading (any of
+	// utilization, memory used, power, temperature), 0–1: below 1 the figures above cover only part of the
+	// run (a GPU lost, a dcgm-exporter down). FirstReading and LastReading are the times of the first and
+	// last such snapshot; nil when none had one.
+	CoveredFraction *float64   `json:"covered_fraction"`
+	FirstReading    *time.Time `json:"first_reading,omitempty"`
+	LastReading     *time.Time `json:"last_reading,omitempty"`
 	// MIG maps each MIG device of this GPU (snapshot.GPU.MIGDevices) to its memory statistics, keyed
 	// "gi<G>_ci<C>" by GPU and compute instance ID (NVML), "gi<G>" when only the GPU instance is known
 	// (dcgm-exporter), else "mig<index>". Nil when no snapshot listed a MIG device for this GPU.
@@ -445,6 +468,7 @@ func Compute(in Input) *Summary {
 		pow, temp := agg(g(func(v *snapshot.GPU) *float64 { return v.PowerW })), agg(g(func(v *snapshot.GPU) *float64 { return v.TempC }))
 		st := GPUStats{AvgUtilization: util.Avg, MaxUtilization: util.Max, AvgMemoryUsedMB: memU.Avg, MaxMemoryUsedMB: memU.Max,
 			AvgPowerW: pow.Avg, MaxPowerW: pow.Max, MaxTempC: temp.Max}
+		read := 0
 		for i := range in.Snapshots {
 			if v, ok := in.Snapshots[i].GPUMetrics[k]; ok {
 				st.Samples++
@@ -452,8 +476,17 @@ func Compute(in Input) *Summary {
 				if v.EnergyJ != nil {
 					st.EnergyJ = v.EnergyJ
 				}
+				if v.Utilization != nil || v.MemoryUsedMB != nil || v.PowerW != nil || v.TempC != nil {
+					read++
+					at := in.Snapshots[i].Timestamp
+					if st.FirstReading == nil {
+						st.FirstReading = &at
+					}
+					st.LastReading = &at
+				}
 			}
 		}
+		st.CoveredFraction = snapshot.F(float64(read) / float64(len(in.Snapshots)))
 		if st.EnergyJ != nil {
 			if totalEnergy == nil {
 				totalEnergy = new(float64)
