@@ -173,11 +173,15 @@ func parseDCGM(r io.Reader) (map[int]snapshot.GPU, error) {
 	}
 	accs := map[int]*dcgmAcc{}
 	var order []int
-	for name, fam := range fams {
-		if !dcgmWanted[name] {
-			continue
+	names := make([]string, 0, len(dcgmWanted))
+	for name := range fams {
+		if dcgmWanted[name] {
+			names = append(names, name)
 		}
-		for _, m := range fam.GetMetric() {
+	}
+	sort.Strings(names) // one order, so which series names a GPU does not depend on map iteration
+	for _, name := range names {
+		for _, m := range fams[name].GetMetric() {
 			labels := make(map[string]string, len(m.GetLabel()))
 			for _, l := range m.GetLabel() {
 				labels[l.GetName()] = l.GetValue()
@@ -265,6 +269,10 @@ func (a *dcgmAcc) gpu() snapshot.GPU {
 	g := a.g
 	get := func(field, metric string) *float64 {
 		if v, ok := a.vals[metric]; ok && a.blank[metric] == "" {
+			if (metric == dcgmGPUUtil || metric == dcgmMemCopyUtil) && (v < 0 || v > 100) {
+				setUnavailable(&g, field, fmt.Sprintf("invalid: %g%% outside 0..100", v))
+				return nil
+			}
 			return snapshot.F(v)
 		}
 		switch {
@@ -343,10 +351,10 @@ func (a *dcgmAcc) sortedGIs() []*dcgmGI {
 	sort.Slice(gis, func(i, j int) bool {
 		x, errX := strconv.Atoi(gis[i].id)
 		y, errY := strconv.Atoi(gis[j].id)
-		if errX == nil && errY == nil {
+		if errX == nil && errY == nil && x != y {
 			return x < y
 		}
-		return gis[i].id < gis[j].id
+		return gis[i].id < gis[j].id // "01" and "1" too, so the order is one
 	})
 	return gis
 }
