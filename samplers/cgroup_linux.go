@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -87,10 +88,10 @@ func (c *cgroupReader) discover() {
 			return
 		}
 		c.found, c.desc = true, "v1 "+p
-		c.memUsage, c.memLimits = filepath.Join(mem[0], "memory.usage_in_bytes"), in(mem, "memory.limit_in_bytes")
+		c.memUsage, c.memLimits = filepath.Join(mem[0], "memory.usage_in_bytes"), filesIn(mem, "memory.limit_in_bytes")
 		if p, ok := paths["cpu"]; ok {
 			cpu, _ := c.dirs(mounts, false, "cpu", p)
-			c.cpuQuotas = in(cpu, "cpu.cfs_quota_us")
+			c.cpuQuotas = filesIn(cpu, "cpu.cfs_quota_us")
 		}
 		if p, ok := paths["cpuacct"]; ok {
 			if acct, ok := c.dirs(mounts, false, "cpuacct", p); ok {
@@ -102,8 +103,8 @@ func (c *cgroupReader) discover() {
 	if p, ok := paths[""]; ok {
 		if dirs, ok := c.dirs(mounts, true, "", p); ok {
 			c.found, c.v2, c.desc = true, true, "v2 "+p
-			c.memUsage, c.memLimits = filepath.Join(dirs[0], "memory.current"), in(dirs, "memory.max")
-			c.cpuQuotas, c.acct = in(dirs, "cpu.max"), filepath.Join(dirs[0], "cpu.stat")
+			c.memUsage, c.memLimits = filepath.Join(dirs[0], "memory.current"), filesIn(dirs, "memory.max")
+			c.cpuQuotas, c.acct = filesIn(dirs, "cpu.max"), filepath.Join(dirs[0], "cpu.stat")
 		}
 	}
 }
@@ -114,7 +115,7 @@ func (c *cgroupReader) discover() {
 // at the mount point, the cgroup the process sees as its root.
 func (c *cgroupReader) dirs(mounts []cgroupMount, v2 bool, controller, p string) ([]string, bool) {
 	for _, m := range mounts {
-		if m.v2 != v2 || (!v2 && !containsString(m.controllers, controller)) {
+		if m.v2 != v2 || (!v2 && !slices.Contains(m.controllers, controller)) {
 			continue
 		}
 		rel, ok := strings.CutPrefix(path.Clean(p), path.Clean(m.root))
@@ -136,22 +137,13 @@ func (c *cgroupReader) dirs(mounts []cgroupMount, v2 bool, controller, p string)
 	return nil, false
 }
 
-// in returns the file name in each of dirs.
-func in(dirs []string, name string) []string {
+// filesIn returns the file name in each of dirs.
+func filesIn(dirs []string, name string) []string {
 	out := make([]string, len(dirs))
 	for i, d := range dirs {
 		out[i] = filepath.Join(d, name)
 	}
 	return out
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // parseCgroupMounts returns the cgroup and cgroup2 mounts of a mountinfo file ("36 25 0:31 / /sys/fs/cgroup/memory
