@@ -191,7 +191,7 @@ func (s *Summary) sampledValue(v Value, p *float64, why string) Value {
 	return v
 }
 
-// sourceNote returns ": <why>" from the source's note or last error, or "".
+// sourceNote returns ": <why>" from the source's note, dominant error or last error, or "".
 func (s *Summary) sourceNote(source string) string {
 	st, ok := s.Sources[source]
 	switch {
@@ -199,6 +199,8 @@ func (s *Summary) sourceNote(source string) string {
 		return ""
 	case st.Note != "":
 		return ": " + st.Note
+	case st.DominantError != "":
+		return ": " + st.DominantError
 	case st.LastError != "":
 		return ": " + st.LastError
 	}
