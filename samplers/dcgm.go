@@ -39,12 +39,14 @@ const (
 	dcgmThrottle     = "DCGM_FI_DEV_CLOCK_THROTTLE_REASONS"   // NVML bitmask
 	dcgmEventReasons = "DCGM_FI_DEV_CLOCKS_EVENT_REASONS"     // its newer name
 	dcgmGRActive     = "DCGM_FI_PROF_GR_ENGINE_ACTIVE"        // ratio 0..1, per GPU instance on a MIG GPU
+	dcgmDRAMActive   = "DCGM_FI_PROF_DRAM_ACTIVE"             // ratio 0..1, per GPU instance on a MIG GPU
 )
 
 var dcgmWanted = map[string]bool{
 	dcgmGPUUtil: true, dcgmMemCopyUtil: true, dcgmFBUsed: true, dcgmFBFree: true, dcgmFBReserved: true,
 	dcgmFBTotal: true, dcgmGPUTemp: true, dcgmPower: true, dcgmSMClock: true, dcgmMemClock: true,
 	dcgmEnergy: true, dcgmThrottle: true, dcgmEventReasons: true, dcgmGRActive: true,
+	dcgmDRAMActive: true,
 }
 
 // dcgm scrapes dcgm-exporter. One URL keys GPUs "gpu_<index>"; several key them "<host>_gpu_<index>", the
@@ -161,7 +163,10 @@ func isDCGMFB(metric string) bool {
 }
 
 // isDCGMPerGI reports whether a MIG GPU's series of metric are each one GPU instance's own, kept per instance.
-func isDCGMPerGI(metric string) bool { return isDCGMFB(metric) || metric == dcgmGRActive }
+func isDCGMPerGI(metric string) bool { return isDCGMFB(metric) || isDCGMProf(metric) }
+
+// isDCGMProf reports whether metric is a profiling ratio a MIG GPU's utilization figures come from.
+func isDCGMProf(metric string) bool { return metric == dcgmGRActive || metric == dcgmDRAMActive }
 
 // parseDCGM parses a dcgm-exporter payload into GPUs by index. A payload the Prometheus text parser rejects
 // is an error and yields nothing.
@@ -234,7 +239,7 @@ func parseDCGM(r io.Reader) (map[int]snapshot.GPU, error) {
 				if gi != nil && isDCGMPerGI(name) {
 					gi.blank[name] = why
 				}
-				if gi == nil || name != dcgmGRActive {
+				if gi == nil || !isDCGMProf(name) {
 					a.blank[name] = why
 				}
 				continue
@@ -244,7 +249,7 @@ func parseDCGM(r io.Reader) (map[int]snapshot.GPU, error) {
 					gi.vals[name] = v
 				}
 			}
-			if gi != nil && name == dcgmGRActive {
+			if gi != nil && isDCGMProf(name) {
 				continue // one instance's own: migUtilization combines them
 			}
 			switch name {
@@ -278,19 +283,18 @@ func (a *dcgmAcc) gpu() snapshot.GPU {
 		switch {
 		case a.blank[metric] != "":
 			setUnavailable(&g, field, a.blank[metric])
-		case a.mig && metric == dcgmMemCopyUtil:
-			setUnavailable(&g, field, GPUReasonNotReported+" (dcgm-exporter omits "+metric+" for MIG GPUs)")
 		default:
 			setUnavailable(&g, field, GPUReasonNotReported)
 		}
 		return nil
 	}
 	if a.mig {
-		g.Utilization = a.migUtilization(&g)
+		g.Utilization = a.migUtilization(&g, GPUFieldUtilization, dcgmGPUUtil, dcgmGRActive)
+		g.MemoryUtilizationPercent = a.migUtilization(&g, GPUFieldMemoryUtilization, dcgmMemCopyUtil, dcgmDRAMActive)
 	} else {
 		g.Utilization = get(GPUFieldUtilization, dcgmGPUUtil)
+		g.MemoryUtilizationPercent = get(GPUFieldMemoryUtilization, dcgmMemCopyUtil)
 	}
-	g.MemoryUtilizationPercent = get(GPUFieldMemoryUtilization, dcgmMemCopyUtil)
 	g.MemoryUsedMB = get(GPUFieldMemoryUsedMB, dcgmFBUsed)
 	g.MemoryFreeMB = get(GPUFieldMemoryFreeMB, dcgmFBFree)
 	g.TempC = get(GPUFieldTempC, dcgmGPUTemp)
@@ -359,39 +363,40 @@ func (a *dcgmAcc) sortedGIs() []*dcgmGI {
 	return gis
 }
 
-// migUtilization is a MIG GPU's utilization, %: DCGM_FI_DEV_GPU_UTIL is not supported on a MIG GPU (an
-// exporter that emits it there writes 0), so it is DCGM_FI_PROF_GR_ENGINE_ACTIVE × 100 from the GPU's own
-// series when there is one, else the mean of its GPU instances' GR_ENGINE_ACTIVE weighted by their compute
-// slices (the n of an "ng.*" profile; equal weights when a profile does not say): the share of time the
-// configured instances' graphics engines were busy. Nil, with the reason in g.Unavailable, when an instance
-// has no usable value (the mean would leave it out) or none is exported.
-func (a *dcgmAcc) migUtilization(g *snapshot.GPU) *float64 {
-	const hint = " (DCGM_FI_DEV_GPU_UTIL is not supported on a MIG GPU; export DCGM_FI_PROF_GR_ENGINE_ACTIVE)"
-	if v, ok := a.vals[dcgmGRActive]; ok {
-		return dcgmRatioPercent(g, GPUFieldUtilization, v)
+// migUtilization is a MIG GPU's figure field, %, that a whole GPU reads from devMetric (DCGM_FI_DEV_GPU_UTIL,
+// DCGM_FI_DEV_MEM_COPY_UTIL): DCGM does not support those on a MIG GPU (an exporter that emits them there
+// writes 0), so it is the profiling ratio profMetric (DCGM_FI_PROF_GR_ENGINE_ACTIVE, DCGM_FI_PROF_DRAM_ACTIVE)
+// × 100 from the GPU's own series when there is one, else the mean of its GPU instances' weighted by their
+// compute slices (the n of an "ng.*" profile; equal weights when a profile does not say): the share of time
+// the configured instances' engines were busy. Nil, with the reason in g.Unavailable, when an instance has no
+// usable value (the mean would leave it out) or none is exported.
+func (a *dcgmAcc) migUtilization(g *snapshot.GPU, field, devMetric, profMetric string) *float64 {
+	hint := " (" + devMetric + " is not supported on a MIG GPU; export " + profMetric + ")"
+	if v, ok := a.vals[profMetric]; ok {
+		return dcgmRatioPercent(g, field, v)
 	}
-	if why := a.blank[dcgmGRActive]; why != "" {
-		setUnavailable(g, GPUFieldUtilization, why)
+	if why := a.blank[profMetric]; why != "" {
+		setUnavailable(g, field, why)
 		return nil
 	}
 	var sum, weights float64
 	equal := false
 	gis := a.sortedGIs()
 	for _, gi := range gis {
-		if _, ok := gi.vals[dcgmGRActive]; !ok {
-			why := gi.blank[dcgmGRActive]
+		if _, ok := gi.vals[profMetric]; !ok {
+			why := gi.blank[profMetric]
 			switch {
 			case why != "":
-			case a.anyGIHas(dcgmGRActive):
-				why = GPUReasonNotReported + " (no DCGM_FI_PROF_GR_ENGINE_ACTIVE for GPU instance " + gi.id + ")"
+			case a.anyGIHas(profMetric):
+				why = GPUReasonNotReported + " (no " + profMetric + " for GPU instance " + gi.id + ")"
 			default:
 				why = GPUReasonNotReported + hint
 			}
-			setUnavailable(g, GPUFieldUtilization, why)
+			setUnavailable(g, field, why)
 			return nil
 		}
-		if v := gi.vals[dcgmGRActive]; v < 0 || v > 1 {
-			setUnavailable(g, GPUFieldUtilization, fmt.Sprintf("invalid: ratio %g outside 0..1 (GPU instance %s)", v, gi.id))
+		if v := gi.vals[profMetric]; v < 0 || v > 1 {
+			setUnavailable(g, field, fmt.Sprintf("invalid: ratio %g outside 0..1 (GPU instance %s)", v, gi.id))
 			return nil
 		}
 		if _, ok := migSlices(gi.profile); !ok {
@@ -403,14 +408,14 @@ func (a *dcgmAcc) migUtilization(g *snapshot.GPU) *float64 {
 		if equal {
 			w = 1
 		}
-		sum += w * gi.vals[dcgmGRActive]
+		sum += w * gi.vals[profMetric]
 		weights += w
 	}
 	if weights == 0 {
-		setUnavailable(g, GPUFieldUtilization, GPUReasonNotReported+hint)
+		setUnavailable(g, field, GPUReasonNotReported+hint)
 		return nil
 	}
-	return dcgmRatioPercent(g, GPUFieldUtilization, sum/weights)
+	return dcgmRatioPercent(g, field, sum/weights)
 }
 
 // anyGIHas reports whether one of the GPU instances has a value of metric.

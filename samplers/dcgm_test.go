@@ -98,6 +98,8 @@ func TestDCGMMIG(t *testing.T) {
 	assert.Equal(t, "msxf-hpc-64-35-ai", g.Host)
 	assert.Nil(t, g.Utilization, "a MIG GPU without DCGM_FI_DEV_GPU_UTIL is null, not 0")
 	assert.Contains(t, g.Unavailable[GPUFieldUtilization], GPUReasonNotReported)
+	assert.Equal(t, "not_reported (DCGM_FI_DEV_MEM_COPY_UTIL is not supported on a MIG GPU; export DCGM_FI_PROF_DRAM_ACTIVE)",
+		g.Unavailable[GPUFieldMemoryUtilization])
 	gpuVal(t, 3*10, g.MemoryUsedMB, "FB_USED summed over instances")
 	gpuVal(t, 3*19957, g.MemoryFreeMB, "FB_FREE summed over instances")
 	assert.Nil(t, g.MemoryTotalMB, "no FB_RESERVED in the excerpt: total unknown")
@@ -283,6 +285,7 @@ func TestDCGMMIGUtilizationFromProfiling(t *testing.T) {
 	require.Len(t, r.GPU, 2)
 	g := r.GPU["gpu_0"]
 	gpuVal(t, (3*62+2*25+1*0)/6.0, g.Utilization, "slice-weighted GR_ENGINE_ACTIVE")
+	gpuVal(t, (3*31+2*8.2+1*0)/6.0, g.MemoryUtilizationPercent, "slice-weighted DRAM_ACTIVE (0.31, 0.082, 0)")
 	assert.NotContains(t, g.Unavailable, GPUFieldUtilization)
 	require.Len(t, g.MIGDevices, 3)
 	for i, want := range []struct {
@@ -302,6 +305,8 @@ func TestDCGMMIGUtilizationFromProfiling(t *testing.T) {
 	gpuVal(t, 187.402, g.PowerW, "power")
 	whole := r.GPU["gpu_1"]
 	gpuVal(t, 37, whole.Utilization, "a whole GPU keeps DCGM_FI_DEV_GPU_UTIL")
+	assert.Nil(t, whole.MemoryUtilizationPercent, "no MEM_COPY_UTIL for GPU 1; DRAM_ACTIVE is not its stand-in")
+	assert.Equal(t, GPUReasonNotReported, whole.Unavailable[GPUFieldMemoryUtilization])
 	assert.Nil(t, whole.MIGDevices)
 }
 
