@@ -45,7 +45,29 @@ type cgroupReader struct {
 func newCgroupReader(root string) *cgroupReader {
 	c := &cgroupReader{root: root}
 	c.discover()
+	c.memLimits, c.cpuQuotas = c.readable(c.memLimits), c.readable(c.cpuQuotas)
+	if len(c.readable([]string{c.memUsage})) == 0 {
+		c.memUsage = ""
+	}
+	if len(c.readable([]string{c.acct})) == 0 {
+		c.acct = ""
+	}
 	return c
+}
+
+// readable returns the files of names that exist and can be read now; the others are left out, so that a
+// file the process may not read (a sandbox) is not an error at every reading.
+func (c *cgroupReader) readable(names []string) []string {
+	var out []string
+	for _, name := range names {
+		if name == "" {
+			continue
+		}
+		if _, err := c.readFile(name); err == nil {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // cgroupMount is one cgroup hierarchy from mountinfo: its mount point, the cgroup path its root is, and
@@ -255,7 +277,7 @@ func (c *cgroupReader) sample(out *snapshot.System, dt float64) error {
 
 // memory reads usage at the leaf (v2 memory.current, v1 memory.usage_in_bytes) and the least limit up the tree.
 func (c *cgroupReader) memory(out *snapshot.System) error {
-	used, ok, err := c.readUint(c.memUsage)
+	used, ok, err := c.readUint(c.memUsage) // "" (unreadable at start): missing, so unknown
 	if err != nil {
 		return err
 	}

@@ -198,3 +198,17 @@ func TestParseCgroupMounts(t *testing.T) {
 		{point: "/mnt/my cgroups/cpu,cpuacct", root: "/docker/a b", controllers: []string{"rw", "cpu", "cpuacct"}},
 	}, parseCgroupMounts([]byte(mi)))
 }
+
+// A cgroup file the process cannot read when the reader starts (a sandbox) is left out, not an error at
+// every reading; the others are read.
+func TestCgroupUnreadableAtStart(t *testing.T) {
+	root := cgroupTree(t, "v2-container")
+	limit := filepath.Join(root, "sys/fs/cgroup/memory.max") // a directory: read fails with EISDIR, even for root
+	require.NoError(t, os.Remove(limit))
+	require.NoError(t, os.Mkdir(limit, 0o755))
+	var out snapshot.System
+	require.NoError(t, newCgroupReader(root).sample(&out, 0))
+	assert.Nil(t, out.CgroupMemoryLimitGB)
+	assertPtr(t, snapshot.F(0.5), out.CgroupMemoryGB, "usage is still read")
+	assertPtr(t, snapshot.F(1.5), out.CgroupCPUQuotaCores, "the quota too")
+}
