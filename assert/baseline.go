@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vmtest/vmtest/summary"
 )
@@ -142,7 +143,12 @@ func writeBaseline(path string, b BaselineFile) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	stem := filepath.Base(path)
+	for len(stem) > 200 { // the temporary name stays under 255 bytes whatever the baseline's name
+		_, size := utf8.DecodeLastRuneInString(stem)
+		stem = stem[:len(stem)-size]
+	}
+	f, err := os.CreateTemp(dir, "."+stem+".*.tmp")
 	if err != nil {
 		return err
 	}

@@ -329,6 +329,9 @@ func (p *exprParser) parse() (Threshold, error) {
 		}
 		return t, p.fail(unitPos, "unknown unit %q for %s (unit %s)%s; expected %s", unit, t.Metric, t.Unit, space, unitsFor(t.Unit))
 	}
+	if math.IsInf(t.Limit, 0) {
+		return t, p.fail(numPos, "%s is not a finite limit in %s", t.LimitText, t.Unit)
+	}
 	if msg := pointless(t, unit == ""); msg != "" {
 		return t, p.fail(numPos, "%s", msg)
 	}

@@ -123,6 +123,7 @@ func TestParseThresholdErrorsNamePosition(t *testing.T) {
 		{"throughput > 10tok/s", 15, `unknown unit "tok/s" for request_throughput (unit req/s)`},
 		{"throughput > 5%", 14, "a percentage does not apply to request_throughput"},
 		{"ttft.p99 < 1e999", 11, "expected a finite number"},
+		{"ttft.p99 < 1e306h", 11, "1e306h is not a finite limit in ms"}, // 1e306 × 3.6e6 ms overflows
 		{"µttft.p99 < 1", 0, "expected a metric name"},
 		{"ttft.p99 < 150ms)", 14, `unknown unit "ms)"`},
 	}

@@ -37,7 +37,7 @@ func TestCompareWritesPerConfigFilesAndReport(t *testing.T) {
 		Config{ID: "slow one", Params: loadgen.Params{Model: vllmsim.DefaultModel, MaxTokens: 8, Temperature: loadgen.Float(0.5)}, Server: simServer(100 * time.Millisecond)},
 	)
 	require.Len(t, results, 2)
-	assert.Equal(t, "slow_one", results[1].ID)
+	assert.Equal(t, "slow_one-db38893a", results[1].ID, "sanitized, with the hash of \"slow one\"")
 	for _, r := range results {
 		require.NotNil(t, r.Summary, r.Error)
 		assert.Equal(t, 24, r.Summary.Requests.OK)
@@ -56,7 +56,7 @@ func TestCompareWritesPerConfigFilesAndReport(t *testing.T) {
 	}
 
 	var res map[string]any
-	b, err := os.ReadFile(filepath.Join(dir, "slow_one_results.json"))
+	b, err := os.ReadFile(filepath.Join(dir, "slow_one-db38893a_results.json"))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(b, &res))
 	assert.Equal(t, 0.5, res["params"].(map[string]any)["temperature"])
@@ -68,9 +68,9 @@ func TestCompareWritesPerConfigFilesAndReport(t *testing.T) {
 	text := string(md)
 	// The fast configuration's TTFT p50 cell is the best one: bold with a star; the slow one's is plain.
 	fastRow := rowOf(t, text, "fast")
-	slowRow := rowOf(t, text, "slow_one")
+	slowRow := rowOf(t, text, "slow_one-db38893a")
 	assert.Regexp(t, regexp.MustCompile(`^\| fast \| \*\*[0-9.]+\*\* ★ \|`), fastRow)
-	assert.Regexp(t, regexp.MustCompile(`^\| slow_one \| [0-9.]+ \|`), slowRow)
+	assert.Regexp(t, regexp.MustCompile(`^\| slow_one-db38893a \| [0-9.]+ \|`), slowRow)
 	assert.Contains(t, text, "requests per configuration: 24")
 	assert.Contains(t, text, "temperature=0.5")
 
@@ -102,7 +102,9 @@ func TestValidate(t *testing.T) {
 	load := loadgen.LoadConfig{Prompts: loadgen.TextPrompts("x"), Requests: 1}
 	assert.ErrorContains(t, validate(Options{Load: load}, nil), "no configurations")
 	assert.ErrorContains(t, validate(Options{Load: load}, []Config{{}}), "configs[0].ID is empty")
-	assert.ErrorContains(t, validate(Options{Load: load, BaseURL: "http://x"}, []Config{{ID: "a b"}, {ID: "a_b"}}), "repeats")
+	assert.ErrorContains(t, validate(Options{Load: load, BaseURL: "http://x"}, []Config{{ID: "a b"}, {ID: "a b"}}), "repeats")
+	assert.NoError(t, validate(Options{Load: load, BaseURL: "http://x"}, []Config{{ID: "a b"}, {ID: "a_b"}, {ID: "a/b"}}),
+		"ids that sanitize alike get distinct names")
 	assert.ErrorContains(t, validate(Options{Load: load}, []Config{{ID: "a"}}), "no Server and Options.BaseURL is empty")
 	assert.ErrorContains(t, validate(Options{BaseURL: "http://x", Load: loadgen.LoadConfig{Requests: 1}}, []Config{{ID: "a"}}), "Prompts is empty")
 	assert.ErrorContains(t, validate(Options{BaseURL: "http://x", Load: loadgen.LoadConfig{Prompts: load.Prompts}}, []Config{{ID: "a"}}), "Duration or a Requests")

@@ -2,12 +2,14 @@ package journal
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/vmtest/vmtest/recorder"
+	"github.com/vmtest/vmtest/summary"
 )
 
 // The reader never crashes, and either refuses a file with an error naming what it is not, or reads its
@@ -100,5 +102,36 @@ func FuzzLoad(f *testing.F) {
 		if len(b.Rows) != len(b.Run.Rows) {
 			t.Fatalf("%d rows rebuilt from %d", len(b.Rows), len(b.Run.Rows))
 		}
+		checkRebuiltSummary(t, b.Summary)
 	})
+}
+
+// checkRebuiltSummary fails t unless s encodes as JSON (no NaN or infinity anywhere in it) and its request
+// counts and rates are not negative, its error rate a fraction.
+func checkRebuiltSummary(t *testing.T, s *summary.Summary) {
+	t.Helper()
+	if _, err := json.Marshal(s); err != nil {
+		t.Fatalf("the rebuilt summary does not encode: %v", err)
+	}
+	r := s.Requests
+	c := r.Counts
+	for name, n := range map[string]int64{"total": int64(c.Total), "ok": int64(c.OK), "failed": int64(c.Failed),
+		"incomplete": int64(c.Incomplete), "rejected": int64(c.Rejected), "canceled": int64(c.Canceled),
+		"dropped": int64(c.Dropped), "goodput_requests": int64(r.GoodputRequests)} {
+		if n < 0 {
+			t.Fatalf("count %s = %d", name, n)
+		}
+	}
+	if sum := c.OK + c.Failed + c.Incomplete + c.Rejected + c.Canceled; sum != c.Total {
+		t.Fatalf("outcomes add to %d, total %d", sum, c.Total)
+	}
+	for name, v := range map[string]*float64{"request_throughput": r.RequestThroughput, "output_token_throughput": r.OutputTokenThroughput,
+		"total_token_throughput": r.TotalTokenThroughput, "goodput": r.Goodput} {
+		if v != nil && *v < 0 {
+			t.Fatalf("%s = %v", name, *v)
+		}
+	}
+	if e := r.ErrorRate; e != nil && (*e < 0 || *e > 1) {
+		t.Fatalf("error_rate = %v", *e)
+	}
 }

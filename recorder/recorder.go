@@ -128,9 +128,10 @@ type Recorder struct {
 	recs      []Record
 	counts    Counts
 	lastError string
-	firstS    float64 // earliest StartS of a successful request (NaN before one)
-	lastS     float64 // latest EndS of a successful request
-	good      int     // successful requests meeting slo
+	errs      errorTally // failed requests' messages by class, for the dominant error
+	firstS    float64    // earliest StartS of a successful request (NaN before one)
+	lastS     float64    // latest EndS of a successful request
+	good      int        // successful requests meeting slo
 
 	ttft, tpot, e2e, itl, ttftInt, e2eInt, reject dist
 
@@ -316,6 +317,7 @@ func (r *Recorder) add(rec *Record) {
 	}
 	if rec.Error != "" {
 		r.lastError = rec.Error
+		r.errs.add(rec.Error)
 	}
 	if len(r.recs) >= r.maxRecs {
 		c.Dropped++
@@ -467,6 +469,11 @@ type Summary struct {
 	GoodputSLOs map[string]float64 `json:"goodput_slos_ms"`
 	// LastError is the message of the last failed request.
 	LastError string `json:"last_error,omitempty"`
+	// DominantError is the message most requests failed with, counting as one the messages that differ only in
+	// their digits (ErrorClass; the first message of that class is shown), and DominantErrorCount how many
+	// did: what LastError would hide when the last failure is not the usual one.
+	DominantError      string `json:"dominant_error,omitempty"`
+	DominantErrorCount int    `json:"dominant_error_count,omitempty"`
 }
 
 // Summarize computes the Summary over every request recorded (including those past the row bound).
@@ -514,6 +521,7 @@ func (r *Recorder) copyLocked(rows bool) cutCopy {
 		dists: [7]dist{r.ttft.detached(), r.tpot.detached(), r.e2e.detached(), r.itl.detached(),
 			r.ttftInt.detached(), r.e2eInt.detached(), r.reject.detached()},
 		firstS: r.firstS, lastS: r.lastS, good: r.good}
+	c.s.DominantError, c.s.DominantErrorCount = r.errs.dominant()
 	if rows {
 		c.recs = slices.Clone(r.recs)
 		if c.recs == nil {

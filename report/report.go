@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gocarina/gocsv"
 	"github.com/vmtest/vmtest/recorder"
@@ -27,6 +28,23 @@ import (
 // TimestampLayout is the timestamp in file names, as the original Python collector's metrics_<config>_<timestamp> files use it.
 const TimestampLayout = "20060102_150405"
 
+// maxTempBase bounds the part of a file's name that its temporary file's name repeats, so that the
+// temporary name ("." + base + ".tmp" + up to 20 random digits) stays under 255 bytes whatever the name.
+const maxTempBase = 200
+
+// TempBase returns base, or its first bytes up to a rune boundary when it is longer than a temporary
+// file's name can repeat (200 bytes): the stem of a temporary file beside base.
+func TempBase(base string) string {
+	if len(base) <= maxTempBase {
+		return base
+	}
+	n := maxTempBase
+	for n > 0 && !utf8.RuneStart(base[n]) {
+		n--
+	}
+	return base[:n]
+}
+
 // WriteFileAtomic writes data to path through a temporary file in the same directory and a rename, so a
 // reader never sees a partial file. It creates the directory if needed. Errors name the path.
 func WriteFileAtomic(path string, data []byte) error {
@@ -34,7 +52,7 @@ func WriteFileAtomic(path string, data []byte) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create directory %s: %w", dir, err)
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	f, err := os.CreateTemp(dir, "."+TempBase(filepath.Base(path))+".tmp*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}

@@ -300,3 +300,18 @@ func TestGPUKeysOf(t *testing.T) {
 	assert.Equal(t, []string{"gpu_2", "gpu_0"}, GPUKeysOf([]string{"2", " 0", "GPU-8c0b1d2e-0000-0000-0000-000000000000"}))
 	assert.Nil(t, GPUKeysOf(nil))
 }
+
+// A file whose name is 250 bytes (the file system's limit is 255) is written through a temporary file whose
+// name is cut, not through one too long to create.
+func TestWriteFileAtomicLongName(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, strings.Repeat("é", 123)+"1234.json") // 250 bytes
+	require.NoError(t, WriteFileAtomic(path, []byte("{}")))
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, "{}", string(b))
+	entries, _ := os.ReadDir(dir)
+	assert.Len(t, entries, 1, "no temporary file left behind")
+	assert.Equal(t, strings.Repeat("é", 100), TempBase(strings.Repeat("é", 123)+"1234.json"), "cut to 200 bytes")
+	assert.Equal(t, "x"+strings.Repeat("é", 99), TempBase("x"+strings.Repeat("é", 123)), "at a rune boundary")
+}

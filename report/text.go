@@ -109,6 +109,13 @@ func TextSummary(s *summary.Summary) []string {
 		lines = append(lines, fmt.Sprintf("%s %s: util avg %s max %s, memory avg %s MiB max %s MiB, power avg %s W, energy %s J",
 			k, g.Name, pct(g.AvgUtilization, "%.1f"), pct(g.MaxUtilization, "%.0f"), num(g.AvgMemoryUsedMB, "%.0f"),
 			num(g.MaxMemoryUsedMB, "%.0f"), num(g.AvgPowerW, "%.1f"), num(g.EnergyJ, "%.1f")))
+		switch c := g.CoveredFraction; {
+		case c == nil || g.LastReading == nil:
+			lines[len(lines)-1] += " (no reading)"
+		case *c < 1:
+			lines[len(lines)-1] += fmt.Sprintf(" (figures cover %.0f%% of the run: %s to %s)", *c*100,
+				g.FirstReading.Format("15:04:05"), g.LastReading.Format("15:04:05"))
+		}
 		migKeys := make([]string, 0, len(g.MIG))
 		for mk := range g.MIG {
 			migKeys = append(migKeys, mk)
@@ -126,6 +133,18 @@ func TextSummary(s *summary.Summary) []string {
 	lines = append(lines, fmt.Sprintf("host: CPU avg %s max %s, memory avg %s GiB max %s GiB",
 		pct(s.System.AvgCPUPercent, "%.1f"), pct(s.System.MaxCPUPercent, "%.1f"),
 		num(s.System.AvgMemoryGB, "%.2f"), num(s.System.MaxMemoryGB, "%.2f")))
+	if y := s.System; y.Cgroup != "" {
+		limit, quota := "no limit", "no quota"
+		if y.CgroupMemoryLimitGB != nil {
+			limit = fmt.Sprintf("of %.2f GiB (max %s)", *y.CgroupMemoryLimitGB, pct(y.MaxCgroupMemoryPercent, "%.1f"))
+		}
+		if y.CgroupCPUQuotaCores != nil {
+			quota = fmt.Sprintf("of a %.2f-core quota (avg %s, max %s)", *y.CgroupCPUQuotaCores,
+				pct(y.AvgCgroupCPUPercent, "%.1f"), pct(y.MaxCgroupCPUPercent, "%.1f"))
+		}
+		lines = append(lines, fmt.Sprintf("cgroup %s: memory max %s GiB %s, CPU avg %s cores %s", y.Cgroup,
+			num(y.MaxCgroupMemoryGB, "%.2f"), limit, num(y.AvgCgroupCPUCores, "%.2f"), quota))
+	}
 	names := make([]string, 0, len(s.Sources))
 	for k := range s.Sources {
 		names = append(names, k)
@@ -138,14 +157,23 @@ func TextSummary(s *summary.Summary) []string {
 		if st.Note != "" {
 			part += " (" + st.Note + ")"
 		}
+		if st.Failed > 0 && st.DominantError != "" && st.DominantError != st.LastError {
+			part += " mostly: " + st.DominantError + ";"
+		}
 		if st.Failed > 0 && st.LastError != "" {
 			part += " last error: " + st.LastError
 		}
 		src = append(src, part)
 	}
 	lines = append(lines, "sources: "+strings.Join(src, "; "))
+	for _, k := range names {
+		lines = append(lines, outageLines(k, s.Sources[k])...)
+	}
 	for _, e := range s.Events {
 		lines = append(lines, fmt.Sprintf("event %s %s: %s", e.Time.Format("15:04:05.000"), e.Source, e.Message))
+	}
+	if r.DominantError != "" && r.DominantError != r.LastError {
+		lines = append(lines, fmt.Sprintf("most request errors (%d): %s", r.DominantErrorCount, r.DominantError))
 	}
 	if r.LastError != "" {
 		lines = append(lines, "last request error: "+r.LastError)
@@ -250,4 +278,25 @@ func sig3(v float64, round func(float64) float64) string {
 		return strconv.FormatFloat(round(v*pow)/pow, 'f', -1, 64)
 	}
 	return strconv.FormatFloat(round(v/pow)*pow, 'f', -1, 64)
+}
+
+// maxOutageLines bounds the outages the text summary lists per source.
+const maxOutageLines = 5
+
+// outageLines lists a source's outages, one line each (the first maxOutageLines, then how many more).
+func outageLines(name string, st summary.SourceStatus) []string {
+	var out []string
+	for i, o := range st.Outages {
+		if i == maxOutageLines {
+			out = append(out, fmt.Sprintf("outage %s: %d more (summary_statistics.json has them)", name, len(st.Outages)-i+st.OutagesOmitted))
+			break
+		}
+		ongoing := ""
+		if o.Ongoing {
+			ongoing = ", not back at the end"
+		}
+		out = append(out, fmt.Sprintf("outage %s %s–%s: %d failed readings%s: %s", name, o.Start.Format("15:04:05"),
+			o.End.Format("15:04:05"), o.Failed, ongoing, o.Reason))
+	}
+	return out
 }

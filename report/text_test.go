@@ -3,6 +3,7 @@ package report
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -39,7 +40,7 @@ func TestTextSummaryShortRunRatesAndPercentages(t *testing.T) {
 	assert.Equal(t, "server: 130.5 tok/s avg, 130.5 max; queue avg n/a max n/a; batch avg n/a max n/a; KV cache avg n/a max n/a",
 		lineWith(t, lines, "server: "))
 	assert.Equal(t, "host: CPU avg 9.9% max 9.9%, memory avg n/a GiB max n/a GiB", lineWith(t, lines, "host: "))
-	assert.Equal(t, "gpu_0 H200: util avg n/a max n/a, memory avg n/a MiB max n/a MiB, power avg n/a W, energy n/a J",
+	assert.Equal(t, "gpu_0 H200: util avg n/a max n/a, memory avg n/a MiB max n/a MiB, power avg n/a W, energy n/a J (no reading)",
 		lineWith(t, lines, "gpu_0 "))
 	for _, l := range lines {
 		assert.NotContains(t, l, "n/a%")
@@ -142,4 +143,33 @@ func TestTextSummaryCountsCanceled(t *testing.T) {
 	s := summary.Compute(summary.Input{Requests: recorder.Summary{Counts: c, ErrorRate: c.ErrorRate()}})
 	assert.Equal(t, "requests: 17 total, 12 ok, 0 failed, 0 incomplete, 1 rejected, 4 canceled",
 		lineWith(t, TextSummary(s), "requests: "))
+}
+
+// The cgroup line: its memory against the limit and its CPU against the quota, or "no limit"/"no quota".
+func TestTextSummaryCgroupLine(t *testing.T) {
+	sys := func(cores float64) snapshot.System {
+		return snapshot.System{Cgroup: "v2 /", CgroupMemoryGB: f(1), CgroupMemoryLimitGB: f(4), CgroupMemoryPercent: f(25),
+			CgroupCPUQuotaCores: f(2), CgroupCPUCores: f(cores), CgroupCPUPercent: f(cores / 2 * 100)}
+	}
+	s := summary.Compute(summary.Input{IntervalS: 2, Snapshots: []snapshot.Snapshot{
+		{ElapsedS: 0}, {ElapsedS: 2, SystemMetrics: sys(1)}, {ElapsedS: 4, SystemMetrics: sys(2)}}})
+	assert.Equal(t, "cgroup v2 /: memory max 1.00 GiB of 4.00 GiB (max 25.0%), CPU avg 1.50 cores of a 2.00-core quota (avg 75.0%, max 100.0%)",
+		lineWith(t, TextSummary(s), "cgroup "))
+	s = summary.Compute(summary.Input{IntervalS: 2, Snapshots: []snapshot.Snapshot{
+		{ElapsedS: 0, SystemMetrics: snapshot.System{Cgroup: "v1 /docker/x", CgroupMemoryGB: f(0.5)}}}})
+	assert.Equal(t, "cgroup v1 /docker/x: memory max 0.50 GiB no limit, CPU avg n/a cores no quota", lineWith(t, TextSummary(s), "cgroup "))
+}
+
+// Outages are one line each, with their times, count and reason; the dominant error is shown beside the last.
+func TestTextSummaryOutages(t *testing.T) {
+	t0 := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	var st summary.SourceStatus
+	for i, err := range []string{"", "refused", "refused", "", "HTTP 500"} {
+		st.Record(t0.Add(time.Duration(i)*time.Second), err)
+	}
+	s := summary.Compute(summary.Input{IntervalS: 1, Sources: map[string]summary.SourceStatus{"vllm": st}})
+	lines := TextSummary(s)
+	assert.Equal(t, "sources: vllm 2/5 ok mostly: refused; last error: HTTP 500", lineWith(t, lines, "sources: "))
+	assert.Equal(t, "outage vllm 12:00:01–12:00:02: 2 failed readings: refused", lineWith(t, lines, "outage vllm 12:00:01"))
+	assert.Equal(t, "outage vllm 12:00:04–12:00:04: 1 failed readings, not back at the end: HTTP 500", lineWith(t, lines, "outage vllm 12:00:04"))
 }

@@ -1,6 +1,7 @@
 package samplers
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -25,7 +26,7 @@ const dcgmMaxBody = 16 << 20
 
 // dcgm-exporter field names (etc/default-counters.csv) and the snapshot fields they fill.
 const (
-	dcgmGPUUtil      = "DCGM_FI_DEV_GPU_UTIL"                 // %, not exported for MIG GPUs
+	dcgmGPUUtil      = "DCGM_FI_DEV_GPU_UTIL"                 // %, not supported on MIG GPUs (absent, or 0)
 	dcgmMemCopyUtil  = "DCGM_FI_DEV_MEM_COPY_UTIL"            // %
 	dcgmFBUsed       = "DCGM_FI_DEV_FB_USED"                  // MiB
 	dcgmFBFree       = "DCGM_FI_DEV_FB_FREE"                  // MiB
@@ -38,24 +39,28 @@ const (
 	dcgmEnergy       = "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION" // mJ since boot
 	dcgmThrottle     = "DCGM_FI_DEV_CLOCK_THROTTLE_REASONS"   // NVML bitmask
 	dcgmEventReasons = "DCGM_FI_DEV_CLOCKS_EVENT_REASONS"     // its newer name
+	dcgmGRActive     = "DCGM_FI_PROF_GR_ENGINE_ACTIVE"        // ratio 0..1, per GPU instance on a MIG GPU
+	dcgmDRAMActive   = "DCGM_FI_PROF_DRAM_ACTIVE"             // ratio 0..1, per GPU instance on a MIG GPU
 )
 
 var dcgmWanted = map[string]bool{
 	dcgmGPUUtil: true, dcgmMemCopyUtil: true, dcgmFBUsed: true, dcgmFBFree: true, dcgmFBReserved: true,
 	dcgmFBTotal: true, dcgmGPUTemp: true, dcgmPower: true, dcgmSMClock: true, dcgmMemClock: true,
-	dcgmEnergy: true, dcgmThrottle: true, dcgmEventReasons: true,
+	dcgmEnergy: true, dcgmThrottle: true, dcgmEventReasons: true, dcgmGRActive: true,
+	dcgmDRAMActive: true,
 }
 
 // dcgm scrapes dcgm-exporter. One URL keys GPUs "gpu_<index>"; several key them "<host>_gpu_<index>", the
 // host from the Hostname/hostname label (or the URL's host when the exporter runs with --no-hostname).
 type dcgm struct {
-	urls   []*url.URL
-	client *http.Client
-	auth   auth.Config
+	urls    []*url.URL
+	client  *http.Client
+	auth    auth.Config
+	maxBody int64 // bytes; a longer body is an error (dcgmMaxBody)
 }
 
 func newDCGM(cfg GPUConfig) (*dcgm, error) {
-	d := &dcgm{client: cfg.HTTPClient, auth: cfg.DCGMAuth}
+	d := &dcgm{client: cfg.HTTPClient, auth: cfg.DCGMAuth, maxBody: dcgmMaxBody}
 	if d.client == nil {
 		d.client = &http.Client{}
 	}
@@ -123,7 +128,17 @@ func (d *dcgm) scrape(ctx context.Context, u *url.URL) (map[int]snapshot.GPU, er
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		return nil, fmt.Errorf("HTTP %s", resp.Status)
 	}
-	return parseDCGM(io.LimitReader(resp.Body, dcgmMaxBody))
+	if resp.ContentLength > d.maxBody {
+		return nil, fmt.Errorf("body exceeds %d bytes (Content-Length %d)", d.maxBody, resp.ContentLength)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, d.maxBody+1))
+	if err != nil {
+		return nil, fmt.Errorf("read body: %w", err)
+	}
+	if int64(len(body)) > d.maxBody {
+		return nil, fmt.Errorf("body exceeds %d bytes", d.maxBody)
+	}
+	return parseDCGM(bytes.NewReader(body))
 }
 
 // dcgmAcc gathers one physical GPU's series. A MIG GPU has one series per GPU instance (labels GPU_I_ID,
@@ -150,6 +165,12 @@ func isDCGMFB(metric string) bool {
 	return metric == dcgmFBUsed || metric == dcgmFBFree || metric == dcgmFBReserved || metric == dcgmFBTotal
 }
 
+// isDCGMPerGI reports whether a MIG GPU's series of metric are each one GPU instance's own, kept per instance.
+func isDCGMPerGI(metric string) bool { return isDCGMFB(metric) || isDCGMProf(metric) }
+
+// isDCGMProf reports whether metric is a profiling ratio a MIG GPU's utilization figures come from.
+func isDCGMProf(metric string) bool { return metric == dcgmGRActive || metric == dcgmDRAMActive }
+
 // parseDCGM parses a dcgm-exporter payload into GPUs by index. A payload the Prometheus text parser rejects
 // is an error and yields nothing.
 func parseDCGM(r io.Reader) (map[int]snapshot.GPU, error) {
@@ -160,11 +181,15 @@ func parseDCGM(r io.Reader) (map[int]snapshot.GPU, error) {
 	}
 	accs := map[int]*dcgmAcc{}
 	var order []int
-	for name, fam := range fams {
-		if !dcgmWanted[name] {
-			continue
+	names := make([]string, 0, len(dcgmWanted))
+	for name := range fams {
+		if dcgmWanted[name] {
+			names = append(names, name)
 		}
-		for _, m := range fam.GetMetric() {
+	}
+	sort.Strings(names) // one order, so which series names a GPU does not depend on map iteration
+	for _, name := range names {
+		for _, m := range fams[name].GetMetric() {
 			labels := make(map[string]string, len(m.GetLabel()))
 			for _, l := range m.GetLabel() {
 				labels[l.GetName()] = l.GetValue()
@@ -214,16 +239,21 @@ func parseDCGM(r io.Reader) (map[int]snapshot.GPU, error) {
 				continue
 			}
 			if why, blank := dcgmBlank(v); blank {
-				a.blank[name] = why
-				if gi != nil && isDCGMFB(name) {
+				if gi != nil && isDCGMPerGI(name) {
 					gi.blank[name] = why
+				}
+				if gi == nil || !isDCGMProf(name) {
+					a.blank[name] = why
 				}
 				continue
 			}
-			if gi != nil && isDCGMFB(name) {
+			if gi != nil && isDCGMPerGI(name) {
 				if _, dup := gi.vals[name]; !dup {
 					gi.vals[name] = v
 				}
+			}
+			if gi != nil && isDCGMProf(name) {
+				continue // one instance's own: migUtilization combines them
 			}
 			switch name {
 			case dcgmFBUsed, dcgmFBFree, dcgmFBReserved, dcgmFBTotal:
@@ -247,20 +277,27 @@ func (a *dcgmAcc) gpu() snapshot.GPU {
 	g := a.g
 	get := func(field, metric string) *float64 {
 		if v, ok := a.vals[metric]; ok && a.blank[metric] == "" {
+			if (metric == dcgmGPUUtil || metric == dcgmMemCopyUtil) && (v < 0 || v > 100) {
+				setUnavailable(&g, field, fmt.Sprintf("invalid: %g%% outside 0..100", v))
+				return nil
+			}
 			return snapshot.F(v)
 		}
 		switch {
 		case a.blank[metric] != "":
 			setUnavailable(&g, field, a.blank[metric])
-		case a.mig && (metric == dcgmGPUUtil || metric == dcgmMemCopyUtil):
-			setUnavailable(&g, field, GPUReasonNotReported+" (dcgm-exporter omits "+metric+" for MIG GPUs)")
 		default:
 			setUnavailable(&g, field, GPUReasonNotReported)
 		}
 		return nil
 	}
-	g.Utilization = get(GPUFieldUtilization, dcgmGPUUtil)
-	g.MemoryUtilizationPercent = get(GPUFieldMemoryUtilization, dcgmMemCopyUtil)
+	if a.mig {
+		g.Utilization = a.migUtilization(&g, GPUFieldUtilization, dcgmGPUUtil, dcgmGRActive)
+		g.MemoryUtilizationPercent = a.migUtilization(&g, GPUFieldMemoryUtilization, dcgmMemCopyUtil, dcgmDRAMActive)
+	} else {
+		g.Utilization = get(GPUFieldUtilization, dcgmGPUUtil)
+		g.MemoryUtilizationPercent = get(GPUFieldMemoryUtilization, dcgmMemCopyUtil)
+	}
 	g.MemoryUsedMB = get(GPUFieldMemoryUsedMB, dcgmFBUsed)
 	g.MemoryFreeMB = get(GPUFieldMemoryFreeMB, dcgmFBFree)
 	g.TempC = get(GPUFieldTempC, dcgmGPUTemp)
@@ -303,25 +340,118 @@ func (a *dcgmAcc) gpu() snapshot.GPU {
 		setUnavailable(&g, GPUFieldThrottleReasons, GPUReasonNotReported)
 	}
 	setUnavailable(&g, GPUFieldProcesses, GPUReasonNotReported)
-	if len(a.gis) > 0 {
-		gis := make([]*dcgmGI, 0, len(a.gis))
-		for _, gi := range a.gis {
-			gis = append(gis, gi)
-		}
-		sort.Slice(gis, func(i, j int) bool {
-			x, errX := strconv.Atoi(gis[i].id)
-			y, errY := strconv.Atoi(gis[j].id)
-			if errX == nil && errY == nil {
-				return x < y
-			}
-			return gis[i].id < gis[j].id
-		})
+	if gis := a.sortedGIs(); len(gis) > 0 {
 		g.MIGDevices = make([]snapshot.MIGDevice, 0, len(gis))
 		for _, gi := range gis {
 			g.MIGDevices = append(g.MIGDevices, gi.device())
 		}
 	}
 	return g
+}
+
+// sortedGIs returns the GPU instances by GPU_I_ID, numerically where both are numbers.
+func (a *dcgmAcc) sortedGIs() []*dcgmGI {
+	gis := make([]*dcgmGI, 0, len(a.gis))
+	for _, gi := range a.gis {
+		gis = append(gis, gi)
+	}
+	sort.Slice(gis, func(i, j int) bool {
+		x, errX := strconv.Atoi(gis[i].id)
+		y, errY := strconv.Atoi(gis[j].id)
+		if errX == nil && errY == nil && x != y {
+			return x < y
+		}
+		return gis[i].id < gis[j].id // "01" and "1" too, so the order is one
+	})
+	return gis
+}
+
+// migUtilization is a MIG GPU's figure field, %, that a whole GPU reads from devMetric (DCGM_FI_DEV_GPU_UTIL,
+// DCGM_FI_DEV_MEM_COPY_UTIL): DCGM does not support those on a MIG GPU (an exporter that emits them there
+// writes 0), so it is the profiling ratio profMetric (DCGM_FI_PROF_GR_ENGINE_ACTIVE, DCGM_FI_PROF_DRAM_ACTIVE)
+// × 100 from the GPU's own series when there is one, else the mean of its GPU instances' weighted by their
+// compute slices (the n of an "ng.*" profile; equal weights when a profile does not say): the share of time
+// the configured instances' engines were busy. Nil, with the reason in g.Unavailable, when an instance has no
+// usable value (the mean would leave it out) or none is exported.
+func (a *dcgmAcc) migUtilization(g *snapshot.GPU, field, devMetric, profMetric string) *float64 {
+	hint := " (" + devMetric + " is not supported on a MIG GPU; export " + profMetric + ")"
+	if v, ok := a.vals[profMetric]; ok {
+		return dcgmRatioPercent(g, field, v)
+	}
+	if why := a.blank[profMetric]; why != "" {
+		setUnavailable(g, field, why)
+		return nil
+	}
+	var sum, weights float64
+	equal := false
+	gis := a.sortedGIs()
+	for _, gi := range gis {
+		if _, ok := gi.vals[profMetric]; !ok {
+			why := gi.blank[profMetric]
+			switch {
+			case why != "":
+			case a.anyGIHas(profMetric):
+				why = GPUReasonNotReported + " (no " + profMetric + " for GPU instance " + gi.id + ")"
+			default:
+				why = GPUReasonNotReported + hint
+			}
+			setUnavailable(g, field, why)
+			return nil
+		}
+		if v := gi.vals[profMetric]; v < 0 || v > 1 {
+			setUnavailable(g, field, fmt.Sprintf("invalid: ratio %g outside 0..1 (GPU instance %s)", v, gi.id))
+			return nil
+		}
+		if _, ok := migSlices(gi.profile); !ok {
+			equal = true
+		}
+	}
+	for _, gi := range gis {
+		w, _ := migSlices(gi.profile)
+		if equal {
+			w = 1
+		}
+		sum += w * gi.vals[profMetric]
+		weights += w
+	}
+	if weights == 0 {
+		setUnavailable(g, field, GPUReasonNotReported+hint)
+		return nil
+	}
+	return dcgmRatioPercent(g, field, sum/weights)
+}
+
+// anyGIHas reports whether one of the GPU instances has a value of metric.
+func (a *dcgmAcc) anyGIHas(metric string) bool {
+	for _, gi := range a.gis {
+		if _, ok := gi.vals[metric]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// dcgmRatioPercent returns a DCGM profiling ratio (0..1) as a percent; a ratio outside 0..1 is not a reading:
+// nil, with the reason set on field.
+func dcgmRatioPercent(g *snapshot.GPU, field string, v float64) *float64 {
+	if v < 0 || v > 1 {
+		setUnavailable(g, field, fmt.Sprintf("invalid: ratio %g outside 0..1", v))
+		return nil
+	}
+	return snapshot.F(v * 100)
+}
+
+// migSlices returns the compute slices of a MIG profile: n in "ng.20gb", "ng.20gb+me" or "mc.ng.40gb"
+// (a compute instance of an n-slice GPU instance); false when the profile is not of that form.
+func migSlices(profile string) (float64, bool) {
+	for part := range strings.SplitSeq(profile, ".") {
+		if n, ok := strings.CutSuffix(part, "g"); ok {
+			if v, err := strconv.Atoi(n); err == nil && v > 0 {
+				return float64(v), true
+			}
+		}
+	}
+	return 0, false
 }
 
 // device is the GPU instance as a MIG device. dcgm-exporter labels GPU instances only: compute instance,
@@ -358,6 +488,13 @@ func (gi *dcgmGI) device() snapshot.MIGDevice {
 	}
 	d.MemoryUsedMB = get(GPUFieldMemoryUsedMB, dcgmFBUsed)
 	d.MemoryFreeMB = get(GPUFieldMemoryFreeMB, dcgmFBFree)
+	if v, ok := gi.vals[dcgmGRActive]; !ok {
+		setMIGUnavailable(&d, GPUFieldUtilization, why(dcgmGRActive))
+	} else if v < 0 || v > 1 {
+		setMIGUnavailable(&d, GPUFieldUtilization, fmt.Sprintf("invalid: ratio %g outside 0..1", v))
+	} else {
+		d.Utilization = snapshot.F(v * 100)
+	}
 	reserved, hasReserved := gi.vals[dcgmFBReserved]
 	switch total, ok := gi.vals[dcgmFBTotal]; {
 	case ok:

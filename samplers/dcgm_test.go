@@ -2,16 +2,20 @@ package samplers
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/vmtest/vmtest/snapshot"
 )
 
 func dcgmCapture(t testing.TB, name string) string {
@@ -94,6 +98,8 @@ func TestDCGMMIG(t *testing.T) {
 	assert.Equal(t, "msxf-hpc-64-35-ai", g.Host)
 	assert.Nil(t, g.Utilization, "a MIG GPU without DCGM_FI_DEV_GPU_UTIL is null, not 0")
 	assert.Contains(t, g.Unavailable[GPUFieldUtilization], GPUReasonNotReported)
+	assert.Equal(t, "not_reported (DCGM_FI_DEV_MEM_COPY_UTIL is not supported on a MIG GPU; export DCGM_FI_PROF_DRAM_ACTIVE)",
+		g.Unavailable[GPUFieldMemoryUtilization])
 	gpuVal(t, 3*10, g.MemoryUsedMB, "FB_USED summed over instances")
 	gpuVal(t, 3*19957, g.MemoryFreeMB, "FB_FREE summed over instances")
 	assert.Nil(t, g.MemoryTotalMB, "no FB_RESERVED in the excerpt: total unknown")
@@ -146,8 +152,9 @@ func TestDCGMMIGDevices(t *testing.T) {
 	b, err := json.Marshal(g.MIGDevices[0])
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"gpu_instance_id":3,"compute_instance_id":null,"index":null,"profile":"2g.20gb",
-		"memory_used_mb":10,"memory_free_mb":19957,"memory_total_mb":19967,
+		"utilization":null,"memory_used_mb":10,"memory_free_mb":19957,"memory_total_mb":19967,
 		"unavailable":{"compute_instance_id":"not_reported (dcgm-exporter labels GPU instances only)",
+		"utilization":"not_reported",
 		"index":"not_reported (dcgm-exporter labels GPU instances only)",
 		"uuid":"not_reported (dcgm-exporter labels GPU instances only)"}}`, string(b))
 	b, err = json.Marshal(r.GPU["gpu_1"])
@@ -265,4 +272,125 @@ func TestDCGMConfigErrors(t *testing.T) {
 	assert.ErrorContains(t, err, "GPUConfig.DCGMURLs")
 	_, err = NewGPU(GPUConfig{Source: "dcgm", DCGMURLs: []string{"node1:9400"}})
 	assert.ErrorContains(t, err, "GPUConfig.DCGMURLs[0]")
+}
+
+// A MIG GPU's utilization comes from DCGM_FI_PROF_GR_ENGINE_ACTIVE, never from the 0 its
+// DCGM_FI_DEV_GPU_UTIL series read. h100-mig-prof-synthetic.prom (its header says how it was made): GPU 0's
+// instances 2 (3g.40gb), 3 (2g.20gb), 9 (1g.10gb) are 0.62, 0.25 and 0 active, so by slices
+// (3×62 + 2×25 + 1×0) / 6 = 39.333 %; GPU 1 is whole, GPU_UTIL 37 (its GR_ENGINE_ACTIVE 0.412 is not used).
+func TestDCGMMIGUtilizationFromProfiling(t *testing.T) {
+	srv := dcgmServe(t, dcgmCapture(t, "h100-mig-prof-synthetic.prom"))
+	r := gpuTick(t, dcgmSampler(t, srv.URL))
+	require.NoError(t, r.Err)
+	require.Len(t, r.GPU, 2)
+	g := r.GPU["gpu_0"]
+	gpuVal(t, (3*62+2*25+1*0)/6.0, g.Utilization, "slice-weighted GR_ENGINE_ACTIVE")
+	gpuVal(t, (3*31+2*8.2+1*0)/6.0, g.MemoryUtilizationPercent, "slice-weighted DRAM_ACTIVE (0.31, 0.082, 0)")
+	assert.NotContains(t, g.Unavailable, GPUFieldUtilization)
+	require.Len(t, g.MIGDevices, 3)
+	for i, want := range []struct {
+		gi                int
+		profile           string
+		util, used, total float64
+	}{{2, "3g.40gb", 62, 38215, 40448}, {3, "2g.20gb", 25, 270, 20096}, {9, "1g.10gb", 0, 8739, 9984}} {
+		m := g.MIGDevices[i]
+		require.NotNil(t, m.GPUInstanceID)
+		assert.Equal(t, want.gi, *m.GPUInstanceID)
+		assert.Equal(t, want.profile, m.Profile)
+		gpuVal(t, want.util, m.Utilization, "instance utilization")
+		gpuVal(t, want.used, m.MemoryUsedMB, "instance memory used")
+		gpuVal(t, want.total, m.MemoryTotalMB, "instance total as nvidia-smi gives it")
+	}
+	gpuVal(t, 38215+270+8739, g.MemoryUsedMB, "summed over instances")
+	gpuVal(t, 187.402, g.PowerW, "power")
+	whole := r.GPU["gpu_1"]
+	gpuVal(t, 37, whole.Utilization, "a whole GPU keeps DCGM_FI_DEV_GPU_UTIL")
+	assert.Nil(t, whole.MemoryUtilizationPercent, "no MEM_COPY_UTIL for GPU 1; DRAM_ACTIVE is not its stand-in")
+	assert.Equal(t, GPUReasonNotReported, whole.Unavailable[GPUFieldMemoryUtilization])
+	assert.Nil(t, whole.MIGDevices)
+}
+
+// The cases around it: a GPU-level GR_ENGINE_ACTIVE series wins; an instance without one, or a ratio out of
+// 0..1, makes the GPU's utilization null with the reason, never the 0 of GPU_UTIL; without any profiling
+// field the reason says which field to export.
+func TestDCGMMIGUtilizationCases(t *testing.T) {
+	body := dcgmCapture(t, "h100-mig-prof-synthetic.prom")
+	lines := strings.Split(body, "\n")
+	without := func(drop func(string) bool) string {
+		var out []string
+		for _, l := range lines {
+			if !drop(l) {
+				out = append(out, l)
+			}
+		}
+		return strings.Join(out, "\n")
+	}
+	parse := func(b string) snapshot.GPU {
+		t.Helper()
+		gpus, err := parseDCGM(strings.NewReader(b))
+		require.NoError(t, err)
+		return gpus[0]
+	}
+
+	gpuLevel := body + `DCGM_FI_PROF_GR_ENGINE_ACTIVE{gpu="0",UUID="GPU-3c9e1a52-7b4d-4f0e-9d21-6a8f5b0c2e71",modelName="NVIDIA H100 80GB HBM3"} 0.5` + "\n"
+	gpuVal(t, 50, parse(gpuLevel).Utilization, "the GPU's own series")
+
+	g := parse(without(func(l string) bool {
+		return strings.HasPrefix(l, "DCGM_FI_PROF_GR_ENGINE_ACTIVE{") && strings.Contains(l, `GPU_I_ID="9"`)
+	}))
+	assert.Nil(t, g.Utilization, "an instance left out would bias the mean")
+	assert.Equal(t, "not_reported (no DCGM_FI_PROF_GR_ENGINE_ACTIVE for GPU instance 9)", g.Unavailable[GPUFieldUtilization])
+	assert.Equal(t, "not_reported", g.MIGDevices[2].Unavailable[GPUFieldUtilization])
+	gpuVal(t, 62, g.MIGDevices[0].Utilization, "the others are kept per instance")
+
+	g = parse(strings.Replace(body, "} 0.620000", "} 1.700000", 1))
+	assert.Nil(t, g.Utilization)
+	assert.Equal(t, "invalid: ratio 1.7 outside 0..1 (GPU instance 2)", g.Unavailable[GPUFieldUtilization])
+	assert.Nil(t, g.MIGDevices[0].Utilization)
+
+	g = parse(strings.Replace(body, "} 0.250000", "} 140737488355330", 1)) // FP64 NOT_SUPPORTED
+	assert.Nil(t, g.Utilization)
+	assert.Equal(t, GPUReasonNotSupported, g.Unavailable[GPUFieldUtilization])
+
+	g = parse(without(func(l string) bool { return strings.Contains(l, "DCGM_FI_PROF_GR_ENGINE_ACTIVE") }))
+	assert.Nil(t, g.Utilization, "GPU_UTIL's 0 on a MIG GPU is not a reading")
+	assert.Equal(t, "not_reported (DCGM_FI_DEV_GPU_UTIL is not supported on a MIG GPU; export DCGM_FI_PROF_GR_ENGINE_ACTIVE)",
+		g.Unavailable[GPUFieldUtilization])
+
+	// Profiles without a slice count weigh the instances equally: (62 + 25 + 0) / 3.
+	g = parse(strings.NewReplacer(`"3g.40gb"`, `"x"`, `"2g.20gb"`, `"y"`, `"1g.10gb"`, `"z"`).Replace(body))
+	gpuVal(t, (62+25+0)/3.0, g.Utilization, "equal weights")
+}
+
+// A body longer than the cap is an error, whatever is cut: never a scrape that silently misses the GPUs past
+// the cut. The cap here falls on a line boundary, where a parser would accept what came before it.
+func TestDCGMBodyOverTheCap(t *testing.T) {
+	body := dcgmCapture(t, "a800-mig-excerpt.prom")
+	cut := strings.LastIndex(body, "\nDCGM_FI_DEV_FB_USED{gpu=\"7\"") + 1
+	for _, chunked := range []bool{false, true} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if chunked {
+				_, _ = w.Write([]byte(body[:100]))
+				w.(http.Flusher).Flush()
+				_, _ = w.Write([]byte(body[100:]))
+				return
+			}
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			_, _ = w.Write([]byte(body))
+		}))
+		d, err := newDCGM(GPUConfig{DCGMURLs: []string{srv.URL}})
+		require.NoError(t, err)
+		d.maxBody = int64(cut)
+		gpus, err := d.scrape(t.Context(), d.urls[0])
+		assert.ErrorContains(t, err, fmt.Sprintf("body exceeds %d bytes", cut), "chunked %v", chunked)
+		assert.Nil(t, gpus)
+		d.maxBody = int64(len(body))
+		gpus, err = d.scrape(t.Context(), d.urls[0])
+		require.NoError(t, err, "a body of exactly the cap is read")
+		assert.Len(t, gpus, 8)
+		srv.Close()
+	}
+	d, err := newDCGM(GPUConfig{DCGMURLs: []string{"http://x"}})
+	require.NoError(t, err)
+	assert.Equal(t, int64(dcgmMaxBody), d.maxBody, "the default cap")
 }

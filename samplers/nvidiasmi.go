@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"os"
 	"os/exec"
 	"strconv"
@@ -933,7 +934,7 @@ func smiNumber(g *snapshot.GPU, field, v string) *float64 {
 		v = v[:i]
 	}
 	f, err := strconv.ParseFloat(v, 64)
-	if err != nil {
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) { // "NaN", "Inf" and 1e999 parse, but are no reading
 		if field != "" {
 			setUnavailable(g, field, "unparsable: "+v)
 		}

@@ -26,9 +26,11 @@ type hostReader interface {
 
 // System samples the host (procfs on Linux, gopsutil v4 elsewhere, with gopsutil's meanings): CPU percent
 // from two cpu.Times readings, memory, and network and disk byte counters with their rates over the
-// interval. Create it with NewSystem.
+// interval; on Linux also the memory and CPU use, limit and quota of the process's cgroup (v2 or v1).
+// Create it with NewSystem.
 type System struct {
 	host hostReader
+	cg   *cgroupReader // nil outside Linux
 	now  func() time.Time
 
 	prevCPU  *cpu.TimesStat
@@ -38,7 +40,9 @@ type System struct {
 }
 
 // NewSystem returns the host sampler. It reads nothing until the first Sample.
-func NewSystem() *System { return &System{host: newHostReader(), now: time.Now} }
+func NewSystem() *System {
+	return &System{host: newHostReader(), cg: newCgroupReader("/"), now: time.Now}
+}
 
 // Name returns "system".
 func (s *System) Name() string { return "system" }
@@ -189,6 +193,11 @@ func (s *System) Sample(ctx context.Context) Reading {
 			out.DiskWriteBytesPerSecond = rate(p[1], wr, dt, true)
 		}
 		s.prevDisk = &[2]float64{rd, wr}
+	}
+	if s.cg != nil {
+		if err := s.cg.sample(&out, dt); err != nil {
+			errs = append(errs, fmt.Errorf("cgroup: %w", err))
+		}
 	}
 	if dt > 0 {
 		// Every rate above is over (prevAt, now]: a part that failed last time left no base (nil prev), so none

@@ -104,6 +104,9 @@ type MIGDevice struct {
 	// uses part of a GPU instance): the text after " MIG " in NVML's device name ("NVIDIA H200 MIG 1g.18gb"),
 	// or dcgm-exporter's GPU_I_PROFILE label.
 	Profile string `json:"profile,omitempty"`
+	// Utilization is the percent of time the GPU instance's graphics engine was busy (0–100): dcgm-exporter's
+	// DCGM_FI_PROF_GR_ENGINE_ACTIVE of the instance × 100. Nil for NVML and nvidia-smi, which do not report it.
+	Utilization *float64 `json:"utilization"`
 	// MemoryUsedMB is the GPU instance's memory in use, MiB (NVML memory info on the MIG device handle,
 	// bytes / 2^20; dcgm-exporter DCGM_FI_DEV_FB_USED of the instance's series).
 	MemoryUsedMB *float64 `json:"memory_used_mb"`
@@ -354,6 +357,28 @@ type System struct {
 	// came back after its tick's deadline is in no snapshot, but it is the start of this interval all the
 	// same. Nil on the first reading. The summary weights each CPU percent by it.
 	RateIntervalS *float64 `json:"rate_interval_s"`
+	// Cgroup names the cgroup the process runs in, whose figures the Cgroup* fields are: "v2 <path>" or
+	// "v1 <path>" (the memory controller's), the path as /proc/self/cgroup gives it. Empty outside Linux or
+	// when no cgroup can be read; the Cgroup* fields are then nil.
+	Cgroup string `json:"cgroup,omitempty"`
+	// CgroupMemoryGB is the cgroup's memory in use, GiB, as the kernel charges it (page cache included): v2
+	// memory.current, v1 memory.usage_in_bytes.
+	CgroupMemoryGB *float64 `json:"cgroup_memory_gb"`
+	// CgroupMemoryLimitGB is the cgroup's memory limit, GiB: the least memory.max (v2) or
+	// memory.limit_in_bytes (v1) of the cgroup and its ancestors. Nil when none sets one ("max"; v1's
+	// no-limit value, 2^62 bytes or more), or outside a cgroup (Cgroup empty).
+	CgroupMemoryLimitGB *float64 `json:"cgroup_memory_limit_gb"`
+	// CgroupMemoryPercent is CgroupMemoryGB in percent of CgroupMemoryLimitGB; nil without a limit.
+	CgroupMemoryPercent *float64 `json:"cgroup_memory_percent"`
+	// CgroupCPUQuotaCores is the cgroup's CPU quota in cores (quota / period): the least v2 cpu.max or v1
+	// cpu.cfs_quota_us / cpu.cfs_period_us of the cgroup and its ancestors. Nil when none sets one ("max", -1).
+	CgroupCPUQuotaCores *float64 `json:"cgroup_cpu_quota_cores"`
+	// CgroupCPUCores is the CPU time the cgroup used over the interval (RateIntervalS), in cores (1 = one core
+	// busy throughout): v2 cpu.stat usage_usec, v1 cpuacct.usage. Nil on the first reading.
+	CgroupCPUCores *float64 `json:"cgroup_cpu_cores"`
+	// CgroupCPUPercent is CgroupCPUCores in percent of CgroupCPUQuotaCores (100 = the quota used up, where
+	// the kernel throttles the cgroup); nil without a quota.
+	CgroupCPUPercent *float64 `json:"cgroup_cpu_percent"`
 }
 
 // VLLMRateIntervalsS returns, for each of snaps (in time order), the length, s, of the interval that its
@@ -412,4 +437,10 @@ type Event struct {
 	Source string `json:"source"`
 	// Message says what happened, e.g. "gpu_3 lost: ERROR_GPU_IS_LOST".
 	Message string `json:"message"`
+	// End is when an event that lasts ended (a storm of rejected requests: the end of the last sampling
+	// interval that had one; Time is then the start of the first); nil for an event of one moment.
+	End *time.Time `json:"end,omitempty"`
+	// Count is how many times the event's thing happened between Time and End (requests rejected in a
+	// storm); 0 for an event of one moment.
+	Count int `json:"count,omitempty"`
 }

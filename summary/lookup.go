@@ -138,6 +138,8 @@ func (e *UnknownMetricError) Error() string {
 //	server.itl.<p50|p90|p95|p99|mean>                             ms        lower is better
 //	cpu.<avg|max>                                                 %         lower is better
 //	memory_gb.<avg|max>                                           GiB       lower is better
+//	cgroup_memory_percent.<avg|max>                               %         lower is better
+//	cgroup_cpu_percent.<avg|max>                                  %         lower is better
 //
 // (end of the list)
 //
@@ -192,7 +194,7 @@ func (s *Summary) sampledValue(v Value, p *float64, why string) Value {
 	return v
 }
 
-// sourceNote returns ": <why>" from the source's note or last error, or "".
+// sourceNote returns ": <why>" from the source's note, dominant error or last error, or "".
 func (s *Summary) sourceNote(source string) string {
 	st, ok := s.Sources[source]
 	switch {
@@ -200,6 +202,8 @@ func (s *Summary) sourceNote(source string) string {
 		return ""
 	case st.Note != "":
 		return ": " + st.Note
+	case st.DominantError != "":
+		return ": " + st.DominantError
 	case st.LastError != "":
 		return ": " + st.LastError
 	}

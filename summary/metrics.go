@@ -178,6 +178,10 @@ var registry = []Metric{
 		func(y *SystemStats) *float64 { return y.AvgCPUPercent }, func(y *SystemStats) *float64 { return y.MaxCPUPercent }),
 	hostFigure("memory_gb", UnitGiB, "host memory", "the host's memory in use, GiB",
 		func(y *SystemStats) *float64 { return y.AvgMemoryGB }, func(y *SystemStats) *float64 { return y.MaxMemoryGB }),
+	hostFigure("cgroup_memory_percent", UnitPercent, "cgroup memory", "the process's cgroup's memory in use, % of its limit (v2 memory.max, v1 memory.limit_in_bytes); unknown without a limit",
+		func(y *SystemStats) *float64 { return y.AvgCgroupMemoryPercent }, func(y *SystemStats) *float64 { return y.MaxCgroupMemoryPercent }),
+	hostFigure("cgroup_cpu_percent", UnitPercent, "cgroup CPU", "the process's cgroup's CPU use, % of its quota (v2 cpu.max, v1 cpu.cfs_quota_us), per sampling interval; unknown without a quota",
+		func(y *SystemStats) *float64 { return y.AvgCgroupCPUPercent }, func(y *SystemStats) *float64 { return y.MaxCgroupCPUPercent }),
 }
 
 // Registry returns the metric registry: every metric Summary.Lookup knows, each once, in documentation order.

@@ -67,16 +67,32 @@ type Summary struct {
 	Files map[string]string `json:"files,omitempty"`
 }
 
-// SourceStatus is one metric source's record over the run.
+// SourceStatus is one metric source's record over the run, kept by Record.
 type SourceStatus struct {
 	// Readings is the number of ticks the source was asked for a reading.
 	Readings int `json:"readings"`
 	// Failed is the number of those that came back with an error (including timeouts).
 	Failed int `json:"failed"`
-	// LastError is the last error's message.
-	LastError string `json:"last_error,omitempty"`
+	// LastError is the last error's message. DominantError is the message most readings failed with (by
+	// class, recorder.ErrorClass: the first message of the class; the first class when tied), which a
+	// different last error would otherwise hide.
+	LastError     string `json:"last_error,omitempty"`
+	DominantError string `json:"dominant_error,omitempty"`
 	// Note says why a source gave nothing at all, e.g. why gpu_metrics is {}.
 	Note string `json:"note,omitempty"`
+	// CoveredFraction is the share of the readings that succeeded, (Readings − Failed) / Readings, 0–1: the
+	// share of the run's sampling ticks the source's figures cover. Nil before the first reading.
+	CoveredFraction *float64 `json:"covered_fraction"`
+	// FirstFailure and LastFailure are the times of the first and last failed reading; nil when none failed.
+	FirstFailure *time.Time `json:"first_failure,omitempty"`
+	LastFailure  *time.Time `json:"last_failure,omitempty"`
+	// Errors counts the failed readings per class of message, in order of first appearance (at most
+	// MaxSourceErrors; later classes are counted under OtherErrors).
+	Errors []ErrorCount `json:"errors,omitempty"`
+	// Outages lists each run of consecutive failed readings, in time order (at most MaxOutages: the first
+	// ones and the latest; OutagesOmitted counts those left out between).
+	Outages        []Outage `json:"outages,omitempty"`
+	OutagesOmitted int      `json:"outages_omitted,omitempty"`
 }
 
 // MinMax is an average and a maximum over the snapshots where the value was known.
@@ -179,6 +195,13 @@ type GPUStats struct {
 	EnergyJ *float64 `json:"energy_j"`
 	// Samples is the number of snapshots that had this GPU.
 	Samples int `json:"samples"`
+	// CoveredFraction is the share of the run's snapshots in which this GPU had a reading (any of
+	// utilization, memory used, power, temperature), 0–1: below 1 the figures above cover only part of the
+	// run (a GPU lost, a dcgm-exporter down). FirstReading and LastReading are the times of the first and
+	// last such snapshot; nil when none had one.
+	CoveredFraction *float64   `json:"covered_fraction"`
+	FirstReading    *time.Time `json:"first_reading,omitempty"`
+	LastReading     *time.Time `json:"last_reading,omitempty"`
 	// MIG maps each MIG device of this GPU (snapshot.GPU.MIGDevices) to its memory statistics, keyed
 	// "gi<G>_ci<C>" by GPU and compute instance ID (NVML), "gi<G>" when only the GPU instance is known
 	// (dcgm-exporter), else "mig<index>". Nil when no snapshot listed a MIG device for this GPU.
@@ -329,6 +352,27 @@ type SystemStats struct {
 	NetworkRecvBytes *float64 `json:"network_recv_bytes"`
 	DiskReadBytes    *float64 `json:"disk_read_bytes"`
 	DiskWriteBytes   *float64 `json:"disk_write_bytes"`
+	// Cgroup is the process's cgroup (snapshot.System.Cgroup of the last snapshot that named one); empty when
+	// none was read, and the Cgroup* figures are then nil.
+	Cgroup string `json:"cgroup,omitempty"`
+	// AvgCgroupMemoryGB and MaxCgroupMemoryGB are the cgroup's memory in use, GiB (snapshot.System.CgroupMemoryGB).
+	AvgCgroupMemoryGB *float64 `json:"avg_cgroup_memory_gb"`
+	MaxCgroupMemoryGB *float64 `json:"max_cgroup_memory_gb"`
+	// CgroupMemoryLimitGB is the cgroup's memory limit, GiB, in the last snapshot that had one; nil when none set one.
+	CgroupMemoryLimitGB *float64 `json:"cgroup_memory_limit_gb"`
+	// AvgCgroupMemoryPercent and MaxCgroupMemoryPercent are the cgroup's memory in use in percent of its limit
+	// (snapshot.System.CgroupMemoryPercent); nil without a limit.
+	AvgCgroupMemoryPercent *float64 `json:"avg_cgroup_memory_percent"`
+	MaxCgroupMemoryPercent *float64 `json:"max_cgroup_memory_percent"`
+	// CgroupCPUQuotaCores is the cgroup's CPU quota, cores, in the last snapshot that had one; nil when none set one.
+	CgroupCPUQuotaCores *float64 `json:"cgroup_cpu_quota_cores"`
+	// AvgCgroupCPUCores and MaxCgroupCPUCores are the cores the cgroup used (snapshot.System.CgroupCPUCores),
+	// and AvgCgroupCPUPercent and MaxCgroupCPUPercent that use in percent of the quota (CgroupCPUPercent, nil
+	// without a quota), per interval, weighted and chosen as AvgCPUPercent.
+	AvgCgroupCPUCores   *float64 `json:"avg_cgroup_cpu_cores"`
+	MaxCgroupCPUCores   *float64 `json:"max_cgroup_cpu_cores"`
+	AvgCgroupCPUPercent *float64 `json:"avg_cgroup_cpu_percent"`
+	MaxCgroupCPUPercent *float64 `json:"max_cgroup_cpu_percent"`
 }
 
 // Input is everything Compute needs; each field becomes the Summary field of the same name (Requests and
@@ -428,6 +472,7 @@ func Compute(in Input) *Summary {
 		pow, temp := agg(g(func(v *snapshot.GPU) *float64 { return v.PowerW })), agg(g(func(v *snapshot.GPU) *float64 { return v.TempC }))
 		st := GPUStats{AvgUtilization: util.Avg, MaxUtilization: util.Max, AvgMemoryUsedMB: memU.Avg, MaxMemoryUsedMB: memU.Max,
 			AvgPowerW: pow.Avg, MaxPowerW: pow.Max, MaxTempC: temp.Max}
+		read := 0
 		for i := range in.Snapshots {
 			if v, ok := in.Snapshots[i].GPUMetrics[k]; ok {
 				st.Samples++
@@ -435,8 +480,17 @@ func Compute(in Input) *Summary {
 				if v.EnergyJ != nil {
 					st.EnergyJ = v.EnergyJ
 				}
+				if v.Utilization != nil || v.MemoryUsedMB != nil || v.PowerW != nil || v.TempC != nil {
+					read++
+					at := in.Snapshots[i].Timestamp
+					if st.FirstReading == nil {
+						st.FirstReading = &at
+					}
+					st.LastReading = &at
+				}
 			}
 		}
+		st.CoveredFraction = snapshot.F(float64(read) / float64(len(in.Snapshots)))
 		if st.EnergyJ != nil {
 			if totalEnergy == nil {
 				totalEnergy = new(float64)
@@ -480,7 +534,37 @@ func Compute(in Input) *Summary {
 		DiskReadBytes:    delta(y(func(x *snapshot.System) *float64 { return x.DiskReadBytes })),
 		DiskWriteBytes:   delta(y(func(x *snapshot.System) *float64 { return x.DiskWriteBytes })),
 	}
+	s.System.cgroup(in.Snapshots, in.IntervalS, y)
 	return s
+}
+
+// cgroup fills the Cgroup* statistics from the snapshots' cgroup fields (y reads one field of each snapshot).
+func (st *SystemStats) cgroup(snaps []snapshot.Snapshot, intervalS float64, y func(func(*snapshot.System) *float64) []*float64) {
+	for i := len(snaps) - 1; i >= 0; i-- {
+		if c := snaps[i].SystemMetrics.Cgroup; c != "" {
+			st.Cgroup = c
+			break
+		}
+	}
+	last := func(vals []*float64) *float64 {
+		for i := len(vals) - 1; i >= 0; i-- {
+			if vals[i] != nil {
+				return vals[i]
+			}
+		}
+		return nil
+	}
+	covers := snapshot.SystemRateIntervalsS(snaps)
+	mem := agg(y(func(x *snapshot.System) *float64 { return x.CgroupMemoryGB }))
+	pct := agg(y(func(x *snapshot.System) *float64 { return x.CgroupMemoryPercent }))
+	cores := aggRate(y(func(x *snapshot.System) *float64 { return x.CgroupCPUCores }), covers, intervalS)
+	cpu := aggRate(y(func(x *snapshot.System) *float64 { return x.CgroupCPUPercent }), covers, intervalS)
+	st.AvgCgroupMemoryGB, st.MaxCgroupMemoryGB = mem.Avg, mem.Max
+	st.AvgCgroupMemoryPercent, st.MaxCgroupMemoryPercent = pct.Avg, pct.Max
+	st.CgroupMemoryLimitGB = last(y(func(x *snapshot.System) *float64 { return x.CgroupMemoryLimitGB }))
+	st.CgroupCPUQuotaCores = last(y(func(x *snapshot.System) *float64 { return x.CgroupCPUQuotaCores }))
+	st.AvgCgroupCPUCores, st.MaxCgroupCPUCores = cores.Avg, cores.Max
+	st.AvgCgroupCPUPercent, st.MaxCgroupCPUPercent = cpu.Avg, cpu.Max
 }
 
 // Latency returns the client-side distribution (ms) named by metric, one of LatencyMetricsText: "ttft",

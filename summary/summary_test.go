@@ -358,3 +358,40 @@ func TestCPUPercentWeighsTheIntervalItCovers(t *testing.T) {
 	assert.InDelta(t, 56.470588235294116, *s.System.AvgCPUPercent, 1e-9)
 	assert.InDelta(t, 80, *s.System.MaxCPUPercent, 1e-9)
 }
+
+// The cgroup beside the host: memory averaged over snapshots, CPU weighted by interval as the host's, the
+// limit and quota as last read; without a limit or quota their figures stay unknown, not 0.
+func TestCgroupStatistics(t *testing.T) {
+	cg := func(mem, pct, cores, cpuPct *float64) snapshot.System {
+		return snapshot.System{Cgroup: "v2 /", CgroupMemoryGB: mem, CgroupMemoryPercent: pct, CgroupMemoryLimitGB: f(2),
+			CgroupCPUQuotaCores: f(1.5), CgroupCPUCores: cores, CgroupCPUPercent: cpuPct}
+	}
+	snaps := []snapshot.Snapshot{
+		{ElapsedS: 0, SystemMetrics: cg(f(0.5), f(25), nil, nil)},
+		{ElapsedS: 2, SystemMetrics: cg(f(1), f(50), f(0.6), f(40))},
+		{ElapsedS: 3, SystemMetrics: cg(f(1.5), f(75), f(1.5), f(100))},
+	}
+	s := Compute(Input{Snapshots: snaps, IntervalS: 2})
+	y := s.System
+	assert.Equal(t, "v2 /", y.Cgroup)
+	assert.InDelta(t, 1, *y.AvgCgroupMemoryGB, 1e-9, "(0.5 + 1 + 1.5) / 3")
+	assert.InDelta(t, 1.5, *y.MaxCgroupMemoryGB, 1e-9)
+	assert.InDelta(t, 50, *y.AvgCgroupMemoryPercent, 1e-9, "(25 + 50 + 75) / 3")
+	assert.InDelta(t, 75, *y.MaxCgroupMemoryPercent, 1e-9)
+	assert.InDelta(t, 2, *y.CgroupMemoryLimitGB, 1e-9)
+	assert.InDelta(t, 1.5, *y.CgroupCPUQuotaCores, 1e-9)
+	// Intervals 2 s and 1 s, both ≥ half the 2 s interval: (0.6·2 + 1.5·1) / 3 = 0.9 cores; (40·2 + 100·1) / 3 = 60 %.
+	assert.InDelta(t, 0.9, *y.AvgCgroupCPUCores, 1e-9)
+	assert.InDelta(t, 1.5, *y.MaxCgroupCPUCores, 1e-9)
+	assert.InDelta(t, 60, *y.AvgCgroupCPUPercent, 1e-9)
+	assert.InDelta(t, 100, *y.MaxCgroupCPUPercent, 1e-9)
+	v, err := s.Lookup("cgroup_cpu_percent.avg")
+	require.NoError(t, err)
+	assert.True(t, v.Known)
+	assert.InDelta(t, 60, v.Value, 1e-9)
+
+	none := Compute(Input{Snapshots: []snapshot.Snapshot{{ElapsedS: 0}, {ElapsedS: 2}}, IntervalS: 2}).System
+	assert.Empty(t, none.Cgroup)
+	assert.Nil(t, none.MaxCgroupMemoryPercent)
+	assert.Nil(t, none.CgroupCPUQuotaCores)
+}

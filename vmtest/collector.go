@@ -58,6 +58,7 @@ type Collector struct {
 	snaps   []snapshot.Snapshot
 	dropped int
 	sources map[string]*summary.SourceStatus
+	storms  storms // rejections and failures over the ticks, reported as events
 	events  []snapshot.Event
 	busy    map[string]bool
 	checks  []registered
@@ -404,17 +405,14 @@ wait:
 	for _, s := range c.samplers {
 		name := s.Name()
 		st := c.sources[name]
-		st.Readings++
 		r, ok := got[name]
 		switch {
 		case skipped[name]:
-			st.Failed++
-			st.LastError = "previous reading still in flight past its deadline"
+			st.Record(now, "previous reading still in flight past its deadline")
 			snap.Errors[name] = st.LastError
 			continue
 		case !ok:
-			st.Failed++
-			st.LastError = fmt.Sprintf("no reading within %v", c.opts.SampleTimeout)
+			st.Record(now, fmt.Sprintf("no reading within %v", c.opts.SampleTimeout))
 			snap.Errors[name] = st.LastError
 			continue
 		}
@@ -427,9 +425,10 @@ wait:
 		}
 		scraped = scraped || (c.server != nil && name == c.server.Name() && r.Err == nil)
 		if r.Err != nil {
-			st.Failed++
-			st.LastError = c.redact(r.Err.Error())
+			st.Record(now, c.redact(r.Err.Error()))
 			snap.Errors[name] = st.LastError
+		} else {
+			st.Record(now, "")
 		}
 		for k, g := range r.GPU {
 			snap.GPUMetrics[k] = g
@@ -449,6 +448,7 @@ wait:
 		snap.Errors = nil
 	}
 	client := c.fillClientLatency(&snap.VLLMMetrics, now)
+	c.events = append(c.events, c.storms.observe(now, c.rec.Counts(), c.final0)...)
 	if len(c.snaps) >= c.opts.MaxSnapshots {
 		c.snaps = c.snaps[1:]
 		c.dropped++
@@ -543,7 +543,7 @@ func (c *Collector) computeSummary(end time.Time, reqs recorder.Summary) *summar
 	defer c.mu.Unlock()
 	srcs := make(map[string]summary.SourceStatus, len(c.sources))
 	for k, v := range c.sources {
-		srcs[k] = *v
+		srcs[k] = v.Clone()
 	}
 	var server *serverstats.Stats
 	if c.server != nil {

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -101,7 +102,7 @@ func TestCollectEndToEndWritesSeedFiles(t *testing.T) {
 	c := Collect(ft, Options{VLLMBaseURL: srv.URL, Interval: 100 * time.Millisecond, OutputDir: dir, GPUSource: "none"})
 	require.NotNil(t, c)
 	require.Empty(t, ft.fatal)
-	assert.Equal(t, "TestServe_qwen_0.6b", c.ConfigID())
+	assert.Equal(t, "TestServe_qwen_0.6b-e99eac6f", c.ConfigID())
 	snaps := c.Snapshots()
 	require.Len(t, snaps, 1, "the first snapshot is taken at once")
 	require.NotNil(t, snaps[0].VLLMMetrics.ActiveBatchSize, "errors: %v", snaps[0].Errors)
@@ -148,7 +149,7 @@ func TestCollectEndToEndWritesSeedFiles(t *testing.T) {
 		require.FileExists(t, p)
 		assert.Equal(t, dir, filepath.Dir(p))
 	}
-	assert.Regexp(t, `metrics_TestServe_qwen_0\.6b_\d{8}_\d{6}\.json$`, sum.Files["snapshots_json"])
+	assert.Regexp(t, `metrics_TestServe_qwen_0\.6b-e99eac6f_\d{8}_\d{6}\.json$`, sum.Files["snapshots_json"])
 	var doc struct {
 		RunID     string           `json:"run_id"`
 		Snapshots []map[string]any `json:"snapshots"`
@@ -370,17 +371,46 @@ func TestConcurrentRecordRequest(t *testing.T) {
 }
 
 func TestOutputDirDefaultsAndSanitizing(t *testing.T) {
-	assert.Equal(t, "a_b_c", Sanitize("a/b c"))
-	assert.Equal(t, "etc_passwd", Sanitize("../../etc/passwd"))
-	assert.Equal(t, "test", Sanitize(".."))
+	// Each changed name ends with the first 8 hex digits of `printf %s NAME | sha256sum`.
+	assert.Equal(t, "a_b_c-0af99a60", Sanitize("a/b c"))
+	assert.Equal(t, "etc_passwd-3754d6cb", Sanitize("../../etc/passwd"))
+	assert.Equal(t, "test-5ec1f7e7", Sanitize(".."))
 	assert.Equal(t, "test", Sanitize(""))
-	assert.Equal(t, "TestX_sub-1.5", Sanitize("TestX/sub-1.5"))
+	assert.Equal(t, "TestX_sub-1.5-3fbf3f03", Sanitize("TestX/sub-1.5"))
+	assert.Equal(t, "TestServePerf", Sanitize("TestServePerf"), "a safe name is kept as it is")
+	assert.Equal(t, "Тест_日本語_run-0380a9b2", Sanitize("Тест/日本語 run"), "letters outside ASCII stay readable")
 
 	ft := &fakeTB{name: "TestA/../../b"}
-	assert.Equal(t, filepath.Join("metrics_output", "TestA_b"), OutputDir(ft, ""))
+	assert.Equal(t, filepath.Join("metrics_output", "TestA_b-a8e0edf3"), OutputDir(ft, ""))
 	t.Setenv(EnvOutputDir, "/tmp/out")
-	assert.Equal(t, filepath.Join("/tmp/out", "TestA_b"), OutputDir(ft, ""))
+	assert.Equal(t, filepath.Join("/tmp/out", "TestA_b-a8e0edf3"), OutputDir(ft, ""))
 	assert.Equal(t, "/x", OutputDir(ft, "/x"))
+}
+
+// Names that sanitize alike stay apart; every result is one safe path element of at most MaxNameBytes
+// bytes, valid UTF-8, and sanitizes to itself.
+func TestSanitizeDistinctBoundedIdempotent(t *testing.T) {
+	long := strings.Repeat("é", 150) // 300 bytes
+	names := []string{"a/b", "a b", "a_b", "a__b", "a\\b", "a..b", long, long + "x", strings.Repeat("x", 300),
+		strings.Repeat("x", 301), "\xff\xfe", "日本/語", "日本 語", ".hidden", "\u202egnp.exe"}
+	seen := map[string]string{}
+	for _, n := range names {
+		s := Sanitize(n)
+		assert.LessOrEqual(t, len(s), MaxNameBytes, n)
+		assert.True(t, utf8.ValidString(s), n)
+		assert.NotContains(t, s, "/")
+		assert.NotContains(t, s, "..")
+		assert.False(t, strings.HasPrefix(s, "."), s)
+		assert.Equal(t, s, Sanitize(s), "idempotent for %q", n)
+		if other, dup := seen[s]; dup {
+			t.Errorf("%q and %q both sanitize to %q", other, n, s)
+		}
+		seen[s] = n
+	}
+	assert.Equal(t, "a_b-c14cddc0", Sanitize("a/b"))
+	assert.Equal(t, "a_b-c8687a08", Sanitize("a b"))
+	assert.Equal(t, "a_b", Sanitize("a_b"))
+	assert.True(t, strings.HasPrefix(Sanitize(long), strings.Repeat("é", 45)), "cut at a rune boundary: 45 × 2 bytes + 9")
 }
 
 func TestCollectorThresholdsAndRateChecks(t *testing.T) {

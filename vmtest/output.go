@@ -1,25 +1,43 @@
 package vmtest
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"flag"
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
-// Sanitize turns a test name (or any label) into a safe single path element: every rune outside
-// [A-Za-z0-9._-] (any byte of a multi-byte rune included) becomes "_", every ".." becomes "_", runs of "_"
-// collapse, and leading dots and outer "_" are dropped, so "../x", "a/b" and "with space" cannot escape or
-// split a directory. An empty result is "test".
+// MaxNameBytes bounds the bytes of a name Sanitize returns, its hash suffix included, so that the longest
+// file name made from it (a journal's requests file with a run id, or its temporary file) stays well under
+// the 255 bytes most file systems allow.
+const MaxNameBytes = 100
+
+// Sanitize turns a test name (or any label) into a safe single path element. Letters and digits (of any
+// script, so "Тест" and "日本" stay readable), '.', '-' and '_' are kept; every other rune becomes "_", every
+// ".." becomes "_", runs of "_" collapse, and leading dots and outer "_" are dropped, so "../x", "a/b" and
+// "with space" cannot escape or split a directory. When anything was changed or cut (to MaxNameBytes bytes,
+// at a rune boundary), "-" and the first 8 hex digits of the SHA-256 of the original name are appended, so
+// names that sanitize alike ("a/b", "a b", "a_b") still get distinct files; a name already safe is returned
+// as it is, so Sanitize(Sanitize(x)) == Sanitize(x). An empty name is "test"; a name with nothing safe in it is "test" and its hash.
 func Sanitize(name string) string {
-	b := []byte(name)
-	for i, c := range b {
-		ok := c == '.' || c == '-' || c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-		if !ok {
-			b[i] = '_'
+	if name == "" {
+		return "test"
+	}
+	var b strings.Builder
+	b.Grow(len(name))
+	for _, r := range name {
+		switch {
+		case r == '.' || r == '-' || r == '_' || r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)):
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
 		}
 	}
-	s := string(b)
+	s := b.String()
 	for strings.Contains(s, "..") {
 		s = strings.ReplaceAll(s, "..", "_")
 	}
@@ -27,13 +45,29 @@ func Sanitize(name string) string {
 		s = strings.ReplaceAll(s, "__", "_")
 	}
 	s = strings.Trim(strings.TrimLeft(s, "."), "_")
+	if s == name && len(s) <= MaxNameBytes {
+		return s
+	}
 	if s == "" {
-		return "test"
+		s = "test"
 	}
-	if len(s) > 200 {
-		s = s[:200]
+	const hashLen = 1 + 8
+	if len(s) > MaxNameBytes-hashLen {
+		s = strings.TrimRight(cutRunes(s, MaxNameBytes-hashLen), "._")
 	}
-	return s
+	sum := sha256.Sum256([]byte(name))
+	return s + "-" + hex.EncodeToString(sum[:4])
+}
+
+// cutRunes returns s's longest prefix of at most n bytes that ends at a rune boundary.
+func cutRunes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // artifactDirer is testing.T's ArtifactDir (Go 1.26); asserted so that older Go still builds.

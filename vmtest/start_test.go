@@ -3,8 +3,11 @@ package vmtest
 import (
 	"bytes"
 	"context"
+	"maps"
 	"os"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +17,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	vassert "github.com/vmtest/vmtest/assert"
+	"github.com/vmtest/vmtest/journal"
+	"github.com/vmtest/vmtest/report"
 )
 
 // syncBuffer is an io.Writer safe for the collector's goroutines and the test's.
@@ -54,8 +59,8 @@ func TestStartFinishOutsideATest(t *testing.T) {
 	assert.Contains(t, err.Error(), "vmtest: p50 ttft = 200.000 ms, want < 150ms")
 	assert.NotContains(t, err.Error(), "want < 250ms", "the check that was met is not in the error")
 	assert.Equal(t, 3, sum.Requests.OK)
-	assert.Equal(t, "bench_a_b", sum.TestName)
-	assert.Equal(t, "bench_a_b", sum.ConfigID)
+	assert.Equal(t, "bench_a_b-008d173a", sum.TestName)
+	assert.Equal(t, "bench_a_b-008d173a", sum.ConfigID)
 	for _, p := range sum.Files {
 		assert.FileExists(t, p)
 		assert.True(t, strings.HasPrefix(p, dir), p)
@@ -200,4 +205,35 @@ func TestLateCheckOutsideATestIsReturnedByFinish(t *testing.T) {
 		assert.NotContains(t, err.Error(), ">= 1", "the check that was met is not returned")
 		assert.Contains(t, log.String(), "registered after the collector finished")
 	})
+}
+
+// A 300-character ConfigID: two runs claiming names in the same second (the second with its run id as
+// suffix) and their journals, rebuilt names and temporary files all stay within 255 bytes a name.
+func TestLongConfigIDFileNamesFit(t *testing.T) {
+	dir := t.TempDir()
+	id := strings.Repeat("config-", 43) // 301 bytes
+	for range 2 {
+		c, err := Start(context.Background(), Options{ConfigID: id, Interval: time.Second, OutputDir: dir,
+			GPUSource: "none", NoSystem: true})
+		require.NoError(t, err)
+		_, err = c.Finish()
+		require.NoError(t, err, "every file of the run is written")
+	}
+	config := Sanitize(id)
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	runID := "20260102T030405Z-abcdef" // the collector's run id format
+	for _, run := range []string{"20260102T030405Z-000001", runID} {
+		f, err := report.Reserve(dir, config, start, run)
+		require.NoError(t, err)
+		p := journal.PathsFor(f)
+		names := append(slices.Collect(maps.Values(f.Map())), p.Snapshots, p.Prev, p.Requests,
+			p.Rebuilt().Snapshots, p.Rebuilt().Prev, p.Rebuilt().Requests)
+		for _, n := range names {
+			base := filepath.Base(n)
+			assert.LessOrEqual(t, len(base), 255-len(".tmp")-20-1, "%s and its temporary file fit", base)
+		}
+	}
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Len(t, entries, 2*6+1+2, "two runs' six files (JSON, CSV, PNG, requests, summary, HTML), summary_statistics.json and the two claimed names")
 }

@@ -178,7 +178,7 @@ func TestNVMLMIGDevicesH200(t *testing.T) {
 		b, err := json.Marshal(g.MIGDevices[3])
 		require.NoError(t, err)
 		assert.JSONEq(t, `{"gpu_instance_id":9,"compute_instance_id":0,"index":3,"uuid":"MIG-00000003-0000-0000-0000-000000000003",
-			"profile":"1g.18gb","memory_used_mb":9,"memory_free_mb":16376,"memory_total_mb":16384}`, string(b))
+			"profile":"1g.18gb","utilization":null,"memory_used_mb":9,"memory_free_mb":16376,"memory_total_mb":16384}`, string(b))
 	}
 	assert.Len(t, m.devs[0].GetUtilizationRatesCalls(), 1, "NOT_SUPPORTED under MIG is remembered")
 	assert.Len(t, m.devs[0].GetMigModeCalls(), 2, "MIG mode is asked every tick: it can be switched without a reset")

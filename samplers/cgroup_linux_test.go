@@ -1,0 +1,214 @@
+package samplers
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/shirou/gopsutil/v4/cpu"
+	"github.com/shirou/gopsutil/v4/disk"
+	"github.com/shirou/gopsutil/v4/mem"
+	psnet "github.com/shirou/gopsutil/v4/net"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vmtest/vmtest/snapshot"
+)
+
+// cgroupTree copies testdata/cgroup/<name> into a temporary directory, so a test can change its counters.
+func cgroupTree(t *testing.T, name string) string {
+	t.Helper()
+	dst := t.TempDir()
+	require.NoError(t, os.CopyFS(dst, os.DirFS(filepath.Join("testdata", "cgroup", name))))
+	return dst
+}
+
+func cgroupSample(t *testing.T, c *cgroupReader, dt float64) snapshot.System {
+	t.Helper()
+	var out snapshot.System
+	require.NoError(t, c.sample(&out, dt))
+	return out
+}
+
+// Expected values are worked out by hand from the files (testdata/cgroup/README.md).
+func TestCgroupTrees(t *testing.T) {
+	for _, tc := range []struct {
+		tree, desc           string
+		usedGB, limitGB, pct *float64
+		quota                *float64
+		acct, before, after  string // the CPU time file, relative to the tree, and its content 2 s later
+		cores                float64
+	}{
+		{tree: "v2-container", desc: "v2 /", usedGB: snapshot.F(0.5), limitGB: snapshot.F(2), pct: snapshot.F(25), quota: snapshot.F(1.5),
+			acct: "sys/fs/cgroup/cpu.stat", after: "usage_usec 42400000\nuser_usec 1\n", cores: 1.2},
+		{tree: "v2-host-session", desc: "v2 /user.slice/user-1000.slice/session-3.scope", usedGB: snapshot.F(1), limitGB: snapshot.F(8),
+			pct: snapshot.F(12.5), quota: snapshot.F(4),
+			acct: "sys/fs/cgroup/user.slice/user-1000.slice/session-3.scope/cpu.stat", after: "usage_usec 6000000\n", cores: 0.5},
+		{tree: "v2-nolimit", desc: "v2 /", usedGB: snapshot.F(100.0 / 1024),
+			acct: "sys/fs/cgroup/cpu.stat", after: "usage_usec 3001000\n", cores: 1.5},
+		{tree: "v1-docker", desc: "v1 /docker/3f2a9c", usedGB: snapshot.F(0.25), limitGB: snapshot.F(1), pct: snapshot.F(25), quota: snapshot.F(0.5),
+			acct: "sys/fs/cgroup/cpu,cpuacct/docker/3f2a9c/cpuacct.usage", after: "12900000000\n", cores: 0.45},
+		{tree: "v1-namespaced", desc: "v1 /docker/3f2a9c", usedGB: snapshot.F(0.25), limitGB: snapshot.F(1), pct: snapshot.F(25), quota: snapshot.F(0.5),
+			acct: "sys/fs/cgroup/cpu,cpuacct/cpuacct.usage", after: "12900000000\n", cores: 0.45},
+	} {
+		t.Run(tc.tree, func(t *testing.T) {
+			root := cgroupTree(t, tc.tree)
+			c := newCgroupReader(root)
+			first := cgroupSample(t, c, 0)
+			assert.Equal(t, tc.desc, first.Cgroup)
+			assertPtr(t, tc.usedGB, first.CgroupMemoryGB, "memory used, GiB")
+			assertPtr(t, tc.limitGB, first.CgroupMemoryLimitGB, "memory limit, GiB (nil: no limit)")
+			assertPtr(t, tc.pct, first.CgroupMemoryPercent, "percent of the limit")
+			assertPtr(t, tc.quota, first.CgroupCPUQuotaCores, "CPU quota, cores (nil: no quota)")
+			assert.Nil(t, first.CgroupCPUCores, "no CPU use before a second reading")
+
+			require.NoError(t, os.WriteFile(filepath.Join(root, tc.acct), []byte(tc.after), 0o644))
+			second := cgroupSample(t, c, 2)
+			assertPtr(t, snapshot.F(tc.cores), second.CgroupCPUCores, "cores used over 2 s")
+			if tc.quota != nil {
+				assertPtr(t, snapshot.F(tc.cores / *tc.quota * 100), second.CgroupCPUPercent, "percent of the quota")
+			} else {
+				assert.Nil(t, second.CgroupCPUPercent, "no quota, no percent of it")
+			}
+		})
+	}
+}
+
+func assertPtr(t *testing.T, want, got *float64, what string) {
+	t.Helper()
+	if want == nil {
+		assert.Nil(t, got, what)
+		return
+	}
+	if assert.NotNil(t, got, what) {
+		assert.InDelta(t, *want, *got, 1e-9, what)
+	}
+}
+
+// Outside any cgroup tree (no /proc here, or no cgroup mount) nothing is reported and nothing fails; a
+// cgroup file that turns bad is an error naming it, and its figures are nil.
+func TestCgroupMissingAndBad(t *testing.T) {
+	var out snapshot.System
+	require.NoError(t, newCgroupReader(t.TempDir()).sample(&out, 1))
+	assert.Empty(t, out.Cgroup)
+	assert.Nil(t, out.CgroupMemoryGB)
+
+	root := cgroupTree(t, "v2-container")
+	require.NoError(t, os.WriteFile(filepath.Join(root, "proc/self/mountinfo"), []byte("24 30 0:22 / /sys rw - sysfs sysfs rw\n"), 0o644))
+	require.NoError(t, newCgroupReader(root).sample(&out, 1))
+	assert.Empty(t, out.Cgroup, "no cgroup mount")
+
+	root = cgroupTree(t, "v2-container")
+	c := newCgroupReader(root)
+	require.NoError(t, os.WriteFile(filepath.Join(root, "sys/fs/cgroup/memory.current"), []byte("lots\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "sys/fs/cgroup/cpu.max"), []byte("150000\n"), 0o644))
+	out = snapshot.System{}
+	err := c.sample(&out, 1)
+	assert.ErrorContains(t, err, "memory.current")
+	assert.ErrorContains(t, err, `cpu.max: "150000" is not "quota period"`)
+	assert.Nil(t, out.CgroupMemoryGB)
+	assert.Nil(t, out.CgroupCPUQuotaCores)
+	assert.Equal(t, "v2 /", out.Cgroup)
+}
+
+// The machine the tests run on: whatever its cgroup, a reading either has none or a consistent one.
+func TestCgroupThisHost(t *testing.T) {
+	c := newCgroupReader("/")
+	var out snapshot.System
+	require.NoError(t, c.sample(&out, 0))
+	t.Logf("cgroup %q: memory %v GiB of %v, quota %v cores", out.Cgroup, deref(out.CgroupMemoryGB), deref(out.CgroupMemoryLimitGB), deref(out.CgroupCPUQuotaCores))
+	if out.Cgroup != "" && out.CgroupMemoryLimitGB != nil && out.CgroupMemoryGB != nil {
+		assert.InDelta(t, *out.CgroupMemoryGB / *out.CgroupMemoryLimitGB * 100, *out.CgroupMemoryPercent, 1e-9)
+	}
+}
+
+func deref(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// The host sampler reports the cgroup beside the host's figures, over the same RateIntervalS; a bad cgroup
+// file is one part of Reading.Err, the host's figures are kept.
+func TestSystemSamplerReportsTheCgroup(t *testing.T) {
+	root := cgroupTree(t, "v2-container")
+	f := &fakeHost{cpu: []cpu.TimesStat{{User: 10, Idle: 100}, {User: 30, Idle: 180}},
+		mem: mem.VirtualMemoryStat{Total: 64 << 30, Available: 48 << 30},
+		net: []psnet.IOCountersStat{{}, {}}, disk: []map[string]disk.IOCountersStat{{}, {}}}
+	clock := time.Unix(1000, 0)
+	s := &System{host: f, cg: newCgroupReader(root), now: func() time.Time { return clock }}
+	r := s.Sample(context.Background())
+	require.NoError(t, r.Err)
+	assert.Equal(t, "v2 /", r.System.Cgroup)
+	assertPtr(t, snapshot.F(25), r.System.CgroupMemoryPercent, "0.5 of 2 GiB")
+	assertPtr(t, snapshot.F(16), r.System.MemoryGB, "the host's figure beside it")
+
+	// 40 s → 44 s of CPU time over 4 s: 1 core, 1/1.5 of the quota.
+	require.NoError(t, os.WriteFile(filepath.Join(root, "sys/fs/cgroup/cpu.stat"), []byte("usage_usec 44000000\n"), 0o644))
+	f.i, clock = 1, clock.Add(4*time.Second)
+	r = s.Sample(context.Background())
+	require.NoError(t, r.Err)
+	assertPtr(t, snapshot.F(1), r.System.CgroupCPUCores, "cores")
+	assertPtr(t, snapshot.F(100/1.5), r.System.CgroupCPUPercent, "percent of the 1.5-core quota")
+	assertPtr(t, snapshot.F(20), r.System.CPUPercent, "host: 20 busy of 100")
+
+	require.NoError(t, os.WriteFile(filepath.Join(root, "sys/fs/cgroup/memory.max"), []byte("-5\n"), 0o644))
+	clock = clock.Add(time.Second)
+	r = s.Sample(context.Background())
+	require.ErrorContains(t, r.Err, "cgroup: ")
+	assert.ErrorContains(t, r.Err, "memory.max")
+	assert.Nil(t, r.System.CgroupMemoryLimitGB)
+	assert.NotNil(t, r.System.MemoryGB, "the host's figures are kept")
+}
+
+// BenchmarkCgroupSample is one cgroup reading of a session on a systemd host (testdata/cgroup/v2-host-session:
+// the leaf and three levels of limits, 8 small files).
+func BenchmarkCgroupSample(b *testing.B) {
+	root, err := filepath.Abs("testdata/cgroup/v2-host-session")
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := newCgroupReader(root)
+	var out snapshot.System
+	for b.Loop() {
+		out = snapshot.System{}
+		if err := c.sample(&out, 2); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSystemCPUPerTickNoCgroup is BenchmarkSystemCPUPerTick without the cgroup reading: the reference
+// for what the cgroup costs a tick on this host.
+func BenchmarkSystemCPUPerTickNoCgroup(b *testing.B) {
+	hostCPUPerTick(b, &System{host: newHostReader(), now: time.Now}, 0)
+}
+
+// mountinfo lines (proc(5)): optional fields before " - ", octal escapes in paths, non-cgroup mounts skipped.
+func TestParseCgroupMounts(t *testing.T) {
+	mi := "24 30 0:22 / /sys rw - sysfs sysfs rw\n" +
+		"35 24 0:30 / /sys/fs/cgroup rw,nosuid shared:9 master:2 - cgroup2 cgroup2 rw,nsdelegate\n" +
+		"36 24 0:31 /docker/a\\040b /mnt/my\\040cgroups/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n"
+	assert.Equal(t, []cgroupMount{
+		{point: "/sys/fs/cgroup", root: "/", v2: true},
+		{point: "/mnt/my cgroups/cpu,cpuacct", root: "/docker/a b", controllers: []string{"rw", "cpu", "cpuacct"}},
+	}, parseCgroupMounts([]byte(mi)))
+}
+
+// A cgroup file the process cannot read when the reader starts (a sandbox) is left out, not an error at
+// every reading; the others are read.
+func TestCgroupUnreadableAtStart(t *testing.T) {
+	root := cgroupTree(t, "v2-container")
+	limit := filepath.Join(root, "sys/fs/cgroup/memory.max") // a directory: read fails with EISDIR, even for root
+	require.NoError(t, os.Remove(limit))
+	require.NoError(t, os.Mkdir(limit, 0o755))
+	var out snapshot.System
+	require.NoError(t, newCgroupReader(root).sample(&out, 0))
+	assert.Nil(t, out.CgroupMemoryLimitGB)
+	assertPtr(t, snapshot.F(0.5), out.CgroupMemoryGB, "usage is still read")
+	assertPtr(t, snapshot.F(1.5), out.CgroupCPUQuotaCores, "the quota too")
+}
