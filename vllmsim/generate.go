@@ -15,10 +15,12 @@ var bufPool = sync.Pool{New: func() any { return &genBuf{} }}
 
 // genBuf is per-request scratch space, reused across requests.
 type genBuf struct {
-	body bytes.Buffer
-	out  []byte
-	head int // len of out's fixed prefix: `data: {"id":...,"choices":[`
-	toks []int
+	body   bytes.Buffer
+	out    []byte
+	head   int // len of out's fixed prefix: `data: {"id":...,"choices":[`
+	toks   []int
+	tok    tokenizer // the prompt's token ids
+	blocks []uint64  // the prompt's block hashes
 }
 
 // Fragments of the SSE chunks; a chunk is head + open + token + close.
@@ -27,9 +29,11 @@ var (
 	roleChunk      = []byte(`"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}` + "\n\n")
 	chatClose      = []byte(`},"logprobs":null,"finish_reason":null}]}` + "\n\n")
 	chatCloseLast  = []byte(`},"logprobs":null,"finish_reason":"length","stop_reason":null}]}` + "\n\n")
+	chatCloseStop  = []byte(`},"logprobs":null,"finish_reason":"stop","stop_reason":null}]}` + "\n\n")
 	complOpen      = []byte(`{"index":0,"text":`)
 	complClose     = []byte(`,"logprobs":null,"finish_reason":null,"stop_reason":null}]}` + "\n\n")
 	complCloseLast = []byte(`,"logprobs":null,"finish_reason":"length","stop_reason":null}]}` + "\n\n")
+	complCloseStop = []byte(`,"logprobs":null,"finish_reason":"stop","stop_reason":null}]}` + "\n\n")
 	doneEvent      = []byte("data: [DONE]\n\n")
 	contentKey     = []byte(`"content":`)
 )
@@ -50,7 +54,10 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 		writeError(w, http.StatusBadRequest, "", "reading request body: "+err.Error())
 		return
 	}
-	p, rerr := parseRequest(gb.body.Bytes(), chat, &s.cfg)
+	p, rerr := parseRequest(gb.body.Bytes(), chat, &s.cfg, &gb.tok, gb.blocks)
+	if p.blocks != nil {
+		gb.blocks = p.blocks
+	}
 	if rerr != nil {
 		writeError(w, rerr.status, rerr.param, rerr.msg)
 		return
@@ -67,6 +74,7 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 		writeError(w, http.StatusInternalServerError, "", "vllmsim: injected 500 internal server error")
 		return
 	}
+	outLen, endReason := p.outputLen(cfg.EOSAfterTokens)
 	faultAt := -1 // token index at which the stream fails
 	var fault string
 	if cfg.StreamError.picks(cfg.Seed, kindStreamErr, n) {
@@ -82,8 +90,8 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 				faultAt = 1
 			}
 		}
-		if faultAt > p.maxTokens-1 {
-			faultAt = p.maxTokens - 1
+		if faultAt > outLen-1 {
+			faultAt = outLen - 1
 		}
 	}
 
@@ -138,6 +146,12 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 		s.eng.release(need)
 	}()
 	s.met.queue.Observe(admitted.Sub(arrival).Seconds())
+	cached := 0
+	if s.eng.cache != nil {
+		cached = s.eng.cache.lookup(p.blocks, p.promptTokens)
+		s.met.prefixQueries.Add(float64(p.promptTokens))
+		s.met.prefixHits.Add(float64(cached))
+	}
 
 	// The SSE prefix shared by every chunk of this request.
 	out := gb.out[:0]
@@ -164,9 +178,11 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 	out = append(out, `,"choices":[`...)
 	gb.head = len(out)
 
-	if p.stream && chat {
-		out = append(append(out[:gb.head], chatOpen...), roleChunk...)
+	roleDue := p.stream && chat // the role-only chunk is still to be sent
+	if roleDue && cfg.EarlyRoleChunk {
+		out = s.appendRoleChunk(out[:gb.head], &p)
 		write(out)
+		roleDue = false
 	}
 
 	reasoning := 0
@@ -177,13 +193,13 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 		gb.toks = gb.toks[:0]
 	}
 
-	ttft := time.Duration(float64(cfg.TTFTBase+time.Duration(p.promptTokens)*cfg.TTFTPerPromptToken) * jitterFactor(cfg.Seed, n, 0, cfg.Jitter))
+	ttft := time.Duration(float64(cfg.TTFTBase+time.Duration(p.promptTokens-cached)*cfg.TTFTPerPromptToken) * jitterFactor(cfg.Seed, n, 0, cfg.Jitter))
 	due := admitted.Add(ttft)
 	var first, last time.Time
 	generated := 0
-	reason := finishLength
+	reason := endReason
 
-	for k := 0; k < p.maxTokens; k++ {
+	for k := 0; k < outLen; k++ {
 		if k > 0 {
 			due = due.Add(time.Duration(float64(cfg.TimePerOutputToken) * jitterFactor(cfg.Seed, n, k, cfg.Jitter)))
 		}
@@ -221,7 +237,12 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 			gb.toks = append(gb.toks, tok)
 			continue
 		}
-		lastTok := k == p.maxTokens-1
+		if roleDue { // vLLM sends it with the first token, in the same write
+			out = s.appendRoleChunk(out[:gb.head], &p)
+			write(out)
+			roleDue = false
+		}
+		lastTok := k == outLen-1
 		out = out[:gb.head]
 		if chat {
 			out = append(out, chatOpen...)
@@ -231,19 +252,28 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 				out = append(out, contentKey...)
 			}
 			out = append(out, quotedVocab[tok]...)
-			if lastTok {
+			switch {
+			case lastTok && reason == finishStop:
+				out = append(out, chatCloseStop...)
+			case lastTok:
 				out = append(out, chatCloseLast...)
-			} else {
+			default:
 				out = append(out, chatClose...)
 			}
 		} else {
 			out = append(out, complOpen...)
 			out = append(out, quotedVocab[tok]...)
-			if lastTok {
+			switch {
+			case lastTok && reason == finishStop:
+				out = append(out, complCloseStop...)
+			case lastTok:
 				out = append(out, complCloseLast...)
-			} else {
+			default:
 				out = append(out, complClose...)
 			}
+		}
+		if p.continuousUsage {
+			out = appendChunkUsage(out, p.promptTokens, generated)
 		}
 		write(out)
 		if writeErr {
@@ -295,7 +325,7 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 	if p.stream {
 		if p.includeUsage {
 			out = append(out[:gb.head], `],"usage":`...)
-			out = appendUsage(out, p.promptTokens, generated)
+			out = appendUsage(out, p.promptTokens, generated, reasoningDone(reasoning, generated))
 			out = append(out, "}\n\n"...)
 			write(out)
 		}
@@ -303,30 +333,76 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 		gb.out = out
 		return // net/http flushes and ends the chunked body when the handler returns
 	}
-	s.writeFinal(w, chat, id, created, &p, gb.toks, reasoning)
+	s.writeFinal(w, chat, id, created, &p, gb.toks, reasoning, reason)
 }
 
-func appendUsage(b []byte, prompt, completion int) []byte {
+// outputLen is how many tokens a request generates when nothing fails, and its finish reason: max_tokens
+// ("length"), or, when the model emits EOS after eos tokens and the request does not ignore it, the larger
+// of eos and min_tokens if that is shorter ("stop").
+func (p *parsed) outputLen(eos int) (int, string) {
+	if eos > 0 && !p.ignoreEOS {
+		if n := max(eos, p.minTokens); n < p.maxTokens {
+			return n, finishStop
+		}
+	}
+	return p.maxTokens, finishLength
+}
+
+// reasoningDone is how many of generated tokens were reasoning tokens, the first reasoning of them.
+func reasoningDone(reasoning, generated int) int { return min(reasoning, generated) }
+
+// appendRoleChunk appends the chat stream's role-only chunk (with usage when continuous_usage_stats is on,
+// as vLLM sends it: no completion token yet) to b, which holds the chunk head.
+func (s *Server) appendRoleChunk(b []byte, p *parsed) []byte {
+	b = append(append(b, chatOpen...), roleChunk...)
+	if p.continuousUsage {
+		b = appendChunkUsage(b, p.promptTokens, 0)
+	}
+	return b
+}
+
+// appendChunkUsage adds "usage" to the chunk that ends b (`...]}` and a blank line), for
+// stream_options.continuous_usage_stats: the prompt tokens and the completion tokens sent so far.
+func appendChunkUsage(b []byte, prompt, completion int) []byte {
+	b = append(b[:len(b)-3], `,"usage":`...)
+	b = appendUsage(b, prompt, completion, 0)
+	return append(b, "}\n\n"...)
+}
+
+// appendUsage appends the usage object; completion_tokens_details.reasoning_tokens only when reasoning > 0.
+func appendUsage(b []byte, prompt, completion, reasoning int) []byte {
 	b = append(b, `{"prompt_tokens":`...)
 	b = strconv.AppendInt(b, int64(prompt), 10)
 	b = append(b, `,"total_tokens":`...)
 	b = strconv.AppendInt(b, int64(prompt+completion), 10)
 	b = append(b, `,"completion_tokens":`...)
 	b = strconv.AppendInt(b, int64(completion), 10)
-	return append(b, `,"prompt_tokens_details":null}`...)
+	b = append(b, `,"prompt_tokens_details":null`...)
+	if reasoning > 0 {
+		b = append(b, `,"completion_tokens_details":{"reasoning_tokens":`...)
+		b = strconv.AppendInt(b, int64(reasoning), 10)
+		b = append(b, '}')
+	}
+	return append(b, '}')
 }
 
 // usage is the OpenAI usage object.
 type usage struct {
-	PromptTokens        int  `json:"prompt_tokens"`
-	TotalTokens         int  `json:"total_tokens"`
-	CompletionTokens    int  `json:"completion_tokens"`
-	PromptTokensDetails *any `json:"prompt_tokens_details"`
+	PromptTokens            int            `json:"prompt_tokens"`
+	TotalTokens             int            `json:"total_tokens"`
+	CompletionTokens        int            `json:"completion_tokens"`
+	PromptTokensDetails     *any           `json:"prompt_tokens_details"`
+	CompletionTokensDetails *tokensDetails `json:"completion_tokens_details,omitempty"`
+}
+
+// tokensDetails is usage.completion_tokens_details.
+type tokensDetails struct {
+	ReasoningTokens int `json:"reasoning_tokens"`
 }
 
 // writeFinal writes a non-streaming response (vLLM's CompletionResponse or
 // ChatCompletionResponse).
-func (s *Server) writeFinal(w http.ResponseWriter, chat bool, id string, created int64, p *parsed, toks []int, reasoning int) {
+func (s *Server) writeFinal(w http.ResponseWriter, chat bool, id string, created int64, p *parsed, toks []int, reasoning int, finish string) {
 	var text, think bytes.Buffer
 	for k, t := range toks {
 		if k < reasoning {
@@ -336,6 +412,9 @@ func (s *Server) writeFinal(w http.ResponseWriter, chat bool, id string, created
 		}
 	}
 	u := usage{PromptTokens: p.promptTokens, CompletionTokens: len(toks), TotalTokens: p.promptTokens + len(toks)}
+	if r := reasoningDone(reasoning, len(toks)); r > 0 {
+		u.CompletionTokensDetails = &tokensDetails{ReasoningTokens: r}
+	}
 	if !chat {
 		type choice struct {
 			Index          int     `json:"index"`
@@ -352,7 +431,7 @@ func (s *Server) writeFinal(w http.ResponseWriter, chat bool, id string, created
 			Model   string   `json:"model"`
 			Choices []choice `json:"choices"`
 			Usage   usage    `json:"usage"`
-		}{id, "text_completion", created, s.cfg.Model, []choice{{Text: text.String(), FinishReason: finishLength}}, u})
+		}{id, "text_completion", created, s.cfg.Model, []choice{{Text: text.String(), FinishReason: finish}}, u})
 		return
 	}
 	type message struct {
@@ -389,5 +468,5 @@ func (s *Server) writeFinal(w http.ResponseWriter, chat bool, id string, created
 		Choices        []choice `json:"choices"`
 		Usage          usage    `json:"usage"`
 		PromptLogprobs *any     `json:"prompt_logprobs"`
-	}{id, "chat.completion", created, s.cfg.Model, []choice{{Message: m, FinishReason: finishLength}}, u, nil})
+	}{id, "chat.completion", created, s.cfg.Model, []choice{{Message: m, FinishReason: finish}}, u, nil})
 }

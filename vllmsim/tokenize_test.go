@@ -1,0 +1,218 @@
+package vllmsim
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// tokenizeResp posts body to /tokenize and decodes the answer.
+func tokenizeResp(t *testing.T, s *Server, body string) (int, tokenizeResponse, string) {
+	t.Helper()
+	resp := post(t, context.Background(), s.URL+"/tokenize", body)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	var tr tokenizeResponse
+	if resp.StatusCode == http.StatusOK {
+		require.NoError(t, json.Unmarshal(raw, &tr), "%s", raw)
+	}
+	return resp.StatusCode, tr, string(raw)
+}
+
+// usageOf sends a non-streaming request and returns its usage.prompt_tokens.
+func usageOf(t *testing.T, s *Server, path, body string) int {
+	t.Helper()
+	resp := post(t, context.Background(), s.URL+path, body)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var r struct {
+		Usage struct {
+			PromptTokens int `json:"prompt_tokens"`
+		} `json:"usage"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&r))
+	return r.Usage.PromptTokens
+}
+
+func TestTokenizeMatchesUsage(t *testing.T) {
+	s := New(t, Config{MaxModelLen: 4096})
+	// "alpha beta  gamma\tdelta" is 4 words.
+	code, tr, raw := tokenizeResp(t, s, `{"model":"vmtest-sim","prompt":"alpha beta  gamma\tdelta","return_token_strs":true}`)
+	require.Equal(t, http.StatusOK, code, raw)
+	assert.Equal(t, 4, tr.Count)
+	assert.Equal(t, 4096, tr.MaxModelLen)
+	require.Len(t, tr.Tokens, 4)
+	assert.Equal(t, []string{"alpha", "beta", "gamma", "delta"}, tr.TokenStrs)
+	assert.Equal(t, tr.Tokens[0], int(firstWordID+fnv64(0, "alpha")%wordIDs), "a word's id is its FNV-1a hash")
+	assert.Equal(t, 4, usageOf(t, s, "/v1/completions", `{"prompt":"alpha beta  gamma\tdelta","max_tokens":1}`))
+
+	// Chat: 2 + 3 words and 4 tokens per message (<|im_start|> role ... <|im_end|> \n).
+	msgs := `[{"role":"system","content":"be brief"},{"role":"user","content":[{"type":"text","text":"hello"},{"type":"text","text":"there world"}]}]`
+	code, tr, raw = tokenizeResp(t, s, `{"messages":`+msgs+`,"add_generation_prompt":true,"return_token_strs":true}`)
+	require.Equal(t, http.StatusOK, code, raw)
+	assert.Equal(t, 5+2*ChatTokensPerMessage, tr.Count)
+	assert.Equal(t, []string{"<|im_start|>", "system", "be", "brief", "<|im_end|>", "\n",
+		"<|im_start|>", "user", "hello", "there", "world", "<|im_end|>", "\n"}, tr.TokenStrs)
+	assert.Equal(t, tr.Count, usageOf(t, s, "/v1/chat/completions", `{"messages":`+msgs+`,"max_tokens":1}`))
+
+	// Token ids are counted one each; without return_token_strs there is no token_strs field.
+	code, tr, raw = tokenizeResp(t, s, `{"prompt":[5,6,7]}`)
+	require.Equal(t, http.StatusOK, code)
+	assert.Equal(t, []int{5, 6, 7}, tr.Tokens)
+	assert.NotContains(t, raw, "token_strs")
+	assert.Equal(t, 3, usageOf(t, s, "/v1/completions", `{"prompt":[5,6,7],"max_tokens":1}`))
+}
+
+func TestTokenizeErrors(t *testing.T) {
+	s := New(t, Config{})
+	for _, c := range []struct {
+		body string
+		code int
+		want string
+	}{
+		{`{"prompt":"a","messages":[{"role":"user","content":"b"}]}`, 400, "exactly one of"},
+		{`{}`, 400, "exactly one of"},
+		{`{"model":"other","prompt":"a"}`, 404, "does not exist"},
+		{`{"prompt":[1,"x"]}`, 400, "integers"},
+		{`{"messages":[{"content":"x"}]}`, 400, "role is required"},
+		{`{"prompt":`, 400, "invalid JSON"},
+	} {
+		code, _, raw := tokenizeResp(t, s, c.body)
+		assert.Equal(t, c.code, code, c.body)
+		assert.Contains(t, raw, c.want, c.body)
+	}
+}
+
+// The role-only chunk leaves with the first token (not before its due time); with EarlyRoleChunk it leaves at
+// admission, even when the first token never comes.
+func TestRoleChunkTiming(t *testing.T) {
+	const ttft = 30 * time.Millisecond
+	s := New(t, Config{TTFTBase: ttft})
+	r := stream(t, s.URL+"/v1/chat/completions", `{"messages":[{"role":"user","content":"hi"}],"max_tokens":2,"stream":true}`)
+	require.Len(t, r.events, 4)
+	assert.Contains(t, r.events[0].data, `"delta":{"role":"assistant","content":""}`)
+	assert.GreaterOrEqual(t, r.events[0].at, ttft, "the role chunk waits for the first token")
+
+	early := New(t, Config{TTFTBase: time.Hour, EarlyRoleChunk: true})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	resp := post(t, ctx, early.URL+"/v1/chat/completions", `{"messages":[{"role":"user","content":"hi"}],"max_tokens":2,"stream":true}`)
+	defer resp.Body.Close()
+	buf := make([]byte, 4096)
+	var got strings.Builder
+	for !strings.Contains(got.String(), "\n\n") {
+		n, err := resp.Body.Read(buf)
+		got.Write(buf[:n])
+		require.NoError(t, err)
+	}
+	assert.Contains(t, got.String(), `"delta":{"role":"assistant","content":""}`)
+}
+
+func TestEOSMinTokensIgnoreEOS(t *testing.T) {
+	s := New(t, Config{EOSAfterTokens: 3})
+	for _, c := range []struct {
+		extra  string
+		n      int
+		finish string
+	}{
+		{``, 3, "stop"},
+		{`,"min_tokens":5`, 5, "stop"},
+		{`,"min_tokens":10`, 10, "length"},
+		{`,"ignore_eos":true`, 10, "length"},
+		{`,"ignore_eos":false,"min_tokens":2`, 3, "stop"},
+	} {
+		cs := decodeChunks(t, stream(t, s.URL+"/v1/completions", `{"prompt":"x","max_tokens":10,"stream":true,"stream_options":{"include_usage":true}`+c.extra+`}`).events)
+		require.Len(t, cs, c.n+1, c.extra)
+		require.NotNil(t, cs[c.n-1].Choices[0].FinishReason, c.extra)
+		assert.Equal(t, c.finish, *cs[c.n-1].Choices[0].FinishReason, c.extra)
+		assert.Equal(t, c.n, cs[c.n].Usage.CompletionTokens, c.extra)
+
+		resp := post(t, context.Background(), s.URL+"/v1/chat/completions", `{"messages":[{"role":"user","content":"x"}],"max_tokens":10`+c.extra+`}`)
+		var body struct {
+			Choices []struct {
+				FinishReason string `json:"finish_reason"`
+			} `json:"choices"`
+			Usage struct {
+				CompletionTokens int `json:"completion_tokens"`
+			} `json:"usage"`
+		}
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+		resp.Body.Close()
+		assert.Equal(t, c.n, body.Usage.CompletionTokens, c.extra)
+		assert.Equal(t, c.finish, body.Choices[0].FinishReason, c.extra)
+	}
+	fams := scrape(t, s)
+	assert.Equal(t, 6.0, value(t, fams, "vllm:request_success_total", map[string]string{"finished_reason": "stop"}))
+	assert.Equal(t, 4.0, value(t, fams, "vllm:request_success_total", map[string]string{"finished_reason": "length"}))
+
+	resp := post(t, context.Background(), s.URL+"/v1/completions", `{"prompt":"x","max_tokens":4,"min_tokens":5}`)
+	defer resp.Body.Close()
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+}
+
+func TestContinuousUsageAndReasoningTokens(t *testing.T) {
+	s := New(t, Config{ReasoningTokens: 2})
+	r := stream(t, s.URL+"/v1/chat/completions",
+		`{"messages":[{"role":"user","content":"a b c"}],"max_tokens":4,"stream":true,"stream_options":{"include_usage":true,"continuous_usage_stats":true}}`)
+	cs := decodeChunks(t, r.events)
+	require.Len(t, cs, 6) // role, 4 tokens, final usage
+	for k := 0; k < 5; k++ {
+		require.NotNil(t, cs[k].Usage, "chunk %d", k)
+		assert.Equal(t, 3+ChatTokensPerMessage, cs[k].Usage.PromptTokens)
+		assert.Equal(t, k, cs[k].Usage.CompletionTokens, "chunk %d carries the tokens sent so far", k)
+		assert.Equal(t, 3+ChatTokensPerMessage+k, cs[k].Usage.TotalTokens)
+	}
+	assert.Contains(t, r.events[5].data, `"completion_tokens_details":{"reasoning_tokens":2}`)
+	assert.NotContains(t, r.events[1].data, "completion_tokens_details")
+
+	// Without include_usage, continuous_usage_stats adds nothing (vLLM needs both).
+	r = stream(t, s.URL+"/v1/chat/completions",
+		`{"messages":[{"role":"user","content":"a"}],"max_tokens":2,"stream":true,"stream_options":{"continuous_usage_stats":true}}`)
+	for _, e := range r.events {
+		assert.NotContains(t, e.data, "usage")
+	}
+}
+
+func TestPrefixCacheCounters(t *testing.T) {
+	words := func(n int, w string) string { return strings.TrimSpace(strings.Repeat(w+" ", n)) }
+	send := func(s *Server, prompt string) {
+		resp := post(t, context.Background(), s.URL+"/v1/completions", fmt.Sprintf(`{"prompt":%q,"max_tokens":1}`, prompt))
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	s := New(t, Config{})
+	shared := words(40, "p")
+	send(s, shared)                            // 40 queried, 0 hit; caches blocks 1-2
+	send(s, shared)                            // hits 2 whole blocks: 32 (at most 39 tokens)
+	send(s, shared+" "+words(9, "q"))          // 49 tokens: blocks 1-2 hit (32), block 3 new
+	send(s, words(32, "p"))                    // 32 tokens: at most 31 may hit, so 1 block: 16
+	send(s, words(10, "q")+" "+words(30, "p")) // another first block: no hit
+	fams := scrape(t, s)
+	assert.Equal(t, float64(40+40+49+32+40), value(t, fams, "vllm:prefix_cache_queries_total", nil))
+	assert.Equal(t, float64(0+32+32+16+0), value(t, fams, "vllm:prefix_cache_hits_total", nil))
+
+	off := New(t, Config{NoPrefixCaching: true})
+	send(off, shared)
+	send(off, shared)
+	fams = scrape(t, off)
+	assert.Equal(t, 0.0, value(t, fams, "vllm:prefix_cache_hits_total", nil))
+}
+
+// A prompt's first request pays prefill for every token (lower bound only: tests never bound speed from above).
+func TestPrefixCacheFirstRequestPaysPrefill(t *testing.T) {
+	const per = 5 * time.Millisecond
+	s := New(t, Config{TTFTPerPromptToken: per})
+	body := fmt.Sprintf(`{"prompt":%q,"max_tokens":1,"stream":true}`, strings.TrimSpace(strings.Repeat("w ", 33)))
+	assert.GreaterOrEqual(t, stream(t, s.URL+"/v1/completions", body).events[0].at, 33*per)
+	stream(t, s.URL+"/v1/completions", body)
+	assert.Equal(t, 32.0, value(t, scrape(t, s), "vllm:prefix_cache_hits_total", nil))
+}
