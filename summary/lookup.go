@@ -132,6 +132,7 @@ func (e *UnknownMetricError) Error() string {
 //	server.kv_cache_usage.<avg|max>                               %         lower is better
 //	server.requests_per_second.<avg>                              req/s     higher is better
 //	server.generation_tokens                                      tokens    lower is better
+//	server.prefix_cache_hit_rate                                  fraction  higher is better
 //	server.ttft.<p50|p90|p95|p99|mean>                            ms        lower is better
 //	server.e2e.<p50|p90|p95|p99|mean>                             ms        lower is better
 //	server.queue_time.<p50|p90|p95|p99|mean>                      ms        lower is better

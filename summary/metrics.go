@@ -169,6 +169,15 @@ var registry = []Metric{
 			v.N = s.VLLM.Scrapes
 			return s.sampledValue(v, s.VLLM.GenerationTokens, "no increase known: fewer than two successful scrapes, or vllm:generation_tokens_total not exposed after the first"+s.sourceNote("vllm"))
 		}},
+	{Name: "server.prefix_cache_hit_rate", Unit: UnitFraction, Direction: HigherIsBetter, Label: "server prefix-cache hit rate",
+		Doc: "prompt tokens served from the server's prefix cache over those it looked up, a fraction, over the test window (vllm:prefix_cache_hits_total / vllm:prefix_cache_queries_total increases)",
+		read: func(s *Summary, _ args, v Value) Value {
+			var r *float64
+			if s.Server != nil {
+				r, v.N = s.Server.PrefixCacheHitRate, s.Server.Scrapes
+			}
+			return s.sampledValue(v, r, "no increase of vllm:prefix_cache_queries_total over the window"+s.sourceNote("vllm"))
+		}},
 	serverHist("ttft", "server TTFT", "vllm:time_to_first_token_seconds", serverstats.FieldTTFTSeconds, func(f *serverstats.Figures) *serverstats.Histogram { return f.TTFT }),
 	serverHist("e2e", "server E2E", "vllm:e2e_request_latency_seconds", serverstats.FieldE2ELatencySeconds, func(f *serverstats.Figures) *serverstats.Histogram { return f.E2ELatency }),
 	serverHist("queue_time", "server queue time", "vllm:request_queue_time_seconds", serverstats.FieldQueueTimeSeconds, func(f *serverstats.Figures) *serverstats.Histogram { return f.QueueTime }),
