@@ -98,6 +98,9 @@ func TextSummary(s *summary.Summary) []string {
 		}{{"TTFT", sv.TTFT}, {"E2E", sv.E2ELatency}, {"queue", sv.QueueTime}, {"ITL", sv.ITL}} {
 			lines = append(lines, fmt.Sprintf("  %-5s %s", h.name, serverHist(h.h)))
 		}
+		if r := sv.PrefixCacheHitRate; r != nil {
+			lines = append(lines, fmt.Sprintf("  prefix-cache hit rate %.1f %% of prompt tokens looked up (vllm:prefix_cache_hits_total over queries)", 100**r))
+		}
 	}
 	keys := make([]string, 0, len(s.GPU))
 	for k := range s.GPU {

@@ -143,3 +143,12 @@ func TestTextSummaryCountsCanceled(t *testing.T) {
 	assert.Equal(t, "requests: 17 total, 12 ok, 0 failed, 0 incomplete, 1 rejected, 4 canceled",
 		lineWith(t, TextSummary(s), "requests: "))
 }
+
+// The prefix-cache hit rate has its line under the server-side figures when known, none otherwise.
+func TestTextSummaryPrefixCacheHitRate(t *testing.T) {
+	rate := 0.625
+	lines := strings.Join(TextSummary(summary.Compute(summary.Input{Server: &serverstats.Stats{Scrapes: 3, PrefixCacheHitRate: &rate}})), "\n")
+	assert.Contains(t, lines, "  prefix-cache hit rate 62.5 % of prompt tokens looked up")
+	lines = strings.Join(TextSummary(summary.Compute(summary.Input{Server: &serverstats.Stats{Scrapes: 3}})), "\n")
+	assert.NotContains(t, lines, "prefix-cache")
+}
