@@ -358,3 +358,13 @@ func TestCPUPercentWeighsTheIntervalItCovers(t *testing.T) {
 	assert.InDelta(t, 56.470588235294116, *s.System.AvgCPUPercent, 1e-9)
 	assert.InDelta(t, 80, *s.System.MaxCPUPercent, 1e-9)
 }
+
+// The caller's warnings (vmtest.Options.Warnings) come first, before the summary's own, and are copied.
+func TestComputeCallerWarningsFirst(t *testing.T) {
+	mine := []string{"input lengths are approximate (no tokenizer given)"}
+	s := Compute(Input{Warnings: mine, Requests: recorder.Summary{Counts: recorder.Counts{Total: 1, OK: 1}}})
+	require.NotEmpty(t, s.Warnings)
+	assert.Equal(t, mine[0], s.Warnings[0])
+	s.Warnings[0] = "changed"
+	assert.Equal(t, "input lengths are approximate (no tokenizer given)", mine[0])
+}
