@@ -34,6 +34,13 @@
 // cancelled because its own caller's context ended the run as recorder.OutcomeCanceled (Err still wraps
 // ErrCanceled). Err always says why.
 //
+// # Workloads
+//
+// Synthetic.Generate makes prompts whose lengths in tokens come from a distribution (Lengths), fitted to the
+// server's own count with its POST /tokenize (ServerTokenizer), optionally as shared prefixes × suffixes;
+// their max_tokens come from another distribution, with ignore_eos on by default. Without the endpoint the
+// lengths are word counts and Workload.Exact is false.
+//
 // # Measurement integrity
 //
 // The client owns its http.Transport, sized to the run's concurrency; it never sets http.Client.Timeout on a
