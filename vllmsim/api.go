@@ -38,6 +38,7 @@ type parsed struct {
 	promptHash      uint64
 	maxTokens       int
 	minTokens       int
+	n               int // choices
 	ignoreEOS       bool
 	blocks          []uint64 // chained hashes of the prompt's whole blocks (prefix cache keys)
 }
@@ -68,8 +69,12 @@ func parseRequest(body []byte, chat bool, cfg *Config, t *tokenizer, blocks []ui
 		return p, &requestError{status: 404, param: "model",
 			msg: fmt.Sprintf("The model `%s` does not exist.", *req.Model)}
 	}
-	if req.N != nil && *req.N != 1 {
-		return p, badRequest("n", "vllmsim serves n=1 only, got n=%d", *req.N)
+	p.n = 1
+	if req.N != nil {
+		if *req.N < 1 || *req.N > MaxN {
+			return p, badRequest("n", "n must be from 1 to %d, got %d", MaxN, *req.N)
+		}
+		p.n = *req.N
 	}
 	if req.StreamOptions != nil && !req.Stream {
 		return p, badRequest("stream_options", "Stream options can only be defined when `stream=True`.")
@@ -137,7 +142,7 @@ func parseRequest(body []byte, chat bool, cfg *Config, t *tokenizer, blocks []ui
 		return p, badRequest("max_tokens", "This model's maximum context length is %d tokens. However, you requested %d tokens (%d in the messages, %d in the completion). Please reduce the length of the messages or completion.",
 			cfg.MaxModelLen, total, p.promptTokens, p.maxTokens)
 	}
-	if total := p.promptTokens + p.maxTokens; total > cfg.KVCacheTokens {
+	if total := p.promptTokens + p.n*p.maxTokens; total > cfg.KVCacheTokens {
 		return p, badRequest("max_tokens", "request needs %d KV-cache tokens, more than the simulated capacity of %d", total, cfg.KVCacheTokens)
 	}
 	return p, nil

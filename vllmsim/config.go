@@ -23,6 +23,8 @@ const (
 	// DefaultReasoningField is the delta/message field that carries reasoning
 	// tokens, as vLLM's reasoning parsers emit it (newer vLLM also uses "reasoning").
 	DefaultReasoningField = "reasoning_content"
+	// MaxN is the most choices ("n") one request may ask for.
+	MaxN = 16
 	// ChatTokensPerMessage is the prompt-token overhead counted for each chat
 	// message, standing in for the role markers a chat template adds.
 	ChatTokensPerMessage = 4

@@ -44,13 +44,19 @@
 // Config.ReasoningTokens "completion_tokens_details": {"reasoning_tokens"}};
 // without it no chunk carries usage. With "continuous_usage_stats": true
 // beside include_usage, every chunk also carries "usage" with the
-// completion tokens sent so far (0 on the role chunk). Non-streaming responses ("object" "text_completion" or
+// completion tokens sent so far (0 on the role chunk).
+//
+// With "n" > 1 every choice has its own text (choice 0's is what n=1 sends):
+// a stream sends, at each step, one chunk per choice in index order, each
+// carrying its "index" (a chat stream starts with one role chunk per
+// choice); usage counts the tokens of every choice, and the KV cache holds
+// prompt + n × max_tokens. Non-streaming responses ("object" "text_completion" or
 // "chat.completion") always carry usage and arrive when the last token is due.
 //
 // Errors are HTTP 4xx/5xx with Content-Type application/json and an OpenAI
 // body {"error": {"message", "type", "param", "code"}}: 400 for bad JSON, a
 // missing "prompt"/"messages", max_tokens < 1, min_tokens outside
-// [0, max_tokens], n > 1, stream_options without stream, or prompt+max_tokens above MaxModelLen or KVCacheTokens; 404 for a
+// [0, max_tokens], n outside 1..MaxN, stream_options without stream, or prompt+max_tokens above MaxModelLen or KVCacheTokens; 404 for a
 // "model" other than Config.Model; 405 for a wrong method; 429/500 when
 // injected. A mid-stream failure (Config.StreamError) is the event
 // `data: {"error": {...,"code":500}}` followed by `data: [DONE]`, with no

@@ -128,7 +128,7 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 
 	ctx := r.Context()
 	arrival := time.Now()
-	need := int64(p.promptTokens + p.maxTokens)
+	need := int64(p.promptTokens + p.n*p.maxTokens)
 	if err := s.eng.acquire(ctx, need, flushIfDirty); err != nil {
 		s.met.success[finishAbort].Inc()
 		if p.stream && s.ctx.Err() != nil {
@@ -178,10 +178,11 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 	out = append(out, `,"choices":[`...)
 	gb.head = len(out)
 
-	roleDue := p.stream && chat // the role-only chunk is still to be sent
+	roleDue := p.stream && chat // the role-only chunks (one per choice) are still to be sent
 	if roleDue && cfg.EarlyRoleChunk {
-		out = s.appendRoleChunk(out[:gb.head], &p)
-		write(out)
+		for c := range p.n {
+			write(s.appendRoleChunk(out[:gb.head], &p, c))
+		}
 		roleDue = false
 	}
 
@@ -228,54 +229,30 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 		}
 		last = now
 		generated++
-		inFlight++
-		s.eng.kvInUse.Add(1)
-		s.met.genTokens.Inc()
+		inFlight += int64(p.n)
+		s.eng.kvInUse.Add(int64(p.n))
+		s.met.genTokens.Add(float64(p.n))
 
-		tok := tokenIndex(cfg.Seed, p.promptHash, k)
 		if !p.stream {
-			gb.toks = append(gb.toks, tok)
+			for c := range p.n {
+				gb.toks = append(gb.toks, tokenIndex(cfg.Seed, choiceHash(p.promptHash, c), k))
+			}
 			continue
 		}
-		if roleDue { // vLLM sends it with the first token, in the same write
-			out = s.appendRoleChunk(out[:gb.head], &p)
-			write(out)
+		if roleDue { // vLLM sends them with the first token, in the same write
+			for c := range p.n {
+				write(s.appendRoleChunk(out[:gb.head], &p, c))
+			}
 			roleDue = false
 		}
-		lastTok := k == outLen-1
-		out = out[:gb.head]
-		if chat {
-			out = append(out, chatOpen...)
-			if k < reasoning {
-				out = append(out, s.reasoningKey...)
-			} else {
-				out = append(out, contentKey...)
+		for c := range p.n {
+			tok := tokenIndex(cfg.Seed, choiceHash(p.promptHash, c), k)
+			out = s.appendTokenChunk(out[:gb.head], chat, c, tok, k < reasoning, k == outLen-1, reason)
+			if p.continuousUsage {
+				out = appendChunkUsage(out, p.promptTokens, (generated-1)*p.n+c+1)
 			}
-			out = append(out, quotedVocab[tok]...)
-			switch {
-			case lastTok && reason == finishStop:
-				out = append(out, chatCloseStop...)
-			case lastTok:
-				out = append(out, chatCloseLast...)
-			default:
-				out = append(out, chatClose...)
-			}
-		} else {
-			out = append(out, complOpen...)
-			out = append(out, quotedVocab[tok]...)
-			switch {
-			case lastTok && reason == finishStop:
-				out = append(out, complCloseStop...)
-			case lastTok:
-				out = append(out, complCloseLast...)
-			default:
-				out = append(out, complClose...)
-			}
+			write(out)
 		}
-		if p.continuousUsage {
-			out = appendChunkUsage(out, p.promptTokens, generated)
-		}
-		write(out)
 		if writeErr {
 			reason = finishAbort
 			break
@@ -294,7 +271,7 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 			s.met.tpot.Observe(last.Sub(first).Seconds() / float64(generated-1))
 		}
 		s.met.reqPrompt.Observe(float64(p.promptTokens))
-		s.met.reqGen.Observe(float64(generated))
+		s.met.reqGen.Observe(float64(generated * p.n))
 		s.met.reqMaxToks.Observe(float64(p.maxTokens))
 	}
 
@@ -325,7 +302,7 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 	if p.stream {
 		if p.includeUsage {
 			out = append(out[:gb.head], `],"usage":`...)
-			out = appendUsage(out, p.promptTokens, generated, reasoningDone(reasoning, generated))
+			out = appendUsage(out, p.promptTokens, generated*p.n, reasoningDone(reasoning, generated)*p.n)
 			out = append(out, "}\n\n"...)
 			write(out)
 		}
@@ -348,13 +325,60 @@ func (p *parsed) outputLen(eos int) (int, string) {
 	return p.maxTokens, finishLength
 }
 
+// choiceHash is the text seed of choice c of a prompt with hash h (h itself for the first choice).
+func choiceHash(h uint64, c int) uint64 {
+	if c == 0 {
+		return h
+	}
+	return hash3(h, kindText, uint64(c))
+}
+
+// appendOpen appends a choice's opening fragment (chatOpen or complOpen) with index c.
+func appendOpen(b, open []byte, c int) []byte {
+	if c == 0 {
+		return append(b, open...)
+	}
+	b = append(b, `{"index":`...)
+	b = strconv.AppendInt(b, int64(c), 10)
+	return append(b, open[len(`{"index":0`):]...)
+}
+
+// appendTokenChunk appends the rest of the chunk of token tok of choice c to b, which holds the chunk head:
+// chat delta content (or the reasoning field), or completions text; the last token carries the finish reason.
+func (s *Server) appendTokenChunk(b []byte, chat bool, c, tok int, thinking, lastTok bool, reason string) []byte {
+	if !chat {
+		b = append(appendOpen(b, complOpen, c), quotedVocab[tok]...)
+		switch {
+		case lastTok && reason == finishStop:
+			return append(b, complCloseStop...)
+		case lastTok:
+			return append(b, complCloseLast...)
+		}
+		return append(b, complClose...)
+	}
+	b = appendOpen(b, chatOpen, c)
+	if thinking {
+		b = append(b, s.reasoningKey...)
+	} else {
+		b = append(b, contentKey...)
+	}
+	b = append(b, quotedVocab[tok]...)
+	switch {
+	case lastTok && reason == finishStop:
+		return append(b, chatCloseStop...)
+	case lastTok:
+		return append(b, chatCloseLast...)
+	}
+	return append(b, chatClose...)
+}
+
 // reasoningDone is how many of generated tokens were reasoning tokens, the first reasoning of them.
 func reasoningDone(reasoning, generated int) int { return min(reasoning, generated) }
 
 // appendRoleChunk appends the chat stream's role-only chunk (with usage when continuous_usage_stats is on,
 // as vLLM sends it: no completion token yet) to b, which holds the chunk head.
-func (s *Server) appendRoleChunk(b []byte, p *parsed) []byte {
-	b = append(append(b, chatOpen...), roleChunk...)
+func (s *Server) appendRoleChunk(b []byte, p *parsed, c int) []byte {
+	b = append(appendOpen(b, chatOpen, c), roleChunk...)
 	if p.continuousUsage {
 		b = appendChunkUsage(b, p.promptTokens, 0)
 	}
@@ -403,17 +427,23 @@ type tokensDetails struct {
 // writeFinal writes a non-streaming response (vLLM's CompletionResponse or
 // ChatCompletionResponse).
 func (s *Server) writeFinal(w http.ResponseWriter, chat bool, id string, created int64, p *parsed, toks []int, reasoning int, finish string) {
-	var text, think bytes.Buffer
-	for k, t := range toks {
-		if k < reasoning {
-			think.WriteString(vocab[t])
-		} else {
-			text.WriteString(vocab[t])
-		}
-	}
+	steps := len(toks) / p.n // toks holds each step's token of every choice in turn
 	u := usage{PromptTokens: p.promptTokens, CompletionTokens: len(toks), TotalTokens: p.promptTokens + len(toks)}
-	if r := reasoningDone(reasoning, len(toks)); r > 0 {
+	if r := reasoningDone(reasoning, steps) * p.n; r > 0 {
 		u.CompletionTokensDetails = &tokensDetails{ReasoningTokens: r}
+	}
+	texts := make([]string, p.n)
+	thinks := make([]string, p.n)
+	for c := range p.n {
+		var text, think bytes.Buffer
+		for k := range steps {
+			if t := toks[k*p.n+c]; k < reasoning {
+				think.WriteString(vocab[t])
+			} else {
+				text.WriteString(vocab[t])
+			}
+		}
+		texts[c], thinks[c] = text.String(), think.String()
 	}
 	if !chat {
 		type choice struct {
@@ -424,6 +454,10 @@ func (s *Server) writeFinal(w http.ResponseWriter, chat bool, id string, created
 			StopReason     *string `json:"stop_reason"`
 			PromptLogprobs *any    `json:"prompt_logprobs"`
 		}
+		choices := make([]choice, p.n)
+		for c := range choices {
+			choices[c] = choice{Index: c, Text: texts[c], FinishReason: finish}
+		}
 		writeJSON(w, http.StatusOK, struct {
 			ID      string   `json:"id"`
 			Object  string   `json:"object"`
@@ -431,7 +465,7 @@ func (s *Server) writeFinal(w http.ResponseWriter, chat bool, id string, created
 			Model   string   `json:"model"`
 			Choices []choice `json:"choices"`
 			Usage   usage    `json:"usage"`
-		}{id, "text_completion", created, s.cfg.Model, []choice{{Text: text.String(), FinishReason: finish}}, u})
+		}{id, "text_completion", created, s.cfg.Model, choices, u})
 		return
 	}
 	type message struct {
@@ -441,24 +475,27 @@ func (s *Server) writeFinal(w http.ResponseWriter, chat bool, id string, created
 		Reasoning        *string  `json:"reasoning,omitempty"`
 		ToolCalls        []string `json:"tool_calls"`
 	}
-	m := message{Role: "assistant", ToolCalls: []string{}}
-	if c := text.String(); c != "" || reasoning == 0 {
-		m.Content = &c
-	}
-	if reasoning > 0 {
-		r := think.String()
-		if s.cfg.ReasoningField == "reasoning" {
-			m.Reasoning = &r
-		} else {
-			m.ReasoningContent = &r
-		}
-	}
 	type choice struct {
 		Index        int     `json:"index"`
 		Message      message `json:"message"`
 		Logprobs     *any    `json:"logprobs"`
 		FinishReason string  `json:"finish_reason"`
 		StopReason   *string `json:"stop_reason"`
+	}
+	choices := make([]choice, p.n)
+	for c := range choices {
+		m := message{Role: "assistant", ToolCalls: []string{}}
+		if texts[c] != "" || reasoning == 0 {
+			m.Content = &texts[c]
+		}
+		if reasoning > 0 {
+			if s.cfg.ReasoningField == "reasoning" {
+				m.Reasoning = &thinks[c]
+			} else {
+				m.ReasoningContent = &thinks[c]
+			}
+		}
+		choices[c] = choice{Index: c, Message: m, FinishReason: finish}
 	}
 	writeJSON(w, http.StatusOK, struct {
 		ID             string   `json:"id"`
@@ -468,5 +505,5 @@ func (s *Server) writeFinal(w http.ResponseWriter, chat bool, id string, created
 		Choices        []choice `json:"choices"`
 		Usage          usage    `json:"usage"`
 		PromptLogprobs *any     `json:"prompt_logprobs"`
-	}{id, "chat.completion", created, s.cfg.Model, []choice{{Message: m, FinishReason: finish}}, u, nil})
+	}{id, "chat.completion", created, s.cfg.Model, choices, u, nil})
 }

@@ -216,3 +216,65 @@ func TestPrefixCacheFirstRequestPaysPrefill(t *testing.T) {
 	stream(t, s.URL+"/v1/completions", body)
 	assert.Equal(t, 32.0, value(t, scrape(t, s), "vllm:prefix_cache_hits_total", nil))
 }
+
+// n > 1: each choice has its own tokens, chunks carry their choice's index, each choice's last token has the
+// finish reason, usage counts every choice's tokens, and choice 0 is what n=1 sends.
+func TestSeveralChoices(t *testing.T) {
+	s := New(t, Config{ReasoningTokens: 1})
+	r := stream(t, s.URL+"/v1/chat/completions",
+		`{"messages":[{"role":"user","content":"a b"}],"max_tokens":3,"n":2,"stream":true,"stream_options":{"include_usage":true}}`)
+	cs := decodeChunks(t, r.events)
+	require.Len(t, cs, 2+2*3+1) // 2 role chunks, 3 steps × 2 choices, usage
+	texts := map[int]string{}
+	finishes := map[int]int{}
+	for i, c := range cs[:8] {
+		require.Len(t, c.Choices, 1)
+		ch := c.Choices[0]
+		assert.Equal(t, i%2, ch.Index, "chunk %d: choices alternate", i)
+		if i < 2 {
+			require.NotNil(t, ch.Delta.Role)
+			continue
+		}
+		if ch.Delta.Content != nil {
+			texts[ch.Index] += *ch.Delta.Content
+		}
+		if ch.FinishReason != nil {
+			finishes[ch.Index]++
+			assert.Equal(t, "length", *ch.FinishReason)
+			assert.GreaterOrEqual(t, i, 6, "only the last step finishes")
+		}
+	}
+	assert.Equal(t, map[int]int{0: 1, 1: 1}, finishes)
+	assert.NotEqual(t, texts[0], texts[1])
+	assert.Equal(t, 6, cs[8].Usage.CompletionTokens)
+	assert.Contains(t, r.events[8].data, `"reasoning_tokens":2`)
+
+	one := decodeChunks(t, stream(t, s.URL+"/v1/chat/completions",
+		`{"messages":[{"role":"user","content":"a b"}],"max_tokens":3,"stream":true}`).events)
+	var text0 string
+	for _, c := range one[2:] { // one[0] is the role chunk, one[1] the reasoning token
+
+		text0 += *c.Choices[0].Delta.Content
+	}
+	assert.Equal(t, texts[0], text0)
+
+	resp := post(t, context.Background(), s.URL+"/v1/completions", `{"prompt":"a b","max_tokens":3,"n":3}`)
+	defer resp.Body.Close()
+	var body struct {
+		Choices []struct {
+			Index int    `json:"index"`
+			Text  string `json:"text"`
+		} `json:"choices"`
+		Usage struct {
+			CompletionTokens int `json:"completion_tokens"`
+		} `json:"usage"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+	require.Len(t, body.Choices, 3)
+	for c, ch := range body.Choices {
+		assert.Equal(t, c, ch.Index)
+		assert.Len(t, strings.Fields(ch.Text), 3)
+	}
+	assert.Equal(t, 9, body.Usage.CompletionTokens)
+	assert.Equal(t, 9.0+6+3, value(t, scrape(t, s), "vllm:generation_tokens_total", nil))
+}

@@ -552,7 +552,7 @@ func TestBadRequests(t *testing.T) {
 		{"/v1/completions", `{"prompt":["a","b"]}`, 400, "prompt"},
 		{"/v1/completions", `{"prompt":"x","max_tokens":0}`, 400, "max_tokens"},
 		{"/v1/completions", `{"prompt":"x","max_tokens":100}`, 400, "max_tokens"},
-		{"/v1/completions", `{"prompt":"x","n":2}`, 400, "n"},
+		{"/v1/completions", `{"prompt":"x","n":17}`, 400, "n"},
 		{"/v1/completions", `{"prompt":"x","stream_options":{"include_usage":true}}`, 400, "stream_options"},
 		{"/v1/completions", `{"prompt":"x","model":"other"}`, 404, "model"},
 		{"/v1/chat/completions", `{"prompt":"x"}`, 400, "messages"},
