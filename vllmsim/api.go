@@ -108,11 +108,8 @@ func parseRequest(body []byte, chat bool, cfg *Config, t *tokenizer, blocks []ui
 		if len(req.Prompt) == 0 || string(req.Prompt) == "null" {
 			return p, badRequest("prompt", "field `prompt` is required")
 		}
-		h, err := promptHash(req.Prompt)
-		if err != nil {
-			return p, badRequest("prompt", "%v", err)
-		}
-		if rerr := tokenizePrompt(t, req.Prompt); rerr != nil {
+		h, rerr := tokenizePrompt(t, req.Prompt)
+		if rerr != nil {
 			return p, rerr
 		}
 		p.promptTokens, p.promptHash = len(t.ids), h
@@ -178,35 +175,4 @@ func messageText(raw json.RawMessage) (string, error) {
 		return string(b), nil
 	}
 	return "", fmt.Errorf("want a string or an array of content parts")
-}
-
-// promptHash hashes a completions prompt (the output text's seed): a string,
-// an array of token ids, or a one-element array of either. tokenizePrompt
-// counts it and names what is malformed.
-func promptHash(raw json.RawMessage) (uint64, error) {
-	raw = bytes.TrimSpace(raw)
-	switch raw[0] {
-	case '"':
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return 0, err
-		}
-		return fnv64(0, s), nil
-	case '[':
-		var items []json.RawMessage
-		if err := json.Unmarshal(raw, &items); err != nil {
-			return 0, err
-		}
-		if len(items) == 1 {
-			if first := bytes.TrimSpace(items[0]); len(first) > 0 && (first[0] == '"' || first[0] == '[') {
-				return promptHash(first)
-			}
-		}
-		var h uint64
-		for _, it := range items {
-			h = fnv64(h, string(it)+",")
-		}
-		return h, nil
-	}
-	return 0, nil
 }

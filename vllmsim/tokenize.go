@@ -134,7 +134,7 @@ func (s *Server) serveTokenize(w http.ResponseWriter, r *http.Request) {
 		t.strs = &strs
 	}
 	if hasPrompt {
-		if rerr := tokenizePrompt(&t, req.Prompt); rerr != nil {
+		if _, rerr := tokenizePrompt(&t, req.Prompt); rerr != nil {
 			writeError(w, rerr.status, rerr.param, rerr.msg)
 			return
 		}
@@ -166,45 +166,48 @@ func tokenizeMessages(t *tokenizer, msgs []chatMessage) *requestError {
 	return nil
 }
 
-// tokenizePrompt appends the tokens of a completions prompt: a string's words, or the given token ids.
-func tokenizePrompt(t *tokenizer, raw json.RawMessage) *requestError {
+// tokenizePrompt appends the tokens of a completions prompt (a string's words, or the given token ids; or a
+// one-element array of either) and returns its hash, the seed of the output text.
+func tokenizePrompt(t *tokenizer, raw json.RawMessage) (uint64, *requestError) {
 	raw = bytes.TrimSpace(raw)
 	switch {
 	case len(raw) > 0 && raw[0] == '"':
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
-			return badRequest("prompt", "%v", err)
+			return 0, badRequest("prompt", "%v", err)
 		}
 		t.words(s)
-		return nil
+		return fnv64(0, s), nil
 	case len(raw) > 0 && raw[0] == '[':
 		var items []json.RawMessage
 		if err := json.Unmarshal(raw, &items); err != nil {
-			return badRequest("prompt", "%v", err)
+			return 0, badRequest("prompt", "%v", err)
 		}
 		if len(items) == 0 {
-			return badRequest("prompt", "prompt must not be empty")
+			return 0, badRequest("prompt", "prompt must not be empty")
 		}
 		first := bytes.TrimSpace(items[0])
 		if len(first) > 0 && (first[0] == '"' || first[0] == '[') {
 			if len(items) != 1 {
-				return badRequest("prompt", "vllmsim serves one prompt per request, got %d", len(items))
+				return 0, badRequest("prompt", "vllmsim serves one prompt per request, got %d", len(items))
 			}
 			return tokenizePrompt(t, first)
 		}
+		var h uint64
 		for _, it := range items {
 			id, err := strconv.Atoi(string(bytes.TrimSpace(it)))
 			if err != nil {
-				return badRequest("prompt", "prompt token ids must be integers")
+				return 0, badRequest("prompt", "prompt token ids must be integers")
 			}
 			t.ids = append(t.ids, id)
 			if t.strs != nil {
 				*t.strs = append(*t.strs, "<"+strconv.Itoa(id)+">")
 			}
+			h = fnv64(h, string(it)+",")
 		}
-		return nil
+		return h, nil
 	}
-	return badRequest("prompt", "prompt must be a string, an array of strings, or an array of token ids")
+	return 0, badRequest("prompt", "prompt must be a string, an array of strings, or an array of token ids")
 }
 
 // prefixCache is the simulated automatic prefix cache: the hashes of whole prompt blocks computed so far, at
