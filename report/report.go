@@ -351,6 +351,8 @@ type RequestRow struct {
 	RequestedOutputTokens *int     `csv:"requested_output_tokens"`
 	FinishReason          string   `csv:"finish_reason"`
 	Error                 string   `csv:"error"`
+	TTFOMS                *float64 `csv:"ttfo_ms"`
+	ReasoningTokens       *int     `csv:"reasoning_tokens"`
 }
 
 // RequestsCSV renders the request records, one row each, through gocsv.
@@ -364,7 +366,7 @@ func RequestsCSV(recs []recorder.Record) ([]byte, error) {
 			TTFTFromIntendedMS: snapshot.F(r.TTFTFromIntendedMS), E2EFromIntendedMS: snapshot.F(r.E2EFromIntendedMS),
 			SlotWaitMS: r.SlotWaitMS, PromptTokens: positive(r.PromptTokens), OutputTokens: r.OutputTokens,
 			OutputTokensEstimated: r.OutputTokensEstimated, RequestedOutputTokens: positive(r.RequestedOutputTokens),
-			FinishReason: r.FinishReason, Error: r.Error,
+			FinishReason: r.FinishReason, Error: r.Error, TTFOMS: snapshot.F(r.TTFOMS), ReasoningTokens: positive(r.ReasoningTokens),
 		}
 	}
 	return gocsv.MarshalBytes(&rows)

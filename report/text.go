@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -85,6 +86,9 @@ func TextSummary(s *summary.Summary) []string {
 			num(s.VLLM.AvgRequestQueueSize, "%.1f"), num(s.VLLM.MaxRequestQueueSize, "%.0f"),
 			num(s.VLLM.AvgActiveBatchSize, "%.1f"), num(s.VLLM.MaxActiveBatchSize, "%.0f"),
 			pct(s.VLLM.AvgKVCacheUsagePercent, "%.1f"), pct(s.VLLM.MaxKVCacheUsagePercent, "%.1f")),
+	}
+	if r.ReasoningTokens > 0 { // a reasoning model: the first content comes after the thinking
+		lines = slices.Insert(lines, 3, "TTFOT "+dist(r.TTFOMS)+fmt.Sprintf(" (first content after reasoning; %d reasoning tokens)", r.ReasoningTokens))
 	}
 	if sv := s.Server; sv != nil {
 		lines = append(lines, "server-side, from /metrics histograms over the test window: a percentile is a value (interpolated as Prometheus histogram_quantile does) where its bucket is narrow, "+

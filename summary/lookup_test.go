@@ -204,7 +204,7 @@ func TestLookupBadNames(t *testing.T) {
 	for name, reason := range map[string]string{
 		"ttfb.p99":                       "",
 		"server.requests_per_second.max": `no statistic "max" for server.requests_per_second; want avg`,
-		"requests":                       "requests is not a whole name; want requests.<ok|failed|incomplete|rejected|canceled|total|dropped|output_tokens|prompt_tokens>",
+		"requests":                       "requests is not a whole name; want requests.<ok|failed|incomplete|rejected|canceled|total|dropped|output_tokens|prompt_tokens|reasoning_tokens>",
 		"ttft":                           "ttft takes one statistic: ttft.<p50|p90|p95|p99|mean|median|std|min|max>",
 		"ttft.p98":                       `no statistic "p98" for ttft; want p50, p90, p95, p99, mean, median, std, min or max`,
 		"ttft.p99.x":                     "ttft takes one statistic: ttft.<p50|p90|p95|p99|mean|median|std|min|max>",
@@ -217,7 +217,7 @@ func TestLookupBadNames(t *testing.T) {
 		"server.nope.avg":                `no "nope" after server; want tokens_per_second, queue, batch, kv_cache_usage, requests_per_second, generation_tokens, prefix_cache_hit_rate, ttft, e2e, queue_time or itl`,
 		"cpu":                            "cpu takes one statistic: cpu.<avg|max>",
 		"cpu.min":                        `no statistic "min" for cpu; want avg or max`,
-		"requests.ok2":                   `no "ok2" after requests; want ok, failed, incomplete, rejected, canceled, total, dropped, output_tokens or prompt_tokens`,
+		"requests.ok2":                   `no "ok2" after requests; want ok, failed, incomplete, rejected, canceled, total, dropped, output_tokens, prompt_tokens or reasoning_tokens`,
 		"error_rate.avg":                 "error_rate is a whole name: nothing follows it",
 		"":                               "empty name part",
 		"ttft..p99":                      "empty name part",
@@ -232,7 +232,7 @@ func TestLookupBadNames(t *testing.T) {
 		} else {
 			assert.Equal(t, reason, ue.Reason, name)
 		}
-		assert.Contains(t, err.Error(), "valid names: <ttft|tpot|itl|e2e|", name)
+		assert.Contains(t, err.Error(), "valid names: <ttft|ttfot|tpot|itl|e2e|", name)
 		assert.Contains(t, err.Error(), "server.<tokens_per_second|queue|batch|kv_cache_usage>.<avg|max>", name)
 	}
 }

@@ -95,6 +95,8 @@ var ExampleNames = []string{"ttft.p99", "e2e.mean", "error_rate", "throughput", 
 var registry = []Metric{
 	latency("ttft", nil, "TTFT", "time to first token: request start to the first chunk carrying a token, client side, successful requests",
 		func(r *recorder.Summary) recorder.Stats { return r.TTFTMS }),
+	latency("ttfot", nil, "TTFOT", "time to first output token: request start to the first chunk carrying visible content, after any reasoning, client side, successful requests with content",
+		func(r *recorder.Summary) recorder.Stats { return r.TTFOMS }),
 	latency("tpot", nil, "TPOT", "time per output token: (E2E − TTFT) / (output tokens − 1), as vLLM's bench serve computes it",
 		func(r *recorder.Summary) recorder.Stats { return r.TPOTMS }),
 	latency("itl", nil, "ITL", "inter-token latency: the gaps between token-bearing chunks, over every gap of every successful request",
@@ -131,6 +133,7 @@ var registry = []Metric{
 	count("dropped", "requests counted but not kept as rows of the requests CSV (the bound on kept rows was reached)", LowerIsBetter, func(c recorder.Counts) int64 { return int64(c.Dropped) }),
 	count("output_tokens", "output tokens of every recorded request", LowerIsBetter, func(c recorder.Counts) int64 { return c.OutputTokens }),
 	count("prompt_tokens", "prompt tokens of every recorded request", LowerIsBetter, func(c recorder.Counts) int64 { return c.PromptTokens }),
+	count("reasoning_tokens", "reasoning tokens of successful requests (usage.completion_tokens_details.reasoning_tokens), part of output_tokens", LowerIsBetter, func(c recorder.Counts) int64 { return c.ReasoningTokens }),
 
 	gpuField("utilization", UnitPercent, "utilization", "GPU utilization, %: avg the mean of per-GPU averages over the snapshots, max the largest reading",
 		func(g *GPUStats) *float64 { return g.AvgUtilization }, func(g *GPUStats) *float64 { return g.MaxUtilization }),
@@ -248,7 +251,7 @@ func goodputRequests(s *Summary, _ args, v Value) Value {
 // count is the entry requests.<name>: a count over every recorded request, always known (0 is a fact).
 func count(name, doc string, dir Direction, get func(recorder.Counts) int64) Metric {
 	unit := UnitRequests
-	if name == "output_tokens" || name == "prompt_tokens" {
+	if name == "output_tokens" || name == "prompt_tokens" || name == "reasoning_tokens" {
 		unit = UnitTokens
 	}
 	return Metric{Name: "requests." + name, Unit: unit, Direction: dir, Label: "requests " + name, Doc: doc,
