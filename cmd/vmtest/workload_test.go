@@ -19,13 +19,14 @@ import (
 // prefix + suffix = 82, every request generates its max_tokens (4..8), and the server's prefix-cache hit
 // rate is in the summary and in a threshold. By hand: a chat prompt is <|im_start|> user, the 32-token
 // prefix, then the suffix, so its first 2 blocks of 16 are shared; sent one at a time, the 8 requests that
-// are not the first of their prefix hit 32 tokens each: 8·32 / (10·82) = 256/820.
+// are not the first of their prefix hit 32 tokens each: 8·32 / (10·82) = 256/820. The interval is long so
+// that a slow scrape (race detector, busy machine) still reads: the rate needs the first and the last.
 func TestLoadSyntheticSharedPrefix(t *testing.T) {
 	sim := fastSim(t)
 	dir := t.TempDir()
 	code, out, errOut := runCmd(context.Background(), "load", "-url", sim.URL, "-requests", "10", "-concurrency", "1",
 		"-input-tokens", "50", "-output-tokens", "uniform:4-8", "-prefixes", "2", "-prefix-tokens", "32", "-suffixes-per-prefix", "5",
-		"-seed", "9", "-interval", "100ms", "-out", dir, "-gpu", "none", "-slo", "server.prefix_cache_hit_rate > 25%")
+		"-seed", "9", "-interval", "1s", "-out", dir, "-gpu", "none", "-slo", "server.prefix_cache_hit_rate > 25%")
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	assert.Contains(t, out, "vmtest: load: 10 synthetic chat prompts, input 50 tokens (exact (the server's /tokenize)), output uniform:4-8 tokens")
 	files := runFiles(t, dir, "load")
