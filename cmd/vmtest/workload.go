@@ -90,7 +90,10 @@ func (w *workloadFlags) apply(ctx context.Context, lc *loadgen.LoadConfig, stdou
 		s.Count = 200
 	}
 	if !w.set["output-tokens"] {
-		s.Output = loadgen.FixedLengths(max(lc.Params.MaxTokens, 1))
+		if lc.Params.MaxTokens < 1 {
+			return "", fmt.Errorf("-max-tokens 0 leaves the output length to the server: give -output-tokens for synthetic prompts")
+		}
+		s.Output = loadgen.FixedLengths(lc.Params.MaxTokens)
 	}
 	if w.set["ignore-eos"] {
 		s.IgnoreEOS = loadgen.Bool(w.ignoreEOS)

@@ -97,3 +97,12 @@ func TestLoadWorkloadFlagErrors(t *testing.T) {
 		assert.Contains(t, errOut, c.want, c.args)
 	}
 }
+
+// Synthetic prompts need an output length: -max-tokens 0 without -output-tokens is refused before any load.
+func TestLoadSyntheticNeedsAnOutputLength(t *testing.T) {
+	sim := fastSim(t)
+	code, _, errOut := runCmd(context.Background(), "load", "-url", sim.URL, "-input-tokens", "10", "-max-tokens", "0",
+		"-requests", "1", "-out", t.TempDir(), "-gpu", "none")
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, errOut, "give -output-tokens")
+}
