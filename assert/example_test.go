@@ -37,7 +37,7 @@ func ExampleExpr_invalid() {
 	fmt.Println(assert.ErrorRateBelow(1).Err())
 	// Output:
 	// true
-	// vmtest: unknown latency metric "ttfb" (did you mean ttft?); want ttft, tpot, itl, e2e (also called latency or e2e_latency), ttft_from_intended or e2e_from_intended
+	// vmtest: unknown latency metric "ttfb" (did you mean ttft?); want ttft, ttfot, tpot, itl, e2e (also called latency or e2e_latency), ttft_from_intended or e2e_from_intended
 	// vmtest: error_rate < 1: error_rate is a fraction from 0 to 1 (1 is 100%), so "< 1" passes unless every request failed; for 1% write "error_rate < 0.01" or "error_rate < 1%" (as this limit: 0.01)
 }
 

@@ -16,7 +16,7 @@ import (
 // An unknown latency metric is refused before the summary is looked at, by every *Below check, naming the
 // nearest name and every valid one.
 func TestLatencyMetricCheckedBeforeTheSummary(t *testing.T) {
-	const want = `vmtest: unknown latency metric "ttfb" (did you mean ttft?); want ttft, tpot, itl, e2e (also called latency or e2e_latency), ttft_from_intended or e2e_from_intended`
+	const want = `vmtest: unknown latency metric "ttfb" (did you mean ttft?); want ttft, ttfot, tpot, itl, e2e (also called latency or e2e_latency), ttft_from_intended or e2e_from_intended`
 	for name, check := range map[string]func(string, time.Duration) Check{
 		"P99": P99Below, "P90": P90Below, "P50": P50Below, "Mean": MeanBelow,
 	} {
@@ -28,7 +28,7 @@ func TestLatencyMetricCheckedBeforeTheSummary(t *testing.T) {
 		}
 	}
 	require.EqualError(t, P99Below("nonsense", time.Second).Eval(nil),
-		`vmtest: unknown latency metric "nonsense"; want ttft, tpot, itl, e2e (also called latency or e2e_latency), ttft_from_intended or e2e_from_intended`)
+		`vmtest: unknown latency metric "nonsense"; want ttft, ttfot, tpot, itl, e2e (also called latency or e2e_latency), ttft_from_intended or e2e_from_intended`)
 
 	// latency and e2e_latency are e2e, in any case.
 	s := pinned()

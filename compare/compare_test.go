@@ -81,7 +81,7 @@ func TestCompareWritesPerConfigFilesAndReport(t *testing.T) {
 	page, _ := os.ReadFile(pages[0])
 	html := string(page)
 	assert.Contains(t, html, "fast (n=24)")
-	assert.Contains(t, html, "slow_one (n=24)")
+	assert.Contains(t, html, "slow_one-db38893a (n=24)")
 	assert.Contains(t, html, "TTFT CDF per configuration")
 	assert.Regexp(t, `<td>fast</td><td><b>[0-9.]+</b> ★</td>`, html)
 	assert.NotContains(t, html, "http://")

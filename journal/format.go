@@ -85,6 +85,7 @@ type requestLine struct {
 	StartS                float64          `json:"start_s"`
 	EndS                  float64          `json:"end_s"`
 	TTFTMS                *float64         `json:"ttft_ms"`
+	TTFOMS                *float64         `json:"ttfo_ms"`
 	E2EMS                 *float64         `json:"e2e_ms"`
 	TPOTMS                *float64         `json:"tpot_ms"`
 	ITLMeanMS             *float64         `json:"itl_mean_ms"`
@@ -96,6 +97,7 @@ type requestLine struct {
 	OutputTokens          int              `json:"output_tokens"`
 	RequestedOutputTokens int              `json:"requested_output_tokens"`
 	OutputTokensEstimated bool             `json:"output_tokens_estimated,omitempty"`
+	ReasoningTokens       int              `json:"reasoning_tokens,omitempty"`
 	FinishReason          string           `json:"finish_reason,omitempty"`
 	HTTPStatus            int              `json:"http_status"`
 	Outcome               recorder.Outcome `json:"outcome"`
@@ -112,12 +114,12 @@ func (l *requestLine) record() recorder.Record {
 		return *p
 	}
 	return recorder.Record{
-		ID: l.ID, StartS: l.StartS, EndS: l.EndS, TTFTMS: nan(l.TTFTMS), E2EMS: nan(l.E2EMS), TPOTMS: nan(l.TPOTMS),
+		ID: l.ID, StartS: l.StartS, EndS: l.EndS, TTFTMS: nan(l.TTFTMS), TTFOMS: nan(l.TTFOMS), E2EMS: nan(l.E2EMS), TPOTMS: nan(l.TPOTMS),
 		ITLMeanMS: nan(l.ITLMeanMS), TTFTFromIntendedMS: nan(l.TTFTFromIntendedMS),
 		E2EFromIntendedMS: nan(l.E2EFromIntendedMS), SlotWaitMS: l.SlotWaitMS, TimeToRejectMS: nan(l.TimeToRejectMS),
 		PromptTokens: l.PromptTokens,
 		OutputTokens: l.OutputTokens, RequestedOutputTokens: l.RequestedOutputTokens,
-		OutputTokensEstimated: l.OutputTokensEstimated, FinishReason: l.FinishReason, HTTPStatus: l.HTTPStatus,
+		OutputTokensEstimated: l.OutputTokensEstimated, ReasoningTokens: l.ReasoningTokens, FinishReason: l.FinishReason, HTTPStatus: l.HTTPStatus,
 		Outcome: l.Outcome, Error: l.Error, ITLGaps: l.ITLGaps,
 	}
 }

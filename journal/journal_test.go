@@ -292,3 +292,25 @@ func TestCanceledRowRoundTrips(t *testing.T) {
 	require.GreaterOrEqual(t, col, 0)
 	assert.Equal(t, []string{"ok", "ok", "rejected", "canceled"}, []string{rows[1][col], rows[2][col], rows[3][col], rows[4][col]})
 }
+
+// A row's TTFOT and reasoning tokens survive the journal; a row written before they existed reads TTFOT
+// unknown.
+func TestTimeToFirstOutputTokenRoundTrips(t *testing.T) {
+	p := testPaths(t)
+	w, err := Create(p, header(100))
+	require.NoError(t, err)
+	row, gaps := okRow("a", 0.5, 50, []float64{10})
+	row.TTFOMS, row.ReasoningTokens = 55, 1
+	require.NoError(t, w.Append(Entry{Snapshot: snap(0), Rows: []recorder.Record{row}, Gaps: [][]float64{gaps},
+		Requests: recorder.Counts{Total: 1, OK: 1, OutputTokens: 2, ReasoningTokens: 1}}))
+	require.NoError(t, w.Close())
+	run, err := Read(p)
+	require.NoError(t, err)
+	require.Len(t, run.Rows, 1)
+	assert.Equal(t, 55.0, run.Rows[0].TTFOMS)
+	assert.Equal(t, 1, run.Rows[0].ReasoningTokens)
+
+	var old requestLine
+	require.NoError(t, json.Unmarshal([]byte(`{"start_s":0,"end_s":1,"ttft_ms":5,"outcome":"ok"}`), &old))
+	assert.True(t, math.IsNaN(old.record().TTFOMS))
+}

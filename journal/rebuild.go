@@ -88,7 +88,7 @@ func requestStats(run *Run) (recorder.Summary, []recorder.Record, []string) {
 		warnings = append(warnings, fmt.Sprintf("journal: %d requests past the row bound are counted but not in the TTFT, TPOT and E2E latency distributions or throughput, which are over the %d rows kept (partial)", c.Total-reqs.Total, reqs.Total))
 		reqs.Counts = c
 		reqs.ErrorRate = c.ErrorRate()
-		for _, st := range []*recorder.Stats{&reqs.TTFTMS, &reqs.TPOTMS, &itl, &reqs.E2EMS, &reqs.TTFTFromIntendedMS, &reqs.E2EFromIntendedMS, &reqs.TimeToRejectMS} {
+		for _, st := range []*recorder.Stats{&reqs.TTFTMS, &reqs.TTFOMS, &reqs.TPOTMS, &itl, &reqs.E2EMS, &reqs.TTFTFromIntendedMS, &reqs.E2EFromIntendedMS, &reqs.TimeToRejectMS} {
 			st.Partial = true
 		}
 		itl.Partial = !sketched

@@ -449,6 +449,9 @@ func (c *Client) finish(ctx, rctx context.Context, rec *recorder.Request, st *st
 	if st.usage != nil {
 		rec.PromptTokens = st.usage.PromptTokens
 		rec.OutputTokens = st.usage.CompletionTokens
+		if d := st.usage.CompletionTokensDetails; d != nil {
+			rec.ReasoningTokens = d.ReasoningTokens
+		}
 	} else {
 		rec.OutputTokens = st.tokenCount
 		rec.OutputTokensEstimated = true

@@ -15,7 +15,9 @@
 //   - FirstToken (TTFT = FirstToken − Start): the first chunk carrying a generated token in any channel
 //     (chat delta content, reasoning_content, reasoning, tool_calls; completions text). A role-only chunk, a
 //     chunk with empty strings, a usage-only chunk and a finish-only chunk carry no token.
-//   - FirstContent: the first chunk carrying visible content (delta content or completions text).
+//   - FirstContent: the first chunk carrying visible content (delta content or completions text); the
+//     recorder's TTFOT (time to first output token) is FirstContent − Start.
+//   - ReasoningTokens: usage.completion_tokens_details.reasoning_tokens, when the server sends it.
 //   - TokenTimes: the arrival time of every token-bearing chunk (vLLM `bench serve` computes ITL per chunk
 //     from these gaps; AIPerf calls the same gaps inter-chunk latency).
 //   - End (E2E = End − Start): the arrival of the last token-bearing chunk, as vLLM `bench serve` takes its
@@ -33,6 +35,13 @@
 // cancelled by its caller's context are recorder.OutcomeIncomplete, except that Run records a request it
 // cancelled because its own caller's context ended the run as recorder.OutcomeCanceled (Err still wraps
 // ErrCanceled). Err always says why.
+//
+// # Workloads
+//
+// Synthetic.Generate makes prompts whose lengths in tokens come from a distribution (Lengths), fitted to the
+// server's own count with its POST /tokenize (ServerTokenizer), optionally as shared prefixes × suffixes;
+// their max_tokens come from another distribution, with ignore_eos on by default. Without the endpoint the
+// lengths are word counts and Workload.Exact is false.
 //
 // # Measurement integrity
 //

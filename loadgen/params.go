@@ -18,17 +18,28 @@ type Params struct {
 	Temperature *float64
 	// TopP is "top_p"; nil leaves it out.
 	TopP *float64
+	// IgnoreEOS is "ignore_eos" (vLLM): true makes the server generate max_tokens whatever the model's
+	// end-of-sequence token says, so requested and actual output lengths agree; nil leaves it out.
+	// Prompt.IgnoreEOS overrides it per prompt.
+	IgnoreEOS *bool
+	// MinTokens is "min_tokens" (vLLM): the server suppresses end-of-sequence before this many output
+	// tokens; 0 leaves it out. Prompt.MinTokens overrides it per prompt.
+	MinTokens int
 	// NoStream sends "stream": false and times the whole response as one chunk (FirstToken = End = when the
 	// body was read). Default false: streaming with stream_options.include_usage, which is what TTFT needs.
 	NoStream bool
-	// Extra holds further top-level body fields, encoded as given (for example "ignore_eos": true,
-	// "min_tokens": 16, "seed": 1). It may not set model, prompt, messages, max_tokens, stream,
-	// stream_options, temperature or top_p, which have their own fields.
+	// Extra holds further top-level body fields, encoded as given (for example "seed": 1). It may not set
+	// model, prompt, messages, max_tokens, stream, stream_options, temperature or top_p, which have their own
+	// fields; "ignore_eos" (a bool) and "min_tokens" (a whole number) here stand for IgnoreEOS and MinTokens
+	// (setting both is an error).
 	Extra map[string]any
 }
 
 // Float returns a pointer to v, for Params.Temperature and Params.TopP.
 func Float(v float64) *float64 { return &v }
+
+// Bool returns a pointer to v, for Params.IgnoreEOS and Prompt.IgnoreEOS.
+func Bool(v bool) *bool { return &v }
 
 var reservedBodyKeys = []string{"model", "prompt", "messages", "max_tokens", "stream", "stream_options", "temperature", "top_p"}
 
@@ -52,9 +63,17 @@ func newEncoder(p Params) (*encoder, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := p.liftExtra(); err != nil {
+		return nil, err
+	}
+	if p.MinTokens < 0 {
+		return nil, fmt.Errorf("loadgen: Params.MinTokens %d is negative", p.MinTokens)
+	}
 	fixed := map[string]any{}
 	for k, v := range p.Extra {
-		fixed[k] = v
+		if k != "ignore_eos" && k != "min_tokens" {
+			fixed[k] = v
+		}
 	}
 	if p.NoStream {
 		fixed["stream"] = false
@@ -76,12 +95,54 @@ func newEncoder(p Params) (*encoder, error) {
 	return &encoder{params: p, model: model, tail: tail}, nil
 }
 
+// liftExtra moves "ignore_eos" and "min_tokens" from Extra into their fields, so that a prompt's own value
+// replaces them in the body instead of repeating the key.
+func (p *Params) liftExtra() error {
+	if v, ok := p.Extra["ignore_eos"]; ok {
+		b, isBool := v.(bool)
+		switch {
+		case !isBool:
+			return fmt.Errorf("loadgen: Params.Extra[\"ignore_eos\"] is %T; want a bool", v)
+		case p.IgnoreEOS != nil:
+			return fmt.Errorf("loadgen: ignore_eos is set in both Params.IgnoreEOS and Params.Extra")
+		}
+		p.IgnoreEOS = &b
+	}
+	if v, ok := p.Extra["min_tokens"]; ok {
+		var n int
+		switch x := v.(type) {
+		case int:
+			n = x
+		case float64:
+			if x != float64(int(x)) {
+				return fmt.Errorf("loadgen: Params.Extra[\"min_tokens\"] %v is not a whole number", x)
+			}
+			n = int(x)
+		default:
+			return fmt.Errorf("loadgen: Params.Extra[\"min_tokens\"] is %T; want a whole number", v)
+		}
+		if p.MinTokens != 0 {
+			return fmt.Errorf("loadgen: min_tokens is set in both Params.MinTokens and Params.Extra")
+		}
+		p.MinTokens = n
+	}
+	return nil
+}
+
 // maxTokens is what a request with prompt pr asks for.
 func (e *encoder) maxTokens(pr *Prompt) int {
 	if pr.MaxTokens > 0 {
 		return pr.MaxTokens
 	}
 	return e.params.MaxTokens
+}
+
+// cmpOr is the first non-nil of a and b.
+func cmpOr(a, b *bool) *bool {
+	if a != nil {
+		return a
+	}
+	return b
 }
 
 // body encodes one request. chat selects the messages form; a text prompt sent to chat becomes one user message.
@@ -119,6 +180,15 @@ func (e *encoder) body(pr *Prompt, chat bool) ([]byte, error) {
 	}
 	if mt := e.maxTokens(pr); mt > 0 {
 		fmt.Fprintf(&b, `,"max_tokens":%d`, mt)
+	}
+	if ie := cmpOr(pr.IgnoreEOS, e.params.IgnoreEOS); ie != nil {
+		fmt.Fprintf(&b, `,"ignore_eos":%t`, *ie)
+	}
+	if mt := max(pr.MinTokens, 0); mt > 0 || e.params.MinTokens > 0 {
+		if mt == 0 {
+			mt = e.params.MinTokens
+		}
+		fmt.Fprintf(&b, `,"min_tokens":%d`, mt)
 	}
 	if len(e.tail) > 2 {
 		b.Write(e.tail)

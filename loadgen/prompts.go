@@ -31,6 +31,10 @@ type Prompt struct {
 	// MaxTokens, when > 0, overrides Params.MaxTokens for this prompt (the per-request output length that
 	// vLLM's bench serve datasets carry).
 	MaxTokens int `json:"max_tokens,omitempty"`
+	// IgnoreEOS, when not nil, overrides Params.IgnoreEOS for this prompt ("ignore_eos").
+	IgnoreEOS *bool `json:"ignore_eos,omitempty"`
+	// MinTokens, when > 0, overrides Params.MinTokens for this prompt ("min_tokens").
+	MinTokens int `json:"min_tokens,omitempty"`
 }
 
 // IsChat reports whether p is a chat prompt (Messages set).
@@ -44,12 +48,17 @@ func (p Prompt) validate() error {
 		return errors.New(`neither a non-empty "prompt" nor "messages" is set`)
 	case p.MaxTokens < 0:
 		return fmt.Errorf("max_tokens %d is negative", p.MaxTokens)
+	case p.MinTokens < 0:
+		return fmt.Errorf("min_tokens %d is negative", p.MinTokens)
+	case p.MaxTokens > 0 && p.MinTokens > p.MaxTokens:
+		return fmt.Errorf("min_tokens %d is above max_tokens %d", p.MinTokens, p.MaxTokens)
 	}
 	return nil
 }
 
 // ReadPrompts reads prompts from JSON Lines: one object per line, either {"prompt": "..."} or
-// {"messages": [{"role": ..., "content": ...}, ...]}, each optionally with "id" and "max_tokens". Blank lines
+// {"messages": [{"role": ..., "content": ...}, ...]}, each optionally with "id", "max_tokens", "min_tokens"
+// and "ignore_eos". Blank lines
 // are skipped; lines may be of any length. Unknown fields are ignored. A line that is not valid JSON or that
 // has neither (or both) of "prompt" and "messages" is an error naming its 1-based line number; an input with
 // no prompt at all is an error too.

@@ -53,6 +53,9 @@ type Record struct {
 	EndS float64
 	// TTFTMS is time to first token, ms: FirstToken − Start.
 	TTFTMS float64
+	// TTFOMS is time to first output token, ms: FirstContent − Start, the first visible content after any
+	// reasoning (NaN when no content arrived). Equal to TTFTMS for a model that does not reason.
+	TTFOMS float64
 	// E2EMS is end-to-end latency, ms: End − Start.
 	E2EMS float64
 	// TPOTMS is time per output token after the first, ms: (E2E − TTFT)/(OutputTokens − 1), for OutputTokens > 1
@@ -72,8 +75,9 @@ type Record struct {
 	PromptTokens          int
 	OutputTokens          int
 	RequestedOutputTokens int
-	// OutputTokensEstimated as in Request.
+	// OutputTokensEstimated and ReasoningTokens as in Request.
 	OutputTokensEstimated bool
+	ReasoningTokens       int
 	// FinishReason, HTTPStatus as in Request.
 	FinishReason string
 	HTTPStatus   int
@@ -101,6 +105,9 @@ type Counts struct {
 	// OutputTokens and PromptTokens sum the token counts of successful requests.
 	OutputTokens int64 `json:"output_tokens"`
 	PromptTokens int64 `json:"prompt_tokens"`
+	// ReasoningTokens sums the reasoning tokens (usage.completion_tokens_details.reasoning_tokens) of
+	// successful requests, part of OutputTokens.
+	ReasoningTokens int64 `json:"reasoning_tokens"`
 	// Dropped counts requests not kept as rows because the row bound was reached.
 	Dropped int `json:"dropped"`
 }
@@ -133,7 +140,7 @@ type Recorder struct {
 	lastS     float64    // latest EndS of a successful request
 	good      int        // successful requests meeting slo
 
-	ttft, tpot, e2e, itl, ttftInt, e2eInt, reject dist
+	ttft, tpot, e2e, itl, ttftInt, e2eInt, reject, ttfo dist
 
 	win     []winEntry // requests not yet drained, at most ExactCap
 	winOver Window     // requests past that bound, counted without their latencies: drained by the next DrainWindowUntil
@@ -187,7 +194,7 @@ func (r *Recorder) toRecord(q *Request) Record { return RecordOf(q, r.start) }
 func RecordOf(q *Request, start time.Time) Record {
 	nan := math.NaN()
 	rec := Record{
-		ID: q.ID, TTFTMS: nan, E2EMS: nan, TPOTMS: nan, ITLMeanMS: nan,
+		ID: q.ID, TTFTMS: nan, TTFOMS: nan, E2EMS: nan, TPOTMS: nan, ITLMeanMS: nan, ReasoningTokens: q.ReasoningTokens,
 		TTFTFromIntendedMS: nan, E2EFromIntendedMS: nan, TimeToRejectMS: nan,
 		SlotWaitMS:   ms(q.SlotWait),
 		PromptTokens: q.PromptTokens, OutputTokens: q.OutputTokens, RequestedOutputTokens: q.RequestedOutputTokens,
@@ -211,6 +218,9 @@ func RecordOf(q *Request, start time.Time) Record {
 	rec.EndS = end.Sub(start).Seconds()
 	if !q.FirstToken.IsZero() {
 		rec.TTFTMS = ms(q.FirstToken.Sub(q.Start))
+	}
+	if !q.FirstContent.IsZero() {
+		rec.TTFOMS = ms(q.FirstContent.Sub(q.Start))
 	}
 	if !q.End.IsZero() {
 		rec.E2EMS = ms(q.End.Sub(q.Start))
@@ -285,6 +295,7 @@ func (r *Recorder) add(rec *Record) {
 		c.OK++
 		c.OutputTokens += int64(rec.OutputTokens)
 		c.PromptTokens += int64(rec.PromptTokens)
+		c.ReasoningTokens += int64(rec.ReasoningTokens)
 		if math.IsNaN(r.firstS) || rec.StartS < r.firstS {
 			r.firstS = rec.StartS
 		}
@@ -292,6 +303,7 @@ func (r *Recorder) add(rec *Record) {
 			r.lastS = rec.EndS
 		}
 		r.ttft.add(rec.TTFTMS)
+		r.ttfo.add(rec.TTFOMS)
 		r.tpot.add(rec.TPOTMS)
 		r.e2e.add(rec.E2EMS)
 		r.ttftInt.add(rec.TTFTFromIntendedMS)
@@ -439,6 +451,9 @@ type Summary struct {
 	// TTFTMS, TPOTMS, ITLMS and E2EMS are distributions over successful requests, ms. ITL is per chunk gap
 	// (vLLM bench serve); the others per request.
 	TTFTMS Stats `json:"ttft_ms"`
+	// TTFOMS is time to first output token (visible content after any reasoning) over successful requests
+	// that had content, ms.
+	TTFOMS Stats `json:"ttfo_ms"`
 	TPOTMS Stats `json:"tpot_ms"`
 	ITLMS  Stats `json:"itl_ms"`
 	E2EMS  Stats `json:"e2e_ms"`
@@ -509,7 +524,7 @@ func (r *Recorder) cut(rows bool) (Summary, []Record) {
 // cutCopy is what a cut copies under the lock.
 type cutCopy struct {
 	s             Summary
-	dists         [7]dist
+	dists         [8]dist
 	firstS, lastS float64
 	good          int
 	recs          []Record
@@ -518,8 +533,8 @@ type cutCopy struct {
 // copyLocked copies the tallies, detached distributions and (with rows) the rows; r.mu is held.
 func (r *Recorder) copyLocked(rows bool) cutCopy {
 	c := cutCopy{s: Summary{Counts: r.counts, LastError: r.lastError, GoodputRequests: r.good},
-		dists: [7]dist{r.ttft.detached(), r.tpot.detached(), r.e2e.detached(), r.itl.detached(),
-			r.ttftInt.detached(), r.e2eInt.detached(), r.reject.detached()},
+		dists: [8]dist{r.ttft.detached(), r.tpot.detached(), r.e2e.detached(), r.itl.detached(),
+			r.ttftInt.detached(), r.e2eInt.detached(), r.reject.detached(), r.ttfo.detached()},
 		firstS: r.firstS, lastS: r.lastS, good: r.good}
 	c.s.DominantError, c.s.DominantErrorCount = r.errs.dominant()
 	if rows {
@@ -554,7 +569,7 @@ func (r *Recorder) summarize(c cutCopy) (Summary, []Record) {
 	s, dists, firstS, lastS, good, recs := c.s, c.dists, c.firstS, c.lastS, c.good, c.recs
 	s.TTFTMS, s.TPOTMS, s.E2EMS, s.ITLMS = dists[0].stats(), dists[1].stats(), dists[2].stats(), dists[3].stats()
 	s.TTFTFromIntendedMS, s.E2EFromIntendedMS = dists[4].stats(), dists[5].stats()
-	s.TimeToRejectMS = dists[6].stats()
+	s.TimeToRejectMS, s.TTFOMS = dists[6].stats(), dists[7].stats()
 	s.ErrorRate = s.Counts.ErrorRate()
 	if r.slo.set() {
 		s.GoodputSLOs = map[string]float64{}

@@ -52,6 +52,9 @@ type Request struct {
 	OutputTokens int
 	// OutputTokensEstimated is true when OutputTokens was counted from chunks rather than read from usage.
 	OutputTokensEstimated bool
+	// ReasoningTokens is usage.completion_tokens_details.reasoning_tokens, the output tokens a reasoning
+	// model spent thinking (part of OutputTokens); 0 when the server does not say.
+	ReasoningTokens int
 	// RequestedOutputTokens is the max_tokens the request asked for (0 when not set).
 	RequestedOutputTokens int
 	// FinishReason is the last finish_reason the server sent ("stop", "length", ...).

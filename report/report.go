@@ -371,6 +371,8 @@ type RequestRow struct {
 	FinishReason          string   `csv:"finish_reason"`
 	Error                 string   `csv:"error"`
 	TimeToRejectMS        *float64 `csv:"time_to_reject_ms"`
+	TTFOMS                *float64 `csv:"ttfo_ms"`
+	ReasoningTokens       *int     `csv:"reasoning_tokens"`
 }
 
 // RequestsCSV renders the request records, one row each, through gocsv.
@@ -385,6 +387,7 @@ func RequestsCSV(recs []recorder.Record) ([]byte, error) {
 			SlotWaitMS: r.SlotWaitMS, PromptTokens: positive(r.PromptTokens), OutputTokens: r.OutputTokens,
 			OutputTokensEstimated: r.OutputTokensEstimated, RequestedOutputTokens: positive(r.RequestedOutputTokens),
 			FinishReason: r.FinishReason, Error: r.Error, TimeToRejectMS: snapshot.F(r.TimeToRejectMS),
+			TTFOMS: snapshot.F(r.TTFOMS), ReasoningTokens: positive(r.ReasoningTokens),
 		}
 	}
 	return gocsv.MarshalBytes(&rows)

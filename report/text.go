@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -86,6 +87,9 @@ func TextSummary(s *summary.Summary) []string {
 			num(s.VLLM.AvgActiveBatchSize, "%.1f"), num(s.VLLM.MaxActiveBatchSize, "%.0f"),
 			pct(s.VLLM.AvgKVCacheUsagePercent, "%.1f"), pct(s.VLLM.MaxKVCacheUsagePercent, "%.1f")),
 	}
+	if r.ReasoningTokens > 0 { // a reasoning model: the first content comes after the thinking
+		lines = slices.Insert(lines, 3, "TTFOT "+dist(r.TTFOMS)+fmt.Sprintf(" (first content after reasoning; %d reasoning tokens)", r.ReasoningTokens))
+	}
 	if sv := s.Server; sv != nil {
 		lines = append(lines, "server-side, from /metrics histograms over the test window: a percentile is a value (interpolated as Prometheus histogram_quantile does) where its bucket is narrow, "+
 			"else the range it is known to lie in (its bucket, narrowed by the histogram's sum; JSON bucket_lower_ms, at_most_ms):")
@@ -97,6 +101,9 @@ func TextSummary(s *summary.Summary) []string {
 			h    *serverstats.Histogram
 		}{{"TTFT", sv.TTFT}, {"E2E", sv.E2ELatency}, {"queue", sv.QueueTime}, {"ITL", sv.ITL}} {
 			lines = append(lines, fmt.Sprintf("  %-5s %s", h.name, serverHist(h.h)))
+		}
+		if r := sv.PrefixCacheHitRate; r != nil {
+			lines = append(lines, fmt.Sprintf("  prefix-cache hit rate %.1f %% of prompt tokens looked up (vllm:prefix_cache_hits_total over queries)", 100**r))
 		}
 	}
 	keys := make([]string, 0, len(s.GPU))

@@ -1,6 +1,9 @@
 package report
 
 import (
+	"bytes"
+	"encoding/csv"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -172,4 +175,43 @@ func TestTextSummaryOutages(t *testing.T) {
 	assert.Equal(t, "sources: vllm 2/5 ok mostly: refused; last error: HTTP 500", lineWith(t, lines, "sources: "))
 	assert.Equal(t, "outage vllm 12:00:01–12:00:02: 2 failed readings: refused", lineWith(t, lines, "outage vllm 12:00:01"))
 	assert.Equal(t, "outage vllm 12:00:04–12:00:04: 1 failed readings, not back at the end: HTTP 500", lineWith(t, lines, "outage vllm 12:00:04"))
+}
+
+// The prefix-cache hit rate has its line under the server-side figures when known, none otherwise.
+func TestTextSummaryPrefixCacheHitRate(t *testing.T) {
+	rate := 0.625
+	lines := strings.Join(TextSummary(summary.Compute(summary.Input{Server: &serverstats.Stats{Scrapes: 3, PrefixCacheHitRate: &rate}})), "\n")
+	assert.Contains(t, lines, "  prefix-cache hit rate 62.5 % of prompt tokens looked up")
+	lines = strings.Join(TextSummary(summary.Compute(summary.Input{Server: &serverstats.Stats{Scrapes: 3}})), "\n")
+	assert.NotContains(t, lines, "prefix-cache")
+}
+
+// The requests CSV has each row's TTFOT and reasoning tokens, empty when unknown.
+func TestRequestsCSVTimeToFirstOutputToken(t *testing.T) {
+	nan := math.NaN()
+	b, err := RequestsCSV([]recorder.Record{
+		{TTFTMS: 10, TTFOMS: 12.5, ReasoningTokens: 3, E2EMS: nan, TPOTMS: nan, ITLMeanMS: nan, TTFTFromIntendedMS: nan, E2EFromIntendedMS: nan},
+		{TTFTMS: 10, TTFOMS: nan, E2EMS: nan, TPOTMS: nan, ITLMeanMS: nan, TTFTFromIntendedMS: nan, E2EFromIntendedMS: nan},
+	})
+	require.NoError(t, err)
+	rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	require.NoError(t, err)
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	assert.Equal(t, []string{"12.5", "3"}, []string{rows[1][col["ttfo_ms"]], rows[1][col["reasoning_tokens"]]})
+	assert.Equal(t, []string{"", ""}, []string{rows[2][col["ttfo_ms"]], rows[2][col["reasoning_tokens"]]})
+}
+
+// A reasoning model's summary has a TTFOT line after TTFT; others have none.
+func TestTextSummaryTTFOTForReasoningModels(t *testing.T) {
+	mean := 40.0
+	s := summary.Compute(summary.Input{Requests: recorder.Summary{Counts: recorder.Counts{Total: 1, OK: 1, ReasoningTokens: 3},
+		TTFOMS: recorder.Stats{N: 1, Mean: &mean}}})
+	lines := TextSummary(s)
+	assert.True(t, strings.HasPrefix(lines[3], "TTFOT "), lines[3])
+	assert.Contains(t, lines[3], "3 reasoning tokens")
+	s.Requests.ReasoningTokens = 0
+	assert.NotContains(t, strings.Join(TextSummary(s), "\n"), "TTFOT")
 }

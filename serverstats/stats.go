@@ -31,6 +31,12 @@ type Stats struct {
 	// scrape, counted from 0); nil when none.
 	CounterIncreases map[string]float64 `json:"counter_increases,omitempty"`
 
+	// PrefixCacheHitRate is the prefix-cache hit rate over the window, a 0–1 fraction: the increase of
+	// vllm:prefix_cache_hits_total over that of vllm:prefix_cache_queries_total (tokens; before vLLM 0.9
+	// vllm:gpu_prefix_cache_*), see PrefixCacheHitRate. Nil when the server exposes neither pair or queried
+	// no token in the window.
+	PrefixCacheHitRate *float64 `json:"prefix_cache_hit_rate"`
+
 	// PerEngine maps each value of the `engine` label (V1 data-parallel servers: "0", "1", ...) to the same
 	// figures over that engine's series only. Nil when no series carries an `engine` label (V0 servers),
 	// whose figures are then only the embedded ones — the same numbers a one-engine V1 server gives.

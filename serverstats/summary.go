@@ -43,6 +43,7 @@ func (w *Window) Summary() Stats {
 
 	st.Figures = w.figures("", false)
 	st.CounterIncreases = w.counterIncreases()
+	st.PrefixCacheHitRate = PrefixCacheHitRate(st.CounterIncreases)
 	for _, e := range w.engines() {
 		if st.PerEngine == nil {
 			st.PerEngine = map[string]Figures{}

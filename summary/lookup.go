@@ -99,6 +99,7 @@ func (e *UnknownMetricError) Error() string {
 // Every name, from the registry (go generate ./summary writes this list; README.md explains each):
 //
 //	ttft.<p50|p90|p95|p99|mean|median|std|min|max>                ms        lower is better
+//	ttfot.<p50|p90|p95|p99|mean|median|std|min|max>               ms        lower is better
 //	tpot.<p50|p90|p95|p99|mean|median|std|min|max>                ms        lower is better
 //	itl.<p50|p90|p95|p99|mean|median|std|min|max>                 ms        lower is better
 //	e2e.<p50|p90|p95|p99|mean|median|std|min|max>                 ms        lower is better   also latency or e2e_latency
@@ -119,6 +120,7 @@ func (e *UnknownMetricError) Error() string {
 //	requests.dropped                                              requests  lower is better
 //	requests.output_tokens                                        tokens    lower is better
 //	requests.prompt_tokens                                        tokens    lower is better
+//	requests.reasoning_tokens                                     tokens    lower is better
 //	<gpu>.utilization.<avg|max>                                   %         lower is better
 //	<gpu>.memory_used_mb.<avg|max>                                MiB       lower is better
 //	<gpu>.power_w.<avg|max>                                       W         lower is better
@@ -132,6 +134,7 @@ func (e *UnknownMetricError) Error() string {
 //	server.kv_cache_usage.<avg|max>                               %         lower is better
 //	server.requests_per_second.<avg>                              req/s     higher is better
 //	server.generation_tokens                                      tokens    lower is better
+//	server.prefix_cache_hit_rate                                  fraction  higher is better
 //	server.ttft.<p50|p90|p95|p99|mean>                            ms        lower is better
 //	server.e2e.<p50|p90|p95|p99|mean>                             ms        lower is better
 //	server.queue_time.<p50|p90|p95|p99|mean>                      ms        lower is better

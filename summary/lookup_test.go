@@ -204,7 +204,7 @@ func TestLookupBadNames(t *testing.T) {
 	for name, reason := range map[string]string{
 		"ttfb.p99":                       "",
 		"server.requests_per_second.max": `no statistic "max" for server.requests_per_second; want avg`,
-		"requests":                       "requests is not a whole name; want requests.<ok|failed|incomplete|rejected|canceled|total|dropped|output_tokens|prompt_tokens>",
+		"requests":                       "requests is not a whole name; want requests.<ok|failed|incomplete|rejected|canceled|total|dropped|output_tokens|prompt_tokens|reasoning_tokens>",
 		"ttft":                           "ttft takes one statistic: ttft.<p50|p90|p95|p99|mean|median|std|min|max>",
 		"ttft.p98":                       `no statistic "p98" for ttft; want p50, p90, p95, p99, mean, median, std, min or max`,
 		"ttft.p99.x":                     "ttft takes one statistic: ttft.<p50|p90|p95|p99|mean|median|std|min|max>",
@@ -214,10 +214,10 @@ func TestLookupBadNames(t *testing.T) {
 		"gpu.temp_c.avg":                 `no statistic "avg" for gpu.temp_c; want max`,
 		"gpu_x.utilization.avg":          "",
 		"server.queue.p50":               `no statistic "p50" for server.queue; want avg or max`,
-		"server.nope.avg":                `no "nope" after server; want tokens_per_second, queue, batch, kv_cache_usage, requests_per_second, generation_tokens, ttft, e2e, queue_time or itl`,
+		"server.nope.avg":                `no "nope" after server; want tokens_per_second, queue, batch, kv_cache_usage, requests_per_second, generation_tokens, prefix_cache_hit_rate, ttft, e2e, queue_time or itl`,
 		"cpu":                            "cpu takes one statistic: cpu.<avg|max>",
 		"cpu.min":                        `no statistic "min" for cpu; want avg or max`,
-		"requests.ok2":                   `no "ok2" after requests; want ok, failed, incomplete, rejected, canceled, total, dropped, output_tokens or prompt_tokens`,
+		"requests.ok2":                   `no "ok2" after requests; want ok, failed, incomplete, rejected, canceled, total, dropped, output_tokens, prompt_tokens or reasoning_tokens`,
 		"error_rate.avg":                 "error_rate is a whole name: nothing follows it",
 		"":                               "empty name part",
 		"ttft..p99":                      "empty name part",
@@ -232,7 +232,7 @@ func TestLookupBadNames(t *testing.T) {
 		} else {
 			assert.Equal(t, reason, ue.Reason, name)
 		}
-		assert.Contains(t, err.Error(), "valid names: <ttft|tpot|itl|e2e|", name)
+		assert.Contains(t, err.Error(), "valid names: <ttft|ttfot|tpot|itl|e2e|", name)
 		assert.Contains(t, err.Error(), "server.<tokens_per_second|queue|batch|kv_cache_usage>.<avg|max>", name)
 	}
 }
@@ -380,4 +380,21 @@ func TestThroughputOverATooShortWindow(t *testing.T) {
 		assert.Equal(t, "n=3 successful requests over 0.0045 s, under 1s: too short for a rate per second", v.Note, name)
 	}
 	assert.Equal(t, []string{"throughput and goodput unknown: n=3 successful requests over 0.0045 s, under 1s: too short for a rate per second (the window runs from the first successful request's start to the last one's end)"}, s.Warnings)
+}
+
+// server.prefix_cache_hit_rate reads serverstats.Stats.PrefixCacheHitRate, a fraction over the window's
+// scrapes, and is unknown (with the reason) without it.
+func TestLookupPrefixCacheHitRate(t *testing.T) {
+	s := &Summary{DurationS: 10, Server: &serverstats.Stats{Scrapes: 6, PrefixCacheHitRate: lp(0.625)}}
+	v, err := s.Lookup("server.prefix_cache_hit_rate")
+	require.NoError(t, err)
+	assert.True(t, v.Known)
+	assert.Equal(t, 0.625, v.Value)
+	assert.Equal(t, UnitFraction, v.Unit)
+	assert.Equal(t, 6, v.N)
+
+	v, err = (&Summary{}).Lookup("server.prefix_cache_hit_rate")
+	require.NoError(t, err)
+	assert.False(t, v.Known)
+	assert.Contains(t, v.Note, "vllm:prefix_cache_queries_total")
 }

@@ -95,6 +95,8 @@ var ExampleNames = []string{"ttft.p99", "e2e.mean", "error_rate", "throughput", 
 var registry = []Metric{
 	latency("ttft", nil, "TTFT", "time to first token: request start to the first chunk carrying a token, client side, successful requests",
 		func(r *recorder.Summary) recorder.Stats { return r.TTFTMS }),
+	latency("ttfot", nil, "TTFOT", "time to first output token: request start to the first chunk carrying visible content, after any reasoning, client side, successful requests with content",
+		func(r *recorder.Summary) recorder.Stats { return r.TTFOMS }),
 	latency("tpot", nil, "TPOT", "time per output token: (E2E − TTFT) / (output tokens − 1), as vLLM's bench serve computes it",
 		func(r *recorder.Summary) recorder.Stats { return r.TPOTMS }),
 	latency("itl", nil, "ITL", "inter-token latency: the gaps between token-bearing chunks, over every gap of every successful request",
@@ -131,6 +133,7 @@ var registry = []Metric{
 	count("dropped", "requests counted but not kept as rows of the requests CSV (the bound on kept rows was reached)", LowerIsBetter, func(c recorder.Counts) int64 { return int64(c.Dropped) }),
 	count("output_tokens", "output tokens of every recorded request", LowerIsBetter, func(c recorder.Counts) int64 { return c.OutputTokens }),
 	count("prompt_tokens", "prompt tokens of every recorded request", LowerIsBetter, func(c recorder.Counts) int64 { return c.PromptTokens }),
+	count("reasoning_tokens", "reasoning tokens of successful requests (usage.completion_tokens_details.reasoning_tokens), part of output_tokens", LowerIsBetter, func(c recorder.Counts) int64 { return c.ReasoningTokens }),
 
 	gpuField("utilization", UnitPercent, "utilization", "GPU utilization, %: avg the mean of per-GPU averages over the snapshots, max the largest reading",
 		func(g *GPUStats) *float64 { return g.AvgUtilization }, func(g *GPUStats) *float64 { return g.MaxUtilization }),
@@ -168,6 +171,15 @@ var registry = []Metric{
 		read: func(s *Summary, _ args, v Value) Value {
 			v.N = s.VLLM.Scrapes
 			return s.sampledValue(v, s.VLLM.GenerationTokens, "no increase known: fewer than two successful scrapes, or vllm:generation_tokens_total not exposed after the first"+s.sourceNote("vllm"))
+		}},
+	{Name: "server.prefix_cache_hit_rate", Unit: UnitFraction, Direction: HigherIsBetter, Label: "server prefix-cache hit rate",
+		Doc: "prompt tokens served from the server's prefix cache over those it looked up, a fraction, over the test window (vllm:prefix_cache_hits_total / vllm:prefix_cache_queries_total increases)",
+		read: func(s *Summary, _ args, v Value) Value {
+			var r *float64
+			if s.Server != nil {
+				r, v.N = s.Server.PrefixCacheHitRate, s.Server.Scrapes
+			}
+			return s.sampledValue(v, r, "no increase of vllm:prefix_cache_queries_total over the window"+s.sourceNote("vllm"))
 		}},
 	serverHist("ttft", "server TTFT", "vllm:time_to_first_token_seconds", serverstats.FieldTTFTSeconds, func(f *serverstats.Figures) *serverstats.Histogram { return f.TTFT }),
 	serverHist("e2e", "server E2E", "vllm:e2e_request_latency_seconds", serverstats.FieldE2ELatencySeconds, func(f *serverstats.Figures) *serverstats.Histogram { return f.E2ELatency }),
@@ -243,7 +255,7 @@ func goodputRequests(s *Summary, _ args, v Value) Value {
 // count is the entry requests.<name>: a count over every recorded request, always known (0 is a fact).
 func count(name, doc string, dir Direction, get func(recorder.Counts) int64) Metric {
 	unit := UnitRequests
-	if name == "output_tokens" || name == "prompt_tokens" {
+	if name == "output_tokens" || name == "prompt_tokens" || name == "reasoning_tokens" {
 		unit = UnitTokens
 	}
 	return Metric{Name: "requests." + name, Unit: unit, Direction: dir, Label: "requests " + name, Doc: doc,

@@ -389,6 +389,8 @@ type Input struct {
 	Server                    *serverstats.Stats
 	Sources                   map[string]SourceStatus
 	Events                    []snapshot.Event
+	// Warnings are the caller's own warnings (vmtest.Options.Warnings), put first in Summary.Warnings.
+	Warnings []string
 }
 
 // delta returns last − first over the non-nil values of vals, or nil with fewer than two or when the counter
@@ -427,7 +429,7 @@ func Compute(in Input) *Summary {
 		DurationS: in.DurationS, IntervalS: in.IntervalS, Snapshots: len(in.Snapshots),
 		SnapshotsDropped: in.SnapshotsDropped, Requests: in.Requests, Sources: in.Sources,
 		Events: append([]snapshot.Event{}, in.Events...), GPU: map[string]GPUStats{},
-		Server: in.Server, Warnings: []string{},
+		Server: in.Server, Warnings: append([]string{}, in.Warnings...),
 	}
 	// With no request recorded by the client (vmtest collect, or a test that sends its requests without
 	// RecordRequest) the server's figures are all of requests sent by others: there is nothing to cross-check.

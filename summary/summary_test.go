@@ -395,3 +395,13 @@ func TestCgroupStatistics(t *testing.T) {
 	assert.Nil(t, none.MaxCgroupMemoryPercent)
 	assert.Nil(t, none.CgroupCPUQuotaCores)
 }
+
+// The caller's warnings (vmtest.Options.Warnings) come first, before the summary's own, and are copied.
+func TestComputeCallerWarningsFirst(t *testing.T) {
+	mine := []string{"input lengths are approximate (no tokenizer given)"}
+	s := Compute(Input{Warnings: mine, Requests: recorder.Summary{Counts: recorder.Counts{Total: 1, OK: 1}}})
+	require.NotEmpty(t, s.Warnings)
+	assert.Equal(t, mine[0], s.Warnings[0])
+	s.Warnings[0] = "changed"
+	assert.Equal(t, "input lengths are approximate (no tokenizer given)", mine[0])
+}

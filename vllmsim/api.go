@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"strconv"
 )
 
 // apiRequest holds the request fields the simulator reads; others are
@@ -17,9 +16,12 @@ type apiRequest struct {
 	MaxCompletionTokens *int            `json:"max_completion_tokens"`
 	Stream              bool            `json:"stream"`
 	StreamOptions       *struct {
-		IncludeUsage bool `json:"include_usage"`
+		IncludeUsage         bool `json:"include_usage"`
+		ContinuousUsageStats bool `json:"continuous_usage_stats"`
 	} `json:"stream_options"`
-	N *int `json:"n"`
+	N         *int `json:"n"`
+	MinTokens *int `json:"min_tokens"`
+	IgnoreEOS bool `json:"ignore_eos"`
 }
 
 type chatMessage struct {
@@ -29,11 +31,16 @@ type chatMessage struct {
 
 // parsed is a validated request.
 type parsed struct {
-	stream       bool
-	includeUsage bool
-	promptTokens int
-	promptHash   uint64
-	maxTokens    int
+	stream          bool
+	includeUsage    bool
+	continuousUsage bool // usage on every chunk (stream_options.continuous_usage_stats with include_usage)
+	promptTokens    int
+	promptHash      uint64
+	maxTokens       int
+	minTokens       int
+	n               int // choices
+	ignoreEOS       bool
+	blocks          []uint64 // chained hashes of the prompt's whole blocks (prefix cache keys)
 }
 
 // requestError is a 4xx answer: status, offending parameter, message.
@@ -50,8 +57,9 @@ func badRequest(param, format string, args ...any) *requestError {
 }
 
 // parseRequest decodes and validates a completions (chat=false) or chat
-// completions request against cfg.
-func parseRequest(body []byte, chat bool, cfg *Config) (parsed, *requestError) {
+// completions request against cfg. t is scratch for the prompt's token ids and
+// blocks for its block hashes (p.blocks reuses it).
+func parseRequest(body []byte, chat bool, cfg *Config, t *tokenizer, blocks []uint64) (parsed, *requestError) {
 	var p parsed
 	var req apiRequest
 	if err := json.Unmarshal(body, &req); err != nil {
@@ -61,14 +69,21 @@ func parseRequest(body []byte, chat bool, cfg *Config) (parsed, *requestError) {
 		return p, &requestError{status: 404, param: "model",
 			msg: fmt.Sprintf("The model `%s` does not exist.", *req.Model)}
 	}
-	if req.N != nil && *req.N != 1 {
-		return p, badRequest("n", "vllmsim serves n=1 only, got n=%d", *req.N)
+	p.n = 1
+	if req.N != nil {
+		if *req.N < 1 || *req.N > MaxN {
+			return p, badRequest("n", "n must be from 1 to %d, got %d", MaxN, *req.N)
+		}
+		p.n = *req.N
 	}
 	if req.StreamOptions != nil && !req.Stream {
 		return p, badRequest("stream_options", "Stream options can only be defined when `stream=True`.")
 	}
 	p.stream = req.Stream
 	p.includeUsage = req.StreamOptions != nil && req.StreamOptions.IncludeUsage
+	p.continuousUsage = p.includeUsage && req.StreamOptions.ContinuousUsageStats
+	p.ignoreEOS = req.IgnoreEOS
+	t.ids = t.ids[:0]
 
 	if chat {
 		if req.Messages == nil {
@@ -85,18 +100,22 @@ func parseRequest(body []byte, chat bool, cfg *Config) (parsed, *requestError) {
 			if err != nil {
 				return p, badRequest("messages", "messages[%d].content: %v", i, err)
 			}
-			p.promptTokens += countTokens(text) + ChatTokensPerMessage
+			t.message(m.Role, text)
 			p.promptHash = fnv64(fnv64(p.promptHash, m.Role), text)
 		}
+		p.promptTokens = len(t.ids)
 	} else {
 		if len(req.Prompt) == 0 || string(req.Prompt) == "null" {
 			return p, badRequest("prompt", "field `prompt` is required")
 		}
-		n, h, err := promptTokens(req.Prompt)
-		if err != nil {
-			return p, badRequest("prompt", "%v", err)
+		h, rerr := tokenizePrompt(t, req.Prompt)
+		if rerr != nil {
+			return p, rerr
 		}
-		p.promptTokens, p.promptHash = n, h
+		p.promptTokens, p.promptHash = len(t.ids), h
+	}
+	if !cfg.NoPrefixCaching {
+		p.blocks = blockHashes(blocks[:0], t.ids)
 	}
 
 	p.maxTokens = cfg.DefaultMaxTokens
@@ -110,11 +129,17 @@ func parseRequest(body []byte, chat bool, cfg *Config) (parsed, *requestError) {
 		}
 		p.maxTokens = *mt
 	}
+	if req.MinTokens != nil {
+		if *req.MinTokens < 0 || *req.MinTokens > p.maxTokens {
+			return p, badRequest("min_tokens", "min_tokens must be in [0, max_tokens=%d], got %d.", p.maxTokens, *req.MinTokens)
+		}
+		p.minTokens = *req.MinTokens
+	}
 	if total := p.promptTokens + p.maxTokens; total > cfg.MaxModelLen {
 		return p, badRequest("max_tokens", "This model's maximum context length is %d tokens. However, you requested %d tokens (%d in the messages, %d in the completion). Please reduce the length of the messages or completion.",
 			cfg.MaxModelLen, total, p.promptTokens, p.maxTokens)
 	}
-	if total := p.promptTokens + p.maxTokens; total > cfg.KVCacheTokens {
+	if total := p.promptTokens + p.n*p.maxTokens; total > cfg.KVCacheTokens {
 		return p, badRequest("max_tokens", "request needs %d KV-cache tokens, more than the simulated capacity of %d", total, cfg.KVCacheTokens)
 	}
 	return p, nil
@@ -150,42 +175,4 @@ func messageText(raw json.RawMessage) (string, error) {
 		return string(b), nil
 	}
 	return "", fmt.Errorf("want a string or an array of content parts")
-}
-
-// promptTokens counts a completions prompt: a string (its words), an array
-// of token ids (its length), or a one-element array of either.
-func promptTokens(raw json.RawMessage) (int, uint64, error) {
-	raw = bytes.TrimSpace(raw)
-	switch raw[0] {
-	case '"':
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return 0, 0, err
-		}
-		return countTokens(s), fnv64(0, s), nil
-	case '[':
-		var items []json.RawMessage
-		if err := json.Unmarshal(raw, &items); err != nil {
-			return 0, 0, err
-		}
-		if len(items) == 0 {
-			return 0, 0, fmt.Errorf("prompt must not be empty")
-		}
-		first := bytes.TrimSpace(items[0])
-		if len(first) > 0 && (first[0] == '"' || first[0] == '[') {
-			if len(items) != 1 {
-				return 0, 0, fmt.Errorf("vllmsim serves one prompt per request, got %d", len(items))
-			}
-			return promptTokens(first)
-		}
-		var h uint64
-		for _, it := range items {
-			if _, err := strconv.ParseInt(string(bytes.TrimSpace(it)), 10, 64); err != nil {
-				return 0, 0, fmt.Errorf("prompt token ids must be integers")
-			}
-			h = fnv64(h, string(it)+",")
-		}
-		return len(items), h, nil
-	}
-	return 0, 0, fmt.Errorf("prompt must be a string, an array of strings, or an array of token ids")
 }

@@ -23,6 +23,8 @@ const (
 	// DefaultReasoningField is the delta/message field that carries reasoning
 	// tokens, as vLLM's reasoning parsers emit it (newer vLLM also uses "reasoning").
 	DefaultReasoningField = "reasoning_content"
+	// MaxN is the most choices ("n") one request may ask for.
+	MaxN = 16
 	// ChatTokensPerMessage is the prompt-token overhead counted for each chat
 	// message, standing in for the role markers a chat template adds.
 	ChatTokensPerMessage = 4
@@ -104,6 +106,25 @@ type Config struct {
 	// DefaultMaxTokens is the number of output tokens when the request gives
 	// neither max_tokens nor max_completion_tokens. Default DefaultMaxTokens (16).
 	DefaultMaxTokens int
+
+	// EOSAfterTokens, when > 0, is where the model emits its end-of-sequence token: a request without
+	// "ignore_eos": true stops after max(EOSAfterTokens, min_tokens) tokens with finish_reason "stop" when
+	// that is fewer than its max_tokens (vLLM's min_tokens suppresses EOS until then). Default 0: the model
+	// never emits EOS and every request ends at max_tokens with "length".
+	EOSAfterTokens int
+
+	// NoPrefixCaching turns the simulated automatic prefix cache off (vLLM --no-enable-prefix-caching). When
+	// on (the default, as in vLLM V1), a request's prompt is cut into blocks of 16 tokens; the leading whole
+	// blocks another request already computed are hits (at most prompt_tokens-1 tokens, rounded down to
+	// whole blocks), cost no prefill time (TTFTPerPromptToken applies to the other prompt tokens only), and
+	// are counted in vllm:prefix_cache_hits_total beside vllm:prefix_cache_queries_total (every prompt
+	// token). The cache holds KVCacheTokens/16 blocks, the oldest evicted first.
+	NoPrefixCaching bool
+
+	// EarlyRoleChunk is a fault: chat streams send their role-only chunk (delta {"role":"assistant",
+	// "content":""}) as soon as the request is scheduled, before the first token is due, instead of with the
+	// first token as vLLM does; a client that counts it as the first token then reads a TTFT of ~0.
+	EarlyRoleChunk bool
 
 	// ReasoningTokens, when > 0, makes the first ReasoningTokens output
 	// tokens of every chat response reasoning tokens, sent in
@@ -272,6 +293,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.ReasoningField != "reasoning_content" && c.ReasoningField != "reasoning" {
 		return bad("ReasoningField", `must be "reasoning_content" or "reasoning"`, c.ReasoningField)
+	}
+	if c.EOSAfterTokens < 0 {
+		return bad("EOSAfterTokens", "must be >= 0", c.EOSAfterTokens)
 	}
 	if c.FaultAfterTokens < 0 {
 		return bad("FaultAfterTokens", "must be >= 0", c.FaultAfterTokens)

@@ -13,6 +13,11 @@
 //   - GET /health: 200, empty body.
 //   - GET /v1/models: {"object":"list","data":[{"id":Model,"object":"model","owned_by":"vllm","max_model_len":...}]}.
 //   - POST /v1/completions and POST /v1/chat/completions, streaming ("stream": true) or not.
+//   - POST /tokenize: vLLM's tokenizer endpoint. The body has "prompt" (a string or token ids) or
+//     "messages" (and optionally "model", "add_special_tokens", "add_generation_prompt", which change
+//     nothing here, and "return_token_strs"); the answer is {"count", "max_model_len", "tokens"} and, when
+//     asked, "token_strs". "count" is the usage.prompt_tokens a generation request with the same prompt or
+//     messages gets.
 //   - GET /metrics: Prometheus text format from the simulator's own registry
 //     (see Metrics below).
 //
@@ -29,20 +34,29 @@
 // tokens, in "delta"."reasoning_content" / "reasoning"). "finish_reason" is
 // null on every chunk but the last token's, which says "length" and also
 // carries "stop_reason": null. A chat stream starts with a role-only chunk,
-// delta {"role":"assistant","content":""}, which carries no token; the
-// simulator sends it as soon as the request is scheduled, before the first
-// token is due (vLLM sends it together with the first token), so a client
-// that wrongly counts it as the first token measures a TTFT of ~0 and is
-// caught. With "stream_options": {"include_usage": true}, a last chunk before
-// [DONE] has "choices": [] and "usage": {"prompt_tokens", "total_tokens",
-// "completion_tokens", "prompt_tokens_details": null}; without it no chunk
-// carries usage. Non-streaming responses ("object" "text_completion" or
+// delta {"role":"assistant","content":""}, which carries no token; as vLLM
+// does, the simulator writes it together with the first token (the fault
+// Config.EarlyRoleChunk sends it at admission instead, so a client that
+// wrongly counts it as the first token measures a TTFT of ~0 and is caught).
+// With "stream_options": {"include_usage": true}, a last chunk before [DONE]
+// has "choices": [] and "usage": {"prompt_tokens", "total_tokens",
+// "completion_tokens", "prompt_tokens_details": null, and for chat with
+// Config.ReasoningTokens "completion_tokens_details": {"reasoning_tokens"}};
+// without it no chunk carries usage. With "continuous_usage_stats": true
+// beside include_usage, every chunk also carries "usage" with the
+// completion tokens sent so far (0 on the role chunk).
+//
+// With "n" > 1 every choice has its own text (choice 0's is what n=1 sends):
+// a stream sends, at each step, one chunk per choice in index order, each
+// carrying its "index" (a chat stream starts with one role chunk per
+// choice); usage counts the tokens of every choice, and the KV cache holds
+// prompt + n × max_tokens. Non-streaming responses ("object" "text_completion" or
 // "chat.completion") always carry usage and arrive when the last token is due.
 //
 // Errors are HTTP 4xx/5xx with Content-Type application/json and an OpenAI
 // body {"error": {"message", "type", "param", "code"}}: 400 for bad JSON, a
-// missing "prompt"/"messages", max_tokens < 1, n > 1, stream_options without
-// stream, or prompt+max_tokens above MaxModelLen or KVCacheTokens; 404 for a
+// missing "prompt"/"messages", max_tokens < 1, min_tokens outside
+// [0, max_tokens], n outside 1..MaxN, stream_options without stream, or prompt+max_tokens above MaxModelLen or KVCacheTokens; 404 for a
 // "model" other than Config.Model; 405 for a wrong method; 429/500 when
 // injected. A mid-stream failure (Config.StreamError) is the event
 // `data: {"error": {...,"code":500}}` followed by `data: [DONE]`, with no
@@ -57,7 +71,19 @@
 // plus ChatTokensPerMessage per message. Output is max_tokens tokens (or
 // Config.DefaultMaxTokens), each a word with a leading space, chosen from a
 // fixed vocabulary by a hash of Seed, the prompt and the position; the
-// finish reason is always "length".
+// finish reason is "length". With Config.EOSAfterTokens the model "emits EOS":
+// a request stops after max(EOSAfterTokens, "min_tokens") tokens with
+// finish reason "stop" when that is below its max_tokens, unless it sends
+// "ignore_eos": true. "min_tokens" above max_tokens is a 400.
+//
+// # Prefix cache
+//
+// Unless Config.NoPrefixCaching, prompts are cached in blocks of 16 tokens, as
+// vLLM's automatic prefix caching does: a request reuses the leading whole
+// blocks another request computed (at most prompt_tokens-1 tokens), pays
+// TTFTPerPromptToken only for the rest, and counts its prompt tokens in
+// vllm:prefix_cache_queries_total and the reused ones in
+// vllm:prefix_cache_hits_total.
 //
 // # Timing
 //
@@ -79,7 +105,8 @@
 // engine="0" and vLLM's default buckets: gauges vllm:num_requests_running,
 // vllm:num_requests_waiting, vllm:kv_cache_usage_perc (0..1); counters
 // vllm:prompt_tokens_total, vllm:generation_tokens_total,
-// vllm:num_preemptions_total (always 0) and
+// vllm:num_preemptions_total (always 0), vllm:prefix_cache_queries_total,
+// vllm:prefix_cache_hits_total and
 // vllm:request_success_total{finished_reason} (stop, length, abort, error,
 // repetition); histograms vllm:time_to_first_token_seconds (from arrival, so
 // queue time included, as vLLM), vllm:inter_token_latency_seconds,

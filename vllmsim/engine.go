@@ -12,6 +12,7 @@ import (
 type engine struct {
 	maxSeqs int
 	kvCap   int64
+	cache   *prefixCache // nil when prefix caching is off
 
 	mu       sync.Mutex
 	running  int

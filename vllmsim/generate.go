@@ -15,10 +15,12 @@ var bufPool = sync.Pool{New: func() any { return &genBuf{} }}
 
 // genBuf is per-request scratch space, reused across requests.
 type genBuf struct {
-	body bytes.Buffer
-	out  []byte
-	head int // len of out's fixed prefix: `data: {"id":...,"choices":[`
-	toks []int
+	body   bytes.Buffer
+	out    []byte
+	head   int // len of out's fixed prefix: `data: {"id":...,"choices":[`
+	toks   []int
+	tok    tokenizer // the prompt's token ids
+	blocks []uint64  // the prompt's block hashes
 }
 
 // Fragments of the SSE chunks; a chunk is head + open + token + close.
@@ -27,9 +29,11 @@ var (
 	roleChunk      = []byte(`"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}` + "\n\n")
 	chatClose      = []byte(`},"logprobs":null,"finish_reason":null}]}` + "\n\n")
 	chatCloseLast  = []byte(`},"logprobs":null,"finish_reason":"length","stop_reason":null}]}` + "\n\n")
+	chatCloseStop  = []byte(`},"logprobs":null,"finish_reason":"stop","stop_reason":null}]}` + "\n\n")
 	complOpen      = []byte(`{"index":0,"text":`)
 	complClose     = []byte(`,"logprobs":null,"finish_reason":null,"stop_reason":null}]}` + "\n\n")
 	complCloseLast = []byte(`,"logprobs":null,"finish_reason":"length","stop_reason":null}]}` + "\n\n")
+	complCloseStop = []byte(`,"logprobs":null,"finish_reason":"stop","stop_reason":null}]}` + "\n\n")
 	doneEvent      = []byte("data: [DONE]\n\n")
 	contentKey     = []byte(`"content":`)
 )
@@ -50,7 +54,10 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 		writeError(w, http.StatusBadRequest, "", "reading request body: "+err.Error())
 		return
 	}
-	p, rerr := parseRequest(gb.body.Bytes(), chat, &s.cfg)
+	p, rerr := parseRequest(gb.body.Bytes(), chat, &s.cfg, &gb.tok, gb.blocks)
+	if p.blocks != nil {
+		gb.blocks = p.blocks
+	}
 	if rerr != nil {
 		writeError(w, rerr.status, rerr.param, rerr.msg)
 		return
@@ -67,6 +74,7 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 		writeError(w, http.StatusInternalServerError, "", "vllmsim: injected 500 internal server error")
 		return
 	}
+	outLen, endReason := p.outputLen(cfg.EOSAfterTokens)
 	faultAt := -1 // token index at which the stream fails
 	var fault string
 	if cfg.StreamError.picks(cfg.Seed, kindStreamErr, n) {
@@ -82,8 +90,8 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 				faultAt = 1
 			}
 		}
-		if faultAt > p.maxTokens-1 {
-			faultAt = p.maxTokens - 1
+		if faultAt > outLen-1 {
+			faultAt = outLen - 1
 		}
 	}
 
@@ -120,7 +128,7 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 
 	ctx := r.Context()
 	arrival := time.Now()
-	need := int64(p.promptTokens + p.maxTokens)
+	need := int64(p.promptTokens + p.n*p.maxTokens)
 	if err := s.eng.acquire(ctx, need, flushIfDirty); err != nil {
 		s.met.success[finishAbort].Inc()
 		if p.stream && s.ctx.Err() != nil {
@@ -138,6 +146,12 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 		s.eng.release(need)
 	}()
 	s.met.queue.Observe(admitted.Sub(arrival).Seconds())
+	cached := 0
+	if s.eng.cache != nil {
+		cached = s.eng.cache.lookup(p.blocks, p.promptTokens)
+		s.met.prefixQueries.Add(float64(p.promptTokens))
+		s.met.prefixHits.Add(float64(cached))
+	}
 
 	// The SSE prefix shared by every chunk of this request.
 	out := gb.out[:0]
@@ -164,9 +178,12 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 	out = append(out, `,"choices":[`...)
 	gb.head = len(out)
 
-	if p.stream && chat {
-		out = append(append(out[:gb.head], chatOpen...), roleChunk...)
-		write(out)
+	roleDue := p.stream && chat // the role-only chunks (one per choice) are still to be sent
+	if roleDue && cfg.EarlyRoleChunk {
+		for c := range p.n {
+			write(s.appendRoleChunk(out[:gb.head], &p, c))
+		}
+		roleDue = false
 	}
 
 	reasoning := 0
@@ -177,13 +194,13 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 		gb.toks = gb.toks[:0]
 	}
 
-	ttft := time.Duration(float64(cfg.TTFTBase+time.Duration(p.promptTokens)*cfg.TTFTPerPromptToken) * jitterFactor(cfg.Seed, n, 0, cfg.Jitter))
+	ttft := time.Duration(float64(cfg.TTFTBase+time.Duration(p.promptTokens-cached)*cfg.TTFTPerPromptToken) * jitterFactor(cfg.Seed, n, 0, cfg.Jitter))
 	due := admitted.Add(ttft)
 	var first, last time.Time
 	generated := 0
-	reason := finishLength
+	reason := endReason
 
-	for k := 0; k < p.maxTokens; k++ {
+	for k := 0; k < outLen; k++ {
 		if k > 0 {
 			due = due.Add(time.Duration(float64(cfg.TimePerOutputToken) * jitterFactor(cfg.Seed, n, k, cfg.Jitter)))
 		}
@@ -212,40 +229,30 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 		}
 		last = now
 		generated++
-		inFlight++
-		s.eng.kvInUse.Add(1)
-		s.met.genTokens.Inc()
+		inFlight += int64(p.n)
+		s.eng.kvInUse.Add(int64(p.n))
+		s.met.genTokens.Add(float64(p.n))
 
-		tok := tokenIndex(cfg.Seed, p.promptHash, k)
 		if !p.stream {
-			gb.toks = append(gb.toks, tok)
+			for c := range p.n {
+				gb.toks = append(gb.toks, tokenIndex(cfg.Seed, choiceHash(p.promptHash, c), k))
+			}
 			continue
 		}
-		lastTok := k == p.maxTokens-1
-		out = out[:gb.head]
-		if chat {
-			out = append(out, chatOpen...)
-			if k < reasoning {
-				out = append(out, s.reasoningKey...)
-			} else {
-				out = append(out, contentKey...)
+		if roleDue { // vLLM sends them with the first token, in the same write
+			for c := range p.n {
+				write(s.appendRoleChunk(out[:gb.head], &p, c))
 			}
-			out = append(out, quotedVocab[tok]...)
-			if lastTok {
-				out = append(out, chatCloseLast...)
-			} else {
-				out = append(out, chatClose...)
-			}
-		} else {
-			out = append(out, complOpen...)
-			out = append(out, quotedVocab[tok]...)
-			if lastTok {
-				out = append(out, complCloseLast...)
-			} else {
-				out = append(out, complClose...)
-			}
+			roleDue = false
 		}
-		write(out)
+		for c := range p.n {
+			tok := tokenIndex(cfg.Seed, choiceHash(p.promptHash, c), k)
+			out = s.appendTokenChunk(out[:gb.head], chat, c, tok, k < reasoning, k == outLen-1, reason)
+			if p.continuousUsage {
+				out = appendChunkUsage(out, p.promptTokens, (generated-1)*p.n+c+1)
+			}
+			write(out)
+		}
 		if writeErr {
 			reason = finishAbort
 			break
@@ -264,7 +271,7 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 			s.met.tpot.Observe(last.Sub(first).Seconds() / float64(generated-1))
 		}
 		s.met.reqPrompt.Observe(float64(p.promptTokens))
-		s.met.reqGen.Observe(float64(generated))
+		s.met.reqGen.Observe(float64(generated * p.n))
 		s.met.reqMaxToks.Observe(float64(p.maxTokens))
 	}
 
@@ -295,7 +302,7 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 	if p.stream {
 		if p.includeUsage {
 			out = append(out[:gb.head], `],"usage":`...)
-			out = appendUsage(out, p.promptTokens, generated)
+			out = appendUsage(out, p.promptTokens, generated*p.n, reasoningDone(reasoning, generated)*p.n)
 			out = append(out, "}\n\n"...)
 			write(out)
 		}
@@ -303,39 +310,141 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 		gb.out = out
 		return // net/http flushes and ends the chunked body when the handler returns
 	}
-	s.writeFinal(w, chat, id, created, &p, gb.toks, reasoning)
+	s.writeFinal(w, chat, id, created, &p, gb.toks, reasoning, reason)
 }
 
-func appendUsage(b []byte, prompt, completion int) []byte {
+// outputLen is how many tokens a request generates when nothing fails, and its finish reason: max_tokens
+// ("length"), or, when the model emits EOS after eos tokens and the request does not ignore it, the larger
+// of eos and min_tokens if that is shorter ("stop").
+func (p *parsed) outputLen(eos int) (int, string) {
+	if eos > 0 && !p.ignoreEOS {
+		if n := max(eos, p.minTokens); n < p.maxTokens {
+			return n, finishStop
+		}
+	}
+	return p.maxTokens, finishLength
+}
+
+// choiceHash is the text seed of choice c of a prompt with hash h (h itself for the first choice).
+func choiceHash(h uint64, c int) uint64 {
+	if c == 0 {
+		return h
+	}
+	return hash3(h, kindText, uint64(c))
+}
+
+// appendOpen appends a choice's opening fragment (chatOpen or complOpen) with index c.
+func appendOpen(b, open []byte, c int) []byte {
+	if c == 0 {
+		return append(b, open...)
+	}
+	b = append(b, `{"index":`...)
+	b = strconv.AppendInt(b, int64(c), 10)
+	return append(b, open[len(`{"index":0`):]...)
+}
+
+// appendTokenChunk appends the rest of the chunk of token tok of choice c to b, which holds the chunk head:
+// chat delta content (or the reasoning field), or completions text; the last token carries the finish reason.
+func (s *Server) appendTokenChunk(b []byte, chat bool, c, tok int, thinking, lastTok bool, reason string) []byte {
+	if !chat {
+		b = append(appendOpen(b, complOpen, c), quotedVocab[tok]...)
+		switch {
+		case lastTok && reason == finishStop:
+			return append(b, complCloseStop...)
+		case lastTok:
+			return append(b, complCloseLast...)
+		}
+		return append(b, complClose...)
+	}
+	b = appendOpen(b, chatOpen, c)
+	if thinking {
+		b = append(b, s.reasoningKey...)
+	} else {
+		b = append(b, contentKey...)
+	}
+	b = append(b, quotedVocab[tok]...)
+	switch {
+	case lastTok && reason == finishStop:
+		return append(b, chatCloseStop...)
+	case lastTok:
+		return append(b, chatCloseLast...)
+	}
+	return append(b, chatClose...)
+}
+
+// reasoningDone is how many of generated tokens were reasoning tokens, the first reasoning of them.
+func reasoningDone(reasoning, generated int) int { return min(reasoning, generated) }
+
+// appendRoleChunk appends the chat stream's role-only chunk (with usage when continuous_usage_stats is on,
+// as vLLM sends it: no completion token yet) to b, which holds the chunk head.
+func (s *Server) appendRoleChunk(b []byte, p *parsed, c int) []byte {
+	b = append(appendOpen(b, chatOpen, c), roleChunk...)
+	if p.continuousUsage {
+		b = appendChunkUsage(b, p.promptTokens, 0)
+	}
+	return b
+}
+
+// appendChunkUsage adds "usage" to the chunk that ends b (`...]}` and a blank line), for
+// stream_options.continuous_usage_stats: the prompt tokens and the completion tokens sent so far.
+func appendChunkUsage(b []byte, prompt, completion int) []byte {
+	b = append(b[:len(b)-3], `,"usage":`...)
+	b = appendUsage(b, prompt, completion, 0)
+	return append(b, "}\n\n"...)
+}
+
+// appendUsage appends the usage object; completion_tokens_details.reasoning_tokens only when reasoning > 0.
+func appendUsage(b []byte, prompt, completion, reasoning int) []byte {
 	b = append(b, `{"prompt_tokens":`...)
 	b = strconv.AppendInt(b, int64(prompt), 10)
 	b = append(b, `,"total_tokens":`...)
 	b = strconv.AppendInt(b, int64(prompt+completion), 10)
 	b = append(b, `,"completion_tokens":`...)
 	b = strconv.AppendInt(b, int64(completion), 10)
-	return append(b, `,"prompt_tokens_details":null}`...)
+	b = append(b, `,"prompt_tokens_details":null`...)
+	if reasoning > 0 {
+		b = append(b, `,"completion_tokens_details":{"reasoning_tokens":`...)
+		b = strconv.AppendInt(b, int64(reasoning), 10)
+		b = append(b, '}')
+	}
+	return append(b, '}')
 }
 
 // usage is the OpenAI usage object.
 type usage struct {
-	PromptTokens        int  `json:"prompt_tokens"`
-	TotalTokens         int  `json:"total_tokens"`
-	CompletionTokens    int  `json:"completion_tokens"`
-	PromptTokensDetails *any `json:"prompt_tokens_details"`
+	PromptTokens            int            `json:"prompt_tokens"`
+	TotalTokens             int            `json:"total_tokens"`
+	CompletionTokens        int            `json:"completion_tokens"`
+	PromptTokensDetails     *any           `json:"prompt_tokens_details"`
+	CompletionTokensDetails *tokensDetails `json:"completion_tokens_details,omitempty"`
+}
+
+// tokensDetails is usage.completion_tokens_details.
+type tokensDetails struct {
+	ReasoningTokens int `json:"reasoning_tokens"`
 }
 
 // writeFinal writes a non-streaming response (vLLM's CompletionResponse or
 // ChatCompletionResponse).
-func (s *Server) writeFinal(w http.ResponseWriter, chat bool, id string, created int64, p *parsed, toks []int, reasoning int) {
-	var text, think bytes.Buffer
-	for k, t := range toks {
-		if k < reasoning {
-			think.WriteString(vocab[t])
-		} else {
-			text.WriteString(vocab[t])
-		}
-	}
+func (s *Server) writeFinal(w http.ResponseWriter, chat bool, id string, created int64, p *parsed, toks []int, reasoning int, finish string) {
+	steps := len(toks) / p.n // toks holds each step's token of every choice in turn
 	u := usage{PromptTokens: p.promptTokens, CompletionTokens: len(toks), TotalTokens: p.promptTokens + len(toks)}
+	if r := reasoningDone(reasoning, steps) * p.n; r > 0 {
+		u.CompletionTokensDetails = &tokensDetails{ReasoningTokens: r}
+	}
+	texts := make([]string, p.n)
+	thinks := make([]string, p.n)
+	for c := range p.n {
+		var text, think bytes.Buffer
+		for k := range steps {
+			if t := toks[k*p.n+c]; k < reasoning {
+				think.WriteString(vocab[t])
+			} else {
+				text.WriteString(vocab[t])
+			}
+		}
+		texts[c], thinks[c] = text.String(), think.String()
+	}
 	if !chat {
 		type choice struct {
 			Index          int     `json:"index"`
@@ -345,6 +454,10 @@ func (s *Server) writeFinal(w http.ResponseWriter, chat bool, id string, created
 			StopReason     *string `json:"stop_reason"`
 			PromptLogprobs *any    `json:"prompt_logprobs"`
 		}
+		choices := make([]choice, p.n)
+		for c := range choices {
+			choices[c] = choice{Index: c, Text: texts[c], FinishReason: finish}
+		}
 		writeJSON(w, http.StatusOK, struct {
 			ID      string   `json:"id"`
 			Object  string   `json:"object"`
@@ -352,7 +465,7 @@ func (s *Server) writeFinal(w http.ResponseWriter, chat bool, id string, created
 			Model   string   `json:"model"`
 			Choices []choice `json:"choices"`
 			Usage   usage    `json:"usage"`
-		}{id, "text_completion", created, s.cfg.Model, []choice{{Text: text.String(), FinishReason: finishLength}}, u})
+		}{id, "text_completion", created, s.cfg.Model, choices, u})
 		return
 	}
 	type message struct {
@@ -362,24 +475,27 @@ func (s *Server) writeFinal(w http.ResponseWriter, chat bool, id string, created
 		Reasoning        *string  `json:"reasoning,omitempty"`
 		ToolCalls        []string `json:"tool_calls"`
 	}
-	m := message{Role: "assistant", ToolCalls: []string{}}
-	if c := text.String(); c != "" || reasoning == 0 {
-		m.Content = &c
-	}
-	if reasoning > 0 {
-		r := think.String()
-		if s.cfg.ReasoningField == "reasoning" {
-			m.Reasoning = &r
-		} else {
-			m.ReasoningContent = &r
-		}
-	}
 	type choice struct {
 		Index        int     `json:"index"`
 		Message      message `json:"message"`
 		Logprobs     *any    `json:"logprobs"`
 		FinishReason string  `json:"finish_reason"`
 		StopReason   *string `json:"stop_reason"`
+	}
+	choices := make([]choice, p.n)
+	for c := range choices {
+		m := message{Role: "assistant", ToolCalls: []string{}}
+		if texts[c] != "" || reasoning == 0 {
+			m.Content = &texts[c]
+		}
+		if reasoning > 0 {
+			if s.cfg.ReasoningField == "reasoning" {
+				m.Reasoning = &thinks[c]
+			} else {
+				m.ReasoningContent = &thinks[c]
+			}
+		}
+		choices[c] = choice{Index: c, Message: m, FinishReason: finish}
 	}
 	writeJSON(w, http.StatusOK, struct {
 		ID             string   `json:"id"`
@@ -389,5 +505,5 @@ func (s *Server) writeFinal(w http.ResponseWriter, chat bool, id string, created
 		Choices        []choice `json:"choices"`
 		Usage          usage    `json:"usage"`
 		PromptLogprobs *any     `json:"prompt_logprobs"`
-	}{id, "chat.completion", created, s.cfg.Model, []choice{{Message: m, FinishReason: finishLength}}, u, nil})
+	}{id, "chat.completion", created, s.cfg.Model, choices, u, nil})
 }

@@ -41,10 +41,11 @@ const (
 type metrics struct {
 	reg *prometheus.Registry
 
-	promptTokens prometheus.Counter
-	genTokens    prometheus.Counter
-	preemptions  prometheus.Counter
-	success      map[string]prometheus.Counter
+	promptTokens              prometheus.Counter
+	genTokens                 prometheus.Counter
+	preemptions               prometheus.Counter
+	prefixQueries, prefixHits prometheus.Counter
+	success                   map[string]prometheus.Counter
 
 	ttft, itl, e2e, queue, tpot   prometheus.Histogram
 	prefill, decode, inference    prometheus.Histogram
@@ -73,6 +74,8 @@ func newMetrics(cfg *Config, e *engine) *metrics {
 		return c
 	}
 	m.preemptions = counter("vllm:num_preemptions_total", "Cumulative number of preemption from the engine.")
+	m.prefixQueries = counter("vllm:prefix_cache_queries_total", "Prefix cache queries, in terms of number of queried tokens.")
+	m.prefixHits = counter("vllm:prefix_cache_hits_total", "Prefix cache hits, in terms of number of cached tokens.")
 	m.promptTokens = counter("vllm:prompt_tokens_total", "Number of prefill tokens processed.")
 	m.genTokens = counter("vllm:generation_tokens_total", "Number of generation tokens processed.")
 	sv := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vllm:request_success_total",

@@ -107,12 +107,16 @@ func newServer(cfg Config) *Server {
 		cancel:       cancel,
 		done:         make(chan struct{}),
 	}
+	if !cfg.NoPrefixCaching {
+		s.eng.cache = newPrefixCache(cfg.KVCacheTokens)
+	}
 	s.met = newMetrics(&s.cfg, s.eng)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
 	mux.HandleFunc("GET /v1/models", s.serveModels)
 	mux.HandleFunc("POST /v1/completions", func(w http.ResponseWriter, r *http.Request) { s.serveGenerate(w, r, false) })
 	mux.HandleFunc("POST /v1/chat/completions", func(w http.ResponseWriter, r *http.Request) { s.serveGenerate(w, r, true) })
+	mux.HandleFunc("POST /tokenize", s.serveTokenize)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.met.reg, promhttp.HandlerOpts{}))
 	s.mux = mux
 	s.handler = s.guard(mux)
@@ -120,7 +124,7 @@ func newServer(cfg Config) *Server {
 }
 
 // Handler returns the simulator's routes: GET /health, GET /v1/models,
-// POST /v1/completions, POST /v1/chat/completions and GET /metrics. It lets
+// POST /v1/completions, POST /v1/chat/completions, POST /tokenize and GET /metrics. It lets
 // a caller mount the simulator in its own server (sharing its engine,
 // queue and metrics); generations served that way end with their request's
 // context, not with Close.

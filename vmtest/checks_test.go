@@ -19,7 +19,7 @@ import (
 // A mistake in a registered check fails the test when the check is registered, before any load runs, with
 // the same message whichever registration method was used; the bad check is not registered.
 func TestBadChecksFailAtRegistration(t *testing.T) {
-	const latencies = "ttft, tpot, itl, e2e (also called latency or e2e_latency), ttft_from_intended or e2e_from_intended"
+	const latencies = "ttft, ttfot, tpot, itl, e2e (also called latency or e2e_latency), ttft_from_intended or e2e_from_intended"
 	base := filepath.Join(t.TempDir(), "b.json")
 	for _, tc := range []struct {
 		register func(c *Collector)

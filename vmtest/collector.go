@@ -555,6 +555,7 @@ func (c *Collector) computeSummary(end time.Time, reqs recorder.Summary) *summar
 		RunID: c.runID, ConfigID: c.configID, TestName: c.name, Start: c.start, End: end,
 		DurationS: end.Sub(c.start).Seconds(), IntervalS: c.opts.Interval.Seconds(),
 		Snapshots: c.snaps, SnapshotsDropped: c.dropped, Requests: reqs, Server: server, Sources: srcs, Events: c.events,
+		Warnings: c.opts.Warnings,
 	})
 }
 

@@ -102,6 +102,9 @@ type Options struct {
 	RequireGPU bool
 	// NoSystem turns off host sampling.
 	NoSystem bool
+	// Warnings are lines the caller knows make the run less trustworthy (e.g. loadgen.Workload.Note: input
+	// lengths only approximate); they lead the summary's warnings, in the JSON, the text and the HTML.
+	Warnings []string
 	// Samplers are extra metric sources sampled on the same clock.
 	Samplers []samplers.Sampler
 	// Log receives Start's log lines, one "vmtest: ..." line per write (the run, its sources, the summary, the

@@ -21,7 +21,7 @@ func TestScrapeAuthAndRedaction(t *testing.T) {
 	sim := vllmsim.New(t, vllmsim.Config{MetricsUsername: "prom", MetricsPassword: pw})
 	run := func(o Options) (string, map[string]string) {
 		var log strings.Builder
-		o.Interval, o.GPUSource, o.NoSystem, o.OutputDir, o.Log = 50*time.Millisecond, "none", true, t.TempDir(), &log
+		o.Interval, o.GPUSource, o.NoSystem, o.OutputDir, o.Log = 5*time.Second, "none", true, t.TempDir(), &log
 		o.VLLMBaseURL = sim.URL
 		c, err := Start(context.Background(), o)
 		require.NoError(t, err)

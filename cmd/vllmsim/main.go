@@ -73,6 +73,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(*vllms
 	fs.IntVar(&cfg.DefaultMaxTokens, "default-max-tokens", vllmsim.DefaultMaxTokens, "output tokens when a request gives no max_tokens")
 	fs.IntVar(&cfg.ReasoningTokens, "reasoning-tokens", 0, "first N chat output tokens go to the reasoning field")
 	fs.StringVar(&cfg.ReasoningField, "reasoning-field", vllmsim.DefaultReasoningField, `reasoning field name: "reasoning_content" or "reasoning"`)
+	fs.IntVar(&cfg.EOSAfterTokens, "eos-after-tokens", 0, "requests without ignore_eos stop after this many tokens (or min_tokens) with \"stop\"; 0: never")
+	fs.BoolVar(&cfg.NoPrefixCaching, "no-enable-prefix-caching", false, "turn the simulated prefix cache off")
+	fs.BoolVar(&cfg.EarlyRoleChunk, "early-role-chunk", false, "fault: send the chat role chunk at admission, before the first token")
 	fs.IntVar(&cfg.FaultAfterTokens, "fault-after-tokens", 0, "tokens sent before a stream error or truncation (0: half of max_tokens)")
 	faultFlag := func(name, what string, f *vllmsim.Fault) {
 		fs.Func(name, what+`: "p=0.05", "every=10" or both, comma-separated`, func(s string) error {

@@ -299,7 +299,8 @@ var defaultPrompts = []string{
 func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	const cmd = "load"
 	fs := newFlagSet(cmd, "-url URL [-model M] [-prompts FILE.jsonl | -prompt TEXT ...] [-concurrency N | -rate R [-burstiness B] [-max-concurrency N]]\n"+
-		"       [-duration D | -requests N] [-max-tokens N] [-warmup N] [-slo EXPR ...] [-goodput-ttft D -goodput-tpot D] [-out DIR] [-config ID]",
+		"       [-duration D | -requests N] [-max-tokens N] [-warmup N] [-slo EXPR ...] [-goodput-ttft D -goodput-tpot D] [-out DIR] [-config ID]\n"+
+		"       [-input-tokens DIST [-output-tokens DIST] [-num-prompts N] [-prefixes N -prefix-tokens N -suffixes-per-prefix M]] [-ignore-eos] [-min-tokens N] [-seed S]",
 		"Drives load into the server (package loadgen) while collecting as `vmtest collect` does, records every request,\n"+
 			"writes the files, prints the summary, and checks each -slo over it: exit status 1 when one is not met.\n"+
 			"The run stops at -requests or -duration, whichever comes first, or at SIGINT/SIGTERM.")
@@ -311,7 +312,9 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		lc         loadgen.LoadConfig
 		slo        recorder.SLO
 		promptFile string
+		wf         workloadFlags
 	)
+	wf.register(fs)
 	fs.StringVar(&lc.Params.Model, "model", "", "model to request (default the first of the server's /v1/models)")
 	fs.StringVar(&promptFile, "prompts", "", `JSON Lines prompt file: {"prompt": ...} or {"messages": [...]} per line, optional "max_tokens"`)
 	fs.Var(&prompts, "prompt", "a chat prompt (repeatable; default a few built-in prompts)")
@@ -358,6 +361,9 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return bad("-burstiness and -max-concurrency need -rate")
 	case set["rate"] && !(lc.Rate > 0):
 		return bad("-rate %v: must be above 0", lc.Rate)
+	}
+	if err := wf.check(set, promptFile != "" || len(prompts) > 0); err != nil {
+		return bad("%v", err)
 	}
 	for _, n := range []struct {
 		name string
@@ -409,6 +415,13 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	if code, ok := resolveModel(ctx, &lc, cmd, stderr); !ok {
 		return code
+	}
+	if note, err := wf.apply(ctx, &lc, stdout); err != nil {
+		fmt.Fprintf(stderr, "vmtest %s: synthetic prompts: %v\n", cmd, err)
+		return exitFail
+	} else if note != "" {
+		fmt.Fprintf(stderr, "vmtest %s: warning: %s\n", cmd, note)
+		o.Warnings = append(o.Warnings, note)
 	}
 
 	if err := prepare(&o, cf.out, stdout); err != nil {
