@@ -22,7 +22,7 @@ func benchReq() recorder.Request {
 }
 
 func benchWriter(b *testing.B) *Writer {
-	w, err := Create(PathsFor(report.Names(b.TempDir(), "bench", time.Now(), "")), Header{MaxSnapshots: 1 << 30})
+	w, err := Create(PathsFor(report.Names(b.TempDir(), "bench", time.Now(), "")), Header{MaxSnapshots: MaxBound, IntervalS: 2})
 	if err != nil {
 		b.Fatal(err)
 	}
