@@ -52,7 +52,7 @@ type Collector struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
-	workers []chan sampleReq // one per sampler, served by its own goroutine (serve); nil once closed
+	workers []chan sampleReq // one per sampler, served by its own goroutine (serve); nil once closed; guarded by mu after start
 
 	mu      sync.Mutex
 	snaps   []snapshot.Snapshot
@@ -370,7 +370,7 @@ func (c *Collector) stopWorkers() {
 func (c *Collector) serve(s samplers.Sampler, reqs <-chan sampleReq) {
 	name := s.Name()
 	for q := range reqs {
-		r := sample(s, q.ctx)
+		r := sample(q.ctx, s)
 		c.mu.Lock()
 		c.busy[name] = false
 		c.mu.Unlock()
@@ -379,7 +379,7 @@ func (c *Collector) serve(s samplers.Sampler, reqs <-chan sampleReq) {
 }
 
 // sample returns s.Sample(ctx), or a failed reading when it panics.
-func sample(s samplers.Sampler, ctx context.Context) (r samplers.Reading) {
+func sample(ctx context.Context, s samplers.Sampler) (r samplers.Reading) {
 	defer func() {
 		if p := recover(); p != nil {
 			r = samplers.Reading{Err: fmt.Errorf("sampler %q panicked: %v", s.Name(), p)}
