@@ -2,8 +2,9 @@
 // before it could write its files (SIGKILL, `go test -timeout`, a panic, a signal) keeps everything up to its
 // last interval, and rebuilds the full file set and summary from what was appended.
 //
-// A run's journal is two JSON Lines files beside its final files: journal_<config>_<stamp>.jsonl holds one
-// Tick per snapshot, journal_<config>_<stamp>.requests.jsonl one line per request row. Each starts with a
+// A run's journal is two files beside its final files: journal_<config>_<stamp>.jsonl holds one JSON line (a
+// Tick) per snapshot, journal_<config>_<stamp>.requests.jsonl one binary row per request (since version 2:
+// a frame of payload length and CRC-32C, then the row; version 1 wrote a JSON line). Each starts with a
 // Header line naming the format ("vmtest-journal"), its version, the run, the configuration, the start and
 // the interval. The collector appends to each file once per interval (one write per file), and keeps them
 // bounded as its memory is: request rows stop at the row bound, and when the snapshots file holds
@@ -11,8 +12,8 @@
 // begins, so at most the last 2·MaxSnapshots snapshots are on disk. The files are removed once the run's own
 // files are written; a journal left in a directory is a run that did not finish.
 //
-// Read reads a journal up to its last whole line (a kill while writing leaves the last line cut; the lines
-// skipped are counted) and refuses a file of another format or version, or a header out of bounds; Rebuild
+// Read reads a journal up to its last whole line or row (a kill while writing leaves the last one cut; the
+// lines and rows skipped are counted) and refuses a file of another format or version, or a header out of bounds; Rebuild
 // writes the run's files from it with a summary that says the run did not finish, then renames the journal
 // to *.rebuilt.jsonl. It leaves alone a journal whose run finished or looks still running.
 package journal

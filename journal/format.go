@@ -14,10 +14,13 @@ import (
 	"github.com/vmtest/vmtest/summary"
 )
 
-// Format and Version are the first line's "format" and "version": Read refuses any other.
+// Format and Version are the first line's "format" and "version" (the version the Writer writes): Read
+// refuses any other format, and any version but 1 to Version. From version 2 the requests file holds binary
+// rows after its header line (appendRow); in version 1 it held JSON lines (requestLine). The snapshots file
+// is the same in both.
 const (
 	Format  = "vmtest-journal"
-	Version = 1
+	Version = 2
 )
 
 // Kinds of journal file, the header's "kind".
@@ -77,7 +80,7 @@ type Tick struct {
 	ITLSketch *recorder.SketchState `json:"itl_sketch,omitempty"`
 }
 
-// requestLine is one requests-file line, as appendRequest writes it: a recorder.Record with unknown durations
+// requestLine is one version-1 requests-file line: a recorder.Record with unknown durations
 // as null, and its ITL chunk gaps in whole ns (absent once the recorder's ITL distribution had more than
 // recorder.ExactCap gaps).
 type requestLine struct {

@@ -3,9 +3,11 @@ package journal
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"slices"
@@ -64,6 +66,7 @@ type Run struct {
 	maxRows  int // -1 before a header set it
 	gaps     int // ITL gaps kept over Rows
 	gapsFull bool
+	ns       []int64 // a binary row's gaps, reused
 }
 
 // Read reads the journal at p up to the last whole line of each file. It returns an error naming the file
@@ -170,6 +173,7 @@ func (r *Run) addTick(line []byte) error {
 // errRowBound is addRequest's error for a row past the header's row bound: the line is counted as skipped.
 var errRowBound = errors.New("past the row bound")
 
+// addRequest takes one version-1 requests line (JSON).
 func (r *Run) addRequest(line []byte) error {
 	if len(r.Rows) >= r.maxRows {
 		return errRowBound
@@ -179,16 +183,39 @@ func (r *Run) addRequest(line []byte) error {
 		return err
 	}
 	l.ITLGaps = max(l.ITLGaps, 0)
-	var gaps []float64
+	var ns []int64
 	if len(l.ITLNS) > 0 && !r.gapsFull {
-		ns, err := decodeGaps(l.ITLNS, l.ITLGaps)
-		if err != nil {
+		var err error
+		if ns, err = decodeGaps(l.ITLNS, l.ITLGaps); err != nil {
 			return err
 		}
-		switch {
-		case r.gaps+len(ns) > recorder.ExactCap:
+	}
+	r.addRow(l.record(), ns)
+	return nil
+}
+
+// addBinaryRow takes one version-2 requests row (appendRow's payload).
+func (r *Run) addBinaryRow(payload []byte) error {
+	if len(r.Rows) >= r.maxRows {
+		return errRowBound
+	}
+	rec, ns, err := decodeRow(payload, r.ns[:0])
+	r.ns = ns
+	if err != nil {
+		return err
+	}
+	rec.ITLGaps = max(rec.ITLGaps, 0)
+	r.addRow(rec, ns)
+	return nil
+}
+
+// addRow appends rec and its ITL chunk gaps (whole ns), keeping at most recorder.ExactCap gaps over the run.
+func (r *Run) addRow(rec recorder.Record, ns []int64) {
+	var gaps []float64
+	if len(ns) > 0 && !r.gapsFull {
+		if r.gaps+len(ns) > recorder.ExactCap {
 			r.gapsFull = true
-		case len(ns) > 0:
+		} else {
 			r.gaps += len(ns)
 			gaps = make([]float64, len(ns))
 			for i, v := range ns {
@@ -196,9 +223,8 @@ func (r *Run) addRequest(line []byte) error {
 			}
 		}
 	}
-	r.Rows = append(r.Rows, l.record())
+	r.Rows = append(r.Rows, rec)
 	r.Gaps = append(r.Gaps, gaps)
-	return nil
 }
 
 // decodeGaps decodes the first n values of the JSON array of integers raw, allocating for at most n.
@@ -264,6 +290,10 @@ func parse(r io.Reader, kind string, run *Run) (fileHead, error) {
 	}
 	fh := fileHead{Header: h}
 	run.limit(h)
+	if kind == KindRequests && h.Version >= 2 {
+		fh.skipped, err = run.readRows(br)
+		return fh, err
+	}
 	add := run.addTick
 	if kind == KindRequests {
 		add = run.addRequest
@@ -290,8 +320,8 @@ func parseHeader(line []byte, whole bool, kind string) (Header, error) {
 	if h.Format != Format {
 		return h, fmt.Errorf("%w: format %q (want %q)", ErrNotJournal, h.Format, Format)
 	}
-	if h.Version != Version {
-		return h, fmt.Errorf("%w %d: this vmtest reads version %d", ErrVersion, h.Version, Version)
+	if h.Version < 1 || h.Version > Version {
+		return h, fmt.Errorf("%w %d: this vmtest reads versions 1 to %d", ErrVersion, h.Version, Version)
 	}
 	if h.Kind != kind {
 		return h, fmt.Errorf("%w: a %q journal where a %q one was expected", ErrNotJournal, h.Kind, kind)
@@ -305,6 +335,41 @@ func parseHeader(line []byte, whole bool, kind string) (Header, error) {
 		return h, fmt.Errorf("%w: interval_s = %g: want a positive number of seconds", ErrHeader, h.IntervalS)
 	}
 	return h, nil
+}
+
+// readRows reads a version-2 requests file's binary rows (appendRow's) after its header into run, and
+// returns the rows skipped: one cut short by the end of the file (a kill while writing), one whose CRC does
+// not match or that r refuses; a frame whose length is past maxRow ends the reading (what follows it
+// cannot be framed), counted as one.
+func (r *Run) readRows(br *bufio.Reader) (skipped int, err error) {
+	var frame [rowFrame]byte
+	var buf bytes.Buffer
+	for {
+		switch _, err := io.ReadFull(br, frame[:]); {
+		case err == io.EOF:
+			return skipped, nil
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return skipped + 1, nil
+		case err != nil:
+			return skipped, err
+		}
+		n := binary.LittleEndian.Uint32(frame[:])
+		if n > maxRow {
+			return skipped + 1, nil
+		}
+		buf.Reset()
+		got, err := io.CopyN(&buf, br, int64(n))
+		if err != nil && err != io.EOF {
+			return skipped, err
+		}
+		if got < int64(n) {
+			return skipped + 1, nil
+		}
+		p := buf.Bytes()
+		if crc32.Checksum(p, castagnoli) != binary.LittleEndian.Uint32(frame[4:]) || r.addBinaryRow(p) != nil {
+			skipped++
+		}
+	}
 }
 
 // readLine returns the next line without its newline; whole is false for a line cut short by the end of the

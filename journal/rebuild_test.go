@@ -184,10 +184,11 @@ func TestRebuildMarksPartialStatistics(t *testing.T) {
 	assert.Contains(t, string(sj), `"partial":true`)
 }
 
-// rawJournal writes a snapshots or requests journal file with header h and the given lines.
+// rawJournal writes a version-1 snapshots or requests journal file (JSON lines) with header h and the given
+// lines.
 func rawJournal(t *testing.T, path string, h map[string]any, lines ...string) {
 	t.Helper()
-	head := map[string]any{"format": Format, "version": Version, "run_id": "run1", "interval_s": 2.0, "max_snapshots": 3}
+	head := map[string]any{"format": Format, "version": 1, "run_id": "run1", "interval_s": 2.0, "max_snapshots": 3}
 	for k, v := range h {
 		head[k] = v
 	}

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"syscall"
+	"unsafe"
 
 	"github.com/shirou/gopsutil/v4/cpu"
 	"github.com/shirou/gopsutil/v4/disk"
@@ -24,6 +26,20 @@ type procReader struct {
 	buf   []byte
 	disks []diskRow
 	dmap  map[string]disk.IOCountersStat
+	files *procFiles // the files read, kept open
+}
+
+// procFiles are the procfs files a procReader has opened, by path; closed when the procReader is garbage
+// collected (runtime.AddCleanup in newProcReader), so never while it reads.
+type procFiles struct {
+	fds map[string]int
+}
+
+func (f *procFiles) close() {
+	for path, fd := range f.fds {
+		syscall.Close(fd)
+		delete(f.fds, path)
+	}
 }
 
 type diskRow struct {
@@ -39,17 +55,25 @@ func newHostReader() hostReader {
 	if root == "" {
 		root = "/proc"
 	}
-	return &procReader{root: root}
+	return newProcReader(root)
 }
 
-// read fills p.buf with the file's content (its first limit bytes when limit > 0) and returns it.
+func newProcReader(root string) *procReader {
+	p := &procReader{root: root, files: &procFiles{fds: map[string]int{}}}
+	runtime.AddCleanup(p, (*procFiles).close, p.files)
+	return p
+}
+
+// read fills p.buf with the file's content (its first limit bytes when limit > 0) and returns it. Each file
+// is opened once and read again from offset 0 with pread, which procfs answers with fresh content; the
+// reads are raw system calls, as a procfs read never blocks on I/O: the Go scheduler then has no P to hand
+// off (and sysmon no syscall to retake), so a tick wakes no other thread for them.
 func (p *procReader) read(name string, limit int) ([]byte, error) {
 	path := filepath.Join(p.root, name)
-	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	fd, err := p.open(path)
 	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+		return nil, err
 	}
-	defer syscall.Close(fd)
 	if cap(p.buf) < 4096 {
 		p.buf = make([]byte, 0, 4096)
 	}
@@ -58,11 +82,12 @@ func (p *procReader) read(name string, limit int) ([]byte, error) {
 		if len(b) == cap(b) {
 			b = append(b, 0)[:len(b)]
 		}
-		n, err := syscall.Read(fd, b[len(b):cap(b)])
+		n, err := pread(fd, b[len(b):cap(b)], int64(len(b)))
 		if err == syscall.EINTR {
 			continue
 		}
 		if err != nil {
+			p.forget(path)
 			return nil, &os.PathError{Op: "read", Path: path, Err: err}
 		}
 		if n == 0 {
@@ -75,6 +100,45 @@ func (p *procReader) read(name string, limit int) ([]byte, error) {
 	}
 	p.buf = b
 	return b, nil
+}
+
+// open returns the descriptor of the file at path, opening it the first time.
+func (p *procReader) open(path string) (int, error) {
+	if p.files == nil { // a procReader made by hand (tests)
+		p.files = &procFiles{fds: map[string]int{}}
+	}
+	if fd, ok := p.files.fds[path]; ok {
+		return fd, nil
+	}
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	p.files.fds[path] = fd
+	return fd, nil
+}
+
+// forget closes path's descriptor after a failed read: the next read opens the file again.
+func (p *procReader) forget(path string) {
+	if fd, ok := p.files.fds[path]; ok {
+		syscall.Close(fd)
+		delete(p.files.fds, path)
+	}
+}
+
+// pread is pread(2) as a raw system call (see read) where the offset fits one register, else syscall.Pread.
+func pread(fd int, b []byte, off int64) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	if unsafe.Sizeof(uintptr(0)) < 8 {
+		return syscall.Pread(fd, b, off)
+	}
+	n, _, errno := syscall.RawSyscall6(syscall.SYS_PREAD64, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), uintptr(off), 0, 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), nil
 }
 
 // cpuTimes reads the first line of /proc/stat ("cpu  user nice system idle iowait irq softirq steal guest

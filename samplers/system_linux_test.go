@@ -170,3 +170,27 @@ func TestProcReaderEqualsGopsutilOnThisHost(t *testing.T) {
 	assert.Equal(t, gm.Total, m0.Total)
 	assert.InDelta(t, float64(gm.Available), float64(m0.Available), 256<<20, "a gauge: within 256 MiB between reads")
 }
+
+// The reader keeps each file open and reads it again from its start: a file whose content changed reads as
+// the new content, shorter or longer. A file replaced by another of the same name is not followed (procfs
+// files never are).
+func TestProcReaderRereadsKeptFiles(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "stat")
+	require.NoError(t, os.WriteFile(path, []byte("cpu  100 0 50 1000 0 0 0 0 0 0\ncpu0 1\n"), 0o644))
+	p := newProcReader(dir)
+	c, err := p.cpuTimes(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 1.0, c.User)
+	require.NoError(t, os.WriteFile(path, []byte("cpu  250 0 50 1000 0 0 0 0 0 0\n"), 0o644))
+	c, err = p.cpuTimes(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 2.5, c.User, "the kept file read again from its start")
+	assert.Len(t, p.files.fds, 1, "opened once")
+
+	require.NoError(t, os.Remove(path))
+	require.NoError(t, os.WriteFile(path, []byte("cpu  300 0 50 1000 0 0 0 0 0 0\n"), 0o644))
+	c, err = p.cpuTimes(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 2.5, c.User, "a replaced file is not followed while the old one stays readable (procfs files are never replaced)")
+}

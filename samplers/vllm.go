@@ -36,7 +36,8 @@ type VLLMConfig struct {
 	// MetricsURL, when set, is the full metrics URL and BaseURL is ignored (e.g. a separate metrics port).
 	MetricsURL string
 	// Client is the HTTP client used; nil means a client with its own transport (cloned from
-	// http.DefaultTransport) and no Client.Timeout: each scrape is bounded by Sample's context instead.
+	// http.DefaultTransport, asking for no gzip) and no Client.Timeout: each scrape is bounded by Sample's
+	// context instead.
 	Client *http.Client
 	// MaxBodyBytes caps the /metrics body, bytes; 0 means DefaultVLLMMaxBodyBytes. A larger body is not read
 	// past the cap and the scrape fails with "body exceeds N bytes". Negative is invalid.
@@ -127,6 +128,7 @@ func NewVLLM(cfg VLLMConfig) (*VLLM, error) {
 	if v.client == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConnsPerHost = 2
+		tr.DisableCompression = true // a gzip body costs both ends more CPU than its bytes cost a link
 		v.client, v.ownTr = &http.Client{Transport: tr}, tr
 	}
 	if v.max == 0 {

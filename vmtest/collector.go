@@ -54,6 +54,8 @@ type Collector struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
+	workers []chan sampleReq // one per sampler, served by its own goroutine (serve); nil once closed; guarded by mu after start
+
 	mu      sync.Mutex
 	snaps   []snapshot.Snapshot
 	dropped int
@@ -186,6 +188,7 @@ func start(ctx context.Context, opts Options, env runEnv) (*Collector, error) {
 		}
 	}
 
+	c.startWorkers()
 	loopCtx, cancel := context.WithCancel(context.Background())
 	c.cancel, c.done = cancel, make(chan struct{})
 	c.tick(loopCtx, now)
@@ -320,16 +323,17 @@ func (c *Collector) takeServer(s samplers.Sampler, extra int) error {
 func (c *Collector) loop(ctx context.Context) {
 	defer close(c.done)
 	iv := c.opts.Interval
+	t := time.NewTimer(iv)
+	defer t.Stop()
 	for k := int64(1); ; k++ {
 		next := c.start.Add(time.Duration(k) * iv)
 		if late := time.Since(next); late > 0 {
 			k += int64(late / iv)
 			next = c.start.Add(time.Duration(k) * iv)
 		}
-		t := time.NewTimer(time.Until(next))
+		t.Reset(time.Until(next))
 		select {
 		case <-ctx.Done():
-			t.Stop()
 			return
 		case <-t.C:
 		}
@@ -342,6 +346,53 @@ type result struct {
 	r    samplers.Reading
 }
 
+// sampleReq asks a sampler's goroutine for one reading under ctx, sent to out.
+type sampleReq struct {
+	ctx context.Context
+	out chan<- result
+}
+
+// startWorkers starts one goroutine per sampler, which takes a reading whenever a tick asks (serve), so a
+// tick starts no goroutine and a sampler's stack stays grown from one tick to the next.
+func (c *Collector) startWorkers() {
+	c.workers = make([]chan sampleReq, len(c.samplers))
+	for i, s := range c.samplers {
+		c.workers[i] = make(chan sampleReq, 1)
+		go c.serve(s, c.workers[i])
+	}
+}
+
+// stopWorkers ends the samplers' goroutines once each has returned its reading in flight. Called with c.mu held.
+func (c *Collector) stopWorkers() {
+	for _, w := range c.workers {
+		close(w)
+	}
+	c.workers = nil
+}
+
+// serve takes a reading from s for each request on reqs until reqs is closed; a sampler that panics gives a
+// failed reading, never a crashed test binary.
+func (c *Collector) serve(s samplers.Sampler, reqs <-chan sampleReq) {
+	name := s.Name()
+	for q := range reqs {
+		r := sample(q.ctx, s)
+		c.mu.Lock()
+		c.busy[name] = false
+		c.mu.Unlock()
+		q.out <- result{name, r}
+	}
+}
+
+// sample returns s.Sample(ctx), or a failed reading when it panics.
+func sample(ctx context.Context, s samplers.Sampler) (r samplers.Reading) {
+	defer func() {
+		if p := recover(); p != nil {
+			r = samplers.Reading{Err: fmt.Errorf("sampler %q panicked: %v", s.Name(), p)}
+		}
+	}()
+	return s.Sample(ctx)
+}
+
 // tick asks every sampler that is not still busy for a reading, waits at most SampleTimeout, merges what
 // came back into one snapshot stamped now, and appends it.
 func (c *Collector) tick(parent context.Context, now time.Time) {
@@ -351,40 +402,33 @@ func (c *Collector) tick(parent context.Context, now time.Time) {
 	asked := map[string]bool{}
 	skipped := map[string]bool{}
 	c.mu.Lock()
-	for _, s := range c.samplers {
+	for i, s := range c.samplers {
 		name := s.Name()
-		if c.busy[name] {
+		if c.busy[name] || c.workers == nil {
 			skipped[name] = true
 			continue
 		}
 		c.busy[name], asked[name] = true, true
-		go func(s samplers.Sampler) {
-			var r samplers.Reading
-			defer func() {
-				// A sampler that panics is a failed reading, never a crashed test binary.
-				if p := recover(); p != nil {
-					r = samplers.Reading{Err: fmt.Errorf("sampler %q panicked: %v", name, p)}
-				}
-				c.mu.Lock()
-				c.busy[name] = false
-				c.mu.Unlock()
-				results <- result{name, r}
-			}()
-			r = s.Sample(ctx)
-		}(s)
+		c.workers[i] <- sampleReq{ctx, results} // never blocks: the goroutine is idle (not busy), its buffer empty
 	}
 	c.mu.Unlock()
 
 	got := map[string]samplers.Reading{}
 	// A sampler that honours ctx returns just after the deadline; give it a short grace, well inside the interval.
-	grace := time.NewTimer(c.opts.SampleTimeout + min(50*time.Millisecond, (c.opts.Interval-c.opts.SampleTimeout)/2))
-	defer grace.Stop()
+	// The grace timer starts at the deadline: a tick whose readings all come in time starts one timer, ctx's.
+	var grace <-chan time.Time
+	deadline := ctx.Done()
 wait:
 	for len(got) < len(asked) {
 		select {
 		case res := <-results:
 			got[res.name] = res.r
-		case <-grace.C:
+		case <-deadline:
+			deadline = nil
+			t := time.NewTimer(min(50*time.Millisecond, (c.opts.Interval-c.opts.SampleTimeout)/2))
+			defer t.Stop()
+			grace = t.C
+		case <-grace:
 			break wait
 		}
 	}
@@ -599,6 +643,9 @@ func (c *Collector) finish(reason string) {
 	}
 	c.mu.Unlock()
 	c.tick(context.Background(), time.Now())
+	c.mu.Lock()
+	c.stopWorkers()
+	c.mu.Unlock()
 	for _, cl := range c.owned { // the caller's own samplers stay open: they may serve another collector
 		_ = cl.Close()
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -502,4 +503,40 @@ func waitSnapshots(t *testing.T, c *Collector, done func([]snapshot.Snapshot) bo
 			t.Fatalf("condition on the snapshots not reached in a minute; %d snapshots", len(c.Snapshots()))
 		}
 	}
+}
+
+// goroutineSampler records the goroutine each reading was taken on ("goroutine N [running]:" from
+// runtime.Stack).
+type goroutineSampler struct {
+	mu  sync.Mutex
+	ids []string
+}
+
+func (*goroutineSampler) Name() string { return "g" }
+func (s *goroutineSampler) Sample(context.Context) samplers.Reading {
+	buf := make([]byte, 64)
+	id, _, _ := strings.Cut(strings.TrimPrefix(string(buf[:runtime.Stack(buf, false)]), "goroutine "), " ")
+	s.mu.Lock()
+	s.ids = append(s.ids, id)
+	s.mu.Unlock()
+	return samplers.Reading{}
+}
+
+// Each sampler is read on one goroutine of its own for the whole run: a tick starts none.
+func TestSamplerReadOnOneGoroutine(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &goroutineSampler{}
+		c, err := Start(t.Context(), Options{Interval: 100 * time.Millisecond, NoSystem: true, OutputDir: t.TempDir(),
+			GPUSource: "none", Samplers: []samplers.Sampler{s}})
+		require.NoError(t, err)
+		time.Sleep(450 * time.Millisecond) // ticks at 0, 100, ..., 400 ms
+		_, err = c.Finish()
+		require.NoError(t, err)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		require.Len(t, s.ids, 6, "five ticks and the last")
+		for _, id := range s.ids {
+			assert.Equal(t, s.ids[0], id)
+		}
+	})
 }

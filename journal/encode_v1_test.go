@@ -8,8 +8,9 @@ import (
 	"github.com/vmtest/vmtest/recorder"
 )
 
-// appendRequest appends r as one requests-file line (the JSON of requestLine, newline-terminated), without
-// reflection: the tick encodes every request once, and encoding/json took five times RecordRequest's time.
+// appendRequest appends r as one version-1 requests-file line (the JSON of requestLine, newline-terminated),
+// as the Writer did before version 2: the reference the binary rows are checked against, and what the
+// tests write version-1 journals with.
 func appendRequest(b []byte, r *recorder.Record, gaps []float64) []byte {
 	b = append(b, `{"id":`...)
 	b = appendString(b, r.ID)
@@ -46,13 +47,6 @@ func appendRequest(b []byte, r *recorder.Record, gaps []float64) []byte {
 	}
 	return append(b, "}\n"...)
 }
-
-// gapNS is a chunk gap in whole ns: the recorder's gaps are ms computed from ns durations (float64(ns)/1e6),
-// so rounding back gives those ns, and gapMS(gapNS(g)) == g for any gap under 2^52 ns.
-func gapNS(ms float64) int64 { return int64(math.Round(ms * 1e6)) }
-
-// gapMS is the inverse of gapNS.
-func gapMS(ns int64) float64 { return float64(ns) / 1e6 }
 
 // appendNum appends v in the shortest form that reads back as v, or null for NaN or ±Inf (unknown).
 func appendNum(b []byte, v float64) []byte {
