@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 )
 
 // wireChunk is the part of an OpenAI streaming chunk (chat.completion.chunk or text_completion) that timing
@@ -15,8 +17,9 @@ type wireChunk struct {
 	// Error is vLLM's and OpenAI's in-stream error object: {"error": {"message": ..., "type": ..., "code": ...}}.
 	Error json.RawMessage `json:"error"`
 	// Message is the top-level message of older vLLM error bodies ({"object": "error", "message": ...}).
-	Message string `json:"message"`
-	Type    string `json:"type"`
+	Message string          `json:"message"`
+	Type    string          `json:"type"`
+	Code    json.RawMessage `json:"code"`
 }
 
 type wireChoice struct {
@@ -36,9 +39,42 @@ type wireDelta struct {
 	FunctionCall     json.RawMessage `json:"function_call"`
 }
 
+// wireUsage keeps the counts as the server wrote them, so that a count that is negative, fractional or past
+// int64 is reported as invalid (usage.validate) rather than failing the chunk's parse.
 type wireUsage struct {
-	PromptTokens     int `json:"prompt_tokens"`
-	CompletionTokens int `json:"completion_tokens"`
+	PromptTokens     json.Number `json:"prompt_tokens"`
+	CompletionTokens json.Number `json:"completion_tokens"`
+}
+
+// maxUsageTokens is the largest token count a usage object may carry: more than any context window, small
+// enough that summing a run's counts cannot overflow.
+const maxUsageTokens = 1<<31 - 1
+
+// validate returns the prompt and completion token counts, or an error wrapping ErrInvalidUsage naming the
+// first field that is not a whole number in [0, maxUsageTokens] (an absent field counts as 0).
+func (u *wireUsage) validate() (prompt, completion int, err error) {
+	prompt, err = usageCount("prompt_tokens", u.PromptTokens)
+	if err != nil {
+		return 0, 0, err
+	}
+	completion, err = usageCount("completion_tokens", u.CompletionTokens)
+	return prompt, completion, err
+}
+
+func usageCount(field string, n json.Number) (int, error) {
+	if n == "" {
+		return 0, nil
+	}
+	v, err := strconv.ParseInt(string(n), 10, 64)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("%w: %s %s is not a whole number in int64", ErrInvalidUsage, field, capText(string(n), 64))
+	case v < 0:
+		return 0, fmt.Errorf("%w: %s %d is negative", ErrInvalidUsage, field, v)
+	case v > maxUsageTokens:
+		return 0, fmt.Errorf("%w: %s %d is over %d", ErrInvalidUsage, field, v, maxUsageTokens)
+	}
+	return int(v), nil
 }
 
 // chunkInfo is what one chunk means for timing.
@@ -77,7 +113,8 @@ func parseChunk(data []byte) (chunkInfo, error) {
 		return ci, nil
 	}
 	if w.Object == "error" {
-		ci.err = &StreamError{Message: w.Message, Type: w.Type, Raw: string(bytes.TrimSpace(data))}
+		ci.err = &StreamError{Raw: excerpt(data, MaxErrorText)}
+		ci.err.setFields(w.Message, w.Type, w.Code)
 		return ci, nil
 	}
 	for i := range w.Choices {
@@ -97,51 +134,103 @@ func parseChunk(data []byte) (chunkInfo, error) {
 			}
 		}
 		if c.FinishReason != nil && *c.FinishReason != "" {
-			ci.finish = *c.FinishReason
+			ci.finish = capText(*c.FinishReason, MaxFinishReason)
 		}
 	}
 	ci.usage = w.Usage
 	return ci, nil
 }
 
+// Caps on the text a server sends that a request's record keeps (bytes; a capped text ends in "…").
+const (
+	// MaxErrorText caps StreamError.Message and StreamError.Raw, and HTTPError.Body.
+	MaxErrorText = 1024
+	// MaxErrorField caps StreamError.Type and StreamError.Code.
+	MaxErrorField = 128
+	// MaxFinishReason caps recorder.Request.FinishReason.
+	MaxFinishReason = 64
+)
+
 // StreamError is an {"error": ...} event inside a 200 stream (or an error object in a 200 body), as vLLM
-// sends when generation fails after the response has started. The request's outcome is failed.
+// sends when generation fails after the response has started. The request's outcome is failed. Its texts
+// are the server's, capped (MaxErrorText, MaxErrorField) with "…" and Truncated set when cut.
 type StreamError struct {
 	// Message is the error's "message" field.
 	Message string
 	// Type is the error's "type" field (for example "BadRequestError"), when present.
 	Type string
-	// Raw is the error object as the server sent it (trimmed, at most 1 KiB).
+	// Code is the error's "code" field as sent (a number such as 500, or a string), when present.
+	Code string
+	// Raw is the error object as the server sent it (trimmed, at most MaxErrorText bytes).
 	Raw string
+	// Truncated is true when Message, Type, Code or Raw was cut at its cap.
+	Truncated bool
 }
 
-// Error formats the error's type and message (or the raw object when it has no message).
+// Error formats the error's type, code and message (or the raw object when it has no message).
 func (e *StreamError) Error() string {
 	msg := e.Message
 	if msg == "" {
 		msg = e.Raw
 	}
+	var b strings.Builder
+	b.WriteString("loadgen: error event in stream: ")
 	if e.Type != "" {
-		return fmt.Sprintf("loadgen: error event in stream: %s: %s", e.Type, msg)
+		b.WriteString(e.Type)
 	}
-	return "loadgen: error event in stream: " + msg
+	if e.Code != "" {
+		if e.Type != "" {
+			b.WriteByte(' ')
+		}
+		b.WriteString("(code " + e.Code + ")")
+	}
+	if e.Type != "" || e.Code != "" {
+		b.WriteString(": ")
+	}
+	b.WriteString(msg)
+	return b.String()
+}
+
+// setFields sets the capped message, type and code (a JSON string's content, or a number's text).
+func (e *StreamError) setFields(msg, typ string, code json.RawMessage) {
+	e.Truncated = e.Truncated || len(msg) > MaxErrorText || len(typ) > MaxErrorField
+	e.Message, e.Type = capText(msg, MaxErrorText), capText(typ, MaxErrorField)
+	c := bytes.TrimSpace(code)
+	var s string
+	if json.Unmarshal(c, &s) == nil {
+		c = []byte(s)
+	} else if string(c) == "null" {
+		c = nil
+	}
+	e.Truncated = e.Truncated || len(c) > MaxErrorField
+	e.Code = excerpt(c, MaxErrorField)
 }
 
 func newStreamError(raw json.RawMessage) *StreamError {
-	se := &StreamError{Raw: excerpt(raw, 1024)}
+	t := bytes.TrimSpace(raw)
+	se := &StreamError{Raw: excerpt(t, MaxErrorText), Truncated: len(t) > MaxErrorText}
 	var obj struct {
-		Message string `json:"message"`
-		Type    string `json:"type"`
+		Message string          `json:"message"`
+		Type    string          `json:"type"`
+		Code    json.RawMessage `json:"code"`
 	}
 	if json.Unmarshal(raw, &obj) == nil {
-		se.Message, se.Type = obj.Message, obj.Type
+		se.setFields(obj.Message, obj.Type, obj.Code)
 	} else {
 		var s string
 		if json.Unmarshal(raw, &s) == nil {
-			se.Message = s
+			se.setFields(s, "", nil)
 		}
 	}
 	return se
+}
+
+// capText returns s cut to at most n bytes (at a character boundary, valid as text) with "…" when cut.
+func capText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
 }
 
 // excerpt returns at most n bytes of b, trimmed, valid as text, with "…" when cut.

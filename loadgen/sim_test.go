@@ -127,6 +127,8 @@ func TestSimulatorFaultsBecomeOutcomes(t *testing.T) {
 			var se *StreamError
 			require.ErrorAs(t, r.Err, &se, "request %d", num)
 			require.Equal(t, 200, r.HTTPStatus)
+			require.Equal(t, "500", se.Code, "the error's code is kept")
+			require.Equal(t, 4, r.OutputTokens, "the tokens before the error (FaultAfterTokens: max_tokens/2) are kept")
 		case num%7 == 0:
 			exp = recorder.OutcomeIncomplete
 			require.ErrorIs(t, r.Err, ErrTruncated, "request %d", num)
