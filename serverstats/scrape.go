@@ -30,8 +30,13 @@ type Scrape struct {
 	// to the metric name it is read from: the first of Candidates(field) with a series of the field's kind
 	// (a finite counter, gauge or untyped value; a histogram) that Model keeps.
 	NamesUsed map[string]string
-	// Models is every model_name label value on the catalogue's counters and gauges, sorted (unfiltered).
+	// Models is every model_name label value on the catalogue's counters and gauges, sorted (unfiltered):
+	// at most MaxModels of them (ModelsCut says more were seen), each capped at MaxLabelValue bytes.
 	Models []string
+	// ModelsCut is true when the body had more model_name values than Models lists.
+	ModelsCut bool
+	// hasModel is true when a series of the catalogue's counters and gauges carries model_name = Model.
+	hasModel bool
 }
 
 // Parse parses a Prometheus text exposition (format 0.0.4) received at `at` into a Scrape whose series are
@@ -45,8 +50,8 @@ func Parse(body []byte, at time.Time, model string) (Scrape, error) {
 		return Scrape{}, fmt.Errorf("parsing %d-byte body: %w", len(body), err)
 	}
 	s := NewScrape(fams, at, model)
-	if model != "" && len(s.Models) > 0 && !slices.Contains(s.Models, model) {
-		return Scrape{}, fmt.Errorf("no series with model_name=%q (the model: vmtest Options.Model, or the command's -metrics-model); the server has %s", model, quoted(s.Models))
+	if model != "" && len(s.Models) > 0 && !s.hasModel {
+		return Scrape{}, fmt.Errorf("no series with model_name=%q (the model: vmtest Options.Model, or the command's -metrics-model); the server has %s", model, s.modelList())
 	}
 	if len(s.NamesUsed) == 0 {
 		return Scrape{}, fmt.Errorf("no vllm:* metric this sampler reads (%d families parsed): is this a vLLM server's metrics URL?", len(fams))
@@ -68,8 +73,17 @@ func NewScrape(fams map[string]*dto.MetricFamily, at time.Time, model string) Sc
 				continue
 			}
 			for _, sr := range fams[name].GetMetric() {
-				if mn, ok := label(sr, "model_name"); ok {
+				mn, ok := label(sr, "model_name")
+				if !ok {
+					continue
+				}
+				s.hasModel = s.hasModel || (model != "" && mn == model)
+				switch mn = capLabel(mn); {
+				case models[mn]:
+				case len(models) < MaxModels:
 					models[mn] = true
+				default:
+					s.ModelsCut = true
 				}
 			}
 		}
@@ -118,6 +132,19 @@ func (s Scrape) Histogram(field string) (name string, series []*dto.Metric) {
 	return name, series
 }
 
+// rawScalar is a counter's, gauge's or untyped sample's value, finite or not; false for other types.
+func rawScalar(m *dto.Metric) (float64, bool) {
+	switch {
+	case m.GetCounter() != nil:
+		return m.GetCounter().GetValue(), true
+	case m.GetGauge() != nil:
+		return m.GetGauge().GetValue(), true
+	case m.GetUntyped() != nil:
+		return m.GetUntyped().GetValue(), true
+	}
+	return 0, false
+}
+
 // scalarValue is a counter's, gauge's or untyped sample's value; false for other types and non-finite values.
 func scalarValue(m *dto.Metric) (float64, bool) {
 	var x float64
@@ -152,6 +179,14 @@ func modelMatches(m *dto.Metric, model string) bool {
 	}
 	v, _ := label(m, "model_name")
 	return v == model
+}
+
+// modelList quotes Models, saying when there were more.
+func (s Scrape) modelList() string {
+	if s.ModelsCut {
+		return quoted(s.Models) + " and more (only " + fmt.Sprint(MaxModels) + " listed)"
+	}
+	return quoted(s.Models)
 }
 
 func quoted(ks []string) string {
