@@ -4,6 +4,8 @@ import (
 	"hash/fnv"
 	"strconv"
 	"strings"
+
+	"github.com/vmtest/vmtest/snapshot"
 )
 
 // Caps on what a Window and a Scrape keep of a server's metrics, whatever the server exposes. Each cap that
@@ -21,17 +23,55 @@ const (
 	MaxLabelValue = 128
 	// MaxModels is the most model_name values a Scrape lists (Scrape.Models).
 	MaxModels = 64
+	// MaxSeriesID is the most bytes of a series' identity (name{label="value",...}) kept; a longer one (many
+	// labels) is cut like a label value.
+	MaxSeriesID = 1024
+	// MaxEvents is the most events a Window returns over its life; one more says that the rest were not listed.
+	MaxEvents = 1000
+	// MaxEventText caps one event's message (bytes; a cut message ends in "…").
+	MaxEventText = 2048
 )
 
+// capLabelText returns s cut to at most n bytes (at a character boundary) with "…" when cut.
+func capLabelText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
+}
+
 // capLabel returns v, or v cut at MaxLabelValue bytes (at a character boundary), "…" and the hash of v.
-func capLabel(v string) string {
-	if len(v) <= MaxLabelValue {
+func capLabel(v string) string { return capHashed(v, MaxLabelValue) }
+
+// capID is capLabel for a series identity, at MaxSeriesID bytes.
+func capID(id string) string { return capHashed(id, MaxSeriesID) }
+
+func capHashed(v string, n int) string {
+	if len(v) <= n {
 		return v
 	}
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(v))
 	sum := strconv.FormatUint(uint64(h.Sum32()), 16)
-	return strings.ToValidUTF8(v[:MaxLabelValue], "") + "…" + strings.Repeat("0", 8-len(sum)) + sum
+	return strings.ToValidUTF8(v[:n], "") + "…" + strings.Repeat("0", 8-len(sum)) + sum
+}
+
+// capEvents passes one Add's events on while the Window has returned fewer than MaxEvents, then one event
+// saying the rest are not listed, then none.
+func (w *Window) capEvents(ev []snapshot.Event) []snapshot.Event {
+	l := &w.lim
+	if l.events+len(ev) <= MaxEvents {
+		l.events += len(ev)
+		return ev
+	}
+	if l.events > MaxEvents {
+		return nil
+	}
+	ev = ev[:MaxEvents-l.events]
+	ev = append(ev, snapshot.Event{Time: w.last, Source: Source,
+		Message: "more than MaxEvents (" + strconv.Itoa(MaxEvents) + ") events from the server's metrics: the rest are not listed (Stats.Limits still counts the caps and invalid values)"})
+	l.events = MaxEvents + 1
+	return ev
 }
 
 // limits is what a Window's caps left out, and the values it refused as invalid.
@@ -46,6 +86,7 @@ type limits struct {
 	invalidKinds map[string]bool     // "name: reason" already told in an event (at most maxInvalidKinds)
 	firstInvalid string              // the first value refused, with its reason
 	told         uint8               // which caps were told in an event (toldSeries, ...)
+	events       int                 // events returned by Add so far (MaxEvents + 1 once capped)
 }
 
 const (
@@ -161,6 +202,9 @@ func (l *limits) notes() []string {
 	}
 	if l.cutLabels {
 		out = append(out, "labels: values longer than "+strconv.Itoa(MaxLabelValue)+" bytes cut, marked … and a hash of the whole value")
+	}
+	if l.events > MaxEvents {
+		out = append(out, "events: more than MaxEvents ("+strconv.Itoa(MaxEvents)+") events from the server's metrics; the rest not listed")
 	}
 	if l.invalid > 0 {
 		out = append(out, "invalid: "+strconv.Itoa(l.invalid)+" values left out; the first: "+l.firstInvalid)

@@ -168,3 +168,53 @@ func TestInvalidValuesRefused(t *testing.T) {
 	}
 	assert.Equal(t, 1, strings.Count(all, "negative counter value"), "told once per metric and fault")
 }
+
+func TestParseErrorCapped(t *testing.T) {
+	body := []byte("vllm:x{a=\"" + strings.Repeat("y", 5<<20) + "\" 1\n")
+	_, err := Parse(body, t0, "")
+	require.Error(t, err)
+	assert.LessOrEqual(t, len(err.Error()), MaxErrorText+100, "the parser quotes the 5 MB line; the error keeps its start")
+	assert.True(t, strings.HasSuffix(err.Error(), "…"))
+	assert.Contains(t, err.Error(), fmt.Sprintf("parsing %d-byte body: text format parsing error in line 1", len(body)))
+}
+
+func TestSeriesIDCapped(t *testing.T) {
+	var labels []string
+	for i := range 200 {
+		labels = append(labels, fmt.Sprintf("l%03d=%q", i, strings.Repeat("v", 100)))
+	}
+	series := "vllm:generation_tokens_total{" + strings.Join(labels, ",") + "}"
+	body := func(v int) string {
+		return "# TYPE vllm:generation_tokens_total counter\n" + fmt.Sprintf("%s %d\n", series, v)
+	}
+	w := NewWindow()
+	w.Add(scrape(t, body(1), t0))
+	ev := w.Add(scrape(t, body(0), t0.Add(time.Second))) // a reset: an event naming the series
+	require.Len(t, ev, 1)
+	assert.Contains(t, ev[0].Message, "went down from 1 to 0")
+	for id := range w.counters {
+		assert.Equal(t, MaxSeriesID+len("…")+8, len(id))
+	}
+	assert.Less(t, len(ev[0].Message), MaxSeriesID+400)
+}
+
+// A server that resets a counter on every scrape makes an event each time; the window returns MaxEvents of
+// them and one that says the rest are not listed.
+func TestWindowEventsCapped(t *testing.T) {
+	body := func(v int) string {
+		return "# TYPE vllm:generation_tokens_total counter\n" + fmt.Sprintf("vllm:generation_tokens_total %d\n", v)
+	}
+	w := NewWindow()
+	total := 0
+	var last string
+	for i := range 2*MaxEvents + 10 {
+		ev := w.Add(scrape(t, body(1-i%2), t0.Add(time.Duration(i)*time.Second))) // 1, 0, 1, 0: a reset every other scrape
+		total += len(ev)
+		if len(ev) > 0 {
+			last = ev[len(ev)-1].Message
+		}
+	}
+	assert.Equal(t, MaxEvents+1, total)
+	assert.Contains(t, last, "the rest are not listed")
+	assert.Contains(t, w.Summary().Limits, fmt.Sprintf("events: more than MaxEvents (%d) events from the server's metrics; the rest not listed", MaxEvents))
+}

@@ -39,6 +39,19 @@ type Scrape struct {
 	hasModel bool
 }
 
+// MaxErrorText caps the parser's message in Parse's error (bytes): the parser quotes the text it failed on,
+// which a hostile body can make megabytes long. A cut message ends in "…".
+const MaxErrorText = 512
+
+// capError is an error whose message is capped; it unwraps to the error it was made from.
+type capError struct {
+	msg string
+	err error
+}
+
+func (e *capError) Error() string { return e.msg }
+func (e *capError) Unwrap() error { return e.err }
+
 // Parse parses a Prometheus text exposition (format 0.0.4) received at `at` into a Scrape whose series are
 // filtered by model (empty: all). Errors: the body does not parse (the parser's message, with the body's
 // size); model is set and no series carries it (naming the model_name values the body has); the body has no
@@ -47,7 +60,7 @@ func Parse(body []byte, at time.Time, model string) (Scrape, error) {
 	p := expfmt.NewTextParser(modelValidation)
 	fams, err := p.TextToMetricFamilies(bytes.NewReader(body))
 	if err != nil {
-		return Scrape{}, fmt.Errorf("parsing %d-byte body: %w", len(body), err)
+		return Scrape{}, &capError{msg: fmt.Sprintf("parsing %d-byte body: %s", len(body), capLabelText(err.Error(), MaxErrorText)), err: err}
 	}
 	s := NewScrape(fams, at, model)
 	if model != "" && len(s.Models) > 0 && !s.hasModel {

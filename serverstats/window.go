@@ -233,7 +233,7 @@ func (w *Window) Add(s Scrape) []snapshot.Event {
 	w.exposureEvents(s)
 	w.limitEvents()
 	w.lastNames = s.NamesUsed
-	return w.events.done()
+	return w.capEvents(w.events.done())
 }
 
 // addScalar records the metric name a counter or gauge field is read from in this scrape and folds a gauge's
@@ -314,6 +314,7 @@ func (w *Window) addCounterFamily(name string, fam *dto.MetricFamily, model stri
 	if !strings.HasPrefix(name, "vllm:") {
 		return
 	}
+	name = w.label(name)
 	read := w.isCounterFieldName(name) // a counter field is read from this family in this scrape
 	switch fam.GetType() {
 	case dto.MetricType_COUNTER:
@@ -632,7 +633,7 @@ func validCount(c float64) bool { return c >= 0 && !math.IsInf(c, 0) }
 
 // seriesID writes the series' identity, name{label="value",...} with labels sorted by name, into w.buf.
 func (w *Window) seriesID(name string, m *dto.Metric) []byte {
-	b := append(w.buf[:0], name...)
+	b := append(w.buf[:0], w.label(name)...)
 	b = append(b, '{')
 	ls := m.GetLabel()
 	sorted := slices.IsSortedFunc(ls, func(a, b *dto.LabelPair) int { return strings.Compare(a.GetName(), b.GetName()) })
@@ -649,6 +650,9 @@ func (w *Window) seriesID(name string, m *dto.Metric) []byte {
 		b = strconv.AppendQuote(b, w.label(lp.GetValue()))
 	}
 	b = append(b, '}')
+	if len(b) > MaxSeriesID {
+		b = append(b[:0], capID(string(b))...)
+	}
 	w.buf = b
 	return b
 }
@@ -685,7 +689,7 @@ type eventSink struct {
 }
 
 func (e *eventSink) add(msg string) {
-	e.list = append(e.list, snapshot.Event{Time: e.at, Source: Source, Message: msg})
+	e.list = append(e.list, snapshot.Event{Time: e.at, Source: Source, Message: capLabelText(msg, MaxEventText)})
 }
 
 func (e *eventSink) reset(msg string) { e.resets = append(e.resets, msg) }
