@@ -268,7 +268,11 @@ func (v *VLLM) fetch(ctx context.Context) ([]byte, time.Time, error) {
 		if msg != "" {
 			msg = ": " + msg
 		}
-		return nil, at, fmt.Errorf("GET %s: status %s%s", v.url, resp.Status, msg)
+		status := resp.Status // the server's reason phrase, capped
+		if len(status) > 64 {
+			status = strings.ToValidUTF8(status[:64], "") + "…"
+		}
+		return nil, at, fmt.Errorf("GET %s: status %s%s", v.url, status, msg)
 	}
 	ct := resp.Header.Get("Content-Type")
 	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(ct)), "text/html") {
