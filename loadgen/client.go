@@ -243,12 +243,11 @@ const (
 // first token; io, the header limit, then (from the body's first bytes) the stall limit, reset at every read,
 // then AfterEndTimeout.
 type watchdog struct {
-	phase   atomic.Int32
-	gotTok  atomic.Bool
-	ft, io  *time.Timer
-	stall   time.Duration
-	started bool // the body's first bytes came (touched by the reading goroutine only)
-	cancel  context.CancelCauseFunc
+	phase  atomic.Int32
+	gotTok atomic.Bool
+	ft, io *time.Timer
+	stall  time.Duration
+	cancel context.CancelCauseFunc
 }
 
 // start arms the first-token limit and, when header > 0, the header limit.
