@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -73,6 +74,8 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 		fault = finishError
 	} else if cfg.Truncate.picks(cfg.Seed, kindTruncate, n) {
 		fault = finishAbort
+	} else if cfg.Stall.picks(cfg.Seed, kindStall, n) {
+		fault = faultStall
 	}
 	if fault != "" {
 		faultAt = cfg.FaultAfterTokens
@@ -84,6 +87,9 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 		}
 		if faultAt > p.maxTokens-1 {
 			faultAt = p.maxTokens - 1
+		}
+		if fault == faultStall {
+			faultAt = 0
 		}
 	}
 
@@ -201,6 +207,11 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 		}
 		if k == faultAt {
 			reason = fault
+			if fault == faultStall {
+				flushIfDirty()
+				<-ctx.Done() // silent until the client goes away (or Close)
+				reason = finishAbort
+			}
 			break
 		}
 		if k == 0 {
@@ -280,6 +291,9 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 		return // the client is gone
 	case finishError:
 		msg := "vllmsim: injected error after " + strconv.Itoa(generated) + " tokens"
+		if pad := cfg.StreamErrorBytes - len(msg); pad > 0 {
+			msg += strings.Repeat(".", pad)
+		}
 		if !p.stream {
 			writeError(w, http.StatusInternalServerError, "", msg)
 			return
