@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 )
 
@@ -39,11 +38,53 @@ type wireDelta struct {
 	FunctionCall     json.RawMessage `json:"function_call"`
 }
 
-// wireUsage keeps the counts as the server wrote them, so that a count that is negative, fractional or past
-// int64 is reported as invalid (usage.validate) rather than failing the chunk's parse.
+// wireUsage is the usage object. Its counts are read without failing the chunk's parse, so that a count
+// that is negative, fractional or past int64 is reported as invalid (usage.validate).
 type wireUsage struct {
-	PromptTokens     json.Number `json:"prompt_tokens"`
-	CompletionTokens json.Number `json:"completion_tokens"`
+	PromptTokens     usageCount `json:"prompt_tokens"`
+	CompletionTokens usageCount `json:"completion_tokens"`
+}
+
+// usageCount is one token count as the server sent it.
+type usageCount struct {
+	n   int64
+	bad string // the text sent, capped, when it is not a whole number in int64 (or JSON null)
+}
+
+// UnmarshalJSON reads a whole number in int64; anything else is kept (capped) as bad.
+func (u *usageCount) UnmarshalJSON(b []byte) error {
+	*u = usageCount{}
+	if n, ok := parseWhole(b); ok {
+		u.n = n
+	} else if string(b) != "null" {
+		u.bad = capText(string(b), 64)
+	}
+	return nil
+}
+
+// parseWhole parses an optionally negative decimal integer that fits int64, without allocating.
+func parseWhole(b []byte) (int64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 19 {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	if n > 1<<63-1 {
+		return 0, false
+	}
+	if neg {
+		return -int64(n), true
+	}
+	return int64(n), true
 }
 
 // maxUsageTokens is the largest token count a usage object may carry: more than any context window, small
@@ -51,30 +92,26 @@ type wireUsage struct {
 const maxUsageTokens = 1<<31 - 1
 
 // validate returns the prompt and completion token counts, or an error wrapping ErrInvalidUsage naming the
-// first field that is not a whole number in [0, maxUsageTokens] (an absent field counts as 0).
+// first field that is not a whole number in [0, maxUsageTokens] (an absent or null field counts as 0).
 func (u *wireUsage) validate() (prompt, completion int, err error) {
-	prompt, err = usageCount("prompt_tokens", u.PromptTokens)
+	prompt, err = u.PromptTokens.check("prompt_tokens")
 	if err != nil {
 		return 0, 0, err
 	}
-	completion, err = usageCount("completion_tokens", u.CompletionTokens)
+	completion, err = u.CompletionTokens.check("completion_tokens")
 	return prompt, completion, err
 }
 
-func usageCount(field string, n json.Number) (int, error) {
-	if n == "" {
-		return 0, nil
-	}
-	v, err := strconv.ParseInt(string(n), 10, 64)
+func (u usageCount) check(field string) (int, error) {
 	switch {
-	case err != nil:
-		return 0, fmt.Errorf("%w: %s %s is not a whole number in int64", ErrInvalidUsage, field, capText(string(n), 64))
-	case v < 0:
-		return 0, fmt.Errorf("%w: %s %d is negative", ErrInvalidUsage, field, v)
-	case v > maxUsageTokens:
-		return 0, fmt.Errorf("%w: %s %d is over %d", ErrInvalidUsage, field, v, maxUsageTokens)
+	case u.bad != "":
+		return 0, fmt.Errorf("%w: %s %s is not a whole number in int64", ErrInvalidUsage, field, u.bad)
+	case u.n < 0:
+		return 0, fmt.Errorf("%w: %s %d is negative", ErrInvalidUsage, field, u.n)
+	case u.n > maxUsageTokens:
+		return 0, fmt.Errorf("%w: %s %d is over %d", ErrInvalidUsage, field, u.n, maxUsageTokens)
 	}
-	return int(v), nil
+	return int(u.n), nil
 }
 
 // chunkInfo is what one chunk means for timing.

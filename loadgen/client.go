@@ -239,78 +239,93 @@ const (
 	phaseDone
 )
 
-// watchdog enforces a request's limits with two timers: ft, the first-token limit from Start, stopped at the
-// first token; io, the header limit, then (from the body's first bytes) the stall limit, reset at every read,
-// then AfterEndTimeout.
+// watchdog enforces a request's limits with one timer, set to the nearest deadline: the header limit (with
+// the first-token limit, from Start), the first-token limit, the stall limit (from the last read, once the
+// body's first bytes came; with the first-token limit until the first token), then AfterEndTimeout. When it
+// fires, the phase and the first-token deadline tell which limit it was.
 type watchdog struct {
 	phase  atomic.Int32
 	gotTok atomic.Bool
-	ft, io *time.Timer
+	timer  *time.Timer
+	ftAt   time.Time // Start + FirstTokenTimeout; zero: no first-token limit
 	stall  time.Duration
 	cancel context.CancelCauseFunc
 }
 
-// start arms the first-token limit and, when header > 0, the header limit.
-func (w *watchdog) start(firstToken, header time.Duration) {
+// start arms the first-token limit and, when header > 0, the header limit, from now.
+func (w *watchdog) start(now time.Time, firstToken, header time.Duration) {
+	d := firstToken
 	if firstToken > 0 {
-		w.ft = time.AfterFunc(firstToken, w.fireFirstToken)
+		w.ftAt = now.Add(firstToken)
 	}
-	if header > 0 {
-		w.io = time.AfterFunc(header, w.fireIO)
+	if header > 0 && (d <= 0 || header < d) {
+		d = header
 	}
-}
-
-func (w *watchdog) fireFirstToken() {
-	if !w.gotTok.Load() && w.phase.Load() < phaseAfterEnd {
-		w.cancel(ErrFirstTokenTimeout)
+	if d > 0 {
+		w.timer = time.AfterFunc(d, w.fire)
 	}
 }
 
-func (w *watchdog) fireIO() {
-	switch w.phase.Load() {
-	case phaseHeaders:
-		w.cancel(ErrHeaderTimeout)
-	case phaseBody:
-		w.cancel(ErrStallTimeout)
-	case phaseAfterEnd:
+func (w *watchdog) fire() {
+	phase := w.phase.Load()
+	switch {
+	case phase == phaseAfterEnd:
 		w.cancel(errAfterEnd)
+	case phase == phaseDone:
+	case !w.gotTok.Load() && !w.ftAt.IsZero() && !time.Now().Before(w.ftAt):
+		w.cancel(ErrFirstTokenTimeout)
+	case phase == phaseHeaders:
+		w.cancel(ErrHeaderTimeout)
+	default:
+		w.cancel(ErrStallTimeout)
 	}
 }
 
 // errAfterEnd is the cause with which a body is closed past AfterEndTimeout once its outcome is known.
 var errAfterEnd = errors.New("loadgen: body still open after the response ended")
 
-// gotHeaders ends the header limit; the stall limit starts with the body's first bytes.
+// gotHeaders ends the header limit: until the body's first bytes only the first-token limit runs.
 func (w *watchdog) gotHeaders() {
 	w.phase.Store(phaseBody)
-	if w.io != nil {
-		w.io.Stop()
+	if w.timer == nil {
+		return
+	}
+	if w.ftAt.IsZero() {
+		w.timer.Stop()
+	} else {
+		w.timer.Reset(time.Until(w.ftAt))
 	}
 }
 
-// gotToken ends the first-token limit.
+// gotToken ends the first-token limit; the stall limit runs from now.
 func (w *watchdog) gotToken() {
 	if w.gotTok.Swap(true) {
 		return
 	}
-	if w.ft != nil {
-		w.ft.Stop()
+	if w.stall > 0 {
+		w.arm(w.stall)
+	} else if w.timer != nil {
+		w.timer.Stop()
 	}
 }
 
-// progress restarts the stall limit after bytes arrived.
-func (w *watchdog) progress() {
+// progress restarts the stall limit after bytes arrived at now.
+func (w *watchdog) progress(now time.Time) {
 	if w.stall <= 0 || w.phase.Load() != phaseBody {
 		return
 	}
-	w.arm(w.stall)
+	d := w.stall
+	if !w.gotTok.Load() && !w.ftAt.IsZero() {
+		d = min(d, w.ftAt.Sub(now))
+	}
+	w.arm(d)
 }
 
 func (w *watchdog) arm(d time.Duration) {
-	if w.io == nil {
-		w.io = time.AfterFunc(d, w.fireIO)
+	if w.timer == nil {
+		w.timer = time.AfterFunc(d, w.fire)
 	} else {
-		w.io.Reset(d)
+		w.timer.Reset(d)
 	}
 }
 
@@ -325,10 +340,8 @@ func (w *watchdog) afterEnd() {
 
 func (w *watchdog) stop() {
 	w.phase.Store(phaseDone)
-	for _, t := range [2]*time.Timer{w.ft, w.io} {
-		if t != nil {
-			t.Stop()
-		}
+	if w.timer != nil {
+		w.timer.Stop()
 	}
 }
 
@@ -346,7 +359,7 @@ func (p *progressReader) Read(b []byte) (int, error) {
 	n, err := p.r.Read(b)
 	if n > 0 {
 		p.lastRead = time.Now()
-		p.w.progress()
+		p.w.progress(p.lastRead)
 	}
 	return n, err
 }
@@ -398,7 +411,7 @@ func (c *Client) do(ctx context.Context, enc *encoder, p *Prompt) (rec recorder.
 		header = 0
 	}
 	rec.Start = time.Now()
-	wd.start(c.cfg.FirstTokenTimeout, header)
+	wd.start(rec.Start, c.cfg.FirstTokenTimeout, header)
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		rec.Outcome, rec.Err = c.classify(ctx, rctx, err)

@@ -277,3 +277,59 @@ func TestHugeErrorEventsKeepSmallRecords(t *testing.T) {
 	assert.Less(t, grown, int64(8<<20), "the heap keeps %d bytes after %d × %d-byte error events", grown, streams, size)
 	runtime.KeepAlive(rec)
 }
+
+// Whichever limit is nearest ends the request, with its own reason.
+func TestNearestLimitWins(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) { // the first-token limit before the header limit
+		c, err := NewClient(ClientConfig{BaseURL: "http://fake.invalid", Transport: handlerTransport{silentHandler},
+			HeaderTimeout: 10 * time.Minute, FirstTokenTimeout: 2 * time.Minute})
+		require.NoError(t, err)
+		r := c.Do(context.Background(), chat1, Params{Model: "m"})
+		assert.Equal(t, 2*time.Minute, time.Since(r.Start))
+		assert.ErrorIs(t, r.Err, ErrFirstTokenTimeout)
+	})
+	synctest.Test(t, func(t *testing.T) { // no stall limit: the first-token limit after the role-only chunk
+		c, pt := pipeClient(t, ClientConfig{StallTimeout: -1, FirstTokenTimeout: 3 * time.Minute})
+		ch := doAsync(c, context.Background(), chat1, Params{Model: "m"})
+		w := <-pt.streams
+		write(t, w, chatChunk(`{"role":"assistant","content":""}`))
+		r := <-ch
+		assert.Equal(t, 3*time.Minute, time.Since(r.Start))
+		assert.ErrorIs(t, r.Err, ErrFirstTokenTimeout)
+	})
+	synctest.Test(t, func(t *testing.T) { // bytes keep coming under the stall limit, but no token
+		c, pt := pipeClient(t, ClientConfig{StallTimeout: 40 * time.Second, FirstTokenTimeout: 90 * time.Second})
+		ch := doAsync(c, context.Background(), chat1, Params{Model: "m"})
+		w := <-pt.streams
+		write(t, w, chatChunk(`{"role":"assistant","content":""}`))
+		time.Sleep(30 * time.Second)
+		write(t, w, ": ping\n\n")
+		time.Sleep(30 * time.Second)
+		write(t, w, ": ping\n\n") // at 60 s: the stall limit would be at 100 s, the first-token one is at 90 s
+		r := <-ch
+		assert.Equal(t, 90*time.Second, time.Since(r.Start))
+		assert.ErrorIs(t, r.Err, ErrFirstTokenTimeout)
+	})
+	synctest.Test(t, func(t *testing.T) { // after the first token the first-token limit is gone
+		c, pt := pipeClient(t, ClientConfig{StallTimeout: 40 * time.Second, FirstTokenTimeout: 50 * time.Second})
+		ch := doAsync(c, context.Background(), chat1, Params{Model: "m"})
+		w := <-pt.streams
+		time.Sleep(30 * time.Second)
+		write(t, w, chatChunk(`{"content":"a"}`))
+		r := <-ch
+		assert.Equal(t, 70*time.Second, time.Since(r.Start), "30 s to the token, then the 40 s stall limit")
+		assert.ErrorIs(t, r.Err, ErrStallTimeout)
+	})
+}
+
+func TestParseWhole(t *testing.T) {
+	for in, want := range map[string]int64{"0": 0, "7": 7, "-7": -7, "9223372036854775807": 1<<63 - 1} {
+		n, ok := parseWhole([]byte(in))
+		assert.True(t, ok, in)
+		assert.Equal(t, want, n, in)
+	}
+	for _, in := range []string{"", "-", "9223372036854775808", "1e3", "2.5", `"3"`, "12345678901234567890", "null"} {
+		_, ok := parseWhole([]byte(in))
+		assert.False(t, ok, in)
+	}
+}
