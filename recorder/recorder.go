@@ -262,7 +262,10 @@ func (r *Recorder) AddRecord(rec Record, itlMS []float64) {
 // add counts rec in every tally, distribution (but ITL, whose gaps the caller adds next) and the window, and
 // keeps it as a row while the row bound allows. Called with r.mu held.
 func (r *Recorder) add(rec *Record) {
-	bound(rec)
+	if uint(rec.PromptTokens) > MaxTokenCount || uint(rec.OutputTokens) > MaxTokenCount ||
+		len(rec.Error) > MaxErrorText || len(rec.FinishReason) > MaxFinishReason {
+		bound(rec)
+	}
 	rec.itlAt = r.itl.n
 	c := &r.counts
 	c.Total++
