@@ -176,7 +176,7 @@ func (w *Window) limitEvents() {
 	l.pending = 0
 	l.untracked = max(l.untracked, untracked)
 	l.overEngines = max(l.overEngines, len(l.enginesOver))
-	clear(l.enginesOver)
+	l.enginesOver = nil // a map keeps its buckets when cleared
 	if untracked > 0 && l.told&toldSeries == 0 {
 		l.told |= toldSeries
 		w.events.add(strconv.Itoa(untracked) + " series past MaxSeries (" + strconv.Itoa(MaxSeries) + ") not tracked: the window's figures leave them out")
