@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -40,8 +41,16 @@ const (
 	// DefaultFirstTokenTimeout bounds Start → first token (headers included). Generous: a loaded server may
 	// legitimately queue a request for minutes; the limit is there to end hung requests, not to judge latency.
 	DefaultFirstTokenTimeout = 5 * time.Minute
-	// DefaultStallTimeout bounds the gap between two reads of the stream after the first token.
+	// DefaultHeaderTimeout bounds Start → response headers of a streaming request. vLLM sends a stream's
+	// headers as soon as it accepts the request, before queueing it; a proxy that queues requests before
+	// forwarding them needs it raised.
+	DefaultHeaderTimeout = time.Minute
+	// DefaultStallTimeout bounds the gap between two reads of a response body once its first bytes came
+	// (a role-only chunk or a keep-alive included).
 	DefaultStallTimeout = time.Minute
+	// AfterEndTimeout bounds reading what follows once a response's outcome is known (after [DONE], an
+	// error event or an error status): at most this long and 256 KiB, then the body is closed.
+	AfterEndTimeout = time.Second
 	// DefaultMaxEventSize bounds one server-sent event (16 MiB); larger events fail the request.
 	DefaultMaxEventSize = 16 << 20
 )
@@ -53,8 +62,19 @@ var (
 	ErrConnectTimeout = errors.New("loadgen: connect timeout")
 	// ErrFirstTokenTimeout: no token arrived within FirstTokenTimeout of Start. Outcome failed.
 	ErrFirstTokenTimeout = errors.New("loadgen: first-token timeout")
-	// ErrStallTimeout: after the first token, the stream delivered no bytes for StallTimeout. Outcome failed.
+	// ErrHeaderTimeout: a streaming request's response headers did not come within HeaderTimeout of Start.
+	// Outcome failed.
+	ErrHeaderTimeout = errors.New("loadgen: response header timeout")
+	// ErrStallTimeout: once the body's first bytes came (before or after the first token), the stream
+	// delivered no bytes for StallTimeout. Outcome failed.
 	ErrStallTimeout = errors.New("loadgen: stall timeout")
+	// ErrEventTooLarge: one server-sent event (or a non-streaming body) was larger than
+	// ClientConfig.MaxEventSize. Outcome failed.
+	ErrEventTooLarge = errors.New("loadgen: server-sent event larger than ClientConfig.MaxEventSize")
+	// ErrInvalidUsage: the response's usage object has a token count that is not a whole number from 0 to
+	// 2^31−1. Outcome failed; the record's OutputTokens is the count of token-bearing chunks (estimated)
+	// and PromptTokens 0, so the invalid count reaches no figure.
+	ErrInvalidUsage = errors.New("loadgen: invalid usage in response")
 	// ErrTruncated: the stream ended (cleanly or with an unexpected EOF) before [DONE] and without a finish
 	// reason. Outcome incomplete.
 	ErrTruncated = errors.New("loadgen: stream ended without [DONE] or a finish reason")
@@ -72,8 +92,8 @@ var (
 type HTTPError struct {
 	// StatusCode is the HTTP status code.
 	StatusCode int
-	// Body is the start of the response body (at most 1 KiB, trimmed), with the client's secrets redacted
-	// (auth.Redact).
+	// Body is the start of the response body (at most MaxErrorText bytes, trimmed, "…" when cut), with the
+	// client's secrets redacted (auth.Redact).
 	Body string
 	// RetryAfter is the response's Retry-After (RFC 9110 §10.2.3: seconds, or an HTTP date taken relative to
 	// when the response arrived), uncapped; 0 when absent, unparseable or in the past.
@@ -107,8 +127,11 @@ type ClientConfig struct {
 	ConnectTimeout time.Duration
 	// FirstTokenTimeout bounds Start → first token; default DefaultFirstTokenTimeout, negative: none.
 	FirstTokenTimeout time.Duration
-	// StallTimeout bounds the silence between reads of the stream after the first token; default
-	// DefaultStallTimeout, negative: none.
+	// HeaderTimeout bounds Start → response headers of a streaming request (a non-streaming one gets its
+	// headers with the whole answer: FirstTokenTimeout bounds it); default DefaultHeaderTimeout, negative: none.
+	HeaderTimeout time.Duration
+	// StallTimeout bounds the silence between reads of the body once its first bytes came, before the
+	// first token as after it; default DefaultStallTimeout, negative: none.
 	StallTimeout time.Duration
 	// MaxEventSize bounds one server-sent event in bytes; default DefaultMaxEventSize.
 	MaxEventSize int
@@ -118,8 +141,8 @@ type ClientConfig struct {
 }
 
 // Client sends requests to one OpenAI-compatible server and times each into a recorder.Request. It is safe for
-// concurrent use. Its http.Client has no overall Timeout (that would cut long streams); the connect,
-// first-token and stall limits of ClientConfig apply instead.
+// concurrent use. Its http.Client has no overall Timeout (that would cut long streams); the connect, header,
+// first-token and stall limits of ClientConfig apply instead, and AfterEndTimeout once the outcome is known.
 type Client struct {
 	cfg        ClientConfig
 	hc         *http.Client
@@ -157,6 +180,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	}
 	cfg.ConnectTimeout = orDefault(cfg.ConnectTimeout, DefaultConnectTimeout)
 	cfg.FirstTokenTimeout = orDefault(cfg.FirstTokenTimeout, DefaultFirstTokenTimeout)
+	cfg.HeaderTimeout = orDefault(cfg.HeaderTimeout, DefaultHeaderTimeout)
 	cfg.StallTimeout = orDefault(cfg.StallTimeout, DefaultStallTimeout)
 
 	c := &Client{
@@ -214,54 +238,111 @@ func (c *Client) Do(ctx context.Context, p Prompt, params Params) recorder.Reque
 	return c.do(ctx, enc, &p)
 }
 
-// request phases, for the timer that enforces first-token and stall limits.
+// request phases, for the timers that enforce the limits.
 const (
-	phaseFirstToken int32 = iota
-	phaseStreaming
+	phaseHeaders  int32 = iota // waiting for the response headers
+	phaseBody                  // reading the body
+	phaseAfterEnd              // the outcome is known: reading what is left, bounded
 	phaseDone
 )
 
-// watchdog enforces FirstTokenTimeout and StallTimeout with one timer per request.
+// watchdog enforces a request's limits with one timer, set to the nearest deadline: the header limit (with
+// the first-token limit, from Start), the first-token limit, the stall limit (from the last read, once the
+// body's first bytes came; with the first-token limit until the first token), then AfterEndTimeout. When it
+// fires, the phase and the first-token deadline tell which limit it was.
 type watchdog struct {
 	phase  atomic.Int32
+	gotTok atomic.Bool
 	timer  *time.Timer
+	ftAt   time.Time // Start + FirstTokenTimeout; zero: no first-token limit
 	stall  time.Duration
 	cancel context.CancelCauseFunc
 }
 
+// start arms the first-token limit and, when header > 0, the header limit, from now.
+func (w *watchdog) start(now time.Time, firstToken, header time.Duration) {
+	d := firstToken
+	if firstToken > 0 {
+		w.ftAt = now.Add(firstToken)
+	}
+	if header > 0 && (d <= 0 || header < d) {
+		d = header
+	}
+	if d > 0 {
+		w.timer = time.AfterFunc(d, w.fire)
+	}
+}
+
 func (w *watchdog) fire() {
-	switch w.phase.Load() {
-	case phaseFirstToken:
+	phase := w.phase.Load()
+	switch {
+	case phase == phaseAfterEnd:
+		w.cancel(errAfterEnd)
+	case phase == phaseDone:
+	case !w.gotTok.Load() && !w.ftAt.IsZero() && !time.Now().Before(w.ftAt):
 		w.cancel(ErrFirstTokenTimeout)
-	case phaseStreaming:
+	case phase == phaseHeaders:
+		w.cancel(ErrHeaderTimeout)
+	default:
 		w.cancel(ErrStallTimeout)
 	}
 }
 
-// gotToken moves from the first-token limit to the stall limit.
-func (w *watchdog) gotToken() {
-	if w.phase.Load() != phaseFirstToken {
+// errAfterEnd is the cause with which a body is closed past AfterEndTimeout once its outcome is known.
+var errAfterEnd = errors.New("loadgen: body still open after the response ended")
+
+// gotHeaders ends the header limit: until the body's first bytes only the first-token limit runs.
+func (w *watchdog) gotHeaders() {
+	w.phase.Store(phaseBody)
+	if w.timer == nil {
 		return
 	}
-	w.phase.Store(phaseStreaming)
-	if w.timer == nil {
-		if w.stall > 0 {
-			w.timer = time.AfterFunc(w.stall, w.fire)
-		}
+	if w.ftAt.IsZero() {
+		w.timer.Stop()
+	} else {
+		w.timer.Reset(time.Until(w.ftAt))
+	}
+}
+
+// gotToken ends the first-token limit; the stall limit runs from now.
+func (w *watchdog) gotToken() {
+	if w.gotTok.Swap(true) {
 		return
 	}
 	if w.stall > 0 {
-		w.timer.Reset(w.stall)
-	} else {
+		w.arm(w.stall)
+	} else if w.timer != nil {
 		w.timer.Stop()
 	}
 }
 
-// progress restarts the stall limit after bytes arrived.
-func (w *watchdog) progress() {
-	if w.timer != nil && w.stall > 0 && w.phase.Load() == phaseStreaming {
-		w.timer.Reset(w.stall)
+// progress restarts the stall limit after bytes arrived at now.
+func (w *watchdog) progress(now time.Time) {
+	if w.stall <= 0 || w.phase.Load() != phaseBody {
+		return
 	}
+	d := w.stall
+	if !w.gotTok.Load() && !w.ftAt.IsZero() {
+		d = min(d, w.ftAt.Sub(now))
+	}
+	w.arm(d)
+}
+
+func (w *watchdog) arm(d time.Duration) {
+	if w.timer == nil {
+		w.timer = time.AfterFunc(d, w.fire)
+	} else {
+		w.timer.Reset(d)
+	}
+}
+
+// afterEnd bounds what is read once the outcome is known by AfterEndTimeout.
+func (w *watchdog) afterEnd() {
+	if w.phase.Load() >= phaseAfterEnd {
+		return
+	}
+	w.phase.Store(phaseAfterEnd)
+	w.arm(AfterEndTimeout)
 }
 
 func (w *watchdog) stop() {
@@ -285,7 +366,7 @@ func (p *progressReader) Read(b []byte) (int, error) {
 	n, err := p.r.Read(b)
 	if n > 0 {
 		p.lastRead = time.Now()
-		p.w.progress()
+		p.w.progress(p.lastRead)
 	}
 	return n, err
 }
@@ -333,22 +414,26 @@ func (c *Client) do(ctx context.Context, enc *encoder, p *Prompt) (rec recorder.
 	wd := &watchdog{stall: c.cfg.StallTimeout, cancel: cancel}
 	defer wd.stop()
 
-	rec.Start = time.Now()
-	if c.cfg.FirstTokenTimeout > 0 {
-		wd.timer = time.AfterFunc(c.cfg.FirstTokenTimeout, wd.fire)
+	header := c.cfg.HeaderTimeout
+	if enc.params.NoStream {
+		header = 0
 	}
+	rec.Start = time.Now()
+	wd.start(rec.Start, c.cfg.FirstTokenTimeout, header)
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		rec.Outcome, rec.Err = c.classify(ctx, rctx, err)
 		return rec
 	}
+	wd.gotHeaders()
 	defer resp.Body.Close()
 	rec.HTTPStatus = resp.StatusCode
 	br := &progressReader{r: resp.Body, w: wd}
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		rec.Responded = time.Now()
-		head, _ := io.ReadAll(io.LimitReader(br, 1024))
+		head, _ := io.ReadAll(io.LimitReader(br, MaxErrorText))
+		wd.afterEnd()
 		drain(br)
 		rec.Err = c.httpError(resp, head, rec.Responded)
 		rec.Outcome = recorder.OutcomeFailed
@@ -387,7 +472,7 @@ type streamState struct {
 // readStream parses the SSE body and fills rec.
 func (c *Client) readStream(ctx, rctx context.Context, body *progressReader, wd *watchdog, rec *recorder.Request) {
 	var st streamState
-	var readErr error
+	var readErr, failed error
 	for ev, err := range sse.Read(body, c.sseCfg) {
 		if err != nil {
 			readErr = err
@@ -403,20 +488,17 @@ func (c *Client) readStream(ctx, rctx context.Context, body *progressReader, wd 
 			break
 		}
 		if ev.Type == "error" && !strings.HasPrefix(data, "{") {
-			rec.Outcome, rec.Err = recorder.OutcomeFailed, &StreamError{Message: data, Raw: excerpt([]byte(data), 1024)}
-			drain(body)
-			return
+			failed = &StreamError{Message: capText(data, MaxErrorText), Raw: excerpt([]byte(data), MaxErrorText), Truncated: len(data) > MaxErrorText}
+			break
 		}
 		ci, perr := parseChunk([]byte(data))
 		if perr != nil {
-			rec.Outcome, rec.Err = recorder.OutcomeFailed, perr
-			drain(body)
-			return
+			failed = perr
+			break
 		}
 		if ci.err != nil {
-			rec.Outcome, rec.Err = recorder.OutcomeFailed, ci.err
-			drain(body)
-			return
+			failed = ci.err
+			break
 		}
 		if ci.token {
 			if rec.FirstToken.IsZero() {
@@ -437,25 +519,54 @@ func (c *Client) readStream(ctx, rctx context.Context, body *progressReader, wd 
 			st.usage = ci.usage // the last usage wins; never summed
 		}
 	}
-	if st.done {
-		drain(body) // the server closes the stream right after [DONE]
+	if st.done || failed != nil {
+		wd.afterEnd()
+		drain(body) // the server closes the stream right after [DONE] or an error
+	}
+	if failed != nil {
+		// The tokens that came before the error stay counted (its partial output).
+		c.counts(rec, &st)
+		rec.Outcome, rec.Err = recorder.OutcomeFailed, failed
+		return
+	}
+	if errors.Is(readErr, bufio.ErrTooLong) {
+		c.counts(rec, &st)
+		rec.Outcome, rec.Err = recorder.OutcomeFailed, c.tooLarge()
+		return
 	}
 	c.finish(ctx, rctx, rec, &st, readErr)
 }
 
-// finish decides the outcome of a read response.
-func (c *Client) finish(ctx, rctx context.Context, rec *recorder.Request, st *streamState, readErr error) {
+// tooLarge is the error of an event or body over MaxEventSize.
+func (c *Client) tooLarge() error {
+	return fmt.Errorf("%w (%d bytes): raise ClientConfig.MaxEventSize", ErrEventTooLarge, c.cfg.MaxEventSize)
+}
+
+// counts fills rec's finish reason and token counts from st: usage when valid, else the count of
+// token-bearing chunks (estimated). It returns usage's error when usage is invalid.
+func (c *Client) counts(rec *recorder.Request, st *streamState) error {
 	rec.FinishReason = st.finish
 	if st.usage != nil {
-		rec.PromptTokens = st.usage.PromptTokens
-		rec.OutputTokens = st.usage.CompletionTokens
-		if d := st.usage.CompletionTokensDetails; d != nil {
-			rec.ReasoningTokens = d.ReasoningTokens
+		p, o, err := st.usage.validate()
+		if err == nil {
+			rec.PromptTokens, rec.OutputTokens = p, o
+			if d := st.usage.CompletionTokensDetails; d != nil {
+				if n, err := d.ReasoningTokens.check("completion_tokens_details.reasoning_tokens"); err == nil && n <= o {
+					rec.ReasoningTokens = n
+				}
+			}
+			return nil
 		}
-	} else {
-		rec.OutputTokens = st.tokenCount
-		rec.OutputTokensEstimated = true
+		rec.OutputTokens, rec.OutputTokensEstimated = st.tokenCount, true
+		return err
 	}
+	rec.OutputTokens, rec.OutputTokensEstimated = st.tokenCount, true
+	return nil
+}
+
+// finish decides the outcome of a read response.
+func (c *Client) finish(ctx, rctx context.Context, rec *recorder.Request, st *streamState, readErr error) {
+	usageErr := c.counts(rec, st)
 	finished := st.done || st.finish != ""
 	switch {
 	case readErr != nil && !finished:
@@ -468,6 +579,8 @@ func (c *Client) finish(ctx, rctx context.Context, rec *recorder.Request, st *st
 		rec.Outcome, rec.Err = recorder.OutcomeIncomplete, ErrTruncated
 	case rec.FirstToken.IsZero():
 		rec.Outcome, rec.Err = recorder.OutcomeIncomplete, ErrNoTokens
+	case usageErr != nil:
+		rec.Outcome, rec.Err = recorder.OutcomeFailed, usageErr
 	default:
 		rec.Outcome = recorder.OutcomeOK
 	}
@@ -483,8 +596,9 @@ func (c *Client) readWhole(ctx, rctx context.Context, body *progressReader, wd *
 		return
 	}
 	if len(data) > c.cfg.MaxEventSize {
+		wd.afterEnd()
 		drain(body)
-		rec.Outcome, rec.Err = recorder.OutcomeFailed, fmt.Errorf("loadgen: response body larger than MaxEventSize (%d bytes)", c.cfg.MaxEventSize)
+		rec.Outcome, rec.Err = recorder.OutcomeFailed, c.tooLarge()
 		return
 	}
 	ci, perr := parseChunk(data)
@@ -517,8 +631,12 @@ func (c *Client) classify(ctx, rctx context.Context, err error) (recorder.Outcom
 		// Still connecting when the first token was due: a failure to connect, kept in the chain so that the
 		// load driver backs off and can tell the server unreachable.
 		return recorder.OutcomeFailed, fmt.Errorf("%w (%v) while connecting: %w", ErrFirstTokenTimeout, c.cfg.FirstTokenTimeout, err)
+	case errors.Is(cause, ErrHeaderTimeout) && connecting:
+		return recorder.OutcomeFailed, fmt.Errorf("%w (%v) while connecting: %w", ErrHeaderTimeout, c.cfg.HeaderTimeout, err)
 	case errors.Is(cause, ErrFirstTokenTimeout):
 		return recorder.OutcomeFailed, fmt.Errorf("%w (%v)", ErrFirstTokenTimeout, c.cfg.FirstTokenTimeout)
+	case errors.Is(cause, ErrHeaderTimeout):
+		return recorder.OutcomeFailed, fmt.Errorf("%w (%v)", ErrHeaderTimeout, c.cfg.HeaderTimeout)
 	case errors.Is(cause, ErrStallTimeout):
 		return recorder.OutcomeFailed, fmt.Errorf("%w (%v without data)", ErrStallTimeout, c.cfg.StallTimeout)
 	}

@@ -10,11 +10,20 @@ import (
 	"time"
 )
 
+// Caps on a server's model list as Models keeps it.
+const (
+	// MaxModels is the most model ids Models returns.
+	MaxModels = 256
+	// MaxModelName caps one model id (bytes; a cut id ends in "…").
+	MaxModelName = 512
+)
+
 // Models returns the ids of the models the server serves, in the order of its GET /v1/models answer (the
 // OpenAI API's model list, which vLLM serves; the first is what vLLM serves by default). It sends the
 // client's APIKey and Header. A non-2xx answer, an answer that is not the list's JSON, or a list without a
-// model is an error naming the URL. ctx bounds the request (the client itself has no overall timeout). Its
-// errors show no secret of the client (auth.Redact).
+// model is an error naming the URL. ctx bounds the request (the client itself has no overall timeout). At most
+// MaxModels ids are kept, each cut at MaxModelName bytes with "…". Its errors show no secret of the client
+// (auth.Redact).
 func (c *Client) Models(ctx context.Context) ([]string, error) {
 	ids, err := c.models(ctx)
 	return ids, c.redactErr(err)
@@ -40,7 +49,7 @@ func (c *Client) models(ctx context.Context) ([]string, error) {
 	defer resp.Body.Close()
 	defer drain(resp.Body)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		head, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+		head, _ := io.ReadAll(io.LimitReader(resp.Body, MaxErrorText))
 		return nil, fmt.Errorf("loadgen: list models at %s: %w", url, c.httpError(resp, head, time.Now()))
 	}
 	var list struct {
@@ -51,10 +60,10 @@ func (c *Client) models(ctx context.Context) ([]string, error) {
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(&list); err != nil {
 		return nil, fmt.Errorf("loadgen: list models at %s: not a model list: %w", url, err)
 	}
-	ids := make([]string, 0, len(list.Data))
+	ids := make([]string, 0, min(len(list.Data), MaxModels))
 	for _, m := range list.Data {
-		if m.ID != "" {
-			ids = append(ids, m.ID)
+		if m.ID != "" && len(ids) < MaxModels {
+			ids = append(ids, capText(m.ID, MaxModelName))
 		}
 	}
 	if len(ids) == 0 {

@@ -37,7 +37,7 @@ func (c *Client) redact(rec *recorder.Request) {
 func (c *Client) httpError(resp *http.Response, head []byte, at time.Time) *HTTPError {
 	return &HTTPError{
 		StatusCode: resp.StatusCode,
-		Body:       auth.Redact(excerpt(head, 1024), c.secrets...),
+		Body:       auth.Redact(excerpt(head, MaxErrorText), c.secrets...),
 		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), at),
 	}
 }

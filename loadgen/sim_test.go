@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/vmtest/vmtest/recorder"
@@ -127,6 +128,8 @@ func TestSimulatorFaultsBecomeOutcomes(t *testing.T) {
 			var se *StreamError
 			require.ErrorAs(t, r.Err, &se, "request %d", num)
 			require.Equal(t, 200, r.HTTPStatus)
+			require.Equal(t, "500", se.Code, "the error's code is kept")
+			require.Equal(t, 4, r.OutputTokens, "the tokens before the error (FaultAfterTokens: max_tokens/2) are kept")
 		case num%7 == 0:
 			exp = recorder.OutcomeIncomplete
 			require.ErrorIs(t, r.Err, ErrTruncated, "request %d", num)
@@ -145,4 +148,42 @@ func TestSimulatorFaultsBecomeOutcomes(t *testing.T) {
 	}
 	require.Equal(t, want, res.Outcomes)
 	require.Len(t, sink.all(), n)
+}
+
+// The simulator's Stall fault: the stream goes silent after its role-only chunk; the client ends it at the
+// stall limit, with that reason, long before the first-token limit.
+func TestSimulatorStallEndsAtTheStallLimit(t *testing.T) {
+	sim := vllmsim.New(t, vllmsim.Config{Stall: vllmsim.Fault{Every: 1}})
+	c, err := NewClient(ClientConfig{BaseURL: sim.URL, StallTimeout: 50 * time.Millisecond, FirstTokenTimeout: time.Hour})
+	require.NoError(t, err)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a safety net, not a measure
+	defer cancel()
+	r := c.Do(ctx, ChatPrompts("Why?")[0], Params{MaxTokens: 8})
+	assert.Equal(t, recorder.OutcomeFailed, r.Outcome)
+	assert.ErrorIs(t, r.Err, ErrStallTimeout)
+	assert.NotErrorIs(t, r.Err, ErrCanceled)
+	assert.True(t, r.FirstToken.IsZero())
+	assert.Equal(t, 200, r.HTTPStatus)
+}
+
+// The case end to end, smaller (TestHugeErrorEventsKeepSmallRecords has the 12 MB events): 20
+// streams whose error events carry 1 MB each, recorded: every row keeps a capped error and the tokens before it.
+func TestSimulatorHugeStreamErrorsRecordedSmall(t *testing.T) {
+	const streams, size = 20, 1 << 20
+	sim := vllmsim.New(t, vllmsim.Config{StreamError: vllmsim.Fault{Every: 1}, FaultAfterTokens: 3, StreamErrorBytes: size})
+	rec := recorder.New(time.Now(), recorder.Config{})
+	_, err := Run(context.Background(), LoadConfig{
+		Client: ClientConfig{BaseURL: sim.URL}, Prompts: ChatPrompts("Why?"), Params: Params{MaxTokens: 8},
+		Concurrency: streams, Requests: streams, Sink: rec,
+	})
+	require.NoError(t, err)
+	_, rows := rec.Cut()
+	require.Len(t, rows, streams)
+	for _, row := range rows {
+		assert.Equal(t, recorder.OutcomeFailed, row.Outcome)
+		assert.Equal(t, 3, row.OutputTokens)
+		assert.Contains(t, row.Error, "InternalServerError (code 500): vllmsim: injected error after 3 tokens...")
+		assert.LessOrEqual(t, len(row.Error), 200+MaxErrorText)
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -286,6 +288,10 @@ func (r *Recorder) AddRecord(rec Record, itlMS []float64) {
 // add counts rec in every tally, distribution (but ITL, whose gaps the caller adds next) and the window, and
 // keeps it as a row while the row bound allows. Called with r.mu held.
 func (r *Recorder) add(rec *Record) {
+	if uint(rec.PromptTokens) > MaxTokenCount || uint(rec.OutputTokens) > MaxTokenCount ||
+		len(rec.Error) > MaxErrorText || len(rec.FinishReason) > MaxFinishReason {
+		bound(rec)
+	}
 	rec.itlAt = r.itl.n
 	c := &r.counts
 	c.Total++
@@ -409,6 +415,60 @@ func (r *Recorder) TakeJournal() ([]Record, [][]float64, Counts) {
 		}
 	}
 	return rows, gaps, counts
+}
+
+// Bounds on what a record keeps of what a server (through a client) sent.
+const (
+	// MaxTokenCount is the largest PromptTokens or OutputTokens a record takes (2^31−1: more than any context
+	// window, small enough that a run's sums cannot overflow). A count below 0 or above it is invalid.
+	MaxTokenCount = 1<<31 - 1
+	// MaxErrorText caps Record.Error (bytes); a cut text ends in "…".
+	MaxErrorText = 4096
+	// MaxFinishReason caps Record.FinishReason (bytes); a cut text ends in "…".
+	MaxFinishReason = 64
+)
+
+// bound caps rec's texts and invalidates its token counts when one is below 0 or above MaxTokenCount: both
+// counts become 0, an ok request becomes failed, and the reason is (added to) its Error, so the invalid
+// count reaches no sum, rate or file.
+func bound(rec *Record) {
+	if len(rec.FinishReason) > MaxFinishReason {
+		rec.FinishReason = capText(rec.FinishReason, MaxFinishReason)
+	}
+	if uint(rec.PromptTokens) > MaxTokenCount || uint(rec.OutputTokens) > MaxTokenCount {
+		bad := badCount("prompt", rec.PromptTokens) + badCount("output", rec.OutputTokens)
+		rec.PromptTokens, rec.OutputTokens = 0, 0
+		reason := "vmtest: invalid token count: " + bad[2:]
+		if rec.Outcome == OutcomeOK {
+			rec.Outcome = OutcomeFailed
+		}
+		if rec.Error == "" {
+			rec.Error = reason
+		} else {
+			rec.Error += "; " + reason
+		}
+	}
+	if len(rec.Error) > MaxErrorText {
+		rec.Error = capText(rec.Error, MaxErrorText)
+	}
+}
+
+func badCount(what string, n int) string {
+	switch {
+	case n < 0:
+		return "; " + what + " tokens " + strconv.Itoa(n) + " is negative"
+	case n > MaxTokenCount:
+		return "; " + what + " tokens " + strconv.Itoa(n) + " is over " + strconv.Itoa(MaxTokenCount)
+	}
+	return ""
+}
+
+// capText returns s cut to at most n bytes (at a character boundary) with "…" when cut.
+func capText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
 }
 
 type recorderError string

@@ -279,7 +279,11 @@ func (v *VLLM) fetch(ctx context.Context) ([]byte, time.Time, error) {
 		if msg != "" {
 			msg = ": " + msg
 		}
-		return nil, at, fmt.Errorf("GET %s: status %s%s", v.shown, resp.Status, msg)
+		status := resp.Status // the server's reason phrase, capped
+		if len(status) > 64 {
+			status = strings.ToValidUTF8(status[:64], "") + "…"
+		}
+		return nil, at, fmt.Errorf("GET %s: status %s%s", v.shown, status, msg)
 	}
 	ct := resp.Header.Get("Content-Type")
 	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(ct)), "text/html") {

@@ -61,7 +61,7 @@ func (w *Window) exposureEvents(s Scrape) {
 	}
 	if s.Model == "" && len(s.Models) > 1 && !w.warnedMany {
 		w.warnedMany = true
-		w.events.add("several model_name values (" + quoted(s.Models) + "): summing over them; set the model (vmtest Options.Model, or the command's -metrics-model) to read one")
+		w.events.add("several model_name values (" + s.modelList() + "): summing over them; set the model (vmtest Options.Model, or the command's -metrics-model) to read one")
 	}
 }
 

@@ -30,9 +30,27 @@ type Scrape struct {
 	// to the metric name it is read from: the first of Candidates(field) with a series of the field's kind
 	// (a finite counter, gauge or untyped value; a histogram) that Model keeps.
 	NamesUsed map[string]string
-	// Models is every model_name label value on the catalogue's counters and gauges, sorted (unfiltered).
+	// Models is every model_name label value on the catalogue's counters and gauges, sorted (unfiltered):
+	// at most MaxModels of them (ModelsCut says more were seen), each capped at MaxLabelValue bytes.
 	Models []string
+	// ModelsCut is true when the body had more model_name values than Models lists.
+	ModelsCut bool
+	// hasModel is true when a series of the catalogue's counters and gauges carries model_name = Model.
+	hasModel bool
 }
+
+// MaxErrorText caps the parser's message in Parse's error (bytes): the parser quotes the text it failed on,
+// which a hostile body can make megabytes long. A cut message ends in "…".
+const MaxErrorText = 512
+
+// capError is an error whose message is capped; it unwraps to the error it was made from.
+type capError struct {
+	msg string
+	err error
+}
+
+func (e *capError) Error() string { return e.msg }
+func (e *capError) Unwrap() error { return e.err }
 
 // Parse parses a Prometheus text exposition (format 0.0.4) received at `at` into a Scrape whose series are
 // filtered by model (empty: all). Errors: the body does not parse (the parser's message, with the body's
@@ -42,11 +60,11 @@ func Parse(body []byte, at time.Time, model string) (Scrape, error) {
 	p := expfmt.NewTextParser(modelValidation)
 	fams, err := p.TextToMetricFamilies(bytes.NewReader(body))
 	if err != nil {
-		return Scrape{}, fmt.Errorf("parsing %d-byte body: %w", len(body), err)
+		return Scrape{}, &capError{msg: fmt.Sprintf("parsing %d-byte body: %s", len(body), capLabelText(err.Error(), MaxErrorText)), err: err}
 	}
 	s := NewScrape(fams, at, model)
-	if model != "" && len(s.Models) > 0 && !slices.Contains(s.Models, model) {
-		return Scrape{}, fmt.Errorf("no series with model_name=%q (the model: vmtest Options.Model, or the command's -metrics-model); the server has %s", model, quoted(s.Models))
+	if model != "" && len(s.Models) > 0 && !s.hasModel {
+		return Scrape{}, fmt.Errorf("no series with model_name=%q (the model: vmtest Options.Model, or the command's -metrics-model); the server has %s", model, s.modelList())
 	}
 	if len(s.NamesUsed) == 0 {
 		return Scrape{}, fmt.Errorf("no vllm:* metric this sampler reads (%d families parsed): is this a vLLM server's metrics URL?", len(fams))
@@ -68,8 +86,17 @@ func NewScrape(fams map[string]*dto.MetricFamily, at time.Time, model string) Sc
 				continue
 			}
 			for _, sr := range fams[name].GetMetric() {
-				if mn, ok := label(sr, "model_name"); ok {
+				mn, ok := label(sr, "model_name")
+				if !ok {
+					continue
+				}
+				s.hasModel = s.hasModel || (model != "" && mn == model)
+				switch mn = capLabel(mn); {
+				case models[mn]:
+				case len(models) < MaxModels:
 					models[mn] = true
+				default:
+					s.ModelsCut = true
 				}
 			}
 		}
@@ -118,6 +145,19 @@ func (s Scrape) Histogram(field string) (name string, series []*dto.Metric) {
 	return name, series
 }
 
+// rawScalar is a counter's, gauge's or untyped sample's value, finite or not; false for other types.
+func rawScalar(m *dto.Metric) (float64, bool) {
+	switch {
+	case m.GetCounter() != nil:
+		return m.GetCounter().GetValue(), true
+	case m.GetGauge() != nil:
+		return m.GetGauge().GetValue(), true
+	case m.GetUntyped() != nil:
+		return m.GetUntyped().GetValue(), true
+	}
+	return 0, false
+}
+
 // scalarValue is a counter's, gauge's or untyped sample's value; false for other types and non-finite values.
 func scalarValue(m *dto.Metric) (float64, bool) {
 	var x float64
@@ -152,6 +192,14 @@ func modelMatches(m *dto.Metric, model string) bool {
 	}
 	v, _ := label(m, "model_name")
 	return v == model
+}
+
+// modelList quotes Models, saying when there were more.
+func (s Scrape) modelList() string {
+	if s.ModelsCut {
+		return quoted(s.Models) + " and more (only " + fmt.Sprint(MaxModels) + " listed)"
+	}
+	return quoted(s.Models)
 }
 
 func quoted(ks []string) string {

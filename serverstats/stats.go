@@ -59,6 +59,11 @@ type Stats struct {
 	// changed between two scrapes without a process restart being seen; their increase for that step was
 	// counted from 0. Each is also an Event.
 	CounterResets int `json:"counter_resets"`
+	// Limits has one line for each cap of the window that was reached (MaxSeries, MaxEngines, MaxLabelValue)
+	// and for the values refused as invalid (negative or non-finite counters and histogram counts, negative
+	// gauges, NaN or negative bucket bounds: left out of every figure), saying what was left out; nil when
+	// none. Each was also an Event the first time.
+	Limits []string `json:"limits,omitempty"`
 }
 
 // Figures is the set of server-side figures of a window, either over all series or over one engine's.

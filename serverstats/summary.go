@@ -25,7 +25,7 @@ var quantileLevels = [...]float64{0.50, 0.90, 0.95, 0.99}
 // It is the window view of the tracker: Prometheus increase() semantics per series (see Window: resets and
 // restarts survived, a series appearing mid-run counted from 0). The per-interval view is FillInterval.
 func (w *Window) Summary() Stats {
-	st := Stats{NamesUsed: maps.Clone(w.names), Restarts: w.restarts, CounterResets: w.resets}
+	st := Stats{NamesUsed: maps.Clone(w.names), Restarts: w.restarts, CounterResets: w.resets, Limits: w.lim.notes()}
 	if w.scrapes == 0 {
 		st.NotExposed = map[string]string{}
 		for _, f := range allFields() {

@@ -109,6 +109,7 @@ type Window struct {
 	buckets []Bucket
 	parts   []histSeg
 	events  eventSink
+	lim     limits
 }
 
 type counterSeries struct {
@@ -230,8 +231,9 @@ func (w *Window) Add(s Scrape) []snapshot.Event {
 		w.addHist(hi, s, restarted)
 	}
 	w.exposureEvents(s)
+	w.limitEvents()
 	w.lastNames = s.NamesUsed
-	return w.events.done()
+	return w.capEvents(w.events.done())
 }
 
 // addScalar records the metric name a counter or gauge field is read from in this scrape and folds a gauge's
@@ -248,12 +250,21 @@ func (w *Window) addScalar(fi int, s Scrape) {
 	}
 	w.pairs = w.pairs[:0]
 	for _, m := range s.Families[name].GetMetric() {
-		x, ok := scalarValue(m)
-		if !ok || !modelMatches(m, s.Model) {
+		if !modelMatches(m, s.Model) {
 			continue
 		}
-		e, _ := label(m, "engine")
-		w.pairs = append(w.pairs, engineValue{e, x * f.Scale})
+		x, ok := rawScalar(m)
+		switch {
+		case !ok:
+			continue
+		case math.IsNaN(x) || math.IsInf(x, 0):
+			w.refuse(name, string(w.seriesID(name, m)), "non-finite gauge value", fmtF(x))
+			continue
+		case x < 0:
+			w.refuse(name, string(w.seriesID(name, m)), "negative gauge value (a count or a usage cannot be)", fmtF(x))
+			continue
+		}
+		w.pairs = append(w.pairs, engineValue{w.engineOf(label(m, "engine")), x * f.Scale})
 	}
 	w.addGauge(fi, f.Kind)
 }
@@ -303,6 +314,7 @@ func (w *Window) addCounterFamily(name string, fam *dto.MetricFamily, model stri
 	if !strings.HasPrefix(name, "vllm:") {
 		return
 	}
+	name = w.label(name)
 	read := w.isCounterFieldName(name) // a counter field is read from this family in this scrape
 	switch fam.GetType() {
 	case dto.MetricType_COUNTER:
@@ -315,21 +327,34 @@ func (w *Window) addCounterFamily(name string, fam *dto.MetricFamily, model stri
 	}
 	from0 := -1 // computed on the first new series
 	for _, m := range fam.GetMetric() {
-		x, ok := scalarValue(m)
-		if !ok || !modelMatches(m, model) || x < 0 {
+		if !modelMatches(m, model) {
+			continue
+		}
+		x, ok := rawScalar(m)
+		switch {
+		case !ok:
+			continue
+		case math.IsNaN(x) || math.IsInf(x, 0):
+			w.refuse(name, string(w.seriesID(name, m)), "non-finite counter value", fmtF(x))
+			continue
+		case x < 0:
+			w.refuse(name, string(w.seriesID(name, m)), "negative counter value", fmtF(x))
 			continue
 		}
 		id := w.seriesID(name, m)
 		cs := w.counters[string(id)]
+		if cs == nil && !w.room() {
+			continue
+		}
 		// Back after missing the scrape that showed a restart: its value is the new process's.
 		afterRestart := cs != nil && cs.seenAt < w.restartAt
 		if cs == nil {
 			cs = &counterSeries{id: string(id), prev: x}
-			cs.engine, _ = label(m, "engine")
+			cs.engine = w.engineOf(label(m, "engine"))
 			if r, ok := label(m, "finished_reason"); ok {
-				cs.reason = r
+				cs.reason = w.label(r)
 			} else if r, ok := label(m, "finish_reason"); ok {
-				cs.reason = r
+				cs.reason = w.label(r)
 			} else {
 				cs.reason = UnlabelledReason
 			}
@@ -452,18 +477,22 @@ func (w *Window) addHist(hi int, s Scrape, restarted bool) {
 	countFrom0 := w.newSeriesFrom0(name, restarted)
 
 	for _, m := range series {
-		count, sum, ok := w.readHist(m.GetHistogram())
-		if !ok {
+		count, sum, bad, detail := w.readHist(m.GetHistogram())
+		if bad != "" {
+			w.refuse(name, string(w.seriesID(name, m)), bad, detail)
 			continue
 		}
 		id := w.seriesID(name, m)
 		hs := w.hists[string(id)]
+		if hs == nil && !w.room() {
+			continue
+		}
 		gap := hs != nil && hs.seenAt < w.scrapes-1 // back after scrapes without it
 		// Back after missing the scrape that showed a restart: its counts are the new process's.
 		afterRestart := hs != nil && hs.seenAt < w.restartAt
 		if hs == nil {
 			hs = &histSeries{id: string(id)}
-			hs.engine, _ = label(m, "engine")
+			hs.engine = w.engineOf(label(m, "engine"))
 			w.hists[hs.id] = hs
 			w.hList[hi] = insertSorted(w.hList[hi], hs, func(h *histSeries) string { return h.id })
 			hs.setBounds(w.bounds)
@@ -546,16 +575,20 @@ func anyBelow(cur, prev []float64) bool {
 
 // readHist reads a histogram's buckets into w.bounds and w.cum (sorted by bound, +Inf last: an exposition
 // without an explicit +Inf bucket, as client_golang's protobuf, gets one with the _count, as Prometheus's scrape
-// does) and returns its _count and _sum. ok is false for a histogram with a non-finite or negative count or sum,
-// or a NaN bound, which is skipped for this scrape.
-func (w *Window) readHist(h *dto.Histogram) (count, sum float64, ok bool) {
+// does) and returns its _count and _sum. bad says why a histogram is invalid and skipped for this scrape (detail
+// gives the values): a count that is negative or not finite, a sum that is not finite, a bound that is NaN,
+// negative or -Inf (the histograms read are of latencies, ≥ 0).
+func (w *Window) readHist(h *dto.Histogram) (count, sum float64, bad, detail string) {
 	count = float64(h.GetSampleCount())
 	if h.SampleCountFloat != nil {
 		count = h.GetSampleCountFloat()
 	}
 	sum = h.GetSampleSum()
-	if !validCount(count) || math.IsNaN(sum) || math.IsInf(sum, 0) {
-		return 0, 0, false
+	if !validCount(count) {
+		return 0, 0, "histogram _count negative or not finite", fmtF(count)
+	}
+	if math.IsNaN(sum) || math.IsInf(sum, 0) {
+		return 0, 0, "histogram _sum not finite", fmtF(sum)
 	}
 	w.bounds, w.cum = w.bounds[:0], w.cum[:0]
 	sorted := true
@@ -565,8 +598,11 @@ func (w *Window) readHist(h *dto.Histogram) (count, sum float64, ok bool) {
 		if b.CumulativeCountFloat != nil {
 			c = b.GetCumulativeCountFloat()
 		}
-		if math.IsNaN(ub) || !validCount(c) {
-			return 0, 0, false
+		switch {
+		case math.IsNaN(ub) || ub < 0:
+			return 0, 0, "bucket bound NaN or negative", "le=" + fmtF(ub)
+		case !validCount(c):
+			return 0, 0, "bucket count negative or not finite", "le=" + fmtF(ub) + ": " + fmtF(c)
 		}
 		if n := len(w.bounds); n > 0 && ub < w.bounds[n-1] {
 			sorted = false
@@ -590,14 +626,14 @@ func (w *Window) readHist(h *dto.Histogram) (count, sum float64, ok bool) {
 		w.bounds = append(w.bounds, math.Inf(+1))
 		w.cum = append(w.cum, count)
 	}
-	return count, sum, true
+	return count, sum, "", ""
 }
 
 func validCount(c float64) bool { return c >= 0 && !math.IsInf(c, 0) }
 
 // seriesID writes the series' identity, name{label="value",...} with labels sorted by name, into w.buf.
 func (w *Window) seriesID(name string, m *dto.Metric) []byte {
-	b := append(w.buf[:0], name...)
+	b := append(w.buf[:0], w.label(name)...)
 	b = append(b, '{')
 	ls := m.GetLabel()
 	sorted := slices.IsSortedFunc(ls, func(a, b *dto.LabelPair) int { return strings.Compare(a.GetName(), b.GetName()) })
@@ -611,9 +647,12 @@ func (w *Window) seriesID(name string, m *dto.Metric) []byte {
 		}
 		b = append(b, lp.GetName()...)
 		b = append(b, '=')
-		b = strconv.AppendQuote(b, lp.GetValue())
+		b = strconv.AppendQuote(b, w.label(lp.GetValue()))
 	}
 	b = append(b, '}')
+	if len(b) > MaxSeriesID {
+		b = append(b[:0], capID(string(b))...)
+	}
 	w.buf = b
 	return b
 }
@@ -650,7 +689,7 @@ type eventSink struct {
 }
 
 func (e *eventSink) add(msg string) {
-	e.list = append(e.list, snapshot.Event{Time: e.at, Source: Source, Message: msg})
+	e.list = append(e.list, snapshot.Event{Time: e.at, Source: Source, Message: capLabelText(msg, MaxEventText)})
 }
 
 func (e *eventSink) reset(msg string) { e.resets = append(e.resets, msg) }

@@ -156,6 +156,19 @@ type Config struct {
 	// (a crashed server). Counted with finished_reason="abort".
 	Truncate Fault
 
+	// Stall selects streaming requests that go silent after their first
+	// bytes (a chat stream's role-only chunk, a completions stream's
+	// headers), before any token, and stay open until the client goes away
+	// (a hung engine); a non-streaming request gets no answer until then.
+	// Counted with finished_reason="abort".
+	Stall Fault
+
+	// StreamErrorBytes, when > 0, pads the message of a StreamError event
+	// (or body) to this many bytes, as a server sending a whole traceback
+	// would: for testing a client's bounds. At most 64 MiB. Default 0: a
+	// short message.
+	StreamErrorBytes int
+
 	// FaultAfterTokens is how many tokens a StreamError or Truncate request
 	// sends before failing, capped at max_tokens-1. Default 0 means half the
 	// request's max_tokens, rounded down, at least 1 where max_tokens > 1.
@@ -164,7 +177,7 @@ type Config struct {
 
 // Fault chooses which requests get an injected fault. A request is chosen
 // when either rule picks it. When several faults pick the same request, the
-// first in the order Reject429, Error500, StreamError, Truncate wins.
+// first in the order Reject429, Error500, StreamError, Truncate, Stall wins.
 // The zero value chooses none.
 type Fault struct {
 	// Probability in [0, 1]: each request is picked independently with this
@@ -300,10 +313,13 @@ func (c Config) withDefaults() (Config, error) {
 	if c.FaultAfterTokens < 0 {
 		return bad("FaultAfterTokens", "must be >= 0", c.FaultAfterTokens)
 	}
+	if c.StreamErrorBytes < 0 || c.StreamErrorBytes > 64<<20 {
+		return bad("StreamErrorBytes", "must be in [0, 64 MiB]", c.StreamErrorBytes)
+	}
 	for _, f := range []struct {
 		name string
 		f    Fault
-	}{{"Reject429", c.Reject429}, {"Error500", c.Error500}, {"StreamError", c.StreamError}, {"Truncate", c.Truncate}} {
+	}{{"Reject429", c.Reject429}, {"Error500", c.Error500}, {"StreamError", c.StreamError}, {"Truncate", c.Truncate}, {"Stall", c.Stall}} {
 		if !(f.f.Probability >= 0 && f.f.Probability <= 1) {
 			return bad(f.name+".Probability", "must be in [0, 1]", f.f.Probability)
 		}

@@ -61,7 +61,9 @@
 // injected. A mid-stream failure (Config.StreamError) is the event
 // `data: {"error": {...,"code":500}}` followed by `data: [DONE]`, with no
 // finish_reason; a truncated stream (Config.Truncate, or Close) ends the
-// connection without finish_reason or [DONE], so the client's read fails.
+// connection without finish_reason or [DONE], so the client's read fails; a
+// stalled stream (Config.Stall) sends its first bytes and then nothing until
+// the client goes away.
 //
 // # Tokens
 //

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -81,6 +82,8 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 		fault = finishError
 	} else if cfg.Truncate.picks(cfg.Seed, kindTruncate, n) {
 		fault = finishAbort
+	} else if cfg.Stall.picks(cfg.Seed, kindStall, n) {
+		fault = faultStall
 	}
 	if fault != "" {
 		faultAt = cfg.FaultAfterTokens
@@ -92,6 +95,9 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 		}
 		if faultAt > outLen-1 {
 			faultAt = outLen - 1
+		}
+		if fault == faultStall {
+			faultAt = 0
 		}
 	}
 
@@ -218,6 +224,14 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 		}
 		if k == faultAt {
 			reason = fault
+			if fault == faultStall {
+				for c := 0; roleDue && c < p.n; c++ { // a stalled chat stream's first bytes: its role-only chunks
+					write(s.appendRoleChunk(out[:gb.head], &p, c))
+				}
+				flushIfDirty()
+				<-ctx.Done() // silent until the client goes away (or Close)
+				reason = finishAbort
+			}
 			break
 		}
 		if k == 0 {
@@ -287,6 +301,9 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 		return // the client is gone
 	case finishError:
 		msg := "vllmsim: injected error after " + strconv.Itoa(generated) + " tokens"
+		if pad := cfg.StreamErrorBytes - len(msg); pad > 0 {
+			msg += strings.Repeat(".", pad)
+		}
 		if !p.stream {
 			writeError(w, http.StatusInternalServerError, "", msg)
 			return

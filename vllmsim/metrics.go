@@ -36,6 +36,8 @@ const (
 	finishLength = "length"
 	finishAbort  = "abort"
 	finishError  = "error"
+	// faultStall is the fault of a Stall request (counted as finishAbort).
+	faultStall = "stall"
 )
 
 type metrics struct {

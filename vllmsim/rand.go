@@ -11,6 +11,7 @@ const (
 	kindTruncate
 	kindJitter
 	kindText
+	kindStall
 )
 
 // mix64 is the SplitMix64 finaliser: a bijective 64-bit mixer.

@@ -474,6 +474,16 @@ func TestFaultStreamErrorEvent(t *testing.T) {
 	assert.Equal(t, 6.0, value(t, f, "vllm:generation_tokens_total", labels))
 }
 
+func TestFaultStreamErrorBytes(t *testing.T) {
+	s := New(t, Config{StreamError: Fault{Every: 1}, FaultAfterTokens: 1, StreamErrorBytes: 100_000})
+	r := stream(t, s.URL+"/v1/chat/completions", `{"messages":[{"role":"user","content":"x"}],"max_tokens":4,"stream":true}`)
+	require.NoError(t, r.readErr)
+	cs := decodeChunks(t, r.events)
+	require.NotNil(t, cs[2].Error)
+	assert.Len(t, cs[2].Error.Message, 100_000)
+	assert.True(t, strings.HasPrefix(cs[2].Error.Message, "vllmsim: injected error after 1 tokens..."))
+}
+
 func TestFaultTruncatedStream(t *testing.T) {
 	s := New(t, Config{Truncate: Fault{Every: 1}})
 	r := stream(t, s.URL+"/v1/completions", `{"prompt":"x","max_tokens":8,"stream":true,"stream_options":{"include_usage":true}}`)
@@ -691,6 +701,8 @@ func TestInvalidConfigNamesField(t *testing.T) {
 		"FaultAfterTokens":      {FaultAfterTokens: -1},
 		"Reject429.Probability": {Reject429: Fault{Probability: 1.5}},
 		"Truncate.Every":        {Truncate: Fault{Every: -1}},
+		"Stall.Every":           {Stall: Fault{Every: -1}},
+		"StreamErrorBytes":      {StreamErrorBytes: 65<<20 + 1},
 		"Addr":                  {Addr: "not-an-address"},
 	} {
 		_, err := NewServer(cfg)

@@ -93,6 +93,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(*vllms
 	faultFlag("fault-500", "requests failed with HTTP 500", &cfg.Error500)
 	faultFlag("fault-stream-error", "streams that end with an error event", &cfg.StreamError)
 	faultFlag("fault-truncate", "streams cut without finish_reason or [DONE]", &cfg.Truncate)
+	faultFlag("fault-stall", "streams silent after their first bytes, before any token, until the client leaves", &cfg.Stall)
+	fs.IntVar(&cfg.StreamErrorBytes, "stream-error-bytes", 0, "pad each injected stream error's message to this many bytes")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
