@@ -249,7 +249,7 @@ func (w *Window) addScalar(fi int, s Scrape) {
 	w.pairs = w.pairs[:0]
 	for _, m := range s.Families[name].GetMetric() {
 		x, ok := scalarValue(m)
-		if !ok || !modelMatches(m, s.Model) {
+		if !ok || !modelMatches(m, s.Model) || x < 0 { // a count or a usage cannot be negative
 			continue
 		}
 		e, _ := label(m, "engine")
@@ -547,14 +547,14 @@ func anyBelow(cur, prev []float64) bool {
 // readHist reads a histogram's buckets into w.bounds and w.cum (sorted by bound, +Inf last: an exposition
 // without an explicit +Inf bucket, as client_golang's protobuf, gets one with the _count, as Prometheus's scrape
 // does) and returns its _count and _sum. ok is false for a histogram with a non-finite or negative count or sum,
-// or a NaN bound, which is skipped for this scrape.
+// or a NaN or negative bound (the histograms read are of latencies, ≥ 0), which is skipped for this scrape.
 func (w *Window) readHist(h *dto.Histogram) (count, sum float64, ok bool) {
 	count = float64(h.GetSampleCount())
 	if h.SampleCountFloat != nil {
 		count = h.GetSampleCountFloat()
 	}
 	sum = h.GetSampleSum()
-	if !validCount(count) || math.IsNaN(sum) || math.IsInf(sum, 0) {
+	if !validCount(count) || !validCount(sum) {
 		return 0, 0, false
 	}
 	w.bounds, w.cum = w.bounds[:0], w.cum[:0]
@@ -565,7 +565,7 @@ func (w *Window) readHist(h *dto.Histogram) (count, sum float64, ok bool) {
 		if b.CumulativeCountFloat != nil {
 			c = b.GetCumulativeCountFloat()
 		}
-		if math.IsNaN(ub) || !validCount(c) {
+		if math.IsNaN(ub) || ub < 0 || !validCount(c) {
 			return 0, 0, false
 		}
 		if n := len(w.bounds); n > 0 && ub < w.bounds[n-1] {
