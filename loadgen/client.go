@@ -446,6 +446,11 @@ func (c *Client) readStream(ctx, rctx context.Context, body *progressReader, wd 
 // finish decides the outcome of a read response.
 func (c *Client) finish(ctx, rctx context.Context, rec *recorder.Request, st *streamState, readErr error) {
 	rec.FinishReason = st.finish
+	var usageErr error
+	if u := st.usage; u != nil && (u.PromptTokens < 0 || u.CompletionTokens < 0) {
+		usageErr = fmt.Errorf("loadgen: invalid usage in response: prompt_tokens %d, completion_tokens %d (a count is negative)", u.PromptTokens, u.CompletionTokens)
+		st.usage = nil
+	}
 	if st.usage != nil {
 		rec.PromptTokens = st.usage.PromptTokens
 		rec.OutputTokens = st.usage.CompletionTokens
@@ -465,6 +470,8 @@ func (c *Client) finish(ctx, rctx context.Context, rec *recorder.Request, st *st
 		rec.Outcome, rec.Err = recorder.OutcomeIncomplete, ErrTruncated
 	case rec.FirstToken.IsZero():
 		rec.Outcome, rec.Err = recorder.OutcomeIncomplete, ErrNoTokens
+	case usageErr != nil:
+		rec.Outcome, rec.Err = recorder.OutcomeFailed, usageErr
 	default:
 		rec.Outcome = recorder.OutcomeOK
 	}
