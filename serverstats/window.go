@@ -576,7 +576,7 @@ func anyBelow(cur, prev []float64) bool {
 // readHist reads a histogram's buckets into w.bounds and w.cum (sorted by bound, +Inf last: an exposition
 // without an explicit +Inf bucket, as client_golang's protobuf, gets one with the _count, as Prometheus's scrape
 // does) and returns its _count and _sum. bad says why a histogram is invalid and skipped for this scrape (detail
-// gives the values): a count that is negative or not finite, a sum that is not finite, a bound that is NaN,
+// gives the values): a count or a sum that is negative or not finite, a bound that is NaN,
 // negative or -Inf (the histograms read are of latencies, ≥ 0).
 func (w *Window) readHist(h *dto.Histogram) (count, sum float64, bad, detail string) {
 	count = float64(h.GetSampleCount())
@@ -587,8 +587,8 @@ func (w *Window) readHist(h *dto.Histogram) (count, sum float64, bad, detail str
 	if !validCount(count) {
 		return 0, 0, "histogram _count negative or not finite", fmtF(count)
 	}
-	if math.IsNaN(sum) || math.IsInf(sum, 0) {
-		return 0, 0, "histogram _sum not finite", fmtF(sum)
+	if !validCount(sum) {
+		return 0, 0, "histogram _sum negative or not finite", fmtF(sum)
 	}
 	w.bounds, w.cum = w.bounds[:0], w.cum[:0]
 	sorted := true
