@@ -31,7 +31,7 @@ type Params struct {
 	// Extra holds further top-level body fields, encoded as given (for example "seed": 1). It may not set
 	// model, prompt, messages, max_tokens, stream, stream_options, temperature or top_p, which have their own
 	// fields; "ignore_eos" (a bool) and "min_tokens" (a whole number) here stand for IgnoreEOS and MinTokens
-	// (setting both is an error).
+	// (setting both is an error). "n" and "best_of" other than 1 are refused: one choice per request is timed.
 	Extra map[string]any
 }
 
@@ -58,6 +58,9 @@ func newEncoder(p Params) (*encoder, error) {
 		if _, ok := p.Extra[k]; ok {
 			return nil, fmt.Errorf("loadgen: Params.Extra may not set %q; use its own field", k)
 		}
+	}
+	if err := oneChoice(p.Extra); err != nil {
+		return nil, err
 	}
 	model, err := json.Marshal(p.Model)
 	if err != nil {
@@ -93,6 +96,26 @@ func newEncoder(p Params) (*encoder, error) {
 	}
 	tail[0] = ',' // `{...}` → `,...}` to follow the per-request fields
 	return &encoder{params: p, model: model, tail: tail}, nil
+}
+
+// oneChoice refuses "n" or "best_of" other than 1 in extra: the client times one choice per request, and the
+// chunks of several choices would be mixed into one TTFT, one ITL list and one E2E latency.
+func oneChoice(extra map[string]any) error {
+	for _, k := range []string{"n", "best_of"} {
+		v, ok := extra[k]
+		if !ok || v == nil {
+			continue
+		}
+		if x, isNum := v.(float64); isNum && x == 1 {
+			continue
+		}
+		if x, isInt := v.(int); isInt && x == 1 {
+			continue
+		}
+		return fmt.Errorf("loadgen: Params.Extra[%q] = %v: the client times one choice per request (several "+
+			"would be mixed into one TTFT, ITL list and E2E latency); send n = 1 and raise the concurrency instead", k, v)
+	}
+	return nil
 }
 
 // liftExtra moves "ignore_eos" and "min_tokens" from Extra into their fields, so that a prompt's own value
