@@ -165,13 +165,15 @@ func newFlagSet(name, synopsis, description string) *flag.FlagSet {
 	return fs
 }
 
-// parse parses args with fs. With -h it prints the usage to stdout and returns exitOK, false; with a bad flag
-// it prints one line, flag's error (which names the flag) after the command's name, then the hint (for a
-// duration, its unit; always, how to list the flags) to stderr, and returns exitUsage, false.
+// parse parses args with fs, flags before, between and after the arguments (`vmtest compare a.json b.json
+// -out DIR`), up to a "--", after which everything is an argument; fs.Args() then holds the arguments in
+// order. With -h it prints the usage to stdout and returns exitOK, false; with a bad flag it prints one line,
+// flag's error (which names the flag) after the command's name, then the hint (for a duration, its unit;
+// always, how to list the flags) to stderr, and returns exitUsage, false.
 func parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (int, bool) {
 	var buf bytes.Buffer
 	fs.SetOutput(&buf)
-	err := fs.Parse(args)
+	err := parseInterspersed(fs, args)
 	fs.SetOutput(stderr)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
@@ -186,6 +188,27 @@ func parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (int, bool
 		return exitUsage, false
 	}
 	return 0, true
+}
+
+// parseInterspersed parses args with fs, taking each argument that is not a flag aside and going on after it,
+// until a "--" ends the flags; it leaves fs.Args() the arguments in the order given.
+func parseInterspersed(fs *flag.FlagSet, args []string) error {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		rest := fs.Args()
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			pos = append(pos, rest...)
+			break
+		}
+		if len(rest) == 0 {
+			break
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
+	}
+	return fs.Parse(append([]string{"--"}, pos...))
 }
 
 // badDurationFlag returns the name of the duration flag whose value err (from fs.Parse) rejected, or "".

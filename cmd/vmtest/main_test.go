@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -543,4 +544,39 @@ func TestReportMissingPath(t *testing.T) {
 	code, _, errOut := runCmd(context.Background(), "report", missing)
 	assert.Equal(t, exitFail, code)
 	assert.Contains(t, errOut, "stat "+missing+": no such file or directory")
+}
+
+// Flags may follow the arguments, as README's examples put -out after the files; "--" ends the flags.
+func TestFlagsAfterArguments(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
+	writeSummary(t, a, []float64{100}, ptr(10), ptr(0))
+	writeSummary(t, b, []float64{120}, ptr(12), ptr(0))
+	for _, args := range [][]string{
+		{"compare", a, b, "-out", filepath.Join(dir, "after")},
+		{"compare", a, "-out", filepath.Join(dir, "between"), b, "-metrics", "ttft.p99"},
+		{"compare", "-out", filepath.Join(dir, "dashes"), "--", a, b},
+	} {
+		code, out, errOut := runCmd(context.Background(), args...)
+		require.Equal(t, exitOK, code, "%q: %s", args, errOut)
+		assert.Contains(t, out, "A: "+a+" ", "%q: the files in the order given", args)
+		assert.Contains(t, out, "B: "+b+" ", "%q", args)
+		outDir := args[slices.Index(args, "-out")+1]
+		htmls, _ := filepath.Glob(filepath.Join(outDir, "comparison_report_*.html"))
+		assert.Len(t, htmls, 1, "%q: the report is written under -out", args)
+	}
+	code, out, _ := runCmd(context.Background(), "compare", a, b, "-metrics", "ttft.p99", "-out", filepath.Join(dir, "m"))
+	require.Equal(t, exitOK, code)
+	assert.NotContains(t, out, "request_throughput", "-metrics after the files chose the rows")
+
+	// report takes no -out: given after a file, it is refused as a flag (status 2), and nothing is re-rendered.
+	snaps := filepath.Join(dir, "metrics_r_20250101_000000.json")
+	code, out, errOut := runCmd(context.Background(), "report", snaps, "-out", filepath.Join(dir, "elsewhere"))
+	assert.Equal(t, exitUsage, code, out)
+	assert.Contains(t, errOut, "flag provided but not defined: -out")
+	assert.NotContains(t, errOut, "stat -out")
+	// After "--", a name that looks like a flag is a file.
+	code, _, errOut = runCmd(context.Background(), "report", "--", "-x.json")
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, errOut, "stat -x.json: no such file or directory")
 }
