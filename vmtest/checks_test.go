@@ -120,6 +120,22 @@ func TestGoodChecksRegisterQuietly(t *testing.T) {
 		"the failure points at the line that registered the check: %s", ft.errs[0])
 }
 
+// A check registered with AssertFrom names where it came from instead of a line of Go.
+func TestAssertFromNamesTheOrigin(t *testing.T) {
+	ft := &fakeTB{name: "T"}
+	c := Collect(ft, Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true})
+	now := time.Now()
+	c.RecordRequest(okReq(now, 100*time.Millisecond, 300*time.Millisecond, 3))
+	c.AssertFrom(`from -slo "p(99) ttft < 40ms"`, vassert.Expr("p(99) ttft < 40ms"))
+	c.AssertFrom(`from -slo "p(99) ttft < 1s"`, vassert.Expr("p(99) ttft < 1s"))
+	require.Empty(t, ft.fatal)
+	ft.runCleanups()
+	require.Len(t, ft.errs, 1, "%v", ft.errs)
+	assert.True(t, strings.HasSuffix(ft.errs[0], `ms (n=1, window 0.3 s, run `+c.RunID()+`; data: `+c.files.RequestsCSV+`) (from -slo "p(99) ttft < 40ms")`),
+		"the failure ends with the origin given: %s", ft.errs[0])
+	assert.Contains(t, ft.errs[0], `ttft.p99 = 100.000 ms, want < 40ms`)
+}
+
 // URL options are checked where the user set them, in the user's words: the option (or the environment
 // variable) and the value, what is wrong, and what a good one looks like.
 func TestURLOptionsNameTheOptionNotAnInternalField(t *testing.T) {

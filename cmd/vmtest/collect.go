@@ -376,13 +376,9 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return bad("-%s: must not be negative", n.name)
 		}
 	}
-	checks := make([]assert.Check, 0, len(slos))
-	for i, e := range slos {
-		check := assert.Expr(e)
-		if err := check.Err(); err != nil {
-			return bad("-slo #%d: %v", i+1, err)
-		}
-		checks = append(checks, check)
+	checks, err := sloChecks(slos, slo)
+	if err != nil {
+		return bad("%v", err)
 	}
 	if lc.Duration == 0 && lc.Requests == 0 {
 		lc.Duration = 60 * time.Second
@@ -433,7 +429,9 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return code
 	}
 	defer stop(nil)
-	c.Assert(checks...)
+	for i, check := range checks {
+		c.AssertFrom(fmt.Sprintf("from -slo %q", slos[i]), check)
+	}
 	code = runLoad(ctx, c, lc, cf.display, stdout, stderr)
 	stopRun(ctx, stop)
 	sum, code := finishRun(c, code, stderr)
@@ -441,6 +439,27 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		printSLOs(stdout, sum, slos, checks)
 	}
 	return code
+}
+
+// sloChecks returns the checks of the -slo expressions, or an error naming the first invalid one: one that does
+// not parse, or a goodput threshold without a goodput objective (-goodput-ttft, -goodput-tpot, -goodput-e2e).
+func sloChecks(exprs []string, goodput recorder.SLO) ([]assert.Check, error) {
+	checks := make([]assert.Check, 0, len(exprs))
+	for i, e := range exprs {
+		check := assert.Expr(e)
+		if err := check.Err(); err != nil {
+			return nil, fmt.Errorf("-slo #%d: %v", i+1, err)
+		}
+		if goodput.TTFT <= 0 && goodput.TPOT <= 0 && goodput.E2E <= 0 {
+			for _, m := range check.Metrics() {
+				if strings.HasPrefix(strings.ToLower(m), "goodput") {
+					return nil, fmt.Errorf("-slo #%d %q: no goodput objective: give -goodput-ttft, -goodput-tpot and/or -goodput-e2e, the limits a request must meet to count", i+1, e)
+				}
+			}
+		}
+		checks = append(checks, check)
+	}
+	return checks, nil
 }
 
 // resolveModel sets lc's model to the server's first when -model was not given, else checks that the server

@@ -154,6 +154,8 @@ func TestLoadChecksSLOs(t *testing.T) {
 				assert.Contains(t, out, "vmtest: SLO NOT met  "+tc.slo)
 				assert.Contains(t, out, "vmtest: 1 of 2 SLOs met")
 				assert.Contains(t, errOut, `threshold "`+tc.slo+`" not met`)
+				assert.Contains(t, errOut, `(from -slo "`+tc.slo+`")`, "the failure names the flag it came from")
+				assert.NotContains(t, errOut, "check registered at", "not a line inside the command")
 			}
 		})
 	}
@@ -249,6 +251,10 @@ func TestBadUsageExitsTwoNamingTheFlag(t *testing.T) {
 		{[]string{"load", "-url", url, "-prompts", filepath.Join(dir, "missing.jsonl")}, "-prompts:"},
 		{[]string{"load", "-url", url, "-slo", "p(99) ttft < 1s", "-slo", "p(99) ttft <"}, "-slo #2: vmtest: threshold \"p(99) ttft <\": at byte"},
 		{[]string{"load", "-url", url, "-slo", "nosuch.metric < 1"}, "-slo #1"},
+		{[]string{"load", "-url", url, "-slo", "p(99) ttft < 1s", "-slo", "goodput > 1"},
+			`-slo #2 "goodput > 1": no goodput objective: give -goodput-ttft, -goodput-tpot and/or -goodput-e2e`},
+		{[]string{"sweep", "-url", url, "-concurrency", "1:4", "-requests", "2", "-slo", "goodput > 1"},
+			`-slo #1 "goodput > 1": no goodput objective: give -goodput-ttft`},
 		{[]string{"compare", filepath.Join(dir, "a.json")}, "want at least two summary files"},
 		{[]string{"compare", "-metrics", "ttft.p99,nosuch", "a", "b"}, `-metrics: unknown metric "nosuch"`},
 		{[]string{"compare", "-metrics", "ttfb.p99", "a", "b"}, `-metrics: unknown metric "ttfb.p99"; did you mean ttft.p99?`},
@@ -579,4 +585,21 @@ func TestFlagsAfterArguments(t *testing.T) {
 	code, _, errOut = runCmd(context.Background(), "report", "--", "-x.json")
 	assert.Equal(t, exitFail, code)
 	assert.Contains(t, errOut, "stat -x.json: no such file or directory")
+}
+
+// A goodput -slo without a goodput objective stops the command before anything is sent, once, naming the flags.
+func TestGoodputSLOWithoutObjectiveSendsNothing(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	dir := t.TempDir()
+	code, out, errOut := runCmd(context.Background(), "load", "-url", srv.URL, "-requests", "2", "-out", dir, "-gpu", "none",
+		"-slo", "goodput > 1")
+	assert.Equal(t, exitUsage, code, out)
+	assert.Equal(t, 1, strings.Count(errOut, "no goodput objective"), errOut)
+	assert.NotContains(t, errOut, "Options.Goodput", "the command's flags, not the library's field")
+	assert.Zero(t, hits.Load(), "nothing was sent to the server")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Empty(t, entries)
 }

@@ -97,6 +97,9 @@ func sweepMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	case lc.Requests < 0 || lc.Duration < 0 || lc.Params.MaxTokens < 0 || lc.Warmup < -1:
 		return bad("-requests, -duration and -max-tokens must not be negative, -warmup not below -1")
 	}
+	if _, err := sloChecks(slos, slo); err != nil {
+		return bad("%v", err)
+	}
 	opts := sweep.Options{Mode: sweep.Concurrency, SLO: slos, KneeMetric: kneeMetric, KneeSensitivity: kneeSensitivity, Log: stdout}
 	spec, flagName := conc, "-concurrency"
 	if rate != "" {
