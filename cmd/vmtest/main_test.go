@@ -146,7 +146,7 @@ func TestLoadChecksSLOs(t *testing.T) {
 			assert.Equal(t, 20, s.Requests.OK)
 			// The rate itself is unknown: 20 quick requests span less than recorder.MinThroughputWindow.
 			assert.Equal(t, map[string]float64{"ttft": 10000}, s.Requests.GoodputSLOs, "-goodput-ttft set Options.Goodput")
-			assert.Equal(t, 20, s.Requests.GoodputRequests)
+			assert.Equal(t, new(20), s.Requests.GoodputRequests)
 			if tc.code == exitOK {
 				assert.Contains(t, out, "vmtest: 2 of 2 SLOs met")
 				assert.Empty(t, errOut)
