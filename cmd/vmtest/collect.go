@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -482,11 +484,32 @@ func resolveModel(ctx context.Context, lc *loadgen.LoadConfig, cmd string, stder
 	defer cancel()
 	ids, err := client.Models(mctx)
 	if err != nil {
-		fmt.Fprintf(stderr, "vmtest %s: %v (give -model to skip this)\n", cmd, err)
+		fmt.Fprintf(stderr, "vmtest %s: %v%s\n", cmd, err, modelsHint(ctx, err))
 		return exitFail, false
 	}
 	lc.Params.Model = ids[0]
 	return exitOK, true
+}
+
+// modelsHint is what to do about err, the failure to list the server's models: check the credentials for a
+// 401 or 403, check -url when no server answered, give -model only when the server answered without a usable
+// model list (nothing at /v1/models, or not a list); "" when no hint would help.
+func modelsHint(ctx context.Context, err error) string {
+	var he *loadgen.HTTPError
+	var ue *url.Error
+	switch {
+	case ctx.Err() != nil:
+		return ""
+	case errors.As(err, &he) && (he.StatusCode == http.StatusUnauthorized || he.StatusCode == http.StatusForbidden):
+		return " (the server refused the credentials: check -api-key or $OPENAI_API_KEY, and -header)"
+	case errors.As(err, &he) && (he.StatusCode == http.StatusNotFound || he.StatusCode == http.StatusMethodNotAllowed):
+		return " (the server has no model list: give -model)"
+	case errors.As(err, &he):
+		return ""
+	case errors.As(err, &ue):
+		return " (no answer from the server: check -url, and that the server is up)"
+	}
+	return " (the server's model list is not usable: give -model)"
 }
 
 // runLoad drives lc's load into the server, recording into c, with a progress bar on a terminal unless the

@@ -603,3 +603,35 @@ func TestGoodputSLOWithoutObjectiveSendsNothing(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, entries)
 }
+
+// When the server's models cannot be listed, the hint fits the cause: "give -model" only where the server
+// answered without a usable list; a refused key points at the credentials, a server that is down at -url.
+func TestModelListFailureHints(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	down := "http://" + ln.Addr().String()
+	require.NoError(t, ln.Close())
+	status := func(code int) string {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(code) }))
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	for _, tc := range []struct {
+		name, url, want string
+	}{
+		{"down", down, "(no answer from the server: check -url, and that the server is up)"},
+		{"401", status(http.StatusUnauthorized), "(the server refused the credentials: check -api-key or $OPENAI_API_KEY, and -header)"},
+		{"403", status(http.StatusForbidden), "(the server refused the credentials"},
+		{"404", status(http.StatusNotFound), "(the server has no model list: give -model)"},
+		{"200 empty", status(http.StatusOK), "(the server's model list is not usable: give -model)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runCmd(context.Background(), "load", "-url", tc.url, "-requests", "1", "-out", t.TempDir(), "-gpu", "none")
+			assert.Equal(t, exitFail, code, out)
+			assert.Contains(t, errOut, tc.want)
+			if tc.name == "down" || tc.name == "401" || tc.name == "403" {
+				assert.NotContains(t, errOut, "-model", "naming the model would only start a load that fails")
+			}
+		})
+	}
+}
