@@ -156,5 +156,8 @@ func sweepMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if res.MaxMet == nil {
 		code = exitFail
 	}
+	if s := opts.Search; s != nil && res.MaxMet != nil && *res.MaxMet == s.Hi {
+		fmt.Fprintf(stdout, "vmtest %s: the upper bound %v met every -slo: give a higher HI in %s LO:HI to search higher\n", cmd, s.Hi, flagName)
+	}
 	return code
 }
