@@ -42,7 +42,7 @@ func TestBadChecksFailAtRegistration(t *testing.T) {
 		{func(c *Collector) { c.Assert(vassert.GoodputAbove(1)) },
 			`vmtest: GoodputAbove(1): no goodput objective: set Options.Goodput (TTFT, TPOT and/or E2E limits a request must meet to count)`},
 		{func(c *Collector) { c.Assert(vassert.Baseline(base, vassert.Rel("ttfb.p99", 0.1))) },
-			`vmtest: Baseline(` + strconv.Quote(base) + `, ttfb.p99): baseline ` + base + `: unknown metric "ttfb.p99"; did you mean ttft.p99? (every name: go doc github.com/vmtest/vmtest/summary Summary.Lookup)`},
+			`vmtest: Baseline(` + strconv.Quote(base) + `, ttfb.p99): baseline ` + base + `: unknown metric "ttfb.p99"; did you mean ttft.p99? (every name: go doc github.com/vmtest/vmtest/summary Summary.Lookup, or vmtest help metrics)`},
 		{func(c *Collector) { c.Assert(vassert.Baseline(base)) }, `vmtest: Baseline(` + strconv.Quote(base) + `): baseline ` + base + `: no metric chosen`},
 		{func(c *Collector) { c.Assert(vassert.Expr("avg(ttft) < 100ms")) },
 			`vmtest: threshold "avg(ttft) < 100ms": at byte 3: "avg(" takes no parentheses; write "avg ttft" or "ttft.mean"`},

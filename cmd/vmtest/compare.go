@@ -27,7 +27,7 @@ func compareMain(_ context.Context, args []string, stdout, stderr io.Writer) int
 		"Reads summary JSON files (summary_statistics.json or summary_<config>_<ts>.json) and prints one row per metric,\n"+
 			"one column per file, and the change of each later file from the first (A) in %, marked better or worse\n"+
 			"by the metric's direction (the metric registry's). A value a summary does not have is n/a. Metric names:\n"+
-			"README.md's table, or `go doc github.com/vmtest/vmtest/summary Summary.Lookup`. It also writes the comparison\n"+
+			"`vmtest help metrics` (README.md's table). It also writes the comparison\n"+
 			"report, comparison_report_<timestamp>.md and its self-contained HTML twin .html (the key metrics of each\n"+
 			"file, and its TTFT and E2E latency CDFs from the requests CSV the summary names), under -out.")
 	metrics := fs.String("metrics", strings.Join(defaultCompareMetrics, ","), "comma-separated summary.Lookup names, one row each")

@@ -635,3 +635,17 @@ func TestModelListFailureHints(t *testing.T) {
 		})
 	}
 }
+
+// A metric-name typo points at a list the command itself prints, which works outside any Go module.
+func TestHelpMetricsListsTheRegistry(t *testing.T) {
+	code, out, errOut := runCmd(context.Background(), "help", "metrics")
+	require.Equal(t, exitOK, code, errOut)
+	for _, m := range summary.Registry() {
+		assert.Contains(t, out, m.Name+" ", m.Name)
+	}
+	assert.Regexp(t, `(?m)^goodput_requests\s+requests\s+higher\s+`, out)
+	assert.Regexp(t, `(?m)^e2e\.<[^>]*> \(also latency, e2e_latency\)\s+ms\s+lower\s+`, out)
+	code, _, errOut = runCmd(context.Background(), "load", "-url", "http://127.0.0.1:1", "-slo", "p(99) ttfb < 1s")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, `did you mean ttft.p99? (every name: go doc github.com/vmtest/vmtest/summary Summary.Lookup, or vmtest help metrics)`)
+}
