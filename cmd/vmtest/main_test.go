@@ -649,3 +649,22 @@ func TestHelpMetricsListsTheRegistry(t *testing.T) {
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, errOut, `did you mean ttft.p99? (every name: go doc github.com/vmtest/vmtest/summary Summary.Lookup, or vmtest help metrics)`)
 }
+
+// A change that rounds to 0.0 % is not called better or worse; the comparison HTML shows no Markdown backticks.
+func TestCompareNoiseIsNoVerdict(t *testing.T) {
+	dir := t.TempDir()
+	a, b, c := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json"), filepath.Join(dir, "c.json")
+	writeSummary(t, a, []float64{100}, ptr(10), ptr(0))
+	writeSummary(t, b, []float64{100.04}, ptr(10), ptr(0)) // +0.04 %: under the 0.05 % one decimal shows
+	writeSummary(t, c, []float64{100.06}, ptr(10), ptr(0)) // +0.06 %: shown as +0.1 %, and judged
+	out0 := filepath.Join(dir, "out")
+	code, out, errOut := runCmd(context.Background(), "compare", "-metrics", "ttft.p99", "-out", out0, a, b, c)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Regexp(t, `(?m)^ttft\.p99\s+ms\s+100\.0\s+100\.0\s+0\.0%\s+100\.1\s+\+0\.1% worse\s*$`, out)
+	htmls, _ := filepath.Glob(filepath.Join(out0, "comparison_report_*.html"))
+	require.Len(t, htmls, 1)
+	page, err := os.ReadFile(htmls[0])
+	require.NoError(t, err)
+	assert.Contains(t, string(page), "compared by vmtest compare; A is the reference")
+	assert.NotContains(t, string(page), "`")
+}
