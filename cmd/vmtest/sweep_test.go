@@ -40,6 +40,10 @@ func TestSweepCommand(t *testing.T) {
 			}
 			if tc.code == exitFail {
 				assert.Contains(t, out, `sweep: concurrency_1: SLO not met; stopped early: threshold "p(99) ttft < 1us" can no longer be met: 2 successful requests`)
+				page, err := os.ReadFile(runFiles(t, filepath.Join(dir, "concurrency_1"), "concurrency_1")["report_html"])
+				require.NoError(t, err)
+				assert.Contains(t, string(page), "(judged at every step of the sweep)", "the step's verdict says where its check came from")
+				assert.NotContains(t, string(page), "check registered at", "not a line inside the sweep")
 			}
 		})
 	}
