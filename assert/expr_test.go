@@ -283,7 +283,7 @@ func TestThresholdsThatCannotMeanWhatIsWritten(t *testing.T) {
 		"avg(ttft) < 100ms": `at byte 3: "avg(" takes no parentheses; write "avg ttft" or "ttft.mean" (only a percentile takes them: "p(99) ttft")`,
 		"p95( e2e ) < 1s":   `at byte 3: "p95(" takes no parentheses; write "p(95) e2e" or "e2e.p95" (only a percentile takes them: "p(99) ttft")`,
 		"p(99) ttfb < 150ms": `at byte 6: unknown metric "ttfb.p99" (the aggregation "p(99)" with the metric "ttfb"); did you mean ttft.p99? ` +
-			`(every name: go doc github.com/vmtest/vmtest/summary Summary.Lookup)`,
+			`(every name: go doc github.com/vmtest/vmtest/summary Summary.Lookup, or vmtest help metrics)`,
 		"error_rate < 1 fraction%":  `at byte 15: unknown unit "fraction%" for error_rate (unit fraction); expected % (a plain number is a fraction: 0.01 is 1%)`,
 		"gpu.utilization.avg > 5 W": `at byte 24: unknown unit "W" for gpu.utilization.avg (unit %); expected % (a plain number is in %)`,
 		"throughput > 5 tok/s":      `at byte 15: unknown unit "tok/s" for request_throughput (unit req/s); expected req/s (a plain number is in req/s)`,

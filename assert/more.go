@@ -79,8 +79,12 @@ func goodputAbove(s *summary.Summary, reqPerSec float64) error {
 	if *r.Goodput > reqPerSec {
 		return nil
 	}
-	return fmt.Errorf("vmtest: goodput = %.3f req/s, want > %s (%d of %d requests met every SLO: %s; window %s, run %s; data: %s)",
-		*r.Goodput, limit, r.GoodputRequests, r.Total, slos, windowText(r.WindowS), s.RunID, s.DataFile())
+	met := "an unknown number"
+	if r.GoodputRequests != nil {
+		met = strconv.Itoa(*r.GoodputRequests)
+	}
+	return fmt.Errorf("vmtest: goodput = %.3f req/s, want > %s (%s of %d requests met every SLO: %s; window %s, run %s; data: %s)",
+		*r.Goodput, limit, met, r.Total, slos, windowText(r.WindowS), s.RunID, s.DataFile())
 }
 
 // sloText lists SLOs in ms by name, sorted: "e2e 2000 ms, ttft 150 ms".

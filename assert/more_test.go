@@ -64,7 +64,7 @@ func TestThroughputAbove(t *testing.T) {
 func TestGoodputAbove(t *testing.T) {
 	s := issue5()
 	// 6 of the 12 requests met TTFT ≤ 150 ms and E2E ≤ 2000 ms over the 12 s window: 0.5 req/s.
-	s.Requests.Goodput, s.Requests.GoodputRequests = fp(0.5), 6
+	s.Requests.Goodput, s.Requests.GoodputRequests = fp(0.5), new(6)
 	s.Requests.GoodputSLOs = map[string]float64{"ttft": 150, "e2e": 2000}
 	require.NoError(t, GoodputAbove(0.49).Eval(s))
 	require.EqualError(t, GoodputAbove(0.5).Eval(s),

@@ -75,8 +75,9 @@ func checkRateLimit(metric string, reqPerSec float64) error {
 	return nil
 }
 
-// lookupDoc is where every summary.Lookup name is listed.
-const lookupDoc = "go doc github.com/vmtest/vmtest/summary Summary.Lookup"
+// lookupDoc is where every summary.Lookup name is listed: for Go code (go doc works in a module that requires
+// vmtest), and for the command (anywhere).
+const lookupDoc = "go doc github.com/vmtest/vmtest/summary Summary.Lookup, or vmtest help metrics"
 
 // unknownMetricText rewrites summary.Lookup's error for an unknown name into a short message: the name, the
 // note (when not empty), what is wrong with it, the nearest valid names, and where the full list is. Other

@@ -65,7 +65,7 @@ func TestRateLimitsCheckedBeforeTheSummary(t *testing.T) {
 func TestBaselineArgumentsCheckedBeforeTheSummaryAndFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "none.json")
 	for tols, want := range map[*[]Tolerance]string{
-		{Rel("ttfb.p99", 0.1)}:               `vmtest: baseline ` + path + `: unknown metric "ttfb.p99"; did you mean ttft.p99? (every name: go doc github.com/vmtest/vmtest/summary Summary.Lookup)`,
+		{Rel("ttfb.p99", 0.1)}:               `vmtest: baseline ` + path + `: unknown metric "ttfb.p99"; did you mean ttft.p99? (every name: go doc github.com/vmtest/vmtest/summary Summary.Lookup, or vmtest help metrics)`,
 		{Rel("ttft.p99", -1)}:                `vmtest: baseline ` + path + `: ttft.p99: tolerance Rel -1, Abs 0: want finite values ≥ 0`,
 		{{Metric: "ttft.p99", Direction: 7}}: `vmtest: baseline ` + path + `: ttft.p99: unknown Direction 7 (want AutoDirection, LowerIsBetter or HigherIsBetter)`,
 		{}:                                   `vmtest: baseline ` + path + `: no metric chosen`,
@@ -138,11 +138,11 @@ func TestUnknownMetricTextIsShort(t *testing.T) {
 	_, err := (*summary.Summary)(nil).Lookup("foo")
 	require.Error(t, err)
 	require.Equal(t, `unknown metric "foo"; names look like ttft.p99, e2e.mean, error_rate, throughput, requests.failed, `+
-		`gpu.utilization.avg, server.ttft.p99, cpu.max (every name: go doc github.com/vmtest/vmtest/summary Summary.Lookup)`,
+		`gpu.utilization.avg, server.ttft.p99, cpu.max (every name: go doc github.com/vmtest/vmtest/summary Summary.Lookup, or vmtest help metrics)`,
 		unknownMetricText(err, ""))
 	_, err = (*summary.Summary)(nil).Lookup("ttft")
 	require.Equal(t, `unknown metric "ttft" (the note) (ttft takes one statistic: ttft.<p50|p90|p95|p99|mean|median|std|min|max>) `+
-		`(every name: go doc github.com/vmtest/vmtest/summary Summary.Lookup)`, unknownMetricText(err, "the note"))
+		`(every name: go doc github.com/vmtest/vmtest/summary Summary.Lookup, or vmtest help metrics)`, unknownMetricText(err, "the note"))
 	other := errors.New("not a name problem")
 	require.Equal(t, "not a name problem", unknownMetricText(other, ""))
 }

@@ -225,7 +225,7 @@ func TestRebuildWritesTheFullFileSet(t *testing.T) {
 	want := live.Summarize()
 	assert.Equal(t, want, sum.Requests)
 	assert.Equal(t, 12, sum.Requests.Total)
-	assert.Equal(t, 9, sum.Requests.GoodputRequests, "TTFT 40, 50, 60 ms meet the 60 ms SLO; 70 ms is past it")
+	assert.Equal(t, new(9), sum.Requests.GoodputRequests, "TTFT 40, 50, 60 ms meet the 60 ms SLO; 70 ms is past it")
 	assert.Equal(t, 18, sum.Requests.ITLMS.N, "9 requests × 2 chunk gaps")
 	assert.Equal(t, 4.0, sum.End.Sub(sum.Start).Seconds(), "ends at the last snapshot")
 	assert.Equal(t, 4.0, sum.DurationS)

@@ -538,8 +538,8 @@ type Summary struct {
 	// Goodput is successful requests meeting every SLO in GoodputSLOs per second over WindowS (DistServe;
 	// vLLM bench serve --goodput); nil when no SLO was given or no request succeeded.
 	Goodput *float64 `json:"goodput"`
-	// GoodputRequests is the number of successful requests meeting every SLO.
-	GoodputRequests int `json:"goodput_requests"`
+	// GoodputRequests is the number of successful requests meeting every SLO; nil when no SLO was given.
+	GoodputRequests *int `json:"goodput_requests"`
 	// GoodputSLOs are the limits goodput counted against, ms, keyed "ttft", "tpot", "e2e"; nil when none.
 	GoodputSLOs map[string]float64 `json:"goodput_slos_ms"`
 	// LastError is the message of the last failed request.
@@ -592,7 +592,7 @@ type cutCopy struct {
 
 // copyLocked copies the tallies, detached distributions and (with rows) the rows; r.mu is held.
 func (r *Recorder) copyLocked(rows bool) cutCopy {
-	c := cutCopy{s: Summary{Counts: r.counts, LastError: r.lastError, GoodputRequests: r.good},
+	c := cutCopy{s: Summary{Counts: r.counts, LastError: r.lastError},
 		dists: [8]dist{r.ttft.detached(), r.tpot.detached(), r.e2e.detached(), r.itl.detached(),
 			r.ttftInt.detached(), r.e2eInt.detached(), r.reject.detached(), r.ttfo.detached()},
 		firstS: r.firstS, lastS: r.lastS, good: r.good}
@@ -632,6 +632,7 @@ func (r *Recorder) summarize(c cutCopy) (Summary, []Record) {
 	s.TimeToRejectMS, s.TTFOMS = dists[6].stats(), dists[7].stats()
 	s.ErrorRate = s.Counts.ErrorRate()
 	if r.slo.set() {
+		s.GoodputRequests = &good
 		s.GoodputSLOs = map[string]float64{}
 		for k, v := range map[string]time.Duration{"ttft": r.slo.TTFT, "tpot": r.slo.TPOT, "e2e": r.slo.E2E} {
 			if v > 0 {

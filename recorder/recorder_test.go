@@ -1,6 +1,7 @@
 package recorder
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
 	"sync"
@@ -183,7 +184,7 @@ func TestGoodputCountsRequestsMeetingEverySLO(t *testing.T) {
 	r.RecordRequest(req(t0, 0, 10, nil, 1))                   // single token: TPOT counts as 0 (vLLM) → meets
 	r.RecordRequest(Request{Start: t0, Err: errors.New("x")}) // failed: never counts
 	s := r.Summarize()
-	assert.Equal(t, 3, s.GoodputRequests)
+	assert.Equal(t, new(3), s.GoodputRequests)
 	// Window: first start 0 ms → last end 2100 ms (request 4: 0 + 100 + 20 + 1980).
 	require.NotNil(t, s.WindowS)
 	assert.InDelta(t, 2.1, *s.WindowS, 1e-6)
@@ -192,7 +193,12 @@ func TestGoodputCountsRequestsMeetingEverySLO(t *testing.T) {
 
 	none := New(t0, Config{})
 	none.RecordRequest(req(t0, 0, 50, []float64{10}, 2))
-	assert.Nil(t, none.Summarize().Goodput, "no SLO → no goodput, not 0")
+	sn := none.Summarize()
+	assert.Nil(t, sn.Goodput, "no SLO → no goodput, not 0")
+	assert.Nil(t, sn.GoodputRequests, "no SLO → no goodput count, not 0")
+	b, err := json.Marshal(sn)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"goodput_requests":null`)
 }
 
 func TestStatsIncludeRequestsPastTheRowBound(t *testing.T) {
@@ -380,7 +386,7 @@ func TestThroughputUnknownOverATooShortWindow(t *testing.T) {
 	assert.Nil(t, s.OutputTokenThroughput)
 	assert.Nil(t, s.TotalTokenThroughput)
 	assert.Nil(t, s.Goodput)
-	assert.Equal(t, 3, s.GoodputRequests, "the count is known: only the rate is not")
+	assert.Equal(t, new(3), s.GoodputRequests, "the count is known: only the rate is not")
 	assert.Equal(t, "n=3 successful requests over 0.0045 s, under 1s: too short for a rate per second", s.TooShortText())
 
 	// Two requests spanning exactly 1 s: [0, 400] and [600, 1000] ms → 2 req/s.

@@ -248,7 +248,7 @@ func TestLookupGoodput(t *testing.T) {
 	assert.False(t, v.Known)
 
 	// 6 of the 10 successful requests met TTFT ≤ 150 ms over the 12 s window: 0.5 req/s.
-	s.Requests.GoodputSLOs, s.Requests.Goodput, s.Requests.GoodputRequests = map[string]float64{"ttft": 150}, lp(0.5), 6
+	s.Requests.GoodputSLOs, s.Requests.Goodput, s.Requests.GoodputRequests = map[string]float64{"ttft": 150}, lp(0.5), iptr(6)
 	v, err = s.Lookup("GOODPUT")
 	require.NoError(t, err)
 	assert.Equal(t, Value{Name: "goodput", Value: 0.5, Unit: "req/s", N: 10, Known: true, WindowS: lp(12)}, v)

@@ -244,11 +244,11 @@ func goodput(s *Summary, _ args, v Value) Value {
 
 func goodputRequests(s *Summary, _ args, v Value) Value {
 	v.N, v.WindowS = s.Requests.Total, s.Requests.WindowS
-	if len(s.Requests.GoodputSLOs) == 0 {
+	if len(s.Requests.GoodputSLOs) == 0 || s.Requests.GoodputRequests == nil {
 		v.Note = "no goodput SLO given"
 		return v
 	}
-	v.Value, v.Known = float64(s.Requests.GoodputRequests), true
+	v.Value, v.Known = float64(*s.Requests.GoodputRequests), true
 	return v
 }
 

@@ -97,7 +97,11 @@ func settingsOf(opts *Options, res *Result) []string {
 			res.Knee.Metric, opts.Mode, opts.KneeSensitivity))
 	}
 	if s := opts.Search; s != nil {
-		out = append(out, fmt.Sprintf("steps: bisection between %s %v and %v (resolution %v; 0 is the default)", opts.Mode, s.Lo, s.Hi, s.Resolution))
+		res := fmt.Sprintf("resolution %v", s.resolution(opts.Mode))
+		if s.Resolution == 0 {
+			res += ", the default"
+		}
+		out = append(out, fmt.Sprintf("steps: bisection between %s %v and %v (%s)", opts.Mode, s.Lo, s.Hi, res))
 	} else {
 		out = append(out, fmt.Sprintf("steps: the ladder %s %v", opts.Mode, opts.Loads))
 	}

@@ -169,6 +169,26 @@ func TestSearchFindsMaxNumSeqs(t *testing.T) {
 	assert.Equal(t, 5.0, *res.MinFailed)
 	require.Len(t, res.Steps, 6)
 	assert.Equal(t, 1.0, res.Steps[0].Load, "steps in increasing load")
+	md, err := os.ReadFile(res.Files["markdown"])
+	require.NoError(t, err)
+	assert.Contains(t, string(md), "steps: bisection between concurrency 1 and 16 (resolution 1, the default)",
+		"the report states the resolution used, not 0")
+}
+
+// A search whose upper bound meets the SLO says to search higher, in words that fit the library and the
+// command alike; the rate's default resolution is (Hi − Lo)/16.
+func TestSearchAnswerAtItsUpperBound(t *testing.T) {
+	r := &runner{opts: Options{Mode: Concurrency, Search: &Search{Lo: 1, Hi: 4}},
+		steps: []Step{{ID: "concurrency_4", Load: 4, Met: true}, {ID: "concurrency_1", Load: 1, Met: true}}}
+	res := r.result()
+	require.NotNil(t, res.MaxMet)
+	assert.Equal(t, 4.0, *res.MaxMet)
+	assert.Equal(t, []string{"the upper bound 4 met the SLO: the highest load that meets it is at least 4; search higher"}, res.Warnings)
+	assert.Equal(t, 1.0, Search{Lo: 1, Hi: 4}.resolution(Concurrency))
+	assert.Equal(t, 0.25, Search{Lo: 2, Hi: 6}.resolution(Rate), "(6 − 2)/16")
+	assert.Equal(t, 0.5, Search{Lo: 2, Hi: 6, Resolution: 0.5}.resolution(Rate))
+	assert.Contains(t, settingsOf(&Options{Mode: Rate, Search: &Search{Lo: 2, Hi: 6}}, res),
+		"steps: bisection between rate 2 and 6 (resolution 0.25, the default)")
 }
 
 // Every third request the simulator answers 500 (Error500.Every = 3): under "error_rate < 10%" with 30

@@ -30,7 +30,7 @@ func (r *runner) run(ctx context.Context, load float64) Step {
 		r.opts.logf("%s: not run: %v", st.ID, err)
 		return st
 	}
-	c.Assert(r.checks...) // the step's own report shows each verdict
+	c.AssertFrom("judged at every step of the sweep", r.checks...) // the step's own report shows each verdict
 	lc := r.stepLoad(load)
 	stepCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)

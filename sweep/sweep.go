@@ -243,6 +243,17 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	return res, err
 }
 
+// resolution is s.Resolution, or its default for mode when 0 (see Search).
+func (s Search) resolution(mode Mode) float64 {
+	switch {
+	case s.Resolution != 0:
+		return s.Resolution
+	case mode == Rate:
+		return (s.Hi - s.Lo) / 16
+	}
+	return 1
+}
+
 // runner holds a sweep's state: the steps so far.
 type runner struct {
 	opts       Options
@@ -254,12 +265,7 @@ type runner struct {
 // bisect runs Lo, then Hi, then midpoints (see Search).
 func (r *runner) bisect(ctx context.Context) error {
 	s := *r.opts.Search
-	if s.Resolution == 0 {
-		s.Resolution = 1
-		if r.opts.Mode == Rate {
-			s.Resolution = (s.Hi - s.Lo) / 16
-		}
-	}
+	s.Resolution = s.resolution(r.opts.Mode)
 	if !r.run(ctx, s.Lo).Met {
 		return ctx.Err()
 	}
@@ -312,7 +318,7 @@ func (r *runner) result() *Result {
 			strings.Join(failedBelow, ", ")))
 	}
 	if s := r.opts.Search; s != nil && res.MaxMet != nil && *res.MaxMet == s.Hi {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("the upper bound %v met the SLO: the highest load that meets it is at least %v; raise Search.Hi", s.Hi, s.Hi))
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the upper bound %v met the SLO: the highest load that meets it is at least %v; search higher", s.Hi, s.Hi))
 	}
 	res.Knee = knee(steps, r.opts.KneeMetric, r.opts.KneeSensitivity)
 	return res

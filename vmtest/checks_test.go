@@ -42,7 +42,7 @@ func TestBadChecksFailAtRegistration(t *testing.T) {
 		{func(c *Collector) { c.Assert(vassert.GoodputAbove(1)) },
 			`vmtest: GoodputAbove(1): no goodput objective: set Options.Goodput (TTFT, TPOT and/or E2E limits a request must meet to count)`},
 		{func(c *Collector) { c.Assert(vassert.Baseline(base, vassert.Rel("ttfb.p99", 0.1))) },
-			`vmtest: Baseline(` + strconv.Quote(base) + `, ttfb.p99): baseline ` + base + `: unknown metric "ttfb.p99"; did you mean ttft.p99? (every name: go doc github.com/vmtest/vmtest/summary Summary.Lookup)`},
+			`vmtest: Baseline(` + strconv.Quote(base) + `, ttfb.p99): baseline ` + base + `: unknown metric "ttfb.p99"; did you mean ttft.p99? (every name: go doc github.com/vmtest/vmtest/summary Summary.Lookup, or vmtest help metrics)`},
 		{func(c *Collector) { c.Assert(vassert.Baseline(base)) }, `vmtest: Baseline(` + strconv.Quote(base) + `): baseline ` + base + `: no metric chosen`},
 		{func(c *Collector) { c.Assert(vassert.Expr("avg(ttft) < 100ms")) },
 			`vmtest: threshold "avg(ttft) < 100ms": at byte 3: "avg(" takes no parentheses; write "avg ttft" or "ttft.mean"`},
@@ -118,6 +118,22 @@ func TestGoodChecksRegisterQuietly(t *testing.T) {
 	assert.Contains(t, ft.errs[0], `vmtest: threshold "p(99) ttft < 40" not met: ttft.p99 = 100.000 ms, want < 40ms (`)
 	assert.True(t, strings.HasSuffix(ft.errs[0], fmt.Sprintf(" (check registered at checks_test.go:%d)", registeredAt)),
 		"the failure points at the line that registered the check: %s", ft.errs[0])
+}
+
+// A check registered with AssertFrom names where it came from instead of a line of Go.
+func TestAssertFromNamesTheOrigin(t *testing.T) {
+	ft := &fakeTB{name: "T"}
+	c := Collect(ft, Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true})
+	now := time.Now()
+	c.RecordRequest(okReq(now, 100*time.Millisecond, 300*time.Millisecond, 3))
+	c.AssertFrom(`from -slo "p(99) ttft < 40ms"`, vassert.Expr("p(99) ttft < 40ms"))
+	c.AssertFrom(`from -slo "p(99) ttft < 1s"`, vassert.Expr("p(99) ttft < 1s"))
+	require.Empty(t, ft.fatal)
+	ft.runCleanups()
+	require.Len(t, ft.errs, 1, "%v", ft.errs)
+	assert.True(t, strings.HasSuffix(ft.errs[0], `ms (n=1, window 0.3 s, run `+c.RunID()+`; data: `+c.files.RequestsCSV+`) (from -slo "p(99) ttft < 40ms")`),
+		"the failure ends with the origin given: %s", ft.errs[0])
+	assert.Contains(t, ft.errs[0], `ttft.p99 = 100.000 ms, want < 40ms`)
 }
 
 // URL options are checked where the user set them, in the user's words: the option (or the environment

@@ -185,7 +185,28 @@ func (c *Collector) Assert(checks ...assert.Check) {
 	if c.tb != nil {
 		c.tb.Helper()
 	}
-	site := callerSite(2)
+	where := ""
+	if site := callerSite(2); site != "" {
+		where = "check registered at " + site
+	}
+	c.register(where, checks)
+}
+
+// AssertFrom registers checks as Assert does, for checks that come from outside Go code: a failure of one ends
+// with "(from)", e.g. from `from -slo "p(99) ttft < 500ms"`, instead of the line that called it.
+func (c *Collector) AssertFrom(from string, checks ...assert.Check) {
+	if c.tb != nil {
+		c.tb.Helper()
+	}
+	c.register(from, checks)
+}
+
+// register registers checks as Assert says, each failure to end with "(where)" (nothing when where is "").
+func (c *Collector) register(where string, checks []assert.Check) {
+	if c.tb != nil {
+		c.tb.Helper()
+	}
+	site := where
 	var bad []error
 	for _, check := range checks {
 		if err := c.checkArgs(check); err != nil {

@@ -716,18 +716,19 @@ func (c *Collector) discardFiles() {
 	_ = os.Remove(c.files.SnapshotsJSON)
 }
 
-// registered is a check registered with Assert and where: the file:line of the Assert call.
+// registered is a check registered with Assert or AssertFrom and where it came from: "check registered at
+// file.go:line" (the Assert call), AssertFrom's text, or "" when unknown.
 type registered struct {
 	check assert.Check
 	site  string
 }
 
-// located returns err, a failure of r's check, with the line that registered the check.
+// located returns err, a failure of r's check, with where the check came from.
 func (r registered) located(err error) error {
 	if r.site == "" {
 		return err
 	}
-	return fmt.Errorf("%w (check registered at %s)", err, r.site)
+	return fmt.Errorf("%w (%s)", err, r.site)
 }
 
 // checkReporter is the assert.TestingT the registered checks run under in finish: notes go to the log,

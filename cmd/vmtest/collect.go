@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -376,13 +378,9 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return bad("-%s: must not be negative", n.name)
 		}
 	}
-	checks := make([]assert.Check, 0, len(slos))
-	for i, e := range slos {
-		check := assert.Expr(e)
-		if err := check.Err(); err != nil {
-			return bad("-slo #%d: %v", i+1, err)
-		}
-		checks = append(checks, check)
+	checks, err := sloChecks(slos, slo)
+	if err != nil {
+		return bad("%v", err)
 	}
 	if lc.Duration == 0 && lc.Requests == 0 {
 		lc.Duration = 60 * time.Second
@@ -433,7 +431,9 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return code
 	}
 	defer stop(nil)
-	c.Assert(checks...)
+	for i, check := range checks {
+		c.AssertFrom(fmt.Sprintf("from -slo %q", slos[i]), check)
+	}
 	code = runLoad(ctx, c, lc, cf.display, stdout, stderr)
 	stopRun(ctx, stop)
 	sum, code := finishRun(c, code, stderr)
@@ -441,6 +441,27 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		printSLOs(stdout, sum, slos, checks)
 	}
 	return code
+}
+
+// sloChecks returns the checks of the -slo expressions, or an error naming the first invalid one: one that does
+// not parse, or a goodput threshold without a goodput objective (-goodput-ttft, -goodput-tpot, -goodput-e2e).
+func sloChecks(exprs []string, goodput recorder.SLO) ([]assert.Check, error) {
+	checks := make([]assert.Check, 0, len(exprs))
+	for i, e := range exprs {
+		check := assert.Expr(e)
+		if err := check.Err(); err != nil {
+			return nil, fmt.Errorf("-slo #%d: %v", i+1, err)
+		}
+		if goodput.TTFT <= 0 && goodput.TPOT <= 0 && goodput.E2E <= 0 {
+			for _, m := range check.Metrics() {
+				if strings.HasPrefix(strings.ToLower(m), "goodput") {
+					return nil, fmt.Errorf("-slo #%d %q: no goodput objective: give -goodput-ttft, -goodput-tpot and/or -goodput-e2e, the limits a request must meet to count", i+1, e)
+				}
+			}
+		}
+		checks = append(checks, check)
+	}
+	return checks, nil
 }
 
 // resolveModel sets lc's model to the server's first when -model was not given, else checks that the server
@@ -463,11 +484,32 @@ func resolveModel(ctx context.Context, lc *loadgen.LoadConfig, cmd string, stder
 	defer cancel()
 	ids, err := client.Models(mctx)
 	if err != nil {
-		fmt.Fprintf(stderr, "vmtest %s: %v (give -model to skip this)\n", cmd, err)
+		fmt.Fprintf(stderr, "vmtest %s: %v%s\n", cmd, err, modelsHint(ctx, err))
 		return exitFail, false
 	}
 	lc.Params.Model = ids[0]
 	return exitOK, true
+}
+
+// modelsHint is what to do about err, the failure to list the server's models: check the credentials for a
+// 401 or 403, check -url when no server answered, give -model only when the server answered without a usable
+// model list (nothing at /v1/models, or not a list); "" when no hint would help.
+func modelsHint(ctx context.Context, err error) string {
+	var he *loadgen.HTTPError
+	var ue *url.Error
+	switch {
+	case ctx.Err() != nil:
+		return ""
+	case errors.As(err, &he) && (he.StatusCode == http.StatusUnauthorized || he.StatusCode == http.StatusForbidden):
+		return " (the server refused the credentials: check -api-key or $OPENAI_API_KEY, and -header)"
+	case errors.As(err, &he) && (he.StatusCode == http.StatusNotFound || he.StatusCode == http.StatusMethodNotAllowed):
+		return " (the server has no model list: give -model)"
+	case errors.As(err, &he):
+		return ""
+	case errors.As(err, &ue):
+		return " (no answer from the server: check -url, and that the server is up)"
+	}
+	return " (the server's model list is not usable: give -model)"
 }
 
 // runLoad drives lc's load into the server, recording into c, with a progress bar on a terminal unless the

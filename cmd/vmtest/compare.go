@@ -27,7 +27,7 @@ func compareMain(_ context.Context, args []string, stdout, stderr io.Writer) int
 		"Reads summary JSON files (summary_statistics.json or summary_<config>_<ts>.json) and prints one row per metric,\n"+
 			"one column per file, and the change of each later file from the first (A) in %, marked better or worse\n"+
 			"by the metric's direction (the metric registry's). A value a summary does not have is n/a. Metric names:\n"+
-			"README.md's table, or `go doc github.com/vmtest/vmtest/summary Summary.Lookup`. It also writes the comparison\n"+
+			"`vmtest help metrics` (README.md's table). It also writes the comparison\n"+
 			"report, comparison_report_<timestamp>.md and its self-contained HTML twin .html (the key metrics of each\n"+
 			"file, and its TTFT and E2E latency CDFs from the requests CSV the summary names), under -out.")
 	metrics := fs.String("metrics", strings.Join(defaultCompareMetrics, ","), "comma-separated summary.Lookup names, one row each")
@@ -76,7 +76,7 @@ func compareMain(_ context.Context, args []string, stdout, stderr io.Writer) int
 func writeComparisonReport(stdout io.Writer, dir string, at time.Time, paths []string, sums []*summary.Summary) error {
 	entries := make([]report.ComparisonEntry, len(sums))
 	series := make([]report.CDFSeries, len(sums))
-	settings := []string{"compared by `vmtest compare`; A is the reference"}
+	settings := []string{"compared by vmtest compare; A is the reference"} // plain text: the HTML shows it as is
 	for i, s := range sums {
 		id := columnLabel(i) + ": " + s.ConfigID
 		entries[i] = report.ComparisonEntry{ID: id, Params: "run " + s.RunID + " from " + paths[i], Summary: s}
@@ -195,7 +195,8 @@ func formatValue(v summary.Value) string {
 	return strconv.FormatFloat(v.Value, 'g', 4, 64)
 }
 
-// change is b's change from a in % of |a|, with "better" or "worse" by dir; "n/a" when either is unknown.
+// change is b's change from a in % of |a| to one decimal, with "better" or "worse" by dir; "n/a" when either
+// is unknown, "0%" when they are equal, and "0.0%" without a verdict when the change is under 0.05 %.
 func change(a, b summary.Value, dir summary.Direction) string {
 	if !a.Known || !b.Known {
 		return "n/a"
@@ -205,6 +206,8 @@ func change(a, b summary.Value, dir summary.Direction) string {
 	switch {
 	case d == 0:
 		return "0%"
+	case a.Value != 0 && math.Abs(d/a.Value) < 0.0005:
+		return "0.0%"
 	case (d < 0) == (dir == summary.LowerIsBetter):
 		verdict = " better"
 	default:

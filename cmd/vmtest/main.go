@@ -35,7 +35,8 @@
 //     beside a snapshots file metrics_<config>_<ts>.json, atomically;
 //     given a directory, it rebuilds the full file set and summary of each run there that did not finish
 //     (killed, timed out: it left a journal_<config>_<ts>.jsonl) up to its last interval, and says so.
-//   - help prints this overview, or a subcommand's flags (also -h on each subcommand).
+//   - help prints this overview, or a subcommand's flags (also -h on each subcommand); help metrics lists
+//     every metric name (summary.Registry) that -slo, compare -metrics and sweep -knee-metric take.
 //
 // On a terminal, load and collect with a -duration draw a progress bar on stderr (elapsed and remaining time,
 // requests done against -requests); with -display, a live dashboard instead, redrawn in place every
@@ -68,7 +69,10 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"text/tabwriter"
 	"time"
+
+	"github.com/vmtest/vmtest/summary"
 )
 
 // Exit statuses; see the package comment.
@@ -123,6 +127,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	name := args[0]
 	switch name {
 	case "help", "-h", "-help", "--help":
+		if name == "help" && len(args) > 1 && args[1] == "metrics" {
+			printMetrics(stdout)
+			return exitOK
+		}
 		if name == "help" && len(args) > 1 {
 			return run(ctx, []string{args[1], "-h"}, stdout, stderr)
 		}
@@ -144,8 +152,30 @@ func usage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "\n`vmtest help <command>` or `vmtest <command> -h` lists a command's flags.")
+	fmt.Fprintln(w, "\n`vmtest help <command>` or `vmtest <command> -h` lists a command's flags;")
+	fmt.Fprintln(w, "`vmtest help metrics` lists the metric names -slo, compare -metrics and sweep -knee-metric take.")
 	fmt.Fprintln(w, "exit status: 0 ok, 1 an SLO not met or the run failed, 2 invalid usage.")
+}
+
+// printMetrics lists every metric name (summary.Registry) with its unit, its direction and what it is, as
+// README.md's table does.
+func printMetrics(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "name\tunit\tbetter\twhat it is")
+	for _, m := range summary.Registry() {
+		name := m.Name
+		if len(m.Synonyms) > 0 {
+			name += " (also " + strings.Join(m.Synonyms, ", ") + ")"
+		}
+		better := "lower"
+		if m.Direction == summary.HigherIsBetter {
+			better = "higher"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, m.Unit, better, m.Doc)
+	}
+	_ = tw.Flush()
+	fmt.Fprintln(w, "\nA name chooses one word where it lists several (ttft.<p50|p99> stands for ttft.p50 and ttft.p99); <gpu> is gpu\n"+
+		"(all GPUs) or gpu_<i> (GPU i). Names are case-insensitive. README.md's table of metric names says more.")
 }
 
 // newFlagSet returns a flag set whose usage starts with synopsis and description.
@@ -165,13 +195,15 @@ func newFlagSet(name, synopsis, description string) *flag.FlagSet {
 	return fs
 }
 
-// parse parses args with fs. With -h it prints the usage to stdout and returns exitOK, false; with a bad flag
-// it prints one line, flag's error (which names the flag) after the command's name, then the hint (for a
-// duration, its unit; always, how to list the flags) to stderr, and returns exitUsage, false.
+// parse parses args with fs, flags before, between and after the arguments (`vmtest compare a.json b.json
+// -out DIR`), up to a "--", after which everything is an argument; fs.Args() then holds the arguments in
+// order. With -h it prints the usage to stdout and returns exitOK, false; with a bad flag it prints one line,
+// flag's error (which names the flag) after the command's name, then the hint (for a duration, its unit;
+// always, how to list the flags) to stderr, and returns exitUsage, false.
 func parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (int, bool) {
 	var buf bytes.Buffer
 	fs.SetOutput(&buf)
-	err := fs.Parse(args)
+	err := parseInterspersed(fs, args)
 	fs.SetOutput(stderr)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
@@ -186,6 +218,27 @@ func parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (int, bool
 		return exitUsage, false
 	}
 	return 0, true
+}
+
+// parseInterspersed parses args with fs, taking each argument that is not a flag aside and going on after it,
+// until a "--" ends the flags; it leaves fs.Args() the arguments in the order given.
+func parseInterspersed(fs *flag.FlagSet, args []string) error {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		rest := fs.Args()
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			pos = append(pos, rest...)
+			break
+		}
+		if len(rest) == 0 {
+			break
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
+	}
+	return fs.Parse(append([]string{"--"}, pos...))
 }
 
 // badDurationFlag returns the name of the duration flag whose value err (from fs.Parse) rejected, or "".

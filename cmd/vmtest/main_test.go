@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -145,7 +146,7 @@ func TestLoadChecksSLOs(t *testing.T) {
 			assert.Equal(t, 20, s.Requests.OK)
 			// The rate itself is unknown: 20 quick requests span less than recorder.MinThroughputWindow.
 			assert.Equal(t, map[string]float64{"ttft": 10000}, s.Requests.GoodputSLOs, "-goodput-ttft set Options.Goodput")
-			assert.Equal(t, 20, s.Requests.GoodputRequests)
+			assert.Equal(t, new(20), s.Requests.GoodputRequests)
 			if tc.code == exitOK {
 				assert.Contains(t, out, "vmtest: 2 of 2 SLOs met")
 				assert.Empty(t, errOut)
@@ -153,6 +154,8 @@ func TestLoadChecksSLOs(t *testing.T) {
 				assert.Contains(t, out, "vmtest: SLO NOT met  "+tc.slo)
 				assert.Contains(t, out, "vmtest: 1 of 2 SLOs met")
 				assert.Contains(t, errOut, `threshold "`+tc.slo+`" not met`)
+				assert.Contains(t, errOut, `(from -slo "`+tc.slo+`")`, "the failure names the flag it came from")
+				assert.NotContains(t, errOut, "check registered at", "not a line inside the command")
 			}
 		})
 	}
@@ -248,6 +251,10 @@ func TestBadUsageExitsTwoNamingTheFlag(t *testing.T) {
 		{[]string{"load", "-url", url, "-prompts", filepath.Join(dir, "missing.jsonl")}, "-prompts:"},
 		{[]string{"load", "-url", url, "-slo", "p(99) ttft < 1s", "-slo", "p(99) ttft <"}, "-slo #2: vmtest: threshold \"p(99) ttft <\": at byte"},
 		{[]string{"load", "-url", url, "-slo", "nosuch.metric < 1"}, "-slo #1"},
+		{[]string{"load", "-url", url, "-slo", "p(99) ttft < 1s", "-slo", "goodput > 1"},
+			`-slo #2 "goodput > 1": no goodput objective: give -goodput-ttft, -goodput-tpot and/or -goodput-e2e`},
+		{[]string{"sweep", "-url", url, "-concurrency", "1:4", "-requests", "2", "-slo", "goodput > 1"},
+			`-slo #1 "goodput > 1": no goodput objective: give -goodput-ttft`},
 		{[]string{"compare", filepath.Join(dir, "a.json")}, "want at least two summary files"},
 		{[]string{"compare", "-metrics", "ttft.p99,nosuch", "a", "b"}, `-metrics: unknown metric "nosuch"`},
 		{[]string{"compare", "-metrics", "ttfb.p99", "a", "b"}, `-metrics: unknown metric "ttfb.p99"; did you mean ttft.p99?`},
@@ -543,4 +550,121 @@ func TestReportMissingPath(t *testing.T) {
 	code, _, errOut := runCmd(context.Background(), "report", missing)
 	assert.Equal(t, exitFail, code)
 	assert.Contains(t, errOut, "stat "+missing+": no such file or directory")
+}
+
+// Flags may follow the arguments, as README's examples put -out after the files; "--" ends the flags.
+func TestFlagsAfterArguments(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
+	writeSummary(t, a, []float64{100}, ptr(10), ptr(0))
+	writeSummary(t, b, []float64{120}, ptr(12), ptr(0))
+	for _, args := range [][]string{
+		{"compare", a, b, "-out", filepath.Join(dir, "after")},
+		{"compare", a, "-out", filepath.Join(dir, "between"), b, "-metrics", "ttft.p99"},
+		{"compare", "-out", filepath.Join(dir, "dashes"), "--", a, b},
+	} {
+		code, out, errOut := runCmd(context.Background(), args...)
+		require.Equal(t, exitOK, code, "%q: %s", args, errOut)
+		assert.Contains(t, out, "A: "+a+" ", "%q: the files in the order given", args)
+		assert.Contains(t, out, "B: "+b+" ", "%q", args)
+		outDir := args[slices.Index(args, "-out")+1]
+		htmls, _ := filepath.Glob(filepath.Join(outDir, "comparison_report_*.html"))
+		assert.Len(t, htmls, 1, "%q: the report is written under -out", args)
+	}
+	code, out, _ := runCmd(context.Background(), "compare", a, b, "-metrics", "ttft.p99", "-out", filepath.Join(dir, "m"))
+	require.Equal(t, exitOK, code)
+	assert.NotContains(t, out, "request_throughput", "-metrics after the files chose the rows")
+
+	// report takes no -out: given after a file, it is refused as a flag (status 2), and nothing is re-rendered.
+	snaps := filepath.Join(dir, "metrics_r_20250101_000000.json")
+	code, out, errOut := runCmd(context.Background(), "report", snaps, "-out", filepath.Join(dir, "elsewhere"))
+	assert.Equal(t, exitUsage, code, out)
+	assert.Contains(t, errOut, "flag provided but not defined: -out")
+	assert.NotContains(t, errOut, "stat -out")
+	// After "--", a name that looks like a flag is a file.
+	code, _, errOut = runCmd(context.Background(), "report", "--", "-x.json")
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, errOut, "stat -x.json: no such file or directory")
+}
+
+// A goodput -slo without a goodput objective stops the command before anything is sent, once, naming the flags.
+func TestGoodputSLOWithoutObjectiveSendsNothing(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	dir := t.TempDir()
+	code, out, errOut := runCmd(context.Background(), "load", "-url", srv.URL, "-requests", "2", "-out", dir, "-gpu", "none",
+		"-slo", "goodput > 1")
+	assert.Equal(t, exitUsage, code, out)
+	assert.Equal(t, 1, strings.Count(errOut, "no goodput objective"), errOut)
+	assert.NotContains(t, errOut, "Options.Goodput", "the command's flags, not the library's field")
+	assert.Zero(t, hits.Load(), "nothing was sent to the server")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Empty(t, entries)
+}
+
+// When the server's models cannot be listed, the hint fits the cause: "give -model" only where the server
+// answered without a usable list; a refused key points at the credentials, a server that is down at -url.
+func TestModelListFailureHints(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	down := "http://" + ln.Addr().String()
+	require.NoError(t, ln.Close())
+	status := func(code int) string {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(code) }))
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	for _, tc := range []struct {
+		name, url, want string
+	}{
+		{"down", down, "(no answer from the server: check -url, and that the server is up)"},
+		{"401", status(http.StatusUnauthorized), "(the server refused the credentials: check -api-key or $OPENAI_API_KEY, and -header)"},
+		{"403", status(http.StatusForbidden), "(the server refused the credentials"},
+		{"404", status(http.StatusNotFound), "(the server has no model list: give -model)"},
+		{"200 empty", status(http.StatusOK), "(the server's model list is not usable: give -model)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runCmd(context.Background(), "load", "-url", tc.url, "-requests", "1", "-out", t.TempDir(), "-gpu", "none")
+			assert.Equal(t, exitFail, code, out)
+			assert.Contains(t, errOut, tc.want)
+			if tc.name == "down" || tc.name == "401" || tc.name == "403" {
+				assert.NotContains(t, errOut, "-model", "naming the model would only start a load that fails")
+			}
+		})
+	}
+}
+
+// A metric-name typo points at a list the command itself prints, which works outside any Go module.
+func TestHelpMetricsListsTheRegistry(t *testing.T) {
+	code, out, errOut := runCmd(context.Background(), "help", "metrics")
+	require.Equal(t, exitOK, code, errOut)
+	for _, m := range summary.Registry() {
+		assert.Contains(t, out, m.Name+" ", m.Name)
+	}
+	assert.Regexp(t, `(?m)^goodput_requests\s+requests\s+higher\s+`, out)
+	assert.Regexp(t, `(?m)^e2e\.<[^>]*> \(also latency, e2e_latency\)\s+ms\s+lower\s+`, out)
+	code, _, errOut = runCmd(context.Background(), "load", "-url", "http://127.0.0.1:1", "-slo", "p(99) ttfb < 1s")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, `did you mean ttft.p99? (every name: go doc github.com/vmtest/vmtest/summary Summary.Lookup, or vmtest help metrics)`)
+}
+
+// A change that rounds to 0.0 % is not called better or worse; the comparison HTML shows no Markdown backticks.
+func TestCompareNoiseIsNoVerdict(t *testing.T) {
+	dir := t.TempDir()
+	a, b, c := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json"), filepath.Join(dir, "c.json")
+	writeSummary(t, a, []float64{100}, ptr(10), ptr(0))
+	writeSummary(t, b, []float64{100.04}, ptr(10), ptr(0)) // +0.04 %: under the 0.05 % one decimal shows
+	writeSummary(t, c, []float64{100.06}, ptr(10), ptr(0)) // +0.06 %: shown as +0.1 %, and judged
+	out0 := filepath.Join(dir, "out")
+	code, out, errOut := runCmd(context.Background(), "compare", "-metrics", "ttft.p99", "-out", out0, a, b, c)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Regexp(t, `(?m)^ttft\.p99\s+ms\s+100\.0\s+100\.0\s+0\.0%\s+100\.1\s+\+0\.1% worse\s*$`, out)
+	htmls, _ := filepath.Glob(filepath.Join(out0, "comparison_report_*.html"))
+	require.Len(t, htmls, 1)
+	page, err := os.ReadFile(htmls[0])
+	require.NoError(t, err)
+	assert.Contains(t, string(page), "compared by vmtest compare; A is the reference")
+	assert.NotContains(t, string(page), "`")
 }

@@ -97,6 +97,9 @@ func sweepMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	case lc.Requests < 0 || lc.Duration < 0 || lc.Params.MaxTokens < 0 || lc.Warmup < -1:
 		return bad("-requests, -duration and -max-tokens must not be negative, -warmup not below -1")
 	}
+	if _, err := sloChecks(slos, slo); err != nil {
+		return bad("%v", err)
+	}
 	opts := sweep.Options{Mode: sweep.Concurrency, SLO: slos, KneeMetric: kneeMetric, KneeSensitivity: kneeSensitivity, Log: stdout}
 	spec, flagName := conc, "-concurrency"
 	if rate != "" {
@@ -152,6 +155,9 @@ func sweepMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	if res.MaxMet == nil {
 		code = exitFail
+	}
+	if s := opts.Search; s != nil && res.MaxMet != nil && *res.MaxMet == s.Hi {
+		fmt.Fprintf(stdout, "vmtest %s: the upper bound %v met every -slo: give a higher HI in %s LO:HI to search higher\n", cmd, s.Hi, flagName)
 	}
 	return code
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -39,9 +40,32 @@ func TestSweepCommand(t *testing.T) {
 			}
 			if tc.code == exitFail {
 				assert.Contains(t, out, `sweep: concurrency_1: SLO not met; stopped early: threshold "p(99) ttft < 1us" can no longer be met: 2 successful requests`)
+				page, err := os.ReadFile(runFiles(t, filepath.Join(dir, "concurrency_1"), "concurrency_1")["report_html"])
+				require.NoError(t, err)
+				assert.Contains(t, string(page), "(judged at every step of the sweep)", "the step's verdict says where its check came from")
+				assert.NotContains(t, string(page), "check registered at", "not a line inside the sweep")
 			}
 		})
 	}
+}
+
+// A search whose upper bound meets every -slo says which flag to raise, not a library field, and its report
+// states the resolution used.
+func TestSweepSearchAtItsUpperBound(t *testing.T) {
+	sim := fastSim(t)
+	dir := t.TempDir()
+	code, out, errOut := runCmd(context.Background(), "sweep", "-url", sim.URL, "-concurrency", "1:2", "-requests", "4",
+		"-max-tokens", "4", "-interval", "200ms", "-out", dir, "-gpu", "none", "-slo", "error_rate < 1%")
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	assert.Contains(t, out, "vmtest sweep: the upper bound 2 met every -slo: give a higher HI in -concurrency LO:HI to search higher")
+	assert.NotContains(t, out, "Search.Hi")
+	md, err := filepath.Glob(filepath.Join(dir, "comparison_report_*.md"))
+	require.NoError(t, err)
+	require.Len(t, md, 1)
+	b, err := os.ReadFile(md[0])
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "bisection between concurrency 1 and 2 (resolution 1, the default)")
+	assert.NotContains(t, string(b), "0 is the default")
 }
 
 func TestSweepUsage(t *testing.T) {
