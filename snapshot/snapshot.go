@@ -263,6 +263,8 @@ type VLLM struct {
 	// do for the summary's: the quantile lies in (bucket_lower_ms, at_most_ms], ms, where at_most_ms is the
 	// bucket's upper bound or less where the interval's _sum increase proves it. bucket_upper_ms and at_most_ms
 	// are null for a quantile in the +Inf bucket; all three are null when the quantile and its lower bound are.
+	// The quantile's value lies in that range too: where histogram_quantile's interpolation lies above
+	// at_most_ms, the value is at_most_ms (serverstats.Quantile.ValueMS).
 	// In JSON a null bound is left out (as null they would add 1 KB to every snapshot, 70 %, in an idle run); the CSV has
 	// every column, empty when null.
 
