@@ -141,7 +141,8 @@ type VLLM struct {
 	// TokensPerSecond is the rate of the server's generation-token counter (vllm:generation_tokens_total) over
 	// the interval since the previous successful scrape (ScrapeIntervalS long), tokens/s, summed over series.
 	// Nil on the first scrape, and for an interval in which the server restarted, a series went down, vanished
-	// or came back after a gap (serverstats.Window.FillInterval, strict). A counter or series first exposed in
+	// or came back after a gap (serverstats.Window.FillInterval, strict), and over an interval under
+	// recorder.MinThroughputWindow (1 s: the final snapshot, a few ms after a tick). A counter or series first exposed in
 	// this scrape (created on first use) counts from 0. PromptTokensPerSecond and RequestsPerSecond likewise.
 	TokensPerSecond *float64 `json:"tokens_per_second"`
 	// FirstTokenLatencyMS is the mean TTFT, ms, of requests recorded during the interval (client side).
