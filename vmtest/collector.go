@@ -68,7 +68,8 @@ type Collector struct {
 	checksTaken bool
 	silenced    bool // the test stopped at an invalid check: finish logs nothing after that failure
 	abandoned   bool // ... before it measured anything: finish writes no files either
-	// madeDir is the outermost directory of dir that Start created ("" when dir existed): removeMadeDirs
+	// madeDir is the outermost directory of dir that Start created ("" when dir existed), which
+	// removeMadeDirs removes, when empty, after an abandoned run
 	madeDir string
 	// finalReqs and finalRecs are the recorder's cut the last tick took (finalCut: it was taken)
 	finalReqs recorder.Summary
