@@ -534,6 +534,9 @@ func checkBound(s *summary.Summary, label, metric, op string, limit float64, lim
 	}
 	bound := ""
 	switch {
+	case v.Interpolated != nil && v.Known:
+		bound = fmt.Sprintf(", the most its histogram allows (histogram_quantile interpolates %s in its bucket, above what the histogram's sum proves)",
+			formatValue(*v.Interpolated, v.Unit))
 	case v.AtMost != nil && v.Known:
 		bound = fmt.Sprintf(", interpolated in its histogram bucket; the histogram proves it at most %s %s",
 			boundText(*v.AtMost), v.Unit)
@@ -573,10 +576,15 @@ func windowText(w *float64) string {
 	return strconv.FormatFloat(*w, 'f', 1, 64) + " s"
 }
 
-// formatValue formats a figure with its unit: ms with three decimals (as assert.go does), a fraction with its
-// percentage beside it, counts as integers.
+// formatValue formats a figure with its unit: ms with three decimals (as assert.go does; 4 significant digits
+// under 0.001 ms, which three decimals would show as 0), a fraction with its percentage beside it, counts as
+// integers.
 func formatValue(x float64, unit string) string {
 	switch unit {
+	case summary.UnitMS:
+		if x != 0 && math.Abs(x) < 0.001 {
+			return boundText(x) + " " + unit
+		}
 	case summary.UnitFraction:
 		return fmt.Sprintf("%.4f (%.2f%%)", x, 100*x)
 	case summary.UnitPercent:

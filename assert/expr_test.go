@@ -191,13 +191,14 @@ func TestExprPinned(t *testing.T) {
 
 // A server-percentile threshold uses what the histogram proves: all 100 queue times are 0.00023 ms, in vLLM's
 // lowest bucket (0, 300 ms]; histogram_quantile reads p50 as 150 ms, the _sum (0.023 ms) proves p50 ≤
-// 0.023/51 = 0.000451 ms. TTFT p99 lies in the +Inf bucket (> 2560 s) and the sum proves it ≤ 3006 s.
+// 0.023/51 = 0.000451 ms, so the value is that bound (serverstats keeps 150 ms apart). TTFT p99 lies in the
+// +Inf bucket (> 2560 s) and the sum proves it ≤ 3006 s.
 func TestThresholdUsesServerPercentileBounds(t *testing.T) {
 	lp := func(x float64) *float64 { return &x }
 	dur := 20.0
 	s := &summary.Summary{RunID: "r", Server: &serverstats.Stats{Scrapes: 11, DurationS: &dur, Figures: serverstats.Figures{
 		QueueTime: &serverstats.Histogram{Count: 100, SumMS: 0.023, MeanMS: lp(0.00023),
-			P50MS: &serverstats.Quantile{ValueMS: lp(150), BucketLowerMS: lp(0), BucketUpperMS: lp(300), AtMostMS: lp(0.023 / 51)}},
+			P50MS: &serverstats.Quantile{ValueMS: lp(0.023 / 51), InterpolatedMS: lp(150), BucketLowerMS: lp(0), BucketUpperMS: lp(300), AtMostMS: lp(0.023 / 51)}},
 		TTFT: &serverstats.Histogram{Count: 16, SumMS: 3012000,
 			P99MS: &serverstats.Quantile{LowerBoundMS: lp(2560000), IsLowerBound: true, BucketLowerMS: lp(2560000), AtMostMS: lp(3006000)}},
 	}}}
@@ -205,10 +206,11 @@ func TestThresholdUsesServerPercentileBounds(t *testing.T) {
 	require.NoError(t, Expr("server.queue_time.p50 < 200ms").Eval(s))
 	err := Expr("server.queue_time.p50 > 100ms").Eval(s)
 	require.Error(t, err, "interpolated 150 ms, but proven ≤ 0.000451 ms")
-	require.Contains(t, err.Error(), "server.queue_time.p50 = 150.000 ms, interpolated in its histogram bucket; the histogram proves it at most 0.000451 ms, want > 100ms")
+	require.Contains(t, err.Error(), "server.queue_time.p50 = 0.000451 ms, the most its histogram allows (histogram_quantile interpolates 150.000 ms in its bucket, above what the histogram's sum proves), want > 100ms")
+	require.NotContains(t, err.Error(), "= 150", "no figure outside what the histogram proves")
 	err = Expr("server.queue_time.p50 < 0.0001ms").Eval(s)
 	require.Error(t, err)
-	require.Contains(t, err.Error(), "at most 0.000451 ms, want < 0.0001ms")
+	require.Contains(t, err.Error(), "the most its histogram allows (histogram_quantile interpolates 150.000 ms in its bucket, above what the histogram's sum proves), want < 0.0001ms")
 
 	require.NoError(t, Expr("server.ttft.p99 < 4000s").Eval(s), "in the +Inf bucket but proven ≤ 3006 s")
 	require.NoError(t, Expr("server.ttft.p99 > 1s").Eval(s), "proven > 2560 s")
@@ -299,4 +301,51 @@ func TestThresholdsThatCannotMeanWhatIsWritten(t *testing.T) {
 	_, err := ParseThreshold("p(99) ttft < 5 0ms")
 	require.Equal(t, 1, strings.Count(err.Error(), "ms,"))
 	require.NotContains(t, err.Error(), "%")
+}
+
+// A threshold on a server percentile never fails where the histogram proves the percentile meets it, nor
+// passes where it proves it misses it; only a limit inside the proven range goes by the figure shown, which
+// lies in that range. The trial's E2E p50: bucket (500, 1000] ms, the _sum proves ≤ 588.6 ms, and
+// histogram_quantile interpolates 650 ms, so the figure is 588.6 ms; in the second summary histogram_quantile
+// gives 520 ms, inside the range, and that is the figure.
+func TestServerPercentileVerdictFollowsTheProof(t *testing.T) {
+	lp := func(x float64) *float64 { return &x }
+	sumOf := func(q *serverstats.Quantile) *summary.Summary {
+		return &summary.Summary{RunID: "r", Server: &serverstats.Stats{Scrapes: 3, Figures: serverstats.Figures{
+			E2ELatency: &serverstats.Histogram{Count: 40, P50MS: q}}}}
+	}
+	clamped := sumOf(&serverstats.Quantile{ValueMS: lp(588.6), InterpolatedMS: lp(650), BucketLowerMS: lp(500), BucketUpperMS: lp(1000), AtMostMS: lp(588.6)})
+	inside := sumOf(&serverstats.Quantile{ValueMS: lp(520), BucketLowerMS: lp(500), BucketUpperMS: lp(1000), AtMostMS: lp(588.6)})
+	for _, c := range []struct {
+		expr            string
+		clamped, inside bool // met
+		why             string
+	}{
+		{"server.e2e.p50 < 600ms", true, true, "proven ≤ 588.6 < 600"},
+		{"server.e2e.p50 <= 588.6ms", true, true, "proven ≤ 588.6"},
+		{"server.e2e.p50 < 500ms", false, false, "proven > 500"},
+		{"server.e2e.p50 <= 500ms", false, false, "proven > 500"},
+		{"server.e2e.p50 > 600ms", false, false, "proven ≤ 588.6"},
+		{"server.e2e.p50 >= 588.7ms", false, false, "proven ≤ 588.6"},
+		{"server.e2e.p50 >= 500ms", true, true, "proven > 500"},
+		{"server.e2e.p50 > 400ms", true, true, "proven > 500"},
+		{"server.e2e.p50 < 550ms", false, true, "undecided: 588.6 (the bound) and 520 (histogram_quantile)"},
+		{"server.e2e.p50 > 550ms", true, false, "undecided: 588.6 (the bound) and 520 (histogram_quantile)"},
+	} {
+		for _, s := range []struct {
+			name string
+			sum  *summary.Summary
+			met  bool
+		}{{"clamped", clamped, c.clamped}, {"inside", inside, c.inside}} {
+			err := Expr(c.expr).Eval(s.sum)
+			if s.met {
+				require.NoError(t, err, "%s, %s: %s", c.expr, s.name, c.why)
+				continue
+			}
+			require.Error(t, err, "%s, %s: %s", c.expr, s.name, c.why)
+			require.NotContains(t, err.Error(), "server.e2e.p50 = 650", "no figure outside the proven range")
+		}
+	}
+	err := Expr("server.e2e.p50 < 550ms").Eval(clamped)
+	require.ErrorContains(t, err, "server.e2e.p50 = 588.600 ms, the most its histogram allows (histogram_quantile interpolates 650.000 ms in its bucket, above what the histogram's sum proves), want < 550ms")
 }

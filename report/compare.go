@@ -20,6 +20,10 @@ type ComparisonColumn struct {
 	Value func(*summary.Summary) (v float64, ok bool)
 	// Format is the fmt verb for the value.
 	Format string
+	// Bound reads whether the value is a bound rather than a figure: a server percentile whose
+	// histogram_quantile interpolation lay above what its histogram proves (summary.Value.Interpolated), shown
+	// as "≤" and that bound; nil for none.
+	Bound func(*summary.Summary) bool
 }
 
 // ComparisonColumns are the key metrics of the comparison report, in order: summary.KeyMetrics, each titled,
@@ -44,6 +48,9 @@ func comparisonColumns(names []string) []ComparisonColumn {
 			Format: columnFormat(d.Metric.Unit), Value: func(s *summary.Summary) (float64, bool) {
 				v, err := s.Lookup(d.Name)
 				return v.Value * scale, err == nil && v.Known
+			}, Bound: func(s *summary.Summary) bool {
+				v, err := s.Lookup(d.Name)
+				return err == nil && v.Interpolated != nil
 			}}
 	}
 	return out
@@ -83,7 +90,7 @@ func ComparisonMarkdown(title string, at time.Time, settings []string, entries [
 	for _, s := range settings {
 		fmt.Fprintf(&b, "- %s\n", s)
 	}
-	b.WriteString("\n## Results\n\n★ marks the best value in each column.\n\n| configuration |")
+	b.WriteString("\n## Results\n\n★ marks the best value in each column. " + boundLegend + "\n\n| configuration |")
 	for _, c := range ComparisonColumns {
 		b.WriteString(" " + c.Header + " |")
 	}
@@ -118,6 +125,9 @@ func ComparisonMarkdown(title string, at time.Time, settings []string, entries [
 func mdEscape(s string) string {
 	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
 }
+
+// boundLegend explains a figure marked "≤" in the comparison table.
+const boundLegend = "≤ marks a server percentile that its histogram proves at most that figure, where histogram_quantile's interpolation lies above it."
 
 // comparisonCell is one figure of the comparison table, formatted: "n/a" without data, "–" for a
 // configuration that did not run; Best marks the best value of its column (ties all marked; nothing is marked
@@ -159,7 +169,11 @@ func comparisonCells(entries []ComparisonEntry) [][]comparisonCell {
 				rows[r][i] = comparisonCell{Text: "n/a"}
 				continue
 			}
-			rows[r][i] = comparisonCell{Text: fmt.Sprintf(c.Format, v), Best: haveN[i] > 1 && v == best[i]}
+			text := fmt.Sprintf(c.Format, v)
+			if c.Bound != nil && c.Bound(e.Summary) {
+				text = "≤" + text
+			}
+			rows[r][i] = comparisonCell{Text: text, Best: haveN[i] > 1 && v == best[i]}
 		}
 	}
 	return rows

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/vmtest/vmtest/recorder"
+	"github.com/vmtest/vmtest/serverstats"
 	"github.com/vmtest/vmtest/summary"
 )
 
@@ -50,4 +52,30 @@ func TestComparisonColumnsFromTheRegistry(t *testing.T) {
 	assert.Equal(t, "10.00", rows["b"][10])
 	assert.Equal(t, "n/a", rows["a"][9])
 	assert.Equal(t, "–", rows["c"][0])
+}
+
+// A server percentile whose interpolation lay above what its histogram proves is shown as that bound, marked
+// "≤" (the trial's sweep table showed histogram_quantile's 650 ms for a p99 proven ≤ 588.6 ms); one inside
+// its range is histogram_quantile's figure, unmarked.
+func TestComparisonMarksAServerPercentileBound(t *testing.T) {
+	run := func(q *serverstats.Quantile) *summary.Summary {
+		return &summary.Summary{Server: &serverstats.Stats{Scrapes: 3, Figures: serverstats.Figures{
+			TTFT: &serverstats.Histogram{Count: 40, P99MS: q}}}}
+	}
+	md := string(ComparisonMarkdown("t", time.Unix(0, 0).UTC(), nil, []ComparisonEntry{
+		{ID: "a", Summary: run(&serverstats.Quantile{ValueMS: fp(588.6), InterpolatedMS: fp(650), BucketLowerMS: fp(500), BucketUpperMS: fp(1000), AtMostMS: fp(588.6)})},
+		{ID: "b", Summary: run(&serverstats.Quantile{ValueMS: fp(541.7), BucketLowerMS: fp(500), BucketUpperMS: fp(1000), AtMostMS: fp(588.6)})},
+	}))
+	col := slices.Index(summary.KeyMetrics, "server.ttft.p99")
+	require.GreaterOrEqual(t, col, 0)
+	rows := map[string][]string{}
+	for _, line := range strings.Split(md, "\n") {
+		if f := strings.Split(line, " | "); len(f) > 1 && strings.HasPrefix(line, "| ") {
+			rows[strings.TrimPrefix(f[0], "| ")] = f[1:]
+		}
+	}
+	assert.Equal(t, "≤588.6", rows["a"][col])
+	assert.Equal(t, "**541.7** ★", rows["b"][col])
+	assert.Contains(t, md, "≤ marks a server percentile that its histogram proves at most that figure")
+	assert.NotContains(t, md, "650")
 }

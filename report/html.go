@@ -32,7 +32,7 @@ type Verdict struct {
 type runPage struct {
 	RunID, ConfigID, TestName, Start, End, Duration, Interval string
 	Snapshots                                                 int
-	Finished                                                  bool
+	Finished, VerdictsKnown                                   bool
 	Verdicts                                                  []verdictRow
 	Warnings, Events, Files                                   []string
 	Counts                                                    []string
@@ -61,7 +61,9 @@ type svgCell struct {
 // image): the run's identity, the SLO verdicts, the warnings, the request counts, the client's latency
 // statistics (ms), throughput, the server's gauges and histogram percentiles (a range where the bucket is
 // wide, as TextSummary prints them), the GPUs, the host, the state of each source, the events, the
-// pictures PlotSVGs draws (inline SVG) and the files written. sum must not be nil.
+// pictures PlotSVGs draws (inline SVG) and the files written. sum must not be nil. verdicts nil means the
+// verdicts are not known (a page made from a run's files, which do not hold them) and the page says so; an
+// empty, non-nil verdicts means no check was evaluated.
 func RunHTML(r Run, sum *summary.Summary, verdicts []Verdict) ([]byte, error) {
 	return runHTML(runCharts(r), sum, verdicts)
 }
@@ -77,7 +79,7 @@ func runHTML(charts []*chart, sum *summary.Summary, verdicts []Verdict) ([]byte,
 		RunID: sum.RunID, ConfigID: sum.ConfigID, TestName: sum.TestName,
 		Start: sum.Start.Format(time.RFC3339), End: sum.End.Format(time.RFC3339),
 		Duration: fmt.Sprintf("%.1f", sum.DurationS), Interval: strconv.FormatFloat(sum.IntervalS, 'f', -1, 64),
-		Snapshots: sum.Snapshots, Finished: sum.Finished, Warnings: sum.Warnings, LastError: rq.LastError,
+		Snapshots: sum.Snapshots, Finished: sum.Finished, VerdictsKnown: verdicts != nil, Warnings: sum.Warnings, LastError: rq.LastError,
 		Counts: []string{itoa(rq.Total), itoa(rq.OK), itoa(rq.Failed), itoa(rq.Incomplete), itoa(rq.Rejected),
 			itoa(rq.Canceled), pct(scale(rq.ErrorRate, 100), "%.2f")},
 		Client: [][]string{statsRow("TTFT", rq.TTFTMS), statsRow("TPOT", rq.TPOTMS), statsRow("ITL", rq.ITLMS),

@@ -470,8 +470,8 @@ func Reserve(dir, config string, start time.Time, runID string) (Files, error) {
 
 // WriteAll writes the seven files named by files (the pictures titled with the configuration id). checks, when
 // not nil, is called once the data files and the summaries are written (so a check's failure can name them)
-// and before the HTML report, which shows the verdicts it returns (none when checks is nil: a run whose checks
-// are not known). sum.Files is set to the paths of the files that were written (the summaries and the HTML
+// and before the HTML report, which shows the verdicts it returns (when checks is nil the page says the
+// verdicts are not known: a run rebuilt from its journal). sum.Files is set to the paths of the files that were written (the summaries and the HTML
 // report included), so no message points at a file that does not exist. It writes every file it can and
 // returns the errors of those it could not, joined (one error when the directory itself cannot be made). A file
 // whose name in files is "" is not written.
@@ -548,6 +548,36 @@ func ReadRequestsCSV(path string) ([]RequestRow, error) {
 		return nil, fmt.Errorf("%s: not a requests CSV: %w", path, err)
 	}
 	return rows, nil
+}
+
+// RecordsOf returns the request records rows were written from (RequestsCSV's inverse): an empty cell is NaN
+// for a duration and 0 for a count, as in recorder.Record; ITLGaps is not in the CSV and stays 0.
+func RecordsOf(rows []RequestRow) []recorder.Record {
+	ms := func(p *float64) float64 {
+		if p == nil {
+			return math.NaN()
+		}
+		return *p
+	}
+	n := func(p *int) int {
+		if p == nil {
+			return 0
+		}
+		return *p
+	}
+	recs := make([]recorder.Record, len(rows))
+	for i, r := range rows {
+		recs[i] = recorder.Record{
+			ID: r.ID, StartS: r.StartS, EndS: r.EndS, Outcome: recorder.Outcome(r.Outcome), HTTPStatus: n(r.HTTPStatus),
+			TTFTMS: ms(r.TTFTMS), TPOTMS: ms(r.TPOTMS), ITLMeanMS: ms(r.ITLMeanMS), E2EMS: ms(r.E2EMS),
+			TTFTFromIntendedMS: ms(r.TTFTFromIntendedMS), E2EFromIntendedMS: ms(r.E2EFromIntendedMS),
+			SlotWaitMS: r.SlotWaitMS, PromptTokens: n(r.PromptTokens), OutputTokens: r.OutputTokens,
+			OutputTokensEstimated: r.OutputTokensEstimated, RequestedOutputTokens: n(r.RequestedOutputTokens),
+			FinishReason: r.FinishReason, Error: r.Error, TimeToRejectMS: ms(r.TimeToRejectMS),
+			TTFOMS: ms(r.TTFOMS), ReasoningTokens: n(r.ReasoningTokens),
+		}
+	}
+	return recs
 }
 
 // LatenciesOf returns the CDF series of one configuration from its request rows: the TTFT and E2E latency

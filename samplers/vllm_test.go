@@ -467,10 +467,10 @@ func TestVLLMEnginesRates(t *testing.T) {
 	b = bytes.Replace(b, []byte(`vllm:generation_tokens_total{engine="1",model_name="m"} 200.0`),
 		[]byte(`vllm:generation_tokens_total{engine="1",model_name="m"} 250.0`), 1)
 	srv.Set(b)
-	clk.Advance(500 * time.Millisecond)
+	clk.Advance(2 * time.Second)
 	r := take(t, v)
 	require.NoError(t, r.Err)
-	assert.Equal(t, 100.0, *r.VLLM.TokensPerSecond) // 50 tokens / 0.5 s
+	assert.Equal(t, 25.0, *r.VLLM.TokensPerSecond) // 50 tokens / 2 s
 	assert.Equal(t, 0.0, *r.VLLM.RequestsPerSecond)
 }
 

@@ -3,6 +3,7 @@ package serverstats
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -36,7 +37,9 @@ func TestQueueTimeQuantilesCarryTheirBucketAndSumBound(t *testing.T) {
 		{"p99", h.P99MS, 297, 2},  // k = 99
 	} {
 		require.NotNil(t, c.q, c.name)
-		assert.InDelta(t, c.value, ms(c.q), 1e-9, c.name)
+		// histogram_quantile's figure lies above what the _sum proves: kept apart, and the value is the bound.
+		assert.InDelta(t, c.value, deref(c.q.InterpolatedMS), 1e-9, c.name)
+		assert.Equal(t, deref(c.q.AtMostMS), ms(c.q), "%s: the value never lies outside (bucket_lower, at_most]", c.name)
 		assert.False(t, c.q.IsLowerBound, c.name)
 		assert.Equal(t, 0.0, deref(c.q.BucketLowerMS), c.name)
 		assert.InDelta(t, 300, deref(c.q.BucketUpperMS), 1e-9, c.name)
@@ -44,7 +47,7 @@ func TestQueueTimeQuantilesCarryTheirBucketAndSumBound(t *testing.T) {
 		// p50: 0.023/51 = 0.000451 ms; p90: 0.023/11 = 0.00209 ms; p95: 0.023/6 = 0.00383 ms; p99: 0.023/2 = 0.0115 ms.
 		assert.InEpsilon(t, 0.023/c.inB, deref(c.q.AtMostMS), 1e-6, c.name)
 		assert.GreaterOrEqual(t, deref(c.q.AtMostMS), 0.00023, "%s: the bound holds the true quantile", c.name)
-		assert.Less(t, deref(c.q.AtMostMS), ms(c.q), "%s: the interpolated value is known to be too high", c.name)
+		assert.Less(t, deref(c.q.AtMostMS), deref(c.q.InterpolatedMS), "%s: the interpolated value is known to be too high", c.name)
 	}
 }
 
@@ -251,4 +254,76 @@ func TestRoundUpNeverBelow(t *testing.T) {
 		v := math.Ldexp(r.Float64()+0.5, r.IntN(80)-40)
 		require.GreaterOrEqual(t, roundUp(v, sumBoundDigits), v, "%v", v)
 	}
+}
+
+// The value a Quantile shows never lies outside what the histogram proves, (BucketLowerMS, AtMostMS], and it is
+// histogram_quantile's own figure wherever that lies inside: random windows of queue times, many far below
+// their bucket's top (where the _sum proves more than the bucket) and some spread over it, over the window
+// and over the step. The true quantile (the ⌈q·n⌉-th smallest observation, from the observations themselves)
+// lies in the range too; histogram_quantile's figure comes from BucketQuantile over buckets counted here.
+func TestQuantileValueLiesInItsProvenRange(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	les := []float64{0.001, 0.01, 0.1, 1.0}
+	clamped, agreed := 0, 0
+	for i := 0; i < 300; i++ {
+		obs := make([]float64, 1+r.IntN(200))
+		for j := range obs {
+			switch r.IntN(3) {
+			case 0:
+				obs[j] = 1e-7 + r.Float64()*1e-5 // an idle queue: far below 1 ms
+			case 1:
+				obs[j] = math.Exp(r.Float64()*math.Log(2000)) * 1e-3 // 1 ms to 2 s, +Inf bucket included
+			default:
+				obs[j] = les[r.IntN(len(les))] * (0.1 + 0.01*r.Float64()) // just above a tenth of a bound
+			}
+		}
+		bk := []Bucket{{inf, float64(len(obs))}}
+		for _, le := range les {
+			c := 0.0
+			for _, x := range obs {
+				if x <= le {
+					c++
+				}
+			}
+			bk = append(bk, Bucket{le, c})
+		}
+		sorted := slices.Sorted(slices.Values(obs))
+		base := longRunQueue(1000)
+		w := NewWindow()
+		w.Add(scrape(t, base, t0))
+		w.Add(scrape(t, observe(t, base, famQueue, `model_name="m"`, obs...), t0.Add(2*time.Second)))
+		for name, h := range map[string]*Histogram{"window": w.Summary().QueueTime, "step": w.stepHistogram(hQueue)} {
+			require.NotNil(t, h, name)
+			for qi, qu := range []*Quantile{h.P50MS, h.P90MS, h.P95MS, h.P99MS} {
+				q := quantileLevels[qi]
+				require.NotNil(t, qu)
+				truth := sorted[int(math.Ceil(q*float64(len(obs))))-1] * 1000
+				if qu.AtMostMS != nil {
+					require.GreaterOrEqual(t, *qu.AtMostMS, truth, "%s q=%v: at_most holds the quantile", name, q)
+				}
+				prom, lowerBound, _, ok := BucketQuantile(q, bk)
+				require.True(t, ok)
+				require.Equal(t, lowerBound, qu.IsLowerBound, "%s q=%v", name, q)
+				if lowerBound {
+					require.Nil(t, qu.ValueMS)
+					continue
+				}
+				lo, most, v := deref(qu.BucketLowerMS), deref(qu.AtMostMS), deref(qu.ValueMS)
+				require.GreaterOrEqual(t, truth, lo, "%s q=%v", name, q)
+				require.Greater(t, v, lo, "%s q=%v: the value is above the bucket's lower bound", name, q)
+				require.LessOrEqual(t, v, most, "%s q=%v: the value is at most what the histogram proves", name, q)
+				if qu.InterpolatedMS == nil {
+					require.InEpsilon(t, prom*1000, v, 1e-12, "%s q=%v: histogram_quantile's figure where it lies inside", name, q)
+					agreed++
+					continue
+				}
+				require.InEpsilon(t, prom*1000, *qu.InterpolatedMS, 1e-12, "%s q=%v", name, q)
+				require.Greater(t, *qu.InterpolatedMS, most, "%s q=%v: kept apart only when outside", name, q)
+				require.Equal(t, most, v, "%s q=%v: clamped to at_most", name, q)
+				clamped++
+			}
+		}
+	}
+	require.Greater(t, clamped, 100, "cases whose interpolation lay above at_most")
+	require.Greater(t, agreed, 100, "cases whose interpolation lay inside the range")
 }

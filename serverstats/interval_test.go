@@ -386,3 +386,31 @@ func TestFillIntervalCounterExposedAsGauge(t *testing.T) {
 		assert.Equal(t, 60.0, deref(w.Summary().GenerationTokens), typ)
 	}
 }
+
+// The final snapshot of a run is taken a few ms after the last tick: its rates would extrapolate a sliver
+// (the trial's 7.6 tokens in 7 ms read 1083 tok/s). Under recorder.MinThroughputWindow (1 s) they are null,
+// as the client's throughputs are; the interval's length is still given. At exactly 1 s the rate is known.
+func TestFillIntervalRatesNullOverASliver(t *testing.T) {
+	const gen = `vllm:generation_tokens_total{model_name="Qwen/Qwen3-0.6B"}`
+	base := capture(t, v0)
+	w := NewWindow()
+	w.Add(scrape(t, base, t0))
+	w.Add(scrape(t, set(t, base, gen, 4874+300), t0.Add(2*time.Second)))
+	var v snapshot.VLLM
+	w.FillInterval(&v)
+	require.NotNil(t, v.TokensPerSecond)
+	assert.Equal(t, 150.0, *v.TokensPerSecond) // 300 tokens / 2 s
+
+	w.Add(scrape(t, set(t, base, gen, 4874+300+7.6), t0.Add(2007*time.Millisecond)))
+	w.FillInterval(&v)
+	assert.InDelta(t, 0.007, deref(v.ScrapeIntervalS), 1e-12)
+	assert.Nil(t, v.TokensPerSecond, "7.6 tokens over 7 ms is no rate per second")
+	assert.Nil(t, v.PromptTokensPerSecond)
+	assert.Nil(t, v.RequestsPerSecond)
+
+	w.Add(scrape(t, set(t, base, gen, 4874+300+7.6+50), t0.Add(3007*time.Millisecond)))
+	w.FillInterval(&v)
+	require.NotNil(t, v.TokensPerSecond)
+	assert.InDelta(t, 50.0, *v.TokensPerSecond, 1e-9) // 50 tokens / 1 s
+	require.NotNil(t, v.RequestsPerSecond)
+}

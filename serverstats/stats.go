@@ -157,9 +157,11 @@ type Histogram struct {
 // it; where the bucket is wide it can be far from the truth (observations of 0.23 µs in a (0, 300] ms bucket
 // give a median of 150 ms). BucketLowerMS, BucketUpperMS and AtMostMS say how far: the quantile, taken as the
 // ⌈q·n⌉-th smallest of the window's n observations, lies in (BucketLowerMS, AtMostMS] (in [0, AtMostMS] for
-// the lowest bucket).
+// the lowest bucket). ValueMS never lies outside that range: where the interpolation does (above AtMostMS,
+// which the _sum lowered), ValueMS is AtMostMS and InterpolatedMS keeps histogram_quantile's figure.
 type Quantile struct {
-	// ValueMS is the quantile interpolated as histogram_quantile does, ms; nil when IsLowerBound.
+	// ValueMS is the quantile interpolated as histogram_quantile does, ms, or AtMostMS where that
+	// interpolation lies above it (InterpolatedMS is then set); nil when IsLowerBound.
 	ValueMS *float64 `json:"value_ms"`
 	// LowerBoundMS is the highest finite bucket upper bound, ms, when the quantile lies in the +Inf bucket
 	// (the quantile is greater than it); nil otherwise.
@@ -181,6 +183,9 @@ type Quantile struct {
 	// digits, so rounding never puts it below the quantile. It can be below ValueMS: the interpolated value is
 	// then known to be too high. It can bound a quantile in the +Inf bucket. Nil when no upper bound is known.
 	AtMostMS *float64 `json:"at_most_ms"`
+	// InterpolatedMS is histogram_quantile's figure, ms, only where it lies above AtMostMS (what the
+	// histogram proves), and ValueMS is then AtMostMS; nil otherwise (ValueMS is histogram_quantile's).
+	InterpolatedMS *float64 `json:"interpolated_ms,omitempty"`
 }
 
 // MS returns the quantile in ms and whether it is a value (true) or only a lower bound (false).

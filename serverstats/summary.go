@@ -259,6 +259,9 @@ func (w *Window) histogram(hi int, step bool, engine string, filter bool) *Histo
 		}
 		lo, up, most := quantileRange(q, norm, sum, sumErr, count, forced)
 		qu.BucketLowerMS, qu.BucketUpperMS, qu.AtMostMS = toMS(lo), toMS(up), toMS(most)
+		if qu.ValueMS != nil && qu.AtMostMS != nil && *qu.ValueMS > *qu.AtMostMS {
+			qu.InterpolatedMS, qu.ValueMS = qu.ValueMS, snapshot.F(*qu.AtMostMS)
+		}
 		*dst[i] = qu
 	}
 	return h

@@ -141,7 +141,8 @@ type VLLM struct {
 	// TokensPerSecond is the rate of the server's generation-token counter (vllm:generation_tokens_total) over
 	// the interval since the previous successful scrape (ScrapeIntervalS long), tokens/s, summed over series.
 	// Nil on the first scrape, and for an interval in which the server restarted, a series went down, vanished
-	// or came back after a gap (serverstats.Window.FillInterval, strict). A counter or series first exposed in
+	// or came back after a gap (serverstats.Window.FillInterval, strict), and over an interval under
+	// recorder.MinThroughputWindow (1 s: the final snapshot, a few ms after a tick). A counter or series first exposed in
 	// this scrape (created on first use) counts from 0. PromptTokensPerSecond and RequestsPerSecond likewise.
 	TokensPerSecond *float64 `json:"tokens_per_second"`
 	// FirstTokenLatencyMS is the mean TTFT, ms, of requests recorded during the interval (client side).
@@ -263,6 +264,8 @@ type VLLM struct {
 	// do for the summary's: the quantile lies in (bucket_lower_ms, at_most_ms], ms, where at_most_ms is the
 	// bucket's upper bound or less where the interval's _sum increase proves it. bucket_upper_ms and at_most_ms
 	// are null for a quantile in the +Inf bucket; all three are null when the quantile and its lower bound are.
+	// The quantile's value lies in that range too: where histogram_quantile's interpolation lies above
+	// at_most_ms, the value is at_most_ms (serverstats.Quantile.ValueMS).
 	// In JSON a null bound is left out (as null they would add 1 KB to every snapshot, 70 %, in an idle run); the CSV has
 	// every column, empty when null.
 

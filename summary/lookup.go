@@ -36,10 +36,14 @@ type Value struct {
 	Note string `json:"note,omitempty"`
 	// AtMost is, for a server-side percentile (server.<histogram>.pNN), an upper bound the histogram proves,
 	// in Unit (serverstats.Quantile.AtMostMS: its bucket's upper bound, or lower where the window's _sum shows
-	// it); nil otherwise. Value is interpolated as histogram_quantile does and may lie above it, since
-	// interpolation assumes observations spread evenly over a bucket; AtMost may be set when Known is false
-	// (a percentile in the +Inf bucket bounded by the sum).
+	// it); nil otherwise. Value is interpolated as histogram_quantile does, or AtMost where that
+	// interpolation (which assumes observations spread evenly over a bucket) lies above it; AtMost may be set
+	// when Known is false (a percentile in the +Inf bucket bounded by the sum).
 	AtMost *float64 `json:"at_most,omitempty"`
+	// Interpolated is, for a server-side percentile whose histogram_quantile figure lies above AtMost (what
+	// the histogram proves), that figure, in Unit, and Value is then AtMost (serverstats.Quantile
+	// .InterpolatedMS); nil otherwise. A figure shown alone is then marked as a bound ("≤").
+	Interpolated *float64 `json:"interpolated,omitempty"`
 	// Above is, for a server-side percentile that falls in the +Inf bucket (Known false), the highest finite
 	// bucket bound, in Unit: the percentile is greater than it (serverstats.Quantile.LowerBoundMS); nil
 	// otherwise.
@@ -349,7 +353,7 @@ func (s *Summary) serverHistValue(v Value, stat, metric string, pick func(*serve
 		}
 		return v
 	}
-	v.AtMost = q.AtMostMS
+	v.AtMost, v.Interpolated = q.AtMostMS, q.InterpolatedMS
 	ms, exact := q.MS()
 	if !exact && q.LowerBoundMS != nil {
 		v.Above = q.LowerBoundMS

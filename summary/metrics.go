@@ -298,7 +298,7 @@ func serverGauge(name, unit string, dir Direction, aggs, label, doc string, avg,
 // (kept under key in serverstats.Stats) over the test window.
 func serverHist(name, label, vllmName, key string, pick func(*serverstats.Figures) *serverstats.Histogram) Metric {
 	return Metric{Name: "server." + name + "." + serverStats, Unit: UnitMS, Direction: LowerIsBetter, Label: label,
-		Doc: "the server's histogram " + vllmName + " over the test window, ms, as Prometheus histogram_quantile computes it; mean is _sum/_count",
+		Doc: "the server's histogram " + vllmName + " over the test window, ms, as Prometheus histogram_quantile computes it, or the bound the histogram proves (at_most) where that interpolation lies above it; mean is _sum/_count",
 		read: func(s *Summary, a args, v Value) Value {
 			return s.serverHistValue(v, a.stat, key, pick)
 		}}

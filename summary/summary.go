@@ -65,6 +65,9 @@ type Summary struct {
 	// "requests_csv", "plot_png", "report_html") to its path.
 	// Set once the files are written.
 	Files map[string]string `json:"files,omitempty"`
+	// PendingDir is, for a summary taken while its collector runs (vmtest.Collector.Summary), the directory the
+	// collector writes the run's files to when the run ends; "" otherwise. Not encoded.
+	PendingDir string `json:"-"`
 }
 
 // SourceStatus is one metric source's record over the run, kept by Record.
@@ -580,12 +583,16 @@ func (s *Summary) Latency(metric string) (recorder.Stats, error) {
 }
 
 // DataFile returns the path of the file a reader should open to see the data behind a figure: the requests
-// CSV, else the snapshots JSON, else "(files not written)".
+// CSV, else the snapshots JSON, else, for a summary taken while its collector runs, "(files not written yet:
+// written to <PendingDir> when the run ends)", else "(files not written)".
 func (s *Summary) DataFile() string {
 	for _, k := range []string{"requests_csv", "snapshots_json", "summary_json"} {
 		if p := s.Files[k]; p != "" {
 			return p
 		}
+	}
+	if s.PendingDir != "" {
+		return "(files not written yet: written to " + s.PendingDir + " when the run ends)"
 	}
 	return "(files not written)"
 }

@@ -202,3 +202,43 @@ func TestBadCheckAfterTheLoadKeepsTheFiles(t *testing.T) {
 	}
 	assert.Equal(t, 1, sum.Requests.Total)
 }
+
+// A run stopped at an invalid check before it measured anything leaves no folder it made (the trial found
+// an empty metrics_output/TestInvalidCheck/), and a folder that was there before stays.
+func TestARejectedCheckLeavesNoFolderItMade(t *testing.T) {
+	root := t.TempDir()
+	made := filepath.Join(root, "metrics_output", "TestInvalidCheck")
+	existing := filepath.Join(root, "mine")
+	require.NoError(t, os.Mkdir(existing, 0o755))
+	for _, dir := range []string{made, existing} {
+		ft := &fakeTB{name: "TestInvalidCheck"}
+		c := Collect(ft, Options{Interval: time.Second, OutputDir: dir, GPUSource: "none", NoSystem: true})
+		require.NotNil(t, c)
+		require.DirExists(t, dir, "the names are claimed at once")
+		c.Assert(vassert.P99Below("ttfb", time.Second))
+		require.Len(t, ft.fatal, 1)
+		ft.runCleanups()
+	}
+	left, _ := filepath.Glob(filepath.Join(root, "metrics_output", "*", "*"))
+	assert.NoDirExists(t, filepath.Join(root, "metrics_output"), "neither the test's folder nor metrics_output/: %v", left)
+	entries, err := os.ReadDir(existing)
+	require.NoError(t, err)
+	assert.Empty(t, entries)
+	assert.DirExists(t, existing, "a folder the run did not make stays")
+}
+
+// A check failing over a summary taken while the collector runs says where the files will be, not that they
+// are not written (the trial's "data: (files not written)" for files written when the test ends).
+func TestMidRunFailureSaysWhereTheFilesWillBe(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	ft := &fakeTB{name: "T"}
+	c := Collect(ft, Options{Interval: time.Second, OutputDir: dir, GPUSource: "none", NoSystem: true})
+	require.NotNil(t, c)
+	err := vassert.Expr("p(99) ttft < 1s").Eval(c.Summary())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "data: (files not written yet: written to "+dir+" when the run ends)")
+	ft.runCleanups()
+	err = vassert.Expr("p(99) ttft < 1s").Eval(c.Summary())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "data: "+dir+string(filepath.Separator)+"requests_T_", "after the run: the file itself")
+}

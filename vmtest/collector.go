@@ -68,6 +68,9 @@ type Collector struct {
 	checksTaken bool
 	silenced    bool // the test stopped at an invalid check: finish logs nothing after that failure
 	abandoned   bool // ... before it measured anything: finish writes no files either
+	// madeDir is the outermost directory of dir that Start created ("" when dir existed), which
+	// removeMadeDirs removes, when empty, after an abandoned run
+	madeDir string
 	// finalReqs and finalRecs are the recorder's cut the last tick took (finalCut: it was taken)
 	finalReqs recorder.Summary
 	finalRecs []recorder.Record
@@ -175,6 +178,7 @@ func start(ctx context.Context, opts Options, env runEnv) (*Collector, error) {
 		}
 		return nil, auth.Error(err, secrets...)
 	}
+	c.madeDir = missingAncestor(c.dir)
 	var rerr error
 	if c.files, rerr = report.Reserve(c.dir, c.configID, now, c.runID); rerr != nil {
 		logf("vmtest: %v (writing the files will be tried again at the end)", rerr)
@@ -572,14 +576,19 @@ func (c *Collector) Snapshots() []snapshot.Snapshot {
 }
 
 // Summary returns the final summary once the Collector has finished; before that, a summary of what has been
-// collected so far (without file paths). It never returns nil.
+// collected so far (without file paths; its PendingDir names the directory they will be written to). It never
+// returns nil.
 func (c *Collector) Summary() *summary.Summary {
 	select {
 	case <-c.stopped:
 		return c.final
 	default:
 	}
-	return c.computeSummary(time.Now(), c.rec.Summarize())
+	s := c.computeSummary(time.Now(), c.rec.Summarize())
+	if p := c.files.SnapshotsJSON; p != "" {
+		s.PendingDir = filepath.Dir(p)
+	}
+	return s
 }
 
 func (c *Collector) computeSummary(end time.Time, reqs recorder.Summary) *summary.Summary {
@@ -700,6 +709,9 @@ func (c *Collector) finish(reason string) {
 		runChecks(sum)
 	}
 	c.closeJournal(c.writeErr == nil)
+	if abandoned {
+		c.removeMadeDirs()
+	}
 	c.final = sum
 	if !silenced {
 		c.logSummary(sum)
@@ -714,6 +726,35 @@ func (c *Collector) finish(reason string) {
 // measured something. The check's failure said so.
 func (c *Collector) discardFiles() {
 	_ = os.Remove(c.files.SnapshotsJSON)
+}
+
+// removeMadeDirs removes, once an abandoned run's placeholder and journal are gone, the directories Start made
+// for its files, innermost first, each only when empty.
+func (c *Collector) removeMadeDirs() {
+	if c.madeDir == "" {
+		return
+	}
+	for d := filepath.Clean(c.dir); ; d = filepath.Dir(d) {
+		if os.Remove(d) != nil || d == c.madeDir || d == filepath.Dir(d) {
+			return // not empty (another run's files), or the last one Start made
+		}
+	}
+}
+
+// missingAncestor returns the outermost directory of dir, dir itself included, that does not exist yet
+// (what MkdirAll will create), or "" when dir exists.
+func missingAncestor(dir string) string {
+	dir = filepath.Clean(dir)
+	missing := ""
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil {
+			return missing
+		}
+		missing = d
+		if d == filepath.Dir(d) {
+			return missing
+		}
+	}
 }
 
 // registered is a check registered with Assert or AssertFrom and where it came from: "check registered at

@@ -178,21 +178,30 @@ func writeComparison(w io.Writer, paths []string, sums []*summary.Summary, names
 	_ = tw.Flush()
 }
 
-// formatValue formats a known figure with four significant digits (whole numbers from 1000 up), or "n/a".
+// formatValue formats a known figure with four significant digits (whole numbers from 1000 up), or "n/a"; a
+// server percentile whose interpolation lay above what its histogram proves is that bound, marked "≤".
 func formatValue(v summary.Value) string {
 	if !v.Known || math.IsNaN(v.Value) || math.IsInf(v.Value, 0) {
 		return "n/a"
 	}
-	a := math.Abs(v.Value)
+	if v.Interpolated != nil {
+		return "≤" + formatFigure(v.Value)
+	}
+	return formatFigure(v.Value)
+}
+
+// formatFigure formats x with four significant digits (whole numbers from 1000 up).
+func formatFigure(x float64) string {
+	a := math.Abs(x)
 	switch {
 	case a == 0:
 		return "0"
 	case a >= 1000:
-		return strconv.FormatFloat(v.Value, 'f', 0, 64)
+		return strconv.FormatFloat(x, 'f', 0, 64)
 	case a >= 1:
-		return strconv.FormatFloat(v.Value, 'f', 3-int(math.Floor(math.Log10(a))), 64)
+		return strconv.FormatFloat(x, 'f', 3-int(math.Floor(math.Log10(a))), 64)
 	}
-	return strconv.FormatFloat(v.Value, 'g', 4, 64)
+	return strconv.FormatFloat(x, 'g', 4, 64)
 }
 
 // change is b's change from a in % of |a| to one decimal, with "better" or "worse" by dir; "n/a" when either

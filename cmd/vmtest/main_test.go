@@ -440,6 +440,10 @@ func TestReportRerendersCSVAndPNG(t *testing.T) {
 	files := runFiles(t, dir, "r")
 	csv0, err := os.ReadFile(files["snapshots_csv"])
 	require.NoError(t, err)
+	png0, err := os.ReadFile(files["plot_png"])
+	require.NoError(t, err)
+	page0, err := os.ReadFile(files["report_html"])
+	require.NoError(t, err)
 	require.NoError(t, os.Remove(files["snapshots_csv"]))
 	require.NoError(t, os.Remove(files["plot_png"]))
 	require.NoError(t, os.Remove(files["report_html"]))
@@ -452,7 +456,18 @@ func TestReportRerendersCSVAndPNG(t *testing.T) {
 	sum := readSummaryT(t, files["run_summary_json"])
 	assert.Contains(t, string(page), sum.RunID, "the run's summary")
 	assert.Contains(t, string(page), "<svg", "the pictures")
+	// The requests CSV beside it gives the same pictures as the collector drew: the client's TTFT p50 and p99.
+	png1, err := os.ReadFile(files["plot_png"])
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(png0, png1), "the re-rendered PNG is the collector's, byte for byte")
+	assert.NotContains(t, string(page), "need the request records")
+	assert.Equal(t, svgsOf(string(page0)), svgsOf(string(page)), "the HTML's pictures are the collector's")
+	// The run had no check; the page made afterwards cannot know that, and says so rather than "no check".
+	assert.Contains(t, string(page0), "No SLO check was evaluated in this run.")
+	assert.NotContains(t, string(page), "No SLO check was evaluated")
+	assert.Contains(t, string(page), "this page was made afterwards from the run's files, which do not hold the SLO verdicts")
 	// Without the run's summary the CSV and PNG are still re-rendered; the HTML report is not, and it says why.
+	require.NoError(t, os.Remove(files["report_html"]))
 	require.NoError(t, os.Rename(files["run_summary_json"], files["run_summary_json"]+".away"))
 	code, out, errOut = runCmd(context.Background(), "report", files["snapshots_json"])
 	require.Equal(t, exitOK, code, errOut)
@@ -477,6 +492,44 @@ func TestReportRerendersCSVAndPNG(t *testing.T) {
 		assert.Equal(t, exitFail, code, path)
 		assert.Contains(t, errOut, path)
 	}
+}
+
+// svgsOf returns the inline pictures of an HTML report.
+func svgsOf(page string) []string {
+	var out []string
+	for {
+		i := strings.Index(page, "<svg")
+		if i < 0 {
+			return out
+		}
+		j := strings.Index(page[i:], "</svg>")
+		if j < 0 {
+			return append(out, page[i:])
+		}
+		out = append(out, page[i:i+j])
+		page = page[i+j:]
+	}
+}
+
+// A re-render keeps the report the run wrote, whose SLO verdicts no file holds: a failed SLO stays "NOT MET".
+func TestReportKeepsTheRunsVerdicts(t *testing.T) {
+	sim := fastSim(t)
+	dir := t.TempDir()
+	code, out, errOut := runCmd(context.Background(), "load", "-url", sim.URL, "-requests", "4", "-concurrency", "2",
+		"-max-tokens", "4", "-interval", "100ms", "-out", dir, "-config", "v", "-gpu", "none", "-slo", "p(99) ttft < 0.001ms")
+	require.Equal(t, exitFail, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	files := runFiles(t, dir, "v")
+	page0, err := os.ReadFile(files["report_html"])
+	require.NoError(t, err)
+	require.Contains(t, string(page0), "NOT MET")
+
+	code, out, errOut = runCmd(context.Background(), "report", files["snapshots_json"])
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "vmtest: kept "+files["report_html"]+": it holds the run's SLO verdicts")
+	assert.NotContains(t, out, "wrote "+files["report_html"])
+	page1, err := os.ReadFile(files["report_html"])
+	require.NoError(t, err)
+	assert.Equal(t, string(page0), string(page1))
 }
 
 // A load where no request succeeds is a failed run even without an -slo, and says why; the server being

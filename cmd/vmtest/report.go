@@ -25,8 +25,10 @@ func reportMain(_ context.Context, args []string, stdout, stderr io.Writer) int 
 			"and renames the journal to .rebuilt.jsonl. A journal whose run's summary says it finished, or that was\n"+
 			"written within its last two intervals (a run still going), is skipped and said so; summary_statistics.json\n"+
 			"is left to a newer run's summary. For a snapshots file: re-renders metrics_<config>_<timestamp>.csv and\n"+
-			".png beside it, and report_<config>_<timestamp>.html from them and the run's summary_<config>_<timestamp>.json\n"+
-			"(without the SLO verdicts, which the summary does not hold). Every file is written atomically and its path printed.")
+			".png beside it (the client's TTFT per interval from requests_<config>_<timestamp>.csv), and, unless it is\n"+
+			"there (it holds the SLO verdicts, which the files do not), report_<config>_<timestamp>.html from them and the\n"+
+			"run's summary_<config>_<timestamp>.json, saying the verdicts are not known. Every file is written atomically\n"+
+			"and its path printed.")
 	if code, ok := parse(fs, args, stdout, stderr); !ok {
 		return code
 	}
@@ -100,8 +102,9 @@ func printRebuilt(stdout io.Writer, p journal.Paths, res *journal.Result) {
 }
 
 // rerender writes the CSV and the PNG of the snapshots file at path beside it, as the collector wrote them, and
-// the HTML report from them and the run's summary beside it (runSummaryPath); a run without that summary gets
-// no HTML report, and a line saying why. It returns nil for a directory, which rebuildDir takes.
+// the HTML report from them and the run's summary beside it (runSummaryPath) unless one is there (it holds the
+// verdicts, which no file does); a run without that summary gets no HTML report, and a line saying why. The
+// requests CSV beside it gives the pictures the client's per-interval TTFT percentiles, as the collector drew them. It returns nil for a directory, which rebuildDir takes.
 func rerender(stdout io.Writer, path string) error {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return nil
@@ -133,6 +136,11 @@ func rerender(stdout io.Writer, path string) error {
 		return fmt.Errorf("%s: CSV: %v", path, err)
 	}
 	run := report.Run{Title: sf.ConfigID, IntervalS: sf.IntervalS, Snapshots: sf.Snapshots}
+	if rows, err := report.ReadRequestsCSV(besidePath(path, "requests_", ".csv")); err == nil {
+		run.Records = report.RecordsOf(rows)
+	} else {
+		fmt.Fprintf(stdout, "vmtest: no request records (the client's TTFT per interval is drawn as its mean): %v\n", err)
+	}
 	png, err := report.PlotPNG(run)
 	if err != nil {
 		return fmt.Errorf("%s: plot: %v", path, err)
@@ -142,7 +150,9 @@ func rerender(stdout io.Writer, path string) error {
 		data []byte
 	}{{base + ".csv", csv}, {base + ".png", png}}
 	sumPath, htmlPath := runSummaryPath(path), reportHTMLPath(path)
-	if sum, err := readSummary(sumPath); err != nil {
+	if _, err := os.Stat(htmlPath); err == nil {
+		fmt.Fprintf(stdout, "vmtest: kept %s: it holds the run's SLO verdicts, which its files do not (remove it to re-render it without them)\n", htmlPath)
+	} else if sum, err := readSummary(sumPath); err != nil {
 		fmt.Fprintf(stdout, "vmtest: no HTML report: it needs the run's summary: %v\n", err)
 	} else if page, err := report.RunHTML(run, sum, nil); err != nil {
 		return fmt.Errorf("%s: HTML report: %v", path, err)
@@ -162,12 +172,14 @@ func rerender(stdout io.Writer, path string) error {
 }
 
 // runSummaryPath is the run summary beside the snapshots file metrics_<config>_<ts>.json: summary_<config>_<ts>.json.
-func runSummaryPath(snapshots string) string {
-	return filepath.Join(filepath.Dir(snapshots), "summary_"+strings.TrimPrefix(filepath.Base(snapshots), "metrics_"))
+func runSummaryPath(snapshots string) string { return besidePath(snapshots, "summary_", ".json") }
+
+// besidePath is the file of the same run beside the snapshots file metrics_<config>_<ts>.json:
+// <prefix><config>_<ts><ext>.
+func besidePath(snapshots, prefix, ext string) string {
+	name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(snapshots), "metrics_"), ".json")
+	return filepath.Join(filepath.Dir(snapshots), prefix+name+ext)
 }
 
 // reportHTMLPath is the HTML report beside the snapshots file metrics_<config>_<ts>.json: report_<config>_<ts>.html.
-func reportHTMLPath(snapshots string) string {
-	name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(snapshots), "metrics_"), ".json")
-	return filepath.Join(filepath.Dir(snapshots), "report_"+name+".html")
-}
+func reportHTMLPath(snapshots string) string { return besidePath(snapshots, "report_", ".html") }

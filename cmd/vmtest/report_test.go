@@ -108,3 +108,12 @@ func TestReportDirSkipsAFinishedRun(t *testing.T) {
 	assert.Equal(t, fin, b, "the finished summary is not overwritten")
 	assert.NoFileExists(t, files.SummaryJSON)
 }
+
+// vmtest compare shows a server percentile whose interpolation lay above what its histogram proves as that
+// bound, marked "≤" (the trial saw histogram_quantile's figure); one inside its range as it is.
+func TestCompareFormatsAServerPercentileBound(t *testing.T) {
+	interp := 650.0
+	assert.Equal(t, "≤588.6", formatValue(summary.Value{Known: true, Value: 588.6, AtMost: &[]float64{588.6}[0], Interpolated: &interp}))
+	assert.Equal(t, "541.7", formatValue(summary.Value{Known: true, Value: 541.7, AtMost: &[]float64{588.6}[0]}))
+	assert.Equal(t, "≤0.001031", formatValue(summary.Value{Known: true, Value: 0.001031, Interpolated: &[]float64{297}[0]}))
+}
