@@ -191,7 +191,7 @@ func start(ctx context.Context, opts Options, env runEnv) (*Collector, error) {
 	c.startWorkers()
 	loopCtx, cancel := context.WithCancel(context.Background())
 	c.cancel, c.done = cancel, make(chan struct{})
-	c.tick(loopCtx, now)
+	c.tick(loopCtx, now, 0)
 	go c.loop(loopCtx)
 	c.ctx = ctx
 	go c.watch(ctx, env.early)
@@ -337,7 +337,7 @@ func (c *Collector) loop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		c.tick(ctx, time.Now())
+		c.tick(ctx, time.Now(), k)
 	}
 }
 
@@ -394,8 +394,9 @@ func sample(ctx context.Context, s samplers.Sampler) (r samplers.Reading) {
 }
 
 // tick asks every sampler that is not still busy for a reading, waits at most SampleTimeout, merges what
-// came back into one snapshot stamped now, and appends it.
-func (c *Collector) tick(parent context.Context, now time.Time) {
+// came back into one snapshot stamped now, and appends it. slot is the tick's place on the schedule (start +
+// slot·Interval), -1 for the last tick, taken when the run stops.
+func (c *Collector) tick(parent context.Context, now time.Time, slot int64) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), c.opts.SampleTimeout)
 	defer cancel()
 	results := make(chan result, len(c.samplers))
@@ -500,7 +501,7 @@ wait:
 	c.snaps = append(c.snaps, snap)
 	c.journalTick(&snap, scraped)
 	if c.display != nil {
-		c.display.show(&snap, client, c.rec.Counts(), len(c.snaps) == 1, c.final0)
+		c.display.show(&snap, client, c.rec.Counts(), slot, c.opts.Interval.Seconds(), len(c.snaps) == 1, c.final0)
 	}
 }
 
@@ -642,7 +643,7 @@ func (c *Collector) finish(reason string) {
 		c.events = append(c.events, snapshot.Event{Time: time.Now(), Source: "vmtest", Message: reason})
 	}
 	c.mu.Unlock()
-	c.tick(context.Background(), time.Now())
+	c.tick(context.Background(), time.Now(), -1)
 	c.mu.Lock()
 	c.stopWorkers()
 	c.mu.Unlock()

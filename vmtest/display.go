@@ -20,6 +20,7 @@ type dashboard struct {
 	goal   live.Goal
 	runID  string
 	prevS  float64           // the previous snapshot's ElapsedS: the client's rates are over the time since
+	prevK  int64             // the previous snapshot's slot on the collector's schedule (see show)
 	errs   map[string]string // each source's error on the previous compact line: a line repeats none
 }
 
@@ -52,14 +53,23 @@ type frame struct {
 	runID       string
 	client      clientInterval
 	counts      recorder.Counts // every request recorded so far
-	intervalS   float64         // the time the client's figures are over: since the previous snapshot
+	intervalS   float64         // the time the client's figures are over: since the previous snapshot, measured
+	nominalS    float64         // that interval's length on the collector's schedule (see dashboard.show)
 	goal        live.Goal
 	first, last bool
 }
 
-// show draws the snapshot s: its frame on a terminal, else its compact line.
-func (d *dashboard) show(s *snapshot.Snapshot, client clientInterval, counts recorder.Counts, first, last bool) {
+// show draws the snapshot s: its frame on a terminal, else its compact line. slot is s's place on the
+// collector's schedule (start + slot·Interval, the first snapshot's 0), or -1 for a snapshot taken off it (the
+// last, when the run stops): the interval's nominal length is the schedule's time since the previous
+// snapshot's slot, or for one off the schedule its measured length.
+func (d *dashboard) show(s *snapshot.Snapshot, client clientInterval, counts recorder.Counts, slot int64, intervalS float64, first, last bool) {
 	f := frame{snap: s, runID: d.runID, client: client, counts: counts, intervalS: s.ElapsedS - d.prevS, goal: d.goal, first: first, last: last}
+	f.nominalS = f.intervalS
+	if slot >= 0 {
+		f.nominalS = float64(slot-d.prevK) * intervalS
+		d.prevK = slot
+	}
 	d.prevS = s.ElapsedS
 	if d.screen.Terminal() {
 		d.screen.Draw(f.lines())
@@ -89,11 +99,12 @@ func dq(v, lowerBound *float64) string {
 	return dv(v, "%.1f")
 }
 
-// rate is n per second over the frame's interval; nil over an interval shorter than
-// recorder.MinThroughputWindow (the first snapshot, a last one just after the previous), as the summary's
-// throughputs are.
+// rate is n per second over the frame's interval, its measured length; nil when the interval's nominal
+// length is under recorder.MinThroughputWindow (the first snapshot, an Interval under 1 s, a last snapshot
+// taken just after the previous), as the summary's throughputs are. The nominal length of a scheduled
+// snapshot is the schedule's, so a tick's lateness (0.998 s between two ticks 1 s apart) does not hide it.
 func (f *frame) rate(n float64) *float64 {
-	if f.intervalS < recorder.MinThroughputWindow.Seconds() {
+	if f.nominalS < recorder.MinThroughputWindow.Seconds() || f.intervalS <= 0 {
 		return nil
 	}
 	r := n / f.intervalS
