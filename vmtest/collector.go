@@ -168,6 +168,7 @@ func start(ctx context.Context, opts Options, env runEnv) (*Collector, error) {
 	}
 	if o.Display {
 		c.display = newDashboard(os.Stderr, o.Goal, c.runID)
+		c.logf = c.logBeside(logf)
 	}
 	if err := c.buildSamplers(); err != nil {
 		for _, cl := range c.owned {
@@ -501,7 +502,7 @@ wait:
 	c.snaps = append(c.snaps, snap)
 	c.journalTick(&snap, scraped)
 	if c.display != nil {
-		c.display.show(&snap, client, c.rec.Counts(), slot, c.opts.Interval.Seconds(), len(c.snaps) == 1, c.final0)
+		c.display.show(&snap, client, c.rec.Counts(), slot, c.opts.Interval.Seconds(), c.final0)
 	}
 }
 
@@ -629,7 +630,7 @@ func (c *Collector) finish(reason string) {
 	c.finished = true
 	defer close(c.stopped)
 	if reason != "" {
-		c.BesideDisplay(func() { c.logf("vmtest: %s", reason) })
+		c.logf("vmtest: %s", reason)
 	}
 	c.cancel()
 	select {

@@ -26,21 +26,21 @@ func frameText(f frame) string { return strings.Join(f.lines(), "\n") }
 // The live dashboard shows the server's TTFT quantiles of the interval, a lower bound as ">bound".
 func TestDashboardShowsServerTTFT(t *testing.T) {
 	p50, lb := 56.66, 2560000.0
-	s := frameText(frame{snap: &snapshot.Snapshot{VLLMMetrics: snapshot.VLLM{ServerTTFTP50MS: &p50, ServerTTFTP99LowerBoundMS: &lb}}, first: true})
+	s := frameText(frame{snap: &snapshot.Snapshot{VLLMMetrics: snapshot.VLLM{ServerTTFTP50MS: &p50, ServerTTFTP99LowerBoundMS: &lb}}})
 	assert.Contains(t, s, "TTFT p50 56.7 p99 >2560000 ms")
-	assert.Contains(t, frameText(frame{snap: &snapshot.Snapshot{}, first: true}), "TTFT p50 - p99 - ms")
+	assert.Contains(t, frameText(frame{snap: &snapshot.Snapshot{}}), "TTFT p50 - p99 - ms")
 }
 
 // An unknown percentage reads "-", not "-%"; a known one carries its %.
 func TestDashboardUnknownPercentages(t *testing.T) {
-	s := frameText(frame{snap: &snapshot.Snapshot{GPUMetrics: map[string]snapshot.GPU{"gpu_0": {}}}, first: true})
+	s := frameText(frame{snap: &snapshot.Snapshot{GPUMetrics: map[string]snapshot.GPU{"gpu_0": {}}}})
 	assert.Contains(t, s, "util     -  mem")
 	assert.Contains(t, s, "KV -  TTFT")
 	assert.Contains(t, s, "CPU -  mem")
 	assert.NotContains(t, s, "-%")
 	u, kv, cpu := 97.0, 41.25, 12.5
 	s = frameText(frame{snap: &snapshot.Snapshot{GPUMetrics: map[string]snapshot.GPU{"gpu_0": {Utilization: &u}},
-		VLLMMetrics: snapshot.VLLM{KVCacheUsagePercent: &kv}, SystemMetrics: snapshot.System{CPUPercent: &cpu}}, first: true})
+		VLLMMetrics: snapshot.VLLM{KVCacheUsagePercent: &kv}, SystemMetrics: snapshot.System{CPUPercent: &cpu}}})
 	assert.Contains(t, s, "util   97%  mem")
 	assert.Contains(t, s, "KV 41.2%  TTFT")
 	assert.Contains(t, s, "CPU 12.5%  mem")
@@ -71,7 +71,7 @@ func TestDashboardRateByTheSchedule(t *testing.T) {
 	d := newDashboard(&b, live.Goal{}, "run")
 	show := func(elapsed float64, slot int64, intervalS float64, ok int, out int64) string {
 		b.Reset()
-		d.show(&snapshot.Snapshot{ConfigID: "c", ElapsedS: elapsed}, clientInterval{OK: ok, OutputTokens: out}, recorder.Counts{}, slot, intervalS, slot == 0, slot < 0)
+		d.show(&snapshot.Snapshot{ConfigID: "c", ElapsedS: elapsed}, clientInterval{OK: ok, OutputTokens: out}, recorder.Counts{}, slot, intervalS, slot < 0)
 		line := b.String()
 		_, after, _ := strings.Cut(line, " | client ")
 		return after
@@ -88,6 +88,16 @@ func TestDashboardRateByTheSchedule(t *testing.T) {
 
 	f := frame{snap: &snapshot.Snapshot{}, intervalS: 0.998, nominalS: 1, client: clientInterval{OK: 16, OutputTokens: 2000}}
 	assert.Contains(t, frameText(f), "last 1.0s: 16 ok, 16.03 req/s, 2004.0 tok/s")
+}
+
+// Each source's error is in every frame while it lasts, the reason there is no GPU source included: the
+// frame replaces the previous one, so a line shown once would be gone from the screen.
+func TestDashboardErrorsInEveryFrame(t *testing.T) {
+	errs := map[string]string{"gpu": "nvidia-smi not found on PATH", "vllm": "HTTP 500"}
+	for _, last := range []bool{false, true} {
+		s := frameText(frame{snap: &snapshot.Snapshot{ElapsedS: 4, Errors: errs}, last: last})
+		assert.Contains(t, s, "\n  ! gpu: nvidia-smi not found on PATH\n  ! vllm: HTTP 500")
+	}
 }
 
 // With a goal the frame has a progress row: 16 of 40 requests after 12 s is 40 % and 18 s left at that pace.
@@ -144,7 +154,7 @@ func TestDashboardCompactLines(t *testing.T) {
 	require.False(t, d.screen.Terminal())
 	for i, e := range []string{"connection refused", "connection refused", "HTTP 500"} {
 		d.show(&snapshot.Snapshot{ConfigID: "c", ElapsedS: float64(2 * (i + 1)), Errors: map[string]string{"vllm": e}},
-			clientInterval{}, recorder.Counts{}, int64(i+1), 2, i == 0, false)
+			clientInterval{}, recorder.Counts{}, int64(i+1), 2, false)
 	}
 	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
 	require.Len(t, lines, 3)
