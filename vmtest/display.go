@@ -62,14 +62,14 @@ type clientInterval struct {
 
 // frame is everything one dashboard frame shows.
 type frame struct {
-	snap        *snapshot.Snapshot
-	runID       string
-	client      clientInterval
-	counts      recorder.Counts // every request recorded so far
-	intervalS   float64         // the time the client's figures are over: since the previous snapshot, measured
-	nominalS    float64         // that interval's length on the collector's schedule (see dashboard.show)
-	goal        live.Goal
-	last        bool // the run's last snapshot
+	snap      *snapshot.Snapshot
+	runID     string
+	client    clientInterval
+	counts    recorder.Counts // every request recorded so far
+	intervalS float64         // the time the client's figures are over: since the previous snapshot, measured
+	nominalS  float64         // that interval's length on the collector's schedule (see dashboard.show)
+	goal      live.Goal
+	last      bool // the run's last snapshot
 }
 
 // show draws the snapshot s: its frame on a terminal, else its compact line. slot is s's place on the
