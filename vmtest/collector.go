@@ -554,6 +554,12 @@ func (c *Collector) RecordRequest(r Request) {
 	c.rec.RecordRequest(r)
 }
 
+// RecordWarmup counts one warm-up request (recorder.WarmupSink; loadgen.Run calls it for each request of
+// LoadConfig.Warmup): apart, in request_statistics.warmup, and in no client statistic, row or rate. The
+// server counted it all the same, so the cross-check of the server's TTFT observations and generation tokens
+// with the client's (serverstats.CrossCheck) adds it on the client's side. Safe for concurrent use.
+func (c *Collector) RecordWarmup(r Request) { c.rec.RecordWarmup(r) }
+
 // RunID returns this run's identifier, carried in every file and log line.
 func (c *Collector) RunID() string { return c.runID }
 
