@@ -29,8 +29,8 @@ type ClientTally struct {
 	WarmupOutputTokens int64
 }
 
-// text is n, with the warm-up's share when there is one: "32", or "32 + 4 warm-up".
-func (c ClientTally) text(n, warmup int64) string {
+// tallyText is n, with the warm-up's share when there is one: "32", or "32 + 4 warm-up".
+func tallyText(n, warmup int64) string {
 	if warmup == 0 {
 		return fmt.Sprint(n)
 	}
@@ -73,7 +73,7 @@ func CrossCheck(stats Stats, client ClientTally) []string {
 	} else if msg := compare(stats.TTFT.Count, float64(ok), CrossCheckMinRequests); msg != "" {
 		out = append(out, fmt.Sprintf("server TTFT observations over the window (%s from %s) and requests the client completed (%s) %s: "+
 			"other clients or warm-up on the server, requests in flight at the window's edges, or requests that failed after their first token",
-			fmtF(stats.TTFT.Count), stats.TTFT.Metric, client.text(int64(client.OK), int64(client.WarmupOK)), msg))
+			fmtF(stats.TTFT.Count), stats.TTFT.Metric, tallyText(int64(client.OK), int64(client.WarmupOK)), msg))
 	}
 	if stats.GenerationTokens == nil {
 		out = append(out, "cross-check of output tokens not done: the server's generation-token counter gives no increase over the window ("+
@@ -82,7 +82,7 @@ func CrossCheck(stats Stats, client ClientTally) []string {
 		name := stats.NamesUsed[scalarFields[cGen].Field]
 		out = append(out, fmt.Sprintf("server generation tokens over the window (%s from %s) and the client's output tokens (%s) %s: "+
 			"other clients or warm-up on the server, requests in flight at the window's edges, failed requests, or output_tokens estimated from chunks",
-			fmtF(*stats.GenerationTokens), name, client.text(client.OutputTokens, client.WarmupOutputTokens), msg))
+			fmtF(*stats.GenerationTokens), name, tallyText(client.OutputTokens, client.WarmupOutputTokens), msg))
 	}
 	return out
 }
