@@ -74,6 +74,7 @@ func requestStats(run *Run) (recorder.Summary, []recorder.Record, []string) {
 		rec.AddRecord(run.Rows[i], run.Gaps[i])
 	}
 	reqs, rows := rec.Cut()
+	reqs.Warmup = run.Requests.Warmup // warm-up requests are tallied, never rows
 	var warnings []string
 	itl, sketched := reqs.ITLMS, false
 	if run.ITLSketch != nil {

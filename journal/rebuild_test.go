@@ -326,3 +326,22 @@ func TestRebuildKeepsTheGPUsAskedFor(t *testing.T) {
 	assert.Contains(t, header, ",gpu_3_utilization,")
 	assert.NotContains(t, header, "gpu_0_utilization")
 }
+
+// The warm-up tally journaled with each tick's counts comes back in the rebuilt summary, apart from the
+// rows' counts: 2 measured rows, and 4 warm-up requests (3 OK, 96 tokens).
+func TestRebuildKeepsTheWarmupTally(t *testing.T) {
+	p := testPaths(t)
+	w, err := Create(p, header(10))
+	require.NoError(t, err)
+	r1, g1 := okRow("a", 0, 50, []float64{10, 20})
+	r2, g2 := okRow("b", 1, 70, []float64{30, 40})
+	warm := recorder.WarmupCounts{Total: 4, OK: 3, OutputTokens: 96}
+	require.NoError(t, w.Append(Entry{Snapshot: snap(0), Rows: []recorder.Record{r1, r2}, Gaps: [][]float64{g1, g2},
+		Requests: recorder.Counts{Total: 2, OK: 2, Warmup: warm}}))
+	require.NoError(t, w.Close())
+	b, err := Load(p)
+	require.NoError(t, err)
+	assert.Equal(t, warm, b.Summary.Requests.Warmup)
+	assert.Equal(t, 2, b.Summary.Requests.Total)
+	assert.Equal(t, 2, b.Summary.Requests.OK)
+}

@@ -71,7 +71,8 @@ func TestBarText(t *testing.T) {
 }
 
 // On a terminal a frame goes back up over the previous one, erasing each line's rest and what is below;
-// lines are cut to the width. After a print outside, the next frame starts below it. Elsewhere frames follow each other as is.
+// lines are cut to the width. A print outside goes where the frame was, and the frame is drawn again below
+// it, where the next one redraws it; after Release the frame stays. Elsewhere frames follow each other as is.
 func TestScreenRedrawsInPlace(t *testing.T) {
 	var b bytes.Buffer
 	s := &Screen{w: &b, terminal: true, cols: 5}
@@ -82,8 +83,18 @@ func TestScreenRedrawsInPlace(t *testing.T) {
 	assert.Equal(t, "\x1b[2Fx\x1b[K\n\x1b[J", b.String())
 	b.Reset()
 	s.Outside(func() { b.WriteString("log line\n") })
-	s.Draw([]string{"y"})
-	assert.Equal(t, "log line\ny\x1b[K\n\x1b[J", b.String(), "drawn below what was printed outside")
+	assert.Equal(t, "\x1b[1F\x1b[J"+"log line\n"+"x\x1b[K\n\x1b[J", b.String(),
+		"the frame taken off, the line printed where it was, the frame drawn again below it")
+	b.Reset()
+	s.Draw([]string{"y", "z"})
+	assert.Equal(t, "\x1b[1Fy\x1b[K\nz\x1b[K\n\x1b[J", b.String(), "the next frame redraws the one below the line, in place")
+	b.Reset()
+	s.Release()
+	s.Outside(func() { b.WriteString("after\n") })
+	assert.Equal(t, "after\n", b.String(), "a released frame stays; what follows goes below it")
+	b.Reset()
+	s.Draw([]string{"new"})
+	assert.Equal(t, "new\x1b[K\n\x1b[J", b.String(), "a frame after Release starts below")
 
 	b.Reset()
 	plain := NewScreen(&b)

@@ -58,8 +58,10 @@ type Screen struct {
 	mu       sync.Mutex
 	w        io.Writer
 	terminal bool
-	cols     int // the terminal's width when the screen was made; 0: no cut
-	shown    int // lines of the previous frame still on the terminal
+	cols     int      // the terminal's width when the screen was made; 0: no cut
+	shown    int      // lines of the previous frame still on the terminal
+	frame    []string // that frame's lines, as drawn (cut), for Resume
+	released bool     // Release was called: the frame on the terminal stays, and Pause leaves it
 }
 
 // NewScreen returns a Screen on w, which is a terminal when it is an *os.File on one (IsTerminal).
@@ -74,34 +76,74 @@ func (s *Screen) Terminal() bool { return s.terminal }
 func (s *Screen) Draw(lines []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.released = false
+	if !s.terminal {
+		var b strings.Builder
+		for _, l := range lines {
+			b.WriteString(l)
+			b.WriteByte('\n')
+		}
+		_, _ = io.WriteString(s.w, b.String())
+		return
+	}
+	s.frame = s.frame[:0]
+	for _, l := range lines {
+		s.frame = append(s.frame, cut(l, s.cols))
+	}
+	s.draw()
+}
+
+// draw writes s.frame over the frame on the terminal; s.mu is held.
+func (s *Screen) draw() {
 	var b strings.Builder
-	if s.terminal && s.shown > 0 {
+	if s.shown > 0 {
 		b.WriteString(cursorUp(s.shown))
 	}
-	for _, l := range lines {
-		if s.terminal {
-			b.WriteString(cut(l, s.cols))
-			b.WriteString(eraseLineRight)
-		} else {
-			b.WriteString(l)
-		}
+	for _, l := range s.frame {
+		b.WriteString(l)
+		b.WriteString(eraseLineRight)
 		b.WriteByte('\n')
 	}
-	if s.terminal {
-		b.WriteString(eraseBelow)
-		s.shown = len(lines)
-	}
+	b.WriteString(eraseBelow)
+	s.shown = len(s.frame)
 	_, _ = io.WriteString(s.w, b.String())
 }
 
-// Outside runs print, which writes something else to the terminal (through any writer), with no frame drawn
-// meanwhile; the frame on screen stays as it is, and the next is drawn below what print wrote, not over it.
-// print must not call Draw or Outside.
+// Outside runs print, which writes something else to the terminal (through any writer, ending with a
+// newline), between frames: Pause, print, Resume. What print writes stays above the frame, which is drawn
+// again below it and redrawn there in place from then on. print must not call Draw, Outside or Pause.
 func (s *Screen) Outside(print func()) {
+	s.Pause()
+	defer s.Resume()
+	print()
+}
+
+// Pause takes the frame off the terminal (the cursor goes back to its first line, and it is erased) and
+// holds the screen until Resume: no frame is drawn meanwhile, so what is written to the terminal then lands
+// where the frame was. After Release, and off a terminal, it only holds the screen.
+func (s *Screen) Pause() {
+	s.mu.Lock()
+	if s.terminal && !s.released && s.shown > 0 {
+		_, _ = io.WriteString(s.w, cursorUp(s.shown)+eraseBelow)
+		s.shown = 0
+	}
+}
+
+// Resume draws the frame Pause took off again, below what was written meanwhile, and releases the screen
+// to the next Draw.
+func (s *Screen) Resume() {
+	defer s.mu.Unlock()
+	if s.terminal && !s.released && s.shown == 0 && len(s.frame) > 0 {
+		s.draw()
+	}
+}
+
+// Release leaves the frame on the terminal as it is, for good: what is written after it goes below it, and
+// Pause no longer takes it off. The next Draw starts a new frame below.
+func (s *Screen) Release() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.shown = 0
-	print()
+	s.released, s.shown = true, 0
 }
 
 // cut returns l cut to cols runes (all of l when cols ≤ 0); every rune a dashboard draws takes one column.

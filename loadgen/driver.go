@@ -84,12 +84,15 @@ type LoadConfig struct {
 	DrainTimeout time.Duration
 	// Warmup is how many requests to send before the measured phase, in a closed loop at the run's
 	// concurrency (Concurrency, MaxConcurrency, or all at once when uncapped), using the prompts in order.
-	// They are NOT sent to Sink; Result counts them. The measured phase and its schedule start after they
-	// have all ended.
+	// They are not measured: Result counts them, and a Sink that implements recorder.WarmupSink (as
+	// *vmtest.Collector does) is told of each through RecordWarmup, never RecordRequest, so that a
+	// cross-check of the server's counts with the client's can count them. The measured phase and its
+	// schedule start after they have all ended.
 	Warmup int
 
 	// Sink receives every measured request's record, from the driver's goroutines (it must be safe for
-	// concurrent use; *vmtest.Collector is). Required.
+	// concurrent use; *vmtest.Collector is), and each warm-up request's when it is a recorder.WarmupSink.
+	// Required.
 	Sink recorder.Sink
 }
 
@@ -469,8 +472,10 @@ func (e *ModelNotServedError) ServedText() string {
 // modelCheckTimeout bounds CheckModel's request.
 const modelCheckTimeout = 5 * time.Second
 
-// warmup sends cfg.Warmup requests with w closed-loop workers and discards their records.
+// warmup sends cfg.Warmup requests with w closed-loop workers; their records go to the sink's RecordWarmup
+// when it has one (recorder.WarmupSink), else nowhere.
 func (r *run) warmup(ctx context.Context, w int) (sent, notOK int, firstErr error) {
+	ws, _ := r.cfg.Sink.(recorder.WarmupSink)
 	var next, bad atomic.Int64
 	var once sync.Once
 	var wg sync.WaitGroup
@@ -484,6 +489,9 @@ func (r *run) warmup(ctx context.Context, w int) (sent, notOK int, firstErr erro
 					return
 				}
 				rec := r.client.do(ctx, r.enc, &r.cfg.Prompts[i%len(r.cfg.Prompts)])
+				if ws != nil {
+					ws.RecordWarmup(rec)
+				}
 				if rec.EffectiveOutcome() != recorder.OutcomeOK {
 					bad.Add(1)
 					once.Do(func() { firstErr = rec.Err })

@@ -243,6 +243,35 @@ func TestWarmupNotRecorded(t *testing.T) {
 	assert.Equal(t, map[string]int{"a": 5, "b": 3}, fs.prompts)
 }
 
+// warmupSink is a sliceSink that also keeps the warm-up requests it is told of (recorder.WarmupSink).
+type warmupSink struct {
+	sliceSink
+	warm sliceSink
+}
+
+func (s *warmupSink) RecordWarmup(r recorder.Request) { s.warm.RecordRequest(r) }
+
+// A sink that takes warm-up requests gets each through RecordWarmup, whole and successful, and only the
+// measured ones through RecordRequest: 3 warm-up (prompts a, b, a) and 5 measured.
+func TestWarmupToAWarmupSink(t *testing.T) {
+	fs := newFakeServer(t, 0, 2)
+	sink := &warmupSink{}
+	res, err := Run(context.Background(), LoadConfig{
+		Client: ClientConfig{BaseURL: fs.URL}, Prompts: TextPrompts("a", "b"), Params: Params{Model: "m"},
+		Concurrency: 2, Warmup: 3, Requests: 5, Sink: sink,
+	})
+	require.NoError(t, err)
+	assert.Equal(t, 3, res.Warmup)
+	assert.Len(t, sink.all(), 5, "measured requests through RecordRequest")
+	warm := sink.warm.all()
+	require.Len(t, warm, 3)
+	for _, r := range warm {
+		assert.Equal(t, recorder.OutcomeOK, r.EffectiveOutcome())
+		assert.False(t, r.Start.IsZero())
+		assert.Positive(t, r.OutputTokens)
+	}
+}
+
 func TestDurationBoundsTheRun(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		fs := newFakeHandler(10*time.Millisecond, 1)

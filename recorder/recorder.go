@@ -112,6 +112,18 @@ type Counts struct {
 	ReasoningTokens int64 `json:"reasoning_tokens"`
 	// Dropped counts requests not kept as rows because the row bound was reached.
 	Dropped int `json:"dropped"`
+	// Warmup tallies the warm-up requests reported (Recorder.RecordWarmup), apart: they are in no other
+	// count, statistic, row or rate, only in the client's side of the cross-check with the server's counts.
+	Warmup WarmupCounts `json:"warmup"`
+}
+
+// WarmupCounts tallies warm-up requests: sent before the measured phase, not measured.
+type WarmupCounts struct {
+	// Total is every warm-up request reported; OK those that succeeded (Request.EffectiveOutcome).
+	Total int `json:"total"`
+	OK    int `json:"ok"`
+	// OutputTokens sums the output tokens of the successful ones.
+	OutputTokens int64 `json:"output_tokens"`
 }
 
 // ErrorRate is the fraction of the requests not cancelled by their caller that did not succeed:
@@ -266,6 +278,19 @@ func (r *Recorder) RecordRequest(q Request) {
 		}
 	}
 	r.mu.Unlock()
+}
+
+// RecordWarmup counts q, a warm-up request, in Counts.Warmup and nowhere else. Safe for concurrent use.
+func (r *Recorder) RecordWarmup(q Request) {
+	ok := !q.Start.IsZero() && q.EffectiveOutcome() == OutcomeOK
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	w := &r.counts.Warmup
+	w.Total++
+	if ok {
+		w.OK++
+		w.OutputTokens += int64(q.OutputTokens)
+	}
 }
 
 // AddRecord stores a record as RecordRequest would have made it, with itlMS its ITL chunk gaps (ms): it is

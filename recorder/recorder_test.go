@@ -399,3 +399,31 @@ func TestThroughputUnknownOverATooShortWindow(t *testing.T) {
 	require.NotNil(t, s.RequestThroughput)
 	assert.InDelta(t, 2.0, *s.RequestThroughput, 1e-6)
 }
+
+// Warm-up requests are counted apart and nowhere else: two measured requests (TTFT 100 and 300 ms, 4 and 2
+// tokens, starting at 0 and 1000 ms) give the same summary, rows and window with or without three warm-up
+// requests beside them (two OK, of 5 and 7 tokens, one failed), whose tally is 3 total, 2 OK, 12 tokens.
+func TestWarmupCountedApart(t *testing.T) {
+	t0 := time.Now()
+	measured := []Request{req(t0, 0, 100, []float64{10, 20, 30}, 4), req(t0, 1000, 300, []float64{50}, 2)}
+	plain, warm := New(t0, Config{}), New(t0, Config{})
+	for _, q := range measured {
+		plain.RecordRequest(q)
+	}
+	warm.RecordWarmup(req(t0, -500, 10, []float64{1}, 5))
+	warm.RecordWarmup(req(t0, -400, 10, []float64{1}, 7))
+	warm.RecordWarmup(Request{Start: t0.Add(-300 * time.Millisecond), Err: errors.New("boom")})
+	for _, q := range measured {
+		warm.RecordRequest(q)
+	}
+	ps, prows := plain.Cut()
+	ws, wrows := warm.Cut()
+	assert.Equal(t, WarmupCounts{Total: 3, OK: 2, OutputTokens: 12}, ws.Warmup)
+	ws.Warmup = WarmupCounts{}
+	assert.Equal(t, ps, ws, "no statistic counts the warm-up")
+	assert.Len(t, wrows, len(prows))
+	assert.InDelta(t, 1.35, *ws.WindowS, 1e-9, "the window runs from the first measured start (0) to the last end (1000 + 300 + 50 ms)")
+	win := warm.DrainWindowUntil(time.Time{})
+	assert.Equal(t, 2, win.Total)
+	assert.Equal(t, int64(6), win.OutputTokens)
+}

@@ -79,6 +79,15 @@ type Sink interface {
 	RecordRequest(Request)
 }
 
+// WarmupSink is a Sink that is also told of warm-up requests: those a load generator sends before its
+// measured phase, which reach the server like any other. *vmtest.Collector implements it; loadgen.Run
+// reports each warm-up request to a Sink that does (RecordWarmup) and never through RecordRequest.
+// RecordWarmup must be safe for concurrent use.
+type WarmupSink interface {
+	Sink
+	RecordWarmup(Request)
+}
+
 // EffectiveOutcome returns r.Outcome, or the outcome derived from r when it is empty: Err != nil → failed,
 // no first token → incomplete, else ok.
 func (r *Request) EffectiveOutcome() Outcome {

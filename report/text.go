@@ -68,13 +68,21 @@ func digitRun(s string) int {
 	return n
 }
 
+// warmupText is "; and N warm-up (M ok), not measured" when warm-up requests were reported, else "".
+func warmupText(w recorder.WarmupCounts) string {
+	if w.Total == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; and %d warm-up (%d ok), not measured", w.Total, w.OK)
+}
+
 // TextSummary renders the summary as the few lines a person reads at the end of a test: run, requests,
 // latencies, throughput, server, GPUs, host, and why any source gave nothing.
 func TextSummary(s *summary.Summary) []string {
 	r := &s.Requests
 	lines := []string{
 		fmt.Sprintf("run %s config %s: %.1f s, %d snapshots", s.RunID, s.ConfigID, s.DurationS, s.Snapshots),
-		fmt.Sprintf("requests: %d total, %d ok, %d failed, %d incomplete, %d rejected, %d canceled", r.Total, r.OK, r.Failed, r.Incomplete, r.Rejected, r.Canceled),
+		fmt.Sprintf("requests: %d total, %d ok, %d failed, %d incomplete, %d rejected, %d canceled%s", r.Total, r.OK, r.Failed, r.Incomplete, r.Rejected, r.Canceled, warmupText(r.Warmup)),
 		"TTFT  " + dist(r.TTFTMS),
 		"TPOT  " + dist(r.TPOTMS),
 		"ITL   " + dist(r.ITLMS),

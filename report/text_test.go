@@ -146,6 +146,10 @@ func TestTextSummaryCountsCanceled(t *testing.T) {
 	s := summary.Compute(summary.Input{Requests: recorder.Summary{Counts: c, ErrorRate: c.ErrorRate()}})
 	assert.Equal(t, "requests: 17 total, 12 ok, 0 failed, 0 incomplete, 1 rejected, 4 canceled",
 		lineWith(t, TextSummary(s), "requests: "))
+	c.Warmup = recorder.WarmupCounts{Total: 4, OK: 3, OutputTokens: 300}
+	s = summary.Compute(summary.Input{Requests: recorder.Summary{Counts: c, ErrorRate: c.ErrorRate()}})
+	assert.Equal(t, "requests: 17 total, 12 ok, 0 failed, 0 incomplete, 1 rejected, 4 canceled; and 4 warm-up (3 ok), not measured",
+		lineWith(t, TextSummary(s), "requests: "))
 }
 
 // The cgroup line: its memory against the limit and its CPU against the quota, or "no limit"/"no quota".

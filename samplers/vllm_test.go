@@ -878,8 +878,8 @@ func TestVLLMServerRoadEndToEnd(t *testing.T) {
 	assert.InDelta(t, 625, *st.TTFT.P50MS.ValueMS, 1e-9)
 	assert.InDelta(t, 1300, st.TTFT.SumMS, 1e-6)
 	assert.Equal(t, v.NamesUsed()[serverstats.FieldITLSeconds], st.NamesUsed[serverstats.FieldITLSeconds])
-	assert.Empty(t, serverstats.CrossCheck(st, 2, 1234))
-	assert.Len(t, serverstats.CrossCheck(st, 10, 1234), 1)
+	assert.Empty(t, serverstats.CrossCheck(st, serverstats.ClientTally{OK: 2, OutputTokens: 1234}))
+	assert.Len(t, serverstats.CrossCheck(st, serverstats.ClientTally{OK: 10, OutputTokens: 1234}), 1)
 }
 
 // A reading the collector discards (late) is never committed: the sampler's state is as before it, so the

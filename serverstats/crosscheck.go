@@ -17,50 +17,72 @@ const (
 	CrossCheckMinTokens = 64
 )
 
+// ClientTally is the client's side of CrossCheck: what it recorded over the window.
+type ClientTally struct {
+	// OK is the number of measured requests the client completed successfully; OutputTokens their output
+	// tokens (usage.completion_tokens, or counted chunks when the server sent no usage).
+	OK           int
+	OutputTokens int64
+	// WarmupOK and WarmupOutputTokens are the same for the warm-up requests the load generator reported
+	// (recorder.WarmupCounts): in no client statistic, but the server counted them.
+	WarmupOK           int
+	WarmupOutputTokens int64
+}
+
+// tallyText is n, with the warm-up's share when there is one: "32", or "32 + 4 warm-up".
+func tallyText(n, warmup int64) string {
+	if warmup == 0 {
+		return fmt.Sprint(n)
+	}
+	return fmt.Sprintf("%d + %d warm-up", n, warmup)
+}
+
 // CrossCheck compares the server's view of the window with the client's and returns one warning per figure
 // that differs beyond tolerance (see CrossCheckRelTolerance). They are warnings, never failures: the two can
 // legitimately differ.
 //
 //   - Requests: the server's TTFT observation count over the window (stats.TTFT.Count, one observation per
-//     request that produced a first token) against clientOK, the requests the client completed successfully
-//     in the window.
+//     request that produced a first token) against client.OK + client.WarmupOK, the requests the client
+//     completed successfully in the window, measured or warm-up.
 //   - Tokens: the increase of vllm:generation_tokens_total (stats.GenerationTokens) against
-//     clientOutputTokens, the output tokens of the client's requests in the window (usage.completion_tokens,
-//     or counted chunks when the server sent no usage).
+//     client.OutputTokens + client.WarmupOutputTokens, the output tokens of those requests.
 //
-// Why they can differ: other clients of the same server, or warm-up requests, inside the window (server
-// higher); requests in flight at either edge of the window, whose first token or tokens fall on one side of a
-// scrape and whose client record on the other; requests that got a first token and then failed, were aborted
-// or cut by the client's limits (server higher: the client counts them as failed); the scrape interval, since
-// the window's server figures run from the first to the last successful scrape, not from the test's first to
-// last request; and vLLM versions whose TTFT histogram miscounts (vllm-project/vllm#8115). A large difference
-// with none of these usually means the scrapes are of another server or model (VLLMConfig.Model).
+// Why they can differ: other clients of the same server, or warm-up requests not reported to the client's
+// sink, inside the window (server higher); requests in flight at either edge of the window, whose first token
+// or tokens fall on one side of a scrape and whose client record on the other; requests that got a first
+// token and then failed, were aborted or cut by the client's limits (server higher: the client counts them as
+// failed); the scrape interval, since the window's server figures run from the first to the last successful
+// scrape, not from the test's first to last request; and vLLM versions whose TTFT histogram miscounts
+// (vllm-project/vllm#8115). A large difference with none of these usually means the scrapes are of another
+// server or model (VLLMConfig.Model).
 //
 // It returns nil when stats has fewer than two scrapes (nothing to compare); a figure the server does not
 // expose gives one line saying it was not checked. It compares whatever it is given, zeros included: a caller
 // whose client recorded no request at all (requests sent by others only) should not call it;
 // summary.Compute does not.
-func CrossCheck(stats Stats, clientOK int, clientOutputTokens int64) []string {
+func CrossCheck(stats Stats, client ClientTally) []string {
 	if stats.Scrapes < 2 {
 		return nil
 	}
 	var out []string
+	ok := client.OK + client.WarmupOK
+	tokens := client.OutputTokens + client.WarmupOutputTokens
 	if stats.TTFT == nil {
 		out = append(out, "cross-check of requests not done: the server's TTFT histogram gives no increase over the window ("+
 			stats.NotExposed[ttftField()]+")")
-	} else if msg := compare(stats.TTFT.Count, float64(clientOK), CrossCheckMinRequests); msg != "" {
-		out = append(out, fmt.Sprintf("server TTFT observations over the window (%s from %s) and requests the client completed (%d) %s: "+
+	} else if msg := compare(stats.TTFT.Count, float64(ok), CrossCheckMinRequests); msg != "" {
+		out = append(out, fmt.Sprintf("server TTFT observations over the window (%s from %s) and requests the client completed (%s) %s: "+
 			"other clients or warm-up on the server, requests in flight at the window's edges, or requests that failed after their first token",
-			fmtF(stats.TTFT.Count), stats.TTFT.Metric, clientOK, msg))
+			fmtF(stats.TTFT.Count), stats.TTFT.Metric, tallyText(int64(client.OK), int64(client.WarmupOK)), msg))
 	}
 	if stats.GenerationTokens == nil {
 		out = append(out, "cross-check of output tokens not done: the server's generation-token counter gives no increase over the window ("+
 			stats.NotExposed[scalarFields[cGen].Field]+")")
-	} else if msg := compare(*stats.GenerationTokens, float64(clientOutputTokens), CrossCheckMinTokens); msg != "" {
+	} else if msg := compare(*stats.GenerationTokens, float64(tokens), CrossCheckMinTokens); msg != "" {
 		name := stats.NamesUsed[scalarFields[cGen].Field]
-		out = append(out, fmt.Sprintf("server generation tokens over the window (%s from %s) and the client's output tokens (%d) %s: "+
+		out = append(out, fmt.Sprintf("server generation tokens over the window (%s from %s) and the client's output tokens (%s) %s: "+
 			"other clients or warm-up on the server, requests in flight at the window's edges, failed requests, or output_tokens estimated from chunks",
-			fmtF(*stats.GenerationTokens), name, clientOutputTokens, msg))
+			fmtF(*stats.GenerationTokens), name, tallyText(client.OutputTokens, client.WarmupOutputTokens), msg))
 	}
 	return out
 }

@@ -437,7 +437,9 @@ func Compute(in Input) *Summary {
 	// With no request recorded by the client (vmtest collect, or a test that sends its requests without
 	// RecordRequest) the server's figures are all of requests sent by others: there is nothing to cross-check.
 	if in.Server != nil && in.Requests.Total > 0 {
-		s.Warnings = append(s.Warnings, serverstats.CrossCheck(*in.Server, in.Requests.OK, in.Requests.OutputTokens)...)
+		w := in.Requests.Warmup
+		s.Warnings = append(s.Warnings, serverstats.CrossCheck(*in.Server, serverstats.ClientTally{OK: in.Requests.OK,
+			OutputTokens: in.Requests.OutputTokens, WarmupOK: w.OK, WarmupOutputTokens: w.OutputTokens})...)
 	}
 	if in.Requests.WindowTooShort() {
 		s.Warnings = append(s.Warnings, "throughput and goodput unknown: "+in.Requests.TooShortText()+

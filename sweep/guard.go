@@ -94,6 +94,14 @@ func newGuard(sink recorder.Sink, planned int, rules []rule, cancel context.Canc
 	return &guard{sink: sink, start: time.Now(), planned: planned, rules: slices.Clone(rules), cancel: cancel}
 }
 
+// RecordWarmup passes q, a warm-up request, to the step's sink when it takes warm-up requests
+// (recorder.WarmupSink); no rule counts it.
+func (g *guard) RecordWarmup(q recorder.Request) {
+	if ws, ok := g.sink.(recorder.WarmupSink); ok {
+		ws.RecordWarmup(q)
+	}
+}
+
 // RecordRequest records q in the step's sink, then counts it against each rule.
 func (g *guard) RecordRequest(q recorder.Request) {
 	g.sink.RecordRequest(q)

@@ -171,6 +171,7 @@ func start(ctx context.Context, opts Options, env runEnv) (*Collector, error) {
 	}
 	if o.Display {
 		c.display = newDashboard(os.Stderr, o.Goal, c.runID)
+		c.logf = c.logBeside(logf)
 	}
 	if err := c.buildSamplers(); err != nil {
 		for _, cl := range c.owned {
@@ -195,7 +196,7 @@ func start(ctx context.Context, opts Options, env runEnv) (*Collector, error) {
 	c.startWorkers()
 	loopCtx, cancel := context.WithCancel(context.Background())
 	c.cancel, c.done = cancel, make(chan struct{})
-	c.tick(loopCtx, now)
+	c.tick(loopCtx, now, 0)
 	go c.loop(loopCtx)
 	c.ctx = ctx
 	go c.watch(ctx, env.early)
@@ -341,7 +342,7 @@ func (c *Collector) loop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		c.tick(ctx, time.Now())
+		c.tick(ctx, time.Now(), k)
 	}
 }
 
@@ -398,8 +399,9 @@ func sample(ctx context.Context, s samplers.Sampler) (r samplers.Reading) {
 }
 
 // tick asks every sampler that is not still busy for a reading, waits at most SampleTimeout, merges what
-// came back into one snapshot stamped now, and appends it.
-func (c *Collector) tick(parent context.Context, now time.Time) {
+// came back into one snapshot stamped now, and appends it. slot is the tick's place on the schedule (start +
+// slot·Interval), -1 for the last tick, taken when the run stops.
+func (c *Collector) tick(parent context.Context, now time.Time, slot int64) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), c.opts.SampleTimeout)
 	defer cancel()
 	results := make(chan result, len(c.samplers))
@@ -504,7 +506,7 @@ wait:
 	c.snaps = append(c.snaps, snap)
 	c.journalTick(&snap, scraped)
 	if c.display != nil {
-		c.display.show(&snap, client, c.rec.Counts(), len(c.snaps) == 1, c.final0)
+		c.display.show(&snap, client, c.rec.Counts(), slot, c.opts.Interval.Seconds(), c.final0)
 	}
 }
 
@@ -555,6 +557,12 @@ func (c *Collector) RecordRequest(r Request) {
 	}
 	c.rec.RecordRequest(r)
 }
+
+// RecordWarmup counts one warm-up request (recorder.WarmupSink; loadgen.Run calls it for each request of
+// LoadConfig.Warmup): apart, in request_statistics.warmup, and in no client statistic, row or rate. The
+// server counted it all the same, so the cross-check of the server's TTFT observations and generation tokens
+// with the client's (serverstats.CrossCheck) adds it on the client's side. Safe for concurrent use.
+func (c *Collector) RecordWarmup(r Request) { c.rec.RecordWarmup(r) }
 
 // RunID returns this run's identifier, carried in every file and log line.
 func (c *Collector) RunID() string { return c.runID }
@@ -637,7 +645,7 @@ func (c *Collector) finish(reason string) {
 	c.finished = true
 	defer close(c.stopped)
 	if reason != "" {
-		c.BesideDisplay(func() { c.logf("vmtest: %s", reason) })
+		c.logf("vmtest: %s", reason)
 	}
 	c.cancel()
 	select {
@@ -651,7 +659,7 @@ func (c *Collector) finish(reason string) {
 		c.events = append(c.events, snapshot.Event{Time: time.Now(), Source: "vmtest", Message: reason})
 	}
 	c.mu.Unlock()
-	c.tick(context.Background(), time.Now())
+	c.tick(context.Background(), time.Now(), -1)
 	c.mu.Lock()
 	c.stopWorkers()
 	c.mu.Unlock()

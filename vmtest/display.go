@@ -20,19 +20,33 @@ type dashboard struct {
 	goal   live.Goal
 	runID  string
 	prevS  float64           // the previous snapshot's ElapsedS: the client's rates are over the time since
+	prevK  int64             // the previous snapshot's slot on the collector's schedule (see show)
 	errs   map[string]string // each source's error on the previous compact line: a line repeats none
 }
 
-// BesideDisplay runs print, which writes to the terminal the live dashboard is on (the log, a line of the
-// caller's), so that the dashboard stays whole: no frame is drawn while print runs, the frame drawn so far
-// stays above what it writes, and the next is drawn below. Without Options.Display it just calls print.
-// print must not call BesideDisplay.
+// BesideDisplay runs print, which writes to the terminal the live dashboard is on (a line of the caller's,
+// ending with a newline), between frames, so that the dashboard stays whole and in place: the frame is taken
+// off the terminal while print runs, what print writes lands where it was, and the frame is drawn again below
+// it, where the next frames redraw it (live.Screen.Outside). After the final frame what print writes goes
+// below it. The collector's own log lines go the same way. Without Options.Display it just calls print.
+// print must only print: it must not call BesideDisplay or any other method of c.
 func (c *Collector) BesideDisplay(print func()) {
 	if c.display == nil {
 		print()
 		return
 	}
 	c.display.screen.Outside(print)
+}
+
+// logBeside returns logf writing each line between the dashboard's frames, as BesideDisplay does; it is a
+// test helper, so that a test's log lines still point at the test.
+func (c *Collector) logBeside(logf func(string, ...any)) func(string, ...any) {
+	return func(format string, args ...any) {
+		c.helper()
+		c.display.screen.Pause()
+		defer c.display.screen.Resume()
+		logf(format, args...)
+	}
 }
 
 func newDashboard(w io.Writer, goal live.Goal, runID string) *dashboard {
@@ -48,21 +62,33 @@ type clientInterval struct {
 
 // frame is everything one dashboard frame shows.
 type frame struct {
-	snap        *snapshot.Snapshot
-	runID       string
-	client      clientInterval
-	counts      recorder.Counts // every request recorded so far
-	intervalS   float64         // the time the client's figures are over: since the previous snapshot
-	goal        live.Goal
-	first, last bool
+	snap      *snapshot.Snapshot
+	runID     string
+	client    clientInterval
+	counts    recorder.Counts // every request recorded so far
+	intervalS float64         // the time the client's figures are over: since the previous snapshot, measured
+	nominalS  float64         // that interval's length on the collector's schedule (see dashboard.show)
+	goal      live.Goal
+	last      bool // the run's last snapshot
 }
 
-// show draws the snapshot s: its frame on a terminal, else its compact line.
-func (d *dashboard) show(s *snapshot.Snapshot, client clientInterval, counts recorder.Counts, first, last bool) {
-	f := frame{snap: s, runID: d.runID, client: client, counts: counts, intervalS: s.ElapsedS - d.prevS, goal: d.goal, first: first, last: last}
+// show draws the snapshot s: its frame on a terminal, else its compact line. slot is s's place on the
+// collector's schedule (start + slot·Interval, the first snapshot's 0), or -1 for a snapshot taken off it (the
+// last, when the run stops): the interval's nominal length is the schedule's time since the previous
+// snapshot's slot, or for one off the schedule its measured length.
+func (d *dashboard) show(s *snapshot.Snapshot, client clientInterval, counts recorder.Counts, slot int64, intervalS float64, last bool) {
+	f := frame{snap: s, runID: d.runID, client: client, counts: counts, intervalS: s.ElapsedS - d.prevS, goal: d.goal, last: last}
+	f.nominalS = f.intervalS
+	if slot >= 0 {
+		f.nominalS = float64(slot-d.prevK) * intervalS
+		d.prevK = slot
+	}
 	d.prevS = s.ElapsedS
 	if d.screen.Terminal() {
 		d.screen.Draw(f.lines())
+		if last {
+			d.screen.Release() // the final frame stays; the summary is printed below it
+		}
 		return
 	}
 	d.screen.Draw([]string{f.compact(d.errs)})
@@ -89,11 +115,12 @@ func dq(v, lowerBound *float64) string {
 	return dv(v, "%.1f")
 }
 
-// rate is n per second over the frame's interval; nil over an interval shorter than
-// recorder.MinThroughputWindow (the first snapshot, a last one just after the previous), as the summary's
-// throughputs are.
+// rate is n per second over the frame's interval, its measured length; nil when the interval's nominal
+// length is under recorder.MinThroughputWindow (the first snapshot, an Interval under 1 s, a last snapshot
+// taken just after the previous), as the summary's throughputs are. The nominal length of a scheduled
+// snapshot is the schedule's, so a tick's lateness (0.998 s between two ticks 1 s apart) does not hide it.
 func (f *frame) rate(n float64) *float64 {
-	if f.intervalS < recorder.MinThroughputWindow.Seconds() {
+	if f.nominalS < recorder.MinThroughputWindow.Seconds() || f.intervalS <= 0 {
 		return nil
 	}
 	r := n / f.intervalS
@@ -113,7 +140,7 @@ func gpuKeys(m map[string]snapshot.GPU) []string {
 // lines is the frame drawn on a terminal: a header, the progress against the goal (when it has a bound), a
 // row per GPU (utilization, memory used and free, temperature, power), the server (tokens/s, queue, batch, KV-cache, its
 // TTFT quantiles over the interval), the client (requests so far, rates and latency percentiles over the
-// interval), the host, then each source's error (a GPU source's absence only on the first frame). Every
+// interval), the host, then each source's error, in every frame while it lasts. Every
 // row fits 120 columns with the widest figures a vLLM server gives.
 func (f *frame) lines() []string {
 	s := f.snap
@@ -146,9 +173,6 @@ func (f *frame) lines() []string {
 	out = append(out, fmt.Sprintf("  host     CPU %s  mem %s GiB used, %s GiB free", dv(y.CPUPercent, "%.1f%%"),
 		dv(y.MemoryGB, "%.2f"), dv(y.MemoryAvailableGB, "%.2f")))
 	for _, src := range sortedSources(s.Errors) {
-		if !f.first && src == "gpu" && len(s.GPUMetrics) == 0 {
-			continue // the reason there is no GPU source was shown on the first frame
-		}
 		out = append(out, fmt.Sprintf("  ! %s: %s", src, s.Errors[src]))
 	}
 	return out

@@ -26,21 +26,21 @@ func frameText(f frame) string { return strings.Join(f.lines(), "\n") }
 // The live dashboard shows the server's TTFT quantiles of the interval, a lower bound as ">bound".
 func TestDashboardShowsServerTTFT(t *testing.T) {
 	p50, lb := 56.66, 2560000.0
-	s := frameText(frame{snap: &snapshot.Snapshot{VLLMMetrics: snapshot.VLLM{ServerTTFTP50MS: &p50, ServerTTFTP99LowerBoundMS: &lb}}, first: true})
+	s := frameText(frame{snap: &snapshot.Snapshot{VLLMMetrics: snapshot.VLLM{ServerTTFTP50MS: &p50, ServerTTFTP99LowerBoundMS: &lb}}})
 	assert.Contains(t, s, "TTFT p50 56.7 p99 >2560000 ms")
-	assert.Contains(t, frameText(frame{snap: &snapshot.Snapshot{}, first: true}), "TTFT p50 - p99 - ms")
+	assert.Contains(t, frameText(frame{snap: &snapshot.Snapshot{}}), "TTFT p50 - p99 - ms")
 }
 
 // An unknown percentage reads "-", not "-%"; a known one carries its %.
 func TestDashboardUnknownPercentages(t *testing.T) {
-	s := frameText(frame{snap: &snapshot.Snapshot{GPUMetrics: map[string]snapshot.GPU{"gpu_0": {}}}, first: true})
+	s := frameText(frame{snap: &snapshot.Snapshot{GPUMetrics: map[string]snapshot.GPU{"gpu_0": {}}}})
 	assert.Contains(t, s, "util     -  mem")
 	assert.Contains(t, s, "KV -  TTFT")
 	assert.Contains(t, s, "CPU -  mem")
 	assert.NotContains(t, s, "-%")
 	u, kv, cpu := 97.0, 41.25, 12.5
 	s = frameText(frame{snap: &snapshot.Snapshot{GPUMetrics: map[string]snapshot.GPU{"gpu_0": {Utilization: &u}},
-		VLLMMetrics: snapshot.VLLM{KVCacheUsagePercent: &kv}, SystemMetrics: snapshot.System{CPUPercent: &cpu}}, first: true})
+		VLLMMetrics: snapshot.VLLM{KVCacheUsagePercent: &kv}, SystemMetrics: snapshot.System{CPUPercent: &cpu}}})
 	assert.Contains(t, s, "util   97%  mem")
 	assert.Contains(t, s, "KV 41.2%  TTFT")
 	assert.Contains(t, s, "CPU 12.5%  mem")
@@ -51,13 +51,53 @@ func TestDashboardUnknownPercentages(t *testing.T) {
 // they are unknown, as the summary's throughputs are. Its percentiles are the interval's.
 func TestDashboardClientRatesByHand(t *testing.T) {
 	p50, p99 := 40.0, 90.0
-	f := frame{snap: &snapshot.Snapshot{ElapsedS: 6}, intervalS: 2, counts: recorder.Counts{Total: 20, OK: 18},
+	f := frame{snap: &snapshot.Snapshot{ElapsedS: 6}, intervalS: 2, nominalS: 2, counts: recorder.Counts{Total: 20, OK: 18},
 		client: clientInterval{OK: 8, OutputTokens: 1000, TTFT: recorder.Stats{P50: &p50, P99: &p99}}}
 	s := frameText(f)
 	assert.Contains(t, s, "so far 20 requests: 18 ok, 2 not ok  ·  last 2.0s: 8 ok, 4.00 req/s, 500.0 tok/s")
 	assert.Contains(t, s, "TTFT p50 40.0 p90 - p99 90.0 ms")
-	f.intervalS = 0.4
+	f.intervalS, f.nominalS = 0.4, 0.4
 	assert.Contains(t, frameText(f), "last 0.4s: 8 ok, - req/s, - tok/s")
+}
+
+// The client's rates are known over an interval whose length on the collector's schedule is at least 1 s,
+// whatever the tick's lateness makes its measured length, and divide by the measured length: at a 1 s
+// interval, ticks at +1.003 s and +2.001 s are 0.998 s apart, and 16 requests and 2,000 tokens over them are
+// 16 / 0.998 = 16.03 req/s and 2000 / 0.998 = 2004.0 tok/s. The first snapshot, a last one 0.299 s after the
+// previous (off the schedule: its measured length counts) and every interval at a 0.5 s Interval are under
+// 1 s: unknown; two 0.5 s slots (one skipped: a late tick) are 1 s on the schedule, 20 over 1.02 s 19.61 req/s.
+func TestDashboardRateByTheSchedule(t *testing.T) {
+	var b strings.Builder
+	d := newDashboard(&b, live.Goal{}, "run")
+	show := func(elapsed float64, slot int64, intervalS float64, ok int, out int64) string {
+		b.Reset()
+		d.show(&snapshot.Snapshot{ConfigID: "c", ElapsedS: elapsed}, clientInterval{OK: ok, OutputTokens: out}, recorder.Counts{}, slot, intervalS, slot < 0)
+		line := b.String()
+		_, after, _ := strings.Cut(line, " | client ")
+		return after
+	}
+	assert.Contains(t, show(0, 0, 1, 0, 0), "- req/s")
+	assert.Contains(t, show(1.003, 1, 1, 8, 1000), "7.98 req/s", "8 / 1.003")
+	assert.Contains(t, show(2.001, 2, 1, 16, 2000), "16.03 req/s")
+	assert.Contains(t, show(2.3, -1, 1, 3, 300), "- req/s")
+
+	d = newDashboard(&b, live.Goal{}, "run")
+	assert.Contains(t, show(0, 0, 0.5, 0, 0), "- req/s")
+	assert.Contains(t, show(0.5, 1, 0.5, 10, 100), "- req/s")
+	assert.Contains(t, show(1.52, 3, 0.5, 20, 100), "19.61 req/s")
+
+	f := frame{snap: &snapshot.Snapshot{}, intervalS: 0.998, nominalS: 1, client: clientInterval{OK: 16, OutputTokens: 2000}}
+	assert.Contains(t, frameText(f), "last 1.0s: 16 ok, 16.03 req/s, 2004.0 tok/s")
+}
+
+// Each source's error is in every frame while it lasts, the reason there is no GPU source included: the
+// frame replaces the previous one, so a line shown once would be gone from the screen.
+func TestDashboardErrorsInEveryFrame(t *testing.T) {
+	errs := map[string]string{"gpu": "nvidia-smi not found on PATH", "vllm": "HTTP 500"}
+	for _, last := range []bool{false, true} {
+		s := frameText(frame{snap: &snapshot.Snapshot{ElapsedS: 4, Errors: errs}, last: last})
+		assert.Contains(t, s, "\n  ! gpu: nvidia-smi not found on PATH\n  ! vllm: HTTP 500")
+	}
 }
 
 // With a goal the frame has a progress row: 16 of 40 requests after 12 s is 40 % and 18 s left at that pace.
@@ -114,7 +154,7 @@ func TestDashboardCompactLines(t *testing.T) {
 	require.False(t, d.screen.Terminal())
 	for i, e := range []string{"connection refused", "connection refused", "HTTP 500"} {
 		d.show(&snapshot.Snapshot{ConfigID: "c", ElapsedS: float64(2 * (i + 1)), Errors: map[string]string{"vllm": e}},
-			clientInterval{}, recorder.Counts{}, i == 0, false)
+			clientInterval{}, recorder.Counts{}, int64(i+1), 2, false)
 	}
 	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
 	require.Len(t, lines, 3)

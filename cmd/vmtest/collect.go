@@ -242,6 +242,9 @@ func (s *countingSink) RecordRequest(r recorder.Request) {
 	s.n.Add(1)
 }
 
+// RecordWarmup passes a warm-up request to the collector; the progress does not count it.
+func (s *countingSink) RecordWarmup(r recorder.Request) { s.c.RecordWarmup(r) }
+
 // loadGoal is the load's bounds, for the progress: -duration and -requests, whichever comes first.
 func loadGoal(lc loadgen.LoadConfig) live.Goal {
 	return live.Goal{Duration: lc.Duration, Count: lc.Requests, Unit: "requests"}

@@ -147,33 +147,36 @@ func TestProgressBarInATerminal(t *testing.T) {
 	golden(t, "progress_tty.golden", normalise(screen))
 }
 
-// With stdout on the same terminal, what the command prints while the dashboard is up goes between frames,
-// never through one: the frame drawn before it stays whole above it, the next is drawn below, and every line
-// on screen is either a whole frame's or a whole printed line.
+// With stdout on the same terminal, what the command prints while the dashboard is up (the model line, the
+// library's log, the load's result) goes between frames, never through one: each is printed where the frame
+// was and the frame is drawn again below it, so the screen holds one frame, the final one, below every line
+// printed during the run, and every line on screen is either a frame's or a whole printed line. With -gpu
+// none the GPU source's reason ("! gpu: ...") is in every frame, the final one included.
 func TestDashboardBesideOutputInATerminal(t *testing.T) {
-	screen := terminalRun(t, "-display")
+	screen := terminalRun(t, "-display -gpu none")
 	lines := strings.Split(screen, "\n")
-	headers, model, result := -1, -1, -1
+	header, model, result, gpuErr := -1, -1, -1, -1
+	headers := 0
 	for i, l := range lines {
 		switch {
 		case strings.HasPrefix(l, "── vmtest tty"):
 			headers++
-			if headers == 0 {
-				assert.Greater(t, i, 0, "the run's first log lines come before the first frame")
-			}
+			header = i
 		case strings.HasPrefix(l, "vmtest: load: model"):
 			model = i
-		case strings.HasPrefix(l, "vmtest: load: "):
+		case strings.HasPrefix(l, "vmtest: load: loadgen"):
 			result = i
+		case strings.HasPrefix(l, "  ! gpu: "):
+			gpuErr = i
 		}
 		assert.True(t, strings.HasPrefix(l, "vmtest: ") || strings.HasPrefix(l, "── vmtest tty") ||
 			strings.HasPrefix(l, "  ") || strings.HasPrefix(l, "exit status "), "a line neither printed nor of a frame: %q", l)
 	}
-	assert.Equal(t, 2, headers, "three frames on screen: the first (the model line is printed under it), the last before the load's result line, the final one")
+	assert.Equal(t, 1, headers, "one frame on screen: the first and every later one were redrawn in place, below what was printed")
 	require.Positive(t, model)
 	require.Greater(t, result, model)
+	assert.Greater(t, header, result, "the frame is below every line printed while it was up")
+	assert.Contains(t, lines[header], "(final)")
+	assert.Greater(t, gpuErr, header, "the GPU source's reason is in the final frame")
 	assert.Contains(t, lines[len(lines)-1], "exit status 0")
-	final := strings.Index(screen, "(final)")
-	require.Positive(t, final)
-	assert.Greater(t, final, strings.Index(screen, lines[result]), "the final frame is drawn below the load's result")
 }
