@@ -52,6 +52,9 @@ type VLLMConfig struct {
 	// Timeout bounds one scrape when Sample's context has no deadline; 0 means DefaultVLLMTimeout.
 	// Negative is invalid.
 	Timeout time.Duration
+	// MinRateInterval is the shortest time between two scrapes whose rates a snapshot gets
+	// (serverstats.Window.MinRateInterval); the collector gives half its Interval. 0: every step's.
+	MinRateInterval time.Duration
 	// Now returns the current time; nil means time.Now. Rates are computed from the difference of two of its
 	// values (time.Now carries the monotonic clock, so wall-clock steps do not skew them). Tests inject a fake.
 	Now func() time.Time
@@ -125,6 +128,10 @@ func NewVLLM(cfg VLLMConfig) (*VLLM, error) {
 		win:     serverstats.NewWindow(),
 		parser:  serverstats.NewParser(cfg.Model),
 	}
+	if cfg.MinRateInterval < 0 {
+		return nil, fmt.Errorf("VLLMConfig.MinRateInterval: %v is negative", cfg.MinRateInterval)
+	}
+	v.win.MinRateInterval = cfg.MinRateInterval
 	if v.client == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConnsPerHost = 2

@@ -1,7 +1,6 @@
 package serverstats
 
 import (
-	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/snapshot"
 )
 
@@ -16,11 +15,9 @@ import (
 //     summed over series.
 //   - ScrapeIntervalS: the time between the last two scrapes added, s; nil after the first.
 //   - TokensPerSecond, PromptTokensPerSecond, RequestsPerSecond: the counters' increase over that step divided
-//     by ScrapeIntervalS; nil when ScrapeIntervalS is under recorder.MinThroughputWindow (1 s), the floor of
-//     the client's throughputs, since a rate per second over less than a second extrapolates (the final
-//     snapshot, taken a few ms after the last tick: 7.6 tokens in 7 ms read 1083 tok/s). A counter not
-//     exposed in the previous scrape (created on first use, as vLLM and llm-d-inference-sim do) counts from
-//     0, as in the window; a series created in the step likewise.
+//     by ScrapeIntervalS; nil when ScrapeIntervalS is under Window.MinRateInterval (the run's last, short
+//     step). A counter not exposed in the previous scrape (created on first use, as vLLM and
+//     llm-d-inference-sim do) counts from 0, as in the window; a series created in the step likewise.
 //   - ServerTTFTP50MS ... ServerQueueTimeP99MS and ServerE2EP90MS, their _LowerBoundMS, _BucketLowerMS,
 //     _BucketUpperMS and _AtMostMS companions, ServerTTFTMeanMS, ServerE2EMeanMS and ServerRequestsFinished:
 //     the increase of every bucket of each latency histogram over the step, merged per `le` over series onto
@@ -47,7 +44,7 @@ func (w *Window) FillInterval(v *snapshot.VLLM) {
 		if dt := w.last.Sub(w.prevAt).Seconds(); dt > 0 {
 			v.ScrapeIntervalS = snapshot.F(dt)
 		}
-		if dt := w.last.Sub(w.prevAt); dt >= recorder.MinThroughputWindow {
+		if dt := w.last.Sub(w.prevAt); dt > 0 && dt >= w.MinRateInterval {
 			v.TokensPerSecond = div(w.stepCounter(cGen), dt.Seconds())
 			v.PromptTokensPerSecond = div(w.stepCounter(cPrompt), dt.Seconds())
 			v.RequestsPerSecond = div(w.stepCounter(cSuccess), dt.Seconds())

@@ -388,12 +388,14 @@ func TestFillIntervalCounterExposedAsGauge(t *testing.T) {
 }
 
 // The final snapshot of a run is taken a few ms after the last tick: its rates would extrapolate a sliver
-// (the trial's 7.6 tokens in 7 ms read 1083 tok/s). Under recorder.MinThroughputWindow (1 s) they are null,
-// as the client's throughputs are; the interval's length is still given. At exactly 1 s the rate is known.
+// (the trial's 7.6 tokens in 7 ms read 1083 tok/s). Under MinRateInterval (half the collector's interval) they
+// are null; the interval's length is still given. At exactly MinRateInterval the rate is known, and a tick a
+// few ms late at a 1 s interval (0.998 s) keeps its rate.
 func TestFillIntervalRatesNullOverASliver(t *testing.T) {
 	const gen = `vllm:generation_tokens_total{model_name="Qwen/Qwen3-0.6B"}`
 	base := capture(t, v0)
 	w := NewWindow()
+	w.MinRateInterval = time.Second // a collector at a 2 s interval
 	w.Add(scrape(t, base, t0))
 	w.Add(scrape(t, set(t, base, gen, 4874+300), t0.Add(2*time.Second)))
 	var v snapshot.VLLM
@@ -413,4 +415,10 @@ func TestFillIntervalRatesNullOverASliver(t *testing.T) {
 	require.NotNil(t, v.TokensPerSecond)
 	assert.InDelta(t, 50.0, *v.TokensPerSecond, 1e-9) // 50 tokens / 1 s
 	require.NotNil(t, v.RequestsPerSecond)
+
+	w.MinRateInterval = 500 * time.Millisecond // a collector at a 1 s interval
+	w.Add(scrape(t, set(t, base, gen, 4874+300+7.6+50+99.8), t0.Add(4005*time.Millisecond)))
+	w.FillInterval(&v)
+	require.NotNil(t, v.TokensPerSecond)
+	assert.InDelta(t, 100.0, *v.TokensPerSecond, 1e-9) // 99.8 tokens / 0.998 s
 }

@@ -236,7 +236,8 @@ func (c *Collector) buildSamplers() error {
 		c.samplers = append(c.samplers, samplers.NewSystem())
 	}
 	if o.VLLMBaseURL != "" || o.MetricsURL != "" {
-		v, err := samplers.NewVLLM(samplers.VLLMConfig{BaseURL: o.VLLMBaseURL, MetricsURL: o.MetricsURL, Model: o.Model, Auth: o.VLLMAuth})
+		v, err := samplers.NewVLLM(samplers.VLLMConfig{BaseURL: o.VLLMBaseURL, MetricsURL: o.MetricsURL, Model: o.Model, Auth: o.VLLMAuth,
+			MinRateInterval: o.Interval / 2})
 		if err != nil {
 			return fmt.Errorf("vmtest: Options.VLLMBaseURL: %w", err)
 		}
