@@ -259,15 +259,8 @@ func (w *Window) addScalar(fi int, s Scrape) {
 		if !modelMatches(m, s.Model) {
 			continue
 		}
-		x, ok := rawScalar(m)
-		switch {
-		case !ok:
-			continue
-		case math.IsNaN(x) || math.IsInf(x, 0):
-			w.refuse(name, string(w.seriesID(name, m)), "non-finite gauge value", fmtF(x))
-			continue
-		case x < 0:
-			w.refuse(name, string(w.seriesID(name, m)), "negative gauge value (a count or a usage cannot be)", fmtF(x))
+		x, ok := w.usable(name, m, "gauge", "negative gauge value (a count or a usage cannot be)")
+		if !ok {
 			continue
 		}
 		w.pairs = append(w.pairs, engineValue{w.engineOf(label(m, "engine")), x * f.Scale})
@@ -336,15 +329,8 @@ func (w *Window) addCounterFamily(name string, fam *dto.MetricFamily, model stri
 		if !modelMatches(m, model) {
 			continue
 		}
-		x, ok := rawScalar(m)
-		switch {
-		case !ok:
-			continue
-		case math.IsNaN(x) || math.IsInf(x, 0):
-			w.refuse(name, string(w.seriesID(name, m)), "non-finite counter value", fmtF(x))
-			continue
-		case x < 0:
-			w.refuse(name, string(w.seriesID(name, m)), "negative counter value", fmtF(x))
+		x, ok := w.usable(name, m, "counter", "negative counter value")
+		if !ok {
 			continue
 		}
 		id := w.seriesID(name, m)
@@ -710,4 +696,22 @@ func (e *eventSink) done() []snapshot.Event {
 		e.add(msg)
 	}
 	return e.list
+}
+
+// usable returns m's value when it is a finite number ≥ 0 (every gauge and counter read is a count, a usage
+// or a total); otherwise false, and a value that is there but invalid is refused with its reason (kind:
+// "gauge" or "counter"; negative: the reason for a negative value).
+func (w *Window) usable(name string, m *dto.Metric, kind, negative string) (float64, bool) {
+	x, ok := rawScalar(m)
+	switch {
+	case !ok:
+		return 0, false
+	case math.IsNaN(x) || math.IsInf(x, 0):
+		w.refuse(name, string(w.seriesID(name, m)), "non-finite "+kind+" value", fmtF(x))
+		return 0, false
+	case x < 0:
+		w.refuse(name, string(w.seriesID(name, m)), negative, fmtF(x))
+		return 0, false
+	}
+	return x, true
 }

@@ -399,15 +399,8 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	lc.Client.Header = ha.Header
 	o.Goodput = slo
 	o.Goal = loadGoal(lc)
-	switch {
-	case promptFile != "":
-		if lc.Prompts, err = loadgen.LoadPrompts(promptFile); err != nil {
-			return bad("-prompts: %v", err)
-		}
-	case len(prompts) > 0:
-		lc.Prompts = loadgen.ChatPrompts(prompts...)
-	default:
-		lc.Prompts = loadgen.ChatPrompts(defaultPrompts...)
+	if lc.Prompts, err = chosenPrompts(promptFile, prompts); err != nil {
+		return bad("%v", err)
 	}
 	lc.Client.BaseURL = cf.url
 	lc.Sink = discardSink{}
@@ -585,4 +578,20 @@ func printSLOs(w io.Writer, s *summary.Summary, exprs []string, checks []assert.
 		fmt.Fprintf(w, "vmtest: SLO %s  %s\n", verdict, exprs[i])
 	}
 	fmt.Fprintf(w, "vmtest: %d of %d SLOs met\n", met, len(checks))
+}
+
+// chosenPrompts returns the prompts of -prompts FILE when given, else those of the -prompt flags, else
+// defaultPrompts; the error names -prompts.
+func chosenPrompts(file string, texts []string) ([]loadgen.Prompt, error) {
+	switch {
+	case file != "":
+		p, err := loadgen.LoadPrompts(file)
+		if err != nil {
+			return nil, fmt.Errorf("-prompts: %w", err)
+		}
+		return p, nil
+	case len(texts) > 0:
+		return loadgen.ChatPrompts(texts...), nil
+	}
+	return loadgen.ChatPrompts(defaultPrompts...), nil
 }

@@ -121,15 +121,8 @@ func sweepMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return bad("%v", err)
 	}
 	opts.Collect.Goodput = slo
-	switch {
-	case promptFile != "":
-		if lc.Prompts, err = loadgen.LoadPrompts(promptFile); err != nil {
-			return bad("-prompts: %v", err)
-		}
-	case len(prompts) > 0:
-		lc.Prompts = loadgen.ChatPrompts(prompts...)
-	default:
-		lc.Prompts = loadgen.ChatPrompts(defaultPrompts...)
+	if lc.Prompts, err = chosenPrompts(promptFile, prompts); err != nil {
+		return bad("%v", err)
 	}
 	lc.Client.BaseURL = cf.url
 	if !set["api-key"] {
