@@ -14,6 +14,7 @@
 package serverstats
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"sort"
@@ -399,7 +400,7 @@ func (w *Window) addGauge(fi int, kind Kind) {
 		if c := strings.Compare(a.engine, b.engine); c != 0 {
 			return c
 		}
-		return cmpFloat(a.v, b.v)
+		return cmp.Compare(a.v, b.v)
 	})
 	// Over all series: values sorted by value, so that the sum does not depend on series order.
 	all := w.vals[:0]
@@ -652,16 +653,6 @@ func (w *Window) seriesID(name string, m *dto.Metric) []byte {
 func insertSorted[T any](list []T, x T, key func(T) string) []T {
 	i := sort.Search(len(list), func(i int) bool { return key(list[i]) >= key(x) })
 	return slices.Insert(list, i, x)
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // fmtF formats x without an exponent in the usual range (a Unix time reads 1774011384.6, not 1.7740113846e+09).

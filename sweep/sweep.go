@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -296,7 +297,7 @@ func (r *runner) bisect(ctx context.Context) error {
 // result orders the steps by load and derives the answer, the knee and the warnings.
 func (r *runner) result() *Result {
 	steps := slices.Clone(r.steps)
-	slices.SortStableFunc(steps, func(a, b Step) int { return cmpFloat(a.Load, b.Load) })
+	slices.SortStableFunc(steps, func(a, b Step) int { return cmp.Compare(a.Load, b.Load) })
 	res := &Result{Mode: r.opts.Mode, Steps: steps, Files: map[string]string{}}
 	for i := range steps {
 		if steps[i].Met {
@@ -322,16 +323,6 @@ func (r *runner) result() *Result {
 	}
 	res.Knee = knee(steps, r.opts.KneeMetric, r.opts.KneeSensitivity)
 	return res
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // knee finds the knee of metric over the steps whose summary knows it.
