@@ -27,6 +27,9 @@ type Bar struct {
 	stop  chan struct{}
 	wg    sync.WaitGroup
 	once  sync.Once
+
+	mu      sync.Mutex // one drawing at a time: the bar's own and Beside's writes
+	stopped bool
 }
 
 // StartBar starts a bar on w, redrawn every BarRefresh from done (the units of work done so far, what
@@ -59,7 +62,9 @@ func (b *Bar) run() {
 		case <-b.stop:
 			return
 		case <-t.C:
+			b.mu.Lock()
 			b.update()
+			b.mu.Unlock()
 		}
 	}
 }
@@ -89,8 +94,40 @@ func (b *Bar) Stop() {
 		}
 		close(b.stop)
 		b.wg.Wait()
+		b.mu.Lock()
+		defer b.mu.Unlock()
 		b.update()
 		_ = b.bar.Exit()
 		_, _ = io.WriteString(b.w, "\n")
+		b.stopped = true
 	})
+}
+
+// Beside returns a writer for text shown on the same terminal while the bar is up (a log, on stdout or
+// stderr): each write clears the bar's line, writes to w, and draws the bar again below it, so that text and
+// bar never share a line. Write whole lines. On a bar that draws nothing, and after Stop, it is w.
+func (b *Bar) Beside(w io.Writer) io.Writer {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.bar == nil || b.stopped {
+		return w
+	}
+	return besideBar{b: b, w: w}
+}
+
+type besideBar struct {
+	b *Bar
+	w io.Writer
+}
+
+func (x besideBar) Write(p []byte) (int, error) {
+	x.b.mu.Lock()
+	defer x.b.mu.Unlock()
+	if x.b.stopped {
+		return x.w.Write(p)
+	}
+	_ = x.b.bar.Clear()
+	n, err := x.w.Write(p)
+	x.b.update()
+	return n, err
 }

@@ -2,6 +2,8 @@ package live
 
 import (
 	"bytes"
+	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -152,3 +154,64 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 	return s.b.Write(p)
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// Text written through Beside while the bar is up lands on lines of its own: on a terminal (each '\r' back to
+// the line's start, each character over what was there) no line holds both the bar and a log line, the log
+// lines keep their order, and the bar is drawn again below them. Written straight to the terminal instead,
+// a log line would continue the bar's line.
+func TestBarBesideKeepsLinesApart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var b syncBuffer
+		n := 0
+		bar := startBar(&b, true, "sweep", Goal{Count: 4, Unit: "steps"}, func() int { return n })
+		log := bar.Beside(&b)
+		for i := range 3 {
+			time.Sleep(BarRefresh)
+			synctest.Wait()
+			n = i + 1
+			_, _ = io.WriteString(log, "step "+strconv.Itoa(i)+" done\n")
+		}
+		bar.Stop()
+		assert.Same(t, &b, bar.Beside(&b).(*syncBuffer), "after Stop, Beside is the writer itself")
+		screen := renderTerminal(b.String())
+		var logs []string
+		for _, l := range screen {
+			hasBar, hasLog := strings.Contains(l, "sweep:"), strings.Contains(l, "done")
+			assert.False(t, hasBar && hasLog, "a line with both: %q", l)
+			if hasLog {
+				logs = append(logs, strings.TrimSpace(l))
+			}
+		}
+		assert.Equal(t, []string{"step 0 done", "step 1 done", "step 2 done"}, logs)
+		assert.Contains(t, screen[len(screen)-2], "sweep: 3/4 steps", "the bar below the log, as Stop left it")
+	})
+}
+
+// renderTerminal returns the lines a terminal shows after out: '\r' goes back to the line's start, '\n' to a
+// new line, and every other byte (escape sequences aside, which the bar does not use) is written over what
+// is there.
+func renderTerminal(out string) []string {
+	lines := [][]rune{{}}
+	col := 0
+	for _, r := range out {
+		cur := &lines[len(lines)-1]
+		switch r {
+		case '\r':
+			col = 0
+		case '\n':
+			lines, col = append(lines, []rune{}), 0
+		default:
+			if col < len(*cur) {
+				(*cur)[col] = r
+			} else {
+				*cur = append(*cur, r)
+			}
+			col++
+		}
+	}
+	s := make([]string, len(lines))
+	for i, l := range lines {
+		s[i] = string(l)
+	}
+	return s
+}

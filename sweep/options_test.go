@@ -69,3 +69,11 @@ func ExampleFindKnee() {
 	}
 	// Output: knee at concurrency 4 (100 ms)
 }
+
+// MaxSteps is the ladder's length, or for a search its two bounds and one midpoint per halving down to the
+// resolution: rate 10..170 at the default resolution (160/16 = 10): 160, 80, 40, 20 > 10 → 2 + 4 = 6.
+func TestMaxSteps(t *testing.T) {
+	assert.Equal(t, 5, Options{Loads: []float64{1, 2, 4, 8, 16}}.MaxSteps())
+	assert.Equal(t, 6, Options{Mode: Rate, Search: &Search{Lo: 10, Hi: 170}}.MaxSteps())
+	assert.Equal(t, 2, Options{Mode: Concurrency, Search: &Search{Lo: 3, Hi: 4}}.MaxSteps())
+}

@@ -148,15 +148,21 @@ func TestSearchFindsMaxNumSeqs(t *testing.T) {
 	sim, client := newSim(t, vllmsim.Config{})
 	var log syncBuffer
 	var res *Result
+	var onStep []string
 	dir := t.TempDir() // outside the bubble: the files are read after it
 	synctest.Test(t, func(t *testing.T) {
 		defer sim.Close()
 		opts := simOptions(dir, client, &log)
 		opts.Search = &Search{Lo: 1, Hi: 16}
+		// At most 1, 16 and a midpoint per halving of 15 down to 1 (7.5, 3.75, 1.875): 6, as run here.
+		assert.Equal(t, 6, opts.MaxSteps())
+		opts.OnStep = func(st Step) { onStep = append(onStep, st.ID) }
 		var err error
 		res, err = Run(context.Background(), opts)
 		require.NoError(t, err)
 	})
+	assert.Equal(t, []string{"concurrency_1", "concurrency_16", "concurrency_8", "concurrency_4", "concurrency_6", "concurrency_5"}, onStep,
+		"OnStep once per step, as each ends, in the order run")
 	var order []string
 	for _, l := range strings.Split(log.String(), "\n") {
 		if id, rest, ok := strings.Cut(strings.TrimPrefix(l, "sweep: "), ": closed loop"); ok && rest != "" {

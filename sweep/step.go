@@ -16,7 +16,12 @@ import (
 // by the guard once its SLO is decided), and its verdict.
 func (r *runner) run(ctx context.Context, load float64) Step {
 	st := Step{ID: stepID(r.opts.Mode, load), Load: load}
-	defer func() { r.steps = append(r.steps, st) }()
+	defer func() {
+		r.steps = append(r.steps, st)
+		if r.opts.OnStep != nil {
+			r.opts.OnStep(st)
+		}
+	}()
 	co := r.opts.Collect
 	co.ConfigID, co.OutputDir = st.ID, filepath.Join(r.opts.OutputDir, st.ID)
 	if co.Log == nil {

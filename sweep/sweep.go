@@ -76,6 +76,23 @@ type Options struct {
 	Title string
 	// Log receives one "sweep: ..." line per step and the verdict (nil: none).
 	Log io.Writer
+	// OnStep, when set, is called with each step once it has ended, in the order run (e.g. to show progress
+	// against MaxSteps).
+	OnStep func(Step)
+}
+
+// MaxSteps is the most steps the sweep runs: the ladder's length, or for a search Lo, Hi and one midpoint per
+// halving of Hi − Lo down to the resolution (fewer when Lo fails or Hi meets the SLO). 0 for options
+// without either.
+func (o Options) MaxSteps() int {
+	if o.Search == nil {
+		return len(o.Loads)
+	}
+	n, res := 2, o.Search.resolution(o.Mode)
+	for w := o.Search.Hi - o.Search.Lo; w > res && res > 0 && n < 64; w /= 2 {
+		n++
+	}
+	return n
 }
 
 // Step is one load step's outcome.

@@ -8,7 +8,9 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
+	"github.com/vmtest/vmtest/live"
 	"github.com/vmtest/vmtest/loadgen"
 	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/sweep"
@@ -137,7 +139,16 @@ func sweepMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitFail
 	}
 	opts.OutputDir, opts.Collect.OutputDir = opts.Collect.OutputDir, ""
+	var stepsDone atomic.Int64
+	opts.OnStep = func(sweep.Step) { stepsDone.Add(1) }
+	bar := progressBar(cf.display, stderr, cmd, live.Goal{Count: opts.MaxSteps(), Unit: "steps"}, func() int { return int(stepsDone.Load()) })
+	// Every log line, the sweep's and each step's collector's, goes above the bar, not into its line.
+	opts.Log = bar.Beside(opts.Log)
+	if opts.Collect.Log != nil {
+		opts.Collect.Log = bar.Beside(opts.Collect.Log)
+	}
 	res, err := sweep.Run(ctx, opts)
+	bar.Stop()
 	if res == nil {
 		return bad("%v", err)
 	}
