@@ -565,6 +565,11 @@ func (c *Collector) RecordRequest(r Request) {
 // with the client's (serverstats.CrossCheck) adds it on the client's side. Safe for concurrent use.
 func (c *Collector) RecordWarmup(r Request) { c.rec.RecordWarmup(r) }
 
+// RequestState returns the request recorder's mergeable state (recorder.State): what `vmtest merge` combines
+// over the shards of a load spread over several processes (package shard). Call it after Finish for the
+// run's final state.
+func (c *Collector) RequestState() recorder.State { return c.rec.State() }
+
 // RunID returns this run's identifier, carried in every file and log line.
 func (c *Collector) RunID() string { return c.runID }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/vmtest/vmtest/loadgen"
 	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/samplers"
+	"github.com/vmtest/vmtest/shard"
 	"github.com/vmtest/vmtest/summary"
 	"github.com/vmtest/vmtest/vmtest"
 )
@@ -318,8 +319,10 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		slo        recorder.SLO
 		promptFile string
 		wf         workloadFlags
+		sh         shardFlags
 	)
 	wf.register(fs)
+	sh.register(fs)
 	fs.StringVar(&lc.Params.Model, "model", "", "model to request (default the first of the server's /v1/models)")
 	fs.StringVar(&promptFile, "prompts", "", `JSON Lines prompt file: {"prompt": ...} or {"messages": [...]} per line, optional "max_tokens"`)
 	fs.Var(&prompts, "prompt", "a chat prompt (repeatable; default a few built-in prompts)")
@@ -385,6 +388,10 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return bad("%v", err)
 	}
+	spec, startAt, err := sh.spec()
+	if err != nil {
+		return bad("%v", err)
+	}
 	if lc.Duration == 0 && lc.Requests == 0 {
 		lc.Duration = 60 * time.Second
 	}
@@ -417,10 +424,28 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "vmtest %s: warning: %s\n", cmd, note)
 		o.Warnings = append(o.Warnings, note)
 	}
+	var wl shard.Workload
+	if spec.Sharded() {
+		if wl, err = workloadOf(o.ConfigID, &lc, sh.startAt); err != nil {
+			return bad("%v", err)
+		}
+		if err := splitLoad(&lc, spec); err != nil {
+			return bad("%v", err)
+		}
+		o.Goal = loadGoal(lc)
+		fmt.Fprintf(stdout, "vmtest: load: shard %d of %d\n", spec.Index, spec.Count)
+	}
 
 	if err := prepare(&o, cf.out, stdout); err != nil {
 		fmt.Fprintf(stderr, "vmtest %s: %v\n", cmd, err)
 		return exitFail
+	}
+	if !startAt.IsZero() {
+		fmt.Fprintf(stdout, "vmtest: load: waiting until %s to start\n", startAt.Format(time.RFC3339))
+		if !waitUntil(ctx, startAt) {
+			fmt.Fprintln(stderr, "vmtest: load: interrupted before -start-at: nothing was sent")
+			return exitFail
+		}
 	}
 	c, stop, code := startRun(o, stderr)
 	if c == nil {
@@ -433,6 +458,14 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	code = runLoad(ctx, c, lc, cf.display, stdout, stderr)
 	stopRun(ctx, stop)
 	sum, code := finishRun(c, code, stderr)
+	if spec.Sharded() {
+		if path, err := writeShardFile(c, sum, spec, wl); err != nil {
+			fmt.Fprintf(stderr, "vmtest load: %v\n", err)
+			code = exitFail
+		} else {
+			fmt.Fprintf(stdout, "vmtest: shard file %s\n", path)
+		}
+	}
 	if len(checks) > 0 {
 		printSLOs(stdout, sum, slos, checks)
 	}

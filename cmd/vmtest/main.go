@@ -4,6 +4,8 @@
 //	vmtest collect -url http://localhost:8000 -duration 5m        # sample server, GPUs and host; write the files
 //	vmtest load -url http://localhost:8000 -concurrency 16 -requests 500 -slo "p(99) ttft < 500ms"
 //	vmtest sweep -url http://localhost:8000 -concurrency 1:64 -requests 200 -slo "p(99) ttft < 500ms"
+//	vmtest load -url http://vllm:8000 -concurrency 64 -shard-index 0 -shard-count 4 -start-at 2026-01-02T15:04:05Z -out shard-0
+//	vmtest merge -out merged shard-0 shard-1 shard-2 shard-3
 //	vmtest compare before/summary_statistics.json after/summary_statistics.json
 //	vmtest report metrics_output/load/metrics_load_20250101_120000.json
 //	vmtest report metrics_output/TestServe                       # rebuild a killed run from its journal
@@ -25,6 +27,11 @@
 //     -slo can no longer be met by its -requests. It writes comparison_report_<ts>.md/.html and sweep_<ts>.json
 //     and prints the highest load that met every -slo and the knee of -knee-metric; exit status 1 when no
 //     step met them.
+//   - load -shard-index I -shard-count N (or $JOB_COMPLETION_INDEX, which a Kubernetes Indexed Job sets, and
+//     $VMTEST_SHARD_COUNT) makes the run one shard of N: it drives its share of -concurrency (or -rate, with
+//     its own arrival seed), -requests and -warmup, starts from its own offset into the prompts, waits for
+//     -start-at when given, and writes shard_<config>_<ts>.json (its mergeable request distributions) beside
+//     its files. merge combines the shards' directories into one file set and summary (package shard).
 //   - compare reads two or more summary JSON files (summary_statistics.json or summary_<config>_<ts>.json) and
 //     prints one row per metric (summary.Summary.Lookup names; by default summary.KeyMetrics), one column per
 //     file, and the change of each later file from the first in %, marked better or worse by the metric's
@@ -117,6 +124,7 @@ func commands() []command {
 		{"collect", "sample the server, GPUs and host until -duration or a signal; write the files", collectMain},
 		{"load", "drive load into the server while collecting; check -slo thresholds", loadMain},
 		{"sweep", "find the highest concurrency or rate that meets -slo thresholds, and the latency knee", sweepMain},
+		{"merge", "merge the results of a load test's shards (load -shard-count) into one file set and summary", mergeMain},
 		{"compare", "compare summary JSON files metric by metric", compareMain},
 		{"report", "rebuild a killed run's files from its journal (DIR), or re-render a metrics_<config>_<ts>.json's CSV, PNG and HTML report", reportMain},
 		{"help", "print this overview, or a subcommand's flags", nil},

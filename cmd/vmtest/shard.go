@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/vmtest/vmtest/loadgen"
+	"github.com/vmtest/vmtest/shard"
+	"github.com/vmtest/vmtest/summary"
+	"github.com/vmtest/vmtest/vmtest"
+)
+
+// shardFlags are `vmtest load`'s flags for one shard of a load spread over several processes.
+type shardFlags struct {
+	index, count int
+	startAt      string
+}
+
+func (f *shardFlags) register(fs *flag.FlagSet) {
+	fs.IntVar(&f.index, "shard-index", -1, "this process's shard, 0 to -shard-count − 1 (default $"+shard.EnvIndex+", which a Kubernetes Indexed Job sets)")
+	fs.IntVar(&f.count, "shard-count", -1, "how many shards share the load: each drives its share of -concurrency, -rate, -requests and -warmup and writes a shard file for `vmtest merge` (default $"+shard.EnvCount+")")
+	fs.StringVar(&f.startAt, "start-at", "", "wall-clock time to start the load at, RFC 3339 (e.g. 2026-01-02T15:04:05Z): every shard waits for it")
+}
+
+// spec returns the shard's place and the start time (zero when none); errors name the flag or variable.
+func (f *shardFlags) spec() (shard.Spec, time.Time, error) {
+	s, err := shard.FromFlags(f.index, f.count, os.Getenv)
+	if err != nil {
+		return s, time.Time{}, err
+	}
+	var at time.Time
+	if f.startAt != "" {
+		if at, err = time.Parse(time.RFC3339, f.startAt); err != nil {
+			return s, at, fmt.Errorf("-start-at %q: not an RFC 3339 time such as 2026-01-02T15:04:05Z", f.startAt)
+		}
+	}
+	return s, at, nil
+}
+
+// workloadOf describes the load test lc (before it is split) is, for shard files.
+func workloadOf(config string, lc *loadgen.LoadConfig, startAt string) (shard.Workload, error) {
+	b, err := json.Marshal(lc.Prompts)
+	if err != nil {
+		return shard.Workload{}, err
+	}
+	sum := sha256.Sum256(b)
+	return shard.Workload{ConfigID: config, Model: lc.Params.Model, Concurrency: lc.Concurrency, Rate: lc.Rate,
+		Burstiness: lc.Burstiness, MaxConcurrency: lc.MaxConcurrency, Requests: lc.Requests, DurationS: lc.Duration.Seconds(),
+		MaxTokens: lc.Params.MaxTokens, Prompts: hex.EncodeToString(sum[:]), StartAt: startAt}, nil
+}
+
+// splitLoad gives lc the shard's share: of the workers (closed loop) or the rate and its cap (open loop), of
+// the requests and the warm-up, its own arrival seed and its own offset into the prompts. The error names
+// the flag whose total is too small to give this shard any.
+func splitLoad(lc *loadgen.LoadConfig, s shard.Spec) error {
+	share := func(flag string, total int) (int, error) {
+		n := s.Share(total)
+		if total > 0 && n == 0 {
+			return 0, fmt.Errorf("-%s %d leaves shard %d of %d nothing: give at least %d", flag, total, s.Index, s.Count, s.Count)
+		}
+		return n, nil
+	}
+	var err error
+	if lc.Rate > 0 {
+		lc.Rate = s.Rate(lc.Rate)
+		if lc.MaxConcurrency, err = share("max-concurrency", lc.MaxConcurrency); err != nil {
+			return err
+		}
+	} else if lc.Concurrency, err = share("concurrency", max(lc.Concurrency, 1)); err != nil {
+		return err
+	}
+	if lc.Requests, err = share("requests", lc.Requests); err != nil {
+		return err
+	}
+	lc.Warmup = s.Share(lc.Warmup)
+	lc.Seed = s.Seed(lc.Seed)
+	off := s.PromptOffset(len(lc.Prompts))
+	lc.Prompts = append(slices.Clone(lc.Prompts[off:]), lc.Prompts[:off]...)
+	return nil
+}
+
+// waitUntil waits until at (at once when it is zero or past) or ctx's end, and reports whether ctx is
+// still live.
+func waitUntil(ctx context.Context, at time.Time) bool {
+	if d := time.Until(at); !at.IsZero() && d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+	}
+	return ctx.Err() == nil
+}
+
+// writeShardFile writes the shard file of the run whose summary is sum beside its snapshots file.
+func writeShardFile(c *vmtest.Collector, sum *summary.Summary, s shard.Spec, wl shard.Workload) (string, error) {
+	snaps := sum.Files["snapshots_json"]
+	if snaps == "" {
+		return "", fmt.Errorf("vmtest load: no shard file: the run's files were not written")
+	}
+	path := shard.PathFor(snaps)
+	return path, shard.WriteFile(path, shard.File{Shard: s, RunID: sum.RunID, Workload: wl, Requests: c.RequestState()})
+}
+
+func mergeMain(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	const cmd = "merge"
+	fs := newFlagSet(cmd, "[-out DIR] DIR...",
+		"Merges the results of the shards of one load test (vmtest load -shard-count N, each writing to its own\n"+
+			"DIR) into one file set and summary under -out: counts summed, percentiles over every shard's requests.\n"+
+			"Snapshots, server, GPU and host figures are the lowest-index shard's. Refuses shards of different load tests.")
+	out := fs.String("out", "", "output directory (default $"+vmtest.EnvOutputDir+"/merge, else metrics_output/merge)")
+	if code, ok := parse(fs, args, stdout, stderr); !ok {
+		return code
+	}
+	if fs.NArg() == 0 {
+		return usageErr(stderr, cmd, "give the shards' directories")
+	}
+	m, err := shard.Merge(fs.Args(), shard.Options{})
+	if err != nil {
+		fmt.Fprintf(stderr, "vmtest merge: %v\n", err)
+		return exitFail
+	}
+	dir := vmtest.OutputDir(configName(cmd), *out)
+	if err := shard.Write(dir, m); err != nil {
+		fmt.Fprintf(stderr, "vmtest merge: %v\n", err)
+		return exitFail
+	}
+	r := m.Summary.Requests
+	fmt.Fprintf(stdout, "vmtest: merged %d shards: %d requests, %d ok; files in %s\n", fs.NArg(), r.Total, r.OK, dir)
+	for _, k := range []string{"summary_json", "run_summary_json", "requests_csv", "report_html"} {
+		if p := m.Summary.Files[k]; p != "" {
+			fmt.Fprintf(stdout, "  %s\n", p)
+		}
+	}
+	return exitOK
+}

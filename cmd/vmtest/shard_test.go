@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vmtest/vmtest/loadgen"
+	"github.com/vmtest/vmtest/shard"
+)
+
+// numpyLinear is numpy.percentile's default ("linear") method over sorted xs, written out here apart from
+// recorder.Percentile: h = (n−1)·q/100, interpolating between the order statistics at floor(h) and ceil(h).
+func numpyLinear(xs []float64, q float64) float64 {
+	h := float64(len(xs)-1) * q / 100
+	lo, hi := int(math.Floor(h)), int(math.Ceil(h))
+	return xs[lo] + (h-math.Floor(h))*(xs[hi]-xs[lo])
+}
+
+// csvColumns reads a requests CSV with encoding/csv and returns, for the rows whose outcome is "ok", the
+// values of each named column, and the number of rows of any outcome.
+func csvColumns(t *testing.T, path string, cols ...string) (map[string][]float64, int) {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	require.NoError(t, err)
+	idx := map[string]int{}
+	for i, h := range recs[0] {
+		idx[h] = i
+	}
+	out := map[string][]float64{}
+	for _, r := range recs[1:] {
+		if r[idx["outcome"]] != "ok" {
+			continue
+		}
+		for _, c := range cols {
+			if cell := r[idx[c]]; cell != "" {
+				v, err := strconv.ParseFloat(cell, 64)
+				require.NoError(t, err)
+				out[c] = append(out[c], v)
+			}
+		}
+	}
+	return out, len(recs) - 1
+}
+
+// Four shard processes of the real binary against one simulator, then vmtest merge: the merged counts are
+// the sums, the merged percentiles numpy's over the union of the four requests CSVs; a shard of another load
+// test is refused, naming what differs.
+func TestShardsMergeToTheUnionOfTheirRequests(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs five processes")
+	}
+	sim := fastSim(t)
+	bin := buildVmtest(t)
+	base := t.TempDir()
+	startAt := time.Now().Add(time.Second).UTC().Format(time.RFC3339)
+	const n, requests = 4, 42
+	load := func(dir string, extra []string, env ...string) *exec.Cmd {
+		args := append([]string{"load", "-url", sim.URL, "-concurrency", "6", "-requests", strconv.Itoa(requests), "-max-tokens", "8",
+			"-interval", "200ms", "-gpu", "none", "-config", "sharded", "-out", dir, "-start-at", startAt}, extra...)
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), env...)
+		return cmd
+	}
+	dirs := make([]string, n)
+	cmds := make([]*exec.Cmd, n+1)
+	for i := range n {
+		dirs[i] = filepath.Join(base, fmt.Sprintf("shard-%d", i))
+		if i%2 == 0 { // flags, or what a Kubernetes Indexed Job sets
+			cmds[i] = load(dirs[i], []string{"-shard-index", strconv.Itoa(i), "-shard-count", strconv.Itoa(n)})
+		} else {
+			cmds[i] = load(dirs[i], nil, shard.EnvIndex+"="+strconv.Itoa(i), shard.EnvCount+"="+strconv.Itoa(n))
+		}
+	}
+	other := filepath.Join(base, "other")
+	cmds[n] = load(other, []string{"-shard-index", "1", "-shard-count", strconv.Itoa(n), "-max-tokens", "4"})
+	var wg sync.WaitGroup
+	outs := make([][]byte, len(cmds))
+	errs := make([]error, len(cmds))
+	for i, c := range cmds {
+		wg.Go(func() { outs[i], errs[i] = c.CombinedOutput() })
+	}
+	wg.Wait()
+	for i := range cmds {
+		require.NoError(t, errs[i], "process %d: %s", i, outs[i])
+	}
+
+	out := filepath.Join(base, "merged")
+	code, stdout, stderr := runCmd(context.Background(), append([]string{"merge", "-out", out}, dirs...)...)
+	require.Equal(t, exitOK, code, "stdout: %s\nstderr: %s", stdout, stderr)
+	merged := readSummaryT(t, filepath.Join(out, "summary_statistics.json"))
+
+	cols := []string{"ttft_ms", "e2e_ms", "tpot_ms"}
+	union := map[string][]float64{}
+	rows := 0
+	for i, d := range dirs {
+		m, err := filepath.Glob(filepath.Join(d, "requests_sharded_*.csv"))
+		require.NoError(t, err)
+		require.Len(t, m, 1)
+		vals, nrows := csvColumns(t, m[0], cols...)
+		assert.Equal(t, []int{11, 11, 10, 10}[i], nrows, "shard %d's share of %d requests", i, requests)
+		rows += nrows
+		for _, c := range cols {
+			union[c] = append(union[c], vals[c]...)
+		}
+	}
+	r := merged.Requests
+	assert.Equal(t, requests, rows)
+	assert.Equal(t, requests, r.Total)
+	assert.Equal(t, len(union["e2e_ms"]), r.OK)
+	assert.Equal(t, 0, r.Dropped)
+	for _, c := range cols {
+		xs := union[c]
+		slices.Sort(xs)
+		st, err := merged.Latency(strings.TrimSuffix(c, "_ms"))
+		require.NoError(t, err)
+		require.Equal(t, len(xs), st.N, c)
+		assert.False(t, st.Approximate, c)
+		for _, q := range []int{50, 90, 95, 99} {
+			got, ok := st.Quantile(q)
+			require.True(t, ok)
+			assert.Equal(t, numpyLinear(xs, float64(q)), got, "%s p%d", c, q)
+		}
+		assert.Equal(t, xs[0], *st.Min, c)
+		assert.Equal(t, xs[len(xs)-1], *st.Max, c)
+	}
+	mergedRows, _ := csvColumns(t, merged.Files["requests_csv"], cols...)
+	assert.Len(t, mergedRows["e2e_ms"], r.OK, "the merged requests CSV holds every shard's rows")
+
+	code, _, stderr = runCmd(context.Background(), "merge", "-out", filepath.Join(base, "bad"), dirs[0], other)
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, stderr, "ran different load tests: max_tokens 8 against 4")
+}
+
+// The shards' shares of workers and requests sum to the totals, the remainders going to the lowest indexes;
+// each shard starts at its own place in the prompts; a total too small for a shard is refused, naming it.
+func TestSplitLoad(t *testing.T) {
+	prompts := loadgen.ChatPrompts("a", "b", "c", "d", "e", "f", "g", "h")
+	var workers, reqs []int
+	var firsts []string
+	for i := range 3 {
+		lc := loadgen.LoadConfig{Concurrency: 8, Requests: 100, Prompts: prompts, Seed: 7}
+		require.NoError(t, splitLoad(&lc, shard.Spec{Index: i, Count: 3}))
+		workers, reqs = append(workers, lc.Concurrency), append(reqs, lc.Requests)
+		firsts = append(firsts, fmt.Sprint(lc.Prompts[0].Messages[0].Content))
+		assert.Len(t, lc.Prompts, len(prompts))
+	}
+	assert.Equal(t, []int{3, 3, 2}, workers)
+	assert.Equal(t, []int{34, 33, 33}, reqs)
+	assert.Equal(t, []string{"a", "c", "f"}, firsts, "offsets 0, 8/3, 16/3")
+
+	lc := loadgen.LoadConfig{Rate: 10, Prompts: prompts, Seed: 7}
+	require.NoError(t, splitLoad(&lc, shard.Spec{Index: 1, Count: 4}))
+	assert.Equal(t, 2.5, lc.Rate)
+	assert.NotEqual(t, uint64(7), lc.Seed)
+
+	lc = loadgen.LoadConfig{Concurrency: 2, Prompts: prompts}
+	err := splitLoad(&lc, shard.Spec{Index: 2, Count: 3})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "-concurrency 2 leaves shard 2 of 3 nothing")
+}
+
+// A shard waits for -start-at, and no longer; a start time already past does not wait.
+func TestWaitUntilStartAt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		at := time.Now().Add(90 * time.Second)
+		require.True(t, waitUntil(context.Background(), at))
+		assert.Equal(t, at, time.Now())
+		before := time.Now()
+		require.True(t, waitUntil(context.Background(), before.Add(-time.Hour)))
+		assert.Equal(t, before, time.Now())
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		assert.False(t, waitUntil(ctx, time.Now().Add(time.Hour)))
+		assert.Equal(t, before.Add(time.Second), time.Now())
+	})
+}
+
+// The shard flags are checked before anything is sent, each error naming the flag.
+func TestShardFlagErrors(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-shard-index", "4", "-shard-count", "4"}, "-shard-index 4: must be below the shard count 4"},
+		{[]string{"-shard-index", "1"}, "-shard-index 1 without a shard count"},
+		{[]string{"-shard-count", "2", "-shard-index", "0", "-start-at", "tomorrow"}, `-start-at "tomorrow": not an RFC 3339 time`},
+	} {
+		code, _, stderr := runCmd(context.Background(), append([]string{"load", "-url", "http://127.0.0.1:1"}, c.args...)...)
+		assert.Equal(t, exitUsage, code, c.args)
+		assert.Contains(t, stderr, c.want, c.args)
+	}
+	code, _, stderr := runCmd(context.Background(), "merge", "-out", t.TempDir(), t.TempDir())
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, stderr, "holds no run")
+}
