@@ -553,6 +553,15 @@ func ReadRequestsCSV(path string) ([]RequestRow, error) {
 // RecordsOf returns the request records rows were written from (RequestsCSV's inverse): an empty cell is NaN
 // for a duration and 0 for a count, as in recorder.Record; ITLGaps is not in the CSV and stays 0.
 func RecordsOf(rows []RequestRow) []recorder.Record {
+	recs := make([]recorder.Record, len(rows))
+	for i := range rows {
+		recs[i] = recordOf(&rows[i])
+	}
+	return recs
+}
+
+// recordOf is RecordsOf of one row.
+func recordOf(r *RequestRow) recorder.Record {
 	ms := func(p *float64) float64 {
 		if p == nil {
 			return math.NaN()
@@ -565,19 +574,15 @@ func RecordsOf(rows []RequestRow) []recorder.Record {
 		}
 		return *p
 	}
-	recs := make([]recorder.Record, len(rows))
-	for i, r := range rows {
-		recs[i] = recorder.Record{
-			ID: r.ID, StartS: r.StartS, EndS: r.EndS, Outcome: recorder.Outcome(r.Outcome), HTTPStatus: n(r.HTTPStatus),
-			TTFTMS: ms(r.TTFTMS), TPOTMS: ms(r.TPOTMS), ITLMeanMS: ms(r.ITLMeanMS), E2EMS: ms(r.E2EMS),
-			TTFTFromIntendedMS: ms(r.TTFTFromIntendedMS), E2EFromIntendedMS: ms(r.E2EFromIntendedMS),
-			SlotWaitMS: r.SlotWaitMS, PromptTokens: n(r.PromptTokens), OutputTokens: r.OutputTokens,
-			OutputTokensEstimated: r.OutputTokensEstimated, RequestedOutputTokens: n(r.RequestedOutputTokens),
-			FinishReason: r.FinishReason, Error: r.Error, TimeToRejectMS: ms(r.TimeToRejectMS),
-			TTFOMS: ms(r.TTFOMS), ReasoningTokens: n(r.ReasoningTokens),
-		}
+	return recorder.Record{
+		ID: r.ID, StartS: r.StartS, EndS: r.EndS, Outcome: recorder.Outcome(r.Outcome), HTTPStatus: n(r.HTTPStatus),
+		TTFTMS: ms(r.TTFTMS), TPOTMS: ms(r.TPOTMS), ITLMeanMS: ms(r.ITLMeanMS), E2EMS: ms(r.E2EMS),
+		TTFTFromIntendedMS: ms(r.TTFTFromIntendedMS), E2EFromIntendedMS: ms(r.E2EFromIntendedMS),
+		SlotWaitMS: r.SlotWaitMS, PromptTokens: n(r.PromptTokens), OutputTokens: r.OutputTokens,
+		OutputTokensEstimated: r.OutputTokensEstimated, RequestedOutputTokens: n(r.RequestedOutputTokens),
+		FinishReason: r.FinishReason, Error: r.Error, TimeToRejectMS: ms(r.TimeToRejectMS),
+		TTFOMS: ms(r.TTFOMS), ReasoningTokens: n(r.ReasoningTokens),
 	}
-	return recs
 }
 
 // LatenciesOf returns the CDF series of one configuration from its request rows: the TTFT and E2E latency

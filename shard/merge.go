@@ -147,27 +147,27 @@ func mergeRows(parts []part, start time.Time, maxRows int) ([]recorder.Record, e
 	if maxRows <= 0 {
 		maxRows = recorder.DefaultMaxRecords
 	}
-	var rows []recorder.Record
+	kept := 0 // the rows the shards' CSVs hold, to allocate the rows once
+	for _, p := range parts {
+		kept += max(p.file.Requests.Counts.Total-p.file.Requests.Counts.Dropped, 0)
+	}
+	rows := make([]recorder.Record, 0, min(kept, maxRows))
 	for _, p := range parts {
 		name := p.sum.Files["requests_csv"]
 		if name == "" || len(rows) >= maxRows {
 			continue
 		}
-		csv, err := report.ReadRequestsCSV(filepath.Join(p.dir, filepath.Base(name)))
-		if err != nil {
-			return nil, fmt.Errorf("shard: %w", err)
-		}
 		shift := p.sum.Start.Sub(start).Seconds()
 		prefix := strconv.Itoa(p.file.Shard.Index) + "/"
-		for _, r := range report.RecordsOf(csv[:min(len(csv), maxRows-len(rows))]) {
+		err := report.EachRequestRecord(filepath.Join(p.dir, filepath.Base(name)), maxRows-len(rows), func(r recorder.Record) {
 			r.StartS += shift
 			r.EndS += shift
 			r.ID = prefix + r.ID
 			rows = append(rows, r)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("shard: %w", err)
 		}
-	}
-	if rows == nil {
-		rows = []recorder.Record{}
 	}
 	return rows, nil
 }
