@@ -95,6 +95,17 @@ func BenchmarkMergeFiles16x1M(b *testing.B) {
 			}
 		}
 	})
+	b.Run("reference-gocsv-rows", func(b *testing.B) { // the whole-file road Merge's rows replaced
+		b.ReportAllocs()
+		defer peakHeap(b)()
+		m, _ := filepath.Glob(filepath.Join(dirs[0], "requests_*.csv"))
+		for b.Loop() {
+			rows, err := report.ReadRequestsCSV(m[0])
+			if err != nil || len(report.RecordsOf(rows)) != recorder.DefaultMaxRecords {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("write", func(b *testing.B) {
 		b.ReportAllocs()
 		defer peakHeap(b)()
