@@ -1,0 +1,95 @@
+package shard
+
+import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vmtest/vmtest/recorder"
+	"github.com/vmtest/vmtest/report"
+	"github.com/vmtest/vmtest/snapshot"
+	"github.com/vmtest/vmtest/summary"
+)
+
+// writeShard writes under dir the files of a shard run of n requests that started at start, as vmtest
+// load -shard-count leaves them, and returns dir.
+func writeShard(t *testing.T, dir string, s Spec, wl Workload, start time.Time, n int) string {
+	t.Helper()
+	r := recorder.New(start, recorder.Config{})
+	rng := rand.New(rand.NewPCG(uint64(s.Index), 7))
+	for i := range n {
+		rec, gaps := benchRecord(rng, i)
+		r.AddRecord(rec, gaps)
+	}
+	reqs, rows := r.Cut()
+	sum := summary.Compute(summary.Input{RunID: "run" + strconv.Itoa(s.Index), ConfigID: wl.ConfigID, Start: start,
+		End: start.Add(time.Minute), DurationS: 60, IntervalS: 2, Snapshots: []snapshot.Snapshot{}, Requests: reqs,
+		Events: []snapshot.Event{{Time: start, Source: "vmtest", Message: "hello"}}})
+	files := report.Names(dir, wl.ConfigID, start, "")
+	require.NoError(t, report.WriteAll(files, report.SnapshotFile{ConfigID: wl.ConfigID, Start: start, Snapshots: []snapshot.Snapshot{}}, rows, sum, nil))
+	require.NoError(t, WriteFile(PathFor(files.SnapshotsJSON), File{Shard: s, Workload: wl, Requests: r.State()}))
+	return dir
+}
+
+// Merge sums the shards' counts, re-bases and prefixes their rows up to its bound, keeps every shard's
+// events, says when shards are missing, and refuses shards that do not belong together, naming them.
+func TestMergeDirectories(t *testing.T) {
+	base := t.TempDir()
+	wl := Workload{ConfigID: "cfg", Model: "m", Concurrency: 4, Requests: 30}
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	d0 := writeShard(t, filepath.Join(base, "a"), Spec{0, 3}, wl, t0.Add(2*time.Second), 10)
+	d1 := writeShard(t, filepath.Join(base, "b"), Spec{1, 3}, wl, t0, 10)
+
+	m, err := Merge([]string{d1, d0}, Options{MaxRows: 15})
+	require.NoError(t, err)
+	r := m.Summary.Requests
+	assert.Equal(t, 20, r.Total)
+	assert.Equal(t, 5, r.Dropped, "15 rows of 20 kept")
+	require.Len(t, m.Rows, 15)
+	assert.True(t, strings.HasPrefix(m.Rows[0].ID, "0/"), "shard 0's rows first: %s", m.Rows[0].ID)
+	assert.Equal(t, "1/0", m.Rows[10].ID)
+	assert.InDelta(t, 2.0, m.Rows[0].StartS, 1e-9, "shard 0 started 2 s after shard 1, the merged start")
+	assert.Equal(t, t0, m.Summary.Start)
+	assert.Contains(t, m.Summary.Warnings[0], "only 2 of the 3 shards merged")
+	var msgs []string
+	for _, e := range m.Summary.Events {
+		msgs = append(msgs, e.Message)
+	}
+	assert.Contains(t, msgs, "shard 0: hello")
+	assert.Contains(t, msgs, "shard 1: hello")
+
+	out := filepath.Join(base, "out")
+	require.NoError(t, Write(out, m))
+	again, err := Merge([]string{out}, Options{})
+	require.NoError(t, err, "a merged directory merges again")
+	assert.Equal(t, 20, again.Summary.Requests.Total)
+
+	dup := writeShard(t, filepath.Join(base, "dup"), Spec{1, 3}, wl, t0, 3)
+	other := writeShard(t, filepath.Join(base, "four"), Spec{2, 4}, wl, t0, 3)
+	notShard := filepath.Join(base, "plain")
+	require.NoError(t, os.MkdirAll(notShard, 0o755))
+	writeShard(t, notShard, Spec{2, 3}, wl, t0, 3)
+	shardFiles, _ := filepath.Glob(filepath.Join(notShard, "shard_*.json"))
+	require.Len(t, shardFiles, 1)
+	require.NoError(t, os.Remove(shardFiles[0]))
+	for _, c := range []struct {
+		dirs []string
+		want string
+	}{
+		{[]string{d1, dup}, "are both shard 1"},
+		{[]string{d0, other}, "is shard 2 of 4"},
+		{[]string{d0, notShard}, "was the run a shard"},
+		{[]string{filepath.Join(base, "none")}, "holds no run"},
+	} {
+		_, err := Merge(c.dirs, Options{})
+		require.Error(t, err, c.want)
+		assert.Contains(t, err.Error(), c.want)
+	}
+}
