@@ -307,7 +307,7 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := newFlagSet(cmd, "-url URL [-model M] [-prompts FILE.jsonl | -prompt TEXT ...] [-concurrency N | -rate R [-burstiness B] [-max-concurrency N]]\n"+
 		"       [-duration D | -requests N] [-max-tokens N] [-warmup N] [-slo EXPR ...] [-goodput-ttft D -goodput-tpot D] [-out DIR] [-config ID]\n"+
 		"       [-input-tokens DIST [-output-tokens DIST] [-num-prompts N] [-prefixes N -prefix-tokens N -suffixes-per-prefix M]] [-ignore-eos] [-min-tokens N] [-seed S]\n"+
-			"       [-shard-index I -shard-count N [-start-at TIME]]",
+		"       [-shard-index I -shard-count N [-start-at TIME]]",
 		"Drives load into the server (package loadgen) while collecting as `vmtest collect` does, records every request,\n"+
 			"writes the files, prints the summary, and checks each -slo over it: exit status 1 when one is not met.\n"+
 			"The run stops at -requests or -duration, whichever comes first, or at SIGINT/SIGTERM.")
