@@ -88,7 +88,7 @@ func setCell(f reflect.Value, cell string) error {
 	}
 	switch kind {
 	case reflect.String:
-		f.SetString(cell)
+		f.SetString(strings.Clone(cell)) // not a slice of the line, which would keep it all alive
 	case reflect.Float64:
 		x, err := strconv.ParseFloat(cell, 64)
 		if err != nil {
