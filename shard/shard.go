@@ -28,9 +28,10 @@ type Spec struct {
 func (s Spec) Sharded() bool { return s.Count > 0 }
 
 // FromFlags returns the Spec of the flags' values (index, count; -1 when not given), each missing one taken
-// from getenv's EnvIndex and EnvCount. Neither given anywhere is the unsharded zero Spec. The error names
-// the flag or variable: an index without a count or the reverse, a value that is not a whole number, a count
-// below 1, an index outside [0, count).
+// from getenv's EnvIndex and EnvCount. No count anywhere and no -shard-index is the unsharded zero Spec,
+// whatever EnvIndex says (Kubernetes sets it in every Indexed Job, sharded or not). The error names the
+// flag or variable: -shard-index without a count, a count without an index, a value that is not a whole
+// number, a count below 1, an index outside [0, count).
 func FromFlags(index, count int, getenv func(string) string) (Spec, error) {
 	idxFrom, cntFrom := "-shard-index", "-shard-count"
 	read := func(v *int, from *string, env string) error {
@@ -55,8 +56,8 @@ func FromFlags(index, count int, getenv func(string) string) (Spec, error) {
 		return Spec{}, err
 	}
 	switch {
-	case index < 0 && count < 0:
-		return Spec{}, nil
+	case count < 0 && (index < 0 || idxFrom != "-shard-index"):
+		return Spec{}, nil // no count, and no index but Kubernetes's own: not sharded
 	case count < 0:
 		return Spec{}, fmt.Errorf("%s %d without a shard count: give -shard-count or $%s", idxFrom, index, EnvCount)
 	case count < 1:

@@ -16,6 +16,10 @@ func TestFromFlags(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, s.Sharded())
 
+	s, err = FromFlags(-1, -1, env(map[string]string{EnvIndex: "3"}))
+	require.NoError(t, err)
+	assert.False(t, s.Sharded(), "an Indexed Job without a shard count is not sharded")
+
 	s, err = FromFlags(-1, -1, env(map[string]string{EnvIndex: "3", EnvCount: "8"}))
 	require.NoError(t, err)
 	assert.Equal(t, Spec{Index: 3, Count: 8}, s)
@@ -30,7 +34,7 @@ func TestFromFlags(t *testing.T) {
 		want         string
 	}{
 		{-1, 4, nil, "-shard-count 4 without a shard index"},
-		{-1, -1, map[string]string{EnvIndex: "2"}, "$JOB_COMPLETION_INDEX 2 without a shard count"},
+		{1, -1, map[string]string{EnvIndex: "2"}, "-shard-index 1 without a shard count"},
 		{-1, -1, map[string]string{EnvIndex: "x", EnvCount: "2"}, `$JOB_COMPLETION_INDEX "x": not a whole number`},
 		{0, 0, nil, "-shard-count 0: must be at least 1"},
 		{-1, 2, map[string]string{EnvIndex: "2"}, "$JOB_COMPLETION_INDEX 2: must be below the shard count 2"},
