@@ -23,7 +23,8 @@ type Merged struct {
 	// server); every shard's events and warnings, each prefixed "shard <i>: ".
 	Summary *summary.Summary
 	// Snapshots is the lowest-index shard's snapshots file; Rows the shards' request rows in shard order,
-	// StartS and EndS counted from the earliest shard's start, IDs prefixed "<i>/", at most Options.MaxRows.
+	// IDs prefixed "<i>/", at most Options.MaxRows. Both count their seconds (ElapsedS; StartS and EndS)
+	// from the earliest shard's start, Summary.Start.
 	Snapshots report.SnapshotFile
 	Rows      []recorder.Record
 	// Shard is the merged shard file (Count 1), which a later Merge takes as one shard.
@@ -99,6 +100,9 @@ func Merge(dirs []string, o Options) (*Merged, error) {
 	}
 	reqs.Dropped = reqs.Total - len(rows)
 	state.Counts.Dropped = reqs.Dropped
+	for i := range sf.Snapshots { // counted from the merged start, as the rows are
+		sf.Snapshots[i].ElapsedS += first.sum.Start.Sub(start).Seconds()
+	}
 	sf.Start = start
 	sum := mergedSummary(parts, start, sf, reqs)
 	return &Merged{Summary: sum, Snapshots: sf, Rows: rows,

@@ -29,11 +29,12 @@ func writeShard(t *testing.T, dir string, s Spec, wl Workload, start time.Time, 
 		r.AddRecord(rec, gaps)
 	}
 	reqs, rows := r.Cut()
+	snaps := []snapshot.Snapshot{{Timestamp: start.Add(time.Second), ElapsedS: 1, ConfigID: wl.ConfigID}}
 	sum := summary.Compute(summary.Input{RunID: "run" + strconv.Itoa(s.Index), ConfigID: wl.ConfigID, Start: start,
-		End: start.Add(time.Minute), DurationS: 60, IntervalS: 2, Snapshots: []snapshot.Snapshot{}, Requests: reqs,
+		End: start.Add(time.Minute), DurationS: 60, IntervalS: 2, Snapshots: snaps, Requests: reqs,
 		Events: []snapshot.Event{{Time: start, Source: "vmtest", Message: "hello"}}})
 	files := report.Names(dir, wl.ConfigID, start, "")
-	require.NoError(t, report.WriteAll(files, report.SnapshotFile{ConfigID: wl.ConfigID, Start: start, Snapshots: []snapshot.Snapshot{}}, rows, sum, nil))
+	require.NoError(t, report.WriteAll(files, report.SnapshotFile{ConfigID: wl.ConfigID, Start: start, Snapshots: snaps}, rows, sum, nil))
 	require.NoError(t, WriteFile(PathFor(files.SnapshotsJSON), File{Shard: s, Workload: wl, Requests: r.State()}))
 	return dir
 }
@@ -57,6 +58,8 @@ func TestMergeDirectories(t *testing.T) {
 	assert.Equal(t, "1/0", m.Rows[10].ID)
 	assert.InDelta(t, 2.0, m.Rows[0].StartS, 1e-9, "shard 0 started 2 s after shard 1, the merged start")
 	assert.Equal(t, t0, m.Summary.Start)
+	require.Len(t, m.Snapshots.Snapshots, 1, "shard 0's snapshots")
+	assert.InDelta(t, 3.0, m.Snapshots.Snapshots[0].ElapsedS, 1e-9, "1 s into shard 0, 3 s after the merged start")
 	assert.Contains(t, m.Summary.Warnings[0], "only 2 of the 3 shards merged")
 	var msgs []string
 	for _, e := range m.Summary.Events {
