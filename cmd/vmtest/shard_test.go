@@ -72,8 +72,9 @@ func TestShardsMergeToTheUnionOfTheirRequests(t *testing.T) {
 	base := t.TempDir()
 	startAt := time.Now().Add(time.Second).UTC().Format(time.RFC3339)
 	const n, requests = 4, 42
+	closed := []string{"-concurrency", "6"}
 	load := func(dir string, extra []string, env ...string) *exec.Cmd {
-		args := append([]string{"load", "-url", sim.URL, "-concurrency", "6", "-requests", strconv.Itoa(requests), "-max-tokens", "8",
+		args := append([]string{"load", "-url", sim.URL, "-requests", strconv.Itoa(requests), "-max-tokens", "8",
 			"-interval", "200ms", "-gpu", "none", "-config", "sharded", "-out", dir, "-start-at", startAt}, extra...)
 		cmd := exec.Command(bin, args...)
 		cmd.Env = append(os.Environ(), env...)
@@ -84,13 +85,13 @@ func TestShardsMergeToTheUnionOfTheirRequests(t *testing.T) {
 	for i := range n {
 		dirs[i] = filepath.Join(base, fmt.Sprintf("shard-%d", i))
 		if i%2 == 0 { // flags, or what a Kubernetes Indexed Job sets
-			cmds[i] = load(dirs[i], []string{"-shard-index", strconv.Itoa(i), "-shard-count", strconv.Itoa(n)})
+			cmds[i] = load(dirs[i], append(closed, "-shard-index", strconv.Itoa(i), "-shard-count", strconv.Itoa(n)))
 		} else {
-			cmds[i] = load(dirs[i], nil, shard.EnvIndex+"="+strconv.Itoa(i), shard.EnvCount+"="+strconv.Itoa(n))
+			cmds[i] = load(dirs[i], closed, shard.EnvIndex+"="+strconv.Itoa(i), shard.EnvCount+"="+strconv.Itoa(n))
 		}
 	}
 	other := filepath.Join(base, "other")
-	cmds[n] = load(other, []string{"-shard-index", "1", "-shard-count", strconv.Itoa(n), "-max-tokens", "4"})
+	cmds[n] = load(other, append(closed, "-shard-index", "1", "-shard-count", strconv.Itoa(n), "-max-tokens", "4"))
 	var wg sync.WaitGroup
 	outs := make([][]byte, len(cmds))
 	errs := make([]error, len(cmds))
@@ -147,6 +148,41 @@ func TestShardsMergeToTheUnionOfTheirRequests(t *testing.T) {
 	code, _, stderr = runCmd(context.Background(), "merge", "-out", filepath.Join(base, "bad"), dirs[0], other)
 	assert.Equal(t, exitFail, code)
 	assert.Contains(t, stderr, "ran different load tests: max_tokens 8 against 4")
+
+	// Open loop: 4 shards of -rate 40 each send 10 req/s on their own schedule; the merged latencies from
+	// the intended start are those of the union.
+	for i := range n {
+		dirs[i] = filepath.Join(base, fmt.Sprintf("open-%d", i))
+		cmds[i] = load(dirs[i], []string{"-rate", "40"}, shard.EnvIndex+"="+strconv.Itoa(i), shard.EnvCount+"="+strconv.Itoa(n))
+	}
+	for i := range n {
+		wg.Go(func() { outs[i], errs[i] = cmds[i].CombinedOutput() })
+	}
+	wg.Wait()
+	for i := range n {
+		require.NoError(t, errs[i], "open-loop process %d: %s", i, outs[i])
+		assert.Contains(t, string(outs[i]), "open loop at 10 req/s", "shard %d's share of the rate", i)
+	}
+	out = filepath.Join(base, "open-merged")
+	code, stdout, stderr = runCmd(context.Background(), append([]string{"merge", "-out", out}, dirs...)...)
+	require.Equal(t, exitOK, code, "stdout: %s\nstderr: %s", stdout, stderr)
+	merged = readSummaryT(t, filepath.Join(out, "summary_statistics.json"))
+	var fromIntended []float64
+	for _, d := range dirs {
+		m, _ := filepath.Glob(filepath.Join(d, "requests_sharded_*.csv"))
+		require.Len(t, m, 1)
+		vals, _ := csvColumns(t, m[0], "ttft_from_intended_ms")
+		fromIntended = append(fromIntended, vals["ttft_from_intended_ms"]...)
+	}
+	assert.Equal(t, requests, merged.Requests.Total)
+	slices.Sort(fromIntended)
+	st := merged.Requests.TTFTFromIntendedMS
+	require.Equal(t, len(fromIntended), st.N)
+	require.Positive(t, st.N)
+	for _, q := range []int{50, 99} {
+		got, _ := st.Quantile(q)
+		assert.Equal(t, numpyLinear(fromIntended, float64(q)), got, "ttft_from_intended p%d", q)
+	}
 }
 
 // The shards' shares of workers and requests sum to the totals, the remainders going to the lowest indexes;
