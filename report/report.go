@@ -537,19 +537,6 @@ func WriteAll(files Files, sf SnapshotFile, recs []recorder.Record, sum *summary
 	return errors.Join(errs...)
 }
 
-// ReadRequestsCSV reads a requests CSV as RequestsCSV writes it. Errors name the path.
-func ReadRequestsCSV(path string) ([]RequestRow, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var rows []RequestRow
-	if err := gocsv.UnmarshalBytes(b, &rows); err != nil {
-		return nil, fmt.Errorf("%s: not a requests CSV: %w", path, err)
-	}
-	return rows, nil
-}
-
 // RecordsOf returns the request records rows were written from (RequestsCSV's inverse): an empty cell is NaN
 // for a duration and 0 for a count, as in recorder.Record; ITLGaps is not in the CSV and stays 0.
 func RecordsOf(rows []RequestRow) []recorder.Record {

@@ -21,6 +21,19 @@ import (
 // unknown column is skipped. Errors name the path and the line: a cell that does not parse as its column's
 // type, a row of another length than the header.
 func EachRequestRecord(path string, limit int, each func(recorder.Record)) error {
+	return eachRequestRow(path, limit, func(row *RequestRow) { each(recordOf(row)) })
+}
+
+// ReadRequestsCSV reads a requests CSV as RequestsCSV writes it: an empty cell is a nil pointer (unknown).
+// Errors are EachRequestRecord's.
+func ReadRequestsCSV(path string) ([]RequestRow, error) {
+	var rows []RequestRow
+	err := eachRequestRow(path, -1, func(row *RequestRow) { rows = append(rows, *row) })
+	return rows, err
+}
+
+// eachRequestRow is EachRequestRecord's reading, calling each with the decoded row.
+func eachRequestRow(path string, limit int, each func(*RequestRow)) error {
 	fh, err := os.Open(path)
 	if err != nil {
 		return err
@@ -52,7 +65,7 @@ func EachRequestRecord(path string, limit int, each func(recorder.Record)) error
 				}
 			}
 		}
-		each(recordOf(&row))
+		each(&row)
 	}
 	return nil
 }

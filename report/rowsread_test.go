@@ -48,3 +48,22 @@ func TestEachRequestRecordIsRecordsOf(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "bad.csv:3: column ttft_ms")
 }
+
+// An empty cell reads back as unknown (a nil pointer, NaN in the record), never as 0: the rejected request
+// of this file has no TTFT, E2E or HTTP status 0.
+func TestReadRequestsCSVEmptyCellIsUnknown(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "requests.csv")
+	require.NoError(t, os.WriteFile(path, []byte("id,start_s,end_s,outcome,http_status,ttft_ms,e2e_ms\nr1,0,1,rejected,,,\nr2,0,1,ok,200,12.5,40\n"), 0o644))
+	rows, err := ReadRequestsCSV(path)
+	require.NoError(t, err)
+	require.Len(t, rows, 2)
+	assert.Nil(t, rows[0].HTTPStatus)
+	assert.Nil(t, rows[0].TTFTMS)
+	assert.Nil(t, rows[0].E2EMS)
+	require.NotNil(t, rows[1].TTFTMS)
+	assert.Equal(t, 12.5, *rows[1].TTFTMS)
+	recs := RecordsOf(rows)
+	assert.True(t, math.IsNaN(recs[0].TTFTMS), "TTFT %v", recs[0].TTFTMS)
+	assert.Equal(t, 0, recs[0].HTTPStatus)
+	assert.Equal(t, 200, recs[1].HTTPStatus)
+}
