@@ -467,11 +467,36 @@ type streamState struct {
 	done       bool
 	usage      *wireUsage
 	tokenCount int
+	// counted is usage.completion_tokens as of the last token-bearing chunk; perToken stays true while
+	// every token-bearing chunk carried a usage count above it (see tokenChunk).
+	counted  int
+	perToken bool
+}
+
+// tokenChunk notes a token-bearing chunk with usage u (nil when it had none) in rec.TokenCounts: the tokens it
+// carried are its completion_tokens less the previous token-bearing chunk's. A chunk without usage, or whose
+// count is invalid or did not grow, makes ITL per chunk for the whole request (TokenCounts nil).
+func (st *streamState) tokenChunk(rec *recorder.Request, u *wireUsage) {
+	if !st.perToken {
+		return
+	}
+	var k int
+	if u != nil {
+		if n, err := u.CompletionTokens.check("completion_tokens"); err == nil {
+			k = n - st.counted
+			st.counted = n
+		}
+	}
+	if k < 1 {
+		st.perToken, rec.TokenCounts = false, nil
+		return
+	}
+	rec.TokenCounts = append(rec.TokenCounts, k)
 }
 
 // readStream parses the SSE body and fills rec.
 func (c *Client) readStream(ctx, rctx context.Context, body *progressReader, wd *watchdog, rec *recorder.Request) {
-	var st streamState
+	st := streamState{perToken: true}
 	var readErr, failed error
 	for ev, err := range sse.Read(body, c.sseCfg) {
 		if err != nil {
@@ -511,6 +536,7 @@ func (c *Client) readStream(ctx, rctx context.Context, body *progressReader, wd 
 			rec.End = now
 			rec.TokenTimes = append(rec.TokenTimes, now)
 			st.tokenCount++
+			st.tokenChunk(rec, ci.usage)
 		}
 		if ci.finish != "" {
 			st.finish = ci.finish
