@@ -144,6 +144,14 @@ func nonEmptyJSON(raw json.RawMessage) bool {
 
 // parseChunk interprets one SSE data payload (or a whole non-streaming response body).
 func parseChunk(data []byte) (chunkInfo, error) {
+	if ci, ok := scanChunk(data); ok {
+		return ci, nil
+	}
+	return decodeChunk(data)
+}
+
+// decodeChunk is parseChunk with encoding/json: the reference scanChunk agrees with.
+func decodeChunk(data []byte) (chunkInfo, error) {
 	var w wireChunk
 	if err := json.Unmarshal(data, &w); err != nil {
 		return chunkInfo{}, fmt.Errorf("loadgen: chunk is not a JSON object: %w (%s)", err, excerpt(data, 200))
