@@ -14,8 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	sse "github.com/tmaxmax/go-sse"
-
 	"github.com/vmtest/vmtest/auth"
 	"github.com/vmtest/vmtest/recorder"
 )
@@ -149,7 +147,6 @@ type Client struct {
 	ownTr      *http.Transport
 	completURL string
 	chatURL    string
-	sseCfg     *sse.ReadConfig
 	secrets    []string // what auth.Redact hides in every error and body excerpt the client gives
 }
 
@@ -187,7 +184,6 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		cfg:        cfg,
 		completURL: base + string(Completions),
 		chatURL:    base + string(ChatCompletions),
-		sseCfg:     &sse.ReadConfig{MaxEventSize: cfg.MaxEventSize},
 		secrets:    clientSecrets(cfg),
 	}
 	rt := cfg.Transport
@@ -461,6 +457,9 @@ func drain(r io.Reader) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(r, 256<<10))
 }
 
+// maxTokenTimesHint caps the room a stream's TokenTimes is given up front (from max_tokens).
+const maxTokenTimesHint = 4096
+
 // streamState accumulates one stream's timing.
 type streamState struct {
 	finish     string
@@ -498,25 +497,32 @@ func (st *streamState) tokenChunk(rec *recorder.Request, u *wireUsage) {
 func (c *Client) readStream(ctx, rctx context.Context, body *progressReader, wd *watchdog, rec *recorder.Request) {
 	st := streamState{perToken: true}
 	var readErr, failed error
-	for ev, err := range sse.Read(body, c.sseCfg) {
+	sr := newSSEReader(body, c.cfg.MaxEventSize)
+	if n := rec.RequestedOutputTokens; n > 0 {
+		rec.TokenTimes = make([]time.Time, 0, min(n, maxTokenTimesHint))
+	}
+	for {
+		raw, typ, err := sr.next()
 		if err != nil {
-			readErr = err
+			if err != io.EOF {
+				readErr = err
+			}
 			break
 		}
 		now := body.lastRead
-		data := strings.TrimSpace(ev.Data)
-		if data == "" || ev.Type == "ping" {
+		data := bytes.TrimSpace(raw)
+		if len(data) == 0 || string(typ) == "ping" {
 			continue // keep-alives: empty data frames, `event: ping`
 		}
-		if data == "[DONE]" {
+		if string(data) == "[DONE]" {
 			st.done = true
 			break
 		}
-		if ev.Type == "error" && !strings.HasPrefix(data, "{") {
-			failed = &StreamError{Message: capText(data, MaxErrorText), Raw: excerpt([]byte(data), MaxErrorText), Truncated: len(data) > MaxErrorText}
+		if string(typ) == "error" && data[0] != '{' {
+			failed = &StreamError{Message: capText(string(data), MaxErrorText), Raw: excerpt(data, MaxErrorText), Truncated: len(data) > MaxErrorText}
 			break
 		}
-		ci, perr := parseChunk([]byte(data))
+		ci, perr := parseChunk(data)
 		if perr != nil {
 			failed = perr
 			break
