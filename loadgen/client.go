@@ -458,7 +458,7 @@ func drain(r io.Reader) {
 }
 
 // maxTokenTimesHint caps the room a stream's TokenTimes is given up front (from max_tokens).
-const maxTokenTimesHint = 4096
+const maxTokenTimesHint = 1024
 
 // streamState accumulates one stream's timing.
 type streamState struct {
@@ -489,6 +489,9 @@ func (st *streamState) tokenChunk(rec *recorder.Request, u *wireUsage) {
 	if k < 1 {
 		st.perToken, rec.TokenCounts = false, nil
 		return
+	}
+	if rec.TokenCounts == nil {
+		rec.TokenCounts = make([]int, 0, cap(rec.TokenTimes))
 	}
 	rec.TokenCounts = append(rec.TokenCounts, k)
 }
