@@ -123,8 +123,10 @@ type chunkInfo struct {
 	token   bool // carries a generated token in any channel
 	content bool // carries visible content (chat content or completions text)
 	finish  string
-	usage   *wireUsage
+	usage   wireUsage // valid when hasUsage
 	err     *StreamError
+	// hasUsage is true when the chunk had a usage object (not null).
+	hasUsage bool
 }
 
 func nonEmpty(s *string) bool { return s != nil && *s != "" }
@@ -186,7 +188,9 @@ func decodeChunk(data []byte) (chunkInfo, error) {
 			ci.finish = capText(*c.FinishReason, MaxFinishReason)
 		}
 	}
-	ci.usage = w.Usage
+	if w.Usage != nil {
+		ci.usage, ci.hasUsage = *w.Usage, true
+	}
 	return ci, nil
 }
 

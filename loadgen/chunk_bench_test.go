@@ -18,7 +18,7 @@ const benchChunks = 64
 // its work is in the figures). "client": each response is the simulator's own 64-chunk stream, captured once
 // and replayed from memory, so the figures are the client's alone (HTTP response plumbing, SSE scanning, chunk
 // decoding, timing, recording). CPU is this process's getrusage time over the measured phase, per request and
-// per chunk.
+// per chunk. "client-usage": the same with usage on every chunk (Params.ContinuousUsage, per-token ITL).
 func BenchmarkStreamChunks(b *testing.B) {
 	for _, chat := range []bool{false, true} {
 		name, prompts, path := "completions", TextPrompts("Measure me"), "/v1/completions"
@@ -27,21 +27,26 @@ func BenchmarkStreamChunks(b *testing.B) {
 		}
 		sim := vllmsim.New(b, vllmsim.Config{})
 		b.Run("sim/"+name, func(b *testing.B) {
-			benchChunkRun(b, prompts, handlerTransport{sim.Handler()})
+			benchChunkRun(b, prompts, handlerTransport{sim.Handler()}, false)
 		})
-		body := captureStream(b, sim.Handler(), path, chat)
+		body := captureStream(b, sim.Handler(), path, chat, false)
 		b.Run("client/"+name, func(b *testing.B) {
-			benchChunkRun(b, prompts, bodyTransport{body: body, ctype: "text/event-stream"})
+			benchChunkRun(b, prompts, bodyTransport{body: body, ctype: "text/event-stream"}, false)
+		})
+		body = captureStream(b, sim.Handler(), path, chat, true)
+		b.Run("client-usage/"+name, func(b *testing.B) {
+			benchChunkRun(b, prompts, bodyTransport{body: body, ctype: "text/event-stream"}, true)
 		})
 	}
 }
 
-func benchChunkRun(b *testing.B, prompts []Prompt, tr http.RoundTripper) {
+// benchChunkRun runs b.N requests through tr; usage asks for usage on every chunk (per-token ITL).
+func benchChunkRun(b *testing.B, prompts []Prompt, tr http.RoundTripper, usage bool) {
 	sink := &countSink{want: benchChunks}
 	cfg := LoadConfig{
 		Client:      ClientConfig{BaseURL: "http://sim.invalid", Transport: tr},
 		Prompts:     prompts,
-		Params:      Params{Model: vllmsim.DefaultModel, MaxTokens: benchChunks},
+		Params:      Params{Model: vllmsim.DefaultModel, MaxTokens: benchChunks, ContinuousUsage: usage},
 		Concurrency: 32,
 		Warmup:      64,
 		Requests:    b.N,
@@ -63,11 +68,16 @@ func benchChunkRun(b *testing.B, prompts []Prompt, tr http.RoundTripper) {
 	b.ReportMetric(res.RequestsPerSecond(), "req/s")
 }
 
-// captureStream returns the body the simulator streams for one request of benchChunks tokens.
-func captureStream(b *testing.B, h http.Handler, path string, chat bool) []byte {
-	body := `{"model":"` + vllmsim.DefaultModel + `","prompt":"Measure me","max_tokens":64,"stream":true,"stream_options":{"include_usage":true}}`
+// captureStream returns the body the simulator streams for one request of benchChunks tokens, with usage on
+// every chunk when usage.
+func captureStream(b *testing.B, h http.Handler, path string, chat, usage bool) []byte {
+	opts := `{"include_usage":true}`
+	if usage {
+		opts = `{"include_usage":true,"continuous_usage_stats":true}`
+	}
+	body := `{"model":"` + vllmsim.DefaultModel + `","prompt":"Measure me","max_tokens":64,"stream":true,"stream_options":` + opts + `}`
 	if chat {
-		body = `{"model":"` + vllmsim.DefaultModel + `","messages":[{"role":"user","content":"Measure me"}],"max_tokens":64,"stream":true,"stream_options":{"include_usage":true}}`
+		body = `{"model":"` + vllmsim.DefaultModel + `","messages":[{"role":"user","content":"Measure me"}],"max_tokens":64,"stream":true,"stream_options":` + opts + `}`
 	}
 	req, err := http.NewRequest(http.MethodPost, "http://sim.invalid"+path, bytes.NewReader([]byte(body)))
 	if err != nil {

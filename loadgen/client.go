@@ -464,7 +464,8 @@ const maxTokenTimesHint = 1024
 type streamState struct {
 	finish     string
 	done       bool
-	usage      *wireUsage
+	usage      wireUsage // the last usage object, when hasUsage
+	hasUsage   bool
 	tokenCount int
 	// counted is usage.completion_tokens as of the last token-bearing chunk; perToken stays true while
 	// every token-bearing chunk carried a usage count above it (see tokenChunk).
@@ -472,16 +473,16 @@ type streamState struct {
 	perToken bool
 }
 
-// tokenChunk notes a token-bearing chunk with usage u (nil when it had none) in rec.TokenCounts: the tokens it
-// carried are its completion_tokens less the previous token-bearing chunk's. A chunk without usage, or whose
-// count is invalid or did not grow, makes ITL per chunk for the whole request (TokenCounts nil).
-func (st *streamState) tokenChunk(rec *recorder.Request, u *wireUsage) {
+// tokenChunk notes token-bearing chunk ci in rec.TokenCounts: the tokens it carried are its completion_tokens
+// less the previous token-bearing chunk's. A chunk without usage, or whose count is invalid or did not grow,
+// makes ITL per chunk for the whole request (TokenCounts nil).
+func (st *streamState) tokenChunk(rec *recorder.Request, ci *chunkInfo) {
 	if !st.perToken {
 		return
 	}
 	var k int
-	if u != nil {
-		if n, err := u.CompletionTokens.check("completion_tokens"); err == nil {
+	if ci.hasUsage {
+		if n, err := ci.usage.CompletionTokens.check("completion_tokens"); err == nil {
 			k = n - st.counted
 			st.counted = n
 		}
@@ -545,13 +546,13 @@ func (c *Client) readStream(ctx, rctx context.Context, body *progressReader, wd 
 			rec.End = now
 			rec.TokenTimes = append(rec.TokenTimes, now)
 			st.tokenCount++
-			st.tokenChunk(rec, ci.usage)
+			st.tokenChunk(rec, &ci)
 		}
 		if ci.finish != "" {
 			st.finish = ci.finish
 		}
-		if ci.usage != nil {
-			st.usage = ci.usage // the last usage wins; never summed
+		if ci.hasUsage {
+			st.usage, st.hasUsage = ci.usage, true // the last usage wins; never summed
 		}
 	}
 	if st.done || failed != nil {
@@ -581,7 +582,7 @@ func (c *Client) tooLarge() error {
 // token-bearing chunks (estimated). It returns usage's error when usage is invalid.
 func (c *Client) counts(rec *recorder.Request, st *streamState) error {
 	rec.FinishReason = st.finish
-	if st.usage != nil {
+	if st.hasUsage {
 		p, o, err := st.usage.validate()
 		if err == nil {
 			rec.PromptTokens, rec.OutputTokens = p, o
@@ -652,7 +653,7 @@ func (c *Client) readWhole(ctx, rctx context.Context, body *progressReader, wd *
 		}
 		st.tokenCount = 1
 	}
-	st.finish, st.usage = ci.finish, ci.usage
+	st.finish, st.usage, st.hasUsage = ci.finish, ci.usage, ci.hasUsage
 	st.done = true // a complete JSON body is a finished response
 	c.finish(ctx, rctx, rec, &st, nil)
 }

@@ -39,7 +39,7 @@ func scanChunk(data []byte) (ci chunkInfo, ok bool) {
 				s.choices(&ci)
 			case string(key) == "usage":
 				seen = s.once(seen, 2)
-				ci.usage = s.usage()
+				ci.usage, ci.hasUsage = s.usage()
 			case string(key) == "object":
 				seen = s.once(seen, 4)
 				if v, isStr := s.plainString(); !isStr || string(v) == "error" {
@@ -230,21 +230,20 @@ func (s *chunkScanner) delta(ci *chunkInfo) {
 	}
 }
 
-// usage reads the usage object; nil for null. Counts must be whole numbers in int64 or null.
-func (s *chunkScanner) usage() *wireUsage {
+// usage reads the usage object; ok is false for null. Counts must be whole numbers in int64 or null.
+func (s *chunkScanner) usage() (u wireUsage, ok bool) {
 	s.ws()
 	if s.null() {
-		return nil
+		return u, false
 	}
 	if !s.next('{') {
 		s.bad = true
-		return nil
+		return u, false
 	}
-	u := &wireUsage{}
 	s.ws()
 	if s.peek('}') {
 		s.i++
-		return u
+		return u, true
 	}
 	var seen uint8
 	for !s.bad {
@@ -260,7 +259,7 @@ func (s *chunkScanner) usage() *wireUsage {
 			u.CompletionTokens = s.count()
 		case string(key) == "completion_tokens_details":
 			seen = s.once(seen, 4)
-			s.details(u)
+			s.details(&u)
 		case s.known(key, "prompt_tokens", "completion_tokens", "completion_tokens_details"):
 			s.bad = true
 		default:
@@ -270,7 +269,7 @@ func (s *chunkScanner) usage() *wireUsage {
 			break
 		}
 	}
-	return u
+	return u, true
 }
 
 // details reads completion_tokens_details (or null) into u.

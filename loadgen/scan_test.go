@@ -18,7 +18,7 @@ func checkScanAgrees(t *testing.T, data []byte) bool {
 		t.Fatalf("scanChunk read %q, encoding/json refused it: %v", data, err)
 	}
 	if got.token != want.token || got.content != want.content || got.finish != want.finish || want.err != nil ||
-		(got.usage == nil) != (want.usage == nil) || got.usage != nil && !reflect.DeepEqual(*got.usage, *want.usage) {
+		got.hasUsage != want.hasUsage || !reflect.DeepEqual(got.usage, want.usage) {
 		t.Fatalf("scanChunk read %q as %+v (usage %+v), encoding/json as %+v (usage %+v)", data, got, got.usage, want, want.usage)
 	}
 	return true
