@@ -24,6 +24,7 @@ type sseReader struct {
 	eof        bool
 	err        error // the read error that ended the input (nil for io.EOF)
 	begun      bool  // the BOM check was done
+	empty      int   // reads in a row that returned no bytes and no error
 }
 
 func newSSEReader(r io.Reader, max int) *sseReader {
@@ -134,6 +135,13 @@ func (s *sseReader) fill() error {
 	}
 	n, err := s.r.Read(s.buf[s.end:])
 	s.end += n
+	if n == 0 && err == nil {
+		if s.empty++; s.empty >= 100 {
+			err = io.ErrNoProgress // as bufio.Scanner gives up on a reader that returns nothing
+		}
+	} else {
+		s.empty = 0
+	}
 	if err != nil {
 		s.eof = true
 		if err != io.EOF {

@@ -115,3 +115,16 @@ func FuzzSSEReader(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) { checkSSEAgrees(t, body) })
 }
+
+// zeroReader returns no bytes and no error, forever.
+type zeroReader struct{}
+
+func (zeroReader) Read([]byte) (int, error) { return 0, nil }
+
+// A reader that returns nothing forever ends the reading with io.ErrNoProgress, as bufio.Scanner does.
+func TestSSEReaderGivesUpOnNoProgress(t *testing.T) {
+	_, _, err := newSSEReader(zeroReader{}, 100).next()
+	if !errors.Is(err, io.ErrNoProgress) {
+		t.Fatalf("%v, want io.ErrNoProgress", err)
+	}
+}
