@@ -237,3 +237,21 @@ func TestTokensPerChunkGroupsTokens(t *testing.T) {
 	require.NotNil(t, grouped[5].Choices[0].FinishReason)
 	assert.Equal(t, "length", *grouped[5].Choices[0].FinishReason)
 }
+
+// With n = 2 and TokensPerChunk 2, 3 tokens per choice go out as [0] and [1 2] for each choice in turn;
+// continuous usage counts every choice's tokens sent so far: 1, 2, then 2 + 2 = 4 and 4 + 2 = 6.
+func TestTokensPerChunkWithSeveralChoices(t *testing.T) {
+	s := New(t, Config{TokensPerChunk: 2})
+	cs := decodeChunks(t, stream(t, s.URL+"/v1/completions",
+		`{"prompt":"a b","max_tokens":3,"n":2,"stream":true,"stream_options":{"include_usage":true,"continuous_usage_stats":true}}`).events)
+	require.Len(t, cs, 5) // 2 choices × 2 chunks, usage
+	var idx, counts []int
+	for _, c := range cs[:4] {
+		require.Len(t, c.Choices, 1)
+		require.NotNil(t, c.Usage)
+		idx, counts = append(idx, c.Choices[0].Index), append(counts, c.Usage.CompletionTokens)
+	}
+	assert.Equal(t, []int{0, 1, 0, 1}, idx)
+	assert.Equal(t, []int{1, 2, 4, 6}, counts)
+	assert.Equal(t, 6, cs[4].Usage.CompletionTokens)
+}
