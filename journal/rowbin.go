@@ -21,7 +21,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // appendRow appends r and its ITL chunk gaps (ms) as one binary row of a version-2 requests file: the frame
 // (payload length, CRC-32C), then the payload: the ID; the eleven durations as float64 bits (a non-finite
 // one as NaN, or 0 for StartS, EndS and SlotWaitMS, as a version-1 line read back gives them); the
-// integers as varints; OutputTokensEstimated as one byte; FinishReason, Outcome and Error; the gap count
+// integers as varints; one byte of flags (1: OutputTokensEstimated, 2: ITLPerToken); FinishReason, Outcome and Error; the gap count
 // and each gap in whole ns as a varint. Strings are a uvarint length and UTF-8 bytes, each invalid byte
 // replaced by U+FFFD (as a version-1 line reads back).
 func appendRow(b []byte, r *recorder.Record, gaps []float64) []byte {
@@ -38,11 +38,14 @@ func appendRow(b []byte, r *recorder.Record, gaps []float64) []byte {
 	for _, v := range [...]int{r.PromptTokens, r.OutputTokens, r.RequestedOutputTokens, r.ReasoningTokens, r.HTTPStatus, r.ITLGaps} {
 		b = binary.AppendVarint(b, int64(v))
 	}
-	est := byte(0)
+	flags := byte(0)
 	if r.OutputTokensEstimated {
-		est = 1
+		flags |= 1
 	}
-	b = append(b, est)
+	if r.ITLPerToken {
+		flags |= 2
+	}
+	b = append(b, flags)
 	b = appendStr(b, r.FinishReason)
 	b = appendStr(b, string(r.Outcome))
 	b = appendStr(b, r.Error)
@@ -175,10 +178,10 @@ func decodeRow(p []byte, ns []int64) (recorder.Record, []int64, error) {
 	r.SlotWaitMS = d.f64()
 	r.PromptTokens, r.OutputTokens, r.RequestedOutputTokens, r.ReasoningTokens = d.int(), d.int(), d.int(), d.int()
 	r.HTTPStatus, r.ITLGaps = d.int(), d.int()
-	if len(d.b) < 1 || d.b[0] > 1 {
+	if len(d.b) < 1 || d.b[0] > 3 {
 		return r, ns, errRow
 	}
-	r.OutputTokensEstimated = d.b[0] == 1
+	r.OutputTokensEstimated, r.ITLPerToken = d.b[0]&1 != 0, d.b[0]&2 != 0
 	d.b = d.b[1:]
 	r.FinishReason = d.str()
 	r.Outcome = recorder.Outcome(d.str())

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -159,5 +160,28 @@ func TestBinaryRowsCorruptOrCut(t *testing.T) {
 		}
 		require.Len(t, run.Rows, n, "cut at %d", cut)
 		require.Equal(t, skipped, run.Skipped, "cut at %d", cut)
+	}
+}
+
+// ITLPerToken and OutputTokensEstimated share the row's flag byte: each of the four pairs reads back as written.
+func TestBinaryRowsKeepTheITLDefinition(t *testing.T) {
+	var rows []recorder.Record
+	var gaps [][]float64
+	for i := range 4 {
+		rows = append(rows, recorder.Record{ID: strconv.Itoa(i), Outcome: recorder.OutcomeOK, ITLGaps: 1,
+			OutputTokensEstimated: i&1 != 0, ITLPerToken: i&2 != 0})
+		gaps = append(gaps, []float64{5})
+	}
+	p := testPaths(t)
+	w, err := Create(p, header(10))
+	require.NoError(t, err)
+	require.NoError(t, w.Append(Entry{Snapshot: snap(0), Rows: rows, Gaps: gaps}))
+	require.NoError(t, w.Close())
+	got, err := Read(p)
+	require.NoError(t, err)
+	require.Len(t, got.Rows, 4)
+	for i, r := range got.Rows {
+		assert.Equal(t, i&1 != 0, r.OutputTokensEstimated, "row %d", i)
+		assert.Equal(t, i&2 != 0, r.ITLPerToken, "row %d", i)
 	}
 }

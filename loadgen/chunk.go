@@ -123,8 +123,10 @@ type chunkInfo struct {
 	token   bool // carries a generated token in any channel
 	content bool // carries visible content (chat content or completions text)
 	finish  string
-	usage   *wireUsage
+	usage   wireUsage // valid when hasUsage
 	err     *StreamError
+	// hasUsage is true when the chunk had a usage object (not null).
+	hasUsage bool
 }
 
 func nonEmpty(s *string) bool { return s != nil && *s != "" }
@@ -144,6 +146,14 @@ func nonEmptyJSON(raw json.RawMessage) bool {
 
 // parseChunk interprets one SSE data payload (or a whole non-streaming response body).
 func parseChunk(data []byte) (chunkInfo, error) {
+	if ci, ok := scanChunk(data); ok {
+		return ci, nil
+	}
+	return decodeChunk(data)
+}
+
+// decodeChunk is parseChunk with encoding/json: the reference scanChunk agrees with.
+func decodeChunk(data []byte) (chunkInfo, error) {
 	var w wireChunk
 	if err := json.Unmarshal(data, &w); err != nil {
 		return chunkInfo{}, fmt.Errorf("loadgen: chunk is not a JSON object: %w (%s)", err, excerpt(data, 200))
@@ -178,7 +188,9 @@ func parseChunk(data []byte) (chunkInfo, error) {
 			ci.finish = capText(*c.FinishReason, MaxFinishReason)
 		}
 	}
-	ci.usage = w.Usage
+	if w.Usage != nil {
+		ci.usage, ci.hasUsage = *w.Usage, true
+	}
 	return ci, nil
 }
 

@@ -14,8 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	sse "github.com/tmaxmax/go-sse"
-
 	"github.com/vmtest/vmtest/auth"
 	"github.com/vmtest/vmtest/recorder"
 )
@@ -149,7 +147,6 @@ type Client struct {
 	ownTr      *http.Transport
 	completURL string
 	chatURL    string
-	sseCfg     *sse.ReadConfig
 	secrets    []string // what auth.Redact hides in every error and body excerpt the client gives
 }
 
@@ -187,7 +184,6 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		cfg:        cfg,
 		completURL: base + string(Completions),
 		chatURL:    base + string(ChatCompletions),
-		sseCfg:     &sse.ReadConfig{MaxEventSize: cfg.MaxEventSize},
 		secrets:    clientSecrets(cfg),
 	}
 	rt := cfg.Transport
@@ -461,37 +457,76 @@ func drain(r io.Reader) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(r, 256<<10))
 }
 
+// maxTokenTimesHint caps the room a stream's TokenTimes is given up front (from max_tokens).
+const maxTokenTimesHint = 1024
+
 // streamState accumulates one stream's timing.
 type streamState struct {
 	finish     string
 	done       bool
-	usage      *wireUsage
+	usage      wireUsage // the last usage object, when hasUsage
+	hasUsage   bool
 	tokenCount int
+	// counted is usage.completion_tokens as of the last token-bearing chunk; perToken stays true while
+	// every token-bearing chunk carried a usage count above it (see tokenChunk).
+	counted  int
+	perToken bool
+}
+
+// tokenChunk notes token-bearing chunk ci in rec.TokenCounts: the tokens it carried are its completion_tokens
+// less the previous token-bearing chunk's. A chunk without usage, or whose count is invalid or did not grow,
+// makes ITL per chunk for the whole request (TokenCounts nil).
+func (st *streamState) tokenChunk(rec *recorder.Request, ci *chunkInfo) {
+	if !st.perToken {
+		return
+	}
+	var k int
+	if ci.hasUsage {
+		if n, err := ci.usage.CompletionTokens.check("completion_tokens"); err == nil {
+			k = n - st.counted
+			st.counted = n
+		}
+	}
+	if k < 1 {
+		st.perToken, rec.TokenCounts = false, nil
+		return
+	}
+	if rec.TokenCounts == nil {
+		rec.TokenCounts = make([]int, 0, cap(rec.TokenTimes))
+	}
+	rec.TokenCounts = append(rec.TokenCounts, k)
 }
 
 // readStream parses the SSE body and fills rec.
 func (c *Client) readStream(ctx, rctx context.Context, body *progressReader, wd *watchdog, rec *recorder.Request) {
-	var st streamState
+	st := streamState{perToken: true}
 	var readErr, failed error
-	for ev, err := range sse.Read(body, c.sseCfg) {
+	sr := newSSEReader(body, c.cfg.MaxEventSize)
+	if n := rec.RequestedOutputTokens; n > 0 {
+		rec.TokenTimes = make([]time.Time, 0, min(n, maxTokenTimesHint))
+	}
+	for {
+		raw, typ, err := sr.next()
 		if err != nil {
-			readErr = err
+			if err != io.EOF {
+				readErr = err
+			}
 			break
 		}
 		now := body.lastRead
-		data := strings.TrimSpace(ev.Data)
-		if data == "" || ev.Type == "ping" {
+		data := bytes.TrimSpace(raw)
+		if len(data) == 0 || string(typ) == "ping" {
 			continue // keep-alives: empty data frames, `event: ping`
 		}
-		if data == "[DONE]" {
+		if string(data) == "[DONE]" {
 			st.done = true
 			break
 		}
-		if ev.Type == "error" && !strings.HasPrefix(data, "{") {
-			failed = &StreamError{Message: capText(data, MaxErrorText), Raw: excerpt([]byte(data), MaxErrorText), Truncated: len(data) > MaxErrorText}
+		if string(typ) == "error" && data[0] != '{' {
+			failed = &StreamError{Message: capText(string(data), MaxErrorText), Raw: excerpt(data, MaxErrorText), Truncated: len(data) > MaxErrorText}
 			break
 		}
-		ci, perr := parseChunk([]byte(data))
+		ci, perr := parseChunk(data)
 		if perr != nil {
 			failed = perr
 			break
@@ -511,12 +546,13 @@ func (c *Client) readStream(ctx, rctx context.Context, body *progressReader, wd 
 			rec.End = now
 			rec.TokenTimes = append(rec.TokenTimes, now)
 			st.tokenCount++
+			st.tokenChunk(rec, &ci)
 		}
 		if ci.finish != "" {
 			st.finish = ci.finish
 		}
-		if ci.usage != nil {
-			st.usage = ci.usage // the last usage wins; never summed
+		if ci.hasUsage {
+			st.usage, st.hasUsage = ci.usage, true // the last usage wins; never summed
 		}
 	}
 	if st.done || failed != nil {
@@ -546,7 +582,7 @@ func (c *Client) tooLarge() error {
 // token-bearing chunks (estimated). It returns usage's error when usage is invalid.
 func (c *Client) counts(rec *recorder.Request, st *streamState) error {
 	rec.FinishReason = st.finish
-	if st.usage != nil {
+	if st.hasUsage {
 		p, o, err := st.usage.validate()
 		if err == nil {
 			rec.PromptTokens, rec.OutputTokens = p, o
@@ -617,7 +653,7 @@ func (c *Client) readWhole(ctx, rctx context.Context, body *progressReader, wd *
 		}
 		st.tokenCount = 1
 	}
-	st.finish, st.usage = ci.finish, ci.usage
+	st.finish, st.usage, st.hasUsage = ci.finish, ci.usage, ci.hasUsage
 	st.done = true // a complete JSON body is a finished response
 	c.finish(ctx, rctx, rec, &st, nil)
 }

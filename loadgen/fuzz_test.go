@@ -67,6 +67,13 @@ func FuzzStream(f *testing.F) {
 			rec = c.Do(context.Background(), Prompt{Text: "p"}, Params{Model: "m", MaxTokens: 4})
 		})
 		checkStreamRecord(t, rec, body, asJSON)
+		// Every chunk the hand-written scanner reads, it reads as encoding/json does.
+		checkScanAgrees(t, body)
+		for _, line := range bytes.Split(body, []byte("\n")) {
+			if d, ok := bytes.CutPrefix(line, []byte("data:")); ok {
+				checkScanAgrees(t, bytes.TrimSpace(d))
+			}
+		}
 	})
 }
 

@@ -28,6 +28,11 @@ type Params struct {
 	// NoStream sends "stream": false and times the whole response as one chunk (FirstToken = End = when the
 	// body was read). Default false: streaming with stream_options.include_usage, which is what TTFT needs.
 	NoStream bool
+	// ContinuousUsage asks for usage on every chunk (vLLM's stream_options.continuous_usage_stats), so that
+	// each chunk's usage.completion_tokens tells how many tokens it carried and ITL is per token
+	// (recorder.ITLPerToken); without it, or when some token-bearing chunk comes without usage, ITL is per
+	// chunk. Default false: servers other than vLLM may refuse the unknown option. Ignored with NoStream.
+	ContinuousUsage bool
 	// Extra holds further top-level body fields, encoded as given (for example "seed": 1). It may not set
 	// model, prompt, messages, max_tokens, stream, stream_options, temperature or top_p, which have their own
 	// fields; "ignore_eos" (a bool) and "min_tokens" (a whole number) here stand for IgnoreEOS and MinTokens
@@ -82,7 +87,11 @@ func newEncoder(p Params) (*encoder, error) {
 		fixed["stream"] = false
 	} else {
 		fixed["stream"] = true
-		fixed["stream_options"] = map[string]any{"include_usage": true}
+		so := map[string]any{"include_usage": true}
+		if p.ContinuousUsage {
+			so["continuous_usage_stats"] = true
+		}
+		fixed["stream_options"] = so
 	}
 	if p.Temperature != nil {
 		fixed["temperature"] = *p.Temperature

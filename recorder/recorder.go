@@ -63,8 +63,11 @@ type Record struct {
 	// TPOTMS is time per output token after the first, ms: (E2E − TTFT)/(OutputTokens − 1), for OutputTokens > 1
 	// (as vLLM's bench serve computes TPOT).
 	TPOTMS float64
-	// ITLMeanMS is the mean gap between consecutive token-bearing chunks, ms (NaN with fewer than two).
+	// ITLMeanMS is the mean ITL gap, ms: between consecutive token-bearing chunks, or per token when
+	// ITLPerToken (then equal to TPOTMS when the chunks' counts add up to OutputTokens); NaN with no gap.
 	ITLMeanMS float64
+	// ITLPerToken is true when the request's ITL gaps are per token (Request.TokenCounts), false when per chunk.
+	ITLPerToken bool
 	// TTFTFromIntendedMS and E2EFromIntendedMS are measured from the open-loop intended start (NaN in closed loop).
 	TTFTFromIntendedMS float64
 	E2EFromIntendedMS  float64
@@ -87,8 +90,8 @@ type Record struct {
 	Outcome Outcome
 	// Error is Err's message, empty for a success.
 	Error string
-	// ITLGaps is the number of chunk gaps (len(TokenTimes) − 1) the request added to the ITL distribution; 0
-	// for a request that did not succeed.
+	// ITLGaps is the number of gaps the request added to the ITL distribution (len(TokenTimes) − 1 per chunk,
+	// the tokens after the first per token); 0 for a request that did not succeed.
 	ITLGaps int
 
 	itlAt int // the ITL distribution's count before this request's gaps: where TakeJournal finds them
@@ -110,6 +113,10 @@ type Counts struct {
 	// ReasoningTokens sums the reasoning tokens (usage.completion_tokens_details.reasoning_tokens) of
 	// successful requests, part of OutputTokens.
 	ReasoningTokens int64 `json:"reasoning_tokens"`
+	// ITLPerToken and ITLPerChunk count the successful requests whose ITL gaps (Record.ITLGaps > 0) are per
+	// token (Record.ITLPerToken) and per chunk.
+	ITLPerToken int `json:"itl_per_token"`
+	ITLPerChunk int `json:"itl_per_chunk"`
 	// Dropped counts requests not kept as rows because the row bound was reached.
 	Dropped int `json:"dropped"`
 	// Warmup tallies the warm-up requests reported (Recorder.RecordWarmup), apart: they are in no other
@@ -242,9 +249,10 @@ func RecordOf(q *Request, start time.Time) Record {
 	if q.OutputTokens > 1 && !q.FirstToken.IsZero() && !q.End.IsZero() {
 		rec.TPOTMS = ms(q.End.Sub(q.FirstToken)) / float64(q.OutputTokens-1)
 	}
-	if n := len(q.TokenTimes); n > 1 {
-		rec.ITLMeanMS = ms(q.TokenTimes[n-1].Sub(q.TokenTimes[0])) / float64(n-1)
+	if span, n := q.itlSpan(); n > 0 {
+		rec.ITLMeanMS = ms(span) / float64(n)
 	}
+	rec.ITLPerToken = q.perToken()
 	if !q.IntendedStart.IsZero() {
 		if !q.FirstToken.IsZero() {
 			rec.TTFTFromIntendedMS = ms(q.FirstToken.Sub(q.IntendedStart))
@@ -267,15 +275,13 @@ func (r *Recorder) RecordRequest(q Request) {
 		q.Start = time.Now()
 	}
 	rec := r.toRecord(&q)
-	if rec.Outcome == OutcomeOK && len(q.TokenTimes) > 1 {
-		rec.ITLGaps = len(q.TokenTimes) - 1
+	if rec.Outcome == OutcomeOK {
+		_, rec.ITLGaps = q.itlSpan()
 	}
 	r.mu.Lock()
 	r.add(&rec)
 	if rec.ITLGaps > 0 {
-		for i := 1; i < len(q.TokenTimes); i++ {
-			r.itl.add(ms(q.TokenTimes[i].Sub(q.TokenTimes[i-1])))
-		}
+		q.itlGaps(r.itl.add)
 	}
 	r.mu.Unlock()
 }
@@ -339,6 +345,12 @@ func (r *Recorder) add(rec *Record) {
 		r.e2e.add(rec.E2EMS)
 		r.ttftInt.add(rec.TTFTFromIntendedMS)
 		r.e2eInt.add(rec.E2EFromIntendedMS)
+		switch {
+		case rec.ITLGaps > 0 && rec.ITLPerToken:
+			c.ITLPerToken++
+		case rec.ITLGaps > 0:
+			c.ITLPerChunk++
+		}
 		if r.slo.set() && r.slo.meets(rec) {
 			r.good++
 		}
@@ -534,8 +546,10 @@ func (r *Recorder) Counts() Counts {
 type Summary struct {
 	Counts
 	// TTFTMS, TPOTMS, ITLMS and E2EMS are distributions over successful requests, ms. ITL is per chunk gap
-	// (vLLM bench serve); the others per request.
+	// (vLLM bench serve) or per token, as ITLDefinition says; the others per request.
 	TTFTMS Stats `json:"ttft_ms"`
+	// ITLDefinition is which gaps ITLMS holds: ITLPerChunk, ITLPerToken or ITLMixed; nil when it holds none.
+	ITLDefinition *string `json:"itl_definition"`
 	// TTFOMS is time to first output token (visible content after any reasoning) over successful requests
 	// that had content, ms.
 	TTFOMS Stats `json:"ttfo_ms"`
@@ -656,6 +670,7 @@ func (r *Recorder) summarize(c cutCopy) (Summary, []Record) {
 	s.TTFTFromIntendedMS, s.E2EFromIntendedMS = dists[4].stats(), dists[5].stats()
 	s.TimeToRejectMS, s.TTFOMS = dists[6].stats(), dists[7].stats()
 	s.ErrorRate = s.Counts.ErrorRate()
+	s.ITLDefinition = s.Counts.itlDefinition()
 	if r.slo.set() {
 		s.GoodputRequests = &good
 		s.GoodputSLOs = map[string]float64{}

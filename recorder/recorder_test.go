@@ -88,7 +88,7 @@ func TestOutcomesAndThroughput(t *testing.T) {
 	r.RecordRequest(Request{Start: t0, Outcome: OutcomeIncomplete})
 	r.RecordRequest(Request{Start: t0}) // no token, no error → incomplete
 	s := r.Summarize()
-	assert.Equal(t, Counts{Total: 5, OK: 2, Rejected: 1, Incomplete: 2, OutputTokens: 30, PromptTokens: 20}, s.Counts)
+	assert.Equal(t, Counts{Total: 5, OK: 2, Rejected: 1, Incomplete: 2, OutputTokens: 30, PromptTokens: 20, ITLPerChunk: 2}, s.Counts)
 	require.NotNil(t, s.WindowS)
 	assert.InDelta(t, 2.0, *s.WindowS, 1e-6)
 	assert.InDelta(t, 1.0, *s.RequestThroughput, 1e-6)
@@ -344,7 +344,7 @@ func TestCanceledRequestsLeaveTheErrorRate(t *testing.T) {
 		r.RecordRequest(c)
 	}
 	s := r.Summarize()
-	assert.Equal(t, Counts{Total: 17, OK: 12, Rejected: 1, Canceled: 4, OutputTokens: 24, PromptTokens: 120}, s.Counts)
+	assert.Equal(t, Counts{Total: 17, OK: 12, Rejected: 1, Canceled: 4, OutputTokens: 24, PromptTokens: 120, ITLPerChunk: 12}, s.Counts)
 	require.NotNil(t, s.ErrorRate)
 	assert.InDelta(t, 1.0/13, *s.ErrorRate, 1e-12)
 	assert.Equal(t, 12, s.TTFTMS.N)

@@ -43,8 +43,14 @@ type Request struct {
 	// End is when the last token-bearing chunk arrived (E2E latency = End − Start). Required for OutcomeOK.
 	End time.Time
 	// TokenTimes optionally holds the arrival time of every token-bearing chunk, in order; ITL is computed from
-	// the gaps between consecutive entries (vLLM bench serve's per-chunk ITL).
+	// the gaps between consecutive entries (vLLM bench serve's per-chunk ITL), or per token with TokenCounts.
 	TokenTimes []time.Time
+	// TokenCounts optionally holds, parallel to TokenTimes, how many output tokens each token-bearing chunk
+	// carried (from usage.completion_tokens on every chunk, vLLM's stream_options.continuous_usage_stats).
+	// When it has TokenTimes' length and every count is at least 1, ITL is per token (ITLPerToken: a chunk
+	// of k tokens contributes k gaps, so coalesced chunks and speculative decoding do not hide per-token
+	// latency); otherwise it is ignored and ITL is per chunk.
+	TokenCounts []int
 	// PromptTokens is usage.prompt_tokens (0 when unknown).
 	PromptTokens int
 	// OutputTokens is usage.completion_tokens from the last chunk carrying usage; else the count of

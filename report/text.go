@@ -76,6 +76,18 @@ func warmupText(w recorder.WarmupCounts) string {
 	return fmt.Sprintf("; and %d warm-up (%d ok), not measured", w.Total, w.OK)
 }
 
+// itlText says, after the ITL line, when its gaps are not vLLM bench serve's per-chunk ones: " (per token)", or
+// " (per token for N requests, per chunk for M)".
+func itlText(r *recorder.Summary) string {
+	switch {
+	case r.ITLDefinition == nil || *r.ITLDefinition == recorder.ITLPerChunk:
+		return ""
+	case *r.ITLDefinition == recorder.ITLPerToken:
+		return " (per token, from usage on every chunk)"
+	}
+	return fmt.Sprintf(" (per token for %d requests, per chunk for %d)", r.ITLPerToken, r.ITLPerChunk)
+}
+
 // TextSummary renders the summary as the few lines a person reads at the end of a test: run, requests,
 // latencies, throughput, server, GPUs, host, and why any source gave nothing.
 func TextSummary(s *summary.Summary) []string {
@@ -85,7 +97,7 @@ func TextSummary(s *summary.Summary) []string {
 		fmt.Sprintf("requests: %d total, %d ok, %d failed, %d incomplete, %d rejected, %d canceled%s", r.Total, r.OK, r.Failed, r.Incomplete, r.Rejected, r.Canceled, warmupText(r.Warmup)),
 		"TTFT  " + dist(r.TTFTMS),
 		"TPOT  " + dist(r.TPOTMS),
-		"ITL   " + dist(r.ITLMS),
+		"ITL   " + dist(r.ITLMS) + itlText(r),
 		"E2E   " + dist(r.E2EMS),
 		fmt.Sprintf("throughput: %s req/s, %s output tok/s over %s s",
 			num(r.RequestThroughput, "%.2f"), num(r.OutputTokenThroughput, "%.1f"), num(r.WindowS, "%.2f")),

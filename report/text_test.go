@@ -219,3 +219,23 @@ func TestTextSummaryTTFOTForReasoningModels(t *testing.T) {
 	s.Requests.ReasoningTokens = 0
 	assert.NotContains(t, strings.Join(TextSummary(s), "\n"), "TTFOT")
 }
+
+// The ITL line says when its gaps are per token (usage on every chunk), and how many requests were each way
+// when both kinds were recorded; per chunk (vLLM bench serve's) it adds nothing.
+func TestTextSummaryITLDefinition(t *testing.T) {
+	def := func(d string) *string { return &d }
+	for _, c := range []struct {
+		def        *string
+		tok, chunk int
+		want       string
+	}{
+		{nil, 0, 0, ""},
+		{def(recorder.ITLPerChunk), 0, 3, ""},
+		{def(recorder.ITLPerToken), 3, 0, " (per token, from usage on every chunk)"},
+		{def(recorder.ITLMixed), 2, 5, " (per token for 2 requests, per chunk for 5)"},
+	} {
+		s := summary.Compute(summary.Input{Requests: recorder.Summary{ITLDefinition: c.def,
+			Counts: recorder.Counts{ITLPerToken: c.tok, ITLPerChunk: c.chunk}}})
+		assert.Equal(t, "ITL   no data"+c.want, lineWith(t, TextSummary(s), "ITL "))
+	}
+}

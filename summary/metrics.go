@@ -99,7 +99,7 @@ var registry = []Metric{
 		func(r *recorder.Summary) recorder.Stats { return r.TTFOMS }),
 	latency("tpot", nil, "TPOT", "time per output token: (E2E − TTFT) / (output tokens − 1), as vLLM's bench serve computes it",
 		func(r *recorder.Summary) recorder.Stats { return r.TPOTMS }),
-	latency("itl", nil, "ITL", "inter-token latency: the gaps between token-bearing chunks, over every gap of every successful request",
+	latency("itl", nil, "ITL", "inter-token latency: the gaps between token-bearing chunks (per token with usage on every chunk: itl_definition), over every gap of every successful request",
 		func(r *recorder.Summary) recorder.Stats { return r.ITLMS }),
 	latency("e2e", []string{"latency", "e2e_latency"}, "E2E", "E2E latency: request start to the last token-bearing chunk",
 		func(r *recorder.Summary) recorder.Stats { return r.E2EMS }),

@@ -200,3 +200,58 @@ func TestSeveralChoices(t *testing.T) {
 	assert.Equal(t, 9, body.Usage.CompletionTokens)
 	assert.Equal(t, 9.0+6+3, value(t, scrape(t, s), "vllm:generation_tokens_total", nil))
 }
+
+// With TokensPerChunk 3 and 2 reasoning tokens, 9 tokens go out as [0] (the first alone), [1] (the last
+// reasoning token), [2 3 4], [5 6 7], [8] (the last): usage 1, 2, 5, 8, 9 with continuous_usage_stats; the
+// text is that of the same request sent one token per chunk.
+func TestTokensPerChunkGroupsTokens(t *testing.T) {
+	body := `{"messages":[{"role":"user","content":"a b c"}],"max_tokens":9,"stream":true,"stream_options":{"include_usage":true,"continuous_usage_stats":true}}`
+	text := func(cs []chunk) (reasoning, content []string) {
+		for _, c := range cs {
+			if len(c.Choices) == 0 || c.Choices[0].Delta == nil {
+				continue
+			}
+			if d := c.Choices[0].Delta; d.ReasoningContent != nil {
+				reasoning = append(reasoning, *d.ReasoningContent)
+			} else if d.Content != nil && *d.Content != "" {
+				content = append(content, *d.Content)
+			}
+		}
+		return reasoning, content
+	}
+	one := decodeChunks(t, stream(t, New(t, Config{ReasoningTokens: 2}).URL+"/v1/chat/completions", body).events)
+	grouped := decodeChunks(t, stream(t, New(t, Config{ReasoningTokens: 2, TokensPerChunk: 3}).URL+"/v1/chat/completions", body).events)
+	require.Len(t, one, 11)    // role, 9 tokens, usage
+	require.Len(t, grouped, 7) // role, 5 chunks, usage
+	var counts []int
+	for _, c := range grouped[1:6] {
+		require.NotNil(t, c.Usage)
+		counts = append(counts, c.Usage.CompletionTokens)
+	}
+	assert.Equal(t, []int{1, 2, 5, 8, 9}, counts)
+	r1, c1 := text(one)
+	rg, cg := text(grouped)
+	assert.Equal(t, r1, rg, "reasoning tokens one per chunk either way")
+	require.Len(t, c1, 7)
+	assert.Equal(t, []string{c1[0] + c1[1] + c1[2], c1[3] + c1[4] + c1[5], c1[6]}, cg)
+	require.NotNil(t, grouped[5].Choices[0].FinishReason)
+	assert.Equal(t, "length", *grouped[5].Choices[0].FinishReason)
+}
+
+// With n = 2 and TokensPerChunk 2, 3 tokens per choice go out as [0] and [1 2] for each choice in turn;
+// continuous usage counts every choice's tokens sent so far: 1, 2, then 2 + 2 = 4 and 4 + 2 = 6.
+func TestTokensPerChunkWithSeveralChoices(t *testing.T) {
+	s := New(t, Config{TokensPerChunk: 2})
+	cs := decodeChunks(t, stream(t, s.URL+"/v1/completions",
+		`{"prompt":"a b","max_tokens":3,"n":2,"stream":true,"stream_options":{"include_usage":true,"continuous_usage_stats":true}}`).events)
+	require.Len(t, cs, 5) // 2 choices × 2 chunks, usage
+	var idx, counts []int
+	for _, c := range cs[:4] {
+		require.Len(t, c.Choices, 1)
+		require.NotNil(t, c.Usage)
+		idx, counts = append(idx, c.Choices[0].Index), append(counts, c.Usage.CompletionTokens)
+	}
+	assert.Equal(t, []int{0, 1, 0, 1}, idx)
+	assert.Equal(t, []int{1, 2, 4, 6}, counts)
+	assert.Equal(t, 6, cs[4].Usage.CompletionTokens)
+}

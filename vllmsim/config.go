@@ -132,6 +132,14 @@ type Config struct {
 	// parser). Completions are not affected. Default 0.
 	ReasoningTokens int
 
+	// TokensPerChunk, when > 1, makes a stream send its tokens in chunks of up to TokensPerChunk, each
+	// when its last token is due, as a server running speculative decoding, or one that batches its
+	// output, does: the first token alone (TTFT), then groups of TokensPerChunk; a group never spans the
+	// reasoning/content boundary, and the tokens before an injected fault are sent before it. With
+	// continuous_usage_stats each chunk's usage counts every token sent so far. Default 0 (1: one token
+	// per chunk).
+	TokensPerChunk int
+
 	// ReasoningField is the JSON field for reasoning tokens:
 	// "reasoning_content" (default) or "reasoning".
 	ReasoningField string
@@ -300,6 +308,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.DefaultMaxTokens < 0 {
 		return bad("DefaultMaxTokens", "must be >= 0 (0 = default)", c.DefaultMaxTokens)
+	}
+	if c.TokensPerChunk < 0 {
+		return bad("TokensPerChunk", "must be >= 0", c.TokensPerChunk)
 	}
 	if c.ReasoningTokens < 0 {
 		return bad("ReasoningTokens", "must be >= 0", c.ReasoningTokens)

@@ -44,7 +44,10 @@
 // Config.ReasoningTokens "completion_tokens_details": {"reasoning_tokens"}};
 // without it no chunk carries usage. With "continuous_usage_stats": true
 // beside include_usage, every chunk also carries "usage" with the
-// completion tokens sent so far (0 on the role chunk).
+// completion tokens sent so far (0 on the role chunk). With Config.TokensPerChunk
+// above 1 a chunk carries up to that many tokens in one text (the first token
+// alone; a group ends at the reasoning/content boundary and before a fault),
+// sent when its last token is due.
 //
 // With "n" > 1 every choice has its own text (choice 0's is what n=1 sends):
 // a stream sends, at each step, one chunk per choice in index order, each

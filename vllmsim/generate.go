@@ -16,12 +16,13 @@ var bufPool = sync.Pool{New: func() any { return &genBuf{} }}
 
 // genBuf is per-request scratch space, reused across requests.
 type genBuf struct {
-	body   bytes.Buffer
-	out    []byte
-	head   int // len of out's fixed prefix: `data: {"id":...,"choices":[`
-	toks   []int
-	tok    tokenizer // the prompt's token ids
-	blocks []uint64  // the prompt's block hashes
+	body      bytes.Buffer
+	out       []byte
+	head      int // len of out's fixed prefix: `data: {"id":...,"choices":[`
+	toks      []int
+	chunkToks []int     // the tokens of the chunk being written (Config.TokensPerChunk)
+	tok       tokenizer // the prompt's token ids
+	blocks    []uint64  // the prompt's block hashes
 }
 
 // Fragments of the SSE chunks; a chunk is head + open + token + close.
@@ -204,6 +205,7 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 	due := admitted.Add(ttft)
 	var first, last time.Time
 	generated := 0
+	sendFrom, perChunk := 0, max(cfg.TokensPerChunk, 1) // the first token not yet sent; tokens per chunk
 	reason := endReason
 
 	for k := 0; k < outLen; k++ {
@@ -259,14 +261,22 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 			}
 			roleDue = false
 		}
+		if !sendNow(k, sendFrom, outLen, perChunk, reasoning, faultAt) {
+			continue
+		}
 		for c := range p.n {
-			tok := tokenIndex(cfg.Seed, choiceHash(p.promptHash, c), k)
-			out = s.appendTokenChunk(out[:gb.head], chat, c, tok, k < reasoning, k == outLen-1, reason)
+			toks := gb.chunkToks[:0]
+			for j := sendFrom; j <= k; j++ {
+				toks = append(toks, tokenIndex(cfg.Seed, choiceHash(p.promptHash, c), j))
+			}
+			gb.chunkToks = toks
+			out = s.appendTokenChunk(out[:gb.head], chat, c, toks, k < reasoning, k == outLen-1, reason)
 			if p.continuousUsage {
-				out = appendChunkUsage(out, p.promptTokens, (generated-1)*p.n+c+1)
+				out = appendChunkUsage(out, p.promptTokens, sendFrom*p.n+(c+1)*(k+1-sendFrom))
 			}
 			write(out)
 		}
+		sendFrom = k + 1
 		if writeErr {
 			reason = finishAbort
 			break
@@ -360,11 +370,30 @@ func appendOpen(b, open []byte, c int) []byte {
 	return append(b, open[len(`{"index":0`):]...)
 }
 
-// appendTokenChunk appends the rest of the chunk of token tok of choice c to b, which holds the chunk head:
+// sendNow reports whether a stream sends its tokens sendFrom..k once token k is due (Config.TokensPerChunk):
+// the first token alone, a full group, the last token, the last reasoning token, or the token before a fault.
+func sendNow(k, sendFrom, outLen, perChunk, reasoning, faultAt int) bool {
+	return k == 0 || k+1-sendFrom >= perChunk || k == outLen-1 || k+1 == reasoning || k+1 == faultAt
+}
+
+// appendQuotedTokens appends the text of toks as one JSON string.
+func appendQuotedTokens(b []byte, toks []int) []byte {
+	if len(toks) == 1 {
+		return append(b, quotedVocab[toks[0]]...)
+	}
+	b = append(b, '"')
+	for _, t := range toks {
+		q := quotedVocab[t]
+		b = append(b, q[1:len(q)-1]...)
+	}
+	return append(b, '"')
+}
+
+// appendTokenChunk appends the rest of the chunk of tokens toks of choice c to b, which holds the chunk head:
 // chat delta content (or the reasoning field), or completions text; the last token carries the finish reason.
-func (s *Server) appendTokenChunk(b []byte, chat bool, c, tok int, thinking, lastTok bool, reason string) []byte {
+func (s *Server) appendTokenChunk(b []byte, chat bool, c int, toks []int, thinking, lastTok bool, reason string) []byte {
 	if !chat {
-		b = append(appendOpen(b, complOpen, c), quotedVocab[tok]...)
+		b = appendQuotedTokens(appendOpen(b, complOpen, c), toks)
 		switch {
 		case lastTok && reason == finishStop:
 			return append(b, complCloseStop...)
@@ -379,7 +408,7 @@ func (s *Server) appendTokenChunk(b []byte, chat bool, c, tok int, thinking, las
 	} else {
 		b = append(b, contentKey...)
 	}
-	b = append(b, quotedVocab[tok]...)
+	b = appendQuotedTokens(b, toks)
 	switch {
 	case lastTok && reason == finishStop:
 		return append(b, chatCloseStop...)

@@ -72,6 +72,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(*vllms
 	fs.IntVar(&cfg.MaxModelLen, "max-model-len", vllmsim.DefaultMaxModelLen, "context window in tokens (prompt + max_tokens)")
 	fs.IntVar(&cfg.DefaultMaxTokens, "default-max-tokens", vllmsim.DefaultMaxTokens, "output tokens when a request gives no max_tokens")
 	fs.IntVar(&cfg.ReasoningTokens, "reasoning-tokens", 0, "first N chat output tokens go to the reasoning field")
+	fs.IntVar(&cfg.TokensPerChunk, "tokens-per-chunk", 0, "send a stream's tokens in chunks of up to N (the first alone), as speculative decoding does")
 	fs.StringVar(&cfg.ReasoningField, "reasoning-field", vllmsim.DefaultReasoningField, `reasoning field name: "reasoning_content" or "reasoning"`)
 	fs.IntVar(&cfg.EOSAfterTokens, "eos-after-tokens", 0, "requests without ignore_eos stop after this many tokens (or min_tokens) with \"stop\"; 0: never")
 	fs.BoolVar(&cfg.NoPrefixCaching, "no-enable-prefix-caching", false, "turn the simulated prefix cache off")

@@ -306,7 +306,7 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	const cmd = "load"
 	fs := newFlagSet(cmd, "-url URL [-model M] [-prompts FILE.jsonl | -prompt TEXT ...] [-concurrency N | -rate R [-burstiness B] [-max-concurrency N]]\n"+
 		"       [-duration D | -requests N] [-max-tokens N] [-warmup N] [-slo EXPR ...] [-goodput-ttft D -goodput-tpot D] [-out DIR] [-config ID]\n"+
-		"       [-input-tokens DIST [-output-tokens DIST] [-num-prompts N] [-prefixes N -prefix-tokens N -suffixes-per-prefix M]] [-ignore-eos] [-min-tokens N] [-seed S]\n"+
+		"       [-input-tokens DIST [-output-tokens DIST] [-num-prompts N] [-prefixes N -prefix-tokens N -suffixes-per-prefix M]] [-ignore-eos] [-min-tokens N] [-seed S] [-continuous-usage]\n"+
 		"       [-shard-index I -shard-count N [-start-at TIME]]",
 		"Drives load into the server (package loadgen) while collecting as `vmtest collect` does, records every request,\n"+
 			"writes the files, prints the summary, and checks each -slo over it: exit status 1 when one is not met.\n"+
@@ -334,6 +334,7 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.DurationVar(&lc.Duration, "duration", 0, "how long to send requests (default 60s when -requests is not given)")
 	fs.IntVar(&lc.Requests, "requests", 0, "how many measured requests to send")
 	fs.IntVar(&lc.Params.MaxTokens, "max-tokens", 128, "max_tokens of each request (a prompt's own max_tokens wins); 0 leaves it to the server")
+	fs.BoolVar(&lc.Params.ContinuousUsage, "continuous-usage", false, "ask for usage on every chunk (vLLM's stream_options.continuous_usage_stats): ITL per token, not per chunk")
 	fs.IntVar(&lc.Warmup, "warmup", 0, "requests sent before the measured phase, not recorded")
 	fs.StringVar(&lc.Client.APIKey, "api-key", "", "sent as a bearer token with every request and the model check (default $OPENAI_API_KEY; never printed)")
 	var headers headerList

@@ -70,6 +70,7 @@ func sweepMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.DurationVar(&lc.Duration, "duration", 0, "longest time per step (default none)")
 	fs.IntVar(&lc.Warmup, "warmup", 0, "warm-up requests per step (default one per worker, or one second of requests at a rate; -1: none)")
 	fs.IntVar(&lc.Params.MaxTokens, "max-tokens", 128, "max_tokens of each request (a prompt's own max_tokens wins); 0 leaves it to the server")
+	fs.BoolVar(&lc.Params.ContinuousUsage, "continuous-usage", false, "ask for usage on every chunk (vLLM's stream_options.continuous_usage_stats): ITL per token, not per chunk")
 	fs.StringVar(&lc.Client.APIKey, "api-key", "", "sent as a bearer token (default $OPENAI_API_KEY; never printed)")
 	fs.Var(&slos, "slo", `threshold expression every step must meet, e.g. "p(99) ttft < 500ms" or "error_rate < 1%" (repeatable; required)`)
 	fs.StringVar(&kneeMetric, "knee-metric", "ttft.p99", "the latency whose curve over the steps' loads the knee is found on (a summary metric name)")
