@@ -67,6 +67,7 @@ func addCounts(a, b Counts) Counts {
 	return Counts{Total: a.Total + b.Total, OK: a.OK + b.OK, Failed: a.Failed + b.Failed, Incomplete: a.Incomplete + b.Incomplete,
 		Rejected: a.Rejected + b.Rejected, Canceled: a.Canceled + b.Canceled, OutputTokens: a.OutputTokens + b.OutputTokens,
 		PromptTokens: a.PromptTokens + b.PromptTokens, ReasoningTokens: a.ReasoningTokens + b.ReasoningTokens, Dropped: a.Dropped + b.Dropped,
+		ITLPerToken: a.ITLPerToken + b.ITLPerToken, ITLPerChunk: a.ITLPerChunk + b.ITLPerChunk,
 		Warmup: WarmupCounts{Total: a.Warmup.Total + b.Warmup.Total, OK: a.Warmup.OK + b.Warmup.OK, OutputTokens: a.Warmup.OutputTokens + b.Warmup.OutputTokens}}
 }
 

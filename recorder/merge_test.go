@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -146,4 +147,37 @@ func TestMergeStatesRefusesWhatDoesNotMerge(t *testing.T) {
 	}
 	_, err := MergeStates(nil)
 	assert.Error(t, err)
+}
+
+// addCounts sums every tally of Counts: a field added to Counts and forgotten there fails this test.
+func TestAddCountsSumsEveryField(t *testing.T) {
+	var c Counts
+	var fill func(v reflect.Value)
+	fill = func(v reflect.Value) {
+		for i := range v.NumField() {
+			switch f := v.Field(i); f.Kind() {
+			case reflect.Int:
+				f.SetInt(int64(i + 1))
+			case reflect.Struct:
+				fill(f)
+			}
+		}
+	}
+	fill(reflect.ValueOf(&c).Elem())
+	sum := addCounts(c, c)
+	var check func(a, s reflect.Value, path string)
+	check = func(a, s reflect.Value, path string) {
+		for i := range a.NumField() {
+			name := path + a.Type().Field(i).Name
+			switch f := a.Field(i); f.Kind() {
+			case reflect.Int:
+				if s.Field(i).Int() != 2*f.Int() {
+					t.Errorf("addCounts: %s = %d, want %d", name, s.Field(i).Int(), 2*f.Int())
+				}
+			case reflect.Struct:
+				check(f, s.Field(i), name+".")
+			}
+		}
+	}
+	check(reflect.ValueOf(c), reflect.ValueOf(sum), "")
 }
