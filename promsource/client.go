@@ -155,3 +155,6 @@ func (c *capped) Read(p []byte) (int, error) {
 }
 
 func (c *capped) Close() error { return c.rc.Close() }
+
+// shownURL is the API's URL with any password redacted.
+func (c *Client) shownURL() string { return auth.Redact(c.cfg.URL) }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/vmtest/vmtest/promsource"
 	"github.com/vmtest/vmtest/serverstats"
+	"github.com/vmtest/vmtest/snapshot"
 	"github.com/vmtest/vmtest/vllmsim"
 )
 
@@ -49,13 +50,22 @@ func TestAgainstPrometheus(t *testing.T) {
 	// Idle edge at the start: every target has a sample after `from` before any load.
 	from := time.Now()
 	waitSampleAfter(ctx, t, c, from, len(sims))
+	// The live sampler follows the first replica: its first reading's baseline is its latest scrape.
+	inst0 := strings.TrimPrefix(sims[0].URL, "http://")
+	live, err := promsource.NewSampler(promsource.Config{URL: promURL, Job: "vllm", Matchers: []string{`instance="` + inst0 + `"`}}, 0)
+	require.NoError(t, err)
+	defer live.Close()
+	require.True(t, sample(ctx, t, live), "the baseline")
 	drive(t, sims)
+	sample(ctx, t, live) // a reading in the middle, when Prometheus has scraped since
 	// Idle edge at the end: a sample after the load ended, then one more (the last sample of the window is
 	// idle and so is the step before it).
 	loadEnd := time.Now()
 	waitSampleAfter(ctx, t, c, loadEnd, len(sims))
 	waitSampleAfter(ctx, t, c, time.Now(), len(sims))
 	to := time.Now()
+	require.True(t, sample(ctx, t, live), "the samples after the load")
+	checkLive(ctx, t, c, live, inst0)
 
 	res, err := c.Read(ctx, from, to)
 	require.NoError(t, err)
@@ -73,6 +83,38 @@ func TestAgainstPrometheus(t *testing.T) {
 		require.True(t, ok, "no result for %s", inst)
 		t.Run(inst, func(t *testing.T) { checkTarget(ctx, t, papi, inst, r) })
 	}
+}
+
+// sample takes one live reading and commits it, as the collector does with a reading it keeps; false when
+// the reading had no new sample (no Commit, every field nil).
+func sample(ctx context.Context, t *testing.T, s *promsource.Sampler) bool {
+	t.Helper()
+	r := s.Sample(ctx)
+	require.NoError(t, r.Err)
+	if r.Commit == nil {
+		require.Equal(t, snapshot.VLLM{}, *r.VLLM)
+		return false
+	}
+	r.Commit(&r)
+	return true
+}
+
+// checkLive checks that the live sampler's window equals an end-of-window read over the same samples: from
+// its baseline scrape to its last.
+func checkLive(ctx context.Context, t *testing.T, c *promsource.Client, live *promsource.Sampler, inst string) {
+	st, ok := live.ServerStats()
+	require.True(t, ok)
+	require.Equal(t, `{instance="`+inst+`", job="vllm"}`, live.Target())
+	res, err := c.Read(ctx, st.Start.Add(-time.Millisecond), *st.End)
+	require.NoError(t, err)
+	for _, r := range res {
+		if r.Target["instance"] == inst {
+			require.Equal(t, r.Stats, st, "live and end-of-window reads agree")
+			require.Greater(t, *st.GenerationTokens, 0.0)
+			return
+		}
+	}
+	t.Fatalf("no end-of-window result for %s", inst)
 }
 
 // checkTarget compares one target's Stats with Prometheus's own functions over the same samples.
