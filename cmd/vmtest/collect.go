@@ -36,6 +36,7 @@ type collectFlags struct {
 	display  bool
 	// Headers sent with the scrapes, "Name: value" (repeatable; never printed).
 	metricsHeaders, dcgmHeaders headerList
+	prom                        promFlags // -prometheus and its selectors
 }
 
 var gpuSources = []string{samplers.GPUSourceAuto, samplers.GPUSourceNVML, samplers.GPUSourceNvidiaSMI, samplers.GPUSourceDCGM, samplers.GPUSourceNone}
@@ -63,6 +64,7 @@ func (f *collectFlags) register(fs *flag.FlagSet) {
 		`a bearer token or basic auth also from $`+vmtest.EnvVLLMAuth+`_BEARER_TOKEN, _USERNAME, _PASSWORD, _HEADERS)`)
 	fs.Var(&f.dcgmHeaders, "dcgm-header", `a header sent with every dcgm-exporter scrape, "Name: value" (repeatable; never printed; `+
 		`also $`+vmtest.EnvDCGMAuth+`_BEARER_TOKEN, ...)`)
+	f.prom.register(fs)
 }
 
 // secrets lists what the command must never print: the credentials in its URLs and its header values.
@@ -76,7 +78,7 @@ func (f *collectFlags) secrets() []string {
 	for _, u := range append([]string{f.url}, f.dcgm...) {
 		s = append(s, auth.URLSecrets(u)...)
 	}
-	return s
+	return append(s, f.prom.secrets()...)
 }
 
 // options checks the flags (errors name the flag) and returns the collector options for command cmd.
@@ -101,6 +103,9 @@ func (f *collectFlags) options(cmd string) (vmtest.Options, error) {
 		return vmtest.Options{}, err
 	}
 	if o.DCGMAuth, err = f.dcgmHeaders.config("dcgm-header", vmtest.EnvDCGMAuth); err != nil {
+		return vmtest.Options{}, err
+	}
+	if o.Prometheus, err = f.prom.config(f.model); err != nil {
 		return vmtest.Options{}, err
 	}
 	if f.gpuIDs != "" {
