@@ -23,7 +23,9 @@ import (
 	"github.com/vmtest/vmtest/promsource"
 	"github.com/vmtest/vmtest/serverstats"
 	"github.com/vmtest/vmtest/snapshot"
+	"github.com/vmtest/vmtest/summary"
 	"github.com/vmtest/vmtest/vllmsim"
+	"github.com/vmtest/vmtest/vmtest"
 )
 
 // scrapeInterval is the test Prometheus's scrape interval.
@@ -56,6 +58,11 @@ func TestAgainstPrometheus(t *testing.T) {
 	require.NoError(t, err)
 	defer live.Close()
 	require.True(t, sample(ctx, t, live), "the baseline")
+	// The collector follows the second replica through Options.Prometheus.
+	inst1 := strings.TrimPrefix(sims[1].URL, "http://")
+	coll, err := vmtest.Start(ctx, vmtest.Options{Interval: 200 * time.Millisecond, NoSystem: true, GPUSource: "none", OutputDir: t.TempDir(),
+		Prometheus: &promsource.Config{URL: promURL, Matchers: []string{`instance="` + inst1 + `"`}}})
+	require.NoError(t, err)
 	drive(t, sims)
 	sample(ctx, t, live) // a reading in the middle, when Prometheus has scraped since
 	// Idle edge at the end: a sample after the load ended, then one more (the last sample of the window is
@@ -66,6 +73,9 @@ func TestAgainstPrometheus(t *testing.T) {
 	to := time.Now()
 	require.True(t, sample(ctx, t, live), "the samples after the load")
 	checkLive(ctx, t, c, live, inst0)
+	sum, err := coll.Finish()
+	require.NoError(t, err)
+	checkCollector(ctx, t, c, sum, inst1)
 
 	res, err := c.Read(ctx, from, to)
 	require.NoError(t, err)
@@ -110,6 +120,24 @@ func checkLive(ctx context.Context, t *testing.T, c *promsource.Client, live *pr
 	for _, r := range res {
 		if r.Target["instance"] == inst {
 			require.Equal(t, r.Stats, st, "live and end-of-window reads agree")
+			require.Greater(t, *st.GenerationTokens, 0.0)
+			return
+		}
+	}
+	t.Fatalf("no end-of-window result for %s", inst)
+}
+
+// checkCollector checks that the collector's server statistics equal an end-of-window read over the samples
+// its window spans.
+func checkCollector(ctx context.Context, t *testing.T, c *promsource.Client, sum *summary.Summary, inst string) {
+	require.NotNil(t, sum.Server)
+	st := *sum.Server
+	require.Greater(t, st.Scrapes, 2)
+	res, err := c.Read(ctx, st.Start.Add(-time.Millisecond), *st.End)
+	require.NoError(t, err)
+	for _, r := range res {
+		if r.Target["instance"] == inst {
+			require.Equal(t, r.Stats, st, "the collector's window and an end-of-window read agree")
 			require.Greater(t, *st.GenerationTokens, 0.0)
 			return
 		}
