@@ -49,6 +49,11 @@ func (c *Client) Close() { c.hc.CloseIdleConnections() }
 // Config.Chunk is read in several queries, each a range selector evaluated at its end. Errors name the query
 // and say what Prometheus answered (credentials redacted); a response over Config.MaxBodyBytes is an error.
 func (c *Client) Samples(ctx context.Context, from, to time.Time) (model.Matrix, error) {
+	return c.samples(ctx, c.cfg.Selector(), from, to)
+}
+
+// samples is Samples for the series selector sel.
+func (c *Client) samples(ctx context.Context, sel string, from, to time.Time) (model.Matrix, error) {
 	if !to.After(from) {
 		return nil, fmt.Errorf("promsource: empty window: %s to %s", from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano))
 	}
@@ -59,7 +64,7 @@ func (c *Client) Samples(ctx context.Context, from, to time.Time) (model.Matrix,
 		if hi.After(to) {
 			hi = to
 		}
-		m, err := c.rangeQuery(ctx, lo, hi)
+		m, err := c.rangeQuery(ctx, sel, lo, hi)
 		if err != nil {
 			return nil, err
 		}
@@ -92,10 +97,10 @@ func (c *Client) Samples(ctx context.Context, from, to time.Time) (model.Matrix,
 	return out, nil
 }
 
-// rangeQuery evaluates Selector()[hi-lo] at hi and returns its matrix.
-func (c *Client) rangeQuery(ctx context.Context, lo, hi time.Time) (model.Matrix, error) {
+// rangeQuery evaluates sel[hi-lo] at hi and returns its matrix.
+func (c *Client) rangeQuery(ctx context.Context, sel string, lo, hi time.Time) (model.Matrix, error) {
 	ms := int64(math.Ceil(float64(hi.Sub(lo)) / float64(time.Millisecond)))
-	q := fmt.Sprintf("%s[%dms]", c.cfg.Selector(), max(ms, 1))
+	q := fmt.Sprintf("%s[%dms]", sel, max(ms, 1))
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	v, _, _, err := c.api.Query(ctx, q, hi, v1.WithTimeout(c.cfg.Timeout))

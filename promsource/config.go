@@ -65,6 +65,9 @@ var DefaultTargetLabels = []string{"namespace", "pod", "job", "instance"}
 // reads to see restarts.
 const seriesNames = `__name__=~"vllm:.*|process_start_time_seconds"`
 
+// dcgmNames is the __name__ matcher of the dcgm-exporter queries.
+const dcgmNames = `__name__=~"DCGM_FI_.*"`
+
 var (
 	labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 	matcherRE = regexp.MustCompile(`^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$`)
@@ -115,10 +118,17 @@ func (c Config) Validate() (Config, error) {
 	return c, nil
 }
 
-// Selector returns the series selector every query uses, without its range: `{__name__=~"...", ...}`.
+// Selector returns the series selector of the vLLM queries, without its range: `{__name__=~"...", ...}`.
 // c must be valid (Validate).
-func (c Config) Selector() string {
-	parts := []string{seriesNames}
+func (c Config) Selector() string { return c.selector(seriesNames) }
+
+// DCGMSelector returns the series selector of the dcgm-exporter queries (DCGMSampler):
+// `{__name__=~"DCGM_FI_.*", ...}` with c's selectors. c must be valid (Validate).
+func (c Config) DCGMSelector() string { return c.selector(dcgmNames) }
+
+// selector joins the __name__ matcher names with c's selectors.
+func (c Config) selector(names string) string {
+	parts := []string{names}
 	for _, eq := range [][2]string{{"namespace", c.Namespace}, {"pod", c.Pod}, {"job", c.Job}} {
 		if eq[1] != "" {
 			parts = append(parts, eq[0]+"="+strconv.Quote(eq[1]))

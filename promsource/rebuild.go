@@ -47,10 +47,46 @@ func toLabelSet(m map[string]string) model.LabelSet {
 // Each timestamp becomes serverstats.NewScrape(families, time, modelName). Targets without any vllm:* series
 // (another job's process_start_time_seconds) are left out; targets are sorted by Name.
 func Targets(m model.Matrix, targetLabels []string, modelName string) []Target {
+	var out []Target
+	for _, t := range families(m, targetLabels) {
+		if !t.has("vllm:") {
+			continue
+		}
+		tg := Target{Labels: t.labels, Scrapes: make([]serverstats.Scrape, 0, len(t.times))}
+		for i, ts := range t.times {
+			tg.Scrapes = append(tg.Scrapes, serverstats.NewScrape(t.fams[i], ts.Time(), modelName))
+		}
+		out = append(out, tg)
+	}
+	return out
+}
+
+// rebuilt is one target's families per sample timestamp.
+type rebuilt struct {
+	labels map[string]string
+	name   string                         // the labels' PromQL text
+	times  []model.Time                   // sorted
+	fams   []map[string]*dto.MetricFamily // per time
+	names  map[string]bool                // every metric name of the target's series
+}
+
+// has says whether a metric name of the target starts with prefix.
+func (r rebuilt) has(prefix string) bool {
+	for n := range r.names {
+		if strings.HasPrefix(n, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// families groups a matrix's series by target and rebuilds each timestamp's families (Targets' rules),
+// sorted by target name.
+func families(m model.Matrix, targetLabels []string) []rebuilt {
 	type tgt struct {
 		labels map[string]string
 		points map[model.Time]*point
-		vllm   bool
+		names  map[string]bool
 	}
 	byKey := map[string]*tgt{}
 	hist := histogramNames(m, targetLabels)
@@ -59,11 +95,11 @@ func Targets(m model.Matrix, targetLabels []string, modelName string) []Target {
 		key := toLabelSet(tl).String()
 		t := byKey[key]
 		if t == nil {
-			t = &tgt{labels: tl, points: map[model.Time]*point{}}
+			t = &tgt{labels: tl, points: map[model.Time]*point{}, names: map[string]bool{}}
 			byKey[key] = t
 		}
 		name := string(s.Metric[model.MetricNameLabel])
-		t.vllm = t.vllm || strings.HasPrefix(name, "vllm:")
+		t.names[name] = true
 		for _, v := range s.Values {
 			p := t.points[v.Timestamp]
 			if p == nil {
@@ -73,25 +109,21 @@ func Targets(m model.Matrix, targetLabels []string, modelName string) []Target {
 			p.add(name, rest, float64(v.Value), hist[key])
 		}
 	}
-	var out []Target
-	for _, t := range byKey {
-		if !t.vllm {
-			continue
-		}
-		times := make([]model.Time, 0, len(t.points))
+	out := make([]rebuilt, 0, len(byKey))
+	for key, t := range byKey {
+		r := rebuilt{labels: t.labels, name: key, names: t.names}
 		for ts := range t.points {
-			times = append(times, ts)
+			r.times = append(r.times, ts)
 		}
-		slices.Sort(times)
-		tg := Target{Labels: t.labels, Scrapes: make([]serverstats.Scrape, 0, len(times))}
-		for _, ts := range times {
+		slices.Sort(r.times)
+		for _, ts := range r.times {
 			p := t.points[ts]
 			p.finish()
-			tg.Scrapes = append(tg.Scrapes, serverstats.NewScrape(p.fams, ts.Time(), modelName))
+			r.fams = append(r.fams, p.fams)
 		}
-		out = append(out, tg)
+		out = append(out, r)
 	}
-	slices.SortFunc(out, func(a, b Target) int { return cmp.Compare(a.Name(), b.Name()) })
+	slices.SortFunc(out, func(a, b rebuilt) int { return cmp.Compare(a.name, b.name) })
 	return out
 }
 

@@ -45,7 +45,7 @@ func TestRebuiltScrapesAgreeWithDirectScrapes(t *testing.T) {
 			sc, err := serverstats.Parse(body, at, "")
 			require.NoError(t, err)
 			direct[i] = append(direct[i], sc)
-			flatten(t, body, at, model.LabelSet{"job": "vllm", "instance": model.LabelValue(fmt.Sprint("replica-", i))}, series, &m)
+			flatten(t, body, at, model.LabelSet{"job": "vllm", "instance": model.LabelValue(fmt.Sprint("replica-", i))}, vllmSeries, series, &m)
 		}
 	}
 	targets := promsource.Targets(m, promsource.DefaultTargetLabels, "")
@@ -65,9 +65,14 @@ func TestRebuiltScrapesAgreeWithDirectScrapes(t *testing.T) {
 	}
 }
 
-// flatten parses a text exposition and appends each sample to the series of m it belongs to, as a
-// Prometheus scrape stores it (the histogram's +Inf bucket included).
-func flatten(t *testing.T, body []byte, at time.Time, target model.LabelSet, series map[string]*model.SampleStream, m *model.Matrix) {
+// vllmSeries keeps what the vLLM queries select.
+func vllmSeries(name string) bool {
+	return strings.HasPrefix(name, "vllm:") || name == "process_start_time_seconds"
+}
+
+// flatten parses a text exposition and appends each sample of the families keep keeps to the series of m it
+// belongs to, as a Prometheus scrape stores it (the histogram's +Inf bucket included).
+func flatten(t *testing.T, body []byte, at time.Time, target model.LabelSet, keep func(string) bool, series map[string]*model.SampleStream, m *model.Matrix) {
 	p := expfmt.NewTextParser(model.LegacyValidation)
 	fams, err := p.TextToMetricFamilies(bytes.NewReader(body))
 	require.NoError(t, err)
@@ -93,7 +98,7 @@ func flatten(t *testing.T, body []byte, at time.Time, target model.LabelSet, ser
 		s.Values = append(s.Values, model.SamplePair{Timestamp: ts, Value: model.SampleValue(v)})
 	}
 	for name, f := range fams {
-		if !strings.HasPrefix(name, "vllm:") && name != "process_start_time_seconds" {
+		if !keep(name) {
 			continue
 		}
 		for _, sm := range f.GetMetric() {
@@ -102,6 +107,8 @@ func flatten(t *testing.T, body []byte, at time.Time, target model.LabelSet, ser
 				put(name, sm.Label, nil, sm.GetCounter().GetValue())
 			case sm.Gauge != nil:
 				put(name, sm.Label, nil, sm.GetGauge().GetValue())
+			case sm.Untyped != nil:
+				put(name, sm.Label, nil, sm.GetUntyped().GetValue())
 			case sm.Histogram != nil:
 				h := sm.GetHistogram()
 				inf := false

@@ -1,0 +1,6 @@
+package promsource
+
+import "time"
+
+// SetNow makes d read the clock from now (tests over fixed samples).
+func (d *DCGMSampler) SetNow(now func() time.Time) { d.now = now }
