@@ -37,6 +37,7 @@ type collectFlags struct {
 	// Headers sent with the scrapes, "Name: value" (repeatable; never printed).
 	metricsHeaders, dcgmHeaders headerList
 	prom                        promFlags // -prometheus and its selectors
+	gpuSet                      bool      // -gpu was given
 }
 
 var gpuSources = []string{samplers.GPUSourceAuto, samplers.GPUSourceNVML, samplers.GPUSourceNvidiaSMI, samplers.GPUSourceDCGM, samplers.GPUSourceNone}
@@ -51,7 +52,7 @@ func (f *collectFlags) register(fs *flag.FlagSet) {
 	fs.Func("gpu", "GPU source: "+strings.Join(gpuSources, ", ")+" (default auto; nvml needs a binary built with -tags gpu)", func(s string) error {
 		for _, g := range gpuSources {
 			if s == g {
-				f.gpu = s
+				f.gpu, f.gpuSet = s, true
 				return nil
 			}
 		}
@@ -105,7 +106,7 @@ func (f *collectFlags) options(cmd string) (vmtest.Options, error) {
 	if o.DCGMAuth, err = f.dcgmHeaders.config("dcgm-header", vmtest.EnvDCGMAuth); err != nil {
 		return vmtest.Options{}, err
 	}
-	if o.Prometheus, err = f.prom.config(f.model); err != nil {
+	if err = f.prom.apply(&o, f.gpuSet); err != nil {
 		return vmtest.Options{}, err
 	}
 	if f.gpuIDs != "" {

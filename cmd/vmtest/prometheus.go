@@ -6,6 +6,7 @@ import (
 
 	"github.com/vmtest/vmtest/auth"
 	"github.com/vmtest/vmtest/promsource"
+	"github.com/vmtest/vmtest/samplers"
 	"github.com/vmtest/vmtest/vmtest"
 )
 
@@ -14,6 +15,7 @@ type promFlags struct {
 	url                 string
 	namespace, pod, job string
 	match               stringList
+	dcgmMatch           stringList
 	headers             headerList
 }
 
@@ -24,16 +26,39 @@ func (p *promFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&p.pod, "prometheus-pod", "", `with -prometheus: only series whose "pod" label is this`)
 	fs.StringVar(&p.job, "prometheus-job", "", `with -prometheus: only series whose "job" label is this`)
 	fs.Var(&p.match, "prometheus-match", `with -prometheus: a PromQL label matcher, e.g. 'instance="10.0.0.7:8000"' or 'pod=~"vllm-.*"' (repeatable)`)
+	fs.Var(&p.dcgmMatch, "prometheus-dcgm-match", `with -prometheus: read GPUs from the dcgm-exporter series (DCGM_FI_*) this PromQL label matcher selects, `+
+		`e.g. 'job="dcgm-exporter"' (repeatable), instead of -gpu`)
 	fs.Var(&p.headers, "prometheus-header", `with -prometheus: a header sent with every query, "Name: value" (repeatable; never printed; `+
 		`also $`+vmtest.EnvPrometheusAuth+`_BEARER_TOKEN, _USERNAME, _PASSWORD, _HEADERS)`)
 }
 
-// config returns Options.Prometheus from the flags: nil without -prometheus; an error naming the flag when
-// a selector flag comes without -prometheus or a value is invalid.
+// apply sets o.Prometheus from the flags and, with -prometheus-dcgm-match, adds the GPU sampler and turns
+// the other GPU sources off. An error names the flag when a selector flag comes without -prometheus or a
+// value is invalid.
+func (p *promFlags) apply(o *vmtest.Options, gpuFlagSet bool) error {
+	cfg, err := p.config(o.Model)
+	if err != nil || cfg == nil || len(p.dcgmMatch) == 0 {
+		o.Prometheus = cfg
+		return err
+	}
+	if gpuFlagSet {
+		return fmt.Errorf("-prometheus-dcgm-match and -gpu both choose where GPUs are read: give one")
+	}
+	d, err := promsource.NewDCGMSampler(promsource.Config{URL: cfg.URL, Auth: cfg.Auth, Matchers: p.dcgmMatch})
+	if err != nil {
+		return fmt.Errorf("-prometheus-dcgm-match: %v (Config.Matchers[i] is the i-th, counted from 0)", err)
+	}
+	o.Prometheus = cfg
+	o.GPUSource = samplers.GPUSourceNone
+	o.Samplers = append(o.Samplers, d)
+	return nil
+}
+
+// config returns Options.Prometheus from the flags: nil without -prometheus.
 func (p *promFlags) config(model string) (*promsource.Config, error) {
 	if p.url == "" {
-		if p.namespace != "" || p.pod != "" || p.job != "" || len(p.match) > 0 || len(p.headers) > 0 {
-			return nil, fmt.Errorf("-prometheus-namespace, -pod, -job, -match and -header need -prometheus URL")
+		if p.namespace != "" || p.pod != "" || p.job != "" || len(p.match) > 0 || len(p.dcgmMatch) > 0 || len(p.headers) > 0 {
+			return nil, fmt.Errorf("-prometheus-namespace, -pod, -job, -match, -dcgm-match and -header need -prometheus URL")
 		}
 		return nil, nil
 	}
