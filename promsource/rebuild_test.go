@@ -72,7 +72,7 @@ func vllmSeries(name string) bool {
 
 // flatten parses a text exposition and appends each sample of the families keep keeps to the series of m it
 // belongs to, as a Prometheus scrape stores it (the histogram's +Inf bucket included).
-func flatten(t *testing.T, body []byte, at time.Time, target model.LabelSet, keep func(string) bool, series map[string]*model.SampleStream, m *model.Matrix) {
+func flatten(t testing.TB, body []byte, at time.Time, target model.LabelSet, keep func(string) bool, series map[string]*model.SampleStream, m *model.Matrix) {
 	p := expfmt.NewTextParser(model.LegacyValidation)
 	fams, err := p.TextToMetricFamilies(bytes.NewReader(body))
 	require.NoError(t, err)
@@ -144,7 +144,7 @@ func load(t *testing.T, sims []*vllmsim.Server, round int) {
 	wg.Wait()
 }
 
-func get(t *testing.T, u string) []byte {
+func get(t testing.TB, u string) []byte {
 	resp, err := http.Get(u)
 	require.NoError(t, err)
 	defer resp.Body.Close()
