@@ -146,10 +146,11 @@ func (c *capped) Read(p []byte) (int, error) {
 	if c.left <= 0 {
 		// One more byte tells a body of exactly max bytes from a longer one.
 		var one [1]byte
-		if n, _ := c.rc.Read(one[:]); n > 0 {
+		n, err := c.rc.Read(one[:])
+		if n > 0 {
 			return 0, fmt.Errorf("%w (%d bytes)", errTooLarge, c.max)
 		}
-		return c.rc.Read(p)
+		return 0, err
 	}
 	if int64(len(p)) > c.left {
 		p = p[:c.left]

@@ -133,3 +133,27 @@ func TestSamplesErrors(t *testing.T) {
 	_, err = c.Samples(context.Background(), to, to)
 	require.ErrorContains(t, err, "empty window")
 }
+
+func TestBodyCapIsExact(t *testing.T) {
+	const body = `{"status":"success","data":{"resultType":"matrix","result":[]}}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(body))
+	}))
+	defer srv.Close()
+	from, to := time.Unix(1_700_000_000, 0), time.Unix(1_700_000_060, 0)
+	for _, tc := range []struct {
+		max int64
+		ok  bool
+	}{{int64(len(body)), true}, {int64(len(body)) - 1, false}} {
+		c, err := promsource.New(promsource.Config{URL: srv.URL, MaxBodyBytes: tc.max})
+		require.NoError(t, err)
+		m, err := c.Samples(context.Background(), from, to)
+		if tc.ok {
+			require.NoError(t, err)
+			require.Empty(t, m)
+		} else {
+			require.ErrorContains(t, err, "response body over the limit")
+		}
+	}
+}

@@ -163,22 +163,45 @@ func parseMatcher(m string) (string, error) {
 	return name + op + strconv.Quote(val), nil
 }
 
-// unquote reads a PromQL string literal: double-quoted or single-quoted with Go escapes, or back-quoted raw.
+// unquote reads a PromQL string literal: double-quoted or single-quoted with Go's escapes, or back-quoted
+// raw.
 func unquote(s string) (string, error) {
-	if len(s) < 2 {
-		return "", fmt.Errorf("value %s: want a quoted string", s)
+	bad := fmt.Errorf("value %s: want a quoted string (\"...\", '...' or `...`)", s)
+	if len(s) < 2 || s[0] != s[len(s)-1] {
+		return "", bad
 	}
-	switch q := s[0]; {
-	case q != s[len(s)-1]:
-	case q == '`' || q == '"':
-		if v, err := strconv.Unquote(s); err == nil {
-			return v, nil
-		}
-	case q == '\'':
-		inner := strings.ReplaceAll(s[1:len(s)-1], `\'`, `'`)
-		if v, err := strconv.Unquote(`"` + strings.ReplaceAll(inner, `"`, `\"`) + `"`); err == nil {
-			return v, nil
+	q := s[0]
+	if q == '\'' {
+		s = singleToDouble(s[1 : len(s)-1])
+	} else if q != '"' && q != '`' {
+		return "", bad
+	}
+	v, err := strconv.Unquote(s)
+	if err != nil {
+		return "", bad
+	}
+	return v, nil
+}
+
+// singleToDouble rewrites the inside of a single-quoted string as a double-quoted Go literal: \' becomes ',
+// a bare " is escaped, other escapes are kept.
+func singleToDouble(in string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(in); i++ {
+		switch c := in[i]; {
+		case c == '\\' && i+1 < len(in) && in[i+1] == '\'':
+			b.WriteByte('\'')
+			i++
+		case c == '\\' && i+1 < len(in):
+			b.WriteString(in[i : i+2])
+			i++
+		case c == '"':
+			b.WriteString(`\"`)
+		default:
+			b.WriteByte(c)
 		}
 	}
-	return "", fmt.Errorf("value %s: want a quoted string (\"...\", '...' or `...`)", s)
+	b.WriteByte('"')
+	return b.String()
 }

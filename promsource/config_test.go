@@ -43,3 +43,23 @@ func TestValidateDefaultsAndSelector(t *testing.T) {
 	require.Equal(t, DefaultTimeout, c.Timeout)
 	require.Equal(t, `{__name__=~"vllm:.*|process_start_time_seconds", namespace="llm", pod="vllm-0", job="vllm", cluster="eu-1", pod!~"vllm-canary-.*", zone="a\"b"}`, c.Selector())
 }
+
+func TestParseMatcherQuoting(t *testing.T) {
+	for in, want := range map[string]string{
+		`pod="vllm-0"`:           `pod="vllm-0"`,
+		`pod = 'vllm-0'`:         `pod="vllm-0"`,
+		`zone='it\'s'`:           `zone="it's"`,
+		`zone='say "hi"\n'`:      `zone="say \"hi\"\n"`,
+		"path=~`a\\.b`":          `path=~"a\\.b"`,
+		`name!="tab\there"`:      `name!="tab\there"`,
+		`instance!~"10\\..*:80"`: `instance!~"10\\..*:80"`,
+	} {
+		got, err := parseMatcher(in)
+		require.NoError(t, err, in)
+		require.Equal(t, want, got, in)
+	}
+	for _, in := range []string{`pod='a"`, `pod="a\q"`, `pod="a" extra`, `1pod="a"`, `pod=="a"`} {
+		_, err := parseMatcher(in)
+		require.Error(t, err, in)
+	}
+}

@@ -18,9 +18,10 @@ type Interval struct {
 
 // Result is one target's figures over a window, computed by serverstats from the rebuilt scrapes.
 type Result struct {
-	// Target is the target's labels (Target.Labels), Name their PromQL text.
+	// Target is the target's labels (Target.Labels): what tells the replicas apart.
 	Target map[string]string
-	Name   string
+	// Name is Target as PromQL writes it (Target.Name).
+	Name string
 	// Stats is serverstats.Window.Summary over every scrape of the target in the window.
 	Stats serverstats.Stats
 	// Intervals has one entry per scrape after the first (FillInterval after each Add).

@@ -271,13 +271,13 @@ func leOf(labels []*dto.LabelPair) (float64, bool) {
 	return 0, false
 }
 
-// counterNames are the catalogue's counter names.
-var counterNames = func() map[string]bool {
+// catalogueCounter maps each scalar name of the vLLM catalogue to whether it is a counter.
+var catalogueCounter = func() map[string]bool {
 	out := map[string]bool{}
 	for _, m := range serverstats.Catalogue() {
-		if m.Kind == serverstats.KindCounter {
+		if m.Kind != serverstats.KindHistogram {
 			for _, n := range m.Names {
-				out[n] = true
+				out[n] = m.Kind == serverstats.KindCounter
 			}
 		}
 	}
@@ -287,5 +287,8 @@ var counterNames = func() map[string]bool {
 // isCounter says whether a scalar series of this name is a counter: the catalogue's word, else the
 // OpenMetrics `_total` suffix.
 func isCounter(name string) bool {
-	return counterNames[name] || strings.HasSuffix(name, "_total")
+	if c, ok := catalogueCounter[name]; ok {
+		return c
+	}
+	return strings.HasSuffix(name, "_total")
 }
