@@ -35,7 +35,9 @@ const scrapeInterval = 500 * time.Millisecond
 // both between idle moments, reads the window through promsource and checks every whole-window figure
 // against what that Prometheus computes itself over the same samples: per target, a range that starts at its
 // first sample in the window and ends at its last (so increase() extrapolates by a factor of exactly 1),
-// evaluated at the last sample's time.
+// evaluated at the last sample's time; and each interval's rates against rate() over exactly that step. On the
+// way, a live Sampler on one replica and a collector (Options.Prometheus) on the other must give the same
+// window statistics as an end-of-window read over the samples they took in.
 func TestAgainstPrometheus(t *testing.T) {
 	bin := prometheusBinary(t)
 	sims := []*vllmsim.Server{
@@ -212,6 +214,25 @@ func checkTarget(ctx context.Context, t *testing.T, papi v1.API, inst string, r 
 		s.Scrapes, rng, *s.GenerationTokens, s.E2ELatency.Count, histogramQuantileMS(*s.TTFT.P50MS), histogramQuantileMS(*s.TTFT.P99MS),
 		*s.KVCacheUsagePercent.Mean, *s.KVCacheUsagePercent.Max)
 	require.Len(t, r.Intervals, s.Scrapes-1)
+	// Per interval: each step's rates are Prometheus's rate() over exactly that step (its two samples).
+	prev := first
+	busy := 0
+	for _, iv := range r.Intervals {
+		step := fmt.Sprintf("%dms", iv.At.Sub(prev).Milliseconds())
+		at := func(expr string) float64 {
+			v, _, _, err := papi.Query(ctx, expr, iv.At)
+			require.NoError(t, err, expr)
+			return float64(v.(model.Vector)[0].Value)
+		}
+		require.NotNil(t, iv.VLLM.TokensPerSecond)
+		require.InDelta(t, at("rate(vllm:generation_tokens_total"+sel+"["+step+"])"), *iv.VLLM.TokensPerSecond, 1e-9, "at %v", iv.At)
+		require.InDelta(t, at("rate(vllm:prompt_tokens_total"+sel+"["+step+"])"), *iv.VLLM.PromptTokensPerSecond, 1e-9, "at %v", iv.At)
+		if *iv.VLLM.TokensPerSecond > 0 {
+			busy++
+		}
+		prev = iv.At
+	}
+	require.Greater(t, busy, 0, "some interval saw the load")
 }
 
 // histogramQuantileMS is what Prometheus's histogram_quantile gives for q: the interpolated value where
