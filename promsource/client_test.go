@@ -19,14 +19,18 @@ import (
 )
 
 // fakeAPI serves /api/v1/query for range selectors over fixed samples, as Prometheus 2 does: the samples with a
-// timestamp in [time − range, time]. It answers 401 without the bearer token.
+// timestamp in [time − range, time], of the series whose instance label equals an `instance="..."` matcher
+// when the query has one (other matchers are ignored). It answers 401 without the bearer token.
 type fakeAPI struct {
 	token   string
 	series  model.Matrix
 	queries atomic.Int32
 }
 
-var rangeRE = regexp.MustCompile(`\[(\d+)ms\]$`)
+var (
+	rangeRE    = regexp.MustCompile(`\[(\d+)ms\]$`)
+	instanceRE = regexp.MustCompile(`instance="([^"]+)"`) // the one matcher the fake applies
+)
 
 func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get("Authorization") != "Bearer "+f.token {
@@ -44,8 +48,12 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ms, _ := strconv.ParseInt(sub[1], 10, 64)
 	hi := model.Time(int64(at * 1000))
 	lo := hi - model.Time(ms)
+	inst := instanceRE.FindStringSubmatch(r.Form.Get("query"))
 	var out model.Matrix
 	for _, s := range f.series {
+		if inst != nil && string(s.Metric["instance"]) != inst[1] {
+			continue
+		}
 		c := &model.SampleStream{Metric: s.Metric}
 		for _, p := range s.Values {
 			if p.Timestamp >= lo && p.Timestamp <= hi {
