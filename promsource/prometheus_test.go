@@ -183,14 +183,14 @@ func checkTarget(ctx context.Context, t *testing.T, papi v1.API, inst string, r 
 	for name, h := range hists {
 		require.NotNil(t, h, name)
 		require.Equal(t, q("increase("+name+"_count"+sel+"["+rng+"])"), h.Count, name)
-		require.InEpsilon(t, q("increase("+name+"_sum"+sel+"["+rng+"])")*1000, h.SumMS, 1e-9, name)
+		agree(t, q("increase("+name+"_sum"+sel+"["+rng+"])")*1000, h.SumMS, name)
 		for _, qq := range []struct {
 			q float64
 			v *serverstats.Quantile
 		}{{0.5, h.P50MS}, {0.9, h.P90MS}, {0.99, h.P99MS}} {
 			want := q(fmt.Sprintf("histogram_quantile(%g, sum by (le) (increase(%s_bucket%s[%s])))", qq.q, name, sel, rng)) * 1000
 			require.NotNil(t, qq.v, "%s p%g", name, qq.q*100)
-			require.InEpsilon(t, want, histogramQuantileMS(*qq.v), 1e-9, "%s p%g", name, qq.q*100)
+			agree(t, want, histogramQuantileMS(*qq.v), fmt.Sprintf("%s p%g", name, qq.q*100))
 		}
 	}
 
@@ -206,7 +206,7 @@ func checkTarget(ctx context.Context, t *testing.T, papi v1.API, inst string, r 
 	for _, g := range gauges {
 		require.NotNil(t, g.g, g.name)
 		require.Equal(t, s.Scrapes, g.g.Samples, g.name)
-		require.InDelta(t, q("avg_over_time("+g.name+sel+"["+rng+"])")*g.scale, *g.g.Mean, 1e-9*g.scale, g.name)
+		agree(t, q("avg_over_time("+g.name+sel+"["+rng+"])")*g.scale, *g.g.Mean, g.name)
 		require.Equal(t, q("max_over_time("+g.name+sel+"["+rng+"])")*g.scale, *g.g.Max, g.name)
 	}
 	require.Greater(t, *s.ActiveBatchSize.Max, 0.0, "the load reached the replica")
@@ -225,14 +225,21 @@ func checkTarget(ctx context.Context, t *testing.T, papi v1.API, inst string, r 
 			return float64(v.(model.Vector)[0].Value)
 		}
 		require.NotNil(t, iv.VLLM.TokensPerSecond)
-		require.InDelta(t, at("rate(vllm:generation_tokens_total"+sel+"["+step+"])"), *iv.VLLM.TokensPerSecond, 1e-9, "at %v", iv.At)
-		require.InDelta(t, at("rate(vllm:prompt_tokens_total"+sel+"["+step+"])"), *iv.VLLM.PromptTokensPerSecond, 1e-9, "at %v", iv.At)
+		agree(t, at("rate(vllm:generation_tokens_total"+sel+"["+step+"])"), *iv.VLLM.TokensPerSecond, fmt.Sprint("tokens/s at ", iv.At))
+		agree(t, at("rate(vllm:prompt_tokens_total"+sel+"["+step+"])"), *iv.VLLM.PromptTokensPerSecond, fmt.Sprint("prompt tokens/s at ", iv.At))
 		if *iv.VLLM.TokensPerSecond > 0 {
 			busy++
 		}
 		prev = iv.At
 	}
 	require.Greater(t, busy, 0, "some interval saw the load")
+}
+
+// agree checks two computations of one figure: equal to 1e-9 relative (1e-9 absolute near 0), which
+// covers the order of float additions and a ms conversion.
+func agree(t *testing.T, prometheus, vmtest float64, what string) {
+	t.Helper()
+	require.InDelta(t, prometheus, vmtest, 1e-9*max(1, math.Abs(prometheus)), what)
 }
 
 // histogramQuantileMS is what Prometheus's histogram_quantile gives for q: the interpolated value where

@@ -139,7 +139,7 @@ func checkWritable(dir string) error {
 
 // optionsHint follows an error from vmtest.Start, which names an Options field: it says which flag set it.
 const optionsHint = "(the options come from the flags: -url VLLMBaseURL, -interval Interval, -gpu GPUSource, " +
-	"-gpus GPUIDs, -dcgm-url DCGMURLs, -config ConfigID, -out OutputDir)"
+	"-gpus GPUIDs, -dcgm-url DCGMURLs, -prometheus Prometheus.URL, -config ConfigID, -out OutputDir)"
 
 // configName names a run after its configuration, for vmtest.OutputDir.
 type configName string
