@@ -2,6 +2,8 @@ package promsource
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/vmtest/vmtest/serverstats"
@@ -50,7 +52,8 @@ func (t Target) Replay(minRate time.Duration) (*serverstats.Window, []Interval, 
 
 // Read reads every selected target's samples with a timestamp in (from, to] (Client.Samples), rebuilds their
 // scrapes (Targets) and replays them (Target.Replay, MinRateInterval 0), one Result per target sorted by
-// name. Errors are Samples'; no target with a vllm:* series is not an error (an empty slice).
+// name. Errors are Samples' and a Config.Model that a target's series do not carry (naming the models they
+// have); no target with a vllm:* series is not an error (an empty slice).
 func (c *Client) Read(ctx context.Context, from, to time.Time) ([]Result, error) {
 	m, err := c.Samples(ctx, from, to)
 	if err != nil {
@@ -58,8 +61,24 @@ func (c *Client) Read(ctx context.Context, from, to time.Time) ([]Result, error)
 	}
 	var out []Result
 	for _, t := range Targets(m, c.cfg.TargetLabels, c.cfg.Model) {
+		if err := t.checkModel(c.cfg.Model); err != nil {
+			return nil, err
+		}
 		w, iv, ev := t.Replay(0)
 		out = append(out, Result{Target: t.Labels, Name: t.Name(), Stats: w.Summary(), Intervals: iv, Events: ev})
 	}
 	return out, nil
+}
+
+// checkModel returns an error when model is set and the target's last scrape has model_name values but not
+// this one, as serverstats.Parse does for a direct scrape.
+func (t Target) checkModel(model string) error {
+	if model == "" || len(t.Scrapes) == 0 {
+		return nil
+	}
+	sc := t.Scrapes[len(t.Scrapes)-1]
+	if len(sc.Models) == 0 || sc.ModelsCut || slices.Contains(sc.Models, model) {
+		return nil
+	}
+	return fmt.Errorf("promsource: no series of %s with model_name=%q (Config.Model); it has %q", t.Name(), model, sc.Models)
 }

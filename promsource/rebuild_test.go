@@ -2,10 +2,12 @@ package promsource_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +19,7 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vmtest/vmtest/auth"
 	"github.com/vmtest/vmtest/promsource"
 	"github.com/vmtest/vmtest/serverstats"
 	"github.com/vmtest/vmtest/vllmsim"
@@ -63,6 +66,18 @@ func TestRebuiltScrapesAgreeWithDirectScrapes(t *testing.T) {
 		require.Len(t, iv, 4)
 		require.NotNil(t, iv[0].VLLM.TokensPerSecond)
 	}
+
+	// A model filter: the simulator's model keeps every series; another one is refused, naming the model.
+	kept := promsource.Targets(m, promsource.DefaultTargetLabels, vllmsim.DefaultModel)
+	w, _, _ := kept[0].Replay(0)
+	w0, _, _ := targets[0].Replay(0)
+	require.Equal(t, w0.Summary(), w.Summary())
+	srv := httptest.NewServer(&fakeAPI{token: "tok", series: m})
+	defer srv.Close()
+	c, err := promsource.New(promsource.Config{URL: srv.URL, Auth: auth.Config{BearerToken: "tok"}, Model: "other"})
+	require.NoError(t, err)
+	_, err = c.Read(context.Background(), t0.Add(-time.Second), t0.Add(5*time.Second))
+	require.ErrorContains(t, err, `promsource: no series of {instance="replica-0", job="vllm"} with model_name="other" (Config.Model); it has ["`+vllmsim.DefaultModel+`"]`)
 }
 
 // vllmSeries keeps what the vLLM queries select.

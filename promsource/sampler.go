@@ -66,8 +66,8 @@ func (s *Sampler) Target() string {
 // scrape within DefaultLookback) and changes no state; its Commit adds the new scrapes to the Window and
 // fills the VLLM part from the last step. A reading with no newer sample (Prometheus has not scraped since)
 // has every VLLM field nil and no error. Errors (Reading.Err, no Commit): the query fails; no target
-// matches; several targets match; the target is not the one followed so far; no sample is newer than the
-// last one taken in for over DefaultLookback.
+// matches; several targets match; the target is not the one followed so far; Config.Model is not among the
+// target's model_name values; no sample is newer than the last one taken in for over DefaultLookback.
 func (s *Sampler) Sample(ctx context.Context) samplers.Reading {
 	s.mu.Lock()
 	from, target := s.last, s.target
@@ -99,6 +99,9 @@ func (s *Sampler) Sample(ctx context.Context) samplers.Reading {
 		return s.fail(fmt.Errorf("promsource: the target changed from %s to %s", target, ts[0].Name()))
 	}
 	t := ts[0]
+	if err := t.checkModel(s.c.cfg.Model); err != nil {
+		return s.fail(err)
+	}
 	scrapes := t.Scrapes
 	if first {
 		scrapes = scrapes[len(scrapes)-1:]
