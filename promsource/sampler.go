@@ -25,7 +25,6 @@ const DefaultLookback = time.Minute
 // the window. Create it with NewSampler; Sample is not called concurrently with itself, the rest may be.
 type Sampler struct {
 	c        *Client
-	minRate  time.Duration
 	lookback time.Duration
 	now      func() time.Time
 
@@ -46,7 +45,7 @@ func NewSampler(cfg Config, minRate time.Duration) (*Sampler, error) {
 	}
 	w := serverstats.NewWindow()
 	w.MinRateInterval = minRate
-	return &Sampler{c: c, minRate: minRate, lookback: DefaultLookback, now: time.Now, w: w}, nil
+	return &Sampler{c: c, lookback: DefaultLookback, now: time.Now, w: w}, nil
 }
 
 // Name is "vllm": the sampler fills vllm_metrics as the direct scrape does.
