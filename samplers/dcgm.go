@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
@@ -171,14 +172,22 @@ func isDCGMPerGI(metric string) bool { return isDCGMFB(metric) || isDCGMProf(met
 // isDCGMProf reports whether metric is a profiling ratio a MIG GPU's utilization figures come from.
 func isDCGMProf(metric string) bool { return metric == dcgmGRActive || metric == dcgmDRAMActive }
 
-// parseDCGM parses a dcgm-exporter payload into GPUs by index. A payload the Prometheus text parser rejects
-// is an error and yields nothing.
+// parseDCGM parses a dcgm-exporter payload into GPUs by index (DCGMGPUs). A payload the Prometheus text parser
+// rejects is an error and yields nothing.
 func parseDCGM(r io.Reader) (map[int]snapshot.GPU, error) {
 	p := expfmt.NewTextParser(model.LegacyValidation)
 	fams, err := p.TextToMetricFamilies(r)
 	if err != nil {
 		return nil, fmt.Errorf("parse: %w", err)
 	}
+	return DCGMGPUs(fams), nil
+}
+
+// DCGMGPUs reads the GPUs of one dcgm-exporter scrape, parsed into families keyed by metric name (the
+// DCGM_FI_* series, gauge, counter or untyped), by the `gpu` label's index: the road of the dcgm source, also
+// taken by samples read back from Prometheus (package promsource). Series without a numeric `gpu` label
+// (NVSwitch, CPU entities) are skipped; DCGM blank values are nulls with their reason.
+func DCGMGPUs(fams map[string]*dto.MetricFamily) map[int]snapshot.GPU {
 	accs := map[int]*dcgmAcc{}
 	var order []int
 	names := make([]string, 0, len(dcgmWanted))
@@ -270,7 +279,7 @@ func parseDCGM(r io.Reader) (map[int]snapshot.GPU, error) {
 	for _, idx := range order {
 		out[idx] = accs[idx].gpu()
 	}
-	return out, nil
+	return out
 }
 
 func (a *dcgmAcc) gpu() snapshot.GPU {

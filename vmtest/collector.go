@@ -14,6 +14,7 @@ import (
 
 	"github.com/vmtest/vmtest/assert"
 	"github.com/vmtest/vmtest/auth"
+	"github.com/vmtest/vmtest/promsource"
 	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/report"
 	"github.com/vmtest/vmtest/samplers"
@@ -235,7 +236,13 @@ func (c *Collector) buildSamplers() error {
 	if !o.NoSystem {
 		c.samplers = append(c.samplers, samplers.NewSystem())
 	}
-	if o.VLLMBaseURL != "" || o.MetricsURL != "" {
+	if o.Prometheus != nil {
+		p, err := promsource.NewSampler(*o.Prometheus, o.Interval/2)
+		if err != nil {
+			return fmt.Errorf("vmtest: Options.Prometheus: %w", err)
+		}
+		c.samplers, c.owned = append(c.samplers, p), append(c.owned, p)
+	} else if o.VLLMBaseURL != "" || o.MetricsURL != "" {
 		v, err := samplers.NewVLLM(samplers.VLLMConfig{BaseURL: o.VLLMBaseURL, MetricsURL: o.MetricsURL, Model: o.Model, Auth: o.VLLMAuth,
 			MinRateInterval: o.Interval / 2})
 		if err != nil {

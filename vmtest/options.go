@@ -13,6 +13,7 @@ import (
 	"github.com/vmtest/vmtest/assert"
 	"github.com/vmtest/vmtest/auth"
 	"github.com/vmtest/vmtest/live"
+	"github.com/vmtest/vmtest/promsource"
 	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/samplers"
 )
@@ -98,6 +99,12 @@ type Options struct {
 	VLLMAuth auth.Config
 	// DCGMAuth is VLLMAuth for the dcgm-exporter scrapes; zero: from $VMTEST_DCGM_*.
 	DCGMAuth auth.Config
+	// Prometheus, when set, reads the server's metrics from a Prometheus-compatible HTTP API (Prometheus,
+	// Thanos, Mimir, VictoriaMetrics) instead of scraping /metrics: promsource.Sampler, one target selected
+	// by its labels, read live each interval. VLLMBaseURL is then only where load goes; MetricsURL must be
+	// empty. Its Model, when empty, is Options.Model; its Auth, when zero, comes from $VMTEST_PROMETHEUS_*.
+	// Invalid: promsource.Config.Validate's errors.
+	Prometheus *promsource.Config
 	// RequireGPU fails the test at Collect when no GPU source is available (also VMTEST_REQUIRE_GPU=1).
 	RequireGPU bool
 	// NoSystem turns off host sampling.
@@ -207,6 +214,9 @@ func (o Options) resolve() (Options, error) {
 	if err := resolveAuth(&o.DCGMAuth, "DCGMAuth", EnvDCGMAuth); err != nil {
 		return o, err
 	}
+	if err := o.resolvePrometheus(); err != nil {
+		return o, err
+	}
 	for i, s := range o.Samplers {
 		if s == nil {
 			return o, errors.New("vmtest: Options.Samplers[" + fmt.Sprint(i) + "] is nil")
@@ -228,4 +238,27 @@ func CheckHTTPURL(raw, example string) error {
 		example = guess.Redacted()
 	}
 	return fmt.Errorf("not an http(s) URL with a host (want e.g. %s)", example)
+}
+
+// resolvePrometheus checks Options.Prometheus and fills its defaults (Model, Auth from the environment).
+func (o *Options) resolvePrometheus() error {
+	if o.Prometheus == nil {
+		return nil
+	}
+	if o.MetricsURL != "" {
+		return fmt.Errorf("vmtest: Options.MetricsURL and Options.Prometheus are both set: the server's metrics come from one of them")
+	}
+	cfg := *o.Prometheus
+	if cfg.Model == "" {
+		cfg.Model = o.Model
+	}
+	if err := resolveAuth(&cfg.Auth, "Prometheus.Auth", EnvPrometheusAuth); err != nil {
+		return err
+	}
+	cfg, err := cfg.Validate()
+	if err != nil {
+		return fmt.Errorf("vmtest: Options.Prometheus: %w", err)
+	}
+	o.Prometheus = &cfg
+	return nil
 }

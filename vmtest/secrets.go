@@ -7,10 +7,12 @@ import (
 )
 
 // Prefixes of the environment variables (auth.FromEnv: <prefix>_BEARER_TOKEN, _USERNAME, _PASSWORD,
-// _HEADERS) read when Options.VLLMAuth or Options.DCGMAuth is zero.
+// _HEADERS) read when Options.VLLMAuth, Options.DCGMAuth or Options.Prometheus.Auth is zero.
 const (
 	EnvVLLMAuth = "VMTEST_VLLM"
 	EnvDCGMAuth = "VMTEST_DCGM"
+	// EnvPrometheusAuth is read when Options.Prometheus.Auth is zero.
+	EnvPrometheusAuth = "VMTEST_PROMETHEUS"
 )
 
 // resolveAuth fills a zero auth option from the environment and checks it; errors name the option or the
@@ -36,7 +38,12 @@ func resolveAuth(a *auth.Config, field, prefix string) error {
 // secrets lists what the collector must never show: its credentials and those written in its URLs.
 func (o *Options) secrets() []string {
 	s := append(o.VLLMAuth.Secrets(), o.DCGMAuth.Secrets()...)
-	for _, u := range append([]string{o.VLLMBaseURL, o.MetricsURL}, o.DCGMURLs...) {
+	urls := append([]string{o.VLLMBaseURL, o.MetricsURL}, o.DCGMURLs...)
+	if o.Prometheus != nil {
+		s = append(s, o.Prometheus.Auth.Secrets()...)
+		urls = append(urls, o.Prometheus.URL)
+	}
+	for _, u := range urls {
 		s = append(s, auth.URLSecrets(u)...)
 	}
 	return s

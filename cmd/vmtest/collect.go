@@ -37,6 +37,8 @@ type collectFlags struct {
 	display  bool
 	// Headers sent with the scrapes, "Name: value" (repeatable; never printed).
 	metricsHeaders, dcgmHeaders headerList
+	prom                        promFlags // -prometheus and its selectors
+	gpuSet                      bool      // -gpu was given
 }
 
 var gpuSources = []string{samplers.GPUSourceAuto, samplers.GPUSourceNVML, samplers.GPUSourceNvidiaSMI, samplers.GPUSourceDCGM, samplers.GPUSourceNone}
@@ -51,7 +53,7 @@ func (f *collectFlags) register(fs *flag.FlagSet) {
 	fs.Func("gpu", "GPU source: "+strings.Join(gpuSources, ", ")+" (default auto; nvml needs a binary built with -tags gpu)", func(s string) error {
 		for _, g := range gpuSources {
 			if s == g {
-				f.gpu = s
+				f.gpu, f.gpuSet = s, true
 				return nil
 			}
 		}
@@ -64,6 +66,7 @@ func (f *collectFlags) register(fs *flag.FlagSet) {
 		`a bearer token or basic auth also from $`+vmtest.EnvVLLMAuth+`_BEARER_TOKEN, _USERNAME, _PASSWORD, _HEADERS)`)
 	fs.Var(&f.dcgmHeaders, "dcgm-header", `a header sent with every dcgm-exporter scrape, "Name: value" (repeatable; never printed; `+
 		`also $`+vmtest.EnvDCGMAuth+`_BEARER_TOKEN, ...)`)
+	f.prom.register(fs)
 }
 
 // secrets lists what the command must never print: the credentials in its URLs and its header values.
@@ -77,7 +80,7 @@ func (f *collectFlags) secrets() []string {
 	for _, u := range append([]string{f.url}, f.dcgm...) {
 		s = append(s, auth.URLSecrets(u)...)
 	}
-	return s
+	return append(s, f.prom.secrets()...)
 }
 
 // options checks the flags (errors name the flag) and returns the collector options for command cmd.
@@ -102,6 +105,9 @@ func (f *collectFlags) options(cmd string) (vmtest.Options, error) {
 		return vmtest.Options{}, err
 	}
 	if o.DCGMAuth, err = f.dcgmHeaders.config("dcgm-header", vmtest.EnvDCGMAuth); err != nil {
+		return vmtest.Options{}, err
+	}
+	if err = f.prom.apply(&o, f.gpuSet); err != nil {
 		return vmtest.Options{}, err
 	}
 	if f.gpuIDs != "" {
@@ -134,7 +140,7 @@ func checkWritable(dir string) error {
 
 // optionsHint follows an error from vmtest.Start, which names an Options field: it says which flag set it.
 const optionsHint = "(the options come from the flags: -url VLLMBaseURL, -interval Interval, -gpu GPUSource, " +
-	"-gpus GPUIDs, -dcgm-url DCGMURLs, -config ConfigID, -out OutputDir)"
+	"-gpus GPUIDs, -dcgm-url DCGMURLs, -prometheus Prometheus.URL, -config ConfigID, -out OutputDir)"
 
 // configName names a run after its configuration, for vmtest.OutputDir.
 type configName string
