@@ -235,9 +235,19 @@ func (c *Collector) buildSamplers() error {
 	if !o.NoSystem {
 		c.samplers = append(c.samplers, samplers.NewSystem())
 	}
-	if o.VLLMBaseURL != "" || o.MetricsURL != "" {
-		v, err := samplers.NewVLLM(samplers.VLLMConfig{BaseURL: o.VLLMBaseURL, MetricsURL: o.MetricsURL, Model: o.Model, Auth: o.VLLMAuth,
-			MinRateInterval: o.Interval / 2})
+	if len(o.Servers) > 1 {
+		f, err := c.newFleet()
+		if err != nil {
+			return err
+		}
+		c.samplers, c.owned = append(c.samplers, f), append(c.owned, f)
+	} else if o.VLLMBaseURL != "" || o.MetricsURL != "" || len(o.Servers) == 1 {
+		cfg := samplers.VLLMConfig{BaseURL: o.VLLMBaseURL, MetricsURL: o.MetricsURL, Model: o.Model, Auth: o.VLLMAuth,
+			MinRateInterval: o.Interval / 2}
+		if len(o.Servers) == 1 {
+			cfg.BaseURL, cfg.MetricsURL, cfg.Auth = o.Servers[0].BaseURL, o.Servers[0].MetricsURL, o.Servers[0].Auth
+		}
+		v, err := samplers.NewVLLM(cfg)
 		if err != nil {
 			return fmt.Errorf("vmtest: Options.VLLMBaseURL: %w", err)
 		}
@@ -289,6 +299,24 @@ func (c *Collector) buildSamplers() error {
 		c.sources["gpu"].Note = "source: " + c.gpu.Source()
 	}
 	return nil
+}
+
+// newFleet makes the server source of Options.Servers (two or more): one VLLM scraper per replica.
+func (c *Collector) newFleet() (*samplers.Fleet, error) {
+	o := c.opts
+	reps := make([]samplers.Replica, len(o.Servers))
+	for i, sv := range o.Servers {
+		v, err := samplers.NewVLLM(samplers.VLLMConfig{BaseURL: sv.BaseURL, MetricsURL: sv.MetricsURL, Model: o.Model, Auth: sv.Auth})
+		if err != nil {
+			return nil, fmt.Errorf("vmtest: Options.Servers[%d]: %w", i, err)
+		}
+		reps[i] = samplers.Replica{Name: sv.Name, Scraper: v}
+	}
+	f, err := samplers.NewFleet(reps, o.Interval/2)
+	if err != nil {
+		return nil, fmt.Errorf("vmtest: Options.Servers: %w", err)
+	}
+	return f, nil
 }
 
 // userServer reports whether the caller's samplers (c.samplers[builtIn:]) include a server source while no

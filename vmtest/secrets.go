@@ -39,6 +39,9 @@ func (o *Options) secrets() []string {
 	for _, u := range append([]string{o.VLLMBaseURL, o.MetricsURL}, o.DCGMURLs...) {
 		s = append(s, auth.URLSecrets(u)...)
 	}
+	for _, sv := range o.Servers {
+		s = append(append(append(s, sv.Auth.Secrets()...), auth.URLSecrets(sv.BaseURL)...), auth.URLSecrets(sv.MetricsURL)...)
+	}
 	return s
 }
 
