@@ -13,21 +13,22 @@ import (
 )
 
 // replicaName is what a replica's name may be: it keys vllm_metrics.replicas, server_statistics.replicas and
-// the replica_<name>_<field> CSV columns, so it is kept to letters, digits, '-' and '_'.
-var replicaName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
+// the replica_<name>_<field> CSV columns, and is part of a threshold's metric name
+// (replica.<name>.server.ttft.p99), so it is kept to letters, digits and '_'.
+var replicaName = regexp.MustCompile(`^[A-Za-z0-9_]{1,64}$`)
 
-// CheckReplicaNames returns an error naming the first replica name that is empty, not made of letters, digits,
-// '-' and '_' (at most 64, starting with a letter or digit), or given twice; nil when all are valid.
+// CheckReplicaNames returns an error naming the first replica name that is empty, not made of 1–64 letters,
+// digits and '_', or given twice (names differing only in case count as the same); nil when all are valid.
 func CheckReplicaNames(names []string) error {
 	seen := map[string]bool{}
 	for i, n := range names {
 		switch {
 		case !replicaName.MatchString(n):
-			return fmt.Errorf("replica %d: name %q: want 1–64 letters, digits, '-' or '_', starting with a letter or digit", i, n)
-		case seen[n]:
+			return fmt.Errorf("replica %d: name %q: want 1–64 letters, digits or '_'", i, n)
+		case seen[strings.ToLower(n)]:
 			return fmt.Errorf("replica %d: name %q is given twice; give each replica its own name", i, n)
 		}
-		seen[n] = true
+		seen[strings.ToLower(n)] = true
 	}
 	return nil
 }

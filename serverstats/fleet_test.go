@@ -147,8 +147,10 @@ func TestFleetSummaryEqualsReplicas(t *testing.T) {
 }
 
 func TestCheckReplicaNames(t *testing.T) {
-	assert.NoError(t, CheckReplicaNames([]string{"a", "node-2_x"}))
+	assert.NoError(t, CheckReplicaNames([]string{"a", "node_2", "3"}))
 	assert.ErrorContains(t, CheckReplicaNames([]string{"a", "a"}), `"a" is given twice`)
+	assert.ErrorContains(t, CheckReplicaNames([]string{"A", "a"}), `"a" is given twice`)
+	assert.ErrorContains(t, CheckReplicaNames([]string{"node-1"}), `name "node-1": want 1–64 letters, digits or '_'`)
 	assert.ErrorContains(t, CheckReplicaNames([]string{"a b"}), `name "a b"`)
 	assert.ErrorContains(t, CheckReplicaNames([]string{""}), `replica 0`)
 	_, err := NewFleet(nil, 0)

@@ -133,6 +133,12 @@ func TestSeveralServersAggregate(t *testing.T) {
 	v, err := sum.Lookup("server.ttft.p50")
 	require.NoError(t, err)
 	assert.Equal(t, *sum.Server.TTFT.P50MS.ValueMS, v.Value)
+	v, err = sum.Lookup("replica.c.server.ttft.p50")
+	require.NoError(t, err)
+	assert.Equal(t, *sum.Server.Replicas["c"].TTFT.P50MS.ValueMS, v.Value)
+	v, err = sum.Lookup("replica.b.server.generation_tokens")
+	require.NoError(t, err)
+	assert.Equal(t, 60.0, v.Value, "20 requests × 3 tokens")
 
 	// The last snapshot's interval is the whole run: the same aggregate and replicas, in JSON and CSV too.
 	snaps := c.Snapshots()

@@ -231,7 +231,8 @@ func (o Options) resolve() (Options, error) {
 // Server is one replica of Options.Servers.
 type Server struct {
 	// Name keys the replica's figures (vllm_metrics.replicas.<name>, replica_<name>_<field> CSV columns,
-	// server_statistics.replicas.<name>): 1–64 letters, digits, '-' or '_'. Default: "r<index>" (r0, r1, ...).
+	// server_statistics.replicas.<name>, the threshold names replica.<name>.server.*): 1–64 letters, digits
+	// or '_'. Default: "r<index>" (r0, r1, ...).
 	Name string
 	// BaseURL is the replica's base URL, as Options.VLLMBaseURL; /metrics is scraped from it.
 	BaseURL string
