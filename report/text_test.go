@@ -219,3 +219,18 @@ func TestTextSummaryTTFOTForReasoningModels(t *testing.T) {
 	s.Requests.ReasoningTokens = 0
 	assert.NotContains(t, strings.Join(TextSummary(s), "\n"), "TTFOT")
 }
+
+// With several replicas the server line is their aggregate and each replica has a line of its own, by name.
+func TestTextSummaryOneLinePerReplica(t *testing.T) {
+	f := func(x float64) *float64 { return &x }
+	s := &summary.Summary{
+		VLLM: summary.VLLMStats{AvgTokensPerSecond: f(30), Replicas: map[string]summary.VLLMStats{
+			"b": {AvgTokensPerSecond: f(20), AvgKVCacheUsagePercent: f(40), MaxKVCacheUsagePercent: f(55)},
+			"a": {AvgTokensPerSecond: f(10)}}},
+		Server: &serverstats.Stats{Replicas: map[string]serverstats.Stats{"a": {}, "b": {}}},
+	}
+	text := strings.Join(TextSummary(s), "\n")
+	assert.Contains(t, text, "server: 30.0 tok/s avg")
+	assert.Contains(t, text, "\n  replica a: 10.0 tok/s avg; queue avg n/a; batch avg n/a; KV cache avg n/a max n/a; TTFT -\n"+
+		"  replica b: 20.0 tok/s avg; queue avg n/a; batch avg n/a; KV cache avg 40.0% max 55.0%; TTFT -")
+}
