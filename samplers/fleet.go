@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -62,7 +63,8 @@ func (f *Fleet) Replicas() []string { return f.fleet.Names() }
 
 // Sample scrapes every replica at once and returns when all have answered or ctx is done (each scrape is
 // bounded by ctx). It changes no state: Commit takes the round into the trackers and fills the VLLM part (the
-// aggregate, and VLLM.Replicas). Err joins the failed replicas' errors, each prefixed "replica <name>: ".
+// aggregate, and VLLM.Replicas). Err joins the failed replicas' errors, each prefixed "replica <name>: ";
+// Parts has each replica's own ("" when read).
 func (f *Fleet) Sample(ctx context.Context) Reading {
 	scrapes := make([]*serverstats.Scrape, len(f.reps))
 	errs := make([]error, len(f.reps))
@@ -78,7 +80,14 @@ func (f *Fleet) Sample(ctx context.Context) Reading {
 		})
 	}
 	wg.Wait()
-	return Reading{VLLM: &snapshot.VLLM{}, Err: errors.Join(errs...), Commit: func(r *Reading) {
+	parts := make(map[string]string, len(f.reps))
+	for i, r := range f.reps {
+		parts[r.Name] = ""
+		if errs[i] != nil {
+			parts[r.Name] = strings.TrimPrefix(errs[i].Error(), "replica "+r.Name+": ")
+		}
+	}
+	return Reading{VLLM: &snapshot.VLLM{}, Err: errors.Join(errs...), Parts: parts, Commit: func(r *Reading) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		r.Events = append(r.Events, f.fleet.Commit(scrapes, r.VLLM)...)

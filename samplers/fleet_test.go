@@ -49,8 +49,10 @@ func TestFleetReplicaDownAndBack(t *testing.T) {
 		if k == 2 || k == 3 {
 			require.Error(t, r.Err)
 			assert.Equal(t, "replica b: connection refused", r.Err.Error())
+			assert.Equal(t, map[string]string{"a": "", "b": "connection refused"}, r.Parts)
 		} else {
 			require.NoError(t, r.Err)
+			assert.Equal(t, map[string]string{"a": "", "b": ""}, r.Parts)
 		}
 		r.Commit(&r)
 		tps = append(tps, val(r.VLLM.TokensPerSecond))

@@ -509,6 +509,7 @@ wait:
 		} else {
 			st.Record(now, "")
 		}
+		c.recordParts(name, now, r.Parts)
 		for k, g := range r.GPU {
 			snap.GPUMetrics[k] = g
 		}
@@ -536,6 +537,20 @@ wait:
 	c.journalTick(&snap, scraped)
 	if c.display != nil {
 		c.display.show(&snap, client, c.rec.Counts(), slot, c.opts.Interval.Seconds(), c.final0)
+	}
+}
+
+// recordParts records each part of source name's reading (Reading.Parts: a replica of a several-server
+// source) under its own status, "<name>.<part>", so that each has its own outages.
+func (c *Collector) recordParts(name string, now time.Time, parts map[string]string) {
+	for part, err := range parts {
+		key := name + "." + part
+		st := c.sources[key]
+		if st == nil {
+			st = &summary.SourceStatus{}
+			c.sources[key] = st
+		}
+		st.Record(now, c.redact(err))
 	}
 }
 

@@ -232,6 +232,15 @@ func TestSeveralServersOneDown(t *testing.T) {
 	assert.Nil(t, last.VLLMMetrics.ServerRequestsFinished, "aggregate unknown with a replica down")
 	assert.Nil(t, last.VLLMMetrics.ActiveBatchSize)
 
+	// Each replica has a status of its own: r1's outage is its alone.
+	r0, r1 := sum.Sources["vllm.r0"], sum.Sources["vllm.r1"]
+	assert.Equal(t, []int{2, 0, 0}, []int{r0.Readings, r0.Failed, len(r0.Outages)})
+	assert.Equal(t, []int{2, 1, 1}, []int{r1.Readings, r1.Failed, len(r1.Outages)})
+	require.Len(t, r1.Outages, 1)
+	assert.True(t, r1.Outages[0].Ongoing)
+	assert.Contains(t, r1.Outages[0].Reason, "503")
+	assert.NotContains(t, r1.Outages[0].Reason, "replica r1", "its own status needs no prefix")
+
 	require.NotNil(t, sum.Server)
 	assert.Equal(t, 2, sum.Server.Replicas["r0"].Scrapes)
 	assert.Equal(t, 1, sum.Server.Replicas["r1"].Scrapes)
