@@ -502,7 +502,7 @@ wait:
 			r.VLLM = nil
 			r.Err = errors.Join(r.Err, errors.New("reading's VLLM part ignored: only a samplers.ServerSource fills vllm_metrics"))
 		}
-		scraped = scraped || (c.server != nil && name == c.server.Name() && r.Err == nil)
+		scraped = scraped || (c.server != nil && name == c.server.Name() && (r.Err == nil || anyRead(r.Parts)))
 		if r.Err != nil {
 			st.Record(now, c.redact(r.Err.Error()))
 			snap.Errors[name] = st.LastError
@@ -538,6 +538,16 @@ wait:
 	if c.display != nil {
 		c.display.show(&snap, client, c.rec.Counts(), slot, c.opts.Interval.Seconds(), c.final0)
 	}
+}
+
+// anyRead says whether any part of a reading was read (Reading.Parts: a replica's error is "").
+func anyRead(parts map[string]string) bool {
+	for _, err := range parts {
+		if err == "" {
+			return true
+		}
+	}
+	return false
 }
 
 // recordParts records each part of source name's reading (Reading.Parts: a replica of a several-server
