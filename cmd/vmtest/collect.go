@@ -198,7 +198,7 @@ func checkWritable(dir string) error {
 }
 
 // optionsHint follows an error from vmtest.Start, which names an Options field: it says which flag set it.
-const optionsHint = "(the options come from the flags: -url VLLMBaseURL, -interval Interval, -gpu GPUSource, " +
+const optionsHint = "(the options come from the flags: -url VLLMBaseURL (several: Servers), -servers Servers, -interval Interval, -gpu GPUSource, " +
 	"-gpus GPUIDs, -dcgm-url DCGMURLs, -config ConfigID, -out OutputDir)"
 
 // configName names a run after its configuration, for vmtest.OutputDir.
@@ -317,7 +317,7 @@ func loadGoal(lc loadgen.LoadConfig) live.Goal {
 }
 
 func collectMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("collect", "[-url URL] [-duration 60s] [-interval 2s] [-out DIR] [-config ID] [-gpu auto|nvml|nvidia-smi|dcgm|none] [-display]",
+	fs := newFlagSet("collect", "[-url URL ... | -servers NAME=URL,...] [-duration 60s] [-interval 2s] [-out DIR] [-config ID] [-gpu auto|nvml|nvidia-smi|dcgm|none] [-display]",
 		"Samples the server's /metrics, the GPUs and the host every -interval, as vmtest.Collect does in a test,\n"+
 			"until -duration has passed or SIGINT/SIGTERM arrives; then writes the files and prints the summary and their paths.")
 	var cf collectFlags
@@ -372,7 +372,7 @@ var defaultPrompts = []string{
 
 func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	const cmd = "load"
-	fs := newFlagSet(cmd, "-url URL [-model M] [-prompts FILE.jsonl | -prompt TEXT ...] [-concurrency N | -rate R [-burstiness B] [-max-concurrency N]]\n"+
+	fs := newFlagSet(cmd, "-url URL ... | -servers NAME=URL,... [-router URL] [-model M] [-prompts FILE.jsonl | -prompt TEXT ...] [-concurrency N | -rate R [-burstiness B] [-max-concurrency N]]\n"+
 		"       [-duration D | -requests N] [-max-tokens N] [-warmup N] [-slo EXPR ...] [-goodput-ttft D -goodput-tpot D] [-out DIR] [-config ID]\n"+
 		"       [-input-tokens DIST [-output-tokens DIST] [-num-prompts N] [-prefixes N -prefix-tokens N -suffixes-per-prefix M]] [-ignore-eos] [-min-tokens N] [-seed S]",
 		"Drives load into the server (package loadgen) while collecting as `vmtest collect` does, records every request,\n"+
