@@ -181,7 +181,8 @@ func printMetrics(w io.Writer) {
 	}
 	_ = tw.Flush()
 	fmt.Fprintln(w, "\nA name chooses one word where it lists several (ttft.<p50|p99> stands for ttft.p50 and ttft.p99); <gpu> is gpu\n"+
-		"(all GPUs) or gpu_<i> (GPU i). Names are case-insensitive. README.md's table of metric names says more.")
+		"(all GPUs) or gpu_<i> (GPU i). With several servers, server.* is their aggregate and replica.<name>.server.*\n"+
+		"one replica's. Names are case-insensitive. README.md's table of metric names says more.")
 }
 
 // newFlagSet returns a flag set whose usage starts with synopsis and description.
