@@ -244,16 +244,18 @@ func (c *Collector) buildSamplers() error {
 	} else if o.VLLMBaseURL != "" || o.MetricsURL != "" || len(o.Servers) == 1 {
 		cfg := samplers.VLLMConfig{BaseURL: o.VLLMBaseURL, MetricsURL: o.MetricsURL, Model: o.Model, Auth: o.VLLMAuth,
 			MinRateInterval: o.Interval / 2}
+		field := "VLLMBaseURL"
 		if len(o.Servers) == 1 {
 			cfg.BaseURL, cfg.MetricsURL, cfg.Auth = o.Servers[0].BaseURL, o.Servers[0].MetricsURL, o.Servers[0].Auth
+			field = "Servers[0]"
 		}
 		v, err := samplers.NewVLLM(cfg)
 		if err != nil {
-			return fmt.Errorf("vmtest: Options.VLLMBaseURL: %w", err)
+			return fmt.Errorf("vmtest: Options.%s: %w", field, err)
 		}
 		c.samplers, c.owned = append(c.samplers, v), append(c.owned, v)
 	} else {
-		c.sources["vllm"] = &summary.SourceStatus{Note: "no server to scrape: set Options.VLLMBaseURL or " + EnvVLLMURL}
+		c.sources["vllm"] = &summary.SourceStatus{Note: "no server to scrape: set Options.VLLMBaseURL (or Servers) or " + EnvVLLMURL}
 	}
 	g, err := samplers.NewGPU(samplers.GPUConfig{Source: o.GPUSource, GPUs: o.GPUIDs, DCGMURLs: o.DCGMURLs, DCGMAuth: o.DCGMAuth, Interval: o.Interval})
 	if errors.Is(err, samplers.ErrNVMLNotLinked) {
