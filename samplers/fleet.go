@@ -21,7 +21,10 @@ type ReplicaScraper interface {
 
 // Replica is one server of a Fleet: its name (serverstats.CheckReplicaNames) and where its scrapes come from.
 type Replica struct {
-	Name    string
+	// Name keys the replica's figures (snapshot.VLLM.Replicas, serverstats.Stats.Replicas) and its source
+	// status ("vllm.<Name>"); 1–64 letters, digits or '_'.
+	Name string
+	// Scraper takes the replica's scrapes: a VLLM for its /metrics.
 	Scraper ReplicaScraper
 }
 
