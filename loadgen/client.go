@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -110,6 +111,10 @@ func (e *HTTPError) Error() string {
 type ClientConfig struct {
 	// BaseURL is the server's root, e.g. "http://127.0.0.1:8000"; a trailing "/" or "/v1" is accepted.
 	BaseURL string
+	// MoreBaseURLs are more replicas of the same server (same model), each a root as BaseURL: requests go
+	// round robin over BaseURL and these, in that order (the i-th request Do sends goes to the (i mod n)-th).
+	// Models asks BaseURL only. Empty: every request goes to BaseURL.
+	MoreBaseURLs []string
 	// Endpoint forces every request to one endpoint. Empty (the default) sends chat prompts (Prompt.Messages)
 	// to ChatCompletions and text prompts to Completions. With ChatCompletions, a text prompt is sent as
 	// one user message; with Completions, a chat prompt is an error.
@@ -147,16 +152,25 @@ type Client struct {
 	ownTr      *http.Transport
 	completURL string
 	chatURL    string
+	more       []target      // MoreBaseURLs' endpoints; with completURL and chatURL, the round robin
+	next       atomic.Uint64 // requests sent, for the round robin
 	secrets    []string // what auth.Redact hides in every error and body excerpt the client gives
 }
 
 // NewClient validates cfg, fills in its defaults and builds the client's own http.Transport. It returns an
 // error naming the field when BaseURL is empty or not http(s), Endpoint is unknown, or a size is negative.
 func NewClient(cfg ClientConfig) (*Client, error) {
-	base := strings.TrimRight(cfg.BaseURL, "/")
-	base = strings.TrimSuffix(base, "/v1")
-	if !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://") {
-		return nil, fmt.Errorf("loadgen: ClientConfig.BaseURL %q is not an http(s) URL", auth.Redact(cfg.BaseURL, auth.URLSecrets(cfg.BaseURL)...))
+	base, err := rootOf(cfg.BaseURL, "BaseURL")
+	if err != nil {
+		return nil, err
+	}
+	var more []target
+	for i, u := range cfg.MoreBaseURLs {
+		b, err := rootOf(u, "MoreBaseURLs["+strconv.Itoa(i)+"]")
+		if err != nil {
+			return nil, err
+		}
+		more = append(more, target{complet: b + string(Completions), chat: b + string(ChatCompletions)})
 	}
 	switch cfg.Endpoint {
 	case "", Completions, ChatCompletions:
@@ -184,6 +198,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		cfg:        cfg,
 		completURL: base + string(Completions),
 		chatURL:    base + string(ChatCompletions),
+		more:       more,
 		secrets:    clientSecrets(cfg),
 	}
 	rt := cfg.Transport
@@ -203,6 +218,32 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	}
 	c.hc = &http.Client{Transport: rt} // no Timeout: see the type's doc
 	return c, nil
+}
+
+// target is one replica's two endpoint URLs.
+type target struct{ complet, chat string }
+
+// rootOf returns a base URL without its trailing "/" or "/v1", or an error naming field when it is not http(s).
+func rootOf(raw, field string) (string, error) {
+	base := strings.TrimSuffix(strings.TrimRight(raw, "/"), "/v1")
+	if !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://") {
+		return "", fmt.Errorf("loadgen: ClientConfig.%s %q is not an http(s) URL", field, auth.Redact(raw, auth.URLSecrets(raw)...))
+	}
+	return base, nil
+}
+
+// endpointURL returns the URL of the next request's endpoint: the round robin over the replicas.
+func (c *Client) endpointURL(chat bool) string {
+	t := target{c.completURL, c.chatURL}
+	if n := uint64(len(c.more) + 1); n > 1 {
+		if i := (c.next.Add(1) - 1) % n; i > 0 {
+			t = c.more[i-1]
+		}
+	}
+	if chat {
+		return t.chat
+	}
+	return t.complet
 }
 
 func orDefault(d, def time.Duration) time.Duration {
@@ -385,10 +426,7 @@ func (c *Client) do(ctx context.Context, enc *encoder, p *Prompt) (rec recorder.
 		rec.Start, rec.Outcome, rec.Err = time.Now(), recorder.OutcomeFailed, err
 		return rec
 	}
-	url := c.completURL
-	if chat {
-		url = c.chatURL
-	}
+	url := c.endpointURL(chat)
 	rctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	req, err := http.NewRequestWithContext(rctx, http.MethodPost, url, bytes.NewReader(body))

@@ -14,6 +14,9 @@ import (
 // credentials in its base URL.
 func clientSecrets(cfg ClientConfig) []string {
 	s := auth.URLSecrets(cfg.BaseURL)
+	for _, u := range cfg.MoreBaseURLs {
+		s = append(s, auth.URLSecrets(u)...)
+	}
 	if cfg.APIKey != "" {
 		s = append(s, cfg.APIKey)
 	}

@@ -9,10 +9,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -209,6 +211,12 @@ func SnapshotsCSV(snaps []snapshot.Snapshot, gpus ...string) ([]byte, error) {
 		header = append(header, c.name)
 	}
 	header = append(header, "errors")
+	replicas := replicaNames(snaps)
+	for _, name := range replicas {
+		for _, c := range replicaCols {
+			header = append(header, "replica_"+name+"_"+c.name)
+		}
+	}
 
 	fromServer := !anyClientLatency(snaps)
 	var buf bytes.Buffer
@@ -242,12 +250,48 @@ func SnapshotsCSV(snaps []snapshot.Snapshot, gpus ...string) ([]byte, error) {
 			row = append(row, cell(sv.Field(c.index)))
 		}
 		row = append(row, joinErrors(s.Errors))
+		for _, name := range replicas {
+			rv := reflect.ValueOf(s.VLLMMetrics.Replicas[name])
+			for _, c := range replicaCols {
+				row = append(row, cell(rv.Field(c.index)))
+			}
+		}
 		if err := w.Write(row); err != nil {
 			return nil, err
 		}
 	}
 	w.Flush()
 	return buf.Bytes(), w.Error()
+}
+
+// clientCols are the vllm_metrics columns the client fills (the requests it timed), which a replica's figures
+// never have.
+var clientCols = map[string]bool{"first_token_latency_ms": true, "mean_latency_ms": true, "p50_latency_ms": true,
+	"p90_latency_ms": true, "p99_latency_ms": true, "requests_finished": true}
+
+// replicaCols are the vllm_metrics columns each replica of a several-server run has (replica_<name>_<column>).
+var replicaCols = func() []fieldCol {
+	var out []fieldCol
+	for _, c := range vllmCols {
+		if !clientCols[c.name] {
+			out = append(out, c)
+		}
+	}
+	return out
+}()
+
+// replicaNames returns the replica names of any snapshot (vllm_metrics.replicas), sorted; nil for one server.
+func replicaNames(snaps []snapshot.Snapshot) []string {
+	set := map[string]bool{}
+	for i := range snaps {
+		for n := range snaps[i].VLLMMetrics.Replicas {
+			set[n] = true
+		}
+	}
+	if len(set) == 0 {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(set))
 }
 
 // GPUKeysOf returns the GPU keys ("gpu_<i>") of the GPUs among ids named by index, as the original Python

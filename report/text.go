@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -89,7 +90,8 @@ func itlText(r *recorder.Summary) string {
 }
 
 // TextSummary renders the summary as the few lines a person reads at the end of a test: run, requests,
-// latencies, throughput, server, GPUs, host, and why any source gave nothing.
+// latencies, throughput, server (with several replicas: their aggregate, then one line per replica), GPUs,
+// host, and why any source gave nothing.
 func TextSummary(s *summary.Summary) []string {
 	r := &s.Requests
 	lines := []string{
@@ -106,6 +108,16 @@ func TextSummary(s *summary.Summary) []string {
 			num(s.VLLM.AvgRequestQueueSize, "%.1f"), num(s.VLLM.MaxRequestQueueSize, "%.0f"),
 			num(s.VLLM.AvgActiveBatchSize, "%.1f"), num(s.VLLM.MaxActiveBatchSize, "%.0f"),
 			pct(s.VLLM.AvgKVCacheUsagePercent, "%.1f"), pct(s.VLLM.MaxKVCacheUsagePercent, "%.1f")),
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.VLLM.Replicas)) {
+		v := s.VLLM.Replicas[name]
+		ttft := "TTFT -"
+		if s.Server != nil && s.Server.Replicas[name].TTFT != nil {
+			ttft = "TTFT " + serverHist(s.Server.Replicas[name].TTFT)
+		}
+		lines = append(lines, fmt.Sprintf("  replica %s: %s tok/s avg; queue avg %s; batch avg %s; KV cache avg %s max %s; %s", name,
+			num(v.AvgTokensPerSecond, "%.1f"), num(v.AvgRequestQueueSize, "%.1f"), num(v.AvgActiveBatchSize, "%.1f"),
+			pct(v.AvgKVCacheUsagePercent, "%.1f"), pct(v.MaxKVCacheUsagePercent, "%.1f"), ttft))
 	}
 	if r.ReasoningTokens > 0 { // a reasoning model: the first content comes after the thinking
 		lines = slices.Insert(lines, 3, "TTFOT "+dist(r.TTFOMS)+fmt.Sprintf(" (first content after reasoning; %d reasoning tokens)", r.ReasoningTokens))

@@ -239,3 +239,18 @@ func TestTextSummaryITLDefinition(t *testing.T) {
 		assert.Equal(t, "ITL   no data"+c.want, lineWith(t, TextSummary(s), "ITL "))
 	}
 }
+
+// With several replicas the server line is their aggregate and each replica has a line of its own, by name.
+func TestTextSummaryOneLinePerReplica(t *testing.T) {
+	f := func(x float64) *float64 { return &x }
+	s := &summary.Summary{
+		VLLM: summary.VLLMStats{AvgTokensPerSecond: f(30), Replicas: map[string]summary.VLLMStats{
+			"b": {AvgTokensPerSecond: f(20), AvgKVCacheUsagePercent: f(40), MaxKVCacheUsagePercent: f(55)},
+			"a": {AvgTokensPerSecond: f(10)}}},
+		Server: &serverstats.Stats{Replicas: map[string]serverstats.Stats{"a": {}, "b": {}}},
+	}
+	text := strings.Join(TextSummary(s), "\n")
+	assert.Contains(t, text, "server: 30.0 tok/s avg")
+	assert.Contains(t, text, "\n  replica a: 10.0 tok/s avg; queue avg n/a; batch avg n/a; KV cache avg n/a max n/a; TTFT -\n"+
+		"  replica b: 20.0 tok/s avg; queue avg n/a; batch avg n/a; KV cache avg 40.0% max 55.0%; TTFT -")
+}

@@ -31,6 +31,10 @@ type Reading struct {
 	System *snapshot.System
 	// Err, when non-nil, is why the reading is missing or partial; it is recorded, never fatal.
 	Err error
+	// Parts, for a source of several servers (Fleet), maps each replica's name to why its part of the reading
+	// failed, or "" when it was read; the collector keeps a status (and outages) for each as source
+	// "<Name>.<replica>". Nil otherwise.
+	Parts map[string]string
 	// Events are notable happenings this tick (a GPU lost, a server restart, a source falling back), kept in
 	// the summary with their time.
 	Events []Event

@@ -233,6 +233,11 @@ func (v *VLLM) Sample(ctx context.Context) Reading {
 	return Reading{VLLM: &snapshot.VLLM{}, Commit: func(r *Reading) { r.Events = append(r.Events, v.commit(sc, r.VLLM)...) }}
 }
 
+// Scrape fetches and parses /metrics once, as Sample does, and returns the scrape without taking it into this
+// sampler's tracker (ReplicaScraper: a Fleet tracks it). Errors as Sample's. Not concurrently with itself or
+// Sample.
+func (v *VLLM) Scrape(ctx context.Context) (serverstats.Scrape, error) { return v.scrape(ctx) }
+
 // commit takes a scrape the collector keeps into the tracker and fills out from it.
 func (v *VLLM) commit(sc serverstats.Scrape, out *snapshot.VLLM) []Event {
 	v.mu.Lock()

@@ -50,7 +50,7 @@ func (w *Window) FillInterval(v *snapshot.VLLM) {
 			v.RequestsPerSecond = div(w.stepCounter(cSuccess), dt.Seconds())
 		}
 	}
-	w.setIntervalQuantiles(v)
+	setIntervalQuantiles(v, w.stepHistogram)
 }
 
 func div(x *float64, d float64) *float64 {
@@ -147,11 +147,12 @@ func intervalDsts(v *snapshot.VLLM) [nHist]intervalHist {
 	}
 }
 
-// setIntervalQuantiles sets the per-interval latency fields of v; see FillInterval.
-func (w *Window) setIntervalQuantiles(v *snapshot.VLLM) {
+// setIntervalQuantiles sets the per-interval latency fields of v from step(hi), each latency histogram over
+// the interval (nil when unknown); see FillInterval.
+func setIntervalQuantiles(v *snapshot.VLLM, step func(hi int) *Histogram) {
 	v.ServerRequestsFinished = nil
 	for hi, d := range intervalDsts(v) {
-		h := w.stepHistogram(hi)
+		h := step(hi)
 		if d.mean != nil {
 			*d.mean = nil
 			if h != nil {
@@ -191,20 +192,28 @@ func (d intervalQuantile) set(q *Quantile) {
 // stepHistogram returns histogram field hi over the last step, or nil when that step's increase is not
 // fully known (see FillInterval).
 func (w *Window) stepHistogram(hi int) *Histogram {
-	if w.scrapes < 2 || w.restartAt == w.scrapes {
+	if !w.stepKnown(hi) {
 		return nil
+	}
+	return w.histogram(hi, true, "", false)
+}
+
+// stepKnown says whether histogram field hi's increase over the last step is fully known (see FillInterval).
+func (w *Window) stepKnown(hi int) bool {
+	if w.scrapes < 2 || w.restartAt == w.scrapes {
+		return false
 	}
 	f := histFields[hi]
 	if prev := w.prevNames[f]; prev != "" && prev != w.lastNames[f] {
-		return nil
+		return false
 	}
 	for _, hs := range w.hList[hi] {
 		if hs.stepAt == w.scrapes && (hs.stepReset || hs.stepGap) {
-			return nil // reset, bucket-set change or restart in the step, or a step longer than one interval
+			return false // reset, bucket-set change or restart in the step, or a step longer than one interval
 		}
 		if hs.seenAt == w.scrapes-1 {
-			return nil // in the previous scrape, not in this one
+			return false // in the previous scrape, not in this one
 		}
 	}
-	return w.histogram(hi, true, "", false)
+	return true
 }

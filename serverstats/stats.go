@@ -64,6 +64,10 @@ type Stats struct {
 	// gauges, NaN or negative bucket bounds: left out of every figure), saying what was left out; nil when
 	// none. Each was also an Event the first time.
 	Limits []string `json:"limits,omitempty"`
+
+	// Replicas maps each replica's name to its own statistics, when the server is several replicas (Fleet):
+	// the embedded figures are then their aggregate (Fleet.Summary). Nil for one server.
+	Replicas map[string]Stats `json:"replicas,omitempty"`
 }
 
 // Figures is the set of server-side figures of a window, either over all series or over one engine's.

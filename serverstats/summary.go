@@ -195,53 +195,69 @@ func (w *Window) gauge(gi int, engine string, filter bool) *Gauge {
 // histogram sums a histogram field's bucket increases per bound over its series (in id order) and computes
 // its figures, converting seconds to ms.
 func (w *Window) histogram(hi int, step bool, engine string, filter bool) *Histogram {
-	var (
-		count, sum float64
-		sumErr     float64 // bound on the float rounding in sum, s
-		nSeries    int
-		any        bool
-	)
-	parts := w.parts[:0]
+	var acc histAcc
+	acc.parts = w.parts[:0]
+	w.histParts(&acc, hi, step, engine, filter)
+	w.parts = acc.parts
+	var h *Histogram
+	h, w.buckets = acc.histogram(w.names[histFields[hi]], w.buckets)
+	return h
+}
+
+// histAcc accumulates the bucket increases of histogram series, from one window or several (Fleet).
+type histAcc struct {
+	parts      []histSeg
+	count, sum float64
+	sumErr     float64 // bound on the float rounding in sum, s
+	nSeries    int
+}
+
+// histParts adds the increases of histogram field hi's series (over the last step, or the whole window) to acc.
+func (w *Window) histParts(acc *histAcc, hi int, step bool, engine string, filter bool) {
 	for _, hs := range w.hList[hi] {
 		if filter && hs.engine != engine {
 			continue
 		}
 		switch {
 		case step && hs.stepAt == w.scrapes:
-			parts = append(parts, histSeg{bounds: hs.bounds, incs: hs.stepIncs})
-			count += hs.stepCount
-			sum += hs.stepSum
-			sumErr += hs.stepErr
+			acc.parts = append(acc.parts, histSeg{bounds: hs.bounds, incs: hs.stepIncs})
+			acc.count += hs.stepCount
+			acc.sum += hs.stepSum
+			acc.sumErr += hs.stepErr
 		case !step && hs.has:
-			parts = append(parts, hs.segs...)
-			count += hs.count
-			sum += hs.sum
-			sumErr += hs.sumErr
+			acc.parts = append(acc.parts, hs.segs...)
+			acc.count += hs.count
+			acc.sum += hs.sum
+			acc.sumErr += hs.sumErr
 		default:
 			continue
 		}
-		nSeries++
-		any = true
+		acc.nSeries++
 	}
+}
+
+// histogram computes the figures of the accumulated series (nil when there are none), ms; buf is scratch for
+// the merged buckets, returned for reuse.
+func (acc *histAcc) histogram(metric string, buf []Bucket) (*Histogram, []Bucket) {
+	if acc.nSeries == 0 {
+		return nil, buf
+	}
+	count, sum := acc.count, acc.sum
 	// Adding the series up rounds by ≤ ½ulp of the (non-negative) total per addition.
-	sumErr += float64(nSeries) * ulp(sum)
-	w.parts = parts
-	if !any {
-		return nil
-	}
-	h := &Histogram{Metric: w.names[histFields[hi]], Count: count, SumMS: sum * 1000}
+	sumErr := acc.sumErr + float64(acc.nSeries)*ulp(sum)
+	h := &Histogram{Metric: metric, Count: count, SumMS: sum * 1000}
 	if count > 0 {
 		h.MeanMS = snapshot.F(sum / count * 1000)
 	}
-	bk, note := w.mergeBuckets(parts)
+	bk, note := mergeBuckets(buf, acc.parts)
 	h.Note = note
 	if bk == nil {
-		return h
+		return h, buf
 	}
 	norm, forced, ok := normalize(bk)
 	h.MonotonicityForced = forced
 	if !ok {
-		return h
+		return h, bk
 	}
 	dst := [...]**Quantile{&h.P50MS, &h.P90MS, &h.P95MS, &h.P99MS}
 	for i, q := range quantileLevels {
@@ -264,7 +280,7 @@ func (w *Window) histogram(hi int, step bool, engine string, filter bool) *Histo
 		}
 		*dst[i] = qu
 	}
-	return h
+	return h, bk
 }
 
 // toMS converts a value in seconds to ms; nil stays nil, and a non-finite result is nil.
@@ -312,12 +328,12 @@ func allFields() []string {
 }
 
 // mergeBuckets adds up the cumulative bucket increases of parts (series, or a series' segments between bucket
-// layout changes) per upper bound, into w.buckets. A part without observations has 0 at every bound and is
+// layout changes) per upper bound, into buf (reused). A part without observations has 0 at every bound and is
 // not asked. Where the other parts' bounds differ, each part's cumulative count is taken only at the bounds
 // every part has (exact there), and note says so; nil buckets, with note saying why, when no finite bound is
 // common. Nil buckets and no note when no part has an observation.
-func (w *Window) mergeBuckets(parts []histSeg) ([]Bucket, string) {
-	bk := w.buckets[:0]
+func mergeBuckets(buf []Bucket, parts []histSeg) ([]Bucket, string) {
+	bk := buf[:0]
 	var common []float64
 	layouts, same := 0, true
 	for _, p := range parts {
@@ -345,7 +361,6 @@ func (w *Window) mergeBuckets(parts []histSeg) ([]Bucket, string) {
 				bk = append(bk, Bucket{UpperBound: ub, Count: p.incs[i]})
 			}
 		}
-		w.buckets = bk
 		return bk, ""
 	}
 	if len(common) < 2 {
@@ -366,7 +381,6 @@ func (w *Window) mergeBuckets(parts []histSeg) ([]Bucket, string) {
 			}
 		}
 	}
-	w.buckets = bk
 	return bk, fmt.Sprintf("bucket bounds differ across the %d series or restarts merged: merged onto the %d bounds all of them have", layouts, len(common))
 }
 

@@ -323,6 +323,11 @@ type VLLM struct {
 	ServerQueueTimeP99BucketUpperMS *float64 `json:"server_queue_time_p99_bucket_upper_ms,omitempty"`
 	// ServerQueueTimeP99AtMostMS is the smallest upper bound known for ServerQueueTimeP99MS, ms.
 	ServerQueueTimeP99AtMostMS *float64 `json:"server_queue_time_p99_at_most_ms,omitempty"`
+
+	// Replicas maps each replica's name to its own server figures for the interval, when the server is several
+	// replicas (serverstats.Fleet); the fields above are then their aggregate. A replica's client-side fields
+	// are nil, and all its fields are nil on a tick its scrape failed. Nil for one server.
+	Replicas map[string]VLLM `json:"replicas,omitempty"`
 }
 
 // System holds host readings (gopsutil). Counters are cumulative as the OS reports them (since boot), as the

@@ -155,7 +155,14 @@ func (e *UnknownMetricError) Error() string {
 // Note, never an error and never 0. A name outside every family gives an *UnknownMetricError saying what is
 // wrong with it and listing the families. A nil s is an empty summary: it tells a good name from a bad one and
 // gives the name's canonical spelling and unit.
+//
+// With several servers (replicas), every server.* name is the aggregate over them, and
+// replica.<name>.server.* is the same figure over one replica (ReplicaPrefix); a replica the run does not
+// have gives Known false with a Note listing those it has.
 func (s *Summary) Lookup(name string) (Value, error) {
+	if n := strings.ToLower(strings.TrimSpace(name)); strings.HasPrefix(n, ReplicaPrefix) {
+		return s.lookupReplica(name, n)
+	}
 	r, err := resolve(name)
 	if err != nil {
 		return Value{}, err

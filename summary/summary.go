@@ -327,6 +327,9 @@ type VLLMStats struct {
 	GenerationTokens *float64 `json:"generation_tokens"`
 	// Scrapes is the number of successful /metrics scrapes (server_statistics.scrapes).
 	Scrapes int `json:"scrapes"`
+	// Replicas maps each replica's name to its own figures (the client-side ones nil), when the server is
+	// several replicas; the figures above are then their aggregate. Nil for one server.
+	Replicas map[string]VLLMStats `json:"replicas,omitempty"`
 	// P50LatencyMS, P90LatencyMS, P99LatencyMS, MeanLatencyMS and FirstTokenLatencyMS repeat the client-side
 	// E2E percentiles, mean E2E and mean TTFT over all successful requests (seed names), ms.
 	P50LatencyMS        *float64 `json:"p50_latency_ms"`
@@ -508,22 +511,15 @@ func Compute(in Input) *Summary {
 		s.GPU[k] = st
 	}
 
-	v := func(f func(*snapshot.VLLM) *float64) []*float64 {
-		return col(func(sn *snapshot.Snapshot) *float64 { return f(&sn.VLLMMetrics) })
+	vs := make([]*snapshot.VLLM, len(in.Snapshots))
+	for i := range in.Snapshots {
+		vs[i] = &in.Snapshots[i].VLLMMetrics
 	}
-	vllmCovers := snapshot.VLLMRateIntervalsS(in.Snapshots)
-	tps := aggRate(v(func(x *snapshot.VLLM) *float64 { return x.TokensPerSecond }), vllmCovers, in.IntervalS)
-	rps := aggRate(v(func(x *snapshot.VLLM) *float64 { return x.RequestsPerSecond }), vllmCovers, in.IntervalS)
-	s.VLLM = VLLMStats{
-		AvgTokensPerSecond: tps.Avg, MaxTokensPerSecond: tps.Max, AvgRequestsPerSecond: rps.Avg,
-		P50LatencyMS: in.Requests.E2EMS.P50, P90LatencyMS: in.Requests.E2EMS.P90, P99LatencyMS: in.Requests.E2EMS.P99,
-		MeanLatencyMS: in.Requests.E2EMS.Mean, FirstTokenLatencyMS: in.Requests.TTFTMS.Mean,
-	}
-	if sv := in.Server; sv != nil {
-		s.VLLM.AvgRequestQueueSize, s.VLLM.MaxRequestQueueSize = gaugeAvgMax(sv.RequestQueueSize)
-		s.VLLM.AvgActiveBatchSize, s.VLLM.MaxActiveBatchSize = gaugeAvgMax(sv.ActiveBatchSize)
-		s.VLLM.AvgKVCacheUsagePercent, s.VLLM.MaxKVCacheUsagePercent = gaugeAvgMax(sv.KVCacheUsagePercent)
-		s.VLLM.GenerationTokens, s.VLLM.Scrapes = sv.GenerationTokens, sv.Scrapes
+	s.VLLM = vllmStats(vs, snapshot.VLLMRateIntervalsS(in.Snapshots), in.IntervalS, in.Server)
+	s.VLLM.P50LatencyMS, s.VLLM.P90LatencyMS, s.VLLM.P99LatencyMS = in.Requests.E2EMS.P50, in.Requests.E2EMS.P90, in.Requests.E2EMS.P99
+	s.VLLM.MeanLatencyMS, s.VLLM.FirstTokenLatencyMS = in.Requests.E2EMS.Mean, in.Requests.TTFTMS.Mean
+	if in.Server != nil {
+		s.VLLM.Replicas = replicaStats(in.Snapshots, in.IntervalS, in.Server.Replicas)
 	}
 	if totalEnergy != nil && s.VLLM.GenerationTokens != nil && *s.VLLM.GenerationTokens > 0 {
 		s.EnergyPerOutputTokenJ = snapshot.F(*totalEnergy / *s.VLLM.GenerationTokens)
@@ -543,6 +539,52 @@ func Compute(in Input) *Summary {
 	}
 	s.System.cgroup(in.Snapshots, in.IntervalS, y)
 	return s
+}
+
+// vllmStats computes the server figures of VLLMStats (not the client's) from vs, one server's (or one
+// replica's) figures of each snapshot, covers, the interval each one's rates cover (s), and sv, its
+// statistics over the window (nil when none).
+func vllmStats(vs []*snapshot.VLLM, covers []float64, intervalS float64, sv *serverstats.Stats) VLLMStats {
+	v := func(f func(*snapshot.VLLM) *float64) []*float64 {
+		out := make([]*float64, len(vs))
+		for i, x := range vs {
+			out[i] = f(x)
+		}
+		return out
+	}
+	tps := aggRate(v(func(x *snapshot.VLLM) *float64 { return x.TokensPerSecond }), covers, intervalS)
+	rps := aggRate(v(func(x *snapshot.VLLM) *float64 { return x.RequestsPerSecond }), covers, intervalS)
+	st := VLLMStats{AvgTokensPerSecond: tps.Avg, MaxTokensPerSecond: tps.Max, AvgRequestsPerSecond: rps.Avg}
+	if sv != nil {
+		st.AvgRequestQueueSize, st.MaxRequestQueueSize = gaugeAvgMax(sv.RequestQueueSize)
+		st.AvgActiveBatchSize, st.MaxActiveBatchSize = gaugeAvgMax(sv.ActiveBatchSize)
+		st.AvgKVCacheUsagePercent, st.MaxKVCacheUsagePercent = gaugeAvgMax(sv.KVCacheUsagePercent)
+		st.GenerationTokens, st.Scrapes = sv.GenerationTokens, sv.Scrapes
+	}
+	return st
+}
+
+// replicaStats computes each replica's VLLMStats from its figures in the snapshots
+// (vllm_metrics.replicas.<name>, whose ScrapeIntervalS is what its rates cover) and its window statistics;
+// nil for one server.
+func replicaStats(snaps []snapshot.Snapshot, intervalS float64, reps map[string]serverstats.Stats) map[string]VLLMStats {
+	if len(reps) == 0 {
+		return nil
+	}
+	out := make(map[string]VLLMStats, len(reps))
+	for name, st := range reps {
+		vs := make([]*snapshot.VLLM, len(snaps))
+		covers := make([]float64, len(snaps))
+		for i := range snaps {
+			r := snaps[i].VLLMMetrics.Replicas[name]
+			vs[i] = &r
+			if r.ScrapeIntervalS != nil {
+				covers[i] = *r.ScrapeIntervalS
+			}
+		}
+		out[name] = vllmStats(vs, covers, intervalS, &st)
+	}
+	return out
 }
 
 // cgroup fills the Cgroup* statistics from the snapshots' cgroup fields (y reads one field of each snapshot).

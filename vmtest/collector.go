@@ -242,15 +242,27 @@ func (c *Collector) buildSamplers() error {
 			return fmt.Errorf("vmtest: Options.Prometheus: %w", err)
 		}
 		c.samplers, c.owned = append(c.samplers, p), append(c.owned, p)
-	} else if o.VLLMBaseURL != "" || o.MetricsURL != "" {
-		v, err := samplers.NewVLLM(samplers.VLLMConfig{BaseURL: o.VLLMBaseURL, MetricsURL: o.MetricsURL, Model: o.Model, Auth: o.VLLMAuth,
-			MinRateInterval: o.Interval / 2})
+	} else if len(o.Servers) > 1 {
+		f, err := c.newFleet()
 		if err != nil {
-			return fmt.Errorf("vmtest: Options.VLLMBaseURL: %w", err)
+			return err
+		}
+		c.samplers, c.owned = append(c.samplers, f), append(c.owned, f)
+	} else if o.VLLMBaseURL != "" || o.MetricsURL != "" || len(o.Servers) == 1 {
+		cfg := samplers.VLLMConfig{BaseURL: o.VLLMBaseURL, MetricsURL: o.MetricsURL, Model: o.Model, Auth: o.VLLMAuth,
+			MinRateInterval: o.Interval / 2}
+		field := "VLLMBaseURL"
+		if len(o.Servers) == 1 {
+			cfg.BaseURL, cfg.MetricsURL, cfg.Auth = o.Servers[0].BaseURL, o.Servers[0].MetricsURL, o.Servers[0].Auth
+			field = "Servers[0]"
+		}
+		v, err := samplers.NewVLLM(cfg)
+		if err != nil {
+			return fmt.Errorf("vmtest: Options.%s: %w", field, err)
 		}
 		c.samplers, c.owned = append(c.samplers, v), append(c.owned, v)
 	} else {
-		c.sources["vllm"] = &summary.SourceStatus{Note: "no server to scrape: set Options.VLLMBaseURL or " + EnvVLLMURL}
+		c.sources["vllm"] = &summary.SourceStatus{Note: "no server to scrape: set Options.VLLMBaseURL (or Servers) or " + EnvVLLMURL}
 	}
 	g, err := samplers.NewGPU(samplers.GPUConfig{Source: o.GPUSource, GPUs: o.GPUIDs, DCGMURLs: o.DCGMURLs, DCGMAuth: o.DCGMAuth, Interval: o.Interval})
 	if errors.Is(err, samplers.ErrNVMLNotLinked) {
@@ -296,6 +308,24 @@ func (c *Collector) buildSamplers() error {
 		c.sources["gpu"].Note = "source: " + c.gpu.Source()
 	}
 	return nil
+}
+
+// newFleet makes the server source of Options.Servers (two or more): one VLLM scraper per replica.
+func (c *Collector) newFleet() (*samplers.Fleet, error) {
+	o := c.opts
+	reps := make([]samplers.Replica, len(o.Servers))
+	for i, sv := range o.Servers {
+		v, err := samplers.NewVLLM(samplers.VLLMConfig{BaseURL: sv.BaseURL, MetricsURL: sv.MetricsURL, Model: o.Model, Auth: sv.Auth})
+		if err != nil {
+			return nil, fmt.Errorf("vmtest: Options.Servers[%d]: %w", i, err)
+		}
+		reps[i] = samplers.Replica{Name: sv.Name, Scraper: v}
+	}
+	f, err := samplers.NewFleet(reps, o.Interval/2)
+	if err != nil {
+		return nil, fmt.Errorf("vmtest: Options.Servers: %w", err)
+	}
+	return f, nil
 }
 
 // userServer reports whether the caller's samplers (c.samplers[builtIn:]) include a server source while no
@@ -481,13 +511,14 @@ wait:
 			r.VLLM = nil
 			r.Err = errors.Join(r.Err, errors.New("reading's VLLM part ignored: only a samplers.ServerSource fills vllm_metrics"))
 		}
-		scraped = scraped || (c.server != nil && name == c.server.Name() && r.Err == nil)
+		scraped = scraped || (c.server != nil && name == c.server.Name() && (r.Err == nil || anyRead(r.Parts)))
 		if r.Err != nil {
 			st.Record(now, c.redact(r.Err.Error()))
 			snap.Errors[name] = st.LastError
 		} else {
 			st.Record(now, "")
 		}
+		c.recordParts(name, now, r.Parts)
 		for k, g := range r.GPU {
 			snap.GPUMetrics[k] = g
 		}
@@ -515,6 +546,30 @@ wait:
 	c.journalTick(&snap, scraped)
 	if c.display != nil {
 		c.display.show(&snap, client, c.rec.Counts(), slot, c.opts.Interval.Seconds(), c.final0)
+	}
+}
+
+// anyRead says whether any part of a reading was read (Reading.Parts: a replica's error is "").
+func anyRead(parts map[string]string) bool {
+	for _, err := range parts {
+		if err == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// recordParts records each part of source name's reading (Reading.Parts: a replica of a several-server
+// source) under its own status, "<name>.<part>", so that each has its own outages.
+func (c *Collector) recordParts(name string, now time.Time, parts map[string]string) {
+	for part, err := range parts {
+		key := name + "." + part
+		st := c.sources[key]
+		if st == nil {
+			st = &summary.SourceStatus{}
+			c.sources[key] = st
+		}
+		st.Record(now, c.redact(err))
 	}
 }
 

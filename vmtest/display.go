@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -159,9 +160,11 @@ func (f *frame) lines() []string {
 			dv(g.MemoryUsedMB, "%.0f"), dv(g.MemoryFreeMB, "%.0f"), dv(g.TempC, "%.0f°C"), dv(g.PowerW, "%.0f W")))
 	}
 	v := &s.VLLMMetrics
-	out = append(out, fmt.Sprintf("  server   %s tok/s  queue %s  batch %s  KV %s  TTFT p50 %s p99 %s ms", dv(v.TokensPerSecond, "%.1f"),
-		dv(v.RequestQueueSize, "%.0f"), dv(v.ActiveBatchSize, "%.0f"), dv(v.KVCacheUsagePercent, "%.1f%%"),
-		dq(v.ServerTTFTP50MS, v.ServerTTFTP50LowerBoundMS), dq(v.ServerTTFTP99MS, v.ServerTTFTP99LowerBoundMS)))
+	out = append(out, serverRow("server", v))
+	for _, name := range slices.Sorted(maps.Keys(v.Replicas)) {
+		r := v.Replicas[name]
+		out = append(out, serverRow(replicaLabel(name), &r))
+	}
 	c := &f.client
 	out = append(out,
 		fmt.Sprintf("  client   so far %d requests: %d ok, %d not ok  ·  last %.1fs: %d ok, %s req/s, %s tok/s",
@@ -176,6 +179,21 @@ func (f *frame) lines() []string {
 		out = append(out, fmt.Sprintf("  ! %s: %s", src, s.Errors[src]))
 	}
 	return out
+}
+
+// serverRow is the frame's row of one server (the aggregate of several, or one replica), labelled label.
+func serverRow(label string, v *snapshot.VLLM) string {
+	return fmt.Sprintf("  %-8s %s tok/s  queue %s  batch %s  KV %s  TTFT p50 %s p99 %s ms", label, dv(v.TokensPerSecond, "%.1f"),
+		dv(v.RequestQueueSize, "%.0f"), dv(v.ActiveBatchSize, "%.0f"), dv(v.KVCacheUsagePercent, "%.1f%%"),
+		dq(v.ServerTTFTP50MS, v.ServerTTFTP50LowerBoundMS), dq(v.ServerTTFTP99MS, v.ServerTTFTP99LowerBoundMS))
+}
+
+// replicaLabel is how a replica's row is labelled: "·" and its name, cut at 12 characters.
+func replicaLabel(name string) string {
+	if len(name) > 12 {
+		name = name[:11] + "…"
+	}
+	return "·" + name
 }
 
 func sortedSources(m map[string]string) []string {
@@ -210,6 +228,11 @@ func (f *frame) compact(prev map[string]string) string {
 	fmt.Fprintf(&b, " | server %s tok/s queue %s batch %s KV %s TTFT p50 %s p99 %s ms", dv(v.TokensPerSecond, "%.1f"),
 		dv(v.RequestQueueSize, "%.0f"), dv(v.ActiveBatchSize, "%.0f"), dv(v.KVCacheUsagePercent, "%.1f%%"),
 		dq(v.ServerTTFTP50MS, v.ServerTTFTP50LowerBoundMS), dq(v.ServerTTFTP99MS, v.ServerTTFTP99LowerBoundMS))
+	for _, name := range slices.Sorted(maps.Keys(v.Replicas)) {
+		r := v.Replicas[name]
+		fmt.Fprintf(&b, " | %s %s tok/s queue %s batch %s KV %s", replicaLabel(name), dv(r.TokensPerSecond, "%.1f"),
+			dv(r.RequestQueueSize, "%.0f"), dv(r.ActiveBatchSize, "%.0f"), dv(r.KVCacheUsagePercent, "%.1f%%"))
+	}
 	c := &f.client
 	fmt.Fprintf(&b, " | client %d ok %d not ok, %s req/s TTFT p50 %s p99 %s ms E2E p50 %s p99 %s ms", f.counts.OK,
 		f.counts.Total-f.counts.OK, dv(f.rate(float64(c.OK)), "%.2f"), dv(c.TTFT.P50, "%.1f"), dv(c.TTFT.P99, "%.1f"),

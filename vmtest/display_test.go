@@ -210,3 +210,25 @@ func TestDashboardCompactGPUTotalsByHand(t *testing.T) {
 	line := (&frame{snap: s}).compact(map[string]string{})
 	assert.Contains(t, line, " | 3 GPU util 75% mem 30 MiB used 5 free max 70°C power 301 W | ")
 }
+
+// Several replicas: the server row is their aggregate, then one row per replica, by name; the compact line
+// has each replica after the aggregate.
+func TestDashboardOneRowPerReplica(t *testing.T) {
+	f := func(x float64) *float64 { return &x }
+	v := snapshot.VLLM{TokensPerSecond: f(30), RequestQueueSize: f(3), Replicas: map[string]snapshot.VLLM{
+		"b": {TokensPerSecond: f(20), RequestQueueSize: f(2)}, "a": {TokensPerSecond: f(10), RequestQueueSize: f(1)}}}
+	var rows []string
+	for _, l := range strings.Split(frameText(frame{snap: &snapshot.Snapshot{VLLMMetrics: v}}), "\n") {
+		if strings.Contains(l, "tok/s  queue") {
+			rows = append(rows, l)
+		}
+	}
+	assert.Equal(t, []string{
+		"  server   30.0 tok/s  queue 3  batch -  KV -  TTFT p50 - p99 - ms",
+		"  ·a       10.0 tok/s  queue 1  batch -  KV -  TTFT p50 - p99 - ms",
+		"  ·b       20.0 tok/s  queue 2  batch -  KV -  TTFT p50 - p99 - ms",
+	}, rows)
+	fr := frame{snap: &snapshot.Snapshot{VLLMMetrics: v}}
+	line := fr.compact(map[string]string{})
+	assert.Contains(t, line, "| server 30.0 tok/s queue 3 batch - KV - TTFT p50 - p99 - ms | ·a 10.0 tok/s queue 1 batch - KV - | ·b 20.0 tok/s queue 2 batch - KV - | client")
+}

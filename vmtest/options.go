@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/vmtest/vmtest/promsource"
 	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/samplers"
+	"github.com/vmtest/vmtest/serverstats"
 )
 
 // Defaults for Options.
@@ -58,6 +60,12 @@ type Options struct {
 	// MetricsURL, when set, is the full /metrics URL to scrape instead of VLLMBaseURL+"/metrics" (an http or
 	// https URL with a host).
 	MetricsURL string
+	// Servers are the replicas of the server under test (several vLLM servers of one model, e.g. behind a
+	// router), each scraped every tick into its own tracker: vllm_metrics and server_statistics are then
+	// their aggregate, with each replica's figures under "replicas" (serverstats.Fleet; DESIGN.md, "Several
+	// servers"). One entry is the same as VLLMBaseURL/MetricsURL (no replica figures). Set either Servers or
+	// VLLMBaseURL/MetricsURL, not both (Start refuses).
+	Servers []Server
 	// Model, when set, keeps only the server's series whose model_name label equals it (several models on one
 	// server); empty sums every model's series (samplers.VLLMConfig.Model). A Model no series carries makes
 	// each scrape fail, naming the models the server exposes.
@@ -163,15 +171,17 @@ func (o Options) resolve() (Options, error) {
 				l.field, l.limit, assert.MinLatencyLimit, int64(l.limit))
 		}
 	}
-	if o.VLLMBaseURL == "" {
+	if o.VLLMBaseURL == "" && len(o.Servers) == 0 {
 		if env := os.Getenv(EnvVLLMURL); env != "" {
 			o.VLLMBaseURL = strings.TrimSpace(env)
 			if err := CheckHTTPURL(o.VLLMBaseURL, "http://localhost:8000"); err != nil {
 				return o, fmt.Errorf("vmtest: %s %q (read because Options.VLLMBaseURL is empty): %v", EnvVLLMURL, env, err)
 			}
 		}
-	} else if err := CheckHTTPURL(o.VLLMBaseURL, "http://localhost:8000"); err != nil {
-		return o, fmt.Errorf("vmtest: Options.VLLMBaseURL %q: %v", o.VLLMBaseURL, err)
+	} else if o.VLLMBaseURL != "" {
+		if err := CheckHTTPURL(o.VLLMBaseURL, "http://localhost:8000"); err != nil {
+			return o, fmt.Errorf("vmtest: Options.VLLMBaseURL %q: %v", o.VLLMBaseURL, err)
+		}
 	}
 	if o.MetricsURL != "" {
 		if err := CheckHTTPURL(o.MetricsURL, "http://localhost:8000/metrics"); err != nil {
@@ -214,6 +224,9 @@ func (o Options) resolve() (Options, error) {
 	if err := resolveAuth(&o.DCGMAuth, "DCGMAuth", EnvDCGMAuth); err != nil {
 		return o, err
 	}
+	if err := resolveServers(&o); err != nil {
+		return o, err
+	}
 	if err := o.resolvePrometheus(); err != nil {
 		return o, err
 	}
@@ -223,6 +236,60 @@ func (o Options) resolve() (Options, error) {
 		}
 	}
 	return o, nil
+}
+
+// Server is one replica of Options.Servers.
+type Server struct {
+	// Name keys the replica's figures (vllm_metrics.replicas.<name>, replica_<name>_<field> CSV columns,
+	// server_statistics.replicas.<name>, the threshold names replica.<name>.server.*): 1–64 letters, digits
+	// or '_'. Default: "r<index>" (r0, r1, ...).
+	Name string
+	// BaseURL is the replica's base URL, as Options.VLLMBaseURL; /metrics is scraped from it.
+	BaseURL string
+	// MetricsURL, when set, is the replica's full /metrics URL, as Options.MetricsURL.
+	MetricsURL string
+	// Auth is sent with the replica's scrapes; zero: Options.VLLMAuth.
+	Auth auth.Config
+}
+
+// resolveServers checks Options.Servers and fills their default names and Auth.
+func resolveServers(o *Options) error {
+	if len(o.Servers) == 0 {
+		return nil
+	}
+	if o.VLLMBaseURL != "" || o.MetricsURL != "" {
+		return errors.New("vmtest: Options.Servers and Options.VLLMBaseURL/MetricsURL are both set: name the server(s) one way (a one-entry Servers is VLLMBaseURL)")
+	}
+	o.Servers = slices.Clone(o.Servers)
+	names := make([]string, len(o.Servers))
+	for i := range o.Servers {
+		sv := &o.Servers[i]
+		if sv.Name == "" {
+			sv.Name = "r" + strconv.Itoa(i)
+		}
+		names[i] = sv.Name
+		switch {
+		case sv.BaseURL == "" && sv.MetricsURL == "":
+			return fmt.Errorf("vmtest: Options.Servers[%d] (%s): set BaseURL or MetricsURL", i, sv.Name)
+		case sv.MetricsURL != "":
+			if err := CheckHTTPURL(sv.MetricsURL, "http://localhost:8000/metrics"); err != nil {
+				return fmt.Errorf("vmtest: Options.Servers[%d].MetricsURL %q: %v", i, auth.Redact(sv.MetricsURL), err)
+			}
+		default:
+			if err := CheckHTTPURL(sv.BaseURL, "http://localhost:8000"); err != nil {
+				return fmt.Errorf("vmtest: Options.Servers[%d].BaseURL %q: %v", i, auth.Redact(sv.BaseURL), err)
+			}
+		}
+		if sv.Auth.IsZero() {
+			sv.Auth = o.VLLMAuth
+		} else if err := sv.Auth.Validate(); err != nil {
+			return fmt.Errorf("vmtest: Options.Servers[%d].Auth: %w", i, err)
+		}
+	}
+	if err := serverstats.CheckReplicaNames(names); err != nil {
+		return fmt.Errorf("vmtest: Options.Servers: %w", err)
+	}
+	return nil
 }
 
 // CheckHTTPURL returns an error when raw is not an absolute http or https URL with a host, as Start checks
@@ -247,6 +314,9 @@ func (o *Options) resolvePrometheus() error {
 	}
 	if o.MetricsURL != "" {
 		return fmt.Errorf("vmtest: Options.MetricsURL and Options.Prometheus are both set: the server's metrics come from one of them")
+	}
+	if len(o.Servers) > 1 {
+		return fmt.Errorf("vmtest: Options.Servers (%d replicas) and Options.Prometheus are both set: the servers' metrics come from one of them", len(o.Servers))
 	}
 	cfg := *o.Prometheus
 	if cfg.Model == "" {

@@ -46,6 +46,9 @@ func (o *Options) secrets() []string {
 	for _, u := range urls {
 		s = append(s, auth.URLSecrets(u)...)
 	}
+	for _, sv := range o.Servers {
+		s = append(append(append(s, sv.Auth.Secrets()...), auth.URLSecrets(sv.BaseURL)...), auth.URLSecrets(sv.MetricsURL)...)
+	}
 	return s
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -26,8 +27,12 @@ import (
 
 // collectFlags are the flags collect and load share: they become vmtest.Options.
 type collectFlags struct {
-	url      string
-	model    string // Options.Model: the server's series of one model_name
+	url      string     // the one server's base URL (one -url, one -servers entry or $VMTEST_VLLM_URL); "" for several
+	urls     stringList // -url, repeatable: each a replica
+	servers  string     // -servers name=url,...
+	router   string     // -router: where load goes while every server is scraped
+	targets  []string   // where load goes: -router, else every server's base URL (round robin)
+	model    string     // Options.Model: the server's series of one model_name
 	interval time.Duration
 	out      string
 	config   string
@@ -44,7 +49,10 @@ type collectFlags struct {
 var gpuSources = []string{samplers.GPUSourceAuto, samplers.GPUSourceNVML, samplers.GPUSourceNvidiaSMI, samplers.GPUSourceDCGM, samplers.GPUSourceNone}
 
 func (f *collectFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.url, "url", "", "the server's base URL, e.g. http://localhost:8000 (http://user:password@host for basic auth); /metrics is scraped from it (default $"+vmtest.EnvVLLMURL+")")
+	fs.Var(&f.urls, "url", "the server's base URL, e.g. http://localhost:8000 (http://user:password@host for basic auth); /metrics is scraped from it (default $"+vmtest.EnvVLLMURL+
+		"); repeat it for several replicas (named r0, r1, ...), each scraped and, without -router, sent load round robin")
+	fs.StringVar(&f.servers, "servers", "", "several replicas with names, name=URL,name=URL,... (instead of -url): each scraped; without -router, sent load round robin")
+	fs.StringVar(&f.router, "router", "", "load and sweep: send every request to this URL (a router in front of the servers) while each -url or -servers server is scraped")
 	fs.StringVar(&f.model, "metrics-model", "", "read only the server's /metrics series whose model_name is this (default: sum every model's)")
 	fs.DurationVar(&f.interval, "interval", vmtest.DefaultInterval, "time between snapshots (at least "+vmtest.MinInterval.String()+")")
 	fs.StringVar(&f.out, "out", "", "output directory (default $"+vmtest.EnvOutputDir+"/<config>, else metrics_output/<config>)")
@@ -77,7 +85,12 @@ func (f *collectFlags) secrets() []string {
 			s = append(s, env.Secrets()...)
 		}
 	}
-	for _, u := range append([]string{f.url}, f.dcgm...) {
+	urls := append(append([]string{f.url, f.router}, f.urls...), f.dcgm...)
+	for _, item := range strings.Split(f.servers, ",") {
+		_, u, _ := strings.Cut(item, "=")
+		urls = append(urls, item, u)
+	}
+	for _, u := range urls {
 		s = append(s, auth.URLSecrets(u)...)
 	}
 	return append(s, f.prom.secrets()...)
@@ -85,10 +98,9 @@ func (f *collectFlags) secrets() []string {
 
 // options checks the flags (errors name the flag) and returns the collector options for command cmd.
 func (f *collectFlags) options(cmd string) (vmtest.Options, error) {
-	if f.url != "" {
-		if err := checkURL(f.url); err != nil {
-			return vmtest.Options{}, fmt.Errorf("-url %q: %v", auth.Redact(f.url), err)
-		}
+	servers, err := f.serverList()
+	if err != nil {
+		return vmtest.Options{}, err
 	}
 	if f.interval < vmtest.MinInterval {
 		return vmtest.Options{}, fmt.Errorf("-interval %v: must be at least %v", f.interval, vmtest.MinInterval)
@@ -100,7 +112,9 @@ func (f *collectFlags) options(cmd string) (vmtest.Options, error) {
 		ConfigID: f.config, Interval: f.interval, VLLMBaseURL: f.url, Model: f.model, Display: f.display,
 		GPUSource: f.gpu, DCGMURLs: f.dcgm,
 	}
-	var err error
+	if len(servers) > 1 {
+		o.Servers = servers
+	}
 	if o.VLLMAuth, err = f.metricsHeaders.config("metrics-header", vmtest.EnvVLLMAuth); err != nil {
 		return vmtest.Options{}, err
 	}
@@ -118,6 +132,58 @@ func (f *collectFlags) options(cmd string) (vmtest.Options, error) {
 		}
 	}
 	return o, nil
+}
+
+// anyServer says whether a server was named (-url, -servers or $VMTEST_VLLM_URL, after fromEnv).
+func (f *collectFlags) anyServer() bool { return len(f.urls) > 0 || f.servers != "" }
+
+// serverList checks -url, -servers and -router and returns the servers they name (errors name the flag);
+// it sets f.url when there is one server, and f.targets, where load goes.
+func (f *collectFlags) serverList() ([]vmtest.Server, error) {
+	var out []vmtest.Server
+	if f.servers != "" && len(f.urls) > 0 {
+		return nil, errors.New("-url and -servers exclude each other: name every server one way")
+	}
+	for i, u := range f.urls {
+		if err := checkURL(u); err != nil {
+			return nil, fmt.Errorf("-url %q: %v", auth.Redact(u), err)
+		}
+		name := ""
+		if len(f.urls) > 1 {
+			name = "r" + strconv.Itoa(i)
+		}
+		out = append(out, vmtest.Server{Name: name, BaseURL: u})
+	}
+	if f.servers != "" {
+		for i, item := range strings.Split(f.servers, ",") {
+			name, u, ok := strings.Cut(strings.TrimSpace(item), "=")
+			if !ok || name == "" {
+				return nil, fmt.Errorf("-servers item %d %q: want name=URL", i+1, auth.Redact(item))
+			}
+			if err := checkURL(u); err != nil {
+				return nil, fmt.Errorf("-servers %s=%q: %v", name, auth.Redact(u), err)
+			}
+			out = append(out, vmtest.Server{Name: name, BaseURL: u})
+		}
+	}
+	if f.router != "" {
+		if err := checkURL(f.router); err != nil {
+			return nil, fmt.Errorf("-router %q: %v", auth.Redact(f.router), err)
+		}
+	}
+	f.url, f.targets = "", nil
+	if len(out) == 1 {
+		f.url = out[0].BaseURL
+	}
+	switch {
+	case f.router != "":
+		f.targets = []string{f.router}
+	default:
+		for _, sv := range out {
+			f.targets = append(f.targets, sv.BaseURL)
+		}
+	}
+	return out, nil
 }
 
 // checkURL checks a server URL flag as vmtest.Start checks Options.VLLMBaseURL, with the same message.
@@ -139,7 +205,7 @@ func checkWritable(dir string) error {
 }
 
 // optionsHint follows an error from vmtest.Start, which names an Options field: it says which flag set it.
-const optionsHint = "(the options come from the flags: -url VLLMBaseURL, -interval Interval, -gpu GPUSource, " +
+const optionsHint = "(the options come from the flags: -url VLLMBaseURL (several: Servers), -servers Servers, -interval Interval, -gpu GPUSource, " +
 	"-gpus GPUIDs, -dcgm-url DCGMURLs, -prometheus Prometheus.URL, -config ConfigID, -out OutputDir)"
 
 // configName names a run after its configuration, for vmtest.OutputDir.
@@ -258,7 +324,7 @@ func loadGoal(lc loadgen.LoadConfig) live.Goal {
 }
 
 func collectMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("collect", "[-url URL] [-duration 60s] [-interval 2s] [-out DIR] [-config ID] [-gpu auto|nvml|nvidia-smi|dcgm|none] [-display]",
+	fs := newFlagSet("collect", "[-url URL ... | -servers NAME=URL,...] [-duration 60s] [-interval 2s] [-out DIR] [-config ID] [-gpu auto|nvml|nvidia-smi|dcgm|none] [-display]",
 		"Samples the server's /metrics, the GPUs and the host every -interval, as vmtest.Collect does in a test,\n"+
 			"until -duration has passed or SIGINT/SIGTERM arrives; then writes the files and prints the summary and their paths.")
 	var cf collectFlags
@@ -274,6 +340,9 @@ func collectMain(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	if *duration < 0 {
 		return usageErr(stderr, "collect", "-duration %v: must not be negative", *duration)
+	}
+	if cf.router != "" {
+		return usageErr(stderr, "collect", "-router: only load and sweep send requests; collect scrapes the -url or -servers servers")
 	}
 	o, err := cf.options("collect")
 	if err != nil {
@@ -310,7 +379,7 @@ var defaultPrompts = []string{
 
 func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	const cmd = "load"
-	fs := newFlagSet(cmd, "-url URL [-model M] [-prompts FILE.jsonl | -prompt TEXT ...] [-concurrency N | -rate R [-burstiness B] [-max-concurrency N]]\n"+
+	fs := newFlagSet(cmd, "-url URL ... | -servers NAME=URL,... [-router URL] [-model M] [-prompts FILE.jsonl | -prompt TEXT ...] [-concurrency N | -rate R [-burstiness B] [-max-concurrency N]]\n"+
 		"       [-duration D | -requests N] [-max-tokens N] [-warmup N] [-slo EXPR ...] [-goodput-ttft D -goodput-tpot D] [-out DIR] [-config ID]\n"+
 		"       [-input-tokens DIST [-output-tokens DIST] [-num-prompts N] [-prefixes N -prefix-tokens N -suffixes-per-prefix M]] [-ignore-eos] [-min-tokens N] [-seed S] [-continuous-usage]\n"+
 		"       [-shard-index I -shard-count N [-start-at TIME]]",
@@ -367,8 +436,8 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	switch {
-	case cf.url == "":
-		return bad("-url is required (or $%s)", vmtest.EnvVLLMURL)
+	case !cf.anyServer():
+		return bad("-url (or -servers) is required (or $%s)", vmtest.EnvVLLMURL)
 	case promptFile != "" && len(prompts) > 0:
 		return bad("-prompts and -prompt exclude each other")
 	case set["rate"] && set["concurrency"]:
@@ -417,7 +486,7 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if lc.Prompts, err = chosenPrompts(promptFile, prompts); err != nil {
 		return bad("%v", err)
 	}
-	lc.Client.BaseURL = cf.url
+	lc.Client.BaseURL, lc.Client.MoreBaseURLs = cf.targets[0], cf.targets[1:]
 	lc.Sink = discardSink{}
 	if err := lc.Validate(); err != nil {
 		return bad("%v", err)

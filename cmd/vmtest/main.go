@@ -189,7 +189,8 @@ func printMetrics(w io.Writer) {
 	}
 	_ = tw.Flush()
 	fmt.Fprintln(w, "\nA name chooses one word where it lists several (ttft.<p50|p99> stands for ttft.p50 and ttft.p99); <gpu> is gpu\n"+
-		"(all GPUs) or gpu_<i> (GPU i). Names are case-insensitive. README.md's table of metric names says more.")
+		"(all GPUs) or gpu_<i> (GPU i). With several servers, server.* is their aggregate and replica.<name>.server.*\n"+
+		"one replica's. Names are case-insensitive. README.md's table of metric names says more.")
 }
 
 // newFlagSet returns a flag set whose usage starts with synopsis and description.
@@ -215,6 +216,7 @@ func newFlagSet(name, synopsis, description string) *flag.FlagSet {
 // flag's error (which names the flag) after the command's name, then the hint (for a duration, its unit;
 // always, how to list the flags) to stderr, and returns exitUsage, false.
 func parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (int, bool) {
+	onceOnly(fs)
 	var buf bytes.Buffer
 	fs.SetOutput(&buf)
 	err := parseInterspersed(fs, args)
@@ -280,10 +282,57 @@ func usageErr(stderr io.Writer, cmd string, format string, args ...any) int {
 	return exitUsage
 }
 
+// repeatable marks a flag.Value that takes every value it is given (a list): onceOnly leaves it alone.
+type repeatable interface{ repeatable() }
+
+// onceOnly makes every flag of fs that is not repeatable refuse a second value ("given twice"), so that a
+// repeated flag is never silently replaced by its last value. Called once, before parsing.
+func onceOnly(fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		if _, ok := f.Value.(repeatable); ok {
+			return
+		}
+		if _, ok := f.Value.(*once); ok {
+			return
+		}
+		f.Value = &once{Value: f.Value}
+	})
+}
+
+// once wraps a flag.Value that takes one value.
+type once struct {
+	flag.Value
+	first string
+	set   bool
+}
+
+func (o *once) Set(v string) error {
+	if o.set {
+		return fmt.Errorf("given twice (first %q): it takes one value", o.first)
+	}
+	o.set, o.first = true, v
+	return o.Value.Set(v)
+}
+
+// Get returns the wrapped value's Get (nil when it has none).
+func (o *once) Get() any {
+	if g, ok := o.Value.(flag.Getter); ok {
+		return g.Get()
+	}
+	return nil
+}
+
+// IsBoolFlag says whether the wrapped value is a boolean flag (-display with no value).
+func (o *once) IsBoolFlag() bool {
+	b, ok := o.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
 // stringList is a flag that may be given several times.
 type stringList []string
 
 func (s *stringList) String() string { return strings.Join(*s, ", ") }
+func (s *stringList) repeatable()    {}
 func (s *stringList) Set(v string) error {
 	*s = append(*s, v)
 	return nil

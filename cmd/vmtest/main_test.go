@@ -242,7 +242,14 @@ func TestBadUsageExitsTwoNamingTheFlag(t *testing.T) {
 		{[]string{"collect", "-gpu", "tpu"}, "-gpu"},
 		{[]string{"collect", "-url", "localhost:8000"}, "-url"},
 		{[]string{"collect", "extra"}, `unexpected argument "extra"`},
-		{[]string{"load"}, "-url is required"},
+		{[]string{"load"}, "-url (or -servers) is required"},
+		{[]string{"collect", "-interval", "1s", "-interval", "2s"}, `invalid value "2s" for flag -interval: given twice (first "1s"): it takes one value`},
+		{[]string{"load", "-url", url, "-display", "-display"}, "invalid boolean flag display: given twice"},
+		{[]string{"compare", "-out", "a", "-out", "b", "x.json", "y.json"}, "flag -out: given twice"},
+		{[]string{"collect", "-url", url, "-servers", "a=" + url}, "-url and -servers exclude each other"},
+		{[]string{"collect", "-servers", "a=" + url + ",b"}, `-servers item 2 "b": want name=URL`},
+		{[]string{"collect", "-servers", "a=" + url + ",a=" + url}, `"a" is given twice`},
+		{[]string{"collect", "-url", url, "-router", url}, "-router: only load and sweep send requests"},
 		{[]string{"load", "-url", url, "-rate", "2", "-concurrency", "3"}, "-concurrency is the closed loop's"},
 		{[]string{"load", "-url", url, "-burstiness", "2"}, "-burstiness and -max-concurrency need -rate"},
 		{[]string{"load", "-url", url, "-rate", "0"}, "-rate 0"},
@@ -721,4 +728,29 @@ func TestCompareNoiseIsNoVerdict(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(page), "compared by vmtest compare; A is the reference")
 	assert.NotContains(t, string(page), "`")
+}
+
+// Two -url flags are two replicas: both scraped, each sent half the load (round robin), each with its own
+// server figures in the summary beside their sum. With -router every request goes to the router.
+func TestLoadSeveralServers(t *testing.T) {
+	a, b := fastSim(t), fastSim(t)
+	dir := t.TempDir()
+	code, out, errOut := runCmd(context.Background(), "load", "-url", a.URL, "-url", b.URL, "-model", "sim-model",
+		"-concurrency", "2", "-requests", "10", "-max-tokens", "3", "-interval", "1m", "-out", dir, "-config", "two", "-gpu", "none")
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	s := readSummaryT(t, runFiles(t, dir, "two")["summary_json"])
+	require.NotNil(t, s.Server)
+	require.Len(t, s.Server.Replicas, 2)
+	assert.Equal(t, 15.0, *s.Server.Replicas["r0"].GenerationTokens, "5 requests × 3 tokens")
+	assert.Equal(t, 15.0, *s.Server.Replicas["r1"].GenerationTokens)
+	assert.Equal(t, 30.0, *s.Server.GenerationTokens)
+
+	dir = t.TempDir()
+	code, out, errOut = runCmd(context.Background(), "load", "-servers", "x="+a.URL+",y="+b.URL, "-router", a.URL, "-model", "sim-model",
+		"-concurrency", "2", "-requests", "4", "-max-tokens", "3", "-interval", "1m", "-out", dir, "-config", "routed", "-gpu", "none")
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	s = readSummaryT(t, runFiles(t, dir, "routed")["summary_json"])
+	require.NotNil(t, s.Server)
+	assert.Equal(t, 12.0, *s.Server.Replicas["x"].GenerationTokens, "every request to the router (a)")
+	assert.Equal(t, 0.0, *s.Server.Replicas["y"].GenerationTokens, "b was scraped, never sent a request")
 }

@@ -14,6 +14,8 @@ import (
 // never fails (flag would print the value in its error); config checks them after parsing.
 type headerList []string
 
+func (h *headerList) repeatable() {}
+
 func (h *headerList) String() string {
 	if h == nil || len(*h) == 0 {
 		return ""
@@ -58,8 +60,14 @@ func (h headerList) config(flag, envPrefix string) (auth.Config, error) {
 // fromEnv fills the flags that default to the environment, after parsing, so that -h never prints what the
 // environment holds.
 func (f *collectFlags) fromEnv() {
-	if f.url == "" {
-		f.url = strings.TrimSpace(os.Getenv(vmtest.EnvVLLMURL))
+	if len(f.urls) == 0 && f.servers == "" {
+		if env := strings.TrimSpace(os.Getenv(vmtest.EnvVLLMURL)); env != "" {
+			f.urls = stringList{env}
+			f.url = env
+		}
+	}
+	if len(f.urls) == 1 {
+		f.url = f.urls[0]
 	}
 }
 

@@ -87,8 +87,8 @@ func sweepMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	switch {
 	case fs.NArg() > 0:
 		return bad("unexpected argument %q", fs.Arg(0))
-	case cf.url == "":
-		return bad("-url is required (or $VMTEST_VLLM_URL)")
+	case !cf.anyServer():
+		return bad("-url (or -servers) is required (or $VMTEST_VLLM_URL)")
 	case len(slos) == 0:
 		return bad("-slo is required: the thresholds every step must meet")
 	case (conc == "") == (rate == ""):
@@ -127,7 +127,7 @@ func sweepMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if lc.Prompts, err = chosenPrompts(promptFile, prompts); err != nil {
 		return bad("%v", err)
 	}
-	lc.Client.BaseURL = cf.url
+	lc.Client.BaseURL, lc.Client.MoreBaseURLs = cf.targets[0], cf.targets[1:]
 	if !set["api-key"] {
 		lc.Client.APIKey = os.Getenv("OPENAI_API_KEY") // read here, not as the flag's default, which -h would print
 	}

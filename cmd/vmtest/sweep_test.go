@@ -73,7 +73,7 @@ func TestSweepUsage(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-slo", "p(99) ttft < 1s", "-concurrency", "1,2"}, "-url is required"},
+		{[]string{"-slo", "p(99) ttft < 1s", "-concurrency", "1,2"}, "-url (or -servers) is required"},
 		{[]string{"-url", "http://x", "-concurrency", "1,2"}, "-slo is required"},
 		{[]string{"-url", "http://x", "-slo", "p(99) ttft < 1s"}, "give exactly one of -concurrency and -rate"},
 		{[]string{"-url", "http://x", "-slo", "p(99) ttft < 1s", "-rate", "1,x"}, `-rate "1,x": want a comma-separated list of numbers, or LO:HI`},

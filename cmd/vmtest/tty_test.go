@@ -73,7 +73,8 @@ func inTerminal(t *testing.T, line string) string {
 }
 
 // terminalRun starts a simulator (fixed seed) and a dcgm-exporter serving the 8-GPU capture, and runs
-// `vmtest load` against them in a terminal with args (which may redirect stdout).
+// `vmtest load` against them in a terminal with args (which may redirect stdout); -gpu dcgm unless args
+// gives its own -gpu (a flag given twice is refused).
 func terminalRun(t *testing.T, args string) string {
 	t.Helper()
 	bin := buildVmtest(t)
@@ -82,8 +83,12 @@ func terminalRun(t *testing.T, args string) string {
 	require.NoError(t, err)
 	dcgm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(body) }))
 	t.Cleanup(dcgm.Close)
+	gpu := " -gpu dcgm"
+	if strings.Contains(args, "-gpu ") {
+		gpu = ""
+	}
 	line := bin + " load -url " + sim.URL + " -model sim-model -requests 40 -concurrency 2 -max-tokens 5 -interval 500ms" +
-		" -gpu dcgm -dcgm-url " + dcgm.URL + "/metrics -config tty -out " + t.TempDir() + " " + args
+		gpu + " -dcgm-url " + dcgm.URL + "/metrics -config tty -out " + t.TempDir() + " " + args
 	return inTerminal(t, line)
 }
 
