@@ -154,7 +154,7 @@ type Client struct {
 	chatURL    string
 	more       []target      // MoreBaseURLs' endpoints; with completURL and chatURL, the round robin
 	next       atomic.Uint64 // requests sent, for the round robin
-	secrets    []string // what auth.Redact hides in every error and body excerpt the client gives
+	secrets    []string      // what auth.Redact hides in every error and body excerpt the client gives
 }
 
 // NewClient validates cfg, fills in its defaults and builds the client's own http.Transport. It returns an
