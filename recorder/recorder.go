@@ -91,6 +91,10 @@ type Record struct {
 	// for a request that did not succeed.
 	ITLGaps int
 
+	// Model and Turn as in Request.
+	Model string
+	Turn  int
+
 	itlAt int // the ITL distribution's count before this request's gaps: where TakeJournal finds them
 }
 
@@ -160,6 +164,8 @@ type Recorder struct {
 	winOver Window     // requests past that bound, counted without their latencies: drained by the next DrainWindowUntil
 
 	jFrom int // rows before this index were returned by TakeJournal
+
+	groups groups // per-model and per-turn recorders, under mu
 }
 
 // winEntry is one request waiting in the window: when it ended (s since start) and what the window sums.
@@ -213,7 +219,7 @@ func RecordOf(q *Request, start time.Time) Record {
 		SlotWaitMS:   ms(q.SlotWait),
 		PromptTokens: q.PromptTokens, OutputTokens: q.OutputTokens, RequestedOutputTokens: q.RequestedOutputTokens,
 		OutputTokensEstimated: q.OutputTokensEstimated, FinishReason: q.FinishReason, HTTPStatus: q.HTTPStatus,
-		Outcome: q.EffectiveOutcome(),
+		Outcome: q.EffectiveOutcome(), Model: q.Model, Turn: q.Turn,
 	}
 	if q.Err != nil {
 		rec.Error = q.Err.Error()
@@ -277,7 +283,14 @@ func (r *Recorder) RecordRequest(q Request) {
 			r.itl.add(ms(q.TokenTimes[i].Sub(q.TokenTimes[i-1])))
 		}
 	}
+	byModel, byTurn := r.groups.of(r, q.Model, q.Turn)
 	r.mu.Unlock()
+	if byModel != nil {
+		byModel.RecordRequest(q)
+	}
+	if byTurn != nil {
+		byTurn.RecordRequest(q)
+	}
 }
 
 // RecordWarmup counts q, a warm-up request, in Counts.Warmup and nowhere else. Safe for concurrent use.
@@ -307,7 +320,14 @@ func (r *Recorder) AddRecord(rec Record, itlMS []float64) {
 			r.itl.add(g)
 		}
 	}
+	byModel, byTurn := r.groups.of(r, rec.Model, rec.Turn)
 	r.mu.Unlock()
+	if byModel != nil {
+		byModel.AddRecord(rec, itlMS)
+	}
+	if byTurn != nil {
+		byTurn.AddRecord(rec, itlMS)
+	}
 }
 
 // add counts rec in every tally, distribution (but ITL, whose gaps the caller adds next) and the window, and
@@ -574,6 +594,13 @@ type Summary struct {
 	// did: what LastError would hide when the last failure is not the usual one.
 	DominantError      string `json:"dominant_error,omitempty"`
 	DominantErrorCount int    `json:"dominant_error_count,omitempty"`
+	// ByModel holds, for requests that named a model (Request.Model), the same figures per model name;
+	// absent when none did. At most MaxGroups models; requests of later ones are only in the totals.
+	ByModel map[string]Summary `json:"by_model,omitempty"`
+	// ByTurn holds, for the turns of multi-turn sessions (Request.Turn), the same figures per turn:
+	// ByTurn[i] is turn i+1. Absent when no request was a session's turn. At most MaxGroups turns; later
+	// turns are only in the totals.
+	ByTurn []Summary `json:"by_turn,omitempty"`
 }
 
 // Summarize computes the Summary over every request recorded (including those past the row bound).
@@ -593,8 +620,10 @@ func (r *Recorder) FinalCut() (Window, Summary, []Record) {
 	r.mu.Lock()
 	w := r.drainLocked(math.Inf(1))
 	c := r.copyLocked(true)
+	g := r.groups.copy()
 	r.mu.Unlock()
 	s, recs := r.summarize(c)
+	s.ByModel, s.ByTurn = g.summaries()
 	return w, s, recs
 }
 
@@ -602,8 +631,11 @@ func (r *Recorder) cut(rows bool) (Summary, []Record) {
 	// Copy under the lock, sort outside it: RecordRequest is never held up by a summary.
 	r.mu.Lock()
 	c := r.copyLocked(rows)
+	g := r.groups.copy()
 	r.mu.Unlock()
-	return r.summarize(c)
+	s, recs := r.summarize(c)
+	s.ByModel, s.ByTurn = g.summaries()
+	return s, recs
 }
 
 // cutCopy is what a cut copies under the lock.
