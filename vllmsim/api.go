@@ -41,6 +41,17 @@ type parsed struct {
 	n               int // choices
 	ignoreEOS       bool
 	blocks          []uint64 // chained hashes of the prompt's whole blocks (prefix cache keys)
+	adapter         []byte   // the LoRA adapter's name as a JSON string, when the request named one
+}
+
+// modelName is the model a response names: the adapter the request asked for, else base.
+func (p *parsed) modelName(base string) string {
+	if p.adapter == nil {
+		return base
+	}
+	var m string
+	_ = json.Unmarshal(p.adapter, &m)
+	return m
 }
 
 // requestError is a 4xx answer: status, offending parameter, message.
@@ -65,9 +76,12 @@ func parseRequest(body []byte, chat bool, cfg *Config, t *tokenizer, blocks []ui
 	if err := json.Unmarshal(body, &req); err != nil {
 		return p, badRequest("", "invalid JSON body: %v", err)
 	}
-	if req.Model != nil && *req.Model != cfg.Model {
+	if req.Model != nil && !cfg.serves(*req.Model) {
 		return p, &requestError{status: 404, param: "model",
 			msg: fmt.Sprintf("The model `%s` does not exist.", *req.Model)}
+	}
+	if req.Model != nil && *req.Model != cfg.Model {
+		p.adapter, _ = json.Marshal(*req.Model)
 	}
 	p.n = 1
 	if req.N != nil {

@@ -180,7 +180,11 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 	created := time.Now().Unix()
 	out = strconv.AppendInt(out, created, 10)
 	out = append(out, `,"model":`...)
-	out = append(out, s.quotedModel...)
+	if p.adapter != nil {
+		out = append(out, p.adapter...)
+	} else {
+		out = append(out, s.quotedModel...)
+	}
 	out = append(out, `,"choices":[`...)
 	gb.head = len(out)
 
@@ -482,7 +486,7 @@ func (s *Server) writeFinal(w http.ResponseWriter, chat bool, id string, created
 			Model   string   `json:"model"`
 			Choices []choice `json:"choices"`
 			Usage   usage    `json:"usage"`
-		}{id, "text_completion", created, s.cfg.Model, choices, u})
+		}{id, "text_completion", created, p.modelName(s.cfg.Model), choices, u})
 		return
 	}
 	type message struct {
@@ -522,5 +526,5 @@ func (s *Server) writeFinal(w http.ResponseWriter, chat bool, id string, created
 		Choices        []choice `json:"choices"`
 		Usage          usage    `json:"usage"`
 		PromptLogprobs *any     `json:"prompt_logprobs"`
-	}{id, "chat.completion", created, s.cfg.Model, choices, u, nil})
+	}{id, "chat.completion", created, p.modelName(s.cfg.Model), choices, u, nil})
 }

@@ -226,12 +226,17 @@ func (s *Server) serveModels(w http.ResponseWriter, _ *http.Request) {
 	body := struct {
 		Object string  `json:"object"`
 		Data   []model `json:"data"`
-	}{"list", []model{{
-		ID: s.cfg.Model, Object: "model", Created: s.created, OwnedBy: "vllm", Root: s.cfg.Model,
-		MaxModelLen: s.cfg.MaxModelLen,
-		Permission: []permission{{ID: "modelperm-vllmsim", Object: "model_permission", Created: s.created,
-			AllowSampling: true, AllowLogprobs: true, AllowView: true, Organization: "*"}},
-	}}}
+	}{"list", nil}
+	perm := []permission{{ID: "modelperm-vllmsim", Object: "model_permission", Created: s.created,
+		AllowSampling: true, AllowLogprobs: true, AllowView: true, Organization: "*"}}
+	entry := func(id string, parent *string) model {
+		return model{ID: id, Object: "model", Created: s.created, OwnedBy: "vllm", Root: id, Parent: parent,
+			MaxModelLen: s.cfg.MaxModelLen, Permission: perm}
+	}
+	body.Data = append(body.Data, entry(s.cfg.Model, nil))
+	for _, m := range s.cfg.LoRAModules {
+		body.Data = append(body.Data, entry(m, &s.cfg.Model))
+	}
 	writeJSON(w, http.StatusOK, body)
 }
 
