@@ -377,6 +377,7 @@ func (c *Client) do(ctx context.Context, enc *encoder, p *Prompt) (rec recorder.
 	defer c.redact(&rec)
 	rec.ID = p.ID
 	rec.RequestedOutputTokens = enc.maxTokens(p)
+	rec.Model = enc.modelOf(p)
 	chat := p.IsChat()
 	switch c.cfg.Endpoint {
 	case ChatCompletions:
@@ -473,6 +474,7 @@ type streamState struct {
 func (c *Client) readStream(ctx, rctx context.Context, body *progressReader, wd *watchdog, rec *recorder.Request) {
 	var st streamState
 	var readErr, failed error
+	reply := replyOf(ctx)
 	for ev, err := range sse.Read(body, c.sseCfg) {
 		if err != nil {
 			readErr = err
@@ -511,6 +513,9 @@ func (c *Client) readStream(ctx, rctx context.Context, body *progressReader, wd 
 			rec.End = now
 			rec.TokenTimes = append(rec.TokenTimes, now)
 			st.tokenCount++
+			if reply != nil && ci.content {
+				appendReply(reply, []byte(data))
+			}
 		}
 		if ci.finish != "" {
 			st.finish = ci.finish
@@ -614,6 +619,9 @@ func (c *Client) readWhole(ctx, rctx context.Context, body *progressReader, wd *
 		rec.FirstToken, rec.End = now, now
 		if ci.content {
 			rec.FirstContent = now
+			if reply := replyOf(ctx); reply != nil {
+				appendReply(reply, data)
+			}
 		}
 		st.tokenCount = 1
 	}

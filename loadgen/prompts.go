@@ -35,6 +35,12 @@ type Prompt struct {
 	IgnoreEOS *bool `json:"ignore_eos,omitempty"`
 	// MinTokens, when > 0, overrides Params.MinTokens for this prompt ("min_tokens").
 	MinTokens int `json:"min_tokens,omitempty"`
+	// Model, when set, overrides Params.Model for this prompt: a model or LoRA adapter name the server
+	// serves (see Mix). It is recorded as recorder.Request.Model.
+	Model string `json:"model,omitempty"`
+	// Turns, when set, makes the prompt a multi-turn session (see Session): Messages is then its context
+	// (for example a system message, possibly empty) and Turns its user turns, sent one after another.
+	Turns []Turn `json:"-"`
 }
 
 // IsChat reports whether p is a chat prompt (Messages set).
@@ -44,6 +50,8 @@ func (p Prompt) validate() error {
 	switch {
 	case p.Text != "" && len(p.Messages) > 0:
 		return errors.New("both prompt and messages are set")
+	case len(p.Turns) > 0:
+		return p.validateSession()
 	case p.Text == "" && len(p.Messages) == 0:
 		return errors.New(`neither a non-empty "prompt" nor "messages" is set`)
 	case p.MaxTokens < 0:
