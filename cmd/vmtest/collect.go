@@ -305,7 +305,8 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	const cmd = "load"
 	fs := newFlagSet(cmd, "-url URL [-model M] [-prompts FILE.jsonl | -prompt TEXT ...] [-concurrency N | -rate R [-burstiness B] [-max-concurrency N]]\n"+
 		"       [-duration D | -requests N] [-max-tokens N] [-warmup N] [-slo EXPR ...] [-goodput-ttft D -goodput-tpot D] [-out DIR] [-config ID]\n"+
-		"       [-input-tokens DIST [-output-tokens DIST] [-num-prompts N] [-prefixes N -prefix-tokens N -suffixes-per-prefix M]] [-ignore-eos] [-min-tokens N] [-seed S]",
+		"       [-input-tokens DIST [-output-tokens DIST] [-num-prompts N] [-prefixes N -prefix-tokens N -suffixes-per-prefix M]] [-ignore-eos] [-min-tokens N] [-seed S]\n"+
+		"       [-dataset FILE [-dataset-entries N] [-multi-turn [-think-time D]]] [-model A=3,B=1]",
 		"Drives load into the server (package loadgen) while collecting as `vmtest collect` does, records every request,\n"+
 			"writes the files, prints the summary, and checks each -slo over it: exit status 1 when one is not met.\n"+
 			"The run stops at -requests or -duration, whichever comes first, or at SIGINT/SIGTERM.")
@@ -318,9 +319,11 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		slo        recorder.SLO
 		promptFile string
 		wf         workloadFlags
+		df         datasetFlags
 	)
 	wf.register(fs)
-	fs.StringVar(&lc.Params.Model, "model", "", "model to request (default the first of the server's /v1/models)")
+	df.register(fs)
+	fs.StringVar(&lc.Params.Model, "model", "", `model to request (default the first of the server's /v1/models), or a mix of models or LoRA adapters by weight, "a=3,b=1", drawn per request with -seed`)
 	fs.StringVar(&promptFile, "prompts", "", `JSON Lines prompt file: {"prompt": ...} or {"messages": [...]} per line, optional "max_tokens"`)
 	fs.Var(&prompts, "prompt", "a chat prompt (repeatable; default a few built-in prompts)")
 	fs.IntVar(&lc.Concurrency, "concurrency", 0, "closed loop: requests in flight at once (default 1 without -rate)")
@@ -370,6 +373,9 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err := wf.check(set, promptFile != "" || len(prompts) > 0); err != nil {
 		return bad("%v", err)
 	}
+	if err := df.check(set, &lc.Params.Model, promptFile != "" || len(prompts) > 0 || set["input-tokens"]); err != nil {
+		return bad("%v", err)
+	}
 	for _, n := range []struct {
 		name string
 		v    float64
@@ -412,6 +418,13 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	if note, err := wf.apply(ctx, &lc, stdout); err != nil {
 		fmt.Fprintf(stderr, "vmtest %s: synthetic prompts: %v\n", cmd, err)
+		return exitFail
+	} else if note != "" {
+		fmt.Fprintf(stderr, "vmtest %s: warning: %s\n", cmd, note)
+		o.Warnings = append(o.Warnings, note)
+	}
+	if note, err := df.apply(ctx, &lc, stdout); err != nil {
+		fmt.Fprintf(stderr, "vmtest %s: dataset: %v\n", cmd, err)
 		return exitFail
 	} else if note != "" {
 		fmt.Fprintf(stderr, "vmtest %s: warning: %s\n", cmd, note)
