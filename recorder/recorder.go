@@ -283,7 +283,7 @@ func (r *Recorder) RecordRequest(q Request) {
 			r.itl.add(ms(q.TokenTimes[i].Sub(q.TokenTimes[i-1])))
 		}
 	}
-	byModel, byTurn := r.groups.of(r, q.Model, q.Turn)
+	byModel, byTurn := r.groups.of(r, rec.Model, rec.Turn)
 	r.mu.Unlock()
 	if byModel != nil {
 		byModel.RecordRequest(q)
@@ -334,7 +334,7 @@ func (r *Recorder) AddRecord(rec Record, itlMS []float64) {
 // keeps it as a row while the row bound allows. Called with r.mu held.
 func (r *Recorder) add(rec *Record) {
 	if uint(rec.PromptTokens) > MaxTokenCount || uint(rec.OutputTokens) > MaxTokenCount ||
-		len(rec.Error) > MaxErrorText || len(rec.FinishReason) > MaxFinishReason {
+		len(rec.Error) > MaxErrorText || len(rec.FinishReason) > MaxFinishReason || len(rec.Model) > MaxModelName {
 		bound(rec)
 	}
 	rec.itlAt = r.itl.n
@@ -471,6 +471,8 @@ const (
 	MaxErrorText = 4096
 	// MaxFinishReason caps Record.FinishReason (bytes); a cut text ends in "…".
 	MaxFinishReason = 64
+	// MaxModelName caps Record.Model (bytes); a cut name ends in "…".
+	MaxModelName = 512
 )
 
 // bound caps rec's texts and invalidates its token counts when one is below 0 or above MaxTokenCount: both
@@ -479,6 +481,9 @@ const (
 func bound(rec *Record) {
 	if len(rec.FinishReason) > MaxFinishReason {
 		rec.FinishReason = capText(rec.FinishReason, MaxFinishReason)
+	}
+	if len(rec.Model) > MaxModelName {
+		rec.Model = capText(rec.Model, MaxModelName)
 	}
 	if uint(rec.PromptTokens) > MaxTokenCount || uint(rec.OutputTokens) > MaxTokenCount {
 		bad := badCount("prompt", rec.PromptTokens) + badCount("output", rec.OutputTokens)

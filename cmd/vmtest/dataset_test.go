@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
+	"os"
 	"testing"
 	"time"
 
@@ -26,7 +28,8 @@ func TestLoadDatasetMultiTurnMix(t *testing.T) {
 	assert.Contains(t, out, "vmtest: load: dataset: 5 prompts from 7 entries examined (skipped: 1 too short, 0 too long, 1 without a reply)")
 	assert.Contains(t, out, "turn 1: 5 requests, 5 ok")
 	assert.Contains(t, out, "turn 2: 1 requests, 1 ok", `"sys", the one entry with two exchanges`)
-	s := readSummaryT(t, runFiles(t, dir, "load")["summary_json"])
+	files := runFiles(t, dir, "load")
+	s := readSummaryT(t, files["summary_json"])
 	r := s.Requests
 	require.Len(t, r.ByTurn, 2)
 	assert.Equal(t, 6, r.Total)
@@ -37,6 +40,26 @@ func TestLoadDatasetMultiTurnMix(t *testing.T) {
 	}
 	assert.Equal(t, 6, n)
 	assert.Equal(t, 6, r.OK)
+
+	// The requests CSV names each request's model and turn; its counts agree with the summary's groups.
+	f, err := os.Open(files["requests_csv"])
+	require.NoError(t, err)
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	require.NoError(t, err)
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	models, turns := map[string]int{}, map[string]int{}
+	for _, row := range rows[1:] {
+		models[row[col["model"]]]++
+		turns[row[col["turn"]]]++
+	}
+	for m, g := range r.ByModel {
+		assert.Equal(t, g.Total, models[m], m)
+	}
+	assert.Equal(t, map[string]int{"1": 5, "2": 1}, turns)
 }
 
 func TestLoadDatasetFlagErrors(t *testing.T) {
