@@ -1,7 +1,14 @@
 package recorder
 
-// MaxGroups bounds the models and the turns a Recorder summarizes apart (Summary.ByModel, Summary.ByTurn).
-const MaxGroups = 64
+// Bounds of the per-model and per-turn figures (Summary.ByModel, Summary.ByTurn).
+const (
+	// MaxGroups bounds the models, and the turns, a Recorder summarizes apart.
+	MaxGroups = 64
+	// GroupExactCap is how many values a group's distribution keeps exactly (64 KiB); past it, its
+	// percentiles come from a DDSketch (SketchRelativeAccuracy), so that 2·MaxGroups groups of 8
+	// distributions stay under about 100 MiB whatever the run's length.
+	GroupExactCap = 1 << 13
+)
 
 // groups holds a Recorder's per-model and per-turn recorders: each keeps no rows, only the tallies and
 // distributions, over the same start and goodput SLO as its parent.
@@ -20,6 +27,9 @@ func (g *groups) of(parent *Recorder, model string, turn int) (byModel, byTurn *
 	child := func() *Recorder {
 		c := New(parent.start, Config{MaxRecords: -1, Goodput: parent.slo})
 		c.groups.leaf = true
+		for _, d := range []*dist{&c.ttft, &c.tpot, &c.e2e, &c.itl, &c.ttftInt, &c.e2eInt, &c.reject, &c.ttfo} {
+			d.exactCapacity = GroupExactCap
+		}
 		return c
 	}
 	if model != "" {

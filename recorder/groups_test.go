@@ -52,3 +52,20 @@ func TestGroupsBounded(t *testing.T) {
 		t.Errorf("total %d, models %d, turns %d; want %d, %d, %d", s.Total, len(s.ByModel), len(s.ByTurn), MaxGroups+3, MaxGroups, MaxGroups)
 	}
 }
+
+// A group keeps GroupExactCap values exactly, then a sketch; it keeps no window and no row.
+func TestGroupsBoundedMemory(t *testing.T) {
+	t0 := time.Now()
+	r := New(t0, Config{})
+	for i := range GroupExactCap + 1 {
+		r.RecordRequest(Request{Start: t0, FirstToken: t0.Add(time.Duration(i+1) * time.Microsecond), End: t0.Add(time.Second), Model: "m"})
+	}
+	g := r.groups.byModel["m"]
+	if g.ttft.sk == nil || g.ttft.exact != nil || len(g.win) != 0 || len(g.recs) != 0 {
+		t.Errorf("group: sketch %v, exact %d, window %d, rows %d; want a sketch and nothing else kept",
+			g.ttft.sk != nil, len(g.ttft.exact), len(g.win), len(g.recs))
+	}
+	if len(r.win) != GroupExactCap+1 || r.ttft.sk != nil {
+		t.Errorf("parent: window %d, sketch %v; want %d and exact values", len(r.win), r.ttft.sk != nil, GroupExactCap+1)
+	}
+}

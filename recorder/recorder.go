@@ -289,6 +289,7 @@ func (r *Recorder) RecordRequest(q Request) {
 		byModel.RecordRequest(q)
 	}
 	if byTurn != nil {
+		q.TokenTimes = nil // a turn's figures leave ITL out (its request is in its model's)
 		byTurn.RecordRequest(q)
 	}
 }
@@ -326,7 +327,7 @@ func (r *Recorder) AddRecord(rec Record, itlMS []float64) {
 		byModel.AddRecord(rec, itlMS)
 	}
 	if byTurn != nil {
-		byTurn.AddRecord(rec, itlMS)
+		byTurn.AddRecord(rec, nil)
 	}
 }
 
@@ -373,9 +374,11 @@ func (r *Recorder) add(rec *Record) {
 	default:
 		c.Failed++
 	}
-	if len(r.win) < ExactCap { // bounded even if nobody drains the window
+	switch {
+	case r.groups.leaf: // a group's recorder: nobody drains its window
+	case len(r.win) < ExactCap: // bounded even if nobody drains the window
 		r.win = append(r.win, e)
-	} else {
+	default:
 		r.winOver.count(e)
 	}
 	if rec.Error != "" {
@@ -602,9 +605,9 @@ type Summary struct {
 	// ByModel holds, for requests that named a model (Request.Model), the same figures per model name;
 	// absent when none did. At most MaxGroups models; requests of later ones are only in the totals.
 	ByModel map[string]Summary `json:"by_model,omitempty"`
-	// ByTurn holds, for the turns of multi-turn sessions (Request.Turn), the same figures per turn:
-	// ByTurn[i] is turn i+1. Absent when no request was a session's turn. At most MaxGroups turns; later
-	// turns are only in the totals.
+	// ByTurn holds, for the turns of multi-turn sessions (Request.Turn), the same figures per turn but ITL
+	// (n=0): ByTurn[i] is turn i+1. Absent when no request was a session's turn. At most MaxGroups turns;
+	// later turns are only in the totals.
 	ByTurn []Summary `json:"by_turn,omitempty"`
 }
 
