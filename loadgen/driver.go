@@ -624,7 +624,7 @@ func (r *run) recordUnsent(i int, intended time.Time, slotWait time.Duration, ca
 	now := time.Now()
 	rec := recorder.Request{
 		ID: strconv.Itoa(i), Start: now, IntendedStart: intended, SlotWait: slotWait,
-		RequestedOutputTokens: r.cfg.Params.MaxTokens, Outcome: recorder.OutcomeIncomplete,
+		RequestedOutputTokens: r.cfg.Params.MaxTokens, Outcome: recorder.OutcomeIncomplete, Model: r.enc.modelOf(p),
 		Err: fmt.Errorf("%w while waiting for a concurrency slot: %w", ErrCanceled, cause),
 	}
 	if p.ID != "" {

@@ -51,9 +51,13 @@ func (p Prompt) validate() error {
 	case p.Text != "" && len(p.Messages) > 0:
 		return errors.New("both prompt and messages are set")
 	case len(p.Turns) > 0:
-		return p.validateSession()
+		if err := p.validateSession(); err != nil {
+			return err
+		}
 	case p.Text == "" && len(p.Messages) == 0:
 		return errors.New(`neither a non-empty "prompt" nor "messages" is set`)
+	}
+	switch {
 	case p.MaxTokens < 0:
 		return fmt.Errorf("max_tokens %d is negative", p.MaxTokens)
 	case p.MinTokens < 0:

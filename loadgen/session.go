@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/vmtest/vmtest/recorder"
 )
 
 // Turn is one user turn of a multi-turn session (Prompt.Turns).
@@ -80,7 +82,7 @@ func (r *run) session(ctx context.Context, i int, p *Prompt, intended time.Time,
 		var reply strings.Builder
 		rec, noConn := r.sendOne(withReply(ctx, &reply), i, &q, k+1, intended, slotWait)
 		last = r.pauseAfter(&rec, noConn)
-		if rec.Outcome != "ok" {
+		if rec.Outcome != recorder.OutcomeOK {
 			return last
 		}
 		history = append(history, Message{Role: "assistant", Content: reply.String()})

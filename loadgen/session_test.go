@@ -81,8 +81,32 @@ func TestSessionValidate(t *testing.T) {
 		{Text: "x", Turns: []Turn{{Content: "a"}}},
 		{Turns: []Turn{{Content: ""}}},
 		{Turns: []Turn{{Content: "a", MaxTokens: -1}}},
+		{Turns: []Turn{{Content: "a"}}, MinTokens: -2},
 	} {
 		assert.Error(t, p.validate(), "%+v", p)
 	}
 	assert.NoError(t, Prompt{Turns: []Turn{{Content: "a"}}}.validate())
+}
+
+// In an open loop a session is one arrival holding one MaxConcurrency slot to its end: with one slot, the
+// second session's first turn starts only after the first session's last turn has ended, and only first
+// turns carry an intended start.
+func TestSessionHoldsOpenLoopSlot(t *testing.T) {
+	sim := vllmsim.New(t, vllmsim.Config{TTFTBase: time.Millisecond})
+	session := Prompt{Turns: []Turn{{Content: "a b", MaxTokens: 2}, {Content: "c d", MaxTokens: 2}}}
+	sink := &sliceSink{}
+	_, err := Run(context.Background(), LoadConfig{Client: ClientConfig{BaseURL: sim.URL}, Prompts: []Prompt{session},
+		Rate: 1000, MaxConcurrency: 1, Requests: 2, Sink: sink})
+	require.NoError(t, err)
+	recs := sink.all()
+	require.Len(t, recs, 4)
+	byID := map[string]recorder.Request{}
+	for _, r := range recs {
+		require.Equal(t, recorder.OutcomeOK, r.Outcome, "%v", r.Err)
+		byID[r.ID] = r
+	}
+	first, second := byID["0/2"], byID["1/1"]
+	assert.False(t, second.Start.Before(first.End), "session 1 started before session 0 ended")
+	assert.False(t, byID["1/1"].IntendedStart.IsZero())
+	assert.True(t, byID["1/2"].IntendedStart.IsZero())
 }
