@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -574,6 +575,22 @@ func describeLoad(lc loadgen.LoadConfig) string {
 		fmt.Fprintf(&b, ", for at most %v", lc.Duration)
 	}
 	fmt.Fprintf(&b, ", %d prompts", len(lc.Prompts))
+	var models []string
+	sessions := 0
+	for _, p := range lc.Prompts {
+		if p.Model != "" && !slices.Contains(models, p.Model) {
+			models = append(models, p.Model)
+		}
+		if len(p.Turns) > 0 {
+			sessions++
+		}
+	}
+	if sessions > 0 {
+		fmt.Fprintf(&b, " (%d multi-turn sessions)", sessions)
+	}
+	if len(models) > 0 {
+		fmt.Fprintf(&b, ", prompts naming models %s", strings.Join(models, ", "))
+	}
 	return b.String()
 }
 
