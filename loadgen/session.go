@@ -30,8 +30,8 @@ func (p Prompt) validateSession() error {
 	}
 	for k, t := range p.Turns {
 		switch {
-		case t.Content == nil || t.Content == "":
-			return fmt.Errorf("turn %d has no content", k+1)
+		case t.Content == nil:
+			return fmt.Errorf("turn %d has no content (null)", k+1)
 		case t.MaxTokens < 0:
 			return fmt.Errorf("turn %d: max_tokens %d is negative", k+1, t.MaxTokens)
 		}

@@ -79,7 +79,7 @@ func TestSessionStopsAfterFailure(t *testing.T) {
 func TestSessionValidate(t *testing.T) {
 	for _, p := range []Prompt{
 		{Text: "x", Turns: []Turn{{Content: "a"}}},
-		{Turns: []Turn{{Content: ""}}},
+		{Turns: []Turn{{Content: nil}}},
 		{Turns: []Turn{{Content: "a", MaxTokens: -1}}},
 		{Turns: []Turn{{Content: "a"}}, MinTokens: -2},
 	} {
