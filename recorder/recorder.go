@@ -286,12 +286,27 @@ func (r *Recorder) RecordRequest(q Request) {
 	byModel, byTurn := r.groups.of(r, rec.Model, rec.Turn)
 	r.mu.Unlock()
 	if byModel != nil {
-		byModel.RecordRequest(q)
+		byModel.addGroup(rec, q.TokenTimes)
 	}
 	if byTurn != nil {
-		q.TokenTimes = nil // a turn's figures leave ITL out (its request is in its model's)
-		byTurn.RecordRequest(q)
+		byTurn.addGroup(rec, nil) // a turn's figures leave ITL out (its request is in its model's)
 	}
+}
+
+// addGroup adds rec, as its parent recorded it, to a group's recorder, with the ITL gaps of times when
+// rec succeeded.
+func (r *Recorder) addGroup(rec Record, times []time.Time) {
+	if len(times) < 2 {
+		rec.ITLGaps = 0
+	}
+	r.mu.Lock()
+	r.add(&rec)
+	if rec.ITLGaps > 0 {
+		for i := 1; i < len(times); i++ {
+			r.itl.add(ms(times[i].Sub(times[i-1])))
+		}
+	}
+	r.mu.Unlock()
 }
 
 // RecordWarmup counts q, a warm-up request, in Counts.Warmup and nowhere else. Safe for concurrent use.
