@@ -3,6 +3,7 @@ package loadgen
 import (
 	"context"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,4 +62,12 @@ func TestMixApplyKeepsPromptModel(t *testing.T) {
 	require.Len(t, ps, 3)
 	assert.Equal(t, []string{"own", "a", "own"}, []string{ps[0].Model, ps[1].Model, ps[2].Model})
 	assert.Equal(t, "x", ps[2].Text)
+}
+
+// A JSONL prompt may name its model.
+func TestReadPromptsModel(t *testing.T) {
+	ps, err := ReadPrompts(strings.NewReader(`{"prompt": "a", "model": "sql-lora"}` + "\n" + `{"prompt": "b"}`))
+	require.NoError(t, err)
+	assert.Equal(t, "sql-lora", ps[0].Model)
+	assert.Equal(t, "", ps[1].Model)
 }

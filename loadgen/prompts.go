@@ -69,8 +69,8 @@ func (p Prompt) validate() error {
 }
 
 // ReadPrompts reads prompts from JSON Lines: one object per line, either {"prompt": "..."} or
-// {"messages": [{"role": ..., "content": ...}, ...]}, each optionally with "id", "max_tokens", "min_tokens"
-// and "ignore_eos". Blank lines
+// {"messages": [{"role": ..., "content": ...}, ...]}, each optionally with "id", "max_tokens", "min_tokens",
+// "ignore_eos" and "model". Blank lines
 // are skipped; lines may be of any length. Unknown fields are ignored. A line that is not valid JSON or that
 // has neither (or both) of "prompt" and "messages" is an error naming its 1-based line number; an input with
 // no prompt at all is an error too.
