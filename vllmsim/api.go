@@ -41,17 +41,16 @@ type parsed struct {
 	n               int // choices
 	ignoreEOS       bool
 	blocks          []uint64 // chained hashes of the prompt's whole blocks (prefix cache keys)
-	adapter         []byte   // the LoRA adapter's name as a JSON string, when the request named one
+	adapter         string   // the LoRA adapter the request named ("" for the base model)
+	adapterJSON     []byte   // adapter as a JSON string
 }
 
 // modelName is the model a response names: the adapter the request asked for, else base.
 func (p *parsed) modelName(base string) string {
-	if p.adapter == nil {
+	if p.adapter == "" {
 		return base
 	}
-	var m string
-	_ = json.Unmarshal(p.adapter, &m)
-	return m
+	return p.adapter
 }
 
 // requestError is a 4xx answer: status, offending parameter, message.
@@ -81,7 +80,8 @@ func parseRequest(body []byte, chat bool, cfg *Config, t *tokenizer, blocks []ui
 			msg: fmt.Sprintf("The model `%s` does not exist.", *req.Model)}
 	}
 	if req.Model != nil && *req.Model != cfg.Model {
-		p.adapter, _ = json.Marshal(*req.Model)
+		p.adapter = *req.Model
+		p.adapterJSON, _ = json.Marshal(*req.Model)
 	}
 	p.n = 1
 	if req.N != nil {

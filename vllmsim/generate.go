@@ -135,7 +135,9 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 	ctx := r.Context()
 	arrival := time.Now()
 	need := int64(p.promptTokens + p.n*p.maxTokens)
+	s.lora.wait(p.adapter)
 	if err := s.eng.acquire(ctx, need, flushIfDirty); err != nil {
+		s.lora.gaveUp(p.adapter)
 		s.met.success[finishAbort].Inc()
 		if p.stream && s.ctx.Err() != nil {
 			panic(http.ErrAbortHandler) // Close: cut the response, as for running streams
@@ -143,10 +145,12 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 		return
 	}
 	admitted := time.Now()
+	s.lora.run(p.adapter)
 	var sl sleeper
 	inFlight := int64(p.promptTokens)
 	s.eng.kvInUse.Add(inFlight)
 	defer func() {
+		s.lora.done(p.adapter)
 		sl.stop()
 		s.eng.kvInUse.Add(-inFlight)
 		s.eng.release(need)
@@ -180,8 +184,8 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 	created := time.Now().Unix()
 	out = strconv.AppendInt(out, created, 10)
 	out = append(out, `,"model":`...)
-	if p.adapter != nil {
-		out = append(out, p.adapter...)
+	if p.adapter != "" {
+		out = append(out, p.adapterJSON...)
 	} else {
 		out = append(out, s.quotedModel...)
 	}

@@ -1,10 +1,12 @@
 package vllmsim
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -53,4 +55,44 @@ func TestLoRAModulesInvalid(t *testing.T) {
 		_, err := NewServer(Config{Model: "base", LoRAModules: l})
 		assert.ErrorContains(t, err, "Config.LoRAModules", "%q", l)
 	}
+}
+
+// loraInfo returns the labels of the one vllm:lora_requests_info series.
+func loraInfo(t *testing.T, s *Server) map[string]string {
+	t.Helper()
+	f, ok := scrape(t, s)["vllm:lora_requests_info"]
+	require.True(t, ok)
+	require.Len(t, f.GetMetric(), 1)
+	got := map[string]string{}
+	for _, l := range f.GetMetric()[0].GetLabel() {
+		got[l.GetName()] = l.GetValue()
+	}
+	return got
+}
+
+// vllm:lora_requests_info names the adapters with running requests while they run, as vLLM V1 exports it;
+// a request for the base model is not an adapter's.
+func TestLoRARequestsInfo(t *testing.T) {
+	s := New(t, Config{Model: "base", LoRAModules: []string{"sql-lora", "chat-lora"}, TimePerOutputToken: time.Hour})
+	want := map[string]string{"max_lora": "2", "running_lora_adapters": "", "waiting_lora_adapters": ""}
+	assert.Equal(t, want, loraInfo(t, s))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var bodies []*bufio.Reader
+	for _, m := range []string{"sql-lora", "base"} {
+		resp := post(t, ctx, s.URL+"/v1/completions", `{"model":"`+m+`","prompt":"a","max_tokens":3,"stream":true}`)
+		defer resp.Body.Close()
+		br := bufio.NewReader(resp.Body)
+		_, err := br.ReadString('\n') // the first token's event: the request runs (the next is an hour away)
+		require.NoError(t, err)
+		bodies = append(bodies, br)
+	}
+	want["running_lora_adapters"] = "sql-lora"
+	assert.Equal(t, want, loraInfo(t, s))
+	assert.Len(t, bodies, 2)
+}
+
+func TestNoLoRARequestsInfoWithoutAdapters(t *testing.T) {
+	_, ok := scrape(t, New(t, Config{}))["vllm:lora_requests_info"]
+	assert.False(t, ok)
 }

@@ -27,6 +27,7 @@ type Server struct {
 	created      int64  // unix seconds at start: /v1/models "created"
 	eng          *engine
 	met          *metrics
+	lora         *loraTracker // nil without LoRAModules
 	mux          *http.ServeMux
 	handler      http.Handler // mux behind the credentials Config requires
 	unauthorized atomic.Int64
@@ -111,6 +112,9 @@ func newServer(cfg Config) *Server {
 		s.eng.cache = newPrefixCache(cfg.KVCacheTokens)
 	}
 	s.met = newMetrics(&s.cfg, s.eng)
+	if s.lora = newLoRATracker(&s.cfg); s.lora != nil {
+		s.met.reg.MustRegister(s.lora)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
 	mux.HandleFunc("GET /v1/models", s.serveModels)
