@@ -86,7 +86,8 @@ func (m Mix) Draw(n int, seed uint64) []string {
 
 // Apply returns n prompts, prompts[i % len(prompts)] for i < n, each naming the model Draw(n, seed) gives
 // it, except a prompt that names its own model (a dataset entry's "model"), which keeps it. A run sending
-// more than n requests cycles through them.
+// more than n requests cycles through them. The n prompts share their messages with prompts (each copy is
+// about 120 bytes).
 func (m Mix) Apply(prompts []Prompt, n int, seed uint64) []Prompt {
 	if len(prompts) == 0 {
 		return nil

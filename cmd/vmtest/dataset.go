@@ -21,8 +21,13 @@ type datasetFlags struct {
 	mix          loadgen.Mix
 }
 
-// mixRequests is how many requests a model mix is drawn for in a run bounded by -duration alone.
-const mixRequests = 1024
+// mixRequests is how many requests a model mix is drawn for in a run bounded by -duration alone, and
+// maxMixRequests the most it is drawn for (a longer run cycles through the draw), so that the prompts it
+// makes stay a few MiB.
+const (
+	mixRequests    = 1024
+	maxMixRequests = 1 << 16
+)
 
 func (d *datasetFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&d.path, "dataset", "", `ShareGPT-format dataset: the JSON list vLLM's benchmark reads, or JSON Lines of its entries ("conversations" or "messages"; optional "output_len", "model")`)
@@ -58,7 +63,8 @@ func (d *datasetFlags) check(set map[string]bool, model *string, others bool) er
 }
 
 // apply sets lc's prompts from the dataset (counted with the server's /tokenize), its think time, and
-// each prompt's model from the mix (drawn with lc.Seed over -requests, or mixRequests without). It returns
+// each prompt's model from the mix (drawn with lc.Seed over -requests, at most maxMixRequests, or
+// mixRequests without; never over fewer requests than there are prompts). It returns
 // the warning to put in the run's files when the lengths are approximate.
 func (d *datasetFlags) apply(ctx context.Context, lc *loadgen.LoadConfig, stdout io.Writer) (string, error) {
 	lc.ThinkTime = d.think
@@ -78,10 +84,11 @@ func (d *datasetFlags) apply(ctx context.Context, lc *loadgen.LoadConfig, stdout
 		lc.Prompts, note = got.Prompts, got.Note
 	}
 	if d.mix != nil {
-		n := lc.Requests
+		n := min(lc.Requests, maxMixRequests)
 		if n == 0 {
-			n = max(len(lc.Prompts), mixRequests)
+			n = mixRequests
 		}
+		n = max(n, len(lc.Prompts))
 		lc.Prompts = d.mix.Apply(lc.Prompts, n, lc.Seed)
 	}
 	return note, nil
