@@ -232,6 +232,9 @@ func (c *Client) Close() {
 // Err wrapping ErrCanceled).
 func (c *Client) Do(ctx context.Context, p Prompt, params Params) recorder.Request {
 	enc, err := newEncoder(params)
+	if err == nil && len(p.Turns) > 0 {
+		err = errors.New("loadgen: a session (Prompt.Turns) is sent turn by turn by Run, not by Client.Do")
+	}
 	if err != nil {
 		return recorder.Request{ID: p.ID, Start: time.Now(), Outcome: recorder.OutcomeFailed, Err: err}
 	}

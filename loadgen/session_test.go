@@ -110,3 +110,13 @@ func TestSessionHoldsOpenLoopSlot(t *testing.T) {
 	assert.False(t, byID["1/1"].IntendedStart.IsZero())
 	assert.True(t, byID["1/2"].IntendedStart.IsZero())
 }
+
+// Client.Do sends one request: a session is refused with a failed record, not sent as its context alone.
+func TestDoRefusesSession(t *testing.T) {
+	c, err := NewClient(ClientConfig{BaseURL: "http://127.0.0.1:1"})
+	require.NoError(t, err)
+	defer c.Close()
+	rec := c.Do(context.Background(), Prompt{Turns: []Turn{{Content: "a"}}}, Params{})
+	assert.Equal(t, recorder.OutcomeFailed, rec.Outcome)
+	assert.ErrorContains(t, rec.Err, "session")
+}
