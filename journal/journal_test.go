@@ -144,7 +144,7 @@ func TestOtherFormatsAreRefused(t *testing.T) {
 	for name, first := range map[string]string{
 		"csv":           "timestamp,config_id\n1,2\n",
 		"other tool":    `{"format":"k6-journal","version":1,"kind":"snapshots"}` + "\n",
-		"other version": `{"format":"vmtest-journal","version":3,"kind":"snapshots"}` + "\n",
+		"other version": `{"format":"vmtest-journal","version":4,"kind":"snapshots"}` + "\n",
 		"cut header":    `{"format":"vmtest-journal","vers`,
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -155,7 +155,7 @@ func TestOtherFormatsAreRefused(t *testing.T) {
 			assert.Contains(t, err.Error(), filepath.Base(p.Snapshots), "the error names the file")
 			if name == "other version" {
 				assert.True(t, errors.Is(err, ErrVersion))
-				assert.Contains(t, err.Error(), "version 3: this vmtest reads versions 1 to 2")
+				assert.Contains(t, err.Error(), "version 4: this vmtest reads versions 1 to 3")
 			} else {
 				assert.True(t, errors.Is(err, ErrNotJournal), "%v", err)
 			}

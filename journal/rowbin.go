@@ -22,7 +22,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // (payload length, CRC-32C), then the payload: the ID; the eleven durations as float64 bits (a non-finite
 // one as NaN, or 0 for StartS, EndS and SlotWaitMS, as a version-1 line read back gives them); the
 // integers as varints; one byte of flags (1: OutputTokensEstimated, 2: ITLPerToken); FinishReason, Outcome and Error; the gap count
-// and each gap in whole ns as a varint. Strings are a uvarint length and UTF-8 bytes, each invalid byte
+// and each gap in whole ns as a varint; since version 3, Model and Turn. Strings are a uvarint length and UTF-8 bytes, each invalid byte
 // replaced by U+FFFD (as a version-1 line reads back).
 func appendRow(b []byte, r *recorder.Record, gaps []float64) []byte {
 	at := len(b)
@@ -53,6 +53,8 @@ func appendRow(b []byte, r *recorder.Record, gaps []float64) []byte {
 	for _, g := range gaps {
 		b = binary.AppendVarint(b, gapNS(g))
 	}
+	b = appendStr(b, r.Model)
+	b = binary.AppendVarint(b, int64(r.Turn))
 	payload := b[at+rowFrame:]
 	binary.LittleEndian.PutUint32(b[at:], uint32(len(payload)))
 	binary.LittleEndian.PutUint32(b[at+4:], crc32.Checksum(payload, castagnoli))
@@ -167,8 +169,9 @@ func (d *rowReader) int() int {
 }
 
 // decodeRow decodes a binary row's payload (appendRow's); the gaps, whole ns, are appended to ns, at most
-// the row's ITLGaps of them (as a version-1 line's "itl_ns" is read).
-func decodeRow(p []byte, ns []int64) (recorder.Record, []int64, error) {
+// the row's ITLGaps of them (as a version-1 line's "itl_ns" is read). version is the file's: a row of
+// version 2 ends after its gaps.
+func decodeRow(p []byte, ns []int64, version int) (recorder.Record, []int64, error) {
 	d := &rowReader{b: p}
 	var r recorder.Record
 	r.ID = d.str()
@@ -192,6 +195,9 @@ func decodeRow(p []byte, ns []int64) (recorder.Record, []int64, error) {
 		if int(i) < r.ITLGaps && !d.bad {
 			ns = append(ns, v)
 		}
+	}
+	if version >= 3 {
+		r.Model, r.Turn = d.str(), d.int()
 	}
 	if d.bad || len(d.b) != 0 {
 		return r, ns, errRow

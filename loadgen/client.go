@@ -269,6 +269,9 @@ func (c *Client) Close() {
 // Err wrapping ErrCanceled).
 func (c *Client) Do(ctx context.Context, p Prompt, params Params) recorder.Request {
 	enc, err := newEncoder(params)
+	if err == nil && len(p.Turns) > 0 {
+		err = errors.New("loadgen: a session (Prompt.Turns) is sent turn by turn by Run, not by Client.Do")
+	}
 	if err != nil {
 		return recorder.Request{ID: p.ID, Start: time.Now(), Outcome: recorder.OutcomeFailed, Err: err}
 	}
@@ -414,6 +417,7 @@ func (c *Client) do(ctx context.Context, enc *encoder, p *Prompt) (rec recorder.
 	defer c.redact(&rec)
 	rec.ID = p.ID
 	rec.RequestedOutputTokens = enc.maxTokens(p)
+	rec.Model = enc.modelOf(p)
 	chat := p.IsChat()
 	switch c.cfg.Endpoint {
 	case ChatCompletions:
@@ -539,6 +543,7 @@ func (st *streamState) tokenChunk(rec *recorder.Request, ci *chunkInfo) {
 func (c *Client) readStream(ctx, rctx context.Context, body *progressReader, wd *watchdog, rec *recorder.Request) {
 	st := streamState{perToken: true}
 	var readErr, failed error
+	reply := replyOf(ctx)
 	sr := newSSEReader(body, c.cfg.MaxEventSize)
 	if n := rec.RequestedOutputTokens; n > 0 {
 		rec.TokenTimes = make([]time.Time, 0, min(n, maxTokenTimesHint))
@@ -585,6 +590,9 @@ func (c *Client) readStream(ctx, rctx context.Context, body *progressReader, wd 
 			rec.TokenTimes = append(rec.TokenTimes, now)
 			st.tokenCount++
 			st.tokenChunk(rec, &ci)
+			if reply != nil && ci.content {
+				appendReply(reply, data)
+			}
 		}
 		if ci.finish != "" {
 			st.finish = ci.finish
@@ -688,6 +696,9 @@ func (c *Client) readWhole(ctx, rctx context.Context, body *progressReader, wd *
 		rec.FirstToken, rec.End = now, now
 		if ci.content {
 			rec.FirstContent = now
+			if reply := replyOf(ctx); reply != nil {
+				appendReply(reply, data)
+			}
 		}
 		st.tokenCount = 1
 	}

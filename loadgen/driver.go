@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -28,7 +29,10 @@ type LoadConfig struct {
 	// or MaxConcurrency, or 512 for an uncapped open loop.
 	Client ClientConfig
 	// Prompts are sent in order, cycling: measured request i uses Prompts[i % len(Prompts)], so runs with the
-	// same prompts send the same requests whatever the warm-up. Required. See ReadPrompts for JSONL files.
+	// same prompts send the same requests whatever the warm-up. Required. See ReadPrompts for JSONL files
+	// and ReadShareGPT for datasets. A prompt with Turns is a multi-turn session: its turns are sent one after
+	// another by the worker (closed loop) or the arrival (open loop, holding one MaxConcurrency slot) that
+	// started it, each turn a recorded request (recorder.Request.Turn); Requests then counts sessions.
 	Prompts []Prompt
 	// Params are the request parameters of every request.
 	Params Params
@@ -89,6 +93,12 @@ type LoadConfig struct {
 	// cross-check of the server's counts with the client's can count them. The measured phase and its
 	// schedule start after they have all ended.
 	Warmup int
+
+	// ThinkTime is the pause between a session's turns (Prompt.Turns): a user reading the reply before
+	// answering. 0: the next turn is sent as soon as the reply has ended.
+	ThinkTime time.Duration
+	// sleep, when set, replaces the think-time wait (tests inject a clock); it reports false when ctx ended.
+	sleep func(ctx context.Context, d time.Duration) bool
 
 	// Sink receives every measured request's record, from the driver's goroutines (it must be safe for
 	// concurrent use; *vmtest.Collector is), and each warm-up request's when it is a recorder.WarmupSink.
@@ -222,6 +232,8 @@ func (cfg *LoadConfig) validate() error {
 		return errors.New("loadgen: LoadConfig.Concurrency is the closed loop's; with Rate use MaxConcurrency")
 	case cfg.MaxRetryAfter < 0:
 		return fmt.Errorf("loadgen: LoadConfig.MaxRetryAfter %v is negative", cfg.MaxRetryAfter)
+	case cfg.ThinkTime < 0:
+		return fmt.Errorf("loadgen: LoadConfig.ThinkTime %v is negative", cfg.ThinkTime)
 	case cfg.RampUp < 0 || cfg.Rate > 0 && cfg.RampUp != 0:
 		return fmt.Errorf("loadgen: LoadConfig.RampUp %v must be ≥ 0, and applies to the closed loop only", cfg.RampUp)
 	}
@@ -239,6 +251,7 @@ type run struct {
 	client *Client
 	enc    *encoder
 	caller context.Context // Run's ctx: when it ends the run, requests cancelled in flight are canceled
+	start  time.Time       // the measured phase's start
 
 	mu       sync.Mutex
 	outcomes map[recorder.Outcome]int
@@ -345,8 +358,10 @@ func Run(ctx context.Context, cfg LoadConfig) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	if err := CheckModel(ctx, client, cfg.Params.Model); err != nil {
-		return Result{}, err
+	for _, m := range promptModels(cfg.Params.Model, cfg.Prompts) {
+		if err := CheckModel(ctx, client, m); err != nil {
+			return Result{}, err
+		}
 	}
 	r := &run{cfg: cfg, client: client, enc: enc, caller: ctx, outcomes: map[recorder.Outcome]int{}, aborted: make(chan struct{})}
 	res := Result{Mode: "closed", Outcomes: r.outcomes}
@@ -370,6 +385,7 @@ func Run(ctx context.Context, cfg LoadConfig) (Result, error) {
 	defer cancelRun(nil)
 	cpu0, sched0 := processCPU(), readSched()
 	res.Start = time.Now()
+	r.start = res.Start
 	var wg sync.WaitGroup
 	if open {
 		r.openLoop(ctx, runCtx, res.Start, &wg)
@@ -488,7 +504,7 @@ func (r *run) warmup(ctx context.Context, w int) (sent, notOK int, firstErr erro
 				if i >= r.cfg.Warmup {
 					return
 				}
-				rec := r.client.do(ctx, r.enc, &r.cfg.Prompts[i%len(r.cfg.Prompts)])
+				rec := r.client.do(ctx, r.enc, r.cfg.Prompts[i%len(r.cfg.Prompts)].single())
 				if ws != nil {
 					ws.RecordWarmup(rec)
 				}
@@ -511,6 +527,16 @@ func (r *run) warmup(ctx context.Context, w int) (sent, notOK int, firstErr erro
 // It returns what the request asks of a closed-loop worker before its next one (see pause).
 func (r *run) send(ctx context.Context, i int, intended time.Time, slotWait time.Duration) pause {
 	p := &r.cfg.Prompts[i%len(r.cfg.Prompts)]
+	if len(p.Turns) > 0 {
+		return r.session(ctx, i, p, intended, slotWait)
+	}
+	rec, noConn := r.sendOne(ctx, i, p, 0, intended, slotWait)
+	return r.pauseAfter(&rec, noConn)
+}
+
+// sendOne times prompt p as measured request i (turn, 1-based, of its session; 0 for none), records it and
+// returns its record and whether it could not connect.
+func (r *run) sendOne(ctx context.Context, i int, p *Prompt, turn int, intended time.Time, slotWait time.Duration) (recorder.Request, bool) {
 	var conn atomic.Bool
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) {
 		if !conn.Swap(true) {
@@ -526,6 +552,10 @@ func (r *run) send(ctx context.Context, i int, intended time.Time, slotWait time
 		rec.ID = strconv.Itoa(i)
 	} else {
 		rec.ID = p.ID + "/" + strconv.Itoa(i)
+	}
+	if turn > 0 {
+		rec.ID += "/" + strconv.Itoa(turn)
+		rec.Turn = turn
 	}
 	rec.IntendedStart = intended
 	rec.SlotWait = slotWait
@@ -557,7 +587,19 @@ func (r *run) send(ctx context.Context, i int, intended time.Time, slotWait time
 		r.failedToConnect(rec.Err)
 	}
 	r.cfg.Sink.RecordRequest(rec)
-	return r.pauseAfter(&rec, noConn)
+	return rec, noConn
+}
+
+// promptModels lists the distinct models the prompts name, in order (base for a prompt naming none).
+func promptModels(base string, prompts []Prompt) []string {
+	var ms []string
+	for i := range prompts {
+		m := cmp.Or(prompts[i].Model, base)
+		if !slices.Contains(ms, m) {
+			ms = append(ms, m)
+		}
+	}
+	return ms
 }
 
 // canceledByCaller reports whether rec, sent with ctx (the run's context), was cancelled in flight because
@@ -582,7 +624,7 @@ func (r *run) recordUnsent(i int, intended time.Time, slotWait time.Duration, ca
 	now := time.Now()
 	rec := recorder.Request{
 		ID: strconv.Itoa(i), Start: now, IntendedStart: intended, SlotWait: slotWait,
-		RequestedOutputTokens: r.cfg.Params.MaxTokens, Outcome: recorder.OutcomeIncomplete,
+		RequestedOutputTokens: r.cfg.Params.MaxTokens, Outcome: recorder.OutcomeIncomplete, Model: r.enc.modelOf(p),
 		Err: fmt.Errorf("%w while waiting for a concurrency slot: %w", ErrCanceled, cause),
 	}
 	if p.ID != "" {

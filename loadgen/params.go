@@ -169,6 +169,14 @@ func (e *encoder) maxTokens(pr *Prompt) int {
 	return e.params.MaxTokens
 }
 
+// modelOf is the model a request with prompt pr names ("" for none).
+func (e *encoder) modelOf(pr *Prompt) string {
+	if pr.Model != "" {
+		return pr.Model
+	}
+	return e.params.Model
+}
+
 // cmpOr is the first non-nil of a and b.
 func cmpOr(a, b *bool) *bool {
 	if a != nil {
@@ -181,7 +189,15 @@ func cmpOr(a, b *bool) *bool {
 func (e *encoder) body(pr *Prompt, chat bool) ([]byte, error) {
 	var b bytes.Buffer
 	b.Grow(len(e.model) + len(e.tail) + len(pr.Text) + 64)
-	if e.params.Model != "" {
+	if pr.Model != "" {
+		m, err := json.Marshal(pr.Model)
+		if err != nil {
+			return nil, err
+		}
+		b.WriteString(`{"model":`)
+		b.Write(m)
+		b.WriteByte(',')
+	} else if e.params.Model != "" {
 		b.WriteString(`{"model":`)
 		b.Write(e.model)
 		b.WriteByte(',')

@@ -35,6 +35,12 @@ type Prompt struct {
 	IgnoreEOS *bool `json:"ignore_eos,omitempty"`
 	// MinTokens, when > 0, overrides Params.MinTokens for this prompt ("min_tokens").
 	MinTokens int `json:"min_tokens,omitempty"`
+	// Model, when set, overrides Params.Model for this prompt: a model or LoRA adapter name the server
+	// serves (see Mix). It is recorded as recorder.Request.Model.
+	Model string `json:"model,omitempty"`
+	// Turns, when set, makes the prompt a multi-turn session (see Session): Messages is then its context
+	// (for example a system message, possibly empty) and Turns its user turns, sent one after another.
+	Turns []Turn `json:"-"`
 }
 
 // IsChat reports whether p is a chat prompt (Messages set).
@@ -44,8 +50,14 @@ func (p Prompt) validate() error {
 	switch {
 	case p.Text != "" && len(p.Messages) > 0:
 		return errors.New("both prompt and messages are set")
+	case len(p.Turns) > 0:
+		if err := p.validateSession(); err != nil {
+			return err
+		}
 	case p.Text == "" && len(p.Messages) == 0:
 		return errors.New(`neither a non-empty "prompt" nor "messages" is set`)
+	}
+	switch {
 	case p.MaxTokens < 0:
 		return fmt.Errorf("max_tokens %d is negative", p.MaxTokens)
 	case p.MinTokens < 0:
@@ -57,8 +69,8 @@ func (p Prompt) validate() error {
 }
 
 // ReadPrompts reads prompts from JSON Lines: one object per line, either {"prompt": "..."} or
-// {"messages": [{"role": ..., "content": ...}, ...]}, each optionally with "id", "max_tokens", "min_tokens"
-// and "ignore_eos". Blank lines
+// {"messages": [{"role": ..., "content": ...}, ...]}, each optionally with "id", "max_tokens", "min_tokens",
+// "ignore_eos" and "model". Blank lines
 // are skipped; lines may be of any length. Unknown fields are ignored. A line that is not valid JSON or that
 // has neither (or both) of "prompt" and "messages" is an error naming its 1-based line number; an input with
 // no prompt at all is an error too.

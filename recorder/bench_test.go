@@ -128,3 +128,18 @@ func BenchmarkSummarizeAtExactCap(b *testing.B) {
 		_ = r.Summarize()
 	}
 }
+
+// BenchmarkRecordRequestGrouped is RecordRequest for a request naming a model and a session turn: it is
+// also recorded in the model's and the turn's recorders (Summary.ByModel, ByTurn).
+func BenchmarkRecordRequestGrouped(b *testing.B) {
+	q := benchReq()
+	q.Model, q.Turn = "base", 1
+	r := New(time.Now(), Config{})
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			r.RecordRequest(q)
+		}
+	})
+}

@@ -94,6 +94,10 @@ type Record struct {
 	// the tokens after the first per token); 0 for a request that did not succeed.
 	ITLGaps int
 
+	// Model and Turn as in Request.
+	Model string
+	Turn  int
+
 	itlAt int // the ITL distribution's count before this request's gaps: where TakeJournal finds them
 }
 
@@ -167,6 +171,8 @@ type Recorder struct {
 	winOver Window     // requests past that bound, counted without their latencies: drained by the next DrainWindowUntil
 
 	jFrom int // rows before this index were returned by TakeJournal
+
+	groups groups // per-model and per-turn recorders, under mu
 }
 
 // winEntry is one request waiting in the window: when it ended (s since start) and what the window sums.
@@ -220,7 +226,7 @@ func RecordOf(q *Request, start time.Time) Record {
 		SlotWaitMS:   ms(q.SlotWait),
 		PromptTokens: q.PromptTokens, OutputTokens: q.OutputTokens, RequestedOutputTokens: q.RequestedOutputTokens,
 		OutputTokensEstimated: q.OutputTokensEstimated, FinishReason: q.FinishReason, HTTPStatus: q.HTTPStatus,
-		Outcome: q.EffectiveOutcome(),
+		Outcome: q.EffectiveOutcome(), Model: q.Model, Turn: q.Turn,
 	}
 	if q.Err != nil {
 		rec.Error = q.Err.Error()
@@ -283,6 +289,29 @@ func (r *Recorder) RecordRequest(q Request) {
 	if rec.ITLGaps > 0 {
 		q.itlGaps(r.itl.add)
 	}
+	byModel, byTurn := r.groups.of(r, rec.Model, rec.Turn)
+	r.mu.Unlock()
+	if byModel != nil {
+		byModel.addGroup(rec, q.TokenTimes)
+	}
+	if byTurn != nil {
+		byTurn.addGroup(rec, nil) // a turn's figures leave ITL out (its request is in its model's)
+	}
+}
+
+// addGroup adds rec, as its parent recorded it, to a group's recorder, with the ITL gaps of times when
+// rec succeeded.
+func (r *Recorder) addGroup(rec Record, times []time.Time) {
+	if len(times) < 2 {
+		rec.ITLGaps = 0
+	}
+	r.mu.Lock()
+	r.add(&rec)
+	if rec.ITLGaps > 0 {
+		for i := 1; i < len(times); i++ {
+			r.itl.add(ms(times[i].Sub(times[i-1])))
+		}
+	}
 	r.mu.Unlock()
 }
 
@@ -313,14 +342,21 @@ func (r *Recorder) AddRecord(rec Record, itlMS []float64) {
 			r.itl.add(g)
 		}
 	}
+	byModel, byTurn := r.groups.of(r, rec.Model, rec.Turn)
 	r.mu.Unlock()
+	if byModel != nil {
+		byModel.AddRecord(rec, itlMS)
+	}
+	if byTurn != nil {
+		byTurn.AddRecord(rec, nil)
+	}
 }
 
 // add counts rec in every tally, distribution (but ITL, whose gaps the caller adds next) and the window, and
 // keeps it as a row while the row bound allows. Called with r.mu held.
 func (r *Recorder) add(rec *Record) {
 	if uint(rec.PromptTokens) > MaxTokenCount || uint(rec.OutputTokens) > MaxTokenCount ||
-		len(rec.Error) > MaxErrorText || len(rec.FinishReason) > MaxFinishReason {
+		len(rec.Error) > MaxErrorText || len(rec.FinishReason) > MaxFinishReason || len(rec.Model) > MaxModelName {
 		bound(rec)
 	}
 	rec.itlAt = r.itl.n
@@ -365,9 +401,11 @@ func (r *Recorder) add(rec *Record) {
 	default:
 		c.Failed++
 	}
-	if len(r.win) < ExactCap { // bounded even if nobody drains the window
+	switch {
+	case r.groups.leaf: // a group's recorder: nobody drains its window
+	case len(r.win) < ExactCap: // bounded even if nobody drains the window
 		r.win = append(r.win, e)
-	} else {
+	default:
 		r.winOver.count(e)
 	}
 	if rec.Error != "" {
@@ -463,6 +501,8 @@ const (
 	MaxErrorText = 4096
 	// MaxFinishReason caps Record.FinishReason (bytes); a cut text ends in "…".
 	MaxFinishReason = 64
+	// MaxModelName caps Record.Model (bytes); a cut name ends in "…".
+	MaxModelName = 512
 )
 
 // bound caps rec's texts and invalidates its token counts when one is below 0 or above MaxTokenCount: both
@@ -471,6 +511,9 @@ const (
 func bound(rec *Record) {
 	if len(rec.FinishReason) > MaxFinishReason {
 		rec.FinishReason = capText(rec.FinishReason, MaxFinishReason)
+	}
+	if len(rec.Model) > MaxModelName {
+		rec.Model = capText(rec.Model, MaxModelName)
 	}
 	if uint(rec.PromptTokens) > MaxTokenCount || uint(rec.OutputTokens) > MaxTokenCount {
 		bad := badCount("prompt", rec.PromptTokens) + badCount("output", rec.OutputTokens)
@@ -588,6 +631,13 @@ type Summary struct {
 	// did: what LastError would hide when the last failure is not the usual one.
 	DominantError      string `json:"dominant_error,omitempty"`
 	DominantErrorCount int    `json:"dominant_error_count,omitempty"`
+	// ByModel holds, for requests that named a model (Request.Model), the same figures per model name;
+	// absent when none did. At most MaxGroups models; requests of later ones are only in the totals.
+	ByModel map[string]Summary `json:"by_model,omitempty"`
+	// ByTurn holds, for the turns of multi-turn sessions (Request.Turn), the same figures per turn but ITL
+	// (n=0): ByTurn[i] is turn i+1. Absent when no request was a session's turn. At most MaxGroups turns;
+	// later turns are only in the totals.
+	ByTurn []Summary `json:"by_turn,omitempty"`
 }
 
 // Summarize computes the Summary over every request recorded (including those past the row bound).
@@ -607,8 +657,10 @@ func (r *Recorder) FinalCut() (Window, Summary, []Record) {
 	r.mu.Lock()
 	w := r.drainLocked(math.Inf(1))
 	c := r.copyLocked(true)
+	g := r.groups.copy()
 	r.mu.Unlock()
 	s, recs := r.summarize(c)
+	s.ByModel, s.ByTurn = g.summaries()
 	return w, s, recs
 }
 
@@ -616,8 +668,11 @@ func (r *Recorder) cut(rows bool) (Summary, []Record) {
 	// Copy under the lock, sort outside it: RecordRequest is never held up by a summary.
 	r.mu.Lock()
 	c := r.copyLocked(rows)
+	g := r.groups.copy()
 	r.mu.Unlock()
-	return r.summarize(c)
+	s, recs := r.summarize(c)
+	s.ByModel, s.ByTurn = g.summaries()
+	return s, recs
 }
 
 // cutCopy is what a cut copies under the lock.

@@ -77,6 +77,12 @@ type Request struct {
 	Outcome Outcome
 	// Err is why the request failed; nil for a success.
 	Err error
+	// Model is the "model" the request named ("" when it named none); requests with one are also summarized
+	// per model (Summary.ByModel).
+	Model string
+	// Turn is the 1-based index of the request's user turn in a multi-turn session (0: not part of one);
+	// requests with one are also summarized per turn (Summary.ByTurn).
+	Turn int
 }
 
 // Sink receives timed requests. *vmtest.Collector implements it; loadgen writes to it. RecordRequest must be

@@ -394,7 +394,9 @@ func naturalLess(a, b string) bool {
 // RequestRow is one row of the requests CSV (column names in the csv tags). Durations are in milliseconds;
 // an unknown value is an empty cell: http_status when no response came, prompt_tokens when the server
 // reported no usage, requested_output_tokens when the request left max_tokens to the server,
-// time_to_reject_ms (Start to the rejection's response, recorder.Record.TimeToRejectMS) unless rejected.
+// time_to_reject_ms (Start to the rejection's response, recorder.Record.TimeToRejectMS) unless rejected,
+// turn (a multi-turn session's 1-based turn) for a request outside a session; model is empty when the
+// request named none.
 type RequestRow struct {
 	ID                    string   `csv:"id"`
 	StartS                float64  `csv:"start_s"`
@@ -417,6 +419,8 @@ type RequestRow struct {
 	TimeToRejectMS        *float64 `csv:"time_to_reject_ms"`
 	TTFOMS                *float64 `csv:"ttfo_ms"`
 	ReasoningTokens       *int     `csv:"reasoning_tokens"`
+	Model                 string   `csv:"model"`
+	Turn                  *int     `csv:"turn"`
 }
 
 // RequestsCSV renders the request records, one row each, through gocsv.
@@ -432,6 +436,7 @@ func RequestsCSV(recs []recorder.Record) ([]byte, error) {
 			OutputTokensEstimated: r.OutputTokensEstimated, RequestedOutputTokens: positive(r.RequestedOutputTokens),
 			FinishReason: r.FinishReason, Error: r.Error, TimeToRejectMS: snapshot.F(r.TimeToRejectMS),
 			TTFOMS: snapshot.F(r.TTFOMS), ReasoningTokens: positive(r.ReasoningTokens),
+			Model: r.Model, Turn: positive(r.Turn),
 		}
 	}
 	return gocsv.MarshalBytes(&rows)
@@ -613,6 +618,7 @@ func recordOf(r *RequestRow) recorder.Record {
 		OutputTokensEstimated: r.OutputTokensEstimated, RequestedOutputTokens: n(r.RequestedOutputTokens),
 		FinishReason: r.FinishReason, Error: r.Error, TimeToRejectMS: ms(r.TimeToRejectMS),
 		TTFOMS: ms(r.TTFOMS), ReasoningTokens: n(r.ReasoningTokens),
+		Model: r.Model, Turn: n(r.Turn),
 	}
 }
 

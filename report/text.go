@@ -122,6 +122,7 @@ func TextSummary(s *summary.Summary) []string {
 	if r.ReasoningTokens > 0 { // a reasoning model: the first content comes after the thinking
 		lines = slices.Insert(lines, 3, "TTFOT "+dist(r.TTFOMS)+fmt.Sprintf(" (first content after reasoning; %d reasoning tokens)", r.ReasoningTokens))
 	}
+	lines = append(lines, groupLines(r)...)
 	if sv := s.Server; sv != nil {
 		lines = append(lines, "server-side, from /metrics histograms over the test window: a percentile is a value (interpolated as Prometheus histogram_quantile does) where its bucket is narrow, "+
 			"else the range it is known to lie in (its bucket, narrowed by the histogram's sum; JSON bucket_lower_ms, at_most_ms):")

@@ -41,6 +41,16 @@ type parsed struct {
 	n               int // choices
 	ignoreEOS       bool
 	blocks          []uint64 // chained hashes of the prompt's whole blocks (prefix cache keys)
+	adapter         string   // the LoRA adapter the request named ("" for the base model)
+	adapterJSON     []byte   // adapter as a JSON string
+}
+
+// modelName is the model a response names: the adapter the request asked for, else base.
+func (p *parsed) modelName(base string) string {
+	if p.adapter == "" {
+		return base
+	}
+	return p.adapter
 }
 
 // requestError is a 4xx answer: status, offending parameter, message.
@@ -65,9 +75,13 @@ func parseRequest(body []byte, chat bool, cfg *Config, t *tokenizer, blocks []ui
 	if err := json.Unmarshal(body, &req); err != nil {
 		return p, badRequest("", "invalid JSON body: %v", err)
 	}
-	if req.Model != nil && *req.Model != cfg.Model {
+	if req.Model != nil && !cfg.serves(*req.Model) {
 		return p, &requestError{status: 404, param: "model",
 			msg: fmt.Sprintf("The model `%s` does not exist.", *req.Model)}
+	}
+	if req.Model != nil && *req.Model != cfg.Model {
+		p.adapter = *req.Model
+		p.adapterJSON, _ = json.Marshal(*req.Model)
 	}
 	p.n = 1
 	if req.N != nil {

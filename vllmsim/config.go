@@ -2,6 +2,7 @@ package vllmsim
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -50,6 +51,13 @@ type Config struct {
 	// another model gets 404, as vLLM answers; a request without "model" is
 	// served.
 	Model string
+
+	// LoRAModules are further model names served as LoRA adapters of Model, as vLLM's --lora-modules
+	// serves them: each is listed in /v1/models (root itself, parent Model), accepted as a request's
+	// "model" and echoed in its response's "model" field. They share Model's engine and latency model;
+	// their requests enter the vllm:* metrics under model_name Model, as vLLM labels an adapter's
+	// requests with the base model's name. Names must be distinct, non-empty and not Model.
+	LoRAModules []string
 
 	// APIKey, when set, is required on every /v1 route as "Authorization:
 	// Bearer <APIKey>", as vLLM's --api-key does; a request without it gets
@@ -297,6 +305,9 @@ func (c Config) withDefaults() (Config, error) {
 	if !(c.Jitter >= 0 && c.Jitter < 1) {
 		return bad("Jitter", "must be in [0, 1)", c.Jitter)
 	}
+	if err := c.checkLoRA(); err != nil {
+		return Config{}, err
+	}
 	if c.MaxNumSeqs < 0 {
 		return bad("MaxNumSeqs", "must be >= 0 (0 = default)", c.MaxNumSeqs)
 	}
@@ -339,4 +350,21 @@ func (c Config) withDefaults() (Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// checkLoRA refuses an empty, repeated or base-model name in LoRAModules.
+func (c *Config) checkLoRA() error {
+	seen := map[string]bool{c.Model: true}
+	for i, m := range c.LoRAModules {
+		if m == "" || seen[m] {
+			return fmt.Errorf("vllmsim: invalid Config.LoRAModules[%d]: %q is empty, repeated or the base Model", i, m)
+		}
+		seen[m] = true
+	}
+	return nil
+}
+
+// serves reports whether model is Model or one of LoRAModules.
+func (c *Config) serves(model string) bool {
+	return model == c.Model || slices.Contains(c.LoRAModules, model)
 }

@@ -136,7 +136,9 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 	ctx := r.Context()
 	arrival := time.Now()
 	need := int64(p.promptTokens + p.n*p.maxTokens)
+	s.lora.wait(p.adapter)
 	if err := s.eng.acquire(ctx, need, flushIfDirty); err != nil {
+		s.lora.gaveUp(p.adapter)
 		s.met.success[finishAbort].Inc()
 		if p.stream && s.ctx.Err() != nil {
 			panic(http.ErrAbortHandler) // Close: cut the response, as for running streams
@@ -144,10 +146,12 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 		return
 	}
 	admitted := time.Now()
+	s.lora.run(p.adapter)
 	var sl sleeper
 	inFlight := int64(p.promptTokens)
 	s.eng.kvInUse.Add(inFlight)
 	defer func() {
+		s.lora.done(p.adapter)
 		sl.stop()
 		s.eng.kvInUse.Add(-inFlight)
 		s.eng.release(need)
@@ -181,7 +185,11 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 	created := time.Now().Unix()
 	out = strconv.AppendInt(out, created, 10)
 	out = append(out, `,"model":`...)
-	out = append(out, s.quotedModel...)
+	if p.adapter != "" {
+		out = append(out, p.adapterJSON...)
+	} else {
+		out = append(out, s.quotedModel...)
+	}
 	out = append(out, `,"choices":[`...)
 	gb.head = len(out)
 
@@ -511,7 +519,7 @@ func (s *Server) writeFinal(w http.ResponseWriter, chat bool, id string, created
 			Model   string   `json:"model"`
 			Choices []choice `json:"choices"`
 			Usage   usage    `json:"usage"`
-		}{id, "text_completion", created, s.cfg.Model, choices, u})
+		}{id, "text_completion", created, p.modelName(s.cfg.Model), choices, u})
 		return
 	}
 	type message struct {
@@ -551,5 +559,5 @@ func (s *Server) writeFinal(w http.ResponseWriter, chat bool, id string, created
 		Choices        []choice `json:"choices"`
 		Usage          usage    `json:"usage"`
 		PromptLogprobs *any     `json:"prompt_logprobs"`
-	}{id, "chat.completion", created, s.cfg.Model, choices, u, nil})
+	}{id, "chat.completion", created, p.modelName(s.cfg.Model), choices, u, nil})
 }

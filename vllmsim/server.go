@@ -27,6 +27,7 @@ type Server struct {
 	created      int64  // unix seconds at start: /v1/models "created"
 	eng          *engine
 	met          *metrics
+	lora         *loraTracker // nil without LoRAModules
 	mux          *http.ServeMux
 	handler      http.Handler // mux behind the credentials Config requires
 	unauthorized atomic.Int64
@@ -111,6 +112,9 @@ func newServer(cfg Config) *Server {
 		s.eng.cache = newPrefixCache(cfg.KVCacheTokens)
 	}
 	s.met = newMetrics(&s.cfg, s.eng)
+	if s.lora = newLoRATracker(&s.cfg); s.lora != nil {
+		s.met.reg.MustRegister(s.lora)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
 	mux.HandleFunc("GET /v1/models", s.serveModels)
@@ -226,12 +230,17 @@ func (s *Server) serveModels(w http.ResponseWriter, _ *http.Request) {
 	body := struct {
 		Object string  `json:"object"`
 		Data   []model `json:"data"`
-	}{"list", []model{{
-		ID: s.cfg.Model, Object: "model", Created: s.created, OwnedBy: "vllm", Root: s.cfg.Model,
-		MaxModelLen: s.cfg.MaxModelLen,
-		Permission: []permission{{ID: "modelperm-vllmsim", Object: "model_permission", Created: s.created,
-			AllowSampling: true, AllowLogprobs: true, AllowView: true, Organization: "*"}},
-	}}}
+	}{"list", nil}
+	perm := []permission{{ID: "modelperm-vllmsim", Object: "model_permission", Created: s.created,
+		AllowSampling: true, AllowLogprobs: true, AllowView: true, Organization: "*"}}
+	entry := func(id string, parent *string) model {
+		return model{ID: id, Object: "model", Created: s.created, OwnedBy: "vllm", Root: id, Parent: parent,
+			MaxModelLen: s.cfg.MaxModelLen, Permission: perm}
+	}
+	body.Data = append(body.Data, entry(s.cfg.Model, nil))
+	for _, m := range s.cfg.LoRAModules {
+		body.Data = append(body.Data, entry(m, &s.cfg.Model))
+	}
 	writeJSON(w, http.StatusOK, body)
 }
 

@@ -60,6 +60,10 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(*vllms
 	port := fs.Int("port", 8000, "TCP port to listen on (0 picks a free one)")
 	shutdownTimeout := fs.Duration("shutdown-timeout", 5*time.Second, "how long in-flight requests may run on after SIGINT/SIGTERM")
 	fs.StringVar(&cfg.Model, "model", vllmsim.DefaultModel, "served model name (model_name label, /v1/models id)")
+	fs.Func("lora-modules", "further model names served as LoRA adapters of -model, comma-separated (as vLLM's --lora-modules)", func(v string) error {
+		cfg.LoRAModules = strings.Split(v, ",")
+		return nil
+	})
 	fs.Uint64Var(&cfg.Seed, "seed", 0, "seed for ids, text, jitter and probabilistic faults")
 	// The command's defaults look like a small model on one GPU, so that a demo against it shows real latencies;
 	// pass 0 for a server as fast as the machine allows.

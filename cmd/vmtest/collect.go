@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -382,6 +383,7 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := newFlagSet(cmd, "-url URL ... | -servers NAME=URL,... [-router URL] [-model M] [-prompts FILE.jsonl | -prompt TEXT ...] [-concurrency N | -rate R [-burstiness B] [-max-concurrency N]]\n"+
 		"       [-duration D | -requests N] [-max-tokens N] [-warmup N] [-slo EXPR ...] [-goodput-ttft D -goodput-tpot D] [-out DIR] [-config ID]\n"+
 		"       [-input-tokens DIST [-output-tokens DIST] [-num-prompts N] [-prefixes N -prefix-tokens N -suffixes-per-prefix M]] [-ignore-eos] [-min-tokens N] [-seed S] [-continuous-usage]\n"+
+		"       [-dataset FILE [-dataset-entries N] [-multi-turn [-think-time D]]] [-model A=3,B=1]\n"+
 		"       [-shard-index I -shard-count N [-start-at TIME]]",
 		"Drives load into the server (package loadgen) while collecting as `vmtest collect` does, records every request,\n"+
 			"writes the files, prints the summary, and checks each -slo over it: exit status 1 when one is not met.\n"+
@@ -396,10 +398,12 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		promptFile string
 		wf         workloadFlags
 		sh         shardFlags
+		df         datasetFlags
 	)
 	wf.register(fs)
 	sh.register(fs)
-	fs.StringVar(&lc.Params.Model, "model", "", "model to request (default the first of the server's /v1/models)")
+	df.register(fs)
+	fs.StringVar(&lc.Params.Model, "model", "", `model to request (default the first of the server's /v1/models), or a mix of models or LoRA adapters by weight, "a=3,b=1", drawn per request with -seed`)
 	fs.StringVar(&promptFile, "prompts", "", `JSON Lines prompt file: {"prompt": ...} or {"messages": [...]} per line, optional "max_tokens"`)
 	fs.Var(&prompts, "prompt", "a chat prompt (repeatable; default a few built-in prompts)")
 	fs.IntVar(&lc.Concurrency, "concurrency", 0, "closed loop: requests in flight at once (default 1 without -rate)")
@@ -450,6 +454,9 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err := wf.check(set, promptFile != "" || len(prompts) > 0); err != nil {
 		return bad("%v", err)
 	}
+	if err := df.check(set, &lc.Params.Model, promptFile != "" || len(prompts) > 0 || set["input-tokens"]); err != nil {
+		return bad("%v", err)
+	}
 	for _, n := range []struct {
 		name string
 		v    float64
@@ -496,6 +503,13 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	if note, err := wf.apply(ctx, &lc, stdout); err != nil {
 		fmt.Fprintf(stderr, "vmtest %s: synthetic prompts: %v\n", cmd, err)
+		return exitFail
+	} else if note != "" {
+		fmt.Fprintf(stderr, "vmtest %s: warning: %s\n", cmd, note)
+		o.Warnings = append(o.Warnings, note)
+	}
+	if note, err := df.apply(ctx, &lc, stdout); err != nil {
+		fmt.Fprintf(stderr, "vmtest %s: dataset: %v\n", cmd, err)
 		return exitFail
 	} else if note != "" {
 		fmt.Fprintf(stderr, "vmtest %s: warning: %s\n", cmd, note)
@@ -671,6 +685,22 @@ func describeLoad(lc loadgen.LoadConfig) string {
 		fmt.Fprintf(&b, ", for at most %v", lc.Duration)
 	}
 	fmt.Fprintf(&b, ", %d prompts", len(lc.Prompts))
+	var models []string
+	sessions := 0
+	for _, p := range lc.Prompts {
+		if p.Model != "" && !slices.Contains(models, p.Model) {
+			models = append(models, p.Model)
+		}
+		if len(p.Turns) > 0 {
+			sessions++
+		}
+	}
+	if sessions > 0 {
+		fmt.Fprintf(&b, " (%d multi-turn sessions)", sessions)
+	}
+	if len(models) > 0 {
+		fmt.Fprintf(&b, ", prompts naming models %s", strings.Join(models, ", "))
+	}
 	return b.String()
 }
 

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vmtest/vmtest/vllmsim"
+)
+
+// A ShareGPT dataset sent as multi-turn sessions to a simulator serving a base model and a LoRA adapter,
+// mixed 3:1: the dataset line counts the entries by hand (7 entries: "short" is under 4 tokens, "noreply"
+// has no reply, the other 5 pass), every session's first turn is in by_turn[0], and the per-model counts
+// add up to every request sent.
+func TestLoadDatasetMultiTurnMix(t *testing.T) {
+	sim := vllmsim.New(t, vllmsim.Config{Model: "base", LoRAModules: []string{"sql-lora"},
+		TTFTBase: 2 * time.Millisecond, TimePerOutputToken: 100 * time.Microsecond})
+	dir := t.TempDir()
+	code, out, errOut := runCmd(context.Background(), "load", "-url", sim.URL, "-requests", "5", "-concurrency", "2",
+		"-dataset", "../../loadgen/testdata/sharegpt.json", "-multi-turn", "-think-time", "1ms", "-model", "base=3,sql-lora=1",
+		"-seed", "5", "-interval", "1s", "-out", dir, "-gpu", "none")
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	assert.Contains(t, out, "vmtest: load: dataset: 5 prompts from 7 entries examined (skipped: 1 too short, 0 too long, 1 without a reply)")
+	assert.Contains(t, out, "5 prompts (5 multi-turn sessions), prompts naming models ")
+	assert.Contains(t, out, "turn 1: 5 requests, 5 ok")
+	assert.Contains(t, out, "turn 2: 1 requests, 1 ok", `"sys", the one entry with two exchanges`)
+	files := runFiles(t, dir, "load")
+	s := readSummaryT(t, files["summary_json"])
+	r := s.Requests
+	require.Len(t, r.ByTurn, 2)
+	assert.Equal(t, 6, r.Total)
+	n := 0
+	for m, g := range r.ByModel {
+		assert.Contains(t, []string{"base", "sql-lora"}, m)
+		n += g.Total
+	}
+	assert.Equal(t, 6, n)
+	assert.Equal(t, 6, r.OK)
+
+	// The requests CSV names each request's model and turn; its counts agree with the summary's groups.
+	f, err := os.Open(files["requests_csv"])
+	require.NoError(t, err)
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	require.NoError(t, err)
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	models, turns := map[string]int{}, map[string]int{}
+	for _, row := range rows[1:] {
+		models[row[col["model"]]]++
+		turns[row[col["turn"]]]++
+	}
+	for m, g := range r.ByModel {
+		assert.Equal(t, g.Total, models[m], m)
+	}
+	assert.Equal(t, map[string]int{"1": 5, "2": 1}, turns)
+}
+
+func TestLoadDatasetFlagErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"-dataset", "x.json", "-prompt", "hi"},
+		{"-multi-turn"},
+		{"-dataset", "x.json", "-think-time", "1s"},
+		{"-dataset", "x.json", "-dataset-format", "csv"},
+		{"-model", "a=0,b=1"},
+	} {
+		code, _, errOut := runCmd(context.Background(), append([]string{"load", "-url", "http://127.0.0.1:1"}, args...)...)
+		assert.Equal(t, exitUsage, code, "%v: %s", args, errOut)
+	}
+}

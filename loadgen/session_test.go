@@ -1,0 +1,122 @@
+package loadgen
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vmtest/vmtest/recorder"
+	"github.com/vmtest/vmtest/vllmsim"
+)
+
+// A session's turns are sent in order, each with the replies received so far: turn k's prompt_tokens is
+// what the simulator's tokenizer counts for the grown conversation (one token per whitespace word and
+// vllmsim.ChatTokensPerMessage per message; each simulator output token is one word, so a reply of n output
+// tokens is n words). Think time passes between turns, through the injected sleep.
+func TestSessionGrowsConversation(t *testing.T) {
+	sim := vllmsim.New(t, vllmsim.Config{})
+	system := "you are brief"
+	users := []string{"hello there", "tell me more about caches", "and then"}
+	maxTokens := []int{5, 3, 7}
+	session := Prompt{ID: "s", Messages: []Message{{Role: "system", Content: system}}}
+	for k, u := range users {
+		session.Turns = append(session.Turns, Turn{Content: u, MaxTokens: maxTokens[k]})
+	}
+	var mu sync.Mutex
+	var slept []time.Duration
+	sink := &sliceSink{}
+	cfg := LoadConfig{
+		Client: ClientConfig{BaseURL: sim.URL}, Prompts: []Prompt{session}, Params: Params{IgnoreEOS: Bool(true)},
+		Concurrency: 1, Requests: 2, ThinkTime: 3 * time.Second, Sink: sink,
+		sleep: func(context.Context, time.Duration) bool {
+			mu.Lock()
+			slept = append(slept, 3*time.Second)
+			mu.Unlock()
+			return true
+		},
+	}
+	res, err := Run(context.Background(), cfg)
+	require.NoError(t, err)
+	recs := sink.all()
+	require.Len(t, recs, 6, "2 sessions × 3 turns")
+	assert.Equal(t, 6, res.Sent)
+	assert.Len(t, slept, 4, "think time between turns, not before the first")
+	words := func(s string) int { return len(strings.Fields(s)) }
+	per := vllmsim.ChatTokensPerMessage
+	for s := range 2 {
+		want := words(system) + per
+		for k := range users {
+			r := recs[3*s+k]
+			require.Equal(t, recorder.OutcomeOK, r.Outcome, "%v", r.Err)
+			assert.Equal(t, k+1, r.Turn)
+			want += words(users[k]) + per
+			assert.Equal(t, want, r.PromptTokens, "session %d turn %d", s, k+1)
+			assert.Equal(t, maxTokens[k], r.OutputTokens)
+			want += r.OutputTokens + per // the assistant's reply, sent back in the next turn
+		}
+	}
+}
+
+// A session stops after a turn that fails: there is no reply to send back.
+func TestSessionStopsAfterFailure(t *testing.T) {
+	sim := vllmsim.New(t, vllmsim.Config{MaxModelLen: 40})
+	session := Prompt{Turns: []Turn{{Content: "one two", MaxTokens: 20}, {Content: "three", MaxTokens: 30}, {Content: "four"}}}
+	sink := &sliceSink{}
+	_, err := Run(context.Background(), LoadConfig{Client: ClientConfig{BaseURL: sim.URL}, Prompts: []Prompt{session},
+		Params: Params{IgnoreEOS: Bool(true)}, Requests: 1, Sink: sink})
+	require.NoError(t, err)
+	recs := sink.all()
+	require.Len(t, recs, 2, "turn 2 (6+20+5+30 > 40 tokens) fails, turn 3 is not sent")
+	assert.Equal(t, recorder.OutcomeOK, recs[0].Outcome)
+	assert.Equal(t, recorder.OutcomeFailed, recs[1].Outcome)
+}
+
+func TestSessionValidate(t *testing.T) {
+	for _, p := range []Prompt{
+		{Text: "x", Turns: []Turn{{Content: "a"}}},
+		{Turns: []Turn{{Content: nil}}},
+		{Turns: []Turn{{Content: "a", MaxTokens: -1}}},
+		{Turns: []Turn{{Content: "a"}}, MinTokens: -2},
+	} {
+		assert.Error(t, p.validate(), "%+v", p)
+	}
+	assert.NoError(t, Prompt{Turns: []Turn{{Content: "a"}}}.validate())
+}
+
+// In an open loop a session is one arrival holding one MaxConcurrency slot to its end: with one slot, the
+// second session's first turn starts only after the first session's last turn has ended, and only first
+// turns carry an intended start.
+func TestSessionHoldsOpenLoopSlot(t *testing.T) {
+	sim := vllmsim.New(t, vllmsim.Config{TTFTBase: time.Millisecond})
+	session := Prompt{Turns: []Turn{{Content: "a b", MaxTokens: 2}, {Content: "c d", MaxTokens: 2}}}
+	sink := &sliceSink{}
+	_, err := Run(context.Background(), LoadConfig{Client: ClientConfig{BaseURL: sim.URL}, Prompts: []Prompt{session},
+		Rate: 1000, MaxConcurrency: 1, Requests: 2, Sink: sink})
+	require.NoError(t, err)
+	recs := sink.all()
+	require.Len(t, recs, 4)
+	byID := map[string]recorder.Request{}
+	for _, r := range recs {
+		require.Equal(t, recorder.OutcomeOK, r.Outcome, "%v", r.Err)
+		byID[r.ID] = r
+	}
+	first, second := byID["0/2"], byID["1/1"]
+	assert.False(t, second.Start.Before(first.End), "session 1 started before session 0 ended")
+	assert.False(t, byID["1/1"].IntendedStart.IsZero())
+	assert.True(t, byID["1/2"].IntendedStart.IsZero())
+}
+
+// Client.Do sends one request: a session is refused with a failed record, not sent as its context alone.
+func TestDoRefusesSession(t *testing.T) {
+	c, err := NewClient(ClientConfig{BaseURL: "http://127.0.0.1:1"})
+	require.NoError(t, err)
+	defer c.Close()
+	rec := c.Do(context.Background(), Prompt{Turns: []Turn{{Content: "a"}}}, Params{})
+	assert.Equal(t, recorder.OutcomeFailed, rec.Outcome)
+	assert.ErrorContains(t, rec.Err, "session")
+}
