@@ -73,8 +73,8 @@ func TestShardsMergeToTheUnionOfTheirRequests(t *testing.T) {
 	startAt := time.Now().Add(time.Second).UTC().Format(time.RFC3339)
 	const n, requests = 4, 42
 	closed := []string{"-concurrency", "6"}
-	load := func(dir string, extra []string, env ...string) *exec.Cmd {
-		args := append([]string{"load", "-url", sim.URL, "-requests", strconv.Itoa(requests), "-max-tokens", "8",
+	load := func(dir, maxTokens string, extra []string, env ...string) *exec.Cmd {
+		args := append([]string{"load", "-url", sim.URL, "-requests", strconv.Itoa(requests), "-max-tokens", maxTokens,
 			"-interval", "200ms", "-gpu", "none", "-config", "sharded", "-out", dir, "-start-at", startAt}, extra...)
 		cmd := exec.Command(bin, args...)
 		cmd.Env = append(os.Environ(), env...)
@@ -85,13 +85,13 @@ func TestShardsMergeToTheUnionOfTheirRequests(t *testing.T) {
 	for i := range n {
 		dirs[i] = filepath.Join(base, fmt.Sprintf("shard-%d", i))
 		if i%2 == 0 { // flags, or what a Kubernetes Indexed Job sets
-			cmds[i] = load(dirs[i], append(closed, "-shard-index", strconv.Itoa(i), "-shard-count", strconv.Itoa(n)))
+			cmds[i] = load(dirs[i], "8", append(closed, "-shard-index", strconv.Itoa(i), "-shard-count", strconv.Itoa(n)))
 		} else {
-			cmds[i] = load(dirs[i], closed, shard.EnvIndex+"="+strconv.Itoa(i), shard.EnvCount+"="+strconv.Itoa(n))
+			cmds[i] = load(dirs[i], "8", closed, shard.EnvIndex+"="+strconv.Itoa(i), shard.EnvCount+"="+strconv.Itoa(n))
 		}
 	}
 	other := filepath.Join(base, "other")
-	cmds[n] = load(other, append(closed, "-shard-index", "1", "-shard-count", strconv.Itoa(n), "-max-tokens", "4"))
+	cmds[n] = load(other, "4", append(closed, "-shard-index", "1", "-shard-count", strconv.Itoa(n)))
 	var wg sync.WaitGroup
 	outs := make([][]byte, len(cmds))
 	errs := make([]error, len(cmds))
@@ -153,7 +153,7 @@ func TestShardsMergeToTheUnionOfTheirRequests(t *testing.T) {
 	// the intended start are those of the union.
 	for i := range n {
 		dirs[i] = filepath.Join(base, fmt.Sprintf("open-%d", i))
-		cmds[i] = load(dirs[i], []string{"-rate", "40"}, shard.EnvIndex+"="+strconv.Itoa(i), shard.EnvCount+"="+strconv.Itoa(n))
+		cmds[i] = load(dirs[i], "8", []string{"-rate", "40"}, shard.EnvIndex+"="+strconv.Itoa(i), shard.EnvCount+"="+strconv.Itoa(n))
 	}
 	for i := range n {
 		wg.Go(func() { outs[i], errs[i] = cmds[i].CombinedOutput() })
