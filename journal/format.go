@@ -123,7 +123,7 @@ func (l *requestLine) record() recorder.Record {
 		PromptTokens: l.PromptTokens,
 		OutputTokens: l.OutputTokens, RequestedOutputTokens: l.RequestedOutputTokens,
 		OutputTokensEstimated: l.OutputTokensEstimated, ReasoningTokens: l.ReasoningTokens, FinishReason: l.FinishReason, HTTPStatus: l.HTTPStatus,
-		Outcome: l.Outcome, Error: l.Error, ITLGaps: l.ITLGaps,
+		Outcome: l.Outcome, Error: l.Error, ITLGaps: l.ITLGaps, SendLagMS: math.NaN(),
 	}
 }
 

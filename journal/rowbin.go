@@ -167,7 +167,7 @@ func (d *rowReader) int() int {
 // the row's ITLGaps of them (as a version-1 line's "itl_ns" is read).
 func decodeRow(p []byte, ns []int64) (recorder.Record, []int64, error) {
 	d := &rowReader{b: p}
-	var r recorder.Record
+	r := recorder.Record{SendLagMS: math.NaN()} // not journaled: unknown
 	r.ID = d.str()
 	r.StartS, r.EndS = d.f64(), d.f64()
 	r.TTFTMS, r.TTFOMS, r.E2EMS, r.TPOTMS, r.ITLMeanMS = d.f64(), d.f64(), d.f64(), d.f64(), d.f64()

@@ -99,9 +99,10 @@ func TestBinaryRowsReadAsVersion1Lines(t *testing.T) {
 			}
 		}
 		assert.False(t, math.IsNaN(g.StartS) || math.IsNaN(g.EndS) || math.IsNaN(g.SlotWaitMS), "row %d", i)
+		assert.True(t, math.IsNaN(g.SendLagMS) && math.IsNaN(v.SendLagMS), "row %d: send lag is not journaled: unknown", i)
 		for _, r := range []*recorder.Record{&g, &v} {
 			r.StartS, r.EndS, r.TTFTMS, r.E2EMS, r.TPOTMS, r.ITLMeanMS, r.TTFTFromIntendedMS, r.E2EFromIntendedMS = 0, 0, 0, 0, 0, 0, 0, 0
-			r.SlotWaitMS, r.TTFOMS, r.TimeToRejectMS = 0, 0, 0
+			r.SlotWaitMS, r.TTFOMS, r.TimeToRejectMS, r.SendLagMS = 0, 0, 0, 0
 		}
 		require.Equal(t, v, g, "row %d", i)
 		require.Equal(t, want.Gaps[i], got.Gaps[i], "row %d's gaps", i)

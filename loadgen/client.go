@@ -377,6 +377,7 @@ func (c *Client) do(ctx context.Context, enc *encoder, p *Prompt) (rec recorder.
 	defer c.redact(&rec)
 	rec.ID = p.ID
 	rec.RequestedOutputTokens = enc.maxTokens(p)
+	rec.IgnoreEOS = enc.ignoreEOS(p)
 	chat := p.IsChat()
 	switch c.cfg.Endpoint {
 	case ChatCompletions:

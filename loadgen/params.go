@@ -160,6 +160,12 @@ func (e *encoder) maxTokens(pr *Prompt) int {
 	return e.params.MaxTokens
 }
 
+// ignoreEOS reports whether a request with prompt pr asks for ignore_eos.
+func (e *encoder) ignoreEOS(pr *Prompt) bool {
+	ie := cmpOr(pr.IgnoreEOS, e.params.IgnoreEOS)
+	return ie != nil && *ie
+}
+
 // cmpOr is the first non-nil of a and b.
 func cmpOr(a, b *bool) *bool {
 	if a != nil {

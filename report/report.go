@@ -350,7 +350,8 @@ func naturalLess(a, b string) bool {
 // RequestRow is one row of the requests CSV (column names in the csv tags). Durations are in milliseconds;
 // an unknown value is an empty cell: http_status when no response came, prompt_tokens when the server
 // reported no usage, requested_output_tokens when the request left max_tokens to the server,
-// time_to_reject_ms (Start to the rejection's response, recorder.Record.TimeToRejectMS) unless rejected.
+// time_to_reject_ms (Start to the rejection's response, recorder.Record.TimeToRejectMS) unless rejected,
+// send_lag_ms (intended start to send, slot wait included, recorder.Record.SendLagMS) in closed loop.
 type RequestRow struct {
 	ID                    string   `csv:"id"`
 	StartS                float64  `csv:"start_s"`
@@ -373,6 +374,8 @@ type RequestRow struct {
 	TimeToRejectMS        *float64 `csv:"time_to_reject_ms"`
 	TTFOMS                *float64 `csv:"ttfo_ms"`
 	ReasoningTokens       *int     `csv:"reasoning_tokens"`
+	SendLagMS             *float64 `csv:"send_lag_ms"`
+	IgnoreEOS             bool     `csv:"ignore_eos"`
 }
 
 // RequestsCSV renders the request records, one row each, through gocsv.
@@ -388,6 +391,7 @@ func RequestsCSV(recs []recorder.Record) ([]byte, error) {
 			OutputTokensEstimated: r.OutputTokensEstimated, RequestedOutputTokens: positive(r.RequestedOutputTokens),
 			FinishReason: r.FinishReason, Error: r.Error, TimeToRejectMS: snapshot.F(r.TimeToRejectMS),
 			TTFOMS: snapshot.F(r.TTFOMS), ReasoningTokens: positive(r.ReasoningTokens),
+			SendLagMS: snapshot.F(r.SendLagMS), IgnoreEOS: r.IgnoreEOS,
 		}
 	}
 	return gocsv.MarshalBytes(&rows)
@@ -575,6 +579,7 @@ func RecordsOf(rows []RequestRow) []recorder.Record {
 			OutputTokensEstimated: r.OutputTokensEstimated, RequestedOutputTokens: n(r.RequestedOutputTokens),
 			FinishReason: r.FinishReason, Error: r.Error, TimeToRejectMS: ms(r.TimeToRejectMS),
 			TTFOMS: ms(r.TTFOMS), ReasoningTokens: n(r.ReasoningTokens),
+			SendLagMS: ms(r.SendLagMS), IgnoreEOS: r.IgnoreEOS,
 		}
 	}
 	return recs
