@@ -76,7 +76,8 @@ func tallyText(n, warmup int64) string {
 //     the two means are of the same requests, warm-up aside), beyond CrossCheckLatencyRelTolerance and
 //     CrossCheckLatencyMinMS. A server mean well under the client's says time was spent between them (a
 //     proxy, a slow network, a busy client; see client_statistics); well over it, that the scrapes are of
-//     other requests.
+//     other requests. With warm-up requests in the window a server mean over the client's is not judged:
+//     the server's includes them and the client's does not, and a warm-up's cold start can be seconds.
 //
 // It returns nil when stats has fewer than two scrapes (nothing to compare); a figure the server does not
 // expose gives one line saying it was not checked. It compares whatever it is given, zeros included: a caller
@@ -97,8 +98,9 @@ func CrossCheck(stats Stats, client ClientTally) []string {
 			"other clients or warm-up on the server, requests in flight at the window's edges, or requests that failed after their first token",
 			fmtF(stats.TTFT.Count), stats.TTFT.Metric, tallyText(int64(client.OK), int64(client.WarmupOK)), msg))
 	}
-	out = append(out, latencyCheck("TTFT", stats.TTFT, client.TTFTMeanMS, ok)...)
-	out = append(out, latencyCheck("E2E latency", stats.E2ELatency, client.E2EMeanMS, ok)...)
+	warm := client.WarmupOK > 0
+	out = append(out, latencyCheck("TTFT", stats.TTFT, client.TTFTMeanMS, ok, warm)...)
+	out = append(out, latencyCheck("E2E latency", stats.E2ELatency, client.E2EMeanMS, ok, warm)...)
 	if stats.GenerationTokens == nil {
 		out = append(out, "cross-check of output tokens not done: the server's generation-token counter gives no increase over the window ("+
 			stats.NotExposed[scalarFields[cGen].Field]+")")
@@ -112,15 +114,17 @@ func CrossCheck(stats Stats, client ClientTally) []string {
 }
 
 // latencyCheck compares the server histogram h's mean with the client's mean (ms) when both are known and
-// h's count agrees with ok, the requests the client completed; it returns the warning, or nothing.
-func latencyCheck(what string, h *Histogram, client *float64, ok int) []string {
+// h's count agrees with ok, the requests the client completed; warmup says warm-up requests are among them,
+// on the server's side only, which leaves a server mean above the client's unjudged. It returns the
+// warning, or nothing.
+func latencyCheck(what string, h *Histogram, client *float64, ok int, warmup bool) []string {
 	if h == nil || h.MeanMS == nil || client == nil || compare(h.Count, float64(ok), CrossCheckMinRequests) != "" {
 		return nil
 	}
 	server := *h.MeanMS
 	diff := server - *client
 	tol := math.Max(CrossCheckLatencyMinMS, CrossCheckLatencyRelTolerance*math.Max(server, *client))
-	if math.Abs(diff) <= tol {
+	if math.Abs(diff) <= tol || (warmup && diff > 0) {
 		return nil
 	}
 	return []string{fmt.Sprintf("server and client disagree on mean %s: %s ms on the server (%s over %s observations) against %s ms on the client, "+

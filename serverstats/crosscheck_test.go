@@ -95,6 +95,17 @@ func TestCrossCheckLatencyMeans(t *testing.T) {
 	require.Len(t, w, 2)
 	assert.Contains(t, w[0], "server TTFT observations")
 	assert.Contains(t, w[1], "server generation tokens")
+	// With warm-up in the window (4 of the server's 104 observations), a server mean over the client's may be
+	// the warm-up's cold start: not judged. One under it still is.
+	warm := func(ttft, e2e *float64) ClientTally {
+		c := tally(100, ttft, e2e)
+		c.WarmupOK, c.WarmupOutputTokens = 4, 400
+		return c
+	}
+	assert.Empty(t, CrossCheck(latencyStats(104, 300, 3000), warm(f(100), f(1000))))
+	w = CrossCheck(latencyStats(104, 100, 1000), warm(f(300), f(1000)))
+	require.Len(t, w, 1)
+	assert.Contains(t, w[0], "server and client disagree on mean TTFT: 100 ms on the server (vllm:time_to_first_token_seconds over 104 observations) against 300 ms")
 	// A mean unknown on either side is not compared.
 	assert.Empty(t, CrossCheck(latencyStats(100, 100, 1000), tally(100, nil, nil)))
 	st := latencyStats(100, 100, 1000)
