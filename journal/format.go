@@ -16,11 +16,12 @@ import (
 
 // Format and Version are the first line's "format" and "version" (the version the Writer writes): Read
 // refuses any other format, and any version but 1 to Version. From version 2 the requests file holds binary
-// rows after its header line (appendRow); in version 1 it held JSON lines (requestLine). The snapshots file
-// is the same in both.
+// rows after its header line (appendRow); in version 1 it held JSON lines (requestLine). Version 3's rows also
+// hold the send lag and ignore_eos (recorder.Record.SendLagMS, IgnoreEOS; unknown, NaN and false, in older
+// ones). The snapshots file is the same in all.
 const (
 	Format  = "vmtest-journal"
-	Version = 2
+	Version = 3
 )
 
 // Kinds of journal file, the header's "kind".

@@ -26,7 +26,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"format":"vmtest-journal","version":1,"kind":"snapshots","interval_s":1,"max_snapshots":1e12}` + "\n"))
 	f.Add([]byte(head + `{"seq":0}` + "\n" + `{"seq":1}` + "\n" + `{"seq":2}` + "\n" + `{"seq":7}` + "\n" + `{"seq":5}` + "\n"))
 	f.Add([]byte(`{"format":"vmtest-journal","version":99}`))
-	binHead := `{"format":"vmtest-journal","version":2,"kind":"requests","interval_s":1,"max_snapshots":1,"max_requests":3}` + "\n"
+	binHead := `{"format":"vmtest-journal","version":3,"kind":"requests","interval_s":1,"max_snapshots":1,"max_requests":3}` + "\n"
 	row := appendRow(nil, &recorder.Record{ID: "a", Outcome: recorder.OutcomeOK, ITLGaps: 2}, []float64{1, 2.5})
 	f.Add(append([]byte(binHead), row...))
 	f.Add(append(append([]byte(binHead), row...), row[:len(row)-3]...))

@@ -194,12 +194,12 @@ func (r *Run) addRequest(line []byte) error {
 	return nil
 }
 
-// addBinaryRow takes one version-2 requests row (appendRow's payload).
-func (r *Run) addBinaryRow(payload []byte) error {
+// addBinaryRow takes one binary requests row (appendRow's payload) of a file of the given version (2 or 3).
+func (r *Run) addBinaryRow(payload []byte, version int) error {
 	if len(r.Rows) >= r.maxRows {
 		return errRowBound
 	}
-	rec, ns, err := decodeRow(payload, r.ns[:0])
+	rec, ns, err := decodeRow(payload, r.ns[:0], version)
 	r.ns = ns
 	if err != nil {
 		return err
@@ -291,7 +291,7 @@ func parse(r io.Reader, kind string, run *Run) (fileHead, error) {
 	fh := fileHead{Header: h}
 	run.limit(h)
 	if kind == KindRequests && h.Version >= 2 {
-		fh.skipped, err = run.readRows(br)
+		fh.skipped, err = run.readRows(br, h.Version)
 		return fh, err
 	}
 	add := run.addTick
@@ -337,11 +337,12 @@ func parseHeader(line []byte, whole bool, kind string) (Header, error) {
 	return h, nil
 }
 
-// readRows reads a version-2 requests file's binary rows (appendRow's) after its header into run, and
+// readRows reads the binary rows (appendRow's) of a requests file of the given version (2 or 3) after its
+// header into run, and
 // returns the rows skipped: one cut short by the end of the file (a kill while writing), one whose CRC does
 // not match or that r refuses; a frame whose length is past maxRow ends the reading (what follows it
 // cannot be framed), counted as one.
-func (r *Run) readRows(br *bufio.Reader) (skipped int, err error) {
+func (r *Run) readRows(br *bufio.Reader, version int) (skipped int, err error) {
 	var frame [rowFrame]byte
 	var buf bytes.Buffer
 	for {
@@ -366,7 +367,7 @@ func (r *Run) readRows(br *bufio.Reader) (skipped int, err error) {
 			return skipped + 1, nil
 		}
 		p := buf.Bytes()
-		if crc32.Checksum(p, castagnoli) != binary.LittleEndian.Uint32(frame[4:]) || r.addBinaryRow(p) != nil {
+		if crc32.Checksum(p, castagnoli) != binary.LittleEndian.Uint32(frame[4:]) || r.addBinaryRow(p, version) != nil {
 			skipped++
 		}
 	}
