@@ -29,15 +29,6 @@ func pct(v *float64, format string) string {
 	return fmt.Sprintf(format, *v) + "%"
 }
 
-// scaled is v × k, or nil.
-func scaled(v *float64, k float64) *float64 {
-	if v == nil {
-		return nil
-	}
-	x := *v * k
-	return &x
-}
-
 // dist formats a latency distribution as "p50 X p90 Y p99 Z ms (n=N)".
 func dist(s recorder.Stats) string {
 	if s.N == 0 {
@@ -164,7 +155,7 @@ func TextSummary(s *summary.Summary) []string {
 		num(s.System.AvgMemoryGB, "%.2f"), num(s.System.MaxMemoryGB, "%.2f")))
 	if c := s.Client; c != nil {
 		lines = append(lines, fmt.Sprintf("client process: CPU %.2f s over %.2f s of load (%s of GOMAXPROCS=%d), Go scheduler latency p50 %s  p99 %s  max %s ms",
-			c.CPUS, c.WallS, pct(scaled(c.CPUUtilization, 100), "%.0f"), c.GOMAXPROCS,
+			c.CPUS, c.WallS, pct(scale(c.CPUUtilization, 100), "%.0f"), c.GOMAXPROCS,
 			num(c.SchedLatencyP50MS, "%.3f"), num(c.SchedLatencyP99MS, "%.3f"), num(c.SchedLatencyMaxMS, "%.3f")))
 	}
 	if y := s.System; y.Cgroup != "" {
