@@ -142,3 +142,13 @@ func TestClientServerLatencyDisagreementEndToEnd(t *testing.T) {
 	assert.Contains(t, w, "on the server (vllm:time_to_first_token_seconds over 8 observations)", "%q", s.Warnings)
 	assert.Contains(t, warningWith(s, "server and client disagree on mean E2E latency"), "vllm:e2e_request_latency_seconds over 8 observations")
 }
+
+// A sweep step's collector gets the load's cost through the step's guard, and its summary carries it; the
+// server's TTFT and E2E means (warm-up included) agree with the client's, so nothing is said of them.
+func TestSweepStepHasClientStatistics(t *testing.T) {
+	s := crossCheckStep(t, 0)
+	require.NotNil(t, s.Client)
+	assert.Equal(t, 1, s.Client.Runs)
+	assert.Greater(t, s.Client.GOMAXPROCS, 0)
+	assert.Empty(t, warningWith(s, "server and client disagree"), "%q", s.Warnings)
+}
