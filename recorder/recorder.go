@@ -131,6 +131,7 @@ const ShortOutputFraction = 0.9
 // reported (usage.completion_tokens; an estimate counted from chunks is left out), split by whether they
 // asked for ignore_eos: without it a model may end a request early, with it the output must be max_tokens long.
 type OutputLengthCounts struct {
+	// Free tallies the requests sent without ignore_eos, IgnoreEOS those sent with it.
 	Free      LengthTally `json:"without_ignore_eos"`
 	IgnoreEOS LengthTally `json:"ignore_eos"`
 }

@@ -47,7 +47,7 @@ func TrustWarnings(req *recorder.Summary, client *recorder.ClientCost) []string 
 	return append(out, clientWarnings(client, req.ITLMS.P50)...)
 }
 
-// num formats a figure with three significant digits, without an exponent: 0.0123, 1.5, 25.3, 1406.
+// num formats a figure with three significant digits, and whole from 100 up: 0.0123, 1.5, 25.3, 1406.
 func num(v float64) string {
 	if math.Abs(v) >= 100 {
 		return fmt.Sprintf("%.0f", v)
