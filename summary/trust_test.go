@@ -100,3 +100,35 @@ func TestComputeCarriesClientAndTrustWarnings(t *testing.T) {
 	assert.Contains(t, s.Warnings[1], "90 % of GOMAXPROCS=1")
 	assert.Nil(t, Compute(Input{}).Client)
 }
+
+// The send lag and the client's CPU are names thresholds can use: send_lag.<stat> in ms over the open-loop
+// requests, client.cpu_utilization a fraction; each unknown, with the reason, when there is nothing.
+func TestLookupSendLagAndClientCPU(t *testing.T) {
+	s := &Summary{Requests: recorder.Summary{Counts: recorder.Counts{Total: 4, OK: 4},
+		SendLagMS: recorder.ComputeStats([]float64{0, 5, 30, 80})},
+		Client: &recorder.ClientCost{Runs: 2, CPUUtilization: fp(0.25)}}
+	v, err := s.Lookup("send_lag.p99")
+	require.NoError(t, err)
+	assert.True(t, v.Known)
+	assert.InDelta(t, 78.5, v.Value, 1e-9, "numpy: 30 + 0.97 × 50")
+	assert.Equal(t, 4, v.N)
+	assert.Equal(t, UnitMS, v.Unit)
+	v, err = s.Lookup("send_lag.max")
+	require.NoError(t, err)
+	assert.Equal(t, 80.0, v.Value)
+	v, err = s.Lookup("client.cpu_utilization")
+	require.NoError(t, err)
+	assert.True(t, v.Known)
+	assert.Equal(t, 0.25, v.Value)
+	assert.Equal(t, 2, v.N)
+
+	closed := &Summary{Requests: recorder.Summary{Counts: recorder.Counts{Total: 3, OK: 3}}}
+	v, err = closed.Lookup("send_lag.p50")
+	require.NoError(t, err)
+	assert.False(t, v.Known)
+	assert.Equal(t, "n=0 open-loop requests of 3 recorded: send lag is known only for requests sent on a schedule (a rate)", v.Note)
+	v, err = closed.Lookup("client.cpu_utilization")
+	require.NoError(t, err)
+	assert.False(t, v.Known)
+	assert.Contains(t, v.Note, "no load generator reported its cost")
+}
