@@ -109,7 +109,7 @@ var registry = []Metric{
 		func(r *recorder.Summary) recorder.Stats { return r.E2EFromIntendedMS }),
 
 	{Name: "send_lag." + latencyStats, Unit: UnitMS, Direction: LowerIsBetter, Label: "send lag",
-		Doc: "how late the open loop sent each request: intended start to send, slot waits included, over its requests of every outcome, ms; unknown in closed loop",
+		Doc:  "how late the open loop sent each request: intended start to send, slot waits included, over its requests of every outcome, ms; unknown in closed loop",
 		read: sendLag},
 	{Name: "client.cpu_utilization", Unit: UnitFraction, Direction: LowerIsBetter, Label: "client CPU",
 		Doc: "the client process's CPU time over its load runs in a share of GOMAXPROCS's cores, a fraction (0.8 is 80%); unknown when no load generator reported it", read: clientCPU},
