@@ -1,7 +1,12 @@
 package report
 
 import (
+	"bytes"
+	"encoding/csv"
+	"math"
 	"testing"
+
+	"github.com/gocarina/gocsv"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -29,4 +34,33 @@ func TestRunHTMLShowsSendLagAndClientCost(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotContains(t, string(plain), "send lag")
 	assert.NotContains(t, string(plain), "client process")
+}
+
+// The requests CSV has each row's send lag (empty in closed loop) and ignore_eos in its last two columns,
+// after every earlier column, and a known send lag reads back. (An empty cell reads back as 0 through gocsv,
+// for every nullable column alike: not this column's to fix.)
+func TestRequestsCSVSendLagAndIgnoreEOS(t *testing.T) {
+	nan := math.NaN()
+	recs := []recorder.Record{
+		{ID: "0", TTFTMS: 10, TTFOMS: nan, E2EMS: nan, TPOTMS: nan, ITLMeanMS: nan, TTFTFromIntendedMS: nan, E2EFromIntendedMS: nan,
+			TimeToRejectMS: nan, SendLagMS: 12.5, IgnoreEOS: true},
+		{ID: "1", TTFTMS: 10, TTFOMS: nan, E2EMS: nan, TPOTMS: nan, ITLMeanMS: nan, TTFTFromIntendedMS: nan, E2EFromIntendedMS: nan,
+			TimeToRejectMS: nan, SendLagMS: nan},
+	}
+	b, err := RequestsCSV(recs)
+	require.NoError(t, err)
+	rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	require.NoError(t, err)
+	head := rows[0]
+	require.GreaterOrEqual(t, len(head), 2)
+	assert.Equal(t, []string{"send_lag_ms", "ignore_eos"}, head[len(head)-2:])
+	assert.Equal(t, []string{"12.5", "true"}, rows[1][len(head)-2:])
+	assert.Equal(t, []string{"", "false"}, rows[2][len(head)-2:])
+
+	var back []RequestRow
+	require.NoError(t, gocsv.UnmarshalBytes(b, &back))
+	got := RecordsOf(back)
+	assert.Equal(t, 12.5, got[0].SendLagMS)
+	assert.True(t, got[0].IgnoreEOS)
+	assert.False(t, got[1].IgnoreEOS)
 }
