@@ -4,7 +4,8 @@
 //
 // A run's journal is two files beside its final files: journal_<config>_<stamp>.jsonl holds one JSON line (a
 // Tick) per snapshot, journal_<config>_<stamp>.requests.jsonl one binary row per request (since version 2:
-// a frame of payload length and CRC-32C, then the row; version 1 wrote a JSON line). Each starts with a
+// a frame of payload length and CRC-32C, then the row; version 1 wrote a JSON line; version 3 added the send
+// lag and ignore_eos to the row). Each starts with a
 // Header line naming the format ("vmtest-journal"), its version, the run, the configuration, the start and
 // the interval. The collector appends to each file once per interval (one write per file), and keeps them
 // bounded as its memory is: request rows stop at the row bound, and when the snapshots file holds

@@ -16,8 +16,9 @@ import (
 
 // Format and Version are the first line's "format" and "version" (the version the Writer writes): Read
 // refuses any other format, and any version but 1 to Version. From version 2 the requests file holds binary
-// rows after its header line (appendRow); in version 1 it held JSON lines (requestLine); version 3 rows end
-// with the request's model and session turn. The snapshots file is the same in all.
+// rows after its header line (appendRow); in version 1 it held JSON lines (requestLine). Version 3's rows also
+// hold the send lag, ignore_eos, the request's model and session turn (recorder.Record.SendLagMS, IgnoreEOS,
+// Model, Turn; unknown, NaN, false, "" and 0, in older ones). The snapshots file is the same in all.
 const (
 	Format  = "vmtest-journal"
 	Version = 3
@@ -123,7 +124,7 @@ func (l *requestLine) record() recorder.Record {
 		PromptTokens: l.PromptTokens,
 		OutputTokens: l.OutputTokens, RequestedOutputTokens: l.RequestedOutputTokens,
 		OutputTokensEstimated: l.OutputTokensEstimated, ReasoningTokens: l.ReasoningTokens, FinishReason: l.FinishReason, HTTPStatus: l.HTTPStatus,
-		Outcome: l.Outcome, Error: l.Error, ITLGaps: l.ITLGaps,
+		Outcome: l.Outcome, Error: l.Error, ITLGaps: l.ITLGaps, SendLagMS: math.NaN(),
 	}
 }
 

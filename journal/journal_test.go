@@ -314,3 +314,28 @@ func TestTimeToFirstOutputTokenRoundTrips(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(`{"start_s":0,"end_s":1,"ttft_ms":5,"outcome":"ok"}`), &old))
 	assert.True(t, math.IsNaN(old.record().TTFOMS))
 }
+
+// An open-loop row's send lag and a row's ignore_eos survive the journal, so a rebuilt run has the send-lag
+// distribution and the output-length tallies the live one had: lags 0 and 40 ms (intended at 0 and 100 ms:
+// mean inter-arrival 100 ms), one request with ignore_eos that produced 2 of 4 tokens (off and short).
+func TestSendLagAndIgnoreEOSRoundTrip(t *testing.T) {
+	p := testPaths(t)
+	w, err := Create(p, header(100))
+	require.NoError(t, err)
+	a, ga := okRow("a", 0, 50, []float64{10})
+	b, gb := okRow("b", 0.14, 50, []float64{10})
+	a.SendLagMS, b.SendLagMS = 0, 40
+	b.IgnoreEOS, b.RequestedOutputTokens = true, 4
+	require.NoError(t, w.Append(Entry{Snapshot: snap(0), Rows: []recorder.Record{a, b}, Gaps: [][]float64{ga, gb},
+		Requests: recorder.Counts{Total: 2, OK: 2, OutputTokens: 4}}))
+	require.NoError(t, w.Close())
+	rb, err := Load(p)
+	require.NoError(t, err)
+	r := rb.Summary.Requests
+	assert.Equal(t, 2, r.SendLagMS.N)
+	assert.Equal(t, 40.0, *r.SendLagMS.Max)
+	require.NotNil(t, r.MeanInterArrivalMS)
+	assert.InDelta(t, 100, *r.MeanInterArrivalMS, 1e-9, "(0.14 s − 40 ms) − 0")
+	assert.Equal(t, recorder.LengthTally{Requests: 1, RequestedTokens: 4, OutputTokens: 2, Short: 1, Off: 1}, r.OutputLength.IgnoreEOS)
+	assert.Contains(t, strings.Join(rb.Summary.Warnings, "\n"), "requested output lengths not honoured with ignore_eos: 1 of 1")
+}

@@ -194,7 +194,7 @@ func (r *Run) addRequest(line []byte) error {
 	return nil
 }
 
-// addBinaryRow takes one requests row (appendRow's payload) of a file of version 2 or later.
+// addBinaryRow takes one binary requests row (appendRow's payload) of a file of the given version (2 or 3).
 func (r *Run) addBinaryRow(payload []byte, version int) error {
 	if len(r.Rows) >= r.maxRows {
 		return errRowBound
@@ -337,7 +337,8 @@ func parseHeader(line []byte, whole bool, kind string) (Header, error) {
 	return h, nil
 }
 
-// readRows reads a version-2 requests file's binary rows (appendRow's) after its header into run, and
+// readRows reads the binary rows (appendRow's) of a requests file of the given version (2 or 3) after its
+// header into run, and
 // returns the rows skipped: one cut short by the end of the file (a kill while writing), one whose CRC does
 // not match or that r refuses; a frame whose length is past maxRow ends the reading (what follows it
 // cannot be framed), counted as one.

@@ -18,11 +18,12 @@ const maxRow = MaxLine
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// appendRow appends r and its ITL chunk gaps (ms) as one binary row of a version-2 requests file: the frame
+// appendRow appends r and its ITL chunk gaps (ms) as one binary row of a version-3 requests file: the frame
 // (payload length, CRC-32C), then the payload: the ID; the eleven durations as float64 bits (a non-finite
-// one as NaN, or 0 for StartS, EndS and SlotWaitMS, as a version-1 line read back gives them); the
-// integers as varints; one byte of flags (1: OutputTokensEstimated, 2: ITLPerToken); FinishReason, Outcome and Error; the gap count
-// and each gap in whole ns as a varint; since version 3, Model and Turn. Strings are a uvarint length and UTF-8 bytes, each invalid byte
+// one as NaN, or 0 for StartS, EndS and SlotWaitMS, as a version-1 line read back gives them), then
+// SendLagMS (from version 3; NaN when unknown); the integers as varints; one byte of flags (flagEstimated,
+// flagITLPerToken, flagIgnoreEOS from version 3); FinishReason, Outcome and Error; the gap count and each gap
+// in whole ns as a varint; from version 3, Model and Turn. Strings are a uvarint length and UTF-8 bytes, each invalid byte
 // replaced by U+FFFD (as a version-1 line reads back).
 func appendRow(b []byte, r *recorder.Record, gaps []float64) []byte {
 	at := len(b)
@@ -35,15 +36,19 @@ func appendRow(b []byte, r *recorder.Record, gaps []float64) []byte {
 		b = appendF64(b, orNaN(v))
 	}
 	b = appendF64(b, orZero(r.SlotWaitMS))
+	b = appendF64(b, orNaN(r.SendLagMS))
 	for _, v := range [...]int{r.PromptTokens, r.OutputTokens, r.RequestedOutputTokens, r.ReasoningTokens, r.HTTPStatus, r.ITLGaps} {
 		b = binary.AppendVarint(b, int64(v))
 	}
-	flags := byte(0)
+	var flags byte
 	if r.OutputTokensEstimated {
-		flags |= 1
+		flags |= flagEstimated
 	}
 	if r.ITLPerToken {
-		flags |= 2
+		flags |= flagITLPerToken
+	}
+	if r.IgnoreEOS {
+		flags |= flagIgnoreEOS
 	}
 	b = append(b, flags)
 	b = appendStr(b, r.FinishReason)
@@ -168,23 +173,35 @@ func (d *rowReader) int() int {
 	return int(v)
 }
 
-// decodeRow decodes a binary row's payload (appendRow's); the gaps, whole ns, are appended to ns, at most
-// the row's ITLGaps of them (as a version-1 line's "itl_ns" is read). version is the file's: a row of
-// version 2 ends after its gaps.
+// A binary row's flags byte.
+const (
+	flagEstimated   byte = 1 << iota // OutputTokensEstimated
+	flagITLPerToken                  // ITLPerToken
+	flagIgnoreEOS                    // IgnoreEOS, from version 3
+)
+
+// decodeRow decodes a binary row's payload (appendRow's) of a requests file of the given version (2 or 3);
+// the gaps, whole ns, are appended to ns, at most the row's ITLGaps of them (as a version-1 line's "itl_ns"
+// is read). A version-2 row has no send lag (NaN), no ignore_eos flag, model or turn.
 func decodeRow(p []byte, ns []int64, version int) (recorder.Record, []int64, error) {
 	d := &rowReader{b: p}
-	var r recorder.Record
+	r := recorder.Record{SendLagMS: math.NaN()}
+	known := flagEstimated | flagITLPerToken
 	r.ID = d.str()
 	r.StartS, r.EndS = d.f64(), d.f64()
 	r.TTFTMS, r.TTFOMS, r.E2EMS, r.TPOTMS, r.ITLMeanMS = d.f64(), d.f64(), d.f64(), d.f64(), d.f64()
 	r.TTFTFromIntendedMS, r.E2EFromIntendedMS, r.TimeToRejectMS = d.f64(), d.f64(), d.f64()
 	r.SlotWaitMS = d.f64()
+	if version >= 3 {
+		r.SendLagMS = d.f64()
+		known |= flagIgnoreEOS
+	}
 	r.PromptTokens, r.OutputTokens, r.RequestedOutputTokens, r.ReasoningTokens = d.int(), d.int(), d.int(), d.int()
 	r.HTTPStatus, r.ITLGaps = d.int(), d.int()
-	if len(d.b) < 1 || d.b[0] > 3 {
+	if len(d.b) < 1 || d.b[0]&^known != 0 {
 		return r, ns, errRow
 	}
-	r.OutputTokensEstimated, r.ITLPerToken = d.b[0]&1 != 0, d.b[0]&2 != 0
+	r.OutputTokensEstimated, r.ITLPerToken, r.IgnoreEOS = d.b[0]&flagEstimated != 0, d.b[0]&flagITLPerToken != 0, d.b[0]&flagIgnoreEOS != 0
 	d.b = d.b[1:]
 	r.FinishReason = d.str()
 	r.Outcome = recorder.Outcome(d.str())

@@ -2,6 +2,9 @@ package journal
 
 import (
 	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"hash/crc32"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -33,7 +36,8 @@ func edgeRows() ([]recorder.Record, [][]float64) {
 		r := recorder.Record{
 			ID: strs[i%len(strs)], StartS: pick(floats), EndS: pick(floats), TTFTMS: pick(floats), E2EMS: pick(floats),
 			TPOTMS: pick(floats), ITLMeanMS: pick(floats), TTFTFromIntendedMS: pick(floats), E2EFromIntendedMS: pick(floats),
-			SlotWaitMS: pick(floats), TTFOMS: pick(floats), TimeToRejectMS: pick(floats),
+			SlotWaitMS: pick(floats), TTFOMS: pick(floats), TimeToRejectMS: pick(floats), SendLagMS: pick(floats),
+			IgnoreEOS:    i%3 == 0,
 			PromptTokens: ints[rng.IntN(len(ints))], OutputTokens: ints[rng.IntN(len(ints))],
 			RequestedOutputTokens: ints[rng.IntN(len(ints))], ReasoningTokens: ints[rng.IntN(len(ints))],
 			OutputTokensEstimated: i%2 == 1,
@@ -54,9 +58,10 @@ func sameFloat(a, b float64) bool {
 	return math.IsNaN(a) && math.IsNaN(b) || math.Float64bits(a) == math.Float64bits(b)
 }
 
-// A row written as a version-2 binary row reads back exactly as the same row written as a version-1 JSON line
-// (the Writer's encoding before): every float bit for bit (an unknown as NaN, never a number; StartS, EndS and
-// SlotWaitMS as 0, as JSON's null left them), every integer, string and gap.
+// A row written as a binary row reads back exactly as the same row written as a version-1 JSON line (the
+// Writer's encoding before): every float bit for bit (an unknown as NaN, never a number; StartS, EndS and
+// SlotWaitMS as 0, as JSON's null left them), every integer, string and gap; but for the send lag and
+// ignore_eos, which a version-1 line does not hold (NaN and false) and a version-3 row keeps.
 func TestBinaryRowsReadAsVersion1Lines(t *testing.T) {
 	rows, gaps := edgeRows()
 
@@ -100,9 +105,12 @@ func TestBinaryRowsReadAsVersion1Lines(t *testing.T) {
 			}
 		}
 		assert.False(t, math.IsNaN(g.StartS) || math.IsNaN(g.EndS) || math.IsNaN(g.SlotWaitMS), "row %d", i)
+		assert.True(t, sameFloat(orNaN(rows[i].SendLagMS), g.SendLagMS), "row %d: send lag %v read %v", i, rows[i].SendLagMS, g.SendLagMS)
+		assert.Equal(t, rows[i].IgnoreEOS, g.IgnoreEOS, "row %d", i)
+		assert.True(t, math.IsNaN(v.SendLagMS) && !v.IgnoreEOS, "row %d: a version-1 line has neither", i)
 		for _, r := range []*recorder.Record{&g, &v} {
 			r.StartS, r.EndS, r.TTFTMS, r.E2EMS, r.TPOTMS, r.ITLMeanMS, r.TTFTFromIntendedMS, r.E2EFromIntendedMS = 0, 0, 0, 0, 0, 0, 0, 0
-			r.SlotWaitMS, r.TTFOMS, r.TimeToRejectMS = 0, 0, 0
+			r.SlotWaitMS, r.TTFOMS, r.TimeToRejectMS, r.SendLagMS, r.IgnoreEOS = 0, 0, 0, 0, false
 		}
 		require.Equal(t, v, g, "row %d", i)
 		require.Equal(t, want.Gaps[i], got.Gaps[i], "row %d's gaps", i)
@@ -184,4 +192,53 @@ func TestBinaryRowsKeepTheITLDefinition(t *testing.T) {
 		assert.Equal(t, i&1 != 0, r.OutputTokensEstimated, "row %d", i)
 		assert.Equal(t, i&2 != 0, r.ITLPerToken, "row %d", i)
 	}
+}
+
+// A version-2 row (the layout before the send lag and the ignore_eos flag: no 8 bytes of send lag after
+// SlotWaitMS, a flags byte of 0 or 1) reads with the send lag unknown (NaN) and ignore_eos false, through a
+// version-2 file's header; read as a version-3 row, or with the ignore_eos bit set, it is malformed.
+func TestVersion2RowsHaveNoSendLag(t *testing.T) {
+	r := recorder.Record{ID: "a/1", StartS: 1, EndS: 2, TTFTMS: 10, TTFOMS: 10, E2EMS: 30, TPOTMS: 10, ITLMeanMS: 10,
+		TTFTFromIntendedMS: 15, E2EFromIntendedMS: 35, TimeToRejectMS: math.NaN(), SlotWaitMS: 3, SendLagMS: 5, IgnoreEOS: true,
+		PromptTokens: 7, OutputTokens: 3, RequestedOutputTokens: 3, OutputTokensEstimated: true, FinishReason: "length",
+		HTTPStatus: 200, Outcome: recorder.OutcomeOK, ITLGaps: 2}
+	gaps := []float64{10, 10}
+	v3 := appendRow(nil, &r, gaps)[rowFrame:]
+	got, _, err := decodeRow(v3, nil, 3)
+	require.NoError(t, err)
+	assert.Equal(t, 5.0, got.SendLagMS)
+	assert.True(t, got.IgnoreEOS && got.OutputTokensEstimated)
+
+	lagAt := len(appendStr(nil, r.ID)) + 11*8 // after the ID and the eleven durations
+	flagsAt := lagAt
+	for _, v := range []int{r.PromptTokens, r.OutputTokens, r.RequestedOutputTokens, r.ReasoningTokens, r.HTTPStatus, r.ITLGaps} {
+		flagsAt += len(binary.AppendVarint(nil, int64(v)))
+	}
+	v2 := append(append([]byte{}, v3[:lagAt]...), v3[lagAt+8:]...)
+	require.Equal(t, flagEstimated|flagIgnoreEOS, v2[flagsAt])
+	_, _, err = decodeRow(v2, nil, 2)
+	assert.ErrorIs(t, err, errRow, "bit 1 means nothing in version 2")
+	v2[flagsAt] = flagEstimated
+	_, _, err = decodeRow(v2, nil, 3)
+	assert.ErrorIs(t, err, errRow, "8 bytes short as a version-3 row")
+
+	p := testPaths(t)
+	head, err := json.Marshal(map[string]any{"format": Format, "version": 2, "kind": KindRequests, "run_id": "run1", "interval_s": 2.0, "max_snapshots": 3})
+	require.NoError(t, err)
+	frame := binary.LittleEndian.AppendUint32(nil, uint32(len(v2)))
+	frame = binary.LittleEndian.AppendUint32(frame, crc32.Checksum(v2, castagnoli))
+	require.NoError(t, os.WriteFile(p.Requests, append(append(append(head, '\n'), frame...), v2...), 0o644))
+	run, err := Read(p)
+	require.NoError(t, err)
+	require.Len(t, run.Rows, 1)
+	assert.Equal(t, 0, run.Skipped)
+	row := run.Rows[0]
+	assert.True(t, math.IsNaN(row.SendLagMS), "unknown, not 0")
+	assert.False(t, row.IgnoreEOS)
+	want := r
+	want.SendLagMS, want.IgnoreEOS = row.SendLagMS, false
+	assert.True(t, math.IsNaN(row.TimeToRejectMS))
+	want.TimeToRejectMS = row.TimeToRejectMS
+	assert.Equal(t, fmt.Sprintf("%+v", want), fmt.Sprintf("%+v", row))
+	assert.Equal(t, gaps, run.Gaps[0])
 }

@@ -418,6 +418,7 @@ func (c *Client) do(ctx context.Context, enc *encoder, p *Prompt) (rec recorder.
 	rec.ID = p.ID
 	rec.RequestedOutputTokens = enc.maxTokens(p)
 	rec.Model = enc.modelOf(p)
+	rec.IgnoreEOS = enc.ignoreEOS(p)
 	chat := p.IsChat()
 	switch c.cfg.Endpoint {
 	case ChatCompletions:

@@ -196,6 +196,21 @@ func (r Result) line() string {
 		100*r.CPUUtilization, runtime.GOMAXPROCS(0), r.SchedLatencyP50, r.SchedLatencyP99, r.SchedLatencyMax, r.MaxSendLag)
 }
 
+// cost is r's measured phase as a recorder.ClientCost; sched says whether the scheduler latencies were
+// observed.
+func (r Result) cost(sched bool) recorder.ClientCost {
+	c := recorder.ClientCost{Runs: 1, WallS: r.Wall.Seconds(), CPUS: r.ClientCPU.Seconds(), GOMAXPROCS: runtime.GOMAXPROCS(0)}
+	if r.Wall > 0 {
+		u := r.CPUUtilization
+		c.CPUUtilization = &u
+	}
+	if sched {
+		msOf := func(d time.Duration) *float64 { v := float64(d) / float64(time.Millisecond); return &v }
+		c.SchedLatencyP50MS, c.SchedLatencyP99MS, c.SchedLatencyMaxMS = msOf(r.SchedLatencyP50), msOf(r.SchedLatencyP99), msOf(r.SchedLatencyMax)
+	}
+	return c
+}
+
 // RequestsPerSecond is Completed / Wall (all outcomes); 0 when Wall is 0.
 func (r Result) RequestsPerSecond() float64 {
 	if r.Wall <= 0 {
@@ -433,8 +448,12 @@ func Run(ctx context.Context, cfg LoadConfig) (Result, error) {
 	if res.Wall > 0 {
 		res.CPUUtilization = res.ClientCPU.Seconds() / (res.Wall.Seconds() * float64(runtime.GOMAXPROCS(0)))
 	}
-	if q, mx, ok := schedQuantiles(sched0, sched1, 0.5, 0.99); ok {
+	q, mx, schedOK := schedQuantiles(sched0, sched1, 0.5, 0.99)
+	if schedOK {
 		res.SchedLatencyP50, res.SchedLatencyP99, res.SchedLatencyMax = q[0], q[1], mx
+	}
+	if cs, ok := cfg.Sink.(recorder.ClientCostSink); ok {
+		cs.RecordClientCost(res.cost(schedOK))
 	}
 	if ctx.Err() != nil {
 		return res, context.Cause(ctx)

@@ -177,6 +177,12 @@ func (e *encoder) modelOf(pr *Prompt) string {
 	return e.params.Model
 }
 
+// ignoreEOS reports whether a request with prompt pr asks for ignore_eos.
+func (e *encoder) ignoreEOS(pr *Prompt) bool {
+	ie := cmpOr(pr.IgnoreEOS, e.params.IgnoreEOS)
+	return ie != nil && *ie
+}
+
 // cmpOr is the first non-nil of a and b.
 func cmpOr(a, b *bool) *bool {
 	if a != nil {

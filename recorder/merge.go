@@ -68,7 +68,14 @@ func addCounts(a, b Counts) Counts {
 		Rejected: a.Rejected + b.Rejected, Canceled: a.Canceled + b.Canceled, OutputTokens: a.OutputTokens + b.OutputTokens,
 		PromptTokens: a.PromptTokens + b.PromptTokens, ReasoningTokens: a.ReasoningTokens + b.ReasoningTokens, Dropped: a.Dropped + b.Dropped,
 		ITLPerToken: a.ITLPerToken + b.ITLPerToken, ITLPerChunk: a.ITLPerChunk + b.ITLPerChunk,
+		OutputLength: OutputLengthCounts{Free: a.OutputLength.Free.plus(b.OutputLength.Free), IgnoreEOS: a.OutputLength.IgnoreEOS.plus(b.OutputLength.IgnoreEOS)},
 		Warmup: WarmupCounts{Total: a.Warmup.Total + b.Warmup.Total, OK: a.Warmup.OK + b.Warmup.OK, OutputTokens: a.Warmup.OutputTokens + b.Warmup.OutputTokens}}
+}
+
+// plus returns t + o, field by field.
+func (t LengthTally) plus(o LengthTally) LengthTally {
+	return LengthTally{Requests: t.Requests + o.Requests, RequestedTokens: t.RequestedTokens + o.RequestedTokens,
+		OutputTokens: t.OutputTokens + o.OutputTokens, Short: t.Short + o.Short, Off: t.Off + o.Off}
 }
 
 // mergeDists merges checked states into one dist: exact while the total count is at most ExactCap.

@@ -156,7 +156,7 @@ func TestAddCountsSumsEveryField(t *testing.T) {
 	fill = func(v reflect.Value) {
 		for i := range v.NumField() {
 			switch f := v.Field(i); f.Kind() {
-			case reflect.Int:
+			case reflect.Int, reflect.Int64:
 				f.SetInt(int64(i + 1))
 			case reflect.Struct:
 				fill(f)
@@ -170,7 +170,7 @@ func TestAddCountsSumsEveryField(t *testing.T) {
 		for i := range a.NumField() {
 			name := path + a.Type().Field(i).Name
 			switch f := a.Field(i); f.Kind() {
-			case reflect.Int:
+			case reflect.Int, reflect.Int64:
 				if s.Field(i).Int() != 2*f.Int() {
 					t.Errorf("addCounts: %s = %d, want %d", name, s.Field(i).Int(), 2*f.Int())
 				}

@@ -73,6 +73,9 @@ type Record struct {
 	E2EFromIntendedMS  float64
 	// SlotWaitMS is the time waited for a concurrency slot, ms.
 	SlotWaitMS float64
+	// SendLagMS is how late the open loop sent the request, ms: Start − IntendedStart, the wait for a
+	// concurrency slot included (NaN in closed loop).
+	SendLagMS float64
 	// TimeToRejectMS is, for a rejected request, Responded − Start, ms: how long the server took to refuse
 	// it. NaN for other outcomes and when Responded is unknown.
 	TimeToRejectMS float64
@@ -80,9 +83,10 @@ type Record struct {
 	PromptTokens          int
 	OutputTokens          int
 	RequestedOutputTokens int
-	// OutputTokensEstimated and ReasoningTokens as in Request.
+	// OutputTokensEstimated, ReasoningTokens and IgnoreEOS as in Request.
 	OutputTokensEstimated bool
 	ReasoningTokens       int
+	IgnoreEOS             bool
 	// FinishReason, HTTPStatus as in Request.
 	FinishReason string
 	HTTPStatus   int
@@ -126,6 +130,60 @@ type Counts struct {
 	// Warmup tallies the warm-up requests reported (Recorder.RecordWarmup), apart: they are in no other
 	// count, statistic, row or rate, only in the client's side of the cross-check with the server's counts.
 	Warmup WarmupCounts `json:"warmup"`
+	// OutputLength compares the successful requests' output lengths with the max_tokens they asked for.
+	OutputLength OutputLengthCounts `json:"output_length"`
+}
+
+// ShortOutputFraction is where a request's output counts as short of its max_tokens: a successful request
+// whose output is under ShortOutputFraction × max_tokens ended more than 10 % short (LengthTally.Short).
+const ShortOutputFraction = 0.9
+
+// OutputLengthCounts tallies the successful requests that set max_tokens and whose output length the server
+// reported (usage.completion_tokens; an estimate counted from chunks is left out), split by whether they
+// asked for ignore_eos: without it a model may end a request early, with it the output must be max_tokens long.
+type OutputLengthCounts struct {
+	// Free tallies the requests sent without ignore_eos, IgnoreEOS those sent with it.
+	Free      LengthTally `json:"without_ignore_eos"`
+	IgnoreEOS LengthTally `json:"ignore_eos"`
+}
+
+// LengthTally counts requests, the tokens they asked for (max_tokens) and produced, and how many fell short
+// of or off their max_tokens.
+type LengthTally struct {
+	// Requests is the number of requests tallied.
+	Requests int `json:"requests"`
+	// RequestedTokens sums their max_tokens; OutputTokens their output tokens.
+	RequestedTokens int64 `json:"requested_tokens"`
+	OutputTokens    int64 `json:"output_tokens"`
+	// Short counts those whose output is under ShortOutputFraction × max_tokens; Off those whose output is
+	// not exactly max_tokens.
+	Short int `json:"short"`
+	Off   int `json:"off"`
+}
+
+// add tallies one request that asked for requested tokens and produced out.
+func (t *LengthTally) add(requested, out int) {
+	t.Requests++
+	t.RequestedTokens += int64(requested)
+	t.OutputTokens += int64(out)
+	if float64(out) < ShortOutputFraction*float64(requested) {
+		t.Short++
+	}
+	if out != requested {
+		t.Off++
+	}
+}
+
+// add tallies rec when it succeeded, set max_tokens and has its output length from usage.
+func (c *OutputLengthCounts) add(rec *Record) {
+	if rec.Outcome != OutcomeOK || rec.RequestedOutputTokens <= 0 || rec.OutputTokensEstimated {
+		return
+	}
+	if rec.IgnoreEOS {
+		c.IgnoreEOS.add(rec.RequestedOutputTokens, rec.OutputTokens)
+	} else {
+		c.Free.add(rec.RequestedOutputTokens, rec.OutputTokens)
+	}
 }
 
 // WarmupCounts tallies warm-up requests: sent before the measured phase, not measured.
@@ -165,7 +223,8 @@ type Recorder struct {
 	lastS     float64    // latest EndS of a successful request
 	good      int        // successful requests meeting slo
 
-	ttft, tpot, e2e, itl, ttftInt, e2eInt, reject, ttfo dist
+	ttft, tpot, e2e, itl, ttftInt, e2eInt, reject, ttfo, lag, slotWait dist
+	intFirst, intLast                                                  float64 // earliest and latest open-loop intended start, s since start (NaN before one)
 
 	win     []winEntry // requests not yet drained, at most ExactCap
 	winOver Window     // requests past that bound, counted without their latencies: drained by the next DrainWindowUntil
@@ -204,7 +263,8 @@ func New(start time.Time, cfg Config) *Recorder {
 	if maxRecords < 0 {
 		maxRecords = 0
 	}
-	return &Recorder{start: start, maxRecs: maxRecords, slo: cfg.Goodput, firstS: math.NaN()}
+	return &Recorder{start: start, maxRecs: maxRecords, slo: cfg.Goodput, firstS: math.NaN(),
+		intFirst: math.NaN(), intLast: math.NaN()}
 }
 
 // Start returns the time offsets count from.
@@ -222,8 +282,8 @@ func RecordOf(q *Request, start time.Time) Record {
 	nan := math.NaN()
 	rec := Record{
 		ID: q.ID, TTFTMS: nan, TTFOMS: nan, E2EMS: nan, TPOTMS: nan, ITLMeanMS: nan, ReasoningTokens: q.ReasoningTokens,
-		TTFTFromIntendedMS: nan, E2EFromIntendedMS: nan, TimeToRejectMS: nan,
-		SlotWaitMS:   ms(q.SlotWait),
+		TTFTFromIntendedMS: nan, E2EFromIntendedMS: nan, TimeToRejectMS: nan, SendLagMS: nan,
+		SlotWaitMS: ms(q.SlotWait), IgnoreEOS: q.IgnoreEOS,
 		PromptTokens: q.PromptTokens, OutputTokens: q.OutputTokens, RequestedOutputTokens: q.RequestedOutputTokens,
 		OutputTokensEstimated: q.OutputTokensEstimated, FinishReason: q.FinishReason, HTTPStatus: q.HTTPStatus,
 		Outcome: q.EffectiveOutcome(), Model: q.Model, Turn: q.Turn,
@@ -260,6 +320,7 @@ func RecordOf(q *Request, start time.Time) Record {
 	}
 	rec.ITLPerToken = q.perToken()
 	if !q.IntendedStart.IsZero() {
+		rec.SendLagMS = ms(q.Start.Sub(q.IntendedStart))
 		if !q.FirstToken.IsZero() {
 			rec.TTFTFromIntendedMS = ms(q.FirstToken.Sub(q.IntendedStart))
 		}
@@ -363,6 +424,8 @@ func (r *Recorder) add(rec *Record) {
 	c := &r.counts
 	c.Total++
 	e := winEntry{endS: rec.EndS, ttftMS: rec.TTFTMS, e2eMS: rec.E2EMS}
+	r.schedule(rec)
+	c.OutputLength.add(rec)
 	switch rec.Outcome {
 	case OutcomeOK:
 		c.OK++
@@ -417,6 +480,23 @@ func (r *Recorder) add(rec *Record) {
 		return
 	}
 	r.recs = append(r.recs, *rec)
+}
+
+// schedule counts an open-loop request's send lag and slot wait, of any outcome, and its intended start.
+// Called with r.mu held.
+func (r *Recorder) schedule(rec *Record) {
+	if math.IsNaN(rec.SendLagMS) {
+		return
+	}
+	r.lag.add(rec.SendLagMS)
+	r.slotWait.add(rec.SlotWaitMS)
+	at := rec.StartS - rec.SendLagMS/1000
+	if math.IsNaN(r.intFirst) || at < r.intFirst {
+		r.intFirst = at
+	}
+	if math.IsNaN(r.intLast) || at > r.intLast {
+		r.intLast = at
+	}
 }
 
 // add counts e in w with its latencies.
@@ -604,6 +684,14 @@ type Summary struct {
 	E2EFromIntendedMS  Stats `json:"e2e_from_intended_ms"`
 	// TimeToRejectMS is the distribution of rejected requests' time to rejection (Record.TimeToRejectMS), ms.
 	TimeToRejectMS Stats `json:"time_to_reject_ms"`
+	// SendLagMS is the distribution of the open loop's send lag (Record.SendLagMS: intended start to send,
+	// slot waits included) and SlotWaitMS of its waits for a concurrency slot, ms, over the open-loop requests
+	// of any outcome (N=0 in closed loop).
+	SendLagMS  Stats `json:"send_lag_ms"`
+	SlotWaitMS Stats `json:"slot_wait_ms"`
+	// MeanInterArrivalMS is the open-loop schedule's mean gap between intended starts, ms: (latest − earliest
+	// intended start) / (requests − 1); nil with fewer than two open-loop requests.
+	MeanInterArrivalMS *float64 `json:"mean_inter_arrival_ms"`
 	// WindowS is the measured window, s: first successful request's start to last successful request's end.
 	// Nil with no successful request.
 	WindowS *float64 `json:"window_s"`
@@ -678,8 +766,10 @@ func (r *Recorder) cut(rows bool) (Summary, []Record) {
 // cutCopy is what a cut copies under the lock.
 type cutCopy struct {
 	s             Summary
-	dists         [8]dist
+	dists         [10]dist
 	firstS, lastS float64
+	intFirst      float64
+	intLast       float64
 	good          int
 	recs          []Record
 }
@@ -687,9 +777,10 @@ type cutCopy struct {
 // copyLocked copies the tallies, detached distributions and (with rows) the rows; r.mu is held.
 func (r *Recorder) copyLocked(rows bool) cutCopy {
 	c := cutCopy{s: Summary{Counts: r.counts, LastError: r.lastError},
-		dists: [8]dist{r.ttft.detached(), r.tpot.detached(), r.e2e.detached(), r.itl.detached(),
-			r.ttftInt.detached(), r.e2eInt.detached(), r.reject.detached(), r.ttfo.detached()},
-		firstS: r.firstS, lastS: r.lastS, good: r.good}
+		dists: [10]dist{r.ttft.detached(), r.tpot.detached(), r.e2e.detached(), r.itl.detached(),
+			r.ttftInt.detached(), r.e2eInt.detached(), r.reject.detached(), r.ttfo.detached(),
+			r.lag.detached(), r.slotWait.detached()},
+		firstS: r.firstS, lastS: r.lastS, intFirst: r.intFirst, intLast: r.intLast, good: r.good}
 	c.s.DominantError, c.s.DominantErrorCount = r.errs.dominant()
 	if rows {
 		c.recs = slices.Clone(r.recs)
@@ -724,6 +815,11 @@ func (r *Recorder) summarize(c cutCopy) (Summary, []Record) {
 	s.TTFTMS, s.TPOTMS, s.E2EMS, s.ITLMS = dists[0].stats(), dists[1].stats(), dists[2].stats(), dists[3].stats()
 	s.TTFTFromIntendedMS, s.E2EFromIntendedMS = dists[4].stats(), dists[5].stats()
 	s.TimeToRejectMS, s.TTFOMS = dists[6].stats(), dists[7].stats()
+	s.SendLagMS, s.SlotWaitMS = dists[8].stats(), dists[9].stats()
+	if n := s.SendLagMS.N; n > 1 {
+		ia := 1000 * (c.intLast - c.intFirst) / float64(n-1)
+		s.MeanInterArrivalMS = &ia
+	}
 	s.ErrorRate = s.Counts.ErrorRate()
 	s.ITLDefinition = s.Counts.itlDefinition()
 	if r.slo.set() {

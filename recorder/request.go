@@ -63,6 +63,9 @@ type Request struct {
 	ReasoningTokens int
 	// RequestedOutputTokens is the max_tokens the request asked for (0 when not set).
 	RequestedOutputTokens int
+	// IgnoreEOS is true when the request asked the server to ignore the end-of-sequence token ("ignore_eos",
+	// vLLM), so that its output should be exactly RequestedOutputTokens long.
+	IgnoreEOS bool
 	// FinishReason is the last finish_reason the server sent ("stop", "length", ...).
 	FinishReason string
 	// HTTPStatus is the response status code (0 when no response arrived).
@@ -71,7 +74,8 @@ type Request struct {
 	// response. For a rejected request, Responded − Start is its time to rejection (Record.TimeToRejectMS).
 	// Zero when unknown.
 	Responded time.Time
-	// SlotWait is how long the request waited for a concurrency slot before Start (load driver only).
+	// SlotWait is how long the request waited for a concurrency slot before Start (load driver only); it is
+	// part of Start − IntendedStart.
 	SlotWait time.Duration
 	// Outcome classifies the request; when empty it is derived: Err != nil → failed, else ok.
 	Outcome Outcome

@@ -94,6 +94,14 @@ func runHTML(charts []*chart, sum *summary.Summary, verdicts []Verdict) ([]byte,
 		Host: [][2]string{{"CPU avg (%)", num(sum.System.AvgCPUPercent, "%.1f")}, {"CPU max (%)", num(sum.System.MaxCPUPercent, "%.1f")},
 			{"memory avg (GiB)", num(sum.System.AvgMemoryGB, "%.2f")}, {"memory max (GiB)", num(sum.System.MaxMemoryGB, "%.2f")}},
 	}
+	if rq.SendLagMS.N > 0 {
+		page.Client = append(page.Client, statsRow("send lag (open loop)", rq.SendLagMS))
+	}
+	if c := sum.Client; c != nil {
+		page.Host = append(page.Host, [][2]string{{"client process CPU (s)", fmt.Sprintf("%.2f", c.CPUS)},
+			{"client process CPU (% of GOMAXPROCS=" + itoa(c.GOMAXPROCS) + ")", num(scale(c.CPUUtilization, 100), "%.0f")},
+			{"client Go scheduler latency p99 (ms)", num(c.SchedLatencyP99MS, "%.3f")}}...)
+	}
 	for _, v := range verdicts {
 		page.Verdicts = append(page.Verdicts, verdictRow{Check: v.Check, Met: v.Err == "", Detail: v.Err})
 	}

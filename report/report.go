@@ -396,7 +396,7 @@ func naturalLess(a, b string) bool {
 // reported no usage, requested_output_tokens when the request left max_tokens to the server,
 // time_to_reject_ms (Start to the rejection's response, recorder.Record.TimeToRejectMS) unless rejected,
 // turn (a multi-turn session's 1-based turn) for a request outside a session; model is empty when the
-// request named none.
+// request named none; send_lag_ms (intended start to send, slot wait included, recorder.Record.SendLagMS) in closed loop.
 type RequestRow struct {
 	ID                    string   `csv:"id"`
 	StartS                float64  `csv:"start_s"`
@@ -421,6 +421,8 @@ type RequestRow struct {
 	ReasoningTokens       *int     `csv:"reasoning_tokens"`
 	Model                 string   `csv:"model"`
 	Turn                  *int     `csv:"turn"`
+	SendLagMS             *float64 `csv:"send_lag_ms"`
+	IgnoreEOS             bool     `csv:"ignore_eos"`
 }
 
 // RequestsCSV renders the request records, one row each, through gocsv.
@@ -437,6 +439,7 @@ func RequestsCSV(recs []recorder.Record) ([]byte, error) {
 			FinishReason: r.FinishReason, Error: r.Error, TimeToRejectMS: snapshot.F(r.TimeToRejectMS),
 			TTFOMS: snapshot.F(r.TTFOMS), ReasoningTokens: positive(r.ReasoningTokens),
 			Model: r.Model, Turn: positive(r.Turn),
+			SendLagMS: snapshot.F(r.SendLagMS), IgnoreEOS: r.IgnoreEOS,
 		}
 	}
 	return gocsv.MarshalBytes(&rows)
@@ -619,6 +622,7 @@ func recordOf(r *RequestRow) recorder.Record {
 		FinishReason: r.FinishReason, Error: r.Error, TimeToRejectMS: ms(r.TimeToRejectMS),
 		TTFOMS: ms(r.TTFOMS), ReasoningTokens: n(r.ReasoningTokens),
 		Model: r.Model, Turn: n(r.Turn),
+		SendLagMS: ms(r.SendLagMS), IgnoreEOS: r.IgnoreEOS,
 	}
 }
 

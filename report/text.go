@@ -119,6 +119,11 @@ func TextSummary(s *summary.Summary) []string {
 			num(v.AvgTokensPerSecond, "%.1f"), num(v.AvgRequestQueueSize, "%.1f"), num(v.AvgActiveBatchSize, "%.1f"),
 			pct(v.AvgKVCacheUsagePercent, "%.1f"), pct(v.MaxKVCacheUsagePercent, "%.1f"), ttft))
 	}
+	if r.SendLagMS.N > 0 { // an open loop: how well it kept its schedule
+		lines = slices.Insert(lines, 7, fmt.Sprintf("send lag (open loop: intended start to send, slot waits included): p50 %s  p99 %s  max %s ms (n=%d); slot wait mean %s ms; mean inter-arrival %s ms",
+			num(r.SendLagMS.P50, "%.1f"), num(r.SendLagMS.P99, "%.1f"), num(r.SendLagMS.Max, "%.1f"), r.SendLagMS.N,
+			num(r.SlotWaitMS.Mean, "%.1f"), num(r.MeanInterArrivalMS, "%.1f")))
+	}
 	if r.ReasoningTokens > 0 { // a reasoning model: the first content comes after the thinking
 		lines = slices.Insert(lines, 3, "TTFOT "+dist(r.TTFOMS)+fmt.Sprintf(" (first content after reasoning; %d reasoning tokens)", r.ReasoningTokens))
 	}
@@ -173,6 +178,11 @@ func TextSummary(s *summary.Summary) []string {
 	lines = append(lines, fmt.Sprintf("host: CPU avg %s max %s, memory avg %s GiB max %s GiB",
 		pct(s.System.AvgCPUPercent, "%.1f"), pct(s.System.MaxCPUPercent, "%.1f"),
 		num(s.System.AvgMemoryGB, "%.2f"), num(s.System.MaxMemoryGB, "%.2f")))
+	if c := s.Client; c != nil {
+		lines = append(lines, fmt.Sprintf("client process: CPU %.2f s over %.2f s of load (%s of GOMAXPROCS=%d), Go scheduler latency p50 %s  p99 %s  max %s ms",
+			c.CPUS, c.WallS, pct(scale(c.CPUUtilization, 100), "%.0f"), c.GOMAXPROCS,
+			num(c.SchedLatencyP50MS, "%.3f"), num(c.SchedLatencyP99MS, "%.3f"), num(c.SchedLatencyMaxMS, "%.3f")))
+	}
 	if y := s.System; y.Cgroup != "" {
 		limit, quota := "no limit", "no quota"
 		if y.CgroupMemoryLimitGB != nil {

@@ -254,3 +254,24 @@ func TestTextSummaryOneLinePerReplica(t *testing.T) {
 	assert.Contains(t, text, "\n  replica a: 10.0 tok/s avg; queue avg n/a; batch avg n/a; KV cache avg n/a max n/a; TTFT -\n"+
 		"  replica b: 20.0 tok/s avg; queue avg n/a; batch avg n/a; KV cache avg 40.0% max 55.0%; TTFT -")
 }
+
+// An open loop's send lag and the client's own cost get a line each, and the run's warnings end the text;
+// a closed loop with no load generator's report has neither line.
+func TestTextSummaryClientAndSendLag(t *testing.T) {
+	req := recorder.Summary{SendLagMS: recorder.Stats{N: 40, Mean: f(3), P50: f(1.25), P99: f(25), Max: f(31)},
+		SlotWaitMS: recorder.Stats{N: 40, Mean: f(2)}, MeanInterArrivalMS: f(200)}
+	client := &recorder.ClientCost{Runs: 1, WallS: 10, CPUS: 32, GOMAXPROCS: 4, CPUUtilization: f(0.8),
+		SchedLatencyP50MS: f(0.012), SchedLatencyP99MS: f(0.5), SchedLatencyMaxMS: f(4)}
+	lines := TextSummary(summary.Compute(summary.Input{Requests: req, Client: client}))
+	assert.Equal(t, "send lag (open loop: intended start to send, slot waits included): p50 1.2  p99 25.0  max 31.0 ms (n=40); slot wait mean 2.0 ms; mean inter-arrival 200.0 ms",
+		lineWith(t, lines, "send lag "))
+	assert.Equal(t, "client process: CPU 32.00 s over 10.00 s of load (80% of GOMAXPROCS=4), Go scheduler latency p50 0.012  p99 0.500  max 4.000 ms",
+		lineWith(t, lines, "client process: "))
+	// 25 ms over max(10 % of 200 ms, 10 ms) = 20 ms; 80 % of the cores.
+	assert.Contains(t, lineWith(t, lines, "warning: the open loop fell behind its schedule"), "p99 25 ms")
+	assert.Contains(t, lineWith(t, lines, "warning: the client may have been the bottleneck"), "80 % of GOMAXPROCS=4")
+
+	for _, l := range TextSummary(summary.Compute(summary.Input{})) {
+		assert.False(t, strings.HasPrefix(l, "send lag ") || strings.HasPrefix(l, "client process: "), l)
+	}
+}

@@ -17,6 +17,17 @@ const (
 	CrossCheckMinTokens = 64
 )
 
+// Tolerances of CrossCheck's latency means. The server's TTFT and E2E latency run from the request's arrival
+// at the server, the client's from its send, so the client's are longer by the network and the HTTP front
+// end; the means differ "beyond tolerance" when |server − client| > max(CrossCheckLatencyMinMS,
+// CrossCheckLatencyRelTolerance × max(server, client)).
+const (
+	// CrossCheckLatencyRelTolerance is the relative part: 20 % of the larger mean.
+	CrossCheckLatencyRelTolerance = 0.20
+	// CrossCheckLatencyMinMS is the floor, ms: a front end's few ms are not worth a warning.
+	CrossCheckLatencyMinMS = 20
+)
+
 // ClientTally is the client's side of CrossCheck: what it recorded over the window.
 type ClientTally struct {
 	// OK is the number of measured requests the client completed successfully; OutputTokens their output
@@ -27,6 +38,9 @@ type ClientTally struct {
 	// (recorder.WarmupCounts): in no client statistic, but the server counted them.
 	WarmupOK           int
 	WarmupOutputTokens int64
+	// TTFTMeanMS and E2EMeanMS are the client's mean TTFT and E2E latency over its measured successful
+	// requests, ms; nil when unknown (then not compared).
+	TTFTMeanMS, E2EMeanMS *float64
 }
 
 // tallyText is n, with the warm-up's share when there is one: "32", or "32 + 4 warm-up".
@@ -56,6 +70,15 @@ func tallyText(n, warmup int64) string {
 // (vllm-project/vllm#8115). A large difference with none of these usually means the scrapes are of another
 // server or model (VLLMConfig.Model).
 //
+//   - Latency: the server's mean TTFT (stats.TTFT.MeanMS, _sum over _count increases) against
+//     client.TTFTMeanMS, and its mean E2E latency (stats.E2ELatency.MeanMS) against client.E2EMeanMS, each
+//     only when both are known and the histogram's count agrees with the client's requests as above (then
+//     the two means are of the same requests, warm-up aside), beyond CrossCheckLatencyRelTolerance and
+//     CrossCheckLatencyMinMS. A server mean well under the client's says time was spent between them (a
+//     proxy, a slow network, a busy client; see client_statistics); well over it, that the scrapes are of
+//     other requests. With warm-up requests in the window a server mean over the client's is not judged:
+//     the server's includes them and the client's does not, and a warm-up's cold start can be seconds.
+//
 // It returns nil when stats has fewer than two scrapes (nothing to compare); a figure the server does not
 // expose gives one line saying it was not checked. It compares whatever it is given, zeros included: a caller
 // whose client recorded no request at all (requests sent by others only) should not call it;
@@ -75,6 +98,9 @@ func CrossCheck(stats Stats, client ClientTally) []string {
 			"other clients or warm-up on the server, requests in flight at the window's edges, or requests that failed after their first token",
 			fmtF(stats.TTFT.Count), stats.TTFT.Metric, tallyText(int64(client.OK), int64(client.WarmupOK)), msg))
 	}
+	warm := client.WarmupOK > 0
+	out = append(out, latencyCheck("TTFT", stats.TTFT, client.TTFTMeanMS, ok, warm)...)
+	out = append(out, latencyCheck("E2E latency", stats.E2ELatency, client.E2EMeanMS, ok, warm)...)
 	if stats.GenerationTokens == nil {
 		out = append(out, "cross-check of output tokens not done: the server's generation-token counter gives no increase over the window ("+
 			stats.NotExposed[scalarFields[cGen].Field]+")")
@@ -85,6 +111,27 @@ func CrossCheck(stats Stats, client ClientTally) []string {
 			fmtF(*stats.GenerationTokens), name, tallyText(client.OutputTokens, client.WarmupOutputTokens), msg))
 	}
 	return out
+}
+
+// latencyCheck compares the server histogram h's mean with the client's mean (ms) when both are known and
+// h's count agrees with ok, the requests the client completed; warmup says warm-up requests are among them,
+// on the server's side only, which leaves a server mean above the client's unjudged. It returns the
+// warning, or nothing.
+func latencyCheck(what string, h *Histogram, client *float64, ok int, warmup bool) []string {
+	if h == nil || h.MeanMS == nil || client == nil || compare(h.Count, float64(ok), CrossCheckMinRequests) != "" {
+		return nil
+	}
+	server := *h.MeanMS
+	diff := server - *client
+	tol := math.Max(CrossCheckLatencyMinMS, CrossCheckLatencyRelTolerance*math.Max(server, *client))
+	if math.Abs(diff) <= tol || (warmup && diff > 0) {
+		return nil
+	}
+	return []string{fmt.Sprintf("server and client disagree on mean %s: %s ms on the server (%s over %s observations) against %s ms on the client, "+
+		"%+.1f ms (%+.1f%% of the client's), beyond the tolerance of %s ms (max(%d ms, %.0f%% of the larger)); "+
+		"a server far under the client: time spent between them (a proxy, the network, a busy client: see client_statistics); far over it: the scrapes are of other requests",
+		what, fmtF(math.Round(server*100)/100), h.Metric, fmtF(h.Count), fmtF(math.Round(*client*100)/100), diff, 100*diff/(*client),
+		fmtF(math.Round(tol*100)/100), CrossCheckLatencyMinMS, 100*CrossCheckLatencyRelTolerance)}
 }
 
 // compare returns "" when server and client agree within tolerance, else how they differ.

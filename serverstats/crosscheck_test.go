@@ -58,3 +58,57 @@ func TestCrossCheck(t *testing.T) {
 	// Fewer than two scrapes: nothing to compare.
 	assert.Nil(t, CrossCheck(Stats{Scrapes: 1}, ClientTally{OK: 5, OutputTokens: 50}))
 }
+
+// latencyStats is crossStats(count, 100 × count) with TTFT and E2E latency means (ms) over count observations.
+func latencyStats(count, ttftMS, e2eMS float64) Stats {
+	st := crossStats(count, 100*count)
+	st.TTFT.MeanMS, st.TTFT.SumMS = &ttftMS, ttftMS*count
+	st.E2ELatency = &Histogram{Metric: "vllm:e2e_request_latency_seconds", Count: count, SumMS: e2eMS * count, MeanMS: &e2eMS}
+	return st
+}
+
+// The means are compared when the counts agree, with a tolerance of max(20 ms, 20 % of the larger mean).
+func TestCrossCheckLatencyMeans(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	tally := func(ok int, ttft, e2e *float64) ClientTally {
+		return ClientTally{OK: ok, OutputTokens: int64(100 * ok), TTFTMeanMS: ttft, E2EMeanMS: e2e}
+	}
+	// TTFT: server 100, client 130: |−30| > max(20, 26) = 26. E2E: server 1000, client 1100: 100 ≤ 220.
+	w := CrossCheck(latencyStats(100, 100, 1000), tally(100, f(130), f(1100)))
+	require.Len(t, w, 1)
+	assert.Contains(t, w[0], "server and client disagree on mean TTFT: 100 ms on the server (vllm:time_to_first_token_seconds over 100 observations) "+
+		"against 130 ms on the client, -30.0 ms (-23.1% of the client's), beyond the tolerance of 26 ms (max(20 ms, 20% of the larger))")
+	assert.Contains(t, w[0], "see client_statistics")
+	// Within: 100 against 125 is |25| ≤ max(20, 25) = 25.
+	assert.Empty(t, CrossCheck(latencyStats(100, 100, 1000), tally(100, f(125), f(1100))))
+	// Short latencies: the 20 ms floor. Server 5, client 24: 19 ≤ 20; 26: 21 > 20.
+	assert.Empty(t, CrossCheck(latencyStats(100, 5, 50), tally(100, f(24), f(60))))
+	w = CrossCheck(latencyStats(100, 5, 50), tally(100, f(26), f(60)))
+	require.Len(t, w, 1)
+	assert.Contains(t, w[0], "beyond the tolerance of 20 ms")
+	// E2E: server 1000, client 700: 300 > max(20, 200).
+	w = CrossCheck(latencyStats(100, 100, 1000), tally(100, f(100), f(700)))
+	require.Len(t, w, 1)
+	assert.Contains(t, w[0], "mean E2E latency: 1000 ms on the server (vllm:e2e_request_latency_seconds over 100 observations) against 700 ms on the client, +300.0 ms")
+	// Counts that disagree (120 against 100): the means are of different requests, so only the count warns.
+	w = CrossCheck(latencyStats(120, 100, 1000), tally(100, f(300), f(3000)))
+	require.Len(t, w, 2)
+	assert.Contains(t, w[0], "server TTFT observations")
+	assert.Contains(t, w[1], "server generation tokens")
+	// With warm-up in the window (4 of the server's 104 observations), a server mean over the client's may be
+	// the warm-up's cold start: not judged. One under it still is.
+	warm := func(ttft, e2e *float64) ClientTally {
+		c := tally(100, ttft, e2e)
+		c.WarmupOK, c.WarmupOutputTokens = 4, 400
+		return c
+	}
+	assert.Empty(t, CrossCheck(latencyStats(104, 300, 3000), warm(f(100), f(1000))))
+	w = CrossCheck(latencyStats(104, 100, 1000), warm(f(300), f(1000)))
+	require.Len(t, w, 1)
+	assert.Contains(t, w[0], "server and client disagree on mean TTFT: 100 ms on the server (vllm:time_to_first_token_seconds over 104 observations) against 300 ms")
+	// A mean unknown on either side is not compared.
+	assert.Empty(t, CrossCheck(latencyStats(100, 100, 1000), tally(100, nil, nil)))
+	st := latencyStats(100, 100, 1000)
+	st.E2ELatency = nil
+	assert.Empty(t, CrossCheck(st, tally(100, f(100), f(5000))))
+}

@@ -108,6 +108,11 @@ var registry = []Metric{
 	latency("e2e_from_intended", nil, "E2E from intended start", "E2E latency measured from when an open-loop schedule meant the request to start",
 		func(r *recorder.Summary) recorder.Stats { return r.E2EFromIntendedMS }),
 
+	{Name: "send_lag." + latencyStats, Unit: UnitMS, Direction: LowerIsBetter, Label: "send lag",
+		Doc:  "how late the open loop sent each request: intended start to send, slot waits included, over its requests of every outcome, ms; unknown in closed loop",
+		read: sendLag},
+	{Name: "client.cpu_utilization", Unit: UnitFraction, Direction: LowerIsBetter, Label: "client CPU",
+		Doc: "the client process's CPU time over its load runs in a share of GOMAXPROCS's cores, a fraction (0.8 is 80%); unknown when no load generator reported it", read: clientCPU},
 	{Name: "error_rate", Unit: UnitFraction, Direction: LowerIsBetter, Label: "error rate", Bench: "err/req",
 		Doc: "(total − ok − canceled) / (total − canceled) over the recorded requests, a fraction (0.01 is 1%); unknown when every request was canceled", read: errorRate},
 	{Name: "request_throughput", Synonyms: []string{"throughput"}, Unit: UnitReqPerS, Direction: HigherIsBetter,
@@ -210,6 +215,28 @@ func latency(name string, synonyms []string, label, doc string, get func(*record
 			v.N = st.N
 			return s.requestValue(v, statOf(st, a.stat))
 		}}
+}
+
+// sendLag reads a statistic of the open loop's send lag (recorder.Summary.SendLagMS).
+func sendLag(s *Summary, a args, v Value) Value {
+	st := s.Requests.SendLagMS
+	v.N, v.WindowS = st.N, s.Requests.WindowS
+	if p := statOf(st, a.stat); p != nil {
+		v.Value, v.Known = *p, true
+		return v
+	}
+	v.Note = fmt.Sprintf("n=0 open-loop requests of %d recorded: send lag is known only for requests sent on a schedule (a rate)", s.Requests.Total)
+	return v
+}
+
+// clientCPU reads the client process's CPU utilization (Summary.Client).
+func clientCPU(s *Summary, _ args, v Value) Value {
+	if c := s.Client; c != nil && c.CPUUtilization != nil {
+		v.N, v.Value, v.Known = c.Runs, *c.CPUUtilization, true
+		return v
+	}
+	v.Note = "no load generator reported its cost (loadgen.Run does, to a collector; a client of your own does not)"
+	return v
 }
 
 // requestFigure reads a client-side figure over successful requests.

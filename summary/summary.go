@@ -48,11 +48,18 @@ type Summary struct {
 	// known (serverstats.Quantile: bucket_lower_ms, bucket_upper_ms, at_most_ms), token and request counts,
 	// queue, batch and KV-cache gauges. Nil when the server was never scraped successfully.
 	Server *serverstats.Stats `json:"server_statistics"`
-	// Warnings are cross-checks between the client's and the server's figures that did not agree (e.g. server
-	// TTFT observations vs requests the client completed, serverstats.CrossCheck); they inform, they never
-	// fail a test. Empty, never null. The cross-check is done only when the server was scraped (Server non-nil)
-	// and the client recorded at least one request (Requests.Total > 0, of any outcome): when it recorded
-	// none, the server's figures are of requests vmtest did not send, and there is nothing to compare.
+	// Client is what the load runs cost the client's own process: CPU time and utilization of GOMAXPROCS,
+	// Go scheduler latency (recorder.ClientCost, reported by loadgen.Run); nil when no load generator
+	// reported it (a test's own client).
+	Client *recorder.ClientCost `json:"client_statistics"`
+	// Warnings say what makes the run's figures less trustworthy, each naming its figures and what to do;
+	// they inform, they never fail a test. Empty, never null. In order: the caller's own
+	// (vmtest.Options.Warnings); the cross-checks between the client's and the server's figures that did not
+	// agree (serverstats.CrossCheck: counts, and TTFT and E2E latency means), done only when the server was
+	// scraped (Server non-nil) and the client recorded at least one request (Requests.Total > 0, of any
+	// outcome: when it recorded none, the server's figures are of requests vmtest did not send); a window too
+	// short for throughput; and the client's own (TrustWarnings: output lengths not honoured, an open loop
+	// behind its schedule, the client as the bottleneck).
 	Warnings []string `json:"warnings"`
 	// EnergyPerOutputTokenJ is the energy of all GPUs over the run divided by the server's generation-token
 	// counter delta over the run, J/token; nil when either is unknown.
@@ -397,6 +404,9 @@ type Input struct {
 	Events                    []snapshot.Event
 	// Warnings are the caller's own warnings (vmtest.Options.Warnings), put first in Summary.Warnings.
 	Warnings []string
+	// Client is what the load runs cost the client's process (recorder.ClientCostSink); nil when no load
+	// generator reported it.
+	Client *recorder.ClientCost
 }
 
 // delta returns last − first over the non-nil values of vals, or nil with fewer than two or when the counter
@@ -435,19 +445,21 @@ func Compute(in Input) *Summary {
 		DurationS: in.DurationS, IntervalS: in.IntervalS, Snapshots: len(in.Snapshots),
 		SnapshotsDropped: in.SnapshotsDropped, Requests: in.Requests, Sources: in.Sources,
 		Events: append([]snapshot.Event{}, in.Events...), GPU: map[string]GPUStats{},
-		Server: in.Server, Warnings: append([]string{}, in.Warnings...),
+		Server: in.Server, Warnings: append([]string{}, in.Warnings...), Client: in.Client,
 	}
 	// With no request recorded by the client (vmtest collect, or a test that sends its requests without
 	// RecordRequest) the server's figures are all of requests sent by others: there is nothing to cross-check.
 	if in.Server != nil && in.Requests.Total > 0 {
 		w := in.Requests.Warmup
 		s.Warnings = append(s.Warnings, serverstats.CrossCheck(*in.Server, serverstats.ClientTally{OK: in.Requests.OK,
-			OutputTokens: in.Requests.OutputTokens, WarmupOK: w.OK, WarmupOutputTokens: w.OutputTokens})...)
+			OutputTokens: in.Requests.OutputTokens, WarmupOK: w.OK, WarmupOutputTokens: w.OutputTokens,
+			TTFTMeanMS: in.Requests.TTFTMS.Mean, E2EMeanMS: in.Requests.E2EMS.Mean})...)
 	}
 	if in.Requests.WindowTooShort() {
 		s.Warnings = append(s.Warnings, "throughput and goodput unknown: "+in.Requests.TooShortText()+
 			" (the window runs from the first successful request's start to the last one's end)")
 	}
+	s.Warnings = append(s.Warnings, TrustWarnings(&in.Requests, in.Client)...)
 	if s.Sources == nil {
 		s.Sources = map[string]SourceStatus{}
 	}

@@ -102,6 +102,13 @@ func (g *guard) RecordWarmup(q recorder.Request) {
 	}
 }
 
+// RecordClientCost passes the load run's cost to the step's sink when it takes it (recorder.ClientCostSink).
+func (g *guard) RecordClientCost(c recorder.ClientCost) {
+	if cs, ok := g.sink.(recorder.ClientCostSink); ok {
+		cs.RecordClientCost(c)
+	}
+}
+
 // RecordRequest records q in the step's sink, then counts it against each rule.
 func (g *guard) RecordRequest(q recorder.Request) {
 	g.sink.RecordRequest(q)

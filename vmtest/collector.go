@@ -63,6 +63,7 @@ type Collector struct {
 	sources map[string]*summary.SourceStatus
 	storms  storms // rejections and failures over the ticks, reported as events
 	events  []snapshot.Event
+	client  *recorder.ClientCost // the load runs' cost to this process (RecordClientCost); nil before one
 	busy    map[string]bool
 	checks  []registered
 	// checksTaken: finish has read checks; a later Assert evaluates its checks at once (assertLate)
@@ -632,6 +633,18 @@ func (c *Collector) RecordWarmup(r Request) { c.rec.RecordWarmup(r) }
 // run's final state.
 func (c *Collector) RequestState() recorder.State { return c.rec.State() }
 
+// RecordClientCost adds a load run's cost to its process (recorder.ClientCostSink; loadgen.Run calls it
+// once at its end) to the summary's client_statistics, merged over runs (recorder.ClientCost.Add). Safe for
+// concurrent use.
+func (c *Collector) RecordClientCost(cost recorder.ClientCost) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.client == nil {
+		c.client = &recorder.ClientCost{}
+	}
+	c.client.Add(cost)
+}
+
 // RunID returns this run's identifier, carried in every file and log line.
 func (c *Collector) RunID() string { return c.runID }
 
@@ -684,8 +697,17 @@ func (c *Collector) computeSummary(end time.Time, reqs recorder.Summary) *summar
 		RunID: c.runID, ConfigID: c.configID, TestName: c.name, Start: c.start, End: end,
 		DurationS: end.Sub(c.start).Seconds(), IntervalS: c.opts.Interval.Seconds(),
 		Snapshots: c.snaps, SnapshotsDropped: c.dropped, Requests: reqs, Server: server, Sources: srcs, Events: c.events,
-		Warnings: c.opts.Warnings,
+		Warnings: c.opts.Warnings, Client: c.clientCost(),
 	})
+}
+
+// clientCost is a copy of the load runs' merged cost; nil when none was reported. c.mu is held.
+func (c *Collector) clientCost() *recorder.ClientCost {
+	if c.client == nil {
+		return nil
+	}
+	cc := *c.client
+	return &cc
 }
 
 // Finish ends collection: it stops the sampling loop (waiting for it, bounded), takes a last snapshot so the

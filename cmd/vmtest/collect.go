@@ -319,6 +319,9 @@ func (s *countingSink) RecordRequest(r recorder.Request) {
 // RecordWarmup passes a warm-up request to the collector; the progress does not count it.
 func (s *countingSink) RecordWarmup(r recorder.Request) { s.c.RecordWarmup(r) }
 
+// RecordClientCost passes the load run's cost to its process to the collector's client_statistics.
+func (s *countingSink) RecordClientCost(c recorder.ClientCost) { s.c.RecordClientCost(c) }
+
 // loadGoal is the load's bounds, for the progress: -duration and -requests, whichever comes first.
 func loadGoal(lc loadgen.LoadConfig) live.Goal {
 	return live.Goal{Duration: lc.Duration, Count: lc.Requests, Unit: "requests"}
