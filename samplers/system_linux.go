@@ -107,13 +107,22 @@ func (f *procFiles) read(path string, buf []byte, limit int) ([]byte, error) {
 		if n == 0 {
 			break
 		}
+		asked := cap(b) - len(b)
 		b = b[:len(b)+n]
-		if limit > 0 && len(b) >= limit {
+		if limit > 0 && len(b) >= limit || len(b) == n && n < asked && n <= seqWholeRead {
 			break
 		}
 	}
 	return b, nil
 }
+
+// seqWholeRead is the most bytes a first read that came back short is taken as the whole file, sparing the
+// read that would return 0: procfs and cgroupfs files are seq files, and a seq file's read stops short of
+// what was asked only at its end, or where its next record would not fit the kernel's 4 KiB page; no record of
+// the files read here (a diskstats or net/dev line, a cgroup value; stat and meminfo are a single record)
+// comes near the 512 bytes that would take to happen below this size. Every read of a seq file past offset 0
+// generates the file again from its start, so this halves the kernel's work for a small file.
+const seqWholeRead = 4096 - 512
 
 // open returns the descriptor of the file at path, opening it the first time.
 func (f *procFiles) open(path string) (int, error) {
