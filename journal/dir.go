@@ -11,17 +11,26 @@ import (
 	"time"
 )
 
-// rebuiltSuffix ends the name of a journal file renamed after its run was rebuilt; Find passes over it.
-const rebuiltSuffix = ".rebuilt.jsonl"
+// rebuiltSuffix ends the name of a journal's snapshots file renamed after its run was rebuilt, and
+// rebuiltRequestsSuffix that of its requests file; Find passes over them.
+const (
+	rebuiltSuffix         = ".rebuilt.jsonl"
+	rebuiltRequestsSuffix = ".requests.rebuilt.bin"
+)
 
 // maxSummary bounds the bytes read of a summary file to learn its run, start and whether it finished.
 const maxSummary = 64 << 20
 
 // Rebuilt returns the names p's files take once their run is rebuilt: journal_<config>_<stamp>.rebuilt.jsonl,
-// .prev.rebuilt.jsonl and .requests.rebuilt.jsonl.
+// .prev.rebuilt.jsonl and .requests.rebuilt.bin (.requests.rebuilt.jsonl for a requests file of the legacy
+// name, .requests.jsonl).
 func (p Paths) Rebuilt() Paths {
 	r := func(path string) string { return strings.TrimSuffix(path, ".jsonl") + rebuiltSuffix }
-	return Paths{Snapshots: r(p.Snapshots), Prev: r(p.Prev), Requests: r(p.Requests)}
+	req := r(p.Requests)
+	if strings.HasSuffix(p.Requests, requestsSuffix) {
+		req = strings.TrimSuffix(p.Requests, requestsSuffix) + rebuiltRequestsSuffix
+	}
+	return Paths{Snapshots: r(p.Snapshots), Prev: r(p.Prev), Requests: req}
 }
 
 // rename renames each of p's files that exists to its counterpart in to, and returns to.

@@ -3,9 +3,10 @@
 // last interval, and rebuilds the full file set and summary from what was appended.
 //
 // A run's journal is two files beside its final files: journal_<config>_<stamp>.jsonl holds one JSON line (a
-// Tick) per snapshot, journal_<config>_<stamp>.requests.jsonl one binary row per request (since version 2:
+// Tick) per snapshot, journal_<config>_<stamp>.requests.bin one binary row per request (since version 2:
 // a frame of payload length and CRC-32C, then the row; version 1 wrote a JSON line; version 3 added the send
-// lag and ignore_eos to the row). Each starts with a
+// lag, ignore_eos, the model and the session turn to the row). Journals written before the requests file was
+// renamed call it .requests.jsonl; Find still reads that name. Each starts with a
 // Header line naming the format ("vmtest-journal"), its version, the run, the configuration, the start and
 // the interval. The collector appends to each file once per interval (one write per file), and keeps them
 // bounded as its memory is: request rows stop at the row bound, and when the snapshots file holds
@@ -16,5 +17,5 @@
 // Read reads a journal up to its last whole line or row (a kill while writing leaves the last one cut; the
 // lines and rows skipped are counted) and refuses a file of another format or version, or a header out of bounds; Rebuild
 // writes the run's files from it with a summary that says the run did not finish, then renames the journal
-// to *.rebuilt.jsonl. It leaves alone a journal whose run finished or looks still running.
+// to *.rebuilt.jsonl (the requests file to *.requests.rebuilt.bin). It leaves alone a journal whose run finished or looks still running.
 package journal

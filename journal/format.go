@@ -2,8 +2,11 @@ package journal
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -136,7 +139,7 @@ type Paths struct {
 }
 
 // PathsFor returns the journal files beside a run's final files: journal_<config>_<stamp>.jsonl,
-// .prev.jsonl and .requests.jsonl, where metrics_<config>_<stamp>.json is files.SnapshotsJSON.
+// .prev.jsonl and .requests.bin, where metrics_<config>_<stamp>.json is files.SnapshotsJSON.
 func PathsFor(files report.Files) Paths {
 	dir, name := filepath.Split(files.SnapshotsJSON)
 	return pathsOf(filepath.Join(dir, "journal_"+strings.TrimSuffix(strings.TrimPrefix(name, "metrics_"), ".json")))
@@ -153,31 +156,54 @@ func (p Paths) files() report.Files {
 		SummaryJSON: filepath.Join(dir, "summary_statistics.json")}
 }
 
+// Suffixes of the requests file: its name since it holds binary rows, and the name journals written before
+// that carry (version 1's JSON lines, and version 2's first binary rows), which Find still reads.
+const (
+	requestsSuffix       = ".requests.bin"
+	legacyRequestsSuffix = ".requests.jsonl"
+)
+
 // pathsOf returns the journal files whose common prefix (directory included) is stem.
 func pathsOf(stem string) Paths {
-	return Paths{Snapshots: stem + ".jsonl", Prev: stem + ".prev.jsonl", Requests: stem + ".requests.jsonl"}
+	return Paths{Snapshots: stem + ".jsonl", Prev: stem + ".prev.jsonl", Requests: stem + requestsSuffix}
 }
 
 // Find returns the journals in dir, one Paths per run, ordered by file name, leaving out those already
 // rebuilt (Paths.Rebuilt). A run may have any of its files missing (a kill before the first write, or
-// during a rotation): Read says what it found.
+// during a rotation): Read says what it found. A run whose requests file has the legacy name
+// (journal_<config>_<stamp>.requests.jsonl) and no .requests.bin gets that file as its Requests.
 func Find(dir string) ([]Paths, error) {
-	names, err := filepath.Glob(filepath.Join(dir, "journal_*.jsonl"))
-	if err != nil {
-		return nil, err
+	var names []string
+	for _, pattern := range []string{"journal_*.jsonl", "journal_*" + requestsSuffix} {
+		found, err := filepath.Glob(filepath.Join(dir, pattern))
+		if err != nil {
+			return nil, err
+		}
+		names = append(names, found...)
 	}
 	seen := map[string]bool{}
-	var out []Paths
-	for _, n := range names { // Glob returns them sorted
-		if strings.HasSuffix(n, rebuiltSuffix) {
+	var stems []string
+	for _, n := range names {
+		if strings.HasSuffix(n, rebuiltSuffix) || strings.HasSuffix(n, rebuiltRequestsSuffix) {
 			continue
 		}
-		stem := strings.TrimSuffix(n, ".jsonl")
+		stem := strings.TrimSuffix(strings.TrimSuffix(n, ".jsonl"), requestsSuffix)
 		stem = strings.TrimSuffix(strings.TrimSuffix(stem, ".prev"), ".requests")
 		if !seen[stem] {
 			seen[stem] = true
-			out = append(out, pathsOf(stem))
+			stems = append(stems, stem)
 		}
+	}
+	slices.Sort(stems)
+	out := make([]Paths, 0, len(stems))
+	for _, stem := range stems {
+		p := pathsOf(stem)
+		if _, err := os.Stat(p.Requests); errors.Is(err, os.ErrNotExist) {
+			if _, err := os.Stat(stem + legacyRequestsSuffix); err == nil {
+				p.Requests = stem + legacyRequestsSuffix
+			}
+		}
+		out = append(out, p)
 	}
 	return out, nil
 }

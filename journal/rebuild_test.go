@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -91,12 +92,13 @@ func TestRebuildRenamesTheJournal(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, p.Rebuilt(), res.Moved)
 	assert.True(t, strings.HasSuffix(res.Moved.Snapshots, "journal_cfg_20261204_100000.rebuilt.jsonl"), res.Moved.Snapshots)
-	assert.True(t, strings.HasSuffix(res.Moved.Requests, "journal_cfg_20261204_100000.requests.rebuilt.jsonl"), res.Moved.Requests)
+	assert.True(t, strings.HasSuffix(res.Moved.Requests, "journal_cfg_20261204_100000.requests.rebuilt.bin"), res.Moved.Requests)
 	for _, f := range []string{res.Moved.Snapshots, res.Moved.Requests} {
 		require.FileExists(t, f)
 	}
 	assert.NoFileExists(t, p.Snapshots)
 	assert.NoFileExists(t, p.Requests)
+	assert.True(t, strings.HasSuffix(p.Requests, "journal_cfg_20261204_100000.requests.bin"), "a run writes binary rows to .requests.bin: %s", p.Requests)
 	found, err := Find(dir)
 	require.NoError(t, err)
 	assert.Empty(t, found)
@@ -344,4 +346,40 @@ func TestRebuildKeepsTheWarmupTally(t *testing.T) {
 	assert.Equal(t, warm, b.Summary.Requests.Warmup)
 	assert.Equal(t, 2, b.Summary.Requests.Total)
 	assert.Equal(t, 2, b.Summary.Requests.OK)
+}
+
+// A journal written before the requests file was renamed .requests.bin (testdata/legacy-name: `vmtest load
+// -concurrency 1 -max-tokens 8` against the simulator, killed with SIGKILL after 5 s by the build before the
+// rename) is found under its old name and rebuilt: its rows are the 30 requests, 240 output tokens, the last
+// tick's tally says it had; after the rebuild its files carry the .rebuilt names and Find passes over them.
+func TestRebuildLegacyRequestsName(t *testing.T) {
+	dir := t.TempDir()
+	names, err := filepath.Glob(filepath.Join("testdata", "legacy-name", "journal_*"))
+	require.NoError(t, err)
+	require.Len(t, names, 2)
+	for _, n := range names {
+		b, err := os.ReadFile(n)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, filepath.Base(n)), b, 0o644))
+	}
+	found, err := Find(dir)
+	require.NoError(t, err)
+	require.Len(t, found, 1)
+	p := found[0]
+	assert.Equal(t, filepath.Join(dir, "journal_oldname_20261205_020743.requests.jsonl"), p.Requests)
+
+	res, err := Rebuild(p, time.Now().Add(time.Hour))
+	require.NoError(t, err)
+	require.Empty(t, res.Skipped)
+	assert.Len(t, res.Run.Rows, 30)
+	assert.Equal(t, 30, res.Summary.Requests.Total)
+	assert.Equal(t, 30, res.Summary.Requests.OK)
+	csv, err := os.ReadFile(p.files().RequestsCSV)
+	require.NoError(t, err)
+	assert.Equal(t, 31, strings.Count(string(csv), "\n"), "a header and 30 rows")
+	assert.Equal(t, filepath.Join(dir, "journal_oldname_20261205_020743.requests.rebuilt.jsonl"), res.Moved.Requests)
+	require.FileExists(t, res.Moved.Requests)
+	found, err = Find(dir)
+	require.NoError(t, err)
+	assert.Empty(t, found)
 }

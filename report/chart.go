@@ -162,9 +162,10 @@ func (c *chart) inlineSVG() ([]byte, error) {
 		return nil, fmt.Errorf("encode SVG: %w", err)
 	}
 	b := xmlProlog.ReplaceAll(buf.Bytes(), []byte("$1"))
-	b = svgNamespaces.ReplaceAll(b, nil)
-	b = svgSize.ReplaceAll(b, []byte(`<svg role="img" aria-label="`+html.EscapeString(c.plot.Title.Text)+`"`))
-	return b, nil
+	tag := bytes.IndexByte(b, '>') + 1 // the <svg> element's opening tag: only it carries namespaces and a size
+	head := svgNamespaces.ReplaceAll(b[:tag], nil)
+	head = svgSize.ReplaceAll(head, []byte(`<svg role="img" aria-label="`+html.EscapeString(c.plot.Title.Text)+`"`))
+	return append(head, b[tag:]...), nil
 }
 
 // niceTicks marks about n labelled ticks at 1, 2 or 5 × 10^k steps.

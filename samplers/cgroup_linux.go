@@ -7,10 +7,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/vmtest/vmtest/snapshot"
 )
@@ -22,9 +22,9 @@ const cgroupNoLimitV1 = 1 << 62
 // cgroupReader reads the memory and CPU figures of the cgroup this process runs in, cgroup v2 or v1, from the
 // files under root ("/" on a real host; a fixture tree in tests): <root>/proc/self/cgroup says which cgroup,
 // <root>/proc/self/mountinfo where each hierarchy is mounted (so a container's cgroup namespace or bind
-// mount is followed as the kernel shows it). Discovery runs once; each reading then opens a few small files
-// (usage and CPU time at the leaf, the limits at the leaf and each ancestor up to the mount) into one reused
-// buffer. Limits are the least over those levels, since each ancestor's limit also bounds the leaf.
+// mount is followed as the kernel shows it). Discovery runs once; each reading then reads a few small files
+// (usage and CPU time at the leaf, the limits at the leaf and each ancestor up to the mount), each opened
+// once and kept open, into one reused buffer. Limits are the least over those levels, since each ancestor's limit also bounds the leaf.
 type cgroupReader struct {
 	root string
 
@@ -37,13 +37,15 @@ type cgroupReader struct {
 	acct      string   // the file with the CPU time used: cpu.stat (v2, usage_usec) or cpuacct.usage (v1, ns)
 
 	buf      []byte
-	prevCPU  float64 // s of CPU time at the previous reading
+	files    *procFiles // the files read, kept open
+	prevCPU  float64    // s of CPU time at the previous reading
 	havePrev bool
 }
 
 // newCgroupReader returns a reader of the cgroup the process runs in, as the files under root show it.
 func newCgroupReader(root string) *cgroupReader {
-	c := &cgroupReader{root: root}
+	c := &cgroupReader{root: root, files: &procFiles{fds: map[string]int{}}}
+	runtime.AddCleanup(c, (*procFiles).close, c.files)
 	c.discover()
 	c.memLimits, c.cpuQuotas = c.readable(c.memLimits), c.readable(c.cpuQuotas)
 	if len(c.readable([]string{c.memUsage})) == 0 {
@@ -211,31 +213,17 @@ func unescapeMount(s string) string {
 }
 
 // readFile fills c.buf with the file's first 4 KiB (every cgroup file read here is a line or a few; only
-// cpu.stat's first line is used) with raw open/read/close, and returns it trimmed; an error matching
-// os.ErrNotExist when the file is missing.
+// cpu.stat's first line is used), the file kept open and read again with pread (procFiles.read), and returns
+// it trimmed; an error matching os.ErrNotExist when the file is missing.
 func (c *cgroupReader) readFile(name string) ([]byte, error) {
-	fd, err := syscall.Open(name, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: name, Err: err}
-	}
-	defer syscall.Close(fd)
 	if cap(c.buf) < 4096 {
-		c.buf = make([]byte, 4096)
+		c.buf = make([]byte, 0, 4096)
 	}
-	b := c.buf[:0]
-	for len(b) < cap(b) {
-		n, err := syscall.Read(fd, b[len(b):cap(b)])
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, &os.PathError{Op: "read", Path: name, Err: err}
-		}
-		if n == 0 {
-			break
-		}
-		b = b[:len(b)+n]
+	b, err := c.files.read(name, c.buf[:0:4096], 4096)
+	if err != nil {
+		return nil, err
 	}
+	c.buf = b
 	return bytes.TrimSpace(b), nil
 }
 

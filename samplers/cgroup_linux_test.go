@@ -163,6 +163,8 @@ func TestSystemSamplerReportsTheCgroup(t *testing.T) {
 	assert.ErrorContains(t, r.Err, "memory.max")
 	assert.Nil(t, r.System.CgroupMemoryLimitGB)
 	assert.NotNil(t, r.System.MemoryGB, "the host's figures are kept")
+	files := append(append([]string{s.cg.memUsage, s.cg.acct}, s.cg.memLimits...), s.cg.cpuQuotas...)
+	assert.Len(t, s.cg.files.fds, len(files), "each file opened once over three readings, kept open: %v", files)
 }
 
 // BenchmarkCgroupSample is one cgroup reading of a session on a systemd host (testdata/cgroup/v2-host-session:

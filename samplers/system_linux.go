@@ -29,8 +29,9 @@ type procReader struct {
 	files *procFiles // the files read, kept open
 }
 
-// procFiles are the procfs files a procReader has opened, by path; closed when the procReader is garbage
-// collected (runtime.AddCleanup in newProcReader), so never while it reads.
+// procFiles are the procfs (or cgroupfs) files a procReader or cgroupReader has opened, by path; closed when
+// their reader is garbage collected (runtime.AddCleanup in newProcReader and newCgroupReader), so never while
+// it reads.
 type procFiles struct {
 	fds map[string]int
 }
@@ -64,20 +65,33 @@ func newProcReader(root string) *procReader {
 	return p
 }
 
-// read fills p.buf with the file's content (its first limit bytes when limit > 0) and returns it. Each file
-// is opened once and read again from offset 0 with pread, which procfs answers with fresh content; the
-// reads are raw system calls, as a procfs read never blocks on I/O: the Go scheduler then has no P to hand
-// off (and sysmon no syscall to retake), so a tick wakes no other thread for them.
+// read fills p.buf with the file's content (its first limit bytes when limit > 0) and returns it, through
+// p.files (procFiles.read).
 func (p *procReader) read(name string, limit int) ([]byte, error) {
-	path := filepath.Join(p.root, name)
-	fd, err := p.open(path)
+	if p.files == nil { // a procReader made by hand (tests)
+		p.files = &procFiles{fds: map[string]int{}}
+	}
+	b, err := p.files.read(filepath.Join(p.root, name), p.buf, limit)
+	if err == nil {
+		p.buf = b
+	}
+	return b, err
+}
+
+// read reads the file at path into buf (reused, grown as needed; to at least limit bytes when limit > 0)
+// and returns it. Each file is opened once and read again from offset 0 with pread, which procfs and cgroupfs
+// answer with fresh content; the reads are raw system calls, as such a read never blocks on I/O: the Go
+// scheduler then has no P to hand off (and sysmon no syscall to retake), so a tick wakes no other thread for
+// them. A failed read closes the file, so the next read opens it again.
+func (f *procFiles) read(path string, buf []byte, limit int) ([]byte, error) {
+	fd, err := f.open(path)
 	if err != nil {
 		return nil, err
 	}
-	if cap(p.buf) < 4096 {
-		p.buf = make([]byte, 0, 4096)
+	if cap(buf) < 4096 {
+		buf = make([]byte, 0, 4096)
 	}
-	b := p.buf[:0]
+	b := buf[:0]
 	for {
 		if len(b) == cap(b) {
 			b = append(b, 0)[:len(b)]
@@ -87,42 +101,47 @@ func (p *procReader) read(name string, limit int) ([]byte, error) {
 			continue
 		}
 		if err != nil {
-			p.forget(path)
+			f.forget(path)
 			return nil, &os.PathError{Op: "read", Path: path, Err: err}
 		}
 		if n == 0 {
 			break
 		}
+		asked := cap(b) - len(b)
 		b = b[:len(b)+n]
-		if limit > 0 && len(b) >= limit {
+		if limit > 0 && len(b) >= limit || len(b) == n && n < asked && n <= seqWholeRead {
 			break
 		}
 	}
-	p.buf = b
 	return b, nil
 }
 
+// seqWholeRead is the most bytes a first read that came back short is taken as the whole file, sparing the
+// read that would return 0: procfs and cgroupfs files are seq files, and a seq file's read stops short of
+// what was asked only at its end, or where its next record would not fit the kernel's 4 KiB page; no record of
+// the files read here (a diskstats or net/dev line, a cgroup value; stat and meminfo are a single record)
+// comes near the 512 bytes that would take to happen below this size. Every read of a seq file past offset 0
+// generates the file again from its start, so this halves the kernel's work for a small file.
+const seqWholeRead = 4096 - 512
+
 // open returns the descriptor of the file at path, opening it the first time.
-func (p *procReader) open(path string) (int, error) {
-	if p.files == nil { // a procReader made by hand (tests)
-		p.files = &procFiles{fds: map[string]int{}}
-	}
-	if fd, ok := p.files.fds[path]; ok {
+func (f *procFiles) open(path string) (int, error) {
+	if fd, ok := f.fds[path]; ok {
 		return fd, nil
 	}
 	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return -1, &os.PathError{Op: "open", Path: path, Err: err}
 	}
-	p.files.fds[path] = fd
+	f.fds[path] = fd
 	return fd, nil
 }
 
 // forget closes path's descriptor after a failed read: the next read opens the file again.
-func (p *procReader) forget(path string) {
-	if fd, ok := p.files.fds[path]; ok {
+func (f *procFiles) forget(path string) {
+	if fd, ok := f.fds[path]; ok {
 		syscall.Close(fd)
-		delete(p.files.fds, path)
+		delete(f.fds, path)
 	}
 }
 

@@ -194,3 +194,25 @@ func TestProcReaderRereadsKeptFiles(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2.5, c.User, "a replaced file is not followed while the old one stays readable (procfs files are never replaced)")
 }
+
+// A kept file reads whole whatever its size: below seqWholeRead in one read, past it and past the first 4 KiB
+// buffer in more; read again after it shrank or grew, it is the new content.
+func TestProcFilesReadWhole(t *testing.T) {
+	dir := t.TempDir()
+	f := &procFiles{fds: map[string]int{}}
+	defer f.close()
+	path := filepath.Join(dir, "f")
+	var buf []byte
+	for _, n := range []int{1, 100, seqWholeRead - 1, seqWholeRead, seqWholeRead + 1, 4095, 4096, 4097, 10000, 70000, 5} {
+		want := make([]byte, n)
+		for i := range want {
+			want[i] = byte('a' + (i*7+n)%26)
+		}
+		require.NoError(t, os.WriteFile(path, want, 0o644))
+		got, err := f.read(path, buf, 0)
+		require.NoError(t, err)
+		require.Equal(t, string(want), string(got), "%d bytes", n)
+		buf = got
+	}
+	assert.Len(t, f.fds, 1, "one file, opened once")
+}

@@ -22,7 +22,7 @@ func reportMain(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := newFlagSet(cmd, "DIR | metrics_<config>_<timestamp>.json ...",
 		"For a directory: rebuilds the full file set and the summary of every run in it that did not finish (killed,\n"+
 			"timed out) from its journal (journal_<config>_<timestamp>.jsonl), up to the run's last interval, says so,\n"+
-			"and renames the journal to .rebuilt.jsonl. A journal whose run's summary says it finished, or that was\n"+
+			"and renames the journal to .rebuilt.jsonl (.requests.rebuilt.bin). A journal whose run's summary says it finished, or that was\n"+
 			"written within its last two intervals (a run still going), is skipped and said so; summary_statistics.json\n"+
 			"is left to a newer run's summary. For a snapshots file: re-renders metrics_<config>_<timestamp>.csv and\n"+
 			".png beside it (the client's TTFT per interval from requests_<config>_<timestamp>.csv), and, unless it is\n"+
