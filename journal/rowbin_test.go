@@ -194,8 +194,8 @@ func TestBinaryRowsKeepTheITLDefinition(t *testing.T) {
 	}
 }
 
-// A version-2 row (the layout before the send lag and the ignore_eos flag: no 8 bytes of send lag after
-// SlotWaitMS, a flags byte of 0 or 1) reads with the send lag unknown (NaN) and ignore_eos false, through a
+// A version-2 row (the layout before the send lag, the ignore_eos flag, the model and the turn: no 8 bytes
+// of send lag after SlotWaitMS, no ignore_eos bit in the flags byte, nothing after the gaps) reads with the send lag unknown (NaN) and ignore_eos false, through a
 // version-2 file's header; read as a version-3 row, or with the ignore_eos bit set, it is malformed.
 func TestVersion2RowsHaveNoSendLag(t *testing.T) {
 	r := recorder.Record{ID: "a/1", StartS: 1, EndS: 2, TTFTMS: 10, TTFOMS: 10, E2EMS: 30, TPOTMS: 10, ITLMeanMS: 10,
@@ -214,7 +214,7 @@ func TestVersion2RowsHaveNoSendLag(t *testing.T) {
 	for _, v := range []int{r.PromptTokens, r.OutputTokens, r.RequestedOutputTokens, r.ReasoningTokens, r.HTTPStatus, r.ITLGaps} {
 		flagsAt += len(binary.AppendVarint(nil, int64(v)))
 	}
-	v2 := append(append([]byte{}, v3[:lagAt]...), v3[lagAt+8:]...)
+	v2 := append(append([]byte{}, v3[:lagAt]...), v3[lagAt+8:len(v3)-2]...) // no send lag; no model ("") and turn (0) at the end
 	require.Equal(t, flagEstimated|flagIgnoreEOS, v2[flagsAt])
 	_, _, err = decodeRow(v2, nil, 2)
 	assert.ErrorIs(t, err, errRow, "bit 1 means nothing in version 2")

@@ -20,8 +20,10 @@ func TestRowModelAndTurn(t *testing.T) {
 	assert.Equal(t, 2, got.Turn)
 	assert.Equal(t, []int64{1500000}, ns)
 
-	// The same row as version 2 wrote it: without the model's length-prefixed bytes and the turn's varint.
-	v2 := row[:len(row)-(1+len("sql-lora"))-1]
+	// The same row as version 2 wrote it: without the send lag's 8 bytes after the eleven durations, the
+	// model's length-prefixed bytes and the turn's varint.
+	lagAt := len(appendStr(nil, rec.ID)) + 11*8
+	v2 := append(append([]byte{}, row[:lagAt]...), row[lagAt+8:len(row)-(1+len("sql-lora"))-1]...)
 	got, _, err = decodeRow(v2, nil, 2)
 	require.NoError(t, err)
 	assert.Equal(t, "", got.Model)
