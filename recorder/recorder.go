@@ -273,9 +273,7 @@ func (r *Recorder) RecordRequest(q Request) {
 	r.mu.Lock()
 	r.add(&rec)
 	if rec.ITLGaps > 0 {
-		for i := 1; i < len(q.TokenTimes); i++ {
-			r.itl.add(ms(q.TokenTimes[i].Sub(q.TokenTimes[i-1])))
-		}
+		r.itl.addGaps(q.TokenTimes)
 	}
 	r.mu.Unlock()
 }
