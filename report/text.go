@@ -113,6 +113,9 @@ func TextSummary(s *summary.Summary) []string {
 		if r := sv.PrefixCacheHitRate; r != nil {
 			lines = append(lines, fmt.Sprintf("  prefix-cache hit rate %.1f %% of prompt tokens looked up (vllm:prefix_cache_hits_total over queries)", 100**r))
 		}
+		for _, l := range sv.Limits {
+			lines = append(lines, "  limit reached: "+l)
+		}
 	}
 	keys := make([]string, 0, len(s.GPU))
 	for k := range s.GPU {
