@@ -109,6 +109,7 @@ func (e *UnknownMetricError) Error() string {
 //	e2e.<p50|p90|p95|p99|mean|median|std|min|max>                 ms        lower is better   also latency or e2e_latency
 //	ttft_from_intended.<p50|p90|p95|p99|mean|median|std|min|max>  ms        lower is better
 //	e2e_from_intended.<p50|p90|p95|p99|mean|median|std|min|max>   ms        lower is better
+//	time_to_reject.<p50|p90|p95|p99|mean|median|std|min|max>      ms        lower is better
 //	error_rate                                                    fraction  lower is better
 //	request_throughput                                            req/s     higher is better  also throughput
 //	output_token_throughput                                       tok/s     higher is better

@@ -107,6 +107,8 @@ var registry = []Metric{
 		func(r *recorder.Summary) recorder.Stats { return r.TTFTFromIntendedMS }),
 	latency("e2e_from_intended", nil, "E2E from intended start", "E2E latency measured from when an open-loop schedule meant the request to start",
 		func(r *recorder.Summary) recorder.Stats { return r.E2EFromIntendedMS }),
+	{Name: "time_to_reject." + latencyStats, Unit: UnitMS, Direction: LowerIsBetter, Label: "time to reject",
+		Doc: "time to rejection: request start to the response headers of a request the server refused for load (HTTP 429 or 503), over rejected requests, ms", read: timeToReject},
 
 	{Name: "error_rate", Unit: UnitFraction, Direction: LowerIsBetter, Label: "error rate", Bench: "err/req",
 		Doc: "(total − ok − canceled) / (total − canceled) over the recorded requests, a fraction (0.01 is 1%); unknown when every request was canceled", read: errorRate},
@@ -210,6 +212,18 @@ func latency(name string, synonyms []string, label, doc string, get func(*record
 			v.N = st.N
 			return s.requestValue(v, statOf(st, a.stat))
 		}}
+}
+
+// timeToReject reads a statistic of the rejected requests' time to rejection (recorder.Summary.TimeToRejectMS).
+func timeToReject(s *Summary, a args, v Value) Value {
+	st := s.Requests.TimeToRejectMS
+	v.N, v.WindowS = st.N, s.Requests.WindowS
+	if p := statOf(st, a.stat); p != nil && !math.IsNaN(*p) && !math.IsInf(*p, 0) {
+		v.Value, v.Known = *p, true
+		return v
+	}
+	v.Note = fmt.Sprintf("n=0 rejected requests with a known time to rejection of %d recorded (%d rejected)", s.Requests.Total, s.Requests.Rejected)
+	return v
 }
 
 // requestFigure reads a client-side figure over successful requests.
