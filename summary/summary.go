@@ -96,6 +96,9 @@ type SourceStatus struct {
 	// ones and the latest; OutagesOmitted counts those left out between).
 	Outages        []Outage `json:"outages,omitempty"`
 	OutagesOmitted int      `json:"outages_omitted,omitempty"`
+	// EventsOmitted counts the events of this source left out of the run's events once it had sent
+	// vmtest.MaxSourceEvents of them (the server source's are bounded by its window instead).
+	EventsOmitted int `json:"events_omitted,omitempty"`
 }
 
 // MinMax is an average and a maximum over the snapshots where the value was known.
