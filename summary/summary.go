@@ -364,6 +364,10 @@ type SystemStats struct {
 	// AvgCgroupMemoryGB and MaxCgroupMemoryGB are the cgroup's memory in use, GiB (snapshot.System.CgroupMemoryGB).
 	AvgCgroupMemoryGB *float64 `json:"avg_cgroup_memory_gb"`
 	MaxCgroupMemoryGB *float64 `json:"max_cgroup_memory_gb"`
+	// AvgCgroupMemoryWorkingSetGB and MaxCgroupMemoryWorkingSetGB are the cgroup's working set, GiB
+	// (snapshot.System.CgroupMemoryWorkingSetGB).
+	AvgCgroupMemoryWorkingSetGB *float64 `json:"avg_cgroup_memory_working_set_gb"`
+	MaxCgroupMemoryWorkingSetGB *float64 `json:"max_cgroup_memory_working_set_gb"`
 	// CgroupMemoryLimitGB is the cgroup's memory limit, GiB, in the last snapshot that had one; nil when none set one.
 	CgroupMemoryLimitGB *float64 `json:"cgroup_memory_limit_gb"`
 	// AvgCgroupMemoryPercent and MaxCgroupMemoryPercent are the cgroup's memory in use in percent of its limit
@@ -570,6 +574,8 @@ func (st *SystemStats) cgroup(snaps []snapshot.Snapshot, intervalS float64, y fu
 	cores := aggRate(y(func(x *snapshot.System) *float64 { return x.CgroupCPUCores }), covers, intervalS)
 	cpu := aggRate(y(func(x *snapshot.System) *float64 { return x.CgroupCPUPercent }), covers, intervalS)
 	st.AvgCgroupMemoryGB, st.MaxCgroupMemoryGB = mem.Avg, mem.Max
+	ws := agg(y(func(x *snapshot.System) *float64 { return x.CgroupMemoryWorkingSetGB }))
+	st.AvgCgroupMemoryWorkingSetGB, st.MaxCgroupMemoryWorkingSetGB = ws.Avg, ws.Max
 	st.AvgCgroupMemoryPercent, st.MaxCgroupMemoryPercent = pct.Avg, pct.Max
 	st.CgroupMemoryLimitGB = last(y(func(x *snapshot.System) *float64 { return x.CgroupMemoryLimitGB }))
 	st.CgroupCPUQuotaCores = last(y(func(x *snapshot.System) *float64 { return x.CgroupCPUQuotaCores }))
