@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net"
 	"net/http"
 	"strconv"
@@ -138,6 +137,9 @@ type ClientConfig struct {
 	StallTimeout time.Duration
 	// MaxEventSize bounds one server-sent event in bytes; default DefaultMaxEventSize.
 	MaxEventSize int
+	// MaxEventSizeSetting is where the error of an event over MaxEventSize says to raise it (a command gives
+	// its flag, "vmtest load -max-event-size"); empty means "ClientConfig.MaxEventSize".
+	MaxEventSizeSetting string
 	// Transport replaces the client's own transport (tests, custom TLS). MaxConns and ConnectTimeout then
 	// have no effect.
 	Transport http.RoundTripper
@@ -491,8 +493,8 @@ func (c *Client) do(ctx context.Context, enc *encoder, p *Prompt) (rec recorder.
 }
 
 func isJSON(contentType string) bool {
-	mt, _, err := mime.ParseMediaType(contentType)
-	return err == nil && mt == "application/json"
+	mt, _, _ := strings.Cut(contentType, ";")
+	return strings.EqualFold(strings.TrimSpace(mt), "application/json")
 }
 
 // drain reads what is left of a body (bounded) so the connection can be reused.
@@ -622,7 +624,11 @@ func (c *Client) readStream(ctx, rctx context.Context, body *progressReader, wd 
 
 // tooLarge is the error of an event or body over MaxEventSize.
 func (c *Client) tooLarge() error {
-	return fmt.Errorf("%w (%d bytes): raise ClientConfig.MaxEventSize", ErrEventTooLarge, c.cfg.MaxEventSize)
+	setting := c.cfg.MaxEventSizeSetting
+	if setting == "" {
+		setting = "ClientConfig.MaxEventSize"
+	}
+	return fmt.Errorf("%w (%d bytes): raise %s", ErrEventTooLarge, c.cfg.MaxEventSize, setting)
 }
 
 // counts fills rec's finish reason and token counts from st: usage when valid, else the count of

@@ -3,6 +3,7 @@ package recorder
 import (
 	"math"
 	"slices"
+	"time"
 
 	"github.com/DataDog/sketches-go/ddsketch"
 	"github.com/DataDog/sketches-go/ddsketch/mapping"
@@ -30,15 +31,35 @@ func newSketch() *ddsketch.DDSketch {
 	return ddsketch.NewDDSketch(m, store.NewDenseStore(), store.NewDenseStore())
 }
 
-// dist accumulates one distribution in bounded memory: count, mean, variance (Welford), min and max are
-// always exact; values are kept exactly up to ExactCap, then in a DDSketch.
+// dist accumulates one distribution in bounded memory: values are kept exactly up to ExactCap, then in a
+// DDSketch, with count, mean, variance (Welford), min and max kept exact beside it.
 type dist struct {
 	exact         []float64
 	sk            *ddsketch.DDSketch
 	n             int
-	mean, m2      float64
-	minV, maxV    float64
+	mean, m2      float64 // Welford, over every value; kept only once sk is set (exact values give them before)
+	minV, maxV    float64 // likewise
 	exactCapacity int
+	fast          sketchAdder
+}
+
+// sketchAdder adds a positive value to a sketch made by newSketch through its concrete mapping and store,
+// as DDSketch.Add does through interfaces: the same bin, the same count.
+type sketchAdder struct {
+	m      *mapping.CubicallyInterpolatedMapping
+	pos    *store.DenseStore
+	lo, hi float64 // the mapping's indexable range: lo < v ≤ hi goes to pos
+}
+
+// adderOf returns sk's sketchAdder, or the zero one (every value through sk.Add) when sk was not made by
+// newSketch.
+func adderOf(sk *ddsketch.DDSketch) sketchAdder {
+	m, ok1 := sk.IndexMapping.(*mapping.CubicallyInterpolatedMapping)
+	pos, ok2 := sk.GetPositiveValueStore().(*store.DenseStore)
+	if !ok1 || !ok2 {
+		return sketchAdder{}
+	}
+	return sketchAdder{m: m, pos: pos, lo: m.MinIndexableValue(), hi: m.MaxIndexableValue()}
 }
 
 func (d *dist) add(v float64) {
@@ -46,17 +67,8 @@ func (d *dist) add(v float64) {
 		return
 	}
 	d.n++
-	delta := v - d.mean
-	d.mean += delta / float64(d.n)
-	d.m2 += delta * (v - d.mean)
-	if d.n == 1 || v < d.minV {
-		d.minV = v
-	}
-	if d.n == 1 || v > d.maxV {
-		d.maxV = v
-	}
 	if d.sk != nil {
-		_ = d.sk.Add(v) // finite values never fail
+		d.addSketched(v)
 		return
 	}
 	capacity := d.exactCapacity
@@ -67,12 +79,60 @@ func (d *dist) add(v float64) {
 		d.exact = append(d.exact, v)
 		return
 	}
+	d.toSketch(v)
+}
+
+// addGaps adds the gaps between consecutive times of ts, ms, as add would one at a time (a duration is
+// always finite).
+func (d *dist) addGaps(ts []time.Time) {
+	for i := 1; i < len(ts); i++ {
+		v := ms(ts[i].Sub(ts[i-1]))
+		if d.sk == nil {
+			d.add(v)
+			continue
+		}
+		d.n++
+		d.addSketched(v)
+	}
+}
+
+// addSketched counts v, finite, in the moments and the sketch; d.n already counts it.
+func (d *dist) addSketched(v float64) {
+	d.moments(v)
+	if f := &d.fast; f.pos != nil && v > f.lo && v <= f.hi {
+		f.pos.Add(f.m.Index(v))
+		return
+	}
+	_ = d.sk.Add(v) // finite values never fail
+}
+
+// moments counts v, the d.n-th value, in the mean, M2 (Welford), min and max.
+func (d *dist) moments(v float64) {
+	delta := v - d.mean
+	d.mean += delta / float64(d.n)
+	d.m2 += delta * (v - d.mean)
+	if d.n == 1 || v < d.minV {
+		d.minV = v
+	}
+	if d.n == 1 || v > d.maxV {
+		d.maxV = v
+	}
+}
+
+// toSketch moves the exact values into a new sketch and adds v, the d.n-th value: the moments are computed
+// over the exact values in order, as they would have been one value at a time.
+func (d *dist) toSketch(v float64) {
 	sk := newSketch()
-	for _, x := range d.exact {
+	d.mean, d.m2 = 0, 0
+	for i, x := range d.exact {
+		d.n = i + 1
+		d.moments(x)
 		_ = sk.Add(x)
 	}
+	d.n++
+	d.moments(v)
 	_ = sk.Add(v)
-	d.sk, d.exact = sk, nil
+	d.sk, d.exact, d.fast = sk, nil, adderOf(sk)
 }
 
 // detached returns a copy of d that shares no memory with it, so its stats can be computed without the
@@ -81,6 +141,7 @@ func (d *dist) detached() dist {
 	c := *d
 	if d.sk != nil {
 		c.sk = d.sk.Copy()
+		c.fast = adderOf(c.sk)
 	} else {
 		c.exact = slices.Clone(d.exact)
 	}

@@ -44,3 +44,47 @@ func TestDistExactBelowCap(t *testing.T) {
 	assert.Equal(t, 10, s.N)
 	assert.InDelta(t, 2311, *s.P99, 1e-9)
 }
+
+// The sketch a dist fills is the one DDSketch.Add would fill with the same values (byte for byte, zero and
+// negative values included), and its mean, M2, min and max are Welford's over the values in order, computed
+// here one value at a time.
+func TestDistSketchAndMomentsMatchOneAtATime(t *testing.T) {
+	d := dist{exactCapacity: 100}
+	ref := newSketch()
+	var n int
+	var mean, m2, lo, hi float64
+	for i := 0; i < 5000; i++ {
+		v := 0.01 + math.Pow(float64((i*7919)%5000)/5000, 3)*9000
+		switch i {
+		case 150:
+			v = 0
+		case 151:
+			v = -3
+		case 152:
+			v = 1e-320 // below the mapping's indexable range: the zero bin
+		}
+		d.add(v)
+		require.NoError(t, ref.Add(v))
+		n++
+		delta := v - mean
+		mean += delta / float64(n)
+		m2 += delta * (v - mean)
+		if n == 1 || v < lo {
+			lo = v
+		}
+		if n == 1 || v > hi {
+			hi = v
+		}
+	}
+	require.NotNil(t, d.sk)
+	var got, want []byte
+	d.sk.Encode(&got, true)
+	ref.Encode(&want, true)
+	assert.Equal(t, want, got)
+	assert.Equal(t, n, d.n)
+	assert.Equal(t, [4]float64{mean, m2, lo, hi}, [4]float64{d.mean, d.m2, d.minV, d.maxV})
+	c := d.detached()
+	c.add(7)
+	assert.Equal(t, ref.GetCount(), d.sk.GetCount(), "a detached copy adds to its own sketch")
+	assert.Equal(t, ref.GetCount()+1, c.sk.GetCount())
+}

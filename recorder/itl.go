@@ -28,6 +28,15 @@ func (q *Request) perToken() bool {
 	return true
 }
 
+// addITL adds q's ITL gaps to d, as itlGaps gives them (per chunk straight from TokenTimes: the hot path).
+func (q *Request) addITL(d *dist) {
+	if !q.perToken() {
+		d.addGaps(q.TokenTimes)
+		return
+	}
+	q.itlGaps(d.add)
+}
+
 // itlGaps calls add with each of q's ITL gaps, ms, in order, and returns how many there were: per token
 // when q.perToken() (the first chunk's extra tokens as gaps of 0, then k gaps of Δ/k per later chunk),
 // else one per pair of consecutive token-bearing chunks.

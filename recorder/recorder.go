@@ -348,30 +348,28 @@ func (r *Recorder) RecordRequest(q Request) {
 	r.mu.Lock()
 	r.add(&rec)
 	if rec.ITLGaps > 0 {
-		q.itlGaps(r.itl.add)
+		q.addITL(&r.itl)
 	}
 	byModel, byTurn := r.groups.of(r, rec.Model, rec.Turn)
 	r.mu.Unlock()
 	if byModel != nil {
-		byModel.addGroup(rec, q.TokenTimes)
+		byModel.addGroup(rec, &q)
 	}
 	if byTurn != nil {
 		byTurn.addGroup(rec, nil) // a turn's figures leave ITL out (its request is in its model's)
 	}
 }
 
-// addGroup adds rec, as its parent recorded it, to a group's recorder, with the ITL gaps of times when
-// rec succeeded.
-func (r *Recorder) addGroup(rec Record, times []time.Time) {
-	if len(times) < 2 {
+// addGroup adds rec, as its parent recorded it from q, to a group's recorder, with q's ITL gaps when rec
+// has some and q is not nil.
+func (r *Recorder) addGroup(rec Record, q *Request) {
+	if q == nil {
 		rec.ITLGaps = 0
 	}
 	r.mu.Lock()
 	r.add(&rec)
 	if rec.ITLGaps > 0 {
-		for i := 1; i < len(times); i++ {
-			r.itl.add(ms(times[i].Sub(times[i-1])))
-		}
+		q.addITL(&r.itl)
 	}
 	r.mu.Unlock()
 }

@@ -34,7 +34,7 @@ type runPage struct {
 	Snapshots                                                 int
 	Finished, VerdictsKnown                                   bool
 	Verdicts                                                  []verdictRow
-	Warnings, Events, Files                                   []string
+	Warnings, Events, Files, ServerLimits                     []string
 	Counts                                                    []string
 	LastError                                                 string
 	Client, ServerHists                                       [][]string
@@ -112,6 +112,7 @@ func runHTML(charts []*chart, sum *summary.Summary, verdicts []Verdict) ([]byte,
 		}{{"TTFT", sv.TTFT}, {"E2E", sv.E2ELatency}, {"queue time", sv.QueueTime}, {"ITL", sv.ITL}} {
 			page.ServerHists = append(page.ServerHists, serverRow(h.name, h.h))
 		}
+		page.ServerLimits = sv.Limits
 	}
 	for _, e := range sum.Events {
 		page.Events = append(page.Events, fmt.Sprintf("%s %s: %s", e.Time.Format("15:04:05.000"), e.Source, e.Message))

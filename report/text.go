@@ -143,6 +143,9 @@ func TextSummary(s *summary.Summary) []string {
 		if r := sv.PrefixCacheHitRate; r != nil {
 			lines = append(lines, fmt.Sprintf("  prefix-cache hit rate %.1f %% of prompt tokens looked up (vllm:prefix_cache_hits_total over queries)", 100**r))
 		}
+		for _, l := range sv.Limits {
+			lines = append(lines, "  limit reached: "+l)
+		}
 	}
 	keys := make([]string, 0, len(s.GPU))
 	for k := range s.GPU {
@@ -192,8 +195,12 @@ func TextSummary(s *summary.Summary) []string {
 			quota = fmt.Sprintf("of a %.2f-core quota (avg %s, max %s)", *y.CgroupCPUQuotaCores,
 				pct(y.AvgCgroupCPUPercent, "%.1f"), pct(y.MaxCgroupCPUPercent, "%.1f"))
 		}
-		lines = append(lines, fmt.Sprintf("cgroup %s: memory max %s GiB %s, CPU avg %s cores %s", y.Cgroup,
-			num(y.MaxCgroupMemoryGB, "%.2f"), limit, num(y.AvgCgroupCPUCores, "%.2f"), quota))
+		ws := ""
+		if y.MaxCgroupMemoryWorkingSetGB != nil {
+			ws = fmt.Sprintf(" (working set max %.2f GiB)", *y.MaxCgroupMemoryWorkingSetGB)
+		}
+		lines = append(lines, fmt.Sprintf("cgroup %s: memory max %s GiB%s %s, CPU avg %s cores %s", y.Cgroup,
+			num(y.MaxCgroupMemoryGB, "%.2f"), ws, limit, num(y.AvgCgroupCPUCores, "%.2f"), quota))
 	}
 	names := make([]string, 0, len(s.Sources))
 	for k := range s.Sources {

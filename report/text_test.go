@@ -167,6 +167,22 @@ func TestTextSummaryCgroupLine(t *testing.T) {
 	assert.Equal(t, "cgroup v1 /docker/x: memory max 0.50 GiB no limit, CPU avg n/a cores no quota", lineWith(t, TextSummary(s), "cgroup "))
 }
 
+// The cgroup's working set is beside its usage: the summary's average and maximum over the snapshots that
+// had it (0.25 and 0.75 GiB: avg 0.5, max 0.75), the text line its maximum.
+func TestTextSummaryCgroupWorkingSet(t *testing.T) {
+	sys := func(ws float64) snapshot.System {
+		return snapshot.System{Cgroup: "v2 /", CgroupMemoryGB: f(1), CgroupMemoryWorkingSetGB: f(ws)}
+	}
+	s := summary.Compute(summary.Input{IntervalS: 2, Snapshots: []snapshot.Snapshot{
+		{ElapsedS: 0, SystemMetrics: snapshot.System{Cgroup: "v2 /", CgroupMemoryGB: f(1)}},
+		{ElapsedS: 2, SystemMetrics: sys(0.25)}, {ElapsedS: 4, SystemMetrics: sys(0.75)}}})
+	require.NotNil(t, s.System.AvgCgroupMemoryWorkingSetGB)
+	assert.InDelta(t, 0.5, *s.System.AvgCgroupMemoryWorkingSetGB, 1e-12)
+	assert.InDelta(t, 0.75, *s.System.MaxCgroupMemoryWorkingSetGB, 1e-12)
+	assert.Equal(t, "cgroup v2 /: memory max 1.00 GiB (working set max 0.75 GiB) no limit, CPU avg n/a cores no quota",
+		lineWith(t, TextSummary(s), "cgroup "))
+}
+
 // Outages are one line each, with their times, count and reason; the dominant error is shown beside the last.
 func TestTextSummaryOutages(t *testing.T) {
 	t0 := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)

@@ -32,6 +32,8 @@ type cgroupReader struct {
 	desc      string   // "v2 /path" or "v1 /path", snapshot.System.Cgroup
 	v2        bool     //
 	memUsage  string   // the leaf's memory.current (v2) or memory.usage_in_bytes (v1)
+	memStat   string   // the leaf's memory.stat, whose inactiveKey line the working set leaves out
+	inactive  string   // "inactive_file" (v2) or "total_inactive_file" (v1: the leaf and its descendants)
 	memLimits []string // memory.max or memory.limit_in_bytes of the leaf and each ancestor up to the mount
 	cpuQuotas []string // cpu.max (v2) or cpu.cfs_quota_us (v1, its cpu.cfs_period_us beside it) of each level
 	acct      string   // the file with the CPU time used: cpu.stat (v2, usage_usec) or cpuacct.usage (v1, ns)
@@ -50,6 +52,9 @@ func newCgroupReader(root string) *cgroupReader {
 	c.memLimits, c.cpuQuotas = c.readable(c.memLimits), c.readable(c.cpuQuotas)
 	if len(c.readable([]string{c.memUsage})) == 0 {
 		c.memUsage = ""
+	}
+	if len(c.readable([]string{c.memStat})) == 0 {
+		c.memStat = ""
 	}
 	if len(c.readable([]string{c.acct})) == 0 {
 		c.acct = ""
@@ -113,6 +118,7 @@ func (c *cgroupReader) discover() {
 		}
 		c.found, c.desc = true, "v1 "+p
 		c.memUsage, c.memLimits = filepath.Join(mem[0], "memory.usage_in_bytes"), filesIn(mem, "memory.limit_in_bytes")
+		c.memStat, c.inactive = filepath.Join(mem[0], "memory.stat"), "total_inactive_file"
 		if p, ok := paths["cpu"]; ok {
 			cpu, _ := c.dirs(mounts, false, "cpu", p)
 			c.cpuQuotas = filesIn(cpu, "cpu.cfs_quota_us")
@@ -128,6 +134,7 @@ func (c *cgroupReader) discover() {
 		if dirs, ok := c.dirs(mounts, true, "", p); ok {
 			c.found, c.v2, c.desc = true, true, "v2 "+p
 			c.memUsage, c.memLimits = filepath.Join(dirs[0], "memory.current"), filesIn(dirs, "memory.max")
+			c.memStat, c.inactive = filepath.Join(dirs[0], "memory.stat"), "inactive_file"
 			c.cpuQuotas, c.acct = filesIn(dirs, "cpu.max"), filepath.Join(dirs[0], "cpu.stat")
 		}
 	}
@@ -263,14 +270,17 @@ func (c *cgroupReader) sample(out *snapshot.System, dt float64) error {
 	return errors.Join(errs...)
 }
 
-// memory reads usage at the leaf (v2 memory.current, v1 memory.usage_in_bytes) and the least limit up the tree.
+// memory reads usage at the leaf (v2 memory.current, v1 memory.usage_in_bytes), the working set beside it
+// and the least limit up the tree.
 func (c *cgroupReader) memory(out *snapshot.System) error {
 	used, ok, err := c.readUint(c.memUsage) // "" (unreadable at start): missing, so unknown
 	if err != nil {
 		return err
 	}
+	var wsErr error // the limit is read all the same
 	if ok {
 		out.CgroupMemoryGB = snapshot.F(float64(used) / gib)
+		wsErr = c.workingSet(out, used)
 	}
 	limit := uint64(0)
 	for _, name := range c.memLimits {
@@ -291,7 +301,36 @@ func (c *cgroupReader) memory(out *snapshot.System) error {
 			out.CgroupMemoryPercent = snapshot.F(float64(used) / float64(limit) * 100)
 		}
 	}
-	return nil
+	return wsErr
+}
+
+// workingSet sets the cgroup's working set from its usage, used bytes: usage less the inactive file pages
+// of memory.stat, 0 when they exceed it, as the kubelet and cAdvisor define it. Unknown (nil) without a
+// readable memory.stat.
+func (c *cgroupReader) workingSet(out *snapshot.System, used uint64) error {
+	if c.memStat == "" {
+		return nil
+	}
+	b, err := c.readFile(c.memStat)
+	if err != nil {
+		return err
+	}
+	for len(b) > 0 {
+		var line []byte
+		line, b, _ = bytes.Cut(b, []byte{'\n'})
+		key, rest := nextField(line)
+		if string(key) != c.inactive {
+			continue
+		}
+		val, _ := nextField(rest)
+		inactive, err := parseUint(val)
+		if err != nil {
+			return fmt.Errorf("%s: %s: %w", c.memStat, c.inactive, err)
+		}
+		out.CgroupMemoryWorkingSetGB = snapshot.F(float64(used-min(inactive, used)) / gib)
+		return nil
+	}
+	return fmt.Errorf("%s: no %s", c.memStat, c.inactive)
 }
 
 // cpu reads the least CPU quota up the tree, in cores (v2 cpu.max "quota period", v1 cpu.cfs_quota_us /

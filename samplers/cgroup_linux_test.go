@@ -38,20 +38,22 @@ func TestCgroupTrees(t *testing.T) {
 	for _, tc := range []struct {
 		tree, desc           string
 		usedGB, limitGB, pct *float64
+		workingSetGB         *float64 // usage less memory.stat's inactive file pages (nil: no memory.stat)
 		quota                *float64
 		acct, before, after  string // the CPU time file, relative to the tree, and its content 2 s later
 		cores                float64
 	}{
 		{tree: "v2-container", desc: "v2 /", usedGB: snapshot.F(0.5), limitGB: snapshot.F(2), pct: snapshot.F(25), quota: snapshot.F(1.5),
-			acct: "sys/fs/cgroup/cpu.stat", after: "usage_usec 42400000\nuser_usec 1\n", cores: 1.2},
-		{tree: "v2-host-session", desc: "v2 /user.slice/user-1000.slice/session-3.scope", usedGB: snapshot.F(1), limitGB: snapshot.F(8),
+			workingSetGB: snapshot.F((512.0 - 128) / 1024),
+			acct:         "sys/fs/cgroup/cpu.stat", after: "usage_usec 42400000\nuser_usec 1\n", cores: 1.2},
+		{tree: "v2-host-session", desc: "v2 /user.slice/user-1000.slice/session-3.scope", usedGB: snapshot.F(1), limitGB: snapshot.F(8), workingSetGB: snapshot.F((1024.0 - 256) / 1024),
 			pct: snapshot.F(12.5), quota: snapshot.F(4),
 			acct: "sys/fs/cgroup/user.slice/user-1000.slice/session-3.scope/cpu.stat", after: "usage_usec 6000000\n", cores: 0.5},
 		{tree: "v2-nolimit", desc: "v2 /", usedGB: snapshot.F(100.0 / 1024),
 			acct: "sys/fs/cgroup/cpu.stat", after: "usage_usec 3001000\n", cores: 1.5},
-		{tree: "v1-docker", desc: "v1 /docker/3f2a9c", usedGB: snapshot.F(0.25), limitGB: snapshot.F(1), pct: snapshot.F(25), quota: snapshot.F(0.5),
+		{tree: "v1-docker", desc: "v1 /docker/3f2a9c", usedGB: snapshot.F(0.25), workingSetGB: snapshot.F((256.0 - 64) / 1024), limitGB: snapshot.F(1), pct: snapshot.F(25), quota: snapshot.F(0.5),
 			acct: "sys/fs/cgroup/cpu,cpuacct/docker/3f2a9c/cpuacct.usage", after: "12900000000\n", cores: 0.45},
-		{tree: "v1-namespaced", desc: "v1 /docker/3f2a9c", usedGB: snapshot.F(0.25), limitGB: snapshot.F(1), pct: snapshot.F(25), quota: snapshot.F(0.5),
+		{tree: "v1-namespaced", desc: "v1 /docker/3f2a9c", usedGB: snapshot.F(0.25), workingSetGB: snapshot.F((256.0 - 64) / 1024), limitGB: snapshot.F(1), pct: snapshot.F(25), quota: snapshot.F(0.5),
 			acct: "sys/fs/cgroup/cpu,cpuacct/cpuacct.usage", after: "12900000000\n", cores: 0.45},
 	} {
 		t.Run(tc.tree, func(t *testing.T) {
@@ -60,6 +62,7 @@ func TestCgroupTrees(t *testing.T) {
 			first := cgroupSample(t, c, 0)
 			assert.Equal(t, tc.desc, first.Cgroup)
 			assertPtr(t, tc.usedGB, first.CgroupMemoryGB, "memory used, GiB")
+			assertPtr(t, tc.workingSetGB, first.CgroupMemoryWorkingSetGB, "working set, GiB")
 			assertPtr(t, tc.limitGB, first.CgroupMemoryLimitGB, "memory limit, GiB (nil: no limit)")
 			assertPtr(t, tc.pct, first.CgroupMemoryPercent, "percent of the limit")
 			assertPtr(t, tc.quota, first.CgroupCPUQuotaCores, "CPU quota, cores (nil: no quota)")
@@ -163,7 +166,7 @@ func TestSystemSamplerReportsTheCgroup(t *testing.T) {
 	assert.ErrorContains(t, r.Err, "memory.max")
 	assert.Nil(t, r.System.CgroupMemoryLimitGB)
 	assert.NotNil(t, r.System.MemoryGB, "the host's figures are kept")
-	files := append(append([]string{s.cg.memUsage, s.cg.acct}, s.cg.memLimits...), s.cg.cpuQuotas...)
+	files := append(append([]string{s.cg.memUsage, s.cg.memStat, s.cg.acct}, s.cg.memLimits...), s.cg.cpuQuotas...)
 	assert.Len(t, s.cg.files.fds, len(files), "each file opened once over three readings, kept open: %v", files)
 }
 
@@ -213,4 +216,23 @@ func TestCgroupUnreadableAtStart(t *testing.T) {
 	assert.Nil(t, out.CgroupMemoryLimitGB)
 	assertPtr(t, snapshot.F(0.5), out.CgroupMemoryGB, "usage is still read")
 	assertPtr(t, snapshot.F(1.5), out.CgroupCPUQuotaCores, "the quota too")
+}
+
+// The working set is 0, not negative, when the inactive file pages exceed the usage (the two files are read
+// at different instants); a memory.stat without the line is an error naming the file and the line.
+func TestCgroupWorkingSetEdges(t *testing.T) {
+	root := cgroupTree(t, "v2-container")
+	stat := filepath.Join(root, "sys/fs/cgroup/memory.stat")
+	require.NoError(t, os.WriteFile(stat, []byte("anon 1\ninactive_file 600000000\nactive_file 0\n"), 0o644))
+	c := newCgroupReader(root)
+	got := cgroupSample(t, c, 0)
+	assertPtr(t, snapshot.F(0), got.CgroupMemoryWorkingSetGB, "inactive file pages over the usage")
+
+	require.NoError(t, os.WriteFile(stat, []byte("anon 1\nactive_file 0\n"), 0o644))
+	var out snapshot.System
+	err := c.sample(&out, 0)
+	require.EqualError(t, err, stat+": no inactive_file")
+	assert.Nil(t, out.CgroupMemoryWorkingSetGB)
+	assertPtr(t, snapshot.F(0.5), out.CgroupMemoryGB, "the usage is still read")
+	assertPtr(t, snapshot.F(2), out.CgroupMemoryLimitGB, "and the limit")
 }

@@ -498,7 +498,12 @@ func (gi *dcgmGI) device() snapshot.MIGDevice {
 	d.MemoryUsedMB = get(GPUFieldMemoryUsedMB, dcgmFBUsed)
 	d.MemoryFreeMB = get(GPUFieldMemoryFreeMB, dcgmFBFree)
 	if v, ok := gi.vals[dcgmGRActive]; !ok {
-		setMIGUnavailable(&d, GPUFieldUtilization, why(dcgmGRActive))
+		w := gi.blank[dcgmGRActive]
+		if w == "" {
+			w = GPUReasonNotReported + " (no " + dcgmGRActive + " for GPU instance " + gi.id + "; " + dcgmGPUUtil +
+				" is not supported on a MIG GPU: export " + dcgmGRActive + ")"
+		}
+		setMIGUnavailable(&d, GPUFieldUtilization, w)
 	} else if v < 0 || v > 1 {
 		setMIGUnavailable(&d, GPUFieldUtilization, fmt.Sprintf("invalid: ratio %g outside 0..1", v))
 	} else {

@@ -154,7 +154,7 @@ func TestDCGMMIGDevices(t *testing.T) {
 	assert.JSONEq(t, `{"gpu_instance_id":3,"compute_instance_id":null,"index":null,"profile":"2g.20gb",
 		"utilization":null,"memory_used_mb":10,"memory_free_mb":19957,"memory_total_mb":19967,
 		"unavailable":{"compute_instance_id":"not_reported (dcgm-exporter labels GPU instances only)",
-		"utilization":"not_reported",
+		"utilization":"not_reported (no DCGM_FI_PROF_GR_ENGINE_ACTIVE for GPU instance 3; DCGM_FI_DEV_GPU_UTIL is not supported on a MIG GPU: export DCGM_FI_PROF_GR_ENGINE_ACTIVE)",
 		"index":"not_reported (dcgm-exporter labels GPU instances only)",
 		"uuid":"not_reported (dcgm-exporter labels GPU instances only)"}}`, string(b))
 	b, err = json.Marshal(r.GPU["gpu_1"])
@@ -340,7 +340,8 @@ func TestDCGMMIGUtilizationCases(t *testing.T) {
 	}))
 	assert.Nil(t, g.Utilization, "an instance left out would bias the mean")
 	assert.Equal(t, "not_reported (no DCGM_FI_PROF_GR_ENGINE_ACTIVE for GPU instance 9)", g.Unavailable[GPUFieldUtilization])
-	assert.Equal(t, "not_reported", g.MIGDevices[2].Unavailable[GPUFieldUtilization])
+	assert.Equal(t, "not_reported (no DCGM_FI_PROF_GR_ENGINE_ACTIVE for GPU instance 9; DCGM_FI_DEV_GPU_UTIL is not supported on a MIG GPU: export DCGM_FI_PROF_GR_ENGINE_ACTIVE)",
+		g.MIGDevices[2].Unavailable[GPUFieldUtilization], "the MIG device says why its utilization is null")
 	gpuVal(t, 62, g.MIGDevices[0].Utilization, "the others are kept per instance")
 
 	g = parse(strings.Replace(body, "} 0.620000", "} 1.700000", 1))
@@ -356,6 +357,11 @@ func TestDCGMMIGUtilizationCases(t *testing.T) {
 	assert.Nil(t, g.Utilization, "GPU_UTIL's 0 on a MIG GPU is not a reading")
 	assert.Equal(t, "not_reported (DCGM_FI_DEV_GPU_UTIL is not supported on a MIG GPU; export DCGM_FI_PROF_GR_ENGINE_ACTIVE)",
 		g.Unavailable[GPUFieldUtilization])
+	for _, d := range g.MIGDevices {
+		assert.Nil(t, d.Utilization)
+		assert.Equal(t, "not_reported (no DCGM_FI_PROF_GR_ENGINE_ACTIVE for GPU instance "+strconv.Itoa(*d.GPUInstanceID)+
+			"; DCGM_FI_DEV_GPU_UTIL is not supported on a MIG GPU: export DCGM_FI_PROF_GR_ENGINE_ACTIVE)", d.Unavailable[GPUFieldUtilization])
+	}
 
 	// Profiles without a slice count weigh the instances equally: (62 + 25 + 0) / 3.
 	g = parse(strings.NewReplacer(`"3g.40gb"`, `"x"`, `"2g.20gb"`, `"y"`, `"1g.10gb"`, `"z"`).Replace(body))

@@ -73,6 +73,10 @@ const (
 	// GPUReasonNotReported: the source gave no value for this field (e.g. dcgm-exporter omits
 	// DCGM_FI_DEV_GPU_UTIL for a MIG GPU; nvidia-smi has no energy counter).
 	GPUReasonNotReported = "not_reported"
+	// GPUReasonMIGUtilizationNVML: NVML gives no utilization for a GPU in MIG mode (nvmlDeviceGetUtilizationRates
+	// is not supported there) nor for its MIG devices; DCGM's profiling field DCGM_FI_PROF_GR_ENGINE_ACTIVE,
+	// through dcgm-exporter (GPUConfig.Source "dcgm"), gives it per GPU instance.
+	GPUReasonMIGUtilizationNVML = GPUReasonNotSupported + " in MIG mode: NVML reports no utilization for a MIG GPU or its MIG devices; dcgm-exporter's DCGM_FI_PROF_GR_ENGINE_ACTIVE gives it per GPU instance"
 )
 
 // GPUConfig selects where GPU readings come from.

@@ -372,6 +372,10 @@ type System struct {
 	// CgroupMemoryGB is the cgroup's memory in use, GiB, as the kernel charges it (page cache included): v2
 	// memory.current, v1 memory.usage_in_bytes.
 	CgroupMemoryGB *float64 `json:"cgroup_memory_gb"`
+	// CgroupMemoryWorkingSetGB is the cgroup's working set, GiB, as the kubelet and cAdvisor define it:
+	// CgroupMemoryGB less the inactive file pages of memory.stat (v2 inactive_file, v1 total_inactive_file),
+	// 0 when those exceed it. Nil when memory.stat cannot be read.
+	CgroupMemoryWorkingSetGB *float64 `json:"cgroup_memory_working_set_gb"`
 	// CgroupMemoryLimitGB is the cgroup's memory limit, GiB: the least memory.max (v2) or
 	// memory.limit_in_bytes (v1) of the cgroup and its ancestors. Nil when none sets one ("max"; v1's
 	// no-limit value, 2^62 bytes or more), or outside a cgroup (Cgroup empty).

@@ -109,6 +109,7 @@ func (e *UnknownMetricError) Error() string {
 //	e2e.<p50|p90|p95|p99|mean|median|std|min|max>                 ms        lower is better   also latency or e2e_latency
 //	ttft_from_intended.<p50|p90|p95|p99|mean|median|std|min|max>  ms        lower is better
 //	e2e_from_intended.<p50|p90|p95|p99|mean|median|std|min|max>   ms        lower is better
+//	time_to_reject.<p50|p90|p95|p99|mean|median|std|min|max>      ms        lower is better
 //	send_lag.<p50|p90|p95|p99|mean|median|std|min|max>            ms        lower is better
 //	client.cpu_utilization                                        fraction  lower is better
 //	error_rate                                                    fraction  lower is better

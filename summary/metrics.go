@@ -107,6 +107,8 @@ var registry = []Metric{
 		func(r *recorder.Summary) recorder.Stats { return r.TTFTFromIntendedMS }),
 	latency("e2e_from_intended", nil, "E2E from intended start", "E2E latency measured from when an open-loop schedule meant the request to start",
 		func(r *recorder.Summary) recorder.Stats { return r.E2EFromIntendedMS }),
+	{Name: "time_to_reject." + latencyStats, Unit: UnitMS, Direction: LowerIsBetter, Label: "time to reject",
+		Doc: "time to rejection: request start to the response headers of a request the server refused for load (HTTP 429 or 503), over rejected requests, ms", read: timeToReject},
 
 	{Name: "send_lag." + latencyStats, Unit: UnitMS, Direction: LowerIsBetter, Label: "send lag",
 		Doc:  "how late the open loop sent each request: intended start to send, slot waits included, over its requests of every outcome, ms; unknown in closed loop",
@@ -236,6 +238,18 @@ func clientCPU(s *Summary, _ args, v Value) Value {
 		return v
 	}
 	v.Note = "no load generator reported its cost (loadgen.Run does, to a collector; a client of your own does not)"
+	return v
+}
+
+// timeToReject reads a statistic of the rejected requests' time to rejection (recorder.Summary.TimeToRejectMS).
+func timeToReject(s *Summary, a args, v Value) Value {
+	st := s.Requests.TimeToRejectMS
+	v.N, v.WindowS = st.N, s.Requests.WindowS
+	if p := statOf(st, a.stat); p != nil && !math.IsNaN(*p) && !math.IsInf(*p, 0) {
+		v.Value, v.Known = *p, true
+		return v
+	}
+	v.Note = fmt.Sprintf("n=0 rejected requests with a known time to rejection of %d recorded (%d rejected)", s.Requests.Total, s.Requests.Rejected)
 	return v
 }
 

@@ -103,6 +103,9 @@ type SourceStatus struct {
 	// ones and the latest; OutagesOmitted counts those left out between).
 	Outages        []Outage `json:"outages,omitempty"`
 	OutagesOmitted int      `json:"outages_omitted,omitempty"`
+	// EventsOmitted counts the events of this source left out of the run's events once it had sent
+	// vmtest.MaxSourceEvents of them (the server source's are bounded by its window instead).
+	EventsOmitted int `json:"events_omitted,omitempty"`
 }
 
 // MinMax is an average and a maximum over the snapshots where the value was known.
@@ -371,6 +374,10 @@ type SystemStats struct {
 	// AvgCgroupMemoryGB and MaxCgroupMemoryGB are the cgroup's memory in use, GiB (snapshot.System.CgroupMemoryGB).
 	AvgCgroupMemoryGB *float64 `json:"avg_cgroup_memory_gb"`
 	MaxCgroupMemoryGB *float64 `json:"max_cgroup_memory_gb"`
+	// AvgCgroupMemoryWorkingSetGB and MaxCgroupMemoryWorkingSetGB are the cgroup's working set, GiB
+	// (snapshot.System.CgroupMemoryWorkingSetGB).
+	AvgCgroupMemoryWorkingSetGB *float64 `json:"avg_cgroup_memory_working_set_gb"`
+	MaxCgroupMemoryWorkingSetGB *float64 `json:"max_cgroup_memory_working_set_gb"`
 	// CgroupMemoryLimitGB is the cgroup's memory limit, GiB, in the last snapshot that had one; nil when none set one.
 	CgroupMemoryLimitGB *float64 `json:"cgroup_memory_limit_gb"`
 	// AvgCgroupMemoryPercent and MaxCgroupMemoryPercent are the cgroup's memory in use in percent of its limit
@@ -621,6 +628,8 @@ func (st *SystemStats) cgroup(snaps []snapshot.Snapshot, intervalS float64, y fu
 	cores := aggRate(y(func(x *snapshot.System) *float64 { return x.CgroupCPUCores }), covers, intervalS)
 	cpu := aggRate(y(func(x *snapshot.System) *float64 { return x.CgroupCPUPercent }), covers, intervalS)
 	st.AvgCgroupMemoryGB, st.MaxCgroupMemoryGB = mem.Avg, mem.Max
+	ws := agg(y(func(x *snapshot.System) *float64 { return x.CgroupMemoryWorkingSetGB }))
+	st.AvgCgroupMemoryWorkingSetGB, st.MaxCgroupMemoryWorkingSetGB = ws.Avg, ws.Max
 	st.AvgCgroupMemoryPercent, st.MaxCgroupMemoryPercent = pct.Avg, pct.Max
 	st.CgroupMemoryLimitGB = last(y(func(x *snapshot.System) *float64 { return x.CgroupMemoryLimitGB }))
 	st.CgroupCPUQuotaCores = last(y(func(x *snapshot.System) *float64 { return x.CgroupCPUQuotaCores }))

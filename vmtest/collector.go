@@ -64,8 +64,10 @@ type Collector struct {
 	storms  storms // rejections and failures over the ticks, reported as events
 	events  []snapshot.Event
 	client  *recorder.ClientCost // the load runs' cost to this process (RecordClientCost); nil before one
-	busy    map[string]bool
-	checks  []registered
+	// srcEvents counts the events kept from each sampler but the server source (MaxSourceEvents)
+	srcEvents map[string]int
+	busy      map[string]bool
+	checks    []registered
 	// checksTaken: finish has read checks; a later Assert evaluates its checks at once (assertLate)
 	checksTaken bool
 	silenced    bool // the test stopped at an invalid check: finish logs nothing after that failure
@@ -531,7 +533,7 @@ wait:
 		}
 		for _, e := range r.Events {
 			e.Message = c.redact(e.Message)
-			c.events = append(c.events, e)
+			c.addSourceEvent(name, st, e)
 		}
 	}
 	if len(snap.Errors) == 0 {

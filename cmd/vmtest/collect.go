@@ -385,6 +385,7 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	const cmd = "load"
 	fs := newFlagSet(cmd, "-url URL ... | -servers NAME=URL,... [-router URL] [-model M] [-prompts FILE.jsonl | -prompt TEXT ...] [-concurrency N | -rate R [-burstiness B] [-max-concurrency N]]\n"+
 		"       [-duration D | -requests N] [-max-tokens N] [-warmup N] [-slo EXPR ...] [-goodput-ttft D -goodput-tpot D] [-out DIR] [-config ID]\n"+
+		"       [-header-timeout D] [-max-event-size BYTES]\n"+
 		"       [-input-tokens DIST [-output-tokens DIST] [-num-prompts N] [-prefixes N -prefix-tokens N -suffixes-per-prefix M]] [-ignore-eos] [-min-tokens N] [-seed S] [-continuous-usage]\n"+
 		"       [-dataset FILE [-dataset-entries N] [-multi-turn [-think-time D]]] [-model A=3,B=1]\n"+
 		"       [-shard-index I -shard-count N [-start-at TIME]]",
@@ -423,6 +424,8 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.Var(&headers, "header", `a header sent with every request and the model check, "Name: value" (repeatable; never printed)`)
 	fs.BoolVar(&lc.IgnoreRetryAfter, "ignore-retry-after", false, "closed loop: send the next request at once after a 429/503, ignoring Retry-After and the back-off")
 	fs.DurationVar(&lc.MaxRetryAfter, "max-retry-after", loadgen.DefaultMaxRetryAfter, "closed loop: the longest a Retry-After holds a worker")
+	fs.DurationVar(&lc.Client.HeaderTimeout, "header-timeout", loadgen.DefaultHeaderTimeout, "the longest a streaming request waits for the response headers; a negative value: no limit")
+	fs.IntVar(&lc.Client.MaxEventSize, "max-event-size", loadgen.DefaultMaxEventSize, "the largest server-sent event (or non-streaming answer) a request takes, bytes; a larger one fails the request")
 	fs.Var(&slos, "slo", `threshold expression checked at the end, e.g. "p(99) ttft < 500ms" or "error_rate < 1%" (repeatable)`)
 	fs.DurationVar(&slo.TTFT, "goodput-ttft", 0, "goodput: a request counts when its TTFT is at most this")
 	fs.DurationVar(&slo.TPOT, "goodput-tpot", 0, "goodput: a request counts when its TPOT is at most this")
@@ -465,7 +468,7 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		v    float64
 	}{{"concurrency", float64(lc.Concurrency)}, {"burstiness", lc.Burstiness}, {"max-concurrency", float64(lc.MaxConcurrency)},
 		{"duration", float64(lc.Duration)}, {"requests", float64(lc.Requests)}, {"max-tokens", float64(lc.Params.MaxTokens)},
-		{"warmup", float64(lc.Warmup)}, {"max-retry-after", float64(lc.MaxRetryAfter)}, {"goodput-ttft", float64(slo.TTFT)}, {"goodput-tpot", float64(slo.TPOT)},
+		{"warmup", float64(lc.Warmup)}, {"max-retry-after", float64(lc.MaxRetryAfter)}, {"max-event-size", float64(lc.Client.MaxEventSize)}, {"goodput-ttft", float64(slo.TTFT)}, {"goodput-tpot", float64(slo.TPOT)},
 		{"goodput-e2e", float64(slo.E2E)}} {
 		if n.v < 0 {
 			return bad("-%s: must not be negative", n.name)
@@ -497,6 +500,7 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return bad("%v", err)
 	}
 	lc.Client.BaseURL, lc.Client.MoreBaseURLs = cf.targets[0], cf.targets[1:]
+	lc.Client.MaxEventSizeSetting = "vmtest load -max-event-size"
 	lc.Sink = discardSink{}
 	if err := lc.Validate(); err != nil {
 		return bad("%v", err)

@@ -141,7 +141,7 @@ func TestNVMLMIGDevicesH200(t *testing.T) {
 		val(t, 126199, g.MemoryFreeMB, "parent memory_free_mb")
 		val(t, 143771, g.MemoryTotalMB, "parent memory_total_mb")
 		assert.Nil(t, g.Utilization, "utilization is N/A under MIG")
-		assert.Equal(t, samplers.GPUReasonNotSupported, g.Unavailable[samplers.GPUFieldUtilization])
+		assert.Equal(t, samplers.GPUReasonMIGUtilizationNVML, g.Unavailable[samplers.GPUFieldUtilization], "the reason says MIG")
 		assert.Equal(t, samplers.GPUReasonNotSupported, g.Unavailable[samplers.GPUFieldMemoryUtilization])
 		assert.NotContains(t, g.Unavailable, samplers.GPUFieldMIGDevices)
 
@@ -170,7 +170,9 @@ func TestNVMLMIGDevicesH200(t *testing.T) {
 			val(t, w.used, d.MemoryUsedMB, w.uuid+" memory_used_mb")
 			val(t, w.free, d.MemoryFreeMB, w.uuid+" memory_free_mb")
 			val(t, w.total, d.MemoryTotalMB, w.uuid+" memory_total_mb")
-			assert.Empty(t, d.Unavailable)
+			assert.Nil(t, d.Utilization)
+			assert.Equal(t, map[string]string{samplers.GPUFieldUtilization: samplers.GPUReasonMIGUtilizationNVML}, d.Unavailable,
+				"only utilization is unknown, and says why")
 		}
 
 		h200MIGProcesses(t, g.Processes)
@@ -178,7 +180,8 @@ func TestNVMLMIGDevicesH200(t *testing.T) {
 		b, err := json.Marshal(g.MIGDevices[3])
 		require.NoError(t, err)
 		assert.JSONEq(t, `{"gpu_instance_id":9,"compute_instance_id":0,"index":3,"uuid":"MIG-00000003-0000-0000-0000-000000000003",
-			"profile":"1g.18gb","utilization":null,"memory_used_mb":9,"memory_free_mb":16376,"memory_total_mb":16384}`, string(b))
+			"profile":"1g.18gb","utilization":null,"memory_used_mb":9,"memory_free_mb":16376,"memory_total_mb":16384,
+			"unavailable":{"utilization":"not_supported in MIG mode: NVML reports no utilization for a MIG GPU or its MIG devices; dcgm-exporter's DCGM_FI_PROF_GR_ENGINE_ACTIVE gives it per GPU instance"}}`, string(b))
 	}
 	assert.Len(t, m.devs[0].GetUtilizationRatesCalls(), 1, "NOT_SUPPORTED under MIG is remembered")
 	assert.Len(t, m.devs[0].GetMigModeCalls(), 2, "MIG mode is asked every tick: it can be switched without a reset")
@@ -209,7 +212,7 @@ func TestNVMLMIGDeviceFieldErrors(t *testing.T) {
 		require.Len(t, g.MIGDevices, 5)
 
 		val(t, 16925, g.MIGDevices[0].MemoryUsedMB, "MIG device 0 is read")
-		assert.Empty(t, g.MIGDevices[0].Unavailable)
+		assert.Len(t, g.MIGDevices[0].Unavailable, 1, "utilization only")
 
 		d := g.MIGDevices[1]
 		assert.Nil(t, d.ComputeInstanceID)
@@ -221,7 +224,7 @@ func TestNVMLMIGDeviceFieldErrors(t *testing.T) {
 		val(t, 17, d.MemoryUsedMB, "v1 memory info when v2 is not supported")
 		val(t, 33264, d.MemoryFreeMB, "v1 free")
 		val(t, 33280, d.MemoryTotalMB, "v1 total")
-		assert.Empty(t, d.Unavailable)
+		assert.Len(t, d.Unavailable, 1, "utilization only")
 
 		d = g.MIGDevices[3]
 		assert.Nil(t, d.MemoryUsedMB)

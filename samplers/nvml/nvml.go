@@ -423,6 +423,9 @@ func (s *Source) readDevice(d *device) (snapshot.GPU, []samplers.Event) {
 	if migLost != gonvml.SUCCESS && lostBy == gonvml.SUCCESS {
 		lostBy = migLost
 	}
+	if mig == migOn && g.Utilization == nil && g.Unavailable[samplers.GPUFieldUtilization] == samplers.GPUReasonNotSupported {
+		setUnavailable(&g, samplers.GPUFieldUtilization, samplers.GPUReasonMIGUtilizationNVML)
+	}
 	if !skip(callProcesses) {
 		ps, r := d.h.GetComputeRunningProcesses()
 		if r == gonvml.ERROR_NO_PERMISSION && mig == migOn && len(migHandles) > 0 {
@@ -568,6 +571,7 @@ func migProcesses(handles []migHandle) ([]gonvml.ProcessInfo, gonvml.Return) {
 // readMIGDevice reads the MIG device at index i of d, field by field.
 func (s *Source) readMIGDevice(d *device, h gonvml.Device, i int) (snapshot.MIGDevice, gonvml.Return) {
 	m := snapshot.MIGDevice{Index: &i}
+	setMIGUnavailable(&m, samplers.GPUFieldUtilization, samplers.GPUReasonMIGUtilizationNVML)
 	uuid, r := h.GetUUID()
 	if r == gonvml.SUCCESS {
 		m.UUID = uuid
