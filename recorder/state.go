@@ -83,13 +83,17 @@ type State struct {
 	ByTurn  []*State          `json:"by_turn,omitempty"`
 }
 
+// numDists is the number of distributions a Summary has (cutCopy.dists): a distribution added there and not
+// to State.dists leaves a nil pointer that State and MergeStates dereference, so every test fails.
+const numDists = len(cutCopy{}.dists)
+
 // distNames are the JSON names of State.dists(), in its order.
-var distNames = [10]string{"ttft_ms", "tpot_ms", "e2e_ms", "itl_ms", "ttft_from_intended_ms", "e2e_from_intended_ms",
+var distNames = [numDists]string{"ttft_ms", "tpot_ms", "e2e_ms", "itl_ms", "ttft_from_intended_ms", "e2e_from_intended_ms",
 	"time_to_reject_ms", "ttfo_ms", "send_lag_ms", "slot_wait_ms"}
 
 // dists returns pointers to s's distributions in the order of cutCopy.dists.
-func (s *State) dists() [10]*DistState {
-	return [10]*DistState{&s.TTFTMS, &s.TPOTMS, &s.E2EMS, &s.ITLMS, &s.TTFTFromIntendedMS, &s.E2EFromIntendedMS,
+func (s *State) dists() [numDists]*DistState {
+	return [numDists]*DistState{&s.TTFTMS, &s.TPOTMS, &s.E2EMS, &s.ITLMS, &s.TTFTFromIntendedMS, &s.E2EFromIntendedMS,
 		&s.TimeToRejectMS, &s.TTFOMS, &s.SendLagMS, &s.SlotWaitMS}
 }
 
