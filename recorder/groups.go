@@ -5,8 +5,8 @@ const (
 	// MaxGroups bounds the models, and the turns, a Recorder summarizes apart.
 	MaxGroups = 64
 	// GroupExactCap is how many values a group's distribution keeps exactly (64 KiB); past it, its
-	// percentiles come from a DDSketch (SketchRelativeAccuracy), so that 2·MaxGroups groups of 8
-	// distributions stay under about 100 MiB whatever the run's length.
+	// percentiles come from a DDSketch (SketchRelativeAccuracy), so that 2·MaxGroups groups of 10
+	// distributions stay under about 80 MiB whatever the run's length.
 	GroupExactCap = 1 << 13
 )
 
@@ -27,7 +27,7 @@ func (g *groups) of(parent *Recorder, model string, turn int) (byModel, byTurn *
 	child := func() *Recorder {
 		c := New(parent.start, Config{MaxRecords: -1, Goodput: parent.slo})
 		c.groups.leaf = true
-		for _, d := range []*dist{&c.ttft, &c.tpot, &c.e2e, &c.itl, &c.ttftInt, &c.e2eInt, &c.reject, &c.ttfo} {
+		for _, d := range []*dist{&c.ttft, &c.tpot, &c.e2e, &c.itl, &c.ttftInt, &c.e2eInt, &c.reject, &c.ttfo, &c.lag, &c.slotWait} {
 			d.exactCapacity = GroupExactCap
 		}
 		return c
@@ -69,17 +69,22 @@ func (g *groups) copy() groups {
 
 // summaries summarizes each group; a turn no request reached has a zero Summary.
 func (g groups) summaries() (byModel map[string]Summary, byTurn []Summary) {
+	return each(g, (*Recorder).Summarize)
+}
+
+// each returns f of each group's recorder, by model and by turn; a turn no request reached has the zero T.
+func each[T any](g groups, f func(*Recorder) T) (byModel map[string]T, byTurn []T) {
 	if g.byModel != nil {
-		byModel = make(map[string]Summary, len(g.byModel))
+		byModel = make(map[string]T, len(g.byModel))
 		for k, r := range g.byModel {
-			byModel[k] = r.Summarize()
+			byModel[k] = f(r)
 		}
 	}
 	if len(g.byTurn) > 0 {
-		byTurn = make([]Summary, len(g.byTurn))
+		byTurn = make([]T, len(g.byTurn))
 		for i, r := range g.byTurn {
 			if r != nil {
-				byTurn[i] = r.Summarize()
+				byTurn[i] = f(r)
 			}
 		}
 	}

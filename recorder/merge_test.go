@@ -131,7 +131,7 @@ func TestMergeStatesRefusesWhatDoesNotMerge(t *testing.T) {
 	r.AddRecord(rec, gaps)
 	good := r.State()
 	for name, mutate := range map[string]func(*State){
-		"version 2":           func(s *State) { s.Version = 2 },
+		"version 1":           func(s *State) { s.Version = 1 },
 		"goodput SLO":         func(s *State) { s.Goodput.TTFT = time.Second },
 		"8 bytes of values":   func(s *State) { s.TTFTMS.N = 2 },
 		"not a distribution":  func(s *State) { s.E2EMS.Min, s.E2EMS.Max = 2, 1 },

@@ -11,8 +11,9 @@ import (
 	"github.com/DataDog/sketches-go/ddsketch/store"
 )
 
-// StateVersion is the version of State's encoding; MergeStates refuses any other.
-const StateVersion = 1
+// StateVersion is the version of State's encoding; MergeStates refuses any other. Version 2 added Start,
+// the open-loop schedule (send lag, slot wait, intended starts) and the per-model and per-turn groups.
+const StateVersion = 2
 
 // DistState is one distribution's state in a form that merges: what its Stats are computed from (ms, as
 // recorded).
@@ -47,6 +48,8 @@ type ErrorCount struct {
 type State struct {
 	// Version is StateVersion.
 	Version int `json:"version"`
+	// Start is the instant the recorder's offsets count from (New's start); merged, the earliest.
+	Start time.Time `json:"start"`
 	// Counts are the recorder's tallies; GoodputRequests the successful requests that met Goodput.
 	Counts          Counts `json:"counts"`
 	Goodput         SLO    `json:"goodput_slo"`
@@ -55,6 +58,10 @@ type State struct {
 	// one; nil with no successful request. Summary.WindowS runs from one to the other.
 	FirstStart *time.Time `json:"first_start"`
 	LastEnd    *time.Time `json:"last_end"`
+	// IntendedFirstS and IntendedLastS are the earliest and latest open-loop intended start, s after Start;
+	// nil with no open-loop request. Summary.MeanInterArrivalMS is computed from them.
+	IntendedFirstS *float64 `json:"intended_first_s"`
+	IntendedLastS  *float64 `json:"intended_last_s"`
 	// LastError is the last failed request's message; Errors the failures by class, in order of appearance.
 	LastError string       `json:"last_error,omitempty"`
 	Errors    []ErrorCount `json:"errors,omitempty"`
@@ -67,14 +74,30 @@ type State struct {
 	TTFTFromIntendedMS DistState `json:"ttft_from_intended_ms"`
 	E2EFromIntendedMS  DistState `json:"e2e_from_intended_ms"`
 	TimeToRejectMS     DistState `json:"time_to_reject_ms"`
+	SendLagMS          DistState `json:"send_lag_ms"`
+	SlotWaitMS         DistState `json:"slot_wait_ms"`
+	// ByModel and ByTurn are the States of the per-model and per-turn groups (Summary.ByModel, ByTurn):
+	// ByTurn[i] is turn i+1, nil where no request of that turn came. Their distributions keep
+	// GroupExactCap values exactly.
+	ByModel map[string]*State `json:"by_model,omitempty"`
+	ByTurn  []*State          `json:"by_turn,omitempty"`
 }
+
+// numDists is the number of distributions a Summary has (cutCopy.dists): a distribution added there and not
+// to State.dists leaves a nil pointer that State and MergeStates dereference, so every test fails.
+const numDists = len(cutCopy{}.dists)
+
+// distNames are the JSON names of State.dists(), in its order.
+var distNames = [numDists]string{"ttft_ms", "tpot_ms", "e2e_ms", "itl_ms", "ttft_from_intended_ms", "e2e_from_intended_ms",
+	"time_to_reject_ms", "ttfo_ms", "send_lag_ms", "slot_wait_ms"}
 
 // dists returns pointers to s's distributions in the order of cutCopy.dists.
-func (s *State) dists() [8]*DistState {
-	return [8]*DistState{&s.TTFTMS, &s.TPOTMS, &s.E2EMS, &s.ITLMS, &s.TTFTFromIntendedMS, &s.E2EFromIntendedMS, &s.TimeToRejectMS, &s.TTFOMS}
+func (s *State) dists() [numDists]*DistState {
+	return [numDists]*DistState{&s.TTFTMS, &s.TPOTMS, &s.E2EMS, &s.ITLMS, &s.TTFTFromIntendedMS, &s.E2EFromIntendedMS,
+		&s.TimeToRejectMS, &s.TTFOMS, &s.SendLagMS, &s.SlotWaitMS}
 }
 
-// State returns the recorder's State at one instant.
+// State returns the recorder's State at one instant (its groups' each at a moment after).
 func (r *Recorder) State() State {
 	r.mu.Lock()
 	c := r.copyLocked(false)
@@ -82,16 +105,22 @@ func (r *Recorder) State() State {
 	for i := range errs {
 		errs[i] = ErrorCount{Class: r.errs.classes[i], First: r.errs.first[i], Count: r.errs.counts[i]}
 	}
+	g := r.groups.copy()
 	r.mu.Unlock()
-	s := State{Version: StateVersion, Counts: c.s.Counts, Goodput: r.slo, GoodputRequests: c.good,
+	s := State{Version: StateVersion, Start: r.start, Counts: c.s.Counts, Goodput: r.slo, GoodputRequests: c.good,
 		LastError: c.s.LastError, Errors: errs}
 	if !math.IsNaN(c.firstS) {
 		f, l := r.start.Add(seconds(c.firstS)), r.start.Add(seconds(c.lastS))
 		s.FirstStart, s.LastEnd = &f, &l
 	}
+	if !math.IsNaN(c.intFirst) {
+		f, l := c.intFirst, c.intLast
+		s.IntendedFirstS, s.IntendedLastS = &f, &l
+	}
 	for i, p := range s.dists() {
 		*p = c.dists[i].state()
 	}
+	s.ByModel, s.ByTurn = each(g, func(r *Recorder) *State { gs := r.State(); return &gs })
 	return s
 }
 

@@ -15,8 +15,10 @@ import (
 // FileVersion is the version of File's encoding; ReadFile refuses any other.
 const FileVersion = 1
 
-// MaxFileBytes bounds a shard file ReadFile takes: 8 distributions of ExactCap values (base64) and room to spare.
-const MaxFileBytes = 64 << 20
+// MaxFileBytes bounds a shard file ReadFile takes: 10 distributions of recorder.ExactCap values and the
+// per-model and per-turn groups' 10 of recorder.GroupExactCap each (8 bytes a value, base64), and 8 MiB to
+// spare: about 176 MiB.
+const MaxFileBytes = (10*recorder.ExactCap+2*recorder.MaxGroups*10*recorder.GroupExactCap)*8*4/3 + 8<<20
 
 // Workload is what every shard of one load test must share for their results to merge: the load as a whole
 // (totals, not one shard's share) and what each request asks. Merge refuses shards whose Workloads differ,
@@ -85,7 +87,8 @@ func WriteFile(path string, f File) error {
 	return report.WriteFileAtomic(path, b)
 }
 
-// ReadFile reads a shard file. Errors name the path: unreadable, over MaxFileBytes, not JSON, another version.
+// ReadFile reads a shard file. Errors name the path: unreadable, over MaxFileBytes, not JSON, another version
+// of the file or of its request state (recorder.StateVersion), naming both versions.
 func ReadFile(path string) (File, error) {
 	fh, err := os.Open(path)
 	if err != nil {
@@ -101,6 +104,9 @@ func ReadFile(path string) (File, error) {
 	}
 	if f.Version != FileVersion {
 		return File{}, fmt.Errorf("%s: shard file version %d, want %d", path, f.Version, FileVersion)
+	}
+	if v := f.Requests.Version; v != recorder.StateVersion {
+		return File{}, fmt.Errorf("%s: request state version %d, want %d: the shard ran another vmtest; run every shard with this one", path, v, recorder.StateVersion)
 	}
 	return f, nil
 }

@@ -18,7 +18,8 @@ import (
 
 // Merged is the shards of one load test combined, ready to be written (Write).
 type Merged struct {
-	// Summary is the merged summary: request statistics over every shard's requests (recorder.MergeStates);
+	// Summary is the merged summary: request statistics over every shard's requests (recorder.MergeStates),
+	// the client cost of every shard's process (client_statistics, recorder.ClientCost.Add);
 	// snapshots, server, GPU, host and source figures of the lowest-index shard (every shard scrapes the same
 	// server); every shard's events and warnings, each prefixed "shard <i>: ".
 	Summary *summary.Summary
@@ -182,8 +183,10 @@ func mergedSummary(parts []part, start time.Time, sf report.SnapshotFile, reqs r
 	end, finished := first.End, true
 	var events []snapshot.Event
 	var warnings []string
+	var client *recorder.ClientCost
 	dirs := make([]string, len(parts))
 	for i, p := range parts {
+		client = addCost(client, p.sum.Client)
 		if p.sum.End.After(end) {
 			end = p.sum.End
 		}
@@ -208,8 +211,21 @@ func mergedSummary(parts []part, start time.Time, sf report.SnapshotFile, reqs r
 		RunID: first.RunID + "-merged", ConfigID: first.ConfigID, Start: start, End: end, DurationS: end.Sub(start).Seconds(),
 		IntervalS: first.IntervalS, Snapshots: sf.Snapshots, SnapshotsDropped: first.SnapshotsDropped, Requests: reqs,
 		Server: first.Server, Sources: first.Sources, Events: events, Warnings: append([]string{note}, warnings...),
+		Client: client,
 	})
 	sum.Finished = finished
+	return sum
+}
+
+// addCost returns sum with c added (recorder.ClientCost.Add); nil while neither is known.
+func addCost(sum, c *recorder.ClientCost) *recorder.ClientCost {
+	if c == nil {
+		return sum
+	}
+	if sum == nil {
+		sum = &recorder.ClientCost{}
+	}
+	sum.Add(*c)
 	return sum
 }
 

@@ -1,6 +1,7 @@
 package shard
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -19,20 +20,23 @@ import (
 )
 
 // writeShard writes under dir the files of a shard run of n requests that started at start, as vmtest
-// load -shard-count leaves them, and returns dir.
+// load -shard-count leaves them (requests of models "x" and "y" in turn; a client cost of 60 s of wall time,
+// 6·(index+1) s of CPU on 2 cores), and returns dir.
 func writeShard(t *testing.T, dir string, s Spec, wl Workload, start time.Time, n int) string {
 	t.Helper()
 	r := recorder.New(start, recorder.Config{})
 	rng := rand.New(rand.NewPCG(uint64(s.Index), 7))
 	for i := range n {
 		rec, gaps := benchRecord(rng, i)
+		rec.Model = []string{"x", "y"}[i%2]
 		r.AddRecord(rec, gaps)
 	}
 	reqs, rows := r.Cut()
 	snaps := []snapshot.Snapshot{{Timestamp: start.Add(time.Second), ElapsedS: 1, ConfigID: wl.ConfigID}}
 	sum := summary.Compute(summary.Input{RunID: "run" + strconv.Itoa(s.Index), ConfigID: wl.ConfigID, Start: start,
 		End: start.Add(time.Minute), DurationS: 60, IntervalS: 2, Snapshots: snaps, Requests: reqs,
-		Events: []snapshot.Event{{Time: start, Source: "vmtest", Message: "hello"}}})
+		Events: []snapshot.Event{{Time: start, Source: "vmtest", Message: "hello"}},
+		Client: &recorder.ClientCost{Runs: 1, WallS: 60, CPUS: 6 * float64(s.Index+1), GOMAXPROCS: 2}})
 	files := report.Names(dir, wl.ConfigID, start, "")
 	require.NoError(t, report.WriteAll(files, report.SnapshotFile{ConfigID: wl.ConfigID, Start: start, Snapshots: snaps}, rows, sum, nil))
 	require.NoError(t, WriteFile(PathFor(files.SnapshotsJSON), File{Shard: s, Workload: wl, Requests: r.State()}))
@@ -67,6 +71,14 @@ func TestMergeDirectories(t *testing.T) {
 	}
 	assert.Contains(t, msgs, "shard 0: hello")
 	assert.Contains(t, msgs, "shard 1: hello")
+	require.Contains(t, r.ByModel, "x")
+	assert.Equal(t, 10, r.ByModel["x"].Total, "5 of each shard's 10 requests")
+	assert.Equal(t, 10, r.ByModel["y"].Total)
+	c := m.Summary.Client
+	require.NotNil(t, c, "every shard's client cost")
+	assert.Equal(t, 2, c.Runs)
+	assert.InDelta(t, 18.0, c.CPUS, 1e-12, "6 s + 12 s")
+	assert.InDelta(t, 18.0/(120*2), *c.CPUUtilization, 1e-12, "18 s of CPU over 2 × 60 s on 2 cores")
 
 	out := filepath.Join(base, "out")
 	require.NoError(t, Write(out, m))
@@ -90,9 +102,24 @@ func TestMergeDirectories(t *testing.T) {
 		{[]string{d0, other}, "is shard 2 of 4"},
 		{[]string{d0, notShard}, "was the run a shard"},
 		{[]string{filepath.Join(base, "none")}, "holds no run"},
+		{[]string{d0, oldShard(t, filepath.Join(base, "old"), wl, t0)}, fmt.Sprintf("request state version 1, want %d", recorder.StateVersion)},
 	} {
 		_, err := Merge(c.dirs, Options{})
 		require.Error(t, err, c.want)
 		assert.Contains(t, err.Error(), c.want)
 	}
+}
+
+// oldShard writes under dir a shard run whose shard file carries a request state of version 1, as a vmtest
+// before the state had groups wrote it, and returns dir.
+func oldShard(t *testing.T, dir string, wl Workload, start time.Time) string {
+	t.Helper()
+	writeShard(t, dir, Spec{2, 3}, wl, start, 3)
+	paths, _ := filepath.Glob(filepath.Join(dir, "shard_*.json"))
+	require.Len(t, paths, 1)
+	f, err := ReadFile(paths[0])
+	require.NoError(t, err)
+	f.Requests.Version = 1
+	require.NoError(t, WriteFile(paths[0], f))
+	return dir
 }

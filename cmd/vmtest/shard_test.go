@@ -167,22 +167,39 @@ func TestShardsMergeToTheUnionOfTheirRequests(t *testing.T) {
 	code, stdout, stderr = runCmd(context.Background(), append([]string{"merge", "-out", out}, dirs...)...)
 	require.Equal(t, exitOK, code, "stdout: %s\nstderr: %s", stdout, stderr)
 	merged = readSummaryT(t, filepath.Join(out, "summary_statistics.json"))
-	var fromIntended []float64
+	openCols := []string{"ttft_from_intended_ms", "send_lag_ms"}
+	openUnion := map[string][]float64{}
 	for _, d := range dirs {
 		m, _ := filepath.Glob(filepath.Join(d, "requests_sharded_*.csv"))
 		require.Len(t, m, 1)
-		vals, _ := csvColumns(t, m[0], "ttft_from_intended_ms")
-		fromIntended = append(fromIntended, vals["ttft_from_intended_ms"]...)
+		vals, _ := csvColumns(t, m[0], openCols...)
+		for _, c := range openCols {
+			openUnion[c] = append(openUnion[c], vals[c]...)
+		}
 	}
 	assert.Equal(t, requests, merged.Requests.Total)
-	slices.Sort(fromIntended)
-	st := merged.Requests.TTFTFromIntendedMS
-	require.Equal(t, len(fromIntended), st.N)
-	require.Positive(t, st.N)
-	for _, q := range []int{50, 99} {
-		got, _ := st.Quantile(q)
-		assert.Equal(t, numpyLinear(fromIntended, float64(q)), got, "ttft_from_intended p%d", q)
+	for _, c := range openCols {
+		xs := openUnion[c]
+		slices.Sort(xs)
+		st := merged.Requests.TTFTFromIntendedMS
+		if c == "send_lag_ms" {
+			st = merged.Requests.SendLagMS
+		}
+		require.Equal(t, len(xs), st.N, c)
+		require.Positive(t, st.N, c)
+		for _, q := range []int{50, 99} {
+			got, _ := st.Quantile(q)
+			assert.Equal(t, numpyLinear(xs, float64(q)), got, "%s p%d", c, q)
+		}
 	}
+	assert.NotNil(t, merged.Requests.MeanInterArrivalMS, "the merged open-loop schedule")
+	require.NotNil(t, merged.Client, "every shard's client cost")
+	assert.Equal(t, n, merged.Client.Runs, "one load run per shard")
+	var models int
+	for _, g := range merged.Requests.ByModel {
+		models += g.Total
+	}
+	assert.Equal(t, requests, models, "by_model holds every shard's requests")
 }
 
 // The shards' shares of workers and requests sum to the totals, the remainders going to the lowest indexes;
