@@ -29,6 +29,8 @@ type Reading struct {
 	VLLM *snapshot.VLLM
 	// System is set by the host sampler.
 	System *snapshot.System
+	// Nodes is set by the node_exporter samplers (NodeExporter), keyed as in Snapshot.NodeMetrics.
+	Nodes map[string]snapshot.Node
 	// Err, when non-nil, is why the reading is missing or partial; it is recorded, never fatal.
 	Err error
 	// Events are notable happenings this tick (a GPU lost, a server restart, a source falling back), kept in
