@@ -37,6 +37,9 @@ const (
 	nodeBootTime    = "node_boot_time_seconds" // gauge, Unix s: a change is a reboot
 )
 
+var nodeWanted = map[string]bool{nodeCPUSeconds: true, nodeLoad1: true, nodeMemTotal: true, nodeMemAvail: true,
+	nodeNetRecv: true, nodeNetSent: true, nodeDiskRead: true, nodeDiskWritten: true, nodeBootTime: true}
+
 // NodeSourcePrefix starts the source name of each node_exporter sampler ("node:<name>"), which keys its errors
 // in snapshot.Snapshot.Errors and its status and outages in the summary.
 const NodeSourcePrefix = "node:"
@@ -207,12 +210,18 @@ func (n *NodeExporter) scrape(ctx context.Context) (map[string]*dto.MetricFamily
 	if int64(len(body)) > n.maxBody {
 		return nil, at, fmt.Errorf("body exceeds %d bytes", n.maxBody)
 	}
+	fams, err := parseNode(body)
+	return fams, at, err
+}
+
+// parseNode parses the families a node reading uses (nodeLines) out of a node_exporter body.
+func parseNode(body []byte) (map[string]*dto.MetricFamily, error) {
 	p := expfmt.NewTextParser(model.LegacyValidation)
-	fams, err := p.TextToMetricFamilies(bytes.NewReader(body))
+	fams, err := p.TextToMetricFamilies(bytes.NewReader(nodeLines(body)))
 	if err != nil {
-		return nil, at, fmt.Errorf("parse: %w", err)
+		return nil, fmt.Errorf("parse: %w", err)
 	}
-	return fams, at, nil
+	return fams, nil
 }
 
 // nodeValue returns a sample's value whatever its type (gauge, counter, untyped); false for a summary or
@@ -403,4 +412,26 @@ func nodeCounterRate(p, c map[string]float64, dt float64) *float64 {
 		return nil
 	}
 	return snapshot.F(sum / dt)
+}
+
+// nodeLines returns the lines of a text exposition body that belong to the families a node reading uses
+// (nodeWanted): their samples and their # HELP and # TYPE lines, so that the parser reads ~50 lines of a
+// node_exporter's thousands. A malformed line of another family is thus not an error.
+func nodeLines(body []byte) []byte {
+	out := make([]byte, 0, 8<<10)
+	for len(body) > 0 {
+		var line []byte
+		line, body, _ = bytes.Cut(body, []byte{'\n'})
+		name := line
+		if rest, ok := bytes.CutPrefix(line, []byte("# ")); ok {
+			_, name, _ = bytes.Cut(rest, []byte{' '}) // "# TYPE name type", "# HELP name text"
+		}
+		if i := bytes.IndexAny(name, "{ \t"); i >= 0 {
+			name = name[:i]
+		}
+		if nodeWanted[string(name)] {
+			out = append(append(out, line...), '\n')
+		}
+	}
+	return out
 }

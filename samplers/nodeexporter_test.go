@@ -1,6 +1,7 @@
 package samplers
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -11,6 +12,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/vmtest/vmtest/auth"
 	"github.com/vmtest/vmtest/snapshot"
@@ -349,6 +353,32 @@ func TestPhysicalNIC(t *testing.T) {
 		"eth0.100": false, "tunl0": false, "ifb0": false, "br-1a2b": false} {
 		if got := physicalNIC(dev); got != want {
 			t.Errorf("physicalNIC(%q) = %v, want %v", dev, got, want)
+		}
+	}
+}
+
+// nodeLines keeps exactly the wanted families: parsing what it keeps gives what parsing the whole capture
+// gives for them.
+func TestNodeLinesKeepsWanted(t *testing.T) {
+	body, err := os.ReadFile("testdata/node_exporter_1.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := expfmt.NewTextParser(model.LegacyValidation)
+	all, err := p.TextToMetricFamilies(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := parseNode(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(nodeWanted) {
+		t.Errorf("parsed %d families, want the %d wanted", len(got), len(nodeWanted))
+	}
+	for name := range nodeWanted {
+		if all[name].String() == "" || all[name].String() != got[name].String() {
+			t.Errorf("family %s differs:\n%v\nwant\n%v", name, got[name], all[name])
 		}
 	}
 }
