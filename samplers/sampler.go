@@ -1,5 +1,6 @@
 // Package samplers holds vmtest's metric sources, one file per source: the host (gopsutil), the vLLM server's
-// /metrics (fetched here; parsed and tracked by serverstats), and GPUs (NVML, nvidia-smi, dcgm-exporter). A sampler never fails a test: whatever it meets
+// /metrics (fetched here; parsed and tracked by serverstats), GPUs (NVML, nvidia-smi, dcgm-exporter) and the server
+// nodes (node_exporter). A sampler never fails a test: whatever it meets
 // (an unreachable server, a malformed payload, a missing driver) comes back as a Reading with nil fields and
 // an error describing why.
 package samplers
