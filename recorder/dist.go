@@ -123,16 +123,24 @@ func (d *dist) moments(v float64) {
 // over the exact values in order, as they would have been one value at a time.
 func (d *dist) toSketch(v float64) {
 	sk := newSketch()
-	d.mean, d.m2 = 0, 0
-	for i, x := range d.exact {
-		d.n = i + 1
-		d.moments(x)
+	d.exactMoments()
+	for _, x := range d.exact {
 		_ = sk.Add(x)
 	}
 	d.n++
 	d.moments(v)
 	_ = sk.Add(v)
 	d.sk, d.exact, d.fast = sk, nil, adderOf(sk)
+}
+
+// exactMoments sets the moments (mean, M2, min, max) from the exact values, in order, as counting them one
+// at a time would: they are kept only once d is sketched.
+func (d *dist) exactMoments() {
+	d.mean, d.m2 = 0, 0
+	for i, x := range d.exact {
+		d.n = i + 1
+		d.moments(x)
+	}
 }
 
 // detached returns a copy of d that shares no memory with it, so its stats can be computed without the

@@ -126,8 +126,11 @@ func (r *Recorder) State() State {
 
 func seconds(s float64) time.Duration { return time.Duration(math.Round(s * float64(time.Second))) }
 
-// state encodes d.
+// state encodes d (computing its moments when exact, so d must be a copy the caller owns).
 func (d *dist) state() DistState {
+	if d.sk == nil {
+		d.exactMoments()
+	}
 	s := DistState{N: d.n, Mean: d.mean, M2: d.m2, Min: d.minV, Max: d.maxV}
 	if d.sk != nil {
 		d.sk.Encode(&s.Sketch, true)

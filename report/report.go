@@ -152,6 +152,7 @@ var (
 	gpuCols    = fieldCols(reflect.TypeOf(snapshot.GPU{}))
 	vllmCols   = fieldCols(reflect.TypeOf(snapshot.VLLM{}))
 	systemCols = fieldCols(reflect.TypeOf(snapshot.System{}))
+	nodeCols   = fieldCols(reflect.TypeOf(snapshot.Node{}))
 )
 
 // cell formats a *float64 or int field: "" for nil, shortest decimal without exponent otherwise.
@@ -188,7 +189,8 @@ const LatencySourceColumn = "latency_source"
 // names: timestamp, config_id, run_id, elapsed_s, then gpu_<i>_<field> for each GPU key in gpus (the GPUs
 // asked for; DefaultCSVGPUs when gpus is empty) and every GPU seen in any snapshot (sorted by key), then the
 // vllm_metrics fields (tokens_per_second, mean_latency_ms, ...), latency_source, the system_metrics fields
-// (cpu_percent, ...) under their JSON names, then "errors". An unknown value is an empty cell, so the columns
+// (cpu_percent, ...) under their JSON names, node_<name>_<field> for each server node in any snapshot's
+// node_metrics (sorted by name; none when no node was sampled), then "errors". An unknown value is an empty cell, so the columns
 // of a GPU asked for but never read are there, empty.
 //
 // In a run whose snapshots hold no client latency (no request timed: vmtest collect), the seed latency columns
@@ -209,6 +211,12 @@ func SnapshotsCSV(snaps []snapshot.Snapshot, gpus ...string) ([]byte, error) {
 	header = append(header, LatencySourceColumn)
 	for _, c := range systemCols {
 		header = append(header, c.name)
+	}
+	nodes := summary.NodeNames(snaps)
+	for _, n := range nodes {
+		for _, c := range nodeCols {
+			header = append(header, "node_"+n+"_"+c.name)
+		}
 	}
 	header = append(header, "errors")
 	replicas := replicaNames(snaps)
@@ -248,6 +256,12 @@ func SnapshotsCSV(snaps []snapshot.Snapshot, gpus ...string) ([]byte, error) {
 		sv := reflect.ValueOf(s.SystemMetrics)
 		for _, c := range systemCols {
 			row = append(row, cell(sv.Field(c.index)))
+		}
+		for _, n := range nodes {
+			nv := reflect.ValueOf(s.NodeMetrics[n]) // absent: every field nil, empty cells
+			for _, c := range nodeCols {
+				row = append(row, cell(nv.Field(c.index)))
+			}
 		}
 		row = append(row, joinErrors(s.Errors))
 		for _, name := range replicas {

@@ -202,6 +202,7 @@ func TextSummary(s *summary.Summary) []string {
 		lines = append(lines, fmt.Sprintf("cgroup %s: memory max %s GiB%s %s, CPU avg %s cores %s", y.Cgroup,
 			num(y.MaxCgroupMemoryGB, "%.2f"), ws, limit, num(y.AvgCgroupCPUCores, "%.2f"), quota))
 	}
+	lines = append(lines, nodeLines(s.Nodes)...)
 	names := make([]string, 0, len(s.Sources))
 	for k := range s.Sources {
 		names = append(names, k)
@@ -356,4 +357,32 @@ func outageLines(name string, st summary.SourceStatus) []string {
 			o.End.Format("15:04:05"), o.Failed, ongoing, o.Reason))
 	}
 	return out
+}
+
+// nodeLines is one line per server node (summary.NodeStats), by name: CPU, load1, memory, and the network and
+// disk rates in MB/s (10^6 bytes).
+func nodeLines(nodes map[string]summary.NodeStats) []string {
+	names := make([]string, 0, len(nodes))
+	for k := range nodes {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	mb := func(v *float64) *float64 {
+		if v == nil {
+			return nil
+		}
+		x := *v / 1e6
+		return &x
+	}
+	lines := make([]string, 0, len(names))
+	for _, k := range names {
+		n := nodes[k]
+		lines = append(lines, fmt.Sprintf("node %s: CPU avg %s max %s, load1 avg %s max %s, memory avg %s GiB max %s GiB of %s GiB, "+
+			"network avg sent %s recv %s MB/s, disk avg read %s write %s MB/s", k,
+			pct(n.AvgCPUPercent, "%.1f"), pct(n.MaxCPUPercent, "%.1f"), num(n.AvgLoad1, "%.2f"), num(n.MaxLoad1, "%.2f"),
+			num(n.AvgMemoryGB, "%.2f"), num(n.MaxMemoryGB, "%.2f"), num(n.MemoryTotalGB, "%.2f"),
+			num(mb(n.AvgNetworkSentBytesPerSecond), "%.2f"), num(mb(n.AvgNetworkRecvBytesPerSecond), "%.2f"),
+			num(mb(n.AvgDiskReadBytesPerSecond), "%.2f"), num(mb(n.AvgDiskWriteBytesPerSecond), "%.2f")))
+	}
+	return lines
 }

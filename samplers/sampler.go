@@ -1,5 +1,6 @@
 // Package samplers holds vmtest's metric sources, one file per source: the host (gopsutil), the vLLM server's
-// /metrics (fetched here; parsed and tracked by serverstats), and GPUs (NVML, nvidia-smi, dcgm-exporter). A sampler never fails a test: whatever it meets
+// /metrics (fetched here; parsed and tracked by serverstats), GPUs (NVML, nvidia-smi, dcgm-exporter) and the server
+// nodes (node_exporter). A sampler never fails a test: whatever it meets
 // (an unreachable server, a malformed payload, a missing driver) comes back as a Reading with nil fields and
 // an error describing why.
 package samplers
@@ -29,6 +30,8 @@ type Reading struct {
 	VLLM *snapshot.VLLM
 	// System is set by the host sampler.
 	System *snapshot.System
+	// Nodes is set by the node_exporter samplers (NodeExporter), keyed as in Snapshot.NodeMetrics.
+	Nodes map[string]snapshot.Node
 	// Err, when non-nil, is why the reading is missing or partial; it is recorded, never fatal.
 	Err error
 	// Parts, for a source of several servers (Fleet), maps each replica's name to why its part of the reading

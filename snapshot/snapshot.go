@@ -32,6 +32,10 @@ type Snapshot struct {
 	VLLMMetrics VLLM `json:"vllm_metrics"`
 	// SystemMetrics holds the host's CPU, memory, network and disk readings.
 	SystemMetrics System `json:"system_metrics"`
+	// NodeMetrics maps a server node's name (Options.NodeExporterURLs) to its host readings from node_exporter;
+	// absent (nil) when no node is sampled. A node whose scrape failed has every field nil and
+	// Errors["node:<name>"] says why.
+	NodeMetrics map[string]Node `json:"node_metrics,omitempty"`
 	// Errors maps a source ("vllm", "system", "gpu", ...) to why its reading is missing or partial this tick.
 	Errors map[string]string `json:"errors,omitempty"`
 }
@@ -391,6 +395,35 @@ type System struct {
 	// CgroupCPUPercent is CgroupCPUCores in percent of CgroupCPUQuotaCores (100 = the quota used up, where
 	// the kernel throttles the cgroup); nil without a quota.
 	CgroupCPUPercent *float64 `json:"cgroup_cpu_percent"`
+}
+
+// Node holds one server node's host readings, from its Prometheus node_exporter (samplers.NodeExporter):
+// the same meanings and units as System's, over the node's own counters. Nil where unknown.
+type Node struct {
+	// CPUPercent is the node's CPU busy time over RateIntervalS in percent of all its CPUs (0–100):
+	// 100 × (1 − (idle + iowait) / all modes) of node_cpu_seconds_total's per-mode increases.
+	CPUPercent *float64 `json:"cpu_percent"`
+	// Load1 is the node's 1-minute load average (node_load1).
+	Load1 *float64 `json:"load1"`
+	// MemoryGB is memory in use, GiB: node_memory_MemTotal_bytes − node_memory_MemAvailable_bytes.
+	MemoryGB *float64 `json:"memory_gb"`
+	// MemoryAvailableGB is node_memory_MemAvailable_bytes, GiB.
+	MemoryAvailableGB *float64 `json:"memory_available_gb"`
+	// MemoryTotalGB is node_memory_MemTotal_bytes, GiB.
+	MemoryTotalGB *float64 `json:"memory_total_gb"`
+	// NetworkSentBytesPerSecond and NetworkRecvBytesPerSecond are bytes/s over RateIntervalS summed over the
+	// physical interfaces (node_network_transmit_bytes_total, node_network_receive_bytes_total; loopback,
+	// container, bridge, tunnel, bond and VLAN interfaces left out).
+	NetworkSentBytesPerSecond *float64 `json:"network_sent_bytes_per_second"`
+	NetworkRecvBytesPerSecond *float64 `json:"network_recv_bytes_per_second"`
+	// DiskReadBytesPerSecond and DiskWriteBytesPerSecond are bytes/s over RateIntervalS summed over whole
+	// physical disks (node_disk_read_bytes_total, node_disk_written_bytes_total; partitions, loop, ram, zram,
+	// dm-* and md* left out).
+	DiskReadBytesPerSecond  *float64 `json:"disk_read_bytes_per_second"`
+	DiskWriteBytesPerSecond *float64 `json:"disk_write_bytes_per_second"`
+	// RateIntervalS is the length, s, of the interval the rates and CPUPercent cover: from the node's previous
+	// kept reading to this one. Nil on the first reading, after a failed one, and across a reboot.
+	RateIntervalS *float64 `json:"rate_interval_s"`
 }
 
 // VLLMRateIntervalsS returns, for each of snaps (in time order), the length, s, of the interval that its

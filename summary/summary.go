@@ -39,6 +39,9 @@ type Summary struct {
 	VLLM VLLMStats `json:"vllm_statistics"`
 	// System holds the host statistics over the snapshots.
 	System SystemStats `json:"system_statistics"`
+	// Nodes maps each server node's name (snapshot.Snapshot.NodeMetrics) to its host statistics; absent when
+	// no node was sampled.
+	Nodes map[string]NodeStats `json:"node_statistics,omitempty"`
 	// Requests holds the client-side request statistics (all requests recorded).
 	Requests recorder.Summary `json:"request_statistics"`
 	// Server holds the server-side statistics over the test window, from the deltas of the server's
@@ -557,6 +560,7 @@ func Compute(in Input) *Summary {
 		DiskWriteBytes:   delta(y(func(x *snapshot.System) *float64 { return x.DiskWriteBytes })),
 	}
 	s.System.cgroup(in.Snapshots, in.IntervalS, y)
+	s.Nodes = nodeStats(in.Snapshots, in.IntervalS)
 	return s
 }
 

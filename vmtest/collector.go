@@ -287,6 +287,17 @@ func (c *Collector) buildSamplers() error {
 		c.gpu = g
 		c.samplers, c.owned = append(c.samplers, g), append(c.owned, g)
 	}
+	for _, spec := range o.NodeExporterURLs {
+		name, u, err := samplers.ParseNodeExporter(spec)
+		if err == nil {
+			var n *samplers.NodeExporter
+			if n, err = samplers.NewNodeExporter(samplers.NodeExporterConfig{Name: name, URL: u, Auth: o.NodeExporterAuth}); err == nil {
+				c.samplers, c.owned = append(c.samplers, n), append(c.owned, n)
+				continue
+			}
+		}
+		return fmt.Errorf("vmtest: Options.NodeExporterURLs: %s", c.redact(err.Error())) // resolve checked them: a fallback
+	}
 	builtIn := len(c.samplers)
 	c.samplers = append(c.samplers, o.Samplers...)
 	// A source's name keys its errors, its status and its in-flight state: two sources with one name would
@@ -530,6 +541,12 @@ wait:
 		}
 		if r.System != nil {
 			snap.SystemMetrics = *r.System
+		}
+		for k, n := range r.Nodes {
+			if snap.NodeMetrics == nil {
+				snap.NodeMetrics = map[string]snapshot.Node{}
+			}
+			snap.NodeMetrics[k] = n
 		}
 		for _, e := range r.Events {
 			e.Message = c.redact(e.Message)

@@ -175,6 +175,13 @@ func (f *frame) lines() []string {
 	y := &s.SystemMetrics
 	out = append(out, fmt.Sprintf("  host     CPU %s  mem %s GiB used, %s GiB free", dv(y.CPUPercent, "%.1f%%"),
 		dv(y.MemoryGB, "%.2f"), dv(y.MemoryAvailableGB, "%.2f")))
+	for _, k := range nodeKeys(s.NodeMetrics) {
+		n := s.NodeMetrics[k]
+		out = append(out, fmt.Sprintf("  node %-10.10s CPU %s load %s mem %s GiB (%s free) net ↑%s ↓%s disk r%s w%s MB/s", k,
+			dv(n.CPUPercent, "%.1f%%"), dv(n.Load1, "%.1f"), dv(n.MemoryGB, "%.1f"), dv(n.MemoryAvailableGB, "%.1f"),
+			dv(perMB(n.NetworkSentBytesPerSecond), "%.1f"), dv(perMB(n.NetworkRecvBytesPerSecond), "%.1f"),
+			dv(perMB(n.DiskReadBytesPerSecond), "%.1f"), dv(perMB(n.DiskWriteBytesPerSecond), "%.1f")))
+	}
 	for _, src := range sortedSources(s.Errors) {
 		out = append(out, fmt.Sprintf("  ! %s: %s", src, s.Errors[src]))
 	}
@@ -194,6 +201,25 @@ func replicaLabel(name string) string {
 		name = name[:11] + "…"
 	}
 	return "·" + name
+}
+
+// nodeKeys returns the server nodes' names, sorted.
+func nodeKeys(m map[string]snapshot.Node) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// perMB is bytes/s in MB/s (10^6 bytes); nil stays nil.
+func perMB(v *float64) *float64 {
+	if v == nil {
+		return nil
+	}
+	x := *v / 1e6
+	return &x
 }
 
 func sortedSources(m map[string]string) []string {
@@ -239,6 +265,10 @@ func (f *frame) compact(prev map[string]string) string {
 		dv(c.E2E.P50, "%.1f"), dv(c.E2E.P99, "%.1f"))
 	y := &s.SystemMetrics
 	fmt.Fprintf(&b, " | host CPU %s mem %s GiB", dv(y.CPUPercent, "%.1f%%"), dv(y.MemoryGB, "%.2f"))
+	for _, k := range nodeKeys(s.NodeMetrics) {
+		n := s.NodeMetrics[k]
+		fmt.Fprintf(&b, " | node %s CPU %s mem %s GiB", k, dv(n.CPUPercent, "%.1f%%"), dv(n.MemoryGB, "%.2f"))
+	}
 	for _, src := range sortedSources(s.Errors) {
 		if e := s.Errors[src]; prev[src] != e {
 			fmt.Fprintf(&b, " | ! %s: %s", src, e)

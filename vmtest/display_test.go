@@ -232,3 +232,29 @@ func TestDashboardOneRowPerReplica(t *testing.T) {
 	line := fr.compact(map[string]string{})
 	assert.Contains(t, line, "| server 30.0 tok/s queue 3 batch - KV - TTFT p50 - p99 - ms | ·a 10.0 tok/s queue 1 batch - KV - | ·b 20.0 tok/s queue 2 batch - KV - | client")
 }
+
+// Each server node has its own row (fitting 120 columns with the widest figures) and its own part of the
+// compact line; an unknown figure is "-".
+func TestDashboardNodeRows(t *testing.T) {
+	big := func(v float64) *float64 { return &v }
+	s := &snapshot.Snapshot{ConfigID: "c", ElapsedS: 4, NodeMetrics: map[string]snapshot.Node{
+		"b-node-with-a-long-name": {CPUPercent: big(100), Load1: big(1234.56), MemoryGB: big(2015.99), MemoryAvailableGB: big(2015.99),
+			NetworkSentBytesPerSecond: big(12345.6e6), NetworkRecvBytesPerSecond: big(12345.6e6),
+			DiskReadBytesPerSecond: big(12345.6e6), DiskWriteBytesPerSecond: big(12345.6e6)},
+		"a": {MemoryGB: big(12), MemoryAvailableGB: big(4), NetworkRecvBytesPerSecond: big(2500)},
+	}}
+	f := frame{snap: s, runID: "r", intervalS: 2}
+	lines := f.lines()
+	var nodes []string
+	for _, l := range lines {
+		assert.LessOrEqual(t, utf8.RuneCountInString(l), 120, "%q", l)
+		if strings.HasPrefix(l, "  node ") {
+			nodes = append(nodes, l)
+		}
+	}
+	require.Len(t, nodes, 2)
+	assert.Equal(t, "  node a          CPU - load - mem 12.0 GiB (4.0 free) net ↑- ↓0.0 disk r- w- MB/s", nodes[0])
+	assert.Contains(t, nodes[1], "node b-node-wit CPU 100.0% load 1234.6")
+	c := f.compact(map[string]string{})
+	assert.Contains(t, c, " | node a CPU - mem 12.00 GiB | node b-node-with-a-long-name CPU 100.0% mem 2015.99 GiB")
+}

@@ -100,6 +100,11 @@ type Options struct {
 	// DCGMURLs are dcgm-exporter /metrics URLs (http or https, with a host: "http://node1:9400/metrics");
 	// setting them selects the dcgm source under "auto".
 	DCGMURLs []string
+	// NodeExporterURLs are the server nodes' Prometheus node_exporter /metrics URLs, each "name=url" or "url"
+	// (the name then is the URL's host): each node's CPU, load, memory, network and disk figures go to
+	// node_metrics.<name> in the snapshots, node_<name>_<field> CSV columns and node_statistics in the summary
+	// (samplers.NodeExporter). Names must differ and use letters, digits, '.', '-' and '_' only.
+	NodeExporterURLs []string
 	// VLLMAuth is sent with every scrape of the server's /metrics (a bearer token, basic auth, headers);
 	// credentials in VLLMBaseURL or MetricsURL (http://user:pass@host) are sent as basic auth too. Zero: from
 	// $VMTEST_VLLM_BEARER_TOKEN, _USERNAME, _PASSWORD and _HEADERS (auth.FromEnv). No credential is ever
@@ -107,6 +112,8 @@ type Options struct {
 	VLLMAuth auth.Config
 	// DCGMAuth is VLLMAuth for the dcgm-exporter scrapes; zero: from $VMTEST_DCGM_*.
 	DCGMAuth auth.Config
+	// NodeExporterAuth is VLLMAuth for the node_exporter scrapes; zero: from $VMTEST_NODE_EXPORTER_*.
+	NodeExporterAuth auth.Config
 	// Prometheus, when set, reads the server's metrics from a Prometheus-compatible HTTP API (Prometheus,
 	// Thanos, Mimir, VictoriaMetrics) instead of scraping /metrics: promsource.Sampler, one target selected
 	// by its labels, read live each interval. VLLMBaseURL is then only where load goes; MetricsURL must be
@@ -203,6 +210,9 @@ func (o Options) resolve() (Options, error) {
 			return o, fmt.Errorf("vmtest: Options.DCGMURLs[%d] %q: %v", i, u, err)
 		}
 	}
+	if err := o.resolveNodes(); err != nil {
+		return o, err
+	}
 	for i, id := range o.GPUIDs {
 		id = strings.TrimSpace(id)
 		if id == "" {
@@ -225,6 +235,9 @@ func (o Options) resolve() (Options, error) {
 		return o, err
 	}
 	if err := resolveServers(&o); err != nil {
+		return o, err
+	}
+	if err := resolveAuth(&o.NodeExporterAuth, "NodeExporterAuth", EnvNodeExporterAuth); err != nil {
 		return o, err
 	}
 	if err := o.resolvePrometheus(); err != nil {
@@ -330,5 +343,21 @@ func (o *Options) resolvePrometheus() error {
 		return fmt.Errorf("vmtest: Options.Prometheus: %w", err)
 	}
 	o.Prometheus = &cfg
+	return nil
+}
+
+// resolveNodes checks Options.NodeExporterURLs: each parses (samplers.ParseNodeExporter) and no two name one node.
+func (o *Options) resolveNodes() error {
+	seen := map[string]int{}
+	for i, spec := range o.NodeExporterURLs {
+		name, _, err := samplers.ParseNodeExporter(spec)
+		if err != nil {
+			return fmt.Errorf("vmtest: Options.NodeExporterURLs[%d] %w", i, err)
+		}
+		if j, dup := seen[name]; dup {
+			return fmt.Errorf("vmtest: Options.NodeExporterURLs[%d] and [%d] both name node %q: give each its own name (name=url)", j, i, name)
+		}
+		seen[name] = i
+	}
 	return nil
 }

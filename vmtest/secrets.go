@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/vmtest/vmtest/auth"
+	"github.com/vmtest/vmtest/samplers"
 )
 
 // Prefixes of the environment variables (auth.FromEnv: <prefix>_BEARER_TOKEN, _USERNAME, _PASSWORD,
@@ -11,6 +12,8 @@ import (
 const (
 	EnvVLLMAuth = "VMTEST_VLLM"
 	EnvDCGMAuth = "VMTEST_DCGM"
+	// EnvNodeExporterAuth is read when Options.NodeExporterAuth is zero.
+	EnvNodeExporterAuth = "VMTEST_NODE_EXPORTER"
 	// EnvPrometheusAuth is read when Options.Prometheus.Auth is zero.
 	EnvPrometheusAuth = "VMTEST_PROMETHEUS"
 )
@@ -37,8 +40,8 @@ func resolveAuth(a *auth.Config, field, prefix string) error {
 
 // secrets lists what the collector must never show: its credentials and those written in its URLs.
 func (o *Options) secrets() []string {
-	s := append(o.VLLMAuth.Secrets(), o.DCGMAuth.Secrets()...)
-	urls := append([]string{o.VLLMBaseURL, o.MetricsURL}, o.DCGMURLs...)
+	s := append(append(o.VLLMAuth.Secrets(), o.DCGMAuth.Secrets()...), o.NodeExporterAuth.Secrets()...)
+	urls := append(append([]string{o.VLLMBaseURL, o.MetricsURL}, o.DCGMURLs...), o.nodeURLs()...)
 	if o.Prometheus != nil {
 		s = append(s, o.Prometheus.Auth.Secrets()...)
 		urls = append(urls, o.Prometheus.URL)
@@ -62,4 +65,17 @@ func redactingLog(logf func(string, ...any), helper func(), secrets []string) fu
 		helper()
 		logf("%s", auth.Redact(fmt.Sprintf(format, args...), secrets...))
 	}
+}
+
+// nodeURLs returns the URLs of Options.NodeExporterURLs (each without its "name=").
+func (o *Options) nodeURLs() []string {
+	out := make([]string, 0, len(o.NodeExporterURLs))
+	for _, spec := range o.NodeExporterURLs {
+		if _, u, err := samplers.ParseNodeExporter(spec); err == nil {
+			out = append(out, u)
+		} else {
+			out = append(out, spec)
+		}
+	}
+	return out
 }

@@ -40,11 +40,12 @@ type collectFlags struct {
 	gpu      string
 	gpuIDs   string
 	dcgm     stringList
+	nodes    stringList // -node-exporter: Options.NodeExporterURLs
 	display  bool
 	// Headers sent with the scrapes, "Name: value" (repeatable; never printed).
-	metricsHeaders, dcgmHeaders headerList
-	prom                        promFlags // -prometheus and its selectors
-	gpuSet                      bool      // -gpu was given
+	metricsHeaders, dcgmHeaders, nodeHeaders headerList
+	prom                                     promFlags // -prometheus and its selectors
+	gpuSet                                   bool      // -gpu was given
 }
 
 var gpuSources = []string{samplers.GPUSourceAuto, samplers.GPUSourceNVML, samplers.GPUSourceNvidiaSMI, samplers.GPUSourceDCGM, samplers.GPUSourceNone}
@@ -70,6 +71,10 @@ func (f *collectFlags) register(fs *flag.FlagSet) {
 	})
 	fs.StringVar(&f.gpuIDs, "gpus", "", "comma-separated GPU indexes or UUIDs to sample (default all)")
 	fs.Var(&f.dcgm, "dcgm-url", "a dcgm-exporter /metrics URL (repeatable; selects the dcgm source under -gpu auto)")
+	fs.Var(&f.nodes, "node-exporter", "a server node's node_exporter /metrics URL, name=url or url (the name then is its host): "+
+		"its CPU, load, memory, network and disk go beside the load generator's host (repeatable: one per node)")
+	fs.Var(&f.nodeHeaders, "node-exporter-header", `a header sent with every node_exporter scrape, "Name: value" (repeatable; never printed; `+
+		`also $`+vmtest.EnvNodeExporterAuth+`_BEARER_TOKEN, ...)`)
 	fs.BoolVar(&f.display, "display", false, "show a live dashboard on stderr every interval: redrawn in place on a terminal, one line per interval elsewhere (without it, a terminal gets a progress bar)")
 	fs.Var(&f.metricsHeaders, "metrics-header", `a header sent with every /metrics scrape, "Name: value" (repeatable; never printed; `+
 		`a bearer token or basic auth also from $`+vmtest.EnvVLLMAuth+`_BEARER_TOKEN, _USERNAME, _PASSWORD, _HEADERS)`)
@@ -80,8 +85,8 @@ func (f *collectFlags) register(fs *flag.FlagSet) {
 
 // secrets lists what the command must never print: the credentials in its URLs and its header values.
 func (f *collectFlags) secrets() []string {
-	s := append(f.metricsHeaders.values(), f.dcgmHeaders.values()...)
-	for _, prefix := range []string{vmtest.EnvVLLMAuth, vmtest.EnvDCGMAuth} {
+	s := append(append(f.metricsHeaders.values(), f.dcgmHeaders.values()...), f.nodeHeaders.values()...)
+	for _, prefix := range []string{vmtest.EnvVLLMAuth, vmtest.EnvDCGMAuth, vmtest.EnvNodeExporterAuth} {
 		if env, err := auth.FromEnv(prefix); err == nil {
 			s = append(s, env.Secrets()...)
 		}
@@ -93,6 +98,11 @@ func (f *collectFlags) secrets() []string {
 	}
 	for _, u := range urls {
 		s = append(s, auth.URLSecrets(u)...)
+	}
+	for _, spec := range f.nodes {
+		if _, u, err := samplers.ParseNodeExporter(spec); err == nil {
+			s = append(s, auth.URLSecrets(u)...)
+		}
 	}
 	return append(s, f.prom.secrets()...)
 }
@@ -111,7 +121,7 @@ func (f *collectFlags) options(cmd string) (vmtest.Options, error) {
 	}
 	o := vmtest.Options{
 		ConfigID: f.config, Interval: f.interval, VLLMBaseURL: f.url, Model: f.model, Display: f.display,
-		GPUSource: f.gpu, DCGMURLs: f.dcgm,
+		GPUSource: f.gpu, DCGMURLs: f.dcgm, NodeExporterURLs: f.nodes,
 	}
 	if len(servers) > 1 {
 		o.Servers = servers
@@ -120,6 +130,9 @@ func (f *collectFlags) options(cmd string) (vmtest.Options, error) {
 		return vmtest.Options{}, err
 	}
 	if o.DCGMAuth, err = f.dcgmHeaders.config("dcgm-header", vmtest.EnvDCGMAuth); err != nil {
+		return vmtest.Options{}, err
+	}
+	if o.NodeExporterAuth, err = f.nodeHeaders.config("node-exporter-header", vmtest.EnvNodeExporterAuth); err != nil {
 		return vmtest.Options{}, err
 	}
 	if err = f.prom.apply(&o, f.gpuSet); err != nil {
@@ -207,7 +220,7 @@ func checkWritable(dir string) error {
 
 // optionsHint follows an error from vmtest.Start, which names an Options field: it says which flag set it.
 const optionsHint = "(the options come from the flags: -url VLLMBaseURL (several: Servers), -servers Servers, -interval Interval, -gpu GPUSource, " +
-	"-gpus GPUIDs, -dcgm-url DCGMURLs, -prometheus Prometheus.URL, -config ConfigID, -out OutputDir)"
+	"-gpus GPUIDs, -dcgm-url DCGMURLs, -node-exporter NodeExporterURLs, -prometheus Prometheus.URL, -config ConfigID, -out OutputDir)"
 
 // configName names a run after its configuration, for vmtest.OutputDir.
 type configName string
