@@ -140,11 +140,15 @@ func checkCollector(ctx context.Context, t *testing.T, c *promsource.Client, sum
 	st := *sum.Server
 	require.Len(t, st.Replicas, len(sims))
 	require.NotNil(t, st.GenerationTokens)
+	csvData, err := os.ReadFile(sum.Files["snapshots_csv"])
+	require.NoError(t, err)
+	header, _, _ := strings.Cut(string(csvData), "\n")
 	for _, s := range sims {
 		inst := strings.TrimPrefix(s.URL, "http://")
 		name := strings.NewReplacer(".", "_", ":", "_").Replace(inst)
 		rs, ok := st.Replicas[name]
 		require.True(t, ok, "no replica %s in %v", name, st.Replicas)
+		require.Contains(t, header, ",replica_"+name+"_", "the CSV has the replica's columns")
 		require.Greater(t, rs.Scrapes, 2)
 		res, err := c.Read(ctx, rs.Start.Add(-time.Millisecond), *rs.End)
 		require.NoError(t, err)
