@@ -76,6 +76,7 @@ func TestAgainstPrometheus(t *testing.T) {
 	to := time.Now()
 	require.True(t, sample(ctx, t, live), "the samples after the load")
 	checkLive(ctx, t, c, live, inst0)
+	waitTakenIn(t, coll, to, len(sims))
 	sum, err := coll.Finish()
 	require.NoError(t, err)
 	checkCollector(ctx, t, c, sum, sims)
@@ -133,11 +134,35 @@ func checkLive(ctx context.Context, t *testing.T, c *promsource.Client, live *pr
 	t.Fatalf("no end-of-window result for %s", inst)
 }
 
+// waitTakenIn waits until the collector has committed, on ticks after at, a new scrape of each of n replicas:
+// each has then taken in every sample up to at (a tick whose reading missed its deadline takes nothing in,
+// and the next one reads from the last scrape it took in).
+func waitTakenIn(t *testing.T, coll *vmtest.Collector, at time.Time, n int) {
+	t.Helper()
+	waitFor(t, nil, func() bool {
+		seen := map[string]bool{}
+		for _, s := range coll.Snapshots() {
+			for name, r := range s.VLLMMetrics.Replicas {
+				if s.Timestamp.After(at) && r.GenerationTokensTotal != nil {
+					seen[name] = true
+				}
+			}
+		}
+		return len(seen) == n
+	})
+}
+
 // checkCollector checks that each replica of the collector's server statistics equals an end-of-window read
 // over the samples its window spans.
 func checkCollector(ctx context.Context, t *testing.T, c *promsource.Client, sum *summary.Summary, sims []*vllmsim.Server) {
 	require.NotNil(t, sum.Server)
 	st := *sum.Server
+	for k, v := range sum.Sources {
+		t.Logf("source %s: %d readings, %d failed %q", k, v.Readings, v.Failed, v.DominantError)
+	}
+	for k, v := range st.Replicas {
+		t.Logf("replica %s: %d scrapes", k, v.Scrapes)
+	}
 	require.Len(t, st.Replicas, len(sims))
 	require.NotNil(t, st.GenerationTokens)
 	csvData, err := os.ReadFile(sum.Files["snapshots_csv"])
