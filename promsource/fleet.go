@@ -64,8 +64,8 @@ func (s *Sampler) firstFleet(ts []Target) samplers.Reading {
 	}}
 }
 
-// sampleFleet reads the samples of the followed targets newer than each one's last (at most DefaultLookback
-// back). The round it commits holds, per replica, the newest new scrape (its earlier new ones go into its
+// sampleFleet reads the samples of the followed targets newer than each one's last (a target silent for
+// over DefaultLookback: only those newer than the other targets' last). The round it commits holds, per replica, the newest new scrape (its earlier new ones go into its
 // Window first) or nil when it has none. Parts names each replica ("" when read or not yet due); Err joins,
 // each prefixed "replica <name>: ", a query failure, a Config.Model the target lacks, and no sample newer
 // than its last for over DefaultLookback; a target that matches but was not there at the first reading is
@@ -75,10 +75,7 @@ func (s *Sampler) sampleFleet(ctx context.Context, fl *fleetState) samplers.Read
 	last := slices.Clone(fl.last)
 	s.mu.Unlock()
 	now := s.now()
-	from := slices.MinFunc(last, time.Time.Compare)
-	if floor := now.Add(-s.lookback); from.Before(floor) {
-		from = floor
-	}
+	from := queryFrom(last, now.Add(-s.lookback))
 	parts := make(map[string]string, len(fl.names))
 	var errs []error
 	failed := func(i int, err error) {
@@ -126,6 +123,21 @@ func (s *Sampler) sampleFleet(ctx context.Context, fl *fleetState) samplers.Read
 		}
 	}
 	return r
+}
+
+// queryFrom is the earliest of last not before stale, or the earliest of all when every one is: a target
+// that went silent does not stretch every later query back to its last sample.
+func queryFrom(last []time.Time, stale time.Time) time.Time {
+	var from time.Time
+	for _, l := range last {
+		if !l.Before(stale) && (from.IsZero() || l.Before(from)) {
+			from = l
+		}
+	}
+	if from.IsZero() {
+		from = slices.MinFunc(last, time.Time.Compare)
+	}
+	return from
 }
 
 // commit adds each replica's new scrapes, all but the newest straight to its Window and the newest in one

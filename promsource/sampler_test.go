@@ -82,7 +82,8 @@ func TestSamplerTicks(t *testing.T) {
 // samples, whatever the rounds were.
 func TestSamplerFleet(t *testing.T) {
 	t0 := model.Time(1_700_000_000_000)
-	f := &fakeAPI{token: "tok", series: model.Matrix{counterSeries("a:1", t0, 30), counterSeries("b:1", t0+250, 30)}}
+	// c appears at 20 s, after the first reading fixed the replicas.
+	f := &fakeAPI{token: "tok", series: model.Matrix{counterSeries("a:1", t0, 30), counterSeries("b:1", t0+250, 30), counterSeries("c:1", t0+20_000, 10)}}
 	srv := httptest.NewServer(f)
 	defer srv.Close()
 	cfg := promsource.Config{URL: srv.URL, Auth: auth.Config{BearerToken: "tok"}}
@@ -140,11 +141,74 @@ func TestSamplerFleet(t *testing.T) {
 	require.Equal(t, read.Stats.Figures, st.Figures, "the aggregate does not depend on the rounds")
 	require.Equal(t, 5, read.Stats.Scrapes, "ReadFleet's rounds: the k-th scrape of each")
 
-	commit(30 * time.Second) // the rest: a to 29 s, b to 29.25 s
+	now = t0.Add(30 * time.Second).Time() // the rest: a to 29 s, b to 29.25 s; c matches too
+	r = s.Sample(ctx)
+	require.EqualError(t, r.Err, `promsource: target {instance="c:1", job="vllm"} matches but was not there at the first reading: left out`)
+	require.Equal(t, map[string]string{"a_1": "", "b_1": ""}, r.Parts)
+	require.NotNil(t, r.Commit, "the followed replicas' scrapes are kept")
+	r.Commit(&r)
+	require.Equal(t, 580.0, *r.VLLM.GenerationTokensTotal, "a's 290 plus b's 290")
 	now = t0.Add(90500 * time.Millisecond).Time()
 	r = s.Sample(ctx)
 	require.ErrorContains(t, r.Err, `replica a_1: promsource: no sample of {instance="a:1", job="vllm"} newer than`)
 	require.ErrorContains(t, r.Err, `replica b_1: promsource: no sample of {instance="b:1", job="vllm"} newer than`)
 	require.Contains(t, r.Parts["a_1"], "no sample of")
 	require.Nil(t, r.Commit)
+}
+
+// TestSamplerOneTargetThenTwo: a first reading with one target follows it alone, as before several servers
+// existed; a second target matching later is an error naming both, and nothing is taken in.
+func TestSamplerOneTargetThenTwo(t *testing.T) {
+	t0 := model.Time(1_700_000_000_000)
+	f := &fakeAPI{token: "tok", series: model.Matrix{counterSeries("a:1", t0, 30), counterSeries("b:1", t0+10_000, 10)}}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	s, err := promsource.NewSampler(promsource.Config{URL: srv.URL, Auth: auth.Config{BearerToken: "tok"}}, 0)
+	require.NoError(t, err)
+	now := t0.Add(5 * time.Second).Time()
+	s.SetNow(func() time.Time { return now })
+	r := s.Sample(context.Background())
+	require.NoError(t, r.Err)
+	require.Nil(t, r.Parts)
+	r.Commit(&r)
+	require.Equal(t, 50.0, *r.VLLM.GenerationTokensTotal)
+	require.Nil(t, r.VLLM.Replicas)
+	require.Equal(t, `{instance="a:1", job="vllm"}`, s.Target())
+	require.Nil(t, s.Replicas())
+	now = t0.Add(12 * time.Second).Time()
+	r = s.Sample(context.Background())
+	require.ErrorContains(t, r.Err, `2 targets match {__name__=~"vllm:.*|process_start_time_seconds"}: {instance="a:1", job="vllm"}; {instance="b:1", job="vllm"}; the first reading followed one ({instance="a:1", job="vllm"})`)
+	require.Nil(t, r.Commit)
+}
+
+// TestSamplerFleetReplicaGoesSilent: a replica with no sample for over DefaultLookback is a failed part while
+// the other's scrapes are taken in; the aggregate of that tick is unknown.
+func TestSamplerFleetReplicaGoesSilent(t *testing.T) {
+	t0 := model.Time(1_700_000_000_000)
+	f := &fakeAPI{token: "tok", series: model.Matrix{counterSeries("a:1", t0, 120), counterSeries("b:1", t0, 11)}}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	s, err := promsource.NewSampler(promsource.Config{URL: srv.URL, Auth: auth.Config{BearerToken: "tok"}}, 0)
+	require.NoError(t, err)
+	now := t0.Add(5 * time.Second).Time()
+	s.SetNow(func() time.Time { return now })
+	r := s.Sample(context.Background())
+	require.NoError(t, r.Err)
+	r.Commit(&r)
+	now = t0.Add(10 * time.Second).Time() // b's last sample
+	r = s.Sample(context.Background())
+	require.NoError(t, r.Err)
+	r.Commit(&r)
+	require.Equal(t, 200.0, *r.VLLM.GenerationTokensTotal)
+	now = t0.Add(71 * time.Second).Time() // 61 s since b's last
+	r = s.Sample(context.Background())
+	require.ErrorContains(t, r.Err, `replica b_1: promsource: no sample of {instance="b:1", job="vllm"} newer than`)
+	require.Equal(t, "", r.Parts["a_1"])
+	require.Contains(t, r.Parts["b_1"], "no sample of")
+	r.Commit(&r)
+	require.Nil(t, r.VLLM.GenerationTokensTotal)
+	require.Equal(t, 710.0, *r.VLLM.Replicas["a_1"].GenerationTokensTotal)
+	st, _ := s.ServerStats()
+	require.Equal(t, 67, st.Replicas["a_1"].Scrapes, "5 … 71 s")
+	require.Equal(t, 660.0, *st.GenerationTokens, "a 50 → 710, b 50 → 100")
 }
