@@ -210,5 +210,5 @@ func TestSamplerFleetReplicaGoesSilent(t *testing.T) {
 	require.Equal(t, 710.0, *r.VLLM.Replicas["a_1"].GenerationTokensTotal)
 	st, _ := s.ServerStats()
 	require.Equal(t, 67, st.Replicas["a_1"].Scrapes, "5 … 71 s")
-	require.Equal(t, 660.0, *st.GenerationTokens, "a 50 → 710, b 50 → 100")
+	require.Equal(t, 710.0, *st.GenerationTokens, "a 50 → 710 (660), b 50 → 100 (50)")
 }
