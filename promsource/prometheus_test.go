@@ -36,8 +36,10 @@ const scrapeInterval = 500 * time.Millisecond
 // against what that Prometheus computes itself over the same samples: per target, a range that starts at its
 // first sample in the window and ends at its last (so increase() extrapolates by a factor of exactly 1),
 // evaluated at the last sample's time; and each interval's rates against rate() over exactly that step. On the
-// way, a live Sampler on one replica and a collector (Options.Prometheus) on the other must give the same
-// window statistics as an end-of-window read over the samples they took in.
+// way, a live Sampler on one replica must give the same window statistics as an end-of-window read over the
+// samples it took in, and so must each replica of a collector (Options.Prometheus) that follows both. Then the
+// aggregate over both replicas (ReadFleet) is checked against Prometheus's sum-by-le quantiles, summed
+// increases and combined avg/max_over_time (checkFleet).
 func TestAgainstPrometheus(t *testing.T) {
 	bin := prometheusBinary(t)
 	sims := []*vllmsim.Server{
@@ -60,10 +62,9 @@ func TestAgainstPrometheus(t *testing.T) {
 	require.NoError(t, err)
 	defer live.Close()
 	require.True(t, sample(ctx, t, live), "the baseline")
-	// The collector follows the second replica through Options.Prometheus.
-	inst1 := strings.TrimPrefix(sims[1].URL, "http://")
+	// The collector follows both replicas through Options.Prometheus.
 	coll, err := vmtest.Start(ctx, vmtest.Options{Interval: 200 * time.Millisecond, NoSystem: true, GPUSource: "none", OutputDir: t.TempDir(),
-		Prometheus: &promsource.Config{URL: promURL, Matchers: []string{`instance="` + inst1 + `"`}}})
+		Prometheus: &promsource.Config{URL: promURL, Job: "vllm"}})
 	require.NoError(t, err)
 	drive(t, sims)
 	sample(ctx, t, live) // a reading in the middle, when Prometheus has scraped since
@@ -75,9 +76,10 @@ func TestAgainstPrometheus(t *testing.T) {
 	to := time.Now()
 	require.True(t, sample(ctx, t, live), "the samples after the load")
 	checkLive(ctx, t, c, live, inst0)
+	waitTakenIn(t, coll, to, len(sims))
 	sum, err := coll.Finish()
 	require.NoError(t, err)
-	checkCollector(ctx, t, c, sum, inst1)
+	checkCollector(ctx, t, c, sum, sims)
 
 	res, err := c.Read(ctx, from, to)
 	require.NoError(t, err)
@@ -95,6 +97,9 @@ func TestAgainstPrometheus(t *testing.T) {
 		require.True(t, ok, "no result for %s", inst)
 		t.Run(inst, func(t *testing.T) { checkTarget(ctx, t, papi, inst, r) })
 	}
+	fr, err := c.ReadFleet(ctx, from, to)
+	require.NoError(t, err)
+	t.Run("aggregate", func(t *testing.T) { checkFleet(ctx, t, papi, fr, byInst) })
 }
 
 // sample takes one live reading and commits it, as the collector does with a reading it keeps; false when
@@ -129,22 +134,138 @@ func checkLive(ctx context.Context, t *testing.T, c *promsource.Client, live *pr
 	t.Fatalf("no end-of-window result for %s", inst)
 }
 
-// checkCollector checks that the collector's server statistics equal an end-of-window read over the samples
-// its window spans.
-func checkCollector(ctx context.Context, t *testing.T, c *promsource.Client, sum *summary.Summary, inst string) {
+// waitTakenIn waits until the collector has committed, on ticks after at, a new scrape of each of n replicas:
+// each has then taken in every sample up to at (a tick whose reading missed its deadline takes nothing in,
+// and the next one reads from the last scrape it took in).
+func waitTakenIn(t *testing.T, coll *vmtest.Collector, at time.Time, n int) {
+	t.Helper()
+	waitFor(t, nil, func() bool {
+		seen := map[string]bool{}
+		for _, s := range coll.Snapshots() {
+			for name, r := range s.VLLMMetrics.Replicas {
+				if s.Timestamp.After(at) && r.GenerationTokensTotal != nil {
+					seen[name] = true
+				}
+			}
+		}
+		return len(seen) == n
+	})
+}
+
+// checkCollector checks that each replica of the collector's server statistics equals an end-of-window read
+// over the samples its window spans.
+func checkCollector(ctx context.Context, t *testing.T, c *promsource.Client, sum *summary.Summary, sims []*vllmsim.Server) {
 	require.NotNil(t, sum.Server)
 	st := *sum.Server
-	require.Greater(t, st.Scrapes, 2)
-	res, err := c.Read(ctx, st.Start.Add(-time.Millisecond), *st.End)
+	for k, v := range sum.Sources {
+		t.Logf("source %s: %d readings, %d failed %q", k, v.Readings, v.Failed, v.DominantError)
+	}
+	for k, v := range st.Replicas {
+		t.Logf("replica %s: %d scrapes", k, v.Scrapes)
+	}
+	require.Len(t, st.Replicas, len(sims))
+	require.NotNil(t, st.GenerationTokens)
+	csvData, err := os.ReadFile(sum.Files["snapshots_csv"])
 	require.NoError(t, err)
-	for _, r := range res {
-		if r.Target["instance"] == inst {
-			require.Equal(t, r.Stats, st, "the collector's window and an end-of-window read agree")
-			require.Greater(t, *st.GenerationTokens, 0.0)
-			return
+	header, _, _ := strings.Cut(string(csvData), "\n")
+	for _, s := range sims {
+		inst := strings.TrimPrefix(s.URL, "http://")
+		name := strings.NewReplacer(".", "_", ":", "_").Replace(inst)
+		rs, ok := st.Replicas[name]
+		require.True(t, ok, "no replica %s in %v", name, st.Replicas)
+		require.Contains(t, header, ",replica_"+name+"_", "the CSV has the replica's columns")
+		require.Greater(t, rs.Scrapes, 2)
+		res, err := c.Read(ctx, rs.Start.Add(-time.Millisecond), *rs.End)
+		require.NoError(t, err)
+		found := false
+		for _, r := range res {
+			if r.Target["instance"] == inst {
+				require.Equal(t, r.Stats, rs, "the collector's replica window and an end-of-window read agree")
+				require.Greater(t, *rs.GenerationTokens, 0.0)
+				found = true
+			}
+		}
+		require.True(t, found, "no end-of-window result for %s", inst)
+	}
+}
+
+// checkFleet compares the aggregate over both replicas with Prometheus's own functions over the same samples:
+// each target's range runs from its first sample in the window to its last, pinned with `@` (so increase()
+// extrapolates by exactly 1 for each), and the targets' vectors are joined with `or` before the aggregation.
+func checkFleet(ctx context.Context, t *testing.T, papi v1.API, fr promsource.FleetResult, byInst map[string]promsource.Result) {
+	s := fr.Stats
+	require.Len(t, s.Replicas, len(byInst))
+	var end time.Time
+	for _, r := range byInst {
+		end = maxTime(end, *r.Stats.End)
+	}
+	// over is `fn(metric{job, instance}[R] @ T) or …` over every target.
+	over := func(fn, metric string) string {
+		var parts []string
+		for inst, r := range byInst {
+			first, last := *r.Stats.Start, *r.Stats.End
+			parts = append(parts, fmt.Sprintf(`%s(%s{job="vllm", instance=%q}[%dms] @ %.3f)`, fn, metric, inst,
+				last.Sub(first).Milliseconds(), float64(last.UnixMilli())/1000))
+		}
+		return strings.Join(parts, " or ")
+	}
+	q := func(expr string) float64 {
+		t.Helper()
+		v, _, _, err := papi.Query(ctx, expr, end)
+		require.NoError(t, err, expr)
+		vec, ok := v.(model.Vector)
+		require.True(t, ok && len(vec) == 1, "%s: %v", expr, v)
+		return float64(vec[0].Value)
+	}
+	require.Equal(t, q("sum("+over("increase", "vllm:generation_tokens_total")+")"), *s.GenerationTokens)
+	require.Equal(t, q("sum("+over("increase", "vllm:prompt_tokens_total")+")"), *s.PromptTokens)
+	require.Equal(t, q("sum("+over("increase", "vllm:request_success_total")+")"), *s.RequestSuccess)
+	hists := map[string]*serverstats.Histogram{
+		"vllm:time_to_first_token_seconds": s.TTFT,
+		"vllm:e2e_request_latency_seconds": s.E2ELatency,
+		"vllm:inter_token_latency_seconds": s.ITL,
+	}
+	for name, h := range hists {
+		require.NotNil(t, h, name)
+		require.Equal(t, q("sum("+over("increase", name+"_count")+")"), h.Count, name)
+		agree(t, q("sum("+over("increase", name+"_sum")+")")*1000, h.SumMS, name)
+		for _, qq := range []struct {
+			q float64
+			v *serverstats.Quantile
+		}{{0.5, h.P50MS}, {0.9, h.P90MS}, {0.99, h.P99MS}} {
+			want := q(fmt.Sprintf("histogram_quantile(%g, sum by (le) (%s))", qq.q, over("increase", name+"_bucket"))) * 1000
+			require.NotNil(t, qq.v, "%s p%g", name, qq.q*100)
+			agree(t, want, histogramQuantileMS(*qq.v), fmt.Sprintf("%s p%g", name, qq.q*100))
 		}
 	}
-	t.Fatalf("no end-of-window result for %s", inst)
+	// Queue and batch: the replicas' means and maxima summed; KV-cache: their means averaged, the largest max.
+	gauges := []struct {
+		name      string
+		g         *serverstats.Gauge
+		mean, max string
+		scale     float64
+	}{
+		{"vllm:num_requests_running", s.ActiveBatchSize, "sum", "sum", 1},
+		{"vllm:num_requests_waiting", s.RequestQueueSize, "sum", "sum", 1},
+		{"vllm:kv_cache_usage_perc", s.KVCacheUsagePercent, "avg", "max", 100},
+	}
+	for _, g := range gauges {
+		require.NotNil(t, g.g, g.name)
+		require.Equal(t, q("sum("+over("count_over_time", g.name)+")"), float64(g.g.Samples), g.name)
+		agree(t, q(g.mean+"("+over("avg_over_time", g.name)+")")*g.scale, *g.g.Mean, g.name)
+		agree(t, q(g.max+"("+over("max_over_time", g.name)+")")*g.scale, *g.g.Max, g.name)
+	}
+	require.Greater(t, *s.ActiveBatchSize.Max, 1.0, "the load reached both replicas")
+	t.Logf("aggregate of %d replicas: %g generation tokens, %g requests, TTFT p50 %.3f p99 %.3f ms, batch mean %.3f max %g",
+		len(s.Replicas), *s.GenerationTokens, s.E2ELatency.Count, histogramQuantileMS(*s.TTFT.P50MS), histogramQuantileMS(*s.TTFT.P99MS),
+		*s.ActiveBatchSize.Mean, *s.ActiveBatchSize.Max)
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // checkTarget compares one target's Stats with Prometheus's own functions over the same samples.

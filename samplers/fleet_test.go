@@ -70,7 +70,9 @@ func TestFleetReplicaDownAndBack(t *testing.T) {
 	assert.Equal(t, 25.0, *st.Replicas["b"].GenerationTokens)
 	assert.Equal(t, 75.0, *st.GenerationTokens)
 	assert.Equal(t, 4, st.Scrapes)
-	assert.Equal(t, 4.5, *st.ActiveBatchSize.Mean) // (4 + 4 + 5 + 5) / 4
+	// Each replica's mean over its own scrapes, summed: a (1+1+2+2+1+1)/6, b (3+3+4+4)/4.
+	assert.InDelta(t, 8.0/6+14.0/4, *st.ActiveBatchSize.Mean, 1e-12)
+	assert.Equal(t, 6.0, *st.ActiveBatchSize.Max) // a's 2 plus b's 4
 }
 
 func val(x *float64) any {

@@ -48,20 +48,21 @@ func CheckReplicaNames(names []string) error {
 //
 // Aggregate over the window (Summary): counters and histogram increases are those of every series of every
 // replica (each replica's Window survives its own gaps and restarts, so this is exact whatever failed); the
-// queue and batch gauges' Mean and Max are over the rounds in which every replica was scraped, of the sum
-// over replicas; KV-cache Mean likewise of the mean over replicas, and Max the largest value of any one series
-// of any replica.
+// queue and batch gauges' Mean and Max are the sums over replicas of each one's Mean and Max over its own
+// scrapes (PromQL: sum(avg_over_time(g[W])), sum(max_over_time(g[W])); Max is thus the most the replicas
+// held, each at its own peak, as unsynchronised scrapes never see the sum at one instant); KV-cache Mean is
+// the mean over replicas of each one's Mean (avg(avg_over_time(g[W]))) and Max the largest of any replica
+// (max(max_over_time(g[W]))). Samples is the replicas' scrapes that exposed the gauge, summed. None of these
+// depends on how scrapes were grouped into rounds.
 type Fleet struct {
 	names []string
 	wins  []*Window
 
-	rounds   int  // Commit calls
 	complete int  // rounds in which every replica was committed
 	prevAll  bool // every replica was committed in the previous round
 
-	gauges  [nScalar]gaugeAcc // aggregate gauges over complete rounds
-	acc     histAcc           // scratch
-	buckets []Bucket          // scratch
+	acc     histAcc  // scratch
+	buckets []Bucket // scratch
 }
 
 // NewFleet returns a Fleet of empty Windows named names (CheckReplicaNames), each with minRate as its
@@ -111,14 +112,12 @@ func (f *Fleet) Commit(scrapes []*Scrape, out *snapshot.VLLM) []snapshot.Event {
 		f.wins[i].FillInterval(&v)
 		reps[f.names[i]] = v
 	}
-	f.rounds++
 	known := all && f.prevAll
 	f.prevAll = all
 	f.fillAggregate(out, reps, all, known)
 	out.Replicas = reps
 	if all {
 		f.complete++
-		f.addGauges(out)
 	}
 	return events
 }
@@ -183,15 +182,6 @@ func (f *Fleet) metric(hi int) string {
 		}
 	}
 	return strings.Join(names, ",")
-}
-
-// addGauges folds a complete round's aggregate gauges into the window's.
-func (f *Fleet) addGauges(out *snapshot.VLLM) {
-	for gi, x := range map[int]*float64{gQueue: out.RequestQueueSize, gRunning: out.ActiveBatchSize, gKV: out.KVCacheUsagePercent} {
-		if x != nil {
-			f.gauges[gi].add(*x, *x, f.rounds)
-		}
-	}
 }
 
 // sumAll is the sum of xs; nil when xs is empty or any is nil.
@@ -298,26 +288,41 @@ func (f *Fleet) figures(reps []Stats) Figures {
 			out.RequestSuccessByReason[k] += v
 		}
 	}
-	out.RequestQueueSize = f.gauge(gQueue, nil)
-	out.ActiveBatchSize = f.gauge(gRunning, nil)
-	out.KVCacheUsagePercent = f.gauge(gKV, reps)
+	out.RequestQueueSize = fleetGauge(reps, func(s *Stats) *Gauge { return s.RequestQueueSize }, false)
+	out.ActiveBatchSize = fleetGauge(reps, func(s *Stats) *Gauge { return s.ActiveBatchSize }, false)
+	out.KVCacheUsagePercent = fleetGauge(reps, func(s *Stats) *Gauge { return s.KVCacheUsagePercent }, true)
 	return out
 }
 
-// gauge is the aggregate gauge gi over the complete rounds; for the KV-cache (reps given) its Max is the
-// largest of the replicas' (the fullest series of any replica).
-func (f *Fleet) gauge(gi int, reps []Stats) *Gauge {
-	a := &f.gauges[gi]
-	if a.n == 0 {
+// fleetGauge combines the replicas' own whole-window gauges (see Fleet): Mean and Max summed, or for a
+// fraction (mean) the mean of the Means and the largest Max; nil when no replica has the gauge.
+func fleetGauge(reps []Stats, get func(*Stats) *Gauge, mean bool) *Gauge {
+	var g Gauge
+	var mu, mx float64
+	n := 0
+	for i := range reps {
+		r := get(&reps[i])
+		if r == nil || r.Mean == nil || r.Max == nil {
+			continue
+		}
+		mu += *r.Mean
+		switch {
+		case !mean:
+			mx += *r.Max
+		case n == 0 || *r.Max > mx:
+			mx = *r.Max
+		}
+		g.Samples += r.Samples
+		n++
+	}
+	if n == 0 {
 		return nil
 	}
-	g := &Gauge{Mean: snapshot.F(a.sum / float64(a.n)), Max: snapshot.F(a.max), Samples: a.n}
-	for i := range reps {
-		if k := reps[i].KVCacheUsagePercent; k != nil && k.Max != nil && *k.Max > *g.Max {
-			g.Max = snapshot.F(*k.Max)
-		}
+	if mean {
+		mu /= float64(n)
 	}
-	return g
+	g.Mean, g.Max = snapshot.F(mu), snapshot.F(mx)
+	return &g
 }
 
 func orZero(x *float64) float64 {
@@ -327,8 +332,8 @@ func orZero(x *float64) float64 {
 	return *x
 }
 
-// fleetNotExposed says why each nil aggregate field is nil: the first replica's reason, or "unknown in every
-// round: no round had every replica scraped" for a gauge.
+// fleetNotExposed says why each nil aggregate field is nil: the first replica's reason, or "no replica
+// exposed it".
 func fleetNotExposed(fig Figures, reps []Stats) map[string]string {
 	nilFields := map[string]bool{}
 	for hi, h := range [nHist]*Histogram{fig.TTFT, fig.E2ELatency, fig.QueueTime, fig.ITL} {
@@ -345,7 +350,7 @@ func fleetNotExposed(fig Figures, reps []Stats) map[string]string {
 		if !nilFields[field] {
 			continue
 		}
-		why := "no round had every replica scraped"
+		why := "no replica exposed it"
 		for _, r := range reps {
 			if w, ok := r.NotExposed[field]; ok {
 				why = w

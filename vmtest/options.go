@@ -115,8 +115,9 @@ type Options struct {
 	// NodeExporterAuth is VLLMAuth for the node_exporter scrapes; zero: from $VMTEST_NODE_EXPORTER_*.
 	NodeExporterAuth auth.Config
 	// Prometheus, when set, reads the server's metrics from a Prometheus-compatible HTTP API (Prometheus,
-	// Thanos, Mimir, VictoriaMetrics) instead of scraping /metrics: promsource.Sampler, one target selected
-	// by its labels, read live each interval. VLLMBaseURL is then only where load goes; MetricsURL must be
+	// Thanos, Mimir, VictoriaMetrics) instead of scraping /metrics: promsource.Sampler, the targets its
+	// labels select read live each interval (several: replicas, as with Servers, named by their pod or
+	// instance label). VLLMBaseURL is then only where load goes; MetricsURL and several Servers must be
 	// empty. Its Model, when empty, is Options.Model; its Auth, when zero, comes from $VMTEST_PROMETHEUS_*.
 	// Invalid: promsource.Config.Validate's errors.
 	Prometheus *promsource.Config

@@ -138,6 +138,9 @@ func (f *collectFlags) options(cmd string) (vmtest.Options, error) {
 	if err = f.prom.apply(&o, f.gpuSet); err != nil {
 		return vmtest.Options{}, err
 	}
+	if o.Prometheus != nil {
+		o.Servers = nil // the metrics come from Prometheus; -url and -servers only say where load goes (f.targets)
+	}
 	if f.gpuIDs != "" {
 		for _, id := range strings.Split(f.gpuIDs, ",") {
 			if id = strings.TrimSpace(id); id != "" {

@@ -21,7 +21,8 @@ type promFlags struct {
 
 func (p *promFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&p.url, "prometheus", "", "read the server's metrics from this Prometheus-compatible HTTP API (Prometheus, Thanos, Mimir, VictoriaMetrics; "+
-		"e.g. http://prometheus:9090) instead of scraping /metrics; the selectors must match one target")
+		"e.g. http://prometheus:9090) instead of scraping /metrics; each target the selectors match is a replica, named by its pod or instance label; "+
+		"-url and -servers then only say where load goes")
 	fs.StringVar(&p.namespace, "prometheus-namespace", "", `with -prometheus: only series whose "namespace" label is this`)
 	fs.StringVar(&p.pod, "prometheus-pod", "", `with -prometheus: only series whose "pod" label is this`)
 	fs.StringVar(&p.job, "prometheus-job", "", `with -prometheus: only series whose "job" label is this`)

@@ -49,3 +49,16 @@ func TestPrometheusFlagsOptions(t *testing.T) {
 	require.Equal(t, promsource.DCGMSamplerName, d.Name())
 	require.Contains(t, f.secrets(), "team-a")
 }
+
+// With -prometheus, several -url only say where load goes: the metrics of every replica come from Prometheus.
+func TestPrometheusWithSeveralURLs(t *testing.T) {
+	fs := flag.NewFlagSet("load", flag.ContinueOnError)
+	var f collectFlags
+	f.register(fs)
+	require.NoError(t, fs.Parse([]string{"-url", "http://a:8000", "-url", "http://b:8000", "-prometheus", "http://h:9090", "-prometheus-job", "vllm"}))
+	o, err := f.options("load")
+	require.NoError(t, err)
+	require.NotNil(t, o.Prometheus)
+	require.Nil(t, o.Servers, "Options.Servers and Options.Prometheus refuse each other")
+	require.Equal(t, []string{"http://a:8000", "http://b:8000"}, f.targets)
+}
