@@ -70,7 +70,11 @@ func TestFleetReplicaDownAndBack(t *testing.T) {
 	assert.Equal(t, 25.0, *st.Replicas["b"].GenerationTokens)
 	assert.Equal(t, 75.0, *st.GenerationTokens)
 	assert.Equal(t, 4, st.Scrapes)
-	assert.Equal(t, 4.5, *st.ActiveBatchSize.Mean) // (4 + 4 + 5 + 5) / 4
+	// The replicas' own means, summed: a (1+1+2+2+1+1)/6 over its 6 scrapes, b (3+3+4+4)/4 over its 4; the
+	// complete rounds alone would say (4+4+5+5)/4 = 4.5, leaving out a's lighter ticks while b was away.
+	assert.InDelta(t, 8.0/6+14.0/4, *st.ActiveBatchSize.Mean, 1e-12)
+	assert.Equal(t, 5.0, *st.ActiveBatchSize.Max)
+	assert.InDelta(t, 4.0/6, *st.Coverage, 1e-12)
 }
 
 func val(x *float64) any {

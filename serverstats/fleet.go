@@ -48,9 +48,10 @@ func CheckReplicaNames(names []string) error {
 //
 // Aggregate over the window (Summary): counters and histogram increases are those of every series of every
 // replica (each replica's Window survives its own gaps and restarts, so this is exact whatever failed); the
-// queue and batch gauges' Mean and Max are over the rounds in which every replica was scraped, of the sum
-// over replicas; KV-cache Mean likewise of the mean over replicas, and Max the largest value of any one series
-// of any replica.
+// queue and batch gauges' Mean is the sum of the replicas' own Means (each over the scrapes it answered, so a
+// replica's missed rounds do not bias it) and KV-cache Mean the mean of theirs; the queue and batch Max is
+// over the rounds in which every replica was scraped, of the sum over replicas, and KV-cache Max the largest
+// value of any one series of any replica. Stats.Coverage says what share of the rounds were complete.
 type Fleet struct {
 	names []string
 	wins  []*Window
@@ -263,6 +264,9 @@ func (f *Fleet) Summary() Stats {
 	st.Figures = f.figures(reps)
 	st.PrefixCacheHitRate = PrefixCacheHitRate(st.CounterIncreases)
 	st.NotExposed = fleetNotExposed(st.Figures, reps)
+	if f.rounds > 0 {
+		st.Coverage = snapshot.F(float64(f.complete) / float64(f.rounds))
+	}
 	return st
 }
 
@@ -298,24 +302,37 @@ func (f *Fleet) figures(reps []Stats) Figures {
 			out.RequestSuccessByReason[k] += v
 		}
 	}
-	out.RequestQueueSize = f.gauge(gQueue, nil)
-	out.ActiveBatchSize = f.gauge(gRunning, nil)
-	out.KVCacheUsagePercent = f.gauge(gKV, reps)
+	out.RequestQueueSize = f.gauge(gQueue, reps, func(g *Figures) *Gauge { return g.RequestQueueSize })
+	out.ActiveBatchSize = f.gauge(gRunning, reps, func(g *Figures) *Gauge { return g.ActiveBatchSize })
+	out.KVCacheUsagePercent = f.gauge(gKV, reps, func(g *Figures) *Gauge { return g.KVCacheUsagePercent })
 	return out
 }
 
-// gauge is the aggregate gauge gi over the complete rounds; for the KV-cache (reps given) its Max is the
-// largest of the replicas' (the fullest series of any replica).
-func (f *Fleet) gauge(gi int, reps []Stats) *Gauge {
-	a := &f.gauges[gi]
-	if a.n == 0 {
+// gauge is the aggregate gauge gi from the replicas' own (get reads one): Mean the sum of their Means (the
+// mean of them for the KV-cache), Samples the sum of theirs; Max over the complete rounds of the sum (nil when
+// there was none), for the KV-cache the largest of the replicas' Max. Nil when any replica lacks the gauge.
+func (f *Fleet) gauge(gi int, reps []Stats, get func(*Figures) *Gauge) *Gauge {
+	if len(reps) == 0 {
 		return nil
 	}
-	g := &Gauge{Mean: snapshot.F(a.sum / float64(a.n)), Max: snapshot.F(a.max), Samples: a.n}
+	g := &Gauge{}
+	var sum float64
 	for i := range reps {
-		if k := reps[i].KVCacheUsagePercent; k != nil && k.Max != nil && *k.Max > *g.Max {
-			g.Max = snapshot.F(*k.Max)
+		r := get(&reps[i].Figures)
+		if r == nil || r.Mean == nil {
+			return nil
 		}
+		sum += *r.Mean
+		g.Samples += r.Samples
+		if gi == gKV && r.Max != nil && (g.Max == nil || *r.Max > *g.Max) {
+			g.Max = snapshot.F(*r.Max)
+		}
+	}
+	g.Mean = snapshot.F(sum)
+	if gi == gKV {
+		g.Mean = snapshot.F(sum / float64(len(reps)))
+	} else if a := &f.gauges[gi]; a.n > 0 {
+		g.Max = snapshot.F(a.max)
 	}
 	return g
 }

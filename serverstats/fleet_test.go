@@ -135,13 +135,18 @@ func TestFleetSummaryEqualsReplicas(t *testing.T) {
 	require.True(t, ok)
 	assert.InDelta(t, 0.5+0.5*0.5/7, want, 1e-12) // rank 6.5, 0.5 into (0.5, 1] holding 7
 	assert.InDelta(t, want*1000, ms(h.P50MS), 1e-9)
-	// Gauges over the complete rounds 1, 2 and 4: batch 1, 5, 2; queue 0, 3, 0; KV 10, 50, 30 %, max 60 % (b).
-	assert.InDelta(t, 8.0/3, deref(st.ActiveBatchSize.Mean), 1e-12)
+	// Gauge means are the replicas' own, summed (KV: averaged), each over the scrapes it answered: batch a 1,
+	// 3, 2, 1 (7/4) + b 0, 2, 1 (1); queue a 0, 1, 0, 0 (1/4) + b 0, 2, 0 (2/3); KV a 20, 40, 30, 10 % (25)
+	// and b 0, 60, 50 % (110/3). Max over the complete rounds 1, 2 and 4 of the sum: batch 1, 5, 2; KV the
+	// fullest series, 60 % (b).
+	assert.InDelta(t, 7.0/4+1, deref(st.ActiveBatchSize.Mean), 1e-12)
 	assert.Equal(t, 5.0, deref(st.ActiveBatchSize.Max))
-	assert.Equal(t, 3, st.ActiveBatchSize.Samples)
-	assert.InDelta(t, 1.0, deref(st.RequestQueueSize.Mean), 1e-12)
-	assert.InDelta(t, 30.0, deref(st.KVCacheUsagePercent.Mean), 1e-12)
+	assert.Equal(t, 7, st.ActiveBatchSize.Samples)
+	assert.InDelta(t, 1.0/4+2.0/3, deref(st.RequestQueueSize.Mean), 1e-12)
+	assert.InDelta(t, (25+110.0/3)/2, deref(st.KVCacheUsagePercent.Mean), 1e-12)
 	assert.InDelta(t, 60.0, deref(st.KVCacheUsagePercent.Max), 1e-12)
+	assert.InDelta(t, 3.0/4, deref(st.Coverage), 1e-12, "3 of 4 rounds had every replica")
+	assert.Nil(t, st.Replicas["a"].Coverage)
 	assert.Equal(t, t0, *st.Start)
 	assert.Equal(t, 3.0, deref(st.DurationS))
 }
