@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/vmtest/vmtest/serverstats"
 	"github.com/vmtest/vmtest/summary"
 )
 
@@ -235,3 +236,21 @@ func TestDirectionOf(t *testing.T) {
 	}
 	require.Equal(t, "higher is better", HigherIsBetter.String())
 }
+
+// A baseline on one replica's throughput takes its direction from the registry: a drop is a regression.
+func TestBaselineReplicaThroughputDropRegresses(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "b.json")
+	writeFile(t, path, `{"vmtest_baseline": 1, "run_id": "run-0", "time": "2025-03-01T00:00:00Z",
+  "metrics": {"replica.r1.server.tokens_per_second.avg": {"value": 200, "unit": "tok/s", "n": 10}}}`)
+	s := baselineRun()
+	agg := serverstats.Stats{Replicas: map[string]serverstats.Stats{"r1": {}}}
+	s.Server = &agg
+	s.VLLM.Replicas = map[string]summary.VLLMStats{"r1": {Scrapes: 10, AvgTokensPerSecond: ptrF(120)}}
+	// 120 now vs 200: -40 %, higher is better: a regression.
+	err := Baseline(path, Rel("replica.r1.server.tokens_per_second.avg", 0.10)).Eval(s)
+	require.ErrorContains(t, err, "vmtest: baseline: replica.r1.server.tokens_per_second.avg regressed: 120.000 tok/s now vs 200.000 tok/s in baseline "+
+		"(-40.0%, tolerance 10% = 20.000 tok/s; higher is better)")
+	require.Equal(t, HigherIsBetter, DirectionOf("replica.r1.server.tokens_per_second.avg"))
+}
+
+func ptrF(x float64) *float64 { return &x }

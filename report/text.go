@@ -107,7 +107,7 @@ func TextSummary(s *summary.Summary) []string {
 			num(s.VLLM.AvgTokensPerSecond, "%.1f"), num(s.VLLM.MaxTokensPerSecond, "%.1f"),
 			num(s.VLLM.AvgRequestQueueSize, "%.1f"), num(s.VLLM.MaxRequestQueueSize, "%.0f"),
 			num(s.VLLM.AvgActiveBatchSize, "%.1f"), num(s.VLLM.MaxActiveBatchSize, "%.0f"),
-			pct(s.VLLM.AvgKVCacheUsagePercent, "%.1f"), pct(s.VLLM.MaxKVCacheUsagePercent, "%.1f")),
+			pct(s.VLLM.AvgKVCacheUsagePercent, "%.1f"), pct(s.VLLM.MaxKVCacheUsagePercent, "%.1f")) + coverageText(s.VLLM.Coverage),
 	}
 	for _, name := range slices.Sorted(maps.Keys(s.VLLM.Replicas)) {
 		v := s.VLLM.Replicas[name]
@@ -385,4 +385,14 @@ func nodeLines(nodes map[string]summary.NodeStats) []string {
 			num(mb(n.AvgDiskReadBytesPerSecond), "%.2f"), num(mb(n.AvgDiskWriteBytesPerSecond), "%.2f")))
 	}
 	return lines
+
+}
+
+// coverageText says, for an aggregate over replicas some of which missed rounds, what share of the run its
+// per-interval figures (the maxima) cover; "" when every round was complete or for one server.
+func coverageText(c *float64) string {
+	if c == nil || *c >= 1 {
+		return ""
+	}
+	return fmt.Sprintf(" (max over the %.0f%% of rounds in which every replica answered; averages over the whole run)", *c*100)
 }

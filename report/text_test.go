@@ -267,6 +267,10 @@ func TestTextSummaryOneLinePerReplica(t *testing.T) {
 	}
 	text := strings.Join(TextSummary(s), "\n")
 	assert.Contains(t, text, "server: 30.0 tok/s avg")
+	assert.NotContains(t, text, "rounds in which")
+	s.VLLM.Coverage = f(5.0 / 8)
+	assert.Equal(t, "server: 30.0 tok/s avg, n/a max; queue avg n/a max n/a; batch avg n/a max n/a; KV cache avg n/a max n/a"+
+		" (max over the 62% of rounds in which every replica answered; averages over the whole run)", lineWith(t, TextSummary(s), "server: "))
 	assert.Contains(t, text, "\n  replica a: 10.0 tok/s avg; queue avg n/a; batch avg n/a; KV cache avg n/a max n/a; TTFT -\n"+
 		"  replica b: 20.0 tok/s avg; queue avg n/a; batch avg n/a; KV cache avg 40.0% max 55.0%; TTFT -")
 }

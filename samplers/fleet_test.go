@@ -73,6 +73,7 @@ func TestFleetReplicaDownAndBack(t *testing.T) {
 	// Each replica's mean over its own scrapes, summed: a (1+1+2+2+1+1)/6, b (3+3+4+4)/4.
 	assert.InDelta(t, 8.0/6+14.0/4, *st.ActiveBatchSize.Mean, 1e-12)
 	assert.Equal(t, 6.0, *st.ActiveBatchSize.Max) // a's 2 plus b's 4
+	assert.InDelta(t, 4.0/6, *st.Coverage, 1e-12)
 }
 
 func val(x *float64) any {

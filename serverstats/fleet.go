@@ -58,6 +58,7 @@ type Fleet struct {
 	names []string
 	wins  []*Window
 
+	rounds   int  // Commit calls
 	complete int  // rounds in which every replica was committed
 	prevAll  bool // every replica was committed in the previous round
 
@@ -112,6 +113,7 @@ func (f *Fleet) Commit(scrapes []*Scrape, out *snapshot.VLLM) []snapshot.Event {
 		f.wins[i].FillInterval(&v)
 		reps[f.names[i]] = v
 	}
+	f.rounds++
 	known := all && f.prevAll
 	f.prevAll = all
 	f.fillAggregate(out, reps, all, known)
@@ -253,6 +255,9 @@ func (f *Fleet) Summary() Stats {
 	st.Figures = f.figures(reps)
 	st.PrefixCacheHitRate = PrefixCacheHitRate(st.CounterIncreases)
 	st.NotExposed = fleetNotExposed(st.Figures, reps)
+	if f.rounds > 0 {
+		st.Coverage = snapshot.F(float64(f.complete) / float64(f.rounds))
+	}
 	return st
 }
 

@@ -144,6 +144,8 @@ func TestFleetSummaryEqualsReplicas(t *testing.T) {
 	assert.Equal(t, 3.0, deref(st.RequestQueueSize.Max))
 	assert.InDelta(t, (25+110.0/3)/2, deref(st.KVCacheUsagePercent.Mean), 1e-12)
 	assert.InDelta(t, 60.0, deref(st.KVCacheUsagePercent.Max), 1e-12)
+	assert.InDelta(t, 3.0/4, deref(st.Coverage), 1e-12, "3 of 4 rounds had every replica")
+	assert.Nil(t, st.Replicas["a"].Coverage)
 	assert.Equal(t, t0, *st.Start)
 	assert.Equal(t, 3.0, deref(st.DurationS))
 }

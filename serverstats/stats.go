@@ -68,6 +68,10 @@ type Stats struct {
 	// Replicas maps each replica's name to its own statistics, when the server is several replicas (Fleet):
 	// the embedded figures are then their aggregate (Fleet.Summary). Nil for one server.
 	Replicas map[string]Stats `json:"replicas,omitempty"`
+	// Coverage is, for the aggregate of several replicas, the share of the rounds (0–1) in which every
+	// replica was scraped: the rounds the aggregate's per-interval figures (and the queue and batch Max) are
+	// known in (Fleet). Nil for one server and for a replica's own entry.
+	Coverage *float64 `json:"coverage,omitempty"`
 }
 
 // Figures is the set of server-side figures of a window, either over all series or over one engine's.

@@ -163,9 +163,6 @@ func (e *UnknownMetricError) Error() string {
 // replica.<name>.server.* is the same figure over one replica (ReplicaPrefix); a replica the run does not
 // have gives Known false with a Note listing those it has.
 func (s *Summary) Lookup(name string) (Value, error) {
-	if n := strings.ToLower(strings.TrimSpace(name)); strings.HasPrefix(n, ReplicaPrefix) {
-		return s.lookupReplica(name, n)
-	}
 	r, err := resolve(name)
 	if err != nil {
 		return Value{}, err
@@ -174,6 +171,9 @@ func (s *Summary) Lookup(name string) (Value, error) {
 	if s == nil {
 		v.Note = "no summary"
 		return v, nil
+	}
+	if r.replica != "" {
+		return s.readReplica(r, v), nil
 	}
 	return r.metric.read(s, r.a, v), nil
 }

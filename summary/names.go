@@ -166,9 +166,10 @@ func (p part) canonical(w string) (string, bool) {
 
 // resolved is a name matched against the registry.
 type resolved struct {
-	metric *Metric
-	name   string // canonical
-	a      args
+	metric  *Metric
+	name    string // canonical, "replica.<name>." included
+	a       args
+	replica string // the replica's name as written, lower case, for a replica.<name>.server.* name; "" otherwise
 }
 
 // matchLen returns how many leading parts of ws fit pat.
@@ -203,9 +204,18 @@ func (pat pattern) bind(ws []string, k int) ([]string, args) {
 	return canon, a
 }
 
-// resolve finds the registry entry name belongs to. A name outside every entry gives an
-// *UnknownMetricError whose Reason says what is wrong with it where some entry fits its first part(s).
+// resolve finds the registry entry name belongs to, a replica's name (replica.<name>.server.*, see
+// ReplicaPrefix) resolving to its server.* entry. A name outside every entry gives an *UnknownMetricError
+// whose Reason says what is wrong with it where some entry fits its first part(s).
 func resolve(name string) (resolved, error) {
+	if n := strings.ToLower(strings.TrimSpace(name)); strings.HasPrefix(n, ReplicaPrefix) {
+		return resolveReplica(name, n)
+	}
+	return resolveRegistry(name)
+}
+
+// resolveRegistry finds the registry entry of name, which is not a replica's name (see resolve).
+func resolveRegistry(name string) (resolved, error) {
 	n := strings.ToLower(strings.TrimSpace(name))
 	ws := strings.Split(n, ".")
 	if slices.Contains(ws, "") {
@@ -302,6 +312,8 @@ func Describe(name string) (Described, error) {
 	}
 	d := Described{Name: r.name, Metric: *r.metric, Label: r.metric.Label}
 	switch {
+	case r.replica != "":
+		d.Label = "replica " + r.replica + " " + d.Label
 	case r.a.mig != "":
 		d.Label = r.a.gpu + " MIG " + r.a.mig + " " + d.Label
 	case r.a.gpu != "":
@@ -369,7 +381,8 @@ func Names() []string {
 	return out
 }
 
-// DirectionOf returns the Direction of a name from the registry; LowerIsBetter for a name outside it.
+// DirectionOf returns the Direction of a name from the registry (a replica's name, replica.<name>.server.*,
+// that of its server.* entry); LowerIsBetter for a name outside it.
 func DirectionOf(name string) Direction {
 	r, err := resolve(name)
 	if err != nil {

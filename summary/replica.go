@@ -13,39 +13,57 @@ import (
 // is the aggregate over every replica. Names compare case-insensitively.
 const ReplicaPrefix = "replica."
 
-// lookupReplica looks up n, a lower-case name starting with ReplicaPrefix (see Lookup).
-func (s *Summary) lookupReplica(name, n string) (Value, error) {
+// resolveReplica resolves n, a lower-case name starting with ReplicaPrefix (name as given), to its server.*
+// entry (see resolve).
+func resolveReplica(name, n string) (resolved, error) {
 	rest := strings.TrimPrefix(n, ReplicaPrefix)
 	rep, metric, ok := strings.Cut(rest, ".")
 	if !ok || rep == "" || !strings.HasPrefix(metric, "server.") {
-		return Value{}, &UnknownMetricError{Name: name, Reason: "a replica's figure is replica.<name>.server.<figure>, e.g. replica.r0.server.ttft.p99",
-			Suggestions: Nearest(metric, spelled, 3)}
+		return resolved{}, &UnknownMetricError{Name: name, Reason: "a replica's figure is replica.<name>.server.<figure>, e.g. replica.r0.server.ttft.p99",
+			Suggestions: replicaNames(rep, Nearest(metric, spelled, 3))}
 	}
-	r, err := resolve(metric)
+	r, err := resolveRegistry(metric)
 	if err != nil {
 		if u, ok := err.(*UnknownMetricError); ok {
 			u.Name = name
+			u.Suggestions = replicaNames(rep, u.Suggestions)
 		}
-		return Value{}, err
+		return resolved{}, err
 	}
-	v := Value{Name: ReplicaPrefix + rep + "." + r.name, Unit: r.metric.Unit}
-	if s == nil {
-		v.Note = "no summary"
-		return v, nil
+	r.name, r.replica = ReplicaPrefix+rep+"."+r.name, rep
+	return r, nil
+}
+
+// replicaNames returns the server.* names of ns as replica rep's names; a name of another kind stays as it is.
+func replicaNames(rep string, ns []string) []string {
+	if rep == "" {
+		return ns
 	}
-	st, key, names := s.replica(rep)
+	out := make([]string, len(ns))
+	for i, n := range ns {
+		out[i] = n
+		if strings.HasPrefix(n, "server.") {
+			out[i] = ReplicaPrefix + rep + "." + n
+		}
+	}
+	return out
+}
+
+// readReplica reads r, a replica's resolved name, from s into v (see Lookup).
+func (s *Summary) readReplica(r resolved, v Value) Value {
+	st, key, names := s.replica(r.replica)
 	if st == nil {
-		v.Note = "no replica " + rep + " in this run"
+		v.Note = "no replica " + r.replica + " in this run"
 		if len(names) > 0 {
 			v.Note += " (replicas: " + strings.Join(names, ", ") + ")"
 		} else {
 			v.Note += " (one server: its figures are server.*)"
 		}
-		return v, nil
+		return v
 	}
 	one := *s
 	one.Server, one.VLLM = st, s.VLLM.Replicas[key]
-	return r.metric.read(&one, r.a, v), nil
+	return r.metric.read(&one, r.a, v)
 }
 
 // replica returns the statistics of the replica named rep (case-insensitively) and its name as the run

@@ -48,3 +48,22 @@ func TestLookupReplica(t *testing.T) {
 	require.NoError(t, err, "a good name is good without a summary (threshold parsing)")
 	assert.Equal(t, "ms", v.Unit)
 }
+
+// A replica's name resolves through the registry like its server.* name: direction, unit, label, suggestions.
+func TestReplicaNamesResolveThroughTheRegistry(t *testing.T) {
+	assert.Equal(t, HigherIsBetter, DirectionOf("replica.r1.server.tokens_per_second.avg"))
+	assert.Equal(t, HigherIsBetter, DirectionOf("Replica.R1.server.requests_per_second.mean"))
+	assert.Equal(t, LowerIsBetter, DirectionOf("replica.r1.server.queue.max"))
+	d, err := Describe("replica.r1.server.tokens_per_second.mean")
+	require.NoError(t, err)
+	assert.Equal(t, "replica.r1.server.tokens_per_second.avg", d.Name)
+	assert.Equal(t, UnitTokPerS, d.Metric.Unit)
+	assert.Equal(t, "replica r1 server generation throughput avg", d.Label)
+	d, err = Describe("replica.r1.server.ttft.p99")
+	require.NoError(t, err)
+	assert.Equal(t, "p99-replica-r1-server-ttft-sec", d.BenchUnit, "a replica's benchstat unit differs from the aggregate's")
+	_, err = Describe("replica.r1.server.tokens_per_secnd.avg")
+	var u *UnknownMetricError
+	require.ErrorAs(t, err, &u)
+	assert.Equal(t, []string{"replica.r1.server.tokens_per_second.avg"}, u.Suggestions)
+}

@@ -1,6 +1,7 @@
 package summary
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -183,4 +184,69 @@ vllm:time_to_first_token_seconds_sum{engine="1"} 19.5
 	require.NoError(t, err)
 	require.NotNil(t, v.AtMost)
 	assert.Equal(t, 2000.0, *v.AtMost)
+}
+
+// fleetRoad runs two replicas' bodies, scraped 1 s apart ("" a failed scrape), through the Fleet as the
+// collector does, and computes the summary.
+func fleetRoad(t *testing.T, a, b []string) *Summary {
+	t.Helper()
+	f, err := serverstats.NewFleet([]string{"a", "b"}, 0)
+	require.NoError(t, err)
+	t0 := time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
+	snaps := make([]snapshot.Snapshot, len(a))
+	for i := range a {
+		var round []*serverstats.Scrape
+		for _, body := range []string{a[i], b[i]} {
+			if body == "" {
+				round = append(round, nil)
+				continue
+			}
+			sc, err := serverstats.Parse([]byte(body), t0.Add(time.Duration(i)*time.Second), "")
+			require.NoError(t, err)
+			round = append(round, &sc)
+		}
+		snaps[i].ElapsedS = float64(i)
+		f.Commit(round, &snaps[i].VLLMMetrics)
+	}
+	st := f.Summary()
+	return Compute(Input{Snapshots: snaps, Server: &st, IntervalS: 1, DurationS: float64(len(a) - 1)})
+}
+
+// genBodies returns one body per generation-token count ("" for a negative one: a failed scrape), with
+// the queue gauge at q.
+func genBodies(q float64, gens ...float64) []string {
+	out := make([]string, len(gens))
+	for i, g := range gens {
+		if g >= 0 {
+			out[i] = fmt.Sprintf("# TYPE vllm:generation_tokens_total counter\nvllm:generation_tokens_total %g\n"+
+				"# TYPE vllm:num_requests_waiting gauge\nvllm:num_requests_waiting %g\n", g, q)
+		}
+	}
+	return out
+}
+
+// A replica stopped for part of the run (SIGSTOP: no scrape answered, no token made) or dead from some
+// point: the aggregate's average throughput is every replica's tokens over the whole window, not the rate of
+// the intervals in which every replica answered, and the summary says what share of rounds were complete.
+func TestFleetAggregateAverageWithAReplicaDown(t *testing.T) {
+	a := genBodies(2, 0, 130, 260, 390, 520, 650, 780, 910) // 130 tok/s throughout, queue 2
+	// b makes 120 tok/s, is stopped from 2 s to 6 s (three failed scrapes, no tokens), then 120 tok/s again.
+	s := fleetRoad(t, a, genBodies(4, 0, 120, 240, -1, -1, -1, 240, 360))
+	// (910 + 360) tokens over 7 s = 181.43 tok/s; the complete intervals alone said 250.
+	require.NotNil(t, s.VLLM.AvgTokensPerSecond)
+	assert.InDelta(t, 1270.0/7, *s.VLLM.AvgTokensPerSecond, 1e-9)
+	assert.InDelta(t, 130, *s.VLLM.Replicas["a"].AvgTokensPerSecond, 1e-9)
+	assert.InDelta(t, 360.0/7, *s.VLLM.Replicas["b"].AvgTokensPerSecond, 1e-9, "b's 4 s gap counts at its rate, 0")
+	assert.Equal(t, 250.0, *s.VLLM.MaxTokensPerSecond, "the largest complete interval")
+	assert.InDelta(t, 5.0/8, *s.VLLM.Coverage, 1e-12, "rounds 0, 1, 2, 6 and 7 had both replicas")
+	assert.InDelta(t, 6, *s.VLLM.AvgRequestQueueSize, 1e-12, "queue 2 (a) + 4 (b), each over its own scrapes")
+	v, err := s.Lookup("server.tokens_per_second.avg")
+	require.NoError(t, err)
+	assert.InDelta(t, 1270.0/7, v.Value, 1e-9)
+
+	// b dies after 2 s for good: its 240 tokens count, and nothing after; (910 + 240) / 7 = 164.29 tok/s.
+	s = fleetRoad(t, a, genBodies(4, 0, 120, 240, -1, -1, -1, -1, -1))
+	assert.InDelta(t, 1150.0/7, *s.VLLM.AvgTokensPerSecond, 1e-9)
+	assert.InDelta(t, 3.0/8, *s.VLLM.Coverage, 1e-12)
+	assert.Nil(t, s.VLLM.Replicas["a"].Coverage)
 }

@@ -316,13 +316,26 @@ type VLLMStats struct {
 	// counter's increase over the covered time divided by that time), Max the largest value, so Avg ≤ Max. The
 	// short last interval of a run (collection stopping a few ms after a tick) is thus left out of both, unless
 	// the scrape before it failed and it covers more.
+	//
+	// For the aggregate of several replicas (Replicas set), AvgTokensPerSecond is instead the sum over
+	// replicas of the counter's increase over the window divided by the window's length
+	// (serverstats.Stats.GenerationTokens / DurationS), so that the intervals in which some replica was not
+	// scraped (whose aggregate rate is unknown) do not bias it; MaxTokensPerSecond is over the intervals
+	// whose aggregate is known (Coverage).
 	AvgTokensPerSecond *float64 `json:"avg_tokens_per_second"`
 	MaxTokensPerSecond *float64 `json:"max_tokens_per_second"`
 	// AvgRequestsPerSecond is the mean rate of vllm:request_success_total (snapshot.VLLM.RequestsPerSecond),
-	// req/s, weighted by covered length over the same kind of intervals as AvgTokensPerSecond.
+	// req/s, weighted by covered length over the same kind of intervals as AvgTokensPerSecond; for the
+	// aggregate of several replicas the window's increase over its length, as AvgTokensPerSecond.
 	AvgRequestsPerSecond *float64 `json:"avg_requests_per_second"`
+	// Coverage is, for the aggregate of several replicas, the share of the rounds (0–1) in which every replica
+	// was scraped (serverstats.Stats.Coverage): the per-interval aggregate figures, MaxTokensPerSecond and
+	// the queue and batch Max, cover only those; the averages cover the whole run. Nil for one server and for
+	// a replica's own figures.
+	Coverage *float64 `json:"aggregate_coverage,omitempty"`
 	// AvgRequestQueueSize and MaxRequestQueueSize are over vllm:num_requests_waiting, summed over engines in
-	// each scrape: server_statistics.request_queue_size's mean and max (serverstats.Gauge).
+	// each scrape: server_statistics.request_queue_size's mean and max (serverstats.Gauge; for several
+	// replicas the sum of the replicas' means, serverstats.Fleet).
 	AvgRequestQueueSize *float64 `json:"avg_request_queue_size"`
 	MaxRequestQueueSize *float64 `json:"max_request_queue_size"`
 	// AvgActiveBatchSize and MaxActiveBatchSize are over vllm:num_requests_running, summed over engines in
@@ -578,6 +591,11 @@ func vllmStats(vs []*snapshot.VLLM, covers []float64, intervalS float64, sv *ser
 	tps := aggRate(v(func(x *snapshot.VLLM) *float64 { return x.TokensPerSecond }), covers, intervalS)
 	rps := aggRate(v(func(x *snapshot.VLLM) *float64 { return x.RequestsPerSecond }), covers, intervalS)
 	st := VLLMStats{AvgTokensPerSecond: tps.Avg, MaxTokensPerSecond: tps.Max, AvgRequestsPerSecond: rps.Avg}
+	if sv != nil && len(sv.Replicas) > 0 { // an aggregate: its per-interval rates are unknown where a replica was
+		st.AvgTokensPerSecond = wholeWindowRate(sv.GenerationTokens, sv.DurationS)
+		st.AvgRequestsPerSecond = wholeWindowRate(sv.RequestSuccess, sv.DurationS)
+		st.Coverage = sv.Coverage
+	}
 	if sv != nil {
 		st.AvgRequestQueueSize, st.MaxRequestQueueSize = gaugeAvgMax(sv.RequestQueueSize)
 		st.AvgActiveBatchSize, st.MaxActiveBatchSize = gaugeAvgMax(sv.ActiveBatchSize)
@@ -585,6 +603,15 @@ func vllmStats(vs []*snapshot.VLLM, covers []float64, intervalS float64, sv *ser
 		st.GenerationTokens, st.Scrapes = sv.GenerationTokens, sv.Scrapes
 	}
 	return st
+}
+
+// wholeWindowRate is a counter's increase over the window divided by its length, s; nil when either is
+// unknown or the length is not positive.
+func wholeWindowRate(increase, windowS *float64) *float64 {
+	if increase == nil || windowS == nil || *windowS <= 0 {
+		return nil
+	}
+	return snapshot.F(*increase / *windowS)
 }
 
 // replicaStats computes each replica's VLLMStats from its figures in the snapshots
