@@ -236,15 +236,8 @@ func DCGMGPUs(fams map[string]*dto.MetricFamily) map[int]snapshot.GPU {
 					gi.profile = labels["GPU_I_PROFILE"]
 				}
 			}
-			var v float64
-			switch {
-			case m.GetGauge() != nil:
-				v = m.GetGauge().GetValue()
-			case m.GetCounter() != nil:
-				v = m.GetCounter().GetValue()
-			case m.GetUntyped() != nil:
-				v = m.GetUntyped().GetValue()
-			default:
+			v, ok := sampleValue(m)
+			if !ok {
 				continue
 			}
 			if why, blank := dcgmBlank(v); blank {

@@ -224,21 +224,23 @@ func parseNode(body []byte) (map[string]*dto.MetricFamily, error) {
 	return fams, nil
 }
 
-// nodeValue returns a sample's value whatever its type (gauge, counter, untyped); false for a summary or
-// histogram, and for NaN or ±Inf.
+// nodeValue returns a sample's value whatever its type (sampleValue); false also for NaN or ±Inf.
 func nodeValue(m *dto.Metric) (float64, bool) {
-	var v float64
+	v, ok := sampleValue(m)
+	return v, ok && !math.IsNaN(v) && !math.IsInf(v, 0)
+}
+
+// sampleValue returns a gauge's, counter's or untyped sample's value; false for a summary or histogram.
+func sampleValue(m *dto.Metric) (float64, bool) {
 	switch {
 	case m.GetGauge() != nil:
-		v = m.GetGauge().GetValue()
+		return m.GetGauge().GetValue(), true
 	case m.GetCounter() != nil:
-		v = m.GetCounter().GetValue()
+		return m.GetCounter().GetValue(), true
 	case m.GetUntyped() != nil:
-		v = m.GetUntyped().GetValue()
-	default:
-		return 0, false
+		return m.GetUntyped().GetValue(), true
 	}
-	return v, !math.IsNaN(v) && !math.IsInf(v, 0)
+	return 0, false
 }
 
 func nodeLabel(m *dto.Metric, name string) string {
