@@ -205,9 +205,25 @@ func newFlagSet(name, synopsis, description string) *flag.FlagSet {
 			return
 		}
 		fmt.Fprintln(fs.Output(), "\nflags:")
-		fs.PrintDefaults()
+		printDefaults(fs)
 	}
 	return fs
+}
+
+// printDefaults prints fs's flags as flag.PrintDefaults does, each with the Value it wraps (not the once
+// around it), so that the argument name (int, duration, string) and the default are the wrapped type's.
+func printDefaults(fs *flag.FlagSet) {
+	p := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
+	p.SetOutput(fs.Output())
+	fs.VisitAll(func(f *flag.Flag) {
+		v := f.Value
+		if o, ok := v.(*once); ok && o.Value != nil {
+			v = o.Value
+		}
+		p.Var(v, f.Name, f.Usage)
+		p.Lookup(f.Name).DefValue = f.DefValue
+	})
+	p.PrintDefaults()
 }
 
 // parse parses args with fs, flags before, between and after the arguments (`vmtest compare a.json b.json
@@ -312,6 +328,14 @@ func (o *once) Set(v string) error {
 	}
 	o.set, o.first = true, v
 	return o.Value.Set(v)
+}
+
+// String returns the wrapped value's String, or "" when there is none (the zero once flag.PrintDefaults makes).
+func (o *once) String() string {
+	if o == nil || o.Value == nil {
+		return ""
+	}
+	return o.Value.String()
 }
 
 // Get returns the wrapped value's Get (nil when it has none).

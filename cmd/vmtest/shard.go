@@ -26,7 +26,7 @@ type shardFlags struct {
 
 func (f *shardFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.index, "shard-index", -1, "this process's shard, 0 to -shard-count − 1 (default $"+shard.EnvIndex+", which a Kubernetes Indexed Job sets)")
-	fs.IntVar(&f.count, "shard-count", -1, "how many shards share the load: each drives its share of -concurrency, -rate, -requests and -warmup and writes a shard file for `vmtest merge` (default $"+shard.EnvCount+")")
+	fs.IntVar(&f.count, "shard-count", -1, "how many shards share the load: each drives its share of -concurrency, -rate, -requests and -warmup and writes a shard file for vmtest merge (default $"+shard.EnvCount+")")
 	fs.StringVar(&f.startAt, "start-at", "", "wall-clock time to start the load at, RFC 3339 (e.g. 2026-01-02T15:04:05Z): every shard waits for it")
 }
 
