@@ -275,8 +275,32 @@ func TestServersOptions(t *testing.T) {
 		{Options{Servers: []Server{{Name: "x", BaseURL: sim.URL}, {Name: "x", BaseURL: sim.URL}}}, `"x" is given twice`},
 		{Options{Servers: []Server{{BaseURL: sim.URL}, {Name: "y"}}}, "Options.Servers[1] (y): set BaseURL or MetricsURL"},
 		{Options{Servers: []Server{{BaseURL: "localhost:9"}}}, "Options.Servers[0].BaseURL"},
+		{Options{Servers: []Server{{BaseURL: sim.URL}, {BaseURL: sim.URL + "/"}}},
+			"Options.Servers[0] (r0) and Options.Servers[1] (r1) are the same server (" + sim.URL + "/)"},
+		{Options{Servers: []Server{{Name: "a", BaseURL: "http://H:80/v1"}, {Name: "b", BaseURL: "http://b:1"}, {Name: "c", MetricsURL: "http://h/metrics"}}},
+			"Options.Servers[0] (a) and Options.Servers[2] (c) are the same server"},
 	} {
 		_, err := tc.o.resolve()
 		assert.ErrorContains(t, err, tc.want)
+	}
+}
+
+func TestDuplicateServer(t *testing.T) {
+	for _, tc := range []struct {
+		servers []Server
+		i, j    int
+		dup     bool
+	}{
+		{[]Server{{BaseURL: "http://a:8000"}, {BaseURL: "http://b:8000"}}, 0, 0, false},
+		{[]Server{{BaseURL: "http://a:8000"}, {BaseURL: "http://a:8001"}}, 0, 0, false},
+		{[]Server{{BaseURL: "http://a:8000"}, {BaseURL: "http://b:8000"}, {BaseURL: "HTTP://A:8000/"}}, 0, 2, true},
+		{[]Server{{BaseURL: "https://a"}, {BaseURL: "https://u:p@a:443"}}, 0, 1, true},
+		{[]Server{{BaseURL: "http://a:8000/v1"}, {MetricsURL: "http://a:8000/metrics"}}, 0, 1, true},
+		{[]Server{{MetricsURL: "http://a:9000/metrics"}, {BaseURL: "http://a:8000", MetricsURL: "http://a:9000/metrics/"}}, 0, 1, true},
+		{[]Server{{BaseURL: "http://a:8000", MetricsURL: "http://m:1/metrics"}, {BaseURL: "http://a:8000", MetricsURL: "http://m:2/metrics"}}, 0, 1, true},
+	} {
+		i, j, dup := DuplicateServer(tc.servers)
+		assert.Equal(t, tc.dup, dup, "%+v", tc.servers)
+		assert.Equal(t, [2]int{tc.i, tc.j}, [2]int{i, j}, "%+v", tc.servers)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/vmtest/vmtest/loadgen"
 	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/samplers"
+	"github.com/vmtest/vmtest/serverstats"
 	"github.com/vmtest/vmtest/shard"
 	"github.com/vmtest/vmtest/summary"
 	"github.com/vmtest/vmtest/vmtest"
@@ -166,6 +167,17 @@ func (f *collectFlags) serverList() ([]vmtest.Server, error) {
 			}
 			out = append(out, vmtest.Server{Name: name, BaseURL: u})
 		}
+		if err := serverstats.CheckReplicaNames(serverNames(out)); err != nil {
+			return nil, fmt.Errorf("-servers: %w", err)
+		}
+	}
+	if i, j, dup := vmtest.DuplicateServer(out); dup {
+		what := fmt.Sprintf("-url #%d and -url #%d", i+1, j+1)
+		if f.servers != "" {
+			what = fmt.Sprintf("-servers %s (item %d) and %s (item %d)", out[i].Name, i+1, out[j].Name, j+1)
+		}
+		return nil, fmt.Errorf("%s are the same server (%s): its figures would be counted twice; give each replica once",
+			what, auth.Redact(out[j].BaseURL))
 	}
 	if f.router != "" {
 		if err := checkURL(f.router); err != nil {
@@ -185,6 +197,15 @@ func (f *collectFlags) serverList() ([]vmtest.Server, error) {
 		}
 	}
 	return out, nil
+}
+
+// serverNames returns the names of servers, in order.
+func serverNames(servers []vmtest.Server) []string {
+	names := make([]string, len(servers))
+	for i, sv := range servers {
+		names[i] = sv.Name
+	}
+	return names
 }
 
 // checkURL checks a server URL flag as vmtest.Start checks Options.VLLMBaseURL, with the same message.
