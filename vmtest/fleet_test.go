@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	vassert "github.com/vmtest/vmtest/assert"
 	"github.com/vmtest/vmtest/loadgen"
 	"github.com/vmtest/vmtest/serverstats"
 	"github.com/vmtest/vmtest/vllmsim"
@@ -302,5 +303,35 @@ func TestDuplicateServer(t *testing.T) {
 		i, j, dup := DuplicateServer(tc.servers)
 		assert.Equal(t, tc.dup, dup, "%+v", tc.servers)
 		assert.Equal(t, [2]int{tc.i, tc.j}, [2]int{i, j}, "%+v", tc.servers)
+	}
+}
+
+// A threshold on a replica the run does not have is refused when it is registered, before any load, listing
+// the replicas there are; one it has (any case) is registered.
+func TestThresholdOnAnUnknownReplicaFailsAtRegistration(t *testing.T) {
+	a, b := vllmsim.New(t, vllmsim.Config{Seed: 1}), vllmsim.New(t, vllmsim.Config{Seed: 2})
+	for _, tc := range []struct {
+		servers []Server
+		expr    string
+		want    string
+	}{
+		{[]Server{{Name: "a", BaseURL: a.URL}, {Name: "b", BaseURL: b.URL}}, "replica.z.server.ttft.p99 < 1s",
+			`vmtest: threshold "replica.z.server.ttft.p99 < 1s": replica.z.server.ttft.p99: no replica "z" in this run (replicas: a, b)`},
+		{[]Server{{BaseURL: a.URL}, {BaseURL: b.URL}}, "replica.a.server.ttft.p99 < 1s", `no replica "a" in this run (replicas: r0, r1)`},
+		{[]Server{{BaseURL: a.URL}}, "replica.r0.server.ttft.p99 < 1s", `no replica "r0" in this run: it has one server, whose figures are server.*`},
+		{[]Server{{Name: "a", BaseURL: a.URL}, {Name: "b", BaseURL: b.URL}}, "replica.B.server.ttft.p99 < 1s", ""},
+	} {
+		ft := &fakeTB{name: "T"}
+		c := Collect(ft, Options{Servers: tc.servers, Interval: time.Minute, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true})
+		require.NotNil(t, c, "%v", ft.fatal)
+		c.Assert(vassert.Expr(tc.expr))
+		if tc.want == "" {
+			assert.Empty(t, ft.fatal, tc.expr)
+		} else {
+			require.Len(t, ft.fatal, 1, tc.expr)
+			assert.Contains(t, ft.fatal[0], tc.want)
+			assert.Contains(t, ft.fatal[0], "nothing was measured yet")
+		}
+		ft.runCleanups()
 	}
 }

@@ -1,8 +1,12 @@
 package vmtest
 
 import (
+	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
+
+	"github.com/vmtest/vmtest/summary"
 )
 
 // DuplicateServer returns the indexes i < j of the first two of servers that are one server: the same base
@@ -61,4 +65,48 @@ func normalURL(raw string) string {
 		host = "[" + host + "]"
 	}
 	return scheme + "://" + host + strings.TrimRight(u.EscapedPath(), "/")
+}
+
+// CheckReplicaMetrics returns an error naming the first of metrics (threshold metric names, as
+// assert.Check.Metrics gives them) that addresses one replica (summary.ReplicaPrefix: replica.<name>.server.*)
+// that a run with options o does not have, with the replicas it has. A run has replicas when o.Servers has two
+// or more (named as Start names them: Name, else r<index>); with one server and no Prometheus source it has
+// none. With o.Prometheus set the replicas are known only from the series read, so nothing is refused.
+// Collector.Assert refuses a check this way when it is registered; the vmtest command checks its -slo
+// expressions so before any load.
+func CheckReplicaMetrics(o Options, metrics []string) error {
+	if o.Prometheus != nil && len(o.Servers) <= 1 {
+		return nil
+	}
+	var names []string
+	if len(o.Servers) > 1 {
+		for i, sv := range o.Servers {
+			if sv.Name == "" {
+				sv.Name = "r" + strconv.Itoa(i)
+			}
+			names = append(names, sv.Name)
+		}
+	}
+	for _, m := range metrics {
+		n := strings.ToLower(strings.TrimSpace(m))
+		rep, _, ok := strings.Cut(strings.TrimPrefix(n, summary.ReplicaPrefix), ".")
+		if !strings.HasPrefix(n, summary.ReplicaPrefix) || !ok || rep == "" || hasName(names, rep) {
+			continue
+		}
+		if len(names) == 0 {
+			return fmt.Errorf("%s: no replica %q in this run: it has one server, whose figures are server.*", m, rep)
+		}
+		return fmt.Errorf("%s: no replica %q in this run (replicas: %s)", m, rep, strings.Join(names, ", "))
+	}
+	return nil
+}
+
+// hasName says whether names holds name, case-insensitively.
+func hasName(names []string, name string) bool {
+	for _, n := range names {
+		if strings.EqualFold(n, name) {
+			return true
+		}
+	}
+	return false
 }

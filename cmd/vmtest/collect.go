@@ -507,6 +507,9 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return bad("%v", err)
 	}
+	if err := sloReplicas(o, slos, checks); err != nil {
+		return bad("%v", err)
+	}
 	ha, err := headers.config("header", "")
 	if err != nil {
 		return bad("%v", err)
@@ -606,6 +609,17 @@ func sloChecks(exprs []string, goodput recorder.SLO) ([]assert.Check, error) {
 		checks = append(checks, check)
 	}
 	return checks, nil
+}
+
+// sloReplicas returns an error naming the first -slo (checks[i] is slos[i]) that addresses a replica the run
+// with options o does not have (vmtest.CheckReplicaMetrics), so that it is refused before any load.
+func sloReplicas(o vmtest.Options, slos []string, checks []assert.Check) error {
+	for i, check := range checks {
+		if err := vmtest.CheckReplicaMetrics(o, check.Metrics()); err != nil {
+			return fmt.Errorf("-slo #%d %q: %v", i+1, slos[i], err)
+		}
+	}
+	return nil
 }
 
 // resolveModel sets lc's model to the server's first when -model was not given, else checks that the server
