@@ -558,7 +558,10 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "vmtest %s: %v\n", cmd, err)
 		return exitFail
 	}
-	if !startAt.IsZero() {
+	if note := lateStart(startAt, time.Now()); note != "" {
+		fmt.Fprintf(stderr, "vmtest %s: warning: %s\n", cmd, note)
+		o.Warnings = append(o.Warnings, note)
+	} else if !startAt.IsZero() {
 		fmt.Fprintf(stdout, "vmtest: load: waiting until %s to start\n", startAt.Format(time.RFC3339))
 		if !waitUntil(ctx, startAt) {
 			fmt.Fprintln(stderr, "vmtest: load: interrupted before -start-at: nothing was sent")

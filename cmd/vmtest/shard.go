@@ -101,6 +101,17 @@ func waitUntil(ctx context.Context, at time.Time) bool {
 	return ctx.Err() == nil
 }
 
+// lateStart returns the warning of a load whose -start-at, at, had passed by now: it starts at once, late
+// against the shards that waited for at. It returns "" when at is zero or still ahead.
+func lateStart(at, now time.Time) string {
+	late := now.Sub(at)
+	if at.IsZero() || late <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("-start-at %s passed %v ago: the load starts now, that late against shards that started on time",
+		at.Format(time.RFC3339), late.Round(time.Millisecond))
+}
+
 // writeShardFile writes the shard file of the run whose summary is sum beside its snapshots file.
 func writeShardFile(c *vmtest.Collector, sum *summary.Summary, s shard.Spec, wl shard.Workload) (string, error) {
 	snaps := sum.Files["snapshots_json"]

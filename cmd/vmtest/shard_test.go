@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -227,6 +228,28 @@ func TestWaitUntilStartAt(t *testing.T) {
 		assert.False(t, waitUntil(ctx, time.Now().Add(time.Hour)))
 		assert.Equal(t, before.Add(time.Second), time.Now())
 	})
+}
+
+// A -start-at already past says so, with how long ago, and the load starts at once; one ahead gives no warning.
+func TestLateStartAt(t *testing.T) {
+	at := time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)
+	assert.Equal(t, "-start-at 2026-01-02T15:04:05Z passed 1m30.25s ago: the load starts now, that late against shards that started on time",
+		lateStart(at, at.Add(90250*time.Millisecond)))
+	assert.Empty(t, lateStart(at, at))
+	assert.Empty(t, lateStart(at, at.Add(-time.Second)))
+	assert.Empty(t, lateStart(time.Time{}, at))
+
+	sim := fastSim(t)
+	dir := t.TempDir()
+	past := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	code, out, errOut := runCmd(context.Background(), "load", "-url", sim.URL, "-model", "sim-model", "-requests", "2", "-max-tokens", "2",
+		"-interval", "1m", "-gpu", "none", "-out", dir, "-config", "late", "-start-at", past)
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	assert.NotContains(t, out, "waiting until")
+	want := regexp.MustCompile(`-start-at ` + regexp.QuoteMeta(past) + ` passed 1h0m\d+(\.\d+)?s ago: the load starts now`)
+	assert.Regexp(t, want, errOut)
+	s := readSummaryT(t, runFiles(t, dir, "late")["summary_json"])
+	assert.True(t, slices.ContainsFunc(s.Warnings, want.MatchString), "%q", s.Warnings)
 }
 
 // The shard flags are checked before anything is sent, each error naming the flag.
