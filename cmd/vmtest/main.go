@@ -5,7 +5,7 @@
 //	vmtest load -url http://localhost:8000 -concurrency 16 -requests 500 -slo "p(99) ttft < 500ms"
 //	vmtest sweep -url http://localhost:8000 -concurrency 1:64 -requests 200 -slo "p(99) ttft < 500ms"
 //	vmtest load -url http://vllm:8000 -concurrency 64 -shard-index 0 -shard-count 4 -start-at 2026-01-02T15:04:05Z -out shard-0
-//	vmtest merge -out merged shard-0 shard-1 shard-2 shard-3
+//	vmtest merge -out merged -slo "p(99) ttft < 500ms" shard-0 shard-1 shard-2 shard-3
 //	vmtest compare before/summary_statistics.json after/summary_statistics.json
 //	vmtest report metrics_output/load/metrics_load_20250101_120000.json
 //	vmtest report metrics_output/TestServe                       # rebuild a killed run from its journal
@@ -31,7 +31,8 @@
 //     $VMTEST_SHARD_COUNT) makes the run one shard of N: it drives its share of -concurrency (or -rate, with
 //     its own arrival seed), -requests and -warmup, starts from its own offset into the prompts, waits for
 //     -start-at when given, and writes shard_<config>_<ts>.json (its mergeable request distributions) beside
-//     its files. merge combines the shards' directories into one file set and summary (package shard).
+//     its files. merge combines the shards' directories into one file set and summary (package shard); it
+//     refuses fewer shards than their count unless -partial, and checks -slo thresholds over the merged run.
 //   - compare reads two or more summary JSON files (summary_statistics.json or summary_<config>_<ts>.json) and
 //     prints one row per metric (summary.Summary.Lookup names; by default summary.KeyMetrics), one column per
 //     file, and the change of each later file from the first in %, marked better or worse by the metric's

@@ -270,3 +270,43 @@ func TestShardFlagErrors(t *testing.T) {
 	assert.Equal(t, exitFail, code)
 	assert.Contains(t, stderr, "holds no run")
 }
+
+// vmtest merge refuses fewer shards than their count (nothing written, exit 1) unless -partial, which merges
+// them with a warning on stderr; -slo is checked over the merged summary, exit 1 when one is not met.
+func TestMergePartialAndSLOs(t *testing.T) {
+	sim := fastSim(t)
+	base := t.TempDir()
+	dirs := make([]string, 2)
+	for i := range dirs {
+		dirs[i] = filepath.Join(base, fmt.Sprintf("s%d", i))
+		code, out, errOut := runCmd(context.Background(), "load", "-url", sim.URL, "-model", "sim-model", "-concurrency", "2",
+			"-requests", "6", "-max-tokens", "2", "-interval", "1m", "-gpu", "none", "-config", "m", "-out", dirs[i],
+			"-shard-index", strconv.Itoa(i), "-shard-count", "2")
+		require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	}
+
+	refused := filepath.Join(base, "refused")
+	code, _, errOut := runCmd(context.Background(), "merge", "-out", refused, dirs[1])
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, errOut, "vmtest merge: 1 of the 2 shards given (missing: shard 0); nothing written (give every shard's directory, or -partial to merge these)")
+	_, err := os.Stat(refused)
+	assert.True(t, os.IsNotExist(err), "nothing written: %v", err)
+
+	code, out, errOut := runCmd(context.Background(), "merge", "-partial", "-out", filepath.Join(base, "partial"), dirs[1])
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	assert.Contains(t, errOut, "vmtest merge: warning: 1 of the 2 shards given (missing: shard 0): the requests of the missing shards are in no figure")
+	assert.Contains(t, out, "merged 1 shards: 3 requests, 3 ok")
+
+	code, out, errOut = runCmd(context.Background(), append([]string{"merge", "-out", filepath.Join(base, "all"),
+		"-slo", "error_rate < 1%", "-slo", "request_throughput > 1000000"}, dirs...)...)
+	assert.Equal(t, exitFail, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	assert.Contains(t, out, "merged 2 shards: 6 requests, 6 ok")
+	assert.Contains(t, out, "vmtest: SLO met      error_rate < 1%\nvmtest: SLO NOT met  request_throughput > 1000000\nvmtest: 1 of 2 SLOs met\n")
+	assert.Contains(t, errOut, `vmtest merge: -slo "request_throughput > 1000000" not met: `)
+
+	code, _, _ = runCmd(context.Background(), append([]string{"merge", "-out", filepath.Join(base, "met"), "-slo", "error_rate < 1%"}, dirs...)...)
+	assert.Equal(t, exitOK, code)
+	code, _, errOut = runCmd(context.Background(), "merge", "-slo", "p(99) ttft <", dirs[0])
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "-slo #1: ")
+}
