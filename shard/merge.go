@@ -21,8 +21,13 @@ type Merged struct {
 	// Summary is the merged summary: request statistics over every shard's requests (recorder.MergeStates),
 	// the client cost of every shard's process (client_statistics, recorder.ClientCost.Add);
 	// snapshots, server, GPU, host and source figures of the lowest-index shard (every shard scrapes the same
-	// server); every shard's events and warnings, each prefixed "shard <i>: ".
+	// server); every shard's events and warnings, each prefixed "shard <i>: ", except the shards' client/server
+	// cross-checks (summary.CrossCheck: each compares one shard's share with the whole server), which are
+	// computed once, over the merged requests against the server figures kept.
 	Summary *summary.Summary
+	// Missing are the indexes of the shards of the count that were not merged, in order; empty when every
+	// shard was.
+	Missing []int
 	// Snapshots is the lowest-index shard's snapshots file; Rows the shards' request rows in shard order,
 	// IDs prefixed "<i>/", at most Options.MaxRows. Both count their seconds (ElapsedS; StartS and EndS)
 	// from the earliest shard's start, Summary.Start.
@@ -106,7 +111,7 @@ func Merge(dirs []string, o Options) (*Merged, error) {
 	}
 	sf.Start = start
 	sum := mergedSummary(parts, start, sf, reqs)
-	return &Merged{Summary: sum, Snapshots: sf, Rows: rows,
+	return &Merged{Summary: sum, Missing: missing(parts), Snapshots: sf, Rows: rows,
 		Shard: File{Version: FileVersion, Shard: Spec{Index: 0, Count: 1}, RunID: sum.RunID, Workload: first.file.Workload, Requests: state}}, nil
 }
 
@@ -196,14 +201,20 @@ func mergedSummary(parts []part, start time.Time, sf report.SnapshotFile, reqs r
 			e.Message = tag + e.Message
 			events = append(events, e)
 		}
+		own := map[string]bool{}
+		for _, w := range summary.CrossCheck(p.sum.Server, p.sum.Requests) {
+			own[w] = true
+		}
 		for _, w := range p.sum.Warnings {
-			warnings = append(warnings, tag+w)
+			if !own[w] {
+				warnings = append(warnings, tag+w)
+			}
 		}
 		dirs[i] = p.dir
 	}
 	count := parts[0].file.Shard.Count
-	note := fmt.Sprintf("merged %d of %d shards (%v): request statistics over every shard's requests; snapshots, server, GPU and host figures are shard %d's (%s)",
-		len(parts), count, dirs, parts[0].file.Shard.Index, parts[0].dir)
+	note := fmt.Sprintf("merged %d of %d shards (%v): request statistics over every shard's requests; snapshots, server, GPU and host figures are shard %d's (%s); "+
+		"the client/server cross-checks are over the merged requests", len(parts), count, dirs, parts[0].file.Shard.Index, parts[0].dir)
 	if len(parts) < count {
 		note = fmt.Sprintf("only %d of the %d shards merged: the requests of the missing ones are in no figure; ", len(parts), count) + note
 	}
@@ -227,6 +238,22 @@ func addCost(sum, c *recorder.ClientCost) *recorder.ClientCost {
 	}
 	sum.Add(*c)
 	return sum
+}
+
+// missing returns the shard indexes below the count that parts (sorted by index) do not have.
+func missing(parts []part) []int {
+	var out []int
+	next := 0
+	for _, p := range parts {
+		for ; next < p.file.Shard.Index; next++ {
+			out = append(out, next)
+		}
+		next = p.file.Shard.Index + 1
+	}
+	for ; next < parts[0].file.Shard.Count; next++ {
+		out = append(out, next)
+	}
+	return out
 }
 
 // Write writes m's file set under dir as one run of m's configuration: the files a run writes

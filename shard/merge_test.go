@@ -15,6 +15,7 @@ import (
 
 	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/report"
+	"github.com/vmtest/vmtest/serverstats"
 	"github.com/vmtest/vmtest/snapshot"
 	"github.com/vmtest/vmtest/summary"
 )
@@ -23,6 +24,12 @@ import (
 // load -shard-count leaves them (requests of models "x" and "y" in turn; a client cost of 60 s of wall time,
 // 6·(index+1) s of CPU on 2 cores), and returns dir.
 func writeShard(t *testing.T, dir string, s Spec, wl Workload, start time.Time, n int) string {
+	t.Helper()
+	return writeShardWith(t, dir, s, wl, start, n, nil, nil)
+}
+
+// writeShardWith is writeShard for a run that scraped server (nil: none) and had the caller's warnings.
+func writeShardWith(t *testing.T, dir string, s Spec, wl Workload, start time.Time, n int, server *serverstats.Stats, warnings []string) string {
 	t.Helper()
 	r := recorder.New(start, recorder.Config{})
 	rng := rand.New(rand.NewPCG(uint64(s.Index), 7))
@@ -35,7 +42,7 @@ func writeShard(t *testing.T, dir string, s Spec, wl Workload, start time.Time, 
 	snaps := []snapshot.Snapshot{{Timestamp: start.Add(time.Second), ElapsedS: 1, ConfigID: wl.ConfigID}}
 	sum := summary.Compute(summary.Input{RunID: "run" + strconv.Itoa(s.Index), ConfigID: wl.ConfigID, Start: start,
 		End: start.Add(time.Minute), DurationS: 60, IntervalS: 2, Snapshots: snaps, Requests: reqs,
-		Events: []snapshot.Event{{Time: start, Source: "vmtest", Message: "hello"}},
+		Events: []snapshot.Event{{Time: start, Source: "vmtest", Message: "hello"}}, Server: server, Warnings: warnings,
 		Client: &recorder.ClientCost{Runs: 1, WallS: 60, CPUS: 6 * float64(s.Index+1), GOMAXPROCS: 2}})
 	files := report.Names(dir, wl.ConfigID, start, "")
 	require.NoError(t, report.WriteAll(files, report.SnapshotFile{ConfigID: wl.ConfigID, Start: start, Snapshots: snaps}, rows, sum, nil))
@@ -122,4 +129,54 @@ func oldShard(t *testing.T, dir string, wl Workload, start time.Time) string {
 	f.Requests.Version = 1
 	require.NoError(t, WriteFile(paths[0], f))
 	return dir
+}
+
+// shardTokens is the output tokens of the n requests writeShard records for shard index.
+func shardTokens(index, n int) float64 {
+	rng := rand.New(rand.NewPCG(uint64(index), 7))
+	sum := 0
+	for i := range n {
+		rec, _ := benchRecord(rng, i)
+		sum += rec.OutputTokens
+	}
+	return float64(sum)
+}
+
+// Each shard's client/server cross-check compares its share of the requests with the whole server's counts
+// and warns; the merge drops those and cross-checks the merged requests with the server once (here they
+// agree: no warning), keeping the shards' other warnings prefixed. Merging one shard of two, the cross-check
+// over what was merged warns once, unprefixed.
+func TestMergeCrossChecksOnceOverTheMergedRequests(t *testing.T) {
+	base := t.TempDir()
+	wl := Workload{ConfigID: "cfg", Model: "m", Concurrency: 4, Requests: 20}
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	tokens := shardTokens(0, 10) + shardTokens(1, 10)
+	server := &serverstats.Stats{Scrapes: 5, Figures: serverstats.Figures{TTFT: &serverstats.Histogram{Metric: "vllm:time_to_first_token_seconds", Count: 20},
+		GenerationTokens: &tokens}, NamesUsed: map[string]string{"generation_tokens": "vllm:generation_tokens_total"}}
+	d0 := writeShardWith(t, filepath.Join(base, "a"), Spec{0, 2}, wl, t0, 10, server, []string{"own warning"})
+	d1 := writeShardWith(t, filepath.Join(base, "b"), Spec{1, 2}, wl, t0, 10, server, nil)
+
+	shard0, err := Merge([]string{d0}, Options{})
+	require.NoError(t, err)
+	var cross []string
+	for _, w := range shard0.Summary.Warnings {
+		if strings.Contains(w, "server TTFT observations") {
+			cross = append(cross, w)
+		}
+	}
+	require.Len(t, cross, 1, "one shard of two: the server counted 20, the client 10: %q", shard0.Summary.Warnings)
+	assert.True(t, strings.HasPrefix(cross[0], "server TTFT observations over the window (20 from vllm:time_to_first_token_seconds) and requests the client completed (10) differ by 10"), cross[0])
+	assert.Equal(t, []int{1}, shard0.Missing)
+
+	m, err := Merge([]string{d0, d1}, Options{})
+	require.NoError(t, err)
+	assert.Empty(t, m.Missing)
+	assert.Equal(t, 20, m.Summary.Requests.OK)
+	assert.Equal(t, int64(tokens), m.Summary.Requests.OutputTokens)
+	for _, w := range m.Summary.Warnings {
+		assert.NotContains(t, w, "server TTFT observations", "each shard's cross-check is dropped; the merged one agrees")
+		assert.NotContains(t, w, "server generation tokens")
+	}
+	assert.Contains(t, m.Summary.Warnings, "shard 0: own warning")
+	assert.Contains(t, m.Summary.Warnings[0], "the client/server cross-checks are over the merged requests")
 }

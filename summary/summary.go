@@ -470,14 +470,7 @@ func Compute(in Input) *Summary {
 		Events: append([]snapshot.Event{}, in.Events...), GPU: map[string]GPUStats{},
 		Server: in.Server, Warnings: append([]string{}, in.Warnings...), Client: in.Client,
 	}
-	// With no request recorded by the client (vmtest collect, or a test that sends its requests without
-	// RecordRequest) the server's figures are all of requests sent by others: there is nothing to cross-check.
-	if in.Server != nil && in.Requests.Total > 0 {
-		w := in.Requests.Warmup
-		s.Warnings = append(s.Warnings, serverstats.CrossCheck(*in.Server, serverstats.ClientTally{OK: in.Requests.OK,
-			OutputTokens: in.Requests.OutputTokens, WarmupOK: w.OK, WarmupOutputTokens: w.OutputTokens,
-			TTFTMeanMS: in.Requests.TTFTMS.Mean, E2EMeanMS: in.Requests.E2EMS.Mean})...)
-	}
+	s.Warnings = append(s.Warnings, CrossCheck(in.Server, in.Requests)...)
 	if in.Requests.WindowTooShort() {
 		s.Warnings = append(s.Warnings, "throughput and goodput unknown: "+in.Requests.TooShortText()+
 			" (the window runs from the first successful request's start to the last one's end)")

@@ -296,5 +296,8 @@ func (c *Collector) checkArgs(check assert.Check) error {
 			}
 		}
 	}
+	if err := CheckReplicaMetrics(c.opts, check.Metrics()); err != nil {
+		return fmt.Errorf("vmtest: %s: %w", desc, err)
+	}
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	vassert "github.com/vmtest/vmtest/assert"
 	"github.com/vmtest/vmtest/loadgen"
 	"github.com/vmtest/vmtest/serverstats"
 	"github.com/vmtest/vmtest/vllmsim"
@@ -275,8 +276,62 @@ func TestServersOptions(t *testing.T) {
 		{Options{Servers: []Server{{Name: "x", BaseURL: sim.URL}, {Name: "x", BaseURL: sim.URL}}}, `"x" is given twice`},
 		{Options{Servers: []Server{{BaseURL: sim.URL}, {Name: "y"}}}, "Options.Servers[1] (y): set BaseURL or MetricsURL"},
 		{Options{Servers: []Server{{BaseURL: "localhost:9"}}}, "Options.Servers[0].BaseURL"},
+		{Options{Servers: []Server{{BaseURL: sim.URL}, {BaseURL: sim.URL + "/"}}},
+			"Options.Servers[0] (r0) and Options.Servers[1] (r1) are the same server (" + sim.URL + "/)"},
+		{Options{Servers: []Server{{Name: "a", BaseURL: "http://H:80/v1"}, {Name: "b", BaseURL: "http://b:1"}, {Name: "c", MetricsURL: "http://h/metrics"}}},
+			"Options.Servers[0] (a) and Options.Servers[2] (c) are the same server"},
 	} {
 		_, err := tc.o.resolve()
 		assert.ErrorContains(t, err, tc.want)
+	}
+}
+
+func TestDuplicateServer(t *testing.T) {
+	for _, tc := range []struct {
+		servers []Server
+		i, j    int
+		dup     bool
+	}{
+		{[]Server{{BaseURL: "http://a:8000"}, {BaseURL: "http://b:8000"}}, 0, 0, false},
+		{[]Server{{BaseURL: "http://a:8000"}, {BaseURL: "http://a:8001"}}, 0, 0, false},
+		{[]Server{{BaseURL: "http://a:8000"}, {BaseURL: "http://b:8000"}, {BaseURL: "HTTP://A:8000/"}}, 0, 2, true},
+		{[]Server{{BaseURL: "https://a"}, {BaseURL: "https://u:p@a:443"}}, 0, 1, true},
+		{[]Server{{BaseURL: "http://a:8000/v1"}, {MetricsURL: "http://a:8000/metrics"}}, 0, 1, true},
+		{[]Server{{MetricsURL: "http://a:9000/metrics"}, {BaseURL: "http://a:8000", MetricsURL: "http://a:9000/metrics/"}}, 0, 1, true},
+		{[]Server{{BaseURL: "http://a:8000", MetricsURL: "http://m:1/metrics"}, {BaseURL: "http://a:8000", MetricsURL: "http://m:2/metrics"}}, 0, 1, true},
+	} {
+		i, j, dup := DuplicateServer(tc.servers)
+		assert.Equal(t, tc.dup, dup, "%+v", tc.servers)
+		assert.Equal(t, [2]int{tc.i, tc.j}, [2]int{i, j}, "%+v", tc.servers)
+	}
+}
+
+// A threshold on a replica the run does not have is refused when it is registered, before any load, listing
+// the replicas there are; one it has (any case) is registered.
+func TestThresholdOnAnUnknownReplicaFailsAtRegistration(t *testing.T) {
+	a, b := vllmsim.New(t, vllmsim.Config{Seed: 1}), vllmsim.New(t, vllmsim.Config{Seed: 2})
+	for _, tc := range []struct {
+		servers []Server
+		expr    string
+		want    string
+	}{
+		{[]Server{{Name: "a", BaseURL: a.URL}, {Name: "b", BaseURL: b.URL}}, "replica.z.server.ttft.p99 < 1s",
+			`vmtest: threshold "replica.z.server.ttft.p99 < 1s": replica.z.server.ttft.p99: no replica "z" in this run (replicas: a, b)`},
+		{[]Server{{BaseURL: a.URL}, {BaseURL: b.URL}}, "replica.a.server.ttft.p99 < 1s", `no replica "a" in this run (replicas: r0, r1)`},
+		{[]Server{{BaseURL: a.URL}}, "replica.r0.server.ttft.p99 < 1s", `no replica "r0" in this run: it has one server, whose figures are server.*`},
+		{[]Server{{Name: "a", BaseURL: a.URL}, {Name: "b", BaseURL: b.URL}}, "replica.B.server.ttft.p99 < 1s", ""},
+	} {
+		ft := &fakeTB{name: "T"}
+		c := Collect(ft, Options{Servers: tc.servers, Interval: time.Minute, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true})
+		require.NotNil(t, c, "%v", ft.fatal)
+		c.Assert(vassert.Expr(tc.expr))
+		if tc.want == "" {
+			assert.Empty(t, ft.fatal, tc.expr)
+		} else {
+			require.Len(t, ft.fatal, 1, tc.expr)
+			assert.Contains(t, ft.fatal[0], tc.want)
+			assert.Contains(t, ft.fatal[0], "nothing was measured yet")
+		}
+		ft.runCleanups()
 	}
 }

@@ -303,7 +303,19 @@ func resolveServers(o *Options) error {
 	if err := serverstats.CheckReplicaNames(names); err != nil {
 		return fmt.Errorf("vmtest: Options.Servers: %w", err)
 	}
+	if i, j, dup := DuplicateServer(o.Servers); dup {
+		return fmt.Errorf("vmtest: Options.Servers[%d] (%s) and Options.Servers[%d] (%s) are the same server (%s): "+
+			"its figures would be counted twice; give each replica once", i, o.Servers[i].Name, j, o.Servers[j].Name, auth.Redact(serverURL(o.Servers[j])))
+	}
 	return nil
+}
+
+// serverURL is the URL sv was given by: BaseURL, else MetricsURL.
+func serverURL(sv Server) string {
+	if sv.BaseURL != "" {
+		return sv.BaseURL
+	}
+	return sv.MetricsURL
 }
 
 // CheckHTTPURL returns an error when raw is not an absolute http or https URL with a host, as Start checks

@@ -21,6 +21,7 @@ import (
 	"github.com/vmtest/vmtest/loadgen"
 	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/samplers"
+	"github.com/vmtest/vmtest/serverstats"
 	"github.com/vmtest/vmtest/shard"
 	"github.com/vmtest/vmtest/summary"
 	"github.com/vmtest/vmtest/vmtest"
@@ -182,6 +183,17 @@ func (f *collectFlags) serverList() ([]vmtest.Server, error) {
 			}
 			out = append(out, vmtest.Server{Name: name, BaseURL: u})
 		}
+		if err := serverstats.CheckReplicaNames(serverNames(out)); err != nil {
+			return nil, fmt.Errorf("-servers: %w", err)
+		}
+	}
+	if i, j, dup := vmtest.DuplicateServer(out); dup {
+		what := fmt.Sprintf("-url #%d and -url #%d", i+1, j+1)
+		if f.servers != "" {
+			what = fmt.Sprintf("-servers %s (item %d) and %s (item %d)", out[i].Name, i+1, out[j].Name, j+1)
+		}
+		return nil, fmt.Errorf("%s are the same server (%s): its figures would be counted twice; give each replica once",
+			what, auth.Redact(out[j].BaseURL))
 	}
 	if f.router != "" {
 		if err := checkURL(f.router); err != nil {
@@ -201,6 +213,15 @@ func (f *collectFlags) serverList() ([]vmtest.Server, error) {
 		}
 	}
 	return out, nil
+}
+
+// serverNames returns the names of servers, in order.
+func serverNames(servers []vmtest.Server) []string {
+	names := make([]string, len(servers))
+	for i, sv := range servers {
+		names[i] = sv.Name
+	}
+	return names
 }
 
 // checkURL checks a server URL flag as vmtest.Start checks Options.VLLMBaseURL, with the same message.
@@ -505,6 +526,9 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return bad("%v", err)
 	}
+	if err := sloReplicas(o, slos, checks); err != nil {
+		return bad("%v", err)
+	}
 	ha, err := headers.config("header", "")
 	if err != nil {
 		return bad("%v", err)
@@ -554,7 +578,10 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "vmtest %s: %v\n", cmd, err)
 		return exitFail
 	}
-	if !startAt.IsZero() {
+	if note := lateStart(startAt, time.Now()); note != "" {
+		fmt.Fprintf(stderr, "vmtest %s: warning: %s\n", cmd, note)
+		o.Warnings = append(o.Warnings, note)
+	} else if !startAt.IsZero() {
 		fmt.Fprintf(stdout, "vmtest: load: waiting until %s to start\n", startAt.Format(time.RFC3339))
 		if !waitUntil(ctx, startAt) {
 			fmt.Fprintln(stderr, "vmtest: load: interrupted before -start-at: nothing was sent")
@@ -605,6 +632,17 @@ func sloChecks(exprs []string, goodput recorder.SLO) ([]assert.Check, error) {
 		checks = append(checks, check)
 	}
 	return checks, nil
+}
+
+// sloReplicas returns an error naming the first -slo (checks[i] is slos[i]) that addresses a replica the run
+// with options o does not have (vmtest.CheckReplicaMetrics), so that it is refused before any load.
+func sloReplicas(o vmtest.Options, slos []string, checks []assert.Check) error {
+	for i, check := range checks {
+		if err := vmtest.CheckReplicaMetrics(o, check.Metrics()); err != nil {
+			return fmt.Errorf("-slo #%d %q: %v", i+1, slos[i], err)
+		}
+	}
+	return nil
 }
 
 // resolveModel sets lc's model to the server's first when -model was not given, else checks that the server

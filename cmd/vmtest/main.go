@@ -5,7 +5,7 @@
 //	vmtest load -url http://localhost:8000 -concurrency 16 -requests 500 -slo "p(99) ttft < 500ms"
 //	vmtest sweep -url http://localhost:8000 -concurrency 1:64 -requests 200 -slo "p(99) ttft < 500ms"
 //	vmtest load -url http://vllm:8000 -concurrency 64 -shard-index 0 -shard-count 4 -start-at 2026-01-02T15:04:05Z -out shard-0
-//	vmtest merge -out merged shard-0 shard-1 shard-2 shard-3
+//	vmtest merge -out merged -slo "p(99) ttft < 500ms" shard-0 shard-1 shard-2 shard-3
 //	vmtest compare before/summary_statistics.json after/summary_statistics.json
 //	vmtest report metrics_output/load/metrics_load_20250101_120000.json
 //	vmtest report metrics_output/TestServe                       # rebuild a killed run from its journal
@@ -31,7 +31,8 @@
 //     $VMTEST_SHARD_COUNT) makes the run one shard of N: it drives its share of -concurrency (or -rate, with
 //     its own arrival seed), -requests and -warmup, starts from its own offset into the prompts, waits for
 //     -start-at when given, and writes shard_<config>_<ts>.json (its mergeable request distributions) beside
-//     its files. merge combines the shards' directories into one file set and summary (package shard).
+//     its files. merge combines the shards' directories into one file set and summary (package shard); it
+//     refuses fewer shards than their count unless -partial, and checks -slo thresholds over the merged run.
 //   - compare reads two or more summary JSON files (summary_statistics.json or summary_<config>_<ts>.json) and
 //     prints one row per metric (summary.Summary.Lookup names; by default summary.KeyMetrics), one column per
 //     file, and the change of each later file from the first in %, marked better or worse by the metric's
@@ -205,9 +206,25 @@ func newFlagSet(name, synopsis, description string) *flag.FlagSet {
 			return
 		}
 		fmt.Fprintln(fs.Output(), "\nflags:")
-		fs.PrintDefaults()
+		printDefaults(fs)
 	}
 	return fs
+}
+
+// printDefaults prints fs's flags as flag.PrintDefaults does, each with the Value it wraps (not the once
+// around it), so that the argument name (int, duration, string) and the default are the wrapped type's.
+func printDefaults(fs *flag.FlagSet) {
+	p := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
+	p.SetOutput(fs.Output())
+	fs.VisitAll(func(f *flag.Flag) {
+		v := f.Value
+		if o, ok := v.(*once); ok && o.Value != nil {
+			v = o.Value
+		}
+		p.Var(v, f.Name, f.Usage)
+		p.Lookup(f.Name).DefValue = f.DefValue
+	})
+	p.PrintDefaults()
 }
 
 // parse parses args with fs, flags before, between and after the arguments (`vmtest compare a.json b.json
@@ -312,6 +329,14 @@ func (o *once) Set(v string) error {
 	}
 	o.set, o.first = true, v
 	return o.Value.Set(v)
+}
+
+// String returns the wrapped value's String, or "" when there is none (the zero once flag.PrintDefaults makes).
+func (o *once) String() string {
+	if o == nil || o.Value == nil {
+		return ""
+	}
+	return o.Value.String()
 }
 
 // Get returns the wrapped value's Get (nil when it has none).

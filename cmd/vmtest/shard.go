@@ -10,8 +10,11 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/vmtest/vmtest/assert"
 	"github.com/vmtest/vmtest/loadgen"
 	"github.com/vmtest/vmtest/shard"
 	"github.com/vmtest/vmtest/summary"
@@ -26,7 +29,7 @@ type shardFlags struct {
 
 func (f *shardFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.index, "shard-index", -1, "this process's shard, 0 to -shard-count − 1 (default $"+shard.EnvIndex+", which a Kubernetes Indexed Job sets)")
-	fs.IntVar(&f.count, "shard-count", -1, "how many shards share the load: each drives its share of -concurrency, -rate, -requests and -warmup and writes a shard file for `vmtest merge` (default $"+shard.EnvCount+")")
+	fs.IntVar(&f.count, "shard-count", -1, "how many shards share the load: each drives its share of -concurrency, -rate, -requests and -warmup and writes a shard file for vmtest merge (default $"+shard.EnvCount+")")
 	fs.StringVar(&f.startAt, "start-at", "", "wall-clock time to start the load at, RFC 3339 (e.g. 2026-01-02T15:04:05Z): every shard waits for it")
 }
 
@@ -101,6 +104,17 @@ func waitUntil(ctx context.Context, at time.Time) bool {
 	return ctx.Err() == nil
 }
 
+// lateStart returns the warning of a load whose -start-at, at, had passed by now: it starts at once, late
+// against the shards that waited for at. It returns "" when at is zero or still ahead.
+func lateStart(at, now time.Time) string {
+	late := now.Sub(at)
+	if at.IsZero() || late <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("-start-at %s passed %v ago: the load starts now, that late against shards that started on time",
+		at.Format(time.RFC3339), late.Round(time.Millisecond))
+}
+
 // writeShardFile writes the shard file of the run whose summary is sum beside its snapshots file.
 func writeShardFile(c *vmtest.Collector, sum *summary.Summary, s shard.Spec, wl shard.Workload) (string, error) {
 	snaps := sum.Files["snapshots_json"]
@@ -113,21 +127,40 @@ func writeShardFile(c *vmtest.Collector, sum *summary.Summary, s shard.Spec, wl 
 
 func mergeMain(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	const cmd = "merge"
-	fs := newFlagSet(cmd, "[-out DIR] DIR...",
+	fs := newFlagSet(cmd, "[-out DIR] [-partial] [-slo EXPR ...] DIR...",
 		"Merges the results of the shards of one load test (vmtest load -shard-count N, each writing to its own\n"+
 			"DIR) into one file set and summary under -out: counts summed, percentiles over every shard's requests.\n"+
-			"Snapshots, server, GPU and host figures are the lowest-index shard's. Refuses shards of different load tests.")
+			"Snapshots, server, GPU and host figures are the lowest-index shard's. Refuses shards of different load tests,\n"+
+			"and fewer shards than their count unless -partial. Checks each -slo over the merged summary: exit status 1\n"+
+			"when one is not met.")
 	out := fs.String("out", "", "output directory (default $"+vmtest.EnvOutputDir+"/merge, else metrics_output/merge)")
+	partial := fs.Bool("partial", false, "merge even when some of the shards are missing (a warning names them); without it, nothing is written and the exit status is 1")
+	var slos stringList
+	fs.Var(&slos, "slo", `threshold expression checked over the merged summary, as for load, e.g. "p(99) ttft < 500ms" (repeatable)`)
 	if code, ok := parse(fs, args, stdout, stderr); !ok {
 		return code
 	}
 	if fs.NArg() == 0 {
 		return usageErr(stderr, cmd, "give the shards' directories")
 	}
+	checks := make([]assert.Check, len(slos))
+	for i, e := range slos {
+		if checks[i] = assert.Expr(e); checks[i].Err() != nil {
+			return usageErr(stderr, cmd, "-slo #%d: %v", i+1, checks[i].Err())
+		}
+	}
 	m, err := shard.Merge(fs.Args(), shard.Options{})
 	if err != nil {
 		fmt.Fprintf(stderr, "vmtest merge: %v\n", err)
 		return exitFail
+	}
+	if len(m.Missing) > 0 {
+		what := fmt.Sprintf("%d of the %d shards given (missing: %s)", fs.NArg(), fs.NArg()+len(m.Missing), shardsText(m.Missing))
+		if !*partial {
+			fmt.Fprintf(stderr, "vmtest merge: %s; nothing written (give every shard's directory, or -partial to merge these)\n", what)
+			return exitFail
+		}
+		fmt.Fprintf(stderr, "vmtest merge: warning: %s: the requests of the missing shards are in no figure\n", what)
 	}
 	dir := vmtest.OutputDir(configName(cmd), *out)
 	if err := shard.Write(dir, m); err != nil {
@@ -141,5 +174,28 @@ func mergeMain(_ context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "  %s\n", p)
 		}
 	}
-	return exitOK
+	if len(checks) == 0 {
+		return exitOK
+	}
+	code := exitOK
+	for i, c := range checks {
+		if err := c.Eval(m.Summary); err != nil {
+			fmt.Fprintf(stderr, "vmtest merge: -slo %q not met: %v\n", slos[i], err)
+			code = exitFail
+		}
+	}
+	printSLOs(stdout, m.Summary, slos, checks)
+	return code
+}
+
+// shardsText names the shard indexes ns: "shard 2", "shards 1, 3 and 4".
+func shardsText(ns []int) string {
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = strconv.Itoa(n)
+	}
+	if len(s) == 1 {
+		return "shard " + s[0]
+	}
+	return "shards " + strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
 }

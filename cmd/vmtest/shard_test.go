@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -246,6 +247,28 @@ func TestWaitUntilStartAt(t *testing.T) {
 	})
 }
 
+// A -start-at already past says so, with how long ago, and the load starts at once; one ahead gives no warning.
+func TestLateStartAt(t *testing.T) {
+	at := time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)
+	assert.Equal(t, "-start-at 2026-01-02T15:04:05Z passed 1m30.25s ago: the load starts now, that late against shards that started on time",
+		lateStart(at, at.Add(90250*time.Millisecond)))
+	assert.Empty(t, lateStart(at, at))
+	assert.Empty(t, lateStart(at, at.Add(-time.Second)))
+	assert.Empty(t, lateStart(time.Time{}, at))
+
+	sim := fastSim(t)
+	dir := t.TempDir()
+	past := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	code, out, errOut := runCmd(context.Background(), "load", "-url", sim.URL, "-model", "sim-model", "-requests", "2", "-max-tokens", "2",
+		"-interval", "1m", "-gpu", "none", "-out", dir, "-config", "late", "-start-at", past)
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	assert.NotContains(t, out, "waiting until")
+	want := regexp.MustCompile(`-start-at ` + regexp.QuoteMeta(past) + ` passed 1h0m\d+(\.\d+)?s ago: the load starts now`)
+	assert.Regexp(t, want, errOut)
+	s := readSummaryT(t, runFiles(t, dir, "late")["summary_json"])
+	assert.True(t, slices.ContainsFunc(s.Warnings, want.MatchString), "%q", s.Warnings)
+}
+
 // The shard flags are checked before anything is sent, each error naming the flag.
 func TestShardFlagErrors(t *testing.T) {
 	for _, c := range []struct {
@@ -263,4 +286,44 @@ func TestShardFlagErrors(t *testing.T) {
 	code, _, stderr := runCmd(context.Background(), "merge", "-out", t.TempDir(), t.TempDir())
 	assert.Equal(t, exitFail, code)
 	assert.Contains(t, stderr, "holds no run")
+}
+
+// vmtest merge refuses fewer shards than their count (nothing written, exit 1) unless -partial, which merges
+// them with a warning on stderr; -slo is checked over the merged summary, exit 1 when one is not met.
+func TestMergePartialAndSLOs(t *testing.T) {
+	sim := fastSim(t)
+	base := t.TempDir()
+	dirs := make([]string, 2)
+	for i := range dirs {
+		dirs[i] = filepath.Join(base, fmt.Sprintf("s%d", i))
+		code, out, errOut := runCmd(context.Background(), "load", "-url", sim.URL, "-model", "sim-model", "-concurrency", "2",
+			"-requests", "6", "-max-tokens", "2", "-interval", "1m", "-gpu", "none", "-config", "m", "-out", dirs[i],
+			"-shard-index", strconv.Itoa(i), "-shard-count", "2")
+		require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	}
+
+	refused := filepath.Join(base, "refused")
+	code, _, errOut := runCmd(context.Background(), "merge", "-out", refused, dirs[1])
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, errOut, "vmtest merge: 1 of the 2 shards given (missing: shard 0); nothing written (give every shard's directory, or -partial to merge these)")
+	_, err := os.Stat(refused)
+	assert.True(t, os.IsNotExist(err), "nothing written: %v", err)
+
+	code, out, errOut := runCmd(context.Background(), "merge", "-partial", "-out", filepath.Join(base, "partial"), dirs[1])
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	assert.Contains(t, errOut, "vmtest merge: warning: 1 of the 2 shards given (missing: shard 0): the requests of the missing shards are in no figure")
+	assert.Contains(t, out, "merged 1 shards: 3 requests, 3 ok")
+
+	code, out, errOut = runCmd(context.Background(), append([]string{"merge", "-out", filepath.Join(base, "all"),
+		"-slo", "error_rate < 1%", "-slo", "request_throughput > 1000000"}, dirs...)...)
+	assert.Equal(t, exitFail, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	assert.Contains(t, out, "merged 2 shards: 6 requests, 6 ok")
+	assert.Contains(t, out, "vmtest: SLO met      error_rate < 1%\nvmtest: SLO NOT met  request_throughput > 1000000\nvmtest: 1 of 2 SLOs met\n")
+	assert.Contains(t, errOut, `vmtest merge: -slo "request_throughput > 1000000" not met: `)
+
+	code, _, _ = runCmd(context.Background(), append([]string{"merge", "-out", filepath.Join(base, "met"), "-slo", "error_rate < 1%"}, dirs...)...)
+	assert.Equal(t, exitOK, code)
+	code, _, errOut = runCmd(context.Background(), "merge", "-slo", "p(99) ttft <", dirs[0])
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "-slo #1: ")
 }

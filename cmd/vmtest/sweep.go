@@ -100,7 +100,8 @@ func sweepMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	case lc.Requests < 0 || lc.Duration < 0 || lc.Params.MaxTokens < 0 || lc.Warmup < -1:
 		return bad("-requests, -duration and -max-tokens must not be negative, -warmup not below -1")
 	}
-	if _, err := sloChecks(slos, slo); err != nil {
+	checks, err := sloChecks(slos, slo)
+	if err != nil {
 		return bad("%v", err)
 	}
 	opts := sweep.Options{Mode: sweep.Concurrency, SLO: slos, KneeMetric: kneeMetric, KneeSensitivity: kneeSensitivity, Log: stdout}
@@ -108,7 +109,6 @@ func sweepMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if rate != "" {
 		opts.Mode, spec, flagName = sweep.Rate, rate, "-rate"
 	}
-	var err error
 	if opts.Loads, opts.Search, err = sweepLoads(spec); err != nil {
 		return bad("%s %v", flagName, err)
 	}
@@ -121,6 +121,9 @@ func sweepMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return bad("each step needs -requests or -duration")
 	}
 	if opts.Collect, err = cf.options(cmd); err != nil {
+		return bad("%v", err)
+	}
+	if err := sloReplicas(opts.Collect, slos, checks); err != nil {
 		return bad("%v", err)
 	}
 	opts.Collect.Goodput = slo

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// flagLine is one flag's first line in flag.PrintDefaults's output: "  -name argname".
+var flagLine = regexp.MustCompile(`(?m)^  -(\S+)(?: (.*))?$`)
+
+// TestHelpOfEveryCommandHasNoPanicAndTheArgNames runs each subcommand's -h and help <cmd> in process: no
+// "panic calling String method" (flag.PrintDefaults on the zero once), and each flag's argument name is its
+// type's (int, duration, string, float; none for a boolean; value for a list), never a phrase taken from
+// backquotes in its usage.
+func TestHelpOfEveryCommandHasNoPanicAndTheArgNames(t *testing.T) {
+	allowed := map[string]bool{"": true, "value": true, "int": true, "duration": true, "string": true, "float": true, "uint": true}
+	for _, c := range commands() {
+		if c.main == nil {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			code, out, errOut := runCmd(context.Background(), c.name, "-h")
+			require.Equal(t, exitOK, code, errOut)
+			assert.NotContains(t, out+errOut, "panic")
+			_, viaHelp, _ := runCmd(context.Background(), "help", c.name)
+			assert.Equal(t, out, viaHelp, "help %s and %s -h print the same", c.name, c.name)
+			lines := flagLine.FindAllStringSubmatch(out, -1)
+			if !strings.Contains(out, "It takes no flags.") {
+				require.NotEmpty(t, lines)
+			}
+			for _, m := range lines {
+				assert.True(t, allowed[m[2]], "-%s prints the argument name %q", m[1], m[2])
+			}
+		})
+	}
+	_, out, _ := runCmd(context.Background(), "load", "-h")
+	want := map[string]string{"requests": "int", "duration": "duration", "display": "", "burstiness": "float",
+		"shard-count": "int", "start-at": "string", "url": "value"}
+	got := map[string]string{}
+	for _, m := range flagLine.FindAllStringSubmatch(out, -1) {
+		got[m[1]] = m[2]
+	}
+	for name, arg := range want {
+		assert.Equal(t, arg, got[name], "-%s", name)
+	}
+	assert.Contains(t, out, "Poisson (default 1)\n", "a default the wrapped flag prints")
+	assert.Contains(t, out, "for vmtest merge (default $VMTEST_SHARD_COUNT)")
+	assert.False(t, strings.Contains(out, "-shard-count vmtest"))
+}
