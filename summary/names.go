@@ -206,6 +206,9 @@ func (pat pattern) bind(ws []string, k int) ([]string, args) {
 // resolve finds the registry entry name belongs to. A name outside every entry gives an
 // *UnknownMetricError whose Reason says what is wrong with it where some entry fits its first part(s).
 func resolve(name string) (resolved, error) {
+	if r, ok, err := resolveGroup(name); ok {
+		return r, err
+	}
 	n := strings.ToLower(strings.TrimSpace(name))
 	ws := strings.Split(n, ".")
 	if slices.Contains(ws, "") {
@@ -302,6 +305,10 @@ func Describe(name string) (Described, error) {
 	}
 	d := Described{Name: r.name, Metric: *r.metric, Label: r.metric.Label}
 	switch {
+	case r.a.model != "":
+		d.Label = "model " + r.a.model + " " + d.Label
+	case r.a.turn > 0:
+		d.Label = "turn " + strconv.Itoa(r.a.turn) + " " + d.Label
 	case r.a.mig != "":
 		d.Label = r.a.gpu + " MIG " + r.a.mig + " " + d.Label
 	case r.a.gpu != "":
