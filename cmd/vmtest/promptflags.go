@@ -23,7 +23,7 @@ func (p *promptFlags) register(fs *flag.FlagSet, model *string) {
 	p.wf.register(fs)
 	p.df.register(fs)
 	fs.StringVar(model, "model", "", `model to request (default the first of the server's /v1/models), or a mix of models or LoRA adapters by weight, "a=3,b=1", drawn per request with -seed`)
-	fs.StringVar(&p.file, "prompts", "", `JSON Lines prompt file: {"prompt": ...} or {"messages": [...]} per line, optional "max_tokens"`)
+	fs.StringVar(&p.file, "prompts", "", `JSON Lines prompt file: {"prompt": ...} or {"messages": [...]} per line, optional "max_tokens"; "turns": ["...", ...] makes a line a multi-turn session`)
 	fs.Var(&p.texts, "prompt", "a chat prompt (repeatable; default a few built-in prompts)")
 }
 
