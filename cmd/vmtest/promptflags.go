@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/vmtest/vmtest/loadgen"
 )
@@ -37,11 +38,18 @@ func (p *promptFlags) check(set map[string]bool, model *string) error {
 	if err := p.wf.check(set, given); err != nil {
 		return err
 	}
-	return p.df.check(set, model, given || set["input-tokens"])
+	return p.df.check(set, model, given || set["input-tokens"], p.file != "")
 }
 
-// base returns the prompts of -prompts or -prompt (or the built-in ones), before apply replaces them.
-func (p *promptFlags) base() ([]loadgen.Prompt, error) { return chosenPrompts(p.file, p.texts) }
+// base returns the prompts of -prompts or -prompt (or the built-in ones), before apply replaces them; a
+// -think-time without -multi-turn needs a session in the -prompts file.
+func (p *promptFlags) base() ([]loadgen.Prompt, error) {
+	ps, err := chosenPrompts(p.file, p.texts)
+	if err == nil && p.df.think > 0 && !p.df.multiTurn && !slices.ContainsFunc(ps, func(q loadgen.Prompt) bool { return len(q.Turns) > 0 }) {
+		return nil, fmt.Errorf(`-think-time: no line of -prompts %s has "turns": there is no session to pause in`, p.file)
+	}
+	return ps, err
+}
 
 // apply sets lc's prompts from synthetic lengths or a dataset and draws the model mix (lc's client and
 // model must be resolved: both count tokens with the server's /tokenize). It prints each warning to stderr
