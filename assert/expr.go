@@ -132,7 +132,8 @@ func (p *exprParser) skipSpace() {
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
 
-// ident reads letter { letter | digit | "_" | "." } and returns it ("" when there is none).
+// ident reads letter { letter | digit | "_" | "." | "-" | "/" | ":" } and returns it ("" when there is
+// none): "-", "/" and ":" are for the model names of model.<name>.* ("model.org/m-7b:lora.ttft.p99").
 func (p *exprParser) ident() string {
 	start := p.pos
 	if p.pos >= len(p.src) || !isLetter(p.src[p.pos]) {
@@ -140,7 +141,7 @@ func (p *exprParser) ident() string {
 	}
 	for p.pos < len(p.src) {
 		c := p.src[p.pos]
-		if !isLetter(c) && !isDigit(c) && c != '_' && c != '.' {
+		if !isLetter(c) && !isDigit(c) && !strings.ContainsRune("_.-/:", rune(c)) {
 			break
 		}
 		p.pos++

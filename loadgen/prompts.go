@@ -70,7 +70,9 @@ func (p Prompt) validate() error {
 
 // ReadPrompts reads prompts from JSON Lines: one object per line, either {"prompt": "..."} or
 // {"messages": [{"role": ..., "content": ...}, ...]}, each optionally with "id", "max_tokens", "min_tokens",
-// "ignore_eos" and "model". Blank lines
+// "ignore_eos" and "model". A line with "turns" is a multi-turn session (Prompt.Turns): its "messages", if
+// any, are the context, and each turn is a user message's content (a string or a list of content parts) or
+// {"content": ..., "max_tokens": N} (Turn.UnmarshalJSON). Blank lines
 // are skipped; lines may be of any length. Unknown fields are ignored. A line that is not valid JSON or that
 // has neither (or both) of "prompt" and "messages" is an error naming its 1-based line number; an input with
 // no prompt at all is an error too.
@@ -80,8 +82,8 @@ func ReadPrompts(r io.Reader) ([]Prompt, error) {
 	for lineNo := 1; ; lineNo++ {
 		line, err := br.ReadBytes('\n')
 		if len(bytes.TrimSpace(line)) > 0 {
-			var p Prompt
-			if jerr := json.Unmarshal(line, &p); jerr != nil {
+			p, jerr := promptLine(line)
+			if jerr != nil {
 				return nil, fmt.Errorf("loadgen: prompts line %d: %w", lineNo, jerr)
 			}
 			if verr := p.validate(); verr != nil {
@@ -100,6 +102,24 @@ func ReadPrompts(r io.Reader) ([]Prompt, error) {
 		return nil, errors.New("loadgen: no prompts in input")
 	}
 	return prompts, nil
+}
+
+// promptLine decodes one line of ReadPrompts: a Prompt and its "turns"; "turns": [] is an error.
+func promptLine(line []byte) (Prompt, error) {
+	var l struct {
+		Prompt
+		Turns *[]Turn `json:"turns"`
+	}
+	if err := json.Unmarshal(line, &l); err != nil {
+		return Prompt{}, err
+	}
+	if l.Turns != nil {
+		if len(*l.Turns) == 0 {
+			return Prompt{}, errors.New(`"turns" is empty: a session needs at least one user turn`)
+		}
+		l.Prompt.Turns = *l.Turns
+	}
+	return l.Prompt, nil
 }
 
 // LoadPrompts reads a JSON Lines prompt file with ReadPrompts. Errors name the file and, for a bad line, its

@@ -1,7 +1,9 @@
 package loadgen
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -17,6 +19,26 @@ type Turn struct {
 	// MaxTokens, when > 0, is this turn's max_tokens (for a dataset, the length of its reference reply);
 	// 0 uses the prompt's, then Params'.
 	MaxTokens int
+}
+
+// UnmarshalJSON reads a turn of a prompts file's "turns": the user message's content (a string, or a list
+// of content parts, kept as given) or an object {"content": ..., "max_tokens": N}. Null content is an error.
+func (t *Turn) UnmarshalJSON(b []byte) error {
+	var o struct {
+		Content   json.RawMessage `json:"content"`
+		MaxTokens int             `json:"max_tokens"`
+	}
+	raw := b
+	if bytes.HasPrefix(bytes.TrimSpace(b), []byte("{")) {
+		if err := json.Unmarshal(b, &o); err != nil {
+			return fmt.Errorf("turn: %w", err)
+		}
+		raw, t.MaxTokens = o.Content, o.MaxTokens
+	}
+	if len(bytes.TrimSpace(raw)) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		return errors.New(`turn: no content: want a string, a list of content parts or {"content": ..., "max_tokens": N}`)
+	}
+	return json.Unmarshal(raw, &t.Content)
 }
 
 // validateSession checks a session prompt: no text prompt, every turn with content and max_tokens ≥ 0.

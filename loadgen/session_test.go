@@ -120,3 +120,53 @@ func TestDoRefusesSession(t *testing.T) {
 	assert.Equal(t, recorder.OutcomeFailed, rec.Outcome)
 	assert.ErrorContains(t, rec.Err, "session")
 }
+
+// A prompts file's line with "turns" is a session: its messages are the context, each turn a string, a list
+// of content parts or an object with its own max_tokens; bad turns name their line.
+func TestReadPromptsSessions(t *testing.T) {
+	in := `{"id": "s1", "messages": [{"role": "system", "content": "be brief"}], "turns": ["hello there", {"content": "and more", "max_tokens": 3}], "max_tokens": 9}` + "\n" +
+		`{"turns": [[{"type": "text", "text": "hi"}]], "model": "sql-lora"}` + "\n" +
+		`{"prompt": "plain"}`
+	ps, err := ReadPrompts(strings.NewReader(in))
+	require.NoError(t, err)
+	require.Len(t, ps, 3)
+	assert.Equal(t, []Message{{Role: "system", Content: "be brief"}}, ps[0].Messages)
+	assert.Equal(t, []Turn{{Content: "hello there"}, {Content: "and more", MaxTokens: 3}}, ps[0].Turns)
+	assert.Equal(t, 9, ps[0].MaxTokens)
+	assert.Equal(t, []Turn{{Content: []any{map[string]any{"type": "text", "text": "hi"}}}}, ps[1].Turns)
+	assert.Equal(t, "sql-lora", ps[1].Model)
+	assert.Empty(t, ps[2].Turns)
+
+	for _, bad := range []struct{ in, want string }{
+		{`{"prompt": "a"}` + "\n" + `{"turns": []}`, `line 2: "turns" is empty`},
+		{`{"turns": [null]}`, "line 1: turn: no content"},
+		{`{"turns": [{"max_tokens": 3}]}`, "line 1: turn: no content"},
+		{`{"turns": [{"content": "a", "max_tokens": -1}]}`, "line 1: turn 1: max_tokens -1 is negative"},
+		{`{"prompt": "a", "turns": ["b"]}`, `line 1: a session (turns) cannot have a completions "prompt"`},
+		{`{"turns": "b"}`, "line 1"},
+	} {
+		_, err := ReadPrompts(strings.NewReader(bad.in))
+		assert.ErrorContains(t, err, bad.want, bad.in)
+	}
+}
+
+// A session read from a prompts file is sent turn by turn: turn 2's prompt_tokens counts the system
+// message, both user turns and turn 1's reply (the simulator counts one token per word and
+// vllmsim.ChatTokensPerMessage per message; each output token is one word).
+func TestPromptsFileSessionAgainstSimulator(t *testing.T) {
+	sim := vllmsim.New(t, vllmsim.Config{})
+	ps, err := ReadPrompts(strings.NewReader(`{"messages": [{"role": "system", "content": "you are brief"}], "turns": ["hello there", {"content": "tell me more", "max_tokens": 2}], "max_tokens": 4}`))
+	require.NoError(t, err)
+	sink := &sliceSink{}
+	_, err = Run(context.Background(), LoadConfig{Client: ClientConfig{BaseURL: sim.URL}, Prompts: ps,
+		Params: Params{IgnoreEOS: Bool(true)}, Concurrency: 1, Requests: 1, Sink: sink})
+	require.NoError(t, err)
+	recs := sink.all()
+	require.Len(t, recs, 2)
+	per := vllmsim.ChatTokensPerMessage
+	assert.Equal(t, 3+per+2+per, recs[0].PromptTokens, "system 3 words, user 2 words")
+	assert.Equal(t, 4, recs[0].OutputTokens, "the prompt's max_tokens")
+	assert.Equal(t, 3+per+2+per+4+per+3+per, recs[1].PromptTokens, "+ the 4-word reply and 3 more user words")
+	assert.Equal(t, 2, recs[1].OutputTokens, "the turn's own max_tokens")
+	assert.Equal(t, []int{1, 2}, []int{recs[0].Turn, recs[1].Turn})
+}

@@ -161,7 +161,9 @@ func (e *UnknownMetricError) Error() string {
 //
 // With several servers (replicas), every server.* name is the aggregate over them, and
 // replica.<name>.server.* is the same figure over one replica (ReplicaPrefix); a replica the run does not
-// have gives Known false with a Note listing those it has.
+// have gives Known false with a Note listing those it has. Likewise model.<name>.<figure> and
+// turn.<k>.<figure> (ModelPrefix, TurnPrefix) are a client-side request figure over one model's requests
+// (recorder.Summary.ByModel) or one turn's, k from 1 (ByTurn[k-1]).
 func (s *Summary) Lookup(name string) (Value, error) {
 	r, err := resolve(name)
 	if err != nil {
@@ -174,6 +176,9 @@ func (s *Summary) Lookup(name string) (Value, error) {
 	}
 	if r.replica != "" {
 		return s.readReplica(r, v), nil
+	}
+	if r.a.model != "" || r.a.turn > 0 {
+		return s.readGroup(r, v), nil
 	}
 	return r.metric.read(s, r.a, v), nil
 }

@@ -70,6 +70,9 @@ type args struct {
 	gpu string
 	// mig is the MIG device's key in GPUStats.MIG ("gi1_ci0"), or "".
 	mig string
+	// model is the model of a model.<name>.* figure as written, or ""; turn the k of a turn.<k>.* figure, or 0.
+	model string
+	turn  int
 }
 
 // Choices of statistics, as the registry's names write them.

@@ -211,10 +211,13 @@ func resolve(name string) (resolved, error) {
 	if n := strings.ToLower(strings.TrimSpace(name)); strings.HasPrefix(n, ReplicaPrefix) {
 		return resolveReplica(name, n)
 	}
+	if r, ok, err := resolveGroup(name); ok {
+		return r, err
+	}
 	return resolveRegistry(name)
 }
 
-// resolveRegistry finds the registry entry of name, which is not a replica's name (see resolve).
+// resolveRegistry finds the registry entry of name, which is neither a replica's nor a group's (see resolve).
 func resolveRegistry(name string) (resolved, error) {
 	n := strings.ToLower(strings.TrimSpace(name))
 	ws := strings.Split(n, ".")
@@ -314,6 +317,10 @@ func Describe(name string) (Described, error) {
 	switch {
 	case r.replica != "":
 		d.Label = "replica " + r.replica + " " + d.Label
+	case r.a.model != "":
+		d.Label = "model " + r.a.model + " " + d.Label
+	case r.a.turn > 0:
+		d.Label = "turn " + strconv.Itoa(r.a.turn) + " " + d.Label
 	case r.a.mig != "":
 		d.Label = r.a.gpu + " MIG " + r.a.mig + " " + d.Label
 	case r.a.gpu != "":

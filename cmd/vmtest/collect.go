@@ -432,21 +432,14 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	var cf collectFlags
 	cf.register(fs)
 	var (
-		prompts    stringList
-		slos       stringList
-		lc         loadgen.LoadConfig
-		slo        recorder.SLO
-		promptFile string
-		wf         workloadFlags
-		sh         shardFlags
-		df         datasetFlags
+		slos stringList
+		lc   loadgen.LoadConfig
+		slo  recorder.SLO
+		pf   promptFlags
+		sh   shardFlags
 	)
-	wf.register(fs)
+	pf.register(fs, &lc.Params.Model)
 	sh.register(fs)
-	df.register(fs)
-	fs.StringVar(&lc.Params.Model, "model", "", `model to request (default the first of the server's /v1/models), or a mix of models or LoRA adapters by weight, "a=3,b=1", drawn per request with -seed`)
-	fs.StringVar(&promptFile, "prompts", "", `JSON Lines prompt file: {"prompt": ...} or {"messages": [...]} per line, optional "max_tokens"`)
-	fs.Var(&prompts, "prompt", "a chat prompt (repeatable; default a few built-in prompts)")
 	fs.IntVar(&lc.Concurrency, "concurrency", 0, "closed loop: requests in flight at once (default 1 without -rate)")
 	fs.Float64Var(&lc.Rate, "rate", 0, "open loop: requests per second on a Poisson (or gamma) schedule")
 	fs.Float64Var(&lc.Burstiness, "burstiness", 0, "open loop: gamma shape of the gaps between requests; 1 is Poisson (default 1)")
@@ -485,8 +478,6 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	switch {
 	case !cf.anyServer():
 		return bad("-url (or -servers) is required (or $%s)", vmtest.EnvVLLMURL)
-	case promptFile != "" && len(prompts) > 0:
-		return bad("-prompts and -prompt exclude each other")
 	case set["rate"] && set["concurrency"]:
 		return bad("-concurrency is the closed loop's; with -rate use -max-concurrency")
 	case !set["rate"] && (set["burstiness"] || set["max-concurrency"]):
@@ -494,10 +485,7 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	case set["rate"] && !(lc.Rate > 0):
 		return bad("-rate %v: must be above 0", lc.Rate)
 	}
-	if err := wf.check(set, promptFile != "" || len(prompts) > 0); err != nil {
-		return bad("%v", err)
-	}
-	if err := df.check(set, &lc.Params.Model, promptFile != "" || len(prompts) > 0 || set["input-tokens"]); err != nil {
+	if err := pf.check(set, &lc.Params.Model); err != nil {
 		return bad("%v", err)
 	}
 	for _, n := range []struct {
@@ -536,7 +524,7 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	lc.Client.Header = ha.Header
 	o.Goodput = slo
 	o.Goal = loadGoal(lc)
-	if lc.Prompts, err = chosenPrompts(promptFile, prompts); err != nil {
+	if lc.Prompts, err = pf.base(); err != nil {
 		return bad("%v", err)
 	}
 	lc.Client.BaseURL, lc.Client.MoreBaseURLs = cf.targets[0], cf.targets[1:]
@@ -548,19 +536,11 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if code, ok := resolveModel(ctx, &lc, cmd, stderr); !ok {
 		return code
 	}
-	if note, err := wf.apply(ctx, &lc, stdout); err != nil {
-		fmt.Fprintf(stderr, "vmtest %s: synthetic prompts: %v\n", cmd, err)
+	warnings, err := pf.apply(ctx, &lc, cmd, stdout, stderr)
+	o.Warnings = append(o.Warnings, warnings...)
+	if err != nil {
+		fmt.Fprintf(stderr, "vmtest %s: %v\n", cmd, err)
 		return exitFail
-	} else if note != "" {
-		fmt.Fprintf(stderr, "vmtest %s: warning: %s\n", cmd, note)
-		o.Warnings = append(o.Warnings, note)
-	}
-	if note, err := df.apply(ctx, &lc, stdout); err != nil {
-		fmt.Fprintf(stderr, "vmtest %s: dataset: %v\n", cmd, err)
-		return exitFail
-	} else if note != "" {
-		fmt.Fprintf(stderr, "vmtest %s: warning: %s\n", cmd, note)
-		o.Warnings = append(o.Warnings, note)
 	}
 	var wl shard.Workload
 	if spec.Sharded() {

@@ -34,12 +34,13 @@ func (d *datasetFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&d.format, "dataset-format", "sharegpt", "format of -dataset: sharegpt (JSON list or JSON Lines, told apart by the first character)")
 	fs.IntVar(&d.entries, "dataset-entries", 0, "dataset: how many entries to send, sampled with -seed after vLLM's length filters (default every entry that passes)")
 	fs.BoolVar(&d.multiTurn, "multi-turn", false, "dataset: send each entry's user turns as one session, each reply received sent back with the next turn (default: the first turn only, as vLLM)")
-	fs.DurationVar(&d.think, "think-time", 0, "multi-turn: pause between a session's turns")
+	fs.DurationVar(&d.think, "think-time", 0, `multi-turn, or -prompts lines with "turns": pause between a session's turns`)
 }
 
 // check validates the flags after parsing; model is -model's value, replaced by "" when it is a mix
-// ("a=3,b=1"); others says whether prompts come from elsewhere (-prompts, -prompt, -input-tokens).
-func (d *datasetFlags) check(set map[string]bool, model *string, others bool) error {
+// ("a=3,b=1"); others says whether prompts come from elsewhere (-prompts, -prompt, -input-tokens), file
+// whether from a -prompts file (whose sessions take -think-time).
+func (d *datasetFlags) check(set map[string]bool, model *string, others, file bool) error {
 	switch {
 	case d.path != "" && others:
 		return fmt.Errorf("-dataset excludes -prompts, -prompt and -input-tokens")
@@ -47,8 +48,8 @@ func (d *datasetFlags) check(set map[string]bool, model *string, others bool) er
 		return fmt.Errorf("-dataset-format %q: the only format is sharegpt", d.format)
 	case d.path == "" && (set["dataset-entries"] || set["multi-turn"] || set["dataset-format"]):
 		return fmt.Errorf("-dataset-entries, -multi-turn and -dataset-format need -dataset")
-	case set["think-time"] && !d.multiTurn:
-		return fmt.Errorf("-think-time needs -multi-turn")
+	case set["think-time"] && !d.multiTurn && !file:
+		return fmt.Errorf("-think-time needs -multi-turn, or -prompts with sessions")
 	case d.entries < 0 || d.think < 0:
 		return fmt.Errorf("-dataset-entries and -think-time must not be negative")
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -74,4 +75,27 @@ func TestLoadDatasetFlagErrors(t *testing.T) {
 		code, _, errOut := runCmd(context.Background(), append([]string{"load", "-url", "http://127.0.0.1:1"}, args...)...)
 		assert.Equal(t, exitUsage, code, "%v: %s", args, errOut)
 	}
+}
+
+// A -prompts line with "turns" is a session, sent turn by turn: two sessions of 2 and 1 turns, one
+// request each, give 3 requests, 2 of them first turns.
+func TestLoadPromptsFileSessions(t *testing.T) {
+	sim := fastSim(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "p.jsonl")
+	require.NoError(t, os.WriteFile(file, []byte(`{"turns": ["hello there", "and more"]}`+"\n"+`{"turns": ["hi"]}`+"\n"), 0o644))
+	code, out, errOut := runCmd(context.Background(), "load", "-url", sim.URL, "-requests", "2", "-concurrency", "1",
+		"-prompts", file, "-think-time", "1ms", "-max-tokens", "2", "-interval", "1s", "-out", dir, "-gpu", "none")
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	s := readSummaryT(t, runFiles(t, dir, "load")["summary_json"])
+	assert.Equal(t, 3, s.Requests.Total)
+	require.Len(t, s.Requests.ByTurn, 2)
+	assert.Equal(t, 2, s.Requests.ByTurn[0].Total)
+	assert.Equal(t, 1, s.Requests.ByTurn[1].Total)
+
+	plain := filepath.Join(dir, "plain.jsonl")
+	require.NoError(t, os.WriteFile(plain, []byte(`{"prompt": "hi"}`+"\n"), 0o644))
+	code, _, errOut = runCmd(context.Background(), "load", "-url", sim.URL, "-prompts", plain, "-think-time", "1ms")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, `-think-time: no line of -prompts `+plain+` has "turns"`)
 }

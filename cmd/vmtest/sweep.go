@@ -39,7 +39,9 @@ func sweepLoads(s string) (ladder []float64, search *sweep.Search, err error) {
 func sweepMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	const cmd = "sweep"
 	fs := newFlagSet(cmd, "-url URL -slo EXPR [-slo EXPR ...] (-concurrency 1,2,4,8 | -concurrency 1:64 | -rate 1,2,5 | -rate 0.5:20 [-resolution R])\n"+
-		"       [-requests N | -duration D] [-warmup N] [-model M] [-prompts FILE.jsonl | -prompt TEXT ...] [-max-tokens N] [-knee-metric NAME] [-out DIR]",
+		"       [-requests N | -duration D] [-warmup N] [-model M | -model A=3,B=1] [-prompts FILE.jsonl | -prompt TEXT ...] [-max-tokens N] [-knee-metric NAME] [-out DIR]\n"+
+		"       [-input-tokens DIST [-output-tokens DIST] [-num-prompts N] [-prefixes N -prefix-tokens N -suffixes-per-prefix M]] [-ignore-eos] [-min-tokens N] [-seed S]\n"+
+		"       [-dataset FILE [-dataset-entries N] [-multi-turn [-think-time D]]]",
 		"Finds the highest load that meets the SLO: runs each step of a ladder of concurrencies (closed loop) or request\n"+
 			"rates (open loop), or bisects between LO:HI, one step after another, each with its warm-up, its own collector and\n"+
 			"files (<out>/<step>/), judged by every -slo. A step stops early once an error_rate or client-percentile -slo can\n"+
@@ -49,10 +51,10 @@ func sweepMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	var cf collectFlags
 	cf.register(fs)
 	var (
-		prompts, slos   stringList
+		slos            stringList
 		lc              loadgen.LoadConfig
 		slo             recorder.SLO
-		promptFile      string
+		pf              promptFlags
 		conc, rate      string
 		resolution      float64
 		kneeMetric      string
@@ -61,9 +63,7 @@ func sweepMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.StringVar(&conc, "concurrency", "", "closed-loop steps: a ladder 1,2,4,8 or bounds LO:HI to bisect")
 	fs.StringVar(&rate, "rate", "", "open-loop steps, req/s: a ladder 1,2,5 or bounds LO:HI to bisect")
 	fs.Float64Var(&resolution, "resolution", 0, "bisection: stop when the highest load met and the lowest failed are this close (default 1 for concurrency, (HI−LO)/16 for rate)")
-	fs.StringVar(&lc.Params.Model, "model", "", "model to request (default the first of the server's /v1/models)")
-	fs.StringVar(&promptFile, "prompts", "", `JSON Lines prompt file: {"prompt": ...} or {"messages": [...]} per line, optional "max_tokens"`)
-	fs.Var(&prompts, "prompt", "a chat prompt (repeatable; default a few built-in prompts)")
+	pf.register(fs, &lc.Params.Model)
 	fs.Float64Var(&lc.Burstiness, "burstiness", 0, "rate steps: gamma shape of the gaps between requests; 1 is Poisson (default 1)")
 	fs.IntVar(&lc.MaxConcurrency, "max-concurrency", 0, "rate steps: most requests in flight at once (default no cap)")
 	fs.IntVar(&lc.Requests, "requests", 200, "measured requests per step (needed to stop a step early); 0 with -duration: time-bounded steps")
@@ -95,10 +95,11 @@ func sweepMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return bad("give exactly one of -concurrency and -rate")
 	case conc != "" && (set["burstiness"] || set["max-concurrency"]):
 		return bad("-burstiness and -max-concurrency apply to -rate steps")
-	case promptFile != "" && len(prompts) > 0:
-		return bad("-prompts and -prompt exclude each other")
 	case lc.Requests < 0 || lc.Duration < 0 || lc.Params.MaxTokens < 0 || lc.Warmup < -1:
 		return bad("-requests, -duration and -max-tokens must not be negative, -warmup not below -1")
+	}
+	if err := pf.check(set, &lc.Params.Model); err != nil {
+		return bad("%v", err)
 	}
 	checks, err := sloChecks(slos, slo)
 	if err != nil {
@@ -127,7 +128,7 @@ func sweepMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return bad("%v", err)
 	}
 	opts.Collect.Goodput = slo
-	if lc.Prompts, err = chosenPrompts(promptFile, prompts); err != nil {
+	if lc.Prompts, err = pf.base(); err != nil {
 		return bad("%v", err)
 	}
 	lc.Client.BaseURL, lc.Client.MoreBaseURLs = cf.targets[0], cf.targets[1:]
@@ -137,6 +138,12 @@ func sweepMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if code, ok := resolveModel(ctx, &lc, cmd, stderr); !ok {
 		return code
 	}
+	warnings, err := pf.apply(ctx, &lc, cmd, stdout, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "vmtest %s: %v\n", cmd, err)
+		return exitFail
+	}
+	opts.Collect.Warnings = append(opts.Collect.Warnings, warnings...)
 	opts.Load = lc
 	if err := prepare(&opts.Collect, cf.out, stdout); err != nil {
 		fmt.Fprintf(stderr, "vmtest %s: %v\n", cmd, err)

@@ -5,9 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/vmtest/vmtest/vllmsim"
 )
 
 // The command's plumbing: flags become sweep.Options, every step writes its own files under -out, the report
@@ -82,5 +85,46 @@ func TestSweepUsage(t *testing.T) {
 		code, _, errOut := runCmd(context.Background(), append([]string{"sweep"}, tc.args...)...)
 		assert.Equal(t, exitUsage, code, "%q", tc.args)
 		assert.Contains(t, errOut, tc.want, "%q", tc.args)
+	}
+}
+
+// A sweep over a ShareGPT dataset with a 3:1 mix of a base model and a LoRA adapter takes the same flags as
+// `vmtest load`: the dataset line counts the entries by hand (7 entries: "short" is under 4 tokens,
+// "noreply" has no reply, the other 5 pass), and every step's per-model counts add up to its requests, each
+// model named by the mix and no other.
+func TestSweepDatasetMix(t *testing.T) {
+	sim := vllmsim.New(t, vllmsim.Config{Model: "base", LoRAModules: []string{"sql-lora"},
+		TTFTBase: 2 * time.Millisecond, TimePerOutputToken: 100 * time.Microsecond})
+	dir := t.TempDir()
+	code, out, errOut := runCmd(context.Background(), "sweep", "-url", sim.URL, "-concurrency", "1,2", "-requests", "8",
+		"-dataset", "../../loadgen/testdata/sharegpt.json", "-model", "base=3,sql-lora=1", "-seed", "5",
+		"-interval", "200ms", "-out", dir, "-gpu", "none", "-slo", "error_rate < 1%")
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	assert.Contains(t, out, "vmtest: load: dataset: 5 prompts from 7 entries examined (skipped: 1 too short, 0 too long, 1 without a reply)")
+	assert.Contains(t, out, "sweep: highest concurrency that met the SLO: 2")
+	for _, step := range []string{"concurrency_1", "concurrency_2"} {
+		s := readSummaryT(t, runFiles(t, filepath.Join(dir, step), step)["summary_json"])
+		r := s.Requests
+		assert.Equal(t, 8, r.Total, step)
+		n := 0
+		for m, g := range r.ByModel {
+			assert.Contains(t, []string{"base", "sql-lora"}, m, step)
+			n += g.Total
+		}
+		assert.Equal(t, r.Total, n, step)
+		assert.Len(t, r.ByModel, 2, "%s: seed 5 draws both models over 8 requests", step)
+	}
+}
+
+// The dataset flags' own errors are the same as `vmtest load`'s: one check for both commands.
+func TestSweepDatasetFlagErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"-dataset", "x.json", "-prompt", "hi"},
+		{"-multi-turn"},
+		{"-model", "a=0,b=1"},
+		{"-input-tokens", "8", "-prompts", "x.jsonl"},
+	} {
+		code, _, errOut := runCmd(context.Background(), append([]string{"sweep", "-url", "http://127.0.0.1:1", "-concurrency", "1", "-slo", "error_rate < 1%"}, args...)...)
+		assert.Equal(t, exitUsage, code, "%v: %s", args, errOut)
 	}
 }
