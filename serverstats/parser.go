@@ -8,20 +8,20 @@ import (
 // Parser parses the successive /metrics bodies of one server under one model filter. A Window reads only a
 // body's vllm:* families and process_start_time_seconds; when those sample lines and every comment line are
 // byte for byte the last parsed body's (an idle server: only its process and runtime values moved), Parse
-// returns the last Scrape again, dated at, instead of parsing the body. The Scrape a parse would give differs
-// only in the values of families nothing reads (Scrape.Families then holds those from the body last parsed),
-// and a body whose other sample lines would not parse is taken as well, as their values are not read. A body
-// that does not end in a newline (cut short) is always parsed. Not safe for concurrent use.
+// returns the last Scrape again, dated at, instead of parsing the body. A body that does not end in a newline
+// (cut short) is always parsed. The label pairs of its parses are shared from one parse to the next (at most
+// 65,536 kept). Not safe for concurrent use.
 type Parser struct {
 	model   string
 	key     []byte // the read lines of the last body that parsed
 	scratch []byte
 	last    Scrape
 	ok      bool // last and key hold a successful parse
+	sc      *scanner
 }
 
 // NewParser returns a Parser keeping only series whose model_name is model (empty: all), as Parse does.
-func NewParser(model string) *Parser { return &Parser{model: model} }
+func NewParser(model string) *Parser { return &Parser{model: model, sc: newScanner()} }
 
 // Parse is the package's Parse(body, at, model) for this Parser's model, reusing the last result when the
 // lines a Window reads and the comment lines are unchanged (see Parser). Errors are Parse's, for a body it
@@ -33,7 +33,10 @@ func (p *Parser) Parse(body []byte, at time.Time) (Scrape, error) {
 		s.At = at
 		return s, nil
 	}
-	s, err := Parse(body, at, p.model)
+	if p.sc == nil {
+		p.sc = newScanner()
+	}
+	s, err := parseWith(p.sc, body, at, p.model)
 	if err != nil {
 		return s, err
 	}
