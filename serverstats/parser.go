@@ -56,7 +56,7 @@ func appendReadLines(dst, body []byte) []byte {
 		} else {
 			body = nil
 		}
-		name := bytes.TrimLeft(line, " \t")
+		name := skipBlank(line)
 		if len(name) > 0 && name[0] == '#' || bytes.HasPrefix(name, []byte("vllm:")) || isFamily(name, processStart) {
 			dst = append(dst, line...)
 		}

@@ -42,22 +42,39 @@ type scanner struct {
 	untyped slab[dto.Untyped]
 	hists   slab[dto.Histogram]
 	buckets slab[dto.Bucket]
+	famSlab slab[famState]
+	mfs     slab[dto.MetricFamily]
+	memo    map[string]*famMemo // what earlier parses learnt of each metric name, kept across parses
 }
 
 // famState is what the scanner knows of one metric name met in a comment or a read sample line.
 type famState struct {
-	mf       *dto.MetricFamily // nil for a family a Window does not read
-	typ      dto.MetricType
-	typed    bool // a TYPE line or a sample set its type
-	help     bool
-	hists    map[uint64]*dto.Metric // a histogram's series by their labels other than le
-	nb       int                    // buckets of the last histogram series made
-	last     *dto.Metric            // the histogram series of the family's last line
-	key      []byte                 // that line's labels other than le, as written
-	les      []leBound              // the le bounds of the last series made, in the order written
-	pfx      []byte                 // the last line whose le was read, up to its value's opening '"' included
-	pfxSpans []labelSpan            // that line's labels before le
+	mf    *dto.MetricFamily // nil for a family a Window does not read
+	typ   dto.MetricType
+	typed bool // a TYPE line or a sample set its type
+	help  bool
+	hists map[uint64]*dto.Metric // a histogram's series by their labels other than le
+	last  *dto.Metric            // the histogram series of the family's last line
+	memo  *famMemo
 }
+
+// famMemo is what a scanner keeps of a metric name from one parse to the next: the name, its family's last
+// help text, the le bounds of its last histogram series in the order written, the most buckets a series of
+// it had, and scratch for its lines. Strings and pointers are shared between parses' families, never
+// changed once shared.
+type famMemo struct {
+	name     string
+	help     *string
+	les      []leBound
+	nb       int
+	key      []byte      // the labels other than le of the family's last line in this parse, as written
+	pfx      []byte      // a line whose le was read, up to its value's opening '"' included
+	pfxSpans []labelSpan // that line's labels before le
+}
+
+// metricTypes backs the families' Type pointers, one shared value per type.
+var metricTypes = [...]dto.MetricType{dto.MetricType_COUNTER, dto.MetricType_GAUGE, dto.MetricType_SUMMARY,
+	dto.MetricType_UNTYPED, dto.MetricType_HISTOGRAM, dto.MetricType_GAUGE_HISTOGRAM}
 
 // leBound is an le label value as written and the bound it parsed to.
 type leBound struct {
@@ -84,16 +101,32 @@ const (
 )
 
 func newScanner() *scanner {
-	return &scanner{pairs: map[string]*dto.LabelPair{}, blocks: map[string][]*dto.LabelPair{}, seed: maphash.MakeSeed()}
+	return &scanner{pairs: map[string]*dto.LabelPair{}, blocks: map[string][]*dto.LabelPair{}, memo: map[string]*famMemo{}, seed: maphash.MakeSeed()}
 }
 
 // parse returns the read families of body with at least one series, keyed by name; false when body is
 // outside the scanner's subset (see scanner).
 func (s *scanner) parse(body []byte) (map[string]*dto.MetricFamily, bool) {
-	s.fams = map[string]*famState{}
+	if s.fams == nil {
+		s.fams = map[string]*famState{}
+	}
+	clear(s.fams)
 	s.recent = [4]resolved{}
-	s.metrics, s.ptrs, s.floats, s.uints, s.ints = slab[dto.Metric]{}, slab[*dto.LabelPair]{}, slab[float64]{}, slab[uint64]{}, slab[int64]{}
-	s.cnts, s.gauges, s.untyped, s.hists, s.buckets = slab[dto.Counter]{}, slab[dto.Gauge]{}, slab[dto.Untyped]{}, slab[dto.Histogram]{}, slab[dto.Bucket]{}
+	s.metrics.reset()
+	s.ptrs.reset()
+	s.floats.reset()
+	s.uints.reset()
+	s.ints.reset()
+	s.cnts.reset()
+	s.gauges.reset()
+	s.untyped.reset()
+	s.hists.reset()
+	s.buckets.reset()
+	s.famSlab.reset()
+	s.mfs.reset()
+	if len(s.memo) > maxInterned {
+		clear(s.memo)
+	}
 	if len(s.pairs)+len(s.blocks) > maxInterned {
 		s.pairs, s.blocks = map[string]*dto.LabelPair{}, map[string][]*dto.LabelPair{}
 	}
@@ -170,8 +203,11 @@ func (s *scanner) comment(rest []byte) bool {
 		}
 		f.help = true
 		if f.mf != nil {
-			h := string(rest)
-			f.mf.Help = &h
+			if mo := f.memo; mo.help == nil || *mo.help != string(rest) {
+				h := string(rest)
+				mo.help = &h
+			}
+			f.mf.Help = f.memo.help
 		}
 		return true
 	}
@@ -207,7 +243,7 @@ func isScalarType(t dto.MetricType) bool {
 func (s *scanner) setType(f *famState, t dto.MetricType) {
 	f.typ, f.typed = t, true
 	if f.mf != nil {
-		f.mf.Type = t.Enum()
+		f.mf.Type = &metricTypes[t]
 	}
 }
 
@@ -232,12 +268,18 @@ func (s *scanner) resolve(name []byte) (*famState, int) {
 	if f := s.fams[string(base)]; f != nil && f.typ == dto.MetricType_SUMMARY && suf != sufNone {
 		return f, suf
 	}
-	n := string(name)
-	f := &famState{}
-	if isReadName(name) {
-		f.mf = &dto.MetricFamily{Name: &n}
+	mo := s.memo[string(name)]
+	if mo == nil {
+		mo = &famMemo{name: string(name)}
+		s.memo[mo.name] = mo
 	}
-	s.fams[n] = f
+	f := s.famSlab.next()
+	f.memo = mo
+	if isReadName(name) {
+		f.mf = s.mfs.next()
+		f.mf.Name = &mo.name
+	}
+	s.fams[mo.name] = f
 	return f, sufNone
 }
 
@@ -324,10 +366,10 @@ func (s *scanner) sample(line []byte) bool {
 // that line's labels before le as they were read.
 func (s *scanner) labels(rest []byte, f *famState) ([]byte, bool) {
 	line, hist := s.line, f.typ == dto.MetricType_HISTOGRAM
-	resume := hist && len(f.pfx) > 0 && bytes.HasPrefix(line, f.pfx)
+	resume := hist && len(f.memo.pfx) > 0 && bytes.HasPrefix(line, f.memo.pfx)
 	if resume {
-		s.spans = append(s.spans, f.pfxSpans...)
-		rest = line[len(f.pfx)-1:]
+		s.spans = append(s.spans, f.memo.pfxSpans...)
+		rest = line[len(f.memo.pfx)-1:]
 	}
 	for {
 		var n0, n1 int32
@@ -363,8 +405,8 @@ func (s *scanner) labels(rest []byte, f *famState) ([]byte, bool) {
 			s.le, resume = rest[1:1+end], false
 		case hist && string(line[n0:n1]) == "le":
 			s.le = rest[1 : 1+end]
-			f.pfx = append(f.pfx[:0], line[:v0]...)
-			f.pfxSpans = append(f.pfxSpans[:0], s.spans...)
+			f.memo.pfx = append(f.memo.pfx[:0], line[:v0]...)
+			f.memo.pfxSpans = append(f.memo.pfxSpans[:0], s.spans...)
 		default:
 			for _, sp := range s.spans {
 				if string(line[sp.n0:sp.n1]) == string(line[n0:n1]) {
@@ -390,8 +432,8 @@ func (s *scanner) histLine(f *famState, suf int, v float64, ts *int64) bool {
 		s.key = append(append(append(append(s.key, s.line[l.n0:l.n1]...), 0xff), s.line[l.v0:l.v1]...), 0xff)
 	}
 	m := f.last
-	if m == nil || string(f.key) != string(s.key) {
-		f.key = append(f.key[:0], s.key...)
+	if m == nil || string(f.memo.key) != string(s.key) {
+		f.memo.key = append(f.memo.key[:0], s.key...)
 		if m = s.histSeries(f); m == nil {
 			return false
 		}
@@ -429,7 +471,7 @@ func (s *scanner) histLine(f *famState, suf int, v float64, ts *int64) bool {
 		*ub = le
 		b.UpperBound, b.CumulativeCount = ub, u
 		hg.Bucket = append(hg.Bucket, b)
-		f.nb = max(f.nb, len(hg.Bucket))
+		f.memo.nb = max(f.memo.nb, len(hg.Bucket))
 	}
 	return true
 }
@@ -445,7 +487,7 @@ func (s *scanner) histSeries(f *famState) *dto.Metric {
 	}
 	m := s.metric()
 	m.Histogram = s.hists.next()
-	m.Histogram.Bucket = make([]*dto.Bucket, 0, max(f.nb, 4))
+	m.Histogram.Bucket = make([]*dto.Bucket, 0, max(f.memo.nb, 4))
 	f.hists[h] = m
 	f.mf.Metric = append(f.mf.Metric, m)
 	return m
@@ -454,12 +496,13 @@ func (s *scanner) histSeries(f *famState) *dto.Metric {
 // bound parses the le value of a series' bucket i, reusing the bound of bucket i of an earlier series when
 // written the same; false when it is not a float.
 func (f *famState) bound(i int, raw []byte) (float64, bool) {
-	if i < len(f.les) && f.les[i].raw == string(raw) {
-		return f.les[i].v, true
+	mo := f.memo
+	if i < len(mo.les) && mo.les[i].raw == string(raw) {
+		return mo.les[i].v, true
 	}
 	v, ok := parseValue(unescapeIfNeeded(raw))
-	if ok && i <= len(f.les) && i < 1024 {
-		f.les = append(f.les[:i], leBound{string(raw), v})
+	if ok && i <= len(mo.les) && i < 1024 {
+		mo.les = append(mo.les[:i], leBound{string(raw), v})
 	}
 	return v, ok
 }
@@ -575,18 +618,8 @@ func parseValue(b []byte) (float64, bool) {
 	if len(b) == 0 {
 		return 0, false
 	}
-	if len(b) <= 15 {
-		n := uint64(0)
-		for _, c := range b {
-			if c < '0' || c > '9' {
-				n = math.MaxUint64
-				break
-			}
-			n = n*10 + uint64(c-'0')
-		}
-		if n != math.MaxUint64 {
-			return float64(n), true
-		}
+	if v, ok := parseDecimal(b); ok {
+		return v, true
 	}
 	for _, c := range b {
 		if c == 'p' || c == 'P' || c == '_' {
@@ -595,6 +628,37 @@ func parseValue(b []byte) (float64, bool) {
 	}
 	v, err := strconv.ParseFloat(unsafeString(b), 64)
 	return v, err == nil
+}
+
+// pow10 are the powers of ten a float64 holds exactly.
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
+
+// parseDecimal parses digits with an optional fraction ("42", "38.0", "0.25") of at most 15 digits in all:
+// the digits make an integer below 2^53 and the power of ten is exact, so one division gives the correctly
+// rounded value, as strconv.ParseFloat does. False for any other text.
+func parseDecimal(b []byte) (float64, bool) {
+	if len(b) == 0 || len(b) > 16 {
+		return 0, false
+	}
+	n, digits, frac, dot := uint64(0), 0, 0, false
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			n = n*10 + uint64(c-'0')
+			digits++
+			if dot {
+				frac++
+			}
+		case c == '.' && !dot:
+			dot = true
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || digits > 15 {
+		return 0, false
+	}
+	return float64(n) / pow10[frac], true
 }
 
 // unsafeString views b as a string for a call that does not keep it.
@@ -654,13 +718,32 @@ func labelNameEnd(b []byte) int {
 	return i
 }
 
-// slab hands out values of T from shared backing arrays, so that a parse makes few allocations.
-type slab[T any] struct{ buf []T }
+// slabMax is the most values in one backing array of a slab.
+const slabMax = 4096
+
+// slab hands out values of T from shared backing arrays, so that a parse makes few allocations; after a
+// reset its first array is as large as the last parse needed.
+type slab[T any] struct {
+	buf  []T
+	used int // values handed out since the last reset
+	hint int // values the parse before used
+}
+
+func (s *slab[T]) reset() { s.buf, s.hint, s.used = nil, min(s.used, slabMax), 0 }
+
+func (s *slab[T]) grow(n int) {
+	size := min(max(2*cap(s.buf), 16), slabMax)
+	if cap(s.buf) == 0 && s.hint > 0 {
+		size = s.hint
+	}
+	s.buf = make([]T, 0, max(size, n))
+}
 
 func (s *slab[T]) next() *T {
 	if len(s.buf) == cap(s.buf) {
-		s.buf = make([]T, 0, min(max(2*cap(s.buf), 64), 4096))
+		s.grow(1)
 	}
+	s.used++
 	s.buf = s.buf[:len(s.buf)+1]
 	return &s.buf[len(s.buf)-1]
 }
@@ -668,8 +751,9 @@ func (s *slab[T]) next() *T {
 // take returns n zero values as a slice of capacity n.
 func (s *slab[T]) take(n int) []T {
 	if len(s.buf)+n > cap(s.buf) {
-		s.buf = make([]T, 0, max(min(max(2*cap(s.buf), 64), 4096), n))
+		s.grow(n)
 	}
+	s.used += n
 	i := len(s.buf)
 	s.buf = s.buf[:i+n]
 	return s.buf[i : i+n : i+n]

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -74,7 +75,7 @@ func checkAgainstExpfmt(t testing.TB, sc *scanner, body []byte) {
 }
 
 func testBodies(t testing.TB) map[string][]byte {
-	bodies := map[string][]byte{"gen10k": promgen.Body(10_000, 3), "gen500": promgen.Body(500, 0)}
+	bodies := map[string][]byte{"gen10k": promgen.Body(10_000, 3, 0), "gen500": promgen.Body(500, 0, 0)}
 	files, _ := filepath.Glob(filepath.Join("..", "testdata", "vllm", "*.prom"))
 	for _, f := range files {
 		b, err := os.ReadFile(f)
@@ -176,7 +177,7 @@ func TestParseErrorIsExpfmtsCapped(t *testing.T) {
 // The scanner's interned label pairs carry over between bodies without changing what a parse gives.
 func TestScannerInternsAcrossParses(t *testing.T) {
 	sc := newScanner()
-	a, b := promgen.Body(2_000, 1), promgen.Body(3_000, 2)
+	a, b := promgen.Body(2_000, 1, 0), promgen.Body(3_000, 2, 0)
 	fa, ok := sc.parse(a)
 	require.True(t, ok)
 	fb, ok := sc.parse(b)
@@ -204,7 +205,7 @@ func FuzzScannerMatchesExpfmt(f *testing.F) {
 	}
 	f.Add([]byte("# TYPE vllm:h histogram\nvllm:h_bucket{a=\"1\",le=\"1\"} 1\nvllm:h_sum{a=\"1\"} 3\nvllm:h_count{a=\"1\"} 2\ngo_x 1\n"))
 	f.Add([]byte("# HELP vllm:a A.\n# TYPE vllm:a counter\nvllm:a{x=\"a\\\"b\",y=\"2\"} 1 100\nprocess_start_time_seconds 5\n"))
-	warm := promgen.Body(300, 0)
+	warm := promgen.Body(40, 0, 0)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		checkAgainstExpfmt(t, newScanner(), body)
 		sc := newScanner()
@@ -214,3 +215,21 @@ func FuzzScannerMatchesExpfmt(f *testing.F) {
 }
 
 var _ = time.Second
+
+// parseDecimal gives strconv.ParseFloat's value for every decimal it takes, and leaves the rest to it.
+func TestParseDecimalIsStrconvs(t *testing.T) {
+	for _, v := range []string{"0", "42", "38.0", "0.25", "1.", ".5", "123456789012345", "0.1", "0.3", "2.675",
+		"99999.99999", "1234567.12345678", "1e3", "-1", "+1", ".", "", "1.2.3", "0x10", "1234567890123456"} {
+		got, ok := parseDecimal([]byte(v))
+		want, err := strconv.ParseFloat(v, 64)
+		if ok {
+			require.NoError(t, err, v)
+			require.Equal(t, want, got, v)
+		}
+		pv, pok := parseValue([]byte(v))
+		require.Equal(t, err == nil && !strings.ContainsAny(v, "pP_"), pok, v)
+		if pok {
+			require.Equal(t, want, pv, v)
+		}
+	}
+}

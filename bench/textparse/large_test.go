@@ -18,7 +18,8 @@ import (
 
 // bodies returns successive bodies of one size whose vLLM lines differ (a busy server's scrapes, so that
 // serverstats.Parser parses each): the V0 capture (the second with one more comment line), or generated
-// bodies of n series at ticks 1 to 8 (values grow from one to the next).
+// bodies of n series at ticks 1 to 4 of one process, then ticks 1 to 4 of another (a restart: the values
+// go down once in a while without a reset of each series).
 func bodies(b *testing.B, n int) [][]byte {
 	if n == 0 {
 		v0, err := os.ReadFile("../../testdata/vllm/v0-busy-qwen3-0.6b.prom")
@@ -28,8 +29,10 @@ func bodies(b *testing.B, n int) [][]byte {
 		return [][]byte{v0, append([]byte("# another scrape\n"), v0...)}
 	}
 	var out [][]byte
-	for tick := 1; tick <= 8; tick++ {
-		out = append(out, promgen.Body(n, tick))
+	for start := range 2 {
+		for tick := 1; tick <= 4; tick++ {
+			out = append(out, promgen.Body(n, tick, start))
+		}
 	}
 	return out
 }
@@ -55,11 +58,10 @@ func BenchmarkLarge(b *testing.B) {
 	}
 }
 
-// benchRoad parses the bodies in turn into one Window; after the last body a new Window starts (so that
-// values never go down).
+// benchRoad parses the bodies in turn into one Window, as a tick does.
 func benchRoad(b *testing.B, bs [][]byte, series int, interval bool) {
 	p := serverstats.NewParser("")
-	var w *serverstats.Window
+	w := serverstats.NewWindow()
 	var v snapshot.VLLM
 	at := time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)
 	b.SetBytes(int64(len(bs[0])))
@@ -67,9 +69,6 @@ func benchRoad(b *testing.B, bs [][]byte, series int, interval bool) {
 	cpu := cpuTime()
 	i := 0
 	for b.Loop() {
-		if i%len(bs) == 0 {
-			w = serverstats.NewWindow()
-		}
 		s, err := p.Parse(bs[i%len(bs)], at.Add(time.Duration(i)*time.Second))
 		if err != nil {
 			b.Fatal(err)

@@ -44,14 +44,16 @@ func perLabelSet() int {
 // Body returns a text exposition (format 0.0.4) of at least series sample lines: every vLLM family over
 // ceil(series / lines per label set) engine and model_name pairs (Engines engines), then 40 lines of
 // process and Python families. Values grow with tick (a busier server at each tick), so bodies of different
-// ticks differ in every vLLM line.
-func Body(series, tick int) []byte {
+// ticks differ in every vLLM line (counters and histograms grow, labels in Prometheus's sorted order); process_start_time_seconds is 1764800000 plus start (another start: a
+// restarted server).
+func Body(series, tick, start int) []byte {
 	sets := (series + perLabelSet() - 1) / perLabelSet()
 	var b strings.Builder
 	b.Grow(series * 110)
-	labels := make([]string, sets)
+	labels, engines, models := make([]string, sets), make([]string, sets), make([]string, sets)
 	for i := range labels {
-		labels[i] = fmt.Sprintf(`engine="%d",model_name="org/model-%03d"`, i%Engines, i/Engines)
+		engines[i], models[i] = fmt.Sprintf(`engine="%d"`, i%Engines), fmt.Sprintf(`model_name="org/model-%03d"`, i/Engines)
+		labels[i] = engines[i] + "," + models[i]
 	}
 	for fi, name := range counters {
 		fmt.Fprintf(&b, "# HELP %s Counter %d.\n# TYPE %s counter\n", name, fi, name)
@@ -60,9 +62,9 @@ func Body(series, tick int) []byte {
 		}
 	}
 	b.WriteString("# HELP vllm:request_success_total Finished requests.\n# TYPE vllm:request_success_total counter\n")
-	for i, l := range labels {
+	for i := range labels {
 		for ri, r := range reasons {
-			fmt.Fprintf(&b, "vllm:request_success_total{%s,finished_reason=\"%s\"} %d\n", l, r, (i+ri+1)*(tick+1))
+			fmt.Fprintf(&b, "vllm:request_success_total{%s,finished_reason=\"%s\",%s} %d\n", engines[i], r, models[i], (i+ri+1)*(tick+1))
 		}
 	}
 	for gi, name := range gauges {
@@ -76,7 +78,7 @@ func Body(series, tick int) []byte {
 		for i, l := range labels {
 			n := 0
 			for bi, le := range h.bounds {
-				n += (i+bi+tick)%7 + tick
+				n += ((i+bi)%7 + 1) * tick
 				fmt.Fprintf(&b, "%s_bucket{%s,le=\"%s\"} %d\n", h.name, l, strconv.FormatFloat(le, 'g', -1, 64), n)
 			}
 			fmt.Fprintf(&b, "%s_bucket{%s,le=\"+Inf\"} %d\n", h.name, l, n+1)
@@ -84,17 +86,18 @@ func Body(series, tick int) []byte {
 			fmt.Fprintf(&b, "%s_count{%s} %d\n", h.name, l, n+1)
 		}
 	}
-	runtime(&b, tick)
+	runtime(&b, tick, start)
 	return []byte(b.String())
 }
 
 // runtime writes the process and Python collector families a vLLM server exposes beside its own.
-func runtime(b *strings.Builder, tick int) {
+func runtime(b *strings.Builder, tick, start int) {
 	b.WriteString("# HELP python_gc_objects_collected_total Objects collected during gc\n# TYPE python_gc_objects_collected_total counter\n")
 	for g := range 3 {
 		fmt.Fprintf(b, "python_gc_objects_collected_total{generation=\"%d\"} %d.0\n", g, 1000*(g+1)+tick)
 	}
-	b.WriteString("# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.\n# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds 1.7648e+09\n")
+	b.WriteString("# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.\n# TYPE process_start_time_seconds gauge\n")
+	fmt.Fprintf(b, "process_start_time_seconds %d\n", 1764800000+start)
 	b.WriteString("# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n# TYPE process_cpu_seconds_total counter\n")
 	fmt.Fprintf(b, "process_cpu_seconds_total %d.25\n", 100+tick)
 	b.WriteString("# HELP http_requests_total Requests served.\n# TYPE http_requests_total counter\n")
