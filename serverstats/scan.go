@@ -53,7 +53,9 @@ type famState struct {
 	typ   dto.MetricType
 	typed bool // a TYPE line or a sample set its type
 	help  bool
-	hists map[uint64]*dto.Metric // a histogram's series by their labels other than le
+	first *dto.Metric // a histogram's first series, and the hash of its labels other than le
+	h0    uint64
+	hists map[uint64]*dto.Metric // its later series by the same hash
 	last  *dto.Metric            // the histogram series of the family's last line
 	memo  *famMemo
 }
@@ -479,16 +481,23 @@ func (s *scanner) histLine(f *famState, suf int, v float64, ts *int64) bool {
 // histSeries finds or makes the histogram series of the current line's labels (other than le), in any order.
 func (s *scanner) histSeries(f *famState) *dto.Metric {
 	h := s.labelHash()
+	if f.first != nil && f.h0 == h {
+		return f.first
+	}
 	if m := f.hists[h]; m != nil {
 		return m
-	}
-	if f.hists == nil {
-		f.hists = map[uint64]*dto.Metric{}
 	}
 	m := s.metric()
 	m.Histogram = s.hists.next()
 	m.Histogram.Bucket = make([]*dto.Bucket, 0, max(f.memo.nb, 4))
-	f.hists[h] = m
+	switch {
+	case f.first == nil:
+		f.first, f.h0 = m, h
+	case f.hists == nil:
+		f.hists = map[uint64]*dto.Metric{h: m}
+	default:
+		f.hists[h] = m
+	}
 	f.mf.Metric = append(f.mf.Metric, m)
 	return m
 }
@@ -686,9 +695,15 @@ func tokenEnd(b []byte) int {
 	return len(b)
 }
 
-func isNameByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == ':'
-}
+func isNameByte(c byte) bool { return nameBytes[c] }
+
+// nameBytes marks the bytes of a classic metric name: [a-zA-Z0-9_:].
+var nameBytes = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == ':'
+	}
+	return t
+}()
 
 // nameEnd is the length of the classic metric name at b's start; 0 when there is none or a byte that
 // expfmt reads as part of a name follows it.
