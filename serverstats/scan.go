@@ -11,7 +11,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 )
 
-// maxInterned bounds the label pairs a scanner keeps between parses; past it the table starts afresh.
+// maxInterned bounds each of a scanner's tables kept between parses (label pairs, label blocks, names): a
+// full table takes no more entries, and starts afresh at the next parse.
 const maxInterned = 1 << 16
 
 // scanner reads the families a Window reads (vllm:*, process_start_time_seconds) from a Prometheus text
@@ -126,10 +127,10 @@ func (s *scanner) parse(body []byte) (map[string]*dto.MetricFamily, bool) {
 	s.buckets.reset()
 	s.famSlab.reset()
 	s.mfs.reset()
-	if len(s.memo) > maxInterned {
+	if len(s.memo) >= maxInterned {
 		clear(s.memo)
 	}
-	if len(s.pairs)+len(s.blocks) > maxInterned {
+	if len(s.pairs) >= maxInterned || len(s.blocks) >= maxInterned {
 		s.pairs, s.blocks = map[string]*dto.LabelPair{}, map[string][]*dto.LabelPair{}
 	}
 	for len(body) > 0 {
@@ -273,7 +274,9 @@ func (s *scanner) resolve(name []byte) (*famState, int) {
 	mo := s.memo[string(name)]
 	if mo == nil {
 		mo = &famMemo{name: string(name)}
-		s.memo[mo.name] = mo
+		if len(s.memo) < maxInterned {
+			s.memo[mo.name] = mo
+		}
 	}
 	f := s.famSlab.next()
 	f.memo = mo
@@ -563,7 +566,9 @@ func (s *scanner) metric() *dto.Metric {
 	for i, l := range s.spans {
 		m.Label[i] = s.pair(l)
 	}
-	s.blocks[key] = m.Label
+	if len(s.blocks) < maxInterned {
+		s.blocks[key] = m.Label
+	}
 	return m
 }
 
@@ -576,7 +581,9 @@ func (s *scanner) pair(l labelSpan) *dto.LabelPair {
 	}
 	name, value := string(rawName), string(unescapeIfNeeded(raw))
 	p := &dto.LabelPair{Name: &name, Value: &value}
-	s.pairs[string(s.key)] = p
+	if len(s.pairs) < maxInterned {
+		s.pairs[string(s.key)] = p
+	}
 	return p
 }
 

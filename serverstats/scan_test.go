@@ -2,6 +2,7 @@ package serverstats
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -190,6 +191,29 @@ func TestScannerInternsAcrossParses(t *testing.T) {
 	requireSameFamilies(t, readFamilies(rb), fb, nil)
 	ga, gb := fa["vllm:num_requests_running"].Metric[0].Label[0], fb["vllm:num_requests_running"].Metric[0].Label[0]
 	require.Same(t, ga, gb, "the engine=\"0\" pair is shared")
+}
+
+// A body with more label values than the tables hold parses the same; the tables stop at maxInterned and
+// start afresh at the next parse.
+func TestScannerTablesAreBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("# TYPE vllm:a counter\n")
+	for i := range maxInterned + 5000 {
+		fmt.Fprintf(&b, "vllm:a{x=\"%d\"} %d\n", i, i)
+	}
+	sc := newScanner()
+	fams, ok := sc.parse([]byte(b.String()))
+	require.True(t, ok)
+	ms := fams["vllm:a"].GetMetric()
+	require.Len(t, ms, maxInterned+5000)
+	for _, i := range []int{0, maxInterned - 1, maxInterned, maxInterned + 4999} {
+		require.Equal(t, strconv.Itoa(i), ms[i].GetLabel()[0].GetValue())
+		require.Equal(t, float64(i), ms[i].GetCounter().GetValue())
+	}
+	require.Equal(t, maxInterned, len(sc.blocks))
+	require.Equal(t, maxInterned, len(sc.pairs))
+	checkAgainstExpfmt(t, sc, []byte("vllm:a{x=\"1\"} 2\n"))
+	require.Len(t, sc.blocks, 1)
 }
 
 // FuzzScannerMatchesExpfmt: for any body, the rule of checkAgainstExpfmt holds, with a fresh scanner and with
