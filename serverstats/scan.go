@@ -19,8 +19,8 @@ const maxInterned = 1 << 16
 // exposition (format 0.0.4) and skips every other sample line unread. It accepts a subset of what expfmt's
 // TextParser accepts and gives the same families for it; on anything outside that subset (an error, a quoted
 // or braces-first name, an escape in HELP, a summary, a fractional histogram count, ...) it reports false and
-// the caller parses the body with expfmt. Its label pairs are interned across parses; not safe for
-// concurrent use.
+// the caller parses the body with expfmt. Label pairs, label blocks and what it learnt of each metric name are
+// kept across parses; not safe for concurrent use.
 type scanner struct {
 	pairs  map[string]*dto.LabelPair   // raw `name\xffvalue` → pair, kept across parses
 	blocks map[string][]*dto.LabelPair // 'h' or 's' (histogram or not) and a line's labels as written → its pairs, kept across parses
@@ -110,29 +110,8 @@ func newScanner() *scanner {
 // parse returns the read families of body with at least one series, keyed by name; false when body is
 // outside the scanner's subset (see scanner).
 func (s *scanner) parse(body []byte) (map[string]*dto.MetricFamily, bool) {
-	if s.fams == nil {
-		s.fams = map[string]*famState{}
-	}
-	clear(s.fams)
-	s.recent = [4]resolved{}
-	s.metrics.reset()
-	s.ptrs.reset()
-	s.floats.reset()
-	s.uints.reset()
-	s.ints.reset()
-	s.cnts.reset()
-	s.gauges.reset()
-	s.untyped.reset()
-	s.hists.reset()
-	s.buckets.reset()
-	s.famSlab.reset()
-	s.mfs.reset()
-	if len(s.memo) >= maxInterned {
-		clear(s.memo)
-	}
-	if len(s.pairs) >= maxInterned || len(s.blocks) >= maxInterned {
-		s.pairs, s.blocks = map[string]*dto.LabelPair{}, map[string][]*dto.LabelPair{}
-	}
+	s.begin()
+	defer func() { s.line, s.le = nil, nil }() // the body is not kept
 	for len(body) > 0 {
 		i := bytes.IndexByte(body, '\n')
 		if i < 0 {
@@ -165,6 +144,26 @@ func (s *scanner) parse(body []byte) (map[string]*dto.MetricFamily, bool) {
 		}
 	}
 	return out, true
+}
+
+// begin readies the scanner for a body: no family yet, each slab sized by the last parse, a full table
+// emptied.
+func (s *scanner) begin() {
+	if s.fams == nil {
+		s.fams = map[string]*famState{}
+	}
+	clear(s.fams)
+	s.recent = [4]resolved{}
+	for _, r := range []interface{ reset() }{&s.metrics, &s.ptrs, &s.floats, &s.uints, &s.ints, &s.cnts,
+		&s.gauges, &s.untyped, &s.hists, &s.buckets, &s.famSlab, &s.mfs} {
+		r.reset()
+	}
+	if len(s.memo) >= maxInterned {
+		clear(s.memo)
+	}
+	if len(s.pairs) >= maxInterned || len(s.blocks) >= maxInterned {
+		s.pairs, s.blocks = map[string]*dto.LabelPair{}, map[string][]*dto.LabelPair{}
+	}
 }
 
 // isReadName says whether a sample line (blanks trimmed) is of a family a Window reads.
