@@ -26,26 +26,27 @@ type scanner struct {
 	blocks map[string][]*dto.LabelPair // 'h' or 's' (histogram or not) and a line's labels as written → its pairs, kept across parses
 	seed   maphash.Seed
 
-	fams    map[string]*famState
-	key     []byte
-	spans   []labelSpan
-	sorted  []labelSpan
-	line    []byte      // the sample line being read
-	le      []byte      // its le value as written, nil when none
-	recent  [4]resolved // the names of recent sample lines and what they resolved to
-	metrics slab[dto.Metric]
-	ptrs    slab[*dto.LabelPair]
-	floats  slab[float64]
-	uints   slab[uint64]
-	ints    slab[int64]
-	cnts    slab[dto.Counter]
-	gauges  slab[dto.Gauge]
-	untyped slab[dto.Untyped]
-	hists   slab[dto.Histogram]
-	buckets slab[dto.Bucket]
-	famSlab slab[famState]
-	mfs     slab[dto.MetricFamily]
-	memo    map[string]*famMemo // what earlier parses learnt of each metric name, kept across parses
+	fams      map[string]*famState
+	key       []byte
+	spans     []labelSpan
+	sorted    []labelSpan
+	readLines []byte      // the body's lines that appendReadLines keeps, gathered as they are read
+	line      []byte      // the sample line being read
+	le        []byte      // its le value as written, nil when none
+	recent    [4]resolved // the names of recent sample lines and what they resolved to
+	metrics   slab[dto.Metric]
+	ptrs      slab[*dto.LabelPair]
+	floats    slab[float64]
+	uints     slab[uint64]
+	ints      slab[int64]
+	cnts      slab[dto.Counter]
+	gauges    slab[dto.Gauge]
+	untyped   slab[dto.Untyped]
+	hists     slab[dto.Histogram]
+	buckets   slab[dto.Bucket]
+	famSlab   slab[famState]
+	mfs       slab[dto.MetricFamily]
+	memo      map[string]*famMemo // what earlier parses learnt of each metric name, kept across parses
 }
 
 // famState is what the scanner knows of one metric name met in a comment or a read sample line.
@@ -120,8 +121,12 @@ func (s *scanner) parse(body []byte) (map[string]*dto.MetricFamily, bool) {
 			}
 			break
 		}
-		line := skipBlank(body[:i])
+		raw := body[:i+1]
+		line := skipBlank(raw[:i])
 		body = body[i+1:]
+		if len(line) > 0 && (line[0] == '#' || bytes.HasPrefix(line, []byte("vllm:")) || isFamily(line, processStart)) {
+			s.readLines = append(s.readLines, raw...)
+		}
 		ok := true
 		switch {
 		case len(line) == 0:
@@ -154,6 +159,7 @@ func (s *scanner) begin() {
 	}
 	clear(s.fams)
 	s.recent = [4]resolved{}
+	s.readLines = s.readLines[:0]
 	for _, r := range []interface{ reset() }{&s.metrics, &s.ptrs, &s.floats, &s.uints, &s.ints, &s.cnts,
 		&s.gauges, &s.untyped, &s.hists, &s.buckets, &s.famSlab, &s.mfs} {
 		r.reset()

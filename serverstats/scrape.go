@@ -57,28 +57,30 @@ func (e *capError) Unwrap() error { return e.err }
 // without checking them. Errors: those lines do not parse (expfmt's message, with the body's size); model is set and no series carries it (naming the model_name values the body has); the body has no
 // metric of the catalogue at all (not a vLLM server's metrics).
 func Parse(body []byte, at time.Time, model string) (Scrape, error) {
-	return parseWith(newScanner(), body, at, model)
+	s, _, err := parseWith(newScanner(), body, at, model)
+	return s, err
 }
 
-// parseWith is Parse with a scanner whose interned labels may come from earlier parses.
-func parseWith(sc *scanner, body []byte, at time.Time, model string) (Scrape, error) {
-	fams, ok := sc.parse(body)
-	if !ok {
+// parseWith is Parse with a scanner whose interned labels may come from earlier parses; scanned says the
+// scanner read the body (its readLines are the body's), not expfmt.
+func parseWith(sc *scanner, body []byte, at time.Time, model string) (_ Scrape, scanned bool, _ error) {
+	fams, scanned := sc.parse(body)
+	if !scanned {
 		p := expfmt.NewTextParser(modelValidation)
 		all, err := p.TextToMetricFamilies(bytes.NewReader(body))
 		if err != nil {
-			return Scrape{}, &capError{msg: fmt.Sprintf("parsing %d-byte body: %s", len(body), capLabelText(err.Error(), MaxErrorText)), err: err}
+			return Scrape{}, false, &capError{msg: fmt.Sprintf("parsing %d-byte body: %s", len(body), capLabelText(err.Error(), MaxErrorText)), err: err}
 		}
 		fams = readFamilies(all)
 	}
 	s := NewScrape(fams, at, model)
 	if model != "" && len(s.Models) > 0 && !s.hasModel {
-		return Scrape{}, fmt.Errorf("no series with model_name=%q (the model: vmtest Options.Model, or the command's -metrics-model); the server has %s", model, s.modelList())
+		return Scrape{}, scanned, fmt.Errorf("no series with model_name=%q (the model: vmtest Options.Model, or the command's -metrics-model); the server has %s", model, s.modelList())
 	}
 	if len(s.NamesUsed) == 0 {
-		return Scrape{}, fmt.Errorf("no vllm:* metric this sampler reads (%d of its families parsed): is this a vLLM server's metrics URL?", len(fams))
+		return Scrape{}, scanned, fmt.Errorf("no vllm:* metric this sampler reads (%d of its families parsed): is this a vLLM server's metrics URL?", len(fams))
 	}
-	return s, nil
+	return s, scanned, nil
 }
 
 // readFamilies keeps the families a Window reads: vllm:* and process_start_time_seconds.
