@@ -19,10 +19,9 @@ import (
 type Scrape struct {
 	// At is when the response arrived (carries the monotonic clock when it comes from time.Now).
 	At time.Time
-	// Families is every metric family parsed from the body, keyed by name as exposed (counters keep their
-	// "_total" suffix). Series are not filtered by Model. From a Parser that reused its last parse, the
-	// families a Window does not read (not vllm:*, not process_start_time_seconds) are those of the body it
-	// last parsed.
+	// Families holds the metric families a Window reads (vllm:*, process_start_time_seconds) keyed by name
+	// as exposed (counters keep their "_total" suffix); from Parse, only those (other families' sample lines
+	// are skipped unparsed); from NewScrape, whatever the caller gave. Series are not filtered by Model.
 	Families map[string]*dto.MetricFamily
 	// Model is the model_name filter in force ("" for none): only series with that model_name label are read.
 	Model string
@@ -53,23 +52,43 @@ func (e *capError) Error() string { return e.msg }
 func (e *capError) Unwrap() error { return e.err }
 
 // Parse parses a Prometheus text exposition (format 0.0.4) received at `at` into a Scrape whose series are
-// filtered by model (empty: all). Errors: the body does not parse (the parser's message, with the body's
-// size); model is set and no series carries it (naming the model_name values the body has); the body has no
+// filtered by model (empty: all). It reads the families a Window reads (vllm:*, process_start_time_seconds)
+// and every comment line, with expfmt's TextParser's semantics, and skips the sample lines of other families
+// without checking them. Errors: those lines do not parse (expfmt's message, with the body's size); model is set and no series carries it (naming the model_name values the body has); the body has no
 // metric of the catalogue at all (not a vLLM server's metrics).
 func Parse(body []byte, at time.Time, model string) (Scrape, error) {
-	p := expfmt.NewTextParser(modelValidation)
-	fams, err := p.TextToMetricFamilies(bytes.NewReader(body))
-	if err != nil {
-		return Scrape{}, &capError{msg: fmt.Sprintf("parsing %d-byte body: %s", len(body), capLabelText(err.Error(), MaxErrorText)), err: err}
+	s, _, err := parseWith(newScanner(), body, at, model)
+	return s, err
+}
+
+// parseWith is Parse with a scanner whose interned labels may come from earlier parses; scanned says the
+// scanner read the body (its readLines are the body's), not expfmt.
+func parseWith(sc *scanner, body []byte, at time.Time, model string) (_ Scrape, scanned bool, _ error) {
+	fams, scanned := sc.parse(body)
+	if !scanned {
+		p := expfmt.NewTextParser(modelValidation)
+		all, err := p.TextToMetricFamilies(bytes.NewReader(body))
+		if err != nil {
+			return Scrape{}, false, &capError{msg: fmt.Sprintf("parsing %d-byte body: %s", len(body), capLabelText(err.Error(), MaxErrorText)), err: err}
+		}
+		fams = readFamilies(all)
 	}
 	s := NewScrape(fams, at, model)
 	if model != "" && len(s.Models) > 0 && !s.hasModel {
-		return Scrape{}, fmt.Errorf("no series with model_name=%q (the model: vmtest Options.Model, or the command's -metrics-model); the server has %s", model, s.modelList())
+		return Scrape{}, scanned, fmt.Errorf("no series with model_name=%q (the model: vmtest Options.Model, or the command's -metrics-model); the server has %s", model, s.modelList())
 	}
 	if len(s.NamesUsed) == 0 {
-		return Scrape{}, fmt.Errorf("no vllm:* metric this sampler reads (%d families parsed): is this a vLLM server's metrics URL?", len(fams))
+		return Scrape{}, scanned, fmt.Errorf("no vllm:* metric this sampler reads (%d of its families parsed): is this a vLLM server's metrics URL?", len(fams))
 	}
-	return s, nil
+	return s, scanned, nil
+}
+
+// readFamilies keeps the families a Window reads: vllm:* and process_start_time_seconds.
+func readFamilies(all map[string]*dto.MetricFamily) map[string]*dto.MetricFamily {
+	maps.DeleteFunc(all, func(name string, _ *dto.MetricFamily) bool {
+		return !strings.HasPrefix(name, "vllm:") && name != processStart
+	})
+	return all
 }
 
 // modelValidation is the metric-name validation Parse uses: the classic Prometheus character set.

@@ -640,7 +640,7 @@ func (w *Window) seriesID(name string, m *dto.Metric) []byte {
 		}
 		b = append(b, lp.GetName()...)
 		b = append(b, '=')
-		b = strconv.AppendQuote(b, w.label(lp.GetValue()))
+		b = appendQuoted(b, w.label(lp.GetValue()))
 	}
 	b = append(b, '}')
 	if len(b) > MaxSeriesID {
@@ -648,6 +648,16 @@ func (w *Window) seriesID(name string, m *dto.Metric) []byte {
 	}
 	w.buf = b
 	return b
+}
+
+// appendQuoted is strconv.AppendQuote, without its rune by rune walk for printable ASCII without '"' and '\\'.
+func appendQuoted(b []byte, v string) []byte {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return strconv.AppendQuote(b, v)
+		}
+	}
+	return append(append(append(b, '"'), v...), '"')
 }
 
 func insertSorted[T any](list []T, x T, key func(T) string) []T {

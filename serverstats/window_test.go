@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -807,4 +808,11 @@ func TestWindowCounterTwoNamesExposedCountsOnce(t *testing.T) {
 	st := w.Summary()
 	assert.Equal(t, 60.0, deref(st.GenerationTokens))
 	assert.Equal(t, map[string]float64{a: 60, b: 60}, st.CounterIncreases)
+}
+
+// appendQuoted gives strconv.AppendQuote's text for every value, the plain ASCII ones by its own road.
+func TestAppendQuotedIsStrconvs(t *testing.T) {
+	for _, v := range []string{"", "org/model-001", "a b~", "a\"b", "a\\b", "tab\there", "nl\n", "é", "\x7f", "\xff", "日本"} {
+		require.Equal(t, strconv.Quote(v), string(appendQuoted([]byte("x"), v))[1:], v)
+	}
 }
