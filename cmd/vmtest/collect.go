@@ -445,7 +445,7 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.Float64Var(&lc.Burstiness, "burstiness", 0, "open loop: gamma shape of the gaps between requests; 1 is Poisson (default 1)")
 	fs.IntVar(&lc.MaxConcurrency, "max-concurrency", 0, "open loop: most requests in flight at once (default no cap)")
 	fs.DurationVar(&lc.Duration, "duration", 0, "how long to send requests (default 60s when -requests is not given)")
-	fs.IntVar(&lc.Requests, "requests", 0, "how many measured requests to send")
+	fs.IntVar(&lc.Requests, "requests", 0, "how many measured requests to send, or sessions when the prompts are multi-turn (-multi-turn, \"turns\" in -prompts)")
 	fs.IntVar(&lc.Params.MaxTokens, "max-tokens", 128, "max_tokens of each request (a prompt's own max_tokens wins); 0 leaves it to the server")
 	fs.BoolVar(&lc.Params.ContinuousUsage, "continuous-usage", false, "ask for usage on every chunk (vLLM's stream_options.continuous_usage_stats): ITL per token, not per chunk")
 	fs.IntVar(&lc.Warmup, "warmup", 0, "requests sent before the measured phase, not recorded")
@@ -719,13 +719,6 @@ func describeLoad(lc loadgen.LoadConfig) string {
 	} else {
 		fmt.Fprintf(&b, "closed loop, %d in flight", max(lc.Concurrency, 1))
 	}
-	if lc.Requests > 0 {
-		fmt.Fprintf(&b, ", %d requests", lc.Requests)
-	}
-	if lc.Duration > 0 {
-		fmt.Fprintf(&b, ", for at most %v", lc.Duration)
-	}
-	fmt.Fprintf(&b, ", %d prompts", len(lc.Prompts))
 	var models []string
 	sessions := 0
 	for _, p := range lc.Prompts {
@@ -736,6 +729,13 @@ func describeLoad(lc loadgen.LoadConfig) string {
 			sessions++
 		}
 	}
+	if lc.Requests > 0 {
+		fmt.Fprintf(&b, ", %d %s", lc.Requests, countUnit(sessions, len(lc.Prompts)))
+	}
+	if lc.Duration > 0 {
+		fmt.Fprintf(&b, ", for at most %v", lc.Duration)
+	}
+	fmt.Fprintf(&b, ", %d prompts", len(lc.Prompts))
 	if sessions > 0 {
 		fmt.Fprintf(&b, " (%d multi-turn sessions)", sessions)
 	}
@@ -743,6 +743,18 @@ func describeLoad(lc loadgen.LoadConfig) string {
 		fmt.Fprintf(&b, ", prompts naming models %s", strings.Join(models, ", "))
 	}
 	return b.String()
+}
+
+// countUnit names what LoadConfig.Requests counts over prompts of which sessions are multi-turn: "sessions"
+// when all are (each a run of turns), "requests" when none are, "requests or sessions" for a mix.
+func countUnit(sessions, prompts int) string {
+	switch {
+	case sessions == 0:
+		return "requests"
+	case sessions == prompts:
+		return "sessions"
+	}
+	return "requests or sessions"
 }
 
 // printSLOs prints one line per -slo check: met or not (the reason of a miss was printed by finishRun), with

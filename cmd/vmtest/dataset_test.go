@@ -27,7 +27,7 @@ func TestLoadDatasetMultiTurnMix(t *testing.T) {
 		"-seed", "5", "-interval", "1s", "-out", dir, "-gpu", "none")
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	assert.Contains(t, out, "vmtest: load: dataset: 5 prompts from 7 entries examined (skipped: 1 too short, 0 too long, 1 without a reply)")
-	assert.Contains(t, out, "5 prompts (5 multi-turn sessions), prompts naming models ")
+	assert.Contains(t, out, ", 5 sessions, 5 prompts (5 multi-turn sessions), prompts naming models ", "-requests counts sessions")
 	assert.Contains(t, out, "turn 1: 5 requests, 5 ok")
 	assert.Contains(t, out, "turn 2: 1 requests, 1 ok", `"sys", the one entry with two exchanges`)
 	files := runFiles(t, dir, "load")

@@ -36,6 +36,9 @@ func TestHelpOfEveryCommandHasNoPanicAndTheArgNames(t *testing.T) {
 			for _, m := range lines {
 				assert.True(t, allowed[m[2]], "-%s prints the argument name %q", m[1], m[2])
 			}
+			for _, l := range strings.Split(out, "\n") {
+				assert.LessOrEqual(t, strings.Count(l, "(default "), 1, "one default per flag: %s", l)
+			}
 		})
 	}
 	_, out, _ := runCmd(context.Background(), "load", "-h")
@@ -51,4 +54,6 @@ func TestHelpOfEveryCommandHasNoPanicAndTheArgNames(t *testing.T) {
 	assert.Contains(t, out, "Poisson (default 1)\n", "a default the wrapped flag prints")
 	assert.Contains(t, out, "for vmtest merge (default $VMTEST_SHARD_COUNT)")
 	assert.False(t, strings.Contains(out, "-shard-count vmtest"))
+	assert.Contains(t, out, "how many measured requests to send, or sessions when the prompts are multi-turn")
+	assert.Contains(t, out, "(default $VMTEST_SHARD_COUNT)\n", "the usage's default only, not the sentinel -1 too")
 }

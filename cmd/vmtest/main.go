@@ -75,6 +75,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"reflect"
 	"runtime"
 	"strings"
 	"syscall"
@@ -223,8 +224,27 @@ func printDefaults(fs *flag.FlagSet) {
 		}
 		p.Var(v, f.Name, f.Usage)
 		p.Lookup(f.Name).DefValue = f.DefValue
+		if strings.Contains(f.Usage, "(default ") {
+			p.Lookup(f.Name).DefValue = zeroString(v)
+		}
 	})
 	p.PrintDefaults()
+}
+
+// zeroString returns what the zero value of v's type prints, which flag.PrintDefaults takes for "no default":
+// a flag whose usage text states its default itself (-shard-count: "(default $VMTEST_SHARD_COUNT)") then
+// prints that one only, not its sentinel value as well.
+func zeroString(v flag.Value) (s string) {
+	t := reflect.TypeOf(v)
+	if t.Kind() != reflect.Pointer {
+		return v.String()
+	}
+	defer func() {
+		if recover() != nil {
+			s = v.String()
+		}
+	}()
+	return reflect.New(t.Elem()).Interface().(flag.Value).String()
 }
 
 // parse parses args with fs, flags before, between and after the arguments (`vmtest compare a.json b.json

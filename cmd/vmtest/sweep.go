@@ -66,7 +66,7 @@ func sweepMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	pf.register(fs, &lc.Params.Model)
 	fs.Float64Var(&lc.Burstiness, "burstiness", 0, "rate steps: gamma shape of the gaps between requests; 1 is Poisson (default 1)")
 	fs.IntVar(&lc.MaxConcurrency, "max-concurrency", 0, "rate steps: most requests in flight at once (default no cap)")
-	fs.IntVar(&lc.Requests, "requests", 200, "measured requests per step (needed to stop a step early); 0 with -duration: time-bounded steps")
+	fs.IntVar(&lc.Requests, "requests", 200, "measured requests per step, or sessions when the prompts are multi-turn (needed to stop a step early); 0 with -duration: time-bounded steps")
 	fs.DurationVar(&lc.Duration, "duration", 0, "longest time per step (default none)")
 	fs.IntVar(&lc.Warmup, "warmup", 0, "warm-up requests per step (default one per worker, or one second of requests at a rate; -1: none)")
 	fs.IntVar(&lc.Params.MaxTokens, "max-tokens", 128, "max_tokens of each request (a prompt's own max_tokens wins); 0 leaves it to the server")
