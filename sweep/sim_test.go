@@ -119,6 +119,15 @@ func TestLadderFindsMaxNumSeqs(t *testing.T) {
 			"the step's own summary says why it stopped")
 		require.Len(t, s.Failures, 1)
 		assert.Contains(t, s.Failures[0], "ttft")
+		verdict := ""
+		for _, l := range strings.Split(log.String(), "\n") {
+			if strings.HasPrefix(l, "sweep: "+s.ID+": SLO not met") {
+				verdict = l
+			}
+		}
+		assert.Contains(t, verdict, `; threshold "p(99) ttft < 200ms": ttft.p99 = `, "the check's failure, its label once")
+		assert.Equal(t, 1, strings.Count(verdict, "not met"), "said once: %s", verdict)
+		assert.NotContains(t, verdict, "vmtest: ")
 	}
 	require.NotNil(t, res.Knee)
 	assert.Equal(t, float64(simSeqs), res.Knee.Load)

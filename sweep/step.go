@@ -142,12 +142,18 @@ func stepVerdict(st Step) string {
 		parts = append(parts, st.StoppedEarly)
 	}
 	for _, f := range st.Failures {
-		parts = append(parts, firstLine(f))
+		parts = append(parts, failureText(firstLine(f)))
 	}
 	if st.Error != "" {
 		parts = append(parts, "error: "+st.Error)
 	}
 	return strings.Join(parts, "; ")
+}
+
+// failureText is a check's Eval error f as stepVerdict shows it after "SLO not met": without the "vmtest: "
+// prefix and with the label's own " not met" said once, `threshold "p(99) ttft < 1ms": ttft.p99 = ...`.
+func failureText(f string) string {
+	return strings.Replace(strings.TrimPrefix(f, "vmtest: "), " not met: ", ": ", 1)
 }
 
 func firstLine(s string) string {

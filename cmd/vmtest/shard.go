@@ -178,9 +178,9 @@ func mergeMain(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	code := exitOK
-	for i, c := range checks {
+	for _, c := range checks {
 		if err := c.Eval(m.Summary); err != nil {
-			fmt.Fprintf(stderr, "vmtest merge: -slo %q not met: %v\n", slos[i], err)
+			fmt.Fprintf(stderr, "vmtest merge: %s\n", strings.TrimPrefix(err.Error(), "vmtest: "))
 			code = exitFail
 		}
 	}
