@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vmtest/vmtest/recorder"
@@ -18,7 +19,7 @@ import (
 
 // Merged is the shards of one load test combined, ready to be written (Write).
 type Merged struct {
-	// Summary is the merged summary: request statistics over every shard's requests (recorder.MergeStates),
+	// Summary is the merged summary: request statistics over every merged shard's requests (recorder.MergeStates),
 	// the client cost of every shard's process (client_statistics, recorder.ClientCost.Add);
 	// snapshots, server, GPU, host and source figures of the lowest-index shard (every shard scrapes the same
 	// server); every shard's events and warnings, each prefixed "shard <i>: ", except the shards' client/server
@@ -213,7 +214,7 @@ func mergedSummary(parts []part, start time.Time, sf report.SnapshotFile, reqs r
 		dirs[i] = p.dir
 	}
 	count := parts[0].file.Shard.Count
-	note := fmt.Sprintf("merged %d of %d shards (%v): request statistics over every shard's requests; snapshots, server, GPU and host figures are shard %d's (%s); "+
+	note := fmt.Sprintf("merged %d of %d shards (%v): request statistics over the merged shards' requests; snapshots, server, GPU and host figures are shard %d's (%s); "+
 		"the client/server cross-checks are over the merged requests", len(parts), count, dirs, parts[0].file.Shard.Index, parts[0].dir)
 	if len(parts) < count {
 		note = fmt.Sprintf("only %d of the %d shards merged: the requests of the missing ones are in no figure; ", len(parts), count) + note
@@ -225,7 +226,37 @@ func mergedSummary(parts []part, start time.Time, sf report.SnapshotFile, reqs r
 		Client: client,
 	})
 	sum.Finished = finished
+	if gone := missing(parts); len(gone) > 0 {
+		blameMissing(sum, gone)
+	}
 	return sum
+}
+
+// blameMissing adds to each of sum's client/server cross-check warnings (summary.CrossCheck) that the missing
+// shards gone are its likely cause: the server counted their requests, which no merged figure has.
+func blameMissing(sum *summary.Summary, gone []int) {
+	cross := map[string]bool{}
+	for _, w := range summary.CrossCheck(sum.Server, sum.Requests) {
+		cross[w] = true
+	}
+	for i, w := range sum.Warnings {
+		if cross[w] {
+			sum.Warnings[i] = fmt.Sprintf("%s; here most likely the missing shards (%s): the server counted their requests, which no merged figure has",
+				w, shardList(gone))
+		}
+	}
+}
+
+// shardList is "shard 0" or "shards 0, 2".
+func shardList(idx []int) string {
+	s := make([]string, len(idx))
+	for i, n := range idx {
+		s[i] = strconv.Itoa(n)
+	}
+	if len(s) == 1 {
+		return "shard " + s[0]
+	}
+	return "shards " + strings.Join(s, ", ")
 }
 
 // addCost returns sum with c added (recorder.ClientCost.Add); nil while neither is known.

@@ -167,6 +167,15 @@ func TestMergeCrossChecksOnceOverTheMergedRequests(t *testing.T) {
 	require.Len(t, cross, 1, "one shard of two: the server counted 20, the client 10: %q", shard0.Summary.Warnings)
 	assert.True(t, strings.HasPrefix(cross[0], "server TTFT observations over the window (20 from vllm:time_to_first_token_seconds) and requests the client completed (10) differ by 10"), cross[0])
 	assert.Equal(t, []int{1}, shard0.Missing)
+	for _, w := range shard0.Summary.Warnings {
+		if strings.HasPrefix(w, "server ") {
+			assert.True(t, strings.HasSuffix(w, "; here most likely the missing shards (shard 1): the server counted their requests, which no merged figure has"), w)
+		}
+	}
+	assert.Contains(t, shard0.Summary.Warnings[0], "only 1 of the 2 shards merged")
+	assert.Contains(t, shard0.Summary.Warnings[0], "request statistics over the merged shards' requests")
+	assert.NotContains(t, shard0.Summary.Warnings[0], "every shard's")
+	assert.Equal(t, "shards 0, 2", shardList([]int{0, 2}))
 
 	m, err := Merge([]string{d0, d1}, Options{})
 	require.NoError(t, err)

@@ -168,7 +168,7 @@ func mergeMain(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	r := m.Summary.Requests
-	fmt.Fprintf(stdout, "vmtest: merged %d shards: %d requests, %d ok; files in %s\n", fs.NArg(), r.Total, r.OK, dir)
+	fmt.Fprintf(stdout, "vmtest: merged %s: %d requests, %d ok; files in %s\n", plural(fs.NArg(), "shard"), r.Total, r.OK, dir)
 	for _, k := range []string{"summary_json", "run_summary_json", "requests_csv", "report_html"} {
 		if p := m.Summary.Files[k]; p != "" {
 			fmt.Fprintf(stdout, "  %s\n", p)
@@ -198,4 +198,12 @@ func shardsText(ns []int) string {
 		return "shard " + s[0]
 	}
 	return "shards " + strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
+}
+
+// plural is "1 shard" or "n shards" for n and the singular noun word.
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
 }

@@ -312,7 +312,7 @@ func TestMergePartialAndSLOs(t *testing.T) {
 	code, out, errOut := runCmd(context.Background(), "merge", "-partial", "-out", filepath.Join(base, "partial"), dirs[1])
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	assert.Contains(t, errOut, "vmtest merge: warning: 1 of the 2 shards given (missing: shard 0): the requests of the missing shards are in no figure")
-	assert.Contains(t, out, "merged 1 shards: 3 requests, 3 ok")
+	assert.Contains(t, out, "merged 1 shard: 3 requests, 3 ok")
 
 	code, out, errOut = runCmd(context.Background(), append([]string{"merge", "-out", filepath.Join(base, "all"),
 		"-slo", "error_rate < 1%", "-slo", "request_throughput > 1000000"}, dirs...)...)
