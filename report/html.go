@@ -39,7 +39,7 @@ type runPage struct {
 	LastError                                                 string
 	Client, ServerHists                                       [][]string
 	Throughput, ServerGauges, Host                            [][2]string
-	GPUs                                                      [][]string
+	GPUs, Nodes, ByModel, ByTurn                              [][]string
 	Sources                                                   []sourceRow
 	Plots                                                     []svgCell
 }
@@ -59,8 +59,8 @@ type svgCell struct {
 
 // RunHTML renders a run's report as one self-contained HTML page (no script, no external style, font or
 // image): the run's identity, the SLO verdicts, the warnings, the request counts, the client's latency
-// statistics (ms), throughput, the server's gauges and histogram percentiles (a range where the bucket is
-// wide, as TextSummary prints them), the GPUs, the host, the state of each source, the events, the
+// statistics (ms), per model and per turn when there are such groups, throughput, the server's gauges and histogram percentiles (a range where the bucket is
+// wide, as TextSummary prints them), the GPUs, the server nodes' hosts, the host, the state of each source, the events, the
 // pictures PlotSVGs draws (inline SVG) and the files written. sum must not be nil. verdicts nil means the
 // verdicts are not known (a page made from a run's files, which do not hold them) and the page says so; an
 // empty, non-nil verdicts means no check was evaluated.
@@ -90,7 +90,8 @@ func runHTML(charts []*chart, sum *summary.Summary, verdicts []Verdict) ([]byte,
 			{"total token throughput (tok/s)", num(rq.TotalTokenThroughput, "%.1f")},
 			{"goodput (req/s)", num(rq.Goodput, "%.2f")},
 			{"measured window (s)", num(rq.WindowS, "%.2f")}},
-		ServerGauges: serverGauges(sum), GPUs: gpuRows(sum), Sources: sourceRows(sum),
+		ServerGauges: serverGauges(sum), GPUs: gpuRows(sum), Sources: sourceRows(sum), Nodes: nodeRows(sum.Nodes),
+		ByModel: modelRows(rq), ByTurn: turnRows(rq),
 		Host: [][2]string{{"CPU avg (%)", num(sum.System.AvgCPUPercent, "%.1f")}, {"CPU max (%)", num(sum.System.MaxCPUPercent, "%.1f")},
 			{"memory avg (GiB)", num(sum.System.AvgMemoryGB, "%.2f")}, {"memory max (GiB)", num(sum.System.MaxMemoryGB, "%.2f")}},
 	}

@@ -367,13 +367,7 @@ func nodeLines(nodes map[string]summary.NodeStats) []string {
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	mb := func(v *float64) *float64 {
-		if v == nil {
-			return nil
-		}
-		x := *v / 1e6
-		return &x
-	}
+	mb := func(v *float64) *float64 { return scale(v, 1e-6) }
 	lines := make([]string, 0, len(names))
 	for _, k := range names {
 		n := nodes[k]

@@ -1,0 +1,67 @@
+package report
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vmtest/vmtest/recorder"
+	"github.com/vmtest/vmtest/snapshot"
+	"github.com/vmtest/vmtest/summary"
+)
+
+// The run page has the per-model, per-turn and server-node tables the text summary has, and headless
+// Chromium renders them with the figures worked out by hand below.
+func TestRunHTMLGroupsAndNodesRenderInChromium(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	rec := recorder.New(t0, recorder.Config{})
+	for k, ttft := range []time.Duration{10, 30, 20} {
+		rec.RecordRequest(recorder.Request{Start: t0, FirstToken: t0.Add(ttft * time.Millisecond),
+			End: t0.Add(100 * time.Millisecond), OutputTokens: 2, Model: []string{"b-lora", "base", "base"}[k], Turn: k%2 + 1})
+	}
+	s := summary.Compute(summary.Input{Requests: rec.Summarize()})
+	f := snapshot.F
+	s.Nodes = map[string]summary.NodeStats{
+		"gpu-node-b": {},
+		"gpu-node-a": {AvgCPUPercent: f(30), MaxCPUPercent: f(50), AvgMemoryGB: f(11), MaxMemoryGB: f(12), MemoryTotalGB: f(16),
+			AvgNetworkSentBytesPerSecond: f(1.5e6), AvgNetworkRecvBytesPerSecond: f(3000), AvgDiskReadBytesPerSecond: f(0),
+			AvgDiskWriteBytesPerSecond: f(250e6)},
+	}
+	page, err := runHTML(nil, s, nil)
+	require.NoError(t, err)
+	selfContained(t, page)
+	path := filepath.Join(t.ArtifactDir(), "report_groups.html")
+	require.NoError(t, os.WriteFile(path, page, 0o644))
+
+	dom, _ := browse(t, path)
+	text := visibleText(dom)
+	// TPOT = (E2E − TTFT) / (2 − 1 tokens): 90, 70, 80 ms. numpy's linear percentiles over two values a < b:
+	// p50 = (a + b) / 2, p99 = a + 0.99 (b − a). ITL: no chunk after the first, unknown; a turn keeps none.
+	for _, want := range []string{
+		"name requests ok TTFT p50 TTFT p99 TPOT p50 TPOT p99 ITL p50 ITL p99 E2E p50 E2E p99",
+		"b-lora 1 1 10.0 10.0 90.0 90.0 n/a n/a 100.0 100.0",
+		"base 2 2 25.0 29.9 75.0 79.9 n/a n/a 100.0 100.0",   // TTFT 30, 20; TPOT 70, 80
+		"turn 1 2 2 15.0 19.9 85.0 89.9 n/a n/a 100.0 100.0", // requests 0 and 2: TTFT 10, 20; TPOT 90, 80
+		"turn 2 1 1 30.0 30.0 70.0 70.0 n/a n/a 100.0 100.0",
+		"gpu-node-a 30.0 50.0 11.00 12.00 16.00 1.50 0.00 0.00 250.00",
+		"gpu-node-b n/a n/a n/a n/a n/a n/a n/a n/a n/a",
+	} {
+		assert.Contains(t, text, want)
+	}
+	assert.Contains(t, text, "Per model (ms, successful requests)")
+	assert.Contains(t, text, "Per turn of multi-turn sessions")
+	assert.Contains(t, text, "Server nodes")
+}
+
+// A run without models, turns or server nodes has none of those tables.
+func TestRunHTMLWithoutGroupsHasNoGroupTables(t *testing.T) {
+	page, err := runHTML(nil, summary.Compute(summary.Input{}), nil)
+	require.NoError(t, err)
+	for _, absent := range []string{"Per model", "Per turn", "Server nodes", `class="groups"`, `id="nodes"`} {
+		assert.NotContains(t, string(page), absent)
+	}
+}
