@@ -20,8 +20,11 @@ func MarkdownTable() string {
 			name += " (also " + backquoted(m.Synonyms) + ")"
 		}
 		better := "lower"
-		if m.Direction == HigherIsBetter {
+		switch m.Direction {
+		case HigherIsBetter:
 			better = "higher"
+		case Neutral:
+			better = "neither"
 		}
 		b.WriteString("| " + mdCell(name) + " | " + mdCell(m.Unit) + " | " + better + " | " + mdCell(m.Doc) + " |\n")
 	}

@@ -183,8 +183,11 @@ func printMetrics(w io.Writer) {
 			name += " (also " + strings.Join(m.Synonyms, ", ") + ")"
 		}
 		better := "lower"
-		if m.Direction == summary.HigherIsBetter {
+		switch m.Direction {
+		case summary.HigherIsBetter:
 			better = "higher"
+		case summary.Neutral:
+			better = "neither"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, m.Unit, better, m.Doc)
 	}

@@ -764,3 +764,14 @@ func TestLoadSeveralServers(t *testing.T) {
 	assert.Equal(t, 12.0, *s.Server.Replicas["x"].GenerationTokens, "every request to the router (a)")
 	assert.Equal(t, 0.0, *s.Server.Replicas["y"].GenerationTokens, "b was scraped, never sent a request")
 }
+
+// A count the workload sets has no better direction: compare gives its change and no verdict (it printed
+// "+750.0% worse" for model.sql-lora.requests.total 2 → 17).
+func TestCompareCountsHaveNoVerdict(t *testing.T) {
+	two, seventeen, zero := summary.Value{Known: true, Value: 2}, summary.Value{Known: true, Value: 17}, summary.Value{Known: true}
+	for _, name := range []string{"model.sql-lora.requests.total", "turn.1.requests.ok", "requests.total", "requests.output_tokens"} {
+		assert.Equal(t, "+750.0%", change(two, seventeen, summary.DirectionOf(name)), name)
+		assert.Equal(t, "from 0", change(zero, two, summary.DirectionOf(name)), name)
+	}
+	assert.Equal(t, "+750.0% worse", change(two, seventeen, summary.DirectionOf("requests.failed")))
+}
