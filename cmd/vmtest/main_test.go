@@ -716,6 +716,12 @@ func TestHelpMetricsListsTheRegistry(t *testing.T) {
 	}
 	assert.Regexp(t, `(?m)^goodput_requests\s+requests\s+higher\s+`, out)
 	assert.Regexp(t, `(?m)^e2e\.<[^>]*> \(also latency, e2e_latency\)\s+ms\s+lower\s+`, out)
+	for _, s := range []string{"replica.<name>.server.*", "model.<name>.*", "turn.<k>.*", "ITL is not kept per turn"} {
+		assert.Contains(t, out, s)
+	}
+	code, _, errOut = runCmd(context.Background(), "load", "-url", "http://127.0.0.1:1", "-slo", "turn.1.itl.p99 < 100ms")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "ITL is not kept per turn")
 	code, _, errOut = runCmd(context.Background(), "load", "-url", "http://127.0.0.1:1", "-slo", "p(99) ttfb < 1s")
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, errOut, `did you mean ttft.p99? (every name: go doc github.com/vmtest/vmtest/summary Summary.Lookup, or vmtest help metrics)`)
