@@ -68,7 +68,8 @@ func TestRegistryDirections(t *testing.T) {
 		"cpu.avg": LowerIsBetter, "request_throughput": HigherIsBetter, "throughput": HigherIsBetter,
 		"output_token_throughput": HigherIsBetter, "total_token_throughput": HigherIsBetter, "goodput": HigherIsBetter,
 		"goodput_requests": HigherIsBetter, "requests.ok": Neutral, "requests.total": Neutral,
-		"model.sql-lora.requests.total": Neutral, "turn.2.requests.output_tokens": Neutral, "server.generation_tokens": Neutral, "server.tokens_per_second.avg": HigherIsBetter,
+		"model.sql-lora.requests.total": Neutral, "turn.2.requests.output_tokens": Neutral, "server.generation_tokens": Neutral,
+		"replica.r1.server.generation_tokens": Neutral, "server.tokens_per_second.avg": HigherIsBetter,
 		"server.requests_per_second.avg": HigherIsBetter,
 		"no.such.name":                   LowerIsBetter,
 	} {
