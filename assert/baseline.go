@@ -55,11 +55,14 @@ const (
 	LowerIsBetter = summary.LowerIsBetter
 	// HigherIsBetter: a smaller value is a regression (throughputs, goodput).
 	HigherIsBetter = summary.HigherIsBetter
+	// Neutral: neither way is better (counts the workload sets); a change beyond tolerance either way fails.
+	Neutral = summary.Neutral
 )
 
 // DirectionOf returns the direction of a summary.Lookup metric as the metric registry gives it
 // (summary.DirectionOf; README.md's table of metric names): higher is better for request and token
-// throughputs, goodput, requests.ok and the server's token and request rates; lower is better for everything
+// throughputs, goodput and the server's token and request rates; neither for counts the workload sets
+// (requests.total, requests.ok, token counts, server.generation_tokens); lower is better for everything
 // else (latencies, error rate, failures, queue, memory, power, energy, utilization), and for a name outside
 // the registry. Set Tolerance.Direction where that is not what a metric means to you.
 func DirectionOf(metric string) Direction { return summary.DirectionOf(metric) }
@@ -199,8 +202,8 @@ func checkTolerances(path string, tols []Tolerance) error {
 		if math.IsNaN(t.Rel) || math.IsInf(t.Rel, 0) || t.Rel < 0 || math.IsNaN(t.Abs) || math.IsInf(t.Abs, 0) || t.Abs < 0 {
 			return invalidf("vmtest: baseline %s: %s: tolerance Rel %v, Abs %v: want finite values ≥ 0", path, t.Metric, t.Rel, t.Abs)
 		}
-		if t.Direction < AutoDirection || t.Direction > HigherIsBetter {
-			return invalidf("vmtest: baseline %s: %s: unknown Direction %d (want AutoDirection, LowerIsBetter or HigherIsBetter)", path, t.Metric, int(t.Direction))
+		if t.Direction < AutoDirection || t.Direction > Neutral {
+			return invalidf("vmtest: baseline %s: %s: unknown Direction %d (want AutoDirection, LowerIsBetter, HigherIsBetter or Neutral)", path, t.Metric, int(t.Direction))
 		}
 	}
 	return nil
@@ -289,8 +292,11 @@ func compareOne(s *summary.Summary, b BaselineFile, path string, t Tolerance, cu
 			path, cur.Name, base.Unit, cur.Unit, UpdateFlag)
 	}
 	worse := cur.Value - base.Value
-	if t.Direction == HigherIsBetter {
+	switch t.Direction {
+	case HigherIsBetter:
 		worse = -worse
+	case Neutral:
+		worse = math.Abs(worse) // a change either way beyond tolerance is a regression
 	}
 	allowed := math.Max(t.Rel*math.Abs(base.Value), t.Abs)
 	// A hair of slack (1 ppb) so that a value exactly at the tolerance, or equal to the rounded value in the

@@ -2,6 +2,7 @@ package assert
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -230,7 +231,7 @@ func TestDirectionOf(t *testing.T) {
 		"ttft.p99": LowerIsBetter, "e2e.mean": LowerIsBetter, "error_rate": LowerIsBetter, "requests.failed": LowerIsBetter,
 		"gpu.power_w.avg": LowerIsBetter, "energy_per_output_token_j": LowerIsBetter, "server.queue.max": LowerIsBetter,
 		"request_throughput": HigherIsBetter, "output_token_throughput": HigherIsBetter, "total_token_throughput": HigherIsBetter,
-		"goodput": HigherIsBetter, "requests.ok": HigherIsBetter, "server.tokens_per_second.avg": HigherIsBetter,
+		"goodput": HigherIsBetter, "requests.ok": Neutral, "requests.total": Neutral, "server.tokens_per_second.avg": HigherIsBetter,
 	} {
 		require.Equal(t, want, DirectionOf(name), name)
 	}
@@ -254,3 +255,17 @@ func TestBaselineReplicaThroughputDropRegresses(t *testing.T) {
 }
 
 func ptrF(x float64) *float64 { return &x }
+
+// A count the workload sets (requests.total) has no better direction: a change beyond tolerance either way
+// is a regression, and none is an improvement.
+func TestBaselineNeutralTwoSided(t *testing.T) {
+	s := baselineRun()
+	total := float64(s.Requests.Counts.Total)
+	path := filepath.Join(t.TempDir(), "b.json")
+	for _, base := range []float64{total * 2, total / 2} {
+		writeFile(t, path, fmt.Sprintf(`{"vmtest_baseline": 1, "run_id": "run-0", "time": "2025-03-01T00:00:00Z",
+  "metrics": {"requests.total": {"value": %g, "unit": "requests", "n": 12}}}`, base))
+		require.ErrorContains(t, Baseline(path, Rel("requests.total", 0.1)).Eval(s), "requests.total regressed", "baseline %g", base)
+		require.NoError(t, Baseline(path, Rel("requests.total", 1.01)).Eval(s), "baseline %g", base)
+	}
+}

@@ -67,7 +67,7 @@ func TestBaselineArgumentsCheckedBeforeTheSummaryAndFile(t *testing.T) {
 	for tols, want := range map[*[]Tolerance]string{
 		{Rel("ttfb.p99", 0.1)}:               `vmtest: baseline ` + path + `: unknown metric "ttfb.p99"; did you mean ttft.p99? (every name: go doc github.com/vmtest/vmtest/summary Summary.Lookup, or vmtest help metrics)`,
 		{Rel("ttft.p99", -1)}:                `vmtest: baseline ` + path + `: ttft.p99: tolerance Rel -1, Abs 0: want finite values ≥ 0`,
-		{{Metric: "ttft.p99", Direction: 7}}: `vmtest: baseline ` + path + `: ttft.p99: unknown Direction 7 (want AutoDirection, LowerIsBetter or HigherIsBetter)`,
+		{{Metric: "ttft.p99", Direction: 7}}: `vmtest: baseline ` + path + `: ttft.p99: unknown Direction 7 (want AutoDirection, LowerIsBetter, HigherIsBetter or Neutral)`,
 		{}:                                   `vmtest: baseline ` + path + `: no metric chosen`,
 	} {
 		for _, s := range []*summary.Summary{nil, baselineRun()} {

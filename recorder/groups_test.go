@@ -69,3 +69,44 @@ func TestGroupsBoundedMemory(t *testing.T) {
 		t.Errorf("parent: window %d, sketch %v; want %d and exact values", len(r.win), r.ttft.sk != nil, GroupExactCap+1)
 	}
 }
+
+// A group keeps no rows, so none of its requests is dropped; the parent alone counts the rows past its bound.
+func TestGroupsDropNothing(t *testing.T) {
+	t0 := time.Now()
+	r := New(t0, Config{MaxRecords: 1})
+	for range 3 {
+		r.RecordRequest(Request{Start: t0, End: t0.Add(time.Millisecond), OutputTokens: 1, Model: "a", Turn: 1})
+	}
+	s := r.Summarize()
+	if s.Dropped != 2 {
+		t.Errorf("parent dropped %d; want 2 (3 requests, 1 row kept)", s.Dropped)
+	}
+	if a, t1 := s.ByModel["a"], s.ByTurn[0]; a.Total != 3 || a.Dropped != 0 || t1.Total != 3 || t1.Dropped != 0 {
+		t.Errorf("model a: total %d dropped %d; turn 1: total %d dropped %d; want 3, 0, 3, 0", a.Total, a.Dropped, t1.Total, t1.Dropped)
+	}
+}
+
+// A merged run's groups drop nothing either: their counts are the sums of the shards' groups'.
+func TestGroupsDropNothingMerged(t *testing.T) {
+	t0 := time.Now()
+	var states []State
+	for range 2 {
+		r := New(t0, Config{MaxRecords: 1})
+		for range 3 {
+			r.RecordRequest(Request{Start: t0, End: t0.Add(time.Millisecond), OutputTokens: 1, Model: "a", Turn: 2})
+		}
+		states = append(states, r.State())
+	}
+	m, err := MergeStates(states)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := m.Summary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, t2 := s.ByModel["a"], s.ByTurn[1]; s.Dropped != 4 || a.Total != 6 || a.Dropped != 0 || t2.Total != 6 || t2.Dropped != 0 {
+		t.Errorf("merged: dropped %d; model a: total %d dropped %d; turn 2: total %d dropped %d; want 4, 6, 0, 6, 0",
+			s.Dropped, a.Total, a.Dropped, t2.Total, t2.Dropped)
+	}
+}

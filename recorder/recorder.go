@@ -473,6 +473,9 @@ func (r *Recorder) add(rec *Record) {
 		r.lastError = rec.Error
 		r.errs.add(rec.Error)
 	}
+	if r.groups.leaf { // a group keeps no rows: none of its requests is dropped
+		return
+	}
 	if len(r.recs) >= r.maxRecs {
 		c.Dropped++
 		return

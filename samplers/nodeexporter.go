@@ -214,12 +214,21 @@ func (n *NodeExporter) scrape(ctx context.Context) (map[string]*dto.MetricFamily
 	return fams, at, err
 }
 
-// parseNode parses the families a node reading uses (nodeLines) out of a node_exporter body.
+// parseNode parses the families a node reading uses (nodeLines) out of a node_exporter body; a body with none
+// of them (an HTML page, a vLLM /metrics) is an error.
 func parseNode(body []byte) (map[string]*dto.MetricFamily, error) {
 	p := expfmt.NewTextParser(model.LegacyValidation)
 	fams, err := p.TextToMetricFamilies(bytes.NewReader(nodeLines(body)))
 	if err != nil {
 		return nil, fmt.Errorf("parse: %w", err)
+	}
+	samples := 0
+	for _, f := range fams {
+		samples += len(f.GetMetric())
+	}
+	if samples == 0 {
+		return nil, fmt.Errorf("no %s, %s, %s or any other node_* series a node reading uses: is this a node_exporter /metrics URL?",
+			nodeCPUSeconds, nodeMemTotal, nodeLoad1)
 	}
 	return fams, nil
 }

@@ -382,3 +382,27 @@ func TestNodeLinesKeepsWanted(t *testing.T) {
 		}
 	}
 }
+
+// A URL that is not a node_exporter's /metrics (its HTML landing page, a vLLM /metrics) is an error naming
+// the URL and the series missing, not a reading of all-null figures.
+func TestNodeExporterNotNodeExporter(t *testing.T) {
+	vllm, err := os.ReadFile("../testdata/vllm/v1-idle-qwen2.5-0.5b.prom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]string{
+		"html": "<html><head><title>Node Exporter</title></head><body><a href=\"/metrics\">Metrics</a></body></html>\n",
+		"vllm": string(vllm),
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = w.Write([]byte(body))
+		}))
+		n, _ := NewNodeExporter(NodeExporterConfig{Name: "n", URL: srv.URL + "/"})
+		_, err := takeNode(t, n)
+		if err == nil || !strings.Contains(err.Error(), srv.URL) || !strings.Contains(err.Error(), "no node_cpu_seconds_total") ||
+			!strings.Contains(err.Error(), "is this a node_exporter /metrics URL?") {
+			t.Errorf("%s: err = %v; want one naming %s and the node_* series missing", name, err, srv.URL)
+		}
+		srv.Close()
+	}
+}

@@ -51,6 +51,10 @@ func resolveGroup(name string) (r resolved, ok bool, err error) {
 		if aerr != nil || turn < 1 {
 			return resolved{}, true, bad("a turn's figure is turn.<k>.<figure>, k from 1, e.g. turn.1.ttft.p99", figure, "turn.1.")
 		}
+		if head, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(figure)), "."); head == "itl" {
+			return resolved{}, true, &UnknownMetricError{Name: name, Reason: "ITL is not kept per turn (a turn's " +
+				"request is in its model's figures, which have it: model.<name>.itl.*, and in itl.*)"}
+		}
 		r, err = groupFigure(name, figure, "turn."+strconv.Itoa(turn)+".")
 		r.a.turn = turn
 		return r, true, err

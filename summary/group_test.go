@@ -98,6 +98,8 @@ func TestLookupModelAndTurnErrors(t *testing.T) {
 		"turn.x.ttft.p99":                {"k from 1", "turn.1.ttft.p99"},
 		"turn.2.ttft":                    {"ttft takes one statistic", ""},
 		"turn.2.client.cpu_utilization":  {"a group's figures are the client's request figures", ""},
+		"turn.1.itl.p99":                 {"ITL is not kept per turn", ""},
+		"turn.2.ITL.mean":                {"ITL is not kept per turn", ""},
 	} {
 		_, err := groupFixture().Lookup(name)
 		var u *UnknownMetricError

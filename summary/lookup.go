@@ -106,28 +106,28 @@ func (e *UnknownMetricError) Error() string {
 //	ttfot.<p50|p90|p95|p99|mean|median|std|min|max>               ms        lower is better
 //	tpot.<p50|p90|p95|p99|mean|median|std|min|max>                ms        lower is better
 //	itl.<p50|p90|p95|p99|mean|median|std|min|max>                 ms        lower is better
-//	e2e.<p50|p90|p95|p99|mean|median|std|min|max>                 ms        lower is better   also latency or e2e_latency
+//	e2e.<p50|p90|p95|p99|mean|median|std|min|max>                 ms        lower is better    also latency or e2e_latency
 //	ttft_from_intended.<p50|p90|p95|p99|mean|median|std|min|max>  ms        lower is better
 //	e2e_from_intended.<p50|p90|p95|p99|mean|median|std|min|max>   ms        lower is better
 //	time_to_reject.<p50|p90|p95|p99|mean|median|std|min|max>      ms        lower is better
 //	send_lag.<p50|p90|p95|p99|mean|median|std|min|max>            ms        lower is better
 //	client.cpu_utilization                                        fraction  lower is better
 //	error_rate                                                    fraction  lower is better
-//	request_throughput                                            req/s     higher is better  also throughput
+//	request_throughput                                            req/s     higher is better   also throughput
 //	output_token_throughput                                       tok/s     higher is better
 //	total_token_throughput                                        tok/s     higher is better
 //	goodput                                                       req/s     higher is better
 //	goodput_requests                                              requests  higher is better
-//	requests.ok                                                   requests  higher is better
+//	requests.ok                                                   requests  neither is better
 //	requests.failed                                               requests  lower is better
 //	requests.incomplete                                           requests  lower is better
 //	requests.rejected                                             requests  lower is better
 //	requests.canceled                                             requests  lower is better
-//	requests.total                                                requests  lower is better
+//	requests.total                                                requests  neither is better
 //	requests.dropped                                              requests  lower is better
-//	requests.output_tokens                                        tokens    lower is better
-//	requests.prompt_tokens                                        tokens    lower is better
-//	requests.reasoning_tokens                                     tokens    lower is better
+//	requests.output_tokens                                        tokens    neither is better
+//	requests.prompt_tokens                                        tokens    neither is better
+//	requests.reasoning_tokens                                     tokens    neither is better
 //	<gpu>.utilization.<avg|max>                                   %         lower is better
 //	<gpu>.memory_used_mb.<avg|max>                                MiB       lower is better
 //	<gpu>.power_w.<avg|max>                                       W         lower is better
@@ -140,7 +140,7 @@ func (e *UnknownMetricError) Error() string {
 //	server.batch.<avg|max>                                        requests  lower is better
 //	server.kv_cache_usage.<avg|max>                               %         lower is better
 //	server.requests_per_second.<avg>                              req/s     higher is better
-//	server.generation_tokens                                      tokens    lower is better
+//	server.generation_tokens                                      tokens    neither is better
 //	server.prefix_cache_hit_rate                                  fraction  higher is better
 //	server.ttft.<p50|p90|p95|p99|mean>                            ms        lower is better
 //	server.e2e.<p50|p90|p95|p99|mean>                             ms        lower is better

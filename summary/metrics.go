@@ -18,11 +18,16 @@ const (
 	LowerIsBetter Direction = 1 + iota
 	// HigherIsBetter: a smaller value is a regression (throughputs, goodput).
 	HigherIsBetter
+	// Neutral: neither way is better (counts of requests and tokens, which the workload sets): a comparison
+	// gives no verdict, and a baseline on it flags a change beyond tolerance either way.
+	Neutral
 )
 
-// String returns "lower is better", "higher is better", or "auto" for the zero Direction.
+// String returns "lower is better", "higher is better", "neither is better", or "auto" for the zero Direction.
 func (d Direction) String() string {
 	switch d {
+	case Neutral:
+		return "neither is better"
 	case LowerIsBetter:
 		return "lower is better"
 	case HigherIsBetter:
@@ -134,16 +139,16 @@ var registry = []Metric{
 	{Name: "goodput_requests", Unit: UnitRequests, Direction: HigherIsBetter, Label: "goodput requests",
 		Doc: "the number of requests that met every goodput SLO; unknown when no SLO was given", read: goodputRequests},
 
-	count("ok", "successful requests: at least one token, and finished ([DONE] or a finish reason)", HigherIsBetter, func(c recorder.Counts) int64 { return int64(c.OK) }),
+	count("ok", "successful requests: at least one token, and finished ([DONE] or a finish reason)", Neutral, func(c recorder.Counts) int64 { return int64(c.OK) }),
 	count("failed", "requests that failed: a transport error, an HTTP error other than a rejection, or an error event in the stream", LowerIsBetter, func(c recorder.Counts) int64 { return int64(c.Failed) }),
 	count("incomplete", "requests whose stream ended without [DONE] or a finish reason, or produced no token", LowerIsBetter, func(c recorder.Counts) int64 { return int64(c.Incomplete) }),
 	count("rejected", "requests the server refused for load (HTTP 429 or 503)", LowerIsBetter, func(c recorder.Counts) int64 { return int64(c.Rejected) }),
 	count("canceled", "requests the client cancelled because its caller ended the run while they were in flight (not in error_rate)", LowerIsBetter, func(c recorder.Counts) int64 { return int64(c.Canceled) }),
-	count("total", "every recorded request", LowerIsBetter, func(c recorder.Counts) int64 { return int64(c.Total) }),
+	count("total", "every recorded request", Neutral, func(c recorder.Counts) int64 { return int64(c.Total) }),
 	count("dropped", "requests counted but not kept as rows of the requests CSV (the bound on kept rows was reached)", LowerIsBetter, func(c recorder.Counts) int64 { return int64(c.Dropped) }),
-	count("output_tokens", "output tokens of every recorded request", LowerIsBetter, func(c recorder.Counts) int64 { return c.OutputTokens }),
-	count("prompt_tokens", "prompt tokens of every recorded request", LowerIsBetter, func(c recorder.Counts) int64 { return c.PromptTokens }),
-	count("reasoning_tokens", "reasoning tokens of successful requests (usage.completion_tokens_details.reasoning_tokens), part of output_tokens", LowerIsBetter, func(c recorder.Counts) int64 { return c.ReasoningTokens }),
+	count("output_tokens", "output tokens of every recorded request", Neutral, func(c recorder.Counts) int64 { return c.OutputTokens }),
+	count("prompt_tokens", "prompt tokens of every recorded request", Neutral, func(c recorder.Counts) int64 { return c.PromptTokens }),
+	count("reasoning_tokens", "reasoning tokens of successful requests (usage.completion_tokens_details.reasoning_tokens), part of output_tokens", Neutral, func(c recorder.Counts) int64 { return c.ReasoningTokens }),
 
 	gpuField("utilization", UnitPercent, "utilization", "GPU utilization, %: avg the mean of per-GPU averages over the snapshots, max the largest reading",
 		func(g *GPUStats) *float64 { return g.AvgUtilization }, func(g *GPUStats) *float64 { return g.MaxUtilization }),
@@ -176,7 +181,7 @@ var registry = []Metric{
 		func(v *VLLMStats) *float64 { return v.AvgKVCacheUsagePercent }, func(v *VLLMStats) *float64 { return v.MaxKVCacheUsagePercent }),
 	serverGauge("requests_per_second", UnitReqPerS, HigherIsBetter, "<avg>", "server request throughput", "the rate of vllm:request_success_total per sampling interval",
 		func(v *VLLMStats) *float64 { return v.AvgRequestsPerSecond }, nil),
-	{Name: "server.generation_tokens", Unit: UnitTokens, Direction: LowerIsBetter, Label: "server generation tokens",
+	{Name: "server.generation_tokens", Unit: UnitTokens, Direction: Neutral, Label: "server generation tokens",
 		Doc: "tokens the server generated during the test (vllm:generation_tokens_total, first to last scrape)",
 		read: func(s *Summary, _ args, v Value) Value {
 			v.N = s.VLLM.Scrapes

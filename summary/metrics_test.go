@@ -67,13 +67,16 @@ func TestRegistryDirections(t *testing.T) {
 		"energy_per_output_token_j": LowerIsBetter, "server.queue.max": LowerIsBetter, "server.ttft.p99": LowerIsBetter,
 		"cpu.avg": LowerIsBetter, "request_throughput": HigherIsBetter, "throughput": HigherIsBetter,
 		"output_token_throughput": HigherIsBetter, "total_token_throughput": HigherIsBetter, "goodput": HigherIsBetter,
-		"goodput_requests": HigherIsBetter, "requests.ok": HigherIsBetter, "server.tokens_per_second.avg": HigherIsBetter,
+		"goodput_requests": HigherIsBetter, "requests.ok": Neutral, "requests.total": Neutral,
+		"model.sql-lora.requests.total": Neutral, "turn.2.requests.output_tokens": Neutral, "server.generation_tokens": Neutral,
+		"replica.r1.server.generation_tokens": Neutral, "server.tokens_per_second.avg": HigherIsBetter,
 		"server.requests_per_second.avg": HigherIsBetter,
 		"no.such.name":                   LowerIsBetter,
 	} {
 		assert.Equal(t, want, DirectionOf(name), name)
 	}
 	assert.Equal(t, "auto", Direction(0).String())
+	assert.Equal(t, "neither is better", Neutral.String())
 }
 
 func TestDescribe(t *testing.T) {

@@ -20,8 +20,11 @@ func MarkdownTable() string {
 			name += " (also " + backquoted(m.Synonyms) + ")"
 		}
 		better := "lower"
-		if m.Direction == HigherIsBetter {
+		switch m.Direction {
+		case HigherIsBetter:
 			better = "higher"
+		case Neutral:
+			better = "neither"
 		}
 		b.WriteString("| " + mdCell(name) + " | " + mdCell(m.Unit) + " | " + better + " | " + mdCell(m.Doc) + " |\n")
 	}
@@ -37,7 +40,8 @@ func MarkdownTable() string {
 	b.WriteString("\nEvery request figure (" + backquoted(groupHeads) + ") is also kept per model and per turn:\n" +
 		"`model.<name>.<figure>` over the requests that named that model or LoRA adapter (`model.base.ttft.p99`; a name\n" +
 		"may hold dots), `turn.<k>.<figure>` over the k-th turns of multi-turn sessions, k from 1 (`turn.2.ttft.p99`).\n" +
-		"A model or turn the run does not have is no data, with a note naming those it has.\n")
+		"A model or turn the run does not have is no data, with a note naming those it has. ITL is not kept per turn\n" +
+		"(a turn's request is in its model's ITL): `turn.<k>.itl.*` is refused as an unknown metric.\n")
 	return b.String()
 }
 

@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/vmtest/vmtest/assert"
 	"github.com/vmtest/vmtest/recorder"
+	"github.com/vmtest/vmtest/summary"
 )
 
 // errStoppedEarly is the cause with which a step's load is cancelled once its SLO can no longer be met.
@@ -23,6 +26,8 @@ type rule struct {
 	q     float64                        // the percentile, 0–100
 	need  int                            // requests over the limit that decide it: planned − ⌊(planned−1)·q/100⌋
 	count int                            // requests seen so far over the limit (or, for error_rate, not OK)
+	group string                         // "model <name>" or "turn <k>" for a group's threshold, "" for the totals
+	in    func(*recorder.Record) bool    // whether a request is in the group; nil for the totals
 }
 
 // perRequest are the latency metrics a percentile threshold can be decided on from single requests: the
@@ -37,15 +42,51 @@ var perRequest = map[string]func(*recorder.Record) float64{
 
 // decidable returns the rule for t when a step of planned measured requests can fail it before it ends,
 // else ok false. Two kinds can: "error_rate < e" (or <=), and an upper limit on a client percentile
-// ("p(99) ttft < L", "e2e.p90 <= L") of TTFT, E2E, TPOT or their from-intended forms.
+// ("p(99) ttft < L", "e2e.p90 <= L") of TTFT, E2E, TPOT or their from-intended forms; each of the totals or
+// of one group's requests (model.<name>.*, turn.<k>.*).
 func decidable(t assert.Threshold, planned int) (rule, bool) {
 	if planned <= 0 || (t.Op != "<" && t.Op != "<=") {
 		return rule{}, false
 	}
-	if t.Metric == "error_rate" {
+	group, in, figure := groupOf(t.Metric)
+	ru, ok := decidableFigure(t, figure, planned)
+	ru.group, ru.in = group, in
+	return ru, ok
+}
+
+// groupOf splits a threshold's metric into the group it names ("model <name>", "turn <k>"; "" for the
+// totals), the test of a request's membership (nil for the totals), and the figure after the group's prefix.
+// A model's name may hold dots: the figure is "error_rate" or the last two parts.
+func groupOf(metric string) (group string, in func(*recorder.Record) bool, figure string) {
+	switch {
+	case strings.HasPrefix(metric, summary.TurnPrefix):
+		k, fig, _ := strings.Cut(strings.TrimPrefix(metric, summary.TurnPrefix), ".")
+		turn, err := strconv.Atoi(k)
+		if err != nil {
+			return "", nil, metric
+		}
+		return "turn " + k, func(r *recorder.Record) bool { return r.Turn == turn }, fig
+	case strings.HasPrefix(metric, summary.ModelPrefix):
+		rest := strings.TrimPrefix(metric, summary.ModelPrefix)
+		cut := strings.LastIndexByte(rest, '.')
+		if !strings.HasSuffix(rest, ".error_rate") && cut > 0 {
+			cut = strings.LastIndexByte(rest[:cut], '.')
+		}
+		if cut <= 0 {
+			return "", nil, metric
+		}
+		model := rest[:cut]
+		return "model " + model, func(r *recorder.Record) bool { return strings.EqualFold(r.Model, model) }, rest[cut+1:]
+	}
+	return "", nil, metric
+}
+
+// decidableFigure is decidable for figure, t's metric without its group's prefix.
+func decidableFigure(t assert.Threshold, figure string, planned int) (rule, bool) {
+	if figure == "error_rate" {
 		return rule{t: t}, true
 	}
-	name, stat, ok := cutLast(t.Metric)
+	name, stat, ok := cutLast(figure)
 	get := perRequest[name]
 	if !ok || get == nil || len(stat) < 2 || stat[0] != 'p' {
 		return rule{}, false
@@ -73,7 +114,7 @@ func cutLast(metric string) (name, stat string, ok bool) {
 // decided: no way the rest of the step's planned requests could end can make its threshold hold.
 //
 // Why each decision is final (planned = N measured requests, error_rate's denominator total − canceled ≤ N,
-// successful requests n ≤ N):
+// successful requests n ≤ N; a group's requests are among them, so the same bounds hold for its figures):
 //   - error_rate < e: once k requests ended not OK (failed, incomplete, rejected), the final rate is at least
 //     k/N, so k/N ≥ e (k/N > e for <=) fails it whatever follows, cancelled requests included.
 //   - pq of a latency < L: the numpy-linear pq of n values is at least the ⌊(n−1)q/100⌋-th smallest (0-based),
@@ -120,14 +161,17 @@ func (g *guard) RecordRequest(q recorder.Request) {
 	}
 	for i := range g.rules {
 		r := &g.rules[i]
+		if r.in != nil && !r.in(&rec) {
+			continue
+		}
 		if r.get == nil {
 			if rec.Outcome == recorder.OutcomeOK {
 				continue
 			}
 			r.count++
 			if rate := float64(r.count) / float64(g.planned); !holdsLimit(rate, r.t.Op, r.t.Limit) {
-				g.stop(fmt.Sprintf("%d of %d planned requests did not succeed: error_rate is at least %.4g, want %s %s",
-					r.count, g.planned, rate, r.t.Op, r.t.LimitText), r.t.Expr)
+				g.stop(fmt.Sprintf("%d of %d planned requests%s did not succeed: error_rate is at least %.4g, want %s %s",
+					r.count, g.planned, r.of(), rate, r.t.Op, r.t.LimitText), r.t.Expr)
 				return
 			}
 			continue
@@ -145,11 +189,19 @@ func (g *guard) RecordRequest(q recorder.Request) {
 			if r.t.Op == "<=" {
 				over = ">"
 			}
-			g.stop(fmt.Sprintf("%d successful requests have %s %s %s, and with at most %d planned, %d such decide the p%g",
-				r.count, r.name, over, r.t.LimitText, g.planned, r.need, r.q), r.t.Expr)
+			g.stop(fmt.Sprintf("%d successful requests%s have %s %s %s, and with at most %d planned, %d such decide the p%g",
+				r.count, r.of(), r.name, over, r.t.LimitText, g.planned, r.need, r.q), r.t.Expr)
 			return
 		}
 	}
+}
+
+// of names the rule's group in a message (" of model base"), "" for the totals.
+func (r *rule) of() string {
+	if r.group == "" {
+		return ""
+	}
+	return " of " + r.group
 }
 
 func holdsLimit(v float64, op string, limit float64) bool {

@@ -106,3 +106,49 @@ func TestGuardCounts(t *testing.T) {
 	assert.Equal(t, 6, sink.n)
 	assert.False(t, math.IsNaN(ru.q))
 }
+
+// A group's threshold (model.<name>.*, turn.<k>.*) is decided as the totals' are, on its own requests: a
+// group's requests are at most the planned count, so the same bounds hold for them.
+func TestDecidableGroups(t *testing.T) {
+	for expr, want := range map[string]bool{
+		"model.base.ttft.p99 < 200ms": true, "p(90) model.org/m-1.5b.e2e <= 2s": true, "turn.2.ttft.p99 < 1s": true,
+		"model.base.error_rate < 1%": true, "turn.1.error_rate <= 0.05": true, "turn.3.tpot.p50 < 20ms": true,
+		"model.base.ttft.mean < 100ms": false, "model.base.requests.total < 5": false, "turn.1.throughput > 1": false,
+	} {
+		_, ok := decidable(mustThreshold(t, expr), 100)
+		assert.Equal(t, want, ok, expr)
+	}
+}
+
+// A group's rule counts its own requests only (a model matched case-insensitively, as Lookup does).
+func TestGuardGroups(t *testing.T) {
+	now := time.Now()
+	req := func(model string, turn int, ttft time.Duration, out recorder.Outcome) recorder.Request {
+		return recorder.Request{Start: now, FirstToken: now.Add(ttft), End: now.Add(ttft + time.Millisecond), OutputTokens: 2,
+			Outcome: out, Model: model, Turn: turn}
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	ru, _ := decidable(mustThreshold(t, "model.org/m-1.5b.ttft.p99 < 100ms"), 40) // need 2
+	er, _ := decidable(mustThreshold(t, "turn.2.error_rate < 5%"), 40)            // 2 of 40
+	g := newGuard(&countSink{}, 40, []rule{ru, er}, cancel)
+	g.RecordRequest(req("base", 1, time.Second, recorder.OutcomeOK))       // another model
+	g.RecordRequest(req("base", 1, time.Second, recorder.OutcomeOK))       // another model
+	g.RecordRequest(req("Org/M-1.5B", 2, time.Second, recorder.OutcomeOK)) // 1 of 2
+	g.RecordRequest(req("base", 1, 0, recorder.OutcomeFailed))             // another turn
+	g.RecordRequest(req("base", 1, 0, recorder.OutcomeFailed))             // another turn
+	g.RecordRequest(req("base", 2, 0, recorder.OutcomeFailed))             // 1 of 2
+	assert.Empty(t, g.stopped())
+	require.NoError(t, ctx.Err())
+	g.RecordRequest(req("org/m-1.5b", 1, 100*time.Millisecond, recorder.OutcomeOK)) // 2 of 2: at the limit, not below it
+	assert.Equal(t, `stopped early: threshold "model.org/m-1.5b.ttft.p99 < 100ms" can no longer be met: 2 successful requests of model org/m-1.5b have ttft ≥ 100ms, and with at most 40 planned, 2 such decide the p99`, g.stopped())
+	assert.True(t, errors.Is(context.Cause(ctx), errStoppedEarly))
+
+	ctx, cancel = context.WithCancelCause(context.Background())
+	g = newGuard(&countSink{}, 40, []rule{er}, cancel)
+	g.RecordRequest(req("", 2, 0, recorder.OutcomeFailed))
+	g.RecordRequest(req("", 1, 0, recorder.OutcomeRejected))
+	assert.Empty(t, g.stopped())
+	g.RecordRequest(req("", 2, 0, recorder.OutcomeRejected))
+	assert.Equal(t, `stopped early: threshold "turn.2.error_rate < 5%" can no longer be met: 2 of 40 planned requests of turn 2 did not succeed: error_rate is at least 0.05, want < 5%`, g.stopped())
+	assert.True(t, errors.Is(context.Cause(ctx), errStoppedEarly))
+}

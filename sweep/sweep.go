@@ -52,7 +52,8 @@ type Options struct {
 
 	// SLO are threshold expressions (assert.ParseThreshold: "p(99) ttft < 500ms", "error_rate < 1%"), each
 	// checked over every step's summary; "error_rate <" and upper limits on client TTFT, E2E and TPOT
-	// percentiles also stop a step early once they are decided (with Load.Requests set).
+	// percentiles, of the totals or of one model or turn (model.<name>.*, turn.<k>.*), also stop a step early
+	// once they are decided (with Load.Requests set).
 	SLO []string
 	// Checks are further checks of any kind (assert.Baseline, assert.Func, ...), judged at each step's end only.
 	Checks []assert.Check

@@ -204,7 +204,8 @@ func formatFigure(x float64) string {
 	return strconv.FormatFloat(x, 'g', 4, 64)
 }
 
-// change is b's change from a in % of |a| to one decimal, with "better" or "worse" by dir; "n/a" when either
+// change is b's change from a in % of |a| to one decimal, with "better" or "worse" by dir (none for
+// summary.Neutral); "n/a" when either
 // is unknown, "0%" when they are equal, and "0.0%" without a verdict when the change is under 0.05 %.
 func change(a, b summary.Value, dir summary.Direction) string {
 	if !a.Known || !b.Known {
@@ -217,6 +218,7 @@ func change(a, b summary.Value, dir summary.Direction) string {
 		return "0%"
 	case a.Value != 0 && math.Abs(d/a.Value) < 0.0005:
 		return "0.0%"
+	case dir == summary.Neutral:
 	case (d < 0) == (dir == summary.LowerIsBetter):
 		verdict = " better"
 	default:

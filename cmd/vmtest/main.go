@@ -184,15 +184,21 @@ func printMetrics(w io.Writer) {
 			name += " (also " + strings.Join(m.Synonyms, ", ") + ")"
 		}
 		better := "lower"
-		if m.Direction == summary.HigherIsBetter {
+		switch m.Direction {
+		case summary.HigherIsBetter:
 			better = "higher"
+		case summary.Neutral:
+			better = "neither"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, m.Unit, better, m.Doc)
 	}
 	_ = tw.Flush()
 	fmt.Fprintln(w, "\nA name chooses one word where it lists several (ttft.<p50|p99> stands for ttft.p50 and ttft.p99); <gpu> is gpu\n"+
 		"(all GPUs) or gpu_<i> (GPU i). With several servers, server.* is their aggregate and replica.<name>.server.*\n"+
-		"one replica's. Names are case-insensitive. README.md's table of metric names says more.")
+		"one replica's. model.<name>.* and turn.<k>.* (k from 1) are the client's request figures (ttft, tpot, itl,\n"+
+		"e2e, error_rate, goodput, requests.*, and the others above) over one model's requests or the k-th turns of\n"+
+		"multi-turn sessions (model.base.ttft.p99, turn.2.e2e.p50); ITL is not kept per turn (no turn.<k>.itl.*).\n"+
+		"Names are case-insensitive. README.md's table of metric names says more.")
 }
 
 // newFlagSet returns a flag set whose usage starts with synopsis and description.

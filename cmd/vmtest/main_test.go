@@ -716,6 +716,12 @@ func TestHelpMetricsListsTheRegistry(t *testing.T) {
 	}
 	assert.Regexp(t, `(?m)^goodput_requests\s+requests\s+higher\s+`, out)
 	assert.Regexp(t, `(?m)^e2e\.<[^>]*> \(also latency, e2e_latency\)\s+ms\s+lower\s+`, out)
+	for _, s := range []string{"replica.<name>.server.*", "model.<name>.*", "turn.<k>.*", "ITL is not kept per turn"} {
+		assert.Contains(t, out, s)
+	}
+	code, _, errOut = runCmd(context.Background(), "load", "-url", "http://127.0.0.1:1", "-slo", "turn.1.itl.p99 < 100ms")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "ITL is not kept per turn")
 	code, _, errOut = runCmd(context.Background(), "load", "-url", "http://127.0.0.1:1", "-slo", "p(99) ttfb < 1s")
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, errOut, `did you mean ttft.p99? (every name: go doc github.com/vmtest/vmtest/summary Summary.Lookup, or vmtest help metrics)`)
@@ -763,4 +769,15 @@ func TestLoadSeveralServers(t *testing.T) {
 	require.NotNil(t, s.Server)
 	assert.Equal(t, 12.0, *s.Server.Replicas["x"].GenerationTokens, "every request to the router (a)")
 	assert.Equal(t, 0.0, *s.Server.Replicas["y"].GenerationTokens, "b was scraped, never sent a request")
+}
+
+// A count the workload sets has no better direction: compare gives its change and no verdict (it printed
+// "+750.0% worse" for model.sql-lora.requests.total 2 → 17).
+func TestCompareCountsHaveNoVerdict(t *testing.T) {
+	two, seventeen, zero := summary.Value{Known: true, Value: 2}, summary.Value{Known: true, Value: 17}, summary.Value{Known: true}
+	for _, name := range []string{"model.sql-lora.requests.total", "turn.1.requests.ok", "requests.total", "requests.output_tokens"} {
+		assert.Equal(t, "+750.0%", change(two, seventeen, summary.DirectionOf(name)), name)
+		assert.Equal(t, "from 0", change(zero, two, summary.DirectionOf(name)), name)
+	}
+	assert.Equal(t, "+750.0% worse", change(two, seventeen, summary.DirectionOf("requests.failed")))
 }
