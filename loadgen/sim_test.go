@@ -108,6 +108,7 @@ func TestSimulatorFaultsBecomeOutcomes(t *testing.T) {
 	res, err := Run(context.Background(), LoadConfig{
 		Client: ClientConfig{BaseURL: sim.URL}, Prompts: ChatPrompts("Why?"), Params: Params{MaxTokens: 8},
 		Concurrency: 1, Requests: n, Sink: sink, // one worker: request i is the simulator's request number i+1
+		MaxRetryAfter: time.Millisecond, // each 429's Retry-After: 1 is honoured, capped so 35 waits take 35 ms
 	})
 	require.NoError(t, err)
 	want := map[recorder.Outcome]int{}
@@ -147,6 +148,7 @@ func TestSimulatorFaultsBecomeOutcomes(t *testing.T) {
 		want[exp]++
 	}
 	require.Equal(t, want, res.Outcomes)
+	require.Equal(t, n/2, res.RetryAfterWaits, "every 429 carried Retry-After and made the worker wait")
 	require.Len(t, sink.all(), n)
 }
 
