@@ -350,7 +350,10 @@ func (r *Recorder) RecordRequest(q Request) {
 	if rec.ITLGaps > 0 {
 		q.addITL(&r.itl)
 	}
-	byModel, byTurn := r.groups.of(r, rec.Model, rec.Turn)
+	var byModel, byTurn *Recorder
+	if rec.Model != "" || rec.Turn > 0 {
+		byModel, byTurn = r.groups.of(r, rec.Model, rec.Turn)
+	}
 	r.mu.Unlock()
 	if byModel != nil {
 		byModel.addGroup(rec, &q)
@@ -479,6 +482,9 @@ func (r *Recorder) add(rec *Record) {
 	if len(r.recs) >= r.maxRecs {
 		c.Dropped++
 		return
+	}
+	if len(r.recs) == cap(r.recs) {
+		r.recs = slices.Grow(r.recs, min(max(len(r.recs), 64), r.maxRecs-len(r.recs)))
 	}
 	r.recs = append(r.recs, *rec)
 }
