@@ -483,8 +483,10 @@ func (r *Recorder) add(rec *Record) {
 		c.Dropped++
 		return
 	}
-	if len(r.recs) == cap(r.recs) {
-		r.recs = slices.Grow(r.recs, min(max(len(r.recs), 64), r.maxRecs-len(r.recs)))
+	if n := len(r.recs); n == cap(r.recs) {
+		grown := make([]Record, n, min(max(2*n, 64), r.maxRecs))
+		copy(grown, r.recs)
+		r.recs = grown
 	}
 	r.recs = append(r.recs, *rec)
 }
