@@ -350,7 +350,10 @@ func (r *Recorder) RecordRequest(q Request) {
 	if rec.ITLGaps > 0 {
 		q.addITL(&r.itl)
 	}
-	byModel, byTurn := r.groups.of(r, rec.Model, rec.Turn)
+	var byModel, byTurn *Recorder
+	if rec.Model != "" || rec.Turn > 0 {
+		byModel, byTurn = r.groups.of(r, rec.Model, rec.Turn)
+	}
 	r.mu.Unlock()
 	if byModel != nil {
 		byModel.addGroup(rec, &q)
@@ -479,6 +482,11 @@ func (r *Recorder) add(rec *Record) {
 	if len(r.recs) >= r.maxRecs {
 		c.Dropped++
 		return
+	}
+	if n := len(r.recs); n == cap(r.recs) {
+		grown := make([]Record, n, min(max(2*n, 64), r.maxRecs))
+		copy(grown, r.recs)
+		r.recs = grown
 	}
 	r.recs = append(r.recs, *rec)
 }

@@ -201,6 +201,18 @@ func TestGoodputCountsRequestsMeetingEverySLO(t *testing.T) {
 	assert.Contains(t, string(b), `"goodput_requests":null`)
 }
 
+// The rows never reserve room past the row bound: 150 requests under a bound of 100 leave exactly 100 slots
+// (append's own growth, rounded to the allocator's size classes, would leave more).
+func TestRowsReserveNoRoomPastTheBound(t *testing.T) {
+	t0 := time.Now()
+	r := New(t0, Config{MaxRecords: 100})
+	for i := 0; i < 150; i++ {
+		r.RecordRequest(req(t0, 0, 10, nil, 1))
+	}
+	assert.Equal(t, 100, r.Len())
+	assert.Equal(t, 100, cap(r.recs))
+}
+
 func TestStatsIncludeRequestsPastTheRowBound(t *testing.T) {
 	t0 := time.Now()
 	r := New(t0, Config{MaxRecords: 3})
