@@ -187,20 +187,16 @@ func TextSummary(s *summary.Summary) []string {
 			num(c.SchedLatencyP50MS, "%.3f"), num(c.SchedLatencyP99MS, "%.3f"), num(c.SchedLatencyMaxMS, "%.3f")))
 	}
 	if y := s.System; y.Cgroup != "" {
-		limit, quota := "no limit", "no quota"
+		limit := "no limit"
 		if y.CgroupMemoryLimitGB != nil {
 			limit = fmt.Sprintf("of %.2f GiB (max %s)", *y.CgroupMemoryLimitGB, pct(y.MaxCgroupMemoryPercent, "%.1f"))
-		}
-		if y.CgroupCPUQuotaCores != nil {
-			quota = fmt.Sprintf("of a %.2f-core quota (avg %s, max %s)", *y.CgroupCPUQuotaCores,
-				pct(y.AvgCgroupCPUPercent, "%.1f"), pct(y.MaxCgroupCPUPercent, "%.1f"))
 		}
 		ws := ""
 		if y.MaxCgroupMemoryWorkingSetGB != nil {
 			ws = fmt.Sprintf(" (working set max %.2f GiB)", *y.MaxCgroupMemoryWorkingSetGB)
 		}
-		lines = append(lines, fmt.Sprintf("cgroup %s: memory max %s GiB%s %s, CPU avg %s cores %s", y.Cgroup,
-			num(y.MaxCgroupMemoryGB, "%.2f"), ws, limit, num(y.AvgCgroupCPUCores, "%.2f"), quota))
+		lines = append(lines, fmt.Sprintf("cgroup %s: memory max %s GiB%s %s, %s", y.Cgroup,
+			num(y.MaxCgroupMemoryGB, "%.2f"), ws, limit, cgroupCPUText(&y)))
 	}
 	lines = append(lines, nodeLines(s.Nodes)...)
 	names := make([]string, 0, len(s.Sources))
@@ -389,4 +385,22 @@ func coverageText(c *float64) string {
 		return ""
 	}
 	return fmt.Sprintf(" (max over the %.0f%% of rounds in which every replica answered; averages over the whole run)", *c*100)
+}
+
+// cgroupCPUText is the CPU part of the text summary's cgroup line: the cores used and the quota, naming the
+// CPU cgroup where it is not the memory one, or, where it is the host's root cgroup, that its use is the host's.
+func cgroupCPUText(y *summary.SystemStats) string {
+	from := ""
+	if y.CgroupCPU != "" && y.CgroupCPU != y.Cgroup {
+		from = " (cgroup " + y.CgroupCPU + ")"
+	}
+	if y.CgroupCPUIsHost {
+		return fmt.Sprintf("CPU%s not known: that is the host's root cgroup, whose use is the host's above", from)
+	}
+	quota := "no quota"
+	if y.CgroupCPUQuotaCores != nil {
+		quota = fmt.Sprintf("of a %.2f-core quota (avg %s, max %s)", *y.CgroupCPUQuotaCores,
+			pct(y.AvgCgroupCPUPercent, "%.1f"), pct(y.MaxCgroupCPUPercent, "%.1f"))
+	}
+	return fmt.Sprintf("CPU%s avg %s cores %s", from, num(y.AvgCgroupCPUCores, "%.2f"), quota)
 }

@@ -167,6 +167,20 @@ func TestTextSummaryCgroupLine(t *testing.T) {
 	assert.Equal(t, "cgroup v1 /docker/x: memory max 0.50 GiB no limit, CPU avg n/a cores no quota", lineWith(t, TextSummary(s), "cgroup "))
 }
 
+// On a hybrid v1 host the CPU cgroup can differ from the memory one: the line names it; where it is the
+// host's root cgroup, the line says its use is the host's rather than show it as the container's.
+func TestTextSummaryCgroupCPUElsewhere(t *testing.T) {
+	line := func(y snapshot.System) string {
+		s := summary.Compute(summary.Input{IntervalS: 2, Snapshots: []snapshot.Snapshot{{ElapsedS: 0, SystemMetrics: y}}})
+		return lineWith(t, TextSummary(s), "cgroup ")
+	}
+	assert.Equal(t, "cgroup v1 /process_api/64c0: memory max 0.50 GiB no limit, CPU (cgroup v1 /) not known: "+
+		"that is the host's root cgroup, whose use is the host's above",
+		line(snapshot.System{Cgroup: "v1 /process_api/64c0", CgroupCPU: "v1 /", CgroupCPUIsHost: true, CgroupMemoryGB: f(0.5)}))
+	assert.Equal(t, "cgroup v1 /a: memory max 0.50 GiB no limit, CPU (cgroup v1 /b) avg n/a cores of a 2.00-core quota (avg n/a, max n/a)",
+		line(snapshot.System{Cgroup: "v1 /a", CgroupCPU: "v1 /b", CgroupMemoryGB: f(0.5), CgroupCPUQuotaCores: f(2)}))
+}
+
 // The cgroup's working set is beside its usage: the summary's average and maximum over the snapshots that
 // had it (0.25 and 0.75 GiB: avg 0.5, max 0.75), the text line its maximum.
 func TestTextSummaryCgroupWorkingSet(t *testing.T) {

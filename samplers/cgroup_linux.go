@@ -30,6 +30,8 @@ type cgroupReader struct {
 
 	found     bool
 	desc      string   // "v2 /path" or "v1 /path", snapshot.System.Cgroup
+	cpuDesc   string   // the CPU figures' cgroup in the same form, snapshot.System.CgroupCPU
+	cpuHost   bool     // cpuDesc is the host's root cgroup: no CPU use is read (snapshot.System.CgroupCPUIsHost)
 	v2        bool     //
 	memUsage  string   // the leaf's memory.current (v2) or memory.usage_in_bytes (v1)
 	memStat   string   // the leaf's memory.stat, whose inactiveKey line the working set leaves out
@@ -120,14 +122,18 @@ func (c *cgroupReader) discover() {
 		c.memUsage, c.memLimits = filepath.Join(mem[0], "memory.usage_in_bytes"), filesIn(mem, "memory.limit_in_bytes")
 		c.memStat, c.inactive = filepath.Join(mem[0], "memory.stat"), "total_inactive_file"
 		if p, ok := paths["cpu"]; ok {
-			cpu, _ := c.dirs(mounts, false, "cpu", p)
-			c.cpuQuotas = filesIn(cpu, "cpu.cfs_quota_us")
+			if cpu, ok := c.dirs(mounts, false, "cpu", p); ok {
+				c.cpuQuotas, c.cpuDesc = filesIn(cpu, "cpu.cfs_quota_us"), "v1 "+p
+				c.cpuHost = exists(filepath.Join(cpu[0], "release_agent"))
+			}
 		}
 		if p, ok := paths["cpuacct"]; ok {
 			if acct, ok := c.dirs(mounts, false, "cpuacct", p); ok {
-				c.acct = filepath.Join(acct[0], "cpuacct.usage")
+				c.acct, c.cpuDesc = filepath.Join(acct[0], "cpuacct.usage"), "v1 "+p
+				c.cpuHost = exists(filepath.Join(acct[0], "release_agent"))
 			}
 		}
+		c.hostCPU()
 		return
 	}
 	if p, ok := paths[""]; ok {
@@ -136,8 +142,25 @@ func (c *cgroupReader) discover() {
 			c.memUsage, c.memLimits = filepath.Join(dirs[0], "memory.current"), filesIn(dirs, "memory.max")
 			c.memStat, c.inactive = filepath.Join(dirs[0], "memory.stat"), "inactive_file"
 			c.cpuQuotas, c.acct = filesIn(dirs, "cpu.max"), filepath.Join(dirs[0], "cpu.stat")
+			c.cpuDesc, c.cpuHost = c.desc, !exists(filepath.Join(dirs[0], "cgroup.type"))
+			c.hostCPU()
 		}
 	}
+}
+
+// hostCPU drops the CPU time file when the CPU cgroup is the host's root cgroup (v1: its directory holds
+// release_agent, which only a hierarchy's top cgroup has; v2: it lacks cgroup.type, which every other cgroup
+// has), whose CPU time is the whole host's, not this process's container's.
+func (c *cgroupReader) hostCPU() {
+	if c.cpuHost {
+		c.acct = ""
+	}
+}
+
+// exists reports whether the file name exists.
+func exists(name string) bool {
+	_, err := os.Stat(name)
+	return err == nil
 }
 
 // dirs returns the directory of cgroup path p in the hierarchy mounted for controller (v1) or the unified
@@ -259,7 +282,7 @@ func (c *cgroupReader) sample(out *snapshot.System, dt float64) error {
 	if !c.found {
 		return nil
 	}
-	out.Cgroup = c.desc
+	out.Cgroup, out.CgroupCPU, out.CgroupCPUIsHost = c.desc, c.cpuDesc, c.cpuHost
 	var errs []error
 	if err := c.memory(out); err != nil {
 		errs = append(errs, err)

@@ -61,6 +61,8 @@ func TestCgroupTrees(t *testing.T) {
 			c := newCgroupReader(root)
 			first := cgroupSample(t, c, 0)
 			assert.Equal(t, tc.desc, first.Cgroup)
+			assert.Equal(t, tc.desc, first.CgroupCPU, "CPU from the same cgroup as memory")
+			assert.False(t, first.CgroupCPUIsHost, "not the host's root cgroup")
 			assertPtr(t, tc.usedGB, first.CgroupMemoryGB, "memory used, GiB")
 			assertPtr(t, tc.workingSetGB, first.CgroupMemoryWorkingSetGB, "working set, GiB")
 			assertPtr(t, tc.limitGB, first.CgroupMemoryLimitGB, "memory limit, GiB (nil: no limit)")
@@ -76,6 +78,40 @@ func TestCgroupTrees(t *testing.T) {
 			} else {
 				assert.Nil(t, second.CgroupCPUPercent, "no quota, no percent of it")
 			}
+		})
+	}
+}
+
+// On a hybrid v1 host the cpu and cpuacct cgroups can be the host's root while memory is in a cgroup of its
+// own (v1-hybrid-root, this test machine's layout), and a v2 process can run in the root cgroup itself
+// (v2-host-root): the root's CPU time is the whole host's, so the CPU use stays nil, and the snapshot says
+// which cgroup the CPU figures are from and that it is the host's. Memory is read as before.
+func TestCgroupCPUAtTheHostRoot(t *testing.T) {
+	for _, tc := range []struct {
+		tree, desc, cpuDesc, acct, after string // after: the CPU time file 2 s later, 1.5 cores busy
+		usedGB, workingSetGB, pct        *float64
+	}{
+		{tree: "v1-hybrid-root", desc: "v1 /process_api/64c0", cpuDesc: "v1 /", acct: "sys/fs/cgroup/cpuacct/cpuacct.usage", after: "8000000000\n",
+			usedGB: snapshot.F(0.5), workingSetGB: snapshot.F((512.0 - 128) / 1024), pct: snapshot.F(25)},
+		{tree: "v2-host-root", desc: "v2 /", cpuDesc: "v2 /", acct: "sys/fs/cgroup/cpu.stat", after: "usage_usec 93000000\n"},
+	} {
+		t.Run(tc.tree, func(t *testing.T) {
+			root := cgroupTree(t, tc.tree)
+			c := newCgroupReader(root)
+			first := cgroupSample(t, c, 0)
+			require.NoError(t, os.WriteFile(filepath.Join(root, tc.acct), []byte(tc.after), 0o644))
+			second := cgroupSample(t, c, 2)
+			for _, y := range []snapshot.System{first, second} {
+				assert.Equal(t, tc.desc, y.Cgroup)
+				assert.Equal(t, tc.cpuDesc, y.CgroupCPU)
+				assert.True(t, y.CgroupCPUIsHost)
+				assert.Nil(t, y.CgroupCPUCores, "the root cgroup's CPU time is the host's")
+				assert.Nil(t, y.CgroupCPUPercent)
+				assert.Nil(t, y.CgroupCPUQuotaCores, "the root sets no quota (-1)")
+				assertPtr(t, tc.usedGB, y.CgroupMemoryGB, "memory used, GiB")
+				assertPtr(t, tc.workingSetGB, y.CgroupMemoryWorkingSetGB, "working set, GiB")
+			}
+			assertPtr(t, tc.pct, second.CgroupMemoryPercent, "percent of the limit")
 		})
 	}
 }

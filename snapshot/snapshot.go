@@ -369,10 +369,19 @@ type System struct {
 	// came back after its tick's deadline is in no snapshot, but it is the start of this interval all the
 	// same. Nil on the first reading. The summary weights each CPU percent by it.
 	RateIntervalS *float64 `json:"rate_interval_s"`
-	// Cgroup names the cgroup the process runs in, whose figures the Cgroup* fields are: "v2 <path>" or
-	// "v1 <path>" (the memory controller's), the path as /proc/self/cgroup gives it. Empty outside Linux or
-	// when no cgroup can be read; the Cgroup* fields are then nil.
+	// Cgroup names the cgroup the process runs in, whose figures the CgroupMemory* fields are: "v2 <path>" or
+	// "v1 <path>" (the memory controller's), the path as /proc/self/cgroup gives it; CgroupCPU names the CPU
+	// figures' one. Empty outside Linux or when no cgroup can be read; the Cgroup* fields are then nil.
 	Cgroup string `json:"cgroup,omitempty"`
+	// CgroupCPU names the cgroup the Cgroup CPU fields (CgroupCPUQuotaCores, CgroupCPUCores, CgroupCPUPercent)
+	// come from, in Cgroup's form: under v1 the cpuacct controller's (else cpu's), which on a hybrid host can
+	// differ from the memory controller's that Cgroup names; under v2 Cgroup itself. Empty when none is read.
+	CgroupCPU string `json:"cgroup_cpu,omitempty"`
+	// CgroupCPUIsHost is true when CgroupCPU is the host's root cgroup (v1: its directory holds release_agent,
+	// which only a hierarchy's top cgroup has; v2: it lacks cgroup.type, which every other cgroup has): its CPU
+	// time is the whole host's, not a container's, so CgroupCPUCores and CgroupCPUPercent are nil (the host's
+	// use is CPUPercent).
+	CgroupCPUIsHost bool `json:"cgroup_cpu_is_host,omitempty"`
 	// CgroupMemoryGB is the cgroup's memory in use, GiB, as the kernel charges it (page cache included): v2
 	// memory.current, v1 memory.usage_in_bytes.
 	CgroupMemoryGB *float64 `json:"cgroup_memory_gb"`
@@ -390,7 +399,8 @@ type System struct {
 	// cpu.cfs_quota_us / cpu.cfs_period_us of the cgroup and its ancestors. Nil when none sets one ("max", -1).
 	CgroupCPUQuotaCores *float64 `json:"cgroup_cpu_quota_cores"`
 	// CgroupCPUCores is the CPU time the cgroup used over the interval (RateIntervalS), in cores (1 = one core
-	// busy throughout): v2 cpu.stat usage_usec, v1 cpuacct.usage. Nil on the first reading.
+	// busy throughout): v2 cpu.stat usage_usec, v1 cpuacct.usage. Nil on the first reading and when
+	// CgroupCPUIsHost.
 	CgroupCPUCores *float64 `json:"cgroup_cpu_cores"`
 	// CgroupCPUPercent is CgroupCPUCores in percent of CgroupCPUQuotaCores (100 = the quota used up, where
 	// the kernel throttles the cgroup); nil without a quota.

@@ -387,6 +387,11 @@ type SystemStats struct {
 	// Cgroup is the process's cgroup (snapshot.System.Cgroup of the last snapshot that named one); empty when
 	// none was read, and the Cgroup* figures are then nil.
 	Cgroup string `json:"cgroup,omitempty"`
+	// CgroupCPU and CgroupCPUIsHost are the cgroup the CPU figures come from and whether it is the host's root
+	// cgroup (snapshot.System's fields of the same name, in the last snapshot that named one); when it is,
+	// AvgCgroupCPUCores and the other CPU use figures are nil: the host's CPU use is AvgCPUPercent.
+	CgroupCPU       string `json:"cgroup_cpu,omitempty"`
+	CgroupCPUIsHost bool   `json:"cgroup_cpu_is_host,omitempty"`
 	// AvgCgroupMemoryGB and MaxCgroupMemoryGB are the cgroup's memory in use, GiB (snapshot.System.CgroupMemoryGB).
 	AvgCgroupMemoryGB *float64 `json:"avg_cgroup_memory_gb"`
 	MaxCgroupMemoryGB *float64 `json:"max_cgroup_memory_gb"`
@@ -635,6 +640,12 @@ func (st *SystemStats) cgroup(snaps []snapshot.Snapshot, intervalS float64, y fu
 	for i := len(snaps) - 1; i >= 0; i-- {
 		if c := snaps[i].SystemMetrics.Cgroup; c != "" {
 			st.Cgroup = c
+			break
+		}
+	}
+	for i := len(snaps) - 1; i >= 0; i-- {
+		if y := &snaps[i].SystemMetrics; y.CgroupCPU != "" {
+			st.CgroupCPU, st.CgroupCPUIsHost = y.CgroupCPU, y.CgroupCPUIsHost
 			break
 		}
 	}

@@ -390,6 +390,16 @@ func TestCgroupStatistics(t *testing.T) {
 	assert.True(t, v.Known)
 	assert.InDelta(t, 60, v.Value, 1e-9)
 
+	assert.Equal(t, "", y.CgroupCPU, "the snapshots name no CPU cgroup")
+
+	// The CPU cgroup is the host's root (a hybrid v1 host): named and marked in the JSON, its use null.
+	host := snapshot.System{Cgroup: "v1 /m", CgroupCPU: "v1 /", CgroupCPUIsHost: true, CgroupMemoryGB: f(1)}
+	hs := Compute(Input{Snapshots: []snapshot.Snapshot{{ElapsedS: 0, SystemMetrics: host}, {ElapsedS: 2, SystemMetrics: host}}, IntervalS: 2})
+	b, err := json.Marshal(hs.System)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"cgroup":"v1 /m","cgroup_cpu":"v1 /","cgroup_cpu_is_host":true,`)
+	assert.Contains(t, string(b), `"avg_cgroup_cpu_cores":null,"max_cgroup_cpu_cores":null,`)
+
 	none := Compute(Input{Snapshots: []snapshot.Snapshot{{ElapsedS: 0}, {ElapsedS: 2}}, IntervalS: 2}).System
 	assert.Empty(t, none.Cgroup)
 	assert.Nil(t, none.MaxCgroupMemoryPercent)
