@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/vmtest/vmtest/summary"
@@ -102,8 +103,10 @@ func keptPercentiles() string {
 // message names the nearest valid names), a unit that does not fit the metric (the message lists those that
 // do), a negative limit (no metric but a temperature is negative), a threshold that always or never holds
 // over the metric's range (a fraction lies in [0, 1], a percentage in [0, 100]: "error_rate <= 100%",
-// "gpu.utilization.avg > 100", "ttft.p99 < 0"), and a fraction compared with a plain number of 1 or more
-// ("error_rate < 1" would pass unless every request failed; 1% is "error_rate < 0.01" or "error_rate < 1%").
+// "gpu.utilization.avg > 100", "ttft.p99 < 0"), a latency compared with 0 by "<=", "==", ">" or "!=" (it
+// holds only, or fails only, at exactly 0), a latency limit above 0 but under MinLatencyLimit ("ttft.p99 <
+// 0.5us", "ttft.p99 < 0.0005"; as the typed checks refuse it), and a fraction compared with a plain number of 1
+// or more ("error_rate < 1" would pass unless every request failed; 1% is "error_rate < 0.01" or "error_rate < 1%").
 func ParseThreshold(expr string) (Threshold, error) {
 	p := &exprParser{src: expr}
 	t, err := p.parse()
@@ -421,6 +424,10 @@ func pointless(t Threshold, plain bool) string {
 		return fmt.Sprintf("negative limit %s: %s is %s", t.LimitText, t.Metric, rng)
 	case t.Unit == summary.UnitFraction && plain && t.Limit >= 1:
 		return fractionTooLarge(t.Metric, t.Op, t.Limit)
+	case t.Unit == summary.UnitMS:
+		if msg := pointlessLatency(t); msg != "" {
+			return msg
+		}
 	}
 	var always, never bool
 	switch L := t.Limit; t.Op {
@@ -447,6 +454,29 @@ func pointless(t Threshold, plain bool) string {
 		return ""
 	}
 	return fmt.Sprintf("%q %s: %s is %s", t.Metric+" "+t.Op+" "+t.LimitText, verdict, t.Metric, rng)
+}
+
+// pointlessLatency returns why a latency threshold (unit ms) cannot mean what was written, or "": a limit
+// above 0 but under MinLatencyLimit (as the typed checks refuse it: likely a slip of the unit), or a
+// comparison with 0 that holds only at exactly 0 ("<= 0", "== 0") or everywhere but there ("> 0", "!= 0"),
+// as a latency is never below 0.
+func pointlessLatency(t Threshold) string {
+	expr := t.Metric + " " + t.Op + " " + t.LimitText
+	least := float64(MinLatencyLimit) / float64(time.Millisecond)
+	switch {
+	case t.Limit > 0 && t.Limit < least:
+		return fmt.Sprintf("%q: a latency limit under %v is likely a slip of the unit (a plain number is ms); write e.g. %q",
+			expr, MinLatencyLimit, t.Metric+" "+t.Op+" 500ms")
+	case t.Limit != 0:
+		return ""
+	case t.Op == "<=" || t.Op == "==":
+		return fmt.Sprintf("%q holds only at exactly 0, so it asks for no latency at all: %s is never below 0; want a positive limit, e.g. %q",
+			expr, t.Metric, t.Metric+" < 500ms")
+	case t.Op == ">" || t.Op == "!=":
+		return fmt.Sprintf("%q fails only at exactly 0, so it checks nothing: %s is never below 0; want a positive limit, e.g. %q",
+			expr, t.Metric, t.Metric+" < 500ms")
+	}
+	return ""
 }
 
 func unitHint(unit string) string {

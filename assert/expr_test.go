@@ -179,7 +179,7 @@ func TestExprPinned(t *testing.T) {
 		require.Equal(t, msg, err.Error())
 	}
 	// No data never passes, whatever the operator.
-	for _, e := range []string{"p(99) e2e < 1h", "p(99) e2e > 0", "p(99) e2e != 1", "cpu.avg >= 1"} {
+	for _, e := range []string{"p(99) e2e < 1h", "p(99) e2e > 1", "p(99) e2e != 1", "cpu.avg >= 1"} {
 		require.ErrorContains(t, Expr(e).Eval(s), "no data", e)
 	}
 	require.ErrorContains(t, Expr("ttft.p99 < 1s").Eval(nil), "no summary")
@@ -209,8 +209,8 @@ func TestThresholdUsesServerPercentileBounds(t *testing.T) {
 	require.Contains(t, err.Error(), "server.queue_time.p50 = 0.000451 ms, the most its histogram allows (histogram_quantile interpolates 150.000 ms in its bucket, above what the histogram's sum proves), want > 100ms")
 	require.NotContains(t, err.Error(), "= 150", "no figure outside what the histogram proves")
 	err = Expr("server.queue_time.p50 < 0.0001ms").Eval(s)
-	require.Error(t, err)
-	require.Contains(t, err.Error(), "the most its histogram allows (histogram_quantile interpolates 150.000 ms in its bucket, above what the histogram's sum proves), want < 0.0001ms")
+	require.ErrorIs(t, err, ErrInvalidCheck, "a limit under 1 µs is refused before any figure is read")
+	require.Contains(t, err.Error(), "a latency limit under 1µs is likely a slip of the unit")
 
 	require.NoError(t, Expr("server.ttft.p99 < 4000s").Eval(s), "in the +Inf bucket but proven ≤ 3006 s")
 	require.NoError(t, Expr("server.ttft.p99 > 1s").Eval(s), "proven > 2560 s")
@@ -270,13 +270,24 @@ func TestThresholdsThatCannotMeanWhatIsWritten(t *testing.T) {
 			`for 5% write "error_rate > 0.05" or "error_rate > 5%"`,
 		"error_rate == 1": `at byte 14: error_rate is a fraction from 0 to 1 (1 is 100%), so this holds only when every request failed; ` +
 			`for 1% write "error_rate == 0.01" or "error_rate == 1%"`,
-		"error_rate <= 100%":        `at byte 14: "error_rate <= 100%" always holds, so it could never fail: error_rate is a fraction from 0 to 1`,
-		"error_rate < 0":            `at byte 13: "error_rate < 0 (0%)" never holds, so it could never pass: error_rate is a fraction from 0 to 1`,
-		"error_rate < -1%":          `at byte 13: negative limit -1%: error_rate is a fraction from 0 to 1`,
-		"p(99) ttft < -5ms":         `at byte 13: negative limit -5ms: ttft.p99 is never below 0`,
-		"p(99) ttft > -5":           `at byte 13: negative limit -5ms: ttft.p99 is never below 0`,
-		"p(99) ttft < 0ms":          `at byte 13: "ttft.p99 < 0ms" never holds, so it could never pass: ttft.p99 is never below 0`,
-		"p(99) ttft >= 0":           `at byte 14: "ttft.p99 >= 0ms" always holds, so it could never fail: ttft.p99 is never below 0`,
+		"error_rate <= 100%": `at byte 14: "error_rate <= 100%" always holds, so it could never fail: error_rate is a fraction from 0 to 1`,
+		"error_rate < 0":     `at byte 13: "error_rate < 0 (0%)" never holds, so it could never pass: error_rate is a fraction from 0 to 1`,
+		"error_rate < -1%":   `at byte 13: negative limit -1%: error_rate is a fraction from 0 to 1`,
+		"p(99) ttft < -5ms":  `at byte 13: negative limit -5ms: ttft.p99 is never below 0`,
+		"p(99) ttft > -5":    `at byte 13: negative limit -5ms: ttft.p99 is never below 0`,
+		"p(99) ttft < 0ms":   `at byte 13: "ttft.p99 < 0ms" never holds, so it could never pass: ttft.p99 is never below 0`,
+		"p(99) ttft >= 0":    `at byte 14: "ttft.p99 >= 0ms" always holds, so it could never fail: ttft.p99 is never below 0`,
+		"ttft.p99 < 0.5us":   `at byte 11: "ttft.p99 < 0.5us": a latency limit under 1µs is likely a slip of the unit (a plain number is ms); write e.g. "ttft.p99 < 500ms"`,
+		"ttft.p99 < 0.0005":  `at byte 11: "ttft.p99 < 0.0005ms": a latency limit under 1µs is likely a slip of the unit (a plain number is ms); write e.g. "ttft.p99 < 500ms"`,
+		"e2e.p50 > 999ns":    `at byte 10: "e2e.p50 > 999ns": a latency limit under 1µs is likely a slip of the unit (a plain number is ms); write e.g. "e2e.p50 > 500ms"`,
+		"ttft.p99 <= 0ms": `at byte 12: "ttft.p99 <= 0ms" holds only at exactly 0, so it asks for no latency at all: ttft.p99 is never below 0; ` +
+			`want a positive limit, e.g. "ttft.p99 < 500ms"`,
+		"itl.mean == 0": `at byte 12: "itl.mean == 0ms" holds only at exactly 0, so it asks for no latency at all: itl.mean is never below 0; ` +
+			`want a positive limit, e.g. "itl.mean < 500ms"`,
+		"ttft.p99 > 0ms": `at byte 11: "ttft.p99 > 0ms" fails only at exactly 0, so it checks nothing: ttft.p99 is never below 0; ` +
+			`want a positive limit, e.g. "ttft.p99 < 500ms"`,
+		"p(90) e2e != 0s": `at byte 13: "e2e.p90 != 0s" fails only at exactly 0, so it checks nothing: e2e.p90 is never below 0; ` +
+			`want a positive limit, e.g. "e2e.p90 < 500ms"`,
 		"gpu.utilization.avg > 100": `at byte 22: "gpu.utilization.avg > 100%" never holds, so it could never pass: gpu.utilization.avg is a percentage from 0 to 100`,
 		"cpu.max <= 100%":           `at byte 11: "cpu.max <= 100%" always holds, so it could never fail: cpu.max is a percentage from 0 to 100`,
 		"requests.failed != -1":     `at byte 19: negative limit -1 requests: requests.failed is never below 0`,
