@@ -81,6 +81,17 @@ func resolveGroup(name string) (r resolved, ok bool, err error) {
 	return resolved{}, true, err
 }
 
+// ModelOf returns the model that a model.<name>.<figure> name addresses, as Lookup resolves it (a name may
+// hold dots: "model.org/m-1.5b.e2e.p50" is model "org/m-1.5b"), spelled as written; false for any other name
+// and for one Lookup refuses.
+func ModelOf(name string) (string, bool) {
+	r, ok, err := resolveGroup(name)
+	if !ok || err != nil || r.a.model == "" {
+		return "", false
+	}
+	return r.a.model, true
+}
+
 // next returns the index of the next dot in t after i, or -1.
 func next(t string, i int) int {
 	j := strings.IndexByte(t[i+1:], '.')

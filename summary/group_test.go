@@ -128,3 +128,15 @@ func TestDescribeModelAndTurn(t *testing.T) {
 	assert.Equal(t, HigherIsBetter, DirectionOf("turn.3.request_throughput"))
 	assert.Equal(t, HigherIsBetter, DirectionOf("model.a.b.goodput"))
 }
+
+// ModelOf names the model of a model.<name>.<figure> name, dots in the name kept, and nothing for any other.
+func TestModelOf(t *testing.T) {
+	for name, want := range map[string]string{
+		"model.org/m-1.5b.e2e.p50": "org/m-1.5b", "MODEL.Base.ttft.p99": "Base", "model.a.error_rate": "a",
+		"ttft.p99": "", "turn.1.ttft.p99": "", "model.a.server.ttft.p99": "", "model.a.nosuch": "",
+	} {
+		got, ok := ModelOf(name)
+		assert.Equal(t, want, got, name)
+		assert.Equal(t, want != "", ok, name)
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -448,7 +449,7 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.IntVar(&lc.Requests, "requests", 0, "how many measured requests to send, or sessions when the prompts are multi-turn (-multi-turn, \"turns\" in -prompts)")
 	fs.IntVar(&lc.Params.MaxTokens, "max-tokens", 128, "max_tokens of each request (a prompt's own max_tokens wins); 0 leaves it to the server")
 	fs.BoolVar(&lc.Params.ContinuousUsage, "continuous-usage", false, "ask for usage on every chunk (vLLM's stream_options.continuous_usage_stats): ITL per token, not per chunk")
-	fs.IntVar(&lc.Warmup, "warmup", 0, "requests sent before the measured phase, not recorded")
+	fs.IntVar(&lc.Warmup, "warmup", 0, "requests sent before the measured phase: in no statistic, row or rate, only counted in request_statistics.warmup")
 	fs.StringVar(&lc.Client.APIKey, "api-key", "", "sent as a bearer token with every request and the model check (default $OPENAI_API_KEY; never printed)")
 	var headers headerList
 	fs.Var(&headers, "header", `a header sent with every request and the model check, "Name: value" (repeatable; never printed)`)
@@ -542,6 +543,9 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "vmtest %s: %v\n", cmd, err)
 		return exitFail
 	}
+	if err := sloModels(&lc, slos, checks); err != nil {
+		return bad("%v", err)
+	}
 	var wl shard.Workload
 	if spec.Sharded() {
 		if wl, err = workloadOf(o.ConfigID, &lc, sh.startAt); err != nil {
@@ -620,6 +624,31 @@ func sloReplicas(o vmtest.Options, slos []string, checks []assert.Check) error {
 	for i, check := range checks {
 		if err := vmtest.CheckReplicaMetrics(o, check.Metrics()); err != nil {
 			return fmt.Errorf("-slo #%d %q: %v", i+1, slos[i], err)
+		}
+	}
+	return nil
+}
+
+// sloModels returns an error naming the first -slo (checks[i] is slos[i]) that addresses a model no request
+// of lc will name (summary.ModelOf; a request names its prompt's model, else lc's -model), so that it is
+// refused before any load, as sloReplicas refuses a replica. lc's model and prompts must be resolved.
+func sloModels(lc *loadgen.LoadConfig, slos []string, checks []assert.Check) error {
+	var models []string
+	for i := range lc.Prompts {
+		m := cmp.Or(lc.Prompts[i].Model, lc.Params.Model)
+		if m != "" && !slices.Contains(models, m) {
+			models = append(models, m)
+		}
+	}
+	if len(models) == 0 {
+		return nil
+	}
+	slices.Sort(models)
+	for i, check := range checks {
+		for _, metric := range check.Metrics() {
+			if m, ok := summary.ModelOf(metric); ok && !slices.ContainsFunc(models, func(s string) bool { return strings.EqualFold(s, m) }) {
+				return fmt.Errorf("-slo #%d %q: %s: no model %q in this run (models: %s)", i+1, slos[i], metric, m, strings.Join(models, ", "))
+			}
 		}
 	}
 	return nil

@@ -55,6 +55,8 @@ func TestHelpOfEveryCommandHasNoPanicAndTheArgNames(t *testing.T) {
 	assert.Contains(t, out, "for vmtest merge (default $VMTEST_SHARD_COUNT)")
 	assert.False(t, strings.Contains(out, "-shard-count vmtest"))
 	assert.Contains(t, out, "how many measured requests to send, or sessions when the prompts are multi-turn")
+	assert.Contains(t, out, "before the measured phase: in no statistic, row or rate, only counted in request_statistics.warmup\n",
+		"as the README says: warm-up requests are counted, apart")
 	_, sweepOut, _ := runCmd(context.Background(), "sweep", "-h")
 	assert.Contains(t, sweepOut, "measured requests per step, or sessions when the prompts are multi-turn")
 	assert.Contains(t, out, "(default $VMTEST_SHARD_COUNT)\n", "the usage's default only, not the sentinel -1 too")

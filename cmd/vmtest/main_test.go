@@ -785,3 +785,36 @@ func TestCompareCountsHaveNoVerdict(t *testing.T) {
 	}
 	assert.Equal(t, "+750.0% worse", change(two, seventeen, summary.DirectionOf("requests.failed")))
 }
+
+// An -slo on a model no request will name is refused before any load, as one on a missing replica is: the
+// models are known once the prompts are (-model, a mix drawn over them, or a -prompts file naming them).
+func TestSLOOnAModelNoRequestNamesIsRefused(t *testing.T) {
+	sim := vllmsim.New(t, vllmsim.Config{Model: "base", LoRAModules: []string{"sql-lora"},
+		TTFTBase: 2 * time.Millisecond, TimePerOutputToken: 100 * time.Microsecond})
+	prompts := filepath.Join(t.TempDir(), "p.jsonl")
+	require.NoError(t, os.WriteFile(prompts, []byte(`{"prompt": "one two", "model": "sql-lora"}`+"\n"), 0o644))
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"load", "-model", "base", "-slo", "p(99) ttft < 1s", "-slo", "model.foo.ttft.p99 < 1s"},
+			`vmtest load: -slo #2 "model.foo.ttft.p99 < 1s": model.foo.ttft.p99: no model "foo" in this run (models: base)`},
+		{[]string{"load", "-prompts", prompts, "-slo", "model.base.e2e.p50 < 1s"},
+			`-slo #1 "model.base.e2e.p50 < 1s": model.base.e2e.p50: no model "base" in this run (models: sql-lora)`},
+		{[]string{"sweep", "-concurrency", "1:2", "-requests", "2", "-slo", "model.org/m-1.5b.error_rate < 1%"},
+			`-slo #1 "model.org/m-1.5b.error_rate < 1%": model.org/m-1.5b.error_rate: no model "org/m-1.5b" in this run (models: base)`},
+	} {
+		dir := t.TempDir()
+		args := append(tc.args, "-url", sim.URL, "-gpu", "none", "-out", dir)
+		code, out, errOut := runCmd(context.Background(), args...)
+		assert.Equal(t, exitUsage, code, "%q: stdout %s\nstderr %s", tc.args, out, errOut)
+		assert.Contains(t, errOut, tc.want, "%q", tc.args)
+		assert.NotContains(t, out, "vmtest: load: model", "%q: no load was sent", tc.args)
+		entries, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		assert.Empty(t, entries, "%q: no file written", tc.args)
+	}
+	code, out, errOut := runCmd(context.Background(), "load", "-url", sim.URL, "-prompts", prompts, "-requests", "2",
+		"-gpu", "none", "-out", t.TempDir(), "-slo", "model.SQL-lora.e2e.p50 < 10s")
+	assert.Equal(t, exitOK, code, "the model as the run spells it, case aside: stdout %s\nstderr %s", out, errOut)
+}

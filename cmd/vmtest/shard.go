@@ -178,9 +178,9 @@ func mergeMain(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	code := exitOK
-	for _, c := range checks {
+	for i, c := range checks {
 		if err := c.Eval(m.Summary); err != nil {
-			fmt.Fprintf(stderr, "vmtest merge: %s\n", strings.TrimPrefix(err.Error(), "vmtest: "))
+			fmt.Fprintf(stderr, "vmtest merge: %s (from -slo %q)\n", strings.TrimPrefix(err.Error(), "vmtest: "), slos[i])
 			code = exitFail
 		}
 	}

@@ -320,6 +320,7 @@ func TestMergePartialAndSLOs(t *testing.T) {
 	assert.Contains(t, out, "merged 2 shards: 6 requests, 6 ok")
 	assert.Contains(t, out, "vmtest: SLO met      error_rate < 1%\nvmtest: SLO NOT met  request_throughput > 1000000\nvmtest: 1 of 2 SLOs met\n")
 	assert.Contains(t, errOut, `vmtest merge: threshold "request_throughput > 1000000"`)
+	assert.True(t, strings.HasSuffix(errOut, `) (from -slo "request_throughput > 1000000")`+"\n"), "named as load names it: %s", errOut)
 	assert.NotContains(t, errOut, "vmtest: threshold", "one prefix: %s", errOut)
 	assert.LessOrEqual(t, strings.Count(errOut, "not met"), 1, "said once: %s", errOut)
 

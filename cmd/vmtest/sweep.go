@@ -144,6 +144,9 @@ func sweepMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitFail
 	}
 	opts.Collect.Warnings = append(opts.Collect.Warnings, warnings...)
+	if err := sloModels(&lc, slos, checks); err != nil {
+		return bad("%v", err)
+	}
 	opts.Load = lc
 	if err := prepare(&opts.Collect, cf.out, stdout); err != nil {
 		fmt.Fprintf(stderr, "vmtest %s: %v\n", cmd, err)
