@@ -158,7 +158,11 @@ func TestCgroupThisHost(t *testing.T) {
 	c := newCgroupReader("/")
 	var out snapshot.System
 	require.NoError(t, c.sample(&out, 0))
-	t.Logf("cgroup %q: memory %v GiB of %v, quota %v cores", out.Cgroup, deref(out.CgroupMemoryGB), deref(out.CgroupMemoryLimitGB), deref(out.CgroupCPUQuotaCores))
+	t.Logf("cgroup %q: memory %v GiB of %v, quota %v cores; CPU cgroup %q (host's root: %v)", out.Cgroup, deref(out.CgroupMemoryGB),
+		deref(out.CgroupMemoryLimitGB), deref(out.CgroupCPUQuotaCores), out.CgroupCPU, out.CgroupCPUIsHost)
+	if out.CgroupCPUIsHost {
+		assert.Nil(t, out.CgroupCPUCores, "the host's root cgroup's CPU use is not a cgroup figure")
+	}
 	if out.Cgroup != "" && out.CgroupMemoryLimitGB != nil && out.CgroupMemoryGB != nil {
 		assert.InDelta(t, *out.CgroupMemoryGB / *out.CgroupMemoryLimitGB * 100, *out.CgroupMemoryPercent, 1e-9)
 	}
