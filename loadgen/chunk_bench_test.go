@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/vmtest/vmtest/internal/testhttp"
 	"github.com/vmtest/vmtest/vllmsim"
 )
 
@@ -14,7 +15,7 @@ import (
 const benchChunks = 64
 
 // BenchmarkStreamChunks: the cost per chunk when every token is its own chunk. 32 workers (closed loop) send
-// requests for 64 tokens each. "sim": the in-process simulator answers through handlerTransport (no socket;
+// requests for 64 tokens each. "sim": the in-process simulator answers through testhttp.Transport (no socket;
 // its work is in the figures). "client": each response is the simulator's own 64-chunk stream, captured once
 // and replayed from memory, so the figures are the client's alone (HTTP response plumbing, SSE scanning, chunk
 // decoding, timing, recording). CPU is this process's getrusage time over the measured phase, per request and
@@ -27,7 +28,7 @@ func BenchmarkStreamChunks(b *testing.B) {
 		}
 		sim := vllmsim.New(b, vllmsim.Config{})
 		b.Run("sim/"+name, func(b *testing.B) {
-			benchChunkRun(b, prompts, handlerTransport{sim.Handler()}, false)
+			benchChunkRun(b, prompts, testhttp.Transport{Handler: sim.Handler()}, false)
 		})
 		body := captureStream(b, sim.Handler(), path, chat, false)
 		b.Run("client/"+name, func(b *testing.B) {
@@ -83,7 +84,7 @@ func captureStream(b *testing.B, h http.Handler, path string, chat, usage bool) 
 	if err != nil {
 		b.Fatal(err)
 	}
-	resp, err := handlerTransport{h}.RoundTrip(req)
+	resp, err := testhttp.Transport{Handler: h}.RoundTrip(req)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vmtest/vmtest/internal/testhttp"
 	"github.com/vmtest/vmtest/loadgen"
 	"github.com/vmtest/vmtest/vllmsim"
 	"github.com/vmtest/vmtest/vmtest"
@@ -46,7 +47,7 @@ const (
 func newSim(t *testing.T, cfg vllmsim.Config) (*vllmsim.Server, loadgen.ClientConfig) {
 	cfg.MaxNumSeqs, cfg.TTFTBase, cfg.TimePerOutputToken = simSeqs, simTTFT, simTPOT
 	sim := vllmsim.New(t, cfg)
-	return sim, loadgen.ClientConfig{BaseURL: "http://sim.invalid", Transport: handlerTransport{sim.Handler()}}
+	return sim, loadgen.ClientConfig{BaseURL: "http://sim.invalid", Transport: testhttp.Transport{Handler: sim.Handler()}}
 }
 
 // syncBuffer is a log safe for the collector's goroutines.
