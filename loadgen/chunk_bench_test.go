@@ -2,7 +2,6 @@ package loadgen
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net/http"
 	"testing"
@@ -43,26 +42,8 @@ func BenchmarkStreamChunks(b *testing.B) {
 
 // benchChunkRun runs b.N requests through tr; usage asks for usage on every chunk (per-token ITL).
 func benchChunkRun(b *testing.B, prompts []Prompt, tr http.RoundTripper, usage bool) {
-	sink := &countSink{want: benchChunks}
-	cfg := LoadConfig{
-		Client:      ClientConfig{BaseURL: "http://sim.invalid", Transport: tr},
-		Prompts:     prompts,
-		Params:      Params{Model: vllmsim.DefaultModel, MaxTokens: benchChunks, ContinuousUsage: usage},
-		Concurrency: 32,
-		Warmup:      64,
-		Requests:    b.N,
-		Sink:        sink,
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	res, err := Run(context.Background(), cfg)
-	b.StopTimer()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if bad := sink.bad.Load(); bad > 0 || sink.n.Load() != int64(b.N) {
-		b.Fatalf("%d of %d records not OK with %d tokens (recorded %d); first: %+v", bad, b.N, benchChunks, sink.n.Load(), sink.first.Load())
-	}
+	res := benchRun(b, ClientConfig{BaseURL: "http://sim.invalid", Transport: tr}, prompts,
+		Params{Model: vllmsim.DefaultModel, MaxTokens: benchChunks, ContinuousUsage: usage})
 	perReq := float64(res.ClientCPU.Nanoseconds()) / float64(b.N)
 	b.ReportMetric(perReq, "cpu-ns/req")
 	b.ReportMetric(perReq/benchChunks, "cpu-ns/chunk")
