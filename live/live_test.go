@@ -5,12 +5,13 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/vmtest/vmtest/internal/testio"
 )
 
 // Fraction and Remaining by hand: 16 of 40 requests in 12 s is 40 % done and 24 left at 0.75 s each, 18 s;
@@ -126,7 +127,7 @@ func TestBarOffTerminalDrawsNothing(t *testing.T) {
 // 5.125 s: 4.875 s left by the clock, 46 s at that pace; each rounded to 5 s), it is not filled.
 func TestBarRedrawsFromTheClock(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var b syncBuffer
+		var b testio.SyncBuffer
 		n := 0
 		bar := startBar(&b, true, "load", Goal{Duration: 10 * time.Second, Count: 100, Unit: "requests"}, func() int { return n })
 		time.Sleep(5*time.Second + BarRefresh/2)
@@ -142,26 +143,13 @@ func TestBarRedrawsFromTheClock(t *testing.T) {
 	})
 }
 
-// syncBuffer is a bytes.Buffer safe for the bar's goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 // Text written through Beside while the bar is up lands on lines of its own: on a terminal (each '\r' back to
 // the line's start, each character over what was there) no line holds both the bar and a log line, the log
 // lines keep their order, and the bar is drawn again below them. Written straight to the terminal instead,
 // a log line would continue the bar's line.
 func TestBarBesideKeepsLinesApart(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var b syncBuffer
+		var b testio.SyncBuffer
 		n := 0
 		bar := startBar(&b, true, "sweep", Goal{Count: 4, Unit: "steps"}, func() int { return n })
 		log := bar.Beside(&b)
@@ -172,7 +160,7 @@ func TestBarBesideKeepsLinesApart(t *testing.T) {
 			_, _ = io.WriteString(log, "step "+strconv.Itoa(i)+" done\n")
 		}
 		bar.Stop()
-		assert.Same(t, &b, bar.Beside(&b).(*syncBuffer), "after Stop, Beside is the writer itself")
+		assert.Same(t, &b, bar.Beside(&b).(*testio.SyncBuffer), "after Stop, Beside is the writer itself")
 		screen := renderTerminal(b.String())
 		var logs []string
 		for _, l := range screen {

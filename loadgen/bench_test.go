@@ -29,6 +29,25 @@ func (s *countSink) RecordRequest(r recorder.Request) {
 	}
 }
 
+// benchRun runs b.N requests (after 64 warm-up ones) of params through client, 32 workers in a closed loop,
+// timing only the requests, and fails b unless every record is OK with exactly params.MaxTokens tokens from
+// usage, one token time each.
+func benchRun(b *testing.B, client ClientConfig, prompts []Prompt, params Params) Result {
+	sink := &countSink{want: params.MaxTokens}
+	cfg := LoadConfig{Client: client, Prompts: prompts, Params: params, Concurrency: 32, Warmup: 64, Requests: b.N, Sink: sink}
+	b.ReportAllocs()
+	b.ResetTimer()
+	res, err := Run(context.Background(), cfg)
+	b.StopTimer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if bad := sink.bad.Load(); bad > 0 || sink.n.Load() != int64(b.N) {
+		b.Fatalf("%d of %d records not OK with %d tokens (recorded %d); first: %+v", bad, b.N, params.MaxTokens, sink.n.Load(), sink.first.Load())
+	}
+	return res
+}
+
 // BenchmarkDriverThroughput: sustained streaming requests/s of 16 tokens each, closed loop, against the
 // in-process simulator with every latency zero (it shares the machine's cores with the client). Target on a
 // 2-core machine: ≥ 2,000 req/s.
@@ -41,27 +60,7 @@ func BenchmarkDriverThroughput(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			sim := vllmsim.New(b, vllmsim.Config{})
-			sink := &countSink{want: 16}
-			cfg := LoadConfig{
-				Client:      ClientConfig{BaseURL: sim.URL},
-				Prompts:     prompts,
-				Params:      Params{Model: vllmsim.DefaultModel, MaxTokens: 16},
-				Concurrency: 32,
-				Warmup:      64,
-				Requests:    b.N,
-				Sink:        sink,
-			}
-			b.ReportAllocs()
-			b.ResetTimer()
-			res, err := Run(context.Background(), cfg)
-			b.StopTimer()
-			if err != nil {
-				b.Fatal(err)
-			}
-			if bad := sink.bad.Load(); bad > 0 || sink.n.Load() != int64(b.N) {
-				r := sink.first.Load()
-				b.Fatalf("%d of %d records not OK with 16 tokens (recorded %d); first: %+v", bad, b.N, sink.n.Load(), r)
-			}
+			res := benchRun(b, ClientConfig{BaseURL: sim.URL}, prompts, Params{Model: vllmsim.DefaultModel, MaxTokens: 16})
 			b.ReportMetric(res.RequestsPerSecond(), "req/s")
 			b.ReportMetric(100*res.CPUUtilization, "%cpu")
 			b.ReportMetric(float64(res.SchedLatencyP99.Microseconds()), "sched-p99-µs")

@@ -2,11 +2,11 @@ package loadgen
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net/http"
 	"testing"
 
+	"github.com/vmtest/vmtest/internal/testhttp"
 	"github.com/vmtest/vmtest/vllmsim"
 )
 
@@ -14,7 +14,7 @@ import (
 const benchChunks = 64
 
 // BenchmarkStreamChunks: the cost per chunk when every token is its own chunk. 32 workers (closed loop) send
-// requests for 64 tokens each. "sim": the in-process simulator answers through handlerTransport (no socket;
+// requests for 64 tokens each. "sim": the in-process simulator answers through testhttp.Transport (no socket;
 // its work is in the figures). "client": each response is the simulator's own 64-chunk stream, captured once
 // and replayed from memory, so the figures are the client's alone (HTTP response plumbing, SSE scanning, chunk
 // decoding, timing, recording). CPU is this process's getrusage time over the measured phase, per request and
@@ -27,7 +27,7 @@ func BenchmarkStreamChunks(b *testing.B) {
 		}
 		sim := vllmsim.New(b, vllmsim.Config{})
 		b.Run("sim/"+name, func(b *testing.B) {
-			benchChunkRun(b, prompts, handlerTransport{sim.Handler()}, false)
+			benchChunkRun(b, prompts, testhttp.Transport{Handler: sim.Handler()}, false)
 		})
 		body := captureStream(b, sim.Handler(), path, chat, false)
 		b.Run("client/"+name, func(b *testing.B) {
@@ -42,26 +42,8 @@ func BenchmarkStreamChunks(b *testing.B) {
 
 // benchChunkRun runs b.N requests through tr; usage asks for usage on every chunk (per-token ITL).
 func benchChunkRun(b *testing.B, prompts []Prompt, tr http.RoundTripper, usage bool) {
-	sink := &countSink{want: benchChunks}
-	cfg := LoadConfig{
-		Client:      ClientConfig{BaseURL: "http://sim.invalid", Transport: tr},
-		Prompts:     prompts,
-		Params:      Params{Model: vllmsim.DefaultModel, MaxTokens: benchChunks, ContinuousUsage: usage},
-		Concurrency: 32,
-		Warmup:      64,
-		Requests:    b.N,
-		Sink:        sink,
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	res, err := Run(context.Background(), cfg)
-	b.StopTimer()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if bad := sink.bad.Load(); bad > 0 || sink.n.Load() != int64(b.N) {
-		b.Fatalf("%d of %d records not OK with %d tokens (recorded %d); first: %+v", bad, b.N, benchChunks, sink.n.Load(), sink.first.Load())
-	}
+	res := benchRun(b, ClientConfig{BaseURL: "http://sim.invalid", Transport: tr}, prompts,
+		Params{Model: vllmsim.DefaultModel, MaxTokens: benchChunks, ContinuousUsage: usage})
 	perReq := float64(res.ClientCPU.Nanoseconds()) / float64(b.N)
 	b.ReportMetric(perReq, "cpu-ns/req")
 	b.ReportMetric(perReq/benchChunks, "cpu-ns/chunk")
@@ -83,7 +65,7 @@ func captureStream(b *testing.B, h http.Handler, path string, chat, usage bool) 
 	if err != nil {
 		b.Fatal(err)
 	}
-	resp, err := handlerTransport{h}.RoundTrip(req)
+	resp, err := testhttp.Transport{Handler: h}.RoundTrip(req)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vmtest/vmtest/internal/testhttp"
 	"github.com/vmtest/vmtest/recorder"
 )
 
@@ -376,13 +377,9 @@ type timeoutErr struct{}
 func (timeoutErr) Error() string { return "i/o timeout" }
 func (timeoutErr) Timeout() bool { return true }
 
-type rtFunc func(*http.Request) (*http.Response, error)
-
-func (f rtFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
 func TestConnectTimeoutIsItsOwnError(t *testing.T) {
 	// Only loopback is reachable here, so the dial timeout is produced the way net.Dialer reports it.
-	c, err := NewClient(ClientConfig{BaseURL: "http://127.0.0.1:1", Transport: rtFunc(func(*http.Request) (*http.Response, error) {
+	c, err := NewClient(ClientConfig{BaseURL: "http://127.0.0.1:1", Transport: testhttp.RoundTripFunc(func(*http.Request) (*http.Response, error) {
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: timeoutErr{}}
 	})})
 	require.NoError(t, err)

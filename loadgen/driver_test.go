@@ -24,6 +24,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vmtest/vmtest/internal/testhttp"
 	"github.com/vmtest/vmtest/recorder"
 )
 
@@ -562,7 +563,7 @@ func TestClosedLoopBacksOffWhenTheServerIsDown(t *testing.T) {
 // A server that answers, even with errors, is not backed off from: only requests that could not connect are.
 func TestClosedLoopDoesNotBackOffFromHTTPErrors(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		boom := handlerTransport{http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		boom := testhttp.Transport{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			time.Sleep(time.Millisecond) // in the bubble, time passes only while every goroutine waits
 			http.Error(w, "boom", http.StatusInternalServerError)
 		})}
@@ -660,7 +661,7 @@ func TestRunStopsWhenTheServerStaysUnreachable(t *testing.T) {
 		assert.Less(t, res.Sent, 30, "~20 requests in 200 ms at 100 req/s")
 
 		// A server that answers, even with errors, is reachable: the run goes to its end.
-		boom := handlerTransport{http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		boom := testhttp.Transport{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			time.Sleep(time.Millisecond) // in the bubble, time passes only while every goroutine waits
 			http.Error(w, "boom", http.StatusInternalServerError)
 		})}
@@ -731,7 +732,7 @@ func TestUnreachableNeedsContinuousFailure(t *testing.T) {
 func TestUnreachableDropsSlotWaiters(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		// Each attempt takes 50 ms to fail, so that requests queue for the one slot.
-		delayed := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		delayed := testhttp.RoundTripFunc(func(req *http.Request) (*http.Response, error) {
 			if req.URL.Path != "/v1/models" {
 				time.Sleep(50 * time.Millisecond)
 			}
@@ -751,15 +752,11 @@ func TestUnreachableDropsSlotWaiters(t *testing.T) {
 	})
 }
 
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
-
 // A host that drops packets: the first-token timeout fires while still connecting. That is a failure to
 // connect (back-off, and UnreachableAfter), and the error still names the first-token timeout.
 func TestFirstTokenTimeoutWhileConnectingIsAConnectFailure(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		hang := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		hang := testhttp.RoundTripFunc(func(req *http.Request) (*http.Response, error) {
 			if req.URL.Path == "/v1/models" {
 				return nil, errors.New("no list")
 			}
@@ -783,7 +780,7 @@ func TestFirstTokenTimeoutWhileConnectingIsAConnectFailure(t *testing.T) {
 
 // refusingTransport fails every request at once as a refused dial does (net.OpError "dial").
 func refusingTransport() http.RoundTripper {
-	return roundTripFunc(func(*http.Request) (*http.Response, error) {
+	return testhttp.RoundTripFunc(func(*http.Request) (*http.Response, error) {
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}
 	})
 }

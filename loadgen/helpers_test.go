@@ -1,7 +1,6 @@
 package loadgen
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vmtest/vmtest/internal/testhttp"
 	"github.com/vmtest/vmtest/recorder"
 )
 
@@ -142,72 +142,12 @@ func crlf(s string) string { return strings.ReplaceAll(s, "\n", "\r\n") }
 
 var chat1 = ChatPrompts("hi")[0]
 
-// handlerTransport serves each request by calling h on a goroutine of its own, the response body streaming
-// through an io.Pipe: no socket and no real clock, so a test can run the client and the server inside a
-// testing/synctest bubble, where time moves only when every goroutine waits. Closing the body or cancelling
-// the request's context cancels the handler's request context, as a closed connection does.
-type handlerTransport struct{ h http.Handler }
-
-func (ht handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx, cancel := context.WithCancel(req.Context())
-	pr, pw := io.Pipe()
-	rw := &pipeResponseWriter{header: http.Header{}, body: pw, ready: make(chan struct{})}
-	stop := context.AfterFunc(req.Context(), func() { pr.CloseWithError(req.Context().Err()) })
-	sreq := req.Clone(ctx)
-	go func() {
-		ht.h.ServeHTTP(rw, sreq)
-		rw.WriteHeader(http.StatusOK)
-		// A cancelled request reads its context's error, never a clean end, as over a real connection.
-		_ = pw.CloseWithError(cmp.Or(req.Context().Err(), io.EOF))
-	}()
-	select {
-	case <-rw.ready:
-	case <-req.Context().Done():
-		stop()
-		cancel()
-		_ = pr.CloseWithError(req.Context().Err())
-		return nil, req.Context().Err()
-	}
-	body := &closeFuncBody{Reader: pr, close: func() error { stop(); cancel(); return pr.Close() }}
-	return &http.Response{StatusCode: rw.status, Header: rw.header, Body: body, Request: req}, nil
-}
-
-type closeFuncBody struct {
-	io.Reader
-	close func() error
-}
-
-func (b *closeFuncBody) Close() error { return b.close() }
-
-// pipeResponseWriter is the handler's side of handlerTransport: headers are sent (ready closed) on the first
-// WriteHeader, Write or Flush; Write blocks until the client has read the bytes.
-type pipeResponseWriter struct {
-	header http.Header
-	body   *io.PipeWriter
-	once   sync.Once
-	status int
-	ready  chan struct{}
-}
-
-func (w *pipeResponseWriter) Header() http.Header { return w.header }
-
-func (w *pipeResponseWriter) WriteHeader(code int) {
-	w.once.Do(func() { w.status = code; close(w.ready) })
-}
-
-func (w *pipeResponseWriter) Write(b []byte) (int, error) {
-	w.WriteHeader(http.StatusOK)
-	return w.body.Write(b)
-}
-
-func (w *pipeResponseWriter) Flush() { w.WriteHeader(http.StatusOK) }
-
-// newFakeHandler is a fakeServer without a socket, for handlerTransport (see inProcess).
+// newFakeHandler is a fakeServer without a socket, for testhttp.Transport (see inProcess).
 func newFakeHandler(delay time.Duration, tokens int) *fakeServer {
 	return &fakeServer{delay: delay, tokens: tokens, prompts: map[string]int{}}
 }
 
-// inProcess returns a ClientConfig whose requests fs serves through handlerTransport.
+// inProcess returns a ClientConfig whose requests fs serves through testhttp.Transport.
 func (fs *fakeServer) inProcess() ClientConfig {
-	return ClientConfig{BaseURL: "http://fake.invalid", Transport: handlerTransport{http.HandlerFunc(fs.serve)}}
+	return ClientConfig{BaseURL: "http://fake.invalid", Transport: testhttp.Transport{Handler: http.HandlerFunc(fs.serve)}}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vmtest/vmtest/internal/testhttp"
 	"github.com/vmtest/vmtest/recorder"
 )
 
@@ -83,7 +84,7 @@ var silentHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request
 
 func TestHeaderTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c, err := NewClient(ClientConfig{BaseURL: "http://fake.invalid", Transport: handlerTransport{silentHandler}})
+		c, err := NewClient(ClientConfig{BaseURL: "http://fake.invalid", Transport: testhttp.Transport{Handler: silentHandler}})
 		require.NoError(t, err)
 		r := c.Do(context.Background(), chat1, Params{Model: "m"})
 		assert.Equal(t, DefaultHeaderTimeout, time.Since(r.Start))
@@ -94,7 +95,7 @@ func TestHeaderTimeout(t *testing.T) {
 	})
 	// A non-streaming answer's headers come with the whole answer: only the first-token limit applies.
 	synctest.Test(t, func(t *testing.T) {
-		c, err := NewClient(ClientConfig{BaseURL: "http://fake.invalid", Transport: handlerTransport{silentHandler},
+		c, err := NewClient(ClientConfig{BaseURL: "http://fake.invalid", Transport: testhttp.Transport{Handler: silentHandler},
 			HeaderTimeout: time.Second, FirstTokenTimeout: 3 * time.Minute})
 		require.NoError(t, err)
 		r := c.Do(context.Background(), chat1, Params{Model: "m", NoStream: true})
@@ -252,7 +253,7 @@ func TestHugeErrorEventsKeepSmallRecords(t *testing.T) {
 		_, _ = io.WriteString(w, chatChunk(`{"content":"a"}`))
 		_, _ = io.WriteString(w, `data: {"error": {"message": "`+msg+`", "type": "InternalServerError", "code": 500}}`+"\n\n")
 	})
-	c, err := NewClient(ClientConfig{BaseURL: "http://fake.invalid", Transport: handlerTransport{h}})
+	c, err := NewClient(ClientConfig{BaseURL: "http://fake.invalid", Transport: testhttp.Transport{Handler: h}})
 	require.NoError(t, err)
 	rec := recorder.New(time.Now(), recorder.Config{})
 	var wg sync.WaitGroup
@@ -286,7 +287,7 @@ func TestHugeErrorEventsKeepSmallRecords(t *testing.T) {
 // Whichever limit is nearest ends the request, with its own reason.
 func TestNearestLimitWins(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) { // the first-token limit before the header limit
-		c, err := NewClient(ClientConfig{BaseURL: "http://fake.invalid", Transport: handlerTransport{silentHandler},
+		c, err := NewClient(ClientConfig{BaseURL: "http://fake.invalid", Transport: testhttp.Transport{Handler: silentHandler},
 			HeaderTimeout: 10 * time.Minute, FirstTokenTimeout: 2 * time.Minute})
 		require.NoError(t, err)
 		r := c.Do(context.Background(), chat1, Params{Model: "m"})

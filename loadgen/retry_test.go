@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vmtest/vmtest/internal/testhttp"
 	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/vllmsim"
 )
@@ -37,8 +38,8 @@ func TestParseRetryAfter(t *testing.T) {
 }
 
 // rejecting answers every request at once with status and, when retryAfter is not empty, that Retry-After.
-func rejecting(status int, retryAfter func() string) handlerTransport {
-	return handlerTransport{http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func rejecting(status int, retryAfter func() string) testhttp.Transport {
+	return testhttp.Transport{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if ra := retryAfter(); ra != "" {
 			w.Header().Set("Retry-After", ra)
 		}

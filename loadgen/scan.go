@@ -20,43 +20,26 @@ const maxScanDepth = 256
 // scanChunk reads data as parseChunk would; ok is false when parseChunk must decode it instead.
 func scanChunk(data []byte) (ci chunkInfo, ok bool) {
 	s := chunkScanner{b: data}
-	s.ws()
-	if !s.next('{') {
-		return ci, false
-	}
 	var seen uint8
-	s.ws()
-	if s.peek('}') {
-		s.i++
-	} else {
-		for !s.bad {
-			key, plain := s.key()
-			switch {
-			case !plain:
-				return ci, false
-			case string(key) == "choices":
-				seen = s.once(seen, 1)
-				s.choices(&ci)
-			case string(key) == "usage":
-				seen = s.once(seen, 2)
-				ci.usage, ci.hasUsage = s.usage()
-			case string(key) == "object":
-				seen = s.once(seen, 4)
-				if v, isStr := s.plainString(); !isStr || string(v) == "error" {
-					s.bad = true
-				}
-			case string(key) == "message" || string(key) == "type":
-				if _, isStr := s.plainString(); !isStr {
-					s.bad = true
-				}
-			case s.known(key, "choices", "usage", "object", "message", "type", "code", "error"):
-				s.bad = true // "error" is the rare path; "code", a case variant or a repeat is left to encoding/json
-			default:
-				s.skip()
+	for ok := s.open('{', '}'); ok; ok = s.more('}') {
+		switch key := s.key(); {
+		case string(key) == "choices":
+			seen = s.once(seen, 1)
+			s.choices(&ci)
+		case string(key) == "usage":
+			seen = s.once(seen, 2)
+			ci.usage, ci.hasUsage = s.usage()
+		case string(key) == "object":
+			seen = s.once(seen, 4)
+			if v, isStr := s.plainString(); !isStr || string(v) == "error" {
+				s.bad = true
 			}
-			if !s.more('}') {
-				break
-			}
+		case string(key) == "message" || string(key) == "type":
+			s.plainString()
+		case s.known(key, "choices", "usage", "object", "message", "type", "code", "error"):
+			s.bad = true // "error" is the rare path; "code", a case variant or a repeat is left to encoding/json
+		default:
+			s.skip()
 		}
 	}
 	s.ws()
@@ -99,45 +82,19 @@ func equalFoldASCII(a string, b []byte) bool {
 
 // choices reads the choices array (or null) into ci.
 func (s *chunkScanner) choices(ci *chunkInfo) {
-	s.ws()
 	if s.null() {
 		return
 	}
-	if !s.next('[') {
-		s.bad = true
-		return
-	}
-	s.ws()
-	if s.peek(']') {
-		s.i++
-		return
-	}
-	for !s.bad {
+	for ok := s.open('[', ']'); ok; ok = s.more(']') {
 		s.choice(ci)
-		if !s.more(']') {
-			return
-		}
 	}
 }
 
-// choice reads one choice object into ci.
+// choice reads one choice object into ci; a null choice fails the scan (left to encoding/json).
 func (s *chunkScanner) choice(ci *chunkInfo) {
-	s.ws()
-	if !s.next('{') {
-		s.bad = true // null, or not an object: left to encoding/json
-		return
-	}
-	s.ws()
-	if s.peek('}') {
-		s.i++
-		return
-	}
 	var seen uint8
-	for !s.bad {
-		key, plain := s.key()
-		switch {
-		case !plain:
-			s.bad = true
+	for ok := s.open('{', '}'); ok; ok = s.more('}') {
+		switch key := s.key(); {
 		case string(key) == "text":
 			seen = s.once(seen, 1)
 			if s.nonEmptyString() {
@@ -151,14 +108,10 @@ func (s *chunkScanner) choice(ci *chunkInfo) {
 			s.delta(ci)
 		case string(key) == "finish_reason":
 			seen = s.once(seen, 8)
-			s.ws()
 			if s.null() {
 				break
 			}
-			v, isStr := s.plainString()
-			if !isStr {
-				s.bad = true
-			} else if len(v) > 0 {
+			if v, isStr := s.plainString(); isStr && len(v) > 0 {
 				ci.finish = capText(string(v), MaxFinishReason)
 			}
 		case s.known(key, "text", "delta", "message", "finish_reason"):
@@ -166,91 +119,50 @@ func (s *chunkScanner) choice(ci *chunkInfo) {
 		default:
 			s.skip()
 		}
-		if !s.more('}') {
-			return
-		}
 	}
 }
 
 // delta reads a delta or message object (or null) into ci.
 func (s *chunkScanner) delta(ci *chunkInfo) {
-	s.ws()
 	if s.null() {
 		return
 	}
-	if !s.next('{') {
-		s.bad = true
-		return
-	}
-	s.ws()
-	if s.peek('}') {
-		s.i++
-		return
-	}
 	var seen uint8
-	for !s.bad {
-		key, plain := s.key()
-		switch {
-		case !plain:
-			s.bad = true
+	for ok := s.open('{', '}'); ok; ok = s.more('}') {
+		switch key := s.key(); {
 		case string(key) == "content":
 			seen = s.once(seen, 1)
 			if s.nonEmptyString() {
 				ci.token, ci.content = true, true
 			}
-		case string(key) == "reasoning_content" || string(key) == "reasoning":
-			bit := uint8(2)
-			if string(key) == "reasoning" {
-				bit = 4
-			}
-			seen = s.once(seen, bit)
-			if s.nonEmptyString() {
-				ci.token = true
-			}
-		case string(key) == "tool_calls" || string(key) == "function_call":
-			bit := uint8(8)
-			if string(key) == "function_call" {
-				bit = 16
-			}
-			seen = s.once(seen, bit)
-			s.ws()
-			at := s.i
-			s.skip()
-			if !s.bad && nonEmptyJSON(s.b[at:s.i]) {
-				ci.token = true
-			}
+		case string(key) == "reasoning_content":
+			seen = s.once(seen, 2)
+			ci.token = s.nonEmptyString() || ci.token
+		case string(key) == "reasoning":
+			seen = s.once(seen, 4)
+			ci.token = s.nonEmptyString() || ci.token
+		case string(key) == "tool_calls":
+			seen = s.once(seen, 8)
+			ci.token = s.nonEmptyValue() || ci.token
+		case string(key) == "function_call":
+			seen = s.once(seen, 16)
+			ci.token = s.nonEmptyValue() || ci.token
 		case s.known(key, "content", "reasoning_content", "reasoning", "tool_calls", "function_call"):
 			s.bad = true
 		default:
 			s.skip()
-		}
-		if !s.more('}') {
-			return
 		}
 	}
 }
 
 // usage reads the usage object; ok is false for null. Counts must be whole numbers in int64 or null.
 func (s *chunkScanner) usage() (u wireUsage, ok bool) {
-	s.ws()
 	if s.null() {
 		return u, false
 	}
-	if !s.next('{') {
-		s.bad = true
-		return u, false
-	}
-	s.ws()
-	if s.peek('}') {
-		s.i++
-		return u, true
-	}
 	var seen uint8
-	for !s.bad {
-		key, plain := s.key()
-		switch {
-		case !plain:
-			s.bad = true
+	for ok := s.open('{', '}'); ok; ok = s.more('}') {
+		switch key := s.key(); {
 		case string(key) == "prompt_tokens":
 			seen = s.once(seen, 1)
 			u.PromptTokens = s.count()
@@ -265,37 +177,21 @@ func (s *chunkScanner) usage() (u wireUsage, ok bool) {
 		default:
 			s.skip()
 		}
-		if !s.more('}') {
-			break
-		}
 	}
 	return u, true
 }
 
 // details reads completion_tokens_details (or null) into u.
 func (s *chunkScanner) details(u *wireUsage) {
-	s.ws()
 	if s.null() {
-		return
-	}
-	if !s.next('{') {
-		s.bad = true
 		return
 	}
 	u.CompletionTokensDetails = &struct {
 		ReasoningTokens usageCount `json:"reasoning_tokens"`
 	}{}
-	s.ws()
-	if s.peek('}') {
-		s.i++
-		return
-	}
 	var seen uint8
-	for !s.bad {
-		key, plain := s.key()
-		switch {
-		case !plain:
-			s.bad = true
+	for ok := s.open('{', '}'); ok; ok = s.more('}') {
+		switch key := s.key(); {
 		case string(key) == "reasoning_tokens":
 			seen = s.once(seen, 1)
 			u.CompletionTokensDetails.ReasoningTokens = s.count()
@@ -304,15 +200,11 @@ func (s *chunkScanner) details(u *wireUsage) {
 		default:
 			s.skip()
 		}
-		if !s.more('}') {
-			return
-		}
 	}
 }
 
 // count reads a token count: a whole number in int64, or null (0); anything else fails the scan.
 func (s *chunkScanner) count() usageCount {
-	s.ws()
 	if s.null() {
 		return usageCount{}
 	}
@@ -328,15 +220,31 @@ func (s *chunkScanner) count() usageCount {
 	return usageCount{n: n}
 }
 
-// key reads an object key and its colon; plain is false when the key has escapes or bytes outside ASCII.
-func (s *chunkScanner) key() ([]byte, bool) {
+// open reads the opening byte of an object or array; ok is false when it is empty (its end is read too) or
+// when begin does not come next (the scan fails).
+func (s *chunkScanner) open(begin, end byte) bool {
 	s.ws()
-	k, plain := s.plainString()
+	if !s.next(begin) {
+		s.bad = true
+		return false
+	}
+	s.ws()
+	if s.peek(end) {
+		s.i++
+		return false
+	}
+	return !s.bad
+}
+
+// key reads an object key and its colon. Only a plain key (see plainString) is read: any other fails the scan,
+// as a key that needs decoding is left to encoding/json.
+func (s *chunkScanner) key() []byte {
+	k, _ := s.plainString()
 	s.ws()
 	if !s.next(':') {
 		s.bad = true
 	}
-	return k, plain && !s.bad
+	return k
 }
 
 // plainString reads a string that has no escapes and only ASCII bytes, returning its bytes (a part of the
@@ -368,7 +276,6 @@ func (s *chunkScanner) plainString() ([]byte, bool) {
 // nonEmptyString reads a string or null and reports whether it decodes to a non-empty string (any escape
 // decodes to at least one byte).
 func (s *chunkScanner) nonEmptyString() bool {
-	s.ws()
 	if s.null() {
 		return false
 	}
@@ -381,10 +288,18 @@ func (s *chunkScanner) nonEmptyString() bool {
 	return s.i-at > 2
 }
 
+// nonEmptyValue reads any JSON value and reports whether encoding/json would find it non-empty (nonEmptyJSON).
+func (s *chunkScanner) nonEmptyValue() bool {
+	s.ws()
+	at := s.i
+	s.skip()
+	return !s.bad && nonEmptyJSON(s.b[at:s.i])
+}
+
 // skip reads any JSON value, checking its syntax.
 func (s *chunkScanner) skip() {
 	s.ws()
-	if s.i >= len(s.b) || s.depth >= maxScanDepth {
+	if s.bad || s.i >= len(s.b) || s.depth >= maxScanDepth {
 		s.bad = true
 		return
 	}
@@ -394,41 +309,12 @@ func (s *chunkScanner) skip() {
 	case c == '"':
 		s.str()
 	case c == '{':
-		s.i++
-		s.ws()
-		if s.peek('}') {
-			s.i++
-			return
-		}
-		for !s.bad {
-			s.ws()
-			if !s.peek('"') {
-				s.bad = true
-				return
-			}
-			s.str()
-			s.ws()
-			if !s.next(':') {
-				s.bad = true
-				return
-			}
+		for ok := s.open('{', '}'); ok && s.anyKey(); ok = s.more('}') {
 			s.skip()
-			if !s.more('}') {
-				return
-			}
 		}
 	case c == '[':
-		s.i++
-		s.ws()
-		if s.peek(']') {
-			s.i++
-			return
-		}
-		for !s.bad {
+		for ok := s.open('[', ']'); ok; ok = s.more(']') {
 			s.skip()
-			if !s.more(']') {
-				return
-			}
 		}
 	case c == '-' || c >= '0' && c <= '9':
 		s.number()
@@ -453,6 +339,21 @@ func (s *chunkScanner) more(end byte) bool {
 	}
 	s.bad = true
 	return false
+}
+
+// anyKey reads an object key (any string) and its colon; false on bad input.
+func (s *chunkScanner) anyKey() bool {
+	s.ws()
+	if !s.peek('"') {
+		s.bad = true
+		return false
+	}
+	s.str()
+	s.ws()
+	if !s.next(':') {
+		s.bad = true
+	}
+	return !s.bad
 }
 
 // str reads a string, checking its escapes and that it has no control characters.
@@ -543,7 +444,11 @@ func (s *chunkScanner) lit(w string) bool {
 	return false
 }
 
-func (s *chunkScanner) null() bool { return s.lit("null") }
+// null reads null when it is the next value.
+func (s *chunkScanner) null() bool {
+	s.ws()
+	return s.lit("null")
+}
 
 func (s *chunkScanner) ws() {
 	for s.i < len(s.b) {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/vmtest/vmtest/internal/testhttp"
 )
 
 const (
@@ -21,7 +23,7 @@ const (
 // the request's error, the HTTPError's body, the model check's error or ModelNotServedError.
 func TestClientErrorsShowNoSecret(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		echo := handlerTransport{http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		echo := testhttp.Transport{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			u, p, _ := r.BasicAuth()
 			if r.URL.Path == "/v1/models" && r.Header.Get("Authorization") == "Bearer "+testKey {
 				_, _ = w.Write([]byte(`{"data":[{"id":"other"}]}`))

@@ -1,13 +1,12 @@
 package report
 
 import (
-	"encoding/csv"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vmtest/vmtest/internal/testio"
 	"github.com/vmtest/vmtest/snapshot"
 	"github.com/vmtest/vmtest/summary"
 )
@@ -23,13 +22,8 @@ func TestSnapshotsCSVNodeColumns(t *testing.T) {
 	}
 	b, err := SnapshotsCSV(snaps)
 	require.NoError(t, err)
-	rows, err := csv.NewReader(strings.NewReader(string(b))).ReadAll()
-	require.NoError(t, err)
+	col, rows := testio.CSV(t, b)
 	require.Len(t, rows, 3)
-	col := map[string]int{}
-	for i, h := range rows[0] {
-		col[h] = i
-	}
 	assert.Equal(t, "errors", rows[0][len(rows[0])-1])
 	assert.Less(t, col["node_n1_cpu_percent"], col["node_n2_cpu_percent"])
 	for _, name := range []string{"load1", "memory_gb", "memory_available_gb", "memory_total_gb", "network_sent_bytes_per_second",

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"image/png"
 	"math"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/vmtest/vmtest/internal/testio"
 	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/snapshot"
 	"github.com/vmtest/vmtest/summary"
@@ -39,13 +39,8 @@ func sampleSnaps() []snapshot.Snapshot {
 func TestSnapshotsCSVSeedColumnsAndEmptyUnknowns(t *testing.T) {
 	b, err := SnapshotsCSV(sampleSnaps())
 	require.NoError(t, err)
-	rows, err := csv.NewReader(strings.NewReader(string(b))).ReadAll()
-	require.NoError(t, err)
+	col, rows := testio.CSV(t, b)
 	require.Len(t, rows, 3)
-	col := map[string]int{}
-	for i, h := range rows[0] {
-		col[h] = i
-	}
 	// The seed's pandas example reads these columns.
 	for _, name := range []string{"gpu_2_utilization", "gpu_10_utilization", "tokens_per_second", "mean_latency_ms",
 		"first_token_latency_ms", "p99_latency_ms", "request_queue_size", "active_batch_size", "cpu_percent",
@@ -75,13 +70,8 @@ func TestRequestsCSVEmptyForUnknown(t *testing.T) {
 			ITLMeanMS: math.NaN(), TTFTFromIntendedMS: math.NaN(), E2EFromIntendedMS: math.NaN(), Error: "refused, \"x\""},
 	})
 	require.NoError(t, err)
-	rows, err := csv.NewReader(strings.NewReader(string(b))).ReadAll()
-	require.NoError(t, err)
+	col, rows := testio.CSV(t, b)
 	require.Len(t, rows, 3)
-	col := map[string]int{}
-	for i, h := range rows[0] {
-		col[h] = i
-	}
 	assert.Equal(t, "12.5", rows[1][col["ttft_ms"]])
 	assert.Equal(t, "", rows[1][col["tpot_ms"]])
 	assert.Equal(t, "", rows[2][col["ttft_ms"]])
@@ -182,12 +172,7 @@ func TestSnapshotsCSVServerIntervalColumns(t *testing.T) {
 	snaps[1].VLLMMetrics.ServerRequestsFinished = f(0)
 	b, err := SnapshotsCSV(snaps)
 	require.NoError(t, err)
-	rows, err := csv.NewReader(strings.NewReader(string(b))).ReadAll()
-	require.NoError(t, err)
-	col := map[string]int{}
-	for i, h := range rows[0] {
-		col[h] = i
-	}
+	col, rows := testio.CSV(t, b)
 	names := []string{"server_ttft_p50_ms", "server_ttft_p99_ms", "server_e2e_p50_ms", "server_e2e_p99_ms",
 		"server_itl_p50_ms", "server_itl_p99_ms", "server_queue_time_p50_ms", "server_queue_time_p99_ms",
 		"server_requests_finished", "server_ttft_p50_lower_bound_ms", "server_ttft_p99_lower_bound_ms",
@@ -204,25 +189,13 @@ func TestSnapshotsCSVServerIntervalColumns(t *testing.T) {
 	assert.Equal(t, "0", rows[2][col["server_requests_finished"]], "a known 0 is 0, not empty")
 }
 
-// csvRows parses a metrics CSV into its header's column index and its rows.
-func csvRows(t *testing.T, b []byte) (map[string]int, [][]string) {
-	t.Helper()
-	rows, err := csv.NewReader(strings.NewReader(string(b))).ReadAll()
-	require.NoError(t, err)
-	col := map[string]int{}
-	for i, h := range rows[0] {
-		col[h] = i
-	}
-	return col, rows
-}
-
 // Without a GPU reading, the CSV still has the columns the seed's pandas example reads (gpu_0_utilization,
 // gpu_1_utilization), empty; GPUs asked for by index get theirs beside those seen.
 func TestSnapshotsCSVGPUColumnsWithoutReadings(t *testing.T) {
 	snaps := sampleSnaps()[:1] // no GPU reading at all
 	b, err := SnapshotsCSV(snaps)
 	require.NoError(t, err)
-	col, rows := csvRows(t, b)
+	col, rows := testio.CSV(t, b)
 	for _, name := range []string{"gpu_0_utilization", "gpu_1_utilization", "gpu_0_memory_used_mb", "gpu_1_power_w"} {
 		require.Contains(t, col, name)
 		assert.Equal(t, "", rows[1][col[name]], name)
@@ -232,7 +205,7 @@ func TestSnapshotsCSVGPUColumnsWithoutReadings(t *testing.T) {
 
 	b, err = SnapshotsCSV(sampleSnaps(), "gpu_3")
 	require.NoError(t, err)
-	col, rows = csvRows(t, b)
+	col, rows = testio.CSV(t, b)
 	assert.NotContains(t, col, "gpu_0_utilization", "GPUs named: only those and the ones seen")
 	require.Contains(t, col, "gpu_3_utilization")
 	assert.Less(t, col["gpu_2_utilization"], col["gpu_3_utilization"])
@@ -253,7 +226,7 @@ func TestSnapshotsCSVLatencyFromServerWithoutRequests(t *testing.T) {
 	}
 	b, err := SnapshotsCSV(snaps)
 	require.NoError(t, err)
-	col, rows := csvRows(t, b)
+	col, rows := testio.CSV(t, b)
 	require.Contains(t, col, "latency_source")
 	assert.Equal(t, "", rows[1][col["latency_source"]], "no figure from either side")
 	assert.Equal(t, "", rows[1][col["mean_latency_ms"]])
@@ -271,7 +244,7 @@ func TestSnapshotsCSVLatencyFromServerWithoutRequests(t *testing.T) {
 		VLLMMetrics: snapshot.VLLM{MeanLatencyMS: f(85), RequestsFinished: 1, ServerE2EMeanMS: f(90)}})
 	b, err = SnapshotsCSV(snaps)
 	require.NoError(t, err)
-	col, rows = csvRows(t, b)
+	col, rows = testio.CSV(t, b)
 	assert.Equal(t, []string{"", ""}, []string{rows[2][col["mean_latency_ms"]], rows[2][col["latency_source"]]})
 	assert.Equal(t, []string{"85", "client"}, []string{rows[3][col["mean_latency_ms"]], rows[3][col["latency_source"]]})
 }
@@ -285,7 +258,7 @@ func TestSnapshotsCSVServerBucketBounds(t *testing.T) {
 	snaps[1].VLLMMetrics.ServerTTFTP99AtMostMS = f(75.5)
 	b, err := SnapshotsCSV(snaps)
 	require.NoError(t, err)
-	col, rows := csvRows(t, b)
+	col, rows := testio.CSV(t, b)
 	for _, q := range []string{"ttft_p50", "ttft_p99", "e2e_p50", "e2e_p90", "e2e_p99", "itl_p50", "itl_p99", "queue_time_p50", "queue_time_p99"} {
 		for _, kind := range []string{"bucket_lower_ms", "bucket_upper_ms", "at_most_ms"} {
 			assert.Contains(t, col, "server_"+q+"_"+kind)

@@ -1,8 +1,6 @@
 package report
 
 import (
-	"bytes"
-	"encoding/csv"
 	"math"
 	"strings"
 	"testing"
@@ -11,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vmtest/vmtest/internal/testio"
 	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/serverstats"
 	"github.com/vmtest/vmtest/snapshot"
@@ -228,12 +227,7 @@ func TestRequestsCSVTimeToFirstOutputToken(t *testing.T) {
 		{TTFTMS: 10, TTFOMS: nan, E2EMS: nan, TPOTMS: nan, ITLMeanMS: nan, TTFTFromIntendedMS: nan, E2EFromIntendedMS: nan},
 	})
 	require.NoError(t, err)
-	rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
-	require.NoError(t, err)
-	col := map[string]int{}
-	for i, h := range rows[0] {
-		col[h] = i
-	}
+	col, rows := testio.CSV(t, b)
 	assert.Equal(t, []string{"12.5", "3"}, []string{rows[1][col["ttfo_ms"]], rows[1][col["reasoning_tokens"]]})
 	assert.Equal(t, []string{"", ""}, []string{rows[2][col["ttfo_ms"]], rows[2][col["reasoning_tokens"]]})
 }

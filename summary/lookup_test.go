@@ -86,13 +86,30 @@ func TestLookupPinnedLatency(t *testing.T) {
 	assert.Equal(t, "e2e.p99", v.Name)
 }
 
+// knownLookup is what Lookup must return for a name whose figure is known: its canonical name, unit, value
+// and n.
+type knownLookup struct {
+	canon, unit string
+	v           float64
+	n           int
+}
+
+// checkKnown looks name up in s, checks the answer against want and returns it.
+func checkKnown(t *testing.T, s *Summary, name string, want knownLookup) Value {
+	t.Helper()
+	v, err := s.Lookup(name)
+	require.NoError(t, err, name)
+	assert.True(t, v.Known, name)
+	assert.Equal(t, want.canon, v.Name, name)
+	assert.Equal(t, want.unit, v.Unit, name)
+	assert.InDelta(t, want.v, v.Value, 1e-12, name)
+	assert.Equal(t, want.n, v.N, name)
+	return v
+}
+
 func TestLookupRequestFigures(t *testing.T) {
 	s := lookupFixture()
-	for name, want := range map[string]struct {
-		canon, unit string
-		v           float64
-		n           int
-	}{
+	for name, want := range map[string]knownLookup{
 		"error_rate":              {"error_rate", "fraction", 2.0 / 12, 12},
 		"throughput":              {"request_throughput", "req/s", 10.0 / 12, 10},
 		"request_throughput":      {"request_throughput", "req/s", 10.0 / 12, 10},
@@ -105,13 +122,7 @@ func TestLookupRequestFigures(t *testing.T) {
 		"Requests.Total":          {"requests.total", "requests", 12, 12},
 		"requests.output_tokens":  {"requests.output_tokens", "tokens", 1000, 12},
 	} {
-		v, err := s.Lookup(name)
-		require.NoError(t, err, name)
-		assert.True(t, v.Known, name)
-		assert.Equal(t, want.canon, v.Name, name)
-		assert.Equal(t, want.unit, v.Unit, name)
-		assert.InDelta(t, want.v, v.Value, 1e-12, name)
-		assert.Equal(t, want.n, v.N, name)
+		checkKnown(t, s, name, want)
 	}
 	empty := &Summary{}
 	v, err := empty.Lookup("error_rate")
@@ -127,11 +138,7 @@ func TestLookupRequestFigures(t *testing.T) {
 
 func TestLookupSampledFigures(t *testing.T) {
 	s := lookupFixture()
-	for name, want := range map[string]struct {
-		canon, unit string
-		v           float64
-		n           int
-	}{
+	for name, want := range map[string]knownLookup{
 		// avg: mean of per-GPU averages (80, 60); max: max of maxima (95, 100); n: snapshots behind them.
 		"gpu.utilization.avg":          {"gpu.utilization.avg", "%", 70, 18},
 		"gpu.utilization.mean":         {"gpu.utilization.avg", "%", 70, 18},
@@ -160,13 +167,7 @@ func TestLookupSampledFigures(t *testing.T) {
 		"memory_gb.avg":                {"memory_gb.avg", "GiB", 6, 15},
 		"memory_gb.max":                {"memory_gb.max", "GiB", 7.5, 15},
 	} {
-		v, err := s.Lookup(name)
-		require.NoError(t, err, name)
-		assert.True(t, v.Known, name)
-		assert.Equal(t, want.canon, v.Name, name)
-		assert.Equal(t, want.unit, v.Unit, name)
-		assert.InDelta(t, want.v, v.Value, 1e-12, name)
-		assert.Equal(t, want.n, v.N, name)
+		v := checkKnown(t, s, name, want)
 		require.NotNil(t, v.WindowS, name)
 		assert.Equal(t, 30.0, *v.WindowS, name)
 	}

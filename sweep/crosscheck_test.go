@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vmtest/vmtest/internal/testio"
 	"github.com/vmtest/vmtest/loadgen"
 	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/samplers"
@@ -29,7 +30,7 @@ func (discardSink) RecordRequest(recorder.Request) {}
 func crossCheckStep(t *testing.T, other int) *summary.Summary {
 	t.Setenv("VMTEST_VLLM_URL", "")
 	sim, client := newSim(t, vllmsim.Config{})
-	var log syncBuffer
+	var log testio.SyncBuffer
 	var res *Result
 	dir := t.TempDir()
 	synctest.Test(t, func(t *testing.T) {

@@ -1,11 +1,9 @@
 package sweep
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -13,6 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vmtest/vmtest/internal/testhttp"
+	"github.com/vmtest/vmtest/internal/testio"
 	"github.com/vmtest/vmtest/loadgen"
 	"github.com/vmtest/vmtest/vllmsim"
 	"github.com/vmtest/vmtest/vmtest"
@@ -46,23 +46,10 @@ const (
 func newSim(t *testing.T, cfg vllmsim.Config) (*vllmsim.Server, loadgen.ClientConfig) {
 	cfg.MaxNumSeqs, cfg.TTFTBase, cfg.TimePerOutputToken = simSeqs, simTTFT, simTPOT
 	sim := vllmsim.New(t, cfg)
-	return sim, loadgen.ClientConfig{BaseURL: "http://sim.invalid", Transport: handlerTransport{sim.Handler()}}
+	return sim, loadgen.ClientConfig{BaseURL: "http://sim.invalid", Transport: testhttp.Transport{Handler: sim.Handler()}}
 }
 
-// syncBuffer is a log safe for the collector's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
-func simOptions(dir string, client loadgen.ClientConfig, log *syncBuffer) Options {
+func simOptions(dir string, client loadgen.ClientConfig, log *testio.SyncBuffer) Options {
 	return Options{
 		Mode: Concurrency,
 		SLO:  []string{"p(99) ttft < 200ms"},
@@ -81,7 +68,7 @@ func simOptions(dir string, client loadgen.ClientConfig, log *syncBuffer) Option
 func TestLadderFindsMaxNumSeqs(t *testing.T) {
 	t.Setenv("VMTEST_VLLM_URL", "")
 	sim, client := newSim(t, vllmsim.Config{})
-	var log syncBuffer
+	var log testio.SyncBuffer
 	var res *Result
 	dir := t.TempDir() // outside the bubble: the files are read after it
 	synctest.Test(t, func(t *testing.T) {
@@ -155,7 +142,7 @@ func TestLadderFindsMaxNumSeqs(t *testing.T) {
 func TestSearchFindsMaxNumSeqs(t *testing.T) {
 	t.Setenv("VMTEST_VLLM_URL", "")
 	sim, client := newSim(t, vllmsim.Config{})
-	var log syncBuffer
+	var log testio.SyncBuffer
 	var res *Result
 	var onStep []string
 	dir := t.TempDir() // outside the bubble: the files are read after it
@@ -211,7 +198,7 @@ func TestSearchAnswerAtItsUpperBound(t *testing.T) {
 func TestErrorBudgetStopsAStep(t *testing.T) {
 	t.Setenv("VMTEST_VLLM_URL", "")
 	sim, client := newSim(t, vllmsim.Config{Error500: vllmsim.Fault{Every: 3}})
-	var log syncBuffer
+	var log testio.SyncBuffer
 	var res *Result
 	dir := t.TempDir() // outside the bubble: the files are read after it
 	synctest.Test(t, func(t *testing.T) {
@@ -244,7 +231,7 @@ func TestErrorBudgetStopsAStep(t *testing.T) {
 func TestRateLadder(t *testing.T) {
 	t.Setenv("VMTEST_VLLM_URL", "")
 	sim, client := newSim(t, vllmsim.Config{})
-	var log syncBuffer
+	var log testio.SyncBuffer
 	var res *Result
 	dir := t.TempDir()
 	synctest.Test(t, func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vmtest/vmtest/internal/testhttp"
 	"github.com/vmtest/vmtest/loadgen"
 	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/samplers"
@@ -38,7 +39,7 @@ func trustRun(t *testing.T, cfg vllmsim.Config, lc loadgen.LoadConfig, scrape bo
 		defer sim.Close()
 		opts := vmtest.Options{Interval: time.Second, GPUSource: "none", NoSystem: true, OutputDir: dir}
 		if scrape {
-			metrics, err := samplers.NewVLLM(samplers.VLLMConfig{BaseURL: client.BaseURL, Client: &http.Client{Transport: handlerTransport{sim.Handler()}}})
+			metrics, err := samplers.NewVLLM(samplers.VLLMConfig{BaseURL: client.BaseURL, Client: &http.Client{Transport: testhttp.Transport{Handler: sim.Handler()}}})
 			require.NoError(t, err)
 			defer func() { _ = metrics.Close() }()
 			opts.Samplers = []samplers.Sampler{metrics}

@@ -2,7 +2,6 @@ package vmtest
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"math"
 	"net/http"
@@ -18,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	vassert "github.com/vmtest/vmtest/assert"
+	"github.com/vmtest/vmtest/internal/testio"
 	"github.com/vmtest/vmtest/loadgen"
 	"github.com/vmtest/vmtest/serverstats"
 	"github.com/vmtest/vmtest/vllmsim"
@@ -167,15 +167,7 @@ func TestSeveralServersAggregate(t *testing.T) {
 	assert.Equal(t, 60.0, *lj.Finished)
 	assert.Equal(t, 30.0, *lj.Replicas["c"].Finished)
 
-	f, err := os.Open(files["snapshots_csv"])
-	require.NoError(t, err)
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	require.NoError(t, err)
-	col := map[string]int{}
-	for i, h := range rows[0] {
-		col[h] = i
-	}
+	col, rows := testio.CSVFile(t, files["snapshots_csv"])
 	lastRow := rows[len(rows)-1]
 	for name, want := range map[string]string{"server_requests_finished": "60", "replica_a_server_requests_finished": "10",
 		"replica_b_server_requests_finished": "20", "replica_c_server_requests_finished": "30"} {

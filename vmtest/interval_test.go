@@ -2,7 +2,6 @@ package vmtest
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -18,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vmtest/vmtest/internal/testio"
 	"github.com/vmtest/vmtest/loadgen"
 	"github.com/vmtest/vmtest/snapshot"
 	"github.com/vmtest/vmtest/vllmsim"
@@ -141,15 +141,7 @@ func TestSnapshotsCarryServerIntervalQuantiles(t *testing.T) {
 	assert.Equal(t, 1000.0, doc.Snapshots[2].VLLM["server_e2e_p99_lower_bound_ms"])
 
 	// CSV: one column per field under its JSON name, empty when unknown.
-	f, err := os.Open(files["snapshots_csv"])
-	require.NoError(t, err)
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	require.NoError(t, err)
-	col := map[string]int{}
-	for i, h := range rows[0] {
-		col[h] = i
-	}
+	col, rows := testio.CSVFile(t, files["snapshots_csv"])
 	for _, k := range []string{"server_ttft_p50_ms", "server_ttft_p99_ms", "server_e2e_p50_ms", "server_e2e_p99_ms",
 		"server_itl_p50_ms", "server_itl_p99_ms", "server_queue_time_p50_ms", "server_queue_time_p99_ms",
 		"server_requests_finished", "server_ttft_p99_lower_bound_ms", "server_e2e_p99_lower_bound_ms"} {

@@ -2,7 +2,6 @@ package vmtest
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vmtest/vmtest/auth"
+	"github.com/vmtest/vmtest/internal/testio"
 )
 
 // nodeBody is a node_exporter payload with 16 GiB total and 4 GiB available (12 GiB used) and load1 2.5.
@@ -78,15 +78,7 @@ func TestNodeExportersInTheRun(t *testing.T) {
 	assert.Nil(t, snaps[0].Nodes["127.0.0.1"]["memory_gb"])
 	assert.Contains(t, snaps[0].Errors["node:127.0.0.1"], "HTTP 503")
 
-	f, err := os.Open(sum.Files["snapshots_csv"])
-	require.NoError(t, err)
-	rows, err := csv.NewReader(f).ReadAll()
-	f.Close()
-	require.NoError(t, err)
-	col := map[string]int{}
-	for i, h := range rows[0] {
-		col[h] = i
-	}
+	col, rows := testio.CSVFile(t, sum.Files["snapshots_csv"])
 	require.Contains(t, col, "node_gpu-a_memory_gb")
 	require.Contains(t, col, "node_127.0.0.1_cpu_percent")
 	assert.Equal(t, "12", rows[1][col["node_gpu-a_memory_gb"]])

@@ -1,7 +1,6 @@
 package vmtest
 
 import (
-	"bytes"
 	"context"
 	"maps"
 	"os"
@@ -9,7 +8,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -17,33 +15,16 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	vassert "github.com/vmtest/vmtest/assert"
+	"github.com/vmtest/vmtest/internal/testio"
 	"github.com/vmtest/vmtest/journal"
 	"github.com/vmtest/vmtest/report"
 )
-
-// syncBuffer is an io.Writer safe for the collector's goroutines and the test's.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // Start and Finish collect without a test: the log goes to Options.Log, the files to OutputDir, and Finish
 // returns the summary of what was recorded and the checks not met.
 func TestStartFinishOutsideATest(t *testing.T) {
 	dir := t.TempDir()
-	var log syncBuffer
+	var log testio.SyncBuffer
 	c, err := Start(context.Background(), Options{ConfigID: "bench a/b", Interval: time.Second, OutputDir: dir,
 		GPUSource: "none", NoSystem: true, Log: &log})
 	require.NoError(t, err)
@@ -92,7 +73,7 @@ func TestStartDefaults(t *testing.T) {
 func TestStartStopsWhenTheContextEnds(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		dir := t.TempDir()
-		var log syncBuffer
+		var log testio.SyncBuffer
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		c, err := Start(ctx, Options{Interval: time.Second, OutputDir: dir, GPUSource: "none", NoSystem: true, Log: &log})
@@ -190,7 +171,7 @@ func TestSecondCollectInOneTestIsRefused(t *testing.T) {
 // once, and Finish returns it when it is not met: a command must not exit 0 with an SLO broken.
 func TestLateCheckOutsideATestIsReturnedByFinish(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var log syncBuffer
+		var log testio.SyncBuffer
 		ctx, cancel := context.WithCancel(context.Background())
 		c, err := Start(ctx, Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true, Log: &log})
 		require.NoError(t, err)

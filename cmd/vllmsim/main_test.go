@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -10,29 +9,20 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/vmtest/vmtest/internal/testio"
 	"github.com/vmtest/vmtest/vllmsim"
 )
-
-// syncBuf is a bytes.Buffer safe for the logger and the test at once.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func TestRunServesAndShutsDown(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var logs syncBuf
+	var logs testio.SyncBuffer
 	ready := make(chan *vllmsim.Server, 1)
 	done := make(chan error, 1)
 	go func() {
@@ -78,11 +68,11 @@ func TestRunServesAndShutsDown(t *testing.T) {
 
 func TestRunRejectsBadFlags(t *testing.T) {
 	for _, args := range [][]string{{"-port", "-1"}, {"-fault-500", "p=2"}, {"-nosuch"}, {"extra"}} {
-		var logs syncBuf
+		var logs testio.SyncBuffer
 		err := run(context.Background(), args, &logs, nil)
 		assert.ErrorIs(t, err, errUsage, "%v", args)
 	}
-	var logs syncBuf
+	var logs testio.SyncBuffer
 	err := run(context.Background(), []string{"-jitter", "2", "-port", "0"}, &logs, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "Config.Jitter")
@@ -103,7 +93,7 @@ func TestSIGTERM(t *testing.T) {
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestSIGTERM$")
 	cmd.Env = append(os.Environ(), "VLLMSIM_AS_MAIN=1")
-	var logs syncBuf
+	var logs testio.SyncBuffer
 	cmd.Stderr = &logs
 	require.NoError(t, cmd.Start())
 	var url string

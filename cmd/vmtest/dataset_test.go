@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vmtest/vmtest/internal/testio"
 	"github.com/vmtest/vmtest/vllmsim"
 )
 
@@ -44,15 +44,7 @@ func TestLoadDatasetMultiTurnMix(t *testing.T) {
 	assert.Equal(t, 6, r.OK)
 
 	// The requests CSV names each request's model and turn; its counts agree with the summary's groups.
-	f, err := os.Open(files["requests_csv"])
-	require.NoError(t, err)
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	require.NoError(t, err)
-	col := map[string]int{}
-	for i, h := range rows[0] {
-		col[h] = i
-	}
+	col, rows := testio.CSVFile(t, files["requests_csv"])
 	models, turns := map[string]int{}, map[string]int{}
 	for _, row := range rows[1:] {
 		models[row[col["model"]]]++

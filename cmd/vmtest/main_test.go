@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vmtest/vmtest/internal/testio"
 	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/report"
 	"github.com/vmtest/vmtest/summary"
@@ -28,18 +28,9 @@ import (
 	"github.com/vmtest/vmtest/vmtest"
 )
 
-// syncBuf is a bytes.Buffer safe for concurrent writers.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 // runCmd runs the command line in process and returns its exit status, stdout and stderr.
 func runCmd(ctx context.Context, args ...string) (int, string, string) {
-	var out, errOut syncBuf
+	var out, errOut testio.SyncBuffer
 	code := run(ctx, args, &out, &errOut)
 	return code, out.String(), errOut.String()
 }

@@ -2,17 +2,17 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
 	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/vmtest/vmtest/internal/testio"
 )
 
 // Synthetic shared-prefix prompts against the simulator: every request's prompt_tokens is exactly
@@ -38,15 +38,7 @@ func TestLoadSyntheticSharedPrefix(t *testing.T) {
 		assert.NotContains(t, w, "approximate")
 	}
 
-	f, err := os.Open(files["requests_csv"])
-	require.NoError(t, err)
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	require.NoError(t, err)
-	col := map[string]int{}
-	for i, h := range rows[0] {
-		col[h] = i
-	}
+	col, rows := testio.CSVFile(t, files["requests_csv"])
 	require.Len(t, rows, 11)
 	for _, r := range rows[1:] {
 		assert.Equal(t, "82", r[col["prompt_tokens"]])
