@@ -49,7 +49,13 @@ type verdictRow struct {
 	Met           bool
 }
 
-type sourceRow struct{ Name, OK, Note string }
+// sourceRow is one source of the Sources table: readings ok of all, the share of the readings that succeeded
+// (summary.SourceStatus.CoveredFraction, %), its outages (outageText, at most maxOutageLines and a line for
+// the rest) and its note and errors.
+type sourceRow struct {
+	Name, OK, Covered, Note string
+	Outages                 []string
+}
 
 // svgCell is a picture for the template: its markup is ours (gonum's SVG, text escaped), so it is trusted.
 type svgCell struct {
@@ -193,10 +199,22 @@ func sourceRows(s *summary.Summary) []sourceRow {
 	for _, k := range sortedKeys(s.Sources) {
 		st := s.Sources[k]
 		note := st.Note
+		if st.Failed > 0 && st.DominantError != "" && st.DominantError != st.LastError {
+			note += " mostly: " + st.DominantError + ";"
+		}
 		if st.Failed > 0 && st.LastError != "" {
 			note += " last error: " + st.LastError
 		}
-		rows = append(rows, sourceRow{Name: k, OK: fmt.Sprintf("%d/%d", st.Readings-st.Failed, st.Readings), Note: note})
+		row := sourceRow{Name: k, OK: fmt.Sprintf("%d/%d", st.Readings-st.Failed, st.Readings),
+			Covered: pct(scale(st.CoveredFraction, 100), "%.1f"), Note: note}
+		for i, o := range st.Outages {
+			if i == maxOutageLines {
+				row.Outages = append(row.Outages, fmt.Sprintf("%d more (summary_statistics.json has them)", len(st.Outages)-i+st.OutagesOmitted))
+				break
+			}
+			row.Outages = append(row.Outages, outageText(o))
+		}
+		rows = append(rows, row)
 	}
 	return rows
 }
