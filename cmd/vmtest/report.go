@@ -85,8 +85,8 @@ func rebuildDir(stdout io.Writer, dir string, now time.Time) error {
 // printRebuilt says what Rebuild did with the journal at p.
 func printRebuilt(stdout io.Writer, p journal.Paths, res *journal.Result) {
 	sum := res.Summary
-	fmt.Fprintf(stdout, "vmtest: run %s did not finish: rebuilt from its journal %s up to its last interval (%d snapshots, %d requests; %d lines skipped)\n",
-		sum.RunID, p.Snapshots, sum.Snapshots, sum.Requests.Total, res.Run.Skipped)
+	fmt.Fprintf(stdout, "vmtest: run %s did not finish: rebuilt from its journal %s up to %.1f s (%d snapshots, %d requests; %s)\n",
+		sum.RunID, p.Snapshots, sum.DurationS, sum.Snapshots, sum.Requests.Total, res.Run.SkippedText())
 	for _, line := range report.TextSummary(sum) {
 		fmt.Fprintln(stdout, "vmtest: "+line)
 	}
