@@ -67,6 +67,10 @@ type Run struct {
 	RowsCut, RowsUnreadable    int
 	// Damage describes the first MaxDamage lines and rows counted in Cut and Unreadable, in reading order.
 	Damage []Damage
+	// Checks is the checks file (nil when there is none: a journal written before they were, or one that
+	// could not be read, ChecksErr then saying why).
+	Checks    *Checks
+	ChecksErr error
 
 	ring     int // the index in Ticks of the oldest tick once Ticks holds MaxSnapshots
 	seen     int // ticks taken
@@ -187,6 +191,7 @@ func Read(p Paths) (*Run, error) {
 		}
 	}
 	run.bound()
+	run.Checks, run.ChecksErr = readChecks(p.Checks, run.Header.RunID)
 	return run, nil
 }
 

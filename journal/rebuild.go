@@ -61,6 +61,9 @@ func Load(p Paths) (*Rebuilt, error) {
 			warnings = append(warnings, "journal: "+d.String())
 		}
 	}
+	if run.ChecksErr != nil {
+		warnings = append(warnings, fmt.Sprintf("journal: the checks file is not taken (%v): the run's SLO checks are not evaluated", run.ChecksErr))
+	}
 	if more := run.Cut + run.Unreadable - len(run.Damage); more > 0 {
 		warnings = append(warnings, fmt.Sprintf("journal: %d more lines or rows could not be read (the first %d are described)", more, MaxDamage))
 	}
@@ -172,9 +175,14 @@ type Result struct {
 	Newer string
 	// Moved are the journal's files once renamed after the rebuild (Paths.Rebuilt); zero when not renamed.
 	Moved Paths
+	// Verdicts are those of the SLO checks the journal kept (Run.Checks), evaluated over Summary: a threshold
+	// is built again and evaluated, another check's verdict is unknown (report.Verdict.Unknown). nil when the
+	// journal kept none (written before checks files were), empty when the run registered none.
+	Verdicts []report.Verdict
 }
 
-// Rebuild rebuilds the run of the journal at p (Load) and writes its files beside it (report.WriteAll),
+// Rebuild rebuilds the run of the journal at p (Load) and writes its files beside it (report.WriteAll), its
+// HTML report with the verdicts of the SLO checks the journal kept (Result.Verdicts),
 // unless the run's own summary_<config>_<stamp>.json says it finished, or a journal file was modified less
 // than two intervals before now (the run looks still running): then Result.Skipped says why and nothing is
 // written. summary_statistics.json is written only when no other run's summary in the directory started at
@@ -201,7 +209,11 @@ func Rebuild(p Paths, now time.Time) (*Result, error) {
 		b.Files.SummaryJSON = ""
 	}
 	res.Summary = b.Summary
-	if err := report.WriteAll(b.Files, b.Snapshots, b.Rows, b.Summary, nil); err != nil {
+	checks := func(s *summary.Summary) []report.Verdict {
+		res.Verdicts = verdicts(b.Run.Checks, s)
+		return res.Verdicts
+	}
+	if err := report.WriteAll(b.Files, b.Snapshots, b.Rows, b.Summary, checks); err != nil {
 		return res, fmt.Errorf("journal %s: %w", filepath.Base(p.Snapshots), err)
 	}
 	moved, err := p.rename(p.Rebuilt())

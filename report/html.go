@@ -26,6 +26,9 @@ type Verdict struct {
 	Check string
 	// Err is why the check was not met; "" when it was.
 	Err string
+	// Unknown is why the verdict is not known (Err is then ""): a check of a run rebuilt from its journal that
+	// the rebuild could not run again (one built in Go code). "" when the check ran.
+	Unknown string
 }
 
 // runPage is what the "run" template shows; every figure is already formatted.
@@ -46,7 +49,7 @@ type runPage struct {
 
 type verdictRow struct {
 	Check, Detail string
-	Met           bool
+	Met, Unknown  bool
 }
 
 // sourceRow is one source of the Sources table: readings ok of all, the share of the readings that succeeded
@@ -110,7 +113,11 @@ func runHTML(charts []*chart, sum *summary.Summary, verdicts []Verdict) ([]byte,
 			{"client Go scheduler latency p99 (ms)", num(c.SchedLatencyP99MS, "%.3f")}}...)
 	}
 	for _, v := range verdicts {
-		page.Verdicts = append(page.Verdicts, verdictRow{Check: v.Check, Met: v.Err == "", Detail: v.Err})
+		row := verdictRow{Check: v.Check, Met: v.Err == "" && v.Unknown == "", Detail: v.Err}
+		if v.Unknown != "" {
+			row.Unknown, row.Detail = true, v.Unknown
+		}
+		page.Verdicts = append(page.Verdicts, row)
 	}
 	if sv := sum.Server; sv != nil {
 		for _, h := range []struct {
