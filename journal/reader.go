@@ -156,7 +156,11 @@ func (r *Run) SkippedText() string {
 	if r.PastBound > 0 {
 		why = append(why, fmt.Sprintf("%d request rows past the row bound", r.PastBound))
 	}
-	return fmt.Sprintf("%d lines or rows skipped: %s", r.Skipped, strings.Join(why, ", "))
+	what := "lines or rows"
+	if r.Skipped == 1 {
+		what = "line or row"
+	}
+	return fmt.Sprintf("%d %s skipped: %s", r.Skipped, what, strings.Join(why, ", "))
 }
 
 // Read reads the journal at p up to the last whole line of each file. It returns an error naming the file

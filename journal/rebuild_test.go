@@ -406,7 +406,7 @@ func TestRebuildNamesACutRow(t *testing.T) {
 	assert.Contains(t, b.Summary.Warnings[0], "journal: 1 requests are counted but have no row (1 cut short at the end of the requests file by the kill)")
 	assert.NotContains(t, b.Summary.Warnings[0], "row bound")
 	ev := b.Summary.Events[len(b.Summary.Events)-1].Message
-	assert.Contains(t, ev, "(3 snapshots, 2 request rows of 3 requests counted; 1 lines or rows skipped: 1 cut short at the end of its file by the kill)")
+	assert.Contains(t, ev, "(3 snapshots, 2 request rows of 3 requests counted; 1 line or row skipped: 1 cut short at the end of its file by the kill)")
 }
 
 // The snapshots file cut after the rows of its last interval were written: the rows are counted, and the
@@ -441,7 +441,7 @@ func TestRebuildExtendsTheEndToTheLastRequest(t *testing.T) {
 	assert.Contains(t, s.Warnings[0], "the run's end is their last end (5.860 s)")
 	ev := s.Events[len(s.Events)-1]
 	assert.Equal(t, s.End, ev.Time)
-	assert.Contains(t, ev.Message, "up to the end of its last request, 5.860 s, after its last snapshot at 4.000 s (3 snapshots, 4 request rows of 4 requests counted; 1 lines or rows skipped: 1 cut short at the end of its file by the kill)")
+	assert.Contains(t, ev.Message, "up to the end of its last request, 5.860 s, after its last snapshot at 4.000 s (3 snapshots, 4 request rows of 4 requests counted; 1 line or row skipped: 1 cut short at the end of its file by the kill)")
 }
 
 // A bad line inside a file is told apart from a cut last line: its number, that it was not the last, and a
