@@ -19,6 +19,7 @@ import (
 // and Eval returns it whatever the summary.
 type Check struct {
 	desc    string // how it was built, e.g. `P99Below("ttft", 200ms)` or `threshold "p(99) ttft < 150ms"`
+	expr    string // the threshold expression it was parsed from (Expr); "" for the others
 	metrics []string
 	invalid error // nil, or an error matching ErrInvalidCheck
 	eval    func(*summary.Summary) (notes []string, err error)
@@ -27,6 +28,10 @@ type Check struct {
 // String says how the check was built: `P99Below("ttft", 200ms)`, `threshold "p(99) ttft < 150ms"`,
 // `Baseline("testdata/b.json", ttft.p99)`, or the name given to Func.
 func (c Check) String() string { return c.desc }
+
+// Threshold returns the threshold expression the check was parsed from (Expr), as given, so that
+// Expr(c.Threshold()) is the same check; "" for a check built by a typed constructor, Baseline or Func.
+func (c Check) Threshold() string { return c.expr }
 
 // Err returns the error in the check's own arguments, matching ErrInvalidCheck (for an expression, a
 // *ThresholdError), or nil when the check can run. It does not depend on any run.
@@ -193,7 +198,7 @@ func GoodputAbove(reqPerSec float64) Check {
 // histogram proves (summary.Value.AtMost, Above) when interpolation alone would not decide it.
 func Expr(expr string) Check {
 	t, err := ParseThreshold(expr)
-	c := Check{desc: fmt.Sprintf("threshold %q", expr)}
+	c := Check{desc: fmt.Sprintf("threshold %q", expr), expr: expr}
 	if err != nil {
 		c.invalid = err
 		return c

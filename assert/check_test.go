@@ -73,3 +73,12 @@ func TestLatencyLimitWithoutUnitIsRefused(t *testing.T) {
 	require.ErrorIs(t, MeanBelow("e2e", time.Microsecond-1).Err(), ErrInvalidCheck)
 	require.NoError(t, P50Below("itl", time.Microsecond).Err(), "1 µs is a limit, if a tight one")
 }
+
+// A check parsed from an expression gives it back, so it can be kept and built again; typed ones give none.
+func TestCheckThreshold(t *testing.T) {
+	c := Expr("p(99) ttft < 150ms")
+	require.Equal(t, "p(99) ttft < 150ms", c.Threshold())
+	require.Equal(t, c.String(), Expr(c.Threshold()).String())
+	require.Empty(t, P99Below("ttft", 150*time.Millisecond).Threshold())
+	require.Empty(t, ErrorRateBelow(0.01).Threshold())
+}

@@ -16,26 +16,34 @@ import (
 const (
 	rebuiltSuffix         = ".rebuilt.jsonl"
 	rebuiltRequestsSuffix = ".requests.rebuilt.bin"
+	rebuiltChecksSuffix   = ".checks.rebuilt.json"
 )
 
 // maxSummary bounds the bytes read of a summary file to learn its run, start and whether it finished.
 const maxSummary = 64 << 20
 
 // Rebuilt returns the names p's files take once their run is rebuilt: journal_<config>_<stamp>.rebuilt.jsonl,
-// .prev.rebuilt.jsonl and .requests.rebuilt.bin (.requests.rebuilt.jsonl for a requests file of the legacy
-// name, .requests.jsonl).
+// .prev.rebuilt.jsonl, .requests.rebuilt.bin (.requests.rebuilt.jsonl for a requests file of the legacy
+// name, .requests.jsonl) and .checks.rebuilt.json.
 func (p Paths) Rebuilt() Paths {
 	r := func(path string) string { return strings.TrimSuffix(path, ".jsonl") + rebuiltSuffix }
 	req := r(p.Requests)
 	if strings.HasSuffix(p.Requests, requestsSuffix) {
 		req = strings.TrimSuffix(p.Requests, requestsSuffix) + rebuiltRequestsSuffix
 	}
-	return Paths{Snapshots: r(p.Snapshots), Prev: r(p.Prev), Requests: req}
+	out := Paths{Snapshots: r(p.Snapshots), Prev: r(p.Prev), Requests: req}
+	if p.Checks != "" {
+		out.Checks = strings.TrimSuffix(p.Checks, checksSuffix) + rebuiltChecksSuffix
+	}
+	return out
 }
 
 // rename renames each of p's files that exists to its counterpart in to, and returns to.
 func (p Paths) rename(to Paths) (Paths, error) {
-	for _, f := range [][2]string{{p.Snapshots, to.Snapshots}, {p.Prev, to.Prev}, {p.Requests, to.Requests}} {
+	for _, f := range [][2]string{{p.Snapshots, to.Snapshots}, {p.Prev, to.Prev}, {p.Requests, to.Requests}, {p.Checks, to.Checks}} {
+		if f[0] == "" {
+			continue
+		}
 		if err := os.Rename(f[0], f[1]); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return Paths{}, fmt.Errorf("journal: the run is rebuilt, but its journal stays: %w", err)
 		}

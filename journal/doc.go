@@ -15,7 +15,8 @@
 // files are written; a journal left in a directory is a run that did not finish.
 //
 // Read reads a journal up to its last whole line or row (a kill while writing leaves the last one cut; the
-// lines and rows skipped are counted) and refuses a file of another format or version, or a header out of bounds; Rebuild
+// lines and rows skipped are counted, and told apart: cut at the end, unreadable within a file with its
+// number, past the row bound) and refuses a file of another format or version, or a header out of bounds; Rebuild
 // writes the run's files from it with a summary that says the run did not finish, then renames the journal
 // to *.rebuilt.jsonl (the requests file to *.requests.rebuilt.bin). It leaves alone a journal whose run finished or looks still running.
 package journal

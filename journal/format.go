@@ -134,12 +134,12 @@ func (l *requestLine) record() recorder.Record {
 // Paths are the journal files of one run.
 type Paths struct {
 	// Snapshots is the current snapshots file; Prev the one before it (after the bound was reached);
-	// Requests the requests file.
-	Snapshots, Prev, Requests string
+	// Requests the requests file; Checks the checks file (Checks).
+	Snapshots, Prev, Requests, Checks string
 }
 
 // PathsFor returns the journal files beside a run's final files: journal_<config>_<stamp>.jsonl,
-// .prev.jsonl and .requests.bin, where metrics_<config>_<stamp>.json is files.SnapshotsJSON.
+// .prev.jsonl, .requests.bin and .checks.json, where metrics_<config>_<stamp>.json is files.SnapshotsJSON.
 func PathsFor(files report.Files) Paths {
 	dir, name := filepath.Split(files.SnapshotsJSON)
 	return pathsOf(filepath.Join(dir, "journal_"+strings.TrimSuffix(strings.TrimPrefix(name, "metrics_"), ".json")))
@@ -163,9 +163,12 @@ const (
 	legacyRequestsSuffix = ".requests.jsonl"
 )
 
+// checksSuffix ends the name of the checks file.
+const checksSuffix = ".checks.json"
+
 // pathsOf returns the journal files whose common prefix (directory included) is stem.
 func pathsOf(stem string) Paths {
-	return Paths{Snapshots: stem + ".jsonl", Prev: stem + ".prev.jsonl", Requests: stem + requestsSuffix}
+	return Paths{Snapshots: stem + ".jsonl", Prev: stem + ".prev.jsonl", Requests: stem + requestsSuffix, Checks: stem + checksSuffix}
 }
 
 // Find returns the journals in dir, one Paths per run, ordered by file name, leaving out those already

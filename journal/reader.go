@@ -10,7 +10,9 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/serverstats"
@@ -55,9 +57,20 @@ type Run struct {
 	Server *serverstats.Stats
 	// ITLSketch is the last ITL sketch state appended (nil if the ITL distribution never became a sketch).
 	ITLSketch *recorder.SketchState
-	// Skipped counts the lines that could not be read (cut by a kill while writing, or corrupt) and the
-	// request lines past the row bound.
+	// Skipped counts the lines and rows that could not be taken: Cut + Unreadable + PastBound.
 	Skipped int
+	// Cut counts the lines and rows cut short by the end of their file (a kill while writing leaves one, the
+	// last, in a file); Unreadable those that are whole but could not be read or were refused (the file is
+	// damaged there); PastBound the request rows past the header's row bound. RowsCut and RowsUnreadable
+	// are the request rows among Cut and Unreadable.
+	Cut, Unreadable, PastBound int
+	RowsCut, RowsUnreadable    int
+	// Damage describes the first MaxDamage lines and rows counted in Cut and Unreadable, in reading order.
+	Damage []Damage
+	// Checks is the checks file (nil when there is none: a journal written before they were, or one that
+	// could not be read, ChecksErr then saying why).
+	Checks    *Checks
+	ChecksErr error
 
 	ring     int // the index in Ticks of the oldest tick once Ticks holds MaxSnapshots
 	seen     int // ticks taken
@@ -67,6 +80,87 @@ type Run struct {
 	gaps     int // ITL gaps kept over Rows
 	gapsFull bool
 	ns       []int64 // a binary row's gaps, reused
+}
+
+// MaxDamage bounds the lines and rows Run.Damage describes (the rest are counted).
+const MaxDamage = 16
+
+// Damage is one line or row of a journal file that Read could not take.
+type Damage struct {
+	// File is the file's base name.
+	File string
+	// Line is the line's number in a file of JSON lines (its header is line 1); Row the row's number in a
+	// requests file of binary rows (the first after its header is 1). The other is 0.
+	Line, Row int
+	// Last is true when nothing followed it in the file. Cut is true when the end of the file cut it short,
+	// as a kill while writing leaves the last one; false for a whole line or row that could not be read.
+	Last, Cut bool
+	// Reason says why it could not be read (for Cut: "cut short by the end of the file").
+	Reason string
+}
+
+// String says where the line or row is, whether it was the last of its file, and why it was skipped, e.g.
+// "journal_x.jsonl line 7, not its last: unreadable (invalid character 'x' ...): the file is damaged there
+// (a kill cuts only a file's last line)".
+func (d Damage) String() string {
+	where := fmt.Sprintf("%s line %d", d.File, d.Line)
+	if d.Line == 0 {
+		where = fmt.Sprintf("%s row %d", d.File, d.Row)
+	}
+	switch {
+	case d.Cut:
+		return where + ", its last: cut short by the end of the file (a kill while writing it)"
+	case d.Last:
+		return where + ", its last: unreadable (" + d.Reason + ")"
+	}
+	return where + ", not its last: unreadable (" + d.Reason + "): the file is damaged there (a kill cuts only a file's last line)"
+}
+
+// skip counts d, a line or row of a file of kind that could not be taken (pastBound: a request row past the
+// row bound, which is not described), and describes it in Damage while there is room.
+func (r *Run) skip(kind string, d Damage, pastBound bool) {
+	r.Skipped++
+	switch {
+	case pastBound:
+		r.PastBound++
+		return
+	case d.Cut:
+		r.Cut++
+		if kind == KindRequests {
+			r.RowsCut++
+		}
+	default:
+		r.Unreadable++
+		if kind == KindRequests {
+			r.RowsUnreadable++
+		}
+	}
+	if len(r.Damage) < MaxDamage {
+		r.Damage = append(r.Damage, d)
+	}
+}
+
+// SkippedText says how many lines and rows Read skipped and why, e.g. "1 line or row skipped: 1 cut short
+// at the end of its file by the kill"; "no line skipped" when none was.
+func (r *Run) SkippedText() string {
+	if r.Skipped == 0 {
+		return "no line skipped"
+	}
+	var why []string
+	if r.Cut > 0 {
+		why = append(why, fmt.Sprintf("%d cut short at the end of its file by the kill", r.Cut))
+	}
+	if r.Unreadable > 0 {
+		why = append(why, fmt.Sprintf("%d unreadable within a file (damaged; the warnings say where)", r.Unreadable))
+	}
+	if r.PastBound > 0 {
+		why = append(why, fmt.Sprintf("%d request rows past the row bound", r.PastBound))
+	}
+	what := "lines or rows"
+	if r.Skipped == 1 {
+		what = "line or row"
+	}
+	return fmt.Sprintf("%d %s skipped: %s", r.Skipped, what, strings.Join(why, ", "))
 }
 
 // Read reads the journal at p up to the last whole line of each file. It returns an error naming the file
@@ -80,7 +174,6 @@ func Read(p Paths) (*Run, error) {
 		if err != nil {
 			return nil, err
 		}
-		run.Skipped += h.skipped
 		if ok {
 			heads = append(heads, h.Header)
 		}
@@ -89,7 +182,6 @@ func Read(p Paths) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	run.Skipped += h.skipped
 	if ok {
 		heads = append(heads, h.Header)
 	}
@@ -103,6 +195,7 @@ func Read(p Paths) (*Run, error) {
 		}
 	}
 	run.bound()
+	run.Checks, run.ChecksErr = readChecks(p.Checks, run.Header.RunID)
 	return run, nil
 }
 
@@ -264,7 +357,11 @@ func readFile(path, kind string, run *Run) (fileHead, bool, error) {
 	if st, err := f.Stat(); err == nil && st.Size() == 0 {
 		return fileHead{}, false, nil
 	}
+	from := len(run.Damage)
 	h, err := parse(f, kind, run)
+	for i := from; i < len(run.Damage); i++ {
+		run.Damage[i].File = filepath.Base(path)
+	}
 	if err != nil {
 		return h, false, fmt.Errorf("journal %s: %w", path, err)
 	}
@@ -272,19 +369,19 @@ func readFile(path, kind string, run *Run) (fileHead, bool, error) {
 }
 
 // parse reads a journal file of kind from r into run: its header line, then every line (addTick or
-// addRequest). A line cut short (no final newline), longer than MaxLine or that run refuses is skipped and
-// counted. The error wraps ErrNotJournal or ErrVersion for a first line of another tool, kind or version,
+// addRequest). A line cut short (no final newline), longer than MaxLine or that run refuses is skipped,
+// counted and described (Run.skip; its Damage has no File). The error wraps ErrNotJournal or ErrVersion for a first line of another tool, kind or version,
 // ErrHeader for a header out of range.
 func parse(r io.Reader, kind string, run *Run) (fileHead, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
-	first, whole, err := readLine(br)
+	first, state, err := readLine(br)
 	if err == io.EOF {
 		return fileHead{}, fmt.Errorf("%w: the file is empty", ErrNotJournal)
 	}
 	if err != nil {
 		return fileHead{}, err
 	}
-	h, err := parseHeader(first, whole, kind)
+	h, err := parseHeader(first, state == lineWhole, kind)
 	if err != nil {
 		return fileHead{}, err
 	}
@@ -298,18 +395,34 @@ func parse(r io.Reader, kind string, run *Run) (fileHead, error) {
 	if kind == KindRequests {
 		add = run.addRequest
 	}
-	for {
-		line, whole, err := readLine(br)
+	for n := 2; ; n++ {
+		line, state, err := readLine(br)
 		if err == io.EOF {
 			return fh, nil
 		}
 		if err != nil {
 			return fh, err
 		}
-		if !whole || add(line) != nil {
+		var why error
+		switch state {
+		case lineCut:
+			why = errors.New("cut short by the end of the file")
+		case lineLong:
+			why = fmt.Errorf("longer than %d bytes", MaxLine)
+		default:
+			why = add(line)
+		}
+		if why != nil {
 			fh.skipped++
+			run.skip(kind, Damage{Line: n, Last: atEnd(br), Cut: state == lineCut, Reason: why.Error()}, errors.Is(why, errRowBound))
 		}
 	}
+}
+
+// atEnd reports whether br has nothing more to read.
+func atEnd(br *bufio.Reader) bool {
+	_, err := br.Peek(1)
+	return err != nil
 }
 
 func parseHeader(line []byte, whole bool, kind string) (Header, error) {
@@ -345,17 +458,23 @@ func parseHeader(line []byte, whole bool, kind string) (Header, error) {
 func (r *Run) readRows(br *bufio.Reader, version int) (skipped int, err error) {
 	var frame [rowFrame]byte
 	var buf bytes.Buffer
-	for {
+	cut := func(row int) (int, error) {
+		r.skip(KindRequests, Damage{Row: row, Last: true, Cut: true, Reason: "cut short by the end of the file"}, false)
+		return skipped + 1, nil
+	}
+	for row := 1; ; row++ {
 		switch _, err := io.ReadFull(br, frame[:]); {
 		case err == io.EOF:
 			return skipped, nil
 		case errors.Is(err, io.ErrUnexpectedEOF):
-			return skipped + 1, nil
+			return cut(row)
 		case err != nil:
 			return skipped, err
 		}
 		n := binary.LittleEndian.Uint32(frame[:])
 		if n > maxRow {
+			r.skip(KindRequests, Damage{Row: row, Last: atEnd(br), Reason: fmt.Sprintf(
+				"its frame gives a length of %d bytes, past %d: the rest of the file cannot be framed and was not read", n, maxRow)}, false)
 			return skipped + 1, nil
 		}
 		buf.Reset()
@@ -364,18 +483,34 @@ func (r *Run) readRows(br *bufio.Reader, version int) (skipped int, err error) {
 			return skipped, err
 		}
 		if got < int64(n) {
-			return skipped + 1, nil
+			return cut(row)
 		}
 		p := buf.Bytes()
-		if crc32.Checksum(p, castagnoli) != binary.LittleEndian.Uint32(frame[4:]) || r.addBinaryRow(p, version) != nil {
+		why := errors.New("its CRC-32C does not match")
+		if crc32.Checksum(p, castagnoli) == binary.LittleEndian.Uint32(frame[4:]) {
+			why = r.addBinaryRow(p, version)
+		}
+		if why != nil {
 			skipped++
+			r.skip(KindRequests, Damage{Row: row, Last: atEnd(br), Reason: why.Error()}, errors.Is(why, errRowBound))
 		}
 	}
 }
 
-// readLine returns the next line without its newline; whole is false for a line cut short by the end of the
-// input or longer than MaxLine (then only its start is returned). It returns io.EOF at the end.
-func readLine(br *bufio.Reader) (line []byte, whole bool, err error) {
+// lineState is what readLine found: a whole line, one cut short by the end of the input, or one longer than
+// MaxLine.
+type lineState int
+
+const (
+	lineWhole lineState = iota
+	lineCut
+	lineLong
+)
+
+// readLine returns the next line without its newline and its state: lineCut for a line cut short by the end
+// of the input, lineLong for one longer than MaxLine (then only its start is returned). It returns io.EOF at
+// the end.
+func readLine(br *bufio.Reader) (line []byte, state lineState, err error) {
 	var buf bytes.Buffer
 	for {
 		chunk, err := br.ReadSlice('\n')
@@ -385,16 +520,19 @@ func readLine(br *bufio.Reader) (line []byte, whole bool, err error) {
 		switch {
 		case err == nil:
 			b := buf.Bytes()
-			return b[:len(b)-min(1, len(b))], len(chunk) > 0 && buf.Len() < MaxLine, nil
+			if buf.Len() >= MaxLine {
+				return b, lineLong, nil
+			}
+			return b[:len(b)-min(1, len(b))], lineWhole, nil
 		case errors.Is(err, bufio.ErrBufferFull):
 			continue
 		case err == io.EOF:
 			if buf.Len() == 0 {
-				return nil, false, io.EOF
+				return nil, lineCut, io.EOF
 			}
-			return buf.Bytes(), false, nil
+			return buf.Bytes(), lineCut, nil
 		default:
-			return nil, false, err
+			return nil, lineCut, err
 		}
 	}
 }

@@ -2,8 +2,10 @@ package journal
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/vmtest/vmtest/recorder"
@@ -46,9 +48,28 @@ func Load(p Paths) (*Rebuilt, error) {
 	if n := len(snaps); n > 0 {
 		end, dur = snaps[n-1].Timestamp, snaps[n-1].ElapsedS
 	}
+	upTo := "its last interval"
+	if last := lastRowEnd(rows); last > dur {
+		upTo = fmt.Sprintf("the end of its last request, %.3f s, after its last snapshot at %.3f s", last, dur)
+		if extra := len(rows) - run.Requests.Total; extra > 0 {
+			warnings = append(warnings, fmt.Sprintf("journal: %d request rows come after the last snapshot line (it was cut by the kill, or the run was killed between writing the rows and the snapshot): they are counted, and the run's end is their last end (%.3f s), so the summary and the requests CSV hold the same requests; the snapshots' figures stop at %.3f s", extra, last, dur))
+		}
+		end, dur = h.Start.Add(time.Duration(math.Round(last*float64(time.Second)))), last
+	}
+	for _, d := range run.Damage {
+		if !d.Cut {
+			warnings = append(warnings, "journal: "+d.String())
+		}
+	}
+	if run.ChecksErr != nil {
+		warnings = append(warnings, fmt.Sprintf("journal: the checks file is not taken (%v): the run's SLO checks are not evaluated", run.ChecksErr))
+	}
+	if more := run.Cut + run.Unreadable - len(run.Damage); more > 0 {
+		warnings = append(warnings, fmt.Sprintf("journal: %d more lines or rows could not be read (the first %d are described)", more, MaxDamage))
+	}
 	events := append(slices.Clone(run.Events), snapshot.Event{Time: end, Source: "journal", Message: fmt.Sprintf(
-		"the run did not finish: rebuilt from its journal up to its last interval (%d snapshots, %d request rows; %d lines skipped)",
-		len(snaps), len(rows), run.Skipped)})
+		"the run did not finish: rebuilt from its journal up to %s (%d snapshots, %d request rows of %d requests counted; %s)",
+		upTo, len(snaps), len(rows), reqs.Total, run.SkippedText())})
 	sum := summary.Compute(summary.Input{
 		RunID: h.RunID, ConfigID: h.ConfigID, TestName: h.TestName, Start: h.Start, End: end, DurationS: dur,
 		IntervalS: h.IntervalS, Snapshots: snaps, SnapshotsDropped: run.SnapshotsDropped, Requests: reqs,
@@ -86,7 +107,8 @@ func requestStats(run *Run) (recorder.Summary, []recorder.Record, []string) {
 		}
 	}
 	if c := run.Requests; c.Total > reqs.Total {
-		warnings = append(warnings, fmt.Sprintf("journal: %d requests past the row bound are counted but not in the TTFT, TPOT and E2E latency distributions or throughput, which are over the %d rows kept (partial)", c.Total-reqs.Total, reqs.Total))
+		warnings = append(warnings, fmt.Sprintf("journal: %d requests are counted but have no row (%s): they are not in the TTFT, TPOT and E2E latency distributions or throughput, which are over the %d rows kept (partial)",
+			c.Total-reqs.Total, noRowCause(run, c.Total-reqs.Total), reqs.Total))
 		reqs.Counts = c
 		reqs.ErrorRate = c.ErrorRate()
 		for _, st := range []*recorder.Stats{&reqs.TTFTMS, &reqs.TTFOMS, &reqs.TPOTMS, &itl, &reqs.E2EMS, &reqs.TTFTFromIntendedMS, &reqs.E2EFromIntendedMS, &reqs.TimeToRejectMS} {
@@ -106,6 +128,39 @@ func requestStats(run *Run) (recorder.Summary, []recorder.Record, []string) {
 	return reqs, rows, warnings
 }
 
+// noRowCause says why missing requests counted in the journal's tallies have no row: rows cut short at the
+// end of the requests file, rows unreadable within it, rows past the row bound (recorder.Counts.Dropped),
+// and any rest.
+func noRowCause(run *Run, missing int) string {
+	var why []string
+	add := func(n int, text string) {
+		if n = min(n, missing); n > 0 {
+			why = append(why, fmt.Sprintf("%d %s", n, text))
+			missing -= n
+		}
+	}
+	add(run.RowsCut, "cut short at the end of the requests file by the kill")
+	add(run.RowsUnreadable, "unreadable within the requests file, which is damaged")
+	add(run.Requests.Dropped, fmt.Sprintf("past the row bound of %d", run.Header.Rows()))
+	add(missing, "not in the journal")
+	return strings.Join(why, ", ")
+}
+
+// maxRowEndS bounds the row ends lastRowEnd takes, s (about 31 years): a later one is a corrupt row.
+const maxRowEndS = 1e9
+
+// lastRowEnd returns the latest end of rows, s since the run's start (0 when there is none), leaving out
+// ends past maxRowEndS.
+func lastRowEnd(rows []recorder.Record) float64 {
+	last := 0.0
+	for i := range rows {
+		if e := rows[i].EndS; e > last && e <= maxRowEndS {
+			last = e
+		}
+	}
+	return last
+}
+
 // Result is what Rebuild did with one journal.
 type Result struct {
 	// Summary is the rebuilt run's summary, Files set to what was written; nil when the journal was skipped.
@@ -120,9 +175,14 @@ type Result struct {
 	Newer string
 	// Moved are the journal's files once renamed after the rebuild (Paths.Rebuilt); zero when not renamed.
 	Moved Paths
+	// Verdicts are those of the SLO checks the journal kept (Run.Checks), evaluated over Summary: a threshold
+	// is built again and evaluated, another check's verdict is unknown (report.Verdict.Unknown). nil when the
+	// journal kept none (written before checks files were), empty when the run registered none.
+	Verdicts []report.Verdict
 }
 
-// Rebuild rebuilds the run of the journal at p (Load) and writes its files beside it (report.WriteAll),
+// Rebuild rebuilds the run of the journal at p (Load) and writes its files beside it (report.WriteAll), its
+// HTML report with the verdicts of the SLO checks the journal kept (Result.Verdicts),
 // unless the run's own summary_<config>_<stamp>.json says it finished, or a journal file was modified less
 // than two intervals before now (the run looks still running): then Result.Skipped says why and nothing is
 // written. summary_statistics.json is written only when no other run's summary in the directory started at
@@ -149,7 +209,11 @@ func Rebuild(p Paths, now time.Time) (*Result, error) {
 		b.Files.SummaryJSON = ""
 	}
 	res.Summary = b.Summary
-	if err := report.WriteAll(b.Files, b.Snapshots, b.Rows, b.Summary, nil); err != nil {
+	checks := func(s *summary.Summary) []report.Verdict {
+		res.Verdicts = verdicts(b.Run.Checks, s)
+		return res.Verdicts
+	}
+	if err := report.WriteAll(b.Files, b.Snapshots, b.Rows, b.Summary, checks); err != nil {
 		return res, fmt.Errorf("journal %s: %w", filepath.Base(p.Snapshots), err)
 	}
 	moved, err := p.rename(p.Rebuilt())

@@ -383,3 +383,89 @@ func TestRebuildLegacyRequestsName(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, found)
 }
+
+// A requests file cut mid-row (its last row) while the tick line that counted it is whole: the request is
+// counted, as the tick says, but has no row; the warning and the event name the cut row, not the row bound.
+func TestRebuildNamesACutRow(t *testing.T) {
+	p := killedRun(t, t.TempDir(), t0)
+	st, err := os.Stat(p.Requests)
+	require.NoError(t, err)
+	require.NoError(t, os.Truncate(p.Requests, st.Size()-7))
+	b, err := Load(p)
+	require.NoError(t, err)
+	run, rq := b.Run, b.Summary.Requests
+	require.Len(t, run.Damage, 1)
+	assert.Equal(t, Damage{File: filepath.Base(p.Requests), Row: 3, Last: true, Cut: true, Reason: "cut short by the end of the file"}, run.Damage[0])
+	assert.Equal(t, []int{1, 1, 1, 0, 0}, []int{run.Skipped, run.Cut, run.RowsCut, run.Unreadable, run.PastBound})
+	assert.Equal(t, 3, rq.Total, "the last tick counted three requests")
+	assert.Equal(t, 3, rq.OK)
+	assert.Equal(t, 2, rq.TTFTMS.N, "two rows")
+	assert.Len(t, b.Rows, 2)
+	assert.True(t, rq.TTFTMS.Partial)
+	require.Len(t, b.Summary.Warnings, 1)
+	assert.Contains(t, b.Summary.Warnings[0], "journal: 1 requests are counted but have no row (1 cut short at the end of the requests file by the kill)")
+	assert.NotContains(t, b.Summary.Warnings[0], "row bound")
+	ev := b.Summary.Events[len(b.Summary.Events)-1].Message
+	assert.Contains(t, ev, "(3 snapshots, 2 request rows of 3 requests counted; 1 line or row skipped: 1 cut short at the end of its file by the kill)")
+}
+
+// The snapshots file cut after the rows of its last interval were written: the rows are counted, and the
+// run's end is the last request's, so the throughput window lies within the summary's and the requests CSV
+// and the summary hold the same requests.
+func TestRebuildExtendsTheEndToTheLastRequest(t *testing.T) {
+	p := testPaths(t)
+	w, err := Create(p, header(100))
+	require.NoError(t, err)
+	for i := 0; i < 4; i++ { // row i from max(0, 2i − 0.2) s, 60 ms long; tick i at 2i s
+		r, g := okRow(fmt.Sprint("q", i), max(0, 2*float64(i)-0.2), 50, []float64{10})
+		require.NoError(t, w.Append(Entry{Snapshot: snap(i), Rows: []recorder.Record{r}, Gaps: [][]float64{g},
+			Requests: recorder.Counts{Total: i + 1, OK: i + 1}}))
+	}
+	require.NoError(t, w.Close())
+	st, err := os.Stat(p.Snapshots)
+	require.NoError(t, err)
+	require.NoError(t, os.Truncate(p.Snapshots, st.Size()-7)) // tick 3's line cut; its row is whole
+	b, err := Load(p)
+	require.NoError(t, err)
+	s := b.Summary
+	assert.Equal(t, 3, s.Snapshots)
+	assert.Equal(t, 4, s.Requests.Total)
+	assert.Len(t, b.Rows, 4)
+	assert.InDelta(t, 5.86, s.DurationS, 1e-9, "row 3 ends at 5.8 + 0.06 s")
+	assert.Equal(t, t0.Add(5860*time.Millisecond), s.End)
+	require.NotNil(t, s.Requests.WindowS)
+	assert.InDelta(t, 5.86, *s.Requests.WindowS, 1e-9, "first start 0 s to last end 5.86 s")
+	assert.LessOrEqual(t, *s.Requests.WindowS, s.DurationS)
+	require.Len(t, s.Warnings, 1)
+	assert.Contains(t, s.Warnings[0], "journal: 1 request rows come after the last snapshot line")
+	assert.Contains(t, s.Warnings[0], "the run's end is their last end (5.860 s)")
+	ev := s.Events[len(s.Events)-1]
+	assert.Equal(t, s.End, ev.Time)
+	assert.Contains(t, ev.Message, "up to the end of its last request, 5.860 s, after its last snapshot at 4.000 s (3 snapshots, 4 request rows of 4 requests counted; 1 line or row skipped: 1 cut short at the end of its file by the kill)")
+}
+
+// A bad line inside a file is told apart from a cut last line: its number, that it was not the last, and a
+// warning in the rebuilt summary; the cut last line is only counted.
+func TestRebuildTellsABadLineFromACutOne(t *testing.T) {
+	p := testPaths(t)
+	rawJournal(t, p.Snapshots, map[string]any{"kind": KindSnapshots, "config_id": "cfg", "start": t0},
+		`{"seq":0,"snapshot":{"elapsed_s":0}}`, `{"seq":1,"snap`, `{"seq":2,"snapshot":{"elapsed_s":4}}`)
+	f, err := os.OpenFile(p.Snapshots, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString(`{"seq":3,"snapshot":{"ela`) // the last line, cut
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	b, err := Load(p)
+	require.NoError(t, err)
+	name := filepath.Base(p.Snapshots)
+	require.Len(t, b.Run.Damage, 2)
+	assert.Equal(t, 3, b.Run.Damage[0].Line, "the header is line 1")
+	assert.False(t, b.Run.Damage[0].Last)
+	assert.False(t, b.Run.Damage[0].Cut)
+	assert.Equal(t, Damage{File: name, Line: 5, Last: true, Cut: true, Reason: "cut short by the end of the file"}, b.Run.Damage[1])
+	assert.Equal(t, []int{2, 1, 1}, []int{b.Run.Skipped, b.Run.Cut, b.Run.Unreadable})
+	require.Len(t, b.Summary.Warnings, 1, "the cut line is what a kill leaves: no warning")
+	assert.Contains(t, b.Summary.Warnings[0], "journal: "+name+" line 3, not its last: unreadable (unexpected end of JSON input): the file is damaged there")
+	assert.Contains(t, b.Summary.Events[len(b.Summary.Events)-1].Message,
+		"2 lines or rows skipped: 1 cut short at the end of its file by the kill, 1 unreadable within a file (damaged; the warnings say where)")
+}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -143,6 +144,9 @@ func TestBinaryRowsCorruptOrCut(t *testing.T) {
 	require.Len(t, run.Rows, 2)
 	assert.Equal(t, []string{"a", "a"}, []string{run.Rows[0].ID, run.Rows[1].ID})
 	assert.Equal(t, 1, run.Skipped)
+	assert.Equal(t, []Damage{{File: filepath.Base(p.Requests), Row: 2, Reason: "its CRC-32C does not match"}}, run.Damage,
+		"a damaged row in the middle: its number, not the last, not cut")
+	assert.Equal(t, []int{0, 1, 1}, []int{run.Cut, run.Unreadable, run.RowsUnreadable})
 
 	bad = append([]byte(nil), whole...)
 	binary.LittleEndian.PutUint32(bad[start+rowLen:], maxRow+1)

@@ -51,7 +51,7 @@ type Entry struct {
 }
 
 // Create creates the journal files at paths (replacing none: an existing file is an error) and writes their
-// headers; h.Format, h.Version, h.Kind and h.Segment are set here. h.MaxSnapshots must be 1 to MaxBound,
+// headers, and a checks file with no check (SetChecks); h.Format, h.Version, h.Kind and h.Segment are set here. h.MaxSnapshots must be 1 to MaxBound,
 // h.MaxRequests at most MaxBound (Read refuses the header otherwise).
 func Create(paths Paths, h Header) (*Writer, error) {
 	if h.MaxSnapshots <= 0 || h.MaxSnapshots > MaxBound {
@@ -72,6 +72,10 @@ func Create(paths Paths, h Header) (*Writer, error) {
 	if w.reqs, err = w.open(paths.Requests, KindRequests, 0); err != nil {
 		w.snaps.Close()
 		os.Remove(paths.Snapshots)
+		return nil, err
+	}
+	if err := w.SetChecks(nil); err != nil {
+		_ = w.Remove()
 		return nil, err
 	}
 	return w, nil
@@ -186,7 +190,7 @@ func (w *Writer) Close() error {
 func (w *Writer) Remove() error {
 	_ = w.Close()
 	var errs []error
-	for _, p := range []string{w.paths.Snapshots, w.paths.Prev, w.paths.Requests} {
+	for _, p := range []string{w.paths.Snapshots, w.paths.Prev, w.paths.Requests, w.paths.Checks} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("journal: %w", err))
 		}

@@ -26,6 +26,9 @@ type Verdict struct {
 	Check string
 	// Err is why the check was not met; "" when it was.
 	Err string
+	// Unknown is why the verdict is not known (Err is then ""): a check of a run rebuilt from its journal that
+	// the rebuild could not run again (one built in Go code). "" when the check ran.
+	Unknown string
 }
 
 // runPage is what the "run" template shows; every figure is already formatted.
@@ -46,10 +49,16 @@ type runPage struct {
 
 type verdictRow struct {
 	Check, Detail string
-	Met           bool
+	Met, Unknown  bool
 }
 
-type sourceRow struct{ Name, OK, Note string }
+// sourceRow is one source of the Sources table: readings ok of all, the share of the readings that succeeded
+// (summary.SourceStatus.CoveredFraction, %), its outages (outageText, at most maxOutageLines and a line for
+// the rest) and its note and errors.
+type sourceRow struct {
+	Name, OK, Covered, Note string
+	Outages                 []string
+}
 
 // svgCell is a picture for the template: its markup is ours (gonum's SVG, text escaped), so it is trusted.
 type svgCell struct {
@@ -104,7 +113,11 @@ func runHTML(charts []*chart, sum *summary.Summary, verdicts []Verdict) ([]byte,
 			{"client Go scheduler latency p99 (ms)", num(c.SchedLatencyP99MS, "%.3f")}}...)
 	}
 	for _, v := range verdicts {
-		page.Verdicts = append(page.Verdicts, verdictRow{Check: v.Check, Met: v.Err == "", Detail: v.Err})
+		row := verdictRow{Check: v.Check, Met: v.Err == "" && v.Unknown == "", Detail: v.Err}
+		if v.Unknown != "" {
+			row.Unknown, row.Detail = true, v.Unknown
+		}
+		page.Verdicts = append(page.Verdicts, row)
 	}
 	if sv := sum.Server; sv != nil {
 		for _, h := range []struct {
@@ -193,10 +206,22 @@ func sourceRows(s *summary.Summary) []sourceRow {
 	for _, k := range sortedKeys(s.Sources) {
 		st := s.Sources[k]
 		note := st.Note
+		if st.Failed > 0 && st.DominantError != "" && st.DominantError != st.LastError {
+			note += " mostly: " + st.DominantError + ";"
+		}
 		if st.Failed > 0 && st.LastError != "" {
 			note += " last error: " + st.LastError
 		}
-		rows = append(rows, sourceRow{Name: k, OK: fmt.Sprintf("%d/%d", st.Readings-st.Failed, st.Readings), Note: note})
+		row := sourceRow{Name: k, OK: fmt.Sprintf("%d/%d", st.Readings-st.Failed, st.Readings),
+			Covered: pct(scale(st.CoveredFraction, 100), "%.1f"), Note: note}
+		for i, o := range st.Outages {
+			if i == maxOutageLines {
+				row.Outages = append(row.Outages, fmt.Sprintf("%d more (summary_statistics.json has them)", len(st.Outages)-i+st.OutagesOmitted))
+				break
+			}
+			row.Outages = append(row.Outages, outageText(o))
+		}
+		rows = append(rows, row)
 	}
 	return rows
 }

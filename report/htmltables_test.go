@@ -65,3 +65,22 @@ func TestRunHTMLWithoutGroupsHasNoGroupTables(t *testing.T) {
 		assert.NotContains(t, string(page), absent)
 	}
 }
+
+// The Sources table gives each source's covered share and its outages with times, count and reason, as the
+// text summary does: readings at 12:00:00..04 of which 01, 02 and 04 failed cover 2 of 5 (40.0 %).
+func TestRunHTMLSourcesHaveOutages(t *testing.T) {
+	t0 := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	var st, gpu summary.SourceStatus
+	for i, err := range []string{"", "refused", "refused", "", "HTTP 500"} {
+		st.Record(t0.Add(time.Duration(i)*time.Second), err)
+		gpu.Record(t0.Add(time.Duration(i)*time.Second), "")
+	}
+	s := summary.Compute(summary.Input{IntervalS: 1, Sources: map[string]summary.SourceStatus{"vllm": st, "gpu": gpu}})
+	page, err := runHTML(nil, s, nil)
+	require.NoError(t, err)
+	text := visibleText(string(page))
+	assert.Contains(t, text, "source readings ok covered outages note")
+	assert.Contains(t, text, "gpu 5/5 100.0% none")
+	assert.Contains(t, text, "vllm 2/5 40.0% 12:00:01–12:00:02: 2 failed readings: refused "+
+		"12:00:04–12:00:04: 1 failed readings, not back at the end: HTTP 500 mostly: refused; last error: HTTP 500")
+}

@@ -345,14 +345,20 @@ func outageLines(name string, st summary.SourceStatus) []string {
 			out = append(out, fmt.Sprintf("outage %s: %d more (summary_statistics.json has them)", name, len(st.Outages)-i+st.OutagesOmitted))
 			break
 		}
-		ongoing := ""
-		if o.Ongoing {
-			ongoing = ", not back at the end"
-		}
-		out = append(out, fmt.Sprintf("outage %s %s–%s: %d failed readings%s: %s", name, o.Start.Format("15:04:05"),
-			o.End.Format("15:04:05"), o.Failed, ongoing, o.Reason))
+		out = append(out, "outage "+name+" "+outageText(o))
 	}
 	return out
+}
+
+// outageText says one outage: its first and last failed reading (local clock, s), their count, whether the
+// source was back by the end, and the dominant reason, e.g. "04:59:28–04:59:31: 4 failed readings: refused".
+func outageText(o summary.Outage) string {
+	ongoing := ""
+	if o.Ongoing {
+		ongoing = ", not back at the end"
+	}
+	return fmt.Sprintf("%s–%s: %d failed readings%s: %s", o.Start.Format("15:04:05"), o.End.Format("15:04:05"),
+		o.Failed, ongoing, o.Reason)
 }
 
 // nodeLines is one line per server node (summary.NodeStats), by name: CPU, load1, memory, and the network and

@@ -19,7 +19,8 @@ type Summary struct {
 	// RunID identifies the run; ConfigID the configuration.
 	RunID    string `json:"run_id"`
 	ConfigID string `json:"config_id"`
-	// TestName is the Go test's name (t.Name()).
+	// TestName is the Go test's name (t.Name()), or, for a collector started outside a test (vmtest.Start, the
+	// vmtest command's -config), the configuration name as given, before ConfigID sanitized and cut it.
 	TestName string `json:"test_name,omitempty"`
 	// Start and End are the collection's wall-clock bounds; DurationS its monotonic length in seconds.
 	Start     time.Time `json:"start"`

@@ -238,10 +238,15 @@ func (c *Collector) register(where string, checks []assert.Check) {
 		}
 		c.mu.Lock()
 		late := c.checksTaken
+		var jerr error
 		if !late {
 			c.checks = append(c.checks, registered{check, site})
+			jerr = c.journalChecks()
 		}
 		c.mu.Unlock()
+		if jerr != nil {
+			c.logf("vmtest: %v (if the run is killed, its rebuild will not evaluate its checks)", jerr)
+		}
 		if late {
 			c.assertLate(registered{check, site})
 		}

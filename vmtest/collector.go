@@ -33,7 +33,7 @@ type Request = recorder.Request
 // tb.Errorf (never Fatalf) while the test still runs.
 type Collector struct {
 	tb       TB     // the test (Collect); nil under Start
-	name     string // the test's name (Collect) or the sanitized ConfigID (Start): summary.Summary.TestName
+	name     string // the test's name (Collect) or the ConfigID as given (Start): summary.Summary.TestName
 	logf     func(format string, args ...any)
 	helper   func()
 	brief    bool // log a short summary (benchmarks: go test -bench prints every b.N probe's log)
@@ -99,7 +99,7 @@ type Collector struct {
 // field, and nothing is started; so is RequireGPU when no GPU source is available. Nothing a sampler meets
 // later is an error. Log lines ("vmtest: ...") go to Options.Log (none when nil). The files go to
 // Options.OutputDir, else $VMTEST_OUTPUT_DIR/<config>, else metrics_output/<config>, where <config> is the
-// sanitized ConfigID ("vmtest" when empty), which also stands for the test name in the summary. Each
+// sanitized ConfigID ("vmtest" when empty); the summary's test_name is the ConfigID as given. Each
 // snapshot, and the requests recorded since the previous one, are also appended to a journal beside the files
 // (package journal), removed once the files are written: a run killed before that is rebuilt by
 // `vmtest report DIR` (journal.Rebuild).
@@ -110,11 +110,10 @@ func Start(ctx context.Context, opts Options) (*Collector, error) {
 	if opts.ConfigID == "" {
 		opts.ConfigID = "vmtest"
 	}
-	name := Sanitize(opts.ConfigID)
 	if opts.OutputDir == "" {
-		opts.OutputDir = defaultOutputDir(name)
+		opts.OutputDir = defaultOutputDir(Sanitize(opts.ConfigID))
 	}
-	return start(ctx, opts, runEnv{name: name, logf: writerLog(opts.Log)})
+	return start(ctx, opts, runEnv{name: opts.ConfigID, logf: writerLog(opts.Log)})
 }
 
 // runEnv is what differs between Start and Collect: the run's name (summary.Summary.TestName), where log

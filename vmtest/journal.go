@@ -53,6 +53,20 @@ func (c *Collector) journalTick(snap *snapshot.Snapshot, scraped bool) {
 		Server: server, Rows: rows, Gaps: gaps, ITLSketch: itl})
 }
 
+// journalChecks writes the registered checks to the journal's checks file (journal.Writer.SetChecks), so
+// that the rebuild of a run killed before it checked them evaluates its thresholds. Called with c.mu held.
+func (c *Collector) journalChecks() error {
+	j := &c.journal
+	if j.w == nil || j.err != nil {
+		return nil
+	}
+	checks := make([]journal.Check, len(c.checks))
+	for i, rc := range c.checks {
+		checks[i] = journal.Check{Check: rc.check.String(), Threshold: rc.check.Threshold(), From: rc.site}
+	}
+	return j.w.SetChecks(checks)
+}
+
 // closeJournal removes the journal once the files are written (written true), else keeps it for
 // `vmtest report DIR`; it logs an error met on the way. Called from finish.
 func (c *Collector) closeJournal(written bool) {

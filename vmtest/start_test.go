@@ -40,7 +40,7 @@ func TestStartFinishOutsideATest(t *testing.T) {
 	assert.Contains(t, err.Error(), "vmtest: p50 ttft = 200.000 ms, want < 150ms")
 	assert.NotContains(t, err.Error(), "want < 250ms", "the check that was met is not in the error")
 	assert.Equal(t, 3, sum.Requests.OK)
-	assert.Equal(t, "bench_a_b-008d173a", sum.TestName)
+	assert.Equal(t, "bench a/b", sum.TestName, "the name as given, beside the sanitized one that names the files")
 	assert.Equal(t, "bench_a_b-008d173a", sum.ConfigID)
 	for _, p := range sum.Files {
 		assert.FileExists(t, p)

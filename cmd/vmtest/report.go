@@ -22,7 +22,8 @@ func reportMain(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := newFlagSet(cmd, "DIR | metrics_<config>_<timestamp>.json ...",
 		"For a directory: rebuilds the full file set and the summary of every run in it that did not finish (killed,\n"+
 			"timed out) from its journal (journal_<config>_<timestamp>.jsonl), up to the run's last interval, says so,\n"+
-			"and renames the journal to .rebuilt.jsonl (.requests.rebuilt.bin). A journal whose run's summary says it finished, or that was\n"+
+			"evaluates the threshold checks the run registered (-slo, Collector.Assert with assert.Expr) and kept in its\n"+
+			"journal (exit status 1 when one is not met), and renames the journal to .rebuilt.jsonl (.requests.rebuilt.bin). A journal whose run's summary says it finished, or that was\n"+
 			"written within its last two intervals (a run still going), is skipped and said so; summary_statistics.json\n"+
 			"is left to a newer run's summary. For a snapshots file: re-renders metrics_<config>_<timestamp>.csv and\n"+
 			".png beside it (the client's TTFT per interval from requests_<config>_<timestamp>.csv), and, unless it is\n"+
@@ -74,7 +75,9 @@ func rebuildDir(stdout io.Writer, dir string, now time.Time) error {
 			fmt.Fprintf(stdout, "vmtest: skipped the journal %s: %s\n", p.Snapshots, res.Skipped)
 			continue
 		}
-		printRebuilt(stdout, p, res)
+		if missed := printRebuilt(stdout, p, res); missed > 0 {
+			errs = append(errs, fmt.Errorf("run %s: %d of %d SLOs not met (the checks its journal kept, evaluated over the rebuilt run)", res.Summary.RunID, missed, len(res.Verdicts)))
+		}
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -82,11 +85,12 @@ func rebuildDir(stdout io.Writer, dir string, now time.Time) error {
 	return errors.Join(errs...)
 }
 
-// printRebuilt says what Rebuild did with the journal at p.
-func printRebuilt(stdout io.Writer, p journal.Paths, res *journal.Result) {
+// printRebuilt says what Rebuild did with the journal at p, and the verdict of each SLO check the journal
+// kept; it returns how many were not met.
+func printRebuilt(stdout io.Writer, p journal.Paths, res *journal.Result) (missed int) {
 	sum := res.Summary
-	fmt.Fprintf(stdout, "vmtest: run %s did not finish: rebuilt from its journal %s up to its last interval (%d snapshots, %d requests; %d lines skipped)\n",
-		sum.RunID, p.Snapshots, sum.Snapshots, sum.Requests.Total, res.Run.Skipped)
+	fmt.Fprintf(stdout, "vmtest: run %s did not finish: rebuilt from its journal %s up to %.1f s (%d snapshots, %d requests; %s)\n",
+		sum.RunID, p.Snapshots, sum.DurationS, sum.Snapshots, sum.Requests.Total, res.Run.SkippedText())
 	for _, line := range report.TextSummary(sum) {
 		fmt.Fprintln(stdout, "vmtest: "+line)
 	}
@@ -99,6 +103,21 @@ func printRebuilt(stdout io.Writer, p journal.Paths, res *journal.Result) {
 	if res.Moved.Snapshots != "" {
 		fmt.Fprintf(stdout, "vmtest: renamed the journal to %s (and its other files likewise): `vmtest report` no longer rebuilds it\n", res.Moved.Snapshots)
 	}
+	if res.Verdicts == nil {
+		fmt.Fprintln(stdout, "vmtest: SLO verdicts not known: the run did not finish, and its journal keeps no checks (written before vmtest kept them)")
+	}
+	for _, v := range res.Verdicts {
+		switch {
+		case v.Unknown != "":
+			fmt.Fprintf(stdout, "vmtest: SLO not known  %s: %s\n", v.Check, v.Unknown)
+		case v.Err != "":
+			missed++
+			fmt.Fprintf(stdout, "vmtest: SLO NOT met    %s: %s\n", v.Check, v.Err)
+		default:
+			fmt.Fprintf(stdout, "vmtest: SLO met        %s\n", v.Check)
+		}
+	}
+	return missed
 }
 
 // rerender writes the CSV and the PNG of the snapshots file at path beside it, as the collector wrote them, and

@@ -53,7 +53,7 @@ func TestReportDirRebuildsFromTheJournal(t *testing.T) {
 	code, out, errOut = runCmd(context.Background(), "report", dir)
 	require.Equal(t, exitOK, code, errOut)
 	assert.Contains(t, out, "vmtest: run r1 did not finish: rebuilt from its journal "+journal.PathsFor(files).Snapshots+
-		" up to its last interval (3 snapshots, 3 requests; 0 lines skipped)")
+		" up to 2.1 s (3 snapshots, 3 requests; no line skipped)") // the last request ends at 2.09 s, after the last snapshot (2 s)
 	for _, p := range files.Map() {
 		assert.Contains(t, out, "vmtest: wrote "+p)
 		require.FileExists(t, p)
@@ -116,4 +116,40 @@ func TestCompareFormatsAServerPercentileBound(t *testing.T) {
 	assert.Equal(t, "≤588.6", formatValue(summary.Value{Known: true, Value: 588.6, AtMost: &[]float64{588.6}[0], Interpolated: &interp}))
 	assert.Equal(t, "541.7", formatValue(summary.Value{Known: true, Value: 541.7, AtMost: &[]float64{588.6}[0]}))
 	assert.Equal(t, "≤0.001031", formatValue(summary.Value{Known: true, Value: 0.001031, Interpolated: &[]float64{297}[0]}))
+}
+
+// The -slo thresholds a killed run kept in its journal are checked when it is rebuilt: one line each, and
+// exit status 1 when one is not met (its two requests have TTFT 40 ms).
+func TestReportDirChecksTheKeptThresholds(t *testing.T) {
+	dir := t.TempDir()
+	start := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	files := report.Names(dir, "killed", start, "")
+	jp := journal.PathsFor(files)
+	w, err := journal.Create(jp, journal.Header{RunID: "r1", ConfigID: "killed", Start: start, IntervalS: 1, MaxSnapshots: 10})
+	require.NoError(t, err)
+	require.NoError(t, w.SetChecks([]journal.Check{
+		{Check: `threshold "ttft.p99 < 30ms"`, Threshold: "ttft.p99 < 30ms", From: `from -slo "ttft.p99 < 30ms"`},
+		{Check: `threshold "error_rate < 1%"`, Threshold: "error_rate < 1%", From: `from -slo "error_rate < 1%"`},
+	}))
+	rec := recorder.New(start, recorder.Config{})
+	for i := 0; i < 2; i++ {
+		s := start.Add(time.Duration(i) * time.Second)
+		rec.RecordRequest(recorder.Request{Start: s, FirstToken: s.Add(40 * time.Millisecond), End: s.Add(90 * time.Millisecond),
+			OutputTokens: 6, HTTPStatus: 200})
+	}
+	rows, gaps, counts := rec.TakeJournal()
+	require.NoError(t, w.Append(journal.Entry{Rows: rows, Gaps: gaps, Requests: counts,
+		Snapshot: snapshot.Snapshot{Timestamp: start.Add(time.Second), ElapsedS: 1, RunID: "r1", ConfigID: "killed"}}))
+	require.NoError(t, w.Close())
+	long := time.Now().Add(-time.Hour)
+	for _, f := range []string{jp.Snapshots, jp.Requests, jp.Checks} {
+		require.NoError(t, os.Chtimes(f, long, long))
+	}
+	code, out, errOut := runCmd(context.Background(), "report", dir)
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, out, `vmtest: SLO NOT met    threshold "ttft.p99 < 30ms": vmtest: threshold "ttft.p99 < 30ms" not met: ttft.p99 = 40.000 ms, want < 30ms`)
+	assert.Contains(t, out, `(from -slo "ttft.p99 < 30ms")`)
+	assert.Contains(t, out, `vmtest: SLO met        threshold "error_rate < 1%"`)
+	assert.Contains(t, errOut, "run r1: 1 of 2 SLOs not met (the checks its journal kept, evaluated over the rebuilt run)")
+	assert.FileExists(t, files.ReportHTML)
 }

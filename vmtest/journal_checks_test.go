@@ -1,0 +1,67 @@
+package vmtest
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	vassert "github.com/vmtest/vmtest/assert"
+	"github.com/vmtest/vmtest/journal"
+)
+
+// The checks registered on a run are kept beside its journal as they are registered, so that a run killed
+// before it checked them is checked when rebuilt: its thresholds are evaluated again (TTFT 100, 200, 300 ms:
+// p50 200 ms), a check of Go code is not known.
+func TestJournalKeepsTheRegisteredChecks(t *testing.T) {
+	dir, killed := t.TempDir(), t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		c, err := Start(context.Background(), Options{ConfigID: "slo", Interval: time.Second, OutputDir: dir,
+			GPUSource: "none", NoSystem: true})
+		require.NoError(t, err)
+		defer c.Finish()
+		now := time.Now()
+		for _, ttft := range []time.Duration{100, 200, 300} {
+			c.RecordRequest(okReq(now, ttft*time.Millisecond, 400*time.Millisecond, 3))
+		}
+		c.AssertFrom(`from -slo "ttft.p50 < 150ms"`, vassert.Expr("ttft.p50 < 150ms"))
+		c.Assert(vassert.Expr("ttft.p50 < 250ms"), vassert.P99Below("ttft", time.Second))
+		time.Sleep(1500 * time.Millisecond) // the tick at 1 s journals the rows
+		found, err := journal.Find(dir)
+		require.NoError(t, err)
+		require.Len(t, found, 1)
+		run, err := journal.Read(found[0])
+		require.NoError(t, err)
+		require.NotNil(t, run.Checks)
+		require.Len(t, run.Checks.Checks, 3)
+		assert.Equal(t, journal.Check{Check: `threshold "ttft.p50 < 150ms"`, Threshold: "ttft.p50 < 150ms",
+			From: `from -slo "ttft.p50 < 150ms"`}, run.Checks.Checks[0])
+		assert.Equal(t, "ttft.p50 < 250ms", run.Checks.Checks[1].Threshold)
+		assert.True(t, strings.HasPrefix(run.Checks.Checks[1].From, "check registered at journal_checks_test.go:"), run.Checks.Checks[1].From)
+		assert.Equal(t, `P99Below("ttft", 1s)`, run.Checks.Checks[2].Check)
+		assert.Empty(t, run.Checks.Checks[2].Threshold)
+		// What a SIGKILL now would leave: the journal's files as they are.
+		for _, f := range []string{found[0].Snapshots, found[0].Requests, found[0].Checks} {
+			b, err := os.ReadFile(f)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(filepath.Join(killed, filepath.Base(f)), b, 0o644))
+		}
+	})
+	found, err := journal.Find(killed)
+	require.NoError(t, err)
+	require.Len(t, found, 1)
+	res, err := journal.Rebuild(found[0], time.Now().Add(time.Hour))
+	require.NoError(t, err)
+	require.Len(t, res.Verdicts, 3)
+	assert.Contains(t, res.Verdicts[0].Err, "ttft.p50 = 200.000 ms, want < 150ms")
+	assert.Empty(t, res.Verdicts[1].Err)
+	assert.Empty(t, res.Verdicts[1].Unknown)
+	assert.NotEmpty(t, res.Verdicts[2].Unknown)
+	assert.Equal(t, "slo", res.Summary.TestName)
+}
