@@ -127,6 +127,9 @@ func stepText(m Mode, lc loadgen.LoadConfig) string {
 	if lc.Duration > 0 {
 		s += fmt.Sprintf(", for %v", lc.Duration)
 	}
+	if lc.DrainTimeout > 0 {
+		s += fmt.Sprintf(" then at most %v for requests in flight", lc.DrainTimeout)
+	}
 	return s + fmt.Sprintf(", %d warm-up", lc.Warmup)
 }
 
