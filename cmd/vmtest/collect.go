@@ -428,7 +428,8 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		"       [-shard-index I -shard-count N [-start-at TIME]]",
 		"Drives load into the server (package loadgen) while collecting as `vmtest collect` does, records every request,\n"+
 			"writes the files, prints the summary, and checks each -slo over it: exit status 1 when one is not met.\n"+
-			"The run stops at -requests or -duration, whichever comes first, or at SIGINT/SIGTERM.")
+			"Sending stops at -requests or -duration, whichever comes first, then requests in flight get -drain-timeout to\n"+
+			"end (cut and counted incomplete after it); SIGINT/SIGTERM stops the run at once, canceling them.")
 	var cf collectFlags
 	cf.register(fs)
 	var (
@@ -448,7 +449,7 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.IntVar(&lc.Requests, "requests", 0, "how many measured requests to send, or sessions when the prompts are multi-turn (-multi-turn, \"turns\" in -prompts)")
 	fs.IntVar(&lc.Params.MaxTokens, "max-tokens", 128, "max_tokens of each request (a prompt's own max_tokens wins); 0 leaves it to the server")
 	fs.BoolVar(&lc.Params.ContinuousUsage, "continuous-usage", false, "ask for usage on every chunk (vLLM's stream_options.continuous_usage_stats): ITL per token, not per chunk")
-	fs.IntVar(&lc.Warmup, "warmup", 0, "requests sent before the measured phase, not recorded")
+	fs.IntVar(&lc.Warmup, "warmup", 0, "requests sent before the measured phase, in no statistic: counted in request_statistics.warmup")
 	fs.StringVar(&lc.Client.APIKey, "api-key", "", "sent as a bearer token with every request and the model check (default $OPENAI_API_KEY; never printed)")
 	var headers headerList
 	fs.Var(&headers, "header", `a header sent with every request and the model check, "Name: value" (repeatable; never printed)`)
@@ -747,7 +748,6 @@ func describeLoad(lc loadgen.LoadConfig) string {
 	if lc.Duration > 0 {
 		fmt.Fprintf(&b, ", for at most %v", lc.Duration)
 	}
-	fmt.Fprintf(&b, " (%s)", drainText(lc.DrainTimeout))
 	fmt.Fprintf(&b, ", %d prompts", len(lc.Prompts))
 	if sessions > 0 {
 		fmt.Fprintf(&b, " (%d multi-turn sessions)", sessions)
@@ -755,6 +755,7 @@ func describeLoad(lc loadgen.LoadConfig) string {
 	if len(models) > 0 {
 		fmt.Fprintf(&b, ", prompts naming models %s", strings.Join(models, ", "))
 	}
+	fmt.Fprintf(&b, "; %s", drainText(lc.DrainTimeout))
 	return b.String()
 }
 

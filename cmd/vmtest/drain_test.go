@@ -54,7 +54,7 @@ func TestLoadDrainTimeoutCutsHungRequests(t *testing.T) {
 	code, out, errOut := runCmd(context.Background(), "load", "-url", url, "-model", "m", "-concurrency", "2",
 		"-duration", "300ms", "-drain-timeout", "300ms", "-interval", "200ms", "-out", dir, "-gpu", "none")
 	require.Equal(t, exitFail, code, "no request succeeded; stdout:\n%s\nstderr:\n%s", out, errOut)
-	assert.Contains(t, out, "closed loop, 2 in flight, for at most 300ms (then at most 300ms for requests in flight (-drain-timeout))")
+	assert.Contains(t, out, fmt.Sprintf("closed loop, 2 in flight, for at most 300ms, %d prompts; then at most 300ms for requests in flight (-drain-timeout)", len(defaultPrompts)))
 	assert.Contains(t, out, "; 2 cut at the run's end")
 	s := readSummaryT(t, runFiles(t, dir, "load")["summary_json"])
 	assert.Equal(t, 2, s.Requests.Total)
@@ -78,7 +78,7 @@ func TestLoadFirstTokenAndStallTimeoutFlags(t *testing.T) {
 			code, out, errOut := runCmd(context.Background(), "load", "-url", url, "-model", "m", "-requests", "1",
 				tc.flag, "300ms", "-drain-timeout", "0", "-interval", "200ms", "-out", dir, "-gpu", "none")
 			require.Equal(t, exitFail, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
-			assert.Contains(t, out, "(then waits for every request in flight)")
+			assert.Contains(t, out, "; then waits for every request in flight")
 			s := readSummaryT(t, runFiles(t, dir, "load")["summary_json"])
 			assert.Equal(t, 1, s.Requests.Failed)
 			assert.Equal(t, tc.want, s.Requests.LastError)
@@ -104,7 +104,7 @@ func TestSweepDrainTimeoutCutsHungRequests(t *testing.T) {
 		"-requests", "0", "-duration", "300ms", "-warmup", "-1", "-drain-timeout", "300ms", "-interval", "200ms",
 		"-out", dir, "-gpu", "none", "-slo", "error_rate < 1%")
 	require.Equal(t, exitFail, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
-	assert.Contains(t, out, "for 300ms then at most 300ms for requests in flight")
+	assert.Contains(t, out, "for 300ms, 0 warm-up; then at most 300ms for requests in flight")
 	s := readSummaryT(t, runFiles(t, filepath.Join(dir, "concurrency_1"), "concurrency_1")["summary_json"])
 	assert.Equal(t, 1, s.Requests.Incomplete)
 	require.NotNil(t, s.Requests.ErrorRate)
