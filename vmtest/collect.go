@@ -50,7 +50,7 @@ const MinScaledMargin = time.Second
 func DeadlineMargin(interval, left time.Duration) time.Duration {
 	m := max(2*interval, left/20, MinDeadlineMargin)
 	if m > left/2 {
-		m = max(left/2, min(left, MinScaledMargin))
+		m = max(left/2, min(left, MinScaledMargin), 0)
 	}
 	return m
 }

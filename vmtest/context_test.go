@@ -20,6 +20,7 @@ func TestDeadlineMarginScalesDownForAShortDeadline(t *testing.T) {
 	assert.Equal(t, time.Second, DeadlineMargin(time.Second, 1500*time.Millisecond), "MinScaledMargin, above half of 1.5 s")
 	assert.Equal(t, 500*time.Millisecond, DeadlineMargin(time.Second, 500*time.Millisecond), "all of the time left, when less than MinScaledMargin")
 	assert.Equal(t, 5*time.Second, DeadlineMargin(time.Second, 10*time.Second), "exactly half: not scaled")
+	assert.Zero(t, DeadlineMargin(time.Second, -time.Second), "the deadline has passed: stop at once")
 }
 
 // Under a test deadline 200 s away at a 2 s interval, the margin is 10 s: Context ends at 188 s (a fifth of the
