@@ -3,7 +3,6 @@ package examples
 // This file is the README's "Use it in your tests" example, kept here so that it compiles and passes.
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -23,7 +22,8 @@ func TestChatLatency(t *testing.T) {
 		assert.Expr("error_rate < 1%"),
 	)
 
-	_, err := loadgen.Run(context.Background(), loadgen.LoadConfig{
+	// c.Context() ends before go test -timeout would kill the test, so the load stops in time
+	_, err := loadgen.Run(c.Context(), loadgen.LoadConfig{
 		Client:      loadgen.ClientConfig{BaseURL: url},
 		Prompts:     loadgen.ChatPrompts("What is a KV cache?", "Write a haiku about GPUs."),
 		Params:      loadgen.Params{Model: vllmsim.DefaultModel, MaxTokens: 64},

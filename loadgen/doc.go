@@ -34,7 +34,8 @@
 // without [DONE] and without a finish reason, a stream that finished without any token, and a request
 // cancelled by its caller's context are recorder.OutcomeIncomplete, except that Run records a request it
 // cancelled because its own caller's context ended the run as recorder.OutcomeCanceled (Err still wraps
-// ErrCanceled). Err always says why.
+// ErrCanceled); one still in flight LoadConfig.DrainTimeout after sending stopped is cut, incomplete, its Err
+// wrapping ErrCutAtEnd too. Err always says why.
 //
 // # Workloads
 //

@@ -82,9 +82,12 @@ type LoadConfig struct {
 	// rest of a long or count-bounded run on requests that cannot connect. 0: DefaultUnreachableAfter;
 	// negative: never.
 	UnreachableAfter time.Duration
-	// DrainTimeout bounds how long Run waits, once sending has stopped, for requests still in flight; they
-	// are then cancelled and recorded as incomplete (ErrCanceled), not canceled: they may hide overload. 0 (the default): wait for all of them,
-	// each bounded by the client's first-token and stall limits.
+	// DrainTimeout bounds how long Run waits, once sending has stopped (Requests or Duration reached), for
+	// requests still in flight; those still in flight then are cut: cancelled and recorded as incomplete, Err
+	// wrapping ErrCanceled and ErrCutAtEnd (not canceled: a server that stalls or hangs is at fault, so they
+	// count in error_rate), and counted in Result.Cut. 0 (the default): wait for all of them, each bounded only
+	// by the client's header, first-token and stall limits (minutes); `vmtest load` and `vmtest sweep` use
+	// DefaultDrainTimeout. Negative: cut them at once.
 	DrainTimeout time.Duration
 	// Warmup is how many requests to send before the measured phase, in a closed loop at the run's
 	// concurrency (Concurrency, MaxConcurrency, or all at once when uncapped), using the prompts in order.
@@ -148,6 +151,9 @@ type Result struct {
 	ConnectionResets int
 	// RetryAfterWaits is the number of times a closed-loop worker waited for a rejection's Retry-After.
 	RetryAfterWaits int
+	// Cut is the number of measured requests still in flight DrainTimeout after sending stopped, cut then
+	// (counted in Outcomes as incomplete, Err wrapping ErrCutAtEnd).
+	Cut int
 	// FirstErr is the error of the first measured request to end not OK (nil when all ended OK), so that a
 	// run where nothing succeeded can say why in one line.
 	FirstErr error
@@ -159,8 +165,14 @@ const DefaultUnreachableAfter = 30 * time.Second
 // DefaultMaxRetryAfter is LoadConfig.MaxRetryAfter's default: no Retry-After holds a worker longer.
 const DefaultMaxRetryAfter = 30 * time.Second
 
-// errDrainTimeout is the cause with which Run cancels the requests still in flight after DrainTimeout.
-var errDrainTimeout = errors.New("loadgen: requests still in flight")
+// DefaultDrainTimeout is the drain `vmtest load` and `vmtest sweep` give requests still in flight when sending
+// stops (-drain-timeout): long enough for a healthy server to end a few-hundred-token reply, short enough that
+// -duration bounds the run even when streams stall or a server never answers.
+const DefaultDrainTimeout = 10 * time.Second
+
+// ErrCutAtEnd is wrapped by the Err of a request Run cut because it was still in flight DrainTimeout after
+// sending stopped (LoadConfig.DrainTimeout); its outcome is incomplete.
+var ErrCutAtEnd = errors.New("loadgen: cut at the run's end")
 
 // ErrServerUnreachable is Run's error when no request connected for LoadConfig.UnreachableAfter; the
 // returned error wraps it and the last connection error.
@@ -183,6 +195,9 @@ func (r Result) String() string {
 	}
 	if r.RetryAfterWaits > 0 {
 		s += fmt.Sprintf("; %d waits for Retry-After", r.RetryAfterWaits)
+	}
+	if r.Cut > 0 {
+		s += fmt.Sprintf("; %d cut at the run's end (still in flight when the drain after sending ended; counted incomplete)", r.Cut)
 	}
 	return s
 }
@@ -277,6 +292,7 @@ type run struct {
 	noConn   atomic.Int64 // requests that could not connect
 	resets   atomic.Int64 // requests reset before a response
 	raWaits  atomic.Int64 // closed-loop waits for Retry-After
+	cut      atomic.Int64 // requests cut at DrainTimeout
 
 	// Connection state for UnreachableAfter, under connMu.
 	connMu       sync.Mutex
@@ -416,12 +432,12 @@ func Run(ctx context.Context, cfg LoadConfig) (Result, error) {
 		defer t.Stop()
 		drainTimer = t.C
 	} else if cfg.DrainTimeout < 0 {
-		cancelRun(fmt.Errorf("%w: DrainTimeout %v is negative", errDrainTimeout, cfg.DrainTimeout))
+		cancelRun(fmt.Errorf("%w: DrainTimeout %v is negative: no drain after sending stopped", ErrCutAtEnd, cfg.DrainTimeout))
 	}
 	select {
 	case <-drained:
 	case <-drainTimer:
-		cancelRun(fmt.Errorf("%w after DrainTimeout %v", errDrainTimeout, cfg.DrainTimeout))
+		cancelRun(fmt.Errorf("%w: still in flight DrainTimeout %v after sending stopped", ErrCutAtEnd, cfg.DrainTimeout))
 		<-drained
 	case <-ctx.Done():
 		<-drained // runCtx is a child of ctx: in-flight requests are being cancelled
@@ -441,6 +457,7 @@ func Run(ctx context.Context, cfg LoadConfig) (Result, error) {
 	res.ConnectFailures = int(r.noConn.Load())
 	res.ConnectionResets = int(r.resets.Load())
 	res.RetryAfterWaits = int(r.raWaits.Load())
+	res.Cut = int(r.cut.Load())
 	res.FirstErr = r.firstErr
 	r.mu.Unlock()
 	res.Wall = end.Sub(res.Start)
@@ -566,6 +583,8 @@ func (r *run) sendOne(ctx context.Context, i int, p *Prompt, turn int, intended 
 	r.ended(conn.Load())
 	if r.canceledByCaller(ctx, &rec) {
 		rec.Outcome = recorder.OutcomeCanceled
+	} else if rec.Outcome == recorder.OutcomeIncomplete && errors.Is(rec.Err, ErrCanceled) && errors.Is(context.Cause(ctx), ErrCutAtEnd) {
+		r.cut.Add(1)
 	}
 	if p.ID == "" {
 		rec.ID = strconv.Itoa(i)
@@ -625,7 +644,7 @@ func promptModels(base string, prompts []Prompt) []string {
 // Run's caller ended the run, rather than by DrainTimeout.
 func (r *run) canceledByCaller(ctx context.Context, rec *recorder.Request) bool {
 	return rec.Outcome == recorder.OutcomeIncomplete && errors.Is(rec.Err, ErrCanceled) &&
-		r.caller.Err() != nil && !errors.Is(context.Cause(ctx), errDrainTimeout)
+		r.caller.Err() != nil && !errors.Is(context.Cause(ctx), ErrCutAtEnd)
 }
 
 // isDialError reports whether err says the client could not connect to the server at all (the request was

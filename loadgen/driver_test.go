@@ -362,8 +362,36 @@ func TestDrainTimeoutCancelsStragglers(t *testing.T) {
 		for _, r := range sink.all() {
 			assert.Equal(t, recorder.OutcomeIncomplete, r.Outcome)
 			assert.ErrorIs(t, r.Err, ErrCanceled)
-			assert.Contains(t, r.Err.Error(), "after DrainTimeout 100ms")
+			assert.ErrorIs(t, r.Err, ErrCutAtEnd)
+			assert.Contains(t, r.Err.Error(), "cut at the run's end: still in flight DrainTimeout 100ms after sending stopped")
 		}
+		assert.Equal(t, 2, res.Cut)
+		assert.Contains(t, res.String(), "; 2 cut at the run's end")
+	})
+}
+
+// The trial's hang: a server that takes requests and never sends headers. With Duration 1 s and DrainTimeout
+// 2 s the run ends at 3 s (not at the 1-minute header timeout), both requests cut, incomplete and counted in
+// error_rate (1 of 1 known: 2 not ok of 2), not left out as canceled.
+func TestDrainTimeoutBoundsAServerThatNeverAnswers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fs := newFakeHandler(time.Hour, 1) // headers after an hour: never, here
+		rec := recorder.New(time.Now(), recorder.Config{})
+		t0 := time.Now()
+		res, err := Run(context.Background(), LoadConfig{
+			Client: fs.inProcess(), Prompts: TextPrompts("p"), Params: Params{Model: "m"},
+			Concurrency: 2, Duration: time.Second, DrainTimeout: 2 * time.Second, Sink: rec,
+		})
+		require.NoError(t, err)
+		assert.Equal(t, 3*time.Second, time.Since(t0), "1 s of sending, then the 2 s drain")
+		assert.Equal(t, 2, res.Cut)
+		assert.Equal(t, map[recorder.Outcome]int{recorder.OutcomeIncomplete: 2}, res.Outcomes)
+		c := rec.Counts()
+		assert.Equal(t, 2, c.Incomplete)
+		assert.Zero(t, c.Canceled)
+		require.NotNil(t, c.ErrorRate(), "cut requests keep error_rate known")
+		assert.Equal(t, 1.0, *c.ErrorRate())
+		assert.ErrorIs(t, res.FirstErr, ErrCutAtEnd)
 	})
 }
 

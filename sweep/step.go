@@ -127,7 +127,11 @@ func stepText(m Mode, lc loadgen.LoadConfig) string {
 	if lc.Duration > 0 {
 		s += fmt.Sprintf(", for %v", lc.Duration)
 	}
-	return s + fmt.Sprintf(", %d warm-up", lc.Warmup)
+	s += fmt.Sprintf(", %d warm-up", lc.Warmup)
+	if lc.DrainTimeout > 0 {
+		s += fmt.Sprintf("; then at most %v for requests in flight", lc.DrainTimeout)
+	}
+	return s
 }
 
 // stepVerdict is a step's outcome on one line.

@@ -34,14 +34,42 @@ type deadliner interface {
 }
 
 // MinDeadlineMargin is the least time before the test's deadline (go test -timeout) at which Collect stops
-// collecting by itself; see DeadlineMargin.
+// collecting by itself, unless less than twice it is left; see DeadlineMargin.
 const MinDeadlineMargin = 5 * time.Second
+
+// MinScaledMargin is the least margin DeadlineMargin scales down to for a short deadline: time to write the
+// files.
+const MinScaledMargin = time.Second
 
 // DeadlineMargin is how long before the test's deadline Collect stops collecting, given the sampling interval
 // and the time left when Collect was called: the largest of 2 × interval (a last tick and a slow one),
 // 5 % of the time left (the summary and files of a long run take longer to write) and MinDeadlineMargin.
+// When that is more than half the time left (a short go test -timeout), it is half the time left, but at
+// least MinScaledMargin (or all the time left, when less), so that the run measures something before it stops.
+// Collector.Context ends a fifth of the margin earlier, so that the load returns before the collector finishes.
 func DeadlineMargin(interval, left time.Duration) time.Duration {
-	return max(2*interval, left/20, MinDeadlineMargin)
+	m := max(2*interval, left/20, MinDeadlineMargin)
+	if m > left/2 {
+		m = max(left/2, min(left, MinScaledMargin), 0)
+	}
+	return m
+}
+
+// loadGrace is how long before the collector's early finish its Context ends, for a margin: a fifth of it.
+func loadGrace(margin time.Duration) time.Duration { return margin / 5 }
+
+// deadlineStop returns when Collect, called with left until the test's deadline dl at the sampling interval
+// iv, finishes (finishAt) and ends the load (loadAt), and the reason it gives.
+func deadlineStop(dl time.Time, iv, left time.Duration) (finishAt, loadAt time.Time, cause error) {
+	margin := DeadlineMargin(iv, left)
+	scaled := ""
+	if full := max(2*iv, left/20, MinDeadlineMargin); margin < full {
+		scaled = fmt.Sprintf(" (scaled down from %v: only %v was left when Collect was called)", full, left.Round(10*time.Millisecond))
+	}
+	grace := loadGrace(margin)
+	cause = fmt.Errorf("the test's deadline (go test -timeout) is at %s; stopping %v before it%s so that the summary, the files and the checks are done in time, and the load bounded by Collector.Context %v before that",
+		dl.Format("15:04:05"), margin.Round(10*time.Millisecond), scaled, grace.Round(10*time.Millisecond))
+	return dl.Add(-margin), dl.Add(-margin - grace), cause
 }
 
 // active holds the collector of every test now collecting, keyed by its TB, so a second Collect in one test
@@ -61,7 +89,10 @@ var active sync.Map
 // When tb has a deadline (*testing.T under go test -timeout, 10 minutes by default), Collect finishes the
 // collector DeadlineMargin before it by itself, so the summary and files exist and the checks have run
 // before the test binary is killed; it logs that it stopped early and why, and the cleanup then reports the
-// checks' results. Requests recorded after that are counted in Counts but not in the files.
+// checks' results. Bound the load by c.Context() (loadgen.Run(c.Context(), ...)): it ends a fifth of the
+// margin before that, so the load's last requests are recorded (canceled ones as canceled) and the test
+// returns before the binary is killed. Requests recorded after the finish are counted in Counts but not in
+// the files.
 //
 // In a benchmark (tb has ReportMetric), go test -bench calls the function once per b.N it tries, each call a
 // Collect on the same *testing.B: each one removes the files the previous call wrote (all but
@@ -74,20 +105,22 @@ func Collect(tb TB, opts Options) *Collector {
 	}
 	opts.OutputDir = OutputDir(tb, opts.OutputDir)
 	ctx, cancel := context.Background(), context.CancelFunc(func() {})
+	var loadAt time.Time
+	var loadCause error
 	if d, ok := tb.(deadliner); ok {
 		if dl, ok := d.Deadline(); ok {
 			iv := opts.Interval
 			if iv <= 0 {
 				iv = DefaultInterval
 			}
-			margin := DeadlineMargin(iv, time.Until(dl))
-			cause := fmt.Errorf("the test's deadline (go test -timeout) is at %s; stopping %v before it so that the summary, the files and the checks are done in time",
-				dl.Format("15:04:05"), margin)
-			ctx, cancel = context.WithDeadlineCause(ctx, dl.Add(-margin), cause)
+			var finishAt time.Time
+			finishAt, loadAt, loadCause = deadlineStop(dl, iv, time.Until(dl))
+			ctx, cancel = context.WithDeadlineCause(ctx, finishAt, loadCause)
 		}
 	}
 	// Reported once, by whichever comes first: the deadline's early finish or the cleanup. Every frame down to
-	// testing is a helper (no sync.Once), so failures point at the test, not at this file.
+	// the test or to the collector's watch is a helper (no sync.Once), so failures point at the test's line or,
+	// from the early finish's goroutine, at vmtest's own.
 	var (
 		reportMu sync.Mutex
 		reported bool
@@ -106,7 +139,8 @@ func Collect(tb TB, opts Options) *Collector {
 	if bench && keyed {
 		supersedeProbe(key, tb.Logf)
 	}
-	c, err := start(ctx, opts, runEnv{name: tb.Name(), logf: tb.Logf, helper: tb.Helper, brief: bench, early: verdict})
+	c, err := start(ctx, opts, runEnv{name: tb.Name(), logf: tb.Logf, helper: tb.Helper, brief: bench, early: verdict,
+		loadAt: loadAt, loadCause: loadCause})
 	if err != nil {
 		cancel()
 		tb.Fatalf("%v", err)

@@ -51,9 +51,12 @@ type Collector struct {
 	owned    []io.Closer           // the samplers Collect made (not those in Options.Samplers): closed by Stop
 	display  *dashboard            // Options.Display: drawn from each snapshot tick keeps; nil when off
 
-	ctx    context.Context // Start's or Collect's: when it ends first, the run finishes early
-	cancel context.CancelFunc
-	done   chan struct{}
+	ctx context.Context // Start's or Collect's: when it ends first, the run finishes early
+	// loadCtx is Context's: ctx's child, ending at Collect's load deadline or when finish begins (stopLoad)
+	loadCtx  context.Context
+	stopLoad context.CancelCauseFunc
+	cancel   context.CancelFunc
+	done     chan struct{}
 
 	workers []chan sampleReq // one per sampler, served by its own goroutine (serve); nil once closed; guarded by mu after start
 
@@ -124,6 +127,9 @@ type runEnv struct {
 	helper func() // the test's Helper, so its log lines point at the test's code; nil outside a test
 	brief  bool
 	early  func(*Collector)
+	// loadAt, when not zero, is when Context ends before ctx does (Collect under a test deadline), loadCause why
+	loadAt    time.Time
+	loadCause error
 }
 
 // writerLog returns a log function writing one line per call to w; one that discards when w is nil.
@@ -202,13 +208,35 @@ func start(ctx context.Context, opts Options, env runEnv) (*Collector, error) {
 	c.tick(loopCtx, now, 0)
 	go c.loop(loopCtx)
 	c.ctx = ctx
+	c.loadCtx, c.stopLoad = loadContext(ctx, env.loadAt, env.loadCause)
 	go c.watch(ctx, env.early)
 	return c, nil
 }
 
-// watch finishes the collector when ctx is done before Finish is called, then calls early.
+// loadContext returns Context's context: a child of ctx that also ends at loadAt (when not zero) with cause,
+// and its cancel.
+func loadContext(ctx context.Context, loadAt time.Time, cause error) (context.Context, context.CancelCauseFunc) {
+	lctx, stop := context.WithCancelCause(ctx)
+	if loadAt.IsZero() {
+		return lctx, stop
+	}
+	dctx, dstop := context.WithDeadlineCause(lctx, loadAt, cause)
+	return dctx, func(err error) { stop(err); dstop() }
+}
+
+// errFinished is Context's cause when the collector finished first (Finish, or the test's cleanup).
+var errFinished = errors.New("vmtest: the collector finished")
+
+// Context is the context to bound the run's load by, e.g. loadgen.Run(c.Context(), cfg): it is done when the
+// collector begins to stop, with the reason as its cause (context.Cause): under Collect with a test deadline,
+// a fifth of DeadlineMargin before the collector's early finish (so the load returns, its requests recorded,
+// before the files are written and before go test -timeout kills the binary); when Start's ctx ends; and when
+// Finish is called (cause "vmtest: the collector finished").
+func (c *Collector) Context() context.Context { return c.loadCtx }
+
+// watch finishes the collector when ctx is done before Finish is called, then calls early. It is not a test
+// helper: its log lines point at this file, not at the goroutine's runtime frame.
 func (c *Collector) watch(ctx context.Context, early func(*Collector)) {
-	c.helper() // its log lines and the early verdict point at the test, not at this file
 	select {
 	case <-c.stopped:
 	case <-ctx.Done():
@@ -736,7 +764,7 @@ func (c *Collector) clientCost() *recorder.ClientCost {
 // Safe to call from any goroutine.
 func (c *Collector) Finish() (*summary.Summary, error) {
 	c.helper()
-	c.finish(earlyReason(c.ctx))
+	c.finish(earlyReason(c.loadCtx)) // Context ended first: its deadline, or Start's ctx
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.final, errors.Join(append(append([]error{c.writeErr}, c.badArgs...), c.checkErrs...)...)
@@ -752,6 +780,7 @@ func (c *Collector) finish(reason string) {
 	}
 	c.finished = true
 	defer close(c.stopped)
+	c.stopLoad(errFinished)
 	if reason != "" {
 		c.logf("vmtest: %s", reason)
 	}

@@ -9,7 +9,7 @@
 //	func TestServe(t *testing.T) {
 //		c := vmtest.Collect(t, vmtest.Options{VLLMBaseURL: url})
 //		c.Assert(assert.P99Below("ttft", 500*time.Millisecond), assert.Expr("error_rate < 1%"))
-//		// ... send requests, c.RecordRequest(...) each ...
+//		// ... send requests bounded by c.Context() (done before the test's deadline), c.RecordRequest(...) each ...
 //	}
 //
 // Anywhere else (a command, a service), Start and Finish do the same without package testing:

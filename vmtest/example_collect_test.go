@@ -24,7 +24,8 @@ func testChatLatency(t *testing.T) {
 		assert.Expr("error_rate < 1%"),
 	)
 
-	_, err := loadgen.Run(t.Context(), loadgen.LoadConfig{
+	// c.Context() ends before go test -timeout would kill the test, so the load stops in time
+	_, err := loadgen.Run(c.Context(), loadgen.LoadConfig{
 		Client:      loadgen.ClientConfig{BaseURL: sim.URL},
 		Prompts:     loadgen.ChatPrompts("What is a KV cache?", "Write a haiku about GPUs."),
 		Params:      loadgen.Params{Model: vllmsim.DefaultModel, MaxTokens: 64},

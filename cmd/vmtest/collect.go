@@ -423,13 +423,14 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	const cmd = "load"
 	fs := newFlagSet(cmd, "-url URL ... | -servers NAME=URL,... [-router URL] [-model M] [-prompts FILE.jsonl | -prompt TEXT ...] [-concurrency N | -rate R [-burstiness B] [-max-concurrency N]]\n"+
 		"       [-duration D | -requests N] [-max-tokens N] [-warmup N] [-slo EXPR ...] [-goodput-ttft D -goodput-tpot D] [-out DIR] [-config ID]\n"+
-		"       [-header-timeout D] [-max-event-size BYTES]\n"+
+		"       [-drain-timeout D] [-header-timeout D] [-first-token-timeout D] [-stall-timeout D] [-max-event-size BYTES]\n"+
 		"       [-input-tokens DIST [-output-tokens DIST] [-num-prompts N] [-prefixes N -prefix-tokens N -suffixes-per-prefix M]] [-ignore-eos] [-min-tokens N] [-seed S] [-continuous-usage]\n"+
 		"       [-dataset FILE [-dataset-entries N] [-multi-turn [-think-time D]]] [-model A=3,B=1]\n"+
 		"       [-shard-index I -shard-count N [-start-at TIME]]",
 		"Drives load into the server (package loadgen) while collecting as `vmtest collect` does, records every request,\n"+
 			"writes the files, prints the summary, and checks each -slo over it: exit status 1 when one is not met.\n"+
-			"The run stops at -requests or -duration, whichever comes first, or at SIGINT/SIGTERM.")
+			"Sending stops at -requests or -duration, whichever comes first, then requests in flight get -drain-timeout to\n"+
+			"end (cut and counted incomplete after it); SIGINT/SIGTERM stops the run at once, canceling them.")
 	var cf collectFlags
 	cf.register(fs)
 	var (
@@ -455,7 +456,7 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.Var(&headers, "header", `a header sent with every request and the model check, "Name: value" (repeatable; never printed)`)
 	fs.BoolVar(&lc.IgnoreRetryAfter, "ignore-retry-after", false, "closed loop: send the next request at once after a 429/503, ignoring Retry-After and the back-off")
 	fs.DurationVar(&lc.MaxRetryAfter, "max-retry-after", loadgen.DefaultMaxRetryAfter, "closed loop: the longest a Retry-After holds a worker")
-	fs.DurationVar(&lc.Client.HeaderTimeout, "header-timeout", loadgen.DefaultHeaderTimeout, "the longest a streaming request waits for the response headers; a negative value: no limit")
+	registerTimeouts(fs, &lc)
 	fs.IntVar(&lc.Client.MaxEventSize, "max-event-size", loadgen.DefaultMaxEventSize, "the largest server-sent event (or non-streaming answer) a request takes, bytes; a larger one fails the request")
 	fs.Var(&slos, "slo", `threshold expression checked at the end, e.g. "p(99) ttft < 500ms" or "error_rate < 1%" (repeatable)`)
 	fs.DurationVar(&slo.TTFT, "goodput-ttft", 0, "goodput: a request counts when its TTFT is at most this")
@@ -499,6 +500,9 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		if n.v < 0 {
 			return bad("-%s: must not be negative", n.name)
 		}
+	}
+	if err := checkTimeouts(lc); err != nil {
+		return bad("%v", err)
 	}
 	checks, err := sloChecks(slos, slo)
 	if err != nil {
@@ -721,7 +725,7 @@ func reportLoad(ctx context.Context, res loadgen.Result, err error, stdout, stde
 	var notServed *loadgen.ModelNotServedError
 	switch {
 	case ctx.Err() != nil:
-		fmt.Fprintln(stdout, "vmtest: interrupted: load stopped early")
+		fmt.Fprintf(stdout, "vmtest: interrupted: load stopped early%s\n", canceledText(res.Outcomes[recorder.OutcomeCanceled]))
 	case errors.As(err, &notServed):
 		fmt.Fprintf(stderr, "vmtest: load: -model %q is not served by %s (it serves %s); nothing was sent\n", notServed.Model, notServed.BaseURL, notServed.ServedText())
 		return exitFail
@@ -735,6 +739,15 @@ func reportLoad(ctx context.Context, res loadgen.Result, err error, stdout, stde
 		code = exitFail
 	}
 	return code
+}
+
+// canceledText says, after an interrupt, how many requests in flight it canceled and what that means for
+// error_rate; "" for none.
+func canceledText(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; %d requests in flight were canceled by the interrupt: not the server's errors, they are left out of error_rate", n)
 }
 
 // describeLoad says in a few words what load is sent.
@@ -771,6 +784,7 @@ func describeLoad(lc loadgen.LoadConfig) string {
 	if len(models) > 0 {
 		fmt.Fprintf(&b, ", prompts naming models %s", strings.Join(models, ", "))
 	}
+	fmt.Fprintf(&b, "; %s", drainText(lc.DrainTimeout))
 	return b.String()
 }
 

@@ -213,6 +213,7 @@ func TestLoadInterruptCancelsInFlightOutsideErrorRate(t *testing.T) {
 	require.NotNil(t, r.ErrorRate)
 	assert.Zero(t, *r.ErrorRate, "canceled requests are not the server's errors")
 	assert.Contains(t, out, fmt.Sprintf("%d canceled", r.Canceled))
+	assert.Contains(t, out, fmt.Sprintf("vmtest: interrupted: load stopped early; %d requests in flight were canceled by the interrupt: not the server's errors, they are left out of error_rate", r.Canceled))
 }
 
 func TestBadUsageExitsTwoNamingTheFlag(t *testing.T) {

@@ -41,7 +41,7 @@ func sweepMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs := newFlagSet(cmd, "-url URL -slo EXPR [-slo EXPR ...] (-concurrency 1,2,4,8 | -concurrency 1:64 | -rate 1,2,5 | -rate 0.5:20 [-resolution R])\n"+
 		"       [-requests N | -duration D] [-warmup N] [-model M | -model A=3,B=1] [-prompts FILE.jsonl | -prompt TEXT ...] [-max-tokens N] [-knee-metric NAME] [-out DIR]\n"+
 		"       [-input-tokens DIST [-output-tokens DIST] [-num-prompts N] [-prefixes N -prefix-tokens N -suffixes-per-prefix M]] [-ignore-eos] [-min-tokens N] [-seed S]\n"+
-		"       [-dataset FILE [-dataset-entries N] [-multi-turn [-think-time D]]]",
+		"       [-dataset FILE [-dataset-entries N] [-multi-turn [-think-time D]]] [-drain-timeout D] [-header-timeout D] [-first-token-timeout D] [-stall-timeout D]",
 		"Finds the highest load that meets the SLO: runs each step of a ladder of concurrencies (closed loop) or request\n"+
 			"rates (open loop), or bisects between LO:HI, one step after another, each with its warm-up, its own collector and\n"+
 			"files (<out>/<step>/), judged by every -slo. A step stops early once an error_rate or client-percentile -slo can\n"+
@@ -72,6 +72,7 @@ func sweepMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.IntVar(&lc.Params.MaxTokens, "max-tokens", 128, "max_tokens of each request (a prompt's own max_tokens wins); 0 leaves it to the server")
 	fs.BoolVar(&lc.Params.ContinuousUsage, "continuous-usage", false, "ask for usage on every chunk (vLLM's stream_options.continuous_usage_stats): ITL per token, not per chunk")
 	fs.StringVar(&lc.Client.APIKey, "api-key", "", "sent as a bearer token (default $OPENAI_API_KEY; never printed)")
+	registerTimeouts(fs, &lc)
 	fs.Var(&slos, "slo", `threshold expression every step must meet, e.g. "p(99) ttft < 500ms" or "error_rate < 1%" (repeatable; required)`)
 	fs.StringVar(&kneeMetric, "knee-metric", "ttft.p99", "the latency whose curve over the steps' loads the knee is found on (a summary metric name)")
 	fs.Float64Var(&kneeSensitivity, "knee-sensitivity", 0, "the Kneedle method's sensitivity S ≥ 0")
@@ -99,6 +100,9 @@ func sweepMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return bad("-requests, -duration and -max-tokens must not be negative, -warmup not below -1")
 	}
 	if err := pf.check(set, &lc.Params.Model); err != nil {
+		return bad("%v", err)
+	}
+	if err := checkTimeouts(lc); err != nil {
 		return bad("%v", err)
 	}
 	checks, err := sloChecks(slos, slo)
