@@ -66,9 +66,8 @@ func (d *dist) add(v float64) {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return
 	}
-	d.n++
 	if d.sk != nil {
-		d.addSketched(v)
+		d.addSketched([]float64{v})
 		return
 	}
 	capacity := d.exactCapacity
@@ -76,50 +75,85 @@ func (d *dist) add(v float64) {
 		capacity = ExactCap
 	}
 	if len(d.exact) < capacity {
+		d.n++
 		d.exact = append(d.exact, v)
 		return
 	}
 	d.toSketch(v)
 }
 
+// gapBatch is how many gaps addGaps computes at a time once d is sketched (a stack buffer).
+const gapBatch = 64
+
 // addGaps adds the gaps between consecutive times of ts, ms, as add would one at a time (a duration is
 // always finite).
 func (d *dist) addGaps(ts []time.Time) {
-	for i := 1; i < len(ts); i++ {
-		v := ms(ts[i].Sub(ts[i-1]))
-		if d.sk == nil {
-			d.add(v)
-			continue
+	for len(ts) > 1 && d.sk == nil {
+		d.add(ms(ts[1].Sub(ts[0])))
+		ts = ts[1:]
+	}
+	var buf [gapBatch]float64
+	for len(ts) > 1 {
+		k := min(len(ts)-1, gapBatch)
+		for i := range k {
+			buf[i] = ms(ts[i+1].Sub(ts[i]))
 		}
-		d.n++
-		d.addSketched(v)
+		d.addSketched(buf[:k])
+		ts = ts[k:]
 	}
 }
 
-// addSketched counts v, finite, in the moments and the sketch; d.n already counts it.
-func (d *dist) addSketched(v float64) {
-	d.moments(v)
-	if f := &d.fast; f.pos != nil && v > f.lo && v <= f.hi {
-		f.pos.Add(f.m.Index(v))
+// addSketched counts vs, finite, in the moments and the sketch, as one at a time: the sketch's bins get the
+// same counts (a run of values in one bin is added as one count).
+func (d *dist) addSketched(vs []float64) {
+	d.moments(vs)
+	f := &d.fast
+	if f.pos == nil {
+		for _, v := range vs {
+			_ = d.sk.Add(v) // finite values never fail
+		}
 		return
 	}
-	_ = d.sk.Add(v) // finite values never fail
+	bin, count := 0, 0.0
+	for _, v := range vs {
+		if v <= f.lo || v > f.hi {
+			_ = d.sk.Add(v) // the zero bin, the negative store, or out of range: not the positive store
+			continue
+		}
+		i := f.m.Index(v)
+		if count > 0 && i == bin {
+			count++
+			continue
+		}
+		if count > 0 {
+			f.pos.AddWithCount(bin, count)
+		}
+		bin, count = i, 1
+	}
+	if count > 0 {
+		f.pos.AddWithCount(bin, count)
+	}
 }
 
-// moments counts v, the d.n-th value, in the mean, M2 (Welford), min and max.
-func (d *dist) moments(v float64) {
-	delta := v - d.mean
-	d.mean += delta / float64(d.n)
-	d.m2 += delta * (v - d.mean)
-	if d.n == 1 || v < d.minV {
-		d.minV = v
+// moments counts vs, in order, in d.n, the mean, M2 (Welford), min and max.
+func (d *dist) moments(vs []float64) {
+	n, mean, m2, lo, hi := d.n, d.mean, d.m2, d.minV, d.maxV
+	for _, v := range vs {
+		n++
+		delta := v - mean
+		mean += delta / float64(n)
+		m2 += delta * (v - mean)
+		if n == 1 || v < lo {
+			lo = v
+		}
+		if n == 1 || v > hi {
+			hi = v
+		}
 	}
-	if d.n == 1 || v > d.maxV {
-		d.maxV = v
-	}
+	d.n, d.mean, d.m2, d.minV, d.maxV = n, mean, m2, lo, hi
 }
 
-// toSketch moves the exact values into a new sketch and adds v, the d.n-th value: the moments are computed
+// toSketch moves the exact values into a new sketch and adds v, the next value: the moments are computed
 // over the exact values in order, as they would have been one value at a time.
 func (d *dist) toSketch(v float64) {
 	sk := newSketch()
@@ -127,20 +161,16 @@ func (d *dist) toSketch(v float64) {
 	for _, x := range d.exact {
 		_ = sk.Add(x)
 	}
-	d.n++
-	d.moments(v)
+	d.moments([]float64{v})
 	_ = sk.Add(v)
 	d.sk, d.exact, d.fast = sk, nil, adderOf(sk)
 }
 
-// exactMoments sets the moments (mean, M2, min, max) from the exact values, in order, as counting them one
-// at a time would: they are kept only once d is sketched.
+// exactMoments sets d.n and the moments (mean, M2, min, max) from the exact values, in order, as counting
+// them one at a time would: they are kept only once d is sketched.
 func (d *dist) exactMoments() {
-	d.mean, d.m2 = 0, 0
-	for i, x := range d.exact {
-		d.n = i + 1
-		d.moments(x)
-	}
+	d.n, d.mean, d.m2 = 0, 0, 0
+	d.moments(d.exact)
 }
 
 // detached returns a copy of d that shares no memory with it, so its stats can be computed without the
