@@ -20,15 +20,32 @@ const (
 	SketchRelativeAccuracy = 0.005
 )
 
-// newSketch returns a DDSketch with the cubically interpolated index mapping (no logarithm per value) and
-// dense stores: the fastest Add the library offers, with memory proportional to the log of the value range
-// (about 1,600 bins for 0.01 ms to 100 s at 0.5 %).
-func newSketch() *ddsketch.DDSketch {
+// sketchMapping is every sketch's index mapping: cubically interpolated (no logarithm per value), at
+// SketchRelativeAccuracy. It is never changed.
+var sketchMapping = func() *mapping.CubicallyInterpolatedMapping {
 	m, err := mapping.NewCubicallyInterpolatedMapping(SketchRelativeAccuracy)
 	if err != nil { // only for an invalid accuracy constant
 		panic(err)
 	}
-	return ddsketch.NewDDSketch(m, store.NewDenseStore(), store.NewDenseStore())
+	return m
+}()
+
+// newSketch returns a DDSketch with sketchMapping and dense stores: the fastest Add the library offers, with
+// memory proportional to the log of the value range (about 1,600 bins for 0.01 ms to 100 s at 0.5 %).
+func newSketch() *ddsketch.DDSketch {
+	return ddsketch.NewDDSketch(sketchMapping, store.NewDenseStore(), store.NewDenseStore())
+}
+
+// noBin is binOf's answer for a value the positive store does not take.
+const noBin = math.MinInt
+
+// binOf returns v's bin in the positive store of a sketch made by newSketch, as DDSketch.Add would place it,
+// or noBin when v is not in the mapping's positive range (zero, negative, too large: DDSketch.Add decides).
+func binOf(v float64) int {
+	if v <= sketchMapping.MinIndexableValue() || v > sketchMapping.MaxIndexableValue() {
+		return noBin
+	}
+	return sketchMapping.Index(v)
 }
 
 // dist accumulates one distribution in bounded memory: values are kept exactly up to ExactCap, then in a
@@ -40,26 +57,16 @@ type dist struct {
 	mean, m2      float64 // Welford, over every value; kept only once sk is set (exact values give them before)
 	minV, maxV    float64 // likewise
 	exactCapacity int
-	fast          sketchAdder
+	pos           *store.DenseStore // sk's positive store when sk has sketchMapping and dense stores (binOf's bins), else nil
 }
 
-// sketchAdder adds a positive value to a sketch made by newSketch through its concrete mapping and store,
-// as DDSketch.Add does through interfaces: the same bin, the same count.
-type sketchAdder struct {
-	m      *mapping.CubicallyInterpolatedMapping
-	pos    *store.DenseStore
-	lo, hi float64 // the mapping's indexable range: lo < v ≤ hi goes to pos
-}
-
-// adderOf returns sk's sketchAdder, or the zero one (every value through sk.Add) when sk was not made by
-// newSketch.
-func adderOf(sk *ddsketch.DDSketch) sketchAdder {
-	m, ok1 := sk.IndexMapping.(*mapping.CubicallyInterpolatedMapping)
-	pos, ok2 := sk.GetPositiveValueStore().(*store.DenseStore)
-	if !ok1 || !ok2 {
-		return sketchAdder{}
+// posOf returns sk's positive store when binOf gives its bins, else nil (every value then goes through sk.Add).
+func posOf(sk *ddsketch.DDSketch) *store.DenseStore {
+	if m, ok := sk.IndexMapping.(*mapping.CubicallyInterpolatedMapping); !ok || m != sketchMapping {
+		return nil
 	}
-	return sketchAdder{m: m, pos: pos, lo: m.MinIndexableValue(), hi: m.MaxIndexableValue()}
+	pos, _ := sk.GetPositiveValueStore().(*store.DenseStore)
+	return pos
 }
 
 func (d *dist) add(v float64) {
@@ -103,54 +110,61 @@ func (d *dist) addGaps(ts []time.Time) {
 	}
 }
 
-// addSketched counts vs, finite, in the moments and the sketch, as one at a time: the sketch's bins get the
-// same counts (a run of values in one bin is added as one count).
+// addSketched counts vs, finite, in the moments and the sketch, as one at a time would: the sketch's bins get
+// the same counts (a run of values in one bin is added as one count).
 func (d *dist) addSketched(vs []float64) {
 	d.moments(vs)
-	f := &d.fast
-	if f.pos == nil {
+	if d.pos == nil {
 		for _, v := range vs {
 			_ = d.sk.Add(v) // finite values never fail
 		}
 		return
 	}
-	bin, count := 0, 0.0
+	run, count := 0, 0.0
 	for _, v := range vs {
-		if v <= f.lo || v > f.hi {
+		b := binOf(v)
+		if b == noBin {
 			_ = d.sk.Add(v) // the zero bin, the negative store, or out of range: not the positive store
 			continue
 		}
-		i := f.m.Index(v)
-		if count > 0 && i == bin {
+		if count > 0 && b == run {
 			count++
 			continue
 		}
 		if count > 0 {
-			f.pos.AddWithCount(bin, count)
+			d.pos.AddWithCount(run, count)
 		}
-		bin, count = i, 1
+		run, count = b, 1
 	}
 	if count > 0 {
-		f.pos.AddWithCount(bin, count)
+		d.pos.AddWithCount(run, count)
 	}
 }
 
 // moments counts vs, in order, in d.n, the mean, M2 (Welford), min and max.
 func (d *dist) moments(vs []float64) {
-	n, mean, m2, lo, hi := d.n, d.mean, d.m2, d.minV, d.maxV
+	if len(vs) == 0 {
+		return
+	}
+	mean, m2, lo, hi := d.mean, d.m2, d.minV, d.maxV
+	if d.n == 0 {
+		lo, hi = vs[0], vs[0]
+	}
+	k := float64(d.n) // exact: a count stays far below 2^53
 	for _, v := range vs {
-		n++
+		k++
 		delta := v - mean
-		mean += delta / float64(n)
+		mean += delta / k
 		m2 += delta * (v - mean)
-		if n == 1 || v < lo {
+		if v < lo {
 			lo = v
 		}
-		if n == 1 || v > hi {
+		if v > hi {
 			hi = v
 		}
 	}
-	d.n, d.mean, d.m2, d.minV, d.maxV = n, mean, m2, lo, hi
+	d.n += len(vs)
+	d.mean, d.m2, d.minV, d.maxV = mean, m2, lo, hi
 }
 
 // toSketch moves the exact values into a new sketch and adds v, the next value: the moments are computed
@@ -163,7 +177,7 @@ func (d *dist) toSketch(v float64) {
 	}
 	d.moments([]float64{v})
 	_ = sk.Add(v)
-	d.sk, d.exact, d.fast = sk, nil, adderOf(sk)
+	d.sk, d.exact, d.pos = sk, nil, posOf(sk)
 }
 
 // exactMoments sets d.n and the moments (mean, M2, min, max) from the exact values, in order, as counting
@@ -179,7 +193,7 @@ func (d *dist) detached() dist {
 	c := *d
 	if d.sk != nil {
 		c.sk = d.sk.Copy()
-		c.fast = adderOf(c.sk)
+		c.pos = posOf(c.sk)
 	} else {
 		c.exact = slices.Clone(d.exact)
 	}
