@@ -95,18 +95,31 @@ const gapBatch = 64
 // addGaps adds the gaps between consecutive times of ts, ms, as add would one at a time (a duration is
 // always finite).
 func (d *dist) addGaps(ts []time.Time) {
-	for len(ts) > 1 && d.sk == nil {
-		d.add(ms(ts[1].Sub(ts[0])))
-		ts = ts[1:]
-	}
 	var buf [gapBatch]float64
 	for len(ts) > 1 {
 		k := min(len(ts)-1, gapBatch)
-		for i := range k {
-			buf[i] = ms(ts[i+1].Sub(ts[i]))
-		}
-		d.addSketched(buf[:k])
+		d.addFinite(gapsMS(buf[:k], ts[:k+1]))
 		ts = ts[k:]
+	}
+}
+
+// gapsMS sets dst[i] to the gap between ts[i] and ts[i+1], ms, for each i of dst (len(ts) > len(dst)), and
+// returns dst.
+func gapsMS(dst []float64, ts []time.Time) []float64 {
+	for i := range dst {
+		dst[i] = ms(ts[i+1].Sub(ts[i]))
+	}
+	return dst
+}
+
+// addFinite adds vs, finite, as add would one at a time.
+func (d *dist) addFinite(vs []float64) {
+	for len(vs) > 0 && d.sk == nil {
+		d.add(vs[0])
+		vs = vs[1:]
+	}
+	if len(vs) > 0 {
+		d.addSketched(vs)
 	}
 }
 

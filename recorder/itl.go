@@ -28,9 +28,13 @@ func (q *Request) perToken() bool {
 	return true
 }
 
-// addITL adds q's ITL gaps to d, as itlGaps gives them (per chunk straight from TokenTimes: the hot path);
-// perToken is q.perToken().
-func (q *Request) addITL(d *dist, perToken bool) {
+// addITL adds q's ITL gaps to d, as itlGaps gives them: gaps when not nil (q's per-chunk gaps, ms, computed
+// before the lock: the hot path), else per chunk from TokenTimes or per token (perToken is q.perToken()).
+func (q *Request) addITL(d *dist, perToken bool, gaps []float64) {
+	if gaps != nil {
+		d.addFinite(gaps)
+		return
+	}
 	if !perToken {
 		d.addGaps(q.TokenTimes)
 		return

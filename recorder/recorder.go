@@ -349,10 +349,15 @@ func (r *Recorder) RecordRequest(q Request) {
 	if n := recordOf(&q, r.start, &rec); rec.Outcome == OutcomeOK {
 		rec.ITLGaps = n
 	}
+	var buf [gapBatch]float64
+	var gaps []float64 // q's per-chunk gaps, ms, when they fit in buf: computed before the lock
+	if n := len(q.TokenTimes) - 1; rec.ITLGaps > 0 && !rec.ITLPerToken && n <= gapBatch {
+		gaps = gapsMS(buf[:n], q.TokenTimes)
+	}
 	r.mu.Lock()
 	r.add(&rec)
 	if rec.ITLGaps > 0 {
-		q.addITL(&r.itl, rec.ITLPerToken)
+		q.addITL(&r.itl, rec.ITLPerToken, gaps)
 	}
 	var byModel, byTurn *Recorder
 	if rec.Model != "" || rec.Turn > 0 {
@@ -360,23 +365,23 @@ func (r *Recorder) RecordRequest(q Request) {
 	}
 	r.mu.Unlock()
 	if byModel != nil {
-		byModel.addGroup(rec, &q)
+		byModel.addGroup(rec, &q, gaps)
 	}
 	if byTurn != nil {
-		byTurn.addGroup(rec, nil) // a turn's figures leave ITL out (its request is in its model's)
+		byTurn.addGroup(rec, nil, nil) // a turn's figures leave ITL out (its request is in its model's)
 	}
 }
 
-// addGroup adds rec, as its parent recorded it from q, to a group's recorder, with q's ITL gaps when rec
-// has some and q is not nil.
-func (r *Recorder) addGroup(rec Record, q *Request) {
+// addGroup adds rec, as its parent recorded it from q (with q's gaps when computed), to a group's recorder,
+// with q's ITL gaps when rec has some and q is not nil.
+func (r *Recorder) addGroup(rec Record, q *Request, gaps []float64) {
 	if q == nil {
 		rec.ITLGaps = 0
 	}
 	r.mu.Lock()
 	r.add(&rec)
 	if rec.ITLGaps > 0 {
-		q.addITL(&r.itl, rec.ITLPerToken)
+		q.addITL(&r.itl, rec.ITLPerToken, gaps)
 	}
 	r.mu.Unlock()
 }
@@ -557,9 +562,9 @@ func (r *Recorder) drainLocked(cutS float64) Window {
 }
 
 // TakeJournal returns the rows kept since its previous call, each with its ITL chunk gaps (ms), and the
-// tallies so far. It copies nothing: rows and gaps are read-only views of what the recorder keeps anyway (rows
-// and exact values are only ever appended, never changed), so RecordRequest does no work for the journal and
-// TakeJournal holds the lock for a moment. Once the ITL distribution has moved into its sketch (past
+// tallies so far. Rows and gaps are read-only views of what the recorder keeps anyway (rows and exact values
+// are only ever appended, never changed; rows that span two row chunks are joined into a copy, outside the
+// lock), so RecordRequest does no work for the journal and TakeJournal holds the lock for a moment. Once the ITL distribution has moved into its sketch (past
 // ExactCap gaps over the run) a row's gaps are nil, which also bounds what a journal holds.
 func (r *Recorder) TakeJournal() ([]Record, [][]float64, Counts) {
 	r.mu.Lock()
