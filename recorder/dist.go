@@ -36,18 +36,6 @@ func newSketch() *ddsketch.DDSketch {
 	return ddsketch.NewDDSketch(sketchMapping, store.NewDenseStore(), store.NewDenseStore())
 }
 
-// noBin is binOf's answer for a value the positive store does not take.
-const noBin = math.MinInt
-
-// binOf returns v's bin in the positive store of a sketch made by newSketch, as DDSketch.Add would place it,
-// or noBin when v is not in the mapping's positive range (zero, negative, too large: DDSketch.Add decides).
-func binOf(v float64) int {
-	if v <= sketchMapping.MinIndexableValue() || v > sketchMapping.MaxIndexableValue() {
-		return noBin
-	}
-	return sketchMapping.Index(v)
-}
-
 // dist accumulates one distribution in bounded memory: values are kept exactly up to ExactCap, then in a
 // DDSketch, with count, mean, variance (Welford), min and max kept exact beside it.
 type dist struct {
@@ -57,10 +45,11 @@ type dist struct {
 	mean, m2      float64 // Welford, over every value; kept only once sk is set (exact values give them before)
 	minV, maxV    float64 // likewise
 	exactCapacity int
-	pos           *store.DenseStore // sk's positive store when sk has sketchMapping and dense stores (binOf's bins), else nil
+	pos           *store.DenseStore // sk's positive store when sk has sketchMapping and dense stores, else nil
 }
 
-// posOf returns sk's positive store when binOf gives its bins, else nil (every value then goes through sk.Add).
+// posOf returns sk's positive store when addBins can place values in it directly, else nil (every value then
+// goes through sk.Add).
 func posOf(sk *ddsketch.DDSketch) *store.DenseStore {
 	if m, ok := sk.IndexMapping.(*mapping.CubicallyInterpolatedMapping); !ok || m != sketchMapping {
 		return nil
@@ -123,23 +112,30 @@ func (d *dist) addFinite(vs []float64) {
 	}
 }
 
-// addSketched counts vs, finite, in the moments and the sketch, as one at a time would: the sketch's bins get
-// the same counts (a run of values in one bin is added as one count).
+// addSketched counts vs, finite, in the moments and the sketch, as one at a time would.
 func (d *dist) addSketched(vs []float64) {
 	d.moments(vs)
+	d.addBins(vs)
+}
+
+// addBins counts vs, finite, in the sketch: its bins get the same counts as DDSketch.Add one at a time (a run
+// of values in one bin is added as one count).
+func (d *dist) addBins(vs []float64) {
 	if d.pos == nil {
 		for _, v := range vs {
 			_ = d.sk.Add(v) // finite values never fail
 		}
 		return
 	}
+	m := sketchMapping
+	lo, hi := m.MinIndexableValue(), m.MaxIndexableValue() // lo < v ≤ hi goes to the positive store, as in DDSketch.Add
 	run, count := 0, 0.0
 	for _, v := range vs {
-		b := binOf(v)
-		if b == noBin {
+		if v <= lo || v > hi {
 			_ = d.sk.Add(v) // the zero bin, the negative store, or out of range: not the positive store
 			continue
 		}
+		b := m.Index(v)
 		if count > 0 && b == run {
 			count++
 			continue
@@ -183,14 +179,12 @@ func (d *dist) moments(vs []float64) {
 // toSketch moves the exact values into a new sketch and adds v, the next value: the moments are computed
 // over the exact values in order, as they would have been one value at a time.
 func (d *dist) toSketch(v float64) {
-	sk := newSketch()
 	d.exactMoments()
-	for _, x := range d.exact {
-		_ = sk.Add(x)
-	}
-	d.moments([]float64{v})
-	_ = sk.Add(v)
-	d.sk, d.exact, d.pos = sk, nil, posOf(sk)
+	d.sk = newSketch()
+	d.pos = posOf(d.sk)
+	d.addBins(d.exact)
+	d.exact = nil
+	d.addSketched([]float64{v})
 }
 
 // exactMoments sets d.n and the moments (mean, M2, min, max) from the exact values, in order, as counting
