@@ -20,15 +20,20 @@ const (
 	SketchRelativeAccuracy = 0.005
 )
 
-// newSketch returns a DDSketch with the cubically interpolated index mapping (no logarithm per value) and
-// dense stores: the fastest Add the library offers, with memory proportional to the log of the value range
-// (about 1,600 bins for 0.01 ms to 100 s at 0.5 %).
-func newSketch() *ddsketch.DDSketch {
+// sketchMapping is every sketch's index mapping: cubically interpolated (no logarithm per value), at
+// SketchRelativeAccuracy. It is never changed.
+var sketchMapping = func() *mapping.CubicallyInterpolatedMapping {
 	m, err := mapping.NewCubicallyInterpolatedMapping(SketchRelativeAccuracy)
 	if err != nil { // only for an invalid accuracy constant
 		panic(err)
 	}
-	return ddsketch.NewDDSketch(m, store.NewDenseStore(), store.NewDenseStore())
+	return m
+}()
+
+// newSketch returns a DDSketch with sketchMapping and dense stores: the fastest Add the library offers, with
+// memory proportional to the log of the value range (about 1,600 bins for 0.01 ms to 100 s at 0.5 %).
+func newSketch() *ddsketch.DDSketch {
+	return ddsketch.NewDDSketch(sketchMapping, store.NewDenseStore(), store.NewDenseStore())
 }
 
 // dist accumulates one distribution in bounded memory: values are kept exactly up to ExactCap, then in a
@@ -40,35 +45,25 @@ type dist struct {
 	mean, m2      float64 // Welford, over every value; kept only once sk is set (exact values give them before)
 	minV, maxV    float64 // likewise
 	exactCapacity int
-	fast          sketchAdder
+	pos           *store.DenseStore // sk's positive store when sk has sketchMapping and dense stores, else nil
 }
 
-// sketchAdder adds a positive value to a sketch made by newSketch through its concrete mapping and store,
-// as DDSketch.Add does through interfaces: the same bin, the same count.
-type sketchAdder struct {
-	m      *mapping.CubicallyInterpolatedMapping
-	pos    *store.DenseStore
-	lo, hi float64 // the mapping's indexable range: lo < v ≤ hi goes to pos
-}
-
-// adderOf returns sk's sketchAdder, or the zero one (every value through sk.Add) when sk was not made by
-// newSketch.
-func adderOf(sk *ddsketch.DDSketch) sketchAdder {
-	m, ok1 := sk.IndexMapping.(*mapping.CubicallyInterpolatedMapping)
-	pos, ok2 := sk.GetPositiveValueStore().(*store.DenseStore)
-	if !ok1 || !ok2 {
-		return sketchAdder{}
+// posOf returns sk's positive store when addBins can place values in it directly, else nil (every value then
+// goes through sk.Add).
+func posOf(sk *ddsketch.DDSketch) *store.DenseStore {
+	if m, ok := sk.IndexMapping.(*mapping.CubicallyInterpolatedMapping); !ok || m != sketchMapping {
+		return nil
 	}
-	return sketchAdder{m: m, pos: pos, lo: m.MinIndexableValue(), hi: m.MaxIndexableValue()}
+	pos, _ := sk.GetPositiveValueStore().(*store.DenseStore)
+	return pos
 }
 
 func (d *dist) add(v float64) {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return
 	}
-	d.n++
 	if d.sk != nil {
-		d.addSketched(v)
+		d.addSketched([]float64{v})
 		return
 	}
 	capacity := d.exactCapacity
@@ -76,71 +71,127 @@ func (d *dist) add(v float64) {
 		capacity = ExactCap
 	}
 	if len(d.exact) < capacity {
+		d.n++
 		d.exact = append(d.exact, v)
 		return
 	}
 	d.toSketch(v)
 }
 
+// gapBatch is how many gaps addGaps computes at a time once d is sketched (a stack buffer).
+const gapBatch = 64
+
 // addGaps adds the gaps between consecutive times of ts, ms, as add would one at a time (a duration is
 // always finite).
 func (d *dist) addGaps(ts []time.Time) {
-	for i := 1; i < len(ts); i++ {
-		v := ms(ts[i].Sub(ts[i-1]))
-		if d.sk == nil {
-			d.add(v)
-			continue
-		}
-		d.n++
-		d.addSketched(v)
+	var buf [gapBatch]float64
+	for len(ts) > 1 {
+		k := min(len(ts)-1, gapBatch)
+		d.addFinite(gapsMS(buf[:k], ts[:k+1]))
+		ts = ts[k:]
 	}
 }
 
-// addSketched counts v, finite, in the moments and the sketch; d.n already counts it.
-func (d *dist) addSketched(v float64) {
-	d.moments(v)
-	if f := &d.fast; f.pos != nil && v > f.lo && v <= f.hi {
-		f.pos.Add(f.m.Index(v))
+// gapsMS sets dst[i] to the gap between ts[i] and ts[i+1], ms, for each i of dst (len(ts) > len(dst)), and
+// returns dst.
+func gapsMS(dst []float64, ts []time.Time) []float64 {
+	for i := range dst {
+		dst[i] = ms(ts[i+1].Sub(ts[i]))
+	}
+	return dst
+}
+
+// addFinite adds vs, finite, as add would one at a time.
+func (d *dist) addFinite(vs []float64) {
+	for len(vs) > 0 && d.sk == nil {
+		d.add(vs[0])
+		vs = vs[1:]
+	}
+	if len(vs) > 0 {
+		d.addSketched(vs)
+	}
+}
+
+// addSketched counts vs, finite, in the moments and the sketch, as one at a time would.
+func (d *dist) addSketched(vs []float64) {
+	d.moments(vs)
+	d.addBins(vs)
+}
+
+// addBins counts vs, finite, in the sketch: its bins get the same counts as DDSketch.Add one at a time (a run
+// of values in one bin is added as one count).
+func (d *dist) addBins(vs []float64) {
+	if d.pos == nil {
+		for _, v := range vs {
+			_ = d.sk.Add(v) // finite values never fail
+		}
 		return
 	}
-	_ = d.sk.Add(v) // finite values never fail
+	m := sketchMapping
+	lo, hi := m.MinIndexableValue(), m.MaxIndexableValue() // lo < v ≤ hi goes to the positive store, as in DDSketch.Add
+	run, count := 0, 0.0
+	for _, v := range vs {
+		if v <= lo || v > hi {
+			_ = d.sk.Add(v) // the zero bin, the negative store, or out of range: not the positive store
+			continue
+		}
+		b := m.Index(v)
+		if count > 0 && b == run {
+			count++
+			continue
+		}
+		if count > 0 {
+			d.pos.AddWithCount(run, count)
+		}
+		run, count = b, 1
+	}
+	if count > 0 {
+		d.pos.AddWithCount(run, count)
+	}
 }
 
-// moments counts v, the d.n-th value, in the mean, M2 (Welford), min and max.
-func (d *dist) moments(v float64) {
-	delta := v - d.mean
-	d.mean += delta / float64(d.n)
-	d.m2 += delta * (v - d.mean)
-	if d.n == 1 || v < d.minV {
-		d.minV = v
+// moments counts vs, in order, in d.n, the mean, M2 (Welford), min and max.
+func (d *dist) moments(vs []float64) {
+	if len(vs) == 0 {
+		return
 	}
-	if d.n == 1 || v > d.maxV {
-		d.maxV = v
+	mean, m2, lo, hi := d.mean, d.m2, d.minV, d.maxV
+	if d.n == 0 {
+		lo, hi = vs[0], vs[0]
 	}
+	k := float64(d.n) // exact: a count stays far below 2^53
+	for _, v := range vs {
+		k++
+		delta := v - mean
+		mean += delta / k
+		m2 += delta * (v - mean)
+		if v < lo {
+			lo = v
+		}
+		if v > hi {
+			hi = v
+		}
+	}
+	d.n += len(vs)
+	d.mean, d.m2, d.minV, d.maxV = mean, m2, lo, hi
 }
 
-// toSketch moves the exact values into a new sketch and adds v, the d.n-th value: the moments are computed
+// toSketch moves the exact values into a new sketch and adds v, the next value: the moments are computed
 // over the exact values in order, as they would have been one value at a time.
 func (d *dist) toSketch(v float64) {
-	sk := newSketch()
 	d.exactMoments()
-	for _, x := range d.exact {
-		_ = sk.Add(x)
-	}
-	d.n++
-	d.moments(v)
-	_ = sk.Add(v)
-	d.sk, d.exact, d.fast = sk, nil, adderOf(sk)
+	d.sk = newSketch()
+	d.pos = posOf(d.sk)
+	d.addBins(d.exact)
+	d.exact = nil
+	d.addSketched([]float64{v})
 }
 
-// exactMoments sets the moments (mean, M2, min, max) from the exact values, in order, as counting them one
-// at a time would: they are kept only once d is sketched.
+// exactMoments sets d.n and the moments (mean, M2, min, max) from the exact values, in order, as counting
+// them one at a time would: they are kept only once d is sketched.
 func (d *dist) exactMoments() {
-	d.mean, d.m2 = 0, 0
-	for i, x := range d.exact {
-		d.n = i + 1
-		d.moments(x)
-	}
+	d.n, d.mean, d.m2 = 0, 0, 0
+	d.moments(d.exact)
 }
 
 // detached returns a copy of d that shares no memory with it, so its stats can be computed without the
@@ -149,7 +200,7 @@ func (d *dist) detached() dist {
 	c := *d
 	if d.sk != nil {
 		c.sk = d.sk.Copy()
-		c.fast = adderOf(c.sk)
+		c.pos = posOf(c.sk)
 	} else {
 		c.exact = slices.Clone(d.exact)
 	}

@@ -3,6 +3,7 @@ package recorder
 import (
 	"math"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -87,4 +88,57 @@ func TestDistSketchAndMomentsMatchOneAtATime(t *testing.T) {
 	c.add(7)
 	assert.Equal(t, ref.GetCount(), d.sk.GetCount(), "a detached copy adds to its own sketch")
 	assert.Equal(t, ref.GetCount()+1, c.sk.GetCount())
+}
+
+// addGaps fills the sketch and the moments as DDSketch.Add and Welford's update one gap at a time do: byte for
+// byte, over more gaps than one batch, runs of equal gaps, gaps in neighbouring bins, zero and negative gaps,
+// with the switch to the sketch inside a call.
+func TestDistAddGapsMatchesOneAtATime(t *testing.T) {
+	t0 := time.Now()
+	ts := []time.Time{t0}
+	at := t0
+	for i := 0; i < 300; i++ {
+		g := time.Duration(10+(i*7919)%37) * time.Millisecond
+		switch {
+		case i%50 < 20: // a run of equal gaps: one bin
+			g = 10 * time.Millisecond
+		case i%50 < 30: // creeping up by 0.1 %: pairs in one bin and in neighbouring bins
+			g = 20*time.Millisecond + time.Duration(i%50-20)*20*time.Microsecond
+		case i == 130:
+			g = 0
+		case i == 131:
+			g = -3 * time.Millisecond
+		}
+		at = at.Add(g)
+		ts = append(ts, at)
+	}
+	d := dist{exactCapacity: 100}
+	d.addGaps(ts[:40]) // 39 gaps
+	d.addGaps(ts[39:200])
+	d.addGaps(ts[199:])
+	ref := newSketch()
+	var n int
+	var mean, m2, lo, hi float64
+	for i := 1; i < len(ts); i++ {
+		v := float64(ts[i].Sub(ts[i-1])) / 1e6
+		require.NoError(t, ref.Add(v))
+		n++
+		delta := v - mean
+		mean += delta / float64(n)
+		m2 += delta * (v - mean)
+		if n == 1 || v < lo {
+			lo = v
+		}
+		if n == 1 || v > hi {
+			hi = v
+		}
+	}
+	require.NotNil(t, d.sk)
+	var got, want []byte
+	d.sk.Encode(&got, true)
+	ref.Encode(&want, true)
+	assert.Equal(t, want, got)
+	assert.Equal(t, 300, d.n)
+	assert.Equal(t, [4]float64{mean, m2, lo, hi}, [4]float64{d.mean, d.m2, d.minV, d.maxV})
+	assert.Equal(t, -3.0, d.minV)
 }

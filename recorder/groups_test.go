@@ -61,9 +61,9 @@ func TestGroupsBoundedMemory(t *testing.T) {
 		r.RecordRequest(Request{Start: t0, FirstToken: t0.Add(time.Duration(i+1) * time.Microsecond), End: t0.Add(time.Second), Model: "m"})
 	}
 	g := r.groups.byModel["m"]
-	if g.ttft.sk == nil || g.ttft.exact != nil || len(g.win) != 0 || len(g.recs) != 0 {
+	if g.ttft.sk == nil || g.ttft.exact != nil || len(g.win) != 0 || g.rows.n != 0 {
 		t.Errorf("group: sketch %v, exact %d, window %d, rows %d; want a sketch and nothing else kept",
-			g.ttft.sk != nil, len(g.ttft.exact), len(g.win), len(g.recs))
+			g.ttft.sk != nil, len(g.ttft.exact), len(g.win), g.rows.n)
 	}
 	if len(r.win) != GroupExactCap+1 || r.ttft.sk != nil {
 		t.Errorf("parent: window %d, sketch %v; want %d and exact values", len(r.win), r.ttft.sk != nil, GroupExactCap+1)

@@ -28,9 +28,14 @@ func (q *Request) perToken() bool {
 	return true
 }
 
-// addITL adds q's ITL gaps to d, as itlGaps gives them (per chunk straight from TokenTimes: the hot path).
-func (q *Request) addITL(d *dist) {
-	if !q.perToken() {
+// addITL adds q's ITL gaps to d, as itlGaps gives them: gaps when not nil (q's per-chunk gaps, ms, computed
+// before the lock: the hot path), else per chunk from TokenTimes or per token (perToken is q.perToken()).
+func (q *Request) addITL(d *dist, perToken bool, gaps []float64) {
+	if gaps != nil {
+		d.addFinite(gaps)
+		return
+	}
+	if !perToken {
 		d.addGaps(q.TokenTimes)
 		return
 	}
@@ -67,14 +72,15 @@ func (q *Request) itlGaps(add func(ms float64)) int {
 	return n
 }
 
-// itlSpan is the time the ITL gaps of q cover and their number: the mean gap is span/n.
-func (q *Request) itlSpan() (time.Duration, int) {
+// itlSpan is the time the ITL gaps of q cover and their number (the mean gap is span/n); perToken is
+// q.perToken().
+func (q *Request) itlSpan(perToken bool) (time.Duration, int) {
 	t := q.TokenTimes
-	if len(t) < 2 && !q.perToken() {
+	if len(t) < 2 && !perToken {
 		return 0, 0
 	}
 	n := len(t) - 1
-	if q.perToken() {
+	if perToken {
 		n = -1
 		for _, k := range q.TokenCounts {
 			n += k

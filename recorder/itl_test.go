@@ -71,3 +71,35 @@ func TestITLFallsBackToPerChunk(t *testing.T) {
 	assert.Equal(t, 8, s.ITLMS.N)
 	assert.Nil(t, New(t0, Config{}).Summarize().ITLDefinition)
 }
+
+// RecordRequest's ITL distribution, for its model's recorder too, holds what adding each chunk gap one at a
+// time gives, for requests whose gaps are computed before the lock (up to 64) and those with more, across
+// the switch to the sketch.
+func TestRecordRequestITLMatchesOneAtATime(t *testing.T) {
+	t0 := time.Now()
+	r := New(t0, Config{})
+	r.itl.exactCapacity = 50
+	want := dist{exactCapacity: 50}
+	for i, n := range []int{10, 100, 3, 64, 65, 40} {
+		gaps := make([]float64, n)
+		for j := range gaps {
+			gaps[j] = 5 + float64((i*31+j*7919)%97)/10
+		}
+		q := req(t0, float64(i), 20, gaps, n+1)
+		q.Model = "m"
+		r.RecordRequest(q)
+		for j := 1; j < len(q.TokenTimes); j++ {
+			want.add(float64(q.TokenTimes[j].Sub(q.TokenTimes[j-1])) / 1e6)
+		}
+	}
+	require.NotNil(t, r.itl.sk)
+	var got, exp []byte
+	r.itl.sk.Encode(&got, true)
+	want.sk.Encode(&exp, true)
+	assert.Equal(t, exp, got)
+	assert.Equal(t, [5]float64{float64(want.n), want.mean, want.m2, want.minV, want.maxV},
+		[5]float64{float64(r.itl.n), r.itl.mean, r.itl.m2, r.itl.minV, r.itl.maxV})
+	m := r.Summarize().ByModel["m"].ITLMS
+	assert.Equal(t, 282, m.N) // 10 + 100 + 3 + 64 + 65 + 40
+	assert.InDelta(t, *r.Summarize().ITLMS.Mean, *m.Mean, 1e-9)
+}

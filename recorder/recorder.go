@@ -3,7 +3,6 @@ package recorder
 import (
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -215,7 +214,7 @@ type Recorder struct {
 	slo     SLO
 
 	mu        sync.Mutex
-	recs      []Record
+	rows      rows
 	counts    Counts
 	lastError string
 	errs      errorTally // failed requests' messages by class, for the dominant error
@@ -272,15 +271,19 @@ func (r *Recorder) Start() time.Time { return r.start }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// toRecord derives the compact record from q, computing every duration from monotonic readings.
-func (r *Recorder) toRecord(q *Request) Record { return RecordOf(q, r.start) }
-
 // RecordOf derives the compact record a Recorder started at start keeps for q: TTFTMS, E2EMS, TPOTMS and the
 // from-intended latencies in ms (NaN when unknown), offsets in seconds since start. It is the one place these
 // per-request figures are computed; a load sweep's early stop reads them before the recorder does.
 func RecordOf(q *Request, start time.Time) Record {
+	var rec Record
+	recordOf(q, start, &rec)
+	return rec
+}
+
+// recordOf is RecordOf, writing into rec, and returns the number of q's ITL gaps.
+func recordOf(q *Request, start time.Time, rec *Record) (itlGaps int) {
 	nan := math.NaN()
-	rec := Record{
+	*rec = Record{
 		ID: q.ID, TTFTMS: nan, TTFOMS: nan, E2EMS: nan, TPOTMS: nan, ITLMeanMS: nan, ReasoningTokens: q.ReasoningTokens,
 		TTFTFromIntendedMS: nan, E2EFromIntendedMS: nan, TimeToRejectMS: nan, SendLagMS: nan,
 		SlotWaitMS: ms(q.SlotWait), IgnoreEOS: q.IgnoreEOS,
@@ -315,10 +318,11 @@ func RecordOf(q *Request, start time.Time) Record {
 	if q.OutputTokens > 1 && !q.FirstToken.IsZero() && !q.End.IsZero() {
 		rec.TPOTMS = ms(q.End.Sub(q.FirstToken)) / float64(q.OutputTokens-1)
 	}
-	if span, n := q.itlSpan(); n > 0 {
+	rec.ITLPerToken = q.perToken()
+	span, n := q.itlSpan(rec.ITLPerToken)
+	if n > 0 {
 		rec.ITLMeanMS = ms(span) / float64(n)
 	}
-	rec.ITLPerToken = q.perToken()
 	if !q.IntendedStart.IsZero() {
 		rec.SendLagMS = ms(q.Start.Sub(q.IntendedStart))
 		if !q.FirstToken.IsZero() {
@@ -328,7 +332,7 @@ func RecordOf(q *Request, start time.Time) Record {
 			rec.E2EFromIntendedMS = ms(q.End.Sub(q.IntendedStart))
 		}
 	}
-	return rec
+	return n
 }
 
 // RecordRequest stores q. A request whose Start is zero is counted as failed with an error saying so, since
@@ -341,14 +345,19 @@ func (r *Recorder) RecordRequest(q Request) {
 		}
 		q.Start = time.Now()
 	}
-	rec := r.toRecord(&q)
-	if rec.Outcome == OutcomeOK {
-		_, rec.ITLGaps = q.itlSpan()
+	var rec Record
+	if n := recordOf(&q, r.start, &rec); rec.Outcome == OutcomeOK {
+		rec.ITLGaps = n
+	}
+	var buf [gapBatch]float64
+	var gaps []float64 // q's per-chunk gaps, ms, when they fit in buf: computed before the lock
+	if n := len(q.TokenTimes) - 1; rec.ITLGaps > 0 && !rec.ITLPerToken && n <= gapBatch {
+		gaps = gapsMS(buf[:n], q.TokenTimes)
 	}
 	r.mu.Lock()
 	r.add(&rec)
 	if rec.ITLGaps > 0 {
-		q.addITL(&r.itl)
+		q.addITL(&r.itl, rec.ITLPerToken, gaps)
 	}
 	var byModel, byTurn *Recorder
 	if rec.Model != "" || rec.Turn > 0 {
@@ -356,23 +365,23 @@ func (r *Recorder) RecordRequest(q Request) {
 	}
 	r.mu.Unlock()
 	if byModel != nil {
-		byModel.addGroup(rec, &q)
+		byModel.addGroup(rec, &q, gaps)
 	}
 	if byTurn != nil {
-		byTurn.addGroup(rec, nil) // a turn's figures leave ITL out (its request is in its model's)
+		byTurn.addGroup(rec, nil, nil) // a turn's figures leave ITL out (its request is in its model's)
 	}
 }
 
-// addGroup adds rec, as its parent recorded it from q, to a group's recorder, with q's ITL gaps when rec
-// has some and q is not nil.
-func (r *Recorder) addGroup(rec Record, q *Request) {
+// addGroup adds rec, as its parent recorded it from q (with q's gaps when computed), to a group's recorder,
+// with q's ITL gaps when rec has some and q is not nil.
+func (r *Recorder) addGroup(rec Record, q *Request, gaps []float64) {
 	if q == nil {
 		rec.ITLGaps = 0
 	}
 	r.mu.Lock()
 	r.add(&rec)
 	if rec.ITLGaps > 0 {
-		q.addITL(&r.itl)
+		q.addITL(&r.itl, rec.ITLPerToken, gaps)
 	}
 	r.mu.Unlock()
 }
@@ -479,16 +488,11 @@ func (r *Recorder) add(rec *Record) {
 	if r.groups.leaf { // a group keeps no rows: none of its requests is dropped
 		return
 	}
-	if len(r.recs) >= r.maxRecs {
+	if r.rows.n >= r.maxRecs {
 		c.Dropped++
 		return
 	}
-	if n := len(r.recs); n == cap(r.recs) {
-		grown := make([]Record, n, min(max(2*n, 64), r.maxRecs))
-		copy(grown, r.recs)
-		r.recs = grown
-	}
-	r.recs = append(r.recs, *rec)
+	r.rows.push(rec, r.maxRecs)
 }
 
 // schedule counts an open-loop request's send lag and slot wait, of any outcome, and its intended start.
@@ -558,17 +562,17 @@ func (r *Recorder) drainLocked(cutS float64) Window {
 }
 
 // TakeJournal returns the rows kept since its previous call, each with its ITL chunk gaps (ms), and the
-// tallies so far. It copies nothing: rows and gaps are read-only views of what the recorder keeps anyway (rows
-// and exact values are only ever appended, never changed), so RecordRequest does no work for the journal and
-// TakeJournal holds the lock for a moment. Once the ITL distribution has moved into its sketch (past
+// tallies so far. Rows and gaps are read-only views of what the recorder keeps anyway (rows and exact values
+// are only ever appended, never changed; rows that span two row chunks are joined into a copy, outside the
+// lock), so RecordRequest does no work for the journal and TakeJournal holds the lock for a moment. Once the ITL distribution has moved into its sketch (past
 // ExactCap gaps over the run) a row's gaps are nil, which also bounds what a journal holds.
 func (r *Recorder) TakeJournal() ([]Record, [][]float64, Counts) {
 	r.mu.Lock()
-	n := len(r.recs)
-	rows := r.recs[r.jFrom:n:n]
-	r.jFrom = n
+	views := r.rows.views(r.jFrom)
+	r.jFrom = r.rows.n
 	exact, sketched, counts := r.itl.exact, r.itl.sk != nil, r.counts
 	r.mu.Unlock()
+	rows := joined(views)
 	gaps := make([][]float64, len(rows))
 	if sketched {
 		return rows, gaps, counts
@@ -650,7 +654,7 @@ const errNoStart = recorderError("vmtest: request recorded with a zero Start tim
 func (r *Recorder) Len() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return len(r.recs)
+	return r.rows.n
 }
 
 // Records returns a copy of the rows from index from (0 for all) to the end, and the index to pass next time
@@ -658,12 +662,10 @@ func (r *Recorder) Len() int {
 func (r *Recorder) Records(from int) ([]Record, int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if from < 0 || from > len(r.recs) {
-		from = len(r.recs)
+	if from < 0 || from > r.rows.n {
+		from = r.rows.n
 	}
-	out := make([]Record, len(r.recs)-from)
-	copy(out, r.recs[from:])
-	return out, len(r.recs)
+	return r.rows.copyFrom(from), r.rows.n
 }
 
 // Counts returns the tallies so far.
@@ -792,10 +794,7 @@ func (r *Recorder) copyLocked(rows bool) cutCopy {
 		firstS: r.firstS, lastS: r.lastS, intFirst: r.intFirst, intLast: r.intLast, good: r.good}
 	c.s.DominantError, c.s.DominantErrorCount = r.errs.dominant()
 	if rows {
-		c.recs = slices.Clone(r.recs)
-		if c.recs == nil {
-			c.recs = []Record{}
-		}
+		c.recs = r.rows.copyFrom(0)
 	}
 	return c
 }

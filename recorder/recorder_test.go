@@ -210,7 +210,7 @@ func TestRowsReserveNoRoomPastTheBound(t *testing.T) {
 		r.RecordRequest(req(t0, 0, 10, nil, 1))
 	}
 	assert.Equal(t, 100, r.Len())
-	assert.Equal(t, 100, cap(r.recs))
+	assert.Equal(t, 100, r.rows.reserved())
 }
 
 func TestStatsIncludeRequestsPastTheRowBound(t *testing.T) {
