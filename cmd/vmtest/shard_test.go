@@ -61,15 +61,14 @@ func csvColumns(t *testing.T, path string, cols ...string) (map[string][]float64
 	return out, len(recs) - 1
 }
 
-// Four shard processes of the real binary against one simulator, then vmtest merge: the merged counts are
+// Four shard processes of the command against one simulator, then vmtest merge: the merged counts are
 // the sums, the merged percentiles numpy's over the union of the four requests CSVs; a shard of another load
 // test is refused, naming what differs.
 func TestShardsMergeToTheUnionOfTheirRequests(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds the binary and runs five processes")
+		t.Skip("runs five processes of the command")
 	}
 	sim := fastSim(t)
-	bin := buildVmtest(t)
 	base := t.TempDir()
 	startAt := time.Now().Add(time.Second).UTC().Format(time.RFC3339)
 	const n, requests = 4, 42
@@ -77,9 +76,7 @@ func TestShardsMergeToTheUnionOfTheirRequests(t *testing.T) {
 	load := func(dir, maxTokens string, extra []string, env ...string) *exec.Cmd {
 		args := append([]string{"load", "-url", sim.URL, "-requests", strconv.Itoa(requests), "-max-tokens", maxTokens,
 			"-interval", "200ms", "-gpu", "none", "-config", "sharded", "-out", dir, "-start-at", startAt}, extra...)
-		cmd := exec.Command(bin, args...)
-		cmd.Env = append(os.Environ(), env...)
-		return cmd
+		return vmtestCommand(t, env, args...)
 	}
 	dirs := make([]string, n)
 	cmds := make([]*exec.Cmd, n+1)
