@@ -65,7 +65,7 @@ func inTerminal(t *testing.T, line string) string {
 // gives its own -gpu (a flag given twice is refused).
 func terminalRun(t *testing.T, args string) string {
 	t.Helper()
-	sim := vllmsim.New(t, vllmsim.Config{Model: "sim-model", Seed: 7, TTFTBase: 40 * time.Millisecond, TimePerOutputToken: 10 * time.Millisecond})
+	sim := vllmsim.New(t, vllmsim.Config{Model: "sim-model", Seed: 7, TTFTBase: 10 * time.Millisecond, TimePerOutputToken: 2 * time.Millisecond})
 	body, err := os.ReadFile(filepath.Join("..", "..", "testdata", "dcgm", "a800-mig-excerpt.prom"))
 	require.NoError(t, err)
 	dcgm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(body) }))
@@ -74,7 +74,7 @@ func terminalRun(t *testing.T, args string) string {
 	if strings.Contains(args, "-gpu ") {
 		gpu = ""
 	}
-	line := vmtestShell(t) + " load -url " + sim.URL + " -model sim-model -requests 40 -concurrency 2 -max-tokens 5 -interval 500ms" +
+	line := vmtestShell(t) + " load -url " + sim.URL + " -model sim-model -requests 40 -concurrency 2 -max-tokens 5 -interval 100ms" +
 		gpu + " -dcgm-url " + dcgm.URL + "/metrics -config tty -out " + t.TempDir() + " " + args
 	return inTerminal(t, line)
 }
