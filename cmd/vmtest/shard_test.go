@@ -147,11 +147,11 @@ func TestShardsMergeToTheUnionOfTheirRequests(t *testing.T) {
 	assert.Equal(t, exitFail, code)
 	assert.Contains(t, stderr, "ran different load tests: max_tokens 8 against 4")
 
-	// Open loop: 4 shards of -rate 40 each send 10 req/s on their own schedule; the merged latencies from
+	// Open loop: 4 shards of -rate 200 each send 50 req/s on their own schedule; the merged latencies from
 	// the intended start are those of the union.
 	for i := range n {
 		dirs[i] = filepath.Join(base, fmt.Sprintf("open-%d", i))
-		cmds[i] = load(dirs[i], "8", []string{"-rate", "40"}, shard.EnvIndex+"="+strconv.Itoa(i), shard.EnvCount+"="+strconv.Itoa(n))
+		cmds[i] = load(dirs[i], "8", []string{"-rate", "200"}, shard.EnvIndex+"="+strconv.Itoa(i), shard.EnvCount+"="+strconv.Itoa(n))
 	}
 	for i := range n {
 		wg.Go(func() { outs[i], errs[i] = cmds[i].CombinedOutput() })
@@ -159,7 +159,7 @@ func TestShardsMergeToTheUnionOfTheirRequests(t *testing.T) {
 	wg.Wait()
 	for i := range n {
 		require.NoError(t, errs[i], "open-loop process %d: %s", i, outs[i])
-		assert.Contains(t, string(outs[i]), "open loop at 10 req/s", "shard %d's share of the rate", i)
+		assert.Contains(t, string(outs[i]), "open loop at 50 req/s", "shard %d's share of the rate", i)
 	}
 	out = filepath.Join(base, "open-merged")
 	code, stdout, stderr = runCmd(context.Background(), append([]string{"merge", "-out", out}, dirs...)...)
