@@ -82,13 +82,14 @@ func terminalRun(t *testing.T, args string) string {
 var (
 	runIDPattern = regexp.MustCompile(`\d{8}T\d{6}Z-[0-9a-f]{6}`)
 	clockPattern = regexp.MustCompile(`\b\d\d:\d\d:\d\d\b`)
-	figure       = regexp.MustCompile(`(^|[ /:(+])(-|>?\d+(\.\d+)?)`)
+	figure       = regexp.MustCompile(`(^|[ /:(+])(-|>?\d+(\.\d+)?%?)`)
 	spaces       = regexp.MustCompile(` {2,}`)
 )
 
 // normalise keeps what a run in a terminal shows the same from run to run: the GPU rows as they are (they
-// come from the capture) and the exit status, elsewhere the run id, the clock and every figure (or "-", unknown over a short
-// last interval) replaced, runs of spaces (the figures' padding) made one and trailing ones dropped.
+// come from the capture) and the exit status, elsewhere the run id, the clock and every figure, its % sign
+// included (or "-", unknown over a short last interval, which has none), replaced, runs of spaces (the
+// figures' padding) made one and trailing ones dropped.
 func normalise(screen string) string {
 	lines := strings.Split(screen, "\n")
 	for i, l := range lines {
