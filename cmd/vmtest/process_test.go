@@ -1,41 +1,51 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 )
 
-// envRunMain, set to 1, makes this package's test binary run the vmtest command (main) instead of its tests:
-// the tests that need the command as processes of its own (in a terminal, as several shards) run this binary,
-// which holds the same main, rather than building and linking the command for each of them.
-const envRunMain = "VMTEST_TEST_RUN_MAIN"
+// built is the vmtest command built once for this test binary, for the tests that run it as processes of
+// its own (in a terminal, as several shards): dir holds it and is removed when the tests end.
+var built struct {
+	once      sync.Once
+	dir, path string
+	err       error
+}
 
-// TestMain runs main when envRunMain is 1, the tests otherwise.
+// TestMain runs the tests, then removes the command built for them, if any.
 func TestMain(m *testing.M) {
-	if os.Getenv(envRunMain) == "1" {
-		main() // exits
+	code := m.Run()
+	if built.dir != "" {
+		_ = os.RemoveAll(built.dir)
 	}
-	os.Exit(m.Run())
+	os.Exit(code)
 }
 
-// vmtestCommand returns the command `vmtest args...` as a process of this test binary, its environment this
-// process's with env (NAME=value entries) added.
-func vmtestCommand(t *testing.T, env []string, args ...string) *exec.Cmd {
+// vmtestBinary returns the path of this command built (without cgo) into a temporary directory: built at
+// the first call, the same file after.
+func vmtestBinary(t *testing.T) string {
 	t.Helper()
-	bin, err := os.Executable()
-	require.NoError(t, err)
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(append(os.Environ(), envRunMain+"=1"), env...)
-	return cmd
-}
-
-// vmtestShell returns the start of a shell command line that runs vmtest: this test binary, envRunMain set.
-func vmtestShell(t *testing.T) string {
-	t.Helper()
-	bin, err := os.Executable()
-	require.NoError(t, err)
-	return envRunMain + "=1 " + bin
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "vmtest-bin"); built.err != nil {
+			return
+		}
+		bin := filepath.Join(built.dir, "vmtest")
+		cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, ".")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build: %w: %s", err, out)
+			return
+		}
+		built.path = bin
+	})
+	require.NoError(t, built.err)
+	return built.path
 }

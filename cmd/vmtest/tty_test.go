@@ -74,7 +74,7 @@ func terminalRun(t *testing.T, args string) string {
 	if strings.Contains(args, "-gpu ") {
 		gpu = ""
 	}
-	line := vmtestShell(t) + " load -url " + sim.URL + " -model sim-model -requests 40 -concurrency 2 -max-tokens 5 -interval 100ms" +
+	line := vmtestBinary(t) + " load -url " + sim.URL + " -model sim-model -requests 40 -concurrency 2 -max-tokens 5 -interval 100ms" +
 		gpu + " -dcgm-url " + dcgm.URL + "/metrics -config tty -out " + t.TempDir() + " " + args
 	return inTerminal(t, line)
 }
