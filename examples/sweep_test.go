@@ -23,7 +23,7 @@ func TestSweepSLO(t *testing.T) {
 	url, model := server(t)
 	loads, requests := []float64{1, 2, 4, 8, 16, 32, 64}, 200
 	if os.Getenv(vmtest.EnvVLLMURL) == "" {
-		loads, requests = []float64{4, 16, 32}, 32
+		loads, requests = []float64{8, 16, 32}, 32
 	}
 	res, err := sweep.Run(context.Background(), sweep.Options{
 		Mode:  sweep.Concurrency,

@@ -20,7 +20,7 @@ func testChatLatency(t *testing.T) {
 	c := vmtest.Collect(t, vmtest.Options{VLLMBaseURL: sim.URL, Interval: time.Second})
 	c.Assert( // a typo in a metric name fails the test here, naming the nearest valid names
 		assert.P99Below("ttft", 500*time.Millisecond),
-		assert.Expr("p(90) tpot < 20ms"),
+		assert.Expr("p(90) tpot < 50ms"),
 		assert.Expr("error_rate < 1%"),
 	)
 
@@ -30,7 +30,7 @@ func testChatLatency(t *testing.T) {
 		Prompts:     loadgen.ChatPrompts("What is a KV cache?", "Write a haiku about GPUs."),
 		Params:      loadgen.Params{Model: vllmsim.DefaultModel, MaxTokens: 64},
 		Concurrency: 8,
-		Duration:    3 * time.Second,
+		Duration:    2 * time.Second,
 		Sink:        c, // every request is timed into the collector
 	})
 	if err != nil {

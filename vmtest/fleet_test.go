@@ -100,7 +100,7 @@ func TestSeveralServersAggregate(t *testing.T) {
 	for i, s := range sims {
 		_, err := loadgen.Run(context.Background(), loadgen.LoadConfig{
 			Client: loadgen.ClientConfig{BaseURL: s.URL}, Prompts: loadgen.TextPrompts("a b c"),
-			Params: loadgen.Params{MaxTokens: 3}, Concurrency: 5, Requests: 10 * (i + 1), Sink: c,
+			Params: loadgen.Params{MaxTokens: 3}, Concurrency: 5 * (i + 1), Requests: 10 * (i + 1), Sink: c,
 		})
 		require.NoError(t, err)
 	}

@@ -61,15 +61,15 @@ func csvColumns(t *testing.T, path string, cols ...string) (map[string][]float64
 	return out, len(recs) - 1
 }
 
-// Four shard processes of the real binary against one simulator, then vmtest merge: the merged counts are
+// Four shard processes of the command against one simulator, then vmtest merge: the merged counts are
 // the sums, the merged percentiles numpy's over the union of the four requests CSVs; a shard of another load
 // test is refused, naming what differs.
 func TestShardsMergeToTheUnionOfTheirRequests(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds the binary and runs five processes")
+		t.Skip("builds the command and runs five processes of it")
 	}
 	sim := fastSim(t)
-	bin := buildVmtest(t)
+	bin := vmtestBinary(t)
 	base := t.TempDir()
 	startAt := time.Now().Add(time.Second).UTC().Format(time.RFC3339)
 	const n, requests = 4, 42
@@ -150,11 +150,11 @@ func TestShardsMergeToTheUnionOfTheirRequests(t *testing.T) {
 	assert.Equal(t, exitFail, code)
 	assert.Contains(t, stderr, "ran different load tests: max_tokens 8 against 4")
 
-	// Open loop: 4 shards of -rate 40 each send 10 req/s on their own schedule; the merged latencies from
+	// Open loop: 4 shards of -rate 200 each send 50 req/s on their own schedule; the merged latencies from
 	// the intended start are those of the union.
 	for i := range n {
 		dirs[i] = filepath.Join(base, fmt.Sprintf("open-%d", i))
-		cmds[i] = load(dirs[i], "8", []string{"-rate", "40"}, shard.EnvIndex+"="+strconv.Itoa(i), shard.EnvCount+"="+strconv.Itoa(n))
+		cmds[i] = load(dirs[i], "8", []string{"-rate", "200"}, shard.EnvIndex+"="+strconv.Itoa(i), shard.EnvCount+"="+strconv.Itoa(n))
 	}
 	for i := range n {
 		wg.Go(func() { outs[i], errs[i] = cmds[i].CombinedOutput() })
@@ -162,7 +162,7 @@ func TestShardsMergeToTheUnionOfTheirRequests(t *testing.T) {
 	wg.Wait()
 	for i := range n {
 		require.NoError(t, errs[i], "open-loop process %d: %s", i, outs[i])
-		assert.Contains(t, string(outs[i]), "open loop at 10 req/s", "shard %d's share of the rate", i)
+		assert.Contains(t, string(outs[i]), "open loop at 50 req/s", "shard %d's share of the rate", i)
 	}
 	out = filepath.Join(base, "open-merged")
 	code, stdout, stderr = runCmd(context.Background(), append([]string{"merge", "-out", out}, dirs...)...)

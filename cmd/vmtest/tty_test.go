@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -35,17 +34,6 @@ func tmuxPath(t *testing.T) string {
 	}
 	t.Skipf("tmux is not installed: %s to run this test", tmuxInstall)
 	return ""
-}
-
-// buildVmtest builds this command into a temporary directory and returns the binary's path.
-func buildVmtest(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "vmtest")
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
-	return bin
 }
 
 // inTerminal runs the shell command line in a detached tmux session of 120 × 50 cells, waits for it to end
@@ -77,8 +65,7 @@ func inTerminal(t *testing.T, line string) string {
 // gives its own -gpu (a flag given twice is refused).
 func terminalRun(t *testing.T, args string) string {
 	t.Helper()
-	bin := buildVmtest(t)
-	sim := vllmsim.New(t, vllmsim.Config{Model: "sim-model", Seed: 7, TTFTBase: 40 * time.Millisecond, TimePerOutputToken: 10 * time.Millisecond})
+	sim := vllmsim.New(t, vllmsim.Config{Model: "sim-model", Seed: 7, TTFTBase: 10 * time.Millisecond, TimePerOutputToken: 2 * time.Millisecond})
 	body, err := os.ReadFile(filepath.Join("..", "..", "testdata", "dcgm", "a800-mig-excerpt.prom"))
 	require.NoError(t, err)
 	dcgm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(body) }))
@@ -87,7 +74,7 @@ func terminalRun(t *testing.T, args string) string {
 	if strings.Contains(args, "-gpu ") {
 		gpu = ""
 	}
-	line := bin + " load -url " + sim.URL + " -model sim-model -requests 40 -concurrency 2 -max-tokens 5 -interval 500ms" +
+	line := vmtestBinary(t) + " load -url " + sim.URL + " -model sim-model -requests 40 -concurrency 2 -max-tokens 5 -interval 100ms" +
 		gpu + " -dcgm-url " + dcgm.URL + "/metrics -config tty -out " + t.TempDir() + " " + args
 	return inTerminal(t, line)
 }
@@ -95,13 +82,14 @@ func terminalRun(t *testing.T, args string) string {
 var (
 	runIDPattern = regexp.MustCompile(`\d{8}T\d{6}Z-[0-9a-f]{6}`)
 	clockPattern = regexp.MustCompile(`\b\d\d:\d\d:\d\d\b`)
-	figure       = regexp.MustCompile(`(^|[ /:(+])(-|>?\d+(\.\d+)?)`)
+	figure       = regexp.MustCompile(`(^|[ /:(+])(-|>?\d+(\.\d+)?%?)`)
 	spaces       = regexp.MustCompile(` {2,}`)
 )
 
 // normalise keeps what a run in a terminal shows the same from run to run: the GPU rows as they are (they
-// come from the capture) and the exit status, elsewhere the run id, the clock and every figure (or "-", unknown over a short
-// last interval) replaced, runs of spaces (the figures' padding) made one and trailing ones dropped.
+// come from the capture) and the exit status, elsewhere the run id, the clock and every figure, its % sign
+// included (or "-", unknown over a short last interval, which has none), replaced, runs of spaces (the
+// figures' padding) made one and trailing ones dropped.
 func normalise(screen string) string {
 	lines := strings.Split(screen, "\n")
 	for i, l := range lines {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,7 +24,13 @@ import (
 // pandasInstall is how to get what TestSeedPandasExample needs on Debian.
 const pandasInstall = "sudo apt-get install -y python3-pandas python3-matplotlib"
 
-// pythonWithPandas returns a Python 3 that imports pandas and matplotlib: the system's /usr/bin/python3 first
+// findModules is a Python program that exits 0 when every module named in its arguments can be found,
+// without importing any.
+const findModules = `import importlib.util, sys
+sys.exit(0 if all(importlib.util.find_spec(m) for m in sys.argv[1:]) else 1)
+`
+
+// pythonWithPandas returns a Python 3 that has pandas and matplotlib: the system's /usr/bin/python3 first
 // (where Debian's python3-pandas goes), else python3 on PATH. Without one the test skips, printing the
 // install command, unless CI is set: then it fails.
 func pythonWithPandas(t *testing.T) string {
@@ -33,7 +40,7 @@ func pythonWithPandas(t *testing.T) string {
 		candidates = append(candidates, p)
 	}
 	for _, py := range candidates {
-		if exec.Command(py, "-c", "import pandas, matplotlib").Run() == nil {
+		if exec.Command(py, "-c", findModules, "pandas", "matplotlib").Run() == nil {
 			return py
 		}
 	}
@@ -42,6 +49,41 @@ func pythonWithPandas(t *testing.T) string {
 	}
 	t.Skipf("no python3 with pandas and matplotlib (tried %v); to run this test: %s", candidates, pandasInstall)
 	return ""
+}
+
+// started is when this test binary started: a file of TestChatLatency modified since is this run's.
+var started = time.Now()
+
+// testName is a name for vmtest.OutputDir.
+type testName string
+
+// Name returns the name.
+func (n testName) Name() string { return string(n) }
+
+// readmeMetricsCSV returns the metrics CSV of one run of TestChatLatency (the README's example) in this test
+// binary: the newest its own run wrote (go test runs readme_test.go's tests before this file's), or, when it
+// wrote none since this binary started (go test -run, -shuffle, -artifacts), that of running it here.
+func readmeMetricsCSV(t *testing.T) string {
+	t.Helper()
+	csvs, err := filepath.Glob(filepath.Join(vmtest.OutputDir(testName("TestChatLatency"), ""), "metrics_*.csv"))
+	require.NoError(t, err)
+	newest, at := "", started
+	for _, p := range csvs {
+		if fi, err := os.Stat(p); err == nil && !fi.ModTime().Before(at) {
+			newest, at = p, fi.ModTime()
+		}
+	}
+	if newest != "" {
+		t.Logf("the README example's files of this run: %s", newest)
+		return newest
+	}
+	dir := t.TempDir()
+	t.Setenv(vmtest.EnvOutputDir, dir)
+	t.Run("readme", TestChatLatency)
+	csvs, err = filepath.Glob(filepath.Join(dir, "*", "metrics_*.csv"))
+	require.NoError(t, err)
+	require.Len(t, csvs, 1)
+	return csvs[0]
 }
 
 // discard is a recorder.Sink that keeps nothing.
@@ -101,27 +143,35 @@ func csvView(t *testing.T, path string) pandasView {
 	return v
 }
 
+// bothScripts is a Python program that runs the script argv[1], then the script argv[2] with the arguments
+// after it, each as __main__, in one interpreter (pandas and matplotlib are imported once).
+const bothScripts = `import runpy, sys
+runpy.run_path(sys.argv[1], run_name="__main__")
+sys.argv = sys.argv[2:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+`
+
 // runSeedExample runs the original README's pandas example, unchanged, on csvPath (copied to the path the
-// example reads), then pandas_check.py, and compares what pandas read with encoding/csv's reading.
+// example reads), then pandas_check.py on the copy, and compares what pandas read with encoding/csv's reading.
 func runSeedExample(t *testing.T, py, csvPath string) pandasView {
 	t.Helper()
 	work := t.TempDir()
 	data, err := os.ReadFile(csvPath)
 	require.NoError(t, err)
+	const copied = "metrics_output/metrics_test_001.csv" // where the example reads, relative to work
 	require.NoError(t, os.MkdirAll(filepath.Join(work, "metrics_output"), 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(work, "metrics_output", "metrics_test_001.csv"), data, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(work, copied), data, 0o644))
 	script, err := filepath.Abs(filepath.Join("testdata", "seed_pandas_example.py"))
 	require.NoError(t, err)
-	cmd := exec.Command(py, script)
-	cmd.Dir = work
-	cmd.Env = append(os.Environ(), "MPLBACKEND=Agg") // plt.show() draws nothing without a display
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "the seed's pandas example on %s:\n%s", csvPath, out)
-
 	check, err := filepath.Abs(filepath.Join("testdata", "pandas_check.py"))
 	require.NoError(t, err)
-	out, err = exec.Command(py, check, csvPath).Output()
-	require.NoError(t, err, "pandas_check.py: %s", out)
+	cmd := exec.Command(py, "-c", bothScripts, script, check, copied)
+	cmd.Dir = work
+	cmd.Env = append(os.Environ(), "MPLBACKEND=Agg") // plt.show() draws nothing without a display
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, "the seed's pandas example, then pandas_check.py, on %s:\n%s%s", csvPath, out, stderr.String())
 	var got pandasView
 	require.NoError(t, json.Unmarshal(out, &got), "%s", out)
 	want := csvView(t, csvPath)
@@ -138,28 +188,21 @@ func runSeedExample(t *testing.T, py, csvPath string) pandasView {
 // server's histograms.
 func TestSeedPandasExample(t *testing.T) {
 	py := pythonWithPandas(t)
-	dir := t.TempDir()
-	t.Setenv("VMTEST_OUTPUT_DIR", dir)
-
-	t.Run("readme", TestChatLatency)
-	csvs, err := filepath.Glob(filepath.Join(dir, "*", "metrics_*.csv"))
-	require.NoError(t, err)
-	require.Len(t, csvs, 1)
-	v := runSeedExample(t, py, csvs[0])
+	v := runSeedExample(t, py, readmeMetricsCSV(t))
 	assert.Greater(t, v.MeanLatencyKnown, 0, "client latency per interval")
 	assert.Equal(t, []string{"client"}, v.LatencySource)
 
 	t.Run("collect", func(t *testing.T) {
 		sim := vllmsim.New(t, vllmsim.Config{Seed: 1, TTFTBase: 20 * time.Millisecond, TimePerOutputToken: 2 * time.Millisecond})
 		c, err := vmtest.Start(context.Background(), vmtest.Options{ConfigID: "collect", VLLMBaseURL: sim.URL,
-			Interval: 500 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none"})
+			Interval: 250 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none"})
 		require.NoError(t, err)
 		_, err = loadgen.Run(context.Background(), loadgen.LoadConfig{
 			Client:      loadgen.ClientConfig{BaseURL: sim.URL},
 			Prompts:     loadgen.ChatPrompts("What is a KV cache?"),
 			Params:      loadgen.Params{Model: vllmsim.DefaultModel, MaxTokens: 16},
 			Concurrency: 4,
-			Duration:    2 * time.Second,
+			Duration:    time.Second,
 			Sink:        discard{}, // not the collector: it times no request, as vmtest collect beside another tool's load
 		})
 		require.NoError(t, err)
