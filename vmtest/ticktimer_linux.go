@@ -3,6 +3,7 @@ package vmtest
 import (
 	"context"
 	"os"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -11,8 +12,8 @@ import (
 // kernelTimer is a tickTimer on a Linux timerfd, waited for through the Go runtime's netpoller like a
 // socket: no Go timer is pending while it waits.
 type kernelTimer struct {
-	fd int
-	f  *os.File // the fd, registered with the netpoller (non-blocking)
+	f  *os.File        // the timerfd, registered with the netpoller (non-blocking)
+	rc syscall.RawConn // f's: arming through it never reaches the fd's number once f is closed (and reused)
 }
 
 // newKernelTimer returns a timerfd on CLOCK_MONOTONIC, the clock Go's monotonic readings come from.
@@ -21,13 +22,23 @@ func newKernelTimer() (tickTimer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &kernelTimer{fd: fd, f: os.NewFile(uintptr(fd), "vmtest-tick-timerfd")}, nil
+	f := os.NewFile(uintptr(fd), "vmtest-tick-timerfd")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &kernelTimer{f: f, rc: rc}, nil
 }
 
-// arm sets the timer to expire once, d from now (at once when d ≤ 0).
+// arm sets the timer to expire once, d from now (at once when d ≤ 0). After stop it returns an error.
 func (k *kernelTimer) arm(d time.Duration) error {
 	v := unix.ItimerSpec{Value: unix.NsecToTimespec(int64(max(d, 1)))}
-	return unix.TimerfdSettime(k.fd, 0, &v, nil)
+	var err error
+	if cerr := k.rc.Control(func(fd uintptr) { err = unix.TimerfdSettime(int(fd), 0, &v, nil) }); cerr != nil {
+		return cerr
+	}
+	return err
 }
 
 // wait arms the timer for d and reads its expiry. ctx ending re-arms it to expire at once (context.AfterFunc),

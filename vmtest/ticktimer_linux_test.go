@@ -69,3 +69,11 @@ func TestCollectorOnKernelTimer(t *testing.T) {
 		assert.GreaterOrEqual(t, s.ElapsedS, float64(i)*iv.Seconds(), "snapshot %d", i)
 	}
 }
+
+// Arming a stopped kernel timer is an error and touches no file: its fd number may belong to another by then.
+func TestKernelTimerArmAfterStop(t *testing.T) {
+	k, err := newKernelTimer()
+	require.NoError(t, err)
+	k.stop()
+	assert.Error(t, k.(*kernelTimer).arm(time.Millisecond))
+}
