@@ -403,23 +403,21 @@ func (c *Collector) takeServer(s samplers.Sampler, extra int) error {
 }
 
 // loop takes a snapshot at start + k·Interval for k = 1, 2, ... (an absolute schedule: a slow tick does not
-// shift the ones after it; missed slots are skipped) until ctx is cancelled.
+// shift the ones after it; missed slots are skipped) until ctx is cancelled, waiting on a Go timer or, with
+// Options.KernelTimer, a kernel one.
 func (c *Collector) loop(ctx context.Context) {
 	defer close(c.done)
 	iv := c.opts.Interval
-	t := time.NewTimer(iv)
-	defer t.Stop()
+	t := newTickTimer(c.opts.KernelTimer)
+	defer t.stop()
 	for k := int64(1); ; k++ {
 		next := c.start.Add(time.Duration(k) * iv)
 		if late := time.Since(next); late > 0 {
 			k += int64(late / iv)
 			next = c.start.Add(time.Duration(k) * iv)
 		}
-		t.Reset(time.Until(next))
-		select {
-		case <-ctx.Done():
+		if !t.wait(ctx, time.Until(next)) {
 			return
-		case <-t.C:
 		}
 		c.tick(ctx, time.Now(), k)
 	}

@@ -123,7 +123,7 @@ func (f *collectFlags) options(cmd string) (vmtest.Options, error) {
 	}
 	o := vmtest.Options{
 		ConfigID: f.config, Interval: f.interval, VLLMBaseURL: f.url, Model: f.model, Display: f.display,
-		GPUSource: f.gpu, DCGMURLs: f.dcgm, NodeExporterURLs: f.nodes,
+		GPUSource: f.gpu, DCGMURLs: f.dcgm, NodeExporterURLs: f.nodes, KernelTimer: true,
 	}
 	if len(servers) > 1 {
 		o.Servers = servers

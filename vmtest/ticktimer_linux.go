@@ -1,0 +1,77 @@
+package vmtest
+
+import (
+	"context"
+	"os"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// kernelTimer is a tickTimer on a Linux timerfd, waited for through the Go runtime's netpoller like a
+// socket: no Go timer is pending while it waits.
+type kernelTimer struct {
+	f  *os.File        // the timerfd, registered with the netpoller (non-blocking)
+	rc syscall.RawConn // f's: arming through it never reaches the fd's number once f is closed (and reused)
+}
+
+// newKernelTimer returns a timerfd on CLOCK_MONOTONIC, the clock Go's monotonic readings come from.
+func newKernelTimer() (tickTimer, error) {
+	fd, err := unix.TimerfdCreate(unix.CLOCK_MONOTONIC, unix.TFD_NONBLOCK|unix.TFD_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	f := os.NewFile(uintptr(fd), "vmtest-tick-timerfd")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &kernelTimer{f: f, rc: rc}, nil
+}
+
+// arm sets the timer to expire once, d from now (at once when d ≤ 0). After stop it returns an error.
+func (k *kernelTimer) arm(d time.Duration) error {
+	v := unix.ItimerSpec{Value: unix.NsecToTimespec(int64(max(d, 1)))}
+	var err error
+	if cerr := k.rc.Control(func(fd uintptr) { err = unix.TimerfdSettime(int(fd), 0, &v, nil) }); cerr != nil {
+		return cerr
+	}
+	return err
+}
+
+// wait arms the timer for d and reads its expiry. ctx ending re-arms it to expire at once (context.AfterFunc),
+// which ends the read; arming before looking at ctx means a cancellation is never missed.
+func (k *kernelTimer) wait(ctx context.Context, d time.Duration) bool {
+	if err := k.arm(d); err != nil {
+		return waitGo(ctx, d)
+	}
+	stop := context.AfterFunc(ctx, func() { _ = k.arm(0) })
+	defer stop()
+	if ctx.Err() != nil {
+		return false
+	}
+	var buf [8]byte // the number of expiries
+	if _, err := k.f.Read(buf[:]); err != nil {
+		if ctx.Err() != nil {
+			return false
+		}
+		return waitGo(ctx, d)
+	}
+	return ctx.Err() == nil
+}
+
+func (k *kernelTimer) stop() { _ = k.f.Close() }
+
+// waitGo waits d on a Go timer: what a kernel timer that failed falls back to.
+func waitGo(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
