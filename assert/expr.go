@@ -457,9 +457,9 @@ func pointless(t Threshold, plain bool) string {
 }
 
 // pointlessLatency returns why a latency threshold (unit ms) cannot mean what was written, or "": a limit
-// above 0 but under MinLatencyLimit (as the typed checks refuse it: likely a slip of the unit), or a
-// comparison with 0 that holds only at exactly 0 ("<= 0", "== 0") or everywhere but there ("> 0", "!= 0"),
-// as a latency is never below 0.
+// above 0 but under MinLatencyLimit (as the typed checks refuse it: likely a slip of the unit), or, for a
+// figure that is never 0 (canBeZero), a comparison with 0 that holds only at exactly 0 ("<= 0", "== 0") or
+// everywhere but there ("> 0", "!= 0"), as a latency is never below 0.
 func pointlessLatency(t Threshold) string {
 	expr := t.Metric + " " + t.Op + " " + t.LimitText
 	least := float64(MinLatencyLimit) / float64(time.Millisecond)
@@ -467,7 +467,7 @@ func pointlessLatency(t Threshold) string {
 	case t.Limit > 0 && t.Limit < least:
 		return fmt.Sprintf("%q: a latency limit under %v is likely a slip of the unit (a plain number is ms); write e.g. %q",
 			expr, MinLatencyLimit, t.Metric+" "+t.Op+" 500ms")
-	case t.Limit != 0:
+	case t.Limit != 0 || canBeZero(t.Metric):
 		return ""
 	case t.Op == "<=" || t.Op == "==":
 		return fmt.Sprintf("%q holds only at exactly 0, so it asks for no latency at all: %s is never below 0; want a positive limit, e.g. %q",
@@ -477,6 +477,24 @@ func pointlessLatency(t Threshold) string {
 			expr, t.Metric, t.Metric+" < 500ms")
 	}
 	return ""
+}
+
+// canBeZero reports whether the latency figure metric (a summary.Lookup name) can be exactly 0 in a real
+// run: any .min or .std (std is 0 over one value), ITL (per-token ITL records 0 ms gaps within a chunk),
+// TPOT (0 when every token came in the first chunk), and the waits send_lag and server.queue_time.
+func canBeZero(metric string) bool {
+	family, stat := metric, ""
+	if i := strings.LastIndexByte(metric, '.'); i >= 0 {
+		family, stat = metric[:i], metric[i+1:]
+	}
+	if stat == "min" || stat == "std" {
+		return true
+	}
+	switch family {
+	case "itl", "tpot", "send_lag", "server.queue_time":
+		return true
+	}
+	return false
 }
 
 func unitHint(unit string) string {

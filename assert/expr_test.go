@@ -282,8 +282,11 @@ func TestThresholdsThatCannotMeanWhatIsWritten(t *testing.T) {
 		"e2e.p50 > 999ns":    `at byte 10: "e2e.p50 > 999ns": a latency limit under 1µs is likely a slip of the unit (a plain number is ms); write e.g. "e2e.p50 > 500ms"`,
 		"ttft.p99 <= 0ms": `at byte 12: "ttft.p99 <= 0ms" holds only at exactly 0, so it asks for no latency at all: ttft.p99 is never below 0; ` +
 			`want a positive limit, e.g. "ttft.p99 < 500ms"`,
-		"itl.mean == 0": `at byte 12: "itl.mean == 0ms" holds only at exactly 0, so it asks for no latency at all: itl.mean is never below 0; ` +
-			`want a positive limit, e.g. "itl.mean < 500ms"`,
+		"ttfot.mean == 0": `at byte 14: "ttfot.mean == 0ms" holds only at exactly 0, so it asks for no latency at all: ttfot.mean is never below 0; ` +
+			`want a positive limit, e.g. "ttfot.mean < 500ms"`,
+		"server.e2e.p99 > 0": `at byte 17: "server.e2e.p99 > 0ms" fails only at exactly 0, so it checks nothing: server.e2e.p99 is never below 0; ` +
+			`want a positive limit, e.g. "server.e2e.p99 < 500ms"`,
+		"itl.p50 < 0": `at byte 10: "itl.p50 < 0ms" never holds, so it could never pass: itl.p50 is never below 0`,
 		"ttft.p99 > 0ms": `at byte 11: "ttft.p99 > 0ms" fails only at exactly 0, so it checks nothing: ttft.p99 is never below 0; ` +
 			`want a positive limit, e.g. "ttft.p99 < 500ms"`,
 		"p(90) e2e != 0s": `at byte 13: "e2e.p90 != 0s" fails only at exactly 0, so it checks nothing: e2e.p90 is never below 0; ` +
@@ -359,4 +362,31 @@ func TestServerPercentileVerdictFollowsTheProof(t *testing.T) {
 	}
 	err := Expr("server.e2e.p50 < 550ms").Eval(clamped)
 	require.ErrorContains(t, err, "server.e2e.p50 = 588.600 ms, the most its histogram allows (histogram_quantile interpolates 650.000 ms in its bucket, above what the histogram's sum proves), want < 550ms")
+}
+
+// A comparison with 0 is taken for a latency figure that can be exactly 0, and evaluated: per-token ITL
+// gaps of 0, 0, 3 ms have min 0 and p50 0 (numpy's linear percentile of [0, 0, 3]); one TTFT of 80 ms has
+// std 0; TPOT, send_lag and server.queue_time take it too.
+func TestZeroLimitsOnFiguresThatCanBeZero(t *testing.T) {
+	s := issue5()
+	s.Requests.ITLMS = recorder.ComputeStats([]float64{0, 3, 0})
+	s.Requests.TTFTMS = recorder.ComputeStats([]float64{80})
+	for expr, met := range map[string]bool{
+		"itl.min == 0":  true,
+		"itl.p50 <= 0":  true,
+		"itl.min > 0":   false,
+		"itl.max != 0":  true,
+		"ttft.std == 0": true,
+		"ttft.min > 0":  true,
+	} {
+		_, err := ParseThreshold(expr)
+		require.NoError(t, err, expr)
+		err = Expr(expr).Eval(s)
+		require.Equal(t, met, err == nil, "%s: %v", expr, err)
+		require.NotErrorIs(t, err, ErrInvalidCheck, expr)
+	}
+	for _, expr := range []string{"tpot.p50 == 0", "send_lag.p99 <= 0", "server.queue_time.p50 > 0", "e2e.std != 0"} {
+		_, err := ParseThreshold(expr)
+		require.NoError(t, err, expr)
+	}
 }

@@ -15,11 +15,12 @@ import (
 // KindChecks is the checks file's "kind".
 const KindChecks = "checks"
 
-// Bounds on a checks file Read takes: its bytes and its checks; a larger file is not taken (a warning says so).
-const (
-	maxChecksBytes = 1 << 20
-	MaxChecks      = 1024
-)
+// MaxChecks bounds the checks a checks file keeps: SetChecks writes at most this many, and Read does not
+// take a file with more (a warning says so).
+const MaxChecks = 1024
+
+// maxChecksBytes bounds the bytes of a checks file Read takes.
+const maxChecksBytes = 1 << 20
 
 // Checks is the journal's checks file, journal_<config>_<stamp>.checks.json: the SLO checks registered on
 // the run so far. The Writer writes it whole, atomically, when the journal is created (no check) and at each
@@ -46,8 +47,9 @@ type Check struct {
 	From string `json:"from,omitempty"`
 }
 
-// SetChecks replaces the checks file with checks (at most MaxChecks are written), atomically; it does
-// nothing when Paths.Checks is "". Errors name the file.
+// SetChecks replaces the checks file with checks, atomically; it does nothing when Paths.Checks is "".
+// Past MaxChecks it writes the first MaxChecks and returns an error saying how many were left out, so a
+// rebuild evaluates only those. Errors name the file.
 func (w *Writer) SetChecks(checks []Check) error {
 	if w.paths.Checks == "" {
 		return nil
@@ -62,6 +64,10 @@ func (w *Writer) SetChecks(checks []Check) error {
 	}
 	if err != nil {
 		return fmt.Errorf("journal: write %s: %w", w.paths.Checks, err)
+	}
+	if len(checks) > MaxChecks {
+		return fmt.Errorf("journal: %s keeps the first %d of %d checks: a rebuild evaluates only those",
+			w.paths.Checks, MaxChecks, len(checks))
 	}
 	return nil
 }

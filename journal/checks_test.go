@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -71,4 +72,22 @@ func TestRebuildWithoutKeptChecks(t *testing.T) {
 	require.NoError(t, err)
 	assert.Nil(t, b.Run.Checks)
 	assert.Contains(t, b.Summary.Warnings, `journal: the checks file is not taken (`+p.Checks+`: of run "other", not "run1"): the run's SLO checks are not evaluated`)
+}
+
+// Past MaxChecks, SetChecks keeps the first MaxChecks, says how many it left out, and the file it wrote is
+// one Read takes; at exactly MaxChecks it says nothing.
+func TestSetChecksSaysWhatItLeavesOut(t *testing.T) {
+	p := killedRun(t, t.TempDir(), t0)
+	w := &Writer{paths: p, head: header(100)}
+	checks := make([]Check, MaxChecks+2)
+	for i := range checks {
+		checks[i] = Check{Check: fmt.Sprintf("c%d", i)}
+	}
+	require.NoError(t, w.SetChecks(checks[:MaxChecks]))
+	err := w.SetChecks(checks)
+	require.EqualError(t, err, "journal: "+p.Checks+" keeps the first 1024 of 1026 checks: a rebuild evaluates only those")
+	c, err := readChecks(p.Checks, "run1")
+	require.NoError(t, err)
+	require.Len(t, c.Checks, MaxChecks)
+	assert.Equal(t, "c1023", c.Checks[MaxChecks-1].Check)
 }

@@ -1,6 +1,7 @@
 // Package journal appends a run's snapshots and request records to disk as the run goes, so that a run killed
 // before it could write its files (SIGKILL, `go test -timeout`, a panic, a signal) keeps everything up to its
-// last interval, and rebuilds the full file set and summary from what was appended.
+// last interval, and rebuilds the full file set and summary from what was appended, up to the end of the
+// last request appended (the last snapshot, when that came later).
 //
 // A run's journal is two files beside its final files: journal_<config>_<stamp>.jsonl holds one JSON line (a
 // Tick) per snapshot, journal_<config>_<stamp>.requests.bin one binary row per request (since version 2:

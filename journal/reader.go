@@ -370,8 +370,8 @@ func readFile(path, kind string, run *Run) (fileHead, bool, error) {
 
 // parse reads a journal file of kind from r into run: its header line, then every line (addTick or
 // addRequest). A line cut short (no final newline), longer than MaxLine or that run refuses is skipped,
-// counted and described (Run.skip; its Damage has no File). The error wraps ErrNotJournal or ErrVersion for a first line of another tool, kind or version,
-// ErrHeader for a header out of range.
+// counted and described (Run.skip; its Damage has no File). The error wraps ErrNotJournal or ErrVersion
+// for a first line of another tool, kind or version, ErrHeader for a header out of range.
 func parse(r io.Reader, kind string, run *Run) (fileHead, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	first, state, err := readLine(br)

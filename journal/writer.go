@@ -50,9 +50,10 @@ type Entry struct {
 	ITLSketch *recorder.SketchState
 }
 
-// Create creates the journal files at paths (replacing none: an existing file is an error) and writes their
-// headers, and a checks file with no check (SetChecks); h.Format, h.Version, h.Kind and h.Segment are set here. h.MaxSnapshots must be 1 to MaxBound,
-// h.MaxRequests at most MaxBound (Read refuses the header otherwise).
+// Create creates the journal's snapshots and requests files at paths (an existing one is an error, not
+// replaced) and writes their headers, then writes the checks file with no check (SetChecks, which replaces
+// one already there). h.Format, h.Version, h.Kind and h.Segment are set here. h.MaxSnapshots must be 1 to
+// MaxBound, h.MaxRequests at most MaxBound (Read refuses the header otherwise).
 func Create(paths Paths, h Header) (*Writer, error) {
 	if h.MaxSnapshots <= 0 || h.MaxSnapshots > MaxBound {
 		return nil, fmt.Errorf("journal: MaxSnapshots = %d: must be 1 to %d", h.MaxSnapshots, MaxBound)

@@ -45,7 +45,12 @@ type dist struct {
 	mean, m2      float64 // Welford, over every value; kept only once sk is set (exact values give them before)
 	minV, maxV    float64 // likewise
 	exactCapacity int
-	pos           *store.DenseStore // sk's positive store when sk has sketchMapping and dense stores, else nil
+	pos           *store.DenseStore // sk's positive store if sk has sketchMapping and dense stores; set by setSketch
+}
+
+// setSketch makes sk (not nil) d's sketch, and pos its positive store where addBins can use it.
+func (d *dist) setSketch(sk *ddsketch.DDSketch) {
+	d.sk, d.pos = sk, posOf(sk)
 }
 
 // posOf returns sk's positive store when addBins can place values in it directly, else nil (every value then
@@ -180,8 +185,7 @@ func (d *dist) moments(vs []float64) {
 // over the exact values in order, as they would have been one value at a time.
 func (d *dist) toSketch(v float64) {
 	d.exactMoments()
-	d.sk = newSketch()
-	d.pos = posOf(d.sk)
+	d.setSketch(newSketch())
 	d.addBins(d.exact)
 	d.exact = nil
 	d.addSketched([]float64{v})
@@ -199,8 +203,7 @@ func (d *dist) exactMoments() {
 func (d *dist) detached() dist {
 	c := *d
 	if d.sk != nil {
-		c.sk = d.sk.Copy()
-		c.pos = posOf(c.sk)
+		c.setSketch(d.sk.Copy())
 	} else {
 		c.exact = slices.Clone(d.exact)
 	}

@@ -30,7 +30,7 @@ func (r *Recorder) ITLSketch() (SketchState, bool) {
 	r.mu.Lock()
 	d := r.itl
 	if d.sk != nil {
-		d.sk = d.sk.Copy()
+		d.setSketch(d.sk.Copy())
 	}
 	r.mu.Unlock()
 	if d.sk == nil {
@@ -62,7 +62,8 @@ func (s SketchState) Stats() (Stats, error) {
 	if c := sk.GetCount(); c != float64(s.N) {
 		return Stats{}, fmt.Errorf("sketch state: the sketch counts %g values, n = %d", c, s.N)
 	}
-	d := dist{sk: sk, n: s.N, mean: s.Mean, m2: s.M2, minV: s.Min, maxV: s.Max}
+	d := dist{n: s.N, mean: s.Mean, m2: s.M2, minV: s.Min, maxV: s.Max}
+	d.setSketch(sk)
 	st := d.stats()
 	for _, p := range []*float64{st.P50, st.P90, st.P95, st.P99} {
 		if p == nil || math.IsNaN(*p) {

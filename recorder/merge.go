@@ -195,7 +195,7 @@ func mergeDists(parts []*DistState, capacity int) (dist, error) {
 		}
 		return d, nil
 	}
-	d.sk = newSketch()
+	d.setSketch(newSketch())
 	for i, p := range parts {
 		if p.Sketch == nil {
 			for _, v := range p.exactValues(nil) {

@@ -563,9 +563,10 @@ func (r *Recorder) drainLocked(cutS float64) Window {
 
 // TakeJournal returns the rows kept since its previous call, each with its ITL chunk gaps (ms), and the
 // tallies so far. Rows and gaps are read-only views of what the recorder keeps anyway (rows and exact values
-// are only ever appended, never changed; rows that span two row chunks are joined into a copy, outside the
-// lock), so RecordRequest does no work for the journal and TakeJournal holds the lock for a moment. Once the ITL distribution has moved into its sketch (past
-// ExactCap gaps over the run) a row's gaps are nil, which also bounds what a journal holds.
+// are only ever appended, never changed; rows that span several row chunks are joined into a copy, outside
+// the lock), so RecordRequest does no work for the journal and TakeJournal holds the lock for a moment.
+// Once the ITL distribution has moved into its sketch (past ExactCap gaps over the run) a row's gaps are
+// nil, which also bounds what a journal holds.
 func (r *Recorder) TakeJournal() ([]Record, [][]float64, Counts) {
 	r.mu.Lock()
 	views := r.rows.views(r.jFrom)

@@ -31,15 +31,6 @@ func (w *rows) push(rec *Record, bound int) {
 	w.n++
 }
 
-// reserved returns the room the chunks hold, in rows.
-func (w *rows) reserved() int {
-	n := 0
-	for _, c := range w.chunks {
-		n += cap(c)
-	}
-	return n
-}
-
 // views returns read-only views of rows from to the end, one per chunk they span, each capped at its
 // length so that an append to it cannot write into the chunk.
 func (w *rows) views(from int) [][]Record {

@@ -74,3 +74,12 @@ func TestTakeJournalViewStable(t *testing.T) {
 	all, _ := r.Records(0)
 	assert.Equal(t, "later", all[1].ID)
 }
+
+// reserved returns the room the chunks hold, in rows.
+func (w *rows) reserved() int {
+	n := 0
+	for _, c := range w.chunks {
+		n += cap(c)
+	}
+	return n
+}

@@ -213,13 +213,9 @@ func sourceRows(s *summary.Summary) []sourceRow {
 			note += " last error: " + st.LastError
 		}
 		row := sourceRow{Name: k, OK: fmt.Sprintf("%d/%d", st.Readings-st.Failed, st.Readings),
-			Covered: pct(scale(st.CoveredFraction, 100), "%.1f"), Note: note}
-		for i, o := range st.Outages {
-			if i == maxOutageLines {
-				row.Outages = append(row.Outages, fmt.Sprintf("%d more (summary_statistics.json has them)", len(st.Outages)-i+st.OutagesOmitted))
-				break
-			}
-			row.Outages = append(row.Outages, outageText(o))
+			Covered: pct(scale(st.CoveredFraction, 100), "%.1f"), Note: note, Outages: outageTexts(st)}
+		if n := moreOutages(st); n > 0 {
+			row.Outages = append(row.Outages, moreOutagesText(n))
 		}
 		rows = append(rows, row)
 	}

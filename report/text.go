@@ -334,20 +334,40 @@ func sig3(v float64, round func(float64) float64) string {
 	return strconv.FormatFloat(round(v/pow)*pow, 'f', -1, 64)
 }
 
-// maxOutageLines bounds the outages the text summary lists per source.
+// maxOutageLines bounds the outages the text summary and the HTML report list per source.
 const maxOutageLines = 5
 
 // outageLines lists a source's outages, one line each (the first maxOutageLines, then how many more).
 func outageLines(name string, st summary.SourceStatus) []string {
 	var out []string
-	for i, o := range st.Outages {
-		if i == maxOutageLines {
-			out = append(out, fmt.Sprintf("outage %s: %d more (summary_statistics.json has them)", name, len(st.Outages)-i+st.OutagesOmitted))
-			break
-		}
-		out = append(out, "outage "+name+" "+outageText(o))
+	for _, text := range outageTexts(st) {
+		out = append(out, "outage "+name+" "+text)
+	}
+	if n := moreOutages(st); n > 0 {
+		out = append(out, fmt.Sprintf("outage %s: %s", name, moreOutagesText(n)))
 	}
 	return out
+}
+
+// outageTexts says the first maxOutageLines of a source's outages (outageText).
+func outageTexts(st summary.SourceStatus) []string {
+	shown := st.Outages[:min(len(st.Outages), maxOutageLines)]
+	out := make([]string, len(shown))
+	for i, o := range shown {
+		out[i] = outageText(o)
+	}
+	return out
+}
+
+// moreOutages counts a source's outages outageTexts leaves out: those past maxOutageLines, and those the
+// summary itself left out (OutagesOmitted).
+func moreOutages(st summary.SourceStatus) int {
+	return max(len(st.Outages)-maxOutageLines, 0) + st.OutagesOmitted
+}
+
+// moreOutagesText says that n more outages are in the summary file.
+func moreOutagesText(n int) string {
+	return fmt.Sprintf("%d more (summary_statistics.json has them)", n)
 }
 
 // outageText says one outage: its first and last failed reading (local clock, s), their count, whether the

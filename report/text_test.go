@@ -210,6 +210,38 @@ func TestTextSummaryOutages(t *testing.T) {
 	assert.Equal(t, "outage vllm 12:00:04–12:00:04: 1 failed readings, not back at the end: HTTP 500", lineWith(t, lines, "outage vllm 12:00:04"))
 }
 
+// Past maxOutageLines outages, the text summary and the HTML report list the first 5 and the same count of
+// the rest: 70 one-reading outages, of which the summary keeps 64 (summary.MaxOutages) and omits 6, leave
+// 64 − 5 + 6 = 65 unlisted.
+func TestOutagesPastTheListedOnes(t *testing.T) {
+	t0 := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	var st summary.SourceStatus
+	for i := range 140 {
+		err := ""
+		if i%2 == 1 {
+			err = "refused"
+		}
+		st.Record(t0.Add(time.Duration(i)*time.Second), err)
+	}
+	require.Len(t, st.Outages, 64)
+	require.Equal(t, 6, st.OutagesOmitted)
+	s := summary.Compute(summary.Input{IntervalS: 1, Sources: map[string]summary.SourceStatus{"vllm": st}})
+	var outages []string
+	for _, l := range TextSummary(s) {
+		if strings.HasPrefix(l, "outage ") {
+			outages = append(outages, l)
+		}
+	}
+	require.Len(t, outages, 6)
+	assert.Equal(t, "outage vllm 12:00:09–12:00:09: 1 failed readings: refused", outages[4])
+	assert.Equal(t, "outage vllm: 65 more (summary_statistics.json has them)", outages[5])
+	rows := sourceRows(s)
+	require.Len(t, rows, 1)
+	require.Len(t, rows[0].Outages, 6)
+	assert.Equal(t, "12:00:01–12:00:01: 1 failed readings: refused", rows[0].Outages[0])
+	assert.Equal(t, "65 more (summary_statistics.json has them)", rows[0].Outages[5])
+}
+
 // The prefix-cache hit rate has its line under the server-side figures when known, none otherwise.
 func TestTextSummaryPrefixCacheHitRate(t *testing.T) {
 	rate := 0.625

@@ -153,15 +153,23 @@ func TestCgroupMissingAndBad(t *testing.T) {
 	assert.Equal(t, "v2 /", out.Cgroup)
 }
 
-// The machine the tests run on: whatever its cgroup, a reading either has none or a consistent one.
+// The machine the tests run on: whatever its cgroup, a reading either has none or a consistent one. The
+// second reading has the CPU use of a cgroup with a CPU time file that is not the host's root, and none
+// for the host's root (the first reading never has one).
 func TestCgroupThisHost(t *testing.T) {
 	c := newCgroupReader("/")
-	var out snapshot.System
-	require.NoError(t, c.sample(&out, 0))
-	t.Logf("cgroup %q: memory %v GiB of %v, quota %v cores; CPU cgroup %q (host's root: %v)", out.Cgroup, deref(out.CgroupMemoryGB),
-		deref(out.CgroupMemoryLimitGB), deref(out.CgroupCPUQuotaCores), out.CgroupCPU, out.CgroupCPUIsHost)
-	if out.CgroupCPUIsHost {
+	var first, out snapshot.System
+	require.NoError(t, c.sample(&first, 0))
+	require.NoError(t, c.sample(&out, 1))
+	t.Logf("cgroup %q: memory %v GiB of %v, quota %v cores; CPU cgroup %q (host's root: %v), %v cores", out.Cgroup, deref(out.CgroupMemoryGB),
+		deref(out.CgroupMemoryLimitGB), deref(out.CgroupCPUQuotaCores), out.CgroupCPU, out.CgroupCPUIsHost, deref(out.CgroupCPUCores))
+	switch {
+	case out.CgroupCPUIsHost:
 		assert.Nil(t, out.CgroupCPUCores, "the host's root cgroup's CPU use is not a cgroup figure")
+	case c.acct != "":
+		if assert.NotNil(t, out.CgroupCPUCores, "a second reading of a cgroup's CPU time has its use") {
+			assert.GreaterOrEqual(t, *out.CgroupCPUCores, 0.0)
+		}
 	}
 	if out.Cgroup != "" && out.CgroupMemoryLimitGB != nil && out.CgroupMemoryGB != nil {
 		assert.InDelta(t, *out.CgroupMemoryGB / *out.CgroupMemoryLimitGB * 100, *out.CgroupMemoryPercent, 1e-9)

@@ -42,7 +42,8 @@
 //   - report re-renders the CSV, the PNG and the HTML report (from the run's summary_<config>_<ts>.json)
 //     beside a snapshots file metrics_<config>_<ts>.json, atomically;
 //     given a directory, it rebuilds the full file set and summary of each run there that did not finish
-//     (killed, timed out: it left a journal_<config>_<ts>.jsonl) up to its last interval, and says so.
+//     (killed, timed out: it left a journal_<config>_<ts>.jsonl) up to the end of its last request, and says
+//     so; it renames the journal's files to .rebuilt.jsonl, .requests.rebuilt.bin and .checks.rebuilt.json.
 //   - help prints this overview, or a subcommand's flags (also -h on each subcommand); help metrics lists
 //     every metric name (summary.Registry) that -slo, compare -metrics and sweep -knee-metric take.
 //

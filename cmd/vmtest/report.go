@@ -21,9 +21,11 @@ func reportMain(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	const cmd = "report"
 	fs := newFlagSet(cmd, "DIR | metrics_<config>_<timestamp>.json ...",
 		"For a directory: rebuilds the full file set and the summary of every run in it that did not finish (killed,\n"+
-			"timed out) from its journal (journal_<config>_<timestamp>.jsonl), up to the run's last interval, says so,\n"+
-			"evaluates the threshold checks the run registered (-slo, Collector.Assert with assert.Expr) and kept in its\n"+
-			"journal (exit status 1 when one is not met), and renames the journal to .rebuilt.jsonl (.requests.rebuilt.bin). A journal whose run's summary says it finished, or that was\n"+
+			"timed out) from its journal (journal_<config>_<timestamp>.jsonl), up to the end of the run's last request\n"+
+			"(its last snapshot, when that came later), says so, evaluates the threshold checks the run registered (-slo,\n"+
+			"Collector.Assert with assert.Expr) and kept in its journal (exit status 1 when one is not met, or when its\n"+
+			"checks file cannot be read), and renames the journal to .rebuilt.jsonl (.requests.rebuilt.bin,\n"+
+			".checks.rebuilt.json). A journal whose run's summary says it finished, or that was\n"+
 			"written within its last two intervals (a run still going), is skipped and said so; summary_statistics.json\n"+
 			"is left to a newer run's summary. For a snapshots file: re-renders metrics_<config>_<timestamp>.csv and\n"+
 			".png beside it (the client's TTFT per interval from requests_<config>_<timestamp>.csv), and, unless it is\n"+
@@ -78,6 +80,9 @@ func rebuildDir(stdout io.Writer, dir string, now time.Time) error {
 		if missed := printRebuilt(stdout, p, res); missed > 0 {
 			errs = append(errs, fmt.Errorf("run %s: %d of %d SLOs not met (the checks its journal kept, evaluated over the rebuilt run)", res.Summary.RunID, missed, len(res.Verdicts)))
 		}
+		if res.Run.ChecksErr != nil {
+			errs = append(errs, fmt.Errorf("run %s: SLO verdicts not known: its checks file is not taken: %w", res.Summary.RunID, res.Run.ChecksErr))
+		}
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -103,7 +108,10 @@ func printRebuilt(stdout io.Writer, p journal.Paths, res *journal.Result) (misse
 	if res.Moved.Snapshots != "" {
 		fmt.Fprintf(stdout, "vmtest: renamed the journal to %s (and its other files likewise): `vmtest report` no longer rebuilds it\n", res.Moved.Snapshots)
 	}
-	if res.Verdicts == nil {
+	switch {
+	case res.Run.ChecksErr != nil:
+		fmt.Fprintf(stdout, "vmtest: SLO verdicts not known: the run did not finish, and its checks file is not taken (%v)\n", res.Run.ChecksErr)
+	case res.Verdicts == nil:
 		fmt.Fprintln(stdout, "vmtest: SLO verdicts not known: the run did not finish, and its journal keeps no checks (written before vmtest kept them)")
 	}
 	for _, v := range res.Verdicts {

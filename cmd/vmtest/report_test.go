@@ -153,3 +153,27 @@ func TestReportDirChecksTheKeptThresholds(t *testing.T) {
 	assert.Contains(t, errOut, "run r1: 1 of 2 SLOs not met (the checks its journal kept, evaluated over the rebuilt run)")
 	assert.FileExists(t, files.ReportHTML)
 }
+
+// A killed run whose checks file is damaged is rebuilt, but the command says its verdicts are not known,
+// naming why, and exits 1: a damaged file is not taken for one written before vmtest kept checks.
+func TestReportDirSaysTheChecksFileIsDamaged(t *testing.T) {
+	dir := t.TempDir()
+	start := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	files := report.Names(dir, "killed", start, "")
+	jp := journal.PathsFor(files)
+	w, err := journal.Create(jp, journal.Header{RunID: "r1", ConfigID: "killed", Start: start, IntervalS: 1, MaxSnapshots: 10})
+	require.NoError(t, err)
+	require.NoError(t, w.Append(journal.Entry{Snapshot: snapshot.Snapshot{Timestamp: start, RunID: "r1", ConfigID: "killed"}}))
+	require.NoError(t, w.Close())
+	require.NoError(t, os.WriteFile(jp.Checks, []byte(`{"format":"vmtest-journal","kind":"checks","run_id":"r1","checks":[`), 0o644))
+	long := time.Now().Add(-time.Hour)
+	for _, f := range []string{jp.Snapshots, jp.Requests, jp.Checks} {
+		require.NoError(t, os.Chtimes(f, long, long))
+	}
+	code, out, errOut := runCmd(context.Background(), "report", dir)
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, out, "vmtest: SLO verdicts not known: the run did not finish, and its checks file is not taken ("+jp.Checks+": unexpected end of JSON input)")
+	assert.NotContains(t, out, "written before vmtest kept them")
+	assert.Contains(t, errOut, "run r1: SLO verdicts not known: its checks file is not taken: "+jp.Checks+": unexpected end of JSON input")
+	assert.FileExists(t, files.ReportHTML)
+}
