@@ -151,8 +151,8 @@ type Result struct {
 	ConnectionResets int
 	// RetryAfterWaits is the number of times a closed-loop worker waited for a rejection's Retry-After.
 	RetryAfterWaits int
-	// Cut is the number of measured requests still in flight DrainTimeout after sending stopped, cut then
-	// (counted in Outcomes as incomplete, Err wrapping ErrCutAtEnd).
+	// Cut is the number of measured requests still in flight, or still waiting for a concurrency slot,
+	// DrainTimeout after sending stopped, cut then (counted in Outcomes as incomplete, Err wrapping ErrCutAtEnd).
 	Cut int
 	// FirstErr is the error of the first measured request to end not OK (nil when all ended OK), so that a
 	// run where nothing succeeded can say why in one line.
@@ -670,6 +670,9 @@ func (r *run) recordUnsent(i int, intended time.Time, slotWait time.Duration, ca
 	}
 	if p.MaxTokens > 0 {
 		rec.RequestedOutputTokens = p.MaxTokens
+	}
+	if errors.Is(cause, ErrCutAtEnd) {
+		r.cut.Add(1)
 	}
 	r.mu.Lock()
 	r.outcomes[rec.Outcome]++

@@ -548,8 +548,11 @@ func TestOpenLoopSlotWaitersAreRecordedWhenTheRunEnds(t *testing.T) {
 		assert.Len(t, recs, due)
 		assert.Equal(t, len(recs), res.Sent)
 		assert.Equal(t, len(recs), res.Completed)
-		waiting := 0
+		waiting, cut := 0, 0
 		for _, r := range recs {
+			if errors.Is(r.Err, ErrCutAtEnd) {
+				cut++
+			}
 			if errors.Is(r.Err, ErrCanceled) && strings.Contains(r.Err.Error(), "waiting for a concurrency slot") {
 				waiting++
 				assert.Equal(t, recorder.OutcomeIncomplete, r.Outcome)
@@ -558,6 +561,9 @@ func TestOpenLoopSlotWaitersAreRecordedWhenTheRunEnds(t *testing.T) {
 			}
 		}
 		assert.GreaterOrEqual(t, waiting, 10, "most of them were still waiting for the slot")
+		// Every record whose Err says it was cut at the end is counted in Cut: the waiters and the one in flight.
+		assert.Equal(t, waiting+1, cut)
+		assert.Equal(t, cut, res.Cut)
 	})
 }
 
