@@ -41,6 +41,8 @@ func TestContextEndsBeforeTheEarlyFinish(t *testing.T) {
 		}()
 		ended := <-loadDone
 		assert.Equal(t, 188*time.Second, ended.Sub(start))
+		assert.ErrorIs(t, context.Cause(c.Context()), ErrTestDeadline)
+		assert.NotErrorIs(t, context.Cause(c.Context()), ErrFinished)
 		assert.Contains(t, context.Cause(c.Context()).Error(), "stopping 10s before it so that the summary, the files and the checks are done in time, and the load bounded by Collector.Context 2s before that")
 		time.Sleep(3 * time.Second)
 		synctest.Wait()
@@ -76,7 +78,7 @@ func TestShortDeadlineScalesTheMarginDown(t *testing.T) {
 	})
 }
 
-// Context ends when Finish is called, with errFinished as its cause; under Start, when Start's ctx ends, with
+// Context ends when Finish is called, with ErrFinished as its cause; under Start, when Start's ctx ends, with
 // that cause.
 func TestContextEndsAtFinishAndWithStartsContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -86,7 +88,7 @@ func TestContextEndsAtFinishAndWithStartsContext(t *testing.T) {
 		require.NoError(t, c.Context().Err())
 		_, err = c.Finish()
 		require.NoError(t, err)
-		assert.ErrorIs(t, context.Cause(c.Context()), errFinished)
+		assert.ErrorIs(t, context.Cause(c.Context()), ErrFinished)
 
 		why := errors.New("interrupt signal received")
 		ctx, cancel := context.WithCancelCause(context.Background())

@@ -2,6 +2,7 @@ package vmtest
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,6 +36,12 @@ func TestDeadlineChild(t *testing.T) {
 		Params: loadgen.Params{MaxTokens: 32}, Concurrency: 2, Duration: time.Hour, Sink: c,
 	})
 	t.Logf("load: %v (%v)", res, err)
+	if err != nil && c.Context().Err() == nil { // the README's check: a load ended by c.Context() is no failure
+		t.Fatal(err)
+	}
+	if !errors.Is(err, ErrTestDeadline) {
+		t.Errorf("the load's error %v does not wrap ErrTestDeadline", err)
+	}
 	<-c.stopped // the early finish, from the collector's goroutine
 }
 
