@@ -285,25 +285,41 @@ func (c *Collector) register(where string, checks []assert.Check) {
 	c.mu.Lock()
 	c.badArgs = append(c.badArgs, bad...)
 	c.mu.Unlock()
+	var valid []registered
 	for _, check := range checks {
-		if c.checkArgs(check) != nil {
-			continue
-		}
-		c.mu.Lock()
-		late := c.checksTaken
-		var jerr error
-		if !late {
-			c.checks = append(c.checks, registered{check, site})
-			jerr = c.journalChecks()
-		}
-		c.mu.Unlock()
-		if jerr != nil {
-			c.logf("vmtest: %v (if the run is killed, its rebuild will not evaluate its checks)", jerr)
-		}
-		if late {
-			c.assertLate(registered{check, site})
+		if c.checkArgs(check) == nil {
+			valid = append(valid, registered{check, site})
 		}
 	}
+	for _, rc := range c.keepChecks(valid) {
+		c.assertLate(rc)
+	}
+}
+
+// keepChecks adds rcs to the checks evaluated at the finish and writes the list to the journal once, outside
+// c.mu; it returns those that came after the checks were taken (the collector finished), to evaluate at once.
+func (c *Collector) keepChecks(rcs []registered) (late []registered) {
+	if c.tb != nil {
+		c.tb.Helper()
+	}
+	if len(rcs) == 0 {
+		return nil
+	}
+	c.mu.Lock()
+	if c.checksTaken {
+		c.mu.Unlock()
+		return rcs
+	}
+	c.checks = append(c.checks, rcs...)
+	w, list, gen, ok := c.checksToJournal()
+	c.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	if err := c.journalChecks(w, list, gen); err != nil {
+		c.logf("vmtest: %v (if the run is killed, its rebuild will not evaluate its checks)", err)
+	}
+	return nil
 }
 
 // assertLate evaluates a check registered after the collector finished (the test's deadline came first) over
