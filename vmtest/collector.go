@@ -410,7 +410,10 @@ func (c *Collector) takeServer(s samplers.Sampler, extra int) error {
 func (c *Collector) loop(ctx context.Context) {
 	defer close(c.done)
 	iv := c.opts.Interval
-	t := newTickTimer(c.opts.KernelTimer)
+	t, err := newTickTimer(c.opts.KernelTimer)
+	if err != nil {
+		c.logf("vmtest: Options.KernelTimer: no kernel timer (%v); the ticks use a Go timer", err)
+	}
 	defer t.stop()
 	for k := int64(1); ; k++ {
 		next := c.start.Add(time.Duration(k) * iv)
