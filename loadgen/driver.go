@@ -667,6 +667,20 @@ func (r *run) drain() (time.Duration, string) {
 	return d, fmt.Sprintf("DrainTimeout %v", d)
 }
 
+// DrainText says, for a start line, how a run on c ends once sending stops ("then at most 10s for requests
+// in flight", with DrainAfterSlowest ", or twice the slowest OK request's E2E latency when longer").
+func (c LoadConfig) DrainText() string {
+	switch {
+	case c.DrainTimeout == 0:
+		return "then waits for every request in flight"
+	case c.DrainTimeout < 0:
+		return "then cuts the requests in flight at once"
+	case c.DrainAfterSlowest:
+		return fmt.Sprintf("then at most %v for requests in flight, or twice the slowest OK request's E2E latency when longer", c.DrainTimeout)
+	}
+	return fmt.Sprintf("then at most %v for requests in flight", c.DrainTimeout)
+}
+
 // canceledByCaller reports whether rec, sent with ctx (the run's context), was cancelled in flight because
 // Run's caller ended the run, rather than by DrainTimeout.
 func (r *run) canceledByCaller(ctx context.Context, rec *recorder.Request) bool {
