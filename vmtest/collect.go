@@ -47,8 +47,8 @@ const MinScaledMargin = time.Second
 // When that is more than half the time left (a short go test -timeout), it is half the time left, but at
 // least MinScaledMargin (or all the time left, when less), so that the run measures something before it stops.
 // Collector.Context ends a fifth of the margin earlier, so that the load returns before the collector finishes:
-// with less than 1.25 × MinScaledMargin left, Context is therefore already done when Collect returns, and
-// the run measures nothing; give go test -timeout more.
+// with 1.2 × MinScaledMargin or less left (that margin and its fifth), Context is therefore already done when
+// Collect returns, and the load measures nothing; give go test -timeout more.
 func DeadlineMargin(interval, left time.Duration) time.Duration {
 	m := fullMargin(interval, left)
 	if m > left/2 {
