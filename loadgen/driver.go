@@ -89,6 +89,11 @@ type LoadConfig struct {
 	// by the client's header, first-token and stall limits (minutes); `vmtest load` and `vmtest sweep` use
 	// DefaultDrainTimeout. Negative: cut them at once.
 	DrainTimeout time.Duration
+	// DrainAfterSlowest, with DrainTimeout > 0, lengthens the drain to twice the longest E2E latency of a
+	// measured request that ended OK before sending stopped, when that is longer than DrainTimeout: healthy
+	// long replies then finish, while one stalled far beyond them is still cut. `vmtest load` and `vmtest
+	// sweep` set it unless -drain-timeout is given.
+	DrainAfterSlowest bool
 	// Warmup is how many requests to send before the measured phase, in a closed loop at the run's
 	// concurrency (Concurrency, MaxConcurrency, or all at once when uncapped), using the prompts in order.
 	// They are not measured: Result counts them, and a Sink that implements recorder.WarmupSink (as
@@ -151,8 +156,8 @@ type Result struct {
 	ConnectionResets int
 	// RetryAfterWaits is the number of times a closed-loop worker waited for a rejection's Retry-After.
 	RetryAfterWaits int
-	// Cut is the number of measured requests still in flight DrainTimeout after sending stopped, cut then
-	// (counted in Outcomes as incomplete, Err wrapping ErrCutAtEnd).
+	// Cut is the number of measured requests still in flight, or still waiting for a concurrency slot,
+	// DrainTimeout after sending stopped, cut then (counted in Outcomes as incomplete, Err wrapping ErrCutAtEnd).
 	Cut int
 	// FirstErr is the error of the first measured request to end not OK (nil when all ended OK), so that a
 	// run where nothing succeeded can say why in one line.
@@ -293,6 +298,8 @@ type run struct {
 	resets   atomic.Int64 // requests reset before a response
 	raWaits  atomic.Int64 // closed-loop waits for Retry-After
 	cut      atomic.Int64 // requests cut at DrainTimeout
+	// slowestOK is the longest E2E latency (ns) of a measured request that ended OK, for DrainAfterSlowest.
+	slowestOK atomic.Int64
 
 	// Connection state for UnreachableAfter, under connMu.
 	connMu       sync.Mutex
@@ -427,8 +434,9 @@ func Run(ctx context.Context, cfg LoadConfig) (Result, error) {
 	drained := make(chan struct{})
 	go func() { wg.Wait(); close(drained) }()
 	var drainTimer <-chan time.Time
-	if cfg.DrainTimeout > 0 {
-		t := time.NewTimer(cfg.DrainTimeout)
+	drain, why := r.drain()
+	if drain > 0 {
+		t := time.NewTimer(drain)
 		defer t.Stop()
 		drainTimer = t.C
 	} else if cfg.DrainTimeout < 0 {
@@ -437,7 +445,7 @@ func Run(ctx context.Context, cfg LoadConfig) (Result, error) {
 	select {
 	case <-drained:
 	case <-drainTimer:
-		cancelRun(fmt.Errorf("%w: still in flight DrainTimeout %v after sending stopped", ErrCutAtEnd, cfg.DrainTimeout))
+		cancelRun(fmt.Errorf("%w: still in flight %s after sending stopped", ErrCutAtEnd, why))
 		<-drained
 	case <-ctx.Done():
 		<-drained // runCtx is a child of ctx: in-flight requests are being cancelled
@@ -619,6 +627,11 @@ func (r *run) sendOne(ctx context.Context, i int, p *Prompt, turn int, intended 
 		r.maxLag = lag
 	}
 	r.mu.Unlock()
+	if rec.Outcome == recorder.OutcomeOK {
+		e2e := int64(rec.End.Sub(rec.Start))
+		for old := r.slowestOK.Load(); e2e > old && !r.slowestOK.CompareAndSwap(old, e2e); old = r.slowestOK.Load() {
+		}
+	}
 	noConn := rec.Outcome == recorder.OutcomeFailed && !conn.Load() && isDialError(rec.Err)
 	if noConn {
 		r.noConn.Add(1)
@@ -638,6 +651,34 @@ func promptModels(base string, prompts []Prompt) []string {
 		}
 	}
 	return ms
+}
+
+// drain returns how long requests in flight get once sending has stopped (0: no bound, or none when
+// DrainTimeout is negative) and how that was set, for the cut requests' Err: DrainTimeout, or with
+// DrainAfterSlowest twice the slowest OK request so far when that is longer.
+func (r *run) drain() (time.Duration, string) {
+	d := r.cfg.DrainTimeout
+	if d <= 0 {
+		return 0, ""
+	}
+	if slow := time.Duration(r.slowestOK.Load()); r.cfg.DrainAfterSlowest && 2*slow > d {
+		return 2 * slow, fmt.Sprintf("%v (twice the slowest OK request's E2E latency, %v, more than DrainTimeout %v)", 2*slow, slow, d)
+	}
+	return d, fmt.Sprintf("DrainTimeout %v", d)
+}
+
+// DrainText says, for a start line, how a run on c ends once sending stops ("then at most 10s for requests
+// in flight", with DrainAfterSlowest ", or twice the slowest OK request's E2E latency when longer").
+func (c LoadConfig) DrainText() string {
+	switch {
+	case c.DrainTimeout == 0:
+		return "then waits for every request in flight"
+	case c.DrainTimeout < 0:
+		return "then cuts the requests in flight at once"
+	case c.DrainAfterSlowest:
+		return fmt.Sprintf("then at most %v for requests in flight, or twice the slowest OK request's E2E latency when longer", c.DrainTimeout)
+	}
+	return fmt.Sprintf("then at most %v for requests in flight", c.DrainTimeout)
 }
 
 // canceledByCaller reports whether rec, sent with ctx (the run's context), was cancelled in flight because
@@ -670,6 +711,9 @@ func (r *run) recordUnsent(i int, intended time.Time, slotWait time.Duration, ca
 	}
 	if p.MaxTokens > 0 {
 		rec.RequestedOutputTokens = p.MaxTokens
+	}
+	if errors.Is(cause, ErrCutAtEnd) {
+		r.cut.Add(1)
 	}
 	r.mu.Lock()
 	r.outcomes[rec.Outcome]++

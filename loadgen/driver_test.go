@@ -548,8 +548,11 @@ func TestOpenLoopSlotWaitersAreRecordedWhenTheRunEnds(t *testing.T) {
 		assert.Len(t, recs, due)
 		assert.Equal(t, len(recs), res.Sent)
 		assert.Equal(t, len(recs), res.Completed)
-		waiting := 0
+		waiting, cut := 0, 0
 		for _, r := range recs {
+			if errors.Is(r.Err, ErrCutAtEnd) {
+				cut++
+			}
 			if errors.Is(r.Err, ErrCanceled) && strings.Contains(r.Err.Error(), "waiting for a concurrency slot") {
 				waiting++
 				assert.Equal(t, recorder.OutcomeIncomplete, r.Outcome)
@@ -558,6 +561,9 @@ func TestOpenLoopSlotWaitersAreRecordedWhenTheRunEnds(t *testing.T) {
 			}
 		}
 		assert.GreaterOrEqual(t, waiting, 10, "most of them were still waiting for the slot")
+		// Every record whose Err says it was cut at the end is counted in Cut: the waiters and the one in flight.
+		assert.Equal(t, waiting+1, cut)
+		assert.Equal(t, cut, res.Cut)
 	})
 }
 
@@ -831,4 +837,66 @@ func TestRealRefusedDialIsAConnectFailure(t *testing.T) {
 	require.ErrorAs(t, sink.all()[0].Err, &op)
 	assert.Equal(t, "dial", op.Op)
 	assert.Contains(t, res.FirstErr.Error(), "connection refused")
+}
+
+// timedServer serves request i (in arrival order) as one text token after durs[i]: its E2E latency.
+func timedServer(durs ...time.Duration) ClientConfig {
+	var n atomic.Int64
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/completions" {
+			http.NotFound(w, r)
+			return
+		}
+		d := durs[min(int(n.Add(1))-1, len(durs)-1)]
+		select {
+		case <-time.After(d):
+		case <-r.Context().Done():
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, textChunk("a", "length")+done)
+	})
+	return ClientConfig{BaseURL: "http://fake.invalid", Transport: testhttp.Transport{Handler: h}}
+}
+
+// With DrainAfterSlowest, the drain is twice the slowest OK request when that is longer than DrainTimeout.
+// One worker, 1 s of sending, requests at 0, 300, 600 and 900 ms. When the fourth takes 300 ms like the
+// others, it ends at 1200 ms within the 600 ms drain (a plain 100 ms DrainTimeout cuts it at 1100 ms); when it
+// takes 2 s, it is still cut, at 1000 + 600 ms.
+func TestDrainAfterSlowest(t *testing.T) {
+	ms := time.Millisecond
+	for _, tc := range []struct {
+		name     string
+		adaptive bool
+		last     time.Duration
+		ended    time.Duration
+		cut      int
+		why      string
+	}{
+		{"healthy long reply finishes", true, 300 * ms, 1200 * ms, 0, ""},
+		{"without it, cut at DrainTimeout", false, 300 * ms, 1100 * ms, 1, "still in flight DrainTimeout 100ms after"},
+		{"a stall is still cut", true, 2 * time.Second, 1600 * ms, 1,
+			"still in flight 600ms (twice the slowest OK request's E2E latency, 300ms, more than DrainTimeout 100ms) after"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				sink := &sliceSink{}
+				t0 := time.Now()
+				res, err := Run(context.Background(), LoadConfig{
+					Client: timedServer(300*ms, 300*ms, 300*ms, tc.last), Prompts: TextPrompts("p"), Params: Params{Model: "m"},
+					Concurrency: 1, Duration: time.Second, DrainTimeout: 100 * ms, DrainAfterSlowest: tc.adaptive, Sink: sink,
+				})
+				require.NoError(t, err)
+				assert.Equal(t, tc.ended, time.Since(t0))
+				assert.Equal(t, tc.cut, res.Cut)
+				recs := sink.all()
+				require.Len(t, recs, 4)
+				assert.Equal(t, 4-tc.cut, res.Outcomes[recorder.OutcomeOK])
+				if tc.cut > 0 {
+					assert.ErrorIs(t, recs[3].Err, ErrCutAtEnd)
+					assert.Contains(t, recs[3].Err.Error(), tc.why)
+				}
+			})
+		})
+	}
 }

@@ -129,7 +129,7 @@ func stepText(m Mode, lc loadgen.LoadConfig) string {
 	}
 	s += fmt.Sprintf(", %d warm-up", lc.Warmup)
 	if lc.DrainTimeout > 0 {
-		s += fmt.Sprintf("; then at most %v for requests in flight", lc.DrainTimeout)
+		s += "; " + lc.DrainText()
 	}
 	return s
 }

@@ -46,14 +46,33 @@ const MinScaledMargin = time.Second
 // 5 % of the time left (the summary and files of a long run take longer to write) and MinDeadlineMargin.
 // When that is more than half the time left (a short go test -timeout), it is half the time left, but at
 // least MinScaledMargin (or all the time left, when less), so that the run measures something before it stops.
-// Collector.Context ends a fifth of the margin earlier, so that the load returns before the collector finishes.
+// Collector.Context ends a fifth of the margin earlier, so that the load returns before the collector finishes:
+// with 1.2 × MinScaledMargin or less left (that margin and its fifth), Context is therefore already done when
+// Collect returns, and the load measures nothing; give go test -timeout more.
 func DeadlineMargin(interval, left time.Duration) time.Duration {
-	m := max(2*interval, left/20, MinDeadlineMargin)
+	m := fullMargin(interval, left)
 	if m > left/2 {
 		m = max(left/2, min(left, MinScaledMargin), 0)
 	}
 	return m
 }
+
+// fullMargin is DeadlineMargin before it is scaled down for a short deadline.
+func fullMargin(interval, left time.Duration) time.Duration {
+	return max(2*interval, left/20, MinDeadlineMargin)
+}
+
+// ErrTestDeadline is wrapped by Collector.Context's cause (context.Cause) when Collect ended it because the
+// test's deadline (go test -timeout) is near; a load bounded by Context returns an error wrapping it, which
+// is the planned end of the load, not a failure.
+var ErrTestDeadline = errors.New("vmtest: the test's deadline is near")
+
+// deadlineError is the cause Collect gives when the test's deadline is near: its text says when and by how
+// much, and it wraps ErrTestDeadline.
+type deadlineError struct{ msg string }
+
+func (e *deadlineError) Error() string { return e.msg }
+func (e *deadlineError) Unwrap() error { return ErrTestDeadline }
 
 // loadGrace is how long before the collector's early finish its Context ends, for a margin: a fifth of it.
 func loadGrace(margin time.Duration) time.Duration { return margin / 5 }
@@ -63,12 +82,12 @@ func loadGrace(margin time.Duration) time.Duration { return margin / 5 }
 func deadlineStop(dl time.Time, iv, left time.Duration) (finishAt, loadAt time.Time, cause error) {
 	margin := DeadlineMargin(iv, left)
 	scaled := ""
-	if full := max(2*iv, left/20, MinDeadlineMargin); margin < full {
+	if full := fullMargin(iv, left); margin < full {
 		scaled = fmt.Sprintf(" (scaled down from %v: only %v was left when Collect was called)", full, left.Round(10*time.Millisecond))
 	}
 	grace := loadGrace(margin)
-	cause = fmt.Errorf("the test's deadline (go test -timeout) is at %s; stopping %v before it%s so that the summary, the files and the checks are done in time, and the load bounded by Collector.Context %v before that",
-		dl.Format("15:04:05"), margin.Round(10*time.Millisecond), scaled, grace.Round(10*time.Millisecond))
+	cause = &deadlineError{fmt.Sprintf("the test's deadline (go test -timeout) is at %s; stopping %v before it%s so that the summary, the files and the checks are done in time, and the load bounded by Collector.Context %v before that",
+		dl.Format("15:04:05"), margin.Round(10*time.Millisecond), scaled, grace.Round(10*time.Millisecond))}
 	return dl.Add(-margin), dl.Add(-margin - grace), cause
 }
 
@@ -266,25 +285,41 @@ func (c *Collector) register(where string, checks []assert.Check) {
 	c.mu.Lock()
 	c.badArgs = append(c.badArgs, bad...)
 	c.mu.Unlock()
+	var valid []registered
 	for _, check := range checks {
-		if c.checkArgs(check) != nil {
-			continue
-		}
-		c.mu.Lock()
-		late := c.checksTaken
-		var jerr error
-		if !late {
-			c.checks = append(c.checks, registered{check, site})
-			jerr = c.journalChecks()
-		}
-		c.mu.Unlock()
-		if jerr != nil {
-			c.logf("vmtest: %v (if the run is killed, its rebuild will not evaluate its checks)", jerr)
-		}
-		if late {
-			c.assertLate(registered{check, site})
+		if c.checkArgs(check) == nil {
+			valid = append(valid, registered{check, site})
 		}
 	}
+	for _, rc := range c.keepChecks(valid) {
+		c.assertLate(rc)
+	}
+}
+
+// keepChecks adds rcs to the checks evaluated at the finish and writes the list to the journal once, outside
+// c.mu; it returns those that came after the checks were taken (the collector finished), to evaluate at once.
+func (c *Collector) keepChecks(rcs []registered) (late []registered) {
+	if c.tb != nil {
+		c.tb.Helper()
+	}
+	if len(rcs) == 0 {
+		return nil
+	}
+	c.mu.Lock()
+	if c.checksTaken {
+		c.mu.Unlock()
+		return rcs
+	}
+	c.checks = append(c.checks, rcs...)
+	w, list, gen, ok := c.checksToJournal()
+	c.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	if err := c.journalChecks(w, list, gen); err != nil {
+		c.logf("vmtest: %v (if the run is killed, its rebuild will not evaluate its checks)", err)
+	}
+	return nil
 }
 
 // assertLate evaluates a check registered after the collector finished (the test's deadline came first) over

@@ -224,14 +224,16 @@ func loadContext(ctx context.Context, loadAt time.Time, cause error) (context.Co
 	return dctx, func(err error) { stop(err); dstop() }
 }
 
-// errFinished is Context's cause when the collector finished first (Finish, or the test's cleanup).
-var errFinished = errors.New("vmtest: the collector finished")
+// ErrFinished is Collector.Context's cause (context.Cause) when the collector finished before the load did
+// (Finish, or the test's cleanup); a load bounded by Context then returns it, which is not a failure.
+var ErrFinished = errors.New("vmtest: the collector finished")
 
 // Context is the context to bound the run's load by, e.g. loadgen.Run(c.Context(), cfg): it is done when the
 // collector begins to stop, with the reason as its cause (context.Cause): under Collect with a test deadline,
-// a fifth of DeadlineMargin before the collector's early finish (so the load returns, its requests recorded,
-// before the files are written and before go test -timeout kills the binary); when Start's ctx ends; and when
-// Finish is called (cause "vmtest: the collector finished").
+// a fifth of DeadlineMargin before the collector's early finish (cause wrapping ErrTestDeadline: the load
+// returns, its requests recorded, before the files are written and before go test -timeout kills the binary);
+// when Start's ctx ends (its cause); and when Finish is called (cause ErrFinished). A load that returns an
+// error while Context().Err() is not nil was ended by it: that is how a bounded load ends, not a failure.
 func (c *Collector) Context() context.Context { return c.loadCtx }
 
 // watch finishes the collector when ctx is done before Finish is called, then calls early. It is not a test
@@ -408,7 +410,10 @@ func (c *Collector) takeServer(s samplers.Sampler, extra int) error {
 func (c *Collector) loop(ctx context.Context) {
 	defer close(c.done)
 	iv := c.opts.Interval
-	t := newTickTimer(c.opts.KernelTimer)
+	t, err := newTickTimer(c.opts.KernelTimer)
+	if err != nil {
+		c.logf("vmtest: Options.KernelTimer: no kernel timer (%v); the ticks use a Go timer", err)
+	}
 	defer t.stop()
 	for k := int64(1); ; k++ {
 		next := c.start.Add(time.Duration(k) * iv)
@@ -778,7 +783,7 @@ func (c *Collector) finish(reason string) {
 	}
 	c.finished = true
 	defer close(c.stopped)
-	c.stopLoad(errFinished)
+	c.stopLoad(ErrFinished)
 	if reason != "" {
 		c.logf("vmtest: %s", reason)
 	}

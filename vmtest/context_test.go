@@ -23,6 +23,21 @@ func TestDeadlineMarginScalesDownForAShortDeadline(t *testing.T) {
 	assert.Zero(t, DeadlineMargin(time.Second, -time.Second), "the deadline has passed: stop at once")
 }
 
+// With 1.2 s or less left at Collect, the 1 s margin and its fifth leave the load nothing: Context's end
+// (loadAt) is then at or before the call; with 1.5 s left the load gets 0.3 s.
+func TestContextHasNoTimeWithUnder1200msLeft(t *testing.T) {
+	now := time.Unix(1000, 0)
+	for _, tc := range []struct{ left, load time.Duration }{
+		{1500 * time.Millisecond, 300 * time.Millisecond},
+		{1200 * time.Millisecond, 0},
+		{1100 * time.Millisecond, -100 * time.Millisecond},
+	} {
+		finishAt, loadAt, _ := deadlineStop(now.Add(tc.left), time.Second, tc.left)
+		assert.Equal(t, tc.load, loadAt.Sub(now), "left %v", tc.left)
+		assert.Equal(t, tc.left-MinScaledMargin, finishAt.Sub(now), "left %v", tc.left)
+	}
+}
+
 // Under a test deadline 200 s away at a 2 s interval, the margin is 10 s: Context ends at 188 s (a fifth of the
 // margin earlier) with the deadline as its cause, so the load that it bounds records its last request, and the
 // collector finishes at 190 s with that request in the summary.
@@ -41,6 +56,8 @@ func TestContextEndsBeforeTheEarlyFinish(t *testing.T) {
 		}()
 		ended := <-loadDone
 		assert.Equal(t, 188*time.Second, ended.Sub(start))
+		assert.ErrorIs(t, context.Cause(c.Context()), ErrTestDeadline)
+		assert.NotErrorIs(t, context.Cause(c.Context()), ErrFinished)
 		assert.Contains(t, context.Cause(c.Context()).Error(), "stopping 10s before it so that the summary, the files and the checks are done in time, and the load bounded by Collector.Context 2s before that")
 		time.Sleep(3 * time.Second)
 		synctest.Wait()
@@ -76,7 +93,7 @@ func TestShortDeadlineScalesTheMarginDown(t *testing.T) {
 	})
 }
 
-// Context ends when Finish is called, with errFinished as its cause; under Start, when Start's ctx ends, with
+// Context ends when Finish is called, with ErrFinished as its cause; under Start, when Start's ctx ends, with
 // that cause.
 func TestContextEndsAtFinishAndWithStartsContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -86,7 +103,7 @@ func TestContextEndsAtFinishAndWithStartsContext(t *testing.T) {
 		require.NoError(t, c.Context().Err())
 		_, err = c.Finish()
 		require.NoError(t, err)
-		assert.ErrorIs(t, context.Cause(c.Context()), errFinished)
+		assert.ErrorIs(t, context.Cause(c.Context()), ErrFinished)
 
 		why := errors.New("interrupt signal received")
 		ctx, cancel := context.WithCancelCause(context.Background())

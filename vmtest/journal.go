@@ -1,6 +1,8 @@
 package vmtest
 
 import (
+	"sync"
+
 	"github.com/vmtest/vmtest/journal"
 	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/report"
@@ -13,6 +15,12 @@ import (
 type journalState struct {
 	w   *journal.Writer
 	err error // the first error opening or appending; appending stops at it
+	// checksGen counts the changes to the registered checks (under c.mu); the checks file is written
+	// outside c.mu, under checksMu, and only with a list newer than checksWritten, so the newest list wins.
+	checksGen     uint64
+	checksMu      sync.Mutex
+	checksWritten uint64 // under checksMu
+	checksClosed  bool   // under checksMu: the journal was closed or removed; the file is not written again
 }
 
 // openJournal creates the journal beside the files Reserve claimed. A failure is logged; the run goes on
@@ -53,23 +61,42 @@ func (c *Collector) journalTick(snap *snapshot.Snapshot, scraped bool) {
 		Server: server, Rows: rows, Gaps: gaps, ITLSketch: itl})
 }
 
-// journalChecks writes the registered checks to the journal's checks file (journal.Writer.SetChecks), so
-// that the rebuild of a run killed before it checked them evaluates its thresholds. Called with c.mu held.
-func (c *Collector) journalChecks() error {
+// checksToJournal returns the registered checks as the journal keeps them, the writer and the list's
+// generation, once the caller has changed c.checks; ok is false when there is no journal to write to.
+// Called with c.mu held.
+func (c *Collector) checksToJournal() (w *journal.Writer, checks []journal.Check, gen uint64, ok bool) {
 	j := &c.journal
 	if j.w == nil || j.err != nil {
-		return nil
+		return nil, nil, 0, false
 	}
-	checks := make([]journal.Check, len(c.checks))
+	checks = make([]journal.Check, len(c.checks))
 	for i, rc := range c.checks {
 		checks[i] = journal.Check{Check: rc.check.String(), Threshold: rc.check.Threshold(), From: rc.site}
 	}
-	return j.w.SetChecks(checks)
+	j.checksGen++
+	return j.w, checks, j.checksGen, true
+}
+
+// journalChecks writes checks, of generation gen, to the journal's checks file (journal.Writer.SetChecks), so
+// that the rebuild of a run killed before it checked them evaluates its thresholds; a list older than the one
+// written already is not written. Called without c.mu: the file's fsync does not hold up ticks.
+func (c *Collector) journalChecks(w *journal.Writer, checks []journal.Check, gen uint64) error {
+	j := &c.journal
+	j.checksMu.Lock()
+	defer j.checksMu.Unlock()
+	if j.checksClosed || gen <= j.checksWritten {
+		return nil
+	}
+	j.checksWritten = gen
+	return w.SetChecks(checks)
 }
 
 // closeJournal removes the journal once the files are written (written true), else keeps it for
 // `vmtest report DIR`; it logs an error met on the way. Called from finish.
 func (c *Collector) closeJournal(written bool) {
+	c.journal.checksMu.Lock() // a checks file written after the journal's removal would be left behind
+	c.journal.checksClosed = true
+	c.journal.checksMu.Unlock()
 	c.mu.Lock() // a tick still running (a loop that did not stop in time) appends under c.mu: it then sees no writer
 	w, jerr := c.journal.w, c.journal.err
 	c.journal.w = nil

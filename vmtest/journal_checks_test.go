@@ -32,6 +32,9 @@ func TestJournalKeepsTheRegisteredChecks(t *testing.T) {
 		}
 		c.AssertFrom(`from -slo "ttft.p50 < 150ms"`, vassert.Expr("ttft.p50 < 150ms"))
 		c.Assert(vassert.Expr("ttft.p50 < 250ms"), vassert.P99Below("ttft", time.Second))
+		c.journal.checksMu.Lock()
+		assert.Equal(t, uint64(2), c.journal.checksWritten, "the checks file is written once per call, not once per check")
+		c.journal.checksMu.Unlock()
 		time.Sleep(1500 * time.Millisecond) // the tick at 1 s journals the rows
 		found, err := journal.Find(dir)
 		require.NoError(t, err)
@@ -64,4 +67,33 @@ func TestJournalKeepsTheRegisteredChecks(t *testing.T) {
 	assert.Empty(t, res.Verdicts[1].Unknown)
 	assert.NotEmpty(t, res.Verdicts[2].Unknown)
 	assert.Equal(t, "slo", res.Summary.TestName)
+}
+
+// The checks file is written outside the collector's lock, so two registrations can race to write it: the
+// newest list wins, and nothing is written once the journal is closed.
+func TestJournalChecksNewestListWins(t *testing.T) {
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		c, err := Start(context.Background(), Options{Interval: time.Second, OutputDir: dir, GPUSource: "none", NoSystem: true})
+		require.NoError(t, err)
+		defer c.Finish()
+		one := []journal.Check{{Check: "one"}}
+		two := []journal.Check{{Check: "one"}, {Check: "two"}}
+		require.NoError(t, c.journalChecks(c.journal.w, two, 2))
+		require.NoError(t, c.journalChecks(c.journal.w, one, 1)) // older, late: not written
+		found, err := journal.Find(dir)
+		require.NoError(t, err)
+		require.Len(t, found, 1)
+		run, err := journal.Read(found[0])
+		require.NoError(t, err)
+		require.NotNil(t, run.Checks)
+		assert.Equal(t, two, run.Checks.Checks)
+
+		w := c.journal.w
+		c.closeJournal(false)
+		require.NoError(t, c.journalChecks(w, one, 3))
+		run, err = journal.Read(found[0])
+		require.NoError(t, err)
+		assert.Equal(t, two, run.Checks.Checks, "not written after the journal was closed")
+	})
 }

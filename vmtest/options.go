@@ -125,11 +125,11 @@ type Options struct {
 	RequireGPU bool
 	// NoSystem turns off host sampling.
 	NoSystem bool
-	// KernelTimer times the ticks with a kernel timer (a Linux timerfd) instead of a Go timer: the process
-	// then wakes at each tick's time and not up to 0.1% of the interval later (2 ms at 2 s), and the Go
-	// runtime does not poll every 20 µs in between, which cost about 0.15 CPU-ms per idle tick (DESIGN.md,
-	// "One tick"). Leave it false inside a testing/synctest bubble, whose fake clock a kernel timer does not
-	// follow. Ignored off Linux, and where the kernel gives no timer: a Go timer then. The vmtest command sets it.
+	// KernelTimer times the ticks with a kernel timer (a Linux timerfd) instead of a Go timer, which wakes
+	// the process on time and with fewer wake-ups between ticks (DESIGN.md, "One tick", has the measurements).
+	// Leave it false inside a testing/synctest bubble, whose fake clock a kernel timer does not follow.
+	// Ignored off Linux; where the kernel gives no timer, a Go timer is used and the log says so. The vmtest
+	// command sets it.
 	KernelTimer bool
 	// Warnings are lines the caller knows make the run less trustworthy (e.g. loadgen.Workload.Note: input
 	// lengths only approximate); they lead the summary's warnings, in the JSON, the text and the HTML.

@@ -2,6 +2,7 @@ package vmtest
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -14,15 +15,22 @@ type tickTimer interface {
 	stop()
 }
 
-// newTickTimer returns a kernel timer when kernel is true and the system gives one, else a Go timer.
-func newTickTimer(kernel bool) tickTimer {
+// newTickTimer returns a kernel timer when kernel is true and the system gives one, else a Go timer; err
+// says why a kernel timer asked for on Linux could not be had (nil off Linux, where none is expected).
+func newTickTimer(kernel bool) (t tickTimer, err error) {
 	if kernel {
-		if t, err := newKernelTimer(); err == nil {
-			return t
+		if t, err = newKernelTimer(); err == nil {
+			return t, nil
+		}
+		if errors.Is(err, errNoKernelTimer) {
+			err = nil
 		}
 	}
-	return &goTimer{}
+	return &goTimer{}, err
 }
+
+// errNoKernelTimer is newKernelTimer's error off Linux, where Options.KernelTimer is ignored.
+var errNoKernelTimer = errors.New("no kernel timer on this system")
 
 // goTimer is a tickTimer on a time.Timer, made at the first wait: it follows a testing/synctest bubble's clock.
 type goTimer struct{ t *time.Timer }

@@ -42,10 +42,12 @@ func (k *kernelTimer) arm(d time.Duration) error {
 }
 
 // wait arms the timer for d and reads its expiry. ctx ending re-arms it to expire at once (context.AfterFunc),
-// which ends the read; arming before looking at ctx means a cancellation is never missed.
+// which ends the read; arming before looking at ctx means a cancellation is never missed. When arming or
+// reading fails, it waits on a Go timer until the same time, d after the call.
 func (k *kernelTimer) wait(ctx context.Context, d time.Duration) bool {
+	at := time.Now().Add(d)
 	if err := k.arm(d); err != nil {
-		return waitGo(ctx, d)
+		return waitUntil(ctx, at)
 	}
 	stop := context.AfterFunc(ctx, func() { _ = k.arm(0) })
 	defer stop()
@@ -57,16 +59,17 @@ func (k *kernelTimer) wait(ctx context.Context, d time.Duration) bool {
 		if ctx.Err() != nil {
 			return false
 		}
-		return waitGo(ctx, d)
+		return waitUntil(ctx, at)
 	}
 	return ctx.Err() == nil
 }
 
 func (k *kernelTimer) stop() { _ = k.f.Close() }
 
-// waitGo waits d on a Go timer: what a kernel timer that failed falls back to.
-func waitGo(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
+// waitUntil waits on a Go timer until at (returning at once when it has passed) or until ctx is done, and
+// reports whether at came with ctx not done: what a kernel timer that failed falls back to.
+func waitUntil(ctx context.Context, at time.Time) bool {
+	t := time.NewTimer(time.Until(at))
 	defer t.Stop()
 	select {
 	case <-ctx.Done():

@@ -1,8 +1,10 @@
 package vmtest
 
 import (
+	"bytes"
 	"context"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -43,23 +45,27 @@ func TestKernelTimerCancel(t *testing.T) {
 
 // Options.KernelTimer picks the kernel timer on Linux; a Go timer otherwise.
 func TestNewTickTimer(t *testing.T) {
-	k := newTickTimer(true)
+	k, err := newTickTimer(true)
+	require.NoError(t, err)
 	defer k.stop()
 	assert.IsType(t, &kernelTimer{}, k)
-	g := newTickTimer(false)
+	g, err := newTickTimer(false)
+	require.NoError(t, err)
 	defer g.stop()
 	assert.IsType(t, &goTimer{}, g)
 }
 
 // A collector on a kernel timer keeps the schedule: snapshot i (after the first, at start) is taken no
-// earlier than i intervals after start (slots missed by a slow tick are skipped, never taken early).
+// earlier than i intervals after start (slots missed by a slow tick are skipped, never taken early). Finish
+// stops its loop: the log has no "did not stop" line, nor one saying the kernel timer was not had.
 func TestCollectorOnKernelTimer(t *testing.T) {
 	const iv = 20 * time.Millisecond
+	var log bytes.Buffer
 	c, err := Start(context.Background(), Options{ConfigID: "kernel-timer", Interval: iv, OutputDir: t.TempDir(),
-		GPUSource: "none", NoSystem: true, KernelTimer: true})
+		GPUSource: "none", NoSystem: true, KernelTimer: true, Log: &log})
 	require.NoError(t, err)
 	for len(c.Snapshots()) < 4 {
-		time.Sleep(iv) // polls until the ticks came; no bound on when
+		time.Sleep(iv) // polls until the ticks came; go test -timeout bounds it
 	}
 	_, err = c.Finish()
 	require.NoError(t, err)
@@ -68,6 +74,28 @@ func TestCollectorOnKernelTimer(t *testing.T) {
 	for i, s := range snaps[:len(snaps)-1] { // the last is the stop's, at any time
 		assert.GreaterOrEqual(t, s.ElapsedS, float64(i)*iv.Seconds(), "snapshot %d", i)
 	}
+	<-c.done // the loop has returned: nothing writes to log now
+	assert.NotContains(t, log.String(), "did not stop")
+	assert.NotContains(t, log.String(), "Options.KernelTimer")
+	assert.Contains(t, log.String(), "vmtest: wrote ", "the log was written to")
+}
+
+// A stopped kernel timer cannot be armed: its wait falls back to a Go timer until the time the wait was for,
+// d after the call, and not d after the failure.
+func TestKernelTimerFallbackKeepsTheDeadline(t *testing.T) {
+	k, err := newKernelTimer()
+	require.NoError(t, err)
+	k.stop()
+	synctest.Test(t, func(t *testing.T) {
+		t0 := time.Now()
+		assert.True(t, k.wait(context.Background(), 20*time.Millisecond))
+		assert.Equal(t, 20*time.Millisecond, time.Since(t0))
+		time.Sleep(15 * time.Millisecond)
+		assert.True(t, waitUntil(context.Background(), t0.Add(50*time.Millisecond)))
+		assert.Equal(t, 50*time.Millisecond, time.Since(t0), "until the time asked for, not 50 ms after the call")
+		assert.True(t, waitUntil(context.Background(), t0))
+		assert.Equal(t, 50*time.Millisecond, time.Since(t0), "a time passed: at once")
+	})
 }
 
 // Arming a stopped kernel timer is an error and touches no file: its fd number may belong to another by then.

@@ -430,7 +430,8 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		"Drives load into the server (package loadgen) while collecting as `vmtest collect` does, records every request,\n"+
 			"writes the files, prints the summary, and checks each -slo over it: exit status 1 when one is not met.\n"+
 			"Sending stops at -requests or -duration, whichever comes first, then requests in flight get -drain-timeout to\n"+
-			"end (cut and counted incomplete after it); SIGINT/SIGTERM stops the run at once, canceling them.")
+			"end (10 s, or twice the slowest OK request when longer, unless -drain-timeout is given); those still in flight\n"+
+			"then are cut and counted incomplete (in error_rate). SIGINT/SIGTERM stops the run at once, canceling them.")
 	var cf collectFlags
 	cf.register(fs)
 	var (
@@ -501,7 +502,7 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return bad("-%s: must not be negative", n.name)
 		}
 	}
-	if err := checkTimeouts(lc); err != nil {
+	if err := checkTimeouts(set, &lc); err != nil {
 		return bad("%v", err)
 	}
 	checks, err := sloChecks(slos, slo)
@@ -784,7 +785,7 @@ func describeLoad(lc loadgen.LoadConfig) string {
 	if len(models) > 0 {
 		fmt.Fprintf(&b, ", prompts naming models %s", strings.Join(models, ", "))
 	}
-	fmt.Fprintf(&b, "; %s", drainText(lc.DrainTimeout))
+	fmt.Fprintf(&b, "; %s", drainText(lc))
 	return b.String()
 }
 

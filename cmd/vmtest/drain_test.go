@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -54,7 +55,7 @@ func TestLoadDrainTimeoutCutsHungRequests(t *testing.T) {
 	code, out, errOut := runCmd(context.Background(), "load", "-url", url, "-model", "m", "-concurrency", "2",
 		"-duration", "300ms", "-drain-timeout", "300ms", "-interval", "200ms", "-out", dir, "-gpu", "none")
 	require.Equal(t, exitFail, code, "no request succeeded; stdout:\n%s\nstderr:\n%s", out, errOut)
-	assert.Contains(t, out, fmt.Sprintf("closed loop, 2 in flight, for at most 300ms, %d prompts; then at most 300ms for requests in flight (-drain-timeout)", len(defaultPrompts)))
+	assert.Contains(t, out, fmt.Sprintf("closed loop, 2 in flight, for at most 300ms, %d prompts; then at most 300ms for requests in flight (-drain-timeout; requests still in flight then are cut and count in error_rate)", len(defaultPrompts)))
 	assert.Contains(t, out, "; 2 cut at the run's end")
 	s := readSummaryT(t, runFiles(t, dir, "load")["summary_json"])
 	assert.Equal(t, 2, s.Requests.Total)
@@ -109,4 +110,28 @@ func TestSweepDrainTimeoutCutsHungRequests(t *testing.T) {
 	assert.Equal(t, 1, s.Requests.Incomplete)
 	require.NotNil(t, s.Requests.ErrorRate)
 	assert.Equal(t, 1.0, *s.Requests.ErrorRate)
+}
+
+// Without -drain-timeout the drain is 10 s or twice the slowest OK request, and the start line says so; with
+// it, the value given is the bound. Either way the line says that requests cut then count in error_rate.
+func TestDrainDefaultFollowsTheSlowestRequest(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want bool
+		text string
+	}{
+		{nil, true, "then at most 10s for requests in flight, or twice the slowest OK request's E2E latency when longer (-drain-timeout; requests still in flight then are cut and count in error_rate)"},
+		{[]string{"-drain-timeout", "10s"}, false, "then at most 10s for requests in flight (-drain-timeout; requests still in flight then are cut and count in error_rate)"},
+		{[]string{"-drain-timeout", "0"}, false, "then waits for every request in flight"},
+	} {
+		fs := flag.NewFlagSet("load", flag.ContinueOnError)
+		var lc loadgen.LoadConfig
+		registerTimeouts(fs, &lc)
+		require.NoError(t, fs.Parse(tc.args))
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		require.NoError(t, checkTimeouts(set, &lc))
+		assert.Equal(t, tc.want, lc.DrainAfterSlowest, "%v", tc.args)
+		assert.Equal(t, tc.text, drainText(lc), "%v", tc.args)
+	}
 }

@@ -102,7 +102,7 @@ func sweepMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err := pf.check(set, &lc.Params.Model); err != nil {
 		return bad("%v", err)
 	}
-	if err := checkTimeouts(lc); err != nil {
+	if err := checkTimeouts(set, &lc); err != nil {
 		return bad("%v", err)
 	}
 	checks, err := sloChecks(slos, slo)
