@@ -317,7 +317,7 @@ func (c *Collector) keepChecks(rcs []registered) (late []registered) {
 		return nil
 	}
 	if err := c.journalChecks(w, list, gen); err != nil {
-		c.logf("vmtest: %v (if the run is killed, its rebuild will not evaluate its checks)", err)
+		c.logf("vmtest: %v (if the run is killed, its rebuild evaluates only the checks this file kept)", err)
 	}
 	return nil
 }
