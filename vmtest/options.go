@@ -125,6 +125,10 @@ type Options struct {
 	RequireGPU bool
 	// NoSystem turns off host sampling.
 	NoSystem bool
+	// NoPNG leaves out metrics_<config>_<stamp>.png (plot_png in summary.Summary.Files) and the time drawing
+	// it takes, most of the CPU a short run's end costs; the HTML report keeps the same charts (as SVG), and
+	// `vmtest report` draws the PNG again from the snapshots JSON and the requests CSV.
+	NoPNG bool
 	// KernelTimer times the ticks with a kernel timer (a Linux timerfd) instead of a Go timer: the process
 	// then wakes at each tick's time and not up to 0.1% of the interval later (2 ms at 2 s), and the Go
 	// runtime does not poll every 20 µs in between, which cost about 0.15 CPU-ms per idle tick (DESIGN.md,
