@@ -15,6 +15,7 @@ import (
 )
 
 func TestReportMetricsInBenchstatUnits(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	// testing.Benchmark runs the function once per b.N it probes (it does not loop on b.N); each run reports
 	// the same figures. With its timer stopped a run takes no time, so b.N grows 100-fold a run and reaches

@@ -304,6 +304,7 @@ func TestHungSamplerDoesNotDelayTicks(t *testing.T) {
 }
 
 func TestNoRequestsMeansNoData(t *testing.T) {
+	t.Parallel()
 	ft := &fakeTB{name: "T"}
 	c := Collect(ft, Options{Interval: 50 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none"})
 	c.Assert(vassert.P99Below("ttft", time.Second))

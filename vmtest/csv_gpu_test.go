@@ -13,6 +13,7 @@ import (
 
 // The GPUs asked for by index have their metrics CSV columns even when no GPU source could read them.
 func TestMetricsCSVHasTheGPUsAskedFor(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		ids      []string
 		want     []string

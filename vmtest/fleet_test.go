@@ -245,6 +245,7 @@ func TestSeveralServersOneDown(t *testing.T) {
 // A one-entry Servers is VLLMBaseURL: no replica figures anywhere; Servers and VLLMBaseURL together are
 // refused, as are repeated names.
 func TestServersOptions(t *testing.T) {
+	t.Parallel()
 	sim := vllmsim.New(t, vllmsim.Config{Seed: 1})
 	ft := &fakeTB{name: "T"}
 	c := Collect(ft, Options{Servers: []Server{{Name: "only", BaseURL: sim.URL}}, Interval: time.Minute,

@@ -147,6 +147,7 @@ func TestDeadlineMargin(t *testing.T) {
 // A second Collect in one test is refused with a Fatalf naming the test and the run already collecting; once
 // the first test's cleanup ran, the same TB may collect again (go test reuses nothing, a fake may).
 func TestSecondCollectInOneTestIsRefused(t *testing.T) {
+	t.Parallel()
 	ft := &fakeTB{name: "TestTwice"}
 	opts := Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true}
 	c := Collect(ft, opts)
@@ -191,6 +192,7 @@ func TestLateCheckOutsideATestIsReturnedByFinish(t *testing.T) {
 // A 300-character ConfigID: two runs claiming names in the same second (the second with its run id as
 // suffix) and their journals, rebuilt names and temporary files all stay within 255 bytes a name.
 func TestLongConfigIDFileNamesFit(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	id := strings.Repeat("config-", 43) // 301 bytes
 	for range 2 {
