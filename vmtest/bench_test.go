@@ -22,7 +22,7 @@ func TestReportMetricsInBenchstatUnits(t *testing.T) {
 	// its cap of 10⁹ in 6 runs. The test.benchtime flag is left alone: no test flips global state.
 	res := testing.Benchmark(func(b *testing.B) {
 		b.StopTimer()
-		c := Collect(b, Options{Interval: time.Second, OutputDir: dir, GPUSource: "none", NoSystem: true})
+		c := Collect(b, Options{Interval: time.Second, OutputDir: dir, GPUSource: "none", NoPNG: true, NoSystem: true})
 		now := time.Now()
 		// TTFT 100, 200, 300, 400 ms; E2E = TTFT + 1600 ms; 11 tokens → TPOT 160 ms.
 		for i := 1; i <= 4; i++ {
