@@ -479,11 +479,13 @@ type Files struct {
 	ReportHTML string
 }
 
-// Map returns the paths keyed as summary.Summary.Files keys them.
+// Map returns the paths keyed as summary.Summary.Files keys them, leaving out those that are "" (not written).
 func (f Files) Map() map[string]string {
-	return map[string]string{"snapshots_json": f.SnapshotsJSON, "snapshots_csv": f.SnapshotsCSV,
+	m := map[string]string{"snapshots_json": f.SnapshotsJSON, "snapshots_csv": f.SnapshotsCSV,
 		"summary_json": f.SummaryJSON, "run_summary_json": f.RunSummaryJSON, "requests_csv": f.RequestsCSV,
 		"plot_png": f.PlotPNG, "report_html": f.ReportHTML}
+	maps.DeleteFunc(m, func(_, path string) bool { return path == "" })
+	return m
 }
 
 // Names returns the file names for one run under dir: metrics_<config>_<stamp>.json/.csv/.png,
@@ -576,8 +578,10 @@ func WriteAll(files Files, sf SnapshotFile, recs []recorder.Record, sum *summary
 		recs = []recorder.Record{} // known: none
 	}
 	charts := runCharts(Run{Title: sf.ConfigID, IntervalS: sf.IntervalS, Snapshots: sf.Snapshots, Records: recs})
-	b, err = gridPNG(charts, 2) // PlotPNG and the HTML's pictures are the same charts, built once
-	put("plot_png", b, err)
+	if files.PlotPNG != "" {
+		b, err = gridPNG(charts, 2) // PlotPNG and the HTML's pictures are the same charts, built once
+		put("plot_png", b, err)
+	}
 	// The summary lists itself: claim its paths, then drop any that could not be written.
 	for kind, path := range map[string]string{"run_summary_json": files.RunSummaryJSON, "summary_json": files.SummaryJSON} {
 		if path != "" {

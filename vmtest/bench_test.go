@@ -15,13 +15,14 @@ import (
 )
 
 func TestReportMetricsInBenchstatUnits(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	// testing.Benchmark runs the function once per b.N it probes (it does not loop on b.N); each run reports
 	// the same figures. With its timer stopped a run takes no time, so b.N grows 100-fold a run and reaches
 	// its cap of 10⁹ in 6 runs. The test.benchtime flag is left alone: no test flips global state.
 	res := testing.Benchmark(func(b *testing.B) {
 		b.StopTimer()
-		c := Collect(b, Options{Interval: time.Second, OutputDir: dir, GPUSource: "none", NoSystem: true})
+		c := Collect(b, Options{Interval: time.Second, OutputDir: dir, GPUSource: "none", NoPNG: true, NoSystem: true})
 		now := time.Now()
 		// TTFT 100, 200, 300, 400 ms; E2E = TTFT + 1600 ms; 11 tokens → TPOT 160 ms.
 		for i := 1; i <= 4; i++ {

@@ -52,7 +52,7 @@ func TestBadChecksFailAtRegistration(t *testing.T) {
 			`vmtest: threshold "error_rate < 1": at byte 13: error_rate is a fraction from 0 to 1 (1 is 100%)`},
 	} {
 		ft := &fakeTB{name: "T"}
-		c := Collect(ft, Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true})
+		c := Collect(ft, Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoPNG: true, NoSystem: true})
 		require.NotNil(t, c)
 		tc.register(c)
 		require.Len(t, ft.fatal, 1, tc.want)
@@ -68,7 +68,7 @@ func TestBadChecksFailAtRegistration(t *testing.T) {
 func TestEveryBadCheckOfACallIsNamedAndNothingIsWritten(t *testing.T) {
 	dir := t.TempDir()
 	ft := &fakeTB{name: "T"}
-	c := Collect(ft, Options{Interval: time.Second, OutputDir: dir, GPUSource: "none", NoSystem: true})
+	c := Collect(ft, Options{Interval: time.Second, OutputDir: dir, GPUSource: "none", NoPNG: true, NoSystem: true})
 	require.NotNil(t, c)
 	c.Assert(vassert.P99Below("ttft", 500*time.Millisecond), vassert.P99Below("ttfb", time.Second),
 		vassert.Expr("p(99) e2e_latncy < 2s"))
@@ -89,7 +89,7 @@ func TestEveryBadCheckOfACallIsNamedAndNothingIsWritten(t *testing.T) {
 // With Options.Goodput set, a negative goodput limit is refused at registration too.
 func TestGoodputLimitCheckedAtRegistration(t *testing.T) {
 	ft := &fakeTB{name: "T"}
-	c := Collect(ft, Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true,
+	c := Collect(ft, Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoPNG: true, NoSystem: true,
 		Goodput: recorder.SLO{TTFT: time.Second}})
 	c.Assert(vassert.GoodputAbove(-2))
 	require.Len(t, ft.fatal, 1)
@@ -100,7 +100,7 @@ func TestGoodputLimitCheckedAtRegistration(t *testing.T) {
 // Valid checks register without a word, aliases included, and run at the end.
 func TestGoodChecksRegisterQuietly(t *testing.T) {
 	ft := &fakeTB{name: "T"}
-	c := Collect(ft, Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true})
+	c := Collect(ft, Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoPNG: true, NoSystem: true})
 	now := time.Now()
 	c.RecordRequest(okReq(now, 100*time.Millisecond, 1500*time.Millisecond, 3)) // a window of 1.5 s: a throughput is known
 	c.Assert(vassert.P99Below("latency", 2*time.Second))
@@ -123,7 +123,7 @@ func TestGoodChecksRegisterQuietly(t *testing.T) {
 // A check registered with AssertFrom names where it came from instead of a line of Go.
 func TestAssertFromNamesTheOrigin(t *testing.T) {
 	ft := &fakeTB{name: "T"}
-	c := Collect(ft, Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true})
+	c := Collect(ft, Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoPNG: true, NoSystem: true})
 	now := time.Now()
 	c.RecordRequest(okReq(now, 100*time.Millisecond, 300*time.Millisecond, 3))
 	c.AssertFrom(`from -slo "p(99) ttft < 40ms"`, vassert.Expr("p(99) ttft < 40ms"))
@@ -176,7 +176,7 @@ func TestURLOptionsNameTheOptionNotAnInternalField(t *testing.T) {
 
 	t.Setenv(EnvVLLMURL, "localhost:8000")
 	ft := &fakeTB{name: "T"}
-	assert.Nil(t, Collect(ft, Options{OutputDir: t.TempDir(), GPUSource: "none"}))
+	assert.Nil(t, Collect(ft, Options{OutputDir: t.TempDir(), GPUSource: "none", NoPNG: true}))
 	require.Len(t, ft.fatal, 1)
 	assert.Equal(t, `vmtest: VMTEST_VLLM_URL "localhost:8000" (read because Options.VLLMBaseURL is empty): not an http(s) URL with a host (want e.g. http://localhost:8000)`, ft.fatal[0])
 }
@@ -186,7 +186,7 @@ func TestURLOptionsNameTheOptionNotAnInternalField(t *testing.T) {
 func TestBadCheckAfterTheLoadKeepsTheFiles(t *testing.T) {
 	dir := t.TempDir()
 	ft := &fakeTB{name: "T"}
-	c := Collect(ft, Options{Interval: time.Second, OutputDir: dir, GPUSource: "none", NoSystem: true})
+	c := Collect(ft, Options{Interval: time.Second, OutputDir: dir, GPUSource: "none", NoPNG: true, NoSystem: true})
 	require.NotNil(t, c)
 	c.RecordRequest(okReq(time.Now(), 100*time.Millisecond, 300*time.Millisecond, 3))
 	c.Assert(vassert.Expr("p(99) ttfx < 1s"))
@@ -212,7 +212,7 @@ func TestARejectedCheckLeavesNoFolderItMade(t *testing.T) {
 	require.NoError(t, os.Mkdir(existing, 0o755))
 	for _, dir := range []string{made, existing} {
 		ft := &fakeTB{name: "TestInvalidCheck"}
-		c := Collect(ft, Options{Interval: time.Second, OutputDir: dir, GPUSource: "none", NoSystem: true})
+		c := Collect(ft, Options{Interval: time.Second, OutputDir: dir, GPUSource: "none", NoPNG: true, NoSystem: true})
 		require.NotNil(t, c)
 		require.DirExists(t, dir, "the names are claimed at once")
 		c.Assert(vassert.P99Below("ttfb", time.Second))
@@ -232,7 +232,7 @@ func TestARejectedCheckLeavesNoFolderItMade(t *testing.T) {
 func TestMidRunFailureSaysWhereTheFilesWillBe(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
 	ft := &fakeTB{name: "T"}
-	c := Collect(ft, Options{Interval: time.Second, OutputDir: dir, GPUSource: "none", NoSystem: true})
+	c := Collect(ft, Options{Interval: time.Second, OutputDir: dir, GPUSource: "none", NoPNG: true, NoSystem: true})
 	require.NotNil(t, c)
 	err := vassert.Expr("p(99) ttft < 1s").Eval(c.Summary())
 	require.Error(t, err)

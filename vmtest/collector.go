@@ -195,6 +195,9 @@ func start(ctx context.Context, opts Options, env runEnv) (*Collector, error) {
 	} else {
 		c.openJournal()
 	}
+	if o.NoPNG {
+		c.files.PlotPNG = ""
+	}
 	logf("vmtest: run %s, config %q, interval %v, files in %s", c.runID, c.configID, o.Interval, c.dir)
 	for _, name := range []string{"vllm", "gpu"} {
 		if st := c.sources[name]; st != nil && st.Note != "" {

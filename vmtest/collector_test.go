@@ -221,7 +221,7 @@ func TestInvalidOptionsNameTheField(t *testing.T) {
 
 func TestRequireGPUFailsWithoutGPU(t *testing.T) {
 	ft := &fakeTB{name: "T"}
-	assert.Nil(t, Collect(ft, Options{RequireGPU: true, GPUSource: "none", OutputDir: t.TempDir()}))
+	assert.Nil(t, Collect(ft, Options{RequireGPU: true, GPUSource: "none", NoPNG: true, OutputDir: t.TempDir()}))
 	require.Len(t, ft.fatal, 1)
 	assert.Contains(t, ft.fatal[0], "RequireGPU")
 }
@@ -231,7 +231,7 @@ func TestUnreachableServerAtStartAndMidRun(t *testing.T) {
 	url := srv.URL
 	srv.Close() // unreachable at start
 	ft := &fakeTB{name: "T"}
-	c := Collect(ft, Options{VLLMBaseURL: url, Interval: 50 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none"})
+	c := Collect(ft, Options{VLLMBaseURL: url, Interval: 50 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none", NoPNG: true})
 	waitSnapshots(t, c, func(s []snapshot.Snapshot) bool { return len(s) >= 2 })
 	ft.runCleanups()
 	sum := c.Summary()
@@ -250,7 +250,7 @@ func TestUnreachableServerAtStartAndMidRun(t *testing.T) {
 	// Mid-run: good scrapes, then the server goes away.
 	srv2 := newMetricsServer(t, capture(t))
 	ft2 := &fakeTB{name: "T2"}
-	c2 := Collect(ft2, Options{VLLMBaseURL: srv2.URL, Interval: 50 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none"})
+	c2 := Collect(ft2, Options{VLLMBaseURL: srv2.URL, Interval: 50 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none", NoPNG: true})
 	waitSnapshots(t, c2, func(s []snapshot.Snapshot) bool { return len(s) >= 2 && s[len(s)-1].Errors["vllm"] == "" })
 	srv2.CloseClientConnections()
 	srv2.Close()
@@ -279,7 +279,7 @@ func TestHungSamplerDoesNotDelayTicks(t *testing.T) {
 		ft := &fakeTB{name: "T"}
 		start := time.Now()
 		c := Collect(ft, Options{Interval: 100 * time.Millisecond, SampleTimeout: 50 * time.Millisecond, NoSystem: true,
-			OutputDir: t.TempDir(), GPUSource: "none", Samplers: []samplers.Sampler{hungSampler{}}})
+			OutputDir: t.TempDir(), GPUSource: "none", NoPNG: true, Samplers: []samplers.Sampler{hungSampler{}}})
 		require.NotNil(t, c)
 		firstTick := time.Since(start)
 		assert.LessOrEqual(t, firstTick, 100*time.Millisecond, "Collect's first tick waits at most the deadline and its grace")
@@ -304,8 +304,9 @@ func TestHungSamplerDoesNotDelayTicks(t *testing.T) {
 }
 
 func TestNoRequestsMeansNoData(t *testing.T) {
+	t.Parallel()
 	ft := &fakeTB{name: "T"}
-	c := Collect(ft, Options{Interval: 50 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none"})
+	c := Collect(ft, Options{Interval: 50 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none", NoPNG: true})
 	c.Assert(vassert.P99Below("ttft", time.Second))
 	ft.runCleanups()
 	sum := c.Summary()
@@ -319,7 +320,7 @@ func TestNoRequestsMeansNoData(t *testing.T) {
 func TestSnapshotBound(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ft := &fakeTB{name: "T"}
-		c := Collect(ft, Options{Interval: 20 * time.Millisecond, MaxSnapshots: 3, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true})
+		c := Collect(ft, Options{Interval: 20 * time.Millisecond, MaxSnapshots: 3, OutputDir: t.TempDir(), GPUSource: "none", NoPNG: true, NoSystem: true})
 		time.Sleep(150 * time.Millisecond) // ticks at 0, 20, ..., 140 ms
 		ft.runCleanups()                   // and the last: 9 in all
 		sum := c.Summary()
@@ -331,7 +332,7 @@ func TestSnapshotBound(t *testing.T) {
 
 func TestFinishIsIdempotentAndLateRecordsAreCounted(t *testing.T) {
 	ft := &fakeTB{name: "T"}
-	c := Collect(ft, Options{Interval: 50 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true})
+	c := Collect(ft, Options{Interval: 50 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none", NoPNG: true, NoSystem: true})
 	now := time.Now()
 	c.RecordRequest(okReq(now, 5*time.Millisecond, 10*time.Millisecond, 2))
 	s1, err := c.Finish()
@@ -345,7 +346,7 @@ func TestFinishIsIdempotentAndLateRecordsAreCounted(t *testing.T) {
 
 func TestConcurrentRecordRequest(t *testing.T) {
 	ft := &fakeTB{name: "T"}
-	c := Collect(ft, Options{Interval: 20 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true})
+	c := Collect(ft, Options{Interval: 20 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none", NoPNG: true, NoSystem: true})
 	var wg sync.WaitGroup
 	for g := 0; g < 8; g++ {
 		wg.Add(1)
@@ -418,7 +419,7 @@ func TestSanitizeDistinctBoundedIdempotent(t *testing.T) {
 
 func TestCollectorThresholdsAndRateChecks(t *testing.T) {
 	ft := &fakeTB{name: "T"}
-	c := Collect(ft, Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true,
+	c := Collect(ft, Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoPNG: true, NoSystem: true,
 		Goodput: recorder.SLO{TTFT: 150 * time.Millisecond}})
 	now := time.Now()
 	for i := 1; i <= 4; i++ { // TTFT 100..400 ms, E2E +1600 ms → window 2 s
@@ -439,7 +440,7 @@ func TestCollectorThresholdsAndRateChecks(t *testing.T) {
 	assert.Contains(t, ft.errs[2], "goodput")
 
 	bad := &fakeTB{name: "T"}
-	c2 := Collect(bad, Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true})
+	c2 := Collect(bad, Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoPNG: true, NoSystem: true})
 	c2.Assert(vassert.Expr("p(99) ttft <"))
 	require.Len(t, bad.fatal, 1)
 	assert.Contains(t, bad.fatal[0], "byte")
@@ -472,7 +473,7 @@ func TestDuplicateSamplerNamesAreRejected(t *testing.T) {
 		{[]samplers.Sampler{&customSampler{name: "a"}, &customSampler{name: "a"}}, `Options.Samplers[1]: name "a" is taken`},
 	} {
 		ft := &fakeTB{name: "T"}
-		assert.Nil(t, Collect(ft, Options{OutputDir: t.TempDir(), GPUSource: "none", Samplers: tc.extra}))
+		assert.Nil(t, Collect(ft, Options{OutputDir: t.TempDir(), GPUSource: "none", NoPNG: true, Samplers: tc.extra}))
 		require.Len(t, ft.fatal, 1)
 		assert.Contains(t, ft.fatal[0], tc.want)
 	}
@@ -482,7 +483,7 @@ func TestPanickingSamplerIsAFailedReading(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ft := &fakeTB{name: "T"}
 		bad, mine := &customSampler{name: "bad", panics: true}, &customSampler{name: "mine"}
-		c := Collect(ft, Options{Interval: 50 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true,
+		c := Collect(ft, Options{Interval: 50 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none", NoPNG: true, NoSystem: true,
 			Samplers: []samplers.Sampler{bad, mine}})
 		time.Sleep(120 * time.Millisecond) // ticks at 0, 50, 100 ms, and the last
 		ft.runCleanups()
@@ -529,7 +530,7 @@ func TestSamplerReadOnOneGoroutine(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := &goroutineSampler{}
 		c, err := Start(t.Context(), Options{Interval: 100 * time.Millisecond, NoSystem: true, OutputDir: t.TempDir(),
-			GPUSource: "none", Samplers: []samplers.Sampler{s}})
+			GPUSource: "none", NoPNG: true, Samplers: []samplers.Sampler{s}})
 		require.NoError(t, err)
 		time.Sleep(450 * time.Millisecond) // ticks at 0, 100, ..., 400 ms
 		_, err = c.Finish()

@@ -45,7 +45,7 @@ func TestContextEndsBeforeTheEarlyFinish(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now()
 		ft := &deadlineTB{fakeTB: fakeTB{name: "TestLong"}, deadline: start.Add(200 * time.Second)}
-		c := Collect(ft, Options{Interval: 2 * time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true})
+		c := Collect(ft, Options{Interval: 2 * time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoPNG: true, NoSystem: true})
 		require.NotNil(t, c)
 		loadDone := make(chan time.Time)
 		go func() { // a load bounded by c.Context(): its request in flight is cancelled and recorded
@@ -75,7 +75,7 @@ func TestShortDeadlineScalesTheMarginDown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now()
 		ft := &deadlineTB{fakeTB: fakeTB{name: "TestShort"}, deadline: start.Add(4 * time.Second)}
-		c := Collect(ft, Options{Interval: 200 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true})
+		c := Collect(ft, Options{Interval: 200 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none", NoPNG: true, NoSystem: true})
 		require.NotNil(t, c)
 		c.RecordRequest(okReq(start, 100*time.Millisecond, 500*time.Millisecond, 5))
 		<-c.Context().Done()
@@ -97,7 +97,7 @@ func TestShortDeadlineScalesTheMarginDown(t *testing.T) {
 // that cause.
 func TestContextEndsAtFinishAndWithStartsContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		opts := Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true}
+		opts := Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoPNG: true, NoSystem: true}
 		c, err := Start(context.Background(), opts)
 		require.NoError(t, err)
 		require.NoError(t, c.Context().Err())

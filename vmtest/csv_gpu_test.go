@@ -13,6 +13,7 @@ import (
 
 // The GPUs asked for by index have their metrics CSV columns even when no GPU source could read them.
 func TestMetricsCSVHasTheGPUsAskedFor(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		ids      []string
 		want     []string
@@ -22,7 +23,7 @@ func TestMetricsCSVHasTheGPUsAskedFor(t *testing.T) {
 		{[]string{"2", "5"}, []string{"gpu_2_utilization", "gpu_5_temp_c"}, []string{"gpu_0_utilization"}},
 	} {
 		c, err := Start(context.Background(), Options{ConfigID: "gpus", Interval: time.Second, OutputDir: t.TempDir(),
-			GPUSource: "none", GPUIDs: tc.ids, NoSystem: true})
+			GPUSource: "none", NoPNG: true, GPUIDs: tc.ids, NoSystem: true})
 		require.NoError(t, err)
 		sum, err := c.Finish()
 		require.NoError(t, err)

@@ -34,7 +34,7 @@ func TestSourceEventsCapped(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const per = 600
 		ft := &fakeTB{name: "T"}
-		c := Collect(ft, Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true,
+		c := Collect(ft, Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoPNG: true, NoSystem: true,
 			Samplers: []samplers.Sampler{&chatty{perReading: per, size: 3 * serverstats.MaxEventText}}})
 		require.NotNil(t, c)
 		time.Sleep(2500 * time.Millisecond)

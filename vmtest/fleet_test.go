@@ -95,7 +95,7 @@ func TestSeveralServersAggregate(t *testing.T) {
 		servers = append(servers, Server{Name: names[i], BaseURL: sims[i].URL})
 	}
 	ft := &fakeTB{name: "T"}
-	c := Collect(ft, Options{Servers: servers, Interval: time.Minute, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true})
+	c := Collect(ft, Options{Servers: servers, Interval: time.Minute, OutputDir: t.TempDir(), GPUSource: "none", NoPNG: true, NoSystem: true})
 	require.NotNil(t, c, "%v", ft.fatal)
 	for i, s := range sims {
 		_, err := loadgen.Run(context.Background(), loadgen.LoadConfig{
@@ -203,7 +203,7 @@ func TestSeveralServersOneDown(t *testing.T) {
 	bURL := downWhen(t, b.Handler(), down)
 	ft := &fakeTB{name: "T"}
 	c := Collect(ft, Options{Servers: []Server{{BaseURL: a.URL}, {BaseURL: bURL}}, Interval: time.Minute,
-		OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true})
+		OutputDir: t.TempDir(), GPUSource: "none", NoPNG: true, NoSystem: true})
 	require.NotNil(t, c, "%v", ft.fatal)
 	for _, u := range []string{a.URL, b.URL} {
 		_, err := loadgen.Run(context.Background(), loadgen.LoadConfig{
@@ -245,10 +245,11 @@ func TestSeveralServersOneDown(t *testing.T) {
 // A one-entry Servers is VLLMBaseURL: no replica figures anywhere; Servers and VLLMBaseURL together are
 // refused, as are repeated names.
 func TestServersOptions(t *testing.T) {
+	t.Parallel()
 	sim := vllmsim.New(t, vllmsim.Config{Seed: 1})
 	ft := &fakeTB{name: "T"}
 	c := Collect(ft, Options{Servers: []Server{{Name: "only", BaseURL: sim.URL}}, Interval: time.Minute,
-		OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true})
+		OutputDir: t.TempDir(), GPUSource: "none", NoPNG: true, NoSystem: true})
 	require.NotNil(t, c, "%v", ft.fatal)
 	ft.runCleanups()
 	require.NotNil(t, c.Summary().Server)
@@ -314,7 +315,7 @@ func TestThresholdOnAnUnknownReplicaFailsAtRegistration(t *testing.T) {
 		{[]Server{{Name: "a", BaseURL: a.URL}, {Name: "b", BaseURL: b.URL}}, "replica.B.server.ttft.p99 < 1s", ""},
 	} {
 		ft := &fakeTB{name: "T"}
-		c := Collect(ft, Options{Servers: tc.servers, Interval: time.Minute, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true})
+		c := Collect(ft, Options{Servers: tc.servers, Interval: time.Minute, OutputDir: t.TempDir(), GPUSource: "none", NoPNG: true, NoSystem: true})
 		require.NotNil(t, c, "%v", ft.fatal)
 		c.Assert(vassert.Expr(tc.expr))
 		if tc.want == "" {

@@ -61,7 +61,7 @@ func TestSnapshotsCarryServerIntervalQuantiles(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	ft := &fakeTB{name: "T"}
-	c := Collect(ft, Options{VLLMBaseURL: srv.URL, Interval: 100 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true})
+	c := Collect(ft, Options{VLLMBaseURL: srv.URL, Interval: 100 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none", NoPNG: true, NoSystem: true})
 	require.NotNil(t, c)
 	waitSnapshots(t, c, func(s []snapshot.Snapshot) bool { return len(s) >= 4 })
 	ft.runCleanups()
@@ -170,7 +170,7 @@ func TestSnapshotsServerTTFTBesideClientTTFT(t *testing.T) {
 	ft := &fakeTB{name: "T"}
 	// One interval for the whole run (the scrapes at Collect and at Stop, each with a 48 s deadline): with
 	// 100 ms ticks a loaded machine makes scrapes miss their 80 ms deadline, and then no interval has both sides.
-	c := Collect(ft, Options{VLLMBaseURL: sim.URL, Interval: time.Minute, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true})
+	c := Collect(ft, Options{VLLMBaseURL: sim.URL, Interval: time.Minute, OutputDir: t.TempDir(), GPUSource: "none", NoPNG: true, NoSystem: true})
 	_, err := loadgen.Run(context.Background(), loadgen.LoadConfig{
 		Client: loadgen.ClientConfig{BaseURL: sim.URL}, Prompts: loadgen.TextPrompts("a b c"),
 		Params: loadgen.Params{MaxTokens: 4}, Concurrency: 4, Requests: 40, Sink: c,

@@ -23,7 +23,7 @@ func TestJournalKeepsTheRegisteredChecks(t *testing.T) {
 	dir, killed := t.TempDir(), t.TempDir()
 	synctest.Test(t, func(t *testing.T) {
 		c, err := Start(context.Background(), Options{ConfigID: "slo", Interval: time.Second, OutputDir: dir,
-			GPUSource: "none", NoSystem: true})
+			GPUSource: "none", NoPNG: true, NoSystem: true})
 		require.NoError(t, err)
 		defer c.Finish()
 		now := time.Now()

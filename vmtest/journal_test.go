@@ -42,7 +42,7 @@ func TestRequestCountsInTheIntervalItEnded(t *testing.T) {
 		s := &slowSampler{delay: 500 * time.Millisecond}
 		ft := &fakeTB{name: "T"}
 		t0 := time.Now()
-		c := Collect(ft, Options{Interval: time.Second, OutputDir: dir, GPUSource: "none", NoSystem: true,
+		c := Collect(ft, Options{Interval: time.Second, OutputDir: dir, GPUSource: "none", NoPNG: true, NoSystem: true,
 			Samplers: []samplers.Sampler{s}})
 		require.NotNil(t, c)
 		defer ft.runCleanups()
@@ -67,7 +67,7 @@ func TestRequestCountsInTheIntervalItEnded(t *testing.T) {
 // while Finish runs.
 func TestSummaryAndRequestsCSVHoldTheSameRequests(t *testing.T) {
 	ft := &fakeTB{name: "T"}
-	c := Collect(ft, Options{Interval: 20 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true})
+	c := Collect(ft, Options{Interval: 20 * time.Millisecond, OutputDir: t.TempDir(), GPUSource: "none", NoPNG: true, NoSystem: true})
 	require.NotNil(t, c)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -115,7 +115,7 @@ func TestJournalWhileRunning(t *testing.T) {
 	dir := t.TempDir()
 	synctest.Test(t, func(t *testing.T) {
 		ft := &fakeTB{name: "T"}
-		c := Collect(ft, Options{Interval: time.Second, OutputDir: dir, GPUSource: "none", NoSystem: true})
+		c := Collect(ft, Options{Interval: time.Second, OutputDir: dir, GPUSource: "none", NoPNG: true, NoSystem: true})
 		require.NotNil(t, c)
 		stopped := false
 		defer func() {

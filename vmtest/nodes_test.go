@@ -43,7 +43,7 @@ func TestNodeExportersInTheRun(t *testing.T) {
 	defer down.Close()
 	downURL := strings.Replace(down.URL, "http://", "http://ops:hunter2@", 1) + "/metrics"
 	dir := t.TempDir()
-	c, err := Start(context.Background(), Options{ConfigID: "nodes", Interval: time.Second, OutputDir: dir, GPUSource: "none",
+	c, err := Start(context.Background(), Options{ConfigID: "nodes", Interval: time.Second, OutputDir: dir, GPUSource: "none", NoPNG: true,
 		NoSystem: true, NodeExporterURLs: []string{"gpu-a=" + up.URL + "/metrics", downURL},
 		NodeExporterAuth: auth.Config{BearerToken: "node-token"}})
 	require.NoError(t, err)
@@ -99,7 +99,7 @@ func TestNodeExporterURLsInvalid(t *testing.T) {
 		{[]string{"http://n1:9100/metrics", "http://n1:9200/metrics"}, `[0] and [1] both name node "n1"`},
 		{[]string{"a b=http://n1:9100/metrics"}, "letters, digits"},
 	} {
-		_, err := Start(context.Background(), Options{NoSystem: true, GPUSource: "none", OutputDir: t.TempDir(), NodeExporterURLs: tc.urls})
+		_, err := Start(context.Background(), Options{NoSystem: true, GPUSource: "none", NoPNG: true, OutputDir: t.TempDir(), NodeExporterURLs: tc.urls})
 		require.Error(t, err, "%v", tc.urls)
 		assert.Contains(t, err.Error(), tc.want)
 	}

@@ -125,6 +125,10 @@ type Options struct {
 	RequireGPU bool
 	// NoSystem turns off host sampling.
 	NoSystem bool
+	// NoPNG leaves out metrics_<config>_<stamp>.png (plot_png in summary.Summary.Files) and the time drawing
+	// it takes, most of the CPU a short run's end costs; the HTML report keeps the same charts (as SVG), and
+	// `vmtest report` draws the PNG again from the snapshots JSON and the requests CSV.
+	NoPNG bool
 	// KernelTimer times the ticks with a kernel timer (a Linux timerfd) instead of a Go timer, which wakes
 	// the process on time and with fewer wake-ups between ticks (DESIGN.md, "One tick", has the measurements).
 	// Leave it false inside a testing/synctest bubble, whose fake clock a kernel timer does not follow.

@@ -40,7 +40,7 @@ func TestSummaryTellsOutagesAndStorms(t *testing.T) {
 		src := &scripted{script: []string{"", refused, refused, "HTTP 503", "", "", timeout, timeout, timeout}}
 		ft := &fakeTB{name: "T"}
 		start := time.Now()
-		c := Collect(ft, Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true,
+		c := Collect(ft, Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoPNG: true, NoSystem: true,
 			Samplers: []samplers.Sampler{src}})
 		require.NotNil(t, c)
 		at := func(s float64) time.Time { return start.Add(time.Duration(s * float64(time.Second))) }

@@ -10,10 +10,10 @@ import (
 )
 
 func TestOptionsPrometheus(t *testing.T) {
-	_, err := Start(context.Background(), Options{NoSystem: true, GPUSource: "none", Prometheus: &promsource.Config{URL: "localhost:9090"}})
+	_, err := Start(context.Background(), Options{NoSystem: true, GPUSource: "none", NoPNG: true, Prometheus: &promsource.Config{URL: "localhost:9090"}})
 	require.ErrorContains(t, err, `vmtest: Options.Prometheus: promsource: Config.URL "localhost:9090"`)
 
-	_, err = Start(context.Background(), Options{NoSystem: true, GPUSource: "none", MetricsURL: "http://h/metrics",
+	_, err = Start(context.Background(), Options{NoSystem: true, GPUSource: "none", NoPNG: true, MetricsURL: "http://h/metrics",
 		Prometheus: &promsource.Config{URL: "http://h:9090"}})
 	require.ErrorContains(t, err, "Options.MetricsURL and Options.Prometheus are both set")
 

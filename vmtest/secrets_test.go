@@ -50,7 +50,7 @@ func TestScrapeAuthAndRedaction(t *testing.T) {
 
 // A caller's own client's error that names a URL with its password is kept redacted.
 func TestRecordRequestRedactsErrors(t *testing.T) {
-	c, err := Start(context.Background(), Options{OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true,
+	c, err := Start(context.Background(), Options{OutputDir: t.TempDir(), GPUSource: "none", NoPNG: true, NoSystem: true,
 		VLLMAuth: auth.Config{BearerToken: "tok-own-4d2a91"}})
 	require.NoError(t, err)
 	now := time.Now()

@@ -56,7 +56,7 @@ func TestDiscardedReadingIsNotCommitted(t *testing.T) {
 		ft := &fakeTB{name: "T"}
 		srv := &fakeServer{name: "srv", release: make(chan struct{})}
 		c := Collect(ft, Options{Interval: time.Second, SampleTimeout: 500 * time.Millisecond, OutputDir: t.TempDir(),
-			GPUSource: "none", NoSystem: true, Samplers: []samplers.Sampler{srv, rogue{}}})
+			GPUSource: "none", NoPNG: true, NoSystem: true, Samplers: []samplers.Sampler{srv, rogue{}}})
 		require.NotNil(t, c)
 		time.Sleep(1800 * time.Millisecond) // tick 1 s: the reading is late and discarded
 		close(srv.release)
@@ -110,7 +110,7 @@ func (badCommit) Sample(context.Context) samplers.Reading {
 func TestPanickingCommitIsAFailedReading(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ft := &fakeTB{name: "T"}
-		c := Collect(ft, Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true,
+		c := Collect(ft, Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoPNG: true, NoSystem: true,
 			Samplers: []samplers.Sampler{badCommit{}}})
 		require.NotNil(t, c)
 		ft.runCleanups()
@@ -127,7 +127,7 @@ func TestCallersOwnVLLMSamplerIsTaken(t *testing.T) {
 	ft := &fakeTB{name: "T"}
 	open := make(chan struct{})
 	close(open)
-	c := Collect(ft, Options{OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true, Interval: time.Second,
+	c := Collect(ft, Options{OutputDir: t.TempDir(), GPUSource: "none", NoPNG: true, NoSystem: true, Interval: time.Second,
 		Samplers: []samplers.Sampler{&fakeServer{name: "vllm", release: open}}})
 	require.NotNil(t, c)
 	require.Empty(t, ft.fatal)
@@ -138,7 +138,7 @@ func TestCallersOwnVLLMSamplerIsTaken(t *testing.T) {
 
 	// A built-in sampler keeps the name: a caller's plain sampler named "vllm" is refused as before.
 	ft = &fakeTB{name: "T"}
-	assert.Nil(t, Collect(ft, Options{OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true,
+	assert.Nil(t, Collect(ft, Options{OutputDir: t.TempDir(), GPUSource: "none", NoPNG: true, NoSystem: true,
 		VLLMBaseURL: "http://127.0.0.1:1", Samplers: []samplers.Sampler{&fakeServer{name: "vllm"}}}))
 	require.Len(t, ft.fatal, 1)
 }

@@ -22,7 +22,7 @@ func TestServerWindowBesideClientFigures(t *testing.T) {
 	ft := &fakeTB{name: "T"}
 	// One interval for the whole run: the scrape at Collect and the one at Stop, each with a 48 s deadline, so
 	// that no scrape misses its deadline on a loaded machine (a failed last scrape would leave the window short).
-	c := Collect(ft, Options{VLLMBaseURL: sim.URL, Interval: time.Minute, OutputDir: t.TempDir(), GPUSource: "none"})
+	c := Collect(ft, Options{VLLMBaseURL: sim.URL, Interval: time.Minute, OutputDir: t.TempDir(), GPUSource: "none", NoPNG: true})
 	_, err := loadgen.Run(context.Background(), loadgen.LoadConfig{
 		Client: loadgen.ClientConfig{BaseURL: sim.URL}, Prompts: loadgen.TextPrompts("a b c"),
 		Params: loadgen.Params{MaxTokens: 4}, Concurrency: 4, Requests: 40, Sink: c,

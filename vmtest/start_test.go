@@ -26,7 +26,7 @@ func TestStartFinishOutsideATest(t *testing.T) {
 	dir := t.TempDir()
 	var log testio.SyncBuffer
 	c, err := Start(context.Background(), Options{ConfigID: "bench a/b", Interval: time.Second, OutputDir: dir,
-		GPUSource: "none", NoSystem: true, Log: &log})
+		GPUSource: "none", NoPNG: true, NoSystem: true, Log: &log})
 	require.NoError(t, err)
 	now := time.Now()
 	for _, ttft := range []time.Duration{100, 200, 300} { // p50 TTFT 200 ms
@@ -61,7 +61,7 @@ func TestStartFinishOutsideATest(t *testing.T) {
 // Without ConfigID, Start names the run "vmtest" and puts its files under $VMTEST_OUTPUT_DIR/vmtest.
 func TestStartDefaults(t *testing.T) {
 	t.Setenv(EnvOutputDir, t.TempDir())
-	c, err := Start(context.Background(), Options{GPUSource: "none", NoSystem: true})
+	c, err := Start(context.Background(), Options{GPUSource: "none", NoPNG: true, NoSystem: true})
 	require.NoError(t, err)
 	sum, err := c.Finish()
 	require.NoError(t, err)
@@ -76,7 +76,7 @@ func TestStartStopsWhenTheContextEnds(t *testing.T) {
 		var log testio.SyncBuffer
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		c, err := Start(ctx, Options{Interval: time.Second, OutputDir: dir, GPUSource: "none", NoSystem: true, Log: &log})
+		c, err := Start(ctx, Options{Interval: time.Second, OutputDir: dir, GPUSource: "none", NoPNG: true, NoSystem: true, Log: &log})
 		require.NoError(t, err)
 		time.Sleep(15 * time.Second)
 		synctest.Wait()
@@ -107,7 +107,7 @@ func TestCollectStopsBeforeTheTestDeadline(t *testing.T) {
 		dir := t.TempDir()
 		start := time.Now()
 		ft := &deadlineTB{fakeTB: fakeTB{name: "TestLong"}, deadline: start.Add(200 * time.Second)}
-		c := Collect(ft, Options{Interval: 2 * time.Second, OutputDir: dir, GPUSource: "none", NoSystem: true})
+		c := Collect(ft, Options{Interval: 2 * time.Second, OutputDir: dir, GPUSource: "none", NoPNG: true, NoSystem: true})
 		require.NotNil(t, c)
 		c.RecordRequest(okReq(start, 300*time.Millisecond, time.Second, 3))
 		c.Assert(vassert.P99Below("ttft", 100*time.Millisecond))
@@ -147,8 +147,9 @@ func TestDeadlineMargin(t *testing.T) {
 // A second Collect in one test is refused with a Fatalf naming the test and the run already collecting; once
 // the first test's cleanup ran, the same TB may collect again (go test reuses nothing, a fake may).
 func TestSecondCollectInOneTestIsRefused(t *testing.T) {
+	t.Parallel()
 	ft := &fakeTB{name: "TestTwice"}
-	opts := Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true}
+	opts := Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoPNG: true, NoSystem: true}
 	c := Collect(ft, opts)
 	require.NotNil(t, c)
 	assert.Nil(t, Collect(ft, opts))
@@ -173,7 +174,7 @@ func TestLateCheckOutsideATestIsReturnedByFinish(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var log testio.SyncBuffer
 		ctx, cancel := context.WithCancel(context.Background())
-		c, err := Start(ctx, Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoSystem: true, Log: &log})
+		c, err := Start(ctx, Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none", NoPNG: true, NoSystem: true, Log: &log})
 		require.NoError(t, err)
 		c.RecordRequest(okReq(time.Now(), 100*time.Millisecond, 400*time.Millisecond, 3))
 		cancel()
@@ -191,6 +192,7 @@ func TestLateCheckOutsideATestIsReturnedByFinish(t *testing.T) {
 // A 300-character ConfigID: two runs claiming names in the same second (the second with its run id as
 // suffix) and their journals, rebuilt names and temporary files all stay within 255 bytes a name.
 func TestLongConfigIDFileNamesFit(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	id := strings.Repeat("config-", 43) // 301 bytes
 	for range 2 {
@@ -217,4 +219,26 @@ func TestLongConfigIDFileNamesFit(t *testing.T) {
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	assert.Len(t, entries, 2*6+1+2, "two runs' six files (JSON, CSV, PNG, requests, summary, HTML), summary_statistics.json and the two claimed names")
+}
+
+// NoPNG writes every file but the PNG, lists none in the summary or Files, and keeps the HTML report.
+func TestNoPNGLeavesOutThePlotOnly(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	c, err := Start(context.Background(), Options{ConfigID: "nopng", Interval: time.Second, OutputDir: dir,
+		GPUSource: "none", NoPNG: true, NoSystem: true})
+	require.NoError(t, err)
+	assert.NotContains(t, c.Files(), "plot_png")
+	sum, err := c.Finish()
+	require.NoError(t, err)
+	assert.NotContains(t, sum.Files, "plot_png")
+	png, err := filepath.Glob(filepath.Join(dir, "*.png"))
+	require.NoError(t, err)
+	assert.Empty(t, png)
+	want := []string{"snapshots_json", "snapshots_csv", "requests_csv", "run_summary_json", "summary_json", "report_html"}
+	for _, kind := range want {
+		require.Contains(t, sum.Files, kind)
+		assert.FileExists(t, sum.Files[kind])
+	}
+	assert.Len(t, sum.Files, len(want))
 }

@@ -44,6 +44,7 @@ type collectFlags struct {
 	dcgm     stringList
 	nodes    stringList // -node-exporter: Options.NodeExporterURLs
 	display  bool
+	noPNG    bool
 	// Headers sent with the scrapes, "Name: value" (repeatable; never printed).
 	metricsHeaders, dcgmHeaders, nodeHeaders headerList
 	prom                                     promFlags // -prometheus and its selectors
@@ -78,6 +79,7 @@ func (f *collectFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.nodeHeaders, "node-exporter-header", `a header sent with every node_exporter scrape, "Name: value" (repeatable; never printed; `+
 		`also $`+vmtest.EnvNodeExporterAuth+`_BEARER_TOKEN, ...)`)
 	fs.BoolVar(&f.display, "display", false, "show a live dashboard on stderr every interval: redrawn in place on a terminal, one line per interval elsewhere (without it, a terminal gets a progress bar)")
+	fs.BoolVar(&f.noPNG, "no-png", false, "write no metrics_<config>_<stamp>.png (the HTML report has the same charts; vmtest report draws it later)")
 	fs.Var(&f.metricsHeaders, "metrics-header", `a header sent with every /metrics scrape, "Name: value" (repeatable; never printed; `+
 		`a bearer token or basic auth also from $`+vmtest.EnvVLLMAuth+`_BEARER_TOKEN, _USERNAME, _PASSWORD, _HEADERS)`)
 	fs.Var(&f.dcgmHeaders, "dcgm-header", `a header sent with every dcgm-exporter scrape, "Name: value" (repeatable; never printed; `+
@@ -123,7 +125,7 @@ func (f *collectFlags) options(cmd string) (vmtest.Options, error) {
 	}
 	o := vmtest.Options{
 		ConfigID: f.config, Interval: f.interval, VLLMBaseURL: f.url, Model: f.model, Display: f.display,
-		GPUSource: f.gpu, DCGMURLs: f.dcgm, NodeExporterURLs: f.nodes, KernelTimer: true,
+		GPUSource: f.gpu, DCGMURLs: f.dcgm, NodeExporterURLs: f.nodes, KernelTimer: true, NoPNG: f.noPNG,
 	}
 	if len(servers) > 1 {
 		o.Servers = servers

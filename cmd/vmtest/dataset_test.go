@@ -19,18 +19,19 @@ import (
 // has no reply, the other 5 pass), every session's first turn is in by_turn[0], and the per-model counts
 // add up to every request sent.
 func TestLoadDatasetMultiTurnMix(t *testing.T) {
+	t.Parallel()
 	sim := vllmsim.New(t, vllmsim.Config{Model: "base", LoRAModules: []string{"sql-lora"},
 		TTFTBase: 2 * time.Millisecond, TimePerOutputToken: 100 * time.Microsecond})
 	dir := t.TempDir()
 	code, out, errOut := runCmd(context.Background(), "load", "-url", sim.URL, "-requests", "5", "-concurrency", "2",
 		"-dataset", "../../loadgen/testdata/sharegpt.json", "-multi-turn", "-think-time", "1ms", "-model", "base=3,sql-lora=1",
-		"-seed", "5", "-interval", "1s", "-out", dir, "-gpu", "none")
+		"-seed", "5", "-interval", "1s", "-out", dir, "-gpu", "none", "-no-png")
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	assert.Contains(t, out, "vmtest: load: dataset: 5 prompts from 7 entries examined (skipped: 1 too short, 0 too long, 1 without a reply)")
 	assert.Contains(t, out, ", 5 sessions, 5 prompts (5 multi-turn sessions), prompts naming models ", "-requests counts sessions")
 	assert.Contains(t, out, "turn 1: 5 requests, 5 ok")
 	assert.Contains(t, out, "turn 2: 1 requests, 1 ok", `"sys", the one entry with two exchanges`)
-	files := runFiles(t, dir, "load")
+	files := runFilesNoPNG(t, dir, "load")
 	s := readSummaryT(t, files["summary_json"])
 	r := s.Requests
 	require.Len(t, r.ByTurn, 2)
@@ -72,14 +73,15 @@ func TestLoadDatasetFlagErrors(t *testing.T) {
 // A -prompts line with "turns" is a session, sent turn by turn: two sessions of 2 and 1 turns, one
 // request each, give 3 requests, 2 of them first turns.
 func TestLoadPromptsFileSessions(t *testing.T) {
+	t.Parallel()
 	sim := fastSim(t)
 	dir := t.TempDir()
 	file := filepath.Join(dir, "p.jsonl")
 	require.NoError(t, os.WriteFile(file, []byte(`{"turns": ["hello there", "and more"]}`+"\n"+`{"turns": ["hi"]}`+"\n"), 0o644))
 	code, out, errOut := runCmd(context.Background(), "load", "-url", sim.URL, "-requests", "2", "-concurrency", "1",
-		"-prompts", file, "-think-time", "1ms", "-max-tokens", "2", "-interval", "1s", "-out", dir, "-gpu", "none")
+		"-prompts", file, "-think-time", "1ms", "-max-tokens", "2", "-interval", "1s", "-out", dir, "-gpu", "none", "-no-png")
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
-	s := readSummaryT(t, runFiles(t, dir, "load")["summary_json"])
+	s := readSummaryT(t, runFilesNoPNG(t, dir, "load")["summary_json"])
 	assert.Equal(t, 3, s.Requests.Total)
 	require.Len(t, s.Requests.ByTurn, 2)
 	assert.Equal(t, 2, s.Requests.ByTurn[0].Total)

@@ -50,14 +50,15 @@ func hangServer(t *testing.T, send string) string {
 // ends the run then, not at the 5-minute first-token timeout: the two requests in flight are cut, counted
 // incomplete with the reason, and error_rate stays known (2 of 2 not ok: 1). The start line says the drain.
 func TestLoadDrainTimeoutCutsHungRequests(t *testing.T) {
+	t.Parallel()
 	url := hangServer(t, "headers")
 	dir := t.TempDir()
 	code, out, errOut := runCmd(context.Background(), "load", "-url", url, "-model", "m", "-concurrency", "2",
-		"-duration", "300ms", "-drain-timeout", "300ms", "-interval", "200ms", "-out", dir, "-gpu", "none")
+		"-duration", "300ms", "-drain-timeout", "300ms", "-interval", "200ms", "-out", dir, "-gpu", "none", "-no-png")
 	require.Equal(t, exitFail, code, "no request succeeded; stdout:\n%s\nstderr:\n%s", out, errOut)
 	assert.Contains(t, out, fmt.Sprintf("closed loop, 2 in flight, for at most 300ms, %d prompts; then at most 300ms for requests in flight (-drain-timeout; requests still in flight then are cut and count in error_rate)", len(defaultPrompts)))
 	assert.Contains(t, out, "; 2 cut at the run's end")
-	s := readSummaryT(t, runFiles(t, dir, "load")["summary_json"])
+	s := readSummaryT(t, runFilesNoPNG(t, dir, "load")["summary_json"])
 	assert.Equal(t, 2, s.Requests.Total)
 	assert.Equal(t, 2, s.Requests.Incomplete)
 	assert.Zero(t, s.Requests.Canceled)
@@ -69,6 +70,7 @@ func TestLoadDrainTimeoutCutsHungRequests(t *testing.T) {
 // -first-token-timeout and -stall-timeout reach the client: headers and then nothing end at the first-token
 // limit; a role-only chunk and then nothing at the stall limit; each with its own reason.
 func TestLoadFirstTokenAndStallTimeoutFlags(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ send, flag, want string }{
 		{"headers", "-first-token-timeout", fmt.Sprintf("%v (%v)", loadgen.ErrFirstTokenTimeout, 300*time.Millisecond)},
 		{"role", "-stall-timeout", fmt.Sprintf("%v (%v without data)", loadgen.ErrStallTimeout, 300*time.Millisecond)},
@@ -77,10 +79,10 @@ func TestLoadFirstTokenAndStallTimeoutFlags(t *testing.T) {
 			url := hangServer(t, tc.send)
 			dir := t.TempDir()
 			code, out, errOut := runCmd(context.Background(), "load", "-url", url, "-model", "m", "-requests", "1",
-				tc.flag, "300ms", "-drain-timeout", "0", "-interval", "200ms", "-out", dir, "-gpu", "none")
+				tc.flag, "300ms", "-drain-timeout", "0", "-interval", "200ms", "-out", dir, "-gpu", "none", "-no-png")
 			require.Equal(t, exitFail, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 			assert.Contains(t, out, "; then waits for every request in flight")
-			s := readSummaryT(t, runFiles(t, dir, "load")["summary_json"])
+			s := readSummaryT(t, runFilesNoPNG(t, dir, "load")["summary_json"])
 			assert.Equal(t, 1, s.Requests.Failed)
 			assert.Equal(t, tc.want, s.Requests.LastError)
 		})
@@ -99,14 +101,15 @@ func TestDrainTimeoutFlagNegative(t *testing.T) {
 // vmtest sweep has the same bound: a step against a hung server ends at its -duration plus -drain-timeout,
 // its request cut and counted incomplete, so error_rate is known and the step does not meet the SLO.
 func TestSweepDrainTimeoutCutsHungRequests(t *testing.T) {
+	t.Parallel()
 	url := hangServer(t, "headers")
 	dir := t.TempDir()
 	code, out, errOut := runCmd(context.Background(), "sweep", "-url", url, "-model", "m", "-concurrency", "1",
 		"-requests", "0", "-duration", "300ms", "-warmup", "-1", "-drain-timeout", "300ms", "-interval", "200ms",
-		"-out", dir, "-gpu", "none", "-slo", "error_rate < 1%")
+		"-out", dir, "-gpu", "none", "-no-png", "-slo", "error_rate < 1%")
 	require.Equal(t, exitFail, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	assert.Contains(t, out, "for 300ms, 0 warm-up; then at most 300ms for requests in flight")
-	s := readSummaryT(t, runFiles(t, filepath.Join(dir, "concurrency_1"), "concurrency_1")["summary_json"])
+	s := readSummaryT(t, runFilesNoPNG(t, filepath.Join(dir, "concurrency_1"), "concurrency_1")["summary_json"])
 	assert.Equal(t, 1, s.Requests.Incomplete)
 	require.NotNil(t, s.Requests.ErrorRate)
 	assert.Equal(t, 1.0, *s.Requests.ErrorRate)

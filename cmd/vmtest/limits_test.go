@@ -17,12 +17,13 @@ import (
 // -max-event-size bounds each server-sent event: the simulator's chunks (over 100 bytes each) are too large
 // for 50, and the requests' error names the flag that raises it.
 func TestLoadMaxEventSizeFlag(t *testing.T) {
+	t.Parallel()
 	sim := fastSim(t)
 	dir := t.TempDir()
 	code, out, errOut := runCmd(context.Background(), "load", "-url", sim.URL, "-requests", "2", "-max-event-size", "50",
-		"-interval", "200ms", "-out", dir, "-gpu", "none")
+		"-interval", "200ms", "-out", dir, "-gpu", "none", "-no-png")
 	require.Equal(t, exitFail, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
-	s := readSummaryT(t, runFiles(t, dir, "load")["summary_json"])
+	s := readSummaryT(t, runFilesNoPNG(t, dir, "load")["summary_json"])
 	assert.Equal(t, 2, s.Requests.Failed)
 	assert.Equal(t, fmt.Sprintf("%v (50 bytes): raise vmtest load -max-event-size", loadgen.ErrEventTooLarge), s.Requests.LastError)
 
@@ -33,6 +34,7 @@ func TestLoadMaxEventSizeFlag(t *testing.T) {
 
 // -header-timeout ends a streaming request whose response headers never come, with that reason.
 func TestLoadHeaderTimeoutFlag(t *testing.T) {
+	t.Parallel()
 	stop := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/v1/models" {
@@ -48,9 +50,9 @@ func TestLoadHeaderTimeoutFlag(t *testing.T) {
 	t.Cleanup(func() { close(stop) }) // first: Close waits for the handlers
 	dir := t.TempDir()
 	code, out, errOut := runCmd(context.Background(), "load", "-url", srv.URL, "-model", "m", "-requests", "1",
-		"-header-timeout", "300ms", "-interval", "200ms", "-out", dir, "-gpu", "none")
+		"-header-timeout", "300ms", "-interval", "200ms", "-out", dir, "-gpu", "none", "-no-png")
 	require.Equal(t, exitFail, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
-	s := readSummaryT(t, runFiles(t, dir, "load")["summary_json"])
+	s := readSummaryT(t, runFilesNoPNG(t, dir, "load")["summary_json"])
 	assert.Equal(t, 1, s.Requests.Failed)
 	assert.Equal(t, fmt.Sprintf("%v (%v)", loadgen.ErrHeaderTimeout, 300*time.Millisecond), s.Requests.LastError)
 }

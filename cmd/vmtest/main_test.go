@@ -42,6 +42,20 @@ func fastSim(t *testing.T) *vllmsim.Server {
 // runFiles returns the files of the one run in dir, keyed by kind.
 func runFiles(t *testing.T, dir, config string) map[string]string {
 	t.Helper()
+	return filesOf(t, dir, config, true)
+}
+
+// runFilesNoPNG is runFiles for a run given -no-png: it checks that no PNG was written and returns the other
+// files.
+func runFilesNoPNG(t *testing.T, dir, config string) map[string]string {
+	t.Helper()
+	return filesOf(t, dir, config, false)
+}
+
+// filesOf returns the files of the one run in dir, keyed by kind; the PNG is required when png is true, and
+// required absent when it is false.
+func filesOf(t *testing.T, dir, config string, png bool) map[string]string {
+	t.Helper()
 	got := map[string]string{}
 	for kind, pattern := range map[string]string{
 		"snapshots_json": "metrics_" + config + "_*.json", "snapshots_csv": "metrics_" + config + "_*.csv",
@@ -51,6 +65,10 @@ func runFiles(t *testing.T, dir, config string) map[string]string {
 	} {
 		m, err := filepath.Glob(filepath.Join(dir, pattern))
 		require.NoError(t, err)
+		if kind == "plot_png" && !png {
+			require.Empty(t, m, "-no-png: %s in %s", pattern, dir)
+			continue
+		}
 		require.Len(t, m, 1, "%s in %s", pattern, dir)
 		got[kind] = m[0]
 	}
@@ -69,12 +87,12 @@ func TestCollectWritesFilesAndPrintsSummary(t *testing.T) {
 	dir := t.TempDir()
 	start := time.Now()
 	code, out, errOut := runCmd(context.Background(), "collect", "-url", sim.URL, "-duration", "1s", "-interval", "200ms",
-		"-out", dir, "-config", "c1", "-gpu", "none")
+		"-out", dir, "-config", "c1", "-gpu", "none", "-no-png")
 	elapsed := time.Since(start)
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	assert.GreaterOrEqual(t, elapsed, time.Second)
 
-	files := runFiles(t, dir, "c1")
+	files := runFilesNoPNG(t, dir, "c1")
 	for _, p := range files {
 		assert.Contains(t, out, "vmtest: wrote "+p)
 	}
@@ -102,12 +120,12 @@ func TestCollectStopsEarlyOnInterrupt(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(600*time.Millisecond, cancel) // what SIGINT does through main's signal context
 	start := time.Now()
-	code, out, errOut := runCmd(ctx, "collect", "-url", sim.URL, "-duration", "1m", "-interval", "200ms", "-out", dir, "-gpu", "none")
+	code, out, errOut := runCmd(ctx, "collect", "-url", sim.URL, "-duration", "1m", "-interval", "200ms", "-out", dir, "-gpu", "none", "-no-png")
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	// -duration is 1 minute: well under it is the interrupt, however long writing the files takes under load.
 	assert.Less(t, time.Since(start), 30*time.Second, "the interrupt ended the collection, not -duration")
 	assert.Contains(t, out, "vmtest: interrupted after")
-	files := runFiles(t, dir, "collect")
+	files := runFilesNoPNG(t, dir, "collect")
 	s := readSummaryT(t, files["summary_json"])
 	assert.Equal(t, "collect", s.ConfigID, "the default config is the command's name")
 	require.NotEmpty(t, s.Events)
@@ -117,6 +135,7 @@ func TestCollectStopsEarlyOnInterrupt(t *testing.T) {
 }
 
 func TestLoadChecksSLOs(t *testing.T) {
+	t.Parallel()
 	sim := fastSim(t)
 	for _, tc := range []struct {
 		name, slo string
@@ -128,12 +147,12 @@ func TestLoadChecksSLOs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			code, out, errOut := runCmd(context.Background(), "load", "-url", sim.URL, "-requests", "20", "-concurrency", "4",
-				"-max-tokens", "8", "-interval", "200ms", "-out", dir, "-gpu", "none",
+				"-max-tokens", "8", "-interval", "200ms", "-out", dir, "-gpu", "none", "-no-png",
 				"-slo", tc.slo, "-slo", "error_rate < 1%", "-goodput-ttft", "10s")
 			require.Equal(t, tc.code, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 			assert.Contains(t, out, `vmtest: load: model "sim-model"`, "the model is the server's first")
 			assert.Contains(t, out, "vmtest: requests: 20 total, 20 ok")
-			s := readSummaryT(t, runFiles(t, dir, "load")["summary_json"])
+			s := readSummaryT(t, runFilesNoPNG(t, dir, "load")["summary_json"])
 			assert.Equal(t, 20, s.Requests.OK)
 			// The rate itself is unknown: 20 quick requests span less than recorder.MinThroughputWindow.
 			assert.Equal(t, map[string]float64{"ttft": 10000}, s.Requests.GoodputSLOs, "-goodput-ttft set Options.Goodput")
@@ -153,16 +172,17 @@ func TestLoadChecksSLOs(t *testing.T) {
 }
 
 func TestLoadOpenLoopWithPromptFile(t *testing.T) {
+	t.Parallel()
 	sim := fastSim(t)
 	dir := t.TempDir()
 	prompts := filepath.Join(dir, "p.jsonl")
 	require.NoError(t, os.WriteFile(prompts, []byte(`{"prompt": "one two three", "max_tokens": 4}`+"\n"+
 		`{"messages": [{"role": "user", "content": "hi"}]}`+"\n"), 0o644))
 	code, out, errOut := runCmd(context.Background(), "load", "-url", sim.URL, "-model", "sim-model", "-prompts", prompts,
-		"-rate", "50", "-max-concurrency", "4", "-requests", "10", "-interval", "100ms", "-out", dir, "-config", "open", "-gpu", "none")
+		"-rate", "50", "-max-concurrency", "4", "-requests", "10", "-interval", "100ms", "-out", dir, "-config", "open", "-gpu", "none", "-no-png")
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	assert.Contains(t, out, "open loop at 50 req/s (at most 4 in flight), 10 requests")
-	s := readSummaryT(t, runFiles(t, dir, "open")["summary_json"])
+	s := readSummaryT(t, runFilesNoPNG(t, dir, "open")["summary_json"])
 	assert.Equal(t, 10, s.Requests.OK)
 	assert.NotContains(t, out, "SLOs met", "no -slo, no verdict")
 }
@@ -174,11 +194,11 @@ func TestLoadStopsEarlyOnInterrupt(t *testing.T) {
 	time.AfterFunc(700*time.Millisecond, cancel)
 	start := time.Now()
 	code, out, errOut := runCmd(ctx, "load", "-url", sim.URL, "-duration", "1m", "-interval", "200ms", "-out", dir,
-		"-gpu", "none", "-slo", "requests.total > 0")
+		"-gpu", "none", "-no-png", "-slo", "requests.total > 0")
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	assert.Less(t, time.Since(start), 30*time.Second, "the interrupt, not the 1-minute -duration, ended the load")
 	assert.Contains(t, out, "vmtest: interrupted: load stopped early")
-	s := readSummaryT(t, runFiles(t, dir, "load")["summary_json"])
+	s := readSummaryT(t, runFilesNoPNG(t, dir, "load")["summary_json"])
 	assert.Positive(t, s.Requests.Total, "the requests in flight at the interrupt are recorded before the collector stops")
 	require.NotEmpty(t, s.Events)
 	assert.Equal(t, "stopped early: context canceled", s.Events[len(s.Events)-1].Message)
@@ -190,6 +210,7 @@ func TestLoadStopsEarlyOnInterrupt(t *testing.T) {
 // comes when the server sees the 8th request arrive: each worker sends its next request only after recording
 // the last, so at least 4 requests were recorded ok by then, and the 8th is in flight (it takes ≥ 200 ms).
 func TestLoadInterruptCancelsInFlightOutsideErrorRate(t *testing.T) {
+	t.Parallel()
 	sim := vllmsim.New(t, vllmsim.Config{Model: "sim-model", TTFTBase: 200 * time.Millisecond, TimePerOutputToken: 10 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	var arrived atomic.Int64
@@ -202,10 +223,10 @@ func TestLoadInterruptCancelsInFlightOutsideErrorRate(t *testing.T) {
 	t.Cleanup(srv.Close)
 	dir := t.TempDir()
 	code, out, errOut := runCmd(ctx, "load", "-url", srv.URL, "-concurrency", "4", "-duration", "1m", "-max-tokens", "4",
-		"-interval", "200ms", "-out", dir, "-gpu", "none", "-slo", "error_rate < 10%")
+		"-interval", "200ms", "-out", dir, "-gpu", "none", "-no-png", "-slo", "error_rate < 10%")
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	assert.Contains(t, out, "vmtest: interrupted: load stopped early")
-	s := readSummaryT(t, runFiles(t, dir, "load")["summary_json"])
+	s := readSummaryT(t, runFilesNoPNG(t, dir, "load")["summary_json"])
 	r := s.Requests
 	assert.GreaterOrEqual(t, r.OK, 4)
 	assert.GreaterOrEqual(t, r.Canceled, 1, "the 8th request was in flight at the interrupt")
@@ -388,14 +409,15 @@ func TestCompareChangesByHand(t *testing.T) {
 }
 
 func TestCompareReadsWhatLoadWrote(t *testing.T) {
+	t.Parallel()
 	sim := fastSim(t)
 	var paths []string
 	for _, cfg := range []string{"x", "y"} {
 		dir := t.TempDir()
 		code, out, errOut := runCmd(context.Background(), "load", "-url", sim.URL, "-requests", "10", "-concurrency", "2",
-			"-max-tokens", "4", "-interval", "100ms", "-out", dir, "-config", cfg, "-gpu", "none")
+			"-max-tokens", "4", "-interval", "100ms", "-out", dir, "-config", cfg, "-gpu", "none", "-no-png")
 		require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
-		files := runFiles(t, dir, cfg)
+		files := runFilesNoPNG(t, dir, cfg)
 		paths = append(paths, files["summary_json"], files["run_summary_json"])
 	}
 	outDir := t.TempDir()
@@ -446,6 +468,7 @@ func TestCompareReadsWhatLoadWrote(t *testing.T) {
 }
 
 func TestReportRerendersCSVAndPNG(t *testing.T) {
+	t.Parallel()
 	sim := fastSim(t)
 	dir := t.TempDir()
 	code, out, errOut := runCmd(context.Background(), "load", "-url", sim.URL, "-requests", "10", "-concurrency", "2",
@@ -527,12 +550,13 @@ func svgsOf(page string) []string {
 
 // A re-render keeps the report the run wrote, whose SLO verdicts no file holds: a failed SLO stays "NOT MET".
 func TestReportKeepsTheRunsVerdicts(t *testing.T) {
+	t.Parallel()
 	sim := fastSim(t)
 	dir := t.TempDir()
 	code, out, errOut := runCmd(context.Background(), "load", "-url", sim.URL, "-requests", "4", "-concurrency", "2",
-		"-max-tokens", "4", "-interval", "100ms", "-out", dir, "-config", "v", "-gpu", "none", "-slo", "p(99) ttft < 0.001ms")
+		"-max-tokens", "4", "-interval", "100ms", "-out", dir, "-config", "v", "-gpu", "none", "-no-png", "-slo", "p(99) ttft < 0.001ms")
 	require.Equal(t, exitFail, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
-	files := runFiles(t, dir, "v")
+	files := runFilesNoPNG(t, dir, "v")
 	page0, err := os.ReadFile(files["report_html"])
 	require.NoError(t, err)
 	require.Contains(t, string(page0), "NOT MET")
@@ -555,12 +579,12 @@ func TestLoadWithNothingSucceedingExitsOne(t *testing.T) {
 	require.NoError(t, ln.Close())
 	dir := t.TempDir()
 	code, out, errOut := runCmd(context.Background(), "load", "-url", url, "-model", "m", "-duration", "1s",
-		"-concurrency", "2", "-interval", "200ms", "-out", dir, "-gpu", "none")
+		"-concurrency", "2", "-interval", "200ms", "-out", dir, "-gpu", "none", "-no-png")
 	require.Equal(t, exitFail, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	assert.Contains(t, errOut, "vmtest: load: no request succeeded (14 sent); the first failed with: ")
 	assert.Contains(t, errOut, "connection refused")
 	assert.Contains(t, out, "; 14 could not connect to the server")
-	s := readSummaryT(t, runFiles(t, dir, "load")["summary_json"])
+	s := readSummaryT(t, runFilesNoPNG(t, dir, "load")["summary_json"])
 	assert.Equal(t, 14, s.Requests.Failed, "2 workers × 7 attempts (0, 10, 30, 70, 150, 310, 630 ms)")
 }
 
@@ -570,8 +594,8 @@ func TestUnwritableOutputFailsAtOnce(t *testing.T) {
 	require.NoError(t, os.WriteFile(file, nil, 0o644))
 	sim := fastSim(t)
 	for _, args := range [][]string{
-		{"load", "-url", sim.URL, "-requests", "5", "-out", filepath.Join(file, "out"), "-gpu", "none"},
-		{"collect", "-url", sim.URL, "-duration", "1s", "-out", filepath.Join(file, "out"), "-gpu", "none"},
+		{"load", "-url", sim.URL, "-requests", "5", "-out", filepath.Join(file, "out"), "-gpu", "none", "-no-png"},
+		{"collect", "-url", sim.URL, "-duration", "1s", "-out", filepath.Join(file, "out"), "-gpu", "none", "-no-png"},
 	} {
 		code, out, errOut := runCmd(context.Background(), args...)
 		assert.Equal(t, exitFail, code, "%v\nstdout:\n%s\nstderr:\n%s", args, out, errOut)
@@ -586,7 +610,7 @@ func TestLoadWithAModelNotServedExitsOne(t *testing.T) {
 	sim := fastSim(t)
 	dir := t.TempDir()
 	code, out, errOut := runCmd(context.Background(), "load", "-url", sim.URL, "-model", "sim-modle", "-requests", "5",
-		"-interval", "200ms", "-out", dir, "-gpu", "none")
+		"-interval", "200ms", "-out", dir, "-gpu", "none", "-no-png")
 	require.Equal(t, exitFail, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	assert.Contains(t, errOut, `vmtest: load: -model "sim-modle" is not served by `+sim.URL+` (it serves sim-model); nothing was sent`)
 	entries, err := os.ReadDir(dir)
@@ -598,12 +622,15 @@ func TestLoadWithAModelNotServedExitsOne(t *testing.T) {
 // -metrics-model reads one model's series: a model the server does not expose fails each scrape, naming the
 // flag and the models it has.
 func TestCollectMetricsModel(t *testing.T) {
+	t.Parallel()
 	sim := fastSim(t)
 	dir := t.TempDir()
 	code, out, errOut := runCmd(context.Background(), "collect", "-url", sim.URL, "-duration", "200ms", "-interval", "100ms",
-		"-out", dir, "-config", "m", "-gpu", "none", "-metrics-model", "no-such-model")
+		"-out", dir, "-config", "m", "-gpu", "none", "-no-png", "-metrics-model", "no-such-model")
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
-	s := readSummaryT(t, runFiles(t, dir, "m")["summary_json"])
+	s := readSummaryT(t, runFilesNoPNG(t, dir, "m")["summary_json"])
+	assert.NotContains(t, s.Files, "plot_png", "-no-png")
+	assert.Contains(t, s.Files, "report_html", "-no-png keeps the HTML report")
 	st := s.Sources["vllm"]
 	assert.Equal(t, st.Readings, st.Failed, "every scrape failed")
 	assert.Contains(t, st.LastError, `no series with model_name="no-such-model"`)
@@ -660,7 +687,7 @@ func TestGoodputSLOWithoutObjectiveSendsNothing(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
 	defer srv.Close()
 	dir := t.TempDir()
-	code, out, errOut := runCmd(context.Background(), "load", "-url", srv.URL, "-requests", "2", "-out", dir, "-gpu", "none",
+	code, out, errOut := runCmd(context.Background(), "load", "-url", srv.URL, "-requests", "2", "-out", dir, "-gpu", "none", "-no-png",
 		"-slo", "goodput > 1")
 	assert.Equal(t, exitUsage, code, out)
 	assert.Equal(t, 1, strings.Count(errOut, "no goodput objective"), errOut)
@@ -693,7 +720,7 @@ func TestModelListFailureHints(t *testing.T) {
 		{"200 empty", status(http.StatusOK), "(the server's model list is not usable: give -model)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			code, out, errOut := runCmd(context.Background(), "load", "-url", tc.url, "-requests", "1", "-out", t.TempDir(), "-gpu", "none")
+			code, out, errOut := runCmd(context.Background(), "load", "-url", tc.url, "-requests", "1", "-out", t.TempDir(), "-gpu", "none", "-no-png")
 			assert.Equal(t, exitFail, code, out)
 			assert.Contains(t, errOut, tc.want)
 			if tc.name == "down" || tc.name == "401" || tc.name == "403" {
@@ -745,12 +772,13 @@ func TestCompareNoiseIsNoVerdict(t *testing.T) {
 // Two -url flags are two replicas: both scraped, each sent half the load (round robin), each with its own
 // server figures in the summary beside their sum. With -router every request goes to the router.
 func TestLoadSeveralServers(t *testing.T) {
+	t.Parallel()
 	a, b := fastSim(t), fastSim(t)
 	dir := t.TempDir()
 	code, out, errOut := runCmd(context.Background(), "load", "-url", a.URL, "-url", b.URL, "-model", "sim-model",
-		"-concurrency", "2", "-requests", "10", "-max-tokens", "3", "-interval", "1m", "-out", dir, "-config", "two", "-gpu", "none")
+		"-concurrency", "2", "-requests", "10", "-max-tokens", "3", "-interval", "1m", "-out", dir, "-config", "two", "-gpu", "none", "-no-png")
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
-	s := readSummaryT(t, runFiles(t, dir, "two")["summary_json"])
+	s := readSummaryT(t, runFilesNoPNG(t, dir, "two")["summary_json"])
 	require.NotNil(t, s.Server)
 	require.Len(t, s.Server.Replicas, 2)
 	assert.Equal(t, 15.0, *s.Server.Replicas["r0"].GenerationTokens, "5 requests × 3 tokens")
@@ -759,9 +787,9 @@ func TestLoadSeveralServers(t *testing.T) {
 
 	dir = t.TempDir()
 	code, out, errOut = runCmd(context.Background(), "load", "-servers", "x="+a.URL+",y="+b.URL, "-router", a.URL, "-model", "sim-model",
-		"-concurrency", "2", "-requests", "4", "-max-tokens", "3", "-interval", "1m", "-out", dir, "-config", "routed", "-gpu", "none")
+		"-concurrency", "2", "-requests", "4", "-max-tokens", "3", "-interval", "1m", "-out", dir, "-config", "routed", "-gpu", "none", "-no-png")
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
-	s = readSummaryT(t, runFiles(t, dir, "routed")["summary_json"])
+	s = readSummaryT(t, runFilesNoPNG(t, dir, "routed")["summary_json"])
 	require.NotNil(t, s.Server)
 	assert.Equal(t, 12.0, *s.Server.Replicas["x"].GenerationTokens, "every request to the router (a)")
 	assert.Equal(t, 0.0, *s.Server.Replicas["y"].GenerationTokens, "b was scraped, never sent a request")
@@ -781,6 +809,7 @@ func TestCompareCountsHaveNoVerdict(t *testing.T) {
 // An -slo on a model no request will name is refused before any load, as one on a missing replica is: the
 // models are known once the prompts are (-model, a mix drawn over them, or a -prompts file naming them).
 func TestSLOOnAModelNoRequestNamesIsRefused(t *testing.T) {
+	t.Parallel()
 	sim := vllmsim.New(t, vllmsim.Config{Model: "base", LoRAModules: []string{"sql-lora"},
 		TTFTBase: 2 * time.Millisecond, TimePerOutputToken: 100 * time.Microsecond})
 	prompts := filepath.Join(t.TempDir(), "p.jsonl")
@@ -797,7 +826,7 @@ func TestSLOOnAModelNoRequestNamesIsRefused(t *testing.T) {
 			`-slo #1 "model.org/m-1.5b.error_rate < 1%": model.org/m-1.5b.error_rate: no model "org/m-1.5b" in this run (models: base)`},
 	} {
 		dir := t.TempDir()
-		args := append(tc.args, "-url", sim.URL, "-gpu", "none", "-out", dir)
+		args := append(tc.args, "-url", sim.URL, "-gpu", "none", "-no-png", "-out", dir)
 		code, out, errOut := runCmd(context.Background(), args...)
 		assert.Equal(t, exitUsage, code, "%q: stdout %s\nstderr %s", tc.args, out, errOut)
 		assert.Contains(t, errOut, tc.want, "%q", tc.args)
@@ -807,6 +836,6 @@ func TestSLOOnAModelNoRequestNamesIsRefused(t *testing.T) {
 		assert.Empty(t, entries, "%q: no file written", tc.args)
 	}
 	code, out, errOut := runCmd(context.Background(), "load", "-url", sim.URL, "-prompts", prompts, "-requests", "2",
-		"-gpu", "none", "-out", t.TempDir(), "-slo", "model.SQL-lora.e2e.p50 < 10s")
+		"-gpu", "none", "-no-png", "-out", t.TempDir(), "-slo", "model.SQL-lora.e2e.p50 < 10s")
 	assert.Equal(t, exitOK, code, "the model as the run spells it, case aside: stdout %s\nstderr %s", out, errOut)
 }

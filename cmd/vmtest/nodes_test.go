@@ -15,6 +15,7 @@ import (
 // the URL's host); its header goes with the scrapes and is never printed; a bad one stops the command naming
 // the flag.
 func TestCollectNodeExporters(t *testing.T) {
+	t.Parallel()
 	const token = "node-secret-7f3a"
 	body := "node_load1 1.5\nnode_memory_MemTotal_bytes 8589934592\nnode_memory_MemAvailable_bytes 2147483648\n"
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -26,7 +27,7 @@ func TestCollectNodeExporters(t *testing.T) {
 	}))
 	defer srv.Close()
 	dir := t.TempDir()
-	code, out, errOut := runCmd(context.Background(), "collect", "-duration", "300ms", "-interval", "100ms", "-gpu", "none",
+	code, out, errOut := runCmd(context.Background(), "collect", "-duration", "300ms", "-interval", "100ms", "-gpu", "none", "-no-png",
 		"-out", dir, "-config", "nodes", "-node-exporter", "a="+srv.URL+"/metrics", "-node-exporter", srv.URL+"/metrics",
 		"-node-exporter-header", "X-Node-Token: "+token)
 	require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
@@ -40,7 +41,7 @@ func TestCollectNodeExporters(t *testing.T) {
 		assert.Zero(t, s.Sources["node:"+name].Failed, name)
 	}
 
-	code, _, errOut = runCmd(context.Background(), "collect", "-duration", "300ms", "-gpu", "none", "-out", t.TempDir(),
+	code, _, errOut = runCmd(context.Background(), "collect", "-duration", "300ms", "-gpu", "none", "-no-png", "-out", t.TempDir(),
 		"-node-exporter", "node1:9100")
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, errOut, "Options.NodeExporterURLs[0]")

@@ -21,6 +21,7 @@ import (
 // `vmtest report DIR` rebuilds a run that left a journal: every file, a summary that says the run did not
 // finish, and a line that says so.
 func TestReportDirRebuildsFromTheJournal(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	start := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
 	files := report.Names(dir, "killed", start, "")
@@ -121,6 +122,7 @@ func TestCompareFormatsAServerPercentileBound(t *testing.T) {
 // The -slo thresholds a killed run kept in its journal are checked when it is rebuilt: one line each, and
 // exit status 1 when one is not met (its two requests have TTFT 40 ms).
 func TestReportDirChecksTheKeptThresholds(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	start := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
 	files := report.Names(dir, "killed", start, "")

@@ -65,6 +65,7 @@ func csvColumns(t *testing.T, path string, cols ...string) (map[string][]float64
 // the sums, the merged percentiles numpy's over the union of the four requests CSVs; a shard of another load
 // test is refused, naming what differs.
 func TestShardsMergeToTheUnionOfTheirRequests(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds the command and runs five processes of it")
 	}
@@ -76,7 +77,7 @@ func TestShardsMergeToTheUnionOfTheirRequests(t *testing.T) {
 	closed := []string{"-concurrency", "6"}
 	load := func(dir, maxTokens string, extra []string, env ...string) *exec.Cmd {
 		args := append([]string{"load", "-url", sim.URL, "-requests", strconv.Itoa(requests), "-max-tokens", maxTokens,
-			"-interval", "200ms", "-gpu", "none", "-config", "sharded", "-out", dir, "-start-at", startAt}, extra...)
+			"-interval", "200ms", "-gpu", "none", "-no-png", "-config", "sharded", "-out", dir, "-start-at", startAt}, extra...)
 		cmd := exec.Command(bin, args...)
 		cmd.Env = append(os.Environ(), env...)
 		return cmd
@@ -260,12 +261,12 @@ func TestLateStartAt(t *testing.T) {
 	dir := t.TempDir()
 	past := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
 	code, out, errOut := runCmd(context.Background(), "load", "-url", sim.URL, "-model", "sim-model", "-requests", "2", "-max-tokens", "2",
-		"-interval", "1m", "-gpu", "none", "-out", dir, "-config", "late", "-start-at", past)
+		"-interval", "1m", "-gpu", "none", "-no-png", "-out", dir, "-config", "late", "-start-at", past)
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	assert.NotContains(t, out, "waiting until")
 	want := regexp.MustCompile(`-start-at ` + regexp.QuoteMeta(past) + ` passed 1h0m\d+(\.\d+)?s ago: the load starts now`)
 	assert.Regexp(t, want, errOut)
-	s := readSummaryT(t, runFiles(t, dir, "late")["summary_json"])
+	s := readSummaryT(t, runFilesNoPNG(t, dir, "late")["summary_json"])
 	assert.True(t, slices.ContainsFunc(s.Warnings, want.MatchString), "%q", s.Warnings)
 }
 
@@ -291,13 +292,14 @@ func TestShardFlagErrors(t *testing.T) {
 // vmtest merge refuses fewer shards than their count (nothing written, exit 1) unless -partial, which merges
 // them with a warning on stderr; -slo is checked over the merged summary, exit 1 when one is not met.
 func TestMergePartialAndSLOs(t *testing.T) {
+	t.Parallel()
 	sim := fastSim(t)
 	base := t.TempDir()
 	dirs := make([]string, 2)
 	for i := range dirs {
 		dirs[i] = filepath.Join(base, fmt.Sprintf("s%d", i))
 		code, out, errOut := runCmd(context.Background(), "load", "-url", sim.URL, "-model", "sim-model", "-concurrency", "2",
-			"-requests", "6", "-max-tokens", "2", "-interval", "1m", "-gpu", "none", "-config", "m", "-out", dirs[i],
+			"-requests", "6", "-max-tokens", "2", "-interval", "1m", "-gpu", "none", "-no-png", "-config", "m", "-out", dirs[i],
 			"-shard-index", strconv.Itoa(i), "-shard-count", "2")
 		require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	}

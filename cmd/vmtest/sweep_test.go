@@ -17,6 +17,7 @@ import (
 // and the verdict come out, and the exit status says whether any step met the SLO. (The answer itself,
 // worked out by hand from the simulator's timing model, is package sweep's test, on a virtual clock.)
 func TestSweepCommand(t *testing.T) {
+	t.Parallel()
 	sim := fastSim(t)
 	for _, tc := range []struct {
 		name, slo, want string
@@ -29,12 +30,12 @@ func TestSweepCommand(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			code, out, errOut := runCmd(context.Background(), "sweep", "-url", sim.URL, "-concurrency", "1,2", "-requests", "6",
-				"-max-tokens", "4", "-interval", "200ms", "-out", dir, "-gpu", "none", "-slo", tc.slo, "-slo", "error_rate < 1%")
+				"-max-tokens", "4", "-interval", "200ms", "-out", dir, "-gpu", "none", "-no-png", "-slo", tc.slo, "-slo", "error_rate < 1%")
 			require.Equal(t, tc.code, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 			assert.Contains(t, out, tc.want)
 			assert.Contains(t, out, "sweep: concurrency_1: closed loop, 1 concurrent clients, 6 requests, 1 warm-up")
 			for _, step := range []string{"concurrency_1", "concurrency_2"} {
-				runFiles(t, filepath.Join(dir, step), step)
+				runFilesNoPNG(t, filepath.Join(dir, step), step)
 			}
 			for _, pattern := range []string{"comparison_report_*.md", "comparison_report_*.html", "sweep_*.json"} {
 				m, err := filepath.Glob(filepath.Join(dir, pattern))
@@ -43,7 +44,7 @@ func TestSweepCommand(t *testing.T) {
 			}
 			if tc.code == exitFail {
 				assert.Contains(t, out, `sweep: concurrency_1: SLO not met; stopped early: threshold "p(99) ttft < 1us" can no longer be met: 2 successful requests`)
-				page, err := os.ReadFile(runFiles(t, filepath.Join(dir, "concurrency_1"), "concurrency_1")["report_html"])
+				page, err := os.ReadFile(runFilesNoPNG(t, filepath.Join(dir, "concurrency_1"), "concurrency_1")["report_html"])
 				require.NoError(t, err)
 				assert.Contains(t, string(page), "(judged at every step of the sweep)", "the step's verdict says where its check came from")
 				assert.NotContains(t, string(page), "check registered at", "not a line inside the sweep")
@@ -55,10 +56,11 @@ func TestSweepCommand(t *testing.T) {
 // A search whose upper bound meets every -slo says which flag to raise, not a library field, and its report
 // states the resolution used.
 func TestSweepSearchAtItsUpperBound(t *testing.T) {
+	t.Parallel()
 	sim := fastSim(t)
 	dir := t.TempDir()
 	code, out, errOut := runCmd(context.Background(), "sweep", "-url", sim.URL, "-concurrency", "1:2", "-requests", "4",
-		"-max-tokens", "4", "-interval", "200ms", "-out", dir, "-gpu", "none", "-slo", "error_rate < 1%")
+		"-max-tokens", "4", "-interval", "200ms", "-out", dir, "-gpu", "none", "-no-png", "-slo", "error_rate < 1%")
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	assert.Contains(t, out, "vmtest sweep: the upper bound 2 met every -slo: give a higher HI in -concurrency LO:HI to search higher")
 	assert.NotContains(t, out, "Search.Hi")
@@ -93,17 +95,18 @@ func TestSweepUsage(t *testing.T) {
 // "noreply" has no reply, the other 5 pass), and every step's per-model counts add up to its requests, each
 // model named by the mix and no other.
 func TestSweepDatasetMix(t *testing.T) {
+	t.Parallel()
 	sim := vllmsim.New(t, vllmsim.Config{Model: "base", LoRAModules: []string{"sql-lora"},
 		TTFTBase: 2 * time.Millisecond, TimePerOutputToken: 100 * time.Microsecond})
 	dir := t.TempDir()
 	code, out, errOut := runCmd(context.Background(), "sweep", "-url", sim.URL, "-concurrency", "1,2", "-requests", "8",
 		"-dataset", "../../loadgen/testdata/sharegpt.json", "-model", "base=3,sql-lora=1", "-seed", "5",
-		"-interval", "200ms", "-out", dir, "-gpu", "none", "-slo", "error_rate < 1%")
+		"-interval", "200ms", "-out", dir, "-gpu", "none", "-no-png", "-slo", "error_rate < 1%")
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	assert.Contains(t, out, "vmtest: load: dataset: 5 prompts from 7 entries examined (skipped: 1 too short, 0 too long, 1 without a reply)")
 	assert.Contains(t, out, "sweep: highest concurrency that met the SLO: 2")
 	for _, step := range []string{"concurrency_1", "concurrency_2"} {
-		s := readSummaryT(t, runFiles(t, filepath.Join(dir, step), step)["summary_json"])
+		s := readSummaryT(t, runFilesNoPNG(t, filepath.Join(dir, step), step)["summary_json"])
 		r := s.Requests
 		assert.Equal(t, 8, r.Total, step)
 		n := 0

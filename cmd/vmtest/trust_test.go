@@ -17,15 +17,16 @@ import (
 // the client's own CPU and scheduler latency beside it; with -ignore-eos the simulator honours the length
 // and nothing is said.
 func TestLoadWarnsOfOutputLengthsNotHonoured(t *testing.T) {
+	t.Parallel()
 	sim := vllmsim.New(t, vllmsim.Config{Model: "sim-model", TTFTBase: 5 * time.Millisecond, TimePerOutputToken: time.Millisecond, EOSAfterTokens: 2})
-	args := []string{"load", "-url", sim.URL, "-requests", "6", "-concurrency", "2", "-max-tokens", "8", "-interval", "1s", "-gpu", "none"}
+	args := []string{"load", "-url", sim.URL, "-requests", "6", "-concurrency", "2", "-max-tokens", "8", "-interval", "1s", "-gpu", "none", "-no-png"}
 	dir := t.TempDir()
 	code, out, errOut := runCmd(context.Background(), append(args, "-out", dir)...)
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	assert.Contains(t, out, "vmtest: warning: requested output lengths not honoured: 6 successful requests without ignore_eos produced 12 of the 48 tokens their max_tokens asked for (25.0 %")
 	assert.Contains(t, out, "send ignore_eos (-ignore-eos")
 	assert.Contains(t, out, "vmtest: client process: CPU ")
-	s := readSummaryT(t, runFiles(t, dir, "load")["summary_json"])
+	s := readSummaryT(t, runFilesNoPNG(t, dir, "load")["summary_json"])
 	assert.Equal(t, recorder.LengthTally{Requests: 6, RequestedTokens: 48, OutputTokens: 12, Short: 6, Off: 6}, s.Requests.OutputLength.Free)
 	require.NotNil(t, s.Client, "the load's cost is in the summary")
 	assert.Equal(t, 1, s.Client.Runs)
@@ -35,6 +36,6 @@ func TestLoadWarnsOfOutputLengthsNotHonoured(t *testing.T) {
 	code, out, errOut = runCmd(context.Background(), append(args, "-out", dir, "-ignore-eos")...)
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	assert.NotContains(t, out, "output lengths not honoured")
-	s = readSummaryT(t, runFiles(t, dir, "load")["summary_json"])
+	s = readSummaryT(t, runFilesNoPNG(t, dir, "load")["summary_json"])
 	assert.Equal(t, recorder.LengthTally{Requests: 6, RequestedTokens: 48, OutputTokens: 48}, s.Requests.OutputLength.IgnoreEOS)
 }

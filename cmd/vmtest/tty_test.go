@@ -121,6 +121,7 @@ func golden(t *testing.T, name, got string) {
 // last, however many intervals went by), with a row for each of the capture's 8 GPUs, the server, the
 // client, the host and the progress, every row within the terminal's 120 columns.
 func TestDashboardInATerminal(t *testing.T) {
+	t.Parallel()
 	screen := terminalRun(t, "-display >/dev/null")
 	lines := strings.Split(screen, "\n")
 	assert.Equal(t, 1, strings.Count(screen, "── vmtest tty"), "one frame on screen: each redrew the previous in place")
@@ -135,6 +136,7 @@ func TestDashboardInATerminal(t *testing.T) {
 
 // Without -display, a terminal gets a progress bar on stderr: it ends full, at 40 of 40 requests.
 func TestProgressBarInATerminal(t *testing.T) {
+	t.Parallel()
 	screen := terminalRun(t, ">/dev/null")
 	assert.Contains(t, screen, "100% |"+strings.Repeat("█", 30)+"|  load: 40/40 requests · elapsed")
 	golden(t, "progress_tty.golden", normalise(screen))
@@ -146,6 +148,7 @@ func TestProgressBarInATerminal(t *testing.T) {
 // printed during the run, and every line on screen is either a frame's or a whole printed line. With -gpu
 // none the GPU source's reason ("! gpu: ...") is in every frame, the final one included.
 func TestDashboardBesideOutputInATerminal(t *testing.T) {
+	t.Parallel()
 	screen := terminalRun(t, "-display -gpu none")
 	lines := strings.Split(screen, "\n")
 	header, model, result, gpuErr := -1, -1, -1, -1

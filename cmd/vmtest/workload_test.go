@@ -22,14 +22,15 @@ import (
 // are not the first of their prefix hit 32 tokens each: 8·32 / (10·82) = 256/820. The interval is long so
 // that a slow scrape (race detector, busy machine) still reads: the rate needs the first and the last.
 func TestLoadSyntheticSharedPrefix(t *testing.T) {
+	t.Parallel()
 	sim := fastSim(t)
 	dir := t.TempDir()
 	code, out, errOut := runCmd(context.Background(), "load", "-url", sim.URL, "-requests", "10", "-concurrency", "1",
 		"-input-tokens", "50", "-output-tokens", "uniform:4-8", "-prefixes", "2", "-prefix-tokens", "32", "-suffixes-per-prefix", "5",
-		"-seed", "9", "-interval", "1s", "-out", dir, "-gpu", "none", "-slo", "server.prefix_cache_hit_rate > 25%")
+		"-seed", "9", "-interval", "1s", "-out", dir, "-gpu", "none", "-no-png", "-slo", "server.prefix_cache_hit_rate > 25%")
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	assert.Contains(t, out, "vmtest: load: 10 synthetic chat prompts, input 50 tokens (exact (the server's /tokenize)), output uniform:4-8 tokens")
-	files := runFiles(t, dir, "load")
+	files := runFilesNoPNG(t, dir, "load")
 	s := readSummaryT(t, files["summary_json"])
 	require.NotNil(t, s.Server)
 	require.NotNil(t, s.Server.PrefixCacheHitRate)
@@ -52,6 +53,7 @@ func TestLoadSyntheticSharedPrefix(t *testing.T) {
 // Behind a proxy that hides /tokenize, the lengths are approximate: vmtest load says so on stderr and in the
 // summary's warnings.
 func TestLoadSyntheticWithoutTokenizerWarns(t *testing.T) {
+	t.Parallel()
 	sim := fastSim(t)
 	u, err := url.Parse(sim.URL)
 	require.NoError(t, err)
@@ -66,10 +68,10 @@ func TestLoadSyntheticWithoutTokenizerWarns(t *testing.T) {
 	defer front.Close()
 	dir := t.TempDir()
 	code, out, errOut := runCmd(context.Background(), "load", "-url", front.URL, "-requests", "3", "-input-tokens", "20",
-		"-interval", "100ms", "-out", dir, "-gpu", "none")
+		"-interval", "100ms", "-out", dir, "-gpu", "none", "-no-png")
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	assert.Contains(t, errOut, "warning: input lengths are approximate")
-	s := readSummaryT(t, runFiles(t, dir, "load")["summary_json"])
+	s := readSummaryT(t, runFilesNoPNG(t, dir, "load")["summary_json"])
 	require.NotEmpty(t, s.Warnings)
 	assert.Contains(t, s.Warnings[0], "input lengths are approximate")
 }
@@ -94,7 +96,7 @@ func TestLoadWorkloadFlagErrors(t *testing.T) {
 func TestLoadSyntheticNeedsAnOutputLength(t *testing.T) {
 	sim := fastSim(t)
 	code, _, errOut := runCmd(context.Background(), "load", "-url", sim.URL, "-input-tokens", "10", "-max-tokens", "0",
-		"-requests", "1", "-out", t.TempDir(), "-gpu", "none")
+		"-requests", "1", "-out", t.TempDir(), "-gpu", "none", "-no-png")
 	assert.Equal(t, exitFail, code)
 	assert.Contains(t, errOut, "give -output-tokens")
 }
