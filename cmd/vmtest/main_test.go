@@ -103,7 +103,9 @@ func TestCollectWritesFilesAndPrintsSummary(t *testing.T) {
 	s := readSummaryT(t, files["summary_json"])
 	assert.Equal(t, "c1", s.ConfigID)
 	assert.Equal(t, "c1", s.TestName)
-	assert.GreaterOrEqual(t, s.Snapshots, 5, "1 s at 200 ms, plus the first and the last")
+	// 1 s at 200 ms: at most 5 ticks plus the first and the last; a loaded machine may miss ticks, never add them.
+	assert.GreaterOrEqual(t, s.Snapshots, 2, "the first and the last")
+	assert.LessOrEqual(t, s.Snapshots, 7, "no more than 1 s at 200 ms allows")
 	// Every successful scrape is counted; on a loaded machine a scrape can miss its deadline (a failed reading).
 	st := s.Sources["vllm"]
 	require.NotNil(t, st)
@@ -131,7 +133,7 @@ func TestCollectStopsEarlyOnInterrupt(t *testing.T) {
 	require.NotEmpty(t, s.Events)
 	assert.Equal(t, "stopped early: context canceled", s.Events[len(s.Events)-1].Message, "the summary says why it stopped")
 	assert.Less(t, s.DurationS, 10.0)
-	assert.GreaterOrEqual(t, s.Snapshots, 3)
+	assert.GreaterOrEqual(t, s.Snapshots, 2, "the first and the last (a loaded machine may miss the ticks between)")
 }
 
 func TestLoadChecksSLOs(t *testing.T) {
