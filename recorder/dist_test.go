@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/DataDog/sketches-go/ddsketch"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -51,9 +52,7 @@ func TestDistExactBelowCap(t *testing.T) {
 // here one value at a time.
 func TestDistSketchAndMomentsMatchOneAtATime(t *testing.T) {
 	d := dist{exactCapacity: 100}
-	ref := newSketch()
-	var n int
-	var mean, m2, lo, hi float64
+	ref := oneAtATime{sk: newSketch()}
 	for i := 0; i < 5000; i++ {
 		v := 0.01 + math.Pow(float64((i*7919)%5000)/5000, 3)*9000
 		switch i {
@@ -65,29 +64,13 @@ func TestDistSketchAndMomentsMatchOneAtATime(t *testing.T) {
 			v = 1e-320 // below the mapping's indexable range: the zero bin
 		}
 		d.add(v)
-		require.NoError(t, ref.Add(v))
-		n++
-		delta := v - mean
-		mean += delta / float64(n)
-		m2 += delta * (v - mean)
-		if n == 1 || v < lo {
-			lo = v
-		}
-		if n == 1 || v > hi {
-			hi = v
-		}
+		ref.add(t, v)
 	}
-	require.NotNil(t, d.sk)
-	var got, want []byte
-	d.sk.Encode(&got, true)
-	ref.Encode(&want, true)
-	assert.Equal(t, want, got)
-	assert.Equal(t, n, d.n)
-	assert.Equal(t, [4]float64{mean, m2, lo, hi}, [4]float64{d.mean, d.m2, d.minV, d.maxV})
+	ref.check(t, &d)
 	c := d.detached()
 	c.add(7)
-	assert.Equal(t, ref.GetCount(), d.sk.GetCount(), "a detached copy adds to its own sketch")
-	assert.Equal(t, ref.GetCount()+1, c.sk.GetCount())
+	assert.Equal(t, ref.sk.GetCount(), d.sk.GetCount(), "a detached copy adds to its own sketch")
+	assert.Equal(t, ref.sk.GetCount()+1, c.sk.GetCount())
 }
 
 // addGaps fills the sketch and the moments as DDSketch.Add and Welford's update one gap at a time do: byte for
@@ -116,29 +99,45 @@ func TestDistAddGapsMatchesOneAtATime(t *testing.T) {
 	d.addGaps(ts[:40]) // 39 gaps
 	d.addGaps(ts[39:200])
 	d.addGaps(ts[199:])
-	ref := newSketch()
-	var n int
-	var mean, m2, lo, hi float64
+	ref := oneAtATime{sk: newSketch()}
 	for i := 1; i < len(ts); i++ {
 		v := float64(ts[i].Sub(ts[i-1])) / 1e6
-		require.NoError(t, ref.Add(v))
-		n++
-		delta := v - mean
-		mean += delta / float64(n)
-		m2 += delta * (v - mean)
-		if n == 1 || v < lo {
-			lo = v
-		}
-		if n == 1 || v > hi {
-			hi = v
-		}
+		ref.add(t, v)
 	}
+	ref.check(t, &d)
+	assert.Equal(t, 300, d.n)
+	assert.Equal(t, -3.0, d.minV)
+}
+
+// oneAtATime is the reference a dist is checked against: DDSketch.Add and Welford's update, one value at a time.
+type oneAtATime struct {
+	sk               *ddsketch.DDSketch
+	n                int
+	mean, m2, lo, hi float64
+}
+
+func (o *oneAtATime) add(t *testing.T, v float64) {
+	require.NoError(t, o.sk.Add(v))
+	o.n++
+	delta := v - o.mean
+	o.mean += delta / float64(o.n)
+	o.m2 += delta * (v - o.mean)
+	if o.n == 1 || v < o.lo {
+		o.lo = v
+	}
+	if o.n == 1 || v > o.hi {
+		o.hi = v
+	}
+}
+
+// check asserts that d's sketch encodes byte for byte as o's and that its count and moments are o's.
+func (o *oneAtATime) check(t *testing.T, d *dist) {
+	t.Helper()
 	require.NotNil(t, d.sk)
 	var got, want []byte
 	d.sk.Encode(&got, true)
-	ref.Encode(&want, true)
+	o.sk.Encode(&want, true)
 	assert.Equal(t, want, got)
-	assert.Equal(t, 300, d.n)
-	assert.Equal(t, [4]float64{mean, m2, lo, hi}, [4]float64{d.mean, d.m2, d.minV, d.maxV})
-	assert.Equal(t, -3.0, d.minV)
+	assert.Equal(t, o.n, d.n)
+	assert.Equal(t, [4]float64{o.mean, o.m2, o.lo, o.hi}, [4]float64{d.mean, d.m2, d.minV, d.maxV})
 }
