@@ -88,13 +88,7 @@ func TestReportDirRebuildsFromTheJournal(t *testing.T) {
 // A journal kept beside a run whose summary says it finished is skipped, and the report says why.
 func TestReportDirSkipsAFinishedRun(t *testing.T) {
 	dir := t.TempDir()
-	start := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
-	files := report.Names(dir, "done", start, "")
-	jp := journal.PathsFor(files)
-	w, err := journal.Create(jp, journal.Header{RunID: "r1", ConfigID: "done", Start: start, IntervalS: 1, MaxSnapshots: 10})
-	require.NoError(t, err)
-	require.NoError(t, w.Append(journal.Entry{Snapshot: snapshot.Snapshot{Timestamp: start, RunID: "r1", ConfigID: "done"}}))
-	require.NoError(t, w.Close())
+	files, jp := oneTickJournal(t, dir, "done")
 	long := time.Now().Add(-time.Hour)
 	require.NoError(t, os.Chtimes(jp.Snapshots, long, long))
 	require.NoError(t, os.Chtimes(jp.Requests, long, long))
@@ -160,13 +154,7 @@ func TestReportDirChecksTheKeptThresholds(t *testing.T) {
 // naming why, and exits 1: a damaged file is not taken for one written before vmtest kept checks.
 func TestReportDirSaysTheChecksFileIsDamaged(t *testing.T) {
 	dir := t.TempDir()
-	start := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
-	files := report.Names(dir, "killed", start, "")
-	jp := journal.PathsFor(files)
-	w, err := journal.Create(jp, journal.Header{RunID: "r1", ConfigID: "killed", Start: start, IntervalS: 1, MaxSnapshots: 10})
-	require.NoError(t, err)
-	require.NoError(t, w.Append(journal.Entry{Snapshot: snapshot.Snapshot{Timestamp: start, RunID: "r1", ConfigID: "killed"}}))
-	require.NoError(t, w.Close())
+	files, jp := oneTickJournal(t, dir, "killed")
 	require.NoError(t, os.WriteFile(jp.Checks, []byte(`{"format":"vmtest-journal","kind":"checks","run_id":"r1","checks":[`), 0o644))
 	long := time.Now().Add(-time.Hour)
 	for _, f := range []string{jp.Snapshots, jp.Requests, jp.Checks} {
@@ -178,4 +166,18 @@ func TestReportDirSaysTheChecksFileIsDamaged(t *testing.T) {
 	assert.NotContains(t, out, "written before vmtest kept them")
 	assert.Contains(t, errOut, "run r1: SLO verdicts not known: its checks file is not taken: "+jp.Checks+": unexpected end of JSON input")
 	assert.FileExists(t, files.ReportHTML)
+}
+
+// oneTickJournal writes, in dir, the journal of run r1 of config that holds one snapshot (at 2026-12-04
+// 10:00 UTC) and no request, and returns the run's file names and its journal's.
+func oneTickJournal(t *testing.T, dir, config string) (report.Files, journal.Paths) {
+	t.Helper()
+	start := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	files := report.Names(dir, config, start, "")
+	jp := journal.PathsFor(files)
+	w, err := journal.Create(jp, journal.Header{RunID: "r1", ConfigID: config, Start: start, IntervalS: 1, MaxSnapshots: 10})
+	require.NoError(t, err)
+	require.NoError(t, w.Append(journal.Entry{Snapshot: snapshot.Snapshot{Timestamp: start, RunID: "r1", ConfigID: config}}))
+	require.NoError(t, w.Close())
+	return files, jp
 }
