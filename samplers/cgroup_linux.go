@@ -24,7 +24,10 @@ const cgroupNoLimitV1 = 1 << 62
 // <root>/proc/self/mountinfo where each hierarchy is mounted (so a container's cgroup namespace or bind
 // mount is followed as the kernel shows it). Discovery runs once; each reading then reads a few small files
 // (usage and CPU time at the leaf, the limits at the leaf and each ancestor up to the mount), each opened
-// once and kept open, into one reused buffer. Limits are the least over those levels, since each ancestor's limit also bounds the leaf.
+// once and kept open, into one reused buffer. Limits are the least over those levels, since each ancestor's
+// limit also bounds the leaf; a hierarchy's top cgroup, whose limits the kernel refuses to set, is left out,
+// and under v1 the memory limit is memory.stat's hierarchical_memory_limit, the kernel's own least over the
+// cgroup and every ancestor, where memory.stat has it.
 type cgroupReader struct {
 	root string
 
@@ -36,8 +39,9 @@ type cgroupReader struct {
 	memUsage  string   // the leaf's memory.current (v2) or memory.usage_in_bytes (v1)
 	memStat   string   // the leaf's memory.stat, whose inactiveKey line the working set leaves out
 	inactive  string   // "inactive_file" (v2) or "total_inactive_file" (v1: the leaf and its descendants)
-	memLimits []string // memory.max or memory.limit_in_bytes of the leaf and each ancestor up to the mount
-	cpuQuotas []string // cpu.max (v2) or cpu.cfs_quota_us (v1, its cpu.cfs_period_us beside it) of each level
+	statLimit bool     // v1: the memory limit is memory.stat's hierarchical_memory_limit; memLimits is empty
+	memLimits []string // memory.max or memory.limit_in_bytes of the leaf and each ancestor up to the mount (settable)
+	cpuQuotas []string // cpu.max (v2) or cpu.cfs_quota_us (v1, its cpu.cfs_period_us beside it) of each settable level
 	acct      string   // the file with the CPU time used: cpu.stat (v2, usage_usec) or cpuacct.usage (v1, ns)
 
 	buf      []byte
@@ -51,12 +55,17 @@ func newCgroupReader(root string) *cgroupReader {
 	c := &cgroupReader{root: root, files: &procFiles{fds: map[string]int{}}}
 	runtime.AddCleanup(c, (*procFiles).close, c.files)
 	c.discover()
+	if len(c.readable([]string{c.memStat})) == 0 {
+		c.memStat = ""
+	}
+	if !c.v2 && c.memStat != "" {
+		if b, err := c.readFile(c.memStat); err == nil && hasKey(b, hierLimitKey) {
+			c.statLimit, c.memLimits = true, nil
+		}
+	}
 	c.memLimits, c.cpuQuotas = c.readable(c.memLimits), c.readable(c.cpuQuotas)
 	if len(c.readable([]string{c.memUsage})) == 0 {
 		c.memUsage = ""
-	}
-	if len(c.readable([]string{c.memStat})) == 0 {
-		c.memStat = ""
 	}
 	if len(c.readable([]string{c.acct})) == 0 {
 		c.acct = ""
@@ -119,18 +128,18 @@ func (c *cgroupReader) discover() {
 			return
 		}
 		c.found, c.desc = true, "v1 "+p
-		c.memUsage, c.memLimits = filepath.Join(mem[0], "memory.usage_in_bytes"), filesIn(mem, "memory.limit_in_bytes")
+		c.memUsage, c.memLimits = filepath.Join(mem[0], "memory.usage_in_bytes"), filesIn(settable(mem, false), "memory.limit_in_bytes")
 		c.memStat, c.inactive = filepath.Join(mem[0], "memory.stat"), "total_inactive_file"
 		if p, ok := paths["cpu"]; ok {
 			if cpu, ok := c.dirs(mounts, false, "cpu", p); ok {
-				c.cpuQuotas, c.cpuDesc = filesIn(cpu, "cpu.cfs_quota_us"), "v1 "+p
-				c.cpuHost = exists(filepath.Join(cpu[0], "release_agent"))
+				c.cpuQuotas, c.cpuDesc = filesIn(settable(cpu, false), "cpu.cfs_quota_us"), "v1 "+p
+				c.cpuHost = isRoot(cpu[0], false)
 			}
 		}
 		if p, ok := paths["cpuacct"]; ok {
 			if acct, ok := c.dirs(mounts, false, "cpuacct", p); ok {
 				c.acct, c.cpuDesc = filepath.Join(acct[0], "cpuacct.usage"), "v1 "+p
-				c.cpuHost = exists(filepath.Join(acct[0], "release_agent"))
+				c.cpuHost = isRoot(acct[0], false)
 			}
 		}
 		c.hostCPU()
@@ -139,10 +148,10 @@ func (c *cgroupReader) discover() {
 	if p, ok := paths[""]; ok {
 		if dirs, ok := c.dirs(mounts, true, "", p); ok {
 			c.found, c.v2, c.desc = true, true, "v2 "+p
-			c.memUsage, c.memLimits = filepath.Join(dirs[0], "memory.current"), filesIn(dirs, "memory.max")
+			c.memUsage, c.memLimits = filepath.Join(dirs[0], "memory.current"), filesIn(settable(dirs, true), "memory.max")
 			c.memStat, c.inactive = filepath.Join(dirs[0], "memory.stat"), "inactive_file"
-			c.cpuQuotas, c.acct = filesIn(dirs, "cpu.max"), filepath.Join(dirs[0], "cpu.stat")
-			c.cpuDesc, c.cpuHost = c.desc, !exists(filepath.Join(dirs[0], "cgroup.type"))
+			c.cpuQuotas, c.acct = filesIn(settable(dirs, true), "cpu.max"), filepath.Join(dirs[0], "cpu.stat")
+			c.cpuDesc, c.cpuHost = c.desc, isRoot(dirs[0], true)
 			c.hostCPU()
 		}
 	}
@@ -155,6 +164,25 @@ func (c *cgroupReader) hostCPU() {
 	if c.cpuHost {
 		c.acct = ""
 	}
+}
+
+// settable returns dirs (a leaf and its ancestors, as dirs gives them) without the last when that is the
+// hierarchy's top cgroup (isRoot), whose memory and CPU limits the kernel never sets (v1 refuses a write with
+// EINVAL; v2 has no memory.max or cpu.max there), so a reading need not read them.
+func settable(dirs []string, v2 bool) []string {
+	if n := len(dirs); n > 0 && isRoot(dirs[n-1], v2) {
+		return dirs[:n-1]
+	}
+	return dirs
+}
+
+// isRoot reports whether the cgroup directory dir is its hierarchy's top cgroup: v1, it holds release_agent,
+// which only the top has; v2, it lacks cgroup.type, which every other cgroup has.
+func isRoot(dir string, v2 bool) bool {
+	if v2 {
+		return !exists(filepath.Join(dir, "cgroup.type"))
+	}
+	return exists(filepath.Join(dir, "release_agent"))
 }
 
 // exists reports whether the file name exists.
@@ -300,16 +328,106 @@ func (c *cgroupReader) memory(out *snapshot.System) error {
 	if err != nil {
 		return err
 	}
-	var wsErr error // the limit is read all the same
 	if ok {
 		out.CgroupMemoryGB = snapshot.F(float64(used) / gib)
-		wsErr = c.workingSet(out, used)
+	}
+	var st memStatFields
+	var statErr error
+	if ok || c.statLimit {
+		st, statErr = c.readMemStat()
+	}
+	switch {
+	case statErr != nil:
+	case ok && st.haveInactive:
+		out.CgroupMemoryWorkingSetGB = snapshot.F(float64(used-min(st.inactive, used)) / gib)
+	case ok && c.memStat != "":
+		statErr = fmt.Errorf("%s: no %s", c.memStat, c.inactive)
+	}
+	limit, err := c.leastLimit(st, statErr == nil)
+	if err != nil {
+		return errors.Join(statErr, err)
+	}
+	if limit > 0 {
+		out.CgroupMemoryLimitGB = snapshot.F(float64(limit) / gib)
+		if out.CgroupMemoryGB != nil {
+			out.CgroupMemoryPercent = snapshot.F(float64(used) / float64(limit) * 100)
+		}
+	}
+	return statErr // the limit is read all the same
+}
+
+// hierLimitKey is v1 memory.stat's line with the least memory limit of the cgroup and its ancestors, bytes
+// (the kernel's PAGE_COUNTER_MAX pages when none sets one).
+const hierLimitKey = "hierarchical_memory_limit"
+
+// memStatFields is what a reading takes from memory.stat: the inactive file pages (c.inactive) and, with
+// c.statLimit, hierarchical_memory_limit, bytes; have* is false where the line is missing.
+type memStatFields struct {
+	inactive, limit         uint64
+	haveInactive, haveLimit bool
+}
+
+// readMemStat reads the lines of memory.stat a reading needs, up to the last of them; all missing when
+// memory.stat is not read (unreadable at start).
+func (c *cgroupReader) readMemStat() (memStatFields, error) {
+	var f memStatFields
+	if c.memStat == "" {
+		return f, nil
+	}
+	b, err := c.readFile(c.memStat)
+	if err != nil {
+		return f, err
+	}
+	for len(b) > 0 && !(f.haveInactive && (f.haveLimit || !c.statLimit)) {
+		var line []byte
+		line, b, _ = bytes.Cut(b, []byte{'\n'})
+		key, rest := nextField(line)
+		dst, have := &f.inactive, &f.haveInactive
+		switch {
+		case string(key) == c.inactive:
+		case c.statLimit && string(key) == hierLimitKey:
+			dst, have = &f.limit, &f.haveLimit
+		default:
+			continue
+		}
+		val, _ := nextField(rest)
+		if *dst, err = parseUint(val); err != nil {
+			return memStatFields{}, fmt.Errorf("%s: %s: %w", c.memStat, key, err)
+		}
+		*have = true
+	}
+	return f, nil
+}
+
+// hasKey reports whether the lines of b (a memory.stat) include one that starts with key and a space.
+func hasKey(b []byte, key string) bool {
+	for len(b) > 0 {
+		var line []byte
+		line, b, _ = bytes.Cut(b, []byte{'\n'})
+		if k, _ := nextField(line); string(k) == key {
+			return true
+		}
+	}
+	return false
+}
+
+// leastLimit returns the least memory limit of the cgroup and its ancestors, bytes; 0 when none sets one
+// (v2 "max", v1's no-limit value) or, with c.statLimit, when memory.stat could not be read (statOK false).
+func (c *cgroupReader) leastLimit(st memStatFields, statOK bool) (uint64, error) {
+	if c.statLimit {
+		if statOK && !st.haveLimit {
+			return 0, fmt.Errorf("%s: no %s", c.memStat, hierLimitKey)
+		}
+		if !st.haveLimit || st.limit >= cgroupNoLimitV1 {
+			return 0, nil
+		}
+		return st.limit, nil
 	}
 	limit := uint64(0)
 	for _, name := range c.memLimits {
 		l, ok, err := c.readUint(name)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if ok && (!c.v2 && l >= cgroupNoLimitV1) {
 			ok = false
@@ -318,42 +436,7 @@ func (c *cgroupReader) memory(out *snapshot.System) error {
 			limit = l
 		}
 	}
-	if limit > 0 {
-		out.CgroupMemoryLimitGB = snapshot.F(float64(limit) / gib)
-		if out.CgroupMemoryGB != nil {
-			out.CgroupMemoryPercent = snapshot.F(float64(used) / float64(limit) * 100)
-		}
-	}
-	return wsErr
-}
-
-// workingSet sets the cgroup's working set from its usage, used bytes: usage less the inactive file pages
-// of memory.stat, 0 when they exceed it, as the kubelet and cAdvisor define it. Unknown (nil) without a
-// readable memory.stat.
-func (c *cgroupReader) workingSet(out *snapshot.System, used uint64) error {
-	if c.memStat == "" {
-		return nil
-	}
-	b, err := c.readFile(c.memStat)
-	if err != nil {
-		return err
-	}
-	for len(b) > 0 {
-		var line []byte
-		line, b, _ = bytes.Cut(b, []byte{'\n'})
-		key, rest := nextField(line)
-		if string(key) != c.inactive {
-			continue
-		}
-		val, _ := nextField(rest)
-		inactive, err := parseUint(val)
-		if err != nil {
-			return fmt.Errorf("%s: %s: %w", c.memStat, c.inactive, err)
-		}
-		out.CgroupMemoryWorkingSetGB = snapshot.F(float64(used-min(inactive, used)) / gib)
-		return nil
-	}
-	return fmt.Errorf("%s: no %s", c.memStat, c.inactive)
+	return limit, nil
 }
 
 // cpu reads the least CPU quota up the tree, in cores (v2 cpu.max "quota period", v1 cpu.cfs_quota_us /

@@ -1,9 +1,11 @@
 package samplers
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -283,4 +285,71 @@ func TestCgroupWorkingSetEdges(t *testing.T) {
 	assert.Nil(t, out.CgroupMemoryWorkingSetGB)
 	assertPtr(t, snapshot.F(0.5), out.CgroupMemoryGB, "the usage is still read")
 	assertPtr(t, snapshot.F(2), out.CgroupMemoryLimitGB, "and the limit")
+}
+
+// openedFiles returns the files c has open, relative to root, sorted.
+func openedFiles(t *testing.T, c *cgroupReader, root string) []string {
+	t.Helper()
+	var out []string
+	for name := range c.files.fds {
+		rel, err := filepath.Rel(root, name)
+		require.NoError(t, err)
+		out = append(out, rel)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// A hierarchy's top cgroup sets no limit (the kernel refuses to: v1 memory.limit_in_bytes and
+// cpu.cfs_quota_us there fail with EINVAL), so its files are not read: values no real root could hold, put
+// in v1-hybrid-root's top memory and cpu directories (those with release_agent), change nothing. A top that
+// is not the hierarchy's root (a namespaced mount, v1-namespaced) is read as before.
+func TestCgroupTopLimitsNotRead(t *testing.T) {
+	root := cgroupTree(t, "v1-hybrid-root")
+	require.NoError(t, os.WriteFile(filepath.Join(root, "sys/fs/cgroup/memory/memory.limit_in_bytes"), []byte("1073741824\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "sys/fs/cgroup/cpu/cpu.cfs_quota_us"), []byte("50000\n"), 0o644))
+	c := newCgroupReader(root)
+	got := cgroupSample(t, c, 0)
+	assertPtr(t, snapshot.F(2), got.CgroupMemoryLimitGB, "the leaf's 2 GiB, not the root's")
+	assert.Nil(t, got.CgroupCPUQuotaCores, "the root's quota is not read")
+	leaf := "sys/fs/cgroup/memory/process_api/64c0/"
+	assert.Equal(t, []string{leaf + "memory.limit_in_bytes", leaf + "memory.stat", leaf + "memory.usage_in_bytes"}, openedFiles(t, c, root))
+
+	root = cgroupTree(t, "v1-namespaced")
+	require.NoError(t, os.WriteFile(filepath.Join(root, "sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us"), []byte("25000\n"), 0o644))
+	got = cgroupSample(t, newCgroupReader(root), 0)
+	assertPtr(t, snapshot.F(0.25), got.CgroupCPUQuotaCores, "the namespace's top is the container's cgroup: its quota is read")
+}
+
+// Under v1 the memory limit is memory.stat's hierarchical_memory_limit, which the kernel takes over the cgroup
+// and every ancestor, those above a namespaced mount too, so no memory.limit_in_bytes is read; the kernel's
+// no-limit value there is no limit, and a memory.stat that loses the line is an error naming it, the usage
+// and working set still read.
+func TestCgroupV1LimitFromMemoryStat(t *testing.T) {
+	root := cgroupTree(t, "v1-namespaced")
+	stat := filepath.Join(root, "sys/fs/cgroup/memory/memory.stat")
+	b, err := os.ReadFile(stat)
+	require.NoError(t, err)
+	// An ancestor outside the namespace limits it to 512 MiB; the visible memory.limit_in_bytes says 1 GiB.
+	require.NoError(t, os.WriteFile(stat, bytes.Replace(b, []byte("hierarchical_memory_limit 1073741824"), []byte("hierarchical_memory_limit 536870912"), 1), 0o644))
+	c := newCgroupReader(root)
+	got := cgroupSample(t, c, 0)
+	assertPtr(t, snapshot.F(0.5), got.CgroupMemoryLimitGB, "512 MiB")
+	assertPtr(t, snapshot.F(50), got.CgroupMemoryPercent, "256 MiB of 512 MiB")
+	assertPtr(t, snapshot.F((256.0-64)/1024), got.CgroupMemoryWorkingSetGB, "working set")
+	for _, f := range openedFiles(t, c, root) {
+		assert.NotContains(t, f, "memory.limit_in_bytes")
+	}
+
+	require.NoError(t, os.WriteFile(stat, bytes.Replace(b, []byte("hierarchical_memory_limit 1073741824"), []byte("hierarchical_memory_limit 9223372036854771712"), 1), 0o644))
+	got = cgroupSample(t, c, 0)
+	assert.Nil(t, got.CgroupMemoryLimitGB, "the kernel's no-limit value")
+	assert.Nil(t, got.CgroupMemoryPercent)
+
+	require.NoError(t, os.WriteFile(stat, bytes.Replace(b, []byte("hierarchical_memory_limit 1073741824\n"), nil, 1), 0o644))
+	var out snapshot.System
+	require.EqualError(t, c.sample(&out, 0), stat+": no hierarchical_memory_limit")
+	assert.Nil(t, out.CgroupMemoryLimitGB)
+	assertPtr(t, snapshot.F(0.25), out.CgroupMemoryGB, "usage")
+	assertPtr(t, snapshot.F((256.0-64)/1024), out.CgroupMemoryWorkingSetGB, "working set")
 }

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"syscall"
-	"unsafe"
 
 	"github.com/shirou/gopsutil/v4/cpu"
 	"github.com/shirou/gopsutil/v4/disk"
@@ -26,7 +25,8 @@ type procReader struct {
 	buf   []byte
 	disks []diskRow
 	dmap  map[string]disk.IOCountersStat
-	files *procFiles // the files read, kept open
+	block *blockDisks // the whole disks in sysfs, read instead of diskstats; nil: diskstats only
+	files *procFiles  // the files read, kept open
 }
 
 // procFiles are the procfs (or cgroupfs) files a procReader or cgroupReader has opened, by path; closed when
@@ -52,11 +52,19 @@ type diskRow struct {
 const sectorSize = 512
 
 func newHostReader() hostReader {
-	root := os.Getenv("HOST_PROC")
+	root, sys := os.Getenv("HOST_PROC"), os.Getenv("HOST_SYS")
 	if root == "" {
 		root = "/proc"
+		if sys == "" {
+			sys = "/sys"
+		}
 	}
-	return newProcReader(root)
+	p := newProcReader(root)
+	// A HOST_PROC without HOST_SYS: that /proc's diskstats, as gopsutil reads it; no sysfs: diskstats.
+	if dir := filepath.Join(sys, "block"); sys != "" && exists(dir) {
+		p.block = &blockDisks{dir: dir}
+	}
+	return p
 }
 
 func newProcReader(root string) *procReader {
@@ -125,11 +133,14 @@ func (f *procFiles) read(path string, buf []byte, limit int) ([]byte, error) {
 const seqWholeRead = 4096 - 512
 
 // open returns the descriptor of the file at path, opening it the first time.
-func (f *procFiles) open(path string) (int, error) {
+func (f *procFiles) open(path string) (int, error) { return f.openFlags(path, 0) }
+
+// openFlags is open with flags added to O_RDONLY|O_CLOEXEC the first time (O_DIRECTORY for a directory).
+func (f *procFiles) openFlags(path string, flags int) (int, error) {
 	if fd, ok := f.fds[path]; ok {
 		return fd, nil
 	}
-	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC|flags, 0)
 	if err != nil {
 		return -1, &os.PathError{Op: "open", Path: path, Err: err}
 	}
@@ -145,19 +156,12 @@ func (f *procFiles) forget(path string) {
 	}
 }
 
-// pread is pread(2) as a raw system call (see read) where the offset fits one register, else syscall.Pread.
+// pread is sysPread (a raw pread(2), see read) of b at off; 0 for an empty b.
 func pread(fd int, b []byte, off int64) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
-	if unsafe.Sizeof(uintptr(0)) < 8 {
-		return syscall.Pread(fd, b, off)
-	}
-	n, _, errno := syscall.RawSyscall6(syscall.SYS_PREAD64, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), uintptr(off), 0, 0)
-	if errno != 0 {
-		return 0, errno
-	}
-	return int(n), nil
+	return sysPread(fd, b, off)
 }
 
 // cpuTimes reads the first line of /proc/stat ("cpu  user nice system idle iowait irq softirq steal guest
@@ -274,9 +278,15 @@ func (p *procReader) netIO(ctx context.Context) (psnet.IOCountersStat, error) {
 }
 
 // diskIO reads each device's read and written sectors (fields 6 and 10 of /proc/diskstats) as bytes, as
-// gopsutil's disk.IOCounters does, without its per-device serial-number and label look-ups. The map it
-// returns is reused by the next call.
+// gopsutil's disk.IOCounters does, without its per-device serial-number and label look-ups. With p.block it
+// reads the same counters of the whole disks that wholeDisks counts from sysfs instead (sysDisks), and
+// /proc/diskstats only when sysfs cannot be read. The map it returns is reused by the next call.
 func (p *procReader) diskIO(ctx context.Context) (map[string]disk.IOCountersStat, error) {
+	if p.block != nil {
+		if m, err := p.sysDisks(); err == nil {
+			return m, nil
+		}
+	}
 	b, err := p.read("diskstats", 0)
 	if err != nil {
 		return nil, err
@@ -308,13 +318,7 @@ func (p *procReader) diskIO(ctx context.Context) (map[string]disk.IOCountersStat
 			rows = append(rows, diskRow{string(fields[2]), rd * sectorSize, wr * sectorSize})
 		}
 	}
-	if !same || len(rows) != len(p.disks) || p.dmap == nil {
-		p.dmap = make(map[string]disk.IOCountersStat, len(rows))
-	}
-	p.disks = rows
-	for _, r := range rows {
-		p.dmap[r.name] = disk.IOCountersStat{Name: r.name, ReadBytes: r.read, WriteBytes: r.write}
-	}
+	p.setDisks(rows, same)
 	return p.dmap, nil
 }
 

@@ -2,8 +2,10 @@ package samplers
 
 import (
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/shirou/gopsutil/v4/cpu"
@@ -215,4 +217,66 @@ func TestProcFilesReadWhole(t *testing.T) {
 		buf = got
 	}
 	assert.Len(t, f.fds, 1, "one file, opened once")
+}
+
+// The whole disks read from sysfs (testdata/sys/block, the disks of testdata/proc/diskstats, each stat file
+// its diskstats line without major, minor and name) give the counters diskstats gives for the disks
+// wholeDisks counts, and the same totals; only those disks' stat files are read (no loop0, dm-0, partition
+// or diskstats). A disk that appears is read at the next reading; a stat file that cannot be parsed sends
+// the reading to diskstats.
+func TestProcReaderSysBlock(t *testing.T) {
+	proc, err := filepath.Abs("testdata/proc")
+	require.NoError(t, err)
+	sys := t.TempDir()
+	require.NoError(t, os.CopyFS(sys, os.DirFS("testdata/sys")))
+	ctx := context.Background()
+	want, err := (&procReader{root: proc}).diskIO(ctx)
+	require.NoError(t, err)
+	wantRd, wantWr := wholeDisks(want)
+
+	p := newProcReader(proc)
+	p.block = &blockDisks{dir: filepath.Join(sys, "block")}
+	for range 2 { // the second reading reuses the listing
+		d, err := p.diskIO(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, map[string]disk.IOCountersStat{
+			"sda":     {Name: "sda", ReadBytes: 1000 * 512, WriteBytes: 2000 * 512},
+			"nvme0n1": {Name: "nvme0n1", ReadBytes: 10 * 512, WriteBytes: 20 * 512},
+		}, d)
+		for name, st := range d {
+			assert.Equal(t, want[name], st, name)
+		}
+		rd, wr := wholeDisks(d)
+		assert.Equal(t, wantRd, rd)
+		assert.Equal(t, wantWr, wr)
+	}
+	var opened []string
+	for name := range p.files.fds {
+		opened = append(opened, name)
+	}
+	assert.ElementsMatch(t, []string{filepath.Join(sys, "block"), filepath.Join(sys, "block/sda/stat"), filepath.Join(sys, "block/nvme0n1/stat")}, opened)
+
+	require.NoError(t, os.Mkdir(filepath.Join(sys, "block/sdb"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(sys, "block/sdb/stat"), []byte("1 0 7 0 1 0 9 0 0 0 0\n"), 0o644))
+	d, err := p.diskIO(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, disk.IOCountersStat{Name: "sdb", ReadBytes: 7 * 512, WriteBytes: 9 * 512}, d["sdb"], "a new disk")
+	assert.Len(t, d, 3)
+
+	require.NoError(t, os.RemoveAll(filepath.Join(sys, "block/nvme0n1")))
+	d, err = p.diskIO(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"sda", "sdb"}, slices.Sorted(maps.Keys(d)), "a disk that went away")
+	assert.NotContains(t, p.files.fds, filepath.Join(sys, "block/nvme0n1/stat"), "its descriptor closed")
+
+	require.NoError(t, os.WriteFile(filepath.Join(sys, "block/sdb/stat"), []byte("1 0\n"), 0o644))
+	d, err = p.diskIO(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, want, d, "diskstats, when a stat file cannot be parsed")
+
+	p = newProcReader(proc)
+	p.block = &blockDisks{dir: filepath.Join(t.TempDir(), "block")}
+	d, err = p.diskIO(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, want, d, "diskstats, without sysfs")
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -40,8 +41,9 @@ type VLLMConfig struct {
 	// MetricsURL, when set, is the full metrics URL and BaseURL is ignored (e.g. a separate metrics port).
 	MetricsURL string
 	// Client is the HTTP client used; nil means a client with its own transport (cloned from
-	// http.DefaultTransport, asking for no gzip, reading through a 64 KiB buffer) and no Client.Timeout: each scrape is bounded by Sample's
-	// context instead.
+	// http.DefaultTransport, asking for no gzip, reading through a 64 KiB buffer, on Linux reading and writing its
+	// TCP connections with raw system calls: DESIGN.md, "One tick") and no Client.Timeout: each scrape is
+	// bounded by Sample's context instead.
 	Client *http.Client
 	// MaxBodyBytes caps the /metrics body, bytes; 0 means DefaultVLLMMaxBodyBytes. A larger body is not read
 	// past the cap and the scrape fails with "body exceeds N bytes". Negative is invalid.
@@ -81,6 +83,7 @@ type VLLM struct {
 	model   string
 	timeout time.Duration
 	now     func() time.Time
+	req     *http.Request // the scrape's GET, headers set, built once: fetch sends a copy under its ctx
 
 	body   []byte              // read buffer, reused between scrapes while small; owned by Sample
 	parser *serverstats.Parser // owned by Sample: reuses the last parse while the lines read are unchanged
@@ -141,6 +144,7 @@ func NewVLLM(cfg VLLMConfig) (*VLLM, error) {
 		tr.MaxIdleConnsPerHost = 2
 		tr.DisableCompression = true // a gzip body costs both ends more CPU than its bytes cost a link
 		tr.ReadBufferSize = vllmReadBufferBytes
+		tr.DialContext = dialRaw(&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}) // DefaultTransport's dialer
 		v.client, v.ownTr = &http.Client{Transport: tr}, tr
 	}
 	if v.max == 0 {
@@ -152,6 +156,14 @@ func NewVLLM(cfg VLLMConfig) (*VLLM, error) {
 	if v.now == nil {
 		v.now = time.Now
 	}
+	req, err := http.NewRequest(http.MethodGet, v.url, nil)
+	if err != nil {
+		return nil, fmt.Errorf("VLLMConfig: metrics URL %q: %w", v.shown, auth.Error(err, auth.URLSecrets(v.url)...))
+	}
+	// Ask for the classic text format (never protobuf or OpenMetrics).
+	req.Header.Set("Accept", "text/plain;version=0.0.4;q=1.0,*/*;q=0.1")
+	v.auth.Apply(req.Header)
+	v.req = req
 	return v, nil
 }
 
@@ -277,14 +289,7 @@ func (v *VLLM) parse(body []byte, at time.Time) (serverstats.Scrape, error) {
 
 // fetch GETs the metrics URL and returns the body (valid until the next call) and when the response arrived.
 func (v *VLLM) fetch(ctx context.Context) ([]byte, time.Time, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, v.url, nil)
-	if err != nil {
-		return nil, time.Time{}, err
-	}
-	// Ask for the classic text format (never protobuf or OpenMetrics).
-	req.Header.Set("Accept", "text/plain;version=0.0.4;q=1.0,*/*;q=0.1")
-	v.auth.Apply(req.Header)
-	resp, err := v.client.Do(req)
+	resp, err := v.client.Do(v.req.WithContext(ctx)) // the headers are shared: neither the client nor its transport writes them
 	if err != nil {
 		return nil, time.Time{}, err
 	}
