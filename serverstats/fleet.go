@@ -212,7 +212,8 @@ func meanAll(xs []*float64) *float64 {
 
 // Summary returns the aggregate statistics over the whole window (see Fleet) with Replicas holding each
 // replica's own (Window.Summary). Start and End are the earliest and latest scrape of any replica; Scrapes
-// counts the rounds in which every replica was scraped; Restarts and CounterResets are sums over replicas;
+// counts the rounds in which every replica was scraped; Restarts and CounterResets are sums over replicas,
+// RestartTimes the replicas' merged in time order (the first MaxRestartTimes);
 // Limits, NamesUsed and NotExposed are the replicas', NamesUsed and NotExposed of the first replica that has
 // them, Limits each prefixed with "replica <name>: ". PerEngine is left out of the aggregate (engine labels
 // are per replica): each replica's Stats has its own.
@@ -224,6 +225,7 @@ func (f *Fleet) Summary() Stats {
 		st.Replicas[n] = r
 		reps = append(reps, r)
 		st.Restarts += r.Restarts
+		st.RestartTimes = append(st.RestartTimes, r.RestartTimes...)
 		st.CounterResets += r.CounterResets
 		for _, l := range r.Limits {
 			st.Limits = append(st.Limits, "replica "+n+": "+l)
@@ -248,6 +250,10 @@ func (f *Fleet) Summary() Stats {
 			}
 			st.CounterIncreases[k] += v
 		}
+	}
+	slices.SortStableFunc(st.RestartTimes, time.Time.Compare)
+	if len(st.RestartTimes) > MaxRestartTimes {
+		st.RestartTimes = st.RestartTimes[:MaxRestartTimes]
 	}
 	if st.Start != nil && st.End != nil && st.End.After(*st.Start) {
 		st.DurationS = snapshot.F(st.End.Sub(*st.Start).Seconds())

@@ -160,3 +160,37 @@ func TestCheckReplicaNames(t *testing.T) {
 	_, err := NewFleet(nil, 0)
 	assert.Error(t, err)
 }
+
+// Each replica's restarts are kept with the time of the scrape that showed them: replica b restarts at 1 s,
+// a at 2 s and b again at 3 s; the fleet lists the three in time order, each replica its own, and the events
+// (prefixed with the replica's name) carry no time the summary needs to read back.
+func TestFleetRestartTimes(t *testing.T) {
+	f, err := NewFleet([]string{"a", "b"}, 0)
+	require.NoError(t, err)
+	body := func(start int) string { return fmt.Sprintf("process_start_time_seconds %d\n", start) }
+	starts := [][2]int{{10, 10}, {10, 20}, {30, 20}, {30, 40}}
+	var v snapshot.VLLM
+	for i, st := range starts {
+		at := t0.Add(time.Duration(i) * time.Second)
+		a, b := scrape(t, body(st[0]), at), scrape(t, body(st[1]), at)
+		f.Commit([]*Scrape{&a, &b}, &v)
+	}
+	s := f.Summary()
+	assert.Equal(t, 3, s.Restarts)
+	assert.Equal(t, []time.Time{t0.Add(time.Second), t0.Add(2 * time.Second), t0.Add(3 * time.Second)}, s.RestartTimes)
+	assert.Equal(t, []time.Time{t0.Add(2 * time.Second)}, s.Replicas["a"].RestartTimes)
+	assert.Equal(t, []time.Time{t0.Add(time.Second), t0.Add(3 * time.Second)}, s.Replicas["b"].RestartTimes)
+}
+
+// A Window keeps the times of its first MaxRestartTimes restarts and counts them all.
+func TestWindowRestartTimesBounded(t *testing.T) {
+	w := NewWindow()
+	for i := range MaxRestartTimes + 3 {
+		w.Add(scrape(t, fmt.Sprintf("process_start_time_seconds %d\n", i), t0.Add(time.Duration(i)*time.Second)))
+	}
+	s := w.Summary()
+	assert.Equal(t, MaxRestartTimes+2, s.Restarts)
+	require.Len(t, s.RestartTimes, MaxRestartTimes)
+	assert.Equal(t, t0.Add(time.Second), s.RestartTimes[0])
+	assert.Equal(t, t0.Add(MaxRestartTimes*time.Second), s.RestartTimes[MaxRestartTimes-1])
+}

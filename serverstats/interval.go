@@ -33,48 +33,46 @@ import (
 // it (the increase spans more than one interval; after a restart the window counts it from 0); or the field is
 // read from another name than in the previous scrape. A quantile is also nil when the step saw no observation.
 func (w *Window) FillInterval(v *snapshot.VLLM) {
-	v.RequestQueueSize = w.lastGauge(gQueue)
-	v.ActiveBatchSize = w.lastGauge(gRunning)
-	v.KVCacheUsagePercent = w.lastGauge(gKV)
-	v.GenerationTokensTotal = w.counterValue(cGen)
-	v.PromptTokensTotal = w.counterValue(cPrompt)
-	v.RequestSuccessTotal = w.counterValue(cSuccess)
+	fb := floatBlock{size: 10}
+	v.RequestQueueSize = fb.ok(w.lastGauge(gQueue))
+	v.ActiveBatchSize = fb.ok(w.lastGauge(gRunning))
+	v.KVCacheUsagePercent = fb.ok(w.lastGauge(gKV))
+	v.GenerationTokensTotal = fb.ok(w.counterValue(cGen))
+	v.PromptTokensTotal = fb.ok(w.counterValue(cPrompt))
+	v.RequestSuccessTotal = fb.ok(w.counterValue(cSuccess))
 	v.ScrapeIntervalS, v.TokensPerSecond, v.PromptTokensPerSecond, v.RequestsPerSecond = nil, nil, nil, nil
 	if w.scrapes >= 2 {
 		if dt := w.last.Sub(w.prevAt).Seconds(); dt > 0 {
-			v.ScrapeIntervalS = snapshot.F(dt)
+			v.ScrapeIntervalS = fb.f(dt)
 		}
 		if dt := w.last.Sub(w.prevAt); dt > 0 && dt >= w.MinRateInterval {
-			v.TokensPerSecond = div(w.stepCounter(cGen), dt.Seconds())
-			v.PromptTokensPerSecond = div(w.stepCounter(cPrompt), dt.Seconds())
-			v.RequestsPerSecond = div(w.stepCounter(cSuccess), dt.Seconds())
+			rate := func(ci int) *float64 {
+				x, ok := w.stepCounter(ci)
+				return fb.ok(x/dt.Seconds(), ok)
+			}
+			v.TokensPerSecond = rate(cGen)
+			v.PromptTokensPerSecond = rate(cPrompt)
+			v.RequestsPerSecond = rate(cSuccess)
 		}
 	}
 	setIntervalQuantiles(v, w.stepHistogram)
 }
 
-func div(x *float64, d float64) *float64 {
-	if x == nil {
-		return nil
-	}
-	return snapshot.F(*x / d)
-}
-
-// lastGauge is gauge field gi's per-scrape aggregate in the last scrape; nil when that scrape lacked it.
-func (w *Window) lastGauge(gi int) *float64 {
+// lastGauge is gauge field gi's per-scrape aggregate in the last scrape; false when that scrape lacked it.
+func (w *Window) lastGauge(gi int) (float64, bool) {
 	a := &w.gAll[gi]
 	if a.n == 0 || a.lastAt != w.scrapes {
-		return nil
+		return 0, false
 	}
-	return snapshot.F(a.last)
+	return a.last, true
 }
 
-// counterValue is counter field ci's value in the last scrape, summed over its series (in id order); nil when
-// that scrape did not expose it.
-func (w *Window) counterValue(ci int) *float64 {
+// counterValue is counter field ci's value in the last scrape, summed over its series (in id order); false
+// when that scrape did not expose it.
+func (w *Window) counterValue(ci int) (float64, bool) {
 	name := w.lastNames[scalarFields[ci].Field]
 	if name == "" {
-		return nil
+		return 0, false
 	}
 	var sum float64
 	any := false
@@ -84,35 +82,32 @@ func (w *Window) counterValue(ci int) *float64 {
 			any = true
 		}
 	}
-	if !any {
-		return nil
-	}
-	return snapshot.F(sum)
+	return sum, any
 }
 
-// stepCounter is counter field ci's increase over the last step, nil when it is not fully known (see
+// stepCounter is counter field ci's increase over the last step, false when it is not fully known (see
 // FillInterval).
-func (w *Window) stepCounter(ci int) *float64 {
+func (w *Window) stepCounter(ci int) (float64, bool) {
 	f := scalarFields[ci].Field
 	name := w.lastNames[f]
 	if w.scrapes < 2 || w.restartAt == w.scrapes || name == "" {
-		return nil
+		return 0, false
 	}
 	if prev := w.prevNames[f]; prev != "" && prev != name {
-		return nil // the field switched names: the new name's series are only a baseline
+		return 0, false // the field switched names: the new name's series are only a baseline
 	}
 	var sum float64
 	for _, cs := range w.cByName[name] {
 		switch {
 		case cs.seenAt == w.scrapes-1:
-			return nil // in the previous scrape, not in this one
+			return 0, false // in the previous scrape, not in this one
 		case cs.stepAt == w.scrapes && (cs.stepReset || cs.stepGap):
-			return nil
+			return 0, false
 		case cs.stepAt == w.scrapes:
 			sum += cs.step
 		}
 	}
-	return snapshot.F(sum)
+	return sum, true
 }
 
 // intervalQuantile is where one per-interval quantile goes in a snapshot.VLLM: its value, its lower bound (in

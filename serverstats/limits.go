@@ -30,6 +30,9 @@ const (
 	MaxEvents = 1000
 	// MaxEventText caps one event's message (bytes; a cut message ends in "…").
 	MaxEventText = 2048
+	// MaxRestartTimes is the most restart times a Stats lists (Stats.RestartTimes: the first ones seen);
+	// Stats.Restarts counts them all.
+	MaxRestartTimes = 100
 )
 
 // capLabelText returns s cut to at most n bytes (at a character boundary) with "…" when cut.

@@ -3,6 +3,7 @@ package serverstats
 import (
 	"bytes"
 	"fmt"
+	"iter"
 	"maps"
 	"math"
 	"slices"
@@ -156,12 +157,22 @@ func (s Scrape) Histogram(field string) (name string, series []*dto.Metric) {
 	if name == "" {
 		return "", nil
 	}
-	for _, m := range s.Families[name].GetMetric() {
-		if m.GetHistogram() != nil && modelMatches(m, s.Model) {
-			series = append(series, m)
-		}
+	for m := range s.histSeries(name) {
+		series = append(series, m)
 	}
 	return name, series
+}
+
+// histSeries yields the series of family name that Histogram returns: the histograms of the model the scrape
+// reads (Model; every one when Model is empty), in the family's order. It allocates nothing.
+func (s *Scrape) histSeries(name string) iter.Seq[*dto.Metric] {
+	return func(yield func(*dto.Metric) bool) {
+		for _, m := range s.Families[name].GetMetric() {
+			if m.GetHistogram() != nil && modelMatches(m, s.Model) && !yield(m) {
+				return
+			}
+		}
+	}
 }
 
 // rawScalar is a counter's, gauge's or untyped sample's value, finite or not; false for other types.

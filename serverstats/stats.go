@@ -55,6 +55,10 @@ type Stats struct {
 	// Restarts counts the server restarts seen in the window: process_start_time_seconds changed between two
 	// scrapes. Each is also an Event.
 	Restarts int `json:"restarts"`
+	// RestartTimes is when each of those restarts was seen (the time of the scrape that showed it), oldest
+	// first, at most MaxRestartTimes of them (the first ones); under a Fleet the replicas' merged. Nil when
+	// the server did not restart, and in journals written before the field.
+	RestartTimes []time.Time `json:"restart_times,omitempty"`
 	// CounterResets counts the series (counter or histogram) whose value went down or whose bucket set
 	// changed between two scrapes without a process restart being seen; their increase for that step was
 	// counted from 0. Each is also an Event.

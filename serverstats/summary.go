@@ -3,8 +3,10 @@ package serverstats
 import (
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/vmtest/vmtest/snapshot"
 )
@@ -25,7 +27,8 @@ var quantileLevels = [...]float64{0.50, 0.90, 0.95, 0.99}
 // It is the window view of the tracker: Prometheus increase() semantics per series (see Window: resets and
 // restarts survived, a series appearing mid-run counted from 0). The per-interval view is FillInterval.
 func (w *Window) Summary() Stats {
-	st := Stats{NamesUsed: maps.Clone(w.names), Restarts: w.restarts, CounterResets: w.resets, Limits: w.lim.notes()}
+	st := Stats{NamesUsed: maps.Clone(w.names), Restarts: w.restarts, RestartTimes: slices.Clone(w.restartTimes),
+		CounterResets: w.resets, Limits: w.lim.notes()}
 	if w.scrapes == 0 {
 		st.NotExposed = map[string]string{}
 		for _, f := range allFields() {
@@ -33,22 +36,23 @@ func (w *Window) Summary() Stats {
 		}
 		return st
 	}
-	from := w.first
 	st.Scrapes = w.scrapes
-	end := w.last
-	st.Start, st.End = &from, &end
+	span := &[2]time.Time{w.first, w.last}
+	st.Start, st.End = &span[0], &span[1]
+	engs := w.engines()
+	fb := floatBlock{size: 1 + 4*(1+len(engs))}
 	if w.scrapes > 1 {
-		st.DurationS = snapshot.F(end.Sub(from).Seconds())
+		st.DurationS = fb.f(w.last.Sub(w.first).Seconds())
 	}
 
-	st.Figures = w.figures("", false)
+	st.Figures = w.figures("", false, &fb)
 	st.CounterIncreases = w.counterIncreases()
 	st.PrefixCacheHitRate = PrefixCacheHitRate(st.CounterIncreases)
-	for _, e := range w.engines() {
+	for _, e := range engs {
 		if st.PerEngine == nil {
 			st.PerEngine = map[string]Figures{}
 		}
-		st.PerEngine[e] = w.figures(e, true)
+		st.PerEngine[e] = w.figures(e, true, &fb)
 	}
 
 	// Why each nil field is nil.
@@ -93,16 +97,16 @@ func (w *Window) Summary() Stats {
 }
 
 // figures computes the figures over every series (filter false) or over one engine's.
-func (w *Window) figures(engine string, filter bool) Figures {
+func (w *Window) figures(engine string, filter bool, fb *floatBlock) Figures {
 	var f Figures
 	f.TTFT = w.histogram(hTTFT, false, engine, filter)
 	f.E2ELatency = w.histogram(hE2E, false, engine, filter)
 	f.QueueTime = w.histogram(hQueue, false, engine, filter)
 	f.ITL = w.histogram(hITL, false, engine, filter)
-	f.GenerationTokens, _ = w.counter(cGen, engine, filter, false)
-	f.PromptTokens, _ = w.counter(cPrompt, engine, filter, false)
-	f.RequestSuccess, f.RequestSuccessByReason = w.counter(cSuccess, engine, filter, true)
-	f.Preemptions, _ = w.counter(cPreempt, engine, filter, false)
+	f.GenerationTokens, _ = w.counter(cGen, engine, filter, false, fb)
+	f.PromptTokens, _ = w.counter(cPrompt, engine, filter, false, fb)
+	f.RequestSuccess, f.RequestSuccessByReason = w.counter(cSuccess, engine, filter, true, fb)
+	f.Preemptions, _ = w.counter(cPreempt, engine, filter, false, fb)
 	f.RequestQueueSize = w.gauge(gQueue, engine, filter)
 	f.ActiveBatchSize = w.gauge(gRunning, engine, filter)
 	f.KVCacheUsagePercent = w.gauge(gKV, engine, filter)
@@ -111,7 +115,7 @@ func (w *Window) figures(engine string, filter bool) Figures {
 
 // counter sums a counter field's increases over its series, in id order: of each name, only the steps whose
 // scrape read the field from that name (two names exposed at once count once).
-func (w *Window) counter(ci int, engine string, filter, byReason bool) (*float64, map[string]float64) {
+func (w *Window) counter(ci int, engine string, filter, byReason bool, fb *floatBlock) (*float64, map[string]float64) {
 	var (
 		total   float64
 		any     bool
@@ -137,7 +141,7 @@ func (w *Window) counter(ci int, engine string, filter, byReason bool) (*float64
 	if !any {
 		return nil, nil
 	}
-	return snapshot.F(total), reasons
+	return fb.f(total), reasons
 }
 
 // counterSeriesOf returns the series of every name a counter field was read from in the window; each series'
@@ -189,7 +193,13 @@ func (w *Window) gauge(gi int, engine string, filter bool) *Gauge {
 	if a.n == 0 {
 		return nil
 	}
-	return &Gauge{Mean: snapshot.F(a.sum / float64(a.n)), Max: snapshot.F(a.max), Samples: a.n}
+	blk := new(struct {
+		g    Gauge
+		vals [2]float64
+	})
+	fb := floatBlock{vals: blk.vals[:0]}
+	blk.g = Gauge{Mean: fb.f(a.sum / float64(a.n)), Max: fb.f(a.max), Samples: a.n}
+	return &blk.g
 }
 
 // histogram sums a histogram field's bucket increases per bound over its series (in id order) and computes
@@ -245,9 +255,14 @@ func (acc *histAcc) histogram(metric string, buf []Bucket) (*Histogram, []Bucket
 	count, sum := acc.count, acc.sum
 	// Adding the series up rounds by ≤ ½ulp of the (non-negative) total per addition.
 	sumErr := acc.sumErr + float64(acc.nSeries)*ulp(sum)
-	h := &Histogram{Metric: metric, Count: count, SumMS: sum * 1000}
+	hb := new(struct {
+		h    Histogram
+		mean [1]float64
+	})
+	h, fb := &hb.h, floatBlock{vals: hb.mean[:0]}
+	*h = Histogram{Metric: metric, Count: count, SumMS: sum * 1000}
 	if count > 0 {
-		h.MeanMS = snapshot.F(sum / count * 1000)
+		h.MeanMS = fb.f(sum / count * 1000)
 	}
 	bk, note := mergeBuckets(buf, acc.parts)
 	h.Note = note
@@ -259,64 +274,104 @@ func (acc *histAcc) histogram(metric string, buf []Bucket) (*Histogram, []Bucket
 	if !ok {
 		return h, bk
 	}
+	qb := new(quantileBlock)
+	fb = floatBlock{vals: qb.vals[:0]}
 	dst := [...]**Quantile{&h.P50MS, &h.P90MS, &h.P95MS, &h.P99MS}
 	for i, q := range quantileLevels {
 		v, lower, ok := quantileOfNormalized(q, norm)
 		if !ok {
 			continue
 		}
-		ms := snapshot.F(v * 1000)
+		ms := fb.f(v * 1000)
 		if ms == nil {
 			continue
 		}
-		qu := &Quantile{ValueMS: ms}
+		qu := &qb.q[i]
+		*qu = Quantile{ValueMS: ms}
 		if lower {
-			qu = &Quantile{LowerBoundMS: ms, IsLowerBound: true}
+			*qu = Quantile{LowerBoundMS: ms, IsLowerBound: true}
 		}
 		lo, up, most := quantileRange(q, norm, sum, sumErr, count, forced)
-		qu.BucketLowerMS, qu.BucketUpperMS, qu.AtMostMS = toMS(lo), toMS(up), toMS(most)
+		qu.BucketLowerMS, qu.BucketUpperMS, qu.AtMostMS = fb.toMS(lo), fb.toMS(up), fb.toMS(most)
 		if qu.ValueMS != nil && qu.AtMostMS != nil && *qu.ValueMS > *qu.AtMostMS {
-			qu.InterpolatedMS, qu.ValueMS = qu.ValueMS, snapshot.F(*qu.AtMostMS)
+			qu.InterpolatedMS, qu.ValueMS = qu.ValueMS, fb.f(*qu.AtMostMS)
 		}
 		*dst[i] = qu
 	}
 	return h, bk
 }
 
+// quantileBlock is a Histogram's quantiles and the values they point at, allocated at once.
+type quantileBlock struct {
+	q    [len(quantileLevels)]Quantile
+	vals [5 * len(quantileLevels)]float64 // per quantile: its value, three bounds and InterpolatedMS
+}
+
+// floatBlock hands out pointers to the free elements of vals (never past its capacity, so that no pointer
+// handed out moves), then to fresh floats: snapshot.F with fewer allocations. A nil vals is allocated with
+// capacity size on first use.
+type floatBlock struct {
+	vals []float64
+	size int
+}
+
+// f is snapshot.F(x) from the block: nil when x is NaN or ±Inf.
+func (b *floatBlock) f(x float64) *float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return nil
+	}
+	if b.vals == nil && b.size > 0 {
+		b.vals = make([]float64, 0, b.size)
+	}
+	if len(b.vals) == cap(b.vals) {
+		return snapshot.F(x)
+	}
+	b.vals = append(b.vals, x)
+	return &b.vals[len(b.vals)-1]
+}
+
+// ok is f(x) when known, else nil.
+func (b *floatBlock) ok(x float64, known bool) *float64 {
+	if !known {
+		return nil
+	}
+	return b.f(x)
+}
+
 // toMS converts a value in seconds to ms; nil stays nil, and a non-finite result is nil.
-func toMS(s *float64) *float64 {
+func (b *floatBlock) toMS(s *float64) *float64 {
 	if s == nil {
 		return nil
 	}
-	return snapshot.F(*s * 1000)
+	return b.f(*s * 1000)
 }
 
 // engines returns the `engine` label values seen in any series, sorted.
 func (w *Window) engines() []string {
-	set := map[string]bool{}
+	out := w.engs[:0]
+	add := func(e string) {
+		if e != "" && !slices.Contains(out, e) {
+			out = append(out, e)
+		}
+	}
 	for _, l := range w.cByName {
 		for _, cs := range l {
-			if cs.engine != "" {
-				set[cs.engine] = true
-			}
+			add(cs.engine)
 		}
 	}
 	for _, l := range w.hList {
 		for _, hs := range l {
-			if hs.engine != "" {
-				set[hs.engine] = true
-			}
+			add(hs.engine)
 		}
 	}
 	for _, m := range w.gEng {
 		for e := range m {
-			set[e] = true
+			add(e)
 		}
 	}
-	if len(set) == 0 {
-		return nil
-	}
-	return slices.Sorted(maps.Keys(set))
+	slices.Sort(out)
+	w.engs = out
+	return out
 }
 
 func allFields() []string {

@@ -85,6 +85,7 @@ type Window struct {
 	last          time.Time // last scrape's time
 	start         float64   // process_start_time_seconds of the last scrape that had it; NaN when none
 	restarts      int
+	restartTimes  []time.Time // when the first MaxRestartTimes restarts were seen
 	resets        int
 
 	restartAt  int               // the scrape (w.scrapes) at which the last restart was seen
@@ -97,6 +98,8 @@ type Window struct {
 	prevNames map[string]string // field → name in the scrape before the last one added (no entry: not exposed)
 	curNames  map[string]string // field → name in the last scrape added (during Add: the one being added)
 
+	counterNames [gQueue]string // curNames of the counter fields (cGen...cPreempt), "" when not exposed
+
 	usedNames map[string][]string // field → every name it was read from in the window, in order of first use
 
 	counters map[string]*counterSeries
@@ -108,6 +111,7 @@ type Window struct {
 	gEng [nScalar]map[string]*gaugeAcc // per gauge field, per engine
 
 	// Scratch, reused between calls.
+	engs    []string
 	buf     []byte
 	bounds  []float64
 	cum     []float64
@@ -218,6 +222,9 @@ func (w *Window) Add(s Scrape) []snapshot.Event {
 			if !math.IsNaN(w.start) && x != w.start && w.scrapes > 1 {
 				restarted = true
 				w.restarts++
+				if len(w.restartTimes) < MaxRestartTimes {
+					w.restartTimes = append(w.restartTimes, s.At)
+				}
 				w.restartAt = w.scrapes
 				w.events.add("server restarted: " + processStart + " changed from " + fmtF(w.start) + " to " + fmtF(x) +
 					"; this interval's rates and quantiles are null, and the window counts every increase in it from 0")
@@ -229,6 +236,9 @@ func (w *Window) Add(s Scrape) []snapshot.Event {
 	clear(w.curNames)
 	for fi := range scalarFields {
 		w.addScalar(fi, s)
+	}
+	for ci := range w.counterNames {
+		w.counterNames[ci] = w.curNames[scalarFields[ci].Field]
 	}
 	for name, fam := range s.Families {
 		w.addCounterFamily(name, fam, s.Model, restarted)
@@ -300,12 +310,7 @@ func (w *Window) newSeriesFrom0(name string, restarted bool) bool {
 
 // isCounterFieldName says whether name is the name a counter field is read from in the scrape being added.
 func (w *Window) isCounterFieldName(name string) bool {
-	for _, f := range scalarFields[:gQueue] {
-		if w.curNames[f.Field] == name {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(w.counterNames[:], name)
 }
 
 // addCounterFamily takes the increases of every series of one family if it is a vllm:* counter (or an
@@ -462,14 +467,14 @@ func (a *gaugeAcc) add(agg, mx float64, scrape int) {
 // addHist reads one histogram field from the scrape.
 func (w *Window) addHist(hi int, s Scrape, restarted bool) {
 	field := histFields[hi]
-	name, series := s.Histogram(field)
+	name := s.NamesUsed[field]
 	if name == "" {
 		return
 	}
 	w.useName(field, name)
-	countFrom0 := w.newSeriesFrom0(name, restarted)
+	countFrom0 := -1 // computed on the first new series
 
-	for _, m := range series {
+	for m := range s.histSeries(name) {
 		count, sum, bad, detail := w.readHist(m.GetHistogram())
 		if bad != "" {
 			w.refuse(name, string(w.seriesID(name, m)), bad, detail)
@@ -489,7 +494,13 @@ func (w *Window) addHist(hi int, s Scrape, restarted bool) {
 			w.hists[hs.id] = hs
 			w.hList[hi] = insertSorted(w.hList[hi], hs, func(h *histSeries) string { return h.id })
 			hs.setBounds(w.bounds)
-			if !countFrom0 {
+			if countFrom0 < 0 {
+				countFrom0 = 0
+				if w.newSeriesFrom0(name, restarted) {
+					countFrom0 = 1
+				}
+			}
+			if countFrom0 == 0 {
 				hs.remember(w.cum, count, sum)
 				hs.seenAt = w.scrapes
 				continue // baseline

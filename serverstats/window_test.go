@@ -165,9 +165,12 @@ func TestWindowCounterReset(t *testing.T) {
 	assert.Contains(t, ev[0].Message, `vllm:generation_tokens_total{model_name="Qwen/Qwen3-0.6B"} went down from 5874 to 300`)
 	assert.Contains(t, ev[0].Message, "counted from 0")
 	// The interval view is strict: a reset in the step makes its increase (and rate) unknown.
-	assert.Nil(t, w.stepCounter(cGen))
+	_, known := w.stepCounter(cGen)
+	assert.False(t, known)
 	w.Add(scrape(t, b4, t0.Add(6*time.Second)))
-	assert.Equal(t, 50.0, deref(w.stepCounter(cGen)), "the next step counts from the reset value")
+	inc, known := w.stepCounter(cGen)
+	assert.True(t, known)
+	assert.Equal(t, 50.0, inc, "the next step counts from the reset value")
 
 	st := w.Summary()
 	assert.Equal(t, 1350.0, deref(st.GenerationTokens)) // 1000 + 300 + 50, never negative
