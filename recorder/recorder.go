@@ -433,7 +433,7 @@ func (r *Recorder) add(rec *Record) {
 	rec.itlAt = r.itl.n
 	c := &r.counts
 	c.Total++
-	e := winEntry{endS: rec.EndS, ttftMS: rec.TTFTMS, e2eMS: rec.E2EMS}
+	e := entryOf(rec)
 	r.schedule(rec)
 	c.OutputLength.add(rec)
 	switch rec.Outcome {
@@ -463,7 +463,6 @@ func (r *Recorder) add(rec *Record) {
 		if r.slo.set() && r.slo.meets(rec) {
 			r.good++
 		}
-		e.ok, e.out = true, int64(rec.OutputTokens)
 	case OutcomeRejected:
 		c.Rejected++
 		r.reject.add(rec.TimeToRejectMS)

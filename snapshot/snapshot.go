@@ -483,6 +483,22 @@ func F(v float64) *float64 {
 	return &v
 }
 
+// The events that say a run did not run to its end, written by the collector and the journal and read by the
+// report (report.RunNotes).
+const (
+	// EventSourceCollector is the Event.Source of the events the collector writes itself: an early stop, the
+	// events it leaves out.
+	EventSourceCollector = "vmtest"
+	// StoppedEarlyPrefix begins the collector's event when a run stopped before its end:
+	// "stopped early: <cause>" (a signal, the test's deadline, a sweep's SLO).
+	StoppedEarlyPrefix = "stopped early: "
+	// EventSourceJournal is the Event.Source of journal.Load's event on a run rebuilt from its journal.
+	EventSourceJournal = "journal"
+	// DidNotFinishPrefix begins journal.Load's event on a rebuilt run: "the run did not finish: rebuilt from
+	// its journal up to …".
+	DidNotFinishPrefix = "the run did not finish: "
+)
+
 // Event is something that happened during collection that a reader of the summary must know about: a GPU
 // lost, a server restart, a source falling back.
 type Event struct {
