@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/vmtest/vmtest/assert"
 	"github.com/vmtest/vmtest/report"
@@ -39,8 +40,8 @@ type Checks struct {
 type Check struct {
 	// Check says how it was built (assert.Check.String), e.g. `threshold "p(99) ttft < 500ms"`.
 	Check string `json:"check"`
-	// Threshold is its threshold expression (assert.Check.Threshold), from which a rebuild builds it again;
-	// "" for a check built in Go code (a typed constructor, Baseline, Func), which a rebuild cannot run.
+	// Threshold is a threshold expression with its verdict (assert.Check.Expression), from which a rebuild
+	// builds it again; "" for a Baseline or Func check, which a rebuild cannot run.
 	Threshold string `json:"threshold,omitempty"`
 	// From is where it was registered, as its failure names it (`from -slo "..."`, `check registered at
 	// x_test.go:12`); "" when unknown.
@@ -106,10 +107,10 @@ func readChecks(path, runID string) (*Checks, error) {
 }
 
 // notRerun is the Verdict.Unknown of a check a rebuild cannot run again.
-const notRerun = "not known: built in Go code, which a journal cannot keep; only threshold expressions (assert.Expr, -slo) are checked again when a killed run is rebuilt"
+const notRerun = "not known: a Baseline or Func check depends on a file or on Go code, which a journal cannot keep; thresholds and typed checks (P99Below, ErrorRateBelow, ...) are checked again when a killed run is rebuilt"
 
-// verdicts evaluates checks over s: a threshold is built again (assert.Expr) and evaluated; another check's
-// verdict is unknown. nil when checks is nil (the journal kept none).
+// verdicts evaluates checks over s: a threshold is built again (assert.Expr) and evaluated (its figure with no
+// data is not met, Verdict.NoData); another check's verdict is unknown. nil when checks is nil (the journal kept none).
 func verdicts(checks *Checks, s *summary.Summary) []report.Verdict {
 	if checks == nil {
 		return nil
@@ -122,13 +123,22 @@ func verdicts(checks *Checks, s *summary.Summary) []report.Verdict {
 			v.Unknown = notRerun
 		default:
 			if err := assert.Expr(c.Threshold).Eval(s); err != nil {
-				v.Err = err.Error()
-				if c.From != "" {
-					v.Err += " (" + c.From + ")"
-				}
+				var be *assert.BoundError
+				v.Err, v.Reason = withFrom(err.Error(), c.From), withFrom(assert.Reason(err), c.From)
+				v.NoData = errors.As(err, &be) && !be.NotMet
 			}
 		}
 		out = append(out, v)
 	}
 	return out
+}
+
+// withFrom appends from, where the check came from, to the first line of text (a threshold that cannot be
+// read has its expression and a caret on the lines below); text as it is when from is "".
+func withFrom(text, from string) string {
+	if from == "" {
+		return text
+	}
+	first, rest, _ := strings.Cut(text, "\n")
+	return strings.TrimSuffix(first+" ("+from+")\n"+rest, "\n")
 }

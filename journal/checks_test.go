@@ -3,6 +3,7 @@ package journal
 import (
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,22 +28,33 @@ func TestRebuildEvaluatesTheKeptChecks(t *testing.T) {
 	require.NoError(t, w.SetChecks([]Check{
 		{Check: `threshold "ttft.p50 < 40ms"`, Threshold: "ttft.p50 < 40ms", From: `from -slo "ttft.p50 < 40ms"`},
 		{Check: `threshold "ttft.p50 < 60ms"`, Threshold: "ttft.p50 < 60ms"},
-		{Check: `P99Below("ttft", 1s)`, From: "check registered at x_test.go:9"},
+		{Check: "at least 12 requests", From: "check registered at x_test.go:9"},
+		{Check: `threshold "cgroup_cpu_percent.max < 50"`, Threshold: "cgroup_cpu_percent.max < 50"},
 	}))
 	require.NoError(t, os.Chtimes(p.Checks, t0, t0))
 	res, err := Rebuild(p, t0.Add(time.Hour))
 	require.NoError(t, err)
-	require.Len(t, res.Verdicts, 3)
+	require.Len(t, res.Verdicts, 4)
 	assert.Contains(t, res.Verdicts[0].Err, `not met: ttft.p50 = 50.000 ms, want < 40ms (n=3`)
 	assert.Contains(t, res.Verdicts[0].Err, `(from -slo "ttft.p50 < 40ms")`)
+	r := res.Verdicts[0].Reason
+	assert.True(t, strings.HasPrefix(r, "ttft.p50 = 50.000 ms, want < 40ms (n=3"), "the reason does not name the check: %q", r)
+	assert.True(t, strings.HasSuffix(r, `(from -slo "ttft.p50 < 40ms")`), r)
+	assert.Equal(t, `vmtest: threshold "ttft.p50 < 40ms" not met: `+r, res.Verdicts[0].Err)
 	assert.Equal(t, report.Verdict{Check: `threshold "ttft.p50 < 60ms"`}, res.Verdicts[1])
-	assert.Equal(t, report.Verdict{Check: `P99Below("ttft", 1s)`, Unknown: notRerun}, res.Verdicts[2])
+	assert.Equal(t, report.Verdict{Check: "at least 12 requests", Unknown: notRerun}, res.Verdicts[2])
+	// A figure with no data is not met (never a pass, never "not known"), and marked so.
+	assert.True(t, res.Verdicts[3].NoData)
+	assert.Empty(t, res.Verdicts[3].Unknown)
+	assert.Contains(t, res.Verdicts[3].Err, `cgroup_cpu_percent.max < 50%: no data (`)
+	assert.False(t, res.Verdicts[0].NoData, "a figure proven on the wrong side is not no data")
 
 	page, err := os.ReadFile(res.Summary.Files["report_html"])
 	require.NoError(t, err)
 	html := string(page)
 	assert.Contains(t, html, "The run was killed before it checked its SLOs")
 	assert.Contains(t, html, `<td class="failed">NOT MET</td>`)
+	assert.Contains(t, html, `<td class="failed">NOT MET (no data)</td>`)
 	assert.Contains(t, html, `<td class="met">met</td>`)
 	assert.Contains(t, html, `<td>not known</td>`)
 	assert.NotContains(t, html, "the report the run itself wrote", "a killed run wrote none")

@@ -60,6 +60,12 @@ type Header struct {
 	// GPUKeys are the GPUs asked for by index (report.SnapshotFile.GPUKeys), so a rebuilt metrics CSV has their
 	// columns as the finished run's would; absent when none was named.
 	GPUKeys []string `json:"gpu_keys,omitempty"`
+	// Writer is the process writing the journal (Create sets it to Self when nil), so a rebuild can tell a run
+	// that ended from one still going; absent in journals written before it was (nil: may still run).
+	Writer *Owner `json:"writer,omitempty"`
+	// NoPNG is the run's choice to write no metrics_<config>_<stamp>.png (the collector's Options.NoPNG),
+	// which a rebuild keeps; absent (false) in journals written before it was.
+	NoPNG bool `json:"no_png,omitempty"`
 }
 
 // Tick is one snapshots-file line: a snapshot and the run's state when it was taken.

@@ -32,8 +32,12 @@ func testPaths(t *testing.T) Paths {
 
 func header(maxSnaps int) Header {
 	return Header{RunID: "run1", ConfigID: "cfg", TestName: "TestX", Start: t0, IntervalS: 2, MaxSnapshots: maxSnaps,
-		GoodputSLOsMS: map[string]float64{"ttft": 60}}
+		GoodputSLOsMS: map[string]float64{"ttft": 60}, Writer: elsewhere}
 }
+
+// elsewhere is a writer on another host: it may run, so its journal's file times decide (this process, the
+// default writer, is Running and never rebuilt).
+var elsewhere = &Owner{PID: 1, Host: "elsewhere", BootID: "b"}
 
 // snap is the snapshot of tick i: at t0 + 2i s, with a queue size of i.
 func snap(i int) snapshot.Snapshot {
@@ -231,8 +235,11 @@ func TestRebuildWritesTheFullFileSet(t *testing.T) {
 	assert.Equal(t, 4.0, sum.DurationS)
 	require.NotEmpty(t, sum.Events)
 	last := sum.Events[len(sum.Events)-1]
-	assert.Equal(t, "journal", last.Source)
-	assert.Contains(t, last.Message, "did not finish")
+	assert.Equal(t, snapshot.EventSourceJournal, last.Source)
+	assert.True(t, strings.HasPrefix(last.Message, snapshot.DidNotFinishPrefix), last.Message)
+	notes := report.RunNotes(sum)
+	require.NotEmpty(t, notes, "the report reads the journal's event")
+	assert.Equal(t, "did not finish: "+strings.TrimPrefix(last.Message, "the run did not finish: "), notes[0])
 	assert.Zero(t, run.Skipped)
 	for _, k := range []string{"snapshots_json", "snapshots_csv", "summary_json", "run_summary_json", "requests_csv", "plot_png"} {
 		require.FileExists(t, sum.Files[k], k)

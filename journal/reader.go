@@ -65,6 +65,9 @@ type Run struct {
 	// are the request rows among Cut and Unreadable.
 	Cut, Unreadable, PastBound int
 	RowsCut, RowsUnreadable    int
+	// RowsStoppedAt is the number of the request row whose frame could not be read (a length past the
+	// bound), after which the rest of the requests file was not read; 0 when the whole file was read.
+	RowsStoppedAt int
 	// Damage describes the first MaxDamage lines and rows counted in Cut and Unreadable, in reading order.
 	Damage []Damage
 	// Checks is the checks file (nil when there is none: a journal written before they were, or one that
@@ -197,6 +200,31 @@ func Read(p Paths) (*Run, error) {
 	run.bound()
 	run.Checks, run.ChecksErr = readChecks(p.Checks, run.Header.RunID)
 	return run, nil
+}
+
+// readHeader reads only the header line of the journal at p: that of its first file with one (Read's
+// order); ok false when none can be read.
+func readHeader(p Paths) (Header, bool) {
+	for _, f := range []struct{ path, kind string }{{p.Prev, KindSnapshots}, {p.Snapshots, KindSnapshots}, {p.Requests, KindRequests}} {
+		if h, err := readHeaderOf(f.path, f.kind); err == nil {
+			return h, true
+		}
+	}
+	return Header{}, false
+}
+
+// readHeaderOf reads the header line of the journal file of kind at path.
+func readHeaderOf(path, kind string) (Header, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Header{}, err
+	}
+	defer f.Close()
+	line, state, err := readLine(bufio.NewReaderSize(f, 64<<10))
+	if err != nil {
+		return Header{}, err
+	}
+	return parseHeader(line, state == lineWhole, kind)
 }
 
 // Rows returns the row bound h names: MaxRequests, recorder.DefaultMaxRecords when absent (journals written
@@ -475,6 +503,7 @@ func (r *Run) readRows(br *bufio.Reader, version int) (skipped int, err error) {
 		if n > maxRow {
 			r.skip(KindRequests, Damage{Row: row, Last: atEnd(br), Reason: fmt.Sprintf(
 				"its frame gives a length of %d bytes, past %d: the rest of the file cannot be framed and was not read", n, maxRow)}, false)
+			r.RowsStoppedAt = row
 			return skipped + 1, nil
 		}
 		buf.Reset()

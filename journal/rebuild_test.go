@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/report"
+	"github.com/vmtest/vmtest/serverstats"
 )
 
 // killedRun writes the journal of a run that started at t0 and was killed after three ticks with one request
@@ -116,7 +118,10 @@ func TestRebuildSkipsAFinishedRun(t *testing.T) {
 	want := writeSummary(t, files.RunSummaryJSON, "run1", t0, true)
 	res, err := Rebuild(p, t0.Add(time.Hour))
 	require.NoError(t, err)
-	assert.Contains(t, res.Skipped, "says it finished")
+	assert.Contains(t, res.Skipped, "says it finished (the journal was kept: a file failed to write")
+	assert.False(t, res.Finishing, "its writer is on another host")
+	assert.False(t, res.Gone)
+	assert.True(t, res.QuietAt.IsZero())
 	assert.Nil(t, res.Summary)
 	got, err := os.ReadFile(files.RunSummaryJSON)
 	require.NoError(t, err)
@@ -403,7 +408,7 @@ func TestRebuildNamesACutRow(t *testing.T) {
 	assert.Len(t, b.Rows, 2)
 	assert.True(t, rq.TTFTMS.Partial)
 	require.Len(t, b.Summary.Warnings, 1)
-	assert.Contains(t, b.Summary.Warnings[0], "journal: 1 requests are counted but have no row (1 cut short at the end of the requests file by the kill)")
+	assert.Contains(t, b.Summary.Warnings[0], "journal: 1 request is counted but has no row (1 cut short at the end of the requests file by the kill)")
 	assert.NotContains(t, b.Summary.Warnings[0], "row bound")
 	ev := b.Summary.Events[len(b.Summary.Events)-1].Message
 	assert.Contains(t, ev, "(3 snapshots, 2 request rows of 3 requests counted; 1 line or row skipped: 1 cut short at the end of its file by the kill)")
@@ -416,9 +421,12 @@ func TestRebuildExtendsTheEndToTheLastRequest(t *testing.T) {
 	p := testPaths(t)
 	w, err := Create(p, header(100))
 	require.NoError(t, err)
-	for i := 0; i < 4; i++ { // row i from max(0, 2i − 0.2) s, 60 ms long; tick i at 2i s
+	finished := []int{0, 2, 1, 1} // rows end at 0.06, 1.86, 3.86, 5.86 s: after tick 0, by ticks 1, 1, 2, 3
+	for i := 0; i < 4; i++ {      // row i from max(0, 2i − 0.2) s, 60 ms long; tick i at 2i s
 		r, g := okRow(fmt.Sprint("q", i), max(0, 2*float64(i)-0.2), 50, []float64{10})
-		require.NoError(t, w.Append(Entry{Snapshot: snap(i), Rows: []recorder.Record{r}, Gaps: [][]float64{g},
+		sn := snap(i)
+		sn.VLLMMetrics.RequestsFinished = finished[i]
+		require.NoError(t, w.Append(Entry{Snapshot: sn, Rows: []recorder.Record{r}, Gaps: [][]float64{g},
 			Requests: recorder.Counts{Total: i + 1, OK: i + 1}}))
 	}
 	require.NoError(t, w.Close())
@@ -428,8 +436,23 @@ func TestRebuildExtendsTheEndToTheLastRequest(t *testing.T) {
 	b, err := Load(p)
 	require.NoError(t, err)
 	s := b.Summary
-	assert.Equal(t, 3, s.Snapshots)
+	assert.Equal(t, 4, s.Snapshots, "3 journaled and 1 rebuilt at the last request's end")
 	assert.Equal(t, 4, s.Requests.Total)
+	// The snapshots add up as a finished run's: 0 + 2 + 1 journaled, and row 3 (TTFT 50 ms, E2E 60 ms) in the
+	// rebuilt last one at 5.86 s, marked as rebuilt and with no sampler reading.
+	sum := 0
+	for _, sn := range b.Snapshots.Snapshots {
+		sum += sn.VLLMMetrics.RequestsFinished
+	}
+	assert.Equal(t, s.Requests.OK, sum)
+	tail := b.Snapshots.Snapshots[3]
+	assert.Equal(t, 1, tail.VLLMMetrics.RequestsFinished)
+	assert.InDelta(t, 5.86, tail.ElapsedS, 1e-9)
+	assert.Equal(t, t0.Add(5860*time.Millisecond), tail.Timestamp)
+	assert.Equal(t, []float64{50, 60, 60}, []float64{*tail.VLLMMetrics.FirstTokenLatencyMS, *tail.VLLMMetrics.P50LatencyMS, *tail.VLLMMetrics.P99LatencyMS})
+	assert.Nil(t, tail.VLLMMetrics.RequestQueueSize)
+	assert.Equal(t, "cfg", tail.ConfigID)
+	assert.Contains(t, tail.Errors["journal"], "rebuilt at the end of the run's last request, 5.860 s: no sampler was read; requests_finished and the client latencies are the 1 successful request that ended after the last journaled snapshot at 4.000 s")
 	assert.Len(t, b.Rows, 4)
 	assert.InDelta(t, 5.86, s.DurationS, 1e-9, "row 3 ends at 5.8 + 0.06 s")
 	assert.Equal(t, t0.Add(5860*time.Millisecond), s.End)
@@ -437,11 +460,11 @@ func TestRebuildExtendsTheEndToTheLastRequest(t *testing.T) {
 	assert.InDelta(t, 5.86, *s.Requests.WindowS, 1e-9, "first start 0 s to last end 5.86 s")
 	assert.LessOrEqual(t, *s.Requests.WindowS, s.DurationS)
 	require.Len(t, s.Warnings, 1)
-	assert.Contains(t, s.Warnings[0], "journal: 1 request rows come after the last snapshot line")
+	assert.Contains(t, s.Warnings[0], "journal: 1 request row comes after the last snapshot line")
 	assert.Contains(t, s.Warnings[0], "the run's end is their last end (5.860 s)")
 	ev := s.Events[len(s.Events)-1]
 	assert.Equal(t, s.End, ev.Time)
-	assert.Contains(t, ev.Message, "up to the end of its last request, 5.860 s, after its last snapshot at 4.000 s (3 snapshots, 4 request rows of 4 requests counted; 1 line or row skipped: 1 cut short at the end of its file by the kill)")
+	assert.Contains(t, ev.Message, "up to the end of its last request, 5.860 s, after its last snapshot at 4.000 s (3 snapshots and 1 rebuilt at that end for the requests after the last, 4 request rows of 4 requests counted; 1 line or row skipped: 1 cut short at the end of its file by the kill)")
 }
 
 // A bad line inside a file is told apart from a cut last line: its number, that it was not the last, and a
@@ -468,4 +491,175 @@ func TestRebuildTellsABadLineFromACutOne(t *testing.T) {
 	assert.Contains(t, b.Summary.Warnings[0], "journal: "+name+" line 3, not its last: unreadable (unexpected end of JSON input): the file is damaged there")
 	assert.Contains(t, b.Summary.Events[len(b.Summary.Events)-1].Message,
 		"2 lines or rows skipped: 1 cut short at the end of its file by the kill, 1 unreadable within a file (damaged; the warnings say where)")
+}
+
+// crossCutJournal writes 4 ticks (0, 2, 4, 6 s) of rows of 100 output tokens each, TTFT 50 ms and 60 ms long,
+// ending at 0.26, 1.06, 2.56, 3.56 s (by the server's last scrape, journaled with tick 2 at 4 s) and 4.26,
+// 4.66, 5.06 s (with tick 3, whose line is then cut), with server statistics of gen generation tokens and 4
+// TTFT observations of mean 50 ms, and loads it.
+func crossCutJournal(t *testing.T, gen float64) *Rebuilt { return crossCutJournalNoRow(t, gen, 0) }
+
+// crossCutJournalNoRow is crossCutJournal whose tallies count noRow more requests, dropped past the row bound;
+// with noRow > 0 tick 3's line is left whole, so that its tallies (7 rows + noRow) are the ones read.
+func crossCutJournalNoRow(t *testing.T, gen float64, noRow int) *Rebuilt {
+	p := testPaths(t)
+	w, err := Create(p, header(100))
+	require.NoError(t, err)
+	end := t0.Add(4 * time.Second)
+	dur, mean := 4.0, 50.0
+	srv := &serverstats.Stats{Start: &t0, End: &end, DurationS: &dur, Scrapes: 3, Figures: serverstats.Figures{
+		GenerationTokens: &gen,
+		TTFT:             &serverstats.Histogram{Metric: "vllm:time_to_first_token_seconds", Count: 4, SumMS: 200, MeanMS: &mean}},
+		NamesUsed: map[string]string{serverstats.FieldGenerationTokensTotal: "vllm:generation_tokens_total"}}
+	starts := [][]float64{{0.2}, {1.0}, {2.5, 3.5}, {4.2, 4.6, 5.0}}
+	total := 0
+	for i, ss := range starts {
+		e := Entry{Snapshot: snap(i)}
+		for _, s := range ss {
+			r, g := okRow(fmt.Sprint("q", total), s, 50, []float64{10})
+			r.OutputTokens = 100
+			e.Rows, e.Gaps = append(e.Rows, r), append(e.Gaps, g)
+			total++
+		}
+		e.Requests = recorder.Counts{Total: total + noRow, OK: total + noRow, OutputTokens: int64(100 * total), Dropped: noRow}
+		if i == 2 {
+			e.Server = srv
+		}
+		require.NoError(t, w.Append(e))
+	}
+	require.NoError(t, w.Close())
+	if noRow == 0 {
+		st, err := os.Stat(p.Snapshots)
+		require.NoError(t, err)
+		require.NoError(t, os.Truncate(p.Snapshots, st.Size()-7)) // tick 3's line cut; its rows are whole
+	}
+	b, err := Load(p)
+	require.NoError(t, err)
+	require.Equal(t, 7+noRow, b.Summary.Requests.OK)
+	return b
+}
+
+// With requests counted that have no row (2 dropped past the row bound), the client's side of the cut
+// cross-check misses those that ended by the server's last scrape: the warning says it is partial and why,
+// rather than only blaming a mismatch (500 server tokens against the 400 of the 4 rows that ended by 4 s).
+func TestRebuildCutCrossCheckPartialWithoutRows(t *testing.T) {
+	b := crossCutJournalNoRow(t, 500, 2)
+	var got []string
+	for _, w := range b.Summary.Warnings {
+		if strings.Contains(w, "server generation tokens") {
+			got = append(got, w)
+		}
+	}
+	require.Len(t, got, 1, b.Summary.Warnings)
+	assert.True(t, strings.HasSuffix(got[0], "compared with the 4 successful requests that ended by then, of 9; partial: 2 requests counted have no row (2 past the row bound of "+fmt.Sprint(b.Run.Header.Rows())+"), and those that ended by then are not on the client's side, so a difference may be theirs)"), got[0])
+}
+
+// A rebuild whose server figures stop at 4 s while its requests run to 5.06 s cross-checks like with like:
+// the server's 4 TTFT observations and 400 tokens against the 4 requests (400 tokens) that ended by then, not
+// all 7 (700 tokens), which would blame other clients for a gap of −3 requests and −300 tokens.
+func TestRebuildCrossChecksUpToTheServersLastScrape(t *testing.T) {
+	b := crossCutJournal(t, 400)
+	for _, w := range b.Summary.Warnings {
+		assert.NotContains(t, w, "differ", "like with like agrees")
+	}
+	b = crossCutJournal(t, 300) // a true disagreement is still told, with what was compared
+	var got []string
+	for _, w := range b.Summary.Warnings {
+		if strings.Contains(w, "server generation tokens") {
+			got = append(got, w)
+		}
+	}
+	require.Len(t, got, 1, b.Summary.Warnings)
+	assert.Contains(t, got[0], "(300 from vllm:generation_tokens_total) and the client's output tokens (400) differ by -100 (-25.0% of the client's)")
+	assert.True(t, strings.HasSuffix(got[0], "(the server's figures stop at its last scrape, 4.000 s, while the requests run to 5.060 s: compared with the 4 successful requests that ended by then, of 7)"), got[0])
+}
+
+// Rows after a frame that cannot be read (a length past the bound) are in the file but not read: the warning
+// says so, rather than "not in the journal". Five rows a, b, c, d, e; row 3's frame damaged: rows 1 and 2
+// read, row 3 unreadable, rows 4 and 5 not read.
+func TestRebuildNamesRowsAfterADamagedFrame(t *testing.T) {
+	p := testPaths(t)
+	w, err := Create(p, header(10))
+	require.NoError(t, err)
+	var rows []recorder.Record
+	var gaps [][]float64
+	for i, id := range []string{"a", "b", "c", "d", "e"} {
+		r, g := okRow(id, float64(i)*0.1, 50, []float64{10})
+		rows, gaps = append(rows, r), append(gaps, g)
+	}
+	require.NoError(t, w.Append(Entry{Snapshot: snap(1), Rows: rows, Gaps: gaps, Requests: recorder.Counts{Total: 5, OK: 5}}))
+	require.NoError(t, w.Close())
+	whole, err := os.ReadFile(p.Requests)
+	require.NoError(t, err)
+	rowLen := len(appendRow(nil, &rows[0], gaps[0])) // every row has the same length
+	third := len(whole) - 3*rowLen
+	binary.LittleEndian.PutUint32(whole[third:], maxRow+1)
+	require.NoError(t, os.WriteFile(p.Requests, whole, 0o644))
+	b, err := Load(p)
+	require.NoError(t, err)
+	assert.Equal(t, 3, b.Run.RowsStoppedAt)
+	assert.Len(t, b.Rows, 2)
+	var got string
+	for _, w := range b.Summary.Warnings {
+		if strings.Contains(w, "have no row") {
+			got = w
+		}
+	}
+	assert.Contains(t, got, "journal: 3 requests are counted but have no row (1 unreadable within the requests file, which is damaged, 2 in the requests file after its row 3, whose frame is damaged: not read)")
+
+	// Row 2's length made to run past the end (within the bound): rows 2 to 5 read as one row cut short, and
+	// row 1's CRC broken: no row read, 1 unreadable, 1 cut, and 3 hidden in the damaged file.
+	binary.LittleEndian.PutUint32(whole[third:], uint32(rowLen-rowFrame)) // row 3 whole again
+	binary.LittleEndian.PutUint32(whole[third-rowLen:], 4*uint32(rowLen))
+	whole[third-2*rowLen+rowFrame+3] ^= 0x40
+	require.NoError(t, os.WriteFile(p.Requests, whole, 0o644))
+	b, err = Load(p)
+	require.NoError(t, err)
+	assert.Empty(t, b.Rows)
+	assert.Contains(t, b.Summary.Warnings[0], "journal: 5 requests are counted but have no row (1 cut short at the end of the requests file by the kill, or by a damaged length running past it, 1 unreadable within the requests file, which is damaged, 3 not read from the requests file, which is damaged (a damaged length hides the rows it spans))")
+}
+
+// A run whose summary says it finished while its writer (this process) is alive is finishing: it removes its
+// journal as it ends, so the journal is not said to be kept; QuietAt is one interval (2 s) on. Once the
+// journal is gone, the run's files are complete (Gone).
+func TestRebuildOfAFinishingRun(t *testing.T) {
+	p := journalOf(t, needProc(t))
+	files := p.files()
+	writeSummary(t, files.RunSummaryJSON, "run1", t0, true)
+	now := t0.Add(time.Hour)
+	res, err := Rebuild(p, now)
+	require.NoError(t, err)
+	assert.True(t, res.Finishing)
+	assert.False(t, res.Gone)
+	assert.Equal(t, now.Add(2*time.Second), res.QuietAt)
+	assert.Contains(t, res.Skipped, "the run is finishing (it removes its journal as it ends)")
+	assert.NotContains(t, res.Skipped, "kept")
+	assert.Nil(t, res.Summary)
+
+	for _, f := range []string{p.Snapshots, p.Requests, p.Checks} {
+		require.NoError(t, os.Remove(f))
+	}
+	res, err = Rebuild(p, now)
+	require.NoError(t, err)
+	assert.True(t, res.Gone)
+	assert.False(t, res.Finishing)
+	assert.True(t, res.QuietAt.IsZero())
+	assert.Contains(t, res.Skipped, "its writer removed its journal as it ended: the run's files are complete")
+}
+
+// A run killed after one interval with one request: the rebuilt event counts in the singular ("1 snapshot",
+// "1 request row of 1 request"), not "1 snapshots".
+func TestRebuildCountsOneInTheSingular(t *testing.T) {
+	p := testPaths(t)
+	w, err := Create(p, header(100))
+	require.NoError(t, err)
+	r, g := okRow("q0", 0, 50, []float64{10})
+	require.NoError(t, w.Append(Entry{Snapshot: snap(1), Rows: []recorder.Record{r}, Gaps: [][]float64{g},
+		Requests: recorder.Counts{Total: 1, OK: 1}}))
+	require.NoError(t, w.Close())
+	b, err := Load(p)
+	require.NoError(t, err)
+	ev := b.Summary.Events[len(b.Summary.Events)-1].Message
+	assert.Contains(t, ev, "up to its last interval (1 snapshot, 1 request row of 1 request counted; ")
+	assert.NotContains(t, ev, "1 snapshots")
 }

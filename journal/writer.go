@@ -52,8 +52,8 @@ type Entry struct {
 
 // Create creates the journal's snapshots and requests files at paths (an existing one is an error, not
 // replaced) and writes their headers, then writes the checks file with no check (SetChecks, which replaces
-// one already there). h.Format, h.Version, h.Kind and h.Segment are set here. h.MaxSnapshots must be 1 to
-// MaxBound, h.MaxRequests at most MaxBound (Read refuses the header otherwise).
+// one already there). h.Format, h.Version, h.Kind and h.Segment are set here, and h.Writer to Self when nil.
+// h.MaxSnapshots must be 1 to MaxBound, h.MaxRequests at most MaxBound (Read refuses the header otherwise).
 func Create(paths Paths, h Header) (*Writer, error) {
 	if h.MaxSnapshots <= 0 || h.MaxSnapshots > MaxBound {
 		return nil, fmt.Errorf("journal: MaxSnapshots = %d: must be 1 to %d", h.MaxSnapshots, MaxBound)
@@ -65,6 +65,9 @@ func Create(paths Paths, h Header) (*Writer, error) {
 		return nil, fmt.Errorf("journal: IntervalS = %g: must be positive", h.IntervalS)
 	}
 	h.Format, h.Version, h.Segment = Format, Version, 0
+	if h.Writer == nil {
+		h.Writer = Self()
+	}
 	w := &Writer{paths: paths, head: h}
 	var err error
 	if w.snaps, err = w.open(paths.Snapshots, KindSnapshots, 0); err != nil {
