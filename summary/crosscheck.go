@@ -1,6 +1,8 @@
 package summary
 
 import (
+	"fmt"
+
 	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/serverstats"
 )
@@ -14,7 +16,30 @@ func CrossCheck(server *serverstats.Stats, reqs recorder.Summary) []string {
 	if server == nil || reqs.Total == 0 {
 		return nil
 	}
+	return serverstats.CrossCheck(*server, clientTally(reqs))
+}
+
+// clientTally is reqs as serverstats.CrossCheck takes them.
+func clientTally(reqs recorder.Summary) serverstats.ClientTally {
 	w := reqs.Warmup
-	return serverstats.CrossCheck(*server, serverstats.ClientTally{OK: reqs.OK, OutputTokens: reqs.OutputTokens,
-		WarmupOK: w.OK, WarmupOutputTokens: w.OutputTokens, TTFTMeanMS: reqs.TTFTMS.Mean, E2EMeanMS: reqs.E2EMS.Mean})
+	return serverstats.ClientTally{OK: reqs.OK, OutputTokens: reqs.OutputTokens, WarmupOK: w.OK,
+		WarmupOutputTokens: w.OutputTokens, TTFTMeanMS: reqs.TTFTMS.Mean, E2EMeanMS: reqs.E2EMS.Mean}
+}
+
+// crossCheckCut is CrossCheck over the client's requests that ended by the server's last scrape (cut), for a
+// run whose server figures stop before its requests (all, reqs): each warning says what was compared.
+func crossCheckCut(server *serverstats.Stats, reqs recorder.Summary, cut ServerCut) []string {
+	if server == nil || reqs.Total == 0 {
+		return nil
+	}
+	out := serverstats.CrossCheck(*server, clientTally(cut.Requests))
+	partial := ""
+	if cut.NoRow > 0 {
+		partial = fmt.Sprintf("; partial: %d requests counted have no row (%s), and those that ended by then are not on the client's side, so a difference may be theirs", cut.NoRow, cut.NoRowCause)
+	}
+	for i := range out {
+		out[i] += fmt.Sprintf(" (the server's figures stop at its last scrape, %.3f s, while the requests run to %.3f s: "+
+			"compared with the %d successful requests that ended by then, of %d%s)", cut.AtS, cut.EndS, cut.Requests.OK, reqs.OK, partial)
+	}
+	return out
 }

@@ -179,7 +179,7 @@ func TestLookupUnknownFigures(t *testing.T) {
 	for name, note := range map[string]string{
 		"gpu_1.power_w.avg":              "gpu_1 never reported it",
 		"gpu_7.utilization.avg":          "no gpu_7 in this run (GPUs: gpu_0, gpu_1)",
-		"server.requests_per_second.avg": "no server reading: no server to scrape",
+		"server.requests_per_second.avg": "no interval with a rate of request_success_total in the 14 scrapes (an interval shorter than half the sampling interval, with a restart or reset, or without the counter gives none)",
 		"tpot.p50":                       "n=0 values from 10 successful requests",
 	} {
 		v, err := s.Lookup(name)
@@ -398,4 +398,79 @@ func TestLookupPrefixCacheHitRate(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, v.Known)
 	assert.Contains(t, v.Note, "vllm:prefix_cache_queries_total")
+}
+
+// Each unknown sampled figure names its own cause, from the data: a host with 6 readings and no memory limit
+// (issue 9's trial said "no host reading"), a 0.5 s run whose 2 scrapes are closer than the 1 s a rate needs
+// at a 2 s interval (it said "no server reading"), and no scrape at all.
+func TestLookupNullReasons(t *testing.T) {
+	d := 0.5
+	s := &Summary{IntervalS: 2, DurationS: 0.5, Snapshots: 6,
+		Sources: map[string]SourceStatus{"system": {Readings: 7, Failed: 1}},
+		System:  SystemStats{AvgCPUPercent: lp(3), Cgroup: "v2 /user.slice", CgroupCPU: "v2 /user.slice", AvgCgroupMemoryGB: lp(1)},
+		VLLM:    VLLMStats{Scrapes: 2, GenerationTokens: lp(40), AvgRequestQueueSize: lp(0)},
+		Server: &serverstats.Stats{Scrapes: 2, DurationS: &d,
+			NotExposed: map[string]string{serverstats.FieldKVCacheUsagePercent: "not exposed (looked for vllm:kv_cache_usage_perc)"}},
+	}
+	for name, note := range map[string]string{
+		"cgroup_memory_percent.avg":      "no memory limit set on cgroup v2 /user.slice (memory.max is max): see memory_gb",
+		"cgroup_cpu_percent.max":         "no CPU quota set on cgroup v2 /user.slice (cpu.max is max): see cpu",
+		"memory_gb.avg":                  "no reading of it in the 6 host readings",
+		"server.tokens_per_second.avg":   "no interval long enough for a rate: the 2 scrapes span 0.5 s, under the 1 s (half the sampling interval) a rate needs",
+		"server.requests_per_second.avg": "no interval long enough for a rate: the 2 scrapes span 0.5 s, under the 1 s (half the sampling interval) a rate needs",
+		"server.kv_cache_usage.max":      "kv_cache_usage_percent not exposed (looked for vllm:kv_cache_usage_perc)",
+		"server.batch.avg":               "no reading of active_batch_size in the 2 successful scrapes",
+	} {
+		v, err := s.Lookup(name)
+		require.NoError(t, err, name)
+		assert.False(t, v.Known, name)
+		assert.Equal(t, note, v.Note, name)
+	}
+	s.Server.DurationS = lp(4)
+	v, _ := s.Lookup("server.tokens_per_second.max")
+	assert.Equal(t, "no interval with a rate of generation_tokens_total in the 2 scrapes (an interval shorter than half the sampling interval, with a restart or reset, or without the counter gives none)", v.Note)
+	s.System.CgroupCPUIsHost = true
+	v, _ = s.Lookup("cgroup_cpu_percent.avg")
+	assert.Equal(t, "the CPU cgroup v2 /user.slice is the host's root cgroup: see cpu", v.Note)
+	s.System.CgroupCPUIsHost = false
+	s.System.Cgroup, s.System.CgroupCPU = "v1 /user.slice", "v1 /cpu"
+	v, _ = s.Lookup("cgroup_memory_percent.avg")
+	assert.Equal(t, "no memory limit set on cgroup v1 /user.slice (memory.limit_in_bytes is unlimited): see memory_gb", v.Note)
+	v, _ = s.Lookup("cgroup_cpu_percent.avg")
+	assert.Equal(t, "no CPU quota set on cgroup v1 /cpu (cpu.cfs_quota_us is -1): see cpu", v.Note)
+	s.System.Cgroup = ""
+	v, _ = s.Lookup("cgroup_memory_percent.avg")
+	assert.Equal(t, "no cgroup read in the 6 host readings", v.Note, "a CPU cgroup alone is no memory cgroup")
+	s.System.CgroupCPU = ""
+	v, _ = s.Lookup("cgroup_memory_percent.avg")
+	assert.Equal(t, "no cgroup read in the 6 host readings", v.Note)
+	none := &Summary{Snapshots: 3, Sources: map[string]SourceStatus{"vllm": {Readings: 3, Failed: 3, LastError: "connection refused"}}}
+	v, _ = none.Lookup("server.queue.max")
+	assert.Equal(t, "no server reading: connection refused", v.Note)
+	v, _ = none.Lookup("cpu.avg")
+	assert.Equal(t, "no host reading", v.Note)
+	one := &Summary{Sources: map[string]SourceStatus{"system": {Readings: 1}}, VLLM: VLLMStats{Scrapes: 1}}
+	v, _ = one.Lookup("cpu.max")
+	assert.Equal(t, "one host reading: a rate needs two", v.Note)
+	v, _ = one.Lookup("server.tokens_per_second.avg")
+	assert.Equal(t, "one successful scrape: a rate needs two", v.Note)
+}
+
+// A figure's data file is the file that holds it: the requests CSV for client figures, the snapshots CSV for
+// host, cgroup, GPU and server readings, the summary JSON for the load generator's cost; a name that is no
+// metric's gets DataFile's answer.
+func TestDataFileOfChoosesByTheMetricsKind(t *testing.T) {
+	s := &Summary{Files: map[string]string{"requests_csv": "r.csv", "snapshots_csv": "s.csv", "snapshots_json": "s.json", "summary_json": "sum.json"}}
+	for name, want := range map[string]string{
+		"ttft.p99": "r.csv", "latency.p50": "r.csv", "error_rate": "r.csv", "throughput": "r.csv", "requests.ok": "r.csv",
+		"goodput": "r.csv", "send_lag.p99": "r.csv",
+		"cgroup_cpu_percent.max": "s.csv", "cgroup_memory_percent.avg": "s.csv", "cpu.max": "s.csv", "gpu.utilization.avg": "s.csv",
+		"gpu_0.power_w.max": "s.csv", "server.kv_cache_usage.max": "s.csv", "server.ttft.p99": "s.csv",
+		"client.cpu_utilization": "sum.json", "no_such_metric": "r.csv",
+	} {
+		assert.Equal(t, want, s.DataFileOf(name), name)
+	}
+	s.Files = map[string]string{"requests_csv": "r.csv", "snapshots_json": "s.json"} // no CSV of the snapshots
+	assert.Equal(t, "s.json", s.DataFileOf("cgroup_cpu_percent.max"))
+	assert.Equal(t, "(files not written)", (&Summary{}).DataFileOf("cgroup_cpu_percent.max"))
 }

@@ -65,7 +65,18 @@ type Metric struct {
 	read func(s *Summary, a args, v Value) Value
 	// dist reads a client-side latency distribution; set only for the <latency>.<stat> entries.
 	dist func(r *recorder.Summary) recorder.Stats
+	// data is the kind of file that holds the figure's data (Summary.DataFileOf).
+	data dataKind
 }
+
+// dataKind is where a figure's data lies in a run's files.
+type dataKind int
+
+const (
+	dataSnapshots dataKind = iota // the snapshots CSV and JSON: host, cgroup, GPU and server readings
+	dataRequests                  // the requests CSV: one row per request, the client's figures
+	dataSummary                   // only the summary JSON (the load generator's own cost)
+)
 
 // args are the parts of a name a family leaves open.
 type args struct {
@@ -115,28 +126,28 @@ var registry = []Metric{
 		func(r *recorder.Summary) recorder.Stats { return r.TTFTFromIntendedMS }),
 	latency("e2e_from_intended", nil, "E2E from intended start", "E2E latency measured from when an open-loop schedule meant the request to start",
 		func(r *recorder.Summary) recorder.Stats { return r.E2EFromIntendedMS }),
-	{Name: "time_to_reject." + latencyStats, Unit: UnitMS, Direction: LowerIsBetter, Label: "time to reject",
+	{Name: "time_to_reject." + latencyStats, data: dataRequests, Unit: UnitMS, Direction: LowerIsBetter, Label: "time to reject",
 		Doc: "time to rejection: request start to the response headers of a request the server refused for load (HTTP 429 or 503), over rejected requests, ms", read: timeToReject},
 
-	{Name: "send_lag." + latencyStats, Unit: UnitMS, Direction: LowerIsBetter, Label: "send lag",
+	{Name: "send_lag." + latencyStats, data: dataRequests, Unit: UnitMS, Direction: LowerIsBetter, Label: "send lag",
 		Doc:  "how late the open loop sent each request: intended start to send, slot waits included, over its requests of every outcome, ms; unknown in closed loop",
 		read: sendLag},
-	{Name: "client.cpu_utilization", Unit: UnitFraction, Direction: LowerIsBetter, Label: "client CPU",
+	{Name: "client.cpu_utilization", data: dataSummary, Unit: UnitFraction, Direction: LowerIsBetter, Label: "client CPU",
 		Doc: "the client process's CPU time over its load runs in a share of GOMAXPROCS's cores, a fraction (0.8 is 80%); unknown when no load generator reported it", read: clientCPU},
-	{Name: "error_rate", Unit: UnitFraction, Direction: LowerIsBetter, Label: "error rate", Bench: "err/req",
+	{Name: "error_rate", data: dataRequests, Unit: UnitFraction, Direction: LowerIsBetter, Label: "error rate", Bench: "err/req",
 		Doc: "(total − ok − canceled) / (total − canceled) over the recorded requests, a fraction (0.01 is 1%); unknown when every request was canceled", read: errorRate},
-	{Name: "request_throughput", Synonyms: []string{"throughput"}, Unit: UnitReqPerS, Direction: HigherIsBetter,
+	{Name: "request_throughput", data: dataRequests, Synonyms: []string{"throughput"}, Unit: UnitReqPerS, Direction: HigherIsBetter,
 		Label: "request throughput", Bench: "req/s", Doc: "successful requests per second over the requests' measured window; unknown when that window is under 1 s",
 		read: requestFigure(func(r *recorder.Summary) *float64 { return r.RequestThroughput })},
-	{Name: "output_token_throughput", Unit: UnitTokPerS, Direction: HigherIsBetter, Label: "output token throughput", Bench: "tok/s",
+	{Name: "output_token_throughput", data: dataRequests, Unit: UnitTokPerS, Direction: HigherIsBetter, Label: "output token throughput", Bench: "tok/s",
 		Doc:  "output tokens of successful requests per second over the requests' measured window; unknown when that window is under 1 s",
 		read: requestFigure(func(r *recorder.Summary) *float64 { return r.OutputTokenThroughput })},
-	{Name: "total_token_throughput", Unit: UnitTokPerS, Direction: HigherIsBetter, Label: "total token throughput",
+	{Name: "total_token_throughput", data: dataRequests, Unit: UnitTokPerS, Direction: HigherIsBetter, Label: "total token throughput",
 		Doc:  "prompt and output tokens of successful requests per second over the requests' measured window; unknown when that window is under 1 s",
 		read: requestFigure(func(r *recorder.Summary) *float64 { return r.TotalTokenThroughput })},
-	{Name: "goodput", Unit: UnitReqPerS, Direction: HigherIsBetter, Label: "goodput", Bench: "goodput-req/s",
+	{Name: "goodput", data: dataRequests, Unit: UnitReqPerS, Direction: HigherIsBetter, Label: "goodput", Bench: "goodput-req/s",
 		Doc: "successful requests per second that met every goodput SLO (DistServe) over the requests' measured window; unknown when no SLO was given or that window is under 1 s", read: goodput},
-	{Name: "goodput_requests", Unit: UnitRequests, Direction: HigherIsBetter, Label: "goodput requests",
+	{Name: "goodput_requests", data: dataRequests, Unit: UnitRequests, Direction: HigherIsBetter, Label: "goodput requests",
 		Doc: "the number of requests that met every goodput SLO; unknown when no SLO was given", read: goodputRequests},
 
 	count("ok", "successful requests: at least one token, and finished ([DONE] or a finish reason)", Neutral, func(c recorder.Counts) int64 { return int64(c.OK) }),
@@ -172,14 +183,19 @@ var registry = []Metric{
 		}},
 
 	serverGauge("tokens_per_second", UnitTokPerS, HigherIsBetter, avgMax, "server generation throughput", "the rate of vllm:generation_tokens_total per sampling interval",
+		serverReason(serverstats.FieldGenerationTokensTotal, true),
 		func(v *VLLMStats) *float64 { return v.AvgTokensPerSecond }, func(v *VLLMStats) *float64 { return v.MaxTokensPerSecond }),
 	serverGauge("queue", UnitRequests, LowerIsBetter, avgMax, "server queue", "requests waiting in the server (vllm:num_requests_waiting) over the snapshots",
+		serverReason(serverstats.FieldRequestQueueSize, false),
 		func(v *VLLMStats) *float64 { return v.AvgRequestQueueSize }, func(v *VLLMStats) *float64 { return v.MaxRequestQueueSize }),
 	serverGauge("batch", UnitRequests, LowerIsBetter, avgMax, "server batch", "requests running in the server (vllm:num_requests_running) over the snapshots",
+		serverReason(serverstats.FieldActiveBatchSize, false),
 		func(v *VLLMStats) *float64 { return v.AvgActiveBatchSize }, func(v *VLLMStats) *float64 { return v.MaxActiveBatchSize }),
 	serverGauge("kv_cache_usage", UnitPercent, LowerIsBetter, avgMax, "server KV-cache usage", "the server's KV-cache usage, %, over the snapshots",
+		serverReason(serverstats.FieldKVCacheUsagePercent, false),
 		func(v *VLLMStats) *float64 { return v.AvgKVCacheUsagePercent }, func(v *VLLMStats) *float64 { return v.MaxKVCacheUsagePercent }),
 	serverGauge("requests_per_second", UnitReqPerS, HigherIsBetter, "<avg>", "server request throughput", "the rate of vllm:request_success_total per sampling interval",
+		serverReason(serverstats.FieldRequestSuccessTotal, true),
 		func(v *VLLMStats) *float64 { return v.AvgRequestsPerSecond }, nil),
 	{Name: "server.generation_tokens", Unit: UnitTokens, Direction: Neutral, Label: "server generation tokens",
 		Doc: "tokens the server generated during the test (vllm:generation_tokens_total, first to last scrape)",
@@ -201,13 +217,13 @@ var registry = []Metric{
 	serverHist("queue_time", "server queue time", "vllm:request_queue_time_seconds", serverstats.FieldQueueTimeSeconds, func(f *serverstats.Figures) *serverstats.Histogram { return f.QueueTime }),
 	serverHist("itl", "server ITL", "vllm:inter_token_latency_seconds (before vLLM 0.11 vllm:time_per_output_token_seconds)", serverstats.FieldITLSeconds, func(f *serverstats.Figures) *serverstats.Histogram { return f.ITL }),
 
-	hostFigure("cpu", UnitPercent, "host CPU", "the host's CPU busy time, % of all cores, per sampling interval",
+	hostFigure("cpu", UnitPercent, "host CPU", "the host's CPU busy time, % of all cores, per sampling interval", hostReason("rate"),
 		func(y *SystemStats) *float64 { return y.AvgCPUPercent }, func(y *SystemStats) *float64 { return y.MaxCPUPercent }),
-	hostFigure("memory_gb", UnitGiB, "host memory", "the host's memory in use, GiB",
+	hostFigure("memory_gb", UnitGiB, "host memory", "the host's memory in use, GiB", hostReason("memory"),
 		func(y *SystemStats) *float64 { return y.AvgMemoryGB }, func(y *SystemStats) *float64 { return y.MaxMemoryGB }),
-	hostFigure("cgroup_memory_percent", UnitPercent, "cgroup memory", "the process's cgroup's memory in use, % of its limit (v2 memory.max, v1 memory.limit_in_bytes); unknown without a limit",
+	hostFigure("cgroup_memory_percent", UnitPercent, "cgroup memory", "the process's cgroup's memory in use, % of its limit (v2 memory.max, v1 memory.limit_in_bytes); unknown without a limit", hostReason("cgroup_memory"),
 		func(y *SystemStats) *float64 { return y.AvgCgroupMemoryPercent }, func(y *SystemStats) *float64 { return y.MaxCgroupMemoryPercent }),
-	hostFigure("cgroup_cpu_percent", UnitPercent, "cgroup CPU", "the process's cgroup's CPU use, % of its quota (v2 cpu.max, v1 cpu.cfs_quota_us), per sampling interval; unknown without a quota",
+	hostFigure("cgroup_cpu_percent", UnitPercent, "cgroup CPU", "the process's cgroup's CPU use, % of its quota (v2 cpu.max, v1 cpu.cfs_quota_us), per sampling interval; unknown without a quota", hostReason("cgroup_cpu"),
 		func(y *SystemStats) *float64 { return y.AvgCgroupCPUPercent }, func(y *SystemStats) *float64 { return y.MaxCgroupCPUPercent }),
 }
 
@@ -219,7 +235,7 @@ func Registry() []Metric { return append([]Metric(nil), registry...) }
 // latency is the entry of a client-side latency distribution, ms, with its statistics.
 func latency(name string, synonyms []string, label, doc string, get func(*recorder.Summary) recorder.Stats) Metric {
 	return Metric{Name: name + "." + latencyStats, Synonyms: synonyms, Unit: UnitMS, Direction: LowerIsBetter,
-		Label: label, Doc: doc + ", ms", dist: get,
+		Label: label, Doc: doc + ", ms", dist: get, data: dataRequests,
 		read: func(s *Summary, a args, v Value) Value {
 			st := get(&s.Requests)
 			v.N = st.N
@@ -307,7 +323,7 @@ func count(name, doc string, dir Direction, get func(recorder.Counts) int64) Met
 	if name == "output_tokens" || name == "prompt_tokens" || name == "reasoning_tokens" {
 		unit = UnitTokens
 	}
-	return Metric{Name: "requests." + name, Unit: unit, Direction: dir, Label: "requests " + name, Doc: doc,
+	return Metric{Name: "requests." + name, Unit: unit, Direction: dir, Label: "requests " + name, Doc: doc, data: dataRequests,
 		read: func(s *Summary, _ args, v Value) Value {
 			c := s.Requests.Counts
 			v.Value, v.N, v.Known, v.WindowS = float64(get(c)), c.Total, true, s.Requests.WindowS
@@ -331,7 +347,7 @@ func gpuField(field, unit, label, doc string, avg, max func(*GPUStats) *float64)
 }
 
 // serverGauge is the entry server.<name>.<aggs> over the snapshots' server readings.
-func serverGauge(name, unit string, dir Direction, aggs, label, doc string, avg, max func(*VLLMStats) *float64) Metric {
+func serverGauge(name, unit string, dir Direction, aggs, label, doc string, why func(*Summary) string, avg, max func(*VLLMStats) *float64) Metric {
 	return Metric{Name: "server." + name + "." + aggs, Unit: unit, Direction: dir, Label: label, Doc: doc,
 		read: func(s *Summary, a args, v Value) Value {
 			p := avg
@@ -339,7 +355,10 @@ func serverGauge(name, unit string, dir Direction, aggs, label, doc string, avg,
 				p = max
 			}
 			v.N = s.VLLM.Scrapes
-			return s.sampledValue(v, p(&s.VLLM), "no server reading"+s.sourceNote("vllm"))
+			if p(&s.VLLM) == nil {
+				v.Note = why(s)
+			}
+			return s.sampledValue(v, p(&s.VLLM), v.Note)
 		}}
 }
 
@@ -354,7 +373,7 @@ func serverHist(name, label, vllmName, key string, pick func(*serverstats.Figure
 }
 
 // hostFigure is the entry <name>.<avg|max> of a host figure over the snapshots.
-func hostFigure(name, unit, label, doc string, avg, max func(*SystemStats) *float64) Metric {
+func hostFigure(name, unit, label, doc string, why func(*Summary) string, avg, max func(*SystemStats) *float64) Metric {
 	return Metric{Name: name + "." + avgMax, Unit: unit, Direction: LowerIsBetter, Label: label, Doc: doc,
 		read: func(s *Summary, a args, v Value) Value {
 			p := avg
@@ -362,7 +381,10 @@ func hostFigure(name, unit, label, doc string, avg, max func(*SystemStats) *floa
 				p = max
 			}
 			v.N = s.Snapshots
-			return s.sampledValue(v, p(&s.System), "no host reading"+s.sourceNote("system"))
+			if p(&s.System) == nil {
+				v.Note = why(s)
+			}
+			return s.sampledValue(v, p(&s.System), v.Note)
 		}}
 }
 

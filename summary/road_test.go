@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,18 +20,26 @@ import (
 // into the tracker (Add), each snapshot's vllm_metrics from it (FillInterval), the window's stats at the end.
 func road(t *testing.T, bodies ...string) ([]snapshot.Snapshot, *serverstats.Stats) {
 	t.Helper()
+	snaps, st, _ := roadEvents(t, bodies...)
+	return snaps, st
+}
+
+// roadEvents is road, with the events the tracker gave.
+func roadEvents(t *testing.T, bodies ...string) ([]snapshot.Snapshot, *serverstats.Stats, []snapshot.Event) {
+	t.Helper()
+	var events []snapshot.Event
 	w := serverstats.NewWindow()
 	t0 := time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
 	snaps := make([]snapshot.Snapshot, len(bodies))
 	for i, b := range bodies {
 		sc, err := serverstats.Parse([]byte(b), t0.Add(time.Duration(i)*2*time.Second), "")
 		require.NoError(t, err, "body %d", i)
-		w.Add(sc)
+		events = append(events, w.Add(sc)...)
 		snaps[i].ElapsedS = float64(2 * i)
 		w.FillInterval(&snaps[i].VLLMMetrics)
 	}
 	st := w.Summary()
-	return snaps, &st
+	return snaps, &st, events
 }
 
 func val(p *float64) any {
@@ -63,6 +72,38 @@ func TestRoadRestartInsideTheWindow(t *testing.T) {
 	v, err := s.Lookup("server.generation_tokens")
 	require.NoError(t, err)
 	assert.Equal(t, 90.0, v.Value)
+}
+
+// The same restart, with a client that counted 200 output tokens (100 + 100, warm-up included) where the
+// server's counter kept 90: the cross-check warning names the restart and when it was seen (the scrape at
+// 2 s), and J/token keeps the server's count (180 J / 90 = 2 J) with a caveat giving it over the client's
+// tokens, 180 / 200 = 0.9 J, in the JSON and the text.
+func TestRoadRestartNamedInWarningAndEnergyCaveat(t *testing.T) {
+	body := func(start, gen string) string {
+		return "process_start_time_seconds " + start + "\n# TYPE vllm:generation_tokens_total counter\nvllm:generation_tokens_total " + gen + "\n"
+	}
+	snaps, server, events := roadEvents(t, body("100", "1000"), body("200", "50"), body("200", "90"))
+	require.Len(t, events, 2, "not exposed, and the restart")
+	snaps[0].GPUMetrics = map[string]snapshot.GPU{"gpu_0": {EnergyJ: snapshot.F(0)}}
+	snaps[2].GPUMetrics = map[string]snapshot.GPU{"gpu_0": {EnergyJ: snapshot.F(180)}}
+	reqs := recorder.Summary{Counts: recorder.Counts{Total: 1, OK: 1, OutputTokens: 100}}
+	reqs.Warmup = recorder.WarmupCounts{OK: 1, OutputTokens: 100}
+	start := time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
+	s := Compute(Input{Start: start, Snapshots: snaps, Server: server, IntervalS: 2, Requests: reqs, Events: events})
+	var tok []string
+	for _, w := range s.Warnings {
+		if strings.Contains(w, "server generation tokens") {
+			tok = append(tok, w)
+		}
+	}
+	require.Len(t, tok, 1, s.Warnings)
+	assert.Contains(t, tok[0], "(90 from vllm:generation_tokens_total) and the client's output tokens")
+	assert.True(t, strings.HasSuffix(tok[0], "; and the server restarted once in the window (seen at 2.0 s): what it generated between its last scrape and each restart is in none of its counters"), tok[0])
+	require.NotNil(t, s.EnergyPerOutputTokenJ)
+	assert.InDelta(t, 2, *s.EnergyPerOutputTokenJ, 1e-12)
+	assert.Equal(t, "the server restarted once in the window (seen at 2.0 s): what it generated between its last scrape and each restart is in none of its counters, so 180 J over the server's 90 generation tokens may be too high; over the client's 200 output tokens it is 0.9000 J", s.EnergyPerOutputTokenNote)
+	none := Compute(Input{Start: start, Snapshots: snaps, Server: &serverstats.Stats{Scrapes: 3, Figures: server.Figures}, IntervalS: 2, Requests: reqs})
+	assert.Empty(t, none.EnergyPerOutputTokenNote, "no restart, no caveat")
 }
 
 // llm-d-inference-sim exposes counters and histograms only once used: the first scrape has none, the second

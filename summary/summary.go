@@ -68,6 +68,10 @@ type Summary struct {
 	// EnergyPerOutputTokenJ is the energy of all GPUs over the run divided by the server's generation-token
 	// counter delta over the run, J/token; nil when either is unknown.
 	EnergyPerOutputTokenJ *float64 `json:"energy_per_output_token_j"`
+	// EnergyPerOutputTokenNote is the caveat beside EnergyPerOutputTokenJ when the server restarted in the
+	// window (its counter then misses the tokens made between its last scrape and each restart): how many
+	// times, when, and the figure over the client's output tokens (measured and warm-up); "" otherwise.
+	EnergyPerOutputTokenNote string `json:"energy_per_output_token_note,omitempty"`
 	// Sources says, per sampler, how many readings succeeded and failed and why.
 	Sources map[string]SourceStatus `json:"sources"`
 	// Events lists what happened during collection (GPU lost, server restart, ...), in time order.
@@ -436,6 +440,25 @@ type Input struct {
 	// Client is what the load runs cost the client's process (recorder.ClientCostSink); nil when no load
 	// generator reported it.
 	Client *recorder.ClientCost
+	// ServerCut, when set, is what the server's figures are cross-checked with instead of Requests: the
+	// client's requests that ended by the server's last scrape, for a run whose server window ends before its
+	// requests' (a rebuilt one). Nil: Requests.
+	ServerCut *ServerCut
+}
+
+// ServerCut is the client's side of the cross-check for a run whose server figures stop before its last
+// requests (journal.Load sets it when a row ends after the server's last scrape).
+type ServerCut struct {
+	// Requests is the summary of the requests that ended by the server's last scrape (warm-up tallies
+	// included, as in the run's).
+	Requests recorder.Summary
+	// AtS is the server's last scrape and EndS the last request's end, s since the run's start.
+	AtS, EndS float64
+	// NoRow counts the requests the run counted that have no row (dropped past the row bound, cut or
+	// unreadable in a journal), and NoRowCause says why: some may have ended by AtS, so Requests is then a
+	// lower bound and the cross-check is marked partial. 0 and "" when every request has its row.
+	NoRow      int
+	NoRowCause string
 }
 
 // delta returns last − first over the non-nil values of vals, or nil with fewer than two or when the counter
@@ -476,7 +499,12 @@ func Compute(in Input) *Summary {
 		Events: append([]snapshot.Event{}, in.Events...), GPU: map[string]GPUStats{},
 		Server: in.Server, Warnings: append([]string{}, in.Warnings...), Client: in.Client,
 	}
-	s.Warnings = append(s.Warnings, CrossCheck(in.Server, in.Requests)...)
+	cross := CrossCheck(in.Server, in.Requests)
+	if in.ServerCut != nil {
+		cross = crossCheckCut(in.Server, in.Requests, *in.ServerCut)
+	}
+	restarts := restartText(in.Server, in.Start)
+	s.Warnings = append(s.Warnings, withRestarts(cross, restarts)...)
 	if in.Requests.WindowTooShort() {
 		s.Warnings = append(s.Warnings, "throughput and goodput unknown: "+in.Requests.TooShortText()+
 			" (the window runs from the first successful request's start to the last one's end)")
@@ -557,6 +585,7 @@ func Compute(in Input) *Summary {
 	}
 	if totalEnergy != nil && s.VLLM.GenerationTokens != nil && *s.VLLM.GenerationTokens > 0 {
 		s.EnergyPerOutputTokenJ = snapshot.F(*totalEnergy / *s.VLLM.GenerationTokens)
+		s.EnergyPerOutputTokenNote = energyNote(s.EnergyPerOutputTokenJ, restarts, *totalEnergy, *s.VLLM.GenerationTokens, in.Requests)
 	}
 
 	y := func(f func(*snapshot.System) *float64) []*float64 {
@@ -681,6 +710,30 @@ func (s *Summary) Latency(metric string) (recorder.Stats, error) {
 		return e.dist(&s.Requests), nil
 	}
 	return recorder.Stats{}, fmt.Errorf("unknown latency metric %q (want %s)", metric, LatencyMetricsText())
+}
+
+// DataFileOf returns the path of the file that holds the data behind the figure name (a name Lookup takes):
+// the requests CSV for a client figure (latencies, throughput, error rate, goodput, requests.*), the snapshots
+// CSV or JSON for a host, cgroup, GPU or server figure, the summary JSON for one only it holds; DataFile's
+// answer when name is not a metric's or that file was not written.
+func (s *Summary) DataFileOf(name string) string {
+	r, err := resolve(name)
+	if err != nil {
+		return s.DataFile()
+	}
+	keys := []string{"snapshots_csv", "snapshots_json"}
+	switch r.metric.data {
+	case dataRequests:
+		keys = []string{"requests_csv"}
+	case dataSummary:
+		keys = nil
+	}
+	for _, k := range append(keys, "summary_json") {
+		if p := s.Files[k]; p != "" {
+			return p
+		}
+	}
+	return s.DataFile()
 }
 
 // DataFile returns the path of the file a reader should open to see the data behind a figure: the requests
