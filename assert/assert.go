@@ -12,7 +12,7 @@
 // any load runs.
 //
 // Examples: ExampleExpr, ExampleExpr_invalid, ExampleParseThreshold and ExampleP99Below (example_test.go;
-// `go doc -http` shows them), run by go test with their output checked.
+// `go test -run Example -v ./assert` runs them offline), run by go test with their output checked.
 package assert
 
 import (

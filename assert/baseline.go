@@ -233,7 +233,7 @@ func baseline(s *summary.Summary, path string, update bool, tols []Tolerance) ([
 		}
 		if !v.Known {
 			errs = append(errs, fmt.Errorf("vmtest: baseline: %s: no data in this run (%s; run %s; data: %s)",
-				v.Name, noDataNote(v), s.RunID, s.DataFile()))
+				v.Name, noDataNote(v), s.RunID, s.DataFileOf(v.Name)))
 			continue
 		}
 		cs = append(cs, chosen{t, v})

@@ -20,6 +20,7 @@ import (
 type Check struct {
 	desc    string // how it was built, e.g. `P99Below("ttft", 200ms)` or `threshold "p(99) ttft < 150ms"`
 	expr    string // the threshold expression it was parsed from (Expr); "" for the others
+	same    string // a threshold expression with the same verdict (Expression); "" when there is none
 	metrics []string
 	invalid error // nil, or an error matching ErrInvalidCheck
 	eval    func(*summary.Summary) (notes []string, err error)
@@ -32,6 +33,21 @@ func (c Check) String() string { return c.desc }
 // Threshold returns the threshold expression the check was parsed from (Expr), as given, so that
 // Expr(c.Threshold()) is the same check; "" for a check built by a typed constructor, Baseline or Func.
 func (c Check) Threshold() string { return c.expr }
+
+// Expression returns a threshold expression that Expr parses into a check with the same verdict as c on every
+// summary: Threshold for a check parsed by Expr; for P99Below, P90Below, P50Below, MeanBelow, ErrorRateBelow,
+// ThroughputAbove and GoodputAbove, the same figure, comparison and limit written as an expression (e.g.
+// "ttft.p99 < 150ms", the limit in ms); "" for Baseline and Func, whose verdicts depend on a file or on Go code,
+// and for an invalid check. A run's journal keeps it, so that the rebuild of a killed run checks again.
+func (c Check) Expression() string {
+	if c.invalid != nil {
+		return ""
+	}
+	if c.expr != "" {
+		return c.expr
+	}
+	return c.same
+}
 
 // Err returns the error in the check's own arguments, matching ErrInvalidCheck (for an expression, a
 // *ThresholdError), or nil when the check can run. It does not depend on any run.
@@ -132,8 +148,17 @@ func latencyBelow(fn string, p int, metric string, limit time.Duration) Check {
 	if d, err := summary.Describe(name); err == nil {
 		name = d.Name // the canonical name: "latency.p99" is "e2e.p99"
 	}
-	return build(fmt.Sprintf("%s(%q, %v)", fn, metric, limit), []string{name},
+	c := build(fmt.Sprintf("%s(%q, %v)", fn, metric, limit), []string{name},
 		func(s *summary.Summary) error { return checkBelow(s, metric, p, limit) })
+	c.same = name + " < " + strconv.FormatFloat(float64(limit)/float64(time.Millisecond), 'g', -1, 64) + "ms"
+	return c
+}
+
+// above builds a check that metric is strictly above limit (a rate in req/s), with its expression.
+func above(desc, metric string, limit float64, f func(*summary.Summary) error) Check {
+	c := build(desc, []string{metric}, f)
+	c.same = metric + " > " + strconv.FormatFloat(limit, 'g', -1, 64)
+	return c
 }
 
 // P99Below checks that the p99 of the client-side latency metric over successful requests is strictly below
@@ -167,8 +192,10 @@ func MeanBelow(metric string, limit time.Duration) Check {
 // limit outside (0, 1) is invalid (Err): 0 or less can never be met, and 1 or more is met by every run short
 // of total failure (1 is 100 %, not 1 %); to demand no error at all, use Expr("error_rate == 0").
 func ErrorRateBelow(limit float64) Check {
-	return build(fmt.Sprintf("ErrorRateBelow(%v)", limit), []string{"error_rate"},
+	c := build(fmt.Sprintf("ErrorRateBelow(%v)", limit), []string{"error_rate"},
 		func(s *summary.Summary) error { return errorRateBelow(s, limit) })
+	c.same = "error_rate < " + strconv.FormatFloat(limit, 'g', -1, 64)
+	return c
 }
 
 // ThroughputAbove checks that the client-side request throughput — successful requests per second over the
@@ -176,7 +203,7 @@ func ErrorRateBelow(limit float64) Check {
 // its error names the throughput in req/s, the limit, n, the window, the run and the data file; with no
 // successful request it says "no data". A negative or non-finite reqPerSec is invalid (Err).
 func ThroughputAbove(reqPerSec float64) Check {
-	return build(fmt.Sprintf("ThroughputAbove(%v)", reqPerSec), []string{"request_throughput"},
+	return above(fmt.Sprintf("ThroughputAbove(%v)", reqPerSec), "request_throughput", reqPerSec,
 		func(s *summary.Summary) error { return throughputAbove(s, reqPerSec) })
 }
 
@@ -186,7 +213,7 @@ func ThroughputAbove(reqPerSec float64) Check {
 // met the SLOs, the SLOs (ms), the window, the run and the data file. Goodput with no SLO given, or with no
 // successful request, is unknown and fails with "no data". A negative or non-finite reqPerSec is invalid.
 func GoodputAbove(reqPerSec float64) Check {
-	return build(fmt.Sprintf("GoodputAbove(%v)", reqPerSec), []string{"goodput"},
+	return above(fmt.Sprintf("GoodputAbove(%v)", reqPerSec), "goodput", reqPerSec,
 		func(s *summary.Summary) error { return goodputAbove(s, reqPerSec) })
 }
 

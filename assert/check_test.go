@@ -82,3 +82,52 @@ func TestCheckThreshold(t *testing.T) {
 	require.Empty(t, P99Below("ttft", 150*time.Millisecond).Threshold())
 	require.Empty(t, ErrorRateBelow(0.01).Threshold())
 }
+
+// A typed check's expression gives the same verdict on every summary, at the limit too (both are strict), so
+// a journal that keeps it checks a killed run again; Baseline, Func and invalid checks have none.
+func TestTypedCheckExpressionSameVerdict(t *testing.T) {
+	full := pinned() // p99 TTFT 2311 ms, p90 610, p50 107.5, mean 375.8; 2 of 12 failed; 10 ok over 12 s
+	full.Requests.GoodputSLOs, full.Requests.Goodput = map[string]float64{"ttft": 150}, new(0.5)
+	summaries := []*summary.Summary{full, pinned(), {RunID: "empty"}, nil}
+	ms := func(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
+	var checks []Check
+	for _, v := range []float64{2311, 610, 107.5, 375.8, 1, 5000} {
+		for _, lim := range []time.Duration{ms(v) - time.Microsecond, ms(v), ms(v) + time.Microsecond} {
+			checks = append(checks, P99Below("ttft", lim), P90Below("TTFT", lim), P50Below("ttft", lim), MeanBelow("ttft", lim),
+				P99Below("latency", lim))
+		}
+	}
+	for _, f := range []float64{2.0 / 12, 0.1, 0.2, 0.5} {
+		checks = append(checks, ErrorRateBelow(f))
+	}
+	for _, r := range []float64{10.0 / 12, 0.8, 0.9, 0.5, 0.4, 0} {
+		checks = append(checks, ThroughputAbove(r), GoodputAbove(r))
+	}
+	met := 0
+	for _, c := range checks {
+		require.NoError(t, c.Err(), c.String())
+		e := Expr(c.Expression())
+		require.NoError(t, e.Err(), "%s: %q", c, c.Expression())
+		require.Equal(t, c.Metrics(), e.Metrics(), c.String())
+		for _, s := range summaries {
+			want := c.Eval(s)
+			got := e.Eval(s)
+			require.Equal(t, want == nil, got == nil, "%s and %q on %v: %v / %v", c, c.Expression(), s != nil, want, got)
+			if want == nil {
+				met++
+			}
+		}
+	}
+	require.Greater(t, met, 20, "both verdicts occur")
+	require.Less(t, met, len(checks)*len(summaries)/2)
+
+	require.Equal(t, "ttft.p99 < 150ms", P99Below("TTFT", 150*time.Millisecond).Expression())
+	require.Equal(t, "e2e.mean < 1500ms", MeanBelow("latency", 1500*time.Millisecond).Expression())
+	require.Equal(t, "error_rate < 0.01", ErrorRateBelow(0.01).Expression())
+	require.Equal(t, "goodput > 2.5", GoodputAbove(2.5).Expression())
+	require.Equal(t, "p(99) ttft < 150ms", Expr("p(99) ttft < 150ms").Expression())
+	require.Empty(t, P99Below("ttfb", time.Second).Expression(), "invalid")
+	require.Empty(t, ErrorRateBelow(1).Expression(), "invalid")
+	require.Empty(t, Func("mine", func(*summary.Summary) error { return nil }).Expression())
+	require.Empty(t, Baseline("b.json", Rel("ttft.p99", 0.1)).Expression())
+}

@@ -42,10 +42,58 @@ type ThresholdError struct {
 	Msg string
 }
 
-// Error gives the position as a byte offset and a caret line under the expression.
+// Error gives the expression, then its Reason.
 func (e *ThresholdError) Error() string {
+	return fmt.Sprintf("vmtest: threshold %q: %s", e.Expr, e.Reason())
+}
+
+// Reason says what is wrong without naming the expression first: the position as a byte offset, what was
+// expected, then the expression and a caret under the position, each on a line of its own after a tab.
+func (e *ThresholdError) Reason() string {
 	col := utf8.RuneCountInString(e.Expr[:min(max(e.Pos, 0), len(e.Expr))])
-	return fmt.Sprintf("vmtest: threshold %q: at byte %d: %s\n\t%s\n\t%s^", e.Expr, e.Pos, e.Msg, e.Expr, strings.Repeat(" ", col))
+	return fmt.Sprintf("at byte %d: %s\n\t%s\n\t%s^", e.Pos, e.Msg, e.Expr, strings.Repeat(" ", col))
+}
+
+// BoundError is the error of a check of one summary figure against a limit (a threshold, ErrorRateBelow,
+// ThroughputAbove) that does not hold: the figure is on the wrong side of the limit, or is not known.
+type BoundError struct {
+	// Check names the check when its reason does not (`threshold "ttft.p99 < 200ms"`); "" for a typed check.
+	Check string
+	// NotMet is true when the figure is proven on the wrong side of the limit, false when it is not known
+	// (no summary, no data, a name summary.Lookup cannot resolve).
+	NotMet bool
+	// Reason says why without Check: "ttft.p99 = 250 ms, want < 200ms (n=..., window ..., run ...; data: ...)"
+	// or "ttft.p99 < 200ms: no data (...)".
+	Reason string
+	err    error // summary.Lookup's, when it is the reason
+}
+
+// Error is "vmtest: ", Check and " not met: " (or ": " when the figure is not known), then Reason.
+func (e *BoundError) Error() string {
+	switch {
+	case e.Check == "":
+		return "vmtest: " + e.Reason
+	case e.NotMet:
+		return "vmtest: " + e.Check + " not met: " + e.Reason
+	}
+	return "vmtest: " + e.Check + ": " + e.Reason
+}
+
+// Unwrap is summary.Lookup's error when it is the reason, else nil.
+func (e *BoundError) Unwrap() error { return e.err }
+
+// Reason is why err, a check's verdict, says the check does not hold, without the check's own name: a
+// BoundError's or a ThresholdError's Reason, else err's text without its "vmtest: " head.
+func Reason(err error) string {
+	var be *BoundError
+	var te *ThresholdError
+	switch {
+	case errors.As(err, &be):
+		return be.Reason
+	case errors.As(err, &te):
+		return te.Reason()
+	}
+	return strings.TrimPrefix(err.Error(), "vmtest: ")
 }
 
 // durationMS is the length of each duration unit in milliseconds.
@@ -538,16 +586,12 @@ func (t Threshold) eval(s *summary.Summary) error {
 // checkBound checks that the Lookup figure metric of s satisfies op limit. label, when not empty, names the
 // check in the message; limitText is the limit as the user gave it.
 func checkBound(s *summary.Summary, label, metric, op string, limit float64, limitText string) error {
-	prefix := "vmtest: "
-	if label != "" {
-		prefix += label + ": "
-	}
 	if s == nil {
-		return fmt.Errorf("%s%s %s %s: no summary", prefix, metric, op, limitText)
+		return &BoundError{Check: label, Reason: fmt.Sprintf("%s %s %s: no summary", metric, op, limitText)}
 	}
 	v, err := s.Lookup(metric)
 	if err != nil {
-		return fmt.Errorf("%s%w", prefix, err)
+		return &BoundError{Check: label, Reason: err.Error(), err: err}
 	}
 	// A server percentile's histogram may prove more than interpolation in a wide bucket says: v.AtMost, an
 	// upper bound, and v.Above, exceeded when the percentile falls in the +Inf bucket. A percentile proven
@@ -566,13 +610,10 @@ func checkBound(s *summary.Summary, label, metric, op string, limit float64, lim
 		provenWrong = v.AtMost != nil && !holds(*v.AtMost, op, limit)
 	}
 	if !v.Known && !provenWrong {
-		return fmt.Errorf("%s%s %s %s: no data (%s; run %s; data: %s)", prefix, v.Name, op, limitText, noDataNote(v), s.RunID, s.DataFile())
+		return &BoundError{Check: label, Reason: fmt.Sprintf("%s %s %s: no data (%s; run %s; data: %s)", v.Name, op, limitText, noDataNote(v), s.RunID, s.DataFileOf(v.Name))}
 	}
 	if !provenWrong && holds(v.Value, op, limit) {
 		return nil
-	}
-	if label != "" {
-		prefix = "vmtest: " + label + " not met: "
 	}
 	value := "unknown (" + v.Note + ")"
 	switch {
@@ -592,8 +633,8 @@ func checkBound(s *summary.Summary, label, metric, op string, limit float64, lim
 	case v.AtMost != nil:
 		bound = fmt.Sprintf(", and at most %s %s by the histogram's sum", boundText(*v.AtMost), v.Unit)
 	}
-	return fmt.Errorf("%s%s = %s%s, want %s %s (n=%d, window %s, run %s; data: %s)",
-		prefix, v.Name, value, bound, op, limitText, v.N, windowText(v.WindowS), s.RunID, s.DataFile())
+	return &BoundError{Check: label, NotMet: true, Reason: fmt.Sprintf("%s = %s%s, want %s %s (n=%d, window %s, run %s; data: %s)",
+		v.Name, value, bound, op, limitText, v.N, windowText(v.WindowS), s.RunID, s.DataFileOf(v.Name))}
 }
 
 // boundText formats a histogram bound: whole from 1000 up (2560000, not 2.56e+06), else 4 significant digits

@@ -19,7 +19,7 @@ func fp(v float64) *float64 { return &v }
 func issue5() *summary.Summary {
 	return &summary.Summary{
 		RunID: "run-1", DurationS: 20, Snapshots: 10,
-		Files: map[string]string{"requests_csv": "/tmp/requests.csv"},
+		Files: map[string]string{"requests_csv": "/tmp/requests.csv", "snapshots_csv": "/tmp/snapshots.csv"},
 		Requests: recorder.Summary{
 			Counts:            recorder.Counts{Total: 12, OK: 10, Failed: 2},
 			TTFTMS:            recorder.ComputeStats([]float64{120, 95, 110, 400, 105, 98, 130, 101, 99, 2500}),
@@ -169,10 +169,10 @@ func TestExprPinned(t *testing.T) {
 		"mean tpot < 20ms":          `vmtest: threshold "mean tpot < 20ms": tpot.mean < 20ms: no data (n=0 values from 10 successful requests; run run-1; data: /tmp/requests.csv)`,
 		"error_rate < 1%":           `vmtest: threshold "error_rate < 1%" not met: error_rate = 0.1667 (16.67%), want < 1% (n=12, window 12.0 s, run run-1; data: /tmp/requests.csv)`,
 		"throughput > 10":           `vmtest: threshold "throughput > 10" not met: request_throughput = 0.833 req/s, want > 10 req/s (n=10, window 12.0 s, run run-1; data: /tmp/requests.csv)`,
-		"gpu.utilization.mean > 80": `vmtest: threshold "gpu.utilization.mean > 80" not met: gpu.utilization.avg = 62.500%, want > 80% (n=10, window 20.0 s, run run-1; data: /tmp/requests.csv)`,
+		"gpu.utilization.mean > 80": `vmtest: threshold "gpu.utilization.mean > 80" not met: gpu.utilization.avg = 62.500%, want > 80% (n=10, window 20.0 s, run run-1; data: /tmp/snapshots.csv)`,
 		"requests.failed == 0":      `vmtest: threshold "requests.failed == 0" not met: requests.failed = 2 requests, want == 0 requests (n=12, window 12.0 s, run run-1; data: /tmp/requests.csv)`,
-		"server.queue.max < 5":      `vmtest: threshold "server.queue.max < 5": server.queue.max < 5 requests: no data (n=9, no server reading; run run-1; data: /tmp/requests.csv)`,
-		"gpu_3.utilization.avg > 1": `vmtest: threshold "gpu_3.utilization.avg > 1": gpu_3.utilization.avg > 1%: no data (n=0, no gpu_3 in this run (GPUs: gpu_0); run run-1; data: /tmp/requests.csv)`,
+		"server.queue.max < 5":      `vmtest: threshold "server.queue.max < 5": server.queue.max < 5 requests: no data (n=9, no reading of request_queue_size in the 9 successful scrapes; run run-1; data: /tmp/snapshots.csv)`,
+		"gpu_3.utilization.avg > 1": `vmtest: threshold "gpu_3.utilization.avg > 1": gpu_3.utilization.avg > 1%: no data (n=0, no gpu_3 in this run (GPUs: gpu_0); run run-1; data: /tmp/snapshots.csv)`,
 	} {
 		err := Expr(expr).Eval(s)
 		require.Error(t, err, expr)
@@ -182,6 +182,10 @@ func TestExprPinned(t *testing.T) {
 	for _, e := range []string{"p(99) e2e < 1h", "p(99) e2e > 1", "p(99) e2e != 1", "cpu.avg >= 1"} {
 		require.ErrorContains(t, Expr(e).Eval(s), "no data", e)
 	}
+	// A host or cgroup figure's data is in the snapshots, not the requests CSV.
+	err := Expr("cgroup_cpu_percent.max < 50").Eval(s)
+	require.ErrorContains(t, err, "no data")
+	require.True(t, strings.HasSuffix(err.Error(), "; run run-1; data: /tmp/snapshots.csv)"), err.Error())
 	require.ErrorContains(t, Expr("ttft.p99 < 1s").Eval(nil), "no summary")
 	none := &summary.Summary{RunID: "r", Requests: recorder.Summary{Counts: recorder.Counts{Total: 3, Failed: 2, Rejected: 1}}}
 	require.EqualError(t, Expr("p(99) ttft < 1h").Eval(none),
