@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"fmt"
 	"html"
+	"image"
 	"image/color"
+	"image/png"
 	"math"
 	"regexp"
 	"strconv"
 	"strings"
 
+	"git.sr.ht/~sbinet/gg"
+	xdraw "golang.org/x/image/draw"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -35,6 +39,7 @@ func newChart(name, title, xlabel, ylabel string) *chart {
 	p.X.Label.Text = xlabel
 	p.Y.Label.Text = ylabel
 	p.Y.Tick.Marker = niceTicks{n: 6}
+	p.BackgroundColor = nil // the canvas is white already
 	p.Add(plotter.NewGrid())
 	lg := plot.NewLegend()
 	lg.Top, lg.Left = true, true
@@ -121,20 +126,23 @@ func wrap(s string, n int) []string {
 // chartW and chartH are the size of one chart.
 const chartW, chartH = 7 * vg.Inch, 4 * vg.Inch
 
-// gridPNG draws charts in a grid of cols columns, each chartW × chartH, as one PNG.
+// gridPNG draws charts in a grid of cols columns, each chartW × chartH, as one PNG at vgimg's 96 dpi.
 func gridPNG(charts []*chart, cols int) ([]byte, error) {
 	rows := (len(charts) + cols - 1) / cols
-	img := vgimg.New(chartW*vg.Length(cols), chartH*vg.Length(rows))
-	dc := draw.New(img)
-	dc.SetColor(color.White)
-	dc.Fill(dc.Rectangle.Path())
+	w, h := chartW*vg.Length(cols), chartH*vg.Length(rows)
+	img := image.NewRGBA(image.Rect(0, 0, int(w.Dots(vgimg.DefaultDPI)+0.5), int(h.Dots(vgimg.DefaultDPI)+0.5)))
+	ctx := gg.NewContextForRGBA(img) // draws into img itself: vgimg.New would copy a fresh image into another
+	ctx.SetLineCapButt()
+	ctx.InvertY()
+	ctx.SetInterpolator(xdraw.NearestNeighbor)
+	dc := draw.New(vgimg.NewWith(vgimg.UseImageWithContext(img, ctx), vgimg.UseDPI(vgimg.DefaultDPI))) // white
 	tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
 		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
 	for i, c := range charts {
 		c.draw(tiles.At(dc, i%cols, i/cols))
 	}
 	var buf bytes.Buffer
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&buf); err != nil {
+	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, img); err != nil {
 		return nil, fmt.Errorf("encode PNG: %w", err)
 	}
 	return buf.Bytes(), nil

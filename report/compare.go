@@ -80,7 +80,8 @@ type ComparisonEntry struct {
 	Err string
 }
 
-// ComparisonMarkdown renders comparison_report_<timestamp>.md: a title, the run settings, a table of
+// ComparisonMarkdown renders comparison_report_<timestamp>.md: a title, the run settings, the runs that did
+// not run to their end (RunNotes) with the warning that their figures may not compare (ComparisonCaveat), a table of
 // configurations × ComparisonColumns with the best value of each column in bold with a ★ (ties all marked;
 // columns where fewer than two configurations have data mark nothing), per-configuration request counts and
 // file locations, and any configuration that failed.
@@ -90,6 +91,7 @@ func ComparisonMarkdown(title string, at time.Time, settings []string, entries [
 	for _, s := range settings {
 		fmt.Fprintf(&b, "- %s\n", s)
 	}
+	writeShortRuns(&b, entries)
 	b.WriteString("\n## Results\n\n★ marks the best value in each column. " + boundLegend + "\n\n| configuration |")
 	for _, c := range ComparisonColumns {
 		b.WriteString(" " + c.Header + " |")
@@ -120,6 +122,22 @@ func ComparisonMarkdown(title string, at time.Time, settings []string, entries [
 		b.WriteString("\n")
 	}
 	return b.Bytes()
+}
+
+// writeShortRuns writes the section of the entries that did not run to their end, one line per note, and the
+// warning; nothing when every entry ran to its end.
+func writeShortRuns(b *bytes.Buffer, entries []ComparisonEntry) {
+	caveat := ComparisonCaveat(entries)
+	if caveat == "" {
+		return
+	}
+	b.WriteString("\n## Runs that did not run to their end\n\n")
+	for _, e := range entries {
+		for _, n := range RunNotes(e.Summary) {
+			fmt.Fprintf(b, "- **%s**: %s\n", mdEscape(e.ID), mdEscape(n))
+		}
+	}
+	fmt.Fprintf(b, "\n**Warning:** %s\n", mdEscape(caveat))
 }
 
 func mdEscape(s string) string {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/serverstats"
+	"github.com/vmtest/vmtest/snapshot"
 	"github.com/vmtest/vmtest/summary"
 )
 
@@ -78,4 +79,34 @@ func TestComparisonMarksAServerPercentileBound(t *testing.T) {
 	assert.Equal(t, "**541.7** ★", rows["b"][col])
 	assert.Contains(t, md, "≤ marks a server percentile that its histogram proves at most that figure")
 	assert.NotContains(t, md, "650")
+}
+
+// RunNotes reads a run's state from its summary: a finished run has none; one that did not finish says so,
+// with the journal's account when it was rebuilt; each early stop is named with its cause. The caveat names
+// the runs that fell short and gives every run's window and requests.
+func TestRunNotesAndCaveat(t *testing.T) {
+	at := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	done := &summary.Summary{Finished: true, DurationS: 20, Events: []snapshot.Event{{Time: at, Source: "gpu", Message: "gpu_0 lost"}}}
+	done.Requests.Total = 64
+	assert.Empty(t, RunNotes(done))
+	assert.Empty(t, RunNotes(nil))
+	assert.Equal(t, []string{"did not finish: the summary was taken while the run went on, not at its end"}, RunNotes(&summary.Summary{}))
+	rebuilt := &summary.Summary{DurationS: 12.04, Events: []snapshot.Event{
+		{Time: at, Source: "vmtest", Message: "stopped early: interrupt signal received"},
+		{Time: at, Source: "journal", Message: "the run did not finish: rebuilt from its journal up to its last interval (13 snapshots)"}}}
+	rebuilt.Requests.Total = 52
+	assert.Equal(t, []string{"did not finish: rebuilt from its journal up to its last interval (13 snapshots)",
+		"stopped early: interrupt signal received"}, RunNotes(rebuilt))
+
+	assert.Empty(t, ComparisonCaveat([]ComparisonEntry{{ID: "a", Summary: done}, {ID: "b", Summary: done}, {ID: "c", Err: "did not start"}}))
+	assert.Equal(t, "b does not cover a whole run: the figures compared cover different windows (20.0 s for a, 12.0 s for b) "+
+		"and request sets (requests: 64 for a, 52 for b), so a change between them may come from that rather than from what was compared.",
+		ComparisonCaveat([]ComparisonEntry{{ID: "a", Summary: done}, {ID: "b", Summary: rebuilt}, {ID: "c", Err: "did not start"}}))
+
+	// Two collect-only runs (no requests sent): the windows differ, but no request set does.
+	collected := &summary.Summary{Finished: true, DurationS: 30}
+	killed := &summary.Summary{DurationS: 8}
+	assert.Equal(t, "b does not cover a whole run: the figures compared cover different windows (30.0 s for a, 8.0 s for b), "+
+		"so a change between them may come from that rather than from what was compared.",
+		ComparisonCaveat([]ComparisonEntry{{ID: "a", Summary: collected}, {ID: "b", Summary: killed}}))
 }

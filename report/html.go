@@ -26,9 +26,16 @@ type Verdict struct {
 	Check string
 	// Err is why the check was not met; "" when it was.
 	Err string
+	// Reason is Err without the check's own name or the "vmtest: " head (assert.Reason), for a line that
+	// names the check before it; set where the verdict was evaluated for such a line (journal's rebuild),
+	// else "".
+	Reason string
 	// Unknown is why the verdict is not known (Err is then ""): a check of a run rebuilt from its journal that
 	// the rebuild could not run again (one built in Go code). "" when the check ran.
 	Unknown string
+	// NoData is true when the check was not met because its figure had no data (assert.BoundError with
+	// NotMet false): no data is a failure, never a pass, and is labelled "NOT met (no data)", not "not known".
+	NoData bool
 }
 
 // runPage is what the "run" template shows; every figure is already formatted.
@@ -48,8 +55,8 @@ type runPage struct {
 }
 
 type verdictRow struct {
-	Check, Detail string
-	Met, Unknown  bool
+	Check, Detail        string
+	Met, Unknown, NoData bool
 }
 
 // sourceRow is one source of the Sources table: readings ok of all, the share of the readings that succeeded
@@ -113,7 +120,7 @@ func runHTML(charts []*chart, sum *summary.Summary, verdicts []Verdict) ([]byte,
 			{"client Go scheduler latency p99 (ms)", num(c.SchedLatencyP99MS, "%.3f")}}...)
 	}
 	for _, v := range verdicts {
-		row := verdictRow{Check: v.Check, Met: v.Err == "" && v.Unknown == "", Detail: v.Err}
+		row := verdictRow{Check: v.Check, Met: v.Err == "" && v.Unknown == "", NoData: v.Err != "" && v.NoData, Detail: v.Err}
 		if v.Unknown != "" {
 			row.Unknown, row.Detail = true, v.Unknown
 		}
@@ -175,13 +182,17 @@ func serverRow(name string, h *serverstats.Histogram) []string {
 
 func serverGauges(s *summary.Summary) [][2]string {
 	v := &s.VLLM
+	jt := num(s.EnergyPerOutputTokenJ, "%.4f")
+	if s.EnergyPerOutputTokenNote != "" {
+		jt += " (caveat: " + s.EnergyPerOutputTokenNote + ")"
+	}
 	return [][2]string{
 		{"generation throughput avg (tok/s)", num(v.AvgTokensPerSecond, "%.1f")},
 		{"generation throughput max (tok/s)", num(v.MaxTokensPerSecond, "%.1f")},
 		{"queue avg / max (requests)", num(v.AvgRequestQueueSize, "%.1f") + " / " + num(v.MaxRequestQueueSize, "%.0f")},
 		{"batch avg / max (requests)", num(v.AvgActiveBatchSize, "%.1f") + " / " + num(v.MaxActiveBatchSize, "%.0f")},
 		{"KV-cache usage avg / max (%)", num(v.AvgKVCacheUsagePercent, "%.1f") + " / " + num(v.MaxKVCacheUsagePercent, "%.1f")},
-		{"energy per output token (J/token)", num(s.EnergyPerOutputTokenJ, "%.4f")},
+		{"energy per output token (J/token)", jt},
 	}
 }
 
@@ -235,6 +246,8 @@ func sortedKeys[V any](m map[string]V) []string {
 type comparisonPage struct {
 	Title, At string
 	Settings  []string
+	ShortRuns []configLine // RunNotes, one per line (ID, Text)
+	Caveat    string       // ComparisonCaveat
 	Headers   []string
 	Rows      []comparisonRow
 	Plots     []svgCell
@@ -248,7 +261,8 @@ type comparisonRow struct {
 
 type configLine struct{ ID, Text, Err string }
 
-// ComparisonHTML renders the comparison report as one self-contained HTML page: the run settings, the
+// ComparisonHTML renders the comparison report as one self-contained HTML page: the run settings, the runs
+// that did not run to their end (RunNotes) with the warning of ComparisonCaveat, the
 // table ComparisonMarkdown holds (the best of each column marked ★), the CDF pictures of ComparisonSVGs
 // (inline SVG) drawn from series (one per configuration; nil latencies draw nothing for it), and each
 // configuration's requests, files and failure. extra pictures (a load sweep's, SweepSVGs) come first.
@@ -258,7 +272,7 @@ func ComparisonHTML(title string, at time.Time, settings []string, entries []Com
 		return nil, err
 	}
 	svgs = append(extra[:len(extra):len(extra)], svgs...)
-	page := comparisonPage{Title: title, At: at.Format(time.RFC3339), Settings: settings}
+	page := comparisonPage{Title: title, At: at.Format(time.RFC3339), Settings: settings, Caveat: ComparisonCaveat(entries)}
 	for _, c := range ComparisonColumns {
 		page.Headers = append(page.Headers, c.Header)
 	}
@@ -266,6 +280,9 @@ func ComparisonHTML(title string, at time.Time, settings []string, entries []Com
 	for i, e := range entries {
 		page.Rows = append(page.Rows, comparisonRow{ID: e.ID, Cells: cells[i]})
 		page.Configs = append(page.Configs, configLine{ID: e.ID, Text: configText(e), Err: e.Err})
+		for _, n := range RunNotes(e.Summary) {
+			page.ShortRuns = append(page.ShortRuns, configLine{ID: e.ID, Text: n})
+		}
 	}
 	for _, s := range svgs {
 		page.Plots = append(page.Plots, svgCell{Name: s.Name, Markup: template.HTML(s.Markup)}) // #nosec: our SVG

@@ -10,7 +10,6 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/vmtest/vmtest/recorder"
 	"github.com/vmtest/vmtest/snapshot"
@@ -115,12 +114,11 @@ func (c *chart) line(label string, xy plotter.XYs, i int, dashed bool) bool {
 		c.legend.Add(label, l)
 		return true
 	}
-	s, err := plotter.NewScatter(xy)
+	s, err := newMarkers(xy, i, vg.Points(2))
 	if err != nil {
 		c.note("%s: %v", label, err)
 		return false
 	}
-	s.Color, s.Radius, s.Shape = colour(i), vg.Points(2), draw.CircleGlyph{}
 	c.plot.Add(s)
 	c.legend.Add(label, l, s)
 	return true
@@ -246,9 +244,7 @@ func tradeoffChart(r Run) *chart {
 		}
 	}
 	if len(xy) > 0 {
-		s, err := plotter.NewScatter(onePerCell(xy))
-		if err == nil {
-			s.Color, s.Shape, s.Radius = colour(0), draw.CircleGlyph{}, vg.Points(3)
+		if s, err := newMarkers(onePerCell(xy), 0, vg.Points(3)); err == nil {
 			c.add("one sampling interval", s, s)
 		}
 	}

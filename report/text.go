@@ -95,7 +95,7 @@ func itlText(r *recorder.Summary) string {
 func TextSummary(s *summary.Summary) []string {
 	r := &s.Requests
 	lines := []string{
-		fmt.Sprintf("run %s config %s: %.1f s, %d snapshots", s.RunID, s.ConfigID, s.DurationS, s.Snapshots),
+		fmt.Sprintf("run %s config %s: %.1f s, %d %s", s.RunID, s.ConfigID, s.DurationS, s.Snapshots, noun(s.Snapshots, "snapshot", "snapshots")),
 		fmt.Sprintf("requests: %d total, %d ok, %d failed, %d incomplete, %d rejected, %d canceled%s", r.Total, r.OK, r.Failed, r.Incomplete, r.Rejected, r.Canceled, warmupText(r.Warmup)),
 		"TTFT  " + dist(r.TTFTMS),
 		"TPOT  " + dist(r.TPOTMS),
@@ -176,7 +176,11 @@ func TextSummary(s *summary.Summary) []string {
 		}
 	}
 	if s.EnergyPerOutputTokenJ != nil {
-		lines = append(lines, fmt.Sprintf("energy per output token: %.4f J", *s.EnergyPerOutputTokenJ))
+		line := fmt.Sprintf("energy per output token: %.4f J", *s.EnergyPerOutputTokenJ)
+		if s.EnergyPerOutputTokenNote != "" {
+			line += " (caveat: " + s.EnergyPerOutputTokenNote + ")"
+		}
+		lines = append(lines, line)
 	}
 	lines = append(lines, fmt.Sprintf("host: CPU avg %s max %s, memory avg %s GiB max %s GiB",
 		pct(s.System.AvgCPUPercent, "%.1f"), pct(s.System.MaxCPUPercent, "%.1f"),
@@ -429,4 +433,12 @@ func cgroupCPUText(y *summary.SystemStats) string {
 			pct(y.AvgCgroupCPUPercent, "%.1f"), pct(y.MaxCgroupCPUPercent, "%.1f"))
 	}
 	return fmt.Sprintf("CPU%s avg %s cores %s", from, num(y.AvgCgroupCPUCores, "%.2f"), quota)
+}
+
+// noun is one when n is 1, else many: "snapshot" or "snapshots".
+func noun(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

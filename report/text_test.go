@@ -335,3 +335,20 @@ func TestTextSummaryClientAndSendLag(t *testing.T) {
 		assert.False(t, strings.HasPrefix(l, "send lag ") || strings.HasPrefix(l, "client process: "), l)
 	}
 }
+
+// The J/token caveat after a server restart is printed beside the figure; without one the line is as before.
+func TestTextSummaryEnergyCaveat(t *testing.T) {
+	j := 2.0
+	s := &summary.Summary{EnergyPerOutputTokenJ: &j}
+	assert.Equal(t, "energy per output token: 2.0000 J", lineWith(t, TextSummary(s), "energy per output token"))
+	s.EnergyPerOutputTokenNote = "the server restarted 1 time(s)"
+	assert.Equal(t, "energy per output token: 2.0000 J (caveat: the server restarted 1 time(s))", lineWith(t, TextSummary(s), "energy per output token"))
+}
+
+// One snapshot is told in the singular: "1 snapshot", not "1 snapshots".
+func TestTextSummaryCountsOneSnapshot(t *testing.T) {
+	s := &summary.Summary{RunID: "r", ConfigID: "c", DurationS: 2, Snapshots: 1}
+	assert.Equal(t, "run r config c: 2.0 s, 1 snapshot", TextSummary(s)[0])
+	s.Snapshots = 2
+	assert.Equal(t, "run r config c: 2.0 s, 2 snapshots", TextSummary(s)[0])
+}
