@@ -62,6 +62,9 @@ type Result struct {
 	Summary *summary.Summary `json:"summary"`
 	// Error is why the configuration did not run to the end, if it did not.
 	Error string `json:"error,omitempty"`
+	// RunNotes say why the collector's figures cover less than the whole run, one line each
+	// (report.RunNotes: it stopped early, at the test's deadline, and why); none when it ran to its end.
+	RunNotes []string `json:"run_notes,omitempty"`
 }
 
 type paramsJSON struct {
@@ -198,6 +201,7 @@ func Run(t *testing.T, opts Options, configs ...Config) []Result {
 			lr, err := loadgen.Run(context.Background(), load)
 			res.Load = loadOf(lr)
 			res.Summary, _ = c.Finish() // Collect's cleanup reports a write error or a check not met
+			res.RunNotes = report.RunNotes(res.Summary)
 			if err != nil {
 				res.Error = err.Error()
 				t.Errorf("compare: configuration %s: load: %v", id, err)
@@ -219,6 +223,9 @@ func Run(t *testing.T, opts Options, configs ...Config) []Result {
 	title := opts.Title
 	if title == "" {
 		title = "Configuration comparison: " + t.Name()
+	}
+	if c := report.ComparisonCaveat(entries); c != "" {
+		t.Logf("compare: warning: %s", c)
 	}
 	md := report.ComparisonMarkdown(title, started, settings(opts), entries)
 	base := filepath.Join(dir, "comparison_report_"+started.Format(report.TimestampLayout))

@@ -61,6 +61,7 @@ func TestCompareWritesPerConfigFilesAndReport(t *testing.T) {
 	require.NoError(t, json.Unmarshal(b, &res))
 	assert.Equal(t, 0.5, res["params"].(map[string]any)["temperature"])
 	assert.Equal(t, 24.0, res["load"].(map[string]any)["completed"])
+	assert.NotContains(t, res, "run_notes", "the configuration ran to its end")
 
 	matches, _ := filepath.Glob(filepath.Join(dir, "comparison_report_*.md"))
 	require.Len(t, matches, 1)
@@ -73,6 +74,7 @@ func TestCompareWritesPerConfigFilesAndReport(t *testing.T) {
 	assert.Regexp(t, regexp.MustCompile(`^\| slow_one-db38893a \| [0-9.]+ \|`), slowRow)
 	assert.Contains(t, text, "requests per configuration: 24")
 	assert.Contains(t, text, "temperature=0.5")
+	assert.NotContains(t, text, "did not run to their end", "both configurations ran to their end")
 
 	// Its HTML twin: the same table, and each configuration's 24 requests in the CDF pictures; nothing to load.
 	pages, _ := filepath.Glob(filepath.Join(dir, "comparison_report_*.html"))

@@ -21,14 +21,15 @@ import (
 // slot (about 345 ms): the answer is 16, the simulator's MaxNumSeqs.
 func TestSweepSLO(t *testing.T) {
 	url, model := server(t)
-	loads, requests := []float64{1, 2, 4, 8, 16, 32, 64}, 200
+	loads, requests, ttft := []float64{1, 2, 4, 8, 16, 32, 64}, 200, "200ms"
 	if os.Getenv(vmtest.EnvVLLMURL) == "" {
-		loads, requests = []float64{8, 16, 32}, 32
+		// The simulator's prefill takes 40 ms: 10 times that, as DESIGN.md's rule for a loaded machine says.
+		loads, requests, ttft = []float64{8, 16, 32}, 32, "400ms"
 	}
 	res, err := sweep.Run(context.Background(), sweep.Options{
 		Mode:  sweep.Concurrency,
 		Loads: loads,
-		SLO:   []string{"p(99) ttft < 200ms", "error_rate < 1%"},
+		SLO:   []string{"p(99) ttft < " + ttft, "error_rate < 1%"},
 		Load: loadgen.LoadConfig{
 			Client:   loadgen.ClientConfig{BaseURL: url},
 			Prompts:  loadgen.ChatPrompts("What is a KV cache?", "Write a haiku about GPUs."),

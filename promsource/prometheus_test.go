@@ -62,8 +62,9 @@ func TestAgainstPrometheus(t *testing.T) {
 	require.NoError(t, err)
 	defer live.Close()
 	require.True(t, sample(ctx, t, live), "the baseline")
-	// The collector follows both replicas through Options.Prometheus.
-	coll, err := vmtest.Start(ctx, vmtest.Options{Interval: 200 * time.Millisecond, NoSystem: true, GPUSource: "none", OutputDir: t.TempDir(),
+	// The collector follows both replicas through Options.Prometheus, a reading a second: each has 800 ms for
+	// its query, which a loaded machine's race run needs (at 200 ms every reading could miss its deadline).
+	coll, err := vmtest.Start(ctx, vmtest.Options{Interval: time.Second, NoSystem: true, GPUSource: "none", OutputDir: t.TempDir(),
 		Prometheus: &promsource.Config{URL: promURL, Job: "vllm"}})
 	require.NoError(t, err)
 	drive(t, sims)

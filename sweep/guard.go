@@ -12,6 +12,7 @@ import (
 
 	"github.com/vmtest/vmtest/assert"
 	"github.com/vmtest/vmtest/recorder"
+	"github.com/vmtest/vmtest/snapshot"
 	"github.com/vmtest/vmtest/summary"
 )
 
@@ -213,7 +214,7 @@ func holdsLimit(v float64, op string, limit float64) bool {
 
 // stop records why and cancels the step's load; called with g.mu held.
 func (g *guard) stop(why, expr string) {
-	g.reason = fmt.Sprintf("stopped early: threshold %q can no longer be met: %s", expr, why)
+	g.reason = fmt.Sprintf("%sthreshold %q can no longer be met: %s", snapshot.StoppedEarlyPrefix, expr, why)
 	g.cancel(errStoppedEarly)
 }
 

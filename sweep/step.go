@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/vmtest/vmtest/loadgen"
+	"github.com/vmtest/vmtest/snapshot"
 	"github.com/vmtest/vmtest/vmtest"
 )
 
@@ -51,7 +52,7 @@ func (r *runner) run(ctx context.Context, load float64) Step {
 	st.LoadResult, err = loadgen.Run(stepCtx, lc)
 	st.StoppedEarly = g.stopped()
 	if st.StoppedEarly != "" { // the step's summary says so in its events: "stopped early: sweep: ..."
-		stopCollector(errors.New("sweep: " + strings.TrimPrefix(st.StoppedEarly, "stopped early: ")))
+		stopCollector(errors.New("sweep: " + strings.TrimPrefix(st.StoppedEarly, snapshot.StoppedEarlyPrefix)))
 	}
 	sum, ferr := c.Finish()
 	st.Summary, st.Files = sum, sum.Files

@@ -263,7 +263,7 @@ func earlyReason(ctx context.Context) string {
 	if ctx == nil || ctx.Err() == nil {
 		return ""
 	}
-	return "stopped early: " + context.Cause(ctx).Error()
+	return snapshot.StoppedEarlyPrefix + context.Cause(ctx).Error()
 }
 
 func (c *Collector) buildSamplers() error {
@@ -656,10 +656,7 @@ func (c *Collector) fillClientLatency(v *snapshot.VLLM, now time.Time) clientInt
 	} else {
 		w = c.rec.DrainWindowUntil(now)
 	}
-	ttft, e2e := recorder.ComputeStats(w.TTFTMS), recorder.ComputeStats(w.E2EMS)
-	v.FirstTokenLatencyMS = ttft.Mean
-	v.MeanLatencyMS, v.P50LatencyMS, v.P90LatencyMS, v.P99LatencyMS = e2e.Mean, e2e.P50, e2e.P90, e2e.P99
-	v.RequestsFinished = w.OK
+	ttft, e2e := w.FillSnapshot(v)
 	return clientInterval{TTFT: ttft, E2E: e2e, OK: w.OK, OutputTokens: w.OutputTokens}
 }
 
@@ -696,6 +693,10 @@ func (c *Collector) RecordClientCost(cost recorder.ClientCost) {
 	}
 	c.client.Add(cost)
 }
+
+// Started returns the time the run began: when Start (or Collect) was called, elapsed_s 0 of its snapshots
+// and the origin of its tick schedule.
+func (c *Collector) Started() time.Time { return c.start }
 
 // RunID returns this run's identifier, carried in every file and log line.
 func (c *Collector) RunID() string { return c.runID }
@@ -799,7 +800,7 @@ func (c *Collector) finish(reason string) {
 	c.mu.Lock()
 	c.final0 = true
 	if reason != "" { // the summary says so too, not only the log; before the last tick, so its journal line has it
-		c.events = append(c.events, snapshot.Event{Time: time.Now(), Source: "vmtest", Message: reason})
+		c.events = append(c.events, snapshot.Event{Time: time.Now(), Source: snapshot.EventSourceCollector, Message: reason})
 	}
 	c.mu.Unlock()
 	c.tick(context.Background(), time.Now(), -1)

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vmtest/vmtest/recorder"
+	"github.com/vmtest/vmtest/snapshot"
 )
 
 func TestDeadlineMarginScalesDownForAShortDeadline(t *testing.T) {
@@ -115,6 +116,9 @@ func TestContextEndsAtFinishAndWithStartsContext(t *testing.T) {
 		assert.ErrorIs(t, context.Cause(c.Context()), why)
 		sum, _ := c.Finish()
 		require.NotEmpty(t, sum.Events)
-		assert.Equal(t, "stopped early: interrupt signal received", sum.Events[len(sum.Events)-1].Message)
+		last := sum.Events[len(sum.Events)-1]
+		assert.Equal(t, "stopped early: interrupt signal received", last.Message)
+		assert.Equal(t, snapshot.EventSourceCollector, last.Source)
+		assert.True(t, strings.HasPrefix(last.Message, snapshot.StoppedEarlyPrefix))
 	})
 }

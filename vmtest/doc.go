@@ -20,6 +20,7 @@
 //
 // Examples: ExampleCollect (a whole perf test), ExampleStart (outside a test, run against the simulator,
 // with its output checked by go test); the checks' examples are in package assert (ExampleExpr,
-// ExampleP99Below, ExampleParseThreshold) and the simulator's in package vllmsim (ExampleNewServer). `go doc
-// -http` shows them with the documentation; their source is in example_test.go and example_collect_test.go.
+// ExampleP99Below, ExampleParseThreshold) and the simulator's in package vllmsim (ExampleNewServer). Their
+// source is in example_test.go and example_collect_test.go; `go test -run Example -v ./vmtest` runs them
+// offline (`go doc -http` also shows them, but fetches pkgsite the first time).
 package vmtest

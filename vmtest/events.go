@@ -29,7 +29,7 @@ func (c *Collector) addSourceEvent(name string, st *summary.SourceStatus, e snap
 	n := c.srcEvents[name]
 	if n >= MaxSourceEvents {
 		if st.EventsOmitted == 0 {
-			c.events = append(c.events, snapshot.Event{Time: e.Time, Source: "vmtest", Message: "more than MaxSourceEvents (" +
+			c.events = append(c.events, snapshot.Event{Time: e.Time, Source: snapshot.EventSourceCollector, Message: "more than MaxSourceEvents (" +
 				strconv.Itoa(MaxSourceEvents) + ") events from " + name + ": the rest are not listed (sources." + name + ".events_omitted counts them)"})
 		}
 		st.EventsOmitted++

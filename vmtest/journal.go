@@ -28,7 +28,7 @@ type journalState struct {
 func (c *Collector) openJournal() {
 	h := journal.Header{RunID: c.runID, ConfigID: c.configID, TestName: c.name, Start: c.start,
 		IntervalS: c.opts.Interval.Seconds(), MaxSnapshots: c.opts.MaxSnapshots, MaxRequests: c.opts.MaxRequests, GoodputSLOsMS: journal.GoodputMS(c.opts.Goodput),
-		GPUKeys: report.GPUKeysOf(c.opts.GPUIDs)}
+		GPUKeys: report.GPUKeysOf(c.opts.GPUIDs), NoPNG: c.opts.NoPNG}
 	c.journal.w, c.journal.err = journal.Create(journal.PathsFor(c.files), h)
 	if c.journal.err != nil {
 		c.logf("vmtest: %v (the run goes on without a journal: a killed run will leave no data)", c.journal.err)
@@ -71,7 +71,7 @@ func (c *Collector) checksToJournal() (w *journal.Writer, checks []journal.Check
 	}
 	checks = make([]journal.Check, len(c.checks))
 	for i, rc := range c.checks {
-		checks[i] = journal.Check{Check: rc.check.String(), Threshold: rc.check.Threshold(), From: rc.site}
+		checks[i] = journal.Check{Check: rc.check.String(), Threshold: rc.check.Expression(), From: rc.site}
 	}
 	j.checksGen++
 	return j.w, checks, j.checksGen, true

@@ -137,6 +137,9 @@ func TestJournalWhileRunning(t *testing.T) {
 		assert.Len(t, run.Rows, 5)
 		assert.Equal(t, c.RunID(), run.Header.RunID)
 		assert.Equal(t, 1.0, run.Header.IntervalS)
+		assert.True(t, run.Header.NoPNG, "a rebuild keeps the run's NoPNG")
+		require.NotNil(t, run.Header.Writer)
+		assert.Equal(t, os.Getpid(), run.Header.Writer.PID, "the journal names its writer")
 		ft.runCleanups()
 		stopped = true
 		_, err = os.Stat(found[0].Snapshots)

@@ -242,3 +242,24 @@ func TestNoPNGLeavesOutThePlotOnly(t *testing.T) {
 	}
 	assert.Len(t, sum.Files, len(want))
 }
+
+// Started is the run's time 0: the snapshots' elapsed_s count from it and the ticks fall on its schedule,
+// however long Start took.
+func TestStartedIsTheRunsOrigin(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		t0 := time.Now()
+		c, err := Start(context.Background(), Options{Interval: time.Second, OutputDir: t.TempDir(), GPUSource: "none",
+			NoPNG: true, NoSystem: true})
+		require.NoError(t, err)
+		assert.Equal(t, t0, c.Started(), "the fake clock does not move during Start")
+		time.Sleep(2500 * time.Millisecond)
+		_, err = c.Finish()
+		require.NoError(t, err)
+		snaps := c.Snapshots()
+		require.GreaterOrEqual(t, len(snaps), 3)
+		for i, s := range snaps[:3] {
+			assert.Equal(t, c.Started().Add(time.Duration(i)*time.Second), s.Timestamp, "tick %d", i)
+			assert.Equal(t, float64(i), s.ElapsedS)
+		}
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -34,9 +35,32 @@ func newKernelTimer() (tickTimer, error) {
 // arm sets the timer to expire once, d from now (at once when d ≤ 0). After stop it returns an error.
 func (k *kernelTimer) arm(d time.Duration) error {
 	v := unix.ItimerSpec{Value: unix.NsecToTimespec(int64(max(d, 1)))}
-	var err error
-	if cerr := k.rc.Control(func(fd uintptr) { err = unix.TimerfdSettime(int(fd), 0, &v, nil) }); cerr != nil {
+	var errno syscall.Errno
+	if cerr := k.rc.Control(func(fd uintptr) {
+		_, _, errno = unix.RawSyscall6(unix.SYS_TIMERFD_SETTIME, fd, 0, uintptr(unsafe.Pointer(&v)), 0, 0, 0)
+	}); cerr != nil {
 		return cerr
+	}
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}
+
+// read reads the timer's expiry count, waiting through the netpoller until it has expired. Both system
+// calls here and in arm are raw: neither can block (the timerfd is non-blocking), and a raw one does not
+// wake the runtime's sysmon, which would then poll every 20 µs through the tick.
+func (k *kernelTimer) read() error {
+	var buf [8]byte // the number of expiries
+	var errno syscall.Errno
+	err := k.rc.Read(func(fd uintptr) bool {
+		for errno = syscall.EINTR; errno == syscall.EINTR; {
+			_, _, errno = unix.RawSyscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
+		}
+		return errno != syscall.EAGAIN
+	})
+	if err == nil && errno != 0 {
+		err = errno
 	}
 	return err
 }
@@ -54,8 +78,7 @@ func (k *kernelTimer) wait(ctx context.Context, d time.Duration) bool {
 	if ctx.Err() != nil {
 		return false
 	}
-	var buf [8]byte // the number of expiries
-	if _, err := k.f.Read(buf[:]); err != nil {
+	if err := k.read(); err != nil {
 		if ctx.Err() != nil {
 			return false
 		}
