@@ -55,9 +55,8 @@ var gpuSources = []string{samplers.GPUSourceAuto, samplers.GPUSourceNVML, sample
 
 func (f *collectFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.urls, "url", "the server's base URL, e.g. http://localhost:8000 (http://user:password@host for basic auth); /metrics is scraped from it (default $"+vmtest.EnvVLLMURL+
-		"); repeat it for several replicas (named r0, r1, ...), each scraped and, without -router, sent load round robin")
-	fs.StringVar(&f.servers, "servers", "", "several replicas with names, name=URL,name=URL,... (instead of -url): each scraped; without -router, sent load round robin")
-	fs.StringVar(&f.router, "router", "", "load and sweep: send every request to this URL (a router in front of the servers) while each -url or -servers server is scraped")
+		"); repeat it for several replicas (named r0, r1, ...), each scraped")
+	fs.StringVar(&f.servers, "servers", "", "several replicas with names, name=URL,name=URL,... (instead of -url): each scraped")
 	fs.StringVar(&f.model, "metrics-model", "", "read only the server's /metrics series whose model_name is this (default: sum every model's)")
 	fs.DurationVar(&f.interval, "interval", vmtest.DefaultInterval, "time between snapshots (at least "+vmtest.MinInterval.String()+")")
 	fs.StringVar(&f.out, "out", "", "output directory (default $"+vmtest.EnvOutputDir+"/<config>, else metrics_output/<config>)")
@@ -85,6 +84,15 @@ func (f *collectFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.dcgmHeaders, "dcgm-header", `a header sent with every dcgm-exporter scrape, "Name: value" (repeatable; never printed; `+
 		`also $`+vmtest.EnvDCGMAuth+`_BEARER_TOKEN, ...)`)
 	f.prom.register(fs)
+}
+
+// registerRouter defines -router, for the commands that send load (load, sweep), and says in -url's and
+// -servers' help where their load goes; collect sends none. It follows register.
+func (f *collectFlags) registerRouter(fs *flag.FlagSet) {
+	fs.StringVar(&f.router, "router", "", "send every request to this URL (a router in front of the servers) while each -url or -servers server is scraped")
+	for _, name := range []string{"url", "servers"} {
+		fs.Lookup(name).Usage += " and, without -router, sent load round robin"
+	}
 }
 
 // secrets lists what the command must never print: the credentials in its URLs and its header values.
@@ -295,12 +303,12 @@ func finishRun(c *vmtest.Collector, code int, stderr io.Writer) (*summary.Summar
 	return sum, code
 }
 
-// waitFor waits for d (forever when 0) or ctx, drawing bar meanwhile, and logs an interruption once the bar
-// is done, beside c's dashboard.
+// waitFor waits until d after c's start (forever when d is 0) or ctx, drawing bar meanwhile, and logs an
+// interruption (with d 0, the signal that ends the wait) once the bar is done, beside c's dashboard.
 func waitFor(ctx context.Context, c *vmtest.Collector, stdout io.Writer, d time.Duration, bar *live.Bar) {
 	var timeout <-chan time.Time
 	if d > 0 {
-		t := time.NewTimer(d)
+		t := time.NewTimer(time.Until(c.Started().Add(d)))
 		defer t.Stop()
 		timeout = t.C
 	}
@@ -308,7 +316,11 @@ func waitFor(ctx context.Context, c *vmtest.Collector, stdout io.Writer, d time.
 	select {
 	case <-ctx.Done():
 		bar.Stop()
-		fmt.Fprintf(besideDisplay(c, stdout), "vmtest: interrupted after %v: stopping\n", time.Since(start).Round(time.Millisecond))
+		what := "interrupted"
+		if d == 0 {
+			what = "signal received (-duration 0 runs until one)"
+		}
+		fmt.Fprintf(besideDisplay(c, stdout), "vmtest: %s after %v: stopping\n", what, time.Since(start).Round(time.Millisecond))
 	case <-timeout:
 		bar.Stop()
 	}
@@ -368,12 +380,16 @@ func loadGoal(lc loadgen.LoadConfig) live.Goal {
 }
 
 func collectMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("collect", "[-url URL ... | -servers NAME=URL,...] [-duration 60s] [-interval 2s] [-out DIR] [-config ID] [-gpu auto|nvml|nvidia-smi|dcgm|none] [-display]",
+	fs := newFlagSet("collect", "[-url URL ... | -servers NAME=URL,...] [-duration 60s] [-interval 2s] [-out DIR] [-config ID] [-gpu auto|nvml|nvidia-smi|dcgm|none] [-slo EXPR ...] [-display]",
 		"Samples the server's /metrics, the GPUs and the host every -interval, as vmtest.Collect does in a test,\n"+
-			"until -duration has passed or SIGINT/SIGTERM arrives; then writes the files and prints the summary and their paths.")
+			"until -duration has passed or SIGINT/SIGTERM arrives (with -duration 0, the signal is its end: the run\n"+
+			"finished); then writes the files, prints the summary and their paths, and checks each -slo over it: exit\n"+
+			"status 1 when one is not met.")
 	var cf collectFlags
 	cf.register(fs)
 	duration := fs.Duration("duration", 60*time.Second, "how long to collect; 0: until SIGINT/SIGTERM")
+	var slos stringList
+	fs.Var(&slos, "slo", `threshold expression checked at the end over what was collected, as for load, e.g. "server.ttft.p99 < 500ms" or "server.kv_cache_usage.max < 90" (repeatable; exit status 1 when one is not met; kept in the journal, so vmtest report checks it again on a killed run)`)
 	if code, ok := parse(fs, args, stdout, stderr); !ok {
 		return code
 	}
@@ -385,10 +401,14 @@ func collectMain(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if *duration < 0 {
 		return usageErr(stderr, "collect", "-duration %v: must not be negative", *duration)
 	}
-	if cf.router != "" {
-		return usageErr(stderr, "collect", "-router: only load and sweep send requests; collect scrapes the -url or -servers servers")
-	}
 	o, err := cf.options("collect")
+	if err != nil {
+		return usageErr(stderr, "collect", "%v", err)
+	}
+	checks, err := sloChecks(slos, recorder.SLO{}, "collect sends no requests, so it has no goodput: check goodput with load or sweep")
+	if err == nil {
+		err = sloReplicas(o, slos, checks)
+	}
 	if err != nil {
 		return usageErr(stderr, "collect", "%v", err)
 	}
@@ -402,9 +422,17 @@ func collectMain(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return code
 	}
 	defer stop(nil)
+	for i, check := range checks {
+		c.AssertFrom(fmt.Sprintf("from -slo %q", slos[i]), check)
+	}
 	waitFor(ctx, c, stdout, *duration, progressBar(cf.display, stderr, "collect", o.Goal, nil))
-	stopRun(ctx, stop)
-	_, code = finishRun(c, code, stderr)
+	if *duration > 0 { // -duration 0 ends at SIGINT/SIGTERM, its documented end: the run finished, not early
+		stopRun(ctx, stop)
+	}
+	sum, code := finishRun(c, code, stderr)
+	if len(checks) > 0 {
+		printSLOs(stdout, sum, slos, checks)
+	}
 	return code
 }
 
@@ -436,6 +464,7 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			"then are cut and counted incomplete (in error_rate). SIGINT/SIGTERM stops the run at once, canceling them.")
 	var cf collectFlags
 	cf.register(fs)
+	cf.registerRouter(fs)
 	var (
 		slos stringList
 		lc   loadgen.LoadConfig
@@ -507,7 +536,7 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err := checkTimeouts(set, &lc); err != nil {
 		return bad("%v", err)
 	}
-	checks, err := sloChecks(slos, slo)
+	checks, err := sloChecks(slos, slo, noGoodputFlags)
 	if err != nil {
 		return bad("%v", err)
 	}
@@ -604,9 +633,12 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return code
 }
 
+// noGoodputFlags is sloChecks' advice for load and sweep, whose -goodput-* flags give the objective.
+const noGoodputFlags = "give -goodput-ttft, -goodput-tpot and/or -goodput-e2e, the limits a request must meet to count"
+
 // sloChecks returns the checks of the -slo expressions, or an error naming the first invalid one: one that does
-// not parse, or a goodput threshold without a goodput objective (-goodput-ttft, -goodput-tpot, -goodput-e2e).
-func sloChecks(exprs []string, goodput recorder.SLO) ([]assert.Check, error) {
+// not parse, or a goodput threshold without a goodput objective, with advice (noGoodputFlags for load and sweep).
+func sloChecks(exprs []string, goodput recorder.SLO, advice string) ([]assert.Check, error) {
 	checks := make([]assert.Check, 0, len(exprs))
 	for i, e := range exprs {
 		check := assert.Expr(e)
@@ -616,7 +648,7 @@ func sloChecks(exprs []string, goodput recorder.SLO) ([]assert.Check, error) {
 		if goodput.TTFT <= 0 && goodput.TPOT <= 0 && goodput.E2E <= 0 {
 			for _, m := range check.Metrics() {
 				if strings.HasPrefix(strings.ToLower(m), "goodput") {
-					return nil, fmt.Errorf("-slo #%d %q: no goodput objective: give -goodput-ttft, -goodput-tpot and/or -goodput-e2e, the limits a request must meet to count", i+1, e)
+					return nil, fmt.Errorf("-slo #%d %q: no goodput objective: %s", i+1, e, advice)
 				}
 			}
 		}

@@ -26,7 +26,10 @@ func compareMain(_ context.Context, args []string, stdout, stderr io.Writer) int
 	fs := newFlagSet(cmd, "[-metrics ttft.p99,e2e.p99,request_throughput,...] [-out DIR] A.json B.json [C.json ...]",
 		"Reads summary JSON files (summary_statistics.json or summary_<config>_<ts>.json) and prints one row per metric,\n"+
 			"one column per file, and the change of each later file from the first (A) in %, marked better or worse\n"+
-			"by the metric's direction (the metric registry's). A value a summary does not have is n/a. Metric names:\n"+
+			"by the metric's direction (the metric registry's); counts of requests and tokens are whole numbers. A value\n"+
+			"a summary does not have is n/a. Before the table it says of each run that did not run to its end why: it\n"+
+			"did not finish (rebuilt from its journal by `vmtest report DIR`) or stopped early (a signal, the test's\n"+
+			"deadline), and warns that the runs' figures then cover different windows and requests. Metric names:\n"+
 			"`vmtest help metrics` (README.md's table). It also writes the comparison\n"+
 			"report, comparison_report_<timestamp>.md and its self-contained HTML twin .html (the key metrics of each\n"+
 			"file, and its TTFT and E2E latency CDFs from the requests CSV the summary names), under -out.")
@@ -115,7 +118,9 @@ func writeComparisonReport(stdout io.Writer, dir string, at time.Time, paths []s
 	return nil
 }
 
-// readSummary reads a summary JSON file as vmtest writes it.
+// readSummary reads a summary JSON file as vmtest writes it. A summary without the "finished" field was
+// written before summaries had it, when every summary file was written by a run that stopped and wrote its
+// files: it is read as Finished.
 func readSummary(path string) (*summary.Summary, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -132,6 +137,9 @@ func readSummary(path string) (*summary.Summary, error) {
 	if err := json.Unmarshal(data, &s); err != nil {
 		return nil, fmt.Errorf("%s: not a vmtest summary: %v", path, err)
 	}
+	if _, ok := probe["finished"]; !ok {
+		s.Finished = true
+	}
 	return &s, nil
 }
 
@@ -144,10 +152,20 @@ func columnLabel(i int) string {
 	return s
 }
 
-// writeComparison prints the legend (one line per file) and the table.
+// writeComparison prints the legend (one line per file, then, indented, why its run did not run to its end
+// when it did not: report.RunNotes), the warning that such runs' figures may not compare
+// (report.ComparisonCaveat), and the table.
 func writeComparison(w io.Writer, paths []string, sums []*summary.Summary, names []string) {
+	entries := make([]report.ComparisonEntry, len(sums))
 	for i, s := range sums {
 		fmt.Fprintf(w, "%s: %s (config %s, run %s, %s)\n", columnLabel(i), paths[i], s.ConfigID, s.RunID, s.Start.Format("2006-01-02 15:04:05"))
+		for _, n := range report.RunNotes(s) {
+			fmt.Fprintf(w, "   %s\n", n)
+		}
+		entries[i] = report.ComparisonEntry{ID: columnLabel(i), Summary: s}
+	}
+	if c := report.ComparisonCaveat(entries); c != "" {
+		fmt.Fprintf(w, "\nwarning: %s\n", c)
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -178,14 +196,17 @@ func writeComparison(w io.Writer, paths []string, sums []*summary.Summary, names
 	_ = tw.Flush()
 }
 
-// formatValue formats a known figure with four significant digits (whole numbers from 1000 up), or "n/a"; a
-// server percentile whose interpolation lay above what its histogram proves is that bound, marked "≤".
+// formatValue formats a known figure with four significant digits (whole numbers from 1000 up), a whole count
+// of requests or tokens (summary.UnitRequests, summary.UnitTokens) as an integer, or "n/a"; a server
+// percentile whose interpolation lay above what its histogram proves is that bound, marked "≤".
 func formatValue(v summary.Value) string {
-	if !v.Known || math.IsNaN(v.Value) || math.IsInf(v.Value, 0) {
+	switch {
+	case !v.Known || math.IsNaN(v.Value) || math.IsInf(v.Value, 0):
 		return "n/a"
-	}
-	if v.Interpolated != nil {
+	case v.Interpolated != nil:
 		return "≤" + formatFigure(v.Value)
+	case (v.Unit == summary.UnitRequests || v.Unit == summary.UnitTokens) && v.Value == math.Trunc(v.Value):
+		return strconv.FormatFloat(v.Value, 'f', 0, 64)
 	}
 	return formatFigure(v.Value)
 }

@@ -61,3 +61,36 @@ func TestHelpOfEveryCommandHasNoPanicAndTheArgNames(t *testing.T) {
 	assert.Contains(t, sweepOut, "measured requests per step, or sessions when the prompts are multi-turn")
 	assert.Contains(t, out, "(default $VMTEST_SHARD_COUNT)\n", "the usage's default only, not the sentinel -1 too")
 }
+
+// collect takes -slo (as load does) and no -router (it sends no load); load and sweep take -router; report
+// documents -wait and that typed checks are checked again and an unknown verdict is not a pass.
+func TestHelpNamesTheFlagsEachCommandTakes(t *testing.T) {
+	flags := func(cmd string) map[string]bool {
+		_, out, _ := runCmd(context.Background(), cmd, "-h")
+		got := map[string]bool{}
+		for _, m := range flagLine.FindAllStringSubmatch(out, -1) {
+			got[m[1]] = true
+		}
+		return got
+	}
+	c := flags("collect")
+	assert.True(t, c["slo"])
+	assert.False(t, c["router"])
+	_, out, _ := runCmd(context.Background(), "collect", "-h")
+	assert.Contains(t, out, "repeat it for several replicas (named r0, r1, ...), each scraped\n")
+	assert.Contains(t, out, "name=URL,name=URL,... (instead of -url): each scraped\n")
+	assert.NotContains(t, out, "round robin", "collect sends no load")
+	assert.NotContains(t, out, "-router", "collect has no -router")
+	for _, cmd := range []string{"load", "sweep"} {
+		_, out, _ := runCmd(context.Background(), cmd, "-h")
+		assert.Contains(t, out, "repeat it for several replicas (named r0, r1, ...), each scraped and, without -router, sent load round robin\n", cmd)
+		assert.Contains(t, out, "(instead of -url): each scraped and, without -router, sent load round robin\n", cmd)
+	}
+	assert.True(t, flags("load")["router"])
+	assert.True(t, flags("sweep")["router"])
+	assert.True(t, flags("report")["wait"])
+	_, out, _ = runCmd(context.Background(), "report", "-h")
+	assert.Contains(t, out, "thresholds and typed checks such as P99Below: checked again")
+	assert.Contains(t, out, "Exit status 1 when a check is not met or not known")
+	assert.NotContains(t, out, "Collector.Assert with assert.Expr")
+}

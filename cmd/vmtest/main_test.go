@@ -39,6 +39,21 @@ func fastSim(t *testing.T) *vllmsim.Server {
 	return vllmsim.New(t, vllmsim.Config{Model: "sim-model", TTFTBase: 5 * time.Millisecond, TimePerOutputToken: time.Millisecond})
 }
 
+// onNthRequest serves sim's handler at a URL of its own and calls do, once, when the nth request whose path
+// ends in suffix arrives (before it is served): an interrupt that comes at a point of the run, not of the clock.
+func onNthRequest(t *testing.T, sim *vllmsim.Server, suffix string, n int64, do func()) string {
+	t.Helper()
+	var arrived atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, suffix) && arrived.Add(1) == n {
+			do()
+		}
+		sim.Handler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
 // runFiles returns the files of the one run in dir, keyed by kind.
 func runFiles(t *testing.T, dir, config string) map[string]string {
 	t.Helper()
@@ -117,12 +132,13 @@ func TestCollectWritesFilesAndPrintsSummary(t *testing.T) {
 }
 
 func TestCollectStopsEarlyOnInterrupt(t *testing.T) {
-	sim := fastSim(t)
-	dir := t.TempDir()
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(600*time.Millisecond, cancel) // what SIGINT does through main's signal context
+	// What SIGINT does through main's signal context, when the first tick after the first snapshot scrapes.
+	url := onNthRequest(t, fastSim(t), "/metrics", 2, cancel)
+	dir := t.TempDir()
 	start := time.Now()
-	code, out, errOut := runCmd(ctx, "collect", "-url", sim.URL, "-duration", "1m", "-interval", "200ms", "-out", dir, "-gpu", "none", "-no-png")
+	code, out, errOut := runCmd(ctx, "collect", "-url", url, "-duration", "1m", "-interval", "100ms", "-out", dir, "-gpu", "none", "-no-png")
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	// -duration is 1 minute: well under it is the interrupt, however long writing the files takes under load.
 	assert.Less(t, time.Since(start), 30*time.Second, "the interrupt ended the collection, not -duration")
@@ -134,6 +150,45 @@ func TestCollectStopsEarlyOnInterrupt(t *testing.T) {
 	assert.Equal(t, "stopped early: context canceled", s.Events[len(s.Events)-1].Message, "the summary says why it stopped")
 	assert.Less(t, s.DurationS, 10.0)
 	assert.GreaterOrEqual(t, s.Snapshots, 2, "the first and the last (a loaded machine may miss the ticks between)")
+}
+
+// collect -duration 0 runs until SIGINT/SIGTERM: the signal is its end, so the run finished, not early.
+func TestCollectDurationZeroEndsAtTheSignal(t *testing.T) {
+	sim := fastSim(t)
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(600*time.Millisecond, cancel) // what SIGINT does through main's signal context
+	code, out, errOut := runCmd(ctx, "collect", "-url", sim.URL, "-duration", "0", "-interval", "200ms", "-out", dir, "-gpu", "none", "-no-png")
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	assert.Contains(t, out, "vmtest: signal received (-duration 0 runs until one) after")
+	assert.NotContains(t, out, "early")
+	s := readSummaryT(t, runFilesNoPNG(t, dir, "collect")["summary_json"])
+	assert.True(t, s.Finished)
+	for _, e := range s.Events {
+		assert.NotContains(t, e.Message, "stopped early")
+	}
+}
+
+// collect -slo checks each threshold over what it collected: one line each, exit status 1 when one is not met.
+// The run ends (-duration 0: at the signal) when the second scrape arrives, so the first has landed however
+// slow the machine is.
+func TestCollectChecksSLOs(t *testing.T) {
+	t.Parallel()
+	sim := fastSim(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	url := onNthRequest(t, sim, "/metrics", 2, cancel) // what SIGINT does through main's signal context
+	dir := t.TempDir()
+	code, out, errOut := runCmd(ctx, "collect", "-url", url, "-duration", "0", "-interval", "200ms", "-out", dir,
+		"-gpu", "none", "-no-png", "-slo", "server.queue.max < 1000", "-slo", "server.kv_cache_usage.max > 50")
+	assert.Equal(t, exitFail, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	assert.Contains(t, out, "vmtest: SLO met      server.queue.max < 1000\n")
+	assert.Contains(t, out, "vmtest: SLO NOT met  server.kv_cache_usage.max > 50\n")
+	assert.Contains(t, out, "vmtest: 1 of 2 SLOs met\n")
+	assert.Contains(t, errOut, `(from -slo "server.kv_cache_usage.max > 50")`)
+
+	code, _, errOut = runCmd(context.Background(), "collect", "-url", sim.URL, "-slo", "nosuch.metric < 1")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "-slo #1")
 }
 
 func TestLoadChecksSLOs(t *testing.T) {
@@ -189,19 +244,22 @@ func TestLoadOpenLoopWithPromptFile(t *testing.T) {
 	assert.NotContains(t, out, "SLOs met", "no -slo, no verdict")
 }
 
+// The interrupt comes when the server sees the first request arrive: it is in flight, none has finished.
 func TestLoadStopsEarlyOnInterrupt(t *testing.T) {
+	t.Parallel()
 	sim := vllmsim.New(t, vllmsim.Config{TTFTBase: 5 * time.Millisecond, TimePerOutputToken: 10 * time.Millisecond})
-	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(700*time.Millisecond, cancel)
+	url := onNthRequest(t, sim, "/completions", 1, cancel)
+	dir := t.TempDir()
 	start := time.Now()
-	code, out, errOut := runCmd(ctx, "load", "-url", sim.URL, "-duration", "1m", "-interval", "200ms", "-out", dir,
+	code, out, errOut := runCmd(ctx, "load", "-url", url, "-duration", "1m", "-interval", "200ms", "-out", dir,
 		"-gpu", "none", "-no-png", "-slo", "requests.total > 0")
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	assert.Less(t, time.Since(start), 30*time.Second, "the interrupt, not the 1-minute -duration, ended the load")
 	assert.Contains(t, out, "vmtest: interrupted: load stopped early")
 	s := readSummaryT(t, runFilesNoPNG(t, dir, "load")["summary_json"])
 	assert.Positive(t, s.Requests.Total, "the requests in flight at the interrupt are recorded before the collector stops")
+	assert.Equal(t, s.Requests.Total, s.Requests.Canceled, "each was in flight at the interrupt: %+v", s.Requests.Counts)
 	require.NotEmpty(t, s.Events)
 	assert.Equal(t, "stopped early: context canceled", s.Events[len(s.Events)-1].Message)
 }
@@ -215,16 +273,9 @@ func TestLoadInterruptCancelsInFlightOutsideErrorRate(t *testing.T) {
 	t.Parallel()
 	sim := vllmsim.New(t, vllmsim.Config{Model: "sim-model", TTFTBase: 200 * time.Millisecond, TimePerOutputToken: 10 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
-	var arrived atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/completions") && arrived.Add(1) == 8 {
-			cancel()
-		}
-		sim.Handler().ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
+	url := onNthRequest(t, sim, "/completions", 8, cancel)
 	dir := t.TempDir()
-	code, out, errOut := runCmd(ctx, "load", "-url", srv.URL, "-concurrency", "4", "-duration", "1m", "-max-tokens", "4",
+	code, out, errOut := runCmd(ctx, "load", "-url", url, "-concurrency", "4", "-duration", "1m", "-max-tokens", "4",
 		"-interval", "200ms", "-out", dir, "-gpu", "none", "-no-png", "-slo", "error_rate < 10%")
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	assert.Contains(t, out, "vmtest: interrupted: load stopped early")
@@ -264,7 +315,7 @@ func TestBadUsageExitsTwoNamingTheFlag(t *testing.T) {
 		{[]string{"collect", "-url", url, "-servers", "a=" + url}, "-url and -servers exclude each other"},
 		{[]string{"collect", "-servers", "a=" + url + ",b"}, `-servers item 2 "b": want name=URL`},
 		{[]string{"collect", "-servers", "a=" + url + ",a=" + url}, `"a" is given twice`},
-		{[]string{"collect", "-url", url, "-router", url}, "-router: only load and sweep send requests"},
+		{[]string{"collect", "-url", url, "-router", url}, "flag provided but not defined: -router"},
 		{[]string{"load", "-url", url, "-url", url}, "-url #1 and -url #2 are the same server (" + url + "): its figures would be counted twice"},
 		{[]string{"collect", "-url", url, "-url", "http://127.0.0.1:2", "-url", "HTTP://127.0.0.1:1/v1/"}, "-url #1 and -url #3 are the same server"},
 		{[]string{"collect", "-servers", "a=" + url + ",b=" + url + "/"}, "-servers a (item 1) and b (item 2) are the same server"},
@@ -291,6 +342,8 @@ func TestBadUsageExitsTwoNamingTheFlag(t *testing.T) {
 			`-slo #2 "goodput > 1": no goodput objective: give -goodput-ttft, -goodput-tpot and/or -goodput-e2e`},
 		{[]string{"sweep", "-url", url, "-concurrency", "1:4", "-requests", "2", "-slo", "goodput > 1"},
 			`-slo #1 "goodput > 1": no goodput objective: give -goodput-ttft`},
+		{[]string{"collect", "-url", url, "-slo", "goodput > 1"},
+			`-slo #1 "goodput > 1": no goodput objective: collect sends no requests, so it has no goodput: check goodput with load or sweep`},
 		{[]string{"compare", filepath.Join(dir, "a.json")}, "want at least two summary files"},
 		{[]string{"compare", "-metrics", "ttft.p99,nosuch", "a", "b"}, `-metrics: unknown metric "nosuch"`},
 		{[]string{"compare", "-metrics", "ttfb.p99", "a", "b"}, `-metrics: unknown metric "ttfb.p99"; did you mean ttft.p99?`},
@@ -365,16 +418,21 @@ func TestHelp(t *testing.T) {
 		}
 	}
 	_, out, _ := runCmd(context.Background(), "report", "-h")
-	assert.NotContains(t, out, "flags:", "report takes no flags: no empty flags section")
-	assert.Contains(t, out, "It takes no flags.")
+	assert.Contains(t, out, "\nflags:\n  -wait duration\n")
+	var buf bytes.Buffer
+	fs := newFlagSet("none", "ARG", "Does nothing.")
+	fs.SetOutput(&buf)
+	fs.Usage()
+	assert.NotContains(t, buf.String(), "flags:", "a command without flags: no empty flags section")
+	assert.Contains(t, buf.String(), "It takes no flags.")
 }
 
 func ptr(v float64) *float64 { return &v }
 
-// writeSummary writes a summary whose figures the test chose.
+// writeSummary writes the summary of a run that finished, with figures the test chose.
 func writeSummary(t *testing.T, path string, ttft []float64, rps, errRate *float64) {
 	t.Helper()
-	s := &summary.Summary{RunID: filepath.Base(path), ConfigID: "cfg", Start: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}
+	s := &summary.Summary{RunID: filepath.Base(path), ConfigID: "cfg", Start: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC), Finished: true}
 	s.Requests.TTFTMS = recorder.ComputeStats(ttft)
 	s.Requests.Total, s.Requests.OK = 20, len(ttft)
 	s.Requests.WindowS, s.Requests.RequestThroughput, s.Requests.ErrorRate = ptr(2), rps, errRate
@@ -622,12 +680,13 @@ func TestLoadWithAModelNotServedExitsOne(t *testing.T) {
 }
 
 // -metrics-model reads one model's series: a model the server does not expose fails each scrape, naming the
-// flag and the models it has.
+// flag and the models it has. One interval of 1 s: each scrape has 800 ms, which a loaded machine needs (at
+// 100 ms the last reading could be one still in flight, whose error says so).
 func TestCollectMetricsModel(t *testing.T) {
 	t.Parallel()
 	sim := fastSim(t)
 	dir := t.TempDir()
-	code, out, errOut := runCmd(context.Background(), "collect", "-url", sim.URL, "-duration", "200ms", "-interval", "100ms",
+	code, out, errOut := runCmd(context.Background(), "collect", "-url", sim.URL, "-duration", "1s", "-interval", "1s",
 		"-out", dir, "-config", "m", "-gpu", "none", "-no-png", "-metrics-model", "no-such-model")
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	s := readSummaryT(t, runFilesNoPNG(t, dir, "m")["summary_json"])

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,24 +20,36 @@ import (
 
 func reportMain(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	const cmd = "report"
-	fs := newFlagSet(cmd, "DIR | metrics_<config>_<timestamp>.json ...",
+	fs := newFlagSet(cmd, "[-wait DURATION] DIR | metrics_<config>_<timestamp>.json ...",
 		"For a directory: rebuilds the full file set and the summary of every run in it that did not finish (killed,\n"+
 			"timed out) from its journal (journal_<config>_<timestamp>.jsonl), up to the end of the run's last request\n"+
-			"(its last snapshot, when that came later), says so, evaluates the threshold checks the run registered (-slo,\n"+
-			"Collector.Assert with assert.Expr) and kept in its journal (exit status 1 when one is not met, or when its\n"+
-			"checks file cannot be read), and renames the journal to .rebuilt.jsonl (.requests.rebuilt.bin,\n"+
-			".checks.rebuilt.json). A journal whose run's summary says it finished, or that was\n"+
-			"written within its last two intervals (a run still going), is skipped and said so; summary_statistics.json\n"+
-			"is left to a newer run's summary. For a snapshots file: re-renders metrics_<config>_<timestamp>.csv and\n"+
+			"(its last snapshot, when that came later), says so, evaluates the SLO checks the run registered and kept in\n"+
+			"its journal (-slo, thresholds and typed checks such as P99Below: checked again; Baseline and Func: not known),\n"+
+			"and renames the journal to .rebuilt.jsonl (.requests.rebuilt.bin, .checks.rebuilt.json). It keeps the run's\n"+
+			"-no-png choice. A journal whose run's summary says it finished is skipped and said so: while its process is\n"+
+			"alive on this host, the run is finishing (it removes its journal as it ends: -wait waits for that; exit\n"+
+			"status 0 either way). A journal written\n"+
+			"within its last two intervals by a process that may still run (on another host) is not rebuilt: exit\n"+
+			"status 1, unless -wait gives it time to end or be quiet two intervals; one whose process is alive on this\n"+
+			"host is never rebuilt, however quiet (exit status 1; -wait waits for it to end); one whose process has\n"+
+			"ended on this host (killed, crashed) is rebuilt at once. summary_statistics.json is left to a newer\n"+
+			"run's summary. A directory with no journal whose every run summary says finished exits 0 (its files are\n"+
+			"complete); a run summary there that cannot be read exits 1 naming it. Exit status 1 when a check is not met or not known (an unknown verdict is not a pass; a closing\n"+
+			"line counts them), when a checks file cannot be read, or when nothing could be rebuilt.\n"+
+			"For a snapshots file: re-renders metrics_<config>_<timestamp>.csv and\n"+
 			".png beside it (the client's TTFT per interval from requests_<config>_<timestamp>.csv), and, unless it is\n"+
 			"there (it holds the SLO verdicts, which the files do not), report_<config>_<timestamp>.html from them and the\n"+
 			"run's summary_<config>_<timestamp>.json, saying the verdicts are not known. Every file is written atomically\n"+
 			"and its path printed.")
+	wait := fs.Duration("wait", 0, "for a directory: wait up to this long for a run that looks still running to end or leave its journal quiet for two intervals, then rebuild it")
 	if code, ok := parse(fs, args, stdout, stderr); !ok {
 		return code
 	}
 	if fs.NArg() == 0 {
 		return usageErr(stderr, cmd, "want a directory or a metrics_<config>_<timestamp>.json file")
+	}
+	if *wait < 0 {
+		return usageErr(stderr, cmd, "-wait %s: want a duration of 0 or more", *wait)
 	}
 	code := exitOK
 	for _, path := range fs.Args() {
@@ -44,7 +57,7 @@ func reportMain(_ context.Context, args []string, stdout, stderr io.Writer) int 
 		switch {
 		case err != nil:
 		case st.IsDir():
-			err = rebuildDir(stdout, path, time.Now())
+			err = rebuildDir(stdout, path, *wait, wallClock{})
 		default:
 			err = rerender(stdout, path)
 		}
@@ -56,29 +69,57 @@ func reportMain(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	return code
 }
 
+// clock is what rebuildDir waits with: the wall clock, or a test's.
+type clock interface {
+	Now() time.Time
+	Sleep(time.Duration)
+}
+
+// wallClock is the real clock.
+type wallClock struct{}
+
+func (wallClock) Now() time.Time        { return time.Now() }
+func (wallClock) Sleep(d time.Duration) { time.Sleep(d) }
+
 // rebuildDir rebuilds the files of every run in dir that left a journal, printing what it did (journal.Rebuild:
-// a run that finished, or looks still running at now, is skipped and said so).
-func rebuildDir(stdout io.Writer, dir string, now time.Time) error {
+// a run that finished is skipped and said so; one that looks still running is waited for up to wait, then
+// left, which is an error).
+func rebuildDir(stdout io.Writer, dir string, wait time.Duration, clk clock) error {
 	found, err := journal.Find(dir)
 	if err != nil {
 		return err
 	}
 	if len(found) == 0 {
-		return fmt.Errorf("%s: no journal (journal_<config>_<timestamp>.jsonl): every run here finished and wrote its files, or none ran here, or its journal was already rebuilt (.rebuilt.jsonl)", dir)
+		return noJournal(stdout, dir)
 	}
+	deadline := clk.Now().Add(wait)
 	var errs []error
 	for _, p := range found {
-		res, err := journal.Rebuild(p, now)
+		res, err := rebuildWaiting(stdout, p, deadline, clk)
 		if res == nil {
 			errs = append(errs, err)
 			continue
 		}
-		if res.Skipped != "" {
-			fmt.Fprintf(stdout, "vmtest: skipped the journal %s: %s\n", p.Snapshots, res.Skipped)
+		if res.Gone {
+			fmt.Fprintf(stdout, "vmtest: the run of %s finished and its files are complete: %s\n", p.Snapshots, res.Skipped)
 			continue
 		}
-		if missed := printRebuilt(stdout, p, res); missed > 0 {
-			errs = append(errs, fmt.Errorf("run %s: %d of %d SLOs not met (the checks its journal kept, evaluated over the rebuilt run)", res.Summary.RunID, missed, len(res.Verdicts)))
+		if res.Skipped != "" {
+			fmt.Fprintf(stdout, "vmtest: skipped the journal %s: %s\n", p.Snapshots, res.Skipped)
+			switch {
+			case res.Finishing: // its summary is written: exit status 0
+			case res.Running:
+				errs = append(errs, fmt.Errorf("%s: nothing rebuilt: its run is still running on this host (see above); once it has ended (stop a hung one), vmtest report %s rebuilds it, or vmtest report -wait DURATION %s waits up to DURATION for it to end",
+					p.Snapshots, dir, dir))
+			case !res.QuietAt.IsZero():
+				errs = append(errs, fmt.Errorf("%s: nothing rebuilt: the run looks still running (see above); once it has ended, vmtest report %s rebuilds it, or vmtest report -wait DURATION %s waits up to DURATION for it to end or leave its journal quiet two intervals",
+					p.Snapshots, dir, dir))
+			}
+			continue
+		}
+		if missed, unknown := printRebuilt(stdout, p, res); missed+unknown > 0 {
+			errs = append(errs, fmt.Errorf("run %s: %d of %d checks not met, %d not known (the checks its journal kept, evaluated over the rebuilt run; a check not known is not a pass)",
+				res.Summary.RunID, missed, len(res.Verdicts), unknown))
 		}
 		if res.Run.ChecksErr != nil {
 			errs = append(errs, fmt.Errorf("run %s: SLO verdicts not known: its checks file is not taken: %w", res.Summary.RunID, res.Run.ChecksErr))
@@ -90,12 +131,82 @@ func rebuildDir(stdout io.Writer, dir string, now time.Time) error {
 	return errors.Join(errs...)
 }
 
+// rebuildWaiting rebuilds the journal at p (journal.Rebuild), and while it looks still running or is
+// finishing and deadline has not passed, waits until it will have been quiet two intervals, or, its writer
+// running here, one interval (journal.Result.QuietAt), or until deadline, and tries again. It says what it
+// waits for once, and again only when that changes.
+func rebuildWaiting(stdout io.Writer, p journal.Paths, deadline time.Time, clk clock) (*journal.Result, error) {
+	said := ""
+	for {
+		res, err := journal.Rebuild(p, clk.Now())
+		if res == nil || res.QuietAt.IsZero() {
+			return res, err
+		}
+		now := clk.Now()
+		if !now.Before(deadline) {
+			return res, err
+		}
+		if what := waitingFor(res); what != said {
+			fmt.Fprintf(stdout, "vmtest: waiting up to %s for the run of %s to %s (-wait)\n", deadline.Sub(now).Round(time.Millisecond), p.Snapshots, what)
+			said = what
+		}
+		clk.Sleep(min(res.QuietAt.Sub(now), deadline.Sub(now)))
+	}
+}
+
+// waitingFor says what rebuildWaiting waits for with the journal skipped as res says.
+func waitingFor(res *journal.Result) string {
+	switch {
+	case res.Finishing:
+		return "end: its summary says it finished and its writer, running on this host, removes its journal as it ends"
+	case res.Running:
+		return "end: it is running on this host"
+	}
+	return "end or leave its journal quiet"
+}
+
+// noJournal is what `vmtest report DIR` says of a directory without a journal: nil when it holds run
+// summaries that all say their run finished (its files are complete), else an error saying what is there
+// (a run that did not finish, a summary that cannot be read, or no run at all).
+func noJournal(stdout io.Writer, dir string) error {
+	names, _ := filepath.Glob(filepath.Join(dir, "summary_*.json"))
+	var done, notDone, bad []string
+	for _, n := range names {
+		if filepath.Base(n) == "summary_statistics.json" {
+			continue
+		}
+		switch s, err := readSummary(n); {
+		case err != nil:
+			bad = append(bad, err.Error())
+		case s.Finished:
+			done = append(done, n)
+		default:
+			notDone = append(notDone, fmt.Sprintf("run %s (%s)", s.RunID, n))
+		}
+	}
+	var errs []error
+	if len(notDone) > 0 {
+		errs = append(errs, fmt.Errorf("%s: no journal to rebuild (journal_<config>_<timestamp>.jsonl): %s did not finish, and its journal was already rebuilt (.rebuilt.jsonl): its files are all its journal held", dir, strings.Join(notDone, ", ")))
+	}
+	if len(bad) > 0 {
+		errs = append(errs, fmt.Errorf("%s: no journal, and %d run summaries cannot be read (whether their runs finished is not known): %s", dir, len(bad), strings.Join(bad, "; ")))
+	}
+	switch {
+	case len(errs) > 0:
+		return errors.Join(errs...)
+	case len(done) > 0:
+		fmt.Fprintf(stdout, "vmtest: %s: no journal: the runs here finished and their files are complete (%s says so); nothing to rebuild\n", dir, strings.Join(done, ", "))
+		return nil
+	}
+	return fmt.Errorf("%s: no journal (journal_<config>_<timestamp>.jsonl) and no run summary (summary_<config>_<timestamp>.json): no run wrote here", dir)
+}
+
 // printRebuilt says what Rebuild did with the journal at p, and the verdict of each SLO check the journal
-// kept; it returns how many were not met.
-func printRebuilt(stdout io.Writer, p journal.Paths, res *journal.Result) (missed int) {
+// kept; it returns how many were not met and how many are not known.
+func printRebuilt(stdout io.Writer, p journal.Paths, res *journal.Result) (missed, unknown int) {
 	sum := res.Summary
-	fmt.Fprintf(stdout, "vmtest: run %s did not finish: rebuilt from its journal %s up to %.1f s (%d snapshots, %d requests; %s)\n",
-		sum.RunID, p.Snapshots, sum.DurationS, sum.Snapshots, sum.Requests.Total, res.Run.SkippedText())
+	fmt.Fprintf(stdout, "vmtest: run %s did not finish: rebuilt from its journal %s up to %.1f s (%s, %s; %s)\n",
+		sum.RunID, p.Snapshots, sum.DurationS, plural(sum.Snapshots, "snapshot"), plural(sum.Requests.Total, "request"), res.Run.SkippedText())
 	for _, line := range report.TextSummary(sum) {
 		fmt.Fprintln(stdout, "vmtest: "+line)
 	}
@@ -117,15 +228,33 @@ func printRebuilt(stdout io.Writer, p journal.Paths, res *journal.Result) (misse
 	for _, v := range res.Verdicts {
 		switch {
 		case v.Unknown != "":
-			fmt.Fprintf(stdout, "vmtest: SLO not known  %s: %s\n", v.Check, v.Unknown)
+			unknown++
+			printVerdict(stdout, "SLO not known  ", v.Check, strings.TrimPrefix(v.Unknown, "not known: "))
+		case v.Err != "" && v.NoData:
+			missed++
+			printVerdict(stdout, "SLO NOT met (no data) ", v.Check, cmp.Or(v.Reason, v.Err))
 		case v.Err != "":
 			missed++
-			fmt.Fprintf(stdout, "vmtest: SLO NOT met    %s: %s\n", v.Check, v.Err)
+			printVerdict(stdout, "SLO NOT met    ", v.Check, cmp.Or(v.Reason, v.Err))
 		default:
 			fmt.Fprintf(stdout, "vmtest: SLO met        %s\n", v.Check)
 		}
 	}
-	return missed
+	if len(res.Verdicts) > 0 {
+		fmt.Fprintf(stdout, "vmtest: %d of %d checks not met, %d not known\n", missed, len(res.Verdicts), unknown)
+	}
+	return missed, unknown
+}
+
+// printVerdict prints one check's verdict: the check, then why (Verdict.Reason, which does not name the
+// check again); a why of several lines (a threshold that cannot be read, with its expression and a caret
+// under the fault) keeps every line, each under the first with the same prefix.
+func printVerdict(stdout io.Writer, label, check, why string) {
+	lines := strings.Split(why, "\n")
+	fmt.Fprintf(stdout, "vmtest: %s%s: %s\n", label, check, lines[0])
+	for _, l := range lines[1:] {
+		fmt.Fprintf(stdout, "vmtest: %s%s\n", strings.Repeat(" ", len(label)+2), strings.TrimPrefix(l, "\t"))
+	}
 }
 
 // rerender writes the CSV and the PNG of the snapshots file at path beside it, as the collector wrote them, and

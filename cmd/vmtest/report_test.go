@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,7 +27,7 @@ func TestReportDirRebuildsFromTheJournal(t *testing.T) {
 	start := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
 	files := report.Names(dir, "killed", start, "")
 	w, err := journal.Create(journal.PathsFor(files), journal.Header{RunID: "r1", ConfigID: "killed", Start: start,
-		IntervalS: 1, MaxSnapshots: 10})
+		IntervalS: 1, MaxSnapshots: 10, Writer: elsewhere})
 	require.NoError(t, err)
 	rec := recorder.New(time.Now(), recorder.Config{})
 	for i := 0; i < 3; i++ {
@@ -40,11 +41,14 @@ func TestReportDirRebuildsFromTheJournal(t *testing.T) {
 	require.NoError(t, w.Close()) // as a SIGKILL leaves it: no end, no files
 	jp := journal.PathsFor(files)
 
-	// Written a moment ago, within two intervals: a run still going, left alone.
+	// Written a moment ago, within two intervals, by this process (running): a run still going, left alone,
+	// and the exit status says nothing was rebuilt.
 	code, out, errOut := runCmd(context.Background(), "report", dir)
-	require.Equal(t, exitOK, code, errOut)
+	require.Equal(t, exitFail, code, errOut)
 	assert.Contains(t, out, "vmtest: skipped the journal "+jp.Snapshots+": its journal was written ")
 	assert.Contains(t, out, "it looks still running")
+	assert.Contains(t, errOut, jp.Snapshots+": nothing rebuilt: the run looks still running")
+	assert.Contains(t, errOut, "vmtest report -wait DURATION "+dir)
 	assert.NoFileExists(t, files.RunSummaryJSON)
 
 	long := time.Now().Add(-time.Hour)
@@ -54,7 +58,7 @@ func TestReportDirRebuildsFromTheJournal(t *testing.T) {
 	code, out, errOut = runCmd(context.Background(), "report", dir)
 	require.Equal(t, exitOK, code, errOut)
 	assert.Contains(t, out, "vmtest: run r1 did not finish: rebuilt from its journal "+journal.PathsFor(files).Snapshots+
-		" up to 2.1 s (3 snapshots, 3 requests; no line skipped)") // the last request ends at 2.09 s, after the last snapshot (2 s)
+		" up to 2.1 s (4 snapshots, 3 requests; no line skipped)") // the last request ends at 2.09 s, after the last snapshot (2 s): a 4th is rebuilt there
 	for _, p := range files.Map() {
 		assert.Contains(t, out, "vmtest: wrote "+p)
 		require.FileExists(t, p)
@@ -66,7 +70,7 @@ func TestReportDirRebuildsFromTheJournal(t *testing.T) {
 	assert.False(t, sum.Finished)
 	assert.Equal(t, 3, sum.Requests.OK)
 	assert.InDelta(t, 40, *sum.Requests.TTFTMS.P50, 1e-6)
-	assert.Equal(t, 3, sum.Snapshots)
+	assert.Equal(t, 4, sum.Snapshots, "3 journaled and 1 rebuilt at 2.09 s")
 	assert.Contains(t, out, "vmtest: renamed the journal to "+jp.Rebuilt().Snapshots)
 
 	// Rebuilt once: a second report finds no journal, and overwrites nothing.
@@ -121,11 +125,12 @@ func TestReportDirChecksTheKeptThresholds(t *testing.T) {
 	start := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
 	files := report.Names(dir, "killed", start, "")
 	jp := journal.PathsFor(files)
-	w, err := journal.Create(jp, journal.Header{RunID: "r1", ConfigID: "killed", Start: start, IntervalS: 1, MaxSnapshots: 10})
+	w, err := journal.Create(jp, journal.Header{RunID: "r1", ConfigID: "killed", Start: start, IntervalS: 1, MaxSnapshots: 10, Writer: elsewhere})
 	require.NoError(t, err)
 	require.NoError(t, w.SetChecks([]journal.Check{
 		{Check: `threshold "ttft.p99 < 30ms"`, Threshold: "ttft.p99 < 30ms", From: `from -slo "ttft.p99 < 30ms"`},
 		{Check: `threshold "error_rate < 1%"`, Threshold: "error_rate < 1%", From: `from -slo "error_rate < 1%"`},
+		{Check: `threshold "cgroup_cpu_percent.max < 50"`, Threshold: "cgroup_cpu_percent.max < 50", From: `from -slo "cgroup_cpu_percent.max < 50"`},
 	}))
 	rec := recorder.New(start, recorder.Config{})
 	for i := 0; i < 2; i++ {
@@ -143,10 +148,12 @@ func TestReportDirChecksTheKeptThresholds(t *testing.T) {
 	}
 	code, out, errOut := runCmd(context.Background(), "report", dir)
 	assert.Equal(t, exitFail, code)
-	assert.Contains(t, out, `vmtest: SLO NOT met    threshold "ttft.p99 < 30ms": vmtest: threshold "ttft.p99 < 30ms" not met: ttft.p99 = 40.000 ms, want < 30ms`)
-	assert.Contains(t, out, `(from -slo "ttft.p99 < 30ms")`)
+	assert.Contains(t, out, `vmtest: SLO NOT met    threshold "ttft.p99 < 30ms": ttft.p99 = 40.000 ms, want < 30ms (n=2, window 1.1 s, run r1; data: `+files.RequestsCSV+`) (from -slo "ttft.p99 < 30ms")`+"\n")
 	assert.Contains(t, out, `vmtest: SLO met        threshold "error_rate < 1%"`)
-	assert.Contains(t, errOut, "run r1: 1 of 2 SLOs not met (the checks its journal kept, evaluated over the rebuilt run)")
+	// A figure with no data (no host reading: its data would be in the snapshots CSV) is not met, never "not known".
+	assert.Contains(t, out, `vmtest: SLO NOT met (no data) threshold "cgroup_cpu_percent.max < 50": cgroup_cpu_percent.max < 50%: no data (n=2, no host reading; run r1; data: `+files.SnapshotsCSV+`) (from -slo "cgroup_cpu_percent.max < 50")`+"\n")
+	assert.Contains(t, out, "vmtest: 2 of 3 checks not met, 0 not known\n")
+	assert.Contains(t, errOut, "run r1: 2 of 3 checks not met, 0 not known (the checks its journal kept, evaluated over the rebuilt run")
 	assert.FileExists(t, files.ReportHTML)
 }
 
@@ -170,14 +177,27 @@ func TestReportDirSaysTheChecksFileIsDamaged(t *testing.T) {
 
 // oneTickJournal writes, in dir, the journal of run r1 of config that holds one snapshot (at 2026-12-04
 // 10:00 UTC) and no request, and returns the run's file names and its journal's.
+// elsewhere is a writer on another host: it may run, so its journal's file times decide (this process, the
+// default writer, runs here, and its journals are never rebuilt).
+var elsewhere = &journal.Owner{PID: 1, Host: "elsewhere", BootID: "b"}
+
 func oneTickJournal(t *testing.T, dir, config string) (report.Files, journal.Paths) {
 	t.Helper()
 	start := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
 	files := report.Names(dir, config, start, "")
 	jp := journal.PathsFor(files)
-	w, err := journal.Create(jp, journal.Header{RunID: "r1", ConfigID: config, Start: start, IntervalS: 1, MaxSnapshots: 10})
+	w, err := journal.Create(jp, journal.Header{RunID: "r1", ConfigID: config, Start: start, IntervalS: 1, MaxSnapshots: 10, Writer: elsewhere})
 	require.NoError(t, err)
 	require.NoError(t, w.Append(journal.Entry{Snapshot: snapshot.Snapshot{Timestamp: start, RunID: "r1", ConfigID: config}}))
 	require.NoError(t, w.Close())
 	return files, jp
+}
+
+// A rebuilt run of one snapshot and one request is told in the singular, not "1 snapshots, 1 requests".
+func TestPrintRebuiltCountsOneInTheSingular(t *testing.T) {
+	sum := &summary.Summary{RunID: "r1", DurationS: 1, Snapshots: 1}
+	sum.Requests.Total = 1
+	var out strings.Builder
+	printRebuilt(&out, journal.Paths{Snapshots: "j.jsonl"}, &journal.Result{Summary: sum, Run: &journal.Run{}})
+	assert.Contains(t, out.String(), "vmtest: run r1 did not finish: rebuilt from its journal j.jsonl up to 1.0 s (1 snapshot, 1 request; ")
 }

@@ -13,15 +13,15 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// A real SIGINT, through the signal context main uses, ends `collect` early with its files written.
+// A real SIGINT, through the signal context main uses, ends `collect` early with its files written. It is
+// sent when the first tick after the first snapshot scrapes the server.
 func TestCollectEndsOnSIGINT(t *testing.T) {
-	sim := fastSim(t)
-	dir := t.TempDir()
 	ctx, stop := signalContext()
 	defer stop()
-	time.AfterFunc(600*time.Millisecond, func() { _ = syscall.Kill(os.Getpid(), syscall.SIGINT) })
+	url := onNthRequest(t, fastSim(t), "/metrics", 2, func() { _ = syscall.Kill(os.Getpid(), syscall.SIGINT) })
+	dir := t.TempDir()
 	start := time.Now()
-	code, out, errOut := runCmd(ctx, "collect", "-url", sim.URL, "-duration", "1m", "-interval", "200ms", "-out", dir,
+	code, out, errOut := runCmd(ctx, "collect", "-url", url, "-duration", "1m", "-interval", "100ms", "-out", dir,
 		"-config", "sig", "-gpu", "none")
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	assert.Less(t, time.Since(start), 30*time.Second, "the signal, not the 1-minute -duration, ended the collection")

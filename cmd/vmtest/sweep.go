@@ -50,6 +50,7 @@ func sweepMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			"(the Kneedle method). Exit status 1 when no step met the SLO.")
 	var cf collectFlags
 	cf.register(fs)
+	cf.registerRouter(fs)
 	var (
 		slos            stringList
 		lc              loadgen.LoadConfig
@@ -105,7 +106,7 @@ func sweepMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err := checkTimeouts(set, &lc); err != nil {
 		return bad("%v", err)
 	}
-	checks, err := sloChecks(slos, slo)
+	checks, err := sloChecks(slos, slo, noGoodputFlags)
 	if err != nil {
 		return bad("%v", err)
 	}

@@ -62,10 +62,12 @@ func inTerminal(t *testing.T, line string) string {
 
 // terminalRun starts a simulator (fixed seed) and a dcgm-exporter serving the 8-GPU capture, and runs
 // `vmtest load` against them in a terminal with args (which may redirect stdout); -gpu dcgm unless args
-// gives its own -gpu (a flag given twice is refused).
+// gives its own -gpu (a flag given twice is refused). No PNG: what is on screen does not show it. The load
+// takes over 1 s (20 rounds of 60 ms), a few intervals of 500 ms: each reading has 400 ms, so on a loaded
+// machine too the final frame shows no reading past its deadline (at 100 ms one could be).
 func terminalRun(t *testing.T, args string) string {
 	t.Helper()
-	sim := vllmsim.New(t, vllmsim.Config{Model: "sim-model", Seed: 7, TTFTBase: 10 * time.Millisecond, TimePerOutputToken: 2 * time.Millisecond})
+	sim := vllmsim.New(t, vllmsim.Config{Model: "sim-model", Seed: 7, TTFTBase: 10 * time.Millisecond, TimePerOutputToken: 10 * time.Millisecond})
 	body, err := os.ReadFile(filepath.Join("..", "..", "testdata", "dcgm", "a800-mig-excerpt.prom"))
 	require.NoError(t, err)
 	dcgm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(body) }))
@@ -74,8 +76,8 @@ func terminalRun(t *testing.T, args string) string {
 	if strings.Contains(args, "-gpu ") {
 		gpu = ""
 	}
-	line := vmtestBinary(t) + " load -url " + sim.URL + " -model sim-model -requests 40 -concurrency 2 -max-tokens 5 -interval 100ms" +
-		gpu + " -dcgm-url " + dcgm.URL + "/metrics -config tty -out " + t.TempDir() + " " + args
+	line := vmtestBinary(t) + " load -url " + sim.URL + " -model sim-model -requests 40 -concurrency 2 -max-tokens 5 -interval 500ms" +
+		gpu + " -dcgm-url " + dcgm.URL + "/metrics -config tty -no-png -out " + t.TempDir() + " " + args
 	return inTerminal(t, line)
 }
 
