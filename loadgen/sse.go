@@ -7,12 +7,13 @@ import (
 )
 
 // sseReader reads server-sent events (the WHATWG event-stream format) as go-sse's sse.Read does, without
-// allocating per event: lines end in "\n", "\r\n" or "\r"; a UTF-8 BOM that begins the stream is dropped (go-sse also drops one after leading blank lines; the spec does not); "data" lines are
-// joined with "\n", "event" sets the type, "id" (without a NUL) marks the event as present, other fields and
-// comments are ignored; a blank line dispatches the event when it had any of those; at the end of the input
-// an event not ended by a blank line is dropped. It reads from r only when its buffer holds no complete line,
-// so an event is complete as of the most recent read (progressReader's time). A line or an event's data
-// longer than max bytes is bufio.ErrTooLong.
+// allocating per event: lines end in "\n", "\r\n" or "\r"; a UTF-8 BOM that begins the stream is dropped
+// (go-sse also drops one after leading blank lines; the spec does not); "data" lines are joined with "\n",
+// "event" sets the type, "id" (without a NUL) marks the event as present, other fields and comments are
+// ignored; a blank line dispatches the event when it had any of those; at the end of the input an event not
+// ended by a blank line is dropped. It reads from r only when its buffer holds no complete line, so an event
+// is complete as of the most recent read (progressReader's time). A line or an event's data longer than max
+// bytes is bufio.ErrTooLong.
 type sseReader struct {
 	r          io.Reader
 	max        int
