@@ -3,6 +3,7 @@ package serverstats
 import (
 	"fmt"
 	"math"
+	"time"
 )
 
 // Tolerances of CrossCheck. A server figure and the client's differ "beyond tolerance" when
@@ -41,6 +42,9 @@ type ClientTally struct {
 	// TTFTMeanMS and E2EMeanMS are the client's mean TTFT and E2E latency over its measured successful
 	// requests, ms; nil when unknown (then not compared).
 	TTFTMeanMS, E2EMeanMS *float64
+	// RunStart is when the run began: the restarts a count difference names are said in s since it
+	// (Stats.RestartText); zero means since the window's first scrape (Stats.Start).
+	RunStart time.Time
 }
 
 // tallyText is n, with the warm-up's share when there is one: "32", or "32 + 4 warm-up".
@@ -79,6 +83,9 @@ func tallyText(n, warmup int64) string {
 //     other requests. With warm-up requests in the window a server mean over the client's is not judged:
 //     the server's includes them and the client's does not, and a warm-up's cold start can be seconds.
 //
+// A count that differs while the server restarted in the window (stats.Restarts) says so, with when
+// (Stats.RestartText): a restart loses what the server generated since its last scrape.
+//
 // It returns nil when stats has fewer than two scrapes (nothing to compare); a figure the server does not
 // expose gives one line saying it was not checked. It compares whatever it is given, zeros included: a caller
 // whose client recorded no request at all (requests sent by others only) should not call it;
@@ -88,6 +95,13 @@ func CrossCheck(stats Stats, client ClientTally) []string {
 		return nil
 	}
 	var out []string
+	restarts := ""
+	if start := client.RunStart; stats.Restarts > 0 {
+		if start.IsZero() && stats.Start != nil {
+			start = *stats.Start
+		}
+		restarts = "; and " + stats.RestartText(start)
+	}
 	ok := client.OK + client.WarmupOK
 	tokens := client.OutputTokens + client.WarmupOutputTokens
 	if stats.TTFT == nil {
@@ -95,8 +109,8 @@ func CrossCheck(stats Stats, client ClientTally) []string {
 			stats.NotExposed[ttftField()]+")")
 	} else if msg := compare(stats.TTFT.Count, float64(ok), CrossCheckMinRequests); msg != "" {
 		out = append(out, fmt.Sprintf("server TTFT observations over the window (%s from %s) and requests the client completed (%s) %s: "+
-			"other clients or warm-up on the server, requests in flight at the window's edges, or requests that failed after their first token",
-			fmtF(stats.TTFT.Count), stats.TTFT.Metric, tallyText(int64(client.OK), int64(client.WarmupOK)), msg))
+			"other clients or warm-up on the server, requests in flight at the window's edges, or requests that failed after their first token%s",
+			fmtF(stats.TTFT.Count), stats.TTFT.Metric, tallyText(int64(client.OK), int64(client.WarmupOK)), msg, restarts))
 	}
 	warm := client.WarmupOK > 0
 	out = append(out, latencyCheck("TTFT", stats.TTFT, client.TTFTMeanMS, ok, warm)...)
@@ -107,8 +121,8 @@ func CrossCheck(stats Stats, client ClientTally) []string {
 	} else if msg := compare(*stats.GenerationTokens, float64(tokens), CrossCheckMinTokens); msg != "" {
 		name := stats.NamesUsed[scalarFields[cGen].Field]
 		out = append(out, fmt.Sprintf("server generation tokens over the window (%s from %s) and the client's output tokens (%s) %s: "+
-			"other clients or warm-up on the server, requests in flight at the window's edges, failed requests, or output_tokens estimated from chunks",
-			fmtF(*stats.GenerationTokens), name, tallyText(client.OutputTokens, client.WarmupOutputTokens), msg))
+			"other clients or warm-up on the server, requests in flight at the window's edges, failed requests, or output_tokens estimated from chunks%s",
+			fmtF(*stats.GenerationTokens), name, tallyText(client.OutputTokens, client.WarmupOutputTokens), msg, restarts))
 	}
 	return out
 }

@@ -1,7 +1,9 @@
 package serverstats
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -111,4 +113,40 @@ func TestCrossCheckLatencyMeans(t *testing.T) {
 	st := latencyStats(100, 100, 1000)
 	st.E2ELatency = nil
 	assert.Empty(t, CrossCheck(st, tally(100, f(100), f(5000))))
+}
+
+// The restart text reads the restart times from the statistics, not the events' text (a Fleet's start
+// "replica <name>: ", and events past MaxSourceEvents are not kept): restarts 2 s and 6.5 s after the start are
+// named; with a third past RestartTimes' bound the text says how many it lists.
+func TestRestartText(t *testing.T) {
+	start := time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
+	s := &Stats{Restarts: 2, RestartTimes: []time.Time{start.Add(2 * time.Second), start.Add(6500 * time.Millisecond)}}
+	want := "the server restarted 2 times in the window (seen at 2.0 s, 6.5 s): what it generated between its last scrape and each restart is in none of its counters"
+	assert.Equal(t, want, s.RestartText(start))
+	s.Restarts = 3
+	assert.Equal(t, "the server restarted 3 times in the window (seen at 2.0 s, 6.5 s, the first 2 of them): what it generated between its last scrape and each restart is in none of its counters", s.RestartText(start))
+	assert.Empty(t, (&Stats{}).RestartText(start))
+	assert.Empty(t, (*Stats)(nil).RestartText(start))
+}
+
+// A count that differs while the server restarted says so, with the restart's time from the run's start (or,
+// without one, from the window's first scrape); a latency difference does not (a restart loses counts, not
+// time). 80 observations and 6000 tokens for 100 requests of 10000 tokens; means 100 ms against 200 ms.
+func TestCrossCheckNamesRestarts(t *testing.T) {
+	start := time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
+	first := start.Add(500 * time.Millisecond)
+	st := crossStats(100, 6000)
+	st.Start, st.Restarts, st.RestartTimes = &first, 1, []time.Time{start.Add(3 * time.Second)}
+	st.TTFT.MeanMS = new(100.0)
+	const tail = "; and the server restarted once in the window (seen at 3.0 s): what it generated between its last scrape and each restart is in none of its counters"
+	w := CrossCheck(st, ClientTally{OK: 100, OutputTokens: 10000, TTFTMeanMS: new(200.0), RunStart: start})
+	require.Len(t, w, 2, "%q", w)
+	assert.True(t, strings.HasPrefix(w[0], "server and client disagree on mean TTFT"), w[0])
+	assert.NotContains(t, w[0], "restarted")
+	assert.True(t, strings.HasSuffix(w[1], "output_tokens estimated from chunks"+tail), w[1])
+
+	w = CrossCheck(st, ClientTally{OK: 80, OutputTokens: 10000})
+	require.Len(t, w, 2, "%q", w)
+	assert.True(t, strings.HasSuffix(w[0], "failed after their first token; and the server restarted once in the window (seen at 2.5 s): what it generated between its last scrape and each restart is in none of its counters"), w[0])
+	assert.True(t, strings.HasSuffix(w[1], "(seen at 2.5 s): what it generated between its last scrape and each restart is in none of its counters"), w[1])
 }

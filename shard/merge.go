@@ -203,7 +203,7 @@ func mergedSummary(parts []part, start time.Time, sf report.SnapshotFile, reqs r
 			events = append(events, e)
 		}
 		own := map[string]bool{}
-		for _, w := range summary.CrossCheck(p.sum.Server, p.sum.Requests) {
+		for _, w := range summary.CrossCheck(p.sum.Server, p.sum.Requests, p.sum.Start) {
 			own[w] = true
 		}
 		for _, w := range p.sum.Warnings {
@@ -236,7 +236,7 @@ func mergedSummary(parts []part, start time.Time, sf report.SnapshotFile, reqs r
 // shards gone are its likely cause: the server counted their requests, which no merged figure has.
 func blameMissing(sum *summary.Summary, gone []int) {
 	cross := map[string]bool{}
-	for _, w := range summary.CrossCheck(sum.Server, sum.Requests) {
+	for _, w := range summary.CrossCheck(sum.Server, sum.Requests, sum.Start) {
 		cross[w] = true
 	}
 	for i, w := range sum.Warnings {

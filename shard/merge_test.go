@@ -152,7 +152,7 @@ func TestMergeCrossChecksOnceOverTheMergedRequests(t *testing.T) {
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	tokens := shardTokens(0, 10) + shardTokens(1, 10)
 	server := &serverstats.Stats{Scrapes: 5, Figures: serverstats.Figures{TTFT: &serverstats.Histogram{Metric: "vllm:time_to_first_token_seconds", Count: 20},
-		GenerationTokens: &tokens}, NamesUsed: map[string]string{"generation_tokens": "vllm:generation_tokens_total"}}
+		GenerationTokens: &tokens}, NamesUsed: map[string]string{serverstats.FieldGenerationTokensTotal: "vllm:generation_tokens_total"}}
 	d0 := writeShardWith(t, filepath.Join(base, "a"), Spec{0, 2}, wl, t0, 10, server, []string{"own warning"})
 	d1 := writeShardWith(t, filepath.Join(base, "b"), Spec{1, 2}, wl, t0, 10, server, nil)
 
@@ -188,4 +188,41 @@ func TestMergeCrossChecksOnceOverTheMergedRequests(t *testing.T) {
 	}
 	assert.Contains(t, m.Summary.Warnings, "shard 0: own warning")
 	assert.Contains(t, m.Summary.Warnings[0], "the client/server cross-checks are over the merged requests")
+}
+
+// A shard's cross-check warning that names a restart of the server is its own too: the merge drops it and
+// cross-checks the merged requests once; merging one shard of two, that warning names the restart and then
+// the missing shard.
+func TestMergeDropsShardCrossChecksThatNameARestart(t *testing.T) {
+	base := t.TempDir()
+	wl := Workload{ConfigID: "cfg", Model: "m", Concurrency: 4, Requests: 20}
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	tokens := shardTokens(0, 10) + shardTokens(1, 10)
+	server := &serverstats.Stats{Scrapes: 5, Restarts: 1, RestartTimes: []time.Time{t0.Add(3 * time.Second)},
+		Figures:   serverstats.Figures{TTFT: &serverstats.Histogram{Metric: "vllm:time_to_first_token_seconds", Count: 20}, GenerationTokens: &tokens},
+		NamesUsed: map[string]string{serverstats.FieldGenerationTokensTotal: "vllm:generation_tokens_total"}}
+	d0 := writeShardWith(t, filepath.Join(base, "a"), Spec{0, 2}, wl, t0, 10, server, nil)
+	d1 := writeShardWith(t, filepath.Join(base, "b"), Spec{1, 2}, wl, t0, 10, server, nil)
+	const restart = "; and the server restarted once in the window (seen at 3.0 s): what it generated between its last scrape and each restart is in none of its counters"
+
+	m, err := Merge([]string{d0, d1}, Options{})
+	require.NoError(t, err)
+	for _, w := range m.Summary.Warnings {
+		assert.NotContains(t, w, "server TTFT observations", "each shard's cross-check is dropped; the merged one agrees")
+		assert.NotContains(t, w, "server generation tokens")
+	}
+
+	one, err := Merge([]string{d0}, Options{})
+	require.NoError(t, err)
+	var cross []string
+	for _, w := range one.Summary.Warnings {
+		if strings.HasPrefix(w, "server ") || strings.HasPrefix(w, "shard 0: server ") {
+			cross = append(cross, w)
+		}
+	}
+	require.Len(t, cross, 2, "%q", one.Summary.Warnings)
+	for _, w := range cross {
+		assert.True(t, strings.HasPrefix(w, "server "), "not a shard's own: %s", w)
+		assert.True(t, strings.HasSuffix(w, restart+"; here most likely the missing shards (shard 1): the server counted their requests, which no merged figure has"), w)
+	}
 }

@@ -2,7 +2,6 @@ package summary
 
 import (
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -67,16 +66,4 @@ func TestReplicaNamesResolveThroughTheRegistry(t *testing.T) {
 	var u *UnknownMetricError
 	require.ErrorAs(t, err, &u)
 	assert.Equal(t, []string{"replica.r1.server.tokens_per_second.avg"}, u.Suggestions)
-}
-
-// The restart text reads the restart times from the server's statistics, not the events' text (a Fleet's
-// start "replica <name>: ", and events past MaxSourceEvents are not kept): restarts at 2 s and 6.5 s after the
-// start are named; with a third past Stats.RestartTimes' bound the text says how many it lists.
-func TestRestartTextFromStatsTimes(t *testing.T) {
-	start := time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
-	server := &serverstats.Stats{Restarts: 2, RestartTimes: []time.Time{start.Add(2 * time.Second), start.Add(6500 * time.Millisecond)}}
-	want := "the server restarted 2 times in the window (seen at 2.0 s, 6.5 s): what it generated between its last scrape and each restart is in none of its counters"
-	assert.Equal(t, want, restartText(server, start))
-	server.Restarts = 3
-	assert.Equal(t, "the server restarted 3 times in the window (seen at 2.0 s, 6.5 s, the first 2 of them): what it generated between its last scrape and each restart is in none of its counters", restartText(server, start))
 }

@@ -499,12 +499,11 @@ func Compute(in Input) *Summary {
 		Events: append([]snapshot.Event{}, in.Events...), GPU: map[string]GPUStats{},
 		Server: in.Server, Warnings: append([]string{}, in.Warnings...), Client: in.Client,
 	}
-	cross := CrossCheck(in.Server, in.Requests)
+	cross := CrossCheck(in.Server, in.Requests, in.Start)
 	if in.ServerCut != nil {
-		cross = crossCheckCut(in.Server, in.Requests, *in.ServerCut)
+		cross = crossCheckCut(in.Server, in.Requests, *in.ServerCut, in.Start)
 	}
-	restarts := restartText(in.Server, in.Start)
-	s.Warnings = append(s.Warnings, withRestarts(cross, restarts)...)
+	s.Warnings = append(s.Warnings, cross...)
 	if in.Requests.WindowTooShort() {
 		s.Warnings = append(s.Warnings, "throughput and goodput unknown: "+in.Requests.TooShortText()+
 			" (the window runs from the first successful request's start to the last one's end)")
@@ -585,7 +584,7 @@ func Compute(in Input) *Summary {
 	}
 	if totalEnergy != nil && s.VLLM.GenerationTokens != nil && *s.VLLM.GenerationTokens > 0 {
 		s.EnergyPerOutputTokenJ = snapshot.F(*totalEnergy / *s.VLLM.GenerationTokens)
-		s.EnergyPerOutputTokenNote = energyNote(s.EnergyPerOutputTokenJ, restarts, *totalEnergy, *s.VLLM.GenerationTokens, in.Requests)
+		s.EnergyPerOutputTokenNote = energyNote(s.EnergyPerOutputTokenJ, in.Server.RestartText(in.Start), *totalEnergy, *s.VLLM.GenerationTokens, in.Requests)
 	}
 
 	y := func(f func(*snapshot.System) *float64) []*float64 {
