@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"reflect"
 	"runtime"
@@ -106,17 +108,23 @@ var active sync.Map
 // a sampler meets later fails the test.
 //
 // When tb has a deadline (*testing.T under go test -timeout, 10 minutes by default), Collect finishes the
-// collector DeadlineMargin before it by itself, so the summary and files exist and the checks have run
-// before the test binary is killed; it logs that it stopped early and why, and the cleanup then reports the
-// checks' results. Bound the load by c.Context() (loadgen.Run(c.Context(), ...)): it ends a fifth of the
-// margin before that, so the load's last requests are recorded (canceled ones as canceled) and the test
-// returns before the binary is killed. Requests recorded after the finish are counted in Counts but not in
-// the files.
+// collector DeadlineMargin before it by itself, so the summary and files exist and the checks have run before the
+// test binary is killed; it logs that it stopped early and why, reports the checks' results, and writes the same
+// in brief to stderr (the test's log is lost if the binary is then killed). Bound the load by c.Context()
+// (loadgen.Run(c.Context(), ...)): it ends a fifth of the margin before that, so the load's last requests are
+// recorded (canceled ones as canceled) and the test returns before the binary is killed. Requests recorded after
+// the finish are counted in Counts but not in the files.
 //
 // In a benchmark (tb has ReportMetric), go test -bench calls the function once per b.N it tries, each call a
 // Collect on the same *testing.B: each one removes the files the previous call wrote (all but
 // summary_statistics.json, which it rewrites), so a benchmark run leaves one file set, its final b.N's.
 func Collect(tb TB, opts Options) *Collector {
+	tb.Helper()
+	return collect(tb, opts, os.Stderr)
+}
+
+// collect is Collect, writing the early finish's notice (deadlineNotice) to stderr.
+func collect(tb TB, opts Options, stderr io.Writer) *Collector {
 	tb.Helper()
 	if prev, ok := activeFor(tb); ok {
 		tb.Fatalf("vmtest: Collect called a second time in test %s (run %s is collecting for it): one Collect per test, so that its files and checks are one run's; use a subtest (t.Run) for each run", tb.Name(), prev.runID)
@@ -158,7 +166,12 @@ func Collect(tb TB, opts Options) *Collector {
 	if bench && keyed {
 		supersedeProbe(key, tb.Logf)
 	}
-	c, err := start(ctx, opts, runEnv{name: tb.Name(), logf: tb.Logf, helper: tb.Helper, brief: bench, early: verdict,
+	early := func(c *Collector) {
+		tb.Helper()
+		verdict(c)
+		c.deadlineNotice(stderr)
+	}
+	c, err := start(ctx, opts, runEnv{name: tb.Name(), logf: tb.Logf, helper: tb.Helper, brief: bench, early: early,
 		loadAt: loadAt, loadCause: loadCause})
 	if err != nil {
 		cancel()
@@ -182,6 +195,33 @@ func Collect(tb TB, opts Options) *Collector {
 		}
 	})
 	return c
+}
+
+// deadlineNotice writes to w what the early finish at the test's deadline did: the test's log is lost when go
+// test -timeout then kills a binary whose test has not returned (and is shown only with -v when it has), so
+// the files and the checks' outcome are said where go test shows them, the output of a package that failed.
+func (c *Collector) deadlineNotice(w io.Writer) {
+	c.mu.Lock()
+	errs, n := c.checkErrs, len(c.checks)
+	c.mu.Unlock()
+	var b strings.Builder
+	fmt.Fprintf(&b, "vmtest: %s stopped early for the test's deadline (go test -timeout)", c.name)
+	if c.final != nil {
+		fmt.Fprintf(&b, " at %.1f s (requests recorded: %d)", c.final.DurationS, c.final.Requests.Total)
+	}
+	fmt.Fprintf(&b, "; its files are in %s", c.dir)
+	if c.writeErr != nil {
+		fmt.Fprintf(&b, " (%v)", c.writeErr)
+	}
+	if n > 0 {
+		fmt.Fprintf(&b, "; %d of %d checks not met", len(errs), n)
+	}
+	b.WriteString("\n")
+	for _, err := range errs {
+		first, _, _ := strings.Cut(err.Error(), "\n")
+		fmt.Fprintf(&b, "vmtest:   %s\n", first)
+	}
+	_, _ = io.WriteString(w, b.String())
 }
 
 // tbKey returns tb as a map key, when its dynamic type can be one.

@@ -71,6 +71,7 @@ func TestLoadBoundedByContextEndsBeforeGoTestTimeout(t *testing.T) {
 	assert.NotContains(t, text, "panic: test timed out")
 	assert.Contains(t, text, "--- PASS: TestDeadlineChild")
 	assert.Contains(t, text, "stopping 5s before it so that")
+	assert.Contains(t, text, "\nvmtest: TestDeadlineChild stopped early for the test's deadline (go test -timeout) at ", "the notice on stderr")
 	var early []string
 	for _, line := range strings.Split(text, "\n") {
 		if strings.Contains(line, "vmtest: stopped early:") || strings.Contains(line, "vmtest: wrote ") {

@@ -107,7 +107,8 @@ func TestCollectStopsBeforeTheTestDeadline(t *testing.T) {
 		dir := t.TempDir()
 		start := time.Now()
 		ft := &deadlineTB{fakeTB: fakeTB{name: "TestLong"}, deadline: start.Add(200 * time.Second)}
-		c := Collect(ft, Options{Interval: 2 * time.Second, OutputDir: dir, GPUSource: "none", NoPNG: true, NoSystem: true})
+		var stderr testio.SyncBuffer
+		c := collect(ft, Options{Interval: 2 * time.Second, OutputDir: dir, GPUSource: "none", NoPNG: true, NoSystem: true}, &stderr)
 		require.NotNil(t, c)
 		c.RecordRequest(okReq(start, 300*time.Millisecond, time.Second, 3))
 		c.Assert(vassert.P99Below("ttft", 100*time.Millisecond))
@@ -133,8 +134,13 @@ func TestCollectStopsBeforeTheTestDeadline(t *testing.T) {
 		ft.mu.Unlock()
 		assert.Contains(t, logs, "vmtest: stopped early: the test's deadline (go test -timeout) is at "+ft.deadline.Format("15:04:05")+"; stopping 10s before it")
 		assert.Contains(t, logs, "vmtest: wrote ")
+		// The same where go test shows it when the binary is then killed: the test's log is lost with it.
+		first, _, _ := strings.Cut(ft.errs[0], "\n")
+		assert.Equal(t, "vmtest: TestLong stopped early for the test's deadline (go test -timeout) at 190.0 s (requests recorded: 1); its files are in "+
+			dir+"; 1 of 1 checks not met\nvmtest:   "+first+"\n", stderr.String())
 		ft.runCleanups()
 		assert.Len(t, ft.errs, 1, "the cleanup does not report the checks twice")
+		assert.Equal(t, 2, strings.Count(stderr.String(), "\n"), "nor the notice")
 	})
 }
 
