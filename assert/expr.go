@@ -96,6 +96,14 @@ func Reason(err error) string {
 	return strings.TrimPrefix(err.Error(), "vmtest: ")
 }
 
+// NoData says err, a check's verdict, is that the check's figure is not known (a BoundError with NotMet false:
+// no summary, no data, a name the summary cannot resolve), which fails the check as surely as a figure on the
+// wrong side of its limit; false for nil and for every other error.
+func NoData(err error) bool {
+	var be *BoundError
+	return errors.As(err, &be) && !be.NotMet
+}
+
 // durationMS is the length of each duration unit in milliseconds.
 var durationMS = map[string]float64{
 	"ns": 1e-6, "us": 1e-3, "µs": 1e-3, "μs": 1e-3, "ms": 1, "s": 1e3, "m": 60e3, "h": 3600e3,

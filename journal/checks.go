@@ -123,9 +123,8 @@ func verdicts(checks *Checks, s *summary.Summary) []report.Verdict {
 			v.Unknown = notRerun
 		default:
 			if err := assert.Expr(c.Threshold).Eval(s); err != nil {
-				var be *assert.BoundError
 				v.Err, v.Reason = withFrom(err.Error(), c.From), withFrom(assert.Reason(err), c.From)
-				v.NoData = errors.As(err, &be) && !be.NotMet
+				v.NoData = assert.NoData(err)
 			}
 		}
 		out = append(out, v)

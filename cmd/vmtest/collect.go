@@ -21,6 +21,7 @@ import (
 	"github.com/vmtest/vmtest/live"
 	"github.com/vmtest/vmtest/loadgen"
 	"github.com/vmtest/vmtest/recorder"
+	"github.com/vmtest/vmtest/report"
 	"github.com/vmtest/vmtest/samplers"
 	"github.com/vmtest/vmtest/serverstats"
 	"github.com/vmtest/vmtest/shard"
@@ -431,7 +432,7 @@ func collectMain(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	sum, code := finishRun(c, code, stderr)
 	if len(checks) > 0 {
-		printSLOs(stdout, sum, slos, checks)
+		printSLOs(stdout, sum, checks)
 	}
 	return code
 }
@@ -628,7 +629,7 @@ func loadMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 	}
 	if len(checks) > 0 {
-		printSLOs(stdout, sum, slos, checks)
+		printSLOs(stdout, sum, checks)
 	}
 	return code
 }
@@ -835,20 +836,17 @@ func countUnit(sessions, prompts int) string {
 	return "requests or sessions"
 }
 
-// printSLOs prints one line per -slo check: met or not (the reason of a miss was printed by finishRun), with
-// the expression as given.
-func printSLOs(w io.Writer, s *summary.Summary, exprs []string, checks []assert.Check) {
-	met := 0
+// printSLOs prints the verdict of each -slo check over s as `vmtest report` prints a rebuilt run's
+// (printVerdicts): `threshold "<the -slo expression>"`, then why when it is not met.
+func printSLOs(w io.Writer, s *summary.Summary, checks []assert.Check) {
+	verdicts := make([]report.Verdict, len(checks))
 	for i, c := range checks {
-		verdict := "met    "
+		verdicts[i].Check = c.String()
 		if err := c.Eval(s); err != nil {
-			verdict = "NOT met"
-		} else {
-			met++
+			verdicts[i].Err, verdicts[i].Reason, verdicts[i].NoData = err.Error(), assert.Reason(err), assert.NoData(err)
 		}
-		fmt.Fprintf(w, "vmtest: SLO %s  %s\n", verdict, exprs[i])
 	}
-	fmt.Fprintf(w, "vmtest: %d of %d SLOs met\n", met, len(checks))
+	printVerdicts(w, verdicts)
 }
 
 // chosenPrompts returns the prompts of -prompts FILE when given, else those of the -prompt flags, else

@@ -181,9 +181,9 @@ func TestCollectChecksSLOs(t *testing.T) {
 	code, out, errOut := runCmd(ctx, "collect", "-url", url, "-duration", "0", "-interval", "200ms", "-out", dir,
 		"-gpu", "none", "-no-png", "-slo", "server.queue.max < 1000", "-slo", "server.kv_cache_usage.max > 50")
 	assert.Equal(t, exitFail, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
-	assert.Contains(t, out, "vmtest: SLO met      server.queue.max < 1000\n")
-	assert.Contains(t, out, "vmtest: SLO NOT met  server.kv_cache_usage.max > 50\n")
-	assert.Contains(t, out, "vmtest: 1 of 2 SLOs met\n")
+	assert.Contains(t, out, "vmtest: SLO met        threshold \"server.queue.max < 1000\"\n")
+	assert.Contains(t, out, "vmtest: SLO NOT met    threshold \"server.kv_cache_usage.max > 50\": server.kv_cache_usage.max = ")
+	assert.Contains(t, out, "vmtest: 1 of 2 checks not met, 0 not known\n")
 	assert.Contains(t, errOut, `(from -slo "server.kv_cache_usage.max > 50")`)
 
 	code, _, errOut = runCmd(context.Background(), "collect", "-url", sim.URL, "-slo", "nosuch.metric < 1")
@@ -215,11 +215,11 @@ func TestLoadChecksSLOs(t *testing.T) {
 			assert.Equal(t, map[string]float64{"ttft": 10000}, s.Requests.GoodputSLOs, "-goodput-ttft set Options.Goodput")
 			assert.Equal(t, new(20), s.Requests.GoodputRequests)
 			if tc.code == exitOK {
-				assert.Contains(t, out, "vmtest: 2 of 2 SLOs met")
+				assert.Contains(t, out, "vmtest: 0 of 2 checks not met, 0 not known\n")
 				assert.Empty(t, errOut)
 			} else {
-				assert.Contains(t, out, "vmtest: SLO NOT met  "+tc.slo)
-				assert.Contains(t, out, "vmtest: 1 of 2 SLOs met")
+				assert.Contains(t, out, "vmtest: SLO NOT met    threshold \""+tc.slo+"\": ")
+				assert.Contains(t, out, "vmtest: 1 of 2 checks not met, 0 not known\n")
 				assert.Contains(t, errOut, `threshold "`+tc.slo+`" not met`)
 				assert.Contains(t, errOut, `(from -slo "`+tc.slo+`")`, "the failure names the flag it came from")
 				assert.NotContains(t, errOut, "check registered at", "not a line inside the command")
@@ -241,7 +241,7 @@ func TestLoadOpenLoopWithPromptFile(t *testing.T) {
 	assert.Contains(t, out, "open loop at 50 req/s (at most 4 in flight), 10 requests")
 	s := readSummaryT(t, runFilesNoPNG(t, dir, "open")["summary_json"])
 	assert.Equal(t, 10, s.Requests.OK)
-	assert.NotContains(t, out, "SLOs met", "no -slo, no verdict")
+	assert.NotContains(t, out, "checks not met", "no -slo, no verdict")
 }
 
 // The interrupt comes when the server sees the first request arrive: it is in flight, none has finished.

@@ -101,7 +101,7 @@ func rebuildDir(stdout io.Writer, dir string, wait time.Duration, clk clock) err
 			continue
 		}
 		if res.Gone {
-			fmt.Fprintf(stdout, "vmtest: the run of %s finished and its files are complete: %s\n", p.Snapshots, res.Skipped)
+			fmt.Fprintf(stdout, "vmtest: the run of %s finished: %s\n", p.Snapshots, res.Skipped)
 			continue
 		}
 		if res.Skipped != "" {
@@ -225,7 +225,13 @@ func printRebuilt(stdout io.Writer, p journal.Paths, res *journal.Result) (misse
 	case res.Verdicts == nil:
 		fmt.Fprintln(stdout, "vmtest: SLO verdicts not known: the run did not finish, and its journal keeps no checks (written before vmtest kept them)")
 	}
-	for _, v := range res.Verdicts {
+	return printVerdicts(stdout, res.Verdicts)
+}
+
+// printVerdicts prints one line per SLO check's verdict (met, NOT met, NOT met (no data), not known, with why)
+// and, when there are any, a closing "N of M checks not met, K not known"; it returns N and K.
+func printVerdicts(stdout io.Writer, verdicts []report.Verdict) (missed, unknown int) {
+	for _, v := range verdicts {
 		switch {
 		case v.Unknown != "":
 			unknown++
@@ -240,8 +246,8 @@ func printRebuilt(stdout io.Writer, p journal.Paths, res *journal.Result) (misse
 			fmt.Fprintf(stdout, "vmtest: SLO met        %s\n", v.Check)
 		}
 	}
-	if len(res.Verdicts) > 0 {
-		fmt.Fprintf(stdout, "vmtest: %d of %d checks not met, %d not known\n", missed, len(res.Verdicts), unknown)
+	if len(verdicts) > 0 {
+		fmt.Fprintf(stdout, "vmtest: %d of %d checks not met, %d not known\n", missed, len(verdicts), unknown)
 	}
 	return missed, unknown
 }

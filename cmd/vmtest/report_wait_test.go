@@ -286,6 +286,7 @@ func TestReportDirWaitsForAFinishingRun(t *testing.T) {
 		assert.Equal(t, 1, strings.Count(out.String(), "vmtest: waiting"), out.String())
 		assert.Contains(t, out.String(), "vmtest: waiting up to 10s for the run of "+jp.Snapshots+
 			" to end: its summary says it finished and its writer, running on this host, removes its journal as it ends (-wait)\n")
-		assert.Contains(t, out.String(), "vmtest: the run of "+jp.Snapshots+" finished and its files are complete: ")
+		assert.Contains(t, out.String(), "vmtest: the run of "+jp.Snapshots+" finished: its summary ")
+		assert.Contains(t, out.String(), "the run's files are complete\n")
 	}
 }

@@ -184,7 +184,7 @@ func mergeMain(_ context.Context, args []string, stdout, stderr io.Writer) int {
 			code = exitFail
 		}
 	}
-	printSLOs(stdout, m.Summary, slos, checks)
+	printSLOs(stdout, m.Summary, checks)
 	return code
 }
 
