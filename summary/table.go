@@ -41,7 +41,10 @@ func MarkdownTable() string {
 		"`model.<name>.<figure>` over the requests that named that model or LoRA adapter (`model.base.ttft.p99`; a name\n" +
 		"may hold dots), `turn.<k>.<figure>` over the k-th turns of multi-turn sessions, k from 1 (`turn.2.ttft.p99`).\n" +
 		"A model or turn the run does not have is no data, with a note naming those it has. ITL is not kept per turn\n" +
-		"(a turn's request is in its model's ITL): `turn.<k>.itl.*` is refused as an unknown metric.\n")
+		"(a turn's request is in its model's ITL): `turn.<k>.itl.*` is refused as an unknown metric.\n" +
+		"Every `server.*` figure is also kept per replica when the server is several (`Options.Servers`, Prometheus\n" +
+		"series with several instances): `" + ReplicaPrefix + "<name>.server.<figure>` over that replica's series alone\n" +
+		"(`" + ReplicaPrefix + "r0.server.ttft.p99`), where `server.<figure>` is the aggregate over them all.\n")
 	return b.String()
 }
 
