@@ -45,6 +45,9 @@ type ClientTally struct {
 	// RunStart is when the run began: the restarts a count difference names are said in s since it
 	// (Stats.RestartText); zero means since the window's first scrape (Stats.Start).
 	RunStart time.Time
+	// Scope, when not "", says which of the client's requests these are (" (…)"); it follows each warning's
+	// why, before a restart's text.
+	Scope string
 }
 
 // tallyText is n, with the warm-up's share when there is one: "32", or "32 + 4 warm-up".
@@ -95,36 +98,51 @@ func CrossCheck(stats Stats, client ClientTally) []string {
 		return nil
 	}
 	var out []string
-	restarts := ""
-	if start := client.RunStart; stats.Restarts > 0 {
-		if start.IsZero() && stats.Start != nil {
-			start = *stats.Start
+	restarts := restartTail(stats, client.RunStart)
+	add := func(w string, count bool) { // every warning says its scope; a count difference, a restart too
+		w += client.Scope
+		if count {
+			w += restarts
 		}
-		restarts = "; and " + stats.RestartText(start)
+		out = append(out, w)
 	}
 	ok := client.OK + client.WarmupOK
 	tokens := client.OutputTokens + client.WarmupOutputTokens
 	if stats.TTFT == nil {
-		out = append(out, "cross-check of requests not done: the server's TTFT histogram gives no increase over the window ("+
-			stats.NotExposed[ttftField()]+")")
+		add("cross-check of requests not done: the server's TTFT histogram gives no increase over the window ("+
+			stats.NotExposed[ttftField()]+")", false)
 	} else if msg := compare(stats.TTFT.Count, float64(ok), CrossCheckMinRequests); msg != "" {
-		out = append(out, fmt.Sprintf("server TTFT observations over the window (%s from %s) and requests the client completed (%s) %s: "+
-			"other clients or warm-up on the server, requests in flight at the window's edges, or requests that failed after their first token%s",
-			fmtF(stats.TTFT.Count), stats.TTFT.Metric, tallyText(int64(client.OK), int64(client.WarmupOK)), msg, restarts))
+		add(fmt.Sprintf("server TTFT observations over the window (%s from %s) and requests the client completed (%s) %s: "+
+			"other clients or warm-up on the server, requests in flight at the window's edges, or requests that failed after their first token",
+			fmtF(stats.TTFT.Count), stats.TTFT.Metric, tallyText(int64(client.OK), int64(client.WarmupOK)), msg), true)
 	}
 	warm := client.WarmupOK > 0
-	out = append(out, latencyCheck("TTFT", stats.TTFT, client.TTFTMeanMS, ok, warm)...)
-	out = append(out, latencyCheck("E2E latency", stats.E2ELatency, client.E2EMeanMS, ok, warm)...)
+	for _, w := range append(latencyCheck("TTFT", stats.TTFT, client.TTFTMeanMS, ok, warm),
+		latencyCheck("E2E latency", stats.E2ELatency, client.E2EMeanMS, ok, warm)...) {
+		add(w, false)
+	}
 	if stats.GenerationTokens == nil {
-		out = append(out, "cross-check of output tokens not done: the server's generation-token counter gives no increase over the window ("+
-			stats.NotExposed[scalarFields[cGen].Field]+")")
+		add("cross-check of output tokens not done: the server's generation-token counter gives no increase over the window ("+
+			stats.NotExposed[scalarFields[cGen].Field]+")", false)
 	} else if msg := compare(*stats.GenerationTokens, float64(tokens), CrossCheckMinTokens); msg != "" {
 		name := stats.NamesUsed[scalarFields[cGen].Field]
-		out = append(out, fmt.Sprintf("server generation tokens over the window (%s from %s) and the client's output tokens (%s) %s: "+
-			"other clients or warm-up on the server, requests in flight at the window's edges, failed requests, or output_tokens estimated from chunks%s",
-			fmtF(*stats.GenerationTokens), name, tallyText(client.OutputTokens, client.WarmupOutputTokens), msg, restarts))
+		add(fmt.Sprintf("server generation tokens over the window (%s from %s) and the client's output tokens (%s) %s: "+
+			"other clients or warm-up on the server, requests in flight at the window's edges, failed requests, or output_tokens estimated from chunks",
+			fmtF(*stats.GenerationTokens), name, tallyText(client.OutputTokens, client.WarmupOutputTokens), msg), true)
 	}
 	return out
+}
+
+// restartTail is "; and " and the restart text (Stats.RestartText, times from start, or from the window's
+// first scrape when start is zero) when the server restarted in the window, else "".
+func restartTail(stats Stats, start time.Time) string {
+	if stats.Restarts == 0 {
+		return ""
+	}
+	if start.IsZero() && stats.Start != nil {
+		start = *stats.Start
+	}
+	return "; and " + stats.RestartText(start)
 }
 
 // latencyCheck compares the server histogram h's mean with the client's mean (ms) when both are known and

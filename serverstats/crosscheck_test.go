@@ -125,6 +125,7 @@ func TestRestartText(t *testing.T) {
 	assert.Equal(t, want, s.RestartText(start))
 	s.Restarts = 3
 	assert.Equal(t, "the server restarted 3 times in the window (seen at 2.0 s, 6.5 s, the first 2 of them): what it generated between its last scrape and each restart is in none of its counters", s.RestartText(start))
+	assert.Equal(t, "the server restarted 3 times in the window: what it generated between its last scrape and each restart is in none of its counters", s.RestartText(time.Time{}), "no start, no times")
 	assert.Empty(t, (&Stats{}).RestartText(start))
 	assert.Empty(t, (*Stats)(nil).RestartText(start))
 }
@@ -149,4 +150,12 @@ func TestCrossCheckNamesRestarts(t *testing.T) {
 	require.Len(t, w, 2, "%q", w)
 	assert.True(t, strings.HasSuffix(w[0], "failed after their first token; and the server restarted once in the window (seen at 2.5 s): what it generated between its last scrape and each restart is in none of its counters"), w[0])
 	assert.True(t, strings.HasSuffix(w[1], "(seen at 2.5 s): what it generated between its last scrape and each restart is in none of its counters"), w[1])
+
+	// A scope (a rebuilt run's cut) follows every warning's why, before the restart's text; the latency
+	// warning gets the scope alone. With neither a run start nor the window's start, no times are said.
+	st.Start = nil
+	w = CrossCheck(st, ClientTally{OK: 100, OutputTokens: 10000, TTFTMeanMS: new(200.0), Scope: " (SCOPE)"})
+	require.Len(t, w, 2, "%q", w)
+	assert.True(t, strings.HasSuffix(w[0], "the scrapes are of other requests (SCOPE)"), w[0])
+	assert.True(t, strings.HasSuffix(w[1], "estimated from chunks (SCOPE); and the server restarted once in the window: what it generated between its last scrape and each restart is in none of its counters"), w[1])
 }

@@ -35,14 +35,12 @@ func crossCheckCut(server *serverstats.Stats, reqs recorder.Summary, cut ServerC
 	if server == nil || reqs.Total == 0 {
 		return nil
 	}
-	out := serverstats.CrossCheck(*server, clientTally(cut.Requests, start))
 	partial := ""
 	if cut.NoRow > 0 {
 		partial = fmt.Sprintf("; partial: %d requests counted have no row (%s), and those that ended by then are not on the client's side, so a difference may be theirs", cut.NoRow, cut.NoRowCause)
 	}
-	for i := range out {
-		out[i] += fmt.Sprintf(" (the server's figures stop at its last scrape, %.3f s, while the requests run to %.3f s: "+
-			"compared with the %d successful requests that ended by then, of %d%s)", cut.AtS, cut.EndS, cut.Requests.OK, reqs.OK, partial)
-	}
-	return out
+	tally := clientTally(cut.Requests, start)
+	tally.Scope = fmt.Sprintf(" (the server's figures stop at its last scrape, %.3f s, while the requests run to %.3f s: "+
+		"compared with the %d successful requests that ended by then, of %d%s)", cut.AtS, cut.EndS, cut.Requests.OK, reqs.OK, partial)
+	return serverstats.CrossCheck(*server, tally)
 }

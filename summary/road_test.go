@@ -76,7 +76,7 @@ func TestRoadRestartInsideTheWindow(t *testing.T) {
 
 // The same restart, with a client that counted 200 output tokens (100 + 100, warm-up included) where the
 // server's counter kept 90: the cross-check warning names the restart and when it was seen (the scrape at
-// 2 s), and J/token keeps the server's count (180 J / 90 = 2 J) with a caveat giving it over the client's
+// 2 s into the window, 3 s after the run's start, 1 s before it), and J/token keeps the server's count (180 J / 90 = 2 J) with a caveat giving it over the client's
 // tokens, 180 / 200 = 0.9 J, in the JSON and the text.
 func TestRoadRestartNamedInWarningAndEnergyCaveat(t *testing.T) {
 	body := func(start, gen string) string {
@@ -88,7 +88,7 @@ func TestRoadRestartNamedInWarningAndEnergyCaveat(t *testing.T) {
 	snaps[2].GPUMetrics = map[string]snapshot.GPU{"gpu_0": {EnergyJ: snapshot.F(180)}}
 	reqs := recorder.Summary{Counts: recorder.Counts{Total: 1, OK: 1, OutputTokens: 100}}
 	reqs.Warmup = recorder.WarmupCounts{OK: 1, OutputTokens: 100}
-	start := time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
+	start := time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC).Add(-time.Second) // the run began 1 s before its first scrape
 	s := Compute(Input{Start: start, Snapshots: snaps, Server: server, IntervalS: 2, Requests: reqs, Events: events})
 	var tok []string
 	for _, w := range s.Warnings {
@@ -98,10 +98,10 @@ func TestRoadRestartNamedInWarningAndEnergyCaveat(t *testing.T) {
 	}
 	require.Len(t, tok, 1, s.Warnings)
 	assert.Contains(t, tok[0], "(90 from vllm:generation_tokens_total) and the client's output tokens")
-	assert.True(t, strings.HasSuffix(tok[0], "; and the server restarted once in the window (seen at 2.0 s): what it generated between its last scrape and each restart is in none of its counters"), tok[0])
+	assert.True(t, strings.HasSuffix(tok[0], "; and the server restarted once in the window (seen at 3.0 s): what it generated between its last scrape and each restart is in none of its counters"), tok[0])
 	require.NotNil(t, s.EnergyPerOutputTokenJ)
 	assert.InDelta(t, 2, *s.EnergyPerOutputTokenJ, 1e-12)
-	assert.Equal(t, "the server restarted once in the window (seen at 2.0 s): what it generated between its last scrape and each restart is in none of its counters, so 180 J over the server's 90 generation tokens may be too high; over the client's 200 output tokens it is 0.9000 J", s.EnergyPerOutputTokenNote)
+	assert.Equal(t, "the server restarted once in the window (seen at 3.0 s): what it generated between its last scrape and each restart is in none of its counters, so 180 J over the server's 90 generation tokens may be too high; over the client's 200 output tokens it is 0.9000 J", s.EnergyPerOutputTokenNote)
 	none := Compute(Input{Start: start, Snapshots: snaps, Server: &serverstats.Stats{Scrapes: 3, Figures: server.Figures}, IntervalS: 2, Requests: reqs})
 	assert.Empty(t, none.EnergyPerOutputTokenNote, "no restart, no caveat")
 }
