@@ -209,9 +209,10 @@ func (c *Collector) deadlineNotice(w io.Writer) {
 	if c.final != nil {
 		fmt.Fprintf(&b, " at %.1f s (requests recorded: %d)", c.final.DurationS, c.final.Requests.Total)
 	}
-	fmt.Fprintf(&b, "; its files are in %s", c.dir)
 	if c.writeErr != nil {
-		fmt.Fprintf(&b, " (%v)", c.writeErr)
+		fmt.Fprintf(&b, "; its files could not be written to %s: %v", c.dir, strings.TrimPrefix(c.writeErr.Error(), "vmtest: "))
+	} else {
+		fmt.Fprintf(&b, "; its files are in %s", c.dir)
 	}
 	if n > 0 {
 		fmt.Fprintf(&b, "; %d of %d checks not met", len(errs), n)

@@ -250,8 +250,7 @@ func (c *Collector) watch(ctx context.Context, early func(*Collector)) {
 			return // finished already: ctx was cancelled after Finish
 		default:
 		}
-		c.finish(earlyReason(ctx))
-		if early != nil {
+		if c.finish(earlyReason(ctx)) && early != nil { // not when Finish, begun first, did it
 			early(c)
 		}
 	}
@@ -778,12 +777,13 @@ func (c *Collector) Finish() (*summary.Summary, error) {
 }
 
 // finish does Finish's work once; reason, when not empty, is logged first: why the run stopped before its end.
-func (c *Collector) finish(reason string) {
+// It says whether this call did it (false when another had).
+func (c *Collector) finish(reason string) (did bool) {
 	c.helper()
 	c.finMu.Lock()
 	defer c.finMu.Unlock()
 	if c.finished {
-		return
+		return false
 	}
 	c.finished = true
 	defer close(c.stopped)
@@ -871,6 +871,7 @@ func (c *Collector) finish(reason string) {
 	c.mu.Lock()
 	c.checkErrs = r.errs
 	c.mu.Unlock()
+	return true
 }
 
 // discardFiles removes the placeholder Reserve claimed, for a run that stopped at an invalid check before it

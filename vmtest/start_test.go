@@ -138,6 +138,7 @@ func TestCollectStopsBeforeTheTestDeadline(t *testing.T) {
 		first, _, _ := strings.Cut(ft.errs[0], "\n")
 		assert.Equal(t, "vmtest: TestLong stopped early for the test's deadline (go test -timeout) at 190.0 s (requests recorded: 1); its files are in "+
 			dir+"; 1 of 1 checks not met\nvmtest:   "+first+"\n", stderr.String())
+		assert.False(t, c.finish(""), "finished once: a watch that lost the race to Finish calls no early (no notice)")
 		ft.runCleanups()
 		assert.Len(t, ft.errs, 1, "the cleanup does not report the checks twice")
 		assert.Equal(t, 2, strings.Count(stderr.String(), "\n"), "nor the notice")
