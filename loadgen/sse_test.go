@@ -51,10 +51,13 @@ func readGoSSE(body []byte, max int) ([]sseEvent, error) {
 func checkSSEAgrees(t *testing.T, body []byte) {
 	t.Helper()
 	const max = 1 << 16
+	ref := body
 	if lateBOM(body) {
-		return // go-sse drops it, the spec does not: TestSSEReaderKeepsALateBOM
+		// go-sse drops it and the spec does not (TestSSEReaderKeepsALateBOM): to sseReader it begins an
+		// unknown field's name, as "x" does to go-sse.
+		ref = bytes.Replace(body, []byte("\xEF\xBB\xBF"), []byte("x"), 1)
 	}
-	want, werr := readGoSSE(body, max)
+	want, werr := readGoSSE(ref, max)
 	for _, oneByte := range []bool{false, true} {
 		got, gerr := readOwn(body, max, oneByte)
 		if errors.Is(werr, bufio.ErrTooLong) || errors.Is(gerr, bufio.ErrTooLong) {

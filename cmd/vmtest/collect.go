@@ -837,8 +837,8 @@ func countUnit(sessions, prompts int) string {
 }
 
 // printSLOs prints the verdict of each -slo check over s as `vmtest report` prints a rebuilt run's
-// (printVerdicts): `threshold "<the -slo expression>"`, then why when it is not met.
-func printSLOs(w io.Writer, s *summary.Summary, checks []assert.Check) {
+// (printVerdicts): `threshold "<the -slo expression>"`, then why when it is not met. It returns the verdicts.
+func printSLOs(w io.Writer, s *summary.Summary, checks []assert.Check) []report.Verdict {
 	verdicts := make([]report.Verdict, len(checks))
 	for i, c := range checks {
 		verdicts[i].Check = c.String()
@@ -847,6 +847,7 @@ func printSLOs(w io.Writer, s *summary.Summary, checks []assert.Check) {
 		}
 	}
 	printVerdicts(w, verdicts)
+	return verdicts
 }
 
 // chosenPrompts returns the prompts of -prompts FILE when given, else those of the -prompt flags, else

@@ -178,13 +178,12 @@ func mergeMain(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	code := exitOK
-	for i, c := range checks {
-		if err := c.Eval(m.Summary); err != nil {
-			fmt.Fprintf(stderr, "vmtest merge: %s (from -slo %q)\n", strings.TrimPrefix(err.Error(), "vmtest: "), slos[i])
+	for i, v := range printSLOs(stdout, m.Summary, checks) {
+		if v.Err != "" {
+			fmt.Fprintf(stderr, "vmtest merge: %s (from -slo %q)\n", strings.TrimPrefix(v.Err, "vmtest: "), slos[i])
 			code = exitFail
 		}
 	}
-	printSLOs(stdout, m.Summary, checks)
 	return code
 }
 
