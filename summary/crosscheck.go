@@ -10,10 +10,10 @@ import (
 
 // CrossCheck returns the warnings of serverstats.CrossCheck between server's figures and the client's requests
 // reqs (successful measured and warm-up requests, their output tokens, and the TTFT and E2E latency means), as
-// Compute puts them in Summary.Warnings; start is the run's start, which the restarts a warning names are
-// said from. It returns nil when server is nil or the client recorded no request
-// (vmtest collect, or a test that sends requests without RecordRequest): the server's figures are then all of
-// requests sent by others, and there is nothing to cross-check.
+// Compute puts them in Summary.Warnings; start is the run's start, which the restarts a warning names are said
+// from. It returns nil when server is nil or the client recorded no request (vmtest collect, or a test that
+// sends requests without RecordRequest): the server's figures are then all of requests sent by others, and there
+// is nothing to cross-check.
 func CrossCheck(server *serverstats.Stats, reqs recorder.Summary, start time.Time) []string {
 	if server == nil || reqs.Total == 0 {
 		return nil

@@ -108,12 +108,12 @@ var active sync.Map
 // a sampler meets later fails the test.
 //
 // When tb has a deadline (*testing.T under go test -timeout, 10 minutes by default), Collect finishes the
-// collector DeadlineMargin before it by itself, so the summary and files exist and the checks have run before the
-// test binary is killed; it logs that it stopped early and why, reports the checks' results, and writes the same
-// in brief to stderr (the test's log is lost if the binary is then killed). Bound the load by c.Context()
-// (loadgen.Run(c.Context(), ...)): it ends a fifth of the margin before that, so the load's last requests are
-// recorded (canceled ones as canceled) and the test returns before the binary is killed. Requests recorded after
-// the finish are counted in Counts but not in the files.
+// collector DeadlineMargin before it by itself, so the summary and files exist and the checks have run before
+// the test binary is killed; it logs that it stopped early and why, reports the checks' results, and writes
+// the same in brief to stderr (the test's log is lost if the binary is then killed). Bound the load by
+// c.Context() (loadgen.Run(c.Context(), ...)): it ends a fifth of the margin before that, so the load's last
+// requests are recorded (canceled ones as canceled) and the test returns before the binary is killed. Requests
+// recorded after the finish are counted in Counts but not in the files.
 //
 // In a benchmark (tb has ReportMetric), go test -bench calls the function once per b.N it tries, each call a
 // Collect on the same *testing.B: each one removes the files the previous call wrote (all but
