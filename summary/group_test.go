@@ -63,18 +63,12 @@ func TestLookupModelAndTurn(t *testing.T) {
 // A model or turn the run does not have is "no data", with the ones it has; a figure its group lacks says why.
 func TestLookupModelAndTurnNoData(t *testing.T) {
 	s := groupFixture()
-	for name, note := range map[string]string{
+	assertUnknown(t, s, map[string]string{
 		"model.nope.ttft.p99":       "no model nope in this run (models: Org/M-1.5B, base)",
 		"turn.3.ttft.p99":           "no turn 3 in this run (turns: 1, 2)",
 		"model.org/m-1.5b.ttft.p99": "n=0 values from 3 successful requests",
 		"model.base.goodput":        "no goodput SLO given",
-	} {
-		v, err := s.Lookup(name)
-		require.NoError(t, err, name)
-		assert.False(t, v.Known, name)
-		assert.Zero(t, v.Value, name)
-		assert.Equal(t, note, v.Note, name)
-	}
+	})
 	v, err := (&Summary{}).Lookup("turn.1.ttft.p99")
 	require.NoError(t, err)
 	assert.Equal(t, "no turn 1 in this run (no request was a turn of a multi-turn session)", v.Note)

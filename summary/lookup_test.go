@@ -176,18 +176,12 @@ func TestLookupSampledFigures(t *testing.T) {
 func TestLookupUnknownFigures(t *testing.T) {
 	s := lookupFixture()
 	s.Sources = map[string]SourceStatus{"vllm": {Note: "no server to scrape"}}
-	for name, note := range map[string]string{
+	assertUnknown(t, s, map[string]string{
 		"gpu_1.power_w.avg":              "gpu_1 never reported it",
 		"gpu_7.utilization.avg":          "no gpu_7 in this run (GPUs: gpu_0, gpu_1)",
 		"server.requests_per_second.avg": "no interval with a rate of request_success_total in the 14 scrapes (an interval shorter than half the sampling interval, with a restart or reset, or without the counter gives none)",
 		"tpot.p50":                       "n=0 values from 10 successful requests",
-	} {
-		v, err := s.Lookup(name)
-		require.NoError(t, err, name)
-		assert.False(t, v.Known, name)
-		assert.Zero(t, v.Value, name)
-		assert.Equal(t, note, v.Note, name)
-	}
+	})
 	none := &Summary{Sources: map[string]SourceStatus{"gpu": {Note: `gpu source is "none"`}}, GPU: map[string]GPUStats{}}
 	v, err := none.Lookup("gpu.utilization.avg")
 	require.NoError(t, err)
@@ -412,7 +406,7 @@ func TestLookupNullReasons(t *testing.T) {
 		Server: &serverstats.Stats{Scrapes: 2, DurationS: &d,
 			NotExposed: map[string]string{serverstats.FieldKVCacheUsagePercent: "not exposed (looked for vllm:kv_cache_usage_perc)"}},
 	}
-	for name, note := range map[string]string{
+	assertUnknown(t, s, map[string]string{
 		"cgroup_memory_percent.avg":      "no memory limit set on cgroup v2 /user.slice (memory.max is max): see memory_gb",
 		"cgroup_cpu_percent.max":         "no CPU quota set on cgroup v2 /user.slice (cpu.max is max): see cpu",
 		"memory_gb.avg":                  "no reading of it in the 6 host readings",
@@ -420,12 +414,7 @@ func TestLookupNullReasons(t *testing.T) {
 		"server.requests_per_second.avg": "no interval long enough for a rate: the 2 scrapes span 0.5 s, under the 1 s (half the sampling interval) a rate needs",
 		"server.kv_cache_usage.max":      "kv_cache_usage_percent not exposed (looked for vllm:kv_cache_usage_perc)",
 		"server.batch.avg":               "no reading of active_batch_size in the 2 successful scrapes",
-	} {
-		v, err := s.Lookup(name)
-		require.NoError(t, err, name)
-		assert.False(t, v.Known, name)
-		assert.Equal(t, note, v.Note, name)
-	}
+	})
 	s.Server.DurationS = lp(4)
 	v, _ := s.Lookup("server.tokens_per_second.max")
 	assert.Equal(t, "no interval with a rate of generation_tokens_total in the 2 scrapes (an interval shorter than half the sampling interval, with a restart or reset, or without the counter gives none)", v.Note)
@@ -473,4 +462,16 @@ func TestDataFileOfChoosesByTheMetricsKind(t *testing.T) {
 	s.Files = map[string]string{"requests_csv": "r.csv", "snapshots_json": "s.json"} // no CSV of the snapshots
 	assert.Equal(t, "s.json", s.DataFileOf("cgroup_cpu_percent.max"))
 	assert.Equal(t, "(files not written)", (&Summary{}).DataFileOf("cgroup_cpu_percent.max"))
+}
+
+// assertUnknown fails t unless each name in notes looks up in s as unknown (no value) with that note.
+func assertUnknown(t *testing.T, s *Summary, notes map[string]string) {
+	t.Helper()
+	for name, note := range notes {
+		v, err := s.Lookup(name)
+		require.NoError(t, err, name)
+		assert.False(t, v.Known, name)
+		assert.Zero(t, v.Value, name)
+		assert.Equal(t, note, v.Note, name)
+	}
 }
