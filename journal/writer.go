@@ -163,7 +163,7 @@ func (w *Writer) Append(e Entry) error {
 
 func (w *Writer) write(f *os.File, data []byte) error {
 	w.writes++
-	if _, err := f.Write(data); err != nil {
+	if err := appendTo(f, data); err != nil {
 		return fmt.Errorf("journal: append to %s: %w", f.Name(), err)
 	}
 	return nil

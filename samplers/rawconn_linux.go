@@ -3,6 +3,7 @@ package samplers
 import (
 	"context"
 	"errors"
+	"github.com/vmtest/vmtest/internal/rawio"
 	"io"
 	"net"
 	"os"
@@ -54,7 +55,7 @@ func dialRaw(d *net.Dialer) func(ctx context.Context, network, addr string) (net
 // doRead is one read(2) of c.rb, retried on EINTR; it reports false (wait for readiness) on EAGAIN.
 func (c *rawConn) doRead(fd uintptr) bool {
 	for {
-		n, e := sysRead(fd, c.rb)
+		n, e := rawio.Read(fd, c.rb)
 		if e != syscall.EINTR {
 			c.rn, c.rerr = n, e
 			return e != syscall.EAGAIN
@@ -65,7 +66,7 @@ func (c *rawConn) doRead(fd uintptr) bool {
 // doWrite is one write(2) of c.wb, as doRead.
 func (c *rawConn) doWrite(fd uintptr) bool {
 	for {
-		n, e := sysWrite(fd, c.wb)
+		n, e := rawio.Write(fd, c.wb)
 		if e != syscall.EINTR {
 			c.wn, c.werr = n, e
 			return e != syscall.EAGAIN

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/vmtest/vmtest/internal/rawio"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -156,12 +157,12 @@ func (f *procFiles) forget(path string) {
 	}
 }
 
-// pread is sysPread (a raw pread(2), see read) of b at off; 0 for an empty b.
+// pread is rawio.Pread (a raw pread(2), see read) of b at off; 0 for an empty b.
 func pread(fd int, b []byte, off int64) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
-	return sysPread(fd, b, off)
+	return rawio.Pread(fd, b, off)
 }
 
 // cpuTimes reads the first line of /proc/stat ("cpu  user nice system idle iowait irq softirq steal guest

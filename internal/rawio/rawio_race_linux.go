@@ -1,24 +1,24 @@
 //go:build linux && race
 
-package samplers
+package rawio
 
 import "syscall"
 
-// sysRead is syscall.Read under the race detector, which sees what the kernel writes into b only through the
+// Read is syscall.Read under the race detector, which sees what the kernel writes into b only through the
 // syscall package's annotations (a raw system call has none); otherwise as rawio_linux.go's.
-func sysRead(fd uintptr, b []byte) (n int, errno syscall.Errno) {
+func Read(fd uintptr, b []byte) (n int, errno syscall.Errno) {
 	n, err := syscall.Read(int(fd), b)
 	return n, toErrno(err)
 }
 
-// sysWrite is syscall.Write under the race detector, as sysRead.
-func sysWrite(fd uintptr, b []byte) (n int, errno syscall.Errno) {
+// Write is syscall.Write under the race detector, as Read.
+func Write(fd uintptr, b []byte) (n int, errno syscall.Errno) {
 	n, err := syscall.Write(int(fd), b)
 	return n, toErrno(err)
 }
 
-// sysPread is syscall.Pread under the race detector, as sysRead.
-func sysPread(fd int, b []byte, off int64) (int, error) {
+// Pread is syscall.Pread under the race detector, as Read.
+func Pread(fd int, b []byte, off int64) (int, error) {
 	return syscall.Pread(fd, b, off)
 }
 
