@@ -62,8 +62,9 @@ func rateSeries(snaps []snapshot.Snapshot, covers []float64, minDT float64, get 
 }
 
 // maxPoints bounds the points drawn per series (a chart is about 600 px wide); markers are drawn only on series
-// of at most maxMarked points, where they still show single readings.
-const maxPoints, maxMarked = 1200, 150
+// of at most maxMarked points, where they still show single readings: about 9 px apart across a data area of
+// about 450 px, each 5 px wide.
+const maxPoints, maxMarked = 1200, 50
 
 // thin returns xy with at most maxPoints points: beyond that, the points are cut into maxPoints/2 runs of
 // consecutive points and each run keeps its lowest and its highest point (in x order), so every peak and
