@@ -4,8 +4,15 @@ package journal
 
 import "os"
 
-// appendTo writes b whole to f; on Linux it is a raw write(2) (append_linux.go).
-func appendTo(f *os.File, b []byte) error {
-	_, err := f.Write(b)
+// appendFile is a journal file opened for appending; on Linux a local file's lines go by raw write(2)
+// (append_linux.go).
+type appendFile struct{ *os.File }
+
+// newAppendFile returns f.
+func newAppendFile(f *os.File) appendFile { return appendFile{f} }
+
+// append writes b whole to the file.
+func (a appendFile) append(b []byte) error {
+	_, err := a.File.Write(b)
 	return err
 }

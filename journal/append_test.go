@@ -23,7 +23,7 @@ func TestAppendErrorNamesTheFile(t *testing.T) {
 	require.NoError(t, err)
 	defer w.Remove()
 	own := w.snaps
-	w.snaps = full
+	w.snaps = newAppendFile(full)
 	err = w.Append(Entry{Snapshot: snap(0)})
 	w.snaps = own
 	full.Close()
@@ -32,7 +32,7 @@ func TestAppendErrorNamesTheFile(t *testing.T) {
 	assert.True(t, errors.Is(err, syscall.ENOSPC), "the kernel's reason is kept: %v", err)
 }
 
-// A line larger than a pipe's or a page's worth arrives whole, and the next one after it.
+// A line of many pages arrives whole, and the next one after it.
 func TestAppendWritesALargeLineWhole(t *testing.T) {
 	p := testPaths(t)
 	w, err := Create(p, header(100))

@@ -19,8 +19,8 @@ import (
 type Writer struct {
 	paths  Paths
 	head   Header
-	snaps  *os.File
-	reqs   *os.File
+	snaps  appendFile
+	reqs   appendFile
 	seq    int // snapshots appended over the run
 	inSeg  int // snapshots in the current segment
 	events int // events appended so far
@@ -69,15 +69,18 @@ func Create(paths Paths, h Header) (*Writer, error) {
 		h.Writer = Self()
 	}
 	w := &Writer{paths: paths, head: h}
-	var err error
-	if w.snaps, err = w.open(paths.Snapshots, KindSnapshots, 0); err != nil {
+	snaps, err := w.open(paths.Snapshots, KindSnapshots, 0)
+	if err != nil {
 		return nil, err
 	}
-	if w.reqs, err = w.open(paths.Requests, KindRequests, 0); err != nil {
+	w.snaps = newAppendFile(snaps)
+	reqs, err := w.open(paths.Requests, KindRequests, 0)
+	if err != nil {
 		w.snaps.Close()
 		os.Remove(paths.Snapshots)
 		return nil, err
 	}
+	w.reqs = newAppendFile(reqs)
 	if err := w.SetChecks(nil); err != nil {
 		_ = w.Remove()
 		return nil, err
@@ -161,9 +164,9 @@ func (w *Writer) Append(e Entry) error {
 	return nil
 }
 
-func (w *Writer) write(f *os.File, data []byte) error {
+func (w *Writer) write(f appendFile, data []byte) error {
 	w.writes++
-	if err := appendTo(f, data); err != nil {
+	if err := f.append(data); err != nil {
 		return fmt.Errorf("journal: append to %s: %w", f.Name(), err)
 	}
 	return nil
@@ -181,7 +184,7 @@ func (w *Writer) rotate() error {
 	if err != nil {
 		return err
 	}
-	w.snaps, w.inSeg = f, 0
+	w.snaps, w.inSeg = newAppendFile(f), 0
 	return nil
 }
 

@@ -62,8 +62,7 @@ func rateSeries(snaps []snapshot.Snapshot, covers []float64, minDT float64, get 
 }
 
 // maxPoints bounds the points drawn per series (a chart is about 600 px wide); markers are drawn only on series
-// of at most maxMarked points, where they still show single readings: about 9 px apart across a data area of
-// about 450 px, each 5 px wide.
+// of at most maxMarked points: 5 px circles at least 9 px apart across a data area of about 450 px (DESIGN.md).
 const maxPoints, maxMarked = 1200, 50
 
 // thin returns xy with at most maxPoints points: beyond that, the points are cut into maxPoints/2 runs of

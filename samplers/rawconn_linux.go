@@ -3,11 +3,12 @@ package samplers
 import (
 	"context"
 	"errors"
-	"github.com/vmtest/vmtest/internal/rawio"
 	"io"
 	"net"
 	"os"
 	"syscall"
+
+	"github.com/vmtest/vmtest/internal/rawio"
 )
 
 // rawConn is a TCP connection whose reads and writes are read(2) and write(2) made as raw system calls on its

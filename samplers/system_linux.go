@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/vmtest/vmtest/internal/rawio"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -15,6 +14,8 @@ import (
 	"github.com/shirou/gopsutil/v4/disk"
 	"github.com/shirou/gopsutil/v4/mem"
 	psnet "github.com/shirou/gopsutil/v4/net"
+
+	"github.com/vmtest/vmtest/internal/rawio"
 )
 
 // procReader reads the host's counters straight from procfs, the files gopsutil reads, into one reused

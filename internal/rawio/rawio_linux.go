@@ -9,7 +9,7 @@ import (
 
 // Read is read(2) of fd into b (len(b) > 0) as a raw system call: the caller's descriptor cannot block
 // (a non-blocking socket), so the call needs no hand-off of its P and does not wake the runtime's sysmon.
-// n is the kernel's return; errno is 0 on success.
+// n is the bytes read when errno is 0, and meaningless otherwise.
 func Read(fd uintptr, b []byte) (n int, errno syscall.Errno) {
 	r, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
 	return int(r), e
