@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -107,7 +108,13 @@ func smiFake(t testing.TB, body string, files map[string]string) string {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
 	}
 	script := "#!/bin/sh\nDIR='" + dir + "'\n" + smiFakeLoop + body + "\n"
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "nvidia-smi"), []byte(script), 0o755))
+	// Written with syscall.ForkLock read-locked, so that no child this test binary forks meanwhile (a sampler's
+	// loop from an earlier test being restarted) inherits the script's write descriptor: until that child's exec
+	// closes it, an exec of the script fails with "text file busy" (golang/go#22315).
+	syscall.ForkLock.RLock()
+	err := os.WriteFile(filepath.Join(dir, "nvidia-smi"), []byte(script), 0o755)
+	syscall.ForkLock.RUnlock()
+	require.NoError(t, err)
 	return dir
 }
 
