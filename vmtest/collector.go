@@ -239,8 +239,8 @@ var ErrFinished = errors.New("vmtest: the collector finished")
 // error while Context().Err() is not nil was ended by it: that is how a bounded load ends, not a failure.
 func (c *Collector) Context() context.Context { return c.loadCtx }
 
-// watch finishes the collector when ctx is done before Finish is called, then calls early. It is not a test
-// helper: its log lines point at this file, not at the goroutine's runtime frame.
+// watch finishes the collector when ctx is done before Finish is called, calling early at the end of that
+// finish. It is not a test helper: its log lines point at this file, not at the goroutine's runtime frame.
 func (c *Collector) watch(ctx context.Context, early func(*Collector)) {
 	select {
 	case <-c.stopped:
@@ -250,9 +250,7 @@ func (c *Collector) watch(ctx context.Context, early func(*Collector)) {
 			return // finished already: ctx was cancelled after Finish
 		default:
 		}
-		if c.finish(earlyReason(ctx)) && early != nil { // not when Finish, begun first, did it
-			early(c)
-		}
+		c.finish(earlyReason(ctx), early) // early only when Finish, begun first, did not do it
 	}
 }
 
@@ -770,15 +768,17 @@ func (c *Collector) clientCost() *recorder.ClientCost {
 // Safe to call from any goroutine.
 func (c *Collector) Finish() (*summary.Summary, error) {
 	c.helper()
-	c.finish(earlyReason(c.loadCtx)) // Context ended first: its deadline, or Start's ctx
+	c.finish(earlyReason(c.loadCtx), nil) // Context ended first: its deadline, or Start's ctx
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.final, errors.Join(append(append([]error{c.writeErr}, c.badArgs...), c.checkErrs...)...)
 }
 
 // finish does Finish's work once; reason, when not empty, is logged first: why the run stopped before its end.
-// It says whether this call did it (false when another had).
-func (c *Collector) finish(reason string) (did bool) {
+// When this call does it, then (if not nil) runs last, before Finish returns to any other caller and before
+// Finish's channel closes, so what then writes is out before a test waiting on either can end. It says whether
+// this call did it (false when another had).
+func (c *Collector) finish(reason string, then func(*Collector)) (did bool) {
 	c.helper()
 	c.finMu.Lock()
 	defer c.finMu.Unlock()
@@ -871,6 +871,9 @@ func (c *Collector) finish(reason string) (did bool) {
 	c.mu.Lock()
 	c.checkErrs = r.errs
 	c.mu.Unlock()
+	if then != nil {
+		then(c)
+	}
 	return true
 }
 

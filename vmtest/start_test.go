@@ -138,7 +138,9 @@ func TestCollectStopsBeforeTheTestDeadline(t *testing.T) {
 		first, _, _ := strings.Cut(ft.errs[0], "\n")
 		assert.Equal(t, "vmtest: TestLong stopped early for the test's deadline (go test -timeout) at 190.0 s (requests recorded: 1); its files are in "+
 			dir+"; 1 of 1 checks not met\nvmtest:   "+first+"\n", stderr.String())
-		assert.False(t, c.finish(""), "finished once: a watch that lost the race to Finish calls no early (no notice)")
+		again := false
+		assert.False(t, c.finish("", func(*Collector) { again = true }), "finished once")
+		assert.False(t, again, "a watch that lost the race to Finish calls no early (no notice)")
 		ft.runCleanups()
 		assert.Len(t, ft.errs, 1, "the cleanup does not report the checks twice")
 		assert.Equal(t, 2, strings.Count(stderr.String(), "\n"), "nor the notice")
@@ -269,4 +271,30 @@ func TestStartedIsTheRunsOrigin(t *testing.T) {
 			assert.Equal(t, float64(i), s.ElapsedS)
 		}
 	})
+}
+
+// The early finish's callback (the deadline's notice) runs at the end of the finish, before Finish's channel
+// closes and while the finish still holds its lock, so a Finish called meanwhile returns only after it: a test
+// that waits on either and then ends, its binary exiting, has the notice written already (CI caught the notice
+// missing from a child test that returned as soon as the collector had stopped).
+func TestEarlyCallbackRunsBeforeFinishReturns(t *testing.T) {
+	c, err := Start(t.Context(), Options{Interval: time.Second, NoSystem: true, OutputDir: t.TempDir(),
+		GPUSource: "none", NoPNG: true})
+	require.NoError(t, err)
+	ran := false
+	did := c.finish("stopped early: a test's reason", func(c *Collector) {
+		ran = true
+		select {
+		case <-c.stopped:
+			t.Error("Finish's channel closed before the callback ran")
+		default:
+		}
+		if c.finMu.TryLock() {
+			c.finMu.Unlock()
+			t.Error("the finish's lock is free during the callback: a Finish called meanwhile would return first")
+		}
+	})
+	assert.True(t, did)
+	assert.True(t, ran)
+	<-c.stopped
 }
