@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/vmtest/vmtest/recorder"
 )
 
@@ -51,19 +53,7 @@ func BenchmarkRenderRunFiles(b *testing.B) {
 // (testdata/idle_collect_metrics.json.gz, 67 snapshots, no GPU, no request); 65 − 5 is what the issue's
 // figure counts as 60 ticks' cost.
 func BenchmarkRenderIdleFinish(b *testing.B) {
-	f, err := os.Open("testdata/idle_collect_metrics.json.gz")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var sf SnapshotFile
-	if err := json.NewDecoder(zr).Decode(&sf); err != nil {
-		b.Fatal(err)
-	}
+	sf := idleCollect(b)
 	sum := richSummary()
 	for _, n := range []int{5, 65} {
 		part := sf
@@ -88,4 +78,18 @@ func BenchmarkRenderIdleFinish(b *testing.B) {
 			}
 		})
 	}
+}
+
+// idleCollect is testdata/idle_collect_metrics.json.gz: the snapshots file of a real `vmtest collect -duration
+// 130s` against an idle vllmsim (67 snapshots, no GPU, no request).
+func idleCollect(tb testing.TB) SnapshotFile {
+	tb.Helper()
+	f, err := os.Open("testdata/idle_collect_metrics.json.gz")
+	require.NoError(tb, err)
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	require.NoError(tb, err)
+	var sf SnapshotFile
+	require.NoError(tb, json.NewDecoder(zr).Decode(&sf))
+	return sf
 }

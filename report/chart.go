@@ -30,6 +30,8 @@ type chart struct {
 	plot   *plot.Plot
 	legend plot.Legend
 	notes  []string
+	// drawn says the chart has data on it (a line, markers, a band), not only its axes and notes.
+	drawn bool
 }
 
 // newChart returns a chart titled title with axes labelled with their units.
@@ -47,11 +49,13 @@ func newChart(name, title, xlabel, ylabel string) *chart {
 	return &chart{name: name, plot: p, legend: lg}
 }
 
-// add puts a plotter on the chart with a legend entry (none when label is empty).
-func (c *chart) add(label string, p plot.Plotter, thumb plot.Thumbnailer) {
+// add puts a plotter of data on the chart with a legend entry of thumbs (none when label is empty or there is
+// no thumb).
+func (c *chart) add(label string, p plot.Plotter, thumbs ...plot.Thumbnailer) {
 	c.plot.Add(p)
-	if label != "" && thumb != nil {
-		c.legend.Add(label, thumb)
+	c.drawn = true
+	if label != "" && len(thumbs) > 0 {
+		c.legend.Add(label, thumbs...)
 	}
 }
 
@@ -87,8 +91,7 @@ func (c *chart) draw(dc draw.Canvas) {
 		return
 	}
 	da := c.plot.DataCanvas(pc)
-	sty := c.legend.TextStyle
-	sty.Color = color.RGBA{R: 0x9a, G: 0x1b, B: 0x1b, A: 0xff}
+	sty := c.noteStyle()
 	sty.XAlign, sty.YAlign = draw.XCenter, draw.YCenter
 	var lines []string
 	perLine := max(int(float64(da.Max.X-da.Min.X)/float64(sty.Width("n"))), 20)
@@ -101,6 +104,13 @@ func (c *chart) draw(dc draw.Canvas) {
 		da.FillText(sty, vg.Point{X: (da.Min.X + da.Max.X) / 2, Y: y}, l)
 		y -= h
 	}
+}
+
+// noteStyle is how a note is written: the legend's text, in dark red.
+func (c *chart) noteStyle() draw.TextStyle {
+	sty := c.legend.TextStyle
+	sty.Color = color.RGBA{R: 0x9a, G: 0x1b, B: 0x1b, A: 0xff}
+	return sty
 }
 
 // wrap breaks s into lines of at most n runes at spaces (a longer word stays whole).
@@ -126,26 +136,72 @@ func wrap(s string, n int) []string {
 // chartW and chartH are the size of one chart.
 const chartW, chartH = 7 * vg.Inch, 4 * vg.Inch
 
-// gridPNG draws charts in a grid of cols columns, each chartW × chartH, as one PNG at vgimg's 96 dpi.
+// gridPNG draws the charts with data (drawn) in a grid of cols columns, each chartW × chartH, and under it one
+// line for each chart with nothing to draw, its title and notes, as one PNG at vgimg's 96 dpi: an axis with
+// nothing on it costs a tile of pixels to say less than its line does.
 func gridPNG(charts []*chart, cols int) ([]byte, error) {
-	rows := (len(charts) + cols - 1) / cols
-	w, h := chartW*vg.Length(cols), chartH*vg.Length(rows)
+	var drawn, empty []*chart
+	for _, c := range charts {
+		if c.drawn {
+			drawn = append(drawn, c)
+		} else {
+			empty = append(empty, c)
+		}
+	}
+	rows := (len(drawn) + cols - 1) / cols
+	w := chartW * vg.Length(cols)
+	sty, lines := emptyLines(empty, w-2*bandPad)
+	var lineH, bandH vg.Length
+	if len(lines) > 0 {
+		lineH = sty.Height("Xg") * 1.25
+		bandH = lineH*vg.Length(len(lines)) + 2*bandPad
+	}
+	h := chartH*vg.Length(rows) + bandH
 	img := image.NewRGBA(image.Rect(0, 0, int(w.Dots(vgimg.DefaultDPI)+0.5), int(h.Dots(vgimg.DefaultDPI)+0.5)))
 	ctx := gg.NewContextForRGBA(img) // draws into img itself: vgimg.New would copy a fresh image into another
 	ctx.SetLineCapButt()
 	ctx.InvertY()
 	ctx.SetInterpolator(xdraw.NearestNeighbor)
 	dc := draw.New(vgimg.NewWith(vgimg.UseImageWithContext(img, ctx), vgimg.UseDPI(vgimg.DefaultDPI))) // white
+	grid := dc
+	grid.Min.Y += bandH // vg's y grows upwards: the band is the canvas's bottom
 	tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
 		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
-	for i, c := range charts {
-		c.draw(tiles.At(dc, i%cols, i/cols))
+	for i, c := range drawn {
+		c.draw(tiles.At(grid, i%cols, i/cols))
+	}
+	y := dc.Min.Y + bandH - bandPad
+	for _, l := range lines {
+		dc.FillText(sty, vg.Point{X: dc.Min.X + bandPad, Y: y}, l)
+		y -= lineH
 	}
 	var buf bytes.Buffer
 	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, img); err != nil {
 		return nil, fmt.Errorf("encode PNG: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// bandPad is the margin around the lines under the grid.
+const bandPad = 2 * vg.Millimeter
+
+// emptyLines returns the lines that stand for charts with nothing to draw, "<title> — <notes>" each, wrapped
+// to width, and their style: a chart's notes, left-aligned, top down.
+func emptyLines(empty []*chart, width vg.Length) (draw.TextStyle, []string) {
+	var sty draw.TextStyle
+	if len(empty) > 0 {
+		sty = empty[0].noteStyle()
+	}
+	sty.XAlign, sty.YAlign = draw.XLeft, draw.YTop
+	var lines []string
+	for _, c := range empty {
+		text := c.plot.Title.Text
+		if len(c.notes) > 0 {
+			text += " — " + strings.Join(c.notes, "; ")
+		}
+		lines = append(lines, wrap(text, max(int(float64(width)/float64(sty.Width("n"))), 20))...)
+	}
+	return sty, lines
 }
 
 // xmlProlog matches what an SVG file has before its <svg> element (the XML declaration and generator

@@ -109,9 +109,8 @@ func (c *chart) line(label string, xy plotter.XYs, i int, dashed bool) bool {
 	if dashed {
 		l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
 	}
-	c.plot.Add(l)
 	if !marked {
-		c.legend.Add(label, l)
+		c.add(label, l, l)
 		return true
 	}
 	s, err := newMarkers(xy, i, vg.Points(2))
@@ -119,8 +118,8 @@ func (c *chart) line(label string, xy plotter.XYs, i int, dashed bool) bool {
 		c.note("%s: %v", label, err)
 		return false
 	}
-	c.plot.Add(s)
-	c.legend.Add(label, l, s)
+	c.add("", l)
+	c.add(label, s, l, s)
 	return true
 }
 
@@ -362,7 +361,7 @@ func (c *chart) band(rs []serverRange, i int, top float64) plot.Thumbnailer {
 		}
 		pg.Color = fill
 		pg.LineStyle.Width = 0
-		c.plot.Add(pg)
+		c.add("", pg)
 		if first == nil {
 			first = pg
 		}
@@ -568,7 +567,8 @@ func runCharts(r Run) []*chart {
 // mean E2E latency), TTFT and E2E latency over time on their own axes (the client's p50 and p99 per interval
 // as lines, the server's p50 and p99 as the bucket ranges they are known to lie in), the server's throughput,
 // its queue and batch, and host CPU and KV-cache usage (%). Rate points over less than half of r.IntervalS
-// (the stopping snapshot) are left out. A chart with nothing to draw says why across its plot area.
+// (the stopping snapshot) are left out. A chart with nothing to draw is not drawn: a line under the others
+// gives its title and says why.
 func PlotPNG(r Run) ([]byte, error) {
 	return gridPNG(runCharts(r), 2)
 }

@@ -1,6 +1,9 @@
 package report
 
 import (
+	"bytes"
+	"image"
+	"image/png"
 	"math"
 	"testing"
 
@@ -93,25 +96,74 @@ func TestGPUChartCapsAndNotes(t *testing.T) {
 	c := gpuChart(Run{Snapshots: snaps})
 	assert.Equal(t, 100.0, c.plot.Y.Max)
 	assert.Empty(t, c.notes)
+	assert.True(t, c.drawn)
 
 	none := []snapshot.Snapshot{{ElapsedS: 0, Errors: map[string]string{"gpu": "no GPU source available: nvidia-smi not found"}}}
 	c = gpuChart(Run{Snapshots: none})
 	assert.Equal(t, []string{"no GPU data: no GPU source available: nvidia-smi not found"}, c.notes)
+	assert.False(t, c.drawn)
 }
 
 func TestWrap(t *testing.T) {
 	assert.Equal(t, []string{"no GPU", "data: a", "verylongword"}, wrap("no GPU data: a verylongword", 7))
 }
 
-// The pictures are drawn with what there is: a run with no snapshot draws every chart with a note.
+// The pictures are drawn with what there is: a run with no snapshot has nothing on any chart, so its PNG is
+// only the lines that say why, one a chart, under no grid: less tall than one chart (384 px), as wide as two.
 func TestPlotsOfAnEmptyRun(t *testing.T) {
 	cs := runCharts(Run{Title: "empty"})
 	require.Len(t, cs, 7)
 	for _, c := range cs {
 		assert.NotEmpty(t, c.notes, c.name)
+		assert.False(t, c.drawn, c.name)
 	}
-	_, err := PlotPNG(Run{Title: "empty"})
+	_, lines := emptyLines(cs, chartW*2)
+	require.Len(t, lines, 7, "each short enough for one line")
+	assert.Equal(t, "empty: GPU utilization — no GPU data in this run", lines[0])
+	assert.Equal(t, "empty: server scheduler — no server data in this run", lines[5])
+	b, err := PlotPNG(Run{Title: "empty"})
 	require.NoError(t, err)
+	img, err := png.Decode(bytes.NewReader(b))
+	require.NoError(t, err)
+	assert.Equal(t, 1344, img.Bounds().Dx())
+	assert.Less(t, img.Bounds().Dy(), 384)
+	assert.Greater(t, img.Bounds().Dy(), 7*13, "seven lines of 10 pt text at 96 dpi")
+}
+
+// An idle run without GPU (the snapshots of a real `vmtest collect` against an idle vllmsim) draws its three
+// charts with data (server throughput and scheduler at 0, host CPU) in two rows of 384 px, and under them, in
+// the notes' dark red, a line for each of the four with nothing to draw; no axis (black) below the grid.
+func TestPNGDrawsOnlyChartsWithData(t *testing.T) {
+	sf := idleCollect(t)
+	cs := runCharts(Run{Title: sf.ConfigID, IntervalS: sf.IntervalS, Snapshots: sf.Snapshots, Records: []recorder.Record{}})
+	var drawn []string
+	for _, c := range cs {
+		if c.drawn {
+			drawn = append(drawn, c.name)
+		}
+	}
+	assert.Equal(t, []string{"throughput", "scheduler", "host_kv"}, drawn)
+	b, err := gridPNG(cs, 2)
+	require.NoError(t, err)
+	img, err := png.Decode(bytes.NewReader(b))
+	require.NoError(t, err)
+	bd := img.Bounds()
+	require.Greater(t, bd.Dy(), 2*384+4*13, "two rows of charts and four lines")
+	require.Less(t, bd.Dy(), 3*384)
+	dark, red := 0, 0
+	for y := 2 * 384; y < bd.Max.Y; y++ {
+		for x := 0; x < bd.Max.X; x++ {
+			r, g, b, _ := img.At(x, y).RGBA()
+			switch {
+			case r>>8 < 0x30 && g>>8 < 0x30 && b>>8 < 0x30:
+				dark++
+			case r>>8 > 0x80 && g>>8 < 0x40 && b>>8 < 0x40:
+				red++
+			}
+		}
+	}
+	assert.Zero(t, dark, "nothing black under the grid")
+	assert.Greater(t, red, 1000, "the four lines, in the notes' colour")
 }
 
 // Thinning keeps at most maxPoints points and every run's lowest and highest: a lone spike survives.
@@ -176,4 +228,19 @@ func TestValueTicks(t *testing.T) {
 	assert.Equal(t, []string{"0", "20", "40", "60", "80", "100", "120"}, labels)
 	assert.Equal(t, 0.2, stepNear(1, 6))
 	assert.Equal(t, 200.0, stepNear(1080, 6))
+}
+
+// A run with data on every chart (richRun: 8 GPUs, requests, a server) draws all seven in four rows of 384 px
+// and no line under them.
+func TestPNGOfAFullRunIsTheGrid(t *testing.T) {
+	r := richRun()
+	cs := runCharts(r)
+	for _, c := range cs {
+		assert.True(t, c.drawn, c.name)
+	}
+	b, err := gridPNG(cs, 2)
+	require.NoError(t, err)
+	img, err := png.Decode(bytes.NewReader(b))
+	require.NoError(t, err)
+	assert.Equal(t, image.Rect(0, 0, 1344, 4*384), img.Bounds())
 }

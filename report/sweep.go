@@ -52,7 +52,7 @@ func SweepSVGs(loadLabel, latencyLabel string, pts []SweepPoint) ([]SVG, error) 
 	if len(both) > 0 {
 		if l, err := plotter.NewLabels(plotter.XYLabels{XYs: both, Labels: labels}); err == nil {
 			l.Offset = vg.Point{X: vg.Points(4), Y: vg.Points(4)}
-			tvl.add("", l, nil)
+			tvl.add("", l)
 		}
 	} else {
 		tvl.note("no step has both an output token throughput and a latency to draw")
@@ -101,7 +101,7 @@ func sweepLine(c *chart, xy plotter.XYs) {
 	}
 	if l, err := plotter.NewLine(xy); err == nil {
 		l.Color, l.Width = colour(7), vg.Points(1)
-		c.add("", l, nil)
+		c.add("", l)
 	}
 }
 
