@@ -511,14 +511,16 @@ func Names(dir, config string, start time.Time, suffix string) Files {
 
 // Reserve picks this run's file names and claims them at once, so that no other run, even one started in
 // the same second in another process, can pick the same: it creates the snapshots JSON exclusively (O_EXCL)
-// with a placeholder document naming the run (replaced when the files are written), first under the plain
-// Names, then with runID as suffix. It creates dir if needed. It returns the plain Names and an error when
-// it cannot claim either (an unwritable directory: the error then recurs, and is reported, at WriteAll).
-func Reserve(dir, config string, start time.Time, runID string) (Files, error) {
+// with a placeholder document naming the run and its sampling interval, intervalS seconds (replaced when the
+// files are written), first under the plain Names, then with runID as suffix. It creates dir if needed. It
+// returns the plain Names and an error when it cannot claim either (an unwritable directory: the error then
+// recurs, and is reported, at WriteAll).
+func Reserve(dir, config string, start time.Time, intervalS float64, runID string) (Files, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return Names(dir, config, start, ""), fmt.Errorf("create directory %s: %w", dir, err)
 	}
-	placeholder, _ := marshal(SnapshotFile{RunID: runID, ConfigID: config, Start: start, Snapshots: []snapshot.Snapshot{}})
+	placeholder, _ := marshal(SnapshotFile{RunID: runID, ConfigID: config, Start: start, IntervalS: intervalS,
+		Snapshots: []snapshot.Snapshot{}})
 	var lastErr error
 	for _, suffix := range []string{"", runID} {
 		f := Names(dir, config, start, suffix)

@@ -110,10 +110,10 @@ func TestWriteAllAtomicFilesAndNulls(t *testing.T) {
 
 	// Claiming names: a second run in the same second, even in another process, gets its own files;
 	// summary_statistics.json stays the latest run's.
-	claimed, err := Reserve(dir, "cfg2", start, "run-a")
+	claimed, err := Reserve(dir, "cfg2", start, 2, "run-a")
 	require.NoError(t, err)
 	assert.Equal(t, filepath.Join(dir, "metrics_cfg2_20250909_103000.json"), claimed.SnapshotsJSON)
-	again, err := Reserve(dir, "cfg2", start, "run-b")
+	again, err := Reserve(dir, "cfg2", start, 0.5, "run-b")
 	require.NoError(t, err)
 	assert.Equal(t, filepath.Join(dir, "metrics_cfg2_20250909_103000_run-b.json"), again.SnapshotsJSON)
 	assert.Equal(t, filepath.Join(dir, "summary_cfg2_20250909_103000_run-b.json"), again.RunSummaryJSON)
@@ -122,6 +122,7 @@ func TestWriteAllAtomicFilesAndNulls(t *testing.T) {
 	b, _ := os.ReadFile(again.SnapshotsJSON)
 	require.NoError(t, json.Unmarshal(b, &placeholder), "the claimed file is valid JSON until it is written")
 	assert.Equal(t, "run-b", placeholder.RunID)
+	assert.Equal(t, 0.5, placeholder.IntervalS, "the placeholder names the interval too: known, so never 0")
 
 	var doc map[string]any
 	b, _ = os.ReadFile(files.SnapshotsJSON)

@@ -292,7 +292,7 @@ func missing(parts []part) []int {
 // the PNG and the HTML report) and the merged shard file. It returns the errors of the files it could not
 // write, joined.
 func Write(dir string, m *Merged) error {
-	files, err := report.Reserve(dir, m.Summary.ConfigID, m.Summary.Start, m.Summary.RunID)
+	files, err := report.Reserve(dir, m.Summary.ConfigID, m.Summary.Start, m.Snapshots.IntervalS, m.Summary.RunID)
 	if err != nil {
 		return fmt.Errorf("shard: %w", err)
 	}

@@ -190,7 +190,7 @@ func start(ctx context.Context, opts Options, env runEnv) (*Collector, error) {
 	}
 	c.madeDir = missingAncestor(c.dir)
 	var rerr error
-	if c.files, rerr = report.Reserve(c.dir, c.configID, now, c.runID); rerr != nil {
+	if c.files, rerr = report.Reserve(c.dir, c.configID, now, c.opts.Interval.Seconds(), c.runID); rerr != nil {
 		logf("vmtest: %v (writing the files will be tried again at the end)", rerr)
 	} else {
 		c.openJournal()

@@ -2,6 +2,7 @@ package vmtest
 
 import (
 	"context"
+	"encoding/json"
 	"maps"
 	"os"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"github.com/vmtest/vmtest/internal/testio"
 	"github.com/vmtest/vmtest/journal"
 	"github.com/vmtest/vmtest/report"
+	"github.com/vmtest/vmtest/snapshot"
 )
 
 // Start and Finish collect without a test: the log goes to Options.Log, the files to OutputDir, and Finish
@@ -28,6 +30,12 @@ func TestStartFinishOutsideATest(t *testing.T) {
 	c, err := Start(context.Background(), Options{ConfigID: "bench a/b", Interval: time.Second, OutputDir: dir,
 		GPUSource: "none", NoPNG: true, NoSystem: true, Log: &log})
 	require.NoError(t, err)
+	var placeholder report.SnapshotFile // the claimed file until Finish: names the run and its interval
+	b, err := os.ReadFile(c.files.SnapshotsJSON)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &placeholder))
+	assert.Equal(t, report.SnapshotFile{RunID: c.RunID(), ConfigID: "bench_a_b-008d173a", Start: placeholder.Start,
+		IntervalS: 1, Snapshots: []snapshot.Snapshot{}}, placeholder)
 	now := time.Now()
 	for _, ttft := range []time.Duration{100, 200, 300} { // p50 TTFT 200 ms
 		c.RecordRequest(okReq(now, ttft*time.Millisecond, 400*time.Millisecond, 3))
@@ -215,7 +223,7 @@ func TestLongConfigIDFileNamesFit(t *testing.T) {
 	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	runID := "20260102T030405Z-abcdef" // the collector's run id format
 	for _, run := range []string{"20260102T030405Z-000001", runID} {
-		f, err := report.Reserve(dir, config, start, run)
+		f, err := report.Reserve(dir, config, start, 2, run)
 		require.NoError(t, err)
 		p := journal.PathsFor(f)
 		names := append(slices.Collect(maps.Values(f.Map())), p.Snapshots, p.Prev, p.Requests,
