@@ -23,7 +23,8 @@ import (
 )
 
 // chart is one picture: a plot, its legend (drawn beside the plot, so it never covers the data) and notes
-// written across the data area (why a series or a whole source is missing).
+// written across the data area (why a series or a whole source is missing); in the PNG a chart with nothing
+// drawn is only its title and notes, a line under the grid (gridPNG).
 type chart struct {
 	// name is the chart's file-name-safe id ("gpu_utilization"); the HTML report uses it as an element id.
 	name   string
@@ -59,7 +60,7 @@ func (c *chart) add(label string, p plot.Plotter, thumbs ...plot.Thumbnailer) {
 	}
 }
 
-// note adds a line written across the data area.
+// note adds a line written across the data area (or in the chart's line under the PNG's grid).
 func (c *chart) note(format string, args ...any) {
 	c.notes = append(c.notes, fmt.Sprintf(format, args...))
 }

@@ -132,7 +132,8 @@ func TestPlotsOfAnEmptyRun(t *testing.T) {
 
 // An idle run without GPU (the snapshots of a real `vmtest collect` against an idle vllmsim) draws its three
 // charts with data (server throughput and scheduler at 0, host CPU) in two rows of 384 px, and under them, in
-// the notes' dark red, a line for each of the four with nothing to draw; no axis (black) below the grid.
+// the notes' dark red, the lines of the four with nothing to draw (five: the GPU's wraps); no axis (black)
+// below the grid.
 func TestPNGDrawsOnlyChartsWithData(t *testing.T) {
 	sf := idleCollect(t)
 	cs := runCharts(Run{Title: sf.ConfigID, IntervalS: sf.IntervalS, Snapshots: sf.Snapshots, Records: []recorder.Record{}})
@@ -148,7 +149,7 @@ func TestPNGDrawsOnlyChartsWithData(t *testing.T) {
 	img, err := png.Decode(bytes.NewReader(b))
 	require.NoError(t, err)
 	bd := img.Bounds()
-	require.Greater(t, bd.Dy(), 2*384+4*13, "two rows of charts and four lines")
+	require.Greater(t, bd.Dy(), 2*384+5*13, "two rows of charts and five lines")
 	require.Less(t, bd.Dy(), 3*384)
 	dark, red := 0, 0
 	for y := 2 * 384; y < bd.Max.Y; y++ {
