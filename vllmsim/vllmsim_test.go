@@ -336,20 +336,33 @@ func TestQueueTimeCountsInTTFT(t *testing.T) {
 }
 
 func TestKVCacheCapacityAdmission(t *testing.T) {
-	// Each request needs 1 + 50 tokens; capacity 100 admits one at a time.
-	s := New(t, Config{KVCacheTokens: 100, TimePerOutputToken: 2 * time.Millisecond})
+	// Each request needs 1 + 50 tokens; capacity 100 admits one at a time. At 1 s a token the first holds
+	// the cache for 50 s, so however late the second comes the server shows one running and one waiting
+	// (the order is made by the server's gauges, not by timing); then both are cancelled.
+	s := New(t, Config{KVCacheTokens: 100, TimePerOutputToken: time.Second})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	body := `{"prompt":"x","max_tokens":50,"stream":true}`
+	first := post(t, ctx, s.URL+"/v1/completions", body)
+	defer first.Body.Close()
+	require.Equal(t, http.StatusOK, first.StatusCode)
 	var wg sync.WaitGroup
-	for i := 0; i < 2; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			stream(t, s.URL+"/v1/completions", `{"prompt":"x","max_tokens":50,"stream":true}`)
-		}()
-	}
+	wg.Go(func() {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL+"/v1/completions", strings.NewReader(body))
+		if err != nil {
+			return
+		}
+		req.Header.Set("Content-Type", "application/json")
+		if resp, err := testClient.Do(req); err == nil { // an error once cancelled before it is admitted
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	})
 	require.Eventually(t, func() bool {
 		f := scrape(t, s)
 		return value(t, f, "vllm:num_requests_running", labels) == 1 && value(t, f, "vllm:num_requests_waiting", labels) == 1
 	}, 30*time.Second, time.Millisecond)
+	cancel()
 	wg.Wait()
 	resp := post(t, context.Background(), s.URL+"/v1/completions", `{"prompt":"x","max_tokens":100}`)
 	resp.Body.Close()
